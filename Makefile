@@ -1,0 +1,72 @@
+# Kasus - build, run, test, bench. See README.md.
+#   make run    set up everything and serve the demo canton on :8080
+#   make test   set up a separate stack and run every test
+#   make bench  benchmarks with ratios against their baselines
+CC	?= cc
+PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter
+BASE	= $(WARN) -D_GNU_SOURCE -Icore -I$(GEN) $(PKG_CFLAGS) -fPIC
+LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
+
+# Two variants: release (run, bench) and asan (every test).
+VARIANT	?= release
+ifeq ($(VARIANT),asan)
+CFLAGS_V = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDFLAGS_V = -fsanitize=address,undefined
+else
+CFLAGS_V = -O2 -g
+LDFLAGS_V =
+endif
+B	= build/$(VARIANT)
+GEN	= $(B)/gen
+
+CORE_SRC = $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+
+.PHONY: all build run test bench clean deps unit
+
+all: build
+build: deps-check $(B)/kasusd
+
+deps-check:
+	@sh ops/bootstrap.sh
+
+$(GEN)/queries.c $(GEN)/queries.h: core/sql/queries.sql ops/gen-queries.sh
+	@mkdir -p $(GEN)
+	sh ops/gen-queries.sh ks $< $(GEN)/queries.c $(GEN)/queries.h
+
+$(B)/gen/queries.o: $(GEN)/queries.c
+	$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
+
+$(B)/core/%.o: core/%.c core/*.h $(GEN)/queries.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
+
+$(B)/libkasus.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(B)/kasusd: $(B)/core/main.o $(B)/libkasus.a
+	$(CC) $(LDFLAGS_V) -rdynamic -o $@ $^ $(LIBS)
+
+$(B)/unit/%: tests/unit/%.c tests/unit/ks_test.h $(B)/libkasus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS_V) -Itests/unit $(LDFLAGS_V) -o $@ $< $(B)/libkasus.a $(LIBS)
+
+unit: $(UNIT_BIN)
+
+run:
+	@bash ops/run.sh
+
+test:
+	@bash tests/run.sh
+
+bench:
+	@bash tests/bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,879 @@
+/*
+ * admin.c - administration API: the canton admin's tenants and
+ * municipalities, the tenant admin's users, roles and API tokens.
+ *
+ * A canton admin works on another tenant's rows (assigning
+ * municipalities, creating its first admin) by switching the
+ * transaction's tenant setting to that tenant: row-level security stays
+ * the boundary, and the event lands in that tenant's audit chain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+#include "queries.h"
+
+#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
+
+json_t *ks_csv_array(const char *);
+
+json_t *
+ks_csv_array(const char *s)
+{
+	json_t *a = json_array();
+	const char *e;
+
+	while (s != NULL && *s != '\0') {
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
+		s = *e ? e + 1 : e;
+	}
+	return a;
+}
+
+static const char *
+num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
+static const char *
+boolstr(json_t *b)
+{
+	return b == NULL || json_is_null(b) ? NULL : json_is_true(b) ? "t" : "f";
+}
+
+/* limit and after from the query string; after is an id cursor. */
+static int
+page(struct ks_request *req, const char **after, const char **limit,
+    long long *n)
+{
+	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
+	char *end;
+	long long v;
+
+	*n = 50;
+	if (l != NULL) {
+		*n = strtoll(l, &end, 10);
+		if (*end != '\0' || *n < 1 || *n > 500)
+			return ks_fail(req, 400, "invalid_parameter",
+			    "limit must be between 1 and 500");
+	}
+	v = 0;
+	if (a != NULL) {
+		v = strtoll(a, &end, 10);
+		if (*end != '\0' || v < 0)
+			return ks_fail(req, 400, "invalid_parameter",
+			    "the cursor is not valid");
+	}
+	*after = num(req, v);
+	*limit = num(req, *n);
+	return KS_OK;
+}
+
+static json_t *
+next_cursor(PGresult *r, long long n)
+{
+	if (PQntuples(r) < n)
+		return json_null();
+	return json_string(PQgetvalue(r, PQntuples(r) - 1, 0));
+}
+
+/* ------------------------------------------------------------- tenants */
+
+static json_t *
+tenant_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:I,s:s}",
+	    "id", (json_int_t)ks_db_ll(r, i, 0), "slug", PQgetvalue(r, i, 1),
+	    "name", PQgetvalue(r, i, 2), "kind", PQgetvalue(r, i, 3),
+	    "language", PQgetvalue(r, i, 4),
+	    "active", strcmp(PQgetvalue(r, i, 5), "t") == 0,
+	    "version", (json_int_t)ks_db_ll(r, i, 6),
+	    "created_at", PQgetvalue(r, i, 7));
+}
+
+static PGresult *
+tenant_get(struct ks_request *req)
+{
+	const char *v[1] = { ks_param(req, "slug") };
+	PGresult *r;
+
+	if ((r = ks_db_q(req, Q_TENANT_BY_SLUG, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such tenant");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+tenants_list(struct ks_request *req)
+{
+	const char *v[2];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	    (r = ks_db_q(req, Q_TENANT_LIST, 2, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, tenant_json(r, i));
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", next_cursor(r, n)));
+}
+
+static int
+tenant_create(struct ks_request *req)
+{
+	const char *v[4];
+	const char *lang = ks_body_str(req, "language");
+	PGresult *r;
+
+	v[0] = num(req, req->who.tenant_id);
+	v[1] = ks_body_str(req, "slug");
+	v[2] = ks_body_str(req, "name");
+	v[3] = lang ? lang : "de";
+	if ((r = ks_db_q(req, Q_TENANT_INSERT, 4, v)) == NULL)
+		return KS_ERROR;
+	if (ks_audit(req, "tenant_created", "tenant", v[1], NULL,
+	    tenant_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	return ks_reply(req, 201, tenant_json(r, 0));
+}
+
+static int
+tenant_show(struct ks_request *req)
+{
+	PGresult *t, *m;
+	json_t *j, *ms;
+	int i;
+
+	if ((t = tenant_get(req)) == NULL ||
+	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
+	    (m = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL)
+		return KS_ERROR;
+	ms = json_array();
+	for (i = 0; i < PQntuples(m); i++)
+		json_array_append_new(ms, json_pack("{s:I,s:s,s:I,s:s}",
+		    "bfs", (json_int_t)ks_db_ll(m, i, 0), "name",
+		    PQgetvalue(m, i, 1), "population",
+		    (json_int_t)ks_db_ll(m, i, 2), "since", PQgetvalue(m, i, 3)));
+	j = tenant_json(t, 0);
+	json_object_set_new(j, "municipalities", ms);
+	ks_set_etag(req, ks_db_ll(t, 0, 6));
+	return ks_reply(req, 200, j);
+}
+
+static int
+tenant_patch(struct ks_request *req)
+{
+	const char *v[5];
+	PGresult *t, *r;
+	json_t *before;
+
+	if ((t = tenant_get(req)) == NULL)
+		return KS_ERROR;
+	before = tenant_json(t, 0);
+	if (ks_check_etag(req, ks_db_ll(t, 0, 6), json_incref(before)) != KS_OK) {
+		json_decref(before);
+		return KS_ERROR;
+	}
+	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0 &&
+	    json_is_false(json_object_get(req->body, "active"))) {
+		json_decref(before);
+		return ks_fail(req, 400, "invalid_value",
+		    "the canton's own tenant cannot be switched off");
+	}
+	v[0] = PQgetvalue(t, 0, 1);
+	v[1] = ks_body_str(req, "name");
+	v[2] = ks_body_str(req, "language");
+	v[3] = boolstr(json_object_get(req->body, "active"));
+	v[4] = PQgetvalue(t, 0, 6);
+	if ((r = ks_db_q(req, Q_TENANT_UPDATE, 5, v)) == NULL) {
+		json_decref(before);
+		return KS_ERROR;
+	}
+	if (PQntuples(r) != 1)
+		return ks_fail_detail(req, 409, "conflict", "someone else "
+		    "changed this record; review it and apply your change "
+		    "again", json_pack("{s:o}", "current", before));
+	if (ks_audit(req, "tenant_changed", "tenant", v[0], before,
+	    tenant_json(r, 0), NULL) != KS_OK) {
+		json_decref(before);
+		return KS_ERROR;
+	}
+	json_decref(before);
+	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	return ks_reply(req, 200, tenant_json(r, 0));
+}
+
+static int
+bfs_param(struct ks_request *req, int64_t *bfs)
+{
+	if (ks_param_id(req, "bfs", bfs) != KS_OK || *bfs > 9999) {
+		req->err.code = NULL;
+		return ks_fail(req, 404, "not_found", "no such municipality");
+	}
+	return KS_OK;
+}
+
+static int
+tenant_muni(struct ks_request *req, int assign)
+{
+	PGresult *t, *r;
+	const char *v[1];
+	int64_t bfs;
+
+	if (bfs_param(req, &bfs) != KS_OK || (t = tenant_get(req)) == NULL ||
+	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+		return KS_ERROR;
+	v[0] = num(req, bfs);
+	if ((r = ks_db_q(req, assign ? Q_TM_ASSIGN : Q_TM_REMOVE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (!assign && strcmp(PQcmdTuples(r), "0") == 0)
+		return ks_fail(req, 404, "not_found",
+		    "the tenant does not serve this municipality");
+	if (ks_audit(req, assign ? "municipality_assigned" :
+	    "municipality_unassigned", "municipality", v[0], NULL, NULL,
+	    json_pack("{s:s}", "by_tenant", req->who.tenant_slug ?
+	    req->who.tenant_slug : "")) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 204, NULL);
+}
+
+static int
+tenant_muni_put(struct ks_request *req)
+{
+	return tenant_muni(req, 1);
+}
+
+static int
+tenant_muni_delete(struct ks_request *req)
+{
+	return tenant_muni(req, 0);
+}
+
+/* --------------------------------------------------------------- users */
+
+static json_t *
+user_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:I,s:o}",
+	    "id", (json_int_t)ks_db_ll(r, i, 0), "username", PQgetvalue(r, i, 1),
+	    "display_name", PQgetvalue(r, i, 2), "email", ks_db_s(r, i, 3),
+	    "language", PQgetvalue(r, i, 4),
+	    "active", strcmp(PQgetvalue(r, i, 5), "t") == 0,
+	    "version", (json_int_t)ks_db_ll(r, i, 6),
+	    "roles", ks_csv_array(PQgetvalue(r, i, 7)));
+}
+
+static PGresult *
+user_get(struct ks_request *req, int64_t id)
+{
+	const char *v[1] = { num(req, id) };
+	PGresult *r;
+
+	if ((r = ks_db_q(req, Q_USER_GET, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such user");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+set_roles(struct ks_request *req, int64_t id, json_t *roles)
+{
+	const char *v[3];
+	PGresult *r;
+	json_t *e;
+	size_t i;
+
+	v[0] = num(req, id);
+	if (ks_db_q(req, Q_USER_ROLES_CLEAR, 1, v) == NULL)
+		return KS_ERROR;
+	v[2] = "f";
+	json_array_foreach(roles, i, e) {
+		v[1] = json_string_value(e);
+		if ((r = ks_db_q(req, Q_USER_ROLE_ADD, 3, v)) == NULL)
+			return KS_ERROR;
+		if (strcmp(PQcmdTuples(r), "1") != 0)
+			return ks_fail_detail(req, 400, "invalid_value",
+			    "this role does not exist or cannot be given "
+			    "by a tenant administrator",
+			    json_pack("{s:s,s:s}", "field", "roles", "role",
+			    v[1]));
+	}
+	return KS_OK;
+}
+
+static int
+user_insert(struct ks_request *req, json_t *roles, int64_t *id)
+{
+	const char *v[5];
+	const char *pw = ks_body_str(req, "password");
+	char *hash;
+	PGresult *r;
+
+	if ((hash = ks_password_hash(pw)) == NULL)
+		return ks_fail(req, 500, "internal_error", "hashing failed");
+	v[0] = ks_body_str(req, "username");
+	v[1] = ks_body_str(req, "display_name");
+	v[2] = ks_body_str(req, "email");
+	v[3] = ks_body_str(req, "language");
+	v[4] = ks_arena_strdup(req->arena, hash);
+	free(hash);
+	if ((r = ks_db_q(req, Q_USER_INSERT, 5, v)) == NULL)
+		return KS_ERROR;
+	*id = ks_db_ll(r, 0, 0);
+	return set_roles(req, *id, roles);
+}
+
+static int
+user_created(struct ks_request *req, int64_t id)
+{
+	PGresult *r;
+
+	if ((r = user_get(req, id)) == NULL ||
+	    ks_audit(req, "user_created", "user", num(req, id), NULL,
+	    user_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	return ks_reply(req, 201, user_json(r, 0));
+}
+
+static int
+tenant_admin_create(struct ks_request *req)
+{
+	PGresult *t;
+	json_t *roles;
+	int64_t id;
+	int rc;
+
+	if ((t = tenant_get(req)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0)
+		return ks_fail(req, 400, "invalid_value",
+		    "canton administrators are not created here");
+	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+		return KS_ERROR;
+	roles = json_pack("[s]", "tenant_admin");
+	rc = user_insert(req, roles, &id);
+	json_decref(roles);
+	return rc != KS_OK ? KS_ERROR : user_created(req, id);
+}
+
+static int
+users_list(struct ks_request *req)
+{
+	const char *v[2];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	    (r = ks_db_q(req, Q_USER_LIST, 2, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, user_json(r, i));
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", next_cursor(r, n)));
+}
+
+static int
+user_create(struct ks_request *req)
+{
+	json_t *roles = json_object_get(req->body, "roles");
+	int64_t id;
+
+	if (user_insert(req, roles ? roles : json_array(), &id) != KS_OK)
+		return KS_ERROR;
+	return user_created(req, id);
+}
+
+static int
+user_show(struct ks_request *req)
+{
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    (r = user_get(req, id)) == NULL)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	return ks_reply(req, 200, user_json(r, 0));
+}
+
+/* Load a user and check If-Match; returns the row or NULL. */
+static PGresult *
+user_for_write(struct ks_request *req, int64_t *id)
+{
+	PGresult *r;
+
+	if (ks_param_id(req, "id", id) != KS_OK ||
+	    (r = user_get(req, *id)) == NULL)
+		return NULL;
+	if (ks_check_etag(req, ks_db_ll(r, 0, 6), user_json(r, 0)) != KS_OK)
+		return NULL;
+	return r;
+}
+
+static int
+user_changed(struct ks_request *req, int64_t id, PGresult *before,
+    const char *action)
+{
+	PGresult *r;
+
+	if ((r = user_get(req, id)) == NULL ||
+	    ks_audit(req, action, "user", num(req, id), user_json(before, 0),
+	    user_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	return ks_reply(req, 200, user_json(r, 0));
+}
+
+static int
+stale(struct ks_request *req, int64_t id)
+{
+	PGresult *r = user_get(req, id);
+
+	return ks_fail_detail(req, 409, "conflict", "someone else changed "
+	    "this record; review it and apply your change again",
+	    r ? json_pack("{s:o}", "current", user_json(r, 0)) : NULL);
+}
+
+static int
+user_patch(struct ks_request *req)
+{
+	const char *v[6];
+	PGresult *b, *r;
+	json_t *active = json_object_get(req->body, "active");
+	int64_t id;
+
+	if ((b = user_for_write(req, &id)) == NULL)
+		return KS_ERROR;
+	if (id == req->who.user_id && json_is_false(active))
+		return ks_fail(req, 400, "invalid_value",
+		    "you cannot switch off your own account");
+	v[0] = num(req, id);
+	v[1] = ks_body_str(req, "display_name");
+	v[2] = ks_body_str(req, "email");
+	v[3] = ks_body_str(req, "language");
+	v[4] = boolstr(active);
+	v[5] = PQgetvalue(b, 0, 6);
+	if ((r = ks_db_q(req, Q_USER_UPDATE, 6, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return stale(req, id);
+	if (json_is_false(active))
+		ks_auth_revoke_user(req->who.tenant_id, id);
+	return user_changed(req, id, b, "user_changed");
+}
+
+static int
+user_roles(struct ks_request *req)
+{
+	const char *v[2];
+	PGresult *b, *r;
+	int64_t id;
+
+	if ((b = user_for_write(req, &id)) == NULL)
+		return KS_ERROR;
+	v[0] = num(req, id);
+	v[1] = PQgetvalue(b, 0, 6);
+	if ((r = ks_db_q(req, Q_USER_VERSION_BUMP, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return stale(req, id);
+	if (set_roles(req, id, json_object_get(req->body, "roles")) != KS_OK)
+		return KS_ERROR;
+	/* Permissions are cached in sessions: sign the user out. */
+	ks_auth_revoke_user(req->who.tenant_id, id);
+	return user_changed(req, id, b, "user_roles_changed");
+}
+
+static int
+user_password(struct ks_request *req)
+{
+	const char *v[2];
+	char *hash;
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	if ((hash = ks_password_hash(ks_body_str(req, "password"))) == NULL)
+		return ks_fail(req, 500, "internal_error", "hashing failed");
+	v[0] = num(req, id);
+	v[1] = ks_arena_strdup(req->arena, hash);
+	free(hash);
+	if ((r = ks_db_q(req, Q_USER_PASSWORD, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such user");
+	ks_auth_revoke_user(req->who.tenant_id, id);
+	if (ks_audit(req, "user_password_set", "user", v[0], NULL, NULL,
+	    NULL) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 204, NULL);
+}
+
+static int
+user_sessions_revoke(struct ks_request *req)
+{
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK || user_get(req, id) == NULL)
+		return KS_ERROR;
+	if (ks_auth_revoke_user(req->who.tenant_id, id) != KS_OK)
+		return ks_fail(req, 503, "session_store_unavailable",
+		    "the session store is not reachable; try again shortly");
+	if (ks_audit(req, "user_sessions_revoked", "user", num(req, id), NULL,
+	    NULL, NULL) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 204, NULL);
+}
+
+/* -------------------------------------------------------- municipalities */
+
+static json_t *
+muni_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:s,s:I,s:I}", "bfs",
+	    (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
+	    "population", (json_int_t)ks_db_ll(r, i, 2), "version",
+	    (json_int_t)ks_db_ll(r, i, 3));
+}
+
+static int
+munis_list(struct ks_request *req)
+{
+	const char *v[2];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	    (r = ks_db_q(req, Q_MUNI_LIST, 2, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, muni_json(r, i));
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", next_cursor(r, n)));
+}
+
+static int
+muni_create(struct ks_request *req)
+{
+	const char *v[4];
+	PGresult *r;
+
+	v[0] = num(req, req->who.tenant_id);
+	v[1] = num(req, json_integer_value(json_object_get(req->body, "bfs")));
+	v[2] = ks_body_str(req, "name");
+	v[3] = num(req, json_integer_value(json_object_get(req->body,
+	    "population")));
+	if ((r = ks_db_q(req, Q_MUNI_INSERT, 4, v)) == NULL ||
+	    ks_audit(req, "municipality_created", "municipality", v[1], NULL,
+	    muni_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	return ks_reply(req, 201, muni_json(r, 0));
+}
+
+static PGresult *
+muni_get(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *r;
+	int64_t bfs;
+
+	if (bfs_param(req, &bfs) != KS_OK)
+		return NULL;
+	v[0] = num(req, bfs);
+	if ((r = ks_db_q(req, Q_MUNI_GET, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such municipality");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+muni_show(struct ks_request *req)
+{
+	PGresult *r;
+
+	if ((r = muni_get(req)) == NULL)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	return ks_reply(req, 200, muni_json(r, 0));
+}
+
+static int
+muni_patch(struct ks_request *req)
+{
+	const char *v[4];
+	json_t *pop = json_object_get(req->body, "population");
+	PGresult *b, *r;
+
+	if ((b = muni_get(req)) == NULL ||
+	    ks_check_etag(req, ks_db_ll(b, 0, 3), muni_json(b, 0)) != KS_OK)
+		return KS_ERROR;
+	v[0] = PQgetvalue(b, 0, 0);
+	v[1] = ks_body_str(req, "name");
+	v[2] = json_is_integer(pop) ? num(req, json_integer_value(pop)) : NULL;
+	v[3] = PQgetvalue(b, 0, 3);
+	if ((r = ks_db_q(req, Q_MUNI_UPDATE, 4, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail_detail(req, 409, "conflict", "someone else "
+		    "changed this record; review it and apply your change "
+		    "again", json_pack("{s:o}", "current", muni_json(b, 0)));
+	if (ks_audit(req, "municipality_changed", "municipality", v[0],
+	    muni_json(b, 0), muni_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	return ks_reply(req, 200, muni_json(r, 0));
+}
+
+/* -------------------------------------------------------------- tokens */
+
+static int
+token_create(struct ks_request *req)
+{
+	json_t *perms = json_object_get(req->body, "permissions"), *e;
+	char secret[65], hash[65], *tok, *arr, *p;
+	const char *v[5];
+	size_t i, len = 3;
+	PGresult *r;
+
+	if (json_array_size(perms) == 0)
+		return ks_fail_detail(req, 400, "invalid_value",
+		    "a token needs at least one permission",
+		    json_pack("{s:s}", "field", "permissions"));
+	json_array_foreach(perms, i, e) {
+		len += json_string_length(e) * 2 + 3;
+		if (strncmp(json_string_value(e), "canton.", 7) == 0 &&
+		    !ks_has_perm(&req->who, json_string_value(e)))
+			return ks_fail_detail(req, 403, "forbidden",
+			    "you cannot give a token a permission you lack",
+			    json_pack("{s:O}", "permission", e));
+	}
+	/* A text[] literal; every element quoted, quotes escaped. */
+	p = arr = ks_arena_alloc(req->arena, len);
+	*p++ = '{';
+	json_array_foreach(perms, i, e) {
+		const char *s = json_string_value(e);
+		if (i > 0)
+			*p++ = ',';
+		*p++ = '"';
+		for (; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	v[0] = arr;
+	if ((r = ks_db_q(req, Q_PERM_KNOWN, 1, v)) == NULL)
+		return KS_ERROR;
+	if (ks_db_ll(r, 0, 0) != (long long)json_array_size(perms))
+		return ks_fail_detail(req, 400, "invalid_value",
+		    "a permission is not known", json_pack("{s:s}", "field",
+		    "permissions"));
+	if (ks_random_hex(secret, 32) != KS_OK)
+		return ks_fail(req, 500, "internal_error", "no randomness");
+	tok = ks_arena_printf(req->arena, "kst_%lld_%s",
+	    (long long)req->who.tenant_id, secret);
+	ks_sha256_hex(tok, strlen(tok), hash);
+	v[0] = ks_body_str(req, "name");
+	v[1] = hash;
+	v[2] = arr;
+	v[3] = num(req, req->who.user_id);
+	v[4] = num(req, json_integer_value(json_object_get(req->body, "days")));
+	if ((r = ks_db_q(req, Q_TOKEN_INSERT, 5, v)) == NULL ||
+	    ks_audit(req, "token_created", "api_token", PQgetvalue(r, 0, 0),
+	    NULL, NULL, json_pack("{s:O}", "permissions", perms)) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s,s:O}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "token", tok, "expires_at",
+	    PQgetvalue(r, 0, 1), "permissions", perms));
+}
+
+static int
+tokens_list(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if ((r = ks_db_q(req, Q_TOKEN_LIST, 0, NULL)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:s,s:s,"
+		    "s:b}", "id", (json_int_t)ks_db_ll(r, i, 0), "name",
+		    PQgetvalue(r, i, 1), "permissions",
+		    ks_csv_array(PQgetvalue(r, i, 2)), "created_at",
+		    PQgetvalue(r, i, 3), "expires_at", PQgetvalue(r, i, 4),
+		    "revoked", strcmp(PQgetvalue(r, i, 5), "t") == 0));
+	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
+	    "next"));
+}
+
+static int
+token_revoke(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	v[0] = num(req, id);
+	if ((r = ks_db_q(req, Q_TOKEN_REVOKE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such token");
+	if (ks_audit(req, "token_revoked", "api_token", v[0], NULL, NULL,
+	    NULL) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 204, NULL);
+}
+
+/* -------------------------------------------------------------- tables */
+
+static const struct ks_field tenant_new[] = {
+	{ "slug", KS_F_SLUG, 1, 2, 63, "short name used at sign-in" },
+	{ "name", KS_F_STRING, 1, 1, 200, "name of the social service" },
+	{ "language", KS_F_LANG, 0, 0, 0, "default language" },
+	END_FIELDS
+};
+static const struct ks_field tenant_change[] = {
+	{ "name", KS_F_STRING, 0, 1, 200, NULL },
+	{ "language", KS_F_LANG, 0, 0, 0, NULL },
+	{ "active", KS_F_BOOL, 0, 0, 0, "false blocks every sign-in" },
+	END_FIELDS
+};
+static const struct ks_field user_new[] = {
+	{ "username", KS_F_STRING, 1, 2, 63, "[a-z0-9._-], unique per tenant" },
+	{ "display_name", KS_F_STRING, 1, 1, 200, NULL },
+	{ "password", KS_F_STRING, 1, 10, 1024, "at least 10 characters" },
+	{ "language", KS_F_LANG, 0, 0, 0, NULL },
+	{ "email", KS_F_STRING, 0, 3, 254, NULL },
+	{ "roles", KS_F_STRINGS, 0, 0, 16, "role codes" },
+	END_FIELDS
+};
+static const struct ks_field first_admin[] = {
+	{ "username", KS_F_STRING, 1, 2, 63, NULL },
+	{ "display_name", KS_F_STRING, 1, 1, 200, NULL },
+	{ "password", KS_F_STRING, 1, 10, 1024, NULL },
+	{ "language", KS_F_LANG, 0, 0, 0, NULL },
+	{ "email", KS_F_STRING, 0, 3, 254, NULL },
+	END_FIELDS
+};
+static const struct ks_field user_change[] = {
+	{ "display_name", KS_F_STRING, 0, 1, 200, NULL },
+	{ "email", KS_F_STRING, 0, 3, 254, NULL },
+	{ "language", KS_F_LANG, 0, 0, 0, NULL },
+	{ "active", KS_F_BOOL, 0, 0, 0, NULL },
+	END_FIELDS
+};
+static const struct ks_field roles_body[] = {
+	{ "roles", KS_F_STRINGS, 1, 0, 16, "role codes" },
+	END_FIELDS
+};
+static const struct ks_field password_body[] = {
+	{ "password", KS_F_STRING, 1, 10, 1024, NULL },
+	END_FIELDS
+};
+static const struct ks_field muni_new[] = {
+	{ "bfs", KS_F_INT, 1, 1, 9999, "BFS municipality number" },
+	{ "name", KS_F_STRING, 1, 1, 200, NULL },
+	{ "population", KS_F_INT, 1, 0, 100000000, NULL },
+	END_FIELDS
+};
+static const struct ks_field muni_change[] = {
+	{ "name", KS_F_STRING, 0, 1, 200, NULL },
+	{ "population", KS_F_INT, 0, 0, 100000000, NULL },
+	END_FIELDS
+};
+static const struct ks_field token_new[] = {
+	{ "name", KS_F_STRING, 1, 1, 200, NULL },
+	{ "permissions", KS_F_STRINGS, 1, 0, 64, NULL },
+	{ "days", KS_F_INT, 1, 1, 365, "validity in days" },
+	END_FIELDS
+};
+
+#define T	"/api/v1/admin/tenants"
+#define U	"/api/v1/admin/users"
+#define M	"/api/v1/admin/municipalities"
+#define CT	"canton.tenants"
+#define CM	"canton.municipalities"
+#define TU	"tenant.users"
+#define KB	(16 * 1024)
+
+static const struct ks_route routes[] = {
+	{ "GET", T, CT, 0, NULL, 0, tenants_list, "list tenants", NULL },
+	{ "POST", T, CT, KB, tenant_new, 0, tenant_create, "create a tenant",
+	    NULL },
+	{ "GET", T "/{slug}", CT, 0, NULL, 0, tenant_show,
+	    "a tenant with its municipalities", NULL },
+	{ "PATCH", T "/{slug}", CT, KB, tenant_change, KS_R_ETAG,
+	    tenant_patch, "change a tenant (If-Match)", NULL },
+	{ "PUT", T "/{slug}/municipalities/{bfs}", CT, 0, NULL, 0,
+	    tenant_muni_put, "the tenant serves this municipality", NULL },
+	{ "DELETE", T "/{slug}/municipalities/{bfs}", CT, 0, NULL, 0,
+	    tenant_muni_delete, "the tenant no longer serves it", NULL },
+	{ "POST", T "/{slug}/admins", CT, KB, first_admin, 0,
+	    tenant_admin_create, "create a tenant administrator", NULL },
+	{ "GET", M, CM, 0, NULL, 0, munis_list, "list municipalities", NULL },
+	{ "POST", M, CM, KB, muni_new, 0, muni_create,
+	    "create a municipality", NULL },
+	{ "GET", M "/{bfs}", CM, 0, NULL, 0, muni_show, "a municipality",
+	    NULL },
+	{ "PATCH", M "/{bfs}", CM, KB, muni_change, KS_R_ETAG, muni_patch,
+	    "change a municipality (If-Match)", NULL },
+	{ "GET", U, TU, 0, NULL, 0, users_list, "users of the own tenant",
+	    NULL },
+	{ "POST", U, TU, KB, user_new, 0, user_create, "create a user", NULL },
+	{ "GET", U "/{id}", TU, 0, NULL, 0, user_show, "a user", NULL },
+	{ "PATCH", U "/{id}", TU, KB, user_change, KS_R_ETAG, user_patch,
+	    "change a user (If-Match)", NULL },
+	{ "PUT", U "/{id}/roles", TU, KB, roles_body, KS_R_ETAG, user_roles,
+	    "replace a user's roles (If-Match); signs the user out", NULL },
+	{ "POST", U "/{id}/password", TU, KB, password_body, 0, user_password,
+	    "set a new password; signs the user out", NULL },
+	{ "DELETE", U "/{id}/sessions", TU, 0, NULL, 0, user_sessions_revoke,
+	    "end every session of a user", NULL },
+	{ "GET", "/api/v1/admin/tokens", "tenant.tokens", 0, NULL, 0,
+	    tokens_list, "API tokens of the own tenant", NULL },
+	{ "POST", "/api/v1/admin/tokens", "tenant.tokens", KB, token_new, 0,
+	    token_create, "create an API token (shown once)", NULL },
+	{ "DELETE", "/api/v1/admin/tokens/{id}", "tenant.tokens", 0, NULL, 0,
+	    token_revoke, "revoke an API token", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_admin_register(void)
+{
+	ks_router_add(routes, NULL);
+}

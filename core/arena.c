@@ -1,0 +1,155 @@
+/*
+ * arena.c - per-request memory: bump allocation in blocks, freed in one
+ * step together with the cleanups registered on it (after nginx's pools).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+
+struct block {
+	struct block	*next;
+	size_t		 size;
+	size_t		 used;
+	unsigned char	 data[];
+};
+
+struct cleanup {
+	struct cleanup	*next;
+	void		(*fn)(void *);
+	void		*arg;
+};
+
+struct ks_arena {
+	struct block	*head;
+	struct cleanup	*cleanups;
+	size_t		 block;
+	size_t		 total;
+};
+
+static void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n)) == NULL) {
+		/* Out of memory ends the worker; the parent respawns it. */
+		ks_log(KS_LOG_ERROR, "out of memory");
+		abort();
+	}
+	return p;
+}
+
+struct ks_arena *
+ks_arena_new(size_t block)
+{
+	struct ks_arena *a;
+
+	a = xmalloc(sizeof(*a));
+	a->head = NULL;
+	a->cleanups = NULL;
+	a->block = block < 256 ? 256 : block;
+	a->total = 0;
+	return a;
+}
+
+void
+ks_arena_free(struct ks_arena *a)
+{
+	struct block *b, *nb;
+	struct cleanup *c, *nc;
+
+	if (a == NULL)
+		return;
+	for (c = a->cleanups; c != NULL; c = nc) {
+		nc = c->next;
+		c->fn(c->arg);
+	}
+	for (b = a->head; b != NULL; b = nb) {
+		nb = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+void *
+ks_arena_alloc(struct ks_arena *a, size_t n)
+{
+	struct block *b;
+	size_t sz;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	b = a->head;
+	if (b == NULL || b->size - b->used < n) {
+		sz = n > a->block ? n : a->block;
+		b = xmalloc(sizeof(*b) + sz);
+		b->size = sz;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	a->total += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+ks_arena_strndup(struct ks_arena *a, const char *s, size_t n)
+{
+	char *p;
+
+	p = ks_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+ks_arena_strdup(struct ks_arena *a, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return ks_arena_strndup(a, s, strlen(s));
+}
+
+char *
+ks_arena_printf(struct ks_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	p = ks_arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+ks_arena_cleanup(struct ks_arena *a, void (*fn)(void *), void *arg)
+{
+	struct cleanup *c;
+
+	c = ks_arena_alloc(a, sizeof(*c));
+	c->fn = fn;
+	c->arg = arg;
+	c->next = a->cleanups;
+	a->cleanups = c;
+}
+
+size_t
+ks_arena_used(const struct ks_arena *a)
+{
+	return a->total;
+}

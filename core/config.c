@@ -1,0 +1,200 @@
+/*
+ * config.c - server configuration: built-in defaults, then a file of
+ * "key = value" lines, then KASUS_* environment variables (which is how
+ * the ops scripts point a process at its local PostgreSQL and Redis).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kasus.h"
+
+struct ks_config ks_conf;
+
+enum kind { K_STR, K_INT, K_SIZE, K_LEVEL };
+
+struct key {
+	const char	*name;
+	const char	*env;
+	enum kind	 kind;
+	void		*ptr;
+	size_t		 len;
+};
+
+#define S(f)	K_STR, ks_conf.f, sizeof(ks_conf.f)
+#define I(f)	K_INT, &ks_conf.f, 0
+
+static const struct key keys[] = {
+	{ "listen", "KASUS_LISTEN", S(listen_addr) },
+	{ "port", "KASUS_PORT", I(port) },
+	{ "workers", "KASUS_WORKERS", I(workers) },
+	{ "threads", "KASUS_THREADS", I(threads) },
+	{ "connection_limit", NULL, I(conn_limit) },
+	{ "connection_timeout", NULL, I(conn_timeout) },
+	{ "per_ip_limit", "KASUS_PER_IP_LIMIT", I(per_ip_limit) },
+	{ "header_memory_limit", NULL, K_SIZE, &ks_conf.header_mem_limit, 0 },
+	{ "db_app", "KASUS_DB_APP", S(db_app) },
+	{ "db_owner", "KASUS_DB_OWNER", S(db_owner) },
+	{ "redis_host", "KASUS_REDIS_HOST", S(redis_host) },
+	{ "redis_port", "KASUS_REDIS_PORT", I(redis_port) },
+	{ "session_idle", "KASUS_SESSION_IDLE", I(session_idle) },
+	{ "session_absolute", "KASUS_SESSION_ABSOLUTE", I(session_absolute) },
+	{ "login_max_user", "KASUS_LOGIN_MAX_USER", I(login_max_user) },
+	{ "login_max_ip", "KASUS_LOGIN_MAX_IP", I(login_max_ip) },
+	{ "login_window", "KASUS_LOGIN_WINDOW", I(login_window) },
+	{ "scrypt_log2n", "KASUS_SCRYPT_LOG2N", I(scrypt_log2n) },
+	{ "behind_tls", "KASUS_BEHIND_TLS", I(behind_tls) },
+	{ "demo", "KASUS_DEMO", I(demo) },
+	{ "root", "KASUS_ROOT", S(root) },
+	{ "modules", "KASUS_MODULES", S(modules) },
+	{ "module_dir", "KASUS_MODULE_DIR", S(module_dir) },
+	{ "log_level", "KASUS_LOG_LEVEL", K_LEVEL, &ks_conf.log_level, 0 },
+	{ NULL, NULL, 0, NULL, 0 }
+};
+
+static void
+defaults(void)
+{
+	memset(&ks_conf, 0, sizeof(ks_conf));
+	strcpy(ks_conf.listen_addr, "127.0.0.1");
+	ks_conf.port = 8080;
+	ks_conf.workers = 0;
+	ks_conf.threads = 8;
+	ks_conf.conn_limit = 1024;
+	ks_conf.conn_timeout = 30;
+	ks_conf.per_ip_limit = 256;
+	ks_conf.header_mem_limit = 32 * 1024;
+	strcpy(ks_conf.redis_host, "127.0.0.1");
+	ks_conf.redis_port = 6379;
+	ks_conf.session_idle = 30 * 60;
+	ks_conf.session_absolute = 10 * 3600;
+	ks_conf.login_max_user = 5;
+	ks_conf.login_max_ip = 50;
+	ks_conf.login_window = 15 * 60;
+	ks_conf.scrypt_log2n = 15;
+	strcpy(ks_conf.root, ".");
+	strcpy(ks_conf.module_dir, "build/modules");
+	ks_conf.log_level = KS_LOG_INFO;
+}
+
+static int
+set(const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long long n;
+
+	switch (k->kind) {
+	case K_STR:
+		if (strlen(v) >= k->len) {
+			snprintf(err, errlen, "%s is too long", k->name);
+			return KS_ERROR;
+		}
+		strcpy(k->ptr, v);
+		return KS_OK;
+	case K_LEVEL:
+		if (ks_log_parse_level(v, k->ptr) != KS_OK) {
+			snprintf(err, errlen, "log_level must be debug, info, "
+			    "warn or error");
+			return KS_ERROR;
+		}
+		return KS_OK;
+	default:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < 0 ||
+		    n > 1000000000) {
+			snprintf(err, errlen, "%s must be a whole number", k->name);
+			return KS_ERROR;
+		}
+		if (k->kind == K_SIZE)
+			*(size_t *)k->ptr = (size_t)n;
+		else
+			*(int *)k->ptr = (int)n;
+		return KS_OK;
+	}
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+load_file(const char *path, char *err, size_t errlen)
+{
+	char line[1024], *k, *v, *eq;
+	const struct key *kp;
+	int lineno = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read configuration %s", path);
+		return KS_ERROR;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		k = trim(line);
+		if (*k == '#' || *k == '\0')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value",
+			    path, lineno);
+			fclose(f);
+			return KS_ERROR;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		for (kp = keys; kp->name != NULL; kp++)
+			if (strcmp(kp->name, k) == 0)
+				break;
+		if (kp->name == NULL) {
+			snprintf(err, errlen, "%s:%d: unknown key %s", path,
+			    lineno, k);
+			fclose(f);
+			return KS_ERROR;
+		}
+		if (set(kp, v, err, errlen) != KS_OK) {
+			fclose(f);
+			return KS_ERROR;
+		}
+	}
+	fclose(f);
+	return KS_OK;
+}
+
+int
+ks_config_load(const char *path, char *err, size_t errlen)
+{
+	const struct key *kp;
+	const char *v;
+
+	defaults();
+	if (path != NULL && load_file(path, err, errlen) != KS_OK)
+		return KS_ERROR;
+	for (kp = keys; kp->name != NULL; kp++) {
+		if (kp->env == NULL || (v = getenv(kp->env)) == NULL)
+			continue;
+		if (set(kp, v, err, errlen) != KS_OK)
+			return KS_ERROR;
+	}
+	if (ks_conf.workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		ks_conf.workers = n > 0 ? (int)n : 1;
+	}
+	if (ks_conf.threads < 1)
+		ks_conf.threads = 1;
+	ks_log_set_level(ks_conf.log_level);
+	return KS_OK;
+}

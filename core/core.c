@@ -1,0 +1,129 @@
+/*
+ * core.c - the core's own small routes: health, ping, metrics, the
+ * OpenAPI document, the caller's municipalities and the role list.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+#include "queries.h"
+
+json_t *ks_modules_health(void);
+
+static int
+healthz(struct ks_request *req)
+{
+	int pg = ks_db_ping() == KS_OK, rd = ks_redis_ping() == KS_OK;
+	json_t *mods = ks_modules_health();
+
+	return ks_reply(req, pg && rd ? 200 : 503, json_pack(
+	    "{s:s,s:s,s:s,s:o}", "status", pg && rd ? "ok" : "unavailable",
+	    "postgres", pg ? "ok" : "down", "redis", rd ? "ok" : "down",
+	    "modules", mods));
+}
+
+static int
+ping(struct ks_request *req)
+{
+	req->raw = "{\"pong\":true}";
+	req->raw_len = 13;
+	req->ctype = "application/json";
+	return KS_OK;
+}
+
+static int
+metrics(struct ks_request *req)
+{
+	req->raw = ks_metrics_render(req->arena, &req->raw_len);
+	req->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	return KS_OK;
+}
+
+static int
+openapi(struct ks_request *req)
+{
+	req->raw = ks_openapi_render(req->arena, &req->raw_len);
+	req->ctype = "application/json";
+	return KS_OK;
+}
+
+static json_t *
+csv(const char *s)
+{
+	json_t *a = json_array();
+	const char *e;
+
+	while (s != NULL && *s != '\0') {
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
+		s = *e ? e + 1 : e;
+	}
+	return a;
+}
+
+static int
+my_municipalities(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items = json_array();
+	int i;
+
+	if ((r = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s}",
+		    "bfs", (json_int_t)ks_db_ll(r, i, 0), "name",
+		    PQgetvalue(r, i, 1), "population",
+		    (json_int_t)ks_db_ll(r, i, 2), "since", PQgetvalue(r, i, 3)));
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static int
+roles(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items = json_array();
+	int i;
+
+	if ((r = ks_db_q(req, Q_ROLE_LIST, 0, NULL)) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:b,s:o}",
+		    "code", PQgetvalue(r, i, 0), "name_de", PQgetvalue(r, i, 1),
+		    "name_fr", PQgetvalue(r, i, 2), "canton_level",
+		    strcmp(PQgetvalue(r, i, 3), "t") == 0, "permissions",
+		    csv(PQgetvalue(r, i, 4))));
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static const struct ks_route routes[] = {
+	{ "GET", "/healthz", NULL, 0, NULL, KS_R_PUBLIC, healthz,
+	    "200 when PostgreSQL and Redis answer, 503 naming the one down",
+	    NULL },
+	{ "GET", "/api/v1/ping", NULL, 0, NULL, KS_R_PUBLIC, ping,
+	    "answers without touching PostgreSQL or Redis", NULL },
+	{ "GET", "/metrics", NULL, 0, NULL, KS_R_PUBLIC | KS_R_RAW, metrics,
+	    "Prometheus metrics", NULL },
+	{ "GET", "/api/openapi.json", NULL, 0, NULL, KS_R_PUBLIC | KS_R_RAW,
+	    openapi, "this document", NULL },
+	{ "GET", "/api/v1/municipalities", "directory.read", 0, NULL, 0,
+	    my_municipalities, "municipalities the own tenant serves", NULL },
+	{ "GET", "/api/v1/roles", "directory.read", 0, NULL, 0, roles,
+	    "roles and the permissions they grant", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_routes_core_register(void)
+{
+	ks_router_add(routes, NULL);
+	ks_auth_register();
+	ks_admin_register();
+	ks_audit_register();
+}

@@ -1,0 +1,420 @@
+/*
+ * db.c - PostgreSQL access for request handlers.
+ *
+ * Each server thread owns one connection, kept in libpq's pipeline mode so
+ * that a request's BEGIN, tenant setting and first statement travel in one
+ * round trip, and a read-only request's COMMIT is sent without waiting for
+ * it (its result is drained before the next batch on that connection).
+ * Statements are prepared once per connection, on first use.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+#include "queries.h"
+
+#define MAX_QUERIES	1024
+#define MAX_CMDS	8
+
+struct ks_db {
+	PGconn		*conn;
+	unsigned char	 prepared[MAX_QUERIES];
+	int		 pending;	/* syncs sent but not yet drained */
+};
+
+struct cmd {
+	const char		*text;	/* NULL: prepared statement qid */
+	int			 qid;
+	int			 n;
+	const char *const	*v;
+};
+
+static const struct ks_query *reg[MAX_QUERIES];
+static int nreg;
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static int open_conns;
+static __thread struct ks_db *tl_db;
+static __thread char last_state[6];
+
+int
+ks_db_register(const struct ks_query *q, int n)
+{
+	int i, base;
+
+	pthread_mutex_lock(&reg_lock);
+	if (nreg + n > MAX_QUERIES) {
+		pthread_mutex_unlock(&reg_lock);
+		return KS_ERROR;
+	}
+	base = nreg;
+	for (i = 0; i < n; i++)
+		reg[nreg++] = &q[i];
+	pthread_mutex_unlock(&reg_lock);
+	return base;
+}
+
+static void
+db_close(struct ks_db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn != NULL) {
+		PQfinish(db->conn);
+		__atomic_sub_fetch(&open_conns, 1, __ATOMIC_RELAXED);
+	}
+	free(db);
+}
+
+static void
+tl_destroy(void *p)
+{
+	db_close(p);
+}
+
+static void
+tl_init(void)
+{
+	pthread_key_create(&tl_key, tl_destroy);
+}
+
+void
+ks_db_thread_close(void)
+{
+	pthread_once(&tl_once, tl_init);
+	db_close(tl_db);
+	tl_db = NULL;
+	pthread_setspecific(tl_key, NULL);
+}
+
+int
+ks_db_open_count(void)
+{
+	return __atomic_load_n(&open_conns, __ATOMIC_RELAXED);
+}
+
+static struct ks_db *
+db_get(void)
+{
+	struct ks_db *db;
+
+	pthread_once(&tl_once, tl_init);
+	if (tl_db != NULL && PQstatus(tl_db->conn) == CONNECTION_OK)
+		return tl_db;
+	ks_db_thread_close();
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return NULL;
+	db->conn = PQconnectdb(ks_conf.db_app);
+	__atomic_add_fetch(&open_conns, 1, __ATOMIC_RELAXED);
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    PQenterPipelineMode(db->conn) != 1) {
+		ks_log(KS_LOG_WARN, "database connection failed");
+		db_close(db);
+		return NULL;
+	}
+	tl_db = db;
+	pthread_setspecific(tl_key, db);
+	return db;
+}
+
+static void
+qname(int qid, char *buf, size_t len)
+{
+	snprintf(buf, len, "q%d", qid);
+}
+
+/* Read until the sync point of one batch; results are discarded. */
+static int
+drain_one(struct ks_db *db)
+{
+	PGresult *r;
+	int ok = KS_OK;
+
+	for (;;) {
+		r = PQgetResult(db->conn);
+		if (r == NULL) {
+			if (PQstatus(db->conn) != CONNECTION_OK)
+				return KS_ERROR;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return ok;
+		}
+		if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+			ok = KS_ERROR;
+		PQclear(r);
+	}
+}
+
+/*
+ * Send cmds as one pipeline batch and read every result. The result of
+ * the last command is returned in *out (caller clears it). Returns KS_OK,
+ * KS_ERROR for a statement error (SQLSTATE in last_state), or -2 when the
+ * connection is lost.
+ */
+static int
+run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
+{
+	int preps[MAX_CMDS], i, rc = KS_OK, st;
+	char name[16];
+	PGresult *r;
+
+	*out = NULL;
+	*nok = 0;
+	last_state[0] = '\0';
+	for (i = 0; i < n; i++) {
+		preps[i] = 0;
+		if (c[i].text != NULL) {
+			if (!PQsendQueryParams(db->conn, c[i].text, 0, NULL,
+			    NULL, NULL, NULL, 0))
+				return -2;
+			continue;
+		}
+		qname(c[i].qid, name, sizeof(name));
+		if (!db->prepared[c[i].qid]) {
+			if (!PQsendPrepare(db->conn, name, reg[c[i].qid]->sql,
+			    0, NULL))
+				return -2;
+			preps[i] = 1;
+		}
+		if (!PQsendQueryPrepared(db->conn, name, c[i].n, c[i].v, NULL,
+		    NULL, 0))
+			return -2;
+	}
+	if (!PQpipelineSync(db->conn) || PQflush(db->conn) != 0)
+		return -2;
+	while (db->pending > 0) {
+		if (drain_one(db) == KS_ERROR &&
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return -2;
+		db->pending--;
+	}
+	for (i = 0; i < n; i++) {
+		int step, steps = preps[i] ? 2 : 1;
+
+		for (step = 0; step < steps; step++) {
+			if ((r = PQgetResult(db->conn)) == NULL)
+				return -2;
+			st = PQresultStatus(r);
+			if (st == PGRES_FATAL_ERROR && rc == KS_OK) {
+				const char *s = PQresultErrorField(r,
+				    PG_DIAG_SQLSTATE);
+				snprintf(last_state, sizeof(last_state), "%s",
+				    s ? s : "XX000");
+				ks_log(KS_LOG_WARN, "statement %s failed: %s",
+				    c[i].text ? c[i].text : reg[c[i].qid]->name,
+				    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+				rc = KS_ERROR;
+			} else if (st == PGRES_PIPELINE_ABORTED) {
+				if (rc == KS_OK)
+					rc = KS_ERROR;
+			} else if (rc == KS_OK) {
+				if (steps == 2 && step == 0)
+					db->prepared[c[i].qid] = 1;
+				else
+					(*nok)++;
+			}
+			if (i == n - 1 && step == steps - 1 && rc == KS_OK)
+				*out = r;
+			else
+				PQclear(r);
+			/* The NULL that ends each command's results. */
+			if ((r = PQgetResult(db->conn)) != NULL) {
+				PQclear(r);
+				return -2;
+			}
+		}
+	}
+	if ((r = PQgetResult(db->conn)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return -2;
+	}
+	PQclear(r);
+	if (rc != KS_OK && *out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static void
+clear_result(void *p)
+{
+	PQclear(p);
+}
+
+static int
+map_error(struct ks_request *req)
+{
+	const char *s = last_state;
+
+	if (strcmp(s, "23505") == 0)
+		return ks_fail(req, 409, "already_exists",
+		    "a record with these values already exists");
+	if (strcmp(s, "23503") == 0)
+		return ks_fail(req, 409, "invalid_reference",
+		    "the record refers to something that does not exist");
+	if (strncmp(s, "23", 2) == 0 || strncmp(s, "22", 2) == 0)
+		return ks_fail(req, 400, "invalid_value",
+		    "a value is not allowed here");
+	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+		return ks_fail(req, 409, "concurrent_change",
+		    "the record was changed at the same time; try again");
+	if (strcmp(s, "42501") == 0)
+		return ks_fail(req, 404, "not_found", "no such record");
+	return ks_fail(req, 500, "internal_error",
+	    "the request could not be completed");
+}
+
+static int
+lost(struct ks_request *req)
+{
+	ks_db_thread_close();
+	req->in_txn = 0;
+	return ks_fail(req, 503, "database_unavailable",
+	    "the database is not reachable; try again shortly");
+}
+
+PGresult *
+ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
+{
+	struct cmd c[3];
+	struct ks_db *db;
+	PGresult *r;
+	const char *tv[2];
+	int nc = 0, rc, nok, attempt;
+	int64_t tid;
+
+	if (qid < 0 || qid >= nreg)
+		abort();	/* a broken invariant: unknown statement */
+	for (attempt = 0; attempt < 2; attempt++) {
+		nc = 0;
+		if ((db = db_get()) == NULL) {
+			lost(req);
+			return NULL;
+		}
+		if (!req->in_txn) {
+			tid = req->db_tenant ? req->db_tenant :
+			    req->who.tenant_id;
+			tv[0] = tid ? ks_arena_printf(req->arena, "%lld",
+			    (long long)tid) : "";
+			tv[1] = req->who.user_id ? ks_arena_printf(req->arena,
+			    "%lld", (long long)req->who.user_id) : "";
+			c[nc++] = (struct cmd){ "BEGIN", 0, 0, NULL };
+			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
+		}
+		c[nc++] = (struct cmd){ NULL, qid, n, v };
+		rc = run(db, c, nc, &r, &nok);
+		if (rc == -2) {
+			/* Safe to retry only when nothing ran in this txn. */
+			if (req->in_txn || attempt == 1) {
+				lost(req);
+				return NULL;
+			}
+			ks_db_thread_close();
+			continue;
+		}
+		break;
+	}
+	if (nc == 3 && nok >= 1)
+		req->in_txn = 1;
+	if (reg[qid]->write)
+		req->wrote = 1;
+	if (rc != KS_OK) {
+		map_error(req);
+		return NULL;
+	}
+	ks_arena_cleanup(req->arena, clear_result, r);
+	return r;
+}
+
+int
+ks_db_set_tenant(struct ks_request *req, int64_t tid)
+{
+	const char *v[2];
+
+	req->db_tenant = tid;
+	if (!req->in_txn)
+		return KS_OK;
+	v[0] = ks_arena_printf(req->arena, "%lld", (long long)tid);
+	v[1] = req->who.user_id ? ks_arena_printf(req->arena, "%lld",
+	    (long long)req->who.user_id) : "";
+	return ks_db_q(req, Q_SET_TENANT, 2, v) ? KS_OK : KS_ERROR;
+}
+
+int
+ks_db_finish(struct ks_request *req, int ok)
+{
+	struct cmd c;
+	struct ks_db *db = tl_db;
+	PGresult *r;
+	int rc, nok;
+
+	if (!req->in_txn)
+		return KS_OK;
+	req->in_txn = 0;
+	if (db == NULL)
+		return KS_ERROR;
+	if (ok && req->wrote) {
+		c = (struct cmd){ "COMMIT", 0, 0, NULL };
+		rc = run(db, &c, 1, &r, &nok);
+		PQclear(r);
+		if (rc == -2)
+			return lost(req);
+		if (rc != KS_OK)
+			return map_error(req);
+		return KS_OK;
+	}
+	/* Read-only or failed: do not wait for the answer. */
+	if (!PQsendQueryParams(db->conn, ok ? "COMMIT" : "ROLLBACK", 0, NULL,
+	    NULL, NULL, NULL, 0) || !PQpipelineSync(db->conn)) {
+		ks_db_thread_close();
+		return KS_OK;
+	}
+	db->pending++;
+	return KS_OK;
+}
+
+const char *
+ks_db_last_state(void)
+{
+	return last_state;
+}
+
+int
+ks_db_ping(void)
+{
+	struct ks_db *db;
+	struct cmd c = { NULL, Q_PING, 0, NULL };
+	PGresult *r;
+	int rc, nok;
+
+	if ((db = db_get()) == NULL)
+		return KS_ERROR;
+	rc = run(db, &c, 1, &r, &nok);
+	PQclear(r);
+	if (rc == -2)
+		ks_db_thread_close();
+	return rc == KS_OK ? KS_OK : KS_ERROR;
+}
+
+long long
+ks_db_ll(PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *
+ks_db_s(PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	return PQgetvalue(r, row, col);
+}

@@ -1,0 +1,356 @@
+/*
+ * http.c - libmicrohttpd glue: one ks_request per HTTP request, the body
+ * gathered up to the route's limit (413 at once when Content-Length says
+ * more, before reading it), then authentication, permission, CSRF,
+ * validation, the handler and its transaction; security headers on every
+ * response and one access-log line when the request completes.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "kasus.h"
+#include "http.h"
+
+#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; " \
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+static void
+body_free(void *p)
+{
+	free(p);
+}
+
+static void
+json_free(void *p)
+{
+	json_decref(p);
+}
+
+static struct ks_request *
+request_new(struct MHD_Connection *c, const char *method, const char *url)
+{
+	struct ks_arena *a = ks_arena_new(8192);
+	struct ks_request *req = ks_arena_alloc(a, sizeof(*req));
+	const union MHD_ConnectionInfo *ci;
+	char ip[INET6_ADDRSTRLEN] = "-";
+
+	req->arena = a;
+	req->conn = c;
+	req->method = ks_arena_strdup(a, method);
+	req->path = ks_arena_strdup(a, url);
+	req->t0 = ks_now();
+	if (ks_random_hex(req->id, 8) != KS_OK)
+		strcpy(req->id, "0000000000000000");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->
+			    sin_addr, ip, sizeof(ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->
+			    sin6_addr, ip, sizeof(ip));
+	}
+	req->peer = ks_arena_strdup(a, ip);
+	return req;
+}
+
+static void
+add_common(struct ks_request *req, struct MHD_Response *r)
+{
+	int i;
+
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(r, "Permissions-Policy",
+	    "camera=(), microphone=(), geolocation=()");
+	if (ks_conf.behind_tls)
+		MHD_add_response_header(r, "Strict-Transport-Security",
+		    "max-age=31536000; includeSubDomains");
+	MHD_add_response_header(r, "X-Request-Id", req->id);
+	for (i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(r, req->hnames[i], req->hvals[i]);
+}
+
+static enum MHD_Result
+respond(struct ks_request *req)
+{
+	struct MHD_Response *r;
+	const char *ctype = "application/json";
+	char *out = NULL;
+	size_t len = 0;
+	json_t *e;
+	enum MHD_Result rc;
+
+	if (req->err.code != NULL) {
+		e = json_pack("{s:s,s:s,s:s}", "code", req->err.code,
+		    "message", req->err.message, "request_id", req->id);
+		if (req->err.detail != NULL)
+			json_object_set(e, "detail", req->err.detail);
+		json_decref(req->err.detail);
+		req->err.detail = NULL;
+		req->status = req->err.http;
+		req->resp = json_pack("{s:o}", "error", e);
+	}
+	if (req->raw != NULL) {
+		out = req->raw;
+		len = req->raw_len;
+		ctype = req->ctype ? req->ctype : "text/plain; charset=utf-8";
+	} else if (req->resp != NULL && req->status != 204) {
+		out = json_dumps(req->resp, JSON_COMPACT);
+		if (out == NULL)
+			abort();
+		len = strlen(out);
+		ks_arena_cleanup(req->arena, body_free, out);
+	}
+	if (req->status == 0)
+		req->status = 200;
+	r = MHD_create_response_from_buffer(len, out ? out : (char *)"",
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	add_common(req, r);
+	if (req->status != 204)
+		MHD_add_response_header(r, "Content-Type", ctype);
+	if (strncmp(req->path, "/api/", 5) == 0 || req->err.code != NULL)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	rc = MHD_queue_response(req->conn, (unsigned int)req->status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static int
+is_write(const char *m)
+{
+	return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+	    strcmp(m, "OPTIONS") != 0;
+}
+
+static int
+parse_body(struct ks_request *req)
+{
+	const struct ks_route *rt = req->route;
+	const char *ct;
+	json_error_t je;
+
+	if (rt->body == NULL) {
+		if (req->body_len > 0)
+			return ks_fail(req, 400, "unexpected_body",
+			    "this request takes no body");
+		return KS_OK;
+	}
+	if (req->body_len == 0)
+		return ks_fail(req, 400, "missing_body",
+		    "this request needs a JSON body");
+	ct = ks_req_header(req, "Content-Type");
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return ks_fail(req, 415, "unsupported_media_type",
+		    "send the body as application/json");
+	req->body = json_loadb(req->body_raw, req->body_len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (req->body == NULL)
+		return ks_fail_detail(req, 400, "malformed_json",
+		    "the body is not valid JSON", json_pack("{s:i,s:i}",
+		    "line", je.line, "column", je.column));
+	ks_arena_cleanup(req->arena, json_free, req->body);
+	return ks_validate(req, rt->body, req->body);
+}
+
+static void
+process(struct ks_request *req)
+{
+	const struct ks_route *rt = req->route;
+	const char *tok;
+	int rc;
+
+	if (req->err.code != NULL)
+		return;
+	if (!(rt->flags & KS_R_PUBLIC)) {
+		if (ks_auth_request(req) != KS_OK)
+			return;
+		if (rt->perm != NULL && !ks_has_perm(&req->who, rt->perm)) {
+			ks_fail_detail(req, 403, "forbidden",
+			    "your role does not allow this",
+			    json_pack("{s:s}", "permission", rt->perm));
+			return;
+		}
+		if (ks_module_check(req) != KS_OK)
+			return;
+		if (is_write(req->method) && !(rt->flags & KS_R_NO_CSRF) &&
+		    !req->who.via_token) {
+			tok = ks_req_header(req, "X-CSRF-Token");
+			if (tok == NULL || req->who.csrf == NULL ||
+			    strcmp(tok, req->who.csrf) != 0) {
+				ks_fail(req, 403, "csrf_failed", "the request "
+				    "lacks the session's X-CSRF-Token");
+				return;
+			}
+		}
+	}
+	if (parse_body(req) != KS_OK)
+		return;
+	rc = rt->handler(req);
+	if (rc == KS_OK && req->err.code == NULL) {
+		if (ks_db_finish(req, 1) != KS_OK) {
+			json_decref(req->resp);
+			req->resp = NULL;
+			req->nheaders = 0;
+		}
+	} else {
+		if (req->err.code == NULL)
+			ks_fail(req, 500, "internal_error",
+			    "the request could not be completed");
+		ks_db_finish(req, req->commit_on_error);
+	}
+}
+
+/* Routing and the size check happen before any of the body is read. */
+static int
+first_call(struct ks_request *req)
+{
+	int known = 0;
+	const char *cl;
+	unsigned long long n;
+
+	req->route = ks_router_match(req->method, req->path, req->pnames,
+	    req->pvals, &req->nparams, KS_MAX_PARAMS, &known, req->arena);
+	if (req->route == NULL) {
+		if (known)
+			ks_fail(req, 405, "method_not_allowed",
+			    "this address does not take that method");
+		else
+			ks_fail(req, 404, "not_found",
+			    "there is nothing at this address");
+		return 1;
+	}
+	cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		n = strtoull(cl, NULL, 10);
+		if (n > req->route->body_limit) {
+			ks_fail_detail(req, 413, "body_too_large",
+			    "the body is larger than this request allows",
+			    json_pack("{s:I}", "limit",
+			    (json_int_t)req->route->body_limit));
+			return 1;
+		}
+		if (n > 0 && (req->body_raw = malloc(n + 1)) == NULL)
+			abort();
+		req->body_cap = n;
+	}
+	return 0;
+}
+
+static int
+take_body(struct ks_request *req, const char *data, size_t n)
+{
+	size_t limit = req->route->body_limit, cap;
+	char *nb;
+
+	if (req->body_len + n > limit) {
+		ks_fail_detail(req, 413, "body_too_large",
+		    "the body is larger than this request allows",
+		    json_pack("{s:I}", "limit", (json_int_t)limit));
+		return 1;
+	}
+	if (req->body_len + n > req->body_cap) {
+		/* Chunked or understated: grow, never past the limit. */
+		cap = req->body_cap * 2 + n + 1024;
+		if (cap > limit)
+			cap = limit;
+		if ((nb = realloc(req->body_raw, cap + 1)) == NULL)
+			abort();
+		req->body_raw = nb;
+		req->body_cap = cap;
+	}
+	memcpy(req->body_raw + req->body_len, data, n);
+	req->body_len += n;
+	return 0;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data, size_t *size,
+    void **ptr)
+{
+	struct ks_request *req = *ptr;
+
+	(void)cls;
+	(void)version;
+	if (req == NULL) {
+		req = request_new(c, method, url);
+		*ptr = req;
+		if (first_call(req))
+			return respond(req);
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (req->err.code == NULL && take_body(req, data, *size)) {
+			*size = 0;
+			return respond(req);
+		}
+		*size = 0;
+		return MHD_YES;
+	}
+	process(req);
+	return respond(req);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **ptr,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct ks_request *req = *ptr;
+	double dt;
+
+	(void)cls;
+	(void)c;
+	if (req == NULL)
+		return;
+	dt = ks_now() - req->t0;
+	if (req->status == 0)
+		req->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
+		    200 : 499;
+	ks_metrics_request(req->route ? ks_router_index(req->route) : -1,
+	    req->status, dt);
+	/* No personal data: ids only, never usernames or bodies. */
+	ks_log(req->status >= 500 ? KS_LOG_WARN : KS_LOG_INFO,
+	    "access rid=%s tenant=%lld user=%lld route=\"%s %s\" status=%d "
+	    "dur_ms=%.2f%s%s", req->id, (long long)req->who.tenant_id,
+	    (long long)req->who.user_id, req->method,
+	    req->route ? req->route->path : "-", req->status, dt * 1000.0,
+	    req->err.code ? " error=" : "", req->err.code ? req->err.code : "");
+	json_decref(req->resp);
+	json_decref(req->err.detail);
+	free(req->body_raw);
+	ks_arena_free(req->arena);
+	*ptr = NULL;
+}
+
+struct MHD_Daemon *
+ks_http_start(int fd)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ks_conf.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ks_conf.conn_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ks_conf.conn_timeout,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)ks_conf.per_ip_limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)ks_conf.header_mem_limit,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_END);
+}

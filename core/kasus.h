@@ -1,0 +1,342 @@
+/*
+ * kasus.h - the platform core's public declarations.
+ *
+ * Everything a request handler needs: arenas, errors, the request, the
+ * route table, database and Redis access, audit and logging. Module code
+ * does not include this file; it reaches the core through struct ks_api
+ * (ks_module.h).
+ */
+#ifndef KASUS_H
+#define KASUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#define KS_OK		0
+#define KS_ERROR	(-1)
+
+#define KS_VERSION	"0.1.0"
+
+/* ---------------------------------------------------------------- arena */
+
+struct ks_arena;
+
+/** Create an arena; blocks grow on demand. Aborts on out-of-memory. */
+struct ks_arena	*ks_arena_new(size_t block);
+/** Release every allocation and run every cleanup, newest first. */
+void		 ks_arena_free(struct ks_arena *);
+/** Zeroed memory owned by the arena. */
+void		*ks_arena_alloc(struct ks_arena *, size_t);
+char		*ks_arena_strdup(struct ks_arena *, const char *);
+char		*ks_arena_strndup(struct ks_arena *, const char *, size_t);
+char		*ks_arena_printf(struct ks_arena *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/** Run fn(arg) when the arena is freed (PGresult, json_t, ...). */
+void		 ks_arena_cleanup(struct ks_arena *, void (*)(void *), void *);
+/** Bytes handed out so far (for tests and limits). */
+size_t		 ks_arena_used(const struct ks_arena *);
+
+/* ------------------------------------------------------------- logging */
+
+enum ks_log_level { KS_LOG_DEBUG, KS_LOG_INFO, KS_LOG_WARN, KS_LOG_ERROR };
+
+void	ks_log_set_level(enum ks_log_level);
+int	ks_log_parse_level(const char *, enum ks_log_level *);
+/** One line on stderr: time, level, pid, then the message (no newline). */
+void	ks_log(enum ks_log_level, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* -------------------------------------------------------------- config */
+
+struct ks_config {
+	char	 listen_addr[64];
+	int	 port;
+	int	 workers;		/* processes; 0 = number of CPUs */
+	int	 threads;		/* libmicrohttpd pool threads per worker */
+	int	 conn_limit;
+	int	 conn_timeout;		/* seconds */
+	int	 per_ip_limit;
+	size_t	 header_mem_limit;
+	char	 db_app[512];		/* conninfo, application role */
+	char	 db_owner[512];		/* conninfo, migration owner role */
+	char	 redis_host[128];
+	int	 redis_port;
+	int	 session_idle;		/* seconds */
+	int	 session_absolute;	/* seconds */
+	int	 login_max_user;	/* failures before lockout */
+	int	 login_max_ip;
+	int	 login_window;		/* seconds */
+	int	 scrypt_log2n;
+	int	 behind_tls;		/* Secure cookies, HSTS */
+	int	 demo;			/* demo seed allowed */
+	char	 root[512];		/* project root: migrations, web */
+	char	 modules[512];		/* comma-separated module names */
+	char	 module_dir[512];
+	enum ks_log_level log_level;
+};
+
+extern struct ks_config ks_conf;
+
+/** Defaults, then the file (key = value), then KASUS_* environment. */
+int	ks_config_load(const char *path, char *err, size_t errlen);
+
+/* -------------------------------------------------------------- errors */
+
+struct ks_error {
+	int		 http;
+	const char	*code;		/* stable_snake_case */
+	const char	*message;	/* lowercase, for people */
+	json_t		*detail;	/* owned; may be NULL */
+};
+
+/* --------------------------------------------------------------- routes */
+
+enum ks_ftype {
+	KS_F_STRING = 1,
+	KS_F_INT,
+	KS_F_BOOL,
+	KS_F_SLUG,		/* [a-z0-9-], 2..63 */
+	KS_F_DATE,		/* YYYY-MM-DD */
+	KS_F_LANG,		/* de | fr */
+	KS_F_STRINGS,		/* array of strings */
+	KS_F_OBJECT
+};
+
+/** One field of a route's JSON body, checked before the handler runs. */
+struct ks_field {
+	const char	*name;
+	enum ks_ftype	 type;
+	int		 required;
+	long long	 min;		/* string length or integer value */
+	long long	 max;
+	const char	*doc;
+};
+
+#define KS_R_PUBLIC	0x01	/* no authentication */
+#define KS_R_NO_CSRF	0x02	/* write without CSRF check (login) */
+#define KS_R_RAW	0x04	/* handler sets a non-JSON body */
+#define KS_R_ETAG	0x08	/* write needs If-Match */
+
+struct ks_request;
+typedef int (*ks_handler)(struct ks_request *);
+
+/** A route: method, path template with {params}, permission, limits. */
+struct ks_route {
+	const char		*method;
+	const char		*path;
+	const char		*perm;	/* NULL: any authenticated user */
+	size_t			 body_limit;
+	const struct ks_field	*body;	/* NULL-name terminated; NULL: none */
+	int			 flags;
+	ks_handler		 handler;
+	const char		*summary;
+	const char		*module;	/* set by the loader */
+};
+
+/** Register a NULL-method-terminated table; module NULL for the core. */
+int	ks_router_add(const struct ks_route *, const char *module);
+/** Remove every route a module registered. */
+void	ks_router_remove_module(const char *module);
+/**
+ * Find the route for method and path. Returns it and fills params, or
+ * NULL with *path_known set when the path exists for another method.
+ */
+const struct ks_route *ks_router_match(const char *method, const char *path,
+	    const char **names, const char **vals, int *nparams, int maxp,
+	    int *path_known, struct ks_arena *);
+/** Visit every route (OpenAPI, metrics). */
+void	ks_router_each(void (*)(const struct ks_route *, int idx, void *),
+	    void *);
+int	ks_router_count(void);
+int	ks_router_index(const struct ks_route *);
+
+/* --------------------------------------------------------------- request */
+
+#define KS_MAX_PARAMS	8
+#define KS_MAX_HEADERS	8
+
+struct ks_principal {
+	int64_t		 tenant_id;
+	int64_t		 user_id;
+	const char	*tenant_slug;
+	const char	*username;
+	const char	*lang;
+	const char	*roles;		/* comma-separated */
+	const char	*perms;		/* comma-separated */
+	const char	*csrf;
+	const char	*session_key;	/* redis key, NULL for tokens */
+	int		 via_token;
+};
+
+struct ks_db;
+
+struct ks_request {
+	struct ks_arena		*arena;
+	char			 id[17];
+	const char		*method;
+	const char		*path;
+	void			*conn;		/* struct MHD_Connection */
+	const char		*peer;
+	const struct ks_route	*route;
+	const char		*pnames[KS_MAX_PARAMS];
+	const char		*pvals[KS_MAX_PARAMS];
+	int			 nparams;
+
+	char			*body_raw;
+	size_t			 body_len;
+	size_t			 body_cap;
+	json_t			*body;		/* validated; owned */
+
+	struct ks_principal	 who;
+	int			 authed;
+
+	struct ks_db		*db;
+	int64_t			 db_tenant;	/* 0: the principal's */
+	int			 in_txn;
+	int			 wrote;
+	int			 commit_on_error;
+
+	struct ks_error		 err;
+	int			 status;
+	json_t			*resp;		/* owned */
+	char			*raw;		/* KS_R_RAW body (arena) */
+	size_t			 raw_len;
+	const char		*ctype;
+	const char		*hnames[KS_MAX_HEADERS];
+	const char		*hvals[KS_MAX_HEADERS];
+	int			 nheaders;
+	double			 t0;
+};
+
+/** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
+int	ks_fail(struct ks_request *, int http, const char *code,
+	    const char *message);
+/** Same, with a detail value whose reference is taken. */
+int	ks_fail_detail(struct ks_request *, int http, const char *code,
+	    const char *message, json_t *detail);
+/** Respond with JSON (reference taken). */
+int	ks_reply(struct ks_request *, int http, json_t *);
+void	ks_header(struct ks_request *, const char *name, const char *value);
+const char *ks_param(struct ks_request *, const char *name);
+/** Path parameter as a positive integer, or a 404 when it is not one. */
+int	ks_param_id(struct ks_request *, const char *name, int64_t *out);
+const char *ks_req_header(struct ks_request *, const char *name);
+const char *ks_query(struct ks_request *, const char *name);
+/** True when the principal holds the permission. */
+int	ks_has_perm(const struct ks_principal *, const char *perm);
+/** Check If-Match against the current version: 428 / 409 with state. */
+int	ks_check_etag(struct ks_request *, long long version, json_t *current);
+void	ks_set_etag(struct ks_request *, long long version);
+/** Check a JSON body against a field list (400 with the field named). */
+int	ks_validate(struct ks_request *, const struct ks_field *, json_t *);
+/** A string field of the validated body, or NULL when absent or null. */
+const char *ks_body_str(struct ks_request *, const char *name);
+/** The module that registered a route, NULL for the core. */
+const char *ks_router_module(const struct ks_route *);
+
+/* ------------------------------------------------------------ database */
+
+/**
+ * Run prepared statement qid inside the request's transaction, which is
+ * begun with the principal's tenant and user on first use. Returns a
+ * result owned by the request's arena, or NULL with req->err set.
+ */
+PGresult *ks_db_q(struct ks_request *, int qid, int n, const char *const *v);
+struct ks_query;
+/** Register a statement table; returns the id of its first entry. */
+int	ks_db_register(const struct ks_query *, int n);
+/** Switch the transaction's tenant setting (canton admin acting on one). */
+int	ks_db_set_tenant(struct ks_request *, int64_t tenant_id);
+/** End the request's transaction: commit when ok, else roll back. */
+int	ks_db_finish(struct ks_request *, int ok);
+/** SQLSTATE of the last failed statement on this thread, or "". */
+const char *ks_db_last_state(void);
+/** Health probe: 0 when PostgreSQL answers. */
+int	ks_db_ping(void);
+/** Open connections of this thread (0 or 1) and process-wide count. */
+int	ks_db_open_count(void);
+/** Close this thread's connection (tests, after a server restart). */
+void	ks_db_thread_close(void);
+
+/* Integer helpers for result values. */
+long long ks_db_ll(PGresult *, int row, int col);
+const char *ks_db_s(PGresult *, int row, int col);	/* NULL for NULL */
+
+/* --------------------------------------------------------------- redis */
+
+struct redisReply;
+/**
+ * Run a command (printf-style as in hiredis) on this thread's connection.
+ * Returns a reply the caller frees with ks_redis_free, NULL when Redis is
+ * unreachable.
+ */
+struct redisReply *ks_redis_cmd(const char *fmt, ...);
+/** Pipeline: append commands, then read n replies into out[]. */
+int	ks_redis_pipe(int n, const char **fmts, const char *const *a1,
+	    const char *const *a2, struct redisReply **out);
+void	ks_redis_free(struct redisReply *);
+int	ks_redis_ping(void);
+
+/* ---------------------------------------------------------------- audit */
+
+/**
+ * Append an event to the tenant's hash chain inside the request's
+ * transaction. before/after are JSON values whose SHA-256 is stored;
+ * either may be NULL.
+ */
+int	ks_audit(struct ks_request *, const char *action, const char *otype,
+	    const char *oid, json_t *before, json_t *after, json_t *detail);
+
+/** The canonical text audit_canonical() hashes; malloc'd. */
+char	*ks_audit_canonical(const char *prev, const char *tenant,
+	    const char *seq, const char *at_us, const char *actor,
+	    const char *action, const char *otype, const char *oid,
+	    const char *bd, const char *ad, const char *detail);
+
+/* ----------------------------------------------------------------- auth */
+
+/** scrypt hash string for a password; malloc'd. */
+char	*ks_password_hash(const char *password);
+/** 1 when the password matches the stored hash, 0 otherwise. */
+int	ks_password_verify(const char *password, const char *stored);
+/** Authenticate the request from cookie or bearer token. */
+int	ks_auth_request(struct ks_request *);
+/** Delete every session of a user (password change, revocation). */
+int	ks_auth_revoke_user(int64_t tenant_id, int64_t user_id);
+
+/* --------------------------------------------------------------- crypto */
+
+void	ks_sha256_hex(const void *, size_t, char out[65]);
+/** n random bytes as 2n hex chars into out (2n+1 bytes). */
+int	ks_random_hex(char *out, size_t nbytes);
+
+/* -------------------------------------------------------------- metrics */
+
+int	ks_metrics_init(int nworkers);
+void	ks_metrics_request(int route_idx, int status, double seconds);
+void	ks_metrics_worker_restart(void);
+void	ks_metrics_worker_state(int slot, int pid, int redis_up);
+char	*ks_metrics_render(struct ks_arena *, size_t *len);
+extern int ks_worker_slot;
+
+/* ------------------------------------------------------------- handlers */
+
+void	ks_auth_register(void);
+void	ks_auth_shutdown(void);
+void	ks_admin_register(void);
+void	ks_audit_register(void);
+/** JSON array of the module names enabled for the caller's tenant. */
+json_t	*ks_modules_enabled(struct ks_request *);
+
+void	ks_routes_core_register(void);
+char	*ks_openapi_render(struct ks_arena *, size_t *len);
+
+int	ks_migrate(const char *conninfo);
+int	ks_seed_demo(const char *conninfo);
+
+/** Monotonic seconds. */
+double	ks_now(void);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * main.c - kasusd: the parent binds the listening socket and forks the
+ * workers (after Kore); it respawns a worker that dies and, on SIGTERM or
+ * SIGINT, lets every worker drain its requests before stopping.
+ *
+ *   kasusd [-c FILE] serve | migrate | seed-demo
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "kasus.h"
+#include "http.h"
+#include "queries.h"
+
+#define MAX_WORKERS	64
+
+static volatile sig_atomic_t stopping;
+static pid_t workers[MAX_WORKERS];
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int
+listen_socket(void)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)ks_conf.port);
+	if (inet_pton(AF_INET, ks_conf.listen_addr, &sa.sin_addr) != 1) {
+		ks_log(KS_LOG_ERROR, "listen address %s is not an IPv4 address",
+		    ks_conf.listen_addr);
+		return -1;
+	}
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 1024) != 0) {
+		ks_log(KS_LOG_ERROR, "cannot listen on %s:%d: %s",
+		    ks_conf.listen_addr, ks_conf.port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Every worker polls the same socket; none may block in accept. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static void
+worker_main(int slot, int fd)
+{
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int sig;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	ks_worker_slot = slot;
+	ks_metrics_worker_state(slot, getpid(), 1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((d = ks_http_start(fd)) == NULL) {
+		ks_log(KS_LOG_ERROR, "worker %d cannot start the HTTP server",
+		    slot);
+		_exit(1);
+	}
+	ks_log(KS_LOG_INFO, "worker %d serving", slot);
+	sigwait(&set, &sig);
+	ks_log(KS_LOG_INFO, "worker %d draining", slot);
+	MHD_quiesce_daemon(d);
+	MHD_stop_daemon(d);
+	ks_auth_shutdown();
+	close(fd);
+	exit(0);
+}
+
+static pid_t
+spawn(int slot, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		worker_main(slot, fd);
+	}
+	if (pid < 0)
+		ks_log(KS_LOG_ERROR, "fork failed: %s", strerror(errno));
+	return pid;
+}
+
+static void
+write_pidfile(void)
+{
+	const char *p = getenv("KASUS_PIDFILE");
+	FILE *f;
+
+	if (p == NULL || (f = fopen(p, "w")) == NULL)
+		return;
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static void
+stop_workers(int n)
+{
+	time_t deadline = time(NULL) + 20;
+	int i, alive, st;
+
+	for (i = 0; i < n; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGTERM);
+	do {
+		alive = 0;
+		for (i = 0; i < n; i++) {
+			if (workers[i] <= 0)
+				continue;
+			if (waitpid(workers[i], &st, WNOHANG) == workers[i])
+				workers[i] = 0;
+			else
+				alive++;
+		}
+		if (alive)
+			usleep(50000);
+	} while (alive && time(NULL) < deadline);
+	for (i = 0; i < n; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGKILL);
+}
+
+static int
+serve(void)
+{
+	struct sigaction sa;
+	int fd, i, n = ks_conf.workers, st;
+	pid_t pid;
+
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+	ks_routes_core_register();
+	if (ks_metrics_init(n) != KS_OK || (fd = listen_socket()) < 0)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	write_pidfile();
+	ks_log(KS_LOG_INFO, "kasusd %s listening on http://%s:%d with %d "
+	    "workers", KS_VERSION, ks_conf.listen_addr, ks_conf.port, n);
+	for (i = 0; i < n; i++)
+		workers[i] = spawn(i, fd);
+	while (!stopping) {
+		pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (workers[i] != pid)
+				continue;
+			workers[i] = 0;
+			if (stopping)
+				break;
+			ks_log(KS_LOG_WARN, "worker %d (pid %d) ended (%s %d); "
+			    "starting a new one", i, (int)pid,
+			    WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			ks_metrics_worker_restart();
+			sleep(0);
+			workers[i] = spawn(i, fd);
+		}
+	}
+	ks_log(KS_LOG_INFO, "stopping: draining workers");
+	stop_workers(n);
+	close(fd);
+	ks_log(KS_LOG_INFO, "stopped");
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: kasusd [-c config] serve | migrate | "
+	    "seed-demo\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = getenv("KASUS_CONF"), *cmd;
+	char err[512];
+	int rc, ch;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		if (ch == 'c')
+			conf = optarg;
+		else
+			usage();
+	}
+	if (optind != argc - 1)
+		usage();
+	cmd = argv[optind];
+	if (ks_config_load(conf, err, sizeof(err)) != KS_OK) {
+		fprintf(stderr, "kasusd: %s\n", err);
+		return 1;
+	}
+	if (ks_db_register(ks_queries, Q_KS_COUNT) != 0)
+		abort();
+	if (strcmp(cmd, "serve") == 0)
+		return serve();
+	if (strcmp(cmd, "migrate") == 0)
+		rc = ks_migrate(ks_conf.db_owner);
+	else if (strcmp(cmd, "seed-demo") == 0)
+		rc = ks_seed_demo(ks_conf.db_owner);
+	else
+		usage();
+	return rc == KS_OK ? 0 : 1;
+}

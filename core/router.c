@@ -1,0 +1,158 @@
+/*
+ * router.c - route tables from the core and modules, matched by method
+ * and path template ("/api/v1/admin/users/{id}"). Tables are registered
+ * at start-up before the workers fork, so matching needs no lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+
+#define MAX_ROUTES	512
+
+struct entry {
+	const struct ks_route	*r;
+	const char		*module;
+};
+
+static struct entry routes[MAX_ROUTES];
+static int nroutes;
+
+int
+ks_router_add(const struct ks_route *t, const char *module)
+{
+	const struct ks_route *r;
+	int i;
+
+	for (r = t; r->method != NULL; r++) {
+		for (i = 0; i < nroutes; i++) {
+			if (strcmp(routes[i].r->method, r->method) == 0 &&
+			    strcmp(routes[i].r->path, r->path) == 0) {
+				ks_log(KS_LOG_ERROR, "route %s %s is declared "
+				    "twice", r->method, r->path);
+				ks_router_remove_module(module);
+				return KS_ERROR;
+			}
+		}
+		if (nroutes == MAX_ROUTES)
+			return KS_ERROR;
+		routes[nroutes].r = r;
+		routes[nroutes].module = module;
+		nroutes++;
+	}
+	return KS_OK;
+}
+
+void
+ks_router_remove_module(const char *module)
+{
+	int i, j = 0;
+
+	if (module == NULL)
+		return;
+	for (i = 0; i < nroutes; i++) {
+		if (routes[i].module != NULL &&
+		    strcmp(routes[i].module, module) == 0)
+			continue;
+		routes[j++] = routes[i];
+	}
+	nroutes = j;
+}
+
+/* Match one template against a path; fills params on success. */
+static int
+match(const char *tpl, const char *path, const char **names,
+    const char **vals, int *np, int maxp, struct ks_arena *a)
+{
+	const char *t = tpl, *p = path, *te, *pe;
+
+	*np = 0;
+	while (*t != '\0' && *p != '\0') {
+		if (*t != '/' || *p != '/')
+			return 0;
+		t++;
+		p++;
+		te = strchr(t, '/');
+		if (te == NULL)
+			te = t + strlen(t);
+		pe = strchr(p, '/');
+		if (pe == NULL)
+			pe = p + strlen(p);
+		if (*t == '{') {
+			if (pe == p || *np >= maxp)
+				return 0;
+			if (a != NULL) {
+				names[*np] = ks_arena_strndup(a, t + 1,
+				    (size_t)(te - t - 2));
+				vals[*np] = ks_arena_strndup(a, p,
+				    (size_t)(pe - p));
+			}
+			(*np)++;
+		} else if (te - t != pe - p || strncmp(t, p, (size_t)(te - t)))
+			return 0;
+		t = te;
+		p = pe;
+	}
+	return *t == '\0' && *p == '\0';
+}
+
+const struct ks_route *
+ks_router_match(const char *method, const char *path, const char **names,
+    const char **vals, int *np, int maxp, int *known, struct ks_arena *a)
+{
+	int i, n;
+
+	*known = 0;
+	*np = 0;
+	for (i = 0; i < nroutes; i++) {
+		if (!match(routes[i].r->path, path, names, vals, &n, maxp,
+		    NULL))
+			continue;
+		if (strcmp(routes[i].r->method, method) != 0 &&
+		    !(strcmp(method, "HEAD") == 0 &&
+		    strcmp(routes[i].r->method, "GET") == 0)) {
+			*known = 1;
+			continue;
+		}
+		match(routes[i].r->path, path, names, vals, np, maxp, a);
+		return routes[i].r;
+	}
+	return NULL;
+}
+
+void
+ks_router_each(void (*fn)(const struct ks_route *, int, void *), void *arg)
+{
+	int i;
+
+	for (i = 0; i < nroutes; i++)
+		fn(routes[i].r, i, arg);
+}
+
+int
+ks_router_count(void)
+{
+	return nroutes;
+}
+
+int
+ks_router_index(const struct ks_route *r)
+{
+	int i;
+
+	for (i = 0; i < nroutes; i++)
+		if (routes[i].r == r)
+			return i;
+	return -1;
+}
+
+const char *
+ks_router_module(const struct ks_route *r)
+{
+	int i;
+
+	for (i = 0; i < nroutes; i++)
+		if (routes[i].r == r)
+			return routes[i].module;
+	return NULL;
+}

@@ -1,0 +1,185 @@
+/*
+ * seed.c - the demo canton from tenants/demo.json: canton, municipalities,
+ * tenants with the municipalities they serve, one user per role. Runs as
+ * the owner role, only when the configuration says demo = 1, and changes
+ * nothing that already exists (safe to repeat).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+
+static int
+q(PGconn *c, const char *sql, int n, const char *const *v, PGresult **out)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+	int st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		ks_log(KS_LOG_ERROR, "seed failed: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return KS_ERROR;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return KS_OK;
+}
+
+static int
+seed_user(PGconn *c, const char *tid, json_t *u, const char *lang,
+    const char *pw)
+{
+	const char *v[5];
+	char *hash;
+	PGresult *r;
+	json_t *role;
+	size_t i;
+	int rc;
+
+	v[0] = tid;
+	v[1] = json_string_value(json_object_get(u, "username"));
+	if (q(c, "SELECT id FROM app_user WHERE tenant_id = $1 AND "
+	    "username = $2", 2, v, &r) != KS_OK)
+		return KS_ERROR;
+	rc = PQntuples(r);
+	PQclear(r);
+	if (rc == 1)
+		return KS_OK;
+	if ((hash = ks_password_hash(pw)) == NULL)
+		return KS_ERROR;
+	v[2] = json_string_value(json_object_get(u, "display_name"));
+	v[3] = lang;
+	v[4] = hash;
+	rc = q(c, "INSERT INTO app_user (tenant_id, username, display_name, "
+	    "language, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	    5, v, &r);
+	free(hash);
+	if (rc != KS_OK)
+		return KS_ERROR;
+	v[1] = PQgetvalue(r, 0, 0);
+	json_array_foreach(json_object_get(u, "roles"), i, role) {
+		v[2] = json_string_value(role);
+		if (q(c, "INSERT INTO user_role (tenant_id, user_id, role) "
+		    "VALUES ($1, $2, $3)", 3, v, NULL) != KS_OK) {
+			PQclear(r);
+			return KS_ERROR;
+		}
+	}
+	PQclear(r);
+	return KS_OK;
+}
+
+static int
+seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
+    const char *pw)
+{
+	const char *v[5], *lang;
+	char tid[32];
+	json_t *users, *u, *m;
+	PGresult *r;
+	size_t i;
+
+	v[0] = canton;
+	v[1] = json_string_value(json_object_get(t, "slug"));
+	v[2] = json_string_value(json_object_get(t, "name"));
+	v[3] = json_string_value(json_object_get(t, "kind"));
+	if (v[3] == NULL)
+		v[3] = "social_service";
+	v[4] = json_string_value(json_object_get(t, "language"));
+	if (q(c, "INSERT INTO tenant (canton_id, slug, name, kind, language) "
+	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING", 5, v,
+	    NULL) != KS_OK || q(c, "SELECT id FROM tenant WHERE slug = $1", 1,
+	    v + 1, &r) != KS_OK)
+		return KS_ERROR;
+	snprintf(tid, sizeof(tid), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	json_array_foreach(json_object_get(t, "municipalities"), i, m) {
+		char bfs[16];
+		snprintf(bfs, sizeof(bfs), "%lld",
+		    (long long)json_integer_value(m));
+		v[0] = tid;
+		v[1] = bfs;
+		if (q(c, "INSERT INTO tenant_municipality (tenant_id, bfs) "
+		    "VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, v,
+		    NULL) != KS_OK)
+			return KS_ERROR;
+	}
+	users = json_object_get(t, "users");
+	if (json_is_string(users))
+		users = std;
+	lang = json_string_value(json_object_get(t, "user_language"));
+	json_array_foreach(users, i, u)
+		if (seed_user(c, tid, u, lang ? lang : "de", pw) != KS_OK)
+			return KS_ERROR;
+	return KS_OK;
+}
+
+int
+ks_seed_demo(const char *conninfo)
+{
+	char path[1024], canton[32];
+	json_error_t je;
+	json_t *doc, *e;
+	const char *v[4], *pw;
+	PGconn *c;
+	PGresult *r;
+	size_t i;
+	int rc = KS_ERROR;
+
+	if (!ks_conf.demo) {
+		ks_log(KS_LOG_ERROR, "demo seeding is only allowed with demo = 1");
+		return KS_ERROR;
+	}
+	snprintf(path, sizeof(path), "%s/tenants/demo.json", ks_conf.root);
+	if ((doc = json_load_file(path, 0, &je)) == NULL) {
+		ks_log(KS_LOG_ERROR, "cannot read %s: %s", path, je.text);
+		return KS_ERROR;
+	}
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		ks_log(KS_LOG_ERROR, "cannot connect as the owner role");
+		goto out;
+	}
+	pw = json_string_value(json_object_get(doc, "password"));
+	v[0] = json_string_value(json_object_get(json_object_get(doc,
+	    "canton"), "code"));
+	v[1] = json_string_value(json_object_get(json_object_get(doc,
+	    "canton"), "name"));
+	if (q(c, "BEGIN", 0, NULL, NULL) != KS_OK ||
+	    q(c, "INSERT INTO canton (code, name) VALUES ($1, $2) "
+	    "ON CONFLICT (code) DO NOTHING", 2, v, NULL) != KS_OK ||
+	    q(c, "SELECT id FROM canton WHERE code = $1", 1, v, &r) != KS_OK)
+		goto out;
+	snprintf(canton, sizeof(canton), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	json_array_foreach(json_object_get(doc, "municipalities"), i, e) {
+		char bfs[16], pop[16];
+		snprintf(bfs, sizeof(bfs), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "bfs")));
+		snprintf(pop, sizeof(pop), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "population")));
+		v[0] = bfs;
+		v[1] = canton;
+		v[2] = json_string_value(json_object_get(e, "name"));
+		v[3] = pop;
+		if (q(c, "INSERT INTO municipality (bfs, canton_id, name, "
+		    "population) VALUES ($1, $2, $3, $4) ON CONFLICT DO "
+		    "NOTHING", 4, v, NULL) != KS_OK)
+			goto out;
+	}
+	json_array_foreach(json_object_get(doc, "tenants"), i, e)
+		if (seed_tenant(c, canton, e, json_object_get(doc,
+		    "standard_users"), pw) != KS_OK)
+			goto out;
+	if (q(c, "COMMIT", 0, NULL, NULL) == KS_OK) {
+		ks_log(KS_LOG_INFO, "demo canton seeded");
+		rc = KS_OK;
+	}
+out:
+	PQfinish(c);
+	json_decref(doc);
+	return rc;
+}

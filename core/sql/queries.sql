@@ -1,0 +1,159 @@
+-- The core's prepared statements. Each starts with "-- name: <name>"; the
+-- build turns this file into build/gen/queries.{c,h} (enum Q_<NAME>).
+-- Statements run inside the request's transaction, so row-level security
+-- applies to every one of them.
+
+-- name: set_tenant
+SELECT set_config('kasus.tenant_id', $1, true),
+       set_config('kasus.user_id', $2, true)
+
+-- name: ping
+SELECT 1
+
+-- name: tenant_by_slug
+SELECT id, slug, name, kind, language, active, version, created_at
+  FROM tenant WHERE slug = $1
+
+-- name: tenant_list
+SELECT id, slug, name, kind, language, active, version, created_at
+  FROM tenant WHERE id > $1 ORDER BY id LIMIT $2
+
+-- name: tenant_insert
+INSERT INTO tenant (canton_id, slug, name, language)
+SELECT canton_id, $2, $3, $4 FROM tenant WHERE id = $1
+RETURNING id, slug, name, kind, language, active, version, created_at
+
+-- name: tenant_update
+UPDATE tenant SET name = coalesce($2, name),
+       language = coalesce($3, language),
+       active = coalesce($4::boolean, active), version = version + 1
+ WHERE slug = $1 AND version = $5
+RETURNING id, slug, name, kind, language, active, version, created_at
+
+-- name: muni_list
+SELECT bfs, name, population, version FROM municipality
+ WHERE bfs > $1 ORDER BY bfs LIMIT $2
+
+-- name: muni_get
+SELECT bfs, name, population, version FROM municipality WHERE bfs = $1
+
+-- name: muni_insert
+INSERT INTO municipality (bfs, canton_id, name, population)
+SELECT $2, canton_id, $3, $4 FROM tenant WHERE id = $1
+RETURNING bfs, name, population, version
+
+-- name: muni_update
+UPDATE municipality SET name = coalesce($2, name),
+       population = coalesce($3::integer, population), version = version + 1
+ WHERE bfs = $1 AND version = $4
+RETURNING bfs, name, population, version
+
+-- name: tm_list
+SELECT m.bfs, m.name, m.population, tm.since
+  FROM tenant_municipality tm JOIN municipality m USING (bfs)
+ ORDER BY m.bfs
+
+-- name: tm_assign
+INSERT INTO tenant_municipality (tenant_id, bfs) VALUES (kasus_tenant(), $1)
+ON CONFLICT (tenant_id, bfs) DO NOTHING
+
+-- name: tm_remove
+DELETE FROM tenant_municipality WHERE bfs = $1
+
+-- name: user_login
+SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
+       coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
+                   FROM user_role r
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+       coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
+                   FROM user_role r JOIN role_permission rp ON rp.role = r.role
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+  FROM app_user u WHERE u.username = $1
+
+-- name: user_list
+SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
+       u.version,
+       coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
+                   FROM user_role r
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+  FROM app_user u WHERE u.id > $1 ORDER BY u.id LIMIT $2
+
+-- name: user_get
+SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
+       u.version,
+       coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
+                   FROM user_role r
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+  FROM app_user u WHERE u.id = $1
+
+-- name: user_insert
+INSERT INTO app_user (tenant_id, username, display_name, email, language,
+       password_hash)
+VALUES (kasus_tenant(), $1, $2, $3, coalesce($4, 'de'), $5)
+RETURNING id
+
+-- name: user_update
+UPDATE app_user SET display_name = coalesce($2, display_name),
+       email = coalesce($3, email), language = coalesce($4, language),
+       active = coalesce($5::boolean, active), version = version + 1
+ WHERE id = $1 AND version = $6
+RETURNING id
+
+-- name: user_password
+UPDATE app_user SET password_hash = $2, version = version + 1 WHERE id = $1
+RETURNING id
+
+-- name: user_roles_clear
+DELETE FROM user_role WHERE user_id = $1
+
+-- name: user_role_add
+INSERT INTO user_role (tenant_id, user_id, role)
+SELECT kasus_tenant(), $1, code FROM role
+ WHERE code = $2 AND canton_level = $3::boolean
+
+-- name: user_version_bump
+UPDATE app_user SET version = version + 1 WHERE id = $1 AND version = $2
+RETURNING id
+
+-- name: role_list
+SELECT r.code, r.name_de, r.name_fr, r.canton_level,
+       coalesce(string_agg(rp.permission, ',' ORDER BY rp.permission), '')
+  FROM role r LEFT JOIN role_permission rp ON rp.role = r.code
+ GROUP BY r.code ORDER BY r.code
+
+-- name: perm_known
+SELECT count(*) FROM permission WHERE code = ANY($1::text[])
+
+-- name: token_lookup
+SELECT id, array_to_string(permissions, ','), expires_at > now(), revoked,
+       created_by
+  FROM api_token WHERE token_hash = $1
+
+-- name: token_insert
+INSERT INTO api_token (tenant_id, name, token_hash, permissions, created_by,
+       expires_at)
+VALUES (kasus_tenant(), $1, $2, $3::text[], $4,
+        now() + make_interval(days => $5::integer))
+RETURNING id, expires_at
+
+-- name: token_list
+SELECT id, name, array_to_string(permissions, ','), created_at, expires_at,
+       revoked
+  FROM api_token ORDER BY id
+
+-- name: token_revoke
+UPDATE api_token SET revoked = true WHERE id = $1 RETURNING id
+
+-- name: audit_append
+SELECT audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb)
+
+-- name: audit_list
+SELECT seq, at, actor_id, request_id, action, object_type, object_id,
+       detail
+  FROM audit_event WHERE seq < $1 ORDER BY seq DESC LIMIT $2
+
+-- name: audit_chain
+SELECT seq, prev_hash, hash, tenant_id,
+       (extract(epoch FROM at) * 1000000)::bigint, actor_id, action,
+       object_type, object_id, before_digest, after_digest, detail::text
+  FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Turn a queries .sql file ("-- name: x" blocks) into a C table and enum.
+# usage: gen-queries.sh PREFIX in.sql out.c out.h
+set -eu
+prefix=$1 in=$2 outc=$3 outh=$4
+awk -v P="$prefix" -v OC="$outc" -v OH="$outh" '
+function flush() {
+	if (name == "") return
+	gsub(/[ \t]+$/, "", sql)
+	w = (toupper(sql) ~ /(INSERT|UPDATE|DELETE|AUDIT_APPEND|FOR UPDATE)/) ? 1 : 0
+	printf "\t{ \"%s\", \"%s\", %d },\n", name, sql, w >> OC
+	printf "\tQ_%s,\n", toupper(name) >> OH
+	name = ""; sql = ""
+}
+BEGIN {
+	printf "/* generated from %s; do not edit */\n#include \"queries.h\"\n", FILENAME > OC
+	printf "const struct ks_query %s_queries[] = {\n", P >> OC
+	printf "/* generated; do not edit */\n#ifndef %s_QUERIES_H\n#define %s_QUERIES_H\n", toupper(P), toupper(P) > OH
+	printf "struct ks_query { const char *name; const char *sql; int write; };\n" >> OH
+	printf "enum {\n" >> OH
+}
+/^-- name: / { flush(); name = $3; next }
+/^--/ { next }
+/^[ \t]*$/ { next }
+{
+	line = $0; gsub(/\\/, "\\\\", line); gsub(/"/, "\\\"", line); gsub(/\t/, " ", line)
+	sql = (sql == "") ? line : sql " " line
+}
+END {
+	flush()
+	printf "\t{ 0, 0, 0 }\n};\n" >> OC
+	printf "\tQ_%s_COUNT\n};\nextern const struct ks_query %s_queries[];\n#endif\n", toupper(P), P >> OH
+}' "$in"

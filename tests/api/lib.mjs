@@ -1,0 +1,282 @@
+// Shared helpers for the HTTP API tests (node --test tests/api/).
+// Environment: KASUS_URL, KASUS_DB_APP, KASUS_DB_OWNER, KASUS_DB_SUPER,
+// KASUS_REDIS_PORT, KASUS_PROFILE, KASUS_PIDFILE (see tests/run.sh).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+
+export const BASE = (process.env.KASUS_URL || 'http://127.0.0.1:18091').replace(/\/+$/, '');
+export const PW = 'kasus-demo';
+export const PROFILE = process.env.KASUS_PROFILE || 'test';
+export const REDIS_PORT = process.env.KASUS_REDIS_PORT || '63800';
+export const DB_APP = process.env.KASUS_DB_APP;
+export const DB_OWNER = process.env.KASUS_DB_OWNER;
+export const DB_SUPER = process.env.KASUS_DB_SUPER;
+
+let seq = 0;
+/** A unique lowercase suffix for record names (slug- and username-safe). */
+export function uniq(prefix = 't') {
+  seq += 1;
+  return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function lowerKeys(h) {
+  const out = {};
+  for (const [k, v] of Object.entries(h || {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/**
+ * One HTTP request. opts: session (from login), token (API token), body
+ * (JSON-encoded), raw (string/Buffer sent as is), headers, csrf (false to
+ * leave out X-CSRF-Token on writes). Returns {status, headers, json, text}.
+ */
+export async function call(method, path, opts = {}) {
+  const h = lowerKeys(opts.headers);
+  if (opts.session) h.cookie = `ks_session=${opts.session.cookie}`;
+  if (opts.token) h.authorization = `Bearer ${opts.token}`;
+  const write = !['GET', 'HEAD', 'OPTIONS'].includes(method);
+  if (opts.session && write && opts.csrf !== false && h['x-csrf-token'] === undefined)
+    h['x-csrf-token'] = opts.session.csrf;
+  let body;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    if (h['content-type'] === undefined) h['content-type'] = 'application/json';
+  }
+  const res = await fetch(BASE + path, { method, headers: h, body, redirect: 'manual' });
+  const text = await res.text();
+  let json;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, json, text, method, path };
+}
+
+/** Short description of a response for assertion messages. */
+export function show(res) {
+  return `${res.method} ${res.path} -> ${res.status} ${res.text ? res.text.slice(0, 600) : ''}`;
+}
+
+/** Assert a 2xx (or the exact status given). */
+export function ok(res, status) {
+  if (status !== undefined) assert.equal(res.status, status, show(res));
+  else assert.ok(res.status >= 200 && res.status < 300, show(res));
+  return res;
+}
+
+/** Assert an error response with the contract's shape. */
+export function err(res, status, code) {
+  assert.equal(res.status, status, show(res));
+  assert.ok(res.json && typeof res.json.error === 'object', `error body expected: ${show(res)}`);
+  if (code !== undefined) {
+    if (Array.isArray(code)) assert.ok(code.includes(res.json.error.code), `code one of ${code}: ${show(res)}`);
+    else assert.equal(res.json.error.code, code, show(res));
+  }
+  assert.equal(typeof res.json.error.message, 'string', show(res));
+  assert.ok(res.json.error.message.length > 0, show(res));
+  assert.equal(typeof res.json.error.request_id, 'string', show(res));
+  assert.ok(res.json.error.request_id.length > 0, show(res));
+  return res.json.error;
+}
+
+export function cookieFrom(res) {
+  const all = typeof res.headers.getSetCookie === 'function'
+    ? res.headers.getSetCookie().join('\n')
+    : (res.headers.get('set-cookie') || '');
+  const m = /(?:^|[\s,])ks_session=([^;,\s]*)/.exec(all);
+  return m ? { value: m[1], header: all } : null;
+}
+
+/** POST /api/v1/session; returns the raw response. */
+export function loginRaw(tenant, username, password = PW, opts = {}) {
+  return call('POST', '/api/v1/session', { ...opts, body: { tenant, username, password } });
+}
+
+/** Sign in; returns {cookie, csrf, data} or fails the test. */
+export async function login(tenant, username, password = PW) {
+  const res = await loginRaw(tenant, username, password);
+  assert.equal(res.status, 201, `login ${tenant}/${username}: ${show(res)}`);
+  const c = cookieFrom(res);
+  assert.ok(c && c.value, `login ${tenant}/${username}: no ks_session cookie`);
+  assert.equal(typeof res.json.csrf_token, 'string');
+  return { cookie: c.value, csrf: res.json.csrf_token, data: res.json, tenant, username };
+}
+
+const sessionCache = new Map();
+/** A signed-in session reused within one test file. */
+export async function as(tenant, username) {
+  const k = `${tenant}/${username}`;
+  if (!sessionCache.has(k)) sessionCache.set(k, await login(tenant, username));
+  return sessionCache.get(k);
+}
+
+export function sha256hex(s) {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+export function sessionKey(session) {
+  return `ks:s:${sha256hex(typeof session === 'string' ? session : session.cookie)}`;
+}
+
+// ------------------------------------------------------------ processes
+
+export function redis(...args) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(REDIS_PORT), ...args.map(String)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10000 }).trim();
+}
+
+/** Forget login failures for a user and for the local address. */
+export function clearThrottle(tenant, username) {
+  try {
+    const keys = ['ks:thr:ip:127.0.0.1', 'ks:thr:ip:::1', 'ks:thr:ip:::ffff:127.0.0.1'];
+    if (tenant && username) keys.push(`ks:thr:u:${tenant}:${username}`);
+    redis('DEL', ...keys);
+  } catch { /* redis may be down in fault tests */ }
+}
+
+/** Run SQL with psql; returns trimmed stdout. Multiple statements: array. */
+export function sql(conninfo, statements) {
+  assert.ok(conninfo, 'conninfo missing from the environment');
+  const list = Array.isArray(statements) ? statements : [statements];
+  const args = [conninfo, '-XAtq', '-v', 'ON_ERROR_STOP=1'];
+  for (const s of list) args.push('-c', s);
+  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20000 }).trim();
+}
+
+/** Run SQL expected to fail; returns stderr (throws when it succeeds). */
+export function sqlError(conninfo, statements) {
+  try {
+    const out = sql(conninfo, statements);
+    throw new assert.AssertionError({ message: `SQL unexpectedly succeeded: ${statements} -> ${out}` });
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    return String(e.stderr || e.message);
+  }
+}
+
+export function services(action) {
+  return execFileSync('bash', ['ops/services.sh', PROFILE, action],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+}
+
+/** Poll fn until it returns truthy or the time runs out; returns the value. */
+export async function until(fn, ms = 10000, step = 200) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try { last = await fn(); } catch (e) { last = undefined; }
+    if (last) return last;
+    if (Date.now() > end) return last;
+    await sleep(step);
+  }
+}
+
+/**
+ * Send only the request line and headers (no body) on a raw socket and
+ * read the response. Shows that a server answers before reading a body.
+ */
+export function rawHead(method, path, headers, timeoutMs = 5000) {
+  const u = new URL(BASE);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: u.hostname, port: Number(u.port || 80) });
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (e) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (e) return reject(e);
+      const s = buf.toString('latin1');
+      const i = s.indexOf('\r\n\r\n');
+      if (i < 0) return reject(new Error(`no complete response: ${JSON.stringify(s.slice(0, 200))}`));
+      const lines = s.slice(0, i).split('\r\n');
+      const status = Number(lines[0].split(' ')[1]);
+      const hdr = new Map();
+      for (const l of lines.slice(1)) {
+        const k = l.indexOf(':');
+        hdr.set(l.slice(0, k).trim().toLowerCase(), l.slice(k + 1).trim());
+      }
+      const text = buf.subarray(Buffer.byteLength(s.slice(0, i + 4), 'latin1')).toString('utf8');
+      let json;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      resolve({ status, headers: { get: (k) => hdr.get(k.toLowerCase()) ?? null }, json, text, method, path });
+    };
+    const timer = setTimeout(() => finish(buf.length ? null : new Error('no response before timeout')), timeoutMs);
+    sock.on('connect', () => {
+      let req = `${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\n`;
+      for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+      sock.write(req + '\r\n');
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const s = buf.toString('latin1');
+      const i = s.indexOf('\r\n\r\n');
+      if (i >= 0) {
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(s.slice(0, i));
+        if (m && buf.length >= Buffer.byteLength(s.slice(0, i + 4), 'latin1') + Number(m[1])) finish();
+      }
+    });
+    sock.on('end', () => finish());
+    sock.on('error', (e) => (buf.length ? finish() : finish(e)));
+  });
+}
+
+// --------------------------------------------------------------- fixtures
+
+/** Follow a cursor-paginated list to the end; returns all items. */
+export async function listAll(path, session, limit = 2, maxPages = 500) {
+  const items = [];
+  let after = null;
+  const sep = path.includes('?') ? '&' : '?';
+  for (let page = 0; page < maxPages; page++) {
+    const q = `${path}${sep}limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+    const res = ok(await call('GET', q, session.token ? { token: session.token } : { session }), 200);
+    assert.ok(Array.isArray(res.json.items), show(res));
+    assert.ok(res.json.items.length <= limit, `page longer than limit ${limit}: ${show(res)}`);
+    assert.ok('next' in res.json, `no "next" in ${show(res)}`);
+    items.push(...res.json.items);
+    if (res.json.next === null) return items;
+    assert.equal(typeof res.json.next, 'string', show(res));
+    assert.notEqual(res.json.next, after, 'cursor did not advance');
+    after = res.json.next;
+  }
+  throw new Error(`more than ${maxPages} pages at ${path}`);
+}
+
+/**
+ * A fresh tenant made by canton-admin, with its first admin signed in:
+ * {slug, tenant, admin (session), adminId, password}.
+ */
+export async function freshTenant(prefix = 'ft') {
+  const canton = await as('canton', 'canton-admin');
+  const slug = uniq(prefix);
+  const t = ok(await call('POST', '/api/v1/admin/tenants', {
+    session: canton, body: { slug, name: `Test ${slug}` },
+  }), 201);
+  const password = 'fresh-pass-' + slug;
+  const a = ok(await call('POST', `/api/v1/admin/tenants/${slug}/admins`, {
+    session: canton, body: { username: 'admin', display_name: 'First Admin', password },
+  }), 201);
+  const admin = await login(slug, 'admin', password);
+  return { slug, tenant: t.json, admin, adminId: admin.data.user.id, adminBody: a.json, password };
+}
+
+/** Create a user in the admin's tenant; returns {id, username, password, json}. */
+export async function createUser(adminSession, roles = ['caseworker'], extra = {}) {
+  const username = uniq('u');
+  const password = 'user-pass-' + username;
+  const res = ok(await call('POST', '/api/v1/admin/users', {
+    session: adminSession,
+    body: { username, display_name: `User ${username}`, password, roles, ...extra },
+  }), 201);
+  assert.ok(Number.isInteger(res.json.id) || typeof res.json.id === 'string', show(res));
+  return { id: res.json.id, username, password, json: res.json };
+}
+
+export function tenantId(slug) {
+  return sql(DB_OWNER, `select id from tenant where slug = '${slug.replace(/'/g, "''")}'`);
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# make test: the same set-up as make run, on separate ports and var/test/,
+# with the AddressSanitizer/UBSan build; then every test:
+#   unit tests (C), API, isolation and fault tests against the real server
+#   over HTTP with real PostgreSQL and Redis, the platform smoke check.
+# A sanitizer report from any process fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+sh ops/bootstrap.sh
+make --no-print-directory VARIANT=asan build/asan/kasusd unit
+
+san=$root/var/test/san
+port=${KASUS_TEST_PORT:-18091}
+export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:log_path=$san/ubsan"
+export KASUS_ROOT=$root KASUS_DEMO=1 KASUS_PORT=$port
+export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
+export KASUS_PIDFILE=$root/var/test/kasusd.pid
+export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
+
+# A fresh cluster every run: tests start from the seeded demo canton.
+bash ops/services.sh test stop
+rm -rf var/test
+bash ops/services.sh test start
+. var/test/env
+mkdir -p "$san" tests/artifacts
+
+pid=
+finish() {
+	rc=$?
+	trap - EXIT
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		wait "$pid" 2>/dev/null || true
+	fi
+	bash ops/services.sh test stop
+	if ls "$san"/* >/dev/null 2>&1; then
+		echo "sanitizer reports:" >&2
+		cat "$san"/* >&2
+		rc=1
+	fi
+	[ $rc -eq 0 ] && echo "kasus: all tests passed" || echo "kasus: tests FAILED" >&2
+	exit $rc
+}
+trap finish EXIT
+
+echo "== unit tests"
+for t in build/asan/unit/test_*; do
+	[ -x "$t" ] || continue
+	echo "-- $t"
+	"$t"
+done
+
+echo "== migrations and demo seed"
+build/asan/kasusd migrate
+build/asan/kasusd migrate		# a second run applies nothing
+build/asan/kasusd seed-demo
+build/asan/kasusd seed-demo		# and seeding twice changes nothing
+
+echo "== server"
+build/asan/kasusd serve >var/test/kasusd.log 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+	curl -sf -m 2 "$KASUS_URL/healthz" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+curl -sf -m 2 "$KASUS_URL/healthz" >/dev/null || {
+	echo "server did not come up:" >&2; tail -20 var/test/kasusd.log >&2; exit 1; }
+
+echo "== API, isolation, fault and ops tests"
+node --test --test-concurrency=1 tests/api/ tests/ops/
+
+if [ -f ../shared/checks/smoke.sh ]; then
+	echo "== platform smoke check"
+	KS_PORT=$port KS_TMP=$root/var/test/smoke bash ../shared/checks/smoke.sh
+fi
