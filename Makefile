@@ -6,7 +6,7 @@ CC	?= cc
 PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter
+WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation
 BASE	= $(WARN) -D_GNU_SOURCE -Icore -I$(GEN) $(PKG_CFLAGS) -fPIC
 LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
 
@@ -28,34 +28,49 @@ CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all build run test bench clean deps unit
+.PHONY: all build run test bench clean deps unit modules
+
+# Domain modules and the loader's test fixtures: one shared object each,
+# linked against libraries only, never against the core.
+MOD_NAMES = $(notdir $(patsubst %/,%,$(wildcard modules/*/ tests/fixtures/modules/*/)))
+MOD_SO	= $(patsubst %,$(B)/modules/%.so,$(MOD_NAMES))
 
 all: build
-build: deps-check $(B)/kasusd
+build: deps-check $(B)/kasusd modules
+modules: $(MOD_SO)
+
+.SECONDEXPANSION:
+$(B)/modules/%.so: $$(wildcard modules/$$*/*.c tests/fixtures/modules/$$*/*.c) core/kasus.h core/ks_module.h
+	@mkdir -p $(dir $@)
+	@echo "  MODULE  $@"
+	@$(CC) $(BASE) $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 deps-check:
 	@sh ops/bootstrap.sh
 
 $(GEN)/queries.c $(GEN)/queries.h: core/sql/queries.sql ops/gen-queries.sh
 	@mkdir -p $(GEN)
-	sh ops/gen-queries.sh ks $< $(GEN)/queries.c $(GEN)/queries.h
+	@sh ops/gen-queries.sh ks $< $(GEN)/queries.c $(GEN)/queries.h
 
 $(B)/gen/queries.o: $(GEN)/queries.c
-	$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
+	@$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
 
 $(B)/core/%.o: core/%.c core/*.h $(GEN)/queries.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
 
 $(B)/libkasus.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(B)/kasusd: $(B)/core/main.o $(B)/libkasus.a
-	$(CC) $(LDFLAGS_V) -rdynamic -o $@ $^ $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS_V) -rdynamic -o $@ $^ $(LIBS)
 
 $(B)/unit/%: tests/unit/%.c tests/unit/ks_test.h $(B)/libkasus.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(CFLAGS_V) -Itests/unit $(LDFLAGS_V) -o $@ $< $(B)/libkasus.a $(LIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(BASE) $(CFLAGS_V) -Itests/unit $(LDFLAGS_V) -o $@ $< $(B)/libkasus.a $(LIBS)
 
 unit: $(UNIT_BIN)
 

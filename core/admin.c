@@ -206,7 +206,7 @@ tenant_patch(struct ks_request *req)
 		return ks_fail_detail(req, 409, "conflict", "someone else "
 		    "changed this record; review it and apply your change "
 		    "again", json_pack("{s:o}", "current", before));
-	if (ks_audit(req, "tenant_changed", "tenant", v[0], before,
+	if (ks_audit(req, "tenant_changed", "tenant", v[0], json_incref(before),
 	    tenant_json(r, 0), NULL) != KS_OK) {
 		json_decref(before);
 		return KS_ERROR;
@@ -397,10 +397,12 @@ user_create(struct ks_request *req)
 {
 	json_t *roles = json_object_get(req->body, "roles");
 	int64_t id;
+	int rc;
 
-	if (user_insert(req, roles ? roles : json_array(), &id) != KS_OK)
-		return KS_ERROR;
-	return user_created(req, id);
+	roles = json_is_array(roles) ? json_incref(roles) : json_array();
+	rc = user_insert(req, roles, &id);
+	json_decref(roles);
+	return rc != KS_OK ? KS_ERROR : user_created(req, id);
 }
 
 static int

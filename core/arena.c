@@ -3,6 +3,7 @@
  * step together with the cleanups registered on it (after nginx's pools).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@ struct block {
 	struct block	*next;
 	size_t		 size;
 	size_t		 used;
-	unsigned char	 data[];
+	/* Every allocation must suit any type (max_align_t). */
+	_Alignas(max_align_t) unsigned char data[];
 };
 
 struct cleanup {

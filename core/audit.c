@@ -44,6 +44,8 @@ ks_audit(struct ks_request *req, const char *action, const char *otype,
 	v[4] = oid;
 	v[5] = digest(req, before);
 	v[6] = digest(req, after);
+	json_decref(before);
+	json_decref(after);
 	if (detail != NULL) {
 		d = json_dumps(detail, JSON_COMPACT);
 		json_decref(detail);
@@ -65,12 +67,23 @@ ks_audit_canonical(const char *prev, const char *tenant, const char *seq,
     const char *otype, const char *oid, const char *bd, const char *ad,
     const char *detail)
 {
-	char *s = NULL;
+	const char *f[11] = { prev, tenant, seq, at_us, actor, action, otype,
+	    oid, bd, ad, detail };
+	size_t len = 1, i, n;
+	char *s, *p;
 
-	if (asprintf(&s, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", prev, tenant, seq,
-	    at_us, actor ? actor : "", action, otype, oid, bd, ad,
-	    detail ? detail : "") < 0)
+	for (i = 0; i < 11; i++)
+		len += (f[i] ? strlen(f[i]) : 0) + 24;
+	if ((p = s = malloc(len)) == NULL)
 		return NULL;
+	for (i = 0; i < 11; i++) {
+		n = f[i] ? strlen(f[i]) : 0;
+		p += sprintf(p, "%zu:", n);
+		memcpy(p, f[i] ? f[i] : "", n);
+		p += n;
+		*p++ = '|';
+	}
+	*p = '\0';
 	return s;
 }
 
@@ -170,6 +183,13 @@ audit_verify(struct ks_request *req)
 		if (PQntuples(r) < atoi(BATCH))
 			break;
 	}
+	/* The head row catches events cut off the end of the chain. */
+	if ((r = ks_db_q(req, Q_AUDIT_HEAD, 0, NULL)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 1 && (ks_db_ll(r, 0, 0) != last ||
+	    strcmp(PQgetvalue(r, 0, 1), prev) != 0))
+		return broken(req, last + 1, "events after this one are "
+		    "missing", n);
 	return ks_reply(req, 200, json_pack("{s:b,s:I,s:s}", "ok", 1,
 	    "events", (json_int_t)n, "head", prev));
 }

@@ -14,7 +14,7 @@
 
 struct ks_config ks_conf;
 
-enum kind { K_STR, K_INT, K_SIZE, K_LEVEL };
+enum kind { K_STR, K_INT, K_SIZE, K_LONG, K_LEVEL };
 
 struct key {
 	const char	*name;
@@ -52,6 +52,10 @@ static const struct key keys[] = {
 	{ "modules", "KASUS_MODULES", S(modules) },
 	{ "module_dir", "KASUS_MODULE_DIR", S(module_dir) },
 	{ "log_level", "KASUS_LOG_LEVEL", K_LEVEL, &ks_conf.log_level, 0 },
+	{ "rules_memory", "KASUS_RULES_MEMORY", K_LONG, &ks_conf.rules_memory, 0 },
+	{ "rules_instructions", "KASUS_RULES_INSTRUCTIONS", K_LONG,
+	    &ks_conf.rules_instructions, 0 },
+	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
 	{ NULL, NULL, 0, NULL, 0 }
 };
 
@@ -78,6 +82,9 @@ defaults(void)
 	strcpy(ks_conf.root, ".");
 	strcpy(ks_conf.module_dir, "build/modules");
 	ks_conf.log_level = KS_LOG_INFO;
+	ks_conf.rules_memory = 32L * 1024 * 1024;
+	ks_conf.rules_instructions = 20000000L;
+	ks_conf.rules_timeout_ms = 2000;
 }
 
 static int
@@ -111,6 +118,8 @@ set(const struct key *k, const char *v, char *err, size_t errlen)
 		}
 		if (k->kind == K_SIZE)
 			*(size_t *)k->ptr = (size_t)n;
+		else if (k->kind == K_LONG)
+			*(long *)k->ptr = (long)n;
 		else
 			*(int *)k->ptr = (int)n;
 		return KS_OK;
@@ -195,6 +204,10 @@ ks_config_load(const char *path, char *err, size_t errlen)
 	}
 	if (ks_conf.threads < 1)
 		ks_conf.threads = 1;
+	if (ks_conf.scrypt_log2n < 10 || ks_conf.scrypt_log2n > 20) {
+		snprintf(err, errlen, "scrypt_log2n must be between 10 and 20");
+		return KS_ERROR;
+	}
 	ks_log_set_level(ks_conf.log_level);
 	return KS_OK;
 }

@@ -126,4 +126,6 @@ ks_routes_core_register(void)
 	ks_auth_register();
 	ks_admin_register();
 	ks_audit_register();
+	ks_rules_register();
+	ks_modules_register();
 }

@@ -74,8 +74,11 @@ derive(const char *pw, const unsigned char *salt, int log2n, int r, int p,
 {
 	uint64_t n = (uint64_t)1 << log2n;
 
+	/* scrypt needs 128 * r * N bytes (and a little more) per lane. */
+	uint64_t maxmem = 128 * (uint64_t)r * n * (uint64_t)p + (16 << 20);
+
 	if (EVP_PBE_scrypt(pw, strlen(pw), salt, SALT_LEN, n, (uint64_t)r,
-	    (uint64_t)p, 64 * 1024 * 1024, out, HASH_LEN) != 1)
+	    (uint64_t)p, maxmem, out, HASH_LEN) != 1)
 		return KS_ERROR;
 	return KS_OK;
 }

@@ -57,6 +57,21 @@ ks_db_register(const struct ks_query *q, int n)
 	return base;
 }
 
+int
+ks_db_registered(void)
+{
+	return nreg;
+}
+
+void
+ks_db_truncate(int n)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (n >= 0 && n < nreg)
+		nreg = n;
+	pthread_mutex_unlock(&reg_lock);
+}
+
 static void
 db_close(struct ks_db *db)
 {
@@ -394,12 +409,18 @@ ks_db_ping(void)
 	PGresult *r;
 	int rc, nok;
 
-	if ((db = db_get()) == NULL)
-		return KS_ERROR;
-	rc = run(db, &c, 1, &r, &nok);
-	PQclear(r);
-	if (rc == -2)
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((db = db_get()) == NULL)
+			return KS_ERROR;
+		rc = run(db, &c, 1, &r, &nok);
+		PQclear(r);
+		if (rc != -2)
+			break;
+		/* A connection from before a server restart: try a new one. */
 		ks_db_thread_close();
+	}
 	return rc == KS_OK ? KS_OK : KS_ERROR;
 }
 

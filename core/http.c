@@ -21,6 +21,17 @@
 	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; " \
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+#define DRAIN_MAX	(8ULL * 1024 * 1024)
+
+static int
+expects_continue(struct ks_request *req)
+{
+	const char *e = MHD_lookup_connection_value(req->conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return e != NULL && strncasecmp(e, "100-continue", 12) == 0;
+}
+
 static void
 body_free(void *p)
 {
@@ -214,14 +225,23 @@ process(struct ks_request *req)
 	}
 }
 
-/* Routing and the size check happen before any of the body is read. */
+/*
+ * Routing and the size check happen before any of the body is read.
+ * Returns 1 when the answer must go out now, unread body and all (the
+ * connection then closes); otherwise errors wait for the last call so
+ * that keep-alive survives them.
+ */
 static int
 first_call(struct ks_request *req)
 {
 	int known = 0;
-	const char *cl;
+	const char *cl, *te;
 	unsigned long long n;
 
+	cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	req->route = ks_router_match(req->method, req->path, req->pnames,
 	    req->pvals, &req->nparams, KS_MAX_PARAMS, &known, req->arena);
 	if (req->route == NULL) {
@@ -231,10 +251,8 @@ first_call(struct ks_request *req)
 		else
 			ks_fail(req, 404, "not_found",
 			    "there is nothing at this address");
-		return 1;
+		return te != NULL || (cl != NULL && strtoull(cl, NULL, 10) > 0);
 	}
-	cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		n = strtoull(cl, NULL, 10);
 		if (n > req->route->body_limit) {
@@ -242,7 +260,14 @@ first_call(struct ks_request *req)
 			    "the body is larger than this request allows",
 			    json_pack("{s:I}", "limit",
 			    (json_int_t)req->route->body_limit));
-			return 1;
+			/*
+			 * Never stored. A client that asked "Expect:
+			 * 100-continue", or announces more than DRAIN_MAX,
+			 * is answered before it sends; a modest excess is
+			 * read and dropped so that clients which send
+			 * without asking see the 413 instead of a reset.
+			 */
+			return n > DRAIN_MAX || expects_continue(req);
 		}
 		if (n > 0 && (req->body_raw = malloc(n + 1)) == NULL)
 			abort();

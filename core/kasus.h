@@ -74,6 +74,9 @@ struct ks_config {
 	char	 root[512];		/* project root: migrations, web */
 	char	 modules[512];		/* comma-separated module names */
 	char	 module_dir[512];
+	long	 rules_memory;		/* bytes per Lua state */
+	long	 rules_instructions;	/* per evaluation */
+	int	 rules_timeout_ms;	/* per evaluation */
 	enum ks_log_level log_level;
 };
 
@@ -101,7 +104,8 @@ enum ks_ftype {
 	KS_F_DATE,		/* YYYY-MM-DD */
 	KS_F_LANG,		/* de | fr */
 	KS_F_STRINGS,		/* array of strings */
-	KS_F_OBJECT
+	KS_F_OBJECT,
+	KS_F_ARRAY		/* array of any values, at most max */
 };
 
 /** One field of a route's JSON body, checked before the handler runs. */
@@ -244,7 +248,12 @@ const char *ks_router_module(const struct ks_route *);
  * result owned by the request's arena, or NULL with req->err set.
  */
 PGresult *ks_db_q(struct ks_request *, int qid, int n, const char *const *v);
-struct ks_query;
+/** A prepared statement: name, SQL, and whether it writes. */
+struct ks_query {
+	const char	*name;
+	const char	*sql;
+	int		 write;
+};
 /** Register a statement table; returns the id of its first entry. */
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */
@@ -284,12 +293,15 @@ int	ks_redis_ping(void);
 /**
  * Append an event to the tenant's hash chain inside the request's
  * transaction. before/after are JSON values whose SHA-256 is stored;
- * either may be NULL.
+ * any of before, after and detail may be NULL. Takes the references.
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
 
-/** The canonical text audit_canonical() hashes; malloc'd. */
+/**
+ * The canonical text audit_canonical() in SQL hashes: each field as
+ * "<length in bytes>:<text>|", NULL as empty. Returns a malloc'd string.
+ */
 char	*ks_audit_canonical(const char *prev, const char *tenant,
 	    const char *seq, const char *at_us, const char *actor,
 	    const char *action, const char *otype, const char *oid,
@@ -311,6 +323,49 @@ int	ks_auth_revoke_user(int64_t tenant_id, int64_t user_id);
 void	ks_sha256_hex(const void *, size_t, char out[65]);
 /** n random bytes as 2n hex chars into out (2n+1 bytes). */
 int	ks_random_hex(char *out, size_t nbytes);
+
+/* ---------------------------------------------------------------- rules */
+
+/**
+ * Evaluate function fn of the rule pack named pack as resolved for the
+ * request's tenant on date: the tenant's own approved pack valid then,
+ * else the canton's. On success *out is the output and *prov names the
+ * pack that produced it (both owned by the caller). Errors carry the codes
+ * rule_missing, rule_error, rule_timeout or rule_memory (HTTP 422).
+ */
+int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
+	    const char *date, json_t *input, json_t **out, json_t **prov);
+/** Evaluate fn of a given source (a draft); same errors. */
+int	ks_rules_eval_source(struct ks_request *, const char *name,
+	    const char *src, size_t len, const char *fn, json_t *input,
+	    json_t **out);
+/** Compile only: KS_OK, or rule_error with the message (line). */
+int	ks_rules_check(struct ks_request *, const char *name,
+	    const char *src, size_t len);
+/** Drop this thread's compiled states (new pack activated). */
+void	ks_rules_invalidate(void);
+/** Start/stop the worker's Redis subscriber for invalidations. */
+void	ks_rules_listen_start(void);
+void	ks_rules_listen_stop(void);
+/** Import packs from plugins/ and tenants/<slug>/ when missing. */
+int	ks_rules_import(void);
+void	ks_rules_register(void);
+void	ks_rules_thread_free(void);
+
+/* -------------------------------------------------------------- modules */
+
+/** Load the configured modules; init them when run_init. */
+int	ks_modules_load(int run_init);
+/** Call fini and unload every module. */
+void	ks_modules_unload(void);
+/** Apply the loaded modules' migrations and permissions (owner role). */
+int	ks_modules_migrate(PGconn *owner);
+void	ks_modules_register(void);
+/** Drop the cached module switches of a tenant (this process). */
+void	ks_modules_forget(int64_t tenant);
+/** Number of statements registered so far (for unwinding a module). */
+int	ks_db_registered(void);
+void	ks_db_truncate(int n);
 
 /* -------------------------------------------------------------- metrics */
 

@@ -85,11 +85,14 @@ worker_main(int slot, int fd)
 		    slot);
 		_exit(1);
 	}
+	ks_rules_listen_start();
 	ks_log(KS_LOG_INFO, "worker %d serving", slot);
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
 	MHD_quiesce_daemon(d);
 	MHD_stop_daemon(d);
+	ks_rules_listen_stop();
+	ks_modules_unload();
 	ks_auth_shutdown();
 	close(fd);
 	exit(0);
@@ -159,6 +162,10 @@ serve(void)
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
 	ks_routes_core_register();
+	ks_modules_load(1);
+	if (ks_rules_import() != KS_OK)
+		ks_log(KS_LOG_WARN, "some rule packs were not imported; see "
+		    "above");
 	if (ks_metrics_init(n) != KS_OK || (fd = listen_socket()) < 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -196,6 +203,7 @@ serve(void)
 	ks_log(KS_LOG_INFO, "stopping: draining workers");
 	stop_workers(n);
 	close(fd);
+	ks_modules_unload();
 	ks_log(KS_LOG_INFO, "stopped");
 	return 0;
 }

@@ -1,30 +1,521 @@
 /*
- * module.c - which domain modules are loaded and enabled. The loader for
- * shared objects arrives with the modules issue; until then no module is
- * loaded, every core route is available to every tenant, and /healthz
- * and /me report an empty module list.
+ * module.c - domain modules: shared objects loaded at start-up with
+ * RTLD_LOCAL, checked before init (ABI, struct size, build signature,
+ * unique name), unwound completely when anything fails; switched on per
+ * tenant by the canton admin (with a start date for pilots).
+ *
+ * Which modules a tenant has is cached per worker for a few seconds, so a
+ * module route costs no extra query on most requests.
  */
-#include "kasus.h"
-#include "http.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-int
-ks_module_check(struct ks_request *req)
+#include "kasus.h"
+#include "ks_module.h"
+#include "http.h"
+#include "queries.h"
+
+#define MAX_MODULES	32
+#define CACHE_SLOTS	256
+#define CACHE_TTL	5
+
+struct loaded {
+	char			 file[64];
+	char			 reason[256];
+	void			*dl;
+	const struct ks_module	*m;
+	int			 ok;
+	int			 inited;
+};
+
+static struct loaded mods[MAX_MODULES];
+static int nmods;
+
+struct slot {
+	int64_t		 tenant;
+	time_t		 expires;
+	char		 list[512];	/* ",a,b," */
+};
+static struct slot cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ------------------------------------------------------ the core's API */
+
+static json_t *
+api_body(struct ks_request *req)
 {
-	if (ks_router_module(req->route) == NULL)
-		return KS_OK;
-	return ks_fail(req, 404, "not_found",
-	    "there is nothing at this address");
+	return req->body;
 }
 
-json_t *
-ks_modules_enabled(struct ks_request *req)
+static int64_t
+api_tenant(struct ks_request *req)
 {
-	(void)req;
-	return json_array();
+	return req->who.tenant_id;
+}
+
+static int64_t
+api_user(struct ks_request *req)
+{
+	return req->who.user_id;
+}
+
+static int
+api_has_perm(struct ks_request *req, const char *perm)
+{
+	return ks_has_perm(&req->who, perm);
+}
+
+static void *
+api_alloc(struct ks_request *req, size_t n)
+{
+	return ks_arena_alloc(req->arena, n);
+}
+
+static void
+api_log(int level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ks_log((enum ks_log_level)level, "%s", buf);
+}
+
+static const struct ks_api api = {
+	KS_ABI_MAJOR, KS_ABI_MINOR, sizeof(struct ks_api),
+	ks_fail, ks_fail_detail, ks_reply, ks_param, ks_param_id, api_body,
+	api_tenant, api_user, api_has_perm, api_alloc, ks_check_etag,
+	ks_set_etag, ks_db_register, ks_db_q, ks_audit, ks_rules_eval,
+	api_log
+};
+
+/* ----------------------------------------------------------- loading */
+
+static void
+refuse(struct loaded *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->reason, sizeof(l->reason), fmt, ap);
+	va_end(ap);
+	l->ok = 0;
+	l->m = NULL;
+	if (l->dl != NULL)
+		dlclose(l->dl);
+	l->dl = NULL;
+	ks_log(KS_LOG_ERROR, "module %s refused: %s; serving without it",
+	    l->file, l->reason);
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n < 2 || n > 31 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+checks(struct loaded *l, const struct ks_module *m)
+{
+	int i;
+
+	if (m == NULL)
+		return refuse(l, "its descriptor is missing"), KS_ERROR;
+	if (m->abi_major != KS_ABI_MAJOR || m->abi_minor > KS_ABI_MINOR)
+		return refuse(l, "built for ABI %d.%d, the core provides %d.%d",
+		    m->abi_major, m->abi_minor, KS_ABI_MAJOR, KS_ABI_MINOR),
+		    KS_ERROR;
+	if (m->struct_size != sizeof(struct ks_module))
+		return refuse(l, "descriptor size %zu, expected %zu",
+		    m->struct_size, sizeof(struct ks_module)), KS_ERROR;
+	if (m->build_signature == NULL ||
+	    strcmp(m->build_signature, KS_BUILD_SIGNATURE) != 0)
+		return refuse(l, "build signature does not match the core's"),
+		    KS_ERROR;
+	if (!valid_name(m->name))
+		return refuse(l, "its name is not a valid module name"),
+		    KS_ERROR;
+	for (i = 0; i < nmods; i++)
+		if (mods[i].ok && strcmp(mods[i].m->name, m->name) == 0)
+			return refuse(l, "a module named %s is already loaded",
+			    m->name), KS_ERROR;
+	return KS_OK;
+}
+
+static void
+load_one(const char *file, int run_init)
+{
+	struct loaded *l = &mods[nmods++];
+	const struct ks_module *m;
+	ks_module_fn fn;
+	char path[1024], err[256] = "";
+	int qmark;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->file, sizeof(l->file), "%s", file);
+	snprintf(path, sizeof(path), "%s/%s.so", ks_conf.module_dir, file);
+	if ((l->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		refuse(l, "cannot be loaded: %s", dlerror());
+		return;
+	}
+	if ((fn = (ks_module_fn)(uintptr_t)dlsym(l->dl, "kasus_module")) ==
+	    NULL) {
+		refuse(l, "it exports no kasus_module()");
+		return;
+	}
+	m = fn();
+	if (checks(l, m) != KS_OK)
+		return;
+	l->m = m;
+	l->ok = 1;
+	if (!run_init)
+		return;
+	qmark = ks_db_registered();
+	if (m->init != NULL && m->init(&api, err, sizeof(err)) != KS_OK) {
+		ks_db_truncate(qmark);
+		refuse(l, "its init failed: %s", err[0] ? err : "no reason");
+		return;
+	}
+	l->inited = 1;
+	if (m->routes != NULL && ks_router_add(m->routes, m->name) != KS_OK) {
+		if (m->fini != NULL)
+			m->fini();
+		ks_db_truncate(qmark);
+		refuse(l, "its routes clash with routes already declared");
+		return;
+	}
+	ks_log(KS_LOG_INFO, "module %s %s loaded", m->name, m->version);
+}
+
+int
+ks_modules_load(int run_init)
+{
+	char list[512], *s, *tok, *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", ks_conf.modules);
+	for (s = list; (tok = strtok_r(s, ", ", &save)) != NULL; s = NULL) {
+		if (nmods == MAX_MODULES) {
+			ks_log(KS_LOG_ERROR, "too many modules configured");
+			break;
+		}
+		load_one(tok, run_init);
+	}
+	return KS_OK;
+}
+
+void
+ks_modules_unload(void)
+{
+	int i;
+
+	for (i = nmods - 1; i >= 0; i--) {
+		if (!mods[i].ok)
+			continue;
+		if (mods[i].inited && mods[i].m->fini != NULL)
+			mods[i].m->fini();
+		ks_router_remove_module(mods[i].m->name);
+		dlclose(mods[i].dl);
+		mods[i].ok = 0;
+	}
+	nmods = 0;
+}
+
+static int
+loaded_module(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (mods[i].ok && strcmp(mods[i].m->name, name) == 0)
+			return 1;
+	return 0;
 }
 
 json_t *
 ks_modules_health(void)
 {
-	return json_object();
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		json_object_set_new(o, mods[i].ok ? mods[i].m->name :
+		    mods[i].file, mods[i].ok ? json_pack("{s:s,s:s}", "status",
+		    "loaded", "version", mods[i].m->version) :
+		    json_pack("{s:s,s:s}", "status", "refused", "reason",
+		    mods[i].reason));
+	return o;
+}
+
+/* ------------------------------------------------ per-tenant switches */
+
+static int
+enabled_list(struct ks_request *req, char *out, size_t len)
+{
+	struct slot *s = &cache[(uint64_t)req->who.tenant_id % CACHE_SLOTS];
+	time_t now = time(NULL);
+	PGresult *r;
+	size_t n;
+	int i;
+
+	pthread_mutex_lock(&cache_lock);
+	if (s->tenant == req->who.tenant_id && s->expires > now) {
+		snprintf(out, len, "%s", s->list);
+		pthread_mutex_unlock(&cache_lock);
+		return KS_OK;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if ((r = ks_db_q(req, Q_MOD_ENABLED, 0, NULL)) == NULL)
+		return KS_ERROR;
+	snprintf(out, len, ",");
+	for (i = 0; i < PQntuples(r); i++) {
+		n = strlen(out);
+		snprintf(out + n, len - n, "%s,", PQgetvalue(r, i, 0));
+	}
+	pthread_mutex_lock(&cache_lock);
+	s->tenant = req->who.tenant_id;
+	s->expires = now + CACHE_TTL;
+	snprintf(s->list, sizeof(s->list), "%s", out);
+	pthread_mutex_unlock(&cache_lock);
+	return KS_OK;
+}
+
+void
+ks_modules_forget(int64_t tenant)
+{
+	pthread_mutex_lock(&cache_lock);
+	cache[(uint64_t)tenant % CACHE_SLOTS].expires = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+int
+ks_module_check(struct ks_request *req)
+{
+	const char *mod = ks_router_module(req->route);
+	char list[512], want[40];
+
+	if (mod == NULL)
+		return KS_OK;
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return KS_ERROR;
+	snprintf(want, sizeof(want), ",%s,", mod);
+	if (strstr(list, want) == NULL)
+		return ks_fail(req, 404, "not_found",
+		    "there is nothing at this address");
+	return KS_OK;
+}
+
+json_t *
+ks_modules_enabled(struct ks_request *req)
+{
+	json_t *a = json_array();
+	char list[512];
+	int i;
+
+	if (nmods == 0 || enabled_list(req, list, sizeof(list)) != KS_OK)
+		return a;
+	for (i = 0; i < nmods; i++) {
+		char want[40];
+		if (!mods[i].ok)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) != NULL)
+			json_array_append_new(a, json_string(mods[i].m->name));
+	}
+	return a;
+}
+
+static PGresult *
+target_tenant(struct ks_request *req)
+{
+	const char *v[1] = { ks_param(req, "slug") };
+	PGresult *t;
+
+	if ((t = ks_db_q(req, Q_TENANT_BY_SLUG, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(t) != 1) {
+		ks_fail(req, 404, "not_found", "no such tenant");
+		return NULL;
+	}
+	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+		return NULL;
+	return t;
+}
+
+static json_t *
+state_json(PGresult *r, int i)
+{
+	return json_pack("{s:s,s:b,s:s,s:I}", "module", PQgetvalue(r, i, 0),
+	    "enabled", strcmp(PQgetvalue(r, i, 1), "t") == 0, "start_date",
+	    PQgetvalue(r, i, 2), "version", (json_int_t)ks_db_ll(r, i, 3));
+}
+
+static int
+tenant_modules(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items = json_array(), *e;
+	int i, j, found;
+
+	if (target_tenant(req) == NULL ||
+	    (r = ks_db_q(req, Q_MOD_LIST, 0, NULL)) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	for (i = 0; i < nmods; i++) {
+		if (!mods[i].ok)
+			continue;
+		found = 0;
+		for (j = 0; j < PQntuples(r); j++) {
+			if (strcmp(PQgetvalue(r, j, 0), mods[i].m->name) != 0)
+				continue;
+			e = state_json(r, j);
+			found = 1;
+			json_array_append_new(items, e);
+		}
+		if (!found)
+			json_array_append_new(items, json_pack("{s:s,s:b,s:n,"
+			    "s:I}", "module", mods[i].m->name, "enabled", 0,
+			    "start_date", "version", (json_int_t)0));
+	}
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static int
+tenant_module_put(struct ks_request *req)
+{
+	const char *v[3], *mod = ks_param(req, "module");
+	json_t *before = NULL;
+	PGresult *r;
+
+	if (!loaded_module(mod))
+		return ks_fail(req, 404, "not_found", "no such module");
+	if (target_tenant(req) == NULL)
+		return KS_ERROR;
+	v[0] = mod;
+	if ((r = ks_db_q(req, Q_MOD_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 1) {
+		before = state_json(r, 0);
+		/* Changing an existing switch needs its ETag. */
+		if (ks_check_etag(req, ks_db_ll(r, 0, 3), json_incref(before))
+		    != KS_OK) {
+			json_decref(before);
+			return KS_ERROR;
+		}
+	}
+	v[1] = json_is_true(json_object_get(req->body, "enabled")) ? "t" : "f";
+	v[2] = ks_body_str(req, "start_date");
+	if ((r = ks_db_q(req, Q_MOD_SET, 3, v)) == NULL ||
+	    ks_audit(req, v[1][0] == 't' ? "module_enabled" : "module_disabled",
+	    "module", mod, json_incref(before), state_json(r, 0), json_pack("{s:s}",
+	    "by_tenant", req->who.tenant_slug ? req->who.tenant_slug : "")) !=
+	    KS_OK) {
+		json_decref(before);
+		return KS_ERROR;
+	}
+	json_decref(before);
+	ks_modules_forget(req->db_tenant);
+	ks_redis_free(ks_redis_cmd("PUBLISH ks:invalidate modules:%lld",
+	    (long long)req->db_tenant));
+	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	return ks_reply(req, 200, state_json(r, 0));
+}
+
+static const struct ks_field module_body[] = {
+	{ "enabled", KS_F_BOOL, 1, 0, 0, NULL },
+	{ "start_date", KS_F_DATE, 0, 0, 0, "pilot start; default today" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct ks_route routes[] = {
+	{ "GET", "/api/v1/admin/tenants/{slug}/modules", "canton.tenants", 0,
+	    NULL, 0, tenant_modules, "loaded modules and this tenant's "
+	    "switches", NULL },
+	{ "PUT", "/api/v1/admin/tenants/{slug}/modules/{module}",
+	    "canton.tenants", 4096, module_body, 0, tenant_module_put,
+	    "switch a module on or off for a tenant, from a start date "
+	    "(If-Match once the switch exists)", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_modules_register(void)
+{
+	ks_router_add(routes, NULL);
+}
+
+/* ------------------------------------------------------- migrations */
+
+int ks_migrate_dir(PGconn *, const char *, const char *);
+
+static int
+upsert_perms(PGconn *c, const struct ks_module *m)
+{
+	const struct ks_perm_def *p;
+	char roles[256], *tok, *save;
+	const char *v[3];
+	PGresult *r;
+	int ok = 1;
+
+	for (p = m->permissions; p != NULL && p->code != NULL && ok; p++) {
+		v[0] = p->code;
+		v[1] = p->description;
+		v[2] = m->name;
+		r = PQexecParams(c, "INSERT INTO permission (code, description,"
+		    " module) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE "
+		    "SET description = EXCLUDED.description", 3, NULL, v, NULL,
+		    NULL, 0);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		snprintf(roles, sizeof(roles), "%s", p->roles ? p->roles : "");
+		for (tok = strtok_r(roles, ",", &save); tok != NULL && ok;
+		    tok = strtok_r(NULL, ",", &save)) {
+			v[0] = tok;
+			v[1] = p->code;
+			r = PQexecParams(c, "INSERT INTO role_permission (role, "
+			    "permission) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			    2, NULL, v, NULL, NULL, 0);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			PQclear(r);
+		}
+	}
+	if (!ok)
+		ks_log(KS_LOG_ERROR, "module %s: permissions not recorded",
+		    m->name);
+	return ok ? KS_OK : KS_ERROR;
+}
+
+int
+ks_modules_migrate(PGconn *c)
+{
+	char dir[1024];
+	int i, rc = KS_OK;
+
+	for (i = 0; i < nmods && rc == KS_OK; i++) {
+		if (!mods[i].ok)
+			continue;
+		if (mods[i].m->migrations != NULL) {
+			snprintf(dir, sizeof(dir), "%s/%s", ks_conf.root,
+			    mods[i].m->migrations);
+			rc = ks_migrate_dir(c, mods[i].m->name, dir);
+		}
+		if (rc == KS_OK)
+			rc = upsert_perms(c, mods[i].m);
+	}
+	return rc;
 }

@@ -40,6 +40,9 @@ field_schema(const struct ks_field *f)
 	case KS_F_OBJECT:
 		s = json_pack("{s:s}", "type", "object");
 		break;
+	case KS_F_ARRAY:
+		s = json_pack("{s:s}", "type", "array");
+		break;
 	default:
 		s = json_pack("{s:s}", "type", "string");
 		if (f->min > 0)

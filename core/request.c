@@ -155,6 +155,7 @@ tname(enum ks_ftype t)
 	case KS_F_LANG:		return "language";
 	case KS_F_STRINGS:	return "array of strings";
 	case KS_F_OBJECT:	return "object";
+	case KS_F_ARRAY:	return "array";
 	}
 	return "value";
 }
@@ -261,13 +262,27 @@ check_field(struct ks_request *req, const struct ks_field *f, json_t *v)
 	case KS_F_OBJECT:
 		return json_is_object(v) ? KS_OK : bad(req, "invalid_type",
 		    "a field has the wrong type", f);
-	case KS_F_STRINGS:
-		if (!json_is_array(v) || (f->max > 0 &&
-		    (long long)json_array_size(v) > f->max))
+	case KS_F_ARRAY:
+		if (!json_is_array(v))
 			return bad(req, "invalid_type",
 			    "a field has the wrong type", f);
+		if (f->max > 0 && (long long)json_array_size(v) > f->max)
+			return ks_fail_detail(req, 400, "invalid_length",
+			    "the list has too many entries", json_pack(
+			    "{s:s,s:I}", "field", f->name, "max", f->max));
+		return KS_OK;
+	case KS_F_STRINGS:
+		if (!json_is_array(v))
+			return bad(req, "invalid_type",
+			    "a field has the wrong type", f);
+		if (f->max > 0 && (long long)json_array_size(v) > f->max)
+			return ks_fail_detail(req, 400, "invalid_length",
+			    "the list has too many entries", json_pack(
+			    "{s:s,s:I}", "field", f->name, "max", f->max));
 		json_array_foreach(v, i, e)
-			if (!json_is_string(e) || json_string_length(e) > 200)
+			if (!json_is_string(e) || json_string_length(e) > 200 ||
+			    strlen(json_string_value(e)) !=
+			    json_string_length(e))
 				return bad(req, "invalid_type",
 				    "a list holds something that is not a "
 				    "short text", f);
@@ -296,8 +311,8 @@ ks_validate(struct ks_request *req, const struct ks_field *spec, json_t *b)
 			return ks_fail_detail(req, 400, "unknown_field",
 			    "the body has a field this request does not take",
 			    json_pack("{s:s}", "field", key));
-		if (json_is_null(v) && !f->required)
-			continue;
+		if (json_is_null(v))
+			continue;	/* absent; required ones reported below */
 		if (check_field(req, f, v) != KS_OK)
 			return KS_ERROR;
 	}

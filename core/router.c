@@ -18,6 +18,24 @@ struct entry {
 static struct entry routes[MAX_ROUTES];
 static int nroutes;
 
+/* Same path shape: equal literals, a {param} matches any {param}. */
+static int
+same_shape(const char *a, const char *b)
+{
+	while (*a != '\0' && *b != '\0') {
+		if (*a == '{' && *b == '{') {
+			a = strchr(a, '}');
+			b = strchr(b, '}');
+			if (a == NULL || b == NULL)
+				return 0;
+		} else if (*a != *b)
+			return 0;
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 int
 ks_router_add(const struct ks_route *t, const char *module)
 {
@@ -26,13 +44,16 @@ ks_router_add(const struct ks_route *t, const char *module)
 
 	for (r = t; r->method != NULL; r++) {
 		for (i = 0; i < nroutes; i++) {
-			if (strcmp(routes[i].r->method, r->method) == 0 &&
-			    strcmp(routes[i].r->path, r->path) == 0) {
-				ks_log(KS_LOG_ERROR, "route %s %s is declared "
-				    "twice", r->method, r->path);
-				ks_router_remove_module(module);
-				return KS_ERROR;
-			}
+			if (strcmp(routes[i].r->method, r->method) != 0 ||
+			    !same_shape(routes[i].r->path, r->path))
+				continue;
+			ks_log(KS_LOG_ERROR, "route %s %s is declared twice",
+			    r->method, r->path);
+			/* The core's own tables are fixed: a clash is a bug. */
+			if (module == NULL)
+				abort();
+			ks_router_remove_module(module);
+			return KS_ERROR;
 		}
 		if (nroutes == MAX_ROUTES)
 			return KS_ERROR;

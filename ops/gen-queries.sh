@@ -16,7 +16,7 @@ BEGIN {
 	printf "/* generated from %s; do not edit */\n#include \"queries.h\"\n", FILENAME > OC
 	printf "const struct ks_query %s_queries[] = {\n", P >> OC
 	printf "/* generated; do not edit */\n#ifndef %s_QUERIES_H\n#define %s_QUERIES_H\n", toupper(P), toupper(P) > OH
-	printf "struct ks_query { const char *name; const char *sql; int write; };\n" >> OH
+	printf "#include \"kasus.h\"\n" >> OH
 	printf "enum {\n" >> OH
 }
 /^-- name: / { flush(); name = $3; next }

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 sh ops/bootstrap.sh
-make --no-print-directory VARIANT=asan build/asan/kasusd unit
+make --no-print-directory VARIANT=asan build/asan/kasusd unit modules
 
 san=$root/var/test/san
 port=${KASUS_TEST_PORT:-18091}
@@ -18,6 +18,9 @@ export KASUS_ROOT=$root KASUS_DEMO=1 KASUS_PORT=$port
 export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
 export KASUS_PIDFILE=$root/var/test/kasusd.pid
 export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
+# The loader's fixtures: echo loads; the other three must be refused.
+export KASUS_MODULES=echo,badabi,dupname,initfail
+export KASUS_MODULE_DIR=$root/build/asan/modules
 
 # A fresh cluster every run: tests start from the seeded demo canton.
 bash ops/services.sh test stop

@@ -157,3 +157,75 @@ SELECT seq, prev_hash, hash, tenant_id,
        (extract(epoch FROM at) * 1000000)::bigint, actor_id, action,
        object_type, object_id, before_digest, after_digest, detail::text
   FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2
+
+-- name: mod_list
+SELECT module, enabled, start_date, version FROM tenant_module ORDER BY module
+
+-- name: mod_enabled
+SELECT module FROM tenant_module
+ WHERE enabled AND start_date <= current_date ORDER BY module
+
+-- name: mod_get
+SELECT module, enabled, start_date, version FROM tenant_module
+ WHERE module = $1
+
+-- name: mod_set
+INSERT INTO tenant_module (tenant_id, module, enabled, start_date)
+VALUES (kasus_tenant(), $1, $2::boolean, coalesce($3::date, current_date))
+ON CONFLICT (tenant_id, module) DO UPDATE
+   SET enabled = EXCLUDED.enabled, start_date = EXCLUDED.start_date,
+       changed_at = now(), version = tenant_module.version + 1
+RETURNING module, enabled, start_date, version
+
+-- name: rule_resolve
+SELECT id, tenant_id, name, version, sha256, valid_from,
+       tenant_id = kasus_tenant()
+  FROM rule_pack
+ WHERE name = $1 AND status = 'approved' AND valid_from <= $2::date
+ ORDER BY tenant_id = kasus_tenant() DESC, valid_from DESC,
+       approved_at DESC
+ LIMIT 1
+
+-- name: rule_source
+SELECT source, sha256 FROM rule_pack WHERE id = $1
+
+-- name: rule_insert
+INSERT INTO rule_pack (tenant_id, name, version, valid_from, source, sha256,
+       examples, author_id, status, imported_from, approved_at)
+VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5, $6::jsonb, $7::bigint,
+        $8, $9, CASE WHEN $8 = 'approved' THEN now() END)
+RETURNING id
+
+-- name: rule_get
+SELECT id, name, version, valid_from, sha256, status, examples, author_id,
+       approver_id, review_comment, imported_from, created_at, approved_at,
+       row_version, source
+  FROM rule_pack WHERE id = $1 AND tenant_id = kasus_tenant()
+
+-- name: rule_list
+SELECT id, name, version, valid_from, sha256, status, examples, author_id,
+       approver_id, review_comment, imported_from, created_at, approved_at,
+       row_version
+  FROM rule_pack WHERE tenant_id = kasus_tenant()
+ ORDER BY name, valid_from DESC, id DESC
+
+-- name: rule_set_status
+UPDATE rule_pack SET status = $2, approver_id = coalesce($3::bigint, approver_id),
+       review_comment = coalesce($4, review_comment),
+       approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END,
+       row_version = row_version + 1
+ WHERE id = $1 AND tenant_id = kasus_tenant() AND status = $5
+RETURNING id
+
+-- name: rule_exists
+SELECT id FROM rule_pack
+ WHERE tenant_id = kasus_tenant() AND name = $1 AND version = $2
+
+-- name: tenant_id_by_slug
+SELECT id FROM tenant WHERE slug = $1
+
+-- name: canton_tenant
+SELECT kasus_canton_tenant()
+
+-- name: audit_head
+SELECT seq, hash FROM audit_head

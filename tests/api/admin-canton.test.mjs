@@ -118,6 +118,18 @@ test('municipalities: create, show, list, patch with ETag', async () => {
   assert.ok(all.some((m) => m.bfs === bfs), 'new municipality listed');
   assert.equal(new Set(all.map((m) => m.bfs)).size, all.length, 'no municipality twice across pages');
   err(await call('POST', '/api/v1/admin/municipalities', { session: canton, body: { bfs, name: 'Dup', population: 1 } }), 409);
+  const im = { 'if-match': p.headers.get('etag') };
+  err(await call('PATCH', path, { session: canton, body: { population: '7' }, headers: im }), 400, 'invalid_type');
+  err(await call('PATCH', path, { session: canton, body: { population: -7 }, headers: im }), 400);
+  err(await call('PATCH', path, { session: canton, body: { name: '' }, headers: im }), 400, 'invalid_length');
+  const uf = err(await call('PATCH', path, { session: canton, body: { bfs: bfs + 1 }, headers: im }), 400, 'unknown_field');
+  assert.equal(uf.detail?.field, 'bfs');
+  err(await call('PATCH', path, { session: canton, raw: '{"name":', headers: { ...im, 'content-type': 'application/json' } }), 400, 'malformed_json');
+  err(await call('PATCH', path, { session: canton, raw: '{"name":"x"}', headers: { ...im, 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
+  err(await rawHead('PATCH', path, { ...im, 'Content-Type': 'application/json', Cookie: `ks_session=${canton.cookie}`, 'X-CSRF-Token': canton.csrf, 'Content-Length': String(16 * 1024 * 1024) }), 413, 'body_too_large');
+  const g3 = ok(await call('GET', path, { session: canton }), 200);
+  assert.equal(g3.json.population, 2000, 'refused patches changed nothing');
+  assert.equal(g3.headers.get('etag'), p.headers.get('etag'));
 });
 
 test('municipalities: bad input', async () => {
@@ -202,6 +214,6 @@ test('canton admin routes: malformed, oversize, wrong media type', async () => {
     const h = { 'content-type': 'application/json', 'if-match': '"999999"' };
     err(await call(m, p, { session: canton, raw: '{"name": "x",', headers: h }), 400, 'malformed_json');
     err(await call(m, p, { session: canton, raw: '{"name": "x"}', headers: { ...h, 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
-    err(await rawHead(m, p, { ...h, Cookie: `ks_session=${canton.cookie}`, 'X-CSRF-Token': canton.csrf, 'Content-Length': String(2 * 1024 * 1024) }), 413, 'body_too_large');
+    err(await rawHead(m, p, { ...h, Cookie: `ks_session=${canton.cookie}`, 'X-CSRF-Token': canton.csrf, 'Content-Length': String(16 * 1024 * 1024) }), 413, 'body_too_large');
   }
 });

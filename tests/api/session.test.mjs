@@ -62,10 +62,15 @@ test('wrong password and unknown user are both 401 invalid_credentials, alike', 
   const a = err(await loginRaw('thun', 'caseworker', 'wrong-password'), 401, 'invalid_credentials');
   const b = err(await loginRaw('thun', 'no-such-user-x', 'wrong-password'), 401, 'invalid_credentials');
   assert.equal(a.message, b.message, 'no user enumeration through the message');
-  err(await loginRaw('no-such-tenant', 'caseworker', PW), 401, 'invalid_credentials');
   // a user of another tenant cannot sign in to this one with its password
   err(await loginRaw('biel', 'canton-admin', PW), 401, 'invalid_credentials');
   clearThrottle('thun', 'caseworker');
+});
+
+test('unknown tenant is 401 invalid_credentials too (no tenant enumeration)', async () => {
+  const known = err(await loginRaw('thun', 'no-such-user-x', 'wrong-password'), 401, 'invalid_credentials');
+  const unknown = err(await loginRaw('no-such-tenant', 'caseworker', PW), 401, 'invalid_credentials');
+  assert.equal(unknown.message, known.message);
 });
 
 test('failed and bad login requests set no cookie', async () => {

@@ -1,8 +1,8 @@
 /*
  * test_audit_canon.c - the canonical text of an audit event, which the
  * verifier hashes and audit_canonical() in 0003_audit.sql must produce
- * byte for byte: prev|tenant|seq|at_us|actor|action|otype|oid|bd|ad|
- * detail, NULL actor and detail as empty text.
+ * byte for byte: prev, tenant, seq, at_us, actor, action, otype, oid, bd,
+ * ad, detail, each as "<length in bytes>:<text>|", NULL as empty text.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +24,13 @@ KS_TEST(layout_matches_sql)
 
 	s = ks_audit_canonical(ZERO, "1", "1", "1700000000123000", "7",
 	    "user.create", "user", "42", "", "", "{\"username\": \"anna\"}");
-	KS_CHECK_STR(s, ZERO "|1|1|1700000000123000|7|user.create|user|42|||"
-	    "{\"username\": \"anna\"}");
+	KS_CHECK_STR(s, "64:" ZERO "|1:1|1:1|16:1700000000123000|1:7|"
+	    "11:user.create|4:user|2:42|0:|0:|20:{\"username\": \"anna\"}|");
 	if (s != NULL) {
 		ks_sha256_hex(s, strlen(s), h);
 		/* sha256sum of the same bytes */
-		KS_CHECK_STR(h, "ec0604868fd024d9657dfb44bea9f76a"
-		    "7b14f6c175dd3d6dd8431d3f78e375d5");
+		KS_CHECK_STR(h, "d92f75b410c032d138bcda8fcce65f09"
+		    "73e015fb271bab6a4edf133c797a5f96");
 	}
 	free(s);
 }
@@ -41,7 +41,8 @@ KS_TEST(null_actor_and_detail_are_empty)
 
 	s = ks_audit_canonical(ZERO, "3", "9", "1", NULL, "session.login",
 	    "session", "-", "ab", "cd", NULL);
-	KS_CHECK_STR(s, ZERO "|3|9|1|||session.login|session|-|ab|cd|");
+	KS_CHECK_STR(s, "64:" ZERO "|1:3|1:9|1:1|0:|13:session.login|"
+	    "7:session|1:-|2:ab|2:cd|0:|");
 	free(s);
 }
 

@@ -303,7 +303,7 @@ KS_TEST(strings_array)
 	/* roles: at most 4 entries, each a text of at most 200 bytes. */
 	OK(user_spec, "{" USER ",\"roles\":[\"a\",\"b\",\"c\",\"d\"]}");
 	BAD(user_spec, "{" USER ",\"roles\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}",
-	    "invalid_type", "roles");
+	    "invalid_length", "roles");
 	BAD(user_spec, "{" USER ",\"roles\":[null]}", "invalid_type", "roles");
 	BAD(user_spec, "{" USER ",\"roles\":[{}]}", "invalid_type", "roles");
 	memset(item, 'r', 200);

@@ -25,14 +25,19 @@ CREATE TABLE audit_event (
 	PRIMARY KEY (tenant_id, seq)
 );
 
--- The canonical text of an event; ks_audit_verify in core/audit.c builds
--- the same text from the stored columns and must stay in step with it.
+-- The canonical text of an event: every field as <bytes>:<text>| so no
+-- field boundary can be moved without changing the hash. ks_audit_canonical
+-- in core/audit.c builds the same text and must stay in step with it.
+CREATE FUNCTION audit_field(v text) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT octet_length(coalesce(v, '')) || ':' || coalesce(v, '') || '|' $$;
+
 CREATE FUNCTION audit_canonical(prev text, t bigint, s bigint, at_us bigint,
     actor bigint, action text, otype text, oid text, bd text, ad text,
     detail jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT prev || '|' || t || '|' || s || '|' || at_us || '|' ||
-	coalesce(actor::text, '') || '|' || action || '|' || otype || '|' ||
-	oid || '|' || bd || '|' || ad || '|' || coalesce(detail::text, '') $$;
+$$ SELECT audit_field(prev) || audit_field(t::text) || audit_field(s::text) ||
+	audit_field(at_us::text) || audit_field(actor::text) ||
+	audit_field(action) || audit_field(otype) || audit_field(oid) ||
+	audit_field(bd) || audit_field(ad) || audit_field(detail::text) $$;
 
 CREATE FUNCTION audit_append(p_actor bigint, p_request text, p_action text,
     p_otype text, p_oid text, p_before text, p_after text, p_detail jsonb)

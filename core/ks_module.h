@@ -1,0 +1,119 @@
+/*
+ * ks_module.h - the contract between kasusd and a domain module.
+ *
+ * A module is one shared object exporting kasus_module(), which returns
+ * a const struct ks_module. The loader checks ABI major/minor, the struct
+ * size and the build signature before calling init(); a module reaches
+ * the core only through the struct ks_api handed to init() and links
+ * against no core symbol (tests check this with nm).
+ *
+ * Minor ABI versions only append members to struct ks_api; a module built
+ * for minor m runs on a core with minor >= m.
+ */
+#ifndef KS_MODULE_H
+#define KS_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#define KS_ABI_MAJOR	1
+#define KS_ABI_MINOR	0
+
+/* Compiler and the layouts modules share; a mismatch is refused. */
+#define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
+	JANSSON_VERSION
+
+struct ks_request;
+struct ks_route;
+struct ks_query;
+
+/** A permission a module defines, with the roles that get it by default. */
+struct ks_perm_def {
+	const char	*code;
+	const char	*description;
+	const char	*roles;		/* comma-separated role codes */
+};
+
+/** A function a rule pack may call: name in the Lua table "kasus". */
+struct ks_lua_binding {
+	const char	*name;
+	int		(*fn)(void *lua_state);
+};
+
+/** A background job type (processed by the job runner). */
+struct ks_job_type {
+	const char	*name;
+	int		(*run)(json_t *payload, char *err, size_t errlen);
+};
+
+/** The core, as a module sees it. Every pointer stays valid until fini. */
+struct ks_api {
+	int		 abi_major;
+	int		 abi_minor;
+	size_t		 size;
+
+	int		(*fail)(struct ks_request *, int http, const char *code,
+			    const char *message);
+	int		(*fail_detail)(struct ks_request *, int http,
+			    const char *code, const char *message, json_t *);
+	int		(*reply)(struct ks_request *, int http, json_t *);
+	const char	*(*param)(struct ks_request *, const char *name);
+	int		(*param_id)(struct ks_request *, const char *name,
+			    int64_t *out);
+	json_t		*(*body)(struct ks_request *);
+	int64_t		(*tenant_id)(struct ks_request *);
+	int64_t		(*user_id)(struct ks_request *);
+	int		(*has_perm)(struct ks_request *, const char *perm);
+	void		*(*alloc)(struct ks_request *, size_t);
+	int		(*check_etag)(struct ks_request *, long long version,
+			    json_t *current);
+	void		(*set_etag)(struct ks_request *, long long version);
+
+	/** Register statements; returns the id of the first one. */
+	int		(*db_register)(const struct ks_query *, int n);
+	PGresult	*(*db_q)(struct ks_request *, int qid, int n,
+			    const char *const *v);
+	int		(*audit)(struct ks_request *, const char *action,
+			    const char *otype, const char *oid, json_t *before,
+			    json_t *after, json_t *detail);
+	/**
+	 * Evaluate function fn of the rule pack resolved for the request's
+	 * tenant on date (YYYY-MM-DD). On success *out is the result and
+	 * *prov names the pack (name, version, sha256, scope); both owned
+	 * by the caller.
+	 */
+	int		(*rules_eval)(struct ks_request *, const char *pack,
+			    const char *fn, const char *date, json_t *input,
+			    json_t **out, json_t **prov);
+	void		(*log)(int level, const char *fmt, ...);
+};
+
+/** The descriptor a module exports. */
+struct ks_module {
+	int				 abi_major;
+	int				 abi_minor;
+	size_t				 struct_size;
+	const char			*build_signature;
+	const char			*name;
+	const char			*version;
+	int				(*init)(const struct ks_api *,
+					    char *err, size_t errlen);
+	void				(*fini)(void);
+	const struct ks_route		*routes;
+	const struct ks_perm_def	*permissions;
+	const char			*migrations;	/* relative to root */
+	const struct ks_lua_binding	*lua;
+	const struct ks_job_type	*jobs;
+	const void			*views;
+	void				*spare[8];
+};
+
+/** Fills the header fields of a descriptor. */
+#define KS_MODULE_HEADER	KS_ABI_MAJOR, KS_ABI_MINOR, \
+	sizeof(struct ks_module), KS_BUILD_SIGNATURE
+
+typedef const struct ks_module *(*ks_module_fn)(void);
+
+#endif

@@ -1,0 +1,479 @@
+/*
+ * rules_api.c - rule packs as versioned data: resolution for a tenant and
+ * a date, the canton admin's API (draft, dry run, example cases, four-eyes
+ * approval, retirement), the import of plugins/ and tenants/<slug>/ at
+ * start-up, and cache invalidation over Redis pub/sub.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "kasus.h"
+#include "queries.h"
+
+#define CHANNEL	"ks:invalidate"
+
+static const char *
+num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
+static const char *
+today(struct ks_request *req)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char *s = ks_arena_alloc(req->arena, 11);
+
+	localtime_r(&t, &tm);
+	strftime(s, 11, "%Y-%m-%d", &tm);
+	return s;
+}
+
+int
+ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
+    const char *date, json_t *input, json_t **out, json_t **prov)
+{
+	const char *v[2];
+	PGresult *r, *s;
+	char name[128], sha[65];
+
+	v[0] = pack;
+	v[1] = date;
+	if ((r = ks_db_q(req, Q_RULE_RESOLVE, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail_detail(req, 422, "rule_missing", "no approved "
+		    "rule pack of this name is valid on that date, neither "
+		    "the tenant's nor the canton's", json_pack("{s:s,s:s}",
+		    "pack", pack, "date", date));
+	snprintf(name, sizeof(name), "%s@%s", PQgetvalue(r, 0, 2),
+	    PQgetvalue(r, 0, 3));
+	snprintf(sha, sizeof(sha), "%s", PQgetvalue(r, 0, 4));
+	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
+	    "version", PQgetvalue(r, 0, 3), "sha256", sha, "valid_from",
+	    PQgetvalue(r, 0, 5), "scope", strcmp(PQgetvalue(r, 0, 6), "t") == 0
+	    ? "tenant" : "canton");
+	/* Compiled states are keyed by checksum: fetch source on a miss. */
+	v[0] = PQgetvalue(r, 0, 0);
+	if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL ||
+	    PQntuples(s) != 1) {
+		json_decref(*prov);
+		return s == NULL ? KS_ERROR : ks_fail(req, 422, "rule_missing",
+		    "the rule pack disappeared");
+	}
+	if (ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
+	    (size_t)PQgetlength(s, 0, 0), fn, input, out) != KS_OK) {
+		json_decref(*prov);
+		*prov = NULL;
+		return KS_ERROR;
+	}
+	return KS_OK;
+}
+
+/* ------------------------------------------------------------- the API */
+
+static json_t *
+pack_json(PGresult *r, int i, int with_source)
+{
+	json_t *ex = json_loads(PQgetvalue(r, i, 6), 0, NULL);
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,"
+	    "s:s?,s:s,s:s?,s:I}",
+	    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
+	    "version", PQgetvalue(r, i, 2), "valid_from", PQgetvalue(r, i, 3),
+	    "sha256", PQgetvalue(r, i, 4), "status", PQgetvalue(r, i, 5),
+	    "examples", ex ? ex : json_array(),
+	    "author_id", PQgetisnull(r, i, 7) ? json_null() :
+	    json_integer(ks_db_ll(r, i, 7)),
+	    "approver_id", PQgetisnull(r, i, 8) ? json_null() :
+	    json_integer(ks_db_ll(r, i, 8)),
+	    "review_comment", ks_db_s(r, i, 9),
+	    "imported_from", ks_db_s(r, i, 10),
+	    "created_at", PQgetvalue(r, i, 11),
+	    "approved_at", ks_db_s(r, i, 12),
+	    "row_version", (json_int_t)ks_db_ll(r, i, 13));
+	if (with_source)
+		json_object_set_new(j, "source", json_string(PQgetvalue(r, i,
+		    14)));
+	return j;
+}
+
+static PGresult *
+pack_get(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return NULL;
+	v[0] = num(req, id);
+	if ((r = ks_db_q(req, Q_RULE_GET, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such rule pack");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+packs_list(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if ((r = ks_db_q(req, Q_RULE_LIST, 0, NULL)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, pack_json(r, i, 0));
+	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
+	    "next"));
+}
+
+static int
+check_examples(struct ks_request *req, json_t *ex)
+{
+	json_t *e, *fn;
+	size_t i;
+
+	json_array_foreach(ex, i, e) {
+		fn = json_object_get(e, "function");
+		if (!json_is_object(e) || !json_is_string(fn) ||
+		    json_object_get(e, "input") == NULL ||
+		    json_object_get(e, "expected") == NULL)
+			return ks_fail_detail(req, 400, "invalid_value",
+			    "each example needs function, input and expected",
+			    json_pack("{s:s,s:I}", "field", "examples",
+			    "index", (json_int_t)i));
+	}
+	return KS_OK;
+}
+
+static int
+pack_create(struct ks_request *req)
+{
+	const char *v[9], *src = ks_body_str(req, "source");
+	json_t *ex = json_object_get(req->body, "examples");
+	char sha[65], *exs, *label;
+	PGresult *r;
+
+	if (ex == NULL || json_is_null(ex))
+		ex = json_array();
+	else
+		json_incref(ex);
+	if (!json_is_array(ex) || check_examples(req, ex) != KS_OK) {
+		json_decref(ex);
+		return req->err.code ? KS_ERROR : ks_fail(req, 400,
+		    "invalid_type", "examples must be a list");
+	}
+	label = ks_arena_printf(req->arena, "%s@%s", ks_body_str(req, "name"),
+	    ks_body_str(req, "version"));
+	if (ks_rules_check(req, label, src, strlen(src)) != KS_OK) {
+		json_decref(ex);
+		return KS_ERROR;
+	}
+	ks_sha256_hex(src, strlen(src), sha);
+	exs = json_dumps(ex, JSON_COMPACT);
+	json_decref(ex);
+	v[0] = ks_body_str(req, "name");
+	v[1] = ks_body_str(req, "version");
+	v[2] = ks_body_str(req, "valid_from");
+	v[3] = src;
+	v[4] = sha;
+	v[5] = ks_arena_strdup(req->arena, exs);
+	free(exs);
+	v[6] = num(req, req->who.user_id);
+	v[7] = "draft";
+	v[8] = NULL;
+	if ((r = ks_db_q(req, Q_RULE_INSERT, 9, v)) == NULL)
+		return KS_ERROR;
+	if (ks_audit(req, "rule_pack_created", "rule_pack", PQgetvalue(r, 0, 0),
+	    NULL, NULL, json_pack("{s:s,s:s,s:s}", "name", v[0], "version",
+	    v[1], "sha256", sha)) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "draft", "sha256", sha));
+}
+
+static int
+pack_show(struct ks_request *req)
+{
+	PGresult *r;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 13));
+	return ks_reply(req, 200, pack_json(r, 0, 1));
+}
+
+static const char *
+label_of(struct ks_request *req, PGresult *r)
+{
+	return ks_arena_printf(req->arena, "%s@%s", PQgetvalue(r, 0, 1),
+	    PQgetvalue(r, 0, 2));
+}
+
+static int
+pack_dry_run(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *out;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	if (ks_rules_eval_source(req, label_of(req, r), PQgetvalue(r, 0, 14),
+	    (size_t)PQgetlength(r, 0, 14), ks_body_str(req, "function"),
+	    json_object_get(req->body, "input"), &out) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 200, json_pack("{s:o,s:{s:s,s:s,s:s}}", "output",
+	    out, "pack", "name", PQgetvalue(r, 0, 1), "version",
+	    PQgetvalue(r, 0, 2), "sha256", PQgetvalue(r, 0, 4)));
+}
+
+static int
+set_status(struct ks_request *req, PGresult *r, const char *to,
+    const char *from, const char *approver, const char *comment)
+{
+	const char *v[5];
+	PGresult *u;
+
+	v[0] = PQgetvalue(r, 0, 0);
+	v[1] = to;
+	v[2] = approver;
+	v[3] = comment;
+	v[4] = from;
+	if ((u = ks_db_q(req, Q_RULE_SET_STATUS, 5, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(u) != 1)
+		return ks_fail(req, 409, "conflict",
+		    "the rule pack changed meanwhile; reload it");
+	return ks_audit(req, ks_arena_printf(req->arena, "rule_pack_%s", to),
+	    "rule_pack", v[0], NULL, NULL, json_pack("{s:s,s:s,s:s,s:s?}",
+	    "name", PQgetvalue(r, 0, 1), "version", PQgetvalue(r, 0, 2),
+	    "from", from, "comment", comment));
+}
+
+static int
+pack_test(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *ex, *e, *out, *res;
+	size_t i, pass = 0, fail = 0;
+	const char *st;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	ex = json_loads(PQgetvalue(r, 0, 6), 0, NULL);
+	res = json_array();
+	json_array_foreach(ex, i, e) {
+		struct ks_error saved = req->err;
+		const char *fn = json_string_value(json_object_get(e,
+		    "function"));
+		int ok;
+
+		memset(&req->err, 0, sizeof(req->err));
+		ok = ks_rules_eval_source(req, label_of(req, r),
+		    PQgetvalue(r, 0, 14), (size_t)PQgetlength(r, 0, 14),
+		    fn ? fn : "", json_object_get(e, "input"), &out) == KS_OK;
+		if (ok) {
+			ok = json_equal(out, json_object_get(e, "expected"));
+			json_array_append_new(res, json_pack("{s:I,s:s?,s:b,"
+			    "s:o}", "index", (json_int_t)i, "function", fn,
+			    "ok", ok, "output", out));
+		} else {
+			json_array_append_new(res, json_pack("{s:I,s:s?,s:b,"
+			    "s:s,s:s,s:O?}", "index", (json_int_t)i,
+			    "function", fn, "ok", 0, "error", req->err.code,
+			    "message", req->err.message, "detail",
+			    req->err.detail));
+			json_decref(req->err.detail);
+		}
+		req->err = saved;
+		ok ? pass++ : fail++;
+	}
+	json_decref(ex);
+	st = PQgetvalue(r, 0, 5);
+	if (fail == 0 && pass > 0 && strcmp(st, "draft") == 0) {
+		if (set_status(req, r, "tested", "draft", NULL, NULL) != KS_OK) {
+			json_decref(res);
+			return KS_ERROR;
+		}
+		st = "tested";
+	}
+	return ks_reply(req, 200, json_pack("{s:I,s:I,s:s,s:o}", "passed",
+	    (json_int_t)pass, "failed", (json_int_t)fail, "status", st,
+	    "results", res));
+}
+
+static int
+pack_approve(struct ks_request *req)
+{
+	PGresult *r;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(r, 0, 5), "tested") != 0)
+		return ks_fail_detail(req, 409, "invalid_state", "only a pack "
+		    "whose example cases passed can be approved; run them "
+		    "first", json_pack("{s:s}", "status", PQgetvalue(r, 0, 5)));
+	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
+		return ks_fail(req, 403, "four_eyes_required", "a second "
+		    "canton administrator must approve what you wrote");
+	if (set_status(req, r, "approved", "tested", num(req,
+	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
+		return KS_ERROR;
+	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " rules:%s", PQgetvalue(r, 0,
+	    4)));
+	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "approved", "valid_from",
+	    PQgetvalue(r, 0, 3)));
+}
+
+static int
+pack_reject(struct ks_request *req)
+{
+	PGresult *r;
+	const char *st;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	st = PQgetvalue(r, 0, 5);
+	if (strcmp(st, "draft") != 0 && strcmp(st, "tested") != 0)
+		return ks_fail(req, 409, "invalid_state",
+		    "only drafts and tested packs can be rejected");
+	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
+		return ks_fail(req, 403, "four_eyes_required", "a second "
+		    "canton administrator reviews what you wrote");
+	if (set_status(req, r, "rejected", st, num(req, req->who.user_id),
+	    ks_body_str(req, "comment")) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "rejected"));
+}
+
+static int
+pack_retire(struct ks_request *req)
+{
+	PGresult *r;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(r, 0, 5), "approved") != 0)
+		return ks_fail(req, 409, "invalid_state",
+		    "only approved packs can be retired");
+	if (set_status(req, r, "retired", "approved", NULL, NULL) != KS_OK)
+		return KS_ERROR;
+	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " rules:%s", PQgetvalue(r, 0,
+	    4)));
+	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "retired"));
+}
+
+static int
+resolve(struct ks_request *req)
+{
+	const char *v[2], *date = ks_query(req, "date");
+	PGresult *r;
+
+	v[0] = ks_query(req, "name");
+	v[1] = date ? date : today(req);
+	if (v[0] == NULL || strlen(v[0]) > 63 || strlen(v[1]) != 10)
+		return ks_fail(req, 400, "invalid_parameter",
+		    "give name=<pack> and optionally date=YYYY-MM-DD");
+	if ((r = ks_db_q(req, Q_RULE_RESOLVE, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "rule_missing", "no approved rule "
+		    "pack of this name is valid on that date");
+	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
+	    "id", (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
+	    "version", PQgetvalue(r, 0, 3), "sha256", PQgetvalue(r, 0, 4),
+	    "valid_from", PQgetvalue(r, 0, 5), "scope",
+	    strcmp(PQgetvalue(r, 0, 6), "t") == 0 ? "tenant" : "canton",
+	    "date", v[1]));
+}
+
+static int
+evaluate(struct ks_request *req)
+{
+	const char *date = ks_body_str(req, "date");
+	json_t *out, *prov;
+
+	if (ks_rules_eval(req, ks_body_str(req, "pack"), ks_body_str(req,
+	    "function"), date ? date : today(req), json_object_get(req->body,
+	    "input"), &out, &prov) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "output", out,
+	    "pack", prov));
+}
+
+static const struct ks_field pack_new[] = {
+	{ "name", KS_F_SLUG, 1, 2, 63, "pack name, e.g. skos-budget" },
+	{ "version", KS_F_STRING, 1, 1, 32, NULL },
+	{ "valid_from", KS_F_DATE, 1, 0, 0, "in force from this date" },
+	{ "source", KS_F_STRING, 1, 1, 256 * 1024, "Lua source" },
+	{ "examples", KS_F_ARRAY, 0, 0, 200, "[{function, input, expected}]" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+static const struct ks_field dry_run[] = {
+	{ "function", KS_F_STRING, 1, 1, 64, NULL },
+	{ "input", KS_F_OBJECT, 1, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+static const struct ks_field review[] = {
+	{ "comment", KS_F_STRING, 0, 0, 2000, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+static const struct ks_field eval_body[] = {
+	{ "pack", KS_F_SLUG, 1, 2, 63, NULL },
+	{ "function", KS_F_STRING, 1, 1, 64, NULL },
+	{ "date", KS_F_DATE, 0, 0, 0, "default today" },
+	{ "input", KS_F_OBJECT, 1, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+#define RP	"/api/v1/admin/rule-packs"
+#define CR	"canton.rules"
+
+static const struct ks_route routes[] = {
+	{ "GET", RP, CR, 0, NULL, 0, packs_list,
+	    "versions of the canton's rule packs", NULL },
+	{ "POST", RP, CR, 512 * 1024, pack_new, 0, pack_create,
+	    "create a draft rule pack (compiled to check it)", NULL },
+	{ "GET", RP "/{id}", CR, 0, NULL, 0, pack_show,
+	    "a rule pack version with its source", NULL },
+	{ "POST", RP "/{id}/dry-run", CR, 256 * 1024, dry_run, 0,
+	    pack_dry_run, "evaluate a function of this version", NULL },
+	{ "POST", RP "/{id}/test", CR, 0, NULL, 0, pack_test,
+	    "run the pack's example cases; all pass: draft becomes tested",
+	    NULL },
+	{ "POST", RP "/{id}/approve", CR, 8192, review, 0, pack_approve,
+	    "second canton admin approves a tested pack", NULL },
+	{ "POST", RP "/{id}/reject", CR, 8192, review, 0, pack_reject,
+	    "second canton admin rejects with a comment", NULL },
+	{ "POST", RP "/{id}/retire", CR, 0, NULL, 0, pack_retire,
+	    "take an approved pack out of force", NULL },
+	{ "GET", "/api/v1/rules/resolve", "rules.evaluate", 0, NULL, 0,
+	    resolve, "which pack applies to the own tenant on a date", NULL },
+	{ "POST", "/api/v1/rules/evaluate", "rules.evaluate", 256 * 1024,
+	    eval_body, 0, evaluate,
+	    "evaluate a function of the pack in force on a date", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_rules_register(void)
+{
+	ks_router_add(routes, NULL);
+}

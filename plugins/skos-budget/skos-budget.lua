@@ -1,0 +1,218 @@
+--[[ skos-budget 2025.1: the monthly SKOS budget of one support unit.
+
+Rule authors: figures that change live in PARAMS below; a new year or a
+canton's own figures is a new version of this pack (effective-dated by its
+valid_from), never an edit of an approved version.
+
+Called as budget(input). All amounts are integer Rappen per month
+(CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
+
+input = {
+  date          = "YYYY-MM-DD",  -- budget month, not before PARAMS.valid_from
+  members       = { { age = int, role = "applicant"|"partner"|"child"|"other",
+                      own_household = bool  -- optional, default false
+                    }, ... },    -- the support unit: 1 applicant, <= 1 partner
+  rent          = int,           -- gross rent of the unit
+  rent_ceiling  = int,           -- municipality's maximum (pack rent-ceilings)
+  kvg_premium   = int,           -- KVG premiums net of premium reduction
+  sil           = { { code = str, amount = int }, ... },  -- optional
+  income        = { employment = int, other = int },      -- optional, net
+  assets        = int,
+  integration_allowance = int,   -- optional: IZU granted (before the cap)
+}
+result = { need = int, income_counted = int, payment = int,
+           lines = { { code = str, amount = int, explain = str }, ... } }
+
+Lines, in this order: gbl, gbl_young_adult_reduction, rent, kvg, sil:<code>
+(input order), izu, income_employment, efb, income_other,
+assets_above_allowance. gbl, rent and kvg are always present; the others
+only when they apply (amount or reason not zero).
+Sign convention: need = sum of the amounts of gbl .. izu (a reduction of need
+is negative); income_counted = sum of income_employment, efb, income_other
+(the allowance EFB is negative). assets_above_allowance is in neither sum: its
+amount is the part of the assets above the allowance, and it sets payment 0.
+payment = max(0, need - income_counted), or 0 when assets exceed the allowance.
+Rules in short: GBL by the number of members; minus 20 % for a one-person
+unit whose applicant is 18..25 with own_household true; rent up to the
+ceiling; EFB = min(CHF 400, employment income); the IZU is cut so that
+IZU + EFB stay within the canton's cap (EFB first, it is a right on
+earnings); asset allowance CHF 4,000 alone or 8,000 with a partner, +2,000
+per member with role child under 18, at most 10,000.
+Rounding: only the young-adult reduction is not exact; it is rounded to the
+nearest Rappen, half up, in integer math: (gbl * percent + 50) // 100.
+Invalid input raises error("input.<field> ..."), reported as rule_error.
+]]
+
+local PARAMS = {
+	table = "SKOS 2025",
+	valid_from = "2025-01-01",
+	-- Grundbedarf by household size 1..7 (SKOS B.2.2, table 2023-2025).
+	gbl = { 103100, 157700, 191800, 220600, 249500, 270400, 291300 },
+	gbl_per_further_person = 20900,
+	-- Young adults in their own single-person household (SKOS 2016).
+	young_min_age = 18, young_max_age = 25, young_reduction_percent = 20,
+	efb_max = 40000,		-- income allowance on employment income
+	izu_efb_cap = 85000,		-- demo canton: IZU + EFB per household
+	-- Asset allowance (Vermögensfreibetrag).
+	assets_single = 400000, assets_couple = 800000,
+	assets_per_minor = 200000, assets_max = 1000000, minor_below_age = 18,
+}
+
+local MAX_AMOUNT = 100000000000	-- CHF 1 bn: keeps integer math far from overflow
+local ROLES = { applicant = true, partner = true, child = true, other = true }
+
+-- error level 0: the caller wants the message, not a Lua file position.
+local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+
+local function is_list(t)
+	if type(t) ~= "table" then return false end
+	local n = 0
+	for _ in pairs(t) do n = n + 1 end
+	return n == #t
+end
+
+-- JSON numbers arrive as integers, or floats for "12.0"; accept whole values.
+local function int_in(v, path, lo, hi, optional)
+	if v == nil and optional then return 0 end
+	if v == nil then fail("%s is missing", path) end
+	local i = math.type(v) and math.tointeger(v)
+	if not i then fail("%s must be a whole number", path) end
+	if i < lo or i > hi then fail("%s must be between %d and %d", path, lo, hi) end
+	return i
+end
+local function money(v, path, optional) return int_in(v, path, 0, MAX_AMOUNT, optional) end
+
+-- "CHF 1'577.00": Swiss thousands separator, always two decimals.
+local function chf(r)
+	local s = tostring(math.abs(r) // 100):reverse():gsub("(%d%d%d)", "%1'"):reverse()
+	return string.format("CHF %s%s.%02d", r < 0 and "-" or "", (s:gsub("^'", "")), math.abs(r) % 100)
+end
+
+local function persons(n) return n == 1 and "1 Person" or n .. " Personen" end
+
+local function check(input)
+	if type(input) ~= "table" then fail("input must be an object") end
+	local m, d = tostring(input.date):match("^%d%d%d%d%-(%d%d)%-(%d%d)$")
+	if not m or tonumber(m) < 1 or tonumber(m) > 12 or tonumber(d) < 1 or tonumber(d) > 31 then
+		fail("input.date must be a date YYYY-MM-DD")
+	end
+	if input.date < PARAMS.valid_from then
+		fail("input.date %s is before this pack's valid_from %s", input.date, PARAMS.valid_from)
+	end
+	if not is_list(input.members) or #input.members == 0 then
+		fail("input.members must be a non-empty list")
+	end
+	local count = { applicant = 0, partner = 0, child = 0, other = 0 }
+	for i, p in ipairs(input.members) do
+		local path = "input.members[" .. i .. "]"
+		if type(p) ~= "table" then fail("%s must be an object", path) end
+		int_in(p.age, path .. ".age", 0, 130)
+		if not ROLES[p.role] then
+			fail("%s.role must be applicant, partner, child or other", path)
+		end
+		if p.own_household ~= nil and type(p.own_household) ~= "boolean" then
+			fail("%s.own_household must be true or false", path)
+		end
+		count[p.role] = count[p.role] + 1
+	end
+	if count.applicant ~= 1 then fail("input.members must hold exactly one applicant") end
+	if count.partner > 1 then fail("input.members must hold at most one partner") end
+	if input.sil ~= nil and not is_list(input.sil) then fail("input.sil must be a list") end
+	for i, s in ipairs(input.sil or {}) do
+		local path = "input.sil[" .. i .. "]"
+		if type(s) ~= "table" then fail("%s must be an object", path) end
+		if type(s.code) ~= "string" or s.code == "" then fail("%s.code must be a non-empty text", path) end
+		money(s.amount, path .. ".amount")
+	end
+	if input.income ~= nil and (type(input.income) ~= "table" or is_list(input.income) and #input.income > 0) then
+		fail("input.income must be an object")
+	end
+	return count
+end
+
+function budget(input)
+	local count = check(input)
+	local members, lines = input.members, {}
+	local function line(code, amount, explain, ...)
+		lines[#lines + 1] = { code = code, amount = amount, explain = string.format(explain, ...) }
+		return amount
+	end
+	local rent, ceiling = money(input.rent, "input.rent"), money(input.rent_ceiling, "input.rent_ceiling")
+	local kvg, assets = money(input.kvg_premium, "input.kvg_premium"), money(input.assets, "input.assets")
+	local izu_given = money(input.integration_allowance, "input.integration_allowance", true)
+	local income = input.income or {}
+	local employment = money(income.employment, "input.income.employment", true)
+	local other = money(income.other, "input.income.other", true)
+
+	-- Need: basic needs by household size, with the scale extended past 7.
+	local n, t = #members, PARAMS.gbl
+	local need
+	if n <= #t then
+		need = line("gbl", t[n], "Grundbedarf für %s (%s): %s", persons(n), PARAMS.table, chf(t[n]))
+	else
+		local g = t[#t] + (n - #t) * PARAMS.gbl_per_further_person
+		need = line("gbl", g, "Grundbedarf für %s (%s): %s für %s + %d × %s = %s", persons(n),
+		    PARAMS.table, chf(t[#t]), persons(#t), n - #t, chf(PARAMS.gbl_per_further_person), chf(g))
+	end
+	local a = members[1]	-- single-person unit: its one member is the applicant
+	if n == 1 and a.own_household == true and a.age >= PARAMS.young_min_age and a.age <= PARAMS.young_max_age then
+		local cut = (need * PARAMS.young_reduction_percent + 50) // 100
+		need = need + line("gbl_young_adult_reduction", -cut,
+		    "Junge Erwachsene %d–%d im eigenen Haushalt: %d %% von %s abgezogen (auf den Rappen gerundet): %s",
+		    PARAMS.young_min_age, PARAMS.young_max_age, PARAMS.young_reduction_percent, chf(need), chf(cut))
+	end
+	if rent > ceiling then
+		need = need + line("rent", ceiling, "Miete %s über dem Mietzinsmaximum %s: angerechnet %s",
+		    chf(rent), chf(ceiling), chf(ceiling))
+	else
+		need = need + line("rent", rent, "Miete %s (Mietzinsmaximum %s)", chf(rent), chf(ceiling))
+	end
+	need = need + line("kvg", kvg, "KVG-Prämie nach Prämienverbilligung: %s", chf(kvg))
+	for _, s in ipairs(input.sil or {}) do
+		need = need + line("sil:" .. s.code, math.tointeger(s.amount), "Situationsbedingte Leistung %s: %s",
+		    s.code, chf(math.tointeger(s.amount)))
+	end
+
+	-- EFB is a fixed right on earnings, so it comes first; the cap on
+	-- IZU + EFB together cuts the IZU.
+	local efb = math.min(PARAMS.efb_max, employment, PARAMS.izu_efb_cap)
+	local izu = math.min(izu_given, PARAMS.izu_efb_cap - efb)
+	if izu < izu_given then
+		need = need + line("izu", izu, "Integrationszulage (IZU) %s, gekürzt auf %s: IZU und EFB zusammen höchstens %s (EFB %s)",
+		    chf(izu_given), chf(izu), chf(PARAMS.izu_efb_cap), chf(efb))
+	elseif izu > 0 then
+		need = need + line("izu", izu, "Integrationszulage (IZU): %s", chf(izu))
+	end
+
+	-- Income counted: net income minus the income allowance.
+	local counted = 0
+	if employment > 0 then
+		counted = counted + line("income_employment", employment, "Erwerbseinkommen netto: %s", chf(employment))
+		if efb < PARAMS.efb_max then
+			counted = counted + line("efb", -efb, "Einkommensfreibetrag (EFB) %s, begrenzt auf %s: %s abgezogen",
+			    chf(PARAMS.efb_max), employment < PARAMS.efb_max and "das Erwerbseinkommen" or "den Höchstbetrag IZU + EFB", chf(efb))
+		else
+			counted = counted + line("efb", -efb, "Einkommensfreibetrag (EFB) auf Erwerbseinkommen: %s abgezogen", chf(efb))
+		end
+	end
+	if other > 0 then
+		counted = counted + line("income_other", other, "Übriges Einkommen: %s", chf(other))
+	end
+
+	-- Assets above the allowance are used first: no entitlement this month.
+	local minors = 0
+	for _, p in ipairs(members) do
+		if p.role == "child" and p.age < PARAMS.minor_below_age then minors = minors + 1 end
+	end
+	local couple = count.partner == 1
+	local allowance = math.min(PARAMS.assets_max,
+	    (couple and PARAMS.assets_couple or PARAMS.assets_single) + minors * PARAMS.assets_per_minor)
+	local payment = math.max(0, need - counted)
+	if assets > allowance then
+		line("assets_above_allowance", assets - allowance,
+		    "Vermögen %s über dem Freibetrag %s (%s, minderjährige Kinder: %d): kein Anspruch, zuerst das Vermögen verwenden",
+		    chf(assets), chf(allowance), couple and "Paar" or "alleinstehend", minors)
+		payment = 0
+	end
+	return { need = need, income_counted = counted, payment = payment, lines = lines }
+end

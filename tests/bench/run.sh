@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Benchmarks with ratios against their baselines (make bench).
+#
+#   bare      tests/bench/hello.c: libmicrohttpd alone, kasusd's threading
+#   trivial   kasusd GET /api/v1/ping: routing, headers, access log; no
+#             database, no Redis
+#   authread  kasusd GET /api/v1/admin/users/{id} as thun/admin: session
+#             lookup in Redis, one read in PostgreSQL under RLS
+#   pgbench   pgbench -S -M prepared on the same PostgreSQL
+#
+# wrk and pgbench use 64 connections and 2 threads each, BENCH_SECONDS
+# (default 10) per measurement; figures go to stdout and to
+# build/bench/results.txt. Services come from ops/services.sh bench (own
+# ports, var/bench/), and are stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+secs=${BENCH_SECONDS:-10}
+conns=64
+threads=2
+kport=18190
+hport=18191
+out=build/bench
+pgbin=/usr/lib/postgresql/15/bin
+mkdir -p "$out"
+res=$out/results.txt
+
+kpid=
+hpid=
+cleanup() {
+	local rc=$? p
+	set +e
+	for p in $kpid $hpid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	bash ops/services.sh bench stop
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+for t in wrk curl jq "$pgbin/pgbench" pkg-config; do
+	command -v "$t" >/dev/null || die "$t is missing (sh ops/bootstrap.sh)"
+done
+
+# 64 connections on each side plus the server's own descriptors.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 1024 ] ||
+		die "open-file limit $(ulimit -n) is too low for $conns connections"
+fi
+
+say "services"
+bash ops/services.sh bench start
+# shellcheck disable=SC1091
+. var/bench/env
+
+say "build"
+make -s VARIANT=release build >&2
+read -ra mhd <<<"$(pkg-config --cflags --libs libmicrohttpd)"
+cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/hello" tests/bench/hello.c \
+	"${mhd[@]}" -lpthread
+
+say "database"
+build/release/kasusd migrate 2>>"$out/kasusd.log"
+KASUS_DEMO=1 build/release/kasusd seed-demo 2>>"$out/kasusd.log"
+
+# pgbench's own database, scale 10 (1M accounts), made once per var/bench.
+super_user=$(sed -n 's/.*user=\([^ ]*\).*/\1/p' <<<"$KASUS_DB_SUPER")
+pgb_conn="host=127.0.0.1 port=$KASUS_PG_PORT dbname=bench user=$super_user"
+if [ "$(psql "$KASUS_DB_SUPER" -qAtc \
+	"SELECT 1 FROM pg_database WHERE datname = 'bench'")" != 1 ]; then
+	psql "$KASUS_DB_SUPER" -qAt -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE bench OWNER $super_user" >/dev/null
+fi
+if [ "$(psql "$pgb_conn" -qAtc 'SELECT count(*) FROM pgbench_branches' \
+	2>/dev/null || true)" != 10 ]; then
+	say "pgbench -i -s 10"
+	"$pgbin/pgbench" -i -q -s 10 "$pgb_conn" >"$out/pgbench-init.log" 2>&1 ||
+		{ cat "$out/pgbench-init.log" >&2; die "pgbench -i failed"; }
+fi
+
+say "servers"
+"$out/hello" "$hport" &
+hpid=$!
+KASUS_PORT=$kport KASUS_LOG_LEVEL=warn build/release/kasusd serve \
+	2>>"$out/kasusd.log" &
+kpid=$!
+base=http://127.0.0.1:$kport
+for _ in $(seq 100); do
+	curl -fs -o /dev/null "$base/healthz" && break
+	kill -0 "$kpid" 2>/dev/null || die "kasusd ended; see $out/kasusd.log"
+	sleep 0.1
+done
+curl -fs -o /dev/null "$base/healthz" ||
+	die "kasusd not healthy after 10 s: $(curl -s "$base/healthz")"
+curl -fs -o /dev/null "http://127.0.0.1:$hport/" || die "hello does not answer"
+
+ping=/api/v1/ping
+if [ "$(curl -s "$base$ping")" != '{"pong":true}' ]; then
+	say "GET $ping is missing; the trivial route is /healthz (uses the database and Redis)"
+	ping=/healthz
+fi
+
+# Log in as the demo admin of Thun; the session cookie and user id.
+hdrs=$(mktemp)
+body=$(curl -s -D "$hdrs" -H 'Content-Type: application/json' \
+	-d '{"tenant":"thun","username":"admin","password":"kasus-demo"}' \
+	"$base/api/v1/session")
+cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\(ks_session=[0-9a-f]*\).*/\1/p' "$hdrs" |
+	tr -d '\r')
+rm -f "$hdrs"
+uid=$(jq -r '.user.id // empty' <<<"$body" 2>/dev/null || true)
+if [ -z "$cookie" ] || [ -z "$uid" ]; then
+	die "login as thun/admin failed: $body"
+fi
+read_url=$base/api/v1/admin/users/$uid
+code=$(curl -s -o "$out/authread.json" -w '%{http_code}' -H "Cookie: $cookie" \
+	"$read_url")
+[ "$code" = 200 ] || die "GET $read_url gave $code: $(cat "$out/authread.json")"
+
+# wrk NAME URL [header]: prints "rps p50_ms p99_ms"; fails on any error.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+		else if (u == "m") n *= 60000
+		printf "%.3f", n }'
+}
+run_wrk() {
+	local name=$1 url=$2 log=$out/wrk-$1.txt rps p50 p99 bad
+	shift 2
+	say "wrk $name ($secs s)"
+	wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$@" "$url" >"$log"
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
+	p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
+	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
+	bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$log")
+	if [ -n "$bad" ] || grep -q 'Socket errors' "$log"; then
+		say "$name: errors during the run:"
+		grep -E 'Non-2xx|Socket errors' "$log" >&2
+		echo "$name $rps $p50 $p99 ERRORS" >>"$out/raw"
+	else
+		echo "$name $rps $p50 $p99" >>"$out/raw"
+	fi
+}
+
+: >"$out/raw"
+run_wrk bare "http://127.0.0.1:$hport/"
+run_wrk trivial "$base$ping"
+run_wrk authread "$read_url" -H "Cookie: $cookie"
+
+say "pgbench -S -M prepared ($secs s)"
+rm -f "$out"/pgbench_log.*
+(cd "$out" && "$pgbin/pgbench" -S -M prepared -c "$conns" -j "$threads" \
+	-T "$secs" -n -l "$pgb_conn") >"$out/pgbench.txt" 2>&1 ||
+	{ cat "$out/pgbench.txt" >&2; die "pgbench failed"; }
+tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench.txt" | head -n 1)
+# Per-transaction latencies (third column, microseconds): p50 and p99.
+read -r p50 p99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+	awk '{ v[NR] = $1 } END {
+		i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+		i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+		printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+rm -f "$out"/pgbench_log.*
+echo "pgbench $tps $p50 $p99" >>"$out/raw"
+
+val() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$out/raw"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "meets" : "BELOW" }'; }
+
+r1=$(ratio "$(val trivial 2)" "$(val bare 2)")
+r2=$(ratio "$(val authread 2)" "$(val pgbench 2)")
+{
+	echo "# kasus bench $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo -)"
+	echo "# $conns connections, $threads client threads, $secs s each, $(nproc) cores"
+	printf '%-10s %12s %10s %10s  %s\n' measure 'req/s' 'p50 ms' 'p99 ms' note
+	while read -r n rps p50 p99 note; do
+		case $n in
+		bare) what="hello.c, libmicrohttpd alone" ;;
+		trivial) what="kasusd GET $ping" ;;
+		authread) what="kasusd GET /api/v1/admin/users/$uid, session cookie" ;;
+		pgbench) what="pgbench -S -M prepared (tps)" ;;
+		esac
+		printf '%-10s %12.0f %10s %10s  %s%s\n' "$n" "$rps" "$p50" "$p99" \
+			"$what" "${note:+ ($note)}"
+	done <"$out/raw"
+	echo "ratio trivial/bare     $r1  (target >= 0.9: $(verdict "$r1" 0.9))"
+	echo "ratio authread/pgbench $r2  (target >= 0.6: $(verdict "$r2" 0.6))"
+} | tee "$res"
+rm -f "$out/raw"
