@@ -28,7 +28,7 @@ CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all build run test bench clean deps unit modules
+.PHONY: all build run test bench clean deps unit modules web
 
 # Domain modules and the loader's test fixtures: one shared object each,
 # linked against libraries only, never against the core.
@@ -36,7 +36,19 @@ MOD_NAMES = $(notdir $(patsubst %/,%,$(wildcard modules/*/ tests/fixtures/module
 MOD_SO	= $(patsubst %,$(B)/modules/%.so,$(MOD_NAMES))
 
 all: build
-build: deps-check $(B)/kasusd modules
+build: deps-check $(B)/kasusd modules web
+
+# The web application (TypeScript, Vite) from npm packages pinned in
+# web/package-lock.json; kasusd serves web/dist.
+WEB_SRC = $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.* web/tsconfig.json -type f 2>/dev/null)
+ifneq ($(wildcard web/package.json),)
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SRC)
+	@echo "  WEB     web/dist"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+else
+web:
+endif
 modules: $(MOD_SO)
 
 .SECONDEXPANSION:

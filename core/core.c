@@ -128,4 +128,5 @@ ks_routes_core_register(void)
 	ks_audit_register();
 	ks_rules_register();
 	ks_modules_register();
+	ks_static_register();
 }

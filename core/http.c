@@ -210,6 +210,7 @@ process(struct ks_request *req)
 	}
 	if (parse_body(req) != KS_OK)
 		return;
+	req->read_only = !is_write(req->method);
 	rc = rt->handler(req);
 	if (rc == KS_OK && req->err.code == NULL) {
 		if (ks_db_finish(req, 1) != KS_OK) {

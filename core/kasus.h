@@ -199,6 +199,7 @@ struct ks_request {
 	struct ks_db		*db;
 	int64_t			 db_tenant;	/* 0: the principal's */
 	int			 in_txn;
+	int			 read_only;	/* GET/HEAD: see ks_db_q */
 	int			 wrote;
 	int			 commit_on_error;
 
@@ -379,6 +380,9 @@ extern int ks_worker_slot;
 /* ------------------------------------------------------------- handlers */
 
 void	ks_auth_register(void);
+void	ks_static_register(void);
+int	ks_static_load(void);
+void	ks_static_free(void);
 void	ks_auth_shutdown(void);
 void	ks_admin_register(void);
 void	ks_audit_register(void);

@@ -93,6 +93,7 @@ worker_main(int slot, int fd)
 	MHD_stop_daemon(d);
 	ks_rules_listen_stop();
 	ks_modules_unload();
+	ks_static_free();
 	ks_auth_shutdown();
 	close(fd);
 	exit(0);
@@ -162,6 +163,7 @@ serve(void)
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
 	ks_routes_core_register();
+	ks_static_load();
 	ks_modules_load(1);
 	if (ks_rules_import() != KS_OK)
 		ks_log(KS_LOG_WARN, "some rule packs were not imported; see "
@@ -204,6 +206,7 @@ serve(void)
 	stop_workers(n);
 	close(fd);
 	ks_modules_unload();
+	ks_static_free();
 	ks_log(KS_LOG_INFO, "stopped");
 	return 0;
 }

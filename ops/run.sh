@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sh ops/bootstrap.sh
-make --no-print-directory VARIANT=release build/release/kasusd
+make --no-print-directory VARIANT=release build/release/kasusd modules web
 bash ops/services.sh run start
 . var/run/env
 export KASUS_ROOT=$PWD KASUS_PIDFILE=$PWD/var/run/kasusd.pid

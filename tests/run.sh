@@ -8,7 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 sh ops/bootstrap.sh
-make --no-print-directory VARIANT=asan build/asan/kasusd unit modules
+# KASUS_TEST_NO_WEB=1 skips the web build and browser tests (for quick
+# runs while working on the server; CI never sets it).
+web=web
+[ -n "${KASUS_TEST_NO_WEB:-}" ] && web=
+make --no-print-directory VARIANT=asan build/asan/kasusd unit modules $web
 
 san=$root/var/test/san
 port=${KASUS_TEST_PORT:-18091}
@@ -62,6 +66,10 @@ build/asan/kasusd seed-demo
 build/asan/kasusd seed-demo		# and seeding twice changes nothing
 
 echo "== server"
+if curl -s -m 2 -o /dev/null "$KASUS_URL/healthz"; then
+	echo "port $port is already in use; stop what runs there" >&2
+	exit 1
+fi
 build/asan/kasusd serve >var/test/kasusd.log 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -73,6 +81,11 @@ curl -sf -m 2 "$KASUS_URL/healthz" >/dev/null || {
 
 echo "== API, isolation, fault and ops tests"
 node --test --test-concurrency=1 tests/api/ tests/ops/
+
+if [ -d tests/browser ] && [ -n "$web" ]; then
+	echo "== browser tests (Chromium, Playwright)"
+	node --test --test-concurrency=1 tests/browser/
+fi
 
 if [ -f ../shared/checks/smoke.sh ]; then
 	echo "== platform smoke check"
