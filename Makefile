@@ -86,6 +86,10 @@ $(B)/unit/%: tests/unit/%.c tests/unit/ks_test.h $(B)/libkasus.a
 
 unit: $(UNIT_BIN)
 
+$(B)/bench/%: tests/bench/%.c $(B)/libkasus.a
+	@mkdir -p $(dir $@)
+	@$(CC) $(BASE) $(CFLAGS_V) $(LDFLAGS_V) -o $@ $< $(B)/libkasus.a $(LIBS)
+
 run:
 	@bash ops/run.sh
 

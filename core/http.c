@@ -44,6 +44,31 @@ json_free(void *p)
 	json_decref(p);
 }
 
+/*
+ * Request ids only need to be unique in the logs, not secret: a per-thread
+ * xorshift generator seeded once from the system's randomness.
+ */
+static void
+request_id(char out[17])
+{
+	static __thread uint64_t s;
+	static const char hx[] = "0123456789abcdef";
+	char seed[17];
+	int i;
+
+	if (s == 0) {
+		if (ks_random_hex(seed, 8) != KS_OK)
+			abort();
+		s = strtoull(seed, NULL, 16) | 1;
+	}
+	s ^= s << 13;
+	s ^= s >> 7;
+	s ^= s << 17;
+	for (i = 0; i < 16; i++)
+		out[i] = hx[(s >> (60 - 4 * i)) & 15];
+	out[16] = '\0';
+}
+
 static struct ks_request *
 request_new(struct MHD_Connection *c, const char *method, const char *url)
 {
@@ -57,8 +82,7 @@ request_new(struct MHD_Connection *c, const char *method, const char *url)
 	req->method = ks_arena_strdup(a, method);
 	req->path = ks_arena_strdup(a, url);
 	req->t0 = ks_now();
-	if (ks_random_hex(req->id, 8) != KS_OK)
-		strcpy(req->id, "0000000000000000");
+	request_id(req->id);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -160,9 +184,19 @@ parse_body(struct ks_request *req)
 			    "this request takes no body");
 		return KS_OK;
 	}
-	if (req->body_len == 0)
-		return ks_fail(req, 400, "missing_body",
-		    "this request needs a JSON body");
+	if (req->body_len == 0) {
+		const struct ks_field *f;
+
+		for (f = rt->body; f->name != NULL && !f->required; f++)
+			;
+		if (f->name != NULL || strcmp(req->method, "POST") != 0)
+			return ks_fail(req, 400, "missing_body",
+			    "this request needs a JSON body");
+		/* An action whose fields are all optional: no body is {}. */
+		req->body = json_object();
+		ks_arena_cleanup(req->arena, json_free, req->body);
+		return KS_OK;
+	}
 	ct = ks_req_header(req, "Content-Type");
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
 		return ks_fail(req, 415, "unsupported_media_type",
@@ -210,14 +244,17 @@ process(struct ks_request *req)
 	}
 	if (parse_body(req) != KS_OK)
 		return;
-	req->read_only = !is_write(req->method);
+	req->read_only = !is_write(req->method) || (rt->flags & KS_R_READ);
 	rc = rt->handler(req);
 	if (rc == KS_OK && req->err.code == NULL) {
 		if (ks_db_finish(req, 1) != KS_OK) {
 			json_decref(req->resp);
 			req->resp = NULL;
 			req->nheaders = 0;
+			return;
 		}
+		for (int i = 0; i < req->nafter; i++)
+			req->after_commit[i](req, req->after_arg[i]);
 	} else {
 		if (req->err.code == NULL)
 			ks_fail(req, 500, "internal_error",

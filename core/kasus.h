@@ -122,6 +122,7 @@ struct ks_field {
 #define KS_R_NO_CSRF	0x02	/* write without CSRF check (login) */
 #define KS_R_RAW	0x04	/* handler sets a non-JSON body */
 #define KS_R_ETAG	0x08	/* write needs If-Match */
+#define KS_R_READ	0x10	/* a POST that only reads (body as query) */
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
@@ -202,6 +203,9 @@ struct ks_request {
 	int			 read_only;	/* GET/HEAD: see ks_db_q */
 	int			 wrote;
 	int			 commit_on_error;
+	void			(*after_commit[4])(struct ks_request *, void *);
+	void			*after_arg[4];
+	int			 nafter;
 
 	struct ks_error		 err;
 	int			 status;
@@ -259,6 +263,13 @@ struct ks_query {
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */
 int	ks_db_set_tenant(struct ks_request *, int64_t tenant_id);
+/**
+ * Run fn(req, arg) once the request's transaction has committed (cache
+ * invalidations that other workers must not see early). Arg belongs to
+ * the request's arena.
+ */
+void	ks_after_commit(struct ks_request *, void (*)(struct ks_request *,
+	    void *), void *);
 /** End the request's transaction: commit when ok, else roll back. */
 int	ks_db_finish(struct ks_request *, int ok);
 /** SQLSTATE of the last failed statement on this thread, or "". */
@@ -340,6 +351,13 @@ int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 int	ks_rules_eval_source(struct ks_request *, const char *name,
 	    const char *src, size_t len, const char *fn, json_t *input,
 	    json_t **out);
+/**
+ * Evaluate with the compiled state cached for sha on this thread. On a
+ * miss returns KS_ERROR without setting an error (fetch the source and
+ * use ks_rules_eval_source).
+ */
+int	ks_rules_eval_cached(struct ks_request *, const char *sha,
+	    const char *fn, json_t *input, json_t **out);
 /** Compile only: KS_OK, or rule_error with the message (line). */
 int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);

@@ -339,6 +339,14 @@ ks_modules_enabled(struct ks_request *req)
 	return a;
 }
 
+/* After commit: every worker (and node) drops its cached switches. */
+static void
+announce(struct ks_request *req, void *msg)
+{
+	ks_modules_forget(req->db_tenant);
+	ks_redis_free(ks_redis_cmd("PUBLISH ks:invalidate %s", (char *)msg));
+}
+
 static PGresult *
 target_tenant(struct ks_request *req)
 {
@@ -429,9 +437,8 @@ tenant_module_put(struct ks_request *req)
 		return KS_ERROR;
 	}
 	json_decref(before);
-	ks_modules_forget(req->db_tenant);
-	ks_redis_free(ks_redis_cmd("PUBLISH ks:invalidate modules:%lld",
-	    (long long)req->db_tenant));
+	ks_after_commit(req, announce, ks_arena_printf(req->arena,
+	    "modules:%lld", (long long)req->db_tenant));
 	ks_set_etag(req, ks_db_ll(r, 0, 3));
 	return ks_reply(req, 200, state_json(r, 0));
 }

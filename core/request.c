@@ -114,6 +114,17 @@ ks_has_perm(const struct ks_principal *p, const char *perm)
 }
 
 void
+ks_after_commit(struct ks_request *req, void (*fn)(struct ks_request *,
+    void *), void *arg)
+{
+	if (req->nafter == 4)
+		abort();
+	req->after_commit[req->nafter] = fn;
+	req->after_arg[req->nafter] = arg;
+	req->nafter++;
+}
+
+void
 ks_set_etag(struct ks_request *req, long long version)
 {
 	ks_header(req, "ETag", ks_arena_printf(req->arena, "\"%lld\"",

@@ -103,6 +103,75 @@ readonly(lua_State *L)
 	return luaL_error(L, "rule libraries are read-only");
 }
 
+/*
+ * Lua's pattern matcher backtracks in C, where no instruction hook runs:
+ * "a.-.-.-b" over a few hundred characters takes minutes. Bound the work
+ * before calling it: subject length to the power (quantifiers + 1).
+ */
+#define PATTERN_BUDGET	1e7
+
+static int
+guarded_match(lua_State *L)
+{
+	size_t n, m, i;
+	const char *p;
+	double cost = 1;
+	int q = 0, plain;
+
+	luaL_checklstring(L, 1, &n);
+	p = luaL_checklstring(L, 2, &m);
+	plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);
+	if (!plain) {
+		for (i = 0; i < m; i++) {
+			if (p[i] == '%')
+				i++;
+			else if (p[i] == '*' || p[i] == '+' || p[i] == '-' ||
+			    p[i] == '?')
+				q++;
+		}
+		for (i = 0; i <= (size_t)q && cost <= PATTERN_BUDGET; i++)
+			cost *= (double)(n + 1);
+		if (cost > PATTERN_BUDGET)
+			return luaL_error(L, "the pattern is too complex for a "
+			    "text of %d characters; simplify it", (int)n);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* Finalizers would run outside any evaluation's budget: refuse them. */
+static int
+guarded_setmetatable(lua_State *L)
+{
+	if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+		return luaL_error(L, "rules cannot set finalizers (__gc)");
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+static void
+guard(lua_State *L, const char *lib, const char *fn, lua_CFunction g,
+    int isfind)
+{
+	if (lib != NULL)
+		lua_getglobal(L, lib);
+	else
+		lua_pushglobaltable(L);
+	lua_getfield(L, -1, fn);
+	if (isfind >= 0) {
+		lua_pushboolean(L, isfind);
+		lua_pushcclosure(L, g, 2);
+	} else
+		lua_pushcclosure(L, g, 1);
+	lua_setfield(L, -2, fn);
+	lua_pop(L, 1);
+}
+
 /* Replace the table at the top by a read-only proxy of it. */
 static void
 protect(lua_State *L)
@@ -142,6 +211,11 @@ open_libs(lua_State *L)
 		luaL_requiref(L, l->name, l->func, 1);
 		lua_pop(L, 1);
 	}
+	guard(L, "string", "find", guarded_match, 1);
+	guard(L, "string", "match", guarded_match, 0);
+	guard(L, "string", "gmatch", guarded_match, 0);
+	guard(L, "string", "gsub", guarded_match, 0);
+	guard(L, NULL, "setmetatable", guarded_setmetatable, -1);
 	lua_pushglobaltable(L);
 	for (i = 0; hidden[i] != NULL; i++) {
 		lua_pushnil(L);
@@ -168,8 +242,14 @@ cage_free(struct cage *c)
 {
 	if (c == NULL)
 		return;
-	if (c->L != NULL)
+	if (c->L != NULL) {
+		/* Closing may run code (finalizers): keep it on a budget. */
+		c->steps = 0;
+		c->step_limit = 1000000;
+		c->deadline = ks_now() + 0.1;
+		lua_sethook(c->L, hook, LUA_MASKCOUNT, 1000);
 		lua_close(c->L);
+	}
 	free(c);
 }
 
@@ -446,6 +526,9 @@ run(struct ks_request *req, struct cage *c, const char *fn, json_t *input,
 	lua_newtable(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->base);
 	lua_setfield(L, -2, "__index");
+	/* The globals behind _ENV are shared: keep them out of reach. */
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -1);
 	lua_insert(L, top + 1);			/* keep _ENV below the chunk */
@@ -514,6 +597,21 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 
 	ks_sha256_hex(src, len, sha);
 	return eval_cached(req, name, sha, src, len, fn, input, out);
+}
+
+int
+ks_rules_eval_cached(struct ks_request *req, const char *sha, const char *fn,
+    json_t *input, json_t **out)
+{
+	struct cage *c;
+	int rc;
+
+	if ((c = cache_get(sha)) == NULL)
+		return KS_ERROR;	/* a miss: no error set */
+	rc = run(req, c, fn, input, out);
+	if (rc != KS_OK && c->stop != 0)
+		cache_drop(c);
+	return rc;
 }
 
 int

@@ -63,12 +63,27 @@ ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
 	    PQgetvalue(r, 0, 5), "scope", strcmp(PQgetvalue(r, 0, 6), "t") == 0
 	    ? "tenant" : "canton");
 	/* Compiled states are keyed by checksum: fetch source on a miss. */
+	if (ks_rules_eval_cached(req, sha, fn, input, out) == KS_OK)
+		return KS_OK;
+	if (req->err.code != NULL) {
+		json_decref(*prov);
+		*prov = NULL;
+		return KS_ERROR;
+	}
 	v[0] = PQgetvalue(r, 0, 0);
 	if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL ||
 	    PQntuples(s) != 1) {
 		json_decref(*prov);
+		*prov = NULL;
 		return s == NULL ? KS_ERROR : ks_fail(req, 422, "rule_missing",
 		    "the rule pack disappeared");
+	}
+	/* The stored checksum is the pack's identity: verify it. */
+	if (strcmp(PQgetvalue(s, 0, 1), sha) != 0) {
+		json_decref(*prov);
+		*prov = NULL;
+		return ks_fail(req, 500, "rule_integrity", "the rule pack "
+		    "does not match its checksum");
 	}
 	if (ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
 	    (size_t)PQgetlength(s, 0, 0), fn, input, out) != KS_OK) {
@@ -264,6 +279,14 @@ set_status(struct ks_request *req, PGresult *r, const char *to,
 	    "from", from, "comment", comment));
 }
 
+static void
+announce(struct ks_request *req, void *msg)
+{
+	(void)req;
+	ks_rules_invalidate();
+	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " %s", (char *)msg));
+}
+
 static int
 pack_test(struct ks_request *req)
 {
@@ -333,8 +356,8 @@ pack_approve(struct ks_request *req)
 	if (set_status(req, r, "approved", "tested", num(req,
 	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
-	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " rules:%s", PQgetvalue(r, 0,
-	    4)));
+	ks_after_commit(req, announce, ks_arena_printf(req->arena,
+	    "rules:%s", PQgetvalue(r, 0, 4)));
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s}", "id",
 	    (json_int_t)ks_db_ll(r, 0, 0), "status", "approved", "valid_from",
 	    PQgetvalue(r, 0, 3)));
@@ -374,8 +397,8 @@ pack_retire(struct ks_request *req)
 		    "only approved packs can be retired");
 	if (set_status(req, r, "retired", "approved", NULL, NULL) != KS_OK)
 		return KS_ERROR;
-	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " rules:%s", PQgetvalue(r, 0,
-	    4)));
+	ks_after_commit(req, announce, ks_arena_printf(req->arena,
+	    "rules:%s", PQgetvalue(r, 0, 4)));
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
 	    (json_int_t)ks_db_ll(r, 0, 0), "status", "retired"));
 }
@@ -435,6 +458,10 @@ static const struct ks_field review[] = {
 	{ "comment", KS_F_STRING, 0, 0, 2000, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
+static const struct ks_field rejection[] = {
+	{ "comment", KS_F_STRING, 1, 1, 2000, "why, for the author" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
 static const struct ks_field eval_body[] = {
 	{ "pack", KS_F_SLUG, 1, 2, 63, NULL },
 	{ "function", KS_F_STRING, 1, 1, 64, NULL },
@@ -453,21 +480,21 @@ static const struct ks_route routes[] = {
 	    "create a draft rule pack (compiled to check it)", NULL },
 	{ "GET", RP "/{id}", CR, 0, NULL, 0, pack_show,
 	    "a rule pack version with its source", NULL },
-	{ "POST", RP "/{id}/dry-run", CR, 256 * 1024, dry_run, 0,
+	{ "POST", RP "/{id}/dry-run", CR, 256 * 1024, dry_run, KS_R_READ,
 	    pack_dry_run, "evaluate a function of this version", NULL },
 	{ "POST", RP "/{id}/test", CR, 0, NULL, 0, pack_test,
 	    "run the pack's example cases; all pass: draft becomes tested",
 	    NULL },
 	{ "POST", RP "/{id}/approve", CR, 8192, review, 0, pack_approve,
 	    "second canton admin approves a tested pack", NULL },
-	{ "POST", RP "/{id}/reject", CR, 8192, review, 0, pack_reject,
+	{ "POST", RP "/{id}/reject", CR, 8192, rejection, 0, pack_reject,
 	    "second canton admin rejects with a comment", NULL },
 	{ "POST", RP "/{id}/retire", CR, 0, NULL, 0, pack_retire,
 	    "take an approved pack out of force", NULL },
 	{ "GET", "/api/v1/rules/resolve", "rules.evaluate", 0, NULL, 0,
 	    resolve, "which pack applies to the own tenant on a date", NULL },
 	{ "POST", "/api/v1/rules/evaluate", "rules.evaluate", 256 * 1024,
-	    eval_body, 0, evaluate,
+	    eval_body, KS_R_READ, evaluate,
 	    "evaluate a function of the pack in force on a date", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };

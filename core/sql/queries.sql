@@ -173,7 +173,8 @@ SELECT module, enabled, start_date, version FROM tenant_module
 INSERT INTO tenant_module (tenant_id, module, enabled, start_date)
 VALUES (kasus_tenant(), $1, $2::boolean, coalesce($3::date, current_date))
 ON CONFLICT (tenant_id, module) DO UPDATE
-   SET enabled = EXCLUDED.enabled, start_date = EXCLUDED.start_date,
+   SET enabled = EXCLUDED.enabled,
+       start_date = coalesce($3::date, tenant_module.start_date),
        changed_at = now(), version = tenant_module.version + 1
 RETURNING module, enabled, start_date, version
 

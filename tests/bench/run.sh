@@ -60,8 +60,9 @@ bash ops/services.sh bench start
 . var/bench/env
 
 say "build"
-make -s VARIANT=release build >&2
+make -s VARIANT=release build/release/kasusd modules >&2
 read -ra mhd <<<"$(pkg-config --cflags --libs libmicrohttpd)"
+make -s VARIANT=release build/release/bench/rules_eval >&2
 cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/hello" tests/bench/hello.c \
 	"${mhd[@]}" -lpthread
 
@@ -87,8 +88,9 @@ fi
 say "servers"
 "$out/hello" "$hport" &
 hpid=$!
-KASUS_PORT=$kport KASUS_LOG_LEVEL=warn build/release/kasusd serve \
-	2>>"$out/kasusd.log" &
+# Access logging stays on (info), as in production, into a file.
+KASUS_PORT=$kport KASUS_LOG_LEVEL=info build/release/kasusd serve \
+	2>"$out/kasusd.log" &
 kpid=$!
 base=http://127.0.0.1:$kport
 for _ in $(seq 100); do
@@ -115,6 +117,7 @@ cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\(ks_session=[0-9a-f]*\).*/\1/p' "$hdrs" 
 	tr -d '\r')
 rm -f "$hdrs"
 uid=$(jq -r '.user.id // empty' <<<"$body" 2>/dev/null || true)
+csrf=$(jq -r '.csrf_token // empty' <<<"$body" 2>/dev/null || true)
 if [ -z "$cookie" ] || [ -z "$uid" ]; then
 	die "login as thun/admin failed: $body"
 fi
@@ -154,6 +157,22 @@ run_wrk bare "http://127.0.0.1:$hport/"
 run_wrk trivial "$base$ping"
 run_wrk authread "$read_url" -H "Cookie: $cookie"
 
+# Rules: a request that evaluates the budget pack against one that only
+# resolves which pack applies (same session, same resolution query).
+jq -c '{pack: "skos-budget", function: "budget", date: "2025-06-01",
+	input: .examples[0].input}' plugins/skos-budget/pack.json >"$out/eval.json"
+code=$(BENCH_BODY=$out/eval.json curl -s -o "$out/eval.out" -w '%{http_code}' \
+	-H "Cookie: $cookie" -H "X-CSRF-Token: $csrf" \
+	-H 'Content-Type: application/json' --data-binary @"$out/eval.json" \
+	"$base/api/v1/rules/evaluate")
+[ "$code" = 200 ] || die "POST /api/v1/rules/evaluate gave $code: $(cat "$out/eval.out")"
+run_wrk resolve "$base/api/v1/rules/resolve?name=skos-budget&date=2025-06-01" \
+	-H "Cookie: $cookie"
+BENCH_BODY=$out/eval.json BENCH_COOKIE=$cookie BENCH_CSRF=$csrf \
+	run_wrk evaluate "$base/api/v1/rules/evaluate" -s tests/bench/post.lua
+say "rule evaluations in one thread (3 s)"
+evals=$(build/release/bench/rules_eval plugins/skos-budget 3)
+
 say "pgbench -S -M prepared ($secs s)"
 rm -f "$out"/pgbench_log.*
 (cd "$out" && "$pgbin/pgbench" -S -M prepared -c "$conns" -j "$threads" \
@@ -175,6 +194,8 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "meets" : "BEL
 
 r1=$(ratio "$(val trivial 2)" "$(val bare 2)")
 r2=$(ratio "$(val authread 2)" "$(val pgbench 2)")
+# Time per request, evaluate over resolve: 1.20 means the rule adds 20 %.
+r3=$(ratio "$(val resolve 2)" "$(val evaluate 2)")
 {
 	echo "# kasus bench $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo -)"
 	echo "# $conns connections, $threads client threads, $secs s each, $(nproc) cores"
@@ -185,11 +206,15 @@ r2=$(ratio "$(val authread 2)" "$(val pgbench 2)")
 		trivial) what="kasusd GET $ping" ;;
 		authread) what="kasusd GET /api/v1/admin/users/$uid, session cookie" ;;
 		pgbench) what="pgbench -S -M prepared (tps)" ;;
+		resolve) what="kasusd GET /api/v1/rules/resolve (no evaluation)" ;;
+		evaluate) what="kasusd POST /api/v1/rules/evaluate skos-budget" ;;
 		esac
 		printf '%-10s %12.0f %10s %10s  %s%s\n' "$n" "$rps" "$p50" "$p99" \
 			"$what" "${note:+ ($note)}"
 	done <"$out/raw"
 	echo "ratio trivial/bare     $r1  (target >= 0.9: $(verdict "$r1" 0.9))"
 	echo "ratio authread/pgbench $r2  (target >= 0.6: $(verdict "$r2" 0.6))"
+	echo "rule evaluations/s, one thread, skos-budget: $evals"
+	echo "ratio evaluate/resolve time $r3  (target <= 1.2: $(awk -v r="$r3" 'BEGIN { print (r + 0 <= 1.2) ? "meets" : "ABOVE" }'))"
 } | tee "$res"
 rm -f "$out/raw"
