@@ -6,7 +6,7 @@ CC	?= cc
 PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation
+WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers
 BASE	= $(WARN) -D_GNU_SOURCE -Icore -I$(GEN) $(PKG_CFLAGS) -fPIC
 LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
 
@@ -52,17 +52,20 @@ endif
 modules: $(MOD_SO)
 
 .SECONDEXPANSION:
-$(B)/modules/%.so: $$(wildcard modules/$$*/*.c tests/fixtures/modules/$$*/*.c) core/kasus.h core/ks_module.h
-	@mkdir -p $(dir $@)
+$(B)/modules/%.so: $$(wildcard modules/$$*/*.c modules/$$*/*.h tests/fixtures/modules/$$*/*.c) $$(wildcard modules/$$*/queries/*.sql) core/kasus.h core/ks_module.h ops/gen-queries.sh
+	@mkdir -p $(dir $@) $(GEN)/$*
 	@echo "  MODULE  $@"
-	@$(CC) $(BASE) $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $(PKG_LIBS)
+	@q="$(sort $(wildcard modules/$*/queries/*.sql))"; \
+	if [ -n "$$q" ]; then sh ops/gen-queries.sh $* $(GEN)/$*/queries.c $(GEN)/$*/queries.h $$q; \
+	q=$(GEN)/$*/queries.c; fi; \
+	$(CC) $(BASE) -I$(GEN)/$* -Imodules/$* $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $$q $(PKG_LIBS)
 
 deps-check:
 	@sh ops/bootstrap.sh
 
-$(GEN)/queries.c $(GEN)/queries.h: core/sql/queries.sql ops/gen-queries.sh
+$(GEN)/queries.c $(GEN)/queries.h: $(sort $(wildcard core/sql/queries/*.sql)) ops/gen-queries.sh
 	@mkdir -p $(GEN)
-	@sh ops/gen-queries.sh ks $< $(GEN)/queries.c $(GEN)/queries.h
+	@sh ops/gen-queries.sh ks $(GEN)/queries.c $(GEN)/queries.h $(sort $(wildcard core/sql/queries/*.sql))
 
 $(B)/gen/queries.o: $(GEN)/queries.c
 	@$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<

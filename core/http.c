@@ -137,7 +137,7 @@ respond(struct ks_request *req)
 		req->status = req->err.http;
 		req->resp = json_pack("{s:o}", "error", e);
 	}
-	if (req->raw != NULL) {
+	if (req->raw != NULL && req->err.code == NULL) {
 		out = req->raw;
 		len = req->raw_len;
 		ctype = req->ctype ? req->ctype : "text/plain; charset=utf-8";
@@ -211,40 +211,49 @@ parse_body(struct ks_request *req)
 	return ks_validate(req, rt->body, req->body);
 }
 
+/* Authentication, permission, module switch and CSRF. */
+static int
+authorize(struct ks_request *req)
+{
+	const struct ks_route *rt = req->route;
+	const char *tok;
+
+	if (rt->flags & KS_R_PUBLIC)
+		return KS_OK;
+	if (ks_auth_request(req) != KS_OK)
+		return KS_ERROR;
+	if (rt->perm != NULL && !ks_has_perm(&req->who, rt->perm))
+		return ks_fail_detail(req, 403, "forbidden",
+		    "your role does not allow this",
+		    json_pack("{s:s}", "permission", rt->perm));
+	if (ks_module_check(req) != KS_OK)
+		return KS_ERROR;
+	if (is_write(req->method) && !(rt->flags & KS_R_NO_CSRF) &&
+	    !req->who.via_token) {
+		tok = ks_req_header(req, "X-CSRF-Token");
+		if (tok == NULL || req->who.csrf == NULL ||
+		    strcmp(tok, req->who.csrf) != 0)
+			return ks_fail(req, 403, "csrf_failed", "the request "
+			    "lacks the session's X-CSRF-Token");
+	}
+	return KS_OK;
+}
+
 static void
 process(struct ks_request *req)
 {
 	const struct ks_route *rt = req->route;
-	const char *tok;
 	int rc;
 
 	if (req->err.code != NULL)
 		return;
-	if (!(rt->flags & KS_R_PUBLIC)) {
-		if (ks_auth_request(req) != KS_OK)
+	/* A streaming route was authorised before its body arrived. */
+	if (rt->chunk == NULL) {
+		if (authorize(req) != KS_OK || parse_body(req) != KS_OK)
 			return;
-		if (rt->perm != NULL && !ks_has_perm(&req->who, rt->perm)) {
-			ks_fail_detail(req, 403, "forbidden",
-			    "your role does not allow this",
-			    json_pack("{s:s}", "permission", rt->perm));
-			return;
-		}
-		if (ks_module_check(req) != KS_OK)
-			return;
-		if (is_write(req->method) && !(rt->flags & KS_R_NO_CSRF) &&
-		    !req->who.via_token) {
-			tok = ks_req_header(req, "X-CSRF-Token");
-			if (tok == NULL || req->who.csrf == NULL ||
-			    strcmp(tok, req->who.csrf) != 0) {
-				ks_fail(req, 403, "csrf_failed", "the request "
-				    "lacks the session's X-CSRF-Token");
-				return;
-			}
-		}
+		req->read_only = !is_write(req->method) ||
+		    (rt->flags & KS_R_READ);
 	}
-	if (parse_body(req) != KS_OK)
-		return;
-	req->read_only = !is_write(req->method) || (rt->flags & KS_R_READ);
 	rc = rt->handler(req);
 	if (rc == KS_OK && req->err.code == NULL) {
 		if (ks_db_finish(req, 1) != KS_OK) {
@@ -307,9 +316,17 @@ first_call(struct ks_request *req)
 			 */
 			return n > DRAIN_MAX || expects_continue(req);
 		}
-		if (n > 0 && (req->body_raw = malloc(n + 1)) == NULL)
+		if (req->route->chunk == NULL && n > 0 &&
+		    (req->body_raw = malloc(n + 1)) == NULL)
 			abort();
 		req->body_cap = n;
+	}
+	if (req->route->chunk != NULL) {
+		/* Streamed bodies go to the handler as they arrive. */
+		if (authorize(req) != KS_OK)
+			return te != NULL || (cl != NULL &&
+			    strtoull(cl, NULL, 10) > 0);
+		req->read_only = 0;
 	}
 	return 0;
 }
@@ -325,6 +342,15 @@ take_body(struct ks_request *req, const char *data, size_t n)
 		    "the body is larger than this request allows",
 		    json_pack("{s:I}", "limit", (json_int_t)limit));
 		return 1;
+	}
+	if (req->route->chunk != NULL) {
+		req->body_len += n;
+		/* An error keeps the rest from the handler; answered at end. */
+		if (req->route->chunk(req, data, n) != KS_OK &&
+		    req->err.code == NULL)
+			ks_fail(req, 500, "internal_error",
+			    "the upload could not be stored");
+		return 0;
 	}
 	if (req->body_len + n > req->body_cap) {
 		/* Chunked or understated: grow, never past the limit. */

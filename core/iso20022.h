@@ -167,15 +167,17 @@ struct ks_iso_run {
  * message id (shortened if needed) plus "-<group number>". NbOfTxs and
  * CtrlSum are counted from the integer amounts. A QR reference goes to
  * CdtrRefInf with Prtry QRR, an RF reference with Cd SCOR; text given
- * with a reference goes to Strd/AddtlRmtInf, text alone to Ustrd.
+ * with a reference goes to Strd/AddtlRmtInf (refused for SEPA, which
+ * allows only the reference there), text alone to Ustrd.
  *
  * Refused: invalid or unknown-country IBANs, a QR-IBAN as debtor, a
  * QR-IBAN without QR reference, a QR or RF reference with the wrong kind
  * of account or a bad check digit, both references at once, amount <= 0
  * or above 99,999,999,999.99, sums that overflow, currencies other than
  * CHF and EUR, a creditor without town or country, over-long fields,
- * duplicate end-to-end ids, malformed dates, and text outside the
- * character set under KS_ISO_CHARSET_REFUSE.
+ * duplicate end-to-end ids, malformed dates, text outside the
+ * character set under KS_ISO_CHARSET_REFUSE, and a file that would be
+ * larger than KS_ISO_MAX_XML (about 75,000 payments: split the run).
  *
  * The output depends on the run alone (the clock is never read), so the
  * same run gives a byte-identical file. On success *xml is a malloc'd,

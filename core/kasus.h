@@ -138,6 +138,13 @@ struct ks_route {
 	ks_handler		 handler;
 	const char		*summary;
 	const char		*module;	/* set by the loader */
+	/*
+	 * Streaming upload: when set, the caller is authorised before the
+	 * body is read, each piece goes to chunk() (inside the request's
+	 * transaction) and handler() runs at the end; body is not parsed.
+	 */
+	int			(*chunk)(struct ks_request *, const char *data,
+				    size_t len);
 };
 
 /** Register a NULL-method-terminated table; module NULL for the core. */

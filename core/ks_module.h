@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	0
+#define KS_ABI_MINOR	1
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
@@ -28,6 +28,8 @@
 struct ks_request;
 struct ks_route;
 struct ks_query;
+struct ks_iso_run;
+struct ks_iso_camt_entry;
 
 /** A permission a module defines, with the roles that get it by default. */
 struct ks_perm_def {
@@ -88,6 +90,44 @@ struct ks_api {
 			    const char *fn, const char *date, json_t *input,
 			    json_t **out, json_t **prov);
 	void		(*log)(int level, const char *fmt, ...);
+
+	/* Minor 1 */
+	/** Answer with a non-JSON body (copied), e.g. XML or PDF. */
+	int		(*raw)(struct ks_request *, int http, const char *ctype,
+			    const void *data, size_t len);
+	void		(*header)(struct ks_request *, const char *name,
+			    const char *value);
+	/** A query-string argument, or NULL. */
+	const char	*(*query)(struct ks_request *, const char *name);
+	void		(*after_commit)(struct ks_request *,
+			    void (*)(struct ks_request *, void *), void *);
+	/** Work on another tenant's rows in this transaction (transfers). */
+	int		(*db_set_tenant)(struct ks_request *, int64_t tenant);
+	/** Comma-separated role codes of the caller. */
+	const char	*(*roles)(struct ks_request *);
+	/** The project root (rule packs, schemas). */
+	const char	*(*root)(void);
+	void		(*sha256_hex)(const void *, size_t, char out[65]);
+	/** The request id, for references in generated files. */
+	const char	*(*request_id)(struct ks_request *);
+	void		*(*strdup)(struct ks_request *, const char *);
+	/* Identifiers and ISO 20022 files (core/iso20022.h). */
+	int		(*iban_valid)(const char *, char *norm, size_t);
+	int		(*iban_is_qr)(const char *norm);
+	int		(*ahv_valid)(const char *, char *norm, size_t);
+	int		(*pain001_write)(const struct ks_iso_run *, char **xml,
+			    size_t *len, char *err, size_t errlen);
+	/** Validate against a schema under the root's shared refdata. */
+	int		(*xml_validate)(const char *xml, size_t len,
+			    const char *xsd_path, char *err, size_t errlen);
+	int		(*camt054_parse)(const char *xml, size_t len,
+			    struct ks_iso_camt_entry **out, size_t *n,
+			    char *err, size_t errlen);
+	void		(*camt054_free)(struct ks_iso_camt_entry *, size_t);
+	/** free() for memory the core's functions malloc'd (xml). */
+	void		(*free)(void *);
+	/** Render a document (see core/pdf.h); NULL until minor 2. */
+	void		*reserved_pdf;
 };
 
 /** The descriptor a module exports. */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
 #include <microhttpd.h>
 
 #include "kasus.h"
@@ -241,6 +242,8 @@ main(int argc, char **argv)
 	}
 	if (ks_db_register(ks_queries, Q_KS_COUNT) != 0)
 		abort();
+	/* libxml2's globals, once, before any thread uses it. */
+	xmlInitParser();
 	if (strcmp(cmd, "serve") == 0)
 		return serve();
 	if (strcmp(cmd, "migrate") == 0)

@@ -17,6 +17,7 @@
 
 #include "kasus.h"
 #include "ks_module.h"
+#include "iso20022.h"
 #include "http.h"
 #include "queries.h"
 
@@ -88,12 +89,55 @@ api_log(int level, const char *fmt, ...)
 	ks_log((enum ks_log_level)level, "%s", buf);
 }
 
+static int
+api_raw(struct ks_request *req, int http, const char *ctype, const void *d,
+    size_t len)
+{
+	char *p = ks_arena_alloc(req->arena, len + 1);
+
+	memcpy(p, d, len);
+	req->raw = p;
+	req->raw_len = len;
+	req->ctype = ks_arena_strdup(req->arena, ctype);
+	req->status = http;
+	return KS_OK;
+}
+
+static const char *
+api_roles(struct ks_request *req)
+{
+	return req->who.roles ? req->who.roles : "";
+}
+
+static const char *
+api_root(void)
+{
+	return ks_conf.root;
+}
+
+static const char *
+api_request_id(struct ks_request *req)
+{
+	return req->id;
+}
+
+static void *
+api_strdup(struct ks_request *req, const char *s)
+{
+	return ks_arena_strdup(req->arena, s);
+}
+
 static const struct ks_api api = {
 	KS_ABI_MAJOR, KS_ABI_MINOR, sizeof(struct ks_api),
 	ks_fail, ks_fail_detail, ks_reply, ks_param, ks_param_id, api_body,
 	api_tenant, api_user, api_has_perm, api_alloc, ks_check_etag,
 	ks_set_etag, ks_db_register, ks_db_q, ks_audit, ks_rules_eval,
-	api_log
+	api_log,
+	api_raw, ks_header, ks_query, ks_after_commit, ks_db_set_tenant,
+	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
+	ks_iban_valid, ks_iban_is_qr, ks_ahv_valid, ks_iso_pain001_write,
+	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
+	NULL
 };
 
 /* ----------------------------------------------------------- loading */

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Turn a queries .sql file ("-- name: x" blocks) into a C table and enum.
-# usage: gen-queries.sh PREFIX in.sql out.c out.h
+# Turn queries .sql files ("-- name: x" blocks) into one C table and enum.
+# usage: gen-queries.sh PREFIX out.c out.h in.sql...
 set -eu
-prefix=$1 in=$2 outc=$3 outh=$4
+prefix=$1 outc=$2 outh=$3
+shift 3
 awk -v P="$prefix" -v OC="$outc" -v OH="$outh" '
 function flush() {
 	if (name == "") return
@@ -19,7 +20,7 @@ BEGIN {
 	printf "#include \"kasus.h\"\n" >> OH
 	printf "enum {\n" >> OH
 }
-/^-- name: / { flush(); name = $3; next }
+/^-- name: / { flush(); name = $3; if (name in seen) { print "duplicate query " name > "/dev/stderr"; exit 1 } seen[name] = 1; next }
 /^--/ { next }
 /^[ \t]*$/ { next }
 {
@@ -30,4 +31,4 @@ END {
 	flush()
 	printf "\t{ 0, 0, 0 }\n};\n" >> OC
 	printf "\tQ_%s_COUNT\n};\nextern const struct ks_query %s_queries[];\n#endif\n", toupper(P), P >> OH
-}' "$in"
+}' "$@"
