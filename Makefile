@@ -58,7 +58,7 @@ $(B)/modules/%.so: $$(wildcard modules/$$*/*.c modules/$$*/*.h tests/fixtures/mo
 	@q="$(sort $(wildcard modules/$*/queries/*.sql))"; \
 	if [ -n "$$q" ]; then sh ops/gen-queries.sh $* $(GEN)/$*/queries.c $(GEN)/$*/queries.h $$q; \
 	q=$(GEN)/$*/queries.c; fi; \
-	$(CC) $(BASE) -I$(GEN)/$* -Imodules/$* $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $$q $(PKG_LIBS)
+	$(CC) -I$(GEN)/$* -Imodules/$* $(BASE) $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $$q $(PKG_LIBS)
 
 deps-check:
 	@sh ops/bootstrap.sh

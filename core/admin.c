@@ -7,6 +7,7 @@
  * transaction's tenant setting to that tenant: row-level security stays
  * the boundary, and the event lands in that tenant's audit chain.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,21 @@ set_roles(struct ks_request *req, int64_t id, json_t *roles)
 }
 
 static int
+valid_username(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 2 || n > 63 || !(islower((unsigned char)s[0]) ||
+	    isdigit((unsigned char)s[0])))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
 user_insert(struct ks_request *req, json_t *roles, int64_t *id)
 {
 	const char *v[5];
@@ -325,9 +341,13 @@ user_insert(struct ks_request *req, json_t *roles, int64_t *id)
 	char *hash;
 	PGresult *r;
 
+	v[0] = ks_body_str(req, "username");
+	if (!valid_username(v[0]))
+		return ks_fail_detail(req, 400, "invalid_value", "a username "
+		    "has 2 to 63 lowercase letters, digits, dots, dashes or "
+		    "underscores", json_pack("{s:s}", "field", "username"));
 	if ((hash = ks_password_hash(pw)) == NULL)
 		return ks_fail(req, 500, "internal_error", "hashing failed");
-	v[0] = ks_body_str(req, "username");
 	v[1] = ks_body_str(req, "display_name");
 	v[2] = ks_body_str(req, "email");
 	v[3] = ks_body_str(req, "language");
@@ -459,7 +479,7 @@ stale(struct ks_request *req, int64_t id)
 static int
 user_patch(struct ks_request *req)
 {
-	const char *v[6];
+	const char *v[7];
 	PGresult *b, *r;
 	json_t *active = json_object_get(req->body, "active");
 	int64_t id;
@@ -475,7 +495,9 @@ user_patch(struct ks_request *req)
 	v[3] = ks_body_str(req, "language");
 	v[4] = boolstr(active);
 	v[5] = PQgetvalue(b, 0, 6);
-	if ((r = ks_db_q(req, Q_USER_UPDATE, 6, v)) == NULL)
+	/* "email": null clears it; leaving the key out keeps it. */
+	v[6] = json_object_get(req->body, "email") != NULL ? "t" : "f";
+	if ((r = ks_db_q(req, Q_USER_UPDATE, 7, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);

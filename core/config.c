@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	{ "rules_instructions", "KASUS_RULES_INSTRUCTIONS", K_LONG,
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
+	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
 	{ NULL, NULL, 0, NULL, 0 }
 };
 

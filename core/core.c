@@ -129,4 +129,7 @@ ks_routes_core_register(void)
 	ks_rules_register();
 	ks_modules_register();
 	ks_static_register();
+	ks_person_register();
+	ks_document_register();
+	ks_transfer_register();
 }

@@ -77,6 +77,7 @@ struct ks_config {
 	long	 rules_memory;		/* bytes per Lua state */
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
+	char	 master_key[65];	/* hex, wraps the tenants' data keys */
 	enum ks_log_level log_level;
 };
 
@@ -405,6 +406,12 @@ extern int ks_worker_slot;
 /* ------------------------------------------------------------- handlers */
 
 void	ks_auth_register(void);
+/** Persons and households (core/person.c). */
+void	ks_person_register(void);
+/** Documents of dossiers (core/document.c). */
+void	ks_document_register(void);
+/** Case transfer to another tenant (core/transfer.c). */
+void	ks_transfer_register(void);
 void	ks_static_register(void);
 int	ks_static_load(void);
 void	ks_static_free(void);

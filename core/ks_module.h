@@ -30,6 +30,7 @@ struct ks_route;
 struct ks_query;
 struct ks_iso_run;
 struct ks_iso_camt_entry;
+struct ks_pdf_block;
 
 /** A permission a module defines, with the roles that get it by default. */
 struct ks_perm_def {
@@ -126,8 +127,10 @@ struct ks_api {
 	void		(*camt054_free)(struct ks_iso_camt_entry *, size_t);
 	/** free() for memory the core's functions malloc'd (xml). */
 	void		(*free)(void *);
-	/** Render a document (see core/pdf.h); NULL until minor 2. */
-	void		*reserved_pdf;
+	/** Render a document (see core/pdf.h); the buffer goes to free. */
+	int		(*pdf_render)(const struct ks_pdf_block *,
+			    const char *title, const char *created, char **out,
+			    size_t *len, char *err, size_t errlen);
 };
 
 /** The descriptor a module exports. */

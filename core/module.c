@@ -18,6 +18,7 @@
 #include "kasus.h"
 #include "ks_module.h"
 #include "iso20022.h"
+#include "pdf.h"
 #include "http.h"
 #include "queries.h"
 
@@ -137,7 +138,7 @@ static const struct ks_api api = {
 	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
 	ks_iban_valid, ks_iban_is_qr, ks_ahv_valid, ks_iso_pain001_write,
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
-	NULL
+	ks_pdf_render
 };
 
 /* ----------------------------------------------------------- loading */
@@ -270,9 +271,9 @@ ks_modules_unload(void)
 	for (i = nmods - 1; i >= 0; i--) {
 		if (!mods[i].ok)
 			continue;
+		ks_router_remove_module(mods[i].m->name);
 		if (mods[i].inited && mods[i].m->fini != NULL)
 			mods[i].m->fini();
-		ks_router_remove_module(mods[i].m->name);
 		dlclose(mods[i].dl);
 		mods[i].ok = 0;
 	}

@@ -74,9 +74,9 @@ seed_user(PGconn *c, const char *tid, json_t *u, const char *lang,
 
 static int
 seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
-    const char *pw)
+    const char *pw, json_t *mods)
 {
-	const char *v[5], *lang;
+	const char *v[5], *lang, *kind;
 	char tid[32];
 	json_t *users, *u, *m;
 	PGresult *r;
@@ -106,6 +106,19 @@ seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
 		    "VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, v,
 		    NULL) != KS_OK)
 			return KS_ERROR;
+	}
+	/* The demo's social services have the domain modules switched on. */
+	kind = json_string_value(json_object_get(t, "kind"));
+	if (kind == NULL || strcmp(kind, "canton") != 0) {
+		json_array_foreach(mods, i, m) {
+			v[0] = tid;
+			v[1] = json_string_value(m);
+			if (q(c, "INSERT INTO tenant_module (tenant_id, module, "
+			    "enabled, start_date) VALUES ($1, $2, true, "
+			    "'2025-01-01') ON CONFLICT DO NOTHING", 2, v,
+			    NULL) != KS_OK)
+				return KS_ERROR;
+		}
 	}
 	users = json_object_get(t, "users");
 	if (json_is_string(users))
@@ -172,7 +185,8 @@ ks_seed_demo(const char *conninfo)
 	}
 	json_array_foreach(json_object_get(doc, "tenants"), i, e)
 		if (seed_tenant(c, canton, e, json_object_get(doc,
-		    "standard_users"), pw) != KS_OK)
+		    "standard_users"), pw, json_object_get(doc, "modules")) !=
+		    KS_OK)
 			goto out;
 	if (q(c, "COMMIT", 0, NULL, NULL) == KS_OK) {
 		ks_log(KS_LOG_INFO, "demo canton seeded");

@@ -13,6 +13,8 @@ sh ops/bootstrap.sh
 web=web
 [ -n "${KASUS_TEST_NO_WEB:-}" ] && web=
 make --no-print-directory VARIANT=asan build/asan/kasusd unit modules $web
+# make run's optimised build must compile too (-O2 finds other warnings).
+make --no-print-directory VARIANT=release build/release/kasusd modules
 
 san=$root/var/test/san
 port=${KASUS_TEST_PORT:-18091}
@@ -20,10 +22,12 @@ export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$san/ubsan"
 export KASUS_ROOT=$root KASUS_DEMO=1 KASUS_PORT=$port
 export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
+KASUS_MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export KASUS_MASTER_KEY
 export KASUS_PIDFILE=$root/var/test/kasusd.pid
 export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
 # The loader's fixtures: echo loads; the other three must be refused.
-export KASUS_MODULES=echo,badabi,dupname,initfail
+export KASUS_MODULES=echo,badabi,dupname,initfail,sozialhilfe
 export KASUS_MODULE_DIR=$root/build/asan/modules
 
 # A fresh cluster every run: tests start from the seeded demo canton.

@@ -280,3 +280,22 @@ export async function createUser(adminSession, roles = ['caseworker'], extra = {
 export function tenantId(slug) {
   return sql(DB_OWNER, `select id from tenant where slug = '${slug.replace(/'/g, "''")}'`);
 }
+
+/**
+ * Persons and a household of a tenant made directly in the database (for
+ * tests of what builds on them; the persons API has its own tests).
+ * members: [{role, birth, last?, first?, lang?}] -> {household, persons}
+ */
+export function fixtureHousehold(slug, members) {
+  const t = tenantId(slug);
+  const hh = sql(DB_OWNER, `insert into household (tenant_id, name) values (${t}, '${uniq('hh')}') returning id`).split('\n')[0];
+  const ids = [];
+  for (const m of members) {
+    const pid = sql(DB_OWNER, `insert into person (tenant_id, last_name, first_name, birth_date, language, street, house_no, postcode, town, iban)
+      values (${t}, '${m.last || 'Muster'}', '${m.first || uniq('p')}', '${m.birth}', '${m.lang || 'de'}', 'Bälliz', '1', '3600', 'Thun', 'CH9300762011623852957') returning id`).split('\n')[0];
+    sql(DB_OWNER, `insert into household_member (tenant_id, household_id, person_id, role, valid_from)
+      values (${t}, ${hh}, ${pid}, '${m.role}', '2020-01-01')`);
+    ids.push(Number(pid));
+  }
+  return { household: Number(hh), persons: ids };
+}

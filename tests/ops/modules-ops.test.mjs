@@ -45,7 +45,7 @@ function copyTree(src, dst) {
 function scratchRoot() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kasus-mig-'));
   copyTree(path.join(ROOT, 'core/sql/migrations'), path.join(dir, 'core/sql/migrations'));
-  for (const d of ['tenants', 'plugins', 'conf'])
+  for (const d of ['tenants', 'plugins', 'conf', 'modules'])
     if (fs.existsSync(path.join(ROOT, d))) copyTree(path.join(ROOT, d), path.join(dir, d));
   // module migrations named by the configured modules (echo's fixture)
   const fx = path.join(ROOT, 'tests/fixtures/modules');

@@ -94,13 +94,16 @@ RETURNING id
 
 -- name: user_update
 UPDATE app_user SET display_name = coalesce($2, display_name),
-       email = coalesce($3, email), language = coalesce($4, language),
+       email = CASE WHEN $7::boolean THEN $3 ELSE email END,
+       language = coalesce($4, language),
        active = coalesce($5::boolean, active), version = version + 1
  WHERE id = $1 AND version = $6
 RETURNING id
 
 -- name: user_password
-UPDATE app_user SET password_hash = $2, version = version + 1 WHERE id = $1
+-- The hash is not part of the record users see: no new version, so an
+-- open edit form does not conflict with a password reset.
+UPDATE app_user SET password_hash = $2 WHERE id = $1
 RETURNING id
 
 -- name: user_roles_clear

@@ -1,0 +1,102 @@
+/*
+ * datakey.h - per-tenant keys for especially sensitive fields.
+ *
+ * Each tenant has two random 256-bit keys: a data key for AES-256-GCM
+ * and a hash key for HMAC-SHA256 (a searchable, keyed hash: without the
+ * key, the 10^9 possible AHV numbers cannot be hashed and compared).
+ * Both are stored in tenant_key wrapped (AES-256-GCM) with the
+ * deployment's master key (ks_conf.master_key, 64 hex characters), the
+ * tenant id bound in as associated data, and created on first use.
+ *
+ * Sealed values are nonce (12 bytes) | ciphertext | tag (16 bytes); the
+ * associated data binds them to their tenant, so a value copied into
+ * another tenant's row does not open.
+ *
+ * The request functions fail with 503 encryption_unavailable when no
+ * master key is configured or a stored key does not open with it. Plain
+ * values never appear in errors or logs.
+ */
+#ifndef KS_DATAKEY_H
+#define KS_DATAKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kasus.h"
+
+#define KS_KEY_LEN	32
+#define KS_SEAL_NONCE	12
+#define KS_SEAL_TAG	16
+/** Bytes a sealed value adds to its plaintext. */
+#define KS_SEAL_OVERHEAD (KS_SEAL_NONCE + KS_SEAL_TAG)
+
+/* ------------------------------------------------ primitives (no state) */
+
+/**
+ * Parse a 64-hex-character master key. Returns KS_OK, or KS_ERROR when
+ * hex is NULL, empty, of another length, not hex, or all zero.
+ */
+int	ks_datakey_parse_master(const char *hex, unsigned char out[KS_KEY_LEN]);
+
+/**
+ * AES-256-GCM with a random nonce: out receives n + KS_SEAL_OVERHEAD
+ * bytes. aad may be NULL when aadlen is 0. Returns KS_OK or KS_ERROR.
+ */
+int	ks_seal(const unsigned char key[KS_KEY_LEN], const void *aad,
+	    size_t aadlen, const void *in, size_t n, unsigned char *out);
+
+/**
+ * Open a sealed value of n bytes into out (n - KS_SEAL_OVERHEAD bytes).
+ * Returns KS_ERROR when it is too short, the key or associated data is
+ * wrong, or anything was changed; out is then zeroed.
+ */
+int	ks_open(const unsigned char key[KS_KEY_LEN], const void *aad,
+	    size_t aadlen, const unsigned char *in, size_t n,
+	    unsigned char *out);
+
+/** HMAC-SHA256 of in with key, as 64 lowercase hex characters. */
+void	ks_hmac_hex(const unsigned char key[KS_KEY_LEN], const void *in,
+	    size_t n, char out[65]);
+
+/** Bytes as a bytea literal ("\x" and hex) in arena memory. */
+char	*ks_bytea_hex(struct ks_arena *, const unsigned char *, size_t);
+/**
+ * Decode a bytea as libpq returns it in text format ("\x" and hex) into
+ * out (at most cap bytes). Returns the length, or -1 when malformed or
+ * longer than cap.
+ */
+long	ks_bytea_decode(const char *text, unsigned char *out, size_t cap);
+
+/* ------------------------------------------------------ request level */
+
+/** 1 when a valid master key is configured, else 0. */
+int	ks_datakey_available(void);
+
+/**
+ * Seal plain with the request's tenant's data key, creating the keys
+ * when the tenant has none yet. *out is a bytea literal for a statement
+ * parameter, in the request's arena.
+ */
+int	ks_datakey_encrypt(struct ks_request *, const char *plain,
+	    const char **out);
+
+/**
+ * Open a value ks_datakey_encrypt produced, given as libpq returns a
+ * bytea ("\x..."). *out is a NUL-terminated string in the request's
+ * arena. A value that does not open is an error (500 data_unreadable).
+ */
+int	ks_datakey_decrypt(struct ks_request *, const char *bytea,
+	    char **out);
+
+/**
+ * The keyed hash of text with the tenant's hash key, 64 hex characters
+ * in the request's arena. When the tenant has no keys yet: with create
+ * they are made; without, *out is NULL (nothing can have been hashed).
+ */
+int	ks_datakey_hash(struct ks_request *, const char *text, int create,
+	    const char **out);
+
+/** Forget the keys this process has opened (tests). */
+void	ks_datakey_forget(void);
+
+#endif

@@ -1,0 +1,715 @@
+/*
+ * document.c - documents of dossiers: streamed upload, versions,
+ * metadata and download.
+ *
+ * An upload is a streaming route. Its pieces arrive over several calls
+ * of the connection's server thread, and that thread serves other
+ * connections in between on the same database connection; a
+ * transaction held open from one piece to the next would be shared
+ * with them (their tenant setting, their COMMIT). So the pieces never
+ * touch the database: each is checked (type by its first bytes),
+ * hashed (SHA-256, incremental) and appended to a spool file that has
+ * no name and is encrypted with a key that exists only in this
+ * process's memory (AES-256-CTR). The handler, which runs in one call,
+ * then stores the document in one transaction: a small file in one
+ * statement, a large one in 1 MiB pieces into document_upload_piece
+ * (0006), joined into document_blob by PostgreSQL. The process holds at
+ * most one piece and its hex form per upload, never the whole file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "kasus.h"
+#include "datakey.h"
+#include "queries.h"
+
+#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
+#define UPLOAD_LIMIT	(20u * 1024 * 1024)
+#define PIECE		(1024 * 1024)
+#define SLICE		(64 * 1024)
+
+/* Document row columns (document.sql). */
+enum {
+	D_ID, D_DOSSIER, D_CATEGORY, D_TITLE, D_VERSION, D_PREVIOUS, D_MIME,
+	D_SIZE, D_SHA, D_BY, D_AT, D_NEXT
+};
+
+static const char *const categories[] = { "id", "rent_contract",
+	"income_proof", "decision", "scanned_mail", "other", NULL };
+
+struct upload {
+	struct upload		*next;
+	struct ks_request	*req;
+	int			 checked;	/* query parameters */
+	int			 fd;		/* spool, -1 when none */
+	EVP_CIPHER_CTX		*enc;
+	EVP_MD_CTX		*md;
+	unsigned char		 key[32];
+	unsigned char		 iv[16];
+	unsigned char		 head[8];
+	size_t			 headlen;
+	const char		*mime;
+	size_t			 total;
+};
+
+/* Uploads in progress, by request (a request has no slot for them). */
+static struct upload *uploads;
+static pthread_mutex_t uploads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *
+num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
+/* ------------------------------------------------------------- spooling */
+
+static void
+upload_end(void *p)
+{
+	struct upload *u = p, **pp;
+
+	pthread_mutex_lock(&uploads_lock);
+	for (pp = &uploads; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	pthread_mutex_unlock(&uploads_lock);
+	if (u->fd >= 0)
+		close(u->fd);
+	EVP_CIPHER_CTX_free(u->enc);
+	EVP_MD_CTX_free(u->md);
+	OPENSSL_cleanse(u->key, sizeof(u->key));
+	/* A transaction left open by a request that never reached its end. */
+	if (u->req->in_txn)
+		ks_db_finish(u->req, 0);
+}
+
+static struct upload *
+upload_find(struct ks_request *req)
+{
+	struct upload *u;
+
+	pthread_mutex_lock(&uploads_lock);
+	for (u = uploads; u != NULL && u->req != req; u = u->next)
+		;
+	pthread_mutex_unlock(&uploads_lock);
+	return u;
+}
+
+/* An unnamed file: gone when closed, or when the process ends. */
+static int
+spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[512];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC,
+	    0600)) >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/kasus-upload-XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+static struct upload *
+upload_new(struct ks_request *req)
+{
+	struct upload *u = ks_arena_alloc(req->arena, sizeof(*u));
+
+	u->req = req;
+	u->fd = -1;
+	ks_arena_cleanup(req->arena, upload_end, u);
+	pthread_mutex_lock(&uploads_lock);
+	u->next = uploads;
+	uploads = u;
+	pthread_mutex_unlock(&uploads_lock);
+	if ((u->md = EVP_MD_CTX_new()) == NULL ||
+	    (u->enc = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1 ||
+	    RAND_bytes(u->key, sizeof(u->key)) != 1 ||
+	    RAND_bytes(u->iv, sizeof(u->iv)) != 1 ||
+	    EVP_EncryptInit_ex(u->enc, EVP_aes_256_ctr(), NULL, u->key,
+	    u->iv) != 1 || (u->fd = spool_open()) < 0) {
+		ks_log(KS_LOG_ERROR, "upload spool: %s", strerror(errno));
+		ks_fail(req, 503, "storage_unavailable", "the upload cannot "
+		    "be taken now; try again shortly");
+		return NULL;
+	}
+	return u;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return KS_ERROR;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return KS_OK;
+}
+
+/* The type by content; NULL when it is none of the accepted ones. */
+static const char *
+sniff(const unsigned char *h, size_t n)
+{
+	static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', 0x0d, 0x0a,
+	    0x1a, 0x0a };
+
+	if (n >= 5 && memcmp(h, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 3 && h[0] == 0xff && h[1] == 0xd8 && h[2] == 0xff)
+		return "image/jpeg";
+	if (n >= 8 && memcmp(h, png, 8) == 0)
+		return "image/png";
+	return NULL;
+}
+
+static int
+unsupported(struct ks_request *req)
+{
+	return ks_fail_detail(req, 415, "unsupported_document_type",
+	    "only PDF, JPEG and PNG documents are accepted (checked by "
+	    "content, not by name or Content-Type)", json_pack("{s:[sss]}",
+	    "accepted", "application/pdf", "image/jpeg", "image/png"));
+}
+
+/* ----------------------------------------------------------- parameters */
+
+static int
+param_fail(struct ks_request *req, const char *msg, const char *name)
+{
+	return ks_fail_detail(req, 400, "invalid_parameter", msg,
+	    json_pack("{s:s}", "parameter", name));
+}
+
+static int
+valid_text(const char *s, size_t max)
+{
+	json_t *j;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max * 4)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	/* Valid UTF-8 of at most max characters. */
+	if ((j = json_string(s)) == NULL)
+		return 0;
+	json_decref(j);
+	for (i = 0, n = 0; s[i] != '\0'; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n <= max;
+}
+
+static int
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 18 || s[0] == '0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Syntax of the upload's query parameters; before any byte is kept. */
+static int
+check_params(struct ks_request *req)
+{
+	const char *cat = ks_query(req, "category"), *title = ks_query(req,
+	    "title"), *rep = ks_query(req, "replaces");
+	int64_t id;
+	int i;
+
+	if (ks_param_id(req, "id", &id) != KS_OK) {
+		req->err.message = "no such case";
+		return KS_ERROR;
+	}
+	if (rep != NULL && !valid_id(rep))
+		return param_fail(req, "replaces is a document id", "replaces");
+	if (cat == NULL && rep == NULL)
+		return param_fail(req, "category is required", "category");
+	if (cat != NULL) {
+		for (i = 0; categories[i] && strcmp(categories[i], cat); i++)
+			;
+		if (categories[i] == NULL)
+			return param_fail(req, "category is one of id, "
+			    "rent_contract, income_proof, decision, "
+			    "scanned_mail, other", "category");
+	}
+	if (title == NULL && rep == NULL)
+		return param_fail(req, "title is required", "title");
+	if (title != NULL && !valid_text(title, 200))
+		return param_fail(req, "title is 1 to 200 characters of text",
+		    "title");
+	return KS_OK;
+}
+
+/* ---------------------------------------------------------------- upload */
+
+static int
+upload_piece(struct ks_request *req, const char *data, size_t len)
+{
+	struct upload *u = upload_find(req);
+	unsigned char out[SLICE];
+	size_t n, take;
+	int outl;
+
+	if (u == NULL) {
+		/*
+		 * Authentication by API token may have begun a transaction;
+		 * none may stay open while other connections use this
+		 * thread's database connection between pieces.
+		 */
+		if (req->in_txn && ks_db_finish(req, 1) != KS_OK)
+			return KS_ERROR;
+		if (check_params(req) != KS_OK ||
+		    (u = upload_new(req)) == NULL)
+			return KS_ERROR;
+	}
+	if (u->mime == NULL) {
+		take = sizeof(u->head) - u->headlen;
+		take = take < len ? take : len;
+		memcpy(u->head + u->headlen, data, take);
+		u->headlen += take;
+		if (u->headlen == sizeof(u->head) &&
+		    (u->mime = sniff(u->head, u->headlen)) == NULL)
+			return unsupported(req);
+	}
+	if (EVP_DigestUpdate(u->md, data, len) != 1)
+		return ks_fail(req, 500, "internal_error", "hashing failed");
+	for (; len > 0; data += n, len -= n) {
+		n = len < SLICE ? len : SLICE;
+		if (EVP_EncryptUpdate(u->enc, out, &outl,
+		    (const unsigned char *)data, (int)n) != 1 ||
+		    write_all(u->fd, out, (size_t)outl) != KS_OK) {
+			ks_log(KS_LOG_ERROR, "upload spool: write failed");
+			return ks_fail(req, 503, "storage_unavailable",
+			    "the upload cannot be stored now; try again");
+		}
+		u->total += n;
+	}
+	return KS_OK;
+}
+
+static json_t *
+doc_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:I,s:s,s:s,s:I,s:o,s:s,s:I,s:s,s:I,s:s,s:o,"
+	    "s:b}", "id", (json_int_t)ks_db_ll(r, i, D_ID),
+	    "dossier_id", (json_int_t)ks_db_ll(r, i, D_DOSSIER),
+	    "category", PQgetvalue(r, i, D_CATEGORY),
+	    "title", PQgetvalue(r, i, D_TITLE),
+	    "version_no", (json_int_t)ks_db_ll(r, i, D_VERSION),
+	    "previous_id", PQgetisnull(r, i, D_PREVIOUS) ? json_null() :
+	    json_integer(ks_db_ll(r, i, D_PREVIOUS)),
+	    "mime", PQgetvalue(r, i, D_MIME),
+	    "size", (json_int_t)ks_db_ll(r, i, D_SIZE),
+	    "sha256", PQgetvalue(r, i, D_SHA),
+	    "uploaded_by", (json_int_t)ks_db_ll(r, i, D_BY),
+	    "uploaded_at", PQgetvalue(r, i, D_AT),
+	    "replaced_by", PQgetisnull(r, i, D_NEXT) ? json_null() :
+	    json_integer(ks_db_ll(r, i, D_NEXT)),
+	    "latest", PQgetisnull(r, i, D_NEXT));
+}
+
+static PGresult *
+doc_get(struct ks_request *req, const char *id)
+{
+	const char *v[1] = { id };
+
+	return ks_db_q(req, Q_DOCUMENT_GET, 1, v);
+}
+
+/*
+ * The dossier must be visible, a replaced document must be its latest
+ * version in the same dossier. Fills v[1..5] of document_insert:
+ * category, title, version_no, previous_id.
+ */
+static int
+resolve(struct ks_request *req, const char **v)
+{
+	const char *rep = ks_query(req, "replaces");
+	PGresult *r;
+
+	v[0] = ks_param(req, "id");
+	if ((r = ks_db_q(req, Q_DOSSIER_VISIBLE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such case");
+	v[1] = ks_query(req, "category");
+	v[2] = ks_query(req, "title");
+	v[3] = "1";
+	v[4] = NULL;
+	if (rep == NULL)
+		return KS_OK;
+	if ((r = doc_get(req, rep)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, D_DOSSIER), v[0]))
+		return ks_fail_detail(req, 400, "invalid_reference",
+		    "the document to replace does not exist in this case",
+		    json_pack("{s:s}", "parameter", "replaces"));
+	if (!PQgetisnull(r, 0, D_NEXT))
+		return ks_fail_detail(req, 409, "already_replaced",
+		    "this document has a newer version; replace that one",
+		    json_pack("{s:I}", "replaced_by",
+		    (json_int_t)ks_db_ll(r, 0, D_NEXT)));
+	if (v[1] == NULL)
+		v[1] = PQgetvalue(r, 0, D_CATEGORY);
+	if (v[2] == NULL)
+		v[2] = PQgetvalue(r, 0, D_TITLE);
+	v[3] = num(req, ks_db_ll(r, 0, D_VERSION) + 1);
+	v[4] = PQgetvalue(r, 0, D_ID);
+	return KS_OK;
+}
+
+static void
+tohex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Up to PIECE bytes of the spool; -1 on a read error. */
+static ssize_t
+read_piece(int fd, unsigned char *buf)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < PIECE) {
+		if ((n = read(fd, buf + got, PIECE - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Read the spool back, decrypted, into the database. The piece and its
+ * hex form are the only copies in this process, reused piece by piece.
+ */
+static int
+store(struct ks_request *req, struct upload *u, const char *doc)
+{
+	EVP_CIPHER_CTX *dec;
+	unsigned char *buf = malloc(PIECE);
+	char *hex = malloc(2 * PIECE + 3);
+	const char *v[3];
+	size_t seq = 0, done = 0;
+	ssize_t got;
+	int outl, rc = KS_ERROR;
+
+	if (buf == NULL || hex == NULL)
+		abort();
+	hex[0] = '\\';
+	hex[1] = 'x';
+	if ((dec = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex(dec, EVP_aes_256_ctr(), NULL, u->key,
+	    u->iv) != 1 || lseek(u->fd, 0, SEEK_SET) != 0)
+		goto out;
+	while ((got = read_piece(u->fd, buf)) > 0) {
+		if (EVP_DecryptUpdate(dec, buf, &outl, buf, (int)got) != 1)
+			goto out;
+		tohex(buf, (size_t)got, hex + 2);
+		done += (size_t)got;
+		if (seq == 0 && done == u->total) {
+			/* All of it in one piece: no staging. */
+			v[0] = doc;
+			v[1] = hex;
+			rc = ks_db_q(req, Q_DOCUMENT_BLOB_INSERT, 2, v) ?
+			    KS_OK : KS_ERROR;
+			goto out;
+		}
+		v[0] = req->id;
+		v[1] = num(req, (long long)seq++);
+		v[2] = hex;
+		if (ks_db_q(req, Q_UPLOAD_PIECE_INSERT, 3, v) == NULL)
+			goto out;
+	}
+	if (got < 0 || done != u->total) {
+		ks_log(KS_LOG_ERROR, "upload spool: read failed");
+		goto out;
+	}
+	v[0] = doc;
+	v[1] = req->id;
+	if (ks_db_q(req, Q_UPLOAD_PIECES_JOIN, 2, v) == NULL ||
+	    ks_db_q(req, Q_UPLOAD_PIECES_DELETE, 1, v + 1) == NULL)
+		goto out;
+	rc = KS_OK;
+out:
+	EVP_CIPHER_CTX_free(dec);
+	OPENSSL_cleanse(buf, PIECE);
+	free(buf);
+	free(hex);
+	if (rc != KS_OK && req->err.code == NULL)
+		ks_fail(req, 500, "internal_error",
+		    "the upload could not be stored");
+	return rc;
+}
+
+static int
+upload_finish(struct ks_request *req)
+{
+	struct upload *u = upload_find(req);
+	unsigned char md[32];
+	char sha[65];
+	const char *v[9];
+	unsigned int mdlen;
+	PGresult *r;
+	json_t *j;
+
+	if (u == NULL) {
+		if (check_params(req) != KS_OK)
+			return KS_ERROR;
+		return ks_fail(req, 400, "empty_document",
+		    "the upload has no content");
+	}
+	if (u->mime == NULL && (u->mime = sniff(u->head, u->headlen)) == NULL)
+		return unsupported(req);
+	if (EVP_DigestFinal_ex(u->md, md, &mdlen) != 1 || mdlen != 32)
+		return ks_fail(req, 500, "internal_error", "hashing failed");
+	tohex(md, 32, sha);
+	if (resolve(req, v) != KS_OK)
+		return KS_ERROR;
+	v[5] = u->mime;
+	v[6] = num(req, (long long)u->total);
+	v[7] = sha;
+	v[8] = num(req, req->who.user_id);
+	if ((r = ks_db_q(req, Q_DOCUMENT_INSERT, 9, v)) == NULL ||
+	    store(req, u, PQgetvalue(r, 0, D_ID)) != KS_OK)
+		return KS_ERROR;
+	j = doc_json(r, 0);
+	if (ks_audit(req, "document_uploaded", "document", PQgetvalue(r, 0,
+	    D_ID), NULL, json_incref(j), json_pack("{s:I,s:I,s:o}",
+	    "dossier_id", (json_int_t)ks_db_ll(r, 0, D_DOSSIER), "version_no",
+	    (json_int_t)ks_db_ll(r, 0, D_VERSION), "previous_id",
+	    json_incref(json_object_get(j, "previous_id")))) != KS_OK) {
+		json_decref(j);
+		return KS_ERROR;
+	}
+	ks_header(req, "Location", ks_arena_printf(req->arena,
+	    "/api/v1/documents/%s", PQgetvalue(r, 0, D_ID)));
+	return ks_reply(req, 201, j);
+}
+
+/* ------------------------------------------------------- list and read */
+
+static int
+page(struct ks_request *req, const char **after, const char **limit,
+    long long *n)
+{
+	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
+	char *end;
+	long long v = 0;
+
+	*n = 50;
+	if (l != NULL) {
+		*n = strtoll(l, &end, 10);
+		if (*l == '\0' || *end != '\0' || *n < 1 || *n > 500)
+			return ks_fail(req, 400, "invalid_parameter",
+			    "limit must be between 1 and 500");
+	}
+	if (a != NULL) {
+		v = strtoll(a, &end, 10);
+		if (*a == '\0' || *end != '\0' || v < 0)
+			return ks_fail(req, 400, "invalid_parameter",
+			    "the cursor is not valid");
+	}
+	*after = num(req, v);
+	*limit = num(req, *n);
+	return KS_OK;
+}
+
+static int
+documents_list(struct ks_request *req)
+{
+	const char *v[3];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int64_t id;
+	int i;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	v[0] = num(req, id);
+	if ((r = ks_db_q(req, Q_DOSSIER_VISIBLE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such case");
+	if (page(req, &v[1], &v[2], &n) != KS_OK ||
+	    (r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, doc_json(r, i));
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", PQntuples(r) < n ? json_null() :
+	    json_string(PQgetvalue(r, PQntuples(r) - 1, 0))));
+}
+
+static int
+document_show(struct ks_request *req)
+{
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    (r = doc_get(req, num(req, id))) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such document");
+	return ks_reply(req, 200, doc_json(r, 0));
+}
+
+static const char *
+extension(const char *mime)
+{
+	if (strcmp(mime, "application/pdf") == 0)
+		return ".pdf";
+	if (strcmp(mime, "image/png") == 0)
+		return ".png";
+	return ".jpg";
+}
+
+/*
+ * Content-Disposition with a filename made of the title: an ASCII form
+ * (letters, digits, dot, dash, underscore) and the exact title encoded
+ * per RFC 5987 for clients that take it.
+ */
+static const char *
+disposition(struct ks_request *req, const char *title, const char *mime)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	const char *ext = extension(mime), *s;
+	char ascii[96], *enc, *e;
+	size_t n = 0, tl = strlen(title);
+	int sep = 0;
+
+	for (s = title; *s != '\0' && n < 80; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '.' || c == '-' || c == '_') {
+			ascii[n++] = (char)c;
+			sep = 0;
+		} else if (!sep && n > 0) {
+			ascii[n++] = '_';
+			sep = 1;
+		}
+	}
+	while (n > 0 && (ascii[n - 1] == '_' || ascii[n - 1] == '.'))
+		n--;
+	ascii[n] = '\0';
+	e = enc = ks_arena_alloc(req->arena, tl * 3 + 1);
+	for (s = title; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("!#$&+-.^_`|~", c) != NULL) {
+			*e++ = (char)c;
+		} else {
+			*e++ = '%';
+			*e++ = hx[c >> 4];
+			*e++ = hx[c & 15];
+		}
+	}
+	*e = '\0';
+	return ks_arena_printf(req->arena, "attachment; filename=\"%s%s\"; "
+	    "filename*=UTF-8''%s%s", n ? ascii : "document", ext, enc, ext);
+}
+
+static int
+document_download(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *r;
+	char *hex;
+	long len;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	v[0] = num(req, id);
+	if ((r = ks_db_q(req, Q_DOCUMENT_CONTENT, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such document");
+	/* Decode in place: the bytes are half as long as their hex form. */
+	hex = PQgetvalue(r, 0, 0);
+	if ((len = ks_bytea_decode(hex, (unsigned char *)hex,
+	    strlen(hex))) <= 0)
+		return ks_fail(req, 500, "internal_error",
+		    "the document is damaged");
+	if (ks_audit(req, "document_downloaded", "document", v[0], NULL, NULL,
+	    json_pack("{s:I,s:I}", "dossier_id", (json_int_t)ks_db_ll(r, 0,
+	    3), "version_no", (json_int_t)ks_db_ll(r, 0, 4))) != KS_OK)
+		return KS_ERROR;
+	req->raw = hex;
+	req->raw_len = (size_t)len;
+	req->ctype = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 1));
+	ks_header(req, "Content-Disposition", disposition(req,
+	    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1)));
+	req->status = 200;
+	return KS_OK;
+}
+
+/* -------------------------------------------------------------- tables */
+
+static const struct ks_route routes[] = {
+	{ "POST", "/api/v1/cases/{id}/documents", "document.write",
+	    UPLOAD_LIMIT, NULL, 0, upload_finish,
+	    "upload a document (the file is the body): ?category=<id|"
+	    "rent_contract|income_proof|decision|scanned_mail|other>"
+	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
+	    NULL, upload_piece },
+	{ "GET", "/api/v1/cases/{id}/documents", "document.read", 0, NULL, 0,
+	    documents_list, "documents of a case, every version", NULL, NULL },
+	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL, 0,
+	    document_show, "a document's metadata", NULL, NULL },
+	{ "GET", "/api/v1/documents/{id}/content", "document.read", 0, NULL,
+	    KS_R_RAW, document_download, "download a document (audited)",
+	    NULL, NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+};
+
+void
+ks_document_register(void)
+{
+	ks_router_add(routes, NULL);
+}

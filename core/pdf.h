@@ -1,0 +1,42 @@
+/*
+ * pdf.h - small PDF documents (decisions, invoices) without a library:
+ * A4 pages, the standard Helvetica fonts in WinAnsi encoding (German and
+ * French letters), text blocks, two-column tables, automatic page breaks.
+ */
+#ifndef KS_PDF_H
+#define KS_PDF_H
+
+#include <stddef.h>
+
+enum ks_pdf_kind {
+	KS_PDF_END = 0,
+	KS_PDF_LETTERHEAD,	/* text: sender lines separated by '\n' */
+	KS_PDF_ADDRESS,		/* text: recipient lines separated by '\n' */
+	KS_PDF_TITLE,		/* text: bold, larger */
+	KS_PDF_HEADING,		/* text: bold */
+	KS_PDF_PARAGRAPH,	/* text: wrapped to the page width */
+	KS_PDF_ROW,		/* text left, text2 right-aligned (amounts) */
+	KS_PDF_TOTAL,		/* like ROW, bold, with a rule above */
+	KS_PDF_SMALL,		/* text: small print (remedies notice) */
+	KS_PDF_SIGNATURES,	/* text and text2: two signature blocks */
+	KS_PDF_SPACE		/* vertical space */
+};
+
+/** One block of a document; a KS_PDF_END block ends the list. */
+struct ks_pdf_block {
+	enum ks_pdf_kind	 kind;
+	const char		*text;	/* UTF-8 */
+	const char		*text2;	/* UTF-8 */
+};
+
+/**
+ * Render blocks into a PDF. Characters outside WinAnsi are replaced by
+ * '?'. title goes into the document information. On success *out is a
+ * malloc'd buffer of *len bytes the caller frees; deterministic output
+ * (no clock is read: creation date from created, "YYYYMMDDHHMMSS").
+ */
+int	ks_pdf_render(const struct ks_pdf_block *blocks, const char *title,
+	    const char *created, char **out, size_t *len, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,82 @@
+-- Case transfer between tenants (core/transfer.c). The statements run
+-- first under the sending tenant, then under the receiving one.
+
+-- name: xfer_dossier
+SELECT id, module, state, household_id, applicant_id, version
+  FROM dossier WHERE id = $1
+
+-- name: xfer_members
+SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex, p.ahv_enc,
+       p.nationality, p.permit, p.street, p.house_no, p.postcode, p.town,
+       p.country, p.phone, p.email, p.language, p.iban, hm.role
+  FROM household_member hm
+  JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
+ WHERE hm.household_id = $1 AND hm.valid_from <= current_date
+   AND (hm.valid_to IS NULL OR hm.valid_to > current_date)
+
+-- name: xfer_document
+SELECT d.id, d.category, d.title, d.mime, d.size, d.sha256,
+       encode(b.content, 'base64')
+  FROM document d JOIN document_blob b
+    ON b.tenant_id = d.tenant_id AND b.document_id = d.id
+ WHERE d.id = $1 AND d.dossier_id = $2
+
+-- name: xfer_close
+UPDATE dossier SET state = 'closed', closed_on = current_date,
+       closure_reason = 'moved', version = version + 1
+ WHERE id = $1 AND version = $2 AND state <> 'closed'
+RETURNING id
+
+-- name: xfer_transition
+INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
+       reason, actor_id)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5)
+
+-- name: xfer_target
+SELECT id, kind, active FROM tenant WHERE slug = $1
+
+-- name: xfer_serves
+SELECT 1 FROM tenant_municipality WHERE bfs = $1
+
+-- name: xfer_module_on
+SELECT 1 FROM tenant_module
+ WHERE module = $1 AND enabled AND start_date <= current_date
+
+-- name: xfer_person_by_ahv
+SELECT id FROM person WHERE ahv_hash = $1
+
+-- name: xfer_person_insert
+INSERT INTO person (tenant_id, last_name, first_name, birth_date, sex,
+       ahv_enc, ahv_hash, nationality, permit, street, house_no, postcode,
+       town, country, phone, email, language, iban)
+VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5::bytea, $6, $7, $8, $9, $10,
+        $11, $12, $13, $14, $15, $16, $17)
+RETURNING id
+
+-- name: xfer_household
+INSERT INTO household (tenant_id, name) VALUES (kasus_tenant(), $1)
+RETURNING id
+
+-- name: xfer_member
+INSERT INTO household_member (tenant_id, household_id, person_id, role,
+       valid_from)
+VALUES (kasus_tenant(), $1, $2, $3, current_date)
+
+-- name: xfer_new_dossier
+INSERT INTO dossier (tenant_id, module, household_id, applicant_id, state,
+       municipality_bfs, transferred_from)
+VALUES (kasus_tenant(), $1, $2, $3, 'registration', $4, $5)
+RETURNING id
+
+-- name: xfer_doc_insert
+INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
+       sha256, uploaded_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
+RETURNING id
+
+-- name: xfer_blob_insert
+INSERT INTO document_blob (tenant_id, document_id, content)
+VALUES (kasus_tenant(), $1, decode($2, 'base64'))
+
+-- name: xfer_tenant_slug
+SELECT slug FROM tenant WHERE id = kasus_tenant()

@@ -1,0 +1,278 @@
+/*
+ * transfer.c - a dossier follows its client to another social service.
+ *
+ * When a person moves, the sending tenant closes the dossier as moved and
+ * the receiving tenant gets a new dossier in registration with the
+ * household's current members and the documents the sender selected. It
+ * is one transaction under row-level security: first as the sender, then
+ * with the tenant setting switched to the receiver. AHV numbers are opened
+ * with the sender's key and sealed again with the receiver's; a person the
+ * receiver already knows by AHV number is reused, not copied. Both audit
+ * chains record the transfer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+#include "datakey.h"
+#include "queries.h"
+
+#define MAX_MEMBERS	20
+#define MAX_DOCS	50
+
+struct member {
+	const char	*f[17];		/* person columns as in xfer_members */
+	const char	*ahv;		/* opened AHV number or NULL */
+	const char	*role;
+};
+
+static const char *
+num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
+static const char *
+col(struct ks_request *req, PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL :
+	    ks_arena_strdup(req->arena, PQgetvalue(r, row, c));
+}
+
+/* Read the household's members as the sender, opening AHV numbers. */
+static int
+read_members(struct ks_request *req, const char *household,
+    struct member *m, int *n)
+{
+	PGresult *r;
+	int i, c;
+	char *plain;
+
+	if ((r = ks_db_q(req, Q_XFER_MEMBERS, 1, &household)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 0 || PQntuples(r) > MAX_MEMBERS)
+		return ks_fail(req, 409, "household_empty", "the household has "
+		    "no current members to transfer");
+	for (i = 0; i < PQntuples(r); i++) {
+		for (c = 0; c < 17; c++)
+			m[i].f[c] = col(req, r, i, c);
+		m[i].role = col(req, r, i, 17);
+		m[i].ahv = NULL;
+		if (m[i].f[5] != NULL) {
+			if (ks_datakey_decrypt(req, m[i].f[5], &plain) != KS_OK)
+				return KS_ERROR;
+			m[i].ahv = plain;
+		}
+	}
+	*n = PQntuples(r);
+	return KS_OK;
+}
+
+/* Create (or find by AHV) each member as the receiver; ids into out. */
+static int
+write_members(struct ks_request *req, struct member *m, int n,
+    const char **out)
+{
+	const char *v[17], *hash, *sealed;
+	PGresult *r;
+	int i, c;
+
+	for (i = 0; i < n; i++) {
+		hash = sealed = NULL;
+		if (m[i].ahv != NULL) {
+			if (ks_datakey_hash(req, m[i].ahv, 1, &hash) != KS_OK)
+				return KS_ERROR;
+			if ((r = ks_db_q(req, Q_XFER_PERSON_BY_AHV, 1,
+			    &hash)) == NULL)
+				return KS_ERROR;
+			if (PQntuples(r) == 1) {
+				out[i] = col(req, r, 0, 0);
+				continue;
+			}
+			if (ks_datakey_encrypt(req, m[i].ahv, &sealed) != KS_OK)
+				return KS_ERROR;
+		}
+		/* last, first, birth, sex, then the columns after ahv_enc */
+		for (c = 0; c < 4; c++)
+			v[c] = m[i].f[1 + c];
+		v[4] = sealed;
+		v[5] = hash;
+		for (c = 6; c < 17; c++)
+			v[c] = m[i].f[c];
+		if ((r = ks_db_q(req, Q_XFER_PERSON_INSERT, 17, v)) == NULL)
+			return KS_ERROR;
+		out[i] = col(req, r, 0, 0);
+	}
+	return KS_OK;
+}
+
+static int
+check_target(struct ks_request *req, const char *slug, const char *bfs,
+    const char *module, int64_t *tid)
+{
+	PGresult *r;
+
+	if ((r = ks_db_q(req, Q_XFER_TARGET, 1, &slug)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1),
+	    "social_service") != 0 || strcmp(PQgetvalue(r, 0, 2), "t") != 0)
+		return ks_fail_detail(req, 400, "invalid_value", "no active "
+		    "social service with this name", json_pack("{s:s}",
+		    "field", "to_tenant"));
+	*tid = ks_db_ll(r, 0, 0);
+	if (*tid == req->who.tenant_id)
+		return ks_fail_detail(req, 400, "invalid_value", "a dossier is "
+		    "transferred to another social service", json_pack("{s:s}",
+		    "field", "to_tenant"));
+	if (ks_db_set_tenant(req, *tid) != KS_OK ||
+	    (r = ks_db_q(req, Q_XFER_SERVES, 1, &bfs)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 0)
+		return ks_fail_detail(req, 400, "invalid_value", "the "
+		    "receiving service does not serve that municipality",
+		    json_pack("{s:s}", "field", "municipality_bfs"));
+	if ((r = ks_db_q(req, Q_XFER_MODULE_ON, 1, &module)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 0)
+		return ks_fail(req, 409, "module_off", "the receiving service "
+		    "does not work with this kind of dossier yet");
+	return KS_OK;
+}
+
+static int
+transfer(struct ks_request *req)
+{
+	struct member m[MAX_MEMBERS];
+	json_t *docs = json_object_get(req->body, "document_ids"), *e;
+	const char *v[8], *ids[MAX_MEMBERS], *slug, *from_slug, *bfs;
+	PGresult *d, *r, *dr[MAX_DOCS];
+	int64_t id, tid;
+	int n = 0, i, applicant = 0;
+	size_t k;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	if (json_array_size(docs) > MAX_DOCS)
+		return ks_fail(req, 400, "invalid_length", "at most 50 "
+		    "documents are transferred");
+	v[0] = num(req, id);
+	if ((d = ks_db_q(req, Q_XFER_DOSSIER, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(d) != 1)
+		return ks_fail(req, 404, "not_found", "no such dossier");
+	if (strcmp(PQgetvalue(d, 0, 2), "closed") == 0)
+		return ks_fail(req, 409, "dossier_closed", "a closed dossier "
+		    "is not transferred");
+	/* Everything of the sender is read before switching tenants. */
+	if (read_members(req, PQgetvalue(d, 0, 3), m, &n) != KS_OK)
+		return KS_ERROR;
+	json_array_foreach(docs, k, e) {
+		v[0] = num(req, json_integer_value(e));
+		v[1] = num(req, id);
+		if (!json_is_integer(e) ||
+		    (dr[k] = ks_db_q(req, Q_XFER_DOCUMENT, 2, v)) == NULL)
+			return req->err.code ? KS_ERROR : ks_fail(req, 400,
+			    "invalid_value", "document ids are numbers");
+		if (PQntuples(dr[k]) != 1)
+			return ks_fail_detail(req, 400, "invalid_value", "a "
+			    "document is not part of this dossier", json_pack(
+			    "{s:O}", "document_id", e));
+	}
+	if ((r = ks_db_q(req, Q_XFER_TENANT_SLUG, 0, NULL)) == NULL)
+		return KS_ERROR;
+	from_slug = col(req, r, 0, 0);
+	slug = ks_body_str(req, "to_tenant");
+	bfs = num(req, json_integer_value(json_object_get(req->body,
+	    "municipality_bfs")));
+	v[0] = num(req, id);
+	v[1] = PQgetvalue(d, 0, 5);
+	if ((r = ks_db_q(req, Q_XFER_CLOSE, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 409, "conflict", "the dossier changed "
+		    "meanwhile; reload it");
+	v[1] = PQgetvalue(d, 0, 2);
+	v[2] = "closed";
+	v[3] = "moved";
+	v[4] = num(req, req->who.user_id);
+	if (ks_db_q(req, Q_XFER_TRANSITION, 5, v) == NULL ||
+	    ks_audit(req, "dossier_transferred_out", "dossier", v[0], NULL,
+	    NULL, json_pack("{s:s,s:s,s:I}", "to_tenant", slug,
+	    "municipality_bfs", bfs, "documents",
+	    (json_int_t)json_array_size(docs))) != KS_OK)
+		return KS_ERROR;
+
+	/* Now as the receiver. */
+	if (check_target(req, slug, bfs, PQgetvalue(d, 0, 1), &tid) != KS_OK ||
+	    write_members(req, m, n, ids) != KS_OK)
+		return KS_ERROR;
+	for (i = 0; i < n; i++)
+		if (strcmp(m[i].f[0], PQgetvalue(d, 0, 4)) == 0)
+			applicant = i;
+	v[0] = ks_arena_printf(req->arena, "%s %s", m[applicant].f[1],
+	    m[applicant].f[2]);
+	if ((r = ks_db_q(req, Q_XFER_HOUSEHOLD, 1, v)) == NULL)
+		return KS_ERROR;
+	v[0] = col(req, r, 0, 0);
+	for (i = 0; i < n; i++) {
+		v[1] = ids[i];
+		v[2] = m[i].role;
+		if (ks_db_q(req, Q_XFER_MEMBER, 3, v) == NULL)
+			return KS_ERROR;
+	}
+	v[1] = v[0];
+	v[0] = PQgetvalue(d, 0, 1);
+	v[2] = ids[applicant];
+	v[3] = bfs;
+	v[4] = ks_arena_printf(req->arena, "%s/%lld", from_slug, (long long)id);
+	if ((r = ks_db_q(req, Q_XFER_NEW_DOSSIER, 5, v)) == NULL)
+		return KS_ERROR;
+	v[0] = col(req, r, 0, 0);
+	json_array_foreach(docs, k, e) {
+		const char *dv[7] = { v[0], PQgetvalue(dr[k], 0, 1),
+		    PQgetvalue(dr[k], 0, 2), PQgetvalue(dr[k], 0, 3),
+		    PQgetvalue(dr[k], 0, 4), PQgetvalue(dr[k], 0, 5),
+		    num(req, req->who.user_id) };
+		const char *bv[2];
+		if ((r = ks_db_q(req, Q_XFER_DOC_INSERT, 7, dv)) == NULL)
+			return KS_ERROR;
+		bv[0] = col(req, r, 0, 0);
+		bv[1] = PQgetvalue(dr[k], 0, 6);
+		if (ks_db_q(req, Q_XFER_BLOB_INSERT, 2, bv) == NULL)
+			return KS_ERROR;
+	}
+	v[1] = "";
+	v[2] = "registration";
+	v[3] = v[4];
+	v[4] = num(req, req->who.user_id);
+	if (ks_db_q(req, Q_XFER_TRANSITION, 5, v) == NULL ||
+	    ks_audit(req, "dossier_transferred_in", "dossier", v[0], NULL,
+	    NULL, json_pack("{s:s,s:I}", "from", v[3], "documents",
+	    (json_int_t)json_array_size(docs))) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 201, json_pack("{s:{s:s?,s:I,s:s},s:{s:s,s:I}}",
+	    "from", "tenant", from_slug, "dossier_id", (json_int_t)id,
+	    "state", "closed", "to", "tenant", slug, "dossier_id",
+	    (json_int_t)atoll(v[0])));
+}
+
+static const struct ks_field transfer_body[] = {
+	{ "to_tenant", KS_F_SLUG, 1, 2, 63, "the receiving social service" },
+	{ "municipality_bfs", KS_F_INT, 1, 1, 9999,
+	    "the new responsible municipality" },
+	{ "document_ids", KS_F_ARRAY, 0, 0, 50, "documents to send along" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct ks_route routes[] = {
+	{ "POST", "/api/v1/cases/{id}/transfer", "case.write", 4096,
+	    transfer_body, 0, transfer, "hand the dossier to the social "
+	    "service of the client's new municipality" },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_transfer_register(void)
+{
+	ks_router_add(routes, NULL);
+}

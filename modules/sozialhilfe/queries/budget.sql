@@ -1,0 +1,97 @@
+-- Sozialhilfe budgets and decisions.
+
+-- name: budget_insert
+INSERT INTO sh_budget (tenant_id, dossier_id, valid_from, input, need,
+       income_counted, payment, rent_direct, landlord, provenance, created_by)
+VALUES (kasus_tenant(), $1, $2::date, $3::jsonb, $4, $5, $6, $7::boolean,
+        $8::jsonb, $9::jsonb, $10)
+RETURNING id
+
+-- name: budget_lines_insert
+INSERT INTO sh_budget_line (tenant_id, budget_id, pos, code, amount, explain)
+SELECT kasus_tenant(), $1, l.ord::integer, l.v->>'code',
+       (l.v->>'amount')::bigint, l.v->>'explain'
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS l(v, ord)
+
+-- name: budget_get
+SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
+       b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
+       b.created_by, b.approved_by, b.approved_at, b.created_at, b.version
+  FROM sh_budget b JOIN dossier d ON d.tenant_id = b.tenant_id
+   AND d.id = b.dossier_id AND d.module = 'sozialhilfe'
+ WHERE b.id = $1
+
+-- name: budget_list
+SELECT id, dossier_id, valid_from, input, need, income_counted, payment,
+       rent_direct, landlord, provenance, status, created_by, approved_by,
+       approved_at, created_at, version
+  FROM sh_budget WHERE dossier_id = $1 ORDER BY valid_from DESC, id DESC
+
+-- name: budget_lines
+SELECT pos, code, amount, explain FROM sh_budget_line
+ WHERE budget_id = $1 ORDER BY pos
+
+-- name: budget_approve
+UPDATE sh_budget SET status = 'approved', approved_by = $2,
+       approved_at = now(), version = version + 1
+ WHERE id = $1 AND status = 'draft' AND version = $3
+RETURNING id
+
+-- name: budget_replace_older
+UPDATE sh_budget SET status = 'replaced', version = version + 1
+ WHERE dossier_id = $1 AND valid_from = $2::date AND status = 'approved'
+   AND id <> $3
+
+-- name: decision_insert
+INSERT INTO sh_decision (tenant_id, dossier_id, budget_id, language,
+       drafted_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4)
+RETURNING id
+
+-- name: decision_get
+SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
+       x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
+       u1.display_name, u2.display_name
+  FROM sh_decision x
+  LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
+  LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
+ WHERE x.id = $1
+
+-- name: decision_list
+SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
+       x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
+       u1.display_name, u2.display_name
+  FROM sh_decision x
+  LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
+  LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
+ WHERE x.dossier_id = $1 ORDER BY x.id DESC
+
+-- name: decision_approve
+UPDATE sh_decision SET status = 'approved', approved_by = $2,
+       approved_at = now(), document_id = $3, version = version + 1
+ WHERE id = $1 AND status = 'draft'
+RETURNING id
+
+-- name: decision_document
+INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
+       sha256, uploaded_by)
+VALUES (kasus_tenant(), $1, 'decision', $2, 'application/pdf', $3, $4, $5)
+RETURNING id
+
+-- name: decision_blob
+INSERT INTO document_blob (tenant_id, document_id, content)
+VALUES (kasus_tenant(), $1, decode($2, 'base64'))
+
+-- name: document_content
+SELECT encode(content, 'base64') FROM document_blob WHERE document_id = $1
+
+-- name: tenant_self
+SELECT name FROM tenant WHERE id = kasus_tenant()
+
+-- name: person_postal
+SELECT last_name, first_name, coalesce(street, ''), coalesce(house_no, ''),
+       coalesce(postcode, ''), coalesce(town, ''), language
+  FROM person WHERE id = $1
+
+-- name: user_display
+SELECT display_name FROM app_user WHERE id = $1

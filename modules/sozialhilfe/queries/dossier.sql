@@ -1,0 +1,180 @@
+-- Sozialhilfe dossiers: lifecycle, checklist, journal, goals, deadlines.
+-- Every statement runs under the request's tenant (row-level security).
+
+-- name: dossier_insert
+INSERT INTO dossier (tenant_id, module, household_id, applicant_id, state,
+       municipality_bfs, caseworker_id, team)
+VALUES (kasus_tenant(), 'sozialhilfe', $1, $2, 'registration', $3, $4::bigint,
+        $5)
+RETURNING id
+
+-- name: dossier_get
+SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
+       p.first_name, d.municipality_bfs, m.name, d.caseworker_id,
+       u.display_name, d.team, d.opened_on, d.closed_on, d.closure_reason,
+       d.version, d.created_at,
+       (SELECT min(x.due_on) FROM deadline x
+         WHERE x.dossier_id = d.id AND x.done_on IS NULL),
+       d.transferred_from, p.language
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  JOIN municipality m ON m.bfs = d.municipality_bfs
+  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
+ WHERE d.id = $1 AND d.module = 'sozialhilfe'
+
+-- name: dossier_list
+SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
+       p.first_name, d.municipality_bfs, m.name, d.caseworker_id,
+       u.display_name, d.team, d.opened_on, d.closed_on, d.closure_reason,
+       d.version, d.created_at,
+       (SELECT min(x.due_on) FROM deadline x
+         WHERE x.dossier_id = d.id AND x.done_on IS NULL),
+       d.transferred_from, p.language
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  JOIN municipality m ON m.bfs = d.municipality_bfs
+  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
+ WHERE d.module = 'sozialhilfe'
+   AND ($1::text IS NULL OR d.state = $1)
+   AND ($2::bigint IS NULL OR d.caseworker_id = $2)
+   AND d.id > $3
+ ORDER BY d.id LIMIT $4
+
+-- name: dossier_update
+UPDATE dossier SET caseworker_id = coalesce($2::bigint, caseworker_id),
+       team = coalesce($3, team),
+       municipality_bfs = coalesce($4::integer, municipality_bfs),
+       version = version + 1
+ WHERE id = $1 AND version = $5 AND module = 'sozialhilfe'
+RETURNING id
+
+-- name: dossier_set_state
+UPDATE dossier SET state = $2,
+       closed_on = CASE WHEN $2 = 'closed' THEN current_date END,
+       closure_reason = CASE WHEN $2 = 'closed' THEN $3 END,
+       version = version + 1
+ WHERE id = $1 AND version = $4 AND module = 'sozialhilfe'
+RETURNING id
+
+-- name: transition_add
+INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
+       reason, actor_id)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5)
+
+-- name: transition_list
+SELECT from_state, to_state, reason, actor_id, at FROM dossier_transition
+ WHERE dossier_id = $1 ORDER BY at, id
+
+-- name: serves_municipality
+SELECT 1 FROM tenant_municipality WHERE bfs = $1
+
+-- name: household_role_now
+SELECT role FROM household_member
+ WHERE household_id = $1 AND person_id = $2 AND valid_from <= current_date
+   AND (valid_to IS NULL OR valid_to > current_date)
+
+-- name: active_user
+SELECT 1 FROM app_user WHERE id = $1 AND active
+
+-- name: members_on
+SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
+       date_part('year', age($2::date, p.birth_date))::integer
+  FROM household_member hm
+  JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
+ WHERE hm.household_id = $1 AND hm.valid_from <= $2::date
+   AND (hm.valid_to IS NULL OR hm.valid_to > $2::date)
+ ORDER BY CASE hm.role WHEN 'applicant' THEN 0 WHEN 'partner' THEN 1
+          WHEN 'child' THEN 2 ELSE 3 END, p.birth_date
+
+-- name: household_extra
+SELECT flat_extra_persons FROM household WHERE id = $1
+
+-- name: checklist_get
+SELECT code, received_on, note FROM sh_checklist_item
+ WHERE dossier_id = $1 ORDER BY code
+
+-- name: checklist_set
+INSERT INTO sh_checklist_item (tenant_id, dossier_id, code, received_on, note)
+VALUES (kasus_tenant(), $1, $2, $3::date, $4)
+ON CONFLICT (tenant_id, dossier_id, code) DO UPDATE
+   SET received_on = EXCLUDED.received_on, note = EXCLUDED.note
+
+-- name: journal_add
+INSERT INTO journal_entry (tenant_id, dossier_id, noted_on, category, text,
+       author_id, protected, role_group)
+VALUES (kasus_tenant(), $1, coalesce($2::date, current_date), $3, $4, $5,
+        $6::boolean, $7)
+RETURNING id
+
+-- name: journal_list
+SELECT j.id, j.noted_on, j.category, j.text, j.author_id, u.display_name,
+       j.protected, j.role_group, j.created_at
+  FROM journal_entry j
+  LEFT JOIN app_user u ON u.tenant_id = j.tenant_id AND u.id = j.author_id
+ WHERE j.dossier_id = $1
+   AND (NOT j.protected OR j.role_group = ANY (string_to_array($2, ',')))
+ ORDER BY j.noted_on DESC, j.id DESC
+
+-- name: goal_add
+INSERT INTO sh_goal (tenant_id, dossier_id, title, measures, due_on,
+       created_by)
+VALUES (kasus_tenant(), $1, $2, coalesce($3, ''), $4::date, $5)
+RETURNING id
+
+-- name: goal_list
+SELECT id, title, measures, due_on, status, review_result, signed_on, version
+  FROM sh_goal WHERE dossier_id = $1 ORDER BY due_on, id
+
+-- name: goal_get
+SELECT id, title, measures, due_on, status, review_result, signed_on, version,
+       dossier_id
+  FROM sh_goal WHERE id = $1
+
+-- name: goal_update
+UPDATE sh_goal SET status = coalesce($2, status),
+       review_result = coalesce($3, review_result),
+       due_on = coalesce($4::date, due_on), version = version + 1
+ WHERE id = $1 AND version = $5
+RETURNING id
+
+-- name: goals_sign
+UPDATE sh_goal SET signed_on = $2::date, version = version + 1
+ WHERE dossier_id = $1 AND status = 'open' AND signed_on IS NULL
+
+-- name: deadline_add
+INSERT INTO deadline (tenant_id, dossier_id, due_on, kind, text, assignee_id,
+       created_by)
+VALUES (kasus_tenant(), $1, $2::date, $3, $4, $5::bigint, $6::bigint)
+RETURNING id
+
+-- name: deadline_list
+SELECT id, due_on, kind, text, assignee_id, done_on, version, dossier_id
+  FROM deadline WHERE dossier_id = $1 ORDER BY due_on, id
+
+-- name: deadline_get
+SELECT id, due_on, kind, text, assignee_id, done_on, version, dossier_id
+  FROM deadline WHERE id = $1
+
+-- name: deadline_done
+UPDATE deadline SET done_on = CASE WHEN $2::boolean THEN current_date END,
+       version = version + 1
+ WHERE id = $1 AND version = $3
+RETURNING id
+
+-- name: work_deadlines
+SELECT x.id, x.due_on, x.kind, x.text, x.dossier_id, p.last_name,
+       p.first_name, x.version
+  FROM deadline x
+  JOIN dossier d ON d.tenant_id = x.tenant_id AND d.id = x.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE x.done_on IS NULL AND x.due_on <= current_date
+   AND coalesce(x.assignee_id, d.caseworker_id) = $1
+ ORDER BY x.due_on, x.id LIMIT 200
+
+-- name: work_dossiers
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
+       d.created_at > now() - interval '7 days'
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE d.caseworker_id = $1 AND d.state <> 'closed'
+ ORDER BY d.created_at DESC LIMIT 500

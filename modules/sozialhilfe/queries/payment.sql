@@ -1,0 +1,411 @@
+-- Sozialhilfe payments: account, one-off payments, payment runs, bank
+-- notifications, claims and the client account. Every statement runs
+-- under the request's tenant (row-level security).
+
+-- name: pay_dossier
+SELECT d.id, d.state, d.applicant_id
+  FROM dossier d
+ WHERE d.id = $1 AND d.module = 'sozialhilfe'
+
+-- ------------------------------------------------------------ account
+
+-- name: pay_account_get
+SELECT name, iban, bic, street, house_no, postcode, town, country, version,
+       updated_at
+  FROM sh_tenant_account
+
+-- name: pay_account_insert
+INSERT INTO sh_tenant_account (tenant_id, name, iban, bic, street,
+       house_no, postcode, town, country, updated_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (tenant_id) DO NOTHING
+RETURNING name, iban, bic, street, house_no, postcode, town, country,
+       version, updated_at
+
+-- name: pay_account_update
+UPDATE sh_tenant_account SET name = $1, iban = $2, bic = $3, street = $4,
+       house_no = $5, postcode = $6, town = $7, country = $8,
+       updated_by = $9, updated_at = now(), version = version + 1
+ WHERE version = $10
+RETURNING name, iban, bic, street, house_no, postcode, town, country,
+       version, updated_at
+
+-- ---------------------------------------------------- one-off payments
+
+-- name: pay_oneoff_insert
+INSERT INTO sh_one_off (tenant_id, dossier_id, amount, text, creditor,
+       created_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4::jsonb, $5)
+RETURNING id, dossier_id, amount, text, creditor::text, status, created_by,
+       created_at, approved_by, approved_at, run_id, version
+
+-- name: pay_oneoff_list
+SELECT id, dossier_id, amount, text, creditor::text, status, created_by,
+       created_at, approved_by, approved_at, run_id, version
+  FROM sh_one_off
+ WHERE dossier_id = $1 AND id > $2
+ ORDER BY id LIMIT $3
+
+-- name: pay_oneoff_lock
+SELECT id, dossier_id, amount, text, creditor::text, status, created_by,
+       created_at, approved_by, approved_at, run_id, version
+  FROM sh_one_off
+ WHERE id = $1
+   FOR UPDATE
+
+-- name: pay_oneoff_approve
+UPDATE sh_one_off SET status = 'approved', approved_by = $2,
+       approved_at = now(), version = version + 1
+ WHERE id = $1 AND status = 'proposed'
+RETURNING id, dossier_id, amount, text, creditor::text, status, created_by,
+       created_at, approved_by, approved_at, run_id, version
+
+-- --------------------------------------------------------------- runs
+
+-- name: pay_run_insert
+INSERT INTO sh_payment_run (tenant_id, month, exec_date, created_by)
+VALUES (kasus_tenant(), $1::date, $2::date, $3)
+ON CONFLICT (tenant_id, month) DO NOTHING
+RETURNING id
+
+-- name: pay_run_by_month
+SELECT id FROM sh_payment_run WHERE month = $1::date
+
+-- Regular lines for every dossier that is being supported and has an
+-- approved budget in force for the month (the latest valid_from up to
+-- the first of the month), then the approved one-off payments not paid
+-- yet. Rent goes to the landlord when the budget says so, the KVG
+-- premium to the insurer when the budget input names one (kvg_direct),
+-- the rest of the payment to the applicant. Creditors are copied here.
+-- $1 run, $2 first of month, $3 'YYYY-MM'
+-- name: pay_run_lines_create
+WITH b AS (
+	SELECT DISTINCT ON (d.id) d.id AS dossier_id, d.applicant_id,
+	       bu.id AS budget_id, bu.payment, bu.rent_direct, bu.landlord,
+	       bu.input,
+	       (SELECT sum(l.amount) FROM sh_budget_line l
+	         WHERE l.tenant_id = bu.tenant_id AND l.budget_id = bu.id
+	           AND l.code = 'rent') AS rent_line,
+	       (SELECT sum(l.amount) FROM sh_budget_line l
+	         WHERE l.tenant_id = bu.tenant_id AND l.budget_id = bu.id
+	           AND l.code = 'kvg') AS kvg_line
+	  FROM dossier d
+	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id
+	       AND bu.dossier_id = d.id
+	 WHERE d.module = 'sozialhilfe' AND d.state IN ('ongoing', 'review')
+	   AND bu.status = 'approved' AND bu.valid_from <= $2::date
+	 ORDER BY d.id, bu.valid_from DESC, bu.id DESC
+), r AS (
+	SELECT b.*,
+	       CASE WHEN b.rent_direct AND jsonb_typeof(b.landlord) = 'object'
+	       THEN least(b.payment, greatest(coalesce(b.rent_line,
+	            CASE WHEN jsonb_typeof(b.input->'rent') = 'number'
+	            THEN (b.input->>'rent')::numeric::bigint END, 0), 0))
+	       ELSE 0 END AS rent_amt
+	  FROM b
+), k AS (
+	SELECT r.*,
+	       CASE WHEN r.input->'kvg_direct' = 'true'::jsonb
+	            AND jsonb_typeof(r.input->'insurer') = 'object'
+	       THEN least(r.payment - r.rent_amt, greatest(coalesce(r.kvg_line,
+	            CASE WHEN jsonb_typeof(r.input->'kvg_premium') = 'number'
+	            THEN (r.input->>'kvg_premium')::numeric::bigint END, 0), 0))
+	       ELSE 0 END AS kvg_amt
+	  FROM r
+), src AS (
+	SELECT dossier_id, 'rent' AS kind, budget_id AS source_id,
+	       rent_amt AS amount, landlord AS cr, 'Miete ' || $3 AS txt,
+	       applicant_id
+	  FROM k WHERE rent_amt > 0
+	UNION ALL
+	SELECT dossier_id, 'kvg', budget_id, kvg_amt, input->'insurer',
+	       'KVG-Prämie ' || $3 ||
+	       coalesce(' ' || (input->'insurer'->>'reference'), ''),
+	       applicant_id
+	  FROM k WHERE kvg_amt > 0
+	UNION ALL
+	SELECT dossier_id, 'support', budget_id, payment - rent_amt - kvg_amt,
+	       NULL, 'Sozialhilfe ' || $3, applicant_id
+	  FROM k WHERE payment - rent_amt - kvg_amt > 0
+	UNION ALL
+	SELECT o.dossier_id, 'one_off', o.id, o.amount, o.creditor, o.text,
+	       d.applicant_id
+	  FROM sh_one_off o
+	  JOIN dossier d ON d.tenant_id = o.tenant_id AND d.id = o.dossier_id
+	 WHERE o.status = 'approved' AND o.run_id IS NULL
+), c AS (
+	SELECT s.dossier_id, s.kind, s.source_id, s.amount,
+	       CASE WHEN s.kind IN ('rent', 'kvg')
+	       THEN s.txt || ' ' || p.last_name || ' ' || p.first_name
+	       ELSE s.txt END AS ustrd,
+	       nullif(btrim(CASE WHEN s.cr IS NULL
+	       THEN p.first_name || ' ' || p.last_name
+	       ELSE s.cr->>'name' END), '') AS name,
+	       CASE WHEN s.cr IS NULL THEN p.street
+	       ELSE s.cr->>'street' END AS street,
+	       CASE WHEN s.cr IS NULL THEN p.house_no
+	       ELSE s.cr->>'house_no' END AS house_no,
+	       CASE WHEN s.cr IS NULL THEN p.postcode
+	       ELSE s.cr->>'postcode' END AS postcode,
+	       nullif(btrim(CASE WHEN s.cr IS NULL THEN p.town
+	       ELSE s.cr->>'town' END), '') AS town,
+	       CASE WHEN s.cr IS NULL THEN p.country
+	       ELSE s.cr->>'country' END AS country,
+	       nullif(upper(replace(CASE WHEN s.cr IS NULL THEN p.iban
+	       ELSE s.cr->>'iban' END, ' ', '')), '') AS iban
+	  FROM src s
+	  JOIN person p ON p.tenant_id = kasus_tenant() AND p.id = s.applicant_id
+), z AS (
+	SELECT c.*,
+	       CASE WHEN c.name IS NULL THEN 'no_name'
+	            WHEN c.iban IS NULL THEN 'no_iban'
+	            WHEN c.iban !~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$'
+	            THEN 'invalid_iban'
+	            WHEN c.town IS NULL OR c.country IS NULL OR
+	                 c.country !~ '^[A-Z]{2}$' THEN 'no_address'
+	       END AS problem
+	  FROM c
+)
+INSERT INTO sh_payment_line (tenant_id, run_id, dossier_id, kind,
+       source_id, amount, name, street, house_no, postcode, town, country,
+       iban, ustrd, status, problem)
+SELECT kasus_tenant(), $1, dossier_id, kind, source_id, amount,
+       left(coalesce(name, '-'), 70), left(street, 70), left(house_no, 16),
+       left(postcode, 16), left(town, 35), left(country, 2), left(iban, 34),
+       left(ustrd, 140), CASE WHEN problem IS NULL THEN 'open' ELSE 'held'
+       END, problem
+  FROM z
+ ORDER BY dossier_id, kind, source_id
+ON CONFLICT (tenant_id, run_id, dossier_id, kind, source_id) DO NOTHING
+
+-- name: pay_run_oneoffs_take
+UPDATE sh_one_off o SET run_id = $1, version = version + 1
+  FROM sh_payment_line l
+ WHERE l.tenant_id = o.tenant_id AND l.run_id = $1 AND l.kind = 'one_off'
+   AND l.source_id = o.id AND l.status <> 'held' AND o.run_id IS NULL
+
+-- name: pay_run_open_ibans
+SELECT id, iban FROM sh_payment_line WHERE run_id = $1 AND status = 'open'
+ ORDER BY id
+
+-- $2: line ids, $3: problems (text arrays of the same length)
+-- name: pay_run_hold
+UPDATE sh_payment_line l SET status = 'held', problem = x.problem
+  FROM unnest($2::bigint[], $3::text[]) AS x(id, problem)
+ WHERE l.run_id = $1 AND l.id = x.id AND l.status = 'open'
+
+-- name: pay_run_get
+SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
+       created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text, exported_at, exported_by, file_sha256, version
+  FROM sh_payment_run
+ WHERE id = $1
+
+-- name: pay_run_lock
+SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
+       created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text, exported_at, exported_by, file_sha256, version
+  FROM sh_payment_run
+ WHERE id = $1
+   FOR UPDATE
+
+-- name: pay_run_list
+SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
+       created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text, exported_at, exported_by, file_sha256, version
+  FROM sh_payment_run
+ WHERE ($1::bigint = 0 OR id < $1)
+ ORDER BY id DESC LIMIT $2
+
+-- name: pay_run_summary
+SELECT kind, status, count(*), sum(amount)
+  FROM sh_payment_line
+ WHERE run_id = $1
+ GROUP BY kind, status
+ ORDER BY kind, status
+
+-- name: pay_run_lines
+SELECT id, dossier_id, kind, source_id, amount, name, street, house_no,
+       postcode, town, country, iban, ustrd, end_to_end_id, status, problem,
+       booked_on, return_reason
+  FROM sh_payment_line
+ WHERE run_id = $1 AND id > $2
+ ORDER BY id LIMIT $3
+
+-- name: pay_run_export_lines
+SELECT id, amount, name, street, house_no, postcode, town, country, iban,
+       ustrd, end_to_end_id
+  FROM sh_payment_line
+ WHERE run_id = $1 AND status <> 'held'
+ ORDER BY id
+
+-- name: pay_run_approve
+UPDATE sh_payment_run r SET status = 'approved', approved_by = $2,
+       approved_at = now(),
+       msg_id = 'KS' || r.tenant_id::text || 'R' || r.id::text,
+       created_ts = to_char(now() AT TIME ZONE 'Europe/Zurich',
+           'YYYY-MM-DD"T"HH24:MI:SS'),
+       exec_date = greatest(r.exec_date, current_date),
+       debtor = (SELECT jsonb_build_object('name', a.name, 'iban', a.iban,
+           'bic', a.bic, 'street', a.street, 'house_no', a.house_no,
+           'postcode', a.postcode, 'town', a.town, 'country', a.country)
+           FROM sh_tenant_account a),
+       version = r.version + 1
+ WHERE r.id = $1 AND r.status = 'draft'
+RETURNING r.id
+
+-- The first export books every exported line on the client account, in
+-- the same transaction; later exports find exported_at set and book
+-- nothing.
+-- name: pay_run_mark_exported
+WITH r AS (
+	UPDATE sh_payment_run SET exported_at = now(), exported_by = $2,
+	       file_sha256 = $3, version = version + 1
+	 WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
+	RETURNING id, exec_date
+)
+INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
+       text, ref)
+SELECT kasus_tenant(), l.dossier_id, r.exec_date, 'payment', -l.amount,
+       left(l.ustrd, 140), l.end_to_end_id
+  FROM sh_payment_line l
+  JOIN r ON r.id = l.run_id
+ WHERE l.status <> 'held'
+ ORDER BY l.id
+
+-- name: pay_run_delete
+WITH r AS (
+	SELECT id FROM sh_payment_run WHERE id = $1 AND status = 'draft'
+), o AS (
+	UPDATE sh_one_off SET run_id = NULL, version = version + 1
+	 WHERE run_id IN (SELECT id FROM r)
+	RETURNING id
+), l AS (
+	DELETE FROM sh_payment_line WHERE run_id IN (SELECT id FROM r)
+	RETURNING id
+)
+DELETE FROM sh_payment_run
+ WHERE id IN (SELECT id FROM r)
+   AND (SELECT count(*) FROM l) >= 0 AND (SELECT count(*) FROM o) >= 0
+RETURNING id
+
+-- ------------------------------------------------- bank notifications
+
+-- name: pay_bank_insert
+INSERT INTO sh_bank_entry (tenant_id, key, file_sha256, cdi, amount,
+       currency, status_code, booking_date, end_to_end_id, reference,
+       return_reason, outcome, uploaded_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10,
+        'unmatched', $11)
+ON CONFLICT (tenant_id, key) DO NOTHING
+RETURNING id
+
+-- name: pay_bank_outcome
+UPDATE sh_bank_entry SET outcome = $2, reason = $3, line_id = $4::bigint,
+       claim_id = $5::bigint
+ WHERE id = $1
+
+-- name: pay_bank_list
+SELECT id, cdi, amount, currency, status_code, booking_date, end_to_end_id,
+       reference, return_reason, outcome, reason, line_id, claim_id,
+       uploaded_at
+  FROM sh_bank_entry
+ WHERE ($1::text IS NULL OR outcome = $1)
+   AND ($2::bigint = 0 OR id < $2)
+ ORDER BY id DESC LIMIT $3
+
+-- name: pay_line_by_e2e
+SELECT l.id, l.status, l.amount, l.dossier_id, r.exported_at IS NOT NULL
+  FROM sh_payment_line l
+  JOIN sh_payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
+ WHERE l.end_to_end_id = $1
+   FOR UPDATE OF l
+
+-- name: pay_line_booked
+UPDATE sh_payment_line SET status = 'booked', booked_on = $2::date
+ WHERE id = $1 AND status = 'open'
+RETURNING id
+
+-- A return gives the money back to the service: the client account gets
+-- a correction of the payment booked at export.
+-- name: pay_line_returned
+WITH l AS (
+	UPDATE sh_payment_line SET status = 'returned', return_reason = $2,
+	       booked_on = coalesce($3::date, booked_on)
+	 WHERE id = $1 AND status IN ('open', 'booked')
+	RETURNING dossier_id, amount, end_to_end_id
+)
+INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
+       text, ref)
+SELECT kasus_tenant(), l.dossier_id, coalesce($3::date, current_date),
+       'correction', l.amount, 'Rückbuchung der Bank (' || $2 || ')',
+       l.end_to_end_id
+  FROM l
+RETURNING id
+
+-- --------------------------------------------------- claims, repayments
+
+-- name: pay_claim_insert
+INSERT INTO sh_claim (tenant_id, dossier_id, amount, reason, instalment,
+       created_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5)
+RETURNING id, dossier_id, amount, reason, instalment, reference, repaid,
+       status, created_by, created_at, version
+
+-- name: pay_claim_list
+SELECT id, dossier_id, amount, reason, instalment, reference, repaid,
+       status, created_by, created_at, version
+  FROM sh_claim
+ WHERE dossier_id = $1 AND id > $2
+ ORDER BY id LIMIT $3
+
+-- name: pay_claim_lock
+SELECT id, dossier_id, amount, reason, instalment, reference, repaid,
+       status, created_by, created_at, version
+  FROM sh_claim
+ WHERE id = $1
+   FOR UPDATE
+
+-- name: pay_claim_by_ref
+SELECT id, dossier_id, amount, reason, instalment, reference, repaid,
+       status, created_by, created_at, version
+  FROM sh_claim
+ WHERE reference = $1
+   FOR UPDATE
+
+-- $1 claim, $2 amount, $3 date, $4 source, $5 bank entry, $6 user
+-- name: pay_repayment_book
+WITH c AS (
+	UPDATE sh_claim SET repaid = repaid + $2,
+	       status = CASE WHEN repaid + $2 >= amount THEN 'settled'
+	                ELSE 'open' END,
+	       version = version + 1
+	 WHERE id = $1 AND repaid + $2 <= amount
+	RETURNING id, dossier_id, reference
+), p AS (
+	INSERT INTO sh_repayment (tenant_id, claim_id, amount, paid_on,
+	       source, bank_entry_id, created_by)
+	SELECT kasus_tenant(), c.id, $2, $3::date, $4, $5::bigint, $6 FROM c
+	RETURNING id
+), e AS (
+	INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind,
+	       amount, text, ref)
+	SELECT kasus_tenant(), c.dossier_id, $3::date, 'repayment', $2,
+	       'Rückerstattung ' || c.reference, c.reference FROM c
+	RETURNING id
+)
+SELECT p.id, e.id FROM p, e
+
+-- --------------------------------------------------------------- ledger
+
+-- name: pay_ledger_list
+SELECT id, booked_on, kind, amount, text, ref, created_at
+  FROM ledger_entry
+ WHERE dossier_id = $1 AND id > $2
+ ORDER BY id LIMIT $3
+
+-- name: pay_ledger_totals
+SELECT coalesce((SELECT sum(amount) FROM ledger_entry
+                  WHERE dossier_id = $1), 0),
+       coalesce((SELECT sum(amount - repaid) FROM sh_claim
+                  WHERE dossier_id = $1 AND status = 'open'), 0)

@@ -1,0 +1,744 @@
+/*
+ * sh_budget.c - the SKOS budget of a dossier and the decision
+ * (Verfügung) that grants it.
+ *
+ * A budget is computed by rule packs, never by C constants: the tenant's
+ * rent-ceilings pack gives the ceiling for the municipality and household
+ * size, the canton's skos-budget pack the lines. The input, every line and
+ * the packs' names, versions and checksums are stored, so a past budget
+ * can be recomputed and explained. A case worker saves a draft, a team
+ * lead approves it (four-eyes); a decision is drafted from an approved
+ * budget, approved by a team lead, rendered to PDF in the client's
+ * language and stored as an immutable document of the dossier.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sh.h"
+#include "pdf.h"
+
+#define END	{ NULL, 0, 0, 0, 0, NULL }
+
+int	sh_transition(struct ks_request *, int64_t, const char *,
+	    const char *, const char *, const char *, const char *);
+
+static json_t *texts;
+
+/* ------------------------------------------------------------ helpers */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+b64_encode(struct ks_request *req, const unsigned char *p, size_t n)
+{
+	char *out = ks->alloc(req, (n + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		*o++ = b64[p[i] >> 2];
+		*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*o++ = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*o++ = b64[p[i + 2] & 63];
+	}
+	if (i < n) {
+		*o++ = b64[p[i] >> 2];
+		if (i + 1 < n) {
+			*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			*o++ = b64[(p[i + 1] & 15) << 2];
+		} else {
+			*o++ = b64[(p[i] & 3) << 4];
+			*o++ = '=';
+		}
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static size_t
+b64_decode(const char *s, unsigned char *out)
+{
+	unsigned int v = 0;
+	size_t n = 0;
+	int bits = 0;
+	const char *c;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		if ((c = strchr(b64, *s)) == NULL)
+			continue;	/* PostgreSQL wraps lines */
+		v = (v << 6) | (unsigned int)(c - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(v >> bits);
+		}
+	}
+	return n;
+}
+
+static const char *
+text(const char *lang, const char *key)
+{
+	json_t *t = json_object_get(json_object_get(texts, lang), key);
+
+	return json_is_string(t) ? json_string_value(t) : key;
+}
+
+/* CHF 1'234.50 from Rappen. */
+static const char *
+chf(struct ks_request *req, long long r)
+{
+	char digits[32], out[48];
+	int n, i, j = 0, neg = r < 0;
+
+	if (neg)
+		r = -r;
+	n = snprintf(digits, sizeof(digits), "%lld", r / 100);
+	if (neg)
+		out[j++] = '-';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[j++] = '\'';
+		out[j++] = digits[i];
+	}
+	snprintf(out + j, sizeof(out) - (size_t)j, ".%02lld", r % 100);
+	return ks->strdup(req, out);
+}
+
+static json_t *
+budget_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:I,s:s,s:o,s:I,s:I,s:I,s:b,s:o,s:o,s:s,s:I,"
+	    "s:o,s:s?,s:s,s:I}",
+	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
+	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
+	    "valid_from", PQgetvalue(r, i, 2),
+	    "input", json_loads(PQgetvalue(r, i, 3), 0, NULL),
+	    "need", (json_int_t)atoll(PQgetvalue(r, i, 4)),
+	    "income_counted", (json_int_t)atoll(PQgetvalue(r, i, 5)),
+	    "payment", (json_int_t)atoll(PQgetvalue(r, i, 6)),
+	    "rent_direct", strcmp(PQgetvalue(r, i, 7), "t") == 0,
+	    "landlord", PQgetisnull(r, i, 8) ? json_null() :
+	    json_loads(PQgetvalue(r, i, 8), 0, NULL),
+	    "provenance", json_loads(PQgetvalue(r, i, 9), 0, NULL),
+	    "status", PQgetvalue(r, i, 10),
+	    "created_by", (json_int_t)atoll(PQgetvalue(r, i, 11)),
+	    "approved_by", PQgetisnull(r, i, 12) ? json_null() :
+	    json_integer(atoll(PQgetvalue(r, i, 12))),
+	    "approved_at", PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
+	    "created_at", PQgetvalue(r, i, 14),
+	    "version", (json_int_t)atoll(PQgetvalue(r, i, 15)));
+}
+
+static json_t *
+lines_json(struct ks_request *req, const char *budget)
+{
+	const char *v[1] = { budget };
+	PGresult *r = sh_q(req, SHQ(BUDGET_LINES), 1, v);
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; r != NULL && i < PQntuples(r); i++)
+		json_array_append_new(a, json_pack("{s:s,s:I,s:s}", "code",
+		    PQgetvalue(r, i, 1), "amount",
+		    (json_int_t)atoll(PQgetvalue(r, i, 2)), "explain",
+		    PQgetvalue(r, i, 3)));
+	return a;
+}
+
+/* ---------------------------------------------------------- computing */
+
+/*
+ * Build the skos-budget input for the dossier on valid_from from the
+ * household and the request body, evaluate the packs, and return
+ * {input, output, provenance, rent_share} or NULL with the error set.
+ */
+static json_t *
+compute(struct ks_request *req, PGresult *dossier)
+{
+	json_t *b = ks->body(req), *members, *in, *out, *p1, *p2, *ceil_in,
+	    *ceil_out, *res, *sil, *income;
+	const char *date = json_string_value(json_object_get(b, "valid_from"));
+	const char *q[2];
+	long long rent, extra, n, share;
+	PGresult *m, *x;
+	int i, own;
+
+	if (strlen(date) != 10 || strcmp(date + 8, "01") != 0) {
+		ks->fail_detail(req, 400, "invalid_value", "a budget starts on "
+		    "the first day of a month", json_pack("{s:s}", "field",
+		    "valid_from"));
+		return NULL;
+	}
+	q[0] = PQgetvalue(dossier, 0, 2);
+	q[1] = date;
+	if ((m = sh_q(req, SHQ(MEMBERS_ON), 2, q)) == NULL ||
+	    (x = sh_q(req, SHQ(HOUSEHOLD_EXTRA), 1, q)) == NULL)
+		return NULL;
+	if (PQntuples(m) == 0) {
+		ks->fail(req, 409, "household_empty", "the household has no "
+		    "members on that date");
+		return NULL;
+	}
+	extra = PQntuples(x) == 1 ? atoll(PQgetvalue(x, 0, 0)) : 0;
+	own = extra == 0;
+	members = json_array();
+	for (i = 0; i < PQntuples(m); i++)
+		json_array_append_new(members, json_pack("{s:I,s:s,s:b}",
+		    "age", (json_int_t)atoll(PQgetvalue(m, i, 5)), "role",
+		    PQgetvalue(m, i, 1), "own_household", own));
+	n = PQntuples(m);
+	/* Kopfteilung: a shared flat's rent is split per head. */
+	rent = json_integer_value(json_object_get(b, "rent"));
+	share = rent * n / (n + extra);
+	ceil_in = json_pack("{s:I,s:I}", "bfs",
+	    (json_int_t)atoll(PQgetvalue(dossier, 0, 6)), "household_size",
+	    (json_int_t)n);
+	if (ks->rules_eval(req, "rent-ceilings", "ceiling", date, ceil_in,
+	    &ceil_out, &p1) != 0) {
+		json_decref(ceil_in);
+		json_decref(members);
+		return NULL;
+	}
+	json_decref(ceil_in);
+	sil = json_object_get(b, "sil");
+	income = json_object_get(b, "income");
+	in = json_pack("{s:s,s:o,s:I,s:O,s:O,s:o,s:o,s:O,s:o}",
+	    "date", date, "members", members, "rent", (json_int_t)share,
+	    "rent_ceiling", json_object_get(ceil_out, "rent_ceiling"),
+	    "kvg_premium", json_object_get(b, "kvg_premium"),
+	    "sil", sil ? json_incref(sil) : json_array(),
+	    "income", income ? json_incref(income) : json_object(),
+	    "assets", json_object_get(b, "assets"),
+	    "integration_allowance", json_integer(json_integer_value(
+	    json_object_get(b, "integration_allowance"))));
+	json_decref(ceil_out);
+	if (ks->rules_eval(req, "skos-budget", "budget", date, in, &out,
+	    &p2) != 0) {
+		json_decref(in);
+		json_decref(p1);
+		return NULL;
+	}
+	res = json_pack("{s:o,s:o,s:[o,o],s:{s:I,s:I,s:I}}", "input", in,
+	    "output", out, "provenance", p1, p2, "rent_share", "flat_rent",
+	    (json_int_t)rent, "persons", (json_int_t)n, "flat_persons",
+	    (json_int_t)(n + extra));
+	return res;
+}
+
+static int
+landlord_ok(struct ks_request *req)
+{
+	json_t *b = ks->body(req), *l = json_object_get(b, "landlord");
+	char norm[40];
+	const char *iban;
+
+	if (!json_is_true(json_object_get(b, "rent_direct")))
+		return 0;
+	iban = json_string_value(json_object_get(l, "iban"));
+	if (!json_is_object(l) || !json_is_string(json_object_get(l, "name")) ||
+	    !json_is_string(json_object_get(l, "town")) || iban == NULL)
+		return ks->fail_detail(req, 400, "invalid_value", "paying rent "
+		    "to the landlord needs the landlord's name, town and IBAN",
+		    json_pack("{s:s}", "field", "landlord"));
+	if (ks->iban_valid(iban, norm, sizeof(norm)) != 1 ||
+	    ks->iban_is_qr(norm))
+		return ks->fail_detail(req, 400, "invalid_value", "the "
+		    "landlord's IBAN is not valid for a transfer (a QR-IBAN "
+		    "needs a QR-bill)", json_pack("{s:s}", "field",
+		    "landlord.iban"));
+	return 0;
+}
+
+static int
+budget_preview(struct ks_request *req)
+{
+	PGresult *d;
+	json_t *res;
+	int64_t id;
+
+	if ((d = sh_dossier(req, &id)) == NULL ||
+	    (res = compute(req, d)) == NULL)
+		return -1;
+	return ks->reply(req, 200, res);
+}
+
+static int
+budget_save(struct ks_request *req)
+{
+	json_t *res, *out, *b = ks->body(req);
+	const char *v[10];
+	char *s1, *s2, *s3, *s4;
+	PGresult *d, *r;
+	int64_t id;
+
+	if ((d = sh_dossier(req, &id)) == NULL || landlord_ok(req) != 0)
+		return -1;
+	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
+		return ks->fail(req, 409, "dossier_closed",
+		    "a closed dossier gets no new budget");
+	if ((res = compute(req, d)) == NULL)
+		return -1;
+	out = json_object_get(res, "output");
+	s1 = json_dumps(json_object_get(res, "input"), JSON_COMPACT);
+	s2 = json_dumps(json_object_get(res, "provenance"), JSON_COMPACT);
+	s3 = json_dumps(json_object_get(b, "landlord"), JSON_COMPACT |
+	    JSON_ENCODE_ANY);
+	s4 = json_dumps(json_object_get(out, "lines"), JSON_COMPACT);
+	v[0] = sh_num(req, id);
+	v[1] = json_string_value(json_object_get(b, "valid_from"));
+	v[2] = ks->strdup(req, s1);
+	v[3] = sh_num(req, json_integer_value(json_object_get(out, "need")));
+	v[4] = sh_num(req, json_integer_value(json_object_get(out,
+	    "income_counted")));
+	v[5] = sh_num(req, json_integer_value(json_object_get(out,
+	    "payment")));
+	v[6] = json_is_true(json_object_get(b, "rent_direct")) ? "t" : "f";
+	v[7] = s3 && json_is_object(json_object_get(b, "landlord")) ?
+	    ks->strdup(req, s3) : NULL;
+	v[8] = ks->strdup(req, s2);
+	v[9] = sh_num(req, ks->user_id(req));
+	free(s1);
+	free(s2);
+	free(s3);
+	r = sh_q(req, SHQ(BUDGET_INSERT), 10, v);
+	if (r != NULL) {
+		v[0] = PQgetvalue(r, 0, 0);
+		v[1] = ks->strdup(req, s4 ? s4 : "[]");
+		if (sh_q(req, SHQ(BUDGET_LINES_INSERT), 2, v) == NULL)
+			r = NULL;
+	}
+	free(s4);
+	json_decref(res);
+	if (r == NULL || ks->audit(req, "budget_saved", "budget", v[0], NULL,
+	    NULL, json_pack("{s:s}", "dossier", sh_num(req, id))) != 0)
+		return -1;
+	if ((r = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL)
+		return -1;
+	res = budget_json(r, 0);
+	json_object_set_new(res, "lines", lines_json(req, v[0]));
+	ks->set_etag(req, atoll(PQgetvalue(r, 0, 15)));
+	return ks->reply(req, 201, res);
+}
+
+static int
+budgets_list(struct ks_request *req)
+{
+	return sh_dossier_list(req, SHQ(BUDGET_LIST), budget_json);
+}
+
+static PGresult *
+budget_load(struct ks_request *req, const char **idstr)
+{
+	PGresult *r;
+	int64_t id;
+
+	if (ks->param_id(req, "id", &id) != 0)
+		return NULL;
+	*idstr = sh_num(req, id);
+	if ((r = sh_q(req, SHQ(BUDGET_GET), 1, idstr)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks->fail(req, 404, "not_found", "no such budget");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+budget_show(struct ks_request *req)
+{
+	const char *id;
+	PGresult *r;
+	json_t *j;
+
+	if ((r = budget_load(req, &id)) == NULL)
+		return -1;
+	j = budget_json(r, 0);
+	json_object_set_new(j, "lines", lines_json(req, id));
+	ks->set_etag(req, atoll(PQgetvalue(r, 0, 15)));
+	return ks->reply(req, 200, j);
+}
+
+static int
+budget_approve(struct ks_request *req)
+{
+	const char *v[3], *id;
+	PGresult *r, *u;
+
+	if ((r = budget_load(req, &id)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(r, 0, 10), "draft") != 0)
+		return ks->fail_detail(req, 409, "invalid_state", "only a draft "
+		    "budget can be approved", json_pack("{s:s}", "status",
+		    PQgetvalue(r, 0, 10)));
+	if (atoll(PQgetvalue(r, 0, 11)) == ks->user_id(req))
+		return ks->fail(req, 403, "four_eyes_required", "a second "
+		    "person must approve the budget you prepared");
+	v[0] = id;
+	v[1] = sh_num(req, ks->user_id(req));
+	v[2] = PQgetvalue(r, 0, 15);
+	if ((u = sh_q(req, SHQ(BUDGET_APPROVE), 3, v)) == NULL)
+		return -1;
+	if (PQntuples(u) != 1)
+		return ks->fail(req, 409, "conflict", "the budget changed "
+		    "meanwhile; reload it");
+	v[0] = PQgetvalue(r, 0, 1);
+	v[1] = PQgetvalue(r, 0, 2);
+	v[2] = id;
+	if (sh_q(req, SHQ(BUDGET_REPLACE_OLDER), 3, v) == NULL ||
+	    ks->audit(req, "budget_approved", "budget", id, NULL, NULL,
+	    NULL) != 0)
+		return -1;
+	return budget_show(req);
+}
+
+/* --------------------------------------------------------- decisions */
+
+static json_t *
+decision_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:{s:I,s:s?},s:o,s:s?,s:o,"
+	    "s:s,s:I}",
+	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
+	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
+	    "budget_id", (json_int_t)atoll(PQgetvalue(r, i, 2)),
+	    "language", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 4),
+	    "drafted_by", "id", (json_int_t)atoll(PQgetvalue(r, i, 5)),
+	    "display_name", PQgetisnull(r, i, 11) ? NULL : PQgetvalue(r, i, 11),
+	    "approved_by", PQgetisnull(r, i, 6) ? json_null() : json_pack(
+	    "{s:I,s:s?}", "id", (json_int_t)atoll(PQgetvalue(r, i, 6)),
+	    "display_name", PQgetisnull(r, i, 12) ? NULL :
+	    PQgetvalue(r, i, 12)),
+	    "approved_at", PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7),
+	    "document_id", PQgetisnull(r, i, 8) ? json_null() :
+	    json_integer(atoll(PQgetvalue(r, i, 8))),
+	    "created_at", PQgetvalue(r, i, 9),
+	    "version", (json_int_t)atoll(PQgetvalue(r, i, 10)));
+}
+
+static int
+decision_draft(struct ks_request *req)
+{
+	const char *v[4], *bid;
+	PGresult *d, *b, *r;
+	int64_t id;
+
+	if ((d = sh_dossier(req, &id)) == NULL)
+		return -1;
+	bid = sh_num(req, json_integer_value(json_object_get(ks->body(req),
+	    "budget_id")));
+	if ((b = sh_q(req, SHQ(BUDGET_GET), 1, &bid)) == NULL)
+		return -1;
+	if (PQntuples(b) != 1 || atoll(PQgetvalue(b, 0, 1)) != id)
+		return ks->fail_detail(req, 400, "invalid_value", "no such "
+		    "budget in this dossier", json_pack("{s:s}", "field",
+		    "budget_id"));
+	if (strcmp(PQgetvalue(b, 0, 10), "approved") != 0)
+		return ks->fail(req, 409, "budget_not_approved", "a decision "
+		    "needs an approved budget");
+	v[0] = sh_num(req, id);
+	v[1] = bid;
+	v[2] = PQgetvalue(d, 0, 18);	/* the client's language */
+	v[3] = sh_num(req, ks->user_id(req));
+	if ((r = sh_q(req, SHQ(DECISION_INSERT), 4, v)) == NULL ||
+	    ks->audit(req, "decision_drafted", "decision", PQgetvalue(r, 0, 0),
+	    NULL, NULL, json_pack("{s:s}", "budget", bid)) != 0)
+		return -1;
+	v[0] = PQgetvalue(r, 0, 0);
+	if ((r = sh_q(req, SHQ(DECISION_GET), 1, v)) == NULL)
+		return -1;
+	return ks->reply(req, 201, decision_json(r, 0));
+}
+
+static PGresult *
+decision_load(struct ks_request *req, const char **idstr)
+{
+	PGresult *r;
+	int64_t id;
+
+	if (ks->param_id(req, "id", &id) != 0)
+		return NULL;
+	*idstr = sh_num(req, id);
+	if ((r = sh_q(req, SHQ(DECISION_GET), 1, idstr)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks->fail(req, 404, "not_found", "no such decision");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+decisions_list(struct ks_request *req)
+{
+	return sh_dossier_list(req, SHQ(DECISION_LIST), decision_json);
+}
+
+/* Blocks of the decision document; strings live in the arena. */
+static int
+render(struct ks_request *req, PGresult *dec, const char *approver,
+    char **pdf, size_t *len)
+{
+	const char *lang = PQgetvalue(dec, 0, 3), *v[1], *s;
+	struct ks_pdf_block blk[64];
+	PGresult *t, *b, *p, *l;
+	json_t *prov, *e;
+	char err[256], created[16], rules[512] = "";
+	int n = 0, i;
+	size_t k;
+
+	v[0] = PQgetvalue(dec, 0, 2);
+	if ((t = sh_q(req, SHQ(TENANT_SELF), 0, NULL)) == NULL ||
+	    (b = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL ||
+	    (l = sh_q(req, SHQ(BUDGET_LINES), 1, v)) == NULL)
+		return -1;
+	v[0] = NULL;
+	{
+		const char *did = PQgetvalue(dec, 0, 1);
+		PGresult *d = sh_q(req, SHQ(DOSSIER_GET), 1, &did);
+		if (d == NULL || PQntuples(d) != 1)
+			return -1;
+		v[0] = ks->strdup(req, PQgetvalue(d, 0, 3));
+	}
+	if ((p = sh_q(req, SHQ(PERSON_POSTAL), 1, v)) == NULL)
+		return -1;
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
+	    PQgetvalue(t, 0, 0), NULL };
+	s = ks->strdup(req, "");
+	{
+		char addr[400];
+		snprintf(addr, sizeof(addr), "%s %s\n%s %s\n%s %s",
+		    PQgetvalue(p, 0, 1), PQgetvalue(p, 0, 0),
+		    PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3),
+		    PQgetvalue(p, 0, 4), PQgetvalue(p, 0, 5));
+		s = ks->strdup(req, addr);
+	}
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS, s, NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_TITLE, text(lang, "title"),
+	    NULL };
+	{
+		char intro[700];
+		snprintf(intro, sizeof(intro), text(lang, "intro"),
+		    PQgetvalue(b, 0, 2));
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH,
+		    ks->strdup(req, intro), NULL };
+	}
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_HEADING, text(lang, "budget"),
+	    NULL };
+	for (i = 0; i < PQntuples(l) && n < 48; i++)
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW,
+		    PQgetvalue(l, i, 3), chf(req, atoll(PQgetvalue(l, i, 2))) };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, text(lang, "need"),
+	    chf(req, atoll(PQgetvalue(b, 0, 4))) };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, text(lang, "income"),
+	    chf(req, atoll(PQgetvalue(b, 0, 5))) };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_TOTAL, text(lang, "payment"),
+	    chf(req, atoll(PQgetvalue(b, 0, 6))) };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_SPACE, NULL, NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH,
+	    text(lang, "duties"), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_HEADING,
+	    text(lang, "remedies_title"), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL, text(lang, "remedies"),
+	    NULL };
+	prov = json_loads(PQgetvalue(b, 0, 9), 0, NULL);
+	json_array_foreach(prov, k, e) {
+		size_t used = strlen(rules);
+		snprintf(rules + used, sizeof(rules) - used, "%s%s %s (%.12s)",
+		    k ? ", " : "", json_string_value(json_object_get(e,
+		    "name")), json_string_value(json_object_get(e, "version")),
+		    json_string_value(json_object_get(e, "sha256")));
+	}
+	json_decref(prov);
+	{
+		char line[700];
+		snprintf(line, sizeof(line), text(lang, "rules"), rules);
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL,
+		    ks->strdup(req, line), NULL };
+	}
+	{
+		char a[200], c[200];
+		snprintf(a, sizeof(a), "%s\n%s", text(lang, "drafted"),
+		    PQgetisnull(dec, 0, 11) ? "" : PQgetvalue(dec, 0, 11));
+		snprintf(c, sizeof(c), "%s\n%s", text(lang, "approved"),
+		    approver ? approver : "");
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_SIGNATURES,
+		    ks->strdup(req, a), ks->strdup(req, c) };
+	}
+	blk[n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
+	/* The creation date is the decision's, so re-rendering is stable. */
+	s = PQgetvalue(dec, 0, PQgetisnull(dec, 0, 7) ? 9 : 7);
+	snprintf(created, sizeof(created), "%.4s%.2s%.2s%.2s%.2s%.2s", s, s + 5,
+	    s + 8, s + 11, s + 14, s + 17);
+	if (ks->pdf_render(blk, text(lang, "title"), created, pdf, len, err,
+	    sizeof(err)) != 0)
+		return ks->fail_detail(req, 500, "document_failed", "the "
+		    "decision document could not be produced",
+		    json_pack("{s:s}", "reason", err));
+	return 0;
+}
+
+static int
+decision_approve(struct ks_request *req)
+{
+	const char *id, *v[5];
+	char sha[65], *pdf = NULL;
+	PGresult *dec, *u, *doc, *d;
+	size_t len;
+	int64_t did;
+	int rc;
+
+	if ((dec = decision_load(req, &id)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(dec, 0, 4), "draft") != 0)
+		return ks->fail(req, 409, "invalid_state", "the decision is "
+		    "already approved and cannot change");
+	if (atoll(PQgetvalue(dec, 0, 5)) == ks->user_id(req))
+		return ks->fail(req, 403, "four_eyes_required", "a team lead "
+		    "other than the author approves a decision");
+	v[0] = sh_num(req, ks->user_id(req));
+	if ((u = sh_q(req, SHQ(USER_DISPLAY), 1, v)) == NULL ||
+	    render(req, dec, PQntuples(u) ? PQgetvalue(u, 0, 0) : "",
+	    &pdf, &len) != 0)
+		return -1;
+	ks->sha256_hex(pdf, len, sha);
+	v[0] = PQgetvalue(dec, 0, 1);
+	v[1] = text(PQgetvalue(dec, 0, 3), "title");
+	v[2] = sh_num(req, (long long)len);
+	v[3] = sha;
+	v[4] = sh_num(req, ks->user_id(req));
+	doc = sh_q(req, SHQ(DECISION_DOCUMENT), 5, v);
+	if (doc != NULL) {
+		v[0] = PQgetvalue(doc, 0, 0);
+		v[1] = b64_encode(req, (unsigned char *)pdf, len);
+	}
+	ks->free(pdf);
+	if (doc == NULL || sh_q(req, SHQ(DECISION_BLOB), 2, v) == NULL)
+		return -1;
+	v[0] = id;
+	v[1] = sh_num(req, ks->user_id(req));
+	v[2] = PQgetvalue(doc, 0, 0);
+	if ((u = sh_q(req, SHQ(DECISION_APPROVE), 3, v)) == NULL)
+		return -1;
+	if (PQntuples(u) != 1)
+		return ks->fail(req, 409, "conflict", "the decision changed "
+		    "meanwhile; reload it");
+	if (ks->audit(req, "decision_approved", "decision", id, NULL, NULL,
+	    json_pack("{s:s,s:s}", "document", PQgetvalue(doc, 0, 0),
+	    "sha256", sha)) != 0)
+		return -1;
+	/* Support starts: the dossier moves from decision to ongoing. */
+	did = atoll(PQgetvalue(dec, 0, 1));
+	v[0] = PQgetvalue(dec, 0, 1);
+	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(d, 0, 1), "decision") == 0 &&
+	    sh_transition(req, did, "decision", "ongoing", "decision approved",
+	    NULL, PQgetvalue(d, 0, 14)) != 0)
+		return -1;
+	rc = (dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) != NULL;
+	return rc ? ks->reply(req, 200, decision_json(dec, 0)) : -1;
+}
+
+static int
+decision_pdf(struct ks_request *req)
+{
+	const char *id, *v[1];
+	unsigned char *bytes;
+	PGresult *dec, *c;
+	char *pdf;
+	size_t len;
+	int rc;
+
+	if ((dec = decision_load(req, &id)) == NULL)
+		return -1;
+	ks->header(req, "Content-Disposition", "inline; filename="
+	    "\"verfuegung.pdf\"");
+	if (PQgetisnull(dec, 0, 8)) {
+		/* A draft: rendered for review, stored only when approved. */
+		if (render(req, dec, NULL, &pdf, &len) != 0)
+			return -1;
+		rc = ks->raw(req, 200, "application/pdf", pdf, len);
+		ks->free(pdf);
+		return rc;
+	}
+	v[0] = PQgetvalue(dec, 0, 8);
+	if ((c = sh_q(req, SHQ(DOCUMENT_CONTENT), 1, v)) == NULL)
+		return -1;
+	if (PQntuples(c) != 1)
+		return ks->fail(req, 404, "not_found", "the document is "
+		    "missing");
+	bytes = ks->alloc(req, (size_t)PQgetlength(c, 0, 0));
+	len = b64_decode(PQgetvalue(c, 0, 0), bytes);
+	if (ks->audit(req, "document_downloaded", "document", v[0], NULL, NULL,
+	    NULL) != 0)
+		return -1;
+	return ks->raw(req, 200, "application/pdf", bytes, len);
+}
+
+/* ------------------------------------------------------------ routes */
+
+void
+sh_budget_texts(const char *root)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/modules/sozialhilfe/texts.json",
+	    root);
+	json_decref(texts);
+	texts = json_load_file(path, 0, NULL);
+}
+
+void
+sh_budget_fini(void)
+{
+	json_decref(texts);
+	texts = NULL;
+}
+
+static const struct ks_field budget_body[] = {
+	{ "valid_from", KS_F_DATE, 1, 0, 0, "first day of a month" },
+	{ "rent", KS_F_INT, 1, 0, 100000000, "monthly flat rent, Rappen" },
+	{ "kvg_premium", KS_F_INT, 1, 0, 100000000, "net KVG premiums" },
+	{ "sil", KS_F_ARRAY, 0, 0, 50, "[{code, amount}]" },
+	{ "income", KS_F_OBJECT, 0, 0, 0, "{employment, other}" },
+	{ "assets", KS_F_INT, 1, 0, 100000000000LL, NULL },
+	{ "integration_allowance", KS_F_INT, 0, 0, 100000000, NULL },
+	{ "rent_direct", KS_F_BOOL, 0, 0, 0, "pay rent to the landlord" },
+	{ "landlord", KS_F_OBJECT, 0, 0, 0, "{name, iban, street, house_no, "
+	    "postcode, town, country}" },
+	END
+};
+static const struct ks_field decision_body[] = {
+	{ "budget_id", KS_F_INT, 1, 1, 0, "an approved budget" },
+	END
+};
+
+#define C	"/api/v1/cases"
+#define KB	(16 * 1024)
+
+const struct ks_route sh_budget_routes[] = {
+	{ "POST", C "/{id}/budgets/preview", "case.read", KB, budget_body,
+	    KS_R_READ, budget_preview,
+	    "compute a budget without saving it (rule packs named)" },
+	{ "POST", C "/{id}/budgets", "case.write", KB, budget_body, 0,
+	    budget_save, "compute and save a draft budget" },
+	{ "GET", C "/{id}/budgets", "case.read", 0, NULL, 0, budgets_list,
+	    "budgets of a dossier" },
+	{ "GET", "/api/v1/budgets/{id}", "case.read", 0, NULL, 0,
+	    budget_show, "a budget with its lines and rule provenance" },
+	{ "POST", "/api/v1/budgets/{id}/approve", "case.approve", 0, NULL, 0,
+	    budget_approve, "approve a draft budget (not its author)" },
+	{ "POST", C "/{id}/decisions", "case.write", KB, decision_body, 0,
+	    decision_draft, "draft a decision from an approved budget" },
+	{ "GET", C "/{id}/decisions", "case.read", 0, NULL, 0,
+	    decisions_list, "decisions of a dossier" },
+	{ "POST", "/api/v1/decisions/{id}/approve", "case.approve", 0, NULL,
+	    0, decision_approve, "approve: render, store, start support" },
+	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL, 0,
+	    decision_pdf, "the decision as PDF (a draft is rendered live)" },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+};

@@ -1,0 +1,123 @@
+/*
+ * sh_module.c - the Sozialhilfe module (social assistance): descriptor,
+ * init, and the helpers its files share. Dossiers live in the core's
+ * casework layer with module = 'sozialhilfe'; this module adds the
+ * lifecycle, budgets (SKOS via the canton's Lua pack), decisions and
+ * payment runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sh.h"
+
+const struct ks_api *ks;
+int sh_qbase;
+static struct ks_route *routes;
+static struct ks_module descriptor;
+
+const char *
+sh_num(struct ks_request *req, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return ks->strdup(req, buf);
+}
+
+PGresult *
+sh_q(struct ks_request *req, int q, int n, const char *const *v)
+{
+	return ks->db_q(req, q, n, v);
+}
+
+int
+sh_dossier_list(struct ks_request *req, int q,
+    json_t *(*row)(PGresult *, int))
+{
+	const char *v[1];
+	PGresult *r;
+	json_t *items;
+	int64_t id;
+	int i;
+
+	if (sh_dossier(req, &id) == NULL)
+		return -1;
+	v[0] = sh_num(req, id);
+	if ((r = sh_q(req, q, 1, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row(r, i));
+	return ks->reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
+const char *
+sh_today(struct ks_request *req)
+{
+	char buf[11];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+	return ks->strdup(req, buf);
+}
+
+static const struct ks_route *const tables[] = {
+	sh_dossier_routes, sh_budget_routes, sh_payment_routes, NULL
+};
+
+static int
+init(const struct ks_api *api, char *err, size_t errlen)
+{
+	size_t n = 0, i, j;
+
+	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 1) {
+		snprintf(err, errlen, "needs core ABI %d.1", KS_ABI_MAJOR);
+		return -1;
+	}
+	ks = api;
+	if ((sh_qbase = api->db_register(sozialhilfe_queries,
+	    Q_SOZIALHILFE_COUNT)) < 0) {
+		snprintf(err, errlen, "cannot register statements");
+		return -1;
+	}
+	for (i = 0; tables[i] != NULL; i++)
+		for (j = 0; tables[i][j].method != NULL; j++)
+			n++;
+	if ((routes = calloc(n + 1, sizeof(*routes))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = 0;
+	for (i = 0; tables[i] != NULL; i++)
+		for (j = 0; tables[i][j].method != NULL; j++)
+			routes[n++] = tables[i][j];
+	/* The loader registers the routes after init returns. */
+	descriptor.routes = routes;
+	sh_budget_texts(api->root());
+	return 0;
+}
+
+static void
+fini(void)
+{
+	free(routes);
+	routes = NULL;
+	descriptor.routes = NULL;
+	sh_budget_fini();
+	ks = NULL;
+}
+
+static struct ks_module descriptor = {
+	KS_MODULE_HEADER, "sozialhilfe", "0.1.0", init, fini, NULL, NULL,
+	"modules/sozialhilfe/migrations", NULL, NULL, NULL, { 0 }
+};
+
+const struct ks_module *
+kasus_module(void)
+{
+	return &descriptor;
+}

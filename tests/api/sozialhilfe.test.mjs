@@ -1,0 +1,209 @@
+// Sozialhilfe dossiers through the API: registration, intake with its
+// checklist, budget from the rule packs (preview, save, four-eyes
+// approval), decision (draft, four-eyes approval, PDF), support, review
+// and closure; plus permissions, bad input and tenant isolation.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  call, ok, err, show, as, sql, DB_OWNER, DB_APP, fixtureHousehold,
+} from './lib.mjs';
+
+const C = '/api/v1/cases';
+
+const household = fixtureHousehold;
+
+const BUDGET = {
+  valid_from: '2026-01-01', rent: 140000, kvg_premium: 38000, assets: 100000,
+  income: { employment: 0, other: 0 },
+};
+
+let cw, tl, acc, rec, legal, biel, bielTl;
+test.before(async () => {
+  cw = await as('thun', 'caseworker');
+  tl = await as('thun', 'teamlead');
+  acc = await as('thun', 'accounting');
+  rec = await as('thun', 'reception');
+  legal = await as('thun', 'legal');
+  biel = await as('biel', 'caseworker');
+  bielTl = await as('biel', 'teamlead');
+});
+
+async function register(session, hh, extra = {}) {
+  return call('POST', C, {
+    session,
+    body: { household_id: hh.household, applicant_id: hh.persons[0], municipality_bfs: 942, caseworker_id: cw.data.user.id, ...extra },
+  });
+}
+
+async function move(session, id, to, extra = {}) {
+  const g = ok(await call('GET', `${C}/${id}`, { session }), 200);
+  return call('POST', `${C}/${id}/transitions`, {
+    session, body: { to, ...extra }, headers: { 'if-match': g.headers.get('etag') },
+  });
+}
+
+test('the whole path: registration to closure', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1985-04-02' }]);
+  // reception registers
+  const r = ok(await register(rec, hh), 201);
+  const id = r.json.id;
+  assert.equal(r.json.state, 'registration');
+  assert.deepEqual(r.json.transitions, ['intake', 'closed']);
+  assert.equal(r.json.municipality.bfs, 942);
+  ok(await move(cw, id, 'intake'), 200);
+
+  // decision state needs the checklist complete
+  const e = err(await move(cw, id, 'decision'), 409, 'checklist_incomplete');
+  assert.ok(e.detail.missing.includes('rent_contract'), JSON.stringify(e));
+  const items = ['id', 'rent_contract', 'income_proof', 'bank_statements', 'health_insurance']
+    .map((code) => ({ code, received_on: '2026-01-05' }));
+  const cl = ok(await call('PUT', `${C}/${id}/checklist`, { session: cw, body: { items } }), 200);
+  assert.deepEqual(cl.json.missing, []);
+  ok(await move(cw, id, 'decision'), 200);
+  // ongoing only through an approved decision
+  err(await move(cw, id, 'ongoing'), 409, 'transition_not_allowed');
+
+  // budget: preview computes without saving, names both rule packs
+  const pv = ok(await call('POST', `${C}/${id}/budgets/preview`, { session: cw, body: BUDGET }), 200);
+  const out = pv.json.output;
+  assert.equal(out.payment, out.need - out.income_counted > 0 ? out.need - out.income_counted : 0);
+  assert.equal(pv.json.input.rent_ceiling, 115000, 'Thun ceiling for one person from the tenant pack');
+  assert.deepEqual(pv.json.provenance.map((p) => [p.name, p.scope]), [['rent-ceilings', 'tenant'], ['skos-budget', 'canton']]);
+  assert.ok(pv.json.provenance.every((p) => /^[0-9a-f]{64}$/.test(p.sha256)));
+  const gbl = out.lines.find((l) => l.code === 'gbl');
+  assert.equal(gbl.amount, 103100, show(pv));
+  assert.ok(out.lines.every((l) => typeof l.explain === 'string' && l.explain.length > 0));
+  assert.equal((await call('GET', `${C}/${id}/budgets`, { session: cw })).json.items.length, 0, 'preview saved nothing');
+
+  // save, then four-eyes approval
+  const b = ok(await call('POST', `${C}/${id}/budgets`, { session: cw, body: BUDGET }), 201);
+  assert.equal(b.json.status, 'draft');
+  assert.equal(b.json.payment, out.payment);
+  assert.equal(b.json.lines.length, out.lines.length);
+  err(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: cw }), 403);
+  const ap = ok(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: tl }), 200);
+  assert.equal(ap.json.status, 'approved');
+  assert.equal(ap.json.approved_by, tl.data.user.id);
+  err(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: tl }), 409, 'invalid_state');
+
+  // decision: drafted by the case worker, approved by the team lead
+  const d = ok(await call('POST', `${C}/${id}/decisions`, { session: cw, body: { budget_id: b.json.id } }), 201);
+  assert.equal(d.json.status, 'draft');
+  assert.equal(d.json.language, 'de');
+  err(await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: cw }), 403);
+  const da = await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: tl });
+  ok(da, 200);
+  assert.equal(da.json.status, 'approved');
+  assert.ok(da.json.document_id > 0);
+  const pdf = await fetch(`${process.env.KASUS_URL}/api/v1/decisions/${d.json.id}/pdf`, { headers: { cookie: `ks_session=${cw.cookie}` } });
+  assert.equal(pdf.status, 200);
+  assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+  const bytes = Buffer.from(await pdf.arrayBuffer());
+  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+  // the stored document is the one returned, and it is immutable
+  const sha = sql(DB_OWNER, `select sha256 from document where id = ${da.json.document_id}`);
+  assert.equal(sha, (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex'));
+  err(await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: tl }), 409, 'invalid_state');
+
+  // support started; a review deadline six months on
+  let g = ok(await call('GET', `${C}/${id}`, { session: cw }), 200);
+  assert.equal(g.json.state, 'ongoing');
+  const dl = ok(await call('GET', `${C}/${id}/deadlines`, { session: cw }), 200);
+  assert.ok(dl.json.items.some((x) => x.kind === 'review_due'), show(dl));
+
+  ok(await move(cw, id, 'review'), 200);
+  ok(await move(cw, id, 'ongoing', { reason: 'review done' }), 200);
+  err(await move(cw, id, 'closed'), 400, 'invalid_value');
+  const c = ok(await move(cw, id, 'closed', { closure_reason: 'work' }), 200);
+  assert.equal(c.json.state, 'closed');
+  assert.equal(c.json.closure_reason, 'work');
+  g = ok(await call('GET', `${C}/${id}`, { session: cw }), 200);
+  assert.deepEqual(g.json.history.map((h) => h.to),
+    ['registration', 'intake', 'decision', 'ongoing', 'review', 'ongoing', 'closed']);
+  err(await call('POST', `${C}/${id}/budgets`, { session: cw, body: BUDGET }), 409, 'dossier_closed');
+});
+
+test('journal: protected notes for the own role group, reads audited', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1970-01-01' }]);
+  const id = ok(await register(cw, hh), 201).json.id;
+  ok(await call('POST', `${C}/${id}/journal`, { session: cw, body: { category: 'conversation', text: 'Erstgespräch geführt' } }), 201);
+  ok(await call('POST', `${C}/${id}/journal`, { session: cw, body: { category: 'assessment', text: 'Gesundheit: vertraulich', protected: true } }), 201);
+  const mine = ok(await call('GET', `${C}/${id}/journal`, { session: cw }), 200);
+  assert.equal(mine.json.items.length, 2);
+  const other = ok(await call('GET', `${C}/${id}/journal`, { session: legal }), 200);
+  assert.equal(other.json.items.length, 1, 'legal sees no protected note');
+  assert.equal(other.json.items[0].protected, false);
+  const n = sql(DB_OWNER, `select count(*) from audit_event where action = 'journal_protected_read' and object_id = '${id}'`);
+  assert.ok(Number(n) >= 1, 'reading protected notes is audited');
+  err(await call('POST', `${C}/${id}/journal`, { session: cw, body: { category: 'gossip', text: 'x' } }), 400);
+  err(await call('POST', `${C}/${id}/journal`, { session: legal, body: { category: 'other', text: 'x' } }), 403);
+});
+
+test('goals and deadlines, the work list', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1990-06-30' }]);
+  const id = ok(await register(cw, hh), 201).json.id;
+  const gl = ok(await call('POST', `${C}/${id}/goals`, { session: cw, body: { title: 'Stellensuche', measures: '10 Bewerbungen pro Monat', due_on: '2026-03-31' } }), 201);
+  ok(await call('POST', `${C}/${id}/goals/sign`, { session: cw, body: { signed_on: '2026-01-10' } }), 200);
+  const goals = ok(await call('GET', `${C}/${id}/goals`, { session: cw }), 200);
+  assert.equal(goals.json.items[0].signed_on, '2026-01-10');
+  const gv = goals.json.items[0].version;
+  err(await call('PATCH', `/api/v1/goals/${gl.json.id}`, { session: cw, body: { status: 'achieved' } }), 428);
+  ok(await call('PATCH', `/api/v1/goals/${gl.json.id}`, { session: cw, body: { status: 'achieved', review_result: 'Stelle gefunden' }, headers: { 'if-match': `"${gv}"` } }), 200);
+  err(await call('PATCH', `/api/v1/goals/${gl.json.id}`, { session: cw, body: { status: 'x' }, headers: { 'if-match': `"${gv}"` } }), 409);
+
+  const past = ok(await call('POST', `${C}/${id}/deadlines`, { session: cw, body: { due_on: '2025-12-01', text: 'Mietvertrag nachfordern' } }), 201);
+  const today = new Date().toISOString().slice(0, 10);
+  ok(await call('POST', `${C}/${id}/deadlines`, { session: cw, body: { due_on: today, text: 'Rückruf' } }), 201);
+  const wl = ok(await call('GET', '/api/v1/worklist', { session: cw }), 200);
+  assert.ok(wl.json.overdue.some((x) => x.id === past.json.id), show(wl));
+  assert.ok(wl.json.due_today.some((x) => x.text === 'Rückruf'));
+  assert.ok(wl.json.open_dossiers.some((x) => x.id === id));
+  assert.ok(wl.json.newly_assigned.some((x) => x.id === id));
+  const dl = ok(await call('GET', `${C}/${id}/deadlines`, { session: cw }), 200).json.items.find((x) => x.id === past.json.id);
+  ok(await call('PATCH', `/api/v1/deadlines/${past.json.id}`, { session: cw, body: { done: true }, headers: { 'if-match': `"${dl.version}"` } }), 200);
+  const wl2 = ok(await call('GET', '/api/v1/worklist', { session: cw }), 200);
+  assert.ok(!wl2.json.overdue.some((x) => x.id === past.json.id), 'done deadline left the work list');
+});
+
+test('registration checks and bad input', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1980-01-01' }, { role: 'partner', birth: '1981-01-01' }]);
+  // the partner is not the applicant
+  err(await register(cw, { household: hh.household, persons: [hh.persons[1]] }), 400, 'invalid_value');
+  // a municipality the tenant does not serve (Biel)
+  err(await register(cw, hh, { municipality_bfs: 371 }), 400, 'invalid_value');
+  err(await register(cw, hh, { caseworker_id: 999999999 }), 400, 'invalid_value');
+  err(await call('POST', C, { session: cw, body: { household_id: 'x', applicant_id: 1, municipality_bfs: 942 } }), 400, 'invalid_type');
+  err(await call('POST', C, { session: cw, body: { applicant_id: 1, municipality_bfs: 942 } }), 400, 'missing_field');
+  err(await call('POST', C, { session: cw, body: { household_id: 1, applicant_id: 1, municipality_bfs: 942, color: 'red' } }), 400, 'unknown_field');
+  err(await call('POST', C, { session: cw, raw: '{"household_id":', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+  err(await call('POST', C, { session: cw, raw: JSON.stringify({ team: 'x'.repeat(40000) }), headers: { 'content-type': 'application/json' } }), 413);
+  // accounting and legal do not register
+  err(await register(acc, hh), 403);
+  err(await register(legal, hh), 403);
+  const id = ok(await register(cw, hh), 201).json.id;
+  err(await call('POST', `${C}/${id}/budgets/preview`, { session: cw, body: { ...BUDGET, valid_from: '2026-01-15' } }), 400, 'invalid_value');
+  err(await call('POST', `${C}/${id}/budgets/preview`, { session: cw, body: { ...BUDGET, rent: -5 } }), 400, 'out_of_range');
+  err(await call('POST', `${C}/${id}/budgets`, { session: cw, body: { ...BUDGET, rent_direct: true, landlord: { name: 'X', town: 'Thun', iban: 'CH4431999123000889012' } } }), 400, 'invalid_value');
+  err(await move(cw, id, 'ongoing'), 409, 'transition_not_allowed');
+  err(await call('POST', `${C}/${id}/transitions`, { session: cw, body: { to: 'intake' } }), 428);
+  err(await call('POST', `${C}/${id}/transitions`, { session: cw, body: { to: 'intake' }, headers: { 'if-match': '"999"' } }), 409, 'conflict');
+});
+
+test('another tenant sees nothing: 404 on every route; RLS on every table', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1975-05-05' }]);
+  const id = ok(await register(cw, hh), 201).json.id;
+  const b = ok(await call('POST', `${C}/${id}/budgets`, { session: cw, body: BUDGET }), 201).json.id;
+  const paths = [
+    ['GET', `${C}/${id}`], ['GET', `${C}/${id}/journal`], ['GET', `${C}/${id}/goals`],
+    ['GET', `${C}/${id}/deadlines`], ['GET', `${C}/${id}/checklist`], ['GET', `${C}/${id}/budgets`],
+    ['GET', `${C}/${id}/decisions`], ['GET', `/api/v1/budgets/${b}`],
+    ['POST', `/api/v1/budgets/${b}/approve`], ['POST', `${C}/${id}/journal`, { category: 'other', text: 'x' }],
+    ['POST', `${C}/${id}/budgets/preview`, BUDGET],
+  ];
+  for (const [m, p, body] of paths) err(await call(m, p, { session: m === 'POST' && p.endsWith('/approve') ? bielTl : biel, body }), 404);
+  const list = ok(await call('GET', C, { session: biel }), 200);
+  assert.ok(!list.json.items.some((x) => x.id === id));
+  for (const t of ['dossier', 'dossier_transition', 'journal_entry', 'deadline', 'sh_budget', 'sh_budget_line', 'sh_decision', 'sh_goal', 'sh_checklist_item']) {
+    assert.equal(sql(DB_APP, `select count(*) from ${t}`), '0', `${t} without tenant setting`);
+  }
+});
