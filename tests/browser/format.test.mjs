@@ -1,0 +1,134 @@
+// Unit checks of the web application's formatting helpers
+// (web/src/lib/format.ts, transpiled with the project's TypeScript) and of
+// the message files (same keys in German and French, no empty text).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(path.join(ROOT, 'web', 'package.json'));
+const ts = require('typescript');
+
+async function loadTs(rel) {
+  const src = readFileSync(path.join(ROOT, rel), 'utf8');
+  const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kasus-fmt-'));
+  const file = path.join(dir, path.basename(rel).replace(/\.ts$/, '.mjs'));
+  writeFileSync(file, out.outputText);
+  return import(pathToFileURL(file).href);
+}
+
+const f = await loadTs('web/src/lib/format.ts');
+
+
+test('amounts in Rappen are shown as CHF with the Swiss apostrophe', () => {
+  assert.equal(f.formatAmount(123450), "CHF 1'234.50");
+  assert.equal(f.formatAmount(0), 'CHF 0.00');
+  assert.equal(f.formatAmount(5), 'CHF 0.05');
+  assert.equal(f.formatAmount(100), 'CHF 1.00');
+  assert.equal(f.formatAmount(-123450), "CHF -1'234.50");
+  assert.equal(f.formatAmount(123456789012), "CHF 1'234'567'890.12");
+  assert.equal(f.formatAmount(99999), 'CHF 999.99');
+  assert.equal(f.formatAmount(100000), "CHF 1'000.00");
+  assert.equal(f.formatAmount(123450, false), "1'234.50");
+  assert.equal(f.formatAmount(null), '');
+  assert.equal(f.formatAmount(Number.NaN), '');
+});
+
+test('typed amounts parse to Rappen', () => {
+  assert.equal(f.parseAmount("1'234.50"), 123450);
+  assert.equal(f.parseAmount('CHF 12'), 1200);
+  assert.equal(f.parseAmount('1234,5'), 123450);
+  assert.equal(f.parseAmount('-0.05'), -5);
+  assert.equal(f.parseAmount('12.345'), null);
+  assert.equal(f.parseAmount('abc'), null);
+  assert.equal(f.parseAmount(''), null);
+});
+
+test('integers are grouped with apostrophes', () => {
+  assert.equal(f.formatInteger(43900), "43'900");
+  assert.equal(f.formatInteger(999), '999');
+  assert.equal(f.formatInteger(1000000), "1'000'000");
+  assert.equal(f.formatInteger(-1234), "-1'234");
+  assert.equal(f.formatInteger(undefined), '');
+});
+
+test('dates are dd.mm.yyyy both ways', () => {
+  assert.equal(f.formatDate('2026-11-22'), '22.11.2026');
+  assert.equal(f.formatDate('2025-01-01'), '01.01.2025');
+  assert.equal(f.formatDate(''), '');
+  assert.equal(f.formatDate(null), '');
+  assert.equal(f.parseDate('01.03.2027'), '2027-03-01');
+  assert.equal(f.parseDate('1.3.2027'), '2027-03-01');
+  assert.equal(f.parseDate(' 29.02.2028 '), '2028-02-29');
+  assert.equal(f.parseDate('29.02.2027'), null);
+  assert.equal(f.parseDate('31.04.2027'), null);
+  assert.equal(f.parseDate('00.01.2027'), null);
+  assert.equal(f.parseDate('2027-03-01'), '2027-03-01');
+  assert.equal(f.parseDate('03/01/2027'), null);
+  assert.equal(f.parseDate('29.02.1900'), null);
+  assert.equal(f.parseDate('29.02.2000'), '2000-02-29');
+});
+
+test('server timestamps are shown in Swiss local time', () => {
+  // 13:12 UTC in November is 14:12 in Zurich (CET); in July 15:12 (CEST).
+  assert.equal(f.formatDateTime('2026-11-22 13:12:06.956929+00'), '22.11.2026 14:12');
+  assert.equal(f.formatDateTime('2026-07-01 13:12:06+00'), '01.07.2026 15:12');
+  assert.equal(f.formatDateTime('2026-12-31T23:30:00Z'), '01.01.2027 00:30');
+  assert.equal(f.formatDate('2026-12-31 23:30:00+00'), '01.01.2027');
+  assert.equal(f.formatDateTime('not a date'), 'not a date');
+  assert.equal(f.todayIso(new Date('2026-12-31T23:30:00Z')), '2027-01-01');
+});
+
+test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
+  assert.equal(f.formatAhv('7569217076985'), '756.9217.0769.85');
+  assert.equal(f.formatAhv('756.9217.0769.85'), '756.9217.0769.85');
+  assert.equal(f.formatAhv('756 9217 0769 85'), '756.9217.0769.85');
+  assert.equal(f.formatAhv('75692170769'), '75692170769');
+  assert.equal(f.formatAhv(''), '');
+  assert.equal(f.isValidAhv('756.9217.0769.85'), true);
+  assert.equal(f.isValidAhv('756.9217.0769.84'), false);
+  assert.equal(f.isValidAhv('7569217076985'), true);
+  assert.equal(f.isValidAhv('123.9217.0769.85'), false);
+  assert.equal(f.isValidAhv('756.9217.0769'), false);
+  assert.equal(f.ahvDigits('756.1234.5678.97'), '7561234567897');
+  assert.equal(f.isValidAhv('756.1234.5678.97'), true);
+});
+
+test('the German and French message files have the same keys and no empty text', () => {
+  const de = JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8'));
+  const fr = JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8'));
+  assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
+  for (const [lang, cat] of [['de', de], ['fr', fr]]) {
+    for (const [k, v] of Object.entries(cat)) {
+      assert.equal(typeof v, 'string', `${lang} ${k}`);
+      assert.ok(v.trim().length > 0, `${lang} ${k} is empty`);
+      // Placeholders must match between the languages.
+      const ph = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+      assert.equal(ph(v), ph(de[k]), `${lang} ${k}: placeholders differ from German`);
+    }
+  }
+});
+
+test('every API error code the server sends has a message in both languages', () => {
+  const de = JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8'));
+  const codes = new Set();
+  // Every C file of the core (a new error code needs a message in
+  // web/src/i18n/de.json and fr.json). A module's codes come with its
+  // screens and are checked by its own tests.
+  const files = [];
+  for (const dir of [path.join(ROOT, 'core')])
+    for (const name of readdirSync(dir)) if (name.endsWith('.c')) files.push(path.join(dir, name));
+  for (const file of files) {
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/ks_fail(?:_detail)?\(\s*req,\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
+    for (const m of src.matchAll(/bad\(req,\s*"([a-z_]+)"/g)) codes.add(m[1]);
+  }
+  assert.ok(codes.size > 10, `found only ${codes.size} codes`);
+  const missing = [...codes].filter((c) => !(`error.${c}` in de)).sort();
+  assert.deepEqual(missing, [], `error codes without a message: ${missing.join(', ')}`);
+});

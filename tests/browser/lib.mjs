@@ -1,0 +1,186 @@
+// Shared helpers for the browser tests (node --test tests/browser/):
+// Playwright (playwright-core from web/node_modules) driving Debian's
+// Chromium against KASUS_URL; axe-core checks every screen visited.
+// Environment: KASUS_URL, KASUS_REDIS_PORT (see tests/run.sh).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+const require = createRequire(path.join(ROOT, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const BASE = (process.env.KASUS_URL || 'http://127.0.0.1:18091').replace(/\/+$/, '');
+export const PW = 'kasus-demo';
+export const REDIS_PORT = process.env.KASUS_REDIS_PORT || '63800';
+export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+const CHROMIUM = process.env.KASUS_CHROMIUM || '/usr/bin/chromium';
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let seq = 0;
+/** A unique lowercase suffix for usernames and slugs. */
+export function uniq(prefix = 'b') {
+  seq += 1;
+  return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
+}
+
+/** One Chromium for a test file. */
+export async function launch() {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+  });
+}
+
+/**
+ * A fresh browser context (own cookies and storage) and page. Collects
+ * console errors and CSP violations, which the tests assert to be none.
+ */
+export async function newPage(browser, opts = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE, locale: opts.locale || 'de-CH', viewport: { width: 1280, height: 900 },
+    timezoneId: 'Europe/Zurich',
+  });
+  context.setDefaultTimeout(opts.timeout || 10000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    // A 4xx answer the application handles (401 after expiry, 409, 403 on
+    // logout without a CSRF token) is logged by Chromium as a resource error.
+    if (/Failed to load resource: the server responded with a status of (4\d\d)/.test(text)) return;
+    problems.push(text);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.problems = problems;
+  return { context, page };
+}
+
+/** No script errors and no Content-Security-Policy violations so far. */
+export function assertClean(page) {
+  assert.deepEqual(page.problems, [], `browser console errors: ${page.problems.join('\n')}`);
+}
+
+/** Sign in through the form; waits for the signed-in frame. */
+export async function login(page, tenant, username, password = PW) {
+  clearThrottle(tenant, username);
+  await page.goto('/');
+  await page.locator('form.login-form').waitFor();
+  await fillLogin(page, tenant, username, password);
+  await page.locator('.topbar').waitFor();
+}
+
+export async function fillLogin(page, tenant, username, password = PW) {
+  const form = page.locator('form.login-form');
+  await form.locator('input[name=tenant]').fill(tenant);
+  await form.locator('input[name=username]').fill(username);
+  await form.locator('input[name=password]').fill(password);
+  await form.locator('button[type=submit]').click();
+}
+
+/** Open a screen by its fragment and wait for its heading to have focus. */
+export async function open(page, hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction(() => document.activeElement?.classList.contains('page-title'));
+}
+
+/**
+ * Run axe-core (WCAG 2.1 A and AA rules) on the page as it is and fail on
+ * any violation. axe is evaluated as a string (page.evaluate is not subject
+ * to the page's CSP, unlike addScriptTag).
+ */
+export async function axe(page, label) {
+  const res = await page.evaluate(async (src) => {
+    if (!window.axe) (0, eval)(src);
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  }, AXE);
+  assert.deepEqual(res, [], `axe violations on ${label}:\n${JSON.stringify(res, null, 2)}`);
+}
+
+/** Save a screenshot to tests/artifacts/<name>.png. */
+export async function shot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** axe + screenshot for a main screen. */
+export async function check(page, name) {
+  await axe(page, name);
+  await shot(page, name);
+}
+
+export function redis(...args) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(REDIS_PORT), ...args.map(String)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10000 }).trim();
+}
+
+/** End the page's server session behind its back (as idle expiry would). */
+export async function expireSession(context) {
+  const c = (await context.cookies()).find((x) => x.name === 'ks_session');
+  assert.ok(c, 'no ks_session cookie in the browser context');
+  const key = `ks:s:${createHash('sha256').update(c.value).digest('hex')}`;
+  assert.equal(redis('DEL', key), '1', `session ${key} not found in Redis`);
+}
+
+/** Forget login failures (the wrong-password test adds some). */
+export function clearThrottle(tenant, username) {
+  try {
+    redis('DEL', 'ks:thr:ip:127.0.0.1', 'ks:thr:ip:::1', 'ks:thr:ip:::ffff:127.0.0.1', `ks:thr:u:${tenant}:${username}`);
+  } catch { /* not fatal */ }
+}
+
+/**
+ * Calls to the JSON API from Node with a session of its own (set-up steps
+ * that are not what a test is about).
+ */
+export async function apiLogin(tenant, username, password = PW) {
+  const r = await fetch(`${BASE}/api/v1/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant, username, password }),
+  });
+  assert.equal(r.status, 201, `api login ${tenant}/${username}: ${r.status}`);
+  const m = /ks_session=([^;]+)/.exec(r.headers.get('set-cookie') || '');
+  const j = await r.json();
+  return { cookie: m[1], csrf: j.csrf_token, me: j };
+}
+
+export async function api(session, method, p, body, headers = {}) {
+  const h = { cookie: `ks_session=${session.cookie}`, ...headers };
+  if (method !== 'GET') h['x-csrf-token'] = session.csrf;
+  if (body !== undefined) h['content-type'] = 'application/json';
+  const r = await fetch(BASE + p, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, etag: r.headers.get('etag'), json: text ? JSON.parse(text) : undefined };
+}
+
+/** Press Tab until the focused element matches the predicate (max n presses). */
+export async function tabTo(page, describe, n = 40) {
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press('Tab');
+    const d = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const lab = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : '';
+      return `${el.tagName.toLowerCase()}|${el.getAttribute('name') || ''}|${(lab || el.textContent || '').trim()}`;
+    });
+    if (describe(d)) return d;
+  }
+  throw new Error('focus never reached the expected element by Tab');
+}

@@ -1,0 +1,263 @@
+// The only way the application talks to kasusd: same-origin JSON over
+// fetch with the session cookie. Writes carry X-CSRF-Token (from the
+// sign-in response, kept in sessionStorage so a reload keeps working).
+// A 401 on an authenticated call means the session ended: the handler
+// set with onSessionEnded shows the sign-in screen over the current page.
+
+const CSRF_KEY = 'kasus.csrf';
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  request_id?: string;
+  detail?: unknown;
+}
+
+/** An error answer of the API (or 'network' when the server was not reached). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly detail: Record<string, unknown> | undefined;
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message);
+    this.status = status;
+    this.code = body.code;
+    this.requestId = body.request_id;
+    this.detail = body.detail && typeof body.detail === 'object'
+      ? (body.detail as Record<string, unknown>) : undefined;
+  }
+  /** The field named by a validation error, if any. */
+  get field(): string | undefined {
+    const f = this.detail?.field;
+    return typeof f === 'string' ? f : undefined;
+  }
+  /** detail.current of a 409 conflict: the record as it is now. */
+  get current(): Record<string, unknown> | undefined {
+    const c = this.detail?.current;
+    return c && typeof c === 'object' ? (c as Record<string, unknown>) : undefined;
+  }
+}
+
+export interface ApiResult<T> {
+  status: number;
+  data: T;
+  etag: string | null;
+}
+
+export const csrf = {
+  get(): string | null {
+    try { return sessionStorage.getItem(CSRF_KEY); } catch { return null; }
+  },
+  set(token: string | null): void {
+    try {
+      if (token) sessionStorage.setItem(CSRF_KEY, token);
+      else sessionStorage.removeItem(CSRF_KEY);
+    } catch { /* storage disabled: the session lasts until reload */ }
+  },
+};
+
+let sessionEnded: ((e: ApiError) => void) | null = null;
+/** Called when an authenticated request answers 401. */
+export function onSessionEnded(fn: (e: ApiError) => void): void {
+  sessionEnded = fn;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  ifMatch?: string | null;
+  /** true: a 401 is an answer for the caller (sign-in, start-up probe). */
+  anonymous?: boolean;
+}
+
+export async function call<T = unknown>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const write = method !== 'GET' && method !== 'HEAD';
+  if (write) {
+    const tok = csrf.get();
+    if (tok) headers['X-CSRF-Token'] = tok;
+  }
+  if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['Content-Type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, { code: 'network', message: 'the server could not be reached' });
+  }
+  const text = await res.text();
+  let json: unknown;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  if (!res.ok) {
+    const eb = (json as { error?: ApiErrorBody } | undefined)?.error;
+    const err = new ApiError(res.status, eb && typeof eb.code === 'string'
+      ? eb : { code: `http_${res.status}`, message: res.statusText || `HTTP ${res.status}` });
+    if (res.status === 401 && !opts.anonymous && sessionEnded) sessionEnded(err);
+    throw err;
+  }
+  return { status: res.status, data: json as T, etag: res.headers.get('ETag') };
+}
+
+/** Turn a non-2xx answer (body text) into an ApiError; 401 ends the session. */
+function failure(status: number, statusText: string, text: string): ApiError {
+  let json: unknown;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  const eb = (json as { error?: ApiErrorBody } | undefined)?.error;
+  const err = new ApiError(status, eb && typeof eb.code === 'string'
+    ? eb : { code: `http_${status}`, message: statusText || `HTTP ${status}` });
+  if (status === 401 && sessionEnded) sessionEnded(err);
+  return err;
+}
+
+/** Progress of an upload or download: bytes done and the total (null: unknown). */
+export type Progress = (done: number, total: number | null) => void;
+
+/**
+ * Send a file as the raw request body (documents, bank notifications),
+ * reporting the upload's progress. XMLHttpRequest, because fetch cannot
+ * report upload progress.
+ */
+export function upload<T>(path: string, file: Blob, contentType: string, onProgress?: Progress): Promise<ApiResult<T>> {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', path);
+    x.withCredentials = true;
+    x.setRequestHeader('Accept', 'application/json');
+    x.setRequestHeader('Content-Type', contentType);
+    const tok = csrf.get();
+    if (tok) x.setRequestHeader('X-CSRF-Token', tok);
+    if (onProgress) x.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : null);
+    x.onerror = () => reject(new ApiError(0, { code: 'network', message: 'the server could not be reached' }));
+    x.onload = () => {
+      if (x.status < 200 || x.status >= 300) { reject(failure(x.status, x.statusText, x.responseText)); return; }
+      let json: unknown;
+      try { json = x.responseText ? JSON.parse(x.responseText) : undefined; } catch { json = undefined; }
+      resolve({ status: x.status, data: json as T, etag: x.getResponseHeader('ETag') });
+    };
+    x.send(file);
+  });
+}
+
+/** GET a file (PDF, XML, image) as a Blob, reporting the download's progress. */
+export async function download(path: string, onProgress?: Progress): Promise<{ blob: Blob; filename: string | null }> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, { code: 'network', message: 'the server could not be reached' });
+  }
+  if (!res.ok) throw failure(res.status, res.statusText, await res.text());
+  const len = Number(res.headers.get('Content-Length')) || null;
+  const cd = res.headers.get('Content-Disposition') ?? '';
+  const fm = /filename\*=UTF-8''([^;]+)/i.exec(cd) ?? /filename="([^"]+)"/i.exec(cd);
+  let filename: string | null = null;
+  if (fm) { try { filename = decodeURIComponent(fm[1]); } catch { filename = fm[1]; } }
+  const type = res.headers.get('Content-Type') ?? 'application/octet-stream';
+  if (!res.body) {
+    const blob = await res.blob();
+    onProgress?.(blob.size, blob.size);
+    return { blob, filename };
+  }
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let done = 0;
+  onProgress?.(0, len);
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    parts.push(r.value);
+    done += r.value.length;
+    onProgress?.(done, len);
+  }
+  return { blob: new Blob(parts as BlobPart[], { type }), filename };
+}
+
+export const get = <T>(path: string, opts?: CallOptions) => call<T>('GET', path, opts);
+export const post = <T>(path: string, body?: unknown, opts?: CallOptions) => call<T>('POST', path, { ...opts, body });
+export const patch = <T>(path: string, body: unknown, ifMatch: string | null) => call<T>('PATCH', path, { body, ifMatch });
+export const put = <T>(path: string, body: unknown, ifMatch?: string | null) => call<T>('PUT', path, { body, ifMatch });
+export const del = <T>(path: string) => call<T>('DELETE', path);
+
+/** The ETag for a record version: "<n>". */
+export const etagOf = (version: unknown): string | null =>
+  typeof version === 'number' ? `"${version}"` : null;
+
+/** A path with query parameters (undefined/null/'' left out). */
+export function withQuery(path: string, q: Record<string, string | number | null | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === '') continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `${path}?${parts.join('&')}` : path;
+}
+
+export interface Page<T> { items: T[]; next: string | null }
+
+// ------------------------------------------------------------ API types
+
+export type Lang = 'de' | 'fr';
+
+export interface Me {
+  user: { id: number; username: string; display_name: string; language: Lang };
+  tenant: { id: number; slug: string; name: string };
+  roles: string[];
+  permissions: string[];
+  modules: string[];
+  via_token?: boolean;
+}
+
+export interface LoginAnswer {
+  csrf_token: string;
+  user: Me['user'];
+  tenant: Me['tenant'];
+  roles: string[];
+  permissions: string[];
+}
+
+export interface Role {
+  code: string; name_de: string; name_fr: string; canton_level: boolean; permissions: string[];
+}
+
+export interface User {
+  id: number; username: string; display_name: string; email: string | null;
+  language: Lang; active: boolean; version: number; roles: string[];
+}
+
+export interface Token {
+  id: number; name: string; permissions: string[]; created_at: string; expires_at: string; revoked: boolean;
+}
+
+export interface Tenant {
+  id: number; slug: string; name: string; kind: string; language: Lang; active: boolean;
+  version: number; created_at: string;
+  municipalities?: { bfs: number; name: string; population: number; since: string }[];
+}
+
+export interface Municipality { bfs: number; name: string; population: number; version: number }
+
+export interface ModuleSwitch { module: string; enabled: boolean; start_date: string | null; version: number }
+
+export interface RulePack {
+  id: number; name: string; version: string; valid_from: string; sha256: string; status: string;
+  examples?: { title?: string; function: string; input: unknown; expected: unknown }[];
+  author_id: number | null; approver_id: number | null; review_comment: string | null;
+  imported_from: string | null; created_at: string; approved_at: string | null; row_version: number;
+  source?: string;
+}
+
+export interface RuleTestResult {
+  passed: number; failed: number; status: string;
+  results: { index: number; function: string; ok: boolean; output?: unknown; error?: string; expected?: unknown }[];
+}
+
+export interface AuditEvent {
+  seq: number; at: string; actor_id: number | null; request_id: string | null; action: string;
+  object_type: string | null; object_id: string | null; detail: unknown;
+}
+
+export interface AuditVerify { ok: boolean; events: number; head?: string; first_broken_seq?: number }

@@ -1,0 +1,12 @@
+import { ApiError } from '../api';
+import { fieldErrorText } from '../i18n';
+
+/**
+ * Split an API error into a message for one of the form's fields (when the
+ * error names one of them) or a message for the whole form.
+ */
+export function splitError(e: unknown, fields: string[]): { field: Record<string, string>; form: unknown } {
+  if (e instanceof ApiError && e.field && fields.includes(e.field))
+    return { field: { [e.field]: fieldErrorText(e) }, form: null };
+  return { field: {}, form: e };
+}

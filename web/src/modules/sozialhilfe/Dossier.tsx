@@ -1,0 +1,664 @@
+// One dossier: overview (state, municipality, case worker, next deadline,
+// responsibility with the 409 conflict panel, state transitions with the
+// reasons the API allows, history) and its sections, each a sub-route
+// #/m/sozialhilfe/cases/<id>/<section>.
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, etagOf, get, patch, post, put, withQuery, type Page } from '../../api';
+import { t, label } from '../../i18n';
+import { useApp } from '../../ctx';
+import { navigate } from '../../router';
+import { usePagedList, useResource } from '../../lib/hooks';
+import { changedFields, useEdit } from '../../lib/edit';
+import { splitError } from '../../lib/errors';
+import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../../components/ui';
+import { ConflictPanel, type ConflictField } from '../../components/conflict';
+import { formatDate, formatDateTime, todayIso } from '../../lib/format';
+import type { Checklist, Deadline, Dossier, Goal, Household, JournalEntry, PersonHit } from './types';
+import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES, MEMBER_ROLES } from './types';
+import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref } from './common';
+import { PersonFinder } from './Persons';
+import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
+import { DocumentsTab } from './Documents';
+
+export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines'] as const;
+export type SectionName = typeof SECTIONS[number];
+
+interface Muni { bfs: number; name: string }
+
+export function CaseList() {
+  const app = useApp();
+  const [state, setState] = useState('');
+  const [mine, setMine] = useState(false);
+  const list = usePagedList<Dossier>(withQuery('/api/v1/cases', { state, mine: mine ? 1 : null }), 25);
+  return (
+    <section>
+      <ShNav current="cases" />
+      <div class="page-head">
+        <PageTitle>{t('sozialhilfe.cases.title')}</PageTitle>
+        {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={shHref('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+      </div>
+      <div class="card inline-form">
+        <SelectField label={t('sozialhilfe.case.state')} value={state} onChange={setState}
+          options={[{ value: '', label: t('sozialhilfe.cases.all_states') },
+            ...['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'].map((s) => ({ value: s, label: label('sozialhilfe.state', s) }))]} />
+        <CheckboxField label={t('sozialhilfe.cases.mine')} checked={mine} onChange={setMine} />
+      </div>
+      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : (
+        <>
+          <table class="table">
+            <caption class="visually-hidden">{t('sozialhilfe.cases.title')}</caption>
+            <thead><tr>
+              <th scope="col">{t('sozialhilfe.client')}</th>
+              <th scope="col">{t('sozialhilfe.case.state')}</th>
+              <th scope="col">{t('sozialhilfe.case.municipality')}</th>
+              <th scope="col">{t('sozialhilfe.case.caseworker')}</th>
+              <th scope="col">{t('sozialhilfe.case.next_deadline')}</th>
+            </tr></thead>
+            <tbody>
+              {list.items.map((d) => (
+                <tr key={d.id}>
+                  <td><a href={shHref('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
+                  <td><StateBadge state={d.state} /></td>
+                  <td>{d.municipality.name}</td>
+                  <td>{d.caseworker?.display_name ?? '–'}</td>
+                  <td>{dateOrDash(d.next_deadline)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list.items.length === 0 ? <p>{t('sozialhilfe.cases.none')}</p> : null}
+          <Pager label={t('sozialhilfe.cases.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
+            onPrev={list.prev} onNext={list.next} busy={list.loading} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Open a dossier for a household whose applicant is known (from the person view). */
+export function CaseNew() {
+  const app = useApp();
+  const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const household = q.get('household') ?? '';
+  const applicant = q.get('applicant') ?? '';
+  const munis = useResource<Page<Muni>>(app.can('directory.read') ? '/api/v1/municipalities' : null);
+  const [bfs, setBfs] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const opts = munis.data?.items ?? [];
+  useEffect(() => { if (!bfs && opts.length) setBfs(String(opts[0].bfs)); }, [opts.length]);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setErr(null);
+    try {
+      const c = await post<Dossier>('/api/v1/cases', {
+        household_id: Number(household), applicant_id: Number(applicant), municipality_bfs: Number(bfs),
+        ...(app.can('case.write') ? { caseworker_id: app.me.user.id } : {}),
+      });
+      navigate(shHref('cases', c.data.id) + '?registered=1');
+    } catch (x) { setErr(x); } finally { setBusy(false); }
+  }
+  return (
+    <section>
+      <ShNav current="cases" />
+      <PageTitle>{t('sozialhilfe.case.new_title')}</PageTitle>
+      <form class="form card" onSubmit={submit} noValidate>
+        {err ? <ErrorBox error={err} /> : null}
+        {opts.length ? (
+          <SelectField label={t('sozialhilfe.case.municipality')} value={bfs} onChange={setBfs}
+            options={opts.map((m) => ({ value: String(m.bfs), label: m.name }))} />
+        ) : <Field label={t('sozialhilfe.case.municipality_bfs')} value={bfs} onInput={setBfs} inputMode="numeric" />}
+        <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.case.open')}</button></div>
+      </form>
+    </section>
+  );
+}
+
+export function DossierView({ id, section }: { id: string; section: SectionName }) {
+  const app = useApp();
+  const d = useResource<Dossier>(`/api/v1/cases/${id}`);
+  if (d.error) return <section><ShNav current="cases" /><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></section>;
+  if (!d.data) return <Loading />;
+  const x = d.data;
+  const visible = SECTIONS.filter((s) => s !== 'account' || app.can('ledger.read'))
+    .filter((s) => s !== 'documents' || app.can('document.read'))
+    .filter((s) => s !== 'household' || app.can('person.read'));
+  const setDossier = (n: Dossier, etag: string | null) => { d.setData({ ...x, ...n }); d.setEtag(etag ?? etagOf(n.version)); };
+  return (
+    <section class="dossier">
+      <ShNav current="cases" />
+      <p class="breadcrumb"><a href={shHref('cases')}>{t('sozialhilfe.cases.title')}</a></p>
+      <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}</PageTitle>
+      {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
+      <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
+        <Facts items={[
+          [t('sozialhilfe.case.state'), <StateBadge state={x.state} />],
+          [t('sozialhilfe.case.municipality'), x.municipality.name],
+          [t('sozialhilfe.case.caseworker'), x.caseworker?.display_name ?? t('sozialhilfe.case.unassigned')],
+          [t('sozialhilfe.case.next_deadline'), dateOrDash(x.next_deadline)],
+        ]} />
+      </div>
+      <nav class="tabs" aria-label={t('sozialhilfe.case.sections')}>
+        <ul>
+          {visible.map((s) => (
+            <li key={s}><a href={shHref('cases', x.id, s)} aria-current={s === section ? 'page' : undefined}
+              class={s === section ? 'active' : undefined}>{label('sozialhilfe.section', s)}</a></li>
+          ))}
+        </ul>
+      </nav>
+      <div class="tab-body">
+        {section === 'overview' ? <Overview dossier={x} etag={d.etag} onChange={setDossier} reload={d.reload} /> : null}
+        {section === 'household' ? <HouseholdTab dossier={x} /> : null}
+        {section === 'checklist' ? <ChecklistTab dossier={x} /> : null}
+        {section === 'journal' ? <JournalTab dossier={x} /> : null}
+        {section === 'goals' ? <GoalsTab dossier={x} /> : null}
+        {section === 'budgets' ? <BudgetsTab dossier={x} /> : null}
+        {section === 'decisions' ? <DecisionsTab dossier={x} reloadDossier={d.reload} /> : null}
+        {section === 'account' ? <LedgerTab dossier={x} /> : null}
+        {section === 'documents' ? <DocumentsTab dossier={x} /> : null}
+        {section === 'deadlines' ? <DeadlinesTab dossier={x} reloadDossier={d.reload} /> : null}
+      </div>
+    </section>
+  );
+}
+
+type RespForm = { team: string; municipality_bfs: string };
+const toResp = (d: Dossier): RespForm => ({ team: d.team ?? '', municipality_bfs: String(d.municipality.bfs) });
+
+function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; etag: string | null; onChange: (d: Dossier, etag: string | null) => void; reload: () => void }) {
+  const app = useApp();
+  const canWrite = app.can('case.write');
+  const munis = useResource<Page<Muni>>(canWrite && app.can('directory.read') ? '/api/v1/municipalities' : null);
+  const edit = useEdit<RespForm>();
+  const [saved, setSaved] = useState<string | null>(null);
+  const [err, setErr] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [to, setTo] = useState('');
+  const [reason, setReason] = useState('');
+  const [closure, setClosure] = useState('');
+  const [trErr, setTrErr] = useState<unknown>(null);
+  const [missing, setMissing] = useState<string[] | null>(null);
+  const [trNote, setTrNote] = useState<string | null>(null);
+  useEffect(() => { edit.load(toResp(x), etag); }, [x.id]);
+  useEffect(() => { if (!x.transitions.includes(to as never)) setTo(x.transitions[0] ?? ''); }, [x.state]);
+  const muniName = (bfs: string) => munis.data?.items.find((m) => String(m.bfs) === bfs)?.name ?? bfs;
+  const fields: ConflictField<RespForm>[] = useMemo(() => [
+    { key: 'team', label: t('sozialhilfe.case.team'), show: (v) => (v as string) || '–' },
+    { key: 'municipality_bfs', label: t('sozialhilfe.case.municipality'), show: (v) => muniName(v as string) },
+  ], [munis.data]);
+  const s = edit.state;
+
+  async function saveResp(e: Event) {
+    e.preventDefault();
+    if (!s) return;
+    setSaved(null); setErr(null);
+    const ch = changedFields(s);
+    if (!ch.length) { setSaved(t('form.nothing_changed')); return; }
+    const body: Record<string, unknown> = {};
+    if (ch.includes('team')) body.team = s.values.team.trim();
+    if (ch.includes('municipality_bfs')) body.municipality_bfs = Number(s.values.municipality_bfs);
+    setBusy(true);
+    try {
+      const r = await patch<Dossier>(`/api/v1/cases/${x.id}`, body, s.etag);
+      edit.load(toResp(r.data), r.etag);
+      onChange(r.data, r.etag);
+      setSaved(t('form.saved'));
+    } catch (e2) {
+      if (e2 instanceof ApiError && e2.status === 409 && e2.current) {
+        const cur = e2.current as unknown as Dossier;
+        edit.setConflict(toResp(cur), etagOf(cur.version));
+      } else setErr(e2);
+    } finally { setBusy(false); }
+  }
+
+  async function assignMe() {
+    setSaved(null); setErr(null);
+    try {
+      const r = await patch<Dossier>(`/api/v1/cases/${x.id}`, { caseworker_id: app.me.user.id }, s?.etag ?? etag);
+      edit.load(toResp(r.data), r.etag);
+      onChange(r.data, r.etag);
+      setSaved(t('sozialhilfe.case.assigned_to_me'));
+    } catch (e2) {
+      if (e2 instanceof ApiError && e2.status === 409 && e2.current) {
+        const cur = e2.current as unknown as Dossier;
+        edit.setConflict(toResp(cur), etagOf(cur.version));
+      } else setErr(e2);
+    }
+  }
+
+  async function transition(e: Event) {
+    e.preventDefault();
+    setTrErr(null); setMissing(null); setTrNote(null);
+    if (to === 'closed' && !closure) { setTrErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    const body: Record<string, unknown> = { to };
+    if (reason.trim()) body.reason = reason.trim();
+    if (to === 'closed') body.closure_reason = closure;
+    setBusy(true);
+    try {
+      const r = await post<Dossier>(`/api/v1/cases/${x.id}/transitions`, body, { ifMatch: s?.etag ?? etag });
+      setReason(''); setClosure('');
+      setTrNote(t('sozialhilfe.transition.done', { state: label('sozialhilfe.state', r.data.state) }));
+      edit.load(toResp(r.data), r.etag);
+      onChange(r.data, r.etag);
+      reload();
+    } catch (e2) {
+      if (e2 instanceof ApiError && e2.code === 'checklist_incomplete') setMissing((e2.detail?.missing ?? []) as string[]);
+      if (e2 instanceof ApiError && e2.code === 'conflict') {
+        // Someone changed the dossier: show its current state, keep the choice.
+        const cur = e2.current as unknown as Dossier | undefined;
+        if (cur) { onChange(cur, etagOf(cur.version)); edit.load(toResp(cur), etagOf(cur.version)); }
+      }
+      setTrErr(e2);
+    } finally { setBusy(false); }
+  }
+
+  return (
+    <>
+      {canWrite && s ? (
+        <Section id="resp-title" title={t('sozialhilfe.case.responsibility')}>
+          {saved ? <Notice kind="success">{saved}</Notice> : null}
+          {s.conflict ? <ConflictPanel state={s} fields={fields}
+            onReapply={() => { edit.reapply(); setSaved(t('conflict.reapplied')); }}
+            onDiscard={() => { edit.discard(); setSaved(t('conflict.discarded')); }} /> : null}
+          {err ? <ErrorBox error={err} /> : null}
+          <form class="form" onSubmit={saveResp} noValidate>
+            <Field label={t('sozialhilfe.case.team')} value={s.values.team} onInput={(v) => edit.set('team', v)} name="team" />
+            {munis.data?.items.length ? (
+              <SelectField label={t('sozialhilfe.case.municipality')} value={s.values.municipality_bfs} onChange={(v) => edit.set('municipality_bfs', v)}
+                options={munis.data.items.map((m) => ({ value: String(m.bfs), label: m.name }))} />
+            ) : null}
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('form.save')}</button>
+              {x.caseworker?.id !== app.me.user.id ? <button type="button" class="btn btn-secondary" onClick={assignMe} disabled={!!s.conflict}>{t('sozialhilfe.case.assign_me')}</button> : null}
+            </div>
+          </form>
+        </Section>
+      ) : null}
+      {canWrite && x.transitions.length ? (
+        <Section id="tr-title" title={t('sozialhilfe.transition.title')}>
+          {trNote ? <Notice kind="success">{trNote}</Notice> : null}
+          {trErr ? <ErrorBox error={trErr} /> : null}
+          {missing ? (
+            <div class="alert alert-warning"><p>{t('sozialhilfe.transition.missing')}</p>
+              <ul>{missing.map((m) => <li key={m}>{label('sozialhilfe.doc', m)}</li>)}</ul>
+              <p><a href={shHref('cases', x.id, 'checklist')}>{t('sozialhilfe.transition.to_checklist')}</a></p></div>
+          ) : null}
+          <form class="form" onSubmit={transition} noValidate>
+            <SelectField label={t('sozialhilfe.transition.to')} value={to} onChange={setTo}
+              options={x.transitions.map((s2) => ({ value: s2, label: label('sozialhilfe.state', s2) }))}
+              hint={x.state === 'decision' ? t('sozialhilfe.transition.decision_hint') : undefined} />
+            {to === 'closed' ? (
+              <SelectField label={t('sozialhilfe.transition.closure_reason')} value={closure} onChange={setClosure} required
+                error={trErr && !closure ? t('form.missing') : null}
+                options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...CLOSURE_REASONS.map((c) => ({ value: c, label: label('sozialhilfe.closure', c) }))]} />
+            ) : null}
+            <Field label={t('sozialhilfe.transition.reason')} value={reason} onInput={setReason} name="reason" />
+            <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy || !to}>{t('sozialhilfe.transition.submit')}</button></div>
+          </form>
+        </Section>
+      ) : null}
+      <Section id="hist-title" title={t('sozialhilfe.case.history')}>
+        <table class="table">
+          <caption class="visually-hidden">{t('sozialhilfe.case.history')}</caption>
+          <thead><tr><th scope="col">{t('sozialhilfe.case.when')}</th><th scope="col">{t('sozialhilfe.case.state')}</th><th scope="col">{t('sozialhilfe.transition.reason')}</th></tr></thead>
+          <tbody>
+            {(x.history ?? []).map((h, i) => (
+              <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label('sozialhilfe.state', h.to)}</td>
+                <td>{h.reason ? (label('sozialhilfe.closure', h.reason)) : '–'}</td></tr>
+            ))}
+          </tbody>
+        </table>
+        <Facts items={[[t('sozialhilfe.case.opened_on'), formatDate(x.opened_on)], [t('sozialhilfe.case.team'), x.team ?? '–']]} />
+      </Section>
+    </>
+  );
+}
+
+function HouseholdTab({ dossier }: { dossier: Dossier }) {
+  const app = useApp();
+  const hh = useResource<Household>(`/api/v1/households/${dossier.household_id}`);
+  const [pick, setPick] = useState<PersonHit | null>(null);
+  const [role, setRole] = useState('child');
+  const [from, setFrom] = useState(formatDate(todayIso()));
+  const [ending, setEnding] = useState<number | null>(null);
+  const [endOn, setEndOn] = useState(formatDate(todayIso()));
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  if (hh.error) return <ErrorBox error={hh.error} />;
+  if (!hh.data) return <Loading />;
+  const h = hh.data;
+  async function add(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const d = checkDate(from, true);
+    setFe(d.error);
+    if (!pick || d.error) return;
+    try {
+      await post(`/api/v1/households/${h.id}/members`, { person_id: pick.id, role, valid_from: d.iso });
+      setPick(null); setNote(t('sozialhilfe.household.member_added')); hh.reload();
+    } catch (x) { setErr(x); }
+  }
+  async function end(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const d = checkDate(endOn, true);
+    setFe(d.error);
+    if (d.error || ending === null) return;
+    try {
+      await patch(`/api/v1/households/${h.id}/members/${ending}`, { valid_to: d.iso }, hh.etag ?? etagOf(h.version));
+      setEnding(null); setNote(t('sozialhilfe.household.member_ended')); hh.reload();
+    } catch (x) { if (x instanceof ApiError && x.status === 409) hh.reload(); setErr(x); }
+  }
+  return (
+    <>
+      <Section id="hh-title" title={t('sozialhilfe.household.over_time_name', { name: h.name })}>
+        {note ? <Notice kind="success">{note}</Notice> : null}
+        {err ? <ErrorBox error={err} /> : null}
+        <table class="table">
+          <caption class="visually-hidden">{t('sozialhilfe.household.over_time')}</caption>
+          <thead><tr>
+            <th scope="col">{t('sozialhilfe.person.name')}</th><th scope="col">{t('sozialhilfe.person.birth_date')}</th>
+            <th scope="col">{t('sozialhilfe.household.role')}</th><th scope="col">{t('sozialhilfe.household.valid_from')}</th>
+            <th scope="col">{t('sozialhilfe.household.valid_to')}</th>
+            {app.can('person.write') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}
+          </tr></thead>
+          <tbody>
+            {h.members.map((m) => (
+              <tr key={m.id}>
+                <td><a href={shHref('persons', m.person_id)}>{m.last_name} {m.first_name}</a></td>
+                <td>{formatDate(m.birth_date)}</td><td>{label('sozialhilfe.role', m.role)}</td>
+                <td>{formatDate(m.valid_from)}</td><td>{dateOrDash(m.valid_to)}</td>
+                {app.can('person.write') ? <td>{!m.valid_to ? <button type="button" class="btn btn-secondary" onClick={() => setEnding(m.id)}>
+                  {t('sozialhilfe.household.end')}<span class="visually-hidden"> – {m.last_name} {m.first_name}</span></button> : null}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {ending !== null ? (
+          <form class="inline-form" onSubmit={end} noValidate>
+            <DateField label={t('sozialhilfe.household.valid_to')} hint={t('sozialhilfe.household.valid_to_hint')} value={endOn} onInput={setEndOn} error={fe} />
+            <button type="submit" class="btn btn-primary">{t('sozialhilfe.household.end_confirm')}</button>
+            <button type="button" class="btn btn-secondary" onClick={() => setEnding(null)}>{t('common.cancel')}</button>
+          </form>
+        ) : null}
+      </Section>
+      {app.can('person.write') ? (
+        <Section id="hh-add" title={t('sozialhilfe.household.add')}>
+          {pick ? (
+            <form class="form" onSubmit={add} noValidate>
+              <p>{t('sozialhilfe.household.adding', { name: `${pick.last_name} ${pick.first_name}` })}</p>
+              <SelectField label={t('sozialhilfe.household.role')} value={role} onChange={setRole}
+                options={MEMBER_ROLES.map((r) => ({ value: r, label: label('sozialhilfe.role', r) }))} />
+              <DateField label={t('sozialhilfe.household.valid_from')} value={from} onInput={setFrom} error={fe} required />
+              <div class="actions">
+                <button type="submit" class="btn btn-primary">{t('sozialhilfe.household.add_submit')}</button>
+                <button type="button" class="btn btn-secondary" onClick={() => setPick(null)}>{t('common.cancel')}</button>
+              </div>
+            </form>
+          ) : <PersonFinder idPrefix="hh" onPick={setPick} pickLabel={t('sozialhilfe.household.pick')} />}
+        </Section>
+      ) : null}
+    </>
+  );
+}
+
+function ChecklistTab({ dossier }: { dossier: Dossier }) {
+  const app = useApp();
+  const cl = useResource<Checklist>(`/api/v1/cases/${dossier.id}/checklist`);
+  const [vals, setVals] = useState<Record<string, { on: string; note: string }>>({});
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (!cl.data) return;
+    const v: Record<string, { on: string; note: string }> = {};
+    for (const c of CHECKLIST_CODES) {
+      const it = cl.data.items.find((i) => i.code === c);
+      v[c] = { on: it?.received_on ? formatDate(it.received_on) : '', note: it?.note ?? '' };
+    }
+    setVals(v);
+  }, [cl.data]);
+  if (cl.error) return <ErrorBox error={cl.error} />;
+  if (!cl.data || !Object.keys(vals).length) return <Loading />;
+  const can = app.can('case.write') && dossier.state !== 'closed';
+  async function save(e: Event) {
+    e.preventDefault();
+    setErr(null); setSaved(false);
+    const errs: Record<string, string> = {};
+    const items = CHECKLIST_CODES.map((c) => {
+      const d = checkDate(vals[c].on, false);
+      if (d.error) errs[c] = d.error;
+      return { code: c, received_on: d.iso, ...(vals[c].note.trim() ? { note: vals[c].note.trim() } : {}) };
+    });
+    setFe(errs);
+    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    try { const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }); cl.setData(r.data); setSaved(true); } catch (x) { setErr(x); }
+  }
+  const today = formatDate(todayIso());
+  return (
+    <Section id="cl-title" title={t('sozialhilfe.section.checklist')}>
+      {cl.data.missing.length
+        ? <p>{t('sozialhilfe.checklist.missing', { list: cl.data.missing.map((m) => label('sozialhilfe.doc', m)).join(', ') })}</p>
+        : <Notice kind="success">{t('sozialhilfe.checklist.complete')}</Notice>}
+      {saved ? <Notice kind="success">{t('form.saved')}</Notice> : null}
+      {err ? <ErrorBox error={err} /> : null}
+      <form onSubmit={save} noValidate>
+        <table class="table checklist">
+          <caption class="visually-hidden">{t('sozialhilfe.section.checklist')}</caption>
+          <thead><tr><th scope="col">{t('sozialhilfe.checklist.document')}</th><th scope="col">{t('sozialhilfe.checklist.received_on')}</th><th scope="col">{t('sozialhilfe.checklist.note')}</th></tr></thead>
+          <tbody>
+            {CHECKLIST_CODES.map((c) => (
+              <tr key={c}>
+                <th scope="row">{label('sozialhilfe.doc', c)}{cl.data!.missing.includes(c) ? <span class="badge badge-warn">{t('sozialhilfe.checklist.required_missing')}</span> : null}</th>
+                <td>{can ? (
+                  <div class="cell-field">
+                    <Field label={t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[c].on}
+                      onInput={(x) => setVals({ ...vals, [c]: { ...vals[c], on: x } })} error={fe[c]} name={`received_${c}`} />
+                    {!vals[c].on ? <button type="button" class="btn btn-link" onClick={() => setVals({ ...vals, [c]: { ...vals[c], on: today } })}>
+                      {t('sozialhilfe.checklist.today')}<span class="visually-hidden"> – {label('sozialhilfe.doc', c)}</span></button> : null}
+                  </div>
+                ) : dateOrDash(cl.data!.items.find((i) => i.code === c)?.received_on)}</td>
+                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[c].note}
+                  onInput={(x) => setVals({ ...vals, [c]: { ...vals[c], note: x } })} /> : (vals[c].note || '–')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {can ? <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.checklist.save')}</button></div> : null}
+      </form>
+    </Section>
+  );
+}
+
+function JournalTab({ dossier }: { dossier: Dossier }) {
+  const app = useApp();
+  const j = useResource<{ items: JournalEntry[] }>(`/api/v1/cases/${dossier.id}/journal`);
+  const [cat, setCat] = useState('conversation');
+  const [text, setText] = useState('');
+  const [on, setOn] = useState(formatDate(todayIso()));
+  const [prot, setProt] = useState(false);
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [note, setNote] = useState(false);
+  async function add(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(false);
+    const d = checkDate(on, true);
+    const errs: Record<string, string> = {};
+    if (d.error) errs.noted_on = d.error;
+    if (!text.trim()) errs.text = t('form.missing');
+    setFe(errs);
+    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    try {
+      await post(`/api/v1/cases/${dossier.id}/journal`, { category: cat, text: text.trim(), noted_on: d.iso, ...(prot ? { protected: true } : {}) });
+      setText(''); setProt(false); setNote(true); j.reload();
+    } catch (x) { const sp = splitError(x, ['text', 'noted_on', 'category']); setFe(sp.field); setErr(sp.form); }
+  }
+  return (
+    <>
+      {app.can('case.write') ? (
+        <Section id="jn-add" title={t('sozialhilfe.journal.add')}>
+          {note ? <Notice kind="success">{t('sozialhilfe.journal.added')}</Notice> : null}
+          {err ? <ErrorBox error={err} /> : null}
+          <form class="form" onSubmit={add} noValidate>
+            <SelectField label={t('sozialhilfe.journal.category')} value={cat} onChange={setCat}
+              options={JOURNAL_CATEGORIES.map((c) => ({ value: c, label: label('sozialhilfe.jcat', c) }))} />
+            <DateField label={t('sozialhilfe.journal.noted_on')} value={on} onInput={setOn} error={fe.noted_on} required />
+            <TextArea label={t('sozialhilfe.journal.text')} value={text} onInput={setText} error={fe.text} rows={4} />
+            {app.can('case.protected') ? <CheckboxField label={t('sozialhilfe.journal.protected')} hint={t('sozialhilfe.journal.protected_hint')} checked={prot} onChange={setProt} /> : null}
+            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.journal.submit')}</button></div>
+          </form>
+        </Section>
+      ) : null}
+      <Section id="jn-title" title={t('sozialhilfe.section.journal')}>
+        {j.error ? <ErrorBox error={j.error} /> : !j.data ? <Loading /> : j.data.items.length ? (
+          <ol class="journal">
+            {j.data.items.map((e) => (
+              <li key={e.id} class="journal-entry">
+                <p class="journal-meta"><strong>{formatDate(e.noted_on)}</strong> · {label('sozialhilfe.jcat', e.category)} · {e.author ?? '–'}
+                  {e.protected ? <span class="badge badge-warn">{t('sozialhilfe.journal.protected_badge')}</span> : null}</p>
+                <p class="journal-text">{e.text}</p>
+              </li>
+            ))}
+          </ol>
+        ) : <p>{t('sozialhilfe.journal.none')}</p>}
+      </Section>
+    </>
+  );
+}
+
+function GoalsTab({ dossier }: { dossier: Dossier }) {
+  const app = useApp();
+  const g = useResource<{ items: Goal[] }>(`/api/v1/cases/${dossier.id}/goals`);
+  const [v, setV] = useState({ title: '', measures: '', due_on: '' });
+  const [signOn, setSignOn] = useState(formatDate(todayIso()));
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [note, setNote] = useState<string | null>(null);
+  const signed = g.data?.items.find((x) => x.signed_on)?.signed_on ?? null;
+  async function add(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const d = checkDate(v.due_on, true);
+    const errs: Record<string, string> = {};
+    if (!v.title.trim()) errs.title = t('form.missing');
+    if (d.error) errs.due_on = d.error;
+    setFe(errs);
+    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    try {
+      await post(`/api/v1/cases/${dossier.id}/goals`, { title: v.title.trim(), due_on: d.iso, ...(v.measures.trim() ? { measures: v.measures.trim() } : {}) });
+      setV({ title: '', measures: '', due_on: '' }); setNote(t('sozialhilfe.goals.added')); g.reload();
+    } catch (x) { const sp = splitError(x, ['title', 'measures', 'due_on']); setFe(sp.field); setErr(sp.form); }
+  }
+  async function sign(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const d = checkDate(signOn, true);
+    if (d.error) { setFe({ signed_on: d.error }); return; }
+    try { await post(`/api/v1/cases/${dossier.id}/goals/sign`, { signed_on: d.iso }); setNote(t('sozialhilfe.goals.signed_done')); g.reload(); } catch (x) { setErr(x); }
+  }
+  return (
+    <>
+      <Section id="goals-title" title={t('sozialhilfe.section.goals')}>
+        {note ? <Notice kind="success">{note}</Notice> : null}
+        {err ? <ErrorBox error={err} /> : null}
+        <p>{signed ? t('sozialhilfe.goals.signed_on', { date: formatDate(signed) }) : t('sozialhilfe.goals.not_signed')}</p>
+        {g.error ? <ErrorBox error={g.error} /> : !g.data ? <Loading /> : g.data.items.length ? (
+          <table class="table">
+            <caption class="visually-hidden">{t('sozialhilfe.section.goals')}</caption>
+            <thead><tr><th scope="col">{t('sozialhilfe.goals.title_field')}</th><th scope="col">{t('sozialhilfe.goals.measures')}</th>
+              <th scope="col">{t('sozialhilfe.goals.due_on')}</th><th scope="col">{t('sozialhilfe.goals.status')}</th></tr></thead>
+            <tbody>{g.data.items.map((x) => (
+              <tr key={x.id}><td>{x.title}</td><td>{x.measures ?? '–'}</td><td>{formatDate(x.due_on)}</td><td>{label('sozialhilfe.goal_status', x.status)}</td></tr>
+            ))}</tbody>
+          </table>
+        ) : <p>{t('sozialhilfe.goals.none')}</p>}
+        {app.can('case.write') && g.data?.items.length ? (
+          <form class="inline-form" onSubmit={sign} noValidate>
+            <DateField label={t('sozialhilfe.goals.sign_date')} value={signOn} onInput={setSignOn} error={fe.signed_on} />
+            <button type="submit" class="btn btn-secondary">{t('sozialhilfe.goals.sign')}</button>
+          </form>
+        ) : null}
+      </Section>
+      {app.can('case.write') ? (
+        <Section id="goals-add" title={t('sozialhilfe.goals.add')}>
+          <form class="form" onSubmit={add} noValidate>
+            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={(x) => setV({ ...v, title: x })} error={fe.title} required />
+            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={(x) => setV({ ...v, measures: x })} />
+            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
+            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.goals.submit')}</button></div>
+          </form>
+        </Section>
+      ) : null}
+    </>
+  );
+}
+
+function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
+  const app = useApp();
+  const dl = useResource<{ items: Deadline[] }>(`/api/v1/cases/${dossier.id}/deadlines`);
+  const [v, setV] = useState({ due_on: '', text: '' });
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [note, setNote] = useState<string | null>(null);
+  async function add(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const d = checkDate(v.due_on, true);
+    const errs: Record<string, string> = {};
+    if (d.error) errs.due_on = d.error;
+    if (!v.text.trim()) errs.text = t('form.missing');
+    setFe(errs);
+    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    try {
+      await post(`/api/v1/cases/${dossier.id}/deadlines`, { due_on: d.iso, text: v.text.trim() });
+      setV({ due_on: '', text: '' }); setNote(t('sozialhilfe.deadline.added')); dl.reload(); reloadDossier();
+    } catch (x) { const sp = splitError(x, ['due_on', 'text']); setFe(sp.field); setErr(sp.form); }
+  }
+  async function toggle(d: Deadline) {
+    setErr(null); setNote(null);
+    try {
+      await patch(`/api/v1/deadlines/${d.id}`, { done: !d.done_on }, etagOf(d.version));
+      setNote(d.done_on ? t('sozialhilfe.deadline.reopened') : t('sozialhilfe.deadline.done_note')); dl.reload(); reloadDossier();
+    } catch (x) { if (x instanceof ApiError && x.status === 409) dl.reload(); setErr(x); }
+  }
+  const today = todayIso();
+  return (
+    <>
+      <Section id="dl-title" title={t('sozialhilfe.section.deadlines')}>
+        {note ? <Notice kind="success">{note}</Notice> : null}
+        {err ? <ErrorBox error={err} /> : null}
+        {dl.error ? <ErrorBox error={dl.error} /> : !dl.data ? <Loading /> : dl.data.items.length ? (
+          <table class="table">
+            <caption class="visually-hidden">{t('sozialhilfe.section.deadlines')}</caption>
+            <thead><tr><th scope="col">{t('sozialhilfe.deadline.due_on')}</th><th scope="col">{t('sozialhilfe.deadline.text')}</th>
+              <th scope="col">{t('sozialhilfe.deadline.status')}</th>
+              {app.can('case.write') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}</tr></thead>
+            <tbody>{dl.data.items.map((d) => (
+              <tr key={d.id}>
+                <td>{formatDate(d.due_on)}</td><td>{d.text}</td>
+                <td>{d.done_on ? t('sozialhilfe.deadline.done_on', { date: formatDate(d.done_on) })
+                  : d.due_on < today ? <span class="badge badge-warn">{t('sozialhilfe.deadline.overdue')}</span> : t('sozialhilfe.deadline.open')}</td>
+                {app.can('case.write') ? <td><button type="button" class="btn btn-secondary" onClick={() => toggle(d)}>
+                  {d.done_on ? t('sozialhilfe.deadline.reopen') : t('sozialhilfe.deadline.mark_done')}<span class="visually-hidden"> – {d.text}</span></button></td> : null}
+              </tr>
+            ))}</tbody>
+          </table>
+        ) : <p>{t('sozialhilfe.deadline.none')}</p>}
+      </Section>
+      {app.can('case.write') ? (
+        <Section id="dl-add" title={t('sozialhilfe.deadline.add')}>
+          <form class="form" onSubmit={add} noValidate>
+            <DateField label={t('sozialhilfe.deadline.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
+            <Field label={t('sozialhilfe.deadline.text')} value={v.text} onInput={(x) => setV({ ...v, text: x })} error={fe.text} required />
+            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.deadline.submit')}</button></div>
+          </form>
+        </Section>
+      ) : null}
+    </>
+  );
+}
+
+export { get };

@@ -1,0 +1,48 @@
+// The Sozialhilfe module's screens under #/m/sozialhilfe/…
+import { t } from '../../i18n';
+import { useApp } from '../../ctx';
+import { PageTitle } from '../../components/ui';
+import type { ModuleViewProps } from '../index';
+import { Worklist } from './Worklist';
+import { PersonSearch, PersonView, RegisterPerson } from './Persons';
+import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
+import { BudgetEditor } from './Money';
+import { PaymentRuns, PaymentRunView } from './Payments';
+
+function Refused() {
+  return <section><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
+}
+function Missing() {
+  return <section><PageTitle>{t('notfound.title')}</PageTitle><p>{t('notfound.text')}</p></section>;
+}
+
+export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
+  const app = useApp();
+  const [a, b, c, ...more] = rest;
+  const key = rest.join('/');
+  const num = (x: string | undefined) => !!x && /^\d+$/.test(x);
+  if (!a) return app.can('case.read') || app.can('person.read') ? <Worklist key={key} /> : <PaymentRuns key={key} />;
+  if (a === 'persons') {
+    if (!app.can('person.read')) return <Refused key={key} />;
+    if (!b) return <PersonSearch key={key} />;
+    if (b === 'new') return app.can('person.write') ? <RegisterPerson key={key} /> : <Refused key={key} />;
+    return num(b) && !c ? <PersonView key={key} id={b} /> : <Missing key={key} />;
+  }
+  if (a === 'cases') {
+    if (!app.can('case.read')) return <Refused key={key} />;
+    if (!b) return <CaseList key={key} />;
+    if (b === 'new') return app.can('case.register') ? <CaseNew key={key} /> : <Refused key={key} />;
+    if (!num(b) || more.length) return <Missing key={key} />;
+    if (c === 'budget-new') return app.can('case.write') ? <BudgetEditor key={key} id={b} /> : <Refused key={key} />;
+    const s = (c ?? 'overview') as SectionName;
+    if (!SECTIONS.includes(s)) return <Missing key={key} />;
+    // One dossier view for all sections: switching keeps it (and its data).
+    return <DossierView key={`case-${b}-${s}`} id={b} section={s} />;
+  }
+  if (a === 'payments') {
+    if (!app.can('payment.run') && !app.can('payment.approve')) return <Refused key={key} />;
+    if (!b) return <PaymentRuns key={key} />;
+    return num(b) && !c ? <PaymentRunView key={key} id={b} /> : <Missing key={key} />;
+  }
+  return <Missing key={key} />;
+}

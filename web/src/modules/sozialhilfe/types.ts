@@ -1,0 +1,120 @@
+// Types of the Sozialhilfe API (modules/sozialhilfe, core/person.c,
+// core/document.c). Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
+
+export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
+export const CLOSURE_REASONS = ['work', 'insurance', 'moved', 'not_entitled', 'death', 'other'] as const;
+export const JOURNAL_CATEGORIES = ['conversation', 'phone', 'letter', 'home_visit', 'assessment', 'decision', 'other'] as const;
+export const MEMBER_ROLES = ['applicant', 'partner', 'child', 'other'] as const;
+export const CHECKLIST_CODES = ['id', 'residence_permit', 'rent_contract', 'income_proof', 'bank_statements',
+  'health_insurance', 'assets_statement'] as const;
+export const DOC_CATEGORIES = ['id', 'rent_contract', 'income_proof', 'decision', 'scanned_mail', 'other'] as const;
+
+export interface PersonHit {
+  id: number; last_name: string; first_name: string; birth_date: string; sex: string | null;
+  has_ahv: boolean; postcode: string | null; town: string | null; version: number;
+}
+
+export interface Person extends PersonHit {
+  ahv?: string | null; nationality: string | null; permit: string | null; street: string | null;
+  house_no: string | null; country: string; phone: string | null; email: string | null;
+  language: 'de' | 'fr'; iban: string | null; created_at: string;
+}
+
+export interface DuplicateCandidate { id: number; name: string; last_name: string; first_name: string; birth_date: string }
+
+export interface Member {
+  id: number; person_id: number; last_name: string; first_name: string; birth_date: string;
+  role: string; valid_from: string; valid_to: string | null;
+}
+
+export interface Household { id: number; name: string; flat_extra_persons: number; version: number; created_at: string; members: Member[] }
+
+export interface PersonHousehold { member_id: number; household_id: number; name: string; role: string; valid_from: string; valid_to: string | null }
+
+export interface Dossier {
+  id: number; state: CaseState; household_id: number;
+  applicant: { id: number; last_name: string; first_name: string; language: string };
+  municipality: { bfs: number; name: string };
+  caseworker: { id: number; display_name: string } | null;
+  team: string | null; opened_on: string; closed_on: string | null; closure_reason: string | null;
+  version: number; next_deadline: string | null; transferred_from: string | null;
+  transitions: CaseState[];
+  history?: { from: string; to: string; reason: string | null; actor_id: number; at: string }[];
+  members?: { person_id: number; role: string; birth_date: string; last_name: string; first_name: string; age: number }[];
+}
+
+export interface WorkDeadline { id: number; due_on: string; kind: string; text: string; dossier_id: number; client: string; version: number }
+export interface WorkDossier { id: number; state: CaseState; last_name: string; first_name: string; opened_on: string }
+export interface Worklist { due_today: WorkDeadline[]; overdue: WorkDeadline[]; open_dossiers: WorkDossier[]; newly_assigned: WorkDossier[] }
+
+export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[] }
+
+export interface JournalEntry {
+  id: number; noted_on: string; category: string; text: string; author_id: number; author: string | null;
+  protected: boolean; role_group: string; created_at: string;
+}
+
+export interface Goal { id: number; title: string; measures: string | null; due_on: string; status: string; review_result: string | null; signed_on: string | null; version: number }
+
+export interface Deadline { id: number; due_on: string; kind: string; text: string; assignee_id: number | null; done_on: string | null; version: number; dossier_id: number }
+
+export interface BudgetLine { code: string; amount: number; explain: string }
+export interface Provenance { id?: number; name: string; version: string; sha256: string; scope: string; valid_from?: string }
+
+export interface BudgetInput {
+  valid_from: string; rent: number; kvg_premium: number; assets: number;
+  sil?: { code: string; amount: number }[]; income?: { employment?: number; other?: number };
+  integration_allowance?: number; rent_direct?: boolean;
+  landlord?: { name: string; iban: string; street?: string; house_no?: string; postcode?: string; town: string; country: string };
+}
+
+export interface BudgetPreview {
+  input: Record<string, unknown>;
+  output: { need: number; income_counted: number; payment: number; lines: BudgetLine[] };
+  provenance: Provenance[];
+  rent_share?: { flat_rent: number; persons: number; flat_persons: number };
+}
+
+export interface Budget {
+  id: number; dossier_id: number; valid_from: string; input: Record<string, unknown>;
+  need: number; income_counted: number; payment: number; rent_direct: boolean;
+  landlord: Record<string, string> | null; provenance: Provenance[]; status: string;
+  created_by: number; approved_by: number | null; approved_at: string | null; created_at: string; version: number;
+  lines?: BudgetLine[];
+}
+
+export interface Decision {
+  id: number; dossier_id: number; budget_id: number; language: string; status: string;
+  drafted_by: { id: number; display_name: string }; approved_by: { id: number; display_name: string } | null;
+  approved_at: string | null; document_id: number | null; created_at: string; version: number;
+}
+
+export interface Doc {
+  id: number; dossier_id: number; category: string; title: string; version_no: number; previous_id: number | null;
+  mime: string; size: number; sha256: string; uploaded_by: number; uploaded_at: string; replaced_by: number | null; latest: boolean;
+}
+
+export interface LedgerEntry { id: number; booked_on: string; kind: string; amount: number; text: string; ref: string | null; created_at: string }
+export interface Ledger { items: LedgerEntry[]; next: string | null; balance: number; claims_open: number }
+
+export interface RunSummary { lines: number; total: number; held: number; held_total: number; by_kind: Record<string, { count: number; total: number }>; by_status: Record<string, number> }
+export interface PaymentRun {
+  id: number; month: string; status: string; execution_date: string; created_by: number; created_at: string;
+  approved_by: number | null; approved_at: string | null; message_id: string | null; exported_at: string | null;
+  exported_by: number | null; file_sha256: string | null; version: number; summary?: RunSummary;
+}
+export interface PaymentLine {
+  id: number; dossier_id: number; kind: string; source_id: number; amount: number;
+  creditor: { name: string; street: string | null; house_no: string | null; postcode: string | null; town: string | null; country: string | null; iban: string | null };
+  text: string; end_to_end_id: string; status: string; problem: string | null; booked_on: string | null; return_reason: string | null;
+}
+export interface RunDetail extends PaymentRun { lines: PaymentLine[]; next: string | null }
+
+export interface Unmatched {
+  id: number; position: number; cdi: string; status: string; amount: number; currency: string; booking_date: string;
+  end_to_end_id: string | null; reference: string | null; return_reason: string | null; reason: string;
+}
+export interface Reconciliation {
+  file_sha256: string; entries: number; matched: number; booked: number; returned: number; repayments: number;
+  pending: number; duplicates: number; unmatched_count: number; unmatched: Unmatched[];
+}
