@@ -36,7 +36,8 @@
  * Parse a 64-hex-character master key. Returns KS_OK, or KS_ERROR when
  * hex is NULL, empty, of another length, not hex, or all zero.
  */
-int	ks_datakey_parse_master(const char *hex, unsigned char out[KS_KEY_LEN]);
+int	ks_datakey_parse_master(const char *hex,
+	    unsigned char out[KS_KEY_LEN]);
 
 /**
  * AES-256-GCM with a random nonce: out receives n + KS_SEAL_OVERHEAD

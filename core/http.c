@@ -323,9 +323,18 @@ first_call(struct ks_request *req)
 	}
 	if (req->route->chunk != NULL) {
 		/* Streamed bodies go to the handler as they arrive. */
-		if (authorize(req) != KS_OK)
+		if (authorize(req) != KS_OK) {
+			ks_db_finish(req, 0);
 			return te != NULL || (cl != NULL &&
 			    strtoull(cl, NULL, 10) > 0);
+		}
+		/*
+		 * The thread's connection serves other requests between the
+		 * pieces: no transaction may stay open across callbacks (a
+		 * token check opened one).
+		 */
+		if (ks_db_finish(req, 1) != KS_OK)
+			return 1;
 		req->read_only = 0;
 	}
 	return 0;
@@ -410,6 +419,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 	if (req->status == 0)
 		req->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 		    200 : 499;
+	/* A request cut short (413, broken upload) never reached process. */
+	ks_db_finish(req, 0);
 	ks_metrics_request(req->route ? ks_router_index(req->route) : -1,
 	    req->status, dt);
 	/* No personal data: ids only, never usernames or bodies. */

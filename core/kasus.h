@@ -141,8 +141,10 @@ struct ks_route {
 	const char		*module;	/* set by the loader */
 	/*
 	 * Streaming upload: when set, the caller is authorised before the
-	 * body is read, each piece goes to chunk() (inside the request's
-	 * transaction) and handler() runs at the end; body is not parsed.
+	 * body is read, each piece goes to chunk() and handler() runs at the
+	 * end; body is not parsed. chunk() must not use the database: the
+	 * thread's connection serves other requests between the pieces, so
+	 * only handler() may open the request's transaction.
 	 */
 	int			(*chunk)(struct ks_request *, const char *data,
 				    size_t len);
@@ -225,6 +227,7 @@ struct ks_request {
 	const char		*hvals[KS_MAX_HEADERS];
 	int			 nheaders;
 	double			 t0;
+	void			*ctx;		/* handler state, e.g. uploads */
 };
 
 /** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */

@@ -72,6 +72,37 @@ seed_user(PGconn *c, const char *tid, json_t *u, const char *lang,
 	return KS_OK;
 }
 
+/*
+ * The account a demo service pays from, when the Sozialhilfe module's
+ * tables exist (its migrations ran) and none is set yet.
+ */
+static int
+seed_account(PGconn *c, const char *tid, json_t *a)
+{
+	static const char *const keys[] = { "name", "iban", "street",
+	    "house_no", "postcode", "town", "country" };
+	const char *v[8];
+	PGresult *r;
+	int i, have;
+
+	if (!json_is_object(a))
+		return KS_OK;
+	if (q(c, "SELECT to_regclass('sh_tenant_account') IS NOT NULL", 0,
+	    NULL, &r) != KS_OK)
+		return KS_ERROR;
+	have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!have)
+		return KS_OK;
+	v[0] = tid;
+	for (i = 0; i < 7; i++)
+		v[i + 1] = json_string_value(json_object_get(a, keys[i]));
+	return q(c, "INSERT INTO sh_tenant_account (tenant_id, name, iban, "
+	    "street, house_no, postcode, town, country, updated_by) "
+	    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 "
+	    "ON CONFLICT (tenant_id) DO NOTHING", 8, v, NULL);
+}
+
 static int
 seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
     const char *pw, json_t *mods)
@@ -120,6 +151,9 @@ seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
 				return KS_ERROR;
 		}
 	}
+	if (seed_account(c, tid, json_object_get(t, "payment_account")) !=
+	    KS_OK)
+		return KS_ERROR;
 	users = json_object_get(t, "users");
 	if (json_is_string(users))
 		users = std;

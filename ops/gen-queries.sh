@@ -8,7 +8,7 @@ awk -v P="$prefix" -v OC="$outc" -v OH="$outh" '
 function flush() {
 	if (name == "") return
 	gsub(/[ \t]+$/, "", sql)
-	w = (toupper(sql) ~ /(INSERT|UPDATE|DELETE|AUDIT_APPEND|FOR UPDATE)/) ? 1 : 0
+	w = (toupper(" " sql " ") ~ /[^A-Z_](INSERT|UPDATE|DELETE|AUDIT_APPEND)[^A-Z_]/) ? 1 : 0
 	printf "\t{ \"%s\", \"%s\", %d },\n", name, sql, w >> OC
 	printf "\tQ_%s,\n", toupper(name) >> OH
 	name = ""; sql = ""

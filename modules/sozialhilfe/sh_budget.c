@@ -228,27 +228,30 @@ compute(struct ks_request *req, PGresult *dossier)
 	return res;
 }
 
+/* A third party paid directly (landlord, insurer) needs a usable account. */
 static int
-landlord_ok(struct ks_request *req)
+creditor_ok(struct ks_request *req, const char *flag, const char *field,
+    const char *who)
 {
-	json_t *b = ks->body(req), *l = json_object_get(b, "landlord");
-	char norm[40];
+	json_t *b = ks->body(req), *l = json_object_get(b, field);
+	char norm[40], msg[160];
 	const char *iban;
 
-	if (!json_is_true(json_object_get(b, "rent_direct")))
+	if (!json_is_true(json_object_get(b, flag)))
 		return 0;
 	iban = json_string_value(json_object_get(l, "iban"));
 	if (!json_is_object(l) || !json_is_string(json_object_get(l, "name")) ||
-	    !json_is_string(json_object_get(l, "town")) || iban == NULL)
-		return ks->fail_detail(req, 400, "invalid_value", "paying rent "
-		    "to the landlord needs the landlord's name, town and IBAN",
-		    json_pack("{s:s}", "field", "landlord"));
+	    !json_is_string(json_object_get(l, "town")) || iban == NULL) {
+		snprintf(msg, sizeof(msg), "paying the %s directly needs its "
+		    "name, town and IBAN", who);
+		return ks->fail_detail(req, 400, "invalid_value",
+		    ks->strdup(req, msg), json_pack("{s:s}", "field", field));
+	}
 	if (ks->iban_valid(iban, norm, sizeof(norm)) != 1 ||
 	    ks->iban_is_qr(norm))
-		return ks->fail_detail(req, 400, "invalid_value", "the "
-		    "landlord's IBAN is not valid for a transfer (a QR-IBAN "
-		    "needs a QR-bill)", json_pack("{s:s}", "field",
-		    "landlord.iban"));
+		return ks->fail_detail(req, 400, "invalid_value", "the IBAN is "
+		    "not valid for a transfer (a QR-IBAN needs a QR-bill)",
+		    json_pack("{s:s}", "field", field));
 	return 0;
 }
 
@@ -274,7 +277,9 @@ budget_save(struct ks_request *req)
 	PGresult *d, *r;
 	int64_t id;
 
-	if ((d = sh_dossier(req, &id)) == NULL || landlord_ok(req) != 0)
+	if ((d = sh_dossier(req, &id)) == NULL ||
+	    creditor_ok(req, "rent_direct", "landlord", "landlord") != 0 ||
+	    creditor_ok(req, "kvg_direct", "insurer", "health insurer") != 0)
 		return -1;
 	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed",
@@ -282,6 +287,13 @@ budget_save(struct ks_request *req)
 	if ((res = compute(req, d)) == NULL)
 		return -1;
 	out = json_object_get(res, "output");
+	/* How to pay is stored with the input the payment run reads. */
+	if (json_is_true(json_object_get(b, "kvg_direct"))) {
+		json_object_set_new(json_object_get(res, "input"), "kvg_direct",
+		    json_true());
+		json_object_set(json_object_get(res, "input"), "insurer",
+		    json_object_get(b, "insurer"));
+	}
 	s1 = json_dumps(json_object_get(res, "input"), JSON_COMPACT);
 	s2 = json_dumps(json_object_get(res, "provenance"), JSON_COMPACT);
 	s3 = json_dumps(json_object_get(b, "landlord"), JSON_COMPACT |
@@ -710,6 +722,9 @@ static const struct ks_field budget_body[] = {
 	{ "rent_direct", KS_F_BOOL, 0, 0, 0, "pay rent to the landlord" },
 	{ "landlord", KS_F_OBJECT, 0, 0, 0, "{name, iban, street, house_no, "
 	    "postcode, town, country}" },
+	{ "kvg_direct", KS_F_BOOL, 0, 0, 0, "pay the premium to the insurer" },
+	{ "insurer", KS_F_OBJECT, 0, 0, 0, "{name, iban, street, house_no, "
+	    "postcode, town, country, reference}" },
 	END
 };
 static const struct ks_field decision_body[] = {
