@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const BASE = (process.env.KASUS_URL || 'http://127.0.0.1:18091').replace(/\/+$/, '');
 export const PW = 'kasus-demo';
@@ -299,3 +302,69 @@ export function fixtureHousehold(slug, members) {
   }
   return { household: Number(hh), persons: ids };
 }
+
+// ISO 20022 helpers shared by the payment tests.
+export function xmllint(xml, xsd, name) {
+  const f = join(mkdtempSync(join(tmpdir(), 'kasus-xml-')), name);
+  writeFileSync(f, xml);
+  try {
+    execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsd, f], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    assert.fail(`${name} does not validate against ${xsd}: ${e.stderr}`);
+  }
+}
+
+/** Transactions of a pain.001: [{e2e, amount (Rappen), iban, name}]. */
+export function painTx(xml) {
+  return [...xml.matchAll(/<CdtTrfTxInf>([\s\S]*?)<\/CdtTrfTxInf>/g)].map((m) => {
+    const t = m[1];
+    const amt = /<InstdAmt Ccy="CHF">([0-9.]+)<\/InstdAmt>/.exec(t)[1];
+    return {
+      e2e: /<EndToEndId>([^<]*)<\/EndToEndId>/.exec(t)[1],
+      amount: Math.round(Number(amt) * 100),
+      iban: /<CdtrAcct>\s*<Id>\s*<IBAN>([^<]*)</.exec(t)[1],
+      name: /<Cdtr>\s*<Nm>([^<]*)</.exec(t)[1],
+      xml: t,
+    };
+  });
+}
+
+export const chf = (r) => `${Math.floor(r / 100)}.${String(r % 100).padStart(2, '0')}`;
+
+/**
+ * A camt.054.001.08 notification for account: tx = [{e2e, amount, cdi,
+ * status, reason, ref, date, svc}].
+ */
+export function camt054(account, tx) {
+  const ntry = tx.map((x, i) => `
+    <Ntry>
+      <Amt Ccy="CHF">${chf(x.amount)}</Amt>
+      <CdtDbtInd>${x.cdi || 'DBIT'}</CdtDbtInd>
+      <RvslInd>false</RvslInd>
+      <Sts><Cd>${x.status || 'BOOK'}</Cd></Sts>
+      <BookgDt><Dt>${x.date || '2040-01-02'}</Dt></BookgDt>
+      <ValDt><Dt>${x.date || '2040-01-02'}</Dt></ValDt>
+      <AcctSvcrRef>E${x.svc || i}</AcctSvcrRef>
+      <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>${x.cdi === 'CRDT' ? 'RCDT' : 'ICDT'}</Cd><SubFmlyCd>${x.reason ? 'RRTN' : 'DMCT'}</SubFmlyCd></Fmly></Domn></BkTxCd>
+      <NtryDtls><TxDtls>
+        <Refs><AcctSvcrRef>T${x.svc || i}</AcctSvcrRef><EndToEndId>${x.e2e || 'NOTPROVIDED'}</EndToEndId></Refs>
+        <Amt Ccy="CHF">${chf(x.amount)}</Amt>
+        <CdtDbtInd>${x.cdi || 'DBIT'}</CdtDbtInd>${x.ref ? `
+        <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>${x.ref}</Ref></CdtrRefInf></Strd></RmtInf>` : ''}${x.reason ? `
+        <RtrInf><Rsn><Cd>${x.reason}</Cd></Rsn></RtrInf>` : ''}
+      </TxDtls></NtryDtls>
+    </Ntry>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>M${Date.now()}</MsgId><CreDtTm>2040-01-02T18:00:00</CreDtTm></GrpHdr>
+    <Ntfctn>
+      <Id>N${Date.now()}</Id>
+      <CreDtTm>2040-01-02T18:00:00</CreDtTm>
+      <Acct><Id><IBAN>${account}</IBAN></Id></Acct>${ntry}
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>
+`;
+}
+

@@ -129,7 +129,7 @@ SELECT count(*) FROM permission WHERE code = ANY($1::text[])
 
 -- name: token_lookup
 SELECT id, array_to_string(permissions, ','), expires_at > now(), revoked,
-       created_by
+       created_by, token_hash
   FROM api_token WHERE token_hash = $1
 
 -- name: token_insert
