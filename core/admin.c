@@ -268,13 +268,14 @@ tenant_muni_delete(struct ks_request *req)
 static json_t *
 user_json(PGresult *r, int i)
 {
-	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:I,s:o}",
+	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:I,s:o,s:s?}",
 	    "id", (json_int_t)ks_db_ll(r, i, 0), "username", PQgetvalue(r, i, 1),
 	    "display_name", PQgetvalue(r, i, 2), "email", ks_db_s(r, i, 3),
 	    "language", PQgetvalue(r, i, 4),
 	    "active", strcmp(PQgetvalue(r, i, 5), "t") == 0,
 	    "version", (json_int_t)ks_db_ll(r, i, 6),
-	    "roles", ks_csv_array(PQgetvalue(r, i, 7)));
+	    "roles", ks_csv_array(PQgetvalue(r, i, 7)),
+	    "team", ks_db_s(r, i, 8));
 }
 
 static PGresult *
@@ -336,7 +337,7 @@ valid_username(const char *s)
 static int
 user_insert(struct ks_request *req, json_t *roles, int64_t *id)
 {
-	const char *v[5];
+	const char *v[6];
 	const char *pw = ks_body_str(req, "password");
 	char *hash;
 	PGresult *r;
@@ -352,8 +353,9 @@ user_insert(struct ks_request *req, json_t *roles, int64_t *id)
 	v[2] = ks_body_str(req, "email");
 	v[3] = ks_body_str(req, "language");
 	v[4] = ks_arena_strdup(req->arena, hash);
+	v[5] = ks_body_str(req, "team");
 	free(hash);
-	if ((r = ks_db_q(req, Q_USER_INSERT, 5, v)) == NULL)
+	if ((r = ks_db_q(req, Q_USER_INSERT, 6, v)) == NULL)
 		return KS_ERROR;
 	*id = ks_db_ll(r, 0, 0);
 	return set_roles(req, *id, roles);
@@ -479,7 +481,7 @@ stale(struct ks_request *req, int64_t id)
 static int
 user_patch(struct ks_request *req)
 {
-	const char *v[7];
+	const char *v[9];
 	PGresult *b, *r;
 	json_t *active = json_object_get(req->body, "active");
 	int64_t id;
@@ -497,7 +499,9 @@ user_patch(struct ks_request *req)
 	v[5] = PQgetvalue(b, 0, 6);
 	/* "email": null clears it; leaving the key out keeps it. */
 	v[6] = json_object_get(req->body, "email") != NULL ? "t" : "f";
-	if ((r = ks_db_q(req, Q_USER_UPDATE, 7, v)) == NULL)
+	v[7] = ks_body_str(req, "team");
+	v[8] = json_object_get(req->body, "team") != NULL ? "t" : "f";
+	if ((r = ks_db_q(req, Q_USER_UPDATE, 9, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);
@@ -803,6 +807,7 @@ static const struct ks_field user_new[] = {
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "email", KS_F_STRING, 0, 3, 254, NULL },
 	{ "roles", KS_F_STRINGS, 0, 0, 16, "role codes" },
+	{ "team", KS_F_STRING, 0, 1, 60, "the user edits this team's dossiers" },
 	END_FIELDS
 };
 static const struct ks_field first_admin[] = {
@@ -816,6 +821,7 @@ static const struct ks_field first_admin[] = {
 static const struct ks_field user_change[] = {
 	{ "display_name", KS_F_STRING, 0, 1, 200, NULL },
 	{ "email", KS_F_STRING, 0, 3, 254, NULL },
+	{ "team", KS_F_STRING, 0, 1, 60, "null: no team" },
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "active", KS_F_BOOL, 0, 0, 0, NULL },
 	END_FIELDS

@@ -126,6 +126,7 @@ ks_auth_request(struct ks_request *req)
 	req->who.roles = field(req, rep[0], "roles");
 	req->who.perms = field(req, rep[0], "perms");
 	req->who.csrf = field(req, rep[0], "csrf");
+	req->who.team = field(req, rep[0], "team");
 	abs = field(req, rep[0], "abs");
 	ks_redis_free(rep[0]);
 	req->who.session_key = key;
@@ -232,11 +233,12 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u)
 	abs = ks_arena_printf(req->arena, "%lld", (long long)time(NULL) +
 	    ks_conf.session_absolute);
 	r = ks_redis_cmd("HSET %s t %s u %s slug %s name %s lang %s roles %s "
-	    "perms %s csrf %s abs %s dn %s tn %s", key, PQgetvalue(t, 0, 0),
+	    "perms %s csrf %s abs %s dn %s tn %s team %s", key,
+	    PQgetvalue(t, 0, 0),
 	    PQgetvalue(u, 0, 0), PQgetvalue(t, 0, 1),
 	    ks_body_str(req, "username"), PQgetvalue(u, 0, 3),
 	    PQgetvalue(u, 0, 5), PQgetvalue(u, 0, 6), csrf, abs,
-	    PQgetvalue(u, 0, 4), PQgetvalue(t, 0, 2));
+	    PQgetvalue(u, 0, 4), PQgetvalue(t, 0, 2), PQgetvalue(u, 0, 7));
 	if (r == NULL)
 		return store_down(req);
 	ks_redis_free(r);

@@ -102,6 +102,26 @@ roles(struct ks_request *req)
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 
+/* Colleagues to assign work to: names and roles, nothing else. */
+static int
+staff(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items = json_array();
+	int i;
+
+	if ((r = ks_db_q(req, Q_STAFF_LIST, 0, NULL)) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o}",
+		    "id", (json_int_t)ks_db_ll(r, i, 0), "display_name",
+		    PQgetvalue(r, i, 1), "language", PQgetvalue(r, i, 2),
+		    "roles", csv(PQgetvalue(r, i, 3))));
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
 static const struct ks_route routes[] = {
 	{ "GET", "/healthz", NULL, 0, NULL, KS_R_PUBLIC, healthz,
 	    "200 when PostgreSQL and Redis answer, 503 naming the one down",
@@ -116,6 +136,8 @@ static const struct ks_route routes[] = {
 	    my_municipalities, "municipalities the own tenant serves", NULL },
 	{ "GET", "/api/v1/roles", "directory.read", 0, NULL, 0, roles,
 	    "roles and the permissions they grant", NULL },
+	{ "GET", "/api/v1/staff", "directory.read", 0, NULL, 0, staff,
+	    "active colleagues of the own tenant (to assign dossiers)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };
 

@@ -182,6 +182,7 @@ struct ks_principal {
 	const char	*perms;		/* comma-separated */
 	const char	*csrf;
 	const char	*session_key;	/* redis key, NULL for tokens */
+	const char	*team;		/* "" or NULL: no team */
 	int		 via_token;
 };
 

@@ -127,6 +127,10 @@ struct ks_api {
 	void		(*camt054_free)(struct ks_iso_camt_entry *, size_t);
 	/** free() for memory the core's functions malloc'd (xml). */
 	void		(*free)(void *);
+	/** The caller's team, "" when none (dossiers of other teams). */
+	const char	*(*team)(struct ks_request *);
+	/** The request's HTTP method. */
+	const char	*(*method)(struct ks_request *);
 	/** Render a document (see core/pdf.h); the buffer goes to free. */
 	int		(*pdf_render)(const struct ks_pdf_block *,
 			    const char *title, const char *created, char **out,

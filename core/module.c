@@ -111,6 +111,18 @@ api_roles(struct ks_request *req)
 }
 
 static const char *
+api_team(struct ks_request *req)
+{
+	return req->who.team ? req->who.team : "";
+}
+
+static const char *
+api_method(struct ks_request *req)
+{
+	return req->method;
+}
+
+static const char *
 api_root(void)
 {
 	return ks_conf.root;
@@ -138,7 +150,7 @@ static const struct ks_api api = {
 	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
 	ks_iban_valid, ks_iban_is_qr, ks_ahv_valid, ks_iso_pain001_write,
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
-	ks_pdf_render
+	api_team, api_method, ks_pdf_render
 };
 
 /* ----------------------------------------------------------- loading */

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev
 liblua5.4-dev libjansson-dev libxml2-dev libssl-dev postgresql-15
-postgresql-contrib redis-server curl jq wrk chromium poppler-utils"
+postgresql-contrib redis-server curl jq wrk chromium poppler-utils libxml2-utils"
 # Node.js may come from elsewhere (with its own npm): accept any working one.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
 	PKGS="$PKGS nodejs npm"

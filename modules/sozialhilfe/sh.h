@@ -39,6 +39,12 @@ void sh_budget_fini(void);
  */
 int sh_dossier_list(struct ks_request *, int q,
     json_t *(*row)(PGresult *, int));
+/** A deadline the system sets (review due, missing documents ...). */
+int sh_auto_deadline(struct ks_request *, int64_t dossier, const char *due,
+    const char *kind, const char *text);
+/** The first of the month n months ahead; the day n days ahead. */
+const char *sh_months_ahead(struct ks_request *, int n);
+const char *sh_days_ahead(struct ks_request *, int n);
 /** "YYYY-MM-DD" today, in the arena. */
 const char *sh_today(struct ks_request *);
 

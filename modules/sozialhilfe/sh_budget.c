@@ -178,8 +178,9 @@ compute(struct ks_request *req, PGresult *dossier)
 	    (x = sh_q(req, SHQ(HOUSEHOLD_EXTRA), 1, q)) == NULL)
 		return NULL;
 	if (PQntuples(m) == 0) {
-		ks->fail(req, 409, "household_empty", "the household has no "
-		    "members on that date");
+		ks->fail_detail(req, 409, "no_members_on_date", "the household "
+		    "has no members on that date; choose a later start",
+		    json_pack("{s:s}", "field", "valid_from"));
 		return NULL;
 	}
 	extra = PQntuples(x) == 1 ? atoll(PQgetvalue(x, 0, 0)) : 0;
@@ -205,8 +206,9 @@ compute(struct ks_request *req, PGresult *dossier)
 	json_decref(ceil_in);
 	sil = json_object_get(b, "sil");
 	income = json_object_get(b, "income");
-	in = json_pack("{s:s,s:o,s:I,s:O,s:O,s:o,s:o,s:O,s:o}",
-	    "date", date, "members", members, "rent", (json_int_t)share,
+	in = json_pack("{s:s,s:s,s:o,s:I,s:O,s:O,s:o,s:o,s:O,s:o}",
+	    "date", date, "language", PQgetvalue(dossier, 0, 18),
+	    "members", members, "rent", (json_int_t)share,
 	    "rent_ceiling", json_object_get(ceil_out, "rent_ceiling"),
 	    "kvg_premium", json_object_get(b, "kvg_premium"),
 	    "sil", sil ? json_incref(sil) : json_array(),
@@ -644,6 +646,10 @@ decision_approve(struct ks_request *req)
 		return -1;
 	/* Support starts: the dossier moves from decision to ongoing. */
 	did = atoll(PQgetvalue(dec, 0, 1));
+	/* A decision is renewed yearly: remind a month before it expires. */
+	if (sh_auto_deadline(req, did, sh_months_ahead(req, 11),
+	    "decision_expiring", "Verfügung läuft ab: neu verfügen") != 0)
+		return -1;
 	v[0] = PQgetvalue(dec, 0, 1);
 	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
 		return -1;

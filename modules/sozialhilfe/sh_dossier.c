@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sh.h"
 
@@ -120,12 +121,49 @@ sh_dossier(struct ks_request *req, int64_t *id)
 		ks->fail(req, 404, "not_found", "no such dossier");
 		return NULL;
 	}
+	/*
+	 * A case worker changes the dossiers of the own team; a team lead
+	 * (who approves) and users or dossiers without a team are free.
+	 */
+	if (strcmp(ks->method(req), "GET") != 0 && !PQgetisnull(r, 0, 10) &&
+	    *ks->team(req) != '\0' && !ks->has_perm(req, "case.approve") &&
+	    strcmp(PQgetvalue(r, 0, 10), ks->team(req)) != 0) {
+		ks->fail_detail(req, 403, "other_team", "this dossier belongs "
+		    "to another team; ask its team or your team lead",
+		    json_pack("{s:s}", "team", PQgetvalue(r, 0, 10)));
+		return NULL;
+	}
 	return r;
 }
 
+/* The first of the month n months from today, "YYYY-MM-01". */
+const char *
+sh_months_ahead(struct ks_request *req, int n)
+{
+	const char *today = sh_today(req);
+	int y = atoi(today), m = atoi(today + 5) - 1 + n;
+	char due[11];
+
+	snprintf(due, sizeof(due), "%04d-%02d-01", y + m / 12, m % 12 + 1);
+	return ks->strdup(req, due);
+}
+
+/* The day n days from today, "YYYY-MM-DD". */
+const char *
+sh_days_ahead(struct ks_request *req, int n)
+{
+	time_t t = time(NULL) + (time_t)n * 86400;
+	struct tm tm;
+	char due[11];
+
+	localtime_r(&t, &tm);
+	strftime(due, sizeof(due), "%Y-%m-%d", &tm);
+	return ks->strdup(req, due);
+}
+
 /* A deadline created by the system (review due, missing documents ...). */
-static int
-auto_deadline(struct ks_request *req, int64_t dossier, const char *due,
+int
+sh_auto_deadline(struct ks_request *req, int64_t dossier, const char *due,
     const char *kind, const char *text)
 {
 	const char *v[6] = { sh_num(req, dossier), due, kind, text, NULL,
@@ -391,19 +429,22 @@ sh_transition(struct ks_request *req, int64_t id, const char *from,
 	v[4] = sh_num(req, ks->user_id(req));
 	if (sh_q(req, SHQ(TRANSITION_ADD), 5, v) == NULL)
 		return -1;
-	if (strcmp(to, "ongoing") == 0) {
-		/* Support is reviewed at least every six months. */
-		char due[11];
-		const char *today = sh_today(req);
-		int y = atoi(today), m = atoi(today + 5) + 6;
+	/* Support is reviewed at least every six months. */
+	if (strcmp(to, "ongoing") == 0 && sh_auto_deadline(req, id,
+	    sh_months_ahead(req, 6), "review_due",
+	    "Periodische Überprüfung fällig") != 0)
+		return -1;
+	/* Intake: the documents still missing are asked for, due in 14 days. */
+	if (strcmp(to, "intake") == 0) {
+		json_t *miss = missing_docs(req, id);
+		int rc = 0;
 
-		if (m > 12) {
-			m -= 12;
-			y++;
-		}
-		snprintf(due, sizeof(due), "%04d-%02d-01", y, m);
-		if (auto_deadline(req, id, ks->strdup(req, due), "review_due",
-		    "Periodische Überprüfung fällig") != 0)
+		if (json_array_size(miss) > 0)
+			rc = sh_auto_deadline(req, id, sh_days_ahead(req, 14),
+			    "missing_document", "Fehlende Unterlagen der "
+			    "Erstabklärung einfordern");
+		json_decref(miss);
+		if (rc != 0)
 			return -1;
 	}
 	return ks->audit(req, "dossier_transition", "dossier", v[0], NULL,
@@ -629,7 +670,7 @@ goal_add(struct ks_request *req)
 	v[3] = body_str(req, "due_on");
 	v[4] = sh_num(req, ks->user_id(req));
 	if ((r = sh_q(req, SHQ(GOAL_ADD), 5, v)) == NULL ||
-	    auto_deadline(req, id, v[3], "goal_due", v[1]) != 0 ||
+	    sh_auto_deadline(req, id, v[3], "goal_due", v[1]) != 0 ||
 	    ks->audit(req, "goal_added", "goal", PQgetvalue(r, 0, 0), NULL,
 	    NULL, NULL) != 0)
 		return -1;

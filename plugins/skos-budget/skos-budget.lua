@@ -1,8 +1,11 @@
---[[ skos-budget 2025.1: the monthly SKOS budget of one support unit.
+--[[ skos-budget 2025.2: the monthly SKOS budget of one support unit.
 
-Rule authors: figures that change live in PARAMS below; a new year or a
-canton's own figures is a new version of this pack (effective-dated by its
-valid_from), never an edit of an approved version.
+Rule authors: figures that change live in PARAMS below, the explain texts in
+MESSAGES (German and French); a new year, a canton's own figures or a change
+of wording is a new version of this pack (effective-dated by its valid_from),
+never an edit of an approved version.
+2025.2: the explain texts in German or French (input.language); the figures
+and the results are those of 2025.1.
 
 Called as budget(input). All amounts are integer Rappen per month
 (CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
@@ -19,6 +22,7 @@ input = {
   income        = { employment = int, other = int },      -- optional, net
   assets        = int,
   integration_allowance = int,   -- optional: IZU granted (before the cap)
+  language      = "de"|"fr",     -- optional, default "de": language of explain
 }
 result = { need = int, income_counted = int, payment = int,
            lines = { { code = str, amount = int, explain = str }, ... } }
@@ -40,11 +44,12 @@ earnings); asset allowance CHF 4,000 alone or 8,000 with a partner, +2,000
 per member with role child under 18, at most 10,000.
 Rounding: only the young-adult reduction is not exact; it is rounded to the
 nearest Rappen, half up, in integer math: (gbl * percent + 50) // 100.
-Invalid input raises error("input.<field> ..."), reported as rule_error.
+Invalid input raises error("input.<field> ..."), reported as rule_error;
+those messages are in English whatever the language.
 ]]
 
 local PARAMS = {
-	table = "SKOS 2025",
+	table_year = 2025,	-- cited as "SKOS 2025" / "CSIAS 2025"
 	valid_from = "2025-01-01",
 	-- Grundbedarf by household size 1..7 (SKOS B.2.2, table 2023-2025).
 	gbl = { 103100, 157700, 191800, 220600, 249500, 270400, 291300 },
@@ -56,6 +61,57 @@ local PARAMS = {
 	-- Asset allowance (Vermögensfreibetrag).
 	assets_single = 400000, assets_couple = 800000,
 	assets_per_minor = 200000, assets_max = 1000000, minor_below_age = 18,
+}
+
+-- Explain texts by input.language. {name} is filled from the line's values
+-- (amounts already as "CHF 1'031.00"); a language may order them freely.
+-- Both languages hold the same keys with the same placeholders. French: the
+-- terms of the CSIAS norms and of Bern's French-speaking social services.
+local MESSAGES = {
+	de = {
+		table = "SKOS {year}",
+		person = "1 Person",
+		persons = "{n} Personen",
+		gbl = "Grundbedarf für {persons} ({table}): {amount}",
+		gbl_scaled = "Grundbedarf für {persons} ({table}): {base} für {base_persons} + {further} × {per_person} = {amount}",
+		gbl_young_adult_reduction = "Junge Erwachsene {min_age}–{max_age} im eigenen Haushalt: {percent} % von {gbl} abgezogen (auf den Rappen gerundet): {amount}",
+		rent = "Miete {rent} (Mietzinsmaximum {ceiling})",
+		rent_capped = "Miete {rent} über dem Mietzinsmaximum {ceiling}: angerechnet {amount}",
+		kvg = "KVG-Prämie nach Prämienverbilligung: {amount}",
+		sil = "Situationsbedingte Leistung {code}: {amount}",
+		izu = "Integrationszulage (IZU): {amount}",
+		izu_capped = "Integrationszulage (IZU) {granted}, gekürzt auf {amount}: IZU und EFB zusammen höchstens {cap} (EFB {efb})",
+		income_employment = "Erwerbseinkommen netto: {amount}",
+		efb = "Einkommensfreibetrag (EFB) auf Erwerbseinkommen: {amount} abgezogen",
+		efb_limited_income = "Einkommensfreibetrag (EFB) {max}, begrenzt auf das Erwerbseinkommen: {amount} abgezogen",
+		efb_limited_cap = "Einkommensfreibetrag (EFB) {max}, begrenzt auf den Höchstbetrag IZU + EFB: {amount} abgezogen",
+		income_other = "Übriges Einkommen: {amount}",
+		single = "alleinstehend",
+		couple = "Paar",
+		assets_above_allowance = "Vermögen {assets} über dem Freibetrag {allowance} ({household}, minderjährige Kinder: {minors}): kein Anspruch, zuerst das Vermögen verwenden",
+	},
+	fr = {
+		table = "CSIAS {year}",
+		person = "1 personne",
+		persons = "{n} personnes",
+		gbl = "Forfait pour l'entretien ({table}) pour {persons} : {amount}",
+		gbl_scaled = "Forfait pour l'entretien ({table}) pour {persons} : {base} pour {base_persons} + {further} × {per_person} = {amount}",
+		gbl_young_adult_reduction = "Jeunes adultes de {min_age} à {max_age} ans dans leur propre ménage : réduction de {percent} % de {gbl} (arrondie au centime) : {amount}",
+		rent = "Loyer {rent} (loyer maximal {ceiling})",
+		rent_capped = "Loyer {rent} supérieur au loyer maximal {ceiling} : pris en compte {amount}",
+		kvg = "Prime d'assurance-maladie (LAMal) après réduction des primes : {amount}",
+		sil = "Prestation circonstancielle {code} : {amount}",
+		izu = "Supplément d'intégration (SI) : {amount}",
+		izu_capped = "Supplément d'intégration (SI) {granted}, réduit à {amount} : SI et FR ensemble au maximum {cap} (FR {efb})",
+		income_employment = "Revenu net d'une activité lucrative : {amount}",
+		efb = "Franchise sur le revenu (FR) de l'activité lucrative : {amount} déduits",
+		efb_limited_income = "Franchise sur le revenu (FR) {max}, limitée au revenu de l'activité lucrative : {amount} déduits",
+		efb_limited_cap = "Franchise sur le revenu (FR) {max}, limitée au maximum SI + FR : {amount} déduits",
+		income_other = "Autres revenus : {amount}",
+		single = "personne seule",
+		couple = "couple",
+		assets_above_allowance = "Fortune {assets} supérieure à la franchise sur la fortune {allowance} ({household}, enfants mineurs : {minors}) : pas de droit, la fortune doit d'abord être utilisée",
+	},
 }
 
 local MAX_AMOUNT = 100000000000	-- CHF 1 bn: keeps integer math far from overflow
@@ -88,10 +144,26 @@ local function chf(r)
 	return string.format("CHF %s%s.%02d", r < 0 and "-" or "", (s:gsub("^'", "")), math.abs(r) % 100)
 end
 
-local function persons(n) return n == 1 and "1 Person" or n .. " Personen" end
+-- The text of MESSAGES[lang][key] with each {name} replaced by vars[name].
+local function text(lang, key, vars)
+	local template = MESSAGES[lang][key]
+	if template == nil then fail("MESSAGES.%s has no text %s", lang, key) end
+	return (template:gsub("{([%w_]+)}", function(name)
+		local v = vars and vars[name]
+		if v == nil then fail("MESSAGES.%s.%s: no value for {%s}", lang, key, name) end
+		return tostring(v)
+	end))
+end
+
+local function persons(lang, n)
+	return n == 1 and text(lang, "person") or text(lang, "persons", { n = n })
+end
 
 local function check(input)
 	if type(input) ~= "table" then fail("input must be an object") end
+	if input.language ~= nil and input.language ~= "de" and input.language ~= "fr" then
+		fail("input.language must be de or fr")
+	end
 	local m, d = tostring(input.date):match("^%d%d%d%d%-(%d%d)%-(%d%d)$")
 	if not m or tonumber(m) < 1 or tonumber(m) > 12 or tonumber(d) < 1 or tonumber(d) > 31 then
 		fail("input.date must be a date YYYY-MM-DD")
@@ -132,9 +204,11 @@ end
 
 function budget(input)
 	local count = check(input)
+	local lang = input.language or "de"
 	local members, lines = input.members, {}
-	local function line(code, amount, explain, ...)
-		lines[#lines + 1] = { code = code, amount = amount, explain = string.format(explain, ...) }
+	-- One output line; its explain is MESSAGES[lang][key] filled from vars.
+	local function line(code, amount, key, vars)
+		lines[#lines + 1] = { code = code, amount = amount, explain = text(lang, key, vars) }
 		return amount
 	end
 	local rent, ceiling = money(input.rent, "input.rent"), money(input.rent_ceiling, "input.rent_ceiling")
@@ -143,34 +217,36 @@ function budget(input)
 	local income = input.income or {}
 	local employment = money(income.employment, "input.income.employment", true)
 	local other = money(income.other, "input.income.other", true)
+	local tbl = text(lang, "table", { year = PARAMS.table_year })
 
 	-- Need: basic needs by household size, with the scale extended past 7.
 	local n, t = #members, PARAMS.gbl
 	local need
 	if n <= #t then
-		need = line("gbl", t[n], "Grundbedarf für %s (%s): %s", persons(n), PARAMS.table, chf(t[n]))
+		need = line("gbl", t[n], "gbl", { persons = persons(lang, n), table = tbl, amount = chf(t[n]) })
 	else
 		local g = t[#t] + (n - #t) * PARAMS.gbl_per_further_person
-		need = line("gbl", g, "Grundbedarf für %s (%s): %s für %s + %d × %s = %s", persons(n),
-		    PARAMS.table, chf(t[#t]), persons(#t), n - #t, chf(PARAMS.gbl_per_further_person), chf(g))
+		need = line("gbl", g, "gbl_scaled", { persons = persons(lang, n), table = tbl,
+		    base = chf(t[#t]), base_persons = persons(lang, #t), further = n - #t,
+		    per_person = chf(PARAMS.gbl_per_further_person), amount = chf(g) })
 	end
 	local a = members[1]	-- single-person unit: its one member is the applicant
 	if n == 1 and a.own_household == true and a.age >= PARAMS.young_min_age and a.age <= PARAMS.young_max_age then
 		local cut = (need * PARAMS.young_reduction_percent + 50) // 100
-		need = need + line("gbl_young_adult_reduction", -cut,
-		    "Junge Erwachsene %d–%d im eigenen Haushalt: %d %% von %s abgezogen (auf den Rappen gerundet): %s",
-		    PARAMS.young_min_age, PARAMS.young_max_age, PARAMS.young_reduction_percent, chf(need), chf(cut))
+		need = need + line("gbl_young_adult_reduction", -cut, "gbl_young_adult_reduction", {
+		    min_age = PARAMS.young_min_age, max_age = PARAMS.young_max_age,
+		    percent = PARAMS.young_reduction_percent, gbl = chf(need), amount = chf(cut) })
 	end
 	if rent > ceiling then
-		need = need + line("rent", ceiling, "Miete %s über dem Mietzinsmaximum %s: angerechnet %s",
-		    chf(rent), chf(ceiling), chf(ceiling))
+		need = need + line("rent", ceiling, "rent_capped",
+		    { rent = chf(rent), ceiling = chf(ceiling), amount = chf(ceiling) })
 	else
-		need = need + line("rent", rent, "Miete %s (Mietzinsmaximum %s)", chf(rent), chf(ceiling))
+		need = need + line("rent", rent, "rent", { rent = chf(rent), ceiling = chf(ceiling) })
 	end
-	need = need + line("kvg", kvg, "KVG-Prämie nach Prämienverbilligung: %s", chf(kvg))
+	need = need + line("kvg", kvg, "kvg", { amount = chf(kvg) })
 	for _, s in ipairs(input.sil or {}) do
-		need = need + line("sil:" .. s.code, math.tointeger(s.amount), "Situationsbedingte Leistung %s: %s",
-		    s.code, chf(math.tointeger(s.amount)))
+		local amount = math.tointeger(s.amount)
+		need = need + line("sil:" .. s.code, amount, "sil", { code = s.code, amount = chf(amount) })
 	end
 
 	-- EFB is a fixed right on earnings, so it comes first; the cap on
@@ -178,25 +254,26 @@ function budget(input)
 	local efb = math.min(PARAMS.efb_max, employment, PARAMS.izu_efb_cap)
 	local izu = math.min(izu_given, PARAMS.izu_efb_cap - efb)
 	if izu < izu_given then
-		need = need + line("izu", izu, "Integrationszulage (IZU) %s, gekürzt auf %s: IZU und EFB zusammen höchstens %s (EFB %s)",
-		    chf(izu_given), chf(izu), chf(PARAMS.izu_efb_cap), chf(efb))
+		need = need + line("izu", izu, "izu_capped", { granted = chf(izu_given), amount = chf(izu),
+		    cap = chf(PARAMS.izu_efb_cap), efb = chf(efb) })
 	elseif izu > 0 then
-		need = need + line("izu", izu, "Integrationszulage (IZU): %s", chf(izu))
+		need = need + line("izu", izu, "izu", { amount = chf(izu) })
 	end
 
 	-- Income counted: net income minus the income allowance.
 	local counted = 0
 	if employment > 0 then
-		counted = counted + line("income_employment", employment, "Erwerbseinkommen netto: %s", chf(employment))
+		counted = counted + line("income_employment", employment, "income_employment", { amount = chf(employment) })
 		if efb < PARAMS.efb_max then
-			counted = counted + line("efb", -efb, "Einkommensfreibetrag (EFB) %s, begrenzt auf %s: %s abgezogen",
-			    chf(PARAMS.efb_max), employment < PARAMS.efb_max and "das Erwerbseinkommen" or "den Höchstbetrag IZU + EFB", chf(efb))
+			counted = counted + line("efb", -efb,
+			    employment < PARAMS.efb_max and "efb_limited_income" or "efb_limited_cap",
+			    { max = chf(PARAMS.efb_max), amount = chf(efb) })
 		else
-			counted = counted + line("efb", -efb, "Einkommensfreibetrag (EFB) auf Erwerbseinkommen: %s abgezogen", chf(efb))
+			counted = counted + line("efb", -efb, "efb", { amount = chf(efb) })
 		end
 	end
 	if other > 0 then
-		counted = counted + line("income_other", other, "Übriges Einkommen: %s", chf(other))
+		counted = counted + line("income_other", other, "income_other", { amount = chf(other) })
 	end
 
 	-- Assets above the allowance are used first: no entitlement this month.
@@ -209,9 +286,9 @@ function budget(input)
 	    (couple and PARAMS.assets_couple or PARAMS.assets_single) + minors * PARAMS.assets_per_minor)
 	local payment = math.max(0, need - counted)
 	if assets > allowance then
-		line("assets_above_allowance", assets - allowance,
-		    "Vermögen %s über dem Freibetrag %s (%s, minderjährige Kinder: %d): kein Anspruch, zuerst das Vermögen verwenden",
-		    chf(assets), chf(allowance), couple and "Paar" or "alleinstehend", minors)
+		line("assets_above_allowance", assets - allowance, "assets_above_allowance", {
+		    assets = chf(assets), allowance = chf(allowance),
+		    household = text(lang, couple and "couple" or "single"), minors = minors })
 		payment = 0
 	end
 	return { need = need, income_counted = counted, payment = payment, lines = lines }

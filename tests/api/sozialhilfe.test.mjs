@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, fixtureHousehold,
-  xmllint, painTx, camt054,
+  xmllint, painTx, camt054, createUser, login,
 } from './lib.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,8 @@ test('the whole path: registration to closure', async () => {
   assert.deepEqual(r.json.transitions, ['intake', 'closed']);
   assert.equal(r.json.municipality.bfs, 942);
   ok(await move(cw, id, 'intake'), 200);
+  const asked = ok(await call('GET', `${C}/${id}/deadlines`, { session: cw }), 200);
+  assert.ok(asked.json.items.some((x) => x.kind === 'missing_document'), 'missing documents are asked for');
 
   // decision state needs the checklist complete
   const e = err(await move(cw, id, 'decision'), 409, 'checklist_incomplete');
@@ -116,6 +118,7 @@ test('the whole path: registration to closure', async () => {
   assert.equal(g.json.state, 'ongoing');
   const dl = ok(await call('GET', `${C}/${id}/deadlines`, { session: cw }), 200);
   assert.ok(dl.json.items.some((x) => x.kind === 'review_due'), show(dl));
+  assert.ok(dl.json.items.some((x) => x.kind === 'decision_expiring'), show(dl));
 
   // payment run for a month of its own: accounting creates, the team
   // lead approves, pain.001 validates, the bank's camt.054 books it
@@ -237,4 +240,46 @@ test('another tenant sees nothing: 404 on every route; RLS on every table', asyn
   for (const t of ['dossier', 'dossier_transition', 'journal_entry', 'deadline', 'sh_budget', 'sh_budget_line', 'sh_decision', 'sh_goal', 'sh_checklist_item']) {
     assert.equal(sql(DB_APP, `select count(*) from ${t}`), '0', `${t} without tenant setting`);
   }
+});
+
+test('a French-speaking client gets the budget explained in French', async () => {
+  const hh = household('biel', [{ role: 'applicant', birth: '1982-08-08', lang: 'fr' }]);
+  const r = ok(await call('POST', C, {
+    session: biel, body: { household_id: hh.household, applicant_id: hh.persons[0], municipality_bfs: 371 },
+  }), 201);
+  const pv = ok(await call('POST', `${C}/${r.json.id}/budgets/preview`, { session: biel, body: BUDGET }), 200);
+  const gbl = pv.json.output.lines.find((l) => l.code === 'gbl');
+  assert.match(gbl.explain, /CSIAS/, JSON.stringify(gbl));
+  assert.equal(pv.json.input.language, 'fr');
+  // a date before anyone lived in the household names the field
+  const e = err(await call('POST', `${C}/${r.json.id}/budgets/preview`, { session: biel, body: { ...BUDGET, valid_from: '2019-01-01' } }), 409, 'no_members_on_date');
+  assert.equal(e.detail.field, 'valid_from');
+});
+
+test('colleagues to assign a dossier to', async () => {
+  const s = ok(await call('GET', '/api/v1/staff', { session: cw }), 200);
+  assert.ok(s.json.items.some((u) => u.id === cw.data.user.id && u.roles.includes('caseworker')));
+  assert.ok(s.json.items.every((u) => !('password_hash' in u) && !('email' in u)));
+  const b = ok(await call('GET', '/api/v1/staff', { session: biel }), 200);
+  assert.ok(!b.json.items.some((u) => u.id === cw.data.user.id), 'no other tenant\'s staff');
+});
+
+test('a case worker changes the dossiers of the own team only', async () => {
+  const admin = await as('thun', 'admin');
+  const u = await createUser(admin, ['caseworker'], { team: 'Nord' });
+  assert.equal(u.json.team, 'Nord');
+  const nord = await login('thun', u.username, u.password);
+  const mk = async (team) => {
+    const hh = household('thun', [{ role: 'applicant', birth: '1977-07-07' }]);
+    return ok(await register(cw, hh, { team }), 201).json.id;
+  };
+  const mine = await mk('Nord');
+  const theirs = await mk('Süd');
+  ok(await call('POST', `${C}/${mine}/journal`, { session: nord, body: { category: 'other', text: 'ok' } }), 201);
+  const e = err(await call('POST', `${C}/${theirs}/journal`, { session: nord, body: { category: 'other', text: 'x' } }), 403, 'other_team');
+  assert.equal(e.detail.team, 'Süd');
+  ok(await call('GET', `${C}/${theirs}`, { session: nord }), 200);
+  // the team lead approves for every team; users without a team are free
+  ok(await call('POST', `${C}/${theirs}/journal`, { session: tl, body: { category: 'other', text: 'Teamleitung' } }), 201);
+  ok(await call('POST', `${C}/${theirs}/journal`, { session: cw, body: { category: 'other', text: 'ohne Team' } }), 201);
 });

@@ -188,6 +188,94 @@ read -r p50 p99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
 rm -f "$out"/pgbench_log.*
 echo "pgbench $tps $p50 $p99" >>"$out/raw"
 
+# ---------------------------------------------------------------- scale
+# A canton-scale data set (tests/bench/scale.sql, made once per var/bench):
+# payment runs for the big tenant and for all, against a COPY of the same
+# payment rows; person search and a dossier read against the bare query.
+tenants=${BENCH_TENANTS:-60}
+persons=${BENCH_PERSONS:-150000}
+dossiers=${BENCH_DOSSIERS:-80000}
+big=${BENCH_BIG:-20000}
+if [ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant WHERE slug = 'bench-big'")" != 1 ]; then
+	say "canton-scale data: $tenants tenants, $persons persons, $dossiers dossiers"
+	psql "$KASUS_DB_OWNER" -q -v tenants="$tenants" -v persons="$persons" \
+		-v dossiers="$dossiers" -v big="$big" -f tests/bench/scale.sql \
+		>"$out/scale.log" 2>&1 || { cat "$out/scale.log" >&2; die "scale.sql failed"; }
+fi
+bench_login() {	# tenant user -> "cookie csrf"
+	local h b
+	h=$(mktemp)
+	b=$(curl -s -D "$h" -H 'Content-Type: application/json' \
+		-d "{\"tenant\":\"$1\",\"username\":\"$2\",\"password\":\"kasus-demo\"}" \
+		"$base/api/v1/session")
+	printf '%s %s\n' "$(sed -n 's/^[Ss]et-[Cc]ookie: *\(ks_session=[0-9a-f]*\).*/\1/p' "$h" | tr -d '\r')" \
+		"$(jq -r '.csrf_token // empty' <<<"$b")"
+	rm -f "$h"
+}
+# one payment run: create (accounting), approve (team lead), export;
+# prints "seconds run_id lines"
+pay_run() {	# tenant month
+	local acc tl t0 id n
+	read -r acc acsrf < <(bench_login "$1" accounting)
+	read -r tl tcsrf < <(bench_login "$1" teamlead)
+	t0=$(date +%s.%N)
+	id=$(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
+		-H 'Content-Type: application/json' -d "{\"month\":\"$2\"}" \
+		"$base/api/v1/payment-runs" | jq -r '.id // empty')
+	[ -n "$id" ] || die "payment run for $1 $2 not created"
+	curl -sf -o /dev/null -X POST -H "Cookie: $tl" -H "X-CSRF-Token: $tcsrf" \
+		"$base/api/v1/payment-runs/$id/approve" || die "approve $id failed"
+	curl -sf -o "$out/pain001-$1.xml" -H "Cookie: $acc" \
+		"$base/api/v1/payment-runs/$id/pain001" || die "export $id failed"
+	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")
+	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
+}
+month="$((2100 + $(date +%s) % 800))-$(printf '%02d' $((1 + $(date +%s) % 12)))"
+say "payment run for bench-big ($month)"
+read -r big_s big_id big_n < <(pay_run bench-big "$month")
+say "payment runs for all bench tenants"
+all_s=$big_s all_n=$big_n ids=$big_id
+for t in $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug LIKE 'bench-0%' ORDER BY slug"); do
+	read -r s id n < <(pay_run "$t" "$month")
+	all_s=$(awk -v a="$all_s" -v b="$s" 'BEGIN { printf "%.3f", a + b }')
+	all_n=$((all_n + n))
+	ids="$ids,$id"
+done
+copy_s() {	# the same payment rows, COPY out of PostgreSQL
+	local t0
+	t0=$(date +%s.%N)
+	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM sh_payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+}
+big_copy=$(copy_s "$big_id")
+all_copy=$(copy_s "$ids")
+echo "runbig $big_s $big_n $big_copy" >>"$out/raw"
+echo "runall $all_s $all_n $all_copy" >>"$out/raw"
+
+# person search by name prefix and one dossier read, as bench-big's
+# case worker; the bare query with the tenant set as a session setting
+read -r cwc cwcsrf < <(bench_login bench-big caseworker)
+run_wrk search "$base/api/v1/persons?q=mei&limit=20" -H "Cookie: $cwc"
+did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT d.id FROM dossier d JOIN tenant t ON t.id = d.tenant_id WHERE t.slug = 'bench-big' ORDER BY d.id LIMIT 1 OFFSET 777")
+run_wrk dossier "$base/api/v1/cases/$did" -H "Cookie: $cwc"
+big_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-big'")
+sed -n '/^-- name: person_search$/,/^$/p' core/sql/queries/person.sql | sed '1d' |
+	sed "s/\$1/'mei'/; s/\$2/''/; s/\$3::date/NULL::date/g; s/\$4/0/g; s/\$5/20/" \
+	>"$out/search.sql"
+echo ';' >>"$out/search.sql"
+rm -f "$out"/pgbench_log.*
+(cd "$out" && PGOPTIONS="-c kasus.tenant_id=$big_tid" "$pgbin/pgbench" -n -M prepared \
+	-c "$conns" -j "$threads" -T "$secs" -l -f search.sql "$KASUS_DB_APP") \
+	>"$out/pgbench-search.txt" 2>&1 || { cat "$out/pgbench-search.txt" >&2; die "pgbench search failed"; }
+stps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench-search.txt" | head -n 1)
+read -r sp50 sp99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+	awk '{ v[NR] = $1 } END {
+		i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+		i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+		printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+rm -f "$out"/pgbench_log.*
+echo "searchsql $stps $sp50 $sp99" >>"$out/raw"
+
 val() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$out/raw"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "meets" : "BELOW" }'; }
@@ -207,6 +295,10 @@ r3=$(ratio "$(val resolve 2)" "$(val evaluate 2)")
 		authread) what="kasusd GET /api/v1/admin/users/$uid, session cookie" ;;
 		pgbench) what="pgbench -S -M prepared (tps)" ;;
 		resolve) what="kasusd GET /api/v1/rules/resolve (no evaluation)" ;;
+		search) what="kasusd GET /api/v1/persons?q=mei ($persons persons)" ;;
+		searchsql) what="the same query in pgbench, tenant preset (tps)" ;;
+		dossier) what="kasusd GET /api/v1/cases/{id} (audited read)" ;;
+		runbig|runall) continue ;;
 		evaluate) what="kasusd POST /api/v1/rules/evaluate skos-budget" ;;
 		esac
 		printf '%-10s %12.0f %10s %10s  %s%s\n' "$n" "$rps" "$p50" "$p99" \
@@ -215,6 +307,11 @@ r3=$(ratio "$(val resolve 2)" "$(val evaluate 2)")
 	echo "ratio trivial/bare     $r1  (target >= 0.9: $(verdict "$r1" 0.9))"
 	echo "ratio authread/pgbench $r2  (target >= 0.6: $(verdict "$r2" 0.6))"
 	echo "rule evaluations/s, one thread, skos-budget: $evals"
+	read -r _ bs bn bc <<<"$(grep '^runbig ' "$out/raw")"
+	read -r _ as an ac <<<"$(grep '^runall ' "$out/raw")"
+	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY ${bc}s; ratio $(ratio "$bs" "$bc") (target <= 3: $(awk -v r="$(ratio "$bs" "$bc")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
+	echo "payment runs all tenants: $an payments, ${as}s; COPY ${ac}s; ratio $(ratio "$as" "$ac")"
+	echo "ratio search p99 API/SQL $(ratio "$(val search 4)" "$(val searchsql 4)")  (target <= 2: $(awk -v r="$(ratio "$(val search 4)" "$(val searchsql 4)")" 'BEGIN { print (r + 0 <= 2) ? "meets" : "ABOVE" }'))"
 	echo "ratio evaluate/resolve time $r3  (target <= 1.2: $(awk -v r="$r3" 'BEGIN { print (r + 0 <= 1.2) ? "meets" : "ABOVE" }'))"
 } | tee "$res"
 rm -f "$out/raw"

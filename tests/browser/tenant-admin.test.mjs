@@ -199,8 +199,16 @@ test('keyboard only: sign in, open the new-user form, fill it and send it', asyn
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(ring, 'none');
   await shot(page, 'keyboard-user-form');
+  // Creating a user hashes its password (scrypt): under the sanitizer build
+  // and a busy machine that took longer than the default 10 s once. Wait
+  // for the answer itself, with room, so a slow server is not a failure
+  // and a refused request says why.
+  const created = page.waitForResponse((r) => r.request().method() === 'POST'
+    && new URL(r.url()).pathname === '/api/v1/admin/users', { timeout: 45000 });
   await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: `Benutzer ${username}` }).waitFor()
+  const resp = await created.catch(async (e) => { await shot(page, 'keyboard-failed'); throw e; });
+  assert.equal(resp.status(), 201, `POST /admin/users: ${resp.status()} ${await resp.text()}`);
+  await page.getByRole('heading', { name: `Benutzer ${username}` }).waitFor({ timeout: 20000 })
     .catch(async (e) => { await shot(page, 'keyboard-failed'); throw e; });
   const list = await api(admin, 'GET', '/api/v1/admin/users?limit=500');
   const u = list.json.items.find((x) => x.username === username);

@@ -67,7 +67,8 @@ SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
                   WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN role_permission rp ON rp.role = r.role
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+       coalesce(u.team, '')
   FROM app_user u WHERE u.username = $1
 
 -- name: user_list
@@ -75,7 +76,8 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+       u.team
   FROM app_user u WHERE u.id > $1 ORDER BY u.id LIMIT $2
 
 -- name: user_get
@@ -83,18 +85,20 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+       u.team
   FROM app_user u WHERE u.id = $1
 
 -- name: user_insert
 INSERT INTO app_user (tenant_id, username, display_name, email, language,
-       password_hash)
-VALUES (kasus_tenant(), $1, $2, $3, coalesce($4, 'de'), $5)
+       password_hash, team)
+VALUES (kasus_tenant(), $1, $2, $3, coalesce($4, 'de'), $5, $6)
 RETURNING id
 
 -- name: user_update
 UPDATE app_user SET display_name = coalesce($2, display_name),
        email = CASE WHEN $7::boolean THEN $3 ELSE email END,
+       team = CASE WHEN $9::boolean THEN $8 ELSE team END,
        language = coalesce($4, language),
        active = coalesce($5::boolean, active), version = version + 1
  WHERE id = $1 AND version = $6
@@ -233,3 +237,10 @@ SELECT kasus_canton_tenant()
 
 -- name: audit_head
 SELECT seq, hash FROM audit_head
+
+-- name: staff_list
+SELECT u.id, u.display_name, u.language,
+       coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
+                   FROM user_role r
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+  FROM app_user u WHERE u.active ORDER BY u.display_name, u.id

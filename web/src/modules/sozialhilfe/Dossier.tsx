@@ -437,6 +437,7 @@ function ChecklistTab({ dossier }: { dossier: Dossier }) {
     try { const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }); cl.setData(r.data); setSaved(true); } catch (x) { setErr(x); }
   }
   const today = formatDate(todayIso());
+  const Wrap = (can ? 'form' : 'div') as unknown as 'form';
   return (
     <Section id="cl-title" title={t('sozialhilfe.section.checklist')}>
       {cl.data.missing.length
@@ -444,7 +445,8 @@ function ChecklistTab({ dossier }: { dossier: Dossier }) {
         : <Notice kind="success">{t('sozialhilfe.checklist.complete')}</Notice>}
       {saved ? <Notice kind="success">{t('form.saved')}</Notice> : null}
       {err ? <ErrorBox error={err} /> : null}
-      <form onSubmit={save} noValidate>
+      {/* Read-only roles get the table without a form around it. */}
+      <Wrap onSubmit={can ? save : undefined} noValidate={can ? true : undefined}>
         <table class="table checklist">
           <caption class="visually-hidden">{t('sozialhilfe.section.checklist')}</caption>
           <thead><tr><th scope="col">{t('sozialhilfe.checklist.document')}</th><th scope="col">{t('sozialhilfe.checklist.received_on')}</th><th scope="col">{t('sozialhilfe.checklist.note')}</th></tr></thead>
@@ -467,7 +469,7 @@ function ChecklistTab({ dossier }: { dossier: Dossier }) {
           </tbody>
         </table>
         {can ? <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.checklist.save')}</button></div> : null}
-      </form>
+      </Wrap>
     </Section>
   );
 }

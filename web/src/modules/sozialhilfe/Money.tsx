@@ -108,8 +108,8 @@ export function BudgetsTab({ dossier }: { dossier: Dossier }) {
 interface SilRow { code: string; amount: string }
 const SIL_CODES = ['medical', 'dental', 'transport', 'childcare', 'furniture', 'other'];
 
-/** First day of the month after today (ISO). */
-function nextFirst(): string {
+/** First day of the current month (ISO). */
+function monthFirst(): string {
   const [y, m] = todayIso().split('-').map(Number);
   return `${y}-${String(m).padStart(2, '0')}-01`;
 }
@@ -118,7 +118,7 @@ export function BudgetEditor({ id }: { id: string }) {
   const app = useApp();
   const d = useResource<Dossier>(`/api/v1/cases/${id}`);
   const [v, setV] = useState({
-    valid_from: formatDate(nextFirst()), rent: '', kvg_premium: '', assets: '0', employment: '', other: '', integration: '',
+    valid_from: formatDate(monthFirst()), rent: '', kvg_premium: '', assets: '0', employment: '', other: '', integration: '',
     rent_direct: false, ll_name: '', ll_iban: '', ll_street: '', ll_house_no: '', ll_postcode: '', ll_town: '',
   });
   const [sil, setSil] = useState<SilRow[]>([]);
@@ -181,6 +181,7 @@ export function BudgetEditor({ id }: { id: string }) {
       await post<Budget>(`/api/v1/cases/${id}/budgets`, built.body);
       navigate(shHref('cases', id, 'budgets'));
     } catch (x) {
+      if (x instanceof ApiError && x.code === 'household_empty') { setErr(null); setShown({ valid_from: t('sozialhilfe.budget.no_members') }); return; }
       const sp = splitError(x, ['valid_from', 'rent', 'kvg_premium', 'assets']);
       setShown(sp.field); setErr(sp.form);
     } finally { setBusy(false); }
@@ -246,7 +247,8 @@ export function BudgetEditor({ id }: { id: string }) {
           <p class="muted" role="status">{busyPreview ? t('sozialhilfe.budget.computing')
             : !built.body ? t('sozialhilfe.budget.preview_waiting')
             : preview ? t('sozialhilfe.budget.preview_result', { amount: formatAmount(preview.output.payment) }) : ''}</p>
-          {pErr ? <ErrorBox error={pErr} /> : null}
+          {pErr ? (pErr instanceof ApiError && pErr.code === 'household_empty'
+            ? <ErrorBox error={pErr}>{t('sozialhilfe.budget.no_members')}</ErrorBox> : <ErrorBox error={pErr} />) : null}
           {preview ? (
             <>
               <LinesTable lines={preview.output.lines} need={preview.output.need} income={preview.output.income_counted}

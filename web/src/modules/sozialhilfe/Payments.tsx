@@ -141,7 +141,7 @@ export function CamtUpload() {
                 <th scope="col">{t('sozialhilfe.camt.reason')}</th></tr></thead>
               <tbody>{res.unmatched.map((u) => (
                 <tr key={u.id}><td>{u.position}</td><td>{formatDate(u.booking_date)}</td>
-                  <td class="num">{u.cdi === 'DBIT' ? '-' : ''}{formatAmount(u.amount)}</td>
+                  <td class="num">{formatAmount(u.cdi === 'DBIT' ? -u.amount : u.amount)}</td>
                   <td>{u.end_to_end_id ?? u.reference ?? '–'}</td><td>{label('sozialhilfe.unmatched', u.reason)}</td></tr>
               ))}</tbody>
             </table>

@@ -110,7 +110,7 @@ export function RegisterPerson() {
   const canCase = app.can('case.register');
   const munis = useResource<Page<Muni>>(canCase && app.can('directory.read') ? '/api/v1/municipalities' : null);
   const [v, setV] = useState({ ...emptyPerson, language: app.me.user.language as string });
-  const [hh, setHh] = useState({ name: '', valid_from: formatDate(todayIso()) });
+  const [hh, setHh] = useState({ name: '', valid_from: formatDate(todayIso().slice(0, 8) + '01') });
   const [openCase, setOpenCase] = useState(canCase);
   const [bfs, setBfs] = useState('');
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});

@@ -2,6 +2,7 @@
 import { t } from '../../i18n';
 import { useApp } from '../../ctx';
 import { PageTitle } from '../../components/ui';
+import { ShNav } from './common';
 import type { ModuleViewProps } from '../index';
 import { Worklist } from './Worklist';
 import { PersonSearch, PersonView, RegisterPerson } from './Persons';
@@ -10,10 +11,10 @@ import { BudgetEditor } from './Money';
 import { PaymentRuns, PaymentRunView } from './Payments';
 
 function Refused() {
-  return <section><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
+  return <section><ShNav current="" /><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
 }
 function Missing() {
-  return <section><PageTitle>{t('notfound.title')}</PageTitle><p>{t('notfound.text')}</p></section>;
+  return <section><ShNav current="" /><PageTitle>{t('notfound.title')}</PageTitle><p>{t('notfound.text')}</p></section>;
 }
 
 export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
