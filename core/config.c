@@ -81,7 +81,7 @@ defaults(void)
 	ks_conf.login_window = 15 * 60;
 	ks_conf.scrypt_log2n = 15;
 	strcpy(ks_conf.root, ".");
-	strcpy(ks_conf.module_dir, "build/modules");
+	strcpy(ks_conf.module_dir, "build/release/modules");
 	ks_conf.log_level = KS_LOG_INFO;
 	ks_conf.rules_memory = 32L * 1024 * 1024;
 	ks_conf.rules_instructions = 20000000L;

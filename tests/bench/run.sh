@@ -58,6 +58,9 @@ say "services"
 bash ops/services.sh bench start
 # shellcheck disable=SC1091
 . var/bench/env
+# The deployment as make run has it: the Sozialhilfe module, a master key.
+export KASUS_MODULES=sozialhilfe KASUS_MODULE_DIR=$PWD/build/release/modules
+export KASUS_ROOT=$PWD KASUS_MASTER_KEY=${KASUS_MASTER_KEY:-$(printf '%064x' 4242)}
 
 say "build"
 make -s VARIANT=release build/release/kasusd modules >&2
@@ -198,10 +201,16 @@ dossiers=${BENCH_DOSSIERS:-80000}
 big=${BENCH_BIG:-20000}
 if [ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant WHERE slug = 'bench-big'")" != 1 ]; then
 	say "canton-scale data: $tenants tenants, $persons persons, $dossiers dossiers"
-	psql "$KASUS_DB_OWNER" -q -v tenants="$tenants" -v persons="$persons" \
+	psql "$KASUS_DB_OWNER" -q -1 -v tenants="$tenants" -v persons="$persons" \
 		-v dossiers="$dossiers" -v big="$big" -f tests/bench/scale.sql \
 		>"$out/scale.log" 2>&1 || { cat "$out/scale.log" >&2; die "scale.sql failed"; }
 fi
+# Every bench service pays from an account (as the demo services do).
+psql "$KASUS_DB_OWNER" -qAtc "INSERT INTO sh_tenant_account (tenant_id, name,
+	iban, street, house_no, postcode, town, country, updated_by)
+	SELECT id, name, 'CH9300762011623852957', 'Bahnhofstrasse', '1', '3600',
+	'Thun', 'CH', 0 FROM tenant WHERE slug LIKE 'bench-%'
+	ON CONFLICT (tenant_id) DO NOTHING" >/dev/null
 bench_login() {	# tenant user -> "cookie csrf"
 	local h b
 	h=$(mktemp)
@@ -230,7 +239,10 @@ pay_run() {	# tenant month
 	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")
 	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
 }
-month="$((2100 + $(date +%s) % 800))-$(printf '%02d' $((1 + $(date +%s) % 12)))"
+# The month after the last one paid in an earlier run on this data set.
+month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(coalesce(max(r.month)
+	+ interval '1 month', date '2030-01-01'), 'YYYY-MM') FROM sh_payment_run r
+	JOIN tenant t ON t.id = r.tenant_id WHERE t.slug LIKE 'bench-%'")
 say "payment run for bench-big ($month)"
 read -r big_s big_id big_n < <(pay_run bench-big "$month")
 say "payment runs for all bench tenants"
