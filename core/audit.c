@@ -53,7 +53,8 @@ ks_audit(struct ks_request *req, const char *action, const char *otype,
 		free(d);
 	} else
 		v[7] = NULL;
-	r = ks_db_q(req, Q_AUDIT_APPEND, 8, v);
+	r = ks_db_q(req, req->read_only ? Q_AUDIT_APPEND_READ : Q_AUDIT_APPEND,
+	    8, v);
 	return r != NULL ? KS_OK : KS_ERROR;
 }
 

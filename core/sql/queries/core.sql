@@ -133,7 +133,7 @@ SELECT count(*) FROM permission WHERE code = ANY($1::text[])
 
 -- name: token_lookup
 SELECT id, array_to_string(permissions, ','), expires_at > now(), revoked,
-       created_by, token_hash
+       created_by
   FROM api_token WHERE token_hash = $1
 
 -- name: token_insert
@@ -153,6 +153,13 @@ UPDATE api_token SET revoked = true WHERE id = $1 RETURNING id
 
 -- name: audit_append
 SELECT audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb)
+
+-- name: audit_append_read
+-- A read's event need not wait for the disk: events of reads lost in a
+-- crash are the last few hundred milliseconds at most, and the chain's
+-- lock is held until commit, so waiting here would serialise all reads.
+SELECT set_config('synchronous_commit', 'off', true),
+       audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb)
 
 -- name: audit_list
 SELECT seq, at, actor_id, request_id, action, object_type, object_id,
