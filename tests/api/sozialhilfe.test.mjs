@@ -283,3 +283,51 @@ test('a case worker changes the dossiers of the own team only', async () => {
   ok(await call('POST', `${C}/${theirs}/journal`, { session: tl, body: { category: 'other', text: 'Teamleitung' } }), 201);
   ok(await call('POST', `${C}/${theirs}/journal`, { session: cw, body: { category: 'other', text: 'ohne Team' } }), 201);
 });
+
+// Every body-taking route of the dossier: wrong type, missing field,
+// unknown field, malformed JSON, oversize body; a foreign tenant gets 404
+// and a role without the permission 403.
+test('bad input, foreign ids and missing permissions on every dossier route', async () => {
+  const hh = household('thun', [{ role: 'applicant', birth: '1979-09-09' }]);
+  const id = ok(await register(cw, hh), 201).json.id;
+  const g = ok(await call('POST', `${C}/${id}/goals`, { session: cw, body: { title: 'T', due_on: '2026-06-30' } }), 201).json.id;
+  const d = ok(await call('POST', `${C}/${id}/deadlines`, { session: cw, body: { due_on: '2026-06-30', text: 'x' } }), 201).json.id;
+  const b = ok(await call('POST', `${C}/${id}/budgets`, { session: cw, body: BUDGET }), 201).json.id;
+  const adm = await as('thun', 'admin');	// a tenant admin reads no dossier
+  const etag = async (p) => (await call('GET', p, { session: cw })).headers.get('etag') || '"1"';
+  const routes = [
+    // [method, path, good body, a field, a wrong value for it, who lacks the permission]
+    ['PATCH', `${C}/${id}`, { team: 'A' }, 'team', 5, legal],
+    ['POST', `${C}/${id}/transitions`, { to: 'intake' }, 'to', 1, legal],
+    ['PUT', `${C}/${id}/checklist`, { items: [] }, 'items', 'x', legal],
+    ['POST', `${C}/${id}/journal`, { category: 'other', text: 'x' }, 'text', [], legal],
+    ['POST', `${C}/${id}/goals`, { title: 'T', due_on: '2026-06-30' }, 'due_on', 20260630, legal],
+    ['POST', `${C}/${id}/goals/sign`, { signed_on: '2026-01-01' }, 'signed_on', true, legal],
+    ['PATCH', `/api/v1/goals/${g}`, { status: 'open' }, 'status', 3, legal],
+    ['POST', `${C}/${id}/deadlines`, { due_on: '2026-06-30', text: 'x' }, 'text', 7, legal],
+    ['PATCH', `/api/v1/deadlines/${d}`, { done: true }, 'done', 'yes', legal],
+    ['POST', `${C}/${id}/budgets/preview`, BUDGET, 'rent', '1000', adm],
+    ['POST', `${C}/${id}/budgets`, BUDGET, 'assets', -1, legal],
+    ['POST', `${C}/${id}/decisions`, { budget_id: b }, 'budget_id', 'x', legal],
+  ];
+  const required = { to: 1, items: 1, text: 1, due_on: 1, signed_on: 1, done: 1, rent: 1, assets: 1, budget_id: 1 };
+  for (const [m, p, good, field, wrong, lacking] of routes) {
+    const h = { 'if-match': m === 'PATCH' || p.endsWith('/transitions') ? await etag(p.includes('/goals/') || p.includes('/deadlines/') ? (p.includes('/goals/') ? `${C}/${id}/goals` : `${C}/${id}/deadlines`) : `${C}/${id}`) : undefined };
+    const headers = h['if-match'] ? h : {};
+    const e1 = await call(m, p, { session: cw, body: { ...good, [field]: wrong }, headers });
+    assert.ok([400].includes(e1.status), `${m} ${p} wrong ${field}: ${show(e1)}`);
+    assert.ok(['invalid_type', 'out_of_range', 'invalid_value'].includes(e1.json.error.code), show(e1));
+    if (required[field]) {
+      const { [field]: _drop, ...rest } = good;
+      err(await call(m, p, { session: cw, body: rest, headers }), 400, 'missing_field');
+    }
+    err(await call(m, p, { session: cw, body: { ...good, nonsense: 1 }, headers }), 400, 'unknown_field');
+    err(await call(m, p, { session: cw, raw: '{"a":', headers: { ...headers, 'content-type': 'application/json' } }), 400, 'malformed_json');
+    err(await call(m, p, { session: cw, raw: JSON.stringify({ text: 'x'.repeat(600000) }), headers: { ...headers, 'content-type': 'application/json' } }), 413, 'body_too_large');
+    err(await call(m, p, { session: biel, body: good, headers }), 404);
+    err(await call(m, p, { session: lacking, body: good, headers }), 403, 'forbidden');
+  }
+  // approvals: the author's colleague without case.approve is refused
+  err(await call('POST', `/api/v1/budgets/${b}/approve`, { session: cw }), 403);
+  err(await call('POST', `/api/v1/budgets/${b}/approve`, { session: acc }), 403, 'forbidden');
+});
