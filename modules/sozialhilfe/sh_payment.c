@@ -404,8 +404,9 @@ oneoff_create(struct ks_request *req)
 	return ks->reply(req, 201, oneoff_json(r, 0));
 }
 
+/* {"items", "next"} of statement q over dossier {id}, a page at a time. */
 static int
-oneoff_list(struct ks_request *req)
+dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 {
 	const char *v[3];
 	long long n;
@@ -417,13 +418,19 @@ oneoff_list(struct ks_request *req)
 	if (dossier(req, &id) == NULL || page(req, &v[1], &v[2], &n) != KS_OK)
 		return KS_ERROR;
 	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(PAY_ONEOFF_LIST), 3, v)) == NULL)
+	if ((r = sh_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, oneoff_json(r, i));
+		json_array_append_new(items, row(r, i));
 	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", next_cursor(r, n)));
+}
+
+static int
+oneoff_list(struct ks_request *req)
+{
+	return dossier_page(req, SHQ(PAY_ONEOFF_LIST), oneoff_json);
 }
 
 static int
@@ -1287,23 +1294,7 @@ claim_create(struct ks_request *req)
 static int
 claim_list(struct ks_request *req)
 {
-	const char *v[3];
-	long long n;
-	PGresult *r;
-	json_t *items;
-	int64_t id;
-	int i;
-
-	if (dossier(req, &id) == NULL || page(req, &v[1], &v[2], &n) != KS_OK)
-		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 3, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, claim_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return dossier_page(req, SHQ(PAY_CLAIM_LIST), claim_json);
 }
 
 static int
