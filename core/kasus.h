@@ -252,6 +252,8 @@ int	ks_check_etag(struct ks_request *, long long version, json_t *current);
 void	ks_set_etag(struct ks_request *, long long version);
 /** Check a JSON body against a field list (400 with the field named). */
 int	ks_validate(struct ks_request *, const struct ks_field *, json_t *);
+/** Whether s is a calendar date YYYY-MM-DD (1900..2200). */
+int	ks_valid_date(const char *s);
 /** A string field of the validated body, or NULL when absent or null. */
 const char *ks_body_str(struct ks_request *, const char *name);
 /** The module that registered a route, NULL for the core. */
@@ -352,24 +354,29 @@ int	ks_random_hex(char *out, size_t nbytes);
 
 /**
  * Evaluate function fn of the rule pack named pack as resolved for the
- * request's tenant on date: the tenant's own approved pack valid then,
- * else the canton's. On success *out is the output and *prov names the
- * pack that produced it (both owned by the caller). Errors carry the codes
- * rule_missing, rule_error, rule_timeout or rule_memory (HTTP 422).
+ * request's tenant on date: the tenant's own approved code valid then,
+ * else the canton's; the tenant's rule data of that name valid then, if
+ * any, is the global DATA. On success *out is the output and *prov names
+ * the versions that produced it (both owned by the caller). Errors carry
+ * the codes rule_missing, rule_error, rule_timeout or rule_memory (422).
  */
 int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 	    const char *date, json_t *input, json_t **out, json_t **prov);
-/** Evaluate fn of a given source (a draft); same errors. */
+/** The same with the canton's code only (bounds the canton sets). */
+int	ks_rules_eval_canton(struct ks_request *, const char *pack,
+	    const char *fn, const char *date, json_t *data, json_t *input,
+	    json_t **out, json_t **prov);
+/** Evaluate fn of a given source (a draft), data as DATA (may be NULL). */
 int	ks_rules_eval_source(struct ks_request *, const char *name,
-	    const char *src, size_t len, const char *fn, json_t *input,
-	    json_t **out);
+	    const char *src, size_t len, json_t *data, const char *fn,
+	    json_t *input, json_t **out);
 /**
  * Evaluate with the compiled state cached for sha on this thread. On a
  * miss returns KS_ERROR without setting an error (fetch the source and
  * use ks_rules_eval_source).
  */
 int	ks_rules_eval_cached(struct ks_request *, const char *sha,
-	    const char *fn, json_t *input, json_t **out);
+	    json_t *data, const char *fn, json_t *input, json_t **out);
 /** Compile only: KS_OK, or rule_error with the message (line). */
 int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);
@@ -381,6 +388,7 @@ void	ks_rules_listen_stop(void);
 /** Import packs from plugins/ and tenants/<slug>/ when missing. */
 int	ks_rules_import(void);
 void	ks_rules_register(void);
+void	ks_rules_data_register(void);
 void	ks_rules_thread_free(void);
 
 /* -------------------------------------------------------------- modules */

@@ -179,8 +179,8 @@ bad(struct ks_request *req, const char *code, const char *msg,
 	    "field", f->name, "expected", tname(f->type)));
 }
 
-static int
-valid_date(const char *s)
+int
+ks_valid_date(const char *s)
 {
 	int y, m, d;
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
@@ -232,7 +232,7 @@ check_string(struct ks_request *req, const struct ks_field *f, json_t *v)
 				    "dashes", f);
 		return KS_OK;
 	case KS_F_DATE:
-		return valid_date(s) ? KS_OK : bad(req, "invalid_value",
+		return ks_valid_date(s) ? KS_OK : bad(req, "invalid_value",
 		    "a date is written YYYY-MM-DD", f);
 	case KS_F_LANG:
 		return strcmp(s, "de") == 0 || strcmp(s, "fr") == 0 ? KS_OK :

@@ -508,8 +508,8 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 
 /* Run fn(input) in a fresh _ENV of the cage. */
 static int
-run(struct ks_request *req, struct cage *c, const char *fn, json_t *input,
-    json_t **out)
+run(struct ks_request *req, struct cage *c, json_t *data, const char *fn,
+    json_t *input, json_t **out)
 {
 	lua_State *L = c->L;
 	const char *why = NULL, *msg;
@@ -530,6 +530,16 @@ run(struct ks_request *req, struct cage *c, const char *fn, json_t *input,
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
+	/* A tenant's rule data: fresh per call, like the rest of _ENV. */
+	if (data != NULL) {
+		if (push_json(L, data, 0) != KS_OK) {
+			lua_settop(L, top);
+			lua_sethook(L, NULL, 0, 0);
+			return rule_fail(req, "rule_error", "the rule data is "
+			    "nested too deeply", NULL);
+		}
+		lua_setfield(L, -2, "DATA");
+	}
 	lua_pushvalue(L, -1);
 	lua_insert(L, top + 1);			/* keep _ENV below the chunk */
 	lua_setupvalue(L, -2, 1);
@@ -572,7 +582,8 @@ run(struct ks_request *req, struct cage *c, const char *fn, json_t *input,
 
 static int
 eval_cached(struct ks_request *req, const char *name, const char *sha,
-    const char *src, size_t len, const char *fn, json_t *input, json_t **out)
+    const char *src, size_t len, json_t *data, const char *fn, json_t *input,
+    json_t **out)
 {
 	struct cage *c;
 	int rc;
@@ -582,7 +593,7 @@ eval_cached(struct ks_request *req, const char *name, const char *sha,
 			return KS_ERROR;
 		cache_put(c);
 	}
-	rc = run(req, c, fn, input, out);
+	rc = run(req, c, data, fn, input, out);
 	/* A state stopped for memory or time may be left half-built. */
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
@@ -591,24 +602,25 @@ eval_cached(struct ks_request *req, const char *name, const char *sha,
 
 int
 ks_rules_eval_source(struct ks_request *req, const char *name,
-    const char *src, size_t len, const char *fn, json_t *input, json_t **out)
+    const char *src, size_t len, json_t *data, const char *fn, json_t *input,
+    json_t **out)
 {
 	char sha[65];
 
 	ks_sha256_hex(src, len, sha);
-	return eval_cached(req, name, sha, src, len, fn, input, out);
+	return eval_cached(req, name, sha, src, len, data, fn, input, out);
 }
 
 int
-ks_rules_eval_cached(struct ks_request *req, const char *sha, const char *fn,
-    json_t *input, json_t **out)
+ks_rules_eval_cached(struct ks_request *req, const char *sha, json_t *data,
+    const char *fn, json_t *input, json_t **out)
 {
 	struct cage *c;
 	int rc;
 
 	if ((c = cache_get(sha)) == NULL)
 		return KS_ERROR;	/* a miss: no error set */
-	rc = run(req, c, fn, input, out);
+	rc = run(req, c, data, fn, input, out);
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
 	return rc;

@@ -37,9 +37,49 @@ today(struct ks_request *req)
 	return s;
 }
 
-int
-ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
-    const char *date, json_t *input, json_t **out, json_t **prov)
+/* Check a stored version against its checksum: the sha is its identity. */
+static int
+intact(struct ks_request *req, const char *src, size_t len, const char *sha)
+{
+	char got[65];
+
+	ks_sha256_hex(src, len, got);
+	if (strcmp(got, sha) != 0)
+		return ks_fail(req, 500, "rule_integrity", "the rule pack "
+		    "does not match its checksum");
+	return KS_OK;
+}
+
+/* The tenant's rule data of this name valid on date; none is no error. */
+static int
+tenant_data(struct ks_request *req, const char *pack, const char *date,
+    json_t **data, json_t **prov)
+{
+	const char *v[2] = { pack, date };
+	PGresult *r;
+
+	*data = *prov = NULL;
+	if ((r = ks_db_q(req, Q_RULE_RESOLVE_DATA, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return KS_OK;
+	if (intact(req, PQgetvalue(r, 0, 4), (size_t)PQgetlength(r, 0, 4),
+	    PQgetvalue(r, 0, 2)) != KS_OK)
+		return KS_ERROR;
+	if ((*data = json_loads(PQgetvalue(r, 0, 4), 0, NULL)) == NULL)
+		return ks_fail(req, 500, "rule_integrity", "the rule data "
+		    "is not JSON");
+	*prov = json_pack("{s:I,s:s,s:s,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "version", PQgetvalue(r, 0, 1),
+	    "sha256", PQgetvalue(r, 0, 2), "valid_from", PQgetvalue(r, 0, 3));
+	return KS_OK;
+}
+
+/* Resolve the code with query qid and run fn on it with data as DATA. */
+static int
+eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
+    const char *date, json_t *data, json_t *input, json_t **out,
+    json_t **prov)
 {
 	const char *v[2];
 	PGresult *r, *s;
@@ -47,7 +87,8 @@ ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
 
 	v[0] = pack;
 	v[1] = date;
-	if ((r = ks_db_q(req, Q_RULE_RESOLVE, 2, v)) == NULL)
+	*prov = NULL;
+	if ((r = ks_db_q(req, qid, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail_detail(req, 422, "rule_missing", "no approved "
@@ -57,41 +98,56 @@ ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
 	snprintf(name, sizeof(name), "%s@%s", PQgetvalue(r, 0, 2),
 	    PQgetvalue(r, 0, 3));
 	snprintf(sha, sizeof(sha), "%s", PQgetvalue(r, 0, 4));
+	/* Compiled states are keyed by checksum: fetch source on a miss. */
+	if (ks_rules_eval_cached(req, sha, data, fn, input, out) != KS_OK) {
+		if (req->err.code != NULL)
+			return KS_ERROR;
+		v[0] = PQgetvalue(r, 0, 0);
+		if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL)
+			return KS_ERROR;
+		if (PQntuples(s) != 1)
+			return ks_fail(req, 422, "rule_missing",
+			    "the rule pack disappeared");
+		if (intact(req, PQgetvalue(s, 0, 0), (size_t)PQgetlength(s, 0,
+		    0), sha) != KS_OK ||
+		    ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
+		    (size_t)PQgetlength(s, 0, 0), data, fn, input, out) != KS_OK)
+			return KS_ERROR;
+	}
 	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
 	    (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
 	    "version", PQgetvalue(r, 0, 3), "sha256", sha, "valid_from",
 	    PQgetvalue(r, 0, 5), "scope", strcmp(PQgetvalue(r, 0, 6), "t") == 0
 	    ? "tenant" : "canton");
-	/* Compiled states are keyed by checksum: fetch source on a miss. */
-	if (ks_rules_eval_cached(req, sha, fn, input, out) == KS_OK)
-		return KS_OK;
-	if (req->err.code != NULL) {
-		json_decref(*prov);
-		*prov = NULL;
-		return KS_ERROR;
-	}
-	v[0] = PQgetvalue(r, 0, 0);
-	if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL ||
-	    PQntuples(s) != 1) {
-		json_decref(*prov);
-		*prov = NULL;
-		return s == NULL ? KS_ERROR : ks_fail(req, 422, "rule_missing",
-		    "the rule pack disappeared");
-	}
-	/* The stored checksum is the pack's identity: verify it. */
-	if (strcmp(PQgetvalue(s, 0, 1), sha) != 0) {
-		json_decref(*prov);
-		*prov = NULL;
-		return ks_fail(req, 500, "rule_integrity", "the rule pack "
-		    "does not match its checksum");
-	}
-	if (ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
-	    (size_t)PQgetlength(s, 0, 0), fn, input, out) != KS_OK) {
-		json_decref(*prov);
-		*prov = NULL;
-		return KS_ERROR;
-	}
 	return KS_OK;
+}
+
+int
+ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
+    const char *date, json_t *input, json_t **out, json_t **prov)
+{
+	json_t *data, *dprov;
+	int rc;
+
+	if (tenant_data(req, pack, date, &data, &dprov) != KS_OK)
+		return KS_ERROR;
+	rc = eval_code(req, Q_RULE_RESOLVE, pack, fn, date, data, input, out,
+	    prov);
+	if (rc == KS_OK && dprov != NULL)
+		json_object_set_new(*prov, "data", dprov);
+	else
+		json_decref(dprov);
+	json_decref(data);
+	return rc;
+}
+
+int
+ks_rules_eval_canton(struct ks_request *req, const char *pack,
+    const char *fn, const char *date, json_t *data, json_t *input,
+    json_t **out, json_t **prov)
+{
+	return eval_code(req, Q_RULE_RESOLVE_CANTON, pack, fn, date, data,
+	    input, out, prov);
 }
 
 /* ------------------------------------------------------------- the API */
@@ -115,6 +171,11 @@ pack_json(PGresult *r, int i, int with_source)
 	    "created_at", PQgetvalue(r, i, 11),
 	    "approved_at", ks_db_s(r, i, 12),
 	    "row_version", (json_int_t)ks_db_ll(r, i, 13));
+	json_object_set_new(j, "kind", json_string(PQgetvalue(r, i, 15)));
+	json_object_set_new(j, "submitted_at", PQgetisnull(r, i, 16) ?
+	    json_null() : json_string(PQgetvalue(r, i, 16)));
+	json_object_set_new(j, "retired_at", PQgetisnull(r, i, 17) ?
+	    json_null() : json_string(PQgetvalue(r, i, 17)));
 	if (with_source)
 		json_object_set_new(j, "source", json_string(PQgetvalue(r, i,
 		    14)));
@@ -143,11 +204,12 @@ pack_get(struct ks_request *req)
 static int
 packs_list(struct ks_request *req)
 {
+	const char *kind = "code";
 	PGresult *r;
 	json_t *items;
 	int i;
 
-	if ((r = ks_db_q(req, Q_RULE_LIST, 0, NULL)) == NULL)
+	if ((r = ks_db_q(req, Q_RULE_LIST, 1, &kind)) == NULL)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
@@ -178,7 +240,7 @@ check_examples(struct ks_request *req, json_t *ex)
 static int
 pack_create(struct ks_request *req)
 {
-	const char *v[9], *src = ks_body_str(req, "source");
+	const char *v[10], *src = ks_body_str(req, "source");
 	json_t *ex = json_object_get(req->body, "examples");
 	char sha[65], *exs, *label;
 	PGresult *r;
@@ -211,7 +273,8 @@ pack_create(struct ks_request *req)
 	v[6] = num(req, req->who.user_id);
 	v[7] = "draft";
 	v[8] = NULL;
-	if ((r = ks_db_q(req, Q_RULE_INSERT, 9, v)) == NULL)
+	v[9] = "code";
+	if ((r = ks_db_q(req, Q_RULE_INSERT, 10, v)) == NULL)
 		return KS_ERROR;
 	if (ks_audit(req, "rule_pack_created", "rule_pack", PQgetvalue(r, 0, 0),
 	    NULL, NULL, json_pack("{s:s,s:s,s:s}", "name", v[0], "version",
@@ -248,8 +311,9 @@ pack_dry_run(struct ks_request *req)
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
 	if (ks_rules_eval_source(req, label_of(req, r), PQgetvalue(r, 0, 14),
-	    (size_t)PQgetlength(r, 0, 14), ks_body_str(req, "function"),
-	    json_object_get(req->body, "input"), &out) != KS_OK)
+	    (size_t)PQgetlength(r, 0, 14), json_object_get(req->body, "data"),
+	    ks_body_str(req, "function"), json_object_get(req->body, "input"),
+	    &out) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:o,s:{s:s,s:s,s:s}}", "output",
 	    out, "pack", "name", PQgetvalue(r, 0, 1), "version",
@@ -308,7 +372,8 @@ pack_test(struct ks_request *req)
 		memset(&req->err, 0, sizeof(req->err));
 		ok = ks_rules_eval_source(req, label_of(req, r),
 		    PQgetvalue(r, 0, 14), (size_t)PQgetlength(r, 0, 14),
-		    fn ? fn : "", json_object_get(e, "input"), &out) == KS_OK;
+		    json_object_get(e, "data"), fn ? fn : "",
+		    json_object_get(e, "input"), &out) == KS_OK;
 		if (ok) {
 			ok = json_equal(out, json_object_get(e, "expected"));
 			json_array_append_new(res, json_pack("{s:I,s:s?,s:b,"
@@ -346,14 +411,15 @@ pack_approve(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(r, 0, 5), "tested") != 0)
+	if (strcmp(PQgetvalue(r, 0, 5), "submitted") != 0)
 		return ks_fail_detail(req, 409, "invalid_state", "only a pack "
-		    "whose example cases passed can be approved; run them "
-		    "first", json_pack("{s:s}", "status", PQgetvalue(r, 0, 5)));
+		    "submitted for approval (its example cases passed) can be "
+		    "approved", json_pack("{s:s}", "status", PQgetvalue(r, 0,
+		    5)));
 	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator must approve what you wrote");
-	if (set_status(req, r, "approved", "tested", num(req,
+	if (set_status(req, r, "approved", "submitted", num(req,
 	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
 	ks_after_commit(req, announce, ks_arena_printf(req->arena,
@@ -372,9 +438,10 @@ pack_reject(struct ks_request *req)
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
 	st = PQgetvalue(r, 0, 5);
-	if (strcmp(st, "draft") != 0 && strcmp(st, "tested") != 0)
-		return ks_fail(req, 409, "invalid_state",
-		    "only drafts and tested packs can be rejected");
+	if (strcmp(st, "draft") != 0 && strcmp(st, "tested") != 0 &&
+	    strcmp(st, "submitted") != 0)
+		return ks_fail(req, 409, "invalid_state", "only packs not yet "
+		    "approved can be rejected");
 	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator reviews what you wrote");
@@ -401,6 +468,123 @@ pack_retire(struct ks_request *req)
 	    "rules:%s", PQgetvalue(r, 0, 4)));
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
 	    (json_int_t)ks_db_ll(r, 0, 0), "status", "retired"));
+}
+
+/* Edit a draft (or a tested or rejected version): back to draft. */
+static int
+pack_update(struct ks_request *req)
+{
+	const char *v[7], *src = ks_body_str(req, "source");
+	json_t *ex = json_object_get(req->body, "examples");
+	char sha[65], *exs;
+	PGresult *r, *u;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	if (ks_check_etag(req, ks_db_ll(r, 0, 13), pack_json(r, 0, 0)) != KS_OK)
+		return KS_ERROR;
+	if (json_is_null(ex))
+		ex = NULL;		/* absent: keep the stored examples */
+	if (ex != NULL && check_examples(req, ex) != KS_OK)
+		return KS_ERROR;
+	if (ks_rules_check(req, label_of(req, r), src, strlen(src)) != KS_OK)
+		return KS_ERROR;
+	ks_sha256_hex(src, strlen(src), sha);
+	if (ex != NULL) {
+		exs = json_dumps(ex, JSON_COMPACT);
+		v[3] = ks_arena_strdup(req->arena, exs);
+		free(exs);
+	} else
+		v[3] = PQgetvalue(r, 0, 6);
+	v[0] = PQgetvalue(r, 0, 0);
+	v[1] = src;
+	v[2] = sha;
+	v[4] = ks_body_str(req, "valid_from") ? ks_body_str(req,
+	    "valid_from") : PQgetvalue(r, 0, 3);
+	v[5] = num(req, req->who.user_id);
+	v[6] = PQgetvalue(r, 0, 13);
+	if ((u = ks_db_q(req, Q_RULE_UPDATE, 7, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(u) != 1)
+		return ks_fail_detail(req, 409, "invalid_state", "only drafts, "
+		    "tested and rejected versions can be edited; make a new "
+		    "version of an approved pack", json_pack("{s:s}", "status",
+		    PQgetvalue(r, 0, 5)));
+	if (ks_audit(req, "rule_pack_edited", "rule_pack", v[0], NULL, NULL,
+	    json_pack("{s:s,s:s,s:s,s:s}", "name", PQgetvalue(r, 0, 1),
+	    "version", PQgetvalue(r, 0, 2), "sha256_before", PQgetvalue(r, 0,
+	    4), "sha256", sha)) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(u, 0, 1));
+	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s,s:I}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "draft", "sha256", sha,
+	    "row_version", (json_int_t)ks_db_ll(u, 0, 1)));
+}
+
+/* The author asks for review once the example cases passed. */
+static int
+pack_submit(struct ks_request *req)
+{
+	PGresult *r;
+
+	if ((r = pack_get(req)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(r, 0, 5), "tested") != 0)
+		return ks_fail_detail(req, 409, "invalid_state", "run the "
+		    "example cases first: only a tested pack can be submitted",
+		    json_pack("{s:s}", "status", PQgetvalue(r, 0, 5)));
+	if (set_status(req, r, "submitted", "tested", NULL, ks_body_str(req,
+	    "comment")) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
+	    (json_int_t)ks_db_ll(r, 0, 0), "status", "submitted"));
+}
+
+static const char *
+date_param(struct ks_request *req)
+{
+	const char *d = ks_query(req, "date");
+
+	if (d == NULL)
+		return today(req);
+	if (!ks_valid_date(d)) {
+		ks_fail(req, 400, "invalid_parameter",
+		    "date must be a calendar date YYYY-MM-DD");
+		return NULL;
+	}
+	return d;
+}
+
+/* What was in force on a date, per pack name, of the given kind. */
+static int
+as_of(struct ks_request *req, const char *kind)
+{
+	const char *v[2];
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if ((v[0] = date_param(req)) == NULL)
+		return KS_ERROR;
+	v[1] = kind;
+	if ((r = ks_db_q(req, Q_RULE_AS_OF, 2, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:s,"
+		    "s:s,s:s?,s:s?}", "id", (json_int_t)ks_db_ll(r, i, 0),
+		    "name", PQgetvalue(r, i, 1), "version", PQgetvalue(r, i, 2),
+		    "valid_from", PQgetvalue(r, i, 3), "sha256", PQgetvalue(r,
+		    i, 4), "status", PQgetvalue(r, i, 5), "approved_at",
+		    ks_db_s(r, i, 6), "retired_at", ks_db_s(r, i, 7)));
+	return ks_reply(req, 200, json_pack("{s:s,s:o}", "date", v[0],
+	    "items", items));
+}
+
+static int
+packs_as_of(struct ks_request *req)
+{
+	return as_of(req, "code");
 }
 
 static int
@@ -449,9 +633,16 @@ static const struct ks_field pack_new[] = {
 	{ "examples", KS_F_ARRAY, 0, 0, 200, "[{function, input, expected}]" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
+static const struct ks_field pack_edit[] = {
+	{ "valid_from", KS_F_DATE, 0, 0, 0, "in force from this date" },
+	{ "source", KS_F_STRING, 1, 1, 256 * 1024, "Lua source" },
+	{ "examples", KS_F_ARRAY, 0, 0, 200, "[{function, input, expected}]" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
 static const struct ks_field dry_run[] = {
 	{ "function", KS_F_STRING, 1, 1, 64, NULL },
 	{ "input", KS_F_OBJECT, 1, 0, 0, NULL },
+	{ "data", KS_F_OBJECT, 0, 0, 0, "rule data the code reads as DATA" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 static const struct ks_field review[] = {
@@ -478,15 +669,21 @@ static const struct ks_route routes[] = {
 	    "versions of the canton's rule packs", NULL },
 	{ "POST", RP, CR, 512 * 1024, pack_new, 0, pack_create,
 	    "create a draft rule pack (compiled to check it)", NULL },
+	{ "GET", RP "/as-of", CR, 0, NULL, 0, packs_as_of,
+	    "the canton's packs in force on a date", NULL },
 	{ "GET", RP "/{id}", CR, 0, NULL, 0, pack_show,
 	    "a rule pack version with its source", NULL },
+	{ "PUT", RP "/{id}", CR, 512 * 1024, pack_edit, 0, pack_update,
+	    "edit a draft (If-Match); it becomes a draft again", NULL },
+	{ "POST", RP "/{id}/submit", CR, 8192, review, 0, pack_submit,
+	    "submit a tested pack for a second admin's approval", NULL },
 	{ "POST", RP "/{id}/dry-run", CR, 256 * 1024, dry_run, KS_R_READ,
 	    pack_dry_run, "evaluate a function of this version", NULL },
 	{ "POST", RP "/{id}/test", CR, 0, NULL, 0, pack_test,
 	    "run the pack's example cases; all pass: draft becomes tested",
 	    NULL },
 	{ "POST", RP "/{id}/approve", CR, 8192, review, 0, pack_approve,
-	    "second canton admin approves a tested pack", NULL },
+	    "second canton admin approves a submitted pack", NULL },
 	{ "POST", RP "/{id}/reject", CR, 8192, rejection, 0, pack_reject,
 	    "second canton admin rejects with a comment", NULL },
 	{ "POST", RP "/{id}/retire", CR, 0, NULL, 0, pack_retire,

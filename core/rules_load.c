@@ -46,12 +46,38 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * The text a pack.json stands for: a code pack's Lua source file, or a
+ * data pack's "data" as sorted compact JSON (its checksum is stable).
+ * path gets the file the text comes from.
+ */
+static char *
+pack_text(json_t *doc, const char *dir, const char *kind, char *path,
+    size_t *len)
+{
+	const char *file = json_string_value(json_object_get(doc, "source"));
+	char *text;
+
+	if (strcmp(kind, "data") == 0) {
+		if (!json_is_object(json_object_get(doc, "data")))
+			return NULL;
+		text = json_dumps(json_object_get(doc, "data"), JSON_COMPACT |
+		    JSON_SORT_KEYS);
+		*len = text ? strlen(text) : 0;
+		return text;
+	}
+	if (file == NULL || strchr(file, '/'))
+		return NULL;
+	snprintf(path, 1024, "%s/%s", dir, file);
+	return slurp(path, len);
+}
+
 /* Import one pack folder into the tenant of req; 0 when done or present. */
 static int
 import_pack(struct ks_request *req, const char *dir)
 {
 	char path[1024], sha[65], *src = NULL, *exs = NULL;
-	const char *v[9], *file;
+	const char *v[10];
 	json_t *doc;
 	json_error_t je;
 	PGresult *r;
@@ -67,24 +93,30 @@ import_pack(struct ks_request *req, const char *dir)
 	v[0] = json_string_value(json_object_get(doc, "name"));
 	v[1] = json_string_value(json_object_get(doc, "version"));
 	v[2] = json_string_value(json_object_get(doc, "valid_from"));
-	file = json_string_value(json_object_get(doc, "source"));
-	if (!v[0] || !v[1] || !v[2] || !file || strchr(file, '/')) {
+	v[9] = json_string_value(json_object_get(doc, "kind"));
+	if (v[9] == NULL)
+		v[9] = "code";
+	if (!v[0] || !v[1] || !v[2] || (strcmp(v[9], "code") != 0 &&
+	    strcmp(v[9], "data") != 0)) {
 		ks_log(KS_LOG_ERROR, "rule pack %s needs name, version, "
-		    "valid_from and source", path);
+		    "valid_from and kind code (with source) or data", path);
 		goto out;
 	}
-	if ((r = ks_db_q(req, Q_RULE_EXISTS, 2, v)) == NULL)
+	r = ks_db_q(req, Q_RULE_EXISTS, 3, (const char *[]){ v[0], v[1],
+	    v[9] });
+	if (r == NULL)
 		goto out;
 	if (PQntuples(r) == 1) {
 		rc = KS_OK;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((src = slurp(path, &len)) == NULL) {
-		ks_log(KS_LOG_ERROR, "cannot read rule source %s", path);
+	if ((src = pack_text(doc, dir, v[9], path, &len)) == NULL) {
+		ks_log(KS_LOG_ERROR, "rule pack %s: no source file or data",
+		    path);
 		goto out;
 	}
-	if (ks_rules_check(req, v[0], src, len) != KS_OK) {
+	if (strcmp(v[9], "code") == 0 &&
+	    ks_rules_check(req, v[0], src, len) != KS_OK) {
 		ks_log(KS_LOG_ERROR, "rule pack %s does not compile", path);
 		goto out;
 	}
@@ -97,13 +129,13 @@ import_pack(struct ks_request *req, const char *dir)
 	v[6] = NULL;
 	v[7] = "approved";
 	v[8] = path + strlen(ks_conf.root) + 1;
-	if (ks_db_q(req, Q_RULE_INSERT, 9, v) == NULL ||
+	if (ks_db_q(req, Q_RULE_INSERT, 10, v) == NULL ||
 	    ks_audit(req, "rule_pack_imported", "rule_pack", v[0], NULL, NULL,
-	    json_pack("{s:s,s:s,s:s}", "version", v[1], "sha256", sha,
-	    "file", v[8])) != KS_OK)
+	    json_pack("{s:s,s:s,s:s,s:s}", "version", v[1], "kind", v[9],
+	    "sha256", sha, "file", v[8])) != KS_OK)
 		goto out;
-	ks_log(KS_LOG_INFO, "imported rule pack %s %s from %s", v[0], v[1],
-	    v[8]);
+	ks_log(KS_LOG_INFO, "imported rule %s %s %s from %s", v[9], v[0],
+	    v[1], v[8]);
 	rc = KS_OK;
 out:
 	free(src);
@@ -112,7 +144,10 @@ out:
 	return rc;
 }
 
-/* Import every pack folder under dir for one tenant, in one transaction. */
+/*
+ * Import every pack folder under dir for one tenant, each in its own
+ * transaction: a broken folder is reported and skipped, the rest load.
+ */
 static int
 import_dir(int64_t tenant, const char *dir)
 {
@@ -120,25 +155,25 @@ import_dir(int64_t tenant, const char *dir)
 	struct dirent *de;
 	char sub[1024];
 	DIR *d;
-	int rc = KS_OK;
+	int rc = KS_OK, one;
 
 	if ((d = opendir(dir)) == NULL)
 		return KS_OK;
-	memset(&req, 0, sizeof(req));
-	req.arena = ks_arena_new(8192);
-	strcpy(req.id, "startup");
-	req.who.tenant_id = tenant;
-	while (rc == KS_OK && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		rc = import_pack(&req, sub);
+		memset(&req, 0, sizeof(req));
+		req.arena = ks_arena_new(8192);
+		strcpy(req.id, "startup");
+		req.who.tenant_id = tenant;
+		one = import_pack(&req, sub);
+		if (ks_db_finish(&req, one == KS_OK) != KS_OK || one != KS_OK)
+			rc = KS_ERROR;
+		json_decref(req.err.detail);
+		ks_arena_free(req.arena);
 	}
 	closedir(d);
-	if (ks_db_finish(&req, rc == KS_OK) != KS_OK)
-		rc = KS_ERROR;
-	json_decref(req.err.detail);
-	ks_arena_free(req.arena);
 	return rc;
 }
 

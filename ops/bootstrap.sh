@@ -2,7 +2,7 @@
 # Install the Debian packages Kasus needs, when missing. Idempotent.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
-PKGS="build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev
+PKGS="build-essential pkg-config libqrencode-dev zbar-tools libmicrohttpd-dev libpq-dev libhiredis-dev
 liblua5.4-dev libjansson-dev libxml2-dev libssl-dev postgresql-15
 postgresql-contrib redis-server curl jq wrk chromium poppler-utils libxml2-utils"
 # Node.js may come from elsewhere (with its own npm): accept any working one.

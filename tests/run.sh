@@ -83,6 +83,15 @@ done
 curl -sf -m 2 "$KASUS_URL/healthz" >/dev/null || {
 	echo "server did not come up:" >&2; tail -20 var/test/kasusd.log >&2; exit 1; }
 
+# KASUS_TEST_ONLY="tests/api/x.test.mjs ..." runs only those files (quick
+# runs while working; CI never sets it).
+if [ -n "${KASUS_TEST_ONLY:-}" ]; then
+	echo "== only: $KASUS_TEST_ONLY"
+	# shellcheck disable=SC2086
+	node --test --test-concurrency=1 $KASUS_TEST_ONLY
+	exit 0
+fi
+
 echo "== API, isolation, fault and ops tests"
 node --test --test-concurrency=1 tests/api/ tests/ops/
 

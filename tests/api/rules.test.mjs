@@ -33,6 +33,7 @@ async function approved(name, version, validFrom, n) {
   const c = await create({ name, version, valid_from: validFrom, source: src(n), examples: ex(n) });
   const t = ok(await call('POST', `${RP}/${c.id}/test`, { session: author }), 200);
   assert.equal(t.json.status, 'tested', show(t));
+  ok(await call('POST', `${RP}/${c.id}/submit`, { session: author, body: {} }), 200);
   const a = ok(await call('POST', `${RP}/${c.id}/approve`, { session: reviewer, body: {} }), 200);
   assert.equal(a.json.status, 'approved');
   return c.id;
@@ -56,7 +57,8 @@ test('the imported packs: skos-budget (canton) and rent-ceilings (per tenant)', 
   for (const k of ['id', 'name', 'version', 'valid_from', 'sha256', 'status', 'examples', 'author_id', 'approver_id', 'review_comment', 'imported_from', 'created_at', 'approved_at', 'row_version'])
     assert.ok(k in skos, `list item has ${k}`);
   assert.ok(!('source' in skos), 'the list carries no source');
-  assert.ok(!list.json.items.some((p) => p.name === 'rent-ceilings'), 'tenant packs are not in the canton list');
+  assert.ok(list.json.items.every((p) => p.kind === 'code'), 'the canton list holds code, no tenant data');
+  assert.ok(list.json.items.some((p) => p.name === 'rent-ceilings'), "the canton's rent-ceilings code");
   const one = ok(await call('GET', `${RP}/${skos.id}`, { session: author }), 200);
   const file = fs.readFileSync(path.join(ROOT, 'plugins/skos-budget/skos-budget.lua'), 'utf8');
   assert.equal(one.json.source, file);
@@ -68,25 +70,31 @@ test('the imported packs: skos-budget (canton) and rent-ceilings (per tenant)', 
   assert.deepEqual(r.json, { id: skos.id, name: 'skos-budget', version: '2025.2', sha256: skos.sha256, valid_from: '2025-01-01', scope: 'canton', date: '2025-06-01' });
   err(await resolve(t, 'skos-budget', '2024-12-31'), 404, 'rule_missing');
 
+  // rent-ceilings: the canton's code reads each tenant's own data
   const ids = new Set();
   for (const slug of ['thun', 'biel', 'oberes-emmental']) {
     const s = await as(slug, 'caseworker');
     const rr = ok(await resolve(s, 'rent-ceilings', '2025-06-01'), 200);
-    assert.equal(rr.json.scope, 'tenant', show(rr));
-    assert.equal(rr.json.version, '2025.1');
-    const f = fs.readFileSync(path.join(ROOT, `tenants/${slug}/rules/rent-ceilings/rent-ceilings.lua`), 'utf8');
-    assert.equal(rr.json.sha256, sha256hex(f), `${slug} resolves its own file`);
-    ids.add(rr.json.id);
-    // the canton admin cannot reach a tenant's pack through the admin routes
-    err(await call('GET', `${RP}/${rr.json.id}`, { session: author }), 404, 'not_found');
+    assert.equal(rr.json.scope, 'canton', show(rr));
+    const pack = JSON.parse(fs.readFileSync(path.join(ROOT, `tenants/${slug}/rules/rent-ceilings/pack.json`), 'utf8'));
+    const e = pack.examples[0];
+    const ev = ok(await evaluate(s, { pack: 'rent-ceilings', function: e.function, date: '2025-06-01', input: e.input }), 200);
+    assert.equal(ev.json.pack.data.version, '2025.1');
+    assert.equal(ev.json.pack.data.sha256, sha256hex(sortedJson(pack.data)), `${slug} reads its own data`);
+    ids.add(ev.json.pack.data.id);
+    // the canton admin cannot reach a tenant's data through the admin routes
+    err(await call('GET', `${RP}/${ev.json.pack.data.id}`, { session: author }), 404, 'not_found');
   }
-  assert.equal(ids.size, 3, 'each tenant has its own rent-ceilings');
-  const tf = (await freshTenantless());
-  if (tf) err(await resolve(tf, 'rent-ceilings', '2025-06-01'), 404, 'rule_missing');
+  assert.equal(ids.size, 3, 'each tenant has its own rent ceilings');
 });
 
-// A canton admin's own tenant has no rent-ceilings: resolving there falls to nothing.
-async function freshTenantless() { return author; }
+/** JSON with sorted keys and no spaces, as the server stores rule data. */
+export function sortedJson(v) {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
 
 test('skos-budget examples replay through /rules/evaluate as the thun caseworker', async () => {
   const pack = JSON.parse(fs.readFileSync(path.join(ROOT, 'plugins/skos-budget/pack.json'), 'utf8'));
@@ -118,7 +126,8 @@ test('rent-ceilings examples replay per tenant', async () => {
     for (const e of pack.examples) {
       const r = ok(await evaluate(s, { pack: 'rent-ceilings', function: e.function, date: '2025-06-01', input: e.input }), 200);
       assert.deepEqual(r.json.output, e.expected, `${slug} ${e.title}: ${show(r)}`);
-      assert.equal(r.json.pack.scope, 'tenant');
+      assert.equal(r.json.pack.scope, 'canton');
+      assert.equal(r.json.pack.data.version, pack.version);
     }
   }
 });
@@ -148,10 +157,18 @@ test('life cycle: draft -> tested -> approved by the second admin; four eyes', a
   assert.equal(t.json.results[0].ok, true);
   assert.equal(t.json.results[0].output, 5);
 
+  // tested is not yet submitted: no approval
+  e = err(await call('POST', `${RP}/${c.id}/approve`, { session: reviewer, body: {} }), 409, 'invalid_state');
+  assert.equal(e.detail && e.detail.status, 'tested');
+  const sub = ok(await call('POST', `${RP}/${c.id}/submit`, { session: author, body: { comment: 'bitte prüfen' } }), 200);
+  assert.equal(sub.json.status, 'submitted');
+  err(await call('POST', `${RP}/${c.id}/submit`, { session: author, body: {} }), 409, 'invalid_state');
+  assert.ok(ok(await call('GET', `${RP}/${c.id}`, { session: author }), 200).json.submitted_at);
+
   // the author cannot approve (nor reject) what they wrote
   err(await call('POST', `${RP}/${c.id}/approve`, { session: author, body: {} }), 403, 'four_eyes_required');
   err(await call('POST', `${RP}/${c.id}/reject`, { session: author, body: { comment: 'no' } }), 403, 'four_eyes_required');
-  assert.equal(ok(await call('GET', `${RP}/${c.id}`, { session: author }), 200).json.status, 'tested');
+  assert.equal(ok(await call('GET', `${RP}/${c.id}`, { session: author }), 200).json.status, 'submitted');
 
   const a = ok(await call('POST', `${RP}/${c.id}/approve`, { session: reviewer, body: { comment: 'geprüft' } }), 200);
   assert.deepEqual(a.json, { id: c.id, status: 'approved', valid_from: '2020-01-01' });
@@ -174,7 +191,7 @@ test('life cycle: draft -> tested -> approved by the second admin; four eyes', a
 
   // audit trail of the cycle
   const acts = sql(DB_OWNER, `select string_agg(action, ',' order by seq) from audit_event where object_type = 'rule_pack' and object_id = '${c.id}'`);
-  assert.equal(acts, 'rule_pack_created,rule_pack_tested,rule_pack_approved');
+  assert.equal(acts, 'rule_pack_created,rule_pack_tested,rule_pack_submitted,rule_pack_approved');
 
   // retire: out of force
   ok(await call('POST', `${RP}/${c.id}/retire`, { session: reviewer }), 200);
@@ -330,8 +347,8 @@ test('foreign and unknown ids: 404', async () => {
     assert.ok([400, 404].includes(r.status), show(r));
     err(r, r.status);
   }
-  // a tenant's own pack id through the canton admin's routes
-  const tid = ok(await resolve(await as('thun', 'caseworker'), 'rent-ceilings', '2025-06-01'), 200).json.id;
+  // a tenant's own rule data id through the canton admin's routes
+  const tid = ok(await call('POST', '/api/v1/rules/evaluate', { session: await as('thun', 'caseworker'), body: { pack: 'rent-ceilings', function: 'ceiling', date: '2025-06-01', input: { bfs: 942, household_size: 1 } } }), 200).json.pack.data.id;
   err(await call('POST', `${RP}/${tid}/dry-run`, { session: author, body: { function: 'ceiling', input: {} } }), 404, 'not_found');
   err(await call('POST', `${RP}/${tid}/retire`, { session: reviewer }), 404, 'not_found');
   assert.equal(sql(DB_OWNER, `select status from rule_pack where id = ${Number(tid)}`), 'approved');
@@ -402,7 +419,8 @@ test('review, test and retire routes: input validation', async () => {
     err(r, r.status, ['unexpected_body', 'body_too_large']);
   }
   assert.equal(ok(await call('GET', `${RP}/${c.id}`, { session: author }), 200).json.status, 'tested', 'nothing changed');
-  err(await call('PUT', `${RP}/${c.id}`, { session: author, body: { source: 'x' } }), 405);
+  err(await call('PUT', `${RP}/${c.id}`, { session: author, body: { source: 'x' } }), 428, 'precondition_required');
+  err(await call('PATCH', `${RP}/${c.id}`, { session: author, body: { source: 'x' } }), 405);
   err(await call('DELETE', `${RP}/${c.id}`, { session: author }), 405);
 });
 

@@ -76,7 +76,8 @@ test('the whole path: registration to closure', async () => {
   const out = pv.json.output;
   assert.equal(out.payment, out.need - out.income_counted > 0 ? out.need - out.income_counted : 0);
   assert.equal(pv.json.input.rent_ceiling, 115000, 'Thun ceiling for one person from the tenant pack');
-  assert.deepEqual(pv.json.provenance.map((p) => [p.name, p.scope]), [['rent-ceilings', 'tenant'], ['skos-budget', 'canton']]);
+  assert.deepEqual(pv.json.provenance.map((p) => [p.name, p.scope]), [['rent-ceilings', 'canton'], ['skos-budget', 'canton']]);
+  assert.equal(pv.json.provenance[0].data.version, '2025.1', "the canton's code read Thun's own rent-ceiling data");
   assert.ok(pv.json.provenance.every((p) => /^[0-9a-f]{64}$/.test(p.sha256)));
   const gbl = out.lines.find((l) => l.code === 'gbl');
   assert.equal(gbl.amount, 103100, show(pv));

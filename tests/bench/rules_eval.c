@@ -46,7 +46,7 @@ main(int argc, char **argv)
 	t0 = ks_now();
 	while (ks_now() - t0 < secs) {
 		if (ks_rules_eval_source(&req, "skos-budget", src, (size_t)len,
-		    "budget", json_object_get(ex, "input"), &out) != KS_OK)
+		    NULL, "budget", json_object_get(ex, "input"), &out) != KS_OK)
 			return fprintf(stderr, "%s\n", req.err.message), 1;
 		if (n == 0 && !json_equal(out, json_object_get(ex, "expected")))
 			return fprintf(stderr, "output differs\n"), 1;

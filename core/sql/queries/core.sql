@@ -196,9 +196,26 @@ RETURNING module, enabled, start_date, version
 SELECT id, tenant_id, name, version, sha256, valid_from,
        tenant_id = kasus_tenant()
   FROM rule_pack
- WHERE name = $1 AND status = 'approved' AND valid_from <= $2::date
+ WHERE name = $1 AND kind = 'code' AND status = 'approved'
+   AND valid_from <= $2::date
  ORDER BY tenant_id = kasus_tenant() DESC, valid_from DESC,
        approved_at DESC
+ LIMIT 1
+
+-- name: rule_resolve_canton
+SELECT id, tenant_id, name, version, sha256, valid_from, false
+  FROM rule_pack
+ WHERE name = $1 AND kind = 'code' AND status = 'approved'
+   AND valid_from <= $2::date AND tenant_id = kasus_canton_tenant()
+ ORDER BY valid_from DESC, approved_at DESC
+ LIMIT 1
+
+-- name: rule_resolve_data
+SELECT id, version, sha256, valid_from, source
+  FROM rule_pack
+ WHERE name = $1 AND kind = 'data' AND status = 'approved'
+   AND valid_from <= $2::date AND tenant_id = kasus_tenant()
+ ORDER BY valid_from DESC, approved_at DESC
  LIMIT 1
 
 -- name: rule_source
@@ -206,35 +223,71 @@ SELECT source, sha256 FROM rule_pack WHERE id = $1
 
 -- name: rule_insert
 INSERT INTO rule_pack (tenant_id, name, version, valid_from, source, sha256,
-       examples, author_id, status, imported_from, approved_at)
+       examples, author_id, status, imported_from, approved_at, kind)
 VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5, $6::jsonb, $7::bigint,
-        $8, $9, CASE WHEN $8 = 'approved' THEN now() END)
+        $8, $9, CASE WHEN $8 = 'approved' THEN now() END,
+        coalesce($10, 'code'))
 RETURNING id
 
 -- name: rule_get
 SELECT id, name, version, valid_from, sha256, status, examples, author_id,
        approver_id, review_comment, imported_from, created_at, approved_at,
-       row_version, source
+       row_version, source, kind, submitted_at, retired_at
   FROM rule_pack WHERE id = $1 AND tenant_id = kasus_tenant()
 
 -- name: rule_list
 SELECT id, name, version, valid_from, sha256, status, examples, author_id,
        approver_id, review_comment, imported_from, created_at, approved_at,
-       row_version
-  FROM rule_pack WHERE tenant_id = kasus_tenant()
+       row_version, NULL, kind, submitted_at, retired_at
+  FROM rule_pack WHERE tenant_id = kasus_tenant() AND kind = $1
+ ORDER BY name, valid_from DESC, id DESC
+
+-- name: rule_data_list
+SELECT id, name, version, valid_from, sha256, status, examples, author_id,
+       approver_id, review_comment, imported_from, created_at, approved_at,
+       row_version, source
+  FROM rule_pack WHERE tenant_id = kasus_tenant() AND kind = $1
  ORDER BY name, valid_from DESC, id DESC
 
 -- name: rule_set_status
 UPDATE rule_pack SET status = $2, approver_id = coalesce($3::bigint, approver_id),
        review_comment = coalesce($4, review_comment),
        approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END,
+       submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END,
+       retired_at = CASE WHEN $2 = 'retired' THEN now() ELSE retired_at END,
        row_version = row_version + 1
  WHERE id = $1 AND tenant_id = kasus_tenant() AND status = $5
 RETURNING id
 
+-- An edited draft goes back to draft: its example cases must run again.
+-- The editor becomes the author, so the four-eyes rule covers the edit.
+-- name: rule_update
+UPDATE rule_pack SET source = $2, sha256 = $3, examples = $4::jsonb,
+       valid_from = $5::date, author_id = $6::bigint, status = 'draft',
+       approver_id = NULL, submitted_at = NULL, row_version = row_version + 1
+ WHERE id = $1 AND tenant_id = kasus_tenant() AND row_version = $7::bigint
+   AND status IN ('draft', 'tested', 'rejected')
+RETURNING id, row_version
+
+-- What was in force on a date: per pack name the approved (or since
+-- retired, but not yet then) version with the latest valid_from.
+-- name: rule_as_of
+SELECT DISTINCT ON (name) id, name, version, valid_from, sha256, status,
+       approved_at, retired_at
+  FROM rule_pack
+ WHERE tenant_id = kasus_tenant() AND kind = $2
+   AND status IN ('approved', 'retired') AND valid_from <= $1::date
+   AND (retired_at IS NULL OR retired_at::date > $1::date)
+ ORDER BY name, valid_from DESC, approved_at DESC
+
 -- name: rule_exists
 SELECT id FROM rule_pack
  WHERE tenant_id = kasus_tenant() AND name = $1 AND version = $2
+   AND kind = coalesce($3, 'code')
+
+-- name: rule_data_versions
+SELECT count(*) FROM rule_pack
+ WHERE tenant_id = kasus_tenant() AND kind = 'data' AND name = $1
 
 -- name: tenant_id_by_slug
 SELECT id FROM tenant WHERE slug = $1
