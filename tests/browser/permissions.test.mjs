@@ -32,10 +32,10 @@ test('a caseworker sees no administration at all', async () => {
 
 test('each role gets exactly its screens', async () => {
   const cases = [
-    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'API-Tokens']],
+    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'API-Tokens', 'Regeldaten']],
     ['thun', 'auditor', ['Arbeitsliste', 'Protokoll']],
     ['thun', 'reception', ['Arbeitsliste']],
-    ['canton', 'canton-admin', ['Arbeitsliste', 'Sozialdienste', 'Gemeinden', 'Regelpakete']],
+    ['canton', 'canton-admin', ['Arbeitsliste', 'Sozialdienste', 'Gemeinden', 'Regelpakete', 'Kostenverteilung', 'Lastenausgleich']],
   ];
   for (const [tenant, user, expected] of cases) {
     const { context, page } = await newPage(browser);

@@ -14,8 +14,8 @@ import {
 } from './lib.mjs';
 
 const MSG = {
-  de: JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')),
-  fr: JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')),
+  de: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) },
+  fr: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.billing.json'), 'utf8')) },
 };
 /** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
 const tx = (lang, key, params = {}) => {

@@ -1,11 +1,17 @@
-// Messages live in de.json and fr.json (same keys; tests check it). Every
+// Messages live in de.json and fr.json, the billing screens' in
+// de.billing.json and fr.billing.json (same keys per language; tests check it). Every
 // text a person sees comes from there. t() is typed by the German file so
 // a missing or misspelt key fails the build.
-import de from './de.json';
-import fr from './fr.json';
+import deMain from './de.json';
+import frMain from './fr.json';
+import deBilling from './de.billing.json';
+import frBilling from './fr.billing.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
+// The canton's billing screens keep their texts in *.billing.json.
+const de = { ...deMain, ...deBilling };
+const fr = { ...frMain, ...frBilling };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

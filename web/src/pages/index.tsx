@@ -12,6 +12,9 @@ import { TenantsList, TenantNew, TenantDetail } from './Tenants';
 import { MunicipalitiesList, MunicipalityNew, MunicipalityEdit } from './Municipalities';
 import { RulePacks, RulePackView } from './RulePacks';
 import { Audit } from './Audit';
+import { RuleData } from './RuleData';
+import { BillingView } from './Billing';
+import { BurdenSharing } from './BurdenSharing';
 import { ModuleView } from '../modules';
 
 interface Section {
@@ -28,6 +31,9 @@ export const sections: Section[] = [
   { path: 'tenants', perm: 'canton.tenants', nav: 'nav.tenants' },
   { path: 'municipalities', perm: 'canton.municipalities', nav: 'nav.municipalities' },
   { path: 'rule-packs', perm: 'canton.rules', nav: 'nav.rule_packs' },
+  { path: 'rule-data', perm: 'rules.data', nav: 'nav.rule_data' },
+  { path: 'billing', perm: 'canton.billing', nav: 'nav.billing' },
+  { path: 'burden-sharing', perm: 'canton.billing', nav: 'nav.burden_sharing' },
   { path: 'audit', perm: 'audit.read', nav: 'nav.audit' },
 ];
 
@@ -67,6 +73,8 @@ export function resolve(route: Route, app: AppCtx): VNode {
   const s = sections.find((x) => x.path === a);
   if (!s) return <NotFound key={key} />;
   if (s.perm && !app.can(s.perm)) return <NoAccess key={key} />;
+  // The billing screens route below themselves (periods, runs).
+  if (a === 'billing') return <BillingView key={key} parts={route.parts.slice(1)} />;
   if (rest.length) return <NotFound key={key} />;
   switch (a) {
     case 'users':
@@ -86,6 +94,10 @@ export function resolve(route: Route, app: AppCtx): VNode {
     case 'rule-packs':
       if (!b) return <RulePacks key={key} />;
       return /^\d+$/.test(b) ? <RulePackView key={key} id={b} /> : <NotFound key={key} />;
+    case 'rule-data':
+      return b ? <NotFound key={key} /> : <RuleData key={key} />;
+    case 'burden-sharing':
+      return b ? <NotFound key={key} /> : <BurdenSharing key={key} />;
     case 'audit':
       return b ? <NotFound key={key} /> : <Audit key={key} />;
   }
