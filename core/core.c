@@ -150,6 +150,7 @@ ks_routes_core_register(void)
 	ks_audit_register();
 	ks_rules_register();
 	ks_rules_data_register();
+	ks_billing_register();
 	ks_modules_register();
 	ks_static_register();
 	ks_person_register();

@@ -389,6 +389,7 @@ void	ks_rules_listen_stop(void);
 int	ks_rules_import(void);
 void	ks_rules_register(void);
 void	ks_rules_data_register(void);
+void	ks_billing_register(void);
 void	ks_rules_thread_free(void);
 
 /* -------------------------------------------------------------- modules */

@@ -13,6 +13,7 @@
  * the window on the left (45 to 90 mm from the top), the body starts
  * below the window.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qrencode.h>
+
 #include "pdf.h"
+#include "qrbill.h"
 
 #define MM		(72.0 / 25.4)
 #define PAGE_W		595
@@ -44,6 +48,8 @@
 #define ERR_NOMEM	1
 #define ERR_BIG		2
 #define ERR_KIND	3
+#define ERR_QRBILL	4
+#define ERR_QRLANG	5
 
 #define F_REG		1	/* /F1 Helvetica */
 #define F_BOLD		2	/* /F2 Helvetica-Bold */
@@ -234,6 +240,43 @@ static void	 write_pdf(struct render *, const char *, const char *,
 static int	 render_block(struct render *, const struct ks_pdf_block *);
 static int	 check_input(const struct ks_pdf_block *, const char *,
 		    const char *, char *, size_t);
+
+struct slip;
+struct part;
+static int	 qr_has(const struct slip *, int);
+static int	 amount_ok(const char *);
+static int	 slip_parse(const char *, const char *, struct slip *);
+static void	 add_line(struct buf *, const char *, const char *,
+		    const char *);
+static void	 add_address(struct buf *, const struct slip *, int, int);
+static void	 group_text(const struct slip *, const struct part *, int,
+		    struct buf *);
+static size_t	 group_lines(struct render *, const struct slip *,
+		    const struct part *, int);
+static int	 group_shown(const struct slip *, const struct part *, int);
+static int	 part_spacing(struct render *, const struct slip *,
+		    struct part *);
+static void	 put_text(struct render *, int, double, double, double,
+		    const char *, int);
+static double	 amount_line(const struct part *);
+static void	 put_point(struct buf *, double, double, const char *);
+static void	 draw_corners(struct render *, double, double, double,
+		    double);
+static void	 draw_part(struct render *, const struct slip *,
+		    const struct part *);
+static void	 format_amount(const char *, char *, size_t);
+static void	 draw_amount(struct render *, const struct slip *,
+		    const struct part *, double, double, double, double,
+		    double);
+static void	 draw_receipt(struct render *, const struct slip *);
+static int	 draw_payment(struct render *, const struct slip *,
+		    const char *);
+static void	 buf_fine(struct buf *, double);
+static void	 centred_rect(struct buf *, double, double, double, double);
+static void	 draw_cross(struct render *, double, double);
+static int	 draw_qr(struct render *, const char *, double, double);
+static void	 draw_separators(struct render *);
+static void	 block_qrbill(struct render *, const char *, const char *);
 
 /* Appends; past PDF_MAX or out of memory the buffer keeps its error. */
 static void
@@ -791,6 +834,580 @@ block_signatures(struct render *r, const char *left, const char *right)
 	gap(r, st->after);
 }
 
+/* ------------------------------------------------------------------ */
+/* QR-bill payment part                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The geometry is that of the SIX style guide: a 210 x 105 mm strip at
+ * the foot of the page, the receipt (62 mm) on the left, the payment
+ * part (148 mm) on the right, 5 mm margins. Headings in bold, text in
+ * regular Helvetica: 6/8 pt in the receipt, 8/10 pt in the payment
+ * part. Positions below are from the bottom left corner of the page.
+ */
+#define SLIP_H		(105 * MM)
+#define RC_W		(62 * MM)
+#define SLIP_M		(5 * MM)
+#define PP_X		(RC_W + SLIP_M)		/* payment part text */
+#define PP_INFO_X	(RC_W + 56 * MM)	/* right of the QR code */
+#define QR_SIZE		(46 * MM)
+#define QR_BOTTOM	(42 * MM)
+#define AMOUNT_TOP	(37 * MM)
+#define ACCEPT_TOP	(23 * MM)
+#define TITLE_SIZE	11.0
+#define ASCENT		0.718			/* Helvetica, of the size */
+#define BOX_PAD		2.0			/* box below its heading */
+#define CORNER		(3 * MM)
+
+/*
+ * Versions 7 to 13 have an alignment pattern in the very centre, under
+ * the Swiss cross; zbar then reads none of them (it does read 14 to 20,
+ * whose alignment patterns lie clear of the cross). Typical payloads
+ * (150 to 400 bytes) would get 7 to 13, so 14 is the least version
+ * used: 0.63 mm modules, well within the guidelines' version 25.
+ */
+#define QR_MIN_VERSION	14
+#define QR_MAX_VERSION	25
+
+/* Element positions of the payload (IG QR-bill 0200, as qrbill.c). */
+#define E_IBAN		3
+#define E_CDTR		4	/* AdrTp, Name, street, building, ... */
+#define E_AMT		18
+#define E_CCY		19
+#define E_UDBTR		20
+#define E_REFTP		27
+#define E_REF		28
+#define E_USTRD		29
+#define E_TRAILER	30
+#define E_BKGINF	31
+#define E_MIN		31
+#define E_MAX		34	/* with both alternative schemes */
+
+enum {
+	L_RECEIPT, L_PAYMENT, L_ACCOUNT, L_REF, L_INFO, L_PAYABLE,
+	L_PAYABLE_BOX, L_CURRENCY, L_AMOUNT, L_ACCEPT, L_COUNT
+};
+
+/* The headings in the guidelines' wording, German and French. */
+static const char *const qr_labels[2][L_COUNT] = {
+	{ "Empfangsschein", "Zahlteil", "Konto / Zahlbar an", "Referenz",
+	  "Zusätzliche Informationen", "Zahlbar durch",
+	  "Zahlbar durch (Name/Adresse)", "Währung", "Betrag",
+	  "Annahmestelle" },
+	{ "Récépissé", "Section paiement", "Compte / Payable à",
+	  "Référence", "Informations supplémentaires", "Payable par",
+	  "Payable par (nom/adresse)", "Monnaie", "Montant",
+	  "Point de dépôt" }
+};
+
+/* The groups of an information section, top to bottom. */
+enum { G_ACCOUNT, G_REF, G_INFO, G_DEBTOR, G_COUNT };
+
+/* A payload split into its elements (pointers into copy). */
+struct slip {
+	char		*copy;
+	const char	*el[E_MAX];
+	int		 n;
+	int		 lang;		/* 0 German, 1 French */
+};
+
+/* One information section: the receipt's or the payment part's. */
+struct part {
+	double		 x;
+	double		 width;
+	double		 top;
+	double		 height;
+	double		 label;		/* heading size */
+	double		 size;		/* text size */
+	double		 box_w;		/* debtor box when there is none */
+	double		 box_h;
+	int		 info;		/* shows the additional information */
+	int		 compact;	/* addresses without the street */
+	double		 leading;	/* from part_spacing() */
+	double		 extra;		/* between groups */
+};
+
+static int
+qr_has(const struct slip *s, int i)
+{
+	return i < s->n && s->el[i][0] != '\0';
+}
+
+/* "1234.50" (digits, a point, two decimals, at most 12 in all)? */
+static int
+amount_ok(const char *a)
+{
+	size_t n = strspn(a, "0123456789");
+
+	return n >= 1 && n <= 9 && a[n] == '.' &&
+	    strspn(a + n + 1, "0123456789") == 2 && a[n + 3] == '\0';
+}
+
+/*
+ * Split and check what the layout relies on; the payload itself is
+ * ks_qrbill_payload's business. Returns 0 or an ERR_* code.
+ */
+static int
+slip_parse(const char *payload, const char *lang, struct slip *s)
+{
+	char *p;
+
+	memset(s, 0, sizeof(*s));
+	if (lang == NULL || *lang == '\0' || strcmp(lang, "de") == 0)
+		s->lang = 0;
+	else if (strcmp(lang, "fr") == 0)
+		s->lang = 1;
+	else
+		return ERR_QRLANG;
+	if (payload == NULL || (s->copy = strdup(payload)) == NULL)
+		return payload == NULL ? ERR_QRBILL : ERR_NOMEM;
+	for (p = s->copy; s->n < E_MAX; p++) {
+		s->el[s->n++] = p;
+		if ((p = strchr(p, '\n')) == NULL)
+			break;
+		*p = '\0';
+	}
+	if (p != NULL || s->n < E_MIN || strcmp(s->el[0], "SPC") != 0 ||
+	    strcmp(s->el[1], "0200") != 0 ||
+	    strcmp(s->el[E_TRAILER], "EPD") != 0 ||
+	    strcmp(s->el[E_CDTR], "S") != 0 ||
+	    (strcmp(s->el[E_UDBTR], "S") != 0 && qr_has(s, E_UDBTR)) ||
+	    (strcmp(s->el[E_CCY], "CHF") != 0 &&
+	    strcmp(s->el[E_CCY], "EUR") != 0) ||
+	    (qr_has(s, E_AMT) && !amount_ok(s->el[E_AMT])) ||
+	    (strcmp(s->el[E_REFTP], "NON") != 0 &&
+	    strcmp(s->el[E_REFTP], "QRR") != 0 &&
+	    strcmp(s->el[E_REFTP], "SCOR") != 0))
+		return ERR_QRBILL;
+	return 0;
+}
+
+/* Appends a line of text unless it is empty. */
+static void
+add_line(struct buf *u, const char *a, const char *sep, const char *b)
+{
+	if (*a == '\0' && (b == NULL || *b == '\0'))
+		return;
+	if (u->len > 0)
+		buf_add(u, "\n", 1);
+	buf_puts(u, a);
+	if (b != NULL && *b != '\0') {
+		if (*a != '\0')
+			buf_puts(u, sep);
+		buf_puts(u, b);
+	}
+}
+
+/*
+ * An address as printed: name, street and number, postcode and town;
+ * outside Switzerland and Liechtenstein with the country code in front
+ * of the postcode ("DE-80331 München").
+ */
+static void
+add_address(struct buf *u, const struct slip *s, int at, int compact)
+{
+	char town[64];
+	const char *cc = s->el[at + 6];
+
+	add_line(u, s->el[at + 1], "", NULL);
+	if (!compact)
+		add_line(u, s->el[at + 2], " ", s->el[at + 3]);
+	if (strcmp(cc, "CH") == 0 || strcmp(cc, "LI") == 0)
+		add_line(u, s->el[at + 4], " ", s->el[at + 5]);
+	else {
+		snprintf(town, sizeof(town), "%s-%s", cc, s->el[at + 4]);
+		add_line(u, town, " ", s->el[at + 5]);
+	}
+}
+
+/*
+ * A group's text lines in UTF-8 into u, NUL-terminated (empty when
+ * the group has none).
+ */
+static void
+group_text(const struct slip *s, const struct part *p, int g,
+    struct buf *u)
+{
+	char tmp[64];
+
+	u->len = 0;
+	switch (g) {
+	case G_ACCOUNT:
+		ks_qrbill_group(s->el[E_IBAN], 0, tmp, sizeof(tmp));
+		add_line(u, tmp, "", NULL);
+		add_address(u, s, E_CDTR, p->compact);
+		break;
+	case G_REF:
+		ks_qrbill_group(s->el[E_REF],
+		    strcmp(s->el[E_REFTP], "QRR") == 0, tmp, sizeof(tmp));
+		add_line(u, tmp, "", NULL);
+		break;
+	case G_INFO:
+		add_line(u, s->el[E_USTRD], "", NULL);
+		if (s->n > E_BKGINF)
+			add_line(u, s->el[E_BKGINF], "", NULL);
+		break;
+	case G_DEBTOR:
+		if (qr_has(s, E_UDBTR))
+			add_address(u, s, E_UDBTR, p->compact);
+		break;
+	}
+	buf_add(u, "", 1);
+}
+
+/* The group's text wrapped into r->l1 (of r->text); the line count. */
+static size_t
+group_lines(struct render *r, const struct slip *s, const struct part *p,
+    int g)
+{
+	group_text(s, p, g, &r->text2);
+	if (r->text2.err != 0)
+		return 0;
+	to_winansi(r->text2.p, &r->text);
+	if (wrap(r, &r->text, F_REG, p->size, p->width, &r->l1) == -1)
+		return 0;
+	return r->l1.n;
+}
+
+/* Whether a group shows: the account and the debtor always. */
+static int
+group_shown(const struct slip *s, const struct part *p, int g)
+{
+	if (g == G_REF)
+		return strcmp(s->el[E_REFTP], "NON") != 0;
+	if (g == G_INFO)
+		return p->info && (qr_has(s, E_USTRD) || qr_has(s, E_BKGINF));
+	return 1;
+}
+
+/*
+ * Line spacing of one point more than the text, and the room left over
+ * spread between the groups (at most a line each). Returns whether the
+ * lines fit at that spacing; if not, they are squeezed to fit.
+ */
+static int
+part_spacing(struct render *r, const struct slip *s, struct part *p)
+{
+	double fixed = 0, need;
+	size_t lines = 0;
+	int g, groups = 0;
+
+	for (g = 0; g < G_COUNT; g++) {
+		if (!group_shown(s, p, g))
+			continue;
+		groups++;
+		lines++;
+		if (g == G_DEBTOR && !qr_has(s, E_UDBTR))
+			fixed += p->box_h;
+		else
+			lines += group_lines(r, s, p, g);
+	}
+	p->leading = p->size + 1;
+	need = fixed + lines * p->leading;
+	p->extra = (p->height - need) / groups;
+	if (p->extra > p->leading)
+		p->extra = p->leading;
+	if (p->extra >= 0)
+		return 1;
+	p->extra = 0;
+	p->leading = (p->height - fixed) / lines;
+	return 0;
+}
+
+/* A line of UTF-8 text starting at x, or ending there with right. */
+static void
+put_text(struct render *r, int font, double size, double x, double y,
+    const char *s, int right)
+{
+	double w;
+
+	to_winansi(s, &r->text);
+	w = measure((const unsigned char *)r->text.p, r->text.len, font,
+	    LONG_MAX - 1000) * size / 1000;
+	draw_text(r, font, size, right ? x - w : x, y, r->text.p,
+	    r->text.len);
+}
+
+static void
+put_point(struct buf *b, double x, double y, const char *op)
+{
+	buf_num(b, x);
+	buf_puts(b, " ");
+	buf_num(b, y);
+	buf_puts(b, op);
+}
+
+/* Corner marks of a box left open for handwriting (x, y: bottom left). */
+static void
+draw_corners(struct render *r, double x, double y, double w, double h)
+{
+	static const int sx[4] = { 0, 1, 0, 1 }, sy[4] = { 0, 0, 1, 1 };
+	struct buf *b = &r->content;
+	double cx, cy, dx, dy;
+	int i;
+
+	buf_puts(b, "0.75 w\n");
+	for (i = 0; i < 4; i++) {
+		cx = x + sx[i] * w;
+		cy = y + sy[i] * h;
+		dx = sx[i] ? -CORNER : CORNER;
+		dy = sy[i] ? -CORNER : CORNER;
+		put_point(b, cx, cy + dy, " m ");
+		put_point(b, cx, cy, " l ");
+		put_point(b, cx + dx, cy, " l S\n");
+	}
+}
+
+/* The headings and text of one information section. */
+static void
+draw_part(struct render *r, const struct slip *s, const struct part *p)
+{
+	const char *const *lab = qr_labels[s->lang];
+	double y = p->top - ASCENT * p->label, top;
+	size_t i;
+	int g, l;
+
+	for (g = 0; g < G_COUNT; g++) {
+		if (!group_shown(s, p, g))
+			continue;
+		l = g == G_ACCOUNT ? L_ACCOUNT : g == G_REF ? L_REF :
+		    g == G_INFO ? L_INFO : qr_has(s, E_UDBTR) ? L_PAYABLE :
+		    L_PAYABLE_BOX;
+		put_text(r, F_BOLD, p->label, p->x, y, lab[l], 0);
+		y -= p->leading;
+		if (l == L_PAYABLE_BOX) {
+			/* The last group: nothing goes below the box. */
+			top = y + ASCENT * p->size - BOX_PAD;
+			draw_corners(r, p->x, top - p->box_h, p->box_w,
+			    p->box_h);
+			break;
+		}
+		group_lines(r, s, p, g);
+		for (i = 0; i < r->l1.n; i++, y -= p->leading)
+			draw_text(r, F_REG, p->size, p->x, y,
+			    r->text.p + r->l1.v[i].off, r->l1.v[i].len);
+		y -= p->extra;
+	}
+}
+
+/* "1234567.50" as "1 234 567.50": the guidelines' thousands spaces. */
+static void
+format_amount(const char *a, char *out, size_t outlen)
+{
+	size_t n = strspn(a, "0123456789"), i, k = 0;
+
+	for (i = 0; a[i] != '\0' && k + 2 < outlen; i++) {
+		if (i > 0 && i < n && (n - i) % 3 == 0)
+			out[k++] = ' ';
+		out[k++] = a[i];
+	}
+	out[k] = '\0';
+}
+
+/* Baseline of the currency and amount, below their headings. */
+static double
+amount_line(const struct part *p)
+{
+	return AMOUNT_TOP - ASCENT * p->label - (p->size + 3);
+}
+
+/*
+ * Currency and amount side by side at x; an open amount is a box with
+ * corner marks at (bx, by) for the payer to fill in.
+ */
+static void
+draw_amount(struct render *r, const struct slip *s, const struct part *p,
+    double cur_w, double bx, double by, double bw, double bh)
+{
+	const char *const *lab = qr_labels[s->lang];
+	double y = AMOUNT_TOP - ASCENT * p->label;
+	char amount[32];
+
+	put_text(r, F_BOLD, p->label, p->x, y, lab[L_CURRENCY], 0);
+	put_text(r, F_BOLD, p->label, p->x + cur_w, y, lab[L_AMOUNT], 0);
+	y = amount_line(p);
+	put_text(r, F_REG, p->size, p->x, y, s->el[E_CCY], 0);
+	if (qr_has(s, E_AMT)) {
+		format_amount(s->el[E_AMT], amount, sizeof(amount));
+		put_text(r, F_REG, p->size, p->x + cur_w, y, amount, 0);
+	} else
+		draw_corners(r, bx, by, bw, bh);
+}
+
+/* The receipt: 52 mm of text, shortened addresses when tight. */
+static void
+draw_receipt(struct render *r, const struct slip *s)
+{
+	const char *const *lab = qr_labels[s->lang];
+	struct part p = {
+		.x = SLIP_M, .width = 52 * MM, .top = SLIP_H - 12 * MM,
+		.height = 56 * MM, .label = 6, .size = 8,
+		.box_w = 52 * MM, .box_h = 20 * MM
+	};
+
+	if (!part_spacing(r, s, &p)) {
+		p.compact = 1;
+		part_spacing(r, s, &p);
+	}
+	put_text(r, F_BOLD, TITLE_SIZE, p.x, SLIP_H - SLIP_M -
+	    ASCENT * TITLE_SIZE, lab[L_RECEIPT], 0);
+	draw_part(r, s, &p);
+	/* An open amount's box stands level with the headings. */
+	draw_amount(r, s, &p, 12 * MM, p.x + 22 * MM, AMOUNT_TOP - 10 * MM,
+	    30 * MM, 10 * MM);
+	put_text(r, F_BOLD, p.label, p.x + p.width, ACCEPT_TOP -
+	    ASCENT * p.label, lab[L_ACCEPT], 1);
+}
+
+/* The payment part: title, QR code and amount left, text right. */
+static int
+draw_payment(struct render *r, const struct slip *s, const char *payload)
+{
+	const char *const *lab = qr_labels[s->lang];
+	struct part p = {
+		.x = PP_INFO_X, .width = 87 * MM, .top = SLIP_H - SLIP_M,
+		.height = 85 * MM, .label = 8, .size = 10,
+		.box_w = 65 * MM, .box_h = 25 * MM, .info = 1
+	};
+	double top;
+	int e;
+
+	part_spacing(r, s, &p);
+	put_text(r, F_BOLD, TITLE_SIZE, PP_X, SLIP_H - SLIP_M -
+	    ASCENT * TITLE_SIZE, lab[L_PAYMENT], 0);
+	if ((e = draw_qr(r, payload, PP_X, QR_BOTTOM)) != 0)
+		return e;
+	draw_part(r, s, &p);
+	/*
+	 * Here the box hangs from the amount's line, right of the
+	 * currency and 1 mm short of the information section.
+	 */
+	p.x = PP_X;
+	top = amount_line(&p) + ASCENT * p.size;
+	draw_amount(r, s, &p, 15 * MM, PP_INFO_X - 41 * MM, top - 15 * MM,
+	    40 * MM, 15 * MM);
+	return 0;
+}
+
+/* A number with four decimals, for the QR code's scale. */
+static void
+buf_fine(struct buf *b, double v)
+{
+	long c = (long)(v * 10000 + 0.5);
+
+	buf_printf(b, "%ld.%04ld", c / 10000, c % 10000);
+}
+
+/* A rectangle centred on (cx, cy) into the current path. */
+static void
+centred_rect(struct buf *b, double cx, double cy, double w, double h)
+{
+	put_point(b, cx - w / 2, cy - h / 2, " ");
+	put_point(b, w, h, " re\n");
+}
+
+/*
+ * The Swiss cross over the centre of the code: a 7 mm white square, a
+ * black square inside it and a white cross, in the proportions of the
+ * SIX artwork (19.8 units: square 17, arms 11 long and 3.3 wide).
+ */
+static void
+draw_cross(struct render *r, double cx, double cy)
+{
+	struct buf *b = &r->content;
+	const double u = 7 * MM / 19.8;
+
+	buf_puts(b, "1 g\n");
+	centred_rect(b, cx, cy, 19.8 * u, 19.8 * u);
+	buf_puts(b, "f 0 g\n");
+	centred_rect(b, cx, cy, 17 * u, 17 * u);
+	buf_puts(b, "f 1 g\n");
+	centred_rect(b, cx, cy, 11 * u, 3.3 * u);
+	centred_rect(b, cx, cy, 3.3 * u, 11 * u);
+	buf_puts(b, "f 0 g\n");
+}
+
+/*
+ * The Swiss QR code, 46 mm square with its bottom left corner at (x, y)
+ * (the quiet zone is the white margin around it): error correction M,
+ * the smallest version from QR_MIN_VERSION up that holds the payload's
+ * bytes. Each row's runs of dark modules are one rectangle, in module
+ * units under a scaling matrix, so neighbouring modules share exact
+ * edges.
+ */
+static int
+draw_qr(struct render *r, const char *payload, double x, double y)
+{
+	struct buf *b = &r->content;
+	QRcode *q;
+	int i, j, k, w;
+
+	errno = 0;
+	q = QRcode_encodeString8bit(payload, QR_MIN_VERSION, QR_ECLEVEL_M);
+	if (q == NULL)
+		return errno == ENOMEM ? ERR_NOMEM : ERR_QRBILL;
+	if (q->version > QR_MAX_VERSION) {
+		QRcode_free(q);
+		return ERR_QRBILL;
+	}
+	w = q->width;
+	buf_puts(b, "q ");
+	buf_fine(b, QR_SIZE / w);
+	buf_puts(b, " 0 0 ");
+	buf_fine(b, QR_SIZE / w);
+	buf_puts(b, " ");
+	put_point(b, x, y, " cm\n");
+	for (i = 0; i < w; i++)
+		for (j = 0; j < w; j = k + 1) {
+			for (k = j; k < w && (q->data[i * w + k] & 1); k++)
+				;
+			if (k > j)
+				buf_printf(b, "%d %d %d 1 re\n", j, w - 1 - i,
+				    k - j);
+		}
+	buf_puts(b, "f Q\n");
+	QRcode_free(q);
+	draw_cross(r, x + QR_SIZE / 2, y + QR_SIZE / 2);
+	return 0;
+}
+
+/* Where the slip is cut off: across the page and between the parts. */
+static void
+draw_separators(struct render *r)
+{
+	struct buf *b = &r->content;
+
+	buf_puts(b, "0.5 w ");
+	put_point(b, 0, SLIP_H, " m ");
+	put_point(b, PAGE_W, SLIP_H, " l S\n");
+	put_point(b, RC_W, 0, " m ");
+	put_point(b, RC_W, SLIP_H, " l S\n");
+}
+
+/*
+ * The QR-bill across the foot of the page (a new page when the text
+ * already reaches into it); nothing more goes on that page.
+ */
+static void
+block_qrbill(struct render *r, const char *payload, const char *lang)
+{
+	struct slip s;
+	int e;
+
+	if ((e = slip_parse(payload, lang, &s)) == 0) {
+		if (r->y < SLIP_H)
+			new_page(r);
+		r->fresh = 0;
+		draw_separators(r);
+		draw_receipt(r, &s);
+		e = draw_payment(r, &s, payload);
+		r->y = 0;
+	}
+	free(s.copy);
+	if (e != 0 && r->content.err == 0)
+		r->content.err = e;
+}
+
 /* 0 when created is a valid "YYYYMMDDHHMMSS", -1 otherwise. */
 static int
 check_date(const char *s)
@@ -960,6 +1577,9 @@ render_block(struct render *r, const struct ks_pdf_block *b)
 	case KS_PDF_SPACE:
 		gap(r, 10);
 		break;
+	case KS_PDF_QRBILL:
+		block_qrbill(r, b->text, b->text2);
+		break;
 	default:
 		return -1;
 	}
@@ -1038,6 +1658,11 @@ ks_pdf_render(const struct ks_pdf_block *blocks, const char *title,
 			snprintf(err, errlen, "unknown block kind %d", kind);
 		else if (o.err == ERR_BIG)
 			snprintf(err, errlen, "document too large");
+		else if (o.err == ERR_QRBILL)
+			snprintf(err, errlen, "invalid qr-bill payload");
+		else if (o.err == ERR_QRLANG)
+			snprintf(err, errlen, "qr-bill language must be de "
+			    "or fr");
 		else
 			snprintf(err, errlen, "out of memory");
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * pdf.h - small PDF documents (decisions, invoices) without a library:
  * A4 pages, the standard Helvetica fonts in WinAnsi encoding (German and
- * French letters), text blocks, two-column tables, automatic page breaks.
+ * French letters), text blocks, two-column tables, automatic page breaks,
+ * and the payment part of a Swiss QR-bill.
  */
 #ifndef KS_PDF_H
 #define KS_PDF_H
@@ -19,7 +20,11 @@ enum ks_pdf_kind {
 	KS_PDF_TOTAL,		/* like ROW, bold, with a rule above */
 	KS_PDF_SMALL,		/* text: small print (remedies notice) */
 	KS_PDF_SIGNATURES,	/* text and text2: two signature blocks */
-	KS_PDF_SPACE		/* vertical space */
+	KS_PDF_SPACE,		/* vertical space */
+	KS_PDF_QRBILL		/* text: payload from ks_qrbill_payload,
+				 * text2: "de" (NULL, "") or "fr"; the
+				 * receipt and payment part across the
+				 * foot of the page, which ends the page */
 };
 
 /** One block of a document; a KS_PDF_END block ends the list. */
@@ -31,9 +36,12 @@ struct ks_pdf_block {
 
 /**
  * Render blocks into a PDF. Characters outside WinAnsi are replaced by
- * '?'. title goes into the document information. On success *out is a
- * malloc'd buffer of *len bytes the caller frees; deterministic output
- * (no clock is read: creation date from created, "YYYYMMDDHHMMSS").
+ * '?'. title goes into the document information. A QR-bill goes to the
+ * bottom 105 mm of the current page, or of a new page when less is
+ * left; a malformed payload or another language is refused. On success
+ * *out is a malloc'd buffer of *len bytes the caller frees;
+ * deterministic output (no clock is read: creation date from created,
+ * "YYYYMMDDHHMMSS").
  */
 int	ks_pdf_render(const struct ks_pdf_block *blocks, const char *title,
 	    const char *created, char **out, size_t *len, char *err,

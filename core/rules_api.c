@@ -50,40 +50,40 @@ intact(struct ks_request *req, const char *src, size_t len, const char *sha)
 	return KS_OK;
 }
 
-/* The tenant's rule data of this name valid on date; none is no error. */
+/* The tenant's rule data in columns 7-11 of a resolution; none is fine. */
 static int
-tenant_data(struct ks_request *req, const char *pack, const char *date,
-    json_t **data, json_t **prov)
+tenant_data(struct ks_request *req, PGresult *r, json_t **data,
+    json_t **prov)
 {
-	const char *v[2] = { pack, date };
-	PGresult *r;
-
 	*data = *prov = NULL;
-	if ((r = ks_db_q(req, Q_RULE_RESOLVE_DATA, 2, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
+	if (PQnfields(r) < 12 || PQgetisnull(r, 0, 7))
 		return KS_OK;
-	if (intact(req, PQgetvalue(r, 0, 4), (size_t)PQgetlength(r, 0, 4),
-	    PQgetvalue(r, 0, 2)) != KS_OK)
+	if (intact(req, PQgetvalue(r, 0, 11), (size_t)PQgetlength(r, 0, 11),
+	    PQgetvalue(r, 0, 9)) != KS_OK)
 		return KS_ERROR;
-	if ((*data = json_loads(PQgetvalue(r, 0, 4), 0, NULL)) == NULL)
+	if ((*data = json_loads(PQgetvalue(r, 0, 11), 0, NULL)) == NULL)
 		return ks_fail(req, 500, "rule_integrity", "the rule data "
 		    "is not JSON");
 	*prov = json_pack("{s:I,s:s,s:s,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "version", PQgetvalue(r, 0, 1),
-	    "sha256", PQgetvalue(r, 0, 2), "valid_from", PQgetvalue(r, 0, 3));
+	    (json_int_t)ks_db_ll(r, 0, 7), "version", PQgetvalue(r, 0, 8),
+	    "sha256", PQgetvalue(r, 0, 9), "valid_from", PQgetvalue(r, 0, 10));
 	return KS_OK;
 }
 
-/* Resolve the code with query qid and run fn on it with data as DATA. */
+/*
+ * Resolve the code with query qid (and the tenant's data, when the query
+ * brings it) and run fn on it; caller_data, when given, is the DATA.
+ */
 static int
 eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
-    const char *date, json_t *data, json_t *input, json_t **out,
+    const char *date, json_t *caller_data, json_t *input, json_t **out,
     json_t **prov)
 {
 	const char *v[2];
 	PGresult *r, *s;
+	json_t *data, *dprov;
 	char name[128], sha[65];
+	int rc = KS_ERROR;
 
 	v[0] = pack;
 	v[1] = date;
@@ -95,50 +95,55 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		    "rule pack of this name is valid on that date, neither "
 		    "the tenant's nor the canton's", json_pack("{s:s,s:s}",
 		    "pack", pack, "date", date));
+	if (tenant_data(req, r, &data, &dprov) != KS_OK)
+		return KS_ERROR;
+	if (caller_data != NULL) {
+		json_decref(data);
+		data = json_incref(caller_data);
+	}
 	snprintf(name, sizeof(name), "%s@%s", PQgetvalue(r, 0, 2),
 	    PQgetvalue(r, 0, 3));
 	snprintf(sha, sizeof(sha), "%s", PQgetvalue(r, 0, 4));
 	/* Compiled states are keyed by checksum: fetch source on a miss. */
 	if (ks_rules_eval_cached(req, sha, data, fn, input, out) != KS_OK) {
 		if (req->err.code != NULL)
-			return KS_ERROR;
+			goto out;
 		v[0] = PQgetvalue(r, 0, 0);
 		if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL)
-			return KS_ERROR;
-		if (PQntuples(s) != 1)
-			return ks_fail(req, 422, "rule_missing",
+			goto out;
+		if (PQntuples(s) != 1) {
+			ks_fail(req, 422, "rule_missing",
 			    "the rule pack disappeared");
+			goto out;
+		}
 		if (intact(req, PQgetvalue(s, 0, 0), (size_t)PQgetlength(s, 0,
 		    0), sha) != KS_OK ||
 		    ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
 		    (size_t)PQgetlength(s, 0, 0), data, fn, input, out) != KS_OK)
-			return KS_ERROR;
+			goto out;
 	}
 	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
 	    (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
 	    "version", PQgetvalue(r, 0, 3), "sha256", sha, "valid_from",
 	    PQgetvalue(r, 0, 5), "scope", strcmp(PQgetvalue(r, 0, 6), "t") == 0
 	    ? "tenant" : "canton");
-	return KS_OK;
+	if (dprov != NULL) {
+		json_object_set_new(*prov, "data", dprov);
+		dprov = NULL;
+	}
+	rc = KS_OK;
+out:
+	json_decref(dprov);
+	json_decref(data);
+	return rc;
 }
 
 int
 ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
     const char *date, json_t *input, json_t **out, json_t **prov)
 {
-	json_t *data, *dprov;
-	int rc;
-
-	if (tenant_data(req, pack, date, &data, &dprov) != KS_OK)
-		return KS_ERROR;
-	rc = eval_code(req, Q_RULE_RESOLVE, pack, fn, date, data, input, out,
-	    prov);
-	if (rc == KS_OK && dprov != NULL)
-		json_object_set_new(*prov, "data", dprov);
-	else
-		json_decref(dprov);
-	json_decref(data);
-	return rc;
+	return eval_code(req, Q_RULE_RESOLVE_WITH_DATA, pack, fn, date, NULL,
+	    input, out, prov);
 }
 
 int

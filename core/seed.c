@@ -103,6 +103,36 @@ seed_account(PGconn *c, const char *tid, json_t *a)
 	    "ON CONFLICT (tenant_id) DO NOTHING", 8, v, NULL);
 }
 
+/* Invoices: the canton's creditor, a social service's address. */
+static int
+seed_billing(PGconn *c, const char *tid, json_t *t)
+{
+	static const char *const f[] = { "name", "street", "building",
+	    "postcode", "town", "country", "iban" };
+	json_t *cr = json_object_get(t, "billing_creditor");
+	json_t *ad = json_object_get(t, "billing_address");
+	const char *v[8];
+	int i;
+
+	v[0] = tid;
+	if (cr != NULL) {
+		for (i = 0; i < 7; i++)
+			v[i + 1] = json_string_value(json_object_get(cr, f[i]));
+		return q(c, "INSERT INTO billing_creditor (tenant_id, name, "
+		    "street, building, postcode, town, country, iban) VALUES "
+		    "($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+		    8, v, NULL);
+	}
+	if (ad == NULL)
+		return KS_OK;
+	for (i = 0; i < 6; i++)
+		v[i + 1] = json_string_value(json_object_get(ad, f[i]));
+	return q(c, "INSERT INTO billing_address (tenant_id, subject_id, name, "
+	    "street, building, postcode, town, country) SELECT "
+	    "kasus_canton_tenant(), $1, $2, $3, $4, $5, $6, $7 "
+	    "ON CONFLICT DO NOTHING", 7, v, NULL);
+}
+
 static int
 seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
     const char *pw, json_t *mods)
@@ -152,7 +182,7 @@ seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
 		}
 	}
 	if (seed_account(c, tid, json_object_get(t, "payment_account")) !=
-	    KS_OK)
+	    KS_OK || seed_billing(c, tid, t) != KS_OK)
 		return KS_ERROR;
 	users = json_object_get(t, "users");
 	if (json_is_string(users))

@@ -2,8 +2,10 @@
  * test_pdf.c - the PDF renderer: file structure (header, xref offsets
  * that point at their objects, trailer), the text as poppler extracts it
  * (umlauts, accents, euro sign, escaping), right-aligned amounts and the
- * right margin measured by poppler, page breaks, determinism, and the
- * refusals (bad creation date, no output, absurd input).
+ * right margin measured by poppler, page breaks, determinism, the
+ * refusals (bad creation date, no output, absurd input), and the
+ * QR-bill payment part (its text and page placement; test_qrbill.c
+ * reads its QR code back).
  *
  * poppler-utils (pdftotext, pdfinfo) is required: a missing tool fails
  * the tests rather than skipping them.
@@ -591,4 +593,270 @@ KS_TEST(too_large)
 	    sizeof(err)), -1);
 	KS_CHECK_STR(err, "document too large");
 	free(big);
+}
+
+/* ------------------------------------------------------------------ */
+/* QR-bill payment part                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Payloads as ks_qrbill_payload writes them (see test_qrbill.c). */
+static const char qr_de[] =
+    "SPC\n0200\n1\nCH4431999123000889012\n"
+    "S\nRobert Schneider AG\nRue du Lac\n1268\n2501\nBiel\nCH\n"
+    "\n\n\n\n\n\n\n"
+    "3949.75\nCHF\n"
+    "S\nPia-Maria Rütschmann\nGrosse Marktgasse\n28\n9400\nRorschach\nCH\n"
+    "QRR\n210000000003139471430009017\nAuftrag vom 15.06.2020\nEPD\n"
+    "//S1/10/10201409/11/200701";
+static const char qr_fr_open[] =
+    "SPC\n0200\n1\nCH5800791123000889012\n"
+    "S\nService social de Bienne\nRue Centrale\n49\n2502\nBiel/Bienne\n"
+    "CH\n"
+    "\n\n\n\n\n\n\n"
+    "\nEUR\n"
+    "\n\n\n\n\n\n\n"
+    "SCOR\nRF18539007547034\n\nEPD";
+
+/* How often needle occurs in the document. */
+static int
+count(const char *pdf, size_t len, const char *needle)
+{
+	const char *p = pdf;
+	int n = 0;
+
+	while ((p = find(p, len - (size_t)(p - pdf), needle)) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void
+check_words(const char *txt, const char *const *words)
+{
+	int i;
+
+	KS_CHECK(txt != NULL);
+	for (i = 0; txt != NULL && words[i] != NULL; i++)
+		if (strstr(txt, words[i]) == NULL)
+			KS_FAILF("\"%s\" not in the text", words[i]);
+}
+
+/*
+ * The German headings, the IBAN and the QR reference grouped, the amount
+ * with a thousands space, both parties in the receipt and in the
+ * payment part; the QR code and the Swiss cross are drawn; one page.
+ */
+KS_TEST(qrbill_german)
+{
+	const struct ks_pdf_block doc[] = {
+		{ KS_PDF_PARAGRAPH, "Bitte bezahlen Sie innert 30 Tagen.",
+		    NULL },
+		{ KS_PDF_QRBILL, qr_de, "de" },
+		{ KS_PDF_END, NULL, NULL }
+	};
+	static const char *const words[] = {
+		"Empfangsschein", "Zahlteil", "Konto / Zahlbar an",
+		"CH44 3199 9123 0008 8901 2", "Robert Schneider AG",
+		"Rue du Lac 1268", "2501 Biel", "Referenz",
+		"21 00000 00003 13947 14300 09017",
+		"Zusätzliche Informationen", "Auftrag vom 15.06.2020",
+		"//S1/10/10201409/11/200701", "Zahlbar durch",
+		"Pia-Maria Rütschmann", "Grosse Marktgasse 28",
+		"9400 Rorschach", "Währung", "Betrag", "CHF", "3 949.75",
+		"Annahmestelle", NULL
+	};
+	char *pdf = NULL, *txt, err[128] = "";
+	size_t len = 0;
+
+	KS_CHECK_INT(ks_pdf_render(doc, "Rechnung", CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	KS_CHECK_STR(err, "");
+	if (pdf == NULL)
+		return;
+	KS_CHECK(check_structure(pdf, len) == 8);
+	/* The modules under a scaling matrix, then the cross in white. */
+	KS_CHECK(count(pdf, len, " cm\n") == 1);
+	KS_CHECK(count(pdf, len, " 1 re\n") > 100);
+	KS_CHECK(count(pdf, len, "f 1 g\n") == 1);
+	/* Separators only: no box when amount and debtor are given. */
+	KS_CHECK_INT(count(pdf, len, " l S\n"), 2);
+	KS_CHECK(find(pdf, len, "Zahlbar durch (Name/Adresse)") == NULL);
+	if (have_poppler()) {
+		txt = text_of(pdf, len);
+		check_words(txt, words);
+		/* Both parts show the account; the receipt no message. */
+		KS_CHECK(txt != NULL && count(txt, strlen(txt),
+		    "CH44 3199 9123 0008 8901 2") == 2);
+		KS_CHECK(txt != NULL && count(txt, strlen(txt),
+		    "Auftrag vom") == 1);
+		free(txt);
+		KS_CHECK_INT(pages_of(pdf, len), 1);
+	}
+	free(pdf);
+}
+
+/*
+ * French, open amount and no debtor: the "(nom/adresse)" heading and
+ * four boxes of corner marks (amount and debtor, receipt and payment
+ * part); no reference line without a reference.
+ */
+KS_TEST(qrbill_french_open)
+{
+	const struct ks_pdf_block doc[] = {
+		{ KS_PDF_QRBILL, qr_fr_open, "fr" },
+		{ KS_PDF_END, NULL, NULL }
+	};
+	static const char *const words[] = {
+		"Récépissé", "Section paiement", "Compte / Payable à",
+		"CH58 0079 1123 0008 8901 2", "Service social de Bienne",
+		"Rue Centrale 49", "2502 Biel/Bienne", "Référence",
+		"RF18 5390 0754 7034", "Payable par (nom/adresse)",
+		"Monnaie", "Montant", "EUR", "Point de dépôt", NULL
+	};
+	char *pdf = NULL, *txt, err[128] = "";
+	size_t len = 0;
+
+	KS_CHECK_INT(ks_pdf_render(doc, NULL, CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	if (pdf == NULL)
+		return;
+	check_structure(pdf, len);
+	/* Two separators and 16 corner marks. */
+	KS_CHECK_INT(count(pdf, len, " l S\n"), 18);
+	if (have_poppler()) {
+		txt = text_of(pdf, len);
+		check_words(txt, words);
+		KS_CHECK(txt != NULL && strstr(txt, "Informations "
+		    "supplémentaires") == NULL);
+		free(txt);
+	}
+	free(pdf);
+}
+
+/*
+ * The bill needs the bottom 105 mm: after a full page of text it goes
+ * to a new page, and whatever follows it starts another page.
+ */
+KS_TEST(qrbill_page_break)
+{
+	struct ks_pdf_block doc[44];
+	char *pdf = NULL, *txt, err[128] = "";
+	size_t len = 0;
+	int i;
+
+	memset(doc, 0, sizeof(doc));
+	for (i = 0; i < 35; i++) {
+		doc[i].kind = KS_PDF_PARAGRAPH;
+		doc[i].text = "Eine Zeile Text, die den Platz füllt.";
+	}
+	doc[35].kind = KS_PDF_QRBILL;
+	doc[35].text = qr_de;
+	doc[36].kind = KS_PDF_PARAGRAPH;
+	doc[36].text = "Beilage: Budget";
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	if (pdf == NULL || !have_poppler()) {
+		free(pdf);
+		return;
+	}
+	KS_CHECK_INT(pages_of(pdf, len), 3);
+	txt = tool(pdf, len, PDFTOTEXT " -f 1 -l 1 -enc UTF-8", 1);
+	KS_CHECK(txt != NULL && strstr(txt, "Zahlteil") == NULL);
+	free(txt);
+	txt = tool(pdf, len, PDFTOTEXT " -f 2 -l 2 -enc UTF-8", 1);
+	KS_CHECK(txt != NULL && strstr(txt, "Zahlteil") != NULL &&
+	    strstr(txt, "Beilage") == NULL && strstr(txt, "Eine Zeile") ==
+	    NULL);
+	free(txt);
+	txt = tool(pdf, len, PDFTOTEXT " -f 3 -l 3 -enc UTF-8", 1);
+	KS_CHECK(txt != NULL && strstr(txt, "Beilage: Budget") != NULL);
+	free(txt);
+	free(pdf);
+	/* A short letter keeps its bill on the same page. */
+	doc[1].kind = KS_PDF_QRBILL;
+	doc[1].text = qr_de;
+	doc[2].kind = KS_PDF_END;
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	KS_CHECK(pdf != NULL && pages_of(pdf, len) == 1);
+	free(pdf);
+}
+
+/* Malformed payloads and other languages are refused, not drawn. */
+KS_TEST(qrbill_refused)
+{
+	static const char *const bad[] = {
+		"", "SPC", "SPC\n0200\n1",
+		/* A combined address, another version, a missing trailer. */
+		"SPC\n0200\n1\nCH5800791123000889012\nK\nA\nB 1\n1000 C\n"
+		"\n\nCH\n\n\n\n\n\n\n\n\nCHF\n\n\n\n\n\n\n\nNON\n\n\nEPD",
+		"SPC\n0100\n1\nCH5800791123000889012\nS\nA\nB\n1\n1000\nC\n"
+		"CH\n\n\n\n\n\n\n\n\nCHF\n\n\n\n\n\n\n\nNON\n\n\nEPD",
+		"SPC\n0200\n1\nCH5800791123000889012\nS\nA\nB\n1\n1000\nC\n"
+		"CH\n\n\n\n\n\n\n\n\nCHF\n\n\n\n\n\n\n\nNON\n\n\nEND",
+		/* Amount without decimals, another currency, 35 lines. */
+		"SPC\n0200\n1\nCH5800791123000889012\nS\nA\nB\n1\n1000\nC\n"
+		"CH\n\n\n\n\n\n\n\n12\nCHF\n\n\n\n\n\n\n\nNON\n\n\nEPD",
+		"SPC\n0200\n1\nCH5800791123000889012\nS\nA\nB\n1\n1000\nC\n"
+		"CH\n\n\n\n\n\n\n\n\nUSD\n\n\n\n\n\n\n\nNON\n\n\nEPD",
+		"SPC\n0200\n1\nCH5800791123000889012\nS\nA\nB\n1\n1000\nC\n"
+		"CH\n\n\n\n\n\n\n\n\nCHF\n\n\n\n\n\n\n\nNON\n\n\nEPD\n\n\n\n\n",
+		NULL
+	};
+	struct ks_pdf_block doc[3];
+	char *pdf, err[128];
+	size_t len;
+	int i;
+
+	memset(doc, 0, sizeof(doc));
+	doc[0].kind = KS_PDF_PARAGRAPH;
+	doc[0].text = "x";
+	doc[1].kind = KS_PDF_QRBILL;
+	for (i = 0; bad[i] != NULL; i++) {
+		doc[1].text = bad[i];
+		pdf = NULL;
+		err[0] = '\0';
+		if (ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+		    sizeof(err)) != -1 || pdf != NULL)
+			KS_FAILF("payload %d accepted", i);
+		KS_CHECK_STR(err, "invalid qr-bill payload");
+	}
+	doc[1].text = NULL;
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), -1);
+	KS_CHECK_STR(err, "invalid qr-bill payload");
+	doc[1].text = qr_de;
+	doc[1].text2 = "it";
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), -1);
+	KS_CHECK_STR(err, "qr-bill language must be de or fr");
+	/* The default language is German. */
+	doc[1].text2 = NULL;
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	KS_CHECK(pdf != NULL && find(pdf, len, "(Zahlteil)") != NULL);
+	free(pdf);
+}
+
+KS_TEST(qrbill_deterministic)
+{
+	const struct ks_pdf_block doc[] = {
+		{ KS_PDF_QRBILL, qr_de, "de" },
+		{ KS_PDF_QRBILL, qr_fr_open, "fr" },
+		{ KS_PDF_END, NULL, NULL }
+	};
+	char *a = NULL, *b = NULL, err[128];
+	size_t la = 0, lb = 0;
+
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &a, &la, err,
+	    sizeof(err)), 0);
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &b, &lb, err,
+	    sizeof(err)), 0);
+	KS_CHECK(a != NULL && b != NULL && la == lb &&
+	    memcmp(a, b, la) == 0);
+	/* Two bills, two pages. */
+	KS_CHECK(a == NULL || !have_poppler() || pages_of(a, la) == 2);
+	free(a);
+	free(b);
 }

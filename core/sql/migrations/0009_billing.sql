@@ -66,6 +66,7 @@ CREATE TABLE billing_population (
 	tenant_id	bigint NOT NULL,
 	period_id	bigint NOT NULL,
 	bfs		integer NOT NULL REFERENCES municipality,
+	subject_id	bigint NOT NULL REFERENCES tenant,	-- serves it
 	population	integer NOT NULL CHECK (population BETWEEN 0 AND 100000000),
 	PRIMARY KEY (tenant_id, period_id, bfs),
 	FOREIGN KEY (tenant_id, period_id) REFERENCES billing_period

@@ -202,6 +202,26 @@ SELECT id, tenant_id, name, version, sha256, valid_from,
        approved_at DESC
  LIMIT 1
 
+-- The code in force and, in the same round trip, the tenant's own rule
+-- data of that name in force (columns 7-11, NULL when there is none).
+-- name: rule_resolve_with_data
+SELECT c.id, c.tenant_id, c.name, c.version, c.sha256, c.valid_from,
+       c.tenant_id = kasus_tenant(), d.id, d.version, d.sha256, d.valid_from,
+       d.source
+  FROM (SELECT id, tenant_id, name, version, sha256, valid_from
+          FROM rule_pack
+         WHERE name = $1 AND kind = 'code' AND status = 'approved'
+           AND valid_from <= $2::date
+         ORDER BY tenant_id = kasus_tenant() DESC, valid_from DESC,
+               approved_at DESC
+         LIMIT 1) c
+  LEFT JOIN LATERAL (SELECT id, version, sha256, valid_from, source
+          FROM rule_pack
+         WHERE name = $1 AND kind = 'data' AND status = 'approved'
+           AND valid_from <= $2::date AND tenant_id = kasus_tenant()
+         ORDER BY valid_from DESC, approved_at DESC
+         LIMIT 1) d ON true
+
 -- name: rule_resolve_canton
 SELECT id, tenant_id, name, version, sha256, valid_from, false
   FROM rule_pack

@@ -1,0 +1,659 @@
+/*
+ * invoice.c - what comes out of an allocation run: the run with its
+ * invoices, each social service's invoice as a PDF with a Swiss QR-bill
+ * payment part in the service's language, and CSV for the canton's
+ * accounting (the run's shares; the burden-sharing report).
+ *
+ * Invoices are not stored: they are rendered from the run, which never
+ * changes, so a re-rendered invoice is the same document. The payment
+ * reference carries the run and the social service: a QR reference when
+ * the canton's account is a QR-IBAN, an RF creditor reference otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kasus.h"
+#include "billing.h"
+#include "iso20022.h"
+#include "pdf.h"
+#include "qrbill.h"
+#include "queries.h"
+
+struct run {
+	PGresult	*r;
+	json_t		*pack;
+	json_t		*in;
+	json_t		*out;
+};
+
+static void
+run_free(struct run *run)
+{
+	json_decref(run->pack);
+	json_decref(run->in);
+	json_decref(run->out);
+}
+
+static int
+run_load(struct ks_request *req, const char *id, struct run *run)
+{
+	memset(run, 0, sizeof(*run));
+	if ((run->r = ks_db_q(req, Q_BILL_RUN_GET, 1, &id)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(run->r) != 1)
+		return ks_fail(req, 404, "not_found", "no such allocation run");
+	run->pack = ks_bill_jsonb(run->r, 0, 5);
+	run->out = ks_bill_jsonb(run->r, 0, 6);
+	run->in = ks_bill_jsonb(run->r, 0, 10);
+	return KS_OK;
+}
+
+static int
+run_param(struct ks_request *req, struct run *run)
+{
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	return run_load(req, ks_bill_num(req, id), run);
+}
+
+/* The social service's entry of the run's input, or NULL. */
+static json_t *
+tenant_of(struct run *run, long long tid)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(run->in, "tenants"), i, t)
+		if (json_integer_value(json_object_get(t, "id")) == tid)
+			return t;
+	return NULL;
+}
+
+static long long
+owed(struct run *run, long long tid)
+{
+	long long sum = 0;
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(run->out, "shares"), i, s)
+		if (json_integer_value(json_object_get(s, "tenant_id")) == tid)
+			sum += json_integer_value(json_object_get(s, "amount"));
+	return sum;
+}
+
+/* QRR with a QR-IBAN, else SCOR; both carry run and social service. */
+static const char *
+reference(struct ks_request *req, long long run, long long tid,
+    const char *iban, const char **type)
+{
+	char digits[32], base[32], *out = ks_arena_alloc(req->arena, 32);
+
+	if (ks_iban_is_qr(iban)) {
+		snprintf(digits, sizeof(digits), "%012lld%08lld", run, tid);
+		*type = "QRR";
+		if (ks_qrref_make(digits, out) == KS_OK)
+			return out;
+	} else {
+		snprintf(base, sizeof(base), "%lldT%lld", run, tid);
+		*type = "SCOR";
+		if (strlen(base) <= 21 && ks_scor_make(base, out) == KS_OK)
+			return out;
+	}
+	*type = "NON";
+	return NULL;
+}
+
+static PGresult *
+creditor(struct ks_request *req)
+{
+	PGresult *c;
+
+	if ((c = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
+		return NULL;
+	if (PQntuples(c) != 1) {
+		ks_fail(req, 409, "creditor_missing", "record the creditor "
+		    "and account of the canton's invoices first");
+		return NULL;
+	}
+	return c;
+}
+
+static json_t *
+invoices_json(struct ks_request *req, struct run *run, const char *iban)
+{
+	json_t *a = json_array(), *t;
+	const char *type, *ref;
+	long long id = ks_db_ll(run->r, 0, 0), tid;
+	size_t i;
+
+	json_array_foreach(json_object_get(run->in, "tenants"), i, t) {
+		tid = json_integer_value(json_object_get(t, "id"));
+		ref = iban ? reference(req, id, tid, iban, &type) : NULL;
+		json_array_append_new(a, json_pack("{s:I,s:O,s:O,s:I,s:s?,"
+		    "s:s?}", "tenant_id", (json_int_t)tid, "name",
+		    json_object_get(t, "name"), "language", json_object_get(t,
+		    "language"), "amount", (json_int_t)owed(run, tid),
+		    "reference", ref, "reference_type", iban ? type : NULL));
+	}
+	return a;
+}
+
+int
+ks_bill_run_reply(struct ks_request *req, const char *id, int status)
+{
+	struct run run;
+	PGresult *c;
+	json_t *res;
+
+	if (run_load(req, id, &run) != KS_OK)
+		return KS_ERROR;
+	if ((c = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL) {
+		run_free(&run);
+		return KS_ERROR;
+	}
+	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:I,s:O,s:I,s:O?,s:O,"
+	    "s:O,s:o}", "id", (json_int_t)ks_db_ll(run.r, 0, 0), "period",
+	    "id", (json_int_t)ks_db_ll(run.r, 0, 1), "code", PQgetvalue(run.r,
+	    0, 2), "starts_on", PQgetvalue(run.r, 0, 3), "ends_on",
+	    PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r, 0, 9),
+	    "created_by", (json_int_t)ks_db_ll(run.r, 0, 8), "pack", run.pack,
+	    "total", (json_int_t)ks_db_ll(run.r, 0, 7), "key_version",
+	    json_object_get(run.out, "key_version"), "phases",
+	    json_object_get(run.out, "phases") ? json_object_get(run.out,
+	    "phases") : json_array(), "shares", json_object_get(run.out,
+	    "shares"), "invoices", invoices_json(req, &run, PQntuples(c) == 1
+	    ? PQgetvalue(c, 0, 6) : NULL));
+	run_free(&run);
+	return ks_reply(req, status, res);
+}
+
+static int
+run_show(struct ks_request *req)
+{
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	return ks_bill_run_reply(req, ks_bill_num(req, id), 200);
+}
+
+/* ------------------------------------------------------------ invoices */
+
+/* "CHF 1'234.50" (negative with a minus sign). */
+static const char *
+chf(struct ks_request *req, long long r)
+{
+	char digits[32], out[48];
+	unsigned long long a = r < 0 ? 0ULL - (unsigned long long)r :
+	    (unsigned long long)r;
+	int n, i, o = 0;
+
+	n = snprintf(digits, sizeof(digits), "%llu", a / 100);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[o++] = '\'';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return ks_arena_printf(req->arena, "CHF %s%s.%02llu", r < 0 ? "-" :
+	    "", out, a % 100);
+}
+
+static const char *
+tx(const char *lang, const char *de, const char *fr)
+{
+	return strcmp(lang, "fr") == 0 ? fr : de;
+}
+
+struct invoice {
+	struct run	 run;
+	long long	 tid;
+	long long	 amount;
+	json_t		*tenant;
+	const char	*lang;
+	const char	*ref;
+	const char	*ref_type;
+	char		*payload;	/* malloc'd; NULL without payment part */
+	PGresult	*cred;
+	PGresult	*addr;
+};
+
+static void
+invoice_free(struct invoice *inv)
+{
+	run_free(&inv->run);
+	free(inv->payload);
+}
+
+static void
+address_of(PGresult *r, int c, struct ks_qr_address *a)
+{
+	a->name = PQgetvalue(r, 0, c);
+	a->street = ks_db_s(r, 0, c + 1);
+	a->building = ks_db_s(r, 0, c + 2);
+	a->postcode = PQgetvalue(r, 0, c + 3);
+	a->town = PQgetvalue(r, 0, c + 4);
+	a->country = PQgetvalue(r, 0, c + 5);
+}
+
+/* Load run and social service; build the QR-bill payload when owed. */
+static int
+invoice_load(struct ks_request *req, struct invoice *inv)
+{
+	struct ks_qrbill b;
+	const char *v[1];
+	char err[256];
+	int64_t tid;
+
+	memset(inv, 0, sizeof(*inv));
+	if (run_param(req, &inv->run) != KS_OK)
+		return KS_ERROR;
+	if (ks_param_id(req, "tenant", &tid) != KS_OK ||
+	    (inv->tenant = tenant_of(&inv->run, tid)) == NULL)
+		return ks_fail(req, 404, "not_found", "this social service "
+		    "has no invoice in this run");
+	inv->tid = tid;
+	inv->amount = owed(&inv->run, tid);
+	inv->lang = json_string_value(json_object_get(inv->tenant,
+	    "language"));
+	if (inv->lang == NULL)
+		inv->lang = "de";
+	v[0] = ks_bill_num(req, tid);
+	if ((inv->cred = creditor(req)) == NULL ||
+	    (inv->addr = ks_db_q(req, Q_BILL_ADDRESS_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	inv->ref = reference(req, ks_db_ll(inv->run.r, 0, 0), tid,
+	    PQgetvalue(inv->cred, 0, 6), &inv->ref_type);
+	if (inv->amount <= 0)
+		return KS_OK;		/* nothing to pay: no payment part */
+	memset(&b, 0, sizeof(b));
+	b.iban = PQgetvalue(inv->cred, 0, 6);
+	address_of(inv->cred, 0, &b.creditor);
+	if (PQntuples(inv->addr) == 1)
+		address_of(inv->addr, 0, &b.debtor);
+	b.amount = inv->amount;
+	b.currency = "CHF";
+	b.reference = inv->ref;
+	b.message = ks_arena_printf(req->arena, "%s %s", tx(inv->lang,
+	    "Kasus Kostenbeteiligung", "Kasus participation aux coûts"),
+	    PQgetvalue(inv->run.r, 0, 2));
+	if (ks_qrbill_payload(&b, &inv->payload, err, sizeof(err)) != KS_OK)
+		return ks_fail_detail(req, 422, "invalid_value", "the invoice's "
+		    "QR-bill cannot be made from the recorded addresses",
+		    json_pack("{s:s}", "reason", err));
+	return KS_OK;
+}
+
+static json_t *
+lines_json(struct invoice *inv)
+{
+	json_t *a = json_array(), *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(inv->run.out, "shares"), i, s)
+		if (json_integer_value(json_object_get(s, "tenant_id")) ==
+		    inv->tid)
+			json_array_append(a, s);
+	return a;
+}
+
+static int
+invoice_show(struct ks_request *req)
+{
+	struct invoice inv;
+	json_t *res;
+
+	if (invoice_load(req, &inv) != KS_OK) {
+		invoice_free(&inv);
+		return KS_ERROR;
+	}
+	res = json_pack("{s:I,s:I,s:O,s:s,s:I,s:s?,s:s,s:s?,s:o}", "run_id",
+	    (json_int_t)ks_db_ll(inv.run.r, 0, 0), "tenant_id",
+	    (json_int_t)inv.tid, "name", json_object_get(inv.tenant, "name"),
+	    "language", inv.lang, "amount", (json_int_t)inv.amount,
+	    "reference", inv.ref, "reference_type", inv.ref_type, "payload",
+	    inv.payload, "lines", lines_json(&inv));
+	invoice_free(&inv);
+	return ks_reply(req, 200, res);
+}
+
+static const char *
+address_lines(struct ks_request *req, PGresult *r, int c)
+{
+	return ks_arena_printf(req->arena, "%s\n%s%s%s\n%s %s",
+	    PQgetvalue(r, 0, c), PQgetvalue(r, 0, c + 1), PQgetisnull(r, 0,
+	    c + 2) ? "" : " ", PQgetvalue(r, 0, c + 2), PQgetvalue(r, 0,
+	    c + 3), PQgetvalue(r, 0, c + 4));
+}
+
+static const char *
+phase_name(const char *p, const char *lang)
+{
+	static const char *const names[][3] = {
+		{ "project", "Projekt", "Projet" },
+		{ "operation", "Betrieb", "Exploitation" },
+		{ "development", "Weiterentwicklung", "Développement" },
+		{ "migration", "Migration", "Migration" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i][0], p) == 0)
+			return strcmp(lang, "fr") == 0 ? names[i][2] :
+			    names[i][1];
+	return p;
+}
+
+#define MAX_BLOCKS	512
+
+static int
+invoice_pdf(struct ks_request *req)
+{
+	struct ks_pdf_block blk[MAX_BLOCKS];
+	struct invoice inv;
+	json_t *lines, *s, *pk;
+	char created[16], err[256], *pdf;
+	const char *at, *l;
+	size_t i, len;
+	int n = 0, rc;
+
+	if (invoice_load(req, &inv) != KS_OK) {
+		invoice_free(&inv);
+		return KS_ERROR;
+	}
+	l = inv.lang;
+	pk = inv.run.pack;
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
+	    address_lines(req, inv.cred, 0), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS,
+	    PQntuples(inv.addr) == 1 ? address_lines(req, inv.addr, 0) :
+	    json_string_value(json_object_get(inv.tenant, "name")), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_TITLE, ks_arena_printf(
+	    req->arena, "%s %s", tx(l, "Rechnung Kostenbeteiligung "
+	    "Fallführungssystem, Periode", "Facture participation aux coûts "
+	    "du système de gestion des dossiers, période"), PQgetvalue(
+	    inv.run.r, 0, 2)), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH, ks_arena_printf(
+	    req->arena, tx(l, "%s, Periode %s bis %s. Verteilt nach dem "
+	    "Regelpaket %s, Version %s (gültig ab %s, Prüfsumme %.12s), "
+	    "Verteilung Nr. %s. Referenz %s.", "%s, période du %s au %s. "
+	    "Répartition selon le paquet de règles %s, version %s (valable "
+	    "dès le %s, somme de contrôle %.12s), répartition n° %s. "
+	    "Référence %s."), json_string_value(json_object_get(inv.tenant,
+	    "name")), PQgetvalue(inv.run.r, 0, 3), PQgetvalue(inv.run.r, 0, 4),
+	    json_string_value(json_object_get(pk, "name")),
+	    json_string_value(json_object_get(pk, "version")),
+	    json_string_value(json_object_get(pk, "valid_from")),
+	    json_string_value(json_object_get(pk, "sha256")),
+	    PQgetvalue(inv.run.r, 0, 0), inv.ref ? inv.ref : "-"), NULL };
+	lines = lines_json(&inv);
+	json_array_foreach(lines, i, s) {
+		const char *ex = json_string_value(json_object_get(json_object_get(
+		    s, "explain"), l));
+
+		if (n >= MAX_BLOCKS - 8)
+			break;
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, ks_arena_printf(
+		    req->arena, "%s: %s", phase_name(json_string_value(
+		    json_object_get(s, "phase")), l), ex ? ex : ""), chf(req,
+		    json_integer_value(json_object_get(s, "amount"))) };
+	}
+	json_decref(lines);
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_TOTAL, "Total", chf(req,
+	    inv.amount) };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL, inv.payload ? tx(l,
+	    "Zahlbar innert 30 Tagen mit dem Zahlteil unten.", "Payable dans "
+	    "les 30 jours avec la section paiement ci-dessous.") : tx(l,
+	    "Kein Betrag zu bezahlen.", "Aucun montant à payer."), NULL };
+	if (inv.payload)
+		blk[n++] = (struct ks_pdf_block){ KS_PDF_QRBILL, inv.payload,
+		    l };
+	blk[n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
+	/* The run's time is the document's: re-rendering gives the same. */
+	at = PQgetvalue(inv.run.r, 0, 9);
+	snprintf(created, sizeof(created), "%.4s%.2s%.2s%.2s%.2s%.2s", at,
+	    at + 5, at + 8, at + 11, at + 14, at + 17);
+	rc = ks_pdf_render(blk, tx(l, "Rechnung", "Facture"), created, &pdf,
+	    &len, err, sizeof(err));
+	invoice_free(&inv);
+	if (rc != KS_OK)
+		return ks_fail_detail(req, 500, "document_failed", "the invoice "
+		    "could not be produced", json_pack("{s:s}", "reason", err));
+	req->raw = ks_arena_alloc(req->arena, len);
+	memcpy(req->raw, pdf, len);
+	req->raw_len = len;
+	free(pdf);
+	req->ctype = "application/pdf";
+	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
+	    "inline; filename=\"kasus-invoice-%s-%lld.pdf\"", PQgetvalue(
+	    inv.run.r, 0, 2), (long long)inv.tid));
+	req->status = 200;
+	return KS_OK;
+}
+
+/* ----------------------------------------------------------------- CSV */
+
+/*
+ * Semicolon-separated UTF-8 with a byte order mark, as the canton's
+ * spreadsheet expects. Text is quoted; a leading = + - @ is defused so a
+ * name cannot become a formula.
+ */
+struct csv {
+	char	*buf;
+	size_t	 len, cap;
+};
+
+static void
+put(struct csv *c, const char *s, size_t n)
+{
+	if (c->len + n + 1 > c->cap) {
+		c->cap = (c->len + n + 1) * 2;
+		if ((c->buf = realloc(c->buf, c->cap)) == NULL)
+			abort();
+	}
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+}
+
+static void
+line(struct csv *c, const char *s)
+{
+	put(c, s, strlen(s));
+}
+
+static void
+text(struct csv *c, const char *s, int last)
+{
+	put(c, "\"", 1);
+	if (s && s[0] != '\0' && strchr("=+-@", s[0]))
+		put(c, "'", 1);
+	for (; s && *s; s++)
+		put(c, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+	put(c, last ? "\"\r\n" : "\";", last ? 3 : 2);
+}
+
+static void
+number(struct csv *c, long long v, int last)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%lld%s", v, last ? "\r\n" : ";");
+
+	put(c, b, (size_t)n);
+}
+
+static void
+rappen(struct csv *c, long long v, int last)
+{
+	char b[40];
+	unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+	int n = snprintf(b, sizeof(b), "%s%llu.%02llu%s", v < 0 ? "-" : "",
+	    a / 100, a % 100, last ? "\r\n" : ";");
+
+	put(c, b, (size_t)n);
+}
+
+static int
+csv_reply(struct ks_request *req, struct csv *c, const char *name)
+{
+	req->raw = ks_arena_alloc(req->arena, c->len + 1);
+	memcpy(req->raw, c->buf, c->len);
+	req->raw_len = c->len;
+	free(c->buf);
+	req->ctype = "text/csv; charset=utf-8";
+	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
+	    "attachment; filename=\"%s\"", name));
+	req->status = 200;
+	return KS_OK;
+}
+
+static const char *
+party_name(struct run *run, json_t *s)
+{
+	json_t *t;
+
+	if (json_string_value(json_object_get(s, "name")))
+		return json_string_value(json_object_get(s, "name"));
+	t = tenant_of(run, json_integer_value(json_object_get(s,
+	    "tenant_id")));
+	return t ? json_string_value(json_object_get(t, "name")) : "";
+}
+
+static int
+allocation_csv(struct ks_request *req)
+{
+	struct csv c = { NULL, 0, 0 };
+	struct run run;
+	json_t *s, *b, *t;
+	const char *code;
+	size_t i;
+
+	if (run_param(req, &run) != KS_OK) {
+		run_free(&run);
+		return KS_ERROR;
+	}
+	code = PQgetvalue(run.r, 0, 2);
+	put(&c, "\xEF\xBB\xBF", 3);
+	line(&c, "period;run;phase;party;tenant_id;tenant;bfs;name;basis;"
+	    "basis_value;basis_of;amount_chf;amount_rappen;pack;pack_version;"
+	    "pack_sha256;explain_de;explain_fr\r\n");
+	json_array_foreach(json_object_get(run.out, "shares"), i, s) {
+		b = json_object_get(s, "basis");
+		t = tenant_of(&run, json_integer_value(json_object_get(s,
+		    "tenant_id")));
+		text(&c, code, 0);
+		number(&c, ks_db_ll(run.r, 0, 0), 0);
+		text(&c, json_string_value(json_object_get(s, "phase")), 0);
+		text(&c, json_string_value(json_object_get(s, "party")), 0);
+		if (t)
+			number(&c, json_integer_value(json_object_get(t, "id")),
+			    0);
+		else
+			put(&c, ";", 1);
+		text(&c, t ? json_string_value(json_object_get(t, "name")) :
+		    "", 0);
+		if (json_object_get(s, "bfs"))
+			number(&c, json_integer_value(json_object_get(s, "bfs")),
+			    0);
+		else
+			put(&c, ";", 1);
+		text(&c, party_name(&run, s), 0);
+		text(&c, json_string_value(json_object_get(b, "figure")), 0);
+		number(&c, json_integer_value(json_object_get(b, "value")), 0);
+		number(&c, json_integer_value(json_object_get(b, "of")), 0);
+		rappen(&c, json_integer_value(json_object_get(s, "amount")), 0);
+		number(&c, json_integer_value(json_object_get(s, "amount")), 0);
+		text(&c, json_string_value(json_object_get(run.pack, "name")),
+		    0);
+		text(&c, json_string_value(json_object_get(run.pack,
+		    "version")), 0);
+		text(&c, json_string_value(json_object_get(run.pack, "sha256")),
+		    0);
+		text(&c, json_string_value(json_object_get(json_object_get(s,
+		    "explain"), "de")), 0);
+		text(&c, json_string_value(json_object_get(json_object_get(s,
+		    "explain"), "fr")), 1);
+	}
+	run_free(&run);
+	return csv_reply(req, &c, ks_arena_printf(req->arena,
+	    "kasus-allocation-%s-%s.csv", code, PQgetvalue(run.r, 0, 0)));
+}
+
+static int
+burden_csv(struct ks_request *req)
+{
+	struct csv c = { NULL, 0, 0 };
+	json_t *res, *r, *pk;
+	const char *code;
+	size_t i;
+
+	if (ks_bill_burden(req, &res) != KS_OK)
+		return KS_ERROR;
+	code = json_string_value(json_object_get(json_object_get(res,
+	    "period"), "code"));
+	pk = json_object_get(res, "pack");
+	put(&c, "\xEF\xBB\xBF", 3);
+	line(&c, "period;bfs;municipality;tenant;population;costs_chf;"
+	    "share_chf;balance_chf;pack;pack_version;explain_de;explain_fr\r\n");
+	json_array_foreach(json_object_get(res, "rows"), i, r) {
+		text(&c, code, 0);
+		number(&c, json_integer_value(json_object_get(r, "bfs")), 0);
+		text(&c, json_string_value(json_object_get(r, "name")), 0);
+		text(&c, json_string_value(json_object_get(r, "tenant_name")),
+		    0);
+		number(&c, json_integer_value(json_object_get(r, "population")),
+		    0);
+		rappen(&c, json_integer_value(json_object_get(r, "costs")), 0);
+		rappen(&c, json_integer_value(json_object_get(r, "share")), 0);
+		rappen(&c, json_integer_value(json_object_get(r, "balance")), 0);
+		text(&c, json_string_value(json_object_get(pk, "name")), 0);
+		text(&c, json_string_value(json_object_get(pk, "version")), 0);
+		text(&c, json_string_value(json_object_get(json_object_get(r,
+		    "explain"), "de")), 0);
+		text(&c, json_string_value(json_object_get(json_object_get(r,
+		    "explain"), "fr")), 1);
+	}
+	text(&c, code, 0);
+	put(&c, ";", 1);
+	text(&c, "canton", 0);
+	put(&c, ";;;", 3);
+	rappen(&c, json_integer_value(json_object_get(res, "canton")), 0);
+	put(&c, ";", 1);
+	text(&c, json_string_value(json_object_get(pk, "name")), 0);
+	text(&c, json_string_value(json_object_get(pk, "version")), 0);
+	put(&c, ";\r\n", 3);
+	code = ks_arena_printf(req->arena, "kasus-burden-sharing-%s.csv",
+	    code);
+	json_decref(res);
+	return csv_reply(req, &c, code);
+}
+
+#define B	"/api/v1/billing"
+#define P	"canton.billing"
+
+static const struct ks_route routes[] = {
+	{ "GET", B "/runs/{id}", P, 0, NULL, 0, run_show,
+	    "an allocation run with its shares and invoices", NULL },
+	{ "GET", B "/runs/{id}/allocation.csv", P, 0, NULL, KS_R_RAW,
+	    allocation_csv, "the run's shares as CSV", NULL },
+	{ "GET", B "/runs/{id}/invoices/{tenant}", P, 0, NULL, 0,
+	    invoice_show, "a social service's invoice with its QR-bill "
+	    "payload", NULL },
+	{ "GET", B "/runs/{id}/invoices/{tenant}/pdf", P, 0, NULL, KS_R_RAW,
+	    invoice_pdf, "the invoice as PDF with the QR-bill payment part",
+	    NULL },
+	{ "GET", B "/periods/{id}/burden-sharing.csv", P, 0, NULL, KS_R_RAW,
+	    burden_csv, "the burden-sharing report as CSV", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_invoice_register(void)
+{
+	ks_router_add(routes, NULL);
+}

@@ -1,0 +1,145 @@
+-- The canton's billing (core/billing.c). Rows belong to the canton's
+-- tenant; figures of social services are read under their own tenant.
+
+-- name: bill_creditor_get
+SELECT name, street, building, postcode, town, country, iban, row_version
+  FROM billing_creditor WHERE tenant_id = kasus_tenant()
+
+-- name: bill_creditor_put
+INSERT INTO billing_creditor (tenant_id, name, street, building, postcode,
+       town, country, iban)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id) DO UPDATE SET name = $1, street = $2, building = $3,
+       postcode = $4, town = $5, country = $6, iban = $7,
+       row_version = billing_creditor.row_version + 1
+ WHERE billing_creditor.row_version = $8::bigint OR $8 IS NULL
+RETURNING row_version
+
+-- name: bill_address_put
+INSERT INTO billing_address (tenant_id, subject_id, name, street, building,
+       postcode, town, country)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id, subject_id) DO UPDATE SET name = $2, street = $3,
+       building = $4, postcode = $5, town = $6, country = $7
+
+-- name: bill_period_list
+SELECT p.id, p.code, p.starts_on, p.ends_on,
+       (SELECT coalesce(sum(amount), 0) FROM billing_cost c
+         WHERE c.tenant_id = p.tenant_id AND c.period_id = p.id),
+       (SELECT count(*) FROM billing_run r
+         WHERE r.tenant_id = p.tenant_id AND r.period_id = p.id),
+       p.row_version
+  FROM billing_period p
+ ORDER BY p.starts_on DESC, p.id DESC
+
+-- name: bill_period_insert
+INSERT INTO billing_period (tenant_id, code, starts_on, ends_on)
+VALUES (kasus_tenant(), $1, $2::date, $3::date)
+ON CONFLICT (tenant_id, code) DO NOTHING
+RETURNING id
+
+-- name: bill_period_get
+SELECT id, code, starts_on, ends_on, row_version
+  FROM billing_period WHERE id = $1
+
+-- name: bill_period_by_code
+SELECT id FROM billing_period WHERE code = $1
+
+-- name: bill_period_touch
+UPDATE billing_period SET row_version = row_version + 1 WHERE id = $1
+
+-- name: bill_costs
+SELECT id, phase, amount, description FROM billing_cost
+ WHERE period_id = $1
+ ORDER BY array_position(ARRAY['project', 'operation', 'development',
+       'migration'], phase), id
+
+-- name: bill_cost_insert
+INSERT INTO billing_cost (tenant_id, period_id, phase, amount, description)
+VALUES (kasus_tenant(), $1, $2, $3::bigint, $4)
+RETURNING id
+
+-- name: bill_cost_delete
+DELETE FROM billing_cost WHERE period_id = $1 AND id = $2
+RETURNING phase, amount, description
+
+-- name: bill_population
+SELECT bp.bfs, m.name, bp.subject_id, t.name, bp.population
+  FROM billing_population bp JOIN municipality m USING (bfs)
+  JOIN tenant t ON t.id = bp.subject_id
+ WHERE bp.period_id = $1
+ ORDER BY bp.bfs
+
+-- name: bill_population_put
+INSERT INTO billing_population (tenant_id, period_id, bfs, subject_id,
+       population)
+VALUES (kasus_tenant(), $1, $2::integer, $3, $4::integer)
+ON CONFLICT (tenant_id, period_id, bfs) DO UPDATE SET population = $4::integer
+
+-- name: bill_population_set
+UPDATE billing_population SET population = $3::integer
+ WHERE period_id = $1 AND bfs = $2::integer
+RETURNING bfs
+
+-- name: bill_figures
+SELECT f.subject_id, t.slug, t.name, t.language, f.dossiers, f.users,
+       f.migrated_dossiers, a.name, a.street, a.building, a.postcode, a.town,
+       a.country
+  FROM billing_tenant_figures f JOIN tenant t ON t.id = f.subject_id
+  LEFT JOIN billing_address a ON a.tenant_id = f.tenant_id
+       AND a.subject_id = f.subject_id
+ WHERE f.period_id = $1
+ ORDER BY t.name, t.id
+
+-- name: bill_figures_put
+INSERT INTO billing_tenant_figures (tenant_id, period_id, subject_id,
+       dossiers, users, migrated_dossiers)
+VALUES (kasus_tenant(), $1, $2, $3::integer, $4::integer, $5::integer)
+ON CONFLICT (tenant_id, period_id, subject_id) DO UPDATE SET
+       dossiers = $3::integer, users = $4::integer,
+       migrated_dossiers = $5::integer
+
+-- name: bill_figures_set
+UPDATE billing_tenant_figures SET dossiers = coalesce($3::integer, dossiers),
+       users = coalesce($4::integer, users),
+       migrated_dossiers = coalesce($5::integer, migrated_dossiers)
+ WHERE period_id = $1 AND subject_id = $2
+RETURNING subject_id
+
+-- name: bill_social_services
+SELECT id, slug, name, language FROM tenant
+ WHERE kind = 'social_service' AND active ORDER BY id
+
+-- Counted under a social service's own tenant (RLS): numbers only.
+-- name: bill_count_users
+SELECT count(*) FROM app_user WHERE active
+
+-- name: bill_count_dossiers
+SELECT count(*) FROM dossier
+ WHERE opened_on <= $2::date AND (closed_on IS NULL OR closed_on >= $1::date)
+
+-- name: bill_eligible
+SELECT bfs, sum(amount)::bigint FROM kasus_eligible_costs($1::date, $2::date)
+ GROUP BY bfs ORDER BY bfs
+
+-- name: bill_run_insert
+INSERT INTO billing_run (tenant_id, period_id, pack, input, output, total,
+       created_by)
+VALUES (kasus_tenant(), $1, $2::jsonb, $3::jsonb, $4::jsonb, $5::bigint,
+        $6::bigint)
+RETURNING id
+
+-- name: bill_run_get
+SELECT r.id, r.period_id, p.code, p.starts_on, p.ends_on, r.pack, r.output,
+       r.total, r.created_by, r.created_at, r.input
+  FROM billing_run r JOIN billing_period p ON p.tenant_id = r.tenant_id
+       AND p.id = r.period_id
+ WHERE r.id = $1
+
+-- name: bill_runs_of
+SELECT id, created_at, created_by, pack, total FROM billing_run
+ WHERE period_id = $1 ORDER BY id DESC
+
+-- name: bill_address_get
+SELECT name, street, building, postcode, town, country
+  FROM billing_address WHERE subject_id = $1
