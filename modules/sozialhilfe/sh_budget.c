@@ -155,11 +155,43 @@ lines_json(struct ks_request *req, const char *budget)
  * household and the request body, evaluate the packs, and return
  * {input, output, provenance, rent_share} or NULL with the error set.
  */
+/*
+ * The social service's local benefits for a household of n (canton pack
+ * local-benefits reading the service's own data) appended to sil as
+ * "local:<code>"; *prov gets the pack's provenance when any applies.
+ */
+static int
+local_benefits(struct ks_request *req, const char *date, long long n,
+    json_t *sil, json_t **prov)
+{
+	json_t *in, *out, *l;
+	size_t i;
+
+	*prov = NULL;
+	in = json_pack("{s:I}", "household_size", (json_int_t)n);
+	if (ks->rules_eval(req, "local-benefits", "benefits", date, in, &out,
+	    prov) != 0) {
+		json_decref(in);
+		return -1;
+	}
+	json_decref(in);
+	json_array_foreach(json_object_get(out, "lines"), i, l)
+		json_array_append_new(sil, json_pack("{s:s+,s:O}", "code",
+		    "local:", json_string_value(json_object_get(l, "code")),
+		    "amount", json_object_get(l, "amount")));
+	if (json_array_size(json_object_get(out, "lines")) == 0) {
+		json_decref(*prov);
+		*prov = NULL;
+	}
+	json_decref(out);
+	return 0;
+}
+
 static json_t *
 compute(struct ks_request *req, PGresult *dossier)
 {
-	json_t *b = ks->body(req), *members, *in, *out, *p1, *p2, *ceil_in,
-	    *ceil_out, *res, *sil, *income;
+	json_t *b = ks->body(req), *members, *in, *out, *p1, *p2, *p3, *ceil_in,
+	    *ceil_out, *res, *sil, *income, *prov;
 	const char *date = json_string_value(json_object_get(b, "valid_from"));
 	const char *q[2];
 	long long rent, extra, n, share;
@@ -205,13 +237,21 @@ compute(struct ks_request *req, PGresult *dossier)
 	}
 	json_decref(ceil_in);
 	sil = json_object_get(b, "sil");
+	sil = sil ? json_deep_copy(sil) : json_array();
+	if (local_benefits(req, date, n, sil, &p3) != 0) {
+		json_decref(sil);
+		json_decref(ceil_out);
+		json_decref(members);
+		json_decref(p1);
+		return NULL;
+	}
 	income = json_object_get(b, "income");
 	in = json_pack("{s:s,s:s,s:o,s:I,s:O,s:O,s:o,s:o,s:O,s:o}",
 	    "date", date, "language", PQgetvalue(dossier, 0, 18),
 	    "members", members, "rent", (json_int_t)share,
 	    "rent_ceiling", json_object_get(ceil_out, "rent_ceiling"),
 	    "kvg_premium", json_object_get(b, "kvg_premium"),
-	    "sil", sil ? json_incref(sil) : json_array(),
+	    "sil", sil,
 	    "income", income ? json_incref(income) : json_object(),
 	    "assets", json_object_get(b, "assets"),
 	    "integration_allowance", json_integer(json_integer_value(
@@ -221,10 +261,15 @@ compute(struct ks_request *req, PGresult *dossier)
 	    &p2) != 0) {
 		json_decref(in);
 		json_decref(p1);
+		json_decref(p3);
 		return NULL;
 	}
-	res = json_pack("{s:o,s:o,s:[o,o],s:{s:I,s:I,s:I}}", "input", in,
-	    "output", out, "provenance", p1, p2, "rent_share", "flat_rent",
+	/* Provenance: ceilings, budget, and local benefits when any apply. */
+	prov = json_pack("[o,o]", p1, p2);
+	if (p3 != NULL)
+		json_array_append_new(prov, p3);
+	res = json_pack("{s:o,s:o,s:o,s:{s:I,s:I,s:I}}", "input", in,
+	    "output", out, "provenance", prov, "rent_share", "flat_rent",
 	    (json_int_t)rent, "persons", (json_int_t)n, "flat_persons",
 	    (json_int_t)(n + extra));
 	return res;
