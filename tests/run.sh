@@ -63,6 +63,9 @@ for t in build/asan/unit/test_*; do
 	"$t"
 done
 
+echo "== rule packs under plain Lua (examples, property tests)"
+lua5.4 tests/rules/run.lua plugins/*
+
 echo "== migrations and demo seed"
 build/asan/kasusd migrate
 build/asan/kasusd migrate		# a second run applies nothing
