@@ -125,6 +125,7 @@ test('allocation: exact per phase, every share explained, invoices sum to the to
   const p = await period();
   const r = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201);
   assert.equal(r.json.pack.name, 'cost-allocation');
+  assert.equal(r.json.pack.scope, 'canton', 'the canton\'s own pack is canton scope');
   assert.match(r.json.pack.sha256, /^[0-9a-f]{64}$/);
   assert.equal(r.json.total, 1000000 + 250001 + 99999 + 33333);
   for (const ph of PHASES) {

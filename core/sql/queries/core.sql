@@ -192,9 +192,11 @@ ON CONFLICT (tenant_id, module) DO UPDATE
        changed_at = now(), version = tenant_module.version + 1
 RETURNING module, enabled, start_date, version
 
+-- scope (column 6): true for a social service's own pack, false for the
+-- canton's (also when a canton admin resolves it).
 -- name: rule_resolve
 SELECT id, tenant_id, name, version, sha256, valid_from,
-       tenant_id = kasus_tenant()
+       tenant_id = kasus_tenant() AND tenant_id <> kasus_canton_tenant()
   FROM rule_pack
  WHERE name = $1 AND kind = 'code' AND status = 'approved'
    AND valid_from <= $2::date
@@ -206,7 +208,8 @@ SELECT id, tenant_id, name, version, sha256, valid_from,
 -- data of that name in force (columns 7-11, NULL when there is none).
 -- name: rule_resolve_with_data
 SELECT c.id, c.tenant_id, c.name, c.version, c.sha256, c.valid_from,
-       c.tenant_id = kasus_tenant(), d.id, d.version, d.sha256, d.valid_from,
+       c.tenant_id = kasus_tenant() AND c.tenant_id <> kasus_canton_tenant(),
+       d.id, d.version, d.sha256, d.valid_from,
        d.source
   FROM (SELECT id, tenant_id, name, version, sha256, valid_from
           FROM rule_pack
