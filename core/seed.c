@@ -194,6 +194,66 @@ seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
 	return KS_OK;
 }
 
+/*
+ * A demo billing period with costs, its figures taken from the demo
+ * tenants the way a new period's are (population, users, dossiers); only
+ * when the period does not exist yet.
+ */
+static int
+seed_billing_period(PGconn *c, json_t *bp)
+{
+	const char *v[4];
+	json_t *e;
+	PGresult *r;
+	size_t i;
+	char amt[32], *pid;
+
+	if (bp == NULL)
+		return KS_OK;
+	v[0] = json_string_value(json_object_get(bp, "code"));
+	v[1] = json_string_value(json_object_get(bp, "starts_on"));
+	v[2] = json_string_value(json_object_get(bp, "ends_on"));
+	if (q(c, "INSERT INTO billing_period (tenant_id, code, starts_on, "
+	    "ends_on) VALUES (kasus_canton_tenant(), $1, $2, $3) "
+	    "ON CONFLICT DO NOTHING RETURNING id", 3, v, &r) != KS_OK)
+		return KS_ERROR;
+	pid = PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	if (pid == NULL)
+		return KS_OK;		/* seeded before */
+	v[3] = pid;
+	json_array_foreach(json_object_get(bp, "costs"), i, e) {
+		snprintf(amt, sizeof(amt), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "amount")));
+		v[0] = v[3];
+		v[1] = json_string_value(json_object_get(e, "phase"));
+		v[2] = amt;
+		if (q(c, "INSERT INTO billing_cost (tenant_id, period_id, phase, "
+		    "amount, description) VALUES (kasus_canton_tenant(), $1, $2, "
+		    "$3, $4)", 4, (const char *[]){ v[0], v[1], v[2],
+		    json_string_value(json_object_get(e, "description")) },
+		    NULL) != KS_OK)
+			goto fail;
+	}
+	if (q(c, "INSERT INTO billing_population (tenant_id, period_id, bfs, "
+	    "subject_id, population) SELECT kasus_canton_tenant(), $1, tm.bfs, "
+	    "tm.tenant_id, m.population FROM tenant_municipality tm JOIN "
+	    "municipality m USING (bfs) JOIN tenant t ON t.id = tm.tenant_id "
+	    "WHERE t.kind = 'social_service' AND t.active", 1, v + 3, NULL) !=
+	    KS_OK || q(c, "INSERT INTO billing_tenant_figures (tenant_id, "
+	    "period_id, subject_id, dossiers, users, migrated_dossiers) SELECT "
+	    "kasus_canton_tenant(), $1, t.id, (SELECT count(*) FROM dossier d "
+	    "WHERE d.tenant_id = t.id), (SELECT count(*) FROM app_user u WHERE "
+	    "u.tenant_id = t.id AND u.active), 0 FROM tenant t WHERE t.kind = "
+	    "'social_service' AND t.active", 1, v + 3, NULL) != KS_OK)
+		goto fail;
+	free(pid);
+	return KS_OK;
+fail:
+	free(pid);
+	return KS_ERROR;
+}
+
 int
 ks_seed_demo(const char *conninfo)
 {
@@ -252,6 +312,9 @@ ks_seed_demo(const char *conninfo)
 		    "standard_users"), pw, json_object_get(doc, "modules")) !=
 		    KS_OK)
 			goto out;
+	if (seed_billing_period(c, json_object_get(doc, "billing_period")) !=
+	    KS_OK)
+		goto out;
 	if (q(c, "COMMIT", 0, NULL, NULL) == KS_OK) {
 		ks_log(KS_LOG_INFO, "demo canton seeded");
 		rc = KS_OK;

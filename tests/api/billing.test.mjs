@@ -78,6 +78,18 @@ test('the creditor: seeded, changed with If-Match, only valid Swiss IBANs', asyn
   err(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, iban: 'CH4431999123000889012' } }), 409, 'conflict');
 });
 
+test('the demo period 2026: seeded costs and figures, ready to allocate', async () => {
+  const list = ok(await call('GET', `${B}/periods`, { session: canton }), 200);
+  const demo = list.json.items.find((x) => x.code === '2026');
+  assert.ok(demo, show(list));
+  assert.equal(demo.costs_total, 48000000 + 31250000 + 12000050 + 7500000);
+  const g = ok(await call('GET', `${B}/periods/${demo.id}`, { session: canton }), 200).json;
+  assert.deepEqual(g.costs.map((c) => c.phase), ['project', 'operation', 'development', 'migration']);
+  assert.deepEqual(g.tenants.map((t) => t.slug).sort(), ['biel', 'oberes-emmental', 'thun']);
+  assert.ok(g.tenants.every((t) => t.users > 0 && t.address));
+  assert.deepEqual(g.municipalities.map((m) => m.bfs), [371, 902, 908, 909, 942]);
+});
+
 test('a period: figures prefilled from the platform, costs per phase, figures corrected', async () => {
   const p = await period([]);
   const g = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200);
