@@ -758,17 +758,9 @@ burden(struct ks_request *req)
 
 /* -------------------------------------------------------------- routes */
 
+/* The creditor is an address with an account: an address is the rest. */
 static const struct ks_field creditor_body[] = {
-	{ "name", KS_F_STRING, 1, 1, 70, NULL },
-	{ "street", KS_F_STRING, 0, 0, 70, NULL },
-	{ "building", KS_F_STRING, 0, 0, 16, NULL },
-	{ "postcode", KS_F_STRING, 1, 1, 16, NULL },
-	{ "town", KS_F_STRING, 1, 1, 35, NULL },
-	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2, e.g. CH" },
 	{ "iban", KS_F_STRING, 1, 15, 42, "IBAN or QR-IBAN (CH, LI)" },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-static const struct ks_field address_body[] = {
 	{ "name", KS_F_STRING, 1, 1, 70, NULL },
 	{ "street", KS_F_STRING, 0, 0, 70, NULL },
 	{ "building", KS_F_STRING, 0, 0, 16, NULL },
@@ -777,6 +769,7 @@ static const struct ks_field address_body[] = {
 	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2, e.g. CH" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
+#define address_body	(creditor_body + 1)
 static const struct ks_field period_body[] = {
 	{ "code", KS_F_STRING, 1, 1, 20, "e.g. 2026 or 2026-H1" },
 	{ "starts_on", KS_F_DATE, 1, 0, 0, NULL },

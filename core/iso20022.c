@@ -513,9 +513,8 @@ fmt_amount(int64_t v, char out[32])
 /* Character set                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Decode one UTF-8 sequence; -1 for invalid or overlong encodings. */
-static int
-utf8_next(const unsigned char **pp, uint32_t *cp)
+int
+ks_utf8_next(const unsigned char **pp, uint32_t *cp)
 {
 	const unsigned char *p = *pp;
 	uint32_t c, min;
@@ -546,9 +545,8 @@ utf8_next(const unsigned char **pp, uint32_t *cp)
 	return 0;
 }
 
-/* In the SPSText pattern of the ch.03 schema. */
-static int
-sps_allowed(uint32_t c)
+int
+ks_sps_allowed(uint32_t c)
 {
 	if (c >= 0x20 && c <= 0x7e)
 		return 1;
@@ -597,13 +595,13 @@ clean_text(const char *in, int policy, const char *field, size_t maxch,
 		in = "";
 	for (p = (const unsigned char *)in; *p != '\0';) {
 		prev = p;
-		if (utf8_next(&p, &c) == -1) {
+		if (ks_utf8_next(&p, &c) == -1) {
 			free(sb.p);
 			return seterr(err, errlen, "%s: invalid utf-8", field);
 		}
 		if (c == 0xa0)
 			sb_str(&sb, " ");
-		else if (sps_allowed(c))
+		else if (ks_sps_allowed(c))
 			sb_add(&sb, (const char *)prev, (size_t)(p - prev));
 		else if (policy == KS_ISO_CHARSET_REFUSE) {
 			free(sb.p);

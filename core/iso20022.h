@@ -73,6 +73,18 @@ int	ks_qrref_valid(const char *ref);
 int	ks_scor_valid(const char *ref);
 
 /**
+ * Decode one UTF-8 sequence at *pp into *cp and advance *pp; -1 for
+ * malformed, overlong or surrogate sequences.
+ */
+int	ks_utf8_next(const unsigned char **pp, uint32_t *cp);
+/**
+ * Whether a character is in the Swiss Payment Standards' Latin subset
+ * (the SPSText pattern of the ch.03 schema; QR-bills use the same): no
+ * control characters, so no line feed.
+ */
+int	ks_sps_allowed(uint32_t c);
+
+/**
  * Check an AHV number (AHVN13): either 13 digits or the printed form
  * 756.XXXX.XXXX.XX, starting with 756 and ending with the EAN-13 check
  * digit. When valid and norm is not NULL, the 13 digits are written to

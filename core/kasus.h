@@ -254,6 +254,10 @@ void	ks_set_etag(struct ks_request *, long long version);
 int	ks_validate(struct ks_request *, const struct ks_field *, json_t *);
 /** Whether s is a calendar date YYYY-MM-DD (1900..2200). */
 int	ks_valid_date(const char *s);
+/** Today's date YYYY-MM-DD (local time), in the request's arena. */
+const char *ks_today(struct ks_request *);
+/** Query parameter name as a date, today when absent; NULL with a 400. */
+const char *ks_query_date(struct ks_request *, const char *name);
 /** A string field of the validated body, or NULL when absent or null. */
 const char *ks_body_str(struct ks_request *, const char *name);
 /** The module that registered a route, NULL for the core. */

@@ -154,18 +154,6 @@ need_keys(struct ks_request *req)
 	return KS_OK;
 }
 
-static const char *
-today(struct ks_request *req)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char *s = ks_arena_alloc(req->arena, 11);
-
-	localtime_r(&t, &tm);
-	strftime(s, 11, "%Y-%m-%d", &tm);
-	return s;
-}
-
 static int
 blank(const char *s)
 {
@@ -274,7 +262,7 @@ person_check(struct ks_request *req, const char **c)
 	if (blank(c[C_LAST]) || blank(c[C_FIRST]))
 		return field_fail(req, 400, "invalid_value", "a name must not "
 		    "be blank", blank(c[C_LAST]) ? "last_name" : "first_name");
-	if (strcmp(c[C_BIRTH], today(req)) > 0)
+	if (strcmp(c[C_BIRTH], ks_today(req)) > 0)
 		return field_fail(req, 400, "invalid_value",
 		    "the birth date lies in the future", "birth_date");
 	if (c[C_SEX] != NULL && strcmp(c[C_SEX], "f") != 0 &&

@@ -47,8 +47,6 @@ struct elems {
 static int	seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	empty(const char *);
-static int	utf8_next(const unsigned char **, uint32_t *);
-static int	allowed(uint32_t);
 static int	check_text(const char *, const char *, size_t, int,
 		    size_t *, char *, size_t);
 static int	check_part(const char *, const char *, const char *, size_t,
@@ -86,52 +84,6 @@ empty(const char *s)
 	return s == NULL || *s == '\0';
 }
 
-/* One UTF-8 sequence; -1 for malformed, overlong or surrogate ones. */
-static int
-utf8_next(const unsigned char **pp, uint32_t *cp)
-{
-	const unsigned char *p = *pp;
-	uint32_t c, min;
-	int n, i;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		*pp = p + 1;
-		return 0;
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 1, c = p[0] & 0x1f, min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 2, c = p[0] & 0x0f, min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 3, c = p[0] & 0x07, min = 0x10000;
-	} else
-		return -1;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*cp = c;
-	*pp = p + n + 1;
-	return 0;
-}
-
-/*
- * The SPS character set (the SPSText pattern of the ch.03 schema): the
- * line feed is outside it, which keeps every value on its own line.
- */
-static int
-allowed(uint32_t c)
-{
-	if (c >= 0x20 && c <= 0x7e)
-		return 1;
-	if (c >= 0xa0 && c <= 0x17f && c != 0xad)
-		return 1;
-	return c == 0x20ac || (c >= 0x218 && c <= 0x21b);
-}
 
 /*
  * Character set and length of one value (NULL is empty); the number of
@@ -149,9 +101,9 @@ check_text(const char *s, const char *field, size_t max, int required,
 		return required ? seterr(err, errlen, "%s: missing", field) :
 		    KS_OK;
 	while (*p != '\0') {
-		if (utf8_next(&p, &c) == -1)
+		if (ks_utf8_next(&p, &c) == -1)
 			return seterr(err, errlen, "%s: invalid utf-8", field);
-		if (!allowed(c))
+		if (!ks_sps_allowed(c))
 			return seterr(err, errlen, "%s: character U+%04X is "
 			    "not allowed in a qr-bill", field, (unsigned)c);
 		n++;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -345,4 +346,32 @@ ks_body_str(struct ks_request *req, const char *name)
 	json_t *v = json_object_get(req->body, name);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *
+ks_today(struct ks_request *req)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char *s = ks_arena_alloc(req->arena, 11);
+
+	localtime_r(&t, &tm);
+	strftime(s, 11, "%Y-%m-%d", &tm);
+	return s;
+}
+
+const char *
+ks_query_date(struct ks_request *req, const char *name)
+{
+	const char *d = ks_query(req, name);
+
+	if (d == NULL)
+		return ks_today(req);
+	if (!ks_valid_date(d)) {
+		ks_fail_detail(req, 400, "invalid_parameter", "the date must be "
+		    "a calendar date YYYY-MM-DD", json_pack("{s:s}", "parameter",
+		    name));
+		return NULL;
+	}
+	return d;
 }

@@ -25,18 +25,6 @@ num(struct ks_request *req, long long v)
 	return ks_arena_printf(req->arena, "%lld", v);
 }
 
-static const char *
-today(struct ks_request *req)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char *s = ks_arena_alloc(req->arena, 11);
-
-	localtime_r(&t, &tm);
-	strftime(s, 11, "%Y-%m-%d", &tm);
-	return s;
-}
-
 /* Check a stored version against its checksum: the sha is its identity. */
 static int
 intact(struct ks_request *req, const char *src, size_t len, const char *sha)
@@ -545,21 +533,6 @@ pack_submit(struct ks_request *req)
 	    (json_int_t)ks_db_ll(r, 0, 0), "status", "submitted"));
 }
 
-static const char *
-date_param(struct ks_request *req)
-{
-	const char *d = ks_query(req, "date");
-
-	if (d == NULL)
-		return today(req);
-	if (!ks_valid_date(d)) {
-		ks_fail(req, 400, "invalid_parameter",
-		    "date must be a calendar date YYYY-MM-DD");
-		return NULL;
-	}
-	return d;
-}
-
 /* What was in force on a date, per pack name, of the given kind. */
 static int
 as_of(struct ks_request *req, const char *kind)
@@ -569,7 +542,7 @@ as_of(struct ks_request *req, const char *kind)
 	json_t *items;
 	int i;
 
-	if ((v[0] = date_param(req)) == NULL)
+	if ((v[0] = ks_query_date(req, "date")) == NULL)
 		return KS_ERROR;
 	v[1] = kind;
 	if ((r = ks_db_q(req, Q_RULE_AS_OF, 2, v)) == NULL)
@@ -599,7 +572,7 @@ resolve(struct ks_request *req)
 	PGresult *r;
 
 	v[0] = ks_query(req, "name");
-	v[1] = date ? date : today(req);
+	v[1] = date ? date : ks_today(req);
 	if (v[0] == NULL || strlen(v[0]) > 63 || strlen(v[1]) != 10)
 		return ks_fail(req, 400, "invalid_parameter",
 		    "give name=<pack> and optionally date=YYYY-MM-DD");
@@ -623,7 +596,7 @@ evaluate(struct ks_request *req)
 	json_t *out, *prov;
 
 	if (ks_rules_eval(req, ks_body_str(req, "pack"), ks_body_str(req,
-	    "function"), date ? date : today(req), json_object_get(req->body,
+	    "function"), date ? date : ks_today(req), json_object_get(req->body,
 	    "input"), &out, &prov) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "output", out,

@@ -17,18 +17,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-static const char *
-today(struct ks_request *req)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char *s = ks_arena_alloc(req->arena, 11);
-
-	localtime_r(&t, &tm);
-	strftime(s, 11, "%Y-%m-%d", &tm);
-	return s;
-}
-
 /* The municipalities the request's tenant serves: [{bfs, name}]. */
 static json_t *
 served(struct ks_request *req)
@@ -137,17 +125,13 @@ data_list(struct ks_request *req)
 static int
 data_bounds(struct ks_request *req)
 {
-	const char *name, *date = ks_query(req, "date"), *v[2];
+	const char *name, *date, *v[2];
 	json_t *out, *prov, *muni, *cur = json_null();
 	PGresult *r;
 
-	if ((name = name_param(req)) == NULL)
+	if ((name = name_param(req)) == NULL ||
+	    (date = ks_query_date(req, "date")) == NULL)
 		return KS_ERROR;
-	if (date == NULL)
-		date = today(req);
-	else if (!ks_valid_date(date))
-		return ks_fail(req, 400, "invalid_parameter",
-		    "date must be a calendar date YYYY-MM-DD");
 	if (canton_call(req, name, "bounds", date, NULL, &out, &prov) != KS_OK)
 		return KS_ERROR;
 	v[0] = name;
@@ -240,16 +224,13 @@ data_save(struct ks_request *req)
 static int
 data_as_of(struct ks_request *req)
 {
-	const char *v[2], *date = ks_query(req, "date");
+	const char *v[2], *date;
 	PGresult *r;
 	json_t *items;
 	int i;
 
-	if (date == NULL)
-		date = today(req);
-	else if (!ks_valid_date(date))
-		return ks_fail(req, 400, "invalid_parameter",
-		    "date must be a calendar date YYYY-MM-DD");
+	if ((date = ks_query_date(req, "date")) == NULL)
+		return KS_ERROR;
 	v[0] = date;
 	v[1] = "data";
 	if ((r = ks_db_q(req, Q_RULE_AS_OF, 2, v)) == NULL)
