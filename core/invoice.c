@@ -155,12 +155,13 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 		run_free(&run);
 		return KS_ERROR;
 	}
-	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:I,s:O,s:I,s:O?,s:O,"
-	    "s:O,s:o}", "id", (json_int_t)ks_db_ll(run.r, 0, 0), "period",
-	    "id", (json_int_t)ks_db_ll(run.r, 0, 1), "code", PQgetvalue(run.r,
-	    0, 2), "starts_on", PQgetvalue(run.r, 0, 3), "ends_on",
-	    PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r, 0, 9),
-	    "created_by", (json_int_t)ks_db_ll(run.r, 0, 8), "pack", run.pack,
+	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:{s:I,s:s?},s:O,s:I,"
+	    "s:O?,s:O,s:O,s:o}", "id", (json_int_t)ks_db_ll(run.r, 0, 0),
+	    "period", "id", (json_int_t)ks_db_ll(run.r, 0, 1), "code",
+	    PQgetvalue(run.r, 0, 2), "starts_on", PQgetvalue(run.r, 0, 3),
+	    "ends_on", PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r,
+	    0, 9), "created_by", "id", (json_int_t)ks_db_ll(run.r, 0, 8),
+	    "display_name", ks_db_s(run.r, 0, 11), "pack", run.pack,
 	    "total", (json_int_t)ks_db_ll(run.r, 0, 7), "key_version",
 	    json_object_get(run.out, "key_version"), "phases",
 	    json_object_get(run.out, "phases") ? json_object_get(run.out,

@@ -140,6 +140,7 @@ test('allocation: exact per phase, every share explained, invoices sum to the to
   assert.equal(r.json.pack.scope, 'canton', 'the canton\'s own pack is canton scope');
   assert.match(r.json.pack.sha256, /^[0-9a-f]{64}$/);
   assert.equal(r.json.total, 1000000 + 250001 + 99999 + 33333);
+  assert.deepEqual(r.json.created_by, { id: canton.data.user.id, display_name: canton.data.user.display_name });
   for (const ph of PHASES) {
     const total = r.json.phases.find((x) => x.phase === ph).total;
     const sum = r.json.shares.filter((s) => s.phase === ph).reduce((a, s) => a + s.amount, 0);

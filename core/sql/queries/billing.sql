@@ -131,14 +131,17 @@ RETURNING id
 
 -- name: bill_run_get
 SELECT r.id, r.period_id, p.code, p.starts_on, p.ends_on, r.pack, r.output,
-       r.total, r.created_by, r.created_at, r.input
+       r.total, r.created_by, r.created_at, r.input, u.display_name
   FROM billing_run r JOIN billing_period p ON p.tenant_id = r.tenant_id
        AND p.id = r.period_id
+  LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.id = $1
 
 -- name: bill_runs_of
-SELECT id, created_at, created_by, pack, total FROM billing_run
- WHERE period_id = $1 ORDER BY id DESC
+SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name
+  FROM billing_run r
+  LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
+ WHERE r.period_id = $1 ORDER BY r.id DESC
 
 -- name: bill_address_get
 SELECT name, street, building, postcode, town, country

@@ -79,10 +79,10 @@ export function ShortSha({ sha }: { sha: string }) {
   return <code class="sha" title={sha}>{sha.slice(0, 12)}</code>;
 }
 
-/** Who made a run: the API gives the user's id; the signed-in person is named. */
+/** Who made a run: the API names the user; the signed-in person is always known. */
 function useWho(): (x: unknown) => string {
   const me = useApp().me.user;
-  return (x) => (x === me.id ? me.display_name : who(x));
+  return (x) => (x === me.id || (x && typeof x === 'object' && (x as { id?: unknown }).id === me.id) ? me.display_name : who(x));
 }
 
 function who(x: unknown): string {
