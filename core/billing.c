@@ -12,6 +12,7 @@
  * as sums per municipality (kasus_eligible_costs) under that service's
  * own tenant: no person-level row reaches the canton.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,15 +117,63 @@ creditor_put(struct ks_request *req)
 	return creditor_get(req);
 }
 
+static json_t *address_json(PGresult *, int, int);
+
+static int
+addresses_list(struct ks_request *req)
+{
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if ((r = ks_db_q(req, Q_BILL_ADDRESSES, 0, NULL)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:o}",
+		    "tenant_id", (json_int_t)ks_db_ll(r, i, 0), "slug",
+		    PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "language",
+		    PQgetvalue(r, i, 3), "address", address_json(r, i, 4)));
+	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
+	    "next"));
+}
+
+/* An address part a QR-bill can carry: the SPS character set only. */
+static int
+qr_text_ok(struct ks_request *req, const char *field)
+{
+	const unsigned char *p = (const unsigned char *)ks_body_str(req, field);
+	uint32_t c;
+
+	while (p != NULL && *p != '\0')
+		if (ks_utf8_next(&p, &c) == -1 || !ks_sps_allowed(c))
+			return ks_fail_detail(req, 400, "invalid_value", "a "
+			    "character here cannot go on a QR-bill (Swiss "
+			    "Payment Standards Latin set)", json_pack("{s:s}",
+			    "field", field));
+	return KS_OK;
+}
+
 static int
 address_put(struct ks_request *req)
 {
+	static const char *const parts[] = { "name", "street", "building",
+	    "postcode", "town", "country" };
 	const char *v[7];
+	PGresult *r;
 	int64_t id;
+	size_t i;
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_bill_num(req, id);
+	if ((r = ks_db_q(req, Q_BILL_IS_SOCIAL_SERVICE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such social service");
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (qr_text_ok(req, parts[i]) != KS_OK)
+			return KS_ERROR;
 	v[1] = ks_body_str(req, "name");
 	v[2] = ks_body_str(req, "street");
 	v[3] = ks_body_str(req, "building");
@@ -799,6 +848,8 @@ static const struct ks_route routes[] = {
 	    "the creditor of the canton's invoices", NULL },
 	{ "PUT", B "/creditor", P, 8192, creditor_body, 0, creditor_put,
 	    "set the creditor and account (If-Match once it exists)", NULL },
+	{ "GET", B "/addresses", P, 0, NULL, 0, addresses_list,
+	    "the social services with their invoice addresses", NULL },
 	{ "PUT", B "/addresses/{id}", P, 8192, address_body, 0,
 	    address_put, "a social service's invoice address",
 	    NULL },

@@ -90,6 +90,26 @@ test('the demo period 2026: seeded costs and figures, ready to allocate', async 
   assert.deepEqual(g.municipalities.map((m) => m.bfs), [371, 902, 908, 909, 942]);
 });
 
+test('invoice addresses of the social services: listed, changed, checked for the QR-bill', async () => {
+  const l = ok(await call('GET', `${B}/addresses`, { session: canton }), 200);
+  const thun = l.json.items.find((x) => x.slug === 'thun');
+  assert.equal(thun.address.town, 'Thun');
+  assert.ok(!l.json.items.some((x) => x.slug === 'canton'), 'the canton pays no invoice');
+  const body = { name: 'Sozialdienst Thun', street: 'Hofstettenstrasse', building: '14', postcode: '3602', town: 'Thun', country: 'CH' };
+  const u = ok(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, building: '14a' } }), 200);
+  assert.equal(u.json.building, '14a');
+  ok(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body }), 200);
+  let e = err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, street: 'Hofstettenstrasse\u2013Nord' } }), 400, 'invalid_value');
+  assert.equal(e.detail.field, 'street');
+  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, town: undefined } }), 400, 'missing_field');
+  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, postcode: 3602 } }), 400, 'invalid_type');
+  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, iban: 'CH9300762011623852957' } }), 400, 'unknown_field');
+  err(await call('PUT', `${B}/addresses/${tenantId('canton')}`, { session: canton, body }), 404, 'not_found');
+  err(await call('PUT', `${B}/addresses/999999999`, { session: canton, body }), 404, 'not_found');
+  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: await as('thun', 'admin'), body }), 403, 'forbidden');
+  err(await call('GET', `${B}/addresses`, { session: await as('thun', 'admin') }), 403, 'forbidden');
+});
+
 test('a period: figures prefilled from the platform, costs per phase, figures corrected', async () => {
   const p = await period([]);
   const g = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200);

@@ -146,3 +146,13 @@ SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name
 -- name: bill_address_get
 SELECT name, street, building, postcode, town, country
   FROM billing_address WHERE subject_id = $1
+
+-- name: bill_addresses
+SELECT t.id, t.slug, t.name, t.language, a.name, a.street, a.building,
+       a.postcode, a.town, a.country
+  FROM tenant t LEFT JOIN billing_address a ON a.subject_id = t.id
+ WHERE t.kind = 'social_service' AND t.active
+ ORDER BY t.name, t.id
+
+-- name: bill_is_social_service
+SELECT id FROM tenant WHERE id = $1 AND kind = 'social_service'
