@@ -620,10 +620,49 @@ alloc_check(struct ks_request *req, json_t *in, json_t *out,
 	return KS_OK;
 }
 
+static json_t *
+creditor_json(PGresult *r)
+{
+	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s,s:s}", "name",
+	    PQgetvalue(r, 0, 0), "street", ks_db_s(r, 0, 1), "building",
+	    ks_db_s(r, 0, 2), "postcode", PQgetvalue(r, 0, 3), "town",
+	    PQgetvalue(r, 0, 4), "country", PQgetvalue(r, 0, 5), "iban",
+	    PQgetvalue(r, 0, 6));
+}
+
+/*
+ * Who the run's invoices are from and to, as they are now: a run keeps
+ * them so that its invoices read the same whatever changes later.
+ */
+static char *
+parties(struct ks_request *req)
+{
+	PGresult *c, *a;
+	json_t *j, *addr;
+	char *s, *out;
+	int i;
+
+	if ((c = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL ||
+	    (a = ks_db_q(req, Q_BILL_ADDRESSES, 0, NULL)) == NULL)
+		return NULL;
+	addr = json_object();
+	for (i = 0; i < PQntuples(a); i++)
+		if (!PQgetisnull(a, i, 4))
+			json_object_set_new(addr, PQgetvalue(a, i, 0),
+			    address_json(a, i, 4));
+	j = json_pack("{s:o,s:o}", "creditor", PQntuples(c) == 1 ?
+	    creditor_json(c) : json_null(), "addresses", addr);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	out = ks_arena_strdup(req->arena, s);
+	free(s);
+	return out;
+}
+
 static int
 allocate(struct ks_request *req)
 {
-	const char *v[6];
+	const char *v[7];
 	json_t *in, *out, *prov;
 	PGresult *p, *r;
 	long long total = 0;
@@ -644,7 +683,10 @@ allocate(struct ks_request *req)
 		json_decref(in);
 		return KS_ERROR;
 	}
-	if ((rc = alloc_check(req, in, out, &total)) == KS_OK) {
+	if ((rc = alloc_check(req, in, out, &total)) == KS_OK &&
+	    (v[6] = parties(req)) == NULL)
+		rc = KS_ERROR;
+	if (rc == KS_OK) {
 		s[0] = json_dumps(prov, JSON_COMPACT);
 		s[1] = json_dumps(in, JSON_COMPACT);
 		s[2] = json_dumps(out, JSON_COMPACT);
@@ -664,7 +706,7 @@ allocate(struct ks_request *req)
 		json_decref(prov);
 		return KS_ERROR;
 	}
-	if ((r = ks_db_q(req, Q_BILL_RUN_INSERT, 6, v)) == NULL ||
+	if ((r = ks_db_q(req, Q_BILL_RUN_INSERT, 7, v)) == NULL ||
 	    ks_audit(req, "billing_allocated", "billing_run", PQgetvalue(r, 0,
 	    0), NULL, NULL, json_pack("{s:s,s:I,s:o}", "period",
 	    PQgetvalue(p, 0, 1), "total", (json_int_t)total, "pack", prov))

@@ -5,7 +5,8 @@
  * accounting (the run's shares; the burden-sharing report).
  *
  * Invoices are not stored: they are rendered from the run, which never
- * changes, so a re-rendered invoice is the same document. The payment
+ * changes (it keeps the creditor and the addresses as they were when it
+ * was made), so a re-rendered invoice is the same document. The payment
  * reference carries the run and the social service: a QR reference when
  * the canton's account is a QR-IBAN, an RF creditor reference otherwise.
  */
@@ -25,6 +26,7 @@ struct run {
 	json_t		*pack;
 	json_t		*in;
 	json_t		*out;
+	json_t		*parties;	/* {creditor, addresses{tenant id}} */
 };
 
 static void
@@ -33,6 +35,21 @@ run_free(struct run *run)
 	json_decref(run->pack);
 	json_decref(run->in);
 	json_decref(run->out);
+	json_decref(run->parties);
+}
+
+static json_t *
+creditor_of(struct run *run)
+{
+	json_t *c = json_object_get(run->parties, "creditor");
+
+	return json_is_object(c) ? c : NULL;
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
 }
 
 static int
@@ -46,6 +63,7 @@ run_load(struct ks_request *req, const char *id, struct run *run)
 	run->pack = ks_bill_jsonb(run->r, 0, 5);
 	run->out = ks_bill_jsonb(run->r, 0, 6);
 	run->in = ks_bill_jsonb(run->r, 0, 10);
+	run->parties = ks_bill_jsonb(run->r, 0, 12);
 	return KS_OK;
 }
 
@@ -107,21 +125,6 @@ reference(struct ks_request *req, long long run, long long tid,
 	return NULL;
 }
 
-static PGresult *
-creditor(struct ks_request *req)
-{
-	PGresult *c;
-
-	if ((c = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
-		return NULL;
-	if (PQntuples(c) != 1) {
-		ks_fail(req, 409, "creditor_missing", "record the creditor "
-		    "and account of the canton's invoices first");
-		return NULL;
-	}
-	return c;
-}
-
 static json_t *
 invoices_json(struct ks_request *req, struct run *run, const char *iban)
 {
@@ -146,12 +149,9 @@ int
 ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 {
 	struct run run;
-	PGresult *c;
 	json_t *res;
 
-	if (run_load(req, id, &run) != KS_OK)
-		return KS_ERROR;
-	if ((c = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL) {
+	if (run_load(req, id, &run) != KS_OK) {
 		run_free(&run);
 		return KS_ERROR;
 	}
@@ -166,8 +166,8 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 	    json_object_get(run.out, "key_version"), "phases",
 	    json_object_get(run.out, "phases") ? json_object_get(run.out,
 	    "phases") : json_array(), "shares", json_object_get(run.out,
-	    "shares"), "invoices", invoices_json(req, &run, PQntuples(c) == 1
-	    ? PQgetvalue(c, 0, 6) : NULL));
+	    "shares"), "invoices", invoices_json(req, &run, creditor_of(&run) ?
+	    str(creditor_of(&run), "iban") : NULL));
 	run_free(&run);
 	return ks_reply(req, status, res);
 }
@@ -219,8 +219,8 @@ struct invoice {
 	const char	*ref;
 	const char	*ref_type;
 	char		*payload;	/* malloc'd; NULL without payment part */
-	PGresult	*cred;
-	PGresult	*addr;
+	json_t		*cred;		/* borrowed from the run */
+	json_t		*addr;		/* borrowed; NULL: none recorded */
 };
 
 static void
@@ -231,14 +231,14 @@ invoice_free(struct invoice *inv)
 }
 
 static void
-address_of(PGresult *r, int c, struct ks_qr_address *a)
+address_of(json_t *o, struct ks_qr_address *a)
 {
-	a->name = PQgetvalue(r, 0, c);
-	a->street = ks_db_s(r, 0, c + 1);
-	a->building = ks_db_s(r, 0, c + 2);
-	a->postcode = PQgetvalue(r, 0, c + 3);
-	a->town = PQgetvalue(r, 0, c + 4);
-	a->country = PQgetvalue(r, 0, c + 5);
+	a->name = str(o, "name");
+	a->street = str(o, "street");
+	a->building = str(o, "building");
+	a->postcode = str(o, "postcode");
+	a->town = str(o, "town");
+	a->country = str(o, "country");
 }
 
 /* Load run and social service; build the QR-bill payload when owed. */
@@ -246,7 +246,6 @@ static int
 invoice_load(struct ks_request *req, struct invoice *inv)
 {
 	struct ks_qrbill b;
-	const char *v[1];
 	char err[256];
 	int64_t tid;
 
@@ -263,19 +262,21 @@ invoice_load(struct ks_request *req, struct invoice *inv)
 	    "language"));
 	if (inv->lang == NULL)
 		inv->lang = "de";
-	v[0] = ks_bill_num(req, tid);
-	if ((inv->cred = creditor(req)) == NULL ||
-	    (inv->addr = ks_db_q(req, Q_BILL_ADDRESS_GET, 1, v)) == NULL)
-		return KS_ERROR;
+	if ((inv->cred = creditor_of(&inv->run)) == NULL)
+		return ks_fail(req, 409, "creditor_missing", "no creditor was "
+		    "recorded when this run was made; record it and allocate "
+		    "again");
+	inv->addr = json_object_get(json_object_get(inv->run.parties,
+	    "addresses"), ks_bill_num(req, tid));
 	inv->ref = reference(req, ks_db_ll(inv->run.r, 0, 0), tid,
-	    PQgetvalue(inv->cred, 0, 6), &inv->ref_type);
+	    str(inv->cred, "iban"), &inv->ref_type);
 	if (inv->amount <= 0)
 		return KS_OK;		/* nothing to pay: no payment part */
 	memset(&b, 0, sizeof(b));
-	b.iban = PQgetvalue(inv->cred, 0, 6);
-	address_of(inv->cred, 0, &b.creditor);
-	if (PQntuples(inv->addr) == 1)
-		address_of(inv->addr, 0, &b.debtor);
+	b.iban = str(inv->cred, "iban");
+	address_of(inv->cred, &b.creditor);
+	if (inv->addr != NULL)
+		address_of(inv->addr, &b.debtor);
 	b.amount = inv->amount;
 	b.currency = "CHF";
 	b.reference = inv->ref;
@@ -323,12 +324,13 @@ invoice_show(struct ks_request *req)
 }
 
 static const char *
-address_lines(struct ks_request *req, PGresult *r, int c)
+address_lines(struct ks_request *req, json_t *o)
 {
-	return ks_arena_printf(req->arena, "%s\n%s%s%s\n%s %s",
-	    PQgetvalue(r, 0, c), PQgetvalue(r, 0, c + 1), PQgetisnull(r, 0,
-	    c + 2) ? "" : " ", PQgetvalue(r, 0, c + 2), PQgetvalue(r, 0,
-	    c + 3), PQgetvalue(r, 0, c + 4));
+	const char *street = str(o, "street"), *bldg = str(o, "building");
+
+	return ks_arena_printf(req->arena, "%s\n%s%s%s\n%s %s", str(o,
+	    "name"), street ? street : "", bldg ? " " : "", bldg ? bldg : "",
+	    str(o, "postcode"), str(o, "town"));
 }
 
 static const char *
@@ -369,10 +371,9 @@ invoice_pdf(struct ks_request *req)
 	l = inv.lang;
 	pk = inv.run.pack;
 	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
-	    address_lines(req, inv.cred, 0), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS,
-	    PQntuples(inv.addr) == 1 ? address_lines(req, inv.addr, 0) :
-	    json_string_value(json_object_get(inv.tenant, "name")), NULL };
+	    address_lines(req, inv.cred), NULL };
+	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS, inv.addr ?
+	    address_lines(req, inv.addr) : str(inv.tenant, "name"), NULL };
 	blk[n++] = (struct ks_pdf_block){ KS_PDF_TITLE, ks_arena_printf(
 	    req->arena, "%s %s", tx(l, "Rechnung Kostenbeteiligung "
 	    "Fallführungssystem, Periode", "Facture participation aux coûts "

@@ -239,6 +239,27 @@ test('invoice: QR-bill payload field by field, the PDF decodes to it, German and
   err(await call('GET', `${B}/runs/${run.id}/invoices/999999999`, { session: canton }), 404, 'not_found');
 });
 
+test('a run keeps the creditor and addresses it was made with: its invoices never change', async () => {
+  const p = await period();
+  const tid = Number(tenantId('oberes-emmental'));
+  const first = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
+  const before = ok(await call('GET', `${B}/runs/${first.id}/invoices/${tid}`, { session: canton }), 200).json;
+  const pdf1 = await fetchBytes(`${B}/runs/${first.id}/invoices/${tid}/pdf`, canton);
+  const addr = ok(await call('GET', `${B}/addresses`, { session: canton }), 200).json.items.find((x) => x.tenant_id === tid).address;
+  try {
+    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: { ...addr, building: '99' } }), 200);
+    const still = ok(await call('GET', `${B}/runs/${first.id}/invoices/${tid}`, { session: canton }), 200).json;
+    assert.equal(still.payload, before.payload, 'the old run\'s invoice is unchanged');
+    const pdf2 = await fetchBytes(`${B}/runs/${first.id}/invoices/${tid}/pdf`, canton);
+    assert.ok(pdf2.body.equals(pdf1.body));
+    const next = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
+    const now = ok(await call('GET', `${B}/runs/${next.id}/invoices/${tid}`, { session: canton }), 200).json;
+    assert.equal(fields(now.payload)['UltmtDbtr.BldgNbOrAdrLine2'], '99', 'a new run takes the new address');
+  } finally {
+    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: addr }), 200);
+  }
+});
+
 test('CSV of a run: one line per share, amounts add up', async () => {
   const p = await period();
   const run = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;

@@ -264,6 +264,8 @@ test('costs per phase, figures, allocation, invoice and CSV; a new key makes a n
   // Both runs are listed, each with its own version; the earlier one still
   // shows the old version and the old shares.
   const runs = page.getByRole('table', { name: `Verteilläufe der Periode ${pcode}` });
+  // The period's runs load after the run itself.
+  await runs.locator('tbody tr').nth(1).waitFor();
   const runRows = await runs.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.textContent));
   assert.equal(runRows.length, 2);
   assert.ok(runRows[0].includes(`cost-allocation ${newVersion}01.01.${year}${run2.pack.sha256.slice(0, 12)}`), runRows[0]);
@@ -353,4 +355,89 @@ test('burden sharing: rows per municipality, totals, the canton part and the pac
   await checkScreen(page, 'burden-sharing');
   assertClean(page);
   await context.close();
+});
+
+test('invoice addresses: the canton changes a social service\'s address; a character a QR-bill cannot carry is named at its field', async () => {
+  // Other tests read Biel's seeded address: it is put back at the end.
+  const BIEL = { name: 'Services sociaux Bienne', street: 'Rue Centrale', building: '49', postcode: '2502', town: 'Biel/Bienne', country: 'CH' };
+  const bielOf = async () => (await api(admin, 'GET', `${B}/addresses`)).json.items.find((x) => x.slug === 'biel');
+  const biel = await bielOf();
+  assert.deepEqual(biel.address, BIEL);
+  const { context, page } = await newPage(browser);
+  try {
+    await login(page, 'canton', 'canton-admin');
+    await page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Kostenverteilung' }).click();
+    await page.getByRole('link', { name: 'Rechnungsadressen' }).click();
+    await page.getByRole('heading', { name: 'Rechnungsadressen', level: 1 }).waitFor();
+    const table = page.getByRole('table', { name: 'Sozialdienste und ihre Rechnungsadressen' });
+    const row = table.locator('tr[data-tenant="biel"]');
+    assert.equal(await row.locator('th').textContent(), biel.name);
+    assert.equal(await row.locator('td.address').textContent(), 'Services sociaux Bienne, Rue Centrale 49, 2502 Biel/Bienne');
+    assert.equal(await row.locator('td').first().textContent(), 'Französisch');
+    assert.equal(await table.locator('tbody tr').count(), 3, 'one row per social service, the canton pays no invoice');
+    await checkScreen(page, 'billing-addresses');
+
+    // The building number changes.
+    const edit = row.getByRole('button', { name: `Bearbeiten – ${biel.name}` });
+    await edit.click();
+    assert.equal(await edit.getAttribute('aria-expanded'), 'true');
+    const form = page.getByRole('form', { name: `Rechnungsadresse von ${biel.name}` });
+    await form.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), `Rechnungsadresse von ${biel.name}`);
+    assert.equal(await form.getByLabel(/^Strasse/).inputValue(), 'Rue Centrale');
+    assert.equal(await form.getByLabel(/^Hausnummer/).inputValue(), '49');
+    await form.getByLabel(/^Hausnummer/).fill('49a');
+    await form.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByRole('status').filter({ hasText: `Die Rechnungsadresse von ${biel.name} ist gespeichert.` }).waitFor();
+    await form.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded')), 'false', 'focus is back on the row\'s button');
+    assert.equal(await row.locator('td.address').textContent(), 'Services sociaux Bienne, Rue Centrale 49a, 2502 Biel/Bienne');
+    assert.deepEqual((await bielOf()).address, { ...BIEL, building: '49a' });
+
+    // A typographic dash cannot go on a QR-bill: refused by the server, named at the street.
+    await edit.click();
+    await form.getByLabel(/^Strasse/).fill('Rue Centrale – Nord');
+    await form.getByRole('button', { name: 'Speichern' }).click();
+    const street = form.getByLabel(/^Strasse/);
+    const err = form.locator('.field-invalid .field-error');
+    await err.waitFor();
+    assert.equal(await err.count(), 1, 'only the street is marked');
+    assert.equal(await err.textContent(),
+      'Auf einer QR-Rechnung nicht möglich: «–». Erlaubt sind lateinische Buchstaben, Ziffern und übliche Satzzeichen. '
+      + 'Schreiben Sie statt «–» zum Beispiel «-».');
+    assert.equal(await street.getAttribute('aria-invalid'), 'true');
+    const describedBy = await street.getAttribute('aria-describedby');
+    assert.equal(await err.getAttribute('id'), describedBy, 'the message is the field\'s description');
+    await form.getByRole('alert').filter({ hasText: 'Bitte korrigieren Sie die markierten Felder.' }).waitFor();
+    await check(page, 'billing-addresses-error');
+    assert.deepEqual((await bielOf()).address, { ...BIEL, building: '49a' }, 'nothing of the refused change is saved');
+
+    // Corrected as the message says, it is saved.
+    await street.fill('Rue Centrale - Nord');
+    await form.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByRole('status').filter({ hasText: `Die Rechnungsadresse von ${biel.name} ist gespeichert.` }).waitFor();
+    await form.waitFor({ state: 'detached' });
+    assert.deepEqual((await bielOf()).address, { ...BIEL, street: 'Rue Centrale - Nord', building: '49a' });
+    assert.equal(await row.locator('td.address').textContent(), 'Services sociaux Bienne, Rue Centrale - Nord 49a, 2502 Biel/Bienne');
+
+    // Cancel leaves the address as it is.
+    await edit.click();
+    await form.getByLabel(/^Ort/).fill('');
+    await form.getByRole('button', { name: 'Abbrechen' }).click();
+    await form.waitFor({ state: 'detached' });
+    assert.equal(await edit.evaluate((el) => el === document.activeElement), true);
+
+    // In French.
+    await page.getByRole('button', { name: 'Français' }).click();
+    await page.getByRole('heading', { name: 'Adresses de facturation', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Services sociaux et leurs adresses de facturation' })
+      .locator('tr[data-tenant="biel"]').getByRole('button', { name: `Modifier – ${biel.name}` }).waitFor();
+    await axe(page, 'billing-addresses-fr');
+    assertClean(page);
+  } finally {
+    const back = await api(admin, 'PUT', `${B}/addresses/${biel.tenant_id}`, BIEL);
+    assert.equal(back.status, 200, JSON.stringify(back.json));
+    await context.close();
+  }
+  assert.deepEqual((await bielOf()).address, BIEL);
 });

@@ -124,14 +124,15 @@ SELECT bfs, sum(amount)::bigint FROM kasus_eligible_costs($1::date, $2::date)
 
 -- name: bill_run_insert
 INSERT INTO billing_run (tenant_id, period_id, pack, input, output, total,
-       created_by)
+       created_by, parties)
 VALUES (kasus_tenant(), $1, $2::jsonb, $3::jsonb, $4::jsonb, $5::bigint,
-        $6::bigint)
+        $6::bigint, $7::jsonb)
 RETURNING id
 
 -- name: bill_run_get
 SELECT r.id, r.period_id, p.code, p.starts_on, p.ends_on, r.pack, r.output,
-       r.total, r.created_by, r.created_at, r.input, u.display_name
+       r.total, r.created_by, r.created_at, r.input, u.display_name,
+       r.parties
   FROM billing_run r JOIN billing_period p ON p.tenant_id = r.tenant_id
        AND p.id = r.period_id
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
@@ -142,10 +143,6 @@ SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name
   FROM billing_run r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.period_id = $1 ORDER BY r.id DESC
-
--- name: bill_address_get
-SELECT name, street, building, postcode, town, country
-  FROM billing_address WHERE subject_id = $1
 
 -- name: bill_addresses
 SELECT t.id, t.slug, t.name, t.language, a.name, a.street, a.building,

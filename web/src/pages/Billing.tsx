@@ -1,11 +1,12 @@
 // The canton's cost allocation: periods, costs, key figures, runs, invoices.
 //   #/billing              periods and a new period
 //   #/billing/creditor     who the invoices come from
+//   #/billing/addresses    whom they go to: each social service's address
 //   #/billing/p/<id>       a period: costs per phase, figures, allocate, runs
 //   #/billing/r/<id>       a run: key and totals per phase, shares, invoices
 // A run is never changed: each names the rule pack version that made it, so
 // an earlier run stays explained by its own (older) key.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, del, get, post, put, withQuery, type Lang } from '../api';
 import { t, label, lang, errorText, fieldErrorText } from '../i18n';
 import { useApp } from '../ctx';
@@ -58,6 +59,8 @@ interface Run {
   phases: RunPhase[]; shares: Share[]; invoices: Invoice[];
 }
 interface Creditor extends Address { iban: string; row_version: number }
+/** A social service and the address its invoices go to (the QR-bill's debtor). */
+interface AddressItem { tenant_id: number; slug: string; name: string; language: Lang; address: Address | null }
 
 const TENANT_FIGURES = ['dossiers', 'users', 'migrated_dossiers'] as const;
 
@@ -116,6 +119,7 @@ export function BillingView({ parts }: { parts: string[] }) {
   const [a, b, ...rest] = parts;
   if (!a) return <PeriodsList />;
   if (a === 'creditor' && !b) return <CreditorEdit />;
+  if (a === 'addresses' && !b) return <AddressesView />;
   if (a === 'p' && b && /^\d+$/.test(b) && !rest.length) return <PeriodView key={b} id={b} />;
   if (a === 'r' && b && /^\d+$/.test(b) && !rest.length) return <RunView key={b} id={b} />;
   return (
@@ -136,7 +140,10 @@ function PeriodsList() {
     <section class="billing">
       <div class="page-head">
         <PageTitle>{t('billing.title')}</PageTitle>
-        <a class="btn btn-secondary" href="#/billing/creditor">{t('billing.creditor.title')}</a>
+        <p class="head-links">
+          <a class="btn btn-secondary" href="#/billing/creditor">{t('billing.creditor.title')}</a>
+          <a class="btn btn-secondary" href="#/billing/addresses">{t('billing.addresses.title')}</a>
+        </p>
       </div>
       <p class="lead">{t('billing.intro')}</p>
       {list.error ? <ErrorBox error={list.error} /> : null}
@@ -745,14 +752,218 @@ function RunView({ id }: { id: string }) {
   );
 }
 
+// ------------------------------------------------------------------ addresses
+
+const ADDRESS_FIELDS = ['name', 'street', 'building', 'postcode', 'town', 'country'] as const;
+type AddressForm = Record<typeof ADDRESS_FIELDS[number], string>;
+
+const toAddressForm = (a: Address | null, name = ''): AddressForm => ({
+  name: a?.name ?? name, street: a?.street ?? '', building: a?.building ?? '', postcode: a?.postcode ?? '',
+  town: a?.town ?? '', country: a?.country ?? 'CH',
+});
+
+/** What is wrong in the form before it is sent: required parts and the country code. */
+function checkAddress(v: AddressForm): Record<string, string> {
+  const fe: Record<string, string> = {};
+  for (const k of ['name', 'postcode', 'town'] as const) if (!v[k].trim()) fe[k] = t('form.missing');
+  if (!/^[A-Za-z]{2}$/.test(v.country.trim())) fe.country = t('billing.creditor.country_rule');
+  return fe;
+}
+
+/** The body of a PUT: trimmed, empty optional parts left out (null). */
+const addressBody = (v: AddressForm): Record<string, string | null> => ({
+  name: v.name.trim(), street: v.street.trim() || null, building: v.building.trim() || null,
+  postcode: v.postcode.trim(), town: v.town.trim(), country: v.country.trim().toUpperCase(),
+});
+
+/**
+ * The server's rule for QR-bill text (Swiss Payment Standards Latin set, as
+ * ks_sps_allowed in core/iso20022.c). Only used to name what the server
+ * refused; the server alone decides.
+ */
+function qrAllowed(c: number): boolean {
+  return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0x17f && c !== 0xad) || c === 0x20ac || (c >= 0x218 && c <= 0x21b);
+}
+
+/** What to type instead of a character a QR-bill cannot carry, where there is an obvious one. */
+function qrInstead(c: number): string | null {
+  if ((c >= 0x2010 && c <= 0x2015) || c === 0x2212) return '-';
+  if ((c >= 0x2018 && c <= 0x201b) || c === 0x2032) return "'";
+  if ((c >= 0x201c && c <= 0x201f) || c === 0x2033) return '"';
+  if (c === 0x2026) return '...';
+  return null;
+}
+
+/** «–», or U+200B for a character that cannot be seen. */
+const showChar = (ch: string): string =>
+  /[\p{C}\p{Z}]/u.test(ch) ? `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : `«${ch}»`;
+
+/**
+ * The message for a refused address part. The server says only that a
+ * character cannot go on a QR-bill; the form names which ones, and what
+ * to type instead where that is obvious (a dash for a typographic dash).
+ */
+function qrFieldError(value: string): string | null {
+  const bad = [...new Set([...value].filter((ch) => !qrAllowed(ch.codePointAt(0)!)))];
+  if (!bad.length) return null;
+  let msg = t('billing.address.qr_chars', { chars: bad.map(showChar).join(', ') });
+  const swap = bad.find((ch) => qrInstead(ch.codePointAt(0)!) !== null);
+  if (swap) msg += ' ' + t('billing.address.qr_instead', { bad: showChar(swap), good: `«${qrInstead(swap.codePointAt(0)!)}»` });
+  return msg;
+}
+
+/** Split an error on an address form: a refused character is named at its field. */
+function addressError(x: unknown, v: Record<string, string>, fields: readonly string[]): { field: Record<string, string>; form: unknown } {
+  const sp = splitError(x, [...fields]);
+  if (x instanceof ApiError && x.code === 'invalid_value' && x.field && x.field in sp.field) {
+    const named = qrFieldError(v[x.field] ?? '');
+    if (named) sp.field[x.field] = named;
+  }
+  // The fields say what is wrong; the box above them points there.
+  return Object.keys(sp.field).length ? { field: sp.field, form: new ApiError(400, { code: 'form_incomplete', message: '' }) } : sp;
+}
+
+/** Name, street, building number, postcode, town, country: the parts of a QR-bill address. */
+function AddressFields({ v, set, errors }: {
+  v: AddressForm; set: (k: keyof AddressForm) => (x: string) => void; errors: Record<string, string>;
+}) {
+  return (
+    <>
+      <Field label={t('billing.creditor.name')} value={v.name} onInput={set('name')} required error={errors.name} name="name" maxLength={70} />
+      <Field label={t('billing.creditor.street')} value={v.street} onInput={set('street')} error={errors.street} name="street" maxLength={70} />
+      <Field label={t('billing.creditor.building')} value={v.building} onInput={set('building')} error={errors.building} name="building" maxLength={16} class="field-short" />
+      <Field label={t('billing.creditor.postcode')} value={v.postcode} onInput={set('postcode')} required error={errors.postcode} name="postcode" maxLength={16} class="field-short" />
+      <Field label={t('billing.creditor.town')} value={v.town} onInput={set('town')} required error={errors.town} name="town" maxLength={35} />
+      <Field label={t('billing.creditor.country')} hint={t('billing.creditor.country_hint')} value={v.country} onInput={set('country')} required
+        error={errors.country} name="country" maxLength={2} class="field-short" />
+    </>
+  );
+}
+
+/** The social services and the addresses their invoices go to; one is edited at a time, under its row. */
+function AddressesView() {
+  const list = useResource<{ items: AddressItem[] }>(`${BILLING_API}/addresses`);
+  const [editing, setEditing] = useState<number | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const buttons = useRef(new Map<number, HTMLButtonElement>());
+  const back = useRef<number | null>(null);
+  // Focus goes back to the row's button when its form closes.
+  useEffect(() => {
+    if (editing === null && back.current !== null) { buttons.current.get(back.current)?.focus(); back.current = null; }
+  }, [editing]);
+  const close = (id: number) => { back.current = id; setEditing(null); };
+  const items = list.data?.items ?? [];
+  return (
+    <section class="billing addresses">
+      <p class="breadcrumb"><a href="#/billing">{t('billing.title')}</a></p>
+      <PageTitle>{t('billing.addresses.title')}</PageTitle>
+      <p>{t('billing.addresses.text')}</p>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {list.error ? <ErrorBox error={list.error} /> : null}
+      {!list.data && !list.error ? <Loading /> : null}
+      {list.data ? (
+        items.length ? (
+          <table class="table addresses-table">
+            <caption class="visually-hidden">{t('billing.addresses.caption')}</caption>
+            <thead><tr>
+              <th scope="col">{t('billing.tenant')}</th>
+              <th scope="col">{t('billing.addresses.language')}</th>
+              <th scope="col">{t('billing.invoice_address')}</th>
+              <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th>
+            </tr></thead>
+            <tbody>
+              {items.map((x) => {
+                const open = editing === x.tenant_id;
+                const formId = `address-form-${x.tenant_id}`;
+                return [
+                  <tr key={x.tenant_id} data-tenant={x.slug} class={open ? 'current' : undefined}>
+                    <th scope="row">{x.name}</th>
+                    <td>{t(x.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
+                    <td class="address">
+                      {x.address ? addressText(x.address) : <span class="no-address">{t('billing.addresses.none')}</span>}
+                    </td>
+                    <td>
+                      <button type="button" class="btn btn-secondary" aria-expanded={open ? 'true' : 'false'}
+                        aria-controls={open ? formId : undefined}
+                        ref={(el) => { if (el) buttons.current.set(x.tenant_id, el); else buttons.current.delete(x.tenant_id); }}
+                        onClick={() => { if (open) close(x.tenant_id); else { setNote(null); setEditing(x.tenant_id); } }}>
+                        {x.address ? t('billing.addresses.edit') : t('billing.addresses.add')}
+                        <span class="visually-hidden"> – {x.name}</span>
+                      </button>
+                    </td>
+                  </tr>,
+                  open ? (
+                    <tr key={`${x.tenant_id}-edit`} class="address-edit">
+                      <td colSpan={4}>
+                        <AddressEdit id={formId} item={x} onCancel={() => close(x.tenant_id)}
+                          onSaved={(a) => {
+                            list.setData({ items: items.map((y) => (y.tenant_id === x.tenant_id ? { ...y, address: a } : y)) });
+                            setNote(t('billing.addresses.saved', { name: x.name }));
+                            close(x.tenant_id);
+                          }} />
+                      </td>
+                    </tr>
+                  ) : null,
+                ];
+              })}
+            </tbody>
+          </table>
+        ) : <p>{t('billing.addresses.no_tenants')}</p>
+      ) : null}
+    </section>
+  );
+}
+
+function AddressEdit({ id, item, onSaved, onCancel }: {
+  id: string; item: AddressItem; onSaved: (a: Address) => void; onCancel: () => void;
+}) {
+  const [v, setV] = useState<AddressForm>(() => toAddressForm(item.address, item.name));
+  const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
+  const [formErr, setFormErr] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const head = useRef<HTMLHeadingElement>(null);
+  const titleId = useId();
+  useEffect(() => { head.current?.focus(); }, []);
+  const set = (k: keyof AddressForm) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+
+  async function save(e: Event) {
+    e.preventDefault();
+    const fe = checkAddress(v);
+    setFieldErr(fe); setFormErr(null);
+    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    setBusy(true);
+    try {
+      const r = await put<Address>(`${BILLING_API}/addresses/${item.tenant_id}`, addressBody(v));
+      const a = r.data;
+      onSaved({ name: a.name, street: a.street ?? null, building: a.building ?? null, postcode: a.postcode, town: a.town, country: a.country });
+    } catch (x) {
+      const sp = addressError(x, v, ADDRESS_FIELDS);
+      setFieldErr(sp.field); setFormErr(sp.form);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form id={id} class="form address-form" onSubmit={save} noValidate aria-labelledby={titleId}>
+      <h2 id={titleId} tabIndex={-1} ref={head}>{t('billing.addresses.form_title', { name: item.name })}</h2>
+      <p class="small">{t('billing.addresses.form_text')}</p>
+      {formErr ? <ErrorBox error={formErr} /> : null}
+      <AddressFields v={v} set={set} errors={fieldErr} />
+      <div class="actions">
+        <button type="submit" class="btn btn-primary" disabled={busy}>{t('form.save')}</button>
+        <button type="button" class="btn btn-secondary" onClick={onCancel}>{t('common.cancel')}</button>
+      </div>
+    </form>
+  );
+}
+
 // ------------------------------------------------------------------ creditor
 
-type CreditorForm = Record<'name' | 'street' | 'building' | 'postcode' | 'town' | 'country' | 'iban', string>;
-const CREDITOR_FIELDS = ['name', 'street', 'building', 'postcode', 'town', 'country', 'iban'] as const;
-const emptyCreditor: CreditorForm = { name: '', street: '', building: '', postcode: '', town: '', country: 'CH', iban: '' };
+type CreditorForm = AddressForm & { iban: string };
+const CREDITOR_FIELDS = [...ADDRESS_FIELDS, 'iban'] as const;
+const emptyCreditor: CreditorForm = { ...toAddressForm(null), iban: '' };
 const toCreditorForm = (c: Creditor): CreditorForm => ({
-  name: c.name ?? '', street: c.street ?? '', building: c.building ?? '', postcode: c.postcode ?? '',
-  town: c.town ?? '', country: c.country ?? 'CH', iban: (c.iban ?? '').replace(/(.{4})(?=.)/g, '$1 '),
+  ...toAddressForm(c), iban: (c.iban ?? '').replace(/(.{4})(?=.)/g, '$1 '),
 });
 
 function CreditorEdit() {
@@ -781,18 +992,12 @@ function CreditorEdit() {
     e.preventDefault();
     if (!v) return;
     setNote(null); setFormErr(null);
-    const fe: Record<string, string> = {};
-    for (const k of ['name', 'postcode', 'town'] as const) if (!v[k].trim()) fe[k] = t('form.missing');
-    const country = v.country.trim().toUpperCase();
-    if (!/^[A-Z]{2}$/.test(country)) fe.country = t('billing.creditor.country_rule');
+    const fe = checkAddress(v);
     const iban = v.iban.replace(/\s+/g, '').toUpperCase();
     if (!/^(CH|LI)[0-9]{2}[0-9A-Z]{17}$/.test(iban)) fe.iban = t('billing.creditor.iban_rule');
     setFieldErr(fe);
     if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    const body: Record<string, string | null> = {
-      name: v.name.trim(), street: v.street.trim() || null, building: v.building.trim() || null,
-      postcode: v.postcode.trim(), town: v.town.trim(), country, iban,
-    };
+    const body = { ...addressBody(v), iban };
     setBusy(true);
     try {
       const r = await put<Creditor>(path, body, etag);
@@ -805,7 +1010,7 @@ function CreditorEdit() {
         // Keep what was typed; take the new version so a second save is a deliberate overwrite.
         try { const r = await get<Creditor>(path); setEtag(r.etag); } catch { /* the next save will tell */ }
       } else {
-        const sp = splitError(x, [...CREDITOR_FIELDS]);
+        const sp = addressError(x, v, CREDITOR_FIELDS);
         setFieldErr(sp.field); setFormErr(sp.form);
       }
     } finally { setBusy(false); }
@@ -819,13 +1024,7 @@ function CreditorEdit() {
       {note ? <Notice kind="success">{note}</Notice> : null}
       <form class="form card" onSubmit={save} noValidate>
         {formErr ? <ErrorBox error={formErr} /> : null}
-        <Field label={t('billing.creditor.name')} value={v.name} onInput={set('name')} required error={fieldErr.name} name="name" maxLength={70} />
-        <Field label={t('billing.creditor.street')} value={v.street} onInput={set('street')} error={fieldErr.street} name="street" maxLength={70} />
-        <Field label={t('billing.creditor.building')} value={v.building} onInput={set('building')} error={fieldErr.building} name="building" maxLength={16} class="field-short" />
-        <Field label={t('billing.creditor.postcode')} value={v.postcode} onInput={set('postcode')} required error={fieldErr.postcode} name="postcode" maxLength={16} class="field-short" />
-        <Field label={t('billing.creditor.town')} value={v.town} onInput={set('town')} required error={fieldErr.town} name="town" maxLength={35} />
-        <Field label={t('billing.creditor.country')} hint={t('billing.creditor.country_hint')} value={v.country} onInput={set('country')} required
-          error={fieldErr.country} name="country" maxLength={2} class="field-short" />
+        <AddressFields v={v} set={set} errors={fieldErr} />
         <Field label={t('billing.creditor.iban')} hint={t('billing.creditor.iban_hint')} value={v.iban} onInput={set('iban')} required
           error={fieldErr.iban} name="iban" spellcheck={false} />
         <div class="actions">
