@@ -56,7 +56,7 @@ function decodeQr(pdf) {
     fs.writeFileSync(path.join(dir, 'i.pdf'), pdf);
     execFileSync('pdftoppm', ['-r', '300', '-png', path.join(dir, 'i.pdf'), path.join(dir, 'p')]);
     const pngs = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
-    const out = execFileSync('zbarimg', ['--raw', '-q', '-Sbinary', path.join(dir, pngs[pngs.length - 1])]).toString('utf8');
+    const out = execFileSync('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', '-Sbinary', path.join(dir, pngs[pngs.length - 1])]).toString('utf8');
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 }

@@ -1,6 +1,6 @@
 // Canton administration in the browser: tenants, municipalities, module
-// enablement with a pilot start date, rule pack review (four eyes), and the
-// auditor's log with the chain check.
+// enablement with a pilot start date, rule packs (example cases, submission,
+// four-eyes review), and the auditor's log with the chain check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -110,8 +110,8 @@ test('municipalities: list, create, edit', async () => {
   await context.close();
 });
 
-test('rule packs: source read-only, example cases, four-eyes approval by the second admin', async () => {
-  // A draft written by canton-admin (via the API: writing packs is not a screen yet).
+test('rule packs: example cases, submit for approval, four-eyes approval by the second admin', async () => {
+  // A draft written by canton-admin (the edit/new-version screens are tested in rules.test.mjs).
   const name = uniq('wp');
   const created = await api(canton, 'POST', '/api/v1/admin/rule-packs', {
     name, version: '1', valid_from: '2099-01-01',
@@ -124,22 +124,25 @@ test('rule packs: source read-only, example cases, four-eyes approval by the sec
   const author = await newPage(browser);
   await login(author.page, 'canton', 'canton-admin');
   await open(author.page, '#/rule-packs');
-  await author.page.locator('tbody tr', { hasText: 'skos-budget' }).first().waitFor();
-  await check(author.page, 'rule-packs');
+  await author.page.getByRole('region', { name: 'skos-budget', exact: true }).getByRole('row', { name: /^Version 2025\.2 / }).waitFor();
+  await check(author.page, 'canton-rule-packs');
   await open(author.page, `#/rule-packs/${id}`);
-  await author.page.getByText('Sie haben diese Version verfasst.').waitFor();
+  await author.page.locator('.cm-content', { hasText: 'return 7' }).waitFor();
+  // Tested first, then submitted: only then can anyone approve.
+  await author.page.getByRole('button', { name: 'Beispielfälle rechnen' }).click();
+  await author.page.getByText('1 bestanden, 0 fehlgeschlagen.').waitFor();
+  await author.page.getByRole('button', { name: 'Zur Freigabe einreichen' }).click();
+  await author.page.getByText('Die Version ist zur Freigabe eingereicht.').waitFor();
+  await author.page.getByText(/^Vier-Augen-Prinzip: Sie haben diese Version verfasst/).waitFor();
   assert.equal(await author.page.getByRole('button', { name: 'Freigeben' }).count(), 0);
-  assert.match(await author.page.locator('pre.source').textContent(), /return 7/);
-  await check(author.page, 'rule-pack-own-draft');
+  await check(author.page, 'canton-rule-pack-own-submitted');
 
   const reviewer = await newPage(browser);
   await login(reviewer.page, 'canton', 'canton-reviewer');
   await open(reviewer.page, `#/rule-packs/${id}`);
-  await reviewer.page.getByRole('button', { name: 'Beispielfälle rechnen' }).click();
-  await reviewer.page.getByText('1 bestanden, 0 fehlgeschlagen.').waitFor();
   await reviewer.page.getByRole('button', { name: 'Freigeben' }).waitFor();
-  await reviewer.page.getByLabel('Kommentar').fill('Geprüft, Beispielfall stimmt.');
-  await check(reviewer.page, 'rule-pack-review');
+  await reviewer.page.getByLabel(/^Kommentar zur Prüfung/).fill('Geprüft, Beispielfall stimmt.');
+  await check(reviewer.page, 'canton-rule-pack-review');
   await reviewer.page.getByRole('button', { name: 'Freigeben' }).click();
   await reviewer.page.getByText('Die Version ist freigegeben.').waitFor();
   const p = await api(canton, 'GET', `/api/v1/admin/rule-packs/${id}`);
