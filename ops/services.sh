@@ -9,10 +9,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${1:?profile}
 action=${2:?action}
+# Test and bench ports lie above Linux's ephemeral range (32768-60999),
+# where an outgoing connection could already hold them.
 case $profile in
 run)   pgport=${KASUS_PG_PORT:-54320}; rport=${KASUS_REDIS_PORT:-63790} ;;
-test)  pgport=54330; rport=63800 ;;
-bench) pgport=54340; rport=63810 ;;
+test)  pgport=61330; rport=63800 ;;
+bench) pgport=61340; rport=63810 ;;
 *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 dir=$here/var/$profile
@@ -74,7 +76,7 @@ EOT
 	[ "$(id -u)" -eq 0 ] && chown kasus "$sock" "$dir/pglog"
 	if ! as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
 		as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$dir/pglog/pg.log" -w -t 60 \
-			start >/dev/null
+			-o "-p $pgport" start >/dev/null
 	fi
 	# Roles and database, created when missing (idempotent).
 	as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d postgres -qAt \
