@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, check, axe, assertClean, apiLogin, api,
+  launch, newPage, login, open, check, axe, assertClean, apiLogin, api,
 } from './lib.mjs';
 import { sql, DB_OWNER, tenantId, fixtureHousehold } from '../api/lib.mjs';
 
@@ -226,16 +226,39 @@ test('costs per phase, figures, allocation, invoice and CSV; a new key makes a n
     },
   }));
   assert.ok(examples.length > 0, 'the pack has keys() examples');
-  const created = await api(admin, 'POST', RP, {
-    name: 'cost-allocation', version: newVersion, valid_from: `${year}-01-01`, source, examples,
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const np = created.json.id;
-  const tested = await api(admin, 'POST', `${RP}/${np}/test`);
-  assert.equal(tested.json.status, 'tested', JSON.stringify(tested.json));
-  assert.equal((await api(admin, 'POST', `${RP}/${np}/submit`, {})).status, 200);
-  const ok = await api(reviewer, 'POST', `${RP}/${np}/approve`, { comment: 'Neuer Projektschlüssel' });
-  assert.equal(ok.json.status, 'approved', JSON.stringify(ok.json));
+  // Made in the browser like any rule pack: new version, edit the source
+  // and the example cases, run them, submit; the second admin approves.
+  await open(page, '#/rule-packs');
+  const group = page.getByRole('region', { name: 'cost-allocation', exact: true });
+  await group.getByRole('link', { name: 'Neue Version von cost-allocation' }).click();
+  const form = page.getByRole('form', { name: 'Neue Version erstellen' });
+  await form.getByLabel(/^Bezeichnung der neuen Version/).fill(newVersion);
+  await form.getByLabel(/^Gültig ab/).fill(`01.01.${year}`);
+  await form.getByRole('button', { name: 'Neue Version erstellen' }).click();
+  await page.getByRole('heading', { level: 1, name: `cost-allocation ${newVersion}` }).waitFor();
+  const np = Number(/rule-packs\/(\d+)/.exec(page.url())[1]);
+  const ed = page.locator('.cm-content');
+  await ed.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(source);
+  await page.getByLabel(/^Beispielfälle \(JSON\)/).fill(JSON.stringify(examples, null, 2));
+  await page.getByRole('button', { name: 'Speichern', exact: true }).click();
+  await page.getByText('Die Änderungen sind gespeichert.').waitFor();
+  assert.equal((await api(admin, 'GET', `${RP}/${np}`)).json.source, source, 'the edited source is saved as typed');
+  await page.getByRole('button', { name: 'Beispielfälle rechnen' }).click();
+  await page.getByText(`${examples.length} bestanden, 0 fehlgeschlagen.`).waitFor();
+  await page.getByRole('button', { name: 'Zur Freigabe einreichen' }).click();
+  await page.getByText('Die Version ist zur Freigabe eingereicht.').waitFor();
+  const rv = await newPage(browser);
+  await login(rv.page, 'canton', 'canton-reviewer');
+  await open(rv.page, `#/rule-packs/${np}`);
+  await rv.page.getByLabel(/^Kommentar zur Prüfung/).fill('Neuer Projektschlüssel');
+  await rv.page.getByRole('button', { name: 'Freigeben' }).click();
+  await rv.page.getByText('Die Version ist freigegeben.').waitFor();
+  await rv.context.close();
+  assert.equal((await api(admin, 'GET', `${RP}/${np}`)).json.status, 'approved');
+  await open(page, `#/billing/r/${run1Id}`);
 
   // Second run in the browser: the new version, new shares.
   await page.getByRole('link', { name: `Periode ${pcode}` }).click();
