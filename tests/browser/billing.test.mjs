@@ -17,11 +17,9 @@ const B = '/api/v1/billing';
 
 let browser;
 let admin;
-let reviewer;
 before(async () => {
   browser = await launch();
   admin = await apiLogin('canton', 'canton-admin');
-  reviewer = await apiLogin('canton', 'canton-reviewer');
 });
 after(async () => { await browser?.close(); });
 
