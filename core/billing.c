@@ -592,14 +592,20 @@ alloc_check(struct ks_request *req, json_t *in, json_t *out,
 	if (!json_is_array(shares))
 		return ks_fail(req, 422, "rule_error", "the allocation pack "
 		    "returned no shares");
-	json_array_foreach(shares, i, s)
+	json_array_foreach(shares, i, s) {
+		const char *ph = json_string_value(json_object_get(s, "phase"));
+
+		for (k = 0; ph != NULL && PHASES[k] && strcmp(PHASES[k], ph);
+		    k++)
+			;
 		if (!json_is_integer(json_object_get(s, "amount")) ||
 		    json_integer_value(json_object_get(s, "amount")) < 0 ||
-		    !json_is_string(json_object_get(s, "phase")))
+		    ph == NULL || PHASES[k] == NULL)
 			return ks_fail_detail(req, 422, "rule_error", "a share "
-			    "is not a whole, non-negative amount of Rappen with "
-			    "its phase", json_pack("{s:I}", "index",
+			    "is not a whole, non-negative amount of Rappen of "
+			    "a known phase", json_pack("{s:I}", "index",
 			    (json_int_t)i));
+	}
 	*total = 0;
 	for (k = 0; PHASES[k]; k++) {
 		want = got = 0;

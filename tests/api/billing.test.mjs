@@ -358,6 +358,29 @@ test('burden sharing: sums from the ledger, 50 % canton, the rest by population'
   assert.ok(lines.some((l) => l.startsWith(`"${p.code}";942;"Thun"`) && l.includes(';1300.01;')), lines.join('\n'));
 });
 
+test('a key whose shares do not add up is refused by the core: nothing is saved', async () => {
+  // A broken version in force only from 2199 (after every other test's period): one Rappen too many, then a phase that does not exist.
+  const approve = async (version, src) => {
+    const c = ok(await call('POST', RP, { session: canton, body: { name: 'cost-allocation', version, valid_from: '2199-01-01', source: src, examples: [{ function: 'keys', input: {}, expected: { v: 1 } }] } }), 201);
+    ok(await call('POST', `${RP}/${c.json.id}/test`, { session: canton }), 200);
+    ok(await call('POST', `${RP}/${c.json.id}/submit`, { session: canton, body: {} }), 200);
+    ok(await call('POST', `${RP}/${c.json.id}/approve`, { session: reviewer, body: {} }), 200);
+  };
+  const code = uniq('z').slice(-8);
+  const p = ok(await call('POST', `${B}/periods`, { session: canton, body: { code, starts_on: '2199-01-01', ends_on: '2199-12-31' } }), 201).json;
+  ok(await call('POST', `${B}/periods/${p.id}/costs`, { session: canton, body: { phase: 'project', amount: 1000, description: 'x' } }), 201);
+  await approve('2199.a', 'function keys() return { v = 1 } end\nfunction allocate(i) return { shares = { { phase = "project", party = "canton", amount = 1001 } } } end\n');
+  let e = err(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 422, 'rule_error');
+  assert.deepEqual(e.detail, { phase: 'project', total: 1000, shares: 1001 });
+  await approve('2199.b', 'function keys() return { v = 1 } end\nfunction allocate(i) return { shares = { { phase = "project", party = "canton", amount = 1000 }, { phase = "bonus", party = "canton", amount = 5 } } } end\n');
+  e = err(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 422, 'rule_error');
+  assert.equal(e.detail.index, 1);
+  await approve('2199.c', 'function keys() return { v = 1 } end\nfunction allocate(i) return { shares = { { phase = "project", party = "canton", amount = -1 }, { phase = "project", party = "canton", amount = 1001 } } } end\n');
+  err(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 422, 'rule_error');
+  const g = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200).json;
+  assert.deepEqual(g.runs, [], 'no run was stored');
+});
+
 test('billing routes: only canton admins; unknown ids 404', async () => {
   const p = await period([['operation', 100]]);
   const run = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
