@@ -233,7 +233,7 @@ check_examples(struct ks_request *req, json_t *ex)
 static int
 pack_create(struct ks_request *req)
 {
-	const char *v[10], *src = ks_body_str(req, "source");
+	const char *v[11], *src = ks_body_str(req, "source");
 	json_t *ex = json_object_get(req->body, "examples");
 	char sha[65], *exs, *label;
 	PGresult *r;
@@ -267,7 +267,8 @@ pack_create(struct ks_request *req)
 	v[7] = "draft";
 	v[8] = NULL;
 	v[9] = "code";
-	if ((r = ks_db_q(req, Q_RULE_INSERT, 10, v)) == NULL)
+	v[10] = NULL;
+	if ((r = ks_db_q(req, Q_RULE_INSERT, 11, v)) == NULL)
 		return KS_ERROR;
 	if (ks_audit(req, "rule_pack_created", "rule_pack", PQgetvalue(r, 0, 0),
 	    NULL, NULL, json_pack("{s:s,s:s,s:s}", "name", v[0], "version",

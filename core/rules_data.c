@@ -172,7 +172,7 @@ data_check(struct ks_request *req)
 static int
 data_save(struct ks_request *req)
 {
-	const char *name, *v[10];
+	const char *name, *v[11];
 	json_t *viol, *prov, *data = json_object_get(req->body, "data");
 	char sha[65], *text;
 	PGresult *r;
@@ -207,7 +207,8 @@ data_save(struct ks_request *req)
 	v[7] = "approved";
 	v[8] = NULL;
 	v[9] = "data";
-	if ((r = ks_db_q(req, Q_RULE_INSERT, 10, v)) == NULL ||
+	v[10] = ks_body_str(req, "comment");
+	if ((r = ks_db_q(req, Q_RULE_INSERT, 11, v)) == NULL ||
 	    ks_audit(req, "rule_data_saved", "rule_pack", PQgetvalue(r, 0, 0),
 	    NULL, json_pack("{s:O}", "data", data), json_pack("{s:s,s:s,s:s,"
 	    "s:s,s:O,s:s?}", "name", name, "version", v[1], "valid_from", v[2],

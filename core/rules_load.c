@@ -77,7 +77,7 @@ static int
 import_pack(struct ks_request *req, const char *dir)
 {
 	char path[1024], sha[65], *src = NULL, *exs = NULL;
-	const char *v[10];
+	const char *v[11];
 	json_t *doc;
 	json_error_t je;
 	PGresult *r;
@@ -129,7 +129,8 @@ import_pack(struct ks_request *req, const char *dir)
 	v[6] = NULL;
 	v[7] = "approved";
 	v[8] = path + strlen(ks_conf.root) + 1;
-	if (ks_db_q(req, Q_RULE_INSERT, 10, v) == NULL ||
+	v[10] = NULL;
+	if (ks_db_q(req, Q_RULE_INSERT, 11, v) == NULL ||
 	    ks_audit(req, "rule_pack_imported", "rule_pack", v[0], NULL, NULL,
 	    json_pack("{s:s,s:s,s:s,s:s}", "version", v[1], "kind", v[9],
 	    "sha256", sha, "file", v[8])) != KS_OK)

@@ -78,6 +78,7 @@ test('a version in bounds applies from its date; earlier dates keep the old one'
   // listed with its data; other tenants are not affected
   const list = ok(await call('GET', RD, { session: admin }), 200);
   assert.deepEqual(list.json.items.find((i) => i.id === s.json.id).data.ceilings[0].by_size, by);
+  assert.equal(list.json.items.find((i) => i.id === s.json.id).comment, 'Gemeinderatsbeschluss');
   const bl = ok(await call('GET', RD, { session: biel }), 200);
   assert.ok(bl.json.items.every((i) => i.id !== s.json.id), 'Biel does not see Thun\'s data');
   const bc = ok(await call('POST', '/api/v1/rules/evaluate', { session: await as('biel', 'caseworker'), body: { pack: 'rent-ceilings', function: 'ceiling', date: '2031-02-01', input: { bfs: 371, household_size: 2 } } }), 200);

@@ -246,10 +246,11 @@ SELECT source, sha256 FROM rule_pack WHERE id = $1
 
 -- name: rule_insert
 INSERT INTO rule_pack (tenant_id, name, version, valid_from, source, sha256,
-       examples, author_id, status, imported_from, approved_at, kind)
+       examples, author_id, status, imported_from, approved_at, kind,
+       review_comment)
 VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5, $6::jsonb, $7::bigint,
         $8, $9, CASE WHEN $8 = 'approved' THEN now() END,
-        coalesce($10, 'code'))
+        coalesce($10, 'code'), $11)
 RETURNING id
 
 -- name: rule_get

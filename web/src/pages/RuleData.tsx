@@ -1,42 +1,268 @@
-// A tenant admin's own rule data: the rent ceilings per municipality and
-// household size, within the canton's bounds. Every change is checked
-// against the bounds while typing (each violation named beside its cell and
-// in a summary); a saved version applies from its date. Below: the versions
-// so far and what was in force on a date.
+// A tenant admin's own rule data, within the canton's bounds, in two tabs
+// on one screen (#/rule-data, the tab in the query): the rent ceilings per
+// municipality and household size, and the social service's local benefits
+// (#/rule-data?tab=local-benefits). Every change is checked against the
+// bounds while typing (each violation named beside its field and in a
+// summary); a saved version applies from its date. Each tab lists its
+// versions; below both, what was in force on a date. A tab once opened
+// stays mounted (hidden), so switching does not lose what was typed.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, get, post, withQuery } from '../api';
 import { lang, t } from '../i18n';
 import { useApp } from '../ctx';
+import { useRoute } from '../router';
 import { formatAmount, formatDate, formatDateTime, parseAmount, parseDate, todayIso } from '../lib/format';
-import { Badge, ErrorBox, Field, Loading, Notice, PageTitle, TextArea } from '../components/ui';
+import { Badge, ErrorBox, Field, Loading, Notice, TextArea, PageTitle } from '../components/ui';
 import { AsOfLookup, type AsOfItem } from './RulePacks';
 
 const RD = '/api/v1/rule-data';
-const PACK = 'rent-ceilings';
+const RENT = 'rent-ceilings';
+const LOCAL = 'local-benefits';
+type Tab = typeof RENT | typeof LOCAL;
 
 type Text = { de: string; fr: string };
-interface Column { size: number; max: number; min: number; label: Text }
-interface Ceiling { bfs: number; name: string; by_size: number[] }
-interface BoundsAnswer {
-  name: string; date: string;
-  bounds: { sizes: number; min: number; max_by_size: number[]; columns: Column[]; rules: Text };
-  pack: { name: string; version: string; valid_from: string };
-  municipalities: { bfs: number; name: string }[];
-  current: { id: number; version: string; valid_from: string; data: { ceilings: Ceiling[] } } | null;
-}
 interface Violation { path: string; bound: string; limit?: number; value?: number; message: Text }
-interface DataVersion {
+interface PackRef { name: string; version: string; valid_from: string }
+interface Current<D> { id: number; version: string; valid_from: string; data: D }
+interface BoundsAnswer<B, D> {
+  name: string; date: string; bounds: B; pack: PackRef;
+  municipalities: { bfs: number; name: string }[];
+  current: Current<D> | null;
+}
+interface DataVersion<D> {
   id: number; name: string; version: string; valid_from: string; sha256: string; status: string;
-  data: { ceilings?: Ceiling[] }; author_id: number | null; created_at: string; comment?: string | null;
+  data: D; author_id: number | null; created_at: string; comment?: string | null;
 }
 
-/** The first day of next month (the usual start of new ceilings). */
+/** The first day of next month (the usual start of new values). */
 function nextMonthStart(): string {
   const [y, m] = todayIso().split('-').map(Number);
   const ny = m === 12 ? y + 1 : y;
   const nm = m === 12 ? 1 : m + 1;
   return `${ny}-${String(nm).padStart(2, '0')}-01`;
 }
+
+const incomplete = () => new ApiError(400, { code: 'form_incomplete', message: '' });
+
+export function RuleData() {
+  const route = useRoute();
+  const tab: Tab = route.query.get('tab') === LOCAL ? LOCAL : RENT;
+  // A tab is mounted when first shown and kept (hidden) after.
+  const opened = useRef(new Set<Tab>());
+  opened.current.add(tab);
+  const tabs: { id: Tab; href: string; label: string }[] = [
+    { id: RENT, href: '#/rule-data', label: t('ruledata.title') },
+    { id: LOCAL, href: `#/rule-data?tab=${LOCAL}`, label: t('ruledata.lb_title') },
+  ];
+  return (
+    <section>
+      <PageTitle>{t('ruledata.page_title')}</PageTitle>
+      <p>{t('ruledata.page_intro')}</p>
+      <nav class="tabs" aria-label={t('ruledata.tabs')}>
+        <ul>
+          {tabs.map((x) => (
+            <li key={x.id}>
+              <a href={x.href} aria-current={x.id === tab ? 'page' : undefined} class={x.id === tab ? 'active' : undefined}>{x.label}</a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {opened.current.has(RENT) ? <div hidden={tab !== RENT}><RentCeilings /></div> : null}
+      {opened.current.has(LOCAL) ? <div hidden={tab !== LOCAL}><LocalBenefits /></div> : null}
+      <AsOfLookup path={`${RD}/as-of`} intro={t('ruledata.asof_intro')} />
+    </section>
+  );
+}
+
+/* --- shared: bounds, live check, save, versions ------------------------- */
+
+/**
+ * The canton's bounds for the date a new version applies from (reloaded
+ * when the date changes, or on reload()); init is called once, with the first answer, to
+ * fill the editor from the version in force then.
+ */
+function useBounds<B, D>(name: string, vf: string | null, init: (b: BoundsAnswer<B, D>) => void) {
+  const [bounds, setBounds] = useState<BoundsAnswer<B, D> | null>(null);
+  const [loadErr, setLoadErr] = useState<unknown>(null);
+  const [tick, setTick] = useState(0);
+  const first = useRef(true);
+  useEffect(() => {
+    let live = true;
+    get<BoundsAnswer<B, D>>(withQuery(`${RD}/${name}/bounds`, { date: vf ?? todayIso() }))
+      .then((r) => {
+        if (!live) return;
+        setBounds(r.data);
+        setLoadErr(null);
+        if (first.current) { first.current = false; init(r.data); }
+      })
+      .catch((e) => { if (live && first.current) setLoadErr(e); });
+    return () => { live = false; };
+  }, [vf, tick]);
+  /** Ask again (after a save: the version in force on the date changed). */
+  const reload = () => setTick((n) => n + 1);
+  return { bounds, loadErr, reload };
+}
+
+/**
+ * Check data against the canton's bounds a moment after the last change;
+ * data null (the form has errors of its own) means no check.
+ */
+function useLiveCheck(name: string, vf: string | null, data: unknown, deps: unknown[]) {
+  const [violations, setViolations] = useState<Violation[] | null>(null);
+  const [checkErr, setCheckErr] = useState<unknown>(null);
+  const [checking, setChecking] = useState(false);
+  const seq = useRef(0);
+  useEffect(() => {
+    const n = ++seq.current;
+    if (data === null || !vf) { setViolations(null); setChecking(false); return; }
+    setChecking(true);
+    const timer = setTimeout(() => {
+      post<{ ok: boolean; violations: Violation[] }>(`${RD}/${name}/check`, { valid_from: vf, data })
+        .then((r) => { if (n === seq.current) { setViolations(r.data.violations); setCheckErr(null); } })
+        .catch((e) => { if (n === seq.current) { setViolations(null); setCheckErr(e); } })
+        .finally(() => { if (n === seq.current) setChecking(false); });
+    }, 350);
+    return () => clearTimeout(timer);
+  }, deps);
+  return { violations, setViolations, checkErr, checking };
+}
+
+/** Save a version; a refusal for the bounds shows the server's violations. */
+function useSave(name: string, onViolations: (v: Violation[]) => void, onSaved: () => Promise<void>) {
+  const [saveErr, setSaveErr] = useState<unknown>(null);
+  const [saved, setSaved] = useState<{ version: string; valid_from: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function save(vf: string | null, data: unknown, comment: string): Promise<boolean> {
+    setSaved(null); setSaveErr(null);
+    if (!vf || data === null) { setSaveErr(incomplete()); return false; }
+    // Known violations or not: the server checks again and refuses with them.
+    setBusy(true);
+    try {
+      const body: Record<string, unknown> = { valid_from: vf, data };
+      if (comment.trim()) body.comment = comment.trim();
+      const r = await post<{ id: number; version: string; valid_from: string }>(`${RD}/${name}`, body);
+      setSaved({ version: r.data.version, valid_from: r.data.valid_from });
+      await onSaved();
+      return true;
+    } catch (x) {
+      if (x instanceof ApiError && x.code === 'rule_bounds') {
+        const vs = (x.detail as { violations?: Violation[] } | undefined)?.violations;
+        if (Array.isArray(vs)) onViolations(vs);
+      }
+      setSaveErr(x);
+      return false;
+    } finally { setBusy(false); }
+  }
+  return { save, saveErr, saved, busy };
+}
+
+/** The versions of one kind of rule data, newest first, and which are in force today. */
+function useHistory<D>(name: string): HistoryState<D> {
+  const [history, setHistory] = useState<DataVersion<D>[] | null>(null);
+  const [inForce, setInForce] = useState<Set<number>>(new Set());
+  const [historyErr, setHistoryErr] = useState<unknown>(null);
+  async function reload() {
+    try {
+      const [h, a] = await Promise.all([
+        get<{ items: DataVersion<D>[] }>(RD),
+        get<{ items: AsOfItem[] }>(withQuery(`${RD}/as-of`, { date: todayIso() })),
+      ]);
+      setHistory(h.data.items.filter((i) => i.name === name)
+        .sort((x, y) => (x.valid_from < y.valid_from ? 1 : x.valid_from > y.valid_from ? -1 : y.id - x.id)));
+      setInForce(new Set(a.data.items.map((i) => i.id)));
+      setHistoryErr(null);
+    } catch (e) { setHistoryErr(e); }
+  }
+  useEffect(() => { void reload(); }, []);
+  return { history, inForce, historyErr, reload };
+}
+
+interface HistoryState<D> {
+  history: DataVersion<D>[] | null; inForce: Set<number>; historyErr: unknown; reload: () => Promise<void>;
+}
+
+function History<D>(p: {
+  headingId: string; h: HistoryState<D>; values: (d: D) => ComponentChildren; valuesLabel: string;
+}) {
+  const app = useApp();
+  const { history, inForce, historyErr } = p.h;
+  const who = (uid: number | null) =>
+    (uid === null ? t('rules.system') : uid === app.me.user.id ? t('rules.you') : t('rules.user_id', { id: uid }));
+  // The comment goes to the audit log; the list carries it where the server keeps it.
+  const withComments = !!history?.some((h) => h.comment);
+  return (
+    <section class="card" aria-labelledby={p.headingId}>
+      <h3 id={p.headingId}>{t('ruledata.history')}</h3>
+      {historyErr ? <ErrorBox error={historyErr} /> : null}
+      {!history && !historyErr ? <Loading /> : null}
+      {history ? (
+        history.length === 0 ? <p>{t('ruledata.history_none')}</p> : (
+          <table class="table rd-history">
+            <caption class="visually-hidden">{t('ruledata.history')}</caption>
+            <thead><tr>
+              <th scope="col">{t('rules.version')}</th>
+              <th scope="col">{t('rules.valid_from')}</th>
+              <th scope="col">{t('rules.in_force')}</th>
+              <th scope="col">{p.valuesLabel}</th>
+              {withComments ? <th scope="col">{t('ruledata.comment')}</th> : null}
+              <th scope="col">{t('ruledata.saved_by')}</th>
+            </tr></thead>
+            <tbody>
+              {history.map((h) => {
+                const marker = inForce.has(h.id) ? 'in_force' : h.valid_from > todayIso() ? 'scheduled' : 'superseded';
+                return (
+                  <tr key={h.id}>
+                    <th scope="row">{h.version}</th>
+                    <td>{formatDate(h.valid_from)}</td>
+                    <td><Badge kind={marker === 'in_force' ? 'ok' : marker === 'scheduled' ? 'info' : 'off'}>{t(`rules.marker.${marker}`)}</Badge></td>
+                    <td>{p.values(h.data)}</td>
+                    {withComments ? <td>{h.comment || '–'}</td> : null}
+                    <td>{who(h.author_id)}<br /><span class="small">{formatDateTime(h.created_at)}</span></td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )
+      ) : null}
+    </section>
+  );
+}
+
+/** "N problems:" or "all within", and the list; each entry can move focus to its field. */
+function CheckSummary(p: {
+  checking: boolean; checkErr: unknown; ok: string;
+  problems: { key: string; text: string; field: string | null }[]; checked: boolean;
+}) {
+  const n = p.problems.length;
+  return (
+    <div class="check-summary" aria-busy={p.checking ? 'true' : undefined}>
+      <p role="status" class={n ? 'result-bad' : p.checked ? 'result-good' : 'muted'}>
+        {n ? t('ruledata.problems', { n }) : p.checked ? p.ok : ''}
+      </p>
+      {p.checkErr ? <ErrorBox error={p.checkErr} /> : null}
+      {n ? (
+        <ul class="violations">
+          {p.problems.map((x) => (
+            <li key={x.key}>
+              {x.field ? (
+                <button type="button" class="btn btn-link" onClick={() => document.getElementById(x.field as string)?.focus()}>{x.text}</button>
+              ) : <span>{x.text}</span>}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/* --- rent ceilings ------------------------------------------------------ */
+
+interface Column { size: number; max: number; min: number; label: Text }
+interface Ceiling { bfs: number; name: string; by_size: number[] }
+interface CeilingBounds { sizes: number; min: number; max_by_size: number[]; columns: Column[]; rules: Text }
+type CeilingData = { ceilings: Ceiling[] };
 
 /** "ceilings[2].by_size[3]" -> row 1, column 2 (the API counts from 1). */
 function cellOf(path: string): [number, number] | null {
@@ -46,57 +272,19 @@ function cellOf(path: string): [number, number] | null {
 
 const cellId = (r: number, c: number) => `rd-cell-${r}-${c}`;
 
-export function RuleData() {
-  const app = useApp();
+function RentCeilings() {
   const l = lang();
-  const [bounds, setBounds] = useState<BoundsAnswer | null>(null);
-  const [loadErr, setLoadErr] = useState<unknown>(null);
   const [cells, setCells] = useState<string[][] | null>(null);
   const [validFrom, setValidFrom] = useState(() => formatDate(nextMonthStart()));
   const [comment, setComment] = useState('');
-  const [violations, setViolations] = useState<Violation[] | null>(null);
-  const [checkErr, setCheckErr] = useState<unknown>(null);
-  const [checking, setChecking] = useState(false);
-  const [saveErr, setSaveErr] = useState<unknown>(null);
-  const [saved, setSaved] = useState<{ version: string; valid_from: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [history, setHistory] = useState<DataVersion[] | null>(null);
-  const [inForce, setInForce] = useState<Set<number>>(new Set());
-  const [historyErr, setHistoryErr] = useState<unknown>(null);
-  const seq = useRef(0);
-
   const vf = parseDate(validFrom);
-
-  // The canton's bounds (and the columns) for the date the new version applies from.
-  useEffect(() => {
-    let live = true;
-    get<BoundsAnswer>(withQuery(`${RD}/${PACK}/bounds`, { date: vf ?? todayIso() }))
-      .then((r) => {
-        if (!live) return;
-        setBounds(r.data);
-        setLoadErr(null);
-        setCells((cur) => cur ?? r.data.municipalities.map((m) => {
-          const c = r.data.current?.data.ceilings.find((x) => x.bfs === m.bfs);
-          return r.data.bounds.columns.map((_, i) => (c && typeof c.by_size[i] === 'number' ? formatAmount(c.by_size[i], false) : ''));
-        }));
-      })
-      .catch((e) => { if (live && !bounds) setLoadErr(e); });
-    return () => { live = false; };
-  }, [vf]);
-
-  async function loadHistory() {
-    try {
-      const [h, a] = await Promise.all([
-        get<{ items: DataVersion[] }>(RD),
-        get<{ items: AsOfItem[] }>(withQuery(`${RD}/as-of`, { date: todayIso() })),
-      ]);
-      setHistory(h.data.items.filter((i) => i.name === PACK)
-        .sort((x, y) => (x.valid_from < y.valid_from ? 1 : x.valid_from > y.valid_from ? -1 : y.id - x.id)));
-      setInForce(new Set(a.data.items.map((i) => i.id)));
-      setHistoryErr(null);
-    } catch (e) { setHistoryErr(e); }
-  }
-  useEffect(() => { void loadHistory(); }, []);
+  const { bounds, loadErr } = useBounds<CeilingBounds, CeilingData>(RENT, vf, (b) => {
+    setCells(b.municipalities.map((m) => {
+      const c = b.current?.data.ceilings.find((x) => x.bfs === m.bfs);
+      return b.bounds.columns.map((_, i) => (c && typeof c.by_size[i] === 'number' ? formatAmount(c.by_size[i], false) : ''));
+    }));
+  });
+  const hist = useHistory<Partial<CeilingData>>(RENT);
 
   // What the person typed, as Rappen; a message per cell that is not an amount.
   const parsed = useMemo(() => {
@@ -110,46 +298,40 @@ export function RuleData() {
     return { rows, errs };
   }, [cells, l]);
 
-  const data = (): { ceilings: Ceiling[] } | null => {
-    if (!bounds || Object.keys(parsed.errs).length) return null;
-    return {
-      ceilings: bounds.municipalities.map((m, r) => ({ bfs: m.bfs, name: m.name, by_size: parsed.rows[r] as number[] })),
-    };
+  const data: CeilingData | null = !bounds || !cells || Object.keys(parsed.errs).length ? null : {
+    ceilings: bounds.municipalities.map((m, r) => ({ bfs: m.bfs, name: m.name, by_size: parsed.rows[r] as number[] })),
   };
+  const check = useLiveCheck(RENT, vf, data, [cells, vf, bounds !== null]);
+  const saving = useSave(RENT, check.setViolations, async () => { setComment(''); await hist.reload(); });
 
-  // Live check against the canton's bounds, a moment after the last change.
-  useEffect(() => {
-    if (!cells || !bounds) return;
-    const d = data();
-    if (!d || !vf) { setViolations(null); setChecking(false); return; }
-    const n = ++seq.current;
-    setChecking(true);
-    const timer = setTimeout(() => {
-      post<{ ok: boolean; violations: Violation[] }>(`${RD}/${PACK}/check`, { valid_from: vf, data: d })
-        .then((r) => { if (n === seq.current) { setViolations(r.data.violations); setCheckErr(null); } })
-        .catch((e) => { if (n === seq.current) { setViolations(null); setCheckErr(e); } })
-        .finally(() => { if (n === seq.current) setChecking(false); });
-    }, 350);
-    return () => clearTimeout(timer);
-  }, [cells, vf, bounds !== null]);
-
-  if (loadErr) return <section><PageTitle>{t('ruledata.title')}</PageTitle><ErrorBox error={loadErr} /></section>;
+  if (loadErr) return <section aria-labelledby="rd-rc-h"><h2 id="rd-rc-h">{t('ruledata.title')}</h2><ErrorBox error={loadErr} /></section>;
   if (!bounds || !cells) return <Loading />;
 
   // Violations of one cell are shown beside it; the others (a municipality
   // missing or twice) only in the summary.
+  const cols = bounds.bounds.columns;
   const byCell = new Map<string, Violation[]>();
-  for (const v of violations ?? []) {
+  for (const v of check.violations ?? []) {
     const c = cellOf(v.path);
-    if (c && c[0] < cells.length && c[1] < bounds.bounds.columns.length) {
+    if (c && c[0] < cells.length && c[1] < cols.length) {
       const k = cellId(c[0], c[1]);
       byCell.set(k, [...(byCell.get(k) ?? []), v]);
     }
   }
-  const localErrs = Object.entries(parsed.errs);
-  const problems = (violations?.length ?? 0) + localErrs.length;
-  const who = (uid: number | null) =>
-    (uid === null ? t('rules.system') : uid === app.me.user.id ? t('rules.you') : t('rules.user_id', { id: uid }));
+  const problems = [
+    ...Object.entries(parsed.errs).map(([id, msg]) => {
+      const [r, c] = id.replace('rd-cell-', '').split('-').map(Number);
+      return {
+        key: id, field: id, text: t('ruledata.cell_problem', {
+          municipality: bounds.municipalities[r]?.name ?? '', size: cols[c]?.label[l] ?? '', problem: msg,
+        }),
+      };
+    }),
+    ...(check.violations ?? []).map((v, i) => {
+      const c = cellOf(v.path);
+      return { key: `v-${i}`, field: c ? cellId(c[0], c[1]) : null, text: v.message[l] };
+    }),
+  ];
 
   const setCell = (r: number, c: number, v: string) =>
     setCells((cur) => (cur ? cur.map((row, i) => (i === r ? row.map((x, j) => (j === c ? v : x)) : row)) : cur));
@@ -157,49 +339,21 @@ export function RuleData() {
     const v = parseAmount(cells[r][c]);
     if (v !== null && v >= 0 && formatAmount(v, false) !== cells[r][c]) setCell(r, c, formatAmount(v, false));
   };
-  const focusCell = (id: string) => document.getElementById(id)?.focus();
 
-  async function save(e: Event) {
-    e.preventDefault();
-    setSaved(null); setSaveErr(null);
-    const d = data();
-    if (!vf) { setSaveErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    if (!d) { setSaveErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    // Known violations or not: the server checks again and refuses with them.
-    setBusy(true);
-    try {
-      const body: Record<string, unknown> = { valid_from: vf, data: d };
-      if (comment.trim()) body.comment = comment.trim();
-      const r = await post<{ id: number; version: string; valid_from: string }>(`${RD}/${PACK}`, body);
-      setSaved({ version: r.data.version, valid_from: r.data.valid_from });
-      setComment('');
-      await loadHistory();
-    } catch (x) {
-      if (x instanceof ApiError && x.code === 'rule_bounds') {
-        const vs = (x.detail as { violations?: Violation[] } | undefined)?.violations;
-        if (Array.isArray(vs)) setViolations(vs);
-      }
-      setSaveErr(x);
-    } finally { setBusy(false); }
-  }
-
-  const cols = bounds.bounds.columns;
-  // The comment goes to the audit log; the list carries it where the server keeps it.
-  const withComments = !!history?.some((h) => h.comment);
   return (
-    <section>
-      <PageTitle>{t('ruledata.title')}</PageTitle>
+    <section aria-labelledby="rd-rc-h">
+      <h2 id="rd-rc-h">{t('ruledata.title')}</h2>
       <p>{t('ruledata.intro')}</p>
-      {saved ? (
-        <Notice kind="success">{t('ruledata.saved', { version: saved.version, date: formatDate(saved.valid_from) })}</Notice>
+      {saving.saved ? (
+        <Notice kind="success">{t('ruledata.saved', { version: saving.saved.version, date: formatDate(saving.saved.valid_from) })}</Notice>
       ) : null}
-      <form class="card" onSubmit={save} noValidate aria-labelledby="rd-form-h">
-        <h2 id="rd-form-h">{t('ruledata.ceilings_title')}</h2>
+      <form class="card" onSubmit={(e) => { e.preventDefault(); void saving.save(vf, data, comment); }} noValidate aria-labelledby="rd-form-h">
+        <h3 id="rd-form-h">{t('ruledata.ceilings_title')}</h3>
         <p>{bounds.bounds.rules[l]}</p>
         <p class="muted small">{t('ruledata.bounds_from', {
           name: bounds.pack.name, version: bounds.pack.version, date: formatDate(bounds.date),
         })}</p>
-        {saveErr ? <ErrorBox error={saveErr} /> : null}
+        {saving.saveErr ? <ErrorBox error={saving.saveErr} /> : null}
         <Field label={t('ruledata.valid_from')} hint={t('ruledata.valid_from_hint')} value={validFrom} onInput={setValidFrom}
           error={vf ? null : t('rules.date_invalid')} required name="valid_from" class="field-short-date" />
         <div class="table-scroll">
@@ -237,86 +391,266 @@ export function RuleData() {
             </tbody>
           </table>
         </div>
-        <div class="check-summary" aria-busy={checking ? 'true' : undefined}>
-          <p role="status" class={problems ? 'result-bad' : violations ? 'result-good' : 'muted'}>
-            {problems ? t('ruledata.problems', { n: problems }) : violations ? t('ruledata.all_within') : ''}
-          </p>
-          {checkErr ? <ErrorBox error={checkErr} /> : null}
-          {problems ? (
-            <ul class="violations">
-              {localErrs.map(([id, msg]) => {
-                const [r, c] = id.replace('rd-cell-', '').split('-').map(Number);
-                return (
-                  <li key={id}>
-                    <button type="button" class="btn btn-link" onClick={() => focusCell(id)}>
-                      {t('ruledata.cell_problem', {
-                        municipality: bounds.municipalities[r]?.name ?? '', size: cols[c]?.label[l] ?? '', problem: msg,
-                      })}
-                    </button>
-                  </li>
-                );
-              })}
-              {(violations ?? []).map((v, i) => {
-                const c = cellOf(v.path);
-                return (
-                  <li key={`v-${i}`}>
-                    {c ? (
-                      <button type="button" class="btn btn-link" onClick={() => focusCell(cellId(c[0], c[1]))}>{v.message[l]}</button>
-                    ) : <span>{v.message[l]}</span>}
-                  </li>
-                );
-              })}
-            </ul>
-          ) : null}
-        </div>
+        <CheckSummary checking={check.checking} checkErr={check.checkErr} ok={t('ruledata.all_within')}
+          problems={problems} checked={check.violations !== null} />
         <TextArea label={t('ruledata.comment')} hint={t('ruledata.comment_hint')} value={comment} onInput={setComment} rows={2} />
         <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>{t('ruledata.save')}</button>
+          <button type="submit" class="btn btn-primary" disabled={saving.busy}>{t('ruledata.save')}</button>
         </div>
       </form>
+      <History headingId="rd-history-h" h={hist} valuesLabel={t('ruledata.values')} values={(d) => (
+        <ul class="plain-list">
+          {(d.ceilings ?? []).map((c) => (
+            <li key={c.bfs}>{c.name}: {c.by_size.map((x) => formatAmount(x, false)).join(' · ')}</li>
+          ))}
+        </ul>
+      )} />
+    </section>
+  );
+}
 
-      <section class="card" aria-labelledby="rd-history-h">
-        <h2 id="rd-history-h">{t('ruledata.history')}</h2>
-        {historyErr ? <ErrorBox error={historyErr} /> : null}
-        {!history && !historyErr ? <Loading /> : null}
-        {history ? (
-          history.length === 0 ? <p>{t('ruledata.history_none')}</p> : (
-            <table class="table">
-              <caption class="visually-hidden">{t('ruledata.history')}</caption>
+/* --- local benefits ----------------------------------------------------- */
+
+type Per = 'household' | 'person';
+interface Benefit { code: string; label: Text; amount: number; per: Per }
+interface BenefitBounds { max_amount: number; max_benefits: number; per: Per[]; rules: Text }
+type BenefitData = { benefits: Benefit[] };
+/** One row as typed; key stays with the row when others are removed. */
+interface Row { key: number; code: string; de: string; fr: string; amount: string; per: Per }
+type RowField = 'code' | 'de' | 'fr' | 'amount' | 'per';
+
+const fieldId = (key: number, f: RowField) => `lb-${key}-${f}`;
+
+/** "benefits[2].label.fr" -> row 1, field "fr" (the API counts from 1). */
+function fieldOf(path: string): [number, RowField] | null {
+  const m = /^benefits\[(\d+)\]\.(code|amount|per|label\.de|label\.fr)$/.exec(path);
+  return m ? [Number(m[1]) - 1, m[2].replace('label.', '') as RowField] : null;
+}
+
+const perText = (p: Per) => (p === 'person' ? t('ruledata.lb_per_person') : t('ruledata.lb_per_household'));
+
+function LocalBenefits() {
+  const l = lang();
+  const nextKey = useRef(1);
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [validFrom, setValidFrom] = useState(() => formatDate(nextMonthStart()));
+  const [comment, setComment] = useState('');
+  const focusNext = useRef<string | null>(null);
+  const vf = parseDate(validFrom);
+  const toRow = (b: Benefit): Row => ({
+    key: nextKey.current++, code: b.code, de: b.label?.de ?? '', fr: b.label?.fr ?? '',
+    amount: typeof b.amount === 'number' ? formatAmount(b.amount, false) : '', per: b.per === 'person' ? 'person' : 'household',
+  });
+  const { bounds, loadErr, reload } = useBounds<BenefitBounds, BenefitData>(LOCAL, vf, (b) => {
+    setRows((b.current?.data.benefits ?? []).map(toRow));
+  });
+  const hist = useHistory<Partial<BenefitData>>(LOCAL);
+
+  // Move focus where an added or removed row leaves it.
+  useEffect(() => {
+    if (focusNext.current) { document.getElementById(focusNext.current)?.focus(); focusNext.current = null; }
+  });
+
+  // Amounts as Rappen; a message per amount that is not one.
+  const parsed = useMemo(() => {
+    const errs: Record<string, string> = {};
+    const amounts = (rows ?? []).map((r) => {
+      if (!r.amount.trim()) { errs[fieldId(r.key, 'amount')] = t('ruledata.amount_missing'); return null; }
+      const v = parseAmount(r.amount);
+      if (v === null || v < 0) { errs[fieldId(r.key, 'amount')] = t('ruledata.lb_amount_invalid'); return null; }
+      return v;
+    });
+    return { amounts, errs };
+  }, [rows, l]);
+
+  // The rows are independent: the other fields are checked while an
+  // amount is still unreadable (sent as 0; the canton's "positive" verdict
+  // on it is not shown, the screen's own message is). Saving waits for all.
+  const asData = (amounts: number[]): BenefitData => ({
+    benefits: (rows ?? []).map((r, i) => ({
+      code: r.code.trim(), label: { de: r.de.trim(), fr: r.fr.trim() }, amount: amounts[i], per: r.per,
+    })),
+  });
+  const checkData = !bounds || !rows ? null : asData(parsed.amounts.map((a) => a ?? 0));
+  const data = checkData && !Object.keys(parsed.errs).length ? checkData : null;
+  const check = useLiveCheck(LOCAL, vf, checkData, [rows, vf, bounds !== null]);
+  const saving = useSave(LOCAL, check.setViolations, async () => { setComment(''); reload(); await hist.reload(); });
+
+  if (loadErr) return <section aria-labelledby="lb-h"><h2 id="lb-h">{t('ruledata.lb_title')}</h2><ErrorBox error={loadErr} /></section>;
+  if (!bounds || !rows) return <Loading />;
+
+  const b = bounds.bounds;
+  // Violations of one field are shown beside it; the others (too many
+  // benefits, an entry that is no object) only in the summary.
+  const byField = new Map<string, string[]>();
+  for (const [id, msg] of Object.entries(parsed.errs)) byField.set(id, [msg]);
+  const fieldOfViolation = (v: Violation) => {
+    const f = fieldOf(v.path);
+    return f && f[0] < rows.length ? fieldId(rows[f[0]].key, f[1]) : null;
+  };
+  const violations = (check.violations ?? []).filter((v) => {
+    const id = fieldOfViolation(v);
+    return !(id && parsed.errs[id]);
+  });
+  for (const v of violations) {
+    const id = fieldOfViolation(v);
+    if (id) byField.set(id, [...(byField.get(id) ?? []), v.message[l]]);
+  }
+  const problems = [
+    ...rows.flatMap((r, i) => {
+      const id = fieldId(r.key, 'amount');
+      return parsed.errs[id]
+        ? [{ key: id, field: id, text: t('ruledata.lb_field_problem', { n: i + 1, field: t('ruledata.lb_amount'), problem: parsed.errs[id] }) }]
+        : [];
+    }),
+    ...violations.map((v, i) => ({ key: `v-${i}`, field: fieldOfViolation(v), text: v.message[l] })),
+  ];
+
+  const setField = (key: number, f: RowField, v: string) =>
+    setRows((cur) => (cur ? cur.map((r) => (r.key === key ? { ...r, [f]: v } : r)) : cur));
+  const tidy = (r: Row) => {
+    const v = parseAmount(r.amount);
+    if (v !== null && v >= 0 && formatAmount(v, false) !== r.amount) setField(r.key, 'amount', formatAmount(v, false));
+  };
+  const full = rows.length >= b.max_benefits;
+  const add = () => {
+    if (full) return;
+    const r: Row = { key: nextKey.current++, code: '', de: '', fr: '', amount: '', per: b.per[0] ?? 'household' };
+    focusNext.current = fieldId(r.key, 'code');
+    setRows([...rows, r]);
+  };
+  const remove = (i: number) => {
+    // Focus goes to the row that takes this one's place, else the one before, else "add".
+    const next = rows[i + 1] ?? rows[i - 1];
+    focusNext.current = next ? `lb-${next.key}-remove` : 'lb-add';
+    setRows(rows.filter((_, j) => j !== i));
+  };
+
+  const input = (r: Row, f: Exclude<RowField, 'per'>, cls: string, extra: Record<string, unknown> = {}) => {
+    const id = fieldId(r.key, f);
+    const msgs = byField.get(id) ?? [];
+    return (
+      <td class={msgs.length ? 'cell-invalid' : undefined}>
+        <input id={id} type="text" class={cls} value={r[f]}
+          aria-labelledby={`lb-row-${r.key} lb-col-${f}`}
+          aria-invalid={msgs.length ? 'true' : undefined}
+          aria-describedby={msgs.length ? `${id}-err` : undefined}
+          onInput={(e) => setField(r.key, f, (e.currentTarget as HTMLInputElement).value)}
+          autocomplete="off" {...extra} />
+        {msgs.length ? <p id={`${id}-err`} class="cell-error">{msgs.join(' ')}</p> : null}
+      </td>
+    );
+  };
+
+  return (
+    <section aria-labelledby="lb-h">
+      <h2 id="lb-h">{t('ruledata.lb_title')}</h2>
+      <p>{t('ruledata.lb_intro')}</p>
+      {saving.saved ? (
+        <Notice kind="success">{t('ruledata.saved', { version: saving.saved.version, date: formatDate(saving.saved.valid_from) })}</Notice>
+      ) : null}
+      <form class="card" onSubmit={(e) => { e.preventDefault(); void saving.save(vf, data, comment); }} noValidate aria-labelledby="lb-form-h">
+        <h3 id="lb-form-h">{t('ruledata.ceilings_title')}</h3>
+        <p>{b.rules[l]}</p>
+        <p>{t('ruledata.lb_budget')}</p>
+        <p class="muted small">{t('ruledata.bounds_from', {
+          name: bounds.pack.name, version: bounds.pack.version, date: formatDate(bounds.date),
+        })}</p>
+        {saving.saveErr ? <ErrorBox error={saving.saveErr} /> : null}
+        <Field label={t('ruledata.valid_from')} hint={t('ruledata.valid_from_hint')} value={validFrom} onInput={setValidFrom}
+          error={vf ? null : t('rules.date_invalid')} required name="valid_from" class="field-short-date" />
+        <p class="muted small">{bounds.current
+          ? t('ruledata.lb_current', { date: formatDate(bounds.date), version: bounds.current.version, n: bounds.current.data.benefits?.length ?? 0 })
+          : t('ruledata.lb_current_none', { date: formatDate(bounds.date) })}</p>
+        {rows.length ? (
+          <div class="table-scroll">
+            <table class="table benefits-table">
+              <caption>{t('ruledata.lb_caption')}</caption>
               <thead><tr>
-                <th scope="col">{t('rules.version')}</th>
-                <th scope="col">{t('rules.valid_from')}</th>
-                <th scope="col">{t('rules.in_force')}</th>
-                <th scope="col">{t('ruledata.values')}</th>
-                {withComments ? <th scope="col">{t('ruledata.comment')}</th> : null}
-                <th scope="col">{t('ruledata.saved_by')}</th>
+                <th scope="col">{t('ruledata.lb_no')}</th>
+                <th scope="col" id="lb-col-code">{t('ruledata.lb_code')}</th>
+                <th scope="col" id="lb-col-de">{t('ruledata.lb_label_de')}</th>
+                <th scope="col" id="lb-col-fr">{t('ruledata.lb_label_fr')}</th>
+                <th scope="col" class="num"><span id="lb-col-amount">{t('ruledata.lb_amount')}</span>{' '}
+                  <span class="small col-max">{t('ruledata.max', { amount: formatAmount(b.max_amount) })}</span></th>
+                <th scope="col" id="lb-col-per">{t('ruledata.lb_per')}</th>
+                <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th>
               </tr></thead>
               <tbody>
-                {history.map((h) => {
-                  const marker = inForce.has(h.id) ? 'in_force' : h.valid_from > todayIso() ? 'scheduled' : 'superseded';
+                {rows.map((r, i) => {
+                  const perId = fieldId(r.key, 'per');
+                  const perMsgs = byField.get(perId) ?? [];
+                  const amountId = fieldId(r.key, 'amount');
+                  const amountMsgs = byField.get(amountId) ?? [];
                   return (
-                    <tr key={h.id}>
-                      <th scope="row">{h.version}</th>
-                      <td>{formatDate(h.valid_from)}</td>
-                      <td><Badge kind={marker === 'in_force' ? 'ok' : marker === 'scheduled' ? 'info' : 'off'}>{t(`rules.marker.${marker}`)}</Badge></td>
-                      <td>
-                        <ul class="plain-list">
-                          {(h.data.ceilings ?? []).map((c) => (
-                            <li key={c.bfs}>{c.name}: {c.by_size.map((x) => formatAmount(x, false)).join(' · ')}</li>
-                          ))}
-                        </ul>
+                    <tr key={r.key}>
+                      <th scope="row" id={`lb-row-${r.key}`}>
+                        <span class="visually-hidden">{t('ruledata.lb_row_prefix')} </span>{i + 1}
+                      </th>
+                      {input(r, 'code', 'text-input code-field', { spellcheck: false, autocapitalize: 'off' })}
+                      {input(r, 'de', 'text-input label-field', { lang: 'de' })}
+                      {input(r, 'fr', 'text-input label-field', { lang: 'fr' })}
+                      <td class={`num${amountMsgs.length ? ' cell-invalid' : ''}`}>
+                        <input id={amountId} type="text" inputMode="decimal" class="amount-input" value={r.amount}
+                          aria-labelledby={`lb-row-${r.key} lb-col-amount`}
+                          aria-invalid={amountMsgs.length ? 'true' : undefined}
+                          aria-describedby={amountMsgs.length ? `${amountId}-err` : undefined}
+                          onInput={(e) => setField(r.key, 'amount', (e.currentTarget as HTMLInputElement).value)}
+                          onBlur={() => tidy(r)} autocomplete="off" />
+                        {amountMsgs.length ? <p id={`${amountId}-err`} class="cell-error">{amountMsgs.join(' ')}</p> : null}
                       </td>
-                      {withComments ? <td>{h.comment || '–'}</td> : null}
-                      <td>{who(h.author_id)}<br /><span class="small">{formatDateTime(h.created_at)}</span></td>
+                      <td class={perMsgs.length ? 'cell-invalid' : undefined}>
+                        <select id={perId} class="per-select" value={r.per}
+                          aria-labelledby={`lb-row-${r.key} lb-col-per`}
+                          aria-invalid={perMsgs.length ? 'true' : undefined}
+                          aria-describedby={perMsgs.length ? `${perId}-err` : undefined}
+                          onChange={(e) => setField(r.key, 'per', (e.currentTarget as HTMLSelectElement).value)}>
+                          {(b.per.length ? b.per : (['household', 'person'] as Per[])).map((p) => (
+                            <option key={p} value={p}>{perText(p)}</option>
+                          ))}
+                        </select>
+                        {perMsgs.length ? <p id={`${perId}-err`} class="cell-error">{perMsgs.join(' ')}</p> : null}
+                      </td>
+                      <td>
+                        <button type="button" id={`lb-${r.key}-remove`} class="btn btn-secondary" onClick={() => remove(i)}>
+                          {t('ruledata.lb_remove')}<span class="visually-hidden"> {t('ruledata.lb_row', { n: i + 1 })}</span>
+                        </button>
+                      </td>
                     </tr>
                   );
                 })}
               </tbody>
             </table>
-          )
-        ) : null}
-      </section>
-      <AsOfLookup path={`${RD}/as-of`} intro={t('ruledata.asof_intro')} />
+          </div>
+        ) : (
+          <p class="alert alert-info">{t('ruledata.lb_empty', { date: vf ? formatDate(vf) : validFrom })}</p>
+        )}
+        <div class="actions lb-add">
+          <button type="button" id="lb-add" class="btn btn-secondary" onClick={add}
+            aria-disabled={full ? 'true' : undefined} aria-describedby={full ? 'lb-full' : undefined}>
+            {t('ruledata.lb_add')}
+          </button>
+          {full ? <p id="lb-full" class="muted small">{t('ruledata.lb_full', { n: b.max_benefits })}</p> : null}
+        </div>
+        <CheckSummary checking={check.checking} checkErr={check.checkErr} ok={t('ruledata.lb_all_within')}
+          problems={problems} checked={check.violations !== null} />
+        <TextArea label={t('ruledata.comment')} hint={t('ruledata.comment_hint')} value={comment} onInput={setComment} rows={2} />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={saving.busy}>{t('ruledata.save')}</button>
+        </div>
+      </form>
+      <History headingId="lb-history-h" h={hist} valuesLabel={t('ruledata.lb_values')} values={(d) => (
+        (d.benefits ?? []).length ? (
+          <ul class="plain-list">
+            {(d.benefits ?? []).map((x) => (
+              <li key={x.code}>
+                {t('ruledata.lb_value', { name: x.label?.[l] || x.code, amount: formatAmount(x.amount), per: perText(x.per) })}
+                {' '}<code class="small">sil:local:{x.code}</code>
+              </li>
+            ))}
+          </ul>
+        ) : <span>{t('ruledata.lb_values_none')}</span>
+      )} />
     </section>
   );
 }
