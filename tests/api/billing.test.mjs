@@ -239,6 +239,35 @@ test('invoice: QR-bill payload field by field, the PDF decodes to it, German and
   err(await call('GET', `${B}/runs/${run.id}/invoices/999999999`, { session: canton }), 404, 'not_found');
 });
 
+test('with a normal IBAN the invoices carry an RF creditor reference (SCOR)', async () => {
+  const c = ok(await call('GET', `${B}/creditor`, { session: canton }), 200);
+  const body = { name: c.json.name, street: c.json.street, building: c.json.building, postcode: c.json.postcode, town: c.json.town, country: c.json.country };
+  const set = async (iban) => {
+    const g = ok(await call('GET', `${B}/creditor`, { session: canton }), 200);
+    ok(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': g.headers.get('etag') }, body: { ...body, iban } }), 200);
+  };
+  await set('CH5800791123000889012');
+  try {
+    const p = await period();
+    const run = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
+    const tid = Number(tenantId('biel'));
+    const i = ok(await call('GET', `${B}/runs/${run.id}/invoices/${tid}`, { session: canton }), 200).json;
+    assert.equal(i.reference_type, 'SCOR');
+    const f = fields(i.payload);
+    assert.equal(f.IBAN, 'CH5800791123000889012');
+    assert.equal(f['RmtInf.Tp'], 'SCOR');
+    assert.match(f['RmtInf.Ref'], /^RF\d{2}[0-9A-Z]{1,21}$/);
+    // ISO 11649: move RF and the check digits to the end, letters to numbers, mod 97 = 1
+    const r = f['RmtInf.Ref'];
+    const num = (r.slice(4) + r.slice(0, 4)).replace(/[A-Z]/g, (ch) => String(ch.charCodeAt(0) - 55));
+    assert.equal(BigInt(num) % 97n, 1n);
+    const pdf = await fetchBytes(`${B}/runs/${run.id}/invoices/${tid}/pdf`, canton);
+    assert.equal(decodeQr(pdf.body), i.payload);
+  } finally {
+    await set(c.json.iban);
+  }
+});
+
 test('a run keeps the creditor and addresses it was made with: its invoices never change', async () => {
   const p = await period();
   const tid = Number(tenantId('oberes-emmental'));
