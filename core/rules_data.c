@@ -1,6 +1,7 @@
 /*
  * rules_data.c - a social service's own rule data (rent ceilings per
- * municipality and household size) within bounds the canton sets.
+ * municipality and household size, local benefits) within bounds the
+ * canton sets.
  *
  * The canton's code pack of the same name reads the data as the global
  * DATA and declares the bounds: bounds(input) describes them for the
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kasus.h"
 #include "queries.h"
