@@ -429,3 +429,25 @@ test('billing routes: only canton admins; unknown ids 404', async () => {
   err(await call('GET', `${B}/runs/${p.id}`, { session: canton }), 404, 'not_found');
   err(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton, body: { x: 1 } }), 413, 'body_too_large');
 });
+
+test('billing bodies: missing fields, wrong types and oversize bodies on every writing route', async () => {
+  const p = await period([['operation', 100]]);
+  const big = (limit) => JSON.stringify({ name: 'x'.repeat(limit + 10) });
+  const raw = (method, path, limit) => call(method, path, { session: canton, raw: big(limit), headers: { 'content-type': 'application/json' } });
+  const g = ok(await call('GET', `${B}/creditor`, { session: canton }), 200);
+  const h = { 'if-match': g.headers.get('etag') };
+  err(await call('PUT', `${B}/creditor`, { session: canton, headers: h, body: { name: 'Kanton', postcode: '3011', town: 'Bern', country: 'CH' } }), 400, 'missing_field');
+  err(await call('PUT', `${B}/creditor`, { session: canton, headers: h, body: { ...g.json, row_version: undefined, country: 'Schweiz' } }), 400, 'invalid_length');
+  err(await call('PUT', `${B}/creditor`, { session: canton, headers: h, body: { ...g.json, row_version: undefined, country: 'ch' } }), 400, 'invalid_value');
+  err(await call('PUT', `${B}/creditor`, { session: canton, headers: h, body: [] }), 400);
+  err(await raw('PUT', `${B}/creditor`, 8192), 413, 'body_too_large');
+  const tid = tenantId('thun');
+  err(await raw('PUT', `${B}/addresses/${tid}`, 8192), 413, 'body_too_large');
+  err(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: { name: 5 } }), 400, 'invalid_type');
+  err(await raw('POST', `${B}/periods`, 4096), 413, 'body_too_large');
+  err(await call('POST', `${B}/periods`, { session: canton, body: { code: 'x', starts_on: 20500101, ends_on: '2050-01-02' } }), 400, 'invalid_type');
+  err(await raw('PUT', `${B}/periods/${p.id}/figures`, 512 * 1024), 413, 'body_too_large');
+  const pe = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200).headers.get('etag');
+  err(await call('PUT', `${B}/periods/${p.id}/figures`, { session: canton, headers: { 'if-match': pe }, body: { municipalities: [{ bfs: '942', population: 1 }] } }), 400, 'invalid_value');
+  err(await call('DELETE', `${B}/periods/${p.id}/costs/abc`, { session: canton }), 404);
+});

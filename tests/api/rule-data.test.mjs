@@ -156,3 +156,25 @@ test('canton life cycle: a draft is edited (If-Match), back to draft; the editor
   err(await call('PUT', `${RP}/999999999`, { session: author, headers: { 'if-match': '"1"' }, body: { source: src(4) } }), 404, 'not_found');
   err(await call('PUT', `${RP}/${c.json.id}`, { session: author, headers: { 'if-match': '"1"' }, body: { source: 7 } }), 400, 'invalid_type');
 });
+
+test('rule pack edit and submit routes: missing fields, oversize bodies, foreign ids', async () => {
+  const author = await as('canton', 'canton-admin');
+  const name = uniq('rv');
+  const c = ok(await call('POST', RP, { session: author, body: { name, version: '1', valid_from: '2033-01-01', source: 'function f() return 1 end', examples: [{ function: 'f', input: {}, expected: 1 }] } }), 201);
+  const g = ok(await call('GET', `${RP}/${c.json.id}`, { session: author }), 200);
+  const h = { 'if-match': g.headers.get('etag') };
+  err(await call('PUT', `${RP}/${c.json.id}`, { session: author, headers: h, body: { valid_from: '2033-01-01' } }), 400, 'missing_field');
+  err(await call('PUT', `${RP}/${c.json.id}`, { session: author, headers: h, body: { source: 'x', examples: 'none' } }), 400, 'invalid_type');
+  err(await call('PUT', `${RP}/${c.json.id}`, { session: author, headers: h, body: { source: 'function f() end', examples: [{ function: 'f' }] } }), 400, 'invalid_value');
+  err(await call('PUT', `${RP}/${c.json.id}`, { session: author, headers: h, raw: JSON.stringify({ source: '-'.repeat(600 * 1024) }) }), 413, 'body_too_large');
+  err(await call('POST', `${RP}/${c.json.id}/submit`, { session: author, raw: JSON.stringify({ comment: 'x'.repeat(9000) }), headers: { 'content-type': 'application/json' } }), 413, 'body_too_large');
+  err(await call('POST', `${RP}/${c.json.id}/submit`, { session: author, body: { comment: 3 } }), 400, 'invalid_type');
+  err(await call('POST', `${RP}/${c.json.id}/submit`, { session: await as('thun', 'admin'), body: {} }), 403, 'forbidden');
+  // a social service's own rule data is not reachable through the canton's routes
+  const own = ok(await call('POST', '/api/v1/rules/evaluate', { session: await as('thun', 'caseworker'), body: { pack: 'rent-ceilings', function: 'ceiling', date: '2025-06-01', input: { bfs: 942, household_size: 1 } } }), 200).json.pack.data.id;
+  err(await call('PUT', `${RP}/${own}`, { session: author, headers: { 'if-match': '"1"' }, body: { source: 'x' } }), 404, 'not_found');
+  err(await call('POST', `${RP}/${own}/submit`, { session: author, body: {} }), 404, 'not_found');
+  assert.equal(sql(DB_OWNER, `select status from rule_pack where id = ${own}`), 'approved');
+  // nothing of the refused edits reached the draft
+  assert.equal(ok(await call('GET', `${RP}/${c.json.id}`, { session: author }), 200).json.source, 'function f() return 1 end');
+});
