@@ -214,20 +214,25 @@ periods_list(struct ks_request *req)
 }
 
 /*
- * Fill a new period's figures from the platform: per social service the
+ * Fill a period's figures from the platform: per social service the
  * municipalities it serves with their population, its active users and
  * the dossiers open during the period (counted under its own tenant).
- * The canton corrects them where the ordinance counts otherwise.
+ * A new period takes them all; a refresh (only_missing) adds services and
+ * municipalities the period lacks and keeps the canton's corrections.
+ * *added counts the rows added.
  */
 static int
 prefill(struct ks_request *req, const char *pid, const char *from,
-    const char *to)
+    const char *to, int only_missing, int *added)
 {
 	int64_t canton = req->who.tenant_id;
 	const char *v[5], *dv[2] = { from, to };
-	PGresult *t, *m, *u, *d;
+	int qf = only_missing ? Q_BILL_FIGURES_ADD : Q_BILL_FIGURES_PUT;
+	int qp = only_missing ? Q_BILL_POPULATION_ADD : Q_BILL_POPULATION_PUT;
+	PGresult *t, *m, *u, *d, *r;
 	int i, j;
 
+	*added = 0;
 	if ((t = ks_db_q(req, Q_BILL_SOCIAL_SERVICES, 0, NULL)) == NULL)
 		return KS_ERROR;
 	for (i = 0; i < PQntuples(t); i++) {
@@ -242,14 +247,16 @@ prefill(struct ks_request *req, const char *pid, const char *from,
 		v[2] = PQgetvalue(d, 0, 0);
 		v[3] = PQgetvalue(u, 0, 0);
 		v[4] = "0";
-		if (ks_db_q(req, Q_BILL_FIGURES_PUT, 5, v) == NULL)
+		if ((r = ks_db_q(req, qf, 5, v)) == NULL)
 			return KS_ERROR;
+		*added += PQntuples(r);
 		for (j = 0; j < PQntuples(m); j++) {
 			v[1] = PQgetvalue(m, j, 0);
 			v[2] = PQgetvalue(t, i, 0);
 			v[3] = PQgetvalue(m, j, 2);
-			if (ks_db_q(req, Q_BILL_POPULATION_PUT, 4, v) == NULL)
+			if ((r = ks_db_q(req, qp, 4, v)) == NULL)
 				return KS_ERROR;
+			*added += PQntuples(r);
 		}
 	}
 	return KS_OK;
@@ -344,6 +351,7 @@ period_create(struct ks_request *req)
 {
 	const char *v[3];
 	PGresult *r;
+	int added;
 
 	v[0] = ks_body_str(req, "code");
 	v[1] = ks_body_str(req, "starts_on");
@@ -359,7 +367,7 @@ period_create(struct ks_request *req)
 		    "with this code exists", json_pack("{s:s}", "field",
 		    "code"));
 	v[0] = PQgetvalue(r, 0, 0);
-	if (prefill(req, v[0], v[1], v[2]) != KS_OK ||
+	if (prefill(req, v[0], v[1], v[2], 0, &added) != KS_OK ||
 	    ks_audit(req, "billing_period_created", "billing_period", v[0],
 	    NULL, json_pack("{s:s,s:s,s:s}", "code", ks_body_str(req, "code"),
 	    "starts_on", v[1], "ends_on", v[2]), NULL) != KS_OK ||
@@ -520,6 +528,30 @@ figures_put(struct ks_request *req)
 	    NULL, json_pack("{s:O?,s:O?}", "municipalities", munis, "tenants",
 	    tens), NULL) != KS_OK ||
 	    (p = ks_db_q(req, Q_BILL_PERIOD_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	return period_reply(req, p, 200);
+}
+
+/* Add the social services and municipalities the period lacks. */
+static int
+figures_refresh(struct ks_request *req)
+{
+	const char *pid;
+	PGresult *p;
+	int added;
+
+	if ((p = ks_bill_period(req)) == NULL ||
+	    ks_check_etag(req, ks_db_ll(p, 0, 4), NULL) != KS_OK)
+		return KS_ERROR;
+	pid = PQgetvalue(p, 0, 0);
+	if (prefill(req, pid, PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3), 1,
+	    &added) != KS_OK)
+		return KS_ERROR;
+	if (added > 0 && (touch(req, pid) != KS_OK ||
+	    ks_audit(req, "billing_figures_refreshed", "billing_period", pid,
+	    NULL, NULL, json_pack("{s:i}", "rows_added", added)) != KS_OK))
+		return KS_ERROR;
+	if ((p = ks_db_q(req, Q_BILL_PERIOD_GET, 1, &pid)) == NULL)
 		return KS_ERROR;
 	return period_reply(req, p, 200);
 }
@@ -913,6 +945,9 @@ static const struct ks_route routes[] = {
 	    cost_remove, "remove a cost", NULL },
 	{ "PUT", B "/periods/{id}/figures", P, 512 * 1024, figures_body, 0,
 	    figures_put, "correct the figures the keys use (If-Match)", NULL },
+	{ "POST", B "/periods/{id}/figures/refresh", P, 0, NULL, 0,
+	    figures_refresh, "add the social services and municipalities the "
+	    "period lacks (If-Match); corrections stay", NULL },
 	{ "POST", B "/periods/{id}/allocate", P, 0, NULL, 0, allocate,
 	    "split the costs with the allocation pack in force", NULL },
 	{ "GET", B "/periods/{id}/burden-sharing", P, 0, NULL, 0, burden,

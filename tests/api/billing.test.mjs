@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId, fixtureHousehold,
+  BASE, call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId, fixtureHousehold, freshTenant,
 } from './lib.mjs';
 
 const B = '/api/v1/billing';
@@ -151,6 +151,28 @@ test('a period: figures prefilled from the platform, costs per phase, figures co
   err(await call('POST', `${B}/periods`, { session: canton, body: { code: uniq('x').slice(-8), starts_on: '2050-02-01', ends_on: '2050-01-31' } }), 400, 'invalid_value');
   err(await call('POST', `${B}/periods`, { session: canton, body: { code: 'bad code!', starts_on: '2050-01-01', ends_on: '2050-01-31' } }), 400, 'invalid_value');
   err(await call('POST', `${B}/periods`, { session: canton, body: { starts_on: '2050-01-01', ends_on: '2050-01-31' } }), 400, 'missing_field');
+});
+
+test('refreshing a period adds a new social service and its municipality, corrections stay', async () => {
+  const p = await period([]);
+  const g = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200);
+  const thun = g.json.tenants.find((t) => t.slug === 'thun');
+  const f = ok(await call('PUT', `${B}/periods/${p.id}/figures`, { session: canton, headers: { 'if-match': g.headers.get('etag') }, body: { municipalities: [{ bfs: 942, population: 1 }], tenants: [{ tenant_id: thun.tenant_id, users: 2 }] } }), 200);
+  // a social service founded after the period was made, serving a new municipality
+  const ft = await freshTenant('bf');
+  const bfs = 9000 + Math.floor(Math.random() * 900);
+  sql(DB_OWNER, `insert into municipality (bfs, canton_id, name, population) select ${bfs}, canton_id, 'Neudorf', 1234 from tenant where slug = 'canton' on conflict do nothing`);
+  ok(await call('PUT', `/api/v1/admin/tenants/${ft.slug}/municipalities/${bfs}`, { session: canton }), 204);
+  err(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: canton }), 428);
+  const r = ok(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: canton, headers: { 'if-match': f.headers.get('etag') } }), 200);
+  assert.equal(r.json.tenants.find((t) => t.slug === ft.slug).users, 1, 'the new service with its figures');
+  assert.equal(r.json.municipalities.find((m) => m.bfs === bfs).population, Number(sql(DB_OWNER, `select population from municipality where bfs = ${bfs}`)));
+  assert.equal(r.json.municipalities.find((m) => m.bfs === 942).population, 1, 'the correction stays');
+  assert.equal(r.json.tenants.find((t) => t.slug === 'thun').users, 2, 'the correction stays');
+  const again = ok(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: canton, headers: { 'if-match': r.headers.get('etag') } }), 200);
+  assert.equal(again.headers.get('etag'), r.headers.get('etag'), 'nothing to add: unchanged');
+  err(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: await as('thun', 'admin'), headers: { 'if-match': '*' } }), 403, 'forbidden');
+  err(await call('POST', `${B}/periods/999999999/figures/refresh`, { session: canton, headers: { 'if-match': '*' } }), 404, 'not_found');
 });
 
 test('allocation: exact per phase, every share explained, invoices sum to the total', async () => {

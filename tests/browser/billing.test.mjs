@@ -464,3 +464,30 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
   }
   assert.deepEqual((await bielOf()).address, BIEL);
 });
+
+test('figures: social services that came later are taken over, corrections stay', async () => {
+  const pcode = code('rf');
+  const made = await api(admin, 'POST', `${B}/periods`, { code: pcode, starts_on: '2188-01-01', ends_on: '2188-12-31' });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const id = made.json.id;
+  // a correction, then a service whose figures the period lacks (removed as if it came later)
+  const thun = made.json.tenants.find((t) => t.slug === 'thun');
+  const fix = await api(admin, 'PUT', `${B}/periods/${id}/figures`, { tenants: [{ tenant_id: thun.tenant_id, users: 77 }] }, { 'if-match': made.etag });
+  assert.equal(fix.status, 200, JSON.stringify(fix.json));
+  const biel = made.json.tenants.find((t) => t.slug === 'biel');
+  sql(DB_OWNER, `delete from billing_tenant_figures where period_id = ${id} and subject_id = ${biel.tenant_id}`);
+  const { context, page } = await newPage(browser);
+  try {
+    await login(page, 'canton', 'canton-admin');
+    await open(page, `#/billing/p/${id}`);
+    const table = page.getByRole('table', { name: 'Kennzahlen pro Sozialdienst' });
+    await page.getByRole('button', { name: 'Neue Sozialdienste und Gemeinden übernehmen' }).click();
+    await page.getByText('Die Kennzahlen sind ergänzt; Ihre Korrekturen sind geblieben.').waitFor();
+    await table.getByRole('rowheader', { name: biel.name }).waitFor();
+    const after = (await api(admin, 'GET', `${B}/periods/${id}`)).json;
+    assert.ok(after.tenants.some((t) => t.slug === 'biel'), 'Biel is back');
+    assert.equal(after.tenants.find((t) => t.slug === 'thun').users, 77, 'the correction stayed');
+    await checkScreen(page, 'billing-figures-refreshed');
+    assertClean(page);
+  } finally { await context.close(); }
+});

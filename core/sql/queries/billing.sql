@@ -153,3 +153,19 @@ SELECT t.id, t.slug, t.name, t.language, a.name, a.street, a.building,
 
 -- name: bill_is_social_service
 SELECT id FROM tenant WHERE id = $1 AND kind = 'social_service'
+
+-- Refreshing a period adds what is missing and keeps the canton's
+-- corrections: existing rows stay as they are.
+-- name: bill_population_add
+INSERT INTO billing_population (tenant_id, period_id, bfs, subject_id,
+       population)
+VALUES (kasus_tenant(), $1, $2::integer, $3, $4::integer)
+ON CONFLICT (tenant_id, period_id, bfs) DO NOTHING
+RETURNING bfs
+
+-- name: bill_figures_add
+INSERT INTO billing_tenant_figures (tenant_id, period_id, subject_id,
+       dossiers, users, migrated_dossiers)
+VALUES (kasus_tenant(), $1, $2, $3::integer, $4::integer, $5::integer)
+ON CONFLICT (tenant_id, period_id, subject_id) DO NOTHING
+RETURNING subject_id

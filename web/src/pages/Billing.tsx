@@ -465,11 +465,26 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
     } finally { setBusy(false); }
   }
 
+  // Social services and municipalities that came after the period was
+  // made are added with the platform's figures; corrections stay.
+  async function refresh() {
+    setNote(null); setFormErr(null);
+    setBusy(true);
+    try {
+      const r = await post<Period>(`${path}/figures/refresh`, undefined, { ifMatch: etag });
+      onSaved(r.data, r.etag);
+      setNote(t('billing.figures_refreshed'));
+    } catch (x) {
+      setFormErr(x);
+      if (x instanceof ApiError && x.status === 409) await onConflict();
+    } finally { setBusy(false); }
+  }
+
   return (
     <form class="card figures" onSubmit={save} noValidate aria-labelledby="figures-title">
       <h2 id="figures-title">{t('billing.figures')}</h2>
       <p>{t('billing.figures_text')}</p>
-      {note ? <Notice kind={note === t('billing.figures_saved') ? 'success' : 'info'}>{note}</Notice> : null}
+      {note ? <Notice kind={note === t('billing.figures_saved') || note === t('billing.figures_refreshed') ? 'success' : 'info'}>{note}</Notice> : null}
       {formErr ? <ErrorBox error={formErr} /> : null}
       <table class="table">
         <caption>{t('billing.population_caption')}</caption>
@@ -522,7 +537,10 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
       {period.tenants.length === 0 ? <p>{t('billing.no_tenants')}</p> : null}
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled={busy}>{t('billing.figures_save')}</button>
+        <button type="button" class="btn btn-secondary" disabled={busy} onClick={refresh}
+          aria-describedby="figures-refresh-text">{t('billing.figures_refresh')}</button>
       </div>
+      <p id="figures-refresh-text" class="hint">{t('billing.figures_refresh_text')}</p>
     </form>
   );
 }
