@@ -154,20 +154,13 @@ tenant_create(struct ks_request *req)
 static int
 tenant_show(struct ks_request *req)
 {
-	PGresult *t, *m;
+	PGresult *t;
 	json_t *j, *ms;
-	int i;
 
 	if ((t = tenant_get(req)) == NULL ||
 	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
-	    (m = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL)
+	    (ms = ks_served_municipalities(req)) == NULL)
 		return KS_ERROR;
-	ms = json_array();
-	for (i = 0; i < PQntuples(m); i++)
-		json_array_append_new(ms, json_pack("{s:I,s:s,s:I,s:s}",
-		    "bfs", (json_int_t)ks_db_ll(m, i, 0), "name",
-		    PQgetvalue(m, i, 1), "population",
-		    (json_int_t)ks_db_ll(m, i, 2), "since", PQgetvalue(m, i, 3)));
 	j = tenant_json(t, 0);
 	json_object_set_new(j, "municipalities", ms);
 	ks_set_etag(req, ks_db_ll(t, 0, 6));

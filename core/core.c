@@ -63,22 +63,31 @@ csv(const char *s)
 	return a;
 }
 
-static int
-my_municipalities(struct ks_request *req)
+json_t *
+ks_served_municipalities(struct ks_request *req)
 {
 	PGresult *r;
-	json_t *items = json_array();
+	json_t *items;
 	int i;
 
-	if ((r = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL) {
-		json_decref(items);
-		return KS_ERROR;
-	}
+	if ((r = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL)
+		return NULL;
+	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s}",
 		    "bfs", (json_int_t)ks_db_ll(r, i, 0), "name",
 		    PQgetvalue(r, i, 1), "population",
 		    (json_int_t)ks_db_ll(r, i, 2), "since", PQgetvalue(r, i, 3)));
+	return items;
+}
+
+static int
+my_municipalities(struct ks_request *req)
+{
+	json_t *items;
+
+	if ((items = ks_served_municipalities(req)) == NULL)
+		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -393,6 +393,10 @@ void	ks_rules_listen_stop(void);
 int	ks_rules_import(void);
 void	ks_rules_register(void);
 void	ks_rules_data_register(void);
+/** Reply with the versions of a kind (code, data) in force on ?date=. */
+int	ks_rules_as_of(struct ks_request *, const char *kind);
+/** The request's tenant's municipalities: [{bfs, name, population, since}]. */
+json_t	*ks_served_municipalities(struct ks_request *);
 void	ks_billing_register(void);
 void	ks_rules_thread_free(void);
 

@@ -534,8 +534,8 @@ pack_submit(struct ks_request *req)
 }
 
 /* What was in force on a date, per pack name, of the given kind. */
-static int
-as_of(struct ks_request *req, const char *kind)
+int
+ks_rules_as_of(struct ks_request *req, const char *kind)
 {
 	const char *v[2];
 	PGresult *r;
@@ -562,7 +562,7 @@ as_of(struct ks_request *req, const char *kind)
 static int
 packs_as_of(struct ks_request *req)
 {
-	return as_of(req, "code");
+	return ks_rules_as_of(req, "code");
 }
 
 static int

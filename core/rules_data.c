@@ -17,24 +17,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-/* The municipalities the request's tenant serves: [{bfs, name}]. */
-static json_t *
-served(struct ks_request *req)
-{
-	PGresult *r;
-	json_t *a;
-	int i;
-
-	if ((r = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL)
-		return NULL;
-	a = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:s}", "bfs",
-		    (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i,
-		    1)));
-	return a;
-}
-
 /* Call fn of the canton's pack name in force on date with the data. */
 static int
 canton_call(struct ks_request *req, const char *name, const char *fn,
@@ -43,7 +25,7 @@ canton_call(struct ks_request *req, const char *name, const char *fn,
 	json_t *in, *m;
 	int rc;
 
-	if ((m = served(req)) == NULL)
+	if ((m = ks_served_municipalities(req)) == NULL)
 		return KS_ERROR;
 	in = json_pack("{s:O?,s:o}", "data", data, "municipalities", m);
 	rc = ks_rules_eval_canton(req, name, fn, date, NULL, in, out, prov);
@@ -137,7 +119,7 @@ data_bounds(struct ks_request *req)
 	v[0] = name;
 	v[1] = date;
 	if ((r = ks_db_q(req, Q_RULE_RESOLVE_DATA, 2, v)) == NULL ||
-	    (muni = served(req)) == NULL) {
+	    (muni = ks_served_municipalities(req)) == NULL) {
 		json_decref(out);
 		json_decref(prov);
 		return KS_ERROR;
@@ -225,25 +207,7 @@ data_save(struct ks_request *req)
 static int
 data_as_of(struct ks_request *req)
 {
-	const char *v[2], *date;
-	PGresult *r;
-	json_t *items;
-	int i;
-
-	if ((date = ks_query_date(req, "date")) == NULL)
-		return KS_ERROR;
-	v[0] = date;
-	v[1] = "data";
-	if ((r = ks_db_q(req, Q_RULE_AS_OF, 2, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:s}",
-		    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r,
-		    i, 1), "version", PQgetvalue(r, i, 2), "valid_from",
-		    PQgetvalue(r, i, 3), "sha256", PQgetvalue(r, i, 4)));
-	return ks_reply(req, 200, json_pack("{s:s,s:o}", "date", date,
-	    "items", items));
+	return ks_rules_as_of(req, "data");
 }
 
 static const struct ks_field check_body[] = {
