@@ -83,6 +83,36 @@ iban_norm(struct ks_request *req, const char *in)
 	return o;
 }
 
+/* An address part a QR-bill can carry: the SPS character set only. */
+static int
+qr_text_ok(struct ks_request *req, const char *field)
+{
+	const unsigned char *p = (const unsigned char *)ks_body_str(req, field);
+	uint32_t c;
+
+	while (p != NULL && *p != '\0')
+		if (ks_utf8_next(&p, &c) == -1 || !ks_sps_allowed(c))
+			return ks_fail_detail(req, 400, "invalid_value", "a "
+			    "character here cannot go on a QR-bill (Swiss "
+			    "Payment Standards Latin set)", json_pack("{s:s}",
+			    "field", field));
+	return KS_OK;
+}
+
+/* Every part of the body's address fits on a QR-bill. */
+static int
+qr_address_ok(struct ks_request *req)
+{
+	static const char *const parts[] = { "name", "street", "building",
+	    "postcode", "town", "country" };
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (qr_text_ok(req, parts[i]) != KS_OK)
+			return KS_ERROR;
+	return KS_OK;
+}
+
 static int
 creditor_put(struct ks_request *req)
 {
@@ -91,8 +121,8 @@ creditor_put(struct ks_request *req)
 
 	if ((r = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) == 1 && ks_check_etag(req, ks_db_ll(r, 0, 7), NULL)
-	    != KS_OK)
+	if ((PQntuples(r) == 1 && ks_check_etag(req, ks_db_ll(r, 0, 7), NULL)
+	    != KS_OK) || qr_address_ok(req) != KS_OK)
 		return KS_ERROR;
 	if ((v[6] = iban_norm(req, ks_body_str(req, "iban"))) == NULL)
 		return ks_fail_detail(req, 400, "invalid_value", "the account "
@@ -138,31 +168,12 @@ addresses_list(struct ks_request *req)
 	    "next"));
 }
 
-/* An address part a QR-bill can carry: the SPS character set only. */
-static int
-qr_text_ok(struct ks_request *req, const char *field)
-{
-	const unsigned char *p = (const unsigned char *)ks_body_str(req, field);
-	uint32_t c;
-
-	while (p != NULL && *p != '\0')
-		if (ks_utf8_next(&p, &c) == -1 || !ks_sps_allowed(c))
-			return ks_fail_detail(req, 400, "invalid_value", "a "
-			    "character here cannot go on a QR-bill (Swiss "
-			    "Payment Standards Latin set)", json_pack("{s:s}",
-			    "field", field));
-	return KS_OK;
-}
-
 static int
 address_put(struct ks_request *req)
 {
-	static const char *const parts[] = { "name", "street", "building",
-	    "postcode", "town", "country" };
 	const char *v[7];
 	PGresult *r;
 	int64_t id;
-	size_t i;
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
@@ -171,9 +182,8 @@ address_put(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such social service");
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (qr_text_ok(req, parts[i]) != KS_OK)
-			return KS_ERROR;
+	if (qr_address_ok(req) != KS_OK)
+		return KS_ERROR;
 	v[1] = ks_body_str(req, "name");
 	v[2] = ks_body_str(req, "street");
 	v[3] = ks_body_str(req, "building");

@@ -284,9 +284,9 @@ invoice_load(struct ks_request *req, struct invoice *inv)
 	    "Kasus Kostenbeteiligung", "Kasus participation aux coûts"),
 	    PQgetvalue(inv->run.r, 0, 2));
 	if (ks_qrbill_payload(&b, &inv->payload, err, sizeof(err)) != KS_OK)
-		return ks_fail_detail(req, 422, "invalid_value", "the invoice's "
-		    "QR-bill cannot be made from the recorded addresses",
-		    json_pack("{s:s}", "reason", err));
+		return ks_fail_detail(req, 422, "qrbill_invalid", "the run's "
+		    "creditor or invoice address cannot go on a QR-bill; correct "
+		    "them and allocate again", json_pack("{s:s}", "reason", err));
 	return KS_OK;
 }
 

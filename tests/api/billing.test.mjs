@@ -73,6 +73,8 @@ test('the creditor: seeded, changed with If-Match, only valid Swiss IBANs', asyn
   assert.equal(e.detail.field, 'iban');
   err(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, iban: 'DE89370400440532013000' } }), 400, 'invalid_value');
   err(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, iban: 7 } }), 400, 'invalid_type');
+  e = err(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, name: 'Kanton Bern \u2013 GSI', iban: 'CH4431999123000889012' } }), 400, 'invalid_value');
+  assert.equal(e.detail.field, 'name', 'a character the QR-bill cannot carry is refused at the field');
   const u = ok(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, iban: 'ch44 3199 9123 0008 8901 2' } }), 200);
   assert.equal(u.json.iban, 'CH4431999123000889012', 'stored normalised');
   err(await call('PUT', `${B}/creditor`, { session: canton, headers: { 'if-match': etag }, body: { ...body, iban: 'CH4431999123000889012' } }), 409, 'conflict');
