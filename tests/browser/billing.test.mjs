@@ -406,14 +406,15 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
     assert.equal(await edit.getAttribute('aria-expanded'), 'true');
     const form = page.getByRole('form', { name: `Rechnungsadresse von ${biel.name}` });
     await form.waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), `Rechnungsadresse von ${biel.name}`);
+    // Focus moves to the form's heading once it is drawn.
+    await page.waitForFunction((t) => document.activeElement?.textContent === t, `Rechnungsadresse von ${biel.name}`, { timeout: 5000 });
     assert.equal(await form.getByLabel(/^Strasse/).inputValue(), 'Rue Centrale');
     assert.equal(await form.getByLabel(/^Hausnummer/).inputValue(), '49');
     await form.getByLabel(/^Hausnummer/).fill('49a');
     await form.getByRole('button', { name: 'Speichern' }).click();
     await page.getByRole('status').filter({ hasText: `Die Rechnungsadresse von ${biel.name} ist gespeichert.` }).waitFor();
     await form.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded')), 'false', 'focus is back on the row\'s button');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-expanded') === 'false', null, { timeout: 5000 }); // focus is back on the row's button
     assert.equal(await row.locator('td.address').textContent(), 'Services sociaux Bienne, Rue Centrale 49a, 2502 Biel/Bienne');
     assert.deepEqual((await bielOf()).address, { ...BIEL, building: '49a' });
 
@@ -448,7 +449,14 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
     await form.getByLabel(/^Ort/).fill('');
     await form.getByRole('button', { name: 'Abbrechen' }).click();
     await form.waitFor({ state: 'detached' });
-    assert.equal(await edit.evaluate((el) => el === document.activeElement), true);
+    await edit.evaluate((el) => new Promise((ok, fail) => {
+      const t0 = Date.now();
+      (function wait() {
+        if (el === document.activeElement) ok();
+        else if (Date.now() - t0 > 5000) fail(new Error('focus did not return to the row\'s button'));
+        else requestAnimationFrame(wait);
+      }());
+    }));
 
     // In French.
     await page.getByRole('button', { name: 'Français' }).click();

@@ -421,7 +421,7 @@ test('keyboard only: registration with the duplicate warning and its explicit ov
   await page.keyboard.press('Enter');
   // The warning takes focus and names the candidate; nothing is registered.
   await page.getByRole('heading', { name: L('person.dup_title') }).waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'alert');
+  await page.waitForFunction(() => document.activeElement?.getAttribute('role') === 'alert', null, { timeout: 5000 });
   await page.getByRole('link', { name: `${last} Mia, 01.02.1990` }).waitFor();
   await check(page, 'sh-duplicate-warning');
   // Sending again without the explicit confirmation does not register.
