@@ -1,14 +1,15 @@
 // The canton's cost allocation in the browser: a period with costs in all
 // four phases and a corrected figure, an allocation whose shares add up per
 // phase, an invoice PDF and the CSV; then a new version of the
-// cost-allocation key (four eyes, via the API) and a second run: the new
-// run names the new version and has new shares, the earlier run still
-// names the old version with its old shares. And the burden-sharing report.
+// cost-allocation key (written, tested and submitted in the browser, approved
+// there by a second canton admin) and a second run: the new run names the
+// new version and has new shares, the earlier run still names the old
+// version with its old shares. And the burden-sharing report.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, open, check, axe, assertClean, apiLogin, api,
+  launch, newPage, login, open, check, axe, assertClean, apiLogin, api, expectFocused,
 } from './lib.mjs';
 import { sql, DB_OWNER, tenantId, fixtureHousehold } from '../api/lib.mjs';
 
@@ -449,14 +450,7 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
     await form.getByLabel(/^Ort/).fill('');
     await form.getByRole('button', { name: 'Abbrechen' }).click();
     await form.waitFor({ state: 'detached' });
-    await edit.evaluate((el) => new Promise((ok, fail) => {
-      const t0 = Date.now();
-      (function wait() {
-        if (el === document.activeElement) ok();
-        else if (Date.now() - t0 > 5000) fail(new Error('focus did not return to the row\'s button'));
-        else requestAnimationFrame(wait);
-      }());
-    }));
+    await expectFocused(edit, 'focus returns to the row\'s button');
 
     // In French.
     await page.getByRole('button', { name: 'Français' }).click();

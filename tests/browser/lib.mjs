@@ -184,3 +184,22 @@ export async function tabTo(page, describe, n = 40) {
   }
   throw new Error('focus never reached the expected element by Tab');
 }
+
+/**
+ * Wait (up to 5 s) until the located element has the focus. Focus often
+ * moves in an effect a frame after the render a test waits for, so it is
+ * waited for rather than read at once; a focus that never arrives fails.
+ */
+export async function expectFocused(locator, message = 'the element gets the focus') {
+  const got = await locator.evaluate((el) => new Promise((done) => {
+    const t0 = performance.now();
+    (function poll() {
+      if (el === document.activeElement) done('');
+      else if (performance.now() - t0 > 5000) {
+        const a = document.activeElement;
+        done(a ? a.outerHTML.slice(0, 160) : '(nothing)');
+      } else requestAnimationFrame(poll);
+    }());
+  }));
+  assert.equal(got, '', `${message}; the focus is on ${got}`);
+}

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, check, assertClean, apiLogin, api,
+  launch, newPage, login, check, assertClean, apiLogin, api, expectFocused,
 } from './lib.mjs';
 
 let browser;
@@ -178,7 +178,7 @@ test('local benefits: above the canton maximum named at the amount in German and
   assert.equal(await code.getAttribute('aria-invalid'), null);
   await panel.getByText('Nicht innerhalb der Vorgaben (1):').waitFor();
   await panel.locator('.violations').getByRole('button', { name: /kantonalen Höchstbetrag CHF 300\.00/ }).click();
-  assert.equal(await amount.evaluate((el) => el === document.activeElement), true, 'the summary leads to the field');
+  await expectFocused(amount, 'the summary leads to the field');
 
   // A second, empty row: its amount is missing (named by the screen itself);
   // removed, focus goes to the row before.

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq,
+  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, expectFocused,
 } from './lib.mjs';
 
 const RP = '/api/v1/admin/rule-packs';
@@ -88,7 +88,7 @@ test('edit -> test -> submit -> approve -> in force: a new version of a pack mad
   await typeSource(page, V2);
   // Tab is not trapped in the editor: it moves on to the next field.
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'examples', 'Tab leaves the editor');
+  await expectFocused(page.locator('[name=examples]'), 'Tab leaves the editor');
   await page.getByText('Ungespeicherte Änderungen', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Speichern', exact: true }).click();
   const conflict = page.getByRole('alert').filter({ hasText: 'Jemand anderes hat diese Version inzwischen geändert' });
@@ -141,7 +141,7 @@ test('edit -> test -> submit -> approve -> in force: a new version of a pack mad
   await failure.getByText(/^Zeile 7: attempt to index a nil value/).waitFor();
   await page.locator('.cm-error-line', { hasText: 'return i.a.b' }).waitFor();
   await failure.getByRole('button', { name: 'Zeile 7 im Quelltext zeigen' }).click();
-  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('cm-content')), true);
+  await expectFocused(page.locator('.cm-content'), 'the line is shown in the editor');
   await check(page, 'rule-pack-dry-run-error');
   await dry.getByLabel(/^Eingabe/).fill('{"a": {"b": 5}}');
   await dry.getByRole('button', { name: 'Probelauf starten' }).click();

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, login, fillLogin, open, check, axe, shot, assertClean, expireSession, clearThrottle,
-  apiLogin, api, uniq,
+  apiLogin, api, uniq, expectFocused,
 } from './lib.mjs';
 
 let browser;
@@ -103,7 +103,7 @@ test('when the session expires, the message shows and typed input survives the n
   assert.match(await form.textContent(), /Ihre Sitzung ist abgelaufen/);
   assert.equal(await form.locator('input[name=tenant]').inputValue(), 'thun');
   assert.equal(await form.locator('input[name=username]').inputValue(), 'admin');
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'password');
+  await expectFocused(form.locator('input[name=password]'), 'the cursor is in the password field');
   await check(page, 'session-expired');
   await form.locator('input[name=password]').fill('kasus-demo');
   await form.locator('button[type=submit]').click();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW, expectFocused,
 } from './lib.mjs';
 
 let browser;
@@ -158,7 +158,7 @@ test('keyboard only: sign in, open the new-user form, fill it and send it', asyn
   await page.goto('/');
   await page.locator('form.login-form').waitFor();
   // The cursor starts in the first empty field.
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'tenant');
+  await expectFocused(page.locator('input[name=tenant]'), 'the cursor starts in the first empty field');
   await page.keyboard.type('thun');
   await page.keyboard.press('Tab');
   await page.keyboard.type('admin');
