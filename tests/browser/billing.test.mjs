@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, open, check, axe, assertClean, apiLogin, api, expectFocused,
+  launch, newPage, login, open, check, axe, assertClean, apiLogin, api, expectFocused, eventually,
 } from './lib.mjs';
 import { sql, DB_OWNER, tenantId, fixtureHousehold } from '../api/lib.mjs';
 
@@ -404,7 +404,7 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
     // The building number changes.
     const edit = row.getByRole('button', { name: `Bearbeiten – ${biel.name}` });
     await edit.click();
-    assert.equal(await edit.getAttribute('aria-expanded'), 'true');
+    await eventually(() => edit.getAttribute('aria-expanded'), 'true', 'the row\'s button says its form is open');
     const form = page.getByRole('form', { name: `Rechnungsadresse von ${biel.name}` });
     await form.waitFor();
     // Focus moves to the form's heading once it is drawn.

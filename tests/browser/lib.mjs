@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -202,4 +203,18 @@ export async function expectFocused(locator, message = 'the element gets the foc
     }());
   }));
   assert.equal(got, '', `${message}; the focus is on ${got}`);
+}
+
+/**
+ * Poll read() (up to 5 s) until it gives want; then assert it. For values
+ * that settle a render after the action the test just did.
+ */
+export async function eventually(read, want, message) {
+  const t0 = Date.now();
+  let got = await read();
+  while (!isDeepStrictEqual(got, want) && Date.now() - t0 < 5000) {
+    await new Promise((ok) => setTimeout(ok, 50));
+    got = await read();
+  }
+  assert.deepEqual(got, want, message);
 }

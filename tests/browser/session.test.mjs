@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, login, fillLogin, open, check, axe, shot, assertClean, expireSession, clearThrottle,
-  apiLogin, api, uniq, expectFocused,
+  apiLogin, api, uniq, expectFocused, eventually,
 } from './lib.mjs';
 
 let browser;
@@ -26,7 +26,7 @@ test('German: a Thun caseworker signs in, sees the work list, and signs out', as
   await check(page, 'home-caseworker-de');
   await page.getByRole('button', { name: 'Abmelden' }).click();
   await page.locator('form.login-form').waitFor();
-  assert.match(await page.locator('[role=status]').first().textContent(), /Sie sind abgemeldet/);
+  await page.locator('[role=status]', { hasText: /Sie sind abgemeldet/ }).first().waitFor();
   assert.equal((await context.cookies()).filter((c) => c.name === 'ks_session' && c.value).length, 0);
   // The session is gone on the server too: a reload stays signed out.
   await page.reload();
@@ -45,9 +45,9 @@ test('French: a Biel user gets the French interface from the user setting', asyn
   await check(page, 'home-caseworker-fr');
   // Switching the language changes every text at once and keeps the screen.
   await page.getByRole('button', { name: 'Deutsch' }).click();
-  assert.equal(await page.locator('h1').textContent(), 'Arbeitsliste');
+  await eventually(() => page.locator('h1').textContent(), 'Arbeitsliste', 'the title in German');
   await page.getByRole('button', { name: 'Français' }).click();
-  assert.equal(await page.locator('h1').textContent(), 'Liste de travail');
+  await eventually(() => page.locator('h1').textContent(), 'Liste de travail', 'the title in French');
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
   await page.locator('form.login-form').waitFor();
   assert.equal(await page.locator('h1').textContent(), 'Connexion');
@@ -110,7 +110,7 @@ test('when the session expires, the message shows and typed input survives the n
   await form.waitFor({ state: 'detached' });
   // Back on the same screen with the typed value; saving works now.
   assert.equal(await name.inputValue(), 'Erika Ablauf-Neu');
-  assert.match(await page.locator('main').textContent(), /wieder angemeldet/);
+  await page.locator('main').getByText(/wieder angemeldet/).first().waitFor();
   await page.getByRole('button', { name: 'Speichern' }).click();
   await page.getByText('Die Änderungen sind gespeichert.').waitFor();
   const now = await api(admin, 'GET', `/api/v1/admin/users/${created.json.id}`);

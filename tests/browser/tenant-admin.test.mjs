@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW, expectFocused,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW, expectFocused, eventually,
 } from './lib.mjs';
 
 let browser;
@@ -145,7 +145,7 @@ test('two people edit the same user: the second sees the conflict field by field
   await a.page.getByRole('button', { name: 'Speichern' }).click();
   await a.page.locator('.conflict').waitFor();
   await a.page.getByRole('button', { name: 'Meine Änderungen verwerfen' }).click();
-  assert.equal(await a.page.getByLabel('E-Mail').inputValue(), 'konrad@thun.example');
+  await eventually(() => a.page.getByLabel('E-Mail').inputValue(), 'konrad@thun.example', 'the other\'s e-mail is shown');
   assert.equal(await a.page.getByLabel(/^Name/).inputValue(), 'Konrad Konflikt-Meier');
   assertClean(a.page);
   assertClean(b.page);
