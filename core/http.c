@@ -202,7 +202,7 @@ parse_body(struct ks_request *req)
 		return ks_fail(req, 415, "unsupported_media_type",
 		    "send the body as application/json");
 	req->body = json_loadb(req->body_raw, req->body_len,
-	    JSON_REJECT_DUPLICATES, &je);
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (req->body == NULL)
 		return ks_fail_detail(req, 400, "malformed_json",
 		    "the body is not valid JSON", json_pack("{s:i,s:i}",

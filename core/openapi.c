@@ -110,6 +110,10 @@ add_route(const struct ks_route *r, int idx, void *arg)
 		    "{s:b,s:{s:{s:o}},s:I}", "required", 1, "content",
 		    "application/json", "schema", body_schema(r->body),
 		    "x-body-limit", (json_int_t)r->body_limit));
+	else if (r->chunk != NULL)	/* streamed upload: any content */
+		json_object_set_new(op, "requestBody", json_pack(
+		    "{s:b,s:{s:{}},s:I}", "required", 1, "content", "*/*",
+		    "x-body-limit", (json_int_t)r->body_limit));
 	for (i = 0; r->method[i] != '\0' && i < sizeof(method) - 1; i++)
 		method[i] = (char)(r->method[i] | 0x20);
 	method[i] = '\0';
