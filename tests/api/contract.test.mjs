@@ -218,6 +218,45 @@ test('every JSON body is checked field by field before the handler runs, and not
   assert.equal(auditCount(), before0, 'no refused body changed anything');
 });
 
+/** The smallest body the route's declared fields accept (required fields only). */
+function minimalBody(schema) {
+  const b = {};
+  for (const name of schema.required || []) {
+    const f = schema.properties[name];
+    if (f.type === 'integer') b[name] = Math.max(f.minimum ?? 0, 1);
+    else if (f.type === 'boolean') b[name] = true;
+    else if (f.type === 'object') b[name] = {};
+    else if (f.type === 'array') b[name] = [];
+    else if (f.format === 'date') b[name] = '2026-01-01';
+    else if (f.enum) [b[name]] = f.enum;
+    else if (f.pattern) b[name] = 'zz-none';
+    else b[name] = 'x'.repeat(Math.max(f.minLength ?? 1, 1));
+  }
+  return b;
+}
+
+test('every path parameter that names nothing, or is not a number, is refused cleanly', async () => {
+  const BAD = ['0', '-1', 'abc', '1e3', '99999999999999999999999', '12abc', ' 1', '%00', 'a%2Fb', '%C3%A9'];
+  const withParams = ops.filter((o) => o.path.includes('{') && !o.isPublic);
+  assert.ok(withParams.length >= 60);
+  const before0 = auditCount();
+  for (const o of withParams) {
+    const names = [...o.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    for (const n of names) {
+      for (const bad of BAD) {
+        const p = o.path.replace(/\{([^}]+)\}/g, (_, k) => (k === n ? bad : PARAM[k]));
+        const what = `${o.method} ${p}`;
+        const res = await call(o.method, p, { session: holder(o), ...(o.schema ? { body: minimalBody(o.schema) } : {}) })
+          .catch((e) => assert.fail(`${what}: ${e.cause?.message || e.message}`));
+        assert.ok(res.status >= 400 && res.status < 500, `${what}: ${show(res)}`);
+        error(res, res.status, res.json?.error?.code, what);
+        assert.match(res.json.error.code, /^[a-z_]+$/, what);
+      }
+    }
+  }
+  assert.equal(auditCount(), before0, 'nothing was written');
+});
+
 test('every refusal above has its access log line with the request id and the code', async () => {
   assert.ok(seen.length > 500, `${seen.length} refusals`);
   let missing = [];
