@@ -47,34 +47,6 @@ boolstr(json_t *b)
 	return b == NULL || json_is_null(b) ? NULL : json_is_true(b) ? "t" : "f";
 }
 
-/* limit and after from the query string; after is an id cursor. */
-static int
-page(struct ks_request *req, const char **after, const char **limit,
-    long long *n)
-{
-	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
-	char *end;
-	long long v;
-
-	*n = 50;
-	if (l != NULL) {
-		*n = strtoll(l, &end, 10);
-		if (*end != '\0' || *n < 1 || *n > 500)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "limit must be between 1 and 500");
-	}
-	v = 0;
-	if (a != NULL) {
-		v = strtoll(a, &end, 10);
-		if (*end != '\0' || v < 0)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "the cursor is not valid");
-	}
-	*after = num(req, v);
-	*limit = num(req, *n);
-	return KS_OK;
-}
-
 static json_t *
 next_cursor(PGresult *r, long long n)
 {
@@ -121,7 +93,7 @@ tenants_list(struct ks_request *req)
 	json_t *items;
 	int i;
 
-	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_TENANT_LIST, 2, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -397,7 +369,7 @@ users_list(struct ks_request *req)
 	json_t *items;
 	int i;
 
-	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_USER_LIST, 2, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -587,7 +559,7 @@ munis_list(struct ks_request *req)
 	json_t *items;
 	int i;
 
-	if (page(req, &v[0], &v[1], &n) != KS_OK ||
+	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_MUNI_LIST, 2, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -854,7 +826,8 @@ static const struct ks_field token_new[] = {
 #define KB	(16 * 1024)
 
 static const struct ks_route routes[] = {
-	{ "GET", T, CT, 0, NULL, 0, tenants_list, "list tenants", NULL },
+	{ "GET", T, CT, 0, NULL, KS_R_PAGED, tenants_list, "list tenants",
+	    NULL },
 	{ "POST", T, CT, KB, tenant_new, 0, tenant_create, "create a tenant",
 	    NULL },
 	{ "GET", T "/{slug}", CT, 0, NULL, 0, tenant_show,
@@ -867,15 +840,16 @@ static const struct ks_route routes[] = {
 	    tenant_muni_delete, "the tenant no longer serves it", NULL },
 	{ "POST", T "/{slug}/admins", CT, KB, first_admin, 0,
 	    tenant_admin_create, "create a tenant administrator", NULL },
-	{ "GET", M, CM, 0, NULL, 0, munis_list, "list municipalities", NULL },
+	{ "GET", M, CM, 0, NULL, KS_R_PAGED, munis_list,
+	    "list municipalities", NULL },
 	{ "POST", M, CM, KB, muni_new, 0, muni_create,
 	    "create a municipality", NULL },
 	{ "GET", M "/{bfs}", CM, 0, NULL, 0, muni_show, "a municipality",
 	    NULL },
 	{ "PATCH", M "/{bfs}", CM, KB, muni_change, KS_R_ETAG, muni_patch,
 	    "change a municipality (If-Match)", NULL },
-	{ "GET", U, TU, 0, NULL, 0, users_list, "users of the own tenant",
-	    NULL },
+	{ "GET", U, TU, 0, NULL, KS_R_PAGED, users_list,
+	    "users of the own tenant", NULL },
 	{ "POST", U, TU, KB, user_new, 0, user_create, "create a user", NULL },
 	{ "GET", U "/{id}", TU, 0, NULL, 0, user_show, "a user", NULL },
 	{ "PATCH", U "/{id}", TU, KB, user_change, KS_R_ETAG, user_patch,

@@ -91,23 +91,17 @@ ks_audit_canonical(const char *prev, const char *tenant, const char *seq,
 static int
 audit_list(struct ks_request *req)
 {
-	const char *after = ks_query(req, "after"), *lim = ks_query(req, "limit");
-	const char *v[2];
-	long long n = lim ? atoll(lim) : 50, before;
+	const char *v[2], *after;
+	long long n;
 	PGresult *r;
 	json_t *items, *e, *d;
 	int i;
 
-	if (n < 1 || n > 500)
-		return ks_fail(req, 400, "invalid_parameter",
-		    "limit must be between 1 and 500");
-	before = after ? atoll(after) : 0;
-	if (after != NULL && before <= 0)
-		return ks_fail(req, 400, "invalid_parameter",
-		    "the cursor is not valid");
-	v[0] = ks_arena_printf(req->arena, "%lld", before > 0 ? before :
-	    (long long)INT64_MAX);
-	v[1] = ks_arena_printf(req->arena, "%lld", n);
+	/* Newest first: the cursor is the last seq seen, 0 the start. */
+	if (ks_page(req, &after, &v[1], &n) != KS_OK)
+		return KS_ERROR;
+	v[0] = strcmp(after, "0") == 0 ? ks_arena_printf(req->arena, "%lld",
+	    (long long)INT64_MAX) : after;
 	if ((r = ks_db_q(req, Q_AUDIT_LIST, 2, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -196,7 +190,7 @@ audit_verify(struct ks_request *req)
 }
 
 static const struct ks_route routes[] = {
-	{ "GET", "/api/v1/audit", "audit.read", 0, NULL, 0, audit_list,
+	{ "GET", "/api/v1/audit", "audit.read", 0, NULL, KS_R_PAGED, audit_list,
 	    "audit events of the own tenant, newest first", NULL },
 	{ "GET", "/api/v1/audit/verify", "audit.read", 0, NULL, 0,
 	    audit_verify, "recompute the hash chain; names the first broken "

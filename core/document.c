@@ -534,32 +534,6 @@ upload_finish(struct ks_request *req)
 /* ------------------------------------------------------- list and read */
 
 static int
-page(struct ks_request *req, const char **after, const char **limit,
-    long long *n)
-{
-	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
-	char *end;
-	long long v = 0;
-
-	*n = 50;
-	if (l != NULL) {
-		*n = strtoll(l, &end, 10);
-		if (*l == '\0' || *end != '\0' || *n < 1 || *n > 500)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "limit must be between 1 and 500");
-	}
-	if (a != NULL) {
-		v = strtoll(a, &end, 10);
-		if (*a == '\0' || *end != '\0' || v < 0)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "the cursor is not valid");
-	}
-	*after = num(req, v);
-	*limit = num(req, *n);
-	return KS_OK;
-}
-
-static int
 documents_list(struct ks_request *req)
 {
 	const char *v[3];
@@ -569,15 +543,16 @@ documents_list(struct ks_request *req)
 	int64_t id;
 	int i;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	/* The parameters are checked before anything is looked up. */
+	if (ks_page(req, &v[1], &v[2], &n) != KS_OK ||
+	    ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
 	v[0] = num(req, id);
 	if ((r = ks_db_q(req, Q_DOSSIER_VISIBLE, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such case");
-	if (page(req, &v[1], &v[2], &n) != KS_OK ||
-	    (r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
+	if ((r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
@@ -698,8 +673,9 @@ static const struct ks_route routes[] = {
 	    "rent_contract|income_proof|decision|scanned_mail|other>"
 	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
 	    NULL, upload_piece },
-	{ "GET", "/api/v1/cases/{id}/documents", "document.read", 0, NULL, 0,
-	    documents_list, "documents of a case, every version", NULL, NULL },
+	{ "GET", "/api/v1/cases/{id}/documents", "document.read", 0, NULL,
+	    KS_R_PAGED, documents_list, "documents of a case, every version",
+	    NULL, NULL },
 	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL, 0,
 	    document_show, "a document's metadata", NULL, NULL },
 	{ "GET", "/api/v1/documents/{id}/content", "document.read", 0, NULL,

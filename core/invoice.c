@@ -72,7 +72,7 @@ run_param(struct ks_request *req, struct run *run)
 {
 	int64_t id;
 
-	/* Callers free the run on error: it must be empty before the id is read. */
+	/* Callers free the run on error: empty it before reading the id. */
 	memset(run, 0, sizeof(*run));
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;

@@ -124,6 +124,7 @@ struct ks_field {
 #define KS_R_RAW	0x04	/* handler sets a non-JSON body */
 #define KS_R_ETAG	0x08	/* write needs If-Match */
 #define KS_R_READ	0x10	/* a POST that only reads (body as query) */
+#define KS_R_PAGED	0x20	/* a list: ?limit and ?after (ks_page) */
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
@@ -258,6 +259,14 @@ int	ks_valid_date(const char *s);
 const char *ks_today(struct ks_request *);
 /** Query parameter name as a date, today when absent; NULL with a 400. */
 const char *ks_query_date(struct ks_request *, const char *name);
+/**
+ * ?limit (1..500, default 50) and ?after (an id cursor, "0" when absent)
+ * as text for a query; n is the limit. 400 invalid_parameter naming the
+ * parameter. Only for routes flagged KS_R_PAGED (openapi.json lists the
+ * parameters from the flag); elsewhere a 500, so the two cannot drift.
+ */
+int	ks_page(struct ks_request *, const char **after, const char **limit,
+	    long long *n);
 /** A string field of the validated body, or NULL when absent or null. */
 const char *ks_body_str(struct ks_request *, const char *name);
 /** The module that registered a route, NULL for the core. */

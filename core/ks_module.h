@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	1
+#define KS_ABI_MINOR	2
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
@@ -135,6 +135,10 @@ struct ks_api {
 	int		(*pdf_render)(const struct ks_pdf_block *,
 			    const char *title, const char *created, char **out,
 			    size_t *len, char *err, size_t errlen);
+	/* 1.2 */
+	/** ?limit and ?after of a KS_R_PAGED route (see ks_page). */
+	int		(*page)(struct ks_request *, const char **after,
+			    const char **limit, long long *n);
 };
 
 /** The descriptor a module exports. */

@@ -90,6 +90,16 @@ add_route(const struct ks_route *r, int idx, void *arg)
 		    "name", p + 1, (size_t)(e - p - 1), "in", "path",
 		    "required", 1, "schema", "type", "string"));
 	}
+	if (r->flags & KS_R_PAGED) {
+		json_array_append_new(params, json_pack("{s:s,s:s,s:b,"
+		    "s:{s:s,s:i,s:i,s:i}}", "name", "limit", "in", "query",
+		    "required", 0, "schema", "type", "integer", "minimum", 1,
+		    "maximum", 500, "default", 50));
+		json_array_append_new(params, json_pack("{s:s,s:s,s:b,s:s,"
+		    "s:{s:s,s:s}}", "name", "after", "in", "query", "required",
+		    0, "description", "the \"next\" of the page before",
+		    "schema", "type", "string", "pattern", "^[0-9]{1,18}$"));
+	}
 	op = json_pack("{s:s,s:o,s:{s:{s:s},s:{s:s,s:{s:{s:{s:s}}}}}}",
 	    "summary", r->summary ? r->summary : "",
 	    "parameters", params,

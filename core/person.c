@@ -85,33 +85,6 @@ field_fail(struct ks_request *req, int http, const char *code,
 	    json_pack("{s:s}", "field", field));
 }
 
-/* limit and after (an id) from the query string. */
-static int
-page(struct ks_request *req, const char **after, const char **limit,
-    long long *n)
-{
-	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
-	char *end;
-	long long v = 0;
-
-	*n = 50;
-	if (l != NULL) {
-		*n = strtoll(l, &end, 10);
-		if (*l == '\0' || *end != '\0' || *n < 1 || *n > 500)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "limit must be between 1 and 500");
-	}
-	if (a != NULL) {
-		v = strtoll(a, &end, 10);
-		if (*a == '\0' || *end != '\0' || v < 0)
-			return ks_fail(req, 400, "invalid_parameter",
-			    "the cursor is not valid");
-	}
-	*after = num(req, v);
-	*limit = num(req, *n);
-	return KS_OK;
-}
-
 static json_t *
 next_cursor(PGresult *r, long long n)
 {
@@ -586,7 +559,7 @@ persons_search(struct ks_request *req)
 	int i;
 
 	if (need_keys(req) != KS_OK || check_query(req, search_params) !=
-	    KS_OK || page(req, &v[3], &v[4], &n) != KS_OK)
+	    KS_OK || ks_page(req, &v[3], &v[4], &n) != KS_OK)
 		return KS_ERROR;
 	items = json_array();
 	if (ahv != NULL) {
@@ -984,7 +957,7 @@ static const struct ks_field member_change[] = {
 #define PW	"person.write"
 
 static const struct ks_route routes[] = {
-	{ "GET", P, PR, 0, NULL, 0, persons_search,
+	{ "GET", P, PR, 0, NULL, KS_R_PAGED, persons_search,
 	    "find persons: ?q=<last name prefix> or \"last first\", "
 	    "&birth_date=, &ahv=, &limit=, &after=", NULL },
 	{ "POST", P, PW, KB, person_new, 0, person_create,

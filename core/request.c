@@ -339,6 +339,49 @@ ks_validate(struct ks_request *req, const struct ks_field *spec, json_t *b)
 	return KS_OK;
 }
 
+/* A non-negative decimal of at most 18 digits (no sign, no spaces). */
+static int
+plain_number(const char *s, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 18 || !isdigit((unsigned char)s[i]))
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return i > 0;
+}
+
+int
+ks_page(struct ks_request *req, const char **after, const char **limit,
+    long long *n)
+{
+	const char *a = ks_query(req, "after"), *l = ks_query(req, "limit");
+	long long v = 0;
+
+	if (!(req->route->flags & KS_R_PAGED)) {
+		ks_log(KS_LOG_ERROR, "%s %s pages without KS_R_PAGED",
+		    req->route->method, req->route->path);
+		return ks_fail(req, 500, "internal_error",
+		    "the request could not be completed");
+	}
+	*n = 50;
+	if (l != NULL && (!plain_number(l, n) || *n < 1 || *n > 500))
+		return ks_fail_detail(req, 400, "invalid_parameter",
+		    "limit must be a number from 1 to 500",
+		    json_pack("{s:s}", "parameter", "limit"));
+	if (a != NULL && !plain_number(a, &v))
+		return ks_fail_detail(req, 400, "invalid_parameter",
+		    "the cursor is not valid; use the \"next\" of a list",
+		    json_pack("{s:s}", "parameter", "after"));
+	*after = ks_arena_printf(req->arena, "%lld", v);
+	*limit = ks_arena_printf(req->arena, "%lld", *n);
+	return KS_OK;
+}
+
 /** A body string field, or NULL when absent or null. */
 const char *
 ks_body_str(struct ks_request *req, const char *name)

@@ -238,22 +238,17 @@ case_create(struct ks_request *req)
 static int
 cases_list(struct ks_request *req)
 {
-	const char *v[4], *lim = ks->query(req, "limit");
-	const char *after = ks->query(req, "after");
-	const char *mine = ks->query(req, "mine");
-	long long n = lim ? atoll(lim) : 50;
+	const char *v[4], *mine = ks->query(req, "mine");
+	long long n;
 	json_t *items;
 	PGresult *r;
 	int i;
 
-	if (n < 1 || n > 500 || (after && atoll(after) <= 0))
-		return ks->fail(req, 400, "invalid_parameter",
-		    "limit is 1 to 500 and after a cursor from a list");
+	if (ks->page(req, &v[2], &v[3], &n) != KS_OK)
+		return KS_ERROR;
 	v[0] = ks->query(req, "state");
 	v[1] = mine && strcmp(mine, "1") == 0 ? sh_num(req,
 	    ks->user_id(req)) : NULL;
-	v[2] = after ? after : "0";
-	v[3] = sh_num(req, n);
 	if ((r = sh_q(req, SHQ(DOSSIER_LIST), 4, v)) == NULL)
 		return -1;
 	items = json_array();
@@ -943,7 +938,7 @@ static const struct ks_field deadline_change[] = {
 const struct ks_route sh_dossier_routes[] = {
 	{ "POST", C, "case.register", KB, case_new, 0, case_create,
 	    "register a dossier for a household" },
-	{ "GET", C, "case.read", 0, NULL, 0, cases_list,
+	{ "GET", C, "case.read", 0, NULL, KS_R_PAGED, cases_list,
 	    "dossiers (?state=, ?mine=1, cursor)" },
 	{ "GET", C "/{id}", "case.read", 0, NULL, 0, case_show,
 	    "a dossier with members, history and allowed transitions" },

@@ -66,33 +66,6 @@ need_any(struct ks_request *req, const char *a, const char *b)
 	    a));
 }
 
-/* ?limit (1..500, default 50) and ?after (an id cursor). */
-static int
-page(struct ks_request *req, const char **after, const char **limit,
-    long long *n)
-{
-	const char *a = ks->query(req, "after"), *l = ks->query(req, "limit");
-	char *end;
-	long long v = 0;
-
-	*n = 50;
-	if (l != NULL) {
-		*n = strtoll(l, &end, 10);
-		if (*l == '\0' || *end != '\0' || *n < 1 || *n > 500)
-			return ks->fail(req, 400, "invalid_parameter",
-			    "limit must be between 1 and 500");
-	}
-	if (a != NULL) {
-		v = strtoll(a, &end, 10);
-		if (*a == '\0' || *end != '\0' || v < 0)
-			return ks->fail(req, 400, "invalid_parameter",
-			    "the cursor is not valid");
-	}
-	*after = sh_num(req, v);
-	*limit = sh_num(req, *n);
-	return KS_OK;
-}
-
 static json_t *
 next_cursor(PGresult *r, long long n)
 {
@@ -415,7 +388,8 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	int64_t id;
 	int i;
 
-	if (dossier(req, &id) == NULL || page(req, &v[1], &v[2], &n) != KS_OK)
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
+	    dossier(req, &id) == NULL)
 		return KS_ERROR;
 	v[0] = sh_num(req, id);
 	if ((r = sh_q(req, q, 3, v)) == NULL)
@@ -681,7 +655,7 @@ runs_list(struct ks_request *req)
 	int i;
 
 	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
-	    page(req, &v[0], &v[1], &n) != KS_OK ||
+	    ks->page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = sh_q(req, SHQ(PAY_RUN_LIST), 2, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -718,8 +692,8 @@ run_show(struct ks_request *req)
 	int i;
 
 	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
-	    run_get(req, &id, 0) == NULL || page(req, &v[1], &v[2], &n) !=
-	    KS_OK)
+	    ks->page(req, &v[1], &v[2], &n) != KS_OK ||
+	    run_get(req, &id, 0) == NULL)
 		return KS_ERROR;
 	v[0] = sh_num(req, id);
 	if ((j = run_full(req, v[0])) == NULL)
@@ -1223,7 +1197,7 @@ bank_entries(struct ks_request *req)
 			    "outcome is booked, returned, repayment, pending "
 			    "or unmatched");
 	}
-	if (page(req, &v[1], &v[2], &n) != KS_OK)
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK)
 		return KS_ERROR;
 	v[0] = o;
 	if ((r = sh_q(req, SHQ(PAY_BANK_LIST), 3, v)) == NULL)
@@ -1344,7 +1318,8 @@ ledger_show(struct ks_request *req)
 	int64_t id;
 	int i;
 
-	if (dossier(req, &id) == NULL || page(req, &v[1], &v[2], &n) != KS_OK)
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
+	    dossier(req, &id) == NULL)
 		return KS_ERROR;
 	v[0] = sh_num(req, id);
 	if ((r = sh_q(req, SHQ(PAY_LEDGER_LIST), 3, v)) == NULL ||
@@ -1412,16 +1387,16 @@ const struct ks_route sh_payment_routes[] = {
 	    "set the payment account (If-Match once it exists)", NULL, NULL },
 	{ "POST", C "/one-off-payments", "case.write", KB, oneoff_body, 0,
 	    oneoff_create, "propose a one-off payment", NULL, NULL },
-	{ "GET", C "/one-off-payments", "case.read", 0, NULL, 0, oneoff_list,
-	    "one-off payments of a dossier", NULL, NULL },
+	{ "GET", C "/one-off-payments", "case.read", 0, NULL, KS_R_PAGED,
+	    oneoff_list, "one-off payments of a dossier", NULL, NULL },
 	{ "POST", "/api/v1/one-off-payments/{id}/approve", "case.approve", 0,
 	    NULL, 0, oneoff_approve,
 	    "approve a one-off payment (not its proposer)", NULL, NULL },
 	{ "POST", P, "payment.run", KB, run_body, 0, run_create,
 	    "create the payment run of a month", NULL, NULL },
-	{ "GET", P, NULL, 0, NULL, 0, runs_list, "payment runs, newest first",
-	    NULL, NULL },
-	{ "GET", P "/{id}", NULL, 0, NULL, 0, run_show,
+	{ "GET", P, NULL, 0, NULL, KS_R_PAGED, runs_list,
+	    "payment runs, newest first", NULL, NULL },
+	{ "GET", P "/{id}", NULL, 0, NULL, KS_R_PAGED, run_show,
 	    "a payment run with its lines (cursor)", NULL, NULL },
 	{ "DELETE", P "/{id}", "payment.run", 0, NULL, 0, run_delete,
 	    "discard a draft run", NULL, NULL },
@@ -1434,17 +1409,18 @@ const struct ks_route sh_payment_routes[] = {
 	{ "POST", P "/reconcile", "payment.run", CAMT_LIMIT, NULL, 0,
 	    reconcile, "book a camt.054.001.08 notification (XML body)",
 	    NULL, camt_chunk },
-	{ "GET", "/api/v1/bank-entries", "payment.run", 0, NULL, 0,
+	{ "GET", "/api/v1/bank-entries", "payment.run", 0, NULL, KS_R_PAGED,
 	    bank_entries, "transactions of uploaded notifications "
 	    "(?outcome=unmatched)", NULL, NULL },
 	{ "POST", C "/claims", "case.write", KB, claim_body, 0, claim_create,
 	    "open a recovery claim", NULL, NULL },
-	{ "GET", C "/claims", "ledger.read", 0, NULL, 0, claim_list,
+	{ "GET", C "/claims", "ledger.read", 0, NULL, KS_R_PAGED, claim_list,
 	    "recovery claims of a dossier", NULL, NULL },
 	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
 	    repayment_body, 0, repayment_create, "book a repayment by hand",
 	    NULL, NULL },
-	{ "GET", C "/ledger", "ledger.read", 0, NULL, 0, ledger_show,
-	    "the client account: entries and balance", NULL, NULL },
+	{ "GET", C "/ledger", "ledger.read", 0, NULL, KS_R_PAGED,
+	    ledger_show, "the client account: entries and balance", NULL,
+	    NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

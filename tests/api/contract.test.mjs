@@ -74,6 +74,7 @@ before(async () => {
         method: m.toUpperCase(), path: p, url: url(p), perm: op['x-permission'],
         module: op['x-module'], isPublic: Array.isArray(op.security) && op.security.length === 0,
         limit: body?.['x-body-limit'], schema: body?.content?.['application/json']?.schema,
+        query: (op.parameters || []).filter((x) => x.in === 'query').map((x) => x.name),
       });
     }
   }
@@ -255,6 +256,31 @@ test('every path parameter that names nothing, or is not a number, is refused cl
     }
   }
   assert.equal(auditCount(), before0, 'nothing was written');
+});
+
+test('every list refuses a limit or cursor that is not one, naming the parameter, before it looks anything up', async () => {
+  const paged = ops.filter((o) => o.query.includes('limit'));
+  assert.ok(paged.length >= 12, `${paged.length} paged lists`);
+  for (const o of paged) {
+    assert.deepEqual(o.query, ['limit', 'after'], `${o.path} declares limit and after`);
+    const bad = [
+      ['limit', 'abc'], ['limit', '0'], ['limit', '-1'], ['limit', '501'], ['limit', '1e2'], ['limit', ''],
+      ['limit', '99999999999999999999'], ['after', 'abc'], ['after', '-1'], ['after', '12abc'], ['after', ''],
+      ['after', '99999999999999999999'], ['after', '1.5'],
+    ];
+    for (const [k, v] of bad) {
+      const res = await call('GET', `${o.url}?${k}=${encodeURIComponent(v)}`, { session: holder(o) });
+      const e = error(res, 400, 'invalid_parameter', `${o.path}?${k}=${v}`);
+      assert.equal(e.detail?.parameter, k, `${o.path}?${k}=${v} names ${k}`);
+    }
+  }
+  // A list that did not declare paging and used it would answer 500 (ks_page):
+  // every other GET ignores ?limit=abc instead.
+  for (const o of ops.filter((x) => x.method === 'GET' && !x.isPublic && !x.query.includes('limit'))) {
+    const res = await call('GET', `${o.url}?limit=abc&after=abc`, { session: holder(o) });
+    assert.ok(res.status < 500, `${o.method} ${o.path}: ${show(res)}`);
+    if (res.status === 400) assert.notEqual(res.json?.error?.detail?.parameter, 'limit', `${o.path} pages without declaring it`);
+  }
 });
 
 test('every refusal above has its access log line with the request id and the code', async () => {
