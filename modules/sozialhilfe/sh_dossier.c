@@ -21,6 +21,8 @@ static const char *const required_docs[] = { "id", "rent_contract",
     "income_proof", "bank_statements", "health_insurance", NULL };
 static const char *const closure_reasons[] = { "work", "insurance", "moved",
     "not_entitled", "death", "other", NULL };
+static const char *const states[] = { "registration", "intake", "decision",
+    "ongoing", "review", "closed", NULL };
 
 struct transition {
 	const char	*from;
@@ -247,6 +249,16 @@ cases_list(struct ks_request *req)
 	if (ks->page(req, &v[2], &v[3], &n) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks->query(req, "state");
+	if (v[0] != NULL && *v[0] == '\0')
+		v[0] = NULL;	/* state= is every state */
+	if (v[0] != NULL && !in_list(v[0], states))
+		return ks->fail_detail(req, 400, "invalid_parameter", "state is "
+		    "registration, intake, decision, ongoing, review or closed",
+		    json_pack("{s:s}", "parameter", "state"));
+	if (mine != NULL && strcmp(mine, "1") != 0 && strcmp(mine, "0") != 0)
+		return ks->fail_detail(req, 400, "invalid_parameter",
+		    "mine is 1 (my dossiers) or 0", json_pack("{s:s}",
+		    "parameter", "mine"));
 	v[1] = mine && strcmp(mine, "1") == 0 ? sh_num(req,
 	    ks->user_id(req)) : NULL;
 	if ((r = sh_q(req, SHQ(DOSSIER_LIST), 4, v)) == NULL)

@@ -328,6 +328,11 @@ test('bad input, foreign ids and missing permissions on every dossier route', as
     err(await call(m, p, { session: biel, body: good, headers }), 404);
     err(await call(m, p, { session: lacking, body: good, headers }), 403, 'forbidden');
   }
+  // the list's filters: a state or mine that is not one is named
+  for (const [q, name] of [['state=zzz', 'state'], ['state=Ongoing', 'state'], ['mine=yes', 'mine'], ['mine=2', 'mine']])
+    assert.equal(err(await call('GET', `${C}?${q}`, { session: cw }), 400, 'invalid_parameter').detail.parameter, name, q);
+  for (const q of ['state=ongoing', 'state=closed', 'state=', 'mine=1', 'mine=0'])
+    ok(await call('GET', `${C}?${q}`, { session: cw }), 200);
   // approvals: the author's colleague without case.approve is refused
   err(await call('POST', `/api/v1/budgets/${b}/approve`, { session: cw }), 403);
   err(await call('POST', `/api/v1/budgets/${b}/approve`, { session: acc }), 403, 'forbidden');
