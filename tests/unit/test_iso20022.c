@@ -459,14 +459,18 @@ KS_TEST(validate_errors)
 {
 	char err[256], *xml, *at;
 	size_t len;
-	const char *bad = "<Document><a></b></Document>";
+	/* Broken before anything the schema could object to (a stream
+	 * reports the first problem in document order). */
+	const char *bad = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:"
+	    "pain.001.001.09\"></Documen>";
 
 	KS_CHECK_INT(ks_iso_validate("<a/>", 4, REFDATA "no/such.xsd", err,
 	    sizeof(err)), -1);
 	KS_CHECK(strstr(err, "cannot read schema") != NULL);
 	KS_CHECK_INT(ks_iso_validate(bad, strlen(bad), PAIN_XSD, err,
 	    sizeof(err)), -1);
-	KS_CHECK(strncmp(err, "malformed xml: line 1: ", 23) == 0);
+	if (strncmp(err, "malformed xml: line 1: ", 23) != 0)
+		KS_FAILF("malformed: %s", err);
 	KS_CHECK_INT(ks_iso_validate("<a/>", 4, PAIN_XSD, err, sizeof(err)),
 	    -1);
 	KS_CHECK(strncmp(err, "line 1: ", 8) == 0);
