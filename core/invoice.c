@@ -158,7 +158,7 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 		return KS_ERROR;
 	}
 	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:{s:I,s:s?},s:O,s:I,"
-	    "s:O?,s:O,s:O,s:o}", "id", (json_int_t)ks_db_ll(run.r, 0, 0),
+	    "s:O?,s:O,s:O,s:o,s:s?,s:o}", "id", (json_int_t)ks_db_ll(run.r, 0, 0),
 	    "period", "id", (json_int_t)ks_db_ll(run.r, 0, 1), "code",
 	    PQgetvalue(run.r, 0, 2), "starts_on", PQgetvalue(run.r, 0, 3),
 	    "ends_on", PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r,
@@ -169,7 +169,9 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 	    json_object_get(run.out, "phases") ? json_object_get(run.out,
 	    "phases") : json_array(), "shares", json_object_get(run.out,
 	    "shares"), "invoices", invoices_json(req, &run, creditor_of(&run) ?
-	    str(creditor_of(&run), "iban") : NULL));
+	    str(creditor_of(&run), "iban") : NULL), "issued_at",
+	    ks_db_s(run.r, 0, 13), "issued_by", PQgetisnull(run.r, 0, 14) ?
+	    json_null() : json_integer(ks_db_ll(run.r, 0, 14)));
 	run_free(&run);
 	return ks_reply(req, status, res);
 }
@@ -243,19 +245,31 @@ address_of(json_t *o, struct ks_qr_address *a)
 	a->country = str(o, "country");
 }
 
+static int invoice_of(struct ks_request *, struct invoice *, int64_t);
+
 /* Load run and social service; build the QR-bill payload when owed. */
 static int
 invoice_load(struct ks_request *req, struct invoice *inv)
 {
-	struct ks_qrbill b;
-	char err[256];
 	int64_t tid;
 
 	memset(inv, 0, sizeof(*inv));
 	if (run_param(req, &inv->run) != KS_OK)
 		return KS_ERROR;
-	if (ks_param_id(req, "tenant", &tid) != KS_OK ||
-	    (inv->tenant = tenant_of(&inv->run, tid)) == NULL)
+	if (ks_param_id(req, "tenant", &tid) != KS_OK)
+		return ks_fail(req, 404, "not_found", "this social service "
+		    "has no invoice in this run");
+	return invoice_of(req, inv, tid);
+}
+
+/* The run is loaded: social service tid's invoice in it. */
+static int
+invoice_of(struct ks_request *req, struct invoice *inv, int64_t tid)
+{
+	struct ks_qrbill b;
+	char err[256];
+
+	if ((inv->tenant = tenant_of(&inv->run, tid)) == NULL)
 		return ks_fail(req, 404, "not_found", "this social service "
 		    "has no invoice in this run");
 	inv->tid = tid;
@@ -355,21 +369,18 @@ phase_name(const char *p, const char *lang)
 
 #define MAX_BLOCKS	512
 
+/* The loaded invoice as the answer's PDF; frees it. */
 static int
-invoice_pdf(struct ks_request *req)
+invoice_render(struct ks_request *req, struct invoice *invp)
 {
 	struct ks_pdf_block blk[MAX_BLOCKS];
-	struct invoice inv;
+	struct invoice inv = *invp;
 	json_t *lines, *s, *pk;
 	char created[16], err[256], *pdf;
 	const char *at, *l;
 	size_t i, len;
 	int n = 0, rc;
 
-	if (invoice_load(req, &inv) != KS_OK) {
-		invoice_free(&inv);
-		return KS_ERROR;
-	}
 	l = inv.lang;
 	pk = inv.run.pack;
 	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
@@ -437,6 +448,129 @@ invoice_pdf(struct ks_request *req)
 	    inv.run.r, 0, 2), (long long)inv.tid));
 	req->status = 200;
 	return KS_OK;
+}
+
+static int
+invoice_pdf(struct ks_request *req)
+{
+	struct invoice inv;
+
+	if (invoice_load(req, &inv) != KS_OK) {
+		invoice_free(&inv);
+		return KS_ERROR;
+	}
+	return invoice_render(req, &inv);
+}
+
+/* ------------------------------------------- issued, for the services */
+
+static int
+run_issue(struct ks_request *req)
+{
+	const char *v[2];
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	v[0] = ks_bill_num(req, id);
+	v[1] = ks_bill_num(req, req->who.user_id);
+	if ((r = ks_db_q(req, Q_BILL_RUN_ISSUE, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1) {
+		if ((r = ks_db_q(req, Q_BILL_RUN_GET, 1, v)) == NULL)
+			return KS_ERROR;
+		if (PQntuples(r) != 1)
+			return ks_fail(req, 404, "not_found",
+			    "no such allocation run");
+		return ks_fail(req, 409, "already_issued", "this run's "
+		    "invoices are issued already; a correction is a new run");
+	}
+	if (ks_audit(req, "billing_run_issued", "billing_run", v[0], NULL,
+	    NULL, NULL) != KS_OK)
+		return KS_ERROR;
+	return ks_bill_run_reply(req, v[0], 200);
+}
+
+/*
+ * A social service reads its invoices from its canton's billing rows:
+ * the request switches to the canton's tenant, reads only what is
+ * addressed to the service, and switches back before it audits.
+ */
+static int
+as_canton(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *r;
+
+	v[0] = ks_bill_num(req, req->who.tenant_id);
+	if ((r = ks_db_q(req, Q_BILL_CANTON_OF, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no canton issues "
+		    "invoices to this social service");
+	return ks_db_set_tenant(req, ks_db_ll(r, 0, 0));
+}
+
+static int
+my_invoices(struct ks_request *req)
+{
+	const char *v[1], *iban, *ref, *type = NULL;
+	int64_t own = req->who.tenant_id;
+	PGresult *r;
+	json_t *items;
+	int i;
+
+	if (as_canton(req) != KS_OK)
+		return KS_ERROR;
+	v[0] = ks_bill_num(req, own);
+	if ((r = ks_db_q(req, Q_BILL_INVOICES_OF, 1, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++) {
+		iban = ks_db_s(r, i, 7);
+		ref = iban ? reference(req, ks_db_ll(r, i, 0), own, iban,
+		    &type) : NULL;
+		json_array_append_new(items, json_pack("{s:I,s:{s:s,s:s,s:s},"
+		    "s:s,s:I,s:s?,s:s?,s:o,s:{s:s?,s:s?}}", "run_id",
+		    (json_int_t)ks_db_ll(r, i, 0), "period", "code",
+		    PQgetvalue(r, i, 1), "starts_on", PQgetvalue(r, i, 2),
+		    "ends_on", PQgetvalue(r, i, 3), "issued_at", PQgetvalue(r,
+		    i, 4), "amount", (json_int_t)ks_db_ll(r, i, 5), "reference",
+		    ref, "reference_type", ref ? type : NULL, "replaced_by",
+		    PQgetisnull(r, i, 6) ? json_null() :
+		    json_integer(ks_db_ll(r, i, 6)), "pack", "name",
+		    ks_db_s(r, i, 8), "version", ks_db_s(r, i, 9)));
+	}
+	if (ks_db_set_tenant(req, own) != KS_OK) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static int
+my_invoice_pdf(struct ks_request *req)
+{
+	struct invoice inv;
+
+	memset(&inv, 0, sizeof(inv));
+	if (as_canton(req) != KS_OK || run_param(req, &inv.run) != KS_OK)
+		goto fail;
+	/* Not issued yet: it does not exist for the social service. */
+	if (PQgetisnull(inv.run.r, 0, 13)) {
+		ks_fail(req, 404, "not_found", "no such invoice");
+		goto fail;
+	}
+	if (invoice_of(req, &inv, req->who.tenant_id) != KS_OK ||
+	    ks_db_set_tenant(req, req->who.tenant_id) != KS_OK ||
+	    ks_audit(req, "invoice_downloaded", "billing_run", PQgetvalue(
+	    inv.run.r, 0, 0), NULL, NULL, NULL) != KS_OK)
+		goto fail;
+	return invoice_render(req, &inv);
+fail:
+	invoice_free(&inv);
+	return KS_ERROR;
 }
 
 /* ----------------------------------------------------------------- CSV */
@@ -653,6 +787,14 @@ static const struct ks_route routes[] = {
 	    NULL },
 	{ "GET", B "/periods/{id}/burden-sharing.csv", P, 0, NULL, KS_R_RAW,
 	    burden_csv, "the burden-sharing report as CSV", NULL },
+	{ "POST", B "/runs/{id}/issue", P, 0, NULL, 0, run_issue,
+	    "issue the run: its invoices reach the social services", NULL },
+	{ "GET", "/api/v1/invoices", "invoice.read", 0, NULL, 0, my_invoices,
+	    "the invoices the canton issued to the own social service, "
+	    "newest first", NULL },
+	{ "GET", "/api/v1/invoices/{id}/pdf", "invoice.read", 0, NULL,
+	    KS_R_RAW, my_invoice_pdf, "an issued invoice to the own social "
+	    "service as PDF (id: the run)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };
 

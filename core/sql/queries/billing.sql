@@ -132,11 +132,41 @@ RETURNING id
 -- name: bill_run_get
 SELECT r.id, r.period_id, p.code, p.starts_on, p.ends_on, r.pack, r.output,
        r.total, r.created_by, r.created_at, r.input, u.display_name,
-       r.parties
+       r.parties, r.issued_at, r.issued_by
   FROM billing_run r JOIN billing_period p ON p.tenant_id = r.tenant_id
        AND p.id = r.period_id
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.id = $1
+
+-- name: bill_run_issue
+UPDATE billing_run SET issued_at = now(), issued_by = $2
+ WHERE id = $1 AND issued_at IS NULL
+RETURNING id
+
+-- The canton tenant of social service $1 (the billing rows are its own).
+-- name: bill_canton_of
+SELECT c.id FROM tenant t
+  JOIN tenant c ON c.canton_id = t.canton_id AND c.kind = 'canton'
+ WHERE t.id = $1
+
+-- Issued runs with an invoice to social service $1, newest first, with
+-- the amount owed and the run of the same period issued next, if any.
+-- name: bill_invoices_of
+SELECT r.id, p.code, p.starts_on, p.ends_on, r.issued_at,
+       coalesce((SELECT sum((s->>'amount')::bigint)
+                   FROM jsonb_array_elements(r.output->'shares') s
+                  WHERE (s->>'tenant_id')::bigint = $1), 0),
+       (SELECT n.id FROM billing_run n
+         WHERE n.tenant_id = r.tenant_id AND n.period_id = r.period_id
+           AND n.issued_at > r.issued_at
+         ORDER BY n.issued_at, n.id LIMIT 1),
+       r.parties->'creditor'->>'iban', r.pack->>'name', r.pack->>'version'
+  FROM billing_run r
+  JOIN billing_period p ON p.tenant_id = r.tenant_id AND p.id = r.period_id
+ WHERE r.issued_at IS NOT NULL
+   AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.input->'tenants') t
+                WHERE (t->>'id')::bigint = $1)
+ ORDER BY r.issued_at DESC, r.id DESC
 
 -- name: bill_runs_of
 SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name
