@@ -493,3 +493,69 @@ test('figures: social services that came later are taken over, corrections stay'
     assertClean(page);
   } finally { await context.close(); }
 });
+
+test('issuing: the canton issues a run\'s invoices; Thun\'s accounting finds its invoice and opens the PDF', async () => {
+  const y = 2101 + Math.floor(Math.random() * 99);
+  const pcode = code('Q');
+  const made = await api(admin, 'POST', `${B}/periods`, { code: pcode, starts_on: `${y}-01-01`, ends_on: `${y}-12-31` });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const cost = await api(admin, 'POST', `${B}/periods/${made.json.id}/costs`, { phase: 'project', amount: 5000000, description: 'Projekt' });
+  assert.equal(cost.status, 201, JSON.stringify(cost.json));
+  const run = await api(admin, 'POST', `${B}/periods/${made.json.id}/allocate`);
+  assert.equal(run.status, 201, JSON.stringify(run.json));
+  const thunId = (await api(admin, 'GET', `${B}/addresses`)).json.items.find((x) => x.slug === 'thun').tenant_id;
+  const inv = run.json.invoices.find((x) => x.tenant_id === thunId);
+  assert.ok(inv.amount > 0);
+
+  // The canton issues, after the question.
+  const c = await newPage(browser);
+  try {
+    await login(c.page, 'canton', 'canton-admin');
+    await open(c.page, `#/billing/r/${run.json.id}`);
+    await c.page.getByText(/^Noch nicht freigegeben: Die Sozialdienste sehen diese Rechnungen erst nach der Freigabe/).waitFor();
+    await c.page.getByRole('button', { name: 'Rechnungen an die Sozialdienste freigeben' }).click();
+    await c.page.getByText(/Rechnungen dieses Verteillaufs freigeben\? Die Freigabe lässt sich nicht zurücknehmen\.$/).waitFor();
+    await c.page.getByRole('button', { name: 'Ja, freigeben' }).click();
+    const note = c.page.locator('#issued-note');
+    await note.getByText(/^Die Rechnungen sind freigegeben\. Freigegeben am \d\d\.\d\d\.\d{4} \d\d:\d\d von /).waitFor();
+    await expectFocused(note, 'focus moves to the note that replaced the button');
+    assert.equal(await c.page.getByRole('button', { name: 'Rechnungen an die Sozialdienste freigeben' }).count(), 0);
+    assert.ok((await api(admin, 'GET', `${B}/runs/${run.json.id}`)).json.issued_at, 'issued on the server');
+    await checkScreen(c.page, 'billing-run-issued');
+    assertClean(c.page);
+  } finally { await c.context.close(); }
+
+  // Thun's accounting: "Rechnungen" in the navigation, the run's invoice in the list, its PDF.
+  const a = await newPage(browser);
+  try {
+    await login(a.page, 'thun', 'accounting');
+    await a.page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Rechnungen' }).click();
+    await a.page.getByRole('heading', { name: 'Rechnungen', level: 1 }).waitFor();
+    const table = a.page.getByRole('table', { name: 'Rechnungen des Kantons an Ihren Sozialdienst' });
+    const row = table.locator(`tr[data-run="${run.json.id}"]`);
+    await row.waitFor();
+    assert.equal(rappen(await row.locator('td.num').textContent()), inv.amount);
+    assert.equal((await row.locator('.reference').textContent()).replace(/\s/g, ''), inv.reference);
+    assert.match(await row.locator('th').textContent(), new RegExp(`^${pcode} \\(01\\.01\\.${y} – 31\\.12\\.${y}\\)$`));
+    assert.match(await row.textContent(), /gültig/);
+    const link = row.getByRole('link', { name: new RegExp(`^PDF öffnen – Rechnung Periode ${pcode}, freigegeben am `) });
+    const pdf = await a.page.request.get(await link.getAttribute('href'));
+    assert.equal(pdf.status(), 200);
+    assert.equal((await pdf.body()).subarray(0, 4).toString('latin1'), '%PDF');
+    await checkScreen(a.page, 'invoices');
+    await a.page.getByRole('button', { name: 'Français' }).click();
+    await a.page.getByRole('heading', { name: 'Factures', level: 1 }).waitFor();
+    await a.page.getByRole('table', { name: 'Factures du canton à votre service social' }).locator(`tr[data-run="${run.json.id}"]`).getByText('en vigueur').waitFor();
+    await axe(a.page, 'invoices-fr');
+    assertClean(a.page);
+  } finally { await a.context.close(); }
+
+  // A case worker has no invoices: not in the navigation, the address says so.
+  const w = await newPage(browser);
+  try {
+    await login(w.page, 'thun', 'caseworker');
+    assert.equal(await w.page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Rechnungen' }).count(), 0);
+    await open(w.page, '#/invoices');
+    await w.page.getByRole('heading', { name: 'Kein Zugriff', level: 1 }).waitFor();
+  } finally { await w.context.close(); }
+});

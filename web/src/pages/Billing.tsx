@@ -57,6 +57,8 @@ interface Run {
   id: number; period: { id: number; code: string; starts_on: string; ends_on: string };
   created_at: string; created_by: unknown; pack: PackRef; total: number;
   phases: RunPhase[]; shares: Share[]; invoices: Invoice[];
+  /** When the canton issued the run's invoices to the social services; null: not yet. */
+  issued_at: string | null; issued_by: number | null;
 }
 interface Creditor extends Address { iban: string; row_version: number }
 /** A social service and the address its invoices go to (the QR-bill's debtor). */
@@ -628,6 +630,9 @@ function RunView({ id }: { id: string }) {
   const who = useWho();
   const run = useResource<Run>(`${BILLING_API}/runs/${id}`);
   const r = run.data;
+  const [issueErr, setIssueErr] = useState<unknown>(null);
+  const [issuedNow, setIssuedNow] = useState(false);
+  useEffect(() => { if (issuedNow) document.getElementById('issued-note')?.focus(); }, [issuedNow]);
   const period = useResource<Period>(r ? `${BILLING_API}/periods/${r.period.id}` : null);
   const created = location.hash.includes('created=1');
   if (run.error) return <section><PageTitle>{t('billing.run_title_plain')}</PageTitle><ErrorBox error={run.error} /></section>;
@@ -718,6 +723,29 @@ function RunView({ id }: { id: string }) {
       <section class="card" aria-labelledby="invoices-title">
         <h2 id="invoices-title">{t('billing.invoices')}</h2>
         <p>{t('billing.invoices_text')}</p>
+        {r.issued_at ? (
+          <Notice kind={issuedNow ? 'success' : 'info'}>
+            {/* After issuing, focus goes here: the button it replaces is gone. */}
+            <span class="issued" id="issued-note" tabIndex={-1}>
+              {issuedNow ? `${t('billing.issue_done')} ` : ''}
+              {t('billing.issued', { at: formatDateTime(r.issued_at), who: who(r.issued_by) })}
+            </span>
+          </Notice>
+        ) : r.invoices.length ? (
+          <div class="issue">
+            <p>{t('billing.not_issued')}</p>
+            {issueErr ? <ErrorBox error={issueErr} /> : null}
+            <ConfirmButton label={t('billing.issue')} question={t('billing.issue_q', { n: r.invoices.length })}
+              confirmLabel={t('billing.issue_yes')} onConfirm={async () => {
+                setIssueErr(null);
+                try {
+                  const res = await post<Run>(`${BILLING_API}/runs/${r.id}/issue`);
+                  setIssuedNow(true);
+                  run.setData(res.data);
+                } catch (x) { setIssueErr(x); }
+              }} />
+          </div>
+        ) : null}
         {r.invoices.some((x) => !x.reference) ? (
           <Notice kind="warning">{t('billing.no_creditor')} <a href="#/billing/creditor">{t('billing.creditor.title')}</a></Notice>
         ) : null}

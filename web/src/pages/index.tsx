@@ -15,6 +15,7 @@ import { Audit } from './Audit';
 import { RuleData } from './RuleData';
 import { BillingView } from './Billing';
 import { BurdenSharing } from './BurdenSharing';
+import { Invoices } from './Invoices';
 import { ModuleView } from '../modules';
 
 interface Section {
@@ -34,6 +35,7 @@ export const sections: Section[] = [
   { path: 'rule-data', perm: 'rules.data', nav: 'nav.rule_data' },
   { path: 'billing', perm: 'canton.billing', nav: 'nav.billing' },
   { path: 'burden-sharing', perm: 'canton.billing', nav: 'nav.burden_sharing' },
+  { path: 'invoices', perm: 'invoice.read', nav: 'nav.invoices' },
   { path: 'audit', perm: 'audit.read', nav: 'nav.audit' },
 ];
 
@@ -98,6 +100,8 @@ export function resolve(route: Route, app: AppCtx): VNode {
       return b ? <NotFound key={key} /> : <RuleData key={key} />;
     case 'burden-sharing':
       return b ? <NotFound key={key} /> : <BurdenSharing key={key} />;
+    case 'invoices':
+      return b ? <NotFound key={key} /> : <Invoices key={key} />;
     case 'audit':
       return b ? <NotFound key={key} /> : <Audit key={key} />;
   }
