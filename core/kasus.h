@@ -379,7 +379,11 @@ int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 int	ks_rules_eval_canton(struct ks_request *, const char *pack,
 	    const char *fn, const char *date, json_t *data, json_t *input,
 	    json_t **out, json_t **prov);
-/** Evaluate fn of a given source (a draft), data as DATA (may be NULL). */
+/**
+ * Evaluate fn of a given source (a draft), data as DATA (may be NULL).
+ * name is the pack's "name@version": the pack reads it as PACK.name and
+ * PACK.version.
+ */
 int	ks_rules_eval_source(struct ks_request *, const char *name,
 	    const char *src, size_t len, json_t *data, const char *fn,
 	    json_t *input, json_t **out);
@@ -389,7 +393,8 @@ int	ks_rules_eval_source(struct ks_request *, const char *name,
  * use ks_rules_eval_source).
  */
 int	ks_rules_eval_cached(struct ks_request *, const char *sha,
-	    json_t *data, const char *fn, json_t *input, json_t **out);
+	    const char *label, json_t *data, const char *fn, json_t *input,
+	    json_t **out);
 /** Compile only: KS_OK, or rule_error with the message (line). */
 int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);

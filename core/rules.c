@@ -506,10 +506,31 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 	return o;
 }
 
+/*
+ * PACK = { name =, version = } from a "name@version" label, so that a
+ * pack names its own version without a constant kept by hand.
+ */
+static void
+push_pack(lua_State *L, const char *label)
+{
+	const char *at = strrchr(label, '@');
+
+	lua_newtable(L);
+	if (at != NULL) {
+		lua_pushlstring(L, label, (size_t)(at - label));
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, at + 1);
+		lua_setfield(L, -2, "version");
+	} else {
+		lua_pushstring(L, label);
+		lua_setfield(L, -2, "name");
+	}
+}
+
 /* Run fn(input) in a fresh _ENV of the cage. */
 static int
-run(struct ks_request *req, struct cage *c, json_t *data, const char *fn,
-    json_t *input, json_t **out)
+run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
+    const char *fn, json_t *input, json_t **out)
 {
 	lua_State *L = c->L;
 	const char *why = NULL, *msg;
@@ -539,6 +560,10 @@ run(struct ks_request *req, struct cage *c, json_t *data, const char *fn,
 			    "nested too deeply", NULL);
 		}
 		lua_setfield(L, -2, "DATA");
+	}
+	if (label != NULL) {
+		push_pack(L, label);
+		lua_setfield(L, -2, "PACK");
 	}
 	lua_pushvalue(L, -1);
 	lua_insert(L, top + 1);			/* keep _ENV below the chunk */
@@ -593,7 +618,7 @@ eval_cached(struct ks_request *req, const char *name, const char *sha,
 			return KS_ERROR;
 		cache_put(c);
 	}
-	rc = run(req, c, data, fn, input, out);
+	rc = run(req, c, name, data, fn, input, out);
 	/* A state stopped for memory or time may be left half-built. */
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
@@ -612,15 +637,16 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 }
 
 int
-ks_rules_eval_cached(struct ks_request *req, const char *sha, json_t *data,
-    const char *fn, json_t *input, json_t **out)
+ks_rules_eval_cached(struct ks_request *req, const char *sha,
+    const char *label, json_t *data, const char *fn, json_t *input,
+    json_t **out)
 {
 	struct cage *c;
 	int rc;
 
 	if ((c = cache_get(sha)) == NULL)
 		return KS_ERROR;	/* a miss: no error set */
-	rc = run(req, c, data, fn, input, out);
+	rc = run(req, c, label, data, fn, input, out);
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
 	return rc;

@@ -92,7 +92,8 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	    PQgetvalue(r, 0, 3));
 	snprintf(sha, sizeof(sha), "%s", PQgetvalue(r, 0, 4));
 	/* Compiled states are keyed by checksum: fetch source on a miss. */
-	if (ks_rules_eval_cached(req, sha, data, fn, input, out) != KS_OK) {
+	if (ks_rules_eval_cached(req, sha, name, data, fn, input, out) !=
+	    KS_OK) {
 		if (req->err.code != NULL)
 			goto out;
 		v[0] = PQgetvalue(r, 0, 0);

@@ -8,8 +8,8 @@ own costs pays the difference into the pool; one below receives it.
 
 Rule authors: the key is KEY below, the explain texts are in MESSAGES
 (German and French). A new key is a new version of this pack
-(effective-dated by its valid_from), never an edit of an approved version;
-set VERSION to the pack's new version as well.
+(effective-dated by its valid_from), never an edit of an approved version.
+VERSION below is the version label the platform runs (PACK.version).
 
 Called as share(input). All amounts are integer Rappen (CHF 1.00 = 100).
 
@@ -50,7 +50,9 @@ those messages are in English. A population summing to 0 while the
 municipalities' part is not 0 is refused: that part cannot be shared.
 ]]
 
-local VERSION = "2024.1"
+-- The version label of this pack as the platform runs it (PACK is set by
+-- the core and by the rule harness): nothing to keep in step by hand.
+local VERSION = PACK.version
 
 -- The key: the canton's part in whole percent; the municipalities' part
 -- is shared by population.

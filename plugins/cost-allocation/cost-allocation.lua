@@ -7,7 +7,8 @@ the canton and the municipalities or social services, set by ordinance.
 Rule authors: the keys are the table KEYS below, one line per phase; the
 explain texts are in MESSAGES (German and French). A new key is a new
 version of this pack (effective-dated by its valid_from), never an edit of
-an approved version; set VERSION to the pack's new version as well.
+an approved version. VERSION below is the version label the platform runs
+(PACK.version).
 
 Called as allocate(input) and keys(input). All amounts are integer Rappen
 (CHF 1.00 = 100).
@@ -62,7 +63,9 @@ be one of project, operation, development, migration", reported as
 rule_error; those messages are in English.
 ]]
 
-local VERSION = "2024.1"
+-- The version label of this pack as the platform runs it (PACK is set by
+-- the core and by the rule harness): nothing to keep in step by hand.
+local VERSION = PACK.version
 
 -- The financing keys, one line per phase (the order is the result's order).
 --   canton_percent  the canton's part of the phase total, whole percent

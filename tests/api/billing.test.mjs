@@ -344,6 +344,7 @@ test('a new key: the next run follows it, the old run keeps its version and shar
   const ex = [{ title: 'key', function: 'keys', input: {}, expected: null }];
   const dry = ok(await call('POST', `${RP}/${c.json.id}/dry-run`, { session: canton, body: { function: 'keys', input: {} } }), 200);
   ex[0].expected = dry.json.output;
+  assert.equal(dry.json.output.version, `${p.year}.k`, 'the pack names the version it runs as (PACK.version), unedited');
   const g = ok(await call('GET', `${RP}/${c.json.id}`, { session: canton }), 200);
   ok(await call('PUT', `${RP}/${c.json.id}`, { session: canton, headers: { 'if-match': g.headers.get('etag') }, body: { source, examples: ex } }), 200);
   assert.equal(ok(await call('POST', `${RP}/${c.json.id}/test`, { session: canton }), 200).json.status, 'tested');
@@ -352,6 +353,8 @@ test('a new key: the next run follows it, the old run keeps its version and shar
 
   const next = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
   assert.equal(next.pack.id, c.json.id);
+  assert.equal(next.key_version, `${p.year}.k`);
+  assert.equal(old.key_version, old.pack.version);
   assert.equal(next.shares.find((s) => s.phase === 'project' && s.party === 'canton').amount, 700000);
   const again = ok(await call('GET', `${B}/runs/${old.id}`, { session: canton }), 200).json;
   assert.equal(again.pack.id, old.pack.id);

@@ -199,11 +199,13 @@ end
 
 local max_steps = {}
 
--- Run fn(input) in a fresh _ENV (with a tenant's rule data as DATA, as
--- the server hands it over); returns ok, result-or-message.
+-- Run fn(input) in a fresh _ENV (with a tenant's rule data as DATA and
+-- the pack's name and version as PACK, as the server hands them over);
+-- returns ok, result-or-message.
 local function evaluate(pack, fn, input, data)
 	local env = setmetatable({}, { __index = BASE, __metatable = false })
 	if data ~= nil then env.DATA = copy(data) end
+	env.PACK = { name = pack.name, version = pack.version }
 	local chunk = assert(load(pack.src, "=" .. pack.name, "t", env))
 	local steps = 0
 	debug.sethook(function() steps = steps + 1000 end, "", 1000)
