@@ -159,7 +159,8 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 	}
 	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:{s:I,s:s?},s:O,s:I,"
 	    "s:O?,s:O,s:O,s:o,s:s?,s:o}", "id",
-	    (json_int_t)ks_db_ll(run.r, 0, 0), "period", "id", (json_int_t)ks_db_ll(run.r, 0, 1), "code",
+	    (json_int_t)ks_db_ll(run.r, 0, 0), "period", "id",
+	    (json_int_t)ks_db_ll(run.r, 0, 1), "code",
 	    PQgetvalue(run.r, 0, 2), "starts_on", PQgetvalue(run.r, 0, 3),
 	    "ends_on", PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r,
 	    0, 9), "created_by", "id", (json_int_t)ks_db_ll(run.r, 0, 8),

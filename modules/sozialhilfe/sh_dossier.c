@@ -252,9 +252,10 @@ cases_list(struct ks_request *req)
 	if (v[0] != NULL && *v[0] == '\0')
 		v[0] = NULL;	/* state= is every state */
 	if (v[0] != NULL && !in_list(v[0], states))
-		return ks->fail_detail(req, 400, "invalid_parameter", "state is "
-		    "registration, intake, decision, ongoing, review or closed",
-		    json_pack("{s:s}", "parameter", "state"));
+		return ks->fail_detail(req, 400, "invalid_parameter",
+		    "state is registration, intake, decision, ongoing, "
+		    "review or closed", json_pack("{s:s}", "parameter",
+		    "state"));
 	if (mine != NULL && strcmp(mine, "1") != 0 && strcmp(mine, "0") != 0)
 		return ks->fail_detail(req, 400, "invalid_parameter",
 		    "mine is 1 (my dossiers) or 0", json_pack("{s:s}",
