@@ -21,7 +21,8 @@ before(async () => {
 
 /** A period of its own with costs in every phase (the project phase is shared by population: every service owes). */
 async function period() {
-  const y = 2101 + Math.floor(Math.random() * 99);
+  // Before 2199: tests/api/billing.test.mjs puts a broken key in force from then.
+  const y = 2101 + Math.floor(Math.random() * 80);
   const code = `I${y}-${uniq('').slice(-8)}`.slice(0, 20);
   const p = ok(await call('POST', `${B}/periods`, { session: canton, body: { code, starts_on: `${y}-01-01`, ends_on: `${y}-12-31` } }), 201);
   for (const [phase, amount] of [['project', 1234567], ['operation', 250001]])

@@ -495,7 +495,8 @@ test('figures: social services that came later are taken over, corrections stay'
 });
 
 test('issuing: the canton issues a run\'s invoices; Thun\'s accounting finds its invoice and opens the PDF', async () => {
-  const y = 2101 + Math.floor(Math.random() * 99);
+  // Before 2199: tests/api/billing.test.mjs puts a broken key in force from then.
+  const y = 2101 + Math.floor(Math.random() * 80);
   const pcode = code('Q');
   const made = await api(admin, 'POST', `${B}/periods`, { code: pcode, starts_on: `${y}-01-01`, ends_on: `${y}-12-31` });
   assert.equal(made.status, 201, JSON.stringify(made.json));
