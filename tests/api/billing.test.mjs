@@ -162,8 +162,9 @@ test('refreshing a period adds a new social service and its municipality, correc
   const f = ok(await call('PUT', `${B}/periods/${p.id}/figures`, { session: canton, headers: { 'if-match': g.headers.get('etag') }, body: { municipalities: [{ bfs: 942, population: 1 }], tenants: [{ tenant_id: thun.tenant_id, users: 2 }] } }), 200);
   // a social service founded after the period was made, serving a new municipality
   const ft = await freshTenant('bf');
-  const bfs = 9000 + Math.floor(Math.random() * 900);
-  sql(DB_OWNER, `insert into municipality (bfs, canton_id, name, population) select ${bfs}, canton_id, 'Neudorf', 1234 from tenant where slug = 'canton' on conflict do nothing`);
+  // A BFS number no other test has taken (they pick from 9000-9999 too).
+  const bfs = Number(sql(DB_OWNER, 'select s from generate_series(9000, 9999) s where s not in (select bfs from municipality) order by random() limit 1'));
+  sql(DB_OWNER, `insert into municipality (bfs, canton_id, name, population) select ${bfs}, canton_id, 'Neudorf', 1234 from tenant where slug = 'canton'`);
   ok(await call('PUT', `/api/v1/admin/tenants/${ft.slug}/municipalities/${bfs}`, { session: canton }), 204);
   err(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: canton }), 428);
   const r = ok(await call('POST', `${B}/periods/${p.id}/figures/refresh`, { session: canton, headers: { 'if-match': f.headers.get('etag') } }), 200);
