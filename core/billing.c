@@ -284,11 +284,12 @@ runs_json(struct ks_request *req, const char *pid)
 	a = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(a, json_pack("{s:I,s:s,s:{s:I,s:s?},s:o,"
-		    "s:I}", "id", (json_int_t)ks_db_ll(r, i, 0), "created_at",
-		    PQgetvalue(r, i, 1), "created_by", "id", (json_int_t)
-		    ks_db_ll(r, i, 2), "display_name", ks_db_s(r, i, 5), "pack",
-		    ks_bill_jsonb(r, i, 3), "total", (json_int_t)ks_db_ll(r, i,
-		    4)));
+		    "s:I,s:s?}", "id", (json_int_t)ks_db_ll(r, i, 0),
+		    "created_at", PQgetvalue(r, i, 1), "created_by", "id",
+		    (json_int_t)ks_db_ll(r, i, 2), "display_name", ks_db_s(r,
+		    i, 5), "pack", ks_bill_jsonb(r, i, 3), "total",
+		    (json_int_t)ks_db_ll(r, i, 4), "issued_at", ks_db_s(r, i,
+		    6)));
 	return a;
 }
 

@@ -523,6 +523,9 @@ test('issuing: the canton issues a run\'s invoices; Thun\'s accounting finds its
     assert.equal(await c.page.getByRole('button', { name: 'Rechnungen an die Sozialdienste freigeben' }).count(), 0);
     assert.ok((await api(admin, 'GET', `${B}/runs/${run.json.id}`)).json.issued_at, 'issued on the server');
     await checkScreen(c.page, 'billing-run-issued');
+    // The period's runs say which one went out.
+    const runs = c.page.getByRole('table', { name: `Verteilläufe der Periode ${pcode}` });
+    await runs.locator('tbody tr').first().getByText(/^freigegeben am \d\d\.\d\d\.\d{4} \d\d:\d\d$/).waitFor();
     assertClean(c.page);
   } finally { await c.context.close(); }
 

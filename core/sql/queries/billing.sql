@@ -169,7 +169,8 @@ SELECT r.id, p.code, p.starts_on, p.ends_on, r.issued_at,
  ORDER BY r.issued_at DESC, r.id DESC
 
 -- name: bill_runs_of
-SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name
+SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name,
+       r.issued_at
   FROM billing_run r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.period_id = $1 ORDER BY r.id DESC

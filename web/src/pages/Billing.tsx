@@ -35,7 +35,7 @@ interface PeriodTenant {
   tenant_id: number; slug: string; name: string; language: Lang;
   dossiers: number; users: number; migrated_dossiers: number; address: Address | null;
 }
-interface RunItem { id: number; created_at: string; created_by: unknown; pack: PackRef; total: number }
+interface RunItem { id: number; created_at: string; created_by: unknown; pack: PackRef; total: number; issued_at?: string | null }
 interface Period {
   id: number; code: string; starts_on: string; ends_on: string; row_version: number;
   costs: Cost[]; municipalities: PeriodMuni[]; tenants: PeriodTenant[]; runs: RunItem[];
@@ -603,6 +603,7 @@ function RunsTable({ runs, caption, current }: { runs: RunItem[]; caption: strin
               {r.id === current
                 ? <span aria-current="page">{t('billing.run_at', { n: nr.get(r.id) ?? '', at: formatDateTime(r.created_at) })} <span class="badge badge-info">{t('billing.shown')}</span></span>
                 : <a href={href('billing', 'r', r.id)}>{t('billing.run_at', { n: nr.get(r.id) ?? '', at: formatDateTime(r.created_at) })}</a>}
+              {r.issued_at ? <span class="badge badge-ok">{t('billing.issued_badge', { at: formatDateTime(r.issued_at) })}</span> : null}
             </th>
             <td>{who(r.created_by)}</td>
             <td>{packLabel(r.pack)}</td>
@@ -742,6 +743,7 @@ function RunView({ id }: { id: string }) {
                   const res = await post<Run>(`${BILLING_API}/runs/${r.id}/issue`);
                   setIssuedNow(true);
                   run.setData(res.data);
+                  period.reload(); // its list of runs shows which went out
                 } catch (x) { setIssueErr(x); }
               }} />
           </div>
