@@ -57,6 +57,8 @@ test('a run\'s invoices reach the social services when the canton issues it, not
   assert.deepEqual(issued.shares, run.shares, 'issuing changes nothing of the run');
   err(await call('POST', `${B}/runs/${run.id}/issue`, { session: canton }), 409, 'already_issued');
   assert.equal(audits('canton', 'billing_run_issued', run.id), 1);
+  const per = ok(await call('GET', `${B}/periods/${p.id}`, { session: canton }), 200).json;
+  assert.equal(per.runs.find((x) => x.id === run.id).issued_at, issued.issued_at, 'the period lists it as issued');
 
   // Thun's accounting and administrator see it, with the canton's amount and reference.
   for (const s of [thunAcc, thunAdmin]) {
