@@ -513,7 +513,7 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 static void
 push_pack(lua_State *L, const char *label)
 {
-	const char *at = strrchr(label, '@');
+	const char *at = strchr(label, '@');	/* names are slugs */
 
 	lua_newtable(L);
 	if (at != NULL) {
