@@ -92,6 +92,39 @@ ks_test_cmp(const void *a, const void *b)
 		    ks_g_ ? ks_g_ : "(null)", ks_w_ ? ks_w_ : "(null)");\
 } while (0)
 
+/*
+ * A whole file, NUL-terminated, malloc'd, its length in *len (may be
+ * NULL); NULL and a failed check when it cannot be read.
+ */
+static inline char *
+ks_slurp(const char *path, size_t *len)
+{
+	FILE *f;
+	char *buf;
+	long n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		KS_FAILF("missing reference file %s (run from the repo root "
+		    "with shared/ beside it)", path);
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		KS_FAILF("cannot read %s", path);
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	if (len != NULL)
+		*len = (size_t)n;
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {

@@ -38,36 +38,6 @@
 /* Helpers                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Whole file, NUL-terminated, malloc'd; NULL (and a failed check). */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		KS_FAILF("missing reference file %s (run from the repo root "
-		    "with shared/ beside it)", path);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		KS_FAILF("cannot read %s", path);
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
 /*
  * Split one CSV line (RFC 4180 quoting) into at most max fields, in
  * place. Returns the number of fields.
@@ -113,7 +83,7 @@ csv_rows(const char *path, void (*fn)(char **, int))
 	char *buf, *line, *save = NULL, *f[8];
 	int rows = 0, first = 1, n;
 
-	if ((buf = slurp(path, NULL)) == NULL)
+	if ((buf = ks_slurp(path, NULL)) == NULL)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -426,14 +396,14 @@ KS_TEST(pain_samples_against_schemas)
 	if (s == NULL)
 		return;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if ((xml = slurp(ok[i], &len)) == NULL)
+		if ((xml = ks_slurp(ok[i], &len)) == NULL)
 			continue;
 		if (ks_iso_schema_validate(s, xml, len, err, sizeof(err)) != 0)
 			KS_FAILF("%s: %s", ok[i], err);
 		free(xml);
 	}
 	/* U+2605 in Cdtr/Nm on line 64 breaks the SPSText pattern. */
-	if ((xml = slurp(neg, &len)) != NULL) {
+	if ((xml = ks_slurp(neg, &len)) != NULL) {
 		KS_CHECK_INT(ks_iso_schema_validate(s, xml, len, err,
 		    sizeof(err)), -1);
 		KS_CHECK(strncmp(err, "line 64: ", 9) == 0);
@@ -445,7 +415,7 @@ KS_TEST(pain_samples_against_schemas)
 		free(xml);
 	}
 	/* The generic EUR sample breaks SIX restrictions, not ISO's. */
-	if ((xml = slurp(eur, &len)) != NULL) {
+	if ((xml = ks_slurp(eur, &len)) != NULL) {
 		KS_CHECK_INT(ks_iso_schema_validate(s, xml, len, err,
 		    sizeof(err)), -1);
 		KS_CHECK(strncmp(err, "line ", 5) == 0);
@@ -478,7 +448,7 @@ KS_TEST(validate_errors)
 	/* A document is not a schema. */
 	KS_CHECK(ks_iso_schema_load(CAMT_A, err, sizeof(err)) == NULL);
 	/* Values in messages are cut out, however short. */
-	if ((xml = slurp(REFDATA "pain001/samples/"
+	if ((xml = ks_slurp(REFDATA "pain001/samples/"
 	    "iso20022tester_20260328_233355_TC-QR-001_edcd465e.xml",
 	    &len)) != NULL) {
 		if ((at = strstr(xml, "<NbOfTxs>1<")) != NULL)
@@ -1141,14 +1111,14 @@ KS_TEST(camt_samples_validate)
 		return;
 	}
 	for (i = 0; i < 2; i++) {
-		if ((xml = slurp(files[i], &len)) == NULL)
+		if ((xml = ks_slurp(files[i], &len)) == NULL)
 			continue;
 		if (ks_iso_schema_validate(s, xml, len, err, sizeof(err)) != 0)
 			KS_FAILF("%s: %s", files[i], err);
 		free(xml);
 	}
 	/* A camt.053 is valid against its own schema, not this one. */
-	if ((xml = slurp(CAMT053, &len)) != NULL) {
+	if ((xml = ks_slurp(CAMT053, &len)) != NULL) {
 		KS_CHECK_INT(ks_iso_schema_validate(s, xml, len, err,
 		    sizeof(err)), -1);
 		KS_CHECK_INT(ks_iso_validate(xml, len, CAMT053_XSD, err,
@@ -1164,7 +1134,7 @@ KS_TEST(camt_sample_batch_credit)
 	char err[256], *xml;
 	size_t n = 0, len;
 
-	if ((xml = slurp(CAMT_A, &len)) == NULL)
+	if ((xml = ks_slurp(CAMT_A, &len)) == NULL)
 		return;
 	KS_CHECK_INT(ks_iso_camt054_parse(xml, len, &e, &n, err,
 	    sizeof(err)), 0);
@@ -1212,7 +1182,7 @@ KS_TEST(camt_sample_single_credit)
 	char err[256], *xml;
 	size_t n = 0, len;
 
-	if ((xml = slurp(CAMT_B, &len)) == NULL)
+	if ((xml = ks_slurp(CAMT_B, &len)) == NULL)
 		return;
 	KS_CHECK_INT(ks_iso_camt054_parse(xml, len, &e, &n, err,
 	    sizeof(err)), 0);
@@ -1397,12 +1367,12 @@ KS_TEST(camt_errors)
 	camt_refused("null", NULL, 0, "empty document");
 	camt_refused("dtd", dtd, sizeof(dtd) - 1,
 	    "document type declarations are not allowed");
-	if ((xml = slurp(CAMT053, &len)) != NULL) {
+	if ((xml = ks_slurp(CAMT053, &len)) != NULL) {
 		camt_refused("camt.053", xml, len,
 		    "not a camt.054.001.08 document");
 		free(xml);
 	}
-	if ((xml = slurp(REFDATA "pain001/samples/"
+	if ((xml = ks_slurp(REFDATA "pain001/samples/"
 	    "iso20022tester_20260328_233355_TC-QR-001_edcd465e.xml",
 	    &len)) != NULL) {
 		camt_refused("pain.001", xml, len,

@@ -50,34 +50,6 @@ static const char *const field_names[] = {
 /* Helpers                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Whole file, NUL-terminated, malloc'd; NULL (and a failed check). */
-static char *
-slurp(const char *path)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		KS_FAILF("missing reference file %s (run from the repo root "
-		    "with shared/ beside it)", path);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		KS_FAILF("cannot read %s", path);
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /*
  * A sample as we compare it: CRLF made LF, one trailing line feed
  * dropped, and the alternative-scheme lines cut off (the API writes
@@ -330,7 +302,7 @@ check_accepted(const char *name, json_t *fields)
 	char path[256], *want, *got = NULL, err[256] = "";
 
 	snprintf(path, sizeof(path), REFDATA "%s", name);
-	if ((want = slurp(path)) == NULL)
+	if ((want = ks_slurp(path, NULL)) == NULL)
 		return;
 	normalise(want);
 	bill_from(fields, &b);
