@@ -72,7 +72,11 @@ export function Field(p: FieldProps) {
   );
 }
 
-export function TextArea(p: { label: string; value: string; onInput: (v: string) => void; hint?: string; error?: string | null; rows?: number }) {
+/** A labelled text area; with code, for code or JSON (monospace, no spell checking). */
+export function TextArea(p: {
+  label: string; value: string; onInput: (v: string) => void; hint?: string; error?: string | null; rows?: number;
+  code?: boolean; readOnly?: boolean; name?: string;
+}) {
   const id = useId();
   const hintId = p.hint ? `${id}-hint` : undefined;
   const errId = p.error ? `${id}-err` : undefined;
@@ -80,7 +84,9 @@ export function TextArea(p: { label: string; value: string; onInput: (v: string)
     <div class={`field${p.error ? ' field-invalid' : ''}`}>
       <label for={id}>{p.label}</label>
       {p.hint ? <p id={hintId} class="hint">{p.hint}</p> : null}
-      <textarea id={id} rows={p.rows ?? 3} value={p.value}
+      <textarea id={id} name={p.name} class={p.code ? 'code-input' : undefined} rows={p.rows ?? (p.code ? 6 : 3)}
+        value={p.value} readOnly={p.readOnly}
+        spellcheck={p.code ? false : undefined} autocomplete={p.code ? 'off' : undefined}
         onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={[hintId, errId].filter(Boolean).join(' ') || undefined} />

@@ -10,7 +10,7 @@ import { t, label, type MsgKey } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { formatDate, formatDateTime, parseDate, todayIso } from '../lib/format';
-import { Badge, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { Badge, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
 import { LuaEditor, type LuaEditorApi } from '../components/LuaEditor';
 import { Diff } from '../components/Diff';
 
@@ -248,28 +248,6 @@ function parseObject(text: string): { ok: true; value: Record<string, unknown> }
 const functionsOf = (src: string): string[] =>
   [...new Set([...src.matchAll(/^\s*(?:local\s+)?function\s+([A-Za-z_][\w.]*)\s*\(/gm)].map((m) => m[1]))];
 
-/** A labelled text area for code or JSON (monospace, no spell checking). */
-function CodeArea(p: {
-  label: string; value: string; onInput: (v: string) => void; hint?: string; error?: string | null;
-  rows?: number; readOnly?: boolean; name?: string;
-}) {
-  const id = useId();
-  const hintId = p.hint ? `${id}-hint` : undefined;
-  const errId = p.error ? `${id}-err` : undefined;
-  return (
-    <div class={`field${p.error ? ' field-invalid' : ''}`}>
-      <label for={id}>{p.label}</label>
-      {p.hint ? <p id={hintId} class="hint">{p.hint}</p> : null}
-      <textarea id={id} name={p.name} class="code-input" rows={p.rows ?? 6} value={p.value} readOnly={p.readOnly}
-        spellcheck={false} autocomplete="off"
-        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
-        aria-invalid={p.error ? 'true' : undefined}
-        aria-describedby={[hintId, errId].filter(Boolean).join(' ') || undefined} />
-      {p.error ? <p id={errId} class="field-error">{p.error}</p> : null}
-    </div>
-  );
-}
-
 /** A Lua error with its line and a button that shows the line in the editor. */
 function LuaErrorBox(p: { error: unknown; chunk: string; onShowLine: (n: number) => void; title: string }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -448,7 +426,7 @@ export function RulePackView({ id }: { id: string }) {
           <LuaEditor value={draft.source} onChange={set('source')} readOnly={!editable} labelId={ids.source}
             describedBy={ids.hint} markLine={markLine} apiRef={editor} />
         </div>
-        <CodeArea label={t('rules.examples_json')} hint={t('rules.examples_json_hint')} value={draft.examples}
+        <TextArea code label={t('rules.examples_json')} hint={t('rules.examples_json_hint')} value={draft.examples}
           onInput={set('examples')} readOnly={!editable} error={fieldErr.examples} rows={10} name="examples" />
         {editable ? (
           <div class="actions">
@@ -684,9 +662,9 @@ function DryRun(p: {
       {p.dirty ? <p class="alert alert-warning">{t('rules.runs_saved')}</p> : null}
       <Field label={t('rules.function')} value={fn} onInput={setFn} error={fe.fn} name="dry_function" spellcheck={false}
         hint={fns.length ? t('rules.functions_found', { list: fns.join(', ') }) : undefined} class="field-short-text" />
-      <CodeArea label={t('rules.dry_input')} hint={t('rules.dry_input_hint')} value={input} onInput={setInput}
+      <TextArea code label={t('rules.dry_input')} hint={t('rules.dry_input_hint')} value={input} onInput={setInput}
         error={fe.input} rows={5} name="dry_input" />
-      <CodeArea label={t('rules.dry_data')} hint={t('rules.dry_data_hint')} value={data} onInput={setData}
+      <TextArea code label={t('rules.dry_data')} hint={t('rules.dry_data_hint')} value={data} onInput={setData}
         error={fe.data} rows={3} name="dry_data" />
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled={busy}>{t('rules.dry_run_go')}</button>
