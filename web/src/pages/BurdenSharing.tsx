@@ -36,7 +36,8 @@ export function BurdenSharing() {
   // The latest period unless one was chosen (or named in ?period=).
   useEffect(() => {
     if (!periods.data) return;
-    if (!sel || !items.some((p) => String(p.id) === sel)) setSel(items.length ? String(items[0].id) : '');
+    // A functional update: a choice made before this effect ran (it runs after paint) wins.
+    setSel((cur) => (cur && items.some((p) => String(p.id) === cur) ? cur : items.length ? String(items[0].id) : ''));
   }, [periods.data]);
 
   useEffect(() => {

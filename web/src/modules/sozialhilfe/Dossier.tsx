@@ -86,7 +86,7 @@ export function CaseNew() {
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const opts = munis.data?.items ?? [];
-  useEffect(() => { if (!bfs && opts.length) setBfs(String(opts[0].bfs)); }, [opts.length]);
+  useEffect(() => { if (opts.length) setBfs((cur) => cur || String(opts[0].bfs)); }, [opts.length]);
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
@@ -181,7 +181,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   const [missing, setMissing] = useState<string[] | null>(null);
   const [trNote, setTrNote] = useState<string | null>(null);
   useEffect(() => { edit.load(toResp(x), etag); }, [x.id]);
-  useEffect(() => { if (!x.transitions.includes(to as never)) setTo(x.transitions[0] ?? ''); }, [x.state]);
+  useEffect(() => { setTo((cur) => (x.transitions.includes(cur as never) ? cur : x.transitions[0] ?? '')); }, [x.state]);
   const muniName = (bfs: string) => munis.data?.items.find((m) => String(m.bfs) === bfs)?.name ?? bfs;
   const fields: ConflictField<RespForm>[] = useMemo(() => [
     { key: 'team', label: t('sozialhilfe.case.team'), show: (v) => (v as string) || '–' },

@@ -56,7 +56,7 @@ export function BudgetsTab({ dossier }: { dossier: Dossier }) {
   const one = useResource<Budget>(sel ? `/api/v1/budgets/${sel}` : null);
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
-  useEffect(() => { if (!sel && list.data?.items.length) setSel(list.data.items[0].id); }, [list.data]);
+  useEffect(() => { const first = list.data?.items[0]; if (first) setSel((cur) => cur || first.id); }, [list.data]);
   async function approve(b: Budget) {
     setErr(null); setNote(null);
     try { const r = await post<Budget>(`/api/v1/budgets/${b.id}/approve`); one.setData(r.data); list.reload(); setNote(t('sozialhilfe.budget.approved_note')); } catch (x) { setErr(x); }
@@ -271,7 +271,7 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
-  useEffect(() => { if (!bid && approvedBudgets.length) setBid(String(approvedBudgets[0].id)); }, [approvedBudgets.length]);
+  useEffect(() => { if (approvedBudgets.length) setBid((cur) => cur || String(approvedBudgets[0].id)); }, [approvedBudgets.length]);
   async function draft(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);

@@ -126,7 +126,7 @@ export function RegisterPerson() {
     if (k === 'last_name' || k === 'first_name' || k === 'birth_date') { setCands(null); setOverride(false); }
   };
   const muniOptions = munis.data?.items ?? [];
-  useEffect(() => { if (!bfs && muniOptions.length) setBfs(String(muniOptions[0].bfs)); }, [muniOptions.length]);
+  useEffect(() => { if (muniOptions.length) setBfs((cur) => cur || String(muniOptions[0].bfs)); }, [muniOptions.length]);
 
   async function submit(e: Event) {
     e.preventDefault();
