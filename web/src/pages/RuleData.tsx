@@ -231,10 +231,9 @@ function History<D>(p: {
 }
 
 /** "N problems:" or "all within", and the list; each entry can move focus to its field. */
-function CheckSummary(p: {
-  checking: boolean; checkErr: unknown; ok: string;
-  problems: { key: string; text: string; field: string | null }[]; checked: boolean;
-}) {
+interface Problem { key: string; text: string; field: string | null }
+
+function CheckSummary(p: { checking: boolean; checkErr: unknown; ok: string; problems: Problem[]; checked: boolean }) {
   const n = p.problems.length;
   return (
     <div class="check-summary" aria-busy={p.checking ? 'true' : undefined}>
@@ -254,6 +253,72 @@ function CheckSummary(p: {
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** One tab's section: its heading, then the editor (or why it could not load). */
+function TabSection(p: { headingId: string; title: string; children: ComponentChildren }) {
+  return (
+    <section aria-labelledby={p.headingId}>
+      <h2 id={p.headingId}>{p.title}</h2>
+      {p.children}
+    </section>
+  );
+}
+
+/**
+ * The form for a new version around a tab's table: the canton's rules and
+ * the pack they come from, the date it applies from, the live check, a
+ * comment and "save"; the saved notice above it.
+ */
+function VersionForm(p: {
+  headingId: string; rules: string; lead?: ComponentChildren; pack: PackRef; date: string;
+  saving: ReturnType<typeof useSave>; onSave: () => void;
+  validFrom: string; setValidFrom: (v: string) => void; vfOk: boolean;
+  check: ReturnType<typeof useLiveCheck>; problems: Problem[]; ok: string;
+  comment: string; setComment: (v: string) => void; children: ComponentChildren;
+}) {
+  const { saving, check } = p;
+  return (
+    <>
+      {saving.saved ? (
+        <Notice kind="success">{t('ruledata.saved', { version: saving.saved.version, date: formatDate(saving.saved.valid_from) })}</Notice>
+      ) : null}
+      <form class="card" onSubmit={(e) => { e.preventDefault(); p.onSave(); }} noValidate aria-labelledby={p.headingId}>
+        <h3 id={p.headingId}>{t('ruledata.ceilings_title')}</h3>
+        <p>{p.rules}</p>
+        {p.lead}
+        <p class="muted small">{t('ruledata.bounds_from', { name: p.pack.name, version: p.pack.version, date: formatDate(p.date) })}</p>
+        {saving.saveErr ? <ErrorBox error={saving.saveErr} /> : null}
+        <Field label={t('ruledata.valid_from')} hint={t('ruledata.valid_from_hint')} value={p.validFrom} onInput={p.setValidFrom}
+          error={p.vfOk ? null : t('rules.date_invalid')} required name="valid_from" class="field-short-date" />
+        {p.children}
+        <CheckSummary checking={check.checking} checkErr={check.checkErr} ok={p.ok}
+          problems={p.problems} checked={check.violations !== null} />
+        <TextArea label={t('ruledata.comment')} hint={t('ruledata.comment_hint')} value={p.comment} onInput={p.setComment} rows={2} />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={saving.busy}>{t('ruledata.save')}</button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** A table cell holding one control, named by its row and column headers; its messages below it. */
+function GridCell(p: {
+  id: string; labelledBy: string; msgs: string[]; num?: boolean;
+  children: (aria: Record<string, string | undefined>) => ComponentChildren;
+}) {
+  const bad = p.msgs.length > 0;
+  const cls = [p.num ? 'num' : '', bad ? 'cell-invalid' : ''].filter(Boolean).join(' ');
+  return (
+    <td class={cls || undefined}>
+      {p.children({
+        id: p.id, 'aria-labelledby': p.labelledBy,
+        'aria-invalid': bad ? 'true' : undefined, 'aria-describedby': bad ? `${p.id}-err` : undefined,
+      })}
+      {bad ? <p id={`${p.id}-err`} class="cell-error">{p.msgs.join(' ')}</p> : null}
+    </td>
   );
 }
 
@@ -304,7 +369,7 @@ function RentCeilings() {
   const check = useLiveCheck(RENT, vf, data, [cells, vf, bounds !== null]);
   const saving = useSave(RENT, check.setViolations, async () => { setComment(''); await hist.reload(); });
 
-  if (loadErr) return <section aria-labelledby="rd-rc-h"><h2 id="rd-rc-h">{t('ruledata.title')}</h2><ErrorBox error={loadErr} /></section>;
+  if (loadErr) return <TabSection headingId="rd-rc-h" title={t('ruledata.title')}><ErrorBox error={loadErr} /></TabSection>;
   if (!bounds || !cells) return <Loading />;
 
   // Violations of one cell are shown beside it; the others (a municipality
@@ -341,21 +406,12 @@ function RentCeilings() {
   };
 
   return (
-    <section aria-labelledby="rd-rc-h">
-      <h2 id="rd-rc-h">{t('ruledata.title')}</h2>
+    <TabSection headingId="rd-rc-h" title={t('ruledata.title')}>
       <p>{t('ruledata.intro')}</p>
-      {saving.saved ? (
-        <Notice kind="success">{t('ruledata.saved', { version: saving.saved.version, date: formatDate(saving.saved.valid_from) })}</Notice>
-      ) : null}
-      <form class="card" onSubmit={(e) => { e.preventDefault(); void saving.save(vf, data, comment); }} noValidate aria-labelledby="rd-form-h">
-        <h3 id="rd-form-h">{t('ruledata.ceilings_title')}</h3>
-        <p>{bounds.bounds.rules[l]}</p>
-        <p class="muted small">{t('ruledata.bounds_from', {
-          name: bounds.pack.name, version: bounds.pack.version, date: formatDate(bounds.date),
-        })}</p>
-        {saving.saveErr ? <ErrorBox error={saving.saveErr} /> : null}
-        <Field label={t('ruledata.valid_from')} hint={t('ruledata.valid_from_hint')} value={validFrom} onInput={setValidFrom}
-          error={vf ? null : t('rules.date_invalid')} required name="valid_from" class="field-short-date" />
+      <VersionForm headingId="rd-form-h" rules={bounds.bounds.rules[l]} pack={bounds.pack} date={bounds.date}
+        saving={saving} onSave={() => void saving.save(vf, data, comment)}
+        validFrom={validFrom} setValidFrom={setValidFrom} vfOk={vf !== null}
+        check={check} problems={problems} ok={t('ruledata.all_within')} comment={comment} setComment={setComment}>
         <div class="table-scroll">
           <table class="table ceilings-table">
             <caption>{t('ruledata.table_caption')}</caption>
@@ -375,15 +431,13 @@ function RentCeilings() {
                     const id = cellId(r, c);
                     const msgs = [...(parsed.errs[id] ? [parsed.errs[id]] : []), ...(byCell.get(id) ?? []).map((v) => v.message[l])];
                     return (
-                      <td key={c} class={`num${msgs.length ? ' cell-invalid' : ''}`}>
-                        <input id={id} type="text" inputMode="decimal" class="amount-input" value={cells[r][c]}
-                          aria-labelledby={`rd-row-${r} rd-col-${c}`}
-                          aria-invalid={msgs.length ? 'true' : undefined}
-                          aria-describedby={msgs.length ? `${id}-err` : undefined}
-                          onInput={(e) => setCell(r, c, (e.currentTarget as HTMLInputElement).value)}
-                          onBlur={() => tidy(r, c)} autocomplete="off" />
-                        {msgs.length ? <p id={`${id}-err`} class="cell-error">{msgs.join(' ')}</p> : null}
-                      </td>
+                      <GridCell key={c} id={id} labelledBy={`rd-row-${r} rd-col-${c}`} msgs={msgs} num>
+                        {(aria) => (
+                          <input {...aria} type="text" inputMode="decimal" class="amount-input" value={cells[r][c]}
+                            onInput={(e) => setCell(r, c, (e.currentTarget as HTMLInputElement).value)}
+                            onBlur={() => tidy(r, c)} autocomplete="off" />
+                        )}
+                      </GridCell>
                     );
                   })}
                 </tr>
@@ -391,13 +445,7 @@ function RentCeilings() {
             </tbody>
           </table>
         </div>
-        <CheckSummary checking={check.checking} checkErr={check.checkErr} ok={t('ruledata.all_within')}
-          problems={problems} checked={check.violations !== null} />
-        <TextArea label={t('ruledata.comment')} hint={t('ruledata.comment_hint')} value={comment} onInput={setComment} rows={2} />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={saving.busy}>{t('ruledata.save')}</button>
-        </div>
-      </form>
+      </VersionForm>
       <History headingId="rd-history-h" h={hist} valuesLabel={t('ruledata.values')} values={(d) => (
         <ul class="plain-list">
           {(d.ceilings ?? []).map((c) => (
@@ -405,7 +453,7 @@ function RentCeilings() {
           ))}
         </ul>
       )} />
-    </section>
+    </TabSection>
   );
 }
 
@@ -476,7 +524,7 @@ function LocalBenefits() {
   const check = useLiveCheck(LOCAL, vf, checkData, [rows, vf, bounds !== null]);
   const saving = useSave(LOCAL, check.setViolations, async () => { setComment(''); reload(); await hist.reload(); });
 
-  if (loadErr) return <section aria-labelledby="lb-h"><h2 id="lb-h">{t('ruledata.lb_title')}</h2><ErrorBox error={loadErr} /></section>;
+  if (loadErr) return <TabSection headingId="lb-h" title={t('ruledata.lb_title')}><ErrorBox error={loadErr} /></TabSection>;
   if (!bounds || !rows) return <Loading />;
 
   const b = bounds.bounds;
@@ -528,37 +576,24 @@ function LocalBenefits() {
 
   const input = (r: Row, f: Exclude<RowField, 'per'>, cls: string, extra: Record<string, unknown> = {}) => {
     const id = fieldId(r.key, f);
-    const msgs = byField.get(id) ?? [];
     return (
-      <td class={msgs.length ? 'cell-invalid' : undefined}>
-        <input id={id} type="text" class={cls} value={r[f]}
-          aria-labelledby={`lb-row-${r.key} lb-col-${f}`}
-          aria-invalid={msgs.length ? 'true' : undefined}
-          aria-describedby={msgs.length ? `${id}-err` : undefined}
-          onInput={(e) => setField(r.key, f, (e.currentTarget as HTMLInputElement).value)}
-          autocomplete="off" {...extra} />
-        {msgs.length ? <p id={`${id}-err`} class="cell-error">{msgs.join(' ')}</p> : null}
-      </td>
+      <GridCell id={id} labelledBy={`lb-row-${r.key} lb-col-${f}`} msgs={byField.get(id) ?? []}>
+        {(aria) => (
+          <input {...aria} type="text" class={cls} value={r[f]}
+            onInput={(e) => setField(r.key, f, (e.currentTarget as HTMLInputElement).value)}
+            autocomplete="off" {...extra} />
+        )}
+      </GridCell>
     );
   };
 
   return (
-    <section aria-labelledby="lb-h">
-      <h2 id="lb-h">{t('ruledata.lb_title')}</h2>
+    <TabSection headingId="lb-h" title={t('ruledata.lb_title')}>
       <p>{t('ruledata.lb_intro')}</p>
-      {saving.saved ? (
-        <Notice kind="success">{t('ruledata.saved', { version: saving.saved.version, date: formatDate(saving.saved.valid_from) })}</Notice>
-      ) : null}
-      <form class="card" onSubmit={(e) => { e.preventDefault(); void saving.save(vf, data, comment); }} noValidate aria-labelledby="lb-form-h">
-        <h3 id="lb-form-h">{t('ruledata.ceilings_title')}</h3>
-        <p>{b.rules[l]}</p>
-        <p>{t('ruledata.lb_budget')}</p>
-        <p class="muted small">{t('ruledata.bounds_from', {
-          name: bounds.pack.name, version: bounds.pack.version, date: formatDate(bounds.date),
-        })}</p>
-        {saving.saveErr ? <ErrorBox error={saving.saveErr} /> : null}
-        <Field label={t('ruledata.valid_from')} hint={t('ruledata.valid_from_hint')} value={validFrom} onInput={setValidFrom}
-          error={vf ? null : t('rules.date_invalid')} required name="valid_from" class="field-short-date" />
+      <VersionForm headingId="lb-form-h" rules={b.rules[l]} lead={<p>{t('ruledata.lb_budget')}</p>} pack={bounds.pack} date={bounds.date}
+        saving={saving} onSave={() => void saving.save(vf, data, comment)}
+        validFrom={validFrom} setValidFrom={setValidFrom} vfOk={vf !== null}
+        check={check} problems={problems} ok={t('ruledata.lb_all_within')} comment={comment} setComment={setComment}>
         <p class="muted small">{bounds.current
           ? t('ruledata.lb_current', { date: formatDate(bounds.date), version: bounds.current.version, n: bounds.current.data.benefits?.length ?? 0 })
           : t('ruledata.lb_current_none', { date: formatDate(bounds.date) })}</p>
@@ -579,9 +614,7 @@ function LocalBenefits() {
               <tbody>
                 {rows.map((r, i) => {
                   const perId = fieldId(r.key, 'per');
-                  const perMsgs = byField.get(perId) ?? [];
                   const amountId = fieldId(r.key, 'amount');
-                  const amountMsgs = byField.get(amountId) ?? [];
                   return (
                     <tr key={r.key}>
                       <th scope="row" id={`lb-row-${r.key}`}>
@@ -590,27 +623,23 @@ function LocalBenefits() {
                       {input(r, 'code', 'text-input code-field', { spellcheck: false, autocapitalize: 'off' })}
                       {input(r, 'de', 'text-input label-field', { lang: 'de' })}
                       {input(r, 'fr', 'text-input label-field', { lang: 'fr' })}
-                      <td class={`num${amountMsgs.length ? ' cell-invalid' : ''}`}>
-                        <input id={amountId} type="text" inputMode="decimal" class="amount-input" value={r.amount}
-                          aria-labelledby={`lb-row-${r.key} lb-col-amount`}
-                          aria-invalid={amountMsgs.length ? 'true' : undefined}
-                          aria-describedby={amountMsgs.length ? `${amountId}-err` : undefined}
-                          onInput={(e) => setField(r.key, 'amount', (e.currentTarget as HTMLInputElement).value)}
-                          onBlur={() => tidy(r)} autocomplete="off" />
-                        {amountMsgs.length ? <p id={`${amountId}-err`} class="cell-error">{amountMsgs.join(' ')}</p> : null}
-                      </td>
-                      <td class={perMsgs.length ? 'cell-invalid' : undefined}>
-                        <select id={perId} class="per-select" value={r.per}
-                          aria-labelledby={`lb-row-${r.key} lb-col-per`}
-                          aria-invalid={perMsgs.length ? 'true' : undefined}
-                          aria-describedby={perMsgs.length ? `${perId}-err` : undefined}
-                          onChange={(e) => setField(r.key, 'per', (e.currentTarget as HTMLSelectElement).value)}>
-                          {(b.per.length ? b.per : (['household', 'person'] as Per[])).map((p) => (
-                            <option key={p} value={p}>{perText(p)}</option>
-                          ))}
-                        </select>
-                        {perMsgs.length ? <p id={`${perId}-err`} class="cell-error">{perMsgs.join(' ')}</p> : null}
-                      </td>
+                      <GridCell id={amountId} labelledBy={`lb-row-${r.key} lb-col-amount`} msgs={byField.get(amountId) ?? []} num>
+                        {(aria) => (
+                          <input {...aria} type="text" inputMode="decimal" class="amount-input" value={r.amount}
+                            onInput={(e) => setField(r.key, 'amount', (e.currentTarget as HTMLInputElement).value)}
+                            onBlur={() => tidy(r)} autocomplete="off" />
+                        )}
+                      </GridCell>
+                      <GridCell id={perId} labelledBy={`lb-row-${r.key} lb-col-per`} msgs={byField.get(perId) ?? []}>
+                        {(aria) => (
+                          <select {...aria} class="per-select" value={r.per}
+                            onChange={(e) => setField(r.key, 'per', (e.currentTarget as HTMLSelectElement).value)}>
+                            {(b.per.length ? b.per : (['household', 'person'] as Per[])).map((p) => (
+                              <option key={p} value={p}>{perText(p)}</option>
+                            ))}
+                          </select>
+                        )}
+                      </GridCell>
                       <td>
                         <button type="button" id={`lb-${r.key}-remove`} class="btn btn-secondary" onClick={() => remove(i)}>
                           {t('ruledata.lb_remove')}<span class="visually-hidden"> {t('ruledata.lb_row', { n: i + 1 })}</span>
@@ -632,13 +661,7 @@ function LocalBenefits() {
           </button>
           {full ? <p id="lb-full" class="muted small">{t('ruledata.lb_full', { n: b.max_benefits })}</p> : null}
         </div>
-        <CheckSummary checking={check.checking} checkErr={check.checkErr} ok={t('ruledata.lb_all_within')}
-          problems={problems} checked={check.violations !== null} />
-        <TextArea label={t('ruledata.comment')} hint={t('ruledata.comment_hint')} value={comment} onInput={setComment} rows={2} />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={saving.busy}>{t('ruledata.save')}</button>
-        </div>
-      </form>
+      </VersionForm>
       <History headingId="lb-history-h" h={hist} valuesLabel={t('ruledata.lb_values')} values={(d) => (
         (d.benefits ?? []).length ? (
           <ul class="plain-list">
@@ -651,6 +674,6 @@ function LocalBenefits() {
           </ul>
         ) : <span>{t('ruledata.lb_values_none')}</span>
       )} />
-    </section>
+    </TabSection>
   );
 }
