@@ -1,24 +1,74 @@
 #!/bin/sh
-# Install the Debian packages Kasus needs, when missing. Idempotent.
+# Install what Kasus needs, when missing, and prove it is there. Idempotent.
+#
+# Two lists: the Debian packages whose libraries and headers the build
+# links against, and every program that the build, `make run`, `make test`
+# and `make bench` call, each with the package that provides it. After the
+# install every program is checked with `command -v`, so a missing one
+# fails here, naming its package, instead of halfway through a test run.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
-PKGS="build-essential pkg-config libqrencode-dev zbar-tools libmicrohttpd-dev libpq-dev libhiredis-dev
-liblua5.4-dev libjansson-dev libxml2-dev libssl-dev postgresql-15
-postgresql-contrib redis-server curl jq wrk chromium poppler-utils libxml2-utils"
-# Node.js may come from elsewhere (with its own npm): accept any working one.
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
-	PKGS="$PKGS nodejs npm"
-missing=""
-for p in $PKGS; do
+
+# Libraries (headers and pkg-config files) the C build links against.
+LIBS="libmicrohttpd-dev libpq-dev libhiredis-dev liblua5.4-dev libjansson-dev
+libxml2-dev libssl-dev libqrencode-dev postgresql-contrib"
+
+# program:package for every program a script, test or bench calls.
+# The PostgreSQL server binaries live outside PATH and are checked by path.
+PROGS="cc:build-essential make:build-essential ar:binutils nm:binutils
+pkg-config:pkg-config psql:postgresql-client-15 pgbench:postgresql-client-15
+redis-server:redis-server redis-cli:redis-tools lua5.4:lua5.4
+curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils
+pdftoppm:poppler-utils zbarimg:zbar-tools xmllint:libxml2-utils
+pgrep:procps runuser:util-linux useradd:passwd od:coreutils
+awk:mawk sed:sed git:git"
+PGBIN=/usr/lib/postgresql/15/bin
+PGPROGS="initdb pg_ctl postgres pg_basebackup"
+
+need=""
+for p in $LIBS postgresql-15; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
+		need="$need $p"
 done
-[ -z "$missing" ] && exit 0
-cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$missing"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "kasus: missing Debian packages:$missing" >&2
-	echo "kasus: run as root:  $cmd" >&2
-	exit 1
+for pp in $PROGS; do
+	prog=${pp%%:*} pkg=${pp#*:}
+	command -v "$prog" >/dev/null 2>&1 || need="$need $pkg"
+done
+# Node.js may come from elsewhere (with its own npm): accept a working one.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	need="$need nodejs npm"
+need=$(printf '%s\n' $need | sort -u | tr '\n' ' ')
+
+if [ -n "${need% }" ]; then
+	cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "kasus: missing Debian packages: $need" >&2
+		echo "kasus: run as root:  $cmd" >&2
+		exit 1
+	fi
+	echo "kasus: installing $need" >&2
+	sh -c "$cmd"
 fi
-echo "kasus: installing$missing" >&2
-sh -c "$cmd"
+
+# Every program, checked where the scripts will look for it.
+bad=0
+for pp in $PROGS node:nodejs npm:npm; do
+	prog=${pp%%:*} pkg=${pp#*:}
+	if ! command -v "$prog" >/dev/null 2>&1; then
+		echo "kasus: '$prog' is missing (Debian package $pkg)" >&2
+		bad=1
+	fi
+done
+for prog in $PGPROGS; do
+	if [ ! -x "$PGBIN/$prog" ]; then
+		echo "kasus: '$PGBIN/$prog' is missing (Debian package postgresql-15)" >&2
+		bad=1
+	fi
+done
+# The web build needs Node.js 20.19 or later (Vite 8).
+if command -v node >/dev/null 2>&1 &&
+	! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+	echo "kasus: Node.js $(node --version) is too old; 20.19 or later is needed" >&2
+	bad=1
+fi
+exit $bad
