@@ -9,11 +9,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${1:?profile}
 action=${2:?action}
+# KASUS_TEST_PG_PORT and KASUS_TEST_REDIS_PORT move the test profile's
+# ports (two checkouts testing side by side).
 # Test and bench ports lie above Linux's ephemeral range (32768-60999),
 # where an outgoing connection could already hold them.
 case $profile in
 run)   pgport=${KASUS_PG_PORT:-54320}; rport=${KASUS_REDIS_PORT:-63790} ;;
-test)  pgport=61330; rport=63800 ;;
+test)  pgport=${KASUS_TEST_PG_PORT:-61330}; rport=${KASUS_TEST_REDIS_PORT:-63800} ;;
 bench) pgport=61340; rport=63810 ;;
 *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
