@@ -3,7 +3,8 @@
 #   make test   set up a separate stack and run every test
 #   make bench  benchmarks with ratios against their baselines
 CC	?= cc
-PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode
+PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode \
+	  libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers
@@ -14,7 +15,7 @@ LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
 VARIANT	?= release
 ifeq ($(VARIANT),asan)
 CFLAGS_V = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=undefined
+	   -fno-sanitize-recover=undefined -DKS_TEST_HOOKS
 LDFLAGS_V = -fsanitize=address,undefined
 else
 CFLAGS_V = -O2 -g

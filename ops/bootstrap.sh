@@ -11,7 +11,7 @@ set -eu
 
 # Libraries (headers and pkg-config files) the C build links against.
 LIBS="libmicrohttpd-dev libpq-dev libhiredis-dev liblua5.4-dev libjansson-dev
-libxml2-dev libssl-dev libqrencode-dev postgresql-contrib"
+libxml2-dev libssl-dev libqrencode-dev libseccomp-dev postgresql-contrib"
 
 # program:package for every program a script, test or bench calls.
 # The PostgreSQL server binaries live outside PATH and are checked by path.
