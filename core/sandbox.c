@@ -74,7 +74,7 @@ static const char *const allowed[] = {
  */
 #if defined(__SANITIZE_ADDRESS__)
 static const char *const allowed_sanitizer[] = {
-	"clone", "ptrace", "wait4", "waitid", "prctl", "kill", "tgkill",
+	"clone", "ptrace", "wait4", "waitid", "kill", "tgkill",
 	"tkill", "getpgid", "sched_getparam", "sched_getscheduler",
 	"mincore", "msync", "setrlimit", "set_tid_address",
 	NULL
@@ -182,6 +182,12 @@ allow_narrow(scmp_filter_ctx f)
 {
 	static const int domains[] = { AF_UNIX, AF_INET, AF_INET6,
 	    AF_NETLINK };
+	static const int prctls[] = { PR_SET_NAME, PR_GET_NAME,
+#if defined(__SANITIZE_ADDRESS__)
+	    /* LeakSanitizer's helper attaches to the threads. */
+	    PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER,
+#endif
+	};
 	size_t i;
 
 	/* Sockets of the kinds a client of TCP and DNS opens, no raw ones. */
@@ -197,6 +203,11 @@ allow_narrow(scmp_filter_ctx f)
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) != 0)
 		return KS_ERROR;
 #endif
+	/* Threads name themselves (libmicrohttpd's pool, as they start). */
+	for (i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)
+		if (seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i])) != 0)
+			return KS_ERROR;
 	/* glibc asks for clone3 first; "not implemented" sends it to clone. */
 	if (seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 	    0) != 0)

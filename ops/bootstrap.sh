@@ -21,9 +21,13 @@ redis-server:redis-server redis-cli:redis-tools lua5.4:lua5.4
 curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils
 pdftoppm:poppler-utils zbarimg:zbar-tools xmllint:libxml2-utils
 pgrep:procps runuser:util-linux useradd:passwd od:coreutils
-awk:mawk sed:sed git:git"
+awk:mawk sed:sed git:git setsid:util-linux setpriv:util-linux tar:tar
+gzip:gzip cmp:diffutils sync:coreutils
+systemd-analyze:systemd haproxy:haproxy patroni:patroni etcd:etcd-server
+redis-sentinel:redis-sentinel"
 PGBIN=/usr/lib/postgresql/15/bin
-PGPROGS="initdb pg_ctl postgres pg_basebackup"
+PGPROGS="initdb pg_ctl postgres pg_basebackup pg_rewind pg_archivecleanup
+pg_controldata"
 
 need=""
 for p in $LIBS postgresql-15; do

@@ -91,12 +91,14 @@ wait_for() {	# wait_for SECONDS DESCRIPTION COMMAND...
 	return 1
 }
 
-# Start a program in the background, in its own session, as kasus.
+# Start a program in the background, in its own session, as kasus; the
+# pid file holds the program's own pid (setsid and setpriv exec it).
 spawn() {	# spawn PIDFILE LOGFILE PROGRAM ARGS...
 	local pidf=$1 log=$2
 	shift 2
 	if [ "$(id -u)" -eq 0 ]; then
-		setsid runuser -u kasus -- "$@" >>"$log" 2>&1 </dev/null &
+		setsid setpriv --reuid=kasus --regid=kasus --init-groups -- \
+			"$@" >>"$log" 2>&1 </dev/null &
 	else
 		setsid "$@" >>"$log" 2>&1 </dev/null &
 	fi
@@ -196,6 +198,9 @@ postgresql:
   bin_dir: $pgbin
   pgpass: $d/pgpass
   use_unix_socket: true
+  # A new replica copies the primary at once, not after a spread checkpoint.
+  basebackup:
+  - checkpoint: fast
   pg_hba:
   - local all all trust
   - host all all 127.0.0.1/32 trust
@@ -212,7 +217,7 @@ postgresql:
     log_min_messages: warning
     # Both nodes archive what they have (always): what a killed primary
     # had not archived yet its standby already holds.
-    archive_command: 'test -f $dir/backup/wal/%f || { cp %p $dir/backup/wal/%f.pg$n && mv $dir/backup/wal/%f.pg$n $dir/backup/wal/%f; }'
+    archive_command: '$here/ops/backup.sh archive %p %f $dir/backup'
     restore_command: 'cp $dir/backup/wal/%f %p'
 tags:
   nofailover: false
