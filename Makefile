@@ -5,7 +5,7 @@
 #   make bench  benchmarks with ratios against their baselines
 CC	?= cc
 PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode \
-	  libseccomp
+          libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers

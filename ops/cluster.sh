@@ -478,7 +478,7 @@ stop() {
 }
 
 status() {
-	local bad=0 i p role state pid
+	local bad=0 i n p role state pid
 	line() { printf '%-10s %-6s %-8s %-9s %s\n' "$@"; }
 	line part port pid state role
 	state=down; alive "$dir/etcd.pid" && curl -sf -o /dev/null \
@@ -486,7 +486,7 @@ status() {
 	[ $state = up ] || bad=1
 	line etcd "$etcd_port" "$(cat "$dir/etcd.pid" 2>/dev/null || echo -)" $state dcs
 	for i in "${!pg_ports[@]}"; do
-		p=${rest_ports[$i]} state=down role=-
+		n=$((i + 1)) p=${rest_ports[$i]} state=down role=-
 		if curl -sf -o /dev/null "http://127.0.0.1:$p/health"; then
 			state=up
 			role=$(curl -s "http://127.0.0.1:$p/patroni" |
@@ -494,30 +494,30 @@ status() {
 			curl -sf -o /dev/null "http://127.0.0.1:$p/sync" && role="$role (sync)"
 		fi
 		[ $state = up ] || bad=1
-		line "pg$((i + 1))" "${pg_ports[$i]}" "$(cat "$dir/pg$((i + 1))/patroni.pid" 2>/dev/null || echo -)" $state "$role"
+		line "pg$n" "${pg_ports[$i]}" "$(cat "$dir/pg$n/patroni.pid" 2>/dev/null || echo -)" $state "$role"
 	done
 	for i in "${!redis_ports[@]}"; do
-		p=${redis_ports[$i]} state=down role=-
+		n=$((i + 1)) p=${redis_ports[$i]} state=down role=-
 		if role=$(redis-cli -p "$p" --raw ROLE 2>/dev/null | head -1) && [ -n "$role" ]; then
 			state=up
 		else
 			role=-
 		fi
 		[ $state = up ] || bad=1
-		line "redis$((i + 1))" "$p" "$(cat "$dir/redis$((i + 1))/redis.pid" 2>/dev/null || echo -)" $state "$role"
+		line "redis$n" "$p" "$(cat "$dir/redis$n/redis.pid" 2>/dev/null || echo -)" $state "$role"
 	done
 	for i in "${!sentinel_ports[@]}"; do
-		p=${sentinel_ports[$i]} state=down
+		n=$((i + 1)) p=${sentinel_ports[$i]} state=down
 		redis-cli -p "$p" ping >/dev/null 2>&1 && state=up
 		[ $state = up ] || bad=1
-		line "sentinel$((i + 1))" "$p" "$(cat "$dir/sentinel$((i + 1))/sentinel.pid" 2>/dev/null || echo -)" $state \
+		line "sentinel$n" "$p" "$(cat "$dir/sentinel$n/sentinel.pid" 2>/dev/null || echo -)" $state \
 			"master at $(current_master_port 2>/dev/null || echo '?')"
 	done
 	for i in "${!node_ports[@]}"; do
-		p=${node_ports[$i]} state=down
+		n=$((i + 1)) p=${node_ports[$i]} state=down
 		curl -sf -m 2 -o /dev/null "http://127.0.0.1:$p/api/v1/ping" && state=up
 		[ $state = up ] || bad=1
-		line "node$((i + 1))" "$p" "$(cat "$dir/node$((i + 1))/kasusd.pid" 2>/dev/null || echo -)" $state kasusd
+		line "node$n" "$p" "$(cat "$dir/node$n/kasusd.pid" 2>/dev/null || echo -)" $state kasusd
 	done
 	state=down
 	curl -sf -o /dev/null "http://127.0.0.1:$stats_port/" && state=up

@@ -45,7 +45,7 @@ const SHELL_WORDS = new Set(`
 if then else elif fi for while until do done case esac in function return
 local export set unset shift exit trap wait read cd source . [ [[ ] ]] { }
 ! eval exec command type declare readonly ulimit umask break continue
-builtin let printf echo true false : time select coproc mapfile alias
+builtin let printf echo true false : time select coproc mapfile alias getopts
 `.split(/\s+/).filter(Boolean));
 
 /** Files whose commands run on the machine during build, run, test, bench. */
