@@ -53,22 +53,7 @@ db_super="host=$pg_hosts port=$pg_portlist dbname=kasus user=postgres target_ses
 
 say() { echo "cluster: $*" >&2; }
 
-as_kasus() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u kasus -- "$@"
-	else
-		"$@"
-	fi
-}
-
-ensure_user() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	id kasus >/dev/null 2>&1 || useradd --system --no-create-home \
-		--shell /usr/sbin/nologin kasus
-	# The services run as kasus and must reach var/cluster and the tree.
-	local d=$here
-	while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
-}
+. "$here/ops/lib.sh"
 
 mkdirs() {
 	mkdir -p "$@"
@@ -415,7 +400,8 @@ start_haproxy() {
 start() {
 	sh ops/bootstrap.sh
 	make --no-print-directory VARIANT=release build/release/kasusd modules web
-	ensure_user
+	# The services run as kasus and must reach var/cluster and the tree.
+	ensure_kasus "$here"
 	mkdirs "$dir"
 	secrets
 	write_env

@@ -23,19 +23,13 @@ data=
 
 die() { echo "restore: $*" >&2; exit 1; }
 
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u kasus -- "$@"
-	else
-		"$@"
-	fi
-}
+. "$here/ops/lib.sh"
 
 if [ "${1:-}" = stop ]; then
 	shift
 	while getopts "D:" o; do [ "$o" = D ] && data=$OPTARG; done
 	[ -n "$data" ] || die "which data directory (-D)?"
-	as_pg "$pgbin/pg_ctl" -D "$data" -m fast -w stop
+	as_kasus "$pgbin/pg_ctl" -D "$data" -m fast -w stop
 	exit 0
 fi
 
@@ -84,13 +78,10 @@ recovery_target_action = 'promote'
 recovery_target_timeline = 'latest'
 EOT
 touch "$data/recovery.signal"
-if [ "$(id -u)" -eq 0 ]; then
-	chown -R kasus "$data"
-	d=$data
-	while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
-fi
+ensure_kasus "$data"
+[ "$(id -u)" -eq 0 ] && chown -R kasus "$data"
 chmod 700 "$data"
-as_pg "$pgbin/pg_ctl" -D "$data" -l "$data/restore.log" -w -t 300 start >/dev/null ||
+as_kasus "$pgbin/pg_ctl" -D "$data" -l "$data/restore.log" -w -t 300 start >/dev/null ||
 	{ tail -20 "$data/restore.log" >&2; die "the restored server did not start"; }
 # Recovery ends with the promotion; wait for it.
 for _ in $(seq 600); do

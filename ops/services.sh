@@ -26,22 +26,10 @@ sock=$dir/sock
 envf=$dir/env
 mkdir -p "$dir"
 
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u kasus -- "$@"
-	else
-		"$@"
-	fi
-}
-
-ensure_user() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	id kasus >/dev/null 2>&1 || useradd --system --no-create-home \
-		--shell /usr/sbin/nologin kasus
-	# The cluster user must reach var/ through the checkout.
-	local d=$dir
-	while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
-}
+. "$here/ops/lib.sh"
+as_pg() { as_kasus "$@"; }
+# The cluster user must reach var/ through the checkout.
+ensure_user() { ensure_kasus "$dir"; }
 
 write_env() {
 	cat >"$envf" <<EOT
