@@ -62,6 +62,17 @@ test('workers run unprivileged, with no_new_privs and a seccomp filter; the pare
   if (asRoot) assert.match(fs.readFileSync(LOG, 'utf8'), /workers drop to user kasus/);
 });
 
+test('what workers read and write after the drop stays reachable for their user', { skip: !asRoot && 'needs root' }, () => {
+  // web/dist, modules and rule packs are loaded by the parent before the
+  // drop; a worker reads the payment schema at each export, spools
+  // uploads in TMPDIR and writes sanitizer reports.
+  const as = (...args) => spawnSync('runuser', ['-u', 'kasus', '--', 'test', ...args]).status === 0;
+  const xsd = path.join(ROOT, '..', 'shared', 'refdata', 'pain001', 'pain.001.001.09.ch.03.xsd');
+  if (fs.existsSync(xsd)) assert.ok(as('-r', xsd), `kasus reads ${xsd}`);
+  assert.ok(as('-w', process.env.TMPDIR || '/tmp'), 'kasus writes the upload spool');
+  assert.ok(as('-w', path.join(ROOT, 'var/test/san')), 'kasus writes sanitizer reports');
+});
+
 test('a forbidden system call ends the worker; the parent names it and starts a new one', async () => {
   const parent = parentPid();
   const before = workers(parent);
