@@ -81,7 +81,7 @@ static const char *const allowed_sanitizer[] = {
 };
 #endif
 
-static volatile int *forbidden;		/* per slot, shared with the parent */
+static volatile int *forbidden;	/* per slot, shared with the parent */
 static uid_t drop_uid;
 static gid_t drop_gid;
 static int drop;
