@@ -6,12 +6,15 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deOps from './de.ops.json';
+import frOps from './fr.ops.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
+const de = { ...deMain, ...deBilling, ...deOps };
+const fr = { ...frMain, ...frBilling, ...frOps };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
