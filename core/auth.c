@@ -455,6 +455,8 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u,
 	if ((r = ks_redis_eval(SESSION_NEW, 2, n, a)) == NULL)
 		return store_down(req);
 	ks_redis_free(r);
+	/* Survives a failover of the session store (redis_wait_replicas). */
+	ks_redis_durable();
 	cookie = ks_arena_printf(req->arena, COOKIE "=%s; Path=/; HttpOnly; "
 	    "SameSite=Strict%s", tok, ks_conf.behind_tls ? "; Secure" : "");
 	ks_header(req, "Set-Cookie", cookie);

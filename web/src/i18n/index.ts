@@ -8,13 +8,16 @@ import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
 import deAccess from './de.access.json';
 import frAccess from './fr.access.json';
+import deOps from './de.ops.json';
+import frOps from './fr.ops.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
 // access screens (passwords, administrator requests) in *.access.json.
-const de = { ...deMain, ...deBilling, ...deAccess };
-const fr = { ...frMain, ...frBilling, ...frAccess };
+// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
+const de = { ...deMain, ...deBilling, ...deAccess, ...deOps };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frOps };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
