@@ -77,10 +77,10 @@ export function App() {
   }, []);
 
   const loadRoles = useCallback(async (m: Me) => {
-    if (!m.permissions.includes('directory.read')) { setRoles([]); return; }
+    if (!m.permissions.includes('directory.read') || m.must_change_password) { setRoles([]); return; }
     try { setRoles((await get<Page<Role>>('/api/v1/roles')).data.items); } catch { setRoles([]); }
   }, []);
-  useEffect(() => { if (me) void loadRoles(me); }, [me?.user.id, me?.tenant.id]);
+  useEffect(() => { if (me) void loadRoles(me); }, [me?.user.id, me?.tenant.id, me?.must_change_password]);
 
   const signedIn = (m: Me) => {
     if (expired) {
