@@ -1,8 +1,10 @@
 /*
  * pdf.h - small PDF documents (decisions, invoices) without a library:
  * A4 pages, the standard Helvetica fonts in WinAnsi encoding (German and
- * French letters), text blocks, two-column tables, automatic page breaks,
- * and the payment part of a Swiss QR-bill.
+ * French letters), text blocks, two-column tables, automatic page breaks
+ * (nothing is ever dropped: what does not fit goes on the next page), a
+ * mark and a footer on every page, and the payment part of a Swiss
+ * QR-bill.
  */
 #ifndef KS_PDF_H
 #define KS_PDF_H
@@ -21,10 +23,17 @@ enum ks_pdf_kind {
 	KS_PDF_SMALL,		/* text: small print (remedies notice) */
 	KS_PDF_SIGNATURES,	/* text and text2: two signature blocks */
 	KS_PDF_SPACE,		/* vertical space */
-	KS_PDF_QRBILL		/* text: payload from ks_qrbill_payload,
+	KS_PDF_QRBILL,		/* text: payload from ks_qrbill_payload,
 				 * text2: "de" (NULL, "") or "fr"; the
 				 * receipt and payment part across the
 				 * foot of the page, which ends the page */
+	KS_PDF_MARK,		/* text: a mark at the top of every page
+				 * (a draft's "ENTWURF"), wherever the
+				 * block stands in the list */
+	KS_PDF_FOOTER		/* text: a line at the foot of every page
+				 * without a QR-bill; "{page}" and
+				 * "{pages}" become the page's number and
+				 * the number of pages */
 };
 
 /** One block of a document; a KS_PDF_END block ends the list. */
