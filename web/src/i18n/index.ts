@@ -6,12 +6,15 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deLetters from './de.letters.json';
+import frLetters from './fr.letters.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+// The canton's billing screens keep their texts in *.billing.json, the
+// letters and print views theirs in *.letters.json.
+const de = { ...deMain, ...deBilling, ...deLetters };
+const fr = { ...frMain, ...frBilling, ...frLetters };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
