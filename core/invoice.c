@@ -409,33 +409,9 @@ share_text(struct ks_request *req, json_t *s, const char *lang)
 	return out;
 }
 
-/* A growing list of blocks in the arena, always ended. */
-struct blocks {
-	struct ks_pdf_block	*v;
-	size_t			 n;
-	size_t			 cap;
-};
-
-static void
-add(struct ks_request *req, struct blocks *b, enum ks_pdf_kind kind,
-    const char *text, const char *text2)
-{
-	struct ks_pdf_block *nv;
-
-	if (b->n + 1 >= b->cap) {
-		b->cap = b->cap == 0 ? 64 : b->cap * 2;
-		nv = ks_arena_alloc(req->arena, b->cap * sizeof(*nv));
-		if (b->n > 0)
-			memcpy(nv, b->v, b->n * sizeof(*nv));
-		b->v = nv;
-	}
-	b->v[b->n++] = (struct ks_pdf_block){ kind, text, text2 };
-	b->v[b->n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
-}
-
 /* The service's shares, a heading for each phase. */
 static void
-share_rows(struct ks_request *req, struct invoice *inv, struct blocks *b)
+share_rows(struct ks_request *req, struct invoice *inv, struct ks_pdf_list *b)
 {
 	json_t *lines = lines_json(inv), *s;
 	const char *phase = "", *p;
@@ -444,12 +420,12 @@ share_rows(struct ks_request *req, struct invoice *inv, struct blocks *b)
 	json_array_foreach(lines, i, s) {
 		p = str(s, "phase");
 		if (p != NULL && strcmp(p, phase) != 0) {
-			add(req, b, KS_PDF_HEADING, phase_name(p, inv->lang),
+			ks_pdf_add(b, KS_PDF_HEADING, phase_name(p, inv->lang),
 			    NULL);
 			phase = p;
 		}
-		add(req, b, KS_PDF_ROW, share_text(req, s, inv->lang), chf(req,
-		    json_integer_value(json_object_get(s, "amount"))));
+		ks_pdf_add(b, KS_PDF_ROW, share_text(req, s, inv->lang),
+		    chf(req, json_integer_value(json_object_get(s, "amount"))));
 	}
 	json_decref(lines);
 }
@@ -458,7 +434,7 @@ share_rows(struct ks_request *req, struct invoice *inv, struct blocks *b)
 static int
 invoice_render(struct ks_request *req, struct invoice *invp)
 {
-	struct blocks b = { NULL, 0, 0 };
+	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct invoice inv = *invp;
 	json_t *pk;
 	char created[16], err[256], *pdf;
@@ -471,21 +447,22 @@ invoice_render(struct ks_request *req, struct invoice *invp)
 	at = PQgetvalue(inv.run.r, 0, 9);
 	code = PQgetvalue(inv.run.r, 0, 2);
 	town = str(inv.cred, "town");
-	add(req, &b, KS_PDF_FOOTER, ks_arena_printf(req->arena, tx(l,
-	    "Rechnung %s · %s · Seite {page} von {pages}", "Facture %s · %s · "
-	    "page {page} sur {pages}"), code, str(inv.tenant, "name")), NULL);
-	add(req, &b, KS_PDF_LETTERHEAD, address_lines(req, inv.cred), NULL);
-	add(req, &b, KS_PDF_ADDRESS, inv.addr ? address_lines(req, inv.addr) :
+	ks_pdf_add(&b, KS_PDF_FOOTER, ks_arena_printf(req->arena, tx(l,
+	    "Rechnung %s · %s · Seite {page} von {pages}",
+	    "Facture %s · %s · page {page} sur {pages}"), code,
+	    str(inv.tenant, "name")), NULL);
+	ks_pdf_add(&b, KS_PDF_LETTERHEAD, address_lines(req, inv.cred), NULL);
+	ks_pdf_add(&b, KS_PDF_ADDRESS, inv.addr ? address_lines(req, inv.addr) :
 	    str(inv.tenant, "name"), NULL);
 	/* Place and date: the canton's town, the day of the run. */
-	add(req, &b, KS_PDF_PARAGRAPH, town == NULL ? long_date(req, at, l) :
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, town == NULL ? long_date(req, at, l) :
 	    ks_arena_printf(req->arena, tx(l, "%s, %s", "%s, le %s"), town,
 	    long_date(req, at, l)), NULL);
-	add(req, &b, KS_PDF_TITLE, ks_arena_printf(req->arena, "%s %s", tx(l,
+	ks_pdf_add(&b, KS_PDF_TITLE, ks_arena_printf(req->arena, "%s %s", tx(l,
 	    "Rechnung Kostenbeteiligung Fallführungssystem, Periode",
 	    "Facture participation aux coûts du système de gestion des "
 	    "dossiers, période"), code), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, ks_arena_printf(req->arena, tx(l,
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, ks_arena_printf(req->arena, tx(l,
 	    "%s, Periode vom %s bis %s. Verteilt nach dem Regelpaket %s, "
 	    "Version %s (gültig ab %s, Prüfsumme %.12s), Verteilung Nr. %s. "
 	    "Referenz %s.", "%s, période du %s au %s. Répartition selon le "
@@ -497,18 +474,19 @@ invoice_render(struct ks_request *req, struct invoice *invp)
 	    str(pk, "sha256"), PQgetvalue(inv.run.r, 0, 0), inv.ref ? inv.ref :
 	    "-"), NULL);
 	share_rows(req, &inv, &b);
-	add(req, &b, KS_PDF_TOTAL, "Total", chf(req, inv.amount));
-	add(req, &b, KS_PDF_SMALL, inv.payload ? tx(l, "Zahlbar innert 30 "
+	ks_pdf_add(&b, KS_PDF_TOTAL, "Total", chf(req, inv.amount));
+	ks_pdf_add(&b, KS_PDF_SMALL, inv.payload ? tx(l, "Zahlbar innert 30 "
 	    "Tagen mit dem Zahlteil unten.", "Payable dans les 30 jours avec "
 	    "la section paiement ci-dessous.") : tx(l, "Kein Betrag zu "
 	    "bezahlen.", "Aucun montant à payer."), NULL);
 	if (inv.payload)
-		add(req, &b, KS_PDF_QRBILL, inv.payload, l);
+		ks_pdf_add(&b, KS_PDF_QRBILL, inv.payload, l);
 	/* The run's time is the document's: re-rendering gives the same. */
 	snprintf(created, sizeof(created), "%.4s%.2s%.2s%.2s%.2s%.2s", at,
 	    at + 5, at + 8, at + 11, at + 14, at + 17);
 	rc = ks_pdf_render(b.v, tx(l, "Rechnung", "Facture"), created, &pdf,
 	    &len, err, sizeof(err));
+	free(b.v);
 	invoice_free(&inv);
 	if (rc != KS_OK)
 		return ks_fail_detail(req, 500, "document_failed", "the invoice "

@@ -106,7 +106,7 @@ struct render {
 	double		 y;		/* top of the free space */
 	int		 fresh;		/* nothing drawn on this page yet */
 	const char	*mark;		/* UTF-8, on every page; or NULL */
-	const char	*footer;	/* UTF-8, "{page}", "{pages}"; or NULL */
+	const char	*footer;	/* UTF-8 with "{page}", "{pages}" */
 };
 
 static const struct style st_letterhead = { F_REG, 9, 11, 0, 4 };

@@ -10,6 +10,7 @@
 #define KS_PDF_H
 
 #include <stddef.h>
+#include <stdlib.h>
 
 enum ks_pdf_kind {
 	KS_PDF_END = 0,
@@ -42,6 +43,37 @@ struct ks_pdf_block {
 	const char		*text;	/* UTF-8 */
 	const char		*text2;	/* UTF-8 */
 };
+
+/**
+ * A list of blocks that grows as they are added, always ended by a
+ * KS_PDF_END block; the texts stay the caller's. v is malloc'd: free(v)
+ * after rendering. Header-only, for the core and the modules alike.
+ */
+struct ks_pdf_list {
+	struct ks_pdf_block	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+/** Append a block; out of memory ends the process like any allocation. */
+static inline void
+ks_pdf_add(struct ks_pdf_list *l, enum ks_pdf_kind kind, const char *text,
+    const char *text2)
+{
+	struct ks_pdf_block *nv;
+
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			abort();
+		l->v = nv;
+	}
+	l->v[l->n].kind = kind;
+	l->v[l->n].text = text;
+	l->v[l->n++].text2 = text2;
+	l->v[l->n].kind = KS_PDF_END;
+	l->v[l->n].text = l->v[l->n].text2 = NULL;
+}
 
 /**
  * Render blocks into a PDF. Characters outside WinAnsi are replaced by

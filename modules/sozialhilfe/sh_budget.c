@@ -207,7 +207,8 @@ sil_labels(json_t *sil)
 		snprintf(key, sizeof(key), "sil.%s", code);
 		if (strcmp(sh_text("de", key), key) != 0)
 			json_object_set_new(s, "label", json_pack("{s:s,s:s}",
-			    "de", sh_text("de", key), "fr", sh_text("fr", key)));
+			    "de", sh_text("de", key), "fr",
+			    sh_text("fr", key)));
 	}
 }
 

@@ -226,47 +226,23 @@ letter_load(struct ks_request *req, PGresult *dossier, struct letter *l)
 	return 0;
 }
 
-/* A growing list of blocks in the arena; strings stay in the arena. */
-struct blocks {
-	struct ks_pdf_block	*v;
-	size_t			 n;
-	size_t			 cap;
-};
-
-static void
-add(struct ks_request *req, struct blocks *b, enum ks_pdf_kind kind,
-    const char *text, const char *text2)
-{
-	struct ks_pdf_block *nv;
-
-	if (b->n + 1 >= b->cap) {
-		b->cap = b->cap == 0 ? 64 : b->cap * 2;
-		nv = ks->alloc(req, b->cap * sizeof(*nv));
-		if (b->n > 0)
-			memcpy(nv, b->v, b->n * sizeof(*nv));
-		b->v = nv;
-	}
-	b->v[b->n++] = (struct ks_pdf_block){ kind, text, text2 };
-	b->v[b->n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
-}
-
 /*
  * Letterhead, recipient, "Thun, 1. März 2027" and the reference lines;
  * the footer with the reference and page numbers.
  */
 static void
-letter_head(struct ks_request *req, struct blocks *b, struct letter *l,
+letter_head(struct ks_request *req, struct ks_pdf_list *b, struct letter *l,
     const char *recipient, const char *date, const char *ref_lines,
     const char *footer)
 {
 	const char *d = long_date(req, date, l->lang);
 
-	add(req, b, KS_PDF_FOOTER, footer, NULL);
-	add(req, b, KS_PDF_LETTERHEAD, l->sender, NULL);
-	add(req, b, KS_PDF_ADDRESS, recipient, NULL);
-	add(req, b, KS_PDF_PARAGRAPH, *l->place != '\0' ? fill(req, l->lang,
+	ks_pdf_add(b, KS_PDF_FOOTER, footer, NULL);
+	ks_pdf_add(b, KS_PDF_LETTERHEAD, l->sender, NULL);
+	ks_pdf_add(b, KS_PDF_ADDRESS, recipient, NULL);
+	ks_pdf_add(b, KS_PDF_PARAGRAPH, *l->place != '\0' ? fill(req, l->lang,
 	    "place_date", "place", l->place, "date", d, NULL) : d, NULL);
-	add(req, b, KS_PDF_PARAGRAPH, ref_lines, NULL);
+	ks_pdf_add(b, KS_PDF_PARAGRAPH, ref_lines, NULL);
 }
 
 /* "YYYYMMDDHHMMSS" of a timestamp "YYYY-MM-DD HH:MM:SS..." */
@@ -318,18 +294,18 @@ line_text(struct ks_request *req, PGresult *l, int i, const char *lang)
 
 /* The budget table: need, income, what is paid. */
 static void
-budget_table(struct ks_request *req, struct blocks *b, PGresult *bud,
+budget_table(struct ks_request *req, struct ks_pdf_list *b, PGresult *bud,
     PGresult *l, const char *lang)
 {
 	int i, side;
 
-	add(req, b, KS_PDF_HEADING, sh_text(lang, "budget"), NULL);
+	ks_pdf_add(b, KS_PDF_HEADING, sh_text(lang, "budget"), NULL);
 	for (side = 0; side < 3; side++) {
 		if (side == 1)
-			add(req, b, KS_PDF_TOTAL, sh_text(lang, "need"),
+			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "need"),
 			    chf(req, atoll(PQgetvalue(bud, 0, 4))));
 		if (side == 2)
-			add(req, b, KS_PDF_TOTAL, sh_text(lang, "income"),
+			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "income"),
 			    chf(req, atoll(PQgetvalue(bud, 0, 5))));
 		for (i = 0; i < PQntuples(l); i++) {
 			const char *code = PQgetvalue(l, i, 1);
@@ -339,12 +315,12 @@ budget_table(struct ks_request *req, struct blocks *b, PGresult *bud,
 			    strcmp(code, "assets_above_allowance") == 0 ? 2 :
 			    0))
 				continue;
-			add(req, b, side == 2 ? KS_PDF_PARAGRAPH : KS_PDF_ROW,
+			ks_pdf_add(b, side == 2 ? KS_PDF_PARAGRAPH : KS_PDF_ROW,
 			    line_text(req, l, i, lang), side == 2 ? NULL :
 			    chf(req, atoll(PQgetvalue(l, i, 2))));
 		}
 	}
-	add(req, b, KS_PDF_TOTAL, sh_text(lang, "payment"),
+	ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "payment"),
 	    chf(req, atoll(PQgetvalue(bud, 0, 6))));
 }
 
@@ -378,10 +354,11 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 {
 	const char *lang = PQgetvalue(dec, 0, 3), *v[1], *date, *p[3];
 	int draft = approver == NULL;
-	struct blocks b = { NULL, 0, 0 };
+	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct letter l;
 	PGresult *d, *bud, *lines;
 	char err[256], created[16];
+	int rc;
 
 	v[0] = PQgetvalue(dec, 0, 1);
 	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
@@ -400,7 +377,7 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	/* Dated the day it is approved; a draft the day it was drafted. */
 	date = PQgetvalue(dec, 0, PQgetisnull(dec, 0, 7) ? 9 : 7);
 	if (draft)
-		add(req, &b, KS_PDF_MARK, sh_text(lang, "draft_mark"), NULL);
+		ks_pdf_add(&b, KS_PDF_MARK, sh_text(lang, "draft_mark"), NULL);
 	p[0] = fill(req, lang, "dossier_ref", "ref", l.ref, NULL);
 	p[1] = fill(req, lang, "decision_ref", "id", PQgetvalue(dec, 0, 0),
 	    NULL);
@@ -408,18 +385,18 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	    "name", PQgetvalue(dec, 0, 11), NULL);
 	letter_head(req, &b, &l, l.client_address, date, join(req, "\n", p,
 	    3), fill(req, lang, "footer_decision", "ref", l.ref, NULL));
-	add(req, &b, KS_PDF_TITLE, sh_text(lang, "title"), NULL);
+	ks_pdf_add(&b, KS_PDF_TITLE, sh_text(lang, "title"), NULL);
 	if (draft)
-		add(req, &b, KS_PDF_PARAGRAPH, sh_text(lang, "draft_note"),
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "draft_note"),
 		    NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, fill(req, lang, "intro", "date",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, lang, "intro", "date",
 	    long_date(req, PQgetvalue(bud, 0, 2), lang), NULL), NULL);
 	budget_table(req, &b, bud, lines, lang);
-	add(req, &b, KS_PDF_SPACE, NULL, NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, sh_text(lang, "duties"), NULL);
-	add(req, &b, KS_PDF_HEADING, sh_text(lang, "remedies_title"), NULL);
-	add(req, &b, KS_PDF_SMALL, sh_text(lang, "remedies"), NULL);
-	add(req, &b, KS_PDF_SMALL, fill(req, lang, "rules", "rules",
+	ks_pdf_add(&b, KS_PDF_SPACE, NULL, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "duties"), NULL);
+	ks_pdf_add(&b, KS_PDF_HEADING, sh_text(lang, "remedies_title"), NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, sh_text(lang, "remedies"), NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, lang, "rules", "rules",
 	    rules_used(req, bud), NULL), NULL);
 	/* Only what was approved is signed. */
 	if (!draft) {
@@ -428,14 +405,14 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 		p[2] = join(req, "\n", p, 2);
 		p[0] = sh_text(lang, "approved");
 		p[1] = approver;
-		add(req, &b, KS_PDF_SIGNATURES, p[2], join(req, "\n", p, 2));
+		ks_pdf_add(&b, KS_PDF_SIGNATURES, p[2], join(req, "\n", p, 2));
 	}
 	/* The creation date is the decision's, so re-rendering is stable. */
 	created_of(date, created);
-	if (ks->pdf_render(b.v, sh_text(lang, "title"), created, pdf, len,
-	    err, sizeof(err)) != 0)
-		return render_fail(req, "decision document", err);
-	return 0;
+	rc = ks->pdf_render(b.v, sh_text(lang, "title"), created, pdf, len,
+	    err, sizeof(err));
+	free(b.v);
+	return rc != 0 ? render_fail(req, "decision document", err) : 0;
 }
 
 /* ----------------------------------------------------------- letters */
@@ -446,7 +423,7 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
  */
 static int
 letter_store(struct ks_request *req, int64_t id, const char *kind,
-    const char *title, struct letter *l, struct blocks *b, json_t *detail)
+    const char *title, struct letter *l, struct ks_pdf_list *b, json_t *detail)
 {
 	const char *v[6];
 	char err[256], created[16], sha[65], *pdf = NULL;
@@ -456,8 +433,11 @@ letter_store(struct ks_request *req, int64_t id, const char *kind,
 
 	created_of(sh_today(req), created);
 	memcpy(created + 8, "000000", 7);
-	if (ks->pdf_render(b->v, title, created, &pdf, &len, err,
-	    sizeof(err)) != 0) {
+	rc = ks->pdf_render(b->v, title, created, &pdf, &len, err,
+	    sizeof(err));
+	free(b->v);
+	b->v = NULL;
+	if (rc != 0) {
 		json_decref(detail);
 		return render_fail(req, "letter", err);
 	}
@@ -527,7 +507,7 @@ letter_request(struct ks_request *req)
 {
 	json_t *body = ks->body(req), *miss, *e;
 	const char *due, *note, *p[3], *title, **docs;
-	struct blocks b = { NULL, 0, 0 };
+	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct letter l;
 	int64_t id;
 	size_t i, n;
@@ -559,19 +539,20 @@ letter_request(struct ks_request *req)
 	letter_head(req, &b, &l, l.client_address, sh_today(req), join(req,
 	    "\n", p, 2), fill(req, l.lang, "footer_letter", "title", title,
 	    "ref", l.ref, NULL));
-	add(req, &b, KS_PDF_TITLE, title, NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_intro"),
+	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_intro"),
 	    NULL);
 	for (i = 0; i < n; i++)
-		add(req, &b, KS_PDF_PARAGRAPH, two(req, "–", docs[i]), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, fill(req, l.lang, "request_deadline",
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, two(req, "–", docs[i]),
+		    NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "request_deadline",
 	    "date", long_date(req, due, l.lang), NULL), NULL);
 	if ((note = json_string_value(json_object_get(body, "note"))) != NULL)
-		add(req, &b, KS_PDF_PARAGRAPH, note, NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_questions"),
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, note, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_questions"),
 	    NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
-	add(req, &b, KS_PDF_SIGNATURES, l.author, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
 	return letter_store(req, id, "document_request", title, &l, &b,
 	    json_pack("{s:s,s:o}", "deadline", due, "missing", miss));
 }
@@ -585,8 +566,8 @@ static int
 letter_guarantee(struct ks_request *req)
 {
 	json_t *body = ks->body(req);
-	const char *to, *purpose, *until, *p[3], *title, *addr;
-	struct blocks b = { NULL, 0, 0 };
+	const char *to, *purpose, *until, *p[3], *title, *addr, *birth;
+	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct letter l;
 	long long amount;
 	int64_t id;
@@ -605,27 +586,28 @@ letter_guarantee(struct ks_request *req)
 	letter_head(req, &b, &l, to, sh_today(req), join(req, "\n", p, 2),
 	    fill(req, l.lang, "footer_letter", "title", title, "ref", l.ref,
 	    NULL));
-	add(req, &b, KS_PDF_TITLE, title, NULL);
+	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
 	p[0] = two(req, PQgetvalue(l.client, 0, 2), PQgetvalue(l.client, 0,
 	    3));
 	p[1] = two(req, PQgetvalue(l.client, 0, 4), PQgetvalue(l.client, 0,
 	    5));
 	addr = join(req, ", ", p, 2);
-	add(req, &b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_client",
-	    "name", l.client_name, "birth", PQgetisnull(l.client, 0, 7) ? "–" :
-	    short_date(req, PQgetvalue(l.client, 0, 7)), "address", addr, NULL),
+	birth = PQgetisnull(l.client, 0, 7) ? "–" : short_date(req,
+	    PQgetvalue(l.client, 0, 7));
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_client",
+	    "name", l.client_name, "birth", birth, "address", addr, NULL),
 	    NULL);
-	add(req, &b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_purpose",
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_purpose",
 	    "purpose", purpose, NULL), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_text",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_text",
 	    "amount", chf(req, amount), NULL), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_valid",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_valid",
 	    "date", long_date(req, until, l.lang), NULL), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_invoice",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_invoice",
 	    "ref", l.ref, "address", l.sender_line, NULL), NULL);
-	add(req, &b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
-	add(req, &b, KS_PDF_SIGNATURES, l.author, NULL);
-	add(req, &b, KS_PDF_SMALL, fill(req, l.lang, "copy_to", "name",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, l.lang, "copy_to", "name",
 	    l.client_name, NULL), NULL);
 	return letter_store(req, id, "cost_guarantee", title, &l, &b,
 	    json_pack("{s:s,s:s,s:I,s:s}", "recipient", to, "purpose",
