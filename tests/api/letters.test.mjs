@@ -41,7 +41,8 @@ async function bytes(p, session) {
 }
 const text = (pdf, first, last) => execFileSync('pdftotext',
   [...(first ? ['-f', String(first), '-l', String(last ?? first)] : []), '-enc', 'UTF-8', '-', '-'], { input: pdf }).toString('utf8');
-const pages = (pdf) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', ['-'], { input: pdf }).toString())[1]);
+/** pdftotext ends every page with a form feed. */
+const pages = (pdf) => text(pdf).split('\f').length - 1;
 
 /** The social service as sender: its name and its paying account's address. */
 async function sender(slug) {
