@@ -45,7 +45,7 @@ const SHELL_WORDS = new Set(`
 if then else elif fi for while until do done case esac in function return
 local export set unset shift exit trap wait read cd source . [ [[ ] ]] { }
 ! eval exec command type declare readonly ulimit umask break continue
-builtin let printf echo true false : time select coproc mapfile alias
+builtin let printf echo true false : time select coproc mapfile alias getopts
 `.split(/\s+/).filter(Boolean));
 
 /** Files whose commands run on the machine during build, run, test, bench. */
@@ -155,7 +155,7 @@ function shellCommands(text) {
       while (words.length && /^[A-Za-z_]\w*(\[[^\]]*\])?\+?=/.test(words[0])) words.shift();
       while (words.length && ['!', 'if', 'while', 'until', 'exec', 'command', 'time', 'elif'].includes(words[0])) words.shift();
       if (words[0] === 'timeout') words.splice(0, 2);
-      if (words[0] === 'runuser' || words[0] === 'as_pg') {
+      if (words[0] === 'runuser' || words[0] === 'as_pg' || words[0] === 'as_kasus') {
         if (words[0] === 'runuser') found.set('runuser', i + 1);
         const dd = words.indexOf('--');
         words.splice(0, dd >= 0 ? dd + 1 : 1);
@@ -210,12 +210,16 @@ function makeRecipes() {
     .join('\n');
 }
 
+// Functions of ops/lib.sh, which the ops scripts source.
+const LIB_FUNCS = new Set([...fs.readFileSync(path.join(ROOT, 'ops/lib.sh'), 'utf8')
+  .matchAll(/^([A-Za-z_][\w-]*)\s*\(\)/gm)].map((m) => m[1]));
+
 test('every program the scripts, the Makefile and the tests call is installed by the bootstrap', () => {
   const progs = bootstrapPrograms();
   const missing = [];
   const consider = (file, cmds) => {
     for (const [c, where] of cmds) {
-      if (SHELL_WORDS.has(c) || ESSENTIAL.has(c) || progs.has(c)) continue;
+      if (SHELL_WORDS.has(c) || ESSENTIAL.has(c) || progs.has(c) || LIB_FUNCS.has(c)) continue;
       missing.push(`${c} (${file}${typeof where === 'number' ? `:${where}` : ''})`);
     }
   };

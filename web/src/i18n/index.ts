@@ -8,13 +8,16 @@ import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
 import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
+import deOps from './de.ops.json';
+import frOps from './fr.ops.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
 // letters and print views theirs in *.letters.json.
-const de = { ...deMain, ...deBilling, ...deLetters };
-const fr = { ...frMain, ...frBilling, ...frLetters };
+// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
+const de = { ...deMain, ...deBilling, ...deLetters, ...deOps };
+const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
