@@ -99,9 +99,16 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
   assert.equal(f.isValidAhv('756.1234.5678.97'), true);
 });
 
+/** Every message file of a language merged: <lang>.json and each <lang>.<area>.json. */
+function catalog(lang) {
+  const dir = path.join(ROOT, 'web/src/i18n');
+  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
+}
+
 test('the German and French message files have the same keys and no empty text', () => {
-  const de = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) };
-  const fr = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.billing.json'), 'utf8')) };
+  const de = catalog('de');
+  const fr = catalog('fr');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {
     for (const [k, v] of Object.entries(cat)) {
@@ -115,7 +122,7 @@ test('the German and French message files have the same keys and no empty text',
 });
 
 test('every API error code the server sends has a message in both languages', () => {
-  const de = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) };
+  const de = catalog('de');
   const codes = new Set();
   // Every C file of the core (a new error code needs a message in
   // web/src/i18n/de.json and fr.json). A module's codes come with its
