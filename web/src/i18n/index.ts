@@ -8,16 +8,19 @@ import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
 import deAccess from './de.access.json';
 import frAccess from './fr.access.json';
+import deLetters from './de.letters.json';
+import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
-// access screens (passwords, administrator requests) in *.access.json.
+// access screens (passwords, administrator requests) theirs in
+// *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deAccess, ...deOps };
-const fr = { ...frMain, ...frBilling, ...frAccess, ...frOps };
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
