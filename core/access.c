@@ -101,28 +101,28 @@ teams_write(struct ks_request *req, PGresult *r)
 	return KS_OK;
 }
 
-int
-ks_access_person(struct ks_request *req, int64_t person)
+/* The open dossiers statement q finds for id must all be the caller's. */
+static int
+open_dossiers(struct ks_request *req, int q, int64_t id)
 {
-	const char *v[1] = { num(req, person) };
+	const char *v[1] = { num(req, id) };
 	PGresult *r;
 
 	if (unrestricted(&req->who))
 		return KS_OK;
-	if ((r = ks_db_q(req, Q_ACCESS_PERSON_TEAMS, 1, v)) == NULL)
+	if ((r = ks_db_q(req, q, 1, v)) == NULL)
 		return KS_ERROR;
 	return teams_write(req, r);
 }
 
 int
+ks_access_person(struct ks_request *req, int64_t person)
+{
+	return open_dossiers(req, Q_ACCESS_PERSON_TEAMS, person);
+}
+
+int
 ks_access_household(struct ks_request *req, int64_t household)
 {
-	const char *v[1] = { num(req, household) };
-	PGresult *r;
-
-	if (unrestricted(&req->who))
-		return KS_OK;
-	if ((r = ks_db_q(req, Q_ACCESS_HOUSEHOLD_TEAMS, 1, v)) == NULL)
-		return KS_ERROR;
-	return teams_write(req, r);
+	return open_dossiers(req, Q_ACCESS_HOUSEHOLD_TEAMS, household);
 }
