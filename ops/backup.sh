@@ -59,7 +59,7 @@ base() {
 	# duration travels with it, so it restores even without the archive.
 	pg_basebackup -d "$conninfo" -D "$out.part" -Ft -z -X stream \
 		--checkpoint=fast -l "kasus $stamp" --no-password
-	date -u '+%Y-%m-%d %H:%M:%S+00' >"$out.part/stop_time"
+	date -u '+%Y-%m-%d %H:%M:%S.%6N+00' >"$out.part/stop_time"
 	mv "$out.part" "$out"
 	echo "$out"
 }

@@ -44,13 +44,15 @@ while getopts "t:D:b:p:" o; do
 done
 [ -n "$target" ] && [ -n "$data" ] || die "usage: ops/restore.sh -t TIME -D DATADIR [-b BACKUP_DIR] [-p PORT]"
 [ -e "$data" ] && [ -n "$(ls -A "$data" 2>/dev/null)" ] && die "$data is not empty"
-# The target as PostgreSQL reads it, to compare with the backups' times.
-tsec=$(date -u -d "$target" +%s) || die "cannot read the time $target"
+# The target as PostgreSQL reads it, to compare with the backups' times
+# in microseconds: a backup that ended in the same second as the target
+# still counts when it ended before it.
+tus=$(date -u -d "$target" +%s%6N) || die "cannot read the time $target"
 
 base=
 for b in $(ls -d "$dir"/base/*/ 2>/dev/null | sort); do
 	[ -f "$b/stop_time" ] || continue
-	[ "$(date -u -d "$(cat "$b/stop_time")" +%s)" -lt "$tsec" ] && base=$b
+	[ "$(date -u -d "$(cat "$b/stop_time")" +%s%6N)" -lt "$tus" ] && base=$b
 done
 [ -n "$base" ] || die "no base backup in $dir/base was consistent before $target"
 echo "restore: base backup $(basename "$base"), replaying WAL to $target" >&2
