@@ -57,6 +57,8 @@ static const struct key keys[] = {
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
+	{ "audit_anchor_dir", "KASUS_AUDIT_ANCHOR_DIR", S(audit_anchor_dir) },
+	{ "audit_seal_ms", "KASUS_AUDIT_SEAL_MS", I(audit_seal_ms) },
 	{ NULL, NULL, 0, NULL, 0 }
 };
 
@@ -86,6 +88,7 @@ defaults(void)
 	ks_conf.rules_memory = 32L * 1024 * 1024;
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
+	ks_conf.audit_seal_ms = 2000;
 }
 
 static int

@@ -87,11 +87,14 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	ks_audit_sealer_start();
 	ks_log(KS_LOG_INFO, "worker %d serving", slot);
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
 	MHD_quiesce_daemon(d);
+	ks_audit_drain();
 	MHD_stop_daemon(d);
+	ks_audit_sealer_stop();
 	ks_rules_listen_stop();
 	ks_modules_unload();
 	ks_static_free();

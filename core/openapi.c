@@ -115,6 +115,9 @@ add_route(const struct ks_route *r, int idx, void *arg)
 		    json_string(ks_router_module(r)));
 	if (r->flags & KS_R_PUBLIC)
 		json_object_set_new(op, "security", json_array());
+	/* A read of personal data: each success leaves an audit record. */
+	if (r->flags & KS_R_AUDIT)
+		json_object_set_new(op, "x-audited", json_true());
 	if (r->body != NULL)
 		json_object_set_new(op, "requestBody", json_pack(
 		    "{s:b,s:{s:{s:o}},s:I}", "required", 1, "content",

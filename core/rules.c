@@ -841,12 +841,14 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15)
 			return json_integer((json_int_t)d);
 		cv->why = "the result holds a number that is not a whole "
-		    "number; amounts are integers in Rappen (round in the rule)";
+		    "number; amounts are integers in Rappen (round in the "
+		    "rule)";
 		return NULL;
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &len);
 		if (!utf8_valid(s, len)) {
-			cv->why = "the result holds text that is not valid UTF-8";
+			cv->why = "the result holds text that is not valid "
+			    "UTF-8";
 			return NULL;
 		}
 		if ((o = json_stringn(s, len)) == NULL)
@@ -859,8 +861,8 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 	case LUA_TTABLE:
 		break;
 	default:
-		cv->why = "the result holds a value that is not data (function, "
-		    "userdata or thread)";
+		cv->why = "the result holds a value that is not data "
+		    "(function, userdata or thread)";
 		return NULL;
 	}
 	n = (lua_Integer)lua_rawlen(L, idx);
@@ -895,7 +897,8 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			lua_pop(L, 2);
 			json_decref(o);
-			cv->why = "the result mixes list entries and named fields";
+			cv->why = "the result mixes list entries and named "
+			    "fields";
 			return NULL;
 		}
 		/* Never drop or cut a field: a name must be text to send. */
@@ -904,9 +907,10 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 			conv_key(cv, s, len);
 			lua_pop(L, 2);
 			json_decref(o);
-			cv->why = memchr(s, '\0', len) != NULL ? "the result has "
-			    "a field name with a NUL byte" : "the result has a "
-			    "field name that is not valid UTF-8";
+			cv->why = memchr(s, '\0', len) != NULL ?
+			    "the result has a field name with a NUL byte" :
+			    "the result has a field name that is not valid "
+			    "UTF-8";
 			return NULL;
 		}
 		e = to_json(L, -1, depth + 1, cv);
@@ -1017,7 +1021,7 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 	if (rc != LUA_OK) {
 		msg = lua_tolstring(L, -1, &mlen);
 		msg = msg ? clean_text(req, msg, mlen) : "error object";
-		/* The allocator stops a rule past its budget as out of memory. */
+		/* The allocator stops a rule past its budget as "memory". */
 		if (c->stop == 1 && rc == LUA_ERRMEM)
 			msg = "the rule ran out of time";
 		if (c->stop == 1)
