@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +28,16 @@ let seq = 0;
 export function uniq(prefix = 'b') {
   seq += 1;
   return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
+}
+
+/**
+ * Every message of a language as the web application merges them:
+ * web/src/i18n/<lang>.json and each <lang>.<area>.json.
+ */
+export function messages(lang) {
+  const dir = path.join(ROOT, 'web', 'src', 'i18n');
+  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
 }
 
 /** One Chromium for a test file. */

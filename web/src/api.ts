@@ -193,7 +193,8 @@ export function withQuery(path: string, q: Record<string, string | number | null
     if (v === undefined || v === null || v === '') continue;
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
-  return parts.length ? `${path}?${parts.join('&')}` : path;
+  // A path may carry a query already (a filtered list that then pages).
+  return parts.length ? `${path}${path.includes('?') ? '&' : '?'}${parts.join('&')}` : path;
 }
 
 export interface Page<T> { items: T[]; next: string | null }
@@ -255,9 +256,3 @@ export interface RuleTestResult {
   results: { index: number; function: string; ok: boolean; output?: unknown; error?: string; expected?: unknown }[];
 }
 
-export interface AuditEvent {
-  seq: number; at: string; actor_id: number | null; request_id: string | null; action: string;
-  object_type: string | null; object_id: string | null; detail: unknown;
-}
-
-export interface AuditVerify { ok: boolean; events: number; head?: string; first_broken_seq?: number }

@@ -1,17 +1,21 @@
 // Messages live in de.json and fr.json, the billing screens' in
-// de.billing.json and fr.billing.json (same keys per language; tests check it). Every
+// de.billing.json and fr.billing.json, the audit log's in de.audit.json and
+// fr.audit.json (same keys per language; tests check it). Every
 // text a person sees comes from there. t() is typed by the German file so
 // a missing or misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deAudit from './de.audit.json';
+import frAudit from './fr.audit.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+// The audit log's texts (events, routes, filters) are in *.audit.json.
+const de = { ...deMain, ...deBilling, ...deAudit };
+const fr = { ...frMain, ...frBilling, ...frAudit };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
