@@ -22,9 +22,11 @@
  * is at most one interval old (longer only while a database transaction
  * runs longer); verify states it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,19 +211,52 @@ mkdirs(const char *dir)
 	mkdir(buf, 0700);
 }
 
+int
+ks_audit_prepare(void)
+{
+	char dir[1100], path[1400];
+	struct passwd *pw;
+	struct dirent *de;
+	DIR *d;
+
+	anchor_path(0, dir, sizeof(dir), 1);
+	mkdirs(dir);
+	if (access(dir, W_OK) != 0) {
+		ks_log(KS_LOG_ERROR, "the audit anchor directory %s cannot be "
+		    "written: %s", dir, strerror(errno));
+		return KS_ERROR;
+	}
+	/* Workers write the anchors after they dropped to their user. */
+	if (geteuid() != 0 || (pw = getpwnam(ks_conf.user)) == NULL)
+		return KS_OK;
+	if (chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+		return KS_ERROR;
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (chown(path, pw->pw_uid, pw->pw_gid) != 0)
+				ks_log(KS_LOG_WARN, "cannot hand %s to %s",
+				    path, ks_conf.user);
+		}
+		closedir(d);
+	}
+	return KS_OK;
+}
+
 /* Write seal n as the tenant's anchor unless a newer one is there. */
 static void
 anchor_write(int64_t tenant, long long n, const char *mac)
 {
-	char path[1100], tmp[1200], dir[1100], old[65];
+	char path[1100], tmp[1200], old[65];
 	long long have;
 	FILE *f;
 	int fd;
 
 	if (anchor_read(tenant, &have, old) == 1 && have >= n)
 		return;
-	anchor_path(tenant, dir, sizeof(dir), 1);
-	mkdirs(dir);
+	/* The directory is made by the parent (ks_audit_prepare). */
 	anchor_path(tenant, path, sizeof(path), 0);
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
@@ -391,9 +426,10 @@ seal_loop(void *arg)
 }
 
 void
-ks_audit_sealer_start(void)
+ks_audit_start(void)
 {
-	/* One writer per node; the seals' primary key orders the rest. */
+	ks_audit_writer_start();
+	/* One sealer per node; the seals' primary key orders the rest. */
 	if (ks_worker_slot != 0)
 		return;
 	if (!ks_datakey_available()) {
@@ -407,7 +443,7 @@ ks_audit_sealer_start(void)
 }
 
 void
-ks_audit_sealer_stop(void)
+ks_audit_stop(void)
 {
 	pthread_mutex_lock(&seal_lock);
 	if (!sealing) {

@@ -152,15 +152,7 @@ ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 	it->done = done;
 	it->arg = arg;
 	pthread_mutex_lock(&lock);
-	if (owner != getpid()) {
-		/* First use in this process (a forked worker). */
-		queue = NULL;
-		tail = &queue;
-		waiting = 0;
-		running = pthread_create(&thread, NULL, loop, NULL) == 0;
-		owner = getpid();
-	}
-	if (!running) {
+	if (owner != getpid() || !running) {
 		pthread_mutex_unlock(&lock);
 		item_free(it);
 		return KS_ERROR;
@@ -171,6 +163,21 @@ ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
 	return KS_OK;
+}
+
+void
+ks_audit_writer_start(void)
+{
+	pthread_mutex_lock(&lock);
+	if (owner != getpid()) {
+		/* A forked worker: the parent's state is not this one's. */
+		queue = NULL;
+		tail = &queue;
+		waiting = 0;
+		running = pthread_create(&thread, NULL, loop, NULL) == 0;
+		owner = getpid();
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 void

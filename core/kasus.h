@@ -63,6 +63,10 @@ struct ks_config {
 	char	 db_owner[512];		/* conninfo, migration owner role */
 	char	 redis_host[128];
 	int	 redis_port;
+	char	 redis_sentinels[256];	/* host:port,...; empty: none */
+	char	 redis_master[64];	/* the sentinels' name for it */
+	int	 redis_wait_replicas;	/* a session waits for them */
+	int	 redis_wait_ms;
 	int	 session_idle;		/* seconds */
 	int	 session_absolute;	/* seconds */
 	int	 login_max_user;	/* failures before lockout */
@@ -80,6 +84,8 @@ struct ks_config {
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
 	char	 audit_anchor_dir[512];	/* seal anchors; "": <root>/var/audit */
 	int	 audit_seal_ms;		/* how often reads are sealed */
+	char	 user[64];		/* workers drop to it when root */
+	int	 seccomp;		/* workers enter the filter (1) */
 	enum ks_log_level log_level;
 };
 
@@ -347,6 +353,21 @@ int	ks_redis_pipe(int n, const char **fmts, const char *const *a1,
 	    const char *const *a2, struct redisReply **out);
 void	ks_redis_free(struct redisReply *);
 int	ks_redis_ping(void);
+struct redisContext;
+struct timeval;
+/**
+ * A new connection to the Redis master (redis_host:redis_port, or the one
+ * the redis_sentinels name and that says it is master), with tv as connect
+ * and command timeout; NULL when none answers. The caller frees it.
+ */
+struct redisContext *ks_redis_connect(struct timeval tv);
+/**
+ * After writing something that must survive a failover (a new session):
+ * wait until redis_wait_replicas replicas have it, at most redis_wait_ms.
+ * KS_OK when they confirmed (or none is asked for); KS_ERROR otherwise,
+ * which callers may ignore: the write stands on the master.
+ */
+int	ks_redis_durable(void);
 
 /* ---------------------------------------------------------------- audit */
 
@@ -391,6 +412,8 @@ int	ks_audit_outcome(struct ks_request *);
 /** The writer (core/audit_writer.c); takes the references to rows. */
 int	ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 	    void (*done)(void *, int ok), void *arg);
+/** Start the writer thread of this process (ks_audit_start). */
+void	ks_audit_writer_start(void);
 /** A connection resumed by the writer is answered (ks_audit_outcome). */
 void	ks_audit_writer_answered(void);
 /**
@@ -410,9 +433,18 @@ char	*ks_audit_canonical(const char *prev, const char *tenant,
 /** The same layout for any n fields; malloc'd. */
 char	*ks_audit_fields(const char *const *f, int n);
 
-/** Start and stop the worker's sealer (worker slot 0 only). */
-void	ks_audit_sealer_start(void);
-void	ks_audit_sealer_stop(void);
+/**
+ * Parent, before the workers: make the seals' anchor directory, owned by
+ * the user workers run as. KS_ERROR when it cannot be made.
+ */
+int	ks_audit_prepare(void);
+/**
+ * Worker, before its system call filter: start the audit writer and, in
+ * worker slot 0, the sealer (threads cannot be started after the filter).
+ */
+void	ks_audit_start(void);
+/** Worker drain, after ks_audit_drain and MHD_stop_daemon. */
+void	ks_audit_stop(void);
 /**
  * Seal the tenant's new reads and changes now: a keyed seal in the
  * database and its anchor file. KS_OK also when there was nothing to do.
@@ -477,6 +509,8 @@ int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);
 /** Drop this thread's compiled states (new pack activated). */
 void	ks_rules_invalidate(void);
+/** Start the deadline watchdog of this process (before a sandbox). */
+void	ks_rules_watchdog_start(void);
 /** Start/stop the worker's Redis subscriber for invalidations. */
 void	ks_rules_listen_start(void);
 void	ks_rules_listen_stop(void);
@@ -505,6 +539,24 @@ void	ks_modules_forget(int64_t tenant);
 /** Number of statements registered so far (for unwinding a module). */
 int	ks_db_registered(void);
 void	ks_db_truncate(int n);
+
+/* -------------------------------------------------------------- sandbox */
+
+/**
+ * Parent, before the first fork: map the page where workers note a
+ * forbidden call, and when running as root look up `user` (an error when
+ * it is missing or is root: workers never serve as root).
+ */
+int	ks_sandbox_prepare(int nslots);
+/** Worker, before any thread: drop to `user`, no core files, no_new_privs. */
+int	ks_sandbox_drop(void);
+/** Worker, after its threads started: enter the filter (every thread). */
+int	ks_sandbox_enter(void);
+/**
+ * Parent, after a worker died of SIGSYS: the forbidden call's number (0
+ * when none was noted) and its name in name; clears the note.
+ */
+int	ks_sandbox_forbidden(int slot, char *name, size_t len);
 
 /* -------------------------------------------------------------- metrics */
 

@@ -502,21 +502,38 @@ wd_loop(void *arg)
 	return NULL;
 }
 
-/* Register a cage for the watchdog; started once per process. */
+/* Start this process's watchdog unless it runs (after a fork it does not). */
 static void
-wd_enter(struct cage *c)
+wd_start_locked(void)
 {
 	pthread_t t;
 
-	pthread_mutex_lock(&wd_lock);
-	if (wd_pid != getpid()) {
-		/* After a fork the parent's thread is not ours. */
-		wd_list = NULL;
-		if (pthread_create(&t, NULL, wd_loop, NULL) == 0) {
-			pthread_detach(t);
-			wd_pid = getpid();
-		}
+	if (wd_pid == getpid())
+		return;
+	wd_list = NULL;
+	if (pthread_create(&t, NULL, wd_loop, NULL) == 0) {
+		pthread_detach(t);
+		wd_pid = getpid();
 	}
+}
+
+void
+ks_rules_watchdog_start(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_start_locked();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+/*
+ * Register a cage for the watchdog. A worker starts it before its system
+ * call filter (ks_rules_listen_start); other processes on first use.
+ */
+static void
+wd_enter(struct cage *c)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_start_locked();
 	c->wd_next = wd_list;
 	wd_list = c;
 	pthread_cond_signal(&wd_cond);

@@ -7,15 +7,21 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deLetters from './de.letters.json';
+import frLetters from './fr.letters.json';
+import deOps from './de.ops.json';
+import frOps from './fr.ops.json';
 import deAudit from './de.audit.json';
 import frAudit from './fr.audit.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
+// The canton's billing screens keep their texts in *.billing.json, the
+// letters and print views theirs in *.letters.json.
+// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
 // The audit log's texts (events, routes, filters) are in *.audit.json.
-const de = { ...deMain, ...deBilling, ...deAudit };
-const fr = { ...frMain, ...frBilling, ...frAudit };
+const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...deAudit };
+const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frAudit };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
