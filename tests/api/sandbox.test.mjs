@@ -393,13 +393,14 @@ function fine() return #string.rep("ab", 1000, ",") + #table.concat({"a", "b"}, 
 });
 
 test('twenty parallel dry runs of such calls end in time and do not starve other requests', async () => {
+  // Before the calls were charged, each of these ran for 8-40 s and
+  // twenty of them held every server thread; now each is refused at once.
   const id = await draft(`
 function rep() return #string.rep("", 4e9) end
 function move() local t = {} table.move(t, 1, 4e8, 2) return #t end
 function plain() local s = string.rep("a", 4e6) return s:find(string.rep("a", 8000) .. "b", 1, true) end
-function loop() local x = 0 while true do x = x + 1 end end
 `);
-  const fns = ['rep', 'move', 'plain', 'loop'];
+  const fns = ['rep', 'move', 'plain'];
   let running = true;
   const probes = [];
   const prober = (async () => {
@@ -417,14 +418,13 @@ function loop() local x = 0 while true do x = x + 1 end end
   await prober;
   for (const { res, ms } of runs) {
     err(res, 422, ['rule_timeout', 'rule_memory']);
-    // queued behind another evaluation on the same server thread at worst
-    assert.ok(ms < 2 * DEADLINE_MS + MARGIN_MS, `a dry run took ${ms} ms`);
+    assert.ok(ms < DEADLINE_MS + MARGIN_MS, `a dry run took ${ms} ms`);
   }
-  assert.ok(wall < 2 * DEADLINE_MS + MARGIN_MS, `twenty dry runs took ${wall} ms`);
+  assert.ok(wall < DEADLINE_MS + MARGIN_MS, `twenty dry runs took ${wall} ms`);
   assert.ok(probes.length >= 1, `probes answered meanwhile: ${probes.length}`);
   assert.ok(probes.every((p) => p.status === 200), JSON.stringify(probes));
   const worst = Math.max(...probes.map((p) => p.ms));
-  assert.ok(worst < 2 * DEADLINE_MS, `a request waited ${worst} ms during the dry runs`);
+  assert.ok(worst < DEADLINE_MS, `a request waited ${worst} ms during the dry runs`);
   await healthy();
 });
 
