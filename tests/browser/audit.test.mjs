@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, open, check, axe, assertClean, apiLogin, api, uniq, messages, expectFocused,
+  launch, newPage, login, open, check, axe, assertClean, apiLogin, api, uniq, catalog, expectFocused,
 } from './lib.mjs';
 
 let browser;
@@ -104,8 +104,8 @@ test('auditor: who read and changed a person\'s dossier, by name, filtered; seal
 });
 
 test('every event and read route recorded so far has a German and a French label', async () => {
-  const de = messages('de');
-  const fr = messages('fr');
+  const de = catalog('de');
+  const fr = catalog('fr');
   const canton = await apiLogin('canton', 'canton-admin');
   const doc = (await api(canton, 'GET', '/api/openapi.json')).json;
   const missing = [];
