@@ -1,7 +1,26 @@
 /*
- * audit.c - the append-only audit log: events are appended by the SQL
- * function audit_append in the request's transaction; verification
- * recomputes every hash here, with OpenSSL, from the stored columns.
+ * audit.c - the audit log: changes in a per-tenant hash chain, reads of
+ * personal data beside it, both written in the request's transaction.
+ *
+ * A handler calls ks_audit(); the event is queued on the request with the
+ * tenant the request works on at that moment, and written when the
+ * transaction commits (ks_db_finish calls ks_audit_flush):
+ *
+ * - a change (any writing request) is appended to the tenant's chain by
+ *   the SQL function audit_append, under the chain head's row lock;
+ * - a read (GET, or a POST flagged KS_R_READ) goes to audit_read, without
+ *   any lock, and commits synchronously in the same round trip as its
+ *   insert, before the answer leaves. A route flagged KS_R_AUDIT gets a
+ *   read record even when its handler records none.
+ *
+ * Every event lists the persons, households, dossiers and documents it
+ * concerns (refs): from the object, the path (cases/{id}, persons/{id},
+ * households/{id}, documents/{id}), the details and the answer
+ * (person_id, dossier_id, household_id, applicant_id, document_id, and
+ * the ids of a list of such records); the database expands a dossier to
+ * its household and members and keeps only ids of the tenant's records.
+ *
+ * Reads and changes are sealed into a keyed chain by core/audit_seal.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +29,216 @@
 #include "kasus.h"
 #include "queries.h"
 
-#define BATCH	"5000"
+#define MAX_REFS	1000
+#define SCAN_DEPTH	6
+
+struct refs {
+	long long	 v[MAX_REFS];
+	int		 n;
+};
+
+struct event {
+	int		 read;
+	int64_t		 tenant;
+	const char	*action;
+	const char	*otype;
+	const char	*oid;
+	const char	*bd;
+	const char	*ad;
+	json_t		*detail;
+	struct refs	*refs;
+	struct event	*next;
+};
+
+struct state {
+	struct event	*head;
+	struct event	**tail;
+	int		 nreads;
+	int		 done;
+	struct refs	*rr;		/* refs of the request itself */
+	int		 deferred;	/* reads wait for the writer */
+	int		 wait;		/* 1 with the writer, 2 back */
+	int		 ok;		/* the writer committed them */
+	int		 via_writer;	/* counted in the writer's waiting */
+	void		(*resume)(struct ks_request *);
+};
+
+/* Path segments whose {id} names a record the refs take as it is. */
+static const char *const subject_segments[] = { "cases", "persons",
+    "households", "documents", NULL };
+static const char *const subject_keys[] = { "person_id", "dossier_id",
+    "household_id", "applicant_id", "document_id", NULL };
+static const char *const subject_types[] = { "dossier", "person",
+    "household", "document", NULL };
+
+/* A path segment as the kind of record it lists. */
+static const struct {
+	const char	*segment;
+	const char	*type;
+} types[] = {
+	{ "cases", "dossier" }, { "persons", "person" },
+	{ "households", "household" }, { "documents", "document" },
+	{ "budgets", "budget" }, { "decisions", "decision" },
+	{ "payment-runs", "payment_run" }, { "claims", "claim" },
+	{ "goals", "goal" }, { "deadlines", "deadline" },
+	{ "one-off-payments", "one_off_payment" },
+	{ "bank-entries", "bank_entry" }, { "reads", "audit" },
+	{ NULL, NULL }
+};
+
+static int
+in_list(const char *s, const char *const *l)
+{
+	for (; *l != NULL; l++)
+		if (strcmp(s, *l) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+ref_add(struct refs *r, long long v)
+{
+	int i;
+
+	if (v <= 0 || r->n == MAX_REFS)
+		return;
+	for (i = 0; i < r->n; i++)
+		if (r->v[i] == v)
+			return;
+	r->v[r->n++] = v;
+}
+
+static void
+ref_text(struct refs *r, const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '1' || *s > '9')
+		return;
+	v = strtoll(s, &end, 10);
+	if (*end == '\0')
+		ref_add(r, v);
+}
+
+/*
+ * Ids of subjects in a JSON value: the subject keys anywhere, and "id"
+ * where ids_here says the object is a subject itself.
+ */
+static void
+scan(json_t *j, int depth, int ids_here, struct refs *r)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (j == NULL || depth > SCAN_DEPTH || r->n == MAX_REFS)
+		return;
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			scan(v, depth + 1, ids_here, r);
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	json_object_foreach(j, k, v) {
+		if (json_is_integer(v) && (in_list(k, subject_keys) ||
+		    (ids_here && strcmp(k, "id") == 0)))
+			ref_add(r, json_integer_value(v));
+		else if (json_is_object(v) || json_is_array(v))
+			/* A list's entries are what the list lists. */
+			scan(v, depth + 1, ids_here && depth == 0 &&
+			    strcmp(k, "items") == 0, r);
+	}
+}
+
+/* The literal segment before the n-th path parameter, or the last one. */
+static int
+segment(const char *path, int param, char *out, size_t len)
+{
+	const char *p = path, *s, *e;
+	int n = 0;
+
+	out[0] = '\0';
+	while ((s = strchr(p, '/')) != NULL) {
+		s++;
+		e = strchr(s, '/');
+		if (e == NULL)
+			e = s + strlen(s);
+		if (*s == '{') {
+			if (n++ == param)
+				return 1;
+		} else if ((size_t)(e - s) < len) {
+			memcpy(out, s, (size_t)(e - s));
+			out[e - s] = '\0';
+		}
+		p = e;
+	}
+	return param < 0;
+}
+
+static const char *
+type_of(struct ks_request *req, const char *seg)
+{
+	char *t, *p;
+	int i;
+
+	for (i = 0; types[i].segment != NULL; i++)
+		if (strcmp(types[i].segment, seg) == 0)
+			return types[i].type;
+	t = ks_arena_strdup(req->arena, seg);
+	for (p = t; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+	return t;
+}
+
+/*
+ * Refs of the request itself: ids in the path, and in the answer (whose
+ * own id, or the ids of its items, count when the path's last segment
+ * names subjects: cases/{id}, persons, cases/{id}/documents ...).
+ */
+static void
+request_refs(struct ks_request *req, struct refs *r)
+{
+	char seg[64];
+	int i;
+
+	if (req->route == NULL)
+		return;
+	for (i = 0; i < req->nparams; i++)
+		if (segment(req->route->path, i, seg, sizeof(seg)) &&
+		    in_list(seg, subject_segments))
+			ref_text(r, req->pvals[i]);
+	if (req->resp != NULL && req->err.code == NULL) {
+		segment(req->route->path, -1, seg, sizeof(seg));
+		scan(req->resp, 0, in_list(seg, subject_segments), r);
+	}
+}
+
+static void
+state_free(void *p)
+{
+	struct state *st = p;
+	struct event *e;
+
+	for (e = st->head; e != NULL; e = e->next)
+		json_decref(e->detail);
+}
+
+static struct state *
+state_get(struct ks_request *req)
+{
+	struct state *st = req->audit;
+
+	if (st == NULL) {
+		st = ks_arena_alloc(req->arena, sizeof(*st));
+		st->tail = &st->head;
+		ks_arena_cleanup(req->arena, state_free, st);
+		req->audit = st;
+	}
+	return st;
+}
 
 static const char *
 digest(struct ks_request *req, json_t *v)
@@ -28,34 +256,336 @@ digest(struct ks_request *req, json_t *v)
 	return out;
 }
 
+static struct event *
+queue(struct ks_request *req, int read, const char *action,
+    const char *otype, const char *oid)
+{
+	struct state *st = state_get(req);
+	struct event *e = ks_arena_alloc(req->arena, sizeof(*e));
+
+	e->read = read;
+	e->tenant = req->db_tenant ? req->db_tenant : req->who.tenant_id;
+	e->action = ks_arena_strdup(req->arena, action);
+	e->otype = ks_arena_strdup(req->arena, otype);
+	e->oid = ks_arena_strdup(req->arena, oid ? oid : "");
+	e->refs = ks_arena_alloc(req->arena, sizeof(*e->refs));
+	*st->tail = e;
+	st->tail = &e->next;
+	st->nreads += read;
+	return e;
+}
+
 int
 ks_audit(struct ks_request *req, const char *action, const char *otype,
     const char *oid, json_t *before, json_t *after, json_t *detail)
 {
-	const char *v[8];
-	char *d = NULL;
-	PGresult *r;
+	struct event *e = queue(req, req->read_only, action, otype, oid);
 
+	if (in_list(otype, subject_types))
+		ref_text(e->refs, oid);
+	scan(before, 1, 0, e->refs);
+	scan(after, 1, 0, e->refs);
+	scan(detail, 1, 0, e->refs);
+	e->bd = digest(req, before);
+	e->ad = digest(req, after);
+	e->detail = detail;
+	json_decref(before);
+	json_decref(after);
+	return KS_OK;
+}
+
+/* "{1,2,3}" */
+static const char *
+refs_text(struct ks_request *req, const struct refs *a, const struct refs *b)
+{
+	struct refs all;
+	char *s, *p;
+	int i;
+
+	all.n = 0;
+	for (i = 0; i < a->n; i++)
+		ref_add(&all, a->v[i]);
+	for (i = 0; b != NULL && i < b->n; i++)
+		ref_add(&all, b->v[i]);
+	p = s = ks_arena_alloc(req->arena, (size_t)all.n * 21 + 3);
+	*p++ = '{';
+	for (i = 0; i < all.n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", all.v[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+/* Work on tenant t from here on in this transaction. */
+static int
+use_tenant(struct ks_request *req, int64_t t)
+{
+	int64_t cur = req->db_tenant ? req->db_tenant : req->who.tenant_id;
+
+	return t == cur ? KS_OK : ks_db_set_tenant(req, t);
+}
+
+static int
+write_change(struct ks_request *req, struct event *e, const struct refs *rr)
+{
+	const char *v[9];
+	char *d = NULL;
+
+	if (use_tenant(req, e->tenant) != KS_OK)
+		return KS_ERROR;
 	v[0] = req->who.user_id ? ks_arena_printf(req->arena, "%lld",
 	    (long long)req->who.user_id) : NULL;
 	v[1] = req->id;
-	v[2] = action;
-	v[3] = otype;
-	v[4] = oid;
-	v[5] = digest(req, before);
-	v[6] = digest(req, after);
-	json_decref(before);
-	json_decref(after);
-	if (detail != NULL) {
-		d = json_dumps(detail, JSON_COMPACT);
-		json_decref(detail);
+	v[2] = e->action;
+	v[3] = e->otype;
+	v[4] = e->oid;
+	v[5] = e->bd;
+	v[6] = e->ad;
+	if (e->detail != NULL && (d = json_dumps(e->detail, JSON_COMPACT)) !=
+	    NULL) {
 		v[7] = ks_arena_strdup(req->arena, d);
 		free(d);
 	} else
 		v[7] = NULL;
-	r = ks_db_q(req, req->read_only ? Q_AUDIT_APPEND_READ : Q_AUDIT_APPEND,
-	    8, v);
-	return r != NULL ? KS_OK : KS_ERROR;
+	v[8] = refs_text(req, e->refs, rr);
+	return ks_db_q(req, Q_AUDIT_APPEND, 9, v) != NULL ? KS_OK : KS_ERROR;
+}
+
+/* The route a read came through: "GET /api/v1/cases/{id}". */
+static const char *
+route_name(struct ks_request *req)
+{
+	if (req->route == NULL)
+		return ks_arena_strdup(req->arena, "-");
+	return ks_arena_printf(req->arena, "%s %s", req->route->method,
+	    req->route->path);
+}
+
+/* The read record of a KS_R_AUDIT route whose handler recorded none. */
+static void
+route_read(struct ks_request *req)
+{
+	char seg[64];
+	const char *oid = "";
+
+	if (segment(req->route->path, 0, seg, sizeof(seg)) && seg[0] != '\0')
+		oid = req->nparams > 0 ? req->pvals[0] : "";
+	else
+		segment(req->route->path, -1, seg, sizeof(seg));
+	queue(req, 1, "read", type_of(req, seg), oid);
+}
+
+/* Every read of tenant t as one JSON array of audit_read_insert rows. */
+static json_t *
+reads_json(struct ks_request *req, struct state *st, int64_t t)
+{
+	struct event *e;
+	json_t *a = json_array(), *refs;
+	int i;
+
+	for (e = st->head; e != NULL; e = e->next) {
+		if (!e->read || e->tenant != t)
+			continue;
+		refs = json_array();
+		for (i = 0; i < e->refs->n; i++)
+			json_array_append_new(refs,
+			    json_integer(e->refs->v[i]));
+		for (i = 0; i < st->rr->n; i++)
+			json_array_append_new(refs,
+			    json_integer(st->rr->v[i]));
+		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,"
+		    "s:o,s:O?}", "actor_id", req->who.user_id ?
+		    json_integer(req->who.user_id) : json_null(),
+		    "request_id", req->id, "route", route_name(req),
+		    "action", e->action, "object_type", e->otype,
+		    "object_id", e->oid, "refs", refs, "detail", e->detail));
+	}
+	return a;
+}
+
+static const char *
+dump(struct ks_request *req, json_t *a)
+{
+	char *s = json_dumps(a, JSON_COMPACT), *out;
+
+	json_decref(a);
+	if (s == NULL)
+		abort();
+	out = ks_arena_strdup(req->arena, s);
+	free(s);
+	return out;
+}
+
+/* The tenants of the request's reads, in order of their first read. */
+static int
+read_tenants(struct state *st, int64_t *t, int max)
+{
+	struct event *e;
+	int n = 0, i;
+
+	for (e = st->head; e != NULL; e = e->next) {
+		if (!e->read)
+			continue;
+		for (i = 0; i < n && t[i] != e->tenant; i++)
+			;
+		if (i == n && n < max)
+			t[n++] = e->tenant;
+	}
+	return n;
+}
+
+/*
+ * Write the reads in the request's own transaction and commit with the
+ * last insert (one round trip when the request wrote nothing else).
+ */
+static int
+write_reads(struct ks_request *req, struct state *st)
+{
+	const char *v[1];
+	int64_t t[8];
+	int i, n = read_tenants(st, t, 8);
+
+	for (i = 0; i < n; i++) {
+		v[0] = dump(req, reads_json(req, st, t[i]));
+		if (use_tenant(req, t[i]) != KS_OK)
+			return KS_ERROR;
+		if (i < n - 1 && ks_db_q(req, Q_AUDIT_READ_INSERT, 1, v) ==
+		    NULL)
+			return KS_ERROR;
+		if (i == n - 1 && ks_db_exec_commit(req, Q_AUDIT_READ_INSERT,
+		    1, v) != KS_OK)
+			return KS_ERROR;
+	}
+	return KS_OK;
+}
+
+int
+ks_audit_flush(struct ks_request *req)
+{
+	struct state *st = req->audit;
+	struct event *e;
+	int ok = req->err.code == NULL && req->status < 300 &&
+	    (req->resp != NULL || req->raw != NULL);
+
+	if (st != NULL && st->done)
+		return KS_OK;
+	if (st == NULL && !(req->route != NULL &&
+	    (req->route->flags & KS_R_AUDIT) && ok))
+		return KS_OK;
+	st = state_get(req);
+	st->done = 1;
+	if (req->route != NULL && (req->route->flags & KS_R_AUDIT) && ok &&
+	    st->nreads == 0)
+		route_read(req);
+	st->rr = ks_arena_alloc(req->arena, sizeof(*st->rr));
+	request_refs(req, st->rr);
+	for (e = st->head; e != NULL; e = e->next)
+		if (!e->read && write_change(req, e, st->rr) != KS_OK)
+			return KS_ERROR;
+	/* A read is recorded when its data goes out, and only then. */
+	if (st->nreads == 0 || !ok)
+		return KS_OK;
+	/*
+	 * A request that only read hands its reads to the worker's writer,
+	 * which commits many requests' reads at once; the answer waits for
+	 * that commit (ks_audit_deferred). Otherwise they join the request's
+	 * own transaction.
+	 */
+	if (!req->in_txn && req->conn != NULL) {
+		st->deferred = 1;
+		return KS_OK;
+	}
+	return write_reads(req, st);
+}
+
+int
+ks_audit_deferred(struct ks_request *req)
+{
+	struct state *st = req->audit;
+
+	return st != NULL && st->deferred && st->wait == 0;
+}
+
+int
+ks_audit_resumed(struct ks_request *req)
+{
+	struct state *st = req->audit;
+
+	return st != NULL && st->wait == 2;
+}
+
+static void
+written(void *arg, int ok)
+{
+	struct ks_request *req = arg;
+	struct state *st = req->audit;
+	void (*resume)(struct ks_request *) = st->resume;
+
+	st->ok = ok;
+	st->wait = 2;
+	/* After this the request belongs to its connection's thread again. */
+	resume(req);
+}
+
+int
+ks_audit_submit(struct ks_request *req, void (*resume)(struct ks_request *))
+{
+	struct state *st = req->audit;
+	int64_t t[8];
+	json_t *a[8];
+	int i, n = read_tenants(st, t, 8);
+
+	for (i = 0; i < n; i++)
+		a[i] = reads_json(req, st, t[i]);
+	st->resume = resume;
+	st->wait = 1;
+	st->via_writer = 1;
+	if (ks_audit_writer_submit(t, a, n, written, req) == KS_OK)
+		return KS_OK;
+	st->via_writer = 0;
+	/* No writer: the request writes them itself, now. */
+	st->ok = write_reads(req, st) == KS_OK;
+	st->wait = 2;
+	return KS_ERROR;
+}
+
+int
+ks_audit_outcome(struct ks_request *req)
+{
+	struct state *st = req->audit;
+
+	if (st != NULL && st->via_writer) {
+		st->via_writer = 0;
+		ks_audit_writer_answered();
+	}
+	if (st == NULL || st->ok)
+		return KS_OK;
+	if (req->err.code == NULL)
+		ks_fail(req, 503, "audit_unavailable", "the read could not be "
+		    "recorded in the audit log; try again shortly");
+	return KS_ERROR;
+}
+
+char *
+ks_audit_fields(const char *const *f, int nf)
+{
+	size_t len = 1, n;
+	char *s, *p;
+	int i;
+
+	for (i = 0; i < nf; i++)
+		len += (f[i] ? strlen(f[i]) : 0) + 24;
+	if ((p = s = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; i < nf; i++) {
+		n = f[i] ? strlen(f[i]) : 0;
+		p += sprintf(p, "%zu:", n);
+		memcpy(p, f[i] ? f[i] : "", n);
+		p += n;
+		*p++ = '|';
+	}
+	*p = '\0';
+	return s;
 }
 
 /**
@@ -70,131 +600,198 @@ ks_audit_canonical(const char *prev, const char *tenant, const char *seq,
 {
 	const char *f[11] = { prev, tenant, seq, at_us, actor, action, otype,
 	    oid, bd, ad, detail };
-	size_t len = 1, i, n;
-	char *s, *p;
 
-	for (i = 0; i < 11; i++)
-		len += (f[i] ? strlen(f[i]) : 0) + 24;
-	if ((p = s = malloc(len)) == NULL)
-		return NULL;
-	for (i = 0; i < 11; i++) {
-		n = f[i] ? strlen(f[i]) : 0;
-		p += sprintf(p, "%zu:", n);
-		memcpy(p, f[i] ? f[i] : "", n);
-		p += n;
-		*p++ = '|';
+	return ks_audit_fields(f, 11);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/*
+ * The filters of both lists: ?person=, ?dossier= (records that concern
+ * them), ?user=, ?from=, ?to= (dates, to inclusive). v[0..4] become
+ * $3..$7; a bad one is a 400 naming it.
+ */
+static int
+filters(struct ks_request *req, const char **v)
+{
+	static const char *const ids[] = { "person", "dossier", "user" };
+	static const char *const dates[] = { "from", "to" };
+	const char *s;
+	char *end;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		v[i] = NULL;
+		if ((s = ks_query(req, ids[i])) == NULL || *s == '\0')
+			continue;
+		if (*s < '1' || *s > '9' || strlen(s) > 18 ||
+		    (strtoll(s, &end, 10), *end != '\0'))
+			return ks_fail_detail(req, 400, "invalid_parameter",
+			    "an id is a positive whole number",
+			    json_pack("{s:s}", "parameter", ids[i]));
+		v[i] = s;
 	}
-	*p = '\0';
-	return s;
+	for (i = 0; i < 2; i++) {
+		v[3 + i] = NULL;
+		if (ks_query(req, dates[i]) != NULL &&
+		    (v[3 + i] = ks_query_date(req, dates[i])) == NULL)
+			return KS_ERROR;
+	}
+	return KS_OK;
+}
+
+static json_t *
+nullable_json(PGresult *r, int i, int col)
+{
+	json_t *j;
+
+	if (PQgetisnull(r, i, col) ||
+	    (j = json_loads(PQgetvalue(r, i, col), 0, NULL)) == NULL)
+		return json_null();
+	return j;
+}
+
+/* One event or read as the API shows it; reads have a route. */
+static json_t *
+row_json(PGresult *r, int i, int read)
+{
+	json_t *e = json_pack("{s:I,s:s,s:o,s:o,s:s?,s:s,s:s,s:s,s:o,s:o}",
+	    read ? "id" : "seq", (json_int_t)ks_db_ll(r, i, 0),
+	    "at", PQgetvalue(r, i, 1),
+	    "actor_id", PQgetisnull(r, i, 2) ? json_null() :
+	    json_integer(ks_db_ll(r, i, 2)),
+	    "actor_name", PQgetisnull(r, i, 3) ? json_null() :
+	    json_string(PQgetvalue(r, i, 3)),
+	    "request_id", ks_db_s(r, i, 4),
+	    "action", PQgetvalue(r, i, 5),
+	    "object_type", PQgetvalue(r, i, 6),
+	    "object_id", PQgetvalue(r, i, 7),
+	    "detail", nullable_json(r, i, 8),
+	    "persons", PQgetisnull(r, i, read ? 10 : 9) ? json_array() :
+	    nullable_json(r, i, read ? 10 : 9));
+
+	if (read)
+		json_object_set_new(e, "route", json_string(PQgetvalue(r, i,
+		    9)));
+	return e;
 }
 
 static int
-audit_list(struct ks_request *req)
+list(struct ks_request *req, int read)
 {
-	const char *v[2], *after;
+	const char *v[7], *after;
 	long long n;
 	PGresult *r;
-	json_t *items, *e, *d;
+	json_t *items;
 	int i;
 
-	/* Newest first: the cursor is the last seq seen, 0 the start. */
-	if (ks_page(req, &after, &v[1], &n) != KS_OK)
+	/* Newest first: the cursor is the last seq or id seen. */
+	if (ks_page(req, &after, &v[1], &n) != KS_OK ||
+	    filters(req, v + 2) != KS_OK)
 		return KS_ERROR;
 	v[0] = strcmp(after, "0") == 0 ? ks_arena_printf(req->arena, "%lld",
 	    (long long)INT64_MAX) : after;
-	if ((r = ks_db_q(req, Q_AUDIT_LIST, 2, v)) == NULL)
+	if ((r = ks_db_q(req, read ? Q_AUDIT_READS_LIST : Q_AUDIT_LIST, 7,
+	    v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
-	for (i = 0; i < PQntuples(r); i++) {
-		d = ks_db_s(r, i, 7) ? json_loads(ks_db_s(r, i, 7), 0, NULL) :
-		    json_null();
-		e = json_pack("{s:I,s:s,s:o,s:s?,s:s,s:s,s:s,s:o}",
-		    "seq", (json_int_t)ks_db_ll(r, i, 0),
-		    "at", PQgetvalue(r, i, 1),
-		    "actor_id", PQgetisnull(r, i, 2) ? json_null() :
-		    json_integer(ks_db_ll(r, i, 2)),
-		    "request_id", ks_db_s(r, i, 3),
-		    "action", PQgetvalue(r, i, 4),
-		    "object_type", PQgetvalue(r, i, 5),
-		    "object_id", PQgetvalue(r, i, 6),
-		    "detail", d ? d : json_null());
-		json_array_append_new(items, e);
-	}
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row_json(r, i, read));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", PQntuples(r) == n ? json_sprintf("%lld",
 	    ks_db_ll(r, PQntuples(r) - 1, 0)) : json_null()));
 }
 
 static int
-broken(struct ks_request *req, long long seq, const char *reason,
-    long long n)
+audit_list(struct ks_request *req)
 {
-	return ks_reply(req, 200, json_pack("{s:b,s:I,s:I,s:s}", "ok", 0,
-	    "events", (json_int_t)n, "first_broken_seq", (json_int_t)seq,
-	    "reason", reason));
+	return list(req, 0);
+}
+
+static int
+reads_list(struct ks_request *req)
+{
+	return list(req, 1);
+}
+
+#define EXPORT_MAX	"100000"
+
+/*
+ * Everything recorded about one person (a data-protection request): the
+ * changes and the reads that concern them, oldest first, as a JSON file.
+ */
+static int
+person_export(struct ks_request *req)
+{
+	const char *v[7], *pv[1];
+	PGresult *p, *r;
+	json_t *out, *part;
+	int64_t id;
+	char *s;
+	int k, i;
+
+	if (ks_param_id(req, "id", &id) != KS_OK)
+		return KS_ERROR;
+	pv[0] = ks_arena_printf(req->arena, "%lld", (long long)id);
+	if ((p = ks_db_q(req, Q_AUDIT_PERSON, 1, pv)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(p) != 1)
+		return ks_fail(req, 404, "not_found", "no such person");
+	out = json_pack("{s:{s:I,s:s,s:s,s:s},s:s,s:I}", "person",
+	    "id", (json_int_t)id, "last_name", PQgetvalue(p, 0, 1),
+	    "first_name", PQgetvalue(p, 0, 2), "birth_date",
+	    PQgetvalue(p, 0, 3), "exported_by", req->who.username ?
+	    req->who.username : "", "exported_by_id",
+	    (json_int_t)req->who.user_id);
+	v[0] = ks_arena_printf(req->arena, "%lld", (long long)INT64_MAX);
+	v[1] = EXPORT_MAX;
+	v[2] = pv[0];
+	v[3] = v[4] = v[5] = v[6] = NULL;
+	for (k = 0; k < 2; k++) {
+		if ((r = ks_db_q(req, k ? Q_AUDIT_READS_LIST : Q_AUDIT_LIST, 7,
+		    v)) == NULL) {
+			json_decref(out);
+			return KS_ERROR;
+		}
+		part = json_array();
+		for (i = PQntuples(r) - 1; i >= 0; i--)
+			json_array_append_new(part, row_json(r, i, k));
+		json_object_set_new(out, k ? "reads" : "changes", part);
+	}
+	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
+	    "attachment; filename=\"audit-person-%lld.json\"", (long long)id));
+	s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(out);
+	if (s == NULL)
+		abort();
+	req->raw = ks_arena_strdup(req->arena, s);
+	req->raw_len = strlen(s);
+	req->ctype = "application/json; charset=utf-8";
+	free(s);
+	/* The export is itself a read about this person. */
+	return ks_audit(req, "person_exported", "person", pv[0], NULL, NULL,
+	    NULL);
 }
 
 static int
 audit_verify(struct ks_request *req)
 {
-	char prev[65], h[65], *canon;
-	const char *v[2];
-	long long last = 0, n = 0, seq;
-	PGresult *r;
-	int i;
-
-	memset(prev, '0', 64);
-	prev[64] = '\0';
-	for (;;) {
-		v[0] = ks_arena_printf(req->arena, "%lld", last);
-		v[1] = BATCH;
-		if ((r = ks_db_q(req, Q_AUDIT_CHAIN, 2, v)) == NULL)
-			return KS_ERROR;
-		for (i = 0; i < PQntuples(r); i++) {
-			seq = ks_db_ll(r, i, 0);
-			if (seq != last + 1)
-				return broken(req, last + 1, "event missing",
-				    n);
-			if (strcmp(PQgetvalue(r, i, 1), prev) != 0)
-				return broken(req, seq, "link to the previous "
-				    "event does not match", n);
-			canon = ks_audit_canonical(prev, PQgetvalue(r, i, 3),
-			    PQgetvalue(r, i, 0), PQgetvalue(r, i, 4),
-			    ks_db_s(r, i, 5), PQgetvalue(r, i, 6),
-			    PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
-			    PQgetvalue(r, i, 9), PQgetvalue(r, i, 10),
-			    ks_db_s(r, i, 11));
-			if (canon == NULL)
-				abort();
-			ks_sha256_hex(canon, strlen(canon), h);
-			free(canon);
-			if (strcmp(h, PQgetvalue(r, i, 2)) != 0)
-				return broken(req, seq, "event content does "
-				    "not match its hash", n);
-			memcpy(prev, h, sizeof(prev));
-			last = seq;
-			n++;
-		}
-		if (PQntuples(r) < atoi(BATCH))
-			break;
-	}
-	/* The head row catches events cut off the end of the chain. */
-	if ((r = ks_db_q(req, Q_AUDIT_HEAD, 0, NULL)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) == 1 && (ks_db_ll(r, 0, 0) != last ||
-	    strcmp(PQgetvalue(r, 0, 1), prev) != 0))
-		return broken(req, last + 1, "events after this one are "
-		    "missing", n);
-	return ks_reply(req, 200, json_pack("{s:b,s:I,s:s}", "ok", 1,
-	    "events", (json_int_t)n, "head", prev));
+	return ks_audit_verify(req);
 }
 
 static const struct ks_route routes[] = {
-	{ "GET", "/api/v1/audit", "audit.read", 0, NULL, KS_R_PAGED, audit_list,
-	    "audit events of the own tenant, newest first", NULL },
+	{ "GET", "/api/v1/audit", "audit.read", 0, NULL,
+	    KS_R_PAGED | KS_R_AUDIT, audit_list, "changes of the own tenant, "
+	    "newest first; ?person=, ?dossier=, ?user=, ?from=, ?to=", NULL },
+	{ "GET", "/api/v1/audit/reads", "audit.read", 0, NULL,
+	    KS_R_PAGED | KS_R_AUDIT, reads_list, "reads of personal data, "
+	    "newest first; the same filters", NULL },
 	{ "GET", "/api/v1/audit/verify", "audit.read", 0, NULL, 0,
-	    audit_verify, "recompute the hash chain; names the first broken "
-	    "event", NULL },
+	    audit_verify, "recompute the hash chain, the seals and the "
+	    "anchor; names the first broken record", NULL },
+	{ "GET", "/api/v1/audit/persons/{id}/export", "audit.read", 0, NULL,
+	    KS_R_RAW | KS_R_AUDIT, person_export, "everything recorded about "
+	    "one person, as a JSON file", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };
 

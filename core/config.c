@@ -75,6 +75,8 @@ static const struct key keys[] = {
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
+	{ "audit_anchor_dir", "KASUS_AUDIT_ANCHOR_DIR", S(audit_anchor_dir) },
+	{ "audit_seal_ms", "KASUS_AUDIT_SEAL_MS", I(audit_seal_ms) },
 	{ "trusted_proxies", "KASUS_TRUSTED_PROXIES", S(trusted_proxies) },
 	{ "user", "KASUS_USER", S(user) },
 	{ "seccomp", "KASUS_SECCOMP", I(seccomp) },
@@ -109,6 +111,7 @@ defaults(void)
 	ks_conf.rules_memory = 32L * 1024 * 1024;
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
+	ks_conf.audit_seal_ms = 2000;
 	strcpy(ks_conf.user, "kasus");
 	ks_conf.seccomp = 1;
 }

@@ -19,8 +19,8 @@
 #define SALT_LEN	16
 #define HASH_LEN	32
 
-static void
-to_hex(const unsigned char *in, size_t n, char *out)
+void
+ks_hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";
 	size_t i;
@@ -54,7 +54,7 @@ ks_sha256_hex(const void *p, size_t n, char out[65])
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
 	SHA256(p, n, md);
-	to_hex(md, sizeof(md), out);
+	ks_hex(md, sizeof(md), out);
 }
 
 int
@@ -64,7 +64,7 @@ ks_random_hex(char *out, size_t nbytes)
 
 	if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1)
 		return KS_ERROR;
-	to_hex(buf, nbytes, out);
+	ks_hex(buf, nbytes, out);
 	return KS_OK;
 }
 
@@ -93,8 +93,8 @@ ks_password_hash(const char *pw)
 	if (RAND_bytes(salt, SALT_LEN) != 1 ||
 	    derive(pw, salt, log2n, 8, 1, hash) != KS_OK)
 		return NULL;
-	to_hex(salt, SALT_LEN, shex);
-	to_hex(hash, HASH_LEN, hhex);
+	ks_hex(salt, SALT_LEN, shex);
+	ks_hex(hash, HASH_LEN, hhex);
 	if ((out = malloc(160)) == NULL)
 		return NULL;
 	snprintf(out, 160, "scrypt$%d$8$1$%s$%s", log2n, shex, hhex);

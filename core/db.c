@@ -303,6 +303,18 @@ map_error(struct ks_request *req)
 	    "the request could not be completed");
 }
 
+/* The values of set_tenant: the tenant worked on and the user. */
+static void
+tenant_values(struct ks_request *req, const char *tv[2])
+{
+	int64_t tid = req->db_tenant ? req->db_tenant : req->who.tenant_id;
+
+	tv[0] = tid ? ks_arena_printf(req->arena, "%lld", (long long)tid) :
+	    "";
+	tv[1] = req->who.user_id ? ks_arena_printf(req->arena, "%lld",
+	    (long long)req->who.user_id) : "";
+}
+
 PGresult *
 ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 {
@@ -311,7 +323,6 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	PGresult *r;
 	const char *tv[2];
 	int nc = 0, rc, nok, attempt, implicit;
-	int64_t tid;
 
 	if (qid < 0 || qid >= nreg)
 		abort();	/* a broken invariant: unknown statement */
@@ -330,12 +341,7 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 			return NULL;
 		}
 		if (!req->in_txn) {
-			tid = req->db_tenant ? req->db_tenant :
-			    req->who.tenant_id;
-			tv[0] = tid ? ks_arena_printf(req->arena, "%lld",
-			    (long long)tid) : "";
-			tv[1] = req->who.user_id ? ks_arena_printf(req->arena,
-			    "%lld", (long long)req->who.user_id) : "";
+			tenant_values(req, tv);
 			if (!implicit)
 				c[nc++] = (struct cmd){ "BEGIN", 0, 0, NULL };
 			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
@@ -380,7 +386,48 @@ ks_db_set_tenant(struct ks_request *req, int64_t tid)
 }
 
 int
-ks_db_finish(struct ks_request *req, int ok)
+ks_db_exec_commit(struct ks_request *req, int qid, int n,
+    const char *const *v)
+{
+	struct cmd c[2];
+	struct ks_db *db;
+	PGresult *r;
+	const char *tv[2];
+	int rc = -2, nok, attempt;
+
+	if (qid < 0 || qid >= nreg)
+		abort();
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((db = db_get()) == NULL)
+			return lost(req);
+		if (req->in_txn) {
+			c[0] = (struct cmd){ NULL, qid, n, v };
+			c[1] = (struct cmd){ "COMMIT", 0, 0, NULL };
+		} else {
+			/* The batch is one implicit transaction. */
+			tenant_values(req, tv);
+			c[0] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
+			c[1] = (struct cmd){ NULL, qid, n, v };
+		}
+		rc = run(db, c, 2, &r, &nok);
+		PQclear(r);
+		if (rc == -2) {
+			if (req->in_txn || attempt == 1)
+				return lost(req);
+			ks_db_thread_close();
+			continue;
+		}
+		break;
+	}
+	req->wrote = 1;
+	if (rc != KS_OK)
+		return map_error(req);	/* an open one is rolled back later */
+	req->in_txn = 0;
+	return KS_OK;
+}
+
+static int
+finish(struct ks_request *req, int ok)
 {
 	struct cmd c;
 	struct ks_db *db = tl_db;
@@ -410,6 +457,20 @@ ks_db_finish(struct ks_request *req, int ok)
 	}
 	db->pending++;
 	return KS_OK;
+}
+
+int
+ks_db_finish(struct ks_request *req, int ok)
+{
+	int rc;
+
+	/* Audit events are written in the transaction they belong to. */
+	if (ok && ks_audit_flush(req) != KS_OK) {
+		finish(req, 0);
+		return KS_ERROR;
+	}
+	rc = finish(req, ok);
+	return rc;
 }
 
 const char *

@@ -677,12 +677,14 @@ static const struct ks_route routes[] = {
 	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
 	    NULL, upload_piece },
 	{ "GET", "/api/v1/cases/{id}/documents", "document.read", 0, NULL,
-	    KS_R_PAGED, documents_list, "documents of a case, every version",
+	    KS_R_PAGED | KS_R_AUDIT, documents_list,
+	    "documents of a case, every version",
 	    NULL, NULL },
-	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL, 0,
-	    document_show, "a document's metadata", NULL, NULL },
+	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL,
+	    KS_R_AUDIT, document_show, "a document's metadata", NULL, NULL },
 	{ "GET", "/api/v1/documents/{id}/content", "document.read", 0, NULL,
-	    KS_R_RAW, document_download, "download a document (audited)",
+	    KS_R_RAW | KS_R_AUDIT, document_download,
+	    "download a document (audited)",
 	    NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -364,6 +364,13 @@ authorize(struct ks_request *req)
 	return KS_OK;
 }
 
+/* Called from the audit writer's thread: back to the connection's one. */
+static void
+audit_resume(struct ks_request *req)
+{
+	MHD_resume_connection(req->conn);
+}
+
 static void
 process(struct ks_request *req)
 {
@@ -547,7 +554,23 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
+	/* Back from the audit writer: the reads are on disk, or failed. */
+	if (ks_audit_resumed(req)) {
+		if (ks_audit_outcome(req) != KS_OK) {
+			json_decref(req->resp);
+			req->resp = NULL;
+			req->nheaders = 0;
+		}
+		return respond(req);
+	}
 	process(req);
+	/* The answer of a read waits, suspended, for its audit record. */
+	if (req->err.code == NULL && ks_audit_deferred(req)) {
+		MHD_suspend_connection(c);
+		if (ks_audit_submit(req, audit_resume) != KS_OK)
+			MHD_resume_connection(c);	/* written at once */
+		return MHD_YES;
+	}
 	return respond(req);
 }
 
@@ -589,7 +612,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 struct MHD_Daemon *
 ks_http_start(int fd)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	    MHD_ALLOW_SUSPEND_RESUME;
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,

@@ -82,6 +82,8 @@ struct ks_config {
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
+	char	 audit_anchor_dir[512];	/* seal anchors; "": <root>/var/audit */
+	int	 audit_seal_ms;		/* how often reads are sealed */
 	char	 trusted_proxies[512];	/* addresses or CIDR ranges, comma- */
 					/* separated, whose X-Forwarded-For */
 					/* names the client */
@@ -137,6 +139,13 @@ struct ks_field {
 #define KS_R_READ	0x10	/* a POST that only reads (body as query) */
 #define KS_R_PAGED	0x20	/* a list: ?limit and ?after (ks_page) */
 #define KS_R_PW_CHANGE	0x40	/* open before a set password is changed */
+/*
+ * A read of personal data: when it succeeds the core records it (route,
+ * the object named by the path, every person, household, dossier and
+ * document the answer concerns, by whom), committed before the answer
+ * leaves. See core/audit.c.
+ */
+#define KS_R_AUDIT	0x80
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
@@ -248,6 +257,7 @@ struct ks_request {
 	int			 nheaders;
 	double			 t0;
 	void			*ctx;		/* handler state, e.g. uploads */
+	void			*audit;		/* queued events (core/audit.c) */
 };
 
 /** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
@@ -317,8 +327,19 @@ int	ks_db_set_tenant(struct ks_request *, int64_t tenant_id);
  */
 void	ks_after_commit(struct ks_request *, void (*)(struct ks_request *,
 	    void *), void *);
-/** End the request's transaction: commit when ok, else roll back. */
+/**
+ * End the request's transaction: commit when ok (writing its queued audit
+ * events first), else roll back.
+ */
 int	ks_db_finish(struct ks_request *, int ok);
+/**
+ * Run a writing statement and commit in the same round trip: after the
+ * open transaction's statements, or as one implicit transaction with the
+ * tenant setting when none is open. KS_OK, or KS_ERROR with req->err
+ * (the transaction is then rolled back by ks_db_finish).
+ */
+int	ks_db_exec_commit(struct ks_request *, int qid, int n,
+	    const char *const *v);
 /** SQLSTATE of the last failed statement on this thread, or "". */
 const char *ks_db_last_state(void);
 /** Health probe: 0 when PostgreSQL answers. */
@@ -373,12 +394,55 @@ int	ks_redis_durable(void);
 /* ---------------------------------------------------------------- audit */
 
 /**
- * Append an event to the tenant's hash chain inside the request's
- * transaction. before/after are JSON values whose SHA-256 is stored;
- * any of before, after and detail may be NULL. Takes the references.
+ * Record an event of the request. On a reading request (GET, or a POST
+ * flagged KS_R_READ) it is a read of personal data; otherwise a change,
+ * appended to the tenant's hash chain. Both are written when the
+ * request's transaction commits (ks_db_finish), in that transaction, for
+ * the tenant the request works on at the time of this call; a read only
+ * when the request succeeds. before/after are JSON values whose SHA-256
+ * is stored; any of before, after and detail may be NULL. Takes the
+ * references.
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
+
+/**
+ * Write the request's queued events (and the read record of a KS_R_AUDIT
+ * route); called by ks_db_finish before it commits. When there are reads
+ * this also commits, in the same round trip. KS_OK or an error.
+ */
+int	ks_audit_flush(struct ks_request *);
+
+/*
+ * Reads of a request that only read are committed by the worker's audit
+ * writer together with other requests' reads (core/audit_writer.c); the
+ * answer waits for that commit with its connection suspended:
+ */
+/** After ks_db_finish: 1 when the request's reads wait for the writer. */
+int	ks_audit_deferred(struct ks_request *);
+/**
+ * Hand the reads to the writer; resume(req) is called from the writer's
+ * thread once they are committed or failed. KS_ERROR when there is no
+ * writer: the reads were then written at once and resume is not called.
+ */
+int	ks_audit_submit(struct ks_request *,
+	    void (*resume)(struct ks_request *));
+/** 1 when the request came back from the writer. */
+int	ks_audit_resumed(struct ks_request *);
+/** After the writer: KS_OK, or a 503 audit_unavailable set on the request. */
+int	ks_audit_outcome(struct ks_request *);
+/** The writer (core/audit_writer.c); takes the references to rows. */
+int	ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
+	    void (*done)(void *, int ok), void *arg);
+/** Start the writer thread of this process (ks_audit_start). */
+void	ks_audit_writer_start(void);
+/** A connection resumed by the writer is answered (ks_audit_outcome). */
+void	ks_audit_writer_answered(void);
+/**
+ * Worker drain: commit what waits, stop the writer and give the resumed
+ * connections up to 10 s to be answered. Call before MHD_stop_daemon.
+ */
+void	ks_audit_drain(void);
 
 /**
  * The canonical text audit_canonical() in SQL hashes: each field as
@@ -388,6 +452,28 @@ char	*ks_audit_canonical(const char *prev, const char *tenant,
 	    const char *seq, const char *at_us, const char *actor,
 	    const char *action, const char *otype, const char *oid,
 	    const char *bd, const char *ad, const char *detail);
+/** The same layout for any n fields; malloc'd. */
+char	*ks_audit_fields(const char *const *f, int n);
+
+/**
+ * Parent, before the workers: make the seals' anchor directory, owned by
+ * the user workers run as. KS_ERROR when it cannot be made.
+ */
+int	ks_audit_prepare(void);
+/**
+ * Worker, before its system call filter: start the audit writer and, in
+ * worker slot 0, the sealer (threads cannot be started after the filter).
+ */
+void	ks_audit_start(void);
+/** Worker drain, after ks_audit_drain and MHD_stop_daemon. */
+void	ks_audit_stop(void);
+/**
+ * Seal the tenant's new reads and changes now: a keyed seal in the
+ * database and its anchor file. KS_OK also when there was nothing to do.
+ */
+int	ks_audit_seal_tenant(int64_t tenant);
+/** GET /api/v1/audit/verify (core/audit_seal.c). */
+int	ks_audit_verify(struct ks_request *);
 
 /* --------------------------------------------------------------- access */
 
@@ -441,6 +527,8 @@ int	ks_auth_invalidate(struct ks_request *, int64_t tenant_id);
 /* --------------------------------------------------------------- crypto */
 
 void	ks_sha256_hex(const void *, size_t, char out[65]);
+/** n bytes as 2n lowercase hex characters and a NUL into out. */
+void	ks_hex(const unsigned char *, size_t n, char *out);
 /** n random bytes as 2n hex chars into out (2n+1 bytes). */
 int	ks_random_hex(char *out, size_t nbytes);
 
@@ -481,6 +569,8 @@ int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);
 /** Drop this thread's compiled states (new pack activated). */
 void	ks_rules_invalidate(void);
+/** Start the deadline watchdog of this process (before a sandbox). */
+void	ks_rules_watchdog_start(void);
 /** Start/stop the worker's Redis subscriber for invalidations. */
 void	ks_rules_listen_start(void);
 void	ks_rules_listen_stop(void);

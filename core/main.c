@@ -112,6 +112,7 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	ks_audit_start();
 	if (ks_sandbox_enter() != KS_OK)
 		_exit(1);
 #ifdef KS_TEST_HOOKS
@@ -121,7 +122,9 @@ worker_main(int slot, int fd)
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
 	MHD_quiesce_daemon(d);
+	ks_audit_drain();
 	MHD_stop_daemon(d);
+	ks_audit_stop();
 	ks_rules_listen_stop();
 	ks_modules_unload();
 	ks_static_free();
@@ -210,7 +213,7 @@ serve(void)
 
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
-	if (ks_sandbox_prepare(n) != KS_OK)
+	if (ks_sandbox_prepare(n) != KS_OK || ks_audit_prepare() != KS_OK)
 		return 1;
 	ks_routes_core_register();
 	ks_static_load();

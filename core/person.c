@@ -964,20 +964,21 @@ static const struct ks_field member_change[] = {
 #define PW	"person.write"
 
 static const struct ks_route routes[] = {
-	{ "GET", P, PR, 0, NULL, KS_R_PAGED, persons_search,
+	{ "GET", P, PR, 0, NULL, KS_R_PAGED | KS_R_AUDIT, persons_search,
 	    "find persons: ?q=<last name prefix> or \"last first\", "
 	    "&birth_date=, &ahv=, &limit=, &after=", NULL },
 	{ "POST", P, PW, KB, person_new, 0, person_create,
 	    "register a person (duplicate check)", NULL },
-	{ "GET", P "/{id}", PR, 0, NULL, 0, person_show,
+	{ "GET", P "/{id}", PR, 0, NULL, KS_R_AUDIT, person_show,
 	    "a person with the AHV number (audited)", NULL },
 	{ "PATCH", P "/{id}", PW, KB, person_change, KS_R_ETAG, person_patch,
 	    "change a person (If-Match)", NULL },
-	{ "GET", P "/{id}/households", PR, 0, NULL, 0, person_households,
+	{ "GET", P "/{id}/households", PR, 0, NULL, KS_R_AUDIT,
+	    person_households,
 	    "a person's households over time", NULL },
 	{ "POST", H, PW, 64 * 1024, household_new, 0, household_create,
 	    "create a household with its members", NULL },
-	{ "GET", H "/{id}", PR, 0, NULL, 0, household_show,
+	{ "GET", H "/{id}", PR, 0, NULL, KS_R_AUDIT, household_show,
 	    "a household with its members (?on=YYYY-MM-DD)", NULL },
 	{ "POST", H "/{id}/members", PW, KB, member_new, 0, member_add,
 	    "add a member for a period", NULL },

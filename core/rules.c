@@ -11,12 +11,26 @@
  *
  * Compiled states are cached per thread by the pack's SHA-256 and dropped
  * when the invalidation generation changes (Redis pub/sub, see
- * rules_listen.c) or after an evaluation ran out of memory or time.
+ * rules_load.c) or after an evaluation ran out of memory or time.
+ *
+ * Time holds in three ways, because the count hook only runs between VM
+ * instructions and a library call can work for seconds inside one:
+ * library calls whose work is not bounded by what they allocate are
+ * charged to the instruction budget before they run, by the work their
+ * arguments will cause (string.rep, pattern matching, table.move, sort,
+ * concat, insert, remove, unpack, utf8 scans, tonumber); every allocation
+ * is charged by its size and checks the deadline; and a watchdog thread
+ * arms the hook on the next instruction of an evaluation past its
+ * deadline. What is left between two checks is one instruction or one
+ * call, bounded by the memory budget.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -35,11 +49,13 @@ struct cage {
 	long		 step_limit;
 	double		 deadline;
 	int		 stop;		/* 1 timeout, 2 memory */
+	int		 running;	/* an evaluation is under way */
 	char		 sha[65];
 	unsigned	 gen;
 	int		 chunk;		/* registry ref of the compiled chunk */
 	int		 base;		/* registry ref of the read-only globals */
 	struct cage	*next;
+	struct cage	*wd_next;	/* watchdog's list of running cages */
 };
 
 unsigned ks_rules_gen;
@@ -61,6 +77,14 @@ tl_init(void)
 	pthread_key_create(&tl_key, tl_destroy);
 }
 
+/*
+ * Work a library call does is charged to the instruction budget in steps
+ * (about one VM instruction each); an allocation costs one step per 64
+ * bytes, which is about what copying or scanning them costs.
+ */
+#define ALLOC_STEP	64
+#define BIG_ALLOC	65536
+
 static void *
 cage_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -77,6 +101,16 @@ cage_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	if (nsize > osize && c->used + (nsize - osize) > c->limit) {
 		c->stop = 2;
 		return NULL;
+	}
+	/* Once stopped, the error message itself must still fit. */
+	if (c->running && c->stop == 0 && nsize > osize) {
+		c->steps += (long)((nsize - osize) / ALLOC_STEP);
+		if (c->steps > c->step_limit || (nsize - osize >= BIG_ALLOC &&
+		    ks_now() > c->deadline)) {
+			/* Lua raises a memory error; run() reports the time. */
+			c->stop = 1;
+			return NULL;
+		}
 	}
 	if ((p = realloc(ptr, nsize)) != NULL)
 		c->used = c->used - osize + nsize;
@@ -97,48 +131,216 @@ hook(lua_State *L, lua_Debug *ar)
 	}
 }
 
+/*
+ * Charge work steps before a library call does them; when they do not
+ * fit into what is left of the budget the call is not made.
+ */
+static void
+charge(lua_State *L, double work, const char *what)
+{
+	struct cage *c;
+	char msg[160];
+
+	lua_getallocf(L, (void **)&c);
+	if (!c->running)
+		return;
+	if (work > (double)(c->step_limit - c->steps) ||
+	    ks_now() > c->deadline) {
+		c->stop = 1;
+		snprintf(msg, sizeof(msg), "the rule ran out of time (%s "
+		    "would take about %.0f steps, %ld are left)", what, work,
+		    c->step_limit > c->steps ? c->step_limit - c->steps : 0L);
+		luaL_error(L, "%s", msg);
+	}
+	c->steps += (long)work;
+}
+
+/* Call the original function (upvalue 1) with the arguments as given. */
+static int
+call_orig(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* An integer argument as a double (no overflow in the estimates). */
+static double
+opt_num(lua_State *L, int arg, double def)
+{
+	if (lua_isnoneornil(L, arg))
+		return def;
+	return (double)luaL_checkinteger(L, arg);
+}
+
+/* The length of table argument arg (honours __len like the library). */
+static double
+tab_len(lua_State *L, int arg)
+{
+	luaL_checktype(L, arg, LUA_TTABLE);
+	return (double)luaL_len(L, arg);
+}
+
+/*
+ * string.rep(s, n, sep): n copies even when they are empty. A result
+ * larger than the memory budget fails at its allocation, before the copy.
+ */
+static int
+guarded_rep(lua_State *L)
+{
+	double n = (double)luaL_checkinteger(L, 2);
+	size_t l, lsep = 0;
+	struct cage *c;
+
+	luaL_checklstring(L, 1, &l);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checklstring(L, 3, &lsep);
+	lua_getallocf(L, (void **)&c);
+	if (n > 0 && n * (double)(l + lsep) <= (double)c->limit)
+		charge(L, n / 4, "string.rep");
+	return call_orig(L);
+}
+
 static int
 readonly(lua_State *L)
 {
 	return luaL_error(L, "rule libraries are read-only");
 }
 
+/* table.move(a1, f, e, t [, a2]): one get and one set per element. */
+static int
+guarded_move(lua_State *L)
+{
+	double f = (double)luaL_checkinteger(L, 2);
+	double e = (double)luaL_checkinteger(L, 3);
+
+	if (e >= f)
+		charge(L, 2 * (e - f + 1), "table.move");
+	return call_orig(L);
+}
+
+/* table.concat(t, sep, i, j) and table.unpack(t, i, j): j - i + 1. */
+static int
+guarded_range(lua_State *L)
+{
+	int concat = lua_tointeger(L, lua_upvalueindex(2)) == 1;
+	int ia = concat ? 3 : 2;
+	double i = opt_num(L, ia, 1), j;
+
+	j = lua_isnoneornil(L, ia + 1) ? tab_len(L, 1) :
+	    (double)luaL_checkinteger(L, ia + 1);
+	if (j >= i)
+		charge(L, j - i + 1, concat ? "table.concat" : "table.unpack");
+	return call_orig(L);
+}
+
+/* table.insert(t, pos, v), table.remove(t, pos): shifting the rest. */
+static int
+guarded_shift(lua_State *L)
+{
+	int remove = lua_tointeger(L, lua_upvalueindex(2)) == 1;
+
+	if (lua_gettop(L) >= (remove ? 2 : 3))
+		charge(L, tab_len(L, 1), remove ? "table.remove" :
+		    "table.insert");
+	return call_orig(L);
+}
+
+/* table.sort(t [, comp]): n log n comparisons and moves. */
+static int
+guarded_sort(lua_State *L)
+{
+	double n = tab_len(L, 1);
+
+	if (n > 1)
+		charge(L, 2 * n * log2(n), "table.sort");
+	return call_orig(L);
+}
+
+/* string.byte(s, i, j): one value per byte of the slice. */
+static int
+guarded_byte(lua_State *L)
+{
+	double i = opt_num(L, 2, 1), j = opt_num(L, 3, i);
+	size_t n;
+
+	luaL_checklstring(L, 1, &n);
+	if (i < 0)
+		i += (double)n + 1;
+	if (j < 0)
+		j += (double)n + 1;
+	if (j - i > 256)
+		charge(L, j - i, "string.byte");
+	return call_orig(L);
+}
+
+/*
+ * Scans of a text that allocate nothing (utf8.len, utf8.offset,
+ * tonumber): charged by the text's length, a step per 8 bytes.
+ */
+static int
+guarded_scan(lua_State *L)
+{
+	size_t n = 0;
+
+	if (lua_type(L, 1) == LUA_TSTRING)
+		lua_tolstring(L, 1, &n);
+	if (n > 4096)
+		charge(L, (double)n / 8, "a scan of a long text");
+	return call_orig(L);
+}
+
 /*
  * Lua's pattern matcher backtracks in C, where no instruction hook runs:
- * "a.-.-.-b" over a few hundred characters takes minutes. Bound the work
- * before calling it: subject length to the power (quantifiers + 1).
+ * "a.-.-.-b" over a few hundred characters takes minutes, and even a
+ * literal pattern costs its length at every position of the text. The
+ * work is bounded before the matcher runs: for each start position (one
+ * when anchored) every quantifier may try each position of the text, and
+ * each try compares up to the pattern's length. Literal searches
+ * (find with plain, or no special characters) compare with memcmp.
  */
-#define PATTERN_BUDGET	1e7
+static double
+pattern_cost(const char *p, size_t m, size_t n, int plain, int anchorable)
+{
+	double cost, starts;
+	size_t i;
+	int q = 0, special = 0;
+
+	for (i = 0; i < m && !plain; i++) {
+		if (strchr("^$*+?.([%-", p[i]) != NULL)
+			special = 1;
+		if (p[i] == '%') {
+			if (i + 1 < m && (p[i + 1] == 'b' || p[i + 1] == 'f'))
+				q += p[i + 1] == 'b';
+			i++;
+		} else if (p[i] == '*' || p[i] == '+' || p[i] == '-' ||
+		    p[i] == '?')
+			q++;
+	}
+	if (plain || !special)
+		return (double)n + (double)n * (double)m / 32;
+	starts = anchorable && m > 0 && p[0] == '^' ? 1 : (double)n + 1;
+	cost = starts * ((double)m + 1) / 4;
+	for (i = 0; i < (size_t)q && cost < 1e18; i++)
+		cost *= (double)n + 1;
+	return cost;
+}
 
 static int
 guarded_match(lua_State *L)
 {
-	size_t n, m, i;
+	size_t n, m;
 	const char *p;
-	double cost = 1;
-	int q = 0, plain;
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+	int plain = kind == 1 && lua_toboolean(L, 4);
 
 	luaL_checklstring(L, 1, &n);
 	p = luaL_checklstring(L, 2, &m);
-	plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);
-	if (!plain) {
-		for (i = 0; i < m; i++) {
-			if (p[i] == '%')
-				i++;
-			else if (p[i] == '*' || p[i] == '+' || p[i] == '-' ||
-			    p[i] == '?')
-				q++;
-		}
-		for (i = 0; i <= (size_t)q && cost <= PATTERN_BUDGET; i++)
-			cost *= (double)(n + 1);
-		if (cost > PATTERN_BUDGET)
-			return luaL_error(L, "the pattern is too complex for a "
-			    "text of %d characters; simplify it", (int)n);
-	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	return lua_gettop(L);
+	/* kind: 1 find, 0 match, 2 gmatch (no anchor), 3 gsub */
+	charge(L, pattern_cost(p, m, n, plain, kind != 2), "the pattern "
+	    "match");
+	return call_orig(L);
 }
 
 /* Finalizers would run outside any evaluation's budget: refuse them. */
@@ -154,17 +356,21 @@ guarded_setmetatable(lua_State *L)
 	return 1;
 }
 
+/*
+ * Replace lib.fn by g with the original as upvalue 1 and, when kind is
+ * 0 or more, the integer kind as upvalue 2.
+ */
 static void
 guard(lua_State *L, const char *lib, const char *fn, lua_CFunction g,
-    int isfind)
+    int kind)
 {
 	if (lib != NULL)
 		lua_getglobal(L, lib);
 	else
 		lua_pushglobaltable(L);
 	lua_getfield(L, -1, fn);
-	if (isfind >= 0) {
-		lua_pushboolean(L, isfind);
+	if (kind >= 0) {
+		lua_pushinteger(L, kind);
 		lua_pushcclosure(L, g, 2);
 	} else
 		lua_pushcclosure(L, g, 1);
@@ -213,8 +419,19 @@ open_libs(lua_State *L)
 	}
 	guard(L, "string", "find", guarded_match, 1);
 	guard(L, "string", "match", guarded_match, 0);
-	guard(L, "string", "gmatch", guarded_match, 0);
-	guard(L, "string", "gsub", guarded_match, 0);
+	guard(L, "string", "gmatch", guarded_match, 2);
+	guard(L, "string", "gsub", guarded_match, 3);
+	guard(L, "string", "rep", guarded_rep, -1);
+	guard(L, "string", "byte", guarded_byte, -1);
+	guard(L, "table", "move", guarded_move, -1);
+	guard(L, "table", "concat", guarded_range, 1);
+	guard(L, "table", "unpack", guarded_range, 0);
+	guard(L, "table", "insert", guarded_shift, 0);
+	guard(L, "table", "remove", guarded_shift, 1);
+	guard(L, "table", "sort", guarded_sort, -1);
+	guard(L, "utf8", "len", guarded_scan, -1);
+	guard(L, "utf8", "offset", guarded_scan, -1);
+	guard(L, NULL, "tonumber", guarded_scan, -1);
 	guard(L, NULL, "setmetatable", guarded_setmetatable, -1);
 	lua_pushglobaltable(L);
 	for (i = 0; hidden[i] != NULL; i++) {
@@ -235,6 +452,107 @@ open_libs(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 2);
+}
+
+/* ------------------------------------------------------------ watchdog */
+
+/*
+ * The count hook runs between instructions; one instruction (comparing
+ * two long strings, say) may work for milliseconds, and a thousand of
+ * them run between two hook calls. The watchdog sets the hook to run on
+ * the very next instruction of every evaluation that is past its
+ * deadline (lua_sethook may be called from outside the running thread;
+ * Lua's own interpreter does so from a signal handler).
+ */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond = PTHREAD_COND_INITIALIZER;
+static struct cage *wd_list;
+static pid_t wd_pid;
+
+static void *
+wd_loop(void *arg)
+{
+	struct timespec ts;
+	struct cage *c;
+	double now, next, wait;
+
+	(void)arg;
+	pthread_mutex_lock(&wd_lock);
+	for (;;) {
+		now = ks_now();
+		next = 0;
+		for (c = wd_list; c != NULL; c = c->wd_next) {
+			if (now >= c->deadline)
+				lua_sethook(c->L, hook, LUA_MASKCOUNT, 1);
+			else if (next == 0 || c->deadline < next)
+				next = c->deadline;
+		}
+		if (next == 0 && wd_list == NULL) {
+			pthread_cond_wait(&wd_cond, &wd_lock);
+			continue;
+		}
+		/* Past deadlines are re-armed every 10 ms until they end. */
+		wait = next == 0 || next - now > 0.01 ? 0.01 : next - now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(wait * 1e9) + 1000;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&wd_cond, &wd_lock, &ts);
+	}
+	return NULL;
+}
+
+/* Start this process's watchdog unless it runs (after a fork it does not). */
+static void
+wd_start_locked(void)
+{
+	pthread_t t;
+
+	if (wd_pid == getpid())
+		return;
+	wd_list = NULL;
+	if (pthread_create(&t, NULL, wd_loop, NULL) == 0) {
+		pthread_detach(t);
+		wd_pid = getpid();
+	}
+}
+
+void
+ks_rules_watchdog_start(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_start_locked();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+/*
+ * Register a cage for the watchdog. A worker starts it before its system
+ * call filter (ks_rules_listen_start); other processes on first use.
+ */
+static void
+wd_enter(struct cage *c)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_start_locked();
+	c->wd_next = wd_list;
+	wd_list = c;
+	pthread_cond_signal(&wd_cond);
+	pthread_mutex_unlock(&wd_lock);
+}
+
+static void
+wd_leave(struct cage *c)
+{
+	struct cage **pp;
+
+	pthread_mutex_lock(&wd_lock);
+	for (pp = &wd_list; *pp != NULL; pp = &(*pp)->wd_next) {
+		if (*pp == c) {
+			*pp = c->wd_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wd_lock);
 }
 
 static void
@@ -417,11 +735,106 @@ push_json(lua_State *L, json_t *j, int depth)
 	}
 }
 
-/* Convert the value at idx; on failure *why says what is wrong. */
-static json_t *
-to_json(lua_State *L, int idx, int depth, const char **why)
+/* At most this many values in a result: the JSON is built outside Lua's
+ * memory budget. */
+#define MAX_VALUES	200000
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
 {
-	json_t *o;
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+static int
+utf8_valid(const char *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k)
+		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * A message from Lua as text for a JSON answer: bytes that are not UTF-8
+ * (and NUL) become U+FFFD, so a rule cannot make the error unreadable.
+ */
+static const char *
+clean_text(struct ks_request *req, const char *s, size_t n)
+{
+	char *out = ks_arena_alloc(req->arena, 3 * n + 1), *p = out;
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq((const unsigned char *)s + i, n - i);
+		if (k == 0 || s[i] == '\0') {
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+			k = 1;
+		} else {
+			memcpy(p, s + i, k);
+			p += k;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+struct conv {
+	const char	*why;		/* what is wrong, for the author */
+	char		 key[80];	/* the field where it was found */
+	long		 values;
+};
+
+/* Name the offending field (a valid prefix of it) in the message. */
+static void
+conv_key(struct conv *cv, const char *k, size_t n)
+{
+	size_t i, j;
+
+	if (cv->key[0] != '\0')
+		return;
+	for (i = 0; i < n && i < sizeof(cv->key) - 4; i += j) {
+		j = utf8_seq((const unsigned char *)k + i, n - i);
+		if (j == 0 || k[i] == '\0')
+			break;
+	}
+	memcpy(cv->key, k, i);
+	cv->key[i] = '\0';
+	if (i < n)
+		strcat(cv->key, "...");
+}
+
+/* Convert the value at idx; on failure cv->why says what is wrong. */
+static json_t *
+to_json(lua_State *L, int idx, int depth, struct conv *cv)
+{
+	json_t *o, *e;
 	lua_Integer n, k;
 	lua_Number d;
 	size_t len;
@@ -430,7 +843,11 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 
 	idx = lua_absindex(L, idx);
 	if (depth > MAX_DEPTH || !lua_checkstack(L, 4)) {
-		*why = "the result is nested too deeply";
+		cv->why = "the result is nested too deeply";
+		return NULL;
+	}
+	if (++cv->values > MAX_VALUES) {
+		cv->why = "the result has too many values (at most 200000)";
 		return NULL;
 	}
 	switch (lua_type(L, idx)) {
@@ -440,12 +857,20 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 		d = lua_tonumber(L, idx);
 		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15)
 			return json_integer((json_int_t)d);
-		*why = "the result holds a number that is not a whole number; "
-		    "amounts are integers in Rappen (round in the rule)";
+		cv->why = "the result holds a number that is not a whole "
+		    "number; amounts are integers in Rappen (round in the "
+		    "rule)";
 		return NULL;
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &len);
-		return json_stringn(s, len);
+		if (!utf8_valid(s, len)) {
+			cv->why = "the result holds text that is not valid "
+			    "UTF-8";
+			return NULL;
+		}
+		if ((o = json_stringn(s, len)) == NULL)
+			cv->why = "the result holds text that cannot be sent";
+		return o;
 	case LUA_TBOOLEAN:
 		return json_boolean(lua_toboolean(L, idx));
 	case LUA_TNIL:
@@ -453,8 +878,8 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 	case LUA_TTABLE:
 		break;
 	default:
-		*why = "the result holds a value that is not data (function, "
-		    "userdata or thread)";
+		cv->why = "the result holds a value that is not data "
+		    "(function, userdata or thread)";
 		return NULL;
 	}
 	n = (lua_Integer)lua_rawlen(L, idx);
@@ -472,9 +897,8 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 	if (isarr && count == n) {
 		o = json_array();
 		for (k = 1; k <= n; k++) {
-			json_t *e;
 			lua_rawgeti(L, idx, k);
-			e = to_json(L, -1, depth + 1, why);
+			e = to_json(L, -1, depth + 1, cv);
 			lua_pop(L, 1);
 			if (e == NULL) {
 				json_decref(o);
@@ -487,20 +911,33 @@ to_json(lua_State *L, int idx, int depth, const char **why)
 	o = json_object();
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
-		json_t *e;
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			lua_pop(L, 2);
 			json_decref(o);
-			*why = "the result mixes list entries and named fields";
+			cv->why = "the result mixes list entries and named "
+			    "fields";
 			return NULL;
 		}
-		e = to_json(L, -1, depth + 1, why);
+		/* Never drop or cut a field: a name must be text to send. */
+		s = lua_tolstring(L, -2, &len);
+		if (memchr(s, '\0', len) != NULL || !utf8_valid(s, len)) {
+			conv_key(cv, s, len);
+			lua_pop(L, 2);
+			json_decref(o);
+			cv->why = memchr(s, '\0', len) != NULL ?
+			    "the result has a field name with a NUL byte" :
+			    "the result has a field name that is not valid "
+			    "UTF-8";
+			return NULL;
+		}
+		e = to_json(L, -1, depth + 1, cv);
 		if (e == NULL) {
+			conv_key(cv, s, len);
 			lua_pop(L, 2);
 			json_decref(o);
 			return NULL;
 		}
-		json_object_set_new(o, lua_tostring(L, -2), e);
+		json_object_set_new(o, s, e);
 		lua_pop(L, 1);
 	}
 	return o;
@@ -527,20 +964,42 @@ push_pack(lua_State *L, const char *label)
 	}
 }
 
+/* The evaluation is over: no hook, no watchdog, no charges. */
+static void
+run_end(struct cage *c)
+{
+	wd_leave(c);
+	lua_sethook(c->L, NULL, 0, 0);
+	c->running = 0;
+}
+
+static int
+run_fail(struct ks_request *req, struct cage *c, int top, const char *code,
+    const char *msg, const char *lua_msg)
+{
+	lua_settop(c->L, top);
+	run_end(c);
+	return rule_fail(req, code, msg, lua_msg);
+}
+
 /* Run fn(input) in a fresh _ENV of the cage. */
 static int
 run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
     const char *fn, json_t *input, json_t **out)
 {
 	lua_State *L = c->L;
-	const char *why = NULL, *msg;
+	struct conv cv;
+	const char *msg;
+	size_t mlen;
 	int rc, top = lua_gettop(L);
 
 	c->steps = 0;
 	c->stop = 0;
 	c->step_limit = ks_conf.rules_instructions;
 	c->deadline = ks_now() + ks_conf.rules_timeout_ms / 1000.0;
+	c->running = 1;
 	lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
+	wd_enter(c);
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);
 	lua_newtable(L);			/* _ENV */
@@ -553,12 +1012,9 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 	lua_setmetatable(L, -2);
 	/* A tenant's rule data: fresh per call, like the rest of _ENV. */
 	if (data != NULL) {
-		if (push_json(L, data, 0) != KS_OK) {
-			lua_settop(L, top);
-			lua_sethook(L, NULL, 0, 0);
-			return rule_fail(req, "rule_error", "the rule data is "
-			    "nested too deeply", NULL);
-		}
+		if (push_json(L, data, 0) != KS_OK)
+			return run_fail(req, c, top, "rule_error", "the rule "
+			    "data is nested too deeply", NULL);
 		lua_setfield(L, -2, "DATA");
 	}
 	if (label != NULL) {
@@ -571,37 +1027,38 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 	rc = lua_pcall(L, 0, 0, 0);
 	if (rc == LUA_OK) {
 		lua_getfield(L, top + 1, fn);
-		if (!lua_isfunction(L, -1)) {
-			lua_settop(L, top);
-			lua_sethook(L, NULL, 0, 0);
-			return rule_fail(req, "rule_missing", "the rule pack "
-			    "has no such function", fn);
-		}
-		if (push_json(L, input, 0) != KS_OK) {
-			lua_settop(L, top);
-			lua_sethook(L, NULL, 0, 0);
-			return rule_fail(req, "rule_error", "the input is "
-			    "nested too deeply", NULL);
-		}
+		if (!lua_isfunction(L, -1))
+			return run_fail(req, c, top, "rule_missing", "the rule "
+			    "pack has no such function", fn);
+		if (push_json(L, input, 0) != KS_OK)
+			return run_fail(req, c, top, "rule_error", "the input "
+			    "is nested too deeply", NULL);
 		rc = lua_pcall(L, 1, 1, 0);
 	}
-	lua_sethook(L, NULL, 0, 0);
 	if (rc != LUA_OK) {
-		msg = lua_tostring(L, -1);
-		msg = ks_arena_strdup(req->arena, msg ? msg : "error object");
-		lua_settop(L, top);
+		msg = lua_tolstring(L, -1, &mlen);
+		msg = msg ? clean_text(req, msg, mlen) : "error object";
+		/* The allocator stops a rule past its budget as "memory". */
+		if (c->stop == 1 && rc == LUA_ERRMEM)
+			msg = "the rule ran out of time";
 		if (c->stop == 1)
-			return rule_fail(req, "rule_timeout", "the rule took "
-			    "too long and was stopped", msg);
+			return run_fail(req, c, top, "rule_timeout", "the rule "
+			    "took too long and was stopped", msg);
 		if (c->stop == 2 || rc == LUA_ERRMEM)
-			return rule_fail(req, "rule_memory", "the rule needed "
-			    "more memory than allowed and was stopped", msg);
-		return rule_fail(req, "rule_error", "the rule failed", msg);
+			return run_fail(req, c, top, "rule_memory", "the rule "
+			    "needed more memory than allowed and was stopped",
+			    msg);
+		return run_fail(req, c, top, "rule_error", "the rule failed",
+		    msg);
 	}
-	*out = to_json(L, -1, 0, &why);
+	run_end(c);
+	memset(&cv, 0, sizeof(cv));
+	*out = to_json(L, -1, 0, &cv);
 	lua_settop(L, top);
 	if (*out == NULL)
-		return rule_fail(req, "rule_error", why, NULL);
+		return rule_fail(req, "rule_error", cv.why ? cv.why :
+		    "the result cannot be sent", cv.key[0] ? ks_arena_printf(
+		    req->arena, "field %s", cv.key) : NULL);
 	return KS_OK;
 }
 

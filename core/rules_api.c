@@ -172,6 +172,13 @@ pack_json(PGresult *r, int i, int with_source)
 	if (with_source)
 		json_object_set_new(j, "source", json_string(PQgetvalue(r, i,
 		    14)));
+	/* Authors and reviewers by name where the statement has them. */
+	if (PQnfields(r) >= 20) {
+		json_object_set_new(j, "author_name", PQgetisnull(r, i, 18) ?
+		    json_null() : json_string(PQgetvalue(r, i, 18)));
+		json_object_set_new(j, "approver_name", PQgetisnull(r, i,
+		    19) ? json_null() : json_string(PQgetvalue(r, i, 19)));
+	}
 	return j;
 }
 

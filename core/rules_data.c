@@ -74,7 +74,8 @@ version_json(PGresult *r, int i)
 {
 	json_t *data = json_loads(PQgetvalue(r, i, 14), 0, NULL);
 
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s?}",
+	/* The author by name: column 15 of rule_data_list. */
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s?,s:o}",
 	    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
 	    "version", PQgetvalue(r, i, 2), "valid_from", PQgetvalue(r, i, 3),
 	    "sha256", PQgetvalue(r, i, 4), "status", PQgetvalue(r, i, 5),
@@ -82,7 +83,9 @@ version_json(PGresult *r, int i)
 	    "author_id", PQgetisnull(r, i, 7) ? json_null() :
 	    json_integer(ks_db_ll(r, i, 7)),
 	    "created_at", PQgetvalue(r, i, 11),
-	    "comment", ks_db_s(r, i, 9));
+	    "comment", ks_db_s(r, i, 9),
+	    "author_name", PQnfields(r) > 15 && !PQgetisnull(r, i, 15) ?
+	    json_string(PQgetvalue(r, i, 15)) : json_null());
 }
 
 /* Every version of the tenant's rule data, newest first per name. */

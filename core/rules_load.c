@@ -304,6 +304,8 @@ listen_loop(void *arg)
 void
 ks_rules_listen_start(void)
 {
+	/* Threads start before the worker's system call filter. */
+	ks_rules_watchdog_start();
 	listening = 1;
 	if (pthread_create(&listener, NULL, listen_loop, NULL) != 0)
 		listening = 0;

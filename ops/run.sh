@@ -9,6 +9,8 @@ make --no-print-directory VARIANT=release build/release/kasusd modules web
 bash ops/services.sh run start
 . var/run/env
 export KASUS_ROOT=$PWD KASUS_PIDFILE=$PWD/var/run/kasusd.pid
+# The audit seals' anchors belong to this database (var/run/pg).
+export KASUS_AUDIT_ANCHOR_DIR=${KASUS_AUDIT_ANCHOR_DIR:-$PWD/var/run/audit}
 stop() {
 	trap - EXIT INT TERM
 	[ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

@@ -694,7 +694,10 @@ decision_pdf(struct ks_request *req)
 	    "\"verfuegung.pdf\"");
 	if (PQgetisnull(dec, 0, 8)) {
 		/* A draft: rendered for review, stored only when approved. */
-		if (render(req, dec, NULL, &pdf, &len) != 0)
+		if (ks->audit(req, "decision_draft_read", "decision", id, NULL,
+		    NULL, json_pack("{s:I}", "dossier_id",
+		    (json_int_t)atoll(PQgetvalue(dec, 0, 1)))) != 0 ||
+		    render(req, dec, NULL, &pdf, &len) != 0)
 			return -1;
 		rc = ks->raw(req, 200, "application/pdf", pdf, len);
 		ks->free(pdf);
@@ -742,23 +745,25 @@ static const struct ks_field decision_body[] = {
 
 const struct ks_route sh_budget_routes[] = {
 	{ "POST", C "/{id}/budgets/preview", "case.read", KB, budget_body,
-	    KS_R_READ, budget_preview,
+	    KS_R_READ | KS_R_AUDIT, budget_preview,
 	    "compute a budget without saving it (rule packs named)" },
 	{ "POST", C "/{id}/budgets", "case.write", KB, budget_body, 0,
 	    budget_save, "compute and save a draft budget" },
-	{ "GET", C "/{id}/budgets", "case.read", 0, NULL, 0, budgets_list,
+	{ "GET", C "/{id}/budgets", "case.read", 0, NULL, KS_R_AUDIT,
+	    budgets_list,
 	    "budgets of a dossier" },
-	{ "GET", "/api/v1/budgets/{id}", "case.read", 0, NULL, 0,
+	{ "GET", "/api/v1/budgets/{id}", "case.read", 0, NULL, KS_R_AUDIT,
 	    budget_show, "a budget with its lines and rule provenance" },
 	{ "POST", "/api/v1/budgets/{id}/approve", "case.approve", 0, NULL, 0,
 	    budget_approve, "approve a draft budget (not its author)" },
 	{ "POST", C "/{id}/decisions", "case.write", KB, decision_body, 0,
 	    decision_draft, "draft a decision from an approved budget" },
-	{ "GET", C "/{id}/decisions", "case.read", 0, NULL, 0,
+	{ "GET", C "/{id}/decisions", "case.read", 0, NULL, KS_R_AUDIT,
 	    decisions_list, "decisions of a dossier" },
 	{ "POST", "/api/v1/decisions/{id}/approve", "case.approve", 0, NULL,
 	    0, decision_approve, "approve: render, store, start support" },
-	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL, 0,
+	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL,
+	    KS_R_AUDIT,
 	    decision_pdf, "the decision as PDF (a draft is rendered live)" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

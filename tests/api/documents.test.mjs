@@ -104,8 +104,8 @@ test('download: Content-Type, attachment with a safe filename, audited', async (
   assert.match(cd, /^attachment; filename="[A-Za-z0-9._-]+\.pdf"; filename\*=UTF-8''[A-Za-z0-9%!#$&+.^_`|~-]+\.pdf$/, cd);
   assert.ok(!/\.\.\/|"Müller"|;\s*x=y/.test(cd.split('filename*=')[0].replace(/^attachment; /, '')), cd);
   assert.equal(res.text, PDF.toString());
-  assert.equal(sql(DB_OWNER, `select count(*) from audit_event where action = 'document_downloaded' and object_id = '${d.id}'`), '1');
-  const detail = JSON.parse(sql(DB_OWNER, `select detail::text from audit_event where action = 'document_downloaded' and object_id = '${d.id}'`));
+  assert.equal(sql(DB_OWNER, `select count(*) from audit_read where action = 'document_downloaded' and object_id = '${d.id}'`), '1');
+  const detail = JSON.parse(sql(DB_OWNER, `select detail::text from audit_read where action = 'document_downloaded' and object_id = '${d.id}'`));
   assert.equal(detail.dossier_id, caseId);
   err(await call('GET', '/api/v1/documents/999999999/content', { session: cw }), 404, 'not_found');
 });
@@ -211,7 +211,7 @@ test('another tenant\'s cases and documents answer 404 on every route', async ()
   err(await call('GET', `/api/v1/documents/${d.id}`, { session: biel }), 404, 'not_found');
   err(await call('GET', `/api/v1/documents/${d.id}/content`, { session: biel }), 404, 'not_found');
   ok(await upload(biel, bielCaseId, PNG, { category: 'other', title: 'biel' }), 201);
-  assert.equal(sql(DB_OWNER, `select count(*) from audit_event where action = 'document_downloaded' and object_id = '${d.id}' and tenant_id = ${bielId}`), '0');
+  assert.equal(sql(DB_OWNER, `select count(*) from audit_read where action = 'document_downloaded' and object_id = '${d.id}' and tenant_id = ${bielId}`), '0');
 });
 
 for (const table of ['document', 'document_blob', 'document_upload_piece']) {

@@ -35,8 +35,10 @@ async function bytes(p, session) {
   const res = await fetch(BASE + p, { headers: { cookie: `ks_session=${session.cookie}` } });
   return { status: res.status, type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
 }
+// Changes are in audit_event, reads (downloads) in audit_read.
 const audits = (slug, action, oid) => Number(sql(DB_OWNER,
-  `select count(*) from audit_event where tenant_id = ${tenantId(slug)} and action = '${action}' and object_id = '${oid}'`));
+  `select (select count(*) from audit_event where tenant_id = ${tenantId(slug)} and action = '${action}' and object_id = '${oid}')
+        + (select count(*) from audit_read where tenant_id = ${tenantId(slug)} and action = '${action}' and object_id = '${oid}')`));
 
 test('a run\'s invoices reach the social services when the canton issues it, not before', async () => {
   const p = await period();

@@ -134,8 +134,10 @@ function strs() local t = {} for i = 1, 1e9 do t[#t + 1] = string.rep("y", 100) 
 function concat() local t = {} for i = 1, 1e6 do t[i] = "abcdefghij" end return #table.concat(t):rep(100) end
 function ok() return ("x"):upper() end
 `);
+  // The quick ones always hit the memory budget first; filling 32 MiB
+  // element by element may reach the deadline first on a slow machine.
   for (const fn of ['rep', 'rep2', 'tab', 'strs', 'concat']) {
-    await refused(id, fn, 'rule_memory');
+    await refused(id, fn, ['rep', 'rep2', 'concat'].includes(fn) ? 'rule_memory' : ['rule_memory', 'rule_timeout']);
     assert.equal(await output(id, 'ok'), 'X', `pack usable after ${fn}`);
   }
 });
@@ -350,4 +352,97 @@ function ok(i) return i.n * 2 end
   const ev = ok(await call('POST', '/api/v1/rules/evaluate', { session: t, body: { pack: 'rent-ceilings', function: 'ceiling', date: '2025-06-01', input: { bfs: 942, household_size: 1 } } }), 200);
   assert.deepEqual(ev.json.output, { rent_ceiling: 115000 });
   await healthy();
+});
+
+// ----------------------------------------------- work inside library calls
+
+// The deadline (rules_timeout_ms, 2 s) must hold even when the work happens
+// inside one C library call, where the instruction hook never runs. Each
+// of these ran for 8-14 s (hours with larger arguments) before library
+// calls were charged by the work their arguments cause.
+const DEADLINE_MS = 2000;
+const MARGIN_MS = 1500;
+
+test('library calls are charged by their work: each ends within the deadline', async () => {
+  const id = await draft(`
+function rep() return #string.rep("", 4e9) end
+function repsep() return #string.rep("", 4e9, "") end
+function move() local t = {} table.move(t, 1, 4e8, 2) return #t end
+function literal() local s = string.rep("a", 1e6) return s:match(string.rep("a", 5000) .. "b") end
+function plain() local s = string.rep("a", 4e6) return s:find(string.rep("a", 8000) .. "b", 1, true) end
+function gm() local s = string.rep("a", 1e6) local n = 0 for w in s:gmatch(string.rep("a", 4000) .. "b") do n = n + 1 end return n end
+function gs() local s = string.rep("ab", 5e5) return (s:gsub(string.rep("ab", 3000) .. "c", "")) end
+function concat() return #table.concat(setmetatable({}, {__index = function() return "" end}), "", 1, 4e9) end
+function sort() local t = {} for i = 1, 3e5 do t[i] = (i * 7919) % 1000003 end for k = 1, 200 do table.sort(t) end return 1 end
+function ulen() local s = string.rep("\\u{e9}", 4e6) local n = 0 for i = 1, 1e5 do n = n + utf8.len(s) end return n end
+function bytes() local s = string.rep("x", 9e5) local n = 0 for i = 1, 1e5 do n = n + select("#", s:byte(1, -1)) end return n end
+function cat() local a = string.rep("x", 8e6) local n = 0 for i = 1, 1e5 do n = n + #(a .. a) end return n end
+function ins() local t = {} for i = 1, 1e6 do t[i] = i end for i = 1, 1e5 do table.insert(t, 1, i) table.remove(t, 1) end return #t end
+function unp() local t = {} for i = 1, 5e5 do t[i] = i end local n = 0 for i = 1, 1e5 do n = n + select("#", table.unpack(t)) end return n end
+function fine() return #string.rep("ab", 1000, ",") + #table.concat({"a", "b"}, "-") + select(2, ("x y z"):gsub(" ", "")) end
+`);
+  for (const fn of ['rep', 'repsep', 'move', 'literal', 'plain', 'gm', 'gs', 'concat', 'sort', 'ulen', 'bytes', 'cat', 'ins', 'unp']) {
+    const { res, ms } = await dry(id, fn);
+    assert.equal(res.status, 422, `${fn}: ${show(res)} after ${ms} ms`);
+    err(res, 422, ['rule_timeout', 'rule_memory']);
+    assert.ok(ms < DEADLINE_MS + MARGIN_MS, `${fn} took ${ms} ms (deadline ${DEADLINE_MS} ms)`);
+  }
+  // ordinary use of the same functions is not affected
+  assert.equal(await output(id, 'fine'), 2999 + 3 + 2);
+  await healthy();
+});
+
+test('twenty parallel dry runs of such calls end in time and do not starve other requests', async () => {
+  // Before the calls were charged, each of these ran for 8-40 s and
+  // twenty of them held every server thread; now each is refused at once.
+  const id = await draft(`
+function rep() return #string.rep("", 4e9) end
+function move() local t = {} table.move(t, 1, 4e8, 2) return #t end
+function plain() local s = string.rep("a", 4e6) return s:find(string.rep("a", 8000) .. "b", 1, true) end
+`);
+  const fns = ['rep', 'move', 'plain'];
+  let running = true;
+  const probes = [];
+  const prober = (async () => {
+    while (running) {
+      const t0 = Date.now();
+      const r = await call('GET', '/api/v1/ping');
+      probes.push({ status: r.status, ms: Date.now() - t0 });
+      await new Promise((r2) => setTimeout(r2, 20));
+    }
+  })();
+  const t0 = Date.now();
+  const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => dry(id, fns[i % fns.length])));
+  const wall = Date.now() - t0;
+  running = false;
+  await prober;
+  for (const { res, ms } of runs) {
+    err(res, 422, ['rule_timeout', 'rule_memory']);
+    assert.ok(ms < DEADLINE_MS + MARGIN_MS, `a dry run took ${ms} ms`);
+  }
+  assert.ok(wall < DEADLINE_MS + MARGIN_MS, `twenty dry runs took ${wall} ms`);
+  assert.ok(probes.length >= 1, `probes answered meanwhile: ${probes.length}`);
+  assert.ok(probes.every((p) => p.status === 200), JSON.stringify(probes));
+  const worst = Math.max(...probes.map((p) => p.ms));
+  assert.ok(worst < DEADLINE_MS, `a request waited ${worst} ms during the dry runs`);
+  await healthy();
+});
+
+test('a result that is not valid UTF-8 or has a field name with NUL is a rule_error with a message', async () => {
+  const id = await draft(`
+function bad() return "caf\\xe9" end
+function nested() return {ok = "x", list = {"a", "\\xff\\xfe"}} end
+function nulkey() return {["a\\0b"] = 1, a = 2} end
+function badkey() return {["\\xff"] = 1} end
+function msg() error("kaputt \\xff\\0 end") end
+function good() return {["gr\\u{fc}n"] = "\\u{e9}t\\u{e9}", n = 1} end
+`);
+  for (const [fn, re] of [['bad', /UTF-8/], ['nested', /UTF-8/], ['nulkey', /NUL/], ['badkey', /UTF-8/]]) {
+    const { res } = await dry(id, fn);
+    const e = err(res, 422, 'rule_error');
+    assert.match(e.message, re, show(res));
+  }
+  const m = err((await dry(id, 'msg')).res, 422, 'rule_error');
+  assert.match(m.detail.lua, /kaputt \uFFFD\uFFFD end/, JSON.stringify(m));
+  assert.deepEqual(await output(id, 'good'), { 'grün': 'été', n: 1 });
 });

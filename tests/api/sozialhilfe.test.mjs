@@ -168,7 +168,7 @@ test('journal: protected notes for the own role group, reads audited', async () 
   const other = ok(await call('GET', `${C}/${id}/journal`, { session: legal }), 200);
   assert.equal(other.json.items.length, 1, 'legal sees no protected note');
   assert.equal(other.json.items[0].protected, false);
-  const n = sql(DB_OWNER, `select count(*) from audit_event where action = 'journal_protected_read' and object_id = '${id}'`);
+  const n = sql(DB_OWNER, `select count(*) from audit_read where action = 'journal_protected_read' and object_id = '${id}'`);
   assert.ok(Number(n) >= 1, 'reading protected notes is audited');
   err(await call('POST', `${C}/${id}/journal`, { session: cw, body: { category: 'gossip', text: 'x' } }), 400);
   err(await call('POST', `${C}/${id}/journal`, { session: legal, body: { category: 'other', text: 'x' } }), 403);

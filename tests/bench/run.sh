@@ -61,6 +61,7 @@ bash ops/services.sh bench start
 # The deployment as make run has it: the Sozialhilfe module, a master key.
 export KASUS_MODULES=sozialhilfe KASUS_MODULE_DIR=$PWD/build/release/modules
 export KASUS_ROOT=$PWD KASUS_MASTER_KEY=${KASUS_MASTER_KEY:-$(printf '%064x' 4242)}
+export KASUS_AUDIT_ANCHOR_DIR=$PWD/var/bench/audit
 
 say "build"
 make -s VARIANT=release build/release/kasusd modules >&2
@@ -325,5 +326,7 @@ r3=$(ratio "$(val resolve 2)" "$(val evaluate 2)")
 	echo "payment runs all tenants: $an payments, ${as}s; COPY ${ac}s; ratio $(ratio "$as" "$ac")"
 	echo "ratio search p99 API/SQL $(ratio "$(val search 4)" "$(val searchsql 4)")  (target <= 2: $(awk -v r="$(ratio "$(val search 4)" "$(val searchsql 4)")" 'BEGIN { print (r + 0 <= 2) ? "meets" : "ABOVE" }'))"
 	echo "ratio evaluate/resolve time $r3  (target <= 1.2: $(awk -v r="$r3" 'BEGIN { print (r + 0 <= 1.2) ? "meets" : "ABOVE" }'))"
+	r4=$(ratio "$(val dossier 2)" "$(val authread 2)")
+	echo "ratio audited dossier read/authread $r4  (target >= 0.5: $(verdict "$r4" 0.5)); its p99 $(val dossier 4) ms (target <= 20: $(awk -v p="$(val dossier 4)" 'BEGIN { print (p + 0 <= 20) ? "meets" : "ABOVE" }'))"
 } | tee "$res"
 rm -f "$out/raw"

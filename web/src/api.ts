@@ -274,9 +274,3 @@ export interface RuleTestResult {
   results: { index: number; function: string; ok: boolean; output?: unknown; error?: string; expected?: unknown }[];
 }
 
-export interface AuditEvent {
-  seq: number; at: string; actor_id: number | null; request_id: string | null; action: string;
-  object_type: string | null; object_id: string | null; detail: unknown;
-}
-
-export interface AuditVerify { ok: boolean; events: number; head?: string; first_broken_seq?: number }

@@ -182,27 +182,6 @@ SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
 -- name: token_revoke
 UPDATE api_token SET revoked = true WHERE id = $1 RETURNING id
 
--- name: audit_append
-SELECT audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb)
-
--- name: audit_append_read
--- A read's event need not wait for the disk: events of reads lost in a
--- crash are the last few hundred milliseconds at most, and the chain's
--- lock is held until commit, so waiting here would serialise all reads.
-SELECT set_config('synchronous_commit', 'off', true),
-       audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb)
-
--- name: audit_list
-SELECT seq, at, actor_id, request_id, action, object_type, object_id,
-       detail
-  FROM audit_event WHERE seq < $1 ORDER BY seq DESC LIMIT $2
-
--- name: audit_chain
-SELECT seq, prev_hash, hash, tenant_id,
-       (extract(epoch FROM at) * 1000000)::bigint, actor_id, action,
-       object_type, object_id, before_digest, after_digest, detail::text
-  FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2
-
 -- name: mod_list
 SELECT module, enabled, start_date, version FROM tenant_module ORDER BY module
 
@@ -285,24 +264,34 @@ VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5, $6::jsonb, $7::bigint,
 RETURNING id
 
 -- name: rule_get
-SELECT id, name, version, valid_from, sha256, status, examples, author_id,
-       approver_id, review_comment, imported_from, created_at, approved_at,
-       row_version, source, kind, submitted_at, retired_at
-  FROM rule_pack WHERE id = $1 AND tenant_id = kasus_tenant()
+SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
+       p.author_id, p.approver_id, p.review_comment, p.imported_from,
+       p.created_at, p.approved_at, p.row_version, p.source, p.kind,
+       p.submitted_at, p.retired_at, a.display_name, b.display_name
+  FROM rule_pack p
+  LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
+  LEFT JOIN app_user b ON b.tenant_id = p.tenant_id AND b.id = p.approver_id
+ WHERE p.id = $1 AND p.tenant_id = kasus_tenant()
 
 -- name: rule_list
-SELECT id, name, version, valid_from, sha256, status, examples, author_id,
-       approver_id, review_comment, imported_from, created_at, approved_at,
-       row_version, NULL, kind, submitted_at, retired_at
-  FROM rule_pack WHERE tenant_id = kasus_tenant() AND kind = $1
- ORDER BY name, valid_from DESC, id DESC
+SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
+       p.author_id, p.approver_id, p.review_comment, p.imported_from,
+       p.created_at, p.approved_at, p.row_version, NULL, p.kind,
+       p.submitted_at, p.retired_at, a.display_name, b.display_name
+  FROM rule_pack p
+  LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
+  LEFT JOIN app_user b ON b.tenant_id = p.tenant_id AND b.id = p.approver_id
+ WHERE p.tenant_id = kasus_tenant() AND p.kind = $1
+ ORDER BY p.name, p.valid_from DESC, p.id DESC
 
 -- name: rule_data_list
-SELECT id, name, version, valid_from, sha256, status, examples, author_id,
-       approver_id, review_comment, imported_from, created_at, approved_at,
-       row_version, source
-  FROM rule_pack WHERE tenant_id = kasus_tenant() AND kind = $1
- ORDER BY name, valid_from DESC, id DESC
+SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
+       p.author_id, p.approver_id, p.review_comment, p.imported_from,
+       p.created_at, p.approved_at, p.row_version, p.source, a.display_name
+  FROM rule_pack p
+  LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
+ WHERE p.tenant_id = kasus_tenant() AND p.kind = $1
+ ORDER BY p.name, p.valid_from DESC, p.id DESC
 
 -- name: rule_set_status
 UPDATE rule_pack SET status = $2, approver_id = coalesce($3::bigint, approver_id),
@@ -349,9 +338,6 @@ SELECT id FROM tenant WHERE slug = $1
 
 -- name: canton_tenant
 SELECT kasus_canton_tenant()
-
--- name: audit_head
-SELECT seq, hash FROM audit_head
 
 -- name: staff_list
 SELECT u.id, u.display_name, u.language,

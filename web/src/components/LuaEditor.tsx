@@ -6,6 +6,16 @@
 // its text can be read, selected and copied by keyboard. A line can be
 // marked (an error's line) and shown.
 //
+// The editor owns its text while a person types: each change goes out
+// through onChange and comes back as value one render later. Preact runs
+// the previous render's effects at the start of the next render, so a
+// value can arrive that is older than what the editor already holds
+// (typing faster than the page renders). Such a value is one of the
+// editor's own texts on its way back, not a new text: replacing the
+// document with it lost and reordered keystrokes. Only a value the editor
+// did not send (loaded, reloaded, taken over after a conflict) replaces
+// the document.
+//
 // CodeMirror is loaded on first use (its own chunk), so screens without an
 // editor do not download it.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -139,6 +149,8 @@ export function LuaEditor(p: Props) {
   const props = useRef(p);
   props.current = p;
   const applying = useRef(false);
+  // Texts sent through onChange that have not come back as value yet.
+  const sent = useRef<string[]>([]);
 
   useEffect(() => {
     let live = true;
@@ -152,7 +164,13 @@ export function LuaEditor(p: Props) {
         ...k.base,
         ro.of(k.readOnly(cur.readOnly)),
         aria.of(k.aria(cur.labelId, cur.describedBy)),
-        k.onDoc((doc) => { if (!applying.current) props.current.onChange?.(doc); }),
+        k.onDoc((doc) => {
+          if (applying.current) return;
+          sent.current.push(doc);
+          // A page that never echoes its value must not make this grow.
+          if (sent.current.length > 500) sent.current.shift();
+          props.current.onChange?.(doc);
+        }),
       ]);
       const ed = v;
       view.current = ed;
@@ -176,10 +194,18 @@ export function LuaEditor(p: Props) {
     };
   }, []);
 
-  // A new text from outside (loaded, reloaded): replace the document.
+  // A new text from outside (loaded, reloaded): replace the document. One
+  // of the editor's own texts coming back (on time or late) changes nothing.
   useEffect(() => {
     const v = view.current;
-    if (!v || v.state.doc.toString() === p.value) return;
+    if (!v) return;
+    const own = sent.current.indexOf(p.value);
+    if (own >= 0) {
+      sent.current.splice(0, own + 1);
+      return;
+    }
+    if (v.state.doc.toString() === p.value) return;
+    sent.current = [];
     applying.current = true;
     try {
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: p.value } });

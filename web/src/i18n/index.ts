@@ -12,6 +12,8 @@ import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
+import deAudit from './de.audit.json';
+import frAudit from './fr.audit.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
@@ -19,8 +21,9 @@ export type Lang = 'de' | 'fr';
 // access screens (passwords, administrator requests) theirs in
 // *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps };
-const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps };
+// The audit log's texts (events, routes, filters) are in *.audit.json.
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -32,7 +32,7 @@ interface BoundsAnswer<B, D> {
 }
 interface DataVersion<D> {
   id: number; name: string; version: string; valid_from: string; sha256: string; status: string;
-  data: D; author_id: number | null; created_at: string; comment?: string | null;
+  data: D; author_id: number | null; created_at: string; comment?: string | null; author_name?: string | null;
 }
 
 /** The first day of next month (the usual start of new values). */
@@ -187,8 +187,10 @@ function History<D>(p: {
 }) {
   const app = useApp();
   const { history, inForce, historyErr } = p.h;
-  const who = (uid: number | null) =>
-    (uid === null ? t('rules.system') : uid === app.me.user.id ? t('rules.you') : t('rules.user_id', { id: uid }));
+  // People by name; the number only if the name is not known.
+  const who = (uid: number | null, name?: string | null) => (uid === null ? t('rules.system')
+    : uid === app.me.user.id ? t('rules.you_named', { name: name ?? t('rules.user_id', { id: uid }) })
+      : name ?? t('rules.user_id', { id: uid }));
   // The comment goes to the audit log; the list carries it where the server keeps it.
   const withComments = !!history?.some((h) => h.comment);
   return (
@@ -218,7 +220,7 @@ function History<D>(p: {
                     <td><Badge kind={marker === 'in_force' ? 'ok' : marker === 'scheduled' ? 'info' : 'off'}>{t(`rules.marker.${marker}`)}</Badge></td>
                     <td>{p.values(h.data)}</td>
                     {withComments ? <td>{h.comment || '–'}</td> : null}
-                    <td>{who(h.author_id)}<br /><span class="small">{formatDateTime(h.created_at)}</span></td>
+                    <td>{who(h.author_id, h.author_name)}<br /><span class="small">{formatDateTime(h.created_at)}</span></td>
                   </tr>
                 );
               })}

@@ -21,6 +21,7 @@ type Example = { title?: string; function: string; input: unknown; expected: unk
 /** A version as the API lists it (the source only from GET /{id}). */
 type Pack = RulePack & {
   kind?: string; submitted_at?: string | null; retired_at?: string | null; examples?: Example[];
+  author_name?: string | null; approver_name?: string | null;
 };
 
 /** One pack name's version in force on a date. */
@@ -329,7 +330,10 @@ export function RulePackView({ id }: { id: string }) {
   const editable = EDITABLE.includes(pack.status);
   const dirty = draft.source !== base.source || draft.examples !== base.examples || draft.validFrom !== base.validFrom;
   const chunk = `${pack.name}@${pack.version}`;
-  const who = (uid: number | null) => (uid === null ? t('rules.system') : uid === me ? t('rules.you') : t('rules.user_id', { id: uid }));
+  // People by name; the number only if the name is not known.
+  const who = (uid: number | null, name?: string | null) => (uid === null ? t('rules.system')
+    : uid === me ? t('rules.you_named', { name: name ?? t('rules.user_id', { id: uid }) })
+      : name ?? t('rules.user_id', { id: uid }));
   const marker = inForce ? markerOf(pack, inForce, todayIso()) : null;
   const showLine = (n: number) => { setMarkLine(n); editor.current?.focusLine(n); };
   const set = (k: keyof Draft) => (v: string) => setDraft((d) => (d ? { ...d, [k]: v } : d));
@@ -390,8 +394,8 @@ export function RulePackView({ id }: { id: string }) {
         <Facts items={[
           [t('rules.status'), <StatusBadge status={pack.status} />],
           [t('rules.valid_from'), formatDate(pack.valid_from)],
-          [t('rules.author'), who(pack.author_id)],
-          [t('rules.reviewer'), pack.approver_id === null ? '–' : who(pack.approver_id)],
+          [t('rules.author'), who(pack.author_id, pack.author_name)],
+          [t('rules.reviewer'), pack.approver_id === null ? '–' : who(pack.approver_id, pack.approver_name)],
           [t('rules.review_comment'), pack.review_comment || '–'],
           [t('rules.created'), formatDateTime(pack.created_at)],
           [t('rules.submitted_at'), pack.submitted_at ? formatDateTime(pack.submitted_at) : '–'],

@@ -1,0 +1,216 @@
+/*
+ * audit_writer.c - group commit of read records.
+ *
+ * Every read of personal data must be on disk before its answer leaves
+ * (a synchronous commit), and a commit waits for the disk. A request that
+ * waited in its own server thread would hold the thread for that time, so
+ * a thread pool of n threads could never have more than n reads waiting
+ * for the disk together. Instead the request hands its read records to
+ * this writer, one thread per worker process, and its connection is
+ * suspended (core/http.c); the writer inserts everything that arrived
+ * while it was committing the previous batch, in one transaction, and
+ * then resumes every connection of the batch with the outcome. The
+ * answers of a batch go out after one commit; a batch that fails answers
+ * 503 audit_unavailable for each of its requests, never the data.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kasus.h"
+#include "queries.h"
+
+#define MAX_TENANTS	8
+
+struct item {
+	int64_t		 tenant[MAX_TENANTS];
+	json_t		*rows[MAX_TENANTS];	/* owned */
+	int		 n;
+	void		(*done)(void *, int ok);
+	void		*arg;
+	struct item	*next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static struct item *queue, **tail = &queue;
+static pthread_t thread;
+static pid_t owner;		/* the process the thread runs in */
+static int running;
+static int waiting;		/* connections suspended for a batch */
+
+static void
+item_free(struct item *it)
+{
+	int i;
+
+	for (i = 0; i < it->n; i++)
+		json_decref(it->rows[i]);
+	free(it);
+}
+
+/*
+ * One transaction: per tenant its rows in one insert, the last one with
+ * the commit (one round trip when the batch has one tenant).
+ */
+static int
+write_batch(struct item *batch)
+{
+	struct ks_request req;
+	struct item *it;
+	int64_t t[64];
+	json_t *rows;
+	const char *v[1];
+	char *s;
+	int i, j, k, nt = 0, ok = 1;
+
+	memset(&req, 0, sizeof(req));
+	req.arena = ks_arena_new(16384);
+	strcpy(req.id, "audit-writer");
+	for (it = batch; it != NULL; it = it->next)
+		for (i = 0; i < it->n; i++) {
+			for (j = 0; j < nt && t[j] != it->tenant[i]; j++)
+				;
+			if (j == nt && nt < 64)
+				t[nt++] = it->tenant[i];
+		}
+	for (j = 0; j < nt && ok; j++) {
+		rows = json_array();
+		for (it = batch; it != NULL; it = it->next)
+			for (k = 0; k < it->n; k++)
+				if (it->tenant[k] == t[j])
+					json_array_extend(rows, it->rows[k]);
+		s = json_dumps(rows, JSON_COMPACT);
+		json_decref(rows);
+		if (s == NULL)
+			abort();
+		v[0] = ks_arena_strdup(req.arena, s);
+		free(s);
+		/* The last insert commits in the same round trip. */
+		ok = ks_db_set_tenant(&req, t[j]) == KS_OK && (j < nt - 1 ?
+		    ks_db_q(&req, Q_AUDIT_READ_INSERT, 1, v) != NULL :
+		    ks_db_exec_commit(&req, Q_AUDIT_READ_INSERT, 1, v) ==
+		    KS_OK);
+	}
+	ok = ks_db_finish(&req, ok) == KS_OK && ok;
+	if (!ok)
+		ks_log(KS_LOG_WARN, "read records could not be written: %s",
+		    req.err.code ? req.err.code : "unknown");
+	json_decref(req.err.detail);
+	ks_arena_free(req.arena);
+	return ok;
+}
+
+static void *
+loop(void *arg)
+{
+	struct item *batch, *it, *next;
+	int ok;
+
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		while (queue == NULL && running)
+			pthread_cond_wait(&cond, &lock);
+		if (queue == NULL)
+			break;
+		batch = queue;
+		queue = NULL;
+		tail = &queue;
+		pthread_mutex_unlock(&lock);
+		ok = write_batch(batch);
+		for (it = batch; it != NULL; it = next) {
+			next = it->next;
+			it->done(it->arg, ok);
+			item_free(it);
+		}
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	ks_db_thread_close();
+	return NULL;
+}
+
+int
+ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
+    void (*done)(void *, int ok), void *arg)
+{
+	struct item *it;
+	int i;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		abort();
+	for (i = 0; i < n && i < MAX_TENANTS; i++) {
+		it->tenant[i] = tenant[i];
+		it->rows[i] = rows[i];
+	}
+	for (; i < n; i++)
+		json_decref(rows[i]);
+	it->n = n < MAX_TENANTS ? n : MAX_TENANTS;
+	it->done = done;
+	it->arg = arg;
+	pthread_mutex_lock(&lock);
+	if (owner != getpid() || !running) {
+		pthread_mutex_unlock(&lock);
+		item_free(it);
+		return KS_ERROR;
+	}
+	*tail = it;
+	tail = &it->next;
+	waiting++;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+	return KS_OK;
+}
+
+void
+ks_audit_writer_start(void)
+{
+	pthread_mutex_lock(&lock);
+	if (owner != getpid()) {
+		/* A forked worker: the parent's state is not this one's. */
+		queue = NULL;
+		tail = &queue;
+		waiting = 0;
+		running = pthread_create(&thread, NULL, loop, NULL) == 0;
+		owner = getpid();
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+ks_audit_writer_answered(void)
+{
+	pthread_mutex_lock(&lock);
+	waiting--;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+ks_audit_drain(void)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+	double until = ks_now() + 10;
+	int busy = 1;
+
+	pthread_mutex_lock(&lock);
+	if (owner != getpid() || !running) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	/* The writer finishes the queue; no new reads are taken. */
+	running = 0;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	/* Let the server threads answer the connections just resumed. */
+	while (busy && ks_now() < until) {
+		pthread_mutex_lock(&lock);
+		busy = waiting > 0;
+		pthread_mutex_unlock(&lock);
+		if (busy)
+			nanosleep(&ts, NULL);
+	}
+}
