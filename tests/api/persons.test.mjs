@@ -278,19 +278,26 @@ test('search by first name alone, in either order, and in any spelling of umlaut
 });
 
 test('the name search is two index range scans under row-level security', () => {
+  // The statement as kasusd prepares it, with the generic plan a prepared
+  // statement ends up with: each name order a range of its own index.
   const src = fs.readFileSync('core/sql/queries/person.sql', 'utf8');
-  const q = /-- name: person_search\n([\s\S]*?)\n\n/.exec(src)[1]
-    .replace(/\$1/g, "'mü'").replace(/\$2/g, "''").replace(/\$3::date/g, 'NULL::date')
-    .replace(/\$4/g, '0').replace(/\$5/g, '50').replace(/\$6::boolean/g, 'true');
+  const q = /-- name: person_search\n([\s\S]*?)\n\n/.exec(src)[1];
   const plan = sql(DB_APP, [
     `select set_config('kasus.tenant_id', '${thunId}', false)`,
     'set enable_seqscan = off',
-    `explain ${q}`,
+    'set plan_cache_mode = force_generic_plan',
+    `prepare s(text, text, date, bigint, bigint, boolean) as ${q}`,
+    "explain execute s('mü', '', NULL, 0, 50, true)",
   ]);
-  assert.match(plan, /Index (Only )?Scan using person_norm_last/, plan);
-  assert.match(plan, /Index (Only )?Scan using person_norm_first/, plan);
-  assert.match(plan, /Index Cond: .*last_norm ~>=~/, plan);
-  assert.match(plan, /Index Cond: .*first_norm ~>=~/, plan);
+  // Both orders bound an index scan by their name key (which of the two
+  // indexes serves the first-name order is the planner's choice by the
+  // statistics: a range of person_norm_first, or person_norm_last in name
+  // order with the range checked in the index).
+  assert.doesNotMatch(plan, /Seq Scan/, plan);
+  for (const key of ['last_norm', 'first_norm']) {
+    const scan = new RegExp(`Index (Only )?Scan (using|on) person_norm_(last|first).*\\n\\s*Index Cond: [^\\n]*\\(${key} ~>=~ `);
+    assert.match(plan, scan, plan);
+  }
 });
 
 // ------------------------------------------------------------------ change

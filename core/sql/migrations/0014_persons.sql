@@ -13,8 +13,14 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 SELECT replace(replace(replace(translate(
     replace(replace(replace(replace(replace(lower(s), 'ß', 'ss'), 'æ', 'ae'),
         'Æ', 'ae'), 'œ', 'oe'), 'Œ', 'oe'),
-    'àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉčÇĆĈČďđĎĐèéêëēĕėęěÈÉÊËĒĔĖĘĚĝğġģĜĞĠĢĥĤìíîïĩīĭįıÌÍÎÏĨĪĬĮİĵĴķĶĺļľłĹĻĽŁñńņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐŕřŔŘśŝşšŚŜŞŠţťŢŤùúûüũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶźżžŹŻŽ',
-    'aaaaaaaaaaaaaaaaaaccccccccddddeeeeeeeeeeeeeeeeeegggggggghhiiiiiiiiiiiiiiiiiijjkkllllllllnnnnnnnnoooooooooooooooooorrrrssssssssttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz'),
+    'àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉčÇĆĈČďđĎĐèéêëēĕėęěÈÉ'
+    || 'ÊËĒĔĖĘĚĝğġģĜĞĠĢĥĤìíîïĩīĭįıÌÍÎÏĨĪĬĮİĵĴķĶĺļ'
+    || 'ľłĹĻĽŁñńņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐŕřŔŘśŝşšŚ'
+    || 'ŜŞŠţťŢŤùúûüũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶźżžŹŻŽ',
+    'aaaaaaaaaaaaaaaaaaccccccccddddeeeeeeeeeee'
+    || 'eeeeeeegggggggghhiiiiiiiiiiiiiiiiiijjkkll'
+    || 'llllllnnnnnnnnoooooooooooooooooorrrrsssss'
+    || 'sssttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz'),
     'ae', 'a'), 'oe', 'o'), 'ue', 'u')
 $$;
 

@@ -76,8 +76,10 @@ SELECT id, last_name, first_name, birth_date FROM person
 -- are two prefixes: a last name and a first name in either order, so
 -- one word finds last or first names, and "Meier Anna" and "Anna Meier"
 -- find the same person. Each order is one range scan of its own index
--- (person_norm_last, person_norm_first). The upper bound is the prefix
--- followed by the highest code point. $4 is the id of the last row seen
+-- (person_norm_last, person_norm_first) over the first prefix; the
+-- second is a (leakproof) starts_with, so that an empty one never makes
+-- the other index look bounded. The upper bound is the prefix followed
+-- by the highest code point. $4 is the id of the last row seen
 -- (0: from the start); the rows after it follow in (last_norm,
 -- first_norm, id) order. $6: with each person's dossiers.
 -- name: person_search
@@ -91,8 +93,7 @@ h AS (
      WHERE p.tenant_id = kasus_tenant()
        AND p.last_norm ~>=~ kasus_name_key($1)
        AND p.last_norm ~<~ (kasus_name_key($1) || chr(1114111))
-       AND p.first_norm ~>=~ kasus_name_key($2)
-       AND p.first_norm ~<~ (kasus_name_key($2) || chr(1114111))
+       AND starts_with(p.first_norm, kasus_name_key($2))
        AND p.last_norm ~>=~ c.lk
        AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
             OR (p.first_norm = c.fk AND p.id > $4))
@@ -103,8 +104,7 @@ h AS (
      WHERE p.tenant_id = kasus_tenant() AND $1 <> ''
        AND p.first_norm ~>=~ kasus_name_key($1)
        AND p.first_norm ~<~ (kasus_name_key($1) || chr(1114111))
-       AND p.last_norm ~>=~ kasus_name_key($2)
-       AND p.last_norm ~<~ (kasus_name_key($2) || chr(1114111))
+       AND starts_with(p.last_norm, kasus_name_key($2))
        AND p.last_norm ~>=~ c.lk
        AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
             OR (p.first_norm = c.fk AND p.id > $4))
