@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,6 +22,39 @@ export const REDIS_PORT = process.env.KASUS_REDIS_PORT || '63800';
 export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const CHROMIUM = process.env.KASUS_CHROMIUM || '/usr/bin/chromium';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Every message of a language as the web app merges them: <lang>.json and
+ * each area's <lang>.<area>.json (web/src/i18n/index.ts).
+ */
+export function messages(lang) {
+  const dir = path.join(ROOT, 'web/src/i18n');
+  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
+}
+
+/**
+ * A message of a language by key (the "sozialhilfe." prefix may be left
+ * out), {params} filled; fails when the key does not exist.
+ */
+export function msg(catalog, key, params = {}) {
+  const k = key in catalog ? key : `sozialhilfe.${key}`;
+  assert.ok(k in catalog, `no message ${key}`);
+  return catalog[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
+}
+
+/** A name that starts with s (an accessible name that begins with a label). */
+export const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+
+/** A valid AHV number nobody has (756, 9 random digits, EAN-13 check digit), formatted. */
+export function newAhv() {
+  let d = '756';
+  for (let i = 0; i < 9; i++) d += Math.floor(Math.random() * 10);
+  let s = 0;
+  for (let i = 0; i < 12; i++) s += Number(d[i]) * (i % 2 === 0 ? 1 : 3);
+  d += (10 - (s % 10)) % 10;
+  return `${d.slice(0, 3)}.${d.slice(3, 7)}.${d.slice(7, 11)}.${d.slice(11)}`;
+}
 
 let seq = 0;
 /** A unique lowercase suffix for usernames and slugs. */
