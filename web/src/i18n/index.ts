@@ -6,12 +6,15 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import dePersons from './de.persons.json';
+import frPersons from './fr.persons.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+// The canton's billing screens keep their texts in *.billing.json, the
+// persons and households screens theirs in *.persons.json.
+const de = { ...deMain, ...deBilling, ...dePersons };
+const fr = { ...frMain, ...frBilling, ...frPersons };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
