@@ -208,6 +208,7 @@ test('a person: search in any spelling and Back, dossiers, edit with a move and 
   await p.getByRole('button', { name: L('household.add_submit') }).click();
   await p.getByText(L('household.member_added')).waitFor();
   const mia = p.locator('tbody tr', { has: p.getByRole('link', { name: `${last} Mia` }) });
+  await mia.waitFor();	// the list is read again after the notice
   assert.deepEqual(await mia.locator('td').evaluateAll((cs2) => cs2.slice(1, 5).map((c) => c.textContent)),
     ['14.11.2026', L('role.child'), '14.11.2026', '–']);
   // A partner who lived elsewhere moves in: the other household's membership ends that day.
