@@ -6,6 +6,8 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deLetters from './de.letters.json';
+import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
 import dePersons from './de.persons.json';
@@ -13,11 +15,12 @@ import frPersons from './fr.persons.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
+// The canton's billing screens keep their texts in *.billing.json, the
+// letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
 // The persons and households screens theirs in *.persons.json.
-const de = { ...deMain, ...deBilling, ...deOps, ...dePersons };
-const fr = { ...frMain, ...frBilling, ...frOps, ...frPersons };
+const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...dePersons };
+const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frPersons };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
