@@ -79,6 +79,11 @@ async function family(lang, tenant, town) {
   await rows.nth(3).waitFor();
   assert.equal(await rows.count(), 4);
   for (const n of ['Sandra', 'Marco', 'Lina', 'Noé']) await p.getByRole('link', { name: `${last} ${n}` }).waitFor();
+  // New members live in the applicant's flat and write in her language.
+  const cs = await api(rs, 'GET', `/api/v1/cases/${caseId}`);
+  const hh = await api(rs, 'GET', `/api/v1/households/${cs.json.household_id}`);
+  const marco = await api(rs, 'GET', `/api/v1/persons/${hh.json.members.find((m) => m.first_name === 'Marco').person_id}`);
+  assert.deepEqual([marco.json.street, marco.json.town, marco.json.language], ['Aarefeldstrasse', town, lang]);
   await check(p, `persons-family-household-${lang}`);
   assertClean(p);
   await rc.context.close();

@@ -137,6 +137,7 @@ export function MoveChoice({ name, overlap, move, onMove }: { name: string; over
 type AddMode = 'new' | 'existing';
 
 function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onDone: (note: string) => void }) {
+  const app = useApp();
   const inline = useInline<AddMode>();
   const [pick, setPick] = useState<PersonHit | null>(null);
   const [np, setNp] = useState<NewPerson>(emptyNewPerson(h.members[0]?.last_name ?? ''));
@@ -165,7 +166,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
     if (inline.open === 'new') {
       const c = checkNewPerson(np);
       Object.assign(errors, c.errors);
-      if (c.body) body.person = override ? { ...c.body, override_duplicate: true } : c.body;
+      if (c.body) body.person = { language: app.me.user.language, ...c.body, ...(override ? { override_duplicate: true } : {}) };
     } else if (pick) {
       body.person_id = pick.id;
       if (move) body.move = true;

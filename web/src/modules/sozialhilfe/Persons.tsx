@@ -242,13 +242,16 @@ export function RegisterPerson() {
     let bad = false;
     // The applicant is member 0; the API names a refused member by index.
     const out: MemberInput[] = [{ person: applicant, role: 'applicant', valid_from }];
+    // New members live in the applicant's flat and share the language.
+    const shared: Record<string, unknown> = { language: applicant.language };
+    for (const k of ['street', 'house_no', 'postcode', 'town'] as const) if (applicant[k]) shared[k] = applicant[k];
     const checked = members.map((m) => {
       if (m.existing) {
         out.push({ person_id: m.existing.id, role: m.role, valid_from, ...(m.move ? { move: true } : {}) });
         return { ...m, errors: {}, message: null };
       }
       const c = checkNewPerson(m.np as NewPerson);
-      if (c.body) out.push({ person: m.override ? { ...c.body, override_duplicate: true } : c.body, role: m.role, valid_from });
+      if (c.body) out.push({ person: { ...shared, ...c.body, ...(m.override ? { override_duplicate: true } : {}) }, role: m.role, valid_from });
       else bad = true;
       return { ...m, errors: c.errors, message: null };
     });
