@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { messages } from './lib.mjs';
+import { catalog } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(ROOT, 'web', 'package.json'));
@@ -101,8 +101,8 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 });
 
 test('the German and French message files have the same keys and no empty text', () => {
-  const de = messages('de');
-  const fr = messages('fr');
+  const de = catalog('de');
+  const fr = catalog('fr');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {
     for (const [k, v] of Object.entries(cat)) {
@@ -116,7 +116,7 @@ test('the German and French message files have the same keys and no empty text',
 });
 
 test('every API error code the server sends has a message in both languages', () => {
-  const de = messages('de');
+  const de = catalog('de');
   const codes = new Set();
   // Every C file of the core (a new error code needs a message in
   // web/src/i18n/de.json and fr.json). A module's codes come with its
