@@ -34,13 +34,13 @@ export function catalog(lang) {
 }
 
 /**
- * A message of a language by key (the "sozialhilfe." prefix may be left
- * out), {params} filled; fails when the key does not exist.
+ * A message of a catalog (catalog(lang)) by key (the "sozialhilfe." prefix
+ * may be left out), {params} filled; fails when the key does not exist.
  */
-export function msg(catalog, key, params = {}) {
-  const k = key in catalog ? key : `sozialhilfe.${key}`;
-  assert.ok(k in catalog, `no message ${key}`);
-  return catalog[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
+export function msg(cat, key, params = {}) {
+  const k = key in cat ? key : `sozialhilfe.${key}`;
+  assert.ok(k in cat, `no message ${key}`);
+  return cat[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
 }
 
 /** A name that starts with s (an accessible name that begins with a label). */
