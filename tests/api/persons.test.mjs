@@ -502,7 +502,7 @@ test('household: members with periods, ?on= date, roles, overlaps refused', asyn
   assert.match(e.message, /household/);
   assert.equal(sql(DB_OWNER, `select count(*) from household where name = 'Other' and tenant_id = ${thunId}`), '0', 'nothing kept of a refused household');
   // bad members
-  const any = { 'if-match': '*' };
+  const any = { 'if-match': '"2"' };
   err(await call('POST', `${H}/${h.id}/members`, { session: cw, headers: any, body: { person_id: d.id, role: 'boss', valid_from: '2026-01-01' } }), 400, 'invalid_value');
   err(await call('POST', `${H}/${h.id}/members`, { session: cw, headers: any, body: { person_id: d.id, role: 'child', valid_from: '2026-01-01', valid_to: '2026-01-01' } }), 400, 'invalid_period');
   err(await call('POST', `${H}/${h.id}/members`, { session: cw, headers: any, body: { person_id: 'x', role: 'child', valid_from: '2026-01-01' } }), 400, 'invalid_type');
