@@ -43,6 +43,16 @@ export function msg(cat, key, params = {}) {
   return cat[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
 }
 
+const CATALOGS = {};
+/**
+ * The text of a message key in a language (de, fr), as msg() gives it;
+ * each language's catalog is read once.
+ */
+export function tx(lang, key, params = {}) {
+  CATALOGS[lang] ||= catalog(lang);
+  return msg(CATALOGS[lang], key, params);
+}
+
 /** A name that starts with s (an accessible name that begins with a label). */
 export const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 

@@ -9,11 +9,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, open, check, shot, assertClean, apiLogin, api, uniq, catalog, msg, exact, newAhv, expectFocused,
+  launch, newPage, login, open, check, shot, assertClean, apiLogin, api, uniq, tx, exact, newAhv, expectFocused,
 } from './lib.mjs';
 
-const MSG = { de: catalog('de'), fr: catalog('fr') };
-const tx = (lang, key, params = {}) => msg(MSG[lang], key, params);
 /** A name part no other test uses: letters only. */
 const stem = () => uniq('n').replace(/[^a-z]/g, '').slice(-8);
 

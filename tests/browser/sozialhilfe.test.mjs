@@ -9,12 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, catalog, msg, exact, newAhv,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, tx, exact, newAhv,
 } from './lib.mjs';
-
-const MSG = { de: catalog('de'), fr: catalog('fr') };
-/** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
-const tx = (lang, key, params = {}) => msg(MSG[lang], key, params);
 
 const ACCOUNTS = {
   thun: { name: 'Sozialdienst Thun', iban: 'CH9300762011623852957', street: 'Hofstettenstrasse', house_no: '14', postcode: '3602', town: 'Thun', country: 'CH' },
