@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ahvNumber } from '../api/lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
@@ -56,13 +57,9 @@ export function tx(lang, key, params = {}) {
 /** A name that starts with s (an accessible name that begins with a label). */
 export const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
-/** A valid AHV number nobody has (756, 9 random digits, EAN-13 check digit), formatted. */
+/** A valid AHV number nobody has (ahvNumber of the API tests), formatted. */
 export function newAhv() {
-  let d = '756';
-  for (let i = 0; i < 9; i++) d += Math.floor(Math.random() * 10);
-  let s = 0;
-  for (let i = 0; i < 12; i++) s += Number(d[i]) * (i % 2 === 0 ? 1 : 3);
-  d += (10 - (s % 10)) % 10;
+  const d = ahvNumber();
   return `${d.slice(0, 3)}.${d.slice(3, 7)}.${d.slice(7, 11)}.${d.slice(11)}`;
 }
 
