@@ -32,18 +32,20 @@
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define KB		(16 * 1024)
 
-/* Person columns as statement parameters (person_insert $1..$17). */
+static int	person_more(struct ks_request *, const char *, json_t *);
+
+/* Person columns as statement parameters (person_insert $1..$18). */
 enum {
 	C_LAST, C_FIRST, C_BIRTH, C_SEX, C_AHV_ENC, C_AHV_HASH, C_NAT,
 	C_PERMIT, C_STREET, C_HOUSE, C_POST, C_TOWN, C_COUNTRY, C_PHONE,
-	C_EMAIL, C_LANG, C_IBAN, NCOL
+	C_EMAIL, C_LANG, C_IBAN, C_CIVIL, NCOL
 };
 
 /* Row columns of a person (see person.sql). */
 enum {
 	R_ID, R_LAST, R_FIRST, R_BIRTH, R_SEX, R_AHV_ENC, R_NAT, R_PERMIT,
 	R_STREET, R_HOUSE, R_POST, R_TOWN, R_COUNTRY, R_PHONE, R_EMAIL,
-	R_LANG, R_IBAN, R_VERSION, R_CREATED, R_AHV_HASH
+	R_LANG, R_IBAN, R_VERSION, R_CREATED, R_AHV_HASH, R_CIVIL
 };
 
 /* Body fields that map to one column each; ahv is handled apart. */
@@ -68,8 +70,22 @@ static const struct pcol {
 	{ "email", C_EMAIL, R_EMAIL, 1 },
 	{ "language", C_LANG, R_LANG, 0 },
 	{ "iban", C_IBAN, R_IBAN, 1 },
+	{ "civil_status", C_CIVIL, R_CIVIL, 1 },
 	{ NULL, 0, 0, 0 }
 };
+
+/* The address fields: one row of person_address (address_put $3..$7). */
+static const char *const addr_fields[] = { "street", "house_no",
+	"postcode", "town", "country", NULL };
+
+/* eCH-0011 marital status, with separated as its own. */
+static const char *const civil_states[] = { "single", "married",
+	"separated", "divorced", "widowed", "registered_partnership",
+	"dissolved_partnership", "unknown", NULL };
+
+/* Swiss residence permits (Ausweis / livret) by their letter. */
+static const char *const permits[] = { "B", "C", "Ci", "F", "G", "L", "N",
+	"S", NULL };
 
 static const char *
 num(struct ks_request *req, long long v)
@@ -83,6 +99,26 @@ field_fail(struct ks_request *req, int http, const char *code,
 {
 	return ks_fail_detail(req, http, code, msg,
 	    json_pack("{s:s}", "field", field));
+}
+
+/*
+ * The rows of statement qid as a JSON array, each row made by fn; NULL
+ * with the error set.
+ */
+static json_t *
+rows_array(struct ks_request *req, int qid, int n, const char *const *v,
+    json_t *(*fn)(PGresult *, int))
+{
+	PGresult *r;
+	json_t *a;
+	int i;
+
+	if ((r = ks_db_q(req, qid, n, v)) == NULL)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(a, fn(r, i));
+	return a;
 }
 
 static json_t *
@@ -142,6 +178,41 @@ upper2(const char *s)
 	    isupper((unsigned char)s[1]);
 }
 
+static int
+in_list(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* A string member of a JSON object, or NULL when absent or null. */
+static const char *
+jstr(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * Name the member of a household body (its index) that the error just
+ * set concerns, so a form can show it at that member. Returns KS_ERROR.
+ */
+static int
+at_member(struct ks_request *req, int idx)
+{
+	if (idx < 0)
+		return KS_ERROR;
+	if (req->err.detail == NULL)
+		req->err.detail = json_object();
+	if (json_is_object(req->err.detail))
+		json_object_set_new(req->err.detail, "member",
+		    json_integer(idx));
+	return KS_ERROR;
+}
+
 /* ------------------------------------------------------------- persons */
 
 static json_t *
@@ -175,6 +246,7 @@ person_json(PGresult *r, int i)
 	json_object_set_new(j, "email", opt(r, i, R_EMAIL));
 	json_object_set_new(j, "language", opt(r, i, R_LANG));
 	json_object_set_new(j, "iban", opt(r, i, R_IBAN));
+	json_object_set_new(j, "civil_status", opt(r, i, R_CIVIL));
 	json_object_set_new(j, "version",
 	    json_integer(ks_db_ll(r, i, R_VERSION)));
 	json_object_set_new(j, "created_at", opt(r, i, R_CREATED));
@@ -241,6 +313,14 @@ person_check(struct ks_request *req, const char **c)
 	    strcmp(c[C_SEX], "m") != 0 && strcmp(c[C_SEX], "x") != 0)
 		return field_fail(req, 400, "invalid_value",
 		    "sex is f, m or x", "sex");
+	if (c[C_CIVIL] != NULL && !in_list(c[C_CIVIL], civil_states))
+		return field_fail(req, 400, "invalid_value", "the civil status "
+		    "is single, married, separated, divorced, widowed, "
+		    "registered_partnership, dissolved_partnership or unknown",
+		    "civil_status");
+	if (c[C_PERMIT] != NULL && !in_list(c[C_PERMIT], permits))
+		return field_fail(req, 400, "invalid_value", "the residence "
+		    "permit is B, C, Ci, F, G, L, N or S", "permit");
 	if (c[C_NAT] != NULL && !upper2(c[C_NAT]))
 		return field_fail(req, 400, "invalid_value", "a country is "
 		    "two capital letters (ISO 3166)", "nationality");
@@ -305,21 +385,25 @@ ahv_take(struct ks_request *req, const char *s, int64_t self,
 }
 
 /*
- * Likely duplicates of a new person. Returns KS_OK with *cands set to
- * their ids (NULL: none, or overridden with none found), or the 409.
+ * Likely duplicates of a new person (src holds its fields and the
+ * override flag; others is an array literal of persons registered
+ * earlier in this request, who are not candidates). Returns KS_OK with
+ * *cands set to their ids (NULL: none, or overridden with none found),
+ * or the 409.
  */
 static int
-similar_check(struct ks_request *req, const char **c, json_t **cands)
+similar_check(struct ks_request *req, json_t *src, const char *others,
+    const char **c, json_t **cands)
 {
-	const char *v[4] = { c[C_BIRTH], c[C_LAST], c[C_FIRST],
-	    c[C_AHV_HASH] };
-	json_t *ov = json_object_get(req->body, "override_duplicate");
+	const char *v[5] = { c[C_BIRTH], c[C_LAST], c[C_FIRST],
+	    c[C_AHV_HASH], others };
+	json_t *ov = json_object_get(src, "override_duplicate");
 	json_t *list, *ids;
 	PGresult *r;
 	int i;
 
 	*cands = NULL;
-	if ((r = ks_db_q(req, Q_PERSON_SIMILAR, 4, v)) == NULL)
+	if ((r = ks_db_q(req, Q_PERSON_SIMILAR, 5, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) == 0)
 		return KS_OK;
@@ -356,7 +440,8 @@ person_reply(struct ks_request *req, PGresult *r, int status)
 	json_t *j = person_json(r, 0);
 	int shown;
 
-	if (add_ahv(req, r, j, &shown) != KS_OK) {
+	if (add_ahv(req, r, j, &shown) != KS_OK ||
+	    person_more(req, PQgetvalue(r, 0, R_ID), j) != KS_OK) {
 		json_decref(j);
 		return KS_ERROR;
 	}
@@ -364,43 +449,112 @@ person_reply(struct ks_request *req, PGresult *r, int status)
 	return ks_reply(req, status, j);
 }
 
-static int
-person_create(struct ks_request *req)
+/* The ids of a JSON array of integers as a PostgreSQL array literal. */
+static const char *
+id_array(struct ks_request *req, json_t *ids)
 {
-	const char *c[NCOL] = { 0 }, *ahv = ks_body_str(req, "ahv");
+	const char *s = "{";
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(ids, i, x)
+		s = ks_arena_printf(req->arena, "%s%s%lld", s, i ? "," : "",
+		    (long long)json_integer_value(x));
+	return ks_arena_printf(req->arena, "%s}", s);
+}
+
+/*
+ * Register one person from the fields of src: the body of POST
+ * /persons, or a new member of a household being registered. created
+ * (may be NULL) holds the ids registered earlier in this request; they
+ * are no candidates for a duplicate, and the new id is appended. The
+ * AHV number, duplicates, audit events as for a single registration.
+ * Returns the new row, or NULL with the error set.
+ */
+static PGresult *
+person_insert(struct ks_request *req, json_t *src, json_t *created)
+{
+	const char *c[NCOL] = { 0 }, *ahv = jstr(src, "ahv");
 	const struct pcol *p;
 	char norm[KS_AHV_BUFLEN];
 	json_t *cands = NULL;
 	PGresult *r;
 	const char *id;
 
-	if (need_keys(req) != KS_OK)
-		return KS_ERROR;
 	for (p = pcols; p->name != NULL; p++)
-		c[p->col] = ks_body_str(req, p->name);
+		c[p->col] = jstr(src, p->name);
 	if (person_check(req, c) != KS_OK)
-		return KS_ERROR;
+		return NULL;
 	if (ahv != NULL) {
 		if (ahv_take(req, ahv, 0, c, norm) != KS_OK ||
 		    ks_datakey_encrypt(req, norm, &c[C_AHV_ENC]) != KS_OK)
-			return KS_ERROR;
+			return NULL;
 	}
-	if (similar_check(req, c, &cands) != KS_OK ||
-	    (r = ks_db_q(req, Q_PERSON_INSERT, NCOL, c)) == NULL) {
+	if (similar_check(req, src, id_array(req, created), c, &cands) !=
+	    KS_OK || (r = ks_db_q(req, Q_PERSON_INSERT, NCOL, c)) == NULL) {
 		json_decref(cands);
-		return KS_ERROR;
+		return NULL;
 	}
 	id = PQgetvalue(r, 0, R_ID);
 	if (cands != NULL && ks_audit(req, "person_duplicate_override",
 	    "person", id, NULL, NULL, json_pack("{s:o}", "candidates",
 	    cands)) != KS_OK)
-		return KS_ERROR;
+		return NULL;
 	if (ks_audit(req, "person_created", "person", id, NULL,
 	    person_json(r, 0), NULL) != KS_OK)
+		return NULL;
+	if (created != NULL)
+		json_array_append_new(created,
+		    json_integer(ks_db_ll(r, 0, R_ID)));
+	return r;
+}
+
+static int
+person_create(struct ks_request *req)
+{
+	PGresult *r;
+
+	if (need_keys(req) != KS_OK ||
+	    (r = person_insert(req, req->body, NULL)) == NULL)
 		return KS_ERROR;
 	ks_header(req, "Location", ks_arena_printf(req->arena,
-	    "/api/v1/persons/%s", id));
+	    "/api/v1/persons/%s", PQgetvalue(r, 0, R_ID)));
 	return person_reply(req, r, 201);
+}
+
+/* One address (a row of address_list or address_on). */
+static json_t *
+address_json(PGresult *r, int i)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	    "valid_from", opt(r, i, 0), "valid_to", opt(r, i, 1),
+	    "street", opt(r, i, 2), "house_no", opt(r, i, 3),
+	    "postcode", opt(r, i, 4), "town", opt(r, i, 5),
+	    "country", opt(r, i, 6), "recorded_at", opt(r, i, 7));
+}
+
+/*
+ * Add what the person page shows beside the record: the addresses over
+ * time (newest first) and, to holders of case.read, the dossiers.
+ */
+static int
+person_more(struct ks_request *req, const char *id, json_t *j)
+{
+	const char *v[1] = { id };
+	PGresult *r;
+	json_t *a;
+
+	if ((a = rows_array(req, Q_ADDRESS_LIST, 1, v, address_json)) == NULL)
+		return KS_ERROR;
+	json_object_set_new(j, "addresses", a);
+	if (!ks_has_perm(&req->who, "case.read"))
+		return KS_OK;
+	if ((r = ks_db_q(req, Q_PERSON_DOSSIER_LIST, 1, v)) == NULL)
+		return KS_ERROR;
+	a = PQgetisnull(r, 0, 0) ? NULL :
+	    json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	json_object_set_new(j, "dossiers", a ? a : json_array());
+	return KS_OK;
 }
 
 static int
@@ -416,6 +570,7 @@ person_show(struct ks_request *req)
 		return KS_ERROR;
 	j = person_json(r, 0);
 	if (add_ahv(req, r, j, &shown) != KS_OK ||
+	    person_more(req, PQgetvalue(r, 0, R_ID), j) != KS_OK ||
 	    (shown && ks_audit(req, "person_read", "person",
 	    PQgetvalue(r, 0, R_ID), NULL, NULL, json_pack("{s:b}", "ahv",
 	    1)) != KS_OK)) {
@@ -424,6 +579,30 @@ person_show(struct ks_request *req)
 	}
 	ks_set_etag(req, ks_db_ll(r, 0, R_VERSION));
 	return ks_reply(req, 200, j);
+}
+
+static const struct ks_field address_params[] = {
+	{ "on", KS_F_DATE, 0, 0, 0, "the day; absent: today" },
+	END_FIELDS
+};
+
+static int
+person_address(struct ks_request *req)
+{
+	const char *v[2];
+	PGresult *r;
+	int64_t id;
+
+	if (need_keys(req) != KS_OK || ks_param_id(req, "id", &id) != KS_OK ||
+	    check_query(req, address_params) != KS_OK ||
+	    (v[1] = ks_query_date(req, "on")) == NULL ||
+	    person_get(req, id) == NULL)
+		return KS_ERROR;
+	v[0] = num(req, id);
+	if ((r = ks_db_q(req, Q_ADDRESS_ON, 2, v)) == NULL)
+		return KS_ERROR;
+	return ks_reply(req, 200, json_pack("{s:s,s:o}", "on", v[1],
+	    "address", PQntuples(r) == 1 ? address_json(r, 0) : json_null()));
 }
 
 /* The current row's values, then the body's changes over them. */
@@ -445,14 +624,69 @@ merge(struct ks_request *req, PGresult *b, const char **c)
 	c[C_AHV_HASH] = ks_db_s(b, 0, R_AHV_HASH);
 }
 
+/*
+ * The address part of a change. With address_valid_from (today or
+ * earlier) the merged address is a move on that day, recorded in the
+ * history (a second move on the same day corrects the first); without,
+ * changed address fields correct the address in force today. Then the
+ * person's columns in c take the address in force today, which a move
+ * back in time need not change.
+ */
+static int
+address_change(struct ks_request *req, int64_t id, const char **c,
+    const char **from)
+{
+	const char *v[7], *today = ks_today(req);
+	const char *const *f;
+	PGresult *r = NULL;
+	int touched = 0;
+
+	*from = ks_body_str(req, "address_valid_from");
+	for (f = addr_fields; *f != NULL; f++)
+		touched |= json_object_get(req->body, *f) != NULL;
+	if (*from == NULL && !touched)
+		return KS_OK;
+	if (*from != NULL && strcmp(*from, today) > 0)
+		return field_fail(req, 400, "invalid_value", "a move is "
+		    "recorded from its day on: today or a day before",
+		    "address_valid_from");
+	v[0] = num(req, id);
+	v[1] = *from != NULL ? *from : today;
+	v[2] = c[C_STREET];
+	v[3] = c[C_HOUSE];
+	v[4] = c[C_POST];
+	v[5] = c[C_TOWN];
+	v[6] = c[C_COUNTRY];
+	if (*from == NULL) {
+		if ((r = ks_db_q(req, Q_ADDRESS_CORRECT, 7, v)) == NULL)
+			return KS_ERROR;
+		v[1] = NULL;	/* none yet: the first one */
+	}
+	if ((*from != NULL || PQntuples(r) == 0) &&
+	    ks_db_q(req, Q_ADDRESS_PUT, 7, v) == NULL)
+		return KS_ERROR;
+	v[1] = today;
+	if ((r = ks_db_q(req, Q_ADDRESS_ON, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 1) {
+		c[C_STREET] = ks_db_s(r, 0, 2);
+		c[C_HOUSE] = ks_db_s(r, 0, 3);
+		c[C_POST] = ks_db_s(r, 0, 4);
+		c[C_TOWN] = ks_db_s(r, 0, 5);
+		c[C_COUNTRY] = ks_db_s(r, 0, 6);
+	}
+	return KS_OK;
+}
+
 static int
 person_patch(struct ks_request *req)
 {
 	const char *c[NCOL], *v[NCOL + 2];
 	json_t *ahv = json_object_get(req->body, "ahv");
 	char norm[KS_AHV_BUFLEN];
-	const char *old_hash;
+	const char *old_hash, *moved;
 	PGresult *b, *r;
+	json_t *detail;
 	int64_t id;
 	int changed = 0;
 
@@ -480,6 +714,8 @@ person_patch(struct ks_request *req)
 				return KS_ERROR;
 		}
 	}
+	if (address_change(req, id, c, &moved) != KS_OK)
+		return KS_ERROR;
 	v[0] = num(req, id);
 	memcpy(v + 1, c, sizeof(c));
 	v[NCOL + 1] = PQgetvalue(b, 0, R_VERSION);
@@ -490,15 +726,25 @@ person_patch(struct ks_request *req)
 		    "changed this record; review the current state and apply "
 		    "your change again", json_pack("{s:o}", "current",
 		    person_json(b, 0)));
+	detail = json_object();
+	if (changed)
+		json_object_set_new(detail, "ahv_changed", json_true());
+	if (moved != NULL)
+		json_object_set_new(detail, "moved_on", json_string(moved));
+	if (json_object_size(detail) == 0) {
+		json_decref(detail);
+		detail = NULL;
+	}
 	if (ks_audit(req, "person_changed", "person", v[0], person_json(b, 0),
-	    person_json(r, 0), changed ? json_pack("{s:b}", "ahv_changed", 1) :
-	    NULL) != KS_OK)
+	    person_json(r, 0), detail) != KS_OK)
 		return KS_ERROR;
 	return person_reply(req, r, 200);
 }
 
 static const struct ks_field search_params[] = {
-	{ "q", KS_F_STRING, 0, 1, 100, "last name prefix, or \"last first\"" },
+	{ "q", KS_F_STRING, 0, 1, 100, "a name prefix (last or first name), "
+	    "or two: \"last first\" or \"first last\"; any spelling of "
+	    "umlauts and accents" },
 	{ "birth_date", KS_F_DATE, 0, 0, 0, NULL },
 	{ "ahv", KS_F_STRING, 0, 1, 20, "exact AHV number" },
 	{ "limit", KS_F_STRING, 0, 0, 0, NULL },
@@ -506,16 +752,25 @@ static const struct ks_field search_params[] = {
 	END_FIELDS
 };
 
+/* A search hit; with its dossiers when the query fetched them. */
 static json_t *
-hit_json(PGresult *r, int i)
+hit_json(PGresult *r, int i, int dossiers)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:o,s:o,s:I}",
+	json_t *j, *d;
+
+	j = json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:o,s:o,s:I}",
 	    "id", (json_int_t)ks_db_ll(r, i, 0), "last_name",
 	    PQgetvalue(r, i, 1), "first_name", PQgetvalue(r, i, 2),
 	    "birth_date", PQgetvalue(r, i, 3), "sex", opt(r, i, 4),
 	    "has_ahv", strcmp(PQgetvalue(r, i, 5), "t") == 0,
 	    "postcode", opt(r, i, 6), "town", opt(r, i, 7),
 	    "version", (json_int_t)ks_db_ll(r, i, 8));
+	if (dossiers) {
+		d = PQgetisnull(r, i, 9) ? NULL :
+		    json_loads(PQgetvalue(r, i, 9), 0, NULL);
+		json_object_set_new(j, "dossiers", d ? d : json_array());
+	}
+	return j;
 }
 
 /*
@@ -551,13 +806,13 @@ split_q(struct ks_request *req, const char *q, const char **last,
 static int
 persons_search(struct ks_request *req)
 {
-	const char *v[5], *q = ks_query(req, "q"), *ahv = ks_query(req, "ahv");
+	const char *v[6], *q = ks_query(req, "q"), *ahv = ks_query(req, "ahv");
 	const char *hash;
 	char norm[KS_AHV_BUFLEN];
 	long long n;
 	PGresult *r;
 	json_t *items;
-	int i;
+	int i, ds = ks_has_perm(&req->who, "case.read");
 
 	if (need_keys(req) != KS_OK || check_query(req, search_params) !=
 	    KS_OK || ks_page(req, &v[3], &v[4], &n) != KS_OK)
@@ -580,18 +835,20 @@ persons_search(struct ks_request *req)
 		v[1] = ks_query(req, "birth_date");
 		v[2] = v[3];
 		v[3] = v[4];
-		r = ks_db_q(req, Q_PERSON_SEARCH_AHV, 4, v);
+		v[4] = ds ? "t" : "f";
+		r = ks_db_q(req, Q_PERSON_SEARCH_AHV, 5, v);
 	} else {
 		split_q(req, q ? q : "", &v[0], &v[1]);
 		v[2] = ks_query(req, "birth_date");
-		r = ks_db_q(req, Q_PERSON_SEARCH, 5, v);
+		v[5] = ds ? "t" : "f";
+		r = ks_db_q(req, Q_PERSON_SEARCH, 6, v);
 	}
 	if (r == NULL) {
 		json_decref(items);
 		return KS_ERROR;
 	}
 	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, hit_json(r, i));
+		json_array_append_new(items, hit_json(r, i, ds));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", next_cursor(r, n)));
 }
@@ -641,15 +898,11 @@ static json_t *
 household_json(struct ks_request *req, PGresult *h, const char *on)
 {
 	const char *v[2] = { PQgetvalue(h, 0, 0), on };
-	PGresult *m;
 	json_t *ms;
-	int i;
 
-	if ((m = ks_db_q(req, Q_HOUSEHOLD_MEMBERS, 2, v)) == NULL)
+	if ((ms = rows_array(req, Q_HOUSEHOLD_MEMBERS, 2, v, member_json)) ==
+	    NULL)
 		return NULL;
-	ms = json_array();
-	for (i = 0; i < PQntuples(m); i++)
-		json_array_append_new(ms, member_json(m, i));
 	return json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}",
 	    "id", (json_int_t)ks_db_ll(h, 0, 0), "name", PQgetvalue(h, 0, 1),
 	    "flat_extra_persons", (json_int_t)ks_db_ll(h, 0, 2),
@@ -677,12 +930,41 @@ static const char *const roles[] = { "applicant", "partner", "child",
 	"other", NULL };
 
 /*
+ * A move: the person's membership m (a row of member_overlap_person)
+ * ends on from, the day the new one in household hid begins, so that
+ * there is neither a gap nor an overlap. The other household is locked,
+ * its version bumped and the end audited there. A membership that does
+ * not begin before from is left as it is (the caller refuses).
+ */
+static int
+move_out(struct ks_request *req, const char *hid, int64_t person,
+    PGresult *m, const char *from)
+{
+	const char *v[3] = { PQgetvalue(m, 0, 1), PQgetvalue(m, 0, 0), from };
+	int other = strcmp(v[0], hid) != 0;
+
+	if (strcmp(PQgetvalue(m, 0, 2), from) >= 0)
+		return KS_OK;
+	if (other && (ks_db_q(req, Q_HOUSEHOLD_LOCK, 1, v) == NULL ||
+	    ks_db_q(req, Q_HOUSEHOLD_BUMP, 1, v) == NULL))
+		return KS_ERROR;
+	if (ks_db_q(req, Q_MEMBER_SET_END, 3, v) == NULL)
+		return KS_ERROR;
+	return ks_audit(req, "household_member_ended", "household", v[0],
+	    NULL, NULL, json_pack("{s:I,s:I,s:s,s:I}", "member_id",
+	    (json_int_t)ks_db_ll(m, 0, 0), "person_id", (json_int_t)person,
+	    "valid_to", from, "moved_to", (json_int_t)atoll(hid)));
+}
+
+/*
  * Check and store one membership of person in household hid for
- * [from, to); self is the member being changed (0 for a new one).
+ * [from, to); self is the member being changed (0 for a new one). With
+ * move, a membership elsewhere that began before from ends on from.
  */
 static int
 member_put(struct ks_request *req, const char *hid, int64_t person,
-    const char *role, const char *from, const char *to, int64_t self)
+    const char *role, const char *from, const char *to, int64_t self,
+    int move)
 {
 	const char *v[6];
 	PGresult *r;
@@ -712,13 +994,23 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 	v[3] = num(req, self);
 	if ((r = ks_db_q(req, Q_MEMBER_OVERLAP_PERSON, 4, v)) == NULL)
 		return KS_ERROR;
+	if (PQntuples(r) > 0 && move && self == 0) {
+		if (move_out(req, hid, person, r, from) != KS_OK ||
+		    (r = ks_db_q(req, Q_MEMBER_OVERLAP_PERSON, 4, v)) == NULL)
+			return KS_ERROR;
+	}
 	if (PQntuples(r) > 0)
-		return ks_fail_detail(req, 409, "membership_overlap", "the "
-		    "person belongs to a household in this period already",
-		    json_pack("{s:I,s:I,s:I,s:s,s:o}", "person_id",
+		return ks_fail_detail(req, 409, "membership_overlap", move ?
+		    "the person belongs to a household from this day on or "
+		    "later already; a move ends only a membership that began "
+		    "before it" : "the person belongs to a household in this "
+		    "period already; send \"move\": true to end that "
+		    "membership on this day",
+		    json_pack("{s:I,s:I,s:I,s:s,s:s,s:o}", "person_id",
 		    (json_int_t)person, "member_id",
 		    (json_int_t)ks_db_ll(r, 0, 0), "household_id",
-		    (json_int_t)ks_db_ll(r, 0, 1), "valid_from",
+		    (json_int_t)ks_db_ll(r, 0, 1), "household",
+		    PQgetvalue(r, 0, 4), "valid_from",
 		    PQgetvalue(r, 0, 2), "valid_to", opt(r, 0, 3)));
 	if (i <= 1) {
 		const char *w[5] = { hid, role, from, to, num(req, self) };
@@ -748,23 +1040,88 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 	return ks_db_q(req, Q_MEMBER_INSERT, 5, v) ? KS_OK : KS_ERROR;
 }
 
-static const struct ks_field member_new[] = {
-	{ "person_id", KS_F_INT, 1, 1, 0, NULL },
-	{ "role", KS_F_STRING, 1, 1, 20, "applicant, partner, child, other" },
-	{ "valid_from", KS_F_DATE, 1, 0, 0, NULL },
-	{ "valid_to", KS_F_DATE, 0, 0, 0, "exclusive; absent: open-ended" },
+static const struct ks_field person_new[] = {
+	{ "last_name", KS_F_STRING, 1, 1, 100, NULL },
+	{ "first_name", KS_F_STRING, 1, 1, 100, NULL },
+	{ "birth_date", KS_F_DATE, 1, 0, 0, NULL },
+	{ "sex", KS_F_STRING, 0, 1, 1, "f, m or x" },
+	{ "ahv", KS_F_STRING, 0, 13, 16, "AHV number, 756.XXXX.XXXX.XX" },
+	{ "nationality", KS_F_STRING, 0, 2, 2, "ISO 3166 alpha-2" },
+	{ "permit", KS_F_STRING, 0, 1, 10,
+	    "residence permit: B, C, Ci, F, G, L, N or S" },
+	{ "street", KS_F_STRING, 0, 1, 70, NULL },
+	{ "house_no", KS_F_STRING, 0, 1, 16, NULL },
+	{ "postcode", KS_F_STRING, 0, 1, 16, NULL },
+	{ "town", KS_F_STRING, 0, 1, 35, NULL },
+	{ "country", KS_F_STRING, 0, 2, 2, "ISO 3166 alpha-2, default CH" },
+	{ "phone", KS_F_STRING, 0, 3, 40, NULL },
+	{ "email", KS_F_STRING, 0, 3, 254, NULL },
+	{ "language", KS_F_LANG, 0, 0, 0, NULL },
+	{ "iban", KS_F_STRING, 0, 15, 42, "no QR-IBAN" },
+	{ "civil_status", KS_F_STRING, 0, 1, 30, "single, married, separated, "
+	    "divorced, widowed, registered_partnership, "
+	    "dissolved_partnership, unknown" },
+	{ "override_duplicate", KS_F_BOOL, 0, 0, 0,
+	    "register despite a likely duplicate (audited)" },
 	END_FIELDS
 };
 
+static const struct ks_field member_new[] = {
+	{ "person_id", KS_F_INT, 0, 1, 0, "an existing person; or person" },
+	{ "person", KS_F_OBJECT, 0, 0, 0, "a new person: the fields of "
+	    "POST /api/v1/persons, override_duplicate included" },
+	{ "role", KS_F_STRING, 1, 1, 20, "applicant, partner, child, other" },
+	{ "valid_from", KS_F_DATE, 1, 0, 0, NULL },
+	{ "valid_to", KS_F_DATE, 0, 0, 0, "exclusive; absent: open-ended" },
+	{ "move", KS_F_BOOL, 0, 0, 0, "the person moves here: a membership "
+	    "elsewhere that began before valid_from ends on it" },
+	END_FIELDS
+};
+
+/*
+ * One member from JSON m: an existing person (person_id) or a new one
+ * (person, registered here with the duplicate checks; created lists
+ * the persons registered earlier in the request). idx names the member
+ * in errors (-1: the body is the member). *out: the person's id.
+ */
 static int
-member_from_json(struct ks_request *req, const char *hid, json_t *m)
+member_from_json(struct ks_request *req, const char *hid, json_t *m,
+    int idx, json_t *created, int64_t *out)
 {
+	json_t *pid = json_object_get(m, "person_id");
+	json_t *pn = json_object_get(m, "person");
+	int64_t person;
+	PGresult *r;
+
 	if (ks_validate(req, member_new, m) != KS_OK)
-		return KS_ERROR;
-	return member_put(req, hid, json_integer_value(json_object_get(m,
-	    "person_id")), json_string_value(json_object_get(m, "role")),
-	    json_string_value(json_object_get(m, "valid_from")),
-	    json_string_value(json_object_get(m, "valid_to")), 0);
+		return at_member(req, idx);
+	if (json_is_integer(pid) && json_is_object(pn)) {
+		field_fail(req, 400, "invalid_value", "a member is an existing "
+		    "person (person_id) or a new one (person), not both",
+		    "person");
+		return at_member(req, idx);
+	}
+	if (json_is_object(pn)) {
+		if (need_keys(req) != KS_OK ||
+		    ks_validate(req, person_new, pn) != KS_OK ||
+		    (r = person_insert(req, pn, created)) == NULL)
+			return at_member(req, idx);
+		person = ks_db_ll(r, 0, R_ID);
+	} else if (json_is_integer(pid)) {
+		person = json_integer_value(pid);
+	} else {
+		ks_fail_detail(req, 400, "missing_field", "a member is an "
+		    "existing person (person_id) or a new one (person)",
+		    json_pack("{s:s,s:s}", "field", "person_id", "expected",
+		    "integer"));
+		return at_member(req, idx);
+	}
+	if (member_put(req, hid, person, jstr(m, "role"),
+	    jstr(m, "valid_from"), jstr(m, "valid_to"), 0,
+	    json_is_true(json_object_get(m, "move"))) != KS_OK)
+		return at_member(req, idx);
+	*out = person;
+	return KS_OK;
 }
 
 /* Bump the version after a member change, audit, answer. */
@@ -794,10 +1151,12 @@ static int
 household_create(struct ks_request *req)
 {
 	json_t *fx = json_object_get(req->body, "flat_extra_persons");
-	json_t *ms = json_object_get(req->body, "members"), *m, *j;
+	json_t *ms = json_object_get(req->body, "members"), *m, *j, *created;
 	const char *v[2], *hid;
 	PGresult *h;
+	int64_t person;
 	size_t i;
+	int rc;
 
 	v[0] = ks_body_str(req, "name");
 	v[1] = json_is_integer(fx) ? num(req, json_integer_value(fx)) : NULL;
@@ -807,14 +1166,22 @@ household_create(struct ks_request *req)
 	if ((h = ks_db_q(req, Q_HOUSEHOLD_INSERT, 2, v)) == NULL)
 		return KS_ERROR;
 	hid = PQgetvalue(h, 0, 0);
+	/* A family in one go: every member in this transaction, or none. */
+	created = json_array();
+	rc = KS_OK;
 	json_array_foreach(ms, i, m) {
-		if (!json_is_object(m))
-			return field_fail(req, 400, "invalid_type", "each "
-			    "member is an object", "members");
-		if (member_from_json(req, hid, m) != KS_OK)
-			return KS_ERROR;
+		if (!json_is_object(m)) {
+			field_fail(req, 400, "invalid_type", "each member is "
+			    "an object", "members");
+			rc = at_member(req, (int)i);
+		} else
+			rc = member_from_json(req, hid, m, (int)i, created,
+			    &person);
+		if (rc != KS_OK)
+			break;
 	}
-	if ((j = household_json(req, h, NULL)) == NULL)
+	json_decref(created);
+	if (rc != KS_OK || (j = household_json(req, h, NULL)) == NULL)
 		return KS_ERROR;
 	if (ks_audit(req, "household_created", "household", hid, NULL,
 	    json_incref(j), NULL) != KS_OK) {
@@ -848,28 +1215,36 @@ household_show(struct ks_request *req)
 	return ks_reply(req, 200, j);
 }
 
+/*
+ * A member joins a running household: an existing person, moving from
+ * another household with "move", or a new one (a new-born). If-Match:
+ * the household's version, as the form showed it.
+ */
 static int
 member_add(struct ks_request *req)
 {
 	PGresult *h;
-	json_t *cur;
-	int64_t id;
+	json_t *cur, *created;
+	int64_t id, person;
+	int rc;
 
 	if (ks_param_id(req, "id", &id) != KS_OK ||
 	    (h = household_get(req, id, 1)) == NULL ||
-	    ks_access_household(req, id) != KS_OK)
+	    ks_access_household(req, id) != KS_OK ||
+	    (cur = household_json(req, h, NULL)) == NULL ||
+	    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
 		return KS_ERROR;
-	/* If-Match is optional here: adding loses nobody's change. */
-	if (ks_req_header(req, "If-Match") != NULL) {
-		if ((cur = household_json(req, h, NULL)) == NULL ||
-		    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
-			return KS_ERROR;
-	}
-	if (member_from_json(req, PQgetvalue(h, 0, 0), req->body) != KS_OK)
+	created = json_array();
+	rc = member_from_json(req, PQgetvalue(h, 0, 0), req->body, -1,
+	    created, &person);
+	json_decref(created);
+	if (rc != KS_OK)
 		return KS_ERROR;
 	return household_changed(req, PQgetvalue(h, 0, 0),
-	    "household_member_added", json_pack("{s:O}", "person_id",
-	    json_object_get(req->body, "person_id")), 201);
+	    "household_member_added", json_pack("{s:I,s:b,s:b}", "person_id",
+	    (json_int_t)person, "new_person", !json_is_integer(
+	    json_object_get(req->body, "person_id")), "moved",
+	    json_is_true(json_object_get(req->body, "move"))), 201);
 }
 
 static int
@@ -895,7 +1270,7 @@ member_end(struct ks_request *req)
 		return ks_fail(req, 404, "not_found",
 		    "no such member of this household");
 	if (member_put(req, v[0], ks_db_ll(m, 0, 1), PQgetvalue(m, 0, 2),
-	    PQgetvalue(m, 0, 3), to, mid) != KS_OK)
+	    PQgetvalue(m, 0, 3), to, mid, 0) != KS_OK)
 		return KS_ERROR;
 	return household_changed(req, v[0], "household_member_ended",
 	    json_pack("{s:I,s:I,s:s}", "member_id", (json_int_t)mid,
@@ -904,27 +1279,6 @@ member_end(struct ks_request *req)
 
 /* -------------------------------------------------------------- tables */
 
-static const struct ks_field person_new[] = {
-	{ "last_name", KS_F_STRING, 1, 1, 100, NULL },
-	{ "first_name", KS_F_STRING, 1, 1, 100, NULL },
-	{ "birth_date", KS_F_DATE, 1, 0, 0, NULL },
-	{ "sex", KS_F_STRING, 0, 1, 1, "f, m or x" },
-	{ "ahv", KS_F_STRING, 0, 13, 16, "AHV number, 756.XXXX.XXXX.XX" },
-	{ "nationality", KS_F_STRING, 0, 2, 2, "ISO 3166 alpha-2" },
-	{ "permit", KS_F_STRING, 0, 1, 10, "residence permit (B, C, F ...)" },
-	{ "street", KS_F_STRING, 0, 1, 70, NULL },
-	{ "house_no", KS_F_STRING, 0, 1, 16, NULL },
-	{ "postcode", KS_F_STRING, 0, 1, 16, NULL },
-	{ "town", KS_F_STRING, 0, 1, 35, NULL },
-	{ "country", KS_F_STRING, 0, 2, 2, "ISO 3166 alpha-2, default CH" },
-	{ "phone", KS_F_STRING, 0, 3, 40, NULL },
-	{ "email", KS_F_STRING, 0, 3, 254, NULL },
-	{ "language", KS_F_LANG, 0, 0, 0, NULL },
-	{ "iban", KS_F_STRING, 0, 15, 42, "no QR-IBAN" },
-	{ "override_duplicate", KS_F_BOOL, 0, 0, 0,
-	    "register despite a likely duplicate (audited)" },
-	END_FIELDS
-};
 /* PATCH: the same fields, none required; null clears an optional one. */
 static const struct ks_field person_change[] = {
 	{ "last_name", KS_F_STRING, 0, 1, 100, NULL },
@@ -943,14 +1297,19 @@ static const struct ks_field person_change[] = {
 	{ "email", KS_F_STRING, 0, 3, 254, NULL },
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "iban", KS_F_STRING, 0, 15, 42, NULL },
+	{ "civil_status", KS_F_STRING, 0, 1, 30, NULL },
+	{ "address_valid_from", KS_F_DATE, 0, 0, 0, "a move: the address "
+	    "fields apply from this day (today or earlier); absent: they "
+	    "correct the address in force today" },
 	END_FIELDS
 };
 static const struct ks_field household_new[] = {
 	{ "name", KS_F_STRING, 1, 1, 200, NULL },
 	{ "flat_extra_persons", KS_F_INT, 0, 0, 20,
 	    "others living in the flat, outside the support unit" },
-	{ "members", KS_F_ARRAY, 0, 0, 20,
-	    "[{person_id, role, valid_from, valid_to?}]" },
+	{ "members", KS_F_ARRAY, 0, 0, 20, "a family in one go: [{person_id "
+	    "or person (a new one, as POST /api/v1/persons), role, "
+	    "valid_from, valid_to?, move?}]" },
 	END_FIELDS
 };
 static const struct ks_field member_change[] = {
@@ -965,23 +1324,32 @@ static const struct ks_field member_change[] = {
 
 static const struct ks_route routes[] = {
 	{ "GET", P, PR, 0, NULL, KS_R_PAGED | KS_R_AUDIT, persons_search,
-	    "find persons: ?q=<last name prefix> or \"last first\", "
-	    "&birth_date=, &ahv=, &limit=, &after=", NULL },
+	    "find persons: ?q=<name prefix> (last or first name, or both, "
+	    "any spelling), &birth_date=, &ahv=, &limit=, &after=; with "
+	    "their dossiers for holders of case.read", NULL },
 	{ "POST", P, PW, KB, person_new, 0, person_create,
 	    "register a person (duplicate check)", NULL },
 	{ "GET", P "/{id}", PR, 0, NULL, KS_R_AUDIT, person_show,
-	    "a person with the AHV number (audited)", NULL },
+	    "a person with the AHV number (audited), addresses over time "
+	    "and dossiers", NULL },
 	{ "PATCH", P "/{id}", PW, KB, person_change, KS_R_ETAG, person_patch,
-	    "change a person (If-Match)", NULL },
+	    "change a person (If-Match); a move with address_valid_from",
+	    NULL },
+	{ "GET", P "/{id}/address", PR, 0, NULL, KS_R_AUDIT, person_address,
+	    "the address in force on a day (?on=YYYY-MM-DD, default today)",
+	    NULL },
 	{ "GET", P "/{id}/households", PR, 0, NULL, KS_R_AUDIT,
 	    person_households,
 	    "a person's households over time", NULL },
 	{ "POST", H, PW, 64 * 1024, household_new, 0, household_create,
-	    "create a household with its members", NULL },
+	    "register a household with its members, new persons included, "
+	    "in one transaction", NULL },
 	{ "GET", H "/{id}", PR, 0, NULL, KS_R_AUDIT, household_show,
 	    "a household with its members (?on=YYYY-MM-DD)", NULL },
-	{ "POST", H "/{id}/members", PW, KB, member_new, 0, member_add,
-	    "add a member for a period", NULL },
+	{ "POST", H "/{id}/members", PW, KB, member_new, KS_R_ETAG,
+	    member_add, "add a member from a day: an existing person (moving "
+	    "from another household with move), or a new one (If-Match)",
+	    NULL },
 	{ "PATCH", H "/{id}/members/{member_id}", PW, KB, member_change,
 	    KS_R_ETAG, member_end,
 	    "end a membership (If-Match: the household's version)", NULL },

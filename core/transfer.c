@@ -19,9 +19,10 @@
 
 #define MAX_MEMBERS	20
 #define MAX_DOCS	50
+#define NCOL		18	/* person columns in xfer_members */
 
 struct member {
-	const char	*f[17];		/* person columns as in xfer_members */
+	const char	*f[NCOL];	/* person columns as in xfer_members */
 	const char	*ahv;		/* opened AHV number or NULL */
 	const char	*role;
 };
@@ -54,9 +55,9 @@ read_members(struct ks_request *req, const char *household,
 		return ks_fail(req, 409, "household_empty", "the household has "
 		    "no current members to transfer");
 	for (i = 0; i < PQntuples(r); i++) {
-		for (c = 0; c < 17; c++)
+		for (c = 0; c < NCOL; c++)
 			m[i].f[c] = col(req, r, i, c);
-		m[i].role = col(req, r, i, 17);
+		m[i].role = col(req, r, i, NCOL);
 		m[i].ahv = NULL;
 		if (m[i].f[5] != NULL) {
 			if (ks_datakey_decrypt(req, m[i].f[5], &plain) != KS_OK)
@@ -73,7 +74,7 @@ static int
 write_members(struct ks_request *req, struct member *m, int n,
     const char **out)
 {
-	const char *v[17], *hash, *sealed;
+	const char *v[NCOL], *hash, *sealed;
 	PGresult *r;
 	int i, c;
 
@@ -97,9 +98,9 @@ write_members(struct ks_request *req, struct member *m, int n,
 			v[c] = m[i].f[1 + c];
 		v[4] = sealed;
 		v[5] = hash;
-		for (c = 6; c < 17; c++)
+		for (c = 6; c < NCOL; c++)
 			v[c] = m[i].f[c];
-		if ((r = ks_db_q(req, Q_XFER_PERSON_INSERT, 17, v)) == NULL)
+		if ((r = ks_db_q(req, Q_XFER_PERSON_INSERT, NCOL, v)) == NULL)
 			return KS_ERROR;
 		out[i] = col(req, r, 0, 0);
 	}

@@ -252,9 +252,9 @@ compute(struct ks_request *req, PGresult *dossier)
 	json_t *b = ks->body(req), *members, *in, *out, *p1, *p2, *p3, *ceil_in,
 	    *ceil_out, *res, *sil, *income, *prov;
 	const char *date = json_string_value(json_object_get(b, "valid_from"));
-	const char *q[2];
+	const char *q[3];
 	long long rent, extra, n, share;
-	PGresult *m, *x;
+	PGresult *h, *m, *x;
 	int i, own;
 
 	if (strlen(date) != 10 || strcmp(date + 8, "01") != 0) {
@@ -263,7 +263,13 @@ compute(struct ks_request *req, PGresult *dossier)
 		    "valid_from"));
 		return NULL;
 	}
+	/* The household as it is on that day: the applicant's then. */
 	q[0] = PQgetvalue(dossier, 0, 2);
+	q[1] = PQgetvalue(dossier, 0, 3);
+	q[2] = date;
+	if ((h = sh_q(req, SHQ(BUDGET_HOUSEHOLD), 3, q)) == NULL)
+		return NULL;
+	q[0] = PQgetvalue(h, 0, 0);
 	q[1] = date;
 	if ((m = sh_q(req, SHQ(MEMBERS_ON), 2, q)) == NULL ||
 	    (x = sh_q(req, SHQ(HOUSEHOLD_EXTRA), 1, q)) == NULL)

@@ -163,7 +163,7 @@ test('persons and households of another team\'s open dossier are that team\'s to
   err(await call('POST', '/api/v1/households', { session: nord, body: { name: 'Umzug', members: [{ person_id: ids.person, role: 'applicant', valid_from: '2031-01-01' }] } }), 403, 'other_team');
   // the dossier's team changes them; persons in no open dossier are free
   ok(await call('PATCH', person, { session: sued, body: { phone: '033 111 22 33' }, headers: { 'if-match': g.headers.get('etag') } }), 200);
-  ok(await call('POST', `${hh}/members`, { session: sued, body: { person_id: kid.persons[0], role: 'child', valid_from: '2026-02-01' } }), 201);
+  ok(await call('POST', `${hh}/members`, { session: sued, body: { person_id: kid.persons[0], role: 'child', valid_from: '2026-02-01' }, headers: { 'if-match': h.headers.get('etag') } }), 201);
   const free = fixtureHousehold('thun', [{ role: 'applicant', birth: '1990-01-01' }]);
   const fp = ok(await call('GET', `/api/v1/persons/${free.persons[0]}`, { session: nord }), 200);
   ok(await call('PATCH', `/api/v1/persons/${free.persons[0]}`, { session: nord, body: { phone: '033 999 88 77' }, headers: { 'if-match': fp.headers.get('etag') } }), 200);

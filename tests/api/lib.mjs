@@ -318,6 +318,23 @@ export function fixtureHousehold(slug, members) {
   return { household: Number(hh), persons: ids };
 }
 
+/** A valid AHV number nobody has (756, 9 random digits, EAN-13 check digit). */
+export function ahvNumber() {
+  let d = '756';
+  for (let i = 0; i < 9; i++) d += Math.floor(Math.random() * 10);
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(d[i]) * (i % 2 === 0 ? 1 : 3);
+  return d + ((10 - (sum % 10)) % 10);
+}
+
+/** A last name unlike any other: consonants only, so trigrams differ. */
+export function surname() {
+  const abc = 'bcdfghjklmnpqrstvwxz';
+  let s = '';
+  for (let i = 0; i < 10; i++) s += abc[Math.floor(Math.random() * abc.length)];
+  return s[0].toUpperCase() + s.slice(1);
+}
+
 // ISO 20022 helpers shared by the payment tests.
 export function xmllint(xml, xsd, name) {
   const f = join(mkdtempSync(join(tmpdir(), 'kasus-xml-')), name);

@@ -273,7 +273,7 @@ did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT d.id FROM dossier d JOIN tenant t ON 
 run_wrk dossier "$base/api/v1/cases/$did" -H "Cookie: $cwc"
 big_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-big'")
 sed -n '/^-- name: person_search$/,/^$/p' core/sql/queries/person.sql | sed '1d' |
-	sed "s/\$1/'mei'/; s/\$2/''/; s/\$3::date/NULL::date/g; s/\$4/0/g; s/\$5/20/" \
+	sed "s/\$1/'mei'/g; s/\$2/''/g; s/\$3::date/NULL::date/g; s/\$4/0/g; s/\$5/20/g; s/\$6::boolean/true/g" \
 	>"$out/search.sql"
 echo ';' >>"$out/search.sql"
 rm -f "$out"/pgbench_log.*

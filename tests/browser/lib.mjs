@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ahvNumber } from '../api/lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
@@ -31,6 +32,35 @@ export function catalog(lang) {
   const dir = path.join(ROOT, 'web', 'src', 'i18n');
   const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
   return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
+}
+
+/**
+ * A message of a catalog (catalog(lang)) by key (the "sozialhilfe." prefix
+ * may be left out), {params} filled; fails when the key does not exist.
+ */
+export function msg(cat, key, params = {}) {
+  const k = key in cat ? key : `sozialhilfe.${key}`;
+  assert.ok(k in cat, `no message ${key}`);
+  return cat[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
+}
+
+const CATALOGS = {};
+/**
+ * The text of a message key in a language (de, fr), as msg() gives it;
+ * each language's catalog is read once.
+ */
+export function tx(lang, key, params = {}) {
+  CATALOGS[lang] ||= catalog(lang);
+  return msg(CATALOGS[lang], key, params);
+}
+
+/** A name that starts with s (an accessible name that begins with a label). */
+export const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+
+/** A valid AHV number nobody has (ahvNumber of the API tests), formatted. */
+export function newAhv() {
+  const d = ahvNumber();
+  return `${d.slice(0, 3)}.${d.slice(3, 7)}.${d.slice(7, 11)}.${d.slice(11)}`;
 }
 
 let seq = 0;

@@ -8,22 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, ROOT, catalog,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, tx, exact, newAhv,
 } from './lib.mjs';
-
-const MSG = {
-  de: catalog('de'),
-  fr: catalog('fr'),
-};
-/** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
-const tx = (lang, key, params = {}) => {
-  const k = key in MSG[lang] ? key : `sozialhilfe.${key}`;
-  assert.ok(k in MSG[lang], `no message ${key}`);
-  return MSG[lang][k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
-};
-const exact = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
 const ACCOUNTS = {
   thun: { name: 'Sozialdienst Thun', iban: 'CH9300762011623852957', street: 'Hofstettenstrasse', house_no: '14', postcode: '3602', town: 'Thun', country: 'CH' },
@@ -44,16 +31,6 @@ before(async () => {
   }
 });
 after(async () => { await browser?.close(); });
-
-/** A valid AHV number nobody has (756, 9 random digits, EAN-13 check digit). */
-function newAhv() {
-  let d = '756';
-  for (let i = 0; i < 9; i++) d += Math.floor(Math.random() * 10);
-  let s = 0;
-  for (let i = 0; i < 12; i++) s += Number(d[i]) * (i % 2 === 0 ? 1 : 3);
-  d += (10 - (s % 10)) % 10;
-  return `${d.slice(0, 3)}.${d.slice(3, 7)}.${d.slice(7, 11)}.${d.slice(11)}`;
-}
 
 const chf = (r) => `${Math.floor(r / 100)}.${String(r % 100).padStart(2, '0')}`;
 /** A camt.054.001.08 notification: tx = [{e2e, amount}] debits on account. */

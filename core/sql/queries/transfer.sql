@@ -8,7 +8,8 @@ SELECT id, module, state, household_id, applicant_id, version
 -- name: xfer_members
 SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex, p.ahv_enc,
        p.nationality, p.permit, p.street, p.house_no, p.postcode, p.town,
-       p.country, p.phone, p.email, p.language, p.iban, hm.role
+       p.country, p.phone, p.email, p.language, p.iban, p.civil_status,
+       hm.role
   FROM household_member hm
   JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
  WHERE hm.household_id = $1 AND hm.valid_from <= current_date
@@ -48,9 +49,9 @@ SELECT id FROM person WHERE ahv_hash = $1
 -- name: xfer_person_insert
 INSERT INTO person (tenant_id, last_name, first_name, birth_date, sex,
        ahv_enc, ahv_hash, nationality, permit, street, house_no, postcode,
-       town, country, phone, email, language, iban)
+       town, country, phone, email, language, iban, civil_status)
 VALUES (kasus_tenant(), $1, $2, $3::date, $4, $5::bytea, $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15, $16, $17)
+        $11, $12, $13, $14, $15, $16, $17, $18)
 RETURNING id
 
 -- name: xfer_household

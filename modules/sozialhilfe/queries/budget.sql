@@ -32,6 +32,16 @@ SELECT id, dossier_id, valid_from, input, need, income_counted, payment,
 SELECT pos, code, amount, explain, explains FROM sh_budget_line
  WHERE budget_id = $1 ORDER BY pos
 
+-- The household a budget counts on day $3: the one the applicant ($2)
+-- belongs to then, who may have moved since the dossier was opened
+-- (core/person.c: a move ends one membership and starts the next on the
+-- same day); else the dossier's own ($1).
+-- name: budget_household
+SELECT coalesce((SELECT household_id FROM household_member
+                  WHERE person_id = $2 AND valid_from <= $3::date
+                    AND (valid_to IS NULL OR valid_to > $3::date)
+                  LIMIT 1), $1::bigint)
+
 -- name: budget_approve
 UPDATE sh_budget SET status = 'approved', approved_by = $2,
        approved_at = now(), version = version + 1

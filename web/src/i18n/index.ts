@@ -14,6 +14,8 @@ import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
 import deAudit from './de.audit.json';
 import frAudit from './fr.audit.json';
+import dePersons from './de.persons.json';
+import frPersons from './fr.persons.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
@@ -21,9 +23,10 @@ export type Lang = 'de' | 'fr';
 // access screens (passwords, administrator requests) theirs in
 // *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-// The audit log's texts (events, routes, filters) are in *.audit.json.
-const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit };
-const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit };
+// The audit log's texts (events, routes, filters) are in *.audit.json,
+// the persons and households screens theirs in *.persons.json.
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -13,10 +13,10 @@ import { splitError } from '../../lib/errors';
 import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { Checklist, Deadline, Dossier, Goal, Household, JournalEntry, PersonHit } from './types';
-import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES, MEMBER_ROLES } from './types';
+import type { Checklist, Deadline, Dossier, Goal, JournalEntry } from './types';
+import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
 import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref } from './common';
-import { PersonFinder } from './Persons';
+import { HouseholdTab } from './Household';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
 import { DossierActions, PrintHeader } from './Print';
@@ -314,95 +314,6 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
         </table>
         <Facts items={[[t('sozialhilfe.case.opened_on'), formatDate(x.opened_on)], [t('sozialhilfe.case.team'), x.team ?? '–']]} />
       </Section>
-    </>
-  );
-}
-
-function HouseholdTab({ dossier }: { dossier: Dossier }) {
-  const app = useApp();
-  const hh = useResource<Household>(`/api/v1/households/${dossier.household_id}`);
-  const [pick, setPick] = useState<PersonHit | null>(null);
-  const [role, setRole] = useState('child');
-  const [from, setFrom] = useState(formatDate(todayIso()));
-  const [ending, setEnding] = useState<number | null>(null);
-  const [endOn, setEndOn] = useState(formatDate(todayIso()));
-  const [err, setErr] = useState<unknown>(null);
-  const [fe, setFe] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
-  if (hh.error) return <ErrorBox error={hh.error} />;
-  if (!hh.data) return <Loading />;
-  const h = hh.data;
-  async function add(e: Event) {
-    e.preventDefault();
-    setErr(null); setNote(null);
-    const d = checkDate(from, true);
-    setFe(d.error);
-    if (!pick || d.error) return;
-    try {
-      await post(`/api/v1/households/${h.id}/members`, { person_id: pick.id, role, valid_from: d.iso });
-      setPick(null); setNote(t('sozialhilfe.household.member_added')); hh.reload();
-    } catch (x) { setErr(x); }
-  }
-  async function end(e: Event) {
-    e.preventDefault();
-    setErr(null); setNote(null);
-    const d = checkDate(endOn, true);
-    setFe(d.error);
-    if (d.error || ending === null) return;
-    try {
-      await patch(`/api/v1/households/${h.id}/members/${ending}`, { valid_to: d.iso }, hh.etag ?? etagOf(h.version));
-      setEnding(null); setNote(t('sozialhilfe.household.member_ended')); hh.reload();
-    } catch (x) { if (x instanceof ApiError && x.status === 409) hh.reload(); setErr(x); }
-  }
-  return (
-    <>
-      <Section id="hh-title" title={t('sozialhilfe.household.over_time_name', { name: h.name })}>
-        {note ? <Notice kind="success">{note}</Notice> : null}
-        {err ? <ErrorBox error={err} /> : null}
-        <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.household.over_time')}</caption>
-          <thead><tr>
-            <th scope="col">{t('sozialhilfe.person.name')}</th><th scope="col">{t('sozialhilfe.person.birth_date')}</th>
-            <th scope="col">{t('sozialhilfe.household.role')}</th><th scope="col">{t('sozialhilfe.household.valid_from')}</th>
-            <th scope="col">{t('sozialhilfe.household.valid_to')}</th>
-            {app.can('person.write') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}
-          </tr></thead>
-          <tbody>
-            {h.members.map((m) => (
-              <tr key={m.id}>
-                <td><a href={shHref('persons', m.person_id)}>{m.last_name} {m.first_name}</a></td>
-                <td>{formatDate(m.birth_date)}</td><td>{label('sozialhilfe.role', m.role)}</td>
-                <td>{formatDate(m.valid_from)}</td><td>{dateOrDash(m.valid_to)}</td>
-                {app.can('person.write') ? <td>{!m.valid_to ? <button type="button" class="btn btn-secondary" onClick={() => setEnding(m.id)}>
-                  {t('sozialhilfe.household.end')}<span class="visually-hidden"> – {m.last_name} {m.first_name}</span></button> : null}</td> : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {ending !== null ? (
-          <form class="inline-form" onSubmit={end} noValidate>
-            <DateField label={t('sozialhilfe.household.valid_to')} hint={t('sozialhilfe.household.valid_to_hint')} value={endOn} onInput={setEndOn} error={fe} />
-            <button type="submit" class="btn btn-primary">{t('sozialhilfe.household.end_confirm')}</button>
-            <button type="button" class="btn btn-secondary" onClick={() => setEnding(null)}>{t('common.cancel')}</button>
-          </form>
-        ) : null}
-      </Section>
-      {app.can('person.write') ? (
-        <Section id="hh-add" title={t('sozialhilfe.household.add')}>
-          {pick ? (
-            <form class="form" onSubmit={add} noValidate>
-              <p>{t('sozialhilfe.household.adding', { name: `${pick.last_name} ${pick.first_name}` })}</p>
-              <SelectField label={t('sozialhilfe.household.role')} value={role} onChange={setRole}
-                options={MEMBER_ROLES.map((r) => ({ value: r, label: label('sozialhilfe.role', r) }))} />
-              <DateField label={t('sozialhilfe.household.valid_from')} value={from} onInput={setFrom} error={fe} required />
-              <div class="actions">
-                <button type="submit" class="btn btn-primary">{t('sozialhilfe.household.add_submit')}</button>
-                <button type="button" class="btn btn-secondary" onClick={() => setPick(null)}>{t('common.cancel')}</button>
-              </div>
-            </form>
-          ) : <PersonFinder idPrefix="hh" onPick={setPick} pickLabel={t('sozialhilfe.household.pick')} />}
-        </Section>
-      ) : null}
     </>
   );
 }

@@ -6,6 +6,7 @@ import { ShNav } from './common';
 import type { ModuleViewProps } from '../index';
 import { Worklist } from './Worklist';
 import { PersonSearch, PersonView, RegisterPerson } from './Persons';
+import { HouseholdView } from './Household';
 import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
 import { BudgetEditor } from './Money';
 import { PaymentRuns, PaymentRunView } from './Payments';
@@ -30,6 +31,10 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
     if (!b) return <PersonSearch key={key} />;
     if (b === 'new') return app.can('person.write') ? <RegisterPerson key={key} /> : <Refused key={key} />;
     return num(b) && !c ? <PersonView key={key} id={b} /> : <Missing key={key} />;
+  }
+  if (a === 'households') {
+    if (!app.can('person.read')) return <Refused key={key} />;
+    return num(b) && !c ? <HouseholdView key={key} id={b} /> : <Missing key={key} />;
   }
   if (a === 'cases') {
     if (!app.can('case.read')) return <Refused key={key} />;

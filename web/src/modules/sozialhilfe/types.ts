@@ -9,15 +9,33 @@ export const CHECKLIST_CODES = ['id', 'residence_permit', 'rent_contract', 'inco
   'health_insurance', 'assets_statement'] as const;
 export const DOC_CATEGORIES = ['id', 'rent_contract', 'income_proof', 'decision', 'scanned_mail', 'other'] as const;
 
+export const CIVIL_STATES = ['single', 'married', 'separated', 'divorced', 'widowed', 'registered_partnership',
+  'dissolved_partnership', 'unknown'] as const;
+export const PERMITS = ['B', 'C', 'Ci', 'F', 'G', 'L', 'N', 'S'] as const;
+
+/** A dossier a person belongs to (as applicant or household member). */
+export interface PersonDossier {
+  id: number; module: string; state: CaseState; opened_on: string; closed_on: string | null; is_applicant: boolean;
+  caseworker: { id: number; display_name: string } | null;
+}
+
 export interface PersonHit {
   id: number; last_name: string; first_name: string; birth_date: string; sex: string | null;
   has_ahv: boolean; postcode: string | null; town: string | null; version: number;
+  dossiers?: PersonDossier[];
+}
+
+/** An address from valid_from (null: from when first recorded) to valid_to (exclusive). */
+export interface Address {
+  valid_from: string | null; valid_to: string | null; street: string | null; house_no: string | null;
+  postcode: string | null; town: string | null; country: string; recorded_at: string;
 }
 
 export interface Person extends PersonHit {
   ahv?: string | null; nationality: string | null; permit: string | null; street: string | null;
   house_no: string | null; country: string; phone: string | null; email: string | null;
-  language: 'de' | 'fr'; iban: string | null; created_at: string;
+  language: 'de' | 'fr'; iban: string | null; created_at: string; civil_status: string | null;
+  addresses?: Address[];
 }
 
 export interface DuplicateCandidate { id: number; name: string; last_name: string; first_name: string; birth_date: string }
@@ -28,6 +46,11 @@ export interface Member {
 }
 
 export interface Household { id: number; name: string; flat_extra_persons: number; version: number; created_at: string; members: Member[] }
+
+/** A member of a household being registered or joining one (POST /households, …/members). */
+export interface MemberInput {
+  person_id?: number; person?: Record<string, unknown>; role: string; valid_from: string; valid_to?: string; move?: boolean;
+}
 
 export interface PersonHousehold { member_id: number; household_id: number; name: string; role: string; valid_from: string; valid_to: string | null }
 
