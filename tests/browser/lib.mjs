@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +28,26 @@ let seq = 0;
 export function uniq(prefix = 'b') {
   seq += 1;
   return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
+}
+
+/** Every message of a language: web/src/i18n/<lang>.json and <lang>.<area>.json. */
+export function catalog(lang) {
+  const dir = path.join(ROOT, 'web', 'src', 'i18n');
+  return Object.assign({}, ...readdirSync(dir).sort()
+    .filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json')))
+    .map((n) => JSON.parse(readFileSync(path.join(dir, n), 'utf8'))));
+}
+
+const catalogs = {};
+/**
+ * The text of a message key in a language ("sozialhilfe." may be left
+ * out of the module's keys), {params} filled; fails on an unknown key.
+ */
+export function tx(lang, key, params = {}) {
+  const m = (catalogs[lang] ??= catalog(lang));
+  const k = key in m ? key : `sozialhilfe.${key}`;
+  assert.ok(k in m, `no message ${key}`);
+  return m[k].replace(/\{(\w+)\}/g, (x, p) => (p in params ? String(params[p]) : x));
 }
 
 /** One Chromium for a test file. */

@@ -1,17 +1,21 @@
 // Messages live in de.json and fr.json, the billing screens' in
-// de.billing.json and fr.billing.json (same keys per language; tests check it). Every
-// text a person sees comes from there. t() is typed by the German file so
-// a missing or misspelt key fails the build.
+// de.billing.json and fr.billing.json, the dossier workflow's (teams,
+// approvals, transfer, work list) in de.dossier.json and fr.dossier.json
+// (same keys per language; tests check it). Every text a person sees
+// comes from there. t() is typed by the German files so a missing or
+// misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deDossier from './de.dossier.json';
+import frDossier from './fr.dossier.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+const de = { ...deMain, ...deBilling, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

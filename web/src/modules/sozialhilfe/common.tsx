@@ -19,6 +19,7 @@ export function ShNav({ current }: { current: string }) {
     ['', t('sozialhilfe.nav.worklist'), app.can('case.read')],
     ['persons', t('sozialhilfe.nav.persons'), app.can('person.read')],
     ['cases', t('sozialhilfe.nav.cases'), app.can('case.read')],
+    ['approvals', t('dossier.approvals.nav'), app.can('case.approve')],
     ['payments', t('sozialhilfe.nav.payments'), app.can('payment.run') || app.can('payment.approve')],
   ];
   return (
