@@ -8,14 +8,17 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deOps from './de.ops.json';
+import frOps from './fr.ops.json';
 import deDossier from './de.dossier.json';
 import frDossier from './fr.dossier.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling, ...deDossier };
-const fr = { ...frMain, ...frBilling, ...frDossier };
+// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
+const de = { ...deMain, ...deBilling, ...deOps, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frOps, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
