@@ -437,9 +437,9 @@ budget_approve(struct ks_request *req)
 	    budget_json(r, 0)) != 0)
 		return -1;
 	if (strcmp(PQgetvalue(r, 0, 10), "draft") != 0)
-		return ks->fail_detail(req, 409, "invalid_state", "only a draft "
-		    "budget can be approved", json_pack("{s:s}", "status",
-		    PQgetvalue(r, 0, 10)));
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "only a draft budget can be approved", json_pack("{s:s}",
+		    "status", PQgetvalue(r, 0, 10)));
 	if (strcmp(PQgetvalue(r, 0, 18), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed", "the dossier is "
 		    "closed; its budgets are not approved any more");
@@ -774,16 +774,16 @@ decision_approve(struct ks_request *req)
 	    decision_json(dec, 0)) != 0)
 		return -1;
 	if (strcmp(PQgetvalue(dec, 0, 4), "draft") != 0)
-		return ks->fail_detail(req, 409, "invalid_state", "only a draft "
-		    "decision is approved", json_pack("{s:s}", "status",
-		    PQgetvalue(dec, 0, 4)));
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "only a draft decision is approved", json_pack("{s:s}",
+		    "status", PQgetvalue(dec, 0, 4)));
 	if (atoll(PQgetvalue(dec, 0, 5)) == ks->user_id(req))
 		return ks->fail(req, 403, "four_eyes_required", "a team lead "
 		    "other than the author approves a decision");
 	if (strcmp(PQgetvalue(dec, 0, 18), "approved") != 0)
-		return ks->fail(req, 409, "budget_not_approved", "the budget of "
-		    "this decision is no longer the approved one; revoke the "
-		    "draft and decide on the budget in force");
+		return ks->fail(req, 409, "budget_not_approved",
+		    "the budget of this decision is no longer the approved "
+		    "one; revoke the draft and decide on the budget in force");
 	did = atoll(PQgetvalue(dec, 0, 1));
 	v[0] = PQgetvalue(dec, 0, 1);
 	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
@@ -841,9 +841,9 @@ decision_revoke(struct ks_request *req)
 	    decision_json(dec, 0)) != 0)
 		return -1;
 	if (strcmp(PQgetvalue(dec, 0, 4), "revoked") == 0)
-		return ks->fail_detail(req, 409, "invalid_state", "the decision "
-		    "is already revoked", json_pack("{s:s}", "status",
-		    "revoked"));
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "the decision is already revoked", json_pack("{s:s}",
+		    "status", "revoked"));
 	approved = strcmp(PQgetvalue(dec, 0, 4), "approved") == 0;
 	if (approved && !ks->has_perm(req, "case.approve"))
 		return ks->fail_detail(req, 403, "forbidden", "revoking an "

@@ -497,8 +497,8 @@ missing_docs(struct ks_request *req, int64_t id)
 	for (i = 0; required_docs[i] != NULL; i++) {
 		got = 0;
 		for (j = 0; r != NULL && j < PQntuples(r); j++)
-			if (strcmp(PQgetvalue(r, j, 0), required_docs[i]) == 0 &&
-			    !PQgetisnull(r, j, 1))
+			if (!PQgetisnull(r, j, 1) &&
+			    strcmp(PQgetvalue(r, j, 0), required_docs[i]) == 0)
 				got = 1;
 		if (!got)
 			json_array_append_new(miss,
@@ -613,7 +613,8 @@ case_transition(struct ks_request *req)
 			break;
 	if (t->from == NULL)
 		return ks->fail_detail(req, 409, "transition_not_allowed",
-		    strcmp(to, "ongoing") == 0 && strcmp(from, "decision") == 0 ?
+		    strcmp(to, "ongoing") == 0 &&
+		    strcmp(from, "decision") == 0 ?
 		    "support starts when a team lead approves the decision" :
 		    "the dossier cannot go there from its current state",
 		    json_pack("{s:s,s:s,s:o}", "from", from, "to", to,
@@ -727,7 +728,8 @@ checklist_put(struct ks_request *req)
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
 	ver = checklist_version(req, id, &err);
-	if (err || ks->check_etag(req, ver, checklist_json(req, id, ver)) != 0 ||
+	if (err || ks->check_etag(req, ver,
+	    checklist_json(req, id, ver)) != 0 ||
 	    checklist_items_ok(req, items) != 0)
 		return -1;
 	v[0] = sh_num(req, id);
