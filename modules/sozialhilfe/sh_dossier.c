@@ -507,6 +507,12 @@ missing_docs(struct ks_request *req, int64_t id)
 	return miss;
 }
 
+json_t *
+sh_missing_docs(struct ks_request *req, int64_t id)
+{
+	return missing_docs(req, id);
+}
+
 /* 409 checklist_incomplete naming what is missing, or 0 when complete. */
 int
 sh_checklist_complete(struct ks_request *req, int64_t id)

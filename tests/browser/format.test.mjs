@@ -99,12 +99,11 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
   assert.equal(f.isValidAhv('756.1234.5678.97'), true);
 });
 
-/** Every message file of a language: <lang>.json and <lang>.<area>.json. */
+/** Every message file of a language merged: <lang>.json and each <lang>.<area>.json. */
 function catalog(lang) {
   const dir = path.join(ROOT, 'web/src/i18n');
-  return Object.assign({}, ...readdirSync(dir).sort()
-    .filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json')))
-    .map((n) => JSON.parse(readFileSync(path.join(dir, n), 'utf8'))));
+  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
 }
 
 test('the German and French message files have the same keys and no empty text', () => {

@@ -8,6 +8,8 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deLetters from './de.letters.json';
+import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
 import deDossier from './de.dossier.json';
@@ -15,10 +17,11 @@ import frDossier from './fr.dossier.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
+// The canton's billing screens keep their texts in *.billing.json, the
+// letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deOps, ...deDossier };
-const fr = { ...frMain, ...frBilling, ...frOps, ...frDossier };
+const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -20,6 +20,7 @@ import { PersonFinder } from './Persons';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
 import { TransferTab } from './Transfer';
+import { DossierActions, PrintHeader } from './Print';
 import './dossier.css';
 
 export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines', 'transfer'] as const;
@@ -143,8 +144,10 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
     <section class="dossier">
       <ShNav current="cases" />
       <p class="breadcrumb"><a href={shHref('cases')}>{t('sozialhilfe.cases.title')}</a></p>
+      <PrintHeader dossier={x} />
       <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}
         <span class="title-number"> · {x.number}</span></PageTitle>
+      <DossierActions dossier={x} />
       {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
       <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
         <Facts items={[

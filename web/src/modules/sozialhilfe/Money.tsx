@@ -3,7 +3,7 @@
 // approve -> PDF) and the client account.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, download, etagOf, get, post } from '../../api';
-import { t, label, type MsgKey } from '../../i18n';
+import { t, tOpt, label, lang, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { useResource } from '../../lib/hooks';
@@ -13,6 +13,10 @@ import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/fo
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Decision, Dossier, Ledger, Provenance } from './types';
 import { AmountField, DateField, ProgressBar, Section, ShNav, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
 
+/** A line's position; a benefit the screens have no name for is a situation-related one. */
+const lineLabel = (code: string) => tOpt(`sozialhilfe.line.${code}`) ?? (code.startsWith('sil:') ? t('sozialhilfe.line.sil') : code);
+
+/** Budget lines; each explained in the reader's language where the budget keeps both. */
 export function LinesTable({ lines, need, income, payment, caption }: { lines: BudgetLine[]; need: number; income: number; payment: number; caption: string }) {
   return (
     <table class="table budget-lines">
@@ -20,7 +24,7 @@ export function LinesTable({ lines, need, income, payment, caption }: { lines: B
       <thead><tr><th scope="col">{t('sozialhilfe.budget.position')}</th><th scope="col">{t('sozialhilfe.budget.explain')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th></tr></thead>
       <tbody>
         {lines.map((l, i) => (
-          <tr key={`${l.code}-${i}`}><th scope="row">{label('sozialhilfe.line', l.code)}</th><td>{l.explain}</td><td class="num">{formatAmount(l.amount)}</td></tr>
+          <tr key={`${l.code}-${i}`}><th scope="row">{lineLabel(l.code)}</th><td>{l.explains?.[lang()] ?? l.explain}</td><td class="num">{formatAmount(l.amount)}</td></tr>
         ))}
       </tbody>
       <tfoot>

@@ -87,7 +87,8 @@ export interface Deadline {
 /** Kinds of deadline the system sets; their text is shown in the reader's language. */
 export const SYSTEM_DEADLINES = ['review_due', 'missing_document', 'decision_expiring'];
 
-export interface BudgetLine { code: string; amount: number; explain: string }
+/** explain: in the client's language (as the decision); explains: both, for the reader. */
+export interface BudgetLine { code: string; amount: number; explain: string; explains?: { de: string; fr: string } }
 export interface Provenance { id?: number; name: string; version: string; sha256: string; scope: string; valid_from?: string }
 
 export interface BudgetInput {
