@@ -14,8 +14,8 @@ import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, 
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Checklist, Deadline, Dossier, Goal, Household, JournalEntry, PersonHit, Team } from './types';
-import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES, MEMBER_ROLES, SYSTEM_DEADLINES } from './types';
-import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref, useDebounced } from './common';
+import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES, MEMBER_ROLES } from './types';
+import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, deadlineText, shHref, useDebounced } from './common';
 import { PersonFinder } from './Persons';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
@@ -698,11 +698,6 @@ function GoalsTab({ dossier }: { dossier: Dossier }) {
       ) : null}
     </>
   );
-}
-
-/** What a deadline asks for: the system's in the reader's language, a person's as written. */
-export function deadlineText(d: { kind: string; text: string }): string {
-  return SYSTEM_DEADLINES.includes(d.kind) ? label('dossier.deadline_kind', d.kind) : d.text;
 }
 
 function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {

@@ -10,8 +10,7 @@ import { useResource } from '../../lib/hooks';
 import { Badge, ErrorBox, Loading, PageTitle } from '../../components/ui';
 import { formatDate } from '../../lib/format';
 import type { Approvals, WorkDeadline, WorkDossier, Worklist as WL } from './types';
-import { Section, ShNav, StateBadge, shHref } from './common';
-import { deadlineText } from './Dossier';
+import { Section, ShNav, StateBadge, deadlineText, shHref } from './common';
 
 function Deadlines({ items, id, title, empty }: { items: WorkDeadline[]; id: string; title: string; empty: string }) {
   return (
