@@ -6,8 +6,8 @@
  * keep naming their team in their `team` column, which a foreign key on
  * (tenant_id, name) ties to this table: a rename reaches them all in the
  * same statement (ON UPDATE CASCADE), and a team still named by a user
- * or dossier is not removed. A renamed team's members are signed out,
- * since their sessions carry the old name.
+ * or dossier is not removed. Sessions carry their user's team: after a
+ * rename every session of the tenant reads its user again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -182,22 +182,11 @@ stale(struct ks_request *req, int64_t id)
 	    team_json(r, 0)) : NULL);
 }
 
-/* After a rename commits: the members' sessions carry the old name. */
-static void
-sign_out(struct ks_request *req, void *arg)
-{
-	PGresult *m = arg;
-	int i;
-
-	for (i = 0; i < PQntuples(m); i++)
-		ks_auth_revoke_user(req->who.tenant_id, ks_db_ll(m, i, 0));
-}
-
 static int
 team_patch(struct ks_request *req)
 {
 	const char *v[3], *name;
-	PGresult *b, *r, *m;
+	PGresult *b, *r;
 	int64_t id;
 
 	if ((b = team_get(req, &id)) == NULL ||
@@ -213,13 +202,14 @@ team_patch(struct ks_request *req)
 	v[0] = num(req, id);
 	v[1] = name;
 	v[2] = PQgetvalue(b, 0, 2);
-	if ((m = ks_db_q(req, Q_TEAM_MEMBERS, 1, v)) == NULL ||
-	    (r = ks_db_q(req, Q_TEAM_RENAME, 3, v)) == NULL)
+	if ((r = ks_db_q(req, Q_TEAM_RENAME, 3, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);
-	if (strcmp(name, PQgetvalue(b, 0, 1)) != 0)
-		ks_after_commit(req, sign_out, m);
+	/* The members' sessions carry the old name: they read it again. */
+	if (strcmp(name, PQgetvalue(b, 0, 1)) != 0 &&
+	    ks_auth_invalidate(req, req->who.tenant_id) != KS_OK)
+		return KS_ERROR;
 	return team_reply(req, id, 200, b, "team_renamed");
 }
 
@@ -268,8 +258,8 @@ static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/admin/teams", "tenant.teams", KB, team_body, 0,
 	    team_create, "create a team", NULL },
 	{ "PATCH", "/api/v1/admin/teams/{id}", "tenant.teams", KB, team_body,
-	    KS_R_ETAG, team_patch, "rename a team: its users and dossiers "
-	    "follow, its users sign in again (If-Match)", NULL },
+	    KS_R_ETAG, team_patch, "rename a team: its users, their sessions "
+	    "and its dossiers follow (If-Match)", NULL },
 	{ "DELETE", "/api/v1/admin/teams/{id}", "tenant.teams", 0, NULL,
 	    KS_R_ETAG, team_delete, "remove a team nobody belongs to "
 	    "(If-Match)", NULL },

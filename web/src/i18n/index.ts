@@ -1,13 +1,14 @@
-// Messages live in de.json and fr.json, the billing screens' in
-// de.billing.json and fr.billing.json, the dossier workflow's (teams,
-// approvals, transfer, work list) in de.dossier.json and fr.dossier.json
-// (same keys per language; tests check it). Every text a person sees
-// comes from there. t() is typed by the German files so a missing or
-// misspelt key fails the build.
+// Messages live in de.json and fr.json, an area's in de.<area>.json and
+// fr.<area>.json (same keys per language; tests check it); the dossier
+// workflow's (teams, approvals, transfer, work list) in *.dossier.json.
+// Every text a person sees comes from there. t() is typed by the German
+// files so a missing or misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deAccess from './de.access.json';
+import frAccess from './fr.access.json';
 import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
@@ -18,10 +19,11 @@ import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
-// letters and print views theirs in *.letters.json.
+// access screens (passwords, administrator requests) theirs in
+// *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...deDossier };
-const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frDossier };
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
