@@ -40,14 +40,6 @@ export function uniq(prefix = 'b') {
   return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
 }
 
-/** Every message of a language: web/src/i18n/<lang>.json and <lang>.<area>.json. */
-export function catalog(lang) {
-  const dir = path.join(ROOT, 'web', 'src', 'i18n');
-  return Object.assign({}, ...readdirSync(dir).sort()
-    .filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json')))
-    .map((n) => JSON.parse(readFileSync(path.join(dir, n), 'utf8'))));
-}
-
 const catalogs = {};
 /**
  * The text of a message key in a language ("sozialhilfe." may be left
