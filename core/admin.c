@@ -17,6 +17,8 @@
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
+int	ks_team_check(struct ks_request *, const char *);	/* team.c */
+
 json_t *
 ks_csv_array(const char *s)
 {
@@ -352,7 +354,8 @@ ks_admin_user_insert(struct ks_request *req, const char *const in[6],
 	memcpy(v, in, sizeof(v));
 	v[4] = ks_arena_strdup(req->arena, hash);
 	free(hash);
-	if ((r = ks_db_q(req, Q_USER_INSERT, 6, v)) == NULL)
+	if (ks_team_check(req, v[5]) != KS_OK ||
+	    (r = ks_db_q(req, Q_USER_INSERT, 6, v)) == NULL)
 		return KS_ERROR;
 	*id = ks_db_ll(r, 0, 0);
 	return set_roles(req, *id, roles);
@@ -519,7 +522,8 @@ user_patch(struct ks_request *req)
 	v[6] = json_object_get(req->body, "email") != NULL ? "t" : "f";
 	v[7] = ks_body_str(req, "team");
 	v[8] = json_object_get(req->body, "team") != NULL ? "t" : "f";
-	if ((r = ks_db_q(req, Q_USER_UPDATE, 9, v)) == NULL)
+	if (ks_team_check(req, v[7]) != KS_OK ||
+	    (r = ks_db_q(req, Q_USER_UPDATE, 9, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);
@@ -835,7 +839,8 @@ static const struct ks_field user_new[] = {
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "email", KS_F_STRING, 0, 3, 254, NULL },
 	{ "roles", KS_F_STRINGS, 0, 0, 16, "role codes" },
-	{ "team", KS_F_STRING, 0, 1, 60, "the user edits this team's dossiers" },
+	{ "team", KS_F_STRING, 0, 1, 60, "one of the tenant's teams: the user "
+	    "edits this team's dossiers" },
 	END_FIELDS
 };
 static const struct ks_field first_admin[] = {

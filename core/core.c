@@ -166,4 +166,5 @@ ks_routes_core_register(void)
 	ks_person_register();
 	ks_document_register();
 	ks_transfer_register();
+	ks_team_register();
 }

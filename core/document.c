@@ -544,6 +544,16 @@ documents_list(struct ks_request *req)
 	int64_t id;
 	int i;
 
+	/*
+	 * Who may upload sees what is there (reception files the mail it
+	 * scans); opening a document still needs document.read.
+	 */
+	if (!ks_has_perm(&req->who, "document.read") &&
+	    !ks_has_perm(&req->who, "document.write"))
+		return ks_fail_detail(req, 403, "forbidden", "listing "
+		    "documents needs the permission document.read or "
+		    "document.write", json_pack("{s:s}", "permission",
+		    "document.read"));
 	/* The parameters are checked before anything is looked up. */
 	if (ks_page(req, &v[1], &v[2], &n) != KS_OK ||
 	    ks_param_id(req, "id", &id) != KS_OK)
@@ -676,9 +686,9 @@ static const struct ks_route routes[] = {
 	    "rent_contract|income_proof|decision|scanned_mail|other>"
 	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
 	    NULL, upload_piece },
-	{ "GET", "/api/v1/cases/{id}/documents", "document.read", 0, NULL,
-	    KS_R_PAGED | KS_R_AUDIT, documents_list,
-	    "documents of a case, every version",
+	{ "GET", "/api/v1/cases/{id}/documents", NULL, 0, NULL,
+	    KS_R_PAGED | KS_R_AUDIT, documents_list, "documents of a case, "
+	    "every version (document.read or document.write)",
 	    NULL, NULL },
 	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL,
 	    KS_R_AUDIT, document_show, "a document's metadata", NULL, NULL },

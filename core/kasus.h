@@ -636,6 +636,8 @@ void	ks_person_register(void);
 void	ks_document_register(void);
 /** Case transfer to another tenant (core/transfer.c). */
 void	ks_transfer_register(void);
+/** Teams of a social service (core/team.c). */
+void	ks_team_register(void);
 void	ks_static_register(void);
 int	ks_static_load(void);
 void	ks_static_free(void);

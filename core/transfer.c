@@ -8,7 +8,10 @@
  * with the tenant setting switched to the receiver. AHV numbers are opened
  * with the sender's key and sealed again with the receiver's; a person the
  * receiver already knows by AHV number is reused, not copied. Both audit
- * chains record the transfer.
+ * chains record the transfer. The sender's open deadlines end with the
+ * dossier; the receiver's new dossier has nobody assigned, so it shows in
+ * the unassigned list of the receiver's team leads. Transferring closes
+ * a versioned record: If-Match is the dossier's ETag.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +148,7 @@ transfer(struct ks_request *req)
 {
 	struct member m[MAX_MEMBERS];
 	json_t *docs = json_object_get(req->body, "document_ids"), *e;
-	const char *v[8], *ids[MAX_MEMBERS], *slug, *from_slug, *bfs;
+	const char *v[8], *ids[MAX_MEMBERS], *slug, *from_slug, *bfs, *number;
 	PGresult *d, *r, *dr[MAX_DOCS];
 	int64_t id, tid;
 	int n = 0, i, applicant = 0;
@@ -164,6 +167,11 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(d) != 1)
 		return ks_fail(req, 404, "not_found", "no such dossier");
+	if (ks_check_etag(req, ks_db_ll(d, 0, 5), json_pack("{s:I,s:s,s:s,"
+	    "s:I}", "id", (json_int_t)id, "number", PQgetvalue(d, 0, 6),
+	    "state", PQgetvalue(d, 0, 2), "version",
+	    (json_int_t)ks_db_ll(d, 0, 5))) != KS_OK)
+		return KS_ERROR;
 	if (strcmp(PQgetvalue(d, 0, 2), "closed") == 0)
 		return ks_fail(req, 409, "dossier_closed", "a closed dossier "
 		    "is not transferred");
@@ -197,9 +205,11 @@ transfer(struct ks_request *req)
 		    "meanwhile; reload it");
 	v[1] = PQgetvalue(d, 0, 2);
 	v[2] = "closed";
-	v[3] = "moved";
+	v[3] = ks_arena_printf(req->arena, "%s", slug);
 	v[4] = num(req, req->who.user_id);
-	if (ks_db_q(req, Q_XFER_TRANSITION, 5, v) == NULL ||
+	v[5] = "transferred_out";
+	if (ks_db_q(req, Q_XFER_TRANSITION, 6, v) == NULL ||
+	    ks_db_q(req, Q_XFER_CLOSE_DEADLINES, 1, v) == NULL ||
 	    ks_audit(req, "dossier_transferred_out", "dossier", v[0], NULL,
 	    NULL, json_pack("{s:s,s:s,s:I}", "to_tenant", slug,
 	    "municipality_bfs", bfs, "documents",
@@ -232,6 +242,7 @@ transfer(struct ks_request *req)
 	if ((r = ks_db_q(req, Q_XFER_NEW_DOSSIER, 5, v)) == NULL)
 		return KS_ERROR;
 	v[0] = col(req, r, 0, 0);
+	number = col(req, r, 0, 1);
 	json_array_foreach(docs, k, e) {
 		const char *dv[7] = { v[0], PQgetvalue(dr[k], 0, 1),
 		    PQgetvalue(dr[k], 0, 2), PQgetvalue(dr[k], 0, 3),
@@ -249,15 +260,75 @@ transfer(struct ks_request *req)
 	v[2] = "registration";
 	v[3] = v[4];
 	v[4] = num(req, req->who.user_id);
-	if (ks_db_q(req, Q_XFER_TRANSITION, 5, v) == NULL ||
+	v[5] = "transferred_in";
+	if (ks_db_q(req, Q_XFER_TRANSITION, 6, v) == NULL ||
 	    ks_audit(req, "dossier_transferred_in", "dossier", v[0], NULL,
 	    NULL, json_pack("{s:s,s:I}", "from", v[3], "documents",
 	    (json_int_t)json_array_size(docs))) != KS_OK)
 		return KS_ERROR;
-	return ks_reply(req, 201, json_pack("{s:{s:s?,s:I,s:s},s:{s:s,s:I}}",
-	    "from", "tenant", from_slug, "dossier_id", (json_int_t)id,
-	    "state", "closed", "to", "tenant", slug, "dossier_id",
-	    (json_int_t)atoll(v[0])));
+	return ks_reply(req, 201, json_pack("{s:{s:s?,s:I,s:s,s:s},"
+	    "s:{s:s,s:I,s:s?}}", "from", "tenant", from_slug, "dossier_id",
+	    (json_int_t)id, "number", PQgetvalue(d, 0, 6), "state", "closed",
+	    "to", "tenant", slug, "dossier_id", (json_int_t)atoll(v[0]),
+	    "number", number));
+}
+
+/*
+ * Where a dossier can go: the other active social services that work
+ * with its module, each with the municipalities it serves (read under
+ * each receiver's tenant setting; which service serves a municipality is
+ * no secret).
+ */
+static int
+targets(struct ks_request *req)
+{
+	const char *v[1];
+	PGresult *d, *t, *m, *on;
+	json_t *items = json_array(), *munis;
+	int64_t id;
+	int i, j;
+
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    ks_access_dossier(req, id, KS_ACCESS_READ) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	v[0] = num(req, id);
+	if ((d = ks_db_q(req, Q_XFER_DOSSIER, 1, v)) == NULL ||
+	    PQntuples(d) != 1) {
+		json_decref(items);
+		return d == NULL ? KS_ERROR : ks_fail(req, 404, "not_found",
+		    "no such dossier");
+	}
+	v[0] = num(req, req->who.tenant_id);
+	if ((t = ks_db_q(req, Q_XFER_TENANTS, 1, v)) == NULL) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	for (i = 0; i < PQntuples(t); i++) {
+		v[0] = PQgetvalue(d, 0, 1);
+		if (ks_db_set_tenant(req, ks_db_ll(t, i, 0)) != KS_OK ||
+		    (on = ks_db_q(req, Q_XFER_MODULE_ON, 1, v)) == NULL ||
+		    (m = ks_db_q(req, Q_XFER_TENANT_MUNIS, 0, NULL)) == NULL) {
+			json_decref(items);
+			return KS_ERROR;
+		}
+		if (PQntuples(on) == 0 || PQntuples(m) == 0)
+			continue;
+		munis = json_array();
+		for (j = 0; j < PQntuples(m); j++)
+			json_array_append_new(munis, json_pack("{s:i,s:s}",
+			    "bfs", atoi(PQgetvalue(m, j, 0)), "name",
+			    PQgetvalue(m, j, 1)));
+		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:o}",
+		    "slug", PQgetvalue(t, i, 1), "name", PQgetvalue(t, i, 2),
+		    "language", PQgetvalue(t, i, 3), "municipalities", munis));
+	}
+	if (ks_db_set_tenant(req, req->who.tenant_id) != KS_OK) {
+		json_decref(items);
+		return KS_ERROR;
+	}
+	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 
 static const struct ks_field transfer_body[] = {
@@ -270,8 +341,11 @@ static const struct ks_field transfer_body[] = {
 
 static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/cases/{id}/transfer", "case.write", 4096,
-	    transfer_body, 0, transfer, "hand the dossier to the social "
-	    "service of the client's new municipality" },
+	    transfer_body, KS_R_ETAG, transfer, "hand the dossier to the "
+	    "social service of the client's new municipality (If-Match)" },
+	{ "GET", "/api/v1/cases/{id}/transfer", "case.write", 0, NULL, 0,
+	    targets, "the social services a dossier can go to, with the "
+	    "municipalities they serve" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };
 

@@ -21,6 +21,7 @@ extern int sh_qbase;
 extern const struct ks_route sh_dossier_routes[];
 extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
+extern const struct ks_route sh_worklist_routes[];
 extern const struct ks_route sh_letter_routes[];
 
 /** "%lld" of v in the request's arena. */
@@ -67,9 +68,33 @@ json_t *sh_missing_docs(struct ks_request *, int64_t dossier);
  */
 int sh_dossier_list(struct ks_request *, int q,
     json_t *(*row)(PGresult *, int));
-/** A deadline the system sets (review due, missing documents ...). */
+/**
+ * A deadline the system sets (review due, missing documents ...), at most
+ * one per dossier, kind and due date (set again, a done one reopens).
+ */
 int sh_auto_deadline(struct ks_request *, int64_t dossier, const char *due,
     const char *kind, const char *text);
+/** Mark a dossier's open deadlines done: of one kind or (NULL) all,
+ * except those due on keep_due (NULL: none kept). */
+int sh_deadlines_close(struct ks_request *, int64_t dossier,
+    const char *kind, const char *keep_due);
+/**
+ * Move dossier id from state `from` to `to` (the caller checked that it
+ * may) with the dossier's version as read: records the step with a
+ * person's reason and a system reason code (the closure reason when
+ * closing), sets or ends the state's deadlines, audits. 409 conflict
+ * with the current dossier when the version is stale.
+ */
+int sh_transition(struct ks_request *, int64_t id, const char *from,
+    const char *to, const char *reason, const char *code,
+    const char *version);
+/** Add a step to the dossier's history without changing its state. */
+int sh_transition_log(struct ks_request *, int64_t id, const char *from,
+    const char *to, const char *reason, const char *code);
+/** 409 conflict with detail.current: the dossier as it is now. */
+int sh_dossier_stale(struct ks_request *, int64_t id);
+/** 409 checklist_incomplete naming the missing documents, else 0. */
+int sh_checklist_complete(struct ks_request *, int64_t id);
 /** The first of the month n months ahead; the day n days ahead. */
 const char *sh_months_ahead(struct ks_request *, int n);
 const char *sh_days_ahead(struct ks_request *, int n);

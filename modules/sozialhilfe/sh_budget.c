@@ -22,9 +22,6 @@
 
 #define END	{ NULL, 0, 0, 0, 0, NULL }
 
-int	sh_transition(struct ks_request *, int64_t, const char *,
-	    const char *, const char *, const char *, const char *);
-
 /* ------------------------------------------------------------ helpers */
 
 static const char b64[] =
@@ -101,7 +98,7 @@ static json_t *
 budget_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:s,s:o,s:I,s:I,s:I,s:b,s:o,s:o,s:s,s:I,"
-	    "s:o,s:s?,s:s,s:I}",
+	    "s:o,s:s?,s:s,s:I,s:s?,s:s?}",
 	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
 	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
 	    "valid_from", PQgetvalue(r, i, 2),
@@ -119,7 +116,11 @@ budget_json(PGresult *r, int i)
 	    json_integer(atoll(PQgetvalue(r, i, 12))),
 	    "approved_at", PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
 	    "created_at", PQgetvalue(r, i, 14),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 15)));
+	    "version", (json_int_t)atoll(PQgetvalue(r, i, 15)),
+	    "created_by_name", PQgetisnull(r, i, 16) ? NULL :
+	    PQgetvalue(r, i, 16),
+	    "approved_by_name", PQgetisnull(r, i, 17) ? NULL :
+	    PQgetvalue(r, i, 17));
 }
 
 /*
@@ -495,18 +496,27 @@ budget_show(struct ks_request *req)
 	return ks->reply(req, 200, j);
 }
 
+/*
+ * Approve a draft budget (four eyes, If-Match). A budget of a closed
+ * dossier is not approved any more.
+ */
 static int
 budget_approve(struct ks_request *req)
 {
 	const char *v[3], *id;
 	PGresult *r, *u;
 
-	if ((r = budget_load(req, &id)) == NULL)
+	if ((r = budget_load(req, &id)) == NULL ||
+	    ks->check_etag(req, atoll(PQgetvalue(r, 0, 15)),
+	    budget_json(r, 0)) != 0)
 		return -1;
 	if (strcmp(PQgetvalue(r, 0, 10), "draft") != 0)
-		return ks->fail_detail(req, 409, "invalid_state", "only a draft "
-		    "budget can be approved", json_pack("{s:s}", "status",
-		    PQgetvalue(r, 0, 10)));
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "only a draft budget can be approved", json_pack("{s:s}",
+		    "status", PQgetvalue(r, 0, 10)));
+	if (strcmp(PQgetvalue(r, 0, 18), "closed") == 0)
+		return ks->fail(req, 409, "dossier_closed", "the dossier is "
+		    "closed; its budgets are not approved any more");
 	if (atoll(PQgetvalue(r, 0, 11)) == ks->user_id(req))
 		return ks->fail(req, 403, "four_eyes_required", "a second "
 		    "person must approve the budget you prepared");
@@ -515,9 +525,13 @@ budget_approve(struct ks_request *req)
 	v[2] = PQgetvalue(r, 0, 15);
 	if ((u = sh_q(req, SHQ(BUDGET_APPROVE), 3, v)) == NULL)
 		return -1;
-	if (PQntuples(u) != 1)
-		return ks->fail(req, 409, "conflict", "the budget changed "
-		    "meanwhile; reload it");
+	if (PQntuples(u) != 1) {
+		u = sh_q(req, SHQ(BUDGET_GET), 1, &id);
+		return ks->fail_detail(req, 409, "conflict", "the budget "
+		    "changed meanwhile; review it and approve again",
+		    u && PQntuples(u) == 1 ? json_pack("{s:o}", "current",
+		    budget_json(u, 0)) : NULL);
+	}
 	v[0] = PQgetvalue(r, 0, 1);
 	v[1] = PQgetvalue(r, 0, 2);
 	v[2] = id;
@@ -534,7 +548,7 @@ static json_t *
 decision_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:{s:I,s:s?},s:o,s:s?,s:o,"
-	    "s:s,s:I}",
+	    "s:s,s:I,s:o,s:s?,s:s?,s:s}",
 	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
 	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
 	    "budget_id", (json_int_t)atoll(PQgetvalue(r, i, 2)),
@@ -549,9 +563,21 @@ decision_json(PGresult *r, int i)
 	    "document_id", PQgetisnull(r, i, 8) ? json_null() :
 	    json_integer(atoll(PQgetvalue(r, i, 8))),
 	    "created_at", PQgetvalue(r, i, 9),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 10)));
+	    "version", (json_int_t)atoll(PQgetvalue(r, i, 10)),
+	    "revoked_by", PQgetisnull(r, i, 13) ? json_null() : json_pack(
+	    "{s:I,s:s?}", "id", (json_int_t)atoll(PQgetvalue(r, i, 13)),
+	    "display_name", PQgetisnull(r, i, 16) ? NULL :
+	    PQgetvalue(r, i, 16)),
+	    "revoked_at", PQgetisnull(r, i, 14) ? NULL : PQgetvalue(r, i, 14),
+	    "revoke_reason", PQgetisnull(r, i, 15) ? NULL :
+	    PQgetvalue(r, i, 15),
+	    "valid_from", PQgetvalue(r, i, 17));
 }
 
+/*
+ * Draft a decision from an approved budget of an open dossier. A budget
+ * has one decision unless that one was revoked.
+ */
 static int
 decision_draft(struct ks_request *req)
 {
@@ -561,6 +587,9 @@ decision_draft(struct ks_request *req)
 
 	if ((d = sh_dossier(req, &id)) == NULL)
 		return -1;
+	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
+		return ks->fail(req, 409, "dossier_closed", "the dossier is "
+		    "closed; it gets no new decision");
 	bid = sh_num(req, json_integer_value(json_object_get(ks->body(req),
 	    "budget_id")));
 	if ((b = sh_q(req, SHQ(BUDGET_GET), 1, &bid)) == NULL)
@@ -572,6 +601,14 @@ decision_draft(struct ks_request *req)
 	if (strcmp(PQgetvalue(b, 0, 10), "approved") != 0)
 		return ks->fail(req, 409, "budget_not_approved", "a decision "
 		    "needs an approved budget");
+	if ((r = sh_q(req, SHQ(DECISION_LIVE), 1, &bid)) == NULL)
+		return -1;
+	if (PQntuples(r) > 0)
+		return ks->fail_detail(req, 409, "decision_exists", "this "
+		    "budget already has a decision; revoke it first to make "
+		    "another", json_pack("{s:I,s:s}", "decision_id",
+		    (json_int_t)atoll(PQgetvalue(r, 0, 0)), "status",
+		    PQgetvalue(r, 0, 1)));
 	v[0] = sh_num(req, id);
 	v[1] = bid;
 	v[2] = PQgetvalue(d, 0, 18);	/* the client's language */
@@ -583,6 +620,7 @@ decision_draft(struct ks_request *req)
 	v[0] = PQgetvalue(r, 0, 0);
 	if ((r = sh_q(req, SHQ(DECISION_GET), 1, v)) == NULL)
 		return -1;
+	ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
 	return ks->reply(req, 201, decision_json(r, 0));
 }
 
@@ -618,24 +656,46 @@ render(struct ks_request *req, PGresult *dec, const char *approver,
 	return sh_decision_render(req, dec, approver, pdf, len);
 }
 
-static int
-decision_approve(struct ks_request *req)
+/*
+ * Whether the dossier's state allows approving a decision, and what the
+ * approval then does: in the decision step support starts (-> ongoing),
+ * in a review the review ends with it (-> ongoing), while support runs a
+ * further decision adds to it. Before (registration, intake) and after
+ * (closed) nothing is approved. NULL with the error set.
+ */
+static const char *
+approval_effect(struct ks_request *req, PGresult *d)
 {
-	const char *id, *v[5];
-	char sha[65], *pdf = NULL;
-	PGresult *dec, *u, *doc, *d;
-	size_t len;
-	int64_t did;
-	int rc;
+	const char *st = PQgetvalue(d, 0, 1);
 
-	if ((dec = decision_load(req, &id)) == NULL)
-		return -1;
-	if (strcmp(PQgetvalue(dec, 0, 4), "draft") != 0)
-		return ks->fail(req, 409, "invalid_state", "the decision is "
-		    "already approved and cannot change");
-	if (atoll(PQgetvalue(dec, 0, 5)) == ks->user_id(req))
-		return ks->fail(req, 403, "four_eyes_required", "a team lead "
-		    "other than the author approves a decision");
+	if (strcmp(st, "decision") == 0)
+		return "support_started";
+	if (strcmp(st, "review") == 0)
+		return "review_concluded";
+	if (strcmp(st, "ongoing") == 0)
+		return "support_continues";
+	if (strcmp(st, "closed") == 0)
+		ks->fail(req, 409, "dossier_closed", "the dossier is closed; "
+		    "its decisions are not approved any more");
+	else
+		ks->fail_detail(req, 409, "dossier_not_ready", "the dossier is "
+		    "still in registration or intake: a decision is approved "
+		    "once the intake is complete and the dossier has moved to "
+		    "the decision step", json_pack("{s:s,s:s}", "state", st,
+		    "needed", "decision"));
+	return NULL;
+}
+
+/* Render and store the decision document; its id into *doc_id. */
+static int
+decision_store(struct ks_request *req, PGresult *dec, const char **doc_id,
+    char sha[65])
+{
+	const char *v[5];
+	char *pdf = NULL;
+	PGresult *u, *doc;
+	size_t len;
+
 	v[0] = sh_num(req, ks->user_id(req));
 	if ((u = sh_q(req, SHQ(USER_DISPLAY), 1, v)) == NULL ||
 	    render(req, dec, PQntuples(u) ? PQgetvalue(u, 0, 0) : "",
@@ -655,33 +715,133 @@ decision_approve(struct ks_request *req)
 	ks->free(pdf);
 	if (doc == NULL || sh_q(req, SHQ(DECISION_BLOB), 2, v) == NULL)
 		return -1;
+	*doc_id = PQgetvalue(doc, 0, 0);
+	return 0;
+}
+
+static int
+decision_stale(struct ks_request *req, const char *id)
+{
+	PGresult *r = sh_q(req, SHQ(DECISION_GET), 1, &id);
+
+	if (r != NULL && PQntuples(r) == 1)
+		ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
+	return ks->fail_detail(req, 409, "conflict", "the decision changed "
+	    "meanwhile; review it and try again", r && PQntuples(r) == 1 ?
+	    json_pack("{s:o}", "current", decision_json(r, 0)) : NULL);
+}
+
+/*
+ * Approve a draft decision (a team lead other than its author, If-Match)
+ * when its budget is still the approved one, the dossier's state allows
+ * it and the intake checklist is complete: render and store the
+ * document, remind of its renewal, and move the dossier on as the state
+ * machine says. The answer says what happened (effect, dossier_state).
+ */
+static int
+decision_approve(struct ks_request *req)
+{
+	const char *id, *v[4], *effect, *doc;
+	char sha[65];
+	PGresult *dec, *u, *d;
+	int64_t did;
+	json_t *j;
+
+	if ((dec = decision_load(req, &id)) == NULL ||
+	    ks->check_etag(req, atoll(PQgetvalue(dec, 0, 10)),
+	    decision_json(dec, 0)) != 0)
+		return -1;
+	if (strcmp(PQgetvalue(dec, 0, 4), "draft") != 0)
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "only a draft decision is approved", json_pack("{s:s}",
+		    "status", PQgetvalue(dec, 0, 4)));
+	if (atoll(PQgetvalue(dec, 0, 5)) == ks->user_id(req))
+		return ks->fail(req, 403, "four_eyes_required", "a team lead "
+		    "other than the author approves a decision");
+	if (strcmp(PQgetvalue(dec, 0, 18), "approved") != 0)
+		return ks->fail(req, 409, "budget_not_approved",
+		    "the budget of this decision is no longer the approved "
+		    "one; revoke the draft and decide on the budget in force");
+	did = atoll(PQgetvalue(dec, 0, 1));
+	v[0] = PQgetvalue(dec, 0, 1);
+	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
+	    PQntuples(d) != 1 || (effect = approval_effect(req, d)) == NULL ||
+	    sh_checklist_complete(req, did) != 0 ||
+	    decision_store(req, dec, &doc, sha) != 0)
+		return -1;
 	v[0] = id;
 	v[1] = sh_num(req, ks->user_id(req));
-	v[2] = PQgetvalue(doc, 0, 0);
-	if ((u = sh_q(req, SHQ(DECISION_APPROVE), 3, v)) == NULL)
+	v[2] = doc;
+	v[3] = PQgetvalue(dec, 0, 10);
+	if ((u = sh_q(req, SHQ(DECISION_APPROVE), 4, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1)
-		return ks->fail(req, 409, "conflict", "the decision changed "
-		    "meanwhile; reload it");
+		return decision_stale(req, id);
 	if (ks->audit(req, "decision_approved", "decision", id, NULL, NULL,
-	    json_pack("{s:s,s:s}", "document", PQgetvalue(doc, 0, 0),
-	    "sha256", sha)) != 0)
+	    json_pack("{s:s,s:s,s:s}", "document", doc, "sha256", sha,
+	    "effect", effect)) != 0)
 		return -1;
-	/* Support starts: the dossier moves from decision to ongoing. */
-	did = atoll(PQgetvalue(dec, 0, 1));
-	/* A decision is renewed yearly: remind a month before it expires. */
-	if (sh_auto_deadline(req, did, sh_months_ahead(req, 11),
-	    "decision_expiring", "Verfügung läuft ab: neu verfügen") != 0)
+	/* A decision is renewed yearly: remind a month before it expires;
+	 * the newest decision's reminder replaces earlier ones. */
+	v[0] = sh_months_ahead(req, 11);
+	if (sh_deadlines_close(req, did, "decision_expiring", v[0]) != 0 ||
+	    sh_auto_deadline(req, did, v[0], "decision_expiring",
+	    "Verfügung läuft ab: neu verfügen") != 0)
 		return -1;
-	v[0] = PQgetvalue(dec, 0, 1);
-	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+	if (strcmp(effect, "support_continues") != 0 &&
+	    sh_transition(req, did, PQgetvalue(d, 0, 1), "ongoing", NULL,
+	    strcmp(effect, "support_started") == 0 ? "decision_approved" :
+	    "review_decided", PQgetvalue(d, 0, 14)) != 0)
 		return -1;
-	if (strcmp(PQgetvalue(d, 0, 1), "decision") == 0 &&
-	    sh_transition(req, did, "decision", "ongoing", "decision approved",
-	    NULL, PQgetvalue(d, 0, 14)) != 0)
+	if ((dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) == NULL)
 		return -1;
-	rc = (dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) != NULL;
-	return rc ? ks->reply(req, 200, decision_json(dec, 0)) : -1;
+	j = decision_json(dec, 0);
+	json_object_set_new(j, "effect", json_string(effect));
+	json_object_set_new(j, "dossier_state", json_string("ongoing"));
+	ks->set_etag(req, atoll(PQgetvalue(dec, 0, 10)));
+	return ks->reply(req, 200, j);
+}
+
+/*
+ * Revoke a decision (If-Match) with a reason: a draft is dropped, an
+ * approved one (team leads only) stays on record with its document but
+ * no longer binds its budget, which can then get a new decision.
+ */
+static int
+decision_revoke(struct ks_request *req)
+{
+	const char *id, *v[4];
+	PGresult *dec, *u;
+	int approved;
+
+	if ((dec = decision_load(req, &id)) == NULL ||
+	    ks->check_etag(req, atoll(PQgetvalue(dec, 0, 10)),
+	    decision_json(dec, 0)) != 0)
+		return -1;
+	if (strcmp(PQgetvalue(dec, 0, 4), "revoked") == 0)
+		return ks->fail_detail(req, 409, "invalid_state",
+		    "the decision is already revoked", json_pack("{s:s}",
+		    "status", "revoked"));
+	approved = strcmp(PQgetvalue(dec, 0, 4), "approved") == 0;
+	if (approved && !ks->has_perm(req, "case.approve"))
+		return ks->fail_detail(req, 403, "forbidden", "revoking an "
+		    "approved decision needs the permission case.approve",
+		    json_pack("{s:s}", "permission", "case.approve"));
+	v[0] = id;
+	v[1] = sh_num(req, ks->user_id(req));
+	v[2] = json_string_value(json_object_get(ks->body(req), "reason"));
+	v[3] = PQgetvalue(dec, 0, 10);
+	if ((u = sh_q(req, SHQ(DECISION_REVOKE), 4, v)) == NULL)
+		return -1;
+	if (PQntuples(u) != 1)
+		return decision_stale(req, id);
+	if (ks->audit(req, "decision_revoked", "decision", id, NULL, NULL,
+	    json_pack("{s:s,s:s}", "was", approved ? "approved" : "draft",
+	    "reason", v[2])) != 0 ||
+	    (dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) == NULL)
+		return -1;
+	ks->set_etag(req, atoll(PQgetvalue(dec, 0, 10)));
+	return ks->reply(req, 200, decision_json(dec, 0));
 }
 
 static int
@@ -745,6 +905,10 @@ static const struct ks_field decision_body[] = {
 	{ "budget_id", KS_F_INT, 1, 1, 0, "an approved budget" },
 	END
 };
+static const struct ks_field revoke_body[] = {
+	{ "reason", KS_F_STRING, 1, 1, 500, "why it is revoked" },
+	END
+};
 
 #define C	"/api/v1/cases"
 #define KB	(16 * 1024)
@@ -760,14 +924,21 @@ const struct ks_route sh_budget_routes[] = {
 	    "budgets of a dossier" },
 	{ "GET", "/api/v1/budgets/{id}", "case.read", 0, NULL, KS_R_AUDIT,
 	    budget_show, "a budget with its lines and rule provenance" },
-	{ "POST", "/api/v1/budgets/{id}/approve", "case.approve", 0, NULL, 0,
-	    budget_approve, "approve a draft budget (not its author)" },
+	{ "POST", "/api/v1/budgets/{id}/approve", "case.approve", 0, NULL,
+	    KS_R_ETAG, budget_approve,
+	    "approve a draft budget (not its author; If-Match)" },
 	{ "POST", C "/{id}/decisions", "case.write", KB, decision_body, 0,
-	    decision_draft, "draft a decision from an approved budget" },
+	    decision_draft, "draft a decision from an approved budget (one "
+	    "per budget unless revoked)" },
 	{ "GET", C "/{id}/decisions", "case.read", 0, NULL, KS_R_AUDIT,
 	    decisions_list, "decisions of a dossier" },
 	{ "POST", "/api/v1/decisions/{id}/approve", "case.approve", 0, NULL,
-	    0, decision_approve, "approve: render, store, start support" },
+	    KS_R_ETAG, decision_approve, "approve in the decision step (or "
+	    "review, ongoing) with the intake complete: render, store, move "
+	    "the dossier on (If-Match)" },
+	{ "POST", "/api/v1/decisions/{id}/revoke", "case.write", KB,
+	    revoke_body, KS_R_ETAG, decision_revoke, "revoke a decision with "
+	    "a reason (an approved one: team leads; If-Match)" },
 	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL,
 	    KS_R_AUDIT,
 	    decision_pdf, "the decision as PDF (a draft is rendered live)" },

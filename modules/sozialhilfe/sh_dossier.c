@@ -6,7 +6,10 @@
  *
  * States: registration -> intake -> decision -> ongoing <-> review, and
  * from any open state -> closed with a detachment reason. decision ->
- * ongoing happens when a team lead approves the decision (sh_budget.c).
+ * ongoing (and review -> ongoing) happens when a team lead approves a
+ * decision (sh_budget.c). Every write to a versioned record (dossier,
+ * checklist, goals, deadlines) needs If-Match; the deadlines the system
+ * sets exist once per kind and due date and end with the dossier.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,9 +85,10 @@ allowed_next(const char *state)
 json_t *
 sh_dossier_json(PGresult *r, int i)
 {
-	return json_pack("{s:I,s:s,s:I,s:{s:I,s:s,s:s,s:s},s:{s:I,s:s},"
+	return json_pack("{s:I,s:s,s:s,s:I,s:{s:I,s:s,s:s,s:s},s:{s:I,s:s},"
 	    "s:o,s:s?,s:s,s:s?,s:s?,s:I,s:s?,s:s?,s:o}",
 	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
+	    "number", PQgetvalue(r, i, 19),
 	    "state", PQgetvalue(r, i, 1),
 	    "household_id", (json_int_t)atoll(PQgetvalue(r, i, 2)),
 	    "applicant", "id", (json_int_t)atoll(PQgetvalue(r, i, 3)),
@@ -154,23 +158,78 @@ sh_days_ahead(struct ks_request *req, int n)
 	return ks->strdup(req, due);
 }
 
-/* A deadline created by the system (review due, missing documents ...). */
+/*
+ * A deadline created by the system (review due, missing documents ...):
+ * one per dossier, kind and due date, so running a step twice does not
+ * make a second one (a done one is opened again).
+ */
 int
 sh_auto_deadline(struct ks_request *req, int64_t dossier, const char *due,
     const char *kind, const char *text)
 {
-	const char *v[6] = { sh_num(req, dossier), due, kind, text, NULL,
-	    NULL };
+	const char *v[4] = { sh_num(req, dossier), due, kind, text };
 
-	return sh_q(req, SHQ(DEADLINE_ADD), 6, v) ? 0 : -1;
+	return sh_q(req, SHQ(DEADLINE_AUTO), 4, v) ? 0 : -1;
+}
+
+int
+sh_deadlines_close(struct ks_request *req, int64_t dossier, const char *kind,
+    const char *keep_due)
+{
+	const char *v[3] = { sh_num(req, dossier), kind, keep_due };
+
+	return sh_q(req, SHQ(DEADLINES_CLOSE), 3, v) ? 0 : -1;
 }
 
 /* ---------------------------------------------------------- dossiers */
 
+/* The team must be one of the tenant's teams (400 naming the field). */
+static int
+check_team(struct ks_request *req, const char *team)
+{
+	const char *v[1] = { team };
+	PGresult *r;
+
+	if (team == NULL)
+		return 0;
+	if ((r = sh_q(req, SHQ(TEAM_EXISTS), 1, v)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return ks->fail_detail(req, 400, "invalid_value", "no team of "
+		    "this social service has this name", json_pack("{s:s}",
+		    "field", "team"));
+	return 0;
+}
+
+/*
+ * The case worker must be an active user; one of another team than the
+ * dossier's could not work on it, so that is refused too.
+ */
+static int
+check_assignee(struct ks_request *req, const char *field, long long uid,
+    const char *team)
+{
+	const char *v[1] = { sh_num(req, uid) };
+	PGresult *r;
+
+	if ((r = sh_q(req, SHQ(ACTIVE_USER), 1, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return ks->fail_detail(req, 400, "invalid_value", "no active "
+		    "user with this id", json_pack("{s:s}", "field", field));
+	if (team != NULL && *team != '\0' && *PQgetvalue(r, 0, 0) != '\0' &&
+	    strcmp(team, PQgetvalue(r, 0, 0)) != 0)
+		return ks->fail_detail(req, 400, "assignee_other_team", "this "
+		    "person works in another team; change the dossier's team "
+		    "first", json_pack("{s:s,s:s}", "field", field, "team",
+		    PQgetvalue(r, 0, 0)));
+	return 0;
+}
+
 static int
 case_create(struct ks_request *req)
 {
-	const char *v[5];
+	const char *v[5], *team = body_str(req, "team");
 	long long hh, ap, bfs, cw;
 	int has, has_cw;
 	PGresult *r;
@@ -195,43 +254,68 @@ case_create(struct ks_request *req)
 		return ks->fail_detail(req, 400, "invalid_value", "the "
 		    "applicant must be the household's current applicant",
 		    json_pack("{s:s}", "field", "applicant_id"));
-	if (has_cw) {
-		v[0] = sh_num(req, cw);
-		if ((r = sh_q(req, SHQ(ACTIVE_USER), 1, v)) == NULL)
-			return -1;
-		if (PQntuples(r) != 1)
-			return ks->fail_detail(req, 400, "invalid_value",
-			    "no active user with this id", json_pack("{s:s}",
-			    "field", "caseworker_id"));
-	}
+	if (check_team(req, team) != 0 || (has_cw && check_assignee(req,
+	    "caseworker_id", cw, team) != 0))
+		return -1;
 	v[0] = sh_num(req, hh);
 	v[1] = sh_num(req, ap);
 	v[2] = sh_num(req, bfs);
 	v[3] = has_cw ? sh_num(req, cw) : NULL;
-	v[4] = body_str(req, "team");
+	v[4] = team;
 	if ((r = sh_q(req, SHQ(DOSSIER_INSERT), 5, v)) == NULL)
 		return -1;
 	id = atoll(PQgetvalue(r, 0, 0));
-	v[0] = sh_num(req, id);
-	v[1] = "";
-	v[2] = "registration";
-	v[3] = NULL;
-	v[4] = sh_num(req, ks->user_id(req));
-	if (sh_q(req, SHQ(TRANSITION_ADD), 5, v) == NULL ||
-	    ks->audit(req, "dossier_registered", "dossier", v[0], NULL, NULL,
-	    json_pack("{s:I}", "municipality_bfs", (json_int_t)bfs)) != 0)
+	if (sh_transition_log(req, id, "", "registration", NULL, NULL) != 0)
 		return -1;
 	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
+	    ks->audit(req, "dossier_registered", "dossier", v[0], NULL, NULL,
+	    json_pack("{s:I,s:s}", "municipality_bfs", (json_int_t)bfs,
+	    "number", PQgetvalue(r, 0, 19))) != 0)
 		return -1;
 	ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
 	return ks->reply(req, 201, sh_dossier_json(r, 0));
 }
 
+/*
+ * The search text of ?q=: trimmed, LIKE wildcards escaped (the query
+ * lowers it); NULL when empty. 400 when longer than 100 characters.
+ */
+static int
+search_text(struct ks_request *req, const char *q, const char **out)
+{
+	size_t n, i, j = 0;
+	char *s;
+
+	*out = NULL;
+	if (q == NULL)
+		return 0;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	n = strlen(q);
+	while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+		n--;
+	if (n > 100)
+		return ks->fail_detail(req, 400, "invalid_parameter", "search "
+		    "for at most 100 characters", json_pack("{s:s}",
+		    "parameter", "q"));
+	if (n == 0)
+		return 0;
+	s = ks->alloc(req, 2 * n + 1);
+	for (i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			s[j++] = '\\';
+		s[j++] = q[i];
+	}
+	s[j] = '\0';
+	*out = s;
+	return 0;
+}
+
 static int
 cases_list(struct ks_request *req)
 {
-	const char *v[4], *mine = ks->query(req, "mine");
+	const char *v[5], *mine = ks->query(req, "mine");
 	long long n;
 	json_t *items;
 	PGresult *r;
@@ -253,7 +337,9 @@ cases_list(struct ks_request *req)
 		    "parameter", "mine"));
 	v[1] = mine && strcmp(mine, "1") == 0 ? sh_num(req,
 	    ks->user_id(req)) : NULL;
-	if ((r = sh_q(req, SHQ(DOSSIER_LIST), 4, v)) == NULL)
+	if (search_text(req, ks->query(req, "q"), &v[4]) != 0)
+		return -1;
+	if ((r = sh_q(req, SHQ(DOSSIER_LIST), 5, v)) == NULL)
 		return -1;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
@@ -281,29 +367,39 @@ members_json(struct ks_request *req, const char *hh, const char *date)
 	return a;
 }
 
+static json_t *
+history_json(PGresult *t)
+{
+	json_t *hist = json_array();
+	int i;
+
+	for (i = 0; i < PQntuples(t); i++)
+		json_array_append_new(hist, json_pack("{s:s,s:s,s:s?,s:s?,s:I,"
+		    "s:s?,s:s}", "from", PQgetvalue(t, i, 0), "to",
+		    PQgetvalue(t, i, 1), "reason", PQgetisnull(t, i, 2) ? NULL :
+		    PQgetvalue(t, i, 2), "reason_code", PQgetisnull(t, i, 5) ?
+		    NULL : PQgetvalue(t, i, 5), "actor_id",
+		    (json_int_t)atoll(PQgetvalue(t, i, 3)), "actor",
+		    PQgetisnull(t, i, 6) ? NULL : PQgetvalue(t, i, 6),
+		    "at", PQgetvalue(t, i, 4)));
+	return hist;
+}
+
 static int
 case_show(struct ks_request *req)
 {
 	const char *v[1];
 	PGresult *r, *t;
-	json_t *j, *hist;
+	json_t *j;
 	int64_t id;
-	int i;
 
 	if ((r = sh_dossier(req, &id)) == NULL)
 		return -1;
 	v[0] = sh_num(req, id);
 	if ((t = sh_q(req, SHQ(TRANSITION_LIST), 1, v)) == NULL)
 		return -1;
-	hist = json_array();
-	for (i = 0; i < PQntuples(t); i++)
-		json_array_append_new(hist, json_pack("{s:s,s:s,s:s?,s:I,s:s}",
-		    "from", PQgetvalue(t, i, 0), "to", PQgetvalue(t, i, 1),
-		    "reason", PQgetisnull(t, i, 2) ? NULL : PQgetvalue(t, i, 2),
-		    "actor_id", (json_int_t)atoll(PQgetvalue(t, i, 3)),
-		    "at", PQgetvalue(t, i, 4)));
 	j = sh_dossier_json(r, 0);
-	json_object_set_new(j, "history", hist);
+	json_object_set_new(j, "history", history_json(t));
 	json_object_set_new(j, "members", members_json(req,
 	    PQgetvalue(r, 0, 2), sh_today(req)));
 	/* Every read of a dossier is logged (cantonal data protection). */
@@ -316,12 +412,15 @@ case_show(struct ks_request *req)
 	return ks->reply(req, 200, j);
 }
 
-static int
-stale(struct ks_request *req, int64_t id)
+/* 409: the dossier changed since the caller read it; here it is now. */
+int
+sh_dossier_stale(struct ks_request *req, int64_t id)
 {
 	const char *v[1] = { sh_num(req, id) };
 	PGresult *r = sh_q(req, SHQ(DOSSIER_GET), 1, v);
 
+	if (r != NULL && PQntuples(r) == 1)
+		ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
 	return ks->fail_detail(req, 409, "conflict", "someone else changed "
 	    "this dossier; review it and apply your change again",
 	    r && PQntuples(r) == 1 ? json_pack("{s:o}", "current",
@@ -331,7 +430,7 @@ stale(struct ks_request *req, int64_t id)
 static int
 case_patch(struct ks_request *req)
 {
-	const char *v[5];
+	const char *v[5], *team = body_str(req, "team");
 	PGresult *b, *r;
 	long long cw, bfs;
 	int has_cw, has_bfs;
@@ -343,15 +442,10 @@ case_patch(struct ks_request *req)
 		return -1;
 	cw = body_int(req, "caseworker_id", &has_cw);
 	bfs = body_int(req, "municipality_bfs", &has_bfs);
-	if (has_cw) {
-		v[0] = sh_num(req, cw);
-		if ((r = sh_q(req, SHQ(ACTIVE_USER), 1, v)) == NULL)
-			return -1;
-		if (PQntuples(r) != 1)
-			return ks->fail_detail(req, 400, "invalid_value",
-			    "no active user with this id", json_pack("{s:s}",
-			    "field", "caseworker_id"));
-	}
+	if (check_team(req, team) != 0 || (has_cw && check_assignee(req,
+	    "caseworker_id", cw, team ? team : PQgetisnull(b, 0, 10) ? NULL :
+	    PQgetvalue(b, 0, 10)) != 0))
+		return -1;
 	if (has_bfs) {
 		v[0] = sh_num(req, bfs);
 		if ((r = sh_q(req, SHQ(SERVES_MUNICIPALITY), 1, v)) == NULL)
@@ -364,17 +458,19 @@ case_patch(struct ks_request *req)
 	}
 	v[0] = sh_num(req, id);
 	v[1] = has_cw ? sh_num(req, cw) : NULL;
-	v[2] = body_str(req, "team");
+	v[2] = team;
 	v[3] = has_bfs ? sh_num(req, bfs) : NULL;
 	v[4] = PQgetvalue(b, 0, 14);
 	if ((r = sh_q(req, SHQ(DOSSIER_UPDATE), 5, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
-		return stale(req, id);
+		return sh_dossier_stale(req, id);
 	v[0] = sh_num(req, id);
 	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
-	    ks->audit(req, "dossier_changed", "dossier", v[0],
-	    sh_dossier_json(b, 0), sh_dossier_json(r, 0), NULL) != 0)
+	    ks->audit(req, has_cw && (PQgetisnull(b, 0, 8) ||
+	    atoll(PQgetvalue(b, 0, 8)) != cw) ? "dossier_assigned" :
+	    "dossier_changed", "dossier", v[0], sh_dossier_json(b, 0),
+	    sh_dossier_json(r, 0), NULL) != 0)
 		return -1;
 	ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
 	return ks->reply(req, 200, sh_dossier_json(r, 0));
@@ -392,8 +488,8 @@ missing_docs(struct ks_request *req, int64_t id)
 	for (i = 0; required_docs[i] != NULL; i++) {
 		got = 0;
 		for (j = 0; r != NULL && j < PQntuples(r); j++)
-			if (strcmp(PQgetvalue(r, j, 0), required_docs[i]) == 0 &&
-			    !PQgetisnull(r, j, 1))
+			if (!PQgetisnull(r, j, 1) &&
+			    strcmp(PQgetvalue(r, j, 0), required_docs[i]) == 0)
 				got = 1;
 		if (!got)
 			json_array_append_new(miss,
@@ -408,53 +504,91 @@ sh_missing_docs(struct ks_request *req, int64_t id)
 	return missing_docs(req, id);
 }
 
-/*
- * Move a dossier to another state (checks done by the caller) and log
- * it; also used by the decision approval in sh_budget.c.
- */
+/* 409 checklist_incomplete naming what is missing, or 0 when complete. */
 int
-sh_transition(struct ks_request *req, int64_t id, const char *from,
-    const char *to, const char *reason, const char *closure,
-    const char *version)
+sh_checklist_complete(struct ks_request *req, int64_t id)
 {
-	const char *v[5];
-	PGresult *r;
+	json_t *miss = missing_docs(req, id);
 
-	v[0] = sh_num(req, id);
-	v[1] = to;
-	v[2] = closure;
-	v[3] = version;
-	if ((r = sh_q(req, SHQ(DOSSIER_SET_STATE), 4, v)) == NULL)
-		return -1;
-	if (PQntuples(r) != 1)
-		return stale(req, id);
-	v[1] = from;
-	v[2] = to;
-	v[3] = reason ? reason : closure;
-	v[4] = sh_num(req, ks->user_id(req));
-	if (sh_q(req, SHQ(TRANSITION_ADD), 5, v) == NULL)
-		return -1;
+	if (json_array_size(miss) > 0)
+		return ks->fail_detail(req, 409, "checklist_incomplete",
+		    "required documents of the intake are missing",
+		    json_pack("{s:o}", "missing", miss));
+	json_decref(miss);
+	return 0;
+}
+
+/* Record a step in the dossier's history (code: a system reason). */
+int
+sh_transition_log(struct ks_request *req, int64_t id, const char *from,
+    const char *to, const char *reason, const char *code)
+{
+	const char *v[6] = { sh_num(req, id), from, to, reason,
+	    sh_num(req, ks->user_id(req)), code };
+
+	return sh_q(req, SHQ(TRANSITION_ADD), 6, v) ? 0 : -1;
+}
+
+/* The deadlines that come and go with a state. */
+static int
+state_deadlines(struct ks_request *req, int64_t id, const char *to)
+{
+	const char *due;
+	json_t *miss;
+	int rc = 0;
+
+	if (strcmp(to, "closed") == 0)
+		return sh_deadlines_close(req, id, NULL, NULL);
+	/* The review the reminder asked for is being done. */
+	if (strcmp(to, "review") == 0)
+		return sh_deadlines_close(req, id, "review_due", NULL);
 	/* Support is reviewed at least every six months. */
-	if (strcmp(to, "ongoing") == 0 && sh_auto_deadline(req, id,
-	    sh_months_ahead(req, 6), "review_due",
-	    "Periodische Überprüfung fällig") != 0)
-		return -1;
+	if (strcmp(to, "ongoing") == 0) {
+		due = sh_months_ahead(req, 6);
+		return sh_deadlines_close(req, id, "review_due", due) != 0 ||
+		    sh_auto_deadline(req, id, due, "review_due",
+		    "Periodische Überprüfung fällig") != 0 ? -1 : 0;
+	}
 	/* Intake: the documents still missing are asked for, due in 14 days. */
 	if (strcmp(to, "intake") == 0) {
-		json_t *miss = missing_docs(req, id);
-		int rc = 0;
-
+		miss = missing_docs(req, id);
 		if (json_array_size(miss) > 0)
 			rc = sh_auto_deadline(req, id, sh_days_ahead(req, 14),
 			    "missing_document", "Fehlende Unterlagen der "
 			    "Erstabklärung einfordern");
 		json_decref(miss);
-		if (rc != 0)
-			return -1;
 	}
+	return rc;
+}
+
+/*
+ * Move a dossier to another state (checks done by the caller), record
+ * it with a person's reason and a system reason code (the closure reason
+ * when closing), set or end the state's deadlines, and audit it; also
+ * used by the decision approval in sh_budget.c.
+ */
+int
+sh_transition(struct ks_request *req, int64_t id, const char *from,
+    const char *to, const char *reason, const char *code,
+    const char *version)
+{
+	const char *v[4];
+	PGresult *r;
+
+	v[0] = sh_num(req, id);
+	v[1] = to;
+	v[2] = strcmp(to, "closed") == 0 ? code : NULL;
+	v[3] = version;
+	if ((r = sh_q(req, SHQ(DOSSIER_SET_STATE), 4, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return sh_dossier_stale(req, id);
+	if (sh_transition_log(req, id, from, to, reason, code) != 0 ||
+	    state_deadlines(req, id, to) != 0)
+		return -1;
 	return ks->audit(req, "dossier_transition", "dossier", v[0], NULL,
-	    NULL, json_pack("{s:s,s:s,s:s?}", "from", from, "to", to,
-	    "reason", reason ? reason : closure));
+	    NULL, json_pack("{s:s,s:s,s:s?,s:s?}", "from", from, "to", to,
+	    "reason", reason, "reason_code", code));
 }
 
 static int
@@ -463,7 +597,6 @@ case_transition(struct ks_request *req)
 	const char *to = body_str(req, "to"), *from;
 	const char *closure = body_str(req, "closure_reason");
 	const struct transition *t;
-	json_t *miss;
 	PGresult *b, *r;
 	int64_t id;
 
@@ -477,7 +610,8 @@ case_transition(struct ks_request *req)
 			break;
 	if (t->from == NULL)
 		return ks->fail_detail(req, 409, "transition_not_allowed",
-		    strcmp(to, "ongoing") == 0 && strcmp(from, "decision") == 0 ?
+		    strcmp(to, "ongoing") == 0 &&
+		    strcmp(from, "decision") == 0 ?
 		    "support starts when a team lead approves the decision" :
 		    "the dossier cannot go there from its current state",
 		    json_pack("{s:s,s:s,s:o}", "from", from, "to", to,
@@ -491,14 +625,8 @@ case_transition(struct ks_request *req)
 		return ks->fail_detail(req, 400, "invalid_value", "a "
 		    "detachment reason belongs to closing only", json_pack(
 		    "{s:s}", "field", "closure_reason"));
-	if (strcmp(to, "decision") == 0) {
-		miss = missing_docs(req, id);
-		if (json_array_size(miss) > 0)
-			return ks->fail_detail(req, 409, "checklist_incomplete",
-			    "required documents of the intake are missing",
-			    json_pack("{s:o}", "missing", miss));
-		json_decref(miss);
-	}
+	if (strcmp(to, "decision") == 0 && sh_checklist_complete(req, id) != 0)
+		return -1;
 	if (sh_transition(req, id, from, to, body_str(req, "reason"),
 	    strcmp(to, "closed") == 0 ? closure : NULL,
 	    PQgetvalue(b, 0, 14)) != 0)
@@ -511,62 +639,130 @@ case_transition(struct ks_request *req)
 
 /* --------------------------------------------------------- checklist */
 
-static int
-checklist_show(struct ks_request *req)
+static const char *const checklist_codes[] = { "id", "residence_permit",
+    "rent_contract", "income_proof", "bank_statements", "health_insurance",
+    "assets_statement", NULL };
+
+/* The checklist's version; 0 before its first save. */
+static long long
+checklist_version(struct ks_request *req, int64_t id, int *err)
 {
-	const char *v[1];
-	PGresult *r;
-	json_t *items;
-	int64_t id;
+	const char *v[1] = { sh_num(req, id) };
+	PGresult *r = sh_q(req, SHQ(CHECKLIST_VERSION), 1, v);
+
+	*err = r == NULL;
+	return r != NULL && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) :
+	    0;
+}
+
+static json_t *
+checklist_json(struct ks_request *req, int64_t id, long long version)
+{
+	const char *v[1] = { sh_num(req, id) };
+	PGresult *r = sh_q(req, SHQ(CHECKLIST_GET), 1, v);
+	json_t *items = json_array();
 	int i;
 
-	if (sh_dossier(req, &id) == NULL)
-		return -1;
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(CHECKLIST_GET), 1, v)) == NULL)
-		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
+	for (i = 0; r != NULL && i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:s,s:s?,s:s?}",
 		    "code", PQgetvalue(r, i, 0), "received_on",
 		    PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1), "note",
 		    PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2)));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "missing", missing_docs(req, id)));
+	return json_pack("{s:o,s:o,s:I}", "items", items, "missing",
+	    missing_docs(req, id), "version", (json_int_t)version);
+}
+
+static int
+checklist_show(struct ks_request *req)
+{
+	long long ver;
+	int64_t id;
+	int e;
+
+	if (sh_dossier(req, &id) == NULL)
+		return -1;
+	ver = checklist_version(req, id, &e);
+	if (e)
+		return -1;
+	ks->set_etag(req, ver);
+	return ks->reply(req, 200, checklist_json(req, id, ver));
+}
+
+/* The items of a checklist body, checked before anything is written. */
+static int
+checklist_items_ok(struct ks_request *req, json_t *items)
+{
+	json_t *e, *rc, *note;
+	size_t i;
+
+	json_array_foreach(items, i, e) {
+		rc = json_object_get(e, "received_on");
+		note = json_object_get(e, "note");
+		if (!json_is_object(e) || !in_list(json_string_value(
+		    json_object_get(e, "code")), checklist_codes) ||
+		    (rc != NULL && !json_is_null(rc) && !json_is_string(rc)) ||
+		    (note != NULL && !json_is_null(note) &&
+		    !json_is_string(note)))
+			return ks->fail_detail(req, 400, "invalid_value",
+			    "each item needs a known code and a received_on "
+			    "date or null", json_pack("{s:s,s:I}", "field",
+			    "items", "index", (json_int_t)i));
+	}
+	return 0;
 }
 
 static int
 checklist_put(struct ks_request *req)
 {
-	static const char *const codes[] = { "id", "residence_permit",
-	    "rent_contract", "income_proof", "bank_statements",
-	    "health_insurance", "assets_statement", NULL };
-	json_t *items = json_object_get(ks->body(req), "items"), *e;
+	json_t *items = json_object_get(ks->body(req), "items"), *e, *miss;
 	const char *v[4];
+	long long ver;
+	PGresult *r;
 	int64_t id;
 	size_t i;
+	int err;
 
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
+	ver = checklist_version(req, id, &err);
+	if (err || ks->check_etag(req, ver,
+	    checklist_json(req, id, ver)) != 0 ||
+	    checklist_items_ok(req, items) != 0)
+		return -1;
+	v[0] = sh_num(req, id);
+	v[1] = sh_num(req, ks->user_id(req));
+	v[2] = sh_num(req, ver);
+	if ((r = sh_q(req, ver == 0 ? SHQ(CHECKLIST_FIRST) :
+	    SHQ(CHECKLIST_BUMP), ver == 0 ? 2 : 3, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		/* Someone saved it in between. */
+		ver = checklist_version(req, id, &err);
+		ks->set_etag(req, ver);
+		return err ? -1 : ks->fail_detail(req, 409, "conflict",
+		    "someone else saved this checklist; review it and apply "
+		    "your change again", json_pack("{s:o}", "current",
+		    checklist_json(req, id, ver)));
+	}
+	ver = atoll(PQgetvalue(r, 0, 0));
 	json_array_foreach(items, i, e) {
-		json_t *rc = json_object_get(e, "received_on");
 		v[0] = sh_num(req, id);
 		v[1] = json_string_value(json_object_get(e, "code"));
-		v[2] = json_string_value(rc);
+		v[2] = json_string_value(json_object_get(e, "received_on"));
 		v[3] = json_string_value(json_object_get(e, "note"));
-		if (!json_is_object(e) || !in_list(v[1], codes) ||
-		    (rc != NULL && !json_is_null(rc) && !json_is_string(rc)))
-			return ks->fail_detail(req, 400, "invalid_value",
-			    "each item needs a known code and a received_on "
-			    "date or null", json_pack("{s:s,s:I}", "field",
-			    "items", "index", (json_int_t)i));
 		if (sh_q(req, SHQ(CHECKLIST_SET), 4, v) == NULL)
 			return -1;
 	}
-	if (ks->audit(req, "checklist_changed", "dossier", sh_num(req, id),
-	    NULL, json_incref(items), NULL) != 0)
+	/* Complete: the reminder to ask for the documents is done. */
+	miss = missing_docs(req, id);
+	err = json_array_size(miss) == 0 && sh_deadlines_close(req, id,
+	    "missing_document", NULL) != 0;
+	json_decref(miss);
+	if (err || ks->audit(req, "checklist_changed", "dossier",
+	    sh_num(req, id), NULL, json_incref(items), NULL) != 0)
 		return -1;
-	return checklist_show(req);
+	ks->set_etag(req, ver);
+	return ks->reply(req, 200, checklist_json(req, id, ver));
 }
 
 /* ----------------------------------------------------------- journal */
@@ -654,10 +850,40 @@ goal_json(PGresult *r, int i)
 	    "version", (json_int_t)atoll(PQgetvalue(r, i, 7)));
 }
 
+/*
+ * The goal agreement of a dossier: its goals and, as its version, the
+ * sum of their versions (it grows with every change and every new goal),
+ * the ETag that signing the agreement needs.
+ */
+static json_t *
+agreement_json(struct ks_request *req, int64_t id, long long *version)
+{
+	const char *v[1] = { sh_num(req, id) };
+	PGresult *r = sh_q(req, SHQ(GOAL_LIST), 1, v);
+	json_t *items = json_array();
+	int i;
+
+	*version = 0;
+	for (i = 0; r != NULL && i < PQntuples(r); i++) {
+		*version += atoll(PQgetvalue(r, i, 7));
+		json_array_append_new(items, goal_json(r, i));
+	}
+	return json_pack("{s:o,s:I}", "items", items, "version",
+	    (json_int_t)*version);
+}
+
 static int
 goals_list(struct ks_request *req)
 {
-	return sh_dossier_list(req, SHQ(GOAL_LIST), goal_json);
+	long long ver;
+	json_t *j;
+	int64_t id;
+
+	if (sh_dossier(req, &id) == NULL)
+		return -1;
+	j = agreement_json(req, id, &ver);
+	ks->set_etag(req, ver);
+	return ks->reply(req, 200, j);
 }
 
 static int
@@ -714,9 +940,13 @@ goal_patch(struct ks_request *req)
 	v[4] = PQgetvalue(b, 0, 7);
 	if ((r = sh_q(req, SHQ(GOAL_UPDATE), 5, v)) == NULL)
 		return -1;
-	if (PQntuples(r) != 1)
-		return ks->fail(req, 409, "conflict", "someone else changed "
-		    "this goal; reload it");
+	if (PQntuples(r) != 1) {
+		r = sh_q(req, SHQ(GOAL_GET), 1, v);
+		return ks->fail_detail(req, 409, "conflict", "someone else "
+		    "changed this goal; review it and apply your change again",
+		    r && PQntuples(r) == 1 ? json_pack("{s:o}", "current",
+		    goal_json(r, 0)) : NULL);
+	}
 	if ((r = sh_q(req, SHQ(GOAL_GET), 1, v)) == NULL ||
 	    ks->audit(req, "goal_changed", "goal", v[0], goal_json(b, 0),
 	    goal_json(r, 0), NULL) != 0)
@@ -729,10 +959,16 @@ static int
 goals_sign(struct ks_request *req)
 {
 	const char *v[2];
+	long long ver, now;
+	json_t *j;
 	PGresult *r;
 	int64_t id;
 
 	if (sh_dossier(req, &id) == NULL)
+		return -1;
+	/* The agreement signed is the one the caller saw (If-Match). */
+	j = agreement_json(req, id, &ver);
+	if (ks->check_etag(req, ver, j) != 0)
 		return -1;
 	v[0] = sh_num(req, id);
 	v[1] = body_str(req, "signed_on");
@@ -740,8 +976,11 @@ goals_sign(struct ks_request *req)
 	    ks->audit(req, "goal_agreement_signed", "dossier", v[0], NULL,
 	    NULL, json_pack("{s:s}", "signed_on", v[1])) != 0)
 		return -1;
-	return ks->reply(req, 200, json_pack("{s:s,s:I}", "signed_on", v[1],
-	    "goals", (json_int_t)atoll(PQcmdTuples(r))));
+	j = agreement_json(req, id, &now);
+	json_object_set_new(j, "signed_on", json_string(v[1]));
+	json_object_set_new(j, "goals", json_integer(atoll(PQcmdTuples(r))));
+	ks->set_etag(req, now);
+	return ks->reply(req, 200, j);
 }
 
 /* --------------------------------------------------------- deadlines */
@@ -749,11 +988,12 @@ goals_sign(struct ks_request *req)
 static json_t *
 deadline_json(PGresult *r, int i)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:s?,s:I,s:I}",
+	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:s?,s:s?,s:I,s:I}",
 	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)), "due_on",
 	    PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "text",
 	    PQgetvalue(r, i, 3), "assignee_id", PQgetisnull(r, i, 4) ?
 	    json_null() : json_integer(atoll(PQgetvalue(r, i, 4))),
+	    "assignee", PQgetisnull(r, i, 8) ? NULL : PQgetvalue(r, i, 8),
 	    "done_on", PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5),
 	    "version", (json_int_t)atoll(PQgetvalue(r, i, 6)),
 	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 7)));
@@ -777,15 +1017,8 @@ deadline_add(struct ks_request *req)
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
 	as = body_int(req, "assignee_id", &has);
-	if (has) {
-		v[0] = sh_num(req, as);
-		if ((r = sh_q(req, SHQ(ACTIVE_USER), 1, v)) == NULL)
-			return -1;
-		if (PQntuples(r) != 1)
-			return ks->fail_detail(req, 400, "invalid_value",
-			    "no active user with this id", json_pack("{s:s}",
-			    "field", "assignee_id"));
-	}
+	if (has && check_assignee(req, "assignee_id", as, NULL) != 0)
+		return -1;
 	v[0] = sh_num(req, id);
 	v[1] = body_str(req, "due_on");
 	v[2] = "manual";
@@ -824,62 +1057,19 @@ deadline_patch(struct ks_request *req)
 	v[2] = PQgetvalue(b, 0, 6);
 	if ((r = sh_q(req, SHQ(DEADLINE_DONE), 3, v)) == NULL)
 		return -1;
-	if (PQntuples(r) != 1)
-		return ks->fail(req, 409, "conflict", "someone else changed "
-		    "this deadline; reload it");
+	if (PQntuples(r) != 1) {
+		r = sh_q(req, SHQ(DEADLINE_GET), 1, v);
+		return ks->fail_detail(req, 409, "conflict", "someone else "
+		    "changed this deadline; review it and apply your change "
+		    "again", r && PQntuples(r) == 1 ? json_pack("{s:o}",
+		    "current", deadline_json(r, 0)) : NULL);
+	}
 	if ((r = sh_q(req, SHQ(DEADLINE_GET), 1, v)) == NULL ||
 	    ks->audit(req, "deadline_changed", "deadline", v[0], NULL, NULL,
 	    json_pack("{s:b}", "done", v[1][0] == 't')) != 0)
 		return -1;
 	ks->set_etag(req, atoll(PQgetvalue(r, 0, 6)));
 	return ks->reply(req, 200, deadline_json(r, 0));
-}
-
-static int
-worklist(struct ks_request *req)
-{
-	const char *v[1] = { sh_num(req, ks->user_id(req)) };
-	const char *today = sh_today(req);
-	json_t *due = json_array(), *over = json_array(), *open, *fresh;
-	PGresult *r;
-	int i;
-
-	if ((r = sh_q(req, SHQ(WORK_DEADLINES), 1, v)) == NULL) {
-		json_decref(due);
-		json_decref(over);
-		return -1;
-	}
-	for (i = 0; i < PQntuples(r); i++) {
-		json_t *e = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:I}", "id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 0)), "due_on",
-		    PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "text",
-		    PQgetvalue(r, i, 3), "dossier_id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 4)), "client",
-		    ks->strdup(req, PQgetvalue(r, i, 5)), "version",
-		    (json_int_t)atoll(PQgetvalue(r, i, 7)));
-		json_array_append_new(strcmp(PQgetvalue(r, i, 1), today) < 0 ?
-		    over : due, e);
-	}
-	if ((r = sh_q(req, SHQ(WORK_DOSSIERS), 1, v)) == NULL) {
-		json_decref(due);
-		json_decref(over);
-		return -1;
-	}
-	open = json_array();
-	fresh = json_array();
-	for (i = 0; i < PQntuples(r); i++) {
-		json_t *e = json_pack("{s:I,s:s,s:s,s:s,s:s}", "id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 0)), "state",
-		    PQgetvalue(r, i, 1), "last_name", PQgetvalue(r, i, 2),
-		    "first_name", PQgetvalue(r, i, 3), "opened_on",
-		    PQgetvalue(r, i, 4));
-		if (strcmp(PQgetvalue(r, i, 5), "t") == 0)
-			json_array_append(fresh, e);
-		json_array_append_new(open, e);
-	}
-	return ks->reply(req, 200, json_pack("{s:o,s:o,s:o,s:o}",
-	    "due_today", due, "overdue", over, "open_dossiers", open,
-	    "newly_assigned", fresh));
 }
 
 /* ------------------------------------------------------------ routes */
@@ -953,7 +1143,7 @@ const struct ks_route sh_dossier_routes[] = {
 	{ "POST", C, "case.register", KB, case_new, 0, case_create,
 	    "register a dossier for a household" },
 	{ "GET", C, "case.read", 0, NULL, KS_R_PAGED | KS_R_AUDIT, cases_list,
-	    "dossiers (?state=, ?mine=1, cursor)" },
+	    "dossiers (?state=, ?mine=1, ?q=<number or name>, cursor)" },
 	{ "GET", C "/{id}", "case.read", 0, NULL, KS_R_AUDIT, case_show,
 	    "a dossier with members, history and allowed transitions" },
 	{ "PATCH", C "/{id}", "case.write", KB, case_change, KS_R_ETAG,
@@ -963,19 +1153,21 @@ const struct ks_route sh_dossier_routes[] = {
 	    "move the dossier to another state (If-Match)" },
 	{ "GET", C "/{id}/checklist", "case.read", 0, NULL, KS_R_AUDIT,
 	    checklist_show, "intake checklist and what is missing" },
-	{ "PUT", C "/{id}/checklist", "case.write", KB, checklist_body, 0,
-	    checklist_put, "record received documents" },
+	{ "PUT", C "/{id}/checklist", "case.write", KB, checklist_body,
+	    KS_R_ETAG, checklist_put,
+	    "record received documents (If-Match: the checklist's ETag)" },
 	{ "GET", C "/{id}/journal", "case.read", 0, NULL, KS_R_AUDIT,
 	    journal_list,
 	    "case notes (protected ones for the own role group)" },
 	{ "POST", C "/{id}/journal", "case.write", 64 * 1024, journal_body, 0,
 	    journal_add, "add a case note" },
 	{ "GET", C "/{id}/goals", "case.read", 0, NULL, KS_R_AUDIT, goals_list,
-	    "goal agreement" },
+	    "goal agreement (ETag: the agreement's version)" },
 	{ "POST", C "/{id}/goals", "case.write", KB, goal_body, 0, goal_add,
 	    "add a goal (creates a deadline)" },
-	{ "POST", C "/{id}/goals/sign", "case.write", KB, sign_body, 0,
-	    goals_sign, "record the signature date of the agreement" },
+	{ "POST", C "/{id}/goals/sign", "case.write", KB, sign_body,
+	    KS_R_ETAG, goals_sign,
+	    "record the signature date of the agreement (If-Match)" },
 	{ "PATCH", "/api/v1/goals/{id}", "case.write", KB, goal_change,
 	    KS_R_ETAG, goal_patch, "review a goal (If-Match)" },
 	{ "GET", C "/{id}/deadlines", "case.read", 0, NULL, KS_R_AUDIT,
@@ -985,8 +1177,5 @@ const struct ks_route sh_dossier_routes[] = {
 	{ "PATCH", "/api/v1/deadlines/{id}", "case.write", KB,
 	    deadline_change, KS_R_ETAG, deadline_patch,
 	    "mark a deadline done or open (If-Match)" },
-	{ "GET", "/api/v1/worklist", "case.read", 0, NULL, KS_R_AUDIT,
-	    worklist,
-	    "the caller's deadlines due and overdue, open and new dossiers" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

@@ -167,15 +167,11 @@ two(struct ks_request *req, const char *a, const char *b)
 	return join(req, " ", p, 2);
 }
 
-/*
- * The dossier's reference on paper. Until dossiers carry a number of
- * their own this is the dossier's id, the number the API and the
- * screens know it by.
- */
+/* The dossier's reference on paper: its number (e.g. "2026-00042"). */
 static const char *
 dossier_ref(PGresult *dossier)
 {
-	return PQgetvalue(dossier, 0, 0);
+	return PQgetvalue(dossier, 0, 19);
 }
 
 /* Everything a letter has before its text. */

@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold,
+  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold, team,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -28,7 +28,7 @@ const FAMILIES = {
 // Routes with an id that is not a dossier's business (administration,
 // the canton, payment runs of the whole service, rule packs).
 const OTHER = ['admin', 'payment-runs', 'rule-packs', 'rule-data', 'billing', 'invoices',
-  'echo', 'bank-entries', 'audit'];
+  'echo', 'bank-entries', 'audit', 'teams'];
 
 let cw; let tl; let nord; let sued; let ids;
 
@@ -53,6 +53,9 @@ before(async () => {
   cw = await as('thun', 'caseworker');
   tl = await as('thun', 'teamlead');
   const admin = await as('thun', 'admin');
+  // the tenant's teams are records its administrator keeps
+  await team(admin, 'Nord');
+  await team(admin, 'Süd');
   // every role of a social service but the approver's, in one team
   const n = await createUser(admin, ['caseworker', 'accounting', 'reception'], { team: 'Nord' });
   nord = await login('thun', n.username, n.password);
@@ -67,8 +70,9 @@ before(async () => {
   sql(DB_OWNER, `update dossier set state = 'ongoing' where id = ${d.id}`);
   const goal = ok(await call('POST', `${C}/${d.id}/goals`, { session: cw, body: { title: 'Arbeit', due_on: '2026-09-30' } }), 201).json.id;
   const deadline = ok(await call('POST', `${C}/${d.id}/deadlines`, { session: cw, body: { due_on: '2026-09-30', text: 'Anruf' } }), 201).json.id;
-  const budget = ok(await call('POST', `${C}/${d.id}/budgets`, { session: cw, body: BUDGET }), 201).json.id;
-  ok(await call('POST', `/api/v1/budgets/${budget}/approve`, { session: tl }), 200);
+  const saved = ok(await call('POST', `${C}/${d.id}/budgets`, { session: cw, body: BUDGET }), 201);
+  const budget = saved.json.id;
+  ok(await call('POST', `/api/v1/budgets/${budget}/approve`, { session: tl, headers: { 'if-match': saved.headers.get('etag') } }), 200);
   const decision = ok(await call('POST', `${C}/${d.id}/decisions`, { session: cw, body: { budget_id: budget } }), 201).json.id;
   const creditor = { name: 'Brocki Thun', iban: 'CH9300762011623852957', town: 'Thun', country: 'CH' };
   const oneoff = ok(await call('POST', `${C}/${d.id}/one-off-payments`, { session: cw, body: { amount: 5000, text: 'Möbel', creditor } }), 201).json.id;

@@ -62,6 +62,8 @@ test.before(async () => {
 });
 
 const ALL_DOCS = ['id', 'rent_contract', 'income_proof', 'bank_statements', 'health_insurance'];
+/** The dossier's number, its reference on paper. */
+const numberOf = (id) => sql(DB_OWNER, `select number from dossier where id = ${Number(id)}`);
 
 /** A dossier of its own in the decision state (checklist complete unless docs says otherwise). */
 async function dossier(slug, session, { lang = 'de', docs = ALL_DOCS, bfs = slug === 'biel' ? 371 : 942, state = 'decision' } = {}) {
@@ -104,7 +106,7 @@ test('the decision: Swiss dates, place and date, reference, benefits by name; th
   assert.doesNotMatch(draft, ISO, 'no ISO date anywhere');
   assert.match(draft, /ab 1\. Januar 2027/);
   assert.ok(draft.includes(`Thun, ${longDate(d.created_at.slice(0, 10), 'de')}`), `place and date line:\n${draft}`);
-  assert.ok(draft.includes(`Dossier-Nr. ${id}`), 'the dossier reference');
+  assert.ok(draft.includes(`Dossier-Nr. ${numberOf(id)}`), 'the dossier reference');
   assert.ok(draft.includes(`Verfügung Nr. ${d.id}`));
   assert.match(draft, /Situationsbedingte Leistung, Zahnbehandlung: CHF 300\.00/);
   assert.match(draft, /Situationsbedingte Leistung, Kinderbetreuung: CHF 120\.00/);
@@ -116,7 +118,7 @@ test('the decision: Swiss dates, place and date, reference, benefits by name; th
   assert.match(draft, /nicht unterzeichnet/);
   assert.doesNotMatch(draft, /Genehmigung/, 'a draft has no signatures');
 
-  const ap = await call('POST', `/api/v1/decisions/${d.id}/approve`, { session: tl });
+  const ap = await call('POST', `/api/v1/decisions/${d.id}/approve`, { session: tl, headers: { 'if-match': `"${d.version}"` } });
   ok(ap, 200);
   const final = text(await bytes(`/api/v1/decisions/${d.id}/pdf`, cw));
   assert.doesNotMatch(final, /ENTWURF|nicht unterzeichnet/);
@@ -135,7 +137,7 @@ test('a French decision: written-out dates in French, PROJET on the draft', asyn
   assert.doesNotMatch(draft, ISO);
   assert.match(draft, /dès le 1er janvier 2027/);
   assert.ok(draft.includes(`Biel/Bienne, le ${longDate(d.created_at.slice(0, 10), 'fr')}`), draft);
-  assert.ok(draft.includes(`Dossier n° ${id}`));
+  assert.ok(draft.includes(`Dossier n° ${numberOf(id)}`));
   assert.match(draft, /Prestation circonstancielle, Traitement dentaire : CHF 300\.00/);
   assert.match(draft, /PROJET/);
   assert.doesNotMatch(draft, /ENTWURF|Approbation/);
@@ -167,7 +169,7 @@ test('a budget with 80 lines: every line is in the decision, which runs over pag
     const t = text(pdf, p);
     assert.match(t, /ENTWURF/, `page ${p} is marked as a draft`);
     assert.ok(t.includes(`Seite ${p} von ${n}`), `page ${p} is numbered`);
-    assert.ok(t.includes(`Dossier-Nr. ${id}`), `page ${p} names the dossier`);
+    assert.ok(t.includes(`Dossier-Nr. ${numberOf(id)}`), `page ${p} names the dossier`);
   }
   assert.match(all, /Monatliche Unterstützung/, 'the total after the last line');
 });
@@ -217,7 +219,7 @@ test('a request for the missing documents: listed by name with a deadline, store
   const t = text(pdf);
   assert.doesNotMatch(t, ISO);
   assert.ok(t.includes(`Thun, ${longDate(today(), 'de')}`), t);
-  assert.ok(t.includes(`Dossier-Nr. ${id}`));
+  assert.ok(t.includes(`Dossier-Nr. ${numberOf(id)}`));
   assert.match(t, /Sachbearbeitung: Sara Fallführung/);
   assert.match(t, /Erika Dubois\nBälliz 1\n3600 Thun/);
   assert.match(t, /– Mietvertrag/);
@@ -274,7 +276,7 @@ test('a cost guarantee to a provider, in the client\'s language or the one chose
   assert.match(t, /Leistung: die Zahnbehandlung gemäss Kostenvoranschlag vom 1\. Dezember/);
   assert.match(t.replace(/\s+/g, ' '), /Wir übernehmen die Kosten dieser Leistung für die oben genannte Person bis zu einem Betrag von höchstens CHF 1'234\.50/);
   assert.ok(t.includes(`bis am ${longDate(body.valid_until, 'de')}`));
-  assert.ok(t.includes(`Dossier-Nr. ${id}`));
+  assert.ok(t.includes(`Dossier-Nr. ${numberOf(id)}`));
   assert.ok(t.replace(/\s+/g, ' ').includes(`an: ${(await sender('thun')).lines.join(', ')}.`), 'where the invoice goes');
   assert.match(t, /Kopie an: Erika Dubois/);
   assert.doesNotMatch(t, ISO);

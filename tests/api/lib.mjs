@@ -295,6 +295,13 @@ export async function createUser(adminSession, roles = ['caseworker'], extra = {
   return { id: res.json.id, username, password, json: res.json };
 }
 
+/** A team of the admin's tenant, made when missing; returns it as listed. */
+export async function team(adminSession, name) {
+  const r = await call('POST', '/api/v1/admin/teams', { session: adminSession, body: { name } });
+  if (r.status !== 201) err(r, 409, 'already_exists');
+  return ok(await call('GET', '/api/v1/teams', { session: adminSession }), 200).json.items.find((x) => x.name === name);
+}
+
 export function tenantId(slug) {
   return sql(DB_OWNER, `select id from tenant where slug = '${slug.replace(/'/g, "''")}'`);
 }

@@ -7,7 +7,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, createUser, freshTenant, fixtureHousehold, redis,
+  call, ok, err, show, as, login, createUser, freshTenant, fixtureHousehold, redis, team,
 } from './lib.mjs';
 
 const U = '/api/v1/admin/users';
@@ -86,6 +86,7 @@ test('roles changed: open sessions and the user\'s tokens act with the new roles
 });
 
 test('team changed: the open session writes to the new team\'s dossiers, not the old one\'s', async () => {
+  for (const name of ['Nord', 'West']) await team(admin, name);
   const u = await createUser(admin, ['caseworker'], { team: 'Nord' });
   const s = await login('thun', u.username, u.password);
   const mk = async (team) => {

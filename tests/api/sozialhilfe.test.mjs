@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, fixtureHousehold,
-  xmllint, painTx, camt054, createUser, login,
+  xmllint, painTx, camt054, createUser, login, team,
 } from './lib.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,19 @@ async function register(session, hh, extra = {}) {
   });
 }
 
+/** The ETag of what GET path answers now (for If-Match). */
+async function etag(session, path) {
+  return ok(await call('GET', path, { session }), 200).headers.get('etag');
+}
+
+/** A write with If-Match taken from a GET of read (default: the same path). */
+async function write(method, path, session, body, read = path) {
+  return call(method, path, { session, body, headers: { 'if-match': await etag(session, read) } });
+}
+
+const approveBudget = (session, b) => write('POST', `/api/v1/budgets/${b}/approve`, session, undefined, `/api/v1/budgets/${b}`);
+const approveDecision = (session, d) => call('POST', `/api/v1/decisions/${d.id}/approve`, { session, headers: { 'if-match': `"${d.version}"` } });
+
 async function move(session, id, to, extra = {}) {
   const g = ok(await call('GET', `${C}/${id}`, { session }), 200);
   return call('POST', `${C}/${id}/transitions`, {
@@ -65,7 +78,7 @@ test('the whole path: registration to closure', async () => {
   assert.ok(e.detail.missing.includes('rent_contract'), JSON.stringify(e));
   const items = ['id', 'rent_contract', 'income_proof', 'bank_statements', 'health_insurance']
     .map((code) => ({ code, received_on: '2026-01-05' }));
-  const cl = ok(await call('PUT', `${C}/${id}/checklist`, { session: cw, body: { items } }), 200);
+  const cl = ok(await write('PUT', `${C}/${id}/checklist`, cw, { items }), 200);
   assert.deepEqual(cl.json.missing, []);
   ok(await move(cw, id, 'decision'), 200);
   // ongoing only through an approved decision
@@ -89,20 +102,24 @@ test('the whole path: registration to closure', async () => {
   assert.equal(b.json.status, 'draft');
   assert.equal(b.json.payment, out.payment);
   assert.equal(b.json.lines.length, out.lines.length);
-  err(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: cw }), 403);
-  const ap = ok(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: tl }), 200);
+  err(await approveBudget(cw, b.json.id), 403);
+  const ap = ok(await approveBudget(tl, b.json.id), 200);
   assert.equal(ap.json.status, 'approved');
   assert.equal(ap.json.approved_by, tl.data.user.id);
-  err(await call('POST', `/api/v1/budgets/${b.json.id}/approve`, { session: tl }), 409, 'invalid_state');
+  assert.equal(ap.json.approved_by_name, tl.data.user.display_name, 'users shown by name');
+  assert.equal(ap.json.created_by_name, cw.data.user.display_name);
+  err(await approveBudget(tl, b.json.id), 409, 'invalid_state');
 
   // decision: drafted by the case worker, approved by the team lead
   const d = ok(await call('POST', `${C}/${id}/decisions`, { session: cw, body: { budget_id: b.json.id } }), 201);
   assert.equal(d.json.status, 'draft');
   assert.equal(d.json.language, 'de');
-  err(await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: cw }), 403);
-  const da = await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: tl });
+  err(await approveDecision(cw, d.json), 403);
+  const da = await approveDecision(tl, d.json);
   ok(da, 200);
   assert.equal(da.json.status, 'approved');
+  assert.equal(da.json.effect, 'support_started', 'the answer says support started');
+  assert.equal(da.json.dossier_state, 'ongoing');
   assert.ok(da.json.document_id > 0);
   const pdf = await fetch(`${process.env.KASUS_URL}/api/v1/decisions/${d.json.id}/pdf`, { headers: { cookie: `ks_session=${cw.cookie}` } });
   assert.equal(pdf.status, 200);
@@ -112,7 +129,7 @@ test('the whole path: registration to closure', async () => {
   // the stored document is the one returned, and it is immutable
   const sha = sql(DB_OWNER, `select sha256 from document where id = ${da.json.document_id}`);
   assert.equal(sha, (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex'));
-  err(await call('POST', `/api/v1/decisions/${d.json.id}/approve`, { session: tl }), 409, 'invalid_state');
+  err(await approveDecision(tl, da.json), 409, 'invalid_state');
 
   // support started; a review deadline six months on
   let g = ok(await call('GET', `${C}/${id}`, { session: cw }), 200);
@@ -155,6 +172,15 @@ test('the whole path: registration to closure', async () => {
   g = ok(await call('GET', `${C}/${id}`, { session: cw }), 200);
   assert.deepEqual(g.json.history.map((h) => h.to),
     ['registration', 'intake', 'decision', 'ongoing', 'review', 'ongoing', 'closed']);
+  // system reasons are codes (the screens say them in the reader's language)
+  assert.deepEqual(g.json.history.map((h) => h.reason_code),
+    [null, null, null, 'decision_approved', null, null, 'work']);
+  assert.equal(g.json.history[5].reason, 'review done');
+  assert.equal(g.json.history[3].actor, tl.data.user.display_name);
+  assert.match(g.json.number, /^\d{4}-\d{5}$/);
+  // closing ends every open deadline
+  const left = ok(await call('GET', `${C}/${id}/deadlines`, { session: cw }), 200).json.items.filter((x) => !x.done_on);
+  assert.deepEqual(left, [], 'no open deadline of a closed dossier');
   err(await call('POST', `${C}/${id}/budgets`, { session: cw, body: BUDGET }), 409, 'dossier_closed');
 });
 
@@ -178,7 +204,8 @@ test('goals and deadlines, the work list', async () => {
   const hh = household('thun', [{ role: 'applicant', birth: '1990-06-30' }]);
   const id = ok(await register(cw, hh), 201).json.id;
   const gl = ok(await call('POST', `${C}/${id}/goals`, { session: cw, body: { title: 'Stellensuche', measures: '10 Bewerbungen pro Monat', due_on: '2026-03-31' } }), 201);
-  ok(await call('POST', `${C}/${id}/goals/sign`, { session: cw, body: { signed_on: '2026-01-10' } }), 200);
+  err(await call('POST', `${C}/${id}/goals/sign`, { session: cw, body: { signed_on: '2026-01-10' } }), 428);
+  ok(await write('POST', `${C}/${id}/goals/sign`, cw, { signed_on: '2026-01-10' }, `${C}/${id}/goals`), 200);
   const goals = ok(await call('GET', `${C}/${id}/goals`, { session: cw }), 200);
   assert.equal(goals.json.items[0].signed_on, '2026-01-10');
   const gv = goals.json.items[0].version;
@@ -267,6 +294,8 @@ test('colleagues to assign a dossier to', async () => {
 
 test('a case worker changes the dossiers of the own team only', async () => {
   const admin = await as('thun', 'admin');
+  await team(admin, 'Nord');
+  await team(admin, 'Süd');
   const u = await createUser(admin, ['caseworker'], { team: 'Nord' });
   assert.equal(u.json.team, 'Nord');
   const nord = await login('thun', u.username, u.password);

@@ -12,6 +12,12 @@ test.before(async () => {
   biel = await as('biel', 'caseworker');
 });
 
+/** POST the transfer with the dossier's ETag as If-Match. */
+async function transfer(session, id, body) {
+  const g = await call('GET', `/api/v1/cases/${id}`, { session });
+  return call('POST', `/api/v1/cases/${id}/transfer`, { session, body, headers: { 'if-match': g.headers.get('etag') || '"1"' } });
+}
+
 async function dossier() {
   const hh = fixtureHousehold('thun', [{ role: 'applicant', birth: '1980-02-02' }, { role: 'child', birth: '2015-03-03' }]);
   const r = ok(await call('POST', '/api/v1/cases', { session: cw, body: { household_id: hh.household, applicant_id: hh.persons[0], municipality_bfs: 942 } }), 201);
@@ -31,7 +37,8 @@ test('transfer to the service of the new municipality', async () => {
   const { id } = await dossier();
   const keep = document(id, 'Mietvertrag');
   document(id, 'Arztzeugnis');
-  const r = ok(await call('POST', `/api/v1/cases/${id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902, document_ids: [keep] } }), 201);
+  const r = ok(await transfer(cw, id, { to_tenant: 'oberes-emmental', municipality_bfs: 902, document_ids: [keep] }), 201);
+  assert.match(r.json.to.number, /^\d{4}-\d{5}$/, 'the new dossier has its own number');
   assert.equal(r.json.from.state, 'closed');
   const nid = r.json.to.dossier_id;
   const old = ok(await call('GET', `/api/v1/cases/${id}`, { session: cw }), 200);
@@ -50,12 +57,12 @@ test('transfer to the service of the new municipality', async () => {
   err(await call('GET', `/api/v1/cases/${nid}`, { session: cw }), 404);
   err(await call('GET', `/api/v1/cases/${id}`, { session: oe }), 404);
   // a closed dossier does not travel twice
-  err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 } }), 409, 'dossier_closed');
+  err(await transfer(cw, id, { to_tenant: 'oberes-emmental', municipality_bfs: 902 }), 409, 'dossier_closed');
 });
 
 test('transfer refusals leave the dossier untouched', async () => {
   const { id } = await dossier();
-  const t = (body) => call('POST', `/api/v1/cases/${id}/transfer`, { session: cw, body });
+  const t = (body) => transfer(cw, id, body);
   err(await t({ to_tenant: 'no-such-service', municipality_bfs: 902 }), 400, 'invalid_value');
   err(await t({ to_tenant: 'thun', municipality_bfs: 942 }), 400, 'invalid_value');
   err(await t({ to_tenant: 'canton', municipality_bfs: 942 }), 400, 'invalid_value');
@@ -64,9 +71,13 @@ test('transfer refusals leave the dossier untouched', async () => {
   err(await t({ to_tenant: 'oberes-emmental' }), 400, 'missing_field');
   err(await t({ to_tenant: 7, municipality_bfs: 902 }), 400, 'invalid_type');
   err(await t({ to_tenant: 'oberes-emmental', municipality_bfs: 902, extra: 1 }), 400, 'unknown_field');
-  err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: biel, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 } }), 404);
+  err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: biel, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 }, headers: { 'if-match': '"1"' } }), 404);
   const legal = await as('thun', 'legal');
   err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: legal, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 } }), 403);
+  // closing a record: If-Match, 409 with the current state on a stale one
+  err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 } }), 428, 'precondition_required');
+  const stale = err(await call('POST', `/api/v1/cases/${id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 }, headers: { 'if-match': '"999"' } }), 409, 'conflict');
+  assert.equal(stale.detail.current.state, 'registration');
   const d = ok(await call('GET', `/api/v1/cases/${id}`, { session: cw }), 200);
   assert.equal(d.json.state, 'registration', 'nothing changed');
 });

@@ -103,6 +103,7 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 test('the German and French message files have the same keys and no empty text', () => {
   const de = catalog('de');
   const fr = catalog('fr');
+  assert.ok('dossier.number' in de, 'the area files (de.dossier.json ...) are read');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {
     for (const [k, v] of Object.entries(cat)) {
@@ -131,5 +132,20 @@ test('every API error code the server sends has a message in both languages', ()
   }
   assert.ok(codes.size > 10, `found only ${codes.size} codes`);
   const missing = [...codes].filter((c) => !(`error.${c}` in de)).sort();
+  assert.deepEqual(missing, [], `error codes without a message: ${missing.join(', ')}`);
+});
+
+test('every error code of the dossier workflow (Sozialhilfe module) has a message in both languages', () => {
+  const de = catalog('de');
+  const fr = catalog('fr');
+  const codes = new Set();
+  for (const name of ['sh_dossier.c', 'sh_budget.c', 'sh_worklist.c']) {
+    const src = readFileSync(path.join(ROOT, 'modules/sozialhilfe', name), 'utf8');
+    for (const m of src.matchAll(/ks->fail(?:_detail)?\(\s*req,\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
+  }
+  // other_team is the one dossier access policy's code (core, with its texts).
+  codes.delete('other_team');
+  assert.ok(codes.has('dossier_not_ready') && codes.has('decision_exists'), [...codes].join());
+  const missing = [...codes].filter((c) => !(`error.${c}` in de) || !(`error.${c}` in fr)).sort();
   assert.deepEqual(missing, [], `error codes without a message: ${missing.join(', ')}`);
 });

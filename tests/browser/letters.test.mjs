@@ -59,7 +59,7 @@ async function prepare() {
   sql(DB_OWNER, `insert into ledger_entry (tenant_id, dossier_id, booked_on, kind, amount, text) values
     (${t}, ${id}, '2027-01-25', 'payment', -243500, 'Unterstützung Januar 2027'),
     (${t}, ${id}, '2027-02-03', 'repayment', 12000, 'Rückzahlung Mietzinsdepot')`);
-  return { id, budget: b.json };
+  return { id, number: c.json.number, budget: b.json };
 }
 
 /** Chromium's PDF of the page as it is (print media), as text. */
@@ -80,7 +80,7 @@ function assertNoScreenParts(text, name) {
 }
 
 test('letters from the dossier screen, explanations in the reader\'s language, four documents and a screen printed cleanly', async () => {
-  const { id, budget } = await prepare();
+  const { id, number, budget } = await prepare();
   const chf = (r) => `CHF ${r < 0 ? '-' : ''}${Math.floor(Math.abs(r) / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "'")}.${String(Math.abs(r) % 100).padStart(2, '0')}`;
   const { page } = await newPage(browser);
   await login(page, 'thun', 'caseworker');
@@ -131,7 +131,7 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
   // That screen printed as it is: the header, the lines, no frame, no buttons.
   const screen = await printed(page, 'budget screen');
   assertNoScreenParts(screen, 'budget screen');
-  assert.match(screen, new RegExp(`Dossier-Nr\\. ${id}`));
+  assert.match(screen, new RegExp(`Dossier-Nr\\. ${number}`));
   assert.match(screen, /Sozialdienst Thun/);
   assert.match(screen, new RegExp(tx('de', 'letters.print.printed_on', { date: ddmmyyyy(new Date()) }).replace(/\./g, '\\.')));
   assert.match(screen, /Grundbedarf für 1 Person/);
@@ -153,7 +153,7 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
     await axe(page, `print ${kind}`);
     const text = await printed(page, kind);
     for (const w of words) assert.ok(text.includes(w), `${kind}: "${w}" is missing:\n${text}`);
-    assert.match(text, new RegExp(`Sozialdienst Thun[\\s\\S]*Dossier-Nr\\. ${id}`), `${kind}: the header`);
+    assert.match(text, new RegExp(`Sozialdienst Thun[\\s\\S]*Dossier-Nr\\. ${number}`), `${kind}: the header`);
     assert.ok(text.includes(tx('de', 'letters.print.printed_on', { date: ddmmyyyy(new Date()) })), `${kind}: the date`);
     assertNoScreenParts(text, kind);
   }
@@ -167,7 +167,7 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
   await open(page, `#/m/sozialhilfe/cases/${id}/print/goals`);
   await page.getByText(tx('fr', 'letters.print.place_date')).first().waitFor();
   const fr = await printed(page, 'goals fr');
-  assert.ok(fr.includes(tx('fr', 'letters.print.dossier_no', { ref: id })));
+  assert.ok(fr.includes(tx('fr', 'letters.print.dossier_no', { ref: number })));
   assert.ok(fr.includes(tx('fr', 'letters.print.printed_on', { date: ddmmyyyy(new Date()) })));
   assert.ok(!fr.includes(tx('fr', 'nav.logout')) && !fr.includes(tx('fr', 'letters.write')));
   await axe(page, 'print goals fr');

@@ -32,7 +32,7 @@ test('a caseworker sees no administration at all', async () => {
 
 test('each role gets exactly its screens', async () => {
   const cases = [
-    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'API-Tokens', 'Regeldaten', 'Rechnungen']],
+    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen']],
     ['thun', 'accounting', ['Arbeitsliste', 'Rechnungen']],
     ['thun', 'auditor', ['Arbeitsliste', 'Protokoll']],
     ['thun', 'reception', ['Arbeitsliste']],

@@ -210,6 +210,8 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
   await login(tl.page, tenant, 'teamlead');
   await open(tl.page, `#/m/sozialhilfe/cases/${caseId}/budgets`);
   await tl.page.getByRole('button', { name: L('budget.approve') }).click();
+  await tl.page.getByText(L('dossier.budget_approve_q')).waitFor();
+  await tl.page.getByRole('button', { name: L('dossier.approve_yes') }).click();
   await tl.page.getByText(L('budget.approved_note')).waitFor();
 
   await section(p, lang, caseId, 'decisions');
@@ -218,7 +220,9 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
   assert.equal(await p.getByRole('button', { name: L('decision.approve') }).count(), 0);
   await open(tl.page, `#/m/sozialhilfe/cases/${caseId}/decisions`);
   await tl.page.getByRole('button', { name: L('decision.approve') }).click();
-  await tl.page.getByText(L('decision.approved_note')).waitFor();
+  await tl.page.getByRole('button', { name: L('dossier.approve_yes') }).click();
+  // The message says what happened: support starts.
+  await tl.page.getByText(L('dossier.decision.support_started')).waitFor();
   await check(tl.page, `sh-decisions-${sfx}`);
   const [pdf] = await Promise.all([tl.page.waitForEvent('download'), tl.page.getByRole('button', { name: exact(L('decision.pdf')) }).first().click()]);
   const pdfBuf = readFileSync(await pdf.path());
@@ -424,16 +428,19 @@ test('two case workers change the responsibility: the second sees the conflict a
   const hh = await api(cw, 'POST', '/api/v1/households', { name: 'Haushalt Konflikt', members: [{ person_id: ps.json.id, role: 'applicant', valid_from: '2026-01-01' }] });
   const c = await api(cw, 'POST', '/api/v1/cases', { household_id: hh.json.id, applicant_id: ps.json.id, municipality_bfs: 942 });
   assert.equal(c.status, 201, JSON.stringify(c.json));
+  // The tenant's teams (records its administrator keeps).
+  const adm = await apiLogin('thun', 'admin');
+  for (const name of ['Team Nord', 'Team Süd']) assert.ok([201, 409].includes((await api(adm, 'POST', '/api/v1/admin/teams', { name })).status));
   const a = await newPage(browser);
   const b = await newPage(browser);
   await login(a.page, 'thun', 'caseworker');
   await login(b.page, 'thun', 'teamlead');
   await open(a.page, `#/m/sozialhilfe/cases/${c.json.id}`);
   await open(b.page, `#/m/sozialhilfe/cases/${c.json.id}`);
-  await a.page.getByRole('textbox', { name: exact(L('case.team')) }).fill('Team Nord');
+  await a.page.getByRole('combobox', { name: exact(L('case.team')) }).selectOption('Team Nord');
   await a.page.getByRole('button', { name: tx('de', 'form.save') }).click();
   await a.page.getByText(tx('de', 'form.saved')).waitFor();
-  await b.page.getByRole('textbox', { name: exact(L('case.team')) }).fill('Team Süd');
+  await b.page.getByRole('combobox', { name: exact(L('case.team')) }).selectOption('Team Süd');
   await b.page.getByRole('button', { name: tx('de', 'form.save') }).click();
   const panel = b.page.locator('.conflict');
   await panel.waitFor();

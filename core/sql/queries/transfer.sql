@@ -2,7 +2,7 @@
 -- first under the sending tenant, then under the receiving one.
 
 -- name: xfer_dossier
-SELECT id, module, state, household_id, applicant_id, version
+SELECT id, module, state, household_id, applicant_id, version, number
   FROM dossier WHERE id = $1
 
 -- name: xfer_members
@@ -30,8 +30,13 @@ RETURNING id
 
 -- name: xfer_transition
 INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
-       reason, actor_id)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5)
+       reason, actor_id, reason_code)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6)
+
+-- name: xfer_close_deadlines
+-- The sender's open deadlines end with the dossier.
+UPDATE deadline SET done_on = current_date, version = version + 1
+ WHERE dossier_id = $1 AND done_on IS NULL
 
 -- name: xfer_target
 SELECT id, kind, active FROM tenant WHERE slug = $1
@@ -67,7 +72,7 @@ VALUES (kasus_tenant(), $1, $2, $3, current_date)
 INSERT INTO dossier (tenant_id, module, household_id, applicant_id, state,
        municipality_bfs, transferred_from)
 VALUES (kasus_tenant(), $1, $2, $3, 'registration', $4, $5)
-RETURNING id
+RETURNING id, number
 
 -- name: xfer_doc_insert
 INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
@@ -81,3 +86,15 @@ VALUES (kasus_tenant(), $1, decode($2, 'base64'))
 
 -- name: xfer_tenant_slug
 SELECT slug FROM tenant WHERE id = kasus_tenant()
+
+-- name: xfer_tenants
+-- The other active social services (the tenant table has no RLS).
+SELECT id, slug, name, language FROM tenant
+ WHERE kind = 'social_service' AND active AND id <> $1
+ ORDER BY name, id
+
+-- name: xfer_tenant_munis
+-- Under the receiving tenant: the municipalities it serves.
+SELECT m.bfs, m.name FROM tenant_municipality tm
+  JOIN municipality m ON m.bfs = tm.bfs
+ ORDER BY m.name, m.bfs

@@ -17,16 +17,23 @@ SELECT kasus_tenant(), $1, l.ord::integer, l.v->>'code',
 -- name: budget_get
 SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
        b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
-       b.created_by, b.approved_by, b.approved_at, b.created_at, b.version
+       b.created_by, b.approved_by, b.approved_at, b.created_at, b.version,
+       u1.display_name, u2.display_name, d.state
   FROM sh_budget b JOIN dossier d ON d.tenant_id = b.tenant_id
    AND d.id = b.dossier_id AND d.module = 'sozialhilfe'
+  LEFT JOIN app_user u1 ON u1.tenant_id = b.tenant_id AND u1.id = b.created_by
+  LEFT JOIN app_user u2 ON u2.tenant_id = b.tenant_id AND u2.id = b.approved_by
  WHERE b.id = $1
 
 -- name: budget_list
-SELECT id, dossier_id, valid_from, input, need, income_counted, payment,
-       rent_direct, landlord, provenance, status, created_by, approved_by,
-       approved_at, created_at, version
-  FROM sh_budget WHERE dossier_id = $1 ORDER BY valid_from DESC, id DESC
+SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
+       b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
+       b.created_by, b.approved_by, b.approved_at, b.created_at, b.version,
+       u1.display_name, u2.display_name
+  FROM sh_budget b
+  LEFT JOIN app_user u1 ON u1.tenant_id = b.tenant_id AND u1.id = b.created_by
+  LEFT JOIN app_user u2 ON u2.tenant_id = b.tenant_id AND u2.id = b.approved_by
+ WHERE b.dossier_id = $1 ORDER BY b.valid_from DESC, b.id DESC
 
 -- name: budget_lines
 SELECT pos, code, amount, explain, explains FROM sh_budget_line
@@ -62,25 +69,42 @@ RETURNING id
 -- name: decision_get
 SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
        x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name, u2.display_name
+       u1.display_name, u2.display_name, x.revoked_by, x.revoked_at,
+       x.revoke_reason, u3.display_name, b.valid_from, b.status
   FROM sh_decision x
+  JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
   LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
   LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
+  LEFT JOIN app_user u3 ON u3.tenant_id = x.tenant_id AND u3.id = x.revoked_by
  WHERE x.id = $1
 
 -- name: decision_list
 SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
        x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name, u2.display_name
+       u1.display_name, u2.display_name, x.revoked_by, x.revoked_at,
+       x.revoke_reason, u3.display_name, b.valid_from, b.status
   FROM sh_decision x
+  JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
   LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
   LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
+  LEFT JOIN app_user u3 ON u3.tenant_id = x.tenant_id AND u3.id = x.revoked_by
  WHERE x.dossier_id = $1 ORDER BY x.id DESC
 
 -- name: decision_approve
 UPDATE sh_decision SET status = 'approved', approved_by = $2,
        approved_at = now(), document_id = $3, version = version + 1
- WHERE id = $1 AND status = 'draft'
+ WHERE id = $1 AND status = 'draft' AND version = $4
+RETURNING id
+
+-- name: decision_live
+-- The decision that is not revoked on a budget, if any.
+SELECT id, status FROM sh_decision
+ WHERE budget_id = $1 AND status <> 'revoked'
+
+-- name: decision_revoke
+UPDATE sh_decision SET status = 'revoked', revoked_by = $2,
+       revoked_at = now(), revoke_reason = $3, version = version + 1
+ WHERE id = $1 AND status <> 'revoked' AND version = $4
 RETURNING id
 
 -- name: decision_document

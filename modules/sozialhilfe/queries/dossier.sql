@@ -3,9 +3,9 @@
 
 -- name: dossier_insert
 INSERT INTO dossier (tenant_id, module, household_id, applicant_id, state,
-       municipality_bfs, caseworker_id, team)
+       municipality_bfs, caseworker_id, team, assigned_at)
 VALUES (kasus_tenant(), 'sozialhilfe', $1, $2, 'registration', $3, $4::bigint,
-        $5)
+        $5, CASE WHEN $4::bigint IS NOT NULL THEN now() END)
 RETURNING id
 
 -- name: dossier_get
@@ -15,7 +15,7 @@ SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
        d.version, d.created_at,
        (SELECT min(x.due_on) FROM deadline x
          WHERE x.dossier_id = d.id AND x.done_on IS NULL),
-       d.transferred_from, p.language
+       d.transferred_from, p.language, d.number, d.assigned_at
   FROM dossier d
   JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
   JOIN municipality m ON m.bfs = d.municipality_bfs
@@ -29,7 +29,7 @@ SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
        d.version, d.created_at,
        (SELECT min(x.due_on) FROM deadline x
          WHERE x.dossier_id = d.id AND x.done_on IS NULL),
-       d.transferred_from, p.language
+       d.transferred_from, p.language, d.number, d.assigned_at
   FROM dossier d
   JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
   JOIN municipality m ON m.bfs = d.municipality_bfs
@@ -37,11 +37,19 @@ SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
  WHERE d.module = 'sozialhilfe'
    AND ($1::text IS NULL OR d.state = $1)
    AND ($2::bigint IS NULL OR d.caseworker_id = $2)
+   AND ($5::text IS NULL OR d.number LIKE '%' || $5 || '%'
+        OR lower(p.last_name || ' ' || p.first_name)
+           LIKE '%' || lower($5) || '%'
+        OR lower(p.first_name || ' ' || p.last_name)
+           LIKE '%' || lower($5) || '%')
    AND d.id > $3
  ORDER BY d.id LIMIT $4
 
 -- name: dossier_update
 UPDATE dossier SET caseworker_id = coalesce($2::bigint, caseworker_id),
+       assigned_at = CASE WHEN $2::bigint IS DISTINCT FROM caseworker_id
+                     AND $2::bigint IS NOT NULL THEN now()
+                     ELSE assigned_at END,
        team = coalesce($3, team),
        municipality_bfs = coalesce($4::integer, municipality_bfs),
        version = version + 1
@@ -58,12 +66,15 @@ RETURNING id
 
 -- name: transition_add
 INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
-       reason, actor_id)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5)
+       reason, actor_id, reason_code)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6)
 
 -- name: transition_list
-SELECT from_state, to_state, reason, actor_id, at FROM dossier_transition
- WHERE dossier_id = $1 ORDER BY at, id
+SELECT t.from_state, t.to_state, t.reason, t.actor_id, t.at, t.reason_code,
+       u.display_name
+  FROM dossier_transition t
+  LEFT JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.actor_id
+ WHERE t.dossier_id = $1 ORDER BY t.at, t.id
 
 -- name: serves_municipality
 SELECT 1 FROM tenant_municipality WHERE bfs = $1
@@ -74,7 +85,10 @@ SELECT role FROM household_member
    AND (valid_to IS NULL OR valid_to > current_date)
 
 -- name: active_user
-SELECT 1 FROM app_user WHERE id = $1 AND active
+SELECT coalesce(team, '') FROM app_user WHERE id = $1 AND active
+
+-- name: team_exists
+SELECT 1 FROM team WHERE name = $1
 
 -- name: members_on
 SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
@@ -92,6 +106,24 @@ SELECT flat_extra_persons FROM household WHERE id = $1
 -- name: checklist_get
 SELECT code, received_on, note FROM sh_checklist_item
  WHERE dossier_id = $1 ORDER BY code
+
+-- name: checklist_version
+SELECT version FROM sh_checklist WHERE dossier_id = $1
+
+-- name: checklist_first
+-- The first save of a checklist (If-Match "0"); someone else's first
+-- save in between makes it a conflict (no row returned).
+INSERT INTO sh_checklist AS c (tenant_id, dossier_id, updated_by)
+VALUES (kasus_tenant(), $1, $2)
+ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET version = c.version
+ WHERE false
+RETURNING version
+
+-- name: checklist_bump
+UPDATE sh_checklist SET version = version + 1, updated_by = $2,
+       updated_at = now()
+ WHERE dossier_id = $1 AND version = $3::bigint
+RETURNING version
 
 -- name: checklist_set
 INSERT INTO sh_checklist_item (tenant_id, dossier_id, code, received_on, note)
@@ -147,13 +179,35 @@ INSERT INTO deadline (tenant_id, dossier_id, due_on, kind, text, assignee_id,
 VALUES (kasus_tenant(), $1, $2::date, $3, $4, $5::bigint, $6::bigint)
 RETURNING id
 
+-- name: deadline_auto
+-- The system sets a deadline once per dossier, kind and due date; set
+-- again, a done one is open again.
+INSERT INTO deadline AS x (tenant_id, dossier_id, due_on, kind, text)
+VALUES (kasus_tenant(), $1, $2::date, $3, $4)
+ON CONFLICT (tenant_id, dossier_id, kind, due_on)
+   WHERE kind IN ('review_due', 'missing_document', 'decision_expiring')
+   DO UPDATE SET done_on = NULL, version = x.version + 1
+ WHERE x.done_on IS NOT NULL
+
+-- name: deadlines_close
+-- Open deadlines of a dossier done today: every kind ($2 NULL) or one.
+UPDATE deadline SET done_on = current_date, version = version + 1
+ WHERE dossier_id = $1 AND done_on IS NULL AND ($2::text IS NULL OR kind = $2)
+   AND ($3::date IS NULL OR due_on <> $3::date)
+
 -- name: deadline_list
-SELECT id, due_on, kind, text, assignee_id, done_on, version, dossier_id
-  FROM deadline WHERE dossier_id = $1 ORDER BY due_on, id
+SELECT x.id, x.due_on, x.kind, x.text, x.assignee_id, x.done_on, x.version,
+       x.dossier_id, u.display_name
+  FROM deadline x
+  LEFT JOIN app_user u ON u.tenant_id = x.tenant_id AND u.id = x.assignee_id
+ WHERE x.dossier_id = $1 ORDER BY x.due_on, x.id
 
 -- name: deadline_get
-SELECT id, due_on, kind, text, assignee_id, done_on, version, dossier_id
-  FROM deadline WHERE id = $1
+SELECT x.id, x.due_on, x.kind, x.text, x.assignee_id, x.done_on, x.version,
+       x.dossier_id, u.display_name
+  FROM deadline x
+  LEFT JOIN app_user u ON u.tenant_id = x.tenant_id AND u.id = x.assignee_id
+ WHERE x.id = $1
 
 -- name: deadline_done
 UPDATE deadline SET done_on = CASE WHEN $2::boolean THEN current_date END,
@@ -161,20 +215,3 @@ UPDATE deadline SET done_on = CASE WHEN $2::boolean THEN current_date END,
  WHERE id = $1 AND version = $3
 RETURNING id
 
--- name: work_deadlines
-SELECT x.id, x.due_on, x.kind, x.text, x.dossier_id, p.last_name,
-       p.first_name, x.version
-  FROM deadline x
-  JOIN dossier d ON d.tenant_id = x.tenant_id AND d.id = x.dossier_id
-  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
- WHERE x.done_on IS NULL AND x.due_on <= current_date
-   AND coalesce(x.assignee_id, d.caseworker_id) = $1
- ORDER BY x.due_on, x.id LIMIT 200
-
--- name: work_dossiers
-SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
-       d.created_at > now() - interval '7 days'
-  FROM dossier d
-  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
- WHERE d.caseworker_id = $1 AND d.state <> 'closed'
- ORDER BY d.created_at DESC LIMIT 500

@@ -1,7 +1,8 @@
 // Messages live in de.json and fr.json, an area's in de.<area>.json and
-// fr.<area>.json (same keys per language; tests check it). Every
-// text a person sees comes from there. t() is typed by the German file so
-// a missing or misspelt key fails the build.
+// fr.<area>.json (same keys per language; tests check it); the dossier
+// workflow's (teams, approvals, transfer, work list) in *.dossier.json.
+// Every text a person sees comes from there. t() is typed by the German
+// files so a missing or misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
@@ -16,6 +17,8 @@ import deAudit from './de.audit.json';
 import frAudit from './fr.audit.json';
 import dePersons from './de.persons.json';
 import frPersons from './fr.persons.json';
+import deDossier from './de.dossier.json';
+import frDossier from './fr.dossier.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
@@ -24,9 +27,10 @@ export type Lang = 'de' | 'fr';
 // *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
 // The audit log's texts (events, routes, filters) are in *.audit.json,
-// the persons and households screens theirs in *.persons.json.
-const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons };
-const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons };
+// the persons and households screens theirs in *.persons.json, the dossier
+// workflow's (approval, checklist, teams, transfer) in *.dossier.json.
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -6,12 +6,18 @@ import type { FunctionComponent } from 'preact';
 import { t, label } from '../i18n';
 import { PageTitle } from '../components/ui';
 import { SozialhilfeRoutes } from './sozialhilfe';
+import { QuickSearch } from './sozialhilfe/QuickSearch';
 
 export interface ModuleViewProps { module: string; rest: string[] }
 
 /** module code -> its screens; the module's router gets the path after #/m/<code>/. */
 export const moduleViews: Record<string, FunctionComponent<ModuleViewProps>> = {
   sozialhilfe: SozialhilfeRoutes,
+};
+
+/** module code -> its quick search in the top bar (shown when the module is on). */
+export const moduleSearch: Record<string, FunctionComponent> = {
+  sozialhilfe: QuickSearch,
 };
 
 function Placeholder({ module }: ModuleViewProps) {

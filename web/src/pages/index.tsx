@@ -8,6 +8,7 @@ import { PageTitle } from '../components/ui';
 import { Home } from './Home';
 import { UsersList, UserNew, UserEdit } from './Users';
 import { Tokens } from './Tokens';
+import { TeamsList, TeamEdit } from './Teams';
 import { TenantsList, TenantNew, TenantDetail } from './Tenants';
 import { MunicipalitiesList, MunicipalityNew, MunicipalityEdit } from './Municipalities';
 import { RulePacks, RulePackView } from './RulePacks';
@@ -29,6 +30,7 @@ interface Section {
 export const sections: Section[] = [
   { path: '', perm: null, nav: 'nav.home' },
   { path: 'users', perm: 'tenant.users', nav: 'nav.users' },
+  { path: 'teams', perm: 'tenant.teams', nav: 'nav.teams' },
   { path: 'tokens', perm: 'tenant.tokens', nav: 'nav.tokens' },
   { path: 'tenants', perm: 'canton.tenants', nav: 'nav.tenants' },
   { path: 'municipalities', perm: 'canton.municipalities', nav: 'nav.municipalities' },
@@ -85,6 +87,9 @@ export function resolve(route: Route, app: AppCtx): VNode {
       if (!b) return <UsersList key={key} />;
       if (b === 'new') return <UserNew key={key} />;
       return /^\d+$/.test(b) ? <UserEdit key={key} id={b} /> : <NotFound key={key} />;
+    case 'teams':
+      if (!b) return <TeamsList key={key} />;
+      return /^\d+$/.test(b) ? <TeamEdit key={key} id={b} /> : <NotFound key={key} />;
     case 'tokens':
       return b ? <NotFound key={key} /> : <Tokens key={key} />;
     case 'tenants':

@@ -109,8 +109,13 @@ export function DocumentsTab({ dossier }: { dossier: Dossier }) {
                 <td>{label('sozialhilfe.dcat', d.category)}</td><td>{d.version_no}</td><td>{formatDateTime(d.uploaded_at)}</td>
                 <td class="num">{formatInteger(Math.ceil(d.size / 1024))} kB</td>
                 <td class="row-actions">
-                  <button type="button" class="btn btn-secondary" onClick={() => show(d, true)}>{t('sozialhilfe.doc.preview')}<span class="visually-hidden"> – {d.title}</span></button>
-                  <button type="button" class="btn btn-link" onClick={() => show(d, false)}>{t('sozialhilfe.doc.download')}<span class="visually-hidden"> – {d.title}</span></button>
+                  {/* Who only uploads (reception) sees what is there, but opens nothing. */}
+                  {app.can('document.read') ? (
+                    <>
+                      <button type="button" class="btn btn-secondary" onClick={() => show(d, true)}>{t('sozialhilfe.doc.preview')}<span class="visually-hidden"> – {d.title}</span></button>
+                      <button type="button" class="btn btn-link" onClick={() => show(d, false)}>{t('sozialhilfe.doc.download')}<span class="visually-hidden"> – {d.title}</span></button>
+                    </>
+                  ) : null}
                 </td>
               </tr>
             ))}</tbody>

@@ -10,18 +10,20 @@ import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
 import { changedFields, useEdit } from '../../lib/edit';
 import { splitError } from '../../lib/errors';
-import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../../components/ui';
+import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { Checklist, Deadline, Dossier, Goal, JournalEntry } from './types';
+import type { Checklist, Deadline, Dossier, Goal, JournalEntry, Team } from './types';
 import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
-import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref } from './common';
+import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, deadlineText, shHref, useDebounced } from './common';
 import { HouseholdTab } from './Household';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
+import { TransferTab } from './Transfer';
 import { DossierActions, PrintHeader } from './Print';
+import './dossier.css';
 
-export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines'] as const;
+export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines', 'transfer'] as const;
 export type SectionName = typeof SECTIONS[number];
 
 interface Muni { bfs: number; name: string }
@@ -30,7 +32,9 @@ export function CaseList() {
   const app = useApp();
   const [state, setState] = useState('');
   const [mine, setMine] = useState(false);
-  const list = usePagedList<Dossier>(withQuery('/api/v1/cases', { state, mine: mine ? 1 : null }), 25);
+  const [q, setQ] = useState('');
+  const query = useDebounced(q.trim(), 300);
+  const list = usePagedList<Dossier>(withQuery('/api/v1/cases', { state, mine: mine ? 1 : null, q: query }), 25);
   return (
     <section>
       <ShNav current="cases" />
@@ -38,7 +42,9 @@ export function CaseList() {
         <PageTitle>{t('sozialhilfe.cases.title')}</PageTitle>
         {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={shHref('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
       </div>
-      <div class="card inline-form">
+      <div class="card inline-form" role="search" aria-label={t('dossier.search.label')}>
+        <Field label={t('dossier.search.field')} hint={t('dossier.search.hint')} type="search" value={q} onInput={setQ}
+          name="q" maxLength={100} />
         <SelectField label={t('sozialhilfe.case.state')} value={state} onChange={setState}
           options={[{ value: '', label: t('sozialhilfe.cases.all_states') },
             ...['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'].map((s) => ({ value: s, label: label('sozialhilfe.state', s) }))]} />
@@ -49,6 +55,7 @@ export function CaseList() {
           <table class="table">
             <caption class="visually-hidden">{t('sozialhilfe.cases.title')}</caption>
             <thead><tr>
+              <th scope="col">{t('dossier.number')}</th>
               <th scope="col">{t('sozialhilfe.client')}</th>
               <th scope="col">{t('sozialhilfe.case.state')}</th>
               <th scope="col">{t('sozialhilfe.case.municipality')}</th>
@@ -58,6 +65,7 @@ export function CaseList() {
             <tbody>
               {list.items.map((d) => (
                 <tr key={d.id}>
+                  <td class="dossier-number">{d.number}</td>
                   <td><a href={shHref('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
                   <td><StateBadge state={d.state} /></td>
                   <td>{d.municipality.name}</td>
@@ -67,7 +75,7 @@ export function CaseList() {
               ))}
             </tbody>
           </table>
-          {list.items.length === 0 ? <p>{t('sozialhilfe.cases.none')}</p> : null}
+          {list.items.length === 0 ? <p>{query ? t('dossier.search.none', { q: query }) : t('sozialhilfe.cases.none')}</p> : null}
           <Pager label={t('sozialhilfe.cases.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
             onPrev={list.prev} onNext={list.next} busy={list.loading} />
         </>
@@ -116,30 +124,43 @@ export function CaseNew() {
   );
 }
 
+/** The sections a person sees of this dossier. */
+export function visibleSections(app: ReturnType<typeof useApp>, x: Dossier): SectionName[] {
+  return SECTIONS.filter((s) => s !== 'account' || app.can('ledger.read'))
+    .filter((s) => s !== 'documents' || app.can('document.read') || app.can('document.write'))
+    .filter((s) => s !== 'household' || app.can('person.read'))
+    .filter((s) => s !== 'transfer' || (app.can('case.write') && x.state !== 'closed'));
+}
+
 export function DossierView({ id, section }: { id: string; section: SectionName }) {
   const app = useApp();
   const d = useResource<Dossier>(`/api/v1/cases/${id}`);
   if (d.error) return <section><ShNav current="cases" /><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></section>;
   if (!d.data) return <Loading />;
   const x = d.data;
-  const visible = SECTIONS.filter((s) => s !== 'account' || app.can('ledger.read'))
-    .filter((s) => s !== 'documents' || app.can('document.read'))
-    .filter((s) => s !== 'household' || app.can('person.read'));
+  const visible = visibleSections(app, x);
   const setDossier = (n: Dossier, etag: string | null) => { d.setData({ ...x, ...n }); d.setEtag(etag ?? etagOf(n.version)); };
   return (
     <section class="dossier">
       <ShNav current="cases" />
       <p class="breadcrumb"><a href={shHref('cases')}>{t('sozialhilfe.cases.title')}</a></p>
       <PrintHeader dossier={x} />
-      <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}</PageTitle>
+      <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}
+        <span class="title-number"> · {x.number}</span></PageTitle>
       <DossierActions dossier={x} />
       {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
       <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
         <Facts items={[
+          [t('dossier.number'), x.number],
           [t('sozialhilfe.case.state'), <StateBadge state={x.state} />],
           [t('sozialhilfe.case.municipality'), x.municipality.name],
           [t('sozialhilfe.case.caseworker'), x.caseworker?.display_name ?? t('sozialhilfe.case.unassigned')],
-          [t('sozialhilfe.case.next_deadline'), dateOrDash(x.next_deadline)],
+          [t('sozialhilfe.case.team'), x.team ?? '–'],
+          ...(x.state === 'closed' ? [
+            [t('dossier.closed_on'), dateOrDash(x.closed_on)] as [string, string],
+            [t('sozialhilfe.transition.closure_reason'), x.closure_reason ? label('sozialhilfe.closure', x.closure_reason) : '–'] as [string, string],
+          ] : [[t('sozialhilfe.case.next_deadline'), dateOrDash(x.next_deadline)] as [string, string]]),
+          ...(x.transferred_from ? [[t('dossier.transferred_from'), x.transferred_from] as [string, string]] : []),
         ]} />
       </div>
       <nav class="tabs" aria-label={t('sozialhilfe.case.sections')}>
@@ -153,7 +174,7 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
       <div class="tab-body">
         {section === 'overview' ? <Overview dossier={x} etag={d.etag} onChange={setDossier} reload={d.reload} /> : null}
         {section === 'household' ? <HouseholdTab dossier={x} /> : null}
-        {section === 'checklist' ? <ChecklistTab dossier={x} /> : null}
+        {section === 'checklist' ? <ChecklistTab dossier={x} reloadDossier={d.reload} /> : null}
         {section === 'journal' ? <JournalTab dossier={x} /> : null}
         {section === 'goals' ? <GoalsTab dossier={x} /> : null}
         {section === 'budgets' ? <BudgetsTab dossier={x} /> : null}
@@ -161,21 +182,37 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
         {section === 'account' ? <LedgerTab dossier={x} /> : null}
         {section === 'documents' ? <DocumentsTab dossier={x} /> : null}
         {section === 'deadlines' ? <DeadlinesTab dossier={x} reloadDossier={d.reload} /> : null}
+        {section === 'transfer' && app.can('case.write') ? <TransferTab dossier={x} etag={d.etag} reloadDossier={d.reload} /> : null}
       </div>
     </section>
   );
 }
 
-type RespForm = { team: string; municipality_bfs: string };
-const toResp = (d: Dossier): RespForm => ({ team: d.team ?? '', municipality_bfs: String(d.municipality.bfs) });
+type RespForm = { team: string; municipality_bfs: string; caseworker: string };
+const toResp = (d: Dossier): RespForm => ({
+  team: d.team ?? '', municipality_bfs: String(d.municipality.bfs), caseworker: d.caseworker ? String(d.caseworker.id) : '',
+});
+
+interface Staff { id: number; display_name: string; roles: string[] }
+
+/** A system reason of the history in the reader's language. */
+export function reasonText(code: string | null): string | null {
+  if (!code) return null;
+  return (CLOSURE_REASONS as readonly string[]).includes(code) ? label('sozialhilfe.closure', code) : label('dossier.reason', code);
+}
 
 function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; etag: string | null; onChange: (d: Dossier, etag: string | null) => void; reload: () => void }) {
   const app = useApp();
   const canWrite = app.can('case.write');
+  // Team leads assign dossiers to colleagues; everyone can take one.
+  const assigns = canWrite && app.can('case.approve');
   const munis = useResource<Page<Muni>>(canWrite && app.can('directory.read') ? '/api/v1/municipalities' : null);
+  const teams = useResource<{ items: Team[] }>(canWrite && app.can('directory.read') ? '/api/v1/teams' : null);
+  const staff = useResource<{ items: Staff[] }>(assigns && app.can('directory.read') ? '/api/v1/staff' : null);
   const edit = useEdit<RespForm>();
   const [saved, setSaved] = useState<string | null>(null);
   const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
@@ -186,52 +223,58 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   useEffect(() => { edit.load(toResp(x), etag); }, [x.id]);
   useEffect(() => { setTo((cur) => (x.transitions.includes(cur as never) ? cur : x.transitions[0] ?? '')); }, [x.state]);
   const muniName = (bfs: string) => munis.data?.items.find((m) => String(m.bfs) === bfs)?.name ?? bfs;
+  const workers = (staff.data?.items ?? []).filter((u) => u.roles.includes('caseworker') || u.roles.includes('teamlead'));
+  const staffName = (id: string) => (id ? workers.find((u) => String(u.id) === id)?.display_name ?? (x.caseworker && String(x.caseworker.id) === id ? x.caseworker.display_name : id) : '–');
   const fields: ConflictField<RespForm>[] = useMemo(() => [
     { key: 'team', label: t('sozialhilfe.case.team'), show: (v) => (v as string) || '–' },
     { key: 'municipality_bfs', label: t('sozialhilfe.case.municipality'), show: (v) => muniName(v as string) },
-  ], [munis.data]);
+    { key: 'caseworker', label: t('sozialhilfe.case.caseworker'), show: (v) => staffName(v as string) },
+  ], [munis.data, staff.data]);
   const s = edit.state;
+
+  function conflictOr(e2: unknown) {
+    if (e2 instanceof ApiError && e2.status === 409 && e2.current) {
+      const cur = e2.current as unknown as Dossier;
+      edit.setConflict(toResp(cur), etagOf(cur.version));
+    } else {
+      const sp = splitError(e2, ['team', 'municipality_bfs', 'caseworker_id']);
+      setFe(sp.field);
+      setErr(sp.form);
+    }
+  }
 
   async function saveResp(e: Event) {
     e.preventDefault();
     if (!s) return;
-    setSaved(null); setErr(null);
+    setSaved(null); setErr(null); setFe({});
     const ch = changedFields(s);
     if (!ch.length) { setSaved(t('form.nothing_changed')); return; }
     const body: Record<string, unknown> = {};
-    if (ch.includes('team')) body.team = s.values.team.trim();
+    if (ch.includes('team')) body.team = s.values.team;
     if (ch.includes('municipality_bfs')) body.municipality_bfs = Number(s.values.municipality_bfs);
+    if (ch.includes('caseworker') && s.values.caseworker) body.caseworker_id = Number(s.values.caseworker);
+    if (!Object.keys(body).length) { setSaved(t('form.nothing_changed')); return; }
     setBusy(true);
     try {
       const r = await patch<Dossier>(`/api/v1/cases/${x.id}`, body, s.etag);
       edit.load(toResp(r.data), r.etag);
       onChange(r.data, r.etag);
-      setSaved(t('form.saved'));
-    } catch (e2) {
-      if (e2 instanceof ApiError && e2.status === 409 && e2.current) {
-        const cur = e2.current as unknown as Dossier;
-        edit.setConflict(toResp(cur), etagOf(cur.version));
-      } else setErr(e2);
-    } finally { setBusy(false); }
+      setSaved(ch.includes('caseworker') && r.data.caseworker
+        ? t('dossier.assigned_to', { name: r.data.caseworker.display_name }) : t('form.saved'));
+    } catch (e2) { conflictOr(e2); } finally { setBusy(false); }
   }
 
   async function assignMe() {
-    setSaved(null); setErr(null);
+    setSaved(null); setErr(null); setFe({});
     try {
       const r = await patch<Dossier>(`/api/v1/cases/${x.id}`, { caseworker_id: app.me.user.id }, s?.etag ?? etag);
       edit.load(toResp(r.data), r.etag);
       onChange(r.data, r.etag);
       setSaved(t('sozialhilfe.case.assigned_to_me'));
-    } catch (e2) {
-      if (e2 instanceof ApiError && e2.status === 409 && e2.current) {
-        const cur = e2.current as unknown as Dossier;
-        edit.setConflict(toResp(cur), etagOf(cur.version));
-      } else setErr(e2);
-    }
+    } catch (e2) { conflictOr(e2); }
   }
 
-  async function transition(e: Event) {
-    e.preventDefault();
+  async function transition() {
     setTrErr(null); setMissing(null); setTrNote(null);
     if (to === 'closed' && !closure) { setTrErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
     const body: Record<string, unknown> = { to };
@@ -256,6 +299,10 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
     } finally { setBusy(false); }
   }
 
+  const teamOptions = [{ value: '', label: t('dossier.no_team') },
+    ...(teams.data?.items ?? []).map((tm) => ({ value: tm.name, label: tm.name })),
+    // A team the list does not (yet) show stays selectable as it is.
+    ...(s && s.values.team && !(teams.data?.items ?? []).some((tm) => tm.name === s.values.team) ? [{ value: s.values.team, label: s.values.team }] : [])];
   return (
     <>
       {canWrite && s ? (
@@ -266,10 +313,18 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
             onDiscard={() => { edit.discard(); setSaved(t('conflict.discarded')); }} /> : null}
           {err ? <ErrorBox error={err} /> : null}
           <form class="form" onSubmit={saveResp} noValidate>
-            <Field label={t('sozialhilfe.case.team')} value={s.values.team} onInput={(v) => edit.set('team', v)} name="team" />
+            {assigns ? (
+              <SelectField label={t('sozialhilfe.case.caseworker')} value={s.values.caseworker} onChange={(v) => edit.set('caseworker', v)}
+                error={fe.caseworker_id} hint={t('dossier.assign_hint')}
+                options={[...(s.values.caseworker ? [] : [{ value: '', label: t('sozialhilfe.case.unassigned') }]),
+                  ...workers.map((u) => ({ value: String(u.id), label: u.display_name })),
+                  ...(s.values.caseworker && !workers.some((u) => String(u.id) === s.values.caseworker) ? [{ value: s.values.caseworker, label: staffName(s.values.caseworker) }] : [])]} />
+            ) : null}
+            <SelectField label={t('sozialhilfe.case.team')} value={s.values.team} onChange={(v) => edit.set('team', v)}
+              error={fe.team} options={teamOptions} />
             {munis.data?.items.length ? (
               <SelectField label={t('sozialhilfe.case.municipality')} value={s.values.municipality_bfs} onChange={(v) => edit.set('municipality_bfs', v)}
-                options={munis.data.items.map((m) => ({ value: String(m.bfs), label: m.name }))} />
+                options={munis.data.items.map((m) => ({ value: String(m.bfs), label: m.name }))} error={fe.municipality_bfs} />
             ) : null}
             <div class="actions">
               <button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('form.save')}</button>
@@ -287,7 +342,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
               <ul>{missing.map((m) => <li key={m}>{label('sozialhilfe.doc', m)}</li>)}</ul>
               <p><a href={shHref('cases', x.id, 'checklist')}>{t('sozialhilfe.transition.to_checklist')}</a></p></div>
           ) : null}
-          <form class="form" onSubmit={transition} noValidate>
+          <form class="form" onSubmit={(e) => { e.preventDefault(); if (to !== 'closed') void transition(); }} noValidate>
             <SelectField label={t('sozialhilfe.transition.to')} value={to} onChange={setTo}
               options={x.transitions.map((s2) => ({ value: s2, label: label('sozialhilfe.state', s2) }))}
               hint={x.state === 'decision' ? t('sozialhilfe.transition.decision_hint') : undefined} />
@@ -297,18 +352,25 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
                 options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...CLOSURE_REASONS.map((c) => ({ value: c, label: label('sozialhilfe.closure', c) }))]} />
             ) : null}
             <Field label={t('sozialhilfe.transition.reason')} value={reason} onInput={setReason} name="reason" />
-            <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy || !to}>{t('sozialhilfe.transition.submit')}</button></div>
+            <div class="actions">
+              {to === 'closed'
+                ? <ConfirmButton label={t('sozialhilfe.transition.submit')} question={t('dossier.close_q')}
+                  confirmLabel={t('dossier.close_yes')} variant="danger" onConfirm={transition} />
+                : <button type="submit" class="btn btn-primary" disabled={busy || !to}>{t('sozialhilfe.transition.submit')}</button>}
+            </div>
           </form>
         </Section>
       ) : null}
       <Section id="hist-title" title={t('sozialhilfe.case.history')}>
         <table class="table">
           <caption class="visually-hidden">{t('sozialhilfe.case.history')}</caption>
-          <thead><tr><th scope="col">{t('sozialhilfe.case.when')}</th><th scope="col">{t('sozialhilfe.case.state')}</th><th scope="col">{t('sozialhilfe.transition.reason')}</th></tr></thead>
+          <thead><tr><th scope="col">{t('sozialhilfe.case.when')}</th><th scope="col">{t('sozialhilfe.case.state')}</th>
+            <th scope="col">{t('sozialhilfe.transition.reason')}</th><th scope="col">{t('dossier.by')}</th></tr></thead>
           <tbody>
             {(x.history ?? []).map((h, i) => (
               <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label('sozialhilfe.state', h.to)}</td>
-                <td>{h.reason ? (label('sozialhilfe.closure', h.reason)) : '–'}</td></tr>
+                <td>{[reasonText(h.reason_code), h.reason].filter(Boolean).join(' – ') || '–'}</td>
+                <td>{h.actor ?? '–'}</td></tr>
             ))}
           </tbody>
         </table>
@@ -318,37 +380,64 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   );
 }
 
-function ChecklistTab({ dossier }: { dossier: Dossier }) {
+/** The checklist as flat form values: "<code>.on" (dd.mm.yyyy) and "<code>.note". */
+type ChecklistForm = Record<string, string>;
+function toChecklistForm(c: Checklist): ChecklistForm {
+  const v: ChecklistForm = {};
+  for (const code of CHECKLIST_CODES) {
+    const it = c.items.find((i) => i.code === code);
+    v[`${code}.on`] = it?.received_on ? formatDate(it.received_on) : '';
+    v[`${code}.note`] = it?.note ?? '';
+  }
+  return v;
+}
+
+function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
   const app = useApp();
   const cl = useResource<Checklist>(`/api/v1/cases/${dossier.id}/checklist`);
-  const [vals, setVals] = useState<Record<string, { on: string; note: string }>>({});
+  const edit = useEdit<ChecklistForm>();
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const [saved, setSaved] = useState(false);
-  useEffect(() => {
-    if (!cl.data) return;
-    const v: Record<string, { on: string; note: string }> = {};
-    for (const c of CHECKLIST_CODES) {
-      const it = cl.data.items.find((i) => i.code === c);
-      v[c] = { on: it?.received_on ? formatDate(it.received_on) : '', note: it?.note ?? '' };
-    }
-    setVals(v);
-  }, [cl.data]);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The form starts from the checklist as loaded; a later load (after a
+  // save) replaces it, a conflict does not (the typed input stays).
+  useEffect(() => { if (cl.data) edit.load(toChecklistForm(cl.data), cl.etag ?? etagOf(cl.data.version)); }, [cl.data]);
+  const fields: ConflictField<ChecklistForm>[] = useMemo(() => CHECKLIST_CODES.flatMap((c) => [
+    { key: `${c}.on`, label: t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
+    { key: `${c}.note`, label: t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
+  ]), []);
   if (cl.error) return <ErrorBox error={cl.error} />;
-  if (!cl.data || !Object.keys(vals).length) return <Loading />;
+  const s = edit.state;
+  if (!cl.data || !s) return <Loading />;
   const can = app.can('case.write') && dossier.state !== 'closed';
+  const vals = s.values;
   async function save(e: Event) {
     e.preventDefault();
-    setErr(null); setSaved(false);
+    if (!s) return;
+    setErr(null); setSaved(null);
     const errs: Record<string, string> = {};
     const items = CHECKLIST_CODES.map((c) => {
-      const d = checkDate(vals[c].on, false);
+      const d = checkDate(vals[`${c}.on`], false);
       if (d.error) errs[c] = d.error;
-      return { code: c, received_on: d.iso, ...(vals[c].note.trim() ? { note: vals[c].note.trim() } : {}) };
+      const note = vals[`${c}.note`].trim();
+      return { code: c, received_on: d.iso, ...(note ? { note } : {}) };
     });
     setFe(errs);
     if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    try { const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }); cl.setData(r.data); setSaved(true); } catch (x) { setErr(x); }
+    setBusy(true);
+    try {
+      const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }, s.etag);
+      cl.setEtag(r.etag);
+      cl.setData(r.data);
+      setSaved(t('form.saved'));
+      reloadDossier();
+    } catch (x) {
+      if (x instanceof ApiError && x.status === 409 && x.current) {
+        const cur = x.current as unknown as Checklist;
+        edit.setConflict(toChecklistForm(cur), etagOf(cur.version));
+      } else setErr(x);
+    } finally { setBusy(false); }
   }
   const today = formatDate(todayIso());
   const Wrap = (can ? 'form' : 'div') as unknown as 'form';
@@ -357,7 +446,10 @@ function ChecklistTab({ dossier }: { dossier: Dossier }) {
       {cl.data.missing.length
         ? <p>{t('sozialhilfe.checklist.missing', { list: cl.data.missing.map((m) => label('sozialhilfe.doc', m)).join(', ') })}</p>
         : <Notice kind="success">{t('sozialhilfe.checklist.complete')}</Notice>}
-      {saved ? <Notice kind="success">{t('form.saved')}</Notice> : null}
+      {saved ? <Notice kind="success">{saved}</Notice> : null}
+      {s.conflict ? <ConflictPanel state={s} fields={fields}
+        onReapply={() => { edit.reapply(); setSaved(t('conflict.reapplied')); }}
+        onDiscard={() => { edit.discard(); setSaved(t('conflict.discarded')); }} /> : null}
       {err ? <ErrorBox error={err} /> : null}
       {/* Read-only roles get the table without a form around it. */}
       <Wrap onSubmit={can ? save : undefined} noValidate={can ? true : undefined}>
@@ -370,19 +462,19 @@ function ChecklistTab({ dossier }: { dossier: Dossier }) {
                 <th scope="row">{label('sozialhilfe.doc', c)}{cl.data!.missing.includes(c) ? <span class="badge badge-warn">{t('sozialhilfe.checklist.required_missing')}</span> : null}</th>
                 <td>{can ? (
                   <div class="cell-field">
-                    <Field label={t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[c].on}
-                      onInput={(x) => setVals({ ...vals, [c]: { ...vals[c], on: x } })} error={fe[c]} name={`received_${c}`} />
-                    {!vals[c].on ? <button type="button" class="btn btn-link" onClick={() => setVals({ ...vals, [c]: { ...vals[c], on: today } })}>
+                    <Field label={t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.on`]}
+                      onInput={(x) => edit.set(`${c}.on`, x)} error={fe[c]} name={`received_${c}`} />
+                    {!vals[`${c}.on`] ? <button type="button" class="btn btn-link" onClick={() => edit.set(`${c}.on`, today)}>
                       {t('sozialhilfe.checklist.today')}<span class="visually-hidden"> – {label('sozialhilfe.doc', c)}</span></button> : null}
                   </div>
                 ) : dateOrDash(cl.data!.items.find((i) => i.code === c)?.received_on)}</td>
-                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[c].note}
-                  onInput={(x) => setVals({ ...vals, [c]: { ...vals[c], note: x } })} /> : (vals[c].note || '–')}</td>
+                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.note`]}
+                  onInput={(x) => edit.set(`${c}.note`, x)} name={`note_${c}`} /> : (vals[`${c}.note`] || '–')}</td>
               </tr>
             ))}
           </tbody>
         </table>
-        {can ? <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.checklist.save')}</button></div> : null}
+        {can ? <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('sozialhilfe.checklist.save')}</button></div> : null}
       </Wrap>
     </Section>
   );
@@ -473,7 +565,14 @@ function GoalsTab({ dossier }: { dossier: Dossier }) {
     setErr(null); setNote(null);
     const d = checkDate(signOn, true);
     if (d.error) { setFe({ signed_on: d.error }); return; }
-    try { await post(`/api/v1/cases/${dossier.id}/goals/sign`, { signed_on: d.iso }); setNote(t('sozialhilfe.goals.signed_done')); g.reload(); } catch (x) { setErr(x); }
+    try {
+      await post(`/api/v1/cases/${dossier.id}/goals/sign`, { signed_on: d.iso }, { ifMatch: g.etag });
+      setNote(t('sozialhilfe.goals.signed_done')); g.reload();
+    } catch (x) {
+      // The agreement changed since it was shown: show it as it is now,
+      // keep the date typed, and let the person sign what they see.
+      if (x instanceof ApiError && x.status === 409) { g.reload(); setErr(new ApiError(409, { code: 'goals_changed', message: x.message })); } else setErr(x);
+    }
   }
   return (
     <>
@@ -550,15 +649,15 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
           <table class="table">
             <caption class="visually-hidden">{t('sozialhilfe.section.deadlines')}</caption>
             <thead><tr><th scope="col">{t('sozialhilfe.deadline.due_on')}</th><th scope="col">{t('sozialhilfe.deadline.text')}</th>
-              <th scope="col">{t('sozialhilfe.deadline.status')}</th>
+              <th scope="col">{t('dossier.assignee')}</th><th scope="col">{t('sozialhilfe.deadline.status')}</th>
               {app.can('case.write') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}</tr></thead>
             <tbody>{dl.data.items.map((d) => (
               <tr key={d.id}>
-                <td>{formatDate(d.due_on)}</td><td>{d.text}</td>
+                <td>{formatDate(d.due_on)}</td><td>{deadlineText(d)}</td><td>{d.assignee ?? '–'}</td>
                 <td>{d.done_on ? t('sozialhilfe.deadline.done_on', { date: formatDate(d.done_on) })
                   : d.due_on < today ? <span class="badge badge-warn">{t('sozialhilfe.deadline.overdue')}</span> : t('sozialhilfe.deadline.open')}</td>
                 {app.can('case.write') ? <td><button type="button" class="btn btn-secondary" onClick={() => toggle(d)}>
-                  {d.done_on ? t('sozialhilfe.deadline.reopen') : t('sozialhilfe.deadline.mark_done')}<span class="visually-hidden"> – {d.text}</span></button></td> : null}
+                  {d.done_on ? t('sozialhilfe.deadline.reopen') : t('sozialhilfe.deadline.mark_done')}<span class="visually-hidden"> – {deadlineText(d)}</span></button></td> : null}
               </tr>
             ))}</tbody>
           </table>

@@ -2,13 +2,13 @@
 // approval), the budget editor with a live preview, decisions (draft ->
 // approve -> PDF) and the client account.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, download, get, post } from '../../api';
-import { t, tOpt, label, lang } from '../../i18n';
+import { ApiError, download, etagOf, get, post } from '../../api';
+import { t, tOpt, label, lang, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { useResource } from '../../lib/hooks';
 import { splitError } from '../../lib/errors';
-import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../../components/ui';
+import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Decision, Dossier, Ledger, Provenance } from './types';
 import { AmountField, DateField, ProgressBar, Section, ShNav, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
@@ -63,7 +63,14 @@ export function BudgetsTab({ dossier }: { dossier: Dossier }) {
   useEffect(() => { const first = list.data?.items[0]; if (first) setSel((cur) => cur || first.id); }, [list.data]);
   async function approve(b: Budget) {
     setErr(null); setNote(null);
-    try { const r = await post<Budget>(`/api/v1/budgets/${b.id}/approve`); one.setData(r.data); list.reload(); setNote(t('sozialhilfe.budget.approved_note')); } catch (x) { setErr(x); }
+    try {
+      const r = await post<Budget>(`/api/v1/budgets/${b.id}/approve`, undefined, { ifMatch: one.etag ?? etagOf(b.version) });
+      one.setData(r.data); one.setEtag(r.etag); list.reload(); setNote(t('sozialhilfe.budget.approved_note'));
+    } catch (x) {
+      // Changed meanwhile: show it as it is now before anyone approves it.
+      if (x instanceof ApiError && x.status === 409) { one.reload(); list.reload(); }
+      setErr(x);
+    }
   }
   const b = one.data;
   return (
@@ -93,7 +100,9 @@ export function BudgetsTab({ dossier }: { dossier: Dossier }) {
           <Facts items={[
             [t('sozialhilfe.budget.status'), label('sozialhilfe.bstatus', b.status)],
             [t('sozialhilfe.budget.created_at'), formatDateTime(b.created_at)],
-            ...(b.approved_at ? [[t('sozialhilfe.budget.approved_at'), formatDateTime(b.approved_at)] as [string, string]] : []),
+            [t('dossier.prepared_by'), b.created_by_name ?? '–'],
+            ...(b.approved_at ? [[t('sozialhilfe.budget.approved_at'), formatDateTime(b.approved_at)] as [string, string],
+              [t('dossier.approved_by'), b.approved_by_name ?? '–'] as [string, string]] : []),
             [t('sozialhilfe.budget.rent_direct'), b.rent_direct ? t('common.yes') : t('common.no')],
           ]} />
           <LinesTable lines={b.lines ?? []} need={b.need} income={b.income_counted} payment={b.payment} caption={t('sozialhilfe.budget.lines')} />
@@ -101,7 +110,8 @@ export function BudgetsTab({ dossier }: { dossier: Dossier }) {
           {b.status === 'draft' && app.can('case.approve') ? (
             b.created_by === app.me.user.id
               ? <p class="muted">{t('sozialhilfe.budget.own_draft')}</p>
-              : <div class="actions"><button type="button" class="btn btn-primary" onClick={() => approve(b)}>{t('sozialhilfe.budget.approve')}</button></div>
+              : <div class="actions"><ConfirmButton label={t('sozialhilfe.budget.approve')} question={t('dossier.budget_approve_q')}
+                confirmLabel={t('dossier.approve_yes')} onConfirm={() => approve(b)} /></div>
           ) : null}
         </Section>
       ) : null}
@@ -270,12 +280,19 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   const app = useApp();
   const list = useResource<{ items: Decision[] }>(`/api/v1/cases/${dossier.id}/decisions`);
   const budgets = useResource<{ items: Budget[] }>(`/api/v1/cases/${dossier.id}/budgets`);
-  const approvedBudgets = (budgets.data?.items ?? []).filter((b) => b.status === 'approved');
+  // A budget has one decision unless that one was revoked.
+  const decided = new Set((list.data?.items ?? []).filter((d) => d.status !== 'revoked').map((d) => d.budget_id));
+  const approvedBudgets = (budgets.data?.items ?? []).filter((b) => b.status === 'approved' && !decided.has(b.id));
+  const [revoking, setRevoking] = useState<Decision | null>(null);
+  const [why, setWhy] = useState('');
+  const [whyErr, setWhyErr] = useState<string | null>(null);
   const [bid, setBid] = useState('');
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
-  useEffect(() => { if (approvedBudgets.length) setBid((cur) => cur || String(approvedBudgets[0].id)); }, [approvedBudgets.length]);
+  useEffect(() => {
+    setBid((cur) => (approvedBudgets.some((b) => String(b.id) === cur) ? cur : approvedBudgets.length ? String(approvedBudgets[0].id) : ''));
+  }, [approvedBudgets.map((b) => b.id).join()]);
   async function draft(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);
@@ -283,8 +300,25 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   }
   async function approve(d: Decision) {
     setErr(null); setNote(null);
-    try { await post(`/api/v1/decisions/${d.id}/approve`); setNote(t('sozialhilfe.decision.approved_note')); list.reload(); reloadDossier(); } catch (x) { setErr(x); }
+    try {
+      const r = await post<Decision>(`/api/v1/decisions/${d.id}/approve`, undefined, { ifMatch: etagOf(d.version) });
+      // Say what really happened (support started, review ended, support goes on).
+      setNote(t(`dossier.decision.${r.data.effect ?? 'support_continues'}` as MsgKey, { date: formatDate(r.data.valid_from) }));
+      list.reload(); reloadDossier();
+    } catch (x) { if (x instanceof ApiError && x.status === 409) list.reload(); setErr(x); }
   }
+  async function revoke(e: Event) {
+    e.preventDefault();
+    if (!revoking) return;
+    setErr(null); setNote(null);
+    if (!why.trim()) { setWhyErr(t('form.missing')); return; }
+    try {
+      await post(`/api/v1/decisions/${revoking.id}/revoke`, { reason: why.trim() }, { ifMatch: etagOf(revoking.version) });
+      setNote(t('dossier.decision.revoked_note')); setRevoking(null); setWhy(''); setWhyErr(null);
+      list.reload(); budgets.reload();
+    } catch (x) { if (x instanceof ApiError && x.status === 409) list.reload(); setErr(x); }
+  }
+  const mayRevoke = (d: Decision) => (d.status === 'draft' && app.can('case.write')) || (d.status === 'approved' && app.can('case.approve'));
   async function pdf(d: Decision) {
     setErr(null);
     setProg({ done: 0, total: null });
@@ -307,18 +341,37 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
             <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
           <tbody>{list.data.items.map((d) => (
             <tr key={d.id}>
-              <td>{formatDateTime(d.created_at)}</td><td>{label('sozialhilfe.dstatus', d.status)}</td>
+              <td>{formatDateTime(d.created_at)}</td>
+              <td>{label('sozialhilfe.dstatus', d.status)}{d.status === 'revoked' ? (
+                <span class="small block">{t('dossier.decision.revoked_by', { name: d.revoked_by?.display_name ?? '–', date: formatDateTime(d.revoked_at ?? '') })}: {d.revoke_reason}</span>
+              ) : null}</td>
               <td>{d.drafted_by.display_name}</td><td>{d.approved_by?.display_name ?? '–'}</td>
               <td class="row-actions">
                 <button type="button" class="btn btn-secondary" onClick={() => pdf(d)}>{t('sozialhilfe.decision.pdf')}<span class="visually-hidden"> – {formatDateTime(d.created_at)}</span></button>
                 {d.status === 'draft' && app.can('case.approve') && d.drafted_by.id !== app.me.user.id ? (
-                  <button type="button" class="btn btn-primary" onClick={() => approve(d)}>{t('sozialhilfe.decision.approve')}</button>
+                  <ConfirmButton label={t('sozialhilfe.decision.approve')} question={t('dossier.decision.approve_q')}
+                    confirmLabel={t('dossier.approve_yes')} onConfirm={() => approve(d)} />
+                ) : null}
+                {mayRevoke(d) && revoking?.id !== d.id ? (
+                  <button type="button" class="btn btn-link" onClick={() => { setRevoking(d); setWhy(''); setWhyErr(null); }}>
+                    {t(d.status === 'draft' ? 'dossier.decision.discard' : 'dossier.decision.revoke')}<span class="visually-hidden"> – {formatDateTime(d.created_at)}</span></button>
                 ) : null}
               </td>
             </tr>
           ))}</tbody>
         </table>
       ) : <p>{t('sozialhilfe.decision.none')}</p>}
+      {revoking ? (
+        <form class="form revoke-form" onSubmit={revoke} noValidate aria-labelledby="dec-revoke">
+          <h3 id="dec-revoke">{t(revoking.status === 'draft' ? 'dossier.decision.discard_title' : 'dossier.decision.revoke_title', { date: formatDateTime(revoking.created_at) })}</h3>
+          <p>{t(revoking.status === 'draft' ? 'dossier.decision.discard_explain' : 'dossier.decision.revoke_explain')}</p>
+          <TextArea label={t('dossier.decision.revoke_reason')} value={why} onInput={setWhy} error={whyErr} rows={2} />
+          <div class="actions">
+            <button type="submit" class="btn btn-danger">{t(revoking.status === 'draft' ? 'dossier.decision.discard_yes' : 'dossier.decision.revoke_yes')}</button>
+            <button type="button" class="btn btn-secondary" onClick={() => setRevoking(null)}>{t('common.cancel')}</button>
+          </div>
+        </form>
+      ) : null}
       {app.can('case.write') && dossier.state !== 'closed' ? (
         approvedBudgets.length ? (
           <form class="inline-form" onSubmit={draft} noValidate>
@@ -326,7 +379,7 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
               options={approvedBudgets.map((b) => ({ value: String(b.id), label: `${formatDate(b.valid_from)} – ${formatAmount(b.payment)}` }))} />
             <button type="submit" class="btn btn-primary">{t('sozialhilfe.decision.draft')}</button>
           </form>
-        ) : <p class="muted">{t('sozialhilfe.decision.needs_budget')}</p>
+        ) : <p class="muted">{t('dossier.decision.needs_budget')}</p>
       ) : null}
     </Section>
   );

@@ -14,7 +14,7 @@ import { ErrorBox, Facts, Loading, PageTitle } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, Checklist, Deadline, Decision, Dossier, Goal, Household, Ledger, LedgerEntry } from './types';
 import { CHECKLIST_CODES } from './types';
-import { dateOrDash, shHref } from './common';
+import { dateOrDash, deadlineText, shHref } from './common';
 import { LinesTable, ProvenanceList } from './Money';
 
 export const PRINT_KINDS = ['extract', 'budget', 'account', 'goals'] as const;
@@ -213,7 +213,7 @@ function Deadlines({ dossier }: { dossier: Dossier }) {
     <table class="table">
       <caption>{t('letters.print.open_deadlines')}</caption>
       <thead><tr><th scope="col">{t('sozialhilfe.deadline.due_on')}</th><th scope="col">{t('sozialhilfe.deadline.text')}</th></tr></thead>
-      <tbody>{open.map((d) => <tr key={d.id}><td>{formatDate(d.due_on)}</td><td>{d.text}</td></tr>)}</tbody>
+      <tbody>{open.map((d) => <tr key={d.id}><td>{formatDate(d.due_on)}</td><td>{deadlineText(d)}</td></tr>)}</tbody>
     </table>
   );
 }

@@ -7,6 +7,7 @@ import { useApp } from '../../ctx';
 import { href } from '../../router';
 import { Badge, Field } from '../../components/ui';
 import { formatAmount, formatDate, parseAmount, parseDate } from '../../lib/format';
+import { SYSTEM_DEADLINES } from './types';
 
 export const M = 'sozialhilfe';
 /** #/m/sozialhilfe/<parts…> */
@@ -19,6 +20,7 @@ export function ShNav({ current }: { current: string }) {
     ['', t('sozialhilfe.nav.worklist'), app.can('case.read')],
     ['persons', t('sozialhilfe.nav.persons'), app.can('person.read')],
     ['cases', t('sozialhilfe.nav.cases'), app.can('case.read')],
+    ['approvals', t('dossier.approvals.nav'), app.can('case.approve')],
     ['payments', t('sozialhilfe.nav.payments'), app.can('payment.run') || app.can('payment.approve')],
   ];
   return (
@@ -106,6 +108,11 @@ export function Section({ id, title, children, actions }: { id: string; title: s
 }
 
 export const dateOrDash = (d: string | null | undefined) => (d ? formatDate(d) : '–');
+
+/** What a deadline asks for: the system's in the reader's language, a person's as written. */
+export function deadlineText(d: { kind: string; text: string }): string {
+  return SYSTEM_DEADLINES.includes(d.kind) ? label('dossier.deadline_kind', d.kind) : d.text;
+}
 export const codeLabel = (group: string, code: string) => tOpt(`${group}.${code}`) ?? code;
 
 /** Save a blob as a file (the browser's download). */

@@ -10,6 +10,7 @@ import { HouseholdView } from './Household';
 import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
 import { BudgetEditor } from './Money';
 import { PaymentRuns, PaymentRunView } from './Payments';
+import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
 import { PRINT_KINDS, PrintView, type PrintKind } from './Print';
 
@@ -49,6 +50,10 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
     if (!SECTIONS.includes(s)) return <Missing key={key} />;
     // One dossier view for all sections: switching keeps it (and its data).
     return <DossierView key={`case-${b}-${s}`} id={b} section={s} />;
+  }
+  if (a === 'approvals') {
+    if (!app.can('case.approve')) return <Refused key={key} />;
+    return b ? <Missing key={key} /> : <Approvals key={key} />;
   }
   if (a === 'payments') {
     if (!app.can('payment.run') && !app.can('payment.approve')) return <Refused key={key} />;

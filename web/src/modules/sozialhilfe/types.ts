@@ -55,22 +55,46 @@ export interface MemberInput {
 export interface PersonHousehold { member_id: number; household_id: number; name: string; role: string; valid_from: string; valid_to: string | null }
 
 export interface Dossier {
-  id: number; state: CaseState; household_id: number;
+  id: number; number: string; state: CaseState; household_id: number;
   applicant: { id: number; last_name: string; first_name: string; language: string };
   municipality: { bfs: number; name: string };
   caseworker: { id: number; display_name: string } | null;
   team: string | null; opened_on: string; closed_on: string | null; closure_reason: string | null;
   version: number; next_deadline: string | null; transferred_from: string | null;
   transitions: CaseState[];
-  history?: { from: string; to: string; reason: string | null; actor_id: number; at: string }[];
+  history?: { from: string; to: string; reason: string | null; reason_code: string | null; actor_id: number; actor: string | null; at: string }[];
   members?: { person_id: number; role: string; birth_date: string; last_name: string; first_name: string; age: number }[];
 }
 
-export interface WorkDeadline { id: number; due_on: string; kind: string; text: string; dossier_id: number; client: string; version: number }
-export interface WorkDossier { id: number; state: CaseState; last_name: string; first_name: string; opened_on: string }
-export interface Worklist { due_today: WorkDeadline[]; overdue: WorkDeadline[]; open_dossiers: WorkDossier[]; newly_assigned: WorkDossier[] }
+export interface WorkDeadline { id: number; due_on: string; kind: string; text: string; dossier_id: number; number: string; client: string; version: number }
+export interface WorkDossier {
+  id: number; number: string; state: CaseState; last_name: string; first_name: string; opened_on: string;
+  transferred_from: string | null; team?: string | null;
+}
+export interface Worklist {
+  due_today: WorkDeadline[]; overdue: WorkDeadline[]; open_dossiers: WorkDossier[]; newly_assigned: WorkDossier[];
+  unassigned: WorkDossier[];
+}
 
-export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[] }
+/** A record waiting for a team lead (GET /api/v1/approvals). */
+export interface Pending {
+  id: number; version: number; own: boolean; created_at: string;
+  dossier: { id: number; number: string; client: { last_name: string; first_name: string } };
+  created_by: { id: number; display_name: string | null };
+  valid_from?: string; payment?: number; text?: string; amount?: number; dossier_state?: CaseState;
+}
+export interface PendingRun {
+  id: number; month: string; version: number; own: boolean; created_at: string; lines: number; total: number;
+  created_by: { id: number; display_name: string | null };
+}
+export interface Approvals { budgets: Pending[]; decisions: Pending[]; one_offs: Pending[]; payment_runs: PendingRun[] }
+
+export interface Team { id: number; name: string; version: number; created_at: string; members: number; open_dossiers: number }
+export interface TeamDetail extends Team { users: { id: number; display_name: string; active: boolean }[] }
+
+export interface TransferTarget { slug: string; name: string; language: string; municipalities: { bfs: number; name: string }[] }
+
+export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[]; version: number }
 
 export interface JournalEntry {
   id: number; noted_on: string; category: string; text: string; author_id: number; author: string | null;
@@ -79,7 +103,12 @@ export interface JournalEntry {
 
 export interface Goal { id: number; title: string; measures: string | null; due_on: string; status: string; review_result: string | null; signed_on: string | null; version: number }
 
-export interface Deadline { id: number; due_on: string; kind: string; text: string; assignee_id: number | null; done_on: string | null; version: number; dossier_id: number }
+export interface Deadline {
+  id: number; due_on: string; kind: string; text: string; assignee_id: number | null; assignee: string | null;
+  done_on: string | null; version: number; dossier_id: number;
+}
+/** Kinds of deadline the system sets; their text is shown in the reader's language. */
+export const SYSTEM_DEADLINES = ['review_due', 'missing_document', 'decision_expiring'];
 
 /** explain: in the client's language (as the decision); explains: both, for the reader. */
 export interface BudgetLine { code: string; amount: number; explain: string; explains?: { de: string; fr: string } }
@@ -104,6 +133,7 @@ export interface Budget {
   need: number; income_counted: number; payment: number; rent_direct: boolean;
   landlord: Record<string, string> | null; provenance: Provenance[]; status: string;
   created_by: number; approved_by: number | null; approved_at: string | null; created_at: string; version: number;
+  created_by_name: string | null; approved_by_name: string | null;
   lines?: BudgetLine[];
 }
 
@@ -111,6 +141,10 @@ export interface Decision {
   id: number; dossier_id: number; budget_id: number; language: string; status: string;
   drafted_by: { id: number; display_name: string }; approved_by: { id: number; display_name: string } | null;
   approved_at: string | null; document_id: number | null; created_at: string; version: number;
+  revoked_by: { id: number; display_name: string | null } | null; revoked_at: string | null; revoke_reason: string | null;
+  valid_from: string;
+  /** Only in the answer to an approval: what it did. */
+  effect?: 'support_started' | 'review_concluded' | 'support_continues'; dossier_state?: CaseState;
 }
 
 export interface Doc {

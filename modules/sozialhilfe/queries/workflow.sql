@@ -1,0 +1,84 @@
+-- The work list and the team lead's approvals (sh_worklist.c). Every
+-- statement runs under the request's tenant (row-level security).
+
+-- name: work_deadlines
+-- Open deadlines due by today of the caller's open dossiers.
+SELECT x.id, x.due_on, x.kind, x.text, x.dossier_id, p.last_name,
+       p.first_name, x.version, d.number
+  FROM deadline x
+  JOIN dossier d ON d.tenant_id = x.tenant_id AND d.id = x.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE x.done_on IS NULL AND x.due_on <= current_date
+   AND d.state <> 'closed'
+   AND coalesce(x.assignee_id, d.caseworker_id) = $1
+ ORDER BY x.due_on, x.id LIMIT 200
+
+-- name: work_dossiers
+-- The caller's open dossiers; "new" when assigned in the last 7 days.
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
+       coalesce(d.assigned_at, d.created_at) > now() - interval '7 days',
+       d.number, d.transferred_from
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE d.caseworker_id = $1 AND d.state <> 'closed'
+   AND d.module = 'sozialhilfe'
+ ORDER BY coalesce(d.assigned_at, d.created_at) DESC LIMIT 500
+
+-- name: work_unassigned
+-- Open dossiers nobody works on yet: those of the caller's team and
+-- those without a team; everything for a team lead without a team ($2).
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on, true,
+       d.number, d.transferred_from, d.team
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE d.caseworker_id IS NULL AND d.state <> 'closed'
+   AND d.module = 'sozialhilfe'
+   AND ($2::boolean OR d.team IS NULL OR d.team = $1)
+ ORDER BY d.created_at, d.id LIMIT 500
+
+-- name: pending_budgets
+SELECT b.id, b.dossier_id, d.number, p.last_name, p.first_name,
+       b.created_by, u.display_name, b.created_at, b.valid_from, b.payment,
+       b.version
+  FROM sh_budget b
+  JOIN dossier d ON d.tenant_id = b.tenant_id AND d.id = b.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  LEFT JOIN app_user u ON u.tenant_id = b.tenant_id AND u.id = b.created_by
+ WHERE b.status = 'draft' AND d.state <> 'closed'
+ ORDER BY b.created_at, b.id LIMIT 200
+
+-- name: pending_decisions
+SELECT x.id, x.dossier_id, d.number, p.last_name, p.first_name,
+       x.drafted_by, u.display_name, x.created_at, b.valid_from, b.payment,
+       x.version, d.state
+  FROM sh_decision x
+  JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
+  JOIN dossier d ON d.tenant_id = x.tenant_id AND d.id = x.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  LEFT JOIN app_user u ON u.tenant_id = x.tenant_id AND u.id = x.drafted_by
+ WHERE x.status = 'draft' AND d.state <> 'closed'
+ ORDER BY x.created_at, x.id LIMIT 200
+
+-- name: pending_one_offs
+SELECT o.id, o.dossier_id, d.number, p.last_name, p.first_name,
+       o.created_by, u.display_name, o.created_at, o.text, o.amount,
+       o.version
+  FROM sh_one_off o
+  JOIN dossier d ON d.tenant_id = o.tenant_id AND d.id = o.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  LEFT JOIN app_user u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+ WHERE o.status = 'proposed' AND d.state <> 'closed'
+ ORDER BY o.created_at, o.id LIMIT 200
+
+-- name: pending_runs
+SELECT r.id, r.month, r.created_by, u.display_name, r.created_at,
+       (SELECT count(*) FROM sh_payment_line l
+         WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id),
+       (SELECT coalesce(sum(l.amount), 0) FROM sh_payment_line l
+         WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id
+           AND l.status <> 'held'),
+       r.version
+  FROM sh_payment_run r
+  LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
+ WHERE r.status = 'draft'
+ ORDER BY r.month, r.id LIMIT 200
