@@ -21,6 +21,8 @@ extern int sh_qbase;
 extern const struct ks_route sh_dossier_routes[];
 extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
+extern const struct ks_route sh_run_routes[];
+extern const struct ks_route sh_bank_routes[];
 
 /** "%lld" of v in the request's arena. */
 const char *sh_num(struct ks_request *, long long v);
