@@ -345,8 +345,9 @@ listed(const char *id, size_t pos, const char *cdi,
     const struct ks_iso_camt_entry *e, const char *outcome,
     const char *reason, const char *line, const char *claim)
 {
-	return json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:o,"
-	    "s:o,s:o}", "id", id, "position", (json_int_t)pos + 1, "cdi", cdi,
+	return json_pack("{s:I,s:I,s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:o,"
+	    "s:o,s:o}", "id", (json_int_t)strtoll(id, NULL, 10), "position",
+	    (json_int_t)pos + 1, "cdi", cdi,
 	    "status", e->status_code, "amount", (json_int_t)e->amount,
 	    "currency", e->currency, "booking_date", e->booking_date,
 	    "end_to_end_id", nz(e->end_to_end_id) ?

@@ -358,24 +358,38 @@ line_json(PGresult *r, int i)
 	    str_or_null(r, i, 17), "for_month", str_or_null(r, i, 18));
 }
 
+/* A run with a page of its lines (?kind=back_payment: only those). */
 static int
 run_show(struct ks_request *req)
 {
-	const char *v[3];
+	static const char *const kinds[] = { "support", "rent", "kvg",
+	    "one_off", "back_payment", NULL };
+	const char *v[4], *k = ks->query(req, "kind");
 	long long n;
 	PGresult *r;
 	json_t *j, *items;
 	int64_t id;
 	int i;
 
-	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
-	    ks->page(req, &v[1], &v[2], &n) != KS_OK ||
+	if (need_any(req, "payment.run", "payment.approve") != KS_OK)
+		return KS_ERROR;
+	if (k != NULL) {
+		for (i = 0; kinds[i] != NULL && strcmp(kinds[i], k) != 0; i++)
+			;
+		if (kinds[i] == NULL)
+			return ks->fail_detail(req, 400, "invalid_parameter",
+			    "kind is support, rent, kvg, one_off or "
+			    "back_payment", json_pack("{s:s}", "parameter",
+			    "kind"));
+	}
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    run_get(req, &id, 0) == NULL)
 		return KS_ERROR;
 	v[0] = sh_num(req, id);
+	v[3] = k;
 	if ((j = run_full(req, v[0])) == NULL)
 		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_RUN_LINES), 3, v)) == NULL) {
+	if ((r = sh_q(req, SHQ(PAY_RUN_LINES), 4, v)) == NULL) {
 		json_decref(j);
 		return KS_ERROR;
 	}
@@ -610,7 +624,8 @@ const struct ks_route sh_run_routes[] = {
 	{ "GET", P, NULL, 0, NULL, KS_R_PAGED, runs_list,
 	    "payment runs, newest first", NULL, NULL },
 	{ "GET", P "/{id}", NULL, 0, NULL, KS_R_PAGED, run_show,
-	    "a payment run with its lines (cursor)", NULL, NULL },
+	    "a payment run with its lines (cursor; ?kind=back_payment)", NULL,
+	    NULL },
 	{ "DELETE", P "/{id}", "payment.run", 0, NULL, KS_R_ETAG, run_delete,
 	    "discard a draft run (If-Match)", NULL, NULL },
 	{ "POST", P "/{id}/recompute", "payment.run", 0, NULL, KS_R_ETAG,

@@ -60,30 +60,24 @@ async function linesOf(run, d) {
 }
 
 /**
- * What dossier d is paid per month by every run (open or booked lines;
- * held and returned ones paid nothing), and what the approved budget in
- * force for the month says.
+ * For the months given and every month dossier d got anything for: what
+ * it is paid by all runs (open or booked lines; held and returned ones
+ * paid nothing) and what the approved budget in force for the month says.
+ * Paid per month must be exactly what was decided.
  */
-function paidAndDecided(d, months) {
-  const paid = {};
-  const rows = sql(DB_OWNER, `select to_char(for_month, 'YYYY-MM'), sum(amount) from sh_payment_line
-    where tenant_id = ${thun} and dossier_id = ${d.id} and status in ('open', 'booked') and for_month is not null
-    group by 1 order by 1`);
-  for (const r of rows ? rows.split('\n') : []) { const [m, a] = r.split('|'); paid[m] = Number(a); }
-  const decided = {};
-  for (const m of months) {
-    const v = sql(DB_OWNER, `select payment from sh_budget where tenant_id = ${thun} and dossier_id = ${d.id}
-      and status = 'approved' and valid_from <= '${m}-01' order by valid_from desc, id desc limit 1`);
-    decided[m] = v ? Number(v) : 0;
-    paid[m] = paid[m] || 0;
-  }
-  for (const m of Object.keys(paid)) if (!months.includes(m)) decided[m] = undefined;
-  return { paid, decided };
-}
-
 function assertExact(d, months, what) {
-  const { paid, decided } = paidAndDecided(d, months);
-  assert.deepEqual(paid, decided, `${what}: paid per month equals what was decided`);
+  const rows = sql(DB_OWNER, `with ms as (
+      select unnest(array[${months.map(q).join(',')}]::text[]) as m
+      union select to_char(for_month, 'YYYY-MM') from sh_payment_line
+       where tenant_id = ${thun} and dossier_id = ${d.id} and status in ('open', 'booked') and for_month is not null)
+    select m, coalesce((select sum(amount) from sh_payment_line where tenant_id = ${thun} and dossier_id = ${d.id}
+             and status in ('open', 'booked') and for_month = (m || '-01')::date), 0),
+           coalesce((select payment from sh_budget where tenant_id = ${thun} and dossier_id = ${d.id}
+             and status = 'approved' and valid_from <= (m || '-01')::date order by valid_from desc, id desc limit 1), 0)
+      from ms order by m`).split('\n').map((r) => r.split('|'));
+  assert.deepEqual(rows.map((r) => r[0]), months, `${what}: nothing paid for other months`);
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r[0], Number(r[1])])), Object.fromEntries(rows.map((r) => [r[0], Number(r[2])])),
+    `${what}: paid per month equals what was decided`);
 }
 
 // ----------------------------------------------------------- back payments
@@ -117,6 +111,9 @@ test('a late decision: the approved month is paid as back payment by the next ru
   const bp = (await allLines(feb.id, acc)).find((l) => l.dossier_id === X.id && l.kind === 'back_payment');
   assert.equal(bp.text, 'Nachzahlung Sozialhilfe 2045-01');
   assert.equal(bp.creditor.name, 'Anna Spät', 'a back payment goes to the applicant');
+  const only = ok(await call('GET', `${R}/${feb.id}?kind=back_payment&limit=500`, { session: acc }), 200).json.lines;
+  assert.ok(only.length >= 2 && only.every((l) => l.kind === 'back_payment'), 'the run lists its back payments on their own');
+  err(await call('GET', `${R}/${feb.id}?kind=bonus`, { session: acc }), 400, 'invalid_parameter');
   assert.ok(rec.summary.by_kind.back_payment.count >= 2, show({ method: 'POST', path: 'recompute', status: 200, text: JSON.stringify(rec.summary) }));
   // Recomputing again, discarding and making it again: the same lines, never twice.
   feb = { id: (await recompute(feb)).id };
@@ -218,4 +215,218 @@ test('recompute and discard: If-Match, drafts only, their permission, audited, f
   const ev = sql(DB_OWNER, `select action from audit_event where tenant_id = ${thun} and object_id = '${run.id}' order by seq`);
   assert.deepEqual(ev.split('\n'), ['payment_run_created', 'payment_run_recomputed']);
   ok(await call('DELETE', `${R}/${run.id}`, { session: acc, headers: { 'if-match': r2.headers.get('etag') } }), 204);
+});
+
+// --------------------------------------------------------- claims, one-offs
+
+test('a claim with its instalment plan: due, paid, overdue; a new plan over what is owed, with If-Match', async () => {
+  const d = dossier({ last: 'Rückerstatter', budgets: [] });
+  const path = `/api/v1/cases/${d.id}/claims`;
+  // 1000.00 in instalments of 300.00 from 1 January 2020: four instalments, all due.
+  const c = ok(await call('POST', path, { session: cw, body: { amount: 100000, reason: 'Erbschaft', instalment: 30000, first_due: '2020-01-31' } }), 201);
+  assert.match(c.headers.get('etag'), /^"\d+"$/);
+  assert.deepEqual(c.json.plan, { instalment: 30000, first_due: '2020-01-31', over: 100000, instalments: 4, overdue: 100000,
+    next: { due_on: '2020-01-31', amount: 30000 } });
+  ok(await repay(acc, c.json.id, { amount: 45000, date: '2020-03-10' }), 201);
+  const one = ok(await call('GET', `/api/v1/claims/${c.json.id}`, { session: cw }), 200);
+  assert.deepEqual(one.json.schedule.map((i) => [i.no, i.due_on, i.amount, i.paid, i.state]), [
+    [1, '2020-01-31', 30000, 30000, 'paid'], [2, '2020-02-29', 30000, 15000, 'overdue'],
+    [3, '2020-03-31', 30000, 0, 'overdue'], [4, '2020-04-30', 10000, 0, 'overdue']]);
+  assert.equal(one.json.plan.overdue, 55000);
+  assert.deepEqual(one.json.plan.next, { due_on: '2020-02-29', amount: 15000 });
+  assert.deepEqual(one.json.repayments.map((r) => [r.amount, r.paid_on, r.source, r.created_by.display_name !== null]),
+    [[45000, '2020-03-10', 'manual', true]]);
+  assert.equal(one.json.open, 55000);
+  // A new plan over the 550.00 still owed: 100.00 a month from a date to come.
+  const etag = one.headers.get('etag');
+  const plan = `/api/v1/claims/${c.json.id}/plan`;
+  err(await call('PUT', plan, { session: cw, body: { instalment: 10000, first_due: '2099-01-01' } }), 428, 'precondition_required');
+  err(await call('PUT', plan, { session: cw, body: { instalment: 10000 }, headers: { 'if-match': '"1"' } }), 409, 'conflict');
+  err(await call('PUT', plan, { session: acc, body: { instalment: 10000 }, headers: { 'if-match': etag } }), 403, 'forbidden');
+  err(await call('PUT', plan, { session: cw, body: { instalment: 55001 }, headers: { 'if-match': etag } }), 400, 'invalid_value');
+  const long = err(await call('PUT', plan, { session: cw, body: { instalment: 91 }, headers: { 'if-match': etag } }), 400, 'plan_too_long');
+  assert.equal(long.detail.min, 92);
+  const p2 = ok(await call('PUT', plan, { session: cw, body: { instalment: 10000, first_due: '2099-01-01' }, headers: { 'if-match': etag } }), 200);
+  assert.deepEqual(p2.json.plan, { instalment: 10000, first_due: '2099-01-01', over: 55000, instalments: 6, overdue: 0,
+    next: { due_on: '2099-01-01', amount: 10000 } });
+  const two = ok(await call('GET', `/api/v1/claims/${c.json.id}`, { session: cw }), 200).json;
+  assert.deepEqual(two.schedule.map((i) => [i.due_on, i.amount, i.state]), [['2099-01-01', 10000, 'open'], ['2099-02-01', 10000, 'open'],
+    ['2099-03-01', 10000, 'open'], ['2099-04-01', 10000, 'open'], ['2099-05-01', 10000, 'open'], ['2099-06-01', 5000, 'open']]);
+  // The list has the same figures; repaid in full the claim is settled and keeps its plan.
+  const l = ok(await call('GET', path, { session: cw }), 200).json.items[0];
+  assert.deepEqual(l.plan, p2.json.plan);
+  ok(await repay(acc, c.json.id, { amount: 55000, date: '2099-01-05' }), 201);
+  const done = ok(await call('GET', `/api/v1/claims/${c.json.id}`, { session: cw }), 200);
+  assert.equal(done.json.status, 'settled');
+  assert.deepEqual(done.json.schedule.map((i) => i.state), ['paid', 'paid', 'paid', 'paid', 'paid', 'paid']);
+  assert.equal(done.json.plan.next, null);
+  err(await call('PUT', plan, { session: cw, body: { instalment: 100 }, headers: { 'if-match': done.headers.get('etag') } }), 409, 'invalid_state');
+  // Without a first due date the plan starts on the first of next month.
+  const dflt = ok(await call('POST', path, { session: cw, body: { amount: 5000, reason: 'Doppelzahlung', instalment: 5000 } }), 201).json;
+  assert.match(dflt.plan.first_due, /^\d{4}-\d{2}-01$/);
+  assert.ok(dflt.plan.first_due > new Date().toISOString().slice(0, 10));
+  err(await call('POST', path, { session: cw, body: { amount: 100000, reason: 'x', instalment: 100 } }), 400, 'plan_too_long');
+  err(await call('POST', path, { session: cw, body: { amount: 100, reason: 'x', instalment: 1, first_due: '2020-02-30' } }), 400, 'invalid_value');
+  // Foreign and unknown claims.
+  for (const [m, pth, body] of [['GET', `/api/v1/claims/${c.json.id}`], ['PUT', plan, { instalment: 100 }],
+    ['POST', `/api/v1/claims/${c.json.id}/repayments`, { amount: 1, date: '2040-01-01' }]])
+    err(await call(m, pth, { session: m === 'PUT' ? await as('biel', 'caseworker') : biAcc, body, headers: { 'if-match': '*' } }), 404, 'not_found');
+  err(await call('GET', '/api/v1/claims/99999999999', { session: cw }), 404, 'not_found');
+  err(await call('GET', `/api/v1/claims/${c.json.id}`, { session: await as('thun', 'reception') }), 403, 'forbidden');
+  const ev = sql(DB_OWNER, `select action from audit_event where tenant_id = ${thun} and object_id = '${c.json.id}' order by seq`);
+  assert.deepEqual(ev.split('\n'), ['claim_created', 'claim_repayment_booked', 'claim_plan_set', 'claim_repayment_booked']);
+});
+
+test('one-off payments waiting for approval are listed for the service; approval needs the ETag', async () => {
+  const d = dossier({ last: 'Einmalig', budgets: [] });
+  const o = ok(await call('POST', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw, body: { amount: 12000, text: 'Zahnarzt' } }), 201).json;
+  const waiting = ok(await call('GET', '/api/v1/one-off-payments?status=proposed&limit=500', { session: lead }), 200).json.items;
+  const mine = waiting.find((x) => x.id === o.id);
+  assert.ok(mine, 'the proposal is listed');
+  assert.equal(mine.client, 'Einmalig Anna');
+  assert.ok(mine.created_by_name);
+  assert.ok(waiting.every((x) => x.status === 'proposed'));
+  assert.deepEqual([...waiting].sort((a, b) => b.id - a.id).map((x) => x.id), waiting.map((x) => x.id), 'newest first');
+  err(await call('GET', '/api/v1/one-off-payments?status=maybe', { session: lead }), 400, 'invalid_parameter');
+  err(await call('GET', '/api/v1/one-off-payments', { session: await as('thun', 'admin') }), 403, 'forbidden');
+  assert.ok(!ok(await call('GET', '/api/v1/one-off-payments?limit=500', { session: await as('biel', 'teamlead') }), 200).json.items.some((x) => x.id === o.id));
+  ok(await approveOneOff(lead, o), 200);
+  const after = ok(await call('GET', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw }), 200).json.items[0];
+  assert.equal(after.status, 'approved');
+  assert.ok(after.approved_by_name);
+  assert.ok(!ok(await call('GET', '/api/v1/one-off-payments?status=proposed&limit=500', { session: lead }), 200).json.items.some((x) => x.id === o.id));
+});
+
+// --------------------------------------------------------------- camt.054
+
+const SAMPLES = join(REF, 'camt', 'samples');
+const SAMPLE_ACCOUNT = 'CH2909000000250094239';
+
+test('camt.054 for another account is refused, nothing booked; for the own account read, listed, once', async () => {
+  const files = readdirSync(SAMPLES).filter((f) => /camt\.054.*\.xml$/.test(f));
+  assert.ok(files.length >= 2, `samples: ${files}`);
+  const count = () => Number(sql(DB_OWNER, `select count(*) from sh_bank_entry where tenant_id = ${thun}`));
+  const n0 = count();
+  const nf = ok(await call('GET', '/api/v1/bank-files?limit=500', { session: acc }), 200).json.items.length;
+  // The real bank files are for the account CH29 0900 0000 2500 9423 9, not thun's.
+  for (const f of files) {
+    const e = err(await reconcile(acc, readFileSync(join(SAMPLES, f), 'utf8')), 409, 'foreign_account');
+    assert.equal(e.detail.account, SAMPLE_ACCOUNT);
+    assert.equal(e.detail.expected, THUN_ACCOUNT.iban);
+  }
+  assert.equal(count(), n0, 'nothing stored');
+  assert.equal(ok(await call('GET', '/api/v1/bank-files?limit=500', { session: acc }), 200).json.items.length, nf, 'no file listed');
+  // Our own account, written with spaces, is the same account.
+  const own = camt054(THUN_ACCOUNT.iban.replace(/(.{4})/g, '$1 ').trim(), [{ e2e: 'KS0L1', amount: 100, svc: `own${Date.now()}` }]);
+  ok(await reconcile(acc, own), 200);
+  // With the samples' account as the service's account they are read.
+  await setAccount(admin, { ...THUN_ACCOUNT, iban: SAMPLE_ACCOUNT });
+  try {
+    for (const f of files) {
+      const xml = readFileSync(join(SAMPLES, f), 'utf8');
+      const n = (xml.match(/<TxDtls>/g) || []).length;
+      const r = ok(await reconcile(acc, xml), 200);
+      assert.equal(r.json.entries, n, show(r));
+      assert.equal(r.json.matched, 0);
+      assert.equal(r.json.unmatched_count + r.json.duplicates, n, show(r));
+      for (const u of r.json.unmatched) {
+        assert.equal(u.reason, 'no_match');
+        assert.ok(Number.isInteger(u.amount));
+      }
+      assert.equal(r.json.file.account, SAMPLE_ACCOUNT);
+      assert.equal(r.json.file.already_imported, false);
+      assert.equal(r.json.file.entries, n);
+      assert.equal(r.json.file.unmatched, r.json.unmatched_count);
+      assert.equal(r.json.file.uploaded_by.id, uid.acc);
+      // Again: the same file, nothing new.
+      const again = ok(await reconcile(acc, xml), 200);
+      assert.equal(again.json.file.id, r.json.file.id);
+      assert.equal(again.json.file.already_imported, true);
+      assert.equal(again.json.duplicates, n);
+    }
+  } finally {
+    await setAccount(admin, THUN_ACCOUNT);
+  }
+  const listed = ok(await call('GET', '/api/v1/bank-files?limit=2', { session: acc }), 200).json;
+  assert.equal(listed.items.length, 2);
+  assert.ok(listed.next);
+  assert.ok(listed.items.every((f) => f.account === SAMPLE_ACCOUNT && f.uploaded_by.display_name && f.uploaded_at));
+  // camt.053 is another message: refused before any account is looked at.
+  err(await reconcile(acc, readFileSync(join(SAMPLES, 'genkgo_camt053.v8_generic.xml'), 'utf8')), 400, 'invalid_camt');
+});
+
+test('matched entries are listed; an unmatched one is matched by hand to a line or a claim (If-Match, audited)', async () => {
+  // A run of a month of its own, exported; a claim with its reference.
+  const A = dossier({ last: 'Abgleich', budgets: [{ from: '2046-02-01', payment: 80000 }] });
+  const B = dossier({ last: 'Zweitabgleich', budgets: [{ from: '2046-02-01', payment: 65000 }] });
+  const run = await createRun('2046-02');
+  ok(await approveRun(lead, run.id), 200);
+  ok(await call('GET', `${R}/${run.id}/pain001`, { session: acc }), 200);
+  const la = (await allLines(run.id, acc)).find((l) => l.dossier_id === A.id);
+  const lb = (await allLines(run.id, acc)).find((l) => l.dossier_id === B.id);
+  const claim = ok(await call('POST', `/api/v1/cases/${B.id}/claims`, { session: cw, body: { amount: 30000, reason: 'Vorschuss', instalment: 10000 } }), 201).json;
+  const svc = `m${Date.now()}`;
+  const notif = camt054(THUN_ACCOUNT.iban, [
+    { e2e: la.end_to_end_id, amount: la.amount, svc: `${svc}a` },   // matched by its id
+    { amount: lb.amount, svc: `${svc}b` },                          // the bank lost the id
+    { cdi: 'CRDT', amount: 10000, ref: 'RF00WRONG', svc: `${svc}c` }, // a repayment with a wrong reference
+    { amount: 12345, svc: `${svc}d` },                              // nothing of ours
+  ]);
+  xmllint(notif, CAMT_XSD, 'camt-manual.xml');
+  const rc = ok(await reconcile(acc, notif), 200).json;
+  assert.deepEqual(rc.matched_entries.map((m) => [m.outcome, m.line_id]), [['booked', la.id]]);
+  assert.equal(rc.unmatched.length, 3);
+  const [ub, uc, ud] = rc.unmatched;
+  // The file and its transactions, with what they became.
+  const file = ok(await call('GET', `/api/v1/bank-files/${rc.file.id}`, { session: acc }), 200).json;
+  assert.deepEqual([file.entries, file.booked, file.unmatched], [4, 1, 3]);
+  assert.deepEqual(file.items.map((e) => e.outcome), ['booked', 'unmatched', 'unmatched', 'unmatched']);
+  assert.deepEqual(file.items[0].match, { dossier_id: A.id, name: la.creditor.name, run_month: '2046-02', for_month: '2046-02', claim_reference: null });
+  // Candidates: the open line of that amount for the debit, the claim for the credit.
+  const cb = ok(await call('GET', `/api/v1/bank-entries/${ub.id}/candidates`, { session: acc }), 200).json.items;
+  assert.ok(cb.some((x) => x.type === 'line' && x.id === lb.id), JSON.stringify(cb));
+  assert.ok(cb.every((x) => x.amount === lb.amount && x.type === 'line'));
+  const cc = ok(await call('GET', `/api/v1/bank-entries/${uc.id}/candidates?limit=500`, { session: acc }), 200).json.items;
+  assert.ok(cc.some((x) => x.type === 'claim' && x.id === claim.id && x.reference === claim.reference));
+  // Matching needs the entry's ETag; the wrong target is refused, nothing booked.
+  const match = (id, body, etag) => call('POST', `/api/v1/bank-entries/${id}/match`, { session: acc, body, headers: etag ? { 'if-match': etag } : {} });
+  const etag = (e) => `"${file.items.find((x) => x.id === e.id).version}"`;
+  err(await match(ub.id, { line_id: lb.id }), 428, 'precondition_required');
+  err(await match(ub.id, { line_id: lb.id }, '"77"'), 409, 'conflict');
+  err(await match(ub.id, {}, etag(ub)), 400, 'missing_field');
+  err(await match(ub.id, { line_id: lb.id, claim_id: claim.id }, etag(ub)), 400, 'invalid_value');
+  err(await match(ub.id, { line_id: la.id }, etag(ub)), 409, 'amount_differs');
+  err(await match(ub.id, { claim_id: claim.id }, etag(ub)), 409, 'wrong_direction');
+  err(await match(ud.id, { line_id: la.id }, etag(ud)), 409, 'amount_differs');
+  err(await match(ub.id, { line_id: 99999999999 }, etag(ub)), 404, 'not_found');
+  err(await call('POST', `/api/v1/bank-entries/${ub.id}/match`, { session: cw, body: { line_id: lb.id }, headers: { 'if-match': etag(ub) } }), 403, 'forbidden');
+  err(await call('POST', `/api/v1/bank-entries/${ub.id}/match`, { session: biAcc, body: { line_id: lb.id }, headers: { 'if-match': etag(ub) } }), 404, 'not_found');
+  const m1 = ok(await match(ub.id, { line_id: lb.id }, etag(ub)), 200).json;
+  assert.equal(m1.outcome, 'booked');
+  assert.equal(m1.matched_by.id, uid.acc);
+  assert.equal(m1.match.dossier_id, B.id);
+  err(await match(ub.id, { line_id: lb.id }, `"${m1.version}"`), 409, 'invalid_state');
+  const lbNow = (await allLines(run.id, acc)).find((l) => l.id === lb.id);
+  assert.deepEqual([lbNow.status, lbNow.booked_on], ['booked', '2040-01-02']);
+  // A booked line cannot take a second debit.
+  const m2 = ok(await match(uc.id, { claim_id: claim.id }, etag(uc)), 200).json;
+  assert.equal(m2.outcome, 'repayment');
+  assert.equal(m2.match.claim_reference, claim.reference);
+  const cl = ok(await call('GET', `/api/v1/claims/${claim.id}`, { session: acc }), 200).json;
+  assert.equal(cl.repaid, 10000);
+  assert.equal(cl.repayments[0].source, 'bank');
+  assert.equal(cl.repayments[0].bank_entry_id, uc.id);
+  const f2 = ok(await call('GET', `/api/v1/bank-files/${rc.file.id}`, { session: acc }), 200).json;
+  assert.deepEqual([f2.entries, f2.booked, f2.repayments, f2.unmatched], [4, 2, 1, 1]);
+  const ev = sql(DB_OWNER, `select action || ' ' || (detail->>'outcome') from audit_event where tenant_id = ${thun}
+    and object_type = 'sh_bank_entry' and object_id in ('${ub.id}', '${uc.id}') order by seq`);
+  assert.deepEqual(ev.split('\n'), ['bank_entry_matched booked', 'bank_entry_matched repayment']);
+  // Another service sees none of it.
+  for (const p of [`/api/v1/bank-files/${rc.file.id}`, `/api/v1/bank-entries/${ud.id}/candidates`])
+    err(await call('GET', p, { session: biAcc }), 404, 'not_found');
+  assert.ok(!ok(await call('GET', '/api/v1/bank-files?limit=500', { session: biAcc }), 200).json.items.some((f) => f.id === rc.file.id));
+  assert.equal(sql(DB_APP, 'select count(*) from sh_bank_file'), '0', 'no rows without the tenant setting');
+  const asBiel = sql(DB_APP, ['begin', `select set_config('kasus.tenant_id', '${biel}', true)`,
+    `select count(*) from sh_bank_file where tenant_id = ${thun}`, 'commit']);
+  assert.equal(asBiel.split('\n').pop(), '0');
 });

@@ -24,6 +24,20 @@ async function loadTs(rel) {
 
 const f = await loadTs('web/src/lib/format.ts');
 
+/** Every message of a language: <lang>.json and each area's <lang>.<area>.json. */
+const I18N = path.join(ROOT, 'web/src/i18n');
+const msgFiles = (lang) => readdirSync(I18N).filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json'))).sort();
+function catalog(lang) {
+  const all = {};
+  for (const n of msgFiles(lang)) {
+    const part = JSON.parse(readFileSync(path.join(I18N, n), 'utf8'));
+    const twice = Object.keys(part).filter((k) => k in all);
+    assert.deepEqual(twice, [], `${n} repeats keys of another message file`);
+    Object.assign(all, part);
+  }
+  return all;
+}
+
 
 test('amounts in Rappen are shown as CHF with the Swiss apostrophe', () => {
   assert.equal(f.formatAmount(123450), "CHF 1'234.50");
@@ -100,8 +114,9 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 });
 
 test('the German and French message files have the same keys and no empty text', () => {
-  const de = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) };
-  const fr = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.billing.json'), 'utf8')) };
+  assert.deepEqual(msgFiles('fr').map((n) => n.slice(2)), msgFiles('de').map((n) => n.slice(2)), 'each area has both languages');
+  const de = catalog('de');
+  const fr = catalog('fr');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {
     for (const [k, v] of Object.entries(cat)) {
@@ -115,7 +130,7 @@ test('the German and French message files have the same keys and no empty text',
 });
 
 test('every API error code the server sends has a message in both languages', () => {
-  const de = { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) };
+  const de = catalog('de');
   const codes = new Set();
   // Every C file of the core (a new error code needs a message in
   // web/src/i18n/de.json and fr.json). A module's codes come with its

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -217,4 +217,11 @@ export async function eventually(read, want, message) {
     got = await read();
   }
   assert.deepEqual(got, want, message);
+}
+
+/** Every message of a language: web/src/i18n/<lang>.json and each area's <lang>.<area>.json. */
+export function messages(lang) {
+  const dir = path.join(ROOT, 'web', 'src', 'i18n');
+  return Object.assign({}, ...readdirSync(dir).filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json')))
+    .sort().map((n) => JSON.parse(readFileSync(path.join(dir, n), 'utf8'))));
 }

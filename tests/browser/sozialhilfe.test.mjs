@@ -8,15 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, ROOT,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, messages,
 } from './lib.mjs';
 
-const MSG = {
-  de: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) },
-  fr: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.billing.json'), 'utf8')) },
-};
+const MSG = { de: messages('de'), fr: messages('fr') };
 /** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
 const tx = (lang, key, params = {}) => {
   const k = key in MSG[lang] ? key : `sozialhilfe.${key}`;
@@ -293,6 +289,7 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
 
   await open(tl.page, `#/m/sozialhilfe/payments/${runId}`);
   await tl.page.getByRole('button', { name: L('run.approve') }).click();
+  await tl.page.getByRole('button', { name: L('money.run.approve_yes') }).click();
   await tl.page.getByText(L('run.approved')).waitFor();
   assert.equal(await tl.page.getByRole('button', { name: L('run.download') }).count(), 0, 'the team lead does not export');
 

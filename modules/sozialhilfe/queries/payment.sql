@@ -286,7 +286,7 @@ SELECT id, dossier_id, kind, source_id, amount, name, street, house_no,
        postcode, town, country, iban, ustrd, end_to_end_id, status, problem,
        booked_on, return_reason, to_char(for_month, 'YYYY-MM')
   FROM sh_payment_line
- WHERE run_id = $1 AND id > $2
+ WHERE run_id = $1 AND id > $2 AND ($4::text IS NULL OR kind = $4)
  ORDER BY id LIMIT $3
 
 -- name: pay_run_export_lines

@@ -1,17 +1,21 @@
-// Messages live in de.json and fr.json, the billing screens' in
-// de.billing.json and fr.billing.json (same keys per language; tests check it). Every
+// Messages live in de.json and fr.json, an area's in de.<area>.json and
+// fr.<area>.json (same keys per language; tests check it). Every
 // text a person sees comes from there. t() is typed by the German file so
 // a missing or misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deMoney from './de.money.json';
+import frMoney from './fr.money.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json.
-const de = { ...deMain, ...deBilling };
-const fr = { ...frMain, ...frBilling };
+// The canton's billing screens keep their texts in *.billing.json, the
+// Sozialhilfe money screens (runs, claims, one-offs, bank files) in
+// *.money.json.
+const de = { ...deMain, ...deBilling, ...deMoney };
+const fr = { ...frMain, ...frBilling, ...frMoney };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
