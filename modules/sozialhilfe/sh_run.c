@@ -15,8 +15,10 @@
  * before the support for it was decided (or whose payment was held or
  * returned) is paid by the next run as a back payment (Nachzahlung): one
  * line per dossier and month, to the applicant, for what the budget in
- * force for that month says less what was paid for it. Computing runs is
- * serialised per tenant, so two runs never pay the same month twice.
+ * force for that month says less what was paid for it. Only dossiers
+ * whose state, budgets or payments changed are compared (the database
+ * marks them; an approved run removes the marks it checked). Computing
+ * runs is serialised per tenant, so two runs never pay a month twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,7 +215,8 @@ compute_lines(struct ks_request *req, const char *run, const char *first)
 
 	snprintf(month, sizeof(month), "%.7s", first);
 	v[2] = month;
-	if (sh_q(req, SHQ(PAY_RUN_LINES_CREATE), 3, v) == NULL ||
+	if (sh_q(req, SHQ(PAY_RUN_MARKS_TAKE), 1, v) == NULL ||
+	    sh_q(req, SHQ(PAY_RUN_LINES_CREATE), 3, v) == NULL ||
 	    hold_bad_ibans(req, run) != KS_OK ||
 	    sh_q(req, SHQ(PAY_RUN_ONEOFFS_TAKE), 1, v) == NULL)
 		return KS_ERROR;
@@ -438,6 +441,7 @@ run_approve(struct ks_request *req)
 	}
 	json_decref(s);
 	if (sh_q(req, SHQ(PAY_RUN_APPROVE), 2, v) == NULL ||
+	    sh_q(req, SHQ(PAY_RUN_MARKS_CLEAR), 1, v) == NULL ||
 	    (j = run_full(req, v[0])) == NULL)
 		return KS_ERROR;
 	if (ks->audit(req, "payment_run_approved", "sh_payment_run", v[0],

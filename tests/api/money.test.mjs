@@ -190,10 +190,18 @@ test('back payments: two runs made at once pay a month once; a month more than t
   await recompute(a.json);
   const again = [...await linesOf(a.json, W), ...await linesOf(b.json, W)].filter((l) => l[0] === 'back_payment');
   assert.deepEqual(again, [['back_payment', '2045-04', 40000, 'open']]);
+  // The run without it is approved, the one with it discarded: the next
+  // run pays April (and the discarded month is paid by its own run).
+  const has = (await linesOf(a.json, W)).some((l) => l[0] === 'back_payment') ? a.json : b.json;
+  const other = has === a.json ? b.json : a.json;
+  ok(await approveRun(lead, other.id), 200);
+  await discard(has);
+  const jul = await createRun('2045-07');
+  assert.deepEqual((await linesOf(jul, W)).filter((l) => l[0] === 'back_payment').map((l) => l[1]), ['2045-04']);
   // Thirteen months later April is too far back for a back payment.
   const far = await createRun('2046-05');
-  assert.deepEqual((await linesOf(far, W)).filter((l) => l[0] === 'back_payment'), []);
-  for (const r of [a.json, b.json, far]) await discard(r);
+  assert.deepEqual((await linesOf(far, W)).filter((l) => l[0] === 'back_payment').map((l) => l[1]), []);
+  for (const r of [jul, far]) await discard(r);
 });
 
 test('recompute and discard: If-Match, drafts only, their permission, audited, foreign runs 404', async () => {

@@ -565,7 +565,8 @@ test('claims and ledger: bad input, permissions, foreign ids', async () => {
 // ---------------------------------------------------------------- isolation
 
 test('row-level security: every payment table is empty without the tenant setting and per tenant', async () => {
-  const tables = ['sh_tenant_account', 'sh_one_off', 'sh_payment_run', 'sh_payment_line', 'sh_bank_entry', 'sh_claim', 'sh_repayment'];
+  const tables = ['sh_tenant_account', 'sh_one_off', 'sh_payment_run', 'sh_payment_line', 'sh_bank_entry', 'sh_claim', 'sh_repayment',
+    'sh_bank_file', 'sh_pay_mark'];
   for (const t of tables) {
     const all = Number(sql(DB_OWNER, `select count(*) from ${t} where tenant_id = ${thun}`));
     assert.ok(all > 0, `${t} has thun rows for the test`);

@@ -86,14 +86,15 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await login(a.page, 'thun', 'accounting');
   await open(a.page, `#/m/sozialhilfe/payments/${apr.id}`);
   await a.page.getByText(head('de', 'money.run.draft_hint')).waitFor();
+  // Only the back payments: none for the dossier yet.
   const show = a.page.getByRole('combobox', { name: L('money.run.show') });
-  await show.selectOption('back_payment');
-  await a.page.getByText(L('sozialhilfe.run.no_lines')).waitFor();
+  await Promise.all([a.page.waitForResponse((r) => r.url().includes('kind=back_payment')), show.selectOption('back_payment')]);
+  const row = a.page.locator('tbody tr', { hasText: `Lina ${last}` });
+  await a.page.waitForTimeout(200);
+  assert.equal(await row.count(), 0, 'no back payment before the recompute');
   // Recomputed: March's support is paid as back payment in April's run.
   await a.page.getByRole('button', { name: L('money.run.recompute') }).click();
   await a.page.getByText(L('money.run.recomputed')).waitFor();
-  await show.selectOption('back_payment');
-  const row = a.page.locator('tbody tr', { hasText: `Lina ${last}` });
   await row.waitFor();
   assert.deepEqual((await row.locator('td').allTextContents()).slice(1, 4),
     [L('sozialhilfe.pkind.back_payment'), monthText(M1), `Nachzahlung Sozialhilfe ${M1}`]);
@@ -151,6 +152,11 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   assert.deepEqual(await sched2.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.lastElementChild.textContent)),
     [L('money.istate.paid'), L('money.istate.overdue'), L('money.istate.overdue')]);
   await check(a.page, 'money-claim-repaid');
+  // Escape closes the plan; the focus goes back to its button.
+  await a.page.getByRole('button', { name: L('money.claim.book') }).focus();
+  await a.page.keyboard.press('Escape');
+  await sched2.waitFor({ state: 'detached' });
+  await expectFocused(a.page.getByRole('button', { name: new RegExp(`^${L('money.claim.show_plan')}`) }), 'focus returns to the plan button');
 
   // camt.054: another account's file is refused, naming the account.
   const pain = await fetch(`${BASE}${R}/${apr.id}/pain001`, { headers: { cookie: `ks_session=${acc.cookie}` } });

@@ -5,7 +5,9 @@
 -- their run's month; a back payment (Nachzahlung) pays an earlier month
 -- whose run was approved before the support for it was decided (or whose
 -- payment was held or returned). The sum paid per dossier and month is
--- then exactly what the budget in force for that month says.
+-- then exactly what the budget in force for that month says. The unique
+-- index of the lines carries amount and status: that comparison reads
+-- the index only.
 
 ALTER TABLE sh_payment_line ADD COLUMN for_month date
     CHECK (extract(day FROM for_month) = 1);
@@ -19,13 +21,85 @@ ALTER TABLE sh_payment_line DROP CONSTRAINT sh_payment_line_kind_check,
 	((kind = 'one_off') = (for_month IS NULL)),
     DROP CONSTRAINT sh_payment_line_tenant_id_run_id_dossier_id_kind_source_id_key,
     ADD CONSTRAINT sh_payment_line_once UNIQUE NULLS NOT DISTINCT
-	(tenant_id, run_id, dossier_id, kind, source_id, for_month);
+	(tenant_id, run_id, dossier_id, kind, source_id, for_month)
+	INCLUDE (amount, status);
 
--- When a draft run's lines were last computed (creation or recompute).
-ALTER TABLE sh_payment_run ADD COLUMN computed_at timestamptz;
+-- When a draft run's lines were last computed (creation or recompute),
+-- and which marked dossiers (at which mark) that computation checked for
+-- back payments (see sh_pay_mark below).
+ALTER TABLE sh_payment_run ADD COLUMN computed_at timestamptz,
+    ADD COLUMN checked_ids bigint[] NOT NULL DEFAULT '{}',
+    ADD COLUMN checked_seqs bigint[] NOT NULL DEFAULT '{}';
 UPDATE sh_payment_run SET computed_at = created_at;
 ALTER TABLE sh_payment_run ALTER COLUMN computed_at SET DEFAULT now(),
     ALTER COLUMN computed_at SET NOT NULL;
+
+-- A dossier is marked when what it is owed or what it was paid may have
+-- changed: its state, an approved budget, a payment held or returned, a
+-- back payment dropped with its draft run. A run checks the marked
+-- dossiers (not all of them: comparing a year of payments of every
+-- dossier would double the time a run takes) and remembers each mark it
+-- saw; its approval removes exactly those marks, so a dossier marked again
+-- meanwhile stays marked for the next run. No lock is needed: a mark not
+-- yet committed when a run is computed is simply not among its marks.
+CREATE SEQUENCE sh_pay_mark_seq;
+CREATE TABLE sh_pay_mark (
+	tenant_id	bigint NOT NULL,
+	dossier_id	bigint NOT NULL,
+	seq		bigint NOT NULL,
+	PRIMARY KEY (tenant_id, dossier_id)
+);
+CREATE FUNCTION sh_pay_mark(p_tenant bigint, p_dossier bigint) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO sh_pay_mark (tenant_id, dossier_id, seq)
+	VALUES (p_tenant, p_dossier, nextval('sh_pay_mark_seq'))
+	ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET seq = EXCLUDED.seq
+$$;
+CREATE FUNCTION sh_pay_mark_dossier() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM sh_pay_mark(NEW.tenant_id, NEW.id);
+	RETURN NULL;
+END $$;
+CREATE FUNCTION sh_pay_mark_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		PERFORM sh_pay_mark(OLD.tenant_id, OLD.dossier_id);
+	ELSE
+		PERFORM sh_pay_mark(NEW.tenant_id, NEW.dossier_id);
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER sh_pay_mark AFTER INSERT OR UPDATE OF state ON dossier
+    FOR EACH ROW WHEN (NEW.module = 'sozialhilfe')
+    EXECUTE FUNCTION sh_pay_mark_dossier();
+CREATE TRIGGER sh_pay_mark_new AFTER INSERT ON sh_budget
+    FOR EACH ROW WHEN (NEW.status = 'approved')
+    EXECUTE FUNCTION sh_pay_mark_row();
+CREATE TRIGGER sh_pay_mark_change AFTER UPDATE ON sh_budget
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR
+	OLD.payment <> NEW.payment OR OLD.valid_from <> NEW.valid_from)
+    EXECUTE FUNCTION sh_pay_mark_row();
+CREATE TRIGGER sh_pay_mark_held AFTER INSERT ON sh_payment_line
+    FOR EACH ROW WHEN (NEW.status = 'held' AND NEW.kind <> 'one_off')
+    EXECUTE FUNCTION sh_pay_mark_row();
+CREATE TRIGGER sh_pay_mark_status AFTER UPDATE OF status ON sh_payment_line
+    FOR EACH ROW WHEN (NEW.status IN ('held', 'returned') AND
+	OLD.status <> NEW.status AND NEW.kind <> 'one_off')
+    EXECUTE FUNCTION sh_pay_mark_row();
+CREATE TRIGGER sh_pay_mark_dropped AFTER DELETE ON sh_payment_line
+    FOR EACH ROW WHEN (OLD.kind = 'back_payment')
+    EXECUTE FUNCTION sh_pay_mark_row();
+-- What happened before this migration is not known: every dossier is
+-- checked by the next run.
+INSERT INTO sh_pay_mark (tenant_id, dossier_id, seq)
+SELECT tenant_id, id, nextval('sh_pay_mark_seq') FROM dossier
+ WHERE module = 'sozialhilfe';
+ALTER TABLE sh_pay_mark ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sh_pay_mark FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON sh_pay_mark USING
+    (tenant_id = kasus_tenant()) WITH CHECK (tenant_id = kasus_tenant());
+GRANT SELECT, INSERT, UPDATE, DELETE ON sh_pay_mark TO kasus_app;
+GRANT USAGE ON SEQUENCE sh_pay_mark_seq TO kasus_app;
 
 -- The frozen rules of 0002, with the new columns: an approved run keeps
 -- its computation time, a line its kind and month.
@@ -39,7 +113,8 @@ BEGIN
 		    NEW.exec_date <> OLD.exec_date OR NEW.month <> OLD.month OR
 		    NEW.debtor::text IS DISTINCT FROM OLD.debtor::text OR
 		    NEW.approved_by IS DISTINCT FROM OLD.approved_by OR
-		    NEW.computed_at <> OLD.computed_at) THEN
+		    NEW.computed_at <> OLD.computed_at OR
+		    NEW.checked_seqs <> OLD.checked_seqs) THEN
 			RAISE EXCEPTION 'approved payment runs are frozen'
 			    USING ERRCODE = '23514';
 		END IF;

@@ -86,6 +86,20 @@ SELECT id FROM sh_payment_run WHERE month = $1::date
 -- name: pay_run_lock_tenant
 SELECT pg_advisory_xact_lock(7406, (kasus_tenant() % 2147483647)::integer)
 
+-- The marked dossiers (sh_pay_mark) run $1 checks for back payments, with
+-- the marks it saw: its approval removes exactly those.
+-- name: pay_run_marks_take
+UPDATE sh_payment_run r SET checked_ids = x.ids, checked_seqs = x.seqs
+  FROM (SELECT coalesce(array_agg(dossier_id ORDER BY dossier_id), '{}'),
+               coalesce(array_agg(seq ORDER BY dossier_id), '{}')
+          FROM sh_pay_mark) AS x(ids, seqs)
+ WHERE r.id = $1 AND r.status = 'draft'
+
+-- name: pay_run_marks_clear
+DELETE FROM sh_pay_mark m
+ USING sh_payment_run r, unnest(r.checked_ids, r.checked_seqs) AS c(id, seq)
+ WHERE r.id = $1 AND m.dossier_id = c.id AND m.seq = c.seq
+
 -- Regular lines for every dossier that is being supported and has an
 -- approved budget in force for the month (the latest valid_from up to
 -- the first of the month), back payments for earlier months, then the
@@ -94,12 +108,15 @@ SELECT pg_advisory_xact_lock(7406, (kasus_tenant() % 2147483647)::integer)
 -- input names one (kvg_direct), the rest of the payment to the
 -- applicant. Creditors are copied here.
 --
--- Back payments: for each of the twelve months before this one whose run
--- is approved, what the budget in force then says less what lines of any
--- other run pay for that month (open or booked; held and returned ones
--- paid nothing), when positive: one line to the applicant. A month
--- without an approved run is paid by its own run, not here (nor a month
--- before the service paid with Kasus).
+-- Back payments: for each marked dossier the run checks (checked_ids)
+-- and each of the twelve months before this one whose run is approved,
+-- what the budget in force then says less what lines of any other run
+-- pay for that month (open or booked; held and returned ones paid
+-- nothing), when positive: one line to the applicant. A month without an
+-- approved run is paid by its own run, not here (nor a month before the
+-- service paid with Kasus). iv: a checked dossier's approved budgets with
+-- the months they are in force, from valid_from until the next one's (a
+-- later id wins on the same day, as in b).
 -- $1 run, $2 first of month, $3 'YYYY-MM'
 -- name: pay_run_lines_create
 WITH b AS (
@@ -139,21 +156,31 @@ WITH b AS (
 	SELECT month FROM sh_payment_run
 	 WHERE status = 'approved' AND month < $2::date
 	   AND month >= $2::date - interval '12 months'
-), due AS (
-	SELECT DISTINCT ON (d.id, bm.month) d.id AS dossier_id,
-	       d.applicant_id, bm.month, bu.id AS budget_id, bu.payment
-	  FROM bm
-	  JOIN sh_budget bu ON bu.status = 'approved'
-	       AND bu.valid_from <= bm.month
-	  JOIN dossier d ON d.tenant_id = bu.tenant_id AND d.id = bu.dossier_id
+), chk AS (
+	SELECT unnest(checked_ids) AS dossier_id FROM sh_payment_run
+	 WHERE id = $1
+), iv AS MATERIALIZED (
+	SELECT d.id AS dossier_id, d.applicant_id, bu.id AS budget_id,
+	       bu.payment, bu.valid_from,
+	       lead(bu.valid_from) OVER (PARTITION BY d.id
+	           ORDER BY bu.valid_from, bu.id) AS until
+	  FROM dossier d
+	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id AND bu.dossier_id = d.id
 	 WHERE d.module = 'sozialhilfe' AND d.state IN ('ongoing', 'review')
-	 ORDER BY d.id, bm.month, bu.valid_from DESC, bu.id DESC
+	   AND bu.status = 'approved' AND bu.valid_from < $2::date
+	   AND d.id IN (SELECT dossier_id FROM chk) AND EXISTS (SELECT 1 FROM bm)
+), due AS (
+	SELECT iv.dossier_id, iv.applicant_id, bm.month, iv.budget_id,
+	       iv.payment
+	  FROM iv JOIN bm ON bm.month >= iv.valid_from
+	   AND (iv.until IS NULL OR bm.month < iv.until)
 ), paid AS (
 	SELECT l.dossier_id, l.for_month, sum(l.amount) AS amount
 	  FROM sh_payment_line l
 	 WHERE l.run_id IN (SELECT id FROM sh_payment_run
 	                     WHERE month >= $2::date - interval '12 months'
 	                       AND id <> $1)
+	   AND l.dossier_id IN (SELECT dossier_id FROM chk)
 	   AND l.for_month IN (SELECT month FROM bm)
 	   AND l.status IN ('open', 'booked')
 	 GROUP BY l.dossier_id, l.for_month

@@ -424,11 +424,12 @@ function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () =
                   {c.plan.overdue ? <span class="badge badge-warn">{t('money.claim.overdue', { amount: formatAmount(c.plan.overdue) })}</span> : null}
                   {c.plan.next ? <><br />{t('money.claim.next', { date: formatDate(c.plan.next.due_on), amount: formatAmount(c.plan.next.amount) })}</> : null}
                 </>)}</td>
-              <td><button type="button" class="btn btn-link" aria-expanded={open === c.id ? 'true' : 'false'}
+              <td><button type="button" class="btn btn-link" id={`plan-btn-${c.id}`} aria-expanded={open === c.id ? 'true' : 'false'}
                 onClick={() => setOpen(open === c.id ? null : c.id)}>{t('money.claim.show_plan')}<span class="visually-hidden"> – {c.reason}</span></button></td>
             </tr>,
             open === c.id ? <tr key={`${c.id}-plan`}><td colSpan={6}>
-              <ClaimPlanView id={c.id} onChanged={() => { list.reload(); onBooked(); }} />
+              <ClaimPlanView id={c.id} onChanged={() => { list.reload(); onBooked(); }}
+                onClose={() => { setOpen(null); document.getElementById(`plan-btn-${c.id}`)?.focus(); }} />
             </td></tr> : null,
           ])}</tbody>
         </table>
@@ -457,8 +458,9 @@ const toPlanForm = (c: Claim): PlanForm => ({ instalment: amountInput(c.plan.ins
  * One claim's instalment plan (each instalment due, paid or overdue) and
  * its repayments; a new plan over what is still owed (case workers), a
  * repayment booked by hand (accounting). Both send the claim's ETag.
+ * Escape closes it.
  */
-function ClaimPlanView({ id, onChanged }: { id: number; onChanged: () => void }) {
+function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () => void; onClose: () => void }) {
   const app = useApp();
   const c = useResource<ClaimDetail>(`/api/v1/claims/${id}`);
   const edit = useEdit<PlanForm>();
@@ -519,7 +521,7 @@ function ClaimPlanView({ id, onChanged }: { id: number; onChanged: () => void })
     }
   }
   return (
-    <div class="claim-plan">
+    <div class="claim-plan" onKeyDown={(e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } }}>
       {note ? <Notice kind="success">{note}</Notice> : null}
       {err ? <ErrorBox error={err} /> : null}
       <table class="table">
