@@ -1,9 +1,11 @@
 # Kasus - build, run, test, bench. See README.md.
 #   make run    set up everything and serve the demo canton on :8080
 #   make test   set up a separate stack and run every test
+#   make test-cluster  the cluster on one machine, failure tests, backup
 #   make bench  benchmarks with ratios against their baselines
 CC	?= cc
-PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode
+PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode \
+          libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers
@@ -14,7 +16,7 @@ LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
 VARIANT	?= release
 ifeq ($(VARIANT),asan)
 CFLAGS_V = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=undefined
+	   -fno-sanitize-recover=undefined -DKS_TEST_HOOKS
 LDFLAGS_V = -fsanitize=address,undefined
 else
 CFLAGS_V = -O2 -g
@@ -28,7 +30,7 @@ CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all build run test bench clean deps unit modules web
+.PHONY: all build run test test-cluster bench clean deps unit modules web
 
 # Domain modules and the loader's test fixtures: one shared object each,
 # linked against libraries only, never against the core.
@@ -98,6 +100,11 @@ run:
 
 test:
 	@bash tests/run.sh
+
+# Several nodes, failover, backup and restore (ops/cluster.sh); CI runs
+# it after make test.
+test-cluster:
+	@bash tests/cluster/run.sh
 
 bench:
 	@bash tests/bench/run.sh

@@ -240,6 +240,8 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u)
 	ks_redis_free(ks_redis_cmd("SADD %s %s", set, key));
 	ks_redis_free(ks_redis_cmd("EXPIRE %s %d", set,
 	    ks_conf.session_absolute));
+	/* Survives a failover of the session store (redis_wait_replicas). */
+	ks_redis_durable();
 	/* Rotation: a session the browser still held is ended. */
 	old = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, COOKIE);
 	if (old != NULL && strlen(old) == 64) {

@@ -40,6 +40,11 @@ static const struct key keys[] = {
 	{ "db_owner", "KASUS_DB_OWNER", S(db_owner) },
 	{ "redis_host", "KASUS_REDIS_HOST", S(redis_host) },
 	{ "redis_port", "KASUS_REDIS_PORT", I(redis_port) },
+	{ "redis_sentinels", "KASUS_REDIS_SENTINELS", S(redis_sentinels) },
+	{ "redis_master", "KASUS_REDIS_MASTER", S(redis_master) },
+	{ "redis_wait_replicas", "KASUS_REDIS_WAIT_REPLICAS",
+	    I(redis_wait_replicas) },
+	{ "redis_wait_ms", "KASUS_REDIS_WAIT_MS", I(redis_wait_ms) },
 	{ "session_idle", "KASUS_SESSION_IDLE", I(session_idle) },
 	{ "session_absolute", "KASUS_SESSION_ABSOLUTE", I(session_absolute) },
 	{ "login_max_user", "KASUS_LOGIN_MAX_USER", I(login_max_user) },
@@ -57,6 +62,8 @@ static const struct key keys[] = {
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
+	{ "user", "KASUS_USER", S(user) },
+	{ "seccomp", "KASUS_SECCOMP", I(seccomp) },
 	{ NULL, NULL, 0, NULL, 0 }
 };
 
@@ -74,6 +81,8 @@ defaults(void)
 	ks_conf.header_mem_limit = 32 * 1024;
 	strcpy(ks_conf.redis_host, "127.0.0.1");
 	ks_conf.redis_port = 6379;
+	strcpy(ks_conf.redis_master, "kasus");
+	ks_conf.redis_wait_ms = 200;
 	ks_conf.session_idle = 30 * 60;
 	ks_conf.session_absolute = 10 * 3600;
 	ks_conf.login_max_user = 5;
@@ -86,6 +95,8 @@ defaults(void)
 	ks_conf.rules_memory = 32L * 1024 * 1024;
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
+	strcpy(ks_conf.user, "kasus");
+	ks_conf.seccomp = 1;
 }
 
 static int

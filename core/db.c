@@ -264,9 +264,26 @@ clear_result(void *p)
 }
 
 static int
+lost(struct ks_request *req)
+{
+	ks_db_thread_close();
+	req->in_txn = 0;
+	return ks_fail(req, 503, "database_unavailable",
+	    "the database is not reachable; try again shortly");
+}
+
+static int
 map_error(struct ks_request *req)
 {
 	const char *s = last_state;
+
+	/*
+	 * The server is shutting down, or is no longer the primary after a
+	 * failover (read-only): a new connection finds the one that is.
+	 */
+	if (strcmp(s, "25006") == 0 || strncmp(s, "57P0", 4) == 0 ||
+	    strncmp(s, "08", 2) == 0)
+		return lost(req);
 
 	if (strcmp(s, "23505") == 0)
 		return ks_fail(req, 409, "already_exists",
@@ -284,15 +301,6 @@ map_error(struct ks_request *req)
 		return ks_fail(req, 404, "not_found", "no such record");
 	return ks_fail(req, 500, "internal_error",
 	    "the request could not be completed");
-}
-
-static int
-lost(struct ks_request *req)
-{
-	ks_db_thread_close();
-	req->in_txn = 0;
-	return ks_fail(req, 503, "database_unavailable",
-	    "the database is not reachable; try again shortly");
 }
 
 PGresult *

@@ -63,6 +63,10 @@ struct ks_config {
 	char	 db_owner[512];		/* conninfo, migration owner role */
 	char	 redis_host[128];
 	int	 redis_port;
+	char	 redis_sentinels[256];	/* host:port,...; empty: none */
+	char	 redis_master[64];	/* the sentinels' name for it */
+	int	 redis_wait_replicas;	/* a session waits for them */
+	int	 redis_wait_ms;
 	int	 session_idle;		/* seconds */
 	int	 session_absolute;	/* seconds */
 	int	 login_max_user;	/* failures before lockout */
@@ -78,6 +82,8 @@ struct ks_config {
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
+	char	 user[64];		/* workers drop to it when root */
+	int	 seccomp;		/* workers enter the filter (1) */
 	enum ks_log_level log_level;
 };
 
@@ -326,6 +332,21 @@ int	ks_redis_pipe(int n, const char **fmts, const char *const *a1,
 	    const char *const *a2, struct redisReply **out);
 void	ks_redis_free(struct redisReply *);
 int	ks_redis_ping(void);
+struct redisContext;
+struct timeval;
+/**
+ * A new connection to the Redis master (redis_host:redis_port, or the one
+ * the redis_sentinels name and that says it is master), with tv as connect
+ * and command timeout; NULL when none answers. The caller frees it.
+ */
+struct redisContext *ks_redis_connect(struct timeval tv);
+/**
+ * After writing something that must survive a failover (a new session):
+ * wait until redis_wait_replicas replicas have it, at most redis_wait_ms.
+ * KS_OK when they confirmed (or none is asked for); KS_ERROR otherwise,
+ * which callers may ignore: the write stands on the master.
+ */
+int	ks_redis_durable(void);
 
 /* ---------------------------------------------------------------- audit */
 
@@ -428,6 +449,24 @@ void	ks_modules_forget(int64_t tenant);
 /** Number of statements registered so far (for unwinding a module). */
 int	ks_db_registered(void);
 void	ks_db_truncate(int n);
+
+/* -------------------------------------------------------------- sandbox */
+
+/**
+ * Parent, before the first fork: map the page where workers note a
+ * forbidden call, and when running as root look up `user` (an error when
+ * it is missing or is root: workers never serve as root).
+ */
+int	ks_sandbox_prepare(int nslots);
+/** Worker, before any thread: drop to `user`, no core files, no_new_privs. */
+int	ks_sandbox_drop(void);
+/** Worker, after its threads started: enter the filter (every thread). */
+int	ks_sandbox_enter(void);
+/**
+ * Parent, after a worker died of SIGSYS: the forbidden call's number (0
+ * when none was noted) and its name in name; clears the note.
+ */
+int	ks_sandbox_forbidden(int slot, char *name, size_t len);
 
 /* -------------------------------------------------------------- metrics */
 

@@ -30,6 +30,26 @@
 
 static volatile sig_atomic_t stopping;
 static pid_t workers[MAX_WORKERS];
+static time_t started[MAX_WORKERS];
+static pid_t parent_pid;
+
+#ifdef KS_TEST_HOOKS
+/*
+ * Test build only: SIGUSR2 makes the worker behave like one an attacker
+ * took over and try to start a shell. The filter must end it (a test
+ * checks that the parent names the call and starts a new worker). A
+ * signal, not a route: nothing reachable over the network, and only root
+ * or the worker's own user can send it.
+ */
+static void
+on_test_escape(int sig)
+{
+	char *const argv[] = { "/bin/sh", "-c", "exit 0", NULL };
+
+	(void)sig;
+	execve(argv[0], argv, argv + 3);
+}
+#endif
 
 static void
 on_stop(int sig)
@@ -74,8 +94,13 @@ worker_main(int slot, int fd)
 	sigset_t set;
 	int sig;
 
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	ks_worker_slot = slot;
+	if (ks_sandbox_drop() != KS_OK)
+		_exit(1);
+	/* After the drop: a change of user clears the death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent_pid)
+		_exit(0);
 	ks_metrics_worker_state(slot, getpid(), 1);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -87,6 +112,11 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	if (ks_sandbox_enter() != KS_OK)
+		_exit(1);
+#ifdef KS_TEST_HOOKS
+	signal(SIGUSR2, on_test_escape);
+#endif
 	ks_log(KS_LOG_INFO, "worker %d serving", slot);
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
@@ -98,6 +128,23 @@ worker_main(int slot, int fd)
 	ks_auth_shutdown();
 	close(fd);
 	exit(0);
+}
+
+static void
+reaped(int slot, pid_t pid, int st)
+{
+	char name[64];
+
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS &&
+	    ks_sandbox_forbidden(slot, name, sizeof(name)) > 0) {
+		ks_log(KS_LOG_ERROR, "worker %d (pid %d) made a forbidden "
+		    "system call (%s) and was ended; starting a new one", slot,
+		    (int)pid, name);
+		return;
+	}
+	ks_log(KS_LOG_WARN, "worker %d (pid %d) ended (%s %d); starting a new "
+	    "one", slot, (int)pid, WIFSIGNALED(st) ? "signal" : "status",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 
 static pid_t
@@ -163,6 +210,8 @@ serve(void)
 
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
+	if (ks_sandbox_prepare(n) != KS_OK)
+		return 1;
 	ks_routes_core_register();
 	ks_static_load();
 	ks_modules_load(1);
@@ -177,10 +226,13 @@ serve(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	write_pidfile();
+	parent_pid = getpid();
 	ks_log(KS_LOG_INFO, "kasusd %s listening on http://%s:%d with %d "
 	    "workers", KS_VERSION, ks_conf.listen_addr, ks_conf.port, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		workers[i] = spawn(i, fd);
+		started[i] = time(NULL);
+	}
 	while (!stopping) {
 		pid = waitpid(-1, &st, 0);
 		if (pid < 0) {
@@ -194,13 +246,13 @@ serve(void)
 			workers[i] = 0;
 			if (stopping)
 				break;
-			ks_log(KS_LOG_WARN, "worker %d (pid %d) ended (%s %d); "
-			    "starting a new one", i, (int)pid,
-			    WIFSIGNALED(st) ? "signal" : "status",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			reaped(i, pid, st);
 			ks_metrics_worker_restart();
-			sleep(0);
+			/* One that dies at once would otherwise spin. */
+			if (time(NULL) - started[i] < 1)
+				sleep(1);
 			workers[i] = spawn(i, fd);
+			started[i] = time(NULL);
 		}
 	}
 	ks_log(KS_LOG_INFO, "stopping: draining workers");

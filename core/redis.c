@@ -2,9 +2,15 @@
  * redis.c - one hiredis connection per server thread, with short
  * timeouts, reconnected on the next call after a failure. Sessions,
  * login throttling and rule-cache invalidation live in Redis.
+ *
+ * With redis_sentinels set, the master is whatever the sentinels name
+ * (the first that answers), checked with ROLE, and looked up again on
+ * every reconnect; a connection that finds itself on a replica (READONLY,
+ * after a failover demoted its server) is dropped and the call retried.
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -39,6 +45,100 @@ drop(void)
 }
 
 static redisContext *
+connect_to(const char *host, int port, struct timeval tv)
+{
+	redisContext *c = redisConnectWithTimeout(host, port, tv);
+
+	if (c != NULL && c->err != 0) {
+		redisFree(c);
+		return NULL;
+	}
+	if (c != NULL)
+		redisSetTimeout(c, tv);
+	return c;
+}
+
+/* Ask one sentinel ("host:port") for the master's address. */
+static int
+ask_sentinel(const char *hp, size_t n, char *host, size_t hlen, int *port)
+{
+	struct timeval tv = { 0, 300000 };
+	char h[128];
+	redisContext *c;
+	redisReply *r;
+	const char *colon;
+	int ok = 0;
+
+	colon = memchr(hp, ':', n);
+	if (colon == NULL || (size_t)(colon - hp) >= sizeof(h))
+		return 0;
+	snprintf(h, sizeof(h), "%.*s", (int)(colon - hp), hp);
+	if ((c = connect_to(h, atoi(colon + 1), tv)) == NULL)
+		return 0;
+	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s",
+	    ks_conf.redis_master);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		snprintf(host, hlen, "%s", r->element[0]->str);
+		*port = atoi(r->element[1]->str);
+		ok = 1;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	redisFree(c);
+	return ok;
+}
+
+/* Keep c only when its server says it is a master. */
+static redisContext *
+if_master(redisContext *c)
+{
+	redisReply *r;
+	int master;
+
+	if (c == NULL)
+		return NULL;
+	r = redisCommand(c, "ROLE");
+	master = r != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+	if (r != NULL)
+		freeReplyObject(r);
+	if (!master) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+redisContext *
+ks_redis_connect(struct timeval tv)
+{
+	const char *s = ks_conf.redis_sentinels, *e;
+	char host[128];
+	int port;
+	redisContext *c;
+
+	if (*s == '\0')
+		return connect_to(ks_conf.redis_host, ks_conf.redis_port, tv);
+	/* Each sentinel in turn: one may not have seen the failover yet. */
+	while (*s != '\0') {
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		while (*s == ' ')
+			s++;
+		if (ask_sentinel(s, (size_t)(e - s), host, sizeof(host),
+		    &port) && (c = if_master(connect_to(host, port, tv))) !=
+		    NULL)
+			return c;
+		s = *e == ',' ? e + 1 : e;
+	}
+	return NULL;
+}
+
+static redisContext *
 get(void)
 {
 	struct timeval tv = { 1, 0 };
@@ -47,15 +147,18 @@ get(void)
 	if (tl_rc != NULL && tl_rc->err == 0)
 		return tl_rc;
 	drop();
-	tl_rc = redisConnectWithTimeout(ks_conf.redis_host, ks_conf.redis_port,
-	    tv);
-	if (tl_rc == NULL || tl_rc->err != 0) {
-		drop();
+	if ((tl_rc = ks_redis_connect(tv)) == NULL)
 		return NULL;
-	}
-	redisSetTimeout(tl_rc, tv);
 	pthread_setspecific(tl_key, tl_rc);
 	return tl_rc;
+}
+
+/* A demoted master answers writes with READONLY: find the new one. */
+static int
+on_replica(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+	    strncmp(r->str, "READONLY", 8) == 0;
 }
 
 struct redisReply *
@@ -72,6 +175,10 @@ ks_redis_cmd(const char *fmt, ...)
 		va_start(ap, fmt);
 		r = redisvCommand(c, fmt, ap);
 		va_end(ap);
+		if (on_replica(r)) {
+			freeReplyObject(r);
+			r = NULL;
+		}
 		if (r == NULL)
 			drop();
 	}
@@ -100,8 +207,12 @@ ks_redis_pipe(int n, const char **fmts, const char *const *a1,
 			if (redisGetReply(c, &r) != REDIS_OK)
 				break;
 			out[i] = r;
+			if (on_replica(r)) {
+				i++;
+				break;
+			}
 		}
-		if (i == n)
+		if (i == n && !on_replica(out[n - 1]))
 			return KS_OK;
 		while (--i >= 0)
 			freeReplyObject(out[i]);
@@ -125,5 +236,25 @@ ks_redis_ping(void)
 	if (r == NULL)
 		return KS_ERROR;
 	freeReplyObject(r);
+	return KS_OK;
+}
+
+int
+ks_redis_durable(void)
+{
+	redisReply *r;
+	int n;
+
+	if (ks_conf.redis_wait_replicas <= 0)
+		return KS_OK;
+	r = ks_redis_cmd("WAIT %d %d", ks_conf.redis_wait_replicas,
+	    ks_conf.redis_wait_ms);
+	n = r != NULL && r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+	ks_redis_free(r);
+	if (n < ks_conf.redis_wait_replicas) {
+		ks_log(KS_LOG_WARN, "redis: %d of %d replicas confirmed a "
+		    "session", n < 0 ? 0 : n, ks_conf.redis_wait_replicas);
+		return KS_ERROR;
+	}
 	return KS_OK;
 }

@@ -262,9 +262,11 @@ listen_loop(void *arg)
 	(void)arg;
 	while (__atomic_load_n(&listening, __ATOMIC_RELAXED)) {
 		if (c == NULL) {
-			c = redisConnectWithTimeout(ks_conf.redis_host,
-			    ks_conf.redis_port, tv);
-			if (c == NULL || c->err ||
+			c = ks_redis_connect(tv);
+			/* Then wait for messages as long as it takes. */
+			if (c != NULL)
+				redisSetTimeout(c, (struct timeval){ 0, 0 });
+			if (c == NULL ||
 			    (reply = redisCommand(c, "SUBSCRIBE ks:invalidate")) ==
 			    NULL) {
 				if (c != NULL)

@@ -7,11 +7,14 @@
 # install every program is checked with `command -v`, so a missing one
 # fails here, naming its package, instead of halfway through a test run.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
+# `ops/bootstrap.sh --check` installs nothing and only checks.
 set -eu
+check_only=0
+[ "${1:-}" = --check ] && check_only=1
 
 # Libraries (headers and pkg-config files) the C build links against.
 LIBS="libmicrohttpd-dev libpq-dev libhiredis-dev liblua5.4-dev libjansson-dev
-libxml2-dev libssl-dev libqrencode-dev postgresql-contrib"
+libxml2-dev libssl-dev libqrencode-dev libseccomp-dev postgresql-contrib"
 
 # program:package for every program a script, test or bench calls.
 # The PostgreSQL server binaries live outside PATH and are checked by path.
@@ -20,10 +23,15 @@ pkg-config:pkg-config psql:postgresql-client-15 pgbench:postgresql-client-15
 redis-server:redis-server redis-cli:redis-tools lua5.4:lua5.4
 curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils
 pdftoppm:poppler-utils zbarimg:zbar-tools xmllint:libxml2-utils
-pgrep:procps runuser:util-linux useradd:passwd od:coreutils
-awk:mawk sed:sed git:git"
+pgrep:procps od:coreutils awk:mawk sed:sed git:git
+setsid:util-linux setpriv:util-linux tar:tar gzip:gzip cmp:diffutils
+sync:coreutils systemd-analyze:systemd haproxy:haproxy patroni:patroni
+etcd:etcd-server redis-sentinel:redis-sentinel"
+# As root the local PostgreSQL runs as the system user kasus (services.sh).
+[ "$(id -u)" -eq 0 ] && PROGS="$PROGS runuser:util-linux useradd:passwd"
 PGBIN=/usr/lib/postgresql/15/bin
-PGPROGS="initdb pg_ctl postgres pg_basebackup"
+PGPROGS="initdb pg_ctl postgres pg_basebackup pg_rewind pg_archivecleanup
+pg_controldata"
 
 need=""
 for p in $LIBS postgresql-15; do
@@ -39,7 +47,7 @@ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
 	need="$need nodejs npm"
 need=$(printf '%s\n' $need | sort -u | tr '\n' ' ')
 
-if [ -n "${need% }" ]; then
+if [ -n "${need% }" ] && [ $check_only -eq 0 ]; then
 	cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "kasus: missing Debian packages: $need" >&2

@@ -26,22 +26,10 @@ sock=$dir/sock
 envf=$dir/env
 mkdir -p "$dir"
 
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u kasus -- "$@"
-	else
-		"$@"
-	fi
-}
-
-ensure_user() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	id kasus >/dev/null 2>&1 || useradd --system --no-create-home \
-		--shell /usr/sbin/nologin kasus
-	# The cluster user must reach var/ through the checkout.
-	local d=$dir
-	while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
-}
+. "$here/ops/lib.sh"
+as_pg() { as_kasus "$@"; }
+# The cluster user must reach var/ through the checkout.
+ensure_user() { ensure_kasus "$dir"; }
 
 write_env() {
 	cat >"$envf" <<EOT
@@ -82,23 +70,13 @@ EOT
 	fi
 	# Roles and database, created when missing (idempotent).
 	as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d postgres -qAt \
-		-v ON_ERROR_STOP=1 >/dev/null <<EOT
-SELECT 'x' FROM pg_roles WHERE false;
-DO \$\$ BEGIN
-IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kasus_owner') THEN
-	CREATE ROLE kasus_owner LOGIN BYPASSRLS;
-END IF;
-IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kasus_app') THEN
-	CREATE ROLE kasus_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-END IF;
-END \$\$;
-EOT
+		-v ON_ERROR_STOP=1 <"$here/ops/sql/roles.sql" >/dev/null
 	if ! as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d postgres -qAt \
 		-c "SELECT 1 FROM pg_database WHERE datname = 'kasus'" | grep -q 1; then
 		as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d postgres -qAt \
 			-v ON_ERROR_STOP=1 -c "CREATE DATABASE kasus OWNER kasus_owner" >/dev/null
 		as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d kasus -qAt \
-			-v ON_ERROR_STOP=1 -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC; ALTER SCHEMA public OWNER TO kasus_owner; CREATE EXTENSION IF NOT EXISTS pg_trgm;" >/dev/null
+			-v ON_ERROR_STOP=1 <"$here/ops/sql/database.sql" >/dev/null
 	fi
 }
 

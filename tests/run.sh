@@ -36,6 +36,8 @@ rm -rf var/test
 bash ops/services.sh test start
 . var/test/env
 mkdir -p "$san" tests/artifacts
+# Workers run as kasus (when started as root) and write their reports here.
+[ "$(id -u)" -eq 0 ] && chown kasus "$san"
 
 pid=
 finish() {

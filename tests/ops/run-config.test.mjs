@@ -1,6 +1,7 @@
 // make run's configuration points at what the build produces: every
 // configured module exists where conf/kasus.conf says, the demo master key
-// is well formed, and demo seeding is on only in the demo configuration.
+// is well formed, and demo seeding is on only in the demo configuration;
+// the production example fits ops/systemd's units and a cluster.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,4 +35,16 @@ test('the production example seeds no demo data and uses TLS settings', () => {
   assert.equal(c.demo, '0');
   assert.equal(c.behind_tls, '1');
   assert.ok(!('master_key' in c), 'no key in a file that is committed');
+});
+
+test('the production configuration example fits the units and a cluster', () => {
+  const c = conf('conf/production.conf.example');
+  assert.equal(c.root, '/opt/kasus/app', 'the root the units install to');
+  assert.equal(c.user, 'kasus');
+  assert.equal(c.seccomp, '1');
+  assert.match(c.db_app, /target_session_attrs=read-write/);
+  assert.match(c.db_app, /host=[^ ]+,[^ ]+/, 'several database hosts');
+  assert.match(c.redis_sentinels, /^[\w.-]+:\d+(,[\w.-]+:\d+){2,}$/, 'three sentinels');
+  assert.ok(Number(c.redis_wait_replicas) >= 1);
+  assert.match(c.module_dir, /^\/opt\/kasus\/app\//);
 });
