@@ -13,7 +13,7 @@
 //     entry is matched by hand (If-Match, audited);
 //   - foreign tenants and row-level security on the new routes and table.
 //
-// Runs here are in 2045 and 2046 (no other test uses those months).
+// Runs here are in 2035 and 2036 (no other test uses those months).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -83,19 +83,19 @@ function assertExact(d, months, what) {
 // ----------------------------------------------------------- back payments
 
 test('a late decision: the approved month is paid as back payment by the next run, once, whatever is recomputed', async () => {
-  const X = dossier({ last: 'Spät', state: 'decision', budgets: [{ from: '2045-01-01', payment: 100000 }] });
-  const Y = dossier({ last: 'Später', state: 'decision', budgets: [{ from: '2045-01-01', payment: 70000 }] });
-  const Z = dossier({ last: 'Ohnekonto', iban: null, budgets: [{ from: '2045-01-01', payment: 50000 }] });
-  const P = dossier({ last: 'Pünktlich', budgets: [{ from: '2045-01-01', payment: 30000 }] });
+  const X = dossier({ last: 'Spät', state: 'decision', budgets: [{ from: '2035-01-01', payment: 100000 }] });
+  const Y = dossier({ last: 'Später', state: 'decision', budgets: [{ from: '2035-01-01', payment: 70000 }] });
+  const Z = dossier({ last: 'Ohnekonto', iban: null, budgets: [{ from: '2035-01-01', payment: 50000 }] });
+  const P = dossier({ last: 'Pünktlich', budgets: [{ from: '2035-01-01', payment: 30000 }] });
 
   // January: run made and approved while X and Y wait for their decision;
   // Z has no account yet (held).
-  const jan = await createRun('2045-01');
+  const jan = await createRun('2035-01');
   assert.deepEqual(await linesOf(jan, X), [], 'no decision yet: nothing paid');
-  assert.deepEqual(await linesOf(jan, Z), [['support', '2045-01', 50000, 'held']]);
+  assert.deepEqual(await linesOf(jan, Z), [['support', '2035-01', 50000, 'held']]);
   ok(await approveRun(lead, jan.id), 200);
   // February: made before X's decision took effect, still a draft.
-  let feb = await createRun('2045-02');
+  let feb = await createRun('2035-02');
   assert.deepEqual(await linesOf(feb, X), []);
   // X's decision takes effect; Z's account is known now.
   sql(DB_OWNER, [`update dossier set state = 'ongoing' where id = ${X.id}`, `update person set iban = ${q(iban())} where id = ${Z.person}`]);
@@ -104,12 +104,12 @@ test('a late decision: the approved month is paid as back payment by the next ru
   const rec = await recompute(feb);
   assert.equal(rec.version, before.version + 1, 'a recompute is a new version of the run');
   assert.ok(rec.computed_at > before.computed_at, 'the run says when it was computed');
-  const wantX = [['back_payment', '2045-01', 100000, 'open'], ['support', '2045-02', 100000, 'open']];
+  const wantX = [['back_payment', '2035-01', 100000, 'open'], ['support', '2035-02', 100000, 'open']];
   assert.deepEqual(await linesOf(feb, X), wantX);
-  assert.deepEqual(await linesOf(feb, Z), [['back_payment', '2045-01', 50000, 'open'], ['support', '2045-02', 50000, 'open']],
+  assert.deepEqual(await linesOf(feb, Z), [['back_payment', '2035-01', 50000, 'open'], ['support', '2035-02', 50000, 'open']],
     'a held payment is paid later');
   const bp = (await allLines(feb.id, acc)).find((l) => l.dossier_id === X.id && l.kind === 'back_payment');
-  assert.equal(bp.text, 'Nachzahlung Sozialhilfe 2045-01');
+  assert.equal(bp.text, 'Nachzahlung Sozialhilfe 2035-01');
   assert.equal(bp.creditor.name, 'Anna Spät', 'a back payment goes to the applicant');
   const only = ok(await call('GET', `${R}/${feb.id}?kind=back_payment&limit=500`, { session: acc }), 200).json.lines;
   assert.ok(only.length >= 2 && only.every((l) => l.kind === 'back_payment'), 'the run lists its back payments on their own');
@@ -120,39 +120,39 @@ test('a late decision: the approved month is paid as back payment by the next ru
   assert.deepEqual(await linesOf(feb, X), wantX);
   await discard(feb);
   err(await call('GET', `${R}/${feb.id}`, { session: acc }), 404, 'not_found');
-  feb = await createRun('2045-02');
+  feb = await createRun('2035-02');
   assert.deepEqual(await linesOf(feb, X), wantX);
   // March made while February is still a draft: January is in February's run.
-  let mar = await createRun('2045-03');
-  assert.deepEqual(await linesOf(mar, X), [['support', '2045-03', 100000, 'open']]);
+  let mar = await createRun('2035-03');
+  assert.deepEqual(await linesOf(mar, X), [['support', '2035-03', 100000, 'open']]);
   ok(await approveRun(lead, feb.id), 200);
   mar = await recompute(mar);
-  assert.deepEqual(await linesOf(mar, X), [['support', '2045-03', 100000, 'open']], 'February paid January');
-  assertExact(X, ['2045-01', '2045-02', '2045-03'], 'X after February');
-  assertExact(Z, ['2045-01', '2045-02', '2045-03'], 'Z after February');
+  assert.deepEqual(await linesOf(mar, X), [['support', '2035-03', 100000, 'open']], 'February paid January');
+  assertExact(X, ['2035-01', '2035-02', '2035-03'], 'X after February');
+  assertExact(Z, ['2035-01', '2035-02', '2035-03'], 'Z after February');
 
   // Y's decision comes two months late: both months in one run, their own lines.
   sql(DB_OWNER, `update dossier set state = 'ongoing' where id = ${Y.id}`);
   mar = await recompute(mar);
-  assert.deepEqual(await linesOf(mar, Y), [['back_payment', '2045-01', 70000, 'open'], ['back_payment', '2045-02', 70000, 'open'],
-    ['support', '2045-03', 70000, 'open']]);
+  assert.deepEqual(await linesOf(mar, Y), [['back_payment', '2035-01', 70000, 'open'], ['back_payment', '2035-02', 70000, 'open'],
+    ['support', '2035-03', 70000, 'open']]);
 
   // X's budget is replaced for January on (more rent): the difference for
   // the approved months, the new amount for March.
-  const newer = budget(X, { from: '2045-01-01', payment: 120000 });
+  const newer = budget(X, { from: '2035-01-01', payment: 120000 });
   sql(DB_OWNER, `update sh_budget set status = 'replaced' where dossier_id = ${X.id} and id <> ${newer}`);
   mar = await recompute(mar);
-  assert.deepEqual(await linesOf(mar, X), [['back_payment', '2045-01', 20000, 'open'], ['back_payment', '2045-02', 20000, 'open'],
-    ['support', '2045-03', 120000, 'open']]);
+  assert.deepEqual(await linesOf(mar, X), [['back_payment', '2035-01', 20000, 'open'], ['back_payment', '2035-02', 20000, 'open'],
+    ['support', '2035-03', 120000, 'open']]);
   // Y's decision is revoked before March is approved: its back payments go.
   sql(DB_OWNER, `update sh_budget set status = 'replaced' where dossier_id = ${Y.id}`);
   mar = await recompute(mar);
   assert.deepEqual(await linesOf(mar, Y), [], 'revoked: nothing paid');
   ok(await approveRun(lead, mar.id), 200);
-  assertExact(X, ['2045-01', '2045-02', '2045-03'], 'X after March');
-  assertExact(Y, ['2045-01', '2045-02', '2045-03'], 'Y after March');
-  assertExact(Z, ['2045-01', '2045-02', '2045-03'], 'Z after March');
-  assertExact(P, ['2045-01', '2045-02', '2045-03'], 'paid on time, never again');
+  assertExact(X, ['2035-01', '2035-02', '2035-03'], 'X after March');
+  assertExact(Y, ['2035-01', '2035-02', '2035-03'], 'Y after March');
+  assertExact(Z, ['2035-01', '2035-02', '2035-03'], 'Z after March');
+  assertExact(P, ['2035-01', '2035-02', '2035-03'], 'paid on time, never again');
   for (const r of [jan, feb, mar]) assert.deepEqual((await linesOf(r, P)).map((l) => l[0]), ['support']);
 
   // An approved run is frozen: no recompute, no discard.
@@ -163,49 +163,49 @@ test('a late decision: the approved month is paid as back payment by the next ru
   // The file pays the back payments as their own transactions, XSD-valid,
   // the same bytes on re-export; the client account books them.
   const x1 = ok(await call('GET', `${R}/${mar.id}/pain001`, { session: acc }), 200);
-  xmllint(x1.text, XSD, 'run-2045-03-back-payments.xml');
+  xmllint(x1.text, XSD, 'run-2035-03-back-payments.xml');
   const tx = painTx(x1.text);
   const mine = (await allLines(mar.id, acc)).filter((l) => l.dossier_id === X.id);
   for (const l of mine) assert.equal(tx.find((t) => t.e2e === l.end_to_end_id)?.amount, l.amount, l.text);
-  assert.ok(x1.text.includes('<Ustrd>Nachzahlung Sozialhilfe 2045-02</Ustrd>'));
+  assert.ok(x1.text.includes('<Ustrd>Nachzahlung Sozialhilfe 2035-02</Ustrd>'));
   assert.equal(ok(await call('GET', `${R}/${mar.id}/pain001`, { session: acc }), 200).text, x1.text, 'byte-identical');
   const led = ok(await call('GET', `/api/v1/cases/${X.id}/ledger?limit=100`, { session: cw }), 200).json;
   assert.deepEqual(led.items.filter((e) => e.text.startsWith('Nachzahlung')).map((e) => [e.text, e.amount]),
-    [['Nachzahlung Sozialhilfe 2045-01', -20000], ['Nachzahlung Sozialhilfe 2045-02', -20000]]);
+    [['Nachzahlung Sozialhilfe 2035-01', -20000], ['Nachzahlung Sozialhilfe 2035-02', -20000]]);
 });
 
 test('back payments: two runs made at once pay a month once; a month more than twelve back is not paid', async () => {
-  const W = dossier({ last: 'Zugleich', state: 'decision', budgets: [{ from: '2045-04-01', payment: 40000 }] });
-  dossier({ last: 'Regelmässig', budgets: [{ from: '2045-04-01', payment: 20000 }] });
-  const apr = await createRun('2045-04');
+  const W = dossier({ last: 'Zugleich', state: 'decision', budgets: [{ from: '2035-04-01', payment: 40000 }] });
+  dossier({ last: 'Regelmässig', budgets: [{ from: '2035-04-01', payment: 20000 }] });
+  const apr = await createRun('2035-04');
   ok(await approveRun(lead, apr.id), 200);
   sql(DB_OWNER, `update dossier set state = 'ongoing' where id = ${W.id}`);
-  const [a, b] = await Promise.all(['2045-05', '2045-06'].map((m) => call('POST', R, { session: acc, body: { month: m } })));
+  const [a, b] = await Promise.all(['2035-05', '2035-06'].map((m) => call('POST', R, { session: acc, body: { month: m } })));
   ok(a, 201);
   ok(b, 201);
   const back = [...await linesOf(a.json, W), ...await linesOf(b.json, W)].filter((l) => l[0] === 'back_payment');
-  assert.deepEqual(back, [['back_payment', '2045-04', 40000, 'open']], 'April is paid by one of the two runs');
+  assert.deepEqual(back, [['back_payment', '2035-04', 40000, 'open']], 'April is paid by one of the two runs');
   // The month of the run that had it is paid once also after the other is recomputed.
   await recompute(b.json);
   await recompute(a.json);
   const again = [...await linesOf(a.json, W), ...await linesOf(b.json, W)].filter((l) => l[0] === 'back_payment');
-  assert.deepEqual(again, [['back_payment', '2045-04', 40000, 'open']]);
+  assert.deepEqual(again, [['back_payment', '2035-04', 40000, 'open']]);
   // The run without it is approved, the one with it discarded: the next
   // run pays April (and the discarded month is paid by its own run).
   const has = (await linesOf(a.json, W)).some((l) => l[0] === 'back_payment') ? a.json : b.json;
   const other = has === a.json ? b.json : a.json;
   ok(await approveRun(lead, other.id), 200);
   await discard(has);
-  const jul = await createRun('2045-07');
-  assert.deepEqual((await linesOf(jul, W)).filter((l) => l[0] === 'back_payment').map((l) => l[1]), ['2045-04']);
+  const jul = await createRun('2035-07');
+  assert.deepEqual((await linesOf(jul, W)).filter((l) => l[0] === 'back_payment').map((l) => l[1]), ['2035-04']);
   // Thirteen months later April is too far back for a back payment.
-  const far = await createRun('2046-05');
+  const far = await createRun('2036-05');
   assert.deepEqual((await linesOf(far, W)).filter((l) => l[0] === 'back_payment').map((l) => l[1]), []);
   for (const r of [jul, far]) await discard(r);
 });
 
 test('recompute and discard: If-Match, drafts only, their permission, audited, foreign runs 404', async () => {
-  const run = await createRun('2046-01');
+  const run = await createRun('2036-01');
   const path = `${R}/${run.id}/recompute`;
   err(await call('POST', path, { session: acc }), 428, 'precondition_required');
   const stale = err(await call('POST', path, { session: acc, headers: { 'if-match': '"999"' } }), 409, 'conflict');
@@ -365,9 +365,9 @@ test('camt.054 for another account is refused, nothing booked; for the own accou
 
 test('matched entries are listed; an unmatched one is matched by hand to a line or a claim (If-Match, audited)', async () => {
   // A run of a month of its own, exported; a claim with its reference.
-  const A = dossier({ last: 'Abgleich', budgets: [{ from: '2046-02-01', payment: 80000 }] });
-  const B = dossier({ last: 'Zweitabgleich', budgets: [{ from: '2046-02-01', payment: 65000 }] });
-  const run = await createRun('2046-02');
+  const A = dossier({ last: 'Abgleich', budgets: [{ from: '2036-02-01', payment: 80000 }] });
+  const B = dossier({ last: 'Zweitabgleich', budgets: [{ from: '2036-02-01', payment: 65000 }] });
+  const run = await createRun('2036-02');
   ok(await approveRun(lead, run.id), 200);
   ok(await call('GET', `${R}/${run.id}/pain001`, { session: acc }), 200);
   const la = (await allLines(run.id, acc)).find((l) => l.dossier_id === A.id);
@@ -389,7 +389,7 @@ test('matched entries are listed; an unmatched one is matched by hand to a line 
   const file = ok(await call('GET', `/api/v1/bank-files/${rc.file.id}`, { session: acc }), 200).json;
   assert.deepEqual([file.entries, file.booked, file.unmatched], [4, 1, 3]);
   assert.deepEqual(file.items.map((e) => e.outcome), ['booked', 'unmatched', 'unmatched', 'unmatched']);
-  assert.deepEqual(file.items[0].match, { dossier_id: A.id, name: la.creditor.name, run_month: '2046-02', for_month: '2046-02', claim_reference: null });
+  assert.deepEqual(file.items[0].match, { dossier_id: A.id, name: la.creditor.name, run_month: '2036-02', for_month: '2036-02', claim_reference: null });
   // Candidates: the open line of that amount for the debit, the claim for the credit.
   const cb = ok(await call('GET', `/api/v1/bank-entries/${ub.id}/candidates`, { session: acc }), 200).json.items;
   assert.ok(cb.some((x) => x.type === 'line' && x.id === lb.id), JSON.stringify(cb));

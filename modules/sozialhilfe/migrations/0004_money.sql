@@ -144,6 +144,8 @@ UPDATE sh_claim SET first_due = (date_trunc('month', created_at) +
     interval '1 month')::date;
 -- At most 600 instalments (50 years); older claims are not checked.
 ALTER TABLE sh_claim ALTER COLUMN first_due SET NOT NULL,
+    ALTER COLUMN first_due SET DEFAULT (date_trunc('month', now()) +
+	interval '1 month')::date,
     ADD CONSTRAINT sh_claim_plan CHECK (plan_base <= repaid AND
 	(amount - plan_base + instalment - 1) / instalment <= 600) NOT VALID;
 
