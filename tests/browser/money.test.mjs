@@ -48,16 +48,17 @@ async function createRun(s, month) {
   return r.json;
 }
 
-test('every money error code of the module has its message in German and French', () => {
-  const codes = new Set();
+test('every money error code and audit event of the module has its text in German and French', () => {
+  const keys = new Set();
   for (const f of ['sh_payment.c', 'sh_run.c', 'sh_bank.c', 'sh_pay.h']) {
     const src = readFileSync(path.join(ROOT, 'modules/sozialhilfe', f), 'utf8');
-    for (const m of src.matchAll(/(?:fail(?:_detail)?\(\s*req,\s*\d{3},\s*|bad_field\(\s*req,\s*)"([a-z_]+)"/g)) codes.add(m[1]);
+    for (const m of src.matchAll(/(?:fail(?:_detail)?\(\s*req,\s*\d{3},\s*|bad_field\(\s*req,\s*)"([a-z_]+)"/g)) keys.add(`error.${m[1]}`);
+    for (const m of src.matchAll(/audit\(req,\s*"([a-z_]+)",\s*"([a-z_]+)"/g)) { keys.add(`audit.act.${m[1]}`); keys.add(`audit.obj.${m[2]}`); }
   }
-  assert.ok(codes.size >= 15, [...codes].join(' '));
+  assert.ok(keys.size >= 35, [...keys].join(' '));
   for (const lang of ['de', 'fr']) {
-    const missing = [...codes].filter((c) => !(`error.${c}` in MSG[lang])).sort();
-    assert.deepEqual(missing, [], `${lang}: error codes without a message`);
+    const missing = [...keys].filter((k) => !(k in MSG[lang])).sort();
+    assert.deepEqual(missing, [], `${lang}: codes without a text`);
   }
 });
 
