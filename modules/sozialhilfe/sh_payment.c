@@ -735,7 +735,7 @@ const struct ks_route sh_payment_routes[] = {
 	    oneoff_create, "propose a one-off payment", NULL, NULL },
 	{ "GET", C "/one-off-payments", "case.read", 0, NULL, KS_R_PAGED,
 	    oneoff_list, "one-off payments of a dossier", NULL, NULL },
-	{ "GET", "/api/v1/one-off-payments", "case.read", 0, NULL,
+	{ "GET", "/api/v1/one-off-payments", "ledger.read", 0, NULL,
 	    KS_R_PAGED, oneoff_list_all, "the service's one-off payments, "
 	    "newest first (?status=proposed: waiting for approval)", NULL,
 	    NULL },
