@@ -326,8 +326,8 @@ match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	if (PQntuples(c) != 1)
 		return NULL;
 	*claim = PQgetvalue(c, 0, 0);
-	if (strcmp(e->currency, "CHF") != 0 ||
-	    e->amount > (int64_t)(ll(c, 0, 2) - ll(c, 0, 6)) || e->amount <= 0) {
+	if (strcmp(e->currency, "CHF") != 0 || e->amount <= 0 ||
+	    e->amount > (int64_t)(ll(c, 0, 2) - ll(c, 0, 6))) {
 		*reason = "exceeds_claim";
 		return "unmatched";
 	}

@@ -173,14 +173,15 @@ hold_bad_ibans(struct ks_request *req, const char *run)
 	probs[po++] = '{';
 	for (i = 0; i < PQntuples(r); i++) {
 		q = 0;
-		if (ks->iban_valid(PQgetvalue(r, i, 1), norm, sizeof(norm)) != 1)
+		if (ks->iban_valid(PQgetvalue(r, i, 1), norm,
+		    sizeof(norm)) != 1)
 			q = 1;
 		else if (ks->iban_is_qr(norm))
 			q = 2;
 		if (q == 0)
 			continue;
-		io += (size_t)snprintf(ids + io, il - io, "%s%s", bad ? "," : "",
-		    PQgetvalue(r, i, 0));
+		io += (size_t)snprintf(ids + io, il - io, "%s%s",
+		    bad ? "," : "", PQgetvalue(r, i, 0));
 		po += (size_t)snprintf(probs + po, pl - po, "%s%s",
 		    bad ? "," : "", q == 1 ? "invalid_iban" : "qr_iban");
 		bad++;

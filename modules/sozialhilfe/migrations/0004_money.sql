@@ -19,7 +19,8 @@ ALTER TABLE sh_payment_line DROP CONSTRAINT sh_payment_line_kind_check,
 	'rent', 'kvg', 'one_off', 'back_payment')),
     ADD CONSTRAINT sh_payment_line_for_month CHECK
 	((kind = 'one_off') = (for_month IS NULL)),
-    DROP CONSTRAINT sh_payment_line_tenant_id_run_id_dossier_id_kind_source_id_key,
+    DROP CONSTRAINT
+	sh_payment_line_tenant_id_run_id_dossier_id_kind_source_id_key,
     ADD CONSTRAINT sh_payment_line_once UNIQUE NULLS NOT DISTINCT
 	(tenant_id, run_id, dossier_id, kind, source_id, for_month)
 	INCLUDE (amount, status);

@@ -165,10 +165,12 @@ WITH b AS (
 	       lead(bu.valid_from) OVER (PARTITION BY d.id
 	           ORDER BY bu.valid_from, bu.id) AS until
 	  FROM dossier d
-	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id AND bu.dossier_id = d.id
+	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id
+	       AND bu.dossier_id = d.id
 	 WHERE d.module = 'sozialhilfe' AND d.state IN ('ongoing', 'review')
 	   AND bu.status = 'approved' AND bu.valid_from < $2::date
-	   AND d.id IN (SELECT dossier_id FROM chk) AND EXISTS (SELECT 1 FROM bm)
+	   AND d.id IN (SELECT dossier_id FROM chk)
+	   AND EXISTS (SELECT 1 FROM bm)
 ), due AS (
 	SELECT iv.dossier_id, iv.applicant_id, bm.month, iv.budget_id,
 	       iv.payment
@@ -235,7 +237,8 @@ WITH b AS (
 	       nullif(upper(replace(CASE WHEN s.cr IS NULL THEN p.iban
 	       ELSE s.cr->>'iban' END, ' ', '')), '') AS iban
 	  FROM src s
-	  JOIN person p ON p.tenant_id = kasus_tenant() AND p.id = s.applicant_id
+	  JOIN person p ON p.tenant_id = kasus_tenant()
+	       AND p.id = s.applicant_id
 ), z AS (
 	SELECT c.*,
 	       CASE WHEN c.name IS NULL THEN 'no_name'
