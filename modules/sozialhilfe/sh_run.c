@@ -17,7 +17,8 @@
  * line per dossier and month, to the applicant, for what the budget in
  * force for that month says less what was paid for it. Only dossiers
  * whose state, budgets or payments changed are compared (the database
- * marks them; an approved run removes the marks it checked). Computing
+ * marks them; an approved run removes the marks it checked, and a run
+ * approved late marks again what later runs had unmarked). Computing
  * runs is serialised per tenant, so two runs never pay a month twice.
  */
 #include <stdio.h>
@@ -443,6 +444,7 @@ run_approve(struct ks_request *req)
 	json_decref(s);
 	if (sh_q(req, SHQ(PAY_RUN_APPROVE), 2, v) == NULL ||
 	    sh_q(req, SHQ(PAY_RUN_MARKS_CLEAR), 1, v) == NULL ||
+	    sh_q(req, SHQ(PAY_RUN_MARKS_AGAIN), 1, v) == NULL ||
 	    (j = run_full(req, v[0])) == NULL)
 		return KS_ERROR;
 	if (ks->audit(req, "payment_run_approved", "sh_payment_run", v[0],

@@ -204,6 +204,22 @@ test('back payments: two runs made at once pay a month once; a month more than t
   for (const r of [jul, far]) await discard(r);
 });
 
+test('a run approved late, after the next month\'s: its month is still paid by the run after', async () => {
+  const V = dossier({ last: 'Verspätet', state: 'decision', budgets: [{ from: '2035-09-01', payment: 33000 }] });
+  dossier({ last: 'Stets', budgets: [{ from: '2035-09-01', payment: 1000 }] });
+  const sep = await createRun('2035-09');
+  sql(DB_OWNER, `update dossier set state = 'ongoing' where id = ${V.id}`);
+  const oct = await createRun('2035-10');
+  assert.deepEqual(await linesOf(oct, V), [['support', '2035-10', 33000, 'open']]);
+  ok(await approveRun(lead, oct.id), 200);
+  // September's run is approved as it was computed, without V.
+  ok(await approveRun(lead, sep.id), 200);
+  const nov = await createRun('2035-11');
+  assert.deepEqual(await linesOf(nov, V), [['back_payment', '2035-09', 33000, 'open'], ['support', '2035-11', 33000, 'open']]);
+  assertExact(V, ['2035-09', '2035-10', '2035-11'], 'V');
+  await discard(nov);
+});
+
 test('recompute and discard: If-Match, drafts only, their permission, audited, foreign runs 404', async () => {
   const run = await createRun('2036-01');
   const path = `${R}/${run.id}/recompute`;

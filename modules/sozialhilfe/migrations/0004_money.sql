@@ -43,6 +43,8 @@ ALTER TABLE sh_payment_run ALTER COLUMN computed_at SET DEFAULT now(),
 -- saw; its approval removes exactly those marks, so a dossier marked again
 -- meanwhile stays marked for the next run. No lock is needed: a mark not
 -- yet committed when a run is computed is simply not among its marks.
+-- A run approved after a later month's run marks again what that run's
+-- approval removed (queries/payment.sql, pay_run_marks_*).
 CREATE SEQUENCE sh_pay_mark_seq;
 CREATE TABLE sh_pay_mark (
 	tenant_id	bigint NOT NULL,

@@ -95,10 +95,32 @@ UPDATE sh_payment_run r SET checked_ids = x.ids, checked_seqs = x.seqs
           FROM sh_pay_mark) AS x(ids, seqs)
  WHERE r.id = $1 AND r.status = 'draft'
 
+-- Unless a month of its window was approved after run $1 was computed
+-- (the run did not compare that month then).
 -- name: pay_run_marks_clear
 DELETE FROM sh_pay_mark m
  USING sh_payment_run r, unnest(r.checked_ids, r.checked_seqs) AS c(id, seq)
  WHERE r.id = $1 AND m.dossier_id = c.id AND m.seq = c.seq
+   AND NOT EXISTS (SELECT 1 FROM sh_payment_run w
+                    WHERE w.status = 'approved' AND w.id <> r.id
+                      AND w.month < r.month
+                      AND w.month >= r.month - interval '12 months'
+                      AND w.approved_at > r.computed_at)
+
+-- Run $1 approved after a later month's run was computed and approved:
+-- what that run's approval unmarked may hide a gap of this month, so its
+-- dossiers are marked again.
+-- name: pay_run_marks_again
+INSERT INTO sh_pay_mark (tenant_id, dossier_id, seq)
+SELECT kasus_tenant(), x.dossier_id, nextval('sh_pay_mark_seq')
+  FROM (SELECT DISTINCT unnest(l.checked_ids) AS dossier_id
+          FROM sh_payment_run r
+          JOIN sh_payment_run l ON l.tenant_id = r.tenant_id
+         WHERE r.id = $1 AND l.status = 'approved' AND l.id <> r.id
+           AND l.month > r.month
+           AND l.month <= r.month + interval '12 months'
+           AND l.computed_at > r.computed_at) x
+ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET seq = EXCLUDED.seq
 
 -- Regular lines for every dossier that is being supported and has an
 -- approved budget in force for the month (the latest valid_from up to
