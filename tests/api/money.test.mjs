@@ -220,6 +220,25 @@ test('a run approved late, after the next month\'s: its month is still paid by t
   await discard(nov);
 });
 
+test('a dossier closed after a late decision gets the months before its closing, nothing after', async () => {
+  const K = dossier({ last: 'Geschlossen', state: 'decision', budgets: [{ from: '2037-01-01', payment: 41000 }] });
+  const N = dossier({ last: 'Nieentschieden', state: 'decision', budgets: [{ from: '2037-01-01', payment: 29000 }] });
+  dossier({ last: 'Laufend', budgets: [{ from: '2037-01-01', payment: 1000 }] });
+  const jan = await createRun('2037-01');
+  ok(await approveRun(lead, jan.id), 200);
+  const feb = await createRun('2037-02');
+  ok(await approveRun(lead, feb.id), 200);
+  // K's decision is approved, then K moves away mid-February; N is closed without any decision.
+  const bid = sql(DB_OWNER, `select id from sh_budget where dossier_id = ${K.id}`);
+  sql(DB_OWNER, [`insert into sh_decision (tenant_id, dossier_id, budget_id, language, status, drafted_by, approved_by, approved_at)
+      values (${thun}, ${K.id}, ${bid}, 'de', 'approved', ${uid.cw}, ${uid.lead}, now())`,
+    `update dossier set state = 'closed', closed_on = '2037-02-15', closure_reason = 'moved' where id in (${K.id}, ${N.id})`]);
+  const apr = await createRun('2037-04');
+  assert.deepEqual(await linesOf(apr, K), [['back_payment', '2037-01', 41000, 'open'], ['back_payment', '2037-02', 41000, 'open']]);
+  assert.deepEqual(await linesOf(apr, N), [], 'no decision, nothing owed');
+  await discard(apr);
+});
+
 test('recompute and discard: If-Match, drafts only, their permission, audited, foreign runs 404', async () => {
   const run = await createRun('2036-01');
   const path = `${R}/${run.id}/recompute`;

@@ -136,7 +136,9 @@ ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET seq = EXCLUDED.seq
 -- pay for that month (open or booked; held and returned ones paid
 -- nothing), when positive: one line to the applicant. A month without an
 -- approved run is paid by its own run, not here (nor a month before the
--- service paid with Kasus). iv: a checked dossier's approved budgets with
+-- service paid with Kasus). A dossier closed since is owed the months
+-- that began before it was closed, when a decision granted its support.
+-- iv: a checked dossier's approved budgets with
 -- the months they are in force, from valid_from until the next one's (a
 -- later id wins on the same day, as in b).
 -- $1 run, $2 first of month, $3 'YYYY-MM'
@@ -185,11 +187,16 @@ WITH b AS (
 	SELECT d.id AS dossier_id, d.applicant_id, bu.id AS budget_id,
 	       bu.payment, bu.valid_from,
 	       lead(bu.valid_from) OVER (PARTITION BY d.id
-	           ORDER BY bu.valid_from, bu.id) AS until
+	           ORDER BY bu.valid_from, bu.id) AS until,
+	       CASE WHEN d.state = 'closed' THEN d.closed_on END AS ended
 	  FROM dossier d
 	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id
 	       AND bu.dossier_id = d.id
-	 WHERE d.module = 'sozialhilfe' AND d.state IN ('ongoing', 'review')
+	 WHERE d.module = 'sozialhilfe'
+	   AND (d.state IN ('ongoing', 'review') OR (d.state = 'closed'
+	        AND d.closed_on IS NOT NULL AND EXISTS (SELECT 1
+	            FROM sh_decision x WHERE x.tenant_id = d.tenant_id
+	             AND x.dossier_id = d.id AND x.status = 'approved')))
 	   AND bu.status = 'approved' AND bu.valid_from < $2::date
 	   AND d.id IN (SELECT dossier_id FROM chk)
 	   AND EXISTS (SELECT 1 FROM bm)
@@ -198,6 +205,7 @@ WITH b AS (
 	       iv.payment
 	  FROM iv JOIN bm ON bm.month >= iv.valid_from
 	   AND (iv.until IS NULL OR bm.month < iv.until)
+	   AND (iv.ended IS NULL OR bm.month < iv.ended)
 ), paid AS (
 	SELECT l.dossier_id, l.for_month, sum(l.amount) AS amount
 	  FROM sh_payment_line l
