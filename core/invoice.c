@@ -9,6 +9,9 @@
  * was made), so a re-rendered invoice is the same document. The payment
  * reference carries the run and the social service: a QR reference when
  * the canton's account is a QR-IBAN, an RF creditor reference otherwise.
+ * An invoice is a letter: place and date, dates written out ("1. Januar
+ * 2026"), amounts as "CHF 1'234.50", the shares grouped by phase, and
+ * page numbers on every page but the payment part's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "pdf.h"
 #include "qrbill.h"
 #include "queries.h"
+#include "swiss.h"
 
 struct run {
 	PGresult	*r;
@@ -193,20 +197,18 @@ run_show(struct ks_request *req)
 static const char *
 chf(struct ks_request *req, long long r)
 {
-	char digits[32], out[48];
-	unsigned long long a = r < 0 ? 0ULL - (unsigned long long)r :
-	    (unsigned long long)r;
-	int n, i, o = 0;
+	char b[KS_SWISS_MAX];
 
-	n = snprintf(digits, sizeof(digits), "%llu", a / 100);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			out[o++] = '\'';
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	return ks_arena_printf(req->arena, "CHF %s%s.%02llu", r < 0 ? "-" :
-	    "", out, a % 100);
+	return ks_arena_strdup(req->arena, ks_swiss_chf(b, r));
+}
+
+/* "1. Januar 2026" or "1er janvier 2026". */
+static const char *
+long_date(struct ks_request *req, const char *iso, const char *lang)
+{
+	char b[KS_SWISS_MAX];
+
+	return ks_arena_strdup(req->arena, ks_swiss_date_long(b, iso, lang));
 }
 
 static const char *
@@ -368,73 +370,123 @@ phase_name(const char *p, const char *lang)
 	return p;
 }
 
-#define MAX_BLOCKS	512
+/*
+ * A share's explanation without what the invoice shows around it: the
+ * phase it starts with (the heading above it) and the amount it ends
+ * with (the column beside it); a municipality's share names the
+ * municipality. A wording that does not have that shape stays whole.
+ */
+static const char *
+share_text(struct ks_request *req, json_t *s, const char *lang)
+{
+	const char *ex = str(json_object_get(s, "explain"), lang), *ph, *am;
+	const char *name = str(s, "name"), *party = str(s, "party");
+	char *out;
+	size_t n, k;
+
+	if (ex == NULL)
+		ex = "";
+	ph = phase_name(str(s, "phase"), lang);
+	n = strlen(ph);
+	if (strncmp(ex, ph, n) == 0 && strncmp(ex + n, ": ", 2) == 0)
+		ex += n + 2;
+	else if (strncmp(ex, ph, n) == 0 && strncmp(ex + n, " : ", 3) == 0)
+		ex += n + 3;
+	am = chf(req, json_integer_value(json_object_get(s, "amount")));
+	n = strlen(ex);
+	k = strlen(am);
+	if (n > k + 3 && strcmp(ex + n - k, am) == 0 &&
+	    (strncmp(ex + n - k - 2, ": ", 2) == 0 ||
+	    strncmp(ex + n - k - 3, " : ", 3) == 0))
+		n -= k + (ex[n - k - 3] == ' ' ? 3 : 2);
+	if (party != NULL && strcmp(party, "municipality") == 0 && name)
+		return ks_arena_printf(req->arena, "%s%s %.*s", name,
+		    strcmp(lang, "fr") == 0 ? " :" : ":", (int)n, ex);
+	out = ks_arena_printf(req->arena, "%.*s", (int)n, ex);
+	/* Without its phase in front the sentence starts here. */
+	if (out[0] >= 'a' && out[0] <= 'z')
+		out[0] = (char)(out[0] - 'a' + 'A');
+	return out;
+}
+
+/* The service's shares, a heading for each phase. */
+static void
+share_rows(struct ks_request *req, struct invoice *inv, struct ks_pdf_list *b)
+{
+	json_t *lines = lines_json(inv), *s;
+	const char *phase = "", *p;
+	size_t i;
+
+	json_array_foreach(lines, i, s) {
+		p = str(s, "phase");
+		if (p != NULL && strcmp(p, phase) != 0) {
+			ks_pdf_add(b, KS_PDF_HEADING, phase_name(p, inv->lang),
+			    NULL);
+			phase = p;
+		}
+		ks_pdf_add(b, KS_PDF_ROW, share_text(req, s, inv->lang),
+		    chf(req, json_integer_value(json_object_get(s, "amount"))));
+	}
+	json_decref(lines);
+}
 
 /* The loaded invoice as the answer's PDF; frees it. */
 static int
 invoice_render(struct ks_request *req, struct invoice *invp)
 {
-	struct ks_pdf_block blk[MAX_BLOCKS];
+	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct invoice inv = *invp;
-	json_t *lines, *s, *pk;
+	json_t *pk;
 	char created[16], err[256], *pdf;
-	const char *at, *l;
-	size_t i, len;
-	int n = 0, rc;
+	const char *at, *l, *town, *code;
+	size_t len;
+	int rc;
 
 	l = inv.lang;
 	pk = inv.run.pack;
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
-	    address_lines(req, inv.cred), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS, inv.addr ?
-	    address_lines(req, inv.addr) : str(inv.tenant, "name"), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_TITLE, ks_arena_printf(
-	    req->arena, "%s %s", tx(l, "Rechnung Kostenbeteiligung "
-	    "Fallführungssystem, Periode", "Facture participation aux coûts "
-	    "du système de gestion des dossiers, période"), PQgetvalue(
-	    inv.run.r, 0, 2)), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH, ks_arena_printf(
-	    req->arena, tx(l, "%s, Periode %s bis %s. Verteilt nach dem "
-	    "Regelpaket %s, Version %s (gültig ab %s, Prüfsumme %.12s), "
-	    "Verteilung Nr. %s. Referenz %s.", "%s, période du %s au %s. "
-	    "Répartition selon le paquet de règles %s, version %s (valable "
-	    "dès le %s, somme de contrôle %.12s), répartition n° %s. "
-	    "Référence %s."), json_string_value(json_object_get(inv.tenant,
-	    "name")), PQgetvalue(inv.run.r, 0, 3), PQgetvalue(inv.run.r, 0, 4),
-	    json_string_value(json_object_get(pk, "name")),
-	    json_string_value(json_object_get(pk, "version")),
-	    json_string_value(json_object_get(pk, "valid_from")),
-	    json_string_value(json_object_get(pk, "sha256")),
-	    PQgetvalue(inv.run.r, 0, 0), inv.ref ? inv.ref : "-"), NULL };
-	lines = lines_json(&inv);
-	json_array_foreach(lines, i, s) {
-		const char *ex = json_string_value(json_object_get(json_object_get(
-		    s, "explain"), l));
-
-		if (n >= MAX_BLOCKS - 8)
-			break;
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, ks_arena_printf(
-		    req->arena, "%s: %s", phase_name(json_string_value(
-		    json_object_get(s, "phase")), l), ex ? ex : ""), chf(req,
-		    json_integer_value(json_object_get(s, "amount"))) };
-	}
-	json_decref(lines);
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_TOTAL, "Total", chf(req,
-	    inv.amount) };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL, inv.payload ? tx(l,
-	    "Zahlbar innert 30 Tagen mit dem Zahlteil unten.", "Payable dans "
-	    "les 30 jours avec la section paiement ci-dessous.") : tx(l,
-	    "Kein Betrag zu bezahlen.", "Aucun montant à payer."), NULL };
-	if (inv.payload)
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_QRBILL, inv.payload,
-		    l };
-	blk[n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
-	/* The run's time is the document's: re-rendering gives the same. */
 	at = PQgetvalue(inv.run.r, 0, 9);
+	code = PQgetvalue(inv.run.r, 0, 2);
+	town = str(inv.cred, "town");
+	ks_pdf_add(&b, KS_PDF_FOOTER, ks_arena_printf(req->arena, tx(l,
+	    "Rechnung %s · %s · Seite {page} von {pages}",
+	    "Facture %s · %s · page {page} sur {pages}"), code,
+	    str(inv.tenant, "name")), NULL);
+	ks_pdf_add(&b, KS_PDF_LETTERHEAD, address_lines(req, inv.cred), NULL);
+	ks_pdf_add(&b, KS_PDF_ADDRESS, inv.addr ? address_lines(req, inv.addr) :
+	    str(inv.tenant, "name"), NULL);
+	/* Place and date: the canton's town, the day of the run. */
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, town == NULL ? long_date(req, at, l) :
+	    ks_arena_printf(req->arena, tx(l, "%s, %s", "%s, le %s"), town,
+	    long_date(req, at, l)), NULL);
+	ks_pdf_add(&b, KS_PDF_TITLE, ks_arena_printf(req->arena, "%s %s", tx(l,
+	    "Rechnung Kostenbeteiligung Fallführungssystem, Periode",
+	    "Facture participation aux coûts du système de gestion des "
+	    "dossiers, période"), code), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, ks_arena_printf(req->arena, tx(l,
+	    "%s, Periode vom %s bis %s. Verteilt nach dem Regelpaket %s, "
+	    "Version %s (gültig ab %s, Prüfsumme %.12s), Verteilung Nr. %s. "
+	    "Referenz %s.", "%s, période du %s au %s. Répartition selon le "
+	    "paquet de règles %s, version %s (valable dès le %s, somme de "
+	    "contrôle %.12s), répartition n° %s. Référence %s."),
+	    str(inv.tenant, "name"), long_date(req, PQgetvalue(inv.run.r, 0, 3),
+	    l), long_date(req, PQgetvalue(inv.run.r, 0, 4), l), str(pk, "name"),
+	    str(pk, "version"), long_date(req, str(pk, "valid_from"), l),
+	    str(pk, "sha256"), PQgetvalue(inv.run.r, 0, 0), inv.ref ? inv.ref :
+	    "-"), NULL);
+	share_rows(req, &inv, &b);
+	ks_pdf_add(&b, KS_PDF_TOTAL, "Total", chf(req, inv.amount));
+	ks_pdf_add(&b, KS_PDF_SMALL, inv.payload ? tx(l, "Zahlbar innert 30 "
+	    "Tagen mit dem Zahlteil unten.", "Payable dans les 30 jours avec "
+	    "la section paiement ci-dessous.") : tx(l, "Kein Betrag zu "
+	    "bezahlen.", "Aucun montant à payer."), NULL);
+	if (inv.payload)
+		ks_pdf_add(&b, KS_PDF_QRBILL, inv.payload, l);
+	/* The run's time is the document's: re-rendering gives the same. */
 	snprintf(created, sizeof(created), "%.4s%.2s%.2s%.2s%.2s%.2s", at,
 	    at + 5, at + 8, at + 11, at + 14, at + 17);
-	rc = ks_pdf_render(blk, tx(l, "Rechnung", "Facture"), created, &pdf,
+	rc = ks_pdf_render(b.v, tx(l, "Rechnung", "Facture"), created, &pdf,
 	    &len, err, sizeof(err));
+	free(b.v);
 	invoice_free(&inv);
 	if (rc != KS_OK)
 		return ks_fail_detail(req, 500, "document_failed", "the invoice "

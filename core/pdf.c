@@ -89,17 +89,24 @@ struct style {
 	double		 after;		/* space below */
 };
 
+struct page {
+	size_t		 start;		/* of its content in render.content */
+	int		 slip;		/* holds a QR-bill: no footer */
+};
+
 struct render {
 	struct buf	 content;	/* every page's content stream */
 	struct buf	 text;		/* the current block in WinAnsi */
 	struct buf	 text2;
 	struct lines	 l1;
 	struct lines	 l2;
-	size_t		*pages;		/* start of each page in content */
+	struct page	*pages;
 	size_t		 npages;
 	size_t		 pagecap;
 	double		 y;		/* top of the free space */
 	int		 fresh;		/* nothing drawn on this page yet */
+	const char	*mark;		/* UTF-8, on every page; or NULL */
+	const char	*footer;	/* UTF-8 with "{page}", "{pages}" */
 };
 
 static const struct style st_letterhead = { F_REG, 9, 11, 0, 4 };
@@ -111,6 +118,11 @@ static const struct style st_row = { F_REG, 10, 14, 0, 0 };
 static const struct style st_total = { F_BOLD, 10, 14, 0, 6 };
 static const struct style st_small = { F_REG, 8, 10, 4, 4 };
 static const struct style st_signature = { F_REG, 10, 13, 12, 6 };
+static const struct style st_mark = { F_BOLD, 16, 0, 0, 0 };
+static const struct style st_footer = { F_REG, 8, 0, 0, 0 };
+
+#define MARK_Y		(PAGE_H - 12 * MM)	/* baseline of the mark */
+#define FOOTER_Y	(7 * MM)		/* baseline of the footer */
 
 /*
  * Advance widths in 1/1000 em of the 256 WinAnsi codes; 0 for codes the
@@ -222,6 +234,8 @@ static double	 line_width(const struct buf *, const struct slice *, int,
 static void	 new_page(struct render *);
 static void	 need(struct render *, double);
 static void	 gap(struct render *, double);
+static void	 text_op(struct buf *, int, double, double, double,
+		    const char *, size_t);
 static void	 draw_text(struct render *, int, double, double, double,
 		    const char *, size_t);
 static void	 draw_rule(struct render *, double, double, double);
@@ -235,6 +249,9 @@ static void	 block_signatures(struct render *, const char *,
 		    const char *);
 static int	 check_date(const char *);
 static void	 put_title(struct buf *, const char *);
+static void	 centred_line(struct render *, struct buf *,
+		    const struct style *, double, const char *);
+static void	 page_extra(struct render *, size_t, struct buf *);
 static void	 write_pdf(struct render *, const char *, const char *,
 		    struct buf *);
 static int	 render_block(struct render *, const struct ks_pdf_block *);
@@ -590,7 +607,8 @@ line_width(const struct buf *t, const struct slice *l, int font,
 static void
 new_page(struct render *r)
 {
-	size_t *np, ncap;
+	struct page *np;
+	size_t ncap;
 
 	if (r->npages == r->pagecap) {
 		ncap = r->pagecap == 0 ? 8 : r->pagecap * 2;
@@ -601,7 +619,8 @@ new_page(struct render *r)
 		r->pages = np;
 		r->pagecap = ncap;
 	}
-	r->pages[r->npages++] = r->content.len;
+	r->pages[r->npages].start = r->content.len;
+	r->pages[r->npages++].slip = 0;
 	r->y = PAGE_H - MARGIN_T;
 	r->fresh = 1;
 }
@@ -625,14 +644,11 @@ gap(struct render *r, double h)
 		r->y -= h;
 }
 
-/* One line of WinAnsi text with its baseline at y. */
+/* One line of WinAnsi text with its baseline at y, into b. */
 static void
-draw_text(struct render *r, int font, double size, double x, double y,
+text_op(struct buf *b, int font, double size, double x, double y,
     const char *s, size_t n)
 {
-	struct buf *b = &r->content;
-
-	r->fresh = 0;
 	if (n == 0)
 		return;
 	buf_printf(b, "BT /F%d ", font);
@@ -644,6 +660,15 @@ draw_text(struct render *r, int font, double size, double x, double y,
 	buf_puts(b, " Td ");
 	buf_string(b, s, n);
 	buf_puts(b, " Tj ET\n");
+}
+
+/* One line of WinAnsi text on the current page. */
+static void
+draw_text(struct render *r, int font, double size, double x, double y,
+    const char *s, size_t n)
+{
+	r->fresh = 0;
+	text_op(&r->content, font, size, x, y, s, n);
 }
 
 /* A thin horizontal line at y from x1 to x2. */
@@ -1398,6 +1423,7 @@ block_qrbill(struct render *r, const char *payload, const char *lang)
 		if (r->y < SLIP_H)
 			new_page(r);
 		r->fresh = 0;
+		r->pages[r->npages - 1].slip = 1;
 		draw_separators(r);
 		draw_receipt(r, &s);
 		e = draw_payment(r, &s, payload);
@@ -1475,11 +1501,67 @@ put_title(struct buf *b, const char *title)
 	buf_puts(b, ">");
 }
 
+/* One line of UTF-8 text centred on the page with its baseline at y. */
+static void
+centred_line(struct render *r, struct buf *b, const struct style *st,
+    double y, const char *s)
+{
+	double w;
+
+	to_winansi(s, &r->text);
+	w = measure((const unsigned char *)r->text.p, r->text.len, st->font,
+	    LONG_MAX - 1000) * st->size / 1000;
+	text_op(b, st->font, st->size, (PAGE_W - w) / 2, y, r->text.p,
+	    r->text.len);
+}
+
+/*
+ * What every page gets once the pages are known (into b, emptied
+ * first): the mark at the top in grey, the footer with the page
+ * numbers filled in, except on a page that holds a QR-bill, whose
+ * payment part must stay clear.
+ */
+static void
+page_extra(struct render *r, size_t i, struct buf *b)
+{
+	struct buf f;
+	const char *p, *q;
+
+	b->len = 0;
+	if (r->mark != NULL && *r->mark != '\0') {
+		buf_puts(b, "q 0.45 g\n");
+		centred_line(r, b, &st_mark, MARK_Y, r->mark);
+		buf_puts(b, "Q\n");
+	}
+	if (r->footer == NULL || *r->footer == '\0' || r->pages[i].slip)
+		return;
+	memset(&f, 0, sizeof(f));
+	for (p = r->footer; (q = strchr(p, '{')) != NULL; p = q) {
+		buf_add(&f, p, (size_t)(q - p));
+		if (strncmp(q, "{page}", 6) == 0) {
+			buf_printf(&f, "%zu", i + 1);
+			q += 6;
+		} else if (strncmp(q, "{pages}", 7) == 0) {
+			buf_printf(&f, "%zu", r->npages);
+			q += 7;
+		} else
+			buf_add(&f, q++, 1);
+	}
+	buf_puts(&f, p);
+	buf_add(&f, "", 1);
+	if (f.err == 0)
+		centred_line(r, b, &st_footer, FOOTER_Y, f.p);
+	else
+		b->err = f.err;
+	free(f.p);
+}
+
 /* The file around the page contents: objects, xref, trailer. */
 static void
 write_pdf(struct render *r, const char *title, const char *created,
     struct buf *o)
 {
+	struct buf extra;
 	size_t *off, nobj, i, start, end;
 
 	nobj = OBJ_FIRST_PAGE + 2 * r->npages;
@@ -1515,9 +1597,14 @@ write_pdf(struct render *r, const char *title, const char *created,
 	}
 	buf_printf(o, "/Producer (Kasus) /CreationDate (D:%s) >>\nendobj\n",
 	    created);
+	memset(&extra, 0, sizeof(extra));
 	for (i = 0; i < r->npages; i++) {
-		start = r->pages[i];
-		end = i + 1 < r->npages ? r->pages[i + 1] : r->content.len;
+		start = r->pages[i].start;
+		end = i + 1 < r->npages ? r->pages[i + 1].start :
+		    r->content.len;
+		page_extra(r, i, &extra);
+		if (extra.err != 0)
+			o->err = extra.err;
 		off[OBJ_FIRST_PAGE + 2 * i] = o->len;
 		buf_printf(o, "%zu 0 obj\n<< /Type /Page /Parent %d 0 R "
 		    "/MediaBox [0 0 %d %d]\n", OBJ_FIRST_PAGE + 2 * i,
@@ -1528,10 +1615,12 @@ write_pdf(struct render *r, const char *title, const char *created,
 		    OBJ_FIRST_PAGE + 2 * i + 1);
 		off[OBJ_FIRST_PAGE + 2 * i + 1] = o->len;
 		buf_printf(o, "%zu 0 obj\n<< /Length %zu >>\nstream\n",
-		    OBJ_FIRST_PAGE + 2 * i + 1, end - start);
+		    OBJ_FIRST_PAGE + 2 * i + 1, end - start + extra.len);
 		buf_add(o, r->content.p + start, end - start);
+		buf_add(o, extra.p, extra.len);
 		buf_puts(o, "\nendstream\nendobj\n");
 	}
+	free(extra.p);
 	start = o->len;
 	/* Each entry is exactly 20 bytes: "nnnnnnnnnn ggggg n" SP LF. */
 	buf_printf(o, "xref\n0 %zu\n0000000000 65535 f \n", nobj);
@@ -1579,6 +1668,12 @@ render_block(struct render *r, const struct ks_pdf_block *b)
 		break;
 	case KS_PDF_QRBILL:
 		block_qrbill(r, b->text, b->text2);
+		break;
+	case KS_PDF_MARK:
+		r->mark = b->text;
+		break;
+	case KS_PDF_FOOTER:
+		r->footer = b->text;
 		break;
 	default:
 		return -1;

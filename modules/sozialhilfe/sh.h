@@ -23,6 +23,7 @@ extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
 extern const struct ks_route sh_run_routes[];
 extern const struct ks_route sh_bank_routes[];
+extern const struct ks_route sh_letter_routes[];
 
 /** "%lld" of v in the request's arena. */
 const char *sh_num(struct ks_request *, long long v);
@@ -32,9 +33,27 @@ PGresult *sh_q(struct ks_request *, int q, int n, const char *const *v);
 PGresult *sh_dossier(struct ks_request *, int64_t *id);
 /** The dossier as JSON (overview fields). */
 json_t *sh_dossier_json(PGresult *, int row);
-/** Load and free the decision texts (texts.json). */
-void sh_budget_texts(const char *root);
-void sh_budget_fini(void);
+/** Load and free the texts of decisions and letters (texts.json). */
+void sh_texts_load(const char *root);
+void sh_texts_fini(void);
+/** Text key in lang ("de", "fr"); German, then the key, when missing. */
+const char *sh_text(const char *lang, const char *key);
+/**
+ * The decision document of decision row dec (decision_get) as PDF in
+ * the decision's language; approver NULL renders the draft (marked on
+ * every page, unsigned). *pdf goes to ks->free. -1 with the error set.
+ */
+int sh_decision_render(struct ks_request *, PGresult *dec,
+    const char *approver, char **pdf, size_t *len);
+/**
+ * Store a rendered document of a dossier: v holds dossier id, category,
+ * title, size, sha256, uploader (letter_document); *doc gets its row
+ * (id, uploaded_at). -1 with the error set.
+ */
+int sh_document_store(struct ks_request *, const char *const *v,
+    const char *bytes, size_t len, PGresult **doc);
+/** The required intake documents still missing (JSON array of codes). */
+json_t *sh_missing_docs(struct ks_request *, int64_t dossier);
 /**
  * Answer {"items": [...]} with statement q run on dossier {id}, each row
  * converted by row(); 404 for a foreign or unknown dossier.

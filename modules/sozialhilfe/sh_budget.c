@@ -9,7 +9,9 @@
  * can be recomputed and explained. A case worker saves a draft, a team
  * lead approves it (four-eyes); a decision is drafted from an approved
  * budget, approved by a team lead, rendered to PDF in the client's
- * language and stored as an immutable document of the dossier.
+ * language (sh_letter.c) and stored as an immutable document of the
+ * dossier. A budget line is explained in German and French: the screens
+ * show it in the reader's language, the decision in the client's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,6 @@
 
 int	sh_transition(struct ks_request *, int64_t, const char *,
 	    const char *, const char *, const char *, const char *);
-
-static json_t *texts;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -81,30 +81,20 @@ b64_decode(const char *s, unsigned char *out)
 static const char *
 text(const char *lang, const char *key)
 {
-	json_t *t = json_object_get(json_object_get(texts, lang), key);
-
-	return json_is_string(t) ? json_string_value(t) : key;
+	return sh_text(lang, key);
 }
 
-/* CHF 1'234.50 from Rappen. */
-static const char *
-chf(struct ks_request *req, long long r)
+int
+sh_document_store(struct ks_request *req, const char *const *v,
+    const char *bytes, size_t len, PGresult **doc)
 {
-	char digits[32], out[48];
-	int n, i, j = 0, neg = r < 0;
+	const char *w[2];
 
-	if (neg)
-		r = -r;
-	n = snprintf(digits, sizeof(digits), "%lld", r / 100);
-	if (neg)
-		out[j++] = '-';
-	for (i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			out[j++] = '\'';
-		out[j++] = digits[i];
-	}
-	snprintf(out + j, sizeof(out) - (size_t)j, ".%02lld", r % 100);
-	return ks->strdup(req, out);
+	if ((*doc = sh_q(req, SHQ(LETTER_DOCUMENT), 6, v)) == NULL)
+		return -1;
+	w[0] = PQgetvalue(*doc, 0, 0);
+	w[1] = b64_encode(req, (const unsigned char *)bytes, len);
+	return sh_q(req, SHQ(DECISION_BLOB), 2, w) == NULL ? -1 : 0;
 }
 
 static json_t *
@@ -132,19 +122,28 @@ budget_json(PGresult *r, int i)
 	    "version", (json_int_t)atoll(PQgetvalue(r, i, 15)));
 }
 
+/*
+ * The lines with explain (the client's language, as the decision has
+ * it) and explains {de, fr} for the reader's; lines saved before both
+ * were kept have explain only.
+ */
 static json_t *
 lines_json(struct ks_request *req, const char *budget)
 {
 	const char *v[1] = { budget };
 	PGresult *r = sh_q(req, SHQ(BUDGET_LINES), 1, v);
-	json_t *a = json_array();
+	json_t *a = json_array(), *l;
 	int i;
 
-	for (i = 0; r != NULL && i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:s,s:I,s:s}", "code",
-		    PQgetvalue(r, i, 1), "amount",
-		    (json_int_t)atoll(PQgetvalue(r, i, 2)), "explain",
-		    PQgetvalue(r, i, 3)));
+	for (i = 0; r != NULL && i < PQntuples(r); i++) {
+		l = json_pack("{s:s,s:I,s:s}", "code", PQgetvalue(r, i, 1),
+		    "amount", (json_int_t)atoll(PQgetvalue(r, i, 2)),
+		    "explain", PQgetvalue(r, i, 3));
+		if (!PQgetisnull(r, i, 4))
+			json_object_set_new(l, "explains", json_loads(
+			    PQgetvalue(r, i, 4), 0, NULL));
+		json_array_append_new(a, l);
+	}
 	return a;
 }
 
@@ -176,14 +175,74 @@ local_benefits(struct ks_request *req, const char *date, long long n,
 	}
 	json_decref(in);
 	json_array_foreach(json_object_get(out, "lines"), i, l)
-		json_array_append_new(sil, json_pack("{s:s+,s:O}", "code",
+		json_array_append_new(sil, json_pack("{s:s+,s:O,s:O*}", "code",
 		    "local:", json_string_value(json_object_get(l, "code")),
-		    "amount", json_object_get(l, "amount")));
+		    "amount", json_object_get(l, "amount"), "label",
+		    json_object_get(l, "label")));
 	if (json_array_size(json_object_get(out, "lines")) == 0) {
 		json_decref(*prov);
 		*prov = NULL;
 	}
 	json_decref(out);
+	return 0;
+}
+
+/*
+ * The names of the situation-related benefits the module offers, in
+ * German and French (texts.json "sil.<code>"), for the budget pack to
+ * explain them by; a local benefit brought its own.
+ */
+static void
+sil_labels(json_t *sil)
+{
+	const char *code;
+	char key[96];
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(sil, i, s) {
+		code = json_string_value(json_object_get(s, "code"));
+		if (code == NULL || json_object_get(s, "label") != NULL)
+			continue;
+		snprintf(key, sizeof(key), "sil.%s", code);
+		if (strcmp(sh_text("de", key), key) != 0)
+			json_object_set_new(s, "label", json_pack("{s:s,s:s}",
+			    "de", sh_text("de", key), "fr",
+			    sh_text("fr", key)));
+	}
+}
+
+/*
+ * Each line of out (explained in the client's language) gets explains
+ * {de, fr}: the pack evaluated once more in the other language, so a
+ * reader sees the explanation in their own.
+ */
+static int
+explain_both(struct ks_request *req, const char *date, json_t *in,
+    json_t *out)
+{
+	const char *lang = json_string_value(json_object_get(in, "language"));
+	const char *other = strcmp(lang, "fr") == 0 ? "de" : "fr";
+	json_t *in2 = json_deep_copy(in), *out2, *prov, *l, *l2;
+	size_t i;
+
+	json_object_set_new(in2, "language", json_string(other));
+	if (ks->rules_eval(req, "skos-budget", "budget", date, in2, &out2,
+	    &prov) != 0) {
+		json_decref(in2);
+		return -1;
+	}
+	json_decref(in2);
+	json_decref(prov);
+	json_array_foreach(json_object_get(out, "lines"), i, l) {
+		l2 = json_array_get(json_object_get(out2, "lines"), i);
+		json_object_set_new(l, "explains", json_pack("{s:O,s:O}", lang,
+		    json_object_get(l, "explain"), other, json_equal(
+		    json_object_get(l, "code"), json_object_get(l2, "code")) ?
+		    json_object_get(l2, "explain") : json_object_get(l,
+		    "explain")));
+	}
+	json_decref(out2);
 	return 0;
 }
 
@@ -238,6 +297,7 @@ compute(struct ks_request *req, PGresult *dossier)
 	json_decref(ceil_in);
 	sil = json_object_get(b, "sil");
 	sil = sil ? json_deep_copy(sil) : json_array();
+	sil_labels(sil);
 	if (local_benefits(req, date, n, sil, &p3) != 0) {
 		json_decref(sil);
 		json_decref(ceil_out);
@@ -261,6 +321,14 @@ compute(struct ks_request *req, PGresult *dossier)
 	    &p2) != 0) {
 		json_decref(in);
 		json_decref(p1);
+		json_decref(p3);
+		return NULL;
+	}
+	if (explain_both(req, date, in, out) != 0) {
+		json_decref(in);
+		json_decref(out);
+		json_decref(p1);
+		json_decref(p2);
 		json_decref(p3);
 		return NULL;
 	}
@@ -536,108 +604,12 @@ decisions_list(struct ks_request *req)
 	return sh_dossier_list(req, SHQ(DECISION_LIST), decision_json);
 }
 
-/* Blocks of the decision document; strings live in the arena. */
+/* The decision document (sh_letter.c). */
 static int
 render(struct ks_request *req, PGresult *dec, const char *approver,
     char **pdf, size_t *len)
 {
-	const char *lang = PQgetvalue(dec, 0, 3), *v[1], *s;
-	struct ks_pdf_block blk[64];
-	PGresult *t, *b, *p, *l;
-	json_t *prov, *e;
-	char err[256], created[16], rules[512] = "";
-	int n = 0, i;
-	size_t k;
-
-	v[0] = PQgetvalue(dec, 0, 2);
-	if ((t = sh_q(req, SHQ(TENANT_SELF), 0, NULL)) == NULL ||
-	    (b = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL ||
-	    (l = sh_q(req, SHQ(BUDGET_LINES), 1, v)) == NULL)
-		return -1;
-	v[0] = NULL;
-	{
-		const char *did = PQgetvalue(dec, 0, 1);
-		PGresult *d = sh_q(req, SHQ(DOSSIER_GET), 1, &did);
-		if (d == NULL || PQntuples(d) != 1)
-			return -1;
-		v[0] = ks->strdup(req, PQgetvalue(d, 0, 3));
-	}
-	if ((p = sh_q(req, SHQ(PERSON_POSTAL), 1, v)) == NULL)
-		return -1;
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_LETTERHEAD,
-	    PQgetvalue(t, 0, 0), NULL };
-	s = ks->strdup(req, "");
-	{
-		char addr[400];
-		snprintf(addr, sizeof(addr), "%s %s\n%s %s\n%s %s",
-		    PQgetvalue(p, 0, 1), PQgetvalue(p, 0, 0),
-		    PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3),
-		    PQgetvalue(p, 0, 4), PQgetvalue(p, 0, 5));
-		s = ks->strdup(req, addr);
-	}
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_ADDRESS, s, NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_TITLE, text(lang, "title"),
-	    NULL };
-	{
-		char intro[700];
-		snprintf(intro, sizeof(intro), text(lang, "intro"),
-		    PQgetvalue(b, 0, 2));
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH,
-		    ks->strdup(req, intro), NULL };
-	}
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_HEADING, text(lang, "budget"),
-	    NULL };
-	for (i = 0; i < PQntuples(l) && n < 48; i++)
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW,
-		    PQgetvalue(l, i, 3), chf(req, atoll(PQgetvalue(l, i, 2))) };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, text(lang, "need"),
-	    chf(req, atoll(PQgetvalue(b, 0, 4))) };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_ROW, text(lang, "income"),
-	    chf(req, atoll(PQgetvalue(b, 0, 5))) };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_TOTAL, text(lang, "payment"),
-	    chf(req, atoll(PQgetvalue(b, 0, 6))) };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_SPACE, NULL, NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_PARAGRAPH,
-	    text(lang, "duties"), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_HEADING,
-	    text(lang, "remedies_title"), NULL };
-	blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL, text(lang, "remedies"),
-	    NULL };
-	prov = json_loads(PQgetvalue(b, 0, 9), 0, NULL);
-	json_array_foreach(prov, k, e) {
-		size_t used = strlen(rules);
-		snprintf(rules + used, sizeof(rules) - used, "%s%s %s (%.12s)",
-		    k ? ", " : "", json_string_value(json_object_get(e,
-		    "name")), json_string_value(json_object_get(e, "version")),
-		    json_string_value(json_object_get(e, "sha256")));
-	}
-	json_decref(prov);
-	{
-		char line[700];
-		snprintf(line, sizeof(line), text(lang, "rules"), rules);
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_SMALL,
-		    ks->strdup(req, line), NULL };
-	}
-	{
-		char a[200], c[200];
-		snprintf(a, sizeof(a), "%s\n%s", text(lang, "drafted"),
-		    PQgetisnull(dec, 0, 11) ? "" : PQgetvalue(dec, 0, 11));
-		snprintf(c, sizeof(c), "%s\n%s", text(lang, "approved"),
-		    approver ? approver : "");
-		blk[n++] = (struct ks_pdf_block){ KS_PDF_SIGNATURES,
-		    ks->strdup(req, a), ks->strdup(req, c) };
-	}
-	blk[n] = (struct ks_pdf_block){ KS_PDF_END, NULL, NULL };
-	/* The creation date is the decision's, so re-rendering is stable. */
-	s = PQgetvalue(dec, 0, PQgetisnull(dec, 0, 7) ? 9 : 7);
-	snprintf(created, sizeof(created), "%.4s%.2s%.2s%.2s%.2s%.2s", s, s + 5,
-	    s + 8, s + 11, s + 14, s + 17);
-	if (ks->pdf_render(blk, text(lang, "title"), created, pdf, len, err,
-	    sizeof(err)) != 0)
-		return ks->fail_detail(req, 500, "document_failed", "the "
-		    "decision document could not be produced",
-		    json_pack("{s:s}", "reason", err));
-	return 0;
+	return sh_decision_render(req, dec, approver, pdf, len);
 }
 
 static int
@@ -744,29 +716,11 @@ decision_pdf(struct ks_request *req)
 
 /* ------------------------------------------------------------ routes */
 
-void
-sh_budget_texts(const char *root)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/modules/sozialhilfe/texts.json",
-	    root);
-	json_decref(texts);
-	texts = json_load_file(path, 0, NULL);
-}
-
-void
-sh_budget_fini(void)
-{
-	json_decref(texts);
-	texts = NULL;
-}
-
 static const struct ks_field budget_body[] = {
 	{ "valid_from", KS_F_DATE, 1, 0, 0, "first day of a month" },
 	{ "rent", KS_F_INT, 1, 0, 100000000, "monthly flat rent, Rappen" },
 	{ "kvg_premium", KS_F_INT, 1, 0, 100000000, "net KVG premiums" },
-	{ "sil", KS_F_ARRAY, 0, 0, 50, "[{code, amount}]" },
+	{ "sil", KS_F_ARRAY, 0, 0, 100, "[{code, amount}]" },
 	{ "income", KS_F_OBJECT, 0, 0, 0, "{employment, other}" },
 	{ "assets", KS_F_INT, 1, 0, 100000000000LL, NULL },
 	{ "integration_allowance", KS_F_INT, 0, 0, 100000000, NULL },

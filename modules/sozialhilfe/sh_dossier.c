@@ -411,6 +411,12 @@ missing_docs(struct ks_request *req, int64_t id)
 	return miss;
 }
 
+json_t *
+sh_missing_docs(struct ks_request *req, int64_t id)
+{
+	return missing_docs(req, id);
+}
+
 /*
  * Move a dossier to another state (checks done by the caller) and log
  * it; also used by the decision approval in sh_budget.c.

@@ -67,7 +67,7 @@ sh_today(struct ks_request *req)
 
 static const struct ks_route *const tables[] = {
 	sh_dossier_routes, sh_budget_routes, sh_payment_routes, sh_run_routes,
-	sh_bank_routes, NULL
+	sh_bank_routes, sh_letter_routes, NULL
 };
 
 static int
@@ -98,7 +98,7 @@ init(const struct ks_api *api, char *err, size_t errlen)
 			routes[n++] = tables[i][j];
 	/* The loader registers the routes after init returns. */
 	descriptor.routes = routes;
-	sh_budget_texts(api->root());
+	sh_texts_load(api->root());
 	return 0;
 }
 
@@ -108,7 +108,7 @@ fini(void)
 	free(routes);
 	routes = NULL;
 	descriptor.routes = NULL;
-	sh_budget_fini();
+	sh_texts_fini();
 	ks = NULL;
 }
 

@@ -1,4 +1,4 @@
---[[ skos-budget 2025.2: the monthly SKOS budget of one support unit.
+--[[ skos-budget 2025.3: the monthly SKOS budget of one support unit.
 
 Rule authors: figures that change live in PARAMS below, the explain texts in
 MESSAGES (German and French); a new year, a canton's own figures or a change
@@ -6,6 +6,9 @@ of wording is a new version of this pack (effective-dated by its valid_from),
 never an edit of an approved version.
 2025.2: the explain texts in German or French (input.language); the figures
 and the results are those of 2025.1.
+2025.3: a situation-related benefit is explained by its name (input.sil[i].
+label, in the explain's language) instead of its code; the figures and the
+amounts are those of 2025.1.
 
 Called as budget(input). All amounts are integer Rappen per month
 (CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
@@ -18,7 +21,9 @@ input = {
   rent          = int,           -- gross rent of the unit
   rent_ceiling  = int,           -- municipality's maximum (pack rent-ceilings)
   kvg_premium   = int,           -- KVG premiums net of premium reduction
-  sil           = { { code = str, amount = int }, ... },  -- optional
+  sil           = { { code = str, amount = int,
+                      label = str | { de = str, fr = str }  -- optional name
+                    }, ... },    -- optional
   income        = { employment = int, other = int },      -- optional, net
   assets        = int,
   integration_allowance = int,   -- optional: IZU granted (before the cap)
@@ -78,7 +83,7 @@ local MESSAGES = {
 		rent = "Miete {rent} (Mietzinsmaximum {ceiling})",
 		rent_capped = "Miete {rent} über dem Mietzinsmaximum {ceiling}: angerechnet {amount}",
 		kvg = "KVG-Prämie nach Prämienverbilligung: {amount}",
-		sil = "Situationsbedingte Leistung {code}: {amount}",
+		sil = "Situationsbedingte Leistung, {name}: {amount}",
 		izu = "Integrationszulage (IZU): {amount}",
 		izu_capped = "Integrationszulage (IZU) {granted}, gekürzt auf {amount}: IZU und EFB zusammen höchstens {cap} (EFB {efb})",
 		income_employment = "Erwerbseinkommen netto: {amount}",
@@ -100,7 +105,7 @@ local MESSAGES = {
 		rent = "Loyer {rent} (loyer maximal {ceiling})",
 		rent_capped = "Loyer {rent} supérieur au loyer maximal {ceiling} : pris en compte {amount}",
 		kvg = "Prime d'assurance-maladie (LAMal) après réduction des primes : {amount}",
-		sil = "Prestation circonstancielle {code} : {amount}",
+		sil = "Prestation circonstancielle, {name} : {amount}",
 		izu = "Supplément d'intégration (SI) : {amount}",
 		izu_capped = "Supplément d'intégration (SI) {granted}, réduit à {amount} : SI et FR ensemble au maximum {cap} (FR {efb})",
 		income_employment = "Revenu net d'une activité lucrative : {amount}",
@@ -195,6 +200,14 @@ local function check(input)
 		if type(s) ~= "table" then fail("%s must be an object", path) end
 		if type(s.code) ~= "string" or s.code == "" then fail("%s.code must be a non-empty text", path) end
 		money(s.amount, path .. ".amount")
+		local l = s.label
+		if l ~= nil and type(l) ~= "string" and (type(l) ~= "table" or
+		    type(l.de) ~= "string" or type(l.fr) ~= "string") then
+			fail("%s.label must be a text or {de, fr} texts", path)
+		end
+		if type(l) == "string" and (l == "" or #l > 200) then
+			fail("%s.label must be 1 to 200 bytes", path)
+		end
 	end
 	if input.income ~= nil and (type(input.income) ~= "table" or is_list(input.income) and #input.income > 0) then
 		fail("input.income must be an object")
@@ -246,7 +259,10 @@ function budget(input)
 	need = need + line("kvg", kvg, "kvg", { amount = chf(kvg) })
 	for _, s in ipairs(input.sil or {}) do
 		local amount = math.tointeger(s.amount)
-		need = need + line("sil:" .. s.code, amount, "sil", { code = s.code, amount = chf(amount) })
+		-- The benefit's name in the explain's language; its code without one.
+		local name = type(s.label) == "table" and s.label[lang] or s.label or s.code
+		if name == "" then name = s.code end
+		need = need + line("sil:" .. s.code, amount, "sil", { name = name, amount = chf(amount) })
 	end
 
 	-- EFB is a fixed right on earnings, so it comes first; the cap on

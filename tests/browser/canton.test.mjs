@@ -124,7 +124,7 @@ test('rule packs: example cases, submit for approval, four-eyes approval by the 
   const author = await newPage(browser);
   await login(author.page, 'canton', 'canton-admin');
   await open(author.page, '#/rule-packs');
-  await author.page.getByRole('region', { name: 'skos-budget', exact: true }).getByRole('row', { name: /^Version 2025\.2 / }).waitFor();
+  await author.page.getByRole('region', { name: 'skos-budget', exact: true }).getByRole('row', { name: /^Version 2025\.3 / }).waitFor();
   await check(author.page, 'canton-rule-packs');
   await open(author.page, `#/rule-packs/${id}`);
   await author.page.locator('.cm-content', { hasText: 'return 7' }).waitFor();

@@ -860,3 +860,94 @@ KS_TEST(qrbill_deterministic)
 	free(a);
 	free(b);
 }
+
+/* The text of page n alone; the caller frees it. */
+static char *
+page_text(const char *pdf, size_t len, int n)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), PDFTOTEXT " -f %d -l %d -enc UTF-8", n, n);
+	return tool(pdf, len, cmd, 1);
+}
+
+/*
+ * A draft's mark stands at the top of every page, once, also when the
+ * block comes last in the list; the footer numbers every page, except
+ * the one that holds the payment part of a QR-bill.
+ */
+KS_TEST(mark_and_footer_on_every_page)
+{
+	struct ks_pdf_block doc[204];
+	char labels[200][32], *pdf = NULL, *txt, want[32], err[128] = "";
+	size_t len = 0;
+	long pages;
+	int i;
+
+	memset(doc, 0, sizeof(doc));
+	doc[0].kind = KS_PDF_FOOTER;
+	doc[0].text = "Dossier 17 · Seite {page} von {pages} {x}";
+	for (i = 0; i < 200; i++) {
+		snprintf(labels[i], sizeof(labels[i]), "Zeile %d", i + 1);
+		doc[i + 1].kind = KS_PDF_ROW;
+		doc[i + 1].text = labels[i];
+		doc[i + 1].text2 = "CHF 1.00";
+	}
+	doc[201].kind = KS_PDF_QRBILL;
+	doc[201].text = qr_de;
+	doc[202].kind = KS_PDF_MARK;
+	doc[202].text = "ENTWURF";
+	KS_CHECK_INT(ks_pdf_render(doc, "t", CREATED, &pdf, &len, err,
+	    sizeof(err)), 0);
+	if (pdf == NULL || !have_poppler()) {
+		free(pdf);
+		return;
+	}
+	check_structure(pdf, len);
+	pages = pages_of(pdf, len);
+	KS_CHECK(pages >= 4);
+	for (i = 1; i <= pages; i++) {
+		if ((txt = page_text(pdf, len, i)) == NULL) {
+			KS_FAILF("no text of page %d", i);
+			continue;
+		}
+		if (count(txt, strlen(txt), "ENTWURF") != 1)
+			KS_FAILF("page %d has the mark %d times", i,
+			    count(txt, strlen(txt), "ENTWURF"));
+		snprintf(want, sizeof(want), "Seite %d von %ld {x}", i, pages);
+		if (i < pages && strstr(txt, want) == NULL)
+			KS_FAILF("page %d lacks \"%s\"", i, want);
+		if (i == pages && (strstr(txt, "Seite") != NULL ||
+		    strstr(txt, "Zahlteil") == NULL))
+			KS_FAILF("the QR-bill page has a footer or no bill");
+		free(txt);
+	}
+	txt = text_of(pdf, len);
+	KS_CHECK(txt != NULL);
+	/* Nothing lost at the page breaks. */
+	for (i = 0; txt != NULL && i < 200; i++)
+		if (count(txt, strlen(txt), labels[i]) < 1)
+			KS_FAILF("\"%s\" is missing", labels[i]);
+	KS_CHECK(txt != NULL && count(txt, strlen(txt), "Zeile 200\n") == 1);
+	free(txt);
+	free(pdf);
+}
+
+/* Without the blocks: no mark and no footer (the final decision). */
+KS_TEST(no_mark_without_block)
+{
+	char *pdf = NULL, *txt, err[128] = "";
+	size_t len = 0;
+
+	KS_CHECK_INT(ks_pdf_render(decision_de, "t", CREATED, &pdf, &len,
+	    err, sizeof(err)), 0);
+	if (pdf == NULL || !have_poppler()) {
+		free(pdf);
+		return;
+	}
+	txt = text_of(pdf, len);
+	KS_CHECK(txt != NULL && strstr(txt, "ENTWURF") == NULL &&
+	    strstr(txt, "Seite") == NULL);
+	free(txt);
+	free(pdf);
+}

@@ -8,9 +8,10 @@ VALUES (kasus_tenant(), $1, $2::date, $3::jsonb, $4, $5, $6, $7::boolean,
 RETURNING id
 
 -- name: budget_lines_insert
-INSERT INTO sh_budget_line (tenant_id, budget_id, pos, code, amount, explain)
+INSERT INTO sh_budget_line (tenant_id, budget_id, pos, code, amount, explain,
+       explains)
 SELECT kasus_tenant(), $1, l.ord::integer, l.v->>'code',
-       (l.v->>'amount')::bigint, l.v->>'explain'
+       (l.v->>'amount')::bigint, l.v->>'explain', l.v->'explains'
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS l(v, ord)
 
 -- name: budget_get
@@ -28,7 +29,7 @@ SELECT id, dossier_id, valid_from, input, need, income_counted, payment,
   FROM sh_budget WHERE dossier_id = $1 ORDER BY valid_from DESC, id DESC
 
 -- name: budget_lines
-SELECT pos, code, amount, explain FROM sh_budget_line
+SELECT pos, code, amount, explain, explains FROM sh_budget_line
  WHERE budget_id = $1 ORDER BY pos
 
 -- name: budget_approve
@@ -84,14 +85,6 @@ VALUES (kasus_tenant(), $1, decode($2, 'base64'))
 
 -- name: document_content
 SELECT encode(content, 'base64') FROM document_blob WHERE document_id = $1
-
--- name: tenant_self
-SELECT name FROM tenant WHERE id = kasus_tenant()
-
--- name: person_postal
-SELECT last_name, first_name, coalesce(street, ''), coalesce(house_no, ''),
-       coalesce(postcode, ''), coalesce(town, ''), language
-  FROM person WHERE id = $1
 
 -- name: user_display
 SELECT display_name FROM app_user WHERE id = $1

@@ -19,6 +19,7 @@ import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref } 
 import { PersonFinder } from './Persons';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
+import { DossierActions, PrintHeader } from './Print';
 
 export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines'] as const;
 export type SectionName = typeof SECTIONS[number];
@@ -129,7 +130,9 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
     <section class="dossier">
       <ShNav current="cases" />
       <p class="breadcrumb"><a href={shHref('cases')}>{t('sozialhilfe.cases.title')}</a></p>
+      <PrintHeader dossier={x} />
       <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}</PageTitle>
+      <DossierActions dossier={x} />
       {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
       <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
         <Facts items={[

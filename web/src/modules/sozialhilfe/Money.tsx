@@ -4,7 +4,7 @@
 // their instalment plans and the one-off payments.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, download, etagOf, post, put, type Page } from '../../api';
-import { t, label } from '../../i18n';
+import { t, tOpt, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { useResource } from '../../lib/hooks';
@@ -16,6 +16,10 @@ import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/fo
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Claim, ClaimDetail, Decision, Dossier, Ledger, OneOff, Provenance } from './types';
 import { AmountField, DateField, ProgressBar, Section, ShNav, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
 
+/** A line's position; a benefit the screens have no name for is a situation-related one. */
+const lineLabel = (code: string) => tOpt(`sozialhilfe.line.${code}`) ?? (code.startsWith('sil:') ? t('sozialhilfe.line.sil') : code);
+
+/** Budget lines; each explained in the reader's language where the budget keeps both. */
 export function LinesTable({ lines, need, income, payment, caption }: { lines: BudgetLine[]; need: number; income: number; payment: number; caption: string }) {
   return (
     <table class="table budget-lines">
@@ -23,7 +27,7 @@ export function LinesTable({ lines, need, income, payment, caption }: { lines: B
       <thead><tr><th scope="col">{t('sozialhilfe.budget.position')}</th><th scope="col">{t('sozialhilfe.budget.explain')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th></tr></thead>
       <tbody>
         {lines.map((l, i) => (
-          <tr key={`${l.code}-${i}`}><th scope="row">{label('sozialhilfe.line', l.code)}</th><td>{l.explain}</td><td class="num">{formatAmount(l.amount)}</td></tr>
+          <tr key={`${l.code}-${i}`}><th scope="row">{lineLabel(l.code)}</th><td>{l.explains?.[lang()] ?? l.explain}</td><td class="num">{formatAmount(l.amount)}</td></tr>
         ))}
       </tbody>
       <tfoot>

@@ -9,6 +9,8 @@ import { PersonSearch, PersonView, RegisterPerson } from './Persons';
 import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
 import { BudgetEditor } from './Money';
 import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
+import { LettersPage } from './Letters';
+import { PRINT_KINDS, PrintView, type PrintKind } from './Print';
 
 function Refused() {
   return <section><ShNav current="" /><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
@@ -33,7 +35,10 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
     if (!app.can('case.read')) return <Refused key={key} />;
     if (!b) return <CaseList key={key} />;
     if (b === 'new') return app.can('case.register') ? <CaseNew key={key} /> : <Refused key={key} />;
+    if (num(b) && c === 'print' && more.length === 1 && PRINT_KINDS.includes(more[0] as PrintKind))
+      return <PrintView key={key} id={b} kind={more[0] as PrintKind} />;
     if (!num(b) || more.length) return <Missing key={key} />;
+    if (c === 'letters') return app.can('case.write') ? <LettersPage key={key} id={b} /> : <Refused key={key} />;
     if (c === 'budget-new') return app.can('case.write') ? <BudgetEditor key={key} id={b} /> : <Refused key={key} />;
     const s = (c ?? 'overview') as SectionName;
     if (!SECTIONS.includes(s)) return <Missing key={key} />;

@@ -58,7 +58,8 @@ export interface Goal { id: number; title: string; measures: string | null; due_
 
 export interface Deadline { id: number; due_on: string; kind: string; text: string; assignee_id: number | null; done_on: string | null; version: number; dossier_id: number }
 
-export interface BudgetLine { code: string; amount: number; explain: string }
+/** explain: in the client's language (as the decision); explains: both, for the reader. */
+export interface BudgetLine { code: string; amount: number; explain: string; explains?: { de: string; fr: string } }
 export interface Provenance { id?: number; name: string; version: string; sha256: string; scope: string; valid_from?: string }
 
 export interface BudgetInput {

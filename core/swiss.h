@@ -1,0 +1,106 @@
+/*
+ * swiss.h - amounts and dates as Swiss letters and tables write them:
+ * "CHF 1'234.50" (apostrophe as thousands separator), "01.03.2027" in
+ * tables, "1. März 2027" and "1er mars 2027" in running text.
+ *
+ * Header-only (static inline, no state) so that the core and the domain
+ * modules share one implementation: a module links against no core
+ * symbol.
+ */
+#ifndef KS_SWISS_H
+#define KS_SWISS_H
+
+#include <stdio.h>
+#include <string.h>
+
+/** Size of a buffer that holds any result of the functions below. */
+#define KS_SWISS_MAX	48
+
+/**
+ * "CHF 1'234.50" (or "CHF -12.00") from Rappen into out (KS_SWISS_MAX
+ * bytes); returns out.
+ */
+static inline char *
+ks_swiss_chf(char *out, long long rappen)
+{
+	unsigned long long a = rappen < 0 ? 0ULL - (unsigned long long)rappen :
+	    (unsigned long long)rappen;
+	char digits[24], grouped[32];
+	int n, i, o = 0;
+
+	n = snprintf(digits, sizeof(digits), "%llu", a / 100);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			grouped[o++] = '\'';
+		grouped[o++] = digits[i];
+	}
+	grouped[o] = '\0';
+	snprintf(out, KS_SWISS_MAX, "CHF %s%s.%02llu", rappen < 0 ? "-" : "",
+	    grouped, a % 100);
+	return out;
+}
+
+/*
+ * The year, month and day of "YYYY-MM-DD..." (a timestamp's date part
+ * too); 0 when s does not start with a date.
+ */
+static inline int
+ks_swiss_ymd(const char *s, int *y, int *m, int *d)
+{
+	int i;
+
+	if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	*y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	*m = (s[5] - '0') * 10 + (s[6] - '0');
+	*d = (s[8] - '0') * 10 + (s[9] - '0');
+	return *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31;
+}
+
+/**
+ * "01.03.2027" (tables) from "2027-03-01" into out (KS_SWISS_MAX bytes);
+ * anything that is not a date is copied as it is. Returns out.
+ */
+static inline char *
+ks_swiss_date(char *out, const char *iso)
+{
+	int y, m, d;
+
+	if (ks_swiss_ymd(iso, &y, &m, &d))
+		snprintf(out, KS_SWISS_MAX, "%02d.%02d.%04d", d, m, y);
+	else
+		snprintf(out, KS_SWISS_MAX, "%s", iso != NULL ? iso : "");
+	return out;
+}
+
+/**
+ * "1. März 2027" (lang "de") or "1er mars 2027" ("fr") from "2027-03-01"
+ * into out (KS_SWISS_MAX bytes), for running text; anything that is not
+ * a date is copied as it is. Returns out.
+ */
+static inline char *
+ks_swiss_date_long(char *out, const char *iso, const char *lang)
+{
+	static const char *const de[] = { "Januar", "Februar", "März",
+	    "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+	    "November", "Dezember" };
+	static const char *const fr[] = { "janvier", "février", "mars",
+	    "avril", "mai", "juin", "juillet", "août", "septembre",
+	    "octobre", "novembre", "décembre" };
+	int y, m, d;
+
+	if (!ks_swiss_ymd(iso, &y, &m, &d))
+		snprintf(out, KS_SWISS_MAX, "%s", iso != NULL ? iso : "");
+	else if (lang != NULL && strcmp(lang, "fr") == 0)
+		snprintf(out, KS_SWISS_MAX, "%d%s %s %d", d, d == 1 ? "er" : "",
+		    fr[m - 1], y);
+	else
+		snprintf(out, KS_SWISS_MAX, "%d. %s %d", d, de[m - 1], y);
+	return out;
+}
+
+#endif

@@ -1,0 +1,647 @@
+/*
+ * sh_letter.c - what the Sozialhilfe module puts on paper: the decision
+ * (Verfügung) and the letters written from templates, a request for the
+ * intake documents still missing and a cost guarantee (Kostengutsprache).
+ *
+ * Every document is a letter of the social service: its letterhead, the
+ * recipient in the envelope window, a place-and-date line, the dossier
+ * reference, then the text in the recipient's language from texts.json,
+ * dates written out ("1. März 2027", "1er mars 2027"), amounts as
+ * "CHF 1'234.50", a footer with the reference and the page numbers on
+ * every page. A draft decision carries "ENTWURF"/"PROJET" on every page
+ * and no signatures. Letters are stored as documents of the dossier
+ * (category letter) the moment they are written; the decision is stored
+ * when it is approved (sh_budget.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sh.h"
+#include "pdf.h"
+#include "swiss.h"
+
+#define END	{ NULL, 0, 0, 0, 0, NULL }
+
+static json_t *texts;
+
+/* Codes of the income side of a budget; the rest is need. */
+static const char *const income_codes[] = { "income_employment", "efb",
+    "income_other", NULL };
+
+/* ------------------------------------------------------------- texts */
+
+void
+sh_texts_load(const char *root)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/modules/sozialhilfe/texts.json",
+	    root);
+	json_decref(texts);
+	texts = json_load_file(path, 0, NULL);
+}
+
+void
+sh_texts_fini(void)
+{
+	json_decref(texts);
+	texts = NULL;
+}
+
+const char *
+sh_text(const char *lang, const char *key)
+{
+	json_t *t = json_object_get(json_object_get(texts, lang), key);
+
+	if (!json_is_string(t))
+		t = json_object_get(json_object_get(texts, "de"), key);
+	return json_is_string(t) ? json_string_value(t) : key;
+}
+
+/*
+ * The text key in lang with each {name} replaced by its value from the
+ * NULL-terminated name, value list; an unknown {name} stays as it is.
+ * The result lives in the arena.
+ */
+static const char *
+fill(struct ks_request *req, const char *lang, const char *key, ...)
+{
+	const char *t = sh_text(lang, key), *q, *name, *val;
+	char *out;
+	size_t cap = strlen(t) + 1, len = 0, n;
+	va_list ap;
+	int hit;
+
+	for (va_start(ap, key); (name = va_arg(ap, const char *)) != NULL; ) {
+		val = va_arg(ap, const char *);
+		cap += strlen(val != NULL ? val : "") * 4;
+	}
+	va_end(ap);
+	out = ks->alloc(req, cap);
+	while (*t != '\0') {
+		hit = 0;
+		if (*t == '{' && (q = strchr(t, '}')) != NULL) {
+			va_start(ap, key);
+			while ((name = va_arg(ap, const char *)) != NULL) {
+				val = va_arg(ap, const char *);
+				n = strlen(name);
+				if ((size_t)(q - t - 1) == n &&
+				    strncmp(t + 1, name, n) == 0 &&
+				    len + strlen(val ? val : "") < cap) {
+					memcpy(out + len, val ? val : "",
+					    strlen(val ? val : ""));
+					len += strlen(val ? val : "");
+					t = q + 1;
+					hit = 1;
+					break;
+				}
+			}
+			va_end(ap);
+		}
+		if (!hit && len + 1 < cap)
+			out[len++] = *t++;
+		else if (!hit)
+			break;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* ----------------------------------------------------------- helpers */
+
+static const char *
+chf(struct ks_request *req, long long rappen)
+{
+	char b[KS_SWISS_MAX];
+
+	return ks->strdup(req, ks_swiss_chf(b, rappen));
+}
+
+static const char *
+long_date(struct ks_request *req, const char *iso, const char *lang)
+{
+	char b[KS_SWISS_MAX];
+
+	return ks->strdup(req, ks_swiss_date_long(b, iso, lang));
+}
+
+static const char *
+short_date(struct ks_request *req, const char *iso)
+{
+	char b[KS_SWISS_MAX];
+
+	return ks->strdup(req, ks_swiss_date(b, iso));
+}
+
+/* Non-empty parts joined by sep, in the arena. */
+static const char *
+join(struct ks_request *req, const char *sep, const char *const *parts,
+    int n)
+{
+	size_t len = 1;
+	char *out;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(parts[i] ? parts[i] : "") + strlen(sep);
+	out = ks->alloc(req, len);
+	*out = '\0';
+	for (i = 0; i < n; i++) {
+		if (parts[i] == NULL || *parts[i] == '\0')
+			continue;
+		if (*out != '\0')
+			strcat(out, sep);
+		strcat(out, parts[i]);
+	}
+	return out;
+}
+
+/* "street no", "postcode town" (either may be empty). */
+static const char *
+two(struct ks_request *req, const char *a, const char *b)
+{
+	const char *p[2] = { a, b };
+
+	return join(req, " ", p, 2);
+}
+
+/*
+ * The dossier's reference on paper. Until dossiers carry a number of
+ * their own this is the dossier's id, the number the API and the
+ * screens know it by.
+ */
+static const char *
+dossier_ref(PGresult *dossier)
+{
+	return PQgetvalue(dossier, 0, 0);
+}
+
+/* Everything a letter has before its text. */
+struct letter {
+	const char	*lang;
+	const char	*sender;	/* letterhead lines */
+	const char	*sender_line;	/* the same on one line */
+	const char	*place;		/* the sender's town, or "" */
+	const char	*ref;		/* dossier reference */
+	PGresult	*client;	/* letter_client row */
+	const char	*client_name;
+	const char	*client_address;	/* lines */
+	const char	*author;	/* the user writing, display name */
+};
+
+/* The sender, the client and the author; -1 with the error set. */
+static int
+letter_load(struct ks_request *req, PGresult *dossier, struct letter *l)
+{
+	const char *v[1], *p[4];
+	PGresult *s, *u;
+
+	memset(l, 0, sizeof(*l));
+	v[0] = PQgetvalue(dossier, 0, 3);
+	if ((s = sh_q(req, SHQ(LETTER_SENDER), 0, NULL)) == NULL ||
+	    (l->client = sh_q(req, SHQ(LETTER_CLIENT), 1, v)) == NULL)
+		return -1;
+	if (PQntuples(s) != 1 || PQntuples(l->client) != 1)
+		return ks->fail(req, 404, "not_found", "no such dossier");
+	p[0] = PQgetvalue(s, 0, 0);
+	p[1] = two(req, PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 2));
+	p[2] = two(req, PQgetvalue(s, 0, 3), PQgetvalue(s, 0, 4));
+	l->sender = join(req, "\n", p, 3);
+	l->sender_line = join(req, ", ", p, 3);
+	l->place = PQgetvalue(s, 0, 4);
+	l->ref = dossier_ref(dossier);
+	s = l->client;
+	l->client_name = two(req, PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
+	p[0] = l->client_name;
+	p[1] = two(req, PQgetvalue(s, 0, 2), PQgetvalue(s, 0, 3));
+	p[2] = two(req, PQgetvalue(s, 0, 4), PQgetvalue(s, 0, 5));
+	l->client_address = join(req, "\n", p, 3);
+	l->lang = PQgetvalue(s, 0, 6);
+	v[0] = sh_num(req, ks->user_id(req));
+	if ((u = sh_q(req, SHQ(USER_DISPLAY), 1, v)) == NULL)
+		return -1;
+	l->author = PQntuples(u) == 1 ? PQgetvalue(u, 0, 0) : "";
+	return 0;
+}
+
+/*
+ * Letterhead, recipient, "Thun, 1. März 2027" and the reference lines;
+ * the footer with the reference and page numbers.
+ */
+static void
+letter_head(struct ks_request *req, struct ks_pdf_list *b, struct letter *l,
+    const char *recipient, const char *date, const char *ref_lines,
+    const char *footer)
+{
+	const char *d = long_date(req, date, l->lang);
+
+	ks_pdf_add(b, KS_PDF_FOOTER, footer, NULL);
+	ks_pdf_add(b, KS_PDF_LETTERHEAD, l->sender, NULL);
+	ks_pdf_add(b, KS_PDF_ADDRESS, recipient, NULL);
+	ks_pdf_add(b, KS_PDF_PARAGRAPH, *l->place != '\0' ? fill(req, l->lang,
+	    "place_date", "place", l->place, "date", d, NULL) : d, NULL);
+	ks_pdf_add(b, KS_PDF_PARAGRAPH, ref_lines, NULL);
+}
+
+/* "YYYYMMDDHHMMSS" of a timestamp "YYYY-MM-DD HH:MM:SS..." */
+static void
+created_of(const char *ts, char out[16])
+{
+	snprintf(out, 16, "%.4s%.2s%.2s%.2s%.2s%.2s", ts, ts + 5, ts + 8,
+	    ts + 11, ts + 14, ts + 17);
+}
+
+static int
+render_fail(struct ks_request *req, const char *what, const char *err)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "the %s could not be produced", what);
+	return ks->fail_detail(req, 500, "document_failed", ks->strdup(req,
+	    msg), json_pack("{s:s}", "reason", err));
+}
+
+/* ---------------------------------------------------------- decision */
+
+static int
+is_income(const char *code)
+{
+	int i;
+
+	for (i = 0; income_codes[i] != NULL; i++)
+		if (strcmp(code, income_codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A budget line's explanation in lang (lines saved before: as stored). */
+static const char *
+line_text(struct ks_request *req, PGresult *l, int i, const char *lang)
+{
+	json_t *e;
+	const char *s;
+
+	if (PQgetisnull(l, i, 4))
+		return PQgetvalue(l, i, 3);
+	e = json_loads(PQgetvalue(l, i, 4), 0, NULL);
+	s = json_string_value(json_object_get(e, lang));
+	s = s != NULL ? ks->strdup(req, s) : PQgetvalue(l, i, 3);
+	json_decref(e);
+	return s;
+}
+
+/* The budget table: need, income, what is paid. */
+static void
+budget_table(struct ks_request *req, struct ks_pdf_list *b, PGresult *bud,
+    PGresult *l, const char *lang)
+{
+	int i, side;
+
+	ks_pdf_add(b, KS_PDF_HEADING, sh_text(lang, "budget"), NULL);
+	for (side = 0; side < 3; side++) {
+		if (side == 1)
+			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "need"),
+			    chf(req, atoll(PQgetvalue(bud, 0, 4))));
+		if (side == 2)
+			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "income"),
+			    chf(req, atoll(PQgetvalue(bud, 0, 5))));
+		for (i = 0; i < PQntuples(l); i++) {
+			const char *code = PQgetvalue(l, i, 1);
+
+			/* Need first, then income; notes (assets) last. */
+			if (side != (is_income(code) ? 1 :
+			    strcmp(code, "assets_above_allowance") == 0 ? 2 :
+			    0))
+				continue;
+			ks_pdf_add(b, side == 2 ? KS_PDF_PARAGRAPH : KS_PDF_ROW,
+			    line_text(req, l, i, lang), side == 2 ? NULL :
+			    chf(req, atoll(PQgetvalue(l, i, 2))));
+		}
+	}
+	ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "payment"),
+	    chf(req, atoll(PQgetvalue(bud, 0, 6))));
+}
+
+/* "rent-ceilings 2025.1 (20df2598b47a), skos-budget ..." */
+static const char *
+rules_used(struct ks_request *req, PGresult *bud)
+{
+	json_t *prov = json_loads(PQgetvalue(bud, 0, 9), 0, NULL), *e;
+	const char **p;
+	size_t k, n = json_array_size(prov);
+	const char *s;
+
+	p = ks->alloc(req, (n + 1) * sizeof(*p));
+	json_array_foreach(prov, k, e) {
+		char one[200];
+
+		snprintf(one, sizeof(one), "%s %s (%.12s)",
+		    json_string_value(json_object_get(e, "name")),
+		    json_string_value(json_object_get(e, "version")),
+		    json_string_value(json_object_get(e, "sha256")));
+		p[k] = ks->strdup(req, one);
+	}
+	s = join(req, ", ", p, (int)n);
+	json_decref(prov);
+	return s;
+}
+
+int
+sh_decision_render(struct ks_request *req, PGresult *dec,
+    const char *approver, char **pdf, size_t *len)
+{
+	const char *lang = PQgetvalue(dec, 0, 3), *v[1], *date, *p[3];
+	int draft = approver == NULL;
+	struct ks_pdf_list b = { NULL, 0, 0 };
+	struct letter l;
+	PGresult *d, *bud, *lines;
+	char err[256], created[16];
+	int rc;
+
+	v[0] = PQgetvalue(dec, 0, 1);
+	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+		return -1;
+	if (PQntuples(d) != 1)
+		return ks->fail(req, 404, "not_found", "no such dossier");
+	v[0] = PQgetvalue(dec, 0, 2);
+	if ((bud = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL ||
+	    (lines = sh_q(req, SHQ(BUDGET_LINES), 1, v)) == NULL ||
+	    letter_load(req, d, &l) != 0)
+		return -1;
+	if (PQntuples(bud) != 1)
+		return ks->fail(req, 404, "not_found", "no such budget");
+	/* The decision's language, whatever the client's is today. */
+	l.lang = lang;
+	/* Dated the day it is approved; a draft the day it was drafted. */
+	date = PQgetvalue(dec, 0, PQgetisnull(dec, 0, 7) ? 9 : 7);
+	if (draft)
+		ks_pdf_add(&b, KS_PDF_MARK, sh_text(lang, "draft_mark"), NULL);
+	p[0] = fill(req, lang, "dossier_ref", "ref", l.ref, NULL);
+	p[1] = fill(req, lang, "decision_ref", "id", PQgetvalue(dec, 0, 0),
+	    NULL);
+	p[2] = PQgetisnull(dec, 0, 11) ? "" : fill(req, lang, "caseworker",
+	    "name", PQgetvalue(dec, 0, 11), NULL);
+	letter_head(req, &b, &l, l.client_address, date, join(req, "\n", p,
+	    3), fill(req, lang, "footer_decision", "ref", l.ref, NULL));
+	ks_pdf_add(&b, KS_PDF_TITLE, sh_text(lang, "title"), NULL);
+	if (draft)
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "draft_note"),
+		    NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, lang, "intro", "date",
+	    long_date(req, PQgetvalue(bud, 0, 2), lang), NULL), NULL);
+	budget_table(req, &b, bud, lines, lang);
+	ks_pdf_add(&b, KS_PDF_SPACE, NULL, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "duties"), NULL);
+	ks_pdf_add(&b, KS_PDF_HEADING, sh_text(lang, "remedies_title"), NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, sh_text(lang, "remedies"), NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, lang, "rules", "rules",
+	    rules_used(req, bud), NULL), NULL);
+	/* Only what was approved is signed. */
+	if (!draft) {
+		p[0] = sh_text(lang, "drafted");
+		p[1] = PQgetisnull(dec, 0, 11) ? "" : PQgetvalue(dec, 0, 11);
+		p[2] = join(req, "\n", p, 2);
+		p[0] = sh_text(lang, "approved");
+		p[1] = approver;
+		ks_pdf_add(&b, KS_PDF_SIGNATURES, p[2], join(req, "\n", p, 2));
+	}
+	/* The creation date is the decision's, so re-rendering is stable. */
+	created_of(date, created);
+	rc = ks->pdf_render(b.v, sh_text(lang, "title"), created, pdf, len,
+	    err, sizeof(err));
+	free(b.v);
+	return rc != 0 ? render_fail(req, "decision document", err) : 0;
+}
+
+/* ----------------------------------------------------------- letters */
+
+/*
+ * Render blocks and store them as a letter of dossier id: the document
+ * row (category letter), its bytes, the audit event; answers 201.
+ */
+static int
+letter_store(struct ks_request *req, int64_t id, const char *kind,
+    const char *title, struct letter *l, struct ks_pdf_list *b, json_t *detail)
+{
+	const char *v[6];
+	char err[256], created[16], sha[65], *pdf = NULL;
+	PGresult *doc;
+	size_t len;
+	int rc;
+
+	created_of(sh_today(req), created);
+	memcpy(created + 8, "000000", 7);
+	rc = ks->pdf_render(b->v, title, created, &pdf, &len, err,
+	    sizeof(err));
+	free(b->v);
+	b->v = NULL;
+	if (rc != 0) {
+		json_decref(detail);
+		return render_fail(req, "letter", err);
+	}
+	ks->sha256_hex(pdf, len, sha);
+	v[0] = sh_num(req, id);
+	v[1] = "letter";
+	v[2] = title;
+	v[3] = sh_num(req, (long long)len);
+	v[4] = sha;
+	v[5] = sh_num(req, ks->user_id(req));
+	rc = sh_document_store(req, v, pdf, len, &doc);
+	ks->free(pdf);
+	json_object_set_new(detail, "kind", json_string(kind));
+	json_object_set_new(detail, "language", json_string(l->lang));
+	json_object_set_new(detail, "sha256", json_string(sha));
+	if (rc != 0 || ks->audit(req, "letter_written", "document",
+	    PQgetvalue(doc, 0, 0), NULL, NULL, json_incref(detail)) != 0) {
+		json_decref(detail);
+		return -1;
+	}
+	return ks->reply(req, 201, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:I,"
+	    "s:s,s:s,s:o}", "id", (json_int_t)atoll(PQgetvalue(doc, 0, 0)),
+	    "dossier_id", (json_int_t)id, "category", "letter", "kind", kind,
+	    "title", title, "language", l->lang, "size", (json_int_t)len,
+	    "sha256", sha, "uploaded_at", PQgetvalue(doc, 0, 1), "detail",
+	    detail));
+}
+
+/* The dossier of {id}, open, and the letter's frame; NULL on error. */
+static PGresult *
+letter_dossier(struct ks_request *req, int64_t *id, struct letter *l)
+{
+	const char *lang = json_string_value(json_object_get(ks->body(req),
+	    "language"));
+	PGresult *d;
+
+	if ((d = sh_dossier(req, id)) == NULL)
+		return NULL;
+	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0) {
+		ks->fail(req, 409, "dossier_closed", "a closed dossier gets no "
+		    "more letters");
+		return NULL;
+	}
+	if (letter_load(req, d, l) != 0)
+		return NULL;
+	if (lang != NULL)
+		l->lang = lang;
+	return d;
+}
+
+/* A date of the body that must not lie before today. */
+static int
+not_past(struct ks_request *req, const char *date, const char *field)
+{
+	if (strcmp(date, sh_today(req)) < 0)
+		return ks->fail_detail(req, 400, "invalid_value", "the date "
+		    "lies in the past", json_pack("{s:s}", "field", field));
+	return 0;
+}
+
+/*
+ * The request for the intake documents still missing, with a deadline
+ * (14 days unless the body names one), to the client.
+ */
+static int
+letter_request(struct ks_request *req)
+{
+	json_t *body = ks->body(req), *miss, *e;
+	const char *due, *note, *p[3], *title, **docs;
+	struct ks_pdf_list b = { NULL, 0, 0 };
+	struct letter l;
+	int64_t id;
+	size_t i, n;
+
+	if (letter_dossier(req, &id, &l) == NULL)
+		return -1;
+	due = json_string_value(json_object_get(body, "deadline"));
+	if (due == NULL)
+		due = sh_days_ahead(req, 14);
+	else if (not_past(req, due, "deadline") != 0)
+		return -1;
+	miss = sh_missing_docs(req, id);
+	if ((n = json_array_size(miss)) == 0) {
+		json_decref(miss);
+		return ks->fail(req, 409, "nothing_missing", "every required "
+		    "document of the intake is there; there is nothing to "
+		    "ask for");
+	}
+	docs = ks->alloc(req, n * sizeof(*docs));
+	json_array_foreach(miss, i, e) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "doc.%s", json_string_value(e));
+		docs[i] = ks->strdup(req, sh_text(l.lang, key));
+	}
+	title = sh_text(l.lang, "request_title");
+	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
+	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
+	letter_head(req, &b, &l, l.client_address, sh_today(req), join(req,
+	    "\n", p, 2), fill(req, l.lang, "footer_letter", "title", title,
+	    "ref", l.ref, NULL));
+	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_intro"),
+	    NULL);
+	for (i = 0; i < n; i++)
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, two(req, "–", docs[i]),
+		    NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "request_deadline",
+	    "date", long_date(req, due, l.lang), NULL), NULL);
+	if ((note = json_string_value(json_object_get(body, "note"))) != NULL)
+		ks_pdf_add(&b, KS_PDF_PARAGRAPH, note, NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_questions"),
+	    NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
+	return letter_store(req, id, "document_request", title, &l, &b,
+	    json_pack("{s:s,s:o}", "deadline", due, "missing", miss));
+}
+
+/*
+ * A cost guarantee to a provider (dentist, day care, landlord): who is
+ * covered, for what, up to which amount and until when; a copy goes to
+ * the client.
+ */
+static int
+letter_guarantee(struct ks_request *req)
+{
+	json_t *body = ks->body(req);
+	const char *to, *purpose, *until, *p[3], *title, *addr, *birth;
+	struct ks_pdf_list b = { NULL, 0, 0 };
+	struct letter l;
+	long long amount;
+	int64_t id;
+
+	if (letter_dossier(req, &id, &l) == NULL)
+		return -1;
+	to = json_string_value(json_object_get(body, "recipient"));
+	purpose = json_string_value(json_object_get(body, "purpose"));
+	until = json_string_value(json_object_get(body, "valid_until"));
+	amount = json_integer_value(json_object_get(body, "amount"));
+	if (not_past(req, until, "valid_until") != 0)
+		return -1;
+	title = sh_text(l.lang, "guarantee_title");
+	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
+	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
+	letter_head(req, &b, &l, to, sh_today(req), join(req, "\n", p, 2),
+	    fill(req, l.lang, "footer_letter", "title", title, "ref", l.ref,
+	    NULL));
+	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
+	p[0] = two(req, PQgetvalue(l.client, 0, 2), PQgetvalue(l.client, 0,
+	    3));
+	p[1] = two(req, PQgetvalue(l.client, 0, 4), PQgetvalue(l.client, 0,
+	    5));
+	addr = join(req, ", ", p, 2);
+	birth = PQgetisnull(l.client, 0, 7) ? "–" : short_date(req,
+	    PQgetvalue(l.client, 0, 7));
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_client",
+	    "name", l.client_name, "birth", birth, "address", addr, NULL),
+	    NULL);
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_purpose",
+	    "purpose", purpose, NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_text",
+	    "amount", chf(req, amount), NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_valid",
+	    "date", long_date(req, until, l.lang), NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_invoice",
+	    "ref", l.ref, "address", l.sender_line, NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, l.lang, "copy_to", "name",
+	    l.client_name, NULL), NULL);
+	return letter_store(req, id, "cost_guarantee", title, &l, &b,
+	    json_pack("{s:s,s:s,s:I,s:s}", "recipient", to, "purpose",
+	    purpose, "amount", (json_int_t)amount, "valid_until", until));
+}
+
+/* ------------------------------------------------------------ routes */
+
+static const struct ks_field request_body[] = {
+	{ "deadline", KS_F_DATE, 0, 0, 0, "when the documents are due; "
+	    "default in 14 days" },
+	{ "note", KS_F_STRING, 0, 1, 1000, "a paragraph of your own" },
+	{ "language", KS_F_LANG, 0, 0, 0, "default: the client's" },
+	END
+};
+static const struct ks_field guarantee_body[] = {
+	{ "recipient", KS_F_STRING, 1, 3, 300, "the provider's name and "
+	    "postal address, one line each" },
+	{ "purpose", KS_F_STRING, 1, 3, 300, "what the costs are for" },
+	{ "amount", KS_F_INT, 1, 1, 100000000, "at most, Rappen" },
+	{ "valid_until", KS_F_DATE, 1, 0, 0, "services up to this day" },
+	{ "language", KS_F_LANG, 0, 0, 0, "default: the client's" },
+	END
+};
+
+#define C	"/api/v1/cases"
+#define KB	(16 * 1024)
+
+const struct ks_route sh_letter_routes[] = {
+	{ "POST", C "/{id}/letters/document-request", "case.write", KB,
+	    request_body, 0, letter_request, "write and store a letter asking "
+	    "the client for the intake documents still missing" },
+	{ "POST", C "/{id}/letters/cost-guarantee", "case.write", KB,
+	    guarantee_body, 0, letter_guarantee, "write and store a cost "
+	    "guarantee (Kostengutsprache) to a provider" },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+};
