@@ -16,14 +16,18 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* Load this module's dossier {id}; 404 when absent or foreign. */
+/*
+ * Load this module's dossier {id} through the access policy; 404 when
+ * absent or foreign, 403 other_team for another team's change.
+ */
 static PGresult *
 dossier(struct ks_request *req, int64_t *id)
 {
 	const char *v[1];
 	PGresult *r;
 
-	if (ks->param_id(req, "id", id) != KS_OK)
+	if (ks->param_id(req, "id", id) != KS_OK ||
+	    ks->access_dossier(req, *id, KS_ACCESS_AUTO) == NULL)
 		return NULL;
 	v[0] = sh_num(req, *id);
 	if ((r = sh_q(req, SHQ(PAY_DOSSIER), 1, v)) == NULL)
@@ -379,6 +383,8 @@ oneoff_approve(struct ks_request *req)
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such one-off payment");
+	if (sh_access(req, b, 1) != 0)
+		return KS_ERROR;
 	if (strcmp(PQgetvalue(b, 0, 5), "proposed") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "this payment is already approved", json_pack("{s:o}",
@@ -429,7 +435,10 @@ claim_json(PGresult *r, int i)
 	    ll(r, i, C_OVERDUE), "next", next);
 }
 
-/* Claim id as the list shows it, with its ETag; NULL with the error set. */
+/*
+ * Claim id as the list shows it, with its ETag, after the access policy
+ * for its dossier; NULL with the error set.
+ */
 static PGresult *
 claim_row(struct ks_request *req, const char *id)
 {
@@ -442,6 +451,8 @@ claim_row(struct ks_request *req, const char *id)
 		ks->fail(req, 404, "not_found", "no such claim");
 		return NULL;
 	}
+	if (sh_access(req, r, C_DOSSIER) != 0)
+		return NULL;
 	ks->set_etag(req, ll(r, 0, C_VERSION));
 	return r;
 }

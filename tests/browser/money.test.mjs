@@ -16,12 +16,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  launch, newPage, login, open, check, assertClean, apiLogin, api, expectFocused, messages, ROOT, BASE,
+  launch, newPage, login, open, check, assertClean, apiLogin, api, expectFocused, catalog, ROOT, BASE,
 } from './lib.mjs';
 import { sql, DB_OWNER, tenantId, camt054 } from '../api/lib.mjs';
 import { makeDossier, userId, iban } from '../api/money-lib.mjs';
 
-const MSG = { de: messages('de'), fr: messages('fr') };
+const MSG = { de: catalog('de'), fr: catalog('fr') };
 /** The text of a message key, {params} filled (a param left out stays a placeholder). */
 const tx = (lang, key, params = {}) => {
   assert.ok(key in MSG[lang], `no message ${key}`);

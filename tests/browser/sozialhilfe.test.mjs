@@ -9,10 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, messages,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, catalog,
 } from './lib.mjs';
 
-const MSG = { de: messages('de'), fr: messages('fr') };
+const MSG = { de: catalog('de'), fr: catalog('fr') };
 /** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
 const tx = (lang, key, params = {}) => {
   const k = key in MSG[lang] ? key : `sozialhilfe.${key}`;

@@ -8,6 +8,8 @@ import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
 import deMoney from './de.money.json';
 import frMoney from './fr.money.json';
+import deAccess from './de.access.json';
+import frAccess from './fr.access.json';
 import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
@@ -17,10 +19,12 @@ import type { ApiError } from '../api';
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
 // Sozialhilfe money screens (runs, claims, one-offs, bank files) in
-// *.money.json, letters and print views theirs in *.letters.json, the
-// load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deMoney, ...deLetters, ...deOps };
-const fr = { ...frMain, ...frBilling, ...frMoney, ...frLetters, ...frOps };
+// *.money.json, the access screens (passwords, administrator requests)
+// theirs in *.access.json, letters and print views theirs in
+// *.letters.json, the load balancer's own answers (ops/cluster/*.http)
+// in *.ops.json.
+const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps };
+const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
