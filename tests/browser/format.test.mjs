@@ -25,10 +25,13 @@ async function loadTs(rel) {
 
 const f = await loadTs('web/src/lib/format.ts');
 
-/** Every message of a language: <lang>.json and each area's <lang>.<area>.json. */
+/**
+ * Every message of a language (as catalog() in lib.mjs), refusing a key
+ * that two files define: an area's file must not change another's text.
+ */
 const I18N = path.join(ROOT, 'web/src/i18n');
 const msgFiles = (lang) => readdirSync(I18N).filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json'))).sort();
-function catalog(lang) {
+function checkedCatalog(lang) {
   const all = {};
   for (const n of msgFiles(lang)) {
     const part = JSON.parse(readFileSync(path.join(I18N, n), 'utf8'));
@@ -116,8 +119,8 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 
 test('the German and French message files have the same keys and no empty text', () => {
   assert.deepEqual(msgFiles('fr').map((n) => n.slice(2)), msgFiles('de').map((n) => n.slice(2)), 'each area has both languages');
-  const de = catalog('de');
-  const fr = catalog('fr');
+  const de = checkedCatalog('de');
+  const fr = checkedCatalog('fr');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {
     for (const [k, v] of Object.entries(cat)) {
