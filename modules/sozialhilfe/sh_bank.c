@@ -172,17 +172,11 @@ bank_files(struct ks_request *req)
 	const char *after, *limit;
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (ks->page(req, &after, &limit, &n) != KS_OK ||
 	    (r = files_q(req, "0", after, limit)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, file_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, file_json);
 }
 
 /* A file with its transactions (a page at a time). */
@@ -735,6 +729,19 @@ entry_match(struct ks_request *req)
 	return ks->reply(req, 200, after);
 }
 
+/* A row of pay_bank_candidates: a payment line or a claim. */
+static json_t *
+candidate_json(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+	    ll(r, i, 0), "type", PQgetvalue(r, i, 1), "dossier_id",
+	    ll(r, i, 2), "amount", ll(r, i, 3), "name", str_or_null(r, i, 4),
+	    "end_to_end_id", str_or_null(r, i, 5), "run_month",
+	    str_or_null(r, i, 6), "for_month", str_or_null(r, i, 7),
+	    "reference", str_or_null(r, i, 8), "status",
+	    str_or_null(r, i, 9));
+}
+
 /*
  * What an unmatched transaction could belong to: payment lines of
  * exported runs with its amount (open ones for a debit, paid ones for a
@@ -747,9 +754,7 @@ entry_candidates(struct ks_request *req)
 	const char *v[3], *after, *limit;
 	long long n;
 	PGresult *e, *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks->param_id(req, "id", &id) != KS_OK ||
 	    ks->page(req, &after, &limit, &n) != KS_OK)
@@ -764,18 +769,7 @@ entry_candidates(struct ks_request *req)
 	v[2] = limit;
 	if ((r = sh_q(req, SHQ(PAY_BANK_CANDIDATES), 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:I,s:o,"
-		    "s:o,s:o,s:o,s:o,s:o}", "id", ll(r, i, 0), "type",
-		    PQgetvalue(r, i, 1), "dossier_id", ll(r, i, 2), "amount",
-		    ll(r, i, 3), "name", str_or_null(r, i, 4),
-		    "end_to_end_id", str_or_null(r, i, 5), "run_month",
-		    str_or_null(r, i, 6), "for_month", str_or_null(r, i, 7),
-		    "reference", str_or_null(r, i, 8), "status",
-		    str_or_null(r, i, 9)));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, candidate_json);
 }
 
 /* -------------------------------------------------------------- tables */

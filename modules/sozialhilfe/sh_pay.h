@@ -51,6 +51,20 @@ next_cursor(PGresult *r, long long n)
 	return json_string(PQgetvalue(r, PQntuples(r) - 1, 0));
 }
 
+/** 200 {"items": row(r, i) of every row, "next"} of a page of n. */
+static inline int
+page_reply(struct ks_request *req, PGresult *r, long long n,
+    json_t *(*row)(PGresult *, int))
+{
+	json_t *items = json_array();
+	int i;
+
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row(r, i));
+	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", next_cursor(r, n)));
+}
+
 /** The caller holds one of two permissions, else 403. */
 static inline int
 need_any(struct ks_request *req, const char *a, const char *b)

@@ -317,9 +317,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	const char *v[3];
 	long long n;
 	PGresult *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
@@ -327,11 +325,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	v[0] = sh_num(req, id);
 	if ((r = sh_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, row);
 }
 
 static int
@@ -347,8 +341,6 @@ oneoff_list_all(struct ks_request *req)
 	const char *v[3], *st = ks->query(req, "status");
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (st != NULL && strcmp(st, "proposed") != 0 &&
 	    strcmp(st, "approved") != 0)
@@ -360,11 +352,7 @@ oneoff_list_all(struct ks_request *req)
 	v[0] = st;
 	if ((r = sh_q(req, SHQ(PAY_ONEOFF_LIST_ALL), 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, oneoff_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, oneoff_json);
 }
 
 static int
@@ -518,9 +506,7 @@ claim_list(struct ks_request *req)
 	const char *v[4];
 	long long n;
 	PGresult *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
@@ -529,11 +515,7 @@ claim_list(struct ks_request *req)
 	v[3] = "0";
 	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 4, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, claim_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, claim_json);
 }
 
 /*

@@ -332,18 +332,12 @@ runs_list(struct ks_request *req)
 	const char *v[2];
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
 	    ks->page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = sh_q(req, SHQ(PAY_RUN_LIST), 2, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, run_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, run_json);
 }
 
 static json_t *
