@@ -13,7 +13,7 @@
 //     entry is matched by hand (If-Match, audited);
 //   - foreign tenants and row-level security on the new routes and table.
 //
-// Runs here are in 2035 and 2036 (no other test uses those months).
+// Runs here are in 2035 to 2037 (no other test uses those months).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
