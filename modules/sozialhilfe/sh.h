@@ -22,6 +22,8 @@ extern const struct ks_route sh_dossier_routes[];
 extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
 extern const struct ks_route sh_worklist_routes[];
+extern const struct ks_route sh_run_routes[];
+extern const struct ks_route sh_bank_routes[];
 extern const struct ks_route sh_letter_routes[];
 
 /** "%lld" of v in the request's arena. */

@@ -73,8 +73,8 @@ sh_today(struct ks_request *req)
 }
 
 static const struct ks_route *const tables[] = {
-	sh_dossier_routes, sh_budget_routes, sh_payment_routes,
-	sh_worklist_routes, sh_letter_routes, NULL
+	sh_dossier_routes, sh_budget_routes, sh_payment_routes, sh_run_routes,
+	sh_bank_routes, sh_worklist_routes, sh_letter_routes, NULL
 };
 
 static int

@@ -1,86 +1,20 @@
 /*
- * sh_payment.c - payments of the Sozialhilfe module: the tenant's paying
- * account, one-off payments (four-eyes), monthly payment runs exported
- * as pain.001.001.09 (SPS), reconciliation of camt.054.001.08 bank
- * notifications, recovery claims with repayments, and the client account.
- *
- * A run is created by accounting (payment.run) and approved by someone
- * else with payment.approve. Its lines copy creditor and amount when the
- * run is created; approval fixes message id, creation time, execution
- * date and debtor, so every export of the run is the same file. The
- * first export books each line on the client account (ledger_entry kind
- * 'payment', negative); a return reported by the bank books it back
- * ('correction').
+ * sh_payment.c - payments of the Sozialhilfe module that belong to a
+ * dossier or to the service: the tenant's paying account, one-off
+ * payments (four-eyes), recovery claims with their instalment plan and
+ * repayments, and the client account. Payment runs and pain.001 are in
+ * sh_run.c, bank notifications (camt.054) in sh_bank.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <microhttpd.h>
-
-#include "sh.h"
+#include "sh_pay.h"
 #include "iso20022.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
-#define MAX_AMOUNT	100000000000LL	/* CHF 1 bn in Rappen */
-#define PAIN_XSD	"/../shared/refdata/pain001/pain.001.001.09.ch.03.xsd"
-#define CAMT_LIMIT	(20u * 1024 * 1024)
-#define UNMATCHED_MAX	500		/* listed in one answer */
+#define MAX_INSTALMENTS	600		/* a plan of 50 years at most */
 
 /* ------------------------------------------------------------ helpers */
-
-static json_int_t
-ll(PGresult *r, int i, int c)
-{
-	return (json_int_t)strtoll(PQgetvalue(r, i, c), NULL, 10);
-}
-
-static const char *
-str(PGresult *r, int i, int c)
-{
-	return PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-}
-
-static json_t *
-int_or_null(PGresult *r, int i, int c)
-{
-	return PQgetisnull(r, i, c) ? json_null() : json_integer(ll(r, i, c));
-}
-
-static json_t *
-str_or_null(PGresult *r, int i, int c)
-{
-	return PQgetisnull(r, i, c) ? json_null() :
-	    json_string(PQgetvalue(r, i, c));
-}
-
-/* The caller holds one of two permissions, else 403. */
-static int
-need_any(struct ks_request *req, const char *a, const char *b)
-{
-	if (ks->has_perm(req, a) || (b != NULL && ks->has_perm(req, b)))
-		return KS_OK;
-	return ks->fail_detail(req, 403, "forbidden",
-	    "your role does not allow this", json_pack("{s:s}", "permission",
-	    a));
-}
-
-static json_t *
-next_cursor(PGresult *r, long long n)
-{
-	if (PQntuples(r) < n)
-		return json_null();
-	return json_string(PQgetvalue(r, PQntuples(r) - 1, 0));
-}
-
-static int
-bad_field(struct ks_request *req, const char *code, const char *msg,
-    const char *field)
-{
-	return ks->fail_detail(req, 400, code, msg, json_pack("{s:s}",
-	    "field", field));
-}
 
 /*
  * Load this module's dossier {id} through the access policy; 404 when
@@ -111,15 +45,6 @@ struct party {
 	const char	*name, *iban, *bic, *street, *house_no, *postcode,
 			*town, *country;
 };
-
-static int
-plain_text(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20)
-			return 0;
-	return 1;
-}
 
 /*
  * Check a party's fields (already strings or absent): name and town
@@ -263,12 +188,6 @@ account_show(struct ks_request *req)
 	return ks->reply(req, 200, account_json(r));
 }
 
-static const char *
-body_s(struct ks_request *req, const char *name)
-{
-	return json_string_value(json_object_get(ks->body(req), name));
-}
-
 static int
 account_put(struct ks_request *req)
 {
@@ -320,8 +239,9 @@ oneoff_json(PGresult *r, int i)
 {
 	json_t *cr = PQgetisnull(r, i, 4) ? json_null() :
 	    json_loads(PQgetvalue(r, i, 4), 0, NULL);
+	json_t *j;
 
-	return json_pack("{s:I,s:I,s:I,s:s,s:o,s:s,s:I,s:s,s:o,s:o,s:o,s:I}",
+	j = json_pack("{s:I,s:I,s:I,s:s,s:o,s:s,s:I,s:s,s:o,s:o,s:o,s:I}",
 	    "id", ll(r, i, 0), "dossier_id", ll(r, i, 1), "amount",
 	    ll(r, i, 2), "text", PQgetvalue(r, i, 3), "creditor",
 	    cr ? cr : json_null(), "status", PQgetvalue(r, i, 5),
@@ -329,6 +249,15 @@ oneoff_json(PGresult *r, int i)
 	    "approved_by", int_or_null(r, i, 8), "approved_at",
 	    str_or_null(r, i, 9), "run_id", int_or_null(r, i, 10),
 	    "version", ll(r, i, 11));
+	/* The lists (sh_one_off_v) name the client and the two people. */
+	if (PQnfields(r) >= 15) {
+		json_object_set_new(j, "client", str_or_null(r, i, 12));
+		json_object_set_new(j, "created_by_name",
+		    str_or_null(r, i, 13));
+		json_object_set_new(j, "approved_by_name",
+		    str_or_null(r, i, 14));
+	}
+	return j;
 }
 
 static int
@@ -388,9 +317,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	const char *v[3];
 	long long n;
 	PGresult *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
@@ -398,17 +325,34 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	v[0] = sh_num(req, id);
 	if ((r = sh_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	return page_reply(req, r, n, row);
 }
 
 static int
 oneoff_list(struct ks_request *req)
 {
 	return dossier_page(req, SHQ(PAY_ONEOFF_LIST), oneoff_json);
+}
+
+/* The tenant's one-off payments (?status=proposed: what waits). */
+static int
+oneoff_list_all(struct ks_request *req)
+{
+	const char *v[3], *st = ks->query(req, "status");
+	long long n;
+	PGresult *r;
+
+	if (st != NULL && strcmp(st, "proposed") != 0 &&
+	    strcmp(st, "approved") != 0)
+		return ks->fail_detail(req, 400, "invalid_parameter",
+		    "status is proposed or approved", json_pack("{s:s}",
+		    "parameter", "status"));
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK)
+		return KS_ERROR;
+	v[0] = st;
+	if ((r = sh_q(req, SHQ(PAY_ONEOFF_LIST_ALL), 3, v)) == NULL)
+		return KS_ERROR;
+	return page_reply(req, r, n, oneoff_json);
 }
 
 static int
@@ -437,6 +381,9 @@ oneoff_approve(struct ks_request *req)
 		return ks->fail(req, 403, "four_eyes_required",
 		    "a payment is approved by someone other than who "
 		    "proposed it");
+	/* What the approver saw is what is approved. */
+	if (ks->check_etag(req, ll(b, 0, 11), oneoff_json(b, 0)) != KS_OK)
+		return KS_ERROR;
 	if ((r = sh_q(req, SHQ(PAY_ONEOFF_APPROVE), 2, v)) == NULL ||
 	    ks->audit(req, "one_off_payment_approved", "sh_one_off", v[0],
 	    oneoff_json(b, 0), oneoff_json(r, 0), NULL) != KS_OK)
@@ -445,798 +392,80 @@ oneoff_approve(struct ks_request *req)
 	return ks->reply(req, 200, oneoff_json(r, 0));
 }
 
-/* --------------------------------------------------------------- runs */
-
-/* Columns of pay_run_get / _lock / _list. */
-enum { R_ID, R_MONTH, R_STATUS, R_EXEC, R_CBY, R_CAT, R_ABY, R_AAT, R_MSG,
-	R_CTS, R_DEBTOR, R_XAT, R_XBY, R_SHA, R_VERSION };
-
-static json_t *
-run_json(PGresult *r, int i)
-{
-	return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
-	    "s:I}", "id", ll(r, i, R_ID), "month", PQgetvalue(r, i, R_MONTH),
-	    "status", PQgetvalue(r, i, R_STATUS), "execution_date",
-	    PQgetvalue(r, i, R_EXEC), "created_by", ll(r, i, R_CBY),
-	    "created_at", PQgetvalue(r, i, R_CAT), "approved_by",
-	    int_or_null(r, i, R_ABY), "approved_at", str_or_null(r, i, R_AAT),
-	    "message_id", str_or_null(r, i, R_MSG), "exported_at",
-	    str_or_null(r, i, R_XAT), "exported_by", int_or_null(r, i, R_XBY),
-	    "file_sha256", str_or_null(r, i, R_SHA), "version",
-	    ll(r, i, R_VERSION));
-}
-
-/* Counts and sums of a run's lines, by kind and status. */
-static json_t *
-run_summary(struct ks_request *req, const char *run)
-{
-	const char *v[1] = { run };
-	json_int_t n = 0, total = 0, held = 0, held_total = 0, c, s;
-	json_t *kinds = json_object(), *st = json_object(), *k;
-	PGresult *r;
-	int i;
-
-	if ((r = sh_q(req, SHQ(PAY_RUN_SUMMARY), 1, v)) == NULL) {
-		json_decref(kinds);
-		json_decref(st);
-		return NULL;
-	}
-	for (i = 0; i < PQntuples(r); i++) {
-		c = ll(r, i, 2);
-		s = ll(r, i, 3);
-		json_object_set_new(st, PQgetvalue(r, i, 1), json_integer(c +
-		    json_integer_value(json_object_get(st,
-		    PQgetvalue(r, i, 1)))));
-		if (strcmp(PQgetvalue(r, i, 1), "held") == 0) {
-			held += c;
-			held_total += s;
-			continue;
-		}
-		n += c;
-		total += s;
-		if ((k = json_object_get(kinds, PQgetvalue(r, i, 0))) == NULL) {
-			k = json_pack("{s:I,s:I}", "count", (json_int_t)0,
-			    "total", (json_int_t)0);
-			json_object_set_new(kinds, PQgetvalue(r, i, 0), k);
-		}
-		json_object_set_new(k, "count", json_integer(c +
-		    json_integer_value(json_object_get(k, "count"))));
-		json_object_set_new(k, "total", json_integer(s +
-		    json_integer_value(json_object_get(k, "total"))));
-	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "lines", n, "total",
-	    total, "held", held, "held_total", held_total, "by_kind", kinds,
-	    "by_status", st);
-}
-
-static PGresult *
-run_get(struct ks_request *req, int64_t *id, int lock)
-{
-	const char *v[1];
-	PGresult *r;
-
-	if (ks->param_id(req, "id", id) != KS_OK)
-		return NULL;
-	v[0] = sh_num(req, *id);
-	if ((r = sh_q(req, lock ? SHQ(PAY_RUN_LOCK) : SHQ(PAY_RUN_GET), 1,
-	    v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks->fail(req, 404, "not_found", "no such payment run");
-		return NULL;
-	}
-	return r;
-}
-
-/* The run with its summary, freshly read. */
-static json_t *
-run_full(struct ks_request *req, const char *id)
-{
-	const char *v[1] = { id };
-	json_t *j, *s;
-	PGresult *r;
-
-	if ((r = sh_q(req, SHQ(PAY_RUN_GET), 1, v)) == NULL ||
-	    PQntuples(r) != 1 || (s = run_summary(req, id)) == NULL)
-		return NULL;
-	j = run_json(r, 0);
-	json_object_set_new(j, "summary", s);
-	ks->set_etag(req, ll(r, 0, R_VERSION));
-	return j;
-}
-
-/* "YYYY-MM" with a plausible year; *first is the month's first day. */
-static int
-parse_month(struct ks_request *req, const char *m, const char **first)
-{
-	char buf[16];
-	int y, mo;
-
-	if (m == NULL || strlen(m) != 7 || m[4] != '-' ||
-	    strspn(m, "0123456789") != 4 || strspn(m + 5, "0123456789") != 2)
-		return bad_field(req, "invalid_value",
-		    "a month is written YYYY-MM", "month");
-	y = atoi(m);
-	mo = atoi(m + 5);
-	if (y < 2000 || y > 2199 || mo < 1 || mo > 12)
-		return bad_field(req, "invalid_value",
-		    "a month is written YYYY-MM", "month");
-	snprintf(buf, sizeof(buf), "%.7s-01", m);
-	*first = ks->strdup(req, buf);
-	return KS_OK;
-}
-
-/*
- * Hold the lines whose IBAN fails the mod-97 check or is a QR-IBAN: the
- * database checks only the form. One statement for the whole run.
- */
-static int
-hold_bad_ibans(struct ks_request *req, const char *run)
-{
-	const char *v[3] = { run, NULL, NULL };
-	char norm[KS_IBAN_BUFLEN], *ids, *probs;
-	size_t il = 2, pl = 2, io = 0, po = 0;
-	PGresult *r;
-	int i, bad = 0, q;
-
-	if ((r = sh_q(req, SHQ(PAY_RUN_OPEN_IBANS), 1, v)) == NULL)
-		return KS_ERROR;
-	il += (size_t)PQntuples(r) * 21;
-	pl += (size_t)PQntuples(r) * 14;
-	ids = ks->alloc(req, il);
-	probs = ks->alloc(req, pl);
-	ids[io++] = '{';
-	probs[po++] = '{';
-	for (i = 0; i < PQntuples(r); i++) {
-		q = 0;
-		if (ks->iban_valid(PQgetvalue(r, i, 1), norm, sizeof(norm)) != 1)
-			q = 1;
-		else if (ks->iban_is_qr(norm))
-			q = 2;
-		if (q == 0)
-			continue;
-		io += (size_t)snprintf(ids + io, il - io, "%s%s", bad ? "," : "",
-		    PQgetvalue(r, i, 0));
-		po += (size_t)snprintf(probs + po, pl - po, "%s%s",
-		    bad ? "," : "", q == 1 ? "invalid_iban" : "qr_iban");
-		bad++;
-	}
-	if (bad == 0)
-		return KS_OK;
-	ids[io] = '}';
-	probs[po] = '}';
-	v[1] = ids;
-	v[2] = probs;
-	return sh_q(req, SHQ(PAY_RUN_HOLD), 3, v) == NULL ? KS_ERROR : KS_OK;
-}
-
-static int
-run_create(struct ks_request *req)
-{
-	const char *month = body_s(req, "month"), *first = NULL, *v[3];
-	const char *exec = body_s(req, "execution_date");
-	PGresult *r;
-	json_t *j;
-
-	if (parse_month(req, month, &first) != KS_OK)
-		return KS_ERROR;
-	v[0] = first;
-	v[1] = exec ? exec : first;
-	v[2] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(PAY_RUN_INSERT), 3, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1) {
-		/* One regular run per month: answer with the one there is. */
-		if ((r = sh_q(req, SHQ(PAY_RUN_BY_MONTH), 1, v)) == NULL ||
-		    PQntuples(r) != 1 ||
-		    (j = run_full(req, PQgetvalue(r, 0, 0))) == NULL)
-			return KS_ERROR;
-		return ks->fail_detail(req, 409, "run_exists", "there is a "
-		    "payment run for this month already", json_pack("{s:o}",
-		    "run", j));
-	}
-	v[0] = PQgetvalue(r, 0, 0);
-	v[1] = first;
-	v[2] = month;
-	if (sh_q(req, SHQ(PAY_RUN_LINES_CREATE), 3, v) == NULL ||
-	    hold_bad_ibans(req, v[0]) != KS_OK ||
-	    sh_q(req, SHQ(PAY_RUN_ONEOFFS_TAKE), 1, v) == NULL ||
-	    (j = run_full(req, v[0])) == NULL)
-		return KS_ERROR;
-	if (ks->audit(req, "payment_run_created", "sh_payment_run", v[0],
-	    NULL, json_incref(j), NULL) != KS_OK) {
-		json_decref(j);
-		return KS_ERROR;
-	}
-	return ks->reply(req, 201, j);
-}
-
-static int
-runs_list(struct ks_request *req)
-{
-	const char *v[2];
-	long long n;
-	PGresult *r;
-	json_t *items;
-	int i;
-
-	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
-	    ks->page(req, &v[0], &v[1], &n) != KS_OK ||
-	    (r = sh_q(req, SHQ(PAY_RUN_LIST), 2, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, run_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
-}
-
-static json_t *
-line_json(PGresult *r, int i)
-{
-	return json_pack("{s:I,s:I,s:s,s:I,s:I,s:{s:s,s:o,s:o,s:o,s:o,s:o,"
-	    "s:o},s:s,s:s,s:s,s:o,s:o,s:o}", "id", ll(r, i, 0), "dossier_id",
-	    ll(r, i, 1), "kind", PQgetvalue(r, i, 2), "source_id", ll(r, i, 3),
-	    "amount", ll(r, i, 4), "creditor", "name", PQgetvalue(r, i, 5),
-	    "street", str_or_null(r, i, 6), "house_no", str_or_null(r, i, 7),
-	    "postcode", str_or_null(r, i, 8), "town", str_or_null(r, i, 9),
-	    "country", str_or_null(r, i, 10), "iban", str_or_null(r, i, 11),
-	    "text", PQgetvalue(r, i, 12), "end_to_end_id",
-	    PQgetvalue(r, i, 13), "status", PQgetvalue(r, i, 14), "problem",
-	    str_or_null(r, i, 15), "booked_on", str_or_null(r, i, 16),
-	    "return_reason", str_or_null(r, i, 17));
-}
-
-static int
-run_show(struct ks_request *req)
-{
-	const char *v[3];
-	long long n;
-	PGresult *r;
-	json_t *j, *items;
-	int64_t id;
-	int i;
-
-	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
-	    ks->page(req, &v[1], &v[2], &n) != KS_OK ||
-	    run_get(req, &id, 0) == NULL)
-		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if ((j = run_full(req, v[0])) == NULL)
-		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_RUN_LINES), 3, v)) == NULL) {
-		json_decref(j);
-		return KS_ERROR;
-	}
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, line_json(r, i));
-	json_object_set_new(j, "lines", items);
-	json_object_set_new(j, "next", next_cursor(r, n));
-	return ks->reply(req, 200, j);
-}
-
-static int
-run_approve(struct ks_request *req)
-{
-	const char *v[2];
-	PGresult *b, *a;
-	json_t *s, *j;
-	int64_t id;
-
-	if ((b = run_get(req, &id, 1)) == NULL)
-		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, ks->user_id(req));
-	if (strcmp(PQgetvalue(b, 0, R_STATUS), "draft") != 0)
-		return ks->fail(req, 409, "invalid_state",
-		    "this payment run is approved already");
-	if (ll(b, 0, R_CBY) == ks->user_id(req))
-		return ks->fail(req, 403, "four_eyes_required",
-		    "a payment run is approved by someone other than who "
-		    "created it");
-	if ((a = sh_q(req, SHQ(PAY_ACCOUNT_GET), 0, NULL)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(a) != 1)
-		return ks->fail(req, 409, "payment_account_missing",
-		    "the social service has no payment account yet; its "
-		    "administrator sets one");
-	if ((s = run_summary(req, v[0])) == NULL)
-		return KS_ERROR;
-	if (json_integer_value(json_object_get(s, "lines")) == 0) {
-		json_decref(s);
-		return ks->fail(req, 409, "nothing_to_pay",
-		    "this run has no payment that could be made");
-	}
-	json_decref(s);
-	if (sh_q(req, SHQ(PAY_RUN_APPROVE), 2, v) == NULL ||
-	    (j = run_full(req, v[0])) == NULL)
-		return KS_ERROR;
-	if (ks->audit(req, "payment_run_approved", "sh_payment_run", v[0],
-	    run_json(b, 0), json_incref(j), NULL) != KS_OK) {
-		json_decref(j);
-		return KS_ERROR;
-	}
-	return ks->reply(req, 200, j);
-}
-
-static int
-run_delete(struct ks_request *req)
-{
-	const char *v[1];
-	PGresult *b, *r;
-	int64_t id;
-
-	if ((b = run_get(req, &id, 1)) == NULL)
-		return KS_ERROR;
-	if (strcmp(PQgetvalue(b, 0, R_STATUS), "draft") != 0)
-		return ks->fail(req, 409, "invalid_state",
-		    "an approved payment run cannot be discarded");
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(PAY_RUN_DELETE), 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks->fail(req, 409, "invalid_state",
-		    "the payment run changed meanwhile");
-	if (ks->audit(req, "payment_run_discarded", "sh_payment_run", v[0],
-	    run_json(b, 0), NULL, NULL) != KS_OK)
-		return KS_ERROR;
-	return ks->reply(req, 204, NULL);
-}
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-/* Fill the pain.001 run from the frozen run row and its lines. */
-static int
-iso_run(struct ks_request *req, PGresult *run, PGresult *l, json_t *debtor,
-    struct ks_iso_run *x)
-{
-	struct ks_iso_payment *p;
-	int i, n = PQntuples(l);
-
-	memset(x, 0, sizeof(*x));
-	x->msg_id = PQgetvalue(run, 0, R_MSG);
-	x->created = PQgetvalue(run, 0, R_CTS);
-	x->exec_date = PQgetvalue(run, 0, R_EXEC);
-	x->debtor.name = jstr(debtor, "name");
-	x->debtor.iban = jstr(debtor, "iban");
-	x->debtor.bic = jstr(debtor, "bic");
-	x->debtor.addr.street = jstr(debtor, "street");
-	x->debtor.addr.building = jstr(debtor, "house_no");
-	x->debtor.addr.postcode = jstr(debtor, "postcode");
-	x->debtor.addr.town = jstr(debtor, "town");
-	x->debtor.addr.country = jstr(debtor, "country");
-	x->charset = KS_ISO_CHARSET_REPLACE;
-	p = ks->alloc(req, sizeof(*p) * (size_t)(n > 0 ? n : 1));
-	for (i = 0; i < n; i++) {
-		p[i].end_to_end_id = PQgetvalue(l, i, 10);
-		p[i].instr_id = PQgetvalue(l, i, 10);
-		p[i].amount = (int64_t)ll(l, i, 1);
-		p[i].currency = "CHF";
-		p[i].creditor_name = PQgetvalue(l, i, 2);
-		p[i].creditor_addr.street = str(l, i, 3);
-		p[i].creditor_addr.building = str(l, i, 4);
-		p[i].creditor_addr.postcode = str(l, i, 5);
-		p[i].creditor_addr.town = str(l, i, 6);
-		p[i].creditor_addr.country = str(l, i, 7);
-		p[i].creditor_iban = PQgetvalue(l, i, 8);
-		p[i].ustrd = PQgetvalue(l, i, 9);
-	}
-	x->payments = p;
-	x->npayments = (size_t)n;
-	return KS_OK;
-}
-
-/*
- * Validate against the SPS schema when the deployment has it; the
- * answer's X-Kasus-Schema header says which ("valid" or "unchecked").
- */
-static int
-pain_validate(struct ks_request *req, const char *xml, size_t len)
-{
-	char path[1024], err[256];
-
-	snprintf(path, sizeof(path), "%s%s", ks->root(), PAIN_XSD);
-	if (access(path, R_OK) != 0) {
-		ks->header(req, "X-Kasus-Schema", "unchecked");
-		return KS_OK;
-	}
-	if (ks->xml_validate(xml, len, path, err, sizeof(err)) != 0) {
-		ks->log(3, "payment file fails the SPS schema: %s", err);
-		return ks->fail_detail(req, 500, "export_invalid",
-		    "the payment file does not pass the bank schema",
-		    json_pack("{s:s}", "problem", err));
-	}
-	ks->header(req, "X-Kasus-Schema", "valid");
-	return KS_OK;
-}
-
-static int
-run_export(struct ks_request *req)
-{
-	struct ks_iso_run x;
-	const char *v[3];
-	char err[256], sha[65], *xml = NULL;
-	size_t len;
-	PGresult *b, *l;
-	json_t *debtor;
-	int64_t id;
-	int rc, first;
-
-	/* Locked: two first exports must not both book the ledger. */
-	if ((b = run_get(req, &id, 1)) == NULL)
-		return KS_ERROR;
-	if (strcmp(PQgetvalue(b, 0, R_STATUS), "approved") != 0)
-		return ks->fail(req, 409, "run_not_approved",
-		    "only an approved payment run can be exported");
-	v[0] = sh_num(req, id);
-	if ((l = sh_q(req, SHQ(PAY_RUN_EXPORT_LINES), 1, v)) == NULL)
-		return KS_ERROR;
-	if ((debtor = json_loads(PQgetvalue(b, 0, R_DEBTOR), 0, NULL)) == NULL)
-		return ks->fail(req, 500, "internal_error",
-		    "the run's debtor cannot be read");
-	iso_run(req, b, l, debtor, &x);
-	rc = ks->pain001_write(&x, &xml, &len, err, sizeof(err));
-	json_decref(debtor);
-	if (rc != 0) {
-		ks->log(3, "payment run %lld not written: %s", (long long)id,
-		    err);
-		return ks->fail_detail(req, 409, "export_refused",
-		    "the payment file cannot be written",
-		    json_pack("{s:s}", "problem", err));
-	}
-	ks->sha256_hex(xml, len, sha);
-	first = PQgetisnull(b, 0, R_SHA);
-	if (!first && strcmp(sha, PQgetvalue(b, 0, R_SHA)) != 0) {
-		ks->free(xml);
-		ks->log(3, "payment run %lld: file differs from its first "
-		    "export", (long long)id);
-		return ks->fail(req, 500, "export_mismatch", "the payment "
-		    "file would differ from the one exported before");
-	}
-	if (pain_validate(req, xml, len) != KS_OK) {
-		ks->free(xml);
-		return KS_ERROR;
-	}
-	v[1] = sh_num(req, ks->user_id(req));
-	v[2] = sha;
-	if ((first && sh_q(req, SHQ(PAY_RUN_MARK_EXPORTED), 3, v) == NULL) ||
-	    ks->audit(req, "payment_run_exported", "sh_payment_run", v[0],
-	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", sha, "first",
-	    first, "payments", (json_int_t)PQntuples(l))) != KS_OK) {
-		ks->free(xml);
-		return KS_ERROR;
-	}
-	snprintf(err, sizeof(err), "attachment; filename=\"%s.xml\"",
-	    PQgetvalue(b, 0, R_MSG));
-	ks->header(req, "Content-Disposition", ks->strdup(req, err));
-	rc = ks->raw(req, 200, "application/xml", xml, len);
-	ks->free(xml);
-	return rc;
-}
-
-/* ------------------------------------------------------ reconciliation */
-
-/*
- * Streamed upload: the pieces are collected in the request's body buffer
- * (the core leaves it unused for streamed routes and frees it). The core
- * limits the total to the route's body_limit before calling this.
- */
-static int
-camt_chunk(struct ks_request *req, const char *data, size_t n)
-{
-	size_t off = req->body_len - n, cap = req->body_cap;
-	char *p;
-
-	if (req->body_raw == NULL || off + n > cap) {
-		if (req->body_raw == NULL && cap < n)
-			cap = n;
-		if (off + n > cap)
-			cap = cap * 2 > off + n ? cap * 2 : off + n;
-		if (cap > CAMT_LIMIT)
-			cap = CAMT_LIMIT;
-		if ((p = realloc(req->body_raw, cap + 1)) == NULL)
-			abort();
-		req->body_raw = p;
-		req->body_cap = cap;
-	}
-	memcpy(req->body_raw + off, data, n);
-	req->body_raw[off + n] = '\0';
-	return KS_OK;
-}
-
-struct tally {
-	int	 entries, matched, booked, returned, repayments, pending,
-		 duplicates, unmatched;
-	json_t	*list;
-};
-
-static const char *
-nz(struct ks_request *req, const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
-/* A reference as printed on slips: spaces dropped, letters upper. */
-static const char *
-ref_norm(struct ks_request *req, const char *s)
-{
-	char *o = ks->alloc(req, strlen(s) + 1), *p = o;
-
-	for (; *s; s++)
-		if (*s != ' ')
-			*p++ = (*s >= 'a' && *s <= 'z') ? *s - 32 : *s;
-	return o;
-}
-
-/* Match one transaction against payment lines; outcome or NULL. */
-static const char *
-match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
-    const char **reason, const char **line, struct tally *t)
-{
-	const char *v[3];
-	PGresult *l;
-
-	v[0] = e->end_to_end_id;
-	if ((l = sh_q(req, SHQ(PAY_LINE_BY_E2E), 1, v)) == NULL)
-		return "";
-	if (PQntuples(l) != 1)
-		return NULL;
-	*line = PQgetvalue(l, 0, 0);
-	if (strcmp(PQgetvalue(l, 0, 4), "t") != 0) {
-		*reason = "run_not_exported";
-		return "unmatched";
-	}
-	if (*e->return_reason != '\0' || e->reversal) {
-		v[0] = *line;
-		v[1] = *e->return_reason ? e->return_reason : "RVSL";
-		v[2] = nz(req, e->booking_date);
-		if (strcmp(PQgetvalue(l, 0, 1), "returned") != 0 &&
-		    sh_q(req, SHQ(PAY_LINE_RETURNED), 3, v) == NULL)
-			return "";
-		t->matched++;
-		t->returned++;
-		return "returned";
-	}
-	if (e->cdi != KS_ISO_DBIT) {
-		*reason = "unexpected_credit";
-		return "unmatched";
-	}
-	if (e->amount != (int64_t)ll(l, 0, 2) ||
-	    strcmp(e->currency, "CHF") != 0) {
-		*reason = "amount_differs";
-		return "unmatched";
-	}
-	if (e->status != KS_ISO_STS_BOOK) {
-		t->pending++;
-		return "pending";
-	}
-	v[0] = *line;
-	v[1] = nz(req, e->booking_date);
-	if (sh_q(req, SHQ(PAY_LINE_BOOKED), 2, v) == NULL)
-		return "";
-	t->matched++;
-	t->booked++;
-	return "booked";
-}
-
-/* Match a credit against a claim's creditor reference; outcome or NULL. */
-static const char *
-match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
-    const char *bank_id, const char **reason, const char **claim,
-    struct tally *t)
-{
-	const char *v[6];
-	PGresult *c;
-
-	if (e->cdi != KS_ISO_CRDT || *e->creditor_ref == '\0' ||
-	    e->status != KS_ISO_STS_BOOK || e->reversal)
-		return NULL;
-	v[0] = ref_norm(req, e->creditor_ref);
-	if ((c = sh_q(req, SHQ(PAY_CLAIM_BY_REF), 1, v)) == NULL)
-		return "";
-	if (PQntuples(c) != 1)
-		return NULL;
-	*claim = PQgetvalue(c, 0, 0);
-	if (strcmp(e->currency, "CHF") != 0 ||
-	    e->amount > (int64_t)(ll(c, 0, 2) - ll(c, 0, 6)) || e->amount <= 0) {
-		*reason = "exceeds_claim";
-		return "unmatched";
-	}
-	v[0] = *claim;
-	v[1] = sh_num(req, e->amount);
-	v[2] = nz(req, e->booking_date) ? e->booking_date : sh_today(req);
-	v[3] = "bank";
-	v[4] = bank_id;
-	v[5] = sh_num(req, ks->user_id(req));
-	if (sh_q(req, SHQ(PAY_REPAYMENT_BOOK), 6, v) == NULL)
-		return "";
-	t->repayments++;
-	return "repayment";
-}
-
-static int
-reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
-    size_t pos, const char *file_sha, struct tally *t)
-{
-	const char *v[11], *out = NULL, *reason = NULL, *line = NULL;
-	const char *claim = NULL, *cdi = e->cdi == KS_ISO_CRDT ? "CRDT" :
-	    "DBIT", *id;
-	char key[65], *src;
-	json_t *kj;
-	PGresult *r;
-
-	kj = json_pack("[s,s,s,s,s,s,I,s,s,s,s,s,b]", e->account,
-	    e->entry_ref, e->acct_svcr_ref, e->end_to_end_id, e->instr_id,
-	    e->creditor_ref, (json_int_t)e->amount, e->currency, cdi,
-	    e->status_code, e->booking_date, e->return_reason, e->reversal);
-	if (kj == NULL || (src = json_dumps(kj, JSON_COMPACT)) == NULL)
-		abort();
-	json_decref(kj);
-	ks->sha256_hex(src, strlen(src), key);
-	free(src);
-	t->entries++;
-	v[0] = key;
-	v[1] = file_sha;
-	v[2] = cdi;
-	v[3] = sh_num(req, e->amount);
-	v[4] = e->currency;
-	v[5] = e->status_code;
-	v[6] = nz(req, e->booking_date);
-	v[7] = nz(req, e->end_to_end_id);
-	v[8] = nz(req, e->creditor_ref);
-	v[9] = nz(req, e->return_reason);
-	v[10] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(PAY_BANK_INSERT), 11, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1) {
-		t->duplicates++;	/* this transaction was processed */
-		return KS_OK;
-	}
-	id = PQgetvalue(r, 0, 0);
-	if (*e->end_to_end_id != '\0')
-		out = match_line(req, e, &reason, &line, t);
-	if (out == NULL)
-		out = match_claim(req, e, id, &reason, &claim, t);
-	if (out != NULL && *out == '\0')
-		return KS_ERROR;
-	if (out == NULL) {
-		out = "unmatched";
-		reason = "no_match";
-	}
-	if (strcmp(out, "unmatched") == 0) {
-		t->unmatched++;
-		if (json_array_size(t->list) < UNMATCHED_MAX)
-			json_array_append_new(t->list, json_pack("{s:s,s:I,"
-			    "s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:s}", "id", id,
-			    "position", (json_int_t)pos + 1, "cdi", cdi,
-			    "status", e->status_code, "amount",
-			    (json_int_t)e->amount, "currency", e->currency,
-			    "booking_date", e->booking_date, "end_to_end_id",
-			    v[7] ? json_string(v[7]) : json_null(),
-			    "reference", v[8] ? json_string(v[8]) : json_null(),
-			    "return_reason", v[9] ? json_string(v[9]) :
-			    json_null(), "reason", reason));
-	}
-	v[0] = id;
-	v[1] = out;
-	v[2] = reason;
-	v[3] = line;
-	v[4] = claim;
-	return sh_q(req, SHQ(PAY_BANK_OUTCOME), 5, v) == NULL ? KS_ERROR :
-	    KS_OK;
-}
-
-static int
-xml_type(struct ks_request *req)
-{
-	const char *ct = MHD_lookup_connection_value(req->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-
-	return ct != NULL && (strncasecmp(ct, "application/xml", 15) == 0 ||
-	    strncasecmp(ct, "text/xml", 8) == 0);
-}
-
-static int
-reconcile(struct ks_request *req)
-{
-	struct ks_iso_camt_entry *es = NULL;
-	struct tally t;
-	char err[256], sha[65];
-	size_t n = 0, i;
-	int rc = KS_OK;
-
-	if (req->body_raw == NULL || req->body_len == 0)
-		return ks->fail(req, 400, "missing_body",
-		    "send the camt.054 notification as the body");
-	if (!xml_type(req))
-		return ks->fail(req, 415, "unsupported_media_type",
-		    "send the notification as application/xml");
-	if (ks->camt054_parse(req->body_raw, req->body_len, &es, &n, err,
-	    sizeof(err)) != 0)
-		return ks->fail_detail(req, 400, "invalid_camt",
-		    "the file is not a camt.054.001.08 notification",
-		    json_pack("{s:s}", "problem", err));
-	ks->sha256_hex(req->body_raw, req->body_len, sha);
-	memset(&t, 0, sizeof(t));
-	t.list = json_array();
-	for (i = 0; i < n && rc == KS_OK; i++)
-		rc = reconcile_one(req, &es[i], i, sha, &t);
-	ks->camt054_free(es, n);
-	if (rc != KS_OK || ks->audit(req, "bank_file_reconciled", "bank_file",
-	    sha, NULL, NULL, json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "entries",
-	    t.entries, "booked", t.booked, "returned", t.returned,
-	    "repayments", t.repayments, "duplicates", t.duplicates,
-	    "unmatched", t.unmatched)) != KS_OK) {
-		json_decref(t.list);
-		return KS_ERROR;
-	}
-	return ks->reply(req, 200, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,"
-	    "s:i,s:i,s:o}", "file_sha256", sha, "entries", t.entries,
-	    "matched", t.matched, "booked", t.booked, "returned", t.returned,
-	    "repayments", t.repayments, "pending", t.pending, "duplicates",
-	    t.duplicates, "unmatched_count", t.unmatched, "unmatched",
-	    t.list));
-}
-
-static int
-bank_entries(struct ks_request *req)
-{
-	const char *v[3], *o = ks->query(req, "outcome");
-	static const char *const outcomes[] = { "booked", "returned",
-	    "repayment", "pending", "unmatched", NULL };
-	long long n;
-	PGresult *r;
-	json_t *items;
-	int i;
-
-	if (o != NULL) {
-		for (i = 0; outcomes[i] != NULL; i++)
-			if (strcmp(outcomes[i], o) == 0)
-				break;
-		if (outcomes[i] == NULL)
-			return ks->fail(req, 400, "invalid_parameter",
-			    "outcome is booked, returned, repayment, pending "
-			    "or unmatched");
-	}
-	if (ks->page(req, &v[1], &v[2], &n) != KS_OK)
-		return KS_ERROR;
-	v[0] = o;
-	if ((r = sh_q(req, SHQ(PAY_BANK_LIST), 3, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s,s:s,"
-		    "s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:s}", "id", ll(r, i, 0),
-		    "cdi", PQgetvalue(r, i, 1), "amount", ll(r, i, 2),
-		    "currency", PQgetvalue(r, i, 3), "status",
-		    PQgetvalue(r, i, 4), "booking_date", str_or_null(r, i, 5),
-		    "end_to_end_id", str_or_null(r, i, 6), "reference",
-		    str_or_null(r, i, 7), "return_reason",
-		    str_or_null(r, i, 8), "outcome", PQgetvalue(r, i, 9),
-		    "reason", str_or_null(r, i, 10), "line_id",
-		    int_or_null(r, i, 11), "claim_id", int_or_null(r, i, 12),
-		    "uploaded_at", PQgetvalue(r, i, 13)));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
-}
-
 /* ---------------------------------------------- claims and repayments */
+
+/* Columns of pay_claim_list (the claim, its plan's figures for today). */
+enum { C_ID, C_DOSSIER, C_AMOUNT, C_REASON, C_INST, C_REF, C_REPAID,
+	C_STATUS, C_CBY, C_CAT, C_VERSION, C_FIRST, C_BASE, C_OVERDUE,
+	C_NEXT_ON, C_NEXT_AMOUNT, C_COUNT };
 
 static json_t *
 claim_json(PGresult *r, int i)
 {
-	return json_pack("{s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:s,s:I,s:s,s:I}",
-	    "id", ll(r, i, 0), "dossier_id", ll(r, i, 1), "amount",
-	    ll(r, i, 2), "reason", PQgetvalue(r, i, 3), "instalment",
-	    ll(r, i, 4), "reference", PQgetvalue(r, i, 5), "repaid",
-	    ll(r, i, 6), "open", ll(r, i, 2) - ll(r, i, 6), "status",
-	    PQgetvalue(r, i, 7), "created_by", ll(r, i, 8), "created_at",
-	    PQgetvalue(r, i, 9), "version", ll(r, i, 10));
+	json_t *next = json_null();
+
+	if (!PQgetisnull(r, i, C_NEXT_ON))
+		next = json_pack("{s:s,s:I}", "due_on",
+		    PQgetvalue(r, i, C_NEXT_ON), "amount",
+		    ll(r, i, C_NEXT_AMOUNT));
+	return json_pack("{s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:s,s:I,s:s,s:I,"
+	    "s:{s:I,s:s,s:I,s:I,s:I,s:o}}", "id", ll(r, i, C_ID),
+	    "dossier_id", ll(r, i, C_DOSSIER), "amount", ll(r, i, C_AMOUNT),
+	    "reason", PQgetvalue(r, i, C_REASON), "instalment",
+	    ll(r, i, C_INST), "reference", PQgetvalue(r, i, C_REF), "repaid",
+	    ll(r, i, C_REPAID), "open", ll(r, i, C_AMOUNT) -
+	    ll(r, i, C_REPAID), "status", PQgetvalue(r, i, C_STATUS),
+	    "created_by", ll(r, i, C_CBY), "created_at",
+	    PQgetvalue(r, i, C_CAT), "version", ll(r, i, C_VERSION), "plan",
+	    "instalment", ll(r, i, C_INST), "first_due",
+	    PQgetvalue(r, i, C_FIRST), "over", ll(r, i, C_AMOUNT) -
+	    ll(r, i, C_BASE), "instalments", ll(r, i, C_COUNT), "overdue",
+	    ll(r, i, C_OVERDUE), "next", next);
+}
+
+/*
+ * Claim id as the list shows it, with its ETag, after the access policy
+ * for its dossier; NULL with the error set.
+ */
+static PGresult *
+claim_row(struct ks_request *req, const char *id)
+{
+	const char *v[4] = { "0", "0", "1", id };
+	PGresult *r;
+
+	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 4, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks->fail(req, 404, "not_found", "no such claim");
+		return NULL;
+	}
+	if (sh_access(req, r, C_DOSSIER) != 0)
+		return NULL;
+	ks->set_etag(req, ll(r, 0, C_VERSION));
+	return r;
+}
+
+/*
+ * A plan over open Rappen: instalment at most what is owed, at most
+ * MAX_INSTALMENTS of them, a first due date given or the first of next
+ * month.
+ */
+static int
+plan_check(struct ks_request *req, json_int_t open, json_int_t inst,
+    const char **first)
+{
+	if (inst > open)
+		return bad_field(req, "invalid_value", "an instalment is not "
+		    "larger than what is owed", "instalment");
+	if ((open + inst - 1) / inst > MAX_INSTALMENTS)
+		return ks->fail_detail(req, 400, "plan_too_long", "the plan "
+		    "would have more than 600 monthly instalments; choose a "
+		    "larger instalment", json_pack("{s:s,s:I}", "field",
+		    "instalment", "min", (open + MAX_INSTALMENTS - 1) /
+		    MAX_INSTALMENTS));
+	if (*first == NULL)
+		*first = sh_months_ahead(req, 1);
+	return KS_OK;
 }
 
 static int
@@ -1246,15 +475,15 @@ claim_create(struct ks_request *req)
 	json_int_t amount = json_integer_value(json_object_get(b, "amount"));
 	json_int_t inst = json_integer_value(json_object_get(b,
 	    "instalment"));
-	const char *v[5];
+	const char *v[6];
 	PGresult *r;
 	int64_t id;
 
 	if (dossier(req, &id) == NULL)
 		return KS_ERROR;
-	if (inst > amount)
-		return bad_field(req, "invalid_value", "an instalment is not "
-		    "larger than the claim", "instalment");
+	v[5] = body_s(req, "first_due");
+	if (plan_check(req, amount, inst, &v[5]) != KS_OK)
+		return KS_ERROR;
 	v[0] = sh_num(req, id);
 	v[1] = sh_num(req, amount);
 	v[2] = body_s(req, "reason");
@@ -1263,18 +492,126 @@ claim_create(struct ks_request *req)
 	if (!plain_text(v[2]))
 		return bad_field(req, "invalid_value",
 		    "text contains control characters", "reason");
-	if ((r = sh_q(req, SHQ(PAY_CLAIM_INSERT), 5, v)) == NULL ||
+	if ((r = sh_q(req, SHQ(PAY_CLAIM_INSERT), 6, v)) == NULL ||
+	    (r = claim_row(req, PQgetvalue(r, 0, 0))) == NULL ||
 	    ks->audit(req, "claim_created", "sh_claim", PQgetvalue(r, 0, 0),
 	    NULL, claim_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks->set_etag(req, ll(r, 0, 10));
 	return ks->reply(req, 201, claim_json(r, 0));
 }
 
 static int
 claim_list(struct ks_request *req)
 {
-	return dossier_page(req, SHQ(PAY_CLAIM_LIST), claim_json);
+	const char *v[4];
+	long long n;
+	PGresult *r;
+	int64_t id;
+
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
+	    dossier(req, &id) == NULL)
+		return KS_ERROR;
+	v[0] = sh_num(req, id);
+	v[3] = "0";
+	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 4, v)) == NULL)
+		return KS_ERROR;
+	return page_reply(req, r, n, claim_json);
+}
+
+/*
+ * A claim with its instalment plan (each instalment: due date, amount,
+ * what repayments settled of it, its state today) and its repayments.
+ */
+static int
+claim_show(struct ks_request *req)
+{
+	const char *v[1], *today = sh_today(req), *st;
+	PGresult *c, *p, *r;
+	json_t *j, *plan, *reps;
+	int64_t id;
+	int i;
+
+	if (ks->param_id(req, "id", &id) != KS_OK ||
+	    (c = claim_row(req, sh_num(req, id))) == NULL)
+		return KS_ERROR;
+	v[0] = PQgetvalue(c, 0, C_ID);
+	if ((p = sh_q(req, SHQ(PAY_CLAIM_SCHEDULE), 1, v)) == NULL ||
+	    (r = sh_q(req, SHQ(PAY_CLAIM_REPAYMENTS), 1, v)) == NULL)
+		return KS_ERROR;
+	plan = json_array();
+	for (i = 0; i < PQntuples(p); i++) {
+		st = ll(p, i, 3) == ll(p, i, 2) ? "paid" :
+		    strcmp(PQgetvalue(p, i, 1), today) <= 0 ? "overdue" :
+		    ll(p, i, 3) > 0 ? "partly" : "open";
+		json_array_append_new(plan, json_pack("{s:I,s:s,s:I,s:I,s:s}",
+		    "no", ll(p, i, 0), "due_on", PQgetvalue(p, i, 1), "amount",
+		    ll(p, i, 2), "paid", ll(p, i, 3), "state", st));
+	}
+	reps = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(reps, json_pack("{s:I,s:I,s:s,s:s,s:o,"
+		    "s:{s:I,s:o},s:s}", "id", ll(r, i, 0), "amount",
+		    ll(r, i, 1), "paid_on", PQgetvalue(r, i, 2), "source",
+		    PQgetvalue(r, i, 3), "bank_entry_id", int_or_null(r, i, 4),
+		    "created_by", "id", ll(r, i, 5), "display_name",
+		    str_or_null(r, i, 6), "created_at", PQgetvalue(r, i, 7)));
+	j = claim_json(c, 0);
+	json_object_set_new(j, "schedule", plan);
+	json_object_set_new(j, "repayments", reps);
+	return ks->reply(req, 200, j);
+}
+
+/* The claim {id}, locked, at the version the caller saw (If-Match). */
+static PGresult *
+claim_for_change(struct ks_request *req, const char **id)
+{
+	const char *v[1];
+	PGresult *c, *cur;
+	int64_t n;
+
+	if (ks->param_id(req, "id", &n) != KS_OK)
+		return NULL;
+	v[0] = *id = sh_num(req, n);
+	if ((c = sh_q(req, SHQ(PAY_CLAIM_LOCK), 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(c) != 1) {
+		ks->fail(req, 404, "not_found", "no such claim");
+		return NULL;
+	}
+	if ((cur = claim_row(req, *id)) == NULL ||
+	    ks->check_etag(req, ll(c, 0, C_VERSION), claim_json(cur, 0)) !=
+	    KS_OK)
+		return NULL;
+	return cur;
+}
+
+/* A new instalment plan over what is still owed (If-Match). */
+static int
+claim_plan(struct ks_request *req)
+{
+	json_t *b = ks->body(req);
+	json_int_t inst = json_integer_value(json_object_get(b,
+	    "instalment"));
+	const char *v[3], *id;
+	PGresult *c, *r;
+
+	if ((c = claim_for_change(req, &id)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(c, 0, C_STATUS), "open") != 0)
+		return ks->fail(req, 409, "invalid_state",
+		    "this claim is settled");
+	v[2] = body_s(req, "first_due");
+	if (plan_check(req, ll(c, 0, C_AMOUNT) - ll(c, 0, C_REPAID), inst,
+	    &v[2]) != KS_OK)
+		return KS_ERROR;
+	v[0] = id;
+	v[1] = sh_num(req, inst);
+	if (sh_q(req, SHQ(PAY_CLAIM_PLAN_SET), 3, v) == NULL ||
+	    (r = claim_row(req, id)) == NULL ||
+	    ks->audit(req, "claim_plan_set", "sh_claim", id, claim_json(c, 0),
+	    claim_json(r, 0), NULL) != KS_OK)
+		return KS_ERROR;
+	return ks->reply(req, 200, claim_json(r, 0));
 }
 
 static int
@@ -1282,35 +619,28 @@ repayment_create(struct ks_request *req)
 {
 	json_t *b = ks->body(req);
 	json_int_t amount = json_integer_value(json_object_get(b, "amount"));
-	const char *v[6];
+	const char *v[6], *id;
 	PGresult *c, *r;
-	int64_t id;
 
-	if (ks->param_id(req, "id", &id) != KS_OK)
+	if ((c = claim_for_change(req, &id)) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if ((c = sh_q(req, SHQ(PAY_CLAIM_LOCK), 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(c) != 1)
-		return ks->fail(req, 404, "not_found", "no such claim");
-	if (sh_access(req, c, 1) != 0)
-		return KS_ERROR;
-	if (amount > ll(c, 0, 2) - ll(c, 0, 6))
+	if (amount > ll(c, 0, C_AMOUNT) - ll(c, 0, C_REPAID))
 		return ks->fail_detail(req, 409, "exceeds_claim",
 		    "the repayment is larger than what is still owed",
-		    json_pack("{s:I}", "open", ll(c, 0, 2) - ll(c, 0, 6)));
+		    json_pack("{s:I}", "open", ll(c, 0, C_AMOUNT) -
+		    ll(c, 0, C_REPAID)));
+	v[0] = id;
 	v[1] = sh_num(req, amount);
 	v[2] = body_s(req, "date");
 	v[3] = "manual";
 	v[4] = NULL;
 	v[5] = sh_num(req, ks->user_id(req));
 	if (sh_q(req, SHQ(PAY_REPAYMENT_BOOK), 6, v) == NULL ||
-	    (r = sh_q(req, SHQ(PAY_CLAIM_LOCK), 1, v)) == NULL ||
+	    (r = claim_row(req, id)) == NULL ||
 	    ks->audit(req, "claim_repayment_booked", "sh_claim", v[0],
 	    claim_json(c, 0), claim_json(r, 0), json_pack("{s:I,s:s}",
 	    "amount", amount, "date", v[2])) != KS_OK)
 		return KS_ERROR;
-	ks->set_etag(req, ll(r, 0, 10));
 	return ks->reply(req, 201, claim_json(r, 0));
 }
 
@@ -1365,16 +695,18 @@ static const struct ks_field oneoff_body[] = {
 	    "postcode, town, country; absent: the applicant" },
 	END_FIELDS
 };
-static const struct ks_field run_body[] = {
-	{ "month", KS_F_STRING, 1, 7, 7, "YYYY-MM" },
-	{ "execution_date", KS_F_DATE, 0, 0, 0,
-	    "default the first of the month, at least the approval day" },
-	END_FIELDS
-};
 static const struct ks_field claim_body[] = {
 	{ "amount", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen" },
 	{ "reason", KS_F_STRING, 1, 1, 500, NULL },
 	{ "instalment", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen per month" },
+	{ "first_due", KS_F_DATE, 0, 0, 0,
+	    "the first instalment; default the first of next month" },
+	END_FIELDS
+};
+static const struct ks_field plan_body[] = {
+	{ "instalment", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen per month" },
+	{ "first_due", KS_F_DATE, 0, 0, 0,
+	    "the first instalment; default the first of next month" },
 	END_FIELDS
 };
 static const struct ks_field repayment_body[] = {
@@ -1383,7 +715,6 @@ static const struct ks_field repayment_body[] = {
 	END_FIELDS
 };
 
-#define P	"/api/v1/payment-runs"
 #define C	"/api/v1/cases/{id}"
 #define KB	(16 * 1024)
 
@@ -1398,39 +729,29 @@ const struct ks_route sh_payment_routes[] = {
 	{ "GET", C "/one-off-payments", "case.read", 0, NULL,
 	    KS_R_PAGED | KS_R_AUDIT,
 	    oneoff_list, "one-off payments of a dossier", NULL, NULL },
+	{ "GET", "/api/v1/one-off-payments", "ledger.read", 0, NULL,
+	    KS_R_PAGED, oneoff_list_all, "the service's one-off payments, "
+	    "newest first (?status=proposed: waiting for approval)", NULL,
+	    NULL },
 	{ "POST", "/api/v1/one-off-payments/{id}/approve", "case.approve", 0,
-	    NULL, 0, oneoff_approve,
-	    "approve a one-off payment (not its proposer)", NULL, NULL },
-	{ "POST", P, "payment.run", KB, run_body, 0, run_create,
-	    "create the payment run of a month", NULL, NULL },
-	{ "GET", P, NULL, 0, NULL, KS_R_PAGED, runs_list,
-	    "payment runs, newest first", NULL, NULL },
-	{ "GET", P "/{id}", NULL, 0, NULL, KS_R_PAGED | KS_R_AUDIT, run_show,
-	    "a payment run with its lines (cursor)", NULL, NULL },
-	{ "DELETE", P "/{id}", "payment.run", 0, NULL, 0, run_delete,
-	    "discard a draft run", NULL, NULL },
-	{ "POST", P "/{id}/approve", "payment.approve", 0, NULL, 0,
-	    run_approve, "approve a run (not its creator); freezes the file",
-	    NULL, NULL },
-	{ "GET", P "/{id}/pain001", "payment.run", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT,
-	    run_export, "the run as pain.001.001.09 (SPS); the first export "
-	    "books the client accounts", NULL, NULL },
-	{ "POST", P "/reconcile", "payment.run", CAMT_LIMIT, NULL, 0,
-	    reconcile, "book a camt.054.001.08 notification (XML body)",
-	    NULL, camt_chunk },
-	{ "GET", "/api/v1/bank-entries", "payment.run", 0, NULL,
-	    KS_R_PAGED | KS_R_AUDIT,
-	    bank_entries, "transactions of uploaded notifications "
-	    "(?outcome=unmatched)", NULL, NULL },
+	    NULL, KS_R_ETAG, oneoff_approve,
+	    "approve a one-off payment (not its proposer; If-Match)", NULL,
+	    NULL },
 	{ "POST", C "/claims", "case.write", KB, claim_body, 0, claim_create,
-	    "open a recovery claim", NULL, NULL },
+	    "open a recovery claim with its instalment plan", NULL, NULL },
 	{ "GET", C "/claims", "ledger.read", 0, NULL, KS_R_PAGED | KS_R_AUDIT,
 	    claim_list,
-	    "recovery claims of a dossier", NULL, NULL },
-	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
-	    repayment_body, 0, repayment_create, "book a repayment by hand",
+	    "recovery claims of a dossier, with what their plans ask today",
 	    NULL, NULL },
+	{ "GET", "/api/v1/claims/{id}", "ledger.read", 0, NULL, KS_R_AUDIT,
+	    claim_show,
+	    "a claim with its instalments and repayments", NULL, NULL },
+	{ "PUT", "/api/v1/claims/{id}/plan", "case.write", KB, plan_body,
+	    KS_R_ETAG, claim_plan, "a new instalment plan over what is still "
+	    "owed (If-Match)", NULL, NULL },
+	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
+	    repayment_body, KS_R_ETAG, repayment_create,
+	    "book a repayment by hand (If-Match: the claim)", NULL, NULL },
 	{ "GET", C "/ledger", "ledger.read", 0, NULL, KS_R_PAGED | KS_R_AUDIT,
 	    ledger_show, "the client account: entries and balance", NULL,
 	    NULL },

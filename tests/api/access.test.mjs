@@ -28,7 +28,7 @@ const FAMILIES = {
 // Routes with an id that is not a dossier's business (administration,
 // the canton, payment runs of the whole service, rule packs).
 const OTHER = ['admin', 'payment-runs', 'rule-packs', 'rule-data', 'billing', 'invoices',
-  'echo', 'bank-entries', 'audit', 'teams'];
+  'echo', 'bank-entries', 'bank-files', 'audit', 'teams'];
 
 let cw; let tl; let nord; let sued; let ids;
 

@@ -15,117 +15,32 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  BASE, call, ok, err, show, as, sql, DB_OWNER, DB_APP, tenantId, freshTenant, createUser, login, rawHead,
-  xmllint, painTx, chf, camt054,
+  BASE, call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, rawHead,
+  xmllint, painTx, camt054,
 } from './lib.mjs';
+import {
+  R, iban, q, makeDossier, allLines, reconcile, setAccount, approveRun, approveOneOff, repay, moneySetUp,
+  THUN_ACCOUNT,
+} from './money-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REF = join(here, '..', '..', '..', 'shared', 'refdata');
 const XSD = join(REF, 'pain001', 'pain.001.001.09.ch.03.xsd');
 const CAMT_XSD = join(REF, 'camt', 'camt.054.001.08.xsd');
 const TMP = mkdtempSync(join(tmpdir(), 'kasus-pay-'));
-const R = '/api/v1/payment-runs';
 
-let thun, biel, acc, lead, cw, admin, biAcc, biAdmin, biCw;
-const uid = {};
+let thun, biel, acc, lead, cw, admin, biAcc, biAdmin, biCw, uid;
 
 // ---------------------------------------------------------------- helpers
 
-/** A valid Swiss IBAN (mod 97) with a random account number. */
-function iban(bank = '00762') {
-  const acct = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
-  const bban = bank + acct;
-  const check = 98n - (BigInt(`${bban}121700`) % 97n);
-  return `CH${String(check).padStart(2, '0')}${bban}`;
-}
-const q = (s) => (s === null || s === undefined ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
-
-function userId(slug, username) {
-  return sql(DB_OWNER, `select u.id from app_user u join tenant t on t.id = u.tenant_id
-    where t.slug = ${q(slug)} and u.username = ${q(username)}`);
-}
-
-/**
- * A supported dossier with an approved budget: opts {tenant, bfs, iban,
- * state, budgets: [{from, payment, rent, kvg, rentDirect, landlord,
- * kvgDirect, insurer, status}]}. Returns {id, person}.
- */
+/** A dossier of thun (or opts.tenant) made by its case worker. */
 function dossier(opts = {}) {
   const t = opts.tenant || thun;
-  const bfs = opts.bfs || 942;
-  const acct = opts.iban === undefined ? iban() : opts.iban;
-  const out = sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date,
-      street, house_no, postcode, town, country, iban) values (${t}, ${q(opts.last || 'Muster')},
-      ${q(opts.first || 'Anna')}, '1980-04-01', 'Bahnhofstrasse', '12', '3600', ${q(opts.town === undefined ? 'Thun' : opts.town)},
-      'CH', ${q(acct)}) returning id),
-    h as (insert into household (tenant_id, name) values (${t}, 'Haushalt') returning id),
-    m as (insert into household_member (tenant_id, household_id, person_id, role, valid_from)
-      select ${t}, h.id, p.id, 'applicant', '2020-01-01' from h, p),
-    d as (insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
-      select ${t}, 'sozialhilfe', h.id, p.id, ${q(opts.state || 'ongoing')}, ${bfs} from h, p returning id)
-    select d.id || ',' || p.id from d, p`);
-  const [id, person] = out.split(',');
-  const creator = t === thun ? uid.cw : uid.biCw;
-  for (const b of opts.budgets || []) {
-    const input = { rent: b.rent || 0, kvg_premium: b.kvg || 0 };
-    if (b.kvgDirect) { input.kvg_direct = true; input.insurer = b.insurer; }
-    const bid = sql(DB_OWNER, `insert into sh_budget (tenant_id, dossier_id, valid_from, input, need,
-        income_counted, payment, rent_direct, landlord, provenance, status, created_by)
-      values (${t}, ${id}, ${q(b.from)}, ${q(JSON.stringify(input))}, ${b.payment}, 0, ${b.payment},
-        ${b.rentDirect ? 'true' : 'false'}, ${b.landlord ? q(JSON.stringify(b.landlord)) : 'NULL'}, '[]',
-        ${q(b.status || 'approved')}, ${creator}) returning id`);
-    const lines = [];
-    if (b.rent) lines.push(`(${t}, ${bid}, 2, 'rent', ${b.rent}, 'Miete')`);
-    if (b.kvg) lines.push(`(${t}, ${bid}, 3, 'kvg', ${b.kvg}, 'KVG')`);
-    if (lines.length) sql(DB_OWNER, `insert into sh_budget_line (tenant_id, budget_id, pos, code, amount, explain) values ${lines.join(',')}`);
-  }
-  return { id: Number(id), person: Number(person) };
+  return makeDossier(t, t === thun ? uid.cw : uid.biCw, opts);
 }
-
-/** Every line of a run (follows the lines cursor). */
-async function allLines(id, session) {
-  const lines = [];
-  let after = null;
-  for (let i = 0; i < 1000; i++) {
-    const r = ok(await call('GET', `${R}/${id}?limit=50${after ? `&after=${after}` : ''}`, { session }), 200);
-    lines.push(...r.json.lines);
-    if (r.json.next === null) return lines;
-    after = r.json.next;
-  }
-  throw new Error('too many pages');
-}
-
-function reconcile(session, xml, ctype = 'application/xml') {
-  return call('POST', `${R}/reconcile`, { session, raw: xml, headers: { 'content-type': ctype } });
-}
-
-async function setAccount(session, body) {
-  const cur = await call('GET', '/api/v1/payment-account', { session });
-  const headers = cur.status === 200 ? { 'if-match': cur.headers.get('etag') } : {};
-  return ok(await call('PUT', '/api/v1/payment-account', { session, headers, body }), 200);
-}
-
-const THUN_ACCOUNT = {
-  name: 'Sozialdienst Thun', iban: 'CH9300762011623852957', street: 'Hofstettenstrasse', house_no: '14',
-  postcode: '3602', town: 'Thun', country: 'CH',
-};
 
 before(async () => {
-  thun = Number(tenantId('thun'));
-  biel = Number(tenantId('biel'));
-  acc = await as('thun', 'accounting');
-  lead = await as('thun', 'teamlead');
-  cw = await as('thun', 'caseworker');
-  admin = await as('thun', 'admin');
-  biAcc = await as('biel', 'accounting');
-  biAdmin = await as('biel', 'admin');
-  biCw = await as('biel', 'caseworker');
-  for (const [k, s, u] of [['cw', 'thun', 'caseworker'], ['acc', 'thun', 'accounting'], ['lead', 'thun', 'teamlead'],
-    ['biCw', 'biel', 'caseworker']]) uid[k] = Number(userId(s, u));
-  await setAccount(admin, THUN_ACCOUNT);
-  await setAccount(biAdmin, {
-    name: 'Services sociaux Bienne', iban: 'CH5800791123000889012', town: 'Biel/Bienne', postcode: '2502', country: 'CH',
-  });
+  ({ thun, biel, acc, lead, cw, admin, biAcc, biAdmin, biCw, uid } = await moneySetUp());
 });
 
 // ------------------------------------------------------- payment account
@@ -184,7 +99,9 @@ test('one-off payments: proposed by a case worker, approved by another person (f
   const own = ok(await call('POST', `/api/v1/cases/${d.id}/one-off-payments`, { session: lead, body: { amount: 1000, text: 'Ticket' } }), 201);
   assert.equal(own.json.creditor, null, 'no creditor: the applicant');
   err(await call('POST', `/api/v1/one-off-payments/${own.json.id}/approve`, { session: lead }), 403, 'four_eyes_required');
-  const a = ok(await call('POST', `/api/v1/one-off-payments/${p.json.id}/approve`, { session: lead }), 200);
+  err(await call('POST', `/api/v1/one-off-payments/${p.json.id}/approve`, { session: lead }), 428, 'precondition_required');
+  err(await call('POST', `/api/v1/one-off-payments/${p.json.id}/approve`, { session: lead, headers: { 'if-match': '"99"' } }), 409, 'conflict');
+  const a = ok(await approveOneOff(lead, p.json), 200);
   assert.equal(a.json.status, 'approved');
   assert.equal(a.json.approved_by, uid.lead);
   err(await call('POST', `/api/v1/one-off-payments/${p.json.id}/approve`, { session: lead }), 409, 'invalid_state');
@@ -252,7 +169,7 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   // approved one-off to a shop, a proposed one that is not paid yet
   const shop = { name: 'Brocki Thun', iban: iban(), town: 'Thun', postcode: '3600', country: 'CH' };
   const o1 = ok(await call('POST', `/api/v1/cases/${A.id}/one-off-payments`, { session: cw, body: { amount: 45000, text: 'Möbel', creditor: shop } }), 201);
-  ok(await call('POST', `/api/v1/one-off-payments/${o1.json.id}/approve`, { session: lead }), 200);
+  ok(await approveOneOff(lead, o1.json), 200);
   const o2 = ok(await call('POST', `/api/v1/cases/${A.id}/one-off-payments`, { session: cw, body: { amount: 5000, text: 'Velo' } }), 201);
 
   const run = ok(await call('POST', R, { session: acc, body: { month: '2040-01' } }), 201);
@@ -307,7 +224,8 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   // four-eyes: accounting cannot approve; a creator with both permissions neither
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: acc }), 403, 'forbidden');
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: cw }), 403, 'forbidden');
-  const ap = ok(await call('POST', `${R}/${run.json.id}/approve`, { session: lead }), 200);
+  err(await call('POST', `${R}/${run.json.id}/approve`, { session: lead }), 428, 'precondition_required');
+  const ap = ok(await approveRun(lead, run.json.id), 200);
   assert.equal(ap.json.status, 'approved');
   assert.equal(ap.json.approved_by, uid.lead);
   assert.match(ap.json.message_id, /^KS\d+R\d+$/);
@@ -418,20 +336,21 @@ test('four-eyes: whoever created a run cannot approve it, even with payment.appr
   dossier({ budgets: [{ from: '2040-03-01', payment: 12300 }] });
   const run = ok(await call('POST', R, { session: s, body: { month: '2040-03' } }), 201);
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: s }), 403, 'four_eyes_required');
-  ok(await call('POST', `${R}/${run.json.id}/approve`, { session: lead }), 200);
+  ok(await approveRun(lead, run.json.id), 200);
 });
 
 test('a draft run can be discarded and created again; one-offs are released', async () => {
   const d = dossier({ budgets: [{ from: '2040-04-01', payment: 11100 }] });
   const o = ok(await call('POST', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw, body: { amount: 2500, text: 'Kaution' } }), 201);
-  ok(await call('POST', `/api/v1/one-off-payments/${o.json.id}/approve`, { session: lead }), 200);
+  ok(await approveOneOff(lead, o.json), 200);
   const r1 = ok(await call('POST', R, { session: acc, body: { month: '2040-04', execution_date: '2040-03-28' } }), 201);
   assert.equal(r1.json.execution_date, '2040-03-28');
   const l1 = (await allLines(r1.json.id, acc)).filter((l) => l.dossier_id === d.id);
   assert.deepEqual(l1.map((l) => l.kind).sort(), ['one_off', 'support']);
   err(await call('DELETE', `${R}/${r1.json.id}`, { session: lead }), 403, 'forbidden');
   err(await call('DELETE', `${R}/${r1.json.id}`, { session: biAcc }), 404, 'not_found');
-  ok(await call('DELETE', `${R}/${r1.json.id}`, { session: acc }), 204);
+  err(await call('DELETE', `${R}/${r1.json.id}`, { session: acc }), 428, 'precondition_required');
+  ok(await call('DELETE', `${R}/${r1.json.id}`, { session: acc, headers: { 'if-match': `"${r1.json.version}"` } }), 204);
   err(await call('GET', `${R}/${r1.json.id}`, { session: acc }), 404, 'not_found');
   const oo = ok(await call('GET', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw }), 200);
   assert.equal(oo.json.items[0].run_id, null);
@@ -517,10 +436,10 @@ test('approval needs a payment account and something to pay', async () => {
   const sl = await login(t.slug, l.username, l.password);
   const empty = ok(await call('POST', R, { session: sa, body: { month: '2040-01' } }), 201);
   assert.equal(empty.json.summary.lines, 0);
-  err(await call('POST', `${R}/${empty.json.id}/approve`, { session: sl }), 409, 'payment_account_missing');
+  err(await approveRun(sl, empty.json.id), 409, 'payment_account_missing');
   err(await call('GET', '/api/v1/payment-account', { session: sa }), 404, 'not_found');
   ok(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: { name: 'Test', iban: 'CH3709000000304442225', town: 'Bern', country: 'CH' } }), 200);
-  err(await call('POST', `${R}/${empty.json.id}/approve`, { session: sl }), 409, 'nothing_to_pay');
+  err(await approveRun(sl, empty.json.id), 409, 'nothing_to_pay');
 });
 
 test('routes answer 404 where the module is off', async () => {
@@ -530,30 +449,6 @@ test('routes answer 404 where the module is off', async () => {
 });
 
 // ------------------------------------------------------------ bank files
-
-test('reconcile: the real bank samples parse and are listed as unmatched', async () => {
-  const dir = join(REF, 'camt', 'samples');
-  const files = readdirSync(dir).filter((f) => /camt\.054.*\.xml$/.test(f));
-  assert.ok(files.length >= 2, `samples: ${files}`);
-  for (const f of files) {
-    const xml = readFileSync(join(dir, f), 'utf8');
-    const n = (xml.match(/<TxDtls>/g) || []).length;
-    const r = ok(await reconcile(acc, xml), 200);
-    assert.equal(r.json.entries, n, show(r));
-    assert.equal(r.json.matched, 0);
-    assert.equal(r.json.unmatched_count + r.json.duplicates, n, show(r));
-    for (const u of r.json.unmatched) {
-      assert.equal(u.reason, 'no_match');
-      assert.equal(typeof u.amount, 'number');
-      assert.ok(Number.isInteger(u.amount));
-    }
-  }
-  const s = readFileSync(join(dir, files[0]), 'utf8');
-  assert.ok(/522\.10|[0-9]+\.[0-9]{2}/.test(s));
-  // camt.053 is another message: refused
-  const c53 = readFileSync(join(dir, 'genkgo_camt053.v8_generic.xml'), 'utf8');
-  err(await reconcile(acc, c53), 400, 'invalid_camt');
-});
 
 test('reconcile: bad input, permissions', async () => {
   const good = camt054('CH9300762011623852957', [{ e2e: 'KS1L1', amount: 100, svc: 'z' }]);
@@ -601,10 +496,11 @@ test('claims: instalments, repayments by hand and by bank credit with the refere
   assert.equal(c.json.status, 'open');
   assert.match(c.json.reference, /^RF\d{2}\d+$/);
   assert.ok(scorValid(c.json.reference), `ISO 11649 check: ${c.json.reference}`);
-  const r1 = ok(await call('POST', `/api/v1/claims/${c.json.id}/repayments`, { session: acc, body: { amount: 10000, date: '2040-02-05' } }), 201);
+  err(await call('POST', `/api/v1/claims/${c.json.id}/repayments`, { session: acc, body: { amount: 10000, date: '2040-02-05' } }), 428, 'precondition_required');
+  const r1 = ok(await repay(acc, c.json.id, { amount: 10000, date: '2040-02-05' }), 201);
   assert.equal(r1.json.repaid, 10000);
   assert.equal(r1.json.open, 20000);
-  err(await call('POST', `/api/v1/claims/${c.json.id}/repayments`, { session: acc, body: { amount: 20001, date: '2040-02-05' } }), 409, 'exceeds_claim');
+  err(await repay(acc, c.json.id, { amount: 20001, date: '2040-02-05' }), 409, 'exceeds_claim');
   // a bank credit with the claim's reference (spaces, lower case as typed by people)
   const spaced = c.json.reference.toLowerCase().replace(/(.{4})/g, '$1 ').trim();
   const notif = camt054('CH9300762011623852957', [
@@ -617,7 +513,7 @@ test('claims: instalments, repayments by hand and by bank credit with the refere
   assert.deepEqual(rc.json.unmatched.map((u) => u.reason), ['exceeds_claim']);
   const list = ok(await call('GET', `/api/v1/cases/${d.id}/claims`, { session: cw }), 200);
   assert.equal(list.json.items[0].repaid, 15000);
-  ok(await call('POST', `/api/v1/claims/${c.json.id}/repayments`, { session: acc, body: { amount: 15000, date: '2040-03-05' } }), 201);
+  ok(await repay(acc, c.json.id, { amount: 15000, date: '2040-03-05' }), 201);
   const done = ok(await call('GET', `/api/v1/cases/${d.id}/claims`, { session: acc }), 200);
   assert.equal(done.json.items[0].status, 'settled');
   const led = ok(await call('GET', `/api/v1/cases/${d.id}/ledger`, { session: acc }), 200);
@@ -669,7 +565,8 @@ test('claims and ledger: bad input, permissions, foreign ids', async () => {
 // ---------------------------------------------------------------- isolation
 
 test('row-level security: every payment table is empty without the tenant setting and per tenant', async () => {
-  const tables = ['sh_tenant_account', 'sh_one_off', 'sh_payment_run', 'sh_payment_line', 'sh_bank_entry', 'sh_claim', 'sh_repayment'];
+  const tables = ['sh_tenant_account', 'sh_one_off', 'sh_payment_run', 'sh_payment_line', 'sh_bank_entry', 'sh_claim', 'sh_repayment',
+    'sh_bank_file', 'sh_pay_mark'];
   for (const t of tables) {
     const all = Number(sql(DB_OWNER, `select count(*) from ${t} where tenant_id = ${thun}`));
     assert.ok(all > 0, `${t} has thun rows for the test`);

@@ -143,7 +143,7 @@ test('the whole path: registration to closure', async () => {
   const month = `${2050 + (Date.now() % 40)}-${String(1 + (Date.now() % 12)).padStart(2, '0')}`;
   const run = ok(await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } }), 201);
   err(await call('POST', `/api/v1/payment-runs/${run.json.id}/approve`, { session: acc }), 403);
-  ok(await call('POST', `/api/v1/payment-runs/${run.json.id}/approve`, { session: tl }), 200);
+  ok(await call('POST', `/api/v1/payment-runs/${run.json.id}/approve`, { session: tl, headers: { 'if-match': run.headers.get('etag') } }), 200);
   const pain = await call('GET', `/api/v1/payment-runs/${run.json.id}/pain001`, { session: acc });
   ok(pain, 200);
   xmllint(pain.text, XSD, 'e2e-pain001.xml');

@@ -225,15 +225,17 @@ bench_login() {	# tenant user -> "cookie csrf"
 # one payment run: create (accounting), approve (team lead), export;
 # prints "seconds run_id lines"
 pay_run() {	# tenant month
-	local acc tl t0 id n
+	local acc tl t0 id v n
 	read -r acc acsrf < <(bench_login "$1" accounting)
 	read -r tl tcsrf < <(bench_login "$1" teamlead)
 	t0=$(date +%s.%N)
-	id=$(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
+	read -r id v < <(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
 		-H 'Content-Type: application/json' -d "{\"month\":\"$2\"}" \
-		"$base/api/v1/payment-runs" | jq -r '.id // empty')
+		"$base/api/v1/payment-runs" | jq -r '"\(.id // "") \(.version // "")"')
 	[ -n "$id" ] || die "payment run for $1 $2 not created"
+	# The approver approves the version created (If-Match).
 	curl -sf -o /dev/null -X POST -H "Cookie: $tl" -H "X-CSRF-Token: $tcsrf" \
+		-H "If-Match: \"$v\"" \
 		"$base/api/v1/payment-runs/$id/approve" || die "approve $id failed"
 	curl -sf -o "$out/pain001-$1.xml" -H "Cookie: $acc" \
 		"$base/api/v1/payment-runs/$id/pain001" || die "export $id failed"

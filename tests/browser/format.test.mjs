@@ -25,6 +25,23 @@ async function loadTs(rel) {
 
 const f = await loadTs('web/src/lib/format.ts');
 
+/**
+ * Every message of a language (as catalog() in lib.mjs), refusing a key
+ * that two files define: an area's file must not change another's text.
+ */
+const I18N = path.join(ROOT, 'web/src/i18n');
+const msgFiles = (lang) => readdirSync(I18N).filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json'))).sort();
+function checkedCatalog(lang) {
+  const all = {};
+  for (const n of msgFiles(lang)) {
+    const part = JSON.parse(readFileSync(path.join(I18N, n), 'utf8'));
+    const twice = Object.keys(part).filter((k) => k in all);
+    assert.deepEqual(twice, [], `${n} repeats keys of another message file`);
+    Object.assign(all, part);
+  }
+  return all;
+}
+
 
 test('amounts in Rappen are shown as CHF with the Swiss apostrophe', () => {
   assert.equal(f.formatAmount(123450), "CHF 1'234.50");
@@ -101,8 +118,9 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 });
 
 test('the German and French message files have the same keys and no empty text', () => {
-  const de = catalog('de');
-  const fr = catalog('fr');
+  assert.deepEqual(msgFiles('fr').map((n) => n.slice(2)), msgFiles('de').map((n) => n.slice(2)), 'each area has both languages');
+  const de = checkedCatalog('de');
+  const fr = checkedCatalog('fr');
   assert.ok('dossier.number' in de, 'the area files (de.dossier.json ...) are read');
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(de).sort());
   for (const [lang, cat] of [['de', de], ['fr', fr]]) {

@@ -70,18 +70,6 @@ export function uniq(prefix = 'b') {
   return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;
 }
 
-const catalogs = {};
-/**
- * The text of a message key in a language ("sozialhilfe." may be left
- * out of the module's keys), {params} filled; fails on an unknown key.
- */
-export function tx(lang, key, params = {}) {
-  const m = (catalogs[lang] ??= catalog(lang));
-  const k = key in m ? key : `sozialhilfe.${key}`;
-  assert.ok(k in m, `no message ${key}`);
-  return m[k].replace(/\{(\w+)\}/g, (x, p) => (p in params ? String(params[p]) : x));
-}
-
 /** One Chromium for a test file. */
 export async function launch() {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);

@@ -274,6 +274,7 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
 
   await open(tl.page, `#/m/sozialhilfe/payments/${runId}`);
   await tl.page.getByRole('button', { name: L('run.approve') }).click();
+  await tl.page.getByRole('button', { name: L('money.run.approve_yes') }).click();
   await tl.page.getByText(L('run.approved')).waitFor();
   assert.equal(await tl.page.getByRole('button', { name: L('run.download') }).count(), 0, 'the team lead does not export');
 

@@ -7,6 +7,8 @@ import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deMoney from './de.money.json';
+import frMoney from './fr.money.json';
 import deAccess from './de.access.json';
 import frAccess from './fr.access.json';
 import deLetters from './de.letters.json';
@@ -28,9 +30,11 @@ export type Lang = 'de' | 'fr';
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
 // The audit log's texts (events, routes, filters) are in *.audit.json,
 // the persons and households screens theirs in *.persons.json, the dossier
-// workflow's (approval, checklist, teams, transfer) in *.dossier.json.
-const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier };
-const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier };
+// workflow's (approval, checklist, teams, transfer) in *.dossier.json,
+// Sozialhilfe money screens (runs, claims, one-offs, bank files) in
+// *.money.json.
+const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier };
+const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

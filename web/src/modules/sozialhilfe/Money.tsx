@@ -1,16 +1,19 @@
 // Budgets (list, lines with explanation and rule versions, four-eyes
 // approval), the budget editor with a live preview, decisions (draft ->
-// approve -> PDF) and the client account.
+// approve -> PDF) and the client account with the recovery claims and
+// their instalment plans and the one-off payments.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, download, etagOf, get, post } from '../../api';
+import { ApiError, download, etagOf, post, put, type Page } from '../../api';
 import { t, tOpt, label, lang, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { useResource } from '../../lib/hooks';
 import { splitError } from '../../lib/errors';
+import { useEdit } from '../../lib/edit';
+import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Decision, Dossier, Ledger, Provenance } from './types';
+import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Claim, ClaimDetail, Decision, Dossier, Ledger, OneOff, Provenance } from './types';
 import { AmountField, DateField, ProgressBar, Section, ShNav, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
 
 /** A line's position; a benefit the screens have no name for is a situation-related one. */
@@ -385,25 +388,357 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   );
 }
 
+/**
+ * The client account: balance and bookings, the recovery claims with
+ * their instalment plans, and the one-off payments of the dossier.
+ */
 export function LedgerTab({ dossier }: { dossier: Dossier }) {
   const l = useResource<Ledger>(`/api/v1/cases/${dossier.id}/ledger?limit=200`);
-  if (l.error) return <ErrorBox error={l.error} />;
-  if (!l.data) return <Loading />;
   return (
-    <Section id="led-title" title={t('sozialhilfe.section.account')}>
-      <Facts items={[[t('sozialhilfe.ledger.balance'), <strong>{formatAmount(l.data.balance)}</strong>], [t('sozialhilfe.ledger.claims_open'), formatAmount(l.data.claims_open)]]} />
-      {l.data.items.length ? (
-        <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.section.account')}</caption>
-          <thead><tr><th scope="col">{t('sozialhilfe.ledger.booked_on')}</th><th scope="col">{t('sozialhilfe.ledger.kind')}</th>
-            <th scope="col">{t('sozialhilfe.ledger.text')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th></tr></thead>
-          <tbody>{l.data.items.map((e) => (
-            <tr key={e.id}><td>{formatDate(e.booked_on)}</td><td>{label('sozialhilfe.lkind', e.kind)}</td><td>{e.text}</td><td class="num">{formatAmount(e.amount)}</td></tr>
-          ))}</tbody>
+    <>
+      <Section id="led-title" title={t('sozialhilfe.section.account')}>
+        {l.error ? <ErrorBox error={l.error} /> : !l.data ? <Loading /> : (
+          <>
+            <Facts items={[[t('sozialhilfe.ledger.balance'), <strong>{formatAmount(l.data.balance)}</strong>], [t('sozialhilfe.ledger.claims_open'), formatAmount(l.data.claims_open)]]} />
+            {l.data.items.length ? (
+              <table class="table">
+                <caption class="visually-hidden">{t('sozialhilfe.section.account')}</caption>
+                <thead><tr><th scope="col">{t('sozialhilfe.ledger.booked_on')}</th><th scope="col">{t('sozialhilfe.ledger.kind')}</th>
+                  <th scope="col">{t('sozialhilfe.ledger.text')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th></tr></thead>
+                <tbody>{l.data.items.map((e) => (
+                  <tr key={e.id}><td>{formatDate(e.booked_on)}</td><td>{label('sozialhilfe.lkind', e.kind)}</td><td>{e.text}</td><td class="num">{formatAmount(e.amount)}</td></tr>
+                ))}</tbody>
+              </table>
+            ) : <p>{t('sozialhilfe.ledger.none')}</p>}
+          </>
+        )}
+      </Section>
+      <ClaimsSection dossier={dossier} onBooked={l.reload} />
+      <OneOffsSection dossier={dossier} />
+    </>
+  );
+}
+
+/** Rappen as the amount fields show them ("1250.50"). */
+const amountInput = (r: number) => (r / 100).toFixed(2);
+
+/** Recovery claims of the dossier: the list with what each plan asks today, a new claim. */
+function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () => void }) {
+  const app = useApp();
+  const list = useResource<Page<Claim>>(`/api/v1/cases/${dossier.id}/claims?limit=100`);
+  const [open, setOpen] = useState<number | null>(null);
+  const [v, setV] = useState({ amount: '', instalment: '', first_due: '', reason: '' });
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  async function create(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const errors: Record<string, string> = {};
+    const amount = checkAmount(v.amount, true), inst = checkAmount(v.instalment, true), first = checkDate(v.first_due, false);
+    if (amount.error) errors.amount = amount.error;
+    else if (!amount.rappen) errors.amount = t('sozialhilfe.amount_rule');
+    if (inst.error) errors.instalment = inst.error;
+    else if (!inst.rappen) errors.instalment = t('sozialhilfe.amount_rule');
+    else if (amount.rappen && inst.rappen > amount.rappen) errors.instalment = t('money.claim.instalment_rule');
+    if (first.error) errors.first_due = first.error;
+    if (!v.reason.trim()) errors.reason = t('form.missing');
+    setFe(errors);
+    if (Object.keys(errors).length) return;
+    setBusy(true);
+    try {
+      const r = await post<Claim>(`/api/v1/cases/${dossier.id}/claims`, {
+        amount: amount.rappen, instalment: inst.rappen, reason: v.reason.trim(), ...(first.iso ? { first_due: first.iso } : {}),
+      });
+      setV({ amount: '', instalment: '', first_due: '', reason: '' });
+      setNote(t('money.claim.created', { reference: r.data.reference }));
+      list.reload();
+      setOpen(r.data.id);
+    } catch (x) {
+      const sp = splitError(x, ['amount', 'instalment', 'first_due', 'reason']);
+      setFe(sp.field); setErr(sp.form);
+    } finally { setBusy(false); }
+  }
+  const items = list.data?.items ?? [];
+  return (
+    <Section id="claims-title" title={t('money.claim.title')}>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : items.length ? (
+        <table class="table claims">
+          <caption class="visually-hidden">{t('money.claim.title')}</caption>
+          <thead><tr><th scope="col">{t('money.claim.reason')}</th><th scope="col" class="num">{t('money.claim.amount')}</th>
+            <th scope="col" class="num">{t('money.claim.open')}</th><th scope="col">{t('money.claim.plan')}</th>
+            <th scope="col">{t('money.claim.due')}</th><th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
+          <tbody>{items.map((c) => [
+            <tr key={c.id}>
+              <td>{c.reason}<br /><span class="muted small">{c.reference}</span></td>
+              <td class="num">{formatAmount(c.amount)}</td><td class="num">{formatAmount(c.open)}</td>
+              <td>{t('money.claim.plan_text', { instalment: formatAmount(c.plan.instalment), date: formatDate(c.plan.first_due), n: c.plan.instalments })}</td>
+              <td>{c.status === 'settled' ? label('money.cstatus', 'settled') : (
+                <>
+                  {c.plan.overdue ? <span class="badge badge-warn">{t('money.claim.overdue', { amount: formatAmount(c.plan.overdue) })}</span> : null}
+                  {c.plan.next ? <><br />{t('money.claim.next', { date: formatDate(c.plan.next.due_on), amount: formatAmount(c.plan.next.amount) })}</> : null}
+                </>)}</td>
+              <td><button type="button" class="btn btn-link" id={`plan-btn-${c.id}`} aria-expanded={open === c.id ? 'true' : 'false'}
+                onClick={() => setOpen(open === c.id ? null : c.id)}>{t('money.claim.show_plan')}<span class="visually-hidden"> – {c.reason}</span></button></td>
+            </tr>,
+            open === c.id ? <tr key={`${c.id}-plan`}><td colSpan={6}>
+              <ClaimPlanView id={c.id} onChanged={() => { list.reload(); onBooked(); }}
+                onClose={() => { setOpen(null); document.getElementById(`plan-btn-${c.id}`)?.focus(); }} />
+            </td></tr> : null,
+          ])}</tbody>
         </table>
-      ) : <p>{t('sozialhilfe.ledger.none')}</p>}
+      ) : <p>{t('money.claim.none')}</p>}
+      {app.can('case.write') && dossier.state !== 'closed' ? (
+        <form class="form" onSubmit={create} noValidate aria-labelledby="claim-new">
+          <h3 id="claim-new">{t('money.claim.new')}</h3>
+          {err ? <ErrorBox error={err} /> : null}
+          <div class="row-fields">
+            <AmountField label={t('money.claim.amount')} value={v.amount} onInput={set('amount')} error={fe.amount} required name="claim_amount" />
+            <AmountField label={t('money.claim.instalment')} hint={t('money.claim.instalment_hint')} value={v.instalment} onInput={set('instalment')} error={fe.instalment} required name="claim_instalment" />
+            <DateField label={t('money.claim.first_due')} hint={t('money.claim.first_due_hint')} value={v.first_due} onInput={set('first_due')} error={fe.first_due} name="claim_first_due" />
+          </div>
+          <TextArea label={t('money.claim.reason')} value={v.reason} onInput={set('reason')} error={fe.reason} name="claim_reason" />
+          <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy}>{t('money.claim.create')}</button></div>
+        </form>
+      ) : null}
     </Section>
   );
 }
 
-export { get };
+type PlanForm = { instalment: string; first_due: string };
+const toPlanForm = (c: Claim): PlanForm => ({ instalment: amountInput(c.plan.instalment), first_due: formatDate(c.plan.first_due) });
+
+/**
+ * One claim's instalment plan (each instalment due, paid or overdue) and
+ * its repayments; a new plan over what is still owed (case workers), a
+ * repayment booked by hand (accounting). Both send the claim's ETag.
+ * Escape closes it.
+ */
+function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () => void; onClose: () => void }) {
+  const app = useApp();
+  const c = useResource<ClaimDetail>(`/api/v1/claims/${id}`);
+  const edit = useEdit<PlanForm>();
+  const [pe, setPe] = useState<Record<string, string>>({});
+  const [rep, setRep] = useState({ amount: '', date: formatDate(todayIso()) });
+  const [re, setRe] = useState<Record<string, string>>({});
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  useEffect(() => { if (c.data) edit.load(toPlanForm(c.data), c.etag); }, [c.data?.version]);
+  const fields: ConflictField<PlanForm>[] = [
+    { key: 'instalment', label: t('money.claim.instalment') }, { key: 'first_due', label: t('money.claim.first_due') },
+  ];
+  if (c.error) return <ErrorBox error={c.error} />;
+  if (!c.data || !edit.state) return <Loading />;
+  const x = c.data, s = edit.state;
+  async function plan(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const inst = checkAmount(s.values.instalment, true), first = checkDate(s.values.first_due, false);
+    const errors: Record<string, string> = {};
+    if (inst.error || !inst.rappen) errors.instalment = inst.error ?? t('sozialhilfe.amount_rule');
+    if (first.error) errors.first_due = first.error;
+    setPe(errors);
+    if (Object.keys(errors).length) return;
+    try {
+      const r = await put<Claim>(`/api/v1/claims/${x.id}/plan`, { instalment: inst.rappen, ...(first.iso ? { first_due: first.iso } : {}) }, s.etag);
+      setNote(t('money.claim.planned'));
+      c.reload(); onChanged();
+      return r;
+    } catch (e2) {
+      if (e2 instanceof ApiError && e2.code === 'conflict' && e2.current) {
+        const cur = e2.current as unknown as Claim;
+        edit.setConflict(toPlanForm(cur), etagOf(cur.version));
+      } else {
+        const sp = splitError(e2, ['instalment', 'first_due']);
+        setPe(sp.field); setErr(sp.form);
+      }
+    }
+  }
+  async function repay(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const amount = checkAmount(rep.amount, true), date = checkDate(rep.date, true);
+    const errors: Record<string, string> = {};
+    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('sozialhilfe.amount_rule');
+    if (date.error) errors.date = date.error;
+    setRe(errors);
+    if (Object.keys(errors).length) return;
+    try {
+      await post(`/api/v1/claims/${x.id}/repayments`, { amount: amount.rappen, date: date.iso }, { ifMatch: c.etag });
+      setRep({ amount: '', date: rep.date });
+      setNote(t('money.claim.repaid', { amount: formatAmount(amount.rappen ?? 0) }));
+      c.reload(); onChanged();
+    } catch (e2) {
+      const sp = splitError(e2, ['amount', 'date']);
+      setRe(sp.field); setErr(sp.form);
+      if (e2 instanceof ApiError && e2.status === 409) c.reload();
+    }
+  }
+  return (
+    <div class="claim-plan" onKeyDown={(e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } }}>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {err ? <ErrorBox error={err} /> : null}
+      <table class="table">
+        <caption>{t('money.claim.schedule', { reference: x.reference })}</caption>
+        <thead><tr><th scope="col">{t('money.claim.no')}</th><th scope="col">{t('money.claim.due_on')}</th>
+          <th scope="col" class="num">{t('money.claim.instalment')}</th><th scope="col" class="num">{t('money.claim.paid')}</th>
+          <th scope="col">{t('money.claim.state')}</th></tr></thead>
+        <tbody>{x.schedule.map((i) => (
+          <tr key={i.no}><td>{i.no}</td><td>{formatDate(i.due_on)}</td><td class="num">{formatAmount(i.amount)}</td>
+            <td class="num">{formatAmount(i.paid)}</td>
+            <td>{i.state === 'overdue' ? <span class="badge badge-warn">{label('money.istate', i.state)}</span> : label('money.istate', i.state)}</td></tr>
+        ))}</tbody>
+      </table>
+      {x.plan.over < x.amount ? <p class="muted small">{t('money.claim.plan_over', { amount: formatAmount(x.plan.over) })}</p> : null}
+      <table class="table">
+        <caption>{t('money.claim.repayments')}</caption>
+        <thead><tr><th scope="col">{t('money.claim.paid_on')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
+          <th scope="col">{t('money.claim.source')}</th></tr></thead>
+        <tbody>{x.repayments.length ? x.repayments.map((r) => (
+          <tr key={r.id}><td>{formatDate(r.paid_on)}</td><td class="num">{formatAmount(r.amount)}</td>
+            <td>{label('money.rsource', r.source)}{r.created_by.display_name ? ` – ${r.created_by.display_name}` : ''}</td></tr>
+        )) : <tr><td colSpan={3}>{t('money.claim.no_repayments')}</td></tr>}</tbody>
+      </table>
+      {x.status === 'open' && app.can('case.write') ? (
+        <form class="form" onSubmit={plan} noValidate aria-labelledby={`plan-${x.id}`}>
+          <h3 id={`plan-${x.id}`}>{t('money.claim.new_plan')}</h3>
+          <p class="hint">{t('money.claim.new_plan_hint', { amount: formatAmount(x.open) })}</p>
+          {s.conflict ? <ConflictPanel state={s} fields={fields}
+            onReapply={() => { edit.reapply(); setNote(t('conflict.reapplied')); }}
+            onDiscard={() => { edit.discard(); setNote(t('conflict.discarded')); }} /> : null}
+          <div class="row-fields">
+            <AmountField label={t('money.claim.instalment')} value={s.values.instalment} onInput={(v) => edit.set('instalment', v)} error={pe.instalment} required name="plan_instalment" />
+            <DateField label={t('money.claim.first_due')} value={s.values.first_due} onInput={(v) => edit.set('first_due', v)} error={pe.first_due} name="plan_first_due" />
+          </div>
+          <div class="actions"><button type="submit" class="btn btn-primary" disabled={!!s.conflict}>{t('money.claim.save_plan')}</button></div>
+        </form>
+      ) : null}
+      {x.status === 'open' && app.can('payment.run') ? (
+        <form class="form" onSubmit={repay} noValidate aria-labelledby={`repay-${x.id}`}>
+          <h3 id={`repay-${x.id}`}>{t('money.claim.book_repayment')}</h3>
+          <div class="row-fields">
+            <AmountField label={t('money.claim.repayment_amount')} value={rep.amount} onInput={(v) => setRep({ ...rep, amount: v })} error={re.amount} required name="repay_amount" />
+            <DateField label={t('money.claim.paid_on')} value={rep.date} onInput={(v) => setRep({ ...rep, date: v })} error={re.date} required name="repay_date" />
+          </div>
+          <div class="actions"><button type="submit" class="btn btn-primary">{t('money.claim.book')}</button></div>
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+/** One-off payments of the dossier: proposed by case workers, approved by a team lead (asked first). */
+function OneOffsSection({ dossier }: { dossier: Dossier }) {
+  const app = useApp();
+  const list = useResource<Page<OneOff>>(`/api/v1/cases/${dossier.id}/one-off-payments?limit=100`);
+  const empty = { amount: '', text: '', third: false, name: '', iban: '', street: '', house_no: '', postcode: '', town: '' };
+  const [v, setV] = useState(empty);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof v) => (x: string | boolean) => setV({ ...v, [k]: x });
+  const active = dossier.state === 'ongoing' || dossier.state === 'review';
+  async function propose(e: Event) {
+    e.preventDefault();
+    setErr(null); setNote(null);
+    const errors: Record<string, string> = {};
+    const amount = checkAmount(v.amount, true);
+    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('sozialhilfe.amount_rule');
+    if (!v.text.trim()) errors.text = t('form.missing');
+    if (v.third) for (const k of ['name', 'iban', 'town'] as const) if (!v[k].trim()) errors[`creditor.${k}`] = t('form.missing');
+    setFe(errors);
+    if (Object.keys(errors).length) return;
+    const creditor = v.third ? {
+      name: v.name.trim(), iban: v.iban.replace(/\s+/g, '').toUpperCase(), town: v.town.trim(), country: 'CH',
+      ...(v.street.trim() ? { street: v.street.trim() } : {}), ...(v.house_no.trim() ? { house_no: v.house_no.trim() } : {}),
+      ...(v.postcode.trim() ? { postcode: v.postcode.trim() } : {}),
+    } : undefined;
+    setBusy(true);
+    try {
+      await post(`/api/v1/cases/${dossier.id}/one-off-payments`, { amount: amount.rappen, text: v.text.trim(), ...(creditor ? { creditor } : {}) });
+      setV(empty);
+      setNote(t('money.oneoff.proposed'));
+      list.reload();
+    } catch (x) {
+      const sp = splitError(x, ['amount', 'text', 'creditor.name', 'creditor.iban', 'creditor.town', 'creditor.street', 'creditor.house_no', 'creditor.postcode']);
+      setFe(sp.field); setErr(sp.form);
+    } finally { setBusy(false); }
+  }
+  const items = list.data?.items ?? [];
+  const approved = (n: string | null, e: unknown) => { setNote(n); setErr(e); list.reload(); };
+  return (
+    <Section id="oneoffs-title" title={t('money.oneoff.title')}>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {err ? <ErrorBox error={err} /> : null}
+      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : items.length ? (
+        <table class="table">
+          <caption class="visually-hidden">{t('money.oneoff.title')}</caption>
+          <thead><tr><th scope="col">{t('money.oneoff.text')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
+            <th scope="col">{t('money.oneoff.creditor')}</th><th scope="col">{t('money.oneoff.state')}</th>
+            <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
+          <tbody>{items.map((o) => (
+            <tr key={o.id}>
+              <td>{o.text}</td><td class="num">{formatAmount(o.amount)}</td>
+              <td>{o.creditor ? o.creditor.name : t('money.oneoff.applicant')}</td>
+              <td>{label('money.ostatus', o.run_id ? 'in_run' : o.status)}<br />
+                <span class="muted small">{t('money.oneoff.by', { name: o.created_by_name ?? '–' })}
+                  {o.approved_by_name ? ` · ${t('money.oneoff.approved_by', { name: o.approved_by_name })}` : ''}</span></td>
+              <td class="row-actions">{o.status === 'proposed' && app.can('case.approve') ? <OneOffApprove o={o} onDone={approved} /> : null}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      ) : <p>{t('money.oneoff.none')}</p>}
+      {app.can('case.write') && active ? (
+        <form class="form" onSubmit={propose} noValidate aria-labelledby="oneoff-new">
+          <h3 id="oneoff-new">{t('money.oneoff.new')}</h3>
+          <div class="row-fields">
+            <AmountField label={t('sozialhilfe.budget.amount')} value={v.amount} onInput={set('amount')} error={fe.amount} required name="oneoff_amount" />
+            <Field label={t('money.oneoff.text')} hint={t('money.oneoff.text_hint')} value={v.text} onInput={set('text')} error={fe.text} required name="oneoff_text" maxLength={140} />
+          </div>
+          <CheckboxField label={t('money.oneoff.third')} hint={t('money.oneoff.third_hint')} checked={v.third} onChange={set('third')} />
+          {v.third ? (
+            <fieldset class="fieldset">
+              <legend>{t('money.oneoff.creditor')}</legend>
+              <Field label={t('money.oneoff.creditor_name')} value={v.name} onInput={set('name')} error={fe['creditor.name']} required name="creditor_name" />
+              <Field label={t('sozialhilfe.person.iban')} value={v.iban} onInput={set('iban')} error={fe['creditor.iban']} required name="creditor_iban" />
+              <div class="row-fields">
+                <Field label={t('sozialhilfe.person.street')} value={v.street} onInput={set('street')} error={fe['creditor.street']} name="creditor_street" />
+                <Field label={t('sozialhilfe.person.house_no')} value={v.house_no} onInput={set('house_no')} class="field-short" name="creditor_house_no" />
+              </div>
+              <div class="row-fields">
+                <Field label={t('sozialhilfe.person.postcode')} value={v.postcode} onInput={set('postcode')} class="field-short" name="creditor_postcode" />
+                <Field label={t('sozialhilfe.person.town')} value={v.town} onInput={set('town')} error={fe['creditor.town']} required name="creditor_town" />
+              </div>
+            </fieldset>
+          ) : null}
+          <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy}>{t('money.oneoff.propose')}</button></div>
+        </form>
+      ) : null}
+    </Section>
+  );
+}
+
+/**
+ * A team lead approves a proposed one-off payment after the browser asked
+ * (with its ETag); the proposer sees that someone else approves.
+ * onDone(note, error) after the answer.
+ */
+export function OneOffApprove({ o, onDone }: { o: OneOff; onDone: (note: string | null, err: unknown) => void }) {
+  const app = useApp();
+  if (o.created_by === app.me.user.id) return <span class="muted small">{t('money.oneoff.own')}</span>;
+  async function approve() {
+    try {
+      await post(`/api/v1/one-off-payments/${o.id}/approve`, undefined, { ifMatch: etagOf(o.version) });
+      onDone(t('money.oneoff.approved', { client: o.client ?? '', amount: formatAmount(o.amount) }), null);
+    } catch (x) { onDone(null, x); }
+  }
+  return (
+    <ConfirmButton label={t('money.oneoff.approve')} srSuffix={`– ${o.client ?? ''}, ${o.text}`}
+      question={t('money.oneoff.approve_q', { amount: formatAmount(o.amount), client: o.client ?? '', text: o.text })}
+      confirmLabel={t('money.oneoff.approve_yes')} onConfirm={approve} />
+  );
+}

@@ -1,22 +1,28 @@
-// Payment runs (accounting): create the run of a month, review its lines,
-// approval by a second person (four eyes), the pain.001 download with its
-// progress, and the upload of camt.054 notifications with what matched.
-import { useRef, useState } from 'preact/hooks';
-import { ApiError, download, post, upload, withQuery, type Page } from '../../api';
+// Payment runs (accounting): create the run of a month, review its lines
+// (the month's payments and back payments for earlier months), compute a
+// draft again or discard it, approval by a second person (four eyes; the
+// browser asks first), the pain.001 download with its progress. One-off
+// payments waiting for a team lead. The upload of camt.054 notifications
+// with what matched, the imported files, and matching an unmatched
+// transaction by hand.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, call, download, etagOf, post, upload, withQuery, type Page } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
-import { ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager } from '../../components/ui';
+import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { PaymentLine, PaymentRun, Reconciliation, RunDetail } from './types';
+import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { ProgressBar, Section, ShNav, saveBlob, shHref } from './common';
+import { OneOffApprove } from './Money';
 
 function nextMonth(): string {
   const [y, m] = todayIso().split('-').map(Number);
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
-const monthText = (m: string) => { const [y, mo] = m.split('-'); return `${mo}.${y}`; };
+/** "2045-01" as people write it: "01.2045". */
+export const monthText = (m: string) => { const [y, mo] = m.split('-'); return `${mo}.${y}`; };
 
 export function PaymentRuns() {
   const app = useApp();
@@ -26,6 +32,7 @@ export function PaymentRuns() {
   const [err, setErr] = useState<unknown>(null);
   const [existing, setExisting] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const discarded = location.hash.includes('discarded=1');
   async function create(e: Event) {
     e.preventDefault();
     setErr(null); setExisting(null);
@@ -46,6 +53,7 @@ export function PaymentRuns() {
     <section>
       <ShNav current="payments" />
       <PageTitle>{t('sozialhilfe.run.title')}</PageTitle>
+      {discarded ? <Notice kind="success">{t('money.run.discarded')}</Notice> : null}
       {app.can('payment.run') ? (
         <Section id="run-new" title={t('sozialhilfe.run.new')}>
           {err ? <ErrorBox error={err} /> : null}
@@ -75,10 +83,46 @@ export function PaymentRuns() {
           </>
         ) : <p>{t('sozialhilfe.run.none')}</p>}
       </Section>
+      {app.can('case.approve') ? <OneOffsWaiting /> : null}
       {app.can('payment.run') ? <CamtUpload /> : null}
+      {app.can('payment.run') ? <BankFiles /> : null}
     </section>
   );
 }
+
+/** One-off payments the case workers proposed, for a team lead to approve. */
+function OneOffsWaiting() {
+  const list = useResource<Page<OneOff>>(withQuery('/api/v1/one-off-payments', { status: 'proposed', limit: 50 }));
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const approved = (n: string | null, e: unknown) => { setNote(n); setErr(e); list.reload(); };
+  return (
+    <Section id="oneoff-waiting" title={t('money.oneoff.waiting')}>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {err ? <ErrorBox error={err} /> : null}
+      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : list.data.items.length ? (
+        <table class="table">
+          <caption class="visually-hidden">{t('money.oneoff.waiting')}</caption>
+          <thead><tr><th scope="col">{t('money.oneoff.client')}</th><th scope="col">{t('money.oneoff.text')}</th>
+            <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('money.oneoff.proposed_by')}</th>
+            <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
+          <tbody>{list.data.items.map((o) => (
+            <tr key={o.id}>
+              <td><a href={shHref('cases', o.dossier_id, 'account')}>{o.client}</a></td>
+              <td>{o.text}{o.creditor ? <><br /><span class="muted small">{t('money.oneoff.to', { name: o.creditor.name })}</span></> : null}</td>
+              <td class="num">{formatAmount(o.amount)}</td>
+              <td>{o.created_by_name ?? '–'}<br /><span class="muted small">{formatDateTime(o.created_at)}</span></td>
+              <td class="row-actions"><OneOffApprove o={o} onDone={approved} /></td>
+            </tr>
+          ))}</tbody>
+        </table>
+      ) : <p>{t('money.oneoff.none_waiting')}</p>}
+    </Section>
+  );
+}
+
+/** Debits negative, credits positive, as on a bank statement. */
+const signed = (cdi: string, amount: number) => formatAmount(cdi === 'DBIT' ? -amount : amount);
 
 export function CamtUpload() {
   const [file, setFile] = useState<File | null>(null);
@@ -126,6 +170,7 @@ export function CamtUpload() {
         <div class="camt-result" aria-labelledby="camt-res">
           <h3 id="camt-res">{t('sozialhilfe.camt.result')}</h3>
           <Notice kind={res.unmatched_count ? 'warning' : 'success'}>
+            {res.file.already_imported ? `${t('money.camt.already', { date: formatDateTime(res.file.uploaded_at) })} ` : ''}
             {t('sozialhilfe.camt.summary', { entries: res.entries, matched: res.matched, unmatched: res.unmatched_count })}
           </Notice>
           <Facts items={[
@@ -133,40 +178,206 @@ export function CamtUpload() {
             [t('sozialhilfe.camt.repayments'), String(res.repayments)], [t('sozialhilfe.camt.pending'), String(res.pending)],
             [t('sozialhilfe.camt.duplicates'), String(res.duplicates)],
           ]} />
-          {res.unmatched.length ? (
-            <table class="table">
-              <caption>{t('sozialhilfe.camt.unmatched')}</caption>
-              <thead><tr><th scope="col">{t('sozialhilfe.camt.position')}</th><th scope="col">{t('sozialhilfe.camt.booking_date')}</th>
-                <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('sozialhilfe.camt.reference')}</th>
-                <th scope="col">{t('sozialhilfe.camt.reason')}</th></tr></thead>
-              <tbody>{res.unmatched.map((u) => (
-                <tr key={u.id}><td>{u.position}</td><td>{formatDate(u.booking_date)}</td>
-                  <td class="num">{formatAmount(u.cdi === 'DBIT' ? -u.amount : u.amount)}</td>
-                  <td>{u.end_to_end_id ?? u.reference ?? '–'}</td><td>{label('sozialhilfe.unmatched', u.reason)}</td></tr>
-              ))}</tbody>
-            </table>
-          ) : null}
+          <ReadEntries caption={t('money.camt.matched')} items={res.matched_entries} last={t('money.camt.outcome')}
+            show={(u) => label('money.outcome', u.outcome)} />
+          <ReadEntries caption={t('sozialhilfe.camt.unmatched')} items={res.unmatched} last={t('sozialhilfe.camt.reason')}
+            show={(u) => label('sozialhilfe.unmatched', u.reason ?? '')} />
+          <p><a href={shHref('payments', 'files', res.file.id)}>{t('money.camt.open_file')}</a></p>
         </div>
       ) : null}
     </Section>
   );
 }
 
+/** Transactions of an upload (position in the file), the last column as show() says. */
+function ReadEntries({ caption, items, last, show }: { caption: string; items: Unmatched[]; last: string; show: (u: Unmatched) => string }) {
+  if (!items.length) return null;
+  return (
+    <table class="table">
+      <caption>{caption}</caption>
+      <thead><tr><th scope="col">{t('sozialhilfe.camt.position')}</th><th scope="col">{t('sozialhilfe.camt.booking_date')}</th>
+        <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('sozialhilfe.camt.reference')}</th>
+        <th scope="col">{last}</th></tr></thead>
+      <tbody>{items.map((u) => (
+        <tr key={u.id}><td>{u.position}</td><td>{formatDate(u.booking_date)}</td>
+          <td class="num">{signed(u.cdi, u.amount)}</td>
+          <td>{u.end_to_end_id ?? u.reference ?? '–'}</td><td>{show(u)}</td></tr>
+      ))}</tbody>
+    </table>
+  );
+}
+
+/** The imported bank files: when, by whom, what became of their transactions. */
+function BankFiles() {
+  const list = usePagedList<BankFile>('/api/v1/bank-files', 10);
+  return (
+    <Section id="bank-files" title={t('money.files.title')}>
+      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
+        <>
+          <table class="table">
+            <caption class="visually-hidden">{t('money.files.title')}</caption>
+            <thead><tr><th scope="col">{t('money.files.uploaded_at')}</th><th scope="col">{t('money.files.uploaded_by')}</th>
+              <th scope="col" class="num">{t('money.files.entries')}</th><th scope="col" class="num">{t('money.files.matched')}</th>
+              <th scope="col" class="num">{t('money.files.unmatched')}</th></tr></thead>
+            <tbody>{list.items.map((f) => (
+              <tr key={f.id}>
+                <td><a href={shHref('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
+                <td>{f.uploaded_by.display_name ?? '–'}</td><td class="num">{f.entries}</td>
+                <td class="num">{f.booked + f.returned + f.repayments}</td>
+                <td class="num">{f.unmatched ? <strong>{f.unmatched}</strong> : 0}</td>
+              </tr>
+            ))}</tbody>
+          </table>
+          <Pager label={t('money.files.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} busy={list.loading} />
+        </>
+      ) : <p>{t('money.files.none')}</p>}
+    </Section>
+  );
+}
+
+/** What an entry was matched to, with a link to the dossier. */
+function MatchText({ e }: { e: BankEntry }) {
+  const m = e.match;
+  if (!m) return <>–</>;
+  return (
+    <>
+      <a href={shHref('cases', m.dossier_id, 'account')}>{m.name ?? m.dossier_id}</a>
+      <br /><span class="muted small">{m.claim_reference ? t('money.camt.claim_ref', { ref: m.claim_reference })
+        : m.for_month ? t('money.camt.line_month', { month: monthText(m.for_month) }) : ''}</span>
+      {e.matched_by ? <><br /><span class="muted small">{t('money.camt.matched_by', { name: e.matched_by.display_name ?? '', date: formatDateTime(e.matched_at) })}</span></> : null}
+    </>
+  );
+}
+
+export function BankFileView({ id }: { id: string }) {
+  const [after, setAfter] = useState<string[]>([]);
+  const f = useResource<BankFileDetail>(withQuery(`/api/v1/bank-files/${id}`, { limit: 50, after: after[after.length - 1] }));
+  const [open, setOpen] = useState<number | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  if (f.error) return <section><ShNav current="payments" /><PageTitle>{t('money.files.one')}</PageTitle><ErrorBox error={f.error} /></section>;
+  if (!f.data) return <Loading />;
+  const x = f.data;
+  return (
+    <section>
+      <ShNav current="payments" />
+      <p class="breadcrumb"><a href={shHref('payments')}>{t('sozialhilfe.run.title')}</a></p>
+      <PageTitle>{t('money.files.one_at', { date: formatDateTime(x.uploaded_at) })}</PageTitle>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      <Section id="file-facts" title={t('sozialhilfe.run.overview')}>
+        <Facts items={[
+          [t('money.files.uploaded_by'), x.uploaded_by.display_name ?? '–'],
+          [t('money.files.account'), x.account ?? '–'],
+          [t('money.files.entries'), String(x.entries)],
+          [t('sozialhilfe.camt.booked'), String(x.booked)], [t('sozialhilfe.camt.returned'), String(x.returned)],
+          [t('sozialhilfe.camt.repayments'), String(x.repayments)], [t('sozialhilfe.camt.pending'), String(x.pending)],
+          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.files.unmatched'), String(x.unmatched)],
+        ]} />
+      </Section>
+      <Section id="file-entries" title={t('money.files.entries_title')}>
+        {x.items.length ? (
+          <table class="table">
+            <caption class="visually-hidden">{t('money.files.entries_title')}</caption>
+            <thead><tr><th scope="col">{t('sozialhilfe.camt.booking_date')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
+              <th scope="col">{t('sozialhilfe.camt.reference')}</th><th scope="col">{t('money.camt.outcome')}</th>
+              <th scope="col">{t('money.camt.match')}</th></tr></thead>
+            <tbody>{x.items.map((e) => [
+              <tr key={e.id}>
+                <td>{e.booking_date ? formatDate(e.booking_date) : '–'}</td><td class="num">{signed(e.cdi, e.amount)}</td>
+                <td>{e.end_to_end_id ?? e.reference ?? '–'}</td>
+                <td>{label('money.outcome', e.outcome)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
+                <td>{e.outcome === 'unmatched' ? (
+                  <button type="button" class="btn btn-secondary" aria-expanded={open === e.id ? 'true' : 'false'} id={`match-${e.id}`}
+                    onClick={() => { setNote(null); setOpen(open === e.id ? null : e.id); }}>
+                    {t('money.camt.match_by_hand')}<span class="visually-hidden"> – {signed(e.cdi, e.amount)}</span></button>
+                ) : <MatchText e={e} />}</td>
+              </tr>,
+              open === e.id ? (
+                <tr key={`${e.id}-m`} class="match-row"><td colSpan={5}>
+                  <MatchPanel entry={e} onClose={() => { setOpen(null); document.getElementById(`match-${e.id}`)?.focus(); }}
+                    onDone={(msg) => { setOpen(null); setNote(msg); f.reload(); }} onStale={() => f.reload()} />
+                </td></tr>
+              ) : null,
+            ])}</tbody>
+          </table>
+        ) : <p>{t('money.files.no_entries')}</p>}
+        <Pager label={t('money.files.entries_pager')} page={after.length + 1} hasPrev={after.length > 0} hasNext={!!x.next}
+          onPrev={() => setAfter(after.slice(0, -1))} onNext={() => { if (x.next) setAfter([...after, x.next]); }} />
+      </Section>
+    </section>
+  );
+}
+
+/**
+ * Matching an unmatched transaction by hand: the payment lines and claims
+ * it could belong to, each matched after a confirmation. Escape closes.
+ */
+function MatchPanel({ entry, onClose, onDone, onStale }: { entry: BankEntry; onClose: () => void; onDone: (note: string) => void; onStale: () => void }) {
+  const c = useResource<Page<Candidate>>(`/api/v1/bank-entries/${entry.id}/candidates?limit=20`);
+  const [err, setErr] = useState<unknown>(null);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => { box.current?.focus(); }, []);
+  async function match(x: Candidate) {
+    setErr(null);
+    try {
+      await post(`/api/v1/bank-entries/${entry.id}/match`, x.type === 'line' ? { line_id: x.id } : { claim_id: x.id }, { ifMatch: etagOf(entry.version) });
+      onDone(t('money.camt.matched_done', { name: x.name ?? '' }));
+    } catch (e) {
+      setErr(e);
+      if (e instanceof ApiError && e.status === 409) onStale();
+    }
+  }
+  return (
+    <div class="match-panel" role="group" aria-labelledby={`mp-${entry.id}`} tabIndex={-1} ref={box}
+      onKeyDown={(e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } }}>
+      <h3 id={`mp-${entry.id}`}>{t('money.camt.candidates', { amount: signed(entry.cdi, entry.amount) })}</h3>
+      {err ? <ErrorBox error={err} /> : null}
+      {c.error ? <ErrorBox error={c.error} /> : !c.data ? <Loading /> : c.data.items.length ? (
+        <ul class="candidates">{c.data.items.map((x) => (
+          <li key={`${x.type}-${x.id}`}>
+            <span>{label('money.candidate', x.type)}: <a href={shHref('cases', x.dossier_id, 'account')}>{x.name ?? x.dossier_id}</a>
+              {' · '}{formatAmount(x.amount)}{' · '}{x.type === 'line' ? `${x.end_to_end_id ?? ''}${x.for_month ? ` (${monthText(x.for_month)})` : ''}` : x.reference}</span>{' '}
+            <ConfirmButton label={t('money.camt.match_this')} srSuffix={`– ${x.name ?? ''}`}
+              question={t('money.camt.match_q', { name: x.name ?? '', amount: formatAmount(x.amount) })}
+              confirmLabel={t('money.camt.match_yes')} onConfirm={() => match(x)} />
+          </li>
+        ))}</ul>
+      ) : <p>{t('money.camt.no_candidates')}</p>}
+      <div class="actions"><button type="button" class="btn btn-secondary" onClick={onClose}>{t('common.cancel')}</button></div>
+    </div>
+  );
+}
+
 export function PaymentRunView({ id }: { id: string }) {
   const app = useApp();
   const [after, setAfter] = useState<string[]>([]);
-  const path = withQuery(`/api/v1/payment-runs/${id}`, { limit: 50, after: after[after.length - 1] });
+  const [kind, setKind] = useState('');
+  const path = withQuery(`/api/v1/payment-runs/${id}`, { limit: 50, after: after[after.length - 1], kind });
   const run = useResource<RunDetail>(path);
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(() => (location.hash.includes('created=1') ? t('sozialhilfe.run.created') : null));
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
+  const [busy, setBusy] = useState(false);
   if (run.error) return <section><ShNav current="payments" /><PageTitle>{t('sozialhilfe.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
   if (!run.data) return <Loading />;
   const r = run.data;
   const s = r.summary;
-  async function approve() {
+  /** A write with the run's ETag; a stale run is shown again as it is now. */
+  async function write(what: () => Promise<unknown>, done: string) {
+    setErr(null); setNote(null); setBusy(true);
+    try { await what(); setNote(done); } catch (x) { setErr(x); } finally { setBusy(false); run.reload(); }
+  }
+  const approve = () => write(() => post(`/api/v1/payment-runs/${r.id}/approve`, undefined, { ifMatch: run.etag }), t('sozialhilfe.run.approved'));
+  const recompute = () => write(async () => {
+    const x = await post<PaymentRun>(`/api/v1/payment-runs/${r.id}/recompute`, undefined, { ifMatch: run.etag });
+    setAfter([]);
+    return x;
+  }, t('money.run.recomputed'));
+  async function discard() {
     setErr(null); setNote(null);
-    try { await post(`/api/v1/payment-runs/${r.id}/approve`); setNote(t('sozialhilfe.run.approved')); run.reload(); } catch (x) { setErr(x); }
+    try {
+      await call('DELETE', `/api/v1/payment-runs/${r.id}`, { ifMatch: run.etag });
+      navigate(shHref('payments') + '?discarded=1');
+    } catch (x) { setErr(x); run.reload(); }
   }
   async function pain() {
     setErr(null); setNote(null);
@@ -178,6 +389,7 @@ export function PaymentRunView({ id }: { id: string }) {
       run.reload();
     } catch (x) { setErr(x); } finally { setProg(null); }
   }
+  const back = s?.by_kind.back_payment;
   return (
     <section>
       <ShNav current="payments" />
@@ -190,16 +402,28 @@ export function PaymentRunView({ id }: { id: string }) {
           [t('sozialhilfe.run.status'), label('sozialhilfe.rstatus', r.exported_at ? 'exported' : r.status)],
           [t('sozialhilfe.run.execution_date'), formatDate(r.execution_date)],
           [t('sozialhilfe.run.created_at'), formatDateTime(r.created_at)],
+          [t('money.run.computed_at'), formatDateTime(r.computed_at)],
           [t('sozialhilfe.run.approved_at'), r.approved_at ? formatDateTime(r.approved_at) : '–'],
           [t('sozialhilfe.run.exported_at'), r.exported_at ? formatDateTime(r.exported_at) : '–'],
           ...(s ? [[t('sozialhilfe.run.payable'), t('sozialhilfe.run.count_total', { n: s.lines, total: formatAmount(s.total) })],
+            [t('money.run.back_payments'), back ? t('sozialhilfe.run.count_total', { n: back.count, total: formatAmount(back.total) }) : '–'],
             [t('sozialhilfe.run.held'), t('sozialhilfe.run.count_total', { n: s.held, total: formatAmount(s.held_total) })]] as [string, string][] : []),
         ]} />
         {prog ? <ProgressBar label={t('sozialhilfe.run.downloading')} done={prog.done} total={prog.total} /> : null}
+        {r.status === 'draft' ? <p class="muted">{t('money.run.draft_hint')}</p> : null}
         <div class="actions">
           {r.status === 'draft' && app.can('payment.approve') ? (
             r.created_by === app.me.user.id ? <p class="muted">{t('sozialhilfe.run.own')}</p>
-              : <button type="button" class="btn btn-primary" onClick={approve}>{t('sozialhilfe.run.approve')}</button>
+              : <ConfirmButton label={t('sozialhilfe.run.approve')}
+                  question={t('money.run.approve_q', { month: monthText(r.month), n: s?.lines ?? 0, total: formatAmount(s?.total ?? 0) })}
+                  confirmLabel={t('money.run.approve_yes')} onConfirm={approve} />
+          ) : null}
+          {r.status === 'draft' && app.can('payment.run') ? (
+            <>
+              <button type="button" class="btn btn-secondary" onClick={recompute} disabled={busy}>{t('money.run.recompute')}</button>
+              <ConfirmButton label={t('money.run.discard')} variant="danger" question={t('money.run.discard_q', { month: monthText(r.month) })}
+                confirmLabel={t('money.run.discard_yes')} onConfirm={discard} />
+            </>
           ) : null}
           {r.status !== 'draft' && app.can('payment.run') ? (
             <button type="button" class="btn btn-primary" onClick={pain} disabled={!!prog}>{t('sozialhilfe.run.download')}</button>
@@ -208,17 +432,25 @@ export function PaymentRunView({ id }: { id: string }) {
         </div>
       </Section>
       <Section id="run-lines" title={t('sozialhilfe.run.lines')}>
+        <div class="inline-form">
+          <SelectField label={t('money.run.show')} value={kind} onChange={(k) => { setKind(k); setAfter([]); }}
+            options={[{ value: '', label: t('money.run.show_all') },
+              ...['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }))]} />
+        </div>
         {r.lines.length ? (
           <table class="table">
             <caption class="visually-hidden">{t('sozialhilfe.run.lines')}</caption>
             <thead><tr><th scope="col">{t('sozialhilfe.run.creditor')}</th><th scope="col">{t('sozialhilfe.run.kind')}</th>
+              <th scope="col">{t('money.run.for_month')}</th>
               <th scope="col">{t('sozialhilfe.run.text')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
               <th scope="col">{t('sozialhilfe.run.line_status')}</th></tr></thead>
             <tbody>{r.lines.map((l: PaymentLine) => (
-              <tr key={l.id}>
+              <tr key={l.id} class={l.kind === 'back_payment' ? 'back-payment' : undefined}>
                 <td>{app.can('case.read') ? <a href={shHref('cases', l.dossier_id)}>{l.creditor.name}</a> : l.creditor.name}
                   <br /><span class="muted small">{l.creditor.iban ?? '–'}</span></td>
-                <td>{label('sozialhilfe.pkind', l.kind)}</td><td>{l.text}</td><td class="num">{formatAmount(l.amount)}</td>
+                <td>{label('sozialhilfe.pkind', l.kind)}</td>
+                <td>{l.for_month ? monthText(l.for_month) : '–'}</td>
+                <td>{l.text}</td><td class="num">{formatAmount(l.amount)}</td>
                 <td>{label('sozialhilfe.lstatus', l.status)}{l.problem ? <><br /><span class="badge badge-warn">{label('sozialhilfe.problem', l.problem)}</span></> : null}
                   {l.return_reason ? <><br /><span class="small">{t('sozialhilfe.run.return_reason', { code: l.return_reason })}</span></> : null}</td>
               </tr>

@@ -9,7 +9,7 @@ import { PersonSearch, PersonView, RegisterPerson } from './Persons';
 import { HouseholdView } from './Household';
 import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
 import { BudgetEditor } from './Money';
-import { PaymentRuns, PaymentRunView } from './Payments';
+import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
 import { PRINT_KINDS, PrintView, type PrintKind } from './Print';
@@ -58,6 +58,7 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
   if (a === 'payments') {
     if (!app.can('payment.run') && !app.can('payment.approve')) return <Refused key={key} />;
     if (!b) return <PaymentRuns key={key} />;
+    if (b === 'files') return app.can('payment.run') && num(c) && !more.length ? <BankFileView key={key} id={c!} /> : <Missing key={key} />;
     return num(b) && !c ? <PaymentRunView key={key} id={b} /> : <Missing key={key} />;
   }
   return <Missing key={key} />;
