@@ -165,4 +165,5 @@ ks_routes_core_register(void)
 	ks_person_register();
 	ks_document_register();
 	ks_transfer_register();
+	ks_job_register();
 }

@@ -82,6 +82,10 @@ struct ks_config {
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
+	int	 job_threads;		/* job runners per worker (0: none) */
+	int	 job_poll_ms;		/* runners look for due jobs */
+	int	 job_schedule_s;	/* scheduled jobs: period checked */
+	int	 job_keep_days;		/* finished jobs kept */
 	char	 user[64];		/* workers drop to it when root */
 	int	 seccomp;		/* workers enter the filter (1) */
 	enum ks_log_level log_level;
@@ -131,6 +135,7 @@ struct ks_field {
 #define KS_R_ETAG	0x08	/* write needs If-Match */
 #define KS_R_READ	0x10	/* a POST that only reads (body as query) */
 #define KS_R_PAGED	0x20	/* a list: ?limit and ?after (ks_page) */
+#define KS_R_JOB	0x80	/* answers 202 with a job (ks_job_accepted) */
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
@@ -194,6 +199,7 @@ struct ks_principal {
 };
 
 struct ks_db;
+struct ks_job;
 
 struct ks_request {
 	struct ks_arena		*arena;
@@ -236,6 +242,7 @@ struct ks_request {
 	int			 nheaders;
 	double			 t0;
 	void			*ctx;		/* handler state, e.g. uploads */
+	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
 /** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
@@ -449,6 +456,31 @@ void	ks_modules_forget(int64_t tenant);
 /** Number of statements registered so far (for unwinding a module). */
 int	ks_db_registered(void);
 void	ks_db_truncate(int n);
+
+/* ----------------------------------------------------------------- jobs */
+
+struct ks_job_type;
+
+/**
+ * Register a table of job types (NULL-name terminated) of a module, or
+ * of the core (module NULL). Refused when a name is taken, does not
+ * start with "<module>.", or has an unknown schedule. Before the fork.
+ */
+int	ks_job_types_add(const struct ks_job_type *, const char *module);
+void	ks_job_types_remove(const char *module);
+/** See struct ks_api (ks_module.h): job_enqueue ... job_attempt. */
+int	ks_job_enqueue(struct ks_request *, const char *type, json_t *payload,
+	    const char *key, int64_t *id);
+int	ks_job_accepted(struct ks_request *, int64_t id);
+int	ks_job_progress(struct ks_request *, long long done, long long total);
+void	ks_job_result(struct ks_request *, json_t *);
+int64_t	ks_job_id(struct ks_request *);
+int	ks_job_attempt(struct ks_request *);
+/** Routes of /api/v1/jobs and the core's own job types. */
+void	ks_job_register(void);
+/** Worker: start the job runner threads (before the filter); stop them. */
+void	ks_jobs_start(void);
+void	ks_jobs_stop(void);
 
 /* -------------------------------------------------------------- sandbox */
 

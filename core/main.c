@@ -112,6 +112,8 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	/* Threads start before the filter, which has no clone. */
+	ks_jobs_start();
 	if (ks_sandbox_enter() != KS_OK)
 		_exit(1);
 #ifdef KS_TEST_HOOKS
@@ -122,6 +124,7 @@ worker_main(int slot, int fd)
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
 	MHD_quiesce_daemon(d);
 	MHD_stop_daemon(d);
+	ks_jobs_stop();
 	ks_rules_listen_stop();
 	ks_modules_unload();
 	ks_static_free();

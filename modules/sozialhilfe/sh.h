@@ -22,6 +22,8 @@ extern const struct ks_route sh_dossier_routes[];
 extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
 extern const struct ks_route sh_letter_routes[];
+/* Background jobs (sh_jobs.c). */
+extern const struct ks_job_type sh_job_types[];
 
 /** "%lld" of v in the request's arena. */
 const char *sh_num(struct ks_request *, long long v);
