@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	{ "rules_instructions", "KASUS_RULES_INSTRUCTIONS", K_LONG,
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
+	{ "rules_cache_memory", "KASUS_RULES_CACHE_MEMORY", K_LONG,
+	    &ks_conf.rules_cache_memory, 0 },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
 	{ "job_threads", "KASUS_JOB_THREADS", I(job_threads) },
 	{ "job_poll_ms", "KASUS_JOB_POLL_MS", I(job_poll_ms) },
@@ -99,6 +101,7 @@ defaults(void)
 	ks_conf.rules_memory = 32L * 1024 * 1024;
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
+	ks_conf.rules_cache_memory = 32L * 1024 * 1024;
 	ks_conf.job_threads = 1;
 	ks_conf.job_poll_ms = 1000;
 	ks_conf.job_schedule_s = 60;

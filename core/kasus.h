@@ -79,6 +79,7 @@ struct ks_config {
 	char	 modules[512];		/* comma-separated module names */
 	char	 module_dir[512];
 	long	 rules_memory;		/* bytes per Lua state */
+	long	 rules_cache_memory;	/* compiled states kept, per worker */
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
@@ -428,6 +429,8 @@ int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);
 /** Drop this thread's compiled states (new pack activated). */
 void	ks_rules_invalidate(void);
+/** How many compiled states this thread keeps, and their bytes. */
+void	ks_rules_cache_size(int *n, size_t *bytes);
 /** Start/stop the worker's Redis subscriber for invalidations. */
 void	ks_rules_listen_start(void);
 void	ks_rules_listen_stop(void);
