@@ -326,14 +326,14 @@ jsonb(PGresult *r, int i, int c)
 	return j;
 }
 
-/* Columns of job_get and job_list. */
+/* Columns of job_get and job_list (created_by_name: to whoever sees it). */
 static json_t *
 job_json(PGresult *r, int i, int full)
 {
 	json_t *o;
 
 	o = json_pack("{s:I,s:s,s:s?,s:s,s:i,s:i,s:{s:I,s:o},s:o,s:o,s:o,"
-	    "s:s,s:s?,s:s?,s:s,s:I}",
+	    "s:s?,s:s,s:s?,s:s?,s:s,s:I}",
 	    "id", (json_int_t)ks_db_ll(r, i, 0),
 	    "type", PQgetvalue(r, i, 1),
 	    "key", ks_db_s(r, i, 2),
@@ -347,6 +347,7 @@ job_json(PGresult *r, int i, int full)
 	    "error", jsonb(r, i, 9),
 	    "created_by", PQgetisnull(r, i, 10) ? json_null() :
 	    json_integer(ks_db_ll(r, i, 10)),
+	    "created_by_name", ks_db_s(r, i, 18),
 	    "created_at", PQgetvalue(r, i, 11),
 	    "started_at", ks_db_s(r, i, 12),
 	    "finished_at", ks_db_s(r, i, 13),

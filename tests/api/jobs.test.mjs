@@ -63,6 +63,7 @@ test('a route that starts a job answers 202 with its address; progress shows whi
   assert.equal(j0.type, 'echo.count');
   assert.ok(['queued', 'running'].includes(j0.state), JSON.stringify(j0));
   assert.equal(j0.created_by, cw.data.user.id);
+  assert.equal(j0.created_by_name, `User ${cw.username}`);
   // Seen over the API while it runs: some of the items done, of 6.
   const mid = await until(async () => {
     const x = await get(j0.id);
@@ -205,7 +206,7 @@ test('scheduled jobs: the types of the tenant\'s modules; one run now (202); rev
   // Every tenant with the module has today's run, once.
   const [today, thunId, cantonId] = owner(`select to_char(current_date, 'YYYY-MM-DD'),
     (select id from tenant where slug = 'thun'), (select id from tenant where slug = 'canton')`).split('|');
-  const day = (tenant, type) => `(select count(*) from job where tenant_id = ${tenant} and type = '${type}' and key = '${today}')`;
+  const day = (tenant, type) => `(select count(*)::text from job where tenant_id = ${tenant} and type = '${type}' and key = '${today}')`;
   assert.equal(owner(`select ${day(thunId, 'sozialhilfe.review_reminders')} || ${day(thunId, 'core.jobs_prune')}
     || ${day(cantonId, 'core.jobs_prune')} || ${day(cantonId, 'sozialhilfe.review_reminders')}`), '1110',
   'one run a day where the module is on; the canton has no Sozialhilfe');

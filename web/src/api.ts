@@ -186,14 +186,15 @@ export const del = <T>(path: string) => call<T>('DELETE', path);
 export const etagOf = (version: unknown): string | null =>
   typeof version === 'number' ? `"${version}"` : null;
 
-/** A path with query parameters (undefined/null/'' left out). */
+/** A path with (more) query parameters (undefined/null/'' left out). */
 export function withQuery(path: string, q: Record<string, string | number | null | undefined>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null || v === '') continue;
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
-  return parts.length ? `${path}?${parts.join('&')}` : path;
+  if (!parts.length) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${parts.join('&')}`;
 }
 
 export interface Page<T> { items: T[]; next: string | null }
@@ -261,3 +262,16 @@ export interface AuditEvent {
 }
 
 export interface AuditVerify { ok: boolean; events: number; head?: string; first_broken_seq?: number }
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'dead';
+
+/** A background job (GET /api/v1/jobs/{id}); payload and worker for job.read. */
+export interface Job {
+  id: number; type: string; key: string | null; state: JobState; attempts: number; max_attempts: number;
+  progress: { done: number; total: number | null };
+  result: unknown; error: { code: string; message: string; attempt?: number; detail?: unknown } | null;
+  created_by: number | null; created_by_name: string | null; created_at: string; started_at: string | null; finished_at: string | null;
+  run_after: string; version: number; payload?: unknown; worker?: string | null;
+}
+
+export interface JobType { type: string; module: string | null; schedule: string | null }

@@ -82,14 +82,18 @@ RETURNING pg_notify('kasus_jobs', type)
 -- name: job_get
 SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        error, created_by, created_at, started_at, finished_at, run_after,
-       worker, version, payload
+       worker, version, payload,
+       (SELECT u.display_name FROM app_user u
+         WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
   FROM job WHERE id = $1
 
 -- Newest first; $1 is the id of the last one on the page before (0: none).
 -- name: job_list
 SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        error, created_by, created_at, started_at, finished_at, run_after,
-       worker, version, payload
+       worker, version, payload,
+       (SELECT u.display_name FROM app_user u
+         WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
   FROM job
  WHERE ($1::bigint = 0 OR id < $1::bigint)
    AND ($3 = '' OR state = $3)

@@ -10,14 +10,17 @@ import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
 import frOps from './fr.ops.json';
+import deJobs from './de.jobs.json';
+import frJobs from './fr.jobs.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
 // letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-const de = { ...deMain, ...deBilling, ...deLetters, ...deOps };
-const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps };
+// Background jobs (the jobs screen, job progress) in *.jobs.json.
+const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...deJobs };
+const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frJobs };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 
