@@ -17,8 +17,6 @@
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
-json_t *ks_csv_array(const char *);
-
 json_t *
 ks_csv_array(const char *s)
 {
@@ -126,17 +124,52 @@ tenant_create(struct ks_request *req)
 static int
 tenant_show(struct ks_request *req)
 {
-	PGresult *t;
+	PGresult *t, *a;
 	json_t *j, *ms;
 
 	if ((t = tenant_get(req)) == NULL ||
 	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
 	    (ms = ks_served_municipalities(req)) == NULL)
 		return KS_ERROR;
+	if ((a = ks_db_q(req, Q_TENANT_ADMIN_COUNT, 0, NULL)) == NULL) {
+		json_decref(ms);
+		return KS_ERROR;
+	}
 	j = tenant_json(t, 0);
 	json_object_set_new(j, "municipalities", ms);
+	/* Whether a new administrator needs the service's consent. */
+	json_object_set_new(j, "has_admin", json_boolean(ks_db_ll(a, 0, 0) >
+	    0));
 	ks_set_etag(req, ks_db_ll(t, 0, 6));
 	return ks_reply(req, 200, j);
+}
+
+/*
+ * A tenant switched off ends at once: every session of its users and
+ * every API token (for good), recorded in its own audit log; the epoch
+ * makes a session read in flight refuse its next request too.
+ */
+static int
+tenant_switched_off(struct ks_request *req, int64_t tid)
+{
+	PGresult *u, *k;
+	int i;
+
+	if (ks_auth_invalidate(req, tid) != KS_OK ||
+	    ks_db_set_tenant(req, tid) != KS_OK ||
+	    (u = ks_db_q(req, Q_TENANT_USER_IDS, 0, NULL)) == NULL ||
+	    (k = ks_db_q(req, Q_TOKENS_REVOKE_ALL, 0, NULL)) == NULL)
+		return KS_ERROR;
+	for (i = 0; i < PQntuples(u); i++)
+		if (ks_auth_revoke_user(tid, ks_db_ll(u, i, 0), NULL) !=
+		    KS_OK)
+			return ks_fail(req, 503, "session_store_unavailable",
+			    "the session store is not reachable; try again "
+			    "shortly");
+	return ks_audit(req, "tenant_switched_off", "tenant", num(req, tid),
+	    NULL, NULL, json_pack("{s:s,s:i,s:i}", "by_tenant",
+	    req->who.tenant_slug ? req->who.tenant_slug : "", "users",
+	    PQntuples(u), "tokens_revoked", PQntuples(k)));
 }
 
 static int
@@ -178,6 +211,9 @@ tenant_patch(struct ks_request *req)
 		return KS_ERROR;
 	}
 	json_decref(before);
+	if (v[3] != NULL && v[3][0] == 'f' &&
+	    tenant_switched_off(req, ks_db_ll(t, 0, 0)) != KS_OK)
+		return KS_ERROR;
 	ks_set_etag(req, ks_db_ll(r, 0, 6));
 	return ks_reply(req, 200, tenant_json(r, 0));
 }
@@ -299,31 +335,38 @@ valid_username(const char *s)
 	return 1;
 }
 
-static int
-user_insert(struct ks_request *req, json_t *roles, int64_t *id)
+int
+ks_admin_user_insert(struct ks_request *req, const char *const in[6],
+    json_t *roles, int64_t *id)
 {
 	const char *v[6];
-	const char *pw = ks_body_str(req, "password");
 	char *hash;
 	PGresult *r;
 
-	v[0] = ks_body_str(req, "username");
-	if (!valid_username(v[0]))
+	if (!valid_username(in[0]))
 		return ks_fail_detail(req, 400, "invalid_value", "a username "
 		    "has 2 to 63 lowercase letters, digits, dots, dashes or "
 		    "underscores", json_pack("{s:s}", "field", "username"));
-	if ((hash = ks_password_hash(pw)) == NULL)
+	if ((hash = ks_password_hash(in[4])) == NULL)
 		return ks_fail(req, 500, "internal_error", "hashing failed");
-	v[1] = ks_body_str(req, "display_name");
-	v[2] = ks_body_str(req, "email");
-	v[3] = ks_body_str(req, "language");
+	memcpy(v, in, sizeof(v));
 	v[4] = ks_arena_strdup(req->arena, hash);
-	v[5] = ks_body_str(req, "team");
 	free(hash);
 	if ((r = ks_db_q(req, Q_USER_INSERT, 6, v)) == NULL)
 		return KS_ERROR;
 	*id = ks_db_ll(r, 0, 0);
 	return set_roles(req, *id, roles);
+}
+
+static int
+user_insert(struct ks_request *req, json_t *roles, int64_t *id)
+{
+	const char *in[6] = { ks_body_str(req, "username"),
+	    ks_body_str(req, "display_name"), ks_body_str(req, "email"),
+	    ks_body_str(req, "language"), ks_body_str(req, "password"),
+	    ks_body_str(req, "team") };
+
+	return ks_admin_user_insert(req, in, roles, id);
 }
 
 static int
@@ -342,7 +385,7 @@ user_created(struct ks_request *req, int64_t id)
 static int
 tenant_admin_create(struct ks_request *req)
 {
-	PGresult *t;
+	PGresult *t, *a;
 	json_t *roles;
 	int64_t id;
 	int rc;
@@ -352,8 +395,18 @@ tenant_admin_create(struct ks_request *req)
 	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0)
 		return ks_fail(req, 400, "invalid_value",
 		    "canton administrators are not created here");
-	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
+	    (a = ks_db_q(req, Q_TENANT_ADMIN_COUNT, 0, NULL)) == NULL)
 		return KS_ERROR;
+	/*
+	 * The first administrator is the canton's job; another one needs
+	 * the service's consent (admin requests), or the canton could give
+	 * itself a way into every dossier.
+	 */
+	if (ks_db_ll(a, 0, 0) > 0)
+		return ks_fail(req, 409, "admin_exists", "this social service "
+		    "has an administrator; ask it to approve a new one "
+		    "(administrator request)");
 	roles = json_pack("[s]", "tenant_admin");
 	rc = user_insert(req, roles, &id);
 	json_decref(roles);
@@ -470,8 +523,12 @@ user_patch(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);
+	/* Team and activity are carried by sessions: read again. */
+	if ((v[8][0] == 't' || v[4] != NULL) &&
+	    ks_auth_invalidate(req, req->who.tenant_id) != KS_OK)
+		return KS_ERROR;
 	if (json_is_false(active))
-		ks_auth_revoke_user(req->who.tenant_id, id);
+		ks_auth_revoke_user(req->who.tenant_id, id, NULL);
 	return user_changed(req, id, b, "user_changed");
 }
 
@@ -492,8 +549,9 @@ user_roles(struct ks_request *req)
 		return stale(req, id);
 	if (set_roles(req, id, json_object_get(req->body, "roles")) != KS_OK)
 		return KS_ERROR;
-	/* Permissions are cached in sessions: sign the user out. */
-	ks_auth_revoke_user(req->who.tenant_id, id);
+	/* The user's sessions and tokens act with the new roles at once. */
+	if (ks_auth_invalidate(req, req->who.tenant_id) != KS_OK)
+		return KS_ERROR;
 	return user_changed(req, id, b, "user_roles_changed");
 }
 
@@ -516,7 +574,7 @@ user_password(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such user");
-	ks_auth_revoke_user(req->who.tenant_id, id);
+	ks_auth_revoke_user(req->who.tenant_id, id, NULL);
 	if (ks_audit(req, "user_password_set", "user", v[0], NULL, NULL,
 	    NULL) != KS_OK)
 		return KS_ERROR;
@@ -530,7 +588,7 @@ user_sessions_revoke(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK || user_get(req, id) == NULL)
 		return KS_ERROR;
-	if (ks_auth_revoke_user(req->who.tenant_id, id) != KS_OK)
+	if (ks_auth_revoke_user(req->who.tenant_id, id, NULL) != KS_OK)
 		return ks_fail(req, 503, "session_store_unavailable",
 		    "the session store is not reachable; try again shortly");
 	if (ks_audit(req, "user_sessions_revoked", "user", num(req, id), NULL,
@@ -660,14 +718,8 @@ token_create(struct ks_request *req)
 		return ks_fail_detail(req, 400, "invalid_value",
 		    "a token needs at least one permission",
 		    json_pack("{s:s}", "field", "permissions"));
-	json_array_foreach(perms, i, e) {
+	json_array_foreach(perms, i, e)
 		len += json_string_length(e) * 2 + 3;
-		if (strncmp(json_string_value(e), "canton.", 7) == 0 &&
-		    !ks_has_perm(&req->who, json_string_value(e)))
-			return ks_fail_detail(req, 403, "forbidden",
-			    "you cannot give a token a permission you lack",
-			    json_pack("{s:O}", "permission", e));
-	}
 	/* A text[] literal; every element quoted, quotes escaped. */
 	p = arr = ks_arena_alloc(req->arena, len);
 	*p++ = '{';
@@ -691,6 +743,15 @@ token_create(struct ks_request *req)
 		return ks_fail_detail(req, 400, "invalid_value",
 		    "a permission is not known", json_pack("{s:s}", "field",
 		    "permissions"));
+	/*
+	 * A token never does more than its creator may: each permission is
+	 * one the creator holds now (and token_lookup keeps it so later).
+	 */
+	json_array_foreach(perms, i, e)
+		if (!ks_has_perm(&req->who, json_string_value(e)))
+			return ks_fail_detail(req, 403, "forbidden",
+			    "you cannot give a token a permission you lack",
+			    json_pack("{s:O}", "permission", e));
 	if (ks_random_hex(secret, 32) != KS_OK)
 		return ks_fail(req, 500, "internal_error", "no randomness");
 	tok = ks_arena_printf(req->arena, "kst_%lld_%s",
@@ -722,11 +783,13 @@ tokens_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:s,s:s,"
-		    "s:b}", "id", (json_int_t)ks_db_ll(r, i, 0), "name",
+		    "s:b,s:o}", "id", (json_int_t)ks_db_ll(r, i, 0), "name",
 		    PQgetvalue(r, i, 1), "permissions",
 		    ks_csv_array(PQgetvalue(r, i, 2)), "created_at",
 		    PQgetvalue(r, i, 3), "expires_at", PQgetvalue(r, i, 4),
-		    "revoked", strcmp(PQgetvalue(r, i, 5), "t") == 0));
+		    "revoked", strcmp(PQgetvalue(r, i, 5), "t") == 0,
+		    "effective_permissions",
+		    ks_csv_array(PQgetvalue(r, i, 6))));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
@@ -839,7 +902,9 @@ static const struct ks_route routes[] = {
 	{ "DELETE", T "/{slug}/municipalities/{bfs}", CT, 0, NULL, 0,
 	    tenant_muni_delete, "the tenant no longer serves it", NULL },
 	{ "POST", T "/{slug}/admins", CT, KB, first_admin, 0,
-	    tenant_admin_create, "create a tenant administrator", NULL },
+	    tenant_admin_create, "create the first administrator of a "
+	    "tenant that has none (more need its consent: admin-requests)",
+	    NULL },
 	{ "GET", M, CM, 0, NULL, KS_R_PAGED, munis_list,
 	    "list municipalities", NULL },
 	{ "POST", M, CM, KB, muni_new, 0, muni_create,
@@ -855,7 +920,8 @@ static const struct ks_route routes[] = {
 	{ "PATCH", U "/{id}", TU, KB, user_change, KS_R_ETAG, user_patch,
 	    "change a user (If-Match)", NULL },
 	{ "PUT", U "/{id}/roles", TU, KB, roles_body, KS_R_ETAG, user_roles,
-	    "replace a user's roles (If-Match); signs the user out", NULL },
+	    "replace a user's roles (If-Match); open sessions and the user's "
+	    "tokens act with the new roles from their next request", NULL },
 	{ "POST", U "/{id}/password", TU, KB, password_body, 0, user_password,
 	    "set a new password; signs the user out", NULL },
 	{ "DELETE", U "/{id}/sessions", TU, 0, NULL, 0, user_sessions_revoke,

@@ -1,16 +1,31 @@
 /*
  * auth.c - sessions in Redis, API tokens in PostgreSQL, login with
- * throttling, logout and /me.
+ * throttling, logout, /me and the user's own password.
  *
  * A session is the Redis hash ks:s:<sha256 of the cookie value>; the
  * cookie value itself is never stored. ks:us:<tenant>:<user> lists a
  * user's sessions so they can all be revoked. Idle expiry is the key's
  * TTL (renewed on every request), absolute expiry a field.
+ *
+ * What a session carries of its user (roles, permissions, team, whether
+ * the password must be changed) is valid for one epoch of its tenant,
+ * ks:ep:<tenant>. An administrator's change to a user or tenant moves
+ * the epoch (ks_auth_invalidate) and publishes it on ks:authz; a session
+ * whose epoch is behind reads its user again on its next request, and
+ * ends when the user or tenant is switched off. The epoch travels with
+ * the session lookup in one script, so a request costs one Redis round
+ * trip as before, and the database is asked only after a change.
+ *
+ * Throttling counts every sign-in attempt before its password is
+ * checked, per tenant and username (hashed: people type passwords into
+ * the username field) and per client address, in one script, so parallel
+ * attempts cannot pass the limit; a successful one is taken back.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -20,6 +35,72 @@
 #include "queries.h"
 
 #define COOKIE	"ks_session"
+
+/* The session and its tenant's epoch (as field "_ep"); renews the TTL. */
+static const char SESSION_GET[] =
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "if #h == 0 then return h end\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "local t = '0'\n"
+    "for i = 1, #h, 2 do if h[i] == 't' then t = h[i + 1] end end\n"
+    "h[#h + 1] = '_ep'\n"
+    "h[#h + 1] = redis.call('GET', 'ks:ep:' .. t) or '0'\n"
+    "return h\n";
+
+/* KEYS session, user's set; ARGV idle, absolute, old session, fields. */
+static const char SESSION_NEW[] =
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "redis.call('SADD', KEYS[2], KEYS[1])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[2])\n"
+    "if ARGV[3] ~= '' and ARGV[3] ~= KEYS[1] then\n"
+    "  redis.call('DEL', ARGV[3])\n"
+    "  redis.call('SREM', KEYS[2], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+
+/* KEYS user's set; ARGV the session to keep ('' none). */
+static const char SESSIONS_END[] =
+    "local n = 0\n"
+    "for _, k in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  if k ~= ARGV[1] then\n"
+    "    redis.call('DEL', k)\n"
+    "    redis.call('SREM', KEYS[1], k)\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+/*
+ * KEYS user bucket, client bucket; ARGV window, max user, max client.
+ * {1, 0}: counted, go on; {0, seconds}: locked for that long.
+ */
+static const char THROTTLE[] =
+    "local lim = { tonumber(ARGV[2]), tonumber(ARGV[3]) }\n"
+    "for i = 1, 2 do\n"
+    "  if tonumber(redis.call('GET', KEYS[i]) or '0') >= lim[i] then\n"
+    "    return { 0, redis.call('TTL', KEYS[i]) }\n"
+    "  end\n"
+    "end\n"
+    "for i = 1, 2 do\n"
+    "  if redis.call('INCR', KEYS[i]) == 1 then\n"
+    "    redis.call('EXPIRE', KEYS[i], ARGV[1])\n"
+    "  end\n"
+    "end\n"
+    "return { 1, 0 }\n";
+
+/* A good sign-in: the user starts afresh, the client's attempt is void. */
+static const char THROTTLE_OK[] =
+    "redis.call('DEL', KEYS[1])\n"
+    "if redis.call('DECR', KEYS[2]) <= 0 then redis.call('DEL', KEYS[2]) "
+    "end\n"
+    "return 1\n";
+
+/* KEYS the tenant's epoch; ARGV the tenant id. */
+static const char EPOCH_MOVE[] =
+    "local e = redis.call('INCR', KEYS[1])\n"
+    "redis.call('PUBLISH', 'ks:authz', ARGV[1])\n"
+    "return e\n";
 
 static char *dummy_hash;
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -38,16 +119,31 @@ store_down(struct ks_request *req)
 	    "is not reachable; try again shortly");
 }
 
+static int
+ended(struct ks_request *req)
+{
+	return ks_fail(req, 401, "session_expired",
+	    "your session has ended; sign in again");
+}
+
 static const char *
 field(struct ks_request *req, redisReply *h, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < h->elements; i += 2)
-		if (strcmp(h->element[i]->str, name) == 0)
+		if (h->element[i]->str != NULL && h->element[i + 1]->str !=
+		    NULL && strcmp(h->element[i]->str, name) == 0)
 			return ks_arena_strdup(req->arena,
 			    h->element[i + 1]->str);
 	return NULL;
+}
+
+static const char *
+user_set(struct ks_request *req, int64_t tid, int64_t uid)
+{
+	return ks_arena_printf(req->arena, "ks:us:%lld:%lld", (long long)tid,
+	    (long long)uid);
 }
 
 static int
@@ -67,14 +163,17 @@ auth_token(struct ks_request *req, const char *tok)
 	v[0] = hash;
 	if ((r = ks_db_q(req, Q_TOKEN_LOOKUP, 1, v)) == NULL)
 		return KS_ERROR;
+	/* Expired, revoked, or its creator or tenant switched off. */
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "t") != 0 ||
-	    strcmp(PQgetvalue(r, 0, 3), "t") == 0) {
+	    strcmp(PQgetvalue(r, 0, 3), "t") == 0 ||
+	    strcmp(PQgetvalue(r, 0, 5), "t") != 0) {
 		req->who.tenant_id = 0;
 		return ks_fail(req, 401, "invalid_token",
 		    "the API token is not valid, has expired or was revoked");
 	}
 	req->who.user_id = ks_db_ll(r, 0, 4);
 	req->who.perms = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 1));
+	req->who.team = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 6));
 	req->who.roles = "";
 	req->who.lang = "de";
 	req->who.via_token = 1;
@@ -82,12 +181,60 @@ auth_token(struct ks_request *req, const char *tok)
 	return KS_OK;
 }
 
+/* End one session (user switched off, tenant switched off). */
+static void
+session_end(struct ks_request *req, const char *key)
+{
+	const char *set = user_set(req, req->who.tenant_id, req->who.user_id);
+
+	ks_redis_free(ks_redis_cmd("DEL %s", key));
+	ks_redis_free(ks_redis_cmd("SREM %s %s", set, key));
+}
+
+/* Columns of user_login. */
+enum { L_ID, L_HASH, L_ACTIVE, L_LANG, L_DN, L_ROLES, L_PERMS, L_TEAM,
+	L_CHANGE, L_TENANT_ACTIVE };
+
+/*
+ * The tenant's epoch moved since the session last read its user: read
+ * the user again, end the session when user or tenant is switched off,
+ * else store what changed with the new epoch.
+ */
+static int
+session_refresh(struct ks_request *req, const char *key, const char *ep)
+{
+	const char *v[1] = { req->who.username ? req->who.username : "" };
+	PGresult *r;
+	redisReply *w;
+
+	if ((r = ks_db_q(req, Q_USER_LOGIN, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1 || ks_db_ll(r, 0, L_ID) != req->who.user_id ||
+	    strcmp(PQgetvalue(r, 0, L_ACTIVE), "t") != 0 ||
+	    strcmp(PQgetvalue(r, 0, L_TENANT_ACTIVE), "t") != 0) {
+		session_end(req, key);
+		memset(&req->who, 0, sizeof(req->who));
+		return ended(req);
+	}
+	req->who.roles = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_ROLES));
+	req->who.perms = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_PERMS));
+	req->who.team = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_TEAM));
+	req->who.must_change = strcmp(PQgetvalue(r, 0, L_CHANGE), "t") == 0;
+	w = ks_redis_cmd("HSET %s roles %s perms %s team %s pwc %s ep %s", key,
+	    req->who.roles, req->who.perms, req->who.team,
+	    req->who.must_change ? "1" : "0", ep);
+	if (w == NULL)
+		return store_down(req);
+	ks_redis_free(w);
+	return KS_OK;
+}
+
 int
 ks_auth_request(struct ks_request *req)
 {
-	const char *authz, *cookie, *fmts[2], *a1[2], *a2[2], *abs;
+	const char *authz, *cookie, *abs, *ep, *cur, *args[2];
 	char hash[65], *key, idle[16];
-	redisReply *rep[2];
+	redisReply *h;
 
 	authz = ks_req_header(req, "Authorization");
 	if (authz != NULL && strncmp(authz, "Bearer ", 7) == 0)
@@ -99,112 +246,161 @@ ks_auth_request(struct ks_request *req)
 	ks_sha256_hex(cookie, 64, hash);
 	key = ks_arena_printf(req->arena, "ks:s:%s", hash);
 	snprintf(idle, sizeof(idle), "%d", ks_conf.session_idle);
-	fmts[0] = "HGETALL %s";
-	fmts[1] = "EXPIRE %s %s";
-	a1[0] = a1[1] = key;
-	a2[0] = NULL;
-	a2[1] = idle;
-	if (ks_redis_pipe(2, fmts, a1, a2, rep) != KS_OK)
+	args[0] = key;
+	args[1] = idle;
+	if ((h = ks_redis_eval(SESSION_GET, 1, 2, args)) == NULL)
 		return store_down(req);
-	ks_redis_free(rep[1]);
-	if (rep[0]->type != REDIS_REPLY_ARRAY || rep[0]->elements == 0) {
-		ks_redis_free(rep[0]);
-		return ks_fail(req, 401, "session_expired",
-		    "your session has ended; sign in again");
+	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+		ks_redis_free(h);
+		return ended(req);
 	}
-	req->who.tenant_id = strtoll(field(req, rep[0], "t") ?: "0", NULL, 10);
-	req->who.user_id = strtoll(field(req, rep[0], "u") ?: "0", NULL, 10);
-	req->who.tenant_slug = field(req, rep[0], "slug");
-	req->who.username = field(req, rep[0], "name");
-	req->who.lang = field(req, rep[0], "lang");
-	req->who.roles = field(req, rep[0], "roles");
-	req->who.perms = field(req, rep[0], "perms");
-	req->who.csrf = field(req, rep[0], "csrf");
-	req->who.team = field(req, rep[0], "team");
-	abs = field(req, rep[0], "abs");
-	ks_redis_free(rep[0]);
+	req->who.tenant_id = strtoll(field(req, h, "t") ?: "0", NULL, 10);
+	req->who.user_id = strtoll(field(req, h, "u") ?: "0", NULL, 10);
+	req->who.tenant_slug = field(req, h, "slug");
+	req->who.username = field(req, h, "name");
+	req->who.lang = field(req, h, "lang");
+	req->who.roles = field(req, h, "roles");
+	req->who.perms = field(req, h, "perms");
+	req->who.csrf = field(req, h, "csrf");
+	req->who.team = field(req, h, "team");
+	req->who.must_change = (field(req, h, "pwc") ?: "0")[0] == '1';
+	abs = field(req, h, "abs");
+	ep = field(req, h, "ep");
+	cur = field(req, h, "_ep");
+	ks_redis_free(h);
 	req->who.session_key = key;
 	if (abs == NULL || strtoll(abs, NULL, 10) < (long long)time(NULL) ||
 	    req->who.tenant_id <= 0 || req->who.user_id <= 0) {
 		ks_redis_free(ks_redis_cmd("DEL %s", key));
 		memset(&req->who, 0, sizeof(req->who));
-		return ks_fail(req, 401, "session_expired",
-		    "your session has ended; sign in again");
+		return ended(req);
 	}
+	if (cur != NULL && (ep == NULL || strcmp(ep, cur) != 0) &&
+	    session_refresh(req, key, cur) != KS_OK)
+		return KS_ERROR;
 	req->authed = 1;
 	return KS_OK;
 }
 
 int
-ks_auth_revoke_user(int64_t tid, int64_t uid)
+ks_auth_revoke_user(int64_t tid, int64_t uid, const char *keep)
 {
-	redisReply *r;
-	size_t i;
 	char set[64];
+	const char *args[2];
+	redisReply *r;
 
 	snprintf(set, sizeof(set), "ks:us:%lld:%lld", (long long)tid,
 	    (long long)uid);
-	if ((r = ks_redis_cmd("SMEMBERS %s", set)) == NULL)
+	args[0] = set;
+	args[1] = keep ? keep : "";
+	if ((r = ks_redis_eval(SESSIONS_END, 1, 2, args)) == NULL)
 		return KS_ERROR;
-	for (i = 0; i < r->elements; i++)
-		ks_redis_free(ks_redis_cmd("DEL %s", r->element[i]->str));
 	ks_redis_free(r);
-	ks_redis_free(ks_redis_cmd("DEL %s", set));
 	return KS_OK;
 }
 
-static json_t *
-csv_array(const char *s)
-{
-	json_t *a = json_array();
-	const char *e;
-
-	while (s != NULL && *s != '\0') {
-		e = strchr(s, ',');
-		if (e == NULL)
-			e = s + strlen(s);
-		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
-		s = *e ? e + 1 : e;
-	}
-	return a;
-}
-
-/* Returns the number of failures so far, -1 when Redis is down. */
 static int
-throttle_count(const char *ku, const char *ki, int *user, int *ip)
+epoch_move(int64_t tid)
 {
-	redisReply *r = ks_redis_cmd("MGET %s %s", ku, ki);
+	char key[48], t[24];
+	const char *args[2] = { key, t };
+	redisReply *r;
 
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-		ks_redis_free(r);
+	snprintf(key, sizeof(key), "ks:ep:%lld", (long long)tid);
+	snprintf(t, sizeof(t), "%lld", (long long)tid);
+	if ((r = ks_redis_eval(EPOCH_MOVE, 1, 2, args)) == NULL)
 		return KS_ERROR;
-	}
-	*user = r->element[0]->str ? atoi(r->element[0]->str) : 0;
-	*ip = r->element[1]->str ? atoi(r->element[1]->str) : 0;
 	ks_redis_free(r);
 	return KS_OK;
 }
 
 static void
-throttle_fail(const char *ku, const char *ki)
+epoch_after(struct ks_request *req, void *arg)
 {
-	char w[16];
+	if (epoch_move(*(int64_t *)arg) != KS_OK)
+		ks_log(KS_LOG_ERROR, "rid=%s tenant epoch not moved after a "
+		    "change; sessions of tenant %lld keep what they had",
+		    req->id, (long long)*(int64_t *)arg);
+}
+
+int
+ks_auth_invalidate(struct ks_request *req, int64_t tid)
+{
+	int64_t *arg;
+
+	/*
+	 * Now, so that the change cannot commit while the store is away;
+	 * and after the commit, so that a session that read its user between
+	 * the two reads it again.
+	 */
+	if (epoch_move(tid) != KS_OK)
+		return ks_fail(req, 503, "session_store_unavailable",
+		    "the session store is not reachable; try again shortly");
+	arg = ks_arena_alloc(req->arena, sizeof(*arg));
+	*arg = tid;
+	ks_after_commit(req, epoch_after, arg);
+	return KS_OK;
+}
+
+/* The throttle's bucket of a tenant and username: hashed, never stored. */
+static const char *
+user_bucket(struct ks_request *req, const char *slug, const char *name)
+{
+	char hash[65], *s = ks_arena_printf(req->arena, "%s\n%s", slug, name);
+
+	ks_sha256_hex(s, strlen(s), hash);
+	return ks_arena_printf(req->arena, "ks:thr:u:%s", hash);
+}
+
+/* Count the attempt; KS_OK to go on, else 429 (or 503). */
+static int
+throttle(struct ks_request *req, const char *ku, const char *ki)
+{
+	char w[16], mu[16], mi[16];
+	const char *args[5] = { ku, ki, w, mu, mi };
+	redisReply *r;
+	json_int_t secs;
+	int go;
 
 	snprintf(w, sizeof(w), "%d", ks_conf.login_window);
-	ks_redis_free(ks_redis_cmd("INCR %s", ku));
-	ks_redis_free(ks_redis_cmd("EXPIRE %s %s", ku, w));
-	ks_redis_free(ks_redis_cmd("INCR %s", ki));
-	ks_redis_free(ks_redis_cmd("EXPIRE %s %s", ki, w));
+	snprintf(mu, sizeof(mu), "%d", ks_conf.login_max_user);
+	snprintf(mi, sizeof(mi), "%d", ks_conf.login_max_ip);
+	if ((r = ks_redis_eval(THROTTLE, 2, 5, args)) == NULL)
+		return store_down(req);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		ks_redis_free(r);
+		return store_down(req);
+	}
+	go = r->element[0]->integer == 1;
+	secs = (json_int_t)r->element[1]->integer;
+	ks_redis_free(r);
+	if (go)
+		return KS_OK;
+	return ks_fail_detail(req, 429, "login_locked",
+	    "too many failed sign-ins; wait and try again",
+	    json_pack("{s:I}", "retry_after_seconds", secs > 0 ? secs : 1));
+}
+
+static void
+throttle_ok(const char *ku, const char *ki)
+{
+	const char *args[2] = { ku, ki };
+
+	ks_redis_free(ks_redis_eval(THROTTLE_OK, 2, 2, args));
 }
 
 static int
-login_refused(struct ks_request *req, const char *ku, const char *ki,
-    const char *uid, const char *username)
+login_refused(struct ks_request *req, const char *uid)
 {
-	throttle_fail(ku, ki);
 	if (req->db_tenant != 0) {
+		/*
+		 * Never the name typed: a password typed into the username
+		 * field would stay in the audit log. A known user is named
+		 * by the event's object id.
+		 */
 		ks_audit(req, "login_failed", "user", uid ? uid : "unknown",
-		    NULL, NULL, json_pack("{s:s}", "username", username));
+		    NULL, NULL, uid ? NULL : json_pack("{s:s}", "username",
+		    "unknown"));
 		req->commit_on_error = 1;
 	}
 	return ks_fail(req, 401, "invalid_credentials",
@@ -212,54 +408,82 @@ login_refused(struct ks_request *req, const char *ku, const char *ki,
 }
 
 static int
-session_create(struct ks_request *req, PGresult *t, PGresult *u)
+session_create(struct ks_request *req, PGresult *t, PGresult *u,
+    const char *ep)
 {
-	char tok[65], hash[65], csrf[65], *key, *set, *abs, *cookie;
+	char tok[65], hash[65], csrf[65], *key, *cookie;
+	const char *old, *oldkey = "", *a[40];
+	char idle[16], absl[16], absv[24];
 	redisReply *r;
-	const char *old;
+	int n = 0, change = strcmp(PQgetvalue(u, 0, L_CHANGE), "t") == 0;
 
 	if (ks_random_hex(tok, 32) != KS_OK || ks_random_hex(csrf, 32) != KS_OK)
 		return ks_fail(req, 500, "internal_error", "no randomness");
 	ks_sha256_hex(tok, 64, hash);
 	key = ks_arena_printf(req->arena, "ks:s:%s", hash);
-	set = ks_arena_printf(req->arena, "ks:us:%s:%s", PQgetvalue(t, 0, 0),
-	    PQgetvalue(u, 0, 0));
-	abs = ks_arena_printf(req->arena, "%lld", (long long)time(NULL) +
-	    ks_conf.session_absolute);
-	r = ks_redis_cmd("HSET %s t %s u %s slug %s name %s lang %s roles %s "
-	    "perms %s csrf %s abs %s dn %s tn %s team %s", key,
-	    PQgetvalue(t, 0, 0),
-	    PQgetvalue(u, 0, 0), PQgetvalue(t, 0, 1),
-	    ks_body_str(req, "username"), PQgetvalue(u, 0, 3),
-	    PQgetvalue(u, 0, 5), PQgetvalue(u, 0, 6), csrf, abs,
-	    PQgetvalue(u, 0, 4), PQgetvalue(t, 0, 2), PQgetvalue(u, 0, 7));
-	if (r == NULL)
-		return store_down(req);
-	ks_redis_free(r);
-	ks_redis_free(ks_redis_cmd("EXPIRE %s %d", key, ks_conf.session_idle));
-	ks_redis_free(ks_redis_cmd("SADD %s %s", set, key));
-	ks_redis_free(ks_redis_cmd("EXPIRE %s %d", set,
-	    ks_conf.session_absolute));
-	/* Survives a failover of the session store (redis_wait_replicas). */
-	ks_redis_durable();
 	/* Rotation: a session the browser still held is ended. */
 	old = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, COOKIE);
 	if (old != NULL && strlen(old) == 64) {
 		ks_sha256_hex(old, 64, hash);
-		ks_redis_free(ks_redis_cmd("DEL ks:s:%s", hash));
+		oldkey = ks_arena_printf(req->arena, "ks:s:%s", hash);
 	}
+	snprintf(idle, sizeof(idle), "%d", ks_conf.session_idle);
+	snprintf(absl, sizeof(absl), "%d", ks_conf.session_absolute);
+	snprintf(absv, sizeof(absv), "%lld", (long long)time(NULL) +
+	    ks_conf.session_absolute);
+	a[n++] = key;
+	a[n++] = user_set(req, ks_db_ll(t, 0, 0), ks_db_ll(u, 0, L_ID));
+	a[n++] = idle;
+	a[n++] = absl;
+	a[n++] = oldkey;
+#define F(k, v)	do { a[n++] = (k); a[n++] = (v); } while (0)
+	F("t", PQgetvalue(t, 0, 0));
+	F("u", PQgetvalue(u, 0, L_ID));
+	F("slug", PQgetvalue(t, 0, 1));
+	F("name", ks_body_str(req, "username"));
+	F("lang", PQgetvalue(u, 0, L_LANG));
+	F("roles", PQgetvalue(u, 0, L_ROLES));
+	F("perms", PQgetvalue(u, 0, L_PERMS));
+	F("csrf", csrf);
+	F("abs", absv);
+	F("dn", PQgetvalue(u, 0, L_DN));
+	F("tn", PQgetvalue(t, 0, 2));
+	F("team", PQgetvalue(u, 0, L_TEAM));
+	F("pwc", change ? "1" : "0");
+	F("ep", ep);
+#undef F
+	if ((r = ks_redis_eval(SESSION_NEW, 2, n, a)) == NULL)
+		return store_down(req);
+	ks_redis_free(r);
+	/* Survives a failover of the session store (redis_wait_replicas). */
+	ks_redis_durable();
 	cookie = ks_arena_printf(req->arena, COOKIE "=%s; Path=/; HttpOnly; "
 	    "SameSite=Strict%s", tok, ks_conf.behind_tls ? "; Secure" : "");
 	ks_header(req, "Set-Cookie", cookie);
 	return ks_reply(req, 201, json_pack("{s:s,s:{s:I,s:s,s:s,s:s},"
-	    "s:{s:I,s:s,s:s},s:o,s:o}", "csrf_token", csrf,
-	    "user", "id", (json_int_t)ks_db_ll(u, 0, 0), "username",
-	    ks_body_str(req, "username"), "display_name", PQgetvalue(u, 0, 4),
-	    "language", PQgetvalue(u, 0, 3),
+	    "s:{s:I,s:s,s:s},s:o,s:o,s:b}", "csrf_token", csrf,
+	    "user", "id", (json_int_t)ks_db_ll(u, 0, L_ID), "username",
+	    ks_body_str(req, "username"), "display_name",
+	    PQgetvalue(u, 0, L_DN), "language", PQgetvalue(u, 0, L_LANG),
 	    "tenant", "id", (json_int_t)ks_db_ll(t, 0, 0), "slug",
 	    PQgetvalue(t, 0, 1), "name", PQgetvalue(t, 0, 2),
-	    "roles", csv_array(PQgetvalue(u, 0, 5)),
-	    "permissions", csv_array(PQgetvalue(u, 0, 6))));
+	    "roles", ks_csv_array(PQgetvalue(u, 0, L_ROLES)),
+	    "permissions", ks_csv_array(PQgetvalue(u, 0, L_PERMS)),
+	    "must_change_password", change));
+}
+
+/* The tenant's epoch before its user is read (see the file's comment). */
+static int
+epoch_get(struct ks_request *req, int64_t tid, const char **ep)
+{
+	redisReply *r = ks_redis_cmd("GET ks:ep:%lld", (long long)tid);
+
+	if (r == NULL)
+		return store_down(req);
+	*ep = ks_arena_strdup(req->arena, r->type == REDIS_REPLY_STRING ?
+	    r->str : "0");
+	ks_redis_free(r);
+	return KS_OK;
 }
 
 static int
@@ -268,30 +492,21 @@ login(struct ks_request *req)
 	const char *slug = ks_body_str(req, "tenant");
 	const char *name = ks_body_str(req, "username");
 	const char *pw = ks_body_str(req, "password");
-	const char *ku, *ki, *uid = NULL, *v[1];
+	const char *ku, *ki, *uid = NULL, *v[1], *ep = "0";
 	PGresult *t, *u = NULL;
-	int nu, ni, ok;
-	redisReply *ttl;
+	int ok;
 
 	pthread_once(&dummy_once, dummy_init);
-	ku = ks_arena_printf(req->arena, "ks:thr:u:%s:%s", slug, name);
-	ki = ks_arena_printf(req->arena, "ks:thr:ip:%s", req->peer);
-	if (throttle_count(ku, ki, &nu, &ni) != KS_OK)
-		return store_down(req);
-	if (nu >= ks_conf.login_max_user || ni >= ks_conf.login_max_ip) {
-		ttl = ks_redis_cmd("TTL %s", nu >= ks_conf.login_max_user ?
-		    ku : ki);
-		json_int_t secs = ttl ? (json_int_t)ttl->integer : 0;
-		ks_redis_free(ttl);
-		return ks_fail_detail(req, 429, "login_locked",
-		    "too many failed sign-ins; wait and try again",
-		    json_pack("{s:I}", "retry_after_seconds", secs));
-	}
+	ku = user_bucket(req, slug, name);
+	ki = ks_arena_printf(req->arena, "ks:thr:ip:%s", req->client);
+	if (throttle(req, ku, ki) != KS_OK)
+		return KS_ERROR;
 	v[0] = slug;
 	if ((t = ks_db_q(req, Q_TENANT_BY_SLUG, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(t) == 1 && strcmp(PQgetvalue(t, 0, 5), "t") == 0) {
-		if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+		if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
+		    epoch_get(req, ks_db_ll(t, 0, 0), &ep) != KS_OK)
 			return KS_ERROR;
 		req->who.tenant_id = ks_db_ll(t, 0, 0);
 		v[0] = name;
@@ -300,14 +515,14 @@ login(struct ks_request *req)
 		if (PQntuples(u) != 1)
 			u = NULL;
 	}
-	ok = ks_password_verify(pw, u ? PQgetvalue(u, 0, 1) : dummy_hash);
+	ok = ks_password_verify(pw, u ? PQgetvalue(u, 0, L_HASH) : dummy_hash);
 	if (u != NULL)
-		uid = PQgetvalue(u, 0, 0);
-	if (!ok || u == NULL || strcmp(PQgetvalue(u, 0, 2), "t") != 0)
-		return login_refused(req, ku, ki, uid, name);
-	ks_redis_free(ks_redis_cmd("DEL %s", ku));
-	req->who.user_id = ks_db_ll(u, 0, 0);
-	if (session_create(req, t, u) != KS_OK)
+		uid = PQgetvalue(u, 0, L_ID);
+	if (!ok || u == NULL || strcmp(PQgetvalue(u, 0, L_ACTIVE), "t") != 0)
+		return login_refused(req, uid);
+	throttle_ok(ku, ki);
+	req->who.user_id = ks_db_ll(u, 0, L_ID);
+	if (session_create(req, t, u, ep) != KS_OK)
 		return KS_ERROR;
 	return ks_audit(req, "login", "user", uid, NULL, NULL, NULL);
 }
@@ -315,13 +530,12 @@ login(struct ks_request *req)
 static int
 logout(struct ks_request *req)
 {
-	char set[64];
+	const char *set;
 
 	if (req->who.session_key == NULL)
 		return ks_fail(req, 400, "no_session",
 		    "API tokens have no session to end");
-	snprintf(set, sizeof(set), "ks:us:%lld:%lld",
-	    (long long)req->who.tenant_id, (long long)req->who.user_id);
+	set = user_set(req, req->who.tenant_id, req->who.user_id);
 	ks_redis_free(ks_redis_cmd("DEL %s", req->who.session_key));
 	ks_redis_free(ks_redis_cmd("SREM %s %s", set, req->who.session_key));
 	ks_header(req, "Set-Cookie", COOKIE "=; Path=/; HttpOnly; "
@@ -330,6 +544,25 @@ logout(struct ks_request *req)
 	    "%lld", (long long)req->who.user_id), NULL, NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 204, NULL);
+}
+
+/*
+ * The session's CSRF token goes to the application's own pages only, so
+ * that a second tab of the same browser can write: a page of another
+ * site cannot read this answer anyway (no CORS), and browsers say in
+ * Sec-Fetch-Site where a request comes from.
+ */
+static const char *
+csrf_for(struct ks_request *req)
+{
+	const char *site = ks_req_header(req, "Sec-Fetch-Site");
+
+	if (req->who.session_key == NULL || req->who.csrf == NULL)
+		return NULL;
+	if (site != NULL && strcasecmp(site, "same-origin") != 0 &&
+	    strcasecmp(site, "none") != 0)
+		return NULL;
+	return req->who.csrf;
 }
 
 static int
@@ -348,17 +581,100 @@ me(struct ks_request *req)
 	}
 	ks_redis_free(r);
 	return ks_reply(req, 200, json_pack("{s:{s:I,s:s,s:s,s:s},"
-	    "s:{s:I,s:s,s:s},s:o,s:o,s:o,s:b}",
+	    "s:{s:I,s:s,s:s},s:o,s:o,s:o,s:b,s:b,s:s?}",
 	    "user", "id", (json_int_t)req->who.user_id,
 	    "username", req->who.username ? req->who.username : "",
 	    "display_name", dn, "language", req->who.lang ? req->who.lang : "de",
 	    "tenant", "id", (json_int_t)req->who.tenant_id,
 	    "slug", req->who.tenant_slug ? req->who.tenant_slug : "",
 	    "name", tn,
-	    "roles", csv_array(req->who.roles),
-	    "permissions", csv_array(req->who.perms),
+	    "roles", ks_csv_array(req->who.roles),
+	    "permissions", ks_csv_array(req->who.perms),
 	    "modules", ks_modules_enabled(req),
-	    "via_token", req->who.via_token));
+	    "via_token", req->who.via_token,
+	    "must_change_password", req->who.must_change,
+	    "csrf_token", csrf_for(req)));
+}
+
+/* The password rule beyond its length (checked by the field list). */
+static int
+password_rule(struct ks_request *req, const char *pw, const char *cur,
+    const char *username)
+{
+	const char *rule = NULL;
+
+	if (strcmp(pw, cur) == 0)
+		rule = "same_as_current";
+	else if (username != NULL && *username != '\0' &&
+	    strcasestr(pw, username) != NULL)
+		rule = "contains_username";
+	if (rule == NULL)
+		return KS_OK;
+	return ks_fail_detail(req, 400, "password_policy", "the new password "
+	    "must differ from the current one and must not contain the "
+	    "username", json_pack("{s:s,s:s}", "field", "new_password",
+	    "rule", rule));
+}
+
+/*
+ * The user's own password: the current one is checked (and counted
+ * like a sign-in, so a session cannot be used to guess it), the new one
+ * replaces it, every other session of the user ends and this one may
+ * work again if it had to change the password first.
+ */
+static int
+password_change(struct ks_request *req)
+{
+	const char *cur = ks_body_str(req, "current_password");
+	const char *pw = ks_body_str(req, "new_password");
+	const char *v[3], *ku, *ki;
+	char *hash;
+	PGresult *r;
+	redisReply *w;
+
+	if (req->who.session_key == NULL)
+		return ks_fail(req, 400, "no_session",
+		    "an API token has no password to change");
+	ku = user_bucket(req, req->who.tenant_slug ? req->who.tenant_slug : "",
+	    req->who.username ? req->who.username : "");
+	ki = ks_arena_printf(req->arena, "ks:thr:ip:%s", req->client);
+	if (throttle(req, ku, ki) != KS_OK)
+		return KS_ERROR;
+	v[0] = ks_arena_printf(req->arena, "%lld", (long long)req->who.user_id);
+	if ((r = ks_db_q(req, Q_USER_PASSWORD_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ended(req);
+	if (!ks_password_verify(cur, PQgetvalue(r, 0, 0))) {
+		/* Recorded like a failed sign-in, the rest rolled back. */
+		req->commit_on_error = ks_audit(req, "password_change_failed",
+		    "user", v[0], NULL, NULL, NULL) == KS_OK;
+		return ks_fail_detail(req, 403, "wrong_password", "the current "
+		    "password is not right", json_pack("{s:s}", "field",
+		    "current_password"));
+	}
+	throttle_ok(ku, ki);
+	if (password_rule(req, pw, cur, PQgetvalue(r, 0, 1)) != KS_OK)
+		return KS_ERROR;
+	if ((hash = ks_password_hash(pw)) == NULL)
+		return ks_fail(req, 500, "internal_error", "hashing failed");
+	v[1] = ks_arena_strdup(req->arena, hash);
+	free(hash);
+	v[2] = PQgetvalue(r, 0, 0);
+	if ((r = ks_db_q(req, Q_USER_PASSWORD_OWN, 3, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 409, "conflict", "the password was changed "
+		    "meanwhile; sign in again");
+	if (ks_auth_revoke_user(req->who.tenant_id, req->who.user_id,
+	    req->who.session_key) != KS_OK ||
+	    (w = ks_redis_cmd("HSET %s pwc 0", req->who.session_key)) == NULL)
+		return store_down(req);
+	ks_redis_free(w);
+	if (ks_audit(req, "password_changed", "user", v[0], NULL, NULL,
+	    json_pack("{s:b}", "was_required", req->who.must_change)) != KS_OK)
+		return KS_ERROR;
+	return ks_reply(req, 204, NULL);
 }
 
 static const struct ks_field login_body[] = {
@@ -368,14 +684,25 @@ static const struct ks_field login_body[] = {
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
+static const struct ks_field password_body[] = {
+	{ "current_password", KS_F_STRING, 1, 1, 1024, NULL },
+	{ "new_password", KS_F_STRING, 1, 10, 1024, "at least 10 characters, "
+	    "not the current one, without the username" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
 static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/session", NULL, 4096, login_body,
 	    KS_R_PUBLIC | KS_R_NO_CSRF, login,
 	    "sign in; sets the session cookie, returns the CSRF token", NULL },
-	{ "DELETE", "/api/v1/session", NULL, 0, NULL, 0, logout,
+	{ "DELETE", "/api/v1/session", NULL, 0, NULL, KS_R_PW_CHANGE, logout,
 	    "sign out", NULL },
-	{ "GET", "/api/v1/me", NULL, 0, NULL, 0, me,
-	    "the signed-in user, tenant, roles, permissions and modules", NULL },
+	{ "GET", "/api/v1/me", NULL, 0, NULL, KS_R_PW_CHANGE, me,
+	    "the signed-in user, tenant, roles, permissions and modules; "
+	    "the session's CSRF token for the application's own pages", NULL },
+	{ "POST", "/api/v1/me/password", NULL, 4096, password_body,
+	    KS_R_PW_CHANGE, password_change, "change the own password; "
+	    "ends the user's other sessions", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };
 

@@ -3,6 +3,7 @@
  * "key = value" lines, then KASUS_* environment variables (which is how
  * the ops scripts point a process at its local PostgreSQL and Redis).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,18 @@
 #include "kasus.h"
 
 struct ks_config ks_conf;
+
+#define MAX_PROXIES	32
+
+/* A trusted proxy: an address and how many leading bits must match. */
+struct net {
+	int		 v6;
+	unsigned char	 a[16];
+	int		 bits;
+};
+
+static struct net proxies[MAX_PROXIES];
+static int nproxies;
 
 enum kind { K_STR, K_INT, K_SIZE, K_LONG, K_LEVEL };
 
@@ -64,6 +77,7 @@ static const struct key keys[] = {
 	{ "rules_cache_memory", "KASUS_RULES_CACHE_MEMORY", K_LONG,
 	    &ks_conf.rules_cache_memory, 0 },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
+	{ "trusted_proxies", "KASUS_TRUSTED_PROXIES", S(trusted_proxies) },
 	{ "job_threads", "KASUS_JOB_THREADS", I(job_threads) },
 	{ "job_poll_ms", "KASUS_JOB_POLL_MS", I(job_poll_ms) },
 	{ "job_schedule_s", "KASUS_JOB_SCHEDULE_S", I(job_schedule_s) },
@@ -206,6 +220,86 @@ load_file(const char *path, char *err, size_t errlen)
 	return KS_OK;
 }
 
+/* Text to address; an IPv4-mapped IPv6 address counts as IPv4. */
+static int
+addr_parse(const char *s, struct net *n)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, s, n->a) == 1) {
+		n->bits = 32;
+		return KS_OK;
+	}
+	if (inet_pton(AF_INET6, s, n->a) != 1)
+		return KS_ERROR;
+	if (memcmp(n->a, mapped, 12) == 0) {
+		memmove(n->a, n->a + 12, 4);
+		memset(n->a + 4, 0, 12);
+		n->bits = 32;
+		return KS_OK;
+	}
+	n->v6 = 1;
+	n->bits = 128;
+	return KS_OK;
+}
+
+/* "a, b/24, c:d::/64" into proxies[]. */
+static int
+proxies_parse(char *err, size_t errlen)
+{
+	char buf[sizeof(ks_conf.trusted_proxies)], *tok, *save, *slash, *e;
+	struct net n;
+	long bits;
+
+	nproxies = 0;
+	snprintf(buf, sizeof(buf), "%s", ks_conf.trusted_proxies);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if ((slash = strchr(tok, '/')) != NULL)
+			*slash++ = '\0';
+		if (nproxies == MAX_PROXIES || addr_parse(tok, &n) != KS_OK)
+			goto bad;
+		if (slash != NULL) {
+			errno = 0;
+			bits = strtol(slash, &e, 10);
+			if (errno != 0 || e == slash || *e != '\0' ||
+			    bits < 0 || bits > n.bits)
+				goto bad;
+			n.bits = (int)bits;
+		}
+		proxies[nproxies++] = n;
+	}
+	return KS_OK;
+bad:
+	snprintf(err, errlen, "trusted_proxies: \"%s\" is not an address or "
+	    "range (a.b.c.d, a.b.c.d/n, IPv6, at most %d)", tok, MAX_PROXIES);
+	return KS_ERROR;
+}
+
+int
+ks_trusted_proxy(const char *ip)
+{
+	struct net n;
+	int i, full, rest;
+
+	if (nproxies == 0 || addr_parse(ip, &n) != KS_OK)
+		return 0;
+	for (i = 0; i < nproxies; i++) {
+		if (proxies[i].v6 != n.v6)
+			continue;
+		full = proxies[i].bits / 8;
+		rest = proxies[i].bits % 8;
+		if (memcmp(proxies[i].a, n.a, (size_t)full) != 0)
+			continue;
+		if (rest == 0 || ((proxies[i].a[full] ^ n.a[full]) &
+		    (0xff << (8 - rest))) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 ks_config_load(const char *path, char *err, size_t errlen)
 {
@@ -231,6 +325,8 @@ ks_config_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "scrypt_log2n must be between 10 and 20");
 		return KS_ERROR;
 	}
+	if (proxies_parse(err, errlen) != KS_OK)
+		return KS_ERROR;
 	if (ks_conf.job_threads > 16 || ks_conf.job_poll_ms < 50 ||
 	    ks_conf.job_poll_ms > 60000 || ks_conf.job_schedule_s < 1 ||
 	    ks_conf.job_schedule_s > 3600 || ks_conf.job_keep_days < 1) {

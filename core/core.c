@@ -156,6 +156,7 @@ ks_routes_core_register(void)
 	ks_router_add(routes, NULL);
 	ks_auth_register();
 	ks_admin_register();
+	ks_admin_request_register();
 	ks_audit_register();
 	ks_rules_register();
 	ks_rules_data_register();

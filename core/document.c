@@ -349,21 +349,22 @@ doc_get(struct ks_request *req, const char *id)
 }
 
 /*
- * The dossier must be visible, a replaced document must be its latest
- * version in the same dossier. Fills v[1..5] of document_insert:
- * category, title, version_no, previous_id.
+ * The dossier must be one the user may change (access policy), a
+ * replaced document must be its latest version in the same dossier.
+ * Fills v[1..5] of document_insert: category, title, version_no,
+ * previous_id.
  */
 static int
 resolve(struct ks_request *req, const char **v)
 {
 	const char *rep = ks_query(req, "replaces");
 	PGresult *r;
+	int64_t id;
 
-	v[0] = ks_param(req, "id");
-	if ((r = ks_db_q(req, Q_DOSSIER_VISIBLE, 1, v)) == NULL)
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    ks_access_dossier(req, id, KS_ACCESS_WRITE) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "not_found", "no such case");
+	v[0] = num(req, id);
 	v[1] = ks_query(req, "category");
 	v[2] = ks_query(req, "title");
 	v[3] = "1";
@@ -548,11 +549,8 @@ documents_list(struct ks_request *req)
 	    ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
 	v[0] = num(req, id);
-	if ((r = ks_db_q(req, Q_DOSSIER_VISIBLE, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "not_found", "no such case");
-	if ((r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
+	if (ks_access_dossier(req, id, KS_ACCESS_READ) == NULL ||
+	    (r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
@@ -573,6 +571,9 @@ document_show(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such document");
+	if (ks_access_dossier(req, ks_db_ll(r, 0, D_DOSSIER),
+	    KS_ACCESS_READ) == NULL)
+		return KS_ERROR;
 	return ks_reply(req, 200, doc_json(r, 0));
 }
 
@@ -645,6 +646,8 @@ document_download(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such document");
+	if (ks_access_dossier(req, ks_db_ll(r, 0, 3), KS_ACCESS_READ) == NULL)
+		return KS_ERROR;
 	/* Decode in place: the bytes are half as long as their hex form. */
 	hex = PQgetvalue(r, 0, 0);
 	if ((len = ks_bytea_decode(hex, (unsigned char *)hex,

@@ -22,6 +22,10 @@
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 #define DRAIN_MAX	(8ULL * 1024 * 1024)
+#define XFF_MAX		1024
+
+/* A request whose path holds an encoded control byte (uri_seen). */
+static char bad_uri;
 
 static int
 expects_continue(struct ks_request *req)
@@ -69,6 +73,119 @@ request_id(char out[17])
 	out[16] = '\0';
 }
 
+/*
+ * Before the path is decoded: %00 to %1F or %7F in it would cut or bend
+ * the decoded name ("/assets/index.html%00.js" is "index.html" to C).
+ * Such a request is answered 404 without being routed.
+ */
+static void *
+uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	const char *p;
+
+	(void)cls;
+	(void)c;
+	for (p = uri; *p != '\0' && *p != '?'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return &bad_uri;
+		if (p[0] == '%' && p[1] != '\0' && p[2] != '\0' &&
+		    (p[1] == '0' || p[1] == '1' || ((p[1] == '7') &&
+		    (p[2] == 'f' || p[2] == 'F'))) &&
+		    strchr("0123456789abcdefABCDEF", p[2]) != NULL)
+			return &bad_uri;
+	}
+	return NULL;
+}
+
+/* An address as its canonical text (IPv4-mapped as IPv4); 0 if none. */
+static int
+addr_norm(const char *s, size_t n, char *out, size_t outlen)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char a[16];
+
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)outlen) != NULL;
+	if (inet_pton(AF_INET6, buf, a) != 1)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a))
+		return inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen) !=
+		    NULL;
+	return inet_ntop(AF_INET6, a, out, (socklen_t)outlen) != NULL;
+}
+
+struct xff {
+	char	 list[XFF_MAX];
+	size_t	 len;
+};
+
+/* Every X-Forwarded-For header, in order, as one comma-separated list. */
+static enum MHD_Result
+xff_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct xff *x = cls;
+	size_t n = strlen(value);
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->len + n + 2 > sizeof(x->list))
+		return MHD_NO;	/* too long: the part read so far counts */
+	if (x->len > 0)
+		x->list[x->len++] = ',';
+	memcpy(x->list + x->len, value, n);
+	x->len += n;
+	x->list[x->len] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * The client: the socket's peer, unless the peer is a trusted proxy;
+ * then X-Forwarded-For is read from the right (the entry the nearest
+ * proxy added) past every further trusted proxy, and the first address
+ * that is not one is the client. Entries left of it are the client's own
+ * words and are never believed.
+ */
+static const char *
+client_addr(struct ks_request *req)
+{
+	char one[INET6_ADDRSTRLEN];
+	const char *cand = req->peer, *e;
+	struct xff x;
+	size_t end;
+
+	if (!ks_trusted_proxy(req->peer))
+		return req->peer;
+	x.len = 0;
+	x.list[0] = '\0';
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, xff_collect, &x);
+	for (end = x.len; end > 0; end = (size_t)(e - x.list)) {
+		for (e = x.list + end; e > x.list && e[-1] != ','; e--)
+			;
+		if (!addr_norm(e, (size_t)(x.list + end - e), one,
+		    sizeof(one)))
+			return cand;
+		cand = ks_arena_strdup(req->arena, one);
+		if (!ks_trusted_proxy(one))
+			return cand;
+		if (e == x.list)
+			break;
+		e--;		/* the comma */
+	}
+	return cand;
+}
+
 static struct ks_request *
 request_new(struct MHD_Connection *c, const char *method, const char *url)
 {
@@ -94,6 +211,7 @@ request_new(struct MHD_Connection *c, const char *method, const char *url)
 			    sin6_addr, ip, sizeof(ip));
 	}
 	req->peer = ks_arena_strdup(a, ip);
+	req->client = client_addr(req);
 	return req;
 }
 
@@ -113,6 +231,8 @@ add_common(struct ks_request *req, struct MHD_Response *r)
 		MHD_add_response_header(r, "Strict-Transport-Security",
 		    "max-age=31536000; includeSubDomains");
 	MHD_add_response_header(r, "X-Request-Id", req->id);
+	if (req->close)
+		MHD_add_response_header(r, "Connection", "close");
 	for (i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(r, req->hnames[i], req->hvals[i]);
 }
@@ -218,10 +338,14 @@ authorize(struct ks_request *req)
 	const struct ks_route *rt = req->route;
 	const char *tok;
 
-	if (rt->flags & KS_R_PUBLIC)
+	if ((rt->flags & KS_R_PUBLIC) || req->authorized)
 		return KS_OK;
 	if (ks_auth_request(req) != KS_OK)
 		return KS_ERROR;
+	if (req->who.must_change && !(rt->flags & KS_R_PW_CHANGE))
+		return ks_fail(req, 403, "password_change_required",
+		    "change the password an administrator set before you "
+		    "continue");
 	if (rt->perm != NULL && !ks_has_perm(&req->who, rt->perm))
 		return ks_fail_detail(req, 403, "forbidden",
 		    "your role does not allow this",
@@ -236,6 +360,7 @@ authorize(struct ks_request *req)
 			return ks_fail(req, 403, "csrf_failed", "the request "
 			    "lacks the session's X-CSRF-Token");
 	}
+	req->authorized = 1;
 	return KS_OK;
 }
 
@@ -281,7 +406,7 @@ process(struct ks_request *req)
 static int
 first_call(struct ks_request *req)
 {
-	int known = 0;
+	int known = 0, body;
 	const char *cl, *te;
 	unsigned long long n;
 
@@ -289,8 +414,21 @@ first_call(struct ks_request *req)
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	req->route = ks_router_match(req->method, req->path, req->pnames,
-	    req->pvals, &req->nparams, KS_MAX_PARAMS, &known, req->arena);
+	body = te != NULL || (cl != NULL && strtoull(cl, NULL, 10) > 0);
+	if (cl != NULL && te != NULL) {
+		/*
+		 * Two framings: a proxy may end the body where this server
+		 * does not, and smuggle a request past it. Refused, and the
+		 * connection is closed so nothing after it is read.
+		 */
+		req->close = 1;
+		ks_fail(req, 400, "bad_framing", "a request has either a "
+		    "Content-Length or a Transfer-Encoding, not both");
+		return 1;
+	}
+	req->route = req->bad_uri ? NULL : ks_router_match(req->method,
+	    req->path, req->pnames, req->pvals, &req->nparams, KS_MAX_PARAMS,
+	    &known, req->arena);
 	if (req->route == NULL) {
 		if (known)
 			ks_fail(req, 405, "method_not_allowed",
@@ -298,7 +436,7 @@ first_call(struct ks_request *req)
 		else
 			ks_fail(req, 404, "not_found",
 			    "there is nothing at this address");
-		return te != NULL || (cl != NULL && strtoull(cl, NULL, 10) > 0);
+		return body;
 	}
 	if (cl != NULL) {
 		n = strtoull(cl, NULL, 10);
@@ -321,21 +459,27 @@ first_call(struct ks_request *req)
 			abort();
 		req->body_cap = n;
 	}
-	if (req->route->chunk != NULL) {
-		/* Streamed bodies go to the handler as they arrive. */
+	if (req->route->chunk != NULL || (body &&
+	    !(req->route->flags & KS_R_PUBLIC))) {
+		/*
+		 * Who sends a body is known before any of it is read: the
+		 * body of a request that is refused (401, 403) is never
+		 * read, and streamed pieces go to the handler of an
+		 * authorised request only.
+		 */
 		if (authorize(req) != KS_OK) {
 			ks_db_finish(req, 0);
-			return te != NULL || (cl != NULL &&
-			    strtoull(cl, NULL, 10) > 0);
+			return body;
 		}
 		/*
 		 * The thread's connection serves other requests between the
-		 * pieces: no transaction may stay open across callbacks (a
-		 * token check opened one).
+		 * pieces of a body: no transaction may stay open across
+		 * callbacks (a token check opened one).
 		 */
 		if (ks_db_finish(req, 1) != KS_OK)
 			return 1;
-		req->read_only = 0;
+		if (req->route->chunk != NULL)
+			req->read_only = 0;
 	}
 	return 0;
 }
@@ -385,8 +529,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)cls;
 	(void)version;
-	if (req == NULL) {
+	if (req == NULL || req == (void *)&bad_uri) {
+		int bad = req != NULL;
+
 		req = request_new(c, method, url);
+		req->bad_uri = bad;
 		*ptr = req;
 		if (first_call(req))
 			return respond(req);
@@ -413,8 +560,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 
 	(void)cls;
 	(void)c;
-	if (req == NULL)
+	if (req == NULL || req == (void *)&bad_uri) {
+		*ptr = NULL;
 		return;
+	}
 	dt = ks_now() - req->t0;
 	if (req->status == 0)
 		req->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
@@ -452,5 +601,6 @@ ks_http_start(int fd)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)ks_conf.header_mem_limit,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
 	    MHD_OPTION_END);
 }

@@ -75,6 +75,7 @@ ctx_new(void)
 	req->method = "JOB";
 	req->path = "-";
 	req->peer = "-";
+	req->client = "-";
 	req->t0 = ks_now();
 	if (ks_random_hex(req->id, 8) != KS_OK)
 		abort();

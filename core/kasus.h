@@ -83,6 +83,9 @@ struct ks_config {
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
+	char	 trusted_proxies[512];	/* addresses or CIDR ranges, comma- */
+					/* separated, whose X-Forwarded-For */
+					/* names the client */
 	int	 job_threads;		/* job runners per worker (0: none) */
 	int	 job_poll_ms;		/* runners look for due jobs */
 	int	 job_schedule_s;	/* scheduled jobs: period checked */
@@ -96,6 +99,8 @@ extern struct ks_config ks_conf;
 
 /** Defaults, then the file (key = value), then KASUS_* environment. */
 int	ks_config_load(const char *path, char *err, size_t errlen);
+/** Whether the address is one of trusted_proxies. */
+int	ks_trusted_proxy(const char *ip);
 
 /* -------------------------------------------------------------- errors */
 
@@ -136,6 +141,7 @@ struct ks_field {
 #define KS_R_ETAG	0x08	/* write needs If-Match */
 #define KS_R_READ	0x10	/* a POST that only reads (body as query) */
 #define KS_R_PAGED	0x20	/* a list: ?limit and ?after (ks_page) */
+#define KS_R_PW_CHANGE	0x40	/* open before a set password is changed */
 #define KS_R_JOB	0x80	/* answers 202 with a job (ks_job_accepted) */
 
 struct ks_request;
@@ -197,6 +203,7 @@ struct ks_principal {
 	const char	*session_key;	/* redis key, NULL for tokens */
 	const char	*team;		/* "" or NULL: no team */
 	int		 via_token;
+	int		 must_change;	/* password set by an admin */
 };
 
 struct ks_db;
@@ -208,7 +215,9 @@ struct ks_request {
 	const char		*method;
 	const char		*path;
 	void			*conn;		/* struct MHD_Connection */
-	const char		*peer;
+	const char		*peer;		/* the socket's address */
+	const char		*client;	/* peer, or behind a trusted
+						   proxy the address it names */
 	const struct ks_route	*route;
 	const char		*pnames[KS_MAX_PARAMS];
 	const char		*pvals[KS_MAX_PARAMS];
@@ -221,6 +230,9 @@ struct ks_request {
 
 	struct ks_principal	 who;
 	int			 authed;
+	int			 authorized;	/* before its body was read */
+	int			 bad_uri;	/* control byte in the path */
+	int			 close;		/* Connection: close */
 
 	struct ks_db		*db;
 	int64_t			 db_tenant;	/* 0: the principal's */
@@ -283,6 +295,8 @@ int	ks_page(struct ks_request *, const char **after, const char **limit,
 	    long long *n);
 /** A string field of the validated body, or NULL when absent or null. */
 const char *ks_body_str(struct ks_request *, const char *name);
+/** "a,b,c" as a JSON array of strings (new reference). */
+json_t	*ks_csv_array(const char *);
 /** The module that registered a route, NULL for the core. */
 const char *ks_router_module(const struct ks_route *);
 
@@ -338,6 +352,14 @@ struct redisReply *ks_redis_cmd(const char *fmt, ...);
 /** Pipeline: append commands, then read n replies into out[]. */
 int	ks_redis_pipe(int n, const char **fmts, const char *const *a1,
 	    const char *const *a2, struct redisReply **out);
+/**
+ * Run a Lua script (EVALSHA; the text is sent only when Redis does not
+ * know it yet) with args[0..nkeys-1] as KEYS and the rest as ARGV.
+ * Returns the reply (free with ks_redis_free), NULL when Redis is
+ * unreachable or the script failed.
+ */
+struct redisReply *ks_redis_eval(const char *script, int nkeys, int n,
+	    const char *const *args);
 void	ks_redis_free(struct redisReply *);
 int	ks_redis_ping(void);
 struct redisContext;
@@ -375,6 +397,32 @@ char	*ks_audit_canonical(const char *prev, const char *tenant,
 	    const char *action, const char *otype, const char *oid,
 	    const char *bd, const char *ad, const char *detail);
 
+/* --------------------------------------------------------------- access */
+
+/* Modes of the dossier access policy (core/access.c). */
+#define KS_ACCESS_AUTO	0	/* change unless the request only reads */
+#define KS_ACCESS_READ	1
+#define KS_ACCESS_WRITE	2
+
+/**
+ * The one dossier access policy. Loads dossier id of the request's
+ * tenant (columns: id, module, state, team, household_id, applicant_id,
+ * version, caseworker_id; owned by the arena) and checks that the
+ * principal may work on it in that mode: 404 not_found when there is no
+ * such dossier, 403 other_team when a team member changes another
+ * team's dossier. NULL with the error set.
+ */
+PGresult *ks_access_dossier(struct ks_request *, int64_t id, int mode);
+/** The team rule alone, for a dossier already loaded (team NULL: none). */
+int	ks_access_team(struct ks_request *, const char *team, int mode);
+/**
+ * May the principal change this person (household)? Refused with
+ * other_team when it belongs to an open dossier of a team the principal
+ * does not work for. An unknown id passes: the caller answers its 404.
+ */
+int	ks_access_person(struct ks_request *, int64_t person);
+int	ks_access_household(struct ks_request *, int64_t household);
+
 /* ----------------------------------------------------------------- auth */
 
 /** scrypt hash string for a password; malloc'd. */
@@ -383,8 +431,20 @@ char	*ks_password_hash(const char *password);
 int	ks_password_verify(const char *password, const char *stored);
 /** Authenticate the request from cookie or bearer token. */
 int	ks_auth_request(struct ks_request *);
-/** Delete every session of a user (password change, revocation). */
-int	ks_auth_revoke_user(int64_t tenant_id, int64_t user_id);
+/**
+ * Delete every session of a user (password change, revocation) except
+ * the one with Redis key keep (NULL: all).
+ */
+int	ks_auth_revoke_user(int64_t tenant_id, int64_t user_id,
+	    const char *keep);
+/**
+ * A user or tenant changed in a way sessions carry (roles, team,
+ * activity, password rule): move the tenant's epoch now and again after
+ * the request commits, and publish it, so that every session of the
+ * tenant reads its user again on its next request. 503 when the session
+ * store is unreachable (the change must then not happen).
+ */
+int	ks_auth_invalidate(struct ks_request *, int64_t tenant_id);
 
 /* --------------------------------------------------------------- crypto */
 
@@ -526,6 +586,15 @@ int	ks_static_load(void);
 void	ks_static_free(void);
 void	ks_auth_shutdown(void);
 void	ks_admin_register(void);
+/**
+ * Create a user of the transaction's tenant from in[]: username, display
+ * name, email, language, password (plain; hashed here), team; with the
+ * role codes in roles. The user changes the password at first sign-in.
+ */
+int	ks_admin_user_insert(struct ks_request *, const char *const in[6],
+	    json_t *roles, int64_t *id);
+/** Administrators a social service consents to (core/admin_request.c). */
+void	ks_admin_request_register(void);
 void	ks_audit_register(void);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);

@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	3
+#define KS_ABI_MINOR	4
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
@@ -164,7 +164,19 @@ struct ks_api {
 	/** ?limit and ?after of a KS_R_PAGED route (see ks_page). */
 	int		(*page)(struct ks_request *, const char **after,
 			    const char **limit, long long *n);
-	/* 1.3: background jobs (struct ks_job_type) */
+	/* 1.3 */
+	/**
+	 * The one dossier access policy (core/access.c): every route that
+	 * reads or changes a dossier, or a record of one (resolve its
+	 * dossier first), asks it. mode is KS_ACCESS_READ, _WRITE or
+	 * _AUTO (write unless the request only reads; kasus.h). Returns
+	 * the core's row of the dossier (id, module, state, team,
+	 * household_id, applicant_id, version, caseworker_id; owned by the
+	 * request), or NULL with 404 not_found or 403 other_team set.
+	 */
+	PGresult	*(*access_dossier)(struct ks_request *, int64_t id,
+			    int mode);
+	/* 1.4: background jobs (struct ks_job_type) */
 	/**
 	 * Queue a job of a type a module declared, for the request's tenant
 	 * and user, with payload (reference not taken); it starts when the

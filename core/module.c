@@ -150,7 +150,7 @@ static const struct ks_api api = {
 	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
 	ks_iban_valid, ks_iban_is_qr, ks_ahv_valid, ks_iso_pain001_write,
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
-	api_team, api_method, ks_pdf_render, ks_page,
+	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
 	ks_job_id, ks_job_attempt
 };

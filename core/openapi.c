@@ -120,6 +120,9 @@ add_route(const struct ks_route *r, int idx, void *arg)
 		    json_string(ks_router_module(r)));
 	if (r->flags & KS_R_PUBLIC)
 		json_object_set_new(op, "security", json_array());
+	/* A POST that only reads (its body is a query): open like a GET. */
+	if (r->flags & KS_R_READ)
+		json_object_set_new(op, "x-read-only", json_true());
 	if (r->body != NULL)
 		json_object_set_new(op, "requestBody", json_pack(
 		    "{s:b,s:{s:{s:o}},s:I}", "required", 1, "content",

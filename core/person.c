@@ -458,6 +458,7 @@ person_patch(struct ks_request *req)
 
 	if (need_keys(req) != KS_OK || ks_param_id(req, "id", &id) != KS_OK ||
 	    (b = person_get(req, id)) == NULL ||
+	    ks_access_person(req, id) != KS_OK ||
 	    ks_check_etag(req, ks_db_ll(b, 0, R_VERSION),
 	    person_json(b, 0)) != KS_OK)
 		return KS_ERROR;
@@ -702,6 +703,10 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 		return ks_fail_detail(req, 400, "invalid_reference",
 		    "the person does not exist", json_pack("{s:s,s:I}",
 		    "field", "person_id", "person_id", (json_int_t)person));
+	/* Households and clients of another team's open dossier: theirs. */
+	if (ks_access_household(req, strtoll(hid, NULL, 10)) != KS_OK ||
+	    ks_access_person(req, person) != KS_OK)
+		return KS_ERROR;
 	v[1] = from;
 	v[2] = to;
 	v[3] = num(req, self);
@@ -851,7 +856,8 @@ member_add(struct ks_request *req)
 	int64_t id;
 
 	if (ks_param_id(req, "id", &id) != KS_OK ||
-	    (h = household_get(req, id, 1)) == NULL)
+	    (h = household_get(req, id, 1)) == NULL ||
+	    ks_access_household(req, id) != KS_OK)
 		return KS_ERROR;
 	/* If-Match is optional here: adding loses nobody's change. */
 	if (ks_req_header(req, "If-Match") != NULL) {
@@ -877,6 +883,7 @@ member_end(struct ks_request *req)
 	if (ks_param_id(req, "id", &id) != KS_OK ||
 	    ks_param_id(req, "member_id", &mid) != KS_OK ||
 	    (h = household_get(req, id, 1)) == NULL ||
+	    ks_access_household(req, id) != KS_OK ||
 	    (cur = household_json(req, h, NULL)) == NULL ||
 	    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
 		return KS_ERROR;

@@ -16,8 +16,11 @@
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 
 #include "kasus.h"
+
+#define EVAL_MAX_ARGS	48
 
 static pthread_key_t tl_key;
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
@@ -219,6 +222,73 @@ ks_redis_pipe(int n, const char **fmts, const char *const *a1,
 		drop();
 	}
 	return KS_ERROR;
+}
+
+/*
+ * One command from an argument vector, with ks_redis_cmd's reconnect (a
+ * script that writes fails on a demoted master as any write does).
+ */
+static redisReply *
+argv_cmd(int argc, const char **argv)
+{
+	redisContext *c;
+	redisReply *r = NULL;
+	int attempt;
+
+	for (attempt = 0; attempt < 2 && r == NULL; attempt++) {
+		if ((c = get()) == NULL)
+			return NULL;
+		r = redisCommandArgv(c, argc, argv, NULL);
+		if (on_replica(r)) {
+			freeReplyObject(r);
+			r = NULL;
+		}
+		if (r == NULL)
+			drop();
+	}
+	return r;
+}
+
+struct redisReply *
+ks_redis_eval(const char *script, int nkeys, int n, const char *const *args)
+{
+	const char *argv[EVAL_MAX_ARGS + 3];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	static const char hx[] = "0123456789abcdef";
+	char sha[41], nk[16];
+	unsigned int mdlen, i;
+	redisReply *r;
+
+	if (n < 0 || n > EVAL_MAX_ARGS || nkeys > n)
+		abort();	/* a broken invariant: the caller's table */
+	if (EVP_Digest(script, strlen(script), md, &mdlen, EVP_sha1(),
+	    NULL) != 1 || mdlen != 20)
+		return NULL;
+	for (i = 0; i < 20; i++) {
+		sha[2 * i] = hx[md[i] >> 4];
+		sha[2 * i + 1] = hx[md[i] & 15];
+	}
+	sha[40] = '\0';
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	argv[0] = "EVALSHA";
+	argv[1] = sha;
+	argv[2] = nk;
+	memcpy(argv + 3, args, (size_t)n * sizeof(*args));
+	r = argv_cmd(n + 3, argv);
+	/* The script cache is empty after a Redis restart: send it once. */
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(r);
+		argv[0] = "EVAL";
+		argv[1] = script;
+		r = argv_cmd(n + 3, argv);
+	}
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		ks_log(KS_LOG_WARN, "redis script error: %s", r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
 }
 
 void

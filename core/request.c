@@ -143,13 +143,17 @@ ks_check_etag(struct ks_request *req, long long version, json_t *current)
 	const char *im = ks_req_header(req, "If-Match");
 	char want[32];
 
-	if (im == NULL) {
+	/*
+	 * "*" matches any version: it would change a record its sender
+	 * never saw, which is what If-Match is here to prevent.
+	 */
+	if (im == NULL || strcmp(im, "*") == 0) {
 		json_decref(current);
 		return ks_fail(req, 428, "precondition_required",
 		    "send the record's ETag in If-Match to change it");
 	}
 	snprintf(want, sizeof(want), "\"%lld\"", version);
-	if (strcmp(im, want) != 0 && strcmp(im, "*") != 0) {
+	if (strcmp(im, want) != 0) {
 		ks_set_etag(req, version);
 		return ks_fail_detail(req, 409, "conflict",
 		    "someone else changed this record; review the current "

@@ -155,6 +155,9 @@ transfer(struct ks_request *req)
 	if (json_array_size(docs) > MAX_DOCS)
 		return ks_fail(req, 400, "invalid_length", "at most 50 "
 		    "documents are transferred");
+	/* Handing a dossier over changes it: its team's decision. */
+	if (ks_access_dossier(req, id, KS_ACCESS_WRITE) == NULL)
+		return KS_ERROR;
 	v[0] = num(req, id);
 	if ((d = ks_db_q(req, Q_XFER_DOSSIER, 1, v)) == NULL)
 		return KS_ERROR;

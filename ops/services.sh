@@ -90,10 +90,13 @@ start_redis() {
 	if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
 		return 0
 	fi
+	# Append-only file, written every second: a restart keeps sessions
+	# and the login throttle (at most the last second is lost); no
+	# snapshots besides it.
 	redis-server --bind 127.0.0.1 --port "$rport" --dir "$dir/redis" \
 		--daemonize yes --pidfile "$dir/redis.pid" \
-		--logfile "$dir/redis.log" --save "" --appendonly no \
-		--protected-mode yes
+		--logfile "$dir/redis.log" --save "" --appendonly yes \
+		--appendfsync everysec --protected-mode yes
 	for _ in $(seq 50); do
 		redis-cli -p "$rport" ping >/dev/null 2>&1 && return 0
 		sleep 0.1
@@ -103,6 +106,7 @@ start_redis() {
 }
 
 stop_redis() {
+	# NOSAVE skips a snapshot only; the append-only file is flushed.
 	redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
 	for _ in $(seq 50); do
 		redis-cli -p "$rport" ping >/dev/null 2>&1 || break

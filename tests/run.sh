@@ -22,6 +22,10 @@ export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$san/ubsan"
 export KASUS_ROOT=$root KASUS_DEMO=1 KASUS_PORT=$port
 export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
+# The tests reach the server from loopback; 127.0.0.1 stands in for a
+# load balancer (X-Forwarded-For names the client), 127.0.0.2 for a
+# client whose header is not believed.
+export KASUS_TRUSTED_PROXIES=127.0.0.1
 # Scheduled jobs: every worker asks for the current period every 2 s (60
 # by default), so that tests see several schedulers race for one job.
 export KASUS_JOB_SCHEDULE_S=2

@@ -29,8 +29,17 @@ extern const struct ks_job_type sh_job_types[];
 const char *sh_num(struct ks_request *, long long v);
 /** Run statement q; NULL with the error set (ks->db_q). */
 PGresult *sh_q(struct ks_request *, int q, int n, const char *const *v);
-/** Load dossier {id} of this module; 404 when absent or foreign. */
+/**
+ * Load dossier {id} of this module through the core's access policy:
+ * 404 when absent or foreign, 403 other_team for another team's change.
+ */
 PGresult *sh_dossier(struct ks_request *, int64_t *id);
+/**
+ * The access policy for the dossier of a record loaded in r (row 0,
+ * its dossier id in column col): a goal, deadline, budget, decision,
+ * claim or payment. 0, or -1 with 404/403 set.
+ */
+int sh_access(struct ks_request *, PGresult *r, int col);
 /** The dossier as JSON (overview fields). */
 json_t *sh_dossier_json(PGresult *, int row);
 /** Load and free the texts of decisions and letters (texts.json). */

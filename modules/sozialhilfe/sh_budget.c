@@ -471,7 +471,7 @@ budget_load(struct ks_request *req, const char **idstr)
 		ks->fail(req, 404, "not_found", "no such budget");
 		return NULL;
 	}
-	return r;
+	return sh_access(req, r, 1) == 0 ? r : NULL;
 }
 
 static int
@@ -595,7 +595,7 @@ decision_load(struct ks_request *req, const char **idstr)
 		ks->fail(req, 404, "not_found", "no such decision");
 		return NULL;
 	}
-	return r;
+	return sh_access(req, r, 1) == 0 ? r : NULL;
 }
 
 static int

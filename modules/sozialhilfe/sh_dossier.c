@@ -116,23 +116,14 @@ sh_dossier(struct ks_request *req, int64_t *id)
 
 	if (ks->param_id(req, "id", id) != 0)
 		return NULL;
+	/* The core's one access policy: 404, or other_team for a change. */
+	if (ks->access_dossier(req, *id, KS_ACCESS_AUTO) == NULL)
+		return NULL;
 	v[0] = sh_num(req, *id);
 	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such dossier");
-		return NULL;
-	}
-	/*
-	 * A case worker changes the dossiers of the own team; a team lead
-	 * (who approves) and users or dossiers without a team are free.
-	 */
-	if (strcmp(ks->method(req), "GET") != 0 && !PQgetisnull(r, 0, 10) &&
-	    *ks->team(req) != '\0' && !ks->has_perm(req, "case.approve") &&
-	    strcmp(PQgetvalue(r, 0, 10), ks->team(req)) != 0) {
-		ks->fail_detail(req, 403, "other_team", "this dossier belongs "
-		    "to another team; ask its team or your team lead",
-		    json_pack("{s:s}", "team", PQgetvalue(r, 0, 10)));
 		return NULL;
 	}
 	return r;
@@ -708,6 +699,8 @@ goal_patch(struct ks_request *req)
 		return -1;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found", "no such goal");
+	if (sh_access(req, b, 8) != 0)
+		return -1;
 	if (ks->check_etag(req, atoll(PQgetvalue(b, 0, 7)),
 	    goal_json(b, 0)) != 0)
 		return -1;
@@ -821,6 +814,8 @@ deadline_patch(struct ks_request *req)
 		return -1;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found", "no such deadline");
+	if (sh_access(req, b, 7) != 0)
+		return -1;
 	if (ks->check_etag(req, atoll(PQgetvalue(b, 0, 6)),
 	    deadline_json(b, 0)) != 0)
 		return -1;

@@ -53,6 +53,13 @@ sh_dossier_list(struct ks_request *req, int q,
 	return ks->reply(req, 200, json_pack("{s:o}", "items", items));
 }
 
+int
+sh_access(struct ks_request *req, PGresult *r, int col)
+{
+	return ks->access_dossier(req, strtoll(PQgetvalue(r, 0, col), NULL,
+	    10), KS_ACCESS_AUTO) != NULL ? 0 : -1;
+}
+
 const char *
 sh_today(struct ks_request *req)
 {
@@ -75,8 +82,8 @@ init(const struct ks_api *api, char *err, size_t errlen)
 {
 	size_t n = 0, i, j;
 
-	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 3) {
-		snprintf(err, errlen, "needs core ABI %d.3", KS_ABI_MAJOR);
+	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 4) {
+		snprintf(err, errlen, "needs core ABI %d.4", KS_ABI_MAJOR);
 		return -1;
 	}
 	ks = api;

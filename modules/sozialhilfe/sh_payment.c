@@ -82,14 +82,18 @@ bad_field(struct ks_request *req, const char *code, const char *msg,
 	    "field", field));
 }
 
-/* Load this module's dossier {id}; 404 when absent or foreign. */
+/*
+ * Load this module's dossier {id} through the access policy; 404 when
+ * absent or foreign, 403 other_team for another team's change.
+ */
 static PGresult *
 dossier(struct ks_request *req, int64_t *id)
 {
 	const char *v[1];
 	PGresult *r;
 
-	if (ks->param_id(req, "id", id) != KS_OK)
+	if (ks->param_id(req, "id", id) != KS_OK ||
+	    ks->access_dossier(req, *id, KS_ACCESS_AUTO) == NULL)
 		return NULL;
 	v[0] = sh_num(req, *id);
 	if ((r = sh_q(req, SHQ(PAY_DOSSIER), 1, v)) == NULL)
@@ -423,6 +427,8 @@ oneoff_approve(struct ks_request *req)
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such one-off payment");
+	if (sh_access(req, b, 1) != 0)
+		return KS_ERROR;
 	if (strcmp(PQgetvalue(b, 0, 5), "proposed") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "this payment is already approved", json_pack("{s:o}",
@@ -1287,6 +1293,8 @@ repayment_create(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(c) != 1)
 		return ks->fail(req, 404, "not_found", "no such claim");
+	if (sh_access(req, c, 1) != 0)
+		return KS_ERROR;
 	if (amount > ll(c, 0, 2) - ll(c, 0, 6))
 		return ks->fail_detail(req, 409, "exceeds_claim",
 		    "the repayment is larger than what is still owed",

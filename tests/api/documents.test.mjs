@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { call, ok, err, as, sql, sqlError, rawHead, DB_APP, DB_OWNER, tenantId, uniq, listAll } from './lib.mjs';
+import { call, ok, err, as, login, createUser, sql, sqlError, rawHead, DB_APP, DB_OWNER, tenantId, uniq, listAll } from './lib.mjs';
 
 let cw; let biel; let thunId; let bielId;
 let caseId; let otherCaseId; let bielCaseId;
@@ -185,7 +185,10 @@ test('permissions: legal and auditor cannot upload; reception uploads but cannot
 });
 
 test('an API token with document.write uploads; with only document.read it cannot', async () => {
-  const admin = await as('thun', 'admin');
+  // A token carries permissions its creator holds: an administrator who
+  // is a case worker too.
+  const u = await createUser(await as('thun', 'admin'), ['tenant_admin', 'caseworker']);
+  const admin = await login('thun', u.username, u.password);
   const w = ok(await call('POST', '/api/v1/admin/tokens', { session: admin, body: { name: uniq('doc'), permissions: ['document.write', 'document.read'], days: 1 } }), 201).json.token;
   const r = ok(await call('POST', '/api/v1/admin/tokens', { session: admin, body: { name: uniq('doc'), permissions: ['document.read'], days: 1 } }), 201).json.token;
   const big = Buffer.concat([Buffer.from('%PDF-1.5\n'), randomBytes(1500000)]);

@@ -131,13 +131,26 @@ export function redis(...args) {
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10000 }).trim();
 }
 
+/** The throttle's Redis key of a tenant and username (the name is hashed). */
+export function throttleKey(tenant, username) {
+  return `ks:thr:u:${sha256hex(`${tenant}\n${username}`)}`;
+}
+
 /** Forget login failures for a user and for the local address. */
 export function clearThrottle(tenant, username) {
   try {
     const keys = ['ks:thr:ip:127.0.0.1', 'ks:thr:ip:::1', 'ks:thr:ip:::ffff:127.0.0.1'];
-    if (tenant && username) keys.push(`ks:thr:u:${tenant}:${username}`);
+    if (tenant && username) keys.push(throttleKey(tenant, username));
     redis('DEL', ...keys);
   } catch { /* redis may be down in fault tests */ }
+}
+
+/**
+ * A password an administrator set must be changed at the first sign-in.
+ * Tests of other things start from a user who did that already.
+ */
+export function passwordChosen(userId) {
+  sql(DB_OWNER, `update app_user set must_change_password = false where id = ${Number(userId)}`);
 }
 
 /** Run SQL with psql; returns trimmed stdout. Multiple statements: array. */
@@ -264,6 +277,7 @@ export async function freshTenant(prefix = 'ft') {
   const a = ok(await call('POST', `/api/v1/admin/tenants/${slug}/admins`, {
     session: canton, body: { username: 'admin', display_name: 'First Admin', password },
   }), 201);
+  passwordChosen(a.json.id);
   const admin = await login(slug, 'admin', password);
   return { slug, tenant: t.json, admin, adminId: admin.data.user.id, adminBody: a.json, password };
 }
@@ -277,6 +291,7 @@ export async function createUser(adminSession, roles = ['caseworker'], extra = {
     body: { username, display_name: `User ${username}`, password, roles, ...extra },
   }), 201);
   assert.ok(Number.isInteger(res.json.id) || typeof res.json.id === 'string', show(res));
+  passwordChosen(res.json.id);
   return { id: res.json.id, username, password, json: res.json };
 }
 

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, login, loginRaw, as, cookieFrom, sessionKey, redis,
-  clearThrottle, createUser, PW,
+  clearThrottle, createUser, PW, throttleKey,
 } from './lib.mjs';
 
 const touched = [];
@@ -178,7 +178,7 @@ test('5 failures lock the account: 429 login_locked even with the right password
   const e = err(await loginRaw('thun', u.username, u.password), 429, 'login_locked');
   assert.ok(Number.isInteger(e.detail?.retry_after_seconds), `retry_after_seconds: ${JSON.stringify(e)}`);
   assert.ok(e.detail.retry_after_seconds > 0 && e.detail.retry_after_seconds <= 3600, JSON.stringify(e));
-  assert.ok(Number(redis('GET', `ks:thr:u:thun:${u.username}`)) >= 5, 'throttle key counts failures');
+  assert.ok(Number(redis('GET', throttleKey('thun', u.username))) >= 5, 'throttle key counts failures');
   // another user of the same tenant is not affected
   ok(await loginRaw('thun', 'caseworker'), 201);
   clearThrottle('thun', u.username);

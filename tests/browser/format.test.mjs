@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { catalog } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(ROOT, 'web', 'package.json'));
@@ -98,13 +99,6 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
   assert.equal(f.ahvDigits('756.1234.5678.97'), '7561234567897');
   assert.equal(f.isValidAhv('756.1234.5678.97'), true);
 });
-
-/** Every message file of a language merged: <lang>.json and each <lang>.<area>.json. */
-function catalog(lang) {
-  const dir = path.join(ROOT, 'web/src/i18n');
-  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
-  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
-}
 
 test('the German and French message files have the same keys and no empty text', () => {
   const de = catalog('de');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,6 +22,16 @@ export const REDIS_PORT = process.env.KASUS_REDIS_PORT || '63800';
 export const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const CHROMIUM = process.env.KASUS_CHROMIUM || '/usr/bin/chromium';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Every message of a language: web/src/i18n/<lang>.json and each area's
+ * <lang>.<area>.json (billing, access, ...), as the application merges them.
+ */
+export function catalog(lang) {
+  const dir = path.join(ROOT, 'web', 'src', 'i18n');
+  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
+}
 
 let seq = 0;
 /** A unique lowercase suffix for usernames and slugs. */
@@ -142,8 +152,9 @@ export async function expireSession(context) {
 
 /** Forget login failures (the wrong-password test adds some). */
 export function clearThrottle(tenant, username) {
+  const user = `ks:thr:u:${createHash('sha256').update(`${tenant}\n${username}`).digest('hex')}`;
   try {
-    redis('DEL', 'ks:thr:ip:127.0.0.1', 'ks:thr:ip:::1', 'ks:thr:ip:::ffff:127.0.0.1', `ks:thr:u:${tenant}:${username}`);
+    redis('DEL', 'ks:thr:ip:127.0.0.1', 'ks:thr:ip:::1', 'ks:thr:ip:::ffff:127.0.0.1', user);
   } catch { /* not fatal */ }
 }
 

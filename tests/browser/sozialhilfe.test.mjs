@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, ROOT,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, ROOT, catalog,
 } from './lib.mjs';
 
 const MSG = {
-  de: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/de.billing.json'), 'utf8')) },
-  fr: { ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.json'), 'utf8')), ...JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n/fr.billing.json'), 'utf8')) },
+  de: catalog('de'),
+  fr: catalog('fr'),
 };
 /** The text of a message key (sozialhilfe. prefix optional), {params} filled. */
 const tx = (lang, key, params = {}) => {

@@ -261,3 +261,42 @@ KS_TEST(scrypt_cost_is_bounded)
 		KS_FAILF("scrypt_log2n = 9 accepted (verify refuses < 10)");
 	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
 }
+
+/*
+ * trusted_proxies: the peers whose X-Forwarded-For names the client
+ * (login throttling per client). Addresses and ranges, IPv4 and IPv6;
+ * an IPv4-mapped IPv6 peer matches its IPv4 entry; anything else is a
+ * configuration error, not a silently empty list.
+ */
+KS_TEST(trusted_proxies)
+{
+	char err[256];
+
+	clear_env();
+	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_trusted_proxy("127.0.0.1"), 0);
+	KS_CHECK_INT(load("trusted_proxies = 127.0.0.1, 10.1.0.0/16 "
+	    "fd00::/8\n", err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_trusted_proxy("127.0.0.1"), 1);
+	KS_CHECK_INT(ks_trusted_proxy("::ffff:127.0.0.1"), 1);
+	KS_CHECK_INT(ks_trusted_proxy("127.0.0.2"), 0);
+	KS_CHECK_INT(ks_trusted_proxy("10.1.255.7"), 1);
+	KS_CHECK_INT(ks_trusted_proxy("10.2.0.1"), 0);
+	KS_CHECK_INT(ks_trusted_proxy("fd12::1"), 1);
+	KS_CHECK_INT(ks_trusted_proxy("fe80::1"), 0);
+	KS_CHECK_INT(ks_trusted_proxy("not an address"), 0);
+	KS_CHECK_INT(ks_trusted_proxy(""), 0);
+	KS_CHECK_INT(load("trusted_proxies = 10.0.0.0/12\n", err,
+	    sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_trusted_proxy("10.15.1.1"), 1);
+	KS_CHECK_INT(ks_trusted_proxy("10.16.0.1"), 0);
+	KS_CHECK_INT(load("trusted_proxies = 10.0.0.0/33\n", err,
+	    sizeof(err)), KS_ERROR);
+	KS_CHECK(strstr(err, "trusted_proxies") != NULL);
+	KS_CHECK_INT(load("trusted_proxies = proxy.example\n", err,
+	    sizeof(err)), KS_ERROR);
+	KS_CHECK_INT(load("trusted_proxies = 10.0.0.1/\n", err,
+	    sizeof(err)), KS_ERROR);
+	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_trusted_proxy("10.0.0.1"), 0);
+}

@@ -1,6 +1,8 @@
 // The only way the application talks to kasusd: same-origin JSON over
 // fetch with the session cookie. Writes carry X-CSRF-Token (from the
-// sign-in response, kept in sessionStorage so a reload keeps working).
+// sign-in response, kept in sessionStorage so a reload keeps working; a
+// new tab of the same browser takes it from GET /api/v1/me, which gives
+// the session's token to the application's own pages).
 // A 401 on an authenticated call means the session ended: the handler
 // set with onSessionEnded shows the sign-in screen over the current page.
 
@@ -210,6 +212,10 @@ export interface Me {
   permissions: string[];
   modules: string[];
   via_token?: boolean;
+  /** A password an administrator set: nothing works until it is changed. */
+  must_change_password?: boolean;
+  /** The session's CSRF token (same-origin requests only). */
+  csrf_token?: string | null;
 }
 
 export interface LoginAnswer {
@@ -231,12 +237,24 @@ export interface User {
 
 export interface Token {
   id: number; name: string; permissions: string[]; created_at: string; expires_at: string; revoked: boolean;
+  /** What the token may do now: its permissions its creator still holds. */
+  effective_permissions?: string[];
+}
+
+/** The canton's request for another administrator of a social service. */
+export interface AdminRequest {
+  id: number; username: string; display_name: string; email: string | null; language: Lang;
+  reason: string; requested_by: string; requested_at: string;
+  status: 'pending' | 'approved' | 'rejected'; decided_by: number | null; decided_at: string | null;
+  comment: string | null; user_id: number | null; version: number;
 }
 
 export interface Tenant {
   id: number; slug: string; name: string; kind: string; language: Lang; active: boolean;
   version: number; created_at: string;
   municipalities?: { bfs: number; name: string; population: number; since: string }[];
+  /** Whether it has an active administrator (another one needs its consent). */
+  has_admin?: boolean;
 }
 
 export interface Municipality { bfs: number; name: string; population: number; version: number }

@@ -8,6 +8,7 @@ import { LoginScreen, type LoginReason } from './pages/Login';
 import { Shell } from './shell';
 import { REAUTH_EVENT } from './lib/hooks';
 import { worksWith } from './modules/access';
+import { PasswordRequired } from './pages/Account';
 
 type Phase = 'boot' | 'login' | 'in';
 
@@ -38,7 +39,10 @@ export function App() {
       const hadCsrf = !!csrf.get();
       try {
         const r = await get<Me>('/api/v1/me', { anonymous: true });
-        if (!hadCsrf) {
+        // A new tab of a signed-in browser: the session's CSRF token
+        // comes with /me, so the tab can write without signing in again.
+        if (r.data.csrf_token) csrf.set(r.data.csrf_token);
+        else if (!hadCsrf) {
           // Signed in, but this tab lost the CSRF token: writes would fail.
           // End the session as far as we can and ask for a fresh sign-in.
           try { await del('/api/v1/session'); } catch { /* expected without a token */ }
@@ -73,10 +77,10 @@ export function App() {
   }, []);
 
   const loadRoles = useCallback(async (m: Me) => {
-    if (!m.permissions.includes('directory.read')) { setRoles([]); return; }
+    if (!m.permissions.includes('directory.read') || m.must_change_password) { setRoles([]); return; }
     try { setRoles((await get<Page<Role>>('/api/v1/roles')).data.items); } catch { setRoles([]); }
   }, []);
-  useEffect(() => { if (me) void loadRoles(me); }, [me?.user.id, me?.tenant.id]);
+  useEffect(() => { if (me) void loadRoles(me); }, [me?.user.id, me?.tenant.id, me?.must_change_password]);
 
   const signedIn = (m: Me) => {
     if (expired) {
@@ -132,6 +136,9 @@ export function App() {
   if (phase === 'boot') return <p class="loading" role="status">{t('common.loading')}</p>;
   if (phase === 'login' || !ctx)
     return <LoginScreen key={`login-${reason}`} reason={reason} onSignedIn={signedIn} onLang={changeLang} />;
+  if (me?.must_change_password && !expired)
+    return <PasswordRequired me={me} onLogout={logout} onLang={changeLang}
+      onDone={async () => { setMe((await get<Me>('/api/v1/me')).data); setGen((g) => g + 1); }} />;
 
   return (
     <>

@@ -37,6 +37,7 @@ export function Shell(p: { onLogout: () => void; onLang: (l: Lang) => void; welc
             {app.me.user.display_name}
           </p>
           <LangSwitch onChange={p.onLang} />
+          {app.me.via_token ? null : <a class="btn btn-link" href="#/account">{t('account.link')}</a>}
           <button type="button" class="btn btn-secondary" onClick={p.onLogout}>{t('nav.logout')}</button>
         </div>
       </header>

@@ -60,6 +60,7 @@ ON CONFLICT (tenant_id, bfs) DO NOTHING
 -- name: tm_remove
 DELETE FROM tenant_municipality WHERE bfs = $1
 
+-- Also what a session reads again after its tenant's epoch moved.
 -- name: user_login
 SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
@@ -68,7 +69,8 @@ SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN role_permission rp ON rp.role = r.role
                   WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
-       coalesce(u.team, '')
+       coalesce(u.team, ''), u.must_change_password,
+       (SELECT t.active FROM tenant t WHERE t.id = u.tenant_id)
   FROM app_user u WHERE u.username = $1
 
 -- name: user_list
@@ -89,10 +91,12 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.team
   FROM app_user u WHERE u.id = $1
 
+-- Every account an administrator creates has a password the user
+-- did not choose: it is changed at the first sign-in.
 -- name: user_insert
 INSERT INTO app_user (tenant_id, username, display_name, email, language,
-       password_hash, team)
-VALUES (kasus_tenant(), $1, $2, $3, coalesce($4, 'de'), $5, $6)
+       password_hash, team, must_change_password)
+VALUES (kasus_tenant(), $1, $2, $3, coalesce($4, 'de'), $5, $6, true)
 RETURNING id
 
 -- name: user_update
@@ -106,8 +110,10 @@ RETURNING id
 
 -- name: user_password
 -- The hash is not part of the record users see: no new version, so an
--- open edit form does not conflict with a password reset.
-UPDATE app_user SET password_hash = $2 WHERE id = $1
+-- open edit form does not conflict with a password reset. A password an
+-- administrator set is changed by its user at the next sign-in.
+UPDATE app_user SET password_hash = $2, must_change_password = true
+ WHERE id = $1
 RETURNING id
 
 -- name: user_roles_clear
@@ -131,10 +137,25 @@ SELECT r.code, r.name_de, r.name_fr, r.canton_level,
 -- name: perm_known
 SELECT count(*) FROM permission WHERE code = ANY($1::text[])
 
+-- A token acts with what its creator may do now: of the permissions it
+-- was given, those the creator's current roles still grant (column 1),
+-- and not at all once the creator or the tenant is switched off
+-- (column 5); the creator's team binds it (column 6).
 -- name: token_lookup
-SELECT id, array_to_string(permissions, ','), expires_at > now(), revoked,
-       created_by
-  FROM api_token WHERE token_hash = $1
+SELECT k.id,
+       coalesce((SELECT string_agg(p, ',' ORDER BY p)
+                   FROM unnest(k.permissions) p
+                  WHERE p IN (SELECT rp.permission
+                                FROM user_role r
+                                JOIN role_permission rp ON rp.role = r.role
+                               WHERE r.tenant_id = k.tenant_id
+                                 AND r.user_id = k.created_by)), ''),
+       k.expires_at > now(), k.revoked, k.created_by, u.active AND t.active,
+       coalesce(u.team, '')
+  FROM api_token k
+  JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
+  JOIN tenant t ON t.id = k.tenant_id
+ WHERE k.token_hash = $1
 
 -- name: token_insert
 INSERT INTO api_token (tenant_id, name, token_hash, permissions, created_by,
@@ -143,10 +164,20 @@ VALUES (kasus_tenant(), $1, $2, $3::text[], $4,
         now() + make_interval(days => $5::integer))
 RETURNING id, expires_at
 
+-- Column 6: what the token may do now (its creator's current roles).
 -- name: token_list
-SELECT id, name, array_to_string(permissions, ','), created_at, expires_at,
-       revoked
-  FROM api_token ORDER BY id
+SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
+       k.expires_at, k.revoked,
+       coalesce((SELECT string_agg(p, ',' ORDER BY p)
+                   FROM unnest(k.permissions) p
+                  WHERE u.active AND p IN (SELECT rp.permission
+                                FROM user_role r
+                                JOIN role_permission rp ON rp.role = r.role
+                               WHERE r.tenant_id = k.tenant_id
+                                 AND r.user_id = k.created_by)), '')
+  FROM api_token k
+  JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
+ ORDER BY k.id
 
 -- name: token_revoke
 UPDATE api_token SET revoked = true WHERE id = $1 RETURNING id

@@ -5,9 +5,6 @@
 --   6 mime, 7 size, 8 sha256, 9 uploaded_by, 10 uploaded_at,
 --   11 replaced_by (the next version's id, or NULL)
 
--- name: dossier_visible
-SELECT id FROM dossier WHERE tenant_id = kasus_tenant() AND id = $1
-
 -- name: document_get
 SELECT d.id, d.dossier_id, d.category, d.title, d.version_no, d.previous_id,
        d.mime, d.size, d.sha256, d.uploaded_by, d.uploaded_at,

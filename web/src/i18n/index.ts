@@ -1,11 +1,13 @@
-// Messages live in de.json and fr.json, the billing screens' in
-// de.billing.json and fr.billing.json (same keys per language; tests check it). Every
+// Messages live in de.json and fr.json, an area's in de.<area>.json and
+// fr.<area>.json (same keys per language; tests check it). Every
 // text a person sees comes from there. t() is typed by the German file so
 // a missing or misspelt key fails the build.
 import deMain from './de.json';
 import frMain from './fr.json';
 import deBilling from './de.billing.json';
 import frBilling from './fr.billing.json';
+import deAccess from './de.access.json';
+import frAccess from './fr.access.json';
 import deLetters from './de.letters.json';
 import frLetters from './fr.letters.json';
 import deOps from './de.ops.json';
@@ -16,11 +18,12 @@ import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
 // The canton's billing screens keep their texts in *.billing.json, the
-// letters and print views theirs in *.letters.json.
+// access screens (passwords, administrator requests) theirs in
+// *.access.json, letters and print views theirs in *.letters.json.
 // The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
 // Background jobs (the jobs screen, job progress) in *.jobs.json.
-const de = { ...deMain, ...deBilling, ...deLetters, ...deOps, ...deJobs };
-const fr = { ...frMain, ...frBilling, ...frLetters, ...frOps, ...frJobs };
+const de = { ...deMain, ...deBilling, ...deAccess, ...deLetters, ...deOps, ...deJobs };
+const fr = { ...frMain, ...frBilling, ...frAccess, ...frLetters, ...frOps, ...frJobs };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

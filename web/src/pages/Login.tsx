@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, csrf, get, post, type LoginAnswer, type Me } from '../api';
 import { t, errorText, type Lang } from '../i18n';
@@ -65,32 +66,39 @@ export function LoginScreen(p: {
   const errMsg = error && !tenantBad ? errorText(error) : null;
 
   return (
+    <SignInFrame onLang={p.onLang}>
+      <form class="login-form card" onSubmit={submit} noValidate aria-labelledby="login-title">
+        <h1 id="login-title" ref={headRef}>{t('login.title')}</h1>
+        {p.reason === 'expired' ? <Notice kind="warning">{t('login.expired')}</Notice> : null}
+        {p.reason === 'logged_out' ? <Notice kind="success">{t('login.logged_out')}</Notice> : null}
+        {p.reason === 'csrf_lost' ? <Notice kind="info">{t('login.csrf_lost')}</Notice> : null}
+        {errMsg ? <ErrorBox error={error}>{errMsg}</ErrorBox> : null}
+        <Field label={t('login.tenant')} hint={t('login.tenant_hint')} value={tenant} onInput={setTenant}
+          required autocomplete="organization" inputRef={tenantRef} name="tenant" spellcheck={false}
+          error={missing.tenant ? t('form.missing') : tenantBad ? t('tenants.slug_rule') : null} />
+        <Field label={t('login.username')} value={username} onInput={setUsername} required
+          autocomplete="username" inputRef={userRef} name="username" spellcheck={false}
+          error={missing.username ? t('form.missing') : null} />
+        <Field label={t('login.password')} type="password" value={password} onInput={setPassword} required
+          autocomplete="current-password" inputRef={pwRef} name="password"
+          error={missing.password ? t('form.missing') : null} />
+        <button type="submit" class="btn btn-primary btn-wide" disabled={busy} aria-busy={busy ? 'true' : undefined}>
+          {busy ? t('login.busy') : t('login.submit')}
+        </button>
+      </form>
+    </SignInFrame>
+  );
+}
+
+/** The page around the sign-in form (and the first password change). */
+export function SignInFrame(p: { onLang: (l: Lang) => void; children: ComponentChildren }) {
+  return (
     <div class="login-page">
       <header class="login-header">
         <p class="brand">{t('app.name')}</p>
         <LangSwitch onChange={p.onLang} />
       </header>
-      <main id="main" class="login-main">
-        <form class="login-form card" onSubmit={submit} noValidate aria-labelledby="login-title">
-          <h1 id="login-title" ref={headRef}>{t('login.title')}</h1>
-          {p.reason === 'expired' ? <Notice kind="warning">{t('login.expired')}</Notice> : null}
-          {p.reason === 'logged_out' ? <Notice kind="success">{t('login.logged_out')}</Notice> : null}
-          {p.reason === 'csrf_lost' ? <Notice kind="info">{t('login.csrf_lost')}</Notice> : null}
-          {errMsg ? <ErrorBox error={error}>{errMsg}</ErrorBox> : null}
-          <Field label={t('login.tenant')} hint={t('login.tenant_hint')} value={tenant} onInput={setTenant}
-            required autocomplete="organization" inputRef={tenantRef} name="tenant" spellcheck={false}
-            error={missing.tenant ? t('form.missing') : tenantBad ? t('tenants.slug_rule') : null} />
-          <Field label={t('login.username')} value={username} onInput={setUsername} required
-            autocomplete="username" inputRef={userRef} name="username" spellcheck={false}
-            error={missing.username ? t('form.missing') : null} />
-          <Field label={t('login.password')} type="password" value={password} onInput={setPassword} required
-            autocomplete="current-password" inputRef={pwRef} name="password"
-            error={missing.password ? t('form.missing') : null} />
-          <button type="submit" class="btn btn-primary btn-wide" disabled={busy} aria-busy={busy ? 'true' : undefined}>
-            {busy ? t('login.busy') : t('login.submit')}
-          </button>
-        </form>
-      </main>
+      <main id="main" class="login-main">{p.children}</main>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // Canton administration: tenants (social services), their municipalities,
-// their first administrator, and which modules they use from when.
+// their first administrator (another one only with their consent), and
+// which modules they use from when.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   ApiError, del, etagOf, get, patch, post, put, withQuery,
@@ -16,6 +17,7 @@ import {
   Badge, CheckboxField, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager, SelectField,
 } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
+import { TenantAdministration } from './AdminRequests';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -197,7 +199,7 @@ export function TenantDetail({ slug }: { slug: string }) {
       </form>
       {!isCanton ? <TenantModules slug={slug} /> : null}
       {!isCanton ? <TenantMunicipalities tenant={tenant} reload={() => load(false)} /> : null}
-      <TenantAdmin slug={slug} />
+      <TenantAdministration key={String(tenant.has_admin)} slug={slug} hasAdmin={!!tenant.has_admin} />
     </section>
   );
 }
@@ -377,58 +379,5 @@ function ModuleRow({ path, sw }: { path: string; sw: ModuleSwitch }) {
         <button type="submit" class="btn btn-primary" disabled={busy}>{t('modules.save', { module: name })}</button>
       </div>
     </form>
-  );
-}
-
-function TenantAdmin({ slug }: { slug: string }) {
-  const [v, setV] = useState({ username: 'admin', display_name: '', password: '', language: 'de', email: '' });
-  const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
-  const [err, setErr] = useState<unknown>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const [open, setOpen] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
-  async function submit(e: Event) {
-    e.preventDefault();
-    const fe: Record<string, string> = {};
-    if (!/^[a-z0-9._-]{2,63}$/.test(v.username)) fe.username = t('users.username_rule');
-    if (!v.display_name.trim()) fe.display_name = t('form.missing');
-    if (v.password.length < 10) fe.password = t('users.password_rule');
-    setFieldErr(fe); setErr(null); setDone(null);
-    if (Object.keys(fe).length) return;
-    try {
-      const body: Record<string, unknown> = { username: v.username, display_name: v.display_name.trim(), password: v.password, language: v.language };
-      if (v.email.trim()) body.email = v.email.trim();
-      await post(`/api/v1/admin/tenants/${encodeURIComponent(slug)}/admins`, body);
-      setDone(t('tenants.admin_created', { username: v.username }));
-      setV({ ...v, password: '' });
-    } catch (x) {
-      if (x instanceof ApiError && x.code === 'already_exists') { setFieldErr({ username: t('users.username_taken') }); return; }
-      const sp = splitError(x, ['username', 'display_name', 'password', 'language', 'email']);
-      setFieldErr(sp.field); setErr(sp.form);
-    }
-  }
-  return (
-    <section class="card" aria-labelledby="tenant-admin">
-      <h2 id="tenant-admin">{t('tenants.admin_title')}</h2>
-      <p>{t('tenants.admin_intro')}</p>
-      {done ? <Notice kind="success">{done}</Notice> : null}
-      {!open ? (
-        <button type="button" class="btn btn-secondary" onClick={() => setOpen(true)} aria-expanded="false">{t('tenants.admin_open')}</button>
-      ) : (
-        <form class="form" onSubmit={submit} noValidate>
-          {err ? <ErrorBox error={err} /> : null}
-          <Field label={t('users.username')} value={v.username} onInput={set('username')} required error={fieldErr.username} spellcheck={false} />
-          <Field label={t('users.display_name')} value={v.display_name} onInput={set('display_name')} required error={fieldErr.display_name} />
-          <Field label={t('users.email')} type="email" value={v.email} onInput={set('email')} error={fieldErr.email} />
-          <SelectField label={t('users.language')} value={v.language} onChange={set('language')} options={langOptions()} />
-          <Field label={t('users.initial_password')} hint={t('users.password_hint')} type="password" value={v.password}
-            onInput={set('password')} required error={fieldErr.password} autocomplete="new-password" />
-          <div class="actions">
-            <button type="submit" class="btn btn-primary">{t('tenants.admin_create')}</button>
-            <button type="button" class="btn btn-secondary" onClick={() => setOpen(false)}>{t('common.close')}</button>
-          </div>
-        </form>
-      )}
-    </section>
   );
 }

@@ -96,7 +96,14 @@ export function Tokens() {
                   return (
                     <tr key={tk.id}>
                       <td>{tk.name}</td>
-                      <td>{tk.permissions.map((p) => label('perm', p)).join(', ')}</td>
+                      <td>
+                        {tk.permissions.map((p) => label('perm', p)).join(', ')}
+                        {st === 'active' && tk.effective_permissions && tk.effective_permissions.length < tk.permissions.length ? (
+                          <p class="small muted">{tk.effective_permissions.length
+                            ? t('tokens.effective', { permissions: tk.effective_permissions.map((p) => label('perm', p)).join(', ') })
+                            : t('tokens.effective_none')}</p>
+                        ) : null}
+                      </td>
                       <td>{formatDateTime(tk.created_at)}</td>
                       <td>{formatDate(tk.expires_at)}</td>
                       <td><Badge kind={st === 'active' ? 'ok' : 'off'}>{t(`tokens.state_${st}`)}</Badge></td>

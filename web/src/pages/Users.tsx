@@ -11,6 +11,7 @@ import {
   Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager, SelectField,
 } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
+import { AdminRequestInbox } from './AdminRequests';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -38,6 +39,7 @@ export function UsersList() {
         <PageTitle>{t('users.title')}</PageTitle>
         <a class="btn btn-primary" href="#/users/new">{t('users.new')}</a>
       </div>
+      <AdminRequestInbox />
       {list.error ? <ErrorBox error={list.error} /> : null}
       {!list.loaded && !list.error ? <Loading /> : null}
       {list.loaded ? (

@@ -18,6 +18,7 @@ import { BurdenSharing } from './BurdenSharing';
 import { Invoices } from './Invoices';
 import { Jobs, JobView } from './Jobs';
 import { ModuleView } from '../modules';
+import { Account } from './Account';
 
 interface Section {
   path: string;
@@ -70,6 +71,7 @@ export function resolve(route: Route, app: AppCtx): VNode {
   const [a, b, ...rest] = route.parts;
   const key = route.path;
   if (!a) return <Home key={key} />;
+  if (a === 'account') return b ? <NotFound key={key} /> : <Account key={key} />;
   if (a === 'm' && b) {
     if (!app.modules.includes(b)) return <NotFound key={key} />;
     return <ModuleView key={b} module={b} rest={rest} />;
