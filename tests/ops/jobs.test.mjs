@@ -93,7 +93,7 @@ test('a scheduled job runs once per tenant and day although two servers with two
   const stopped = await until(() => second.exitCode !== null && ws.every((w) => !alive(w)), 15000, 50);
   assert.ok(stopped, 'the second server stopped');
   assert.equal(second.exitCode, 0);
-  assert.ok(Date.now() - t0 < 8000, `it stopped in ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 12000, `it stopped in ${Date.now() - t0} ms (it waited 20 s for a killed leak check)`);
   assert.match(fs.readFileSync(LOG2, 'utf8'), /info pid=\d+ stopped/);
 });
 
