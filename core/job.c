@@ -16,9 +16,7 @@
 #include "job.h"
 #include "queries.h"
 
-#define MAX_TYPES	64
-
-static struct ks_job_entry types[MAX_TYPES];
+static struct ks_job_entry types[KS_JOB_TYPES_MAX];
 static int ntypes;
 
 static const char *const states[] = { "queued", "running", "done", "failed",
@@ -110,7 +108,7 @@ ks_job_types_add(const struct ks_job_type *t, const char *module)
 	int i, n;
 
 	for (n = 0; t[n].name != NULL; n++) {
-		if (!valid_type(&t[n], m) || ntypes + n >= MAX_TYPES) {
+		if (!valid_type(&t[n], m) || ntypes + n >= KS_JOB_TYPES_MAX) {
 			ks_log(KS_LOG_ERROR, "job type %s of %s is not valid or "
 			    "taken", t[n].name, m);
 			return KS_ERROR;

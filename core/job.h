@@ -13,6 +13,7 @@
 #define KS_JOB_BACKOFF_MS	5000
 #define KS_JOB_LEASE_S		60
 #define KS_JOB_BACKOFF_MAX_S	3600
+#define KS_JOB_TYPES_MAX	64	/* registered types, names <= 95 */
 
 /** A running job: what a job context carries besides the request's. */
 struct ks_job {

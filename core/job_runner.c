@@ -49,7 +49,8 @@ static struct runner runners[MAX_RUNNERS];
 static int nrunners;
 static int stopping;
 static int wake[2] = { -1, -1 };
-static char types_array[4096];	/* {a.b,c.d}: what this process runs */
+/* {a.b,c.d}: the types this process runs, for job_claim(). */
+static char types_array[KS_JOB_TYPES_MAX * 96 + 8];
 
 static int
 stopped(void)
