@@ -47,6 +47,12 @@ ks_job_type_at(int i)
 	return i >= 0 && i < ntypes ? &types[i] : NULL;
 }
 
+const char *
+ks_job_type_name(int i)
+{
+	return i >= 0 && i < ntypes ? types[i].type->name : "";
+}
+
 int
 ks_job_max_attempts(const struct ks_job_type *t)
 {

@@ -41,8 +41,7 @@ int	ks_job_commit(struct ks_request *);
 
 /** The type named name, or NULL. */
 const struct ks_job_entry *ks_job_type_find(const char *name);
-/** Visit every registered type. */
-int	ks_job_type_count(void);
+/** The i-th registered type (count: ks_job_type_count), or NULL. */
 const struct ks_job_entry *ks_job_type_at(int i);
 
 int	ks_job_max_attempts(const struct ks_job_type *);

@@ -245,6 +245,23 @@ end_failed(struct runner *rn, struct ks_request *req, struct ks_job *j,
 
 /* ---------------------------------------------------------- running */
 
+/* The metric's outcome of an attempt that ended in state ("queued ..."). */
+static int
+outcome(const char *state)
+{
+	static const struct { const char *prefix; int o; } map[] = {
+		{ "done", KS_JOB_DONE }, { "queued", KS_JOB_RETRY },
+		{ "failed", KS_JOB_FAILED }, { "dead", KS_JOB_DEAD },
+		{ "released", KS_JOB_RELEASED }, { "lease lost", KS_JOB_LOST },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strncmp(state, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].o;
+	return KS_JOB_NOT_SAVED;
+}
+
 /* The principal of a job: its tenant, and its creator's current rights. */
 static void
 principal(struct ks_request *req, PGresult *r)
@@ -303,6 +320,8 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 		end_done(req, &j, &state);
 	else
 		end_failed(rn, req, &j, &state);
+	if (e != NULL)
+		ks_metrics_job((int)(e - ks_job_type_at(0)), outcome(state));
 	ks_log(KS_LOG_INFO, "job id=%lld tenant=%lld type=%s attempt=%d %s "
 	    "dur_ms=%.1f", (long long)id, (long long)tenant,
 	    e != NULL ? e->type->name : "?", j.attempt, state,

@@ -539,6 +539,9 @@ int	ks_job_progress(struct ks_request *, long long done, long long total);
 void	ks_job_result(struct ks_request *, json_t *);
 int64_t	ks_job_id(struct ks_request *);
 int	ks_job_attempt(struct ks_request *);
+/** Registered job types: how many, and the name of the i-th. */
+int	ks_job_type_count(void);
+const char *ks_job_type_name(int i);
 /** Routes of /api/v1/jobs and the core's own job types. */
 void	ks_job_register(void);
 /** Worker: start the job runner threads (before the filter); stop them. */
@@ -568,6 +571,11 @@ int	ks_sandbox_forbidden(int slot, char *name, size_t len);
 int	ks_metrics_init(int nworkers);
 void	ks_metrics_request(int route_idx, int status, double seconds);
 void	ks_metrics_worker_restart(void);
+/** How a job's attempt ended (kasus_job_attempts_total's outcome). */
+enum ks_job_outcome { KS_JOB_DONE, KS_JOB_RETRY, KS_JOB_FAILED, KS_JOB_DEAD,
+	KS_JOB_RELEASED, KS_JOB_LOST, KS_JOB_NOT_SAVED };
+/** Count an attempt of the type-th registered job type. */
+void	ks_metrics_job(int type, int outcome);
 void	ks_metrics_worker_state(int slot, int pid, int redis_up);
 char	*ks_metrics_render(struct ks_arena *, size_t *len);
 extern int ks_worker_slot;

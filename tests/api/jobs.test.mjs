@@ -138,6 +138,11 @@ test('a job that ran twice changed nothing twice (idempotent handler)', async ()
   assert.equal(owner(`select count(*) from echo_job_item where job_id = ${j0.id}`), '5');
   assert.equal(owner(`select n from echo_job_count where job_id = ${j0.id}`), '5', 'each item counted once');
   assert.equal(j.result.counted, 5);
+  // Operators count attempts by type and how they ended.
+  const metrics = (await call('GET', '/metrics')).text;
+  const count = (outcome) => Number(new RegExp(`^kasus_job_attempts_total\\{type="echo.count",outcome="${outcome}"\\} (\\d+)$`, 'm')
+    .exec(metrics)?.[1] ?? 0);
+  assert.ok(count('done') >= 3 && count('retry') >= 3 && count('dead') >= 1, metrics.split('\n').filter((l) => l.includes('job')).join('\n'));
 });
 
 test('a job its handler refuses (4xx) fails at once and is not tried again', async () => {
