@@ -74,10 +74,16 @@ static const struct key keys[] = {
 	{ "rules_instructions", "KASUS_RULES_INSTRUCTIONS", K_LONG,
 	    &ks_conf.rules_instructions, 0 },
 	{ "rules_timeout_ms", "KASUS_RULES_TIMEOUT_MS", I(rules_timeout_ms) },
+	{ "rules_cache_memory", "KASUS_RULES_CACHE_MEMORY", K_LONG,
+	    &ks_conf.rules_cache_memory, 0 },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
 	{ "audit_anchor_dir", "KASUS_AUDIT_ANCHOR_DIR", S(audit_anchor_dir) },
 	{ "audit_seal_ms", "KASUS_AUDIT_SEAL_MS", I(audit_seal_ms) },
 	{ "trusted_proxies", "KASUS_TRUSTED_PROXIES", S(trusted_proxies) },
+	{ "job_threads", "KASUS_JOB_THREADS", I(job_threads) },
+	{ "job_poll_ms", "KASUS_JOB_POLL_MS", I(job_poll_ms) },
+	{ "job_schedule_s", "KASUS_JOB_SCHEDULE_S", I(job_schedule_s) },
+	{ "job_keep_days", "KASUS_JOB_KEEP_DAYS", I(job_keep_days) },
 	{ "user", "KASUS_USER", S(user) },
 	{ "seccomp", "KASUS_SECCOMP", I(seccomp) },
 	{ NULL, NULL, 0, NULL, 0 }
@@ -112,6 +118,11 @@ defaults(void)
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
 	ks_conf.audit_seal_ms = 2000;
+	ks_conf.rules_cache_memory = 32L * 1024 * 1024;
+	ks_conf.job_threads = 1;
+	ks_conf.job_poll_ms = 1000;
+	ks_conf.job_schedule_s = 60;
+	ks_conf.job_keep_days = 30;
 	strcpy(ks_conf.user, "kasus");
 	ks_conf.seccomp = 1;
 }
@@ -319,6 +330,14 @@ ks_config_load(const char *path, char *err, size_t errlen)
 	}
 	if (proxies_parse(err, errlen) != KS_OK)
 		return KS_ERROR;
+	if (ks_conf.job_threads > 16 || ks_conf.job_poll_ms < 50 ||
+	    ks_conf.job_poll_ms > 60000 || ks_conf.job_schedule_s < 1 ||
+	    ks_conf.job_schedule_s > 3600 || ks_conf.job_keep_days < 1) {
+		snprintf(err, errlen, "job_threads is 0 to 16, job_poll_ms 50 "
+		    "to 60000, job_schedule_s 1 to 3600, job_keep_days at "
+		    "least 1");
+		return KS_ERROR;
+	}
 	ks_log_set_level(ks_conf.log_level);
 	return KS_OK;
 }

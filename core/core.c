@@ -167,4 +167,5 @@ ks_routes_core_register(void)
 	ks_document_register();
 	ks_transfer_register();
 	ks_team_register();
+	ks_job_register();
 }

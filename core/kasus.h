@@ -79,6 +79,7 @@ struct ks_config {
 	char	 modules[512];		/* comma-separated module names */
 	char	 module_dir[512];
 	long	 rules_memory;		/* bytes per Lua state */
+	long	 rules_cache_memory;	/* compiled states kept, per worker */
 	long	 rules_instructions;	/* per evaluation */
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
@@ -87,6 +88,10 @@ struct ks_config {
 	char	 trusted_proxies[512];	/* addresses or CIDR ranges, comma- */
 					/* separated, whose X-Forwarded-For */
 					/* names the client */
+	int	 job_threads;		/* job runners per worker (0: none) */
+	int	 job_poll_ms;		/* runners look for due jobs */
+	int	 job_schedule_s;	/* scheduled jobs: period checked */
+	int	 job_keep_days;		/* finished jobs kept */
 	char	 user[64];		/* workers drop to it when root */
 	int	 seccomp;		/* workers enter the filter (1) */
 	enum ks_log_level log_level;
@@ -146,6 +151,7 @@ struct ks_field {
  * leaves. See core/audit.c.
  */
 #define KS_R_AUDIT	0x80
+#define KS_R_JOB	0x100	/* answers 202 with a job (ks_job_accepted) */
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
@@ -210,6 +216,7 @@ struct ks_principal {
 };
 
 struct ks_db;
+struct ks_job;
 
 struct ks_request {
 	struct ks_arena		*arena;
@@ -258,6 +265,7 @@ struct ks_request {
 	double			 t0;
 	void			*ctx;		/* handler state, e.g. uploads */
 	void			*audit;		/* queued events (core/audit.c) */
+	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
 /** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
@@ -571,6 +579,8 @@ int	ks_rules_check(struct ks_request *, const char *name,
 void	ks_rules_invalidate(void);
 /** Start the deadline watchdog of this process (before a sandbox). */
 void	ks_rules_watchdog_start(void);
+/** How many compiled states this thread keeps, and their bytes. */
+void	ks_rules_cache_size(int *n, size_t *bytes);
 /** Start/stop the worker's Redis subscriber for invalidations. */
 void	ks_rules_listen_start(void);
 void	ks_rules_listen_stop(void);
@@ -600,6 +610,34 @@ void	ks_modules_forget(int64_t tenant);
 int	ks_db_registered(void);
 void	ks_db_truncate(int n);
 
+/* ----------------------------------------------------------------- jobs */
+
+struct ks_job_type;
+
+/**
+ * Register a table of job types (NULL-name terminated) of a module, or
+ * of the core (module NULL). Refused when a name is taken, does not
+ * start with "<module>.", or has an unknown schedule. Before the fork.
+ */
+int	ks_job_types_add(const struct ks_job_type *, const char *module);
+void	ks_job_types_remove(const char *module);
+/** See struct ks_api (ks_module.h): job_enqueue ... job_attempt. */
+int	ks_job_enqueue(struct ks_request *, const char *type, json_t *payload,
+	    const char *key, int64_t *id);
+int	ks_job_accepted(struct ks_request *, int64_t id);
+int	ks_job_progress(struct ks_request *, long long done, long long total);
+void	ks_job_result(struct ks_request *, json_t *);
+int64_t	ks_job_id(struct ks_request *);
+int	ks_job_attempt(struct ks_request *);
+/** Registered job types: how many, and the name of the i-th. */
+int	ks_job_type_count(void);
+const char *ks_job_type_name(int i);
+/** Routes of /api/v1/jobs and the core's own job types. */
+void	ks_job_register(void);
+/** Worker: start the job runner threads (before the filter); stop them. */
+void	ks_jobs_start(void);
+void	ks_jobs_stop(void);
+
 /* -------------------------------------------------------------- sandbox */
 
 /**
@@ -623,6 +661,11 @@ int	ks_sandbox_forbidden(int slot, char *name, size_t len);
 int	ks_metrics_init(int nworkers);
 void	ks_metrics_request(int route_idx, int status, double seconds);
 void	ks_metrics_worker_restart(void);
+/** How a job's attempt ended (kasus_job_attempts_total's outcome). */
+enum ks_job_outcome { KS_JOB_DONE, KS_JOB_RETRY, KS_JOB_FAILED, KS_JOB_DEAD,
+	KS_JOB_RELEASED, KS_JOB_LOST, KS_JOB_NOT_SAVED };
+/** Count an attempt of the type-th registered job type. */
+void	ks_metrics_job(int type, int outcome);
 void	ks_metrics_worker_state(int slot, int pid, int redis_up);
 char	*ks_metrics_render(struct ks_arena *, size_t *len);
 extern int ks_worker_slot;

@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	3
+#define KS_ABI_MINOR	4
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
@@ -45,10 +45,35 @@ struct ks_lua_binding {
 	int		(*fn)(void *lua_state);
 };
 
-/** A background job type (processed by the job runner). */
+/**
+ * A background job type (core/job_runner.c runs them; README "Background
+ * jobs"). name is "<module>.<name>" ([a-z0-9_]). run() gets a job context
+ * that works like a request's - the job's tenant under row-level
+ * security, its creator as the user (with that person's current roles
+ * and permissions; none for scheduled jobs), an arena, db_q, audit,
+ * rules_eval - and the payload it was queued with. It returns 0 when the
+ * job is done, or fails with ks->fail: a 4xx answer is final (the job is
+ * failed), anything else is tried again after backoff_ms, doubling each
+ * time, until max_attempts, and then the job is dead (a dead letter an
+ * administrator can retry).
+ *
+ * Delivery is at least once: after a crash, a lost lease or a failed
+ * attempt the job runs again from the start. run() must therefore be
+ * idempotent - running it twice must change nothing twice: key every
+ * effect by the job and the item (INSERT ... ON CONFLICT DO NOTHING, a
+ * state checked before it is changed). job_progress() commits the work
+ * done so far together with the count; call it at least every lease_s / 2
+ * seconds, or the job is taken over by another worker.
+ */
 struct ks_job_type {
 	const char	*name;
-	int		(*run)(json_t *payload, char *err, size_t errlen);
+	int		(*run)(struct ks_request *job, json_t *payload);
+	/* NULL (queued by a route), "hourly", "daily" or "monthly": once per
+	   period in every tenant that has the module, once per cluster */
+	const char	*schedule;
+	int		 max_attempts;	/* 0: 5 */
+	int		 backoff_ms;	/* first retry after; 0: 5000 */
+	int		 lease_s;	/* 0: 60 */
 };
 
 /** The core, as a module sees it. Every pointer stays valid until fini. */
@@ -151,6 +176,33 @@ struct ks_api {
 	 */
 	PGresult	*(*access_dossier)(struct ks_request *, int64_t id,
 			    int mode);
+	/* 1.4: background jobs (struct ks_job_type) */
+	/**
+	 * Queue a job of a type a module declared, for the request's tenant
+	 * and user, with payload (reference not taken); it starts when the
+	 * request's transaction commits. key (NULL: none) makes it
+	 * once-only: queuing the type with the same key again gives the
+	 * first job's id.
+	 */
+	int		(*job_enqueue)(struct ks_request *, const char *type,
+			    json_t *payload, const char *key, int64_t *id);
+	/** Answer 202 Accepted, Location: /api/v1/jobs/{id}, with the job. */
+	int		(*job_accepted)(struct ks_request *, int64_t id);
+	/**
+	 * In a job: done of total items (total < 0: unknown or unchanged).
+	 * Commits the work so far with the count (at most four times a
+	 * second; between, it only notes the count) and extends the lease.
+	 * Fails when the job must stop - 409 job_lease_lost (another worker
+	 * took it over) or 503 job_interrupted (the server stops; the job
+	 * goes back to the queue): return the error at once.
+	 */
+	int		(*job_progress)(struct ks_request *, long long done,
+			    long long total);
+	/** In a job: what it produced, shown with it when done (ref taken). */
+	void		(*job_result)(struct ks_request *, json_t *);
+	/** In a job: its id, and the attempt (1 the first time). */
+	int64_t		(*job_id)(struct ks_request *);
+	int		(*job_attempt)(struct ks_request *);
 };
 
 /** The descriptor a module exports. */

@@ -112,6 +112,8 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	/* Threads start before the filter, which has no clone. */
+	ks_jobs_start();
 	ks_audit_start();
 	if (ks_sandbox_enter() != KS_OK)
 		_exit(1);
@@ -125,6 +127,7 @@ worker_main(int slot, int fd)
 	ks_audit_drain();
 	MHD_stop_daemon(d);
 	ks_audit_stop();
+	ks_jobs_stop();
 	ks_rules_listen_stop();
 	ks_modules_unload();
 	ks_static_free();

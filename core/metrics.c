@@ -13,6 +13,7 @@
 
 #define M_ROUTES	513		/* last slot: no route matched */
 #define M_WORKERS	64
+#define M_JOB_TYPES	64		/* KS_JOB_TYPES_MAX */
 
 static const int codes[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409,
     413, 415, 428, 429, 499, 500, 503, 0 };
@@ -20,12 +21,17 @@ static const int codes[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409,
 static const double buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
     0.1, 0.25, 0.5, 1, 2.5, 5 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+/* How a job's attempt ended (enum ks_job_outcome). */
+static const char *const outcomes[] = { "done", "retry", "failed", "dead",
+    "released", "lost", "not_saved" };
+#define NOUTCOMES (sizeof(outcomes) / sizeof(outcomes[0]))
 
 struct shm {
 	uint64_t	count[M_ROUTES][NCODES];
 	uint64_t	hist[M_ROUTES][NBUCKETS + 1];
 	uint64_t	sum_us[M_ROUTES];
 	uint64_t	restarts;
+	uint64_t	jobs[M_JOB_TYPES][NOUTCOMES];
 	struct {
 		int	pid;
 		int	db_conns;
@@ -69,6 +75,15 @@ ks_metrics_request(int ri, int status, double secs)
 	    __ATOMIC_RELAXED);
 	if (ks_worker_slot >= 0 && ks_worker_slot < M_WORKERS)
 		m->w[ks_worker_slot].db_conns = ks_db_open_count();
+}
+
+void
+ks_metrics_job(int type, int outcome)
+{
+	if (m != NULL && type >= 0 && type < M_JOB_TYPES && outcome >= 0 &&
+	    outcome < (int)NOUTCOMES)
+		__atomic_add_fetch(&m->jobs[type][outcome], 1,
+		    __ATOMIC_RELAXED);
 }
 
 void
@@ -175,6 +190,16 @@ ks_metrics_render(struct ks_arena *a, size_t *len)
 	    "parent.\n# TYPE kasus_worker_restarts_total counter\n"
 	    "kasus_worker_restarts_total %llu\n",
 	    (unsigned long long)m->restarts);
+	put(&r, "# HELP kasus_job_attempts_total Background job attempts by "
+	    "type and how they ended.\n# TYPE kasus_job_attempts_total "
+	    "counter\n");
+	for (i = 0; i < M_JOB_TYPES && i < ks_job_type_count(); i++)
+		for (size_t o = 0; o < NOUTCOMES; o++)
+			if (m->jobs[i][o] != 0)
+				put(&r, "kasus_job_attempts_total{type=\"%s\","
+				    "outcome=\"%s\"} %llu\n",
+				    ks_job_type_name(i), outcomes[o],
+				    (unsigned long long)m->jobs[i][o]);
 	put(&r, "# HELP kasus_db_connections Open PostgreSQL connections per "
 	    "worker.\n# TYPE kasus_db_connections gauge\n");
 	for (i = 0; i < M_WORKERS; i++)

@@ -150,7 +150,9 @@ static const struct ks_api api = {
 	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
 	ks_iban_valid, ks_iban_is_qr, ks_ahv_valid, ks_iso_pain001_write,
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
-	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier
+	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
+	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
+	ks_job_id, ks_job_attempt
 };
 
 /* ----------------------------------------------------------- loading */
@@ -256,6 +258,15 @@ load_one(const char *file, int run_init)
 		refuse(l, "its routes clash with routes already declared");
 		return;
 	}
+	if (m->jobs != NULL && ks_job_types_add(m->jobs, m->name) != KS_OK) {
+		ks_router_remove_module(m->name);
+		if (m->fini != NULL)
+			m->fini();
+		ks_db_truncate(qmark);
+		refuse(l, "its job types are not valid (\"%s.<name>\", a "
+		    "handler, hourly, daily or monthly) or are taken", m->name);
+		return;
+	}
 	ks_log(KS_LOG_INFO, "module %s %s loaded", m->name, m->version);
 }
 
@@ -284,6 +295,7 @@ ks_modules_unload(void)
 		if (!mods[i].ok)
 			continue;
 		ks_router_remove_module(mods[i].m->name);
+		ks_job_types_remove(mods[i].m->name);
 		if (mods[i].inited && mods[i].m->fini != NULL)
 			mods[i].m->fini();
 		dlclose(mods[i].dl);

@@ -108,6 +108,11 @@ add_route(const struct ks_route *r, int idx, void *arg)
 	    "default", "description", "error",
 	    "content", "application/json", "schema", "$ref",
 	    "#/components/schemas/Error");
+	if (r->flags & KS_R_JOB)
+		json_object_set_new(json_object_get(op, "responses"), "202",
+		    json_pack("{s:s}", "description", "accepted: a background "
+		    "job does the work; Location names it (GET it for its "
+		    "state, progress and result)"));
 	if (r->perm != NULL)
 		json_object_set_new(op, "x-permission", json_string(r->perm));
 	if (r->module != NULL || ks_router_module(r) != NULL)

@@ -83,15 +83,20 @@ ks_param_id(struct ks_request *req, const char *name, int64_t *out)
 	return KS_OK;
 }
 
+/* A job's context (job_runner.c) has no connection: no header, no query. */
 const char *
 ks_req_header(struct ks_request *req, const char *name)
 {
+	if (req->conn == NULL)
+		return NULL;
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *
 ks_query(struct ks_request *req, const char *name)
 {
+	if (req->conn == NULL)
+		return NULL;
 	return MHD_lookup_connection_value(req->conn,
 	    MHD_GET_ARGUMENT_KIND, name);
 }

@@ -653,25 +653,56 @@ cache_get(const char *sha)
 	return NULL;
 }
 
+/*
+ * A thread keeps at most CACHE_MAX states, together at most its share of
+ * rules_cache_memory (the one used last is always kept): a worker's
+ * memory stays bounded however many packs and tenants it serves. The
+ * least recently used go first.
+ */
+static void
+cache_trim(void)
+{
+	size_t budget, total = 0;
+	struct cage *p, *x;
+	int n = 0;
+
+	budget = (size_t)ks_conf.rules_cache_memory /
+	    (size_t)(ks_conf.threads + ks_conf.job_threads + 1);
+	for (p = cache; p != NULL && p->next != NULL; p = p->next) {
+		total += p->used;
+		if (++n < CACHE_MAX && total + p->next->used <= budget)
+			continue;
+		while ((x = p->next) != NULL) {
+			p->next = x->next;
+			cage_free(x);
+		}
+		break;
+	}
+}
+
+void
+ks_rules_cache_size(int *n, size_t *bytes)
+{
+	struct cage *p;
+
+	*n = 0;
+	*bytes = 0;
+	for (p = cache; p != NULL; p = p->next) {
+		(*n)++;
+		*bytes += p->used;
+	}
+}
+
 static void
 cache_put(struct cage *c)
 {
-	struct cage *p;
-	int n = 0;
-
 	/* Free this thread's states when it ends (leak-free shutdown). */
 	pthread_once(&tl_once, tl_init);
 	pthread_setspecific(tl_key, (void *)1);
 
 	c->next = cache;
 	cache = c;
-	for (p = cache; p != NULL; p = p->next) {
-		if (++n == CACHE_MAX && p->next != NULL) {
-			cage_free(p->next);
-			p->next = NULL;
-			break;
-		}
-	}
+	cache_trim();
 }
 
 static void
@@ -1079,6 +1110,8 @@ eval_cached(struct ks_request *req, const char *name, const char *sha,
 	/* A state stopped for memory or time may be left half-built. */
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
+	else
+		cache_trim();	/* it may have grown */
 	return rc;
 }
 
@@ -1106,6 +1139,8 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	rc = run(req, c, label, data, fn, input, out);
 	if (rc != KS_OK && c->stop != 0)
 		cache_drop(c);
+	else
+		cache_trim();
 	return rc;
 }
 

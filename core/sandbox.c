@@ -71,12 +71,15 @@ static const char *const allowed[] = {
 
 /*
  * AddressSanitizer and LeakSanitizer stop the world at exit to look for
- * leaks: a helper task (clone) attaches to every thread (ptrace) and the
- * report goes to a file. Only the test build has them.
+ * leaks: a helper task (clone) lists the threads (getdents), attaches to
+ * each (ptrace) and the report goes to a file. Without every call it
+ * makes, the filter kills the helper, the worker waits for it until the
+ * parent kills the worker, and no leak of a worker is ever reported.
+ * Only the test build has them.
  */
 #if defined(__SANITIZE_ADDRESS__)
 static const char *const allowed_sanitizer[] = {
-	"clone", "ptrace", "wait4", "waitid", "kill", "tgkill",
+	"clone", "ptrace", "wait4", "waitid", "kill", "tgkill", "getdents",
 	"tkill", "getpgid", "sched_getparam", "sched_getscheduler",
 	"mincore", "msync", "setrlimit", "set_tid_address",
 	NULL
@@ -186,8 +189,9 @@ allow_narrow(scmp_filter_ctx f)
 	    AF_NETLINK };
 	static const int prctls[] = { PR_SET_NAME, PR_GET_NAME,
 #if defined(__SANITIZE_ADDRESS__)
-	    /* LeakSanitizer's helper attaches to the threads. */
+	    /* LeakSanitizer's helper attaches to the threads, dies with us. */
 	    PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER,
+	    PR_SET_PDEATHSIG,
 #endif
 	};
 	size_t i;

@@ -26,6 +26,9 @@ export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
 # load balancer (X-Forwarded-For names the client), 127.0.0.2 for a
 # client whose header is not believed.
 export KASUS_TRUSTED_PROXIES=127.0.0.1
+# Scheduled jobs: every worker asks for the current period every 2 s (60
+# by default), so that tests see several schedulers race for one job.
+export KASUS_JOB_SCHEDULE_S=2
 KASUS_MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export KASUS_MASTER_KEY
 export KASUS_PIDFILE=$root/var/test/kasusd.pid

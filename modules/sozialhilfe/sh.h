@@ -25,6 +25,8 @@ extern const struct ks_route sh_worklist_routes[];
 extern const struct ks_route sh_run_routes[];
 extern const struct ks_route sh_bank_routes[];
 extern const struct ks_route sh_letter_routes[];
+/* Background jobs (sh_jobs.c). */
+extern const struct ks_job_type sh_job_types[];
 
 /** "%lld" of v in the request's arena. */
 const char *sh_num(struct ks_request *, long long v);

@@ -82,8 +82,8 @@ init(const struct ks_api *api, char *err, size_t errlen)
 {
 	size_t n = 0, i, j;
 
-	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 3) {
-		snprintf(err, errlen, "needs core ABI %d.3", KS_ABI_MAJOR);
+	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 4) {
+		snprintf(err, errlen, "needs core ABI %d.4", KS_ABI_MAJOR);
 		return -1;
 	}
 	ks = api;
@@ -121,7 +121,7 @@ fini(void)
 
 static struct ks_module descriptor = {
 	KS_MODULE_HEADER, "sozialhilfe", "0.1.0", init, fini, NULL, NULL,
-	"modules/sozialhilfe/migrations", NULL, NULL, NULL, { 0 }
+	"modules/sozialhilfe/migrations", NULL, sh_job_types, NULL, { 0 }
 };
 
 const struct ks_module *

@@ -26,9 +26,10 @@ const FAMILIES = {
   claims: 'claim', persons: 'person', households: 'household',
 };
 // Routes with an id that is not a dossier's business (administration,
-// the canton, payment runs of the whole service, rule packs).
+// the canton, payment runs of the whole service, rule packs, background
+// jobs: seen by whoever started one and by job.read).
 const OTHER = ['admin', 'payment-runs', 'rule-packs', 'rule-data', 'billing', 'invoices',
-  'echo', 'bank-entries', 'bank-files', 'audit', 'teams'];
+  'echo', 'bank-entries', 'bank-files', 'audit', 'teams', 'jobs'];
 
 let cw; let tl; let nord; let sued; let ids;
 

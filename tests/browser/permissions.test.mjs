@@ -32,11 +32,12 @@ test('a caseworker sees no administration at all', async () => {
 
 test('each role gets exactly its screens', async () => {
   const cases = [
-    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen']],
+    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen', 'Hintergrundaufträge']],
     ['thun', 'accounting', ['Arbeitsliste', 'Rechnungen']],
     ['thun', 'auditor', ['Arbeitsliste', 'Protokoll']],
     ['thun', 'reception', ['Arbeitsliste']],
-    ['canton', 'canton-admin', ['Arbeitsliste', 'Sozialdienste', 'Gemeinden', 'Regelpakete', 'Kostenverteilung', 'Lastenausgleich']],
+    ['canton', 'canton-admin', ['Arbeitsliste', 'Sozialdienste', 'Gemeinden', 'Regelpakete', 'Kostenverteilung', 'Lastenausgleich',
+      'Hintergrundaufträge']],
   ];
   for (const [tenant, user, expected] of cases) {
     const { context, page } = await newPage(browser);

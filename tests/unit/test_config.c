@@ -216,6 +216,34 @@ KS_TEST(other_errors)
 	KS_CHECK(strstr(err, "/nonexistent/kasus.conf") != NULL);
 }
 
+/* Background jobs: defaults, and limits the runner relies on. */
+KS_TEST(job_settings)
+{
+	char err[256];
+
+	clear_env();
+	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_conf.job_threads, 1);
+	KS_CHECK_INT(ks_conf.job_poll_ms, 1000);
+	KS_CHECK_INT(ks_conf.job_schedule_s, 60);
+	KS_CHECK_INT(ks_conf.job_keep_days, 30);
+	KS_CHECK(ks_conf.rules_cache_memory == 32L * 1024 * 1024);
+	KS_CHECK_INT(load("job_threads = 0\njob_poll_ms = 50\n"
+	    "job_schedule_s = 3600\nrules_cache_memory = 1048576\n", err,
+	    sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_conf.job_threads, 0);
+	KS_CHECK(ks_conf.rules_cache_memory == 1048576);
+	KS_CHECK_INT(load("job_threads = 17\n", err, sizeof(err)), KS_ERROR);
+	KS_CHECK(strstr(err, "job_threads") != NULL);
+	KS_CHECK_INT(load("job_poll_ms = 10\n", err, sizeof(err)), KS_ERROR);
+	KS_CHECK_INT(load("job_schedule_s = 0\n", err, sizeof(err)), KS_ERROR);
+	KS_CHECK_INT(load("job_keep_days = 0\n", err, sizeof(err)), KS_ERROR);
+	setenv("KASUS_JOB_SCHEDULE_S", "2", 1);
+	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_conf.job_schedule_s, 2);
+	unsetenv("KASUS_JOB_SCHEDULE_S");
+}
+
 /*
  * scrypt_log2n feeds (uint64_t)1 << log2n in crypto.c and must stay
  * within what ks_password_verify accepts (10..20): 64 or more is

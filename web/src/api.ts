@@ -274,3 +274,15 @@ export interface RuleTestResult {
   results: { index: number; function: string; ok: boolean; output?: unknown; error?: string; expected?: unknown }[];
 }
 
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'dead';
+
+/** A background job (GET /api/v1/jobs/{id}); payload and worker for job.read. */
+export interface Job {
+  id: number; type: string; key: string | null; state: JobState; attempts: number; max_attempts: number;
+  progress: { done: number; total: number | null };
+  result: unknown; error: { code: string; message: string; attempt?: number; detail?: unknown } | null;
+  created_by: number | null; created_by_name: string | null; created_at: string; started_at: string | null; finished_at: string | null;
+  run_after: string; version: number; payload?: unknown; worker?: string | null;
+}
+
+export interface JobType { type: string; module: string | null; schedule: string | null }

@@ -21,6 +21,8 @@ import dePersons from './de.persons.json';
 import frPersons from './fr.persons.json';
 import deDossier from './de.dossier.json';
 import frDossier from './fr.dossier.json';
+import deJobs from './de.jobs.json';
+import frJobs from './fr.jobs.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
@@ -32,9 +34,10 @@ export type Lang = 'de' | 'fr';
 // the persons and households screens theirs in *.persons.json, the dossier
 // workflow's (approval, checklist, teams, transfer) in *.dossier.json,
 // Sozialhilfe money screens (runs, claims, one-offs, bank files) in
-// *.money.json.
-const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier };
-const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier };
+// *.money.json, background jobs (the jobs screen, job progress) in
+// *.jobs.json.
+const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier, ...deJobs };
+const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier, ...frJobs };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -17,6 +17,7 @@ import { RuleData } from './RuleData';
 import { BillingView } from './Billing';
 import { BurdenSharing } from './BurdenSharing';
 import { Invoices } from './Invoices';
+import { Jobs, JobView } from './Jobs';
 import { ModuleView } from '../modules';
 import { Account } from './Account';
 
@@ -40,6 +41,7 @@ export const sections: Section[] = [
   { path: 'burden-sharing', perm: 'canton.billing', nav: 'nav.burden_sharing' },
   { path: 'invoices', perm: 'invoice.read', nav: 'nav.invoices' },
   { path: 'audit', perm: 'audit.read', nav: 'nav.audit' },
+  { path: 'jobs', perm: 'job.read', nav: 'nav.jobs' },
 ];
 
 export function navItems(app: AppCtx): { href: string; label: string }[] {
@@ -111,6 +113,9 @@ export function resolve(route: Route, app: AppCtx): VNode {
       return b ? <NotFound key={key} /> : <Invoices key={key} />;
     case 'audit':
       return b ? <NotFound key={key} /> : <Audit key={key} />;
+    case 'jobs':
+      if (!b) return <Jobs key={key} />;
+      return /^\d+$/.test(b) ? <JobView key={key} id={b} /> : <NotFound key={key} />;
   }
   return <NotFound key={key} />;
 }
