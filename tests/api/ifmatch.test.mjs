@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import {
   call, ok, show, as, sql, DB_OWNER, tenantId, team, uniq, camt054,
 } from './lib.mjs';
-import { R, makeDossier, addBudget, userId, reconcile, THUN_ACCOUNT } from './money-lib.mjs';
+import { R, makeDossier, addBudget, userId, reconcile, THUN_ACCOUNT, freeYear } from './money-lib.mjs';
 
 /**
  * Writing routes that do not take If-Match, each with the reason. A route
@@ -72,12 +72,6 @@ const one = (q) => sql(DB_OWNER, q);
 /** A row (or rows) as JSON text, to compare before and after. */
 const rows = (table, where) => one(`select coalesce(json_agg(x order by x::text), '[]')::text from ${table} x where ${where}`);
 
-/** A year in which thun has no payment run yet (2100-2139). */
-function freeYear(tenant) {
-  return Number(one(`select y from generate_series(2100, 2139) y where not exists (select 1 from sh_payment_run
-    where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
-}
-
 /**
  * For every route marked x-if-match: a record to call it on. Each entry
  * gives the session, the path, a body that passes the field checks, and
@@ -103,7 +97,7 @@ async function fixtures() {
   const deadline = ok(await call('POST', `/api/v1/cases/${D.id}/deadlines`, { session: lead, body: { due_on: '2027-01-31', text: 'Frist' } }), 201).json;
   const oneoff = ok(await call('POST', `/api/v1/cases/${D.id}/one-off-payments`, { session: cw, body: { amount: 5000, text: 'Brille' } }), 201).json;
   const claim = ok(await call('POST', `/api/v1/cases/${D.id}/claims`, { session: lead, body: { amount: 30000, reason: 'Vorschuss', instalment: 10000 } }), 201).json;
-  const run = ok(await call('POST', R, { session: acc, body: { month: `${freeYear(thun)}-01` } }), 201).json;
+  const run = ok(await call('POST', R, { session: acc, body: { month: `${freeYear(thun, 2100, 2139)}-01` } }), 201).json;
   const rc = ok(await reconcile(acc, camt054(THUN_ACCOUNT.iban, [{ amount: 12345, svc: uniq('svc') }])), 200).json;
   const entry = rc.unmatched[0];
   const tm = await team(admin, uniq('Team'));
