@@ -5,7 +5,7 @@
 // Screens: a goal of the goal agreement, the intake checklist, a person,
 // a user (admin). A deadline marked done by the first is reported to the
 // second as done (no silent toggle back). Escape closes the inline goal
-// form and the focus returns to its button.
+// form and a question (ConfirmButton); the focus returns to the button.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -139,6 +139,14 @@ test('two people edit the same goal, checklist, person, deadline and user: the s
     await e.page.getByRole('button', { name: L('form.save'), exact: true }).click();
     assert.deepEqual(await conflictRow(e.page, L('users.display_name')), ['Kurt Konflikt', 'Kurt Konfliktfrei', L('conflict.unchanged')]);
     await reapplyAndSave(e.page, L('form.save'), L('form.saved'));
+    // Escape takes back a question (ConfirmButton) and the focus returns.
+    const ask = c.page.getByRole('button', { name: L('users.sessions_revoke') });
+    await ask.click();
+    const yes = c.page.getByRole('button', { name: L('users.sessions_revoke_yes') });
+    await expectFocused(yes, 'the question takes the focus');
+    await yes.press('Escape');
+    await yes.waitFor({ state: 'detached' });
+    await expectFocused(ask, 'Escape gives the focus back to the button that asked');
     const now = (await api(admin, 'GET', `/api/v1/admin/users/${u.id}`)).json;
     assert.deepEqual([now.display_name, now.email], ['Kurt Konfliktfrei', 'kurt@example.ch'], 'both changes saved');
     assertClean(c.page);
