@@ -1,6 +1,6 @@
 // Phone width (390 x 844): on the dossier (every tab), the budget editor,
-// the deadlines, a payment run and the work list, nothing lies beside the
-// screen. The page itself never scrolls sideways (scrollWidth <= 390); a
+// the deadlines, a payment run, the work list and the lists, person and
+// household pages around them, nothing lies beside the screen. The page itself never scrolls sideways (scrollWidth <= 390); a
 // wide table scrolls inside its own container; every button, link, field,
 // amount and status is either on the screen or inside such a container,
 // and every button is hit by a click at its centre once scrolled into view
@@ -78,7 +78,7 @@ async function assertReachable(page, label) {
   for (const b of r.missed) found.push(`${label}: a tap does not reach ${b}`);
 }
 
-test('at 390 px the dossier, budget, deadlines, payment run and work list are fully reachable', async () => {
+test('at 390 px the dossier, budget, deadlines, payment run, work list, lists, person and household are fully reachable', async () => {
   const thun = Number(tenantId('thun'));
   const cw = userId('thun', 'caseworker');
   const lead = await apiLogin('thun', 'teamlead');
@@ -132,6 +132,15 @@ test('at 390 px the dossier, budget, deadlines, payment run and work list are fu
     await open(page, `#/m/sozialhilfe/payments/${run.json.id}`);
     await page.waitForLoadState('networkidle');
     await assertReachable(page, 'payment run');
+    // The lists and pages around them.
+    const household = Number(sql(DB_OWNER, `select household_id from dossier where id = ${D.id}`));
+    for (const [hash, label] of [['#/m/sozialhilfe/payments', 'payment runs'], ['#/m/sozialhilfe/cases', 'dossiers'],
+      ['#/m/sozialhilfe/approvals', 'approvals'], [`#/m/sozialhilfe/persons/${D.person}`, 'person'],
+      [`#/m/sozialhilfe/households/${household}`, 'household']]) {
+      await open(page, hash);
+      await page.waitForLoadState('networkidle');
+      await assertReachable(page, label);
+    }
     assert.deepEqual(found, [], 'everything on screen or in a scrolling container at 390 px');
 
     assertClean(page);
