@@ -179,9 +179,11 @@ retention_job(struct ks_request *req, json_t *payload)
 	}
 	for (i = 0; i < ndue; i++) {
 		v[0] = num(req, due[i]);
-		if ((r = ks_db_q(req, Q_RETENTION_PURGE, 1, v)) == NULL)
+		v[1] = closed;
+		v[2] = books;
+		if ((r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
 			goto fail;
-		/* NULL: a hold was set (or it was reopened) meanwhile */
+		/* NULL: a hold was set, it was reopened or booked meanwhile */
 		if (!PQgetisnull(r, 0, 0)) {
 			res = jsonb(r, 0, 0);
 			counts = json_object_get(res, "counts");

@@ -13,7 +13,7 @@
 // deletion runs only through the job API.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   call, ok, err, show, as, login, createUser, freshTenant, sql, DB_OWNER, DB_APP, DB_SUPER,
@@ -223,6 +223,35 @@ test('retention routes and runs are the tenant\'s own', async () => {
   assert.equal(sql(DB_APP, `begin; set local kasus.tenant_id = '${tid}'; select count(*) > 0 from retention_run; commit`).split('\n').includes('t'), true);
   // the purge function deletes nothing of another tenant either
   const other = tenantId('biel');
-  assert.equal(sql(DB_APP, `begin; set local kasus.tenant_id = '${other}'; select retention_purge_dossier(${x.id}) is null; commit`).split('\n').includes('t'), true);
+  const purge = (tenant, closedBefore = 'current_date') => sql(DB_APP, `begin; set local kasus.tenant_id = '${tenant}';
+    select retention_purge_dossier(${x.id}, (${closedBefore})::date, current_date) is null; commit`).split('\n').includes('t');
+  assert.equal(purge(other), true);
   assert.equal(count('dossier', `id = ${x.id}`), 1);
+  // nor, called directly, a dossier of its own tenant before its period
+  assert.equal(purge(tid, "current_date - interval '20 years'"), true);
+  assert.equal(count('dossier', `id = ${x.id}`), 1);
+});
+
+test('a value key no row names any more (the old AHV number after a change) is destroyed by the next run', async () => {
+  const p = await person();
+  const keyOf = () => owner(`select encode(substring(ahv_enc from 5 for 16), 'hex') from person where id = ${p.id}`);
+  const k1 = join(KEYS, `t${tid}-${keyOf()}.key`);
+  const cur = ok(await call('GET', `/api/v1/persons/${p.id}`, { session: cw }), 200);
+  const ahv = ahvNumber();
+  ok(await call('PATCH', `/api/v1/persons/${p.id}`, { session: cw, body: { ahv },
+    headers: { 'if-match': cur.headers.get('etag') } }), 200);
+  const k2 = join(KEYS, `t${tid}-${keyOf()}.key`);
+  assert.notEqual(k1, k2, 'the new number has a key of its own');
+  assert.ok(existsSync(k1) && existsSync(k2));
+  // a young orphan may belong to a row not yet committed: it stays; an
+  // hour old, it goes
+  let j = await runJob();
+  assert.ok(existsSync(k1), 'younger than an hour: kept');
+  const old = new Date(Date.now() - 2 * 3600 * 1000);
+  utimesSync(k1, old, old);
+  j = await runJob();
+  assert.ok(j.result.keys_shredded >= 1, JSON.stringify(j.result));
+  assert.ok(!existsSync(k1), 'the old number\'s key was destroyed');
+  assert.ok(existsSync(k2));
+  assert.equal(ok(await call('GET', `/api/v1/persons/${p.id}`, { session: cw }), 200).json.ahv.replace(/\./g, ''), ahv);
 });

@@ -127,8 +127,11 @@ REVOKE ALL ON FUNCTION retention_cascade(regclass, text, bigint[], jsonb,
 -- deleted per table and the ids of the value keys that sealed the deleted
 -- persons' protected fields (AHV numbers; format "KSV2" | key id | ...,
 -- core/datakey.h), which the caller destroys after the commit. NULL for a
--- dossier that is not closed or is on legal hold.
-CREATE FUNCTION retention_purge_dossier(p_dossier bigint)
+-- dossier that is not due: not closed before p_closed_before, on legal
+-- hold, or with bookings on or after p_books_before (the rules' periods,
+-- checked here again so that no caller can delete early).
+CREATE FUNCTION retention_purge_dossier(p_dossier bigint,
+    p_closed_before date, p_books_before date)
     RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
@@ -146,7 +149,10 @@ BEGIN
 	END IF;
 	SELECT x.id, x.household_id, x.applicant_id INTO d FROM dossier x
 	 WHERE x.tenant_id = t AND x.id = p_dossier AND x.state = 'closed'
-	   AND x.closed_on IS NOT NULL AND NOT x.legal_hold
+	   AND x.closed_on < p_closed_before AND NOT x.legal_hold
+	   AND NOT EXISTS (SELECT 1 FROM ledger_entry e
+	        WHERE e.tenant_id = t AND e.dossier_id = x.id
+	          AND e.booked_on >= p_books_before)
 	   FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN NULL;
@@ -189,8 +195,10 @@ BEGIN
 	END LOOP;
 	RETURN jsonb_build_object('counts', c, 'keys', to_jsonb(gone));
 END $$;
-REVOKE ALL ON FUNCTION retention_purge_dossier(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retention_purge_dossier(bigint) TO kasus_app;
+REVOKE ALL ON FUNCTION retention_purge_dossier(bigint, date, date)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention_purge_dossier(bigint, date, date)
+    TO kasus_app;
 
 INSERT INTO permission (code, description) VALUES
 	('retention.read', 'see what retention deletes and deleted'),

@@ -26,7 +26,7 @@ SELECT d.id, d.number, d.closed_on, d.legal_hold, l.last_booking,
  LIMIT CASE WHEN $4::integer > 0 THEN $4::integer END
 
 -- name: retention_purge
-SELECT retention_purge_dossier($1)
+SELECT retention_purge_dossier($1, $2::date, $3::date)
 
 -- name: retention_run_add
 -- What one dossier's deletion removed, added to the job's run.
