@@ -220,12 +220,15 @@ retention_job(struct ks_request *req, json_t *payload)
 	v[4] = num(req, swept);
 	if ((r = ks_db_q(req, Q_RETENTION_RUN_END, 5, v)) == NULL)
 		goto fail;
-	ks_job_result(req, json_pack("{s:I,s:o,s:I,s:I,s:I,s:O}",
+	ks_job_result(req, json_pack("{s:I,s:I,s:I,s:I,s:O,s:O,s:o}",
 	    "dossiers", (json_int_t)ks_db_ll(r, 0, 0),
-	    "deleted", jsonb(r, 0, 1),
 	    "keys_shredded", (json_int_t)ks_db_ll(r, 0, 2),
 	    "held", (json_int_t)held, "waiting_accounting",
-	    (json_int_t)waiting, "periods", p));
+	    (json_int_t)waiting,
+	    "dossier_closed_years", json_object_get(p,
+	    "dossier_closed_years"), "accounting_years",
+	    json_object_get(p, "accounting_years"),
+	    "rows", jsonb(r, 0, 1)));
 	json_decref(p);
 	return ks_job_progress(req, ndue, ndue);
 fail:

@@ -151,7 +151,7 @@ test('the retention job deletes an expired closed dossier with its records and p
   assert.equal(j.result.held, 1);
   assert.equal(j.result.waiting_accounting, 1);
   assert.equal(j.result.keys_shredded, 1);
-  const d = j.result.deleted;
+  const d = j.result.rows;
   for (const [k, n] of [['dossier', 1], ['journal_entry', 1], ['deadline', 1], ['document', 1], ['document_blob', 1],
     ['ledger_entry', 1], ['sh_goal', 1], ['household', 1], ['household_member', 2], ['person', 1]])
     assert.equal(d[k], n, `${k}: ${JSON.stringify(d)}`);
