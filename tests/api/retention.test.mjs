@@ -17,7 +17,7 @@ import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   call, ok, err, show, as, login, createUser, freshTenant, sql, DB_OWNER, DB_APP, DB_SUPER,
-  until, tenantId, uniq, ahvNumber, surname,
+  until, tenantId, uniq, ahvNumber, surname, fixtureHousehold,
 } from './lib.mjs';
 
 const KEYS = process.env.KASUS_KEY_DIR;
@@ -264,4 +264,51 @@ test('a value key no row names any more (the old AHV number after a change) is d
   assert.ok(!existsSync(k1), 'the old number\'s key was destroyed');
   assert.ok(existsSync(k2));
   assert.equal(ok(await call('GET', `/api/v1/persons/${p.id}`, { session: cw }), 200).json.ahv.replace(/\./g, ''), ahv);
+});
+
+test('a dossier made through the workflow (budget, decision with its PDF, checklist, deadlines, goal) is deleted whole once its period is over', async () => {
+  const C = '/api/v1/cases';
+  const [tcw, ttl, tadmin] = [await as('thun', 'caseworker'), await as('thun', 'teamlead'), await as('thun', 'admin')];
+  const etag = async (s, p) => ok(await call('GET', p, { session: s }), 200).headers.get('etag');
+  const write = async (method, p, s, body, read = p) => call(method, p, { session: s, body, headers: { 'if-match': await etag(s, read) } });
+  const move = (id, to, extra = {}) => write('POST', `${C}/${id}/transitions`, tcw, { to, ...extra }, `${C}/${id}`);
+  const hh = fixtureHousehold('thun', [{ role: 'applicant', birth: '1984-03-03' }, { role: 'child', birth: '2012-05-05' }]);
+  const x = ok(await call('POST', C, { session: tcw, body: {
+    household_id: hh.household, applicant_id: hh.persons[0], municipality_bfs: 942, caseworker_id: tcw.data.user.id,
+  } }), 201).json;
+  ok(await move(x.id, 'intake'), 200);
+  const b0 = ok(await call('POST', `${C}/${x.id}/budgets`, { session: tcw, body: {
+    valid_from: '2026-01-01', rent: 140000, kvg_premium: 38000, assets: 100000, income: { employment: 0, other: 0 },
+  } }), 201).json;
+  const b = ok(await write('POST', `/api/v1/budgets/${b0.id}/approve`, ttl, undefined, `/api/v1/budgets/${b0.id}`), 200).json;
+  ok(await write('PUT', `${C}/${x.id}/checklist`, tcw, { items: ['id', 'rent_contract', 'income_proof', 'bank_statements',
+    'health_insurance'].map((code) => ({ code, received_on: '2026-01-05' })) }), 200);
+  ok(await move(x.id, 'decision'), 200);
+  const d = ok(await call('POST', `${C}/${x.id}/decisions`, { session: tcw, body: { budget_id: b.id } }), 201).json;
+  ok(await call('POST', `/api/v1/decisions/${d.id}/approve`, { session: ttl, headers: { 'if-match': `"${d.version}"` } }), 200);
+  ok(await move(x.id, 'closed', { closure_reason: 'work' }), 200);
+  const tthun = tenantId('thun');
+  const before = JSON.parse(sql(DB_OWNER, `select json_build_object('docs', (select count(*) from document where dossier_id = ${x.id}),
+    'budgets', (select count(*) from sh_budget where dossier_id = ${x.id}), 'decisions', (select count(*) from sh_decision where dossier_id = ${x.id}),
+    'transitions', (select count(*) from dossier_transition where dossier_id = ${x.id}))`));
+  assert.ok(before.docs >= 1 && before.budgets === 1 && before.decisions === 1 && before.transitions >= 4, JSON.stringify(before));
+  // eleven years on (the dates moved back instead)
+  sql(DB_OWNER, `update dossier set closed_on = current_date - interval '11 years' where tenant_id = ${tthun} and id = ${x.id}`);
+  const j0 = ok(await call('POST', '/api/v1/jobs', { session: tadmin, body: { type: 'core.retention' } }), 202).json;
+  const j = await until(async () => {
+    const y = ok(await call('GET', `/api/v1/jobs/${j0.id}`, { session: tadmin }), 200).json;
+    return ['done', 'failed', 'dead'].includes(y.state) ? y : null;
+  }, 30000, 200);
+  assert.equal(j?.state, 'done', JSON.stringify(j));
+  assert.ok(j.result.dossiers >= 1, JSON.stringify(j.result));
+  const r = j.result.rows;
+  for (const k of ['dossier', 'dossier_transition', 'document', 'document_blob', 'sh_budget', 'sh_budget_line', 'sh_decision', 'person'])
+    assert.ok(r[k] >= 1, `${k}: ${JSON.stringify(r)}`);
+  const after = JSON.parse(sql(DB_OWNER, `select json_build_object('dossier', (select count(*) from dossier where id = ${x.id}),
+    'rest', (select count(*) from document where dossier_id = ${x.id}) + (select count(*) from sh_budget where dossier_id = ${x.id})
+      + (select count(*) from deadline where dossier_id = ${x.id}) + (select count(*) from sh_checklist where dossier_id = ${x.id}),
+    'persons', (select count(*) from person where id in (${hh.persons})))`));
+  assert.deepEqual(after, { dossier: 0, rest: 0, persons: 0 });
+  const aud = await as('thun', 'auditor');
+  assert.equal(ok(await call('GET', '/api/v1/audit/verify', { session: aud }), 200).json.ok, true);
 });
