@@ -11,7 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, call, ok, err, show, as, login, sql, sleep, until, services, uniq,
-  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser,
+  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser, jobOf,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -63,7 +63,7 @@ before(async () => {
   ok(await call('POST', `/api/v1/decisions/${ids.decisions}/approve`, { session: tl }), 200);
   const month = `2197-${String(1 + (Date.now() % 12)).padStart(2, '0')}`;
   const run = await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } });
-  ids['payment-runs'] = run.status === 201 ? run.json.id : run.json.error.detail.run.id;
+  ids['payment-runs'] = run.status === 202 ? (await jobOf(run, acc)).result.run : run.json.error.detail.run.id;
   const ap = await call('POST', `/api/v1/payment-runs/${ids['payment-runs']}/approve`, { session: tl });
   assert.ok([200, 409].includes(ap.status), show(ap));
 });

@@ -42,10 +42,24 @@ function freeYear(tenant) {
     where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
 }
 
+/** The job a 202 answer started, once it is done. */
+async function jobDone(s, started) {
+  assert.equal(started.status, 202, JSON.stringify(started.json));
+  for (let i = 0; i < 300; i++) {
+    const j = (await api(s, 'GET', `/api/v1/jobs/${started.json.id}`)).json;
+    if (['done', 'failed', 'dead'].includes(j.state)) {
+      assert.equal(j.state, 'done', JSON.stringify(j));
+      return j;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return assert.fail(`job ${started.json.id} did not end`);
+}
+
+/** A run made by its job, as GET shows it. */
 async function createRun(s, month) {
-  const r = await api(s, 'POST', R, { month });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
+  const j = await jobDone(s, await api(s, 'POST', R, { month }));
+  return (await api(s, 'GET', `${R}/${j.result.run}`)).json;
 }
 
 test('every money error code and audit event of the module has its text in German and French', () => {
@@ -160,6 +174,7 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await expectFocused(a.page.getByRole('button', { name: new RegExp(`^${L('money.claim.show_plan')}`) }), 'focus returns to the plan button');
 
   // camt.054: another account's file is refused, naming the account.
+  await jobDone(acc, await api(acc, 'POST', `${R}/${apr.id}/export`));
   const pain = await fetch(`${BASE}${R}/${apr.id}/pain001`, { headers: { cookie: `ks_session=${acc.cookie}` } });
   assert.equal(pain.status, 200);
   await pain.text();
