@@ -18,7 +18,7 @@ import path from 'node:path';
 import {
   launch, newPage, login, open, check, assertClean, apiLogin, api, expectFocused, catalog, ROOT, BASE,
 } from './lib.mjs';
-import { sql, DB_OWNER, tenantId, camt054 } from '../api/lib.mjs';
+import { sql, DB_OWNER, tenantId, camt054, call, jobOf } from '../api/lib.mjs';
 import { makeDossier, userId, iban } from '../api/money-lib.mjs';
 
 const MSG = { de: catalog('de'), fr: catalog('fr') };
@@ -42,23 +42,9 @@ function freeYear(tenant) {
     where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
 }
 
-/** The job a 202 answer started, once it is done. */
-async function jobDone(s, started) {
-  assert.equal(started.status, 202, JSON.stringify(started.json));
-  for (let i = 0; i < 300; i++) {
-    const j = (await api(s, 'GET', `/api/v1/jobs/${started.json.id}`)).json;
-    if (['done', 'failed', 'dead'].includes(j.state)) {
-      assert.equal(j.state, 'done', JSON.stringify(j));
-      return j;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return assert.fail(`job ${started.json.id} did not end`);
-}
-
 /** A run made by its job, as GET shows it. */
 async function createRun(s, month) {
-  const j = await jobDone(s, await api(s, 'POST', R, { month }));
+  const j = await jobOf(await call('POST', R, { session: s, body: { month } }), s);
   return (await api(s, 'GET', `${R}/${j.result.run}`)).json;
 }
 
@@ -174,7 +160,7 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await expectFocused(a.page.getByRole('button', { name: new RegExp(`^${L('money.claim.show_plan')}`) }), 'focus returns to the plan button');
 
   // camt.054: another account's file is refused, naming the account.
-  await jobDone(acc, await api(acc, 'POST', `${R}/${apr.id}/export`));
+  await jobOf(await call('POST', `${R}/${apr.id}/export`, { session: acc }), acc);
   const pain = await fetch(`${BASE}${R}/${apr.id}/pain001`, { headers: { cookie: `ks_session=${acc.cookie}` } });
   assert.equal(pain.status, 200);
   await pain.text();
