@@ -586,6 +586,45 @@ book_file(struct ks_request *req, const char *body, size_t len,
 	return KS_OK;
 }
 
+/* s (len bytes) is UTF-8 without NUL bytes: 1 or 0. */
+static int
+utf8_text(const unsigned char *s, size_t len)
+{
+	size_t i = 0, k, n;
+	unsigned int c;
+
+	while (i < len) {
+		c = s[i];
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;	/* cut off */
+		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
+		    (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) ||
+		    (c == 0xf4 && s[i + 1] > 0x8f))
+			return 0;
+		for (k = 1; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
 /*
  * Upload a notification: checked here (the message, the account), then
  * stored and booked by the job sozialhilfe.bank_import (202, the job).
@@ -607,11 +646,12 @@ reconcile(struct ks_request *req)
 	if (!xml_type(req))
 		return ks->fail(req, 415, "unsupported_media_type",
 		    "send the notification as application/xml");
-	if (strlen(req->body_raw) != req->body_len)
+	/* ISO 20022 files are UTF-8 (and the stored copy is text). */
+	if (!utf8_text((const unsigned char *)req->body_raw, req->body_len))
 		return ks->fail_detail(req, 400, "invalid_camt",
 		    "the file is not a camt.054.001.08 notification",
-		    json_pack("{s:s}", "problem", "the file contains a NUL "
-		    "byte"));
+		    json_pack("{s:s}", "problem", "the file is not UTF-8 "
+		    "text"));
 	if (camt_read(req, req->body_raw, req->body_len, &es, &n,
 	    &account) != KS_OK)
 		return KS_ERROR;

@@ -475,6 +475,13 @@ test('reconcile: bad input, permissions', async () => {
   err(await call('POST', `${R}/reconcile`, { session: acc }), 400, 'missing_body');
   err(await reconcile(acc, good, 'application/json'), 415, 'unsupported_media_type');
   err(await reconcile(acc, good, 'text/plain'), 415);
+  // ISO 20022 files are UTF-8: a Latin-1 byte or a NUL is refused before anything is stored
+  for (const byte of [0xe9, 0x00]) {
+    const bad = Buffer.from(good.replace('<Document', '<!-- X --><Document'));
+    bad[bad.indexOf('<!-- X') + 5] = byte;
+    const e = err(await reconcile(acc, bad), 400, 'invalid_camt');
+    assert.match(e.detail.problem, /UTF-8/, JSON.stringify(e));
+  }
   err(await reconcile(acc, '<Document><unclosed>'), 400, 'invalid_camt');
   err(await reconcile(acc, 'not xml at all'), 400, 'invalid_camt');
   err(await reconcile(acc, good.replace('camt.054.001.08', 'camt.054.001.04')), 400, 'invalid_camt');
