@@ -168,19 +168,25 @@ addresses_list(struct ks_request *req)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:o}",
-		    "tenant_id", (json_int_t)ks_db_ll(r, i, 0), "slug",
+		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:o,"
+		    "s:I}", "tenant_id", (json_int_t)ks_db_ll(r, i, 0), "slug",
 		    PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "language",
-		    PQgetvalue(r, i, 3), "address", address_json(r, i, 4)));
+		    PQgetvalue(r, i, 3), "address", address_json(r, i, 4),
+		    "row_version", (json_int_t)ks_db_ll(r, i, 10)));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
 
+/*
+ * A social service's address, If-Match on its version (0 while there is
+ * none): the answer of a stale change names the address as it is now.
+ */
 static int
 address_put(struct ks_request *req)
 {
-	const char *v[7];
+	const char *v[8];
 	PGresult *r;
+	long long version;
 	int64_t id;
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
@@ -190,22 +196,35 @@ address_put(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such social service");
-	if (qr_address_ok(req) != KS_OK)
+	if ((r = ks_db_q(req, Q_BILL_ADDRESS_GET, 1, v)) == NULL)
 		return KS_ERROR;
+	version = PQntuples(r) == 1 ? ks_db_ll(r, 0, 6) : 0;
+	if (ks_check_etag(req, version, PQntuples(r) == 1 ?
+	    address_json(r, 0, 0) : json_null()) != KS_OK ||
+	    qr_address_ok(req) != KS_OK)
+		return KS_ERROR;
+	v[7] = ks_bill_num(req, version);
 	v[1] = ks_body_str(req, "name");
 	v[2] = ks_body_str(req, "street");
 	v[3] = ks_body_str(req, "building");
 	v[4] = ks_body_str(req, "postcode");
 	v[5] = ks_body_str(req, "town");
 	v[6] = ks_body_str(req, "country");
-	if (ks_db_q(req, Q_BILL_ADDRESS_PUT, 7, v) == NULL ||
-	    ks_audit(req, "billing_address_changed", "tenant", v[0], NULL,
+	if ((r = ks_db_q(req, Q_BILL_ADDRESS_PUT, 8, v)) == NULL)
+		return KS_ERROR;
+	/* The row lock above makes this the rare race of two first entries. */
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 409, "conflict", "someone else entered the "
+		    "address meanwhile; reload it");
+	version = ks_db_ll(r, 0, 0);
+	if (ks_audit(req, "billing_address_changed", "tenant", v[0], NULL,
 	    json_pack("{s:s,s:s}", "name", v[1], "town", v[5]), NULL) != KS_OK)
 		return KS_ERROR;
+	ks_set_etag(req, version);
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s?,s:s?,s:s,s:s,"
-	    "s:s}", "tenant_id", (json_int_t)id, "name", v[1], "street", v[2],
-	    "building", v[3], "postcode", v[4], "town", v[5], "country",
-	    v[6]));
+	    "s:s,s:I}", "tenant_id", (json_int_t)id, "name", v[1], "street",
+	    v[2], "building", v[3], "postcode", v[4], "town", v[5], "country",
+	    v[6], "row_version", (json_int_t)version));
 }
 
 /* ------------------------------------------------------------- periods */
@@ -950,9 +969,9 @@ static const struct ks_route routes[] = {
 	    "exists)", NULL },
 	{ "GET", B "/addresses", P, 0, NULL, 0, addresses_list,
 	    "the social services with their invoice addresses", NULL },
-	{ "PUT", B "/addresses/{id}", P, 8192, address_body, 0,
-	    address_put, "a social service's invoice address",
-	    NULL },
+	{ "PUT", B "/addresses/{id}", P, 8192, address_body, KS_R_ETAG,
+	    address_put, "a social service's invoice address (If-Match: "
+	    "its row_version, \"0\" while it has none)", NULL },
 	{ "GET", B "/periods", P, 0, NULL, 0, periods_list,
 	    "billing periods", NULL },
 	{ "POST", B "/periods", P, 4096, period_body, 0, period_create,

@@ -24,6 +24,8 @@ const FAMILIES = {
   cases: 'dossier', goals: 'goal', deadlines: 'deadline', documents: 'document',
   budgets: 'budget', decisions: 'decision', 'one-off-payments': 'oneoff',
   claims: 'claim', persons: 'person', households: 'household',
+  // the legal hold names the dossier (tenant admins set it)
+  retention: 'dossier',
 };
 // Routes with an id that is not a dossier's business (administration,
 // the canton, payment runs of the whole service, rule packs, background

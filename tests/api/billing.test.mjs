@@ -92,23 +92,33 @@ test('the demo period 2026: seeded costs and figures, ready to allocate', async 
   assert.deepEqual(g.municipalities.map((m) => m.bfs), [371, 902, 908, 909, 942]);
 });
 
-test('invoice addresses of the social services: listed, changed, checked for the QR-bill', async () => {
+test('invoice addresses of the social services: listed, changed with If-Match, checked for the QR-bill', async () => {
   const l = ok(await call('GET', `${B}/addresses`, { session: canton }), 200);
   const thun = l.json.items.find((x) => x.slug === 'thun');
   assert.equal(thun.address.town, 'Thun');
   assert.ok(!l.json.items.some((x) => x.slug === 'canton'), 'the canton pays no invoice');
   const body = { name: 'Sozialdienst Thun', street: 'Hofstettenstrasse', building: '14', postcode: '3602', town: 'Thun', country: 'CH' };
-  const u = ok(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, building: '14a' } }), 200);
+  const put = (b, v, session = canton, id = thun.tenant_id) => call('PUT', `${B}/addresses/${id}`, { session, body: b, headers: v === undefined ? {} : { 'if-match': `"${v}"` } });
+  // Two people opened the address on the same version: the second save is refused with the address as it is now.
+  const v0 = thun.row_version;
+  const u = ok(await put({ ...body, building: '14a' }, v0), 200);
   assert.equal(u.json.building, '14a');
-  ok(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body }), 200);
-  let e = err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, street: 'Hofstettenstrasse\u2013Nord' } }), 400, 'invalid_value');
+  assert.equal(u.headers.get('etag'), `"${v0 + 1}"`);
+  let e = err(await put(body, v0), 409, 'conflict');
+  assert.equal(e.detail.current.building, '14a');
+  err(await put(body), 428, 'precondition_required');
+  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body, headers: { 'if-match': '*' } }), 428, 'precondition_required');
+  const again = ok(await call('GET', `${B}/addresses`, { session: canton }), 200).json.items.find((x) => x.slug === 'thun');
+  assert.deepEqual([again.address.building, again.row_version], ['14a', v0 + 1], 'the refused saves changed nothing');
+  ok(await put(body, v0 + 1), 200);
+  e = err(await put({ ...body, street: 'Hofstettenstrasse\u2013Nord' }, v0 + 2), 400, 'invalid_value');
   assert.equal(e.detail.field, 'street');
-  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, town: undefined } }), 400, 'missing_field');
-  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, postcode: 3602 } }), 400, 'invalid_type');
-  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: canton, body: { ...body, iban: 'CH9300762011623852957' } }), 400, 'unknown_field');
-  err(await call('PUT', `${B}/addresses/${tenantId('canton')}`, { session: canton, body }), 404, 'not_found');
-  err(await call('PUT', `${B}/addresses/999999999`, { session: canton, body }), 404, 'not_found');
-  err(await call('PUT', `${B}/addresses/${thun.tenant_id}`, { session: await as('thun', 'admin'), body }), 403, 'forbidden');
+  err(await put({ ...body, town: undefined }, v0 + 2), 400, 'missing_field');
+  err(await put({ ...body, postcode: 3602 }, v0 + 2), 400, 'invalid_type');
+  err(await put({ ...body, iban: 'CH9300762011623852957' }, v0 + 2), 400, 'unknown_field');
+  err(await put(body, 0, canton, tenantId('canton')), 404, 'not_found');
+  err(await put(body, 0, canton, 999999999), 404, 'not_found');
+  err(await put(body, v0 + 2, await as('thun', 'admin')), 403, 'forbidden');
   err(await call('GET', `${B}/addresses`, { session: await as('thun', 'admin') }), 403, 'forbidden');
 });
 

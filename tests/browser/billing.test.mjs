@@ -460,7 +460,7 @@ test('invoice addresses: the canton changes a social service\'s address; a chara
     await axe(page, 'billing-addresses-fr');
     assertClean(page);
   } finally {
-    const back = await api(admin, 'PUT', `${B}/addresses/${biel.tenant_id}`, BIEL);
+    const back = await api(admin, 'PUT', `${B}/addresses/${biel.tenant_id}`, BIEL, { 'if-match': `"${(await bielOf()).row_version}"` });
     assert.equal(back.status, 200, JSON.stringify(back.json));
     await context.close();
   }

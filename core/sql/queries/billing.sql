@@ -15,12 +15,22 @@ ON CONFLICT (tenant_id) DO UPDATE SET name = $1, street = $2, building = $3,
  WHERE billing_creditor.row_version = $8::bigint OR $8 IS NULL
 RETURNING row_version
 
+-- name: bill_address_get
+-- A social service's address as it is now (locked for the change), and
+-- its version; no row: no address yet (version 0).
+SELECT name, street, building, postcode, town, country, row_version
+  FROM billing_address WHERE subject_id = $1 FOR UPDATE
+
 -- name: bill_address_put
+-- Only over the version the change was made on ($8; 0: none yet).
 INSERT INTO billing_address (tenant_id, subject_id, name, street, building,
        postcode, town, country)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
+SELECT kasus_tenant(), $1, $2, $3, $4, $5, $6, $7 WHERE $8::bigint = 0
 ON CONFLICT (tenant_id, subject_id) DO UPDATE SET name = $2, street = $3,
-       building = $4, postcode = $5, town = $6, country = $7
+       building = $4, postcode = $5, town = $6, country = $7,
+       row_version = billing_address.row_version + 1
+ WHERE billing_address.row_version = $8::bigint
+RETURNING row_version
 
 -- name: bill_period_list
 SELECT p.id, p.code, p.starts_on, p.ends_on,
@@ -177,7 +187,7 @@ SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name,
 
 -- name: bill_addresses
 SELECT t.id, t.slug, t.name, t.language, a.name, a.street, a.building,
-       a.postcode, a.town, a.country
+       a.postcode, a.town, a.country, coalesce(a.row_version, 0)
   FROM tenant t LEFT JOIN billing_address a ON a.subject_id = t.id
  WHERE t.kind = 'social_service' AND t.active
  ORDER BY t.name, t.id

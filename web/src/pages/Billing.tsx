@@ -7,7 +7,7 @@
 // A run is never changed: each names the rule pack version that made it, so
 // an earlier run stays explained by its own (older) key.
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { ApiError, del, get, post, put, withQuery, type Lang } from '../api';
+import { ApiError, del, etagOf, get, post, put, withQuery, type Lang } from '../api';
 import { t, label, lang, errorText, fieldErrorText } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
@@ -63,7 +63,7 @@ interface Run {
 }
 interface Creditor extends Address { iban: string; row_version: number }
 /** A social service and the address its invoices go to (the QR-bill's debtor). */
-interface AddressItem { tenant_id: number; slug: string; name: string; language: Lang; address: Address | null }
+interface AddressItem { tenant_id: number; slug: string; name: string; language: Lang; address: Address | null; row_version: number }
 
 const TENANT_FIGURES = ['dossiers', 'users', 'migrated_dossiers'] as const;
 
@@ -945,8 +945,8 @@ function AddressesView() {
                     <tr key={`${x.tenant_id}-edit`} class="address-edit">
                       <td colSpan={4} {...onEscape(() => close(x.tenant_id))}>
                         <AddressEdit id={formId} item={x} onCancel={() => close(x.tenant_id)}
-                          onSaved={(a) => {
-                            list.setData({ items: items.map((y) => (y.tenant_id === x.tenant_id ? { ...y, address: a } : y)) });
+                          onSaved={(a, version) => {
+                            list.setData({ items: items.map((y) => (y.tenant_id === x.tenant_id ? { ...y, address: a, row_version: version } : y)) });
                             setNote(t('billing.addresses.saved', { name: x.name }));
                             close(x.tenant_id);
                           }} />
@@ -964,9 +964,12 @@ function AddressesView() {
 }
 
 function AddressEdit({ id, item, onSaved, onCancel }: {
-  id: string; item: AddressItem; onSaved: (a: Address) => void; onCancel: () => void;
+  id: string; item: AddressItem; onSaved: (a: Address, version: number) => void; onCancel: () => void;
 }) {
   const [v, setV] = useState<AddressForm>(() => toAddressForm(item.address, item.name));
+  // The version the form was opened on; after a conflict the current one,
+  // so that saving again is a deliberate overwrite.
+  const [version, setVersion] = useState(item.row_version);
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -982,12 +985,22 @@ function AddressEdit({ id, item, onSaved, onCancel }: {
     if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
     setBusy(true);
     try {
-      const r = await put<Address>(`${BILLING_API}/addresses/${item.tenant_id}`, addressBody(v));
+      const r = await put<Address>(`${BILLING_API}/addresses/${item.tenant_id}`, addressBody(v), etagOf(version));
       const a = r.data;
-      onSaved({ name: a.name, street: a.street ?? null, building: a.building ?? null, postcode: a.postcode, town: a.town, country: a.country });
+      onSaved({ name: a.name, street: a.street ?? null, building: a.building ?? null, postcode: a.postcode, town: a.town, country: a.country },
+        (a as Address & { row_version: number }).row_version);
     } catch (x) {
-      const sp = addressError(x, v, ADDRESS_FIELDS);
-      setFieldErr(sp.field); setFormErr(sp.form);
+      if (x instanceof ApiError && x.status === 409) {
+        setFormErr(x);
+        try {
+          const l = await get<{ items: AddressItem[] }>(`${BILLING_API}/addresses`);
+          const now = l.data.items.find((i) => i.tenant_id === item.tenant_id);
+          if (now) setVersion(now.row_version);
+        } catch { /* the next save will tell */ }
+      } else {
+        const sp = addressError(x, v, ADDRESS_FIELDS);
+        setFieldErr(sp.field); setFormErr(sp.form);
+      }
       setBusy(false);
     }
   }
