@@ -47,6 +47,14 @@ int	ks_log_parse_level(const char *, enum ks_log_level *);
 /** One line on stderr: time, level, pid, then the message (no newline). */
 void	ks_log(enum ks_log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * An access line: in a worker that started the buffer, written with
+ * others at most 100 ms later (log.c); warnings and errors at once.
+ */
+void	ks_log_access(enum ks_log_level, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	ks_log_buffer_start(void);
+void	ks_log_buffer_stop(void);
 
 /* -------------------------------------------------------------- config */
 
