@@ -730,7 +730,7 @@ const struct ks_route sh_payment_routes[] = {
 	    KS_R_PAGED | KS_R_AUDIT,
 	    oneoff_list, "one-off payments of a dossier", NULL, NULL },
 	{ "GET", "/api/v1/one-off-payments", "ledger.read", 0, NULL,
-	    KS_R_PAGED, oneoff_list_all, "the service's one-off payments, "
+	    KS_R_PAGED | KS_R_AUDIT, oneoff_list_all, "the service's one-off payments, "
 	    "newest first (?status=proposed: waiting for approval)", NULL,
 	    NULL },
 	{ "POST", "/api/v1/one-off-payments/{id}/approve", "case.approve", 0,

@@ -11,8 +11,9 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, call, ok, err, show, as, login, sql, sleep, until, services, uniq,
-  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser,
+  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser, camt054,
 } from './lib.mjs';
+import { allLines } from './money-lib.mjs';
 
 const C = '/api/v1/cases';
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n');
@@ -52,20 +53,37 @@ before(async () => {
   await move(ids.cases, 'intake');
   const items = ['id', 'rent_contract', 'income_proof', 'bank_statements', 'health_insurance']
     .map((code) => ({ code, received_on: '2026-01-05' }));
-  ok(await call('PUT', `${C}/${ids.cases}/checklist`, { session: cw, body: { items } }), 200);
+  const cl = ok(await call('GET', `${C}/${ids.cases}/checklist`, { session: cw }), 200);
+  ok(await call('PUT', `${C}/${ids.cases}/checklist`, { session: cw, body: { items }, headers: { 'if-match': cl.headers.get('etag') } }), 200);
   await move(ids.cases, 'decision');
   ids.budgets = ok(await call('POST', `${C}/${ids.cases}/budgets`, { session: cw, body: BUDGET }), 201).json.id;
-  ok(await call('POST', `/api/v1/budgets/${ids.budgets}/approve`, { session: tl }), 200);
-  ids.decisions = ok(await call('POST', `${C}/${ids.cases}/decisions`, { session: cw, body: { budget_id: ids.budgets } }), 201).json.id;
+  const bg = ok(await call('GET', `/api/v1/budgets/${ids.budgets}`, { session: tl }), 200);
+  ok(await call('POST', `/api/v1/budgets/${ids.budgets}/approve`, { session: tl, headers: { 'if-match': bg.headers.get('etag') } }), 200);
+  const dec = ok(await call('POST', `${C}/${ids.cases}/decisions`, { session: cw, body: { budget_id: ids.budgets } }), 201).json;
+  ids.decisions = dec.id;
   ids.documents = ok(await call('POST', `${C}/${ids.cases}/documents?category=other&title=Lesetest`, { session: cw, raw: PDF }), 201).json.id;
   // support starts; a run of a far month pays it (the dossier is closed
   // after the walk, so that later runs do not pay it)
-  ok(await call('POST', `/api/v1/decisions/${ids.decisions}/approve`, { session: tl }), 200);
+  ok(await call('POST', `/api/v1/decisions/${ids.decisions}/approve`, { session: tl, headers: { 'if-match': `"${dec.version}"` } }), 200);
   const month = `2197-${String(1 + (Date.now() % 12)).padStart(2, '0')}`;
   const run = await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } });
   ids['payment-runs'] = run.status === 201 ? run.json.id : run.json.error.detail.run.id;
-  const ap = await call('POST', `/api/v1/payment-runs/${ids['payment-runs']}/approve`, { session: tl });
+  const rg = ok(await call('GET', `/api/v1/payment-runs/${ids['payment-runs']}`, { session: acc }), 200);
+  const ap = await call('POST', `/api/v1/payment-runs/${ids['payment-runs']}/approve`, { session: tl, headers: { 'if-match': rg.headers.get('etag') } });
   assert.ok([200, 409].includes(ap.status), show(ap));
+  ids.claims = ok(await call('POST', `${C}/${ids.cases}/claims`, { session: cw, body: { amount: 30000, reason: 'Lesetest', instalment: 10000 } }), 201).json.id;
+  // A bank notification that lost the end-to-end id of the dossier's
+  // payment: an unmatched entry whose candidates name the dossier.
+  const account = ok(await call('GET', '/api/v1/payment-account', { session: acc }), 200).json;
+  const line = (await allLines(ids['payment-runs'], acc)).find((l) => l.dossier_id === ids.cases);
+  assert.ok(line, 'the run pays the dossier');
+  ok(await call('GET', `/api/v1/payment-runs/${ids['payment-runs']}/pain001`, { session: acc }), 200);
+  const svc = `rd${Date.now()}`;
+  ok(await call('POST', '/api/v1/payment-runs/reconcile', {
+    session: acc, raw: camt054(account.iban, [{ amount: line.amount, svc }]), headers: { 'content-type': 'application/xml' },
+  }), 200);
+  const unmatched = ok(await call('GET', '/api/v1/bank-entries?outcome=unmatched&limit=100', { session: acc }), 200).json.items;
+  ids['bank-entries'] = unmatched[0].id;
 });
 
 const sessionFor = (perm) => ({

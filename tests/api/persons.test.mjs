@@ -427,7 +427,8 @@ test('a transferred household takes the civil status along with the other person
   const h = ok(await call('POST', H, { session: cw, body: { name: 'T', members: [
     { person: { last_name: last, first_name: 'Ida', birth_date: '1979-04-04', civil_status: 'widowed', permit: 'C', nationality: 'IT', town: 'Thun' }, role: 'applicant', valid_from: '2026-01-01' }] } }), 201).json;
   const cs = ok(await call('POST', '/api/v1/cases', { session: cw, body: { household_id: h.id, applicant_id: h.members[0].person_id, municipality_bfs: 942 } }), 201).json;
-  const t = ok(await call('POST', `/api/v1/cases/${cs.id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 } }), 201).json;
+  const g = ok(await call('GET', `/api/v1/cases/${cs.id}`, { session: cw }), 200);
+  const t = ok(await call('POST', `/api/v1/cases/${cs.id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 }, headers: { 'if-match': g.headers.get('etag') } }), 201).json;
   const oe = await as('oberes-emmental', 'caseworker');
   const d = ok(await call('GET', `/api/v1/cases/${t.to.dossier_id}`, { session: oe }), 200).json;
   const ida = ok(await call('GET', `${P}/${d.applicant.id}`, { session: oe }), 200).json;

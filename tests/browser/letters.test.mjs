@@ -150,6 +150,8 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
   for (const [kind, words] of Object.entries(want)) {
     await open(page, `#/m/sozialhilfe/cases/${id}/print/${kind}`);
     await page.getByText(words[1]).first().waitFor();
+    // Parts load one after another (the budget after the list of budgets).
+    await page.waitForFunction(() => !document.querySelector('.loading'));
     await axe(page, `print ${kind}`);
     const text = await printed(page, kind);
     for (const w of words) assert.ok(text.includes(w), `${kind}: "${w}" is missing:\n${text}`);
