@@ -468,7 +468,6 @@ static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cond = PTHREAD_COND_INITIALIZER;
 static struct cage *wd_list;
 static pid_t wd_pid;
-static int wd_idle;		/* waits without a time limit (wd_lock) */
 
 static void *
 wd_loop(void *arg)
@@ -489,9 +488,7 @@ wd_loop(void *arg)
 				next = c->deadline;
 		}
 		if (next == 0 && wd_list == NULL) {
-			wd_idle = 1;
 			pthread_cond_wait(&wd_cond, &wd_lock);
-			wd_idle = 0;
 			continue;
 		}
 		/* Past deadlines are re-armed every 10 ms until they end. */
@@ -531,9 +528,6 @@ ks_rules_watchdog_start(void)
 /*
  * Register a cage for the watchdog. A worker starts it before its system
  * call filter (ks_rules_listen_start); other processes on first use.
- * The watchdog is woken only from its untimed wait: otherwise it looks
- * again within 10 ms anyway, and a wake-up per evaluation cost a
- * context switch each (about a tenth of an evaluation's time).
  */
 static void
 wd_enter(struct cage *c)
@@ -542,8 +536,7 @@ wd_enter(struct cage *c)
 	wd_start_locked();
 	c->wd_next = wd_list;
 	wd_list = c;
-	if (wd_idle)
-		pthread_cond_signal(&wd_cond);
+	pthread_cond_signal(&wd_cond);
 	pthread_mutex_unlock(&wd_lock);
 }
 
