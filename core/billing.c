@@ -52,10 +52,21 @@ ks_bill_period(struct ks_request *req)
 
 /* ------------------------------------------------------------ creditor */
 
+static json_t *
+creditor_json(PGresult *r)
+{
+	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s,s:s}", "name",
+	    PQgetvalue(r, 0, 0), "street", ks_db_s(r, 0, 1), "building",
+	    ks_db_s(r, 0, 2), "postcode", PQgetvalue(r, 0, 3), "town",
+	    PQgetvalue(r, 0, 4), "country", PQgetvalue(r, 0, 5), "iban",
+	    PQgetvalue(r, 0, 6));
+}
+
 static int
 creditor_get(struct ks_request *req)
 {
 	PGresult *r;
+	json_t *j;
 
 	if ((r = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
@@ -63,12 +74,9 @@ creditor_get(struct ks_request *req)
 		return ks_fail(req, 404, "not_found", "no creditor recorded "
 		    "for the canton's invoices yet");
 	ks_set_etag(req, ks_db_ll(r, 0, 7));
-	return ks_reply(req, 200, json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s,s:s,"
-	    "s:I}", "name", PQgetvalue(r, 0, 0), "street", ks_db_s(r, 0, 1),
-	    "building", ks_db_s(r, 0, 2), "postcode", PQgetvalue(r, 0, 3),
-	    "town", PQgetvalue(r, 0, 4), "country", PQgetvalue(r, 0, 5),
-	    "iban", PQgetvalue(r, 0, 6), "row_version", (json_int_t)
-	    ks_db_ll(r, 0, 7)));
+	j = creditor_json(r);
+	json_object_set_new(j, "row_version", json_integer(ks_db_ll(r, 0, 7)));
+	return ks_reply(req, 200, j);
 }
 
 /* An IBAN as stored: upper case, no spaces; NULL unless CH/LI and valid. */
@@ -121,8 +129,8 @@ creditor_put(struct ks_request *req)
 
 	if ((r = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
-	if ((PQntuples(r) == 1 && ks_check_etag(req, ks_db_ll(r, 0, 7), NULL)
-	    != KS_OK) || qr_address_ok(req) != KS_OK)
+	if ((PQntuples(r) == 1 && ks_check_etag(req, ks_db_ll(r, 0, 7),
+	    creditor_json(r)) != KS_OK) || qr_address_ok(req) != KS_OK)
 		return KS_ERROR;
 	if ((v[6] = iban_norm(req, ks_body_str(req, "iban"))) == NULL)
 		return ks_fail_detail(req, 400, "invalid_value", "the account "
@@ -201,6 +209,16 @@ address_put(struct ks_request *req)
 }
 
 /* ------------------------------------------------------------- periods */
+
+/* A period without its lists: what a conflict shows as current. */
+static json_t *
+period_head(PGresult *p)
+{
+	return json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)
+	    ks_db_ll(p, 0, 0), "code", PQgetvalue(p, 0, 1), "starts_on",
+	    PQgetvalue(p, 0, 2), "ends_on", PQgetvalue(p, 0, 3),
+	    "row_version", (json_int_t)ks_db_ll(p, 0, 4));
+}
 
 static int
 periods_list(struct ks_request *req)
@@ -498,7 +516,7 @@ figures_put(struct ks_request *req)
 	int k;
 
 	if ((p = ks_bill_period(req)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(p, 0, 4), NULL) != KS_OK)
+	    ks_check_etag(req, ks_db_ll(p, 0, 4), period_head(p)) != KS_OK)
 		return KS_ERROR;
 	v[0] = PQgetvalue(p, 0, 0);
 	json_array_foreach(munis, i, e) {
@@ -552,7 +570,7 @@ figures_refresh(struct ks_request *req)
 	int added;
 
 	if ((p = ks_bill_period(req)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(p, 0, 4), NULL) != KS_OK)
+	    ks_check_etag(req, ks_db_ll(p, 0, 4), period_head(p)) != KS_OK)
 		return KS_ERROR;
 	pid = PQgetvalue(p, 0, 0);
 	if (prefill(req, pid, PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3), 1,
@@ -667,16 +685,6 @@ alloc_check(struct ks_request *req, json_t *in, json_t *out,
 		*total += want;
 	}
 	return KS_OK;
-}
-
-static json_t *
-creditor_json(PGresult *r)
-{
-	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s,s:s}", "name",
-	    PQgetvalue(r, 0, 0), "street", ks_db_s(r, 0, 1), "building",
-	    ks_db_s(r, 0, 2), "postcode", PQgetvalue(r, 0, 3), "town",
-	    PQgetvalue(r, 0, 4), "country", PQgetvalue(r, 0, 5), "iban",
-	    PQgetvalue(r, 0, 6));
 }
 
 /*
@@ -937,8 +945,9 @@ static const struct ks_field figures_body[] = {
 static const struct ks_route routes[] = {
 	{ "GET", B "/creditor", P, 0, NULL, 0, creditor_get,
 	    "the creditor of the canton's invoices", NULL },
-	{ "PUT", B "/creditor", P, 8192, creditor_body, 0, creditor_put,
-	    "set the creditor and account (If-Match once it exists)", NULL },
+	{ "PUT", B "/creditor", P, 8192, creditor_body, KS_R_ETAG,
+	    creditor_put, "set the creditor and account (If-Match once it "
+	    "exists)", NULL },
 	{ "GET", B "/addresses", P, 0, NULL, 0, addresses_list,
 	    "the social services with their invoice addresses", NULL },
 	{ "PUT", B "/addresses/{id}", P, 8192, address_body, 0,
@@ -954,9 +963,10 @@ static const struct ks_route routes[] = {
 	    "record a cost of a phase", NULL },
 	{ "DELETE", B "/periods/{id}/costs/{cost}", P, 0, NULL, 0,
 	    cost_remove, "remove a cost", NULL },
-	{ "PUT", B "/periods/{id}/figures", P, 512 * 1024, figures_body, 0,
-	    figures_put, "correct the figures the keys use (If-Match)", NULL },
-	{ "POST", B "/periods/{id}/figures/refresh", P, 0, NULL, 0,
+	{ "PUT", B "/periods/{id}/figures", P, 512 * 1024, figures_body,
+	    KS_R_ETAG, figures_put, "correct the figures the keys use "
+	    "(If-Match)", NULL },
+	{ "POST", B "/periods/{id}/figures/refresh", P, 0, NULL, KS_R_ETAG,
 	    figures_refresh, "add the social services and municipalities the "
 	    "period lacks (If-Match); corrections stay", NULL },
 	{ "POST", B "/periods/{id}/allocate", P, 0, NULL, 0, allocate,

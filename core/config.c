@@ -79,6 +79,7 @@ static const struct key keys[] = {
 	    &ks_conf.rules_cache_memory, 0 },
 	{ "master_key", "KASUS_MASTER_KEY", S(master_key) },
 	{ "audit_anchor_dir", "KASUS_AUDIT_ANCHOR_DIR", S(audit_anchor_dir) },
+	{ "key_dir", "KASUS_KEY_DIR", S(key_dir) },
 	{ "audit_seal_ms", "KASUS_AUDIT_SEAL_MS", I(audit_seal_ms) },
 	{ "trusted_proxies", "KASUS_TRUSTED_PROXIES", S(trusted_proxies) },
 	{ "job_threads", "KASUS_JOB_THREADS", I(job_threads) },

@@ -168,4 +168,5 @@ ks_routes_core_register(void)
 	ks_transfer_register();
 	ks_team_register();
 	ks_job_register();
+	ks_retention_register();
 }

@@ -8,10 +8,19 @@
  * request reads them back, so a rolled-back creation can never leave a
  * key in memory that no row holds.
  */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -362,30 +371,257 @@ aad_of(struct ks_request *req, int64_t tenant)
 	    (long long)tenant);
 }
 
+/* ------------------------------------------------------------ value keys */
+
+/*
+ * Values sealed since retention (issue 15) carry their own key: "KSV2",
+ * the key id (16 random bytes), then nonce | ciphertext | tag under that
+ * key. The key lives outside the database, in key_dir, one file per key
+ * wrapped by the master key, so that a backup of the database holds no
+ * key: destroying the file makes every copy of the value unreadable,
+ * those in backups included (crypto-shredding). Values sealed before
+ * (nonce | ciphertext | tag under the tenant's data key) still open.
+ */
+#define V2_MAGIC	"KSV2"
+#define V2_MAGIC_LEN	4
+#define V2_ID_LEN	16
+#define V2_HEAD		(V2_MAGIC_LEN + V2_ID_LEN)
+
+static void
+key_dir(char *buf, size_t len)
+{
+	if (ks_conf.key_dir[0] != '\0')
+		snprintf(buf, len, "%s", ks_conf.key_dir);
+	else
+		snprintf(buf, len, "%s/var/keys", ks_conf.root);
+}
+
+static void
+key_path(int64_t tenant, const char *hex, char *buf, size_t len)
+{
+	char dir[600];
+
+	key_dir(dir, sizeof(dir));
+	snprintf(buf, len, "%s/t%lld-%s.key", dir, (long long)tenant, hex);
+}
+
+static int
+key_aad(char *buf, size_t len, int64_t tenant, const char *hex)
+{
+	return snprintf(buf, len, "kasus-valuekey:v1:%lld:%s",
+	    (long long)tenant, hex);
+}
+
+/* The directory must exist before the workers drop privileges. */
+int
+ks_datakey_prepare(void)
+{
+	char dir[600], parent[600], *p;
+	struct passwd *pw;
+	struct dirent *de;
+	DIR *d;
+
+	key_dir(dir, sizeof(dir));
+	if (mkdir(dir, 0700) != 0 && errno == ENOENT) {
+		snprintf(parent, sizeof(parent), "%s", dir);
+		if ((p = strrchr(parent, '/')) != NULL && p != parent) {
+			*p = '\0';
+			(void)mkdir(parent, 0700);
+		}
+		(void)mkdir(dir, 0700);
+	}
+	if (access(dir, W_OK) != 0) {
+		ks_log(KS_LOG_ERROR, "the key directory %s cannot be written: "
+		    "%s", dir, strerror(errno));
+		return KS_ERROR;
+	}
+	/* Workers read and write keys after they dropped to their user;
+	   keys a command run as root made (seed, migrate) are handed over. */
+	if (geteuid() != 0 || (pw = getpwnam(ks_conf.user)) == NULL)
+		return KS_OK;
+	if (chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+		return KS_ERROR;
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && fchownat(dirfd(d),
+			    de->d_name, pw->pw_uid, pw->pw_gid, 0) != 0)
+				ks_log(KS_LOG_WARN, "cannot hand %s/%s to %s",
+				    dir, de->d_name, ks_conf.user);
+		closedir(d);
+	}
+	return KS_OK;
+}
+
+static void
+sync_dir(void)
+{
+	char dir[600];
+	int fd;
+
+	key_dir(dir, sizeof(dir));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Store a new value key (wrapped); durable before the value is used. */
+static int
+key_store(struct ks_request *req, int64_t tenant, const char *hex,
+    const unsigned char key[KS_KEY_LEN])
+{
+	unsigned char master[KS_KEY_LEN], w[WRAPPED_LEN];
+	char aad[120], path[700], tmp[720];
+	int fd, n, ok;
+
+	if (ks_datakey_parse_master(ks_conf.master_key, master) != KS_OK)
+		return unavailable(req);
+	n = key_aad(aad, sizeof(aad), tenant, hex);
+	ok = ks_seal(master, aad, (size_t)n, key, KS_KEY_LEN, w) == KS_OK;
+	OPENSSL_cleanse(master, sizeof(master));
+	if (!ok)
+		return ks_fail(req, 500, "internal_error",
+		    "the value key could not be made");
+	key_path(tenant, hex, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 &&
+	    errno == ENOENT && ks_datakey_prepare() == KS_OK)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		ks_log(KS_LOG_ERROR, "value key %s cannot be written: %s", tmp,
+		    strerror(errno));
+		return ks_fail(req, 503, "encryption_unavailable", "protected "
+		    "fields cannot be processed: the key store cannot be "
+		    "written");
+	}
+	ok = write(fd, w, sizeof(w)) == (ssize_t)sizeof(w) && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	if (!ok) {
+		ks_log(KS_LOG_ERROR, "value key %s cannot be written: %s", path,
+		    strerror(errno));
+		unlink(tmp);
+		return ks_fail(req, 503, "encryption_unavailable", "protected "
+		    "fields cannot be processed: the key store cannot be "
+		    "written");
+	}
+	sync_dir();
+	return KS_OK;
+}
+
+/* A value key into key: KS_OK, 1 when destroyed, or KS_ERROR. */
+static int
+key_load(struct ks_request *req, int64_t tenant, const char *hex,
+    unsigned char key[KS_KEY_LEN])
+{
+	unsigned char master[KS_KEY_LEN], w[WRAPPED_LEN + 1];
+	char aad[120], path[700];
+	ssize_t got;
+	int fd, n, ok;
+
+	key_path(tenant, hex, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		ks_log(KS_LOG_ERROR, "value key %s cannot be read: %s", path,
+		    strerror(errno));
+		return ks_fail(req, 503, "encryption_unavailable", "protected "
+		    "fields cannot be processed: the key store cannot be "
+		    "read");
+	}
+	got = read(fd, w, sizeof(w));
+	close(fd);
+	if (ks_datakey_parse_master(ks_conf.master_key, master) != KS_OK)
+		return unavailable(req);
+	n = key_aad(aad, sizeof(aad), tenant, hex);
+	ok = got == WRAPPED_LEN && ks_open(master, aad, (size_t)n, w,
+	    WRAPPED_LEN, key) == KS_OK;
+	OPENSSL_cleanse(master, sizeof(master));
+	if (!ok)
+		return ks_fail(req, 503, "encryption_unavailable", "protected "
+		    "fields cannot be processed: a value key does not open "
+		    "with the configured master key");
+	return KS_OK;
+}
+
+static char *
+aad_v2(struct ks_request *req, int64_t tenant, const char *hex)
+{
+	return ks_arena_printf(req->arena, "kasus-field:v2:%lld:%s",
+	    (long long)tenant, hex);
+}
+
 int
 ks_datakey_encrypt(struct ks_request *req, const char *plain,
     const char **out)
 {
-	struct tkeys k;
-	unsigned char *buf;
+	unsigned char key[KS_KEY_LEN], id[V2_ID_LEN], *buf;
+	char hex[2 * V2_ID_LEN + 1], *aad;
 	size_t n = strlen(plain);
-	char *aad;
+	int64_t tenant = tenant_of(req);
 	int rc;
 
 	*out = NULL;
 	if (n > 4096)
 		return ks_fail(req, 400, "invalid_length",
 		    "a protected value is too long");
-	if (load(req, 1, &k) != KS_OK)
+	if (tenant <= 0)
+		return ks_fail(req, 403, "forbidden", "no tenant");
+	if (!ks_datakey_available())
+		return unavailable(req);
+	if (RAND_bytes(id, sizeof(id)) != 1 ||
+	    RAND_bytes(key, sizeof(key)) != 1)
+		return ks_fail(req, 500, "internal_error", "no randomness");
+	ks_hex(id, sizeof(id), hex);
+	if (key_store(req, tenant, hex, key) != KS_OK) {
+		OPENSSL_cleanse(key, sizeof(key));
 		return KS_ERROR;
-	buf = ks_arena_alloc(req->arena, n + KS_SEAL_OVERHEAD);
-	aad = aad_of(req, k.tenant);
-	rc = ks_seal(k.enc, aad, strlen(aad), plain, n, buf);
-	OPENSSL_cleanse(&k, sizeof(k));
+	}
+	buf = ks_arena_alloc(req->arena, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	memcpy(buf, V2_MAGIC, V2_MAGIC_LEN);
+	memcpy(buf + V2_MAGIC_LEN, id, V2_ID_LEN);
+	aad = aad_v2(req, tenant, hex);
+	rc = ks_seal(key, aad, strlen(aad), plain, n, buf + V2_HEAD);
+	OPENSSL_cleanse(key, sizeof(key));
 	if (rc != KS_OK)
 		return ks_fail(req, 500, "internal_error",
 		    "a value could not be encrypted");
-	*out = ks_bytea_hex(req->arena, buf, n + KS_SEAL_OVERHEAD);
+	*out = ks_bytea_hex(req->arena, buf, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	return KS_OK;
+}
+
+/* A value sealed under its own key (1), or under the tenant's (0). */
+static int
+is_v2(const unsigned char *in, long n)
+{
+	return n >= V2_HEAD + KS_SEAL_OVERHEAD &&
+	    memcmp(in, V2_MAGIC, V2_MAGIC_LEN) == 0;
+}
+
+static int
+decrypt_v2(struct ks_request *req, const unsigned char *in, long n,
+    char **out)
+{
+	unsigned char key[KS_KEY_LEN];
+	char hex[2 * V2_ID_LEN + 1], *aad;
+	int64_t tenant = tenant_of(req);
+	int rc;
+
+	ks_hex(in + V2_MAGIC_LEN, V2_ID_LEN, hex);
+	if ((rc = key_load(req, tenant, hex, key)) != KS_OK)
+		return rc == 1 ? ks_fail(req, 500, "data_unreadable",
+		    "a protected value's key was destroyed (retention)") :
+		    KS_ERROR;
+	*out = ks_arena_alloc(req->arena, (size_t)n - V2_HEAD -
+	    KS_SEAL_OVERHEAD + 1);
+	aad = aad_v2(req, tenant, hex);
+	rc = ks_open(key, aad, strlen(aad), in + V2_HEAD, (size_t)n - V2_HEAD,
+	    (unsigned char *)*out);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != KS_OK) {
+		*out = NULL;
+		return ks_fail(req, 500, "data_unreadable",
+		    "a protected value does not open with its key");
+	}
 	return KS_OK;
 }
 
@@ -405,6 +641,8 @@ ks_datakey_decrypt(struct ks_request *req, const char *bytea, char **out)
 	if ((n = ks_bytea_decode(bytea, in, cap)) < KS_SEAL_OVERHEAD)
 		return ks_fail(req, 500, "data_unreadable",
 		    "a protected value is damaged");
+	if (is_v2(in, n))
+		return decrypt_v2(req, in, n, out);
 	if ((rc = load(req, 0, &k)) != KS_OK)
 		return rc == 1 ? ks_fail(req, 500, "data_unreadable",
 		    "a protected value has no key") : KS_ERROR;
@@ -418,6 +656,96 @@ ks_datakey_decrypt(struct ks_request *req, const char *bytea, char **out)
 		return ks_fail(req, 500, "data_unreadable",
 		    "a protected value does not open with the tenant's key");
 	}
+	return KS_OK;
+}
+
+static int
+is_key_id(const char *hex)
+{
+	size_t i;
+
+	for (i = 0; hex[i] != '\0'; i++)
+		if (hexval((unsigned char)hex[i]) < 0)
+			return 0;
+	return i == 2 * V2_ID_LEN;
+}
+
+int
+ks_datakey_shred(int64_t tenant, const char *hex)
+{
+	char path[700];
+
+	if (!is_key_id(hex))
+		return KS_ERROR;
+	key_path(tenant, hex, path, sizeof(path));
+	if (unlink(path) != 0 && errno != ENOENT) {
+		ks_log(KS_LOG_ERROR, "value key %s cannot be destroyed: %s",
+		    path, strerror(errno));
+		return KS_ERROR;
+	}
+	return KS_OK;
+}
+
+void
+ks_datakey_shred_done(void)
+{
+	sync_dir();
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+ks_datakey_sweep(struct ks_request *req, int min_age_s, long *shredded)
+{
+	char dir[600], prefix[40], hex[2 * V2_ID_LEN + 1], **used;
+	int64_t tenant = tenant_of(req);
+	struct dirent *de;
+	struct stat st;
+	size_t plen;
+	PGresult *r;
+	time_t now = time(NULL);
+	DIR *d;
+	int i, n;
+
+	*shredded = 0;
+	if ((r = ks_db_q(req, Q_DATAKEY_KEYS_IN_USE, 0, NULL)) == NULL)
+		return KS_ERROR;
+	n = PQntuples(r);
+	used = ks_arena_alloc(req->arena, sizeof(*used) * (size_t)(n + 1));
+	for (i = 0; i < n; i++)
+		used[i] = PQgetvalue(r, i, 0);
+	qsort(used, (size_t)n, sizeof(*used), cmp_str);
+	key_dir(dir, sizeof(dir));
+	snprintf(prefix, sizeof(prefix), "t%lld-", (long long)tenant);
+	plen = strlen(prefix);
+	if ((d = opendir(dir)) == NULL)
+		return KS_OK;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name, *p = hex;
+
+		if (strncmp(name, prefix, plen) != 0 ||
+		    strlen(name) != plen + 2 * V2_ID_LEN + 4 ||
+		    strcmp(name + plen + 2 * V2_ID_LEN, ".key") != 0)
+			continue;
+		memcpy(hex, name + plen, 2 * V2_ID_LEN);
+		hex[2 * V2_ID_LEN] = '\0';
+		if (!is_key_id(hex) || bsearch(&p, used, (size_t)n,
+		    sizeof(*used), cmp_str) != NULL)
+			continue;
+		/* Young keys may belong to a row not yet committed. */
+		if (fstatat(dirfd(d), name, &st, 0) != 0 ||
+		    now - st.st_mtime < min_age_s)
+			continue;
+		if (ks_datakey_shred(tenant, hex) == KS_OK)
+			(*shredded)++;
+	}
+	closedir(d);
+	if (*shredded > 0)
+		sync_dir();
 	return KS_OK;
 }
 

@@ -8,9 +8,19 @@
  * deployment's master key (ks_conf.master_key, 64 hex characters), the
  * tenant id bound in as associated data, and created on first use.
  *
- * Sealed values are nonce (12 bytes) | ciphertext | tag (16 bytes); the
- * associated data binds them to their tenant, so a value copied into
- * another tenant's row does not open.
+ * Values are sealed under a key of their own (since retention, issue
+ * 15): "KSV2" | key id (16 bytes) | nonce (12) | ciphertext | tag (16),
+ * the associated data binding tenant and key id. The value key is kept
+ * outside the database, one file per key in key_dir (default
+ * <root>/var/keys, shared by the nodes of a cluster), wrapped by the
+ * master key: a database backup holds no key, so destroying the file
+ * (ks_datakey_shred) makes every copy of the value unreadable, those in
+ * backups included. Older values, nonce | ciphertext | tag under the
+ * tenant's data key, still open (they cannot be shredded one by one).
+ * A value key lives while a row names it: the query datakey_keys_in_use
+ * (core/sql/queries/retention.sql) lists the key ids in use, and a table
+ * that comes to hold sealed values must be added there, or
+ * ks_datakey_sweep destroys its keys.
  *
  * The request functions fail with 503 encryption_unavailable when no
  * master key is configured or a stored key does not open with it. Plain
@@ -96,6 +106,26 @@ int	ks_datakey_decrypt(struct ks_request *, const char *bytea,
  */
 int	ks_datakey_hash(struct ks_request *, const char *text, int create,
 	    const char **out);
+
+/** Make key_dir (and hand it to the worker user); before the fork. */
+int	ks_datakey_prepare(void);
+
+/**
+ * Destroy the value key with the given id (32 hex characters) of the
+ * tenant: every value sealed with it becomes unreadable for good. A key
+ * that is gone already is fine. Call ks_datakey_shred_done after a batch
+ * (it makes the removals durable).
+ */
+int	ks_datakey_shred(int64_t tenant, const char *hex);
+void	ks_datakey_shred_done(void);
+
+/**
+ * Destroy the request's tenant's value keys that no row names (the old
+ * value of a changed field, a key whose row was rolled back, a key a
+ * crash left behind after its row was deleted) and that are at least
+ * min_age_s old (younger ones may belong to a row not yet committed).
+ */
+int	ks_datakey_sweep(struct ks_request *, int min_age_s, long *shredded);
 
 /** Forget the keys this process has opened (tests). */
 void	ks_datakey_forget(void);

@@ -93,6 +93,7 @@ struct ks_config {
 	int	 rules_timeout_ms;	/* per evaluation */
 	char	 master_key[65];	/* hex, wraps the tenants' data keys */
 	char	 audit_anchor_dir[512];	/* seal anchors; "": <root>/var/audit */
+	char	 key_dir[512];		/* value keys; "": <root>/var/keys */
 	int	 audit_seal_ms;		/* how often reads are sealed */
 	char	 trusted_proxies[512];	/* addresses or CIDR ranges, comma- */
 					/* separated, whose X-Forwarded-For */
@@ -658,6 +659,8 @@ int	ks_job_type_count(void);
 const char *ks_job_type_name(int i);
 /** Routes of /api/v1/jobs and the core's own job types. */
 void	ks_job_register(void);
+/** Retention: its routes and the job core.retention (core/retention.c). */
+void	ks_retention_register(void);
 /** Worker: start the job runner threads (before the filter); stop them. */
 void	ks_jobs_start(void);
 void	ks_jobs_stop(void);

@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "kasus.h"
+#include "datakey.h"
 #include "http.h"
 #include "queries.h"
 
@@ -220,7 +221,8 @@ serve(void)
 
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
-	if (ks_sandbox_prepare(n) != KS_OK || ks_audit_prepare() != KS_OK)
+	if (ks_sandbox_prepare(n) != KS_OK || ks_audit_prepare() != KS_OK ||
+	    ks_datakey_prepare() != KS_OK)
 		return 1;
 	ks_routes_core_register();
 	ks_static_load();

@@ -523,7 +523,8 @@ static const struct ks_route routes[] = {
 	    NULL, 0, tenant_modules, "loaded modules and this tenant's "
 	    "switches", NULL },
 	{ "PUT", "/api/v1/admin/tenants/{slug}/modules/{module}",
-	    "canton.tenants", 4096, module_body, 0, tenant_module_put,
+	    "canton.tenants", 4096, module_body, KS_R_ETAG,
+	    tenant_module_put,
 	    "switch a module on or off for a tenant, from a start date "
 	    "(If-Match once the switch exists)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }

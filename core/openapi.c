@@ -126,6 +126,10 @@ add_route(const struct ks_route *r, int idx, void *arg)
 	/* A POST that only reads (its body is a query): open like a GET. */
 	if (r->flags & KS_R_READ)
 		json_object_set_new(op, "x-read-only", json_true());
+	/* A write to a versioned record: If-Match is required (428 without,
+	 * 409 with detail.current on a stale one). */
+	if (r->flags & KS_R_ETAG)
+		json_object_set_new(op, "x-if-match", json_true());
 	if (r->body != NULL)
 		json_object_set_new(op, "requestBody", json_pack(
 		    "{s:b,s:{s:{s:o}},s:I}", "required", 1, "content",

@@ -133,8 +133,19 @@ ks_after_commit(struct ks_request *req, void (*fn)(struct ks_request *,
 void
 ks_set_etag(struct ks_request *req, long long version)
 {
-	ks_header(req, "ETag", ks_arena_printf(req->arena, "\"%lld\"",
-	    version));
+	const char *v = ks_arena_printf(req->arena, "\"%lld\"", version);
+	int i;
+
+	/*
+	 * One ETag per answer: a later one (the record as the handler
+	 * leaves it, or as it is now after a conflict) replaces the first.
+	 */
+	for (i = 0; i < req->nheaders; i++)
+		if (strcmp(req->hnames[i], "ETag") == 0) {
+			req->hvals[i] = v;
+			return;
+		}
+	ks_header(req, "ETag", v);
 }
 
 int

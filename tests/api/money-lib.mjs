@@ -17,6 +17,12 @@ export function iban(bank = '00762') {
 /** A SQL literal. */
 export const q = (s) => (s === null || s === undefined ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
 
+/** A year from..to in which the tenant has no payment run yet (own runs per test file). */
+export function freeYear(tenant, from, to) {
+  return Number(sql(DB_OWNER, `select y from generate_series(${from}, ${to}) y where not exists (select 1 from sh_payment_run
+    where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
+}
+
 export function userId(slug, username) {
   return Number(sql(DB_OWNER, `select u.id from app_user u join tenant t on t.id = u.tenant_id
     where t.slug = ${q(slug)} and u.username = ${q(username)}`));

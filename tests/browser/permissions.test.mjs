@@ -32,9 +32,10 @@ test('a caseworker sees no administration at all', async () => {
 
 test('each role gets exactly its screens', async () => {
   const cases = [
-    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen', 'Hintergrundaufträge']],
+    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen', 'Hintergrundaufträge',
+      'Aufbewahrung']],
     ['thun', 'accounting', ['Arbeitsliste', 'Rechnungen']],
-    ['thun', 'auditor', ['Arbeitsliste', 'Protokoll']],
+    ['thun', 'auditor', ['Arbeitsliste', 'Protokoll', 'Aufbewahrung']],
     ['thun', 'reception', ['Arbeitsliste']],
     ['canton', 'canton-admin', ['Arbeitsliste', 'Sozialdienste', 'Gemeinden', 'Regelpakete', 'Kostenverteilung', 'Lastenausgleich',
       'Hintergrundaufträge']],

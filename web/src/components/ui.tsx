@@ -2,6 +2,7 @@
 // alerts, headings that take focus on a new screen, pagers, confirmations.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { onEscape } from './inline';
 import { t, errorText } from '../i18n';
 
 export const inputValue = (e: Event): string => (e.currentTarget as HTMLInputElement).value;
@@ -206,7 +207,7 @@ export function ConfirmButton(p: {
       </button>
     );
   return (
-    <div class="confirm" role="group" aria-label={p.label}>
+    <div class="confirm" role="group" aria-label={p.label} {...onEscape(() => { if (!busy) setAsking(false); })}>
       <p>{p.question}</p>
       <button type="button" ref={yes} class={`btn btn-${p.variant ?? 'primary'}`} disabled={busy}
         onClick={async () => {

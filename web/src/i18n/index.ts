@@ -23,6 +23,10 @@ import deDossier from './de.dossier.json';
 import frDossier from './fr.dossier.json';
 import deJobs from './de.jobs.json';
 import frJobs from './fr.jobs.json';
+import deWeb from './de.web.json';
+import frWeb from './fr.web.json';
+import deRetention from './de.retention.json';
+import frRetention from './fr.retention.json';
 import type { ApiError } from '../api';
 
 export type Lang = 'de' | 'fr';
@@ -35,9 +39,10 @@ export type Lang = 'de' | 'fr';
 // workflow's (approval, checklist, teams, transfer) in *.dossier.json,
 // Sozialhilfe money screens (runs, claims, one-offs, bank files) in
 // *.money.json, background jobs (the jobs screen, job progress) in
-// *.jobs.json.
-const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier, ...deJobs };
-const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier, ...frJobs };
+// *.jobs.json, retention (periods, runs, legal hold) in *.retention.json.
+// Editing across screens (goal edit, conflicts) in *.web.json.
+const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier, ...deJobs, ...deWeb, ...deRetention };
+const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier, ...frJobs, ...frWeb, ...frRetention };
 export type MsgKey = keyof typeof de;
 type Params = Record<string, string | number>;
 

@@ -10,6 +10,7 @@ import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
 import { Badge, ConfirmButton, ErrorBox, Field, Notice, Pager, SelectField } from '../components/ui';
+import { onEscape } from '../components/inline';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -74,7 +75,7 @@ export function TenantAdministration({ slug, hasAdmin }: { slug: string; hasAdmi
           {t(mode === 'first' ? 'tenants.admin_open' : 'admreq.open')}
         </button>
       ) : (
-        <form class="form" onSubmit={submit} noValidate>
+        <form class="form" onSubmit={submit} noValidate {...onEscape(() => setOpen(false))}>
           {err ? <ErrorBox error={err} /> : null}
           <Field label={t('users.username')} value={v.username} onInput={set('username')} required error={fieldErr.username}
             spellcheck={false} name="username" />

@@ -15,6 +15,7 @@ import { useResource } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatAmount, formatDate, formatDateTime, formatInteger, parseAmount, parseDate } from '../lib/format';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { onEscape } from '../components/inline';
 import './billing.css';
 
 export const BILLING_API = '/api/v1/billing';
@@ -942,7 +943,7 @@ function AddressesView() {
                   </tr>,
                   open ? (
                     <tr key={`${x.tenant_id}-edit`} class="address-edit">
-                      <td colSpan={4}>
+                      <td colSpan={4} {...onEscape(() => close(x.tenant_id))}>
                         <AddressEdit id={formId} item={x} onCancel={() => close(x.tenant_id)}
                           onSaved={(a) => {
                             list.setData({ items: items.map((y) => (y.tenant_id === x.tenant_id ? { ...y, address: a } : y)) });

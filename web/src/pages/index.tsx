@@ -18,6 +18,7 @@ import { BillingView } from './Billing';
 import { BurdenSharing } from './BurdenSharing';
 import { Invoices } from './Invoices';
 import { Jobs, JobView } from './Jobs';
+import { Retention, RetentionHold } from './Retention';
 import { ModuleView } from '../modules';
 import { Account } from './Account';
 
@@ -42,6 +43,7 @@ export const sections: Section[] = [
   { path: 'invoices', perm: 'invoice.read', nav: 'nav.invoices' },
   { path: 'audit', perm: 'audit.read', nav: 'nav.audit' },
   { path: 'jobs', perm: 'job.read', nav: 'nav.jobs' },
+  { path: 'retention', perm: 'retention.read', nav: 'nav.retention' },
 ];
 
 export function navItems(app: AppCtx): { href: string; label: string }[] {
@@ -116,6 +118,9 @@ export function resolve(route: Route, app: AppCtx): VNode {
     case 'jobs':
       if (!b) return <Jobs key={key} />;
       return /^\d+$/.test(b) ? <JobView key={key} id={b} /> : <NotFound key={key} />;
+    case 'retention':
+      if (!b) return <Retention key={key} />;
+      return /^\d+$/.test(b) ? <RetentionHold key={key} id={b} /> : <NotFound key={key} />;
   }
   return <NotFound key={key} />;
 }

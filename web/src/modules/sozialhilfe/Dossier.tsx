@@ -16,7 +16,7 @@ import { formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Checklist, Deadline, Dossier, Goal, JournalEntry, Team } from './types';
 import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
 import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, deadlineText, shHref, useDebounced } from './common';
-import { HouseholdTab } from './Household';
+import { HouseholdTab, InlinePanel, useInline } from './Household';
 import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { DocumentsTab } from './Documents';
 import { TransferTab } from './Transfer';
@@ -546,6 +546,9 @@ function GoalsTab({ dossier }: { dossier: Dossier }) {
   const [fe, setFe] = useState<Record<string, string>>({});
   const [note, setNote] = useState<string | null>(null);
   const signed = g.data?.items.find((x) => x.signed_on)?.signed_on ?? null;
+  const canEdit = app.can('case.write') && dossier.state !== 'closed';
+  const editing = useInline<number>();
+  const editGoal = g.data?.items.find((x) => x.id === editing.open) ?? null;
   async function add(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);
@@ -584,12 +587,19 @@ function GoalsTab({ dossier }: { dossier: Dossier }) {
           <table class="table">
             <caption class="visually-hidden">{t('sozialhilfe.section.goals')}</caption>
             <thead><tr><th scope="col">{t('sozialhilfe.goals.title_field')}</th><th scope="col">{t('sozialhilfe.goals.measures')}</th>
-              <th scope="col">{t('sozialhilfe.goals.due_on')}</th><th scope="col">{t('sozialhilfe.goals.status')}</th></tr></thead>
+              <th scope="col">{t('sozialhilfe.goals.due_on')}</th><th scope="col">{t('sozialhilfe.goals.status')}</th>
+              {canEdit ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}</tr></thead>
             <tbody>{g.data.items.map((x) => (
-              <tr key={x.id}><td>{x.title}</td><td>{x.measures ?? '–'}</td><td>{formatDate(x.due_on)}</td><td>{label('sozialhilfe.goal_status', x.status)}</td></tr>
+              <tr key={x.id}><td>{x.title}{x.review_result ? <span class="small block">{x.review_result}</span> : null}</td>
+                <td>{x.measures ?? '–'}</td><td>{formatDate(x.due_on)}</td><td>{label('sozialhilfe.goal_status', x.status)}</td>
+                {canEdit ? <td><button type="button" class="btn btn-secondary" aria-expanded={editing.open === x.id}
+                  onClick={(e) => { setNote(null); editing.show(x.id, e); }}>
+                  {t('web.goal.edit')}<span class="visually-hidden"> – {x.title}</span></button></td> : null}</tr>
             ))}</tbody>
           </table>
         ) : <p>{t('sozialhilfe.goals.none')}</p>}
+        {editGoal ? <GoalEdit key={editGoal.id} goal={editGoal} keys={editing.keys} onClose={editing.close}
+          onSaved={() => { editing.close(); setNote(t('web.goal.saved')); g.reload(); }} /> : null}
         {app.can('case.write') && g.data?.items.length ? (
           <form class="inline-form" onSubmit={sign} noValidate>
             <DateField label={t('sozialhilfe.goals.sign_date')} value={signOn} onInput={setSignOn} error={fe.signed_on} />
@@ -611,6 +621,74 @@ function GoalsTab({ dossier }: { dossier: Dossier }) {
   );
 }
 
+export const GOAL_STATES = ['open', 'achieved', 'partly', 'missed', 'dropped'];
+type GoalForm = { status: string; review_result: string; due_on: string };
+const toGoalForm = (x: Goal): GoalForm => ({ status: x.status, review_result: x.review_result ?? '', due_on: formatDate(x.due_on) });
+
+/**
+ * A goal's review (state, result, date) in an inline form: sent with the
+ * goal's ETag; a 409 shows what the other person changed next to what was
+ * typed. Escape closes it.
+ */
+function GoalEdit({ goal, keys, onClose, onSaved }: {
+  goal: Goal; keys: { onKeyDown: (e: KeyboardEvent) => void }; onClose: () => void; onSaved: () => void;
+}) {
+  const edit = useEdit<GoalForm>();
+  const [err, setErr] = useState<unknown>(null);
+  const [fe, setFe] = useState<Record<string, string>>({});
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => { edit.load(toGoalForm(goal), etagOf(goal.version)); }, []);
+  const fields: ConflictField<GoalForm>[] = [
+    { key: 'status', label: t('sozialhilfe.goals.status'), show: (v) => label('sozialhilfe.goal_status', v as string) },
+    { key: 'review_result', label: t('web.goal.review_result'), show: (v) => (v as string) || '–' },
+    { key: 'due_on', label: t('sozialhilfe.goals.due_on'), show: (v) => (v as string) || '–' },
+  ];
+  const s = edit.state;
+  if (!s) return null;
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!s) return;
+    setErr(null); setNote(null);
+    const d = checkDate(s.values.due_on, true);
+    setFe(d.error ? { due_on: d.error } : {});
+    if (d.error) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    const body: Record<string, unknown> = {};
+    for (const k of changedFields(s)) body[k] = k === 'due_on' ? d.iso : s.values[k];
+    if (!Object.keys(body).length) { onClose(); return; }
+    setBusy(true);
+    try {
+      await patch(`/api/v1/goals/${goal.id}`, body, s.etag);
+      onSaved();
+    } catch (x) {
+      if (x instanceof ApiError && x.status === 409 && x.code === 'conflict' && x.current) {
+        const cur = x.current as unknown as Goal;
+        edit.setConflict(toGoalForm(cur), etagOf(cur.version));
+      } else { const sp = splitError(x, ['status', 'review_result', 'due_on']); setFe(sp.field); setErr(sp.form); }
+    } finally { setBusy(false); }
+  }
+  return (
+    <InlinePanel keys={keys}>
+      <form class="form" onSubmit={save} noValidate aria-labelledby="goal-edit-title">
+        <h3 id="goal-edit-title">{t('web.goal.edit_title', { title: goal.title })}</h3>
+        {note ? <Notice kind="info">{note}</Notice> : null}
+        {s.conflict ? <ConflictPanel state={s} fields={fields}
+          onReapply={() => { edit.reapply(); setNote(t('conflict.reapplied')); }}
+          onDiscard={() => { edit.discard(); setNote(t('conflict.discarded')); }} /> : null}
+        {err ? <ErrorBox error={err} /> : null}
+        <SelectField label={t('sozialhilfe.goals.status')} value={s.values.status} onChange={(x) => edit.set('status', x)} error={fe.status}
+          options={GOAL_STATES.map((x) => ({ value: x, label: label('sozialhilfe.goal_status', x) }))} />
+        <TextArea label={t('web.goal.review_result')} value={s.values.review_result} onInput={(x) => edit.set('review_result', x)} error={fe.review_result} rows={3} />
+        <DateField label={t('sozialhilfe.goals.due_on')} value={s.values.due_on} onInput={(x) => edit.set('due_on', x)} error={fe.due_on} required />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('form.save')}</button>
+          <button type="button" class="btn btn-secondary" onClick={onClose}>{t('common.cancel')}</button>
+        </div>
+      </form>
+    </InlinePanel>
+  );
+}
+
 function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
   const app = useApp();
   const dl = useResource<{ items: Deadline[] }>(`/api/v1/cases/${dossier.id}/deadlines`);
@@ -618,9 +696,10 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
   const [note, setNote] = useState<string | null>(null);
+  const [changed, setChanged] = useState<string | null>(null);
   async function add(e: Event) {
     e.preventDefault();
-    setErr(null); setNote(null);
+    setErr(null); setNote(null); setChanged(null);
     const d = checkDate(v.due_on, true);
     const errs: Record<string, string> = {};
     if (d.error) errs.due_on = d.error;
@@ -633,17 +712,27 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
     } catch (x) { const sp = splitError(x, ['due_on', 'text']); setFe(sp.field); setErr(sp.form); }
   }
   async function toggle(d: Deadline) {
-    setErr(null); setNote(null);
+    setErr(null); setNote(null); setChanged(null);
     try {
       await patch(`/api/v1/deadlines/${d.id}`, { done: !d.done_on }, etagOf(d.version));
       setNote(d.done_on ? t('sozialhilfe.deadline.reopened') : t('sozialhilfe.deadline.done_note')); dl.reload(); reloadDossier();
-    } catch (x) { if (x instanceof ApiError && x.status === 409) dl.reload(); setErr(x); }
+    } catch (x) {
+      // Someone else marked it since the list was shown: say what it is now.
+      const cur = x instanceof ApiError && x.status === 409 && x.code === 'conflict' ? x.current as unknown as Deadline | undefined : undefined;
+      if (x instanceof ApiError && x.status === 409) dl.reload();
+      if (cur) {
+        setNote(null);
+        setChanged(t('web.deadline.changed', { text: deadlineText(d), state: cur.done_on
+          ? t('sozialhilfe.deadline.done_on', { date: formatDate(cur.done_on) }) : t('sozialhilfe.deadline.open') }));
+      } else setErr(x);
+    }
   }
   const today = todayIso();
   return (
     <>
       <Section id="dl-title" title={t('sozialhilfe.section.deadlines')}>
         {note ? <Notice kind="success">{note}</Notice> : null}
+        {changed ? <Notice kind="warning">{changed}</Notice> : null}
         {err ? <ErrorBox error={err} /> : null}
         {dl.error ? <ErrorBox error={dl.error} /> : !dl.data ? <Loading /> : dl.data.items.length ? (
           <table class="table">

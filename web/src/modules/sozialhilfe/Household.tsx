@@ -3,8 +3,7 @@
 // day, a new person joining from a day (a new-born), and a person already
 // registered joining, moving from another household on the same day.
 // Writes send the household's ETag; inline forms close with Escape.
-import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, etagOf, patch, post } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
@@ -16,49 +15,10 @@ import type { Dossier, DuplicateCandidate, Household, MemberInput, PersonHit } f
 import { MEMBER_ROLES } from './types';
 import { DateField, Section, ShNav, checkDate, dateOrDash, shHref } from './common';
 import { PersonFinder } from './Persons';
+import { InlinePanel, useInline } from '../../components/inline';
 
-/**
- * An inline form's state: open with a value, closed by Escape, cancel or
- * success; closing gives the focus back to the button that opened it
- * (which stays on the page while the form is open).
- */
-export function useInline<T>() {
-  const [open, setOpen] = useState<T | null>(null);
-  const opener = useRef<HTMLElement | null>(null);
-  const wasOpen = useRef(false);
-  useEffect(() => {
-    if (open === null && wasOpen.current && opener.current?.isConnected) opener.current.focus();
-    wasOpen.current = open !== null;
-  }, [open]);
-  return {
-    open,
-    show: (v: T, e?: Event) => {
-      opener.current = (e?.currentTarget as HTMLElement | undefined) ?? (document.activeElement as HTMLElement | null);
-      setOpen(v);
-    },
-    close: () => setOpen(null),
-    /** Spread on the form: Escape closes it. */
-    keys: {
-      onKeyDown: (e: KeyboardEvent) => {
-        if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); setOpen(null); }
-      },
-    },
-  };
-}
-
-/**
- * The body of an inline form: its first field takes the focus when it
- * opens, and Escape (onKeyDown from useInline().keys) closes it.
- */
-export function InlinePanel({ keys, children, class: cls }: {
-  keys: { onKeyDown: (e: KeyboardEvent) => void }; children: ComponentChildren; class?: string;
-}) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.querySelector<HTMLElement>('input, select, textarea, button')?.focus();
-  }, []);
-  return <div ref={ref} class={cls ?? 'inline-panel'} onKeyDown={keys.onKeyDown}>{children}</div>;
-}
+// Re-exported: the persons screens take them from here.
+export { InlinePanel, useInline };
 
 /** The fields of a new person as typed (dates as dd.mm.yyyy). */
 export interface NewPerson { last_name: string; first_name: string; birth_date: string; sex: string; ahv: string }

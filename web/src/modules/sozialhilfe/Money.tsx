@@ -11,6 +11,7 @@ import { useResource } from '../../lib/hooks';
 import { splitError } from '../../lib/errors';
 import { useEdit } from '../../lib/edit';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
+import { onEscape } from '../../components/inline';
 import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Claim, ClaimDetail, Decision, Dossier, Ledger, OneOff, Provenance } from './types';
@@ -365,7 +366,7 @@ export function DecisionsTab({ dossier, reloadDossier }: { dossier: Dossier; rel
         </table>
       ) : <p>{t('sozialhilfe.decision.none')}</p>}
       {revoking ? (
-        <form class="form revoke-form" onSubmit={revoke} noValidate aria-labelledby="dec-revoke">
+        <form class="form revoke-form" onSubmit={revoke} noValidate aria-labelledby="dec-revoke" {...onEscape(() => setRevoking(null))}>
           <h3 id="dec-revoke">{t(revoking.status === 'draft' ? 'dossier.decision.discard_title' : 'dossier.decision.revoke_title', { date: formatDateTime(revoking.created_at) })}</h3>
           <p>{t(revoking.status === 'draft' ? 'dossier.decision.discard_explain' : 'dossier.decision.revoke_explain')}</p>
           <TextArea label={t('dossier.decision.revoke_reason')} value={why} onInput={setWhy} error={whyErr} rows={2} />
@@ -578,7 +579,7 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
     }
   }
   return (
-    <div class="claim-plan" onKeyDown={(e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } }}>
+    <div class="claim-plan" {...onEscape(onClose)}>
       {note ? <Notice kind="success">{note}</Notice> : null}
       {err ? <ErrorBox error={err} /> : null}
       <table class="table">

@@ -12,6 +12,7 @@ import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../../components/ui';
+import { onEscape } from '../../components/inline';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { ProgressBar, Section, ShNav, saveBlob, shHref } from './common';
@@ -328,7 +329,7 @@ function MatchPanel({ entry, onClose, onDone, onStale }: { entry: BankEntry; onC
   }
   return (
     <div class="match-panel" role="group" aria-labelledby={`mp-${entry.id}`} tabIndex={-1} ref={box}
-      onKeyDown={(e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } }}>
+      {...onEscape(onClose)}>
       <h3 id={`mp-${entry.id}`}>{t('money.camt.candidates', { amount: signed(entry.cdi, entry.amount) })}</h3>
       {err ? <ErrorBox error={err} /> : null}
       {c.error ? <ErrorBox error={c.error} /> : !c.data ? <Loading /> : c.data.items.length ? (

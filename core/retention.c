@@ -1,0 +1,426 @@
+/*
+ * retention.c - personal data deleted when the canton's rules say so
+ * (issue 15).
+ *
+ * The periods are rule data: the canton's `retention` pack (plugins/
+ * retention), effective-dated and approved like every pack, answers them
+ * for the day (a tenant's own approved version would take precedence).
+ * The daily job core.retention deletes every closed dossier whose period
+ * is over, unless a legal hold is set or its client account has bookings
+ * of a business year whose accounting records must still be kept; then
+ * the household and the persons no other record names
+ * (retention_purge_dossier in 0019_retention.sql). Each deletion commits
+ * on its own with its audit event (ids and counts, no content) and its
+ * counts in retention_run; after the commit the value keys of the
+ * deleted persons' protected fields are destroyed (core/datakey.c), which
+ * makes the copies in backups unreadable. A run ends with a sweep of
+ * value keys no row names any more.
+ *
+ * Routes: the dry run (what is due, held or waiting), the runs with their
+ * counts, and the legal hold of a dossier (If-Match, audited).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kasus.h"
+#include "datakey.h"
+#include "job.h"
+#include "queries.h"
+
+#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
+/* Value keys younger than this may belong to a row not yet committed. */
+#define SWEEP_MIN_AGE_S	3600
+
+static const char *
+num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
+static json_t *
+jsonb(PGresult *r, int i, int c)
+{
+	const char *s = ks_db_s(r, i, c);
+	json_t *j;
+
+	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
+		return json_null();
+	return j;
+}
+
+/* JSON text in the request's arena. */
+static const char *
+dump(struct ks_request *req, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	const char *t = ks_arena_strdup(req->arena, s ? s : "{}");
+
+	free(s);
+	return t;
+}
+
+/* The periods in force today: {dossier_closed_years, accounting_years,
+   pack: {code, data}} into *out (new reference). */
+static int
+periods(struct ks_request *req, json_t **out)
+{
+	json_t *in, *res = NULL, *prov = NULL, *y, *a;
+	char today[11];
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	*out = NULL;
+	localtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	in = json_object();
+	rc = ks_rules_eval(req, "retention", "periods", today, in, &res,
+	    &prov);
+	json_decref(in);
+	if (rc != KS_OK)
+		return KS_ERROR;
+	y = json_object_get(res, "dossier_closed_years");
+	a = json_object_get(res, "accounting_years");
+	if (!json_is_integer(y) || !json_is_integer(a) ||
+	    json_integer_value(y) < 1 || json_integer_value(y) > 100 ||
+	    json_integer_value(a) < 0 || json_integer_value(a) > 100) {
+		json_decref(res);
+		json_decref(prov);
+		return ks_fail(req, 422, "rule_error", "the retention rules "
+		    "answered no valid periods (whole years, 1 to 100)");
+	}
+	*out = json_pack("{s:I,s:I,s:s,s:o}", "dossier_closed_years",
+	    (json_int_t)json_integer_value(y), "accounting_years",
+	    (json_int_t)json_integer_value(a), "as_of", today, "rules",
+	    prov ? prov : json_null());
+	json_decref(res);
+	return *out != NULL ? KS_OK : ks_fail(req, 500, "internal_error",
+	    "out of memory");
+}
+
+/* Closed before (date) and the first business year that must be kept. */
+static void
+cutoffs(struct ks_request *req, json_t *p, const char **closed,
+    const char **books)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	long y = json_integer_value(json_object_get(p, "dossier_closed_years"));
+	long a = json_integer_value(json_object_get(p, "accounting_years"));
+	int mday;
+
+	localtime_r(&now, &tm);
+	/* 29 February of a year that has none: 28 February */
+	mday = tm.tm_mon == 1 && tm.tm_mday == 29 ? 28 : tm.tm_mday;
+	*closed = ks_arena_printf(req->arena, "%04ld-%02d-%02d",
+	    (long)tm.tm_year + 1900 - y, tm.tm_mon + 1, mday);
+	/* Records of year Y are kept until the end of year Y + a. */
+	*books = ks_arena_printf(req->arena, "%04ld-01-01",
+	    (long)tm.tm_year + 1900 - a);
+}
+
+/* ------------------------------------------------------------- the job */
+
+static int
+shred_keys(struct ks_request *req, json_t *keys)
+{
+	json_t *k;
+	size_t i;
+	int bad = 0;
+
+	json_array_foreach(keys, i, k)
+		if (ks_datakey_shred(req->db_tenant ? req->db_tenant :
+		    req->who.tenant_id, json_string_value(k)) != KS_OK)
+			bad = 1;
+	ks_datakey_shred_done();
+	return bad ? ks_fail(req, 503, "encryption_unavailable", "a value "
+	    "key could not be destroyed; the next run sweeps it") : KS_OK;
+}
+
+static int
+retention_job(struct ks_request *req, json_t *payload)
+{
+	const char *v[5], *closed, *books, *pj;
+	json_t *p, *res, *counts, *keys;
+	long long *due, held = 0, waiting = 0, ndue = 0, i;
+	long swept = 0;
+	PGresult *r;
+	int n;
+
+	(void)payload;
+	if (periods(req, &p) != KS_OK)
+		return KS_ERROR;
+	pj = dump(req, p);
+	cutoffs(req, p, &closed, &books);
+	v[0] = closed;
+	v[1] = books;
+	v[2] = "0";
+	v[3] = "0";
+	if ((r = ks_db_q(req, Q_RETENTION_DUE, 4, v)) == NULL) {
+		json_decref(p);
+		return KS_ERROR;
+	}
+	n = PQntuples(r);
+	due = ks_arena_alloc(req->arena, sizeof(*due) * (size_t)(n + 1));
+	for (i = 0; i < n; i++) {
+		const char *st = PQgetvalue(r, (int)i, 5);
+
+		if (strcmp(st, "due") == 0)
+			due[ndue++] = ks_db_ll(r, (int)i, 0);
+		else if (strcmp(st, "legal_hold") == 0)
+			held++;
+		else
+			waiting++;
+	}
+	if (ks_job_progress(req, 0, ndue) != KS_OK) {
+		json_decref(p);
+		return KS_ERROR;
+	}
+	for (i = 0; i < ndue; i++) {
+		v[0] = num(req, due[i]);
+		v[1] = closed;
+		v[2] = books;
+		if ((r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
+			goto fail;
+		/* NULL: a hold was set, it was reopened or booked meanwhile */
+		if (!PQgetisnull(r, 0, 0)) {
+			res = jsonb(r, 0, 0);
+			counts = json_object_get(res, "counts");
+			keys = json_object_get(res, "keys");
+			if (ks_audit(req, "retention_deleted", "dossier", v[0],
+			    NULL, NULL, json_pack("{s:O,s:I,s:O}", "deleted",
+			    counts, "keys_shredded", (json_int_t)
+			    json_array_size(keys), "periods", p)) != KS_OK) {
+				json_decref(res);
+				goto fail;
+			}
+			v[0] = num(req, ks_job_id(req));
+			v[1] = pj;
+			v[2] = "1";
+			v[3] = dump(req, counts);
+			v[4] = num(req, (long long)json_array_size(keys));
+			if (ks_db_q(req, Q_RETENTION_RUN_ADD, 5, v) == NULL ||
+			    ks_job_commit(req) != KS_OK ||
+			    shred_keys(req, keys) != KS_OK) {
+				json_decref(res);
+				goto fail;
+			}
+			json_decref(res);
+		}
+		if (ks_job_progress(req, i + 1, ndue) != KS_OK)
+			goto fail;
+	}
+	if (ks_datakey_sweep(req, SWEEP_MIN_AGE_S, &swept) != KS_OK)
+		goto fail;
+	v[0] = num(req, ks_job_id(req));
+	v[1] = pj;
+	v[2] = num(req, held);
+	v[3] = num(req, waiting);
+	v[4] = num(req, swept);
+	if ((r = ks_db_q(req, Q_RETENTION_RUN_END, 5, v)) == NULL)
+		goto fail;
+	ks_job_result(req, json_pack("{s:I,s:I,s:I,s:I,s:O,s:O,s:o}",
+	    "dossiers", (json_int_t)ks_db_ll(r, 0, 0),
+	    "keys_shredded", (json_int_t)ks_db_ll(r, 0, 2),
+	    "held", (json_int_t)held, "waiting_accounting",
+	    (json_int_t)waiting,
+	    "dossier_closed_years", json_object_get(p,
+	    "dossier_closed_years"), "accounting_years",
+	    json_object_get(p, "accounting_years"),
+	    "rows", jsonb(r, 0, 1)));
+	json_decref(p);
+	return ks_job_progress(req, ndue, ndue);
+fail:
+	json_decref(p);
+	return KS_ERROR;
+}
+
+/* ------------------------------------------------------------- routes */
+
+static int
+due_list(struct ks_request *req)
+{
+	const char *v[4], *closed, *books;
+	long long n;
+	json_t *p, *items;
+	PGresult *r;
+	int i;
+
+	if (ks_page(req, &v[2], &v[3], &n) != KS_OK ||
+	    periods(req, &p) != KS_OK)
+		return KS_ERROR;
+	cutoffs(req, p, &closed, &books);
+	v[0] = closed;
+	v[1] = books;
+	if ((r = ks_db_q(req, Q_RETENTION_DUE, 4, v)) == NULL) {
+		json_decref(p);
+		return KS_ERROR;
+	}
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s?,"
+		    "s:s}", "dossier_id", (json_int_t)ks_db_ll(r, i, 0),
+		    "number", PQgetvalue(r, i, 1),
+		    "closed_on", PQgetvalue(r, i, 2),
+		    "last_booking", ks_db_s(r, i, 4),
+		    "status", PQgetvalue(r, i, 5)));
+	json_object_set_new(p, "closed_before", json_string(closed));
+	json_object_set_new(p, "bookings_before", json_string(books));
+	return ks_reply(req, 200, json_pack("{s:o,s:o,s:o}", "periods", p,
+	    "items", items, "next", PQntuples(r) == n && n > 0 ?
+	    json_string(PQgetvalue(r, PQntuples(r) - 1, 0)) : json_null()));
+}
+
+static int
+runs_list(struct ks_request *req)
+{
+	const char *v[2];
+	long long n;
+	json_t *items;
+	PGresult *r;
+	int i;
+
+	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
+	    (r = ks_db_q(req, Q_RETENTION_RUNS, 2, v)) == NULL)
+		return KS_ERROR;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, json_pack("{s:I,s:I,s:s,s:o,s:I,"
+		    "s:o,s:I,s:I,s:I,s:s,s:s}",
+		    "id", (json_int_t)ks_db_ll(r, i, 0),
+		    "job_id", (json_int_t)ks_db_ll(r, i, 1),
+		    "run_on", PQgetvalue(r, i, 2),
+		    "periods", jsonb(r, i, 3),
+		    "dossiers", (json_int_t)ks_db_ll(r, i, 4),
+		    "deleted", jsonb(r, i, 5),
+		    "keys_shredded", (json_int_t)ks_db_ll(r, i, 6),
+		    "held", (json_int_t)ks_db_ll(r, i, 7),
+		    "waiting_accounting", (json_int_t)ks_db_ll(r, i, 8),
+		    "created_at", PQgetvalue(r, i, 9),
+		    "updated_at", PQgetvalue(r, i, 10)));
+	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", PQntuples(r) == n && n > 0 ? json_string(PQgetvalue(r,
+	    PQntuples(r) - 1, 0)) : json_null()));
+}
+
+static json_t *
+hold_json(PGresult *r)
+{
+	return json_pack("{s:I,s:s,s:s,s:s?,s:b,s:s?,s:o,s:s?,s:I}",
+	    "dossier_id", (json_int_t)ks_db_ll(r, 0, 0),
+	    "number", PQgetvalue(r, 0, 1),
+	    "state", PQgetvalue(r, 0, 2),
+	    "closed_on", ks_db_s(r, 0, 3),
+	    "legal_hold", strcmp(PQgetvalue(r, 0, 4), "t") == 0,
+	    "reason", ks_db_s(r, 0, 5),
+	    "held_by", PQgetisnull(r, 0, 6) ? json_null() :
+	    json_integer(ks_db_ll(r, 0, 6)),
+	    "held_at", ks_db_s(r, 0, 7),
+	    "version", (json_int_t)ks_db_ll(r, 0, 8));
+}
+
+static PGresult *
+hold_get(struct ks_request *req, int64_t *id)
+{
+	const char *v[1];
+	PGresult *r;
+
+	if (ks_param_id(req, "id", id) != KS_OK)
+		return NULL;
+	v[0] = num(req, *id);
+	if ((r = ks_db_q(req, Q_RETENTION_HOLD_GET, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such dossier");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+hold_show(struct ks_request *req)
+{
+	PGresult *r;
+	int64_t id;
+
+	if ((r = hold_get(req, &id)) == NULL)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 8));
+	return ks_reply(req, 200, hold_json(r));
+}
+
+static int
+hold_put(struct ks_request *req)
+{
+	const char *v[5], *reason = ks_body_str(req, "reason");
+	json_t *on = json_object_get(req->body, "hold");
+	PGresult *b, *r;
+	int64_t id;
+	int hold = json_is_true(on);
+
+	if ((b = hold_get(req, &id)) == NULL ||
+	    ks_check_etag(req, ks_db_ll(b, 0, 8), hold_json(b)) != KS_OK)
+		return KS_ERROR;
+	if (hold && reason == NULL)
+		return ks_fail_detail(req, 400, "missing_field", "a legal hold "
+		    "needs its reason", json_pack("{s:s}", "field", "reason"));
+	v[0] = num(req, id);
+	v[1] = hold ? "true" : "false";
+	v[2] = hold ? reason : NULL;
+	v[3] = num(req, req->who.user_id);
+	v[4] = PQgetvalue(b, 0, 8);
+	if ((r = ks_db_q(req, Q_RETENTION_HOLD_SET, 5, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1) {
+		r = ks_db_q(req, Q_RETENTION_HOLD_GET, 1, v);
+		return ks_fail_detail(req, 409, "conflict", "someone else "
+		    "changed this dossier; review it and apply your change "
+		    "again", r && PQntuples(r) == 1 ? json_pack("{s:o}",
+		    "current", hold_json(r)) : NULL);
+	}
+	if ((r = ks_db_q(req, Q_RETENTION_HOLD_GET, 1, v)) == NULL ||
+	    ks_audit(req, hold ? "legal_hold_set" : "legal_hold_lifted",
+	    "dossier", v[0], hold_json(b), hold_json(r), NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_ll(r, 0, 8));
+	return ks_reply(req, 200, hold_json(r));
+}
+
+static const struct ks_job_type jobs[] = {
+	{ "core.retention", retention_job, "daily", 0, 0, 300 },
+	{ NULL, NULL, NULL, 0, 0, 0 }
+};
+
+static const struct ks_field hold_body[] = {
+	{ "hold", KS_F_BOOL, 1, 0, 0, "true sets the legal hold, false "
+	    "lifts it" },
+	{ "reason", KS_F_STRING, 0, 1, 500, "why the dossier must be kept "
+	    "(needed to set the hold)" },
+	END_FIELDS
+};
+
+static const struct ks_route routes[] = {
+	{ "GET", "/api/v1/retention/due", "retention.read", 0, NULL,
+	    KS_R_PAGED, due_list, "dry run: the closed dossiers whose period "
+	    "is over, due (the next run deletes them), on legal hold, or "
+	    "waiting for their accounting records; with the periods in "
+	    "force", NULL },
+	{ "GET", "/api/v1/retention/runs", "retention.read", 0, NULL,
+	    KS_R_PAGED, runs_list, "what each retention run deleted: counts "
+	    "per kind, no personal data", NULL },
+	{ "GET", "/api/v1/retention/holds/{id}", "retention.read", 0, NULL, 0,
+	    hold_show, "a dossier's legal hold (ETag for the change)", NULL },
+	{ "PUT", "/api/v1/retention/holds/{id}", "retention.hold", 1024,
+	    hold_body, KS_R_ETAG, hold_put, "set or lift a dossier's legal "
+	    "hold, which stops its deletion (If-Match, audited)", NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+};
+
+void
+ks_retention_register(void)
+{
+	ks_router_add(routes, NULL);
+	if (ks_job_types_add(jobs, NULL) != KS_OK)
+		abort();
+}
