@@ -27,6 +27,11 @@ extern const struct ks_route sh_bank_routes[];
 extern const struct ks_route sh_letter_routes[];
 /* Background jobs (sh_jobs.c). */
 extern const struct ks_job_type sh_job_types[];
+/* The payment run jobs (sh_run.c). */
+int	sh_run_compute_job(struct ks_request *, json_t *);
+int	sh_run_export_job(struct ks_request *, json_t *);
+/* The camt.054 import job (sh_bank.c). */
+int	sh_bank_import_job(struct ks_request *, json_t *);
 
 /** "%lld" of v in the request's arena. */
 const char *sh_num(struct ks_request *, long long v);

@@ -9,7 +9,9 @@
  * wrong file; booking it would mark payments and repayments that did not
  * happen on this account). Every transaction is stored once (by its
  * identity), every file once (by its content): uploading a file again
- * books nothing twice.
+ * books nothing twice. The upload is checked in the request and booked
+ * by a background job (sozialhilfe.bank_import; 202 with the job, whose
+ * result says what became of the file).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,32 +507,53 @@ file_count(struct ks_request *req, const char *id, int duplicates)
 	return r;
 }
 
+/*
+ * Read a notification: 400 invalid_camt when it is not camt.054.001.08,
+ * 409 (foreign_account, payment_account_missing) when it is not for the
+ * service's account. *es (camt054_free) and *account on success.
+ */
 static int
-reconcile(struct ks_request *req)
+camt_read(struct ks_request *req, const char *body, size_t len,
+    struct ks_iso_camt_entry **es, size_t *n, const char **account)
 {
-	struct ks_iso_camt_entry *es = NULL;
+	char err[256];
+
+	*es = NULL;
+	*n = 0;
+	if (ks->camt054_parse(body, len, es, n, err, sizeof(err)) != 0)
+		return ks->fail_detail(req, 400, "invalid_camt",
+		    "the file is not a camt.054.001.08 notification",
+		    json_pack("{s:s}", "problem", err));
+	if (own_account(req, *es, *n, account) != KS_OK) {
+		ks->camt054_free(*es, *n);
+		*es = NULL;
+		return KS_ERROR;
+	}
+	return KS_OK;
+}
+
+/*
+ * Book a notification: every transaction once (by its identity), the
+ * file once (by its content). *out: what became of it (the result of
+ * the import job).
+ */
+static int
+book_file(struct ks_request *req, const char *body, size_t len,
+    json_t **out)
+{
+	struct ks_iso_camt_entry *es;
 	struct tally t;
 	const char *account = NULL, *fid;
-	char err[256], sha[65];
+	char sha[65];
 	size_t n = 0, i;
 	PGresult *f;
 	json_t *fj;
 	int rc = KS_OK, fresh = 0;
 
-	if (req->body_raw == NULL || req->body_len == 0)
-		return ks->fail(req, 400, "missing_body",
-		    "send the camt.054 notification as the body");
-	if (!xml_type(req))
-		return ks->fail(req, 415, "unsupported_media_type",
-		    "send the notification as application/xml");
-	if (ks->camt054_parse(req->body_raw, req->body_len, &es, &n, err,
-	    sizeof(err)) != 0)
-		return ks->fail_detail(req, 400, "invalid_camt",
-		    "the file is not a camt.054.001.08 notification",
-		    json_pack("{s:s}", "problem", err));
-	ks->sha256_hex(req->body_raw, req->body_len, sha);
-	if (own_account(req, es, n, &account) != KS_OK ||
-	    (f = file_row(req, sha, account, &fresh)) == NULL) {
+	if (camt_read(req, body, len, &es, &n, &account) != KS_OK)
+		return KS_ERROR;
+	ks->sha256_hex(body, len, sha);
+	if ((f = file_row(req, sha, account, &fresh)) == NULL) {
 		ks->camt054_free(es, n);
 		return KS_ERROR;
 	}
@@ -554,13 +577,131 @@ reconcile(struct ks_request *req)
 	}
 	fj = file_json(f, 0);
 	json_object_set_new(fj, "already_imported", json_boolean(!fresh));
-	return ks->reply(req, 200, json_pack("{s:s,s:o,s:i,s:i,s:i,s:i,s:i,"
-	    "s:i,s:i,s:i,s:o,s:o}", "file_sha256", sha, "file", fj,
-	    "entries", t.entries, "matched", t.matched, "booked", t.booked,
-	    "returned", t.returned, "repayments", t.repayments, "pending",
-	    t.pending, "duplicates", t.duplicates, "unmatched_count",
-	    t.unmatched, "unmatched", t.unmatched_list, "matched_entries",
-	    t.matched_list));
+	*out = json_pack("{s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o}",
+	    "file_sha256", sha, "file", fj, "entries", t.entries, "matched",
+	    t.matched, "booked", t.booked, "returned", t.returned,
+	    "repayments", t.repayments, "pending", t.pending, "duplicates",
+	    t.duplicates, "unmatched_count", t.unmatched, "unmatched",
+	    t.unmatched_list, "matched_entries", t.matched_list);
+	return KS_OK;
+}
+
+/* s (len bytes) is UTF-8 without NUL bytes: 1 or 0. */
+static int
+utf8_text(const unsigned char *s, size_t len)
+{
+	size_t i = 0, k, n;
+	unsigned int c;
+
+	while (i < len) {
+		c = s[i];
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;	/* cut off */
+		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
+		    (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) ||
+		    (c == 0xf4 && s[i + 1] > 0x8f))
+			return 0;
+		for (k = 1; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * Upload a notification: checked here (the message, the account), then
+ * stored and booked by the job sozialhilfe.bank_import (202, the job).
+ */
+static int
+reconcile(struct ks_request *req)
+{
+	struct ks_iso_camt_entry *es;
+	const char *account, *v[2];
+	size_t n;
+	PGresult *r;
+	json_t *p;
+	int64_t job;
+	int rc;
+
+	if (req->body_raw == NULL || req->body_len == 0)
+		return ks->fail(req, 400, "missing_body",
+		    "send the camt.054 notification as the body");
+	if (!xml_type(req))
+		return ks->fail(req, 415, "unsupported_media_type",
+		    "send the notification as application/xml");
+	/* ISO 20022 files are UTF-8 (and the stored copy is text). */
+	if (!utf8_text((const unsigned char *)req->body_raw, req->body_len))
+		return ks->fail_detail(req, 400, "invalid_camt",
+		    "the file is not a camt.054.001.08 notification",
+		    json_pack("{s:s}", "problem", "the file is not UTF-8 "
+		    "text"));
+	if (camt_read(req, req->body_raw, req->body_len, &es, &n,
+	    &account) != KS_OK)
+		return KS_ERROR;
+	ks->camt054_free(es, n);
+	v[0] = req->body_raw;
+	v[1] = sh_num(req, ks->user_id(req));
+	if ((r = sh_q(req, SHQ(PAY_BANK_UPLOAD_INSERT), 2, v)) == NULL)
+		return KS_ERROR;
+	p = json_pack("{s:I,s:I}", "upload", ll(r, 0, 0), "entries",
+	    (json_int_t)n);
+	rc = ks->job_enqueue(req, "sozialhilfe.bank_import", p, NULL, &job);
+	json_decref(p);
+	if (rc != KS_OK)
+		return KS_ERROR;
+	return ks->job_accepted(req, job);
+}
+
+/*
+ * The job sozialhilfe.bank_import: book the stored notification and
+ * delete it, all in one transaction (a file is booked whole or not at
+ * all, and again from the start after a crash), so the job counts no
+ * items. A notification that no longer passes (the service's account
+ * changed meanwhile) fails the job with the request's error.
+ */
+int
+sh_bank_import_job(struct ks_request *job, json_t *payload)
+{
+	json_t *id = json_object_get(payload, "upload"), *out = NULL;
+	const char *v[1];
+	PGresult *r;
+
+	if (!json_is_integer(id))
+		return ks->fail(job, 400, "invalid_body",
+		    "the job names no upload");
+	v[0] = sh_num(job, json_integer_value(id));
+	if (ks->job_progress(job, 0, -1) != KS_OK ||
+	    (r = sh_q(job, SHQ(PAY_BANK_UPLOAD_GET), 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks->fail(job, 404, "not_found",
+		    "the uploaded notification is gone");
+	if (book_file(job, PQgetvalue(r, 0, 0),
+	    (size_t)PQgetlength(r, 0, 0), &out) != KS_OK)
+		return KS_ERROR;
+	if (sh_q(job, SHQ(PAY_BANK_UPLOAD_DELETE), 1, v) == NULL) {
+		json_decref(out);
+		return KS_ERROR;
+	}
+	ks->job_result(job, out);
+	return KS_OK;
 }
 
 /* ------------------------------------------------- matching by hand */
@@ -784,8 +925,9 @@ static const struct ks_field match_body[] = {
 
 const struct ks_route sh_bank_routes[] = {
 	{ "POST", "/api/v1/payment-runs/reconcile", "payment.run", CAMT_LIMIT,
-	    NULL, 0, reconcile, "book a camt.054.001.08 notification for the "
-	    "service's account (XML body)", NULL, camt_chunk },
+	    NULL, KS_R_JOB, reconcile, "book a camt.054.001.08 notification "
+	    "for the service's account (XML body; a job books it)", NULL,
+	    camt_chunk },
 	{ "GET", "/api/v1/bank-files", "payment.run", 0, NULL, KS_R_PAGED,
 	    bank_files, "imported bank files, newest first: when, by whom, "
 	    "what became of their transactions", NULL, NULL },

@@ -7,9 +7,19 @@
  * run is computed; until approval a run can be computed again (after a
  * late decision, say) or discarded and made again. Approval fixes the
  * lines, message id, creation time, execution date and debtor, so every
- * export of the run is the same file. The first export books each line
- * on the client account (ledger_entry kind 'payment', negative); a return
+ * export of the run is the same file. The export books each line on the
+ * client account (ledger_entry kind 'payment', negative); a return
  * reported by the bank books it back ('correction').
+ *
+ * Computing a new run and the export are background jobs (the routes
+ * answer 202 with the job): sozialhilfe.payment_run computes the lines of
+ * the run the route made, in one transaction under the tenant's run lock;
+ * sozialhilfe.payment_export writes the file, books the lines one by one
+ * with its progress, then marks the run exported. Both may run again
+ * after a crash: the first computes a draft run anew (as recomputing
+ * does) and leaves an approved one alone, the second books a line once
+ * (its end-to-end id is unique among the tenant's payments) and writes
+ * the same file. Afterwards GET .../pain001 hands out that file.
  *
  * Every line names the month it pays. A month whose run was approved
  * before the support for it was decided (or whose payment was held or
@@ -111,6 +121,35 @@ run_get(struct ks_request *req, int64_t *id, int lock)
 		return NULL;
 	}
 	return r;
+}
+
+/* Run id (a number as text), locked; NULL with 404 set when gone. */
+static PGresult *
+run_lock_id(struct ks_request *req, const char *id)
+{
+	const char *v[1] = { id };
+	PGresult *r;
+
+	if ((r = sh_q(req, SHQ(PAY_RUN_LOCK), 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks->fail(req, 404, "not_found", "no such payment run");
+		return NULL;
+	}
+	return r;
+}
+
+/* The run a job's payload names ({"run": id}), as text. */
+static const char *
+payload_run(struct ks_request *job, json_t *payload)
+{
+	json_t *id = json_object_get(payload, "run");
+
+	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+		ks->fail(job, 400, "invalid_body", "the job names no run");
+		return NULL;
+	}
+	return sh_num(job, json_integer_value(id));
 }
 
 /* The run with its summary, freshly read. */
@@ -225,13 +264,21 @@ compute_lines(struct ks_request *req, const char *run, const char *first)
 	return KS_OK;
 }
 
+/*
+ * A new run of a month: the empty draft is made here (one regular run
+ * per month, 409 run_exists with the one there is), its lines by the job
+ * sozialhilfe.payment_run (202, the job).
+ */
 static int
 run_create(struct ks_request *req)
 {
 	const char *month = body_s(req, "month"), *first = NULL, *v[3];
 	const char *exec = body_s(req, "execution_date");
+	char key[64];
 	PGresult *r;
 	json_t *j;
+	int64_t job;
+	int rc;
 
 	if (parse_month(req, month, &first) != KS_OK || lock_runs(req) != KS_OK)
 		return KS_ERROR;
@@ -250,16 +297,71 @@ run_create(struct ks_request *req)
 		    "payment run for this month already", json_pack("{s:o}",
 		    "run", j));
 	}
-	v[0] = PQgetvalue(r, 0, 0);
-	if (compute_lines(req, v[0], first) != KS_OK ||
-	    (j = run_full(req, v[0])) == NULL)
+	snprintf(key, sizeof(key), "payment_run:%s", PQgetvalue(r, 0, 0));
+	j = json_pack("{s:I}", "run", ll(r, 0, 0));
+	rc = ks->job_enqueue(req, "sozialhilfe.payment_run", j, key, &job);
+	json_decref(j);
+	if (rc != KS_OK)
 		return KS_ERROR;
-	if (ks->audit(req, "payment_run_created", "sh_payment_run", v[0],
-	    NULL, json_incref(j), NULL) != KS_OK) {
-		json_decref(j);
-		return KS_ERROR;
+	return ks->job_accepted(req, job);
+}
+
+/* What a job says of the run it made or exported. */
+static json_t *
+run_result(PGresult *b, json_t *summary)
+{
+	json_t *j = json_pack("{s:I,s:s}", "run", ll(b, 0, R_ID), "month",
+	    PQgetvalue(b, 0, R_MONTH));
+
+	if (summary != NULL) {
+		json_object_set(j, "lines", json_object_get(summary, "lines"));
+		json_object_set(j, "held", json_object_get(summary, "held"));
 	}
-	return ks->reply(req, 201, j);
+	return j;
+}
+
+/*
+ * The job sozialhilfe.payment_run: compute the lines of a new draft run.
+ * One transaction under the tenant's run lock (a commit between would
+ * let another run compute at the same time).
+ * Again after a crash: the draft is computed anew; a run approved or
+ * discarded meanwhile is left as it is. No count of items: the lines are
+ * made by a few statements, not one by one.
+ */
+int
+sh_run_compute_job(struct ks_request *job, json_t *payload)
+{
+	const char *id, *first, *v[1];
+	char buf[11];
+	PGresult *b, *r;
+	json_t *j, *s;
+
+	if ((id = payload_run(job, payload)) == NULL ||
+	    ks->job_progress(job, 0, -1) != KS_OK ||
+	    lock_runs(job) != KS_OK || (b = run_lock_id(job, id)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(b, 0, R_STATUS), "draft") != 0) {
+		ks->job_result(job, run_result(b, NULL));
+		return KS_OK;
+	}
+	v[0] = id;
+	if ((r = sh_q(job, SHQ(PAY_RUN_CLEAR), 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return ks->fail(job, 409, "invalid_state",
+		    "the payment run changed meanwhile");
+	snprintf(buf, sizeof(buf), "%s-01", PQgetvalue(b, 0, R_MONTH));
+	first = ks->strdup(job, buf);
+	if (compute_lines(job, id, first) != KS_OK ||
+	    (j = run_full(job, id)) == NULL)
+		return KS_ERROR;
+	s = json_object_get(j, "summary");
+	ks->job_result(job, run_result(b, s));
+	if (ks->audit(job, "payment_run_created", "sh_payment_run", id, NULL,
+	    j, json_pack("{s:I}", "job", (json_int_t)ks->job_id(job))) !=
+	    KS_OK)
+		return KS_ERROR;
+	return KS_OK;
 }
 
 /*
@@ -520,88 +622,194 @@ iso_run(struct ks_request *req, PGresult *run, PGresult *l, json_t *debtor,
 }
 
 /*
- * Validate against the SPS schema when the deployment has it; the
- * answer's X-Kasus-Schema header says which ("valid" or "unchecked").
+ * Validate against the SPS schema when the deployment has it: *schema is
+ * "valid" or "unchecked" (no schema file); KS_ERROR with 500
+ * export_invalid when the file fails it.
  */
 static int
-pain_validate(struct ks_request *req, const char *xml, size_t len)
+pain_validate(struct ks_request *req, const char *xml, size_t len,
+    const char **schema)
 {
 	char path[1024], err[256];
 
 	snprintf(path, sizeof(path), "%s%s", ks->root(), PAIN_XSD);
-	if (access(path, R_OK) != 0) {
-		ks->header(req, "X-Kasus-Schema", "unchecked");
+	*schema = "unchecked";
+	if (access(path, R_OK) != 0)
 		return KS_OK;
-	}
 	if (ks->xml_validate(xml, len, path, err, sizeof(err)) != 0) {
 		ks->log(3, "payment file fails the SPS schema: %s", err);
 		return ks->fail_detail(req, 500, "export_invalid",
 		    "the payment file does not pass the bank schema",
 		    json_pack("{s:s}", "problem", err));
 	}
-	ks->header(req, "X-Kasus-Schema", "valid");
+	*schema = "valid";
 	return KS_OK;
 }
 
+/*
+ * The pain.001 file of approved run b (locked or not) with its lines
+ * *l: written, checked against the SPS schema and, when the run was
+ * exported, against the file it was exported with. *xml is the caller's
+ * to free (ks->free); KS_ERROR with the error set and nothing to free.
+ */
 static int
-run_export(struct ks_request *req)
+pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
+    size_t *len, char sha[65], const char **schema)
 {
 	struct ks_iso_run x;
-	const char *v[3];
-	char err[256], sha[65], *xml = NULL;
-	size_t len;
-	PGresult *b, *l;
+	const char *v[1];
+	char err[256];
 	json_t *debtor;
-	int64_t id;
-	int rc, first;
+	int rc;
 
-	/* Locked: two first exports must not both book the ledger. */
-	if ((b = run_get(req, &id, 1)) == NULL)
-		return KS_ERROR;
+	*xml = NULL;
 	if (strcmp(PQgetvalue(b, 0, R_STATUS), "approved") != 0)
 		return ks->fail(req, 409, "run_not_approved",
 		    "only an approved payment run can be exported");
-	v[0] = sh_num(req, id);
-	if ((l = sh_q(req, SHQ(PAY_RUN_EXPORT_LINES), 1, v)) == NULL)
+	v[0] = PQgetvalue(b, 0, R_ID);
+	if ((*l = sh_q(req, SHQ(PAY_RUN_EXPORT_LINES), 1, v)) == NULL)
 		return KS_ERROR;
 	if ((debtor = json_loads(PQgetvalue(b, 0, R_DEBTOR), 0, NULL)) == NULL)
 		return ks->fail(req, 500, "internal_error",
 		    "the run's debtor cannot be read");
-	iso_run(req, b, l, debtor, &x);
-	rc = ks->pain001_write(&x, &xml, &len, err, sizeof(err));
+	iso_run(req, b, *l, debtor, &x);
+	rc = ks->pain001_write(&x, xml, len, err, sizeof(err));
 	json_decref(debtor);
 	if (rc != 0) {
-		ks->log(3, "payment run %lld not written: %s", (long long)id,
-		    err);
+		*xml = NULL;
+		ks->log(3, "payment run %s not written: %s", v[0], err);
 		return ks->fail_detail(req, 409, "export_refused",
 		    "the payment file cannot be written",
 		    json_pack("{s:s}", "problem", err));
 	}
-	ks->sha256_hex(xml, len, sha);
-	first = PQgetisnull(b, 0, R_SHA);
-	if (!first && strcmp(sha, PQgetvalue(b, 0, R_SHA)) != 0) {
-		ks->free(xml);
-		ks->log(3, "payment run %lld: file differs from its first "
-		    "export", (long long)id);
-		return ks->fail(req, 500, "export_mismatch", "the payment "
+	ks->sha256_hex(*xml, *len, sha);
+	if (!PQgetisnull(b, 0, R_SHA) &&
+	    strcmp(sha, PQgetvalue(b, 0, R_SHA)) != 0) {
+		ks->log(3, "payment run %s: file differs from its export",
+		    v[0]);
+		rc = ks->fail(req, 500, "export_mismatch", "the payment "
 		    "file would differ from the one exported before");
+	} else
+		rc = pain_validate(req, *xml, *len, schema);
+	if (rc != KS_OK) {
+		ks->free(*xml);
+		*xml = NULL;
 	}
-	if (pain_validate(req, xml, len) != KS_OK) {
-		ks->free(xml);
+	return rc;
+}
+
+/* Start the export of an approved run: 202 with the job (once per run). */
+static int
+run_export_start(struct ks_request *req)
+{
+	char key[64];
+	PGresult *b;
+	json_t *p;
+	int64_t id, job;
+	int rc;
+
+	if ((b = run_get(req, &id, 0)) == NULL)
 		return KS_ERROR;
+	if (strcmp(PQgetvalue(b, 0, R_STATUS), "approved") != 0)
+		return ks->fail(req, 409, "run_not_approved",
+		    "only an approved payment run can be exported");
+	snprintf(key, sizeof(key), "payment_export:%lld", (long long)id);
+	p = json_pack("{s:I}", "run", (json_int_t)id);
+	rc = ks->job_enqueue(req, "sozialhilfe.payment_export", p, key, &job);
+	json_decref(p);
+	if (rc != KS_OK)
+		return KS_ERROR;
+	return ks->job_accepted(req, job);
+}
+
+/*
+ * The job sozialhilfe.payment_export: the file is written and checked
+ * first (nothing is booked for a file the bank would refuse), then each
+ * line is booked on its client account with the progress (a line booked
+ * by an earlier attempt is not booked again), then the run is marked
+ * exported with the file's checksum, in the transaction that ends the
+ * job. A run exported already gives its file's result again.
+ */
+int
+sh_run_export_job(struct ks_request *job, json_t *payload)
+{
+	const char *id, *schema = "unchecked", *v[3];
+	char sha[65], *xml;
+	size_t len;
+	PGresult *b, *l;
+	json_t *res;
+	int i, n, first;
+
+	if ((id = payload_run(job, payload)) == NULL ||
+	    (b = run_lock_id(job, id)) == NULL ||
+	    pain_file(job, b, &l, &xml, &len, sha, &schema) != KS_OK)
+		return KS_ERROR;
+	ks->free(xml);
+	n = PQntuples(l);
+	first = PQgetisnull(b, 0, R_SHA);
+	res = json_pack("{s:I,s:s,s:s,s:i,s:o}", "run", ll(b, 0, R_ID),
+	    "message_id", PQgetvalue(b, 0, R_MSG), "file_sha256", sha,
+	    "payments", n, "file", json_sprintf(
+	    "/api/v1/payment-runs/%s/pain001", id));
+	if (!first) {
+		ks->job_result(job, res);
+		return KS_OK;
 	}
-	v[1] = sh_num(req, ks->user_id(req));
+	v[1] = PQgetvalue(b, 0, R_EXEC);
+	for (i = 0; i < n; i++) {
+		if (ks->job_progress(job, i, n) != KS_OK)
+			goto fail;
+		v[0] = PQgetvalue(l, i, 0);
+		if (sh_q(job, SHQ(PAY_RUN_BOOK_LINE), 2, v) == NULL)
+			goto fail;
+	}
+	v[0] = id;
+	v[1] = sh_num(job, ks->user_id(job));
 	v[2] = sha;
-	if ((first && sh_q(req, SHQ(PAY_RUN_MARK_EXPORTED), 3, v) == NULL) ||
-	    ks->audit(req, "payment_run_exported", "sh_payment_run", v[0],
+	if (ks->job_progress(job, n, n) != KS_OK ||
+	    sh_q(job, SHQ(PAY_RUN_MARK_EXPORTED), 3, v) == NULL ||
+	    ks->audit(job, "payment_run_exported", "sh_payment_run", id,
+	    NULL, NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", sha, "first",
+	    1, "payments", n, "job", (json_int_t)ks->job_id(job))) != KS_OK)
+		goto fail;
+	ks->job_result(job, res);
+	return KS_OK;
+fail:
+	json_decref(res);
+	return KS_ERROR;
+}
+
+/* The file of an exported run (the same bytes every time). */
+static int
+run_export(struct ks_request *req)
+{
+	const char *schema, *v[1];
+	char buf[256], sha[65], *xml;
+	size_t len;
+	PGresult *b, *l;
+	int64_t id;
+	int rc;
+
+	if ((b = run_get(req, &id, 0)) == NULL)
+		return KS_ERROR;
+	if (strcmp(PQgetvalue(b, 0, R_STATUS), "approved") == 0 &&
+	    PQgetisnull(b, 0, R_XAT))
+		return ks->fail(req, 409, "run_not_exported", "the payment "
+		    "run is not exported yet: its export books the payments "
+		    "first (POST .../export)");
+	if (pain_file(req, b, &l, &xml, &len, sha, &schema) != KS_OK)
+		return KS_ERROR;
+	v[0] = sh_num(req, id);
+	if (ks->audit(req, "payment_run_exported", "sh_payment_run", v[0],
 	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", sha, "first",
-	    first, "payments", (json_int_t)PQntuples(l))) != KS_OK) {
+	    0, "payments", (json_int_t)PQntuples(l))) != KS_OK) {
 		ks->free(xml);
 		return KS_ERROR;
 	}
-	snprintf(err, sizeof(err), "attachment; filename=\"%s.xml\"",
+	ks->header(req, "X-Kasus-Schema", schema);
+	snprintf(buf, sizeof(buf), "attachment; filename=\"%s.xml\"",
 	    PQgetvalue(b, 0, R_MSG));
-	ks->header(req, "Content-Disposition", ks->strdup(req, err));
+	ks->header(req, "Content-Disposition", ks->strdup(req, buf));
 	rc = ks->raw(req, 200, "application/xml", xml, len);
 	ks->free(xml);
 	return rc;
@@ -620,8 +828,9 @@ static const struct ks_field run_body[] = {
 #define KB	(16 * 1024)
 
 const struct ks_route sh_run_routes[] = {
-	{ "POST", P, "payment.run", KB, run_body, 0, run_create,
-	    "create the payment run of a month", NULL, NULL },
+	{ "POST", P, "payment.run", KB, run_body, KS_R_JOB, run_create,
+	    "create the payment run of a month (a job computes its lines)",
+	    NULL, NULL },
 	{ "GET", P, NULL, 0, NULL, KS_R_PAGED, runs_list,
 	    "payment runs, newest first", NULL, NULL },
 	{ "GET", P "/{id}", NULL, 0, NULL, KS_R_PAGED | KS_R_AUDIT, run_show,
@@ -635,9 +844,13 @@ const struct ks_route sh_run_routes[] = {
 	{ "POST", P "/{id}/approve", "payment.approve", 0, NULL, KS_R_ETAG,
 	    run_approve, "approve a run (not its creator; If-Match); freezes "
 	    "the file", NULL, NULL },
+	{ "POST", P "/{id}/export", "payment.run", 0, NULL, KS_R_JOB,
+	    run_export_start, "export an approved run: a job books the "
+	    "client accounts and fixes the pain.001 file (once per run)",
+	    NULL, NULL },
 	{ "GET", P "/{id}/pain001", "payment.run", 0, NULL,
 	    KS_R_RAW | KS_R_AUDIT,
-	    run_export, "the run as pain.001.001.09 (SPS); the first export "
-	    "books the client accounts", NULL, NULL },
+	    run_export, "the exported run as pain.001.001.09 (SPS), the same "
+	    "file every time", NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -11,7 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, call, ok, err, show, as, login, sql, sleep, until, services, uniq,
-  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser, camt054,
+  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser, camt054, jobOf,
 } from './lib.mjs';
 import { allLines } from './money-lib.mjs';
 
@@ -67,7 +67,7 @@ before(async () => {
   ok(await call('POST', `/api/v1/decisions/${ids.decisions}/approve`, { session: tl, headers: { 'if-match': `"${dec.version}"` } }), 200);
   const month = `2197-${String(1 + (Date.now() % 12)).padStart(2, '0')}`;
   const run = await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } });
-  ids['payment-runs'] = run.status === 201 ? run.json.id : run.json.error.detail.run.id;
+  ids['payment-runs'] = run.status === 202 ? (await jobOf(run, acc)).result.run : run.json.error.detail.run.id;
   const rg = ok(await call('GET', `/api/v1/payment-runs/${ids['payment-runs']}`, { session: acc }), 200);
   const ap = await call('POST', `/api/v1/payment-runs/${ids['payment-runs']}/approve`, { session: tl, headers: { 'if-match': rg.headers.get('etag') } });
   assert.ok([200, 409].includes(ap.status), show(ap));
@@ -77,11 +77,12 @@ before(async () => {
   const account = ok(await call('GET', '/api/v1/payment-account', { session: acc }), 200).json;
   const line = (await allLines(ids['payment-runs'], acc)).find((l) => l.dossier_id === ids.cases);
   assert.ok(line, 'the run pays the dossier');
+  await jobOf(await call('POST', `/api/v1/payment-runs/${ids['payment-runs']}/export`, { session: acc }), acc);
   ok(await call('GET', `/api/v1/payment-runs/${ids['payment-runs']}/pain001`, { session: acc }), 200);
   const svc = `rd${Date.now()}`;
-  ok(await call('POST', '/api/v1/payment-runs/reconcile', {
+  await jobOf(await call('POST', '/api/v1/payment-runs/reconcile', {
     session: acc, raw: camt054(account.iban, [{ amount: line.amount, svc }]), headers: { 'content-type': 'application/xml' },
-  }), 200);
+  }), acc);
   const unmatched = ok(await call('GET', '/api/v1/bank-entries?outcome=unmatched&limit=100', { session: acc }), 200).json.items;
   ids['bank-entries'] = unmatched[0].id;
 });

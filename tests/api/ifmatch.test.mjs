@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import {
   call, ok, show, as, sql, DB_OWNER, tenantId, team, uniq, camt054,
 } from './lib.mjs';
-import { R, makeDossier, addBudget, userId, reconcile, THUN_ACCOUNT, freeYear } from './money-lib.mjs';
+import { R, makeDossier, addBudget, userId, reconcile, THUN_ACCOUNT, freeYear, newRun } from './money-lib.mjs';
 
 /**
  * Writing routes that do not take If-Match, each with the reason. A route
@@ -63,6 +63,7 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/claims': 'creates a claim',
   'POST /api/v1/payment-runs': 'creates a run',
   'POST /api/v1/payment-runs/reconcile': 'imports a bank file (new entries)',
+  'POST /api/v1/payment-runs/{id}/export': 'exports an approved run, which cannot change; asking again returns the same job',
   'POST /api/v1/cases/{id}/letters/document-request': 'creates a letter',
   'POST /api/v1/cases/{id}/letters/cost-guarantee': 'creates a letter',
 };
@@ -97,7 +98,7 @@ async function fixtures() {
   const deadline = ok(await call('POST', `/api/v1/cases/${D.id}/deadlines`, { session: lead, body: { due_on: '2027-01-31', text: 'Frist' } }), 201).json;
   const oneoff = ok(await call('POST', `/api/v1/cases/${D.id}/one-off-payments`, { session: cw, body: { amount: 5000, text: 'Brille' } }), 201).json;
   const claim = ok(await call('POST', `/api/v1/cases/${D.id}/claims`, { session: lead, body: { amount: 30000, reason: 'Vorschuss', instalment: 10000 } }), 201).json;
-  const run = ok(await call('POST', R, { session: acc, body: { month: `${freeYear(thun, 2100, 2139)}-01` } }), 201).json;
+  const run = (await newRun(acc, { month: `${freeYear(thun, 2100, 2139)}-01` })).json;
   const rc = ok(await reconcile(acc, camt054(THUN_ACCOUNT.iban, [{ amount: 12345, svc: uniq('svc') }])), 200).json;
   const entry = rc.unmatched[0];
   const tm = await team(admin, uniq('Team'));
@@ -142,6 +143,7 @@ async function fixtures() {
     'PUT /api/v1/billing/creditor': { s: canton, path: '/api/v1/billing/creditor', body: { iban: 'CH4431999123000889012', name: 'Anders', postcode: '3011', town: 'Bern', country: 'CH' }, snap: () => rows('billing_creditor', 'true') },
     'PUT /api/v1/billing/periods/{id}/figures': { s: canton, path: `/api/v1/billing/periods/${period}/figures`, body: { municipalities: [], tenants: [] }, snap: () => rows('billing_period', `id = ${period}`) + rows('billing_tenant_figures', `period_id = ${period}`) },
     'POST /api/v1/billing/periods/{id}/figures/refresh': { s: canton, path: `/api/v1/billing/periods/${period}/figures/refresh`, snap: () => rows('billing_period', `id = ${period}`) + rows('billing_tenant_figures', `period_id = ${period}`) },
+    'PUT /api/v1/retention/holds/{id}': { s: admin, path: `/api/v1/retention/holds/${D.id}`, body: { hold: true, reason: 'Verfahren hängig' }, snap: dossier(D.id) },
     'PUT /api/v1/admin/tenants/{slug}/modules/{module}': { s: canton, path: '/api/v1/admin/tenants/thun/modules/sozialhilfe', body: { enabled: false }, snap: () => rows('tenant_module', `tenant_id = ${thun}`) },
   };
 }

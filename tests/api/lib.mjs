@@ -191,6 +191,25 @@ export async function until(fn, ms = 10000, step = 200) {
 }
 
 /**
+ * Follow the job a route started: res is its 202 answer (Location:
+ * /api/v1/jobs/{id}); polls the job as session until it ended and
+ * returns it. Fails unless it ended in one of states (default done).
+ */
+export async function jobOf(res, session, { states = ['done'], ms = 30000 } = {}) {
+  ok(res, 202);
+  const loc = res.headers.get('location');
+  assert.equal(loc, `/api/v1/jobs/${res.json.id}`, show(res));
+  let job = res.json;
+  const end = Date.now() + ms;
+  while (!['done', 'failed', 'dead'].includes(job.state) && Date.now() < end) {
+    await sleep(50);
+    job = ok(await call('GET', loc, { session }), 200).json;
+  }
+  assert.ok(states.includes(job.state), `job ${job.id} (${job.type}) ended ${job.state}, not ${states}: ${JSON.stringify(job)}`);
+  return job;
+}
+
+/**
  * Send only the request line and headers (no body) on a raw socket and
  * read the response. Shows that a server answers before reading a body.
  */

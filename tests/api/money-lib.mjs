@@ -2,7 +2,8 @@
 // money.test.mjs): IBANs, dossiers with budgets made as the owner role
 // (budgets in far-off months with exactly known amounts), the lines of a
 // run, bank files, and writes that send the record's ETag.
-import { call, ok, as, sql, DB_OWNER, tenantId } from './lib.mjs';
+import assert from 'node:assert/strict';
+import { call, ok, as, sql, DB_OWNER, tenantId, jobOf } from './lib.mjs';
 
 export const R = '/api/v1/payment-runs';
 
@@ -81,8 +82,44 @@ export async function allLines(id, session) {
   throw new Error('too many pages');
 }
 
-export function reconcile(session, xml, ctype = 'application/xml') {
-  return call('POST', `${R}/reconcile`, { session, raw: xml, headers: { 'content-type': ctype } });
+/**
+ * Create the run of body.month: the route answers 202 with the job that
+ * computes its lines; returns the run as GET answers it (json with the
+ * first page of lines, the ETag) once the job is done, and the job.
+ */
+export async function newRun(session, body) {
+  const job = await jobOf(await call('POST', R, { session, body }), session);
+  assert.equal(job.type, 'sozialhilfe.payment_run');
+  const run = ok(await call('GET', `${R}/${job.result.run}`, { session }), 200);
+  assert.equal(job.result.month, body.month);
+  assert.equal(job.result.lines, run.json.summary.lines);
+  return Object.assign(run, { job });
+}
+
+/**
+ * Export approved run id (a job books the client accounts), then the
+ * file: GET .../pain001's answer, with the job.
+ */
+export async function exportRun(session, id) {
+  const job = await jobOf(await call('POST', `${R}/${id}/export`, { session }), session);
+  assert.equal(job.result.run, id);
+  assert.equal(job.result.file, `${R}/${id}/pain001`);
+  const file = await call('GET', job.result.file, { session });
+  return Object.assign(file, { job });
+}
+
+/**
+ * Upload a camt.054 notification: it is checked at once (an error is the
+ * answer), then booked by a job (202); returns the answer with the job's
+ * result as its json and status 200, as the route answered before the
+ * import became a job, and the job.
+ */
+export async function reconcile(session, xml, ctype = 'application/xml') {
+  const res = await call('POST', `${R}/reconcile`, { session, raw: xml, headers: { 'content-type': ctype } });
+  if (res.status !== 202) return res;
+  const job = await jobOf(res, session);
+  assert.equal(job.type, 'sozialhilfe.bank_import');
+  return { ...res, status: 200, json: job.result, text: JSON.stringify(job.result), job };
 }
 
 export async function setAccount(session, body) {

@@ -23,7 +23,7 @@ import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, tenantId, xmllint, painTx, camt054,
 } from './lib.mjs';
 import {
-  R, iban, q, makeDossier, addBudget, allLines, reconcile, setAccount, approveRun, approveOneOff, repay,
+  R, iban, q, makeDossier, addBudget, allLines, reconcile, newRun, exportRun, setAccount, approveRun, approveOneOff, repay,
   moneySetUp, THUN_ACCOUNT,
 } from './money-lib.mjs';
 
@@ -42,7 +42,7 @@ const dossier = (opts) => makeDossier(thun, uid.cw, opts);
 const budget = (d, b) => addBudget(thun, d.id, uid.cw, b);
 
 async function createRun(month) {
-  return ok(await call('POST', R, { session: acc, body: { month } }), 201).json;
+  return (await newRun(acc, { month })).json;
 }
 async function recompute(run) {
   const cur = ok(await call('GET', `${R}/${run.id}?limit=1`, { session: acc }), 200);
@@ -162,7 +162,7 @@ test('a late decision: the approved month is paid as back payment by the next ru
 
   // The file pays the back payments as their own transactions, XSD-valid,
   // the same bytes on re-export; the client account books them.
-  const x1 = ok(await call('GET', `${R}/${mar.id}/pain001`, { session: acc }), 200);
+  const x1 = ok(await exportRun(acc, mar.id), 200);
   xmllint(x1.text, XSD, 'run-2035-03-back-payments.xml');
   const tx = painTx(x1.text);
   const mine = (await allLines(mar.id, acc)).filter((l) => l.dossier_id === X.id);
@@ -180,9 +180,7 @@ test('back payments: two runs made at once pay a month once; a month more than t
   const apr = await createRun('2035-04');
   ok(await approveRun(lead, apr.id), 200);
   sql(DB_OWNER, `update dossier set state = 'ongoing' where id = ${W.id}`);
-  const [a, b] = await Promise.all(['2035-05', '2035-06'].map((m) => call('POST', R, { session: acc, body: { month: m } })));
-  ok(a, 201);
-  ok(b, 201);
+  const [a, b] = await Promise.all(['2035-05', '2035-06'].map((m) => newRun(acc, { month: m })));
   const back = [...await linesOf(a.json, W), ...await linesOf(b.json, W)].filter((l) => l[0] === 'back_payment');
   assert.deepEqual(back, [['back_payment', '2035-04', 40000, 'open']], 'April is paid by one of the two runs');
   // The month of the run that had it is paid once also after the other is recomputed.
@@ -404,7 +402,7 @@ test('matched entries are listed; an unmatched one is matched by hand to a line 
   const B = dossier({ last: 'Zweitabgleich', budgets: [{ from: '2036-02-01', payment: 65000 }] });
   const run = await createRun('2036-02');
   ok(await approveRun(lead, run.id), 200);
-  ok(await call('GET', `${R}/${run.id}/pain001`, { session: acc }), 200);
+  ok(await exportRun(acc, run.id), 200);
   const la = (await allLines(run.id, acc)).find((l) => l.dossier_id === A.id);
   const lb = (await allLines(run.id, acc)).find((l) => l.dossier_id === B.id);
   const claim = ok(await call('POST', `/api/v1/cases/${B.id}/claims`, { session: cw, body: { amount: 30000, reason: 'Vorschuss', instalment: 10000 } }), 201).json;

@@ -10,16 +10,17 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BASE, call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, rawHead,
-  xmllint, painTx, camt054,
+  xmllint, painTx, camt054, jobOf,
 } from './lib.mjs';
 import {
-  R, iban, q, makeDossier, allLines, reconcile, setAccount, approveRun, approveOneOff, repay, moneySetUp,
+  R, iban, q, makeDossier, allLines, reconcile, newRun, exportRun, setAccount, approveRun, approveOneOff, repay, moneySetUp,
   THUN_ACCOUNT,
 } from './money-lib.mjs';
 
@@ -172,7 +173,9 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   ok(await approveOneOff(lead, o1.json), 200);
   const o2 = ok(await call('POST', `/api/v1/cases/${A.id}/one-off-payments`, { session: cw, body: { amount: 5000, text: 'Velo' } }), 201);
 
-  const run = ok(await call('POST', R, { session: acc, body: { month: '2040-01' } }), 201);
+  // made by a job: 202, then the job computes the lines
+  const run = await newRun(acc, { month: '2040-01' });
+  assert.equal(run.job.result.run, run.json.id);
   assert.equal(run.json.month, '2040-01');
   assert.equal(run.json.status, 'draft');
   assert.equal(run.json.execution_date, '2040-01-01');
@@ -219,7 +222,8 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   assert.equal(again.detail.run.id, run.json.id);
   assert.equal(again.detail.run.summary.lines, run.json.summary.lines);
 
-  // not approved: no file
+  // not approved: no export, no file
+  err(await call('POST', `${R}/${run.json.id}/export`, { session: acc }), 409, 'run_not_approved');
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 409, 'run_not_approved');
   // four-eyes: accounting cannot approve; a creator with both permissions neither
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: acc }), 403, 'forbidden');
@@ -232,8 +236,20 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: lead }), 409, 'invalid_state');
   err(await call('DELETE', `${R}/${run.json.id}`, { session: acc }), 409, 'invalid_state');
 
+  // approved, not exported yet: the file comes from the export job
+  err(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 409, 'run_not_exported');
+  err(await call('POST', `${R}/${run.json.id}/export`, { session: lead }), 403, 'forbidden');
+  err(await call('POST', `${R}/${run.json.id}/export`, { session: biAcc }), 404, 'not_found');
   // the file: SPS schema, debtor, every payable line once, nothing held
-  const x1 = ok(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 200);
+  const x1 = ok(await exportRun(acc, run.json.id), 200);
+  assert.equal(x1.job.type, 'sozialhilfe.payment_export');
+  assert.deepEqual(x1.job.progress, { done: payable.length, total: payable.length });
+  assert.equal(x1.job.result.payments, payable.length);
+  assert.equal(x1.job.result.message_id, ap.json.message_id);
+  assert.equal(x1.job.result.file_sha256, createHash('sha256').update(x1.text).digest('hex'));
+  // exporting again is the same job: nothing booked twice
+  const x1b = ok(await call('POST', `${R}/${run.json.id}/export`, { session: acc }), 202);
+  assert.equal(x1b.json.id, x1.job.id);
   assert.match(x1.headers.get('content-type'), /^application\/xml/);
   assert.match(x1.headers.get('content-disposition'), /^attachment; filename="KS\d+R\d+\.xml"$/);
   assert.equal(x1.headers.get('x-kasus-schema'), 'valid');
@@ -288,7 +304,11 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
     { e2e: 'KS0L0', amount: 100, svc: 'a6' },
   ]);
   xmllint(notif, CAMT_XSD, 'camt-own.xml');
-  const rc = ok(await call('POST', `${R}/reconcile`, { session: acc, raw: notif, headers: { 'content-type': 'application/xml' } }), 200);
+  const rc = ok(await reconcile(acc, notif), 200);
+  assert.deepEqual([rc.job.state, rc.job.result.entries], ['done', 6]);
+  const upload = sql(DB_OWNER, `select payload->>'upload' from job where id = ${rc.job.id}`);
+  assert.match(upload, /^\d+$/);
+  assert.equal(sql(DB_OWNER, `select count(*) from sh_bank_upload where id = ${upload}`), '0', 'the stored upload is gone once booked');
   assert.equal(rc.json.entries, 6);
   assert.equal(rc.json.matched, 4, show(rc));
   assert.equal(rc.json.booked, 3);
@@ -334,7 +354,7 @@ test('four-eyes: whoever created a run cannot approve it, even with payment.appr
   const both = await createUser(admin, ['accounting', 'teamlead']);
   const s = await login('thun', both.username, both.password);
   dossier({ budgets: [{ from: '2040-03-01', payment: 12300 }] });
-  const run = ok(await call('POST', R, { session: s, body: { month: '2040-03' } }), 201);
+  const run = await newRun(s, { month: '2040-03' });
   err(await call('POST', `${R}/${run.json.id}/approve`, { session: s }), 403, 'four_eyes_required');
   ok(await approveRun(lead, run.json.id), 200);
 });
@@ -343,7 +363,7 @@ test('a draft run can be discarded and created again; one-offs are released', as
   const d = dossier({ budgets: [{ from: '2040-04-01', payment: 11100 }] });
   const o = ok(await call('POST', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw, body: { amount: 2500, text: 'Kaution' } }), 201);
   ok(await approveOneOff(lead, o.json), 200);
-  const r1 = ok(await call('POST', R, { session: acc, body: { month: '2040-04', execution_date: '2040-03-28' } }), 201);
+  const r1 = await newRun(acc, { month: '2040-04', execution_date: '2040-03-28' });
   assert.equal(r1.json.execution_date, '2040-03-28');
   const l1 = (await allLines(r1.json.id, acc)).filter((l) => l.dossier_id === d.id);
   assert.deepEqual(l1.map((l) => l.kind).sort(), ['one_off', 'support']);
@@ -354,11 +374,11 @@ test('a draft run can be discarded and created again; one-offs are released', as
   err(await call('GET', `${R}/${r1.json.id}`, { session: acc }), 404, 'not_found');
   const oo = ok(await call('GET', `/api/v1/cases/${d.id}/one-off-payments`, { session: cw }), 200);
   assert.equal(oo.json.items[0].run_id, null);
-  const r2 = ok(await call('POST', R, { session: acc, body: { month: '2040-04' } }), 201);
+  const r2 = await newRun(acc, { month: '2040-04' });
   const l2 = (await allLines(r2.json.id, acc)).filter((l) => l.dossier_id === d.id);
   assert.deepEqual(l2.map((l) => l.kind).sort(), ['one_off', 'support']);
   // the one-off is paid once: a run for another month does not take it again
-  const r3 = ok(await call('POST', R, { session: acc, body: { month: '2040-05' } }), 201);
+  const r3 = await newRun(acc, { month: '2040-05' });
   const l3 = (await allLines(r3.json.id, acc)).filter((l) => l.dossier_id === d.id);
   assert.deepEqual(l3.map((l) => l.kind), ['support']);
 });
@@ -366,8 +386,8 @@ test('a draft run can be discarded and created again; one-offs are released', as
 test('concurrent creates for one month: one run, the other request gets 409', async () => {
   dossier({ budgets: [{ from: '2040-06-01', payment: 5000 }] });
   const rs = await Promise.all([0, 1, 2].map(() => call('POST', R, { session: acc, body: { month: '2040-06' } })));
-  assert.deepEqual(rs.map((r) => r.status).sort(), [201, 409, 409], rs.map(show).join('\n'));
-  const id = rs.find((r) => r.status === 201).json.id;
+  assert.deepEqual(rs.map((r) => r.status).sort(), [202, 409, 409], rs.map(show).join('\n'));
+  const id = (await jobOf(rs.find((r) => r.status === 202), acc)).result.run;
   for (const r of rs.filter((x) => x.status === 409)) {
     assert.ok(['run_exists', 'already_exists', 'concurrent_change'].includes(r.json.error.code), show(r));
     if (r.json.error.code === 'run_exists') assert.equal(r.json.error.detail.run.id, id);
@@ -416,8 +436,8 @@ test('payment runs: bad input, permissions, lists with cursor, foreign ids', asy
   // biel sees none of thun's runs
   const bl = ok(await call('GET', R, { session: biAcc }), 200);
   for (const id of seen) assert.ok(!bl.json.items.some((x) => x.id === id));
-  for (const [m, p] of [['GET', `${R}/${seen[0]}`], ['POST', `${R}/${seen[0]}/approve`], ['GET', `${R}/${seen[0]}/pain001`], ['DELETE', `${R}/${seen[0]}`]]) {
-    err(await call(m, p, { session: m === 'POST' ? await as('biel', 'teamlead') : biAcc }), 404, 'not_found');
+  for (const [m, p] of [['GET', `${R}/${seen[0]}`], ['POST', `${R}/${seen[0]}/approve`], ['GET', `${R}/${seen[0]}/pain001`], ['DELETE', `${R}/${seen[0]}`], ['POST', `${R}/${seen[0]}/export`]]) {
+    err(await call(m, p, { session: p.endsWith('/approve') ? await as('biel', 'teamlead') : biAcc }), 404, 'not_found');
   }
   err(await call('GET', `${R}/0`, { session: acc }), 404);
   err(await call('GET', `${R}/abc`, { session: acc }), 404);
@@ -434,7 +454,7 @@ test('approval needs a payment account and something to pay', async () => {
   const l = await createUser(t.admin, ['teamlead']);
   const sa = await login(t.slug, a.username, a.password);
   const sl = await login(t.slug, l.username, l.password);
-  const empty = ok(await call('POST', R, { session: sa, body: { month: '2040-01' } }), 201);
+  const empty = await newRun(sa, { month: '2040-01' });
   assert.equal(empty.json.summary.lines, 0);
   err(await approveRun(sl, empty.json.id), 409, 'payment_account_missing');
   err(await call('GET', '/api/v1/payment-account', { session: sa }), 404, 'not_found');
@@ -455,6 +475,13 @@ test('reconcile: bad input, permissions', async () => {
   err(await call('POST', `${R}/reconcile`, { session: acc }), 400, 'missing_body');
   err(await reconcile(acc, good, 'application/json'), 415, 'unsupported_media_type');
   err(await reconcile(acc, good, 'text/plain'), 415);
+  // ISO 20022 files are UTF-8: a Latin-1 byte or a NUL is refused before anything is stored
+  for (const byte of [0xe9, 0x00]) {
+    const bad = Buffer.from(good.replace('<Document', '<!-- X --><Document'));
+    bad[bad.indexOf('<!-- X') + 5] = byte;
+    const e = err(await reconcile(acc, bad), 400, 'invalid_camt');
+    assert.match(e.detail.problem, /UTF-8/, JSON.stringify(e));
+  }
   err(await reconcile(acc, '<Document><unclosed>'), 400, 'invalid_camt');
   err(await reconcile(acc, 'not xml at all'), 400, 'invalid_camt');
   err(await reconcile(acc, good.replace('camt.054.001.08', 'camt.054.001.04')), 400, 'invalid_camt');
@@ -476,8 +503,23 @@ test('reconcile: bad input, permissions', async () => {
     headers: { cookie: `ks_session=${acc.cookie}`, 'x-csrf-token': acc.csrf, 'content-type': 'application/xml' },
   });
   const cj = await chunked.json();
-  assert.equal(chunked.status, 200, JSON.stringify(cj));
-  assert.equal(cj.entries, 1);
+  const cjob = await jobOf({ status: chunked.status, headers: chunked.headers, json: cj, text: JSON.stringify(cj), method: 'POST', path: `${R}/reconcile` }, acc);
+  assert.equal(cjob.result.entries, 1);
+});
+
+test('a stored upload waiting for its import job: row-level security like every table', () => {
+  const row = sql(DB_OWNER, `insert into sh_bank_upload (tenant_id, body, created_by) values (${thun}, '<x/>', ${uid.acc}) returning id`);
+  const see = (tenant) => {
+    const out = sql(DB_APP, [...(tenant ? [`select set_config('kasus.tenant_id', '${tenant}', false)`] : []),
+      `select count(*) from sh_bank_upload where id = ${row}`]).split('\n');
+    return out[out.length - 1];
+  };
+  try {
+    assert.deepEqual([see(null), see(biel), see(thun)], ['0', '0', '1']);
+    assert.equal(sql(DB_OWNER, "select relrowsecurity and relforcerowsecurity from pg_class where relname = 'sh_bank_upload'"), 't');
+  } finally {
+    sql(DB_OWNER, `delete from sh_bank_upload where id = ${row}`);
+  }
 });
 
 // ------------------------------------------------------ claims and ledger

@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, fixtureHousehold,
-  xmllint, painTx, camt054, createUser, login, team,
+  xmllint, painTx, camt054, createUser, login, team, jobOf,
 } from './lib.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,10 +141,12 @@ test('the whole path: registration to closure', async () => {
   // payment run for a month of its own: accounting creates, the team
   // lead approves, pain.001 validates, the bank's camt.054 books it
   const month = `${2050 + (Date.now() % 40)}-${String(1 + (Date.now() % 12)).padStart(2, '0')}`;
-  const run = ok(await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } }), 201);
+  const made = await jobOf(await call('POST', '/api/v1/payment-runs', { session: acc, body: { month } }), acc);
+  const run = ok(await call('GET', `/api/v1/payment-runs/${made.result.run}`, { session: acc }), 200);
   err(await call('POST', `/api/v1/payment-runs/${run.json.id}/approve`, { session: acc }), 403);
   ok(await call('POST', `/api/v1/payment-runs/${run.json.id}/approve`, { session: tl, headers: { 'if-match': run.headers.get('etag') } }), 200);
-  const pain = await call('GET', `/api/v1/payment-runs/${run.json.id}/pain001`, { session: acc });
+  const exported = await jobOf(await call('POST', `/api/v1/payment-runs/${run.json.id}/export`, { session: acc }), acc);
+  const pain = await call('GET', exported.result.file, { session: acc });
   ok(pain, 200);
   xmllint(pain.text, XSD, 'e2e-pain001.xml');
   const line = ok(await call('GET', `/api/v1/payment-runs/${run.json.id}?limit=500`, { session: acc }), 200)
@@ -155,11 +157,11 @@ test('the whole path: registration to closure', async () => {
   assert.equal(tx.amount, b.json.payment);
   const again = await call('GET', `/api/v1/payment-runs/${run.json.id}/pain001`, { session: acc });
   assert.equal(again.text, pain.text, 're-export gives the same file');
-  const recon = ok(await call('POST', '/api/v1/payment-runs/reconcile', {
+  const recon = await jobOf(await call('POST', '/api/v1/payment-runs/reconcile', {
     session: acc, raw: camt054('CH9300762011623852957', [{ e2e: line.end_to_end_id, amount: line.amount, svc: `E2E${id}` }]),
     headers: { 'content-type': 'application/xml' },
-  }), 200);
-  assert.equal(recon.json.booked, 1, show(recon));
+  }), acc);
+  assert.equal(recon.result.booked, 1, JSON.stringify(recon));
   const ledger = ok(await call('GET', `${C}/${id}/ledger`, { session: cw }), 200);
   assert.ok(ledger.json.items.some((e) => e.kind === 'payment' && e.amount === -b.json.payment), show(ledger));
 

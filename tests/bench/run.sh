@@ -222,21 +222,45 @@ bench_login() {	# tenant user -> "cookie csrf"
 		"$(jq -r '.csrf_token // empty' <<<"$b")"
 	rm -f "$h"
 }
-# one payment run: create (accounting), approve (team lead), export;
-# prints "seconds run_id lines"
+# The job a route started (its 202 answer on stdin), followed until it
+# ended: prints its result, or fails.
+job_result() {	# cookie
+	local j id st i
+	j=$(cat)
+	id=$(jq -r '.id // empty' <<<"$j")
+	[ -n "$id" ] || { echo "no job: $j" >&2; return 1; }
+	for i in $(seq 1 6000); do
+		j=$(curl -s -H "Cookie: $1" "$base/api/v1/jobs/$id")
+		st=$(jq -r '.state // empty' <<<"$j")
+		case $st in
+		done)	jq -c .result <<<"$j"; return 0 ;;
+		failed|dead) echo "job $id $st: $j" >&2; return 1 ;;
+		esac
+		sleep 0.1
+	done
+	echo "job $id did not end" >&2
+	return 1
+}
+# one payment run: create (accounting; a job computes it), approve (team
+# lead), export (a job books it), the file; prints "seconds run_id lines"
 pay_run() {	# tenant month
 	local acc tl t0 id v n
 	read -r acc acsrf < <(bench_login "$1" accounting)
 	read -r tl tcsrf < <(bench_login "$1" teamlead)
 	t0=$(date +%s.%N)
-	read -r id v < <(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
+	id=$(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
 		-H 'Content-Type: application/json' -d "{\"month\":\"$2\"}" \
-		"$base/api/v1/payment-runs" | jq -r '"\(.id // "") \(.version // "")"')
+		"$base/api/v1/payment-runs" | job_result "$acc" | jq -r '.run // empty')
 	[ -n "$id" ] || die "payment run for $1 $2 not created"
-	# The approver approves the version created (If-Match).
+	# The approver approves the version computed (If-Match).
+	v=$(curl -s -H "Cookie: $tl" "$base/api/v1/payment-runs/$id?limit=1" |
+		jq -r '.version // empty')
 	curl -sf -o /dev/null -X POST -H "Cookie: $tl" -H "X-CSRF-Token: $tcsrf" \
 		-H "If-Match: \"$v\"" \
 		"$base/api/v1/payment-runs/$id/approve" || die "approve $id failed"
+	curl -s -X POST -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
+		"$base/api/v1/payment-runs/$id/export" | job_result "$acc" \
+		>/dev/null || die "export $id failed"
 	curl -sf -o "$out/pain001-$1.xml" -H "Cookie: $acc" \
 		"$base/api/v1/payment-runs/$id/pain001" || die "export $id failed"
 	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")

@@ -18,7 +18,7 @@ import path from 'node:path';
 import {
   launch, newPage, login, open, check, assertClean, apiLogin, api, expectFocused, catalog, ROOT, BASE,
 } from './lib.mjs';
-import { sql, DB_OWNER, tenantId, camt054 } from '../api/lib.mjs';
+import { sql, DB_OWNER, tenantId, camt054, call, jobOf } from '../api/lib.mjs';
 import { makeDossier, userId, iban } from '../api/money-lib.mjs';
 
 const MSG = { de: catalog('de'), fr: catalog('fr') };
@@ -42,10 +42,10 @@ function freeYear(tenant) {
     where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
 }
 
+/** A run made by its job, as GET shows it. */
 async function createRun(s, month) {
-  const r = await api(s, 'POST', R, { month });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
+  const j = await jobOf(await call('POST', R, { session: s, body: { month } }), s);
+  return (await api(s, 'GET', `${R}/${j.result.run}`)).json;
 }
 
 test('every money error code and audit event of the module has its text in German and French', () => {
@@ -160,6 +160,7 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await expectFocused(a.page.getByRole('button', { name: new RegExp(`^${L('money.claim.show_plan')}`) }), 'focus returns to the plan button');
 
   // camt.054: another account's file is refused, naming the account.
+  await jobOf(await call('POST', `${R}/${apr.id}/export`, { session: acc }), acc);
   const pain = await fetch(`${BASE}${R}/${apr.id}/pain001`, { headers: { cookie: `ks_session=${acc.cookie}` } });
   assert.equal(pain.status, 200);
   await pain.text();

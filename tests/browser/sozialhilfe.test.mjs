@@ -283,6 +283,12 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
   await acc.page.getByRole('heading', { level: 1 }).waitFor();
   const [dl] = await Promise.all([acc.page.waitForEvent('download'), acc.page.getByRole('button', { name: L('run.download') }).click()]);
   await acc.page.getByText(L('run.downloaded')).waitFor();
+  // The export was a job: its progress ended with every payment booked.
+  const exportJob = acc.page.locator('[data-testid="job-progress"][data-state="done"]');
+  await exportJob.waitFor();
+  const bar = exportJob.locator('progress');
+  const [val, max] = [await bar.getAttribute('value'), await bar.getAttribute('max')];
+  assert.ok(Number(max) >= 1 && val === max, `progress ${val} of ${max}`);
   const xml = readFileSync(await dl.path(), 'utf8');
   assert.match(xml, /pain\.001\.001\.09/);
   await check(acc.page, `sh-run-exported-${sfx}`);

@@ -32,8 +32,8 @@ export async function until(fn, ms, step = 200) {
 }
 
 /** One request through HAProxy (or base); never throws: status 0 = no answer. */
-export async function call(method, p, { session, body, base = URL_, timeout = 15000 } = {}) {
-  const h = {};
+export async function call(method, p, { session, body, base = URL_, timeout = 15000, headers = {} } = {}) {
+  const h = { ...headers };
   if (session) {
     h.cookie = `ks_session=${session.cookie}`;
     if (method !== 'GET') h['x-csrf-token'] = session.csrf;

@@ -371,24 +371,24 @@ UPDATE sh_payment_run r SET status = 'approved', approved_by = $2,
  WHERE r.id = $1 AND r.status = 'draft'
 RETURNING r.id
 
--- The first export books every exported line on the client account, in
--- the same transaction; later exports find exported_at set and book
--- nothing.
--- name: pay_run_mark_exported
-WITH r AS (
-	UPDATE sh_payment_run SET exported_at = now(), exported_by = $2,
-	       file_sha256 = $3, version = version + 1
-	 WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
-	RETURNING id, exec_date
-)
+-- The export job (sh_run.c) books every exported line on the client
+-- account, one line at a time ($1 line, $2 booking day: the run's
+-- execution date); a line booked already (the job ran before) is left.
+-- name: pay_run_book_line
 INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
        text, ref)
-SELECT kasus_tenant(), l.dossier_id, r.exec_date, 'payment', -l.amount,
+SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
        left(l.ustrd, 140), l.end_to_end_id
   FROM sh_payment_line l
-  JOIN r ON r.id = l.run_id
- WHERE l.status <> 'held'
- ORDER BY l.id
+ WHERE l.id = $1 AND l.status <> 'held'
+ON CONFLICT (tenant_id, ref) WHERE kind = 'payment' DO NOTHING
+
+-- After its lines are booked: the run is exported with its file.
+-- name: pay_run_mark_exported
+UPDATE sh_payment_run SET exported_at = now(), exported_by = $2,
+       file_sha256 = $3, version = version + 1
+ WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
+RETURNING id
 
 -- A draft run's lines are dropped (and its one-off payments released)
 -- to be computed again.
@@ -415,6 +415,18 @@ DELETE FROM sh_payment_run WHERE id = $1 AND status = 'draft'
 RETURNING id
 
 -- ------------------------------------------------- bank notifications
+
+-- A notification for its import job ($1 the file, $2 the user).
+-- name: pay_bank_upload_insert
+INSERT INTO sh_bank_upload (tenant_id, body, created_by)
+VALUES (kasus_tenant(), $1, $2)
+RETURNING id
+
+-- name: pay_bank_upload_get
+SELECT body FROM sh_bank_upload WHERE id = $1
+
+-- name: pay_bank_upload_delete
+DELETE FROM sh_bank_upload WHERE id = $1
 
 -- name: pay_bank_file_insert
 INSERT INTO sh_bank_file (tenant_id, sha256, account, uploaded_by)

@@ -68,19 +68,22 @@ export function jobStateText(j: Job): string {
   return retrying(j) ? t('job.retrying') : label('job.state', j.state);
 }
 
-function value(v: unknown): string {
+/** A field's value as text; a list by its length; null for a nested record (its screen shows it). */
+function value(v: unknown): string | null {
   if (typeof v === 'number') return formatInteger(v);
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
-  return JSON.stringify(v);
+  if (Array.isArray(v)) return formatInteger(v.length);
+  return v === null || typeof v === 'object' ? null : JSON.stringify(v);
 }
 
 /** What a job produced: each field with its name where one is known. */
 export function JobResult({ result }: { result: unknown }) {
   if (result === null || result === undefined) return null;
-  if (typeof result !== 'object' || Array.isArray(result)) return <p>{value(result)}</p>;
+  if (typeof result !== 'object' || Array.isArray(result)) return <p>{value(result) ?? ''}</p>;
   const rows = Object.entries(result as Record<string, unknown>)
-    .map(([k, v]): [string, string] => [tOpt(`job.result.${k}`) ?? k, value(v)]);
+    .map(([k, v]): [string, string | null] => [tOpt(`job.result.${k}`) ?? k, value(v)])
+    .filter((r): r is [string, string] => r[1] !== null);
   return rows.length ? <Facts items={rows} /> : null;
 }
 

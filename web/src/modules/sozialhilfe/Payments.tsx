@@ -1,18 +1,22 @@
 // Payment runs (accounting): create the run of a month, review its lines
 // (the month's payments and back payments for earlier months), compute a
 // draft again or discard it, approval by a second person (four eyes; the
-// browser asks first), the pain.001 download with its progress. One-off
+// browser asks first), the export and the pain.001 download with their
+// progress (making a run and exporting it are background jobs: the
+// screen follows the job with <JobProgress>, then shows the run or
+// downloads the file). One-off
 // payments waiting for a team lead. The upload of camt.054 notifications
 // with what matched, the imported files, and matching an unmatched
 // transaction by hand.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, call, download, etagOf, post, upload, withQuery, type Page } from '../../api';
+import { ApiError, call, download, etagOf, post, upload, withQuery, type Job, type Page } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../../components/ui';
 import { onEscape } from '../../components/inline';
+import { JobProgress } from '../../components/JobProgress';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { ProgressBar, Section, ShNav, saveBlob, shHref } from './common';
@@ -33,22 +37,30 @@ export function PaymentRuns() {
   const [err, setErr] = useState<unknown>(null);
   const [existing, setExisting] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const [job, setJob] = useState<Job | null>(null);
   const discarded = location.hash.includes('discarded=1');
+  /** The job computed the run: open it; otherwise its error stays shown. */
+  function made(j: Job) {
+    const run = (j.result as { run?: number } | null)?.run;
+    if (j.state === 'done' && run) navigate(shHref('payments', run) + '?created=1');
+    else { setBusy(false); list.reload(); }
+  }
   async function create(e: Event) {
     e.preventDefault();
-    setErr(null); setExisting(null);
+    setErr(null); setExisting(null); setJob(null);
     const m = /^(\d{1,2})\.(\d{4})$/.exec(month.trim()) ?? null;
     const mm = m ? Number(m[1]) : 0;
     if (!m || mm < 1 || mm > 12) { setFe(t('sozialhilfe.run.month_rule')); return; }
     setFe(null);
     setBusy(true);
     try {
-      const r = await post<PaymentRun>('/api/v1/payment-runs', { month: `${m[2]}-${String(mm).padStart(2, '0')}` });
-      navigate(shHref('payments', r.data.id) + '?created=1');
+      const r = await post<Job>('/api/v1/payment-runs', { month: `${m[2]}-${String(mm).padStart(2, '0')}` });
+      setJob(r.data);
     } catch (x) {
       if (x instanceof ApiError && x.code === 'run_exists') setExisting(Number((x.detail?.run as { id?: number } | undefined)?.id) || null);
       setErr(x);
-    } finally { setBusy(false); }
+      setBusy(false);
+    }
   }
   return (
     <section>
@@ -63,6 +75,7 @@ export function PaymentRuns() {
             <Field label={t('sozialhilfe.run.month')} hint={t('sozialhilfe.run.month_hint')} value={month} onInput={setMonth} error={fe} name="month" />
             <button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.run.create')}</button>
           </form>
+          {job ? <JobProgress key={job.id} job={job} onEnd={made} /> : null}
         </Section>
       ) : null}
       <Section id="run-list" title={t('sozialhilfe.run.list')}>
@@ -132,16 +145,24 @@ export function CamtUpload() {
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<string | null>(null);
   const [res, setRes] = useState<Reconciliation | null>(null);
+  const [job, setJob] = useState<Job | null>(null);
+  const [importing, setImporting] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  /** The import job ended: what became of the file (or its error, shown by JobProgress). */
+  function booked(j: Job) {
+    setImporting(false);
+    if (j.state === 'done') { setRes(j.result as Reconciliation); setJob(null); }
+  }
   async function send(e: Event) {
     e.preventDefault();
-    setErr(null); setRes(null);
+    setErr(null); setRes(null); setJob(null);
     if (!file) { setFe(t('sozialhilfe.doc.choose_file')); return; }
     setFe(null);
     setProg({ done: 0, total: file.size });
     try {
-      const r = await upload<Reconciliation>('/api/v1/payment-runs/reconcile', file, 'application/xml', (done, total) => setProg({ done, total }));
-      setRes(r.data);
+      const r = await upload<Job>('/api/v1/payment-runs/reconcile', file, 'application/xml', (done, total) => setProg({ done, total }));
+      setJob(r.data);
+      setImporting(true);
       setFile(null);
       if (input.current) input.current.value = '';
     } catch (x) { setErr(x); } finally { setProg(null); }
@@ -165,8 +186,9 @@ export function CamtUpload() {
           {file ? <p class="chosen">{t('sozialhilfe.camt.chosen', { name: file.name })}</p> : null}
         </div>
         {prog ? <ProgressBar label={t('sozialhilfe.camt.uploading')} done={prog.done} total={prog.total} /> : null}
-        <div class="actions"><button type="submit" class="btn btn-primary" disabled={!!prog}>{t('sozialhilfe.camt.send')}</button></div>
+        <div class="actions"><button type="submit" class="btn btn-primary" disabled={!!prog || importing}>{t('sozialhilfe.camt.send')}</button></div>
       </form>
+      {job ? <JobProgress key={job.id} job={job} onEnd={booked} /> : null}
       {res ? (
         <div class="camt-result" aria-labelledby="camt-res">
           <h3 id="camt-res">{t('sozialhilfe.camt.result')}</h3>
@@ -358,6 +380,7 @@ export function PaymentRunView({ id }: { id: string }) {
   const [note, setNote] = useState<string | null>(() => (location.hash.includes('created=1') ? t('sozialhilfe.run.created') : null));
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [exporting, setExporting] = useState<Job | null>(null);
   if (run.error) return <section><ShNav current="payments" /><PageTitle>{t('sozialhilfe.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
   if (!run.data) return <Loading />;
   const r = run.data;
@@ -379,6 +402,18 @@ export function PaymentRunView({ id }: { id: string }) {
       await call('DELETE', `/api/v1/payment-runs/${r.id}`, { ifMatch: run.etag });
       navigate(shHref('payments') + '?discarded=1');
     } catch (x) { setErr(x); run.reload(); }
+  }
+  /** Export (a job books the client accounts), then the file. */
+  async function exportRun() {
+    setErr(null); setNote(null); setBusy(true);
+    try {
+      setExporting((await post<Job>(`/api/v1/payment-runs/${r.id}/export`)).data);
+    } catch (x) { setErr(x); setBusy(false); run.reload(); }
+  }
+  function exported(j: Job) {
+    setBusy(false);
+    run.reload();
+    if (j.state === 'done') void pain();
   }
   async function pain() {
     setErr(null); setNote(null);
@@ -410,6 +445,7 @@ export function PaymentRunView({ id }: { id: string }) {
             [t('money.run.back_payments'), back ? t('sozialhilfe.run.count_total', { n: back.count, total: formatAmount(back.total) }) : '–'],
             [t('sozialhilfe.run.held'), t('sozialhilfe.run.count_total', { n: s.held, total: formatAmount(s.held_total) })]] as [string, string][] : []),
         ]} />
+        {exporting ? <JobProgress key={exporting.id} job={exporting} onEnd={exported} /> : null}
         {prog ? <ProgressBar label={t('sozialhilfe.run.downloading')} done={prog.done} total={prog.total} /> : null}
         {r.status === 'draft' ? <p class="muted">{t('money.run.draft_hint')}</p> : null}
         <div class="actions">
@@ -427,7 +463,8 @@ export function PaymentRunView({ id }: { id: string }) {
             </>
           ) : null}
           {r.status !== 'draft' && app.can('payment.run') ? (
-            <button type="button" class="btn btn-primary" onClick={pain} disabled={!!prog}>{t('sozialhilfe.run.download')}</button>
+            <button type="button" class="btn btn-primary" onClick={r.exported_at ? pain : exportRun} disabled={!!prog || busy}>
+              {t('sozialhilfe.run.download')}</button>
           ) : null}
           {r.status === 'draft' && app.can('payment.run') ? <p class="muted">{t('sozialhilfe.run.needs_approval')}</p> : null}
         </div>
