@@ -126,17 +126,41 @@ ended(struct ks_request *req)
 	    "your session has ended; sign in again");
 }
 
+/* A session's fields as key/value pairs (from Redis or the cache). */
+struct fields {
+	const char	**kv;
+	int		  n;
+};
+
 static const char *
-field(struct ks_request *req, redisReply *h, const char *name)
+field(struct fields *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->kv[2 * i], name) == 0)
+			return f->kv[2 * i + 1];
+	return NULL;
+}
+
+/* The reply of SESSION_GET, copied into the request's arena. */
+static void
+fields_of(struct ks_request *req, redisReply *h, struct fields *f)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < h->elements; i += 2)
-		if (h->element[i]->str != NULL && h->element[i + 1]->str !=
-		    NULL && strcmp(h->element[i]->str, name) == 0)
-			return ks_arena_strdup(req->arena,
-			    h->element[i + 1]->str);
-	return NULL;
+	f->kv = ks_arena_alloc(req->arena, sizeof(*f->kv) * (h->elements + 1));
+	f->n = 0;
+	for (i = 0; i + 1 < h->elements; i += 2) {
+		if (h->element[i]->str == NULL ||
+		    h->element[i + 1]->str == NULL)
+			continue;
+		f->kv[2 * f->n] = ks_arena_strdup(req->arena,
+		    h->element[i]->str);
+		f->kv[2 * f->n + 1] = ks_arena_strdup(req->arena,
+		    h->element[i + 1]->str);
+		f->n++;
+	}
 }
 
 static const char *
@@ -234,7 +258,10 @@ ks_auth_request(struct ks_request *req)
 {
 	const char *authz, *cookie, *abs, *ep, *cur, *args[2];
 	char hash[65], *key, idle[16];
+	struct fields f;
 	redisReply *h;
+	uint64_t gen;
+	int cached;
 
 	authz = ks_req_header(req, "Authorization");
 	if (authz != NULL && strncmp(authz, "Bearer ", 7) == 0)
@@ -245,29 +272,35 @@ ks_auth_request(struct ks_request *req)
 		return ks_fail(req, 401, "unauthenticated", "sign in first");
 	ks_sha256_hex(cookie, 64, hash);
 	key = ks_arena_printf(req->arena, "ks:s:%s", hash);
-	snprintf(idle, sizeof(idle), "%d", ks_conf.session_idle);
-	args[0] = key;
-	args[1] = idle;
-	if ((h = ks_redis_eval(SESSION_GET, 1, 2, args)) == NULL)
-		return store_down(req);
-	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+	/* The worker's cache first (session_cache.c), then Redis. */
+	gen = ks_session_cache_gen();
+	cached = ks_session_cache_get(gen, req->arena, key, &f.kv, &f.n);
+	if (!cached) {
+		snprintf(idle, sizeof(idle), "%d", ks_conf.session_idle);
+		args[0] = key;
+		args[1] = idle;
+		if ((h = ks_redis_eval(SESSION_GET, 1, 2, args)) == NULL)
+			return store_down(req);
+		if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+			ks_redis_free(h);
+			return ended(req);
+		}
+		fields_of(req, h, &f);
 		ks_redis_free(h);
-		return ended(req);
 	}
-	req->who.tenant_id = strtoll(field(req, h, "t") ?: "0", NULL, 10);
-	req->who.user_id = strtoll(field(req, h, "u") ?: "0", NULL, 10);
-	req->who.tenant_slug = field(req, h, "slug");
-	req->who.username = field(req, h, "name");
-	req->who.lang = field(req, h, "lang");
-	req->who.roles = field(req, h, "roles");
-	req->who.perms = field(req, h, "perms");
-	req->who.csrf = field(req, h, "csrf");
-	req->who.team = field(req, h, "team");
-	req->who.must_change = (field(req, h, "pwc") ?: "0")[0] == '1';
-	abs = field(req, h, "abs");
-	ep = field(req, h, "ep");
-	cur = field(req, h, "_ep");
-	ks_redis_free(h);
+	req->who.tenant_id = strtoll(field(&f, "t") ?: "0", NULL, 10);
+	req->who.user_id = strtoll(field(&f, "u") ?: "0", NULL, 10);
+	req->who.tenant_slug = field(&f, "slug");
+	req->who.username = field(&f, "name");
+	req->who.lang = field(&f, "lang");
+	req->who.roles = field(&f, "roles");
+	req->who.perms = field(&f, "perms");
+	req->who.csrf = field(&f, "csrf");
+	req->who.team = field(&f, "team");
+	req->who.must_change = (field(&f, "pwc") ?: "0")[0] == '1';
+	abs = field(&f, "abs");
+	ep = field(&f, "ep");
+	cur = field(&f, "_ep");
 	req->who.session_key = key;
 	if (abs == NULL || strtoll(abs, NULL, 10) < (long long)time(NULL) ||
 	    req->who.tenant_id <= 0 || req->who.user_id <= 0) {
@@ -275,9 +308,12 @@ ks_auth_request(struct ks_request *req)
 		memset(&req->who, 0, sizeof(req->who));
 		return ended(req);
 	}
-	if (cur != NULL && (ep == NULL || strcmp(ep, cur) != 0) &&
-	    session_refresh(req, key, cur) != KS_OK)
-		return KS_ERROR;
+	if (cur != NULL && (ep == NULL || strcmp(ep, cur) != 0)) {
+		if (session_refresh(req, key, cur) != KS_OK)
+			return KS_ERROR;
+	} else if (!cached)
+		ks_session_cache_put(key, gen, req->who.tenant_id,
+		    strtoll(abs, NULL, 10), f.kv, f.n);
 	req->authed = 1;
 	return KS_OK;
 }

@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	{ "redis_wait_ms", "KASUS_REDIS_WAIT_MS", I(redis_wait_ms) },
 	{ "session_idle", "KASUS_SESSION_IDLE", I(session_idle) },
 	{ "session_absolute", "KASUS_SESSION_ABSOLUTE", I(session_absolute) },
+	{ "session_cache_ms", "KASUS_SESSION_CACHE_MS", I(session_cache_ms) },
 	{ "login_max_user", "KASUS_LOGIN_MAX_USER", I(login_max_user) },
 	{ "login_max_ip", "KASUS_LOGIN_MAX_IP", I(login_max_ip) },
 	{ "login_window", "KASUS_LOGIN_WINDOW", I(login_window) },
@@ -108,6 +109,7 @@ defaults(void)
 	ks_conf.redis_wait_ms = 200;
 	ks_conf.session_idle = 30 * 60;
 	ks_conf.session_absolute = 10 * 3600;
+	ks_conf.session_cache_ms = 1000;
 	ks_conf.login_max_user = 5;
 	ks_conf.login_max_ip = 50;
 	ks_conf.login_window = 15 * 60;

@@ -5,6 +5,7 @@
  * we link anyway, so no further library is needed. Stored as
  * "scrypt$<log2 N>$<r>$<p>$<salt hex>$<hash hex>".
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,26 @@ from_hex(const char *in, unsigned char *out, size_t n)
 	return KS_OK;
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_init(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 ks_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int len;
 
-	SHA256(p, n, md);
+	/* SHA256() looks the algorithm up at every call (OpenSSL 3). */
+	pthread_once(&sha256_once, sha256_init);
+	if (sha256_md == NULL ||
+	    EVP_Digest(p, n, md, &len, sha256_md, NULL) != 1)
+		SHA256(p, n, md);
 	ks_hex(md, sizeof(md), out);
 }
 

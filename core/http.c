@@ -579,6 +579,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
     enum MHD_RequestTerminationCode toe)
 {
 	struct ks_request *req = *ptr;
+	long long us;
 	double dt;
 
 	(void)cls;
@@ -596,12 +597,14 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 	ks_metrics_request(req->route ? ks_router_index(req->route) : -1,
 	    req->status, dt);
 	/* No personal data: ids only, never usernames or bodies. */
-	ks_log(req->status >= 500 ? KS_LOG_WARN : KS_LOG_INFO,
+	us = (long long)(dt * 1e6 + 5) / 10;	/* hundredths of a ms */
+	ks_log_access(req->status >= 500 ? KS_LOG_WARN : KS_LOG_INFO,
 	    "access rid=%s tenant=%lld user=%lld route=\"%s %s\" status=%d "
-	    "dur_ms=%.2f%s%s", req->id, (long long)req->who.tenant_id,
+	    "dur_ms=%lld.%02lld%s%s", req->id, (long long)req->who.tenant_id,
 	    (long long)req->who.user_id, req->method,
-	    req->route ? req->route->path : "-", req->status, dt * 1000.0,
-	    req->err.code ? " error=" : "", req->err.code ? req->err.code : "");
+	    req->route ? req->route->path : "-", req->status, us / 100,
+	    us % 100, req->err.code ? " error=" : "",
+	    req->err.code ? req->err.code : "");
 	json_decref(req->resp);
 	json_decref(req->err.detail);
 	free(req->body_raw);

@@ -47,6 +47,14 @@ int	ks_log_parse_level(const char *, enum ks_log_level *);
 /** One line on stderr: time, level, pid, then the message (no newline). */
 void	ks_log(enum ks_log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * An access line: in a worker that started the buffer, written with
+ * others at most 100 ms later (log.c); warnings and errors at once.
+ */
+void	ks_log_access(enum ks_log_level, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	ks_log_buffer_start(void);
+void	ks_log_buffer_stop(void);
 
 /* -------------------------------------------------------------- config */
 
@@ -69,6 +77,7 @@ struct ks_config {
 	int	 redis_wait_ms;
 	int	 session_idle;		/* seconds */
 	int	 session_absolute;	/* seconds */
+	int	 session_cache_ms;	/* worker's session cache; 0: off */
 	int	 login_max_user;	/* failures before lockout */
 	int	 login_max_ip;
 	int	 login_window;		/* seconds */
@@ -518,6 +527,21 @@ char	*ks_password_hash(const char *password);
 int	ks_password_verify(const char *password, const char *stored);
 /** Authenticate the request from cookie or bearer token. */
 int	ks_auth_request(struct ks_request *);
+
+/*
+ * session_cache.c: sessions read from Redis, kept per worker for
+ * session_cache_ms while a subscription to Redis reports every change.
+ * gen() is 0 when the cache is not to be used (off or unsubscribed);
+ * get() fills kv (n key/value pairs) on a hit; put() stores what was
+ * read under the gen() taken before reading it.
+ */
+void	 ks_session_cache_start(void);
+void	 ks_session_cache_stop(void);
+uint64_t ks_session_cache_gen(void);
+int	 ks_session_cache_get(uint64_t, struct ks_arena *, const char *,
+	    const char ***, int *);
+void	 ks_session_cache_put(const char *, uint64_t, int64_t, long long,
+	    const char *const *, int);
 /**
  * Delete every session of a user (password change, revocation) except
  * the one with Redis key keep (NULL: all).

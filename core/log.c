@@ -3,6 +3,8 @@
  * request context (request id, tenant, user, route) is part of the
  * message the caller formats; nothing here knows about requests.
  */
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,29 +37,199 @@ ks_log_parse_level(const char *s, enum ks_log_level *out)
 	return KS_ERROR;
 }
 
+/*
+ * The process id and the time stamp's seconds are the same for many
+ * lines: the pid is asked once per process (getpid is a system call),
+ * the seconds are formatted once per second and thread.
+ */
+static pid_t pid;
+
+static void
+pid_forget(void)
+{
+	pid = 0;
+}
+
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+pid_init(void)
+{
+	pthread_atfork(NULL, NULL, pid_forget);
+}
+
+static int
+head(char *line, size_t len, enum ks_log_level l)
+{
+	static __thread time_t sec = -1;
+	static __thread char ts[32];
+	struct timespec now;
+	struct tm tm;
+
+	pthread_once(&pid_once, pid_init);
+	if (pid == 0)
+		pid = getpid();
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != sec) {
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = now.tv_sec;
+	}
+	return snprintf(line, len, "%s.%03ldZ %s pid=%d ", ts,
+	    now.tv_nsec / 1000000, names[l], (int)pid);
+}
+
+static int
+format(char *line, size_t len, enum ks_log_level l, const char *fmt,
+    va_list ap)
+{
+	int n = head(line, len, l);
+
+	vsnprintf(line + n, len - (size_t)n - 1, fmt, ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	return n;
+}
+
+/*
+ * Access lines of a worker wait in a buffer, written by one write when
+ * it fills or every FLUSH_MS by a thread of their own (as nginx's
+ * access_log buffer= flush=): a write per request cost as much as the
+ * rest of a trivial request. Any other line first writes what waits, so
+ * the order of the lines stays. A worker that crashes loses at most
+ * FLUSH_MS of access lines (the audit trail is in the database).
+ */
+#define BUF_SIZE	65536
+#define FLUSH_MS	100
+
+static pthread_mutex_t buf_mu = PTHREAD_MUTEX_INITIALIZER;
+static char buf[BUF_SIZE];
+static size_t buf_used;
+static int buffering;		/* atomic */
+static pthread_t flusher;
+
+static void
+write_all(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0 && (w = write(STDERR_FILENO, p, n)) > 0) {
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/*
+ * In pieces of whole lines of at most PIPE_BUF bytes: when stderr is a
+ * pipe, only such writes stay whole beside other workers' lines.
+ */
+static void
+flush_locked(void)
+{
+	size_t off = 0, n;
+
+	while (off < buf_used) {
+		n = buf_used - off;
+		if (n > PIPE_BUF) {
+			n = PIPE_BUF;
+			while (n > 0 && buf[off + n - 1] != '\n')
+				n--;
+			if (n == 0)
+				n = PIPE_BUF;
+		}
+		write_all(buf + off, n);
+		off += n;
+	}
+	buf_used = 0;
+}
+
+static void *
+flush_loop(void *arg)
+{
+	struct timespec t = { 0, FLUSH_MS * 1000000L };
+
+	(void)arg;
+	while (__atomic_load_n(&buffering, __ATOMIC_RELAXED)) {
+		nanosleep(&t, NULL);
+		pthread_mutex_lock(&buf_mu);
+		flush_locked();
+		pthread_mutex_unlock(&buf_mu);
+	}
+	return NULL;
+}
+
+void
+ks_log_buffer_start(void)
+{
+	__atomic_store_n(&buffering, 1, __ATOMIC_SEQ_CST);
+	if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0)
+		__atomic_store_n(&buffering, 0, __ATOMIC_SEQ_CST);
+}
+
+void
+ks_log_buffer_stop(void)
+{
+	if (!__atomic_load_n(&buffering, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&buffering, 0, __ATOMIC_SEQ_CST);
+	pthread_join(flusher, NULL);
+	pthread_mutex_lock(&buf_mu);
+	flush_locked();
+	pthread_mutex_unlock(&buf_mu);
+}
+
+/* One write per line so lines of several workers never interleave. */
+static void
+emit(const char *line, size_t n)
+{
+	if (!__atomic_load_n(&buffering, __ATOMIC_RELAXED)) {
+		write_all(line, n);
+		return;
+	}
+	pthread_mutex_lock(&buf_mu);
+	flush_locked();
+	write_all(line, n);
+	pthread_mutex_unlock(&buf_mu);
+}
+
 void
 ks_log(enum ks_log_level l, const char *fmt, ...)
 {
-	char line[2048], ts[32];
-	struct timespec now;
-	struct tm tm;
+	char line[2048];
 	va_list ap;
 	int n;
 
 	if (l < level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s.%03ldZ %s pid=%d ", ts,
-	    now.tv_nsec / 1000000, names[l], (int)getpid());
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	n = format(line, sizeof(line), l, fmt, ap);
 	va_end(ap);
-	n = (int)strlen(line);
-	line[n++] = '\n';
-	/* One write per line so lines of several workers never interleave. */
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	emit(line, (size_t)n);
+}
+
+void
+ks_log_access(enum ks_log_level l, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	if (l < level)
+		return;
+	va_start(ap, fmt);
+	n = format(line, sizeof(line), l, fmt, ap);
+	va_end(ap);
+	if (!__atomic_load_n(&buffering, __ATOMIC_RELAXED) ||
+	    l > KS_LOG_INFO) {
+		emit(line, (size_t)n);
+		return;
+	}
+	pthread_mutex_lock(&buf_mu);
+	if (buf_used + (size_t)n > sizeof(buf))
+		flush_locked();
+	memcpy(buf + buf_used, line, (size_t)n);
+	buf_used += (size_t)n;
+	pthread_mutex_unlock(&buf_mu);
 }
 
 double

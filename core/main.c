@@ -113,6 +113,8 @@ worker_main(int slot, int fd)
 		_exit(1);
 	}
 	ks_rules_listen_start();
+	ks_session_cache_start();
+	ks_log_buffer_start();
 	/* Threads start before the filter, which has no clone. */
 	ks_jobs_start();
 	ks_audit_start();
@@ -130,7 +132,9 @@ worker_main(int slot, int fd)
 	ks_audit_stop();
 	ks_jobs_stop();
 	ks_rules_listen_stop();
+	ks_session_cache_stop();
 	ks_modules_unload();
+	ks_log_buffer_stop();
 	ks_static_free();
 	ks_auth_shutdown();
 	close(fd);
