@@ -210,7 +210,8 @@ address_put(struct ks_request *req)
 	v[4] = ks_body_str(req, "postcode");
 	v[5] = ks_body_str(req, "town");
 	v[6] = ks_body_str(req, "country");
-	if ((r = ks_db_q(req, Q_BILL_ADDRESS_PUT, 8, v)) == NULL)
+	if ((r = version == 0 ? ks_db_q(req, Q_BILL_ADDRESS_INSERT, 7, v) :
+	    ks_db_q(req, Q_BILL_ADDRESS_UPDATE, 8, v)) == NULL)
 		return KS_ERROR;
 	/* The row lock above makes this the rare race of two first entries. */
 	if (PQntuples(r) != 1)

@@ -21,15 +21,19 @@ RETURNING row_version
 SELECT name, street, building, postcode, town, country, row_version
   FROM billing_address WHERE subject_id = $1 FOR UPDATE
 
--- name: bill_address_put
--- Only over the version the change was made on ($8; 0: none yet).
+-- name: bill_address_insert
+-- The first address of a social service; none if someone else was first.
 INSERT INTO billing_address (tenant_id, subject_id, name, street, building,
        postcode, town, country)
-SELECT kasus_tenant(), $1, $2, $3, $4, $5, $6, $7 WHERE $8::bigint = 0
-ON CONFLICT (tenant_id, subject_id) DO UPDATE SET name = $2, street = $3,
-       building = $4, postcode = $5, town = $6, country = $7,
-       row_version = billing_address.row_version + 1
- WHERE billing_address.row_version = $8::bigint
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id, subject_id) DO NOTHING
+RETURNING row_version
+
+-- name: bill_address_update
+-- Only over the version the change was made on ($8).
+UPDATE billing_address SET name = $2, street = $3, building = $4,
+       postcode = $5, town = $6, country = $7, row_version = row_version + 1
+ WHERE subject_id = $1 AND row_version = $8::bigint
 RETURNING row_version
 
 -- name: bill_period_list
