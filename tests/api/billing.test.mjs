@@ -309,9 +309,10 @@ test('a run keeps the creditor and addresses it was made with: its invoices neve
   const first = ok(await call('POST', `${B}/periods/${p.id}/allocate`, { session: canton }), 201).json;
   const before = ok(await call('GET', `${B}/runs/${first.id}/invoices/${tid}`, { session: canton }), 200).json;
   const pdf1 = await fetchBytes(`${B}/runs/${first.id}/invoices/${tid}/pdf`, canton);
-  const addr = ok(await call('GET', `${B}/addresses`, { session: canton }), 200).json.items.find((x) => x.tenant_id === tid).address;
+  const item = ok(await call('GET', `${B}/addresses`, { session: canton }), 200).json.items.find((x) => x.tenant_id === tid);
+  const addr = item.address;
   try {
-    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: { ...addr, building: '99' } }), 200);
+    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: { ...addr, building: '99' }, headers: { 'if-match': `"${item.row_version}"` } }), 200);
     const still = ok(await call('GET', `${B}/runs/${first.id}/invoices/${tid}`, { session: canton }), 200).json;
     assert.equal(still.payload, before.payload, 'the old run\'s invoice is unchanged');
     const pdf2 = await fetchBytes(`${B}/runs/${first.id}/invoices/${tid}/pdf`, canton);
@@ -320,7 +321,7 @@ test('a run keeps the creditor and addresses it was made with: its invoices neve
     const now = ok(await call('GET', `${B}/runs/${next.id}/invoices/${tid}`, { session: canton }), 200).json;
     assert.equal(fields(now.payload)['UltmtDbtr.BldgNbOrAdrLine2'], '99', 'a new run takes the new address');
   } finally {
-    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: addr }), 200);
+    ok(await call('PUT', `${B}/addresses/${tid}`, { session: canton, body: addr, headers: { 'if-match': `"${item.row_version + 1}"` } }), 200);
   }
 });
 
