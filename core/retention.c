@@ -223,7 +223,7 @@ retention_job(struct ks_request *req, json_t *payload)
 	ks_job_result(req, json_pack("{s:I,s:I,s:I,s:I,s:O,s:O,s:o}",
 	    "dossiers", (json_int_t)ks_db_ll(r, 0, 0),
 	    "keys_shredded", (json_int_t)ks_db_ll(r, 0, 2),
-	    "held", (json_int_t)held, "waiting_accounting",
+	    "on_legal_hold", (json_int_t)held, "waiting_accounting",
 	    (json_int_t)waiting,
 	    "dossier_closed_years", json_object_get(p,
 	    "dossier_closed_years"), "accounting_years",

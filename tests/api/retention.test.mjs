@@ -148,7 +148,7 @@ test('the retention job deletes an expired closed dossier with its records and p
 
   const j = await runJob();
   assert.equal(j.result.dossiers, 1, JSON.stringify(j.result));
-  assert.equal(j.result.held, 1);
+  assert.equal(j.result.on_legal_hold, 1);
   assert.equal(j.result.waiting_accounting, 1);
   assert.equal(j.result.keys_shredded, 1);
   const d = j.result.rows;
@@ -210,7 +210,7 @@ test('the retention job deletes an expired closed dossier with its records and p
     headers: { 'if-match': h2.headers.get('etag') } }), 200);
   const j2 = await runJob();
   assert.equal(j2.result.dossiers, 1, JSON.stringify(j2.result));
-  assert.equal(j2.result.held, 0);
+  assert.equal(j2.result.on_legal_hold, 0);
   assert.equal(count('dossier', `id = ${held.id}`), 0);
   assert.equal(count('person', `id = ${e.id}`), 0);
   assert.equal(ok(await call('GET', '/api/v1/audit/verify', { session: auditor }), 200).json.ok, true);

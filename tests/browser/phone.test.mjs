@@ -97,8 +97,16 @@ test('at 390 px the dossier, budget, deadlines, payment run, work list, lists, p
     const r = await api(lead, 'POST', `/api/v1/cases/${D.id}/${p}`, b);
     assert.equal(r.status, 201, `${p}: ${JSON.stringify(r.json)}`);
   }
-  const run = await api(acc, 'POST', '/api/v1/payment-runs', { month: `${freeYear(thun, 2090, 2099)}-01` });
-  assert.equal(run.status, 201, JSON.stringify(run.json));
+  // A run is made by a background job (202); its result names the run.
+  const started = await api(acc, 'POST', '/api/v1/payment-runs', { month: `${freeYear(thun, 2090, 2099)}-01` });
+  assert.equal(started.status, 202, JSON.stringify(started.json));
+  let job = started.json;
+  for (let i = 0; i < 300 && !['done', 'failed', 'dead'].includes(job.state); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = (await api(acc, 'GET', `/api/v1/jobs/${job.id}`)).json;
+  }
+  assert.equal(job.state, 'done', JSON.stringify(job));
+  const run = { json: { id: job.result.run } };
 
   const context = await browser.newContext({
     baseURL: BASE, locale: 'de-CH', viewport: { width: W, height: 844 }, isMobile: true, hasTouch: true,
