@@ -730,6 +730,33 @@ run_export_start(struct ks_request *req)
  * exported with the file's checksum, in the transaction that ends the
  * job. A run exported already gives its file's result again.
  */
+#define BOOK_BATCH	1000
+
+/* Ids of rows from..from+n of r's first column as an array literal. */
+static const char *
+id_array(struct ks_request *req, PGresult *r, int from, int n)
+{
+	size_t len = 3, at = 0;
+	char *out;
+	int i, end = from + n < PQntuples(r) ? from + n : PQntuples(r);
+
+	for (i = from; i < end; i++)
+		len += (size_t)PQgetlength(r, i, 0) + 1;
+	if ((out = ks->alloc(req, len)) == NULL)
+		return NULL;
+	out[at++] = '{';
+	for (i = from; i < end; i++) {
+		if (i > from)
+			out[at++] = ',';
+		memcpy(out + at, PQgetvalue(r, i, 0),
+		    (size_t)PQgetlength(r, i, 0));
+		at += (size_t)PQgetlength(r, i, 0);
+	}
+	out[at++] = '}';
+	out[at] = '\0';
+	return out;
+}
+
 int
 sh_run_export_job(struct ks_request *job, json_t *payload)
 {
@@ -755,12 +782,12 @@ sh_run_export_job(struct ks_request *job, json_t *payload)
 		ks->job_result(job, res);
 		return KS_OK;
 	}
+	/* Booked in batches: one statement per BOOK_BATCH lines. */
 	v[1] = PQgetvalue(b, 0, R_EXEC);
-	for (i = 0; i < n; i++) {
-		if (ks->job_progress(job, i, n) != KS_OK)
-			goto fail;
-		v[0] = PQgetvalue(l, i, 0);
-		if (sh_q(job, SHQ(PAY_RUN_BOOK_LINE), 2, v) == NULL)
+	for (i = 0; i < n; i += BOOK_BATCH) {
+		if (ks->job_progress(job, i, n) != KS_OK ||
+		    (v[0] = id_array(job, l, i, BOOK_BATCH)) == NULL ||
+		    sh_q(job, SHQ(PAY_RUN_BOOK_LINES), 2, v) == NULL)
 			goto fail;
 	}
 	v[0] = id;

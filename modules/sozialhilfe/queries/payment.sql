@@ -374,13 +374,14 @@ RETURNING r.id
 -- The export job (sh_run.c) books every exported line on the client
 -- account, one line at a time ($1 line, $2 booking day: the run's
 -- execution date); a line booked already (the job ran before) is left.
--- name: pay_run_book_line
+-- name: pay_run_book_lines
+-- A batch of lines ($1: an array of their ids), each booked once.
 INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
        text, ref)
 SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
        left(l.ustrd, 140), l.end_to_end_id
   FROM sh_payment_line l
- WHERE l.id = $1 AND l.status <> 'held'
+ WHERE l.id = ANY ($1::bigint[]) AND l.status <> 'held'
 ON CONFLICT (tenant_id, ref) WHERE kind = 'payment' DO NOTHING
 
 -- After its lines are booked: the run is exported with its file.
