@@ -722,14 +722,6 @@ run_export_start(struct ks_request *req)
 	return ks->job_accepted(req, job);
 }
 
-/*
- * The job sozialhilfe.payment_export: the file is written and checked
- * first (nothing is booked for a file the bank would refuse), then each
- * line is booked on its client account with the progress (a line booked
- * by an earlier attempt is not booked again), then the run is marked
- * exported with the file's checksum, in the transaction that ends the
- * job. A run exported already gives its file's result again.
- */
 #define BOOK_BATCH	1000
 
 /* Ids of rows from..from+n of r's first column as an array literal. */
@@ -757,6 +749,15 @@ id_array(struct ks_request *req, PGresult *r, int from, int n)
 	return out;
 }
 
+/*
+ * The job sozialhilfe.payment_export: the file is written and checked
+ * first (nothing is booked for a file the bank would refuse), then the
+ * lines are booked on their client accounts, BOOK_BATCH a statement, with
+ * the progress (a line booked by an earlier attempt is not booked
+ * again), then the run is marked
+ * exported with the file's checksum, in the transaction that ends the
+ * job. A run exported already gives its file's result again.
+ */
 int
 sh_run_export_job(struct ks_request *job, json_t *payload)
 {
