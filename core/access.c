@@ -23,12 +23,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 /* Is the principal free of the team rule (no team, or a team lead)? */
 static int
 unrestricted(const struct ks_principal *who)
@@ -73,7 +67,7 @@ ks_access_team(struct ks_request *req, const char *team, int mode)
 PGresult *
 ks_access_dossier(struct ks_request *req, int64_t id, int mode)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_ACCESS_DOSSIER, 1, v)) == NULL)
@@ -105,7 +99,7 @@ teams_write(struct ks_request *req, PGresult *r)
 static int
 open_dossiers(struct ks_request *req, int q, int64_t id)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if (unrestricted(&req->who))

@@ -36,12 +36,6 @@ ks_csv_array(const char *s)
 }
 
 static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
-static const char *
 boolstr(json_t *b)
 {
 	return b == NULL || json_is_null(b) ? NULL : json_is_true(b) ? "t" : "f";
@@ -110,7 +104,7 @@ tenant_create(struct ks_request *req)
 	const char *lang = ks_body_str(req, "language");
 	PGresult *r;
 
-	v[0] = num(req, req->who.tenant_id);
+	v[0] = ks_num(req, req->who.tenant_id);
 	v[1] = ks_body_str(req, "slug");
 	v[2] = ks_body_str(req, "name");
 	v[3] = lang ? lang : "de";
@@ -168,7 +162,7 @@ tenant_switched_off(struct ks_request *req, int64_t tid)
 			return ks_fail(req, 503, "session_store_unavailable",
 			    "the session store is not reachable; try again "
 			    "shortly");
-	return ks_audit(req, "tenant_switched_off", "tenant", num(req, tid),
+	return ks_audit(req, "tenant_switched_off", "tenant", ks_num(req, tid),
 	    NULL, NULL, json_pack("{s:s,s:i,s:i}", "by_tenant",
 	    req->who.tenant_slug ? req->who.tenant_slug : "", "users",
 	    PQntuples(u), "tokens_revoked", PQntuples(k)));
@@ -240,7 +234,7 @@ tenant_muni(struct ks_request *req, int assign)
 	if (bfs_param(req, &bfs) != KS_OK || (t = tenant_get(req)) == NULL ||
 	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, bfs);
+	v[0] = ks_num(req, bfs);
 	if ((r = ks_db_q(req, assign ? Q_TM_ASSIGN : Q_TM_REMOVE, 1, v)) == NULL)
 		return KS_ERROR;
 	if (!assign && strcmp(PQcmdTuples(r), "0") == 0)
@@ -284,7 +278,7 @@ user_json(PGresult *r, int i)
 static PGresult *
 user_get(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_USER_GET, 1, v)) == NULL)
@@ -304,7 +298,7 @@ set_roles(struct ks_request *req, int64_t id, json_t *roles)
 	json_t *e;
 	size_t i;
 
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if (ks_db_q(req, Q_USER_ROLES_CLEAR, 1, v) == NULL)
 		return KS_ERROR;
 	v[2] = "f";
@@ -378,7 +372,7 @@ user_created(struct ks_request *req, int64_t id)
 	PGresult *r;
 
 	if ((r = user_get(req, id)) == NULL ||
-	    ks_audit(req, "user_created", "user", num(req, id), NULL,
+	    ks_audit(req, "user_created", "user", ks_num(req, id), NULL,
 	    user_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
 	ks_set_etag(req, ks_db_ll(r, 0, 6));
@@ -482,7 +476,7 @@ user_changed(struct ks_request *req, int64_t id, PGresult *before,
 	PGresult *r;
 
 	if ((r = user_get(req, id)) == NULL ||
-	    ks_audit(req, action, "user", num(req, id), user_json(before, 0),
+	    ks_audit(req, action, "user", ks_num(req, id), user_json(before, 0),
 	    user_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
 	ks_set_etag(req, ks_db_ll(r, 0, 6));
@@ -512,7 +506,7 @@ user_patch(struct ks_request *req)
 	if (id == req->who.user_id && json_is_false(active))
 		return ks_fail(req, 400, "invalid_value",
 		    "you cannot switch off your own account");
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = ks_body_str(req, "display_name");
 	v[2] = ks_body_str(req, "email");
 	v[3] = ks_body_str(req, "language");
@@ -545,7 +539,7 @@ user_roles(struct ks_request *req)
 
 	if ((b = user_for_write(req, &id)) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = PQgetvalue(b, 0, 6);
 	if ((r = ks_db_q(req, Q_USER_VERSION_BUMP, 2, v)) == NULL)
 		return KS_ERROR;
@@ -571,7 +565,7 @@ user_password(struct ks_request *req)
 		return KS_ERROR;
 	if ((hash = ks_password_hash(ks_body_str(req, "password"))) == NULL)
 		return ks_fail(req, 500, "internal_error", "hashing failed");
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = ks_arena_strdup(req->arena, hash);
 	free(hash);
 	if ((r = ks_db_q(req, Q_USER_PASSWORD, 2, v)) == NULL)
@@ -595,8 +589,8 @@ user_sessions_revoke(struct ks_request *req)
 	if (ks_auth_revoke_user(req->who.tenant_id, id, NULL) != KS_OK)
 		return ks_fail(req, 503, "session_store_unavailable",
 		    "the session store is not reachable; try again shortly");
-	if (ks_audit(req, "user_sessions_revoked", "user", num(req, id), NULL,
-	    NULL, NULL) != KS_OK)
+	if (ks_audit(req, "user_sessions_revoked", "user", ks_num(req, id),
+	    NULL, NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 204, NULL);
 }
@@ -637,10 +631,11 @@ muni_create(struct ks_request *req)
 	const char *v[4];
 	PGresult *r;
 
-	v[0] = num(req, req->who.tenant_id);
-	v[1] = num(req, json_integer_value(json_object_get(req->body, "bfs")));
+	v[0] = ks_num(req, req->who.tenant_id);
+	v[1] = ks_num(req, json_integer_value(json_object_get(req->body,
+	    "bfs")));
 	v[2] = ks_body_str(req, "name");
-	v[3] = num(req, json_integer_value(json_object_get(req->body,
+	v[3] = ks_num(req, json_integer_value(json_object_get(req->body,
 	    "population")));
 	if ((r = ks_db_q(req, Q_MUNI_INSERT, 4, v)) == NULL ||
 	    ks_audit(req, "municipality_created", "municipality", v[1], NULL,
@@ -659,7 +654,7 @@ muni_get(struct ks_request *req)
 
 	if (bfs_param(req, &bfs) != KS_OK)
 		return NULL;
-	v[0] = num(req, bfs);
+	v[0] = ks_num(req, bfs);
 	if ((r = ks_db_q(req, Q_MUNI_GET, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -692,7 +687,8 @@ muni_patch(struct ks_request *req)
 		return KS_ERROR;
 	v[0] = PQgetvalue(b, 0, 0);
 	v[1] = ks_body_str(req, "name");
-	v[2] = json_is_integer(pop) ? num(req, json_integer_value(pop)) : NULL;
+	v[2] = json_is_integer(pop) ? ks_num(req, json_integer_value(pop)) :
+	    NULL;
 	v[3] = PQgetvalue(b, 0, 3);
 	if ((r = ks_db_q(req, Q_MUNI_UPDATE, 4, v)) == NULL)
 		return KS_ERROR;
@@ -764,8 +760,9 @@ token_create(struct ks_request *req)
 	v[0] = ks_body_str(req, "name");
 	v[1] = hash;
 	v[2] = arr;
-	v[3] = num(req, req->who.user_id);
-	v[4] = num(req, json_integer_value(json_object_get(req->body, "days")));
+	v[3] = ks_num(req, req->who.user_id);
+	v[4] = ks_num(req, json_integer_value(json_object_get(req->body,
+	    "days")));
 	if ((r = ks_db_q(req, Q_TOKEN_INSERT, 5, v)) == NULL ||
 	    ks_audit(req, "token_created", "api_token", PQgetvalue(r, 0, 0),
 	    NULL, NULL, json_pack("{s:O}", "permissions", perms)) != KS_OK)
@@ -807,7 +804,7 @@ token_revoke(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_TOKEN_REVOKE, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)

@@ -27,12 +27,6 @@ enum {
 	A_STATUS, A_DECIDED_BY, A_DECIDED_AT, A_COMMENT, A_USER, A_VERSION
 };
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 static json_t *
 opt_int(PGresult *r, int i, int c)
 {
@@ -124,7 +118,7 @@ request_create(struct ks_request *req)
 	int64_t tid;
 
 	/* Who asks, by name: the service cannot read the canton's users. */
-	v[0] = num(req, req->who.user_id);
+	v[0] = ks_num(req, req->who.user_id);
 	if ((u = ks_db_q(req, Q_USER_GET, 1, v)) == NULL)
 		return KS_ERROR;
 	by = PQntuples(u) == 1 ? PQgetvalue(u, 0, 2) : req->who.username;
@@ -145,7 +139,7 @@ request_create(struct ks_request *req)
 	v[2] = ks_body_str(req, "email");
 	v[3] = ks_body_str(req, "language");
 	v[4] = ks_body_str(req, "reason");
-	v[5] = num(req, req->who.user_id);
+	v[5] = ks_num(req, req->who.user_id);
 	v[6] = by ? by : "";
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_INSERT, 7, v)) == NULL ||
 	    ks_audit(req, "admin_requested", "admin_request",
@@ -173,7 +167,7 @@ pending(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return NULL;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -201,9 +195,9 @@ decide(struct ks_request *req, PGresult *b, const char *status,
 
 	v[0] = PQgetvalue(b, 0, A_ID);
 	v[1] = status;
-	v[2] = num(req, req->who.user_id);
+	v[2] = ks_num(req, req->who.user_id);
 	v[3] = ks_body_str(req, "comment");
-	v[4] = user ? num(req, user) : NULL;
+	v[4] = user ? ks_num(req, user) : NULL;
 	v[5] = PQgetvalue(b, 0, A_VERSION);
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_DECIDE, 6, v)) == NULL)
 		return KS_ERROR;
@@ -239,9 +233,9 @@ approve(struct ks_request *req)
 	roles = json_pack("[s]", "tenant_admin");
 	rc = ks_admin_user_insert(req, in, roles, &id);
 	json_decref(roles);
-	if (rc != KS_OK || ks_audit(req, "user_created", "user", num(req, id),
-	    NULL, NULL, json_pack("{s:s,s:s}", "roles", "tenant_admin",
-	    "admin_request", PQgetvalue(b, 0, A_ID))) != KS_OK)
+	if (rc != KS_OK || ks_audit(req, "user_created", "user",
+	    ks_num(req, id), NULL, NULL, json_pack("{s:s,s:s}", "roles",
+	    "tenant_admin", "admin_request", PQgetvalue(b, 0, A_ID))) != KS_OK)
 		return KS_ERROR;
 	return decide(req, b, "approved", id);
 }

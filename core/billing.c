@@ -25,12 +25,6 @@
 static const char *const PHASES[] = { "project", "operation", "development",
     "migration", NULL };
 
-const char *
-ks_bill_num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 PGresult *
 ks_bill_period(struct ks_request *req)
 {
@@ -40,7 +34,7 @@ ks_bill_period(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return NULL;
-	v[0] = ks_bill_num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_BILL_PERIOD_GET, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -191,7 +185,7 @@ address_put(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = ks_bill_num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_BILL_IS_SOCIAL_SERVICE, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -203,7 +197,7 @@ address_put(struct ks_request *req)
 	    address_json(r, 0, 0) : json_null()) != KS_OK ||
 	    qr_address_ok(req) != KS_OK)
 		return KS_ERROR;
-	v[7] = ks_bill_num(req, version);
+	v[7] = ks_num(req, version);
 	v[1] = ks_body_str(req, "name");
 	v[2] = ks_body_str(req, "street");
 	v[3] = ks_body_str(req, "building");
@@ -464,7 +458,7 @@ cost_add(struct ks_request *req)
 		return ks_fail_detail(req, 400, "invalid_value", "the amount "
 		    "is in Rappen, 1 to 100'000'000'000", json_pack("{s:s}",
 		    "field", "amount"));
-	v[2] = ks_bill_num(req, json_integer_value(amt));
+	v[2] = ks_num(req, json_integer_value(amt));
 	v[3] = ks_body_str(req, "description");
 	if ((r = ks_db_q(req, Q_BILL_COST_INSERT, 4, v)) == NULL ||
 	    touch(req, v[0]) != KS_OK ||
@@ -487,7 +481,7 @@ cost_remove(struct ks_request *req)
 	    ks_param_id(req, "cost", &cid) != KS_OK)
 		return KS_ERROR;
 	v[0] = PQgetvalue(p, 0, 0);
-	v[1] = ks_bill_num(req, cid);
+	v[1] = ks_num(req, cid);
 	if ((r = ks_db_q(req, Q_BILL_COST_DELETE, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -544,9 +538,9 @@ figures_put(struct ks_request *req)
 		    (x = figure(e, "population")) < 0)
 			return bad_figure(req, "municipalities", i, "each entry "
 			    "needs bfs and population, a whole number from 0");
-		v[1] = ks_bill_num(req, json_integer_value(json_object_get(e,
+		v[1] = ks_num(req, json_integer_value(json_object_get(e,
 		    "bfs")));
-		v[2] = ks_bill_num(req, x);
+		v[2] = ks_num(req, x);
 		if ((r = ks_db_q(req, Q_BILL_POPULATION_SET, 3, v)) == NULL)
 			return KS_ERROR;
 		if (PQntuples(r) != 1)
@@ -557,14 +551,14 @@ figures_put(struct ks_request *req)
 		if (!json_is_integer(json_object_get(e, "tenant_id")))
 			return bad_figure(req, "tenants", i, "each entry needs "
 			    "tenant_id");
-		v[1] = ks_bill_num(req, json_integer_value(json_object_get(e,
+		v[1] = ks_num(req, json_integer_value(json_object_get(e,
 		    "tenant_id")));
 		for (k = 0; k < 3; k++) {
 			if ((x = figure(e, names[k])) == -1)
 				return bad_figure(req, "tenants", i, "dossiers, "
 				    "users and migrated_dossiers are whole "
 				    "numbers from 0");
-			v[2 + k] = x == -2 ? NULL : ks_bill_num(req, x);
+			v[2 + k] = x == -2 ? NULL : ks_num(req, x);
 		}
 		if ((r = ks_db_q(req, Q_BILL_FIGURES_SET, 5, v)) == NULL)
 			return KS_ERROR;
@@ -771,8 +765,8 @@ allocate(struct ks_request *req)
 		v[1] = ks_arena_strdup(req->arena, s[0]);
 		v[2] = ks_arena_strdup(req->arena, s[1]);
 		v[3] = ks_arena_strdup(req->arena, s[2]);
-		v[4] = ks_bill_num(req, total);
-		v[5] = ks_bill_num(req, req->who.user_id);
+		v[4] = ks_num(req, total);
+		v[5] = ks_num(req, req->who.user_id);
 		free(s[0]);
 		free(s[1]);
 		free(s[2]);

@@ -7,7 +7,6 @@
 
 #include "kasus.h"
 
-const char	*ks_bill_num(struct ks_request *, long long);
 /** The period named by the path's {id}, or NULL with a 404 set. */
 PGresult	*ks_bill_period(struct ks_request *);
 /** A jsonb column parsed (json null when unreadable). */

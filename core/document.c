@@ -66,12 +66,6 @@ struct upload {
 static struct upload *uploads;
 static pthread_mutex_t uploads_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 /* ------------------------------------------------------------- spooling */
 
 static void
@@ -364,7 +358,7 @@ resolve(struct ks_request *req, const char **v)
 	if (ks_param_id(req, "id", &id) != KS_OK ||
 	    ks_access_dossier(req, id, KS_ACCESS_WRITE) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = ks_query(req, "category");
 	v[2] = ks_query(req, "title");
 	v[3] = "1";
@@ -386,7 +380,7 @@ resolve(struct ks_request *req, const char **v)
 		v[1] = PQgetvalue(r, 0, D_CATEGORY);
 	if (v[2] == NULL)
 		v[2] = PQgetvalue(r, 0, D_TITLE);
-	v[3] = num(req, ks_db_ll(r, 0, D_VERSION) + 1);
+	v[3] = ks_num(req, ks_db_ll(r, 0, D_VERSION) + 1);
 	v[4] = PQgetvalue(r, 0, D_ID);
 	return KS_OK;
 }
@@ -461,7 +455,7 @@ store(struct ks_request *req, struct upload *u, const char *doc)
 			goto out;
 		}
 		v[0] = req->id;
-		v[1] = num(req, (long long)seq++);
+		v[1] = ks_num(req, (long long)seq++);
 		v[2] = hex;
 		if (ks_db_q(req, Q_UPLOAD_PIECE_INSERT, 3, v) == NULL)
 			goto out;
@@ -512,9 +506,9 @@ upload_finish(struct ks_request *req)
 	if (resolve(req, v) != KS_OK)
 		return KS_ERROR;
 	v[5] = u->mime;
-	v[6] = num(req, (long long)u->total);
+	v[6] = ks_num(req, (long long)u->total);
 	v[7] = sha;
-	v[8] = num(req, req->who.user_id);
+	v[8] = ks_num(req, req->who.user_id);
 	if ((r = ks_db_q(req, Q_DOCUMENT_INSERT, 9, v)) == NULL ||
 	    store(req, u, PQgetvalue(r, 0, D_ID)) != KS_OK)
 		return KS_ERROR;
@@ -558,7 +552,7 @@ documents_list(struct ks_request *req)
 	if (ks_page(req, &v[1], &v[2], &n) != KS_OK ||
 	    ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if (ks_access_dossier(req, id, KS_ACCESS_READ) == NULL ||
 	    (r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
 		return KS_ERROR;
@@ -577,7 +571,7 @@ document_show(struct ks_request *req)
 	int64_t id;
 
 	if (ks_param_id(req, "id", &id) != KS_OK ||
-	    (r = doc_get(req, num(req, id))) == NULL)
+	    (r = doc_get(req, ks_num(req, id))) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such document");
@@ -651,7 +645,7 @@ document_download(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_DOCUMENT_CONTENT, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)

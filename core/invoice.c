@@ -80,7 +80,7 @@ run_param(struct ks_request *req, struct run *run)
 	memset(run, 0, sizeof(*run));
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	return run_load(req, ks_bill_num(req, id), run);
+	return run_load(req, ks_num(req, id), run);
 }
 
 /* The social service's entry of the run's input, or NULL. */
@@ -188,7 +188,7 @@ run_show(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	return ks_bill_run_reply(req, ks_bill_num(req, id), 200);
+	return ks_bill_run_reply(req, ks_num(req, id), 200);
 }
 
 /* ------------------------------------------------------------ invoices */
@@ -286,7 +286,7 @@ invoice_of(struct ks_request *req, struct invoice *inv, int64_t tid)
 		    "recorded when this run was made; record it and allocate "
 		    "again");
 	inv->addr = json_object_get(json_object_get(inv->run.parties,
-	    "addresses"), ks_bill_num(req, tid));
+	    "addresses"), ks_num(req, tid));
 	inv->ref = reference(req, ks_db_ll(inv->run.r, 0, 0), tid,
 	    str(inv->cred, "iban"), &inv->ref_type);
 	if (inv->amount <= 0)
@@ -526,8 +526,8 @@ run_issue(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = ks_bill_num(req, id);
-	v[1] = ks_bill_num(req, req->who.user_id);
+	v[0] = ks_num(req, id);
+	v[1] = ks_num(req, req->who.user_id);
 	if ((r = ks_db_q(req, Q_BILL_RUN_ISSUE, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
@@ -556,7 +556,7 @@ as_canton(struct ks_request *req)
 	const char *v[1];
 	PGresult *r;
 
-	v[0] = ks_bill_num(req, req->who.tenant_id);
+	v[0] = ks_num(req, req->who.tenant_id);
 	if ((r = ks_db_q(req, Q_BILL_CANTON_OF, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -576,7 +576,7 @@ my_invoices(struct ks_request *req)
 
 	if (as_canton(req) != KS_OK)
 		return KS_ERROR;
-	v[0] = ks_bill_num(req, own);
+	v[0] = ks_num(req, own);
 	if ((r = ks_db_q(req, Q_BILL_INVOICES_OF, 1, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();

@@ -182,12 +182,6 @@ ks_job_backoff(int backoff_ms, int attempt, double r)
 /* ------------------------------------------------- queuing and progress */
 
 static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
-static const char *
 dump(struct ks_request *req, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -224,10 +218,10 @@ ks_job_enqueue(struct ks_request *req, const char *type, json_t *payload,
 	v[1] = key;
 	v[2] = dump(req, payload);
 	json_decref(empty);
-	v[3] = num(req, ks_job_max_attempts(t));
-	v[4] = num(req, ks_job_backoff_ms(t));
-	v[5] = num(req, ks_job_lease_s(t));
-	v[6] = req->who.user_id ? num(req, req->who.user_id) : "";
+	v[3] = ks_num(req, ks_job_max_attempts(t));
+	v[4] = ks_num(req, ks_job_backoff_ms(t));
+	v[5] = ks_num(req, ks_job_lease_s(t));
+	v[6] = req->who.user_id ? ks_num(req, req->who.user_id) : "";
 	if ((r = ks_db_q(req, Q_JOB_INSERT, 7, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) == 0 &&
@@ -278,10 +272,10 @@ ks_job_progress(struct ks_request *req, long long done, long long total)
 	/* A commit per item would cost more than the items. */
 	if (ks_now() - j->last_write < 0.25 && (total < 0 || done < total))
 		return KS_OK;
-	v[0] = num(req, j->id);
-	v[1] = num(req, j->lease_no);
-	v[2] = num(req, j->done);
-	v[3] = total >= 0 ? num(req, total) : NULL;
+	v[0] = ks_num(req, j->id);
+	v[1] = ks_num(req, j->lease_no);
+	v[2] = ks_num(req, j->done);
+	v[3] = total >= 0 ? ks_num(req, total) : NULL;
 	if ((r = ks_db_q(req, Q_JOB_PROGRESS, 4, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) == 0)
@@ -376,7 +370,7 @@ job_row(struct ks_request *req, int64_t *id)
 
 	if (ks_param_id(req, "id", id) != KS_OK)
 		return NULL;
-	v[0] = num(req, *id);
+	v[0] = ks_num(req, *id);
 	if ((r = ks_db_q(req, Q_JOB_GET, 1, v)) == NULL)
 		return NULL;
 	/* Someone else's job is, to a person without job.read, no job. */
@@ -391,7 +385,7 @@ job_row(struct ks_request *req, int64_t *id)
 int
 ks_job_accepted(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_JOB_GET, 1, v)) == NULL)
@@ -502,7 +496,7 @@ job_start(struct ks_request *req)
 	payload = json_pack("{s:s,s:b}", "period", period, "manual", 1);
 	rc = ks_job_enqueue(req, name, payload, NULL, &id);
 	json_decref(payload);
-	if (rc != KS_OK || ks_audit(req, "job_started", "job", num(req, id),
+	if (rc != KS_OK || ks_audit(req, "job_started", "job", ks_num(req, id),
 	    NULL, NULL, json_pack("{s:s}", "type", name)) != KS_OK)
 		return KS_ERROR;
 	return ks_job_accepted(req, id);
@@ -533,9 +527,9 @@ job_retry(struct ks_request *req)
 		    "state", state));
 	}
 	e = ks_job_type_find(PQgetvalue(r, 0, 1));
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = PQgetvalue(r, 0, 16);
-	v[2] = num(req, e != NULL ? ks_job_max_attempts(e->type) :
+	v[2] = ks_num(req, e != NULL ? ks_job_max_attempts(e->type) :
 	    KS_JOB_ATTEMPTS);
 	if ((r = ks_db_q(req, Q_JOB_RETRY, 3, v)) == NULL) {
 		json_decref(cur);
@@ -562,7 +556,7 @@ prune(struct ks_request *req, json_t *payload)
 	PGresult *r;
 
 	(void)payload;
-	v[0] = num(req, ks_conf.job_keep_days);
+	v[0] = ks_num(req, ks_conf.job_keep_days);
 	if ((r = ks_db_q(req, Q_JOB_PRUNE, 1, v)) == NULL)
 		return KS_ERROR;
 	ks_job_result(req, json_pack("{s:I,s:i}", "deleted",

@@ -99,12 +99,6 @@ ctx_free(struct ks_request *req)
 	ks_arena_free(req->arena);
 }
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 /* -------------------------------------------------------- scheduling */
 
 static void
@@ -127,9 +121,9 @@ schedule_all(void)
 		v[0] = t->name;
 		v[1] = e->module != NULL ? e->module : "";
 		v[2] = key;
-		v[3] = num(req, ks_job_max_attempts(t));
-		v[4] = num(req, ks_job_backoff_ms(t));
-		v[5] = num(req, ks_job_lease_s(t));
+		v[3] = ks_num(req, ks_job_max_attempts(t));
+		v[4] = ks_num(req, ks_job_backoff_ms(t));
+		v[5] = ks_num(req, ks_job_lease_s(t));
 		if ((r = ks_db_q(req, Q_JOB_SCHEDULE, 6, v)) != NULL) {
 			req->wrote = 1;
 			if (ks_db_finish(req, 1) == KS_OK &&
@@ -155,10 +149,10 @@ end_done(struct ks_request *req, struct ks_job *j, const char **state)
 	    JSON_COMPACT | JSON_ENCODE_ANY);
 	if (res == NULL)
 		abort();
-	v[0] = num(req, j->id);
-	v[1] = num(req, j->lease_no);
+	v[0] = ks_num(req, j->id);
+	v[1] = ks_num(req, j->lease_no);
 	v[2] = ks_arena_strdup(req->arena, res);
-	v[3] = num(req, j->done);
+	v[3] = ks_num(req, j->done);
 	free(res);
 	if ((r = ks_db_q(req, Q_JOB_DONE, 4, v)) != NULL &&
 	    PQntuples(r) == 1 && ks_job_commit(req) == KS_OK) {
@@ -205,8 +199,8 @@ end_failed(struct runner *rn, struct ks_request *req, struct ks_job *j,
 	if (e.detail != NULL)
 		json_object_set(err, "detail", e.detail);
 	ctx_clear_error(req);
-	v[0] = num(req, j->id);
-	v[1] = num(req, j->lease_no);
+	v[0] = ks_num(req, j->id);
+	v[1] = ks_num(req, j->lease_no);
 	if (strcmp(code, "job_lease_lost") == 0) {
 		json_decref(err);
 		*state = "lease lost";
@@ -294,8 +288,8 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 	j.lease_no = lease;
 	j.stopping = &stopping;
 	req->who.tenant_id = tenant;
-	v[0] = num(req, id);
-	v[1] = num(req, lease);
+	v[0] = ks_num(req, id);
+	v[1] = ks_num(req, lease);
 	if ((r = ks_db_q(req, Q_JOB_LOAD, 2, v)) == NULL ||
 	    PQntuples(r) != 1) {
 		ks_log(KS_LOG_WARN, "job id=%lld tenant=%lld could not be "

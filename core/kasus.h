@@ -297,6 +297,8 @@ int	ks_has_perm(const struct ks_principal *, const char *perm);
 /** Check If-Match against the current version: 428 / 409 with state. */
 int	ks_check_etag(struct ks_request *, long long version, json_t *current);
 void	ks_set_etag(struct ks_request *, long long version);
+/** A number as text in the request's arena (a statement parameter). */
+const char	*ks_num(struct ks_request *, long long);
 /** Check a JSON body against a field list (400 with the field named). */
 int	ks_validate(struct ks_request *, const struct ks_field *, json_t *);
 /** Whether s is a calendar date YYYY-MM-DD (1900..2200). */

@@ -87,12 +87,6 @@ static const char *const civil_states[] = { "single", "married",
 static const char *const permits[] = { "B", "C", "Ci", "F", "G", "L", "N",
 	"S", NULL };
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 static int
 field_fail(struct ks_request *req, int http, const char *code,
     const char *msg, const char *field)
@@ -284,7 +278,7 @@ add_ahv(struct ks_request *req, PGresult *r, json_t *j, int *shown)
 static PGresult *
 person_get(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_PERSON_GET, 1, v)) == NULL)
@@ -373,7 +367,7 @@ ahv_take(struct ks_request *req, const char *s, int64_t self,
 	if (ks_datakey_hash(req, norm, 1, &c[C_AHV_HASH]) != KS_OK)
 		return KS_ERROR;
 	v[0] = c[C_AHV_HASH];
-	v[1] = num(req, self);
+	v[1] = ks_num(req, self);
 	if ((r = ks_db_q(req, Q_PERSON_BY_AHV, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) > 0)
@@ -598,7 +592,7 @@ person_address(struct ks_request *req)
 	    (v[1] = ks_query_date(req, "on")) == NULL ||
 	    person_get(req, id) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_ADDRESS_ON, 2, v)) == NULL)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:s,s:o}", "on", v[1],
@@ -650,7 +644,7 @@ address_change(struct ks_request *req, int64_t id, const char **c,
 		return field_fail(req, 400, "invalid_value", "a move is "
 		    "recorded from its day on: today or a day before",
 		    "address_valid_from");
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = *from != NULL ? *from : today;
 	v[2] = c[C_STREET];
 	v[3] = c[C_HOUSE];
@@ -716,7 +710,7 @@ person_patch(struct ks_request *req)
 	}
 	if (address_change(req, id, c, &moved) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	memcpy(v + 1, c, sizeof(c));
 	v[NCOL + 1] = PQgetvalue(b, 0, R_VERSION);
 	if ((r = ks_db_q(req, Q_PERSON_UPDATE, NCOL + 2, v)) == NULL)
@@ -865,7 +859,7 @@ person_households(struct ks_request *req)
 	if (need_keys(req) != KS_OK || ks_param_id(req, "id", &id) != KS_OK ||
 	    person_get(req, id) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_PERSON_HOUSEHOLDS, 1, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -913,7 +907,7 @@ household_json(struct ks_request *req, PGresult *h, const char *on)
 static PGresult *
 household_get(struct ks_request *req, int64_t id, int lock)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, lock ? Q_HOUSEHOLD_LOCK : Q_HOUSEHOLD_GET, 1,
@@ -978,7 +972,7 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 	if (to != NULL && strcmp(to, from) <= 0)
 		return field_fail(req, 400, "invalid_period", "a membership "
 		    "ends after it begins", "valid_to");
-	v[0] = num(req, person);
+	v[0] = ks_num(req, person);
 	if ((r = ks_db_q(req, Q_PERSON_LOCK, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -991,7 +985,7 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 		return KS_ERROR;
 	v[1] = from;
 	v[2] = to;
-	v[3] = num(req, self);
+	v[3] = ks_num(req, self);
 	if ((r = ks_db_q(req, Q_MEMBER_OVERLAP_PERSON, 4, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) > 0 && move && self == 0) {
@@ -1013,7 +1007,7 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 		    PQgetvalue(r, 0, 4), "valid_from",
 		    PQgetvalue(r, 0, 2), "valid_to", opt(r, 0, 3)));
 	if (i <= 1) {
-		const char *w[5] = { hid, role, from, to, num(req, self) };
+		const char *w[5] = { hid, role, from, to, ks_num(req, self) };
 
 		if ((r = ks_db_q(req, Q_MEMBER_OVERLAP_ROLE, 5, w)) == NULL)
 			return KS_ERROR;
@@ -1028,12 +1022,12 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 			    PQgetvalue(r, 0, 2), "valid_to", opt(r, 0, 3)));
 	}
 	if (self != 0) {
-		const char *w[3] = { hid, num(req, self), to };
+		const char *w[3] = { hid, ks_num(req, self), to };
 
 		return ks_db_q(req, Q_MEMBER_SET_END, 3, w) ? KS_OK : KS_ERROR;
 	}
 	v[0] = hid;
-	v[1] = num(req, person);
+	v[1] = ks_num(req, person);
 	v[2] = role;
 	v[3] = from;
 	v[4] = to;
@@ -1159,7 +1153,7 @@ household_create(struct ks_request *req)
 	int rc;
 
 	v[0] = ks_body_str(req, "name");
-	v[1] = json_is_integer(fx) ? num(req, json_integer_value(fx)) : NULL;
+	v[1] = json_is_integer(fx) ? ks_num(req, json_integer_value(fx)) : NULL;
 	if (blank(v[0]))
 		return field_fail(req, 400, "invalid_value",
 		    "a name must not be blank", "name");
@@ -1263,7 +1257,7 @@ member_end(struct ks_request *req)
 	    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
 		return KS_ERROR;
 	v[0] = PQgetvalue(h, 0, 0);
-	v[1] = num(req, mid);
+	v[1] = ks_num(req, mid);
 	if ((m = ks_db_q(req, Q_MEMBER_GET, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(m) != 1)

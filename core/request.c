@@ -130,6 +130,12 @@ ks_after_commit(struct ks_request *req, void (*fn)(struct ks_request *,
 	req->nafter++;
 }
 
+const char *
+ks_num(struct ks_request *req, long long v)
+{
+	return ks_arena_printf(req->arena, "%lld", v);
+}
+
 void
 ks_set_etag(struct ks_request *req, long long version)
 {

@@ -32,12 +32,6 @@
 /* Value keys younger than this may belong to a row not yet committed. */
 #define SWEEP_MIN_AGE_S	3600
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 static json_t *
 jsonb(PGresult *r, int i, int c)
 {
@@ -178,7 +172,7 @@ retention_job(struct ks_request *req, json_t *payload)
 		return KS_ERROR;
 	}
 	for (i = 0; i < ndue; i++) {
-		v[0] = num(req, due[i]);
+		v[0] = ks_num(req, due[i]);
 		v[1] = closed;
 		v[2] = books;
 		if ((r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
@@ -195,11 +189,11 @@ retention_job(struct ks_request *req, json_t *payload)
 				json_decref(res);
 				goto fail;
 			}
-			v[0] = num(req, ks_job_id(req));
+			v[0] = ks_num(req, ks_job_id(req));
 			v[1] = pj;
 			v[2] = "1";
 			v[3] = dump(req, counts);
-			v[4] = num(req, (long long)json_array_size(keys));
+			v[4] = ks_num(req, (long long)json_array_size(keys));
 			if (ks_db_q(req, Q_RETENTION_RUN_ADD, 5, v) == NULL ||
 			    ks_job_commit(req) != KS_OK ||
 			    shred_keys(req, keys) != KS_OK) {
@@ -213,11 +207,11 @@ retention_job(struct ks_request *req, json_t *payload)
 	}
 	if (ks_datakey_sweep(req, SWEEP_MIN_AGE_S, &swept) != KS_OK)
 		goto fail;
-	v[0] = num(req, ks_job_id(req));
+	v[0] = ks_num(req, ks_job_id(req));
 	v[1] = pj;
-	v[2] = num(req, held);
-	v[3] = num(req, waiting);
-	v[4] = num(req, swept);
+	v[2] = ks_num(req, held);
+	v[3] = ks_num(req, waiting);
+	v[4] = ks_num(req, swept);
 	if ((r = ks_db_q(req, Q_RETENTION_RUN_END, 5, v)) == NULL)
 		goto fail;
 	ks_job_result(req, json_pack("{s:I,s:I,s:I,s:I,s:O,s:O,s:o}",
@@ -328,7 +322,7 @@ hold_get(struct ks_request *req, int64_t *id)
 
 	if (ks_param_id(req, "id", id) != KS_OK)
 		return NULL;
-	v[0] = num(req, *id);
+	v[0] = ks_num(req, *id);
 	if ((r = ks_db_q(req, Q_RETENTION_HOLD_GET, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -365,10 +359,10 @@ hold_put(struct ks_request *req)
 	if (hold && reason == NULL)
 		return ks_fail_detail(req, 400, "missing_field", "a legal hold "
 		    "needs its reason", json_pack("{s:s}", "field", "reason"));
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = hold ? "true" : "false";
 	v[2] = hold ? reason : NULL;
-	v[3] = num(req, req->who.user_id);
+	v[3] = ks_num(req, req->who.user_id);
 	v[4] = PQgetvalue(b, 0, 8);
 	if ((r = ks_db_q(req, Q_RETENTION_HOLD_SET, 5, v)) == NULL)
 		return KS_ERROR;

@@ -18,12 +18,6 @@
 
 #define CHANNEL	"ks:invalidate"
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 /* Check a stored version against its checksum: the sha is its identity. */
 static int
 intact(struct ks_request *req, const char *src, size_t len, const char *sha)
@@ -191,7 +185,7 @@ pack_get(struct ks_request *req)
 
 	if (ks_param_id(req, "id", &id) != KS_OK)
 		return NULL;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_RULE_GET, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -270,7 +264,7 @@ pack_create(struct ks_request *req)
 	v[4] = sha;
 	v[5] = ks_arena_strdup(req->arena, exs);
 	free(exs);
-	v[6] = num(req, req->who.user_id);
+	v[6] = ks_num(req, req->who.user_id);
 	v[7] = "draft";
 	v[8] = NULL;
 	v[9] = "code";
@@ -420,7 +414,7 @@ pack_approve(struct ks_request *req)
 	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator must approve what you wrote");
-	if (set_status(req, r, "approved", "submitted", num(req,
+	if (set_status(req, r, "approved", "submitted", ks_num(req,
 	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
 	ks_after_commit(req, announce, ks_arena_printf(req->arena,
@@ -446,7 +440,7 @@ pack_reject(struct ks_request *req)
 	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator reviews what you wrote");
-	if (set_status(req, r, "rejected", st, num(req, req->who.user_id),
+	if (set_status(req, r, "rejected", st, ks_num(req, req->who.user_id),
 	    ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
@@ -502,7 +496,7 @@ pack_update(struct ks_request *req)
 	v[2] = sha;
 	v[4] = ks_body_str(req, "valid_from") ? ks_body_str(req,
 	    "valid_from") : PQgetvalue(r, 0, 3);
-	v[5] = num(req, req->who.user_id);
+	v[5] = ks_num(req, req->who.user_id);
 	v[6] = PQgetvalue(r, 0, 13);
 	if ((u = ks_db_q(req, Q_RULE_UPDATE, 7, v)) == NULL)
 		return KS_ERROR;

@@ -19,12 +19,6 @@
 
 int	ks_team_check(struct ks_request *, const char *);
 
-static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
 static json_t *
 team_json(PGresult *r, int i)
 {
@@ -84,7 +78,7 @@ team_get(struct ks_request *req, int64_t *id)
 
 	if (ks_param_id(req, "id", id) != KS_OK)
 		return NULL;
-	v[0] = num(req, *id);
+	v[0] = ks_num(req, *id);
 	if ((r = ks_db_q(req, Q_TEAM_LIST, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -121,7 +115,7 @@ team_show(struct ks_request *req)
 
 	if ((r = team_get(req, &id)) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((m = ks_db_q(req, Q_TEAM_MEMBERS, 1, v)) == NULL)
 		return KS_ERROR;
 	members = json_array();
@@ -140,7 +134,7 @@ static int
 team_reply(struct ks_request *req, int64_t id, int status, PGresult *before,
     const char *action)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_TEAM_LIST, 1, v)) == NULL ||
@@ -173,7 +167,7 @@ team_create(struct ks_request *req)
 static int
 stale(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { num(req, id) };
+	const char *v[1] = { ks_num(req, id) };
 	PGresult *r = ks_db_q(req, Q_TEAM_LIST, 1, v);
 
 	return ks_fail_detail(req, 409, "conflict", "someone else changed "
@@ -199,7 +193,7 @@ team_patch(struct ks_request *req)
 		return ks_fail_detail(req, 409, "already_exists", "there is a "
 		    "team with this name already", json_pack("{s:s}", "field",
 		    "name"));
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = name;
 	v[2] = PQgetvalue(b, 0, 2);
 	if ((r = ks_db_q(req, Q_TEAM_RENAME, 3, v)) == NULL)
@@ -223,7 +217,7 @@ team_delete(struct ks_request *req)
 	if ((b = team_get(req, &id)) == NULL ||
 	    ks_check_etag(req, ks_db_ll(b, 0, 2), team_json(b, 0)) != KS_OK)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = PQgetvalue(b, 0, 2);
 	if ((r = ks_db_q(req, Q_TEAM_IN_USE, 1, v)) == NULL)
 		return KS_ERROR;

@@ -31,12 +31,6 @@ struct member {
 };
 
 static const char *
-num(struct ks_request *req, long long v)
-{
-	return ks_arena_printf(req->arena, "%lld", v);
-}
-
-static const char *
 col(struct ks_request *req, PGresult *r, int row, int c)
 {
 	return PQgetisnull(r, row, c) ? NULL :
@@ -162,7 +156,7 @@ transfer(struct ks_request *req)
 	/* Handing a dossier over changes it: its team's decision. */
 	if (ks_access_dossier(req, id, KS_ACCESS_WRITE) == NULL)
 		return KS_ERROR;
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((d = ks_db_q(req, Q_XFER_DOSSIER, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(d) != 1)
@@ -179,8 +173,8 @@ transfer(struct ks_request *req)
 	if (read_members(req, PQgetvalue(d, 0, 3), m, &n) != KS_OK)
 		return KS_ERROR;
 	json_array_foreach(docs, k, e) {
-		v[0] = num(req, json_integer_value(e));
-		v[1] = num(req, id);
+		v[0] = ks_num(req, json_integer_value(e));
+		v[1] = ks_num(req, id);
 		if (!json_is_integer(e) ||
 		    (dr[k] = ks_db_q(req, Q_XFER_DOCUMENT, 2, v)) == NULL)
 			return req->err.code ? KS_ERROR : ks_fail(req, 400,
@@ -194,9 +188,9 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 	from_slug = col(req, r, 0, 0);
 	slug = ks_body_str(req, "to_tenant");
-	bfs = num(req, json_integer_value(json_object_get(req->body,
+	bfs = ks_num(req, json_integer_value(json_object_get(req->body,
 	    "municipality_bfs")));
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	v[1] = PQgetvalue(d, 0, 5);
 	if ((r = ks_db_q(req, Q_XFER_CLOSE, 2, v)) == NULL)
 		return KS_ERROR;
@@ -206,7 +200,7 @@ transfer(struct ks_request *req)
 	v[1] = PQgetvalue(d, 0, 2);
 	v[2] = "closed";
 	v[3] = ks_arena_printf(req->arena, "%s", slug);
-	v[4] = num(req, req->who.user_id);
+	v[4] = ks_num(req, req->who.user_id);
 	v[5] = "transferred_out";
 	if (ks_db_q(req, Q_XFER_TRANSITION, 6, v) == NULL ||
 	    ks_db_q(req, Q_XFER_CLOSE_DEADLINES, 1, v) == NULL ||
@@ -247,7 +241,7 @@ transfer(struct ks_request *req)
 		const char *dv[7] = { v[0], PQgetvalue(dr[k], 0, 1),
 		    PQgetvalue(dr[k], 0, 2), PQgetvalue(dr[k], 0, 3),
 		    PQgetvalue(dr[k], 0, 4), PQgetvalue(dr[k], 0, 5),
-		    num(req, req->who.user_id) };
+		    ks_num(req, req->who.user_id) };
 		const char *bv[2];
 		if ((r = ks_db_q(req, Q_XFER_DOC_INSERT, 7, dv)) == NULL)
 			return KS_ERROR;
@@ -259,7 +253,7 @@ transfer(struct ks_request *req)
 	v[1] = "";
 	v[2] = "registration";
 	v[3] = v[4];
-	v[4] = num(req, req->who.user_id);
+	v[4] = ks_num(req, req->who.user_id);
 	v[5] = "transferred_in";
 	if (ks_db_q(req, Q_XFER_TRANSITION, 6, v) == NULL ||
 	    ks_audit(req, "dossier_transferred_in", "dossier", v[0], NULL,
@@ -293,14 +287,14 @@ targets(struct ks_request *req)
 		json_decref(items);
 		return KS_ERROR;
 	}
-	v[0] = num(req, id);
+	v[0] = ks_num(req, id);
 	if ((d = ks_db_q(req, Q_XFER_DOSSIER, 1, v)) == NULL ||
 	    PQntuples(d) != 1) {
 		json_decref(items);
 		return d == NULL ? KS_ERROR : ks_fail(req, 404, "not_found",
 		    "no such dossier");
 	}
-	v[0] = num(req, req->who.tenant_id);
+	v[0] = ks_num(req, req->who.tenant_id);
 	if ((t = ks_db_q(req, Q_XFER_TENANTS, 1, v)) == NULL) {
 		json_decref(items);
 		return KS_ERROR;
