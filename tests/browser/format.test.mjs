@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalog } from './lib.mjs';
+import { catalog, messageFiles } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(ROOT, 'web', 'package.json'));
@@ -29,12 +29,12 @@ const f = await loadTs('web/src/lib/format.ts');
  * Every message of a language (as catalog() in lib.mjs), refusing a key
  * that two files define: an area's file must not change another's text.
  */
-const I18N = path.join(ROOT, 'web/src/i18n');
-const msgFiles = (lang) => readdirSync(I18N).filter((n) => n === `${lang}.json` || (n.startsWith(`${lang}.`) && n.endsWith('.json'))).sort();
+const SRC = path.join(ROOT, 'web/src');
+const msgFiles = messageFiles;
 function checkedCatalog(lang) {
   const all = {};
   for (const n of msgFiles(lang)) {
-    const part = JSON.parse(readFileSync(path.join(I18N, n), 'utf8'));
+    const part = JSON.parse(readFileSync(path.join(SRC, n), 'utf8'));
     const twice = Object.keys(part).filter((k) => k in all);
     assert.deepEqual(twice, [], `${n} repeats keys of another message file`);
     Object.assign(all, part);
@@ -118,7 +118,7 @@ test('AHV numbers are 756.XXXX.XXXX.XX with a valid check digit', () => {
 });
 
 test('the German and French message files have the same keys and no empty text', () => {
-  assert.deepEqual(msgFiles('fr').map((n) => n.slice(2)), msgFiles('de').map((n) => n.slice(2)), 'each area has both languages');
+  assert.deepEqual(msgFiles('fr').map((n) => n.replace(/(^|\/)fr\./, '$1.')), msgFiles('de').map((n) => n.replace(/(^|\/)de\./, '$1.')), 'each area has both languages');
   const de = checkedCatalog('de');
   const fr = checkedCatalog('fr');
   assert.ok('dossier.number' in de, 'the area files (de.dossier.json ...) are read');

@@ -25,13 +25,22 @@ const CHROMIUM = process.env.KASUS_CHROMIUM || '/usr/bin/chromium';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
- * Every message of a language: web/src/i18n/<lang>.json and each area's
- * <lang>.<area>.json (billing, access, ...), as the application merges them.
+ * The message files of a language as web/src/i18n/index.ts globs them:
+ * web/src/i18n/<lang>.json, each area's <lang>.<area>.json and each
+ * module's web/src/modules/<module>/<lang>.json; paths relative to web/src.
  */
+export function messageFiles(lang) {
+  const src = path.join(ROOT, 'web', 'src');
+  const files = readdirSync(path.join(src, 'i18n')).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).map((f) => `i18n/${f}`);
+  for (const m of readdirSync(path.join(src, 'modules')))
+    if (existsSync(path.join(src, 'modules', m, `${lang}.json`))) files.push(`modules/${m}/${lang}.json`);
+  return files.sort();
+}
+
+/** Every message of a language, merged as the application merges them. */
 export function catalog(lang) {
-  const dir = path.join(ROOT, 'web', 'src', 'i18n');
-  const files = readdirSync(dir).filter((f) => f === `${lang}.json` || (f.startsWith(`${lang}.`) && f.endsWith('.json'))).sort();
-  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
+  const src = path.join(ROOT, 'web', 'src');
+  return Object.assign({}, ...messageFiles(lang).map((f) => JSON.parse(readFileSync(path.join(src, f), 'utf8'))));
 }
 
 /**

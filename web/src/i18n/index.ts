@@ -1,52 +1,25 @@
 // Messages live in de.json and fr.json, an area's in de.<area>.json and
-// fr.<area>.json (same keys per language; tests check it); the dossier
-// workflow's (teams, approvals, transfer, work list) in *.dossier.json.
-// Every text a person sees comes from there. t() is typed by the German
-// files so a missing or misspelt key fails the build.
-import deMain from './de.json';
-import frMain from './fr.json';
-import deBilling from './de.billing.json';
-import frBilling from './fr.billing.json';
-import deMoney from './de.money.json';
-import frMoney from './fr.money.json';
-import deAccess from './de.access.json';
-import frAccess from './fr.access.json';
-import deLetters from './de.letters.json';
-import frLetters from './fr.letters.json';
-import deOps from './de.ops.json';
-import frOps from './fr.ops.json';
-import deAudit from './de.audit.json';
-import frAudit from './fr.audit.json';
-import dePersons from './de.persons.json';
-import frPersons from './fr.persons.json';
-import deDossier from './de.dossier.json';
-import frDossier from './fr.dossier.json';
-import deJobs from './de.jobs.json';
-import frJobs from './fr.jobs.json';
-import deWeb from './de.web.json';
-import frWeb from './fr.web.json';
-import deRetention from './de.retention.json';
-import frRetention from './fr.retention.json';
+// fr.<area>.json here, a module's in modules/<module>/de.json and fr.json
+// (same keys per language, no key in two files; tests/browser/format.test.mjs
+// checks it). Every text a person sees comes from there. The files register
+// themselves: the globs below take every one, and t() is typed by the German
+// files (keys.gen.d.ts, written by scripts/msgkeys.mjs before tsc) so a
+// missing or misspelt key fails the build.
 import type { ApiError } from '../api';
+import type { MsgKey } from './keys.gen';
 
 export type Lang = 'de' | 'fr';
-// The canton's billing screens keep their texts in *.billing.json, the
-// access screens (passwords, administrator requests) theirs in
-// *.access.json, letters and print views theirs in *.letters.json.
-// The load balancer's own answers (ops/cluster/*.http) in *.ops.json.
-// The audit log's texts (events, routes, filters) are in *.audit.json,
-// the persons and households screens theirs in *.persons.json, the dossier
-// workflow's (approval, checklist, teams, transfer) in *.dossier.json,
-// Sozialhilfe money screens (runs, claims, one-offs, bank files) in
-// *.money.json, background jobs (the jobs screen, job progress) in
-// *.jobs.json, retention (periods, runs, legal hold) in *.retention.json.
-// Editing across screens (goal edit, conflicts) in *.web.json.
-const de = { ...deMain, ...deBilling, ...deMoney, ...deAccess, ...deLetters, ...deOps, ...deAudit, ...dePersons, ...deDossier, ...deJobs, ...deWeb, ...deRetention };
-const fr = { ...frMain, ...frBilling, ...frMoney, ...frAccess, ...frLetters, ...frOps, ...frAudit, ...frPersons, ...frDossier, ...frJobs, ...frWeb, ...frRetention };
-export type MsgKey = keyof typeof de;
+export type { MsgKey };
+type Catalog = Record<string, string>;
+
+// Sorted by path, so the merge does not depend on the bundler's order.
+const merge = (files: Record<string, Catalog>): Catalog =>
+  Object.assign({}, ...Object.keys(files).sort().map((k) => files[k]));
+const de = merge(import.meta.glob<Catalog>(['./de.json', './de.*.json', '../modules/*/de.json'], { eager: true, import: 'default' }));
+const fr = merge(import.meta.glob<Catalog>(['./fr.json', './fr.*.json', '../modules/*/fr.json'], { eager: true, import: 'default' }));
 type Params = Record<string, string | number>;
 
-const catalogs: Record<Lang, Record<string, string>> = { de, fr };
+const catalogs: Record<Lang, Catalog> = { de, fr };
 const LANG_KEY = 'kasus.lang';
 
 let current: Lang = 'de';
