@@ -8,7 +8,7 @@ import { useRoute, href } from './router';
 import { LangSwitch } from './components/lang';
 import { Notice } from './components/ui';
 import { resolve, navItems } from './pages';
-import { moduleSearch } from './modules';
+import { CaseworkSearch } from './modules';
 
 export function Shell(p: { onLogout: () => void; onLang: (l: Lang) => void; welcomeBack: boolean; onWelcomeSeen: () => void }) {
   const app = useApp();
@@ -32,7 +32,7 @@ export function Shell(p: { onLogout: () => void; onLang: (l: Lang) => void; welc
       <header class="topbar">
         <a class="brand" href="#/">{t('app.name')}</a>
         <p class="tenant-name" data-testid="tenant-name">{app.me.tenant.name}</p>
-        {app.modules.filter((m) => moduleSearch[m]).map((m) => { const S = moduleSearch[m]; return <S key={m} />; })}
+        <CaseworkSearch />
         <div class="topbar-right">
           <p class="user-name">
             <span class="visually-hidden">{t('nav.signed_in_as')} </span>

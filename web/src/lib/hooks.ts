@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 export const REAUTH_EVENT = 'kasus:reauth';
 
 /** Run fn after a new sign-in if the screen is showing a load error. */
-function useRetryAfterReauth(error: unknown, retry: () => void) {
+export function useRetryAfterReauth(error: unknown, retry: () => void) {
   useEffect(() => {
     if (!error) return;
     window.addEventListener(REAUTH_EVENT, retry);

@@ -1,24 +1,35 @@
 // Views of domain modules. A module enabled for the tenant appears in the
-// navigation (from /me's modules) at #/m/<module>; a module that brings its
-// own screens registers them here (Sozialhilfe: modules/sozialhilfe/);
-// for one without, the placeholder says plainly that it is switched on.
-import type { FunctionComponent } from 'preact';
+// navigation (from /me's modules) at #/m/<module>. A module that brings
+// screens registers its contribution (modules/types.ts) here, one line;
+// one that uses casework gets the shared screens (casework/) under its
+// prefix. For one without, the placeholder says plainly that it is on.
 import { t, label } from '../i18n';
+import { useApp } from '../ctx';
 import { PageTitle } from '../components/ui';
-import { SozialhilfeRoutes } from './sozialhilfe';
-import { QuickSearch } from './sozialhilfe/QuickSearch';
+import { ModuleContext } from '../casework/common';
+import { CaseworkRoutes } from '../casework/routes';
+import { QuickSearch } from '../casework/QuickSearch';
+import type { ModuleContribution } from './types';
+import { sozialhilfe } from './sozialhilfe';
 
 export interface ModuleViewProps { module: string; rest: string[] }
 
-/** module code -> its screens; the module's router gets the path after #/m/<code>/. */
-export const moduleViews: Record<string, FunctionComponent<ModuleViewProps>> = {
-  sozialhilfe: SozialhilfeRoutes,
-};
+/** Every module with screens, by code. */
+export const moduleContributions: Record<string, ModuleContribution> = Object.fromEntries(
+  [sozialhilfe].map((m) => [m.code, m]),
+);
 
-/** module code -> its quick search in the top bar (shown when the module is on). */
-export const moduleSearch: Record<string, FunctionComponent> = {
-  sozialhilfe: QuickSearch,
-};
+/** The enabled modules (of /me) that have screens, in /me's order. */
+export function useEnabledModules(): ModuleContribution[] {
+  return useApp().modules.map((m) => moduleContributions[m]).filter((m): m is ModuleContribution => !!m);
+}
+
+/** The quick search of the top bar: one for all casework modules. */
+export function CaseworkSearch() {
+  const first = useEnabledModules().find((m) => m.casework);
+  if (!first) return null;
+  return <ModuleContext.Provider value={first}><QuickSearch /></ModuleContext.Provider>;
+}
 
 function Placeholder({ module }: ModuleViewProps) {
   return (
@@ -30,6 +41,13 @@ function Placeholder({ module }: ModuleViewProps) {
 }
 
 export function ModuleView(p: ModuleViewProps) {
-  const V = moduleViews[p.module] ?? Placeholder;
-  return <V {...p} />;
+  const app = useApp();
+  const enabled = useEnabledModules();
+  const mod = moduleContributions[p.module];
+  if (!mod) return <Placeholder {...p} />;
+  return (
+    <ModuleContext.Provider value={mod}>
+      {mod.casework ? <CaseworkRoutes mod={mod} rest={p.rest} enabled={enabled} /> : mod.routes?.(p.rest, p.rest.join('/'), app) ?? <Placeholder {...p} />}
+    </ModuleContext.Provider>
+  );
 }

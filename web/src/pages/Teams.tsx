@@ -11,7 +11,7 @@ import { changedFields, useEdit } from '../lib/edit';
 import { splitError } from '../lib/errors';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
-import type { Team, TeamDetail } from '../modules/sozialhilfe/types';
+import type { Team, TeamDetail } from '../casework/types';
 
 type Member = User & { team: string | null };
 

@@ -1,55 +1,55 @@
-// The Sozialhilfe module's screens under #/m/sozialhilfe/…
-import { t } from '../../i18n';
-import { useApp } from '../../ctx';
-import { PageTitle } from '../../components/ui';
-import { ShNav } from './common';
-import type { ModuleViewProps } from '../index';
-import { Worklist } from './Worklist';
-import { PersonSearch, PersonView, RegisterPerson } from './Persons';
-import { HouseholdView } from './Household';
-import { CaseList, CaseNew, DossierView, SECTIONS, type SectionName } from './Dossier';
-import { BudgetEditor } from './Money';
+// The Sozialhilfe module's contribution (modules/types.ts): its tabs of the
+// dossier shell (checklist, goals, budgets, decisions, account between the
+// casework ones), its screens under #/m/sozialhilfe/… (approvals, payment
+// runs and bank files, letters, the budget editor, print views), its
+// navigation entries, vocabularies and its part of the work list. Persons,
+// households, the dossier shell and the work list are casework's.
+import type { VNode } from 'preact';
+import { t, label } from '../../i18n';
+import { useApp, type AppCtx } from '../../ctx';
+import { useResource } from '../../lib/hooks';
+import { ErrorBox } from '../../components/ui';
+import { caseworkTabs } from '../../casework/Dossier';
+import { Missing, Refused } from '../../casework/routes';
+import type { DossierTab, ModuleContribution, TabProps } from '../types';
+import type { Approvals as ApprovalsData, Dossier } from './types';
+import { CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
+import { Section, shHref } from './common';
+import { ChecklistTab, GoalsTab } from './Tabs';
+import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
-import { PRINT_KINDS, PrintView, type PrintKind } from './Print';
+import { DossierActions, PRINT_KINDS, PrintHeader, PrintView, type PrintKind } from './Print';
 
-function Refused() {
-  return <section><ShNav current="" /><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
-}
-function Missing() {
-  return <section><ShNav current="" /><PageTitle>{t('notfound.title')}</PageTitle><p>{t('notfound.text')}</p></section>;
+const sec = (name: string) => () => label('sozialhilfe.section', name);
+const own = {
+  checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },
+  goals: { name: 'goals', label: sec('goals'), view: (p: TabProps) => <GoalsTab dossier={p.dossier} /> },
+  budgets: { name: 'budgets', label: sec('budgets'), view: (p: TabProps) => <BudgetsTab dossier={p.dossier} /> },
+  decisions: { name: 'decisions', label: sec('decisions'), view: (p: TabProps) => <DecisionsTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },
+  account: { name: 'account', label: sec('account'), view: (p: TabProps) => <LedgerTab dossier={p.dossier} /> },
+} satisfies Record<string, DossierTab>;
+
+function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
+  const c = caseworkTabs;
+  return [c.overview, c.household, own.checklist, c.journal, own.goals, own.budgets, own.decisions,
+    ...(app.can('ledger.read') ? [own.account] : []), c.documents, c.deadlines, c.transfer];
 }
 
-export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
-  const app = useApp();
+/** Its own screens; null for the casework ones. */
+function routes(rest: string[], key: string, app: AppCtx): VNode | null {
   const [a, b, c, ...more] = rest;
-  const key = rest.join('/');
   const num = (x: string | undefined) => !!x && /^\d+$/.test(x);
-  if (!a) return app.can('case.read') || app.can('person.read') ? <Worklist key={key} /> : <PaymentRuns key={key} />;
-  if (a === 'persons') {
-    if (!app.can('person.read')) return <Refused key={key} />;
-    if (!b) return <PersonSearch key={key} />;
-    if (b === 'new') return app.can('person.write') ? <RegisterPerson key={key} /> : <Refused key={key} />;
-    return num(b) && !c ? <PersonView key={key} id={b} /> : <Missing key={key} />;
-  }
-  if (a === 'households') {
-    if (!app.can('person.read')) return <Refused key={key} />;
-    return num(b) && !c ? <HouseholdView key={key} id={b} /> : <Missing key={key} />;
-  }
-  if (a === 'cases') {
+  // Someone who only runs payments starts at the payment runs.
+  if (!a) return app.can('case.read') || app.can('person.read') ? null : <PaymentRuns key={key} />;
+  if (a === 'cases' && num(b) && (c === 'print' || c === 'letters' || c === 'budget-new')) {
     if (!app.can('case.read')) return <Refused key={key} />;
-    if (!b) return <CaseList key={key} />;
-    if (b === 'new') return app.can('case.register') ? <CaseNew key={key} /> : <Refused key={key} />;
-    if (num(b) && c === 'print' && more.length === 1 && PRINT_KINDS.includes(more[0] as PrintKind))
-      return <PrintView key={key} id={b} kind={more[0] as PrintKind} />;
-    if (!num(b) || more.length) return <Missing key={key} />;
+    if (c === 'print') return more.length === 1 && PRINT_KINDS.includes(more[0] as PrintKind)
+      ? <PrintView key={key} id={b} kind={more[0] as PrintKind} /> : <Missing key={key} />;
+    if (more.length) return <Missing key={key} />;
     if (c === 'letters') return app.can('case.write') ? <LettersPage key={key} id={b} /> : <Refused key={key} />;
-    if (c === 'budget-new') return app.can('case.write') ? <BudgetEditor key={key} id={b} /> : <Refused key={key} />;
-    const s = (c ?? 'overview') as SectionName;
-    if (!SECTIONS.includes(s)) return <Missing key={key} />;
-    // One dossier view for all sections: switching keeps it (and its data).
-    return <DossierView key={`case-${b}-${s}`} id={b} section={s} />;
+    return app.can('case.write') ? <BudgetEditor key={key} id={b} /> : <Refused key={key} />;
   }
   if (a === 'approvals') {
     if (!app.can('case.approve')) return <Refused key={key} />;
@@ -61,5 +61,40 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
     if (b === 'files') return app.can('payment.run') && num(c) && !more.length ? <BankFileView key={key} id={c!} /> : <Missing key={key} />;
     return num(b) && !c ? <PaymentRunView key={key} id={b} /> : <Missing key={key} />;
   }
-  return <Missing key={key} />;
+  return null;
 }
+
+/** For a team lead, on the work list: how many records wait for approval. */
+function Waiting() {
+  const ap = useResource<ApprovalsData>('/api/v1/approvals');
+  if (ap.error) return <ErrorBox error={ap.error} />;
+  if (!ap.data) return null;
+  const n = ap.data.budgets.length + ap.data.decisions.length + ap.data.one_offs.length + ap.data.payment_runs.length;
+  return (
+    <Section id="wl-approvals" title={t('dossier.approvals.title')}>
+      <p>{n ? t('dossier.approvals.waiting', { n }) : t('dossier.approvals.none')}{' '}
+        {n ? <a href={shHref('approvals')}>{t('dossier.approvals.open')}</a> : null}</p>
+    </Section>
+  );
+}
+
+function WorklistSection() {
+  return useApp().can('case.approve') ? <Waiting /> : null;
+}
+
+export const sozialhilfe: ModuleContribution = {
+  code: 'sozialhilfe',
+  casework: true,
+  tabs,
+  routes,
+  nav: [
+    { path: 'approvals', label: () => t('dossier.approvals.nav'), visible: (app) => app.can('case.approve') },
+    { path: 'payments', label: () => t('sozialhilfe.nav.payments'), visible: (app) => app.can('payment.run') || app.can('payment.approve') },
+  ],
+  closureReasons: CLOSURE_REASONS,
+  journalCategories: JOURNAL_CATEGORIES,
+  dossierHeader: PrintHeader,
+  dossierActions: DossierActions,
+  worklistSection: WorklistSection,
+  worklist: '/api/v1/worklist',
+};

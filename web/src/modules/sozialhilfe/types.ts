@@ -1,81 +1,14 @@
-// Types of the Sozialhilfe API (modules/sozialhilfe, core/person.c,
-// core/document.c). Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
+// Types of the Sozialhilfe module's own API (budgets, decisions, money,
+// approvals, checklist, goals) and its vocabularies; the casework types
+// (persons, households, dossiers, journal, deadlines, documents) are in
+// casework/types.ts. Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
+export * from '../../casework/types';
+import type { CaseState } from '../../casework/types';
 
-export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
 export const CLOSURE_REASONS = ['work', 'insurance', 'moved', 'not_entitled', 'death', 'other'] as const;
 export const JOURNAL_CATEGORIES = ['conversation', 'phone', 'letter', 'home_visit', 'assessment', 'decision', 'other'] as const;
-export const MEMBER_ROLES = ['applicant', 'partner', 'child', 'other'] as const;
 export const CHECKLIST_CODES = ['id', 'residence_permit', 'rent_contract', 'income_proof', 'bank_statements',
   'health_insurance', 'assets_statement'] as const;
-export const DOC_CATEGORIES = ['id', 'rent_contract', 'income_proof', 'decision', 'scanned_mail', 'other'] as const;
-
-export const CIVIL_STATES = ['single', 'married', 'separated', 'divorced', 'widowed', 'registered_partnership',
-  'dissolved_partnership', 'unknown'] as const;
-export const PERMITS = ['B', 'C', 'Ci', 'F', 'G', 'L', 'N', 'S'] as const;
-
-/** A dossier a person belongs to (as applicant or household member). */
-export interface PersonDossier {
-  id: number; module: string; state: CaseState; opened_on: string; closed_on: string | null; is_applicant: boolean;
-  caseworker: { id: number; display_name: string } | null;
-}
-
-export interface PersonHit {
-  id: number; last_name: string; first_name: string; birth_date: string; sex: string | null;
-  has_ahv: boolean; postcode: string | null; town: string | null; version: number;
-  dossiers?: PersonDossier[];
-}
-
-/** An address from valid_from (null: from when first recorded) to valid_to (exclusive). */
-export interface Address {
-  valid_from: string | null; valid_to: string | null; street: string | null; house_no: string | null;
-  postcode: string | null; town: string | null; country: string; recorded_at: string;
-}
-
-export interface Person extends PersonHit {
-  ahv?: string | null; nationality: string | null; permit: string | null; street: string | null;
-  house_no: string | null; country: string; phone: string | null; email: string | null;
-  language: 'de' | 'fr'; iban: string | null; created_at: string; civil_status: string | null;
-  addresses?: Address[];
-}
-
-export interface DuplicateCandidate { id: number; name: string; last_name: string; first_name: string; birth_date: string }
-
-export interface Member {
-  id: number; person_id: number; last_name: string; first_name: string; birth_date: string;
-  role: string; valid_from: string; valid_to: string | null;
-}
-
-export interface Household { id: number; name: string; flat_extra_persons: number; version: number; created_at: string; members: Member[] }
-
-/** A member of a household being registered or joining one (POST /households, …/members). */
-export interface MemberInput {
-  person_id?: number; person?: Record<string, unknown>; role: string; valid_from: string; valid_to?: string; move?: boolean;
-}
-
-export interface PersonHousehold { member_id: number; household_id: number; name: string; role: string; valid_from: string; valid_to: string | null }
-
-export interface Dossier {
-  id: number; number: string; state: CaseState; household_id: number;
-  applicant: { id: number; last_name: string; first_name: string; language: string };
-  municipality: { bfs: number; name: string };
-  caseworker: { id: number; display_name: string } | null;
-  team: string | null; opened_on: string; closed_on: string | null; closure_reason: string | null;
-  version: number; next_deadline: string | null; transferred_from: string | null;
-  transitions: CaseState[];
-  history?: { from: string; to: string; reason: string | null; reason_code: string | null; actor_id: number; actor: string | null; at: string }[];
-  members?: { person_id: number; role: string; birth_date: string; last_name: string; first_name: string; age: number }[];
-}
-
-export interface WorkDeadline { id: number; due_on: string; kind: string; text: string; dossier_id: number; number: string; client: string; version: number }
-export interface WorkDossier {
-  id: number; number: string; state: CaseState; last_name: string; first_name: string; opened_on: string;
-  transferred_from: string | null; team?: string | null;
-}
-export interface Worklist {
-  due_today: WorkDeadline[]; overdue: WorkDeadline[]; open_dossiers: WorkDossier[]; newly_assigned: WorkDossier[];
-  unassigned: WorkDossier[];
-}
-
 /** A record waiting for a team lead (GET /api/v1/approvals). */
 export interface Pending {
   id: number; version: number; own: boolean; created_at: string;
@@ -88,28 +21,8 @@ export interface PendingRun {
   created_by: { id: number; display_name: string | null };
 }
 export interface Approvals { budgets: Pending[]; decisions: Pending[]; one_offs: Pending[]; payment_runs: PendingRun[] }
-
-export interface Team { id: number; name: string; version: number; created_at: string; members: number; open_dossiers: number }
-export interface TeamDetail extends Team { users: { id: number; display_name: string; active: boolean }[] }
-
-export interface TransferTarget { slug: string; name: string; language: string; municipalities: { bfs: number; name: string }[] }
-
 export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[]; version: number }
-
-export interface JournalEntry {
-  id: number; noted_on: string; category: string; text: string; author_id: number; author: string | null;
-  protected: boolean; role_group: string; created_at: string;
-}
-
 export interface Goal { id: number; title: string; measures: string | null; due_on: string; status: string; review_result: string | null; signed_on: string | null; version: number }
-
-export interface Deadline {
-  id: number; due_on: string; kind: string; text: string; assignee_id: number | null; assignee: string | null;
-  done_on: string | null; version: number; dossier_id: number;
-}
-/** Kinds of deadline the system sets; their text is shown in the reader's language. */
-export const SYSTEM_DEADLINES = ['review_due', 'missing_document', 'decision_expiring'];
-
 /** explain: in the client's language (as the decision); explains: both, for the reader. */
 export interface BudgetLine { code: string; amount: number; explain: string; explains?: { de: string; fr: string } }
 export interface Provenance { id?: number; name: string; version: string; sha256: string; scope: string; valid_from?: string }
@@ -147,10 +60,6 @@ export interface Decision {
   effect?: 'support_started' | 'review_concluded' | 'support_continues'; dossier_state?: CaseState;
 }
 
-export interface Doc {
-  id: number; dossier_id: number; category: string; title: string; version_no: number; previous_id: number | null;
-  mime: string; size: number; sha256: string; uploaded_by: number; uploaded_at: string; replaced_by: number | null; latest: boolean;
-}
 
 export interface LedgerEntry { id: number; booked_on: string; kind: string; amount: number; text: string; ref: string | null; created_at: string }
 export interface Ledger { items: LedgerEntry[]; next: string | null; balance: number; claims_open: number }

@@ -1,34 +1,35 @@
-// One dossier: overview (state, municipality, case worker, next deadline,
-// responsibility with the 409 conflict panel, state transitions with the
-// reasons the API allows, history) and its sections, each a sub-route
-// #/m/sozialhilfe/cases/<id>/<section>.
+// The dossier shell every module shares: the list of dossiers, opening
+// one, and one dossier's header (number, state, case worker, team) with its
+// tab bar #/m/<module>/cases/<id>/<tab>. The tabs are the module's
+// (ModuleContribution.tabs): casework's overview (responsibility with the
+// 409 conflict panel, state transitions with the reasons the API allows,
+// history), household, journal, documents, deadlines and transfer, and the
+// module's own.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, etagOf, get, patch, post, put, withQuery, type Page } from '../../api';
-import { t, label } from '../../i18n';
-import { useApp } from '../../ctx';
-import { navigate } from '../../router';
-import { usePagedList, useResource } from '../../lib/hooks';
-import { changedFields, useEdit } from '../../lib/edit';
-import { splitError } from '../../lib/errors';
-import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../../components/ui';
-import { ConflictPanel, type ConflictField } from '../../components/conflict';
-import { formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { Checklist, Deadline, Dossier, Goal, JournalEntry, Team } from './types';
-import { CHECKLIST_CODES, CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
-import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, deadlineText, shHref, useDebounced } from './common';
-import { HouseholdTab, InlinePanel, useInline } from './Household';
-import { BudgetsTab, DecisionsTab, LedgerTab } from './Money';
+import { ApiError, etagOf, patch, post, withQuery, type Page } from '../api';
+import { t, label } from '../i18n';
+import { useApp, type AppCtx } from '../ctx';
+import { navigate } from '../router';
+import { usePagedList, useResource } from '../lib/hooks';
+import { changedFields, useEdit } from '../lib/edit';
+import { splitError } from '../lib/errors';
+import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../components/ui';
+import { ConflictPanel, type ConflictField } from '../components/conflict';
+import { formatDate, formatDateTime, todayIso } from '../lib/format';
+import type { DossierTab, ModuleContribution, TabProps } from '../modules/types';
+import type { Deadline, Dossier, JournalEntry, Team } from './types';
+import { DateField, Section, ModuleNav, StateBadge, checkDate, dateOrDash, deadlineText, useHref, useDebounced, useModule } from './common';
+import { HouseholdTab } from './Household';
 import { DocumentsTab } from './Documents';
 import { TransferTab } from './Transfer';
-import { DossierActions, PrintHeader } from './Print';
 import './dossier.css';
-
-export const SECTIONS = ['overview', 'household', 'checklist', 'journal', 'goals', 'budgets', 'decisions', 'account', 'documents', 'deadlines', 'transfer'] as const;
-export type SectionName = typeof SECTIONS[number];
 
 interface Muni { bfs: number; name: string }
 
 export function CaseList() {
+  const mh = useHref();
+  const mod = useModule();
   const app = useApp();
   const [state, setState] = useState('');
   const [mine, setMine] = useState(false);
@@ -37,17 +38,17 @@ export function CaseList() {
   const list = usePagedList<Dossier>(withQuery('/api/v1/cases', { state, mine: mine ? 1 : null, q: query }), 25);
   return (
     <section>
-      <ShNav current="cases" />
+      <ModuleNav current="cases" />
       <div class="page-head">
         <PageTitle>{t('sozialhilfe.cases.title')}</PageTitle>
-        {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={shHref('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
       </div>
       <div class="card inline-form" role="search" aria-label={t('dossier.search.label')}>
         <Field label={t('dossier.search.field')} hint={t('dossier.search.hint')} type="search" value={q} onInput={setQ}
           name="q" maxLength={100} />
         <SelectField label={t('sozialhilfe.case.state')} value={state} onChange={setState}
           options={[{ value: '', label: t('sozialhilfe.cases.all_states') },
-            ...['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'].map((s) => ({ value: s, label: label('sozialhilfe.state', s) }))]} />
+            ...['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'].map((s) => ({ value: s, label: label(`${mod.code}.state`, s) }))]} />
         <CheckboxField label={t('sozialhilfe.cases.mine')} checked={mine} onChange={setMine} />
       </div>
       {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : (
@@ -66,7 +67,7 @@ export function CaseList() {
               {list.items.map((d) => (
                 <tr key={d.id}>
                   <td class="dossier-number">{d.number}</td>
-                  <td><a href={shHref('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
+                  <td><a href={mh('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
                   <td><StateBadge state={d.state} /></td>
                   <td>{d.municipality.name}</td>
                   <td>{d.caseworker?.display_name ?? '–'}</td>
@@ -86,6 +87,7 @@ export function CaseList() {
 
 /** Open a dossier for a household whose applicant is known (from the person view). */
 export function CaseNew() {
+  const mh = useHref();
   const app = useApp();
   const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const household = q.get('household') ?? '';
@@ -105,12 +107,12 @@ export function CaseNew() {
         household_id: Number(household), applicant_id: Number(applicant), municipality_bfs: Number(bfs),
         ...(app.can('case.write') ? { caseworker_id: app.me.user.id } : {}),
       });
-      navigate(shHref('cases', c.data.id) + '?registered=1');
+      navigate(mh('cases', c.data.id) + '?registered=1');
     } catch (x) { setErr(x); } finally { setBusy(false); }
   }
   return (
     <section>
-      <ShNav current="cases" />
+      <ModuleNav current="cases" />
       <PageTitle>{t('sozialhilfe.case.new_title')}</PageTitle>
       <form class="form card" onSubmit={submit} noValidate>
         {err ? <ErrorBox error={err} /> : null}
@@ -124,30 +126,57 @@ export function CaseNew() {
   );
 }
 
-/** The sections a person sees of this dossier. */
-export function visibleSections(app: ReturnType<typeof useApp>, x: Dossier): SectionName[] {
-  return SECTIONS.filter((s) => s !== 'account' || app.can('ledger.read'))
-    .filter((s) => s !== 'documents' || app.can('document.read') || app.can('document.write'))
-    .filter((s) => s !== 'household' || app.can('person.read'))
-    .filter((s) => s !== 'transfer' || (app.can('case.write') && x.state !== 'closed'));
+const sec = (name: string) => () => label('sozialhilfe.section', name);
+/** The casework tabs a module puts into its dossier shell (tabs()). */
+export const caseworkTabs = {
+  overview: { name: 'overview', label: sec('overview'), view: (p: TabProps) => <Overview dossier={p.dossier} etag={p.etag} onChange={p.setDossier} reload={p.reloadDossier} /> },
+  household: { name: 'household', label: sec('household'), view: (p: TabProps) => <HouseholdTab dossier={p.dossier} /> },
+  journal: { name: 'journal', label: sec('journal'), view: (p: TabProps) => <JournalTab dossier={p.dossier} /> },
+  documents: { name: 'documents', label: sec('documents'), view: (p: TabProps) => <DocumentsTab dossier={p.dossier} /> },
+  deadlines: { name: 'deadlines', label: sec('deadlines'), view: (p: TabProps) => <DeadlinesTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },
+  transfer: { name: 'transfer', label: sec('transfer'), view: (p: TabProps) => <TransferTab dossier={p.dossier} etag={p.etag} reloadDossier={p.reloadDossier} /> },
+} satisfies Record<string, DossierTab>;
+
+/** The tabs of a module's dossier: its own list, else casework's. */
+export function dossierTabs(mod: ModuleContribution, x: Dossier, app: AppCtx): DossierTab[] {
+  const c = caseworkTabs;
+  return mod.tabs ? mod.tabs(x, app) : [c.overview, c.household, c.journal, c.documents, c.deadlines, c.transfer];
 }
 
-export function DossierView({ id, section }: { id: string; section: SectionName }) {
+/** The tabs a person sees of this dossier (casework's by permission). */
+export function visibleTabs(mod: ModuleContribution, app: AppCtx, x: Dossier): DossierTab[] {
+  return dossierTabs(mod, x, app)
+    .filter((s) => s.name !== 'documents' || app.can('document.read') || app.can('document.write'))
+    .filter((s) => s.name !== 'household' || app.can('person.read'))
+    .filter((s) => s.name !== 'transfer' || (app.can('case.write') && x.state !== 'closed'));
+}
+
+function Shell({ children }: { children: ComponentChildren }) {
+  return <section class="dossier"><ModuleNav current="cases" />{children}</section>;
+}
+
+/** A dossier with the tab `tab` open (the router checked the name). */
+export function DossierView({ id, tab }: { id: string; tab: string }) {
+  const mh = useHref();
   const app = useApp();
+  const mod = useModule();
   const d = useResource<Dossier>(`/api/v1/cases/${id}`);
-  if (d.error) return <section><ShNav current="cases" /><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></section>;
+  if (d.error) return <Shell><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></Shell>;
   if (!d.data) return <Loading />;
   const x = d.data;
-  const visible = visibleSections(app, x);
+  const visible = visibleTabs(mod, app, x);
+  const cur = visible.find((s) => s.name === tab);
   const setDossier = (n: Dossier, etag: string | null) => { d.setData({ ...x, ...n }); d.setEtag(etag ?? etagOf(n.version)); };
+  const Header = mod.dossierHeader;
+  const Actions = mod.dossierActions;
+  const View = cur?.view;
   return (
-    <section class="dossier">
-      <ShNav current="cases" />
-      <p class="breadcrumb"><a href={shHref('cases')}>{t('sozialhilfe.cases.title')}</a></p>
-      <PrintHeader dossier={x} />
+    <Shell>
+      <p class="breadcrumb"><a href={mh('cases')}>{t('sozialhilfe.cases.title')}</a></p>
+      {Header ? <Header dossier={x} /> : null}
       <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}
         <span class="title-number"> · {x.number}</span></PageTitle>
-      <DossierActions dossier={x} />
+      {Actions ? <Actions dossier={x} /> : null}
       {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
       <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
         <Facts items={[
@@ -158,7 +187,7 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
           [t('sozialhilfe.case.team'), x.team ?? '–'],
           ...(x.state === 'closed' ? [
             [t('dossier.closed_on'), dateOrDash(x.closed_on)] as [string, string],
-            [t('sozialhilfe.transition.closure_reason'), x.closure_reason ? label('sozialhilfe.closure', x.closure_reason) : '–'] as [string, string],
+            [t('sozialhilfe.transition.closure_reason'), x.closure_reason ? label(`${mod.code}.closure`, x.closure_reason) : '–'] as [string, string],
           ] : [[t('sozialhilfe.case.next_deadline'), dateOrDash(x.next_deadline)] as [string, string]]),
           ...(x.transferred_from ? [[t('dossier.transferred_from'), x.transferred_from] as [string, string]] : []),
         ]} />
@@ -166,25 +195,16 @@ export function DossierView({ id, section }: { id: string; section: SectionName 
       <nav class="tabs" aria-label={t('sozialhilfe.case.sections')}>
         <ul>
           {visible.map((s) => (
-            <li key={s}><a href={shHref('cases', x.id, s)} aria-current={s === section ? 'page' : undefined}
-              class={s === section ? 'active' : undefined}>{label('sozialhilfe.section', s)}</a></li>
+            <li key={s.name}><a href={mh('cases', x.id, s.name)} aria-current={s.name === tab ? 'page' : undefined}
+              class={s.name === tab ? 'active' : undefined}>{s.label()}</a></li>
           ))}
         </ul>
       </nav>
       <div class="tab-body">
-        {section === 'overview' ? <Overview dossier={x} etag={d.etag} onChange={setDossier} reload={d.reload} /> : null}
-        {section === 'household' ? <HouseholdTab dossier={x} /> : null}
-        {section === 'checklist' ? <ChecklistTab dossier={x} reloadDossier={d.reload} /> : null}
-        {section === 'journal' ? <JournalTab dossier={x} /> : null}
-        {section === 'goals' ? <GoalsTab dossier={x} /> : null}
-        {section === 'budgets' ? <BudgetsTab dossier={x} /> : null}
-        {section === 'decisions' ? <DecisionsTab dossier={x} reloadDossier={d.reload} /> : null}
-        {section === 'account' ? <LedgerTab dossier={x} /> : null}
-        {section === 'documents' ? <DocumentsTab dossier={x} /> : null}
-        {section === 'deadlines' ? <DeadlinesTab dossier={x} reloadDossier={d.reload} /> : null}
-        {section === 'transfer' && app.can('case.write') ? <TransferTab dossier={x} etag={d.etag} reloadDossier={d.reload} /> : null}
+        {View ? <View dossier={x} etag={d.etag} reloadDossier={d.reload} setDossier={setDossier} />
+          : <><h2>{t('notfound.title')}</h2><p>{t('notfound.text')}</p></>}
       </div>
-    </section>
+    </Shell>
   );
 }
 
@@ -196,12 +216,14 @@ const toResp = (d: Dossier): RespForm => ({
 interface Staff { id: number; display_name: string; roles: string[] }
 
 /** A system reason of the history in the reader's language. */
-export function reasonText(code: string | null): string | null {
+export function reasonText(mod: ModuleContribution, code: string | null): string | null {
   if (!code) return null;
-  return (CLOSURE_REASONS as readonly string[]).includes(code) ? label('sozialhilfe.closure', code) : label('dossier.reason', code);
+  return (mod.closureReasons ?? []).includes(code) ? label(`${mod.code}.closure`, code) : label('dossier.reason', code);
 }
 
 function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; etag: string | null; onChange: (d: Dossier, etag: string | null) => void; reload: () => void }) {
+  const mh = useHref();
+  const mod = useModule();
   const app = useApp();
   const canWrite = app.can('case.write');
   // Team leads assign dossiers to colleagues; everyone can take one.
@@ -284,7 +306,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
     try {
       const r = await post<Dossier>(`/api/v1/cases/${x.id}/transitions`, body, { ifMatch: s?.etag ?? etag });
       setReason(''); setClosure('');
-      setTrNote(t('sozialhilfe.transition.done', { state: label('sozialhilfe.state', r.data.state) }));
+      setTrNote(t('sozialhilfe.transition.done', { state: label(`${mod.code}.state`, r.data.state) }));
       edit.load(toResp(r.data), r.etag);
       onChange(r.data, r.etag);
       reload();
@@ -339,17 +361,17 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
           {trErr ? <ErrorBox error={trErr} /> : null}
           {missing ? (
             <div class="alert alert-warning"><p>{t('sozialhilfe.transition.missing')}</p>
-              <ul>{missing.map((m) => <li key={m}>{label('sozialhilfe.doc', m)}</li>)}</ul>
-              <p><a href={shHref('cases', x.id, 'checklist')}>{t('sozialhilfe.transition.to_checklist')}</a></p></div>
+              <ul>{missing.map((m) => <li key={m}>{label(`${mod.code}.doc`, m)}</li>)}</ul>
+              <p><a href={mh('cases', x.id, 'checklist')}>{t('sozialhilfe.transition.to_checklist')}</a></p></div>
           ) : null}
           <form class="form" onSubmit={(e) => { e.preventDefault(); if (to !== 'closed') void transition(); }} noValidate>
             <SelectField label={t('sozialhilfe.transition.to')} value={to} onChange={setTo}
-              options={x.transitions.map((s2) => ({ value: s2, label: label('sozialhilfe.state', s2) }))}
+              options={x.transitions.map((s2) => ({ value: s2, label: label(`${mod.code}.state`, s2) }))}
               hint={x.state === 'decision' ? t('sozialhilfe.transition.decision_hint') : undefined} />
             {to === 'closed' ? (
               <SelectField label={t('sozialhilfe.transition.closure_reason')} value={closure} onChange={setClosure} required
                 error={trErr && !closure ? t('form.missing') : null}
-                options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...CLOSURE_REASONS.map((c) => ({ value: c, label: label('sozialhilfe.closure', c) }))]} />
+                options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...(mod.closureReasons ?? []).map((c) => ({ value: c, label: label(`${mod.code}.closure`, c) }))]} />
             ) : null}
             <Field label={t('sozialhilfe.transition.reason')} value={reason} onInput={setReason} name="reason" />
             <div class="actions">
@@ -368,8 +390,8 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
             <th scope="col">{t('sozialhilfe.transition.reason')}</th><th scope="col">{t('dossier.by')}</th></tr></thead>
           <tbody>
             {(x.history ?? []).map((h, i) => (
-              <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label('sozialhilfe.state', h.to)}</td>
-                <td>{[reasonText(h.reason_code), h.reason].filter(Boolean).join(' – ') || '–'}</td>
+              <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label(`${mod.code}.state`, h.to)}</td>
+                <td>{[reasonText(mod, h.reason_code), h.reason].filter(Boolean).join(' – ') || '–'}</td>
                 <td>{h.actor ?? '–'}</td></tr>
             ))}
           </tbody>
@@ -380,110 +402,11 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   );
 }
 
-/** The checklist as flat form values: "<code>.on" (dd.mm.yyyy) and "<code>.note". */
-type ChecklistForm = Record<string, string>;
-function toChecklistForm(c: Checklist): ChecklistForm {
-  const v: ChecklistForm = {};
-  for (const code of CHECKLIST_CODES) {
-    const it = c.items.find((i) => i.code === code);
-    v[`${code}.on`] = it?.received_on ? formatDate(it.received_on) : '';
-    v[`${code}.note`] = it?.note ?? '';
-  }
-  return v;
-}
-
-function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
-  const app = useApp();
-  const cl = useResource<Checklist>(`/api/v1/cases/${dossier.id}/checklist`);
-  const edit = useEdit<ChecklistForm>();
-  const [err, setErr] = useState<unknown>(null);
-  const [fe, setFe] = useState<Record<string, string>>({});
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  // The form starts from the checklist as loaded; a later load (after a
-  // save) replaces it, a conflict does not (the typed input stays).
-  useEffect(() => { if (cl.data) edit.load(toChecklistForm(cl.data), cl.etag ?? etagOf(cl.data.version)); }, [cl.data]);
-  const fields: ConflictField<ChecklistForm>[] = useMemo(() => CHECKLIST_CODES.flatMap((c) => [
-    { key: `${c}.on`, label: t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
-    { key: `${c}.note`, label: t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
-  ]), []);
-  if (cl.error) return <ErrorBox error={cl.error} />;
-  const s = edit.state;
-  if (!cl.data || !s) return <Loading />;
-  const can = app.can('case.write') && dossier.state !== 'closed';
-  const vals = s.values;
-  async function save(e: Event) {
-    e.preventDefault();
-    if (!s) return;
-    setErr(null); setSaved(null);
-    const errs: Record<string, string> = {};
-    const items = CHECKLIST_CODES.map((c) => {
-      const d = checkDate(vals[`${c}.on`], false);
-      if (d.error) errs[c] = d.error;
-      const note = vals[`${c}.note`].trim();
-      return { code: c, received_on: d.iso, ...(note ? { note } : {}) };
-    });
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    setBusy(true);
-    try {
-      const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }, s.etag);
-      cl.setEtag(r.etag);
-      cl.setData(r.data);
-      setSaved(t('form.saved'));
-      reloadDossier();
-    } catch (x) {
-      if (x instanceof ApiError && x.status === 409 && x.current) {
-        const cur = x.current as unknown as Checklist;
-        edit.setConflict(toChecklistForm(cur), etagOf(cur.version));
-      } else setErr(x);
-    } finally { setBusy(false); }
-  }
-  const today = formatDate(todayIso());
-  const Wrap = (can ? 'form' : 'div') as unknown as 'form';
-  return (
-    <Section id="cl-title" title={t('sozialhilfe.section.checklist')}>
-      {cl.data.missing.length
-        ? <p>{t('sozialhilfe.checklist.missing', { list: cl.data.missing.map((m) => label('sozialhilfe.doc', m)).join(', ') })}</p>
-        : <Notice kind="success">{t('sozialhilfe.checklist.complete')}</Notice>}
-      {saved ? <Notice kind="success">{saved}</Notice> : null}
-      {s.conflict ? <ConflictPanel state={s} fields={fields}
-        onReapply={() => { edit.reapply(); setSaved(t('conflict.reapplied')); }}
-        onDiscard={() => { edit.discard(); setSaved(t('conflict.discarded')); }} /> : null}
-      {err ? <ErrorBox error={err} /> : null}
-      {/* Read-only roles get the table without a form around it. */}
-      <Wrap onSubmit={can ? save : undefined} noValidate={can ? true : undefined}>
-        <table class="table checklist">
-          <caption class="visually-hidden">{t('sozialhilfe.section.checklist')}</caption>
-          <thead><tr><th scope="col">{t('sozialhilfe.checklist.document')}</th><th scope="col">{t('sozialhilfe.checklist.received_on')}</th><th scope="col">{t('sozialhilfe.checklist.note')}</th></tr></thead>
-          <tbody>
-            {CHECKLIST_CODES.map((c) => (
-              <tr key={c}>
-                <th scope="row">{label('sozialhilfe.doc', c)}{cl.data!.missing.includes(c) ? <span class="badge badge-warn">{t('sozialhilfe.checklist.required_missing')}</span> : null}</th>
-                <td>{can ? (
-                  <div class="cell-field">
-                    <Field label={t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.on`]}
-                      onInput={(x) => edit.set(`${c}.on`, x)} error={fe[c]} name={`received_${c}`} />
-                    {!vals[`${c}.on`] ? <button type="button" class="btn btn-link" onClick={() => edit.set(`${c}.on`, today)}>
-                      {t('sozialhilfe.checklist.today')}<span class="visually-hidden"> – {label('sozialhilfe.doc', c)}</span></button> : null}
-                  </div>
-                ) : dateOrDash(cl.data!.items.find((i) => i.code === c)?.received_on)}</td>
-                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.note`]}
-                  onInput={(x) => edit.set(`${c}.note`, x)} name={`note_${c}`} /> : (vals[`${c}.note`] || '–')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {can ? <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('sozialhilfe.checklist.save')}</button></div> : null}
-      </Wrap>
-    </Section>
-  );
-}
-
 function JournalTab({ dossier }: { dossier: Dossier }) {
+  const mod = useModule();
   const app = useApp();
   const j = useResource<{ items: JournalEntry[] }>(`/api/v1/cases/${dossier.id}/journal`);
-  const [cat, setCat] = useState('conversation');
+  const [cat, setCat] = useState<string>((mod.journalCategories ?? ['other'])[0]);
   const [text, setText] = useState('');
   const [on, setOn] = useState(formatDate(todayIso()));
   const [prot, setProt] = useState(false);
@@ -512,7 +435,7 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
           {err ? <ErrorBox error={err} /> : null}
           <form class="form" onSubmit={add} noValidate>
             <SelectField label={t('sozialhilfe.journal.category')} value={cat} onChange={setCat}
-              options={JOURNAL_CATEGORIES.map((c) => ({ value: c, label: label('sozialhilfe.jcat', c) }))} />
+              options={(mod.journalCategories ?? ['other']).map((c) => ({ value: c, label: label(`${mod.code}.jcat`, c) }))} />
             <DateField label={t('sozialhilfe.journal.noted_on')} value={on} onInput={setOn} error={fe.noted_on} required />
             <TextArea label={t('sozialhilfe.journal.text')} value={text} onInput={setText} error={fe.text} rows={4} />
             {app.can('case.protected') ? <CheckboxField label={t('sozialhilfe.journal.protected')} hint={t('sozialhilfe.journal.protected_hint')} checked={prot} onChange={setProt} /> : null}
@@ -525,7 +448,7 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
           <ol class="journal">
             {j.data.items.map((e) => (
               <li key={e.id} class="journal-entry">
-                <p class="journal-meta"><strong>{formatDate(e.noted_on)}</strong> · {label('sozialhilfe.jcat', e.category)} · {e.author ?? '–'}
+                <p class="journal-meta"><strong>{formatDate(e.noted_on)}</strong> · {label(`${mod.code}.jcat`, e.category)} · {e.author ?? '–'}
                   {e.protected ? <span class="badge badge-warn">{t('sozialhilfe.journal.protected_badge')}</span> : null}</p>
                 <p class="journal-text">{e.text}</p>
               </li>
@@ -534,158 +457,6 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
         ) : <p>{t('sozialhilfe.journal.none')}</p>}
       </Section>
     </>
-  );
-}
-
-function GoalsTab({ dossier }: { dossier: Dossier }) {
-  const app = useApp();
-  const g = useResource<{ items: Goal[] }>(`/api/v1/cases/${dossier.id}/goals`);
-  const [v, setV] = useState({ title: '', measures: '', due_on: '' });
-  const [signOn, setSignOn] = useState(formatDate(todayIso()));
-  const [err, setErr] = useState<unknown>(null);
-  const [fe, setFe] = useState<Record<string, string>>({});
-  const [note, setNote] = useState<string | null>(null);
-  const signed = g.data?.items.find((x) => x.signed_on)?.signed_on ?? null;
-  const canEdit = app.can('case.write') && dossier.state !== 'closed';
-  const editing = useInline<number>();
-  const editGoal = g.data?.items.find((x) => x.id === editing.open) ?? null;
-  async function add(e: Event) {
-    e.preventDefault();
-    setErr(null); setNote(null);
-    const d = checkDate(v.due_on, true);
-    const errs: Record<string, string> = {};
-    if (!v.title.trim()) errs.title = t('form.missing');
-    if (d.error) errs.due_on = d.error;
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    try {
-      await post(`/api/v1/cases/${dossier.id}/goals`, { title: v.title.trim(), due_on: d.iso, ...(v.measures.trim() ? { measures: v.measures.trim() } : {}) });
-      setV({ title: '', measures: '', due_on: '' }); setNote(t('sozialhilfe.goals.added')); g.reload();
-    } catch (x) { const sp = splitError(x, ['title', 'measures', 'due_on']); setFe(sp.field); setErr(sp.form); }
-  }
-  async function sign(e: Event) {
-    e.preventDefault();
-    setErr(null); setNote(null);
-    const d = checkDate(signOn, true);
-    if (d.error) { setFe({ signed_on: d.error }); return; }
-    try {
-      await post(`/api/v1/cases/${dossier.id}/goals/sign`, { signed_on: d.iso }, { ifMatch: g.etag });
-      setNote(t('sozialhilfe.goals.signed_done')); g.reload();
-    } catch (x) {
-      // The agreement changed since it was shown: show it as it is now,
-      // keep the date typed, and let the person sign what they see.
-      if (x instanceof ApiError && x.status === 409) { g.reload(); setErr(new ApiError(409, { code: 'goals_changed', message: x.message })); } else setErr(x);
-    }
-  }
-  return (
-    <>
-      <Section id="goals-title" title={t('sozialhilfe.section.goals')}>
-        {note ? <Notice kind="success">{note}</Notice> : null}
-        {err ? <ErrorBox error={err} /> : null}
-        <p>{signed ? t('sozialhilfe.goals.signed_on', { date: formatDate(signed) }) : t('sozialhilfe.goals.not_signed')}</p>
-        {g.error ? <ErrorBox error={g.error} /> : !g.data ? <Loading /> : g.data.items.length ? (
-          <table class="table">
-            <caption class="visually-hidden">{t('sozialhilfe.section.goals')}</caption>
-            <thead><tr><th scope="col">{t('sozialhilfe.goals.title_field')}</th><th scope="col">{t('sozialhilfe.goals.measures')}</th>
-              <th scope="col">{t('sozialhilfe.goals.due_on')}</th><th scope="col">{t('sozialhilfe.goals.status')}</th>
-              {canEdit ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}</tr></thead>
-            <tbody>{g.data.items.map((x) => (
-              <tr key={x.id}><td>{x.title}{x.review_result ? <span class="small block">{x.review_result}</span> : null}</td>
-                <td>{x.measures ?? '–'}</td><td>{formatDate(x.due_on)}</td><td>{label('sozialhilfe.goal_status', x.status)}</td>
-                {canEdit ? <td><button type="button" class="btn btn-secondary" aria-expanded={editing.open === x.id}
-                  onClick={(e) => { setNote(null); editing.show(x.id, e); }}>
-                  {t('web.goal.edit')}<span class="visually-hidden"> – {x.title}</span></button></td> : null}</tr>
-            ))}</tbody>
-          </table>
-        ) : <p>{t('sozialhilfe.goals.none')}</p>}
-        {editGoal ? <GoalEdit key={editGoal.id} goal={editGoal} keys={editing.keys} onClose={editing.close}
-          onSaved={() => { editing.close(); setNote(t('web.goal.saved')); g.reload(); }} /> : null}
-        {app.can('case.write') && g.data?.items.length ? (
-          <form class="inline-form" onSubmit={sign} noValidate>
-            <DateField label={t('sozialhilfe.goals.sign_date')} value={signOn} onInput={setSignOn} error={fe.signed_on} />
-            <button type="submit" class="btn btn-secondary">{t('sozialhilfe.goals.sign')}</button>
-          </form>
-        ) : null}
-      </Section>
-      {app.can('case.write') ? (
-        <Section id="goals-add" title={t('sozialhilfe.goals.add')}>
-          <form class="form" onSubmit={add} noValidate>
-            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={(x) => setV({ ...v, title: x })} error={fe.title} required />
-            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={(x) => setV({ ...v, measures: x })} />
-            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
-            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.goals.submit')}</button></div>
-          </form>
-        </Section>
-      ) : null}
-    </>
-  );
-}
-
-export const GOAL_STATES = ['open', 'achieved', 'partly', 'missed', 'dropped'];
-type GoalForm = { status: string; review_result: string; due_on: string };
-const toGoalForm = (x: Goal): GoalForm => ({ status: x.status, review_result: x.review_result ?? '', due_on: formatDate(x.due_on) });
-
-/**
- * A goal's review (state, result, date) in an inline form: sent with the
- * goal's ETag; a 409 shows what the other person changed next to what was
- * typed. Escape closes it.
- */
-function GoalEdit({ goal, keys, onClose, onSaved }: {
-  goal: Goal; keys: { onKeyDown: (e: KeyboardEvent) => void }; onClose: () => void; onSaved: () => void;
-}) {
-  const edit = useEdit<GoalForm>();
-  const [err, setErr] = useState<unknown>(null);
-  const [fe, setFe] = useState<Record<string, string>>({});
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => { edit.load(toGoalForm(goal), etagOf(goal.version)); }, []);
-  const fields: ConflictField<GoalForm>[] = [
-    { key: 'status', label: t('sozialhilfe.goals.status'), show: (v) => label('sozialhilfe.goal_status', v as string) },
-    { key: 'review_result', label: t('web.goal.review_result'), show: (v) => (v as string) || '–' },
-    { key: 'due_on', label: t('sozialhilfe.goals.due_on'), show: (v) => (v as string) || '–' },
-  ];
-  const s = edit.state;
-  if (!s) return null;
-  async function save(e: Event) {
-    e.preventDefault();
-    if (!s) return;
-    setErr(null); setNote(null);
-    const d = checkDate(s.values.due_on, true);
-    setFe(d.error ? { due_on: d.error } : {});
-    if (d.error) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    const body: Record<string, unknown> = {};
-    for (const k of changedFields(s)) body[k] = k === 'due_on' ? d.iso : s.values[k];
-    if (!Object.keys(body).length) { onClose(); return; }
-    setBusy(true);
-    try {
-      await patch(`/api/v1/goals/${goal.id}`, body, s.etag);
-      onSaved();
-    } catch (x) {
-      if (x instanceof ApiError && x.status === 409 && x.code === 'conflict' && x.current) {
-        const cur = x.current as unknown as Goal;
-        edit.setConflict(toGoalForm(cur), etagOf(cur.version));
-      } else { const sp = splitError(x, ['status', 'review_result', 'due_on']); setFe(sp.field); setErr(sp.form); }
-    } finally { setBusy(false); }
-  }
-  return (
-    <InlinePanel keys={keys}>
-      <form class="form" onSubmit={save} noValidate aria-labelledby="goal-edit-title">
-        <h3 id="goal-edit-title">{t('web.goal.edit_title', { title: goal.title })}</h3>
-        {note ? <Notice kind="info">{note}</Notice> : null}
-        {s.conflict ? <ConflictPanel state={s} fields={fields}
-          onReapply={() => { edit.reapply(); setNote(t('conflict.reapplied')); }}
-          onDiscard={() => { edit.discard(); setNote(t('conflict.discarded')); }} /> : null}
-        {err ? <ErrorBox error={err} /> : null}
-        <SelectField label={t('sozialhilfe.goals.status')} value={s.values.status} onChange={(x) => edit.set('status', x)} error={fe.status}
-          options={GOAL_STATES.map((x) => ({ value: x, label: label('sozialhilfe.goal_status', x) }))} />
-        <TextArea label={t('web.goal.review_result')} value={s.values.review_result} onInput={(x) => edit.set('review_result', x)} error={fe.review_result} rows={3} />
-        <DateField label={t('sozialhilfe.goals.due_on')} value={s.values.due_on} onInput={(x) => edit.set('due_on', x)} error={fe.due_on} required />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('form.save')}</button>
-          <button type="button" class="btn btn-secondary" onClick={onClose}>{t('common.cancel')}</button>
-        </div>
-      </form>
-    </InlinePanel>
   );
 }
 
@@ -765,4 +536,3 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
   );
 }
 
-export { get };

@@ -3,13 +3,13 @@
 // (POST /api/v1/cases/<id>/transfer, If-Match: the dossier's ETag). It
 // closes this dossier as moved and cannot be undone, so it asks first.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, post, type Page } from '../../api';
-import { t, label } from '../../i18n';
-import { useApp } from '../../ctx';
-import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
-import { CheckboxGroup, ConfirmButton, ErrorBox, Loading, Notice, SelectField } from '../../components/ui';
-import { formatDateTime } from '../../lib/format';
+import { ApiError, post, type Page } from '../api';
+import { t, label } from '../i18n';
+import { useApp } from '../ctx';
+import { useResource } from '../lib/hooks';
+import { splitError } from '../lib/errors';
+import { CheckboxGroup, ConfirmButton, ErrorBox, Loading, Notice, SelectField } from '../components/ui';
+import { formatDateTime } from '../lib/format';
 import type { Doc, Dossier, TransferTarget } from './types';
 import { Section } from './common';
 

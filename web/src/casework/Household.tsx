@@ -4,18 +4,18 @@
 // registered joining, moving from another household on the same day.
 // Writes send the household's ETag; inline forms close with Escape.
 import { useState } from 'preact/hooks';
-import { ApiError, etagOf, patch, post } from '../../api';
-import { t, label } from '../../i18n';
-import { useApp } from '../../ctx';
-import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
-import { CheckboxField, ErrorBox, Field, Loading, Notice, PageTitle, SelectField } from '../../components/ui';
-import { formatAhv, formatDate, isValidAhv, todayIso } from '../../lib/format';
+import { ApiError, etagOf, patch, post } from '../api';
+import { t, label } from '../i18n';
+import { useApp } from '../ctx';
+import { useResource } from '../lib/hooks';
+import { splitError } from '../lib/errors';
+import { CheckboxField, ErrorBox, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { formatAhv, formatDate, isValidAhv, todayIso } from '../lib/format';
 import type { Dossier, DuplicateCandidate, Household, MemberInput, PersonHit } from './types';
 import { MEMBER_ROLES } from './types';
-import { DateField, Section, ShNav, checkDate, dateOrDash, shHref } from './common';
+import { DateField, Section, ModuleNav, checkDate, dateOrDash, useHref } from './common';
 import { PersonFinder } from './Persons';
-import { InlinePanel, useInline } from '../../components/inline';
+import { InlinePanel, useInline } from '../components/inline';
 
 // Re-exported: the persons screens take them from here.
 export { InlinePanel, useInline };
@@ -60,6 +60,7 @@ export function NewPersonFields({ v, set, errors, idPrefix }: {
 export function DuplicateWarning({ cands, override, onOverride, id, h2 }: {
   cands: DuplicateCandidate[]; override: boolean; onOverride: (v: boolean) => void; id: string; h2?: boolean;
 }) {
+  const mh = useHref();
   const app = useApp();
   const title = t('sozialhilfe.person.dup_title');
   return (
@@ -68,7 +69,7 @@ export function DuplicateWarning({ cands, override, onOverride, id, h2 }: {
       <p>{t('sozialhilfe.person.dup_text')}</p>
       <ul>
         {cands.map((c) => (
-          <li key={c.id}><a href={shHref('persons', c.id)}>{c.last_name} {c.first_name}, {formatDate(c.birth_date)}</a></li>
+          <li key={c.id}><a href={mh('persons', c.id)}>{c.last_name} {c.first_name}, {formatDate(c.birth_date)}</a></li>
         ))}
       </ul>
       {app.can('person.override_duplicate') ? (
@@ -198,6 +199,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
 
 /** A household's members over time with the changes a person.write holder may make. */
 export function HouseholdPanel({ id, page }: { id: number | string; page?: boolean }) {
+  const mh = useHref();
   const app = useApp();
   const hh = useResource<Household>(`/api/v1/households/${id}`);
   const ending = useInline<number>();
@@ -237,7 +239,7 @@ export function HouseholdPanel({ id, page }: { id: number | string; page?: boole
           <tbody>
             {h.members.map((m) => (
               <tr key={m.id}>
-                <td><a href={shHref('persons', m.person_id)}>{m.last_name} {m.first_name}</a></td>
+                <td><a href={mh('persons', m.person_id)}>{m.last_name} {m.first_name}</a></td>
                 <td>{formatDate(m.birth_date)}</td><td>{label('sozialhilfe.role', m.role)}</td>
                 <td>{formatDate(m.valid_from)}</td><td>{dateOrDash(m.valid_to)}</td>
                 {write ? <td>{!m.valid_to ? <button type="button" class="btn btn-secondary" aria-expanded={ending.open === m.id}
@@ -271,12 +273,13 @@ export function HouseholdTab({ dossier }: { dossier: Dossier }) {
   return <HouseholdPanel id={dossier.household_id} />;
 }
 
-/** #/m/sozialhilfe/households/<id> */
+/** #/m/<module>/households/<id> */
 export function HouseholdView({ id }: { id: string }) {
+  const mh = useHref();
   return (
     <section>
-      <ShNav current="persons" />
-      <p class="breadcrumb"><a href={shHref('persons')}>{t('sozialhilfe.search.title')}</a></p>
+      <ModuleNav current="persons" />
+      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
       <HouseholdPanel id={id} page />
     </section>
   );

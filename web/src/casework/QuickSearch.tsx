@@ -2,18 +2,19 @@
 // and dossiers (by number or the applicant's name, ?q= of the dossier
 // list) as one types; Enter opens the first hit, Escape closes the list.
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { get, withQuery, type Page } from '../../api';
-import { t } from '../../i18n';
-import { useApp } from '../../ctx';
-import { navigate } from '../../router';
-import { formatDate } from '../../lib/format';
+import { get, withQuery, type Page } from '../api';
+import { t } from '../i18n';
+import { useApp } from '../ctx';
+import { navigate } from '../router';
+import { formatDate } from '../lib/format';
 import type { Dossier, PersonHit } from './types';
-import { shHref, useDebounced } from './common';
+import { useHref, useDebounced } from './common';
 import './dossier.css';
 
 interface Hits { q: string; persons: PersonHit[]; cases: Dossier[] }
 
 export function QuickSearch() {
+  const mh = useHref();
   const app = useApp();
   const persons = app.can('person.read');
   const cases = app.can('case.read');
@@ -40,7 +41,7 @@ export function QuickSearch() {
 
   const close = () => { setOpen(false); };
   const go = (to: string) => { setOpen(false); setQ(''); setHits(null); navigate(to); };
-  const first = hits?.cases[0] ? shHref('cases', hits.cases[0].id) : hits?.persons[0] ? shHref('persons', hits.persons[0].id) : null;
+  const first = hits?.cases[0] ? mh('cases', hits.cases[0].id) : hits?.persons[0] ? mh('persons', hits.persons[0].id) : null;
   const n = hits ? hits.persons.length + hits.cases.length : 0;
   return (
     <form class="quick-search" role="search" aria-label={t('dossier.quick.label')} ref={box}
@@ -63,7 +64,7 @@ export function QuickSearch() {
               <>
                 <h2 id={`${id}-cases`}>{t('dossier.quick.cases')}</h2>
                 <ul aria-labelledby={`${id}-cases`}>{hits.cases.map((d) => (
-                  <li key={d.id}><a href={shHref('cases', d.id)} onClick={(e) => { e.preventDefault(); go(shHref('cases', d.id)); }}>
+                  <li key={d.id}><a href={mh('cases', d.id)} onClick={(e) => { e.preventDefault(); go(mh('cases', d.id)); }}>
                     {d.number} – {d.applicant.last_name} {d.applicant.first_name}
                     <span class="qs-sub">{d.municipality.name}</span></a></li>
                 ))}</ul>
@@ -73,7 +74,7 @@ export function QuickSearch() {
               <>
                 <h2 id={`${id}-persons`}>{t('dossier.quick.persons')}</h2>
                 <ul aria-labelledby={`${id}-persons`}>{hits.persons.map((p) => (
-                  <li key={p.id}><a href={shHref('persons', p.id)} onClick={(e) => { e.preventDefault(); go(shHref('persons', p.id)); }}>
+                  <li key={p.id}><a href={mh('persons', p.id)} onClick={(e) => { e.preventDefault(); go(mh('persons', p.id)); }}>
                     {p.last_name} {p.first_name}<span class="qs-sub">{formatDate(p.birth_date)}{p.town ? ` · ${p.town}` : ''}</span></a></li>
                 ))}</ul>
               </>

@@ -2,12 +2,12 @@
 // the keyboard) with progress, the list of versions, preview of images
 // inline and of PDFs in a new tab, download.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, download, upload, withQuery, type Page } from '../../api';
-import { t, label } from '../../i18n';
-import { useApp } from '../../ctx';
-import { useResource } from '../../lib/hooks';
-import { ErrorBox, Field, Loading, Notice, SelectField } from '../../components/ui';
-import { formatDateTime, formatInteger } from '../../lib/format';
+import { ApiError, download, upload, withQuery, type Page } from '../api';
+import { t, label } from '../i18n';
+import { useApp } from '../ctx';
+import { useResource } from '../lib/hooks';
+import { ErrorBox, Field, Loading, Notice, SelectField } from '../components/ui';
+import { formatDateTime, formatInteger } from '../lib/format';
 import type { Doc, Dossier } from './types';
 import { DOC_CATEGORIES } from './types';
 import { ProgressBar, Section, saveBlob } from './common';

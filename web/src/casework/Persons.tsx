@@ -6,19 +6,19 @@
 // allowed, its dossier; one person with their dossiers, addresses over
 // time and households, edited with If-Match and the conflict panel.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, etagOf, get, patch, post, withQuery, type Page } from '../../api';
-import { t, label, errorText } from '../../i18n';
-import { useApp } from '../../ctx';
-import { navigate } from '../../router';
-import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
-import { changedFields, useEdit } from '../../lib/edit';
-import { ConflictPanel, type ConflictField } from '../../components/conflict';
-import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../../components/ui';
-import { ahvDigits, formatAhv, formatDate, isValidAhv, parseDate, todayIso } from '../../lib/format';
+import { ApiError, etagOf, get, patch, post, withQuery, type Page } from '../api';
+import { t, label, errorText } from '../i18n';
+import { useApp } from '../ctx';
+import { navigate } from '../router';
+import { useResource } from '../lib/hooks';
+import { splitError } from '../lib/errors';
+import { changedFields, useEdit } from '../lib/edit';
+import { ConflictPanel, type ConflictField } from '../components/conflict';
+import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { ahvDigits, formatAhv, formatDate, isValidAhv, parseDate, todayIso } from '../lib/format';
 import type { DuplicateCandidate, Household, MemberInput, Person, PersonDossier, PersonHit, PersonHousehold, Dossier } from './types';
 import { CIVIL_STATES, MEMBER_ROLES, PERMITS } from './types';
-import { DateField, Section, ShNav, StateBadge, checkDate, dateOrDash, shHref, useDebounced } from './common';
+import { DateField, Section, ModuleNav, StateBadge, checkDate, dateOrDash, modHref, useHref, useDebounced, useModule } from './common';
 import './persons.css';
 import {
   DuplicateWarning, InlinePanel, MoveChoice, NEW_PERSON_FIELDS, NewPersonFields, checkNewPerson, emptyNewPerson,
@@ -40,15 +40,16 @@ function searchQuery(s: SearchInput): Record<string, string> | null {
 
 /** A person's dossiers, each with its state and case worker. */
 export function DossierChips({ items }: { items: PersonDossier[] }) {
+  const app = useApp();
   if (!items.length) return <>–</>;
   return (
     <ul class="plain-list">
       {items.map((d) => (
         <li key={d.id}>
-          {d.module === 'sozialhilfe'
-            ? <a href={shHref('cases', d.id)}>{t('persons.dossier_no', { id: d.id })}</a>
+          {app.modules.includes(d.module)
+            ? <a href={modHref(d.module, 'cases', d.id)}>{t('persons.dossier_no', { id: d.id })}</a>
             : t('persons.dossier_no', { id: d.id })}{' '}
-          <StateBadge state={d.state} />{' '}
+          <StateBadge state={d.state} module={d.module} />{' '}
           <span class="muted">{d.caseworker?.display_name ?? t('persons.caseworker_none')}</span>
         </li>
       ))}
@@ -61,6 +62,7 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
   onPick?: (p: PersonHit) => void; pickLabel?: string; idPrefix: string;
   initial?: SearchInput; onInput?: (s: SearchInput) => void;
 }) {
+  const mh = useHref();
   const [s, setS] = useState<SearchInput>(initial ?? { name: '', birth: '', ahv: '' });
   const [res, setRes] = useState<PersonHit[] | null>(null);
   const [err, setErr] = useState<unknown>(null);
@@ -104,7 +106,7 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
           <tbody>
             {res.map((p) => (
               <tr key={p.id}>
-                <td><a href={shHref('persons', p.id)}>{p.last_name} {p.first_name}</a></td>
+                <td><a href={mh('persons', p.id)}>{p.last_name} {p.first_name}</a></td>
                 <td>{formatDate(p.birth_date)}</td>
                 <td>{[p.postcode, p.town].filter(Boolean).join(' ') || '–'}</td>
                 <td>{p.has_ahv ? t('sozialhilfe.person.ahv_known') : '–'}</td>
@@ -120,13 +122,14 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
   );
 }
 
-/** The search as it is in the URL fragment: #/m/sozialhilfe/persons?q=&birth=&ahv= */
+/** The search as it is in the URL fragment: #/m/<module>/persons?q=&birth=&ahv= */
 function searchFromHash(): SearchInput {
   const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
   return { name: q.get('q') ?? '', birth: q.get('birth') ?? '', ahv: q.get('ahv') ?? '' };
 }
 
 export function PersonSearch() {
+  const mh = useHref();
   const app = useApp();
   const initial = useMemo(searchFromHash, []);
   // The typed search replaces the URL (no history entry per key), so Back
@@ -137,14 +140,14 @@ export function PersonSearch() {
     if (s.birth.trim()) q.set('birth', s.birth.trim());
     if (s.ahv.trim()) q.set('ahv', s.ahv.trim());
     const qs = q.toString();
-    history.replaceState(history.state, '', shHref('persons') + (qs ? `?${qs}` : ''));
+    history.replaceState(history.state, '', mh('persons') + (qs ? `?${qs}` : ''));
   }
   return (
     <section>
-      <ShNav current="persons" />
+      <ModuleNav current="persons" />
       <div class="page-head">
         <PageTitle>{t('sozialhilfe.search.title')}</PageTitle>
-        {app.can('person.write') ? <a class="btn btn-primary" href={shHref('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        {app.can('person.write') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
       </div>
       <div class="card"><PersonFinder idPrefix="ps" initial={initial} onInput={remember} /></div>
     </section>
@@ -204,6 +207,7 @@ function FamilyMemberFields({ m, n, update, remove }: {
  * those allowed, the dossier.
  */
 export function RegisterPerson() {
+  const mh = useHref();
   const app = useApp();
   const canCase = app.can('case.register');
   const munis = useResource<Page<Muni>>(canCase && app.can('directory.read') ? '/api/v1/municipalities' : null);
@@ -310,9 +314,9 @@ export function RegisterPerson() {
           household_id: household.id, applicant_id: applicant.person_id, municipality_bfs: Number(bfs),
           ...(app.can('case.write') ? { caseworker_id: app.me.user.id } : {}),
         });
-        navigate(shHref('cases', c.data.id) + '?registered=1');
+        navigate(mh('cases', c.data.id) + '?registered=1');
       } else {
-        navigate(shHref('persons', applicant.person_id) + '?registered=1');
+        navigate(mh('persons', applicant.person_id) + '?registered=1');
       }
     } catch (err) {
       const idx = err instanceof ApiError && typeof err.detail?.member === 'number' ? err.detail.member : 0;
@@ -337,13 +341,13 @@ export function RegisterPerson() {
   const registered = done.current !== null;
   return (
     <section>
-      <ShNav current="persons" />
-      <p class="breadcrumb"><a href={shHref('persons')}>{t('sozialhilfe.search.title')}</a></p>
+      <ModuleNav current="persons" />
+      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
       <PageTitle>{t('sozialhilfe.person.register_title')}</PageTitle>
       <form class="form card" onSubmit={submit} noValidate>
         {formErr ? <ErrorBox error={formErr} /> : null}
         {cands ? <DuplicateWarning id="dup-title" h2 cands={cands} override={override} onOverride={setOverride} /> : null}
-        {existing ? <Notice kind="warning"><a href={shHref('persons', existing)}>{t('sozialhilfe.person.open_existing')}</a></Notice> : null}
+        {existing ? <Notice kind="warning"><a href={mh('persons', existing)}>{t('sozialhilfe.person.open_existing')}</a></Notice> : null}
         {registered ? <Notice kind="success">{t('persons.family.registered', { n: done.current?.members.length ?? 1 })}</Notice> : null}
         <fieldset class="fieldset" disabled={registered}>
           <legend>{t('sozialhilfe.person.legend')}</legend>
@@ -403,7 +407,7 @@ export function RegisterPerson() {
         ) : null}
         <div class="actions">
           <button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.person.register_submit')}</button>
-          <a class="btn btn-secondary" href={shHref('persons')}>{t('common.cancel')}</a>
+          <a class="btn btn-secondary" href={mh('persons')}>{t('common.cancel')}</a>
         </div>
       </form>
     </section>
@@ -611,13 +615,15 @@ const addressText = (x: { street: string | null; house_no: string | null; postco
     .filter(Boolean).join(', ') || '–';
 
 export function PersonView({ id }: { id: string }) {
+  const mh = useHref();
+  const mod = useModule().code;
   const app = useApp();
   const p = useResource<Person>(`/api/v1/persons/${id}`);
   const hs = useResource<Page<PersonHousehold>>(`/api/v1/persons/${id}/households`);
   const editing = useInline<true>();
   const [saved, setSaved] = useState(false);
   const registered = location.hash.includes('registered=1');
-  if (p.error) return <section><ShNav current="persons" /><PageTitle>{t('sozialhilfe.person.title')}</PageTitle><ErrorBox error={p.error} /></section>;
+  if (p.error) return <section><ModuleNav current="persons" /><PageTitle>{t('sozialhilfe.person.title')}</PageTitle><ErrorBox error={p.error} /></section>;
   if (!p.data) return <Loading />;
   const x = p.data;
   const now = todayIso();
@@ -625,8 +631,8 @@ export function PersonView({ id }: { id: string }) {
   const country = x.nationality ? [x.nationality, countryName(x.nationality)].filter(Boolean).join(' – ') : '–';
   return (
     <section>
-      <ShNav current="persons" />
-      <p class="breadcrumb"><a href={shHref('persons')}>{t('sozialhilfe.search.title')}</a></p>
+      <ModuleNav current="persons" />
+      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
       <PageTitle>{x.last_name} {x.first_name}</PageTitle>
       {registered ? <Notice kind="success">{t('sozialhilfe.person.registered')}</Notice> : null}
       {saved ? <Notice kind="success">{t('form.saved')}</Notice> : null}
@@ -665,9 +671,9 @@ export function PersonView({ id }: { id: string }) {
               <tbody>
                 {x.dossiers.map((d) => (
                   <tr key={d.id}>
-                    <td>{d.module === 'sozialhilfe' ? <a href={shHref('cases', d.id)}>{t('persons.dossier_no', { id: d.id })}</a> : t('persons.dossier_no', { id: d.id })}
-                      {d.module !== 'sozialhilfe' ? <span class="muted"> {label('persons.module', d.module)}</span> : null}</td>
-                    <td><StateBadge state={d.state} /></td>
+                    <td>{app.modules.includes(d.module) ? <a href={modHref(d.module, 'cases', d.id)}>{t('persons.dossier_no', { id: d.id })}</a> : t('persons.dossier_no', { id: d.id })}
+                      {d.module !== mod ? <span class="muted"> {label('persons.module', d.module)}</span> : null}</td>
+                    <td><StateBadge state={d.state} module={d.module} /></td>
                     <td>{d.caseworker?.display_name ?? t('persons.caseworker_none')}</td>
                     <td>{formatDate(d.opened_on)}</td>
                     <td>{t(d.is_applicant ? 'persons.dossier_applicant' : 'persons.dossier_member')}</td>
@@ -712,12 +718,12 @@ export function PersonView({ id }: { id: string }) {
             <tbody>
               {hs.data.items.map((h) => (
                 <tr key={h.member_id}>
-                  <td><a href={shHref('households', h.household_id)}>{h.name}</a></td>
+                  <td><a href={mh('households', h.household_id)}>{h.name}</a></td>
                   <td>{label('sozialhilfe.role', h.role)}</td>
                   <td>{formatDate(h.valid_from)}</td>
                   <td>{dateOrDash(h.valid_to)}</td>
                   {app.can('case.register') ? <td>{h.role === 'applicant' && (!h.valid_to || h.valid_to > now) && h.valid_from <= now ? (
-                    <a class="btn btn-secondary" href={shHref('cases', 'new') + `?household=${h.household_id}&applicant=${x.id}`}>{t('sozialhilfe.case.open_for')}</a>
+                    <a class="btn btn-secondary" href={mh('cases', 'new') + `?household=${h.household_id}&applicant=${x.id}`}>{t('sozialhilfe.case.open_for')}</a>
                   ) : null}</td> : null}
                 </tr>
               ))}

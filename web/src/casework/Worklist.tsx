@@ -1,0 +1,148 @@
+// The work list of every module the person works with: my deadlines due
+// today and overdue, my open dossiers, the dossiers newly assigned to me,
+// and the dossiers of my team (or, for a team lead, of the service) that
+// nobody works on yet - registered without a case worker or arrived from
+// another social service. Each module that serves a list names it
+// (ModuleContribution.worklist; today Sozialhilfe's GET /api/v1/worklist);
+// an item belongs to the module it names, else to the module that served
+// it, and links to that module's dossier. Modules add their own sections
+// (Sozialhilfe: what waits for approval).
+import { useEffect, useState } from 'preact/hooks';
+import { get } from '../api';
+import { t } from '../i18n';
+import { useApp } from '../ctx';
+import { useRetryAfterReauth } from '../lib/hooks';
+import { Badge, ErrorBox, Loading, PageTitle } from '../components/ui';
+import { formatDate } from '../lib/format';
+import type { ModuleContribution } from '../modules/types';
+import type { WorkDeadline, WorkDossier, Worklist as WL } from './types';
+import { ModuleNav, Section, StateBadge, deadlineText, modHref, useHref } from './common';
+
+function Deadlines({ items, id, title, empty }: { items: WorkDeadline[]; id: string; title: string; empty: string }) {
+  return (
+    <Section id={id} title={`${title} (${items.length})`}>
+      {items.length ? (
+        <table class="table">
+          <caption class="visually-hidden">{title}</caption>
+          <thead><tr>
+            <th scope="col">{t('sozialhilfe.deadline.due_on')}</th>
+            <th scope="col">{t('sozialhilfe.deadline.text')}</th>
+            <th scope="col">{t('sozialhilfe.client')}</th>
+          </tr></thead>
+          <tbody>
+            {items.map((d) => (
+              <tr key={`${d.module}-${d.id}`}>
+                <td>{formatDate(d.due_on)}</td>
+                <td>{deadlineText(d)}</td>
+                <td><a href={modHref(d.module!, 'cases', d.dossier_id, 'deadlines')}>{d.client}</a> <span class="dossier-number small">{d.number}</span></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : <p>{empty}</p>}
+    </Section>
+  );
+}
+
+/** A dossier row's client cell unless its module renders its own. */
+function defaultItem(d: WorkDossier, href: string) {
+  return (
+    <><a href={href}>{d.last_name} {d.first_name}</a>
+      {d.transferred_from ? <> <Badge kind="info">{t('dossier.arrived_from', { from: d.transferred_from.split('/')[0] })}</Badge></> : null}</>
+  );
+}
+
+function Dossiers({ items, id, title, empty, team, mods }: { items: WorkDossier[]; id: string; title: string; empty: string; team?: boolean; mods: Map<string, ModuleContribution> }) {
+  return (
+    <Section id={id} title={`${title} (${items.length})`}>
+      {items.length ? (
+        <table class="table">
+          <caption class="visually-hidden">{title}</caption>
+          <thead><tr>
+            <th scope="col">{t('dossier.number')}</th>
+            <th scope="col">{t('sozialhilfe.client')}</th>
+            <th scope="col">{t('sozialhilfe.case.state')}</th>
+            {team ? <th scope="col">{t('sozialhilfe.case.team')}</th> : null}
+            <th scope="col">{t('sozialhilfe.case.opened_on')}</th>
+          </tr></thead>
+          <tbody>
+            {items.map((d) => {
+              const item = mods.get(d.module!)?.worklistItem ?? defaultItem;
+              return (
+                <tr key={`${d.module}-${d.id}`}>
+                  <td class="dossier-number">{d.number}</td>
+                  <td>{item(d, modHref(d.module!, 'cases', d.id))}</td>
+                  <td><StateBadge state={d.state} module={d.module} /></td>
+                  {team ? <td>{d.team ?? '–'}</td> : null}
+                  <td>{formatDate(d.opened_on)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : <p>{empty}</p>}
+    </Section>
+  );
+}
+
+const EMPTY: WL = { due_today: [], overdue: [], open_dossiers: [], newly_assigned: [], unassigned: [] };
+const byDue = (a: WorkDeadline, b: WorkDeadline) => a.due_on.localeCompare(b.due_on);
+
+/** Every enabled module's list, fetched once per source and merged. */
+function useWorklist(mods: ModuleContribution[], on: boolean) {
+  const sources = new Map<string, string>();
+  for (const m of mods) if (m.worklist && !sources.has(m.worklist)) sources.set(m.worklist, m.code);
+  const key = [...sources.keys()].join(' ');
+  const [data, setData] = useState<WL | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [tick, setTick] = useState(0);
+  useRetryAfterReauth(error, () => setTick((x) => x + 1));
+  useEffect(() => {
+    if (!on) return;
+    let live = true;
+    Promise.all([...sources].map(([url, code]) => get<WL>(url).then((r) => ({ code, wl: r.data }))))
+      .then((all) => {
+        if (!live) return;
+        const out: WL = { due_today: [], overdue: [], open_dossiers: [], newly_assigned: [], unassigned: [] };
+        for (const { code, wl } of all)
+          for (const k of Object.keys(EMPTY) as (keyof WL)[])
+            for (const it of wl[k] ?? []) (out[k] as (WorkDeadline | WorkDossier)[]).push({ ...it, module: it.module ?? code });
+        // One source keeps the server's order; several are merged by date.
+        if (all.length > 1) { out.due_today.sort(byDue); out.overdue.sort(byDue); }
+        setData(out); setError(null);
+      })
+      .catch((e) => { if (live) setError(e); });
+    return () => { live = false; };
+  }, [key, on, tick]);
+  return { data, error };
+}
+
+export function Worklist({ modules }: { modules: ModuleContribution[] }) {
+  const mh = useHref();
+  const app = useApp();
+  const mods = new Map(modules.map((m) => [m.code, m]));
+  const wl = useWorklist(modules, app.can('case.read'));
+  return (
+    <section>
+      <ModuleNav current="" />
+      <div class="page-head">
+        <PageTitle>{t('sozialhilfe.worklist.title')}</PageTitle>
+        {app.can('person.write') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+      </div>
+      {!app.can('case.read') ? <p>{t('sozialhilfe.worklist.no_cases')}</p> : wl.error ? <ErrorBox error={wl.error} /> : !wl.data ? <Loading /> : (
+        <>
+          {modules.map((m) => { const S = m.worklistSection; return S ? <S key={m.code} /> : null; })}
+          <div class="grid-2 sh-grid">
+            <Deadlines id="wl-overdue" title={t('sozialhilfe.worklist.overdue')} items={wl.data.overdue} empty={t('sozialhilfe.worklist.none_overdue')} />
+            <Deadlines id="wl-today" title={t('sozialhilfe.worklist.due_today')} items={wl.data.due_today} empty={t('sozialhilfe.worklist.none_today')} />
+          </div>
+          <Dossiers id="wl-new" title={t('sozialhilfe.worklist.newly_assigned')} items={wl.data.newly_assigned} empty={t('sozialhilfe.worklist.none_new')} mods={mods} />
+          {app.can('case.write') ? (
+            <Dossiers id="wl-unassigned" title={t('dossier.unassigned.title')} items={wl.data.unassigned} empty={t('dossier.unassigned.none')} team mods={mods} />
+          ) : null}
+          <Dossiers id="wl-open" title={t('sozialhilfe.worklist.open_dossiers')} items={wl.data.open_dossiers} empty={t('sozialhilfe.worklist.none_open')} mods={mods} />
+        </>
+      )}
+    </section>
+  );
+}
