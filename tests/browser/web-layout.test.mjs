@@ -5,8 +5,11 @@
 // a hand-kept import list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT, messageFiles } from './lib.mjs';
 
 const SRC = path.join(ROOT, 'web', 'src');
@@ -44,4 +47,26 @@ test('message files register themselves: the glob takes every one, no hand-kept 
   // What the glob takes is what the tests read (lib.mjs messageFiles).
   assert.ok(messageFiles('de').includes('modules/sozialhilfe/de.json'));
   assert.ok(messageFiles('de').includes('i18n/de.dossier.json'));
+});
+
+test('the work list merges every module\'s items, each linked to its own module', async () => {
+  const ts = createRequire(path.join(ROOT, 'web', 'package.json'))('typescript');
+  const out = ts.transpileModule(read('casework/worklist-merge.ts'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kasus-wl-')), 'merge.mjs');
+  writeFileSync(file, out.outputText);
+  const { mergeWorklists } = await import(pathToFileURL(file).href);
+  const dl = (id, due_on, module) => ({ id, due_on, kind: 'manual', text: 't', dossier_id: id, number: `D-${id}`, client: 'X', version: 1, ...(module ? { module } : {}) });
+  const dossier = (id, module) => ({ id, number: `D-${id}`, state: 'intake', last_name: 'A', first_name: 'B', opened_on: '2026-01-01', transferred_from: null, ...(module ? { module } : {}) });
+  // One list (today: Sozialhilfe's /api/v1/worklist): the server's order, items tagged with it.
+  const one = mergeWorklists([{ code: 'sozialhilfe', wl: { overdue: [dl(2, '2026-03-01'), dl(1, '2026-01-01')], open_dossiers: [dossier(7)] } }]);
+  assert.deepEqual(one.overdue.map((d) => [d.id, d.module]), [[2, 'sozialhilfe'], [1, 'sozialhilfe']]);
+  assert.deepEqual(one.open_dossiers.map((d) => d.module), ['sozialhilfe']);
+  assert.deepEqual(one.due_today, []);
+  // Two modules' lists: merged by due date; an item naming its module keeps it.
+  const two = mergeWorklists([
+    { code: 'sozialhilfe', wl: { overdue: [dl(1, '2026-02-01'), dl(3, '2026-01-15', 'alimentenhilfe')] } },
+    { code: 'alimentenhilfe', wl: { overdue: [dl(4, '2026-01-01')], unassigned: [dossier(9)] } },
+  ]);
+  assert.deepEqual(two.overdue.map((d) => [d.id, d.module]), [[4, 'alimentenhilfe'], [3, 'alimentenhilfe'], [1, 'sozialhilfe']]);
+  assert.deepEqual(two.unassigned.map((d) => [d.id, d.module]), [[9, 'alimentenhilfe']]);
 });

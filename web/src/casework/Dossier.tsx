@@ -126,7 +126,9 @@ export function CaseNew() {
   );
 }
 
-const sec = (name: string) => () => label('sozialhilfe.section', name);
+/** A tab's label: <code>.section.<name> (the casework tabs' under sozialhilfe. for now). */
+export const sectionLabel = (name: string, module = 'sozialhilfe') => () => label(`${module}.section`, name);
+const sec = (name: string) => sectionLabel(name);
 /** The casework tabs a module puts into its dossier shell (tabs()). */
 export const caseworkTabs = {
   overview: { name: 'overview', label: sec('overview'), view: (p: TabProps) => <Overview dossier={p.dossier} etag={p.etag} onChange={p.setDossier} reload={p.reloadDossier} /> },

@@ -16,6 +16,7 @@ import { Badge, ErrorBox, Loading, PageTitle } from '../components/ui';
 import { formatDate } from '../lib/format';
 import type { ModuleContribution } from '../modules/types';
 import type { WorkDeadline, WorkDossier, Worklist as WL } from './types';
+import { mergeWorklists } from './worklist-merge';
 import { ModuleNav, Section, StateBadge, deadlineText, modHref, useHref } from './common';
 
 function Deadlines({ items, id, title, empty }: { items: WorkDeadline[]; id: string; title: string; empty: string }) {
@@ -85,9 +86,6 @@ function Dossiers({ items, id, title, empty, team, mods }: { items: WorkDossier[
   );
 }
 
-const EMPTY: WL = { due_today: [], overdue: [], open_dossiers: [], newly_assigned: [], unassigned: [] };
-const byDue = (a: WorkDeadline, b: WorkDeadline) => a.due_on.localeCompare(b.due_on);
-
 /** Every enabled module's list, fetched once per source and merged. */
 function useWorklist(mods: ModuleContribution[], on: boolean) {
   const sources = new Map<string, string>();
@@ -101,16 +99,7 @@ function useWorklist(mods: ModuleContribution[], on: boolean) {
     if (!on) return;
     let live = true;
     Promise.all([...sources].map(([url, code]) => get<WL>(url).then((r) => ({ code, wl: r.data }))))
-      .then((all) => {
-        if (!live) return;
-        const out: WL = { due_today: [], overdue: [], open_dossiers: [], newly_assigned: [], unassigned: [] };
-        for (const { code, wl } of all)
-          for (const k of Object.keys(EMPTY) as (keyof WL)[])
-            for (const it of wl[k] ?? []) (out[k] as (WorkDeadline | WorkDossier)[]).push({ ...it, module: it.module ?? code });
-        // One source keeps the server's order; several are merged by date.
-        if (all.length > 1) { out.due_today.sort(byDue); out.overdue.sort(byDue); }
-        setData(out); setError(null);
-      })
+      .then((all) => { if (live) { setData(mergeWorklists(all)); setError(null); } })
       .catch((e) => { if (live) setError(e); });
     return () => { live = false; };
   }, [key, on, tick]);

@@ -5,11 +5,11 @@
 // navigation entries, vocabularies and its part of the work list. Persons,
 // households, the dossier shell and the work list are casework's.
 import type { VNode } from 'preact';
-import { t, label } from '../../i18n';
+import { t } from '../../i18n';
 import { useApp, type AppCtx } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { ErrorBox } from '../../components/ui';
-import { caseworkTabs } from '../../casework/Dossier';
+import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
 import { Missing, Refused } from '../../casework/routes';
 import type { DossierTab, ModuleContribution, TabProps } from '../types';
 import type { Approvals as ApprovalsData, Dossier } from './types';
@@ -22,7 +22,7 @@ import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
 import { DossierActions, PRINT_KINDS, PrintHeader, PrintView, type PrintKind } from './Print';
 
-const sec = (name: string) => () => label('sozialhilfe.section', name);
+const sec = (name: string) => sectionLabel(name, 'sozialhilfe');
 const own = {
   checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },
   goals: { name: 'goals', label: sec('goals'), view: (p: TabProps) => <GoalsTab dossier={p.dossier} /> },
