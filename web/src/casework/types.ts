@@ -1,5 +1,5 @@
-// Types of the casework API every module shares (core/person.c,
-// core/document.c, the dossier, journal, deadline and work-list routes).
+// Types of the casework API every module shares (core/casework/person.c,
+// core/casework/document.c, the dossier, journal, deadline and work-list routes).
 // Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
 
 export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
