@@ -138,11 +138,11 @@ test('every API error code the server sends has a message in both languages', ()
   const de = catalog('de');
   const codes = new Set();
   // Every C file of the core (a new error code needs a message in
-  // web/src/i18n/de.json and fr.json). A module's codes come with its
+  // web/src/i18n/de.json and fr.json), in every subsystem folder. A module's codes come with its
   // screens and are checked by its own tests.
   const files = [];
   for (const dir of [path.join(ROOT, 'core')])
-    for (const name of readdirSync(dir)) if (name.endsWith('.c')) files.push(path.join(dir, name));
+    for (const name of readdirSync(dir, { recursive: true })) if (name.endsWith('.c')) files.push(path.join(dir, name));
   for (const file of files) {
     const src = readFileSync(file, 'utf8');
     for (const m of src.matchAll(/ks_fail(?:_detail)?\(\s*req,\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
