@@ -48,7 +48,7 @@ export function CaseList() {
           name="q" maxLength={100} />
         <SelectField label={t('sozialhilfe.case.state')} value={state} onChange={setState}
           options={[{ value: '', label: t('sozialhilfe.cases.all_states') },
-            ...['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'].map((s) => ({ value: s, label: label(`${mod.code}.state`, s) }))]} />
+            ...(mod.states ?? []).map((s) => ({ value: s, label: label(`${mod.code}.state`, s) }))]} />
         <CheckboxField label={t('sozialhilfe.cases.mine')} checked={mine} onChange={setMine} />
       </div>
       {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : (

@@ -7,7 +7,7 @@
 // time and households, edited with If-Match and the conflict panel.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, etagOf, get, patch, post, withQuery, type Page } from '../api';
-import { t, label, errorText } from '../i18n';
+import { t, tOpt, label, errorText } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { useResource } from '../lib/hooks';
@@ -208,6 +208,7 @@ function FamilyMemberFields({ m, n, update, remove }: {
  */
 export function RegisterPerson() {
   const mh = useHref();
+  const mod = useModule().code;
   const app = useApp();
   const canCase = app.can('case.register');
   const munis = useResource<Page<Muni>>(canCase && app.can('directory.read') ? '/api/v1/municipalities' : null);
@@ -396,7 +397,7 @@ export function RegisterPerson() {
         {canCase ? (
           <fieldset class="fieldset">
             <legend>{t('sozialhilfe.case.legend')}</legend>
-            <CheckboxField label={t('sozialhilfe.case.open_now')} checked={openCase} onChange={setOpenCase} />
+            <CheckboxField label={tOpt(`${mod}.case.open_now`) ?? t('casework.case.open_now')} checked={openCase} onChange={setOpenCase} />
             {openCase ? (muniOptions.length ? (
               <SelectField label={t('sozialhilfe.case.municipality')} value={bfs} onChange={setBfs} error={fieldErr.bfs}
                 options={muniOptions.map((m) => ({ value: String(m.bfs), label: m.name }))} />

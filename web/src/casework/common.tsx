@@ -29,13 +29,13 @@ export function ModuleNav({ current }: { current: string }) {
   const mod = useModule();
   const h = useHref();
   const items: [string, string, boolean][] = [
-    ['', t('sozialhilfe.nav.worklist'), app.can('case.read')],
+    ['', tOpt(`${mod.code}.nav.worklist`) ?? t('casework.nav.worklist', { module: label('module', mod.code) }), app.can('case.read')],
     ['persons', t('sozialhilfe.nav.persons'), app.can('person.read')],
     ['cases', t('sozialhilfe.nav.cases'), app.can('case.read')],
     ...(mod.nav ?? []).map((n): [string, string, boolean] => [n.path, n.label(), n.visible(app)]),
   ];
   return (
-    <nav class="subnav" aria-label={t('sozialhilfe.nav.label')}>
+    <nav class="subnav" aria-label={tOpt(`${mod.code}.nav.label`) ?? label('module', mod.code)}>
       <ul>
         {items.filter((i) => i[2]).map(([p, l]) => (
           <li key={p}>

@@ -46,6 +46,8 @@ export interface ModuleContribution {
   routes?: (rest: string[], key: string, app: AppCtx) => VNode | null;
   /** Entries after the casework ones (work list, persons, dossiers). */
   nav?: NavItem[];
+  /** The states of its dossiers in their order (the list's filter; labels <code>.state.<s>). */
+  states?: readonly string[];
   /** Closing reasons a dossier of this module takes (transition to closed). */
   closureReasons?: readonly string[];
   /** Journal categories of its dossiers (labels: <code>.jcat.<c>). */

@@ -91,6 +91,7 @@ export const sozialhilfe: ModuleContribution = {
     { path: 'approvals', label: () => t('dossier.approvals.nav'), visible: (app) => app.can('case.approve') },
     { path: 'payments', label: () => t('sozialhilfe.nav.payments'), visible: (app) => app.can('payment.run') || app.can('payment.approve') },
   ],
+  states: ['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'],
   closureReasons: CLOSURE_REASONS,
   journalCategories: JOURNAL_CATEGORIES,
   dossierHeader: PrintHeader,
