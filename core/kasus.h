@@ -653,6 +653,15 @@ int	ks_admin_user_insert(struct ks_request *, const char *const in[6],
 /** Administrators a social service consents to (core/access/admin_request.c). */
 void	ks_admin_request_register(void);
 void	ks_audit_register(void);
+/** Loaded module slots, and the i-th one's vocabulary (NULL: none or
+ * refused) with its name. */
+int	ks_modules_count(void);
+const struct ks_vocab *ks_modules_vocab(int i, const char **name);
+/** Whether code is in a vocabulary (core/casework/vocabulary.c). */
+int	ks_vocab_has(const char *domain, const char *code);
+/** kasusd migrate: record the core's and the loaded modules' codes. */
+int	ks_vocab_record(PGconn *);
+void	ks_vocab_register(void);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
 

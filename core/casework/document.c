@@ -44,9 +44,6 @@ enum {
 	D_SIZE, D_SHA, D_BY, D_AT, D_NEXT
 };
 
-static const char *const categories[] = { "id", "rent_contract",
-	"income_proof", "decision", "scanned_mail", "other", NULL };
-
 struct upload {
 	struct upload		*next;
 	struct ks_request	*req;
@@ -240,7 +237,6 @@ check_params(struct ks_request *req)
 	const char *cat = ks_query(req, "category"), *title = ks_query(req,
 	    "title"), *rep = ks_query(req, "replaces");
 	int64_t id;
-	int i;
 
 	if (ks_param_id(req, "id", &id) != KS_OK) {
 		req->err.message = "no such case";
@@ -250,14 +246,9 @@ check_params(struct ks_request *req)
 		return param_fail(req, "replaces is a document id", "replaces");
 	if (cat == NULL && rep == NULL)
 		return param_fail(req, "category is required", "category");
-	if (cat != NULL) {
-		for (i = 0; categories[i] && strcmp(categories[i], cat); i++)
-			;
-		if (categories[i] == NULL)
-			return param_fail(req, "category is one of id, "
-			    "rent_contract, income_proof, decision, "
-			    "scanned_mail, other", "category");
-	}
+	if (cat != NULL && !ks_vocab_has("document_category", cat))
+		return param_fail(req, "category is not a document category "
+		    "(GET /api/v1/vocabularies lists them)", "category");
 	if (title == NULL && rep == NULL)
 		return param_fail(req, "title is required", "title");
 	if (title != NULL && !valid_text(title, 200))
@@ -676,8 +667,8 @@ document_download(struct ks_request *req)
 static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/cases/{id}/documents", "document.write",
 	    UPLOAD_LIMIT, NULL, 0, upload_finish,
-	    "upload a document (the file is the body): ?category=<id|"
-	    "rent_contract|income_proof|decision|scanned_mail|other>"
+	    "upload a document (the file is the body): ?category=<a "
+	    "document_category of GET /api/v1/vocabularies>"
 	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
 	    NULL, upload_piece },
 	{ "GET", "/api/v1/cases/{id}/documents", NULL, 0, NULL,

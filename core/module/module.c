@@ -470,6 +470,22 @@ ks_module_check(struct ks_request *req)
 	return KS_OK;
 }
 
+int
+ks_modules_count(void)
+{
+	return nmods;
+}
+
+const struct ks_vocab *
+ks_modules_vocab(int i, const char **name)
+{
+	if (i < 0 || i >= nmods || !mods[i].ok)
+		return NULL;
+	if (name != NULL)
+		*name = mods[i].m->name;
+	return mods[i].m->vocabulary;
+}
+
 json_t *
 ks_modules_enabled(struct ks_request *req)
 {

@@ -72,6 +72,17 @@ struct ks_job_type {
 	int		 lease_s;	/* 0: 60 */
 };
 
+/**
+ * A code a module adds to a vocabulary of the casework layer: domain is
+ * "deadline_kind", "journal_category" or "document_category". The core
+ * has the generic ones (manual; conversation ... other; id, decision,
+ * letter, scanned_mail, other); GET /api/v1/vocabularies lists them.
+ */
+struct ks_vocab {
+	const char	*domain;
+	const char	*code;
+};
+
 /** The core, as a module sees it. Every pointer stays valid until fini. */
 struct ks_api {
 	int		 abi_major;
@@ -231,6 +242,7 @@ struct ks_module {
 	const struct ks_perm_def	*permissions;
 	const char			*migrations;	/* relative to root */
 	const struct ks_job_type	*jobs;
+	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
 	void				*spare[8];
 };
 
