@@ -1,8 +1,10 @@
 // What Kasus puts on paper, read back with pdftotext: the decision
 // (Verfügung) with Swiss dates, a place-and-date line, the dossier
 // reference, the benefits by name, a draft marked as such on every page
-// and unsigned, every line of a long budget; the canton's invoices with
-// Swiss dates and each phase named once; the letters from templates (a
+// and unsigned, every line of a long budget with its amount before the
+// total, over numbered pages; the canton's invoices with Swiss dates and
+// each phase named once, every share of a service with many
+// municipalities over numbered pages; the letters from templates (a
 // request for the missing documents, a cost guarantee) in German and
 // French, stored as documents of the dossier; budget explanations in both
 // languages for the reader.
@@ -10,7 +12,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId, swissChf,
+  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId, swissChf, freshTenant,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -154,9 +156,9 @@ test('a French decision: written-out dates in French, PROJET on the draft', asyn
   assert.deepEqual(pv.json.output.lines.map((l) => l.explains), budget.lines.map((l) => l.explains), 'the preview explains alike');
 });
 
-/** pdftotext -layout: a table row stays one line, its amount at the end. */
+/** pdftotext -layout: a table row stays one line (trimmed: a page with a QR-bill is indented), its amount at the end. */
 const layoutLines = (pdf) => execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', '-', '-'], { input: pdf })
-  .toString('utf8').split(/[\n\f]/).map((l) => l.trimEnd());
+  .toString('utf8').split(/[\n\f]/).map((l) => l.trim());
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -235,6 +237,44 @@ test('invoices: written-out dates, a place and date line, each phase named once'
       assert.equal(t.split(amount).length - 1 >= 1, true, `${amount} in the table`);
       if (s.name && s.party === 'municipality') assert.ok(t.includes(`${s.name}${lang === 'fr' ? ' :' : ':'}`), `${s.name} names its row`);
     }
+  }
+});
+
+test('an invoice of a service with 45 municipalities: every share with its amount over numbered pages, the total after them, the payment part last', async () => {
+  const canton = await as('canton', 'canton-admin');
+  const ft = await freshTenant('inv');
+  const free = sql(DB_OWNER, 'select s from generate_series(9000, 9999) s where s not in (select bfs from municipality) order by random() limit 45').split('\n').map(Number);
+  assert.equal(free.length, 45);
+  for (const [i, bfs] of free.entries()) {
+    ok(await call('POST', '/api/v1/admin/municipalities', { session: canton, body: { bfs, name: `Gemeinde ${bfs}`, population: 1000 + 37 * i } }), 201);
+    ok(await call('PUT', `/api/v1/admin/tenants/${ft.slug}/municipalities/${bfs}`, { session: canton }), 204);
+  }
+  const y = 2101 + Math.floor(Math.random() * 80);
+  const p = ok(await call('POST', '/api/v1/billing/periods', { session: canton, body: { code: `M${y}-${Date.now().toString(36).slice(-6)}`, starts_on: `${y}-01-01`, ends_on: `${y}-12-31` } }), 201).json;
+  for (const [phase, amount] of [['project', 123456789], ['operation', 250001]])
+    ok(await call('POST', `/api/v1/billing/periods/${p.id}/costs`, { session: canton, body: { phase, amount, description: phase } }), 201);
+  const run = ok(await call('POST', `/api/v1/billing/periods/${p.id}/allocate`, { session: canton }), 201).json;
+  const tid = Number(tenantId(ft.slug));
+  const shares = run.shares.filter((s) => s.tenant_id === tid);
+  assert.ok(shares.filter((s) => s.party === 'municipality').length === 45, 'a share per municipality');
+  const pdf = await bytes(`/api/v1/billing/runs/${run.id}/invoices/${tid}/pdf`, canton);
+  const rows = layoutLines(pdf);
+  let at = -1;
+  for (const s of shares) {
+    const re = new RegExp(`^${s.party === 'municipality' ? esc(`${s.name}:`) : ''}.*\\s{2,}${esc(swissChf(s.amount))}$`);
+    const i = rows.findIndex((r, k) => k > at && re.test(r));
+    assert.ok(i > at, `the share of ${s.name ?? s.party} (${s.phase}) with ${swissChf(s.amount)} is missing or out of order`);
+    at = i;
+  }
+  const total = shares.reduce((a, s) => a + s.amount, 0);
+  const t = rows.findIndex((r, k) => k > at && new RegExp(`^Total\\s{2,}${esc(swissChf(total))}$`).test(r));
+  assert.ok(t > at, `the total ${swissChf(total)} after the last share`);
+  const n = pages(pdf);
+  assert.ok(n >= 2, `${n} pages`);
+  for (let k = 1; k <= n; k++) {
+    const page = text(pdf, k);
+    if (k === n) assert.match(page, /Zahlteil/, 'the payment part on the last page');
+    else assert.ok(page.includes(`Seite ${k} von ${n}`), `page ${k} is numbered`);
   }
 });
 
