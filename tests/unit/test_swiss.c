@@ -1,13 +1,14 @@
 /*
  * test_swiss.c - amounts and dates as Swiss letters write them
- * (core/swiss.h): the one money formatter at the extremes (0, a Rappen
- * either side, the largest and smallest long long), the apostrophe
- * between thousands, negative amounts, dd.mm.yyyy, "1. März 2027" and
- * "1er mars 2027", and what is not a date passing through unchanged.
+ * (core/include/kasus/swiss.h): the one money formatter at the
+ * extremes (0, a Rappen either side, the largest and smallest long
+ * long), the apostrophe between thousands, negative amounts, dd.mm.yyyy,
+ * "1. März 2027" and "1er mars 2027", and what is not a date passing
+ * through unchanged.
  */
 #include <limits.h>
 
-#include "swiss.h"
+#include "kasus/swiss.h"
 #include "ks_test.h"
 
 KS_TEST(chf)

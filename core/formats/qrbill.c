@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "iso20022.h"
-#include "qrbill.h"
-#include "swiss.h"
+#include "kasus/iso20022.h"
+#include "kasus/qrbill.h"
+#include "kasus/swiss.h"
 
 /* 999,999,999.99: the largest amount the guidelines allow. */
 #define AMOUNT_MAX	99999999999LL

@@ -23,9 +23,9 @@
 
 #include <qrencode.h>
 
-#include "pdf.h"
-#include "qrbill.h"
-#include "swiss.h"
+#include "kasus/pdf.h"
+#include "kasus/qrbill.h"
+#include "kasus/swiss.h"
 
 #define MM		(72.0 / 25.4)
 #define PAGE_W		595
