@@ -167,7 +167,7 @@ test('every API error code the server sends has a message in both languages', ()
   // screens and are checked by its own tests.
   const files = [];
   for (const dir of [path.join(ROOT, 'core')])
-    for (const name of readdirSync(dir)) if (name.endsWith('.c')) files.push(path.join(dir, name));
+    for (const name of readdirSync(dir, { recursive: true })) if (name.endsWith('.c')) files.push(path.join(dir, name));
   for (const file of files) {
     const src = readFileSync(file, 'utf8');
     for (const m of src.matchAll(/ks_fail(?:_detail)?\(\s*req,\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);

@@ -19,9 +19,9 @@
 #define KS_SWISS_MAX	48
 
 /**
- * The one money formatter of the C code: an amount of Rappen (or cent)
- * as prefix, a minus sign when negative, the francs with sep between
- * every three digits (sep '\0': none) and two decimals, into out
+ * The one money formatter of the C code. Writes an amount of Rappen (or
+ * cent) as: prefix, a minus sign when negative, the francs with sep
+ * between every three digits (sep '\0': none), two decimals; into out
  * (KS_SWISS_MAX bytes; prefix at most 8 bytes). Exact for every long
  * long, LLONG_MIN included (no negation of a signed value). Returns out.
  *
