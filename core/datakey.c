@@ -543,6 +543,68 @@ key_load(struct ks_request *req, int64_t tenant, const char *hex,
 	return KS_OK;
 }
 
+/* A value key by its id (32 hex characters) into key. */
+int
+ks_datakey_key(struct ks_request *req, const char *hex,
+    unsigned char key[KS_KEY_LEN])
+{
+	int rc;
+
+	if ((rc = key_load(req, tenant_of(req), hex, key)) == 1)
+		return ks_fail(req, 500, "data_unreadable", "the key of this "
+		    "content was destroyed (retention)");
+	return rc;
+}
+
+int
+ks_datakey_dossier(struct ks_request *req, int64_t dossier, int make,
+    unsigned char key[KS_KEY_LEN], char hex[KS_KEY_ID_HEX])
+{
+	unsigned char id[V2_ID_LEN];
+	const char *v[2];
+	int64_t tenant = tenant_of(req);
+	PGresult *r;
+
+	v[0] = ks_num(req, dossier);
+	if ((r = ks_db_q(req, Q_DOSSIER_KEY_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 0 && !make)
+		return 1;
+	if (PQntuples(r) == 0) {
+		if (tenant <= 0)
+			return ks_fail(req, 403, "forbidden", "no tenant");
+		if (!ks_datakey_available())
+			return unavailable(req);
+		if (RAND_bytes(id, sizeof(id)) != 1 ||
+		    RAND_bytes(key, KS_KEY_LEN) != 1)
+			return ks_fail(req, 500, "internal_error",
+			    "no randomness");
+		ks_hex(id, sizeof(id), hex);
+		/* The file first: no row may name a key that is not there. */
+		if (key_store(req, tenant, hex, key) != KS_OK) {
+			OPENSSL_cleanse(key, KS_KEY_LEN);
+			return KS_ERROR;
+		}
+		v[1] = hex;
+		if ((r = ks_db_q(req, Q_DOSSIER_KEY_INSERT, 2, v)) == NULL) {
+			OPENSSL_cleanse(key, KS_KEY_LEN);
+			return KS_ERROR;
+		}
+		if (PQntuples(r) == 1)
+			return KS_OK;
+		/* Another request made the dossier's key meanwhile. */
+		OPENSSL_cleanse(key, KS_KEY_LEN);
+		(void)ks_datakey_shred(tenant, hex);
+		if ((r = ks_db_q(req, Q_DOSSIER_KEY_GET, 1, v)) == NULL)
+			return KS_ERROR;
+		if (PQntuples(r) != 1)
+			return ks_fail(req, 500, "internal_error",
+			    "the dossier's key is missing");
+	}
+	snprintf(hex, KS_KEY_ID_HEX, "%s", PQgetvalue(r, 0, 0));
+	return ks_datakey_key(req, hex, key);
+}
+
 static char *
 aad_v2(struct ks_request *req, int64_t tenant, const char *hex)
 {

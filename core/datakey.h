@@ -107,6 +107,28 @@ int	ks_datakey_decrypt(struct ks_request *, const char *bytea,
 int	ks_datakey_hash(struct ks_request *, const char *text, int create,
 	    const char **out);
 
+/** A value key's id as text: 32 hex characters and the NUL. */
+#define KS_KEY_ID_HEX	33
+
+/**
+ * The key of a dossier (its documents are sealed under it, see
+ * core/document.c): a value key like a field's, its id in dossier_key
+ * (0022_dossier_keys.sql), the key in key_dir. Into key and hex (its
+ * id). With make it is created when the dossier has none yet (it then
+ * lives from this request's commit on; a key whose row was rolled back
+ * is swept); without, returns 1 when the dossier has none. A destroyed
+ * key is 500 data_unreadable.
+ */
+int	ks_datakey_dossier(struct ks_request *, int64_t dossier, int make,
+	    unsigned char key[KS_KEY_LEN], char hex[KS_KEY_ID_HEX]);
+
+/**
+ * A value key by its id (KS_KEY_ID_HEX), of the request's tenant; a
+ * destroyed one is 500 data_unreadable.
+ */
+int	ks_datakey_key(struct ks_request *, const char *hex,
+	    unsigned char key[KS_KEY_LEN]);
+
 /** Make key_dir (and hand it to the worker user); before the fork. */
 int	ks_datakey_prepare(void);
 

@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	4
+#define KS_ABI_MINOR	5
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
@@ -203,6 +203,21 @@ struct ks_api {
 	/** In a job: its id, and the attempt (1 the first time). */
 	int64_t		(*job_id)(struct ks_request *);
 	int		(*job_attempt)(struct ks_request *);
+	/* 1.5: documents sealed under their dossier's key (issue 15) */
+	/**
+	 * Store the bytes of document doc (its row in document exists),
+	 * sealed under its dossier's key like an upload's. Every document
+	 * a module makes (decisions, letters) goes through here.
+	 */
+	int		(*document_put)(struct ks_request *, const char *doc,
+			    const void *bytes, size_t len);
+	/**
+	 * The plain bytes of document doc, *out in the request's arena;
+	 * 404 not_found when it has none, 500 data_unreadable when its
+	 * dossier's key was destroyed.
+	 */
+	int		(*document_get)(struct ks_request *, const char *doc,
+			    unsigned char **out, size_t *len);
 };
 
 /** The descriptor a module exports. */

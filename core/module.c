@@ -152,7 +152,7 @@ static const struct ks_api api = {
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
 	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
-	ks_job_id, ks_job_attempt
+	ks_job_id, ks_job_attempt, ks_document_put, ks_document_get
 };
 
 /* ----------------------------------------------------------- loading */

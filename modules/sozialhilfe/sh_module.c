@@ -82,8 +82,8 @@ init(const struct ks_api *api, char *err, size_t errlen)
 {
 	size_t n = 0, i, j;
 
-	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 4) {
-		snprintf(err, errlen, "needs core ABI %d.4", KS_ABI_MAJOR);
+	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 5) {
+		snprintf(err, errlen, "needs core ABI %d.5", KS_ABI_MAJOR);
 		return -1;
 	}
 	ks = api;
