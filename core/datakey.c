@@ -605,6 +605,85 @@ ks_datakey_dossier(struct ks_request *req, int64_t dossier, int make,
 	return ks_datakey_key(req, hex, key);
 }
 
+/*
+ * Text of a dossier sealed under the dossier's key (protected journal
+ * notes): "KSJ1" | key id (16) | nonce | ciphertext | tag, the
+ * associated data binding tenant, dossier and what (the row).
+ */
+#define DT_MAGIC	"KSJ1"
+
+static char *
+aad_text(struct ks_request *req, int64_t dossier, const char *what)
+{
+	return ks_arena_printf(req->arena, "kasus-dossier-text:v1:%lld:%lld:%s",
+	    (long long)tenant_of(req), (long long)dossier, what);
+}
+
+int
+ks_dossier_seal(struct ks_request *req, int64_t dossier, const char *what,
+    const char *plain, const char **out)
+{
+	unsigned char key[KS_KEY_LEN], *buf;
+	char hex[KS_KEY_ID_HEX], *aad;
+	size_t n = strlen(plain);
+	int rc;
+
+	*out = NULL;
+	if (n > 256 * 1024)
+		return ks_fail(req, 400, "invalid_length",
+		    "a protected text is too long");
+	if (ks_datakey_dossier(req, dossier, 1, key, hex) != KS_OK)
+		return KS_ERROR;
+	buf = ks_arena_alloc(req->arena, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	memcpy(buf, DT_MAGIC, V2_MAGIC_LEN);
+	if (ks_bytea_decode(ks_arena_printf(req->arena, "\\x%s", hex),
+	    buf + V2_MAGIC_LEN, V2_ID_LEN) != V2_ID_LEN) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return ks_fail(req, 500, "internal_error", "a bad key id");
+	}
+	aad = aad_text(req, dossier, what);
+	rc = ks_seal(key, aad, strlen(aad), plain, n, buf + V2_HEAD);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != KS_OK)
+		return ks_fail(req, 500, "internal_error",
+		    "a text could not be encrypted");
+	*out = ks_bytea_hex(req->arena, buf, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	return KS_OK;
+}
+
+int
+ks_dossier_open(struct ks_request *req, int64_t dossier, const char *what,
+    const char *bytea, char **out)
+{
+	unsigned char key[KS_KEY_LEN], *in;
+	char hex[KS_KEY_ID_HEX], *aad;
+	size_t cap = bytea ? strlen(bytea) / 2 : 0;
+	long n;
+	int rc;
+
+	*out = NULL;
+	in = ks_arena_alloc(req->arena, cap + 1);
+	if ((n = ks_bytea_decode(bytea, in, cap)) < V2_HEAD +
+	    KS_SEAL_OVERHEAD || memcmp(in, DT_MAGIC, V2_MAGIC_LEN) != 0)
+		return ks_fail(req, 500, "data_unreadable",
+		    "a protected text is damaged");
+	ks_hex(in + V2_MAGIC_LEN, V2_ID_LEN, hex);
+	if (ks_datakey_key(req, hex, key) != KS_OK)
+		return KS_ERROR;
+	*out = ks_arena_alloc(req->arena, (size_t)n - V2_HEAD -
+	    KS_SEAL_OVERHEAD + 1);
+	aad = aad_text(req, dossier, what);
+	rc = ks_open(key, aad, strlen(aad), in + V2_HEAD, (size_t)n - V2_HEAD,
+	    (unsigned char *)*out);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != KS_OK) {
+		*out = NULL;
+		return ks_fail(req, 500, "data_unreadable",
+		    "a protected text does not open with its dossier's key");
+	}
+	return KS_OK;
+}
+
 static char *
 aad_v2(struct ks_request *req, int64_t tenant, const char *hex)
 {

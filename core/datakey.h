@@ -129,6 +129,22 @@ int	ks_datakey_dossier(struct ks_request *, int64_t dossier, int make,
 int	ks_datakey_key(struct ks_request *, const char *hex,
 	    unsigned char key[KS_KEY_LEN]);
 
+/**
+ * Seal text of a dossier (a protected journal note) under the dossier's
+ * key, bound to what (the row, e.g. "journal_entry:123"): *out is a
+ * bytea literal ("KSJ1" | key id | nonce | ciphertext | tag) in the
+ * request's arena.
+ */
+int	ks_dossier_seal(struct ks_request *, int64_t dossier, const char *what,
+	    const char *plain, const char **out);
+/**
+ * Open what ks_dossier_seal made, given as libpq returns a bytea: *out a
+ * NUL-terminated string in the request's arena; 500 data_unreadable when
+ * the dossier's key was destroyed or the value does not open.
+ */
+int	ks_dossier_open(struct ks_request *, int64_t dossier, const char *what,
+	    const char *bytea, char **out);
+
 /** Make key_dir (and hand it to the worker user); before the fork. */
 int	ks_datakey_prepare(void);
 

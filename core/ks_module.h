@@ -218,6 +218,20 @@ struct ks_api {
 	 */
 	int		(*document_get)(struct ks_request *, const char *doc,
 			    unsigned char **out, size_t *len);
+	/**
+	 * Seal a text of dossier (e.g. a protected journal note) under the
+	 * dossier's key, bound to what (the row: "journal_entry:<id>"):
+	 * *out is a bytea literal for a statement parameter.
+	 */
+	int		(*dossier_seal)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *plain,
+			    const char **out);
+	/**
+	 * Open it again (the bytea as libpq returns it); 500
+	 * data_unreadable when the dossier's key was destroyed.
+	 */
+	int		(*dossier_open)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *bytea, char **out);
 };
 
 /** The descriptor a module exports. */

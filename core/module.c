@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "kasus.h"
+#include "datakey.h"
 #include "ks_module.h"
 #include "iso20022.h"
 #include "pdf.h"
@@ -152,7 +153,8 @@ static const struct ks_api api = {
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
 	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
-	ks_job_id, ks_job_attempt, ks_document_put, ks_document_get
+	ks_job_id, ks_job_attempt, ks_document_put, ks_document_get,
+	ks_dossier_seal, ks_dossier_open
 };
 
 /* ----------------------------------------------------------- loading */

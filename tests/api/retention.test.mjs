@@ -3,10 +3,11 @@
 // its documents, journal, client account and module records, then the
 // persons no other record names; a legal hold, an open dossier and
 // accounting records of a recent business year stop it. The protected
-// fields of a deleted person and the documents of the dossier had their
-// own keys outside the database, which the job destroys: a copy of the
-// rows from a database dump (a restored backup) no longer opens. The
-// audit chain records the deletion (ids and counts) and still verifies.
+// fields of a deleted person, the documents and protected journal notes
+// of the dossier had their own keys outside the database, which the job
+// destroys: a copy of the rows from a database dump (a restored backup)
+// no longer opens. The audit chain records the deletion (ids and counts)
+// and still verifies.
 //
 // Everything runs in a fresh social service; the dossiers are made in the
 // database (the workflow has its own tests) with dates years back, and the
@@ -32,6 +33,9 @@ before(async () => {
   const a = await createUser(t.admin, ['auditor']);
   auditor = await login(t.slug, a.username, a.password);
   biel = await as('biel', 'admin');
+  // the module, for the journal of a dossier (its route)
+  ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/sozialhilfe`, { session: await as('canton', 'canton-admin'),
+    body: { enabled: true, start_date: '2020-01-01' } }), 200);
   // The scheduler queues today's run for the new tenant within seconds;
   // let it finish (it finds nothing) before the dossiers exist.
   const sched = await until(() => owner(`select state from job where tenant_id = ${tid}
@@ -121,16 +125,29 @@ test('the retention job deletes an expired closed dossier with its records and p
   // documents were sealed)
   const sealed = ok(await call('POST', `/api/v1/cases/${gone.id}/documents?category=income_proof&title=Lohn`,
     { session: cw, raw: PDF }), 201).json;
+  // a protected journal note: its text sealed under the same key
+  const note = `Gesundheit ${last}: vertraulich`;
+  // (the module switch reaches every worker within seconds)
+  const added = await until(async () => {
+    const x = await call('POST', `/api/v1/cases/${gone.id}/journal`, { session: cw,
+      body: { category: 'assessment', text: note, protected: true } });
+    return x.status === 404 ? null : x;
+  }, 10000, 250);
+  const noteId = ok(added, 201).json.id;
+  const journal = async () => call('GET', `/api/v1/cases/${gone.id}/journal`, { session: cw });
+  assert.equal(ok(await journal(), 200).json.items.find((x) => x.id === noteId)?.text, note, 'it opens while the key exists');
   const dossierKey = owner(`select encode(key_id, 'hex') from dossier_key where dossier_id = ${gone.id}`);
+  assert.equal(owner(`select text || '|' || encode(substring(text_sealed from 1 for 20), 'hex') from journal_entry where id = ${noteId}`),
+    '|' + Buffer.from('KSJ1').toString('hex') + dossierKey, 'no plain text in the row');
   const dossierKeyFile = join(KEYS, `t${tid}-${dossierKey}.key`);
   assert.ok(existsSync(dossierKeyFile), 'the dossier key exists');
   assert.equal(owner(`select encode(substring(content from 1 for 20), 'hex') from document_blob where document_id = ${sealed.id}`),
     Buffer.from('KSD1').toString('hex') + dossierKey);
   assert.ok((await bytesOf(sealed.id)).buf.equals(PDF), 'it opens while the key exists');
   // what a dump taken now holds of it
-  const docDump = Object.fromEntries(['dossier', 'document', 'document_blob', 'dossier_key'].map((tb) => [tb,
-    owner(`select row_to_json(x) from ${tb} x where ${tb === 'dossier' ? 'id' : tb === 'document' ? 'id'
-      : tb === 'document_blob' ? 'document_id' : 'dossier_id'} = ${tb === 'dossier' || tb === 'dossier_key' ? gone.id : sealed.id}`)]));
+  const docDump = Object.fromEntries(Object.entries({ dossier: `id = ${gone.id}`, document: `id = ${sealed.id}`,
+    document_blob: `document_id = ${sealed.id}`, dossier_key: `dossier_id = ${gone.id}`, journal_entry: `id = ${noteId}` })
+    .map(([tb, where]) => [tb, owner(`select row_to_json(x) from ${tb} x where ${where}`)]));
 
   // Legal hold: If-Match, a reason, audited; caseworkers may not.
   err(await call('PUT', holdPath(held.id), { session: cw, body: { hold: true, reason: 'Beschwerde' } }), 403, 'forbidden');
@@ -179,7 +196,7 @@ test('the retention job deletes an expired closed dossier with its records and p
   assert.equal(j.result.waiting_accounting, 1);
   assert.equal(j.result.keys_shredded, 2, 'the AHV number\'s key and the dossier\'s');
   const d = j.result.rows;
-  for (const [k, n] of [['dossier', 1], ['journal_entry', 1], ['deadline', 1], ['document', 2], ['document_blob', 2],
+  for (const [k, n] of [['dossier', 1], ['journal_entry', 2], ['deadline', 1], ['document', 2], ['document_blob', 2],
     ['dossier_key', 1],
     ['ledger_entry', 1], ['sh_goal', 1], ['household', 1], ['household_member', 2], ['person', 1]])
     assert.equal(d[k], n, `${k}: ${JSON.stringify(d)}`);
@@ -232,10 +249,11 @@ test('the retention job deletes an expired closed dossier with its records and p
     sql(DB_SUPER, `delete from person_address where person_id = ${a.id}; delete from person where id = ${a.id}`);
   }
 
-  // The same for the dossier's document: its rows as the dump had them
+  // The same for the dossier's document and protected note: their rows
+  // as the dump had them
   // are put back (references unchecked, as a partial restore would);
   // the stored bytes are the same, and they no longer open.
-  const restore = Object.entries(docDump).map(([tb, row]) => {
+  const restore = Object.entries({ ...docDump, person: dump }).map(([tb, row]) => {
     const c = owner(`select string_agg(quote_ident(column_name), ',') from information_schema.columns
       where table_schema = 'public' and table_name = '${tb}' and is_generated = 'NEVER'`);
     return `insert into ${tb} (${c}) select ${c} from json_populate_record(null::${tb}, '${row.replace(/'/g, "''")}');`;
@@ -247,10 +265,12 @@ test('the retention job deletes an expired closed dossier with its records and p
     const back = await bytesOf(sealed.id);
     assert.equal(back.status, 500);
     assert.equal(back.json?.error?.code, 'data_unreadable', back.buf.toString());
+    err(await journal(), 500, 'data_unreadable');
   } finally {
-    sql(DB_SUPER, `set session_replication_role = replica; delete from document_blob where document_id = ${sealed.id};
+    sql(DB_SUPER, `set session_replication_role = replica; delete from journal_entry where id = ${noteId};
+      delete from document_blob where document_id = ${sealed.id};
       delete from document where id = ${sealed.id}; delete from dossier_key where dossier_id = ${gone.id};
-      delete from dossier where id = ${gone.id}`);
+      delete from dossier where id = ${gone.id}; delete from person where id = ${a.id}`);
   }
   assert.equal(ok(await call('GET', '/api/v1/audit/verify', { session: auditor }), 200).json.ok, true);
 

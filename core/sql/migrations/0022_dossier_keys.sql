@@ -18,3 +18,12 @@ ALTER TABLE dossier_key FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON dossier_key USING
     (tenant_id = kasus_tenant()) WITH CHECK (tenant_id = kasus_tenant());
 GRANT SELECT, INSERT ON dossier_key TO kasus_app;
+
+-- A protected journal note's text is sealed under the dossier's key too
+-- ("KSJ1", core/datakey.h); text is then empty. Notes written before
+-- stay as they are.
+ALTER TABLE journal_entry ADD COLUMN text_sealed bytea;
+ALTER TABLE journal_entry DROP CONSTRAINT journal_entry_text_check;
+ALTER TABLE journal_entry ADD CONSTRAINT journal_entry_text_check CHECK (
+	CASE WHEN text_sealed IS NULL THEN length(text) BETWEEN 1 AND 20000
+	     ELSE protected AND text = '' END);
