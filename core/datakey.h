@@ -22,6 +22,11 @@
  * that comes to hold sealed values must be added there, or
  * ks_datakey_sweep destroys its keys.
  *
+ * Each dossier has such a key too (ks_datakey_dossier, named by
+ * dossier_key): its documents ("KSD1", core/document.c) and protected
+ * journal notes ("KSJ1", ks_dossier_seal) are sealed under it, and
+ * retention destroys it with the dossier.
+ *
  * The request functions fail with 503 encryption_unavailable when no
  * master key is configured or a stored key does not open with it. Plain
  * values never appear in errors or logs.
@@ -135,15 +140,15 @@ int	ks_datakey_key(struct ks_request *, const char *hex,
  * bytea literal ("KSJ1" | key id | nonce | ciphertext | tag) in the
  * request's arena.
  */
-int	ks_dossier_seal(struct ks_request *, int64_t dossier, const char *what,
-	    const char *plain, const char **out);
+int	ks_dossier_seal(struct ks_request *, int64_t dossier,
+	    const char *what, const char *plain, const char **out);
 /**
  * Open what ks_dossier_seal made, given as libpq returns a bytea: *out a
  * NUL-terminated string in the request's arena; 500 data_unreadable when
  * the dossier's key was destroyed or the value does not open.
  */
-int	ks_dossier_open(struct ks_request *, int64_t dossier, const char *what,
-	    const char *bytea, char **out);
+int	ks_dossier_open(struct ks_request *, int64_t dossier,
+	    const char *what, const char *bytea, char **out);
 
 /** Make key_dir (and hand it to the worker user); before the fork. */
 int	ks_datakey_prepare(void);

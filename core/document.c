@@ -506,8 +506,8 @@ seal_chunk(struct ks_request *req, struct seal *s, const unsigned char *in,
 
 /*
  * Open the stored bytes (in, n; sealed or plain) of a document row into
- * *out (the request's arena; plain bytes are returned as they are) and
- * check that they are size bytes.
+ * *out (the request's arena; plain bytes of before are returned as they
+ * are); sealed ones must open to exactly size bytes.
  */
 static int
 content_open(struct ks_request *req, unsigned char *in, size_t n,
