@@ -17,7 +17,7 @@
  * most one piece and its hex form per upload, never the whole file.
  *
  * The stored bytes are sealed under the dossier's key (issue 15; the key
- * is a file in key_dir, core/datakey.h, destroyed when retention deletes
+ * is a file in key_dir, core/lib/datakey.h, destroyed when retention deletes
  * the dossier, which makes every copy in backups unreadable): "KSD1" |
  * key id (16) | chunks, each nonce (12) | ciphertext of up to 1 MiB |
  * tag (16), AES-256-GCM. Each chunk's associated data binds tenant,

@@ -23,7 +23,7 @@
  * ks_datakey_sweep destroys its keys.
  *
  * Each dossier has such a key too (ks_datakey_dossier, named by
- * dossier_key): its documents ("KSD1", core/document.c) and protected
+ * dossier_key): its documents ("KSD1", core/casework/document.c) and protected
  * journal notes ("KSJ1", ks_dossier_seal) are sealed under it, and
  * retention destroys it with the dossier.
  *
@@ -117,7 +117,7 @@ int	ks_datakey_hash(struct ks_request *, const char *text, int create,
 
 /**
  * The key of a dossier (its documents are sealed under it, see
- * core/document.c): a value key like a field's, its id in dossier_key
+ * core/casework/document.c): a value key like a field's, its id in dossier_key
  * (0022_dossier_keys.sql), the key in key_dir. Into key and hex (its
  * id). With make it is created when the dossier has none yet (it then
  * lives from this request's commit on; a key whose row was rolled back

@@ -1,5 +1,6 @@
 -- The key of each dossier (issue 15): the bytes of its documents are
--- sealed under it (core/document.c, format "KSD1" in core/datakey.h).
+-- sealed under it (core/casework/document.c, format "KSD1" in
+-- core/lib/datakey.h).
 -- Only the key's id is here; the key itself is a file in key_dir wrapped
 -- by the master key, so that a database backup holds no key and
 -- destroying the file (retention, after the dossier's deletion commits)
@@ -20,7 +21,7 @@ CREATE POLICY tenant_isolation ON dossier_key USING
 GRANT SELECT, INSERT ON dossier_key TO kasus_app;
 
 -- A protected journal note's text is sealed under the dossier's key too
--- ("KSJ1", core/datakey.h); text is then empty. Notes written before
+-- ("KSJ1", core/lib/datakey.h); text is then empty. Notes written before
 -- stay as they are.
 ALTER TABLE journal_entry ADD COLUMN text_sealed bytea;
 ALTER TABLE journal_entry DROP CONSTRAINT journal_entry_text_check;
