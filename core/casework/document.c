@@ -442,12 +442,6 @@ struct seal {
 	long		 seq;
 };
 
-static int64_t
-tenant_of(struct ks_request *req)
-{
-	return req->db_tenant ? req->db_tenant : req->who.tenant_id;
-}
-
 static const char *
 chunk_aad(struct ks_request *req, struct seal *s, int last)
 {
@@ -459,7 +453,7 @@ seal_init(struct ks_request *req, struct seal *s, const char *dossier,
     const char *doc, const char *version)
 {
 	s->aad = ks_arena_printf(req->arena, "kasus-document:v1:%lld:%s:%s:%s",
-	    (long long)tenant_of(req), dossier, doc, version);
+	    (long long)ks_datakey_tenant(req), dossier, doc, version);
 	s->seq = 0;
 }
 

@@ -210,8 +210,8 @@ ks_datakey_forget(void)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-static int64_t
-tenant_of(struct ks_request *req)
+int64_t
+ks_datakey_tenant(struct ks_request *req)
 {
 	return req->db_tenant ? req->db_tenant : req->who.tenant_id;
 }
@@ -333,7 +333,7 @@ load(struct ks_request *req, int make, struct tkeys *k)
 	int rc, attempt;
 
 	memset(k, 0, sizeof(*k));
-	k->tenant = tenant_of(req);
+	k->tenant = ks_datakey_tenant(req);
 	if (k->tenant <= 0)
 		return ks_fail(req, 403, "forbidden", "no tenant");
 	if (cache_get(k->tenant, k))
@@ -550,7 +550,7 @@ ks_datakey_key(struct ks_request *req, const char *hex,
 {
 	int rc;
 
-	if ((rc = key_load(req, tenant_of(req), hex, key)) == 1)
+	if ((rc = key_load(req, ks_datakey_tenant(req), hex, key)) == 1)
 		return ks_fail(req, 500, "data_unreadable", "the key of this "
 		    "content was destroyed (retention)");
 	return rc;
@@ -562,7 +562,7 @@ ks_datakey_dossier(struct ks_request *req, int64_t dossier, int make,
 {
 	unsigned char id[V2_ID_LEN];
 	const char *v[2];
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	PGresult *r;
 
 	v[0] = ks_num(req, dossier);
@@ -616,7 +616,7 @@ static char *
 aad_text(struct ks_request *req, int64_t dossier, const char *what)
 {
 	return ks_arena_printf(req->arena, "kasus-dossier-text:v1:%lld:%lld:%s",
-	    (long long)tenant_of(req), (long long)dossier, what);
+	    (long long)ks_datakey_tenant(req), (long long)dossier, what);
 }
 
 int
@@ -698,7 +698,7 @@ ks_datakey_encrypt(struct ks_request *req, const char *plain,
 	unsigned char key[KS_KEY_LEN], id[V2_ID_LEN], *buf;
 	char hex[2 * V2_ID_LEN + 1], *aad;
 	size_t n = strlen(plain);
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	int rc;
 
 	*out = NULL;
@@ -744,7 +744,7 @@ decrypt_v2(struct ks_request *req, const unsigned char *in, long n,
 {
 	unsigned char key[KS_KEY_LEN];
 	char hex[2 * V2_ID_LEN + 1], *aad;
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	int rc;
 
 	ks_hex(in + V2_MAGIC_LEN, V2_ID_LEN, hex);
@@ -843,7 +843,7 @@ int
 ks_datakey_sweep(struct ks_request *req, int min_age_s, long *shredded)
 {
 	char dir[600], prefix[40], hex[2 * V2_ID_LEN + 1], **used;
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	struct dirent *de;
 	struct stat st;
 	size_t plen;

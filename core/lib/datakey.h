@@ -112,6 +112,9 @@ int	ks_datakey_decrypt(struct ks_request *, const char *bytea,
 int	ks_datakey_hash(struct ks_request *, const char *text, int create,
 	    const char **out);
 
+/** The tenant whose keys a request uses (the one it works on). */
+int64_t	ks_datakey_tenant(struct ks_request *);
+
 /** A value key's id as text: 32 hex characters and the NUL. */
 #define KS_KEY_ID_HEX	33
 

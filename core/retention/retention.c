@@ -125,8 +125,8 @@ shred_keys(struct ks_request *req, json_t *keys)
 	int bad = 0;
 
 	json_array_foreach(keys, i, k)
-		if (ks_datakey_shred(req->db_tenant ? req->db_tenant :
-		    req->who.tenant_id, json_string_value(k)) != KS_OK)
+		if (ks_datakey_shred(ks_datakey_tenant(req),
+		    json_string_value(k)) != KS_OK)
 			bad = 1;
 	ks_datakey_shred_done();
 	return bad ? ks_fail(req, 503, "encryption_unavailable", "a value "
