@@ -21,7 +21,7 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	0
+#define KS_ABI_MINOR	1
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -225,6 +225,35 @@ struct ks_api {
 	/** printf into the request's arena. */
 	char		*(*printf)(struct ks_request *, const char *fmt, ...)
 			    __attribute__((format(printf, 2, 3)));
+	/* 2.1: documents and texts sealed under their dossier's key (issue 15) */
+	/**
+	 * Store the bytes of document doc (its row in document exists),
+	 * sealed under its dossier's key like an upload's. Every document
+	 * a module makes (decisions, letters) goes through here.
+	 */
+	int		(*document_put)(struct ks_request *, const char *doc,
+			    const void *bytes, size_t len);
+	/**
+	 * The plain bytes of document doc, *out in the request's arena;
+	 * 404 not_found when it has none, 500 data_unreadable when its
+	 * dossier's key was destroyed.
+	 */
+	int		(*document_get)(struct ks_request *, const char *doc,
+			    unsigned char **out, size_t *len);
+	/**
+	 * Seal a text of dossier (e.g. a protected journal note) under the
+	 * dossier's key, bound to what (the row: "journal_entry:<id>"):
+	 * *out is a bytea literal for a statement parameter.
+	 */
+	int		(*dossier_seal)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *plain,
+			    const char **out);
+	/**
+	 * Open it again (the bytea as libpq returns it); 500
+	 * data_unreadable when the dossier's key was destroyed.
+	 */
+	int		(*dossier_open)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *bytea, char **out);
 };
 
 /** The descriptor a module exports. */
