@@ -676,6 +676,15 @@ int	ks_vocab_has(const char *domain, const char *code);
 /** kasusd migrate: record the core's and the loaded modules' codes. */
 int	ks_vocab_record(PGconn *);
 void	ks_vocab_register(void);
+/* The transition engine (core/casework/transition.c). */
+struct ks_dossier_kind;
+const char *ks_dossier_kind_invalid(const struct ks_dossier_kind *);
+/** The dossier kinds of the module a request or job belongs to. */
+const struct ks_dossier_kind *ks_module_dossier_kinds(struct ks_request *);
+int	ks_transition_check(struct ks_request *, const char *kind,
+	    const char *from, const char *to, const char *reason);
+json_t	*ks_transitions_from(struct ks_request *,
+	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
 
