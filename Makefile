@@ -8,8 +8,13 @@ PKGS	= libmicrohttpd hiredis lua5.4 jansson libxml-2.0 openssl libpq libqrencode
           libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# A module links only what the SDK hands it values of: JSON and results.
+MOD_LIBS   := $(shell pkg-config --libs jansson libpq 2>/dev/null)
 WARN	= -Wall -Wextra -Werror -std=gnu11 -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers
-BASE	= $(WARN) -D_GNU_SOURCE -Icore -I$(GEN) $(PKG_CFLAGS) -fPIC
+# The core sees its own headers (core/, by subsystem folder) and the SDK;
+# a module sees only the SDK (core/include/kasus/) and its own folder.
+BASE	= $(WARN) -D_GNU_SOURCE -Icore -Icore/include -I$(GEN) $(PKG_CFLAGS) -fPIC
+MOD_BASE = $(WARN) -D_GNU_SOURCE -Icore/include $(PKG_CFLAGS) -fPIC
 LIBS	= $(PKG_LIBS) -lpthread -ldl -lm
 
 # Two variants: release (run, bench) and asan (every test).
@@ -25,7 +30,8 @@ endif
 B	= build/$(VARIANT)
 GEN	= $(B)/gen
 
-CORE_SRC = $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_SRC = $(filter-out core/server/main.c,$(shell find core -name '*.c' | sort))
+CORE_HDR = $(shell find core -name '*.h')
 CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
@@ -62,13 +68,13 @@ endif
 modules: $(MOD_SO)
 
 .SECONDEXPANSION:
-$(B)/modules/%.so: $$(wildcard modules/$$*/*.c modules/$$*/*.h tests/fixtures/modules/$$*/*.c) $$(wildcard modules/$$*/queries/*.sql) core/kasus.h core/ks_module.h ops/gen-queries.sh
+$(B)/modules/%.so: $$(wildcard modules/$$*/*.c modules/$$*/*.h tests/fixtures/modules/$$*/*.c) $$(wildcard modules/$$*/queries/*.sql) $(wildcard core/include/kasus/*.h) ops/gen-queries.sh Makefile
 	@mkdir -p $(dir $@) $(GEN)/$*
 	@echo "  MODULE  $@"
 	@q="$(sort $(wildcard modules/$*/queries/*.sql))"; \
 	if [ -n "$$q" ]; then sh ops/gen-queries.sh $* $(GEN)/$*/queries.c $(GEN)/$*/queries.h $$q; \
 	q=$(GEN)/$*/queries.c; fi; \
-	$(CC) -I$(GEN)/$* -Imodules/$* $(BASE) $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $$q $(PKG_LIBS)
+	$(CC) -I$(GEN)/$* -Imodules/$* $(MOD_BASE) $(CFLAGS_V) -shared -o $@ $(filter %.c,$^) $$q $(MOD_LIBS)
 
 deps-check:
 	@sh ops/bootstrap.sh
@@ -80,7 +86,7 @@ $(GEN)/queries.c $(GEN)/queries.h: $(sort $(wildcard core/sql/queries/*.sql)) op
 $(B)/gen/queries.o: $(GEN)/queries.c
 	@$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
 
-$(B)/core/%.o: core/%.c core/*.h $(GEN)/queries.h
+$(B)/core/%.o: core/%.c $(CORE_HDR) $(GEN)/queries.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(BASE) $(CFLAGS_V) -c -o $@ $<
@@ -88,7 +94,7 @@ $(B)/core/%.o: core/%.c core/*.h $(GEN)/queries.h
 $(B)/libkasus.a: $(CORE_OBJ)
 	@ar rcs $@ $^
 
-$(B)/kasusd: $(B)/core/main.o $(B)/libkasus.a
+$(B)/kasusd: $(B)/core/server/main.o $(B)/libkasus.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS_V) -rdynamic -o $@ $^ $(LIBS)
 

@@ -1,10 +1,11 @@
 /*
- * kasus.h - the platform core's public declarations.
+ * kasus.h - the platform core's internal declarations.
  *
- * Everything a request handler needs: arenas, errors, the request, the
- * route table, database and Redis access, audit and logging. Module code
- * does not include this file; it reaches the core through struct ks_api
- * (ks_module.h).
+ * Everything a core request handler needs: arenas, errors, the request,
+ * the router, database and Redis access, audit and logging. Module code
+ * never includes this file: it sees only the SDK in core/include/kasus/
+ * (the request is opaque there) and reaches the core through struct
+ * ks_api (kasus/module.h).
  */
 #ifndef KASUS_H
 #define KASUS_H
@@ -14,8 +15,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#define KS_OK		0
-#define KS_ERROR	(-1)
+#include "kasus/route.h"
 
 #define KS_VERSION	"0.1.0"
 
@@ -123,71 +123,6 @@ struct ks_error {
 	json_t		*detail;	/* owned; may be NULL */
 };
 
-/* --------------------------------------------------------------- routes */
-
-enum ks_ftype {
-	KS_F_STRING = 1,
-	KS_F_INT,
-	KS_F_BOOL,
-	KS_F_SLUG,		/* [a-z0-9-], 2..63 */
-	KS_F_DATE,		/* YYYY-MM-DD */
-	KS_F_LANG,		/* de | fr */
-	KS_F_STRINGS,		/* array of strings */
-	KS_F_OBJECT,
-	KS_F_ARRAY		/* array of any values, at most max */
-};
-
-/** One field of a route's JSON body, checked before the handler runs. */
-struct ks_field {
-	const char	*name;
-	enum ks_ftype	 type;
-	int		 required;
-	long long	 min;		/* string length or integer value */
-	long long	 max;
-	const char	*doc;
-};
-
-#define KS_R_PUBLIC	0x01	/* no authentication */
-#define KS_R_NO_CSRF	0x02	/* write without CSRF check (login) */
-#define KS_R_RAW	0x04	/* handler sets a non-JSON body */
-#define KS_R_ETAG	0x08	/* write needs If-Match */
-#define KS_R_READ	0x10	/* a POST that only reads (body as query) */
-#define KS_R_PAGED	0x20	/* a list: ?limit and ?after (ks_page) */
-#define KS_R_PW_CHANGE	0x40	/* open before a set password is changed */
-/*
- * A read of personal data: when it succeeds the core records it (route,
- * the object named by the path, every person, household, dossier and
- * document the answer concerns, by whom), committed before the answer
- * leaves. See core/audit.c.
- */
-#define KS_R_AUDIT	0x80
-#define KS_R_JOB	0x100	/* answers 202 with a job (ks_job_accepted) */
-
-struct ks_request;
-typedef int (*ks_handler)(struct ks_request *);
-
-/** A route: method, path template with {params}, permission, limits. */
-struct ks_route {
-	const char		*method;
-	const char		*path;
-	const char		*perm;	/* NULL: any authenticated user */
-	size_t			 body_limit;
-	const struct ks_field	*body;	/* NULL-name terminated; NULL: none */
-	int			 flags;
-	ks_handler		 handler;
-	const char		*summary;
-	const char		*module;	/* set by the loader */
-	/*
-	 * Streaming upload: when set, the caller is authorised before the
-	 * body is read, each piece goes to chunk() and handler() runs at the
-	 * end; body is not parsed. chunk() must not use the database: the
-	 * thread's connection serves other requests between the pieces, so
-	 * only handler() may open the request's transaction.
-	 */
-	int			(*chunk)(struct ks_request *, const char *data,
-				    size_t len);
-};
-
 /** Register a NULL-method-terminated table; module NULL for the core. */
 int	ks_router_add(const struct ks_route *, const char *module);
 /** Remove every route a module registered. */
@@ -274,7 +209,7 @@ struct ks_request {
 	int			 nheaders;
 	double			 t0;
 	void			*ctx;		/* handler state, e.g. uploads */
-	void			*audit;		/* queued events (core/audit.c) */
+	void			*audit;		/* queued events (core/audit/audit.c) */
 	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
@@ -330,6 +265,8 @@ const char *ks_query_date(struct ks_request *, const char *name);
  */
 int	ks_page(struct ks_request *, const char **after, const char **limit,
 	    long long *n);
+/** The unparsed body of a KS_R_BODY_RAW route, NULL when empty. */
+const char *ks_body_raw(struct ks_request *, size_t *len);
 /** A string field of the validated body, or NULL when absent or null. */
 const char *ks_body_str(struct ks_request *, const char *name);
 /** "a,b,c" as a JSON array of strings (new reference). */
@@ -345,12 +282,6 @@ const char *ks_router_module(const struct ks_route *);
  * result owned by the request's arena, or NULL with req->err set.
  */
 PGresult *ks_db_q(struct ks_request *, int qid, int n, const char *const *v);
-/** A prepared statement: name, SQL, and whether it writes. */
-struct ks_query {
-	const char	*name;
-	const char	*sql;
-	int		 write;
-};
 /** Register a statement table; returns the id of its first entry. */
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */
@@ -450,7 +381,7 @@ int	ks_audit_flush(struct ks_request *);
 
 /*
  * Reads of a request that only read are committed by the worker's audit
- * writer together with other requests' reads (core/audit_writer.c); the
+ * writer together with other requests' reads (core/audit/audit_writer.c); the
  * answer waits for that commit with its connection suspended:
  */
 /** After ks_db_finish: 1 when the request's reads wait for the writer. */
@@ -466,7 +397,7 @@ int	ks_audit_submit(struct ks_request *,
 int	ks_audit_resumed(struct ks_request *);
 /** After the writer: KS_OK, or a 503 audit_unavailable set on the request. */
 int	ks_audit_outcome(struct ks_request *);
-/** The writer (core/audit_writer.c); takes the references to rows. */
+/** The writer (core/audit/audit_writer.c); takes the references to rows. */
 int	ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 	    void (*done)(void *, int ok), void *arg);
 /** Start the writer thread of this process (ks_audit_start). */
@@ -507,15 +438,10 @@ void	ks_audit_stop(void);
  * database and its anchor file. KS_OK also when there was nothing to do.
  */
 int	ks_audit_seal_tenant(int64_t tenant);
-/** GET /api/v1/audit/verify (core/audit_seal.c). */
+/** GET /api/v1/audit/verify (core/audit/audit_seal.c). */
 int	ks_audit_verify(struct ks_request *);
 
 /* --------------------------------------------------------------- access */
-
-/* Modes of the dossier access policy (core/access.c). */
-#define KS_ACCESS_AUTO	0	/* change unless the request only reads */
-#define KS_ACCESS_READ	1
-#define KS_ACCESS_WRITE	2
 
 /**
  * The one dossier access policy. Loads dossier id of the request's
@@ -670,13 +596,15 @@ int	ks_job_accepted(struct ks_request *, int64_t id);
 int	ks_job_progress(struct ks_request *, long long done, long long total);
 void	ks_job_result(struct ks_request *, json_t *);
 int64_t	ks_job_id(struct ks_request *);
+/** The module that declared a job's type, NULL for the core's. */
+const char *ks_job_module(const struct ks_job *);
 int	ks_job_attempt(struct ks_request *);
 /** Registered job types: how many, and the name of the i-th. */
 int	ks_job_type_count(void);
 const char *ks_job_type_name(int i);
 /** Routes of /api/v1/jobs and the core's own job types. */
 void	ks_job_register(void);
-/** Retention: its routes and the job core.retention (core/retention.c). */
+/** Retention: its routes and the job core.retention (core/retention/retention.c). */
 void	ks_retention_register(void);
 /** Worker: start the job runner threads (before the filter); stop them. */
 void	ks_jobs_start(void);
@@ -717,13 +645,13 @@ extern int ks_worker_slot;
 /* ------------------------------------------------------------- handlers */
 
 void	ks_auth_register(void);
-/** Persons and households (core/person.c). */
+/** Persons and households (core/casework/person.c). */
 void	ks_person_register(void);
-/** Documents of dossiers (core/document.c). */
+/** Documents of dossiers (core/casework/document.c). */
 void	ks_document_register(void);
-/** Case transfer to another tenant (core/transfer.c). */
+/** Case transfer to another tenant (core/casework/transfer.c). */
 void	ks_transfer_register(void);
-/** Teams of a social service (core/team.c). */
+/** Teams of a social service (core/access/team.c). */
 void	ks_team_register(void);
 void	ks_static_register(void);
 int	ks_static_load(void);
@@ -737,7 +665,7 @@ void	ks_admin_register(void);
  */
 int	ks_admin_user_insert(struct ks_request *, const char *const in[6],
 	    json_t *roles, int64_t *id);
-/** Administrators a social service consents to (core/admin_request.c). */
+/** Administrators a social service consents to (core/access/admin_request.c). */
 void	ks_admin_request_register(void);
 void	ks_audit_register(void);
 /** JSON array of the module names enabled for the caller's tenant. */

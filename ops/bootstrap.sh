@@ -18,7 +18,7 @@ libxml2-dev libssl-dev libqrencode-dev libseccomp-dev postgresql-contrib"
 
 # program:package for every program a script, test or bench calls.
 # The PostgreSQL server binaries live outside PATH and are checked by path.
-PROGS="cc:build-essential make:build-essential ar:binutils nm:binutils
+PROGS="cc:build-essential make:build-essential ar:binutils nm:binutils readelf:binutils
 pkg-config:pkg-config psql:postgresql-client-15 pgbench:postgresql-client-15
 redis-server:redis-server redis-cli:redis-tools lua5.4:lua5.4
 curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils

@@ -17,7 +17,7 @@ BEGIN {
 	printf "/* generated from %s; do not edit */\n#include \"queries.h\"\n", FILENAME > OC
 	printf "const struct ks_query %s_queries[] = {\n", P >> OC
 	printf "/* generated; do not edit */\n#ifndef %s_QUERIES_H\n#define %s_QUERIES_H\n", toupper(P), toupper(P) > OH
-	printf "#include \"kasus.h\"\n" >> OH
+	printf "#include \"kasus/route.h\"\n" >> OH
 	printf "enum {\n" >> OH
 }
 /^-- name: / { flush(); name = $3; if (name in seen) { print "duplicate query " name > "/dev/stderr"; exit 1 } seen[name] = 1; next }

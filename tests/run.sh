@@ -38,7 +38,7 @@ export KASUS_PIDFILE=$root/var/test/kasusd.pid
 # Audit seals every half second (tests wait for them) and their anchors
 # beside this run's database.
 export KASUS_AUDIT_ANCHOR_DIR=$root/var/test/audit KASUS_AUDIT_SEAL_MS=500
-# Value keys of protected fields (core/datakey.c) beside them.
+# Value keys of protected fields (core/lib/datakey.c) beside them.
 export KASUS_KEY_DIR=$root/var/test/keys
 export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
 # The loader's fixtures: echo loads; the other three must be refused.

@@ -1,21 +1,18 @@
 /*
  * sh.h - the Sozialhilfe module's internal declarations. The module
  * reaches the core only through `ks` (struct ks_api); its statements are
- * the generated Q_* ids offset by `sh_qbase` (use SHQ()).
+ * the generated Q_* ids of its own table (the core adds the module's
+ * base, so no id names a core statement).
  */
 #ifndef SH_H
 #define SH_H
 
 #include <stdint.h>
 
-#include "kasus.h"
-#include "ks_module.h"
+#include "kasus/module.h"
 #include "queries.h"
 
 extern const struct ks_api *ks;
-extern int sh_qbase;
-
-#define SHQ(name)	(sh_qbase + Q_##name)
 
 /* Route tables of the module's files, merged by sh_module.c. */
 extern const struct ks_route sh_dossier_routes[];
@@ -33,8 +30,6 @@ int	sh_run_export_job(struct ks_request *, json_t *);
 /* The camt.054 import job (sh_bank.c). */
 int	sh_bank_import_job(struct ks_request *, json_t *);
 
-/** "%lld" of v in the request's arena. */
-const char *sh_num(struct ks_request *, long long v);
 /** Run statement q; NULL with the error set (ks->db_q). */
 PGresult *sh_q(struct ks_request *, int q, int n, const char *const *v);
 /**
@@ -107,7 +102,5 @@ int sh_checklist_complete(struct ks_request *, int64_t id);
 /** The first of the month n months ahead; the day n days ahead. */
 const char *sh_months_ahead(struct ks_request *, int n);
 const char *sh_days_ahead(struct ks_request *, int n);
-/** "YYYY-MM-DD" today, in the arena. */
-const char *sh_today(struct ks_request *);
 
 #endif

@@ -18,41 +18,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <microhttpd.h>
 
 #include "sh_pay.h"
-#include "iso20022.h"
+#include "kasus/iso20022.h"
 
 #define CAMT_LIMIT	(20u * 1024 * 1024)
 #define LISTED_MAX	500		/* entries listed in one answer */
-
-/*
- * Streamed upload: the pieces are collected in the request's body buffer
- * (the core leaves it unused for streamed routes and frees it). The core
- * limits the total to the route's body_limit before calling this.
- */
-static int
-camt_chunk(struct ks_request *req, const char *data, size_t n)
-{
-	size_t off = req->body_len - n, cap = req->body_cap;
-	char *p;
-
-	if (req->body_raw == NULL || off + n > cap) {
-		if (req->body_raw == NULL && cap < n)
-			cap = n;
-		if (off + n > cap)
-			cap = cap * 2 > off + n ? cap * 2 : off + n;
-		if (cap > CAMT_LIMIT)
-			cap = CAMT_LIMIT;
-		if ((p = realloc(req->body_raw, cap + 1)) == NULL)
-			abort();
-		req->body_raw = p;
-		req->body_cap = cap;
-	}
-	memcpy(req->body_raw + off, data, n);
-	req->body_raw[off + n] = '\0';
-	return KS_OK;
-}
 
 /* ---------------------------------------------------- entries as JSON */
 
@@ -139,7 +110,7 @@ bank_entries(struct ks_request *req)
 			    "outcome is booked, returned, repayment, pending "
 			    "or unmatched");
 	}
-	return entries_page(req, SHQ(PAY_BANK_LIST), o, NULL);
+	return entries_page(req, Q_PAY_BANK_LIST, o, NULL);
 }
 
 /* ---------------------------------------------------------- bank files */
@@ -165,7 +136,7 @@ files_q(struct ks_request *req, const char *id, const char *after,
 {
 	const char *v[3] = { id, after, limit };
 
-	return sh_q(req, SHQ(PAY_BANK_FILES), 3, v);
+	return sh_q(req, Q_PAY_BANK_FILES, 3, v);
 }
 
 static int
@@ -193,11 +164,11 @@ bank_file_show(struct ks_request *req)
 	/* A bad ?limit or ?after is refused before the file is looked up. */
 	if (ks->page(req, &after, &limit, &n) != KS_OK ||
 	    ks->param_id(req, "id", &id) != KS_OK ||
-	    (r = files_q(req, sh_num(req, id), "0", "1")) == NULL)
+	    (r = files_q(req, ks->num(req, id), "0", "1")) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 404, "not_found", "no such bank file");
-	return entries_page(req, SHQ(PAY_BANK_FILE_ENTRIES), sh_num(req, id),
+	return entries_page(req, Q_PAY_BANK_FILE_ENTRIES, ks->num(req, id),
 	    file_json(r, 0));
 }
 
@@ -233,7 +204,7 @@ book_return(struct ks_request *req, const char *line, const char *status,
 	const char *v[3] = { line, reason, date };
 
 	if (strcmp(status, "returned") != 0 &&
-	    sh_q(req, SHQ(PAY_LINE_RETURNED), 3, v) == NULL)
+	    sh_q(req, Q_PAY_LINE_RETURNED, 3, v) == NULL)
 		return NULL;
 	return "returned";
 }
@@ -246,12 +217,12 @@ book_repayment(struct ks_request *req, const char *claim, int64_t amount,
 	const char *v[6];
 
 	v[0] = claim;
-	v[1] = sh_num(req, amount);
-	v[2] = date != NULL ? date : sh_today(req);
+	v[1] = ks->num(req, amount);
+	v[2] = date != NULL ? date : ks->today(req);
 	v[3] = "bank";
 	v[4] = bank_id;
-	v[5] = sh_num(req, ks->user_id(req));
-	return sh_q(req, SHQ(PAY_REPAYMENT_BOOK), 6, v) == NULL ? NULL :
+	v[5] = ks->num(req, ks->user_id(req));
+	return sh_q(req, Q_PAY_REPAYMENT_BOOK, 6, v) == NULL ? NULL :
 	    "repayment";
 }
 
@@ -264,7 +235,7 @@ match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	PGresult *l;
 
 	v[0] = e->end_to_end_id;
-	if ((l = sh_q(req, SHQ(PAY_LINE_BY_E2E), 1, v)) == NULL)
+	if ((l = sh_q(req, Q_PAY_LINE_BY_E2E, 1, v)) == NULL)
 		return "";
 	if (PQntuples(l) != 1)
 		return NULL;
@@ -297,7 +268,7 @@ match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	}
 	v[0] = *line;
 	v[1] = nz(e->booking_date);
-	if (sh_q(req, SHQ(PAY_LINE_BOOKED), 2, v) == NULL)
+	if (sh_q(req, Q_PAY_LINE_BOOKED, 2, v) == NULL)
 		return "";
 	t->matched++;
 	t->booked++;
@@ -317,7 +288,7 @@ match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	    e->status != KS_ISO_STS_BOOK || e->reversal)
 		return NULL;
 	v[0] = ref_norm(req, e->creditor_ref);
-	if ((c = sh_q(req, SHQ(PAY_CLAIM_BY_REF), 1, v)) == NULL)
+	if ((c = sh_q(req, Q_PAY_CLAIM_BY_REF, 1, v)) == NULL)
 		return "";
 	if (PQntuples(c) != 1)
 		return NULL;
@@ -381,17 +352,17 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	v[0] = key;
 	v[1] = file_sha;
 	v[2] = cdi;
-	v[3] = sh_num(req, e->amount);
+	v[3] = ks->num(req, e->amount);
 	v[4] = e->currency;
 	v[5] = e->status_code;
 	v[6] = nz(e->booking_date);
 	v[7] = nz(e->end_to_end_id);
 	v[8] = nz(e->creditor_ref);
 	v[9] = nz(e->return_reason);
-	v[10] = sh_num(req, ks->user_id(req));
+	v[10] = ks->num(req, ks->user_id(req));
 	v[11] = file_id;
 	v[12] = nz(e->account);
-	if ((r = sh_q(req, SHQ(PAY_BANK_INSERT), 13, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_BANK_INSERT, 13, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
 		t->duplicates++;	/* this transaction was processed */
@@ -420,15 +391,14 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	v[2] = reason;
 	v[3] = line;
 	v[4] = claim;
-	return sh_q(req, SHQ(PAY_BANK_OUTCOME), 5, v) == NULL ? KS_ERROR :
+	return sh_q(req, Q_PAY_BANK_OUTCOME, 5, v) == NULL ? KS_ERROR :
 	    KS_OK;
 }
 
 static int
 xml_type(struct ks_request *req)
 {
-	const char *ct = MHD_lookup_connection_value(req->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct = ks->req_header(req, "Content-Type");
 
 	return ct != NULL && (strncasecmp(ct, "application/xml", 15) == 0 ||
 	    strncasecmp(ct, "text/xml", 8) == 0);
@@ -458,7 +428,7 @@ own_account(struct ks_request *req, struct ks_iso_camt_entry *es, size_t n,
 	PGresult *r;
 	size_t i;
 
-	if ((r = sh_q(req, SHQ(PAY_ACCOUNT_GET), 0, NULL)) == NULL)
+	if ((r = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 409, "payment_account_missing",
@@ -483,25 +453,25 @@ static PGresult *
 file_row(struct ks_request *req, const char *sha, const char *account,
     int *fresh)
 {
-	const char *v[3] = { sha, account, sh_num(req, ks->user_id(req)) };
+	const char *v[3] = { sha, account, ks->num(req, ks->user_id(req)) };
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(PAY_BANK_FILE_INSERT), 3, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_BANK_FILE_INSERT, 3, v)) == NULL)
 		return NULL;
 	*fresh = PQntuples(r) == 1;
 	if (*fresh)
 		return r;
-	return sh_q(req, SHQ(PAY_BANK_FILE_BY_SHA), 1, v);
+	return sh_q(req, Q_PAY_BANK_FILE_BY_SHA, 1, v);
 }
 
 /* The file's counts from its transactions (and the duplicates). */
 static PGresult *
 file_count(struct ks_request *req, const char *id, int duplicates)
 {
-	const char *v[2] = { id, sh_num(req, duplicates) };
+	const char *v[2] = { id, ks->num(req, duplicates) };
 	PGresult *r;
 
-	if (sh_q(req, SHQ(PAY_BANK_FILE_COUNT), 2, v) == NULL ||
+	if (sh_q(req, Q_PAY_BANK_FILE_COUNT, 2, v) == NULL ||
 	    (r = files_q(req, id, "0", "1")) == NULL)
 		return NULL;
 	return r;
@@ -633,32 +603,32 @@ static int
 reconcile(struct ks_request *req)
 {
 	struct ks_iso_camt_entry *es;
-	const char *account, *v[2];
-	size_t n;
+	const char *account, *v[2], *body;
+	size_t n, len;
 	PGresult *r;
 	json_t *p;
 	int64_t job;
 	int rc;
 
-	if (req->body_raw == NULL || req->body_len == 0)
+	if ((body = ks->body_raw(req, &len)) == NULL)
 		return ks->fail(req, 400, "missing_body",
 		    "send the camt.054 notification as the body");
 	if (!xml_type(req))
 		return ks->fail(req, 415, "unsupported_media_type",
 		    "send the notification as application/xml");
 	/* ISO 20022 files are UTF-8 (and the stored copy is text). */
-	if (!utf8_text((const unsigned char *)req->body_raw, req->body_len))
+	if (!utf8_text((const unsigned char *)body, len))
 		return ks->fail_detail(req, 400, "invalid_camt",
 		    "the file is not a camt.054.001.08 notification",
 		    json_pack("{s:s}", "problem", "the file is not UTF-8 "
 		    "text"));
-	if (camt_read(req, req->body_raw, req->body_len, &es, &n,
+	if (camt_read(req, body, len, &es, &n,
 	    &account) != KS_OK)
 		return KS_ERROR;
 	ks->camt054_free(es, n);
-	v[0] = req->body_raw;
-	v[1] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(PAY_BANK_UPLOAD_INSERT), 2, v)) == NULL)
+	v[0] = body;
+	v[1] = ks->num(req, ks->user_id(req));
+	if ((r = sh_q(req, Q_PAY_BANK_UPLOAD_INSERT, 2, v)) == NULL)
 		return KS_ERROR;
 	p = json_pack("{s:I,s:I}", "upload", ll(r, 0, 0), "entries",
 	    (json_int_t)n);
@@ -686,9 +656,9 @@ sh_bank_import_job(struct ks_request *job, json_t *payload)
 	if (!json_is_integer(id))
 		return ks->fail(job, 400, "invalid_body",
 		    "the job names no upload");
-	v[0] = sh_num(job, json_integer_value(id));
+	v[0] = ks->num(job, json_integer_value(id));
 	if (ks->job_progress(job, 0, -1) != KS_OK ||
-	    (r = sh_q(job, SHQ(PAY_BANK_UPLOAD_GET), 1, v)) == NULL)
+	    (r = sh_q(job, Q_PAY_BANK_UPLOAD_GET, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(job, 404, "not_found",
@@ -696,7 +666,7 @@ sh_bank_import_job(struct ks_request *job, json_t *payload)
 	if (book_file(job, PQgetvalue(r, 0, 0),
 	    (size_t)PQgetlength(r, 0, 0), &out) != KS_OK)
 		return KS_ERROR;
-	if (sh_q(job, SHQ(PAY_BANK_UPLOAD_DELETE), 1, v) == NULL) {
+	if (sh_q(job, Q_PAY_BANK_UPLOAD_DELETE, 1, v) == NULL) {
 		json_decref(out);
 		return KS_ERROR;
 	}
@@ -717,7 +687,7 @@ entry_now(struct ks_request *req, const char *id)
 	const char *v[1] = { id };
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(PAY_BANK_ENTRY_GET), 1, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_BANK_ENTRY_GET, 1, v)) == NULL ||
 	    PQntuples(r) != 1)
 		return NULL;
 	return entry_json(r, 0);
@@ -735,7 +705,7 @@ hand_line(struct ks_request *req, PGresult *e, const char *line_id)
 	PGresult *l;
 
 	v[0] = line_id;
-	if ((l = sh_q(req, SHQ(PAY_LINE_LOCK), 1, v)) == NULL)
+	if ((l = sh_q(req, Q_PAY_LINE_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(l) != 1) {
 		ks->fail(req, 404, "not_found", "no such payment line");
@@ -772,7 +742,7 @@ hand_line(struct ks_request *req, PGresult *e, const char *line_id)
 		return NULL;
 	}
 	v[1] = str(e, 0, K_BOOKED);
-	if (sh_q(req, SHQ(PAY_LINE_BOOKED), 2, v) == NULL)
+	if (sh_q(req, Q_PAY_LINE_BOOKED, 2, v) == NULL)
 		return NULL;
 	return "booked";
 }
@@ -789,7 +759,7 @@ hand_claim(struct ks_request *req, PGresult *e, const char *claim_id)
 		    "of the service, not a repayment of a claim");
 		return NULL;
 	}
-	if ((c = sh_q(req, SHQ(PAY_CLAIM_LOCK), 1, v)) == NULL)
+	if ((c = sh_q(req, Q_PAY_CLAIM_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(c) != 1) {
 		ks->fail(req, 404, "not_found", "no such claim");
@@ -830,8 +800,8 @@ entry_match(struct ks_request *req)
 	if (li != NULL && ci != NULL)
 		return bad_field(req, "invalid_value", "name either a payment "
 		    "line or a claim, not both", "claim_id");
-	v[0] = sh_num(req, id);
-	if ((e = sh_q(req, SHQ(PAY_BANK_ENTRY_LOCK), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((e = sh_q(req, Q_PAY_BANK_ENTRY_LOCK, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(e) != 1)
 		return ks->fail(req, 404, "not_found",
@@ -847,14 +817,14 @@ entry_match(struct ks_request *req)
 	if (strcmp(PQgetvalue(e, 0, K_STATUS), "BOOK") != 0)
 		return ks->fail(req, 409, "entry_not_booked", "the bank has "
 		    "not booked this transaction yet");
-	v[3] = li ? sh_num(req, json_integer_value(li)) : NULL;
-	v[4] = ci ? sh_num(req, json_integer_value(ci)) : NULL;
+	v[3] = li ? ks->num(req, json_integer_value(li)) : NULL;
+	v[4] = ci ? ks->num(req, json_integer_value(ci)) : NULL;
 	if ((out = li ? hand_line(req, e, v[3]) : hand_claim(req, e,
 	    v[4])) == NULL)
 		return KS_ERROR;
 	v[1] = out;
-	v[2] = sh_num(req, ks->user_id(req));
-	if (sh_q(req, SHQ(PAY_BANK_MATCH), 5, v) == NULL ||
+	v[2] = ks->num(req, ks->user_id(req));
+	if (sh_q(req, Q_PAY_BANK_MATCH, 5, v) == NULL ||
 	    file_count(req, PQgetvalue(e, 0, K_FILE), -1) == NULL ||
 	    (after = entry_now(req, v[0])) == NULL)
 		return KS_ERROR;
@@ -900,15 +870,15 @@ entry_candidates(struct ks_request *req)
 	if (ks->param_id(req, "id", &id) != KS_OK ||
 	    ks->page(req, &after, &limit, &n) != KS_OK)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if ((e = sh_q(req, SHQ(PAY_BANK_ENTRY_GET), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((e = sh_q(req, Q_PAY_BANK_ENTRY_GET, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(e) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such bank transaction");
 	v[1] = after;
 	v[2] = limit;
-	if ((r = sh_q(req, SHQ(PAY_BANK_CANDIDATES), 3, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_BANK_CANDIDATES, 3, v)) == NULL)
 		return KS_ERROR;
 	return page_reply(req, r, n, candidate_json);
 }
@@ -925,9 +895,9 @@ static const struct ks_field match_body[] = {
 
 const struct ks_route sh_bank_routes[] = {
 	{ "POST", "/api/v1/payment-runs/reconcile", "payment.run", CAMT_LIMIT,
-	    NULL, KS_R_JOB, reconcile, "book a camt.054.001.08 notification "
-	    "for the service's account (XML body; a job books it)", NULL,
-	    camt_chunk },
+	    NULL, KS_R_JOB | KS_R_BODY_RAW, reconcile, "book a camt.054.001.08 "
+	    "notification for the service's account (XML body; a job books "
+	    "it)" },
 	{ "GET", "/api/v1/bank-files", "payment.run", 0, NULL, KS_R_PAGED,
 	    bank_files, "imported bank files, newest first: when, by whom, "
 	    "what became of their transactions", NULL, NULL },

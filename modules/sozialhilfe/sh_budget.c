@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "sh.h"
-#include "pdf.h"
+#include "kasus/pdf.h"
 
 #define END	{ NULL, 0, 0, 0, 0, NULL }
 
@@ -87,11 +87,11 @@ sh_document_store(struct ks_request *req, const char *const *v,
 {
 	const char *w[2];
 
-	if ((*doc = sh_q(req, SHQ(LETTER_DOCUMENT), 6, v)) == NULL)
+	if ((*doc = sh_q(req, Q_LETTER_DOCUMENT, 6, v)) == NULL)
 		return -1;
 	w[0] = PQgetvalue(*doc, 0, 0);
 	w[1] = b64_encode(req, (const unsigned char *)bytes, len);
-	return sh_q(req, SHQ(DECISION_BLOB), 2, w) == NULL ? -1 : 0;
+	return sh_q(req, Q_DECISION_BLOB, 2, w) == NULL ? -1 : 0;
 }
 
 static json_t *
@@ -132,7 +132,7 @@ static json_t *
 lines_json(struct ks_request *req, const char *budget)
 {
 	const char *v[1] = { budget };
-	PGresult *r = sh_q(req, SHQ(BUDGET_LINES), 1, v);
+	PGresult *r = sh_q(req, Q_BUDGET_LINES, 1, v);
 	json_t *a = json_array(), *l;
 	int i;
 
@@ -268,12 +268,12 @@ compute(struct ks_request *req, PGresult *dossier)
 	q[0] = PQgetvalue(dossier, 0, 2);
 	q[1] = PQgetvalue(dossier, 0, 3);
 	q[2] = date;
-	if ((h = sh_q(req, SHQ(BUDGET_HOUSEHOLD), 3, q)) == NULL)
+	if ((h = sh_q(req, Q_BUDGET_HOUSEHOLD, 3, q)) == NULL)
 		return NULL;
 	q[0] = PQgetvalue(h, 0, 0);
 	q[1] = date;
-	if ((m = sh_q(req, SHQ(MEMBERS_ON), 2, q)) == NULL ||
-	    (x = sh_q(req, SHQ(HOUSEHOLD_EXTRA), 1, q)) == NULL)
+	if ((m = sh_q(req, Q_MEMBERS_ON, 2, q)) == NULL ||
+	    (x = sh_q(req, Q_HOUSEHOLD_EXTRA, 1, q)) == NULL)
 		return NULL;
 	if (PQntuples(m) == 0) {
 		ks->fail_detail(req, 409, "no_members_on_date", "the household "
@@ -421,35 +421,35 @@ budget_save(struct ks_request *req)
 	s3 = json_dumps(json_object_get(b, "landlord"), JSON_COMPACT |
 	    JSON_ENCODE_ANY);
 	s4 = json_dumps(json_object_get(out, "lines"), JSON_COMPACT);
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = json_string_value(json_object_get(b, "valid_from"));
 	v[2] = ks->strdup(req, s1);
-	v[3] = sh_num(req, json_integer_value(json_object_get(out, "need")));
-	v[4] = sh_num(req, json_integer_value(json_object_get(out,
+	v[3] = ks->num(req, json_integer_value(json_object_get(out, "need")));
+	v[4] = ks->num(req, json_integer_value(json_object_get(out,
 	    "income_counted")));
-	v[5] = sh_num(req, json_integer_value(json_object_get(out,
+	v[5] = ks->num(req, json_integer_value(json_object_get(out,
 	    "payment")));
 	v[6] = json_is_true(json_object_get(b, "rent_direct")) ? "t" : "f";
 	v[7] = s3 && json_is_object(json_object_get(b, "landlord")) ?
 	    ks->strdup(req, s3) : NULL;
 	v[8] = ks->strdup(req, s2);
-	v[9] = sh_num(req, ks->user_id(req));
+	v[9] = ks->num(req, ks->user_id(req));
 	free(s1);
 	free(s2);
 	free(s3);
-	r = sh_q(req, SHQ(BUDGET_INSERT), 10, v);
+	r = sh_q(req, Q_BUDGET_INSERT, 10, v);
 	if (r != NULL) {
 		v[0] = PQgetvalue(r, 0, 0);
 		v[1] = ks->strdup(req, s4 ? s4 : "[]");
-		if (sh_q(req, SHQ(BUDGET_LINES_INSERT), 2, v) == NULL)
+		if (sh_q(req, Q_BUDGET_LINES_INSERT, 2, v) == NULL)
 			r = NULL;
 	}
 	free(s4);
 	json_decref(res);
 	if (r == NULL || ks->audit(req, "budget_saved", "budget", v[0], NULL,
-	    NULL, json_pack("{s:s}", "dossier", sh_num(req, id))) != 0)
+	    NULL, json_pack("{s:s}", "dossier", ks->num(req, id))) != 0)
 		return -1;
-	if ((r = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_BUDGET_GET, 1, v)) == NULL)
 		return -1;
 	res = budget_json(r, 0);
 	json_object_set_new(res, "lines", lines_json(req, v[0]));
@@ -460,7 +460,7 @@ budget_save(struct ks_request *req)
 static int
 budgets_list(struct ks_request *req)
 {
-	return sh_dossier_list(req, SHQ(BUDGET_LIST), budget_json);
+	return sh_dossier_list(req, Q_BUDGET_LIST, budget_json);
 }
 
 static PGresult *
@@ -471,8 +471,8 @@ budget_load(struct ks_request *req, const char **idstr)
 
 	if (ks->param_id(req, "id", &id) != 0)
 		return NULL;
-	*idstr = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(BUDGET_GET), 1, idstr)) == NULL)
+	*idstr = ks->num(req, id);
+	if ((r = sh_q(req, Q_BUDGET_GET, 1, idstr)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such budget");
@@ -521,12 +521,12 @@ budget_approve(struct ks_request *req)
 		return ks->fail(req, 403, "four_eyes_required", "a second "
 		    "person must approve the budget you prepared");
 	v[0] = id;
-	v[1] = sh_num(req, ks->user_id(req));
+	v[1] = ks->num(req, ks->user_id(req));
 	v[2] = PQgetvalue(r, 0, 15);
-	if ((u = sh_q(req, SHQ(BUDGET_APPROVE), 3, v)) == NULL)
+	if ((u = sh_q(req, Q_BUDGET_APPROVE, 3, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1) {
-		u = sh_q(req, SHQ(BUDGET_GET), 1, &id);
+		u = sh_q(req, Q_BUDGET_GET, 1, &id);
 		return ks->fail_detail(req, 409, "conflict", "the budget "
 		    "changed meanwhile; review it and approve again",
 		    u && PQntuples(u) == 1 ? json_pack("{s:o}", "current",
@@ -535,7 +535,7 @@ budget_approve(struct ks_request *req)
 	v[0] = PQgetvalue(r, 0, 1);
 	v[1] = PQgetvalue(r, 0, 2);
 	v[2] = id;
-	if (sh_q(req, SHQ(BUDGET_REPLACE_OLDER), 3, v) == NULL ||
+	if (sh_q(req, Q_BUDGET_REPLACE_OLDER, 3, v) == NULL ||
 	    ks->audit(req, "budget_approved", "budget", id, NULL, NULL,
 	    NULL) != 0)
 		return -1;
@@ -590,9 +590,9 @@ decision_draft(struct ks_request *req)
 	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed", "the dossier is "
 		    "closed; it gets no new decision");
-	bid = sh_num(req, json_integer_value(json_object_get(ks->body(req),
+	bid = ks->num(req, json_integer_value(json_object_get(ks->body(req),
 	    "budget_id")));
-	if ((b = sh_q(req, SHQ(BUDGET_GET), 1, &bid)) == NULL)
+	if ((b = sh_q(req, Q_BUDGET_GET, 1, &bid)) == NULL)
 		return -1;
 	if (PQntuples(b) != 1 || atoll(PQgetvalue(b, 0, 1)) != id)
 		return ks->fail_detail(req, 400, "invalid_value", "no such "
@@ -601,7 +601,7 @@ decision_draft(struct ks_request *req)
 	if (strcmp(PQgetvalue(b, 0, 10), "approved") != 0)
 		return ks->fail(req, 409, "budget_not_approved", "a decision "
 		    "needs an approved budget");
-	if ((r = sh_q(req, SHQ(DECISION_LIVE), 1, &bid)) == NULL)
+	if ((r = sh_q(req, Q_DECISION_LIVE, 1, &bid)) == NULL)
 		return -1;
 	if (PQntuples(r) > 0)
 		return ks->fail_detail(req, 409, "decision_exists", "this "
@@ -609,16 +609,16 @@ decision_draft(struct ks_request *req)
 		    "another", json_pack("{s:I,s:s}", "decision_id",
 		    (json_int_t)atoll(PQgetvalue(r, 0, 0)), "status",
 		    PQgetvalue(r, 0, 1)));
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = bid;
 	v[2] = PQgetvalue(d, 0, 18);	/* the client's language */
-	v[3] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(DECISION_INSERT), 4, v)) == NULL ||
+	v[3] = ks->num(req, ks->user_id(req));
+	if ((r = sh_q(req, Q_DECISION_INSERT, 4, v)) == NULL ||
 	    ks->audit(req, "decision_drafted", "decision", PQgetvalue(r, 0, 0),
 	    NULL, NULL, json_pack("{s:s}", "budget", bid)) != 0)
 		return -1;
 	v[0] = PQgetvalue(r, 0, 0);
-	if ((r = sh_q(req, SHQ(DECISION_GET), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_DECISION_GET, 1, v)) == NULL)
 		return -1;
 	ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
 	return ks->reply(req, 201, decision_json(r, 0));
@@ -632,8 +632,8 @@ decision_load(struct ks_request *req, const char **idstr)
 
 	if (ks->param_id(req, "id", &id) != 0)
 		return NULL;
-	*idstr = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(DECISION_GET), 1, idstr)) == NULL)
+	*idstr = ks->num(req, id);
+	if ((r = sh_q(req, Q_DECISION_GET, 1, idstr)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such decision");
@@ -645,7 +645,7 @@ decision_load(struct ks_request *req, const char **idstr)
 static int
 decisions_list(struct ks_request *req)
 {
-	return sh_dossier_list(req, SHQ(DECISION_LIST), decision_json);
+	return sh_dossier_list(req, Q_DECISION_LIST, decision_json);
 }
 
 /* The decision document (sh_letter.c). */
@@ -696,24 +696,24 @@ decision_store(struct ks_request *req, PGresult *dec, const char **doc_id,
 	PGresult *u, *doc;
 	size_t len;
 
-	v[0] = sh_num(req, ks->user_id(req));
-	if ((u = sh_q(req, SHQ(USER_DISPLAY), 1, v)) == NULL ||
+	v[0] = ks->num(req, ks->user_id(req));
+	if ((u = sh_q(req, Q_USER_DISPLAY, 1, v)) == NULL ||
 	    render(req, dec, PQntuples(u) ? PQgetvalue(u, 0, 0) : "",
 	    &pdf, &len) != 0)
 		return -1;
 	ks->sha256_hex(pdf, len, sha);
 	v[0] = PQgetvalue(dec, 0, 1);
 	v[1] = text(PQgetvalue(dec, 0, 3), "title");
-	v[2] = sh_num(req, (long long)len);
+	v[2] = ks->num(req, (long long)len);
 	v[3] = sha;
-	v[4] = sh_num(req, ks->user_id(req));
-	doc = sh_q(req, SHQ(DECISION_DOCUMENT), 5, v);
+	v[4] = ks->num(req, ks->user_id(req));
+	doc = sh_q(req, Q_DECISION_DOCUMENT, 5, v);
 	if (doc != NULL) {
 		v[0] = PQgetvalue(doc, 0, 0);
 		v[1] = b64_encode(req, (unsigned char *)pdf, len);
 	}
 	ks->free(pdf);
-	if (doc == NULL || sh_q(req, SHQ(DECISION_BLOB), 2, v) == NULL)
+	if (doc == NULL || sh_q(req, Q_DECISION_BLOB, 2, v) == NULL)
 		return -1;
 	*doc_id = PQgetvalue(doc, 0, 0);
 	return 0;
@@ -722,7 +722,7 @@ decision_store(struct ks_request *req, PGresult *dec, const char **doc_id,
 static int
 decision_stale(struct ks_request *req, const char *id)
 {
-	PGresult *r = sh_q(req, SHQ(DECISION_GET), 1, &id);
+	PGresult *r = sh_q(req, Q_DECISION_GET, 1, &id);
 
 	if (r != NULL && PQntuples(r) == 1)
 		ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
@@ -764,16 +764,16 @@ decision_approve(struct ks_request *req)
 		    "one; revoke the draft and decide on the budget in force");
 	did = atoll(PQgetvalue(dec, 0, 1));
 	v[0] = PQgetvalue(dec, 0, 1);
-	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
+	if ((d = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL ||
 	    PQntuples(d) != 1 || (effect = approval_effect(req, d)) == NULL ||
 	    sh_checklist_complete(req, did) != 0 ||
 	    decision_store(req, dec, &doc, sha) != 0)
 		return -1;
 	v[0] = id;
-	v[1] = sh_num(req, ks->user_id(req));
+	v[1] = ks->num(req, ks->user_id(req));
 	v[2] = doc;
 	v[3] = PQgetvalue(dec, 0, 10);
-	if ((u = sh_q(req, SHQ(DECISION_APPROVE), 4, v)) == NULL)
+	if ((u = sh_q(req, Q_DECISION_APPROVE, 4, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1)
 		return decision_stale(req, id);
@@ -793,7 +793,7 @@ decision_approve(struct ks_request *req)
 	    strcmp(effect, "support_started") == 0 ? "decision_approved" :
 	    "review_decided", PQgetvalue(d, 0, 14)) != 0)
 		return -1;
-	if ((dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) == NULL)
+	if ((dec = sh_q(req, Q_DECISION_GET, 1, &id)) == NULL)
 		return -1;
 	j = decision_json(dec, 0);
 	json_object_set_new(j, "effect", json_string(effect));
@@ -828,17 +828,17 @@ decision_revoke(struct ks_request *req)
 		    "approved decision needs the permission case.approve",
 		    json_pack("{s:s}", "permission", "case.approve"));
 	v[0] = id;
-	v[1] = sh_num(req, ks->user_id(req));
+	v[1] = ks->num(req, ks->user_id(req));
 	v[2] = json_string_value(json_object_get(ks->body(req), "reason"));
 	v[3] = PQgetvalue(dec, 0, 10);
-	if ((u = sh_q(req, SHQ(DECISION_REVOKE), 4, v)) == NULL)
+	if ((u = sh_q(req, Q_DECISION_REVOKE, 4, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1)
 		return decision_stale(req, id);
 	if (ks->audit(req, "decision_revoked", "decision", id, NULL, NULL,
 	    json_pack("{s:s,s:s}", "was", approved ? "approved" : "draft",
 	    "reason", v[2])) != 0 ||
-	    (dec = sh_q(req, SHQ(DECISION_GET), 1, &id)) == NULL)
+	    (dec = sh_q(req, Q_DECISION_GET, 1, &id)) == NULL)
 		return -1;
 	ks->set_etag(req, atoll(PQgetvalue(dec, 0, 10)));
 	return ks->reply(req, 200, decision_json(dec, 0));
@@ -870,7 +870,7 @@ decision_pdf(struct ks_request *req)
 		return rc;
 	}
 	v[0] = PQgetvalue(dec, 0, 8);
-	if ((c = sh_q(req, SHQ(DOCUMENT_CONTENT), 1, v)) == NULL)
+	if ((c = sh_q(req, Q_DOCUMENT_CONTENT, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(c) != 1)
 		return ks->fail(req, 404, "not_found", "the document is "

@@ -123,8 +123,8 @@ sh_dossier(struct ks_request *req, int64_t *id)
 	/* The core's one access policy: 404, or other_team for a change. */
 	if (ks->access_dossier(req, *id, KS_ACCESS_AUTO) == NULL)
 		return NULL;
-	v[0] = sh_num(req, *id);
-	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+	v[0] = ks->num(req, *id);
+	if ((r = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such dossier");
@@ -137,7 +137,7 @@ sh_dossier(struct ks_request *req, int64_t *id)
 const char *
 sh_months_ahead(struct ks_request *req, int n)
 {
-	const char *today = sh_today(req);
+	const char *today = ks->today(req);
 	int y = atoi(today), m = atoi(today + 5) - 1 + n;
 	char due[11];
 
@@ -167,18 +167,18 @@ int
 sh_auto_deadline(struct ks_request *req, int64_t dossier, const char *due,
     const char *kind, const char *text)
 {
-	const char *v[4] = { sh_num(req, dossier), due, kind, text };
+	const char *v[4] = { ks->num(req, dossier), due, kind, text };
 
-	return sh_q(req, SHQ(DEADLINE_AUTO), 4, v) ? 0 : -1;
+	return sh_q(req, Q_DEADLINE_AUTO, 4, v) ? 0 : -1;
 }
 
 int
 sh_deadlines_close(struct ks_request *req, int64_t dossier, const char *kind,
     const char *keep_due)
 {
-	const char *v[3] = { sh_num(req, dossier), kind, keep_due };
+	const char *v[3] = { ks->num(req, dossier), kind, keep_due };
 
-	return sh_q(req, SHQ(DEADLINES_CLOSE), 3, v) ? 0 : -1;
+	return sh_q(req, Q_DEADLINES_CLOSE, 3, v) ? 0 : -1;
 }
 
 /* ---------------------------------------------------------- dossiers */
@@ -192,7 +192,7 @@ check_team(struct ks_request *req, const char *team)
 
 	if (team == NULL)
 		return 0;
-	if ((r = sh_q(req, SHQ(TEAM_EXISTS), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_TEAM_EXISTS, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return ks->fail_detail(req, 400, "invalid_value", "no team of "
@@ -209,10 +209,10 @@ static int
 check_assignee(struct ks_request *req, const char *field, long long uid,
     const char *team)
 {
-	const char *v[1] = { sh_num(req, uid) };
+	const char *v[1] = { ks->num(req, uid) };
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(ACTIVE_USER), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_ACTIVE_USER, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
 		return ks->fail_detail(req, 400, "invalid_value", "no active "
@@ -239,16 +239,16 @@ case_create(struct ks_request *req)
 	ap = body_int(req, "applicant_id", &has);
 	bfs = body_int(req, "municipality_bfs", &has);
 	cw = body_int(req, "caseworker_id", &has_cw);
-	v[0] = sh_num(req, bfs);
-	if ((r = sh_q(req, SHQ(SERVES_MUNICIPALITY), 1, v)) == NULL)
+	v[0] = ks->num(req, bfs);
+	if ((r = sh_q(req, Q_SERVES_MUNICIPALITY, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return ks->fail_detail(req, 400, "invalid_value", "this social "
 		    "service does not serve that municipality", json_pack(
 		    "{s:s}", "field", "municipality_bfs"));
-	v[0] = sh_num(req, hh);
-	v[1] = sh_num(req, ap);
-	if ((r = sh_q(req, SHQ(HOUSEHOLD_ROLE_NOW), 2, v)) == NULL)
+	v[0] = ks->num(req, hh);
+	v[1] = ks->num(req, ap);
+	if ((r = sh_q(req, Q_HOUSEHOLD_ROLE_NOW, 2, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "applicant") != 0)
 		return ks->fail_detail(req, 400, "invalid_value", "the "
@@ -257,18 +257,18 @@ case_create(struct ks_request *req)
 	if (check_team(req, team) != 0 || (has_cw && check_assignee(req,
 	    "caseworker_id", cw, team) != 0))
 		return -1;
-	v[0] = sh_num(req, hh);
-	v[1] = sh_num(req, ap);
-	v[2] = sh_num(req, bfs);
-	v[3] = has_cw ? sh_num(req, cw) : NULL;
+	v[0] = ks->num(req, hh);
+	v[1] = ks->num(req, ap);
+	v[2] = ks->num(req, bfs);
+	v[3] = has_cw ? ks->num(req, cw) : NULL;
 	v[4] = team;
-	if ((r = sh_q(req, SHQ(DOSSIER_INSERT), 5, v)) == NULL)
+	if ((r = sh_q(req, Q_DOSSIER_INSERT, 5, v)) == NULL)
 		return -1;
 	id = atoll(PQgetvalue(r, 0, 0));
 	if (sh_transition_log(req, id, "", "registration", NULL, NULL) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
+	v[0] = ks->num(req, id);
+	if ((r = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL ||
 	    ks->audit(req, "dossier_registered", "dossier", v[0], NULL, NULL,
 	    json_pack("{s:I,s:s}", "municipality_bfs", (json_int_t)bfs,
 	    "number", PQgetvalue(r, 0, 19))) != 0)
@@ -335,11 +335,11 @@ cases_list(struct ks_request *req)
 		return ks->fail_detail(req, 400, "invalid_parameter",
 		    "mine is 1 (my dossiers) or 0", json_pack("{s:s}",
 		    "parameter", "mine"));
-	v[1] = mine && strcmp(mine, "1") == 0 ? sh_num(req,
+	v[1] = mine && strcmp(mine, "1") == 0 ? ks->num(req,
 	    ks->user_id(req)) : NULL;
 	if (search_text(req, ks->query(req, "q"), &v[4]) != 0)
 		return -1;
-	if ((r = sh_q(req, SHQ(DOSSIER_LIST), 5, v)) == NULL)
+	if ((r = sh_q(req, Q_DOSSIER_LIST, 5, v)) == NULL)
 		return -1;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
@@ -353,7 +353,7 @@ static json_t *
 members_json(struct ks_request *req, const char *hh, const char *date)
 {
 	const char *v[2] = { hh, date };
-	PGresult *r = sh_q(req, SHQ(MEMBERS_ON), 2, v);
+	PGresult *r = sh_q(req, Q_MEMBERS_ON, 2, v);
 	json_t *a = json_array();
 	int i;
 
@@ -395,13 +395,13 @@ case_show(struct ks_request *req)
 
 	if ((r = sh_dossier(req, &id)) == NULL)
 		return -1;
-	v[0] = sh_num(req, id);
-	if ((t = sh_q(req, SHQ(TRANSITION_LIST), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((t = sh_q(req, Q_TRANSITION_LIST, 1, v)) == NULL)
 		return -1;
 	j = sh_dossier_json(r, 0);
 	json_object_set_new(j, "history", history_json(t));
 	json_object_set_new(j, "members", members_json(req,
-	    PQgetvalue(r, 0, 2), sh_today(req)));
+	    PQgetvalue(r, 0, 2), ks->today(req)));
 	/* Every read of a dossier is logged (cantonal data protection). */
 	if (ks->audit(req, "dossier_read", "dossier", v[0], NULL, NULL,
 	    NULL) != 0) {
@@ -416,8 +416,8 @@ case_show(struct ks_request *req)
 int
 sh_dossier_stale(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { sh_num(req, id) };
-	PGresult *r = sh_q(req, SHQ(DOSSIER_GET), 1, v);
+	const char *v[1] = { ks->num(req, id) };
+	PGresult *r = sh_q(req, Q_DOSSIER_GET, 1, v);
 
 	if (r != NULL && PQntuples(r) == 1)
 		ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
@@ -447,8 +447,8 @@ case_patch(struct ks_request *req)
 	    PQgetvalue(b, 0, 10)) != 0))
 		return -1;
 	if (has_bfs) {
-		v[0] = sh_num(req, bfs);
-		if ((r = sh_q(req, SHQ(SERVES_MUNICIPALITY), 1, v)) == NULL)
+		v[0] = ks->num(req, bfs);
+		if ((r = sh_q(req, Q_SERVES_MUNICIPALITY, 1, v)) == NULL)
 			return -1;
 		if (PQntuples(r) == 0)
 			return ks->fail_detail(req, 400, "invalid_value",
@@ -456,17 +456,17 @@ case_patch(struct ks_request *req)
 			    "municipality", json_pack("{s:s}", "field",
 			    "municipality_bfs"));
 	}
-	v[0] = sh_num(req, id);
-	v[1] = has_cw ? sh_num(req, cw) : NULL;
+	v[0] = ks->num(req, id);
+	v[1] = has_cw ? ks->num(req, cw) : NULL;
 	v[2] = team;
-	v[3] = has_bfs ? sh_num(req, bfs) : NULL;
+	v[3] = has_bfs ? ks->num(req, bfs) : NULL;
 	v[4] = PQgetvalue(b, 0, 14);
-	if ((r = sh_q(req, SHQ(DOSSIER_UPDATE), 5, v)) == NULL)
+	if ((r = sh_q(req, Q_DOSSIER_UPDATE, 5, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
 		return sh_dossier_stale(req, id);
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL ||
+	v[0] = ks->num(req, id);
+	if ((r = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL ||
 	    ks->audit(req, has_cw && (PQgetisnull(b, 0, 8) ||
 	    atoll(PQgetvalue(b, 0, 8)) != cw) ? "dossier_assigned" :
 	    "dossier_changed", "dossier", v[0], sh_dossier_json(b, 0),
@@ -480,8 +480,8 @@ case_patch(struct ks_request *req)
 static json_t *
 missing_docs(struct ks_request *req, int64_t id)
 {
-	const char *v[1] = { sh_num(req, id) };
-	PGresult *r = sh_q(req, SHQ(CHECKLIST_GET), 1, v);
+	const char *v[1] = { ks->num(req, id) };
+	PGresult *r = sh_q(req, Q_CHECKLIST_GET, 1, v);
 	json_t *miss = json_array();
 	int i, j, got;
 
@@ -523,10 +523,10 @@ int
 sh_transition_log(struct ks_request *req, int64_t id, const char *from,
     const char *to, const char *reason, const char *code)
 {
-	const char *v[6] = { sh_num(req, id), from, to, reason,
-	    sh_num(req, ks->user_id(req)), code };
+	const char *v[6] = { ks->num(req, id), from, to, reason,
+	    ks->num(req, ks->user_id(req)), code };
 
-	return sh_q(req, SHQ(TRANSITION_ADD), 6, v) ? 0 : -1;
+	return sh_q(req, Q_TRANSITION_ADD, 6, v) ? 0 : -1;
 }
 
 /* The deadlines that come and go with a state. */
@@ -575,11 +575,11 @@ sh_transition(struct ks_request *req, int64_t id, const char *from,
 	const char *v[4];
 	PGresult *r;
 
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = to;
 	v[2] = strcmp(to, "closed") == 0 ? code : NULL;
 	v[3] = version;
-	if ((r = sh_q(req, SHQ(DOSSIER_SET_STATE), 4, v)) == NULL)
+	if ((r = sh_q(req, Q_DOSSIER_SET_STATE, 4, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
 		return sh_dossier_stale(req, id);
@@ -647,8 +647,8 @@ static const char *const checklist_codes[] = { "id", "residence_permit",
 static long long
 checklist_version(struct ks_request *req, int64_t id, int *err)
 {
-	const char *v[1] = { sh_num(req, id) };
-	PGresult *r = sh_q(req, SHQ(CHECKLIST_VERSION), 1, v);
+	const char *v[1] = { ks->num(req, id) };
+	PGresult *r = sh_q(req, Q_CHECKLIST_VERSION, 1, v);
 
 	*err = r == NULL;
 	return r != NULL && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) :
@@ -658,8 +658,8 @@ checklist_version(struct ks_request *req, int64_t id, int *err)
 static json_t *
 checklist_json(struct ks_request *req, int64_t id, long long version)
 {
-	const char *v[1] = { sh_num(req, id) };
-	PGresult *r = sh_q(req, SHQ(CHECKLIST_GET), 1, v);
+	const char *v[1] = { ks->num(req, id) };
+	PGresult *r = sh_q(req, Q_CHECKLIST_GET, 1, v);
 	json_t *items = json_array();
 	int i;
 
@@ -729,11 +729,11 @@ checklist_put(struct ks_request *req)
 	    checklist_json(req, id, ver)) != 0 ||
 	    checklist_items_ok(req, items) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, ks->user_id(req));
-	v[2] = sh_num(req, ver);
-	if ((r = sh_q(req, ver == 0 ? SHQ(CHECKLIST_FIRST) :
-	    SHQ(CHECKLIST_BUMP), ver == 0 ? 2 : 3, v)) == NULL)
+	v[0] = ks->num(req, id);
+	v[1] = ks->num(req, ks->user_id(req));
+	v[2] = ks->num(req, ver);
+	if ((r = sh_q(req, ver == 0 ? Q_CHECKLIST_FIRST :
+	    Q_CHECKLIST_BUMP, ver == 0 ? 2 : 3, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
 		/* Someone saved it in between. */
@@ -746,11 +746,11 @@ checklist_put(struct ks_request *req)
 	}
 	ver = atoll(PQgetvalue(r, 0, 0));
 	json_array_foreach(items, i, e) {
-		v[0] = sh_num(req, id);
+		v[0] = ks->num(req, id);
 		v[1] = json_string_value(json_object_get(e, "code"));
 		v[2] = json_string_value(json_object_get(e, "received_on"));
 		v[3] = json_string_value(json_object_get(e, "note"));
-		if (sh_q(req, SHQ(CHECKLIST_SET), 4, v) == NULL)
+		if (sh_q(req, Q_CHECKLIST_SET, 4, v) == NULL)
 			return -1;
 	}
 	/* Complete: the reminder to ask for the documents is done. */
@@ -759,7 +759,7 @@ checklist_put(struct ks_request *req)
 	    "missing_document", NULL) != 0;
 	json_decref(miss);
 	if (err || ks->audit(req, "checklist_changed", "dossier",
-	    sh_num(req, id), NULL, json_incref(items), NULL) != 0)
+	    ks->num(req, id), NULL, json_incref(items), NULL) != 0)
 		return -1;
 	ks->set_etag(req, ver);
 	return ks->reply(req, 200, checklist_json(req, id, ver));
@@ -778,11 +778,11 @@ journal_list(struct ks_request *req)
 
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	/* Protected notes: only the author's role group, and not at all
 	 * without the permission for protected notes. */
 	v[1] = ks->has_perm(req, "case.protected") ? ks->roles(req) : "";
-	if ((r = sh_q(req, SHQ(JOURNAL_LIST), 2, v)) == NULL)
+	if ((r = sh_q(req, Q_JOURNAL_LIST, 2, v)) == NULL)
 		return -1;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++) {
@@ -820,14 +820,14 @@ journal_add(struct ks_request *req)
 	/* The role group is the author's first role. */
 	n = strcspn(roles, ",");
 	snprintf(group, sizeof(group), "%.*s", (int)n, roles);
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = body_str(req, "noted_on");
 	v[2] = body_str(req, "category");
 	v[3] = body_str(req, "text");
-	v[4] = sh_num(req, ks->user_id(req));
+	v[4] = ks->num(req, ks->user_id(req));
 	v[5] = json_is_true(prot) ? "t" : "f";
 	v[6] = group[0] ? ks->strdup(req, group) : "token";
-	if ((r = sh_q(req, SHQ(JOURNAL_ADD), 7, v)) == NULL ||
+	if ((r = sh_q(req, Q_JOURNAL_ADD, 7, v)) == NULL ||
 	    ks->audit(req, "journal_added", "journal_entry",
 	    PQgetvalue(r, 0, 0), NULL, NULL, json_pack("{s:s,s:b}", "dossier",
 	    v[0], "protected", json_is_true(prot))) != 0)
@@ -858,8 +858,8 @@ goal_json(PGresult *r, int i)
 static json_t *
 agreement_json(struct ks_request *req, int64_t id, long long *version)
 {
-	const char *v[1] = { sh_num(req, id) };
-	PGresult *r = sh_q(req, SHQ(GOAL_LIST), 1, v);
+	const char *v[1] = { ks->num(req, id) };
+	PGresult *r = sh_q(req, Q_GOAL_LIST, 1, v);
 	json_t *items = json_array();
 	int i;
 
@@ -895,12 +895,12 @@ goal_add(struct ks_request *req)
 
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = body_str(req, "title");
 	v[2] = body_str(req, "measures");
 	v[3] = body_str(req, "due_on");
-	v[4] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(GOAL_ADD), 5, v)) == NULL ||
+	v[4] = ks->num(req, ks->user_id(req));
+	if ((r = sh_q(req, Q_GOAL_ADD, 5, v)) == NULL ||
 	    sh_auto_deadline(req, id, v[3], "goal_due", v[1]) != 0 ||
 	    ks->audit(req, "goal_added", "goal", PQgetvalue(r, 0, 0), NULL,
 	    NULL, NULL) != 0)
@@ -920,8 +920,8 @@ goal_patch(struct ks_request *req)
 
 	if (ks->param_id(req, "id", &id) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
-	if ((b = sh_q(req, SHQ(GOAL_GET), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((b = sh_q(req, Q_GOAL_GET, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found", "no such goal");
@@ -938,16 +938,16 @@ goal_patch(struct ks_request *req)
 	v[2] = body_str(req, "review_result");
 	v[3] = body_str(req, "due_on");
 	v[4] = PQgetvalue(b, 0, 7);
-	if ((r = sh_q(req, SHQ(GOAL_UPDATE), 5, v)) == NULL)
+	if ((r = sh_q(req, Q_GOAL_UPDATE, 5, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
-		r = sh_q(req, SHQ(GOAL_GET), 1, v);
+		r = sh_q(req, Q_GOAL_GET, 1, v);
 		return ks->fail_detail(req, 409, "conflict", "someone else "
 		    "changed this goal; review it and apply your change again",
 		    r && PQntuples(r) == 1 ? json_pack("{s:o}", "current",
 		    goal_json(r, 0)) : NULL);
 	}
-	if ((r = sh_q(req, SHQ(GOAL_GET), 1, v)) == NULL ||
+	if ((r = sh_q(req, Q_GOAL_GET, 1, v)) == NULL ||
 	    ks->audit(req, "goal_changed", "goal", v[0], goal_json(b, 0),
 	    goal_json(r, 0), NULL) != 0)
 		return -1;
@@ -970,9 +970,9 @@ goals_sign(struct ks_request *req)
 	j = agreement_json(req, id, &ver);
 	if (ks->check_etag(req, ver, j) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = body_str(req, "signed_on");
-	if ((r = sh_q(req, SHQ(GOALS_SIGN), 2, v)) == NULL ||
+	if ((r = sh_q(req, Q_GOALS_SIGN, 2, v)) == NULL ||
 	    ks->audit(req, "goal_agreement_signed", "dossier", v[0], NULL,
 	    NULL, json_pack("{s:s}", "signed_on", v[1])) != 0)
 		return -1;
@@ -1002,7 +1002,7 @@ deadline_json(PGresult *r, int i)
 static int
 deadlines_list(struct ks_request *req)
 {
-	return sh_dossier_list(req, SHQ(DEADLINE_LIST), deadline_json);
+	return sh_dossier_list(req, Q_DEADLINE_LIST, deadline_json);
 }
 
 static int
@@ -1019,13 +1019,13 @@ deadline_add(struct ks_request *req)
 	as = body_int(req, "assignee_id", &has);
 	if (has && check_assignee(req, "assignee_id", as, NULL) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = body_str(req, "due_on");
 	v[2] = "manual";
 	v[3] = body_str(req, "text");
-	v[4] = has ? sh_num(req, as) : NULL;
-	v[5] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(DEADLINE_ADD), 6, v)) == NULL ||
+	v[4] = has ? ks->num(req, as) : NULL;
+	v[5] = ks->num(req, ks->user_id(req));
+	if ((r = sh_q(req, Q_DEADLINE_ADD, 6, v)) == NULL ||
 	    ks->audit(req, "deadline_added", "deadline", PQgetvalue(r, 0, 0),
 	    NULL, NULL, NULL) != 0)
 		return -1;
@@ -1042,8 +1042,8 @@ deadline_patch(struct ks_request *req)
 
 	if (ks->param_id(req, "id", &id) != 0)
 		return -1;
-	v[0] = sh_num(req, id);
-	if ((b = sh_q(req, SHQ(DEADLINE_GET), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((b = sh_q(req, Q_DEADLINE_GET, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found", "no such deadline");
@@ -1055,16 +1055,16 @@ deadline_patch(struct ks_request *req)
 	v[1] = json_is_true(json_object_get(ks->body(req), "done")) ? "t" :
 	    "f";
 	v[2] = PQgetvalue(b, 0, 6);
-	if ((r = sh_q(req, SHQ(DEADLINE_DONE), 3, v)) == NULL)
+	if ((r = sh_q(req, Q_DEADLINE_DONE, 3, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
-		r = sh_q(req, SHQ(DEADLINE_GET), 1, v);
+		r = sh_q(req, Q_DEADLINE_GET, 1, v);
 		return ks->fail_detail(req, 409, "conflict", "someone else "
 		    "changed this deadline; review it and apply your change "
 		    "again", r && PQntuples(r) == 1 ? json_pack("{s:o}",
 		    "current", deadline_json(r, 0)) : NULL);
 	}
-	if ((r = sh_q(req, SHQ(DEADLINE_GET), 1, v)) == NULL ||
+	if ((r = sh_q(req, Q_DEADLINE_GET, 1, v)) == NULL ||
 	    ks->audit(req, "deadline_changed", "deadline", v[0], NULL, NULL,
 	    json_pack("{s:b}", "done", v[1][0] == 't')) != 0)
 		return -1;

@@ -23,7 +23,7 @@ review_reminders(struct ks_request *job, json_t *payload)
 	int i, n, made = 0;
 
 	(void)payload;
-	if ((c = sh_q(job, SHQ(REVIEW_CANDIDATES), 0, NULL)) == NULL)
+	if ((c = sh_q(job, Q_REVIEW_CANDIDATES, 0, NULL)) == NULL)
 		return -1;
 	n = PQntuples(c);
 	if (ks->job_progress(job, 0, n) != 0)
@@ -32,8 +32,8 @@ review_reminders(struct ks_request *job, json_t *payload)
 		v[0] = PQgetvalue(c, i, 0);
 		v[1] = PQgetvalue(c, i, 1);
 		v[2] = REVIEW_TEXT;
-		if (sh_q(job, SHQ(REVIEW_LOCK), 1, v) == NULL ||
-		    (r = sh_q(job, SHQ(REVIEW_REMINDER_ADD), 3, v)) == NULL)
+		if (sh_q(job, Q_REVIEW_LOCK, 1, v) == NULL ||
+		    (r = sh_q(job, Q_REVIEW_REMINDER_ADD, 3, v)) == NULL)
 			return -1;
 		if (PQntuples(r) == 1) {
 			made++;

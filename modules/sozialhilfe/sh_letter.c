@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "sh.h"
-#include "pdf.h"
-#include "swiss.h"
+#include "kasus/pdf.h"
+#include "kasus/swiss.h"
 
 #define END	{ NULL, 0, 0, 0, 0, NULL }
 
@@ -196,8 +196,8 @@ letter_load(struct ks_request *req, PGresult *dossier, struct letter *l)
 
 	memset(l, 0, sizeof(*l));
 	v[0] = PQgetvalue(dossier, 0, 3);
-	if ((s = sh_q(req, SHQ(LETTER_SENDER), 0, NULL)) == NULL ||
-	    (l->client = sh_q(req, SHQ(LETTER_CLIENT), 1, v)) == NULL)
+	if ((s = sh_q(req, Q_LETTER_SENDER, 0, NULL)) == NULL ||
+	    (l->client = sh_q(req, Q_LETTER_CLIENT, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(s) != 1 || PQntuples(l->client) != 1)
 		return ks->fail(req, 404, "not_found", "no such dossier");
@@ -215,8 +215,8 @@ letter_load(struct ks_request *req, PGresult *dossier, struct letter *l)
 	p[2] = two(req, PQgetvalue(s, 0, 4), PQgetvalue(s, 0, 5));
 	l->client_address = join(req, "\n", p, 3);
 	l->lang = PQgetvalue(s, 0, 6);
-	v[0] = sh_num(req, ks->user_id(req));
-	if ((u = sh_q(req, SHQ(USER_DISPLAY), 1, v)) == NULL)
+	v[0] = ks->num(req, ks->user_id(req));
+	if ((u = sh_q(req, Q_USER_DISPLAY, 1, v)) == NULL)
 		return -1;
 	l->author = PQntuples(u) == 1 ? PQgetvalue(u, 0, 0) : "";
 	return 0;
@@ -357,13 +357,13 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	int rc;
 
 	v[0] = PQgetvalue(dec, 0, 1);
-	if ((d = sh_q(req, SHQ(DOSSIER_GET), 1, v)) == NULL)
+	if ((d = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(d) != 1)
 		return ks->fail(req, 404, "not_found", "no such dossier");
 	v[0] = PQgetvalue(dec, 0, 2);
-	if ((bud = sh_q(req, SHQ(BUDGET_GET), 1, v)) == NULL ||
-	    (lines = sh_q(req, SHQ(BUDGET_LINES), 1, v)) == NULL ||
+	if ((bud = sh_q(req, Q_BUDGET_GET, 1, v)) == NULL ||
+	    (lines = sh_q(req, Q_BUDGET_LINES, 1, v)) == NULL ||
 	    letter_load(req, d, &l) != 0)
 		return -1;
 	if (PQntuples(bud) != 1)
@@ -427,7 +427,7 @@ letter_store(struct ks_request *req, int64_t id, const char *kind,
 	size_t len;
 	int rc;
 
-	created_of(sh_today(req), created);
+	created_of(ks->today(req), created);
 	memcpy(created + 8, "000000", 7);
 	rc = ks->pdf_render(b->v, title, created, &pdf, &len, err,
 	    sizeof(err));
@@ -438,12 +438,12 @@ letter_store(struct ks_request *req, int64_t id, const char *kind,
 		return render_fail(req, "letter", err);
 	}
 	ks->sha256_hex(pdf, len, sha);
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[1] = "letter";
 	v[2] = title;
-	v[3] = sh_num(req, (long long)len);
+	v[3] = ks->num(req, (long long)len);
 	v[4] = sha;
-	v[5] = sh_num(req, ks->user_id(req));
+	v[5] = ks->num(req, ks->user_id(req));
 	rc = sh_document_store(req, v, pdf, len, &doc);
 	ks->free(pdf);
 	json_object_set_new(detail, "kind", json_string(kind));
@@ -488,7 +488,7 @@ letter_dossier(struct ks_request *req, int64_t *id, struct letter *l)
 static int
 not_past(struct ks_request *req, const char *date, const char *field)
 {
-	if (strcmp(date, sh_today(req)) < 0)
+	if (strcmp(date, ks->today(req)) < 0)
 		return ks->fail_detail(req, 400, "invalid_value", "the date "
 		    "lies in the past", json_pack("{s:s}", "field", field));
 	return 0;
@@ -532,7 +532,7 @@ letter_request(struct ks_request *req)
 	title = sh_text(l.lang, "request_title");
 	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
 	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
-	letter_head(req, &b, &l, l.client_address, sh_today(req), join(req,
+	letter_head(req, &b, &l, l.client_address, ks->today(req), join(req,
 	    "\n", p, 2), fill(req, l.lang, "footer_letter", "title", title,
 	    "ref", l.ref, NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
@@ -579,7 +579,7 @@ letter_guarantee(struct ks_request *req)
 	title = sh_text(l.lang, "guarantee_title");
 	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
 	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
-	letter_head(req, &b, &l, to, sh_today(req), join(req, "\n", p, 2),
+	letter_head(req, &b, &l, to, ks->today(req), join(req, "\n", p, 2),
 	    fill(req, l.lang, "footer_letter", "title", title, "ref", l.ref,
 	    NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);

@@ -13,18 +13,8 @@
 #include "sh.h"
 
 const struct ks_api *ks;
-int sh_qbase;
 static struct ks_route *routes;
 static struct ks_module descriptor;
-
-const char *
-sh_num(struct ks_request *req, long long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%lld", v);
-	return ks->strdup(req, buf);
-}
 
 PGresult *
 sh_q(struct ks_request *req, int q, int n, const char *const *v)
@@ -44,7 +34,7 @@ sh_dossier_list(struct ks_request *req, int q,
 
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	if ((r = sh_q(req, q, 1, v)) == NULL)
 		return -1;
 	items = json_array();
@@ -60,18 +50,6 @@ sh_access(struct ks_request *req, PGresult *r, int col)
 	    10), KS_ACCESS_AUTO) != NULL ? 0 : -1;
 }
 
-const char *
-sh_today(struct ks_request *req)
-{
-	char buf[11];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-	return ks->strdup(req, buf);
-}
-
 static const struct ks_route *const tables[] = {
 	sh_dossier_routes, sh_budget_routes, sh_payment_routes, sh_run_routes,
 	sh_bank_routes, sh_worklist_routes, sh_letter_routes, NULL
@@ -82,13 +60,13 @@ init(const struct ks_api *api, char *err, size_t errlen)
 {
 	size_t n = 0, i, j;
 
-	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < 4) {
-		snprintf(err, errlen, "needs core ABI %d.4", KS_ABI_MAJOR);
+	if (api->abi_major != KS_ABI_MAJOR || api->abi_minor < KS_ABI_MINOR) {
+		snprintf(err, errlen, "needs core ABI %d.%d", KS_ABI_MAJOR,
+		    KS_ABI_MINOR);
 		return -1;
 	}
 	ks = api;
-	if ((sh_qbase = api->db_register(sozialhilfe_queries,
-	    Q_SOZIALHILFE_COUNT)) < 0) {
+	if (api->db_register(sozialhilfe_queries, Q_SOZIALHILFE_COUNT) < 0) {
 		snprintf(err, errlen, "cannot register statements");
 		return -1;
 	}
@@ -120,8 +98,13 @@ fini(void)
 }
 
 static struct ks_module descriptor = {
-	KS_MODULE_HEADER, "sozialhilfe", "0.1.0", init, fini, NULL, NULL,
-	"modules/sozialhilfe/migrations", NULL, sh_job_types, NULL, { 0 }
+	KS_MODULE_HEADER,
+	.name = "sozialhilfe",
+	.version = "0.1.0",
+	.init = init,
+	.fini = fini,
+	.migrations = "modules/sozialhilfe/migrations",
+	.jobs = sh_job_types
 };
 
 const struct ks_module *

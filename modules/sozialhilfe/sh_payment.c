@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "sh_pay.h"
-#include "iso20022.h"
+#include "kasus/iso20022.h"
 
 #define MAX_INSTALMENTS	600		/* a plan of 50 years at most */
 
@@ -29,8 +29,8 @@ dossier(struct ks_request *req, int64_t *id)
 	if (ks->param_id(req, "id", id) != KS_OK ||
 	    ks->access_dossier(req, *id, KS_ACCESS_AUTO) == NULL)
 		return NULL;
-	v[0] = sh_num(req, *id);
-	if ((r = sh_q(req, SHQ(PAY_DOSSIER), 1, v)) == NULL)
+	v[0] = ks->num(req, *id);
+	if ((r = sh_q(req, Q_PAY_DOSSIER, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such dossier");
@@ -179,7 +179,7 @@ account_show(struct ks_request *req)
 	if (!ks->has_perm(req, "payment.approve") &&
 	    need_any(req, "payment.run", "payment.account") != KS_OK)
 		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_ACCOUNT_GET), 0, NULL)) == NULL)
+	if ((r = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 404, "not_found",
@@ -205,27 +205,27 @@ account_put(struct ks_request *req)
 	p.country = body_s(req, "country");
 	if (party_check(req, &p, "") != KS_OK)
 		return KS_ERROR;
-	if ((cur = sh_q(req, SHQ(PAY_ACCOUNT_GET), 0, NULL)) == NULL)
+	if ((cur = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	v[0] = p.name; v[1] = p.iban; v[2] = p.bic; v[3] = p.street;
 	v[4] = p.house_no; v[5] = p.postcode; v[6] = p.town;
-	v[7] = p.country; v[8] = sh_num(req, ks->user_id(req));
+	v[7] = p.country; v[8] = ks->num(req, ks->user_id(req));
 	if (PQntuples(cur) == 1) {
 		/* Changing the account needs its ETag. */
 		if (ks->check_etag(req, ll(cur, 0, 8), account_json(cur)) !=
 		    KS_OK)
 			return KS_ERROR;
 		v[9] = PQgetvalue(cur, 0, 8);
-		r = sh_q(req, SHQ(PAY_ACCOUNT_UPDATE), 10, v);
+		r = sh_q(req, Q_PAY_ACCOUNT_UPDATE, 10, v);
 	} else
-		r = sh_q(req, SHQ(PAY_ACCOUNT_INSERT), 9, v);
+		r = sh_q(req, Q_PAY_ACCOUNT_INSERT, 9, v);
 	if (r == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 409, "conflict", "someone else changed "
 		    "this record; review it and apply your change again");
 	if (ks->audit(req, "payment_account_set", "sh_tenant_account",
-	    sh_num(req, ks->tenant_id(req)), PQntuples(cur) == 1 ?
+	    ks->num(req, ks->tenant_id(req)), PQntuples(cur) == 1 ?
 	    account_json(cur) : NULL, account_json(r), NULL) != KS_OK)
 		return KS_ERROR;
 	ks->set_etag(req, ll(r, 0, 8));
@@ -293,16 +293,16 @@ oneoff_create(struct ks_request *req)
 		if (cs == NULL)
 			abort();
 	}
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, json_integer_value(json_object_get(b, "amount")));
+	v[0] = ks->num(req, id);
+	v[1] = ks->num(req, json_integer_value(json_object_get(b, "amount")));
 	v[2] = json_string_value(json_object_get(b, "text"));
 	v[3] = cs ? ks->strdup(req, cs) : NULL;
-	v[4] = sh_num(req, ks->user_id(req));
+	v[4] = ks->num(req, ks->user_id(req));
 	free(cs);
 	if (!plain_text(v[2]))
 		return bad_field(req, "invalid_value",
 		    "text contains control characters", "text");
-	if ((r = sh_q(req, SHQ(PAY_ONEOFF_INSERT), 5, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_ONEOFF_INSERT, 5, v)) == NULL ||
 	    ks->audit(req, "one_off_payment_proposed", "sh_one_off",
 	    PQgetvalue(r, 0, 0), NULL, oneoff_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
@@ -322,7 +322,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	if ((r = sh_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
 	return page_reply(req, r, n, row);
@@ -331,7 +331,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 static int
 oneoff_list(struct ks_request *req)
 {
-	return dossier_page(req, SHQ(PAY_ONEOFF_LIST), oneoff_json);
+	return dossier_page(req, Q_PAY_ONEOFF_LIST, oneoff_json);
 }
 
 /* The tenant's one-off payments (?status=proposed: what waits). */
@@ -350,7 +350,7 @@ oneoff_list_all(struct ks_request *req)
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK)
 		return KS_ERROR;
 	v[0] = st;
-	if ((r = sh_q(req, SHQ(PAY_ONEOFF_LIST_ALL), 3, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_ONEOFF_LIST_ALL, 3, v)) == NULL)
 		return KS_ERROR;
 	return page_reply(req, r, n, oneoff_json);
 }
@@ -364,9 +364,9 @@ oneoff_approve(struct ks_request *req)
 
 	if (ks->param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, ks->user_id(req));
-	if ((b = sh_q(req, SHQ(PAY_ONEOFF_LOCK), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	v[1] = ks->num(req, ks->user_id(req));
+	if ((b = sh_q(req, Q_PAY_ONEOFF_LOCK, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
@@ -384,7 +384,7 @@ oneoff_approve(struct ks_request *req)
 	/* What the approver saw is what is approved. */
 	if (ks->check_etag(req, ll(b, 0, 11), oneoff_json(b, 0)) != KS_OK)
 		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_ONEOFF_APPROVE), 2, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_ONEOFF_APPROVE, 2, v)) == NULL ||
 	    ks->audit(req, "one_off_payment_approved", "sh_one_off", v[0],
 	    oneoff_json(b, 0), oneoff_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
@@ -433,7 +433,7 @@ claim_row(struct ks_request *req, const char *id)
 	const char *v[4] = { "0", "0", "1", id };
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 4, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_CLAIM_LIST, 4, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such claim");
@@ -484,15 +484,15 @@ claim_create(struct ks_request *req)
 	v[5] = body_s(req, "first_due");
 	if (plan_check(req, amount, inst, &v[5]) != KS_OK)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, amount);
+	v[0] = ks->num(req, id);
+	v[1] = ks->num(req, amount);
 	v[2] = body_s(req, "reason");
-	v[3] = sh_num(req, inst);
-	v[4] = sh_num(req, ks->user_id(req));
+	v[3] = ks->num(req, inst);
+	v[4] = ks->num(req, ks->user_id(req));
 	if (!plain_text(v[2]))
 		return bad_field(req, "invalid_value",
 		    "text contains control characters", "reason");
-	if ((r = sh_q(req, SHQ(PAY_CLAIM_INSERT), 6, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_CLAIM_INSERT, 6, v)) == NULL ||
 	    (r = claim_row(req, PQgetvalue(r, 0, 0))) == NULL ||
 	    ks->audit(req, "claim_created", "sh_claim", PQgetvalue(r, 0, 0),
 	    NULL, claim_json(r, 0), NULL) != KS_OK)
@@ -511,9 +511,9 @@ claim_list(struct ks_request *req)
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[3] = "0";
-	if ((r = sh_q(req, SHQ(PAY_CLAIM_LIST), 4, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_CLAIM_LIST, 4, v)) == NULL)
 		return KS_ERROR;
 	return page_reply(req, r, n, claim_json);
 }
@@ -525,18 +525,18 @@ claim_list(struct ks_request *req)
 static int
 claim_show(struct ks_request *req)
 {
-	const char *v[1], *today = sh_today(req), *st;
+	const char *v[1], *today = ks->today(req), *st;
 	PGresult *c, *p, *r;
 	json_t *j, *plan, *reps;
 	int64_t id;
 	int i;
 
 	if (ks->param_id(req, "id", &id) != KS_OK ||
-	    (c = claim_row(req, sh_num(req, id))) == NULL)
+	    (c = claim_row(req, ks->num(req, id))) == NULL)
 		return KS_ERROR;
 	v[0] = PQgetvalue(c, 0, C_ID);
-	if ((p = sh_q(req, SHQ(PAY_CLAIM_SCHEDULE), 1, v)) == NULL ||
-	    (r = sh_q(req, SHQ(PAY_CLAIM_REPAYMENTS), 1, v)) == NULL)
+	if ((p = sh_q(req, Q_PAY_CLAIM_SCHEDULE, 1, v)) == NULL ||
+	    (r = sh_q(req, Q_PAY_CLAIM_REPAYMENTS, 1, v)) == NULL)
 		return KS_ERROR;
 	plan = json_array();
 	for (i = 0; i < PQntuples(p); i++) {
@@ -571,8 +571,8 @@ claim_for_change(struct ks_request *req, const char **id)
 
 	if (ks->param_id(req, "id", &n) != KS_OK)
 		return NULL;
-	v[0] = *id = sh_num(req, n);
-	if ((c = sh_q(req, SHQ(PAY_CLAIM_LOCK), 1, v)) == NULL)
+	v[0] = *id = ks->num(req, n);
+	if ((c = sh_q(req, Q_PAY_CLAIM_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(c) != 1) {
 		ks->fail(req, 404, "not_found", "no such claim");
@@ -605,8 +605,8 @@ claim_plan(struct ks_request *req)
 	    &v[2]) != KS_OK)
 		return KS_ERROR;
 	v[0] = id;
-	v[1] = sh_num(req, inst);
-	if (sh_q(req, SHQ(PAY_CLAIM_PLAN_SET), 3, v) == NULL ||
+	v[1] = ks->num(req, inst);
+	if (sh_q(req, Q_PAY_CLAIM_PLAN_SET, 3, v) == NULL ||
 	    (r = claim_row(req, id)) == NULL ||
 	    ks->audit(req, "claim_plan_set", "sh_claim", id, claim_json(c, 0),
 	    claim_json(r, 0), NULL) != KS_OK)
@@ -630,12 +630,12 @@ repayment_create(struct ks_request *req)
 		    json_pack("{s:I}", "open", ll(c, 0, C_AMOUNT) -
 		    ll(c, 0, C_REPAID)));
 	v[0] = id;
-	v[1] = sh_num(req, amount);
+	v[1] = ks->num(req, amount);
 	v[2] = body_s(req, "date");
 	v[3] = "manual";
 	v[4] = NULL;
-	v[5] = sh_num(req, ks->user_id(req));
-	if (sh_q(req, SHQ(PAY_REPAYMENT_BOOK), 6, v) == NULL ||
+	v[5] = ks->num(req, ks->user_id(req));
+	if (sh_q(req, Q_PAY_REPAYMENT_BOOK, 6, v) == NULL ||
 	    (r = claim_row(req, id)) == NULL ||
 	    ks->audit(req, "claim_repayment_booked", "sh_claim", v[0],
 	    claim_json(c, 0), claim_json(r, 0), json_pack("{s:I,s:s}",
@@ -659,9 +659,9 @@ ledger_show(struct ks_request *req)
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    dossier(req, &id) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if ((r = sh_q(req, SHQ(PAY_LEDGER_LIST), 3, v)) == NULL ||
-	    (t = sh_q(req, SHQ(PAY_LEDGER_TOTALS), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if ((r = sh_q(req, Q_PAY_LEDGER_LIST, 3, v)) == NULL ||
+	    (t = sh_q(req, Q_PAY_LEDGER_TOTALS, 1, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)

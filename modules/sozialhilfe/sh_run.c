@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "sh_pay.h"
-#include "iso20022.h"
+#include "kasus/iso20022.h"
 
 #define PAIN_XSD	"/../shared/refdata/pain001/pain.001.001.09.ch.03.xsd"
 
@@ -71,7 +71,7 @@ run_summary(struct ks_request *req, const char *run)
 	PGresult *r;
 	int i;
 
-	if ((r = sh_q(req, SHQ(PAY_RUN_SUMMARY), 1, v)) == NULL) {
+	if ((r = sh_q(req, Q_PAY_RUN_SUMMARY, 1, v)) == NULL) {
 		json_decref(kinds);
 		json_decref(st);
 		return NULL;
@@ -112,8 +112,8 @@ run_get(struct ks_request *req, int64_t *id, int lock)
 
 	if (ks->param_id(req, "id", id) != KS_OK)
 		return NULL;
-	v[0] = sh_num(req, *id);
-	if ((r = sh_q(req, lock ? SHQ(PAY_RUN_LOCK) : SHQ(PAY_RUN_GET), 1,
+	v[0] = ks->num(req, *id);
+	if ((r = sh_q(req, lock ? Q_PAY_RUN_LOCK : Q_PAY_RUN_GET, 1,
 	    v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
@@ -130,7 +130,7 @@ run_lock_id(struct ks_request *req, const char *id)
 	const char *v[1] = { id };
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(PAY_RUN_LOCK), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_RUN_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		ks->fail(req, 404, "not_found", "no such payment run");
@@ -149,7 +149,7 @@ payload_run(struct ks_request *job, json_t *payload)
 		ks->fail(job, 400, "invalid_body", "the job names no run");
 		return NULL;
 	}
-	return sh_num(job, json_integer_value(id));
+	return ks->num(job, json_integer_value(id));
 }
 
 /* The run with its summary, freshly read. */
@@ -160,7 +160,7 @@ run_full(struct ks_request *req, const char *id)
 	json_t *j, *s;
 	PGresult *r;
 
-	if ((r = sh_q(req, SHQ(PAY_RUN_GET), 1, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_RUN_GET, 1, v)) == NULL ||
 	    PQntuples(r) != 1 || (s = run_summary(req, id)) == NULL)
 		return NULL;
 	j = run_json(r, 0);
@@ -203,7 +203,7 @@ hold_bad_ibans(struct ks_request *req, const char *run)
 	PGresult *r;
 	int i, bad = 0, q;
 
-	if ((r = sh_q(req, SHQ(PAY_RUN_OPEN_IBANS), 1, v)) == NULL)
+	if ((r = sh_q(req, Q_PAY_RUN_OPEN_IBANS, 1, v)) == NULL)
 		return KS_ERROR;
 	il += (size_t)PQntuples(r) * 21;
 	pl += (size_t)PQntuples(r) * 14;
@@ -232,7 +232,7 @@ hold_bad_ibans(struct ks_request *req, const char *run)
 	probs[po] = '}';
 	v[1] = ids;
 	v[2] = probs;
-	return sh_q(req, SHQ(PAY_RUN_HOLD), 3, v) == NULL ? KS_ERROR : KS_OK;
+	return sh_q(req, Q_PAY_RUN_HOLD, 3, v) == NULL ? KS_ERROR : KS_OK;
 }
 
 /*
@@ -243,7 +243,7 @@ hold_bad_ibans(struct ks_request *req, const char *run)
 static int
 lock_runs(struct ks_request *req)
 {
-	return sh_q(req, SHQ(PAY_RUN_LOCK_TENANT), 0, NULL) == NULL ?
+	return sh_q(req, Q_PAY_RUN_LOCK_TENANT, 0, NULL) == NULL ?
 	    KS_ERROR : KS_OK;
 }
 
@@ -256,10 +256,10 @@ compute_lines(struct ks_request *req, const char *run, const char *first)
 
 	snprintf(month, sizeof(month), "%.7s", first);
 	v[2] = month;
-	if (sh_q(req, SHQ(PAY_RUN_MARKS_TAKE), 1, v) == NULL ||
-	    sh_q(req, SHQ(PAY_RUN_LINES_CREATE), 3, v) == NULL ||
+	if (sh_q(req, Q_PAY_RUN_MARKS_TAKE, 1, v) == NULL ||
+	    sh_q(req, Q_PAY_RUN_LINES_CREATE, 3, v) == NULL ||
 	    hold_bad_ibans(req, run) != KS_OK ||
-	    sh_q(req, SHQ(PAY_RUN_ONEOFFS_TAKE), 1, v) == NULL)
+	    sh_q(req, Q_PAY_RUN_ONEOFFS_TAKE, 1, v) == NULL)
 		return KS_ERROR;
 	return KS_OK;
 }
@@ -284,12 +284,12 @@ run_create(struct ks_request *req)
 		return KS_ERROR;
 	v[0] = first;
 	v[1] = exec ? exec : first;
-	v[2] = sh_num(req, ks->user_id(req));
-	if ((r = sh_q(req, SHQ(PAY_RUN_INSERT), 3, v)) == NULL)
+	v[2] = ks->num(req, ks->user_id(req));
+	if ((r = sh_q(req, Q_PAY_RUN_INSERT, 3, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
 		/* One regular run per month: answer with the one there is. */
-		if ((r = sh_q(req, SHQ(PAY_RUN_BY_MONTH), 1, v)) == NULL ||
+		if ((r = sh_q(req, Q_PAY_RUN_BY_MONTH, 1, v)) == NULL ||
 		    PQntuples(r) != 1 ||
 		    (j = run_full(req, PQgetvalue(r, 0, 0))) == NULL)
 			return KS_ERROR;
@@ -345,7 +345,7 @@ sh_run_compute_job(struct ks_request *job, json_t *payload)
 		return KS_OK;
 	}
 	v[0] = id;
-	if ((r = sh_q(job, SHQ(PAY_RUN_CLEAR), 1, v)) == NULL)
+	if ((r = sh_q(job, Q_PAY_RUN_CLEAR, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(job, 409, "invalid_state",
@@ -403,10 +403,10 @@ run_recompute(struct ks_request *req)
 	    "an approved payment run is frozen; its month is caught up by "
 	    "the next run")) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	if ((before = run_summary(req, v[0])) == NULL)
 		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_RUN_CLEAR), 1, v)) == NULL ||
+	if ((r = sh_q(req, Q_PAY_RUN_CLEAR, 1, v)) == NULL ||
 	    PQntuples(r) != 1) {
 		json_decref(before);
 		return r == NULL ? KS_ERROR : ks->fail(req, 409,
@@ -437,7 +437,7 @@ runs_list(struct ks_request *req)
 
 	if (need_any(req, "payment.run", "payment.approve") != KS_OK ||
 	    ks->page(req, &v[0], &v[1], &n) != KS_OK ||
-	    (r = sh_q(req, SHQ(PAY_RUN_LIST), 2, v)) == NULL)
+	    (r = sh_q(req, Q_PAY_RUN_LIST, 2, v)) == NULL)
 		return KS_ERROR;
 	return page_reply(req, r, n, run_json);
 }
@@ -486,11 +486,11 @@ run_show(struct ks_request *req)
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    run_get(req, &id, 0) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	v[3] = k;
 	if ((j = run_full(req, v[0])) == NULL)
 		return KS_ERROR;
-	if ((r = sh_q(req, SHQ(PAY_RUN_LINES), 4, v)) == NULL) {
+	if ((r = sh_q(req, Q_PAY_RUN_LINES, 4, v)) == NULL) {
 		json_decref(j);
 		return KS_ERROR;
 	}
@@ -512,8 +512,8 @@ run_approve(struct ks_request *req)
 
 	if ((b = run_get(req, &id, 1)) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	v[1] = sh_num(req, ks->user_id(req));
+	v[0] = ks->num(req, id);
+	v[1] = ks->num(req, ks->user_id(req));
 	if (strcmp(PQgetvalue(b, 0, R_STATUS), "draft") != 0)
 		return ks->fail(req, 409, "invalid_state",
 		    "this payment run is approved already");
@@ -524,7 +524,7 @@ run_approve(struct ks_request *req)
 	/* The approver approves the lines they saw, not a later computation. */
 	if (ks->check_etag(req, ll(b, 0, R_VERSION), run_json(b, 0)) != KS_OK)
 		return KS_ERROR;
-	if ((a = sh_q(req, SHQ(PAY_ACCOUNT_GET), 0, NULL)) == NULL)
+	if ((a = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(a) != 1)
 		return ks->fail(req, 409, "payment_account_missing",
@@ -538,9 +538,9 @@ run_approve(struct ks_request *req)
 		    "this run has no payment that could be made");
 	}
 	json_decref(s);
-	if (sh_q(req, SHQ(PAY_RUN_APPROVE), 2, v) == NULL ||
-	    sh_q(req, SHQ(PAY_RUN_MARKS_CLEAR), 1, v) == NULL ||
-	    sh_q(req, SHQ(PAY_RUN_MARKS_AGAIN), 1, v) == NULL ||
+	if (sh_q(req, Q_PAY_RUN_APPROVE, 2, v) == NULL ||
+	    sh_q(req, Q_PAY_RUN_MARKS_CLEAR, 1, v) == NULL ||
+	    sh_q(req, Q_PAY_RUN_MARKS_AGAIN, 1, v) == NULL ||
 	    (j = run_full(req, v[0])) == NULL)
 		return KS_ERROR;
 	if (ks->audit(req, "payment_run_approved", "sh_payment_run", v[0],
@@ -561,9 +561,9 @@ run_delete(struct ks_request *req)
 	if (lock_runs(req) != KS_OK || (b = draft_run(req, &id,
 	    "an approved payment run cannot be discarded")) == NULL)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
-	if (sh_q(req, SHQ(PAY_RUN_CLEAR), 1, v) == NULL ||
-	    (r = sh_q(req, SHQ(PAY_RUN_DELETE), 1, v)) == NULL)
+	v[0] = ks->num(req, id);
+	if (sh_q(req, Q_PAY_RUN_CLEAR, 1, v) == NULL ||
+	    (r = sh_q(req, Q_PAY_RUN_DELETE, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 409, "invalid_state",
@@ -667,7 +667,7 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
 		return ks->fail(req, 409, "run_not_approved",
 		    "only an approved payment run can be exported");
 	v[0] = PQgetvalue(b, 0, R_ID);
-	if ((*l = sh_q(req, SHQ(PAY_RUN_EXPORT_LINES), 1, v)) == NULL)
+	if ((*l = sh_q(req, Q_PAY_RUN_EXPORT_LINES, 1, v)) == NULL)
 		return KS_ERROR;
 	if ((debtor = json_loads(PQgetvalue(b, 0, R_DEBTOR), 0, NULL)) == NULL)
 		return ks->fail(req, 500, "internal_error",
@@ -788,14 +788,14 @@ sh_run_export_job(struct ks_request *job, json_t *payload)
 	for (i = 0; i < n; i += BOOK_BATCH) {
 		if (ks->job_progress(job, i, n) != KS_OK ||
 		    (v[0] = id_array(job, l, i, BOOK_BATCH)) == NULL ||
-		    sh_q(job, SHQ(PAY_RUN_BOOK_LINES), 2, v) == NULL)
+		    sh_q(job, Q_PAY_RUN_BOOK_LINES, 2, v) == NULL)
 			goto fail;
 	}
 	v[0] = id;
-	v[1] = sh_num(job, ks->user_id(job));
+	v[1] = ks->num(job, ks->user_id(job));
 	v[2] = sha;
 	if (ks->job_progress(job, n, n) != KS_OK ||
-	    sh_q(job, SHQ(PAY_RUN_MARK_EXPORTED), 3, v) == NULL ||
+	    sh_q(job, Q_PAY_RUN_MARK_EXPORTED, 3, v) == NULL ||
 	    ks->audit(job, "payment_run_exported", "sh_payment_run", id,
 	    NULL, NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", sha, "first",
 	    1, "payments", n, "job", (json_int_t)ks->job_id(job))) != KS_OK)
@@ -827,7 +827,7 @@ run_export(struct ks_request *req)
 		    "first (POST .../export)");
 	if (pain_file(req, b, &l, &xml, &len, sha, &schema) != KS_OK)
 		return KS_ERROR;
-	v[0] = sh_num(req, id);
+	v[0] = ks->num(req, id);
 	if (ks->audit(req, "payment_run_exported", "sh_payment_run", v[0],
 	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", sha, "first",
 	    0, "payments", (json_int_t)PQntuples(l))) != KS_OK) {

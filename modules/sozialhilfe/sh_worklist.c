@@ -33,12 +33,12 @@ work_dossier(PGresult *r, int i)
 static int
 deadlines(struct ks_request *req, const char *uid, json_t *due, json_t *over)
 {
-	const char *today = sh_today(req);
+	const char *today = ks->today(req);
 	PGresult *r;
 	json_t *e;
 	int i;
 
-	if ((r = sh_q(req, SHQ(WORK_DEADLINES), 1, &uid)) == NULL)
+	if ((r = sh_q(req, Q_WORK_DEADLINES, 1, &uid)) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(r); i++) {
 		e = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "id",
@@ -71,7 +71,7 @@ unassigned(struct ks_request *req, json_t *out)
 		return 0;
 	v[0] = ks->team(req);
 	v[1] = *v[0] == '\0' && ks->has_perm(req, "case.approve") ? "t" : "f";
-	if ((r = sh_q(req, SHQ(WORK_UNASSIGNED), 2, v)) == NULL)
+	if ((r = sh_q(req, Q_WORK_UNASSIGNED, 2, v)) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(r); i++) {
 		e = work_dossier(r, i);
@@ -85,14 +85,14 @@ unassigned(struct ks_request *req, json_t *out)
 static int
 worklist(struct ks_request *req)
 {
-	const char *uid = sh_num(req, ks->user_id(req));
+	const char *uid = ks->num(req, ks->user_id(req));
 	json_t *due = json_array(), *over = json_array(), *open = json_array(),
 	    *fresh = json_array(), *none = json_array(), *e;
 	PGresult *r;
 	int i;
 
 	if (deadlines(req, uid, due, over) != 0 ||
-	    (r = sh_q(req, SHQ(WORK_DOSSIERS), 1, &uid)) == NULL ||
+	    (r = sh_q(req, Q_WORK_DOSSIERS, 1, &uid)) == NULL ||
 	    unassigned(req, none) != 0) {
 		json_decref(due);
 		json_decref(over);
@@ -170,7 +170,7 @@ runs_list(struct ks_request *req, int *err)
 
 	if (!ks->has_perm(req, "payment.approve"))
 		return a;
-	if ((r = sh_q(req, SHQ(PENDING_RUNS), 0, NULL)) == NULL) {
+	if ((r = sh_q(req, Q_PENDING_RUNS, 0, NULL)) == NULL) {
 		*err = 1;
 		return a;
 	}
@@ -196,11 +196,11 @@ approvals(struct ks_request *req)
 	json_t *b, *d, *o, *p;
 	int err = 0;
 
-	b = pending_list(req, SHQ(PENDING_BUDGETS), "valid_from", "payment",
+	b = pending_list(req, Q_PENDING_BUDGETS, "valid_from", "payment",
 	    &err);
-	d = pending_list(req, SHQ(PENDING_DECISIONS), "valid_from", "payment",
+	d = pending_list(req, Q_PENDING_DECISIONS, "valid_from", "payment",
 	    &err);
-	o = pending_list(req, SHQ(PENDING_ONE_OFFS), "text", "amount", &err);
+	o = pending_list(req, Q_PENDING_ONE_OFFS, "text", "amount", &err);
 	p = runs_list(req, &err);
 	if (err) {
 		json_decref(b);

@@ -1,4 +1,4 @@
-// The one dossier access policy (core/access.c), swept over every route
+// The one dossier access policy (core/access/access.c), swept over every route
 // of openapi.json that names a dossier or a record of one: a case worker
 // of another team is refused every change with 403 "other_team", reads
 // stay open within the social service, and a member of the dossier's own

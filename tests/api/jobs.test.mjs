@@ -1,4 +1,4 @@
-// Background jobs through the API (core/job.c, core/job_runner.c), with the
+// Background jobs through the API (core/jobs/job.c, core/jobs/job_runner.c), with the
 // echo fixture module's job types, which the tests control: echo.count
 // does `items` one by one, `step_ms` apart, reporting progress; it fails
 // (503, retried) while its attempt is at most `fail_times`, and refuses

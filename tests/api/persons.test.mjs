@@ -82,7 +82,7 @@ test('the AHV number is never stored, logged, audited or echoed in clear', async
   const [pos1, pos2, len, hash] = row.split('|');
   assert.equal(pos1, '0');
   assert.equal(pos2, '0');
-  assert.equal(Number(len), 4 + 16 + 13 + 28, 'KSV2 | key id | nonce | ciphertext | tag (core/datakey.h)');
+  assert.equal(Number(len), 4 + 16 + 13 + 28, 'KSV2 | key id | nonce | ciphertext | tag (core/lib/datakey.h)');
   assert.match(hash, /^[0-9a-f]{64}$/);
   const { createHash } = await import('node:crypto');
   assert.notEqual(hash, createHash('sha256').update(ahv).digest('hex'), 'not an unkeyed hash');

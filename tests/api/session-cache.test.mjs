@@ -1,4 +1,4 @@
-// The workers' session cache (core/session_cache.c): a session read from
+// The workers' session cache (core/access/session_cache.c): a session read from
 // Redis is kept for a second, and every way a session ends or changes
 // reaches every worker at once. The test server runs several workers;
 // each read here goes over a new connection, so a dozen of them reach

@@ -1,6 +1,9 @@
 // Operational checks of the module loader and the migrator:
 //  - a module links against no core symbol (it reaches the core only
 //    through struct ks_api), shown with `nm -u` on every built module;
+//    it calls none of the libraries the core wraps (libmicrohttpd: the
+//    request is opaque; hiredis, Lua, OpenSSL, libxml2), and includes no
+//    core header but the SDK's (core/include/kasus/);
 //  - `kasusd migrate` refuses an applied migration whose file changed, and
 //    on the unchanged tree applies nothing new.
 // Environment: KASUS_ROOT, KASUS_MODULE_DIR, KASUS_DB_OWNER (tests/run.sh).
@@ -30,11 +33,44 @@ test('modules link no core symbol: nm -u lists nothing starting with ks_', () =>
     const core2 = out2.split('\n').map((l) => l.trim().split(/\s+/).pop()).filter((s) => s && /^ks_/.test(s));
     assert.deepEqual(core2, [], `${f} (nm -u) needs core symbols: ${core2.join(', ')}`);
   }
+  // nor the libraries the core wraps for it: HTTP, Redis, Lua, OpenSSL
+  const wrapped = /^(MHD_|redis|lua_|luaL_|EVP_|SSL_|xml)/;
+  for (const f of files) {
+    const out = execFileSync('nm', ['-u', '-D', path.join(MODDIR, f)], { encoding: 'utf8' });
+    const foreign = out.split('\n').map((l) => l.trim().split(/\s+/).pop()).filter((s) => s && wrapped.test(s));
+    assert.deepEqual(foreign, [], `${f} calls a library the core wraps: ${foreign.join(', ')}`);
+    const dyn = execFileSync('readelf', ['-d', path.join(MODDIR, f)], { encoding: 'utf8' });
+    assert.doesNotMatch(dyn, /libmicrohttpd|libhiredis|liblua|libssl|libxml2/, `${f} links a library the core wraps`);
+  }
   // each module exports its descriptor function
   for (const f of files) {
     const def = execFileSync('nm', ['-D', '--defined-only', path.join(MODDIR, f)], { encoding: 'utf8' });
     assert.match(def, /\bkasus_module\b/, `${f} exports kasus_module`);
   }
+});
+
+test('module sources include only the SDK of the core (core/include/kasus/)', () => {
+  const sdk = new Set(fs.readdirSync(path.join(ROOT, 'core/include/kasus')).map((f) => `kasus/${f}`));
+  const dirs = [
+    ...fs.readdirSync(path.join(ROOT, 'modules')).map((d) => path.join(ROOT, 'modules', d)),
+    ...fs.readdirSync(path.join(ROOT, 'tests/fixtures/modules')).map((d) => path.join(ROOT, 'tests/fixtures/modules', d)),
+  ];
+  let seen = 0;
+  for (const dir of dirs) {
+    const own = new Set(fs.readdirSync(dir));
+    for (const f of fs.readdirSync(dir).filter((x) => /\.[ch]$/.test(x))) {
+      const src = fs.readFileSync(path.join(dir, f), 'utf8');
+      for (const m of src.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+        const inc = m[1];
+        seen++;
+        // the module's own headers, its generated statement table, the SDK
+        const ok = own.has(inc) || inc === 'queries.h' || sdk.has(inc);
+        assert.ok(ok, `${path.relative(ROOT, path.join(dir, f))} includes "${inc}", which is not the module's own nor in core/include/kasus/`);
+      }
+      assert.doesNotMatch(src, /#\s*include\s+<microhttpd\.h>/, `${f} includes libmicrohttpd`);
+    }
+  }
+  assert.ok(seen > 10, `include lines found (${seen})`);
 });
 
 function copyTree(src, dst) {

@@ -4,7 +4,7 @@
   lua5.4 tests/rules/run.lua --eval plugins/<pack> <function> < input.json
 
 For each pack folder (default: cost-allocation and burden-sharing): loads
-the source in a cage like core/rules.c's (base without load, loadfile,
+the source in a cage like core/rules/rules.c's (base without load, loadfile,
 dofile, require, print, collectgarbage, rawset, pcall, xpcall; string,
 table, math, utf8; text chunks; a fresh _ENV per evaluation), replays the
 examples of pack.json (the output, as JSON the way the server converts it,
@@ -125,7 +125,7 @@ local function decode(s)
 end
 
 -- Canonical JSON (sorted keys). Tables read by decode keep their kind; a
--- rule's tables are converted like core/rules.c's to_json: empty -> [],
+-- rule's tables are converted like core/rules/rules.c's to_json: empty -> [],
 -- a sequence -> array, otherwise an object with string keys; a float is
 -- refused unless whole.
 local function encode(v)

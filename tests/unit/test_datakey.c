@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "datakey.h"
+#include "lib/datakey.h"
 #include "ks_test.h"
 
 static const char *master_hex =

@@ -17,7 +17,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "iso20022.h"
+#include "kasus/iso20022.h"
 #include "ks_test.h"
 
 #define REFDATA		"../shared/refdata/"

@@ -1,12 +1,12 @@
 /*
  * test_job.c - the parts of the job queue that need no database
- * (core/job.c): the period a schedule is in, the back-off that doubles up
+ * (core/jobs/job.c): the period a schedule is in, the back-off that doubles up
  * to its cap, and which job type tables the registry refuses.
  */
 #include <stdlib.h>
 #include <time.h>
 
-#include "job.h"
+#include "jobs/job.h"
 #include "ks_test.h"
 
 static int

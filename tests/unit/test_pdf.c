@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pdf.h"
+#include "kasus/pdf.h"
 #include "ks_test.h"
 
 #define PDFTOTEXT	"/usr/bin/pdftotext"

@@ -17,9 +17,9 @@
 #include <jansson.h>
 
 #include "kasus.h"
-#include "iso20022.h"
-#include "pdf.h"
-#include "qrbill.h"
+#include "kasus/iso20022.h"
+#include "kasus/pdf.h"
+#include "kasus/qrbill.h"
 #include "ks_test.h"
 
 #define REFDATA		"../shared/refdata/qrbill/"

@@ -1,12 +1,12 @@
 /*
  * test_swiss.c - amounts and dates as Swiss letters write them
- * (core/swiss.h): the apostrophe between thousands, negative amounts,
+ * (core/include/kasus/swiss.h): the apostrophe between thousands, negative amounts,
  * dd.mm.yyyy, "1. März 2027" and "1er mars 2027", and what is not a
  * date passing through unchanged.
  */
 #include <limits.h>
 
-#include "swiss.h"
+#include "kasus/swiss.h"
 #include "ks_test.h"
 
 KS_TEST(chf)

@@ -1,6 +1,6 @@
--- The dossier access policy (core/access.c), the own password
--- (core/auth.c), and administrators a social service consents to
--- (core/admin_request.c).
+-- The dossier access policy (core/access/access.c), the own password
+-- (core/access/auth.c), and administrators a social service consents to
+-- (core/access/admin_request.c).
 
 -- The core's view of a dossier, in this column order:
 --   0 id, 1 module, 2 state, 3 team, 4 household_id, 5 applicant_id,

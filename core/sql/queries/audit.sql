@@ -1,4 +1,4 @@
--- The audit log (core/audit.c, core/audit_seal.c).
+-- The audit log (core/audit/audit.c, core/audit/audit_seal.c).
 
 -- name: audit_append
 SELECT audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8::jsonb,

@@ -1,4 +1,4 @@
--- The canton's billing (core/billing.c). Rows belong to the canton's
+-- The canton's billing (core/billing/billing.c). Rows belong to the canton's
 -- tenant; figures of social services are read under their own tenant.
 
 -- name: bill_creditor_get

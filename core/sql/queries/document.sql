@@ -1,4 +1,4 @@
--- Documents of dossiers (core/document.c).
+-- Documents of dossiers (core/casework/document.c).
 --
 -- A document row, in this column order everywhere:
 --   0 id, 1 dossier_id, 2 category, 3 title, 4 version_no, 5 previous_id,

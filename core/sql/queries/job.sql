@@ -1,4 +1,4 @@
--- Background jobs (core/job.c, core/job_runner.c). Everything but the
+-- Background jobs (core/jobs/job.c, core/jobs/job_runner.c). Everything but the
 -- claim and the schedule runs in the job's tenant's transaction under
 -- row-level security; a running job's rows are written only while its
 -- lease number ($2 below) is still the job's.

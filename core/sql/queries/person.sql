@@ -1,5 +1,5 @@
--- Persons, households and the tenants' data keys (core/person.c,
--- core/datakey.c). Every statement names tenant_id = kasus_tenant() as
+-- Persons, households and the tenants' data keys (core/casework/person.c,
+-- core/lib/datakey.c). Every statement names tenant_id = kasus_tenant() as
 -- well, although row-level security adds it anyway: it is the leading
 -- column of every index here.
 --

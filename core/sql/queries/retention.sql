@@ -1,4 +1,4 @@
--- Retention (core/retention.c) and the value keys (core/datakey.c).
+-- Retention (core/retention/retention.c) and the value keys (core/lib/datakey.c).
 -- Row-level security keeps every statement to the request's tenant.
 
 -- name: datakey_keys_in_use

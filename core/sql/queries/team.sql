@@ -1,4 +1,4 @@
--- Teams of a social service (core/team.c). Row-level security keeps
+-- Teams of a social service (core/access/team.c). Row-level security keeps
 -- every statement to the request's tenant.
 
 -- name: team_list

@@ -1,4 +1,4 @@
--- Case transfer between tenants (core/transfer.c). The statements run
+-- Case transfer between tenants (core/casework/transfer.c). The statements run
 -- first under the sending tenant, then under the receiving one.
 
 -- name: xfer_dossier

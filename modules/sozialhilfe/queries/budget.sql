@@ -41,7 +41,7 @@ SELECT pos, code, amount, explain, explains FROM sh_budget_line
 
 -- The household a budget counts on day $3: the one the applicant ($2)
 -- belongs to then, who may have moved since the dossier was opened
--- (core/person.c: a move ends one membership and starts the next on the
+-- (core/casework/person.c: a move ends one membership and starts the next on the
 -- same day); else the dossier's own ($1).
 -- name: budget_household
 SELECT coalesce((SELECT household_id FROM household_member

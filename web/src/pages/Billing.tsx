@@ -829,7 +829,7 @@ const addressBody = (v: AddressForm): Record<string, string | null> => ({
 
 /**
  * The server's rule for QR-bill text (Swiss Payment Standards Latin set, as
- * ks_sps_allowed in core/iso20022.c). Only used to name what the server
+ * ks_sps_allowed in core/formats/iso20022.c). Only used to name what the server
  * refused; the server alone decides.
  */
 function qrAllowed(c: number): boolean {

@@ -1,5 +1,5 @@
-// Types of the Sozialhilfe API (modules/sozialhilfe, core/person.c,
-// core/document.c). Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
+// Types of the Sozialhilfe API (modules/sozialhilfe, core/casework/person.c,
+// core/casework/document.c). Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
 
 export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
 export const CLOSURE_REASONS = ['work', 'insurance', 'moved', 'not_entitled', 'death', 'other'] as const;

@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "datakey.h"
-#include "iso20022.h"
+#include "lib/datakey.h"
+#include "kasus/iso20022.h"
 #include "queries.h"
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }

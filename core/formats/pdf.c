@@ -23,8 +23,8 @@
 
 #include <qrencode.h>
 
-#include "pdf.h"
-#include "qrbill.h"
+#include "kasus/pdf.h"
+#include "kasus/qrbill.h"
 
 #define MM		(72.0 / 25.4)
 #define PAGE_W		595

@@ -20,7 +20,7 @@
  * the ids of a list of such records); the database expands a dossier to
  * its household and members and keeps only ids of the tenant's records.
  *
- * Reads and changes are sealed into a keyed chain by core/audit_seal.c.
+ * Reads and changes are sealed into a keyed chain by core/audit/audit_seal.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "iso20022.h"
+#include "kasus/iso20022.h"
 
 #define PAIN_NS		"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 #define CAMT054_NS	"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"

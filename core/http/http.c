@@ -15,7 +15,7 @@
 #include <microhttpd.h>
 
 #include "kasus.h"
-#include "http.h"
+#include "http/http.h"
 
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; " \
@@ -384,7 +384,8 @@ process(struct ks_request *req)
 		return;
 	/* A streaming route was authorised before its body arrived. */
 	if (rt->chunk == NULL) {
-		if (authorize(req) != KS_OK || parse_body(req) != KS_OK)
+		if (authorize(req) != KS_OK || (!(rt->flags &
+		    KS_R_BODY_RAW) && parse_body(req) != KS_OK))
 			return;
 		req->read_only = !is_write(req->method) ||
 		    (rt->flags & KS_R_READ);
@@ -527,6 +528,7 @@ take_body(struct ks_request *req, const char *data, size_t n)
 	}
 	memcpy(req->body_raw + req->body_len, data, n);
 	req->body_len += n;
+	req->body_raw[req->body_len] = '\0';	/* text for body_raw */
 	return 0;
 }
 

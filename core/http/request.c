@@ -141,6 +141,13 @@ ks_after_commit(struct ks_request *req, void (*fn)(struct ks_request *,
 }
 
 const char *
+ks_body_raw(struct ks_request *req, size_t *len)
+{
+	*len = req->body_raw != NULL ? req->body_len : 0;
+	return *len > 0 ? req->body_raw : NULL;
+}
+
+const char *
 ks_num(struct ks_request *req, long long v)
 {
 	return ks_arena_printf(req->arena, "%lld", v);

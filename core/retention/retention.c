@@ -12,7 +12,7 @@
  * (retention_purge_dossier in 0019_retention.sql). Each deletion commits
  * on its own with its audit event (ids and counts, no content) and its
  * counts in retention_run; after the commit the value keys of the
- * deleted persons' protected fields are destroyed (core/datakey.c), which
+ * deleted persons' protected fields are destroyed (core/lib/datakey.c), which
  * makes the copies in backups unreadable. A run ends with a sweep of
  * value keys no row names any more.
  *
@@ -24,8 +24,8 @@
 #include <time.h>
 
 #include "kasus.h"
-#include "datakey.h"
-#include "job.h"
+#include "lib/datakey.h"
+#include "jobs/job.h"
 #include "queries.h"
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }

@@ -18,12 +18,12 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "billing.h"
-#include "iso20022.h"
-#include "pdf.h"
-#include "qrbill.h"
+#include "billing/billing.h"
+#include "kasus/iso20022.h"
+#include "kasus/pdf.h"
+#include "kasus/qrbill.h"
 #include "queries.h"
-#include "swiss.h"
+#include "kasus/swiss.h"
 
 struct run {
 	PGresult	*r;

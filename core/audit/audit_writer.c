@@ -7,7 +7,7 @@
  * a thread pool of n threads could never have more than n reads waiting
  * for the disk together. Instead the request hands its read records to
  * this writer, one thread per worker process, and its connection is
- * suspended (core/http.c); the writer inserts everything that arrived
+ * suspended (core/http/http.c); the writer inserts everything that arrived
  * while it was committing the previous batch, in one transaction, and
  * then resumes every connection of the batch with the outcome. The
  * answers of a batch go out after one commit; a batch that fails answers

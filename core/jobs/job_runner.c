@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "kasus.h"
-#include "job.h"
+#include "jobs/job.h"
 #include "queries.h"
 
 #define MAX_RUNNERS	16
@@ -300,6 +300,7 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 	}
 	e = ks_job_type_find(PQgetvalue(r, 0, 0));
 	j.type = e != NULL ? e->type : NULL;
+	j.module = e != NULL ? e->module : NULL;
 	j.attempt = (int)ks_db_ll(r, 0, 2);
 	j.last_write = 0;	/* the first progress report is saved */
 	payload = json_loads(PQgetvalue(r, 0, 1), JSON_DECODE_ANY, NULL);

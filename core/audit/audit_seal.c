@@ -3,7 +3,7 @@
  * the database, and verification.
  *
  * Changes form a SHA-256 chain in the database (audit_append); reads are
- * appended without any lock (core/audit.c). Neither is keyed, so someone
+ * appended without any lock (core/audit/audit.c). Neither is keyed, so someone
  * with write access to the database could cut or rewrite them and
  * recompute every hash. One writer per node (worker slot 0) therefore
  * seals each tenant's log every audit_seal_ms: seal n names the change
@@ -39,7 +39,7 @@
 #include <openssl/hmac.h>
 
 #include "kasus.h"
-#include "datakey.h"
+#include "lib/datakey.h"
 #include "queries.h"
 
 #define BATCH		5000

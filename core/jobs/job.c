@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "kasus.h"
-#include "job.h"
+#include "jobs/job.h"
 #include "queries.h"
 
 static struct ks_job_entry types[KS_JOB_TYPES_MAX];
@@ -23,6 +23,12 @@ static const char *const states[] = { "queued", "running", "done", "failed",
     "dead", NULL };
 
 /* ------------------------------------------------------------- types */
+
+const char *
+ks_job_module(const struct ks_job *j)
+{
+	return j->module;
+}
 
 const struct ks_job_entry *
 ks_job_type_find(const char *name)

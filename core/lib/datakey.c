@@ -28,7 +28,7 @@
 #include <openssl/rand.h>
 
 #include "kasus.h"
-#include "datakey.h"
+#include "lib/datakey.h"
 #include "queries.h"
 
 #define CACHE_MAX	256

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "billing.h"
-#include "iso20022.h"
+#include "billing/billing.h"
+#include "kasus/iso20022.h"
 #include "queries.h"
 
 static const char *const PHASES[] = { "project", "operation", "development",

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "datakey.h"
+#include "lib/datakey.h"
 #include "queries.h"
 
 #define MAX_MEMBERS	20

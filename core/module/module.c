@@ -16,10 +16,10 @@
 #include <time.h>
 
 #include "kasus.h"
-#include "ks_module.h"
-#include "iso20022.h"
-#include "pdf.h"
-#include "http.h"
+#include "kasus/module.h"
+#include "kasus/iso20022.h"
+#include "kasus/pdf.h"
+#include "http/http.h"
 #include "queries.h"
 
 #define MAX_MODULES	32
@@ -33,10 +33,13 @@ struct loaded {
 	const struct ks_module	*m;
 	int			 ok;
 	int			 inited;
+	int			 qbase;		/* its statements in the core's */
+	int			 qn;		/* table; -1: none registered */
 };
 
 static struct loaded mods[MAX_MODULES];
 static int nmods;
+static struct loaded *initing;	/* the module whose init() runs */
 
 struct slot {
 	int64_t		 tenant;
@@ -140,11 +143,85 @@ api_strdup(struct ks_request *req, const char *s)
 	return ks_arena_strdup(req->arena, s);
 }
 
+static char *
+api_printf(struct ks_request *req, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = ks_arena_alloc(req->arena, (size_t)(n < 0 ? 0 : n) + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/*
+ * Statements are namespaced per component: a module registers one table
+ * during init() and names its statements by their index in it (the
+ * generated Q_* of its queries.h, from 0). The core adds the module's base
+ * for the module that the request or job belongs to, so a module cannot
+ * run a core statement or another module's, whatever id it passes.
+ */
+static int
+api_db_register(const struct ks_query *q, int n)
+{
+	int base;
+
+	if (initing == NULL || initing->qn >= 0) {
+		ks_log(KS_LOG_ERROR, "db_register: once per module, in init()");
+		return KS_ERROR;
+	}
+	if ((base = ks_db_register(q, n)) < 0)
+		return KS_ERROR;
+	initing->qbase = base;
+	initing->qn = n;
+	return 0;
+}
+
+/* The loaded module a request or job belongs to, or NULL (the core). */
+static const struct loaded *
+owner(struct ks_request *req)
+{
+	const char *name = NULL;
+	int i;
+
+	if (req->route != NULL)
+		name = ks_router_module(req->route);
+	else if (req->job != NULL)
+		name = ks_job_module(req->job);
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < nmods; i++)
+		if (mods[i].inited && strcmp(mods[i].m->name, name) == 0)
+			return &mods[i];
+	return NULL;
+}
+
+static PGresult *
+api_db_q(struct ks_request *req, int qid, int n, const char *const *v)
+{
+	const struct loaded *l = owner(req);
+
+	if (l == NULL || qid < 0 || qid >= l->qn) {
+		ks_log(KS_LOG_ERROR, "module statement %d outside %s's table",
+		    qid, l != NULL ? l->m->name : "(no module)");
+		ks_fail(req, 500, "internal_error", "something went wrong "
+		    "on our side");
+		return NULL;
+	}
+	return ks_db_q(req, l->qbase + qid, n, v);
+}
+
 static const struct ks_api api = {
 	KS_ABI_MAJOR, KS_ABI_MINOR, sizeof(struct ks_api),
 	ks_fail, ks_fail_detail, ks_reply, ks_param, ks_param_id, api_body,
 	api_tenant, api_user, api_has_perm, api_alloc, ks_check_etag,
-	ks_set_etag, ks_db_register, ks_db_q, ks_audit, ks_rules_eval,
+	ks_set_etag, api_db_register, api_db_q, ks_audit, ks_rules_eval,
 	api_log,
 	api_raw, ks_header, ks_query, ks_after_commit, ks_db_set_tenant,
 	api_roles, api_root, ks_sha256_hex, api_request_id, api_strdup,
@@ -152,7 +229,8 @@ static const struct ks_api api = {
 	ks_iso_validate, ks_iso_camt054_parse, ks_iso_camt054_free, free,
 	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
-	ks_job_id, ks_job_attempt
+	ks_job_id, ks_job_attempt,
+	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf
 };
 
 /* ----------------------------------------------------------- loading */
@@ -223,7 +301,7 @@ load_one(const char *file, int run_init)
 	const struct ks_module *m;
 	ks_module_fn fn;
 	char path[1024], err[256] = "";
-	int qmark;
+	int qmark, rc;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->file, sizeof(l->file), "%s", file);
@@ -245,7 +323,11 @@ load_one(const char *file, int run_init)
 	if (!run_init)
 		return;
 	qmark = ks_db_registered();
-	if (m->init != NULL && m->init(&api, err, sizeof(err)) != KS_OK) {
+	l->qn = -1;
+	initing = l;
+	rc = m->init != NULL ? m->init(&api, err, sizeof(err)) : KS_OK;
+	initing = NULL;
+	if (rc != KS_OK) {
 		ks_db_truncate(qmark);
 		refuse(l, "its init failed: %s", err[0] ? err : "no reason");
 		return;

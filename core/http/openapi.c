@@ -289,7 +289,8 @@ add_route(const struct ks_route *r, int idx, void *arg)
 		    "{s:b,s:{s:{s:o}},s:I}", "required", 1, "content",
 		    "application/json", "schema", body_schema(r->body),
 		    "x-body-limit", (json_int_t)r->body_limit));
-	else if (r->chunk != NULL)	/* streamed upload: any content */
+	else if (r->chunk != NULL || (r->flags & KS_R_BODY_RAW))
+		/* streamed upload or a file: any content */
 		json_object_set_new(op, "requestBody", json_pack(
 		    "{s:b,s:{s:{s:{s:s,s:s}}},s:I}", "required", 1, "content",
 		    "*/*", "schema", "type", "string", "format", "binary",

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "kasus.h"
-#include "ks_module.h"
+#include "kasus/module.h"
 
 #define KS_JOB_ATTEMPTS		5
 #define KS_JOB_BACKOFF_MS	5000
@@ -21,6 +21,7 @@ struct ks_job {
 	long long		 lease_no;
 	int			 attempt;
 	const struct ks_job_type *type;
+	const char		*module;	/* that declared it; NULL: core */
 	long long		 done;		/* items done, last noted */
 	double			 last_write;	/* progress last committed */
 	json_t			*result;	/* owned */

@@ -45,7 +45,7 @@ static const char *const allowed[] = {
 	"readlink", "getdents64", "fcntl", "dup", "dup2", "dup3", "pipe2",
 	"ftruncate", "fsync", "fdatasync", "unlink", "unlinkat", "sendfile",
 	"ioctl", "umask",
-	/* the audit seals' anchor is replaced whole (core/audit_seal.c) */
+	/* the audit seals' anchor is replaced whole (core/audit/audit_seal.c) */
 	"rename", "renameat", "renameat2",
 	/* network (socket domains are checked below) */
 	"connect", "accept", "accept4", "shutdown", "getsockopt",

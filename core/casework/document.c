@@ -30,7 +30,7 @@
 #include <openssl/rand.h>
 
 #include "kasus.h"
-#include "datakey.h"
+#include "lib/datakey.h"
 #include "queries.h"
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "kasus.h"
-#include "iso20022.h"
-#include "qrbill.h"
+#include "kasus/iso20022.h"
+#include "kasus/qrbill.h"
 
 /* 999,999,999.99: the largest amount the guidelines allow. */
 #define AMOUNT_MAX	99999999999LL

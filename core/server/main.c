@@ -23,8 +23,8 @@
 #include <microhttpd.h>
 
 #include "kasus.h"
-#include "datakey.h"
-#include "http.h"
+#include "lib/datakey.h"
+#include "http/http.h"
 #include "queries.h"
 
 #define MAX_WORKERS	64

@@ -1,5 +1,5 @@
 /*
- * ks_module.h - the contract between kasusd and a domain module.
+ * kasus/module.h - the contract between kasusd and a domain module.
  *
  * A module is one shared object exporting kasus_module(), which returns
  * a const struct ks_module. The loader checks ABI major/minor, the struct
@@ -18,11 +18,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#define KS_ABI_MAJOR	1
-#define KS_ABI_MINOR	4
+#include "kasus/route.h"
+
+#define KS_ABI_MAJOR	2
+#define KS_ABI_MINOR	0
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
-#define KS_BUILD_SIGNATURE	"kasus-abi1:" __VERSION__ ":jansson-" \
+#define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
 	JANSSON_VERSION
 
 struct ks_request;
@@ -39,14 +41,8 @@ struct ks_perm_def {
 	const char	*roles;		/* comma-separated role codes */
 };
 
-/** A function a rule pack may call: name in the Lua table "kasus". */
-struct ks_lua_binding {
-	const char	*name;
-	int		(*fn)(void *lua_state);
-};
-
 /**
- * A background job type (core/job_runner.c runs them; README "Background
+ * A background job type (core/jobs/job_runner.c runs them; README "Background
  * jobs"). name is "<module>.<name>" ([a-z0-9_]). run() gets a job context
  * that works like a request's - the job's tenant under row-level
  * security, its creator as the user (with that person's current roles
@@ -137,7 +133,7 @@ struct ks_api {
 	/** The request id, for references in generated files. */
 	const char	*(*request_id)(struct ks_request *);
 	void		*(*strdup)(struct ks_request *, const char *);
-	/* Identifiers and ISO 20022 files (core/iso20022.h). */
+	/* Identifiers and ISO 20022 files (core/include/kasus/iso20022.h). */
 	int		(*iban_valid)(const char *, char *norm, size_t);
 	int		(*iban_is_qr)(const char *norm);
 	int		(*ahv_valid)(const char *, char *norm, size_t);
@@ -156,7 +152,7 @@ struct ks_api {
 	const char	*(*team)(struct ks_request *);
 	/** The request's HTTP method. */
 	const char	*(*method)(struct ks_request *);
-	/** Render a document (see core/pdf.h); the buffer goes to free. */
+	/** Render a document (see core/include/kasus/pdf.h); the buffer goes to free. */
 	int		(*pdf_render)(const struct ks_pdf_block *,
 			    const char *title, const char *created, char **out,
 			    size_t *len, char *err, size_t errlen);
@@ -166,7 +162,7 @@ struct ks_api {
 			    const char **limit, long long *n);
 	/* 1.3 */
 	/**
-	 * The one dossier access policy (core/access.c): every route that
+	 * The one dossier access policy (core/access/access.c): every route that
 	 * reads or changes a dossier, or a record of one (resolve its
 	 * dossier first), asks it. mode is KS_ACCESS_READ, _WRITE or
 	 * _AUTO (write unless the request only reads; kasus.h). Returns
@@ -203,6 +199,21 @@ struct ks_api {
 	/** In a job: its id, and the attempt (1 the first time). */
 	int64_t		(*job_id)(struct ks_request *);
 	int		(*job_attempt)(struct ks_request *);
+	/* 2.0: the request is opaque; what a handler reads of it */
+	/**
+	 * The body of a KS_R_BODY_RAW route as the client sent it (not
+	 * parsed; NUL-terminated for text), NULL when there is none.
+	 */
+	const char	*(*body_raw)(struct ks_request *, size_t *len);
+	/** A request header, or NULL. */
+	const char	*(*req_header)(struct ks_request *, const char *name);
+	/** Today YYYY-MM-DD (local time), in the request's arena. */
+	const char	*(*today)(struct ks_request *);
+	/** A number as text in the request's arena (statement parameter). */
+	const char	*(*num)(struct ks_request *, long long);
+	/** printf into the request's arena. */
+	char		*(*printf)(struct ks_request *, const char *fmt, ...)
+			    __attribute__((format(printf, 2, 3)));
 };
 
 /** The descriptor a module exports. */
@@ -219,15 +230,19 @@ struct ks_module {
 	const struct ks_route		*routes;
 	const struct ks_perm_def	*permissions;
 	const char			*migrations;	/* relative to root */
-	const struct ks_lua_binding	*lua;
 	const struct ks_job_type	*jobs;
-	const void			*views;
 	void				*spare[8];
 };
 
-/** Fills the header fields of a descriptor. */
-#define KS_MODULE_HEADER	KS_ABI_MAJOR, KS_ABI_MINOR, \
-	sizeof(struct ks_module), KS_BUILD_SIGNATURE
+/**
+ * Fills the header fields of a descriptor; name the others with
+ * designated initializers:
+ *   static struct ks_module descriptor = { KS_MODULE_HEADER,
+ *       .name = "echo", .version = "1.0.0", .routes = routes };
+ */
+#define KS_MODULE_HEADER	.abi_major = KS_ABI_MAJOR, \
+	.abi_minor = KS_ABI_MINOR, .struct_size = sizeof(struct ks_module), \
+	.build_signature = KS_BUILD_SIGNATURE
 
 typedef const struct ks_module *(*ks_module_fn)(void);
 
