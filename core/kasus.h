@@ -213,7 +213,7 @@ struct ks_request {
 	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
-/** One entry of the error-code registry (core/errors.c). */
+/** One entry of the error-code registry (core/http/errors.c). */
 struct ks_errdef {
 	const char	*code;
 	int		 http;		/* its one status */
@@ -226,7 +226,7 @@ const struct ks_errdef *ks_error_find(const char *code);
 
 /**
  * Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`.
- * The status is the registry's for the code (core/errors.c); http is
+ * The status is the registry's for the code (core/http/errors.c); http is
  * what the caller expects, and a disagreement is logged as an error.
  */
 int	ks_fail(struct ks_request *, int http, const char *code,

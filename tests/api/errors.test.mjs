@@ -1,4 +1,4 @@
-// The error-code registry (core/errors.c): each code has one HTTP status.
+// The error-code registry (core/http/errors.c): each code has one HTTP status.
 // The handlers name their code and the status they expect; here every
 // such call in the core and the modules is held to the registry, the
 // served document is compared with it, and the server's log must not

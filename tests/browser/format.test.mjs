@@ -135,7 +135,7 @@ test('the German and French message files have the same keys and no empty text',
 });
 
 test('every API error code the server sends has a message in both languages', () => {
-  // The error-code registry (core/errors.c, wherever the core's folders
+  // The error-code registry (core/http/errors.c, wherever the core's folders
   // put it) is every code the server answers with; tests/api/errors.test.mjs
   // holds the handlers to it and /api/openapi.json serves it.
   const de = catalog('de');
