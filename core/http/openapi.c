@@ -142,7 +142,7 @@ error_statuses(const struct ks_route *r, int *st)
 		st[n++] = 404;	/* no such record, or its module is off */
 	if (write && !(r->flags & KS_R_READ))
 		st[n++] = 409;
-	if (r->body != NULL || r->chunk != NULL)
+	if (r->body != NULL || r->chunk != NULL || (r->flags & KS_R_BODY_RAW))
 		st[n++] = 413;
 	if (r->body != NULL)
 		st[n++] = 415;
