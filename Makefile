@@ -36,7 +36,7 @@ CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all build run test check test-cluster bench clean deps unit modules web
+.PHONY: all build run test check check-stop test-cluster bench clean deps unit modules web
 
 # Domain modules and the loader's test fixtures: one shared object each,
 # linked against libraries only, never against the core.
@@ -117,9 +117,14 @@ test:
 
 # The inner loop: the test build, unit and rule-pack tests and the API
 # tests against the real server, without the web build and the browser
-# tests (about 5 minutes). ONLY="tests/api/x.test.mjs ..." runs only those.
+# tests. PostgreSQL and Redis of the test profile stay up between runs
+# (each run gets a new database); `make check-stop` stops them.
+# ONLY="tests/api/x.test.mjs ..." runs only those.
 check:
-	@KASUS_TEST_NO_WEB=1 KASUS_TEST_ONLY="$(ONLY)" bash tests/run.sh
+	@KASUS_TEST_KEEP=1 KASUS_TEST_NO_WEB=1 KASUS_TEST_ONLY="$(ONLY)" bash tests/run.sh
+
+check-stop:
+	@bash ops/services.sh test stop
 
 # Several nodes, failover, backup and restore (ops/cluster.sh); CI runs
 # it after make test.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Project-local PostgreSQL 15 and Redis, never a system instance.
 #   ops/services.sh PROFILE start|stop|env|start-redis|stop-redis|
-#                           start-pg|stop-pg|restart-pg
+#                           start-pg|stop-pg|restart-pg|reset
+# reset (make check): when both run, drop the database and empty Redis,
+# then create the database again; exit 3 when they do not run.
 # PROFILE is run, test or bench; each has its own ports and var/PROFILE/.
 # PostgreSQL refuses to run as root, so as root the cluster runs as the
 # unprivileged user "kasus" (created when missing).
@@ -115,8 +117,25 @@ stop_redis() {
 	rm -f "$dir/redis.pid"
 }
 
+running() {
+	[ -f "$pgdata/PG_VERSION" ] &&
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1 &&
+		redis-cli -p "$rport" ping >/dev/null 2>&1
+}
+
+reset() {
+	running || return 3
+	as_pg "$pgbin/psql" -h "$sock" -p "$pgport" -d postgres -qAt \
+		-v ON_ERROR_STOP=1 \
+		-c "DROP DATABASE IF EXISTS kasus WITH (FORCE)" >/dev/null
+	redis-cli -p "$rport" flushall >/dev/null
+	start_pg
+	write_env
+}
+
 case $action in
 start)		start_pg; start_redis; write_env ;;
+reset)		reset ;;
 stop)		stop_redis; stop_pg ;;
 env)		write_env; cat "$envf" ;;
 start-redis)	start_redis ;;

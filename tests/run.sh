@@ -45,10 +45,18 @@ export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
 export KASUS_MODULES=echo,badabi,dupname,initfail,sozialhilfe
 export KASUS_MODULE_DIR=$root/build/asan/modules
 
-# A fresh cluster every run: tests start from the seeded demo canton.
-bash ops/services.sh test stop
-rm -rf var/test
-bash ops/services.sh test start
+# Every run starts from the seeded demo canton: a fresh cluster, or with
+# KASUS_TEST_KEEP (make check) the running PostgreSQL and Redis of the
+# last run with a new database and an empty Redis; they then stay up.
+if [ -n "${KASUS_TEST_KEEP:-}" ] && bash ops/services.sh test reset; then
+	echo "== reusing the running test services (database recreated)"
+	rm -rf var/test/san var/test/keys var/test/audit var/test/smoke \
+		var/test/kasusd.log var/test/kasusd.pid
+else
+	bash ops/services.sh test stop
+	rm -rf var/test
+	bash ops/services.sh test start
+fi
 . var/test/env
 mkdir -p "$san" tests/artifacts
 # Workers run as kasus (when started as root) and write their reports here.
@@ -62,7 +70,7 @@ finish() {
 		kill -TERM "$pid"
 		wait "$pid" 2>/dev/null || true
 	fi
-	bash ops/services.sh test stop
+	[ -n "${KASUS_TEST_KEEP:-}" ] || bash ops/services.sh test stop
 	if ls "$san"/* >/dev/null 2>&1; then
 		echo "sanitizer reports:" >&2
 		cat "$san"/* >&2
