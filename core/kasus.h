@@ -649,6 +649,20 @@ void	ks_auth_register(void);
 void	ks_person_register(void);
 /** Documents of dossiers (core/casework/document.c). */
 void	ks_document_register(void);
+/**
+ * Store the bytes of document doc (its row exists), sealed under its
+ * dossier's key (made on first use). For documents the core or a module
+ * makes itself (decisions, letters, transfers); uploads stream.
+ */
+int	ks_document_put(struct ks_request *, const char *doc,
+	    const void *bytes, size_t len);
+/**
+ * The plain bytes of document doc (sealed or stored before sealing);
+ * *out in the request's arena. 404 not_found when it has none, 500
+ * data_unreadable when its dossier's key was destroyed.
+ */
+int	ks_document_get(struct ks_request *, const char *doc,
+	    unsigned char **out, size_t *len);
 /** Case transfer to another tenant (core/casework/transfer.c). */
 void	ks_transfer_register(void);
 /** Teams of a social service (core/access/team.c). */
@@ -668,6 +682,15 @@ int	ks_admin_user_insert(struct ks_request *, const char *const in[6],
 /** Administrators a social service consents to (core/access/admin_request.c). */
 void	ks_admin_request_register(void);
 void	ks_audit_register(void);
+/** Loaded module slots, and the i-th one's vocabulary (NULL: none or
+ * refused) with its name. */
+int	ks_modules_count(void);
+const struct ks_vocab *ks_modules_vocab(int i, const char **name);
+/** Whether code is in a vocabulary (core/casework/vocabulary.c). */
+int	ks_vocab_has(const char *domain, const char *code);
+/** kasusd migrate: record the core's and the loaded modules' codes. */
+int	ks_vocab_record(PGconn *);
+void	ks_vocab_register(void);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
 

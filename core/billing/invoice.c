@@ -680,11 +680,9 @@ number(struct csv *c, long long v, int last)
 static void
 rappen(struct csv *c, long long v, int last)
 {
-	char b[40];
-	unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
-	int n = snprintf(b, sizeof(b), "%s%llu.%02llu%s", v < 0 ? "-" : "",
-	    a / 100, a % 100, last ? "\r\n" : ";");
+	char m[KS_SWISS_MAX], b[KS_SWISS_MAX + 2];
+	int n = snprintf(b, sizeof(b), "%s%s", ks_money(m, v, "", '\0'),
+	    last ? "\r\n" : ";");
 
 	put(c, b, (size_t)n);
 }

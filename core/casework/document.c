@@ -15,6 +15,17 @@
  * statement, a large one in 1 MiB pieces into document_upload_piece
  * (0006), joined into document_blob by PostgreSQL. The process holds at
  * most one piece and its hex form per upload, never the whole file.
+ *
+ * The stored bytes are sealed under the dossier's key (issue 15; the key
+ * is a file in key_dir, core/lib/datakey.h, destroyed when retention deletes
+ * the dossier, which makes every copy in backups unreadable): "KSD1" |
+ * key id (16) | chunks, each nonce (12) | ciphertext of up to 1 MiB |
+ * tag (16), AES-256-GCM. Each chunk's associated data binds tenant,
+ * dossier, document id and version, its number and whether it is the
+ * last, so that no chunk can be moved to another row, reordered or cut
+ * off. Bytes stored before (plain PDF, JPEG or PNG: they never begin
+ * with "KSD1") are served as they are. The size and SHA-256 of a
+ * document are those of its plain content.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -37,15 +48,16 @@
 #define UPLOAD_LIMIT	(20u * 1024 * 1024)
 #define PIECE		(1024 * 1024)
 #define SLICE		(64 * 1024)
+#define SEALED_MAGIC	"KSD1"
+#define SEALED_HEAD	(4 + 16)
+/* A sealed piece at most: the head (first piece only) and the chunk. */
+#define SEALED_PIECE	(SEALED_HEAD + PIECE + KS_SEAL_OVERHEAD)
 
 /* Document row columns (document.sql). */
 enum {
 	D_ID, D_DOSSIER, D_CATEGORY, D_TITLE, D_VERSION, D_PREVIOUS, D_MIME,
 	D_SIZE, D_SHA, D_BY, D_AT, D_NEXT
 };
-
-static const char *const categories[] = { "id", "rent_contract",
-	"income_proof", "decision", "scanned_mail", "other", NULL };
 
 struct upload {
 	struct upload		*next;
@@ -240,7 +252,6 @@ check_params(struct ks_request *req)
 	const char *cat = ks_query(req, "category"), *title = ks_query(req,
 	    "title"), *rep = ks_query(req, "replaces");
 	int64_t id;
-	int i;
 
 	if (ks_param_id(req, "id", &id) != KS_OK) {
 		req->err.message = "no such case";
@@ -250,14 +261,9 @@ check_params(struct ks_request *req)
 		return param_fail(req, "replaces is a document id", "replaces");
 	if (cat == NULL && rep == NULL)
 		return param_fail(req, "category is required", "category");
-	if (cat != NULL) {
-		for (i = 0; categories[i] && strcmp(categories[i], cat); i++)
-			;
-		if (categories[i] == NULL)
-			return param_fail(req, "category is one of id, "
-			    "rent_contract, income_proof, decision, "
-			    "scanned_mail, other", "category");
-	}
+	if (cat != NULL && !ks_vocab_has("document_category", cat))
+		return param_fail(req, "category is not a document category "
+		    "(GET /api/v1/vocabularies lists them)", "category");
 	if (title == NULL && rep == NULL)
 		return param_fail(req, "title is required", "title");
 	if (title != NULL && !valid_text(title, 200))
@@ -418,25 +424,242 @@ read_piece(int fd, unsigned char *buf)
 	return (ssize_t)got;
 }
 
+/* ------------------------------------------------------------- sealing */
+
+struct seal {
+	unsigned char	 key[KS_KEY_LEN];
+	char		 hex[KS_KEY_ID_HEX];
+	const char	*aad;		/* without the chunk's number */
+	long		 seq;
+};
+
+static const char *
+chunk_aad(struct ks_request *req, struct seal *s, int last)
+{
+	return ks_arena_printf(req->arena, "%s:%ld:%d", s->aad, s->seq, last);
+}
+
+static void
+seal_init(struct ks_request *req, struct seal *s, const char *dossier,
+    const char *doc, const char *version)
+{
+	s->aad = ks_arena_printf(req->arena, "kasus-document:v1:%lld:%s:%s:%s",
+	    (long long)ks_datakey_tenant(req), dossier, doc, version);
+	s->seq = 0;
+}
+
+/* The dossier's key (made on first use) for sealing document doc. */
+static int
+seal_begin(struct ks_request *req, struct seal *s, const char *dossier,
+    const char *doc, const char *version)
+{
+	seal_init(req, s, dossier, doc, version);
+	return ks_datakey_dossier(req, atoll(dossier), 1, s->key, s->hex);
+}
+
 /*
- * Read the spool back, decrypted, into the database. The piece and its
- * hex form are the only copies in this process, reused piece by piece.
+ * Seal the next chunk of n (at most PIECE) bytes into out (at least
+ * SEALED_PIECE); the first chunk carries the head. Returns the length,
+ * 0 on an error (set).
+ */
+static size_t
+seal_chunk(struct ks_request *req, struct seal *s, const unsigned char *in,
+    size_t n, int last, unsigned char *out)
+{
+	const char *aad = chunk_aad(req, s, last);
+	size_t head = 0;
+	unsigned char id[16];
+
+	if (s->seq == 0) {
+		memcpy(out, SEALED_MAGIC, 4);
+		if (ks_bytea_decode(ks_arena_printf(req->arena, "\\x%s",
+		    s->hex), id, sizeof(id)) != sizeof(id)) {
+			ks_fail(req, 500, "internal_error", "a bad key id");
+			return 0;
+		}
+		memcpy(out + 4, id, sizeof(id));
+		head = SEALED_HEAD;
+	}
+	if (ks_seal(s->key, aad, strlen(aad), in, n, out + head) != KS_OK) {
+		ks_fail(req, 500, "internal_error",
+		    "the document could not be encrypted");
+		return 0;
+	}
+	s->seq++;
+	return head + n + KS_SEAL_OVERHEAD;
+}
+
+/*
+ * Open the stored bytes (in, n; sealed or plain) of a document row into
+ * *out (the request's arena; plain bytes of before are returned as they
+ * are); sealed ones must open to exactly size bytes.
  */
 static int
-store(struct ks_request *req, struct upload *u, const char *doc)
+content_open(struct ks_request *req, unsigned char *in, size_t n,
+    const char *dossier, const char *doc, const char *version,
+    long long size, unsigned char **out, size_t *len)
 {
-	EVP_CIPHER_CTX *dec;
-	unsigned char *buf = malloc(PIECE);
-	char *hex = malloc(2 * PIECE + 3);
-	const char *v[3];
-	size_t seq = 0, done = 0;
+	struct seal s;
+	unsigned char *p;
+	size_t off, done = 0, m;
+	char hex[KS_KEY_ID_HEX];
+	int rc = KS_OK, last;
+
+	if (n < SEALED_HEAD || memcmp(in, SEALED_MAGIC, 4) != 0) {
+		*out = in;
+		*len = n;
+		return KS_OK;
+	}
+	*out = NULL;
+	*len = 0;
+	if (size <= 0 || size > (long long)n)
+		return ks_fail(req, 500, "data_unreadable",
+		    "the document is damaged");
+	ks_hex(in + 4, 16, hex);
+	seal_init(req, &s, dossier, doc, version);
+	if (ks_datakey_key(req, hex, s.key) != KS_OK)
+		return KS_ERROR;
+	p = ks_arena_alloc(req->arena, (size_t)size);
+	for (off = SEALED_HEAD; rc == KS_OK && off < n; off += m +
+	    KS_SEAL_OVERHEAD) {
+		const char *aad;
+
+		if (n - off <= KS_SEAL_OVERHEAD) {
+			rc = KS_ERROR;
+			break;
+		}
+		m = n - off - KS_SEAL_OVERHEAD;
+		m = m < PIECE ? m : PIECE;
+		last = off + m + KS_SEAL_OVERHEAD == n;
+		aad = chunk_aad(req, &s, last);
+		if (done + m > (size_t)size || ks_open(s.key, aad,
+		    strlen(aad), in + off, m + KS_SEAL_OVERHEAD, p + done) !=
+		    KS_OK)
+			rc = KS_ERROR;
+		done += m;
+		s.seq++;
+	}
+	OPENSSL_cleanse(s.key, sizeof(s.key));
+	if (rc != KS_OK || done != (size_t)size) {
+		OPENSSL_cleanse(p, (size_t)size);
+		return ks_fail(req, 500, "data_unreadable",
+		    "the document does not open with its dossier's key");
+	}
+	*out = p;
+	*len = done;
+	return KS_OK;
+}
+
+int
+ks_document_put(struct ks_request *req, const char *doc, const void *bytes,
+    size_t len)
+{
+	const unsigned char *in = bytes;
+	unsigned char *buf;
+	struct seal s;
+	const char *v[2];
+	size_t at = 0, n, out = 0;
+	PGresult *r;
+	int rc;
+
+	if ((r = doc_get(req, doc)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1 || len == 0)
+		return ks_fail(req, 500, "internal_error",
+		    "a document to store has no row");
+	if (seal_begin(req, &s, PQgetvalue(r, 0, D_DOSSIER), doc,
+	    PQgetvalue(r, 0, D_VERSION)) != KS_OK)
+		return KS_ERROR;
+	buf = ks_arena_alloc(req->arena, SEALED_HEAD + len +
+	    (len / PIECE + 1) * KS_SEAL_OVERHEAD);
+	for (rc = KS_OK; rc == KS_OK && at < len; at += n) {
+		size_t w;
+
+		n = len - at < PIECE ? len - at : PIECE;
+		if ((w = seal_chunk(req, &s, in + at, n, at + n == len,
+		    buf + out)) == 0)
+			rc = KS_ERROR;
+		out += w;
+	}
+	OPENSSL_cleanse(s.key, sizeof(s.key));
+	if (rc != KS_OK)
+		return KS_ERROR;
+	v[0] = doc;
+	v[1] = ks_bytea_hex(req->arena, buf, out);
+	return ks_db_q(req, Q_DOCUMENT_BLOB_INSERT, 2, v) ? KS_OK : KS_ERROR;
+}
+
+/* The row of document_content for id, NULL with 404 when none. */
+static PGresult *
+content_row(struct ks_request *req, const char *id)
+{
+	PGresult *r;
+
+	if ((r = ks_db_q(req, Q_DOCUMENT_CONTENT, 1, &id)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", "no such document");
+		return NULL;
+	}
+	return r;
+}
+
+/* Decode the row's bytes in place and open them. */
+static int
+content_of(struct ks_request *req, PGresult *r, unsigned char **out,
+    size_t *len)
+{
+	char *hex = PQgetvalue(r, 0, 0);
+	long n;
+
+	/* Decode in place: the bytes are half as long as their hex form. */
+	if ((n = ks_bytea_decode(hex, (unsigned char *)hex,
+	    strlen(hex))) <= 0)
+		return ks_fail(req, 500, "internal_error",
+		    "the document is damaged");
+	return content_open(req, (unsigned char *)hex, (size_t)n,
+	    PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 4),
+	    ks_db_ll(r, 0, 5), out, len);
+}
+
+int
+ks_document_get(struct ks_request *req, const char *doc, unsigned char **out,
+    size_t *len)
+{
+	PGresult *r;
+
+	*out = NULL;
+	*len = 0;
+	if ((r = content_row(req, doc)) == NULL)
+		return KS_ERROR;
+	return content_of(req, r, out, len);
+}
+
+/*
+ * Read the spool back, decrypted, sealed under the dossier's key, into
+ * the database (doc: the new document row). The piece, its sealed and
+ * its hex form are the only copies in this process, reused piece by
+ * piece.
+ */
+static int
+store(struct ks_request *req, struct upload *u, PGresult *doc)
+{
+	EVP_CIPHER_CTX *dec = NULL;
+	unsigned char *buf = malloc(PIECE), *sealed = malloc(SEALED_PIECE);
+	char *hex = malloc(2 * SEALED_PIECE + 3);
+	const char *v[3], *id = PQgetvalue(doc, 0, D_ID);
+	struct seal sl;
+	size_t seq = 0, done = 0, n;
 	ssize_t got;
 	int outl, rc = KS_ERROR;
 
-	if (buf == NULL || hex == NULL)
+	if (buf == NULL || sealed == NULL || hex == NULL)
 		abort();
 	hex[0] = '\\';
 	hex[1] = 'x';
+	if (seal_begin(req, &sl, PQgetvalue(doc, 0, D_DOSSIER), id,
+	    PQgetvalue(doc, 0, D_VERSION)) != KS_OK)
+		goto out;
 	if ((dec = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_DecryptInit_ex(dec, EVP_aes_256_ctr(), NULL, u->key,
 	    u->iv) != 1 || lseek(u->fd, 0, SEEK_SET) != 0)
@@ -444,11 +667,14 @@ store(struct ks_request *req, struct upload *u, const char *doc)
 	while ((got = read_piece(u->fd, buf)) > 0) {
 		if (EVP_DecryptUpdate(dec, buf, &outl, buf, (int)got) != 1)
 			goto out;
-		tohex(buf, (size_t)got, hex + 2);
 		done += (size_t)got;
+		if ((n = seal_chunk(req, &sl, buf, (size_t)got,
+		    done == u->total, sealed)) == 0)
+			goto out;
+		tohex(sealed, n, hex + 2);
 		if (seq == 0 && done == u->total) {
 			/* All of it in one piece: no staging. */
-			v[0] = doc;
+			v[0] = id;
 			v[1] = hex;
 			rc = ks_db_q(req, Q_DOCUMENT_BLOB_INSERT, 2, v) ?
 			    KS_OK : KS_ERROR;
@@ -464,7 +690,7 @@ store(struct ks_request *req, struct upload *u, const char *doc)
 		ks_log(KS_LOG_ERROR, "upload spool: read failed");
 		goto out;
 	}
-	v[0] = doc;
+	v[0] = id;
 	v[1] = req->id;
 	if (ks_db_q(req, Q_UPLOAD_PIECES_JOIN, 2, v) == NULL ||
 	    ks_db_q(req, Q_UPLOAD_PIECES_DELETE, 1, v + 1) == NULL)
@@ -472,8 +698,10 @@ store(struct ks_request *req, struct upload *u, const char *doc)
 	rc = KS_OK;
 out:
 	EVP_CIPHER_CTX_free(dec);
+	OPENSSL_cleanse(&sl.key, sizeof(sl.key));
 	OPENSSL_cleanse(buf, PIECE);
 	free(buf);
+	free(sealed);
 	free(hex);
 	if (rc != KS_OK && req->err.code == NULL)
 		ks_fail(req, 500, "internal_error",
@@ -510,7 +738,7 @@ upload_finish(struct ks_request *req)
 	v[7] = sha;
 	v[8] = ks_num(req, req->who.user_id);
 	if ((r = ks_db_q(req, Q_DOCUMENT_INSERT, 9, v)) == NULL ||
-	    store(req, u, PQgetvalue(r, 0, D_ID)) != KS_OK)
+	    store(req, u, r) != KS_OK)
 		return KS_ERROR;
 	j = doc_json(r, 0);
 	if (ks_audit(req, "document_uploaded", "document", PQgetvalue(r, 0,
@@ -637,33 +865,26 @@ disposition(struct ks_request *req, const char *title, const char *mime)
 static int
 document_download(struct ks_request *req)
 {
-	const char *v[1];
+	unsigned char *bytes;
+	const char *id;
 	PGresult *r;
-	char *hex;
-	long len;
-	int64_t id;
+	size_t len;
+	int64_t n;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if (ks_param_id(req, "id", &n) != KS_OK)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_DOCUMENT_CONTENT, 1, v)) == NULL)
+	id = ks_num(req, n);
+	if ((r = content_row(req, id)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "not_found", "no such document");
-	if (ks_access_dossier(req, ks_db_ll(r, 0, 3), KS_ACCESS_READ) == NULL)
+	if (ks_access_dossier(req, ks_db_ll(r, 0, 3), KS_ACCESS_READ) == NULL ||
+	    content_of(req, r, &bytes, &len) != KS_OK)
 		return KS_ERROR;
-	/* Decode in place: the bytes are half as long as their hex form. */
-	hex = PQgetvalue(r, 0, 0);
-	if ((len = ks_bytea_decode(hex, (unsigned char *)hex,
-	    strlen(hex))) <= 0)
-		return ks_fail(req, 500, "internal_error",
-		    "the document is damaged");
-	if (ks_audit(req, "document_downloaded", "document", v[0], NULL, NULL,
+	if (ks_audit(req, "document_downloaded", "document", id, NULL, NULL,
 	    json_pack("{s:I,s:I}", "dossier_id", (json_int_t)ks_db_ll(r, 0,
 	    3), "version_no", (json_int_t)ks_db_ll(r, 0, 4))) != KS_OK)
 		return KS_ERROR;
-	req->raw = hex;
-	req->raw_len = (size_t)len;
+	req->raw = (char *)bytes;
+	req->raw_len = len;
 	req->ctype = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 1));
 	ks_header(req, "Content-Disposition", disposition(req,
 	    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1)));
@@ -676,8 +897,8 @@ document_download(struct ks_request *req)
 static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/cases/{id}/documents", "document.write",
 	    UPLOAD_LIMIT, NULL, 0, upload_finish,
-	    "upload a document (the file is the body): ?category=<id|"
-	    "rent_contract|income_proof|decision|scanned_mail|other>"
+	    "upload a document (the file is the body): ?category=<a "
+	    "document_category of GET /api/v1/vocabularies>"
 	    "&title=<text>[&replaces=<document id>]; PDF, JPEG or PNG",
 	    NULL, upload_piece },
 	{ "GET", "/api/v1/cases/{id}/documents", NULL, 0, NULL,

@@ -144,6 +144,8 @@ transfer(struct ks_request *req)
 	json_t *docs = json_object_get(req->body, "document_ids"), *e;
 	const char *v[8], *ids[MAX_MEMBERS], *slug, *from_slug, *bfs, *number;
 	PGresult *d, *r, *dr[MAX_DOCS];
+	unsigned char *bytes[MAX_DOCS];
+	size_t blen[MAX_DOCS];
 	int64_t id, tid;
 	int n = 0, i, applicant = 0;
 	size_t k;
@@ -183,6 +185,10 @@ transfer(struct ks_request *req)
 			return ks_fail_detail(req, 400, "invalid_value", "a "
 			    "document is not part of this dossier", json_pack(
 			    "{s:O}", "document_id", e));
+		/* Opened with the sender's dossier key, sealed again below
+		   under the receiver's. */
+		if (ks_document_get(req, v[0], &bytes[k], &blen[k]) != KS_OK)
+			return KS_ERROR;
 	}
 	if ((r = ks_db_q(req, Q_XFER_TENANT_SLUG, 0, NULL)) == NULL)
 		return KS_ERROR;
@@ -242,12 +248,9 @@ transfer(struct ks_request *req)
 		    PQgetvalue(dr[k], 0, 2), PQgetvalue(dr[k], 0, 3),
 		    PQgetvalue(dr[k], 0, 4), PQgetvalue(dr[k], 0, 5),
 		    ks_num(req, req->who.user_id) };
-		const char *bv[2];
-		if ((r = ks_db_q(req, Q_XFER_DOC_INSERT, 7, dv)) == NULL)
-			return KS_ERROR;
-		bv[0] = col(req, r, 0, 0);
-		bv[1] = PQgetvalue(dr[k], 0, 6);
-		if (ks_db_q(req, Q_XFER_BLOB_INSERT, 2, bv) == NULL)
+		if ((r = ks_db_q(req, Q_XFER_DOC_INSERT, 7, dv)) == NULL ||
+		    ks_document_put(req, col(req, r, 0, 0), bytes[k],
+		    blen[k]) != KS_OK)
 			return KS_ERROR;
 	}
 	v[1] = "";

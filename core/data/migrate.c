@@ -169,10 +169,15 @@ ks_migrate(const char *conninfo)
 	}
 	snprintf(dir, sizeof(dir), "%s/core/sql/migrations", ks_conf.root);
 	rc = ks_migrate_dir(c, "core", dir);
-	if (rc == KS_OK && ks_conf.modules[0] != '\0') {
-		ks_modules_load(0);
-		rc = ks_modules_migrate(c);
-		ks_modules_unload();
+	if (rc == KS_OK) {
+		if (ks_conf.modules[0] != '\0') {
+			ks_modules_load(0);
+			rc = ks_modules_migrate(c);
+		}
+		if (rc == KS_OK)
+			rc = ks_vocab_record(c);
+		if (ks_conf.modules[0] != '\0')
+			ks_modules_unload();
 	}
 	PQfinish(c);
 	return rc;

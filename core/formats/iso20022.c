@@ -8,7 +8,6 @@
  * validation use libxml2 with per-call contexts and per-context error
  * handlers only; nothing here touches libxml2's global settings.
  */
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "kasus/iso20022.h"
+#include "kasus/swiss.h"
 
 #define PAIN_NS		"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 #define CAMT054_NS	"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
@@ -502,11 +502,13 @@ sb_leaf(struct sbuf *sb, int depth, const char *name, const char *text)
 	sb_str(sb, ">\n");
 }
 
-/* "1234.50" from 123450 minor units (v >= 0). */
+/* "1234.50" from 123450 minor units. */
 static void
 fmt_amount(int64_t v, char out[32])
 {
-	snprintf(out, 32, "%" PRId64 ".%02d", v / 100, (int)(v % 100));
+	char m[KS_SWISS_MAX];
+
+	snprintf(out, 32, "%s", ks_money(m, v, "", '\0'));
 }
 
 /* ------------------------------------------------------------------ */

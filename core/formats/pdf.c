@@ -25,6 +25,7 @@
 
 #include "kasus/pdf.h"
 #include "kasus/qrbill.h"
+#include "kasus/swiss.h"
 
 #define MM		(72.0 / 25.4)
 #define PAGE_W		595
@@ -1215,18 +1216,18 @@ draw_part(struct render *r, const struct slip *s, const struct part *p)
 	}
 }
 
-/* "1234567.50" as "1 234 567.50": the guidelines' thousands spaces. */
+/*
+ * "1234567.50" (checked by amount_ok) as "1 234 567.50": the
+ * guidelines' thousands spaces.
+ */
 static void
 format_amount(const char *a, char *out, size_t outlen)
 {
-	size_t n = strspn(a, "0123456789"), i, k = 0;
+	char m[KS_SWISS_MAX];
+	long long v = strtoll(a, NULL, 10) * 100 +
+	    strtoll(a + strspn(a, "0123456789") + 1, NULL, 10);
 
-	for (i = 0; a[i] != '\0' && k + 2 < outlen; i++) {
-		if (i > 0 && i < n && (n - i) % 3 == 0)
-			out[k++] = ' ';
-		out[k++] = a[i];
-	}
-	out[k] = '\0';
+	snprintf(out, outlen, "%s", ks_money(m, v, "", ' '));
 }
 
 /* Baseline of the currency and amount, below their headings. */

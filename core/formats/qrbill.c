@@ -16,6 +16,7 @@
 #include "kasus.h"
 #include "kasus/iso20022.h"
 #include "kasus/qrbill.h"
+#include "kasus/swiss.h"
 
 /* 999,999,999.99: the largest amount the guidelines allow. */
 #define AMOUNT_MAX	99999999999LL
@@ -203,9 +204,12 @@ check_amount(const struct ks_qrbill *b, struct elems *e, char *err,
 	else if (b->amount < 1 || b->amount > AMOUNT_MAX)
 		return seterr(err, errlen, "amount: must be 0.01 to "
 		    "999999999.99, or open");
-	else
-		snprintf(e->amount, sizeof(e->amount), "%lld.%02lld",
-		    b->amount / 100, b->amount % 100);
+	else {
+		char m[KS_SWISS_MAX];
+
+		snprintf(e->amount, sizeof(e->amount), "%s",
+		    ks_money(m, b->amount, "", '\0'));
+	}
 	e->v[E_AMT] = e->amount;
 	if (b->currency == NULL || (strcmp(b->currency, "CHF") != 0 &&
 	    strcmp(b->currency, "EUR") != 0))

@@ -165,6 +165,7 @@ ks_routes_core_register(void)
 	ks_static_register();
 	ks_person_register();
 	ks_document_register();
+	ks_vocab_register();
 	ks_transfer_register();
 	ks_team_register();
 	ks_job_register();

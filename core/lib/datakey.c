@@ -210,8 +210,8 @@ ks_datakey_forget(void)
 	pthread_mutex_unlock(&cache_lock);
 }
 
-static int64_t
-tenant_of(struct ks_request *req)
+int64_t
+ks_datakey_tenant(struct ks_request *req)
 {
 	return req->db_tenant ? req->db_tenant : req->who.tenant_id;
 }
@@ -333,7 +333,7 @@ load(struct ks_request *req, int make, struct tkeys *k)
 	int rc, attempt;
 
 	memset(k, 0, sizeof(*k));
-	k->tenant = tenant_of(req);
+	k->tenant = ks_datakey_tenant(req);
 	if (k->tenant <= 0)
 		return ks_fail(req, 403, "forbidden", "no tenant");
 	if (cache_get(k->tenant, k))
@@ -543,6 +543,147 @@ key_load(struct ks_request *req, int64_t tenant, const char *hex,
 	return KS_OK;
 }
 
+/* A value key by its id (32 hex characters) into key. */
+int
+ks_datakey_key(struct ks_request *req, const char *hex,
+    unsigned char key[KS_KEY_LEN])
+{
+	int rc;
+
+	if ((rc = key_load(req, ks_datakey_tenant(req), hex, key)) == 1)
+		return ks_fail(req, 500, "data_unreadable", "the key of this "
+		    "content was destroyed (retention)");
+	return rc;
+}
+
+int
+ks_datakey_dossier(struct ks_request *req, int64_t dossier, int make,
+    unsigned char key[KS_KEY_LEN], char hex[KS_KEY_ID_HEX])
+{
+	unsigned char id[V2_ID_LEN];
+	const char *v[2];
+	int64_t tenant = ks_datakey_tenant(req);
+	PGresult *r;
+
+	v[0] = ks_num(req, dossier);
+	if ((r = ks_db_q(req, Q_DOSSIER_KEY_GET, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) == 0 && !make)
+		return 1;
+	if (PQntuples(r) == 0) {
+		if (tenant <= 0)
+			return ks_fail(req, 403, "forbidden", "no tenant");
+		if (!ks_datakey_available())
+			return unavailable(req);
+		if (RAND_bytes(id, sizeof(id)) != 1 ||
+		    RAND_bytes(key, KS_KEY_LEN) != 1)
+			return ks_fail(req, 500, "internal_error",
+			    "no randomness");
+		ks_hex(id, sizeof(id), hex);
+		/* The file first: no row may name a key that is not there. */
+		if (key_store(req, tenant, hex, key) != KS_OK) {
+			OPENSSL_cleanse(key, KS_KEY_LEN);
+			return KS_ERROR;
+		}
+		v[1] = hex;
+		if ((r = ks_db_q(req, Q_DOSSIER_KEY_INSERT, 2, v)) == NULL) {
+			OPENSSL_cleanse(key, KS_KEY_LEN);
+			return KS_ERROR;
+		}
+		if (PQntuples(r) == 1)
+			return KS_OK;
+		/* Another request made the dossier's key meanwhile. */
+		OPENSSL_cleanse(key, KS_KEY_LEN);
+		(void)ks_datakey_shred(tenant, hex);
+		if ((r = ks_db_q(req, Q_DOSSIER_KEY_GET, 1, v)) == NULL)
+			return KS_ERROR;
+		if (PQntuples(r) != 1)
+			return ks_fail(req, 500, "internal_error",
+			    "the dossier's key is missing");
+	}
+	snprintf(hex, KS_KEY_ID_HEX, "%s", PQgetvalue(r, 0, 0));
+	return ks_datakey_key(req, hex, key);
+}
+
+/*
+ * Text of a dossier sealed under the dossier's key (protected journal
+ * notes): "KSJ1" | key id (16) | nonce | ciphertext | tag, the
+ * associated data binding tenant, dossier and what (the row).
+ */
+#define DT_MAGIC	"KSJ1"
+
+static char *
+aad_text(struct ks_request *req, int64_t dossier, const char *what)
+{
+	return ks_arena_printf(req->arena, "kasus-dossier-text:v1:%lld:%lld:%s",
+	    (long long)ks_datakey_tenant(req), (long long)dossier, what);
+}
+
+int
+ks_dossier_seal(struct ks_request *req, int64_t dossier, const char *what,
+    const char *plain, const char **out)
+{
+	unsigned char key[KS_KEY_LEN], *buf;
+	char hex[KS_KEY_ID_HEX], *aad;
+	size_t n = strlen(plain);
+	int rc;
+
+	*out = NULL;
+	if (n > 256 * 1024)
+		return ks_fail(req, 400, "invalid_length",
+		    "a protected text is too long");
+	if (ks_datakey_dossier(req, dossier, 1, key, hex) != KS_OK)
+		return KS_ERROR;
+	buf = ks_arena_alloc(req->arena, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	memcpy(buf, DT_MAGIC, V2_MAGIC_LEN);
+	if (ks_bytea_decode(ks_arena_printf(req->arena, "\\x%s", hex),
+	    buf + V2_MAGIC_LEN, V2_ID_LEN) != V2_ID_LEN) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return ks_fail(req, 500, "internal_error", "a bad key id");
+	}
+	aad = aad_text(req, dossier, what);
+	rc = ks_seal(key, aad, strlen(aad), plain, n, buf + V2_HEAD);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != KS_OK)
+		return ks_fail(req, 500, "internal_error",
+		    "a text could not be encrypted");
+	*out = ks_bytea_hex(req->arena, buf, V2_HEAD + n + KS_SEAL_OVERHEAD);
+	return KS_OK;
+}
+
+int
+ks_dossier_open(struct ks_request *req, int64_t dossier, const char *what,
+    const char *bytea, char **out)
+{
+	unsigned char key[KS_KEY_LEN], *in;
+	char hex[KS_KEY_ID_HEX], *aad;
+	size_t cap = bytea ? strlen(bytea) / 2 : 0;
+	long n;
+	int rc;
+
+	*out = NULL;
+	in = ks_arena_alloc(req->arena, cap + 1);
+	if ((n = ks_bytea_decode(bytea, in, cap)) < V2_HEAD +
+	    KS_SEAL_OVERHEAD || memcmp(in, DT_MAGIC, V2_MAGIC_LEN) != 0)
+		return ks_fail(req, 500, "data_unreadable",
+		    "a protected text is damaged");
+	ks_hex(in + V2_MAGIC_LEN, V2_ID_LEN, hex);
+	if (ks_datakey_key(req, hex, key) != KS_OK)
+		return KS_ERROR;
+	*out = ks_arena_alloc(req->arena, (size_t)n - V2_HEAD -
+	    KS_SEAL_OVERHEAD + 1);
+	aad = aad_text(req, dossier, what);
+	rc = ks_open(key, aad, strlen(aad), in + V2_HEAD, (size_t)n - V2_HEAD,
+	    (unsigned char *)*out);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != KS_OK) {
+		*out = NULL;
+		return ks_fail(req, 500, "data_unreadable",
+		    "a protected text does not open with its dossier's key");
+	}
+	return KS_OK;
+}
+
 static char *
 aad_v2(struct ks_request *req, int64_t tenant, const char *hex)
 {
@@ -557,7 +698,7 @@ ks_datakey_encrypt(struct ks_request *req, const char *plain,
 	unsigned char key[KS_KEY_LEN], id[V2_ID_LEN], *buf;
 	char hex[2 * V2_ID_LEN + 1], *aad;
 	size_t n = strlen(plain);
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	int rc;
 
 	*out = NULL;
@@ -603,7 +744,7 @@ decrypt_v2(struct ks_request *req, const unsigned char *in, long n,
 {
 	unsigned char key[KS_KEY_LEN];
 	char hex[2 * V2_ID_LEN + 1], *aad;
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	int rc;
 
 	ks_hex(in + V2_MAGIC_LEN, V2_ID_LEN, hex);
@@ -702,7 +843,7 @@ int
 ks_datakey_sweep(struct ks_request *req, int min_age_s, long *shredded)
 {
 	char dir[600], prefix[40], hex[2 * V2_ID_LEN + 1], **used;
-	int64_t tenant = tenant_of(req);
+	int64_t tenant = ks_datakey_tenant(req);
 	struct dirent *de;
 	struct stat st;
 	size_t plen;

@@ -22,6 +22,11 @@
  * that comes to hold sealed values must be added there, or
  * ks_datakey_sweep destroys its keys.
  *
+ * Each dossier has such a key too (ks_datakey_dossier, named by
+ * dossier_key): its documents ("KSD1", core/casework/document.c) and protected
+ * journal notes ("KSJ1", ks_dossier_seal) are sealed under it, and
+ * retention destroys it with the dossier.
+ *
  * The request functions fail with 503 encryption_unavailable when no
  * master key is configured or a stored key does not open with it. Plain
  * values never appear in errors or logs.
@@ -106,6 +111,47 @@ int	ks_datakey_decrypt(struct ks_request *, const char *bytea,
  */
 int	ks_datakey_hash(struct ks_request *, const char *text, int create,
 	    const char **out);
+
+/** The tenant whose keys a request uses (the one it works on). */
+int64_t	ks_datakey_tenant(struct ks_request *);
+
+/** A value key's id as text: 32 hex characters and the NUL. */
+#define KS_KEY_ID_HEX	33
+
+/**
+ * The key of a dossier (its documents are sealed under it, see
+ * core/casework/document.c): a value key like a field's, its id in dossier_key
+ * (0022_dossier_keys.sql), the key in key_dir. Into key and hex (its
+ * id). With make it is created when the dossier has none yet (it then
+ * lives from this request's commit on; a key whose row was rolled back
+ * is swept); without, returns 1 when the dossier has none. A destroyed
+ * key is 500 data_unreadable.
+ */
+int	ks_datakey_dossier(struct ks_request *, int64_t dossier, int make,
+	    unsigned char key[KS_KEY_LEN], char hex[KS_KEY_ID_HEX]);
+
+/**
+ * A value key by its id (KS_KEY_ID_HEX), of the request's tenant; a
+ * destroyed one is 500 data_unreadable.
+ */
+int	ks_datakey_key(struct ks_request *, const char *hex,
+	    unsigned char key[KS_KEY_LEN]);
+
+/**
+ * Seal text of a dossier (a protected journal note) under the dossier's
+ * key, bound to what (the row, e.g. "journal_entry:123"): *out is a
+ * bytea literal ("KSJ1" | key id | nonce | ciphertext | tag) in the
+ * request's arena.
+ */
+int	ks_dossier_seal(struct ks_request *, int64_t dossier,
+	    const char *what, const char *plain, const char **out);
+/**
+ * Open what ks_dossier_seal made, given as libpq returns a bytea: *out a
+ * NUL-terminated string in the request's arena; 500 data_unreadable when
+ * the dossier's key was destroyed or the value does not open.
+ */
+int	ks_dossier_open(struct ks_request *, int64_t dossier,
+	    const char *what, const char *bytea, char **out);
 
 /** Make key_dir (and hand it to the worker user); before the fork. */
 int	ks_datakey_prepare(void);

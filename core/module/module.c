@@ -20,6 +20,7 @@
 #include "kasus/iso20022.h"
 #include "kasus/pdf.h"
 #include "http/http.h"
+#include "lib/datakey.h"
 #include "queries.h"
 
 #define MAX_MODULES	32
@@ -230,7 +231,8 @@ static const struct ks_api api = {
 	api_team, api_method, ks_pdf_render, ks_page, ks_access_dossier,
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
 	ks_job_id, ks_job_attempt,
-	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf
+	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf,
+	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open
 };
 
 /* ----------------------------------------------------------- loading */
@@ -468,6 +470,22 @@ ks_module_check(struct ks_request *req)
 		return ks_fail(req, 404, "not_found",
 		    "there is nothing at this address");
 	return KS_OK;
+}
+
+int
+ks_modules_count(void)
+{
+	return nmods;
+}
+
+const struct ks_vocab *
+ks_modules_vocab(int i, const char **name)
+{
+	if (i < 0 || i >= nmods || !mods[i].ok)
+		return NULL;
+	if (name != NULL)
+		*name = mods[i].m->name;
+	return mods[i].m->vocabulary;
 }
 
 json_t *

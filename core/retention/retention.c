@@ -11,10 +11,11 @@
  * the household and the persons no other record names
  * (retention_purge_dossier in 0019_retention.sql). Each deletion commits
  * on its own with its audit event (ids and counts, no content) and its
- * counts in retention_run; after the commit the value keys of the
- * deleted persons' protected fields are destroyed (core/lib/datakey.c), which
- * makes the copies in backups unreadable. A run ends with a sweep of
- * value keys no row names any more.
+ * counts in retention_run; after the commit the dossier's key (its
+ * documents and protected notes, core/casework/document.c) and the value
+ * keys of the deleted persons' protected fields are destroyed
+ * (core/lib/datakey.c), which makes the copies in backups unreadable. A
+ * run ends with a sweep of value keys no row names any more.
  *
  * Routes: the dry run (what is due, held or waiting), the runs with their
  * counts, and the legal hold of a dossier (If-Match, audited).
@@ -124,8 +125,8 @@ shred_keys(struct ks_request *req, json_t *keys)
 	int bad = 0;
 
 	json_array_foreach(keys, i, k)
-		if (ks_datakey_shred(req->db_tenant ? req->db_tenant :
-		    req->who.tenant_id, json_string_value(k)) != KS_OK)
+		if (ks_datakey_shred(ks_datakey_tenant(req),
+		    json_string_value(k)) != KS_OK)
 			bad = 1;
 	ks_datakey_shred_done();
 	return bad ? ks_fail(req, 503, "encryption_unavailable", "a value "
@@ -139,7 +140,7 @@ retention_job(struct ks_request *req, json_t *payload)
 	json_t *p, *res, *counts, *keys;
 	long long *due, held = 0, waiting = 0, ndue = 0, i;
 	long swept = 0;
-	PGresult *r;
+	PGresult *r, *dk;
 	int n;
 
 	(void)payload;
@@ -175,13 +176,19 @@ retention_job(struct ks_request *req, json_t *payload)
 		v[0] = ks_num(req, due[i]);
 		v[1] = closed;
 		v[2] = books;
-		if ((r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
+		/* The dossier's key (its documents), the dossier locked. */
+		if ((dk = ks_db_q(req, Q_RETENTION_DOSSIER_KEY, 1, v)) ==
+		    NULL ||
+		    (r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
 			goto fail;
 		/* NULL: a hold was set, it was reopened or booked meanwhile */
 		if (!PQgetisnull(r, 0, 0)) {
 			res = jsonb(r, 0, 0);
 			counts = json_object_get(res, "counts");
 			keys = json_object_get(res, "keys");
+			if (PQntuples(dk) == 1)
+				json_array_append_new(keys,
+				    json_string(PQgetvalue(dk, 0, 0)));
 			if (ks_audit(req, "retention_deleted", "dossier", v[0],
 			    NULL, NULL, json_pack("{s:O,s:I,s:O}", "deleted",
 			    counts, "keys_shredded", (json_int_t)

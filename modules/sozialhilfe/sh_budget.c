@@ -24,57 +24,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *
-b64_encode(struct ks_request *req, const unsigned char *p, size_t n)
-{
-	char *out = ks->alloc(req, (n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*o++ = b64[p[i] >> 2];
-		*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		*o++ = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		*o++ = b64[p[i + 2] & 63];
-	}
-	if (i < n) {
-		*o++ = b64[p[i] >> 2];
-		if (i + 1 < n) {
-			*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-			*o++ = b64[(p[i + 1] & 15) << 2];
-		} else {
-			*o++ = b64[(p[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static size_t
-b64_decode(const char *s, unsigned char *out)
-{
-	unsigned int v = 0;
-	size_t n = 0;
-	int bits = 0;
-	const char *c;
-
-	for (; *s != '\0' && *s != '='; s++) {
-		if ((c = strchr(b64, *s)) == NULL)
-			continue;	/* PostgreSQL wraps lines */
-		v = (v << 6) | (unsigned int)(c - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(v >> bits);
-		}
-	}
-	return n;
-}
-
 static const char *
 text(const char *lang, const char *key)
 {
@@ -85,13 +34,11 @@ int
 sh_document_store(struct ks_request *req, const char *const *v,
     const char *bytes, size_t len, PGresult **doc)
 {
-	const char *w[2];
-
 	if ((*doc = sh_q(req, Q_LETTER_DOCUMENT, 6, v)) == NULL)
 		return -1;
-	w[0] = PQgetvalue(*doc, 0, 0);
-	w[1] = b64_encode(req, (const unsigned char *)bytes, len);
-	return sh_q(req, Q_DECISION_BLOB, 2, w) == NULL ? -1 : 0;
+	/* Sealed under the dossier's key by the core, like an upload. */
+	return ks->document_put(req, PQgetvalue(*doc, 0, 0), bytes, len) != 0 ?
+	    -1 : 0;
 }
 
 static json_t *
@@ -708,12 +655,11 @@ decision_store(struct ks_request *req, PGresult *dec, const char **doc_id,
 	v[3] = sha;
 	v[4] = ks->num(req, ks->user_id(req));
 	doc = sh_q(req, Q_DECISION_DOCUMENT, 5, v);
-	if (doc != NULL) {
-		v[0] = PQgetvalue(doc, 0, 0);
-		v[1] = b64_encode(req, (unsigned char *)pdf, len);
-	}
+	if (doc != NULL && ks->document_put(req, PQgetvalue(doc, 0, 0), pdf,
+	    len) != 0)
+		doc = NULL;
 	ks->free(pdf);
-	if (doc == NULL || sh_q(req, Q_DECISION_BLOB, 2, v) == NULL)
+	if (doc == NULL)
 		return -1;
 	*doc_id = PQgetvalue(doc, 0, 0);
 	return 0;
@@ -849,7 +795,7 @@ decision_pdf(struct ks_request *req)
 {
 	const char *id, *v[1];
 	unsigned char *bytes;
-	PGresult *dec, *c;
+	PGresult *dec;
 	char *pdf;
 	size_t len;
 	int rc;
@@ -870,13 +816,8 @@ decision_pdf(struct ks_request *req)
 		return rc;
 	}
 	v[0] = PQgetvalue(dec, 0, 8);
-	if ((c = sh_q(req, Q_DOCUMENT_CONTENT, 1, v)) == NULL)
+	if (ks->document_get(req, v[0], &bytes, &len) != 0)
 		return -1;
-	if (PQntuples(c) != 1)
-		return ks->fail(req, 404, "not_found", "the document is "
-		    "missing");
-	bytes = ks->alloc(req, (size_t)PQgetlength(c, 0, 0));
-	len = b64_decode(PQgetvalue(c, 0, 0), bytes);
 	if (ks->audit(req, "document_downloaded", "document", v[0], NULL, NULL,
 	    NULL) != 0)
 		return -1;

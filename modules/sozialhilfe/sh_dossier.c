@@ -787,11 +787,21 @@ journal_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++) {
 		int p = strcmp(PQgetvalue(r, i, 6), "t") == 0;
+		char *text = PQgetvalue(r, i, 3), what[48];
+
 		prot |= p;
+		/* A protected note sealed under the dossier's key. */
+		snprintf(what, sizeof(what), "journal_entry:%s",
+		    PQgetvalue(r, i, 0));
+		if (!PQgetisnull(r, i, 9) && ks->dossier_open(req, id, what,
+		    PQgetvalue(r, i, 9), &text) != 0) {
+			json_decref(items);
+			return -1;
+		}
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:I,"
 		    "s:s?,s:b,s:s,s:s}", "id", (json_int_t)atoll(PQgetvalue(r,
 		    i, 0)), "noted_on", PQgetvalue(r, i, 1), "category",
-		    PQgetvalue(r, i, 2), "text", PQgetvalue(r, i, 3),
+		    PQgetvalue(r, i, 2), "text", text,
 		    "author_id", (json_int_t)atoll(PQgetvalue(r, i, 4)),
 		    "author", PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5),
 		    "protected", p, "role_group", PQgetvalue(r, i, 7),
@@ -808,8 +818,8 @@ journal_list(struct ks_request *req)
 static int
 journal_add(struct ks_request *req)
 {
-	const char *v[7], *roles = ks->roles(req);
-	char group[64];
+	const char *v[9], *roles = ks->roles(req);
+	char group[64], what[48];
 	json_t *prot = json_object_get(ks->body(req), "protected");
 	PGresult *r;
 	int64_t id;
@@ -827,7 +837,20 @@ journal_add(struct ks_request *req)
 	v[4] = ks->num(req, ks->user_id(req));
 	v[5] = json_is_true(prot) ? "t" : "f";
 	v[6] = group[0] ? ks->strdup(req, group) : "token";
-	if ((r = sh_q(req, Q_JOURNAL_ADD, 7, v)) == NULL ||
+	v[7] = NULL;
+	v[8] = NULL;
+	/* A protected note's text is sealed under the dossier's key, bound
+	   to the note's id. */
+	if (json_is_true(prot)) {
+		if ((r = sh_q(req, Q_JOURNAL_NEXT_ID, 0, NULL)) == NULL)
+			return -1;
+		v[7] = PQgetvalue(r, 0, 0);
+		snprintf(what, sizeof(what), "journal_entry:%s", v[7]);
+		if (ks->dossier_seal(req, id, what, v[3], &v[8]) != 0)
+			return -1;
+		v[3] = "";
+	}
+	if ((r = sh_q(req, Q_JOURNAL_ADD, 9, v)) == NULL ||
 	    ks->audit(req, "journal_added", "journal_entry",
 	    PQgetvalue(r, 0, 0), NULL, NULL, json_pack("{s:s,s:b}", "dossier",
 	    v[0], "protected", json_is_true(prot))) != 0)

@@ -97,6 +97,17 @@ fini(void)
 	ks = NULL;
 }
 
+/* The codes this module adds to the casework layer's vocabularies. */
+static const struct ks_vocab vocabulary[] = {
+	{ "deadline_kind", "review_due" },
+	{ "deadline_kind", "missing_document" },
+	{ "deadline_kind", "goal_due" },
+	{ "deadline_kind", "decision_expiring" },
+	{ "document_category", "rent_contract" },
+	{ "document_category", "income_proof" },
+	{ NULL, NULL }
+};
+
 static struct ks_module descriptor = {
 	KS_MODULE_HEADER,
 	.name = "sozialhilfe",
@@ -104,7 +115,8 @@ static struct ks_module descriptor = {
 	.init = init,
 	.fini = fini,
 	.migrations = "modules/sozialhilfe/migrations",
-	.jobs = sh_job_types
+	.jobs = sh_job_types,
+	.vocabulary = vocabulary
 };
 
 const struct ks_module *

@@ -1,10 +1,15 @@
 // Documents of a dossier: streamed upload (type by content, size limit,
 // SHA-256), versions, list, metadata, download with a safe filename and
 // an audit event, permissions, tenant isolation (API and row-level
-// security), and nothing left behind in the upload staging table.
+// security), and nothing left behind in the upload staging table. The
+// bytes are stored sealed under the dossier's key (issue 15): not the
+// plain content in the database, bound to their row, plain rows of
+// before still open.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { call, ok, err, as, login, createUser, sql, sqlError, rawHead, DB_APP, DB_OWNER, tenantId, uniq, listAll } from './lib.mjs';
 
 let cw; let biel; let thunId; let bielId;
@@ -28,6 +33,16 @@ function mkDossier(slug, bfs) {
 function upload(session, id, body, query, extra = {}) {
   const q = new URLSearchParams(query).toString();
   return call('POST', `/api/v1/cases/${id}/documents?${q}`, { session, raw: body, ...extra });
+}
+
+/** A document's content as bytes (call() reads text). */
+async function download(session, id) {
+  const res = await fetch(`${process.env.KASUS_URL || 'http://127.0.0.1:18091'}/api/v1/documents/${id}/content`,
+    { headers: { cookie: `ks_session=${session.cookie}` } });
+  const buf = Buffer.from(await res.arrayBuffer());
+  let json;
+  try { json = JSON.parse(buf.toString()); } catch { json = undefined; }
+  return { status: res.status, buf, json };
 }
 
 before(async () => {
@@ -59,7 +74,19 @@ test('upload a PDF: 201 with metadata, SHA-256 and size; metadata and list agree
   const list = ok(await call('GET', `/api/v1/cases/${caseId}/documents`, { session: cw }), 200);
   assert.ok(list.json.items.some((x) => x.id === d.id));
   assert.equal(sql(DB_OWNER, `select count(*) from audit_event where action = 'document_uploaded' and object_id = '${d.id}'`), '1');
-  assert.equal(sql(DB_OWNER, `select encode(sha256(content), 'hex') from document_blob where document_id = ${d.id}`), sha(PDF));
+  // Stored sealed under the dossier's key (KSD1 | key id | chunks); the
+  // SHA-256 and size shown are those of the plain content.
+  const stored = sql(DB_OWNER, `select encode(content, 'hex') from document_blob where document_id = ${d.id}`);
+  const keyId = sql(DB_OWNER, `select encode(key_id, 'hex') from dossier_key where dossier_id = ${caseId}`);
+  assert.match(keyId, /^[0-9a-f]{32}$/);
+  assert.equal(stored.slice(0, 40), Buffer.from('KSD1').toString('hex') + keyId, 'KSD1 and the dossier key id');
+  assert.equal(stored.length / 2, PDF.length + 20 + 28, 'one chunk: head, nonce, ciphertext, tag');
+  assert.ok(!Buffer.from(stored, 'hex').includes(PDF.subarray(0, 8)), 'not the plain bytes');
+  assert.ok(existsSync(join(process.env.KASUS_KEY_DIR, `t${thunId}-${keyId}.key`)), 'the key is a file in key_dir');
+  assert.equal(Number(sql(DB_OWNER, `select count(*) from dossier_key where dossier_id = ${caseId}`)), 1);
+  const back = await download(cw, d.id);
+  assert.equal(back.status, 200);
+  assert.ok(back.buf.equals(PDF), 'the exact bytes come back');
 });
 
 test('JPEG and PNG are recognised by their first bytes; anything else is 415', async () => {
@@ -90,6 +117,33 @@ test('a large upload streams through in pieces and comes back byte for byte', as
   assert.equal(back.length, big.length);
   assert.equal(sha(back), sha(big));
   assert.equal(sql(DB_OWNER, 'select count(*) from document_upload_piece'), '0', 'no staged pieces left behind');
+  // sealed in four chunks of at most 1 MiB, each with its nonce and tag
+  assert.equal(Number(sql(DB_OWNER, `select length(content) from document_blob where document_id = ${d.id}`)),
+    big.length + 20 + 4 * 28);
+});
+
+test('sealed bytes are bound to their row; rows stored before sealing still open', async () => {
+  const a = ok(await upload(cw, otherCaseId, PDF, { category: 'other', title: 'A' }), 201).json;
+  const b = ok(await upload(cw, otherCaseId, Buffer.concat([PDF, Buffer.from('b')]), { category: 'other', title: 'B' }), 201).json;
+  assert.ok((await download(cw, b.id)).buf.equals(Buffer.concat([PDF, Buffer.from('b')])));
+  // A's bytes put in B's row (same dossier, same key) do not open: the
+  // document id is part of what each chunk authenticates.
+  sql(DB_OWNER, `update document set size = ${PDF.length} where id = ${b.id};
+    update document_blob set content = (select content from document_blob where document_id = ${a.id}) where document_id = ${b.id}`);
+  const swapped = await download(cw, b.id);
+  assert.equal(swapped.status, 500);
+  assert.equal(swapped.json?.error?.code, 'data_unreadable');
+  // a flipped byte does not open either
+  sql(DB_OWNER, `update document_blob set content = set_byte(content, 30, get_byte(content, 30) # 1) where document_id = ${a.id}`);
+  assert.equal((await download(cw, a.id)).json?.error?.code, 'data_unreadable');
+  // a row stored as plain bytes before this change is served as it is
+  const legacy = sql(DB_OWNER, `with d as (insert into document (tenant_id, dossier_id, category, title, mime, size, sha256, uploaded_by)
+      values (${thunId}, ${otherCaseId}, 'other', 'Alt', 'image/png', ${PNG.length}, '${sha(PNG)}', ${cw.data.user.id}) returning id),
+    b as (insert into document_blob (tenant_id, document_id, content) select ${thunId}, id, decode('${PNG.toString('hex')}', 'hex') from d)
+    select id from d`);
+  const old = await download(cw, legacy);
+  assert.equal(old.status, 200);
+  assert.ok(old.buf.equals(PNG));
 });
 
 test('download: Content-Type, attachment with a safe filename, audited', async () => {
@@ -214,7 +268,7 @@ test('another tenant\'s cases and documents answer 404 on every route', async ()
   assert.equal(sql(DB_OWNER, `select count(*) from audit_read where action = 'document_downloaded' and object_id = '${d.id}' and tenant_id = ${bielId}`), '0');
 });
 
-for (const table of ['document', 'document_blob', 'document_upload_piece']) {
+for (const table of ['document', 'document_blob', 'document_upload_piece', 'dossier_key']) {
   test(`RLS on ${table}: nothing without the tenant setting, only own rows with it`, async () => {
     ok(await upload(cw, caseId, PDF, { category: 'other', title: 'rls' }), 201);
     ok(await upload(biel, bielCaseId, PDF, { category: 'other', title: 'rls' }), 201);
@@ -232,6 +286,7 @@ for (const table of ['document', 'document_blob', 'document_upload_piece']) {
       document: `insert into document (tenant_id, dossier_id, category, title, mime, size, sha256, uploaded_by) values (${bielId}, ${bielCaseId}, 'other', 'x', 'application/pdf', 1, 'x', 1)`,
       document_blob: `insert into document_blob (tenant_id, document_id, content) values (${bielId}, 1, '\\x00')`,
       document_upload_piece: `insert into document_upload_piece (tenant_id, upload_id, seq, data) values (${bielId}, 'x', 0, '\\x00')`,
+      dossier_key: `insert into dossier_key (tenant_id, dossier_id, key_id) values (${bielId}, ${bielCaseId}, '\\x00112233445566778899aabbccddeeff')`,
     }[table];
     const e = sqlError(DB_APP, [`select set_config('kasus.tenant_id', '${thunId}', false)`, ins]);
     assert.match(e, /row-level security/i, e);

@@ -1,8 +1,10 @@
 // What Kasus puts on paper, read back with pdftotext: the decision
 // (Verfügung) with Swiss dates, a place-and-date line, the dossier
 // reference, the benefits by name, a draft marked as such on every page
-// and unsigned, every line of a long budget; the canton's invoices with
-// Swiss dates and each phase named once; the letters from templates (a
+// and unsigned, every line of a long budget with its amount before the
+// total, over numbered pages; the canton's invoices with Swiss dates and
+// each phase named once, every share of a service with many
+// municipalities over numbered pages; the letters from templates (a
 // request for the missing documents, a cost guarantee) in German and
 // French, stored as documents of the dossier; budget explanations in both
 // languages for the reader.
@@ -10,7 +12,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId,
+  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId, swissChf, freshTenant,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -154,24 +156,61 @@ test('a French decision: written-out dates in French, PROJET on the draft', asyn
   assert.deepEqual(pv.json.output.lines.map((l) => l.explains), budget.lines.map((l) => l.explains), 'the preview explains alike');
 });
 
-test('a budget with 80 lines: every line is in the decision, which runs over pages marked as a draft', async () => {
+/** pdftotext -layout: a table row stays one line (trimmed: a page with a QR-bill is indented), its amount at the end. */
+const layoutLines = (pdf) => execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', '-', '-'], { input: pdf })
+  .toString('utf8').split(/[\n\f]/).map((l) => l.trim());
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Every line of the budget as a row with its amount, in the budget's
+ * order; the need as the sum of the rows; then the total; then what
+ * follows the table (remedies; the signatures on what was approved):
+ * nothing dropped, nothing out of place.
+ */
+function inOrder(rows, budget, after) {
+  let at = rows.indexOf('Unterstützungsbudget pro Monat');
+  assert.ok(at >= 0, 'the budget table');
+  for (const l of budget.lines) {
+    const re = new RegExp(`^${esc(l.explain)}\\s{2,}${esc(swissChf(l.amount))}$`);
+    const i = rows.findIndex((r, k) => k > at && re.test(r));
+    assert.ok(i > at, `line ${l.code}: "${l.explain}" with ${swissChf(l.amount)} is missing or out of order`);
+    at = i;
+  }
+  const sum = budget.lines.reduce((a, l) => a + l.amount, 0);
+  for (const [name, amount] of [['Anerkannter Bedarf', sum], ['Monatliche Unterstützung', budget.payment]]) {
+    const re = new RegExp(`^${name}\\s{2,}${esc(swissChf(amount))}$`);
+    const i = rows.findIndex((r, k) => k > at && re.test(r));
+    assert.ok(i > at, `${name} ${swissChf(amount)} after the last line`);
+    at = i;
+  }
+  // Signature blocks stand side by side: one row may hold two of them.
+  for (const t of after) {
+    const i = rows.findIndex((r, k) => k > at && r.includes(t));
+    assert.ok(i > at, `"${t}" after the total`);
+    at = i - 1;
+  }
+}
+
+test('a budget with 80 lines: every line and amount is in the decision, which runs over numbered pages, draft and approved', async () => {
   const id = await dossier('thun', cw);
-  const sil = Array.from({ length: 77 }, (_, i) => ({ code: `extra${String(i + 1).padStart(2, '0')}`, amount: 1000 + i }));
+  const sil = Array.from({ length: 77 }, (_, i) => ({ code: `extra${String(i + 1).padStart(2, '0')}`, amount: 1000 + 37 * i }));
   const { decision: d, budget } = await decision(id, cw, tl, { ...BUDGET, income: { employment: 0, other: 0 }, sil });
   assert.equal(budget.lines.length, 80);
-  const pdf = await bytes(`/api/v1/decisions/${d.id}/pdf`, cw);
-  const all = text(pdf);
-  for (const l of budget.lines)
-    assert.ok(all.includes(l.explain), `line ${l.code} is missing`);
-  const n = pages(pdf);
-  assert.ok(n >= 2, `${n} pages`);
-  for (let p = 1; p <= n; p++) {
-    const t = text(pdf, p);
-    assert.match(t, /ENTWURF/, `page ${p} is marked as a draft`);
-    assert.ok(t.includes(`Seite ${p} von ${n}`), `page ${p} is numbered`);
-    assert.ok(t.includes(`Dossier-Nr. ${numberOf(id)}`), `page ${p} names the dossier`);
+  assert.equal(budget.payment, budget.need, 'no income: all 80 lines are need');
+  const draft = await bytes(`/api/v1/decisions/${d.id}/pdf`, cw);
+  ok(await call('POST', `/api/v1/decisions/${d.id}/approve`, { session: tl, headers: { 'if-match': `"${d.version}"` } }), 200);
+  const approved = await bytes(`/api/v1/decisions/${d.id}/pdf`, cw);
+  for (const [stage, pdf] of [['draft', draft], ['approved', approved]]) {
+    inOrder(layoutLines(pdf), budget, stage === 'draft' ? ['Rechtsmittelbelehrung'] : ['Rechtsmittelbelehrung', 'Sachbearbeitung', 'Genehmigung']);
+    const n = pages(pdf);
+    assert.ok(n >= 2, `${stage}: ${n} pages`);
+    for (let p = 1; p <= n; p++) {
+      const t = text(pdf, p);
+      assert.equal(/ENTWURF/.test(t), stage === 'draft', `${stage}: page ${p} is marked as a draft or not`);
+      assert.ok(t.includes(`Seite ${p} von ${n}`), `${stage}: page ${p} is numbered`);
+      assert.ok(t.includes(`Dossier-Nr. ${numberOf(id)}`), `${stage}: page ${p} names the dossier`);
+    }
   }
-  assert.match(all, /Monatliche Unterstützung/, 'the total after the last line');
 });
 
 test('invoices: written-out dates, a place and date line, each phase named once', async () => {
@@ -194,10 +233,48 @@ test('invoices: written-out dates, a place and date line, each phase named once'
     const shares = run.shares.filter((s) => s.tenant_id === tid && s.amount > 0);
     assert.ok(shares.length > 0);
     for (const s of shares) {
-      const amount = `CHF ${Math.floor(s.amount / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "'")}.${String(s.amount % 100).padStart(2, '0')}`;
+      const amount = swissChf(s.amount);
       assert.equal(t.split(amount).length - 1 >= 1, true, `${amount} in the table`);
       if (s.name && s.party === 'municipality') assert.ok(t.includes(`${s.name}${lang === 'fr' ? ' :' : ':'}`), `${s.name} names its row`);
     }
+  }
+});
+
+test('an invoice of a service with 45 municipalities: every share with its amount over numbered pages, the total after them, the payment part last', async () => {
+  const canton = await as('canton', 'canton-admin');
+  const ft = await freshTenant('inv');
+  const free = sql(DB_OWNER, 'select s from generate_series(9000, 9999) s where s not in (select bfs from municipality) order by random() limit 45').split('\n').map(Number);
+  assert.equal(free.length, 45);
+  for (const [i, bfs] of free.entries()) {
+    ok(await call('POST', '/api/v1/admin/municipalities', { session: canton, body: { bfs, name: `Gemeinde ${bfs}`, population: 1000 + 37 * i } }), 201);
+    ok(await call('PUT', `/api/v1/admin/tenants/${ft.slug}/municipalities/${bfs}`, { session: canton }), 204);
+  }
+  const y = 2101 + Math.floor(Math.random() * 80);
+  const p = ok(await call('POST', '/api/v1/billing/periods', { session: canton, body: { code: `M${y}-${Date.now().toString(36).slice(-6)}`, starts_on: `${y}-01-01`, ends_on: `${y}-12-31` } }), 201).json;
+  for (const [phase, amount] of [['project', 123456789], ['operation', 250001]])
+    ok(await call('POST', `/api/v1/billing/periods/${p.id}/costs`, { session: canton, body: { phase, amount, description: phase } }), 201);
+  const run = ok(await call('POST', `/api/v1/billing/periods/${p.id}/allocate`, { session: canton }), 201).json;
+  const tid = Number(tenantId(ft.slug));
+  const shares = run.shares.filter((s) => s.tenant_id === tid);
+  assert.ok(shares.filter((s) => s.party === 'municipality').length === 45, 'a share per municipality');
+  const pdf = await bytes(`/api/v1/billing/runs/${run.id}/invoices/${tid}/pdf`, canton);
+  const rows = layoutLines(pdf);
+  let at = -1;
+  for (const s of shares) {
+    const re = new RegExp(`^${s.party === 'municipality' ? esc(`${s.name}:`) : ''}.*\\s{2,}${esc(swissChf(s.amount))}$`);
+    const i = rows.findIndex((r, k) => k > at && re.test(r));
+    assert.ok(i > at, `the share of ${s.name ?? s.party} (${s.phase}) with ${swissChf(s.amount)} is missing or out of order`);
+    at = i;
+  }
+  const total = shares.reduce((a, s) => a + s.amount, 0);
+  const t = rows.findIndex((r, k) => k > at && new RegExp(`^Total\\s{2,}${esc(swissChf(total))}$`).test(r));
+  assert.ok(t > at, `the total ${swissChf(total)} after the last share`);
+  const n = pages(pdf);
+  assert.ok(n >= 2, `${n} pages`);
+  for (let k = 1; k <= n; k++) {
+    const page = text(pdf, k);
+    if (k === n) assert.match(page, /Zahlteil/, 'the payment part on the last page');
+    else assert.ok(page.includes(`Seite ${k} von ${n}`), `page ${k} is numbered`);
   }
 });
 

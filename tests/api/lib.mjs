@@ -388,6 +388,8 @@ export function painTx(xml) {
 }
 
 export const chf = (r) => `${Math.floor(r / 100)}.${String(r % 100).padStart(2, '0')}`;
+/** Rappen as letters print them: "CHF 1'234.50", "CHF -12.00". */
+export const swissChf = (r) => `CHF ${r < 0 ? '-' : ''}${chf(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d)\.)/g, "'")}`;
 
 /**
  * A camt.054.001.08 notification for account: tx = [{e2e, amount, cdi,

@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, uniq, sql, DB_OWNER, DB_APP, freshTenant, createUser, tenantId, until, sleep,
+  call, ok, err, show, as, login, uniq, sql, sqlError, DB_OWNER, DB_APP, freshTenant, createUser, tenantId, until, sleep,
 } from './lib.mjs';
 
 const M = '/api/v1/admin/tenants';
@@ -234,4 +234,46 @@ test('module switch changes are audited for the target tenant', async () => {
   ok(await call('PUT', `${M}/${f.slug}/modules/echo`, { session: canton, body: { enabled: true } }), 200);
   const n = sql(DB_OWNER, `select count(*) from audit_event where action = 'module_enabled' and object_id = 'echo' and tenant_id = ${Number(tenantId(f.slug))}`);
   assert.equal(n, '1');
+});
+
+test('vocabularies: the core has the generic codes, each module adds its own, the database checks them', async () => {
+  const f = await freshTenant('vo');
+  const cw = await createUser(f.admin, ['caseworker']);
+  const s = await login(f.slug, cw.username, cw.password);
+  const codes = (r, d) => r.json[d].map((x) => `${x.code}:${x.module ?? 'core'}`).sort();
+
+  // no module switched on: the core's codes only
+  let r = ok(await call('GET', '/api/v1/vocabularies', { session: s }), 200);
+  assert.deepEqual(Object.keys(r.json).sort(), ['deadline_kind', 'document_category', 'journal_category'], show(r));
+  assert.deepEqual(codes(r, 'deadline_kind'), ['manual:core'], show(r));
+  assert.ok(codes(r, 'document_category').includes('scanned_mail:core'), show(r));
+  assert.ok(!codes(r, 'document_category').includes('rent_contract:sozialhilfe'), show(r));
+  err(await call('GET', '/api/v1/vocabularies'), 401, 'unauthenticated');
+
+  // echo on: its deadline kind appears, labelled with the module
+  await setModule(f.slug, { enabled: true });
+  await allAnswer(s, '/api/v1/echo/hello', 200);
+  r = ok(await call('GET', '/api/v1/vocabularies', { session: s }), 200);
+  assert.deepEqual(codes(r, 'deadline_kind'), ['echo_ping:echo', 'manual:core'], show(r));
+
+  // the demo service has Sozialhilfe: its kinds and categories are listed
+  const thun = await as('thun', 'caseworker');
+  r = ok(await call('GET', '/api/v1/vocabularies', { session: thun }), 200);
+  for (const c of ['review_due:sozialhilfe', 'missing_document:sozialhilfe', 'goal_due:sozialhilfe', 'decision_expiring:sozialhilfe'])
+    assert.ok(codes(r, 'deadline_kind').includes(c), `${c} in ${show(r)}`);
+  assert.ok(codes(r, 'document_category').includes('rent_contract:sozialhilfe'), show(r));
+
+  // recorded by kasusd migrate; no CHECK constraint in the core lists
+  // module codes any more; the trigger refuses an unknown code
+  assert.equal(sql(DB_OWNER, "select module from vocabulary where domain = 'deadline_kind' and code = 'echo_ping'"), 'echo');
+  const lists = sql(DB_OWNER, "select count(*) from pg_constraint where conrelid in ('deadline'::regclass, 'journal_entry'::regclass, 'document'::regclass) and pg_get_constraintdef(oid) ~ '(review_due|home_visit|rent_contract|scanned_mail)'");
+  assert.equal(lists, '0', 'no CHECK constraint lists codes');
+  const dossier = sql(DB_OWNER, 'select tenant_id || \',\' || id from dossier order by id limit 1').split(',');
+  const bad = sqlError(DB_OWNER, `insert into deadline (tenant_id, dossier_id, due_on, kind, text) values (${dossier[0]}, ${dossier[1]}, current_date, 'no_such_kind', 'x')`);
+  assert.match(bad, /no_such_kind is not a known deadline_kind/, bad);
+  sql(DB_OWNER, [
+    'begin',
+    `insert into deadline (tenant_id, dossier_id, due_on, kind, text) values (${dossier[0]}, ${dossier[1]}, current_date, 'echo_ping', 'x')`,
+    'rollback',
+  ]);
 });

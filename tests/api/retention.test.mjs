@@ -3,10 +3,11 @@
 // its documents, journal, client account and module records, then the
 // persons no other record names; a legal hold, an open dossier and
 // accounting records of a recent business year stop it. The protected
-// fields of a deleted person had their own key outside the database,
-// which the job destroys: a copy of the row from a database dump (a
-// restored backup) no longer opens. The audit chain records the deletion
-// (ids and counts) and still verifies.
+// fields of a deleted person, the documents and protected journal notes
+// of the dossier had their own keys outside the database, which the job
+// destroys: a copy of the rows from a database dump (a restored backup)
+// no longer opens. The audit chain records the deletion (ids and counts)
+// and still verifies.
 //
 // Everything runs in a fresh social service; the dossiers are made in the
 // database (the workflow has its own tests) with dates years back, and the
@@ -32,6 +33,9 @@ before(async () => {
   const a = await createUser(t.admin, ['auditor']);
   auditor = await login(t.slug, a.username, a.password);
   biel = await as('biel', 'admin');
+  // the module, for the journal of a dossier (its route)
+  ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/sozialhilfe`, { session: await as('canton', 'canton-admin'),
+    body: { enabled: true, start_date: '2020-01-01' } }), 200);
   // The scheduler queues today's run for the new tenant within seconds;
   // let it finish (it finds nothing) before the dossiers exist.
   const sched = await until(() => owner(`select state from job where tenant_id = ${tid}
@@ -79,6 +83,17 @@ async function runJob() {
 }
 
 const holdPath = (id) => `/api/v1/retention/holds/${id}`;
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n');
+
+/** A document's content as bytes, as the case worker downloads it. */
+async function bytesOf(id) {
+  const res = await fetch(`${process.env.KASUS_URL || 'http://127.0.0.1:18091'}/api/v1/documents/${id}/content`,
+    { headers: { cookie: `ks_session=${cw.cookie}` } });
+  const buf = Buffer.from(await res.arrayBuffer());
+  let json;
+  try { json = JSON.parse(buf.toString()); } catch { json = undefined; }
+  return { status: res.status, buf, json };
+}
 
 test('the retention job deletes an expired closed dossier with its records and persons, keeps held, open and booked ones, shreds the keys, and the audit chain verifies', async () => {
   const last = surname();
@@ -104,6 +119,35 @@ test('the retention job deletes an expired closed dossier with its records and p
       values (${tid}, ${gone.id}, 'id', 'Pass ${last}', 'application/pdf', 4, 'x', ${cw.data.user.id}) returning id),
     b as (insert into document_blob (tenant_id, document_id, content) select ${tid}, id, '\\x25504446' from doc)
     select id from doc`);
+
+  // and a document uploaded through the API: sealed under the dossier's
+  // key, a file in key_dir (the row above stands for one stored before
+  // documents were sealed)
+  const sealed = ok(await call('POST', `/api/v1/cases/${gone.id}/documents?category=income_proof&title=Lohn`,
+    { session: cw, raw: PDF }), 201).json;
+  // a protected journal note: its text sealed under the same key
+  const note = `Gesundheit ${last}: vertraulich`;
+  // (the module switch reaches every worker within seconds)
+  const added = await until(async () => {
+    const x = await call('POST', `/api/v1/cases/${gone.id}/journal`, { session: cw,
+      body: { category: 'assessment', text: note, protected: true } });
+    return x.status === 404 ? null : x;
+  }, 10000, 250);
+  const noteId = ok(added, 201).json.id;
+  const journal = async () => call('GET', `/api/v1/cases/${gone.id}/journal`, { session: cw });
+  assert.equal(ok(await journal(), 200).json.items.find((x) => x.id === noteId)?.text, note, 'it opens while the key exists');
+  const dossierKey = owner(`select encode(key_id, 'hex') from dossier_key where dossier_id = ${gone.id}`);
+  assert.equal(owner(`select text || '|' || encode(substring(text_sealed from 1 for 20), 'hex') from journal_entry where id = ${noteId}`),
+    '|' + Buffer.from('KSJ1').toString('hex') + dossierKey, 'no plain text in the row');
+  const dossierKeyFile = join(KEYS, `t${tid}-${dossierKey}.key`);
+  assert.ok(existsSync(dossierKeyFile), 'the dossier key exists');
+  assert.equal(owner(`select encode(substring(content from 1 for 20), 'hex') from document_blob where document_id = ${sealed.id}`),
+    Buffer.from('KSD1').toString('hex') + dossierKey);
+  assert.ok((await bytesOf(sealed.id)).buf.equals(PDF), 'it opens while the key exists');
+  // what a dump taken now holds of it
+  const docDump = Object.fromEntries(Object.entries({ dossier: `id = ${gone.id}`, document: `id = ${sealed.id}`,
+    document_blob: `document_id = ${sealed.id}`, dossier_key: `dossier_id = ${gone.id}`, journal_entry: `id = ${noteId}` })
+    .map(([tb, where]) => [tb, owner(`select row_to_json(x) from ${tb} x where ${where}`)]));
 
   // Legal hold: If-Match, a reason, audited; caseworkers may not.
   err(await call('PUT', holdPath(held.id), { session: cw, body: { hold: true, reason: 'Beschwerde' } }), 403, 'forbidden');
@@ -150,9 +194,10 @@ test('the retention job deletes an expired closed dossier with its records and p
   assert.equal(j.result.dossiers, 1, JSON.stringify(j.result));
   assert.equal(j.result.on_legal_hold, 1);
   assert.equal(j.result.waiting_accounting, 1);
-  assert.equal(j.result.keys_shredded, 1);
+  assert.equal(j.result.keys_shredded, 2, 'the AHV number\'s key and the dossier\'s');
   const d = j.result.rows;
-  for (const [k, n] of [['dossier', 1], ['journal_entry', 1], ['deadline', 1], ['document', 1], ['document_blob', 1],
+  for (const [k, n] of [['dossier', 1], ['journal_entry', 2], ['deadline', 1], ['document', 2], ['document_blob', 2],
+    ['dossier_key', 1],
     ['ledger_entry', 1], ['sh_goal', 1], ['household', 1], ['household_member', 2], ['person', 1]])
     assert.equal(d[k], n, `${k}: ${JSON.stringify(d)}`);
   assert.deepEqual(j.progress, { done: 1, total: 1 });
@@ -172,6 +217,7 @@ test('the retention job deletes an expired closed dossier with its records and p
     persons: [b, e, f, g].map((x) => x.id).sort((x, y) => x - y) });
   err(await call('GET', `/api/v1/persons/${a.id}`, { session: cw }), 404, 'not_found');
   assert.ok(!existsSync(keyFile), 'the value key was destroyed');
+  assert.ok(!existsSync(dossierKeyFile), 'the dossier key was destroyed');
   // the person another live dossier names keeps a readable AHV number
   assert.match(ok(await call('GET', `/api/v1/persons/${b.id}`, { session: cw }), 200).json.ahv, /^756\./);
 
@@ -202,6 +248,31 @@ test('the retention job deletes an expired closed dossier with its records and p
   } finally {
     sql(DB_SUPER, `delete from person_address where person_id = ${a.id}; delete from person where id = ${a.id}`);
   }
+
+  // The same for the dossier's document and protected note: their rows
+  // as the dump had them
+  // are put back (references unchecked, as a partial restore would);
+  // the stored bytes are the same, and they no longer open.
+  const restore = Object.entries({ ...docDump, person: dump }).map(([tb, row]) => {
+    const c = owner(`select string_agg(quote_ident(column_name), ',') from information_schema.columns
+      where table_schema = 'public' and table_name = '${tb}' and is_generated = 'NEVER'`);
+    return `insert into ${tb} (${c}) select ${c} from json_populate_record(null::${tb}, '${row.replace(/'/g, "''")}');`;
+  }).join('\n');
+  sql(DB_SUPER, `set session_replication_role = replica;\n${restore}`);
+  try {
+    assert.equal(owner(`select encode(substring(content from 1 for 20), 'hex') from document_blob where document_id = ${sealed.id}`),
+      Buffer.from('KSD1').toString('hex') + dossierKey);
+    const back = await bytesOf(sealed.id);
+    assert.equal(back.status, 500);
+    assert.equal(back.json?.error?.code, 'data_unreadable', back.buf.toString());
+    err(await journal(), 500, 'data_unreadable');
+  } finally {
+    sql(DB_SUPER, `set session_replication_role = replica; delete from journal_entry where id = ${noteId};
+      delete from document_blob where document_id = ${sealed.id};
+      delete from document where id = ${sealed.id}; delete from dossier_key where dossier_id = ${gone.id};
+      delete from dossier where id = ${gone.id}; delete from person where id = ${a.id}`);
+  }
+  assert.equal(ok(await call('GET', '/api/v1/audit/verify', { session: auditor }), 200).json.ok, true);
 
   // A second run finds nothing more to delete; lifting the hold lets the
   // next run take the held dossier.
@@ -253,17 +324,32 @@ test('a value key no row names any more (the old AHV number after a change) is d
   const k2 = join(KEYS, `t${tid}-${keyOf()}.key`);
   assert.notEqual(k1, k2, 'the new number has a key of its own');
   assert.ok(existsSync(k1) && existsSync(k2));
+  // Dossier keys: a live dossier's key stays however old it is; one whose
+  // dossier's rows are gone (a crash between deletion and shredding)
+  // goes like the person keys.
+  const live = dossier([p], { state: 'ongoing' });
+  const orphan = dossier([await person()], { state: 'ongoing' });
+  const docs = [];
+  for (const x of [live, orphan])
+    docs.push(ok(await call('POST', `/api/v1/cases/${x.id}/documents?category=other&title=k`, { session: cw, raw: PDF }), 201).json);
+  const [kLive, kOrphan] = [live, orphan].map((x) => join(KEYS, `t${tid}-${owner(`select encode(key_id, 'hex') from dossier_key where dossier_id = ${x.id}`)}.key`));
+  owner(`delete from document_blob where document_id = ${docs[1].id}; delete from document where id = ${docs[1].id};
+    delete from dossier_key where dossier_id = ${orphan.id}`);
   // a young orphan may belong to a row not yet committed: it stays; an
   // hour old, it goes
   let j = await runJob();
   assert.ok(existsSync(k1), 'younger than an hour: kept');
+  assert.ok(existsSync(kOrphan), 'younger than an hour: kept');
   const old = new Date(Date.now() - 2 * 3600 * 1000);
-  utimesSync(k1, old, old);
+  for (const f of [k1, k2, kLive, kOrphan]) utimesSync(f, old, old);
   j = await runJob();
-  assert.ok(j.result.keys_shredded >= 1, JSON.stringify(j.result));
+  assert.ok(j.result.keys_shredded >= 2, JSON.stringify(j.result));
   assert.ok(!existsSync(k1), 'the old number\'s key was destroyed');
+  assert.ok(!existsSync(kOrphan), 'the orphaned dossier key was destroyed');
   assert.ok(existsSync(k2));
+  assert.ok(existsSync(kLive), 'a live dossier\'s key stays');
   assert.equal(ok(await call('GET', `/api/v1/persons/${p.id}`, { session: cw }), 200).json.ahv.replace(/\./g, ''), ahv);
+  assert.ok((await bytesOf(docs[0].id)).buf.equals(PDF), 'the live dossier\'s document opens');
 });
 
 test('a dossier made through the workflow (budget, decision with its PDF, checklist, deadlines, goal) is deleted whole once its period is over', async () => {
@@ -292,6 +378,13 @@ test('a dossier made through the workflow (budget, decision with its PDF, checkl
     'budgets', (select count(*) from sh_budget where dossier_id = ${x.id}), 'decisions', (select count(*) from sh_decision where dossier_id = ${x.id}),
     'transitions', (select count(*) from dossier_transition where dossier_id = ${x.id}))`));
   assert.ok(before.docs >= 1 && before.budgets === 1 && before.decisions === 1 && before.transitions >= 4, JSON.stringify(before));
+  // the decision PDF the module stored is sealed under the dossier's key
+  const wkey = sql(DB_OWNER, `select encode(key_id, 'hex') from dossier_key where dossier_id = ${x.id}`);
+  assert.match(wkey, /^[0-9a-f]{32}$/);
+  assert.equal(sql(DB_OWNER, `select bool_and(substring(b.content from 1 for 20) = decode('${Buffer.from('KSD1').toString('hex')}${wkey}', 'hex'))
+    from document d join document_blob b on b.tenant_id = d.tenant_id and b.document_id = d.id where d.dossier_id = ${x.id}`), 't');
+  const wkeyFile = join(KEYS, `t${tenantId('thun')}-${wkey}.key`);
+  assert.ok(existsSync(wkeyFile));
   // eleven years on (the dates moved back instead)
   sql(DB_OWNER, `update dossier set closed_on = current_date - interval '11 years' where tenant_id = ${tthun} and id = ${x.id}`);
   const j0 = ok(await call('POST', '/api/v1/jobs', { session: tadmin, body: { type: 'core.retention' } }), 202).json;
@@ -309,6 +402,7 @@ test('a dossier made through the workflow (budget, decision with its PDF, checkl
       + (select count(*) from deadline where dossier_id = ${x.id}) + (select count(*) from sh_checklist where dossier_id = ${x.id}),
     'persons', (select count(*) from person where id in (${hh.persons})))`));
   assert.deepEqual(after, { dossier: 0, rest: 0, persons: 0 });
+  assert.ok(!existsSync(wkeyFile), 'the dossier key was destroyed');
   const aud = await as('thun', 'auditor');
   assert.equal(ok(await call('GET', '/api/v1/audit/verify', { session: aud }), 200).json.ok, true);
 });

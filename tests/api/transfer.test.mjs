@@ -35,7 +35,10 @@ function document(dossierId, title) {
 
 test('transfer to the service of the new municipality', async () => {
   const { id } = await dossier();
-  const keep = document(id, 'Mietvertrag');
+  // uploaded: sealed under the sender's dossier key
+  const pdf = Buffer.from('%PDF-1.4\n% Mietvertrag\n%%EOF\n');
+  const keep = ok(await call('POST', `/api/v1/cases/${id}/documents?category=rent_contract&title=Mietvertrag`,
+    { session: cw, raw: pdf }), 201).json.id;
   document(id, 'Arztzeugnis');
   const r = ok(await transfer(cw, id, { to_tenant: 'oberes-emmental', municipality_bfs: 902, document_ids: [keep] }), 201);
   assert.match(r.json.to.number, /^\d{4}-\d{5}$/, 'the new dossier has its own number');
@@ -51,6 +54,17 @@ test('transfer to the service of the new municipality', async () => {
   assert.equal(n.json.members.length, 2);
   const docs = sql(DB_OWNER, `select title from document where dossier_id = ${nid}`);
   assert.equal(docs, 'Mietvertrag', 'only the selected document travels');
+  // sealed again under the receiver's dossier key, and the same bytes
+  const nkey = sql(DB_OWNER, `select encode(key_id, 'hex') from dossier_key where dossier_id = ${nid}`);
+  assert.match(nkey, /^[0-9a-f]{32}$/);
+  assert.notEqual(nkey, sql(DB_OWNER, `select encode(key_id, 'hex') from dossier_key where dossier_id = ${id}`));
+  const ndoc = sql(DB_OWNER, `select id from document where dossier_id = ${nid}`);
+  assert.equal(sql(DB_OWNER, `select encode(substring(content from 1 for 20), 'hex') from document_blob where document_id = ${ndoc}`),
+    Buffer.from('KSD1').toString('hex') + nkey);
+  const got = await fetch(`${process.env.KASUS_URL || 'http://127.0.0.1:18091'}/api/v1/documents/${ndoc}/content`,
+    { headers: { cookie: `ks_session=${oe.cookie}` } });
+  assert.equal(got.status, 200);
+  assert.ok(Buffer.from(await got.arrayBuffer()).equals(pdf), 'the receiver opens the exact bytes');
   assert.ok(Number(sql(DB_OWNER, `select count(*) from audit_event e join tenant t on t.id = e.tenant_id where t.slug = 'thun' and action = 'dossier_transferred_out' and object_id = '${id}'`)) === 1);
   assert.ok(Number(sql(DB_OWNER, `select count(*) from audit_event e join tenant t on t.id = e.tenant_id where t.slug = 'oberes-emmental' and action = 'dossier_transferred_in' and object_id = '${nid}'`)) === 1);
   // the sender no longer sees the new one, the receiver not the old one

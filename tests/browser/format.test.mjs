@@ -57,6 +57,31 @@ test('amounts in Rappen are shown as CHF with the Swiss apostrophe', () => {
   assert.equal(f.formatAmount(Number.NaN), '');
 });
 
+// The extremes, with the same strings as tests/unit/test_swiss.c checks
+// of the C formatter: the web app and the letters write amounts alike.
+test('amounts at the extremes: exact, the sign after "CHF", never an exponent', () => {
+  const cases = [
+    [0, 'CHF 0.00'], [1, 'CHF 0.01'], [-1, 'CHF -0.01'], [5, 'CHF 0.05'],
+    [99, 'CHF 0.99'], [-99, 'CHF -0.99'], [100, 'CHF 1.00'], [-100, 'CHF -1.00'],
+    [1234567, "CHF 12'345.67"], [-1234567, "CHF -12'345.67"], [-40000, 'CHF -400.00'],
+    [Number.MAX_SAFE_INTEGER, "CHF 90'071'992'547'409.91"],
+    [-Number.MAX_SAFE_INTEGER, "CHF -90'071'992'547'409.91"],
+    [2 ** 70, "CHF 11'805'916'207'174'113'034.24"],
+    [9223372036854775807n, "CHF 92'233'720'368'547'758.07"],
+    [-9223372036854775808n, "CHF -92'233'720'368'547'758.08"],
+    [-0, 'CHF 0.00'], [-0.4, 'CHF 0.00'], [0.5, 'CHF 0.01'], [-1.5, 'CHF -0.01'],
+  ];
+  for (const [r, want] of cases) assert.equal(f.formatAmount(r), want, String(r));
+  assert.equal(f.formatAmount(-9223372036854775808n, false), "-92'233'720'368'547'758.08");
+  for (const bad of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, undefined, '12']) assert.equal(f.formatAmount(bad), '');
+  assert.equal(f.formatInteger(2 ** 70), "1'180'591'620'717'411'303'424");
+  assert.equal(f.formatInteger(-1234), "-1'234");
+  assert.equal(f.formatInteger(-9223372036854775808n), "-9'223'372'036'854'775'808");
+  // What the amount fields show parses back to the same Rappen.
+  for (const r of [0, 1, 5, 99, 100, 1234567, -1234567, Number.MAX_SAFE_INTEGER])
+    assert.equal(f.parseAmount(f.formatAmount(r, false)), r);
+});
+
 test('typed amounts parse to Rappen', () => {
   assert.equal(f.parseAmount("1'234.50"), 123450);
   assert.equal(f.parseAmount('CHF 12'), 1200);

@@ -21,7 +21,7 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	0
+#define KS_ABI_MINOR	1
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -70,6 +70,17 @@ struct ks_job_type {
 	int		 max_attempts;	/* 0: 5 */
 	int		 backoff_ms;	/* first retry after; 0: 5000 */
 	int		 lease_s;	/* 0: 60 */
+};
+
+/**
+ * A code a module adds to a vocabulary of the casework layer: domain is
+ * "deadline_kind", "journal_category" or "document_category". The core
+ * has the generic ones (manual; conversation ... other; id, decision,
+ * letter, scanned_mail, other); GET /api/v1/vocabularies lists them.
+ */
+struct ks_vocab {
+	const char	*domain;
+	const char	*code;
 };
 
 /** The core, as a module sees it. Every pointer stays valid until fini. */
@@ -214,6 +225,35 @@ struct ks_api {
 	/** printf into the request's arena. */
 	char		*(*printf)(struct ks_request *, const char *fmt, ...)
 			    __attribute__((format(printf, 2, 3)));
+	/* 2.1: documents and texts sealed under their dossier's key (issue 15) */
+	/**
+	 * Store the bytes of document doc (its row in document exists),
+	 * sealed under its dossier's key like an upload's. Every document
+	 * a module makes (decisions, letters) goes through here.
+	 */
+	int		(*document_put)(struct ks_request *, const char *doc,
+			    const void *bytes, size_t len);
+	/**
+	 * The plain bytes of document doc, *out in the request's arena;
+	 * 404 not_found when it has none, 500 data_unreadable when its
+	 * dossier's key was destroyed.
+	 */
+	int		(*document_get)(struct ks_request *, const char *doc,
+			    unsigned char **out, size_t *len);
+	/**
+	 * Seal a text of dossier (e.g. a protected journal note) under the
+	 * dossier's key, bound to what (the row: "journal_entry:<id>"):
+	 * *out is a bytea literal for a statement parameter.
+	 */
+	int		(*dossier_seal)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *plain,
+			    const char **out);
+	/**
+	 * Open it again (the bytea as libpq returns it); 500
+	 * data_unreadable when the dossier's key was destroyed.
+	 */
+	int		(*dossier_open)(struct ks_request *, int64_t dossier,
+			    const char *what, const char *bytea, char **out);
 };
 
 /** The descriptor a module exports. */
@@ -231,6 +271,7 @@ struct ks_module {
 	const struct ks_perm_def	*permissions;
 	const char			*migrations;	/* relative to root */
 	const struct ks_job_type	*jobs;
+	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
 	void				*spare[8];
 };
 

@@ -1,7 +1,9 @@
 /*
  * swiss.h - amounts and dates as Swiss letters and tables write them:
  * "CHF 1'234.50" (apostrophe as thousands separator), "01.03.2027" in
- * tables, "1. März 2027" and "1er mars 2027" in running text.
+ * tables, "1. März 2027" and "1er mars 2027" in running text. Every
+ * amount the C code writes (letters, invoices, CSV, pain.001, QR-bill)
+ * goes through ks_money.
  *
  * Header-only (static inline, no state) so that the core and the domain
  * modules share one implementation: a module links against no core
@@ -17,11 +19,18 @@
 #define KS_SWISS_MAX	48
 
 /**
- * "CHF 1'234.50" (or "CHF -12.00") from Rappen into out (KS_SWISS_MAX
- * bytes); returns out.
+ * The one money formatter of the C code. Writes an amount of Rappen (or
+ * cent) as: prefix, a minus sign when negative, the francs with sep
+ * between every three digits (sep '\0': none), two decimals; into out
+ * (KS_SWISS_MAX bytes; prefix at most 8 bytes). Exact for every long
+ * long, LLONG_MIN included (no negation of a signed value). Returns out.
+ *
+ *   ks_money(b, -123450, "CHF ", '\'')   "CHF -1'234.50"  letters
+ *   ks_money(b, 123450, "", '\0')        "1234.50"        CSV, XML, QR
+ *   ks_money(b, 123450, "", ' ')         "1 234.50"       QR-bill slip
  */
 static inline char *
-ks_swiss_chf(char *out, long long rappen)
+ks_money(char *out, long long rappen, const char *prefix, char sep)
 {
 	unsigned long long a = rappen < 0 ? 0ULL - (unsigned long long)rappen :
 	    (unsigned long long)rappen;
@@ -30,14 +39,24 @@ ks_swiss_chf(char *out, long long rappen)
 
 	n = snprintf(digits, sizeof(digits), "%llu", a / 100);
 	for (i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			grouped[o++] = '\'';
+		if (sep != '\0' && i > 0 && (n - i) % 3 == 0)
+			grouped[o++] = sep;
 		grouped[o++] = digits[i];
 	}
 	grouped[o] = '\0';
-	snprintf(out, KS_SWISS_MAX, "CHF %s%s.%02llu", rappen < 0 ? "-" : "",
-	    grouped, a % 100);
+	snprintf(out, KS_SWISS_MAX, "%.8s%s%s.%02llu", prefix != NULL ?
+	    prefix : "", rappen < 0 ? "-" : "", grouped, a % 100);
 	return out;
+}
+
+/**
+ * "CHF 1'234.50", "CHF -12.00": amounts as letters and tables show them
+ * (ks_money with the currency and the apostrophe); returns out.
+ */
+static inline char *
+ks_swiss_chf(char *out, long long rappen)
+{
+	return ks_money(out, rappen, "CHF ", '\'');
 }
 
 /*

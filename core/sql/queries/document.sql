@@ -51,7 +51,18 @@ DELETE FROM document_upload_piece
  WHERE tenant_id = kasus_tenant() AND upload_id = $1
 
 -- name: document_content
-SELECT b.content, d.mime, d.title, d.dossier_id, d.version_no
+SELECT b.content, d.mime, d.title, d.dossier_id, d.version_no, d.size, d.id
   FROM document d
   JOIN document_blob b ON b.tenant_id = d.tenant_id AND b.document_id = d.id
  WHERE d.tenant_id = kasus_tenant() AND d.id = $1
+
+-- The dossier's key id (0022_dossier_keys.sql; the key is in key_dir).
+-- name: dossier_key_get
+SELECT encode(key_id, 'hex') FROM dossier_key
+ WHERE tenant_id = kasus_tenant() AND dossier_id = $1
+
+-- name: dossier_key_insert
+INSERT INTO dossier_key (tenant_id, dossier_id, key_id)
+VALUES (kasus_tenant(), $1, decode($2, 'hex'))
+ON CONFLICT (tenant_id, dossier_id) DO NOTHING
+RETURNING encode(key_id, 'hex')

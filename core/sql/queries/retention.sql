@@ -2,9 +2,12 @@
 -- Row-level security keeps every statement to the request's tenant.
 
 -- name: datakey_keys_in_use
--- Every value key a row of the tenant names ("KSV2" | key id | ...).
+-- Every value key a row of the tenant names: protected fields ("KSV2" |
+-- key id | ...) and the dossiers' keys (their documents name the same).
 SELECT encode(substring(ahv_enc FROM 5 FOR 16), 'hex') FROM person
  WHERE substring(ahv_enc FROM 1 FOR 4) = decode('4b535632', 'hex')
+UNION ALL
+SELECT encode(key_id, 'hex') FROM dossier_key
 
 -- name: retention_due
 -- Closed dossiers whose period is over ($1: closed before; $2: the first
@@ -24,6 +27,15 @@ SELECT d.id, d.number, d.closed_on, d.legal_hold, l.last_booking,
    AND ($3::bigint = 0 OR d.id > $3::bigint)
  ORDER BY d.id
  LIMIT CASE WHEN $4::integer > 0 THEN $4::integer END
+
+-- name: retention_dossier_key
+-- The dossier's key id, the dossier locked: no key is made for it while
+-- it is deleted (a document's insert waits and then finds no dossier).
+SELECT encode(k.key_id, 'hex')
+  FROM dossier d
+  JOIN dossier_key k ON k.tenant_id = d.tenant_id AND k.dossier_id = d.id
+ WHERE d.id = $1
+   FOR UPDATE OF d
 
 -- name: retention_purge
 SELECT retention_purge_dossier($1, $2::date, $3::date)

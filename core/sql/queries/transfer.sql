@@ -16,8 +16,8 @@ SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex, p.ahv_enc,
    AND (hm.valid_to IS NULL OR hm.valid_to > current_date)
 
 -- name: xfer_document
-SELECT d.id, d.category, d.title, d.mime, d.size, d.sha256,
-       encode(b.content, 'base64')
+-- Its bytes are read (and opened) by ks_document_get.
+SELECT d.id, d.category, d.title, d.mime, d.size, d.sha256
   FROM document d JOIN document_blob b
     ON b.tenant_id = d.tenant_id AND b.document_id = d.id
  WHERE d.id = $1 AND d.dossier_id = $2
@@ -79,10 +79,6 @@ INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
        sha256, uploaded_by)
 VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7)
 RETURNING id
-
--- name: xfer_blob_insert
-INSERT INTO document_blob (tenant_id, document_id, content)
-VALUES (kasus_tenant(), $1, decode($2, 'base64'))
 
 -- name: xfer_tenant_slug
 SELECT slug FROM tenant WHERE id = kasus_tenant()

@@ -113,12 +113,5 @@ INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
 VALUES (kasus_tenant(), $1, 'decision', $2, 'application/pdf', $3, $4, $5)
 RETURNING id
 
--- name: decision_blob
-INSERT INTO document_blob (tenant_id, document_id, content)
-VALUES (kasus_tenant(), $1, decode($2, 'base64'))
-
--- name: document_content
-SELECT encode(content, 'base64') FROM document_blob WHERE document_id = $1
-
 -- name: user_display
 SELECT display_name FROM app_user WHERE id = $1

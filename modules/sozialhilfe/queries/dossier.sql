@@ -131,16 +131,22 @@ VALUES (kasus_tenant(), $1, $2, $3::date, $4)
 ON CONFLICT (tenant_id, dossier_id, code) DO UPDATE
    SET received_on = EXCLUDED.received_on, note = EXCLUDED.note
 
+-- A protected note's id is taken first: its sealed text ($9) is bound
+-- to it; its text ($4) is then empty.
 -- name: journal_add
-INSERT INTO journal_entry (tenant_id, dossier_id, noted_on, category, text,
-       author_id, protected, role_group)
-VALUES (kasus_tenant(), $1, coalesce($2::date, current_date), $3, $4, $5,
-        $6::boolean, $7)
+INSERT INTO journal_entry (tenant_id, id, dossier_id, noted_on, category,
+       text, author_id, protected, role_group, text_sealed)
+VALUES (kasus_tenant(), coalesce($8::bigint, nextval('object_id_seq')), $1,
+        coalesce($2::date, current_date), $3, $4, $5, $6::boolean, $7,
+        $9::bytea)
 RETURNING id
+
+-- name: journal_next_id
+SELECT nextval('object_id_seq')
 
 -- name: journal_list
 SELECT j.id, j.noted_on, j.category, j.text, j.author_id, u.display_name,
-       j.protected, j.role_group, j.created_at
+       j.protected, j.role_group, j.created_at, j.text_sealed
   FROM journal_entry j
   LEFT JOIN app_user u ON u.tenant_id = j.tenant_id AND u.id = j.author_id
  WHERE j.dossier_id = $1

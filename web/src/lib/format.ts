@@ -14,25 +14,35 @@ function group(digits: string): string {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, "'");
 }
 
+/**
+ * A number as an exact integer: rounded, a bigint as it is; null for NaN,
+ * infinities and what is not a number. BigInt keeps digits that String()
+ * would write as "1e+21".
+ */
+function exact(n: number | bigint | null | undefined): bigint | null {
+  if (typeof n === 'bigint') return n;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return null;
+  return BigInt(Math.round(n));
+}
+
 /** 43900 -> "43'900"; -1234 -> "-1'234". Non-integers are rounded. */
-export function formatInteger(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '';
-  const r = Math.round(n);
-  return (r < 0 ? '-' : '') + group(String(Math.abs(r)));
+export function formatInteger(n: number | bigint | null | undefined): string {
+  const r = exact(n);
+  if (r === null) return '';
+  return (r < 0n ? '-' : '') + group(String(r < 0n ? -r : r));
 }
 
 /**
- * An amount in Rappen (integer) as "CHF 1'234.50". Negative: "CHF -1'234.50".
- * withCurrency = false gives "1'234.50".
+ * The one money formatter of the web application: an amount in Rappen
+ * (integer; a bigint too) as "CHF 1'234.50". Negative: "CHF -1'234.50",
+ * as the letters print it (core/swiss.h's ks_money). withCurrency = false
+ * gives "1'234.50" (what amount fields show). Exact at any size.
  */
-export function formatAmount(rappen: number | null | undefined, withCurrency = true): string {
-  if (rappen === null || rappen === undefined || !Number.isFinite(rappen)) return '';
-  const r = Math.round(rappen);
-  const neg = r < 0;
-  const abs = Math.abs(r);
-  const francs = Math.floor(abs / 100);
-  const cents = abs % 100;
-  const s = (neg ? '-' : '') + group(String(francs)) + '.' + pad2(cents);
+export function formatAmount(rappen: number | bigint | null | undefined, withCurrency = true): string {
+  const r = exact(rappen);
+  if (r === null) return '';
+  const abs = r < 0n ? -r : r;
+  const s = (r < 0n ? '-' : '') + group(String(abs / 100n)) + '.' + String(abs % 100n).padStart(2, '0');
   return withCurrency ? 'CHF ' + s : s;
 }
 

@@ -15,7 +15,7 @@ import { onEscape } from '../../components/inline';
 import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Claim, ClaimDetail, Decision, Dossier, Ledger, OneOff, Provenance } from './types';
-import { AmountField, DateField, ProgressBar, Section, ShNav, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
+import { AmountField, DateField, ProgressBar, Section, ShNav, amountText, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
 
 /** A line's position; a benefit the screens have no name for is a situation-related one. */
 const lineLabel = (code: string) => tOpt(`sozialhilfe.line.${code}`) ?? (code.startsWith('sil:') ? t('sozialhilfe.line.sil') : code);
@@ -420,9 +420,6 @@ export function LedgerTab({ dossier }: { dossier: Dossier }) {
   );
 }
 
-/** Rappen as the amount fields show them ("1250.50"). */
-const amountInput = (r: number) => (r / 100).toFixed(2);
-
 /** Recovery claims of the dossier: the list with what each plan asks today, a new claim. */
 function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () => void }) {
   const app = useApp();
@@ -510,7 +507,7 @@ function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () =
 }
 
 type PlanForm = { instalment: string; first_due: string };
-const toPlanForm = (c: Claim): PlanForm => ({ instalment: amountInput(c.plan.instalment), first_due: formatDate(c.plan.first_due) });
+const toPlanForm = (c: Claim): PlanForm => ({ instalment: amountText(c.plan.instalment), first_due: formatDate(c.plan.first_due) });
 
 /**
  * One claim's instalment plan (each instalment due, paid or overdue) and
