@@ -160,6 +160,7 @@ static json_t *
 success(const struct ks_route *r)
 {
 	json_t *res = json_object();
+	int paged;
 
 	if (r->flags & KS_R_JOB) {
 		json_object_set_new(res, "202", json_pack("{s:s,s:{s:{s:s}},"
@@ -179,12 +180,13 @@ success(const struct ks_route *r)
 		return res;
 	}
 	if (strcmp(r->method, "GET") == 0 || (r->flags & KS_R_READ)) {
-		json_object_set_new(res, "200", json_pack("{s:s,s:{s:{s:{s:s}}}}",
-		    "description", (r->flags & KS_R_PAGED) ? "a page of the "
-		    "list; next is the cursor of the next page (null at the "
-		    "end)" : "the record", "content", "application/json",
-		    "schema", "$ref", (r->flags & KS_R_PAGED) ?
-		    "#/components/schemas/Page" : "#/components/schemas/Record"));
+		paged = (r->flags & KS_R_PAGED) != 0;
+		json_object_set_new(res, "200", json_pack(
+		    "{s:s,s:{s:{s:{s:s}}}}", "description", paged ? "a page of "
+		    "the list; next is the cursor of the next page (null at "
+		    "the end)" : "the record", "content", "application/json",
+		    "schema", "$ref", paged ? "#/components/schemas/Page" :
+		    "#/components/schemas/Record"));
 		return res;
 	}
 	/* A write: 200 with the record, 201 a new one, 204 nothing. */

@@ -26,7 +26,8 @@ ks_fail_detail(struct ks_request *req, int http, const char *code,
 	}
 	if ((d = ks_error_find(code)) == NULL)
 		ks_log(KS_LOG_WARN, "error registry: code %s is not "
-		    "registered (core/http/errors.c); answering %d", code, http);
+		    "registered (core/http/errors.c); answering %d", code,
+		    http);
 	else if (d->http != http) {
 		ks_log(KS_LOG_ERROR, "error registry: code %s is %d, a caller "
 		    "said %d", code, d->http, http);
