@@ -213,7 +213,22 @@ struct ks_request {
 	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
-/** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
+/** One entry of the error-code registry (core/http/errors.c). */
+struct ks_errdef {
+	const char	*code;
+	int		 http;		/* its one status */
+	const char	*doc;		/* what it means, English */
+};
+/** The registry, sorted by code, NULL-code terminated. */
+extern const struct ks_errdef ks_errors[];
+/** A code's entry, or NULL when it is not registered. */
+const struct ks_errdef *ks_error_find(const char *code);
+
+/**
+ * Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`.
+ * The status is the registry's for the code (core/http/errors.c); http is
+ * what the caller expects, and a disagreement is logged as an error.
+ */
 int	ks_fail(struct ks_request *, int http, const char *code,
 	    const char *message);
 /** Same, with a detail value whose reference is taken. */
@@ -690,6 +705,8 @@ json_t	*ks_modules_enabled(struct ks_request *);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);
+/** Test builds: log a success answer the document does not describe. */
+void	ks_openapi_check(const struct ks_request *);
 
 int	ks_migrate(const char *conninfo);
 int	ks_seed_demo(const char *conninfo);
