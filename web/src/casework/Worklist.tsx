@@ -8,7 +8,7 @@
 // it, and links to that module's dossier. Modules add their own sections
 // (Sozialhilfe: what waits for approval).
 import { useEffect, useState } from 'preact/hooks';
-import { get } from '../api';
+import { get, type ApiPath } from '../api';
 import { t } from '../i18n';
 import { useApp } from '../ctx';
 import { useRetryAfterReauth } from '../lib/hooks';
@@ -88,7 +88,7 @@ function Dossiers({ items, id, title, empty, team, mods }: { items: WorkDossier[
 
 /** Every enabled module's list, fetched once per source and merged. */
 function useWorklist(mods: ModuleContribution[], on: boolean) {
-  const sources = new Map<string, string>();
+  const sources = new Map<ApiPath<'get'>, string>();
   for (const m of mods) if (m.worklist && !sources.has(m.worklist)) sources.set(m.worklist, m.code);
   const key = [...sources.keys()].join(' ');
   const [data, setData] = useState<WL | null>(null);

@@ -6,6 +6,7 @@
 // and its messages in modules/<code>/de.json and fr.json (found by the
 // glob in i18n/index.ts). Its screens live under #/m/<code>/….
 import type { ComponentChildren, FunctionComponent, VNode } from 'preact';
+import type { ApiPath } from '../api';
 import type { AppCtx } from '../ctx';
 import type { Dossier, WorkDossier } from '../casework/types';
 
@@ -60,5 +61,5 @@ export interface ModuleContribution {
   /** A work-list dossier row's client cell (default: link and origin). */
   worklistItem?: (item: WorkDossier, href: string) => ComponentChildren;
   /** Its work-list source when it serves one (GET, the casework shape). */
-  worklist?: string;
+  worklist?: ApiPath<'get'>;
 }
