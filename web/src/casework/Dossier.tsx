@@ -145,12 +145,18 @@ export function dossierTabs(mod: ModuleContribution, x: Dossier, app: AppCtx): D
   return mod.tabs ? mod.tabs(x, app) : [c.overview, c.household, c.journal, c.documents, c.deadlines, c.transfer];
 }
 
-/** The tabs a person sees of this dossier (casework's by permission). */
-export function visibleTabs(mod: ModuleContribution, app: AppCtx, x: Dossier): DossierTab[] {
+/** The tabs a person may open of this dossier (casework's by permission). */
+export function allowedTabs(mod: ModuleContribution, app: AppCtx, x: Dossier): DossierTab[] {
   return dossierTabs(mod, x, app)
     .filter((s) => s.name !== 'documents' || app.can('document.read') || app.can('document.write'))
     .filter((s) => s.name !== 'household' || app.can('person.read'))
-    .filter((s) => s.name !== 'transfer' || (app.can('case.write') && x.state !== 'closed'));
+    .filter((s) => s.name !== 'transfer' || app.can('case.write'));
+}
+
+/** The tabs in the bar: a closed dossier offers no transfer (the open tab
+ *  stays, so the transfer's answer is seen after the dossier closed). */
+export function visibleTabs(mod: ModuleContribution, app: AppCtx, x: Dossier): DossierTab[] {
+  return allowedTabs(mod, app, x).filter((s) => s.name !== 'transfer' || x.state !== 'closed');
 }
 
 function Shell({ children }: { children: ComponentChildren }) {
@@ -167,7 +173,7 @@ export function DossierView({ id, tab }: { id: string; tab: string }) {
   if (!d.data) return <Loading />;
   const x = d.data;
   const visible = visibleTabs(mod, app, x);
-  const cur = visible.find((s) => s.name === tab);
+  const cur = allowedTabs(mod, app, x).find((s) => s.name === tab);
   const setDossier = (n: Dossier, etag: string | null) => { d.setData({ ...x, ...n }); d.setEtag(etag ?? etagOf(n.version)); };
   const Header = mod.dossierHeader;
   const Actions = mod.dossierActions;
