@@ -64,6 +64,13 @@ test('a batch of cost guarantees: 202, one letter per dossier naming its client,
   assert.equal(owner(`select count(*) from audit_event where action = 'letter_written'
     and object_id in (${job.result.documents.map((x) => `'${x}'`).join(',')})`), '5');
 
+  // One record per letter, under row-level security like every sh_ table; the job is not another tenant's to see.
+  assert.equal(owner(`select count(*) from sh_letter_batch_item where job_id = ${job.id}`), '5');
+  assert.equal(owner(`select relrowsecurity and relforcerowsecurity from pg_class where relname = 'sh_letter_batch_item'`), 't');
+  assert.equal(owner(`select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+    where i.indrelid = 'sh_letter_batch_item'::regclass and i.indisprimary`), 'tenant_id');
+  err(await call('GET', `/api/v1/jobs/${job.id}`, { session: biel }), 404, 'not_found');
+
   // As after a crash: the job runs again from the start (an administrator retries it).
   owner(`update job set state = 'failed' where id = ${job.id}`);
   const cur = ok(await call('GET', `/api/v1/jobs/${job.id}`, { session: admin }), 200);
