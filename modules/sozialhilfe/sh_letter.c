@@ -880,8 +880,8 @@ static const struct ks_field batch_body[] = {
 
 const struct ks_route sh_letter_routes[] = {
 	{ "POST", C "/{id}/letters/document-request", "case.write", KB,
-	    request_body, 0, letter_request_one, "write and store a letter asking "
-	    "the client for the intake documents still missing" },
+	    request_body, 0, letter_request_one, "write and store a letter "
+	    "asking the client for the intake documents still missing" },
 	{ "POST", C "/{id}/letters/cost-guarantee", "case.write", KB,
 	    guarantee_body, 0, letter_guarantee_one, "write and store a cost "
 	    "guarantee (Kostengutsprache) to a provider" },
