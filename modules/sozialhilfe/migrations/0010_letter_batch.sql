@@ -8,7 +8,10 @@ CREATE TABLE sh_letter_batch_item (
 	dossier_id	bigint NOT NULL,
 	document_id	bigint NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, job_id, dossier_id)
+	PRIMARY KEY (tenant_id, job_id, dossier_id),
+	-- Retention deletes these with the dossier and its documents.
+	FOREIGN KEY (tenant_id, dossier_id) REFERENCES dossier,
+	FOREIGN KEY (tenant_id, document_id) REFERENCES document
 );
 ALTER TABLE sh_letter_batch_item ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sh_letter_batch_item FORCE ROW LEVEL SECURITY;
