@@ -51,9 +51,17 @@ build: deps-check $(B)/kasusd modules web
 WEB_SRC = $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.* web/tsconfig.json -type f 2>/dev/null)
 ifneq ($(wildcard web/package.json),)
 web: web/dist/index.html
-web/dist/index.html: $(WEB_SRC)
+web/dist/index.html: $(WEB_SRC) web/openapi.json
 	@echo "  WEB     web/dist"
 	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+# The API document the web app's types are generated from (npm run
+# gen:api): what this build's kasusd and modules serve, so they cannot
+# drift. Rewritten only when it changed.
+web/openapi.json: $(B)/kasusd $(MOD_SO)
+	@echo "  OPENAPI $@"
+	@KASUS_MODULE_DIR=$(B)/modules ASAN_OPTIONS=detect_leaks=0 \
+	    $(B)/kasusd -c conf/kasus.conf openapi >$@.tmp 2>/dev/null
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 else
 web:
 endif
