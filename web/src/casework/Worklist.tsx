@@ -117,6 +117,7 @@ export function Worklist({ modules }: { modules: ModuleContribution[] }) {
       <div class="page-head">
         <PageTitle>{t('sozialhilfe.worklist.title')}</PageTitle>
         {app.can('person.write') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        {modules.map((m) => { const A = m.worklistActions; return A ? <A key={m.code} /> : null; })}
       </div>
       {!app.can('case.read') ? <p>{t('sozialhilfe.worklist.no_cases')}</p> : wl.error ? <ErrorBox error={wl.error} /> : !wl.data ? <Loading /> : (
         <>

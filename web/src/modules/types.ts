@@ -56,6 +56,8 @@ export interface ModuleContribution {
   /** Printed header and actions (print views) of the dossier shell. */
   dossierHeader?: FunctionComponent<{ dossier: Dossier }>;
   dossierActions?: FunctionComponent<{ dossier: Dossier }>;
+  /** Its buttons in the work list's head (e.g. letters to several dossiers). */
+  worklistActions?: FunctionComponent;
   /** Its own part of the work list (e.g. what waits for approval). */
   worklistSection?: FunctionComponent;
   /** A work-list dossier row's client cell (default: link and origin). */

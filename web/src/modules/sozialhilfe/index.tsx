@@ -20,6 +20,7 @@ import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab } from './Money';
 import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
+import { LetterBatch } from './LetterBatch';
 import { DossierActions, PRINT_KINDS, PrintHeader, PrintView, type PrintKind } from './Print';
 
 const sec = (name: string) => sectionLabel(name, 'sozialhilfe');
@@ -51,6 +52,7 @@ function routes(rest: string[], key: string, app: AppCtx): VNode | null {
     if (c === 'letters') return app.can('case.write') ? <LettersPage key={key} id={b} /> : <Refused key={key} />;
     return app.can('case.write') ? <BudgetEditor key={key} id={b} /> : <Refused key={key} />;
   }
+  if (a === 'letters') return !app.can('case.write') ? <Refused key={key} /> : b ? <Missing key={key} /> : <LetterBatch key={key} />;
   if (a === 'approvals') {
     if (!app.can('case.approve')) return <Refused key={key} />;
     return b ? <Missing key={key} /> : <Approvals key={key} />;
@@ -78,6 +80,11 @@ function Waiting() {
   );
 }
 
+/** On the work list: letters to several dossiers at once. */
+function WorklistActions() {
+  return useApp().can('case.write') ? <a class="btn btn-secondary" href={shHref('letters')}>{t('letters.batch.link')}</a> : null;
+}
+
 function WorklistSection() {
   return useApp().can('case.approve') ? <Waiting /> : null;
 }
@@ -97,5 +104,6 @@ export const sozialhilfe: ModuleContribution = {
   dossierHeader: PrintHeader,
   dossierActions: DossierActions,
   worklistSection: WorklistSection,
+  worklistActions: WorklistActions,
   worklist: '/api/v1/worklist',
 };
