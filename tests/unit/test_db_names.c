@@ -58,6 +58,7 @@ KS_TEST(unknown_column_aborts)
 	int	 fd[2], st = 0;
 	char	 buf[256] = "";
 	ssize_t	 n;
+	size_t	 len;
 	pid_t	 pid;
 
 	if (pipe(fd) != 0 || (pid = fork()) < 0)
@@ -70,8 +71,10 @@ KS_TEST(unknown_column_aborts)
 		_exit(0);
 	}
 	close(fd[1]);
-	n = read(fd[0], buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
+	for (len = 0; len < sizeof(buf) - 1; len += (size_t)n)
+		if ((n = read(fd[0], buf + len, sizeof(buf) - 1 - len)) <= 0)
+			break;
+	buf[len] = '\0';
 	close(fd[0]);
 	waitpid(pid, &st, 0);
 #ifdef KS_TEST_HOOKS

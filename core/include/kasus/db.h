@@ -30,16 +30,20 @@
 static inline int
 ks_db_col(const PGresult *r, const char *col)
 {
-	int c, i, n;
+	char	 line[1024];
+	size_t	 len;
+	int	 c, i, n;
 
 	if ((c = PQfnumber(r, col)) >= 0)
 		return c;
+	/* One write, so the line stays whole in the log. */
 	n = PQnfields(r);
-	fprintf(stderr, "kasus: error: result has no column \"%s\"; "
-	    "columns (%d):", col, n);
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s%s", i ? ", " : " ", PQfname(r, i));
-	fputc('\n', stderr);
+	len = (size_t)snprintf(line, sizeof(line), "kasus: error: result has "
+	    "no column \"%s\"; columns (%d):", col, n);
+	for (i = 0; i < n && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+		    i ? ", " : " ", PQfname(r, i));
+	fprintf(stderr, "%.*s\n", (int)sizeof(line) - 1, line);
 #ifdef KS_TEST_HOOKS
 	abort();
 #endif
