@@ -17,6 +17,8 @@ const CONVERTED = [
   'core/casework/document.c',
   'core/casework/person.c',
   'core/casework/transfer.c',
+  'core/retention/retention.c',
+  'core/jobs/job.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

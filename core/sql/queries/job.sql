@@ -85,6 +85,7 @@ SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        worker, version, payload,
        (SELECT u.display_name FROM app_user u
          WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
+       AS created_by_name
   FROM job WHERE id = $1
 
 -- Newest first; $1 is the id of the last one on the page before (0: none).
@@ -94,6 +95,7 @@ SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        worker, version, payload,
        (SELECT u.display_name FROM app_user u
          WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
+       AS created_by_name
   FROM job
  WHERE ($1::bigint = 0 OR id < $1::bigint)
    AND ($3 = '' OR state = $3)
