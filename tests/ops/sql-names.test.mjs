@@ -19,6 +19,7 @@ const CONVERTED = [
   'core/casework/transfer.c',
   'core/retention/retention.c',
   'core/jobs/job.c',
+  'modules/sozialhilfe/sh_worklist.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
