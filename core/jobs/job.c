@@ -121,8 +121,7 @@ ks_job_types_add(const struct ks_job_type *t, const char *module)
 
 	for (n = 0; t[n].name != NULL; n++) {
 		if (!valid_type(&t[n], m) || ntypes + n >= KS_JOB_TYPES_MAX) {
-			ks_log(KS_LOG_ERROR,
-			    "job type %s of %s is not valid or "
+			ks_log(KS_LOG_ERROR, "job type %s of %s is not valid or "
 			    "taken", t[n].name, m);
 			return KS_ERROR;
 		}
@@ -286,8 +285,7 @@ ks_job_progress(struct ks_request *req, long long done, long long total)
 	if ((r = ks_db_q(req, Q_JOB_PROGRESS, 4, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) == 0)
-		return ks_fail(req, 409, "job_lease_lost",
-		    "another worker took "
+		return ks_fail(req, 409, "job_lease_lost", "another worker took "
 		    "this job over after its lease ran out");
 	if (ks_job_commit(req) != KS_OK)
 		return KS_ERROR;
@@ -437,8 +435,7 @@ job_list(struct ks_request *req)
 		if (strcmp(states[i], state) == 0)
 			break;
 	if (state != NULL && states[i] == NULL)
-		return ks_fail_detail(req, 400, "invalid_parameter",
-		    "the state "
+		return ks_fail_detail(req, 400, "invalid_parameter", "the state "
 		    "is queued, running, done, failed or dead", json_pack(
 		    "{s:s}", "parameter", "state"));
 	v[2] = state != NULL ? state : "";

@@ -20,6 +20,15 @@ const CONVERTED = [
   'core/retention/retention.c',
   'core/jobs/job.c',
   'modules/sozialhilfe/sh_worklist.c',
+  'core/lib/datakey.c',
+  'core/access/access.c',
+  'core/rules/rules_load.c',
+  'core/module/module.c',
+  'core/data/migrate.c',
+  'core/data/seed.c',
+  'core/access/team.c',
+  'core/http/core.c',
+  'core/jobs/job_runner.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

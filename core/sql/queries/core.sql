@@ -131,6 +131,7 @@ RETURNING id
 -- name: role_list
 SELECT r.code, r.name_de, r.name_fr, r.canton_level,
        coalesce(string_agg(rp.permission, ',' ORDER BY rp.permission), '')
+         AS permissions
   FROM role r LEFT JOIN role_permission rp ON rp.role = r.code
  GROUP BY r.code ORDER BY r.code
 
@@ -287,7 +288,8 @@ SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
 -- name: rule_data_list
 SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
        p.author_id, p.approver_id, p.review_comment, p.imported_from,
-       p.created_at, p.approved_at, p.row_version, p.source, a.display_name
+       p.created_at, p.approved_at, p.row_version, p.source,
+       a.display_name AS author_name
   FROM rule_pack p
   LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
  WHERE p.tenant_id = kasus_tenant() AND p.kind = $1
@@ -330,18 +332,19 @@ SELECT id FROM rule_pack
    AND kind = coalesce($3, 'code')
 
 -- name: rule_data_versions
-SELECT count(*) FROM rule_pack
+SELECT count(*) AS versions FROM rule_pack
  WHERE tenant_id = kasus_tenant() AND kind = 'data' AND name = $1
 
 -- name: tenant_id_by_slug
 SELECT id FROM tenant WHERE slug = $1
 
 -- name: canton_tenant
-SELECT kasus_canton_tenant()
+SELECT kasus_canton_tenant() AS id
 
 -- name: staff_list
 SELECT u.id, u.display_name, u.language,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
                   WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles
   FROM app_user u WHERE u.active ORDER BY u.display_name, u.id

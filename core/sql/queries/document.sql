@@ -60,11 +60,11 @@ SELECT b.content, d.mime, d.title, d.dossier_id, d.version_no, d.size, d.id
 
 -- The dossier's key id (0022_dossier_keys.sql; the key is in key_dir).
 -- name: dossier_key_get
-SELECT encode(key_id, 'hex') FROM dossier_key
+SELECT encode(key_id, 'hex') AS key_id FROM dossier_key
  WHERE tenant_id = kasus_tenant() AND dossier_id = $1
 
 -- name: dossier_key_insert
 INSERT INTO dossier_key (tenant_id, dossier_id, key_id)
 VALUES (kasus_tenant(), $1, decode($2, 'hex'))
 ON CONFLICT (tenant_id, dossier_id) DO NOTHING
-RETURNING encode(key_id, 'hex')
+RETURNING encode(key_id, 'hex') AS key_id

@@ -4,7 +4,8 @@
 -- name: datakey_keys_in_use
 -- Every value key a row of the tenant names: protected fields ("KSV2" |
 -- key id | ...) and the dossiers' keys (their documents name the same).
-SELECT encode(substring(ahv_enc FROM 5 FOR 16), 'hex') FROM person
+SELECT encode(substring(ahv_enc FROM 5 FOR 16), 'hex') AS key_id
+  FROM person
  WHERE substring(ahv_enc FROM 1 FOR 4) = decode('4b535632', 'hex')
 UNION ALL
 SELECT encode(key_id, 'hex') FROM dossier_key
