@@ -36,7 +36,7 @@ CORE_OBJ = $(patsubst core/%.c,$(B)/core/%.o,$(CORE_SRC)) $(B)/gen/queries.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all build run test check check-stop test-cluster bench clean deps unit modules web
+.PHONY: all build run test check check-stop test-cluster web-deps bench clean deps unit modules web
 
 # Domain modules and the loader's test fixtures: one shared object each,
 # linked against libraries only, never against the core.
@@ -51,11 +51,25 @@ build: deps-check $(B)/kasusd modules web
 WEB_SRC = $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.* web/tsconfig.json -type f 2>/dev/null)
 ifneq ($(wildcard web/package.json),)
 web: web/dist/index.html
-web/dist/index.html: $(WEB_SRC)
+web/dist/index.html: $(WEB_SRC) web/openapi.json web/node_modules/.package-lock.json
 	@echo "  WEB     web/dist"
-	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	@cd web && npm run --silent build
+# The npm packages (the web build, and tools the tests call such as
+# Redocly's linter), installed again whenever the lock file changes.
+web-deps: web/node_modules/.package-lock.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	@echo "  NPM     web/node_modules"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+# The API document the web app's types are generated from (npm run
+# gen:api): what this build's kasusd and modules serve, so they cannot
+# drift. Rewritten only when it changed.
+web/openapi.json: $(B)/kasusd $(MOD_SO)
+	@echo "  OPENAPI $@"
+	@KASUS_MODULE_DIR=$(B)/modules ASAN_OPTIONS=detect_leaks=0 \
+	    $(B)/kasusd -c conf/kasus.conf openapi >$@.tmp 2>/dev/null
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 else
-web:
+web web-deps:
 endif
 modules: $(MOD_SO)
 

@@ -214,7 +214,22 @@ struct ks_request {
 	struct ks_job		*job;		/* a job's context, not HTTP */
 };
 
-/** Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`. */
+/** One entry of the error-code registry (core/http/errors.c). */
+struct ks_errdef {
+	const char	*code;
+	int		 http;		/* its one status */
+	const char	*doc;		/* what it means, English */
+};
+/** The registry, sorted by code, NULL-code terminated. */
+extern const struct ks_errdef ks_errors[];
+/** A code's entry, or NULL when it is not registered. */
+const struct ks_errdef *ks_error_find(const char *code);
+
+/**
+ * Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`.
+ * The status is the registry's for the code (core/http/errors.c); http is
+ * what the caller expects, and a disagreement is logged as an error.
+ */
 int	ks_fail(struct ks_request *, int http, const char *code,
 	    const char *message);
 /** Same, with a detail value whose reference is taken. */
@@ -677,11 +692,22 @@ int	ks_vocab_has(const char *domain, const char *code);
 /** kasusd migrate: record the core's and the loaded modules' codes. */
 int	ks_vocab_record(PGconn *);
 void	ks_vocab_register(void);
+/* The transition engine (core/casework/transition.c). */
+struct ks_dossier_kind;
+const char *ks_dossier_kind_invalid(const struct ks_dossier_kind *);
+/** The dossier kinds of the module a request or job belongs to. */
+const struct ks_dossier_kind *ks_module_dossier_kinds(struct ks_request *);
+int	ks_transition_check(struct ks_request *, const char *kind,
+	    const char *from, const char *to, const char *reason);
+json_t	*ks_transitions_from(struct ks_request *,
+	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);
+/** Test builds: log a success answer the document does not describe. */
+void	ks_openapi_check(const struct ks_request *);
 
 int	ks_migrate(const char *conninfo);
 int	ks_seed_demo(const char *conninfo);

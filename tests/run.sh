@@ -12,7 +12,7 @@ sh ops/bootstrap.sh
 # runs while working on the server; CI never sets it).
 web=web
 [ -n "${KASUS_TEST_NO_WEB:-}" ] && web=
-make --no-print-directory VARIANT=asan build/asan/kasusd unit modules $web
+make --no-print-directory VARIANT=asan build/asan/kasusd unit modules web-deps $web
 # make run's optimised build must compile too (-O2 finds other warnings).
 make --no-print-directory VARIANT=release build/release/kasusd modules
 

@@ -289,7 +289,7 @@ map_error(struct ks_request *req)
 		return ks_fail(req, 409, "already_exists",
 		    "a record with these values already exists");
 	if (strcmp(s, "23503") == 0)
-		return ks_fail(req, 409, "invalid_reference",
+		return ks_fail(req, 400, "invalid_reference",
 		    "the record refers to something that does not exist");
 	if (strncmp(s, "23", 2) == 0 || strncmp(s, "22", 2) == 0)
 		return ks_fail(req, 400, "invalid_value",

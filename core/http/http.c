@@ -257,6 +257,9 @@ respond(struct ks_request *req)
 		req->status = req->err.http;
 		req->resp = json_pack("{s:o}", "error", e);
 	}
+#ifdef KS_TEST_HOOKS
+	ks_openapi_check(req);
+#endif
 	if (req->raw != NULL && req->err.code == NULL) {
 		out = req->raw;
 		len = req->raw_len;

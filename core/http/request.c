@@ -17,10 +17,21 @@ int
 ks_fail_detail(struct ks_request *req, int http, const char *code,
     const char *message, json_t *detail)
 {
+	const struct ks_errdef *d;
+
 	/* The first error wins: it is the cause, later ones are effects. */
 	if (req->err.code != NULL) {
 		json_decref(detail);
 		return KS_ERROR;
+	}
+	if ((d = ks_error_find(code)) == NULL)
+		ks_log(KS_LOG_WARN, "error registry: code %s is not "
+		    "registered (core/http/errors.c); answering %d", code,
+		    http);
+	else if (d->http != http) {
+		ks_log(KS_LOG_ERROR, "error registry: code %s is %d, a caller "
+		    "said %d", code, d->http, http);
+		http = d->http;
 	}
 	req->err.http = http;
 	req->err.code = code;

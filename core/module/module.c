@@ -203,6 +203,14 @@ owner(struct ks_request *req)
 	return NULL;
 }
 
+const struct ks_dossier_kind *
+ks_module_dossier_kinds(struct ks_request *req)
+{
+	const struct loaded *l = owner(req);
+
+	return l != NULL ? l->m->dossier_kinds : NULL;
+}
+
 static PGresult *
 api_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 {
@@ -232,7 +240,8 @@ static const struct ks_api api = {
 	ks_job_enqueue, ks_job_accepted, ks_job_progress, ks_job_result,
 	ks_job_id, ks_job_attempt,
 	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf,
-	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open
+	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open,
+	ks_transition_check, ks_transitions_from
 };
 
 /* ----------------------------------------------------------- loading */
@@ -271,6 +280,8 @@ valid_name(const char *s)
 static int
 checks(struct loaded *l, const struct ks_module *m)
 {
+	const struct ks_dossier_kind *k;
+	const char *why;
 	int i;
 
 	if (m == NULL)
@@ -282,6 +293,9 @@ checks(struct loaded *l, const struct ks_module *m)
 	if (m->struct_size != sizeof(struct ks_module))
 		return refuse(l, "descriptor size %zu, expected %zu",
 		    m->struct_size, sizeof(struct ks_module)), KS_ERROR;
+	for (k = m->dossier_kinds; k != NULL && k->code != NULL; k++)
+		if ((why = ks_dossier_kind_invalid(k)) != NULL)
+			return refuse(l, "%s (%s)", why, k->code), KS_ERROR;
 	if (m->build_signature == NULL ||
 	    strcmp(m->build_signature, KS_BUILD_SIGNATURE) != 0)
 		return refuse(l, "build signature does not match the core's"),

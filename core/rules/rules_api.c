@@ -581,7 +581,7 @@ resolve(struct ks_request *req)
 	if ((r = ks_db_q(req, Q_RULE_RESOLVE, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "rule_missing", "no approved rule "
+		return ks_fail(req, 422, "rule_missing", "no approved rule "
 		    "pack of this name is valid on that date");
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
 	    "id", (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),

@@ -212,6 +212,25 @@ stop_workers(int n)
 			kill(workers[i], SIGKILL);
 }
 
+/* The OpenAPI document of the core and the configured modules, to stdout
+ * (the web app's API types are generated from it; no server needed). */
+static int
+print_openapi(void)
+{
+	struct ks_arena *a = ks_arena_new(65536);
+	size_t len;
+	char *doc;
+
+	ks_routes_core_register();
+	ks_modules_load(1);
+	doc = ks_openapi_render(a, &len);
+	fwrite(doc, 1, len, stdout);
+	putchar('\n');
+	ks_modules_unload();
+	ks_arena_free(a);
+	return fflush(stdout) == 0 ? KS_OK : KS_ERROR;
+}
+
 static int
 serve(void)
 {
@@ -280,7 +299,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: kasusd [-c config] serve | migrate | "
-	    "seed-demo\n");
+	    "seed-demo | openapi\n");
 	exit(2);
 }
 
@@ -314,6 +333,8 @@ main(int argc, char **argv)
 		rc = ks_migrate(ks_conf.db_owner);
 	else if (strcmp(cmd, "seed-demo") == 0)
 		rc = ks_seed_demo(ks_conf.db_owner);
+	else if (strcmp(cmd, "openapi") == 0)
+		rc = print_openapi();
 	else
 		usage();
 	return rc == KS_OK ? 0 : 1;

@@ -22,6 +22,8 @@ extern const struct ks_route sh_worklist_routes[];
 extern const struct ks_route sh_run_routes[];
 extern const struct ks_route sh_bank_routes[];
 extern const struct ks_route sh_letter_routes[];
+/* The dossier kind the core's transition engine enforces (sh_dossier.c). */
+extern const struct ks_dossier_kind sh_dossier_kinds[];
 /* Background jobs (sh_jobs.c). */
 extern const struct ks_job_type sh_job_types[];
 /* The payment run jobs (sh_run.c). */

@@ -27,23 +27,30 @@ static const char *const closure_reasons[] = { "work", "insurance", "moved",
 static const char *const states[] = { "registration", "intake", "decision",
     "ongoing", "review", "closed", NULL };
 
-struct transition {
-	const char	*from;
-	const char	*to;
+/*
+ * The life cycle of a Sozialhilfe dossier, enforced by the core's
+ * transition engine: what a case worker may do by hand; decision ->
+ * ongoing happens when a team lead approves the decision.
+ */
+static const struct ks_transition transitions[] = {
+	{ "registration", "intake", NULL, NULL },
+	{ "intake", "decision", NULL, NULL },
+	{ "decision", "ongoing", NULL, "support starts when a team lead "
+	    "approves the decision" },
+	{ "ongoing", "review", NULL, NULL },
+	{ "review", "ongoing", NULL, NULL },
+	{ "registration", "closed", NULL, NULL },
+	{ "intake", "closed", NULL, NULL },
+	{ "decision", "closed", NULL, NULL },
+	{ "ongoing", "closed", NULL, NULL },
+	{ "review", "closed", NULL, NULL },
+	{ NULL, NULL, NULL, NULL }
 };
 
-/* What a case worker may do by hand; decision -> ongoing is automatic. */
-static const struct transition transitions[] = {
-	{ "registration", "intake" },
-	{ "intake", "decision" },
-	{ "ongoing", "review" },
-	{ "review", "ongoing" },
-	{ "registration", "closed" },
-	{ "intake", "closed" },
-	{ "decision", "closed" },
-	{ "ongoing", "closed" },
-	{ "review", "closed" },
-	{ NULL, NULL }
+const struct ks_dossier_kind sh_dossier_kinds[] = {
+	{ "sozialhilfe", "registration", states, transitions,
+	    closure_reasons },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 static int
@@ -70,17 +77,6 @@ body_str(struct ks_request *req, const char *name)
 	return json_string_value(json_object_get(ks->body(req), name));
 }
 
-static json_t *
-allowed_next(const char *state)
-{
-	json_t *a = json_array();
-	const struct transition *t;
-
-	for (t = transitions; t->from != NULL; t++)
-		if (strcmp(t->from, state) == 0)
-			json_array_append_new(a, json_string(t->to));
-	return a;
-}
 
 json_t *
 sh_dossier_json(PGresult *r, int i)
@@ -109,7 +105,8 @@ sh_dossier_json(PGresult *r, int i)
 	    PQgetvalue(r, i, 16),
 	    "transferred_from", PQgetisnull(r, i, 17) ? NULL :
 	    PQgetvalue(r, i, 17),
-	    "transitions", allowed_next(PQgetvalue(r, i, 1)));
+	    "transitions", ks->transitions_from(NULL,
+	    sh_dossier_kinds, PQgetvalue(r, i, 1)));
 }
 
 PGresult *
@@ -596,7 +593,6 @@ case_transition(struct ks_request *req)
 {
 	const char *to = body_str(req, "to"), *from;
 	const char *closure = body_str(req, "closure_reason");
-	const struct transition *t;
 	PGresult *b, *r;
 	int64_t id;
 
@@ -605,26 +601,8 @@ case_transition(struct ks_request *req)
 	    sh_dossier_json(b, 0)) != 0)
 		return -1;
 	from = PQgetvalue(b, 0, 1);
-	for (t = transitions; t->from != NULL; t++)
-		if (strcmp(t->from, from) == 0 && strcmp(t->to, to) == 0)
-			break;
-	if (t->from == NULL)
-		return ks->fail_detail(req, 409, "transition_not_allowed",
-		    strcmp(to, "ongoing") == 0 &&
-		    strcmp(from, "decision") == 0 ?
-		    "support starts when a team lead approves the decision" :
-		    "the dossier cannot go there from its current state",
-		    json_pack("{s:s,s:s,s:o}", "from", from, "to", to,
-		    "allowed", allowed_next(from)));
-	if (strcmp(to, "closed") == 0 && !in_list(closure, closure_reasons))
-		return ks->fail_detail(req, 400, "invalid_value", "closing "
-		    "needs a detachment reason: work, insurance, moved, "
-		    "not_entitled, death or other", json_pack("{s:s}", "field",
-		    "closure_reason"));
-	if (strcmp(to, "closed") != 0 && closure != NULL)
-		return ks->fail_detail(req, 400, "invalid_value", "a "
-		    "detachment reason belongs to closing only", json_pack(
-		    "{s:s}", "field", "closure_reason"));
+	if (ks->transition_check(req, "sozialhilfe", from, to, closure) != 0)
+		return -1;
 	if (strcmp(to, "decision") == 0 && sh_checklist_complete(req, id) != 0)
 		return -1;
 	if (sh_transition(req, id, from, to, body_str(req, "reason"),

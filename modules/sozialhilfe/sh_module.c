@@ -116,7 +116,8 @@ static struct ks_module descriptor = {
 	.fini = fini,
 	.migrations = "modules/sozialhilfe/migrations",
 	.jobs = sh_job_types,
-	.vocabulary = vocabulary
+	.vocabulary = vocabulary,
+	.dossier_kinds = sh_dossier_kinds
 };
 
 const struct ks_module *

@@ -268,7 +268,11 @@ test('vocabularies: the core has the generic codes, each module adds its own, th
   assert.equal(sql(DB_OWNER, "select module from vocabulary where domain = 'deadline_kind' and code = 'echo_ping'"), 'echo');
   const lists = sql(DB_OWNER, "select count(*) from pg_constraint where conrelid in ('deadline'::regclass, 'journal_entry'::regclass, 'document'::regclass) and pg_get_constraintdef(oid) ~ '(review_due|home_visit|rent_contract|scanned_mail)'");
   assert.equal(lists, '0', 'no CHECK constraint lists codes');
-  const dossier = sql(DB_OWNER, 'select tenant_id || \',\' || id from dossier order by id limit 1').split(',');
+  const t = tenantId('thun');
+  const dossier = [t, sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date) values (${t}, 'Voc', 'Test', '1980-01-01') returning id),
+      h as (insert into household (tenant_id, name) values (${t}, 'Voc') returning id)
+    insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
+    select ${t}, 'sozialhilfe', h.id, p.id, 'open', 942 from p, h returning id`)];
   const bad = sqlError(DB_OWNER, `insert into deadline (tenant_id, dossier_id, due_on, kind, text) values (${dossier[0]}, ${dossier[1]}, current_date, 'no_such_kind', 'x')`);
   assert.match(bad, /no_such_kind is not a known deadline_kind/, bad);
   sql(DB_OWNER, [
@@ -276,4 +280,29 @@ test('vocabularies: the core has the generic codes, each module adds its own, th
     `insert into deadline (tenant_id, dossier_id, due_on, kind, text) values (${dossier[0]}, ${dossier[1]}, current_date, 'echo_ping', 'x')`,
     'rollback',
   ]);
+});
+
+test('a module declares a dossier kind; the core enforces its steps, their permissions and closing reasons', async () => {
+  const f = await freshTenant('dk');
+  const cw = await createUser(f.admin, ['caseworker']);
+  const s = await login(f.slug, cw.username, cw.password);
+  await setModule(f.slug, { enabled: true });
+  await allAnswer(s, '/api/v1/echo/hello', 200);
+  const step = (body) => call('POST', '/api/v1/echo/steps', { session: s, body });
+
+  let r = ok(await step({ from: 'open', to: 'waiting' }), 200);
+  // from waiting, reopening needs echo.reopen (nobody has it) and closing
+  // is automatic: nothing is offered by hand
+  assert.deepEqual(r.json, { state: 'waiting', next: [] }, show(r));
+  r = err(await step({ from: 'waiting', to: 'open' }), 403, 'forbidden');
+  assert.equal(r.detail.permission, 'echo.reopen', JSON.stringify(r));
+  r = err(await step({ from: 'waiting', to: 'closed', closure_reason: 'done' }), 409, 'transition_not_allowed');
+  assert.equal(r.message, 'a waiting case closes itself', JSON.stringify(r));
+  r = err(await step({ from: 'open', to: 'review' }), 409, 'transition_not_allowed');
+  assert.deepEqual(r.detail, { from: 'open', to: 'review', allowed: ['waiting', 'closed'] }, JSON.stringify(r));
+  r = err(await step({ from: 'open', to: 'closed' }), 400, 'invalid_value');
+  assert.deepEqual(r.detail.allowed, ['done', 'withdrawn'], JSON.stringify(r));
+  err(await step({ from: 'open', to: 'waiting', closure_reason: 'done' }), 400, 'invalid_value');
+  r = ok(await step({ from: 'open', to: 'closed', closure_reason: 'withdrawn' }), 200);
+  assert.deepEqual(r.json, { state: 'closed', next: [] }, show(r));
 });

@@ -68,7 +68,7 @@ test('the imported packs: skos-budget (canton) and rent-ceilings (per tenant)', 
   const t = await as('thun', 'caseworker');
   const r = ok(await resolve(t, 'skos-budget', '2025-06-01'), 200);
   assert.deepEqual(r.json, { id: skos.id, name: 'skos-budget', version: '2025.3', sha256: skos.sha256, valid_from: '2025-01-01', scope: 'canton', date: '2025-06-01' });
-  err(await resolve(t, 'skos-budget', '2024-12-31'), 404, 'rule_missing');
+  err(await resolve(t, 'skos-budget', '2024-12-31'), 422, 'rule_missing');
 
   // rent-ceilings: the canton's code reads each tenant's own data
   const ids = new Set();
@@ -148,7 +148,7 @@ test('life cycle: draft -> tested -> approved by the second admin; four eyes', a
   assert.equal(e.detail && e.detail.status, 'draft');
   err(await call('POST', `${RP}/${c.id}/retire`, { session: reviewer }), 409, 'invalid_state');
   // a draft is not in force
-  err(await resolve(author, name, '2025-01-01'), 404, 'rule_missing');
+  err(await resolve(author, name, '2025-01-01'), 422, 'rule_missing');
   err(await evaluate(await as('thun', 'caseworker'), { pack: name, function: 'f', date: '2025-01-01' }), 422, 'rule_missing');
 
   const t = ok(await call('POST', `${RP}/${c.id}/test`, { session: author }), 200);
@@ -196,7 +196,7 @@ test('life cycle: draft -> tested -> approved by the second admin; four eyes', a
   // retire: out of force
   ok(await call('POST', `${RP}/${c.id}/retire`, { session: reviewer }), 200);
   assert.equal(ok(await call('GET', `${RP}/${c.id}`, { session: author }), 200).json.status, 'retired');
-  err(await resolve(author, name, '2025-01-01'), 404, 'rule_missing');
+  err(await resolve(author, name, '2025-01-01'), 422, 'rule_missing');
   err(await call('POST', `${RP}/${c.id}/retire`, { session: reviewer }), 409, 'invalid_state');
 });
 
@@ -245,7 +245,7 @@ test('effective dating: v1 before v2.valid_from, v2 from then on', async () => {
     assert.equal(e.json.output, out, `${date}: ${show(e)}`);
     assert.equal(e.json.pack.id, id);
   }
-  err(await resolve(t, name, '2019-12-31'), 404, 'rule_missing');
+  err(await resolve(t, name, '2019-12-31'), 422, 'rule_missing');
   const e = err(await evaluate(t, { pack: name, function: 'f', date: '2019-12-31' }), 422, 'rule_missing');
   assert.equal(e.detail && e.detail.pack, name);
   // no date: today
@@ -426,12 +426,12 @@ test('review, test and retire routes: input validation', async () => {
 
 test('resolve and evaluate: input validation', async () => {
   const t = await as('thun', 'caseworker');
-  // an empty name matches nothing (400 or 404 rule_missing both refuse it)
+  // an empty name matches nothing (400 or 422 rule_missing both refuse it)
   const empty = await call('GET', '/api/v1/rules/resolve?name=', { session: t });
-  assert.ok([400, 404].includes(empty.status), show(empty));
+  assert.ok([400, 422].includes(empty.status), show(empty));
   for (const q of ['', '?date=2025-01-01', `?name=${'x'.repeat(64)}`, '?name=skos-budget&date=2025-1-1', '?name=skos-budget&date=2025-13-01', '?name=skos-budget&date=2025-02-30', '?name=skos-budget&date=abcdefghij', '?name=skos-budget&date=20250101'])
     err(await call('GET', `/api/v1/rules/resolve${q}`, { session: t }), 400);
-  err(await resolve(t, 'no-such-pack', '2025-06-01'), 404, 'rule_missing');
+  err(await resolve(t, 'no-such-pack', '2025-06-01'), 422, 'rule_missing');
 
   const good = { pack: 'rent-ceilings', function: 'ceiling', date: '2025-06-01', input: { bfs: 942, household_size: 2 } };
   ok(await call('POST', '/api/v1/rules/evaluate', { session: t, body: good }), 200);

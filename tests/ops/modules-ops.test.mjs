@@ -54,7 +54,7 @@ test('module sources include only the SDK of the core (core/include/kasus/)', ()
   const dirs = [
     ...fs.readdirSync(path.join(ROOT, 'modules')).map((d) => path.join(ROOT, 'modules', d)),
     ...fs.readdirSync(path.join(ROOT, 'tests/fixtures/modules')).map((d) => path.join(ROOT, 'tests/fixtures/modules', d)),
-  ];
+  ].filter((d) => fs.statSync(d).isDirectory());
   let seen = 0;
   for (const dir of dirs) {
     const own = new Set(fs.readdirSync(dir));

@@ -336,6 +336,32 @@ KS_TEST(first_error_wins)
 	ks_arena_free(req.arena);
 }
 
+KS_TEST(registry_decides_the_status)
+{
+	struct ks_request req;
+	const struct ks_errdef *d;
+
+	/* Sorted and found: every entry, and nothing else. */
+	for (d = ks_errors; d->code != NULL; d++) {
+		KS_CHECK(ks_error_find(d->code) == d);
+		if (d[1].code != NULL)
+			KS_CHECK(strcmp(d->code, d[1].code) < 0);
+	}
+	KS_CHECK(ks_error_find("no_such_code") == NULL);
+	KS_CHECK(ks_error_find("") == NULL);
+	/* A caller that expects another status gets the registry's. */
+	memset(&req, 0, sizeof(req));
+	KS_CHECK_INT(ks_fail(&req, 409, "invalid_reference", "no"), KS_ERROR);
+	KS_CHECK_INT(req.err.http, 400);
+	memset(&req, 0, sizeof(req));
+	ks_fail(&req, 404, "rule_missing", "no");
+	KS_CHECK_INT(req.err.http, 422);
+	/* A code the core does not know (a module's) keeps the caller's. */
+	memset(&req, 0, sizeof(req));
+	ks_fail(&req, 418, "module_own_code", "no");
+	KS_CHECK_INT(req.err.http, 418);
+}
+
 KS_TEST(empty_spec_takes_empty_object)
 {
 	static const struct ks_field none[] = {

@@ -6,10 +6,34 @@
 // A 401 on an authenticated call means the session ended: the handler
 // set with onSessionEnded shows the sign-in screen over the current page.
 
+import type { components, paths } from './api-schema.gen';
+
 const CSRF_KEY = 'kasus.csrf';
 
+// ------------------------------------------- types from the API's document
+// src/api-schema.gen.ts is generated at build time from kasusd's own
+// openapi.json (npm run gen:api; the Makefile writes web/openapi.json with
+// `kasusd openapi`), so the addresses and error codes below cannot drift.
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+/** A path template with each {param} as the text of any value. */
+type Fill<P extends string> = P extends `${infer A}{${string}}${infer B}` ? `${A}${string}${Fill<B>}` : P;
+/** Every address of the API that takes method M, with or without a query. */
+export type ApiPath<M extends Method = Method> = {
+  [K in keyof paths & string]: [NonNullable<paths[K][M]>] extends [never] ? never : Fill<K> | `${Fill<K>}?${string}`;
+}[keyof paths & string];
+type ErrorAnswers = components['responses'];
+/** Every error code of the server's registry (components.x-error-codes). */
+export type ServerErrorCode = {
+  [K in keyof ErrorAnswers]: ErrorAnswers[K]['content']['application/json'] extends { error: { code: infer C } } ? C : never;
+}[keyof ErrorAnswers];
+/** The codes the application makes itself (no answer, an answer that is
+ * not the API's JSON, a form it refuses before sending). */
+export type ClientErrorCode = 'network' | `http_${number}` | 'form_incomplete' | 'goals_changed';
+
+
 export interface ApiErrorBody {
-  code: string;
+  code: ServerErrorCode | ClientErrorCode;
   message: string;
   request_id?: string;
   detail?: unknown;
@@ -72,7 +96,7 @@ export interface CallOptions {
   anonymous?: boolean;
 }
 
-export async function call<T = unknown>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResult<T>> {
+export async function call<T = unknown>(method: string, path: ApiPath, opts: CallOptions = {}): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const write = method !== 'GET' && method !== 'HEAD';
   if (write) {
@@ -123,7 +147,7 @@ export type Progress = (done: number, total: number | null) => void;
  * reporting the upload's progress. XMLHttpRequest, because fetch cannot
  * report upload progress.
  */
-export function upload<T>(path: string, file: Blob, contentType: string, onProgress?: Progress): Promise<ApiResult<T>> {
+export function upload<T>(path: ApiPath<'post'>, file: Blob, contentType: string, onProgress?: Progress): Promise<ApiResult<T>> {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('POST', path);
@@ -145,7 +169,7 @@ export function upload<T>(path: string, file: Blob, contentType: string, onProgr
 }
 
 /** GET a file (PDF, XML, image) as a Blob, reporting the download's progress. */
-export async function download(path: string, onProgress?: Progress): Promise<{ blob: Blob; filename: string | null }> {
+export async function download(path: ApiPath<'get'>, onProgress?: Progress): Promise<{ blob: Blob; filename: string | null }> {
   let res: Response;
   try {
     res = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
@@ -178,25 +202,28 @@ export async function download(path: string, onProgress?: Progress): Promise<{ b
   return { blob: new Blob(parts as BlobPart[], { type }), filename };
 }
 
-export const get = <T>(path: string, opts?: CallOptions) => call<T>('GET', path, opts);
-export const post = <T>(path: string, body?: unknown, opts?: CallOptions) => call<T>('POST', path, { ...opts, body });
-export const patch = <T>(path: string, body: unknown, ifMatch: string | null) => call<T>('PATCH', path, { body, ifMatch });
-export const put = <T>(path: string, body: unknown, ifMatch?: string | null) => call<T>('PUT', path, { body, ifMatch });
-export const del = <T>(path: string) => call<T>('DELETE', path);
+export const get = <T>(path: ApiPath<'get'>, opts?: CallOptions) => call<T>('GET', path, opts);
+export const post = <T>(path: ApiPath<'post'>, body?: unknown, opts?: CallOptions) => call<T>('POST', path, { ...opts, body });
+export const patch = <T>(path: ApiPath<'patch'>, body: unknown, ifMatch: string | null) => call<T>('PATCH', path, { body, ifMatch });
+export const put = <T>(path: ApiPath<'put'>, body: unknown, ifMatch?: string | null) => call<T>('PUT', path, { body, ifMatch });
+export const del = <T>(path: ApiPath<'delete'>) => call<T>('DELETE', path);
 
 /** The ETag for a record version: "<n>". */
 export const etagOf = (version: unknown): string | null =>
   typeof version === 'number' ? `"${version}"` : null;
 
+/** The type of a path with (more) query parameters: still the document's path. */
+export type WithQuery<P extends string> = P extends `${string}?${string}` ? P | `${P}&${string}` : P | `${P}?${string}`;
+
 /** A path with (more) query parameters (undefined/null/'' left out). */
-export function withQuery(path: string, q: Record<string, string | number | null | undefined>): string {
+export function withQuery<P extends string>(path: P, q: Record<string, string | number | null | undefined>): WithQuery<P> {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null || v === '') continue;
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
-  if (!parts.length) return path;
-  return `${path}${path.includes('?') ? '&' : '?'}${parts.join('&')}`;
+  if (!parts.length) return path as WithQuery<P>;
+  return `${path}${path.includes('?') ? '&' : '?'}${parts.join('&')}` as WithQuery<P>;
 }
 
 export interface Page<T> { items: T[]; next: string | null }

@@ -22,7 +22,7 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	1
+#define KS_ABI_MINOR	2
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -82,6 +82,34 @@ struct ks_job_type {
 struct ks_vocab {
 	const char	*domain;
 	const char	*code;
+};
+
+/**
+ * A step between two states of a dossier kind. perm: the permission the
+ * step needs besides changing the dossier (NULL: none). automatic: the
+ * step is not taken by hand but by the module itself (e.g. support
+ * starts when the decision is approved); a request for it is refused
+ * with this text.
+ */
+struct ks_transition {
+	const char	*from;
+	const char	*to;
+	const char	*perm;
+	const char	*automatic;
+};
+
+/**
+ * A kind of dossier a module manages (the casework layer's transition
+ * engine enforces it): its states, the first one, the steps between them,
+ * and when a state named "closed" exists, the reasons for closing.
+ * Arrays are NULL-terminated.
+ */
+struct ks_dossier_kind {
+	const char			*code;		/* [a-z][a-z0-9_]* */
+	const char			*initial;
+	const char *const		*states;
+	const struct ks_transition	*transitions;
+	const char *const		*closing_reasons;
 };
 
 /** The core, as a module sees it. Every pointer stays valid until fini. */
@@ -255,6 +283,23 @@ struct ks_api {
 	 */
 	int		(*dossier_open)(struct ks_request *, int64_t dossier,
 			    const char *what, const char *bytea, char **out);
+	/* 2.2: the casework layer's transition engine */
+	/**
+	 * May the caller move a dossier of kind (one the module declared)
+	 * from `from` to `to` by hand? The kind's steps, the permission a
+	 * step needs and, for the closed state, a closing reason (NULL
+	 * otherwise). KS_OK, or 409 transition_not_allowed (detail: from,
+	 * to, allowed), 403 forbidden or 400 invalid_value set.
+	 */
+	int		(*transition_check)(struct ks_request *,
+			    const char *kind, const char *from, const char *to,
+			    const char *closing_reason);
+	/**
+	 * The states reachable by hand from `from` in a declared kind (new
+	 * reference); with a request, only the steps its caller may take.
+	 */
+	json_t		*(*transitions_from)(struct ks_request *,
+			    const struct ks_dossier_kind *, const char *from);
 };
 
 /** The descriptor a module exports. */
@@ -273,6 +318,7 @@ struct ks_module {
 	const char			*migrations;	/* relative to root */
 	const struct ks_job_type	*jobs;
 	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
+	const struct ks_dossier_kind	*dossier_kinds;	/* NULL code ends */
 	void				*spare[8];
 };
 

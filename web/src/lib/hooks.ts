@@ -11,10 +11,10 @@ function useRetryAfterReauth(error: unknown, retry: () => void) {
     return () => window.removeEventListener(REAUTH_EVENT, retry);
   }, [error]);
 }
-import { get, withQuery, type Page } from '../api';
+import { get, withQuery, type ApiPath, type Page } from '../api';
 
 /** A cursor-paged list (?limit=&after=, answers {items, next}). */
-export function usePagedList<T>(path: string, limit = 20) {
+export function usePagedList<T>(path: ApiPath<'get'>, limit = 20) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [page, setPage] = useState<Page<T> | null>(null);
   // The number of the page on screen (changes when its items arrive).
@@ -49,7 +49,7 @@ export function usePagedList<T>(path: string, limit = 20) {
 }
 
 /** One GET with loading/error state and a reload. */
-export function useResource<T>(path: string | null) {
+export function useResource<T>(path: ApiPath<'get'> | null) {
   const [data, setData] = useState<T | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);

@@ -3,7 +3,7 @@
 // page), the service's administration approves and sets the first
 // password, or rejects (Users page).
 import { useState } from 'preact/hooks';
-import { ApiError, etagOf, post, withQuery, type AdminRequest } from '../api';
+import { ApiError, etagOf, post, withQuery, type AdminRequest, type ApiPath } from '../api';
 import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
@@ -30,7 +30,7 @@ type Mode = 'first' | 'request';
  */
 export function TenantAdministration({ slug, hasAdmin }: { slug: string; hasAdmin: boolean }) {
   const mode: Mode = hasAdmin ? 'request' : 'first';
-  const base = `/api/v1/admin/tenants/${encodeURIComponent(slug)}`;
+  const base = `/api/v1/admin/tenants/${encodeURIComponent(slug)}` as const;
   const empty = { username: mode === 'first' ? 'admin' : '', display_name: '', email: '', language: 'de', password: '', reason: '' };
   const [v, setV] = useState(empty);
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
@@ -102,7 +102,7 @@ export function TenantAdministration({ slug, hasAdmin }: { slug: string; hasAdmi
 }
 
 /** The canton's requests to one service and what became of them. */
-function RequestList({ path }: { path: string }) {
+function RequestList({ path }: { path: ApiPath<'get'> }) {
   const list = usePagedList<AdminRequest>(path, 10);
   return (
     <>
@@ -159,7 +159,7 @@ function RequestItem({ r, onDecided }: { r: AdminRequest; onDecided: (msg: strin
   const [pwErr, setPwErr] = useState<string | null>(null);
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const base = `/api/v1/admin/admin-requests/${r.id}`;
+  const base = `/api/v1/admin/admin-requests/${r.id}` as const;
   const headId = `admreq-${r.id}`;
 
   async function approve(e: Event) {

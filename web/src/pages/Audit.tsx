@@ -4,7 +4,7 @@
 // export of everything recorded about them (a data-protection request);
 // and the check of the hash chain, its keyed seals and their anchor.
 import { useEffect, useId, useState } from 'preact/hooks';
-import { get, withQuery } from '../api';
+import { get, withQuery, type ApiPath } from '../api';
 import { t, tOpt, label } from '../i18n';
 import { usePagedList } from '../lib/hooks';
 import { formatDate, formatDateTime, formatInteger, parseDate } from '../lib/format';
@@ -178,7 +178,7 @@ function FilterForm(p: { value: Filters; onApply: (f: Filters) => void }) {
   );
 }
 
-function EntryTable(p: { path: string; kind: Kind }) {
+function EntryTable(p: { path: ApiPath<'get'>; kind: Kind }) {
   const list = usePagedList<Entry>(p.path, 25);
   const caption = p.kind === 'reads' ? t('audit.reads_title') : t('audit.events');
   return (

@@ -19,6 +19,8 @@ import { onEscape } from '../components/inline';
 import './billing.css';
 
 export const BILLING_API = '/api/v1/billing';
+/** A billing period's address (the cards below append to it). */
+type PeriodPath = `${typeof BILLING_API}/periods/${string}`;
 
 export const PHASES = ['project', 'operation', 'development', 'migration'] as const;
 export type Phase = typeof PHASES[number];
@@ -232,7 +234,7 @@ function NewPeriod() {
 // ------------------------------------------------------------------ period
 
 function PeriodView({ id }: { id: string }) {
-  const path = `${BILLING_API}/periods/${id}`;
+  const path = `${BILLING_API}/periods/${id}` as const;
   const [p, setP] = useState<Period | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [loadErr, setLoadErr] = useState<unknown>(null);
@@ -272,7 +274,7 @@ function PeriodView({ id }: { id: string }) {
   );
 }
 
-function CostsCard({ period, path, onChanged }: { period: Period; path: string; onChanged: () => Promise<void> }) {
+function CostsCard({ period, path, onChanged }: { period: Period; path: PeriodPath; onChanged: () => Promise<void> }) {
   const [v, setV] = useState({ phase: 'project' as string, description: '', amount: '' });
   const [note, setNote] = useState<string | null>(null);
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
@@ -394,7 +396,7 @@ function figureValues(p: Period): FigureValues {
 }
 
 function FiguresCard({ period, path, etag, onSaved, onConflict }: {
-  period: Period; path: string; etag: string | null;
+  period: Period; path: PeriodPath; etag: string | null;
   onSaved: (p: Period, etag: string | null) => void; onConflict: () => Promise<void>;
 }) {
   const [v, setV] = useState<FigureValues>(() => figureValues(period));
@@ -548,7 +550,7 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
   );
 }
 
-function AllocateCard({ period, path }: { period: Period; path: string }) {
+function AllocateCard({ period, path }: { period: Period; path: PeriodPath }) {
   const app = useApp();
   // The version that will split the costs (as of now: a new version may still be approved).
   const inForce = useResource<PackRef>(app.can('rules.evaluate')
@@ -1029,7 +1031,7 @@ const toCreditorForm = (c: Creditor): CreditorForm => ({
 });
 
 function CreditorEdit() {
-  const path = `${BILLING_API}/creditor`;
+  const path = `${BILLING_API}/creditor` as const;
   const [v, setV] = useState<CreditorForm | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [loadErr, setLoadErr] = useState<unknown>(null);

@@ -113,7 +113,7 @@ export function MunicipalityEdit({ bfs }: { bfs: string }) {
   const [saved, setSaved] = useState<string | null>(() =>
     location.hash.includes('created=1') ? t('muni.created_notice') : null);
   const [busy, setBusy] = useState(false);
-  const path = `/api/v1/admin/municipalities/${encodeURIComponent(bfs)}`;
+  const path = `/api/v1/admin/municipalities/${encodeURIComponent(bfs)}` as const;
   useEffect(() => {
     get<Municipality>(path).then((r) => edit.load(toForm(r.data), r.etag)).catch(setLoadErr);
   }, [bfs]);

@@ -5,7 +5,7 @@
 // the comparison with another version, submitting for approval and the
 // four-eyes review; a new version made from any version.
 import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, get, post, put, withQuery, type RulePack } from '../api';
+import { ApiError, get, post, put, withQuery, type ApiPath, type RulePack } from '../api';
 import { t, label, type MsgKey } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
@@ -78,7 +78,7 @@ function useInForce(): Set<number> | null {
  * "What was in force on a date": a date field and the list the API gives
  * for it (rule packs here, a tenant's rule data on the rule data screen).
  */
-export function AsOfLookup(p: { path: string; link?: (i: AsOfItem) => string | null; intro: string }) {
+export function AsOfLookup(p: { path: ApiPath<'get'>; link?: (i: AsOfItem) => string | null; intro: string }) {
   const id = useId();
   const [text, setText] = useState(() => formatDate(todayIso()));
   const [fieldErr, setFieldErr] = useState<string | null>(null);
@@ -280,7 +280,7 @@ const draftOf = (p: Pack): Draft => ({
 
 export function RulePackView({ id }: { id: string }) {
   const app = useApp();
-  const path = `${RP}/${encodeURIComponent(id)}`;
+  const path = `${RP}/${encodeURIComponent(id)}` as const;
   const [pack, setPack] = useState<Pack | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [siblings, setSiblings] = useState<Pack[] | null>(null);
@@ -547,7 +547,7 @@ function ConflictBox(p: { current: Pack; mine: string; onReload: () => void; onK
   );
 }
 
-function ExampleRun(p: { pack: Pack; path: string; dirty: boolean; chunk: string; onShowLine: (n: number) => void; onTested: () => void }) {
+function ExampleRun(p: { pack: Pack; path: `${typeof RP}/${string}`; dirty: boolean; chunk: string; onShowLine: (n: number) => void; onTested: () => void }) {
   const id = useId();
   const [run, setRun] = useState<TestRun | null>(null);
   const [err, setErr] = useState<unknown>(null);
@@ -623,7 +623,7 @@ function ExampleRun(p: { pack: Pack; path: string; dirty: boolean; chunk: string
 }
 
 function DryRun(p: {
-  pack: Pack; path: string; dirty: boolean; chunk: string; source: string;
+  pack: Pack; path: `${typeof RP}/${string}`; dirty: boolean; chunk: string; source: string;
   onLine: (n: number | null) => void; onShowLine: (n: number) => void;
 }) {
   const id = useId();

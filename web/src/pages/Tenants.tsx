@@ -123,7 +123,7 @@ export function TenantDetail({ slug }: { slug: string }) {
   const [saved, setSaved] = useState<string | null>(() =>
     location.hash.includes('created=1') ? t('tenants.created_notice') : null);
   const [busy, setBusy] = useState(false);
-  const path = `/api/v1/admin/tenants/${encodeURIComponent(slug)}`;
+  const path = `/api/v1/admin/tenants/${encodeURIComponent(slug)}` as const;
 
   async function load(resetForm = true) {
     try {
@@ -230,7 +230,7 @@ function TenantMunicipalities({ tenant, reload }: { tenant: Tenant; reload: () =
   }, []);
   const assigned = tenant.municipalities ?? [];
   const free = (all ?? []).filter((m) => !assigned.some((a) => a.bfs === m.bfs));
-  const base = `/api/v1/admin/tenants/${encodeURIComponent(tenant.slug)}/municipalities/`;
+  const base = `/api/v1/admin/tenants/${encodeURIComponent(tenant.slug)}/municipalities/` as const;
 
   async function add(e: Event) {
     e.preventDefault();
@@ -238,7 +238,7 @@ function TenantMunicipalities({ tenant, reload }: { tenant: Tenant; reload: () =
     const bfs = pick || (free[0] ? String(free[0].bfs) : '');
     if (!bfs) return;
     try {
-      await put(base + encodeURIComponent(bfs), undefined);
+      await put(`${base}${encodeURIComponent(bfs)}`, undefined);
       const m = free.find((x) => String(x.bfs) === bfs);
       setDone(t('tenants.muni_added', { name: m?.name ?? bfs }));
       setPick('');
@@ -275,7 +275,7 @@ function TenantMunicipalities({ tenant, reload }: { tenant: Tenant; reload: () =
                     onConfirm={async () => {
                       setErr(null); setDone(null);
                       try {
-                        await del(base + m.bfs);
+                        await del(`${base}${m.bfs}`);
                         setDone(t('tenants.muni_removed', { name: m.name }));
                         await reload();
                       } catch (x) { setErr(x); }
@@ -302,7 +302,7 @@ function TenantMunicipalities({ tenant, reload }: { tenant: Tenant; reload: () =
 function TenantModules({ slug }: { slug: string }) {
   const [items, setItems] = useState<ModuleSwitch[] | null>(null);
   const [err, setErr] = useState<unknown>(null);
-  const path = `/api/v1/admin/tenants/${encodeURIComponent(slug)}/modules`;
+  const path = `/api/v1/admin/tenants/${encodeURIComponent(slug)}/modules` as const;
   const load = async () => {
     try { setItems((await get<{ items: ModuleSwitch[] }>(path)).data.items); } catch (x) { setErr(x); }
   };
@@ -319,7 +319,7 @@ function TenantModules({ slug }: { slug: string }) {
   );
 }
 
-function ModuleRow({ path, sw }: { path: string; sw: ModuleSwitch }) {
+function ModuleRow({ path, sw }: { path: `/api/v1/admin/tenants/${string}/modules/${string}`; sw: ModuleSwitch }) {
   const [cur, setCur] = useState<ModuleSwitch>(sw);
   const [enabled, setEnabled] = useState(sw.enabled);
   const [date, setDate] = useState(formatDate(sw.start_date ?? todayIso()));
@@ -348,7 +348,7 @@ function ModuleRow({ path, sw }: { path: string; sw: ModuleSwitch }) {
         let now = x.current as unknown as ModuleSwitch | undefined;
         if (!now) {
           try {
-            const list = await get<{ items: ModuleSwitch[] }>(path.replace(/\/[^/]+$/, ''));
+            const list = await get<{ items: ModuleSwitch[] }>(path.replace(/\/[^/]+$/, '') as `/api/v1/admin/tenants/${string}/modules`);
             now = list.data.items.find((m) => m.module === sw.module);
           } catch { /* show the error instead */ }
         }

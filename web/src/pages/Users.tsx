@@ -1,6 +1,9 @@
 // Tenant administration: users of the own social service.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, del, etagOf, get, patch, post, put, type Page, type Role, type User } from '../api';
+
+/** A user's address (the panels below append to it). */
+type UserPath = `/api/v1/admin/users/${string}`;
 import { t, type Lang } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
@@ -168,7 +171,7 @@ export function UserEdit({ id }: { id: string }) {
   const [saved, setSaved] = useState<string | null>(() =>
     location.hash.includes('created=1') ? t('users.created_notice') : null);
   const [busy, setBusy] = useState(false);
-  const path = `/api/v1/admin/users/${id}`;
+  const path = `/api/v1/admin/users/${id}` as const;
 
   async function load() {
     try {
@@ -281,7 +284,7 @@ export function UserEdit({ id }: { id: string }) {
   );
 }
 
-function PasswordReset({ path, onDone }: { path: string; onDone: () => Promise<void> }) {
+function PasswordReset({ path, onDone }: { path: UserPath; onDone: () => Promise<void> }) {
   const [pw, setPw] = useState('');
   const [err, setErr] = useState<string | null>(null);
   const [formErr, setFormErr] = useState<unknown>(null);
@@ -320,7 +323,7 @@ function PasswordReset({ path, onDone }: { path: string; onDone: () => Promise<v
   );
 }
 
-function SessionsRevoke({ path }: { path: string }) {
+function SessionsRevoke({ path }: { path: UserPath }) {
   const [done, setDone] = useState(false);
   const [err, setErr] = useState<unknown>(null);
   return (

@@ -6,7 +6,7 @@
 // day it was printed. The same header goes on top of a dossier screen
 // printed as it is (PrintHeader).
 import { useEffect, useState } from 'preact/hooks';
-import { get, type Page } from '../../api';
+import { get, withQuery, type ApiPath, type Page } from '../../api';
 import { t, label, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
@@ -59,7 +59,7 @@ export function DossierActions({ dossier }: { dossier: Dossier }) {
 }
 
 /** Every page of a cursor-paged list (the ledger), for paper. */
-function useAll<T>(path: string | null) {
+function useAll<T>(path: ApiPath<'get'> | null) {
   const [items, setItems] = useState<T[] | null>(null);
   const [extra, setExtra] = useState<Record<string, unknown>>({});
   const [error, setError] = useState<unknown>(null);
@@ -70,8 +70,7 @@ function useAll<T>(path: string | null) {
       const all: T[] = [];
       let after: string | null = null;
       for (let i = 0; i < 100; i++) {
-        const sep = path.includes('?') ? '&' : '?';
-        const r: { data: Page<T> & Record<string, unknown> } = await get<Page<T> & Record<string, unknown>>(`${path}${sep}limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        const r: { data: Page<T> & Record<string, unknown> } = await get<Page<T> & Record<string, unknown>>(withQuery(path, { limit: 500, after }));
         all.push(...r.data.items);
         if (i === 0) setExtra(r.data);
         after = r.data.next;
