@@ -29,6 +29,9 @@ const CONVERTED = [
   'core/access/team.c',
   'core/http/core.c',
   'core/jobs/job_runner.c',
+  'core/audit/audit.c',
+  'core/rules/rules_data.c',
+  'core/access/admin_request.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
