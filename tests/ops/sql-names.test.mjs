@@ -32,6 +32,7 @@ const CONVERTED = [
   'core/audit/audit.c',
   'core/rules/rules_data.c',
   'core/access/admin_request.c',
+  'core/billing/invoice.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
