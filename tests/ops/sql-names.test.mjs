@@ -33,6 +33,7 @@ const CONVERTED = [
   'core/rules/rules_data.c',
   'core/access/admin_request.c',
   'core/billing/invoice.c',
+  'core/access/auth.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

@@ -65,12 +65,15 @@ DELETE FROM tenant_municipality WHERE bfs = $1
 SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN role_permission rp ON rp.role = r.role
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
-       coalesce(u.team, ''), u.must_change_password,
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS perms,
+       coalesce(u.team, '') AS team, u.must_change_password,
        (SELECT t.active FROM tenant t WHERE t.id = u.tenant_id)
+         AS tenant_active
   FROM app_user u WHERE u.username = $1
 
 -- name: user_list
@@ -150,9 +153,10 @@ SELECT k.id,
                                 FROM user_role r
                                 JOIN role_permission rp ON rp.role = r.role
                                WHERE r.tenant_id = k.tenant_id
-                                 AND r.user_id = k.created_by)), ''),
-       k.expires_at > now(), k.revoked, k.created_by, u.active AND t.active,
-       coalesce(u.team, '')
+                                 AND r.user_id = k.created_by)), '')
+         AS perms,
+       k.expires_at > now() AS valid, k.revoked, k.created_by,
+       u.active AND t.active AS active, coalesce(u.team, '') AS team
   FROM api_token k
   JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
   JOIN tenant t ON t.id = k.tenant_id
