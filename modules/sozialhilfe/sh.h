@@ -31,6 +31,8 @@ int	sh_run_compute_job(struct ks_request *, json_t *);
 int	sh_run_export_job(struct ks_request *, json_t *);
 /* The camt.054 import job (sh_bank.c). */
 int	sh_bank_import_job(struct ks_request *, json_t *);
+/* The letters of a batch (sh_letter.c). */
+int	sh_letters_job(struct ks_request *, json_t *);
 
 /** Run statement q; NULL with the error set (ks->db_q). */
 PGresult *sh_q(struct ks_request *, int q, int n, const char *const *v);

@@ -415,11 +415,13 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 
 /*
  * Render blocks and store them as a letter of dossier id: the document
- * row (category letter), its bytes, the audit event; answers 201.
+ * row (category letter), its bytes, the audit event; *out gets the
+ * document as JSON. detail is taken.
  */
 static int
 letter_store(struct ks_request *req, int64_t id, const char *kind,
-    const char *title, struct letter *l, struct ks_pdf_list *b, json_t *detail)
+    const char *title, struct letter *l, struct ks_pdf_list *b,
+    json_t *detail, json_t **out)
 {
 	const char *v[6];
 	char err[256], created[16], sha[65], *pdf = NULL;
@@ -454,34 +456,12 @@ letter_store(struct ks_request *req, int64_t id, const char *kind,
 		json_decref(detail);
 		return -1;
 	}
-	return ks->reply(req, 201, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:I,"
-	    "s:s,s:s,s:o}", "id", (json_int_t)atoll(PQgetvalue(doc, 0, 0)),
-	    "dossier_id", (json_int_t)id, "category", "letter", "kind", kind,
-	    "title", title, "language", l->lang, "size", (json_int_t)len,
-	    "sha256", sha, "uploaded_at", PQgetvalue(doc, 0, 1), "detail",
-	    detail));
-}
-
-/* The dossier of {id}, open, and the letter's frame; NULL on error. */
-static PGresult *
-letter_dossier(struct ks_request *req, int64_t *id, struct letter *l)
-{
-	const char *lang = json_string_value(json_object_get(ks->body(req),
-	    "language"));
-	PGresult *d;
-
-	if ((d = sh_dossier(req, id)) == NULL)
-		return NULL;
-	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0) {
-		ks->fail(req, 409, "dossier_closed", "a closed dossier gets no "
-		    "more letters");
-		return NULL;
-	}
-	if (letter_load(req, d, l) != 0)
-		return NULL;
-	if (lang != NULL)
-		l->lang = lang;
-	return d;
+	*out = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:o}", "id",
+	    (json_int_t)atoll(PQgetvalue(doc, 0, 0)), "dossier_id",
+	    (json_int_t)id, "category", "letter", "kind", kind, "title",
+	    title, "language", l->lang, "size", (json_int_t)len, "sha256",
+	    sha, "uploaded_at", PQgetvalue(doc, 0, 1), "detail", detail);
+	return 0;
 }
 
 /* A date of the body that must not lie before today. */
@@ -494,63 +474,90 @@ not_past(struct ks_request *req, const char *date, const char *field)
 	return 0;
 }
 
+/* The letters one can write; kind as the routes name it. */
+enum { L_REQUEST, L_GUARANTEE };
+static const char *const kinds[] = { "document-request", "cost-guarantee",
+    NULL };
+
+/*
+ * Why dossier d (sh_dossier row) gets no letter of kind k now: an error
+ * code with its message in *msg, or NULL. Asked before a letter is
+ * written, and for each dossier of a batch before it is queued.
+ */
+static const char *
+refusal(struct ks_request *req, PGresult *d, int64_t id, int k,
+    const char **msg)
+{
+	json_t *miss;
+	size_t n;
+
+	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0) {
+		*msg = "a closed dossier gets no more letters";
+		return "dossier_closed";
+	}
+	if (k == L_REQUEST) {
+		miss = sh_missing_docs(req, id);
+		n = json_array_size(miss);
+		json_decref(miss);
+		if (n == 0) {
+			*msg = "every required document of the intake is "
+			    "there; there is nothing to ask for";
+			return "nothing_missing";
+		}
+	}
+	return NULL;
+}
+
 /*
  * The request for the intake documents still missing, with a deadline
  * (14 days unless the body names one), to the client.
  */
 static int
-letter_request(struct ks_request *req)
+letter_request(struct ks_request *req, int64_t id, struct letter *l,
+    json_t *body, json_t **out)
 {
-	json_t *body = ks->body(req), *miss, *e;
+	json_t *miss, *e;
 	const char *due, *note, *p[3], *title, **docs;
 	struct ks_pdf_list b = { NULL, 0, 0 };
-	struct letter l;
-	int64_t id;
 	size_t i, n;
 
-	if (letter_dossier(req, &id, &l) == NULL)
-		return -1;
 	due = json_string_value(json_object_get(body, "deadline"));
 	if (due == NULL)
 		due = sh_days_ahead(req, 14);
 	else if (not_past(req, due, "deadline") != 0)
 		return -1;
 	miss = sh_missing_docs(req, id);
-	if ((n = json_array_size(miss)) == 0) {
-		json_decref(miss);
-		return ks->fail(req, 409, "nothing_missing", "every required "
-		    "document of the intake is there; there is nothing to "
-		    "ask for");
-	}
-	docs = ks->alloc(req, n * sizeof(*docs));
+	n = json_array_size(miss);
+	docs = ks->alloc(req, (n + 1) * sizeof(*docs));
 	json_array_foreach(miss, i, e) {
 		char key[64];
 
 		snprintf(key, sizeof(key), "doc.%s", json_string_value(e));
-		docs[i] = ks->strdup(req, sh_text(l.lang, key));
+		docs[i] = ks->strdup(req, sh_text(l->lang, key));
 	}
-	title = sh_text(l.lang, "request_title");
-	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
-	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
-	letter_head(req, &b, &l, l.client_address, ks->today(req), join(req,
-	    "\n", p, 2), fill(req, l.lang, "footer_letter", "title", title,
-	    "ref", l.ref, NULL));
+	title = sh_text(l->lang, "request_title");
+	p[0] = fill(req, l->lang, "dossier_ref", "ref", l->ref, NULL);
+	p[1] = fill(req, l->lang, "caseworker", "name", l->author, NULL);
+	letter_head(req, &b, l, l->client_address, ks->today(req), join(req,
+	    "\n", p, 2), fill(req, l->lang, "footer_letter", "title", title,
+	    "ref", l->ref, NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_intro"),
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l->lang, "request_intro"),
 	    NULL);
 	for (i = 0; i < n; i++)
 		ks_pdf_add(&b, KS_PDF_PARAGRAPH, two(req, "–", docs[i]),
 		    NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "request_deadline",
-	    "date", long_date(req, due, l.lang), NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l->lang,
+	    "request_deadline", "date", long_date(req, due, l->lang), NULL),
+	    NULL);
 	if ((note = json_string_value(json_object_get(body, "note"))) != NULL)
 		ks_pdf_add(&b, KS_PDF_PARAGRAPH, note, NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "request_questions"),
-	    NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
-	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
-	return letter_store(req, id, "document_request", title, &l, &b,
-	    json_pack("{s:s,s:o}", "deadline", due, "missing", miss));
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l->lang,
+	    "request_questions"), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l->lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l->author, NULL);
+	return letter_store(req, id, "document_request", title, l, &b,
+	    json_pack("{s:s,s:o}", "deadline", due, "missing", miss), out);
 }
 
 /*
@@ -559,55 +566,273 @@ letter_request(struct ks_request *req)
  * the client.
  */
 static int
-letter_guarantee(struct ks_request *req)
+letter_guarantee(struct ks_request *req, int64_t id, struct letter *l,
+    json_t *body, json_t **out)
 {
-	json_t *body = ks->body(req);
 	const char *to, *purpose, *until, *p[3], *title, *addr, *birth;
 	struct ks_pdf_list b = { NULL, 0, 0 };
-	struct letter l;
 	long long amount;
-	int64_t id;
 
-	if (letter_dossier(req, &id, &l) == NULL)
-		return -1;
 	to = json_string_value(json_object_get(body, "recipient"));
 	purpose = json_string_value(json_object_get(body, "purpose"));
 	until = json_string_value(json_object_get(body, "valid_until"));
 	amount = json_integer_value(json_object_get(body, "amount"));
 	if (not_past(req, until, "valid_until") != 0)
 		return -1;
-	title = sh_text(l.lang, "guarantee_title");
-	p[0] = fill(req, l.lang, "dossier_ref", "ref", l.ref, NULL);
-	p[1] = fill(req, l.lang, "caseworker", "name", l.author, NULL);
-	letter_head(req, &b, &l, to, ks->today(req), join(req, "\n", p, 2),
-	    fill(req, l.lang, "footer_letter", "title", title, "ref", l.ref,
+	title = sh_text(l->lang, "guarantee_title");
+	p[0] = fill(req, l->lang, "dossier_ref", "ref", l->ref, NULL);
+	p[1] = fill(req, l->lang, "caseworker", "name", l->author, NULL);
+	letter_head(req, &b, l, to, ks->today(req), join(req, "\n", p, 2),
+	    fill(req, l->lang, "footer_letter", "title", title, "ref", l->ref,
 	    NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
-	p[0] = two(req, PQgetvalue(l.client, 0, 2), PQgetvalue(l.client, 0,
+	p[0] = two(req, PQgetvalue(l->client, 0, 2), PQgetvalue(l->client, 0,
 	    3));
-	p[1] = two(req, PQgetvalue(l.client, 0, 4), PQgetvalue(l.client, 0,
+	p[1] = two(req, PQgetvalue(l->client, 0, 4), PQgetvalue(l->client, 0,
 	    5));
 	addr = join(req, ", ", p, 2);
-	birth = PQgetisnull(l.client, 0, 7) ? "–" : short_date(req,
-	    PQgetvalue(l.client, 0, 7));
-	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_client",
-	    "name", l.client_name, "birth", birth, "address", addr, NULL),
+	birth = PQgetisnull(l->client, 0, 7) ? "–" : short_date(req,
+	    PQgetvalue(l->client, 0, 7));
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l->lang, "guarantee_client",
+	    "name", l->client_name, "birth", birth, "address", addr, NULL),
 	    NULL);
-	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l.lang, "guarantee_purpose",
+	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l->lang, "guarantee_purpose",
 	    "purpose", purpose, NULL), NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_text",
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l->lang, "guarantee_text",
 	    "amount", chf(req, amount), NULL), NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_valid",
-	    "date", long_date(req, until, l.lang), NULL), NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l.lang, "guarantee_invoice",
-	    "ref", l.ref, "address", l.sender_line, NULL), NULL);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l.lang, "regards"), NULL);
-	ks_pdf_add(&b, KS_PDF_SIGNATURES, l.author, NULL);
-	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, l.lang, "copy_to", "name",
-	    l.client_name, NULL), NULL);
-	return letter_store(req, id, "cost_guarantee", title, &l, &b,
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l->lang, "guarantee_valid",
+	    "date", long_date(req, until, l->lang), NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, l->lang,
+	    "guarantee_invoice", "ref", l->ref, "address", l->sender_line,
+	    NULL), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(l->lang, "regards"), NULL);
+	ks_pdf_add(&b, KS_PDF_SIGNATURES, l->author, NULL);
+	ks_pdf_add(&b, KS_PDF_SMALL, fill(req, l->lang, "copy_to", "name",
+	    l->client_name, NULL), NULL);
+	return letter_store(req, id, "cost_guarantee", title, l, &b,
 	    json_pack("{s:s,s:s,s:I,s:s}", "recipient", to, "purpose",
-	    purpose, "amount", (json_int_t)amount, "valid_until", until));
+	    purpose, "amount", (json_int_t)amount, "valid_until", until), out);
+}
+
+/*
+ * Write letter k to the client of dossier d (sh_dossier row) with the
+ * fields of body (the single route's) and store it; *out gets the stored
+ * document. The one way to a letter, one at a time or in a batch. -1
+ * with the error set.
+ */
+static int
+letter_write(struct ks_request *req, PGresult *d, int64_t id, int k,
+    json_t *body, json_t **out)
+{
+	const char *lang = json_string_value(json_object_get(body,
+	    "language")), *code, *msg;
+	struct letter l;
+
+	if ((code = refusal(req, d, id, k, &msg)) != NULL)
+		return ks->fail(req, 409, code, msg);
+	if (letter_load(req, d, &l) != 0)
+		return -1;
+	if (lang != NULL)
+		l.lang = lang;
+	return k == L_REQUEST ? letter_request(req, id, &l, body, out) :
+	    letter_guarantee(req, id, &l, body, out);
+}
+
+/* POST /cases/{id}/letters/<kind>: one letter, 201 with its document. */
+static int
+letter_one(struct ks_request *req, int k)
+{
+	PGresult *d;
+	json_t *out;
+	int64_t id;
+
+	if ((d = sh_dossier(req, &id)) == NULL ||
+	    letter_write(req, d, id, k, ks->body(req), &out) != 0)
+		return -1;
+	return ks->reply(req, 201, out);
+}
+
+static int
+letter_request_one(struct ks_request *req)
+{
+	return letter_one(req, L_REQUEST);
+}
+
+static int
+letter_guarantee_one(struct ks_request *req)
+{
+	return letter_one(req, L_GUARANTEE);
+}
+
+/* ------------------------------------------------------------ batch */
+
+/* The index of kind in kinds, or -1. */
+static int
+kind_of(const char *kind)
+{
+	int k;
+
+	for (k = 0; kind != NULL && kinds[k] != NULL; k++)
+		if (strcmp(kinds[k], kind) == 0)
+			return k;
+	return -1;
+}
+
+/* 400 for the dossier list of a batch. */
+static int
+bad_ids(struct ks_request *req, const char *code, const char *msg)
+{
+	return ks->fail_detail(req, 400, code, msg, json_pack("{s:s}",
+	    "field", "dossiers"));
+}
+
+/*
+ * POST /letters/batch: the same letter to the clients of many dossiers,
+ * written by the job sozialhilfe.letters. Everything is checked before
+ * anything is queued: the fields the letter needs, every dossier through
+ * the access policy (404 or 409 naming the first that fails).
+ */
+static int
+letter_batch(struct ks_request *req)
+{
+	static const char *const need[] = { "recipient", "purpose", "amount",
+	    "valid_until", NULL };
+	json_t *body = ks->body(req), *ids, *e, *f, *p;
+	const char *v[1], *code, *msg;
+	PGresult *d;
+	int64_t id, job;
+	size_t i, j;
+	int k, rc;
+
+	ids = json_object_get(body, "dossiers");
+	if ((k = kind_of(json_string_value(json_object_get(body, "kind")))) <
+	    0)
+		return ks->fail_detail(req, 400, "invalid_value", "the kind "
+		    "of letter is document-request or cost-guarantee",
+		    json_pack("{s:s}", "field", "kind"));
+	if (json_array_size(ids) == 0)
+		return bad_ids(req, "invalid_length", "name at least one "
+		    "dossier");
+	for (i = 0; k == L_GUARANTEE && need[i] != NULL; i++)
+		if (json_object_get(body, need[i]) == NULL)
+			return ks->fail_detail(req, 400, "missing_field",
+			    "a required field is missing", json_pack("{s:s}",
+			    "field", need[i]));
+	if ((f = json_object_get(body, "deadline")) != NULL &&
+	    not_past(req, json_string_value(f), "deadline") != 0)
+		return -1;
+	if ((f = json_object_get(body, "valid_until")) != NULL &&
+	    not_past(req, json_string_value(f), "valid_until") != 0)
+		return -1;
+	json_array_foreach(ids, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 1)
+			return bad_ids(req, "invalid_type", "a dossier is "
+			    "named by its id, a positive whole number");
+		for (j = 0; j < i; j++)
+			if (json_integer_value(json_array_get(ids, j)) ==
+			    json_integer_value(e))
+				return bad_ids(req, "invalid_value", "a "
+				    "dossier is named twice");
+	}
+	json_array_foreach(ids, i, e) {
+		id = json_integer_value(e);
+		v[0] = ks->num(req, id);
+		if ((d = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL)
+			return -1;
+		if (PQntuples(d) != 1)
+			return ks->fail_detail(req, 404, "not_found", "no such "
+			    "dossier", json_pack("{s:I}", "dossier",
+			    (json_int_t)id));
+		if (ks->access_dossier(req, id, KS_ACCESS_WRITE) == NULL)
+			return -1;
+		if ((code = refusal(req, d, id, k, &msg)) != NULL)
+			return ks->fail_detail(req, 409, code, msg, json_pack(
+			    "{s:I}", "dossier", (json_int_t)id));
+	}
+	f = json_deep_copy(body);
+	json_object_del(f, "kind");
+	json_object_del(f, "dossiers");
+	p = json_pack("{s:s,s:O,s:o}", "kind", kinds[k], "dossiers", ids,
+	    "fields", f);
+	rc = ks->job_enqueue(req, "sozialhilfe.letters", p, NULL, &job);
+	json_decref(p);
+	if (rc != 0)
+		return -1;
+	return ks->job_accepted(req, job);
+}
+
+/*
+ * The job sozialhilfe.letters: one letter per dossier of the payload,
+ * written as the batch's creator. Each letter is recorded with the job
+ * (sh_letter_batch_item) in the transaction that stores it, so a job
+ * that runs again after a crash or a retry skips the dossiers it did. A
+ * dossier closed meanwhile, or whose documents all came, is skipped and
+ * named in the result; one the creator may no longer write to fails the
+ * job (the letters written so far stay).
+ */
+int
+sh_letters_job(struct ks_request *job, json_t *payload)
+{
+	json_t *ids = json_object_get(payload, "dossiers"), *docs, *skipped;
+	json_t *fields = json_object_get(payload, "fields"), *e, *out;
+	const char *v[3], *code, *msg;
+	size_t i, n = json_array_size(ids);
+	PGresult *d, *r;
+	int64_t id;
+	int k;
+
+	k = kind_of(json_string_value(json_object_get(payload, "kind")));
+	if (k < 0 || !json_is_object(fields))
+		return ks->fail(job, 400, "invalid_value", "the job names no "
+		    "kind of letter");
+	if (ks->job_progress(job, 0, (long long)n) != 0)
+		return -1;
+	docs = json_array();
+	skipped = json_array();
+	json_array_foreach(ids, i, e) {
+		id = json_integer_value(e);
+		v[0] = ks->num(job, ks->job_id(job));
+		v[1] = ks->num(job, id);
+		if ((r = sh_q(job, Q_LETTER_BATCH_DONE, 2, v)) == NULL)
+			goto fail;
+		if (PQntuples(r) == 1) {
+			json_array_append_new(docs, json_integer(atoll(
+			    PQgetvalue(r, 0, 0))));
+			goto next;
+		}
+		/* The policy again: the job may run long after the request. */
+		if (ks->access_dossier(job, id, KS_ACCESS_WRITE) == NULL ||
+		    (d = sh_q(job, Q_DOSSIER_GET, 1, v + 1)) == NULL)
+			goto fail;
+		if (PQntuples(d) != 1) {
+			ks->fail(job, 404, "not_found", "no such dossier");
+			goto fail;
+		}
+		if ((code = refusal(job, d, id, k, &msg)) != NULL) {
+			json_array_append_new(skipped, json_pack("{s:I,s:s}",
+			    "dossier", (json_int_t)id, "reason", code));
+			goto next;
+		}
+		if (letter_write(job, d, id, k, fields, &out) != 0)
+			goto fail;
+		v[2] = ks->num(job, json_integer_value(json_object_get(out,
+		    "id")));
+		json_array_append(docs, json_object_get(out, "id"));
+		json_decref(out);
+		if (sh_q(job, Q_LETTER_BATCH_ADD, 3, v) == NULL)
+			goto fail;
+next:
+		if (ks->job_progress(job, (long long)i + 1, (long long)n) != 0)
+			goto fail;
+	}
+	ks->job_result(job, json_pack("{s:s,s:I,s:o,s:o}", "kind", kinds[k],
+	    "count", (json_int_t)json_array_size(docs), "documents", docs,
+	    "skipped", skipped));
+	return 0;
+fail:
+	json_decref(docs);
+	json_decref(skipped);
+	return -1;
 }
 
 /* ------------------------------------------------------------ routes */
@@ -629,15 +854,39 @@ static const struct ks_field guarantee_body[] = {
 	END
 };
 
+static const struct ks_field batch_body[] = {
+	{ "kind", KS_F_STRING, 1, 1, 40, "document-request or "
+	    "cost-guarantee" },
+	{ "dossiers", KS_F_ARRAY, 1, 0, 500, "the ids of the dossiers, 1 to "
+	    "500" },
+	{ "deadline", KS_F_DATE, 0, 0, 0, "document-request: when the "
+	    "documents are due; default in 14 days" },
+	{ "note", KS_F_STRING, 0, 1, 1000, "document-request: a paragraph "
+	    "of your own" },
+	{ "recipient", KS_F_STRING, 0, 3, 300, "cost-guarantee (required): "
+	    "the provider's name and postal address, one line each" },
+	{ "purpose", KS_F_STRING, 0, 3, 300, "cost-guarantee (required): "
+	    "what the costs are for" },
+	{ "amount", KS_F_INT, 0, 1, 100000000, "cost-guarantee (required): "
+	    "at most, Rappen" },
+	{ "valid_until", KS_F_DATE, 0, 0, 0, "cost-guarantee (required): "
+	    "services up to this day" },
+	{ "language", KS_F_LANG, 0, 0, 0, "default: each client's" },
+	END
+};
+
 #define C	"/api/v1/cases"
 #define KB	(16 * 1024)
 
 const struct ks_route sh_letter_routes[] = {
 	{ "POST", C "/{id}/letters/document-request", "case.write", KB,
-	    request_body, 0, letter_request, "write and store a letter asking "
-	    "the client for the intake documents still missing" },
+	    request_body, 0, letter_request_one, "write and store a letter "
+	    "asking the client for the intake documents still missing" },
 	{ "POST", C "/{id}/letters/cost-guarantee", "case.write", KB,
-	    guarantee_body, 0, letter_guarantee, "write and store a cost "
+	    guarantee_body, 0, letter_guarantee_one, "write and store a cost "
 	    "guarantee (Kostengutsprache) to a provider" },
+	{ "POST", "/api/v1/letters/batch", "case.write", 2 * KB, batch_body,
+	    KS_R_JOB, letter_batch, "write the same letter to the clients of "
+	    "up to 500 dossiers and store each (a job; 202)" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

@@ -65,6 +65,7 @@ const EXEMPT = {
   'POST /api/v1/payment-runs/{id}/export': 'exports an approved run, which cannot change; asking again returns the same job',
   'POST /api/v1/cases/{id}/letters/document-request': 'creates a letter',
   'POST /api/v1/cases/{id}/letters/cost-guarantee': 'creates a letter',
+  'POST /api/v1/letters/batch': 'starts a job that creates letters; changes no existing record',
 };
 
 const STALE = '"987654321"';

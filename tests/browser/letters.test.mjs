@@ -178,7 +178,8 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
 
 test('every error code of the letters has a message in German and French', () => {
   const src = readFileSync(path.join(ROOT, 'modules/sozialhilfe/sh_letter.c'), 'utf8');
-  const codes = new Set([...src.matchAll(/ks->fail(?:_detail)?\(\s*req,\s*\d{3},\s*"([a-z_]+)"/g)].map((m) => m[1]));
+  // ks->fail(req|job, 4xx, "code"...), and the codes a helper hands to it (refusal(), bad_ids()).
+  const codes = new Set([...src.matchAll(/(?:ks->fail(?:_detail)?\(\s*(?:req|job),\s*\d{3},\s*|bad_ids\(req,\s*|return\s+)"([a-z_]+)"/g)].map((m) => m[1]));
   assert.ok(codes.has('nothing_missing') && codes.has('dossier_closed'), [...codes].join());
   for (const lang of ['de', 'fr'])
     for (const c of codes) assert.ok(`error.${c}` in MSG[lang], `${lang}: error.${c} has no message`);

@@ -92,6 +92,7 @@ export function Worklist() {
       <div class="page-head">
         <PageTitle>{t('sozialhilfe.worklist.title')}</PageTitle>
         {app.can('person.write') ? <a class="btn btn-primary" href={shHref('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        {app.can('case.write') ? <a class="btn btn-secondary" href={shHref('letters')}>{t('letters.batch.link')}</a> : null}
       </div>
       {!app.can('case.read') ? <p>{t('sozialhilfe.worklist.no_cases')}</p> : wl.error ? <ErrorBox error={wl.error} /> : !wl.data ? <Loading /> : (
         <>

@@ -12,6 +12,7 @@ import { BudgetEditor } from './Money';
 import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
+import { LetterBatch } from './LetterBatch';
 import { PRINT_KINDS, PrintView, type PrintKind } from './Print';
 
 function Refused() {
@@ -51,6 +52,7 @@ export function SozialhilfeRoutes({ rest }: ModuleViewProps) {
     // One dossier view for all sections: switching keeps it (and its data).
     return <DossierView key={`case-${b}-${s}`} id={b} section={s} />;
   }
+  if (a === 'letters') return !app.can('case.write') ? <Refused key={key} /> : b ? <Missing key={key} /> : <LetterBatch key={key} />;
   if (a === 'approvals') {
     if (!app.can('case.approve')) return <Refused key={key} />;
     return b ? <Missing key={key} /> : <Approvals key={key} />;
