@@ -34,6 +34,7 @@ const CONVERTED = [
   'core/access/admin_request.c',
   'core/billing/invoice.c',
   'core/access/auth.c',
+  'core/access/admin.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

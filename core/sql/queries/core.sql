@@ -81,7 +81,8 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        u.team
   FROM app_user u WHERE u.id > $1 ORDER BY u.id LIMIT $2
 
@@ -90,7 +91,8 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        u.team
   FROM app_user u WHERE u.id = $1
 
@@ -139,7 +141,7 @@ SELECT r.code, r.name_de, r.name_fr, r.canton_level,
  GROUP BY r.code ORDER BY r.code
 
 -- name: perm_known
-SELECT count(*) FROM permission WHERE code = ANY($1::text[])
+SELECT count(*) AS known FROM permission WHERE code = ANY($1::text[])
 
 -- A token acts with what its creator may do now: of the permissions it
 -- was given, those the creator's current roles still grant (column 1),
@@ -171,7 +173,8 @@ RETURNING id, expires_at
 
 -- Column 6: what the token may do now (its creator's current roles).
 -- name: token_list
-SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
+SELECT k.id, k.name, array_to_string(k.permissions, ',') AS permissions,
+       k.created_at,
        k.expires_at, k.revoked,
        coalesce((SELECT string_agg(p, ',' ORDER BY p)
                    FROM unnest(k.permissions) p
@@ -180,6 +183,7 @@ SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
                                 JOIN role_permission rp ON rp.role = r.role
                                WHERE r.tenant_id = k.tenant_id
                                  AND r.user_id = k.created_by)), '')
+         AS effective_permissions
   FROM api_token k
   JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
  ORDER BY k.id
