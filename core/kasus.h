@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "kasus/db.h"
 #include "kasus/route.h"
 
 #define KS_VERSION	"0.1.0"

@@ -76,7 +76,7 @@ ks_access_dossier(struct ks_request *req, int64_t id, int mode)
 		ks_fail(req, 404, "not_found", "no such dossier");
 		return NULL;
 	}
-	if (ks_access_team(req, ks_db_s(r, 0, 3), mode) != KS_OK)
+	if (ks_access_team(req, ks_db_get(r, 0, "team"), mode) != KS_OK)
 		return NULL;
 	return r;
 }
@@ -88,8 +88,8 @@ teams_write(struct ks_request *req, PGresult *r)
 	int i;
 
 	for (i = 0; i < PQntuples(r); i++)
-		if (!team_writes(&req->who, PQgetvalue(r, i, 0)))
-			return other_team(req, PQgetvalue(r, i, 0), "this "
+		if (!team_writes(&req->who, ks_db_str(r, i, "team")))
+			return other_team(req, ks_db_str(r, i, "team"), "this "
 			    "belongs to an open dossier of another team; ask "
 			    "its team or your team lead");
 	return KS_OK;

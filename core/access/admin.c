@@ -42,11 +42,11 @@ boolstr(json_t *b)
 }
 
 static json_t *
-next_cursor(PGresult *r, long long n)
+next_cursor(PGresult *r, long long n, const char *key)
 {
 	if (PQntuples(r) < n)
 		return json_null();
-	return json_string(PQgetvalue(r, PQntuples(r) - 1, 0));
+	return json_string(ks_db_str(r, PQntuples(r) - 1, key));
 }
 
 /* ------------------------------------------------------------- tenants */
@@ -55,12 +55,13 @@ static json_t *
 tenant_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:I,s:s}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "slug", PQgetvalue(r, i, 1),
-	    "name", PQgetvalue(r, i, 2), "kind", PQgetvalue(r, i, 3),
-	    "language", PQgetvalue(r, i, 4),
-	    "active", strcmp(PQgetvalue(r, i, 5), "t") == 0,
-	    "version", (json_int_t)ks_db_ll(r, i, 6),
-	    "created_at", PQgetvalue(r, i, 7));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"), "slug", ks_db_str(r, i,
+	    "slug"),
+	    "name", ks_db_str(r, i, "name"), "kind", ks_db_str(r, i, "kind"),
+	    "language", ks_db_str(r, i, "language"),
+	    "active", strcmp(ks_db_str(r, i, "active"), "t") == 0,
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "created_at", ks_db_str(r, i, "created_at"));
 }
 
 static PGresult *
@@ -94,7 +95,7 @@ tenants_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, tenant_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	    "next", next_cursor(r, n, "id")));
 }
 
 static int
@@ -113,7 +114,7 @@ tenant_create(struct ks_request *req)
 	if (ks_audit(req, "tenant_created", "tenant", v[1], NULL,
 	    tenant_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 201, tenant_json(r, 0));
 }
 
@@ -124,7 +125,7 @@ tenant_show(struct ks_request *req)
 	json_t *j, *ms;
 
 	if ((t = tenant_get(req)) == NULL ||
-	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
+	    ks_db_set_tenant(req, ks_db_getll(t, 0, "id")) != KS_OK ||
 	    (ms = ks_served_municipalities(req)) == NULL)
 		return KS_ERROR;
 	if ((a = ks_db_q(req, Q_TENANT_ADMIN_COUNT, 0, NULL)) == NULL) {
@@ -134,9 +135,10 @@ tenant_show(struct ks_request *req)
 	j = tenant_json(t, 0);
 	json_object_set_new(j, "municipalities", ms);
 	/* Whether a new administrator needs the service's consent. */
-	json_object_set_new(j, "has_admin", json_boolean(ks_db_ll(a, 0, 0) >
+	json_object_set_new(j, "has_admin", json_boolean(ks_db_getll(a, 0,
+	    "admins") >
 	    0));
-	ks_set_etag(req, ks_db_ll(t, 0, 6));
+	ks_set_etag(req, ks_db_getll(t, 0, "version"));
 	return ks_reply(req, 200, j);
 }
 
@@ -157,7 +159,7 @@ tenant_switched_off(struct ks_request *req, int64_t tid)
 	    (k = ks_db_q(req, Q_TOKENS_REVOKE_ALL, 0, NULL)) == NULL)
 		return KS_ERROR;
 	for (i = 0; i < PQntuples(u); i++)
-		if (ks_auth_revoke_user(tid, ks_db_ll(u, i, 0), NULL) !=
+		if (ks_auth_revoke_user(tid, ks_db_getll(u, i, "id"), NULL) !=
 		    KS_OK)
 			return ks_fail(req, 503, "session_store_unavailable",
 			    "the session store is not reachable; try again "
@@ -178,21 +180,22 @@ tenant_patch(struct ks_request *req)
 	if ((t = tenant_get(req)) == NULL)
 		return KS_ERROR;
 	before = tenant_json(t, 0);
-	if (ks_check_etag(req, ks_db_ll(t, 0, 6), json_incref(before)) != KS_OK) {
+	if (ks_check_etag(req, ks_db_getll(t, 0, "version"),
+	    json_incref(before)) != KS_OK) {
 		json_decref(before);
 		return KS_ERROR;
 	}
-	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0 &&
+	if (strcmp(ks_db_str(t, 0, "kind"), "canton") == 0 &&
 	    json_is_false(json_object_get(req->body, "active"))) {
 		json_decref(before);
 		return ks_fail(req, 400, "invalid_value",
 		    "the canton's own tenant cannot be switched off");
 	}
-	v[0] = PQgetvalue(t, 0, 1);
+	v[0] = ks_db_str(t, 0, "slug");
 	v[1] = ks_body_str(req, "name");
 	v[2] = ks_body_str(req, "language");
 	v[3] = boolstr(json_object_get(req->body, "active"));
-	v[4] = PQgetvalue(t, 0, 6);
+	v[4] = ks_db_str(t, 0, "version");
 	if ((r = ks_db_q(req, Q_TENANT_UPDATE, 5, v)) == NULL) {
 		json_decref(before);
 		return KS_ERROR;
@@ -208,9 +211,9 @@ tenant_patch(struct ks_request *req)
 	}
 	json_decref(before);
 	if (v[3] != NULL && v[3][0] == 'f' &&
-	    tenant_switched_off(req, ks_db_ll(t, 0, 0)) != KS_OK)
+	    tenant_switched_off(req, ks_db_getll(t, 0, "id")) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, tenant_json(r, 0));
 }
 
@@ -232,7 +235,7 @@ tenant_muni(struct ks_request *req, int assign)
 	int64_t bfs;
 
 	if (bfs_param(req, &bfs) != KS_OK || (t = tenant_get(req)) == NULL ||
-	    ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+	    ks_db_set_tenant(req, ks_db_getll(t, 0, "id")) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_num(req, bfs);
 	if ((r = ks_db_q(req, assign ? Q_TM_ASSIGN : Q_TM_REMOVE, 1, v)) == NULL)
@@ -266,13 +269,15 @@ static json_t *
 user_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:I,s:o,s:s?}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "username", PQgetvalue(r, i, 1),
-	    "display_name", PQgetvalue(r, i, 2), "email", ks_db_s(r, i, 3),
-	    "language", PQgetvalue(r, i, 4),
-	    "active", strcmp(PQgetvalue(r, i, 5), "t") == 0,
-	    "version", (json_int_t)ks_db_ll(r, i, 6),
-	    "roles", ks_csv_array(PQgetvalue(r, i, 7)),
-	    "team", ks_db_s(r, i, 8));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"), "username", ks_db_str(r,
+	    i, "username"),
+	    "display_name", ks_db_str(r, i, "display_name"), "email",
+	    ks_db_get(r, i, "email"),
+	    "language", ks_db_str(r, i, "language"),
+	    "active", strcmp(ks_db_str(r, i, "active"), "t") == 0,
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "roles", ks_csv_array(ks_db_str(r, i, "roles")),
+	    "team", ks_db_get(r, i, "team"));
 }
 
 static PGresult *
@@ -351,7 +356,7 @@ ks_admin_user_insert(struct ks_request *req, const char *const in[6],
 	if (ks_team_check(req, v[5]) != KS_OK ||
 	    (r = ks_db_q(req, Q_USER_INSERT, 6, v)) == NULL)
 		return KS_ERROR;
-	*id = ks_db_ll(r, 0, 0);
+	*id = ks_db_getll(r, 0, "id");
 	return set_roles(req, *id, roles);
 }
 
@@ -375,7 +380,7 @@ user_created(struct ks_request *req, int64_t id)
 	    ks_audit(req, "user_created", "user", ks_num(req, id), NULL,
 	    user_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 201, user_json(r, 0));
 }
 
@@ -389,10 +394,10 @@ tenant_admin_create(struct ks_request *req)
 
 	if ((t = tenant_get(req)) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0)
+	if (strcmp(ks_db_str(t, 0, "kind"), "canton") == 0)
 		return ks_fail(req, 400, "invalid_value",
 		    "canton administrators are not created here");
-	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
+	if (ks_db_set_tenant(req, ks_db_getll(t, 0, "id")) != KS_OK ||
 	    (a = ks_db_q(req, Q_TENANT_ADMIN_COUNT, 0, NULL)) == NULL)
 		return KS_ERROR;
 	/*
@@ -400,7 +405,7 @@ tenant_admin_create(struct ks_request *req)
 	 * the service's consent (admin requests), or the canton could give
 	 * itself a way into every dossier.
 	 */
-	if (ks_db_ll(a, 0, 0) > 0)
+	if (ks_db_getll(a, 0, "admins") > 0)
 		return ks_fail(req, 409, "admin_exists", "this social service "
 		    "has an administrator; ask it to approve a new one "
 		    "(administrator request)");
@@ -426,7 +431,7 @@ users_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, user_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	    "next", next_cursor(r, n, "id")));
 }
 
 static int
@@ -451,7 +456,7 @@ user_show(struct ks_request *req)
 	if (ks_param_id(req, "id", &id) != KS_OK ||
 	    (r = user_get(req, id)) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, user_json(r, 0));
 }
 
@@ -464,7 +469,8 @@ user_for_write(struct ks_request *req, int64_t *id)
 	if (ks_param_id(req, "id", id) != KS_OK ||
 	    (r = user_get(req, *id)) == NULL)
 		return NULL;
-	if (ks_check_etag(req, ks_db_ll(r, 0, 6), user_json(r, 0)) != KS_OK)
+	if (ks_check_etag(req, ks_db_getll(r, 0, "version"), user_json(r,
+	    0)) != KS_OK)
 		return NULL;
 	return r;
 }
@@ -479,7 +485,7 @@ user_changed(struct ks_request *req, int64_t id, PGresult *before,
 	    ks_audit(req, action, "user", ks_num(req, id), user_json(before, 0),
 	    user_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 6));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, user_json(r, 0));
 }
 
@@ -511,7 +517,7 @@ user_patch(struct ks_request *req)
 	v[2] = ks_body_str(req, "email");
 	v[3] = ks_body_str(req, "language");
 	v[4] = boolstr(active);
-	v[5] = PQgetvalue(b, 0, 6);
+	v[5] = ks_db_str(b, 0, "version");
 	/* "email": null clears it; leaving the key out keeps it. */
 	v[6] = json_object_get(req->body, "email") != NULL ? "t" : "f";
 	v[7] = ks_body_str(req, "team");
@@ -540,7 +546,7 @@ user_roles(struct ks_request *req)
 	if ((b = user_for_write(req, &id)) == NULL)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
-	v[1] = PQgetvalue(b, 0, 6);
+	v[1] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_USER_VERSION_BUMP, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -601,9 +607,11 @@ static json_t *
 muni_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:I,s:I}", "bfs",
-	    (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
-	    "population", (json_int_t)ks_db_ll(r, i, 2), "version",
-	    (json_int_t)ks_db_ll(r, i, 3));
+	    (json_int_t)ks_db_getll(r, i, "bfs"), "name", ks_db_str(r, i,
+	    "name"),
+	    "population", (json_int_t)ks_db_getll(r, i, "population"),
+	    "version",
+	    (json_int_t)ks_db_getll(r, i, "version"));
 }
 
 static int
@@ -622,7 +630,7 @@ munis_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, muni_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	    "next", next_cursor(r, n, "bfs")));
 }
 
 static int
@@ -641,7 +649,7 @@ muni_create(struct ks_request *req)
 	    ks_audit(req, "municipality_created", "municipality", v[1], NULL,
 	    muni_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 201, muni_json(r, 0));
 }
 
@@ -671,7 +679,7 @@ muni_show(struct ks_request *req)
 
 	if ((r = muni_get(req)) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, muni_json(r, 0));
 }
 
@@ -683,13 +691,14 @@ muni_patch(struct ks_request *req)
 	PGresult *b, *r;
 
 	if ((b = muni_get(req)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(b, 0, 3), muni_json(b, 0)) != KS_OK)
+	    ks_check_etag(req, ks_db_getll(b, 0, "version"), muni_json(b,
+	    0)) != KS_OK)
 		return KS_ERROR;
-	v[0] = PQgetvalue(b, 0, 0);
+	v[0] = ks_db_str(b, 0, "bfs");
 	v[1] = ks_body_str(req, "name");
 	v[2] = json_is_integer(pop) ? ks_num(req, json_integer_value(pop)) :
 	    NULL;
-	v[3] = PQgetvalue(b, 0, 3);
+	v[3] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_MUNI_UPDATE, 4, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -699,7 +708,7 @@ muni_patch(struct ks_request *req)
 	if (ks_audit(req, "municipality_changed", "municipality", v[0],
 	    muni_json(b, 0), muni_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, muni_json(r, 0));
 }
 
@@ -739,7 +748,7 @@ token_create(struct ks_request *req)
 	v[0] = arr;
 	if ((r = ks_db_q(req, Q_PERM_KNOWN, 1, v)) == NULL)
 		return KS_ERROR;
-	if (ks_db_ll(r, 0, 0) != (long long)json_array_size(perms))
+	if (ks_db_getll(r, 0, "known") != (long long)json_array_size(perms))
 		return ks_fail_detail(req, 400, "invalid_value",
 		    "a permission is not known", json_pack("{s:s}", "field",
 		    "permissions"));
@@ -764,12 +773,12 @@ token_create(struct ks_request *req)
 	v[4] = ks_num(req, json_integer_value(json_object_get(req->body,
 	    "days")));
 	if ((r = ks_db_q(req, Q_TOKEN_INSERT, 5, v)) == NULL ||
-	    ks_audit(req, "token_created", "api_token", PQgetvalue(r, 0, 0),
+	    ks_audit(req, "token_created", "api_token", ks_db_str(r, 0, "id"),
 	    NULL, NULL, json_pack("{s:O}", "permissions", perms)) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s,s:O}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "token", tok, "expires_at",
-	    PQgetvalue(r, 0, 1), "permissions", perms));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "token", tok, "expires_at",
+	    ks_db_str(r, 0, "expires_at"), "permissions", perms));
 }
 
 static int
@@ -784,13 +793,15 @@ tokens_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:s,s:s,"
-		    "s:b,s:o}", "id", (json_int_t)ks_db_ll(r, i, 0), "name",
-		    PQgetvalue(r, i, 1), "permissions",
-		    ks_csv_array(PQgetvalue(r, i, 2)), "created_at",
-		    PQgetvalue(r, i, 3), "expires_at", PQgetvalue(r, i, 4),
-		    "revoked", strcmp(PQgetvalue(r, i, 5), "t") == 0,
+		    "s:b,s:o}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "name",
+		    ks_db_str(r, i, "name"), "permissions",
+		    ks_csv_array(ks_db_str(r, i, "permissions")), "created_at",
+		    ks_db_str(r, i, "created_at"), "expires_at", ks_db_str(r, i,
+		    "expires_at"),
+		    "revoked", strcmp(ks_db_str(r, i, "revoked"), "t") == 0,
 		    "effective_permissions",
-		    ks_csv_array(PQgetvalue(r, i, 6))));
+		    ks_csv_array(ks_db_str(r, i, "effective_permissions"))));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }

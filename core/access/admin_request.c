@@ -21,37 +21,31 @@
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
-/* Columns of an admin_request row (access.sql). */
-enum {
-	A_ID, A_USERNAME, A_DN, A_EMAIL, A_LANG, A_REASON, A_BY, A_AT,
-	A_STATUS, A_DECIDED_BY, A_DECIDED_AT, A_COMMENT, A_USER, A_VERSION
-};
-
 static json_t *
-opt_int(PGresult *r, int i, int c)
+opt_int(PGresult *r, int i, const char *c)
 {
-	return PQgetisnull(r, i, c) ? json_null() :
-	    json_integer(ks_db_ll(r, i, c));
+	return ks_db_isnull(r, i, c) ? json_null() :
+	    json_integer(ks_db_getll(r, i, c));
 }
 
 static json_t *
 request_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:s,s:o,s:s?,"
-	    "s:s?,s:o,s:I}", "id", (json_int_t)ks_db_ll(r, i, A_ID),
-	    "username", PQgetvalue(r, i, A_USERNAME),
-	    "display_name", PQgetvalue(r, i, A_DN),
-	    "email", ks_db_s(r, i, A_EMAIL),
-	    "language", PQgetvalue(r, i, A_LANG),
-	    "reason", PQgetvalue(r, i, A_REASON),
-	    "requested_by", PQgetvalue(r, i, A_BY),
-	    "requested_at", PQgetvalue(r, i, A_AT),
-	    "status", PQgetvalue(r, i, A_STATUS),
-	    "decided_by", opt_int(r, i, A_DECIDED_BY),
-	    "decided_at", ks_db_s(r, i, A_DECIDED_AT),
-	    "comment", ks_db_s(r, i, A_COMMENT),
-	    "user_id", opt_int(r, i, A_USER),
-	    "version", (json_int_t)ks_db_ll(r, i, A_VERSION));
+	    "s:s?,s:o,s:I}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "username", ks_db_str(r, i, "username"),
+	    "display_name", ks_db_str(r, i, "display_name"),
+	    "email", ks_db_get(r, i, "email"),
+	    "language", ks_db_str(r, i, "language"),
+	    "reason", ks_db_str(r, i, "reason"),
+	    "requested_by", ks_db_str(r, i, "requested_by_name"),
+	    "requested_at", ks_db_str(r, i, "requested_at"),
+	    "status", ks_db_str(r, i, "status"),
+	    "decided_by", opt_int(r, i, "decided_by"),
+	    "decided_at", ks_db_get(r, i, "decided_at"),
+	    "comment", ks_db_get(r, i, "comment"),
+	    "user_id", opt_int(r, i, "user_id"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 }
 
 /* {"items", "next"} of the transaction's tenant's requests. */
@@ -79,7 +73,7 @@ list(struct ks_request *req)
 		json_array_append_new(items, request_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(PQgetvalue(r, PQntuples(r) - 1, 0))));
+	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
 }
 
 /* The social service {slug} (not the canton), its tenant switched to. */
@@ -93,10 +87,10 @@ service(struct ks_request *req, int64_t *tid)
 		return KS_ERROR;
 	if (PQntuples(t) != 1)
 		return ks_fail(req, 404, "not_found", "no such tenant");
-	if (strcmp(PQgetvalue(t, 0, 3), "canton") == 0)
+	if (strcmp(ks_db_str(t, 0, "kind"), "canton") == 0)
 		return ks_fail(req, 400, "invalid_value", "the canton's "
 		    "administrators are not requested here");
-	*tid = ks_db_ll(t, 0, 0);
+	*tid = ks_db_getll(t, 0, "id");
 	return ks_db_set_tenant(req, *tid);
 }
 
@@ -121,11 +115,12 @@ request_create(struct ks_request *req)
 	v[0] = ks_num(req, req->who.user_id);
 	if ((u = ks_db_q(req, Q_USER_GET, 1, v)) == NULL)
 		return KS_ERROR;
-	by = PQntuples(u) == 1 ? PQgetvalue(u, 0, 2) : req->who.username;
+	by = PQntuples(u) == 1 ? ks_db_str(u, 0, "display_name") :
+	    req->who.username;
 	if (service(req, &tid) != KS_OK ||
 	    (r = ks_db_q(req, Q_TENANT_ADMIN_COUNT, 0, NULL)) == NULL)
 		return KS_ERROR;
-	if (ks_db_ll(r, 0, 0) == 0)
+	if (ks_db_getll(r, 0, "admins") == 0)
 		return ks_fail(req, 409, "no_admin", "this social service has "
 		    "no administrator to ask; create its first one");
 	v[0] = ks_body_str(req, "username");
@@ -143,11 +138,11 @@ request_create(struct ks_request *req)
 	v[6] = by ? by : "";
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_INSERT, 7, v)) == NULL ||
 	    ks_audit(req, "admin_requested", "admin_request",
-	    PQgetvalue(r, 0, A_ID), NULL, request_json(r, 0), json_pack(
+	    ks_db_str(r, 0, "id"), NULL, request_json(r, 0), json_pack(
 	    "{s:s,s:s}", "by_tenant", req->who.tenant_slug ?
 	    req->who.tenant_slug : "", "requested_by", v[6])) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, A_VERSION));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 201, request_json(r, 0));
 }
 
@@ -174,10 +169,10 @@ pending(struct ks_request *req)
 		ks_fail(req, 404, "not_found", "no such request");
 		return NULL;
 	}
-	if (ks_check_etag(req, ks_db_ll(r, 0, A_VERSION), request_json(r, 0)) !=
-	    KS_OK)
+	if (ks_check_etag(req, ks_db_getll(r, 0, "version"),
+	    request_json(r, 0)) != KS_OK)
 		return NULL;
-	if (strcmp(PQgetvalue(r, 0, A_STATUS), "pending") != 0) {
+	if (strcmp(ks_db_str(r, 0, "status"), "pending") != 0) {
 		ks_fail_detail(req, 409, "invalid_state", "this request is "
 		    "decided already", json_pack("{s:o}", "current",
 		    request_json(r, 0)));
@@ -193,12 +188,12 @@ decide(struct ks_request *req, PGresult *b, const char *status,
 	const char *v[6];
 	PGresult *r;
 
-	v[0] = PQgetvalue(b, 0, A_ID);
+	v[0] = ks_db_str(b, 0, "id");
 	v[1] = status;
 	v[2] = ks_num(req, req->who.user_id);
 	v[3] = ks_body_str(req, "comment");
 	v[4] = user ? ks_num(req, user) : NULL;
-	v[5] = PQgetvalue(b, 0, A_VERSION);
+	v[5] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_DECIDE, 6, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -209,7 +204,7 @@ decide(struct ks_request *req, PGresult *b, const char *status,
 	    "admin_request", v[0], request_json(b, 0), request_json(r, 0),
 	    NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, A_VERSION));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, request_json(r, 0));
 }
 
@@ -224,10 +219,10 @@ approve(struct ks_request *req)
 
 	if ((b = pending(req)) == NULL)
 		return KS_ERROR;
-	in[0] = PQgetvalue(b, 0, A_USERNAME);
-	in[1] = PQgetvalue(b, 0, A_DN);
-	in[2] = ks_db_s(b, 0, A_EMAIL);
-	in[3] = PQgetvalue(b, 0, A_LANG);
+	in[0] = ks_db_str(b, 0, "username");
+	in[1] = ks_db_str(b, 0, "display_name");
+	in[2] = ks_db_get(b, 0, "email");
+	in[3] = ks_db_str(b, 0, "language");
 	in[4] = ks_body_str(req, "password");
 	in[5] = NULL;
 	roles = json_pack("[s]", "tenant_admin");
@@ -235,7 +230,7 @@ approve(struct ks_request *req)
 	json_decref(roles);
 	if (rc != KS_OK || ks_audit(req, "user_created", "user",
 	    ks_num(req, id), NULL, NULL, json_pack("{s:s,s:s}", "roles",
-	    "tenant_admin", "admin_request", PQgetvalue(b, 0, A_ID))) != KS_OK)
+	    "tenant_admin", "admin_request", ks_db_str(b, 0, "id"))) != KS_OK)
 		return KS_ERROR;
 	return decide(req, b, "approved", id);
 }

@@ -188,16 +188,16 @@ auth_token(struct ks_request *req, const char *tok)
 	if ((r = ks_db_q(req, Q_TOKEN_LOOKUP, 1, v)) == NULL)
 		return KS_ERROR;
 	/* Expired, revoked, or its creator or tenant switched off. */
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 2), "t") != 0 ||
-	    strcmp(PQgetvalue(r, 0, 3), "t") == 0 ||
-	    strcmp(PQgetvalue(r, 0, 5), "t") != 0) {
+	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "valid"), "t") != 0 ||
+	    strcmp(ks_db_str(r, 0, "revoked"), "t") == 0 ||
+	    strcmp(ks_db_str(r, 0, "active"), "t") != 0) {
 		req->who.tenant_id = 0;
 		return ks_fail(req, 401, "invalid_token",
 		    "the API token is not valid, has expired or was revoked");
 	}
-	req->who.user_id = ks_db_ll(r, 0, 4);
-	req->who.perms = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 1));
-	req->who.team = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 6));
+	req->who.user_id = ks_db_getll(r, 0, "created_by");
+	req->who.perms = ks_arena_strdup(req->arena, ks_db_str(r, 0, "perms"));
+	req->who.team = ks_arena_strdup(req->arena, ks_db_str(r, 0, "team"));
 	req->who.roles = "";
 	req->who.lang = "de";
 	req->who.via_token = 1;
@@ -215,10 +215,6 @@ session_end(struct ks_request *req, const char *key)
 	ks_redis_free(ks_redis_cmd("SREM %s %s", set, key));
 }
 
-/* Columns of user_login. */
-enum { L_ID, L_HASH, L_ACTIVE, L_LANG, L_DN, L_ROLES, L_PERMS, L_TEAM,
-	L_CHANGE, L_TENANT_ACTIVE };
-
 /*
  * The tenant's epoch moved since the session last read its user: read
  * the user again, end the session when user or tenant is switched off,
@@ -233,17 +229,18 @@ session_refresh(struct ks_request *req, const char *key, const char *ep)
 
 	if ((r = ks_db_q(req, Q_USER_LOGIN, 1, v)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1 || ks_db_ll(r, 0, L_ID) != req->who.user_id ||
-	    strcmp(PQgetvalue(r, 0, L_ACTIVE), "t") != 0 ||
-	    strcmp(PQgetvalue(r, 0, L_TENANT_ACTIVE), "t") != 0) {
+	if (PQntuples(r) != 1 || ks_db_getll(r, 0, "id") != req->who.user_id ||
+	    strcmp(ks_db_str(r, 0, "active"), "t") != 0 ||
+	    strcmp(ks_db_str(r, 0, "tenant_active"), "t") != 0) {
 		session_end(req, key);
 		memset(&req->who, 0, sizeof(req->who));
 		return ended(req);
 	}
-	req->who.roles = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_ROLES));
-	req->who.perms = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_PERMS));
-	req->who.team = ks_arena_strdup(req->arena, PQgetvalue(r, 0, L_TEAM));
-	req->who.must_change = strcmp(PQgetvalue(r, 0, L_CHANGE), "t") == 0;
+	req->who.roles = ks_arena_strdup(req->arena, ks_db_str(r, 0, "roles"));
+	req->who.perms = ks_arena_strdup(req->arena, ks_db_str(r, 0, "perms"));
+	req->who.team = ks_arena_strdup(req->arena, ks_db_str(r, 0, "team"));
+	req->who.must_change = strcmp(ks_db_str(r, 0, "must_change_password"),
+	    "t") == 0;
 	w = ks_redis_cmd("HSET %s roles %s perms %s team %s pwc %s ep %s", key,
 	    req->who.roles, req->who.perms, req->who.team,
 	    req->who.must_change ? "1" : "0", ep);
@@ -451,7 +448,8 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u,
 	const char *old, *oldkey = "", *a[40];
 	char idle[16], absl[16], absv[24];
 	redisReply *r;
-	int n = 0, change = strcmp(PQgetvalue(u, 0, L_CHANGE), "t") == 0;
+	int n = 0, change = strcmp(ks_db_str(u, 0, "must_change_password"),
+	    "t") == 0;
 
 	if (ks_random_hex(tok, 32) != KS_OK || ks_random_hex(csrf, 32) != KS_OK)
 		return ks_fail(req, 500, "internal_error", "no randomness");
@@ -468,23 +466,24 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u,
 	snprintf(absv, sizeof(absv), "%lld", (long long)time(NULL) +
 	    ks_conf.session_absolute);
 	a[n++] = key;
-	a[n++] = user_set(req, ks_db_ll(t, 0, 0), ks_db_ll(u, 0, L_ID));
+	a[n++] = user_set(req, ks_db_getll(t, 0, "id"), ks_db_getll(u, 0,
+	    "id"));
 	a[n++] = idle;
 	a[n++] = absl;
 	a[n++] = oldkey;
 #define F(k, v)	do { a[n++] = (k); a[n++] = (v); } while (0)
-	F("t", PQgetvalue(t, 0, 0));
-	F("u", PQgetvalue(u, 0, L_ID));
-	F("slug", PQgetvalue(t, 0, 1));
+	F("t", ks_db_str(t, 0, "id"));
+	F("u", ks_db_str(u, 0, "id"));
+	F("slug", ks_db_str(t, 0, "slug"));
 	F("name", ks_body_str(req, "username"));
-	F("lang", PQgetvalue(u, 0, L_LANG));
-	F("roles", PQgetvalue(u, 0, L_ROLES));
-	F("perms", PQgetvalue(u, 0, L_PERMS));
+	F("lang", ks_db_str(u, 0, "language"));
+	F("roles", ks_db_str(u, 0, "roles"));
+	F("perms", ks_db_str(u, 0, "perms"));
 	F("csrf", csrf);
 	F("abs", absv);
-	F("dn", PQgetvalue(u, 0, L_DN));
-	F("tn", PQgetvalue(t, 0, 2));
-	F("team", PQgetvalue(u, 0, L_TEAM));
+	F("dn", ks_db_str(u, 0, "display_name"));
+	F("tn", ks_db_str(t, 0, "name"));
+	F("team", ks_db_str(u, 0, "team"));
 	F("pwc", change ? "1" : "0");
 	F("ep", ep);
 #undef F
@@ -498,13 +497,14 @@ session_create(struct ks_request *req, PGresult *t, PGresult *u,
 	ks_header(req, "Set-Cookie", cookie);
 	return ks_reply(req, 201, json_pack("{s:s,s:{s:I,s:s,s:s,s:s},"
 	    "s:{s:I,s:s,s:s},s:o,s:o,s:b}", "csrf_token", csrf,
-	    "user", "id", (json_int_t)ks_db_ll(u, 0, L_ID), "username",
+	    "user", "id", (json_int_t)ks_db_getll(u, 0, "id"), "username",
 	    ks_body_str(req, "username"), "display_name",
-	    PQgetvalue(u, 0, L_DN), "language", PQgetvalue(u, 0, L_LANG),
-	    "tenant", "id", (json_int_t)ks_db_ll(t, 0, 0), "slug",
-	    PQgetvalue(t, 0, 1), "name", PQgetvalue(t, 0, 2),
-	    "roles", ks_csv_array(PQgetvalue(u, 0, L_ROLES)),
-	    "permissions", ks_csv_array(PQgetvalue(u, 0, L_PERMS)),
+	    ks_db_str(u, 0, "display_name"), "language", ks_db_str(u, 0,
+	    "language"),
+	    "tenant", "id", (json_int_t)ks_db_getll(t, 0, "id"), "slug",
+	    ks_db_str(t, 0, "slug"), "name", ks_db_str(t, 0, "name"),
+	    "roles", ks_csv_array(ks_db_str(u, 0, "roles")),
+	    "permissions", ks_csv_array(ks_db_str(u, 0, "perms")),
 	    "must_change_password", change));
 }
 
@@ -540,24 +540,25 @@ login(struct ks_request *req)
 	v[0] = slug;
 	if ((t = ks_db_q(req, Q_TENANT_BY_SLUG, 1, v)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(t) == 1 && strcmp(PQgetvalue(t, 0, 5), "t") == 0) {
-		if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK ||
-		    epoch_get(req, ks_db_ll(t, 0, 0), &ep) != KS_OK)
+	if (PQntuples(t) == 1 && strcmp(ks_db_str(t, 0, "active"), "t") == 0) {
+		if (ks_db_set_tenant(req, ks_db_getll(t, 0, "id")) != KS_OK ||
+		    epoch_get(req, ks_db_getll(t, 0, "id"), &ep) != KS_OK)
 			return KS_ERROR;
-		req->who.tenant_id = ks_db_ll(t, 0, 0);
+		req->who.tenant_id = ks_db_getll(t, 0, "id");
 		v[0] = name;
 		if ((u = ks_db_q(req, Q_USER_LOGIN, 1, v)) == NULL)
 			return KS_ERROR;
 		if (PQntuples(u) != 1)
 			u = NULL;
 	}
-	ok = ks_password_verify(pw, u ? PQgetvalue(u, 0, L_HASH) : dummy_hash);
+	ok = ks_password_verify(pw, u ? ks_db_str(u, 0,
+	    "password_hash") : dummy_hash);
 	if (u != NULL)
-		uid = PQgetvalue(u, 0, L_ID);
-	if (!ok || u == NULL || strcmp(PQgetvalue(u, 0, L_ACTIVE), "t") != 0)
+		uid = ks_db_str(u, 0, "id");
+	if (!ok || u == NULL || strcmp(ks_db_str(u, 0, "active"), "t") != 0)
 		return login_refused(req, uid);
 	throttle_ok(ku, ki);
-	req->who.user_id = ks_db_ll(u, 0, L_ID);
+	req->who.user_id = ks_db_getll(u, 0, "id");
 	if (session_create(req, t, u, ep) != KS_OK)
 		return KS_ERROR;
 	return ks_audit(req, "login", "user", uid, NULL, NULL, NULL);
@@ -681,7 +682,7 @@ password_change(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ended(req);
-	if (!ks_password_verify(cur, PQgetvalue(r, 0, 0))) {
+	if (!ks_password_verify(cur, ks_db_str(r, 0, "password_hash"))) {
 		/* Recorded like a failed sign-in, the rest rolled back. */
 		req->commit_on_error = ks_audit(req, "password_change_failed",
 		    "user", v[0], NULL, NULL, NULL) == KS_OK;
@@ -690,13 +691,13 @@ password_change(struct ks_request *req)
 		    "current_password"));
 	}
 	throttle_ok(ku, ki);
-	if (password_rule(req, pw, cur, PQgetvalue(r, 0, 1)) != KS_OK)
+	if (password_rule(req, pw, cur, ks_db_str(r, 0, "username")) != KS_OK)
 		return KS_ERROR;
 	if ((hash = ks_password_hash(pw)) == NULL)
 		return ks_fail(req, 500, "internal_error", "hashing failed");
 	v[1] = ks_arena_strdup(req->arena, hash);
 	free(hash);
-	v[2] = PQgetvalue(r, 0, 0);
+	v[2] = ks_db_str(r, 0, "password_hash");
 	if ((r = ks_db_q(req, Q_USER_PASSWORD_OWN, 3, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)

@@ -23,11 +23,12 @@ static json_t *
 team_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:I,s:s,s:I,s:I}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
-	    "version", (json_int_t)ks_db_ll(r, i, 2),
-	    "created_at", PQgetvalue(r, i, 3),
-	    "members", (json_int_t)ks_db_ll(r, i, 4),
-	    "open_dossiers", (json_int_t)ks_db_ll(r, i, 5));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "name", ks_db_str(r, i, "name"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "members", (json_int_t)ks_db_getll(r, i, "members"),
+	    "open_dossiers", (json_int_t)ks_db_getll(r, i, "open_dossiers"));
 }
 
 /**
@@ -121,12 +122,12 @@ team_show(struct ks_request *req)
 	members = json_array();
 	for (i = 0; i < PQntuples(m); i++)
 		json_array_append_new(members, json_pack("{s:I,s:s,s:b}", "id",
-		    (json_int_t)ks_db_ll(m, i, 0), "display_name",
-		    PQgetvalue(m, i, 1), "active",
-		    strcmp(PQgetvalue(m, i, 2), "t") == 0));
+		    (json_int_t)ks_db_getll(m, i, "id"), "display_name",
+		    ks_db_str(m, i, "display_name"), "active",
+		    strcmp(ks_db_str(m, i, "active"), "t") == 0));
 	j = team_json(r, 0);
 	json_object_set_new(j, "users", members);
-	ks_set_etag(req, ks_db_ll(r, 0, 2));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, j);
 }
 
@@ -141,7 +142,7 @@ team_reply(struct ks_request *req, int64_t id, int status, PGresult *before,
 	    ks_audit(req, action, "team", v[0], before ? team_json(before, 0) :
 	    NULL, team_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 2));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, status, team_json(r, 0));
 }
 
@@ -161,7 +162,8 @@ team_create(struct ks_request *req)
 		    "name"));
 	if ((r = ks_db_q(req, Q_TEAM_INSERT, 1, &name)) == NULL)
 		return KS_ERROR;
-	return team_reply(req, ks_db_ll(r, 0, 0), 201, NULL, "team_created");
+	return team_reply(req, ks_db_getll(r, 0, "id"), 201, NULL,
+	    "team_created");
 }
 
 static int
@@ -184,24 +186,25 @@ team_patch(struct ks_request *req)
 	int64_t id;
 
 	if ((b = team_get(req, &id)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(b, 0, 2), team_json(b, 0)) != KS_OK ||
+	    ks_check_etag(req, ks_db_getll(b, 0, "version"), team_json(b,
+	    0)) != KS_OK ||
 	    (name = team_name(req)) == NULL)
 		return KS_ERROR;
 	if ((r = ks_db_q(req, Q_TEAM_BY_NAME, 1, &name)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) > 0 && ks_db_ll(r, 0, 0) != id)
+	if (PQntuples(r) > 0 && ks_db_getll(r, 0, "id") != id)
 		return ks_fail_detail(req, 409, "already_exists", "there is a "
 		    "team with this name already", json_pack("{s:s}", "field",
 		    "name"));
 	v[0] = ks_num(req, id);
 	v[1] = name;
-	v[2] = PQgetvalue(b, 0, 2);
+	v[2] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_TEAM_RENAME, 3, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return stale(req, id);
 	/* The members' sessions carry the old name: they read it again. */
-	if (strcmp(name, PQgetvalue(b, 0, 1)) != 0 &&
+	if (strcmp(name, ks_db_str(b, 0, "name")) != 0 &&
 	    ks_auth_invalidate(req, req->who.tenant_id) != KS_OK)
 		return KS_ERROR;
 	return team_reply(req, id, 200, b, "team_renamed");
@@ -215,18 +218,19 @@ team_delete(struct ks_request *req)
 	int64_t id;
 
 	if ((b = team_get(req, &id)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(b, 0, 2), team_json(b, 0)) != KS_OK)
+	    ks_check_etag(req, ks_db_getll(b, 0, "version"), team_json(b,
+	    0)) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
-	v[1] = PQgetvalue(b, 0, 2);
+	v[1] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_TEAM_IN_USE, 1, v)) == NULL)
 		return KS_ERROR;
-	if (ks_db_ll(r, 0, 0) > 0 || ks_db_ll(r, 0, 1) > 0)
+	if (ks_db_getll(r, 0, "users") > 0 || ks_db_getll(r, 0, "dossiers") > 0)
 		return ks_fail_detail(req, 409, "team_in_use", "users or "
 		    "dossiers still belong to this team; move them first",
 		    json_pack("{s:I,s:I}", "users",
-		    (json_int_t)ks_db_ll(r, 0, 0), "dossiers",
-		    (json_int_t)ks_db_ll(r, 0, 1)));
+		    (json_int_t)ks_db_getll(r, 0, "users"), "dossiers",
+		    (json_int_t)ks_db_getll(r, 0, "dossiers")));
 	if ((r = ks_db_q(req, Q_TEAM_DELETE, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)

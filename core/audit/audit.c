@@ -641,12 +641,12 @@ filters(struct ks_request *req, const char **v)
 }
 
 static json_t *
-nullable_json(PGresult *r, int i, int col)
+nullable_json(PGresult *r, int i, const char *col)
 {
 	json_t *j;
 
-	if (PQgetisnull(r, i, col) ||
-	    (j = json_loads(PQgetvalue(r, i, col), 0, NULL)) == NULL)
+	if (ks_db_isnull(r, i, col) ||
+	    (j = json_loads(ks_db_str(r, i, col), 0, NULL)) == NULL)
 		return json_null();
 	return j;
 }
@@ -655,24 +655,25 @@ nullable_json(PGresult *r, int i, int col)
 static json_t *
 row_json(PGresult *r, int i, int read)
 {
+	const char *key = read ? "id" : "seq";
 	json_t *e = json_pack("{s:I,s:s,s:o,s:o,s:s?,s:s,s:s,s:s,s:o,s:o}",
-	    read ? "id" : "seq", (json_int_t)ks_db_ll(r, i, 0),
-	    "at", PQgetvalue(r, i, 1),
-	    "actor_id", PQgetisnull(r, i, 2) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 2)),
-	    "actor_name", PQgetisnull(r, i, 3) ? json_null() :
-	    json_string(PQgetvalue(r, i, 3)),
-	    "request_id", ks_db_s(r, i, 4),
-	    "action", PQgetvalue(r, i, 5),
-	    "object_type", PQgetvalue(r, i, 6),
-	    "object_id", PQgetvalue(r, i, 7),
-	    "detail", nullable_json(r, i, 8),
-	    "persons", PQgetisnull(r, i, read ? 10 : 9) ? json_array() :
-	    nullable_json(r, i, read ? 10 : 9));
+	    key, (json_int_t)ks_db_getll(r, i, key),
+	    "at", ks_db_str(r, i, "at"),
+	    "actor_id", ks_db_isnull(r, i, "actor_id") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "actor_id")),
+	    "actor_name", ks_db_isnull(r, i, "display_name") ? json_null() :
+	    json_string(ks_db_str(r, i, "display_name")),
+	    "request_id", ks_db_get(r, i, "request_id"),
+	    "action", ks_db_str(r, i, "action"),
+	    "object_type", ks_db_str(r, i, "object_type"),
+	    "object_id", ks_db_str(r, i, "object_id"),
+	    "detail", nullable_json(r, i, "detail"),
+	    "persons", ks_db_isnull(r, i, "persons") ? json_array() :
+	    nullable_json(r, i, "persons"));
 
 	if (read)
-		json_object_set_new(e, "route", json_string(PQgetvalue(r, i,
-		    9)));
+		json_object_set_new(e, "route", json_string(ks_db_str(r, i,
+		    "route")));
 	return e;
 }
 
@@ -699,7 +700,8 @@ list(struct ks_request *req, int read)
 		json_array_append_new(items, row_json(r, i, read));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", PQntuples(r) == n ? json_sprintf("%lld",
-	    ks_db_ll(r, PQntuples(r) - 1, 0)) : json_null()));
+	    ks_db_getll(r, PQntuples(r) - 1, read ? "id" : "seq")) :
+	    json_null()));
 }
 
 static int
@@ -738,9 +740,9 @@ person_export(struct ks_request *req)
 	if (PQntuples(p) != 1)
 		return ks_fail(req, 404, "not_found", "no such person");
 	out = json_pack("{s:{s:I,s:s,s:s,s:s},s:s,s:I}", "person",
-	    "id", (json_int_t)id, "last_name", PQgetvalue(p, 0, 1),
-	    "first_name", PQgetvalue(p, 0, 2), "birth_date",
-	    PQgetvalue(p, 0, 3), "exported_by", req->who.username ?
+	    "id", (json_int_t)id, "last_name", ks_db_str(p, 0, "last_name"),
+	    "first_name", ks_db_str(p, 0, "first_name"), "birth_date",
+	    ks_db_str(p, 0, "birth_date"), "exported_by", req->who.username ?
 	    req->who.username : "", "exported_by_id",
 	    (json_int_t)req->who.user_id);
 	v[0] = ks_arena_printf(req->arena, "%lld", (long long)INT64_MAX);

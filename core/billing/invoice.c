@@ -136,7 +136,7 @@ invoices_json(struct ks_request *req, struct run *run, const char *iban)
 {
 	json_t *a = json_array(), *t;
 	const char *type, *ref;
-	long long id = ks_db_ll(run->r, 0, 0), tid;
+	long long id = ks_db_getll(run->r, 0, "id"), tid;
 	size_t i;
 
 	json_array_foreach(json_object_get(run->in, "tenants"), i, t) {
@@ -163,20 +163,24 @@ ks_bill_run_reply(struct ks_request *req, const char *id, int status)
 	}
 	res = json_pack("{s:I,s:{s:I,s:s,s:s,s:s},s:s,s:{s:I,s:s?},s:O,s:I,"
 	    "s:O?,s:O,s:O,s:o,s:s?,s:o}", "id",
-	    (json_int_t)ks_db_ll(run.r, 0, 0), "period", "id",
-	    (json_int_t)ks_db_ll(run.r, 0, 1), "code",
-	    PQgetvalue(run.r, 0, 2), "starts_on", PQgetvalue(run.r, 0, 3),
-	    "ends_on", PQgetvalue(run.r, 0, 4), "created_at", PQgetvalue(run.r,
-	    0, 9), "created_by", "id", (json_int_t)ks_db_ll(run.r, 0, 8),
-	    "display_name", ks_db_s(run.r, 0, 11), "pack", run.pack,
-	    "total", (json_int_t)ks_db_ll(run.r, 0, 7), "key_version",
+	    (json_int_t)ks_db_getll(run.r, 0, "id"), "period", "id",
+	    (json_int_t)ks_db_getll(run.r, 0, "period_id"), "code",
+	    ks_db_str(run.r, 0, "code"),
+	    "starts_on", ks_db_str(run.r, 0, "starts_on"),
+	    "ends_on", ks_db_str(run.r, 0, "ends_on"),
+	    "created_at", ks_db_str(run.r, 0, "created_at"),
+	    "created_by", "id", (json_int_t)ks_db_getll(run.r, 0, "created_by"),
+	    "display_name", ks_db_get(run.r, 0, "display_name"),
+	    "pack", run.pack,
+	    "total", (json_int_t)ks_db_getll(run.r, 0, "total"), "key_version",
 	    json_object_get(run.out, "key_version"), "phases",
 	    json_object_get(run.out, "phases") ? json_object_get(run.out,
 	    "phases") : json_array(), "shares", json_object_get(run.out,
 	    "shares"), "invoices", invoices_json(req, &run, creditor_of(&run) ?
 	    str(creditor_of(&run), "iban") : NULL), "issued_at",
-	    ks_db_s(run.r, 0, 13), "issued_by", PQgetisnull(run.r, 0, 14) ?
-	    json_null() : json_integer(ks_db_ll(run.r, 0, 14)));
+	    ks_db_get(run.r, 0, "issued_at"),
+	    "issued_by", ks_db_isnull(run.r, 0, "issued_by") ?
+	    json_null() : json_integer(ks_db_getll(run.r, 0, "issued_by")));
 	run_free(&run);
 	return ks_reply(req, status, res);
 }
@@ -287,7 +291,7 @@ invoice_of(struct ks_request *req, struct invoice *inv, int64_t tid)
 		    "again");
 	inv->addr = json_object_get(json_object_get(inv->run.parties,
 	    "addresses"), ks_num(req, tid));
-	inv->ref = reference(req, ks_db_ll(inv->run.r, 0, 0), tid,
+	inv->ref = reference(req, ks_db_getll(inv->run.r, 0, "id"), tid,
 	    str(inv->cred, "iban"), &inv->ref_type);
 	if (inv->amount <= 0)
 		return KS_OK;		/* nothing to pay: no payment part */
@@ -301,7 +305,7 @@ invoice_of(struct ks_request *req, struct invoice *inv, int64_t tid)
 	b.reference = inv->ref;
 	b.message = ks_arena_printf(req->arena, "%s %s", tx(inv->lang,
 	    "Kasus Kostenbeteiligung", "Kasus participation aux coûts"),
-	    PQgetvalue(inv->run.r, 0, 2));
+	    ks_db_str(inv->run.r, 0, "code"));
 	if (ks_qrbill_payload(&b, &inv->payload, err, sizeof(err)) != KS_OK)
 		return ks_fail_detail(req, 422, "qrbill_invalid", "the run's "
 		    "creditor or invoice address cannot go on a QR-bill; correct "
@@ -333,7 +337,7 @@ invoice_show(struct ks_request *req)
 		return KS_ERROR;
 	}
 	res = json_pack("{s:I,s:I,s:O,s:s,s:I,s:s?,s:s,s:s?,s:o}", "run_id",
-	    (json_int_t)ks_db_ll(inv.run.r, 0, 0), "tenant_id",
+	    (json_int_t)ks_db_getll(inv.run.r, 0, "id"), "tenant_id",
 	    (json_int_t)inv.tid, "name", json_object_get(inv.tenant, "name"),
 	    "language", inv.lang, "amount", (json_int_t)inv.amount,
 	    "reference", inv.ref, "reference_type", inv.ref_type, "payload",
@@ -444,8 +448,8 @@ invoice_render(struct ks_request *req, struct invoice *invp)
 
 	l = inv.lang;
 	pk = inv.run.pack;
-	at = PQgetvalue(inv.run.r, 0, 9);
-	code = PQgetvalue(inv.run.r, 0, 2);
+	at = ks_db_str(inv.run.r, 0, "created_at");
+	code = ks_db_str(inv.run.r, 0, "code");
 	town = str(inv.cred, "town");
 	ks_pdf_add(&b, KS_PDF_FOOTER, ks_arena_printf(req->arena, tx(l,
 	    "Rechnung %s · %s · Seite {page} von {pages}",
@@ -468,11 +472,13 @@ invoice_render(struct ks_request *req, struct invoice *invp)
 	    "Referenz %s.", "%s, période du %s au %s. Répartition selon le "
 	    "paquet de règles %s, version %s (valable dès le %s, somme de "
 	    "contrôle %.12s), répartition n° %s. Référence %s."),
-	    str(inv.tenant, "name"), long_date(req, PQgetvalue(inv.run.r, 0, 3),
-	    l), long_date(req, PQgetvalue(inv.run.r, 0, 4), l), str(pk, "name"),
+	    str(inv.tenant, "name"),
+	    long_date(req, ks_db_str(inv.run.r, 0, "starts_on"), l),
+	    long_date(req, ks_db_str(inv.run.r, 0, "ends_on"), l),
+	    str(pk, "name"),
 	    str(pk, "version"), long_date(req, str(pk, "valid_from"), l),
-	    str(pk, "sha256"), PQgetvalue(inv.run.r, 0, 0), inv.ref ? inv.ref :
-	    "-"), NULL);
+	    str(pk, "sha256"), ks_db_str(inv.run.r, 0, "id"),
+	    inv.ref ? inv.ref : "-"), NULL);
 	share_rows(req, &inv, &b);
 	ks_pdf_add(&b, KS_PDF_TOTAL, "Total", chf(req, inv.amount));
 	ks_pdf_add(&b, KS_PDF_SMALL, inv.payload ? tx(l, "Zahlbar innert 30 "
@@ -497,8 +503,8 @@ invoice_render(struct ks_request *req, struct invoice *invp)
 	free(pdf);
 	req->ctype = "application/pdf";
 	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
-	    "inline; filename=\"kasus-invoice-%s-%lld.pdf\"", PQgetvalue(
-	    inv.run.r, 0, 2), (long long)inv.tid));
+	    "inline; filename=\"kasus-invoice-%s-%lld.pdf\"", ks_db_str(
+	    inv.run.r, 0, "code"), (long long)inv.tid));
 	req->status = 200;
 	return KS_OK;
 }
@@ -562,7 +568,7 @@ as_canton(struct ks_request *req)
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no canton issues "
 		    "invoices to this social service");
-	return ks_db_set_tenant(req, ks_db_ll(r, 0, 0));
+	return ks_db_set_tenant(req, ks_db_getll(r, 0, "id"));
 }
 
 static int
@@ -581,19 +587,23 @@ my_invoices(struct ks_request *req)
 		return KS_ERROR;
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++) {
-		iban = ks_db_s(r, i, 7);
-		ref = iban ? reference(req, ks_db_ll(r, i, 0), own, iban,
+		iban = ks_db_get(r, i, "iban");
+		ref = iban ? reference(req, ks_db_getll(r, i, "id"), own, iban,
 		    &type) : NULL;
 		json_array_append_new(items, json_pack("{s:I,s:{s:s,s:s,s:s},"
 		    "s:s,s:I,s:s?,s:s?,s:o,s:{s:s?,s:s?}}", "run_id",
-		    (json_int_t)ks_db_ll(r, i, 0), "period", "code",
-		    PQgetvalue(r, i, 1), "starts_on", PQgetvalue(r, i, 2),
-		    "ends_on", PQgetvalue(r, i, 3), "issued_at", PQgetvalue(r,
-		    i, 4), "amount", (json_int_t)ks_db_ll(r, i, 5), "reference",
+		    (json_int_t)ks_db_getll(r, i, "id"), "period", "code",
+		    ks_db_str(r, i, "code"),
+		    "starts_on", ks_db_str(r, i, "starts_on"),
+		    "ends_on", ks_db_str(r, i, "ends_on"),
+		    "issued_at", ks_db_str(r, i, "issued_at"),
+		    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
+		    "reference",
 		    ref, "reference_type", ref ? type : NULL, "replaced_by",
-		    PQgetisnull(r, i, 6) ? json_null() :
-		    json_integer(ks_db_ll(r, i, 6)), "pack", "name",
-		    ks_db_s(r, i, 8), "version", ks_db_s(r, i, 9)));
+		    ks_db_isnull(r, i, "replaced_by") ? json_null() :
+		    json_integer(ks_db_getll(r, i, "replaced_by")),
+		    "pack", "name", ks_db_get(r, i, "pack_name"),
+		    "version", ks_db_get(r, i, "pack_version")));
 	}
 	if (ks_db_set_tenant(req, own) != KS_OK) {
 		json_decref(items);
@@ -611,14 +621,14 @@ my_invoice_pdf(struct ks_request *req)
 	if (as_canton(req) != KS_OK || run_param(req, &inv.run) != KS_OK)
 		goto fail;
 	/* Not issued yet: it does not exist for the social service. */
-	if (PQgetisnull(inv.run.r, 0, 13)) {
+	if (ks_db_isnull(inv.run.r, 0, "issued_at")) {
 		ks_fail(req, 404, "not_found", "no such invoice");
 		goto fail;
 	}
 	if (invoice_of(req, &inv, req->who.tenant_id) != KS_OK ||
 	    ks_db_set_tenant(req, req->who.tenant_id) != KS_OK ||
-	    ks_audit(req, "invoice_downloaded", "billing_run", PQgetvalue(
-	    inv.run.r, 0, 0), NULL, NULL, NULL) != KS_OK)
+	    ks_audit(req, "invoice_downloaded", "billing_run", ks_db_str(
+	    inv.run.r, 0, "id"), NULL, NULL, NULL) != KS_OK)
 		goto fail;
 	return invoice_render(req, &inv);
 fail:
@@ -726,7 +736,7 @@ allocation_csv(struct ks_request *req)
 		run_free(&run);
 		return KS_ERROR;
 	}
-	code = PQgetvalue(run.r, 0, 2);
+	code = ks_db_str(run.r, 0, "code");
 	put(&c, "\xEF\xBB\xBF", 3);
 	line(&c, "period;run;phase;party;tenant_id;tenant;bfs;name;basis;"
 	    "basis_value;basis_of;amount_chf;amount_rappen;pack;pack_version;"
@@ -736,7 +746,7 @@ allocation_csv(struct ks_request *req)
 		t = tenant_of(&run, json_integer_value(json_object_get(s,
 		    "tenant_id")));
 		text(&c, code, 0);
-		number(&c, ks_db_ll(run.r, 0, 0), 0);
+		number(&c, ks_db_getll(run.r, 0, "id"), 0);
 		text(&c, json_string_value(json_object_get(s, "phase")), 0);
 		text(&c, json_string_value(json_object_get(s, "party")), 0);
 		if (t)
@@ -770,7 +780,7 @@ allocation_csv(struct ks_request *req)
 	}
 	run_free(&run);
 	return csv_reply(req, &c, ks_arena_printf(req->arena,
-	    "kasus-allocation-%s-%s.csv", code, PQgetvalue(run.r, 0, 0)));
+	    "kasus-allocation-%s-%s.csv", code, ks_db_str(run.r, 0, "id")));
 }
 
 static int

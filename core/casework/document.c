@@ -53,12 +53,6 @@
 /* A sealed piece at most: the head (first piece only) and the chunk. */
 #define SEALED_PIECE	(SEALED_HEAD + PIECE + KS_SEAL_OVERHEAD)
 
-/* Document row columns (document.sql). */
-enum {
-	D_ID, D_DOSSIER, D_CATEGORY, D_TITLE, D_VERSION, D_PREVIOUS, D_MIME,
-	D_SIZE, D_SHA, D_BY, D_AT, D_NEXT
-};
-
 struct upload {
 	struct upload		*next;
 	struct ks_request	*req;
@@ -323,21 +317,21 @@ static json_t *
 doc_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:s,s:s,s:I,s:o,s:s,s:I,s:s,s:I,s:s,s:o,"
-	    "s:b}", "id", (json_int_t)ks_db_ll(r, i, D_ID),
-	    "dossier_id", (json_int_t)ks_db_ll(r, i, D_DOSSIER),
-	    "category", PQgetvalue(r, i, D_CATEGORY),
-	    "title", PQgetvalue(r, i, D_TITLE),
-	    "version_no", (json_int_t)ks_db_ll(r, i, D_VERSION),
-	    "previous_id", PQgetisnull(r, i, D_PREVIOUS) ? json_null() :
-	    json_integer(ks_db_ll(r, i, D_PREVIOUS)),
-	    "mime", PQgetvalue(r, i, D_MIME),
-	    "size", (json_int_t)ks_db_ll(r, i, D_SIZE),
-	    "sha256", PQgetvalue(r, i, D_SHA),
-	    "uploaded_by", (json_int_t)ks_db_ll(r, i, D_BY),
-	    "uploaded_at", PQgetvalue(r, i, D_AT),
-	    "replaced_by", PQgetisnull(r, i, D_NEXT) ? json_null() :
-	    json_integer(ks_db_ll(r, i, D_NEXT)),
-	    "latest", PQgetisnull(r, i, D_NEXT));
+	    "s:b}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
+	    "category", ks_db_str(r, i, "category"),
+	    "title", ks_db_str(r, i, "title"),
+	    "version_no", (json_int_t)ks_db_getll(r, i, "version_no"),
+	    "previous_id", ks_db_isnull(r, i, "previous_id") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "previous_id")),
+	    "mime", ks_db_str(r, i, "mime"),
+	    "size", (json_int_t)ks_db_getll(r, i, "size"),
+	    "sha256", ks_db_str(r, i, "sha256"),
+	    "uploaded_by", (json_int_t)ks_db_getll(r, i, "uploaded_by"),
+	    "uploaded_at", ks_db_str(r, i, "uploaded_at"),
+	    "replaced_by", ks_db_isnull(r, i, "replaced_by") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "replaced_by")),
+	    "latest", ks_db_isnull(r, i, "replaced_by"));
 }
 
 static PGresult *
@@ -373,21 +367,21 @@ resolve(struct ks_request *req, const char **v)
 		return KS_OK;
 	if ((r = doc_get(req, rep)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, D_DOSSIER), v[0]))
+	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "dossier_id"), v[0]))
 		return ks_fail_detail(req, 400, "invalid_reference",
 		    "the document to replace does not exist in this case",
 		    json_pack("{s:s}", "parameter", "replaces"));
-	if (!PQgetisnull(r, 0, D_NEXT))
+	if (!ks_db_isnull(r, 0, "replaced_by"))
 		return ks_fail_detail(req, 409, "already_replaced",
 		    "this document has a newer version; replace that one",
 		    json_pack("{s:I}", "replaced_by",
-		    (json_int_t)ks_db_ll(r, 0, D_NEXT)));
+		    (json_int_t)ks_db_getll(r, 0, "replaced_by")));
 	if (v[1] == NULL)
-		v[1] = PQgetvalue(r, 0, D_CATEGORY);
+		v[1] = ks_db_str(r, 0, "category");
 	if (v[2] == NULL)
-		v[2] = PQgetvalue(r, 0, D_TITLE);
-	v[3] = ks_num(req, ks_db_ll(r, 0, D_VERSION) + 1);
-	v[4] = PQgetvalue(r, 0, D_ID);
+		v[2] = ks_db_str(r, 0, "title");
+	v[3] = ks_num(req, ks_db_getll(r, 0, "version_no") + 1);
+	v[4] = ks_db_str(r, 0, "id");
 	return KS_OK;
 }
 
@@ -567,8 +561,8 @@ ks_document_put(struct ks_request *req, const char *doc, const void *bytes,
 	if (PQntuples(r) != 1 || len == 0)
 		return ks_fail(req, 500, "internal_error",
 		    "a document to store has no row");
-	if (seal_begin(req, &s, PQgetvalue(r, 0, D_DOSSIER), doc,
-	    PQgetvalue(r, 0, D_VERSION)) != KS_OK)
+	if (seal_begin(req, &s, ks_db_str(r, 0, "dossier_id"), doc,
+	    ks_db_str(r, 0, "version_no")) != KS_OK)
 		return KS_ERROR;
 	buf = ks_arena_alloc(req->arena, SEALED_HEAD + len +
 	    (len / PIECE + 1) * KS_SEAL_OVERHEAD);
@@ -609,7 +603,7 @@ static int
 content_of(struct ks_request *req, PGresult *r, unsigned char **out,
     size_t *len)
 {
-	char *hex = PQgetvalue(r, 0, 0);
+	char *hex = ks_db_str(r, 0, "content");
 	long n;
 
 	/* Decode in place: the bytes are half as long as their hex form. */
@@ -618,8 +612,9 @@ content_of(struct ks_request *req, PGresult *r, unsigned char **out,
 		return ks_fail(req, 500, "internal_error",
 		    "the document is damaged");
 	return content_open(req, (unsigned char *)hex, (size_t)n,
-	    PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 4),
-	    ks_db_ll(r, 0, 5), out, len);
+	    ks_db_str(r, 0, "dossier_id"), ks_db_str(r, 0, "id"),
+	    ks_db_str(r, 0, "version_no"), ks_db_getll(r, 0, "size"), out,
+	    len);
 }
 
 int
@@ -647,7 +642,7 @@ store(struct ks_request *req, struct upload *u, PGresult *doc)
 	EVP_CIPHER_CTX *dec = NULL;
 	unsigned char *buf = malloc(PIECE), *sealed = malloc(SEALED_PIECE);
 	char *hex = malloc(2 * SEALED_PIECE + 3);
-	const char *v[3], *id = PQgetvalue(doc, 0, D_ID);
+	const char *v[3], *id = ks_db_str(doc, 0, "id");
 	struct seal sl;
 	size_t seq = 0, done = 0, n;
 	ssize_t got;
@@ -657,8 +652,8 @@ store(struct ks_request *req, struct upload *u, PGresult *doc)
 		abort();
 	hex[0] = '\\';
 	hex[1] = 'x';
-	if (seal_begin(req, &sl, PQgetvalue(doc, 0, D_DOSSIER), id,
-	    PQgetvalue(doc, 0, D_VERSION)) != KS_OK)
+	if (seal_begin(req, &sl, ks_db_str(doc, 0, "dossier_id"), id,
+	    ks_db_str(doc, 0, "version_no")) != KS_OK)
 		goto out;
 	if ((dec = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_DecryptInit_ex(dec, EVP_aes_256_ctr(), NULL, u->key,
@@ -741,16 +736,16 @@ upload_finish(struct ks_request *req)
 	    store(req, u, r) != KS_OK)
 		return KS_ERROR;
 	j = doc_json(r, 0);
-	if (ks_audit(req, "document_uploaded", "document", PQgetvalue(r, 0,
-	    D_ID), NULL, json_incref(j), json_pack("{s:I,s:I,s:o}",
-	    "dossier_id", (json_int_t)ks_db_ll(r, 0, D_DOSSIER), "version_no",
-	    (json_int_t)ks_db_ll(r, 0, D_VERSION), "previous_id",
+	if (ks_audit(req, "document_uploaded", "document", ks_db_str(r, 0,
+	    "id"), NULL, json_incref(j), json_pack("{s:I,s:I,s:o}",
+	    "dossier_id", (json_int_t)ks_db_getll(r, 0, "dossier_id"), "version_no",
+	    (json_int_t)ks_db_getll(r, 0, "version_no"), "previous_id",
 	    json_incref(json_object_get(j, "previous_id")))) != KS_OK) {
 		json_decref(j);
 		return KS_ERROR;
 	}
 	ks_header(req, "Location", ks_arena_printf(req->arena,
-	    "/api/v1/documents/%s", PQgetvalue(r, 0, D_ID)));
+	    "/api/v1/documents/%s", ks_db_str(r, 0, "id")));
 	return ks_reply(req, 201, j);
 }
 
@@ -789,7 +784,7 @@ documents_list(struct ks_request *req)
 		json_array_append_new(items, doc_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
 	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(PQgetvalue(r, PQntuples(r) - 1, 0))));
+	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
 }
 
 static int
@@ -803,7 +798,7 @@ document_show(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no such document");
-	if (ks_access_dossier(req, ks_db_ll(r, 0, D_DOSSIER),
+	if (ks_access_dossier(req, ks_db_getll(r, 0, "dossier_id"),
 	    KS_ACCESS_READ) == NULL)
 		return KS_ERROR;
 	return ks_reply(req, 200, doc_json(r, 0));
@@ -876,18 +871,20 @@ document_download(struct ks_request *req)
 	id = ks_num(req, n);
 	if ((r = content_row(req, id)) == NULL)
 		return KS_ERROR;
-	if (ks_access_dossier(req, ks_db_ll(r, 0, 3), KS_ACCESS_READ) == NULL ||
+	if (ks_access_dossier(req, ks_db_getll(r, 0, "dossier_id"),
+	    KS_ACCESS_READ) == NULL ||
 	    content_of(req, r, &bytes, &len) != KS_OK)
 		return KS_ERROR;
 	if (ks_audit(req, "document_downloaded", "document", id, NULL, NULL,
-	    json_pack("{s:I,s:I}", "dossier_id", (json_int_t)ks_db_ll(r, 0,
-	    3), "version_no", (json_int_t)ks_db_ll(r, 0, 4))) != KS_OK)
+	    json_pack("{s:I,s:I}", "dossier_id", (json_int_t)ks_db_getll(r,
+	    0, "dossier_id"), "version_no", (json_int_t)ks_db_getll(r, 0,
+	    "version_no"))) != KS_OK)
 		return KS_ERROR;
 	req->raw = (char *)bytes;
 	req->raw_len = len;
-	req->ctype = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 1));
+	req->ctype = ks_arena_strdup(req->arena, ks_db_str(r, 0, "mime"));
 	ks_header(req, "Content-Disposition", disposition(req,
-	    PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 1)));
+	    ks_db_str(r, 0, "title"), ks_db_str(r, 0, "mime")));
 	req->status = 200;
 	return KS_OK;
 }

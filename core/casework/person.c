@@ -41,37 +41,32 @@ enum {
 	C_EMAIL, C_LANG, C_IBAN, C_CIVIL, NCOL
 };
 
-/* Row columns of a person (see person.sql). */
-enum {
-	R_ID, R_LAST, R_FIRST, R_BIRTH, R_SEX, R_AHV_ENC, R_NAT, R_PERMIT,
-	R_STREET, R_HOUSE, R_POST, R_TOWN, R_COUNTRY, R_PHONE, R_EMAIL,
-	R_LANG, R_IBAN, R_VERSION, R_CREATED, R_AHV_HASH, R_CIVIL
-};
-
-/* Body fields that map to one column each; ahv is handled apart. */
+/*
+ * Body fields that map to one column each (the same name in a person
+ * row); ahv is handled apart.
+ */
 static const struct pcol {
 	const char	*name;
 	int		 col;
-	int		 row;
 	int		 nullable;
 } pcols[] = {
-	{ "last_name", C_LAST, R_LAST, 0 },
-	{ "first_name", C_FIRST, R_FIRST, 0 },
-	{ "birth_date", C_BIRTH, R_BIRTH, 0 },
-	{ "sex", C_SEX, R_SEX, 1 },
-	{ "nationality", C_NAT, R_NAT, 1 },
-	{ "permit", C_PERMIT, R_PERMIT, 1 },
-	{ "street", C_STREET, R_STREET, 1 },
-	{ "house_no", C_HOUSE, R_HOUSE, 1 },
-	{ "postcode", C_POST, R_POST, 1 },
-	{ "town", C_TOWN, R_TOWN, 1 },
-	{ "country", C_COUNTRY, R_COUNTRY, 0 },
-	{ "phone", C_PHONE, R_PHONE, 1 },
-	{ "email", C_EMAIL, R_EMAIL, 1 },
-	{ "language", C_LANG, R_LANG, 0 },
-	{ "iban", C_IBAN, R_IBAN, 1 },
-	{ "civil_status", C_CIVIL, R_CIVIL, 1 },
-	{ NULL, 0, 0, 0 }
+	{ "last_name", C_LAST, 0 },
+	{ "first_name", C_FIRST, 0 },
+	{ "birth_date", C_BIRTH, 0 },
+	{ "sex", C_SEX, 1 },
+	{ "nationality", C_NAT, 1 },
+	{ "permit", C_PERMIT, 1 },
+	{ "street", C_STREET, 1 },
+	{ "house_no", C_HOUSE, 1 },
+	{ "postcode", C_POST, 1 },
+	{ "town", C_TOWN, 1 },
+	{ "country", C_COUNTRY, 0 },
+	{ "phone", C_PHONE, 1 },
+	{ "email", C_EMAIL, 1 },
+	{ "language", C_LANG, 0 },
+	{ "iban", C_IBAN, 1 },
+	{ "civil_status", C_CIVIL, 1 },
+	{ NULL, 0, 0 }
 };
 
 /* The address fields: one row of person_address (address_put $3..$7). */
@@ -120,7 +115,7 @@ next_cursor(PGresult *r, long long n)
 {
 	if (PQntuples(r) < n)
 		return json_null();
-	return json_string(PQgetvalue(r, PQntuples(r) - 1, 0));
+	return json_string(ks_db_str(r, PQntuples(r) - 1, "id"));
 }
 
 /*
@@ -210,10 +205,10 @@ at_member(struct ks_request *req, int idx)
 /* ------------------------------------------------------------- persons */
 
 static json_t *
-opt(PGresult *r, int i, int c)
+opt(PGresult *r, int i, const char *c)
 {
-	return PQgetisnull(r, i, c) ? json_null() :
-	    json_string(PQgetvalue(r, i, c));
+	return ks_db_isnull(r, i, c) ? json_null() :
+	    json_string(ks_db_str(r, i, c));
 }
 
 /* A person without the AHV number: answers and audit digests. */
@@ -222,28 +217,28 @@ person_json(PGresult *r, int i)
 {
 	json_t *j = json_object();
 
-	json_object_set_new(j, "id", json_integer(ks_db_ll(r, i, R_ID)));
-	json_object_set_new(j, "last_name", opt(r, i, R_LAST));
-	json_object_set_new(j, "first_name", opt(r, i, R_FIRST));
-	json_object_set_new(j, "birth_date", opt(r, i, R_BIRTH));
-	json_object_set_new(j, "sex", opt(r, i, R_SEX));
+	json_object_set_new(j, "id", json_integer(ks_db_getll(r, i, "id")));
+	json_object_set_new(j, "last_name", opt(r, i, "last_name"));
+	json_object_set_new(j, "first_name", opt(r, i, "first_name"));
+	json_object_set_new(j, "birth_date", opt(r, i, "birth_date"));
+	json_object_set_new(j, "sex", opt(r, i, "sex"));
 	json_object_set_new(j, "has_ahv",
-	    json_boolean(!PQgetisnull(r, i, R_AHV_ENC)));
-	json_object_set_new(j, "nationality", opt(r, i, R_NAT));
-	json_object_set_new(j, "permit", opt(r, i, R_PERMIT));
-	json_object_set_new(j, "street", opt(r, i, R_STREET));
-	json_object_set_new(j, "house_no", opt(r, i, R_HOUSE));
-	json_object_set_new(j, "postcode", opt(r, i, R_POST));
-	json_object_set_new(j, "town", opt(r, i, R_TOWN));
-	json_object_set_new(j, "country", opt(r, i, R_COUNTRY));
-	json_object_set_new(j, "phone", opt(r, i, R_PHONE));
-	json_object_set_new(j, "email", opt(r, i, R_EMAIL));
-	json_object_set_new(j, "language", opt(r, i, R_LANG));
-	json_object_set_new(j, "iban", opt(r, i, R_IBAN));
-	json_object_set_new(j, "civil_status", opt(r, i, R_CIVIL));
+	    json_boolean(!ks_db_isnull(r, i, "ahv_enc")));
+	json_object_set_new(j, "nationality", opt(r, i, "nationality"));
+	json_object_set_new(j, "permit", opt(r, i, "permit"));
+	json_object_set_new(j, "street", opt(r, i, "street"));
+	json_object_set_new(j, "house_no", opt(r, i, "house_no"));
+	json_object_set_new(j, "postcode", opt(r, i, "postcode"));
+	json_object_set_new(j, "town", opt(r, i, "town"));
+	json_object_set_new(j, "country", opt(r, i, "country"));
+	json_object_set_new(j, "phone", opt(r, i, "phone"));
+	json_object_set_new(j, "email", opt(r, i, "email"));
+	json_object_set_new(j, "language", opt(r, i, "language"));
+	json_object_set_new(j, "iban", opt(r, i, "iban"));
+	json_object_set_new(j, "civil_status", opt(r, i, "civil_status"));
 	json_object_set_new(j, "version",
-	    json_integer(ks_db_ll(r, i, R_VERSION)));
-	json_object_set_new(j, "created_at", opt(r, i, R_CREATED));
+	    json_integer(ks_db_getll(r, i, "version")));
+	json_object_set_new(j, "created_at", opt(r, i, "created_at"));
 	return j;
 }
 
@@ -257,12 +252,12 @@ add_ahv(struct ks_request *req, PGresult *r, json_t *j, int *shown)
 	char *plain, fmt[20];
 
 	*shown = 0;
-	if (PQgetisnull(r, 0, R_AHV_ENC) ||
+	if (ks_db_isnull(r, 0, "ahv_enc") ||
 	    !ks_has_perm(&req->who, "person.read")) {
 		json_object_set_new(j, "ahv", json_null());
 		return KS_OK;
 	}
-	if (ks_datakey_decrypt(req, PQgetvalue(r, 0, R_AHV_ENC), &plain) !=
+	if (ks_datakey_decrypt(req, ks_db_str(r, 0, "ahv_enc"), &plain) !=
 	    KS_OK)
 		return KS_ERROR;
 	if (strlen(plain) != 13)
@@ -374,7 +369,7 @@ ahv_take(struct ks_request *req, const char *s, int64_t self,
 		return ks_fail_detail(req, 409, "duplicate_person", "a person "
 		    "with this AHV number is registered already",
 		    json_pack("{s:I}", "person_id",
-		    (json_int_t)ks_db_ll(r, 0, 0)));
+		    (json_int_t)ks_db_getll(r, 0, "id")));
 	return KS_OK;
 }
 
@@ -410,18 +405,20 @@ similar_check(struct ks_request *req, json_t *src, const char *others,
 		ids = json_array();
 		for (i = 0; i < PQntuples(r); i++)
 			json_array_append_new(ids,
-			    json_integer(ks_db_ll(r, i, 0)));
+			    json_integer(ks_db_getll(r, i, "id")));
 		*cands = ids;
 		return KS_OK;
 	}
 	list = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(list, json_pack("{s:I,s:s,s:s,s:s,s:s}",
-		    "id", (json_int_t)ks_db_ll(r, i, 0), "name",
-		    ks_arena_printf(req->arena, "%s %s", PQgetvalue(r, i, 1),
-		    PQgetvalue(r, i, 2)), "last_name", PQgetvalue(r, i, 1),
-		    "first_name", PQgetvalue(r, i, 2), "birth_date",
-		    PQgetvalue(r, i, 3)));
+		    "id", (json_int_t)ks_db_getll(r, i, "id"), "name",
+		    ks_arena_printf(req->arena, "%s %s", ks_db_str(r, i,
+		    "last_name"),
+		    ks_db_str(r, i, "first_name")), "last_name", ks_db_str(r, i,
+		    "last_name"),
+		    "first_name", ks_db_str(r, i, "first_name"), "birth_date",
+		    ks_db_str(r, i, "birth_date")));
 	return ks_fail_detail(req, 409, "possible_duplicate", "a person with "
 	    "a similar name and the same birth date is registered; check "
 	    "the candidates, or send again with \"override_duplicate\": true",
@@ -435,11 +432,11 @@ person_reply(struct ks_request *req, PGresult *r, int status)
 	int shown;
 
 	if (add_ahv(req, r, j, &shown) != KS_OK ||
-	    person_more(req, PQgetvalue(r, 0, R_ID), j) != KS_OK) {
+	    person_more(req, ks_db_str(r, 0, "id"), j) != KS_OK) {
 		json_decref(j);
 		return KS_ERROR;
 	}
-	ks_set_etag(req, ks_db_ll(r, 0, R_VERSION));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, status, j);
 }
 
@@ -489,7 +486,7 @@ person_insert(struct ks_request *req, json_t *src, json_t *created)
 		json_decref(cands);
 		return NULL;
 	}
-	id = PQgetvalue(r, 0, R_ID);
+	id = ks_db_str(r, 0, "id");
 	if (cands != NULL && ks_audit(req, "person_duplicate_override",
 	    "person", id, NULL, NULL, json_pack("{s:o}", "candidates",
 	    cands)) != KS_OK)
@@ -499,7 +496,7 @@ person_insert(struct ks_request *req, json_t *src, json_t *created)
 		return NULL;
 	if (created != NULL)
 		json_array_append_new(created,
-		    json_integer(ks_db_ll(r, 0, R_ID)));
+		    json_integer(ks_db_getll(r, 0, "id")));
 	return r;
 }
 
@@ -512,7 +509,7 @@ person_create(struct ks_request *req)
 	    (r = person_insert(req, req->body, NULL)) == NULL)
 		return KS_ERROR;
 	ks_header(req, "Location", ks_arena_printf(req->arena,
-	    "/api/v1/persons/%s", PQgetvalue(r, 0, R_ID)));
+	    "/api/v1/persons/%s", ks_db_str(r, 0, "id")));
 	return person_reply(req, r, 201);
 }
 
@@ -521,10 +518,12 @@ static json_t *
 address_json(PGresult *r, int i)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-	    "valid_from", opt(r, i, 0), "valid_to", opt(r, i, 1),
-	    "street", opt(r, i, 2), "house_no", opt(r, i, 3),
-	    "postcode", opt(r, i, 4), "town", opt(r, i, 5),
-	    "country", opt(r, i, 6), "recorded_at", opt(r, i, 7));
+	    "valid_from", opt(r, i, "valid_from"), "valid_to", opt(r, i,
+	    "valid_to"),
+	    "street", opt(r, i, "street"), "house_no", opt(r, i, "house_no"),
+	    "postcode", opt(r, i, "postcode"), "town", opt(r, i, "town"),
+	    "country", opt(r, i, "country"), "recorded_at", opt(r, i,
+	    "recorded_at"));
 }
 
 /*
@@ -545,8 +544,8 @@ person_more(struct ks_request *req, const char *id, json_t *j)
 		return KS_OK;
 	if ((r = ks_db_q(req, Q_PERSON_DOSSIER_LIST, 1, v)) == NULL)
 		return KS_ERROR;
-	a = PQgetisnull(r, 0, 0) ? NULL :
-	    json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	a = ks_db_isnull(r, 0, "dossiers") ? NULL :
+	    json_loads(ks_db_str(r, 0, "dossiers"), 0, NULL);
 	json_object_set_new(j, "dossiers", a ? a : json_array());
 	return KS_OK;
 }
@@ -564,14 +563,14 @@ person_show(struct ks_request *req)
 		return KS_ERROR;
 	j = person_json(r, 0);
 	if (add_ahv(req, r, j, &shown) != KS_OK ||
-	    person_more(req, PQgetvalue(r, 0, R_ID), j) != KS_OK ||
+	    person_more(req, ks_db_str(r, 0, "id"), j) != KS_OK ||
 	    (shown && ks_audit(req, "person_read", "person",
-	    PQgetvalue(r, 0, R_ID), NULL, NULL, json_pack("{s:b}", "ahv",
+	    ks_db_str(r, 0, "id"), NULL, NULL, json_pack("{s:b}", "ahv",
 	    1)) != KS_OK)) {
 		json_decref(j);
 		return KS_ERROR;
 	}
-	ks_set_etag(req, ks_db_ll(r, 0, R_VERSION));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, j);
 }
 
@@ -607,15 +606,15 @@ merge(struct ks_request *req, PGresult *b, const char **c)
 	json_t *v;
 
 	for (p = pcols; p->name != NULL; p++) {
-		c[p->col] = ks_db_s(b, 0, p->row);
+		c[p->col] = ks_db_get(b, 0, p->name);
 		v = json_object_get(req->body, p->name);
 		if (json_is_string(v))
 			c[p->col] = json_string_value(v);
 		else if (json_is_null(v) && p->nullable)
 			c[p->col] = NULL;
 	}
-	c[C_AHV_ENC] = ks_db_s(b, 0, R_AHV_ENC);
-	c[C_AHV_HASH] = ks_db_s(b, 0, R_AHV_HASH);
+	c[C_AHV_ENC] = ks_db_get(b, 0, "ahv_enc");
+	c[C_AHV_HASH] = ks_db_get(b, 0, "ahv_hash");
 }
 
 /*
@@ -663,11 +662,11 @@ address_change(struct ks_request *req, int64_t id, const char **c,
 	if ((r = ks_db_q(req, Q_ADDRESS_ON, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) == 1) {
-		c[C_STREET] = ks_db_s(r, 0, 2);
-		c[C_HOUSE] = ks_db_s(r, 0, 3);
-		c[C_POST] = ks_db_s(r, 0, 4);
-		c[C_TOWN] = ks_db_s(r, 0, 5);
-		c[C_COUNTRY] = ks_db_s(r, 0, 6);
+		c[C_STREET] = ks_db_get(r, 0, "street");
+		c[C_HOUSE] = ks_db_get(r, 0, "house_no");
+		c[C_POST] = ks_db_get(r, 0, "postcode");
+		c[C_TOWN] = ks_db_get(r, 0, "town");
+		c[C_COUNTRY] = ks_db_get(r, 0, "country");
 	}
 	return KS_OK;
 }
@@ -687,7 +686,7 @@ person_patch(struct ks_request *req)
 	if (need_keys(req) != KS_OK || ks_param_id(req, "id", &id) != KS_OK ||
 	    (b = person_get(req, id)) == NULL ||
 	    ks_access_person(req, id) != KS_OK ||
-	    ks_check_etag(req, ks_db_ll(b, 0, R_VERSION),
+	    ks_check_etag(req, ks_db_getll(b, 0, "version"),
 	    person_json(b, 0)) != KS_OK)
 		return KS_ERROR;
 	merge(req, b, c);
@@ -712,7 +711,7 @@ person_patch(struct ks_request *req)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
 	memcpy(v + 1, c, sizeof(c));
-	v[NCOL + 1] = PQgetvalue(b, 0, R_VERSION);
+	v[NCOL + 1] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_PERSON_UPDATE, NCOL + 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -753,15 +752,17 @@ hit_json(PGresult *r, int i, int dossiers)
 	json_t *j, *d;
 
 	j = json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:o,s:o,s:I}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "last_name",
-	    PQgetvalue(r, i, 1), "first_name", PQgetvalue(r, i, 2),
-	    "birth_date", PQgetvalue(r, i, 3), "sex", opt(r, i, 4),
-	    "has_ahv", strcmp(PQgetvalue(r, i, 5), "t") == 0,
-	    "postcode", opt(r, i, 6), "town", opt(r, i, 7),
-	    "version", (json_int_t)ks_db_ll(r, i, 8));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"), "last_name",
+	    ks_db_str(r, i, "last_name"), "first_name", ks_db_str(r, i,
+	    "first_name"),
+	    "birth_date", ks_db_str(r, i, "birth_date"), "sex", opt(r, i,
+	    "sex"),
+	    "has_ahv", strcmp(ks_db_str(r, i, "has_ahv"), "t") == 0,
+	    "postcode", opt(r, i, "postcode"), "town", opt(r, i, "town"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 	if (dossiers) {
-		d = PQgetisnull(r, i, 9) ? NULL :
-		    json_loads(PQgetvalue(r, i, 9), 0, NULL);
+		d = ks_db_isnull(r, i, "dossiers") ? NULL :
+		    json_loads(ks_db_str(r, i, "dossiers"), 0, NULL);
 		json_object_set_new(j, "dossiers", d ? d : json_array());
 	}
 	return j;
@@ -865,11 +866,12 @@ person_households(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:I,s:s,s:s,s:s,"
-		    "s:o}", "member_id", (json_int_t)ks_db_ll(r, i, 0),
-		    "household_id", (json_int_t)ks_db_ll(r, i, 1), "name",
-		    PQgetvalue(r, i, 2), "role", PQgetvalue(r, i, 3),
-		    "valid_from", PQgetvalue(r, i, 4), "valid_to",
-		    opt(r, i, 5)));
+		    "s:o}", "member_id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "household_id", (json_int_t)ks_db_getll(r, i,
+		    "household_id"), "name",
+		    ks_db_str(r, i, "name"), "role", ks_db_str(r, i, "role"),
+		    "valid_from", ks_db_str(r, i, "valid_from"), "valid_to",
+		    opt(r, i, "valid_to")));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
@@ -880,28 +882,33 @@ static json_t *
 member_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0),
-	    "person_id", (json_int_t)ks_db_ll(r, i, 1),
-	    "last_name", PQgetvalue(r, i, 2), "first_name", PQgetvalue(r, i, 3),
-	    "birth_date", PQgetvalue(r, i, 4), "role", PQgetvalue(r, i, 5),
-	    "valid_from", PQgetvalue(r, i, 6), "valid_to", opt(r, i, 7));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "person_id", (json_int_t)ks_db_getll(r, i, "person_id"),
+	    "last_name", ks_db_str(r, i, "last_name"), "first_name",
+	    ks_db_str(r, i, "first_name"),
+	    "birth_date", ks_db_str(r, i, "birth_date"), "role", ks_db_str(r, i,
+	    "role"),
+	    "valid_from", ks_db_str(r, i, "valid_from"), "valid_to", opt(r, i,
+	    "valid_to"));
 }
 
 /* The household row h with its members (on a date, or all). */
 static json_t *
 household_json(struct ks_request *req, PGresult *h, const char *on)
 {
-	const char *v[2] = { PQgetvalue(h, 0, 0), on };
+	const char *v[2] = { ks_db_str(h, 0, "id"), on };
 	json_t *ms;
 
 	if ((ms = rows_array(req, Q_HOUSEHOLD_MEMBERS, 2, v, member_json)) ==
 	    NULL)
 		return NULL;
 	return json_pack("{s:I,s:s,s:I,s:I,s:s,s:o}",
-	    "id", (json_int_t)ks_db_ll(h, 0, 0), "name", PQgetvalue(h, 0, 1),
-	    "flat_extra_persons", (json_int_t)ks_db_ll(h, 0, 2),
-	    "version", (json_int_t)ks_db_ll(h, 0, 3),
-	    "created_at", PQgetvalue(h, 0, 4), "members", ms);
+	    "id", (json_int_t)ks_db_getll(h, 0, "id"), "name", ks_db_str(h, 0,
+	    "name"),
+	    "flat_extra_persons", (json_int_t)ks_db_getll(h, 0,
+	    "flat_extra_persons"),
+	    "version", (json_int_t)ks_db_getll(h, 0, "version"),
+	    "created_at", ks_db_str(h, 0, "created_at"), "members", ms);
 }
 
 static PGresult *
@@ -934,10 +941,11 @@ static int
 move_out(struct ks_request *req, const char *hid, int64_t person,
     PGresult *m, const char *from)
 {
-	const char *v[3] = { PQgetvalue(m, 0, 1), PQgetvalue(m, 0, 0), from };
+	const char *v[3] = { ks_db_str(m, 0, "household_id"), ks_db_str(m, 0,
+	    "id"), from };
 	int other = strcmp(v[0], hid) != 0;
 
-	if (strcmp(PQgetvalue(m, 0, 2), from) >= 0)
+	if (strcmp(ks_db_str(m, 0, "valid_from"), from) >= 0)
 		return KS_OK;
 	if (other && (ks_db_q(req, Q_HOUSEHOLD_LOCK, 1, v) == NULL ||
 	    ks_db_q(req, Q_HOUSEHOLD_BUMP, 1, v) == NULL))
@@ -946,7 +954,8 @@ move_out(struct ks_request *req, const char *hid, int64_t person,
 		return KS_ERROR;
 	return ks_audit(req, "household_member_ended", "household", v[0],
 	    NULL, NULL, json_pack("{s:I,s:I,s:s,s:I}", "member_id",
-	    (json_int_t)ks_db_ll(m, 0, 0), "person_id", (json_int_t)person,
+	    (json_int_t)ks_db_getll(m, 0, "id"), "person_id",
+	    (json_int_t)person,
 	    "valid_to", from, "moved_to", (json_int_t)atoll(hid)));
 }
 
@@ -1002,10 +1011,11 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 		    "membership on this day",
 		    json_pack("{s:I,s:I,s:I,s:s,s:s,s:o}", "person_id",
 		    (json_int_t)person, "member_id",
-		    (json_int_t)ks_db_ll(r, 0, 0), "household_id",
-		    (json_int_t)ks_db_ll(r, 0, 1), "household",
-		    PQgetvalue(r, 0, 4), "valid_from",
-		    PQgetvalue(r, 0, 2), "valid_to", opt(r, 0, 3)));
+		    (json_int_t)ks_db_getll(r, 0, "id"), "household_id",
+		    (json_int_t)ks_db_getll(r, 0, "household_id"), "household",
+		    ks_db_str(r, 0, "name"), "valid_from",
+		    ks_db_str(r, 0, "valid_from"), "valid_to", opt(r, 0,
+		    "valid_to")));
 	if (i <= 1) {
 		const char *w[5] = { hid, role, from, to, ks_num(req, self) };
 
@@ -1017,9 +1027,11 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 			    "already" : "the household has a partner in this "
 			    "period already", json_pack("{s:s,s:I,s:I,s:s,"
 			    "s:o}", "role", role, "member_id",
-			    (json_int_t)ks_db_ll(r, 0, 0), "person_id",
-			    (json_int_t)ks_db_ll(r, 0, 1), "valid_from",
-			    PQgetvalue(r, 0, 2), "valid_to", opt(r, 0, 3)));
+			    (json_int_t)ks_db_getll(r, 0, "id"), "person_id",
+			    (json_int_t)ks_db_getll(r, 0, "person_id"),
+			    "valid_from",
+			    ks_db_str(r, 0, "valid_from"), "valid_to", opt(r, 0,
+			    "valid_to")));
 	}
 	if (self != 0) {
 		const char *w[3] = { hid, ks_num(req, self), to };
@@ -1100,7 +1112,7 @@ member_from_json(struct ks_request *req, const char *hid, json_t *m,
 		    ks_validate(req, person_new, pn) != KS_OK ||
 		    (r = person_insert(req, pn, created)) == NULL)
 			return at_member(req, idx);
-		person = ks_db_ll(r, 0, R_ID);
+		person = ks_db_getll(r, 0, "id");
 	} else if (json_is_integer(pid)) {
 		person = json_integer_value(pid);
 	} else {
@@ -1137,7 +1149,7 @@ household_changed(struct ks_request *req, const char *hid,
 		json_decref(j);
 		return KS_ERROR;
 	}
-	ks_set_etag(req, ks_db_ll(h, 0, 3));
+	ks_set_etag(req, ks_db_getll(h, 0, "version"));
 	return ks_reply(req, status, j);
 }
 
@@ -1159,7 +1171,7 @@ household_create(struct ks_request *req)
 		    "a name must not be blank", "name");
 	if ((h = ks_db_q(req, Q_HOUSEHOLD_INSERT, 2, v)) == NULL)
 		return KS_ERROR;
-	hid = PQgetvalue(h, 0, 0);
+	hid = ks_db_str(h, 0, "id");
 	/* A family in one go: every member in this transaction, or none. */
 	created = json_array();
 	rc = KS_OK;
@@ -1184,7 +1196,7 @@ household_create(struct ks_request *req)
 	}
 	ks_header(req, "Location", ks_arena_printf(req->arena,
 	    "/api/v1/households/%s", hid));
-	ks_set_etag(req, ks_db_ll(h, 0, 3));
+	ks_set_etag(req, ks_db_getll(h, 0, "version"));
 	return ks_reply(req, 201, j);
 }
 
@@ -1205,7 +1217,7 @@ household_show(struct ks_request *req)
 	    (h = household_get(req, id, 0)) == NULL ||
 	    (j = household_json(req, h, ks_query(req, "on"))) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(h, 0, 3));
+	ks_set_etag(req, ks_db_getll(h, 0, "version"));
 	return ks_reply(req, 200, j);
 }
 
@@ -1226,15 +1238,15 @@ member_add(struct ks_request *req)
 	    (h = household_get(req, id, 1)) == NULL ||
 	    ks_access_household(req, id) != KS_OK ||
 	    (cur = household_json(req, h, NULL)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
+	    ks_check_etag(req, ks_db_getll(h, 0, "version"), cur) != KS_OK)
 		return KS_ERROR;
 	created = json_array();
-	rc = member_from_json(req, PQgetvalue(h, 0, 0), req->body, -1,
+	rc = member_from_json(req, ks_db_str(h, 0, "id"), req->body, -1,
 	    created, &person);
 	json_decref(created);
 	if (rc != KS_OK)
 		return KS_ERROR;
-	return household_changed(req, PQgetvalue(h, 0, 0),
+	return household_changed(req, ks_db_str(h, 0, "id"),
 	    "household_member_added", json_pack("{s:I,s:b,s:b}", "person_id",
 	    (json_int_t)person, "new_person", !json_is_integer(
 	    json_object_get(req->body, "person_id")), "moved",
@@ -1254,21 +1266,23 @@ member_end(struct ks_request *req)
 	    (h = household_get(req, id, 1)) == NULL ||
 	    ks_access_household(req, id) != KS_OK ||
 	    (cur = household_json(req, h, NULL)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(h, 0, 3), cur) != KS_OK)
+	    ks_check_etag(req, ks_db_getll(h, 0, "version"), cur) != KS_OK)
 		return KS_ERROR;
-	v[0] = PQgetvalue(h, 0, 0);
+	v[0] = ks_db_str(h, 0, "id");
 	v[1] = ks_num(req, mid);
 	if ((m = ks_db_q(req, Q_MEMBER_GET, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(m) != 1)
 		return ks_fail(req, 404, "not_found",
 		    "no such member of this household");
-	if (member_put(req, v[0], ks_db_ll(m, 0, 1), PQgetvalue(m, 0, 2),
-	    PQgetvalue(m, 0, 3), to, mid, 0) != KS_OK)
+	if (member_put(req, v[0], ks_db_getll(m, 0, "person_id"), ks_db_str(m,
+	    0, "role"),
+	    ks_db_str(m, 0, "valid_from"), to, mid, 0) != KS_OK)
 		return KS_ERROR;
 	return household_changed(req, v[0], "household_member_ended",
 	    json_pack("{s:I,s:I,s:s}", "member_id", (json_int_t)mid,
-	    "person_id", (json_int_t)ks_db_ll(m, 0, 1), "valid_to", to), 200);
+	    "person_id", (json_int_t)ks_db_getll(m, 0, "person_id"), "valid_to",
+	    to), 200);
 }
 
 /* -------------------------------------------------------------- tables */

@@ -31,11 +31,17 @@ struct member {
 };
 
 static const char *
-col(struct ks_request *req, PGresult *r, int row, int c)
+col(struct ks_request *req, PGresult *r, int row, const char *c)
 {
-	return PQgetisnull(r, row, c) ? NULL :
-	    ks_arena_strdup(req->arena, PQgetvalue(r, row, c));
+	return ks_db_isnull(r, row, c) ? NULL :
+	    ks_arena_strdup(req->arena, ks_db_str(r, row, c));
 }
+
+/* The person columns of xfer_members, in the order of member.f. */
+static const char *const mcols[NCOL] = { "id", "last_name", "first_name",
+	"birth_date", "sex", "ahv_enc", "nationality", "permit", "street",
+	"house_no", "postcode", "town", "country", "phone", "email",
+	"language", "iban", "civil_status" };
 
 /* Read the household's members as the sender, opening AHV numbers. */
 static int
@@ -53,8 +59,8 @@ read_members(struct ks_request *req, const char *household,
 		    "no current members to transfer");
 	for (i = 0; i < PQntuples(r); i++) {
 		for (c = 0; c < NCOL; c++)
-			m[i].f[c] = col(req, r, i, c);
-		m[i].role = col(req, r, i, NCOL);
+			m[i].f[c] = col(req, r, i, mcols[c]);
+		m[i].role = col(req, r, i, "role");
 		m[i].ahv = NULL;
 		if (m[i].f[5] != NULL) {
 			if (ks_datakey_decrypt(req, m[i].f[5], &plain) != KS_OK)
@@ -84,7 +90,7 @@ write_members(struct ks_request *req, struct member *m, int n,
 			    &hash)) == NULL)
 				return KS_ERROR;
 			if (PQntuples(r) == 1) {
-				out[i] = col(req, r, 0, 0);
+				out[i] = col(req, r, 0, "id");
 				continue;
 			}
 			if (ks_datakey_encrypt(req, m[i].ahv, &sealed) != KS_OK)
@@ -99,7 +105,7 @@ write_members(struct ks_request *req, struct member *m, int n,
 			v[c] = m[i].f[c];
 		if ((r = ks_db_q(req, Q_XFER_PERSON_INSERT, NCOL, v)) == NULL)
 			return KS_ERROR;
-		out[i] = col(req, r, 0, 0);
+		out[i] = col(req, r, 0, "id");
 	}
 	return KS_OK;
 }
@@ -112,12 +118,13 @@ check_target(struct ks_request *req, const char *slug, const char *bfs,
 
 	if ((r = ks_db_q(req, Q_XFER_TARGET, 1, &slug)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1),
-	    "social_service") != 0 || strcmp(PQgetvalue(r, 0, 2), "t") != 0)
+	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "kind"),
+	    "social_service") != 0 || strcmp(ks_db_str(r, 0, "active"),
+	    "t") != 0)
 		return ks_fail_detail(req, 400, "invalid_value", "no active "
 		    "social service with this name", json_pack("{s:s}",
 		    "field", "to_tenant"));
-	*tid = ks_db_ll(r, 0, 0);
+	*tid = ks_db_getll(r, 0, "id");
 	if (*tid == req->who.tenant_id)
 		return ks_fail_detail(req, 400, "invalid_value", "a dossier is "
 		    "transferred to another social service", json_pack("{s:s}",
@@ -163,16 +170,17 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(d) != 1)
 		return ks_fail(req, 404, "not_found", "no such dossier");
-	if (ks_check_etag(req, ks_db_ll(d, 0, 5), json_pack("{s:I,s:s,s:s,"
-	    "s:I}", "id", (json_int_t)id, "number", PQgetvalue(d, 0, 6),
-	    "state", PQgetvalue(d, 0, 2), "version",
-	    (json_int_t)ks_db_ll(d, 0, 5))) != KS_OK)
+	if (ks_check_etag(req, ks_db_getll(d, 0, "version"),
+	    json_pack("{s:I,s:s,s:s,"
+	    "s:I}", "id", (json_int_t)id, "number", ks_db_str(d, 0, "number"),
+	    "state", ks_db_str(d, 0, "state"), "version",
+	    (json_int_t)ks_db_getll(d, 0, "version"))) != KS_OK)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(d, 0, 2), "closed") == 0)
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
 		return ks_fail(req, 409, "dossier_closed", "a closed dossier "
 		    "is not transferred");
 	/* Everything of the sender is read before switching tenants. */
-	if (read_members(req, PQgetvalue(d, 0, 3), m, &n) != KS_OK)
+	if (read_members(req, ks_db_str(d, 0, "household_id"), m, &n) != KS_OK)
 		return KS_ERROR;
 	json_array_foreach(docs, k, e) {
 		v[0] = ks_num(req, json_integer_value(e));
@@ -192,18 +200,18 @@ transfer(struct ks_request *req)
 	}
 	if ((r = ks_db_q(req, Q_XFER_TENANT_SLUG, 0, NULL)) == NULL)
 		return KS_ERROR;
-	from_slug = col(req, r, 0, 0);
+	from_slug = col(req, r, 0, "slug");
 	slug = ks_body_str(req, "to_tenant");
 	bfs = ks_num(req, json_integer_value(json_object_get(req->body,
 	    "municipality_bfs")));
 	v[0] = ks_num(req, id);
-	v[1] = PQgetvalue(d, 0, 5);
+	v[1] = ks_db_str(d, 0, "version");
 	if ((r = ks_db_q(req, Q_XFER_CLOSE, 2, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 409, "conflict", "the dossier changed "
 		    "meanwhile; reload it");
-	v[1] = PQgetvalue(d, 0, 2);
+	v[1] = ks_db_str(d, 0, "state");
 	v[2] = "closed";
 	v[3] = ks_arena_printf(req->arena, "%s", slug);
 	v[4] = ks_num(req, req->who.user_id);
@@ -217,17 +225,18 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 
 	/* Now as the receiver. */
-	if (check_target(req, slug, bfs, PQgetvalue(d, 0, 1), &tid) != KS_OK ||
+	if (check_target(req, slug, bfs, ks_db_str(d, 0, "module"),
+	    &tid) != KS_OK ||
 	    write_members(req, m, n, ids) != KS_OK)
 		return KS_ERROR;
 	for (i = 0; i < n; i++)
-		if (strcmp(m[i].f[0], PQgetvalue(d, 0, 4)) == 0)
+		if (strcmp(m[i].f[0], ks_db_str(d, 0, "applicant_id")) == 0)
 			applicant = i;
 	v[0] = ks_arena_printf(req->arena, "%s %s", m[applicant].f[1],
 	    m[applicant].f[2]);
 	if ((r = ks_db_q(req, Q_XFER_HOUSEHOLD, 1, v)) == NULL)
 		return KS_ERROR;
-	v[0] = col(req, r, 0, 0);
+	v[0] = col(req, r, 0, "id");
 	for (i = 0; i < n; i++) {
 		v[1] = ids[i];
 		v[2] = m[i].role;
@@ -235,21 +244,21 @@ transfer(struct ks_request *req)
 			return KS_ERROR;
 	}
 	v[1] = v[0];
-	v[0] = PQgetvalue(d, 0, 1);
+	v[0] = ks_db_str(d, 0, "module");
 	v[2] = ids[applicant];
 	v[3] = bfs;
 	v[4] = ks_arena_printf(req->arena, "%s/%lld", from_slug, (long long)id);
 	if ((r = ks_db_q(req, Q_XFER_NEW_DOSSIER, 5, v)) == NULL)
 		return KS_ERROR;
-	v[0] = col(req, r, 0, 0);
-	number = col(req, r, 0, 1);
+	v[0] = col(req, r, 0, "id");
+	number = col(req, r, 0, "number");
 	json_array_foreach(docs, k, e) {
-		const char *dv[7] = { v[0], PQgetvalue(dr[k], 0, 1),
-		    PQgetvalue(dr[k], 0, 2), PQgetvalue(dr[k], 0, 3),
-		    PQgetvalue(dr[k], 0, 4), PQgetvalue(dr[k], 0, 5),
+		const char *dv[7] = { v[0], ks_db_str(dr[k], 0, "category"),
+		    ks_db_str(dr[k], 0, "title"), ks_db_str(dr[k], 0, "mime"),
+		    ks_db_str(dr[k], 0, "size"), ks_db_str(dr[k], 0, "sha256"),
 		    ks_num(req, req->who.user_id) };
 		if ((r = ks_db_q(req, Q_XFER_DOC_INSERT, 7, dv)) == NULL ||
-		    ks_document_put(req, col(req, r, 0, 0), bytes[k],
+		    ks_document_put(req, col(req, r, 0, "id"), bytes[k],
 		    blen[k]) != KS_OK)
 			return KS_ERROR;
 	}
@@ -265,7 +274,8 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 	return ks_reply(req, 201, json_pack("{s:{s:s?,s:I,s:s,s:s},"
 	    "s:{s:s,s:I,s:s?}}", "from", "tenant", from_slug, "dossier_id",
-	    (json_int_t)id, "number", PQgetvalue(d, 0, 6), "state", "closed",
+	    (json_int_t)id, "number", ks_db_str(d, 0, "number"), "state",
+	    "closed",
 	    "to", "tenant", slug, "dossier_id", (json_int_t)atoll(v[0]),
 	    "number", number));
 }
@@ -303,8 +313,8 @@ targets(struct ks_request *req)
 		return KS_ERROR;
 	}
 	for (i = 0; i < PQntuples(t); i++) {
-		v[0] = PQgetvalue(d, 0, 1);
-		if (ks_db_set_tenant(req, ks_db_ll(t, i, 0)) != KS_OK ||
+		v[0] = ks_db_str(d, 0, "module");
+		if (ks_db_set_tenant(req, ks_db_getll(t, i, "id")) != KS_OK ||
 		    (on = ks_db_q(req, Q_XFER_MODULE_ON, 1, v)) == NULL ||
 		    (m = ks_db_q(req, Q_XFER_TENANT_MUNIS, 0, NULL)) == NULL) {
 			json_decref(items);
@@ -315,11 +325,12 @@ targets(struct ks_request *req)
 		munis = json_array();
 		for (j = 0; j < PQntuples(m); j++)
 			json_array_append_new(munis, json_pack("{s:i,s:s}",
-			    "bfs", atoi(PQgetvalue(m, j, 0)), "name",
-			    PQgetvalue(m, j, 1)));
+			    "bfs", atoi(ks_db_str(m, j, "bfs")), "name",
+			    ks_db_str(m, j, "name")));
 		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:o}",
-		    "slug", PQgetvalue(t, i, 1), "name", PQgetvalue(t, i, 2),
-		    "language", PQgetvalue(t, i, 3), "municipalities", munis));
+		    "slug", ks_db_str(t, i, "slug"), "name", ks_db_str(t, i,
+		    "name"), "language", ks_db_str(t, i, "language"),
+		    "municipalities", munis));
 	}
 	if (ks_db_set_tenant(req, req->who.tenant_id) != KS_OK) {
 		json_decref(items);

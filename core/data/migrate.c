@@ -85,7 +85,7 @@ apply_one(PGconn *c, const char *component, const char *dir,
 		ks_log(KS_LOG_ERROR, "schema_version unreadable: %s",
 		    PQresultErrorMessage(r));
 	} else if (PQntuples(r) == 1) {
-		if (strcmp(PQgetvalue(r, 0, 0), sum) == 0)
+		if (strcmp(ks_db_str(r, 0, "checksum"), sum) == 0)
 			rc = KS_OK;
 		else
 			ks_log(KS_LOG_ERROR, "migration %s/%s was changed "

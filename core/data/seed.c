@@ -59,7 +59,7 @@ seed_user(PGconn *c, const char *tid, json_t *u, const char *lang,
 	free(hash);
 	if (rc != KS_OK)
 		return KS_ERROR;
-	v[1] = PQgetvalue(r, 0, 0);
+	v[1] = ks_db_str(r, 0, "id");
 	json_array_foreach(json_object_get(u, "roles"), i, role) {
 		v[2] = json_string_value(role);
 		if (q(c, "INSERT INTO user_role (tenant_id, user_id, role) "
@@ -87,10 +87,10 @@ seed_account(PGconn *c, const char *tid, json_t *a)
 
 	if (!json_is_object(a))
 		return KS_OK;
-	if (q(c, "SELECT to_regclass('sh_tenant_account') IS NOT NULL", 0,
-	    NULL, &r) != KS_OK)
+	if (q(c, "SELECT to_regclass('sh_tenant_account') IS NOT NULL "
+	    "AS have", 0, NULL, &r) != KS_OK)
 		return KS_ERROR;
-	have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	have = strcmp(ks_db_str(r, 0, "have"), "t") == 0;
 	PQclear(r);
 	if (!have)
 		return KS_OK;
@@ -155,7 +155,7 @@ seed_tenant(PGconn *c, const char *canton, json_t *t, json_t *std,
 	    NULL) != KS_OK || q(c, "SELECT id FROM tenant WHERE slug = $1", 1,
 	    v + 1, &r) != KS_OK)
 		return KS_ERROR;
-	snprintf(tid, sizeof(tid), "%s", PQgetvalue(r, 0, 0));
+	snprintf(tid, sizeof(tid), "%s", ks_db_str(r, 0, "id"));
 	PQclear(r);
 	json_array_foreach(json_object_get(t, "municipalities"), i, m) {
 		char bfs[16];
@@ -217,7 +217,7 @@ seed_billing_period(PGconn *c, json_t *bp)
 	    "ends_on) VALUES (kasus_canton_tenant(), $1, $2, $3) "
 	    "ON CONFLICT DO NOTHING RETURNING id", 3, v, &r) != KS_OK)
 		return KS_ERROR;
-	pid = PQntuples(r) == 1 ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+	pid = PQntuples(r) == 1 ? strdup(ks_db_str(r, 0, "id")) : NULL;
 	PQclear(r);
 	if (pid == NULL)
 		return KS_OK;		/* seeded before */
@@ -290,7 +290,7 @@ ks_seed_demo(const char *conninfo)
 	    "ON CONFLICT (code) DO NOTHING", 2, v, NULL) != KS_OK ||
 	    q(c, "SELECT id FROM canton WHERE code = $1", 1, v, &r) != KS_OK)
 		goto out;
-	snprintf(canton, sizeof(canton), "%s", PQgetvalue(r, 0, 0));
+	snprintf(canton, sizeof(canton), "%s", ks_db_str(r, 0, "id"));
 	PQclear(r);
 	json_array_foreach(json_object_get(doc, "municipalities"), i, e) {
 		char bfs[16], pop[16];

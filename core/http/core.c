@@ -75,9 +75,10 @@ ks_served_municipalities(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s}",
-		    "bfs", (json_int_t)ks_db_ll(r, i, 0), "name",
-		    PQgetvalue(r, i, 1), "population",
-		    (json_int_t)ks_db_ll(r, i, 2), "since", PQgetvalue(r, i, 3)));
+		    "bfs", (json_int_t)ks_db_getll(r, i, "bfs"), "name",
+		    ks_db_str(r, i, "name"), "population",
+		    (json_int_t)ks_db_getll(r, i, "population"), "since",
+		    ks_db_str(r, i, "since")));
 	return items;
 }
 
@@ -104,10 +105,12 @@ roles(struct ks_request *req)
 	}
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:b,s:o}",
-		    "code", PQgetvalue(r, i, 0), "name_de", PQgetvalue(r, i, 1),
-		    "name_fr", PQgetvalue(r, i, 2), "canton_level",
-		    strcmp(PQgetvalue(r, i, 3), "t") == 0, "permissions",
-		    csv(PQgetvalue(r, i, 4))));
+		    "code", ks_db_str(r, i, "code"),
+		    "name_de", ks_db_str(r, i, "name_de"),
+		    "name_fr", ks_db_str(r, i, "name_fr"),
+		    "canton_level",
+		    strcmp(ks_db_str(r, i, "canton_level"), "t") == 0,
+		    "permissions", csv(ks_db_str(r, i, "permissions"))));
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -125,9 +128,10 @@ staff(struct ks_request *req)
 	}
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o}",
-		    "id", (json_int_t)ks_db_ll(r, i, 0), "display_name",
-		    PQgetvalue(r, i, 1), "language", PQgetvalue(r, i, 2),
-		    "roles", csv(PQgetvalue(r, i, 3))));
+		    "id", (json_int_t)ks_db_getll(r, i, "id"), "display_name",
+		    ks_db_str(r, i, "display_name"),
+		    "language", ks_db_str(r, i, "language"),
+		    "roles", csv(ks_db_str(r, i, "roles"))));
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -236,7 +236,7 @@ ks_job_enqueue(struct ks_request *req, const char *type, json_t *payload,
 		return r == NULL ? KS_ERROR : ks_fail(req, 409,
 		    "concurrent_change", "the record was changed at the same "
 		    "time; try again");
-	*id = ks_db_ll(r, 0, 0);
+	*id = ks_db_getll(r, 0, "id");
 	return KS_OK;
 }
 
@@ -320,9 +320,9 @@ ks_job_attempt(struct ks_request *req)
 /* ------------------------------------------------------------ routes */
 
 static json_t *
-jsonb(PGresult *r, int i, int c)
+jsonb(PGresult *r, int i, const char *c)
 {
-	const char *s = ks_db_s(r, i, c);
+	const char *s = ks_db_get(r, i, c);
 	json_t *j;
 
 	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
@@ -338,32 +338,32 @@ job_json(PGresult *r, int i, int full)
 
 	o = json_pack("{s:I,s:s,s:s?,s:s,s:i,s:i,s:{s:I,s:o},s:o,s:o,s:o,"
 	    "s:s?,s:s,s:s?,s:s?,s:s,s:I}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0),
-	    "type", PQgetvalue(r, i, 1),
-	    "key", ks_db_s(r, i, 2),
-	    "state", PQgetvalue(r, i, 3),
-	    "attempts", (int)ks_db_ll(r, i, 4),
-	    "max_attempts", (int)ks_db_ll(r, i, 5),
-	    "progress", "done", (json_int_t)ks_db_ll(r, i, 6), "total",
-	    PQgetisnull(r, i, 7) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 7)),
-	    "result", jsonb(r, i, 8),
-	    "error", jsonb(r, i, 9),
-	    "created_by", PQgetisnull(r, i, 10) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 10)),
-	    "created_by_name", ks_db_s(r, i, 18),
-	    "created_at", PQgetvalue(r, i, 11),
-	    "started_at", ks_db_s(r, i, 12),
-	    "finished_at", ks_db_s(r, i, 13),
-	    "run_after", PQgetvalue(r, i, 14),
-	    "version", (json_int_t)ks_db_ll(r, i, 16));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "type", ks_db_str(r, i, "type"),
+	    "key", ks_db_get(r, i, "key"),
+	    "state", ks_db_str(r, i, "state"),
+	    "attempts", (int)ks_db_getll(r, i, "attempts"),
+	    "max_attempts", (int)ks_db_getll(r, i, "max_attempts"),
+	    "progress", "done", (json_int_t)ks_db_getll(r, i, "done"), "total",
+	    ks_db_isnull(r, i, "total") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "total")),
+	    "result", jsonb(r, i, "result"),
+	    "error", jsonb(r, i, "error"),
+	    "created_by", ks_db_isnull(r, i, "created_by") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "created_by")),
+	    "created_by_name", ks_db_get(r, i, "created_by_name"),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "started_at", ks_db_get(r, i, "started_at"),
+	    "finished_at", ks_db_get(r, i, "finished_at"),
+	    "run_after", ks_db_str(r, i, "run_after"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 	if (o == NULL)
 		abort();
 	/* What it works on and where it runs: for the tenant's operators. */
 	if (full) {
-		json_object_set_new(o, "payload", jsonb(r, i, 17));
-		json_object_set_new(o, "worker", ks_db_s(r, i, 15) ?
-		    json_string(ks_db_s(r, i, 15)) : json_null());
+		json_object_set_new(o, "payload", jsonb(r, i, "payload"));
+		json_object_set_new(o, "worker", ks_db_get(r, i, "worker") ?
+		    json_string(ks_db_get(r, i, "worker")) : json_null());
 	}
 	return o;
 }
@@ -381,7 +381,8 @@ job_row(struct ks_request *req, int64_t *id)
 		return NULL;
 	/* Someone else's job is, to a person without job.read, no job. */
 	if (PQntuples(r) == 0 || (!ks_has_perm(&req->who, "job.read") &&
-	    (PQgetisnull(r, 0, 10) || ks_db_ll(r, 0, 10) != req->who.user_id))) {
+	    (ks_db_isnull(r, 0, "created_by") || ks_db_getll(r, 0,
+	    "created_by") != req->who.user_id))) {
 		ks_fail(req, 404, "not_found", "no such job");
 		return NULL;
 	}
@@ -401,7 +402,7 @@ ks_job_accepted(struct ks_request *req, int64_t id)
 		    "the request could not be completed");
 	ks_header(req, "Location", ks_arena_printf(req->arena,
 	    "/api/v1/jobs/%lld", (long long)id));
-	ks_set_etag(req, ks_db_ll(r, 0, 16));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 202, job_json(r, 0,
 	    ks_has_perm(&req->who, "job.read")));
 }
@@ -414,7 +415,7 @@ job_show(struct ks_request *req)
 
 	if ((r = job_row(req, &id)) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 16));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, job_json(r, 0,
 	    ks_has_perm(&req->who, "job.read")));
 }
@@ -444,8 +445,8 @@ job_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, job_json(r, i, 1));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(PQgetvalue(r,
-	    PQntuples(r) - 1, 0)) : json_null()));
+	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
+	    PQntuples(r) - 1, "id")) : json_null()));
 }
 
 static int
@@ -520,21 +521,22 @@ job_retry(struct ks_request *req)
 	if ((r = job_row(req, &id)) == NULL)
 		return KS_ERROR;
 	cur = job_json(r, 0, 1);
-	if (ks_check_etag(req, ks_db_ll(r, 0, 16), json_incref(cur)) !=
+	if (ks_check_etag(req, ks_db_getll(r, 0, "version"),
+	    json_incref(cur)) !=
 	    KS_OK) {
 		json_decref(cur);
 		return KS_ERROR;
 	}
-	state = PQgetvalue(r, 0, 3);
+	state = ks_db_str(r, 0, "state");
 	if (strcmp(state, "failed") != 0 && strcmp(state, "dead") != 0) {
 		json_decref(cur);
 		return ks_fail_detail(req, 409, "job_not_retryable", "only a "
 		    "failed or dead job can be tried again", json_pack("{s:s}",
 		    "state", state));
 	}
-	e = ks_job_type_find(PQgetvalue(r, 0, 1));
+	e = ks_job_type_find(ks_db_str(r, 0, "type"));
 	v[0] = ks_num(req, id);
-	v[1] = PQgetvalue(r, 0, 16);
+	v[1] = ks_db_str(r, 0, "version");
 	v[2] = ks_num(req, e != NULL ? ks_job_max_attempts(e->type) :
 	    KS_JOB_ATTEMPTS);
 	if ((r = ks_db_q(req, Q_JOB_RETRY, 3, v)) == NULL) {

@@ -127,10 +127,10 @@ schedule_all(void)
 		if ((r = ks_db_q(req, Q_JOB_SCHEDULE, 6, v)) != NULL) {
 			req->wrote = 1;
 			if (ks_db_finish(req, 1) == KS_OK &&
-			    ks_db_ll(r, 0, 0) > 0)
+			    ks_db_getll(r, 0, "tenants") > 0)
 				ks_log(KS_LOG_INFO, "job %s scheduled for %s in "
 				    "%lld tenants", t->name, key,
-				    ks_db_ll(r, 0, 0));
+				    ks_db_getll(r, 0, "tenants"));
 		}
 		ctx_free(req);
 	}
@@ -230,7 +230,7 @@ end_failed(struct runner *rn, struct ks_request *req, struct ks_job *j,
 		return;
 	}
 	*state = PQntuples(r) == 1 ? ks_arena_strdup(req->arena,
-	    PQgetvalue(r, 0, 0)) : "lease lost";
+	    ks_db_str(r, 0, "state")) : "lease lost";
 	if (strcmp(*state, "queued") == 0 &&
 	    (rn->retry_at == 0 || ks_now() + delay < rn->retry_at))
 		rn->retry_at = ks_now() + delay;
@@ -262,13 +262,13 @@ principal(struct ks_request *req, PGresult *r)
 {
 	struct ks_principal *p = &req->who;
 
-	p->user_id = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
-	p->tenant_slug = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 6));
-	p->lang = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 7));
+	p->user_id = strtoll(ks_db_str(r, 0, "created_by"), NULL, 10);
+	p->tenant_slug = ks_arena_strdup(req->arena, ks_db_str(r, 0, "slug"));
+	p->lang = ks_arena_strdup(req->arena, ks_db_str(r, 0, "language"));
 	p->username = "-";
-	p->roles = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 8));
-	p->perms = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 9));
-	p->team = ks_arena_strdup(req->arena, PQgetvalue(r, 0, 10));
+	p->roles = ks_arena_strdup(req->arena, ks_db_str(r, 0, "roles"));
+	p->perms = ks_arena_strdup(req->arena, ks_db_str(r, 0, "perms"));
+	p->team = ks_arena_strdup(req->arena, ks_db_str(r, 0, "team"));
 	req->authed = 1;
 }
 
@@ -298,12 +298,12 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 		ctx_free(req);
 		return;
 	}
-	e = ks_job_type_find(PQgetvalue(r, 0, 0));
+	e = ks_job_type_find(ks_db_str(r, 0, "type"));
 	j.type = e != NULL ? e->type : NULL;
 	j.module = e != NULL ? e->module : NULL;
-	j.attempt = (int)ks_db_ll(r, 0, 2);
+	j.attempt = (int)ks_db_getll(r, 0, "attempts");
 	j.last_write = 0;	/* the first progress report is saved */
-	payload = json_loads(PQgetvalue(r, 0, 1), JSON_DECODE_ANY, NULL);
+	payload = json_loads(ks_db_str(r, 0, "payload"), JSON_DECODE_ANY, NULL);
 	principal(req, r);
 	req->job = &j;
 	if (e == NULL || payload == NULL)
@@ -345,17 +345,17 @@ run_one(struct runner *rn, double *wait)
 		return -1;
 	}
 	req->wrote = 1;		/* the sweep of run-out leases, the claim */
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
-		if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 3) &&
-		    (w = strtod(PQgetvalue(r, 0, 3), NULL)) < *wait)
+	if (PQntuples(r) != 1 || ks_db_isnull(r, 0, "id")) {
+		if (PQntuples(r) == 1 && !ks_db_isnull(r, 0, "wait_s") &&
+		    (w = strtod(ks_db_str(r, 0, "wait_s"), NULL)) < *wait)
 			*wait = w;
 		ks_db_finish(req, 1);
 		ctx_free(req);
 		return 0;
 	}
-	tenant = ks_db_ll(r, 0, 0);
-	id = ks_db_ll(r, 0, 1);
-	lease = ks_db_ll(r, 0, 2);
+	tenant = ks_db_getll(r, 0, "tenant_id");
+	id = ks_db_getll(r, 0, "id");
+	lease = ks_db_getll(r, 0, "lease_no");
 	if (ks_db_finish(req, 1) != KS_OK) {
 		ctx_free(req);
 		return -1;

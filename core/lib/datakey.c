@@ -269,11 +269,11 @@ unwrap(struct ks_request *req, const unsigned char master[KS_KEY_LEN],
 	int n, ok;
 
 	n = wrap_aad(aad, sizeof(aad), k->tenant, "enc");
-	ok = ks_bytea_decode(PQgetvalue(r, 0, 0), w, sizeof(w)) ==
+	ok = ks_bytea_decode(ks_db_str(r, 0, "wrapped_key"), w, sizeof(w)) ==
 	    WRAPPED_LEN && ks_open(master, aad, (size_t)n, w, WRAPPED_LEN,
 	    k->enc) == KS_OK;
 	n = wrap_aad(aad, sizeof(aad), k->tenant, "mac");
-	ok = ok && ks_bytea_decode(PQgetvalue(r, 0, 1), w, sizeof(w)) ==
+	ok = ok && ks_bytea_decode(ks_db_str(r, 0, "hash_key"), w, sizeof(w)) ==
 	    WRAPPED_LEN && ks_open(master, aad, (size_t)n, w, WRAPPED_LEN,
 	    k->mac) == KS_OK;
 	if (!ok) {
@@ -601,7 +601,7 @@ ks_datakey_dossier(struct ks_request *req, int64_t dossier, int make,
 			return ks_fail(req, 500, "internal_error",
 			    "the dossier's key is missing");
 	}
-	snprintf(hex, KS_KEY_ID_HEX, "%s", PQgetvalue(r, 0, 0));
+	snprintf(hex, KS_KEY_ID_HEX, "%s", ks_db_str(r, 0, "key_id"));
 	return ks_datakey_key(req, hex, key);
 }
 
@@ -858,7 +858,7 @@ ks_datakey_sweep(struct ks_request *req, int min_age_s, long *shredded)
 	n = PQntuples(r);
 	used = ks_arena_alloc(req->arena, sizeof(*used) * (size_t)(n + 1));
 	for (i = 0; i < n; i++)
-		used[i] = PQgetvalue(r, i, 0);
+		used[i] = ks_db_str(r, i, "key_id");
 	qsort(used, (size_t)n, sizeof(*used), cmp_str);
 	key_dir(dir, sizeof(dir));
 	snprintf(prefix, sizeof(prefix), "t%lld-", (long long)tenant);

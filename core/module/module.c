@@ -451,7 +451,7 @@ enabled_list(struct ks_request *req, char *out, size_t len)
 	snprintf(out, len, ",");
 	for (i = 0; i < PQntuples(r); i++) {
 		n = strlen(out);
-		snprintf(out + n, len - n, "%s,", PQgetvalue(r, i, 0));
+		snprintf(out + n, len - n, "%s,", ks_db_str(r, i, "module"));
 	}
 	pthread_mutex_lock(&cache_lock);
 	s->tenant = req->who.tenant_id;
@@ -542,7 +542,7 @@ target_tenant(struct ks_request *req)
 		ks_fail(req, 404, "not_found", "no such tenant");
 		return NULL;
 	}
-	if (ks_db_set_tenant(req, ks_db_ll(t, 0, 0)) != KS_OK)
+	if (ks_db_set_tenant(req, ks_db_getll(t, 0, "id")) != KS_OK)
 		return NULL;
 	return t;
 }
@@ -550,9 +550,11 @@ target_tenant(struct ks_request *req)
 static json_t *
 state_json(PGresult *r, int i)
 {
-	return json_pack("{s:s,s:b,s:s,s:I}", "module", PQgetvalue(r, i, 0),
-	    "enabled", strcmp(PQgetvalue(r, i, 1), "t") == 0, "start_date",
-	    PQgetvalue(r, i, 2), "version", (json_int_t)ks_db_ll(r, i, 3));
+	return json_pack("{s:s,s:b,s:s,s:I}",
+	    "module", ks_db_str(r, i, "module"),
+	    "enabled", strcmp(ks_db_str(r, i, "enabled"), "t") == 0,
+	    "start_date", ks_db_str(r, i, "start_date"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 }
 
 static int
@@ -572,7 +574,8 @@ tenant_modules(struct ks_request *req)
 			continue;
 		found = 0;
 		for (j = 0; j < PQntuples(r); j++) {
-			if (strcmp(PQgetvalue(r, j, 0), mods[i].m->name) != 0)
+			if (strcmp(ks_db_str(r, j, "module"),
+			    mods[i].m->name) != 0)
 				continue;
 			e = state_json(r, j);
 			found = 1;
@@ -603,7 +606,8 @@ tenant_module_put(struct ks_request *req)
 	if (PQntuples(r) == 1) {
 		before = state_json(r, 0);
 		/* Changing an existing switch needs its ETag. */
-		if (ks_check_etag(req, ks_db_ll(r, 0, 3), json_incref(before))
+		if (ks_check_etag(req, ks_db_getll(r, 0, "version"),
+		    json_incref(before))
 		    != KS_OK) {
 			json_decref(before);
 			return KS_ERROR;
@@ -622,7 +626,7 @@ tenant_module_put(struct ks_request *req)
 	json_decref(before);
 	ks_after_commit(req, announce, ks_arena_printf(req->arena,
 	    "modules:%lld", (long long)req->db_tenant));
-	ks_set_etag(req, ks_db_ll(r, 0, 3));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, state_json(r, 0));
 }
 

@@ -34,9 +34,9 @@
 #define SWEEP_MIN_AGE_S	3600
 
 static json_t *
-jsonb(PGresult *r, int i, int c)
+jsonb(PGresult *r, int i, const char *c)
 {
-	const char *s = ks_db_s(r, i, c);
+	const char *s = ks_db_get(r, i, c);
 	json_t *j;
 
 	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
@@ -159,10 +159,10 @@ retention_job(struct ks_request *req, json_t *payload)
 	n = PQntuples(r);
 	due = ks_arena_alloc(req->arena, sizeof(*due) * (size_t)(n + 1));
 	for (i = 0; i < n; i++) {
-		const char *st = PQgetvalue(r, (int)i, 5);
+		const char *st = ks_db_str(r, (int)i, "status");
 
 		if (strcmp(st, "due") == 0)
-			due[ndue++] = ks_db_ll(r, (int)i, 0);
+			due[ndue++] = ks_db_getll(r, (int)i, "id");
 		else if (strcmp(st, "legal_hold") == 0)
 			held++;
 		else
@@ -182,13 +182,13 @@ retention_job(struct ks_request *req, json_t *payload)
 		    (r = ks_db_q(req, Q_RETENTION_PURGE, 3, v)) == NULL)
 			goto fail;
 		/* NULL: a hold was set, it was reopened or booked meanwhile */
-		if (!PQgetisnull(r, 0, 0)) {
-			res = jsonb(r, 0, 0);
+		if (!ks_db_isnull(r, 0, "result")) {
+			res = jsonb(r, 0, "result");
 			counts = json_object_get(res, "counts");
 			keys = json_object_get(res, "keys");
 			if (PQntuples(dk) == 1)
 				json_array_append_new(keys,
-				    json_string(PQgetvalue(dk, 0, 0)));
+				    json_string(ks_db_str(dk, 0, "key_id")));
 			if (ks_audit(req, "retention_deleted", "dossier", v[0],
 			    NULL, NULL, json_pack("{s:O,s:I,s:O}", "deleted",
 			    counts, "keys_shredded", (json_int_t)
@@ -222,14 +222,14 @@ retention_job(struct ks_request *req, json_t *payload)
 	if ((r = ks_db_q(req, Q_RETENTION_RUN_END, 5, v)) == NULL)
 		goto fail;
 	ks_job_result(req, json_pack("{s:I,s:I,s:I,s:I,s:O,s:O,s:o}",
-	    "dossiers", (json_int_t)ks_db_ll(r, 0, 0),
-	    "keys_shredded", (json_int_t)ks_db_ll(r, 0, 2),
+	    "dossiers", (json_int_t)ks_db_getll(r, 0, "dossiers"),
+	    "keys_shredded", (json_int_t)ks_db_getll(r, 0, "keys_shredded"),
 	    "on_legal_hold", (json_int_t)held, "waiting_accounting",
 	    (json_int_t)waiting,
 	    "dossier_closed_years", json_object_get(p,
 	    "dossier_closed_years"), "accounting_years",
 	    json_object_get(p, "accounting_years"),
-	    "rows", jsonb(r, 0, 1)));
+	    "rows", jsonb(r, 0, "counts")));
 	json_decref(p);
 	return ks_job_progress(req, ndue, ndue);
 fail:
@@ -261,16 +261,16 @@ due_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s?,"
-		    "s:s}", "dossier_id", (json_int_t)ks_db_ll(r, i, 0),
-		    "number", PQgetvalue(r, i, 1),
-		    "closed_on", PQgetvalue(r, i, 2),
-		    "last_booking", ks_db_s(r, i, 4),
-		    "status", PQgetvalue(r, i, 5)));
+		    "s:s}", "dossier_id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "number", ks_db_str(r, i, "number"),
+		    "closed_on", ks_db_str(r, i, "closed_on"),
+		    "last_booking", ks_db_get(r, i, "last_booking"),
+		    "status", ks_db_str(r, i, "status")));
 	json_object_set_new(p, "closed_before", json_string(closed));
 	json_object_set_new(p, "bookings_before", json_string(books));
 	return ks_reply(req, 200, json_pack("{s:o,s:o,s:o}", "periods", p,
 	    "items", items, "next", PQntuples(r) == n && n > 0 ?
-	    json_string(PQgetvalue(r, PQntuples(r) - 1, 0)) : json_null()));
+	    json_string(ks_db_str(r, PQntuples(r) - 1, "id")) : json_null()));
 }
 
 static int
@@ -289,36 +289,38 @@ runs_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:I,s:s,s:o,s:I,"
 		    "s:o,s:I,s:I,s:I,s:s,s:s}",
-		    "id", (json_int_t)ks_db_ll(r, i, 0),
-		    "job_id", (json_int_t)ks_db_ll(r, i, 1),
-		    "run_on", PQgetvalue(r, i, 2),
-		    "periods", jsonb(r, i, 3),
-		    "dossiers", (json_int_t)ks_db_ll(r, i, 4),
-		    "deleted", jsonb(r, i, 5),
-		    "keys_shredded", (json_int_t)ks_db_ll(r, i, 6),
-		    "held", (json_int_t)ks_db_ll(r, i, 7),
-		    "waiting_accounting", (json_int_t)ks_db_ll(r, i, 8),
-		    "created_at", PQgetvalue(r, i, 9),
-		    "updated_at", PQgetvalue(r, i, 10)));
+		    "id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "job_id", (json_int_t)ks_db_getll(r, i, "job_id"),
+		    "run_on", ks_db_str(r, i, "run_on"),
+		    "periods", jsonb(r, i, "periods"),
+		    "dossiers", (json_int_t)ks_db_getll(r, i, "dossiers"),
+		    "deleted", jsonb(r, i, "counts"),
+		    "keys_shredded", (json_int_t)ks_db_getll(r, i,
+		    "keys_shredded"),
+		    "held", (json_int_t)ks_db_getll(r, i, "held"),
+		    "waiting_accounting", (json_int_t)ks_db_getll(r, i,
+		    "waiting"),
+		    "created_at", ks_db_str(r, i, "created_at"),
+		    "updated_at", ks_db_str(r, i, "updated_at")));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(PQgetvalue(r,
-	    PQntuples(r) - 1, 0)) : json_null()));
+	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
+	    PQntuples(r) - 1, "id")) : json_null()));
 }
 
 static json_t *
 hold_json(PGresult *r)
 {
 	return json_pack("{s:I,s:s,s:s,s:s?,s:b,s:s?,s:o,s:s?,s:I}",
-	    "dossier_id", (json_int_t)ks_db_ll(r, 0, 0),
-	    "number", PQgetvalue(r, 0, 1),
-	    "state", PQgetvalue(r, 0, 2),
-	    "closed_on", ks_db_s(r, 0, 3),
-	    "legal_hold", strcmp(PQgetvalue(r, 0, 4), "t") == 0,
-	    "reason", ks_db_s(r, 0, 5),
-	    "held_by", PQgetisnull(r, 0, 6) ? json_null() :
-	    json_integer(ks_db_ll(r, 0, 6)),
-	    "held_at", ks_db_s(r, 0, 7),
-	    "version", (json_int_t)ks_db_ll(r, 0, 8));
+	    "dossier_id", (json_int_t)ks_db_getll(r, 0, "id"),
+	    "number", ks_db_str(r, 0, "number"),
+	    "state", ks_db_str(r, 0, "state"),
+	    "closed_on", ks_db_get(r, 0, "closed_on"),
+	    "legal_hold", strcmp(ks_db_str(r, 0, "legal_hold"), "t") == 0,
+	    "reason", ks_db_get(r, 0, "legal_hold_reason"),
+	    "held_by", ks_db_isnull(r, 0, "legal_hold_by") ? json_null() :
+	    json_integer(ks_db_getll(r, 0, "legal_hold_by")),
+	    "held_at", ks_db_get(r, 0, "legal_hold_at"),
+	    "version", (json_int_t)ks_db_getll(r, 0, "version"));
 }
 
 static PGresult *
@@ -347,7 +349,7 @@ hold_show(struct ks_request *req)
 
 	if ((r = hold_get(req, &id)) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 8));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, hold_json(r));
 }
 
@@ -361,7 +363,8 @@ hold_put(struct ks_request *req)
 	int hold = json_is_true(on);
 
 	if ((b = hold_get(req, &id)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(b, 0, 8), hold_json(b)) != KS_OK)
+	    ks_check_etag(req, ks_db_getll(b, 0, "version"),
+	    hold_json(b)) != KS_OK)
 		return KS_ERROR;
 	if (hold && reason == NULL)
 		return ks_fail_detail(req, 400, "missing_field", "a legal hold "
@@ -370,7 +373,7 @@ hold_put(struct ks_request *req)
 	v[1] = hold ? "true" : "false";
 	v[2] = hold ? reason : NULL;
 	v[3] = ks_num(req, req->who.user_id);
-	v[4] = PQgetvalue(b, 0, 8);
+	v[4] = ks_db_str(b, 0, "version");
 	if ((r = ks_db_q(req, Q_RETENTION_HOLD_SET, 5, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
@@ -384,7 +387,7 @@ hold_put(struct ks_request *req)
 	    ks_audit(req, hold ? "legal_hold_set" : "legal_hold_lifted",
 	    "dossier", v[0], hold_json(b), hold_json(r), NULL) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 8));
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, hold_json(r));
 }
 

@@ -72,20 +72,23 @@ name_param(struct ks_request *req)
 static json_t *
 version_json(PGresult *r, int i)
 {
-	json_t *data = json_loads(PQgetvalue(r, i, 14), 0, NULL);
+	json_t *data = json_loads(ks_db_str(r, i, "source"), 0, NULL);
 
-	/* The author by name: column 15 of rule_data_list. */
+	/* The author by name: author_name of rule_data_list. */
 	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s?,s:o}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
-	    "version", PQgetvalue(r, i, 2), "valid_from", PQgetvalue(r, i, 3),
-	    "sha256", PQgetvalue(r, i, 4), "status", PQgetvalue(r, i, 5),
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "name", ks_db_str(r, i, "name"),
+	    "version", ks_db_str(r, i, "version"),
+	    "valid_from", ks_db_str(r, i, "valid_from"),
+	    "sha256", ks_db_str(r, i, "sha256"),
+	    "status", ks_db_str(r, i, "status"),
 	    "data", data ? data : json_null(),
-	    "author_id", PQgetisnull(r, i, 7) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 7)),
-	    "created_at", PQgetvalue(r, i, 11),
-	    "comment", ks_db_s(r, i, 9),
-	    "author_name", PQnfields(r) > 15 && !PQgetisnull(r, i, 15) ?
-	    json_string(PQgetvalue(r, i, 15)) : json_null());
+	    "author_id", ks_db_isnull(r, i, "author_id") ? json_null() :
+	    json_integer(ks_db_getll(r, i, "author_id")),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "comment", ks_db_get(r, i, "review_comment"),
+	    "author_name", !ks_db_isnull(r, i, "author_name") ?
+	    json_string(ks_db_str(r, i, "author_name")) : json_null());
 }
 
 /* Every version of the tenant's rule data, newest first per name. */
@@ -129,9 +132,9 @@ data_bounds(struct ks_request *req)
 	}
 	if (PQntuples(r) == 1)
 		cur = json_pack("{s:I,s:s,s:s,s:o?}", "id", (json_int_t)
-		    ks_db_ll(r, 0, 0), "version", PQgetvalue(r, 0, 1),
-		    "valid_from", PQgetvalue(r, 0, 3), "data", json_loads(
-		    PQgetvalue(r, 0, 4), 0, NULL));
+		    ks_db_getll(r, 0, "id"), "version", ks_db_str(r, 0,
+		    "version"), "valid_from", ks_db_str(r, 0, "valid_from"),
+		    "data", json_loads(ks_db_str(r, 0, "source"), 0, NULL));
 	return ks_reply(req, 200, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}",
 	    "name", name, "date", date, "bounds", out, "pack", prov,
 	    "municipalities", muni, "current", cur));
@@ -185,7 +188,7 @@ data_save(struct ks_request *req)
 		return KS_ERROR;
 	}
 	v[1] = ks_arena_printf(req->arena, "%s.%lld", v[2],
-	    ks_db_ll(r, 0, 0) + 1);
+	    ks_db_getll(r, 0, "versions") + 1);
 	v[4] = sha;
 	v[5] = "[]";
 	v[6] = ks_arena_printf(req->arena, "%lld", (long long)req->who.user_id);
@@ -194,7 +197,7 @@ data_save(struct ks_request *req)
 	v[9] = "data";
 	v[10] = ks_body_str(req, "comment");
 	if ((r = ks_db_q(req, Q_RULE_INSERT, 11, v)) == NULL ||
-	    ks_audit(req, "rule_data_saved", "rule_pack", PQgetvalue(r, 0, 0),
+	    ks_audit(req, "rule_data_saved", "rule_pack", ks_db_str(r, 0, "id"),
 	    NULL, json_pack("{s:O}", "data", data), json_pack("{s:s,s:s,s:s,"
 	    "s:s,s:O,s:s?}", "name", name, "version", v[1], "valid_from", v[2],
 	    "sha256", sha, "bounds_pack", prov, "comment", ks_body_str(req,
@@ -203,7 +206,7 @@ data_save(struct ks_request *req)
 		return KS_ERROR;
 	}
 	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "name", name, "version", v[1],
+	    (json_int_t)ks_db_getll(r, 0, "id"), "name", name, "version", v[1],
 	    "valid_from", v[2], "sha256", sha, "bounds_pack", prov));
 }
 

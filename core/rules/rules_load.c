@@ -189,7 +189,7 @@ lookup(int qid, const char *arg)
 	req.arena = ks_arena_new(1024);
 	if ((r = ks_db_q(&req, qid, arg ? 1 : 0, &arg)) != NULL &&
 	    PQntuples(r) == 1)
-		id = ks_db_ll(r, 0, 0);
+		id = ks_db_getll(r, 0, "id");
 	ks_db_finish(&req, 1);
 	json_decref(req.err.detail);
 	ks_arena_free(req.arena);

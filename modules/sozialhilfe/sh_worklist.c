@@ -11,10 +11,10 @@
 #include "sh.h"
 
 static json_t *
-client(PGresult *r, int i, int last, int first)
+client(PGresult *r, int i)
 {
-	return json_pack("{s:s,s:s}", "last_name", PQgetvalue(r, i, last),
-	    "first_name", PQgetvalue(r, i, first));
+	return json_pack("{s:s,s:s}", "last_name", ks_db_str(r, i,
+	    "last_name"), "first_name", ks_db_str(r, i, "first_name"));
 }
 
 /* A work list dossier: id, state, names, opened, number, origin. */
@@ -22,12 +22,12 @@ static json_t *
 work_dossier(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?}", "id",
-	    (json_int_t)atoll(PQgetvalue(r, i, 0)), "state",
-	    PQgetvalue(r, i, 1), "last_name", PQgetvalue(r, i, 2),
-	    "first_name", PQgetvalue(r, i, 3), "opened_on",
-	    PQgetvalue(r, i, 4), "number", PQgetvalue(r, i, 6),
-	    "transferred_from", PQgetisnull(r, i, 7) ? NULL :
-	    PQgetvalue(r, i, 7));
+	    (json_int_t)atoll(ks_db_str(r, i, "id")), "state",
+	    ks_db_str(r, i, "state"), "last_name", ks_db_str(r, i, "last_name"),
+	    "first_name", ks_db_str(r, i, "first_name"), "opened_on",
+	    ks_db_str(r, i, "opened_on"), "number", ks_db_str(r, i, "number"),
+	    "transferred_from", ks_db_isnull(r, i, "transferred_from") ? NULL :
+	    ks_db_str(r, i, "transferred_from"));
 }
 
 static int
@@ -42,14 +42,16 @@ deadlines(struct ks_request *req, const char *uid, json_t *due, json_t *over)
 		return -1;
 	for (i = 0; i < PQntuples(r); i++) {
 		e = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 0)), "due_on",
-		    PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "text",
-		    PQgetvalue(r, i, 3), "dossier_id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 4)), "client",
-		    ks->strdup(req, PQgetvalue(r, i, 5)), "number",
-		    PQgetvalue(r, i, 8), "version",
-		    (json_int_t)atoll(PQgetvalue(r, i, 7)));
-		json_array_append_new(strcmp(PQgetvalue(r, i, 1), today) < 0 ?
+		    (json_int_t)atoll(ks_db_str(r, i, "id")), "due_on",
+		    ks_db_str(r, i, "due_on"), "kind", ks_db_str(r, i, "kind"),
+		    "text",
+		    ks_db_str(r, i, "text"), "dossier_id",
+		    (json_int_t)atoll(ks_db_str(r, i, "dossier_id")), "client",
+		    ks->strdup(req, ks_db_str(r, i, "last_name")), "number",
+		    ks_db_str(r, i, "number"), "version",
+		    (json_int_t)atoll(ks_db_str(r, i, "version")));
+		json_array_append_new(strcmp(ks_db_str(r, i, "due_on"),
+		    today) < 0 ?
 		    over : due, e);
 	}
 	return 0;
@@ -75,8 +77,8 @@ unassigned(struct ks_request *req, json_t *out)
 		return -1;
 	for (i = 0; i < PQntuples(r); i++) {
 		e = work_dossier(r, i);
-		json_object_set_new(e, "team", PQgetisnull(r, i, 8) ?
-		    json_null() : json_string(PQgetvalue(r, i, 8)));
+		json_object_set_new(e, "team", ks_db_isnull(r, i, "team") ?
+		    json_null() : json_string(ks_db_str(r, i, "team")));
 		json_array_append_new(out, e);
 	}
 	return 0;
@@ -103,7 +105,7 @@ worklist(struct ks_request *req)
 	}
 	for (i = 0; i < PQntuples(r); i++) {
 		e = work_dossier(r, i);
-		if (strcmp(PQgetvalue(r, i, 5), "t") == 0)
+		if (strcmp(ks_db_str(r, i, "new"), "t") == 0)
 			json_array_append(fresh, e);
 		json_array_append_new(open, e);
 	}
@@ -121,17 +123,18 @@ worklist(struct ks_request *req)
 static json_t *
 pending(struct ks_request *req, PGresult *r, int i)
 {
-	long long by = atoll(PQgetvalue(r, i, 5));
+	long long by = atoll(ks_db_str(r, i, "created_by"));
 
 	return json_pack("{s:I,s:{s:I,s:s,s:o},s:{s:I,s:s?},s:s,s:b,s:I}",
-	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
-	    "dossier", "id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
-	    "number", PQgetvalue(r, i, 2), "client", client(r, i, 3, 4),
+	    "id", (json_int_t)atoll(ks_db_str(r, i, "id")),
+	    "dossier", "id", (json_int_t)atoll(ks_db_str(r, i, "dossier_id")),
+	    "number", ks_db_str(r, i, "number"), "client", client(r, i),
 	    "created_by", "id", (json_int_t)by, "display_name",
-	    PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
-	    "created_at", PQgetvalue(r, i, 7),
+	    ks_db_isnull(r, i, "display_name") ? NULL : ks_db_str(r, i,
+	    "display_name"),
+	    "created_at", ks_db_str(r, i, "created_at"),
 	    "own", by == ks->user_id(req),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 10)));
+	    "version", (json_int_t)atoll(ks_db_str(r, i, "version")));
 }
 
 static json_t *
@@ -149,12 +152,11 @@ pending_list(struct ks_request *req, int q, const char *f8, const char *f9,
 	for (i = 0; i < PQntuples(r); i++) {
 		e = pending(req, r, i);
 		/* Amounts are Rappen; valid_from and texts stay text. */
-		json_object_set_new(e, f8, json_string(PQgetvalue(r, i, 8)));
-		json_object_set_new(e, f9, json_integer(atoll(PQgetvalue(r, i,
-		    9))));
-		if (PQnfields(r) > 11)
+		json_object_set_new(e, f8, json_string(ks_db_str(r, i, f8)));
+		json_object_set_new(e, f9, json_integer(ks_db_getll(r, i, f9)));
+		if (PQfnumber(r, "state") >= 0)
 			json_object_set_new(e, "dossier_state",
-			    json_string(PQgetvalue(r, i, 11)));
+			    json_string(ks_db_str(r, i, "state")));
 		json_array_append_new(a, e);
 	}
 	return a;
@@ -175,17 +177,20 @@ runs_list(struct ks_request *req, int *err)
 		return a;
 	}
 	for (i = 0; i < PQntuples(r); i++) {
-		by = atoll(PQgetvalue(r, i, 2));
+		by = atoll(ks_db_str(r, i, "created_by"));
 		json_array_append_new(a, json_pack("{s:I,s:s,s:{s:I,s:s?},s:s,"
 		    "s:I,s:I,s:b,s:I}", "id",
-		    (json_int_t)atoll(PQgetvalue(r, i, 0)), "month",
-		    PQgetvalue(r, i, 1), "created_by", "id", (json_int_t)by,
-		    "display_name", PQgetisnull(r, i, 3) ? NULL :
-		    PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4),
-		    "lines", (json_int_t)atoll(PQgetvalue(r, i, 5)), "total",
-		    (json_int_t)atoll(PQgetvalue(r, i, 6)), "own",
+		    (json_int_t)atoll(ks_db_str(r, i, "id")), "month",
+		    ks_db_str(r, i, "month"), "created_by", "id",
+		    (json_int_t)by,
+		    "display_name", ks_db_isnull(r, i, "display_name") ? NULL :
+		    ks_db_str(r, i, "display_name"), "created_at", ks_db_str(r,
+		    i, "created_at"),
+		    "lines", (json_int_t)atoll(ks_db_str(r, i, "lines")),
+		    "total",
+		    (json_int_t)atoll(ks_db_str(r, i, "total")), "own",
 		    by == ks->user_id(req), "version",
-		    (json_int_t)atoll(PQgetvalue(r, i, 7))));
+		    (json_int_t)atoll(ks_db_str(r, i, "version"))));
 	}
 	return a;
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "kasus/db.h"
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2

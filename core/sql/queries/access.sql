@@ -14,7 +14,7 @@ SELECT id, module, state, team, household_id, applicant_id, version,
 -- applicant, or as a member of the dossier's household whose membership
 -- has not ended.
 -- name: access_person_teams
-SELECT DISTINCT coalesce(d.team, '') FROM dossier d
+SELECT DISTINCT coalesce(d.team, '') AS team FROM dossier d
  WHERE d.tenant_id = kasus_tenant() AND d.state <> 'closed'
    AND (d.applicant_id = $1 OR d.household_id IN (
         SELECT m.household_id FROM household_member m
@@ -22,7 +22,7 @@ SELECT DISTINCT coalesce(d.team, '') FROM dossier d
            AND (m.valid_to IS NULL OR m.valid_to > current_date)))
 
 -- name: access_household_teams
-SELECT DISTINCT coalesce(team, '') FROM dossier
+SELECT DISTINCT coalesce(team, '') AS team FROM dossier
  WHERE tenant_id = kasus_tenant() AND state <> 'closed' AND household_id = $1
 
 -- name: user_password_get
@@ -36,14 +36,14 @@ RETURNING id
 
 -- Active administrators of the transaction's tenant.
 -- name: tenant_admin_count
-SELECT count(*) FROM app_user u
+SELECT count(*) AS admins FROM app_user u
   JOIN user_role r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
  WHERE r.role = 'tenant_admin' AND u.active
 
--- An admin_request row, in this column order everywhere:
---   0 id, 1 username, 2 display_name, 3 email, 4 language, 5 reason,
---   6 requested_by_name, 7 requested_at, 8 status, 9 decided_by,
---   10 decided_at, 11 comment, 12 user_id, 13 version
+-- An admin_request row has these columns everywhere (read by name):
+--   id, username, display_name, email, language, reason,
+--   requested_by_name, requested_at, status, decided_by, decided_at,
+--   comment, user_id, version
 -- name: admin_request_insert
 INSERT INTO admin_request (tenant_id, username, display_name, email,
        language, reason, requested_by, requested_by_name)

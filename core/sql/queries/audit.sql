@@ -25,7 +25,7 @@ SELECT e.seq, e.at, e.actor_id, u.display_name, e.request_id, e.action,
                p.first_name, p.id)
           FROM person p
          WHERE p.tenant_id = e.tenant_id
-           AND p.id = ANY (audit_refs(e.refs, e.tenant_id)))
+           AND p.id = ANY (audit_refs(e.refs, e.tenant_id))) AS persons
   FROM audit_event e
   LEFT JOIN app_user u ON u.tenant_id = e.tenant_id AND u.id = e.actor_id
  WHERE e.seq < $1
@@ -46,7 +46,7 @@ SELECT r.id, r.at, r.actor_id, u.display_name, r.request_id, r.action,
                p.first_name, p.id)
           FROM person p
          WHERE p.tenant_id = r.tenant_id
-           AND p.id = ANY (audit_refs(r.refs, r.tenant_id)))
+           AND p.id = ANY (audit_refs(r.refs, r.tenant_id))) AS persons
   FROM audit_read r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.actor_id
  WHERE r.id < $1

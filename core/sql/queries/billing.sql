@@ -169,12 +169,13 @@ SELECT c.id FROM tenant t
 SELECT r.id, p.code, p.starts_on, p.ends_on, r.issued_at,
        coalesce((SELECT sum((s->>'amount')::bigint)
                    FROM jsonb_array_elements(r.output->'shares') s
-                  WHERE (s->>'tenant_id')::bigint = $1), 0),
+                  WHERE (s->>'tenant_id')::bigint = $1), 0) AS amount,
        (SELECT n.id FROM billing_run n
          WHERE n.tenant_id = r.tenant_id AND n.period_id = r.period_id
            AND n.issued_at > r.issued_at
-         ORDER BY n.issued_at, n.id LIMIT 1),
-       r.parties->'creditor'->>'iban', r.pack->>'name', r.pack->>'version'
+         ORDER BY n.issued_at, n.id LIMIT 1) AS replaced_by,
+       r.parties->'creditor'->>'iban' AS iban, r.pack->>'name' AS pack_name,
+       r.pack->>'version' AS pack_version
   FROM billing_run r
   JOIN billing_period p ON p.tenant_id = r.tenant_id AND p.id = r.period_id
  WHERE r.issued_at IS NOT NULL

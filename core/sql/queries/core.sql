@@ -65,12 +65,15 @@ DELETE FROM tenant_municipality WHERE bfs = $1
 SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN role_permission rp ON rp.role = r.role
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
-       coalesce(u.team, ''), u.must_change_password,
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS perms,
+       coalesce(u.team, '') AS team, u.must_change_password,
        (SELECT t.active FROM tenant t WHERE t.id = u.tenant_id)
+         AS tenant_active
   FROM app_user u WHERE u.username = $1
 
 -- name: user_list
@@ -78,7 +81,8 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        u.team
   FROM app_user u WHERE u.id > $1 ORDER BY u.id LIMIT $2
 
@@ -87,7 +91,8 @@ SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), ''),
+                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles,
        u.team
   FROM app_user u WHERE u.id = $1
 
@@ -131,11 +136,12 @@ RETURNING id
 -- name: role_list
 SELECT r.code, r.name_de, r.name_fr, r.canton_level,
        coalesce(string_agg(rp.permission, ',' ORDER BY rp.permission), '')
+         AS permissions
   FROM role r LEFT JOIN role_permission rp ON rp.role = r.code
  GROUP BY r.code ORDER BY r.code
 
 -- name: perm_known
-SELECT count(*) FROM permission WHERE code = ANY($1::text[])
+SELECT count(*) AS known FROM permission WHERE code = ANY($1::text[])
 
 -- A token acts with what its creator may do now: of the permissions it
 -- was given, those the creator's current roles still grant (column 1),
@@ -149,9 +155,10 @@ SELECT k.id,
                                 FROM user_role r
                                 JOIN role_permission rp ON rp.role = r.role
                                WHERE r.tenant_id = k.tenant_id
-                                 AND r.user_id = k.created_by)), ''),
-       k.expires_at > now(), k.revoked, k.created_by, u.active AND t.active,
-       coalesce(u.team, '')
+                                 AND r.user_id = k.created_by)), '')
+         AS perms,
+       k.expires_at > now() AS valid, k.revoked, k.created_by,
+       u.active AND t.active AS active, coalesce(u.team, '') AS team
   FROM api_token k
   JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
   JOIN tenant t ON t.id = k.tenant_id
@@ -166,7 +173,8 @@ RETURNING id, expires_at
 
 -- Column 6: what the token may do now (its creator's current roles).
 -- name: token_list
-SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
+SELECT k.id, k.name, array_to_string(k.permissions, ',') AS permissions,
+       k.created_at,
        k.expires_at, k.revoked,
        coalesce((SELECT string_agg(p, ',' ORDER BY p)
                    FROM unnest(k.permissions) p
@@ -175,6 +183,7 @@ SELECT k.id, k.name, array_to_string(k.permissions, ','), k.created_at,
                                 JOIN role_permission rp ON rp.role = r.role
                                WHERE r.tenant_id = k.tenant_id
                                  AND r.user_id = k.created_by)), '')
+         AS effective_permissions
   FROM api_token k
   JOIN app_user u ON u.tenant_id = k.tenant_id AND u.id = k.created_by
  ORDER BY k.id
@@ -287,7 +296,8 @@ SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
 -- name: rule_data_list
 SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
        p.author_id, p.approver_id, p.review_comment, p.imported_from,
-       p.created_at, p.approved_at, p.row_version, p.source, a.display_name
+       p.created_at, p.approved_at, p.row_version, p.source,
+       a.display_name AS author_name
   FROM rule_pack p
   LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
  WHERE p.tenant_id = kasus_tenant() AND p.kind = $1
@@ -330,18 +340,19 @@ SELECT id FROM rule_pack
    AND kind = coalesce($3, 'code')
 
 -- name: rule_data_versions
-SELECT count(*) FROM rule_pack
+SELECT count(*) AS versions FROM rule_pack
  WHERE tenant_id = kasus_tenant() AND kind = 'data' AND name = $1
 
 -- name: tenant_id_by_slug
 SELECT id FROM tenant WHERE slug = $1
 
 -- name: canton_tenant
-SELECT kasus_canton_tenant()
+SELECT kasus_canton_tenant() AS id
 
 -- name: staff_list
 SELECT u.id, u.display_name, u.language,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r
                   WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
+         AS roles
   FROM app_user u WHERE u.active ORDER BY u.display_name, u.id

@@ -8,7 +8,7 @@ SELECT tenant_id, id, lease_no, wait_s FROM job_claim($1, $2::text[])
 
 -- name: job_schedule
 SELECT job_schedule($1, nullif($2, ''), $3, $4::integer, $5::integer,
-       $6::integer)
+       $6::integer) AS tenants
 
 -- name: job_insert
 INSERT INTO job (tenant_id, type, key, payload, max_attempts, backoff_ms,
@@ -25,21 +25,21 @@ SELECT id FROM job WHERE type = $1 AND key = $2
 -- job acts for the person who started it; an inactive one has none).
 -- name: job_load
 SELECT j.type, j.payload, j.attempts, j.lease_no, j.lease_s,
-       coalesce(j.created_by::text, ''), t.slug, t.language,
+       coalesce(j.created_by::text, '') AS created_by, t.slug, t.language,
        coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
                    FROM user_role r JOIN app_user u ON u.tenant_id =
                         r.tenant_id AND u.id = r.user_id AND u.active
                   WHERE r.tenant_id = j.tenant_id
-                    AND r.user_id = j.created_by), ''),
+                    AND r.user_id = j.created_by), '') AS roles,
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN app_user u ON u.tenant_id =
                         r.tenant_id AND u.id = r.user_id AND u.active
                    JOIN role_permission rp ON rp.role = r.role
                   WHERE r.tenant_id = j.tenant_id
-                    AND r.user_id = j.created_by), ''),
+                    AND r.user_id = j.created_by), '') AS perms,
        coalesce((SELECT u.team FROM app_user u
                   WHERE u.tenant_id = j.tenant_id
-                    AND u.id = j.created_by), '')
+                    AND u.id = j.created_by), '') AS team
   FROM job j JOIN tenant t ON t.id = j.tenant_id
  WHERE j.id = $1 AND j.lease_no = $2::bigint AND j.state = 'running'
 
@@ -85,6 +85,7 @@ SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        worker, version, payload,
        (SELECT u.display_name FROM app_user u
          WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
+       AS created_by_name
   FROM job WHERE id = $1
 
 -- Newest first; $1 is the id of the last one on the page before (0: none).
@@ -94,6 +95,7 @@ SELECT id, type, key, state, attempts, max_attempts, done, total, result,
        worker, version, payload,
        (SELECT u.display_name FROM app_user u
          WHERE u.tenant_id = job.tenant_id AND u.id = job.created_by)
+       AS created_by_name
   FROM job
  WHERE ($1::bigint = 0 OR id < $1::bigint)
    AND ($3 = '' OR state = $3)

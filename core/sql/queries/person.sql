@@ -111,28 +111,28 @@ h AS (
        AND ($3::date IS NULL OR p.birth_date = $3::date)
      ORDER BY p.last_norm USING ~<~, p.first_norm USING ~<~, p.id LIMIT $5))
 SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex,
-       p.ahv_hash IS NOT NULL, p.postcode, p.town, p.version,
-       CASE WHEN $6::boolean THEN person_dossiers(p.id) END
+       p.ahv_hash IS NOT NULL AS has_ahv, p.postcode, p.town, p.version,
+       CASE WHEN $6::boolean THEN person_dossiers(p.id) END AS dossiers
   FROM h JOIN person p ON p.tenant_id = kasus_tenant() AND p.id = h.id
  ORDER BY h.last_norm USING ~<~, h.first_norm USING ~<~, h.id
  LIMIT $5
 
 -- name: person_search_ahv
-SELECT id, last_name, first_name, birth_date, sex, ahv_hash IS NOT NULL,
-       postcode, town, version,
-       CASE WHEN $5::boolean THEN person_dossiers(id) END
+SELECT id, last_name, first_name, birth_date, sex,
+       ahv_hash IS NOT NULL AS has_ahv, postcode, town, version,
+       CASE WHEN $5::boolean THEN person_dossiers(id) END AS dossiers
   FROM person
  WHERE tenant_id = kasus_tenant() AND ahv_hash = $1
    AND ($2::date IS NULL OR birth_date = $2::date) AND id > $3
  ORDER BY id LIMIT $4
 
 -- name: person_dossier_list
-SELECT person_dossiers($1)
+SELECT person_dossiers($1) AS dossiers
 
 -- Addresses over time (0014): each with the day the next one starts.
 -- name: address_list
-SELECT valid_from, lead(valid_from) OVER w, street, house_no, postcode,
-       town, country, recorded_at
+SELECT valid_from, lead(valid_from) OVER w AS valid_to, street, house_no,
+       postcode, town, country, recorded_at
   FROM person_address
  WHERE tenant_id = kasus_tenant() AND person_id = $1
 WINDOW w AS (ORDER BY valid_from NULLS FIRST)
@@ -144,7 +144,7 @@ WINDOW w AS (ORDER BY valid_from NULLS FIRST)
 SELECT a.valid_from,
        (SELECT min(b.valid_from) FROM person_address b
          WHERE b.tenant_id = kasus_tenant() AND b.person_id = $1
-           AND b.valid_from > $2::date),
+           AND b.valid_from > $2::date) AS valid_to,
        a.street, a.house_no, a.postcode, a.town, a.country, a.recorded_at
   FROM person_address a
  WHERE a.tenant_id = kasus_tenant() AND a.person_id = $1

@@ -4,7 +4,8 @@
 -- name: datakey_keys_in_use
 -- Every value key a row of the tenant names: protected fields ("KSV2" |
 -- key id | ...) and the dossiers' keys (their documents name the same).
-SELECT encode(substring(ahv_enc FROM 5 FOR 16), 'hex') FROM person
+SELECT encode(substring(ahv_enc FROM 5 FOR 16), 'hex') AS key_id
+  FROM person
  WHERE substring(ahv_enc FROM 1 FOR 4) = decode('4b535632', 'hex')
 UNION ALL
 SELECT encode(key_id, 'hex') FROM dossier_key
@@ -17,7 +18,7 @@ SELECT encode(key_id, 'hex') FROM dossier_key
 SELECT d.id, d.number, d.closed_on, d.legal_hold, l.last_booking,
        CASE WHEN d.legal_hold THEN 'legal_hold'
             WHEN l.last_booking >= $2::date THEN 'accounting'
-            ELSE 'due' END
+            ELSE 'due' END AS status
   FROM dossier d
   LEFT JOIN LATERAL (SELECT max(e.booked_on) AS last_booking
                        FROM ledger_entry e
@@ -31,14 +32,14 @@ SELECT d.id, d.number, d.closed_on, d.legal_hold, l.last_booking,
 -- name: retention_dossier_key
 -- The dossier's key id, the dossier locked: no key is made for it while
 -- it is deleted (a document's insert waits and then finds no dossier).
-SELECT encode(k.key_id, 'hex')
+SELECT encode(k.key_id, 'hex') AS key_id
   FROM dossier d
   JOIN dossier_key k ON k.tenant_id = d.tenant_id AND k.dossier_id = d.id
  WHERE d.id = $1
    FOR UPDATE OF d
 
 -- name: retention_purge
-SELECT retention_purge_dossier($1, $2::date, $3::date)
+SELECT retention_purge_dossier($1, $2::date, $3::date) AS result
 
 -- name: retention_run_add
 -- What one dossier's deletion removed, added to the job's run.

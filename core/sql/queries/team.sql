@@ -5,10 +5,11 @@
 -- Every team ($1 NULL) or one, with its active members and open dossiers.
 SELECT t.id, t.name, t.version, t.created_at,
        (SELECT count(*) FROM app_user u
-         WHERE u.tenant_id = t.tenant_id AND u.team = t.name AND u.active),
+         WHERE u.tenant_id = t.tenant_id AND u.team = t.name AND u.active)
+         AS members,
        (SELECT count(*) FROM dossier d
          WHERE d.tenant_id = t.tenant_id AND d.team = t.name
-           AND d.state <> 'closed')
+           AND d.state <> 'closed') AS open_dossiers
   FROM team t WHERE $1::bigint IS NULL OR t.id = $1
  ORDER BY t.name, t.id
 
@@ -31,9 +32,9 @@ RETURNING id
 
 -- name: team_in_use
 SELECT (SELECT count(*) FROM app_user u
-         WHERE u.tenant_id = t.tenant_id AND u.team = t.name),
+         WHERE u.tenant_id = t.tenant_id AND u.team = t.name) AS users,
        (SELECT count(*) FROM dossier d
-         WHERE d.tenant_id = t.tenant_id AND d.team = t.name)
+         WHERE d.tenant_id = t.tenant_id AND d.team = t.name) AS dossiers
   FROM team t WHERE t.id = $1
 
 -- name: team_delete

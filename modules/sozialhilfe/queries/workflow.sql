@@ -16,7 +16,8 @@ SELECT x.id, x.due_on, x.kind, x.text, x.dossier_id, p.last_name,
 -- name: work_dossiers
 -- The caller's open dossiers; "new" when assigned in the last 7 days.
 SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
-       coalesce(d.assigned_at, d.created_at) > now() - interval '7 days',
+       coalesce(d.assigned_at, d.created_at) > now() - interval '7 days'
+         AS new,
        d.number, d.transferred_from
   FROM dossier d
   JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
@@ -27,7 +28,7 @@ SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
 -- name: work_unassigned
 -- Open dossiers nobody works on yet: those of the caller's team and
 -- those without a team; everything for a team lead without a team ($2).
-SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on, true,
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on, true AS new,
        d.number, d.transferred_from, d.team
   FROM dossier d
   JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
@@ -49,7 +50,7 @@ SELECT b.id, b.dossier_id, d.number, p.last_name, p.first_name,
 
 -- name: pending_decisions
 SELECT x.id, x.dossier_id, d.number, p.last_name, p.first_name,
-       x.drafted_by, u.display_name, x.created_at, b.valid_from, b.payment,
+       x.drafted_by AS created_by, u.display_name, x.created_at, b.valid_from, b.payment,
        x.version, d.state
   FROM sh_decision x
   JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
@@ -73,10 +74,10 @@ SELECT o.id, o.dossier_id, d.number, p.last_name, p.first_name,
 -- name: pending_runs
 SELECT r.id, r.month, r.created_by, u.display_name, r.created_at,
        (SELECT count(*) FROM sh_payment_line l
-         WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id),
+         WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id) AS lines,
        (SELECT coalesce(sum(l.amount), 0) FROM sh_payment_line l
          WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id
-           AND l.status <> 'held'),
+           AND l.status <> 'held') AS total,
        r.version
   FROM sh_payment_run r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by

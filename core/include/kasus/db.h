@@ -1,0 +1,91 @@
+/*
+ * kasus/db.h - read SQL results by column name.
+ *
+ * A statement's SELECT list may change; code that reads column 3 then
+ * silently reads the wrong value. Read by the name the statement gives
+ * the column (an expression gets one with AS in its .sql file):
+ *
+ *   ks_db_get(r, 0, "title")     value, NULL for SQL NULL
+ *   ks_db_str(r, 0, "title")     value, "" for SQL NULL (as PQgetvalue)
+ *   ks_db_getll(r, 0, "id")      integer, 0 for SQL NULL
+ *   ks_db_isnull(r, 0, "id")     1 for SQL NULL
+ *
+ * Header-only (static inline over libpq): the core and modules use the
+ * same code, and a module, which links libpq but no core symbol, needs no
+ * new member of struct ks_api and no ABI bump.
+ *
+ * An unknown name is a programming error: the test build (KS_TEST_HOOKS)
+ * aborts with the result's column list on stderr (the server log), so a
+ * test that reaches the line fails at once; a release build logs the
+ * same line and answers NULL, "", 0 or 1 (NULL).
+ */
+#ifndef KS_DB_H
+#define KS_DB_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <libpq-fe.h>
+
+/** The column number of col in r, or -1 (logged; abort in tests). */
+static inline int
+ks_db_col(const PGresult *r, const char *col)
+{
+	char	 line[1024];
+	size_t	 len;
+	int	 c, i, n;
+
+	if ((c = PQfnumber(r, col)) >= 0)
+		return c;
+	/* One write, so the line stays whole in the log. */
+	n = PQnfields(r);
+	len = (size_t)snprintf(line, sizeof(line), "kasus: error: result has "
+	    "no column \"%s\"; columns (%d):", col, n);
+	for (i = 0; i < n && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+		    i ? ", " : " ", PQfname(r, i));
+	fprintf(stderr, "%.*s\n", (int)sizeof(line) - 1, line);
+#ifdef KS_TEST_HOOKS
+	abort();
+#endif
+	return -1;
+}
+
+/** The value of col in row, NULL for SQL NULL. */
+static inline const char *
+ks_db_get(const PGresult *r, int row, const char *col)
+{
+	int c = ks_db_col(r, col);
+
+	if (c < 0 || PQgetisnull(r, row, c))
+		return NULL;
+	return PQgetvalue(r, row, c);
+}
+
+/** The value of col in row, "" for SQL NULL (like PQgetvalue). */
+static inline char *
+ks_db_str(const PGresult *r, int row, const char *col)
+{
+	int c = ks_db_col(r, col);
+
+	return c < 0 ? (char *)"" : PQgetvalue(r, row, c);
+}
+
+/** The integer value of col in row, 0 for SQL NULL. */
+static inline long long
+ks_db_getll(const PGresult *r, int row, const char *col)
+{
+	const char *s = ks_db_get(r, row, col);
+
+	return s == NULL ? 0 : strtoll(s, NULL, 10);
+}
+
+/** 1 when col is SQL NULL in row (or unknown), else 0. */
+static inline int
+ks_db_isnull(const PGresult *r, int row, const char *col)
+{
+	int c = ks_db_col(r, col);
+
+	return c < 0 || PQgetisnull(r, row, c);
+}
+
+#endif /* KS_DB_H */
