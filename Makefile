@@ -48,7 +48,7 @@ build: deps-check $(B)/kasusd modules web
 
 # The web application (TypeScript, Vite) from npm packages pinned in
 # web/package-lock.json; kasusd serves web/dist.
-WEB_SRC = $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.* web/tsconfig.json -type f 2>/dev/null)
+WEB_SRC = $(shell find web/src web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.* web/tsconfig.json -type f 2>/dev/null)
 ifneq ($(wildcard web/package.json),)
 web: web/dist/index.html
 web/dist/index.html: $(WEB_SRC) web/openapi.json web/node_modules/.package-lock.json
