@@ -385,19 +385,6 @@ resolve(struct ks_request *req, const char **v)
 	return KS_OK;
 }
 
-static void
-tohex(const unsigned char *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Up to PIECE bytes of the spool; -1 on a read error. */
 static ssize_t
 read_piece(int fd, unsigned char *buf)
@@ -666,7 +653,7 @@ store(struct ks_request *req, struct upload *u, PGresult *doc)
 		if ((n = seal_chunk(req, &sl, buf, (size_t)got,
 		    done == u->total, sealed)) == 0)
 			goto out;
-		tohex(sealed, n, hex + 2);
+		ks_hex(sealed, n, hex + 2);
 		if (seq == 0 && done == u->total) {
 			/* All of it in one piece: no staging. */
 			v[0] = id;
@@ -725,7 +712,7 @@ upload_finish(struct ks_request *req)
 		return unsupported(req);
 	if (EVP_DigestFinal_ex(u->md, md, &mdlen) != 1 || mdlen != 32)
 		return ks_fail(req, 500, "internal_error", "hashing failed");
-	tohex(md, 32, sha);
+	ks_hex(md, 32, sha);
 	if (resolve(req, v) != KS_OK)
 		return KS_ERROR;
 	v[5] = u->mime;
