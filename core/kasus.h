@@ -10,6 +10,7 @@
 #ifndef KASUS_H
 #define KASUS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -34,6 +35,7 @@ char		*ks_arena_strdup(struct ks_arena *, const char *);
 char		*ks_arena_strndup(struct ks_arena *, const char *, size_t);
 char		*ks_arena_printf(struct ks_arena *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+char		*ks_arena_vprintf(struct ks_arena *, const char *, va_list);
 /** Run fn(arg) when the arena is freed (PGresult, json_t, ...). */
 void		 ks_arena_cleanup(struct ks_arena *, void (*)(void *), void *);
 /** Bytes handed out so far (for tests and limits). */

@@ -47,22 +47,6 @@ openapi(struct ks_request *req)
 	return KS_OK;
 }
 
-static json_t *
-csv(const char *s)
-{
-	json_t *a = json_array();
-	const char *e;
-
-	while (s != NULL && *s != '\0') {
-		e = strchr(s, ',');
-		if (e == NULL)
-			e = s + strlen(s);
-		json_array_append_new(a, json_stringn(s, (size_t)(e - s)));
-		s = *e ? e + 1 : e;
-	}
-	return a;
-}
-
 json_t *
 ks_served_municipalities(struct ks_request *req)
 {
@@ -110,7 +94,7 @@ roles(struct ks_request *req)
 		    "name_fr", ks_db_str(r, i, "name_fr"),
 		    "canton_level",
 		    strcmp(ks_db_str(r, i, "canton_level"), "t") == 0,
-		    "permissions", csv(ks_db_str(r, i, "permissions"))));
+		    "permissions", ks_csv_array(ks_db_str(r, i, "permissions"))));
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -131,7 +115,7 @@ staff(struct ks_request *req)
 		    "id", (json_int_t)ks_db_getll(r, i, "id"), "display_name",
 		    ks_db_str(r, i, "display_name"),
 		    "language", ks_db_str(r, i, "language"),
-		    "roles", csv(ks_db_str(r, i, "roles"))));
+		    "roles", ks_csv_array(ks_db_str(r, i, "roles"))));
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

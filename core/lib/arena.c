@@ -120,20 +120,32 @@ ks_arena_strdup(struct ks_arena *a, const char *s)
 }
 
 char *
-ks_arena_printf(struct ks_arena *a, const char *fmt, ...)
+ks_arena_vprintf(struct ks_arena *a, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 	char *p;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		va_end(again);
 		return NULL;
+	}
 	p = ks_arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return p;
+}
+
+char *
+ks_arena_printf(struct ks_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
 	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	p = ks_arena_vprintf(a, fmt, ap);
 	va_end(ap);
 	return p;
 }

@@ -149,14 +149,9 @@ api_printf(struct ks_request *req, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = ks_arena_alloc(req->arena, (size_t)(n < 0 ? 0 : n) + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	s = ks_arena_vprintf(req->arena, fmt, ap);
 	va_end(ap);
 	return s;
 }
