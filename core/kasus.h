@@ -705,6 +705,18 @@ json_t	*ks_transitions_from(struct ks_request *,
 	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
+/**
+ * Call a money hook (struct ks_money) of every module switched on for
+ * the tenant that has it, with the module's statements; stops at the
+ * first that fails (its error set).
+ */
+enum ks_money_hook { KS_MONEY_LINES, KS_MONEY_HELD, KS_MONEY_CLEARED,
+	KS_MONEY_APPROVED };
+int	ks_modules_money(struct ks_request *, enum ks_money_hook,
+	    const char *run, const char *first, const char *month);
+/* Money services (core/casework/money/). */
+void	ks_payrun_register(void);
+void	ks_ledger_register(void);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);

@@ -41,6 +41,8 @@ struct loaded {
 static struct loaded mods[MAX_MODULES];
 static int nmods;
 static struct loaded *initing;	/* the module whose init() runs */
+/* The module whose hook the core calls now (its statements are used). */
+static __thread const struct loaded *hooked;
 
 struct slot {
 	int64_t		 tenant;
@@ -186,6 +188,8 @@ owner(struct ks_request *req)
 	const char *name = NULL;
 	int i;
 
+	if (hooked != NULL)
+		return hooked;
 	if (req->route != NULL)
 		name = ks_router_module(req->route);
 	else if (req->job != NULL)
@@ -515,6 +519,48 @@ ks_modules_enabled(struct ks_request *req)
 			json_array_append_new(a, json_string(mods[i].m->name));
 	}
 	return a;
+}
+
+int
+ks_modules_money(struct ks_request *req, enum ks_money_hook h,
+    const char *run, const char *first, const char *month)
+{
+	const struct ks_money *m;
+	char list[512], want[40];
+	int i, rc = KS_OK;
+
+	if (nmods == 0)
+		return KS_OK;
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return KS_ERROR;
+	for (i = 0; i < nmods && rc == KS_OK; i++) {
+		if (!mods[i].inited || (m = mods[i].m->money) == NULL)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) == NULL)
+			continue;
+		hooked = &mods[i];
+		switch (h) {
+		case KS_MONEY_LINES:
+			if (m->run_lines != NULL)
+				rc = m->run_lines(req, run, first, month);
+			break;
+		case KS_MONEY_HELD:
+			if (m->run_held != NULL)
+				rc = m->run_held(req, run);
+			break;
+		case KS_MONEY_CLEARED:
+			if (m->run_cleared != NULL)
+				rc = m->run_cleared(req, run);
+			break;
+		case KS_MONEY_APPROVED:
+			if (m->run_approved != NULL)
+				rc = m->run_approved(req, run);
+			break;
+		}
+		hooked = NULL;
+	}
+	return rc;
 }
 
 /* After commit: every worker (and node) drops its cached switches. */

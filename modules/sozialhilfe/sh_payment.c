@@ -2,8 +2,9 @@
  * sh_payment.c - payments of the Sozialhilfe module that belong to a
  * dossier or to the service: the tenant's paying account, one-off
  * payments (four-eyes), recovery claims with their instalment plan and
- * repayments, and the client account. Payment runs and pain.001 are in
- * sh_run.c, bank notifications (camt.054) in sh_bank.c.
+ * repayments. Payment runs, pain.001 and the client account are the
+ * casework layer's (core/casework/money/); the lines this module adds to
+ * a run are in sh_run.c, bank notifications (camt.054) in sh_bank.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,37 +645,6 @@ repayment_create(struct ks_request *req)
 	return ks->reply(req, 201, claim_json(r, 0));
 }
 
-/* ------------------------------------------------------------- ledger */
-
-static int
-ledger_show(struct ks_request *req)
-{
-	const char *v[3];
-	long long n;
-	PGresult *r, *t;
-	json_t *items;
-	int64_t id;
-	int i;
-
-	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
-	    dossier(req, &id) == NULL)
-		return KS_ERROR;
-	v[0] = ks->num(req, id);
-	if ((r = sh_q(req, Q_PAY_LEDGER_LIST, 3, v)) == NULL ||
-	    (t = sh_q(req, Q_PAY_LEDGER_TOTALS, 1, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:I,s:s,"
-		    "s:o,s:s}", "id", ll(r, i, 0), "booked_on",
-		    PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "amount",
-		    ll(r, i, 3), "text", PQgetvalue(r, i, 4), "ref",
-		    str_or_null(r, i, 5), "created_at", PQgetvalue(r, i, 6)));
-	return ks->reply(req, 200, json_pack("{s:o,s:o,s:I,s:I}", "items",
-	    items, "next", next_cursor(r, n), "balance", ll(t, 0, 0),
-	    "claims_open", ll(t, 0, 1)));
-}
-
 /* -------------------------------------------------------------- tables */
 
 static const struct ks_field account_body[] = {
@@ -752,8 +722,5 @@ const struct ks_route sh_payment_routes[] = {
 	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
 	    repayment_body, KS_R_ETAG, repayment_create,
 	    "book a repayment by hand (If-Match: the claim)", NULL, NULL },
-	{ "GET", C "/ledger", "ledger.read", 0, NULL, KS_R_PAGED | KS_R_AUDIT,
-	    ledger_show, "the client account: entries and balance", NULL,
-	    NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -5,7 +5,7 @@
 -- name: letter_sender
 SELECT t.name, coalesce(a.street, ''), coalesce(a.house_no, ''),
        coalesce(a.postcode, ''), coalesce(a.town, '')
-  FROM tenant t LEFT JOIN sh_tenant_account a ON a.tenant_id = t.id
+  FROM tenant t LEFT JOIN payment_account a ON a.tenant_id = t.id
  WHERE t.id = kasus_tenant()
 
 -- name: letter_client
