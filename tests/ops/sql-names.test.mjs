@@ -35,6 +35,9 @@ const CONVERTED = [
   'core/billing/invoice.c',
   'core/access/auth.c',
   'core/access/admin.c',
+  'core/casework/money/payrun.c',
+  'core/casework/money/ledger.c',
+  'modules/sozialhilfe/sh_run.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
