@@ -37,6 +37,8 @@ const CONVERTED = [
   'core/access/admin.c',
   'core/billing/billing.c',
   'core/audit/audit_seal.c',
+  'modules/sozialhilfe/sh_letter.c',
+  'modules/sozialhilfe/sh_jobs.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
