@@ -30,7 +30,8 @@ SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
 SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
        b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
        b.created_by, b.approved_by, b.approved_at, b.created_at, b.version,
-       u1.display_name, u2.display_name
+       u1.display_name AS created_by_name,
+       u2.display_name AS approved_by_name
   FROM sh_budget b
   LEFT JOIN app_user u1 ON u1.tenant_id = b.tenant_id AND u1.id = b.created_by
   LEFT JOIN app_user u2 ON u2.tenant_id = b.tenant_id AND u2.id = b.approved_by
@@ -48,7 +49,7 @@ SELECT pos, code, amount, explain, explains FROM sh_budget_line
 SELECT coalesce((SELECT household_id FROM household_member
                   WHERE person_id = $2 AND valid_from <= $3::date
                     AND (valid_to IS NULL OR valid_to > $3::date)
-                  LIMIT 1), $1::bigint)
+                  LIMIT 1), $1::bigint) AS household_id
 
 -- name: budget_approve
 UPDATE sh_budget SET status = 'approved', approved_by = $2,

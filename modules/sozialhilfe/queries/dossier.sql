@@ -92,7 +92,7 @@ SELECT 1 FROM team WHERE name = $1
 
 -- name: members_on
 SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
-       date_part('year', age($2::date, p.birth_date))::integer
+       date_part('year', age($2::date, p.birth_date))::integer AS age
   FROM household_member hm
   JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
  WHERE hm.household_id = $1 AND hm.valid_from <= $2::date
