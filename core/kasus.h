@@ -717,6 +717,11 @@ int	ks_modules_money(struct ks_request *, enum ks_money_hook,
 /* Money services (core/casework/money/). */
 void	ks_payrun_register(void);
 void	ks_ledger_register(void);
+void	ks_account_register(void);
+struct ks_party;
+/** See struct ks_api (kasus/module.h): party_check. */
+int	ks_party_check(struct ks_request *, struct ks_party *,
+	    const char *prefix);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);

@@ -160,4 +160,5 @@ ks_routes_core_register(void)
 	ks_retention_register();
 	ks_payrun_register();
 	ks_ledger_register();
+	ks_account_register();
 }

@@ -462,12 +462,13 @@ test('approval needs a payment account and something to pay', async () => {
   err(await approveRun(sl, empty.json.id), 409, 'nothing_to_pay');
 });
 
-test('module routes answer 404 where the module is off; payment runs are the casework layer\'s', async () => {
+test('the paying account and payment runs are the casework layer\'s: a service without Sozialhilfe has them', async () => {
   const t = await freshTenant('nopay');
   err(await call('GET', '/api/v1/payment-account', { session: t.admin }), 404, 'not_found');
   // runs belong to the core (lines come from the modules): a role without payment.run is refused
   for (const p of [R, `${R}/1`]) err(await call('GET', p, { session: t.admin }), 403, 'forbidden');
-  err(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: THUN_ACCOUNT }), 404, 'not_found');
+  ok(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: THUN_ACCOUNT }), 200);
+  assert.equal(ok(await call('GET', '/api/v1/payment-account', { session: t.admin }), 200).json.name, THUN_ACCOUNT.name);
 });
 
 // ------------------------------------------------------------ bank files

@@ -42,6 +42,7 @@ const CONVERTED = [
   'modules/sozialhilfe/sh_budget.c',
   'core/casework/money/payrun.c',
   'core/casework/money/ledger.c',
+  'core/casework/money/account.c',
   'modules/sozialhilfe/sh_run.c',
 ];
 

@@ -547,7 +547,7 @@ run_approve(struct ks_request *req)
 	if (ks_check_etag(req, ks_db_getll(b, 0, "version"),
 	    run_json(b, 0)) != KS_OK)
 		return KS_ERROR;
-	if ((a = ks_db_q(req, Q_PAYRUN_ACCOUNT_GET, 0, NULL)) == NULL)
+	if ((a = ks_db_q(req, Q_MONEY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(a) != 1)
 		return ks_fail(req, 409, "payment_account_missing",

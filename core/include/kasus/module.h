@@ -114,6 +114,12 @@ struct ks_dossier_kind {
 	const char *const		*closing_reasons;
 };
 
+/** A party of a payment (an account holder, a creditor): text or NULL. */
+struct ks_party {
+	const char	*name, *iban, *bic, *street, *house_no, *postcode,
+			*town, *country;
+};
+
 /**
  * What a module contributes to the casework layer's payment runs
  * (core/casework/money/payrun.c), through its descriptor (2.4). Every
@@ -331,6 +337,17 @@ struct ks_api {
 	 */
 	json_t		*(*transitions_from)(struct ks_request *,
 			    const struct ks_dossier_kind *, const char *from);
+	/* 2.4: money services */
+	/**
+	 * Check a party a payment goes to (the service's account, a
+	 * module's creditor): IBAN present, valid by mod 97 and no QR-IBAN
+	 * (normalised in place, in the request's arena), country two
+	 * capital letters, BIC 8 or 11 capitals and digits. prefix names
+	 * the fields in errors ("creditor."). KS_OK or 400 with
+	 * detail.field.
+	 */
+	int		(*party_check)(struct ks_request *, struct ks_party *,
+			    const char *prefix);
 };
 
 /** The descriptor a module exports. */

@@ -8,28 +8,11 @@ SELECT d.id, d.state, d.applicant_id
   FROM dossier d
  WHERE d.id = $1 AND d.module = 'sozialhilfe'
 
--- ------------------------------------------------------------ account
-
+-- The core's paying account, for the bank files' check (sh_bank.c).
 -- name: pay_account_get
 SELECT name, iban, bic, street, house_no, postcode, town, country, version,
        updated_at
   FROM payment_account
-
--- name: pay_account_insert
-INSERT INTO payment_account (tenant_id, name, iban, bic, street,
-       house_no, postcode, town, country, updated_by)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (tenant_id) DO NOTHING
-RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
-
--- name: pay_account_update
-UPDATE payment_account SET name = $1, iban = $2, bic = $3, street = $4,
-       house_no = $5, postcode = $6, town = $7, country = $8,
-       updated_by = $9, updated_at = now(), version = version + 1
- WHERE version = $10
-RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
 
 -- ---------------------------------------------------- one-off payments
 
