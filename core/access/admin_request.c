@@ -65,8 +65,7 @@ list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, request_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 /* The social service {slug} (not the canton), its tenant switched to. */
