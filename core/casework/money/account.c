@@ -61,20 +61,12 @@ ks_party_check(struct ks_request *req, struct ks_party *p,
 }
 
 static json_t *
-opt(PGresult *r, const char *c)
-{
-	const char *s = ks_db_get(r, 0, c);
-
-	return s == NULL ? json_null() : json_string(s);
-}
-
-static json_t *
 account_json(PGresult *r)
 {
 	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:I,s:s}",
 	    "name", ks_db_str(r, 0, "name"), "iban", ks_db_str(r, 0, "iban"),
-	    "bic", opt(r, "bic"), "street", opt(r, "street"), "house_no",
-	    opt(r, "house_no"), "postcode", opt(r, "postcode"), "town",
+	    "bic", ks_db_json_str(r, 0, "bic"), "street", ks_db_json_str(r, 0, "street"), "house_no",
+	    ks_db_json_str(r, 0, "house_no"), "postcode", ks_db_json_str(r, 0, "postcode"), "town",
 	    ks_db_str(r, 0, "town"), "country", ks_db_str(r, 0, "country"),
 	    "version", (json_int_t)ks_db_getll(r, 0, "version"), "updated_at",
 	    ks_db_str(r, 0, "updated_at"));

@@ -34,12 +34,10 @@ ledger_show(struct ks_request *req)
 		    "booked_on", ks_db_str(r, i, "booked_on"), "kind",
 		    ks_db_str(r, i, "kind"), "amount",
 		    (json_int_t)ks_db_getll(r, i, "amount"), "text",
-		    ks_db_str(r, i, "text"), "ref", ks_db_isnull(r, i, "ref") ?
-		    json_null() : json_string(ks_db_str(r, i, "ref")),
+		    ks_db_str(r, i, "text"), "ref", ks_db_json_str(r, i, "ref"),
 		    "created_at", ks_db_str(r, i, "created_at")));
 	return ks_reply(req, 200, json_pack("{s:o,s:o,s:I,s:I}", "items",
-	    items, "next", PQntuples(r) < n ? json_null() :
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id")), "balance",
+	    items, "next", ks_db_cursor(r, n, "id"), "balance",
 	    (json_int_t)ks_db_getll(t, 0, "balance"), "claims_open",
 	    (json_int_t)ks_db_getll(t, 0, "open")));
 }

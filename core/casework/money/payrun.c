@@ -38,30 +38,6 @@
 #define BOOK_BATCH	1000
 
 static json_t *
-int_or_null(PGresult *r, int i, const char *c)
-{
-	return ks_db_isnull(r, i, c) ? json_null() :
-	    json_integer(ks_db_getll(r, i, c));
-}
-
-static json_t *
-str_or_null(PGresult *r, int i, const char *c)
-{
-	const char *s = ks_db_get(r, i, c);
-
-	return s == NULL ? json_null() : json_string(s);
-}
-
-/* A list's "next": the id of its last row when the page is full. */
-static json_t *
-next_cursor(PGresult *r, long long n)
-{
-	if (PQntuples(r) < n)
-		return json_null();
-	return json_string(ks_db_str(r, PQntuples(r) - 1, "id"));
-}
-
-static json_t *
 run_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
@@ -70,12 +46,12 @@ run_json(PGresult *r, int i)
 	    "execution_date", ks_db_str(r, i, "exec_date"), "created_by",
 	    (json_int_t)ks_db_getll(r, i, "created_by"), "created_at",
 	    ks_db_str(r, i, "created_at"), "approved_by",
-	    int_or_null(r, i, "approved_by"), "approved_at",
-	    str_or_null(r, i, "approved_at"), "message_id",
-	    str_or_null(r, i, "msg_id"), "exported_at",
-	    str_or_null(r, i, "exported_at"), "exported_by",
-	    int_or_null(r, i, "exported_by"), "file_sha256",
-	    str_or_null(r, i, "file_sha256"), "version",
+	    ks_db_json_int(r, i, "approved_by"), "approved_at",
+	    ks_db_json_str(r, i, "approved_at"), "message_id",
+	    ks_db_json_str(r, i, "msg_id"), "exported_at",
+	    ks_db_json_str(r, i, "exported_at"), "exported_by",
+	    ks_db_json_int(r, i, "exported_by"), "file_sha256",
+	    ks_db_json_str(r, i, "file_sha256"), "version",
 	    (json_int_t)ks_db_getll(r, i, "version"), "computed_at",
 	    ks_db_str(r, i, "computed_at"));
 }
@@ -460,7 +436,7 @@ runs_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, run_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static json_t *
@@ -474,17 +450,17 @@ line_json(PGresult *r, int i)
 	    "source_id", (json_int_t)ks_db_getll(r, i, "source_id"), "amount",
 	    (json_int_t)ks_db_getll(r, i, "amount"), "creditor",
 	    "name", ks_db_str(r, i, "name"), "street",
-	    str_or_null(r, i, "street"), "house_no",
-	    str_or_null(r, i, "house_no"), "postcode",
-	    str_or_null(r, i, "postcode"), "town", str_or_null(r, i, "town"),
-	    "country", str_or_null(r, i, "country"), "iban",
-	    str_or_null(r, i, "iban"), "text", ks_db_str(r, i, "ustrd"),
+	    ks_db_json_str(r, i, "street"), "house_no",
+	    ks_db_json_str(r, i, "house_no"), "postcode",
+	    ks_db_json_str(r, i, "postcode"), "town", ks_db_json_str(r, i, "town"),
+	    "country", ks_db_json_str(r, i, "country"), "iban",
+	    ks_db_json_str(r, i, "iban"), "text", ks_db_str(r, i, "ustrd"),
 	    "end_to_end_id", ks_db_str(r, i, "end_to_end_id"), "status",
 	    ks_db_str(r, i, "status"), "problem",
-	    str_or_null(r, i, "problem"), "booked_on",
-	    str_or_null(r, i, "booked_on"), "return_reason",
-	    str_or_null(r, i, "return_reason"), "for_month",
-	    str_or_null(r, i, "for_month"));
+	    ks_db_json_str(r, i, "problem"), "booked_on",
+	    ks_db_json_str(r, i, "booked_on"), "return_reason",
+	    ks_db_json_str(r, i, "return_reason"), "for_month",
+	    ks_db_json_str(r, i, "for_month"));
 }
 
 /* A run with a page of its lines (?kind=back_payment: only those). */
@@ -520,7 +496,7 @@ run_show(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, line_json(r, i));
 	json_object_set_new(j, "lines", items);
-	json_object_set_new(j, "next", next_cursor(r, n));
+	json_object_set_new(j, "next", ks_db_cursor(r, n, "id"));
 	return ks_reply(req, 200, j);
 }
 
