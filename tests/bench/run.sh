@@ -201,32 +201,6 @@ pg_select() {	# NAME: pgbench -S -M prepared, "NAME tps p50 p99" to raw
 	echo "$1 $tps $p50 $p99" >>"$out/raw"
 }
 
-# Rounds: each ratio's two sides one after the other (name#round).
-for k in $(seq "$rounds"); do
-	say "round $k of $rounds"
-	if want trivial; then
-		run_wrk "bare#$k" "http://127.0.0.1:$hport/"
-		run_wrk "trivial#$k" "$base$ping"
-	fi
-	if want auth; then
-		run_wrk "authread#$k" "$read_url" -H "Cookie: $cookie"
-		pg_select "pgbench#$k"
-	fi
-	if want rules; then
-		run_wrk "resolve#$k" \
-			"$base/api/v1/rules/resolve?name=skos-budget&date=2025-06-01" \
-			-H "Cookie: $cookie"
-		BENCH_BODY=$out/eval.json BENCH_COOKIE=$cookie BENCH_CSRF=$csrf \
-			run_wrk "evaluate#$k" "$base/api/v1/rules/evaluate" \
-			-s tests/bench/post.lua
-	fi
-done
-evals=n/a
-if want rules; then
-	say "rule evaluations in one thread (3 s)"
-	evals=$(build/release/bench/rules_eval plugins/skos-budget 3)
-fi
-
 # ---------------------------------------------------------------- scale
 # A canton-scale data set (tests/bench/scale.sql, made once per var/bench):
 # payment runs for the big tenant and for all, against a COPY of the same
@@ -258,6 +232,41 @@ bench_login() {	# tenant user -> "cookie csrf"
 		"$(jq -r '.csrf_token // empty' <<<"$b")"
 	rm -f "$h"
 }
+# The audited dossier read and the person search run as bench-big's case
+# worker; the bare search query with the tenant set as a session setting.
+read -r cwc cwcsrf < <(bench_login bench-big caseworker)
+did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT d.id FROM dossier d JOIN tenant t ON t.id = d.tenant_id WHERE t.slug = 'bench-big' ORDER BY d.id LIMIT 1 OFFSET 777")
+big_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-big'")
+
+# Rounds: each ratio's two sides one after the other (name#round).
+for k in $(seq "$rounds"); do
+	say "round $k of $rounds"
+	if want trivial; then
+		run_wrk "bare#$k" "http://127.0.0.1:$hport/"
+		run_wrk "trivial#$k" "$base$ping"
+	fi
+	if want auth; then
+		run_wrk "authread#$k" "$read_url" -H "Cookie: $cookie"
+		pg_select "pgbench#$k"
+	fi
+	# Right after the authenticated read its ratio is taken against.
+	want dossier &&
+		run_wrk "dossier#$k" "$base/api/v1/cases/$did" -H "Cookie: $cwc"
+	if want rules; then
+		run_wrk "resolve#$k" \
+			"$base/api/v1/rules/resolve?name=skos-budget&date=2025-06-01" \
+			-H "Cookie: $cookie"
+		BENCH_BODY=$out/eval.json BENCH_COOKIE=$cookie BENCH_CSRF=$csrf \
+			run_wrk "evaluate#$k" "$base/api/v1/rules/evaluate" \
+			-s tests/bench/post.lua
+	fi
+done
+evals=n/a
+if want rules; then
+	say "rule evaluations in one thread (3 s)"
+	evals=$(build/release/bench/rules_eval plugins/skos-budget 3)
+fi
+
 # The job a route started (its 202 answer on stdin), followed until it
 # ended: prints its result, or fails.
 job_result() {	# cookie
@@ -329,11 +338,7 @@ echo "runbig $big_s $big_n $big_copy" >>"$out/raw"
 echo "runall $all_s $all_n $all_copy" >>"$out/raw"
 fi
 
-# person search by name prefix and one dossier read, as bench-big's
-# case worker; the bare query with the tenant set as a session setting
-read -r cwc cwcsrf < <(bench_login bench-big caseworker)
-did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT d.id FROM dossier d JOIN tenant t ON t.id = d.tenant_id WHERE t.slug = 'bench-big' ORDER BY d.id LIMIT 1 OFFSET 777")
-big_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-big'")
+# person search by name prefix, the API against the bare query
 sed -n '/^-- name: person_search$/,/^$/p' core/sql/queries/person.sql | sed '1d' |
 	sed "s/\$1/'mei'/g; s/\$2/''/g; s/\$3::date/NULL::date/g; s/\$4/0/g; s/\$5/20/g; s/\$6::boolean/true/g" \
 	>"$out/search.sql"
@@ -358,15 +363,13 @@ search_sql() {	# NAME: the bare search query in pgbench, tenant preset
 	echo "$1 $stps $sp50 $sp99" >>"$out/raw"
 }
 for k in $(seq "$rounds"); do
-	{ want search || want dossier; } || break
+	want search || break
 	say "scale round $k of $rounds"
 	if want search; then
 		run_wrk "search#$k" "$base/api/v1/persons?q=mei&limit=20" \
 			-H "Cookie: $cwc"
 		search_sql "searchsql#$k"
 	fi
-	want dossier &&
-		run_wrk "dossier#$k" "$base/api/v1/cases/$did" -H "Cookie: $cwc"
 done
 
 # Memory after every run above (canton-scale data: bench-big and all
