@@ -375,7 +375,7 @@ case_show(struct ks_request *req)
 		json_decref(j);
 		return -1;
 	}
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 200, j);
 }
 
