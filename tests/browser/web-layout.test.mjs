@@ -57,6 +57,16 @@ test('message files register themselves: the glob takes every one, no hand-kept 
   assert.ok(messageFiles('de').includes('i18n/de.dossier.json'));
 });
 
+test('a module\'s messages are in its own file: no <module>.* key elsewhere', () => {
+  const mods = readdirSync(path.join(SRC, 'modules'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  for (const lang of ['de', 'fr'])
+    for (const f of messageFiles(lang)) {
+      const keys = Object.keys(JSON.parse(read(f)));
+      for (const m of mods.filter((x) => f !== `modules/${x}/${lang}.json`))
+        assert.deepEqual(keys.filter((k) => k.startsWith(`${m}.`)), [], `${f} has ${m}'s messages`);
+    }
+});
+
 test('the work list merges every module\'s items, each linked to its own module', async () => {
   const { mergeWorklists, worklistModules, worklistOf } = await transpiled('casework/worklist-merge.ts');
   const dl = (id, due_on, module) => ({ id, due_on, kind: 'manual', text: 't', dossier_id: id, number: `D-${id}`, client: 'X', version: 1, ...(module ? { module } : {}) });
@@ -111,5 +121,6 @@ test('a state badge\'s colour comes from the dossier kind: the module\'s tones, 
   // Sozialhilfe names its own, so casework names none of its states.
   const sh = read('modules/sozialhilfe/index.tsx');
   assert.match(sh, /stateTones: \{ decision: 'warn', ongoing: 'ok', review: 'warn', closed: 'off' \}/);
-  for (const f of ['common.tsx', 'state-tone.ts']) assert.doesNotMatch(read(`casework/${f}`), /'(ongoing|review|decision|intake|registration)'/, f);
+  for (const f of readdirSync(path.join(SRC, 'casework')).filter((n) => /\.tsx?$/.test(n)))
+    assert.doesNotMatch(read(`casework/${f}`), /'(ongoing|review|decision|intake|registration)'/, f);
 });

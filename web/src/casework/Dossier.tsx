@@ -8,7 +8,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, etagOf, patch, post, withQuery, type Page } from '../api';
-import { t, label } from '../i18n';
+import { t, tOpt, label } from '../i18n';
 import { useApp, type AppCtx } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
@@ -376,7 +376,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
           <form class="form" onSubmit={(e) => { e.preventDefault(); if (to !== 'closed') void transition(); }} noValidate>
             <SelectField label={t('casework.transition.to')} value={to} onChange={setTo}
               options={x.transitions.map((s2) => ({ value: s2, label: label(`${mod.code}.state`, s2) }))}
-              hint={x.state === 'decision' ? t('casework.transition.decision_hint') : undefined} />
+              hint={tOpt(`${mod.code}.transition_hint.${x.state}`)} />
             {to === 'closed' ? (
               <SelectField label={t('casework.transition.closure_reason')} value={closure} onChange={setClosure} required
                 error={trErr && !closure ? t('form.missing') : null}

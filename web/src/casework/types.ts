@@ -2,7 +2,8 @@
 // core/casework/document.c, the dossier, journal, deadline and work-list routes).
 // Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
 
-export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
+/** A dossier's state: a code of its module's dossier kind (ModuleContribution.states). */
+export type CaseState = string;
 export const MEMBER_ROLES = ['applicant', 'partner', 'child', 'other'] as const;
 
 export const CIVIL_STATES = ['single', 'married', 'separated', 'divorced', 'widowed', 'registered_partnership',
