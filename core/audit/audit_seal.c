@@ -699,8 +699,7 @@ ks_audit_verify(struct ks_request *req)
 	    json_string(vf.last_at) : json_null(),
 	    "reads", "sealed", (json_int_t)vf.sealed_reads, "pending",
 	    (json_int_t)ks_db_getll(r, 0, "n"), "oldest_pending",
-	    ks_db_isnull(r, 0, "oldest") ? json_null() :
-	    json_string(ks_db_str(r, 0, "oldest")),
+	    ks_db_json_str(r, 0, "oldest"),
 	    "anchor", "status", st, "seal", vf.anchor > 0 ?
 	    json_integer(vf.anchor_n) : json_null(),
 	    "seal_interval_ms", (json_int_t)(ks_conf.audit_seal_ms > 0 ?

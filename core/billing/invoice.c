@@ -600,8 +600,7 @@ my_invoices(struct ks_request *req)
 		    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
 		    "reference",
 		    ref, "reference_type", ref ? type : NULL, "replaced_by",
-		    ks_db_isnull(r, i, "replaced_by") ? json_null() :
-		    json_integer(ks_db_getll(r, i, "replaced_by")),
+		    ks_db_json_int(r, i, "replaced_by"),
 		    "pack", "name", ks_db_get(r, i, "pack_name"),
 		    "version", ks_db_get(r, i, "pack_version")));
 	}

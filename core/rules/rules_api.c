@@ -139,15 +139,6 @@ ks_rules_eval_canton(struct ks_request *req, const char *pack,
 
 /* ------------------------------------------------------------- the API */
 
-/* A text column as JSON: its string, or null for SQL NULL. */
-static json_t *
-text_or_null(PGresult *r, int i, const char *col)
-{
-	const char *s = ks_db_get(r, i, col);
-
-	return s == NULL ? json_null() : json_string(s);
-}
-
 static json_t *
 pack_json(PGresult *r, int i, int with_source)
 {
@@ -161,25 +152,24 @@ pack_json(PGresult *r, int i, int with_source)
 	    "sha256", ks_db_str(r, i, "sha256"),
 	    "status", ks_db_str(r, i, "status"),
 	    "examples", ex ? ex : json_array(),
-	    "author_id", ks_db_isnull(r, i, "author_id") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "author_id")),
-	    "approver_id", ks_db_isnull(r, i, "approver_id") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "approver_id")),
+	    "author_id", ks_db_json_int(r, i, "author_id"),
+	    "approver_id", ks_db_json_int(r, i, "approver_id"),
 	    "review_comment", ks_db_get(r, i, "review_comment"),
 	    "imported_from", ks_db_get(r, i, "imported_from"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "approved_at", ks_db_get(r, i, "approved_at"),
 	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version"));
 	json_object_set_new(j, "kind", json_string(ks_db_str(r, i, "kind")));
-	json_object_set_new(j, "submitted_at", text_or_null(r, i,
+	json_object_set_new(j, "submitted_at", ks_db_json_str(r, i,
 	    "submitted_at"));
-	json_object_set_new(j, "retired_at", text_or_null(r, i, "retired_at"));
+	json_object_set_new(j, "retired_at", ks_db_json_str(r, i,
+	    "retired_at"));
 	if (with_source)
 		json_object_set_new(j, "source", json_string(ks_db_str(r, i,
 		    "source")));
-	json_object_set_new(j, "author_name", text_or_null(r, i,
+	json_object_set_new(j, "author_name", ks_db_json_str(r, i,
 	    "author_name"));
-	json_object_set_new(j, "approver_name", text_or_null(r, i,
+	json_object_set_new(j, "approver_name", ks_db_json_str(r, i,
 	    "approver_name"));
 	return j;
 }

@@ -59,8 +59,7 @@ budget_json(PGresult *r, int i)
 	    "provenance", json_loads(ks_db_str(r, i, "provenance"), 0, NULL),
 	    "status", ks_db_str(r, i, "status"),
 	    "created_by", (json_int_t)ks_db_getll(r, i, "created_by"),
-	    "approved_by", ks_db_isnull(r, i, "approved_by") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "approved_by")),
+	    "approved_by", ks_db_json_int(r, i, "approved_by"),
 	    "approved_at", ks_db_get(r, i, "approved_at"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"),
@@ -506,8 +505,7 @@ decision_json(PGresult *r, int i)
 	    "approved_by"), "display_name", ks_db_get(r, i,
 	    "approved_by_name")),
 	    "approved_at", ks_db_get(r, i, "approved_at"),
-	    "document_id", ks_db_isnull(r, i, "document_id") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "document_id")),
+	    "document_id", ks_db_json_int(r, i, "document_id"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"),
 	    "revoked_by", ks_db_isnull(r, i, "revoked_by") ? json_null() :
