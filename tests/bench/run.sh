@@ -379,6 +379,11 @@ rss=$(for f in /proc/[0-9]*/status; do
 		END { if (p == k) printf "main %.0f MiB; ", r / 1024
 		      else if (pp == k) printf "worker %.0f MiB; ", r / 1024 }' "$f" 2>/dev/null
 done)
+# The largest worker in MB (10^6 bytes), the unit of issue 13's target.
+wmax=$(for f in /proc/[0-9]*/status; do
+	awk -v k="$kpid" '/^PPid:/ { pp = $2 } /^VmRSS:/ { r = $2 }
+		END { if (pp == k) print r * 1024 / 1e6 }' "$f" 2>/dev/null
+done | sort -g | tail -n 1)
 
 val() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$out/raw"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -445,5 +450,6 @@ r4=$(medratio dossier 2 authread 2)
 	want dossier &&
 		echo "ratio audited dossier read/authread $r4  (target >= 0.5: $(verdict "$r4" 0.5)); its p99 $dp99 ms (target <= 20: $(awk -v p="$dp99" 'BEGIN { print (p + 0 <= 20) ? "meets" : "ABOVE" }'))"
 	echo "memory kasusd (resident, after the runs): ${rss:-n/a}"
+	echo "largest worker $(printf '%.1f' "${wmax:-0}") MB  (target <= 50: $(awk -v m="${wmax:-0}" 'BEGIN { print (m + 0 <= 50) ? "meets" : "ABOVE" }'))"
 } | tee "$res"
 rm -f "$out/raw"
