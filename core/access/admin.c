@@ -801,19 +801,12 @@ tokens_list(struct ks_request *req)
 static int
 token_revoke(struct ks_request *req)
 {
-	const char *v[1];
 	PGresult *r;
-	int64_t id;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if ((r = ks_param_row(req, "id", Q_TOKEN_REVOKE, "token")) == NULL)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_TOKEN_REVOKE, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "not_found", "no such token");
-	if (ks_audit(req, "token_revoked", "api_token", v[0], NULL, NULL,
-	    NULL) != KS_OK)
+	if (ks_audit(req, "token_revoked", "api_token", ks_db_str(r, 0, "id"),
+	    NULL, NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 204, NULL);
 }
