@@ -5,7 +5,7 @@
 // migrated as it was before (without the two), given a service's
 // account, runs with booked, one-off and held back-payment lines, the
 // marks a run checked, a claim with a bank repayment, a bank file with
-// its transactions and a waiting upload; then the two run as the
+// its transactions, a waiting upload and a queued export job; then the two run as the
 // migrator runs them (each in one transaction, as the owner role). The
 // rows are the core's with their ids, so end-to-end ids and claim
 // references stay; views and the eligible costs read the new tables;
@@ -51,6 +51,7 @@ insert into sh_bank_entry (tenant_id, key, file_sha256, file_id, cdi, amount, cu
 insert into sh_repayment (tenant_id, claim_id, amount, paid_on, source, bank_entry_id, created_by) values (:t_id, :c_id, 10000, '2025-03-01', 'bank', :e_id, 1);
 update sh_claim set repaid = 10000 where id = :c_id;
 insert into sh_bank_upload (tenant_id, body, created_by) values (:t_id, '<x/>', 1);
+insert into job (tenant_id, type, key, payload) values (:t_id, 'sozialhilfe.payment_export', 'payment_export:' || :r1_id, jsonb_build_object('run', :r1_id));
 `;
 
 test('0024_money and 0011_money move a service\'s money rows with their ids', () => {
@@ -81,6 +82,8 @@ test('0024_money and 0011_money move a service\'s money rows with their ids', ()
     assert.equal(q("select string_agg(coalesce(run_month, '-') || '/' || coalesce(claim_reference, '-'), ' ' order by id) from bank_entry_v"), `2025-01/- -/${ref.split(':')[1]}`);
     assert.equal(q("select string_agg(amount::text, ' ' order by amount) from sh_eligible_costs('2025-01-01', '2025-12-31')"), '-10000 100000');
     assert.equal(q("select count(*) from pg_class where relname in ('sh_payment_run', 'sh_payment_line', 'sh_claim', 'sh_repayment', 'sh_bank_file', 'sh_bank_entry', 'sh_bank_upload', 'sh_tenant_account', 'sh_bank_entry_v')"), '0');
+    // a payment job queued before runs under the core's name, with its key
+    assert.equal(q("select type || ' ' || state from job"), 'core.payment_export queued');
     // the marks of held and returned lines work on the core's table
     q("delete from sh_pay_mark");
     q("update payment_line set status = 'returned' where kind = 'support'");

@@ -19,6 +19,14 @@ INSERT INTO vocabulary (domain, code, module) VALUES
 	('payment_kind', 'back_payment', 'sozialhilfe')
 ON CONFLICT (domain, code) DO NOTHING;
 
+-- The payment run jobs are the core's (core.payment_run,
+-- core.payment_export): a job of the old name still to run runs under the
+-- new one, and one done keeps its once-only key (an export asked for
+-- again finds it).
+UPDATE job SET type = 'core.' || substr(type, length('sozialhilfe.') + 1),
+       version = version + 1
+ WHERE type IN ('sozialhilfe.payment_run', 'sozialhilfe.payment_export');
+
 -- The paying account is the core's: its permission too.
 UPDATE permission SET module = 'core' WHERE code = 'payment.account';
 
