@@ -53,7 +53,7 @@ struct cage {
 	char		 sha[65];
 	unsigned	 gen;
 	int		 chunk;		/* registry ref of the compiled chunk */
-	int		 base;		/* registry ref of the read-only globals */
+	int		 envmt;		/* registry ref of _ENV's metatable */
 	struct cage	*next;
 	struct cage	*wd_next;	/* watchdog's list of running cages */
 };
@@ -155,10 +155,20 @@ charge(lua_State *L, double work, const char *what)
 	c->steps += (long)work;
 }
 
-/* Call the original function (upvalue 1) with the arguments as given. */
+/*
+ * Call the original function (upvalue 1) with the arguments as given.
+ * The guarded library functions are C functions without upvalues of
+ * their own, so they run in this call's frame, directly: a lua_call
+ * cost a frame and a move of the arguments on every guarded call, and
+ * a budget evaluation makes dozens (gsub, match, tonumber).
+ */
 static int
 call_orig(lua_State *L)
 {
+	lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+
+	if (f != NULL)
+		return f(L);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -350,10 +360,7 @@ guarded_setmetatable(lua_State *L)
 	if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
 		return luaL_error(L, "rules cannot set finalizers (__gc)");
 	lua_settop(L, 2);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, 2, 1);
-	return 1;
+	return call_orig(L);
 }
 
 /*
@@ -661,8 +668,18 @@ cage_new(struct ks_request *req, const char *name, const char *src,
 		return NULL;
 	}
 	c->chunk = luaL_ref(c->L, LUA_REGISTRYINDEX);
+	/*
+	 * The metatable of every evaluation's _ENV: the globals behind it
+	 * are shared, and __metatable keeps both out of a rule's reach
+	 * (getmetatable gives false; there is no debug library), so one
+	 * table serves every evaluation.
+	 */
+	lua_newtable(c->L);
 	lua_pushglobaltable(c->L);
-	c->base = luaL_ref(c->L, LUA_REGISTRYINDEX);
+	lua_setfield(c->L, -2, "__index");
+	lua_pushboolean(c->L, 0);
+	lua_setfield(c->L, -2, "__metatable");
+	c->envmt = luaL_ref(c->L, LUA_REGISTRYINDEX);
 	snprintf(c->sha, sizeof(c->sha), "%s", sha);
 	return c;
 }
@@ -934,7 +951,8 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 			    "UTF-8";
 			return NULL;
 		}
-		if ((o = json_stringn(s, len)) == NULL)
+		/* Checked above: jansson need not check it again. */
+		if ((o = json_stringn_nocheck(s, len)) == NULL)
 			cv->why = "the result holds text that cannot be sent";
 		return o;
 	case LUA_TBOOLEAN:
@@ -1003,7 +1021,7 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 			json_decref(o);
 			return NULL;
 		}
-		json_object_set_new(o, s, e);
+		json_object_setn_new_nocheck(o, s, len, e);
 		lua_pop(L, 1);
 	}
 	return o;
@@ -1069,12 +1087,7 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);
 	lua_newtable(L);			/* _ENV */
-	lua_newtable(L);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->base);
-	lua_setfield(L, -2, "__index");
-	/* The globals behind _ENV are shared: keep them out of reach. */
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->envmt);
 	lua_setmetatable(L, -2);
 	/* A tenant's rule data: fresh per call, like the rest of _ENV. */
 	if (data != NULL) {
