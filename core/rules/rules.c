@@ -1097,18 +1097,22 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		    "(function, userdata or thread)";
 		return NULL;
 	}
+	/*
+	 * A list has 1..n and nothing else; a table without a border is
+	 * an object (or empty: a list), found in the one pass below.
+	 */
 	n = (lua_Integer)lua_rawlen(L, idx);
-	isarr = 1;
-	lua_pushnil(L);
-	while (lua_next(L, idx) != 0) {
+	if ((isarr = n > 0))
+		lua_pushnil(L);
+	while (isarr && lua_next(L, idx) != 0) {
 		count++;
 		if (!lua_isinteger(L, -2) || (k = lua_tointeger(L, -2)) < 1 ||
-		    k > n)
+		    k > n) {
 			isarr = 0;
+			lua_pop(L, 1);
+		}
 		lua_pop(L, 1);
 	}
-	if (count == 0)
-		return json_array();
 	if (isarr && count == n) {
 		o = json_array();
 		for (k = 1; k <= n; k++) {
@@ -1154,6 +1158,10 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		}
 		json_object_setn_new_nocheck(o, s, len, e);
 		lua_pop(L, 1);
+	}
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return json_array();
 	}
 	return o;
 }
