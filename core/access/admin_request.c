@@ -22,13 +22,6 @@
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
 static json_t *
-opt_int(PGresult *r, int i, const char *c)
-{
-	return ks_db_isnull(r, i, c) ? json_null() :
-	    json_integer(ks_db_getll(r, i, c));
-}
-
-static json_t *
 request_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:s,s:o,s:s?,"
@@ -41,10 +34,10 @@ request_json(PGresult *r, int i)
 	    "requested_by", ks_db_str(r, i, "requested_by_name"),
 	    "requested_at", ks_db_str(r, i, "requested_at"),
 	    "status", ks_db_str(r, i, "status"),
-	    "decided_by", opt_int(r, i, "decided_by"),
+	    "decided_by", ks_db_json_int(r, i, "decided_by"),
 	    "decided_at", ks_db_get(r, i, "decided_at"),
 	    "comment", ks_db_get(r, i, "comment"),
-	    "user_id", opt_int(r, i, "user_id"),
+	    "user_id", ks_db_json_int(r, i, "user_id"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 }
 
@@ -72,8 +65,7 @@ list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, request_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 /* The social service {slug} (not the canton), its tenant switched to. */
@@ -156,19 +148,11 @@ tenant_list(struct ks_request *req)
 static PGresult *
 pending(struct ks_request *req)
 {
-	const char *v[1];
 	PGresult *r;
-	int64_t id;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if ((r = ks_param_row(req, "id", Q_ADMIN_REQUEST_LOCK,
+	    "request")) == NULL)
 		return NULL;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_LOCK, 1, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks_fail(req, 404, "not_found", "no such request");
-		return NULL;
-	}
 	if (ks_check_etag(req, ks_db_getll(r, 0, "version"),
 	    request_json(r, 0)) != KS_OK)
 		return NULL;

@@ -345,12 +345,10 @@ job_json(PGresult *r, int i, int full)
 	    "attempts", (int)ks_db_getll(r, i, "attempts"),
 	    "max_attempts", (int)ks_db_getll(r, i, "max_attempts"),
 	    "progress", "done", (json_int_t)ks_db_getll(r, i, "done"), "total",
-	    ks_db_isnull(r, i, "total") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "total")),
+	    ks_db_json_int(r, i, "total"),
 	    "result", jsonb(r, i, "result"),
 	    "error", jsonb(r, i, "error"),
-	    "created_by", ks_db_isnull(r, i, "created_by") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "created_by")),
+	    "created_by", ks_db_json_int(r, i, "created_by"),
 	    "created_by_name", ks_db_get(r, i, "created_by_name"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "started_at", ks_db_get(r, i, "started_at"),
@@ -445,8 +443,7 @@ job_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, job_json(r, i, 1));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
-	    PQntuples(r) - 1, "id")) : json_null()));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int

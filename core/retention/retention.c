@@ -269,8 +269,7 @@ due_list(struct ks_request *req)
 	json_object_set_new(p, "closed_before", json_string(closed));
 	json_object_set_new(p, "bookings_before", json_string(books));
 	return ks_reply(req, 200, json_pack("{s:o,s:o,s:o}", "periods", p,
-	    "items", items, "next", PQntuples(r) == n && n > 0 ?
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id")) : json_null()));
+	    "items", items, "next", ks_db_cursor(r, n, "id")));
 }
 
 static int
@@ -303,8 +302,7 @@ runs_list(struct ks_request *req)
 		    "created_at", ks_db_str(r, i, "created_at"),
 		    "updated_at", ks_db_str(r, i, "updated_at")));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
-	    PQntuples(r) - 1, "id")) : json_null()));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static json_t *
@@ -317,8 +315,7 @@ hold_json(PGresult *r)
 	    "closed_on", ks_db_get(r, 0, "closed_on"),
 	    "legal_hold", strcmp(ks_db_str(r, 0, "legal_hold"), "t") == 0,
 	    "reason", ks_db_get(r, 0, "legal_hold_reason"),
-	    "held_by", ks_db_isnull(r, 0, "legal_hold_by") ? json_null() :
-	    json_integer(ks_db_getll(r, 0, "legal_hold_by")),
+	    "held_by", ks_db_json_int(r, 0, "legal_hold_by"),
 	    "held_at", ks_db_get(r, 0, "legal_hold_at"),
 	    "version", (json_int_t)ks_db_getll(r, 0, "version"));
 }

@@ -346,66 +346,36 @@ cases_list(struct ks_request *req)
 	    PQntuples(r) - 1, 0)) : json_null()));
 }
 
-static json_t *
-members_json(struct ks_request *req, const char *hh, const char *date)
-{
-	const char *v[2] = { hh, date };
-	PGresult *r = sh_q(req, Q_MEMBERS_ON, 2, v);
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; r != NULL && i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}",
-		    "person_id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
-		    "role", PQgetvalue(r, i, 1), "birth_date",
-		    PQgetvalue(r, i, 2), "last_name", PQgetvalue(r, i, 3),
-		    "first_name", PQgetvalue(r, i, 4), "age",
-		    (json_int_t)atoll(PQgetvalue(r, i, 5))));
-	return a;
-}
-
-static json_t *
-history_json(PGresult *t)
-{
-	json_t *hist = json_array();
-	int i;
-
-	for (i = 0; i < PQntuples(t); i++)
-		json_array_append_new(hist, json_pack("{s:s,s:s,s:s?,s:s?,s:I,"
-		    "s:s?,s:s}", "from", PQgetvalue(t, i, 0), "to",
-		    PQgetvalue(t, i, 1), "reason", PQgetisnull(t, i, 2) ? NULL :
-		    PQgetvalue(t, i, 2), "reason_code", PQgetisnull(t, i, 5) ?
-		    NULL : PQgetvalue(t, i, 5), "actor_id",
-		    (json_int_t)atoll(PQgetvalue(t, i, 3)), "actor",
-		    PQgetisnull(t, i, 6) ? NULL : PQgetvalue(t, i, 6),
-		    "at", PQgetvalue(t, i, 4)));
-	return hist;
-}
-
 static int
 case_show(struct ks_request *req)
 {
-	const char *v[1];
-	PGresult *r, *t;
+	const char *v[2];
+	PGresult *r;
 	json_t *j;
 	int64_t id;
 
-	if ((r = sh_dossier(req, &id)) == NULL)
+	if (ks->param_id(req, "id", &id) != 0 ||
+	    ks->access_dossier(req, id, KS_ACCESS_AUTO) == NULL)
 		return -1;
+	/* The dossier with its history and members: one round trip. */
 	v[0] = ks->num(req, id);
-	if ((t = sh_q(req, Q_TRANSITION_LIST, 1, v)) == NULL)
+	v[1] = ks->today(req);
+	if ((r = sh_q(req, Q_DOSSIER_SHOW, 2, v)) == NULL)
 		return -1;
+	if (PQntuples(r) != 1)
+		return ks->fail(req, 404, "not_found", "no such dossier");
 	j = sh_dossier_json(r, 0);
-	json_object_set_new(j, "history", history_json(t));
-	json_object_set_new(j, "members", members_json(req,
-	    PQgetvalue(r, 0, 2), ks->today(req)));
+	json_object_set_new(j, "history", json_loads(ks_db_str(r, 0,
+	    "history"), 0, NULL) ?: json_array());
+	json_object_set_new(j, "members", json_loads(ks_db_str(r, 0,
+	    "members"), 0, NULL) ?: json_array());
 	/* Every read of a dossier is logged (cantonal data protection). */
 	if (ks->audit(req, "dossier_read", "dossier", v[0], NULL, NULL,
 	    NULL) != 0) {
 		json_decref(j);
 		return -1;
 	}
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 14)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 200, j);
 }
 
