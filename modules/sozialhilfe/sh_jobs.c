@@ -53,14 +53,12 @@ review_reminders(struct ks_request *job, json_t *payload)
 }
 
 /*
- * The import of a camt.054 notification (sh_bank.c) is one transaction
- * and may take longer with a large file (payment runs are the core's
- * jobs now: core/casework/money/payrun.c). The letters of a batch (sh_letter.c) report
- * progress with every letter.
+ * The letters of a batch (sh_letter.c) report progress with every letter
+ * (payment runs and camt.054 imports are the core's jobs now:
+ * core/casework/money/).
  */
 const struct ks_job_type sh_job_types[] = {
 	{ "sozialhilfe.review_reminders", review_reminders, "daily", 0, 0, 0 },
-	{ "sozialhilfe.bank_import", sh_bank_import_job, NULL, 0, 0, 300 },
 	{ "sozialhilfe.letters", sh_letters_job, NULL, 0, 0, 0 },
 	{ NULL, NULL, NULL, 0, 0, 0 }
 };

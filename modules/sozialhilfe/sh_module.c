@@ -52,7 +52,7 @@ sh_access(struct ks_request *req, PGresult *r, int col)
 
 static const struct ks_route *const tables[] = {
 	sh_dossier_routes, sh_budget_routes, sh_payment_routes,
-	sh_bank_routes, sh_worklist_routes, sh_letter_routes, NULL
+	sh_worklist_routes, sh_letter_routes, NULL
 };
 
 static int

@@ -1,8 +1,7 @@
 /*
  * sh_pay.h - what the Sozialhilfe module's money files share
- * (sh_payment.c: account, one-off payments, claims, client account;
- * sh_run.c: the lines of payment runs; sh_bank.c: camt.054 and bank
- * files): row accessors and the checks every handler makes.
+ * (sh_payment.c: one-off payments and claims; sh_run.c: the lines of
+ * payment runs): row accessors and the checks every handler makes.
  */
 #ifndef SH_PAY_H
 #define SH_PAY_H

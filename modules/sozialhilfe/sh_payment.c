@@ -3,9 +3,9 @@
  * dossier: one-off payments (four-eyes; their creditors checked by the
  * core's ks->party_check), recovery claims with their instalment plan
  * and repayments. The paying account, payment runs, pain.001 and the
- * client account are the casework layer's (core/casework/money/); the
- * lines this module adds to a run are in sh_run.c, bank notifications
- * (camt.054) in sh_bank.c.
+ * client account and bank notifications (camt.054) are the casework
+ * layer's (core/casework/money/); the lines this module adds to a run
+ * are in sh_run.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

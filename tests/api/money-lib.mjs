@@ -118,7 +118,7 @@ export async function reconcile(session, xml, ctype = 'application/xml') {
   const res = await call('POST', `${R}/reconcile`, { session, raw: xml, headers: { 'content-type': ctype } });
   if (res.status !== 202) return res;
   const job = await jobOf(res, session);
-  assert.equal(job.type, 'sozialhilfe.bank_import');
+  assert.equal(job.type, 'core.bank_import');
   return { ...res, status: 200, json: job.result, text: JSON.stringify(job.result), job };
 }
 

@@ -460,7 +460,7 @@ test('matched entries are listed; an unmatched one is matched by hand to a line 
   const f2 = ok(await call('GET', `/api/v1/bank-files/${rc.file.id}`, { session: acc }), 200).json;
   assert.deepEqual([f2.entries, f2.booked, f2.repayments, f2.unmatched], [4, 2, 1, 1]);
   const ev = sql(DB_OWNER, `select action || ' ' || (detail->>'outcome') from audit_event where tenant_id = ${thun}
-    and object_type = 'sh_bank_entry' and object_id in ('${ub.id}', '${uc.id}') order by seq`);
+    and object_type = 'bank_entry' and object_id in ('${ub.id}', '${uc.id}') order by seq`);
   assert.deepEqual(ev.split('\n'), ['bank_entry_matched booked', 'bank_entry_matched repayment']);
   // Another service sees none of it.
   for (const p of [`/api/v1/bank-files/${rc.file.id}`, `/api/v1/bank-entries/${ud.id}/candidates`])

@@ -5,8 +5,10 @@
 // migrated as it was before (without the two), given a service's
 // account, runs with booked, one-off and held back-payment lines, the
 // marks a run checked, a claim with a bank repayment, a bank file with
-// its transactions, a waiting upload and a queued export job; then the two run as the
-// migrator runs them (each in one transaction, as the owner role). The
+// its transactions, a waiting upload, a queued export job and a queued
+// bank import; then the two (and 0013_bank.sql, which renames the
+// import job) run as the migrator runs them (each in one transaction, as
+// the owner role). The
 // rows are the core's with their ids, so end-to-end ids and claim
 // references stay; views and the eligible costs read the new tables;
 // the sh_ tables are gone.
@@ -52,6 +54,7 @@ insert into sh_repayment (tenant_id, claim_id, amount, paid_on, source, bank_ent
 update sh_claim set repaid = 10000 where id = :c_id;
 insert into sh_bank_upload (tenant_id, body, created_by) values (:t_id, '<x/>', 1);
 insert into job (tenant_id, type, key, payload) values (:t_id, 'sozialhilfe.payment_export', 'payment_export:' || :r1_id, jsonb_build_object('run', :r1_id));
+insert into job (tenant_id, type, payload) select :t_id, 'sozialhilfe.bank_import', jsonb_build_object('upload', id) from sh_bank_upload;
 `;
 
 test('0024_money and 0011_money move a service\'s money rows with their ids', () => {
@@ -60,14 +63,16 @@ test('0024_money and 0011_money move a service\'s money rows with their ids', ()
   psql(su, ['-c', `drop database if exists ${DB}`, '-c', `create database ${DB} owner kasus_owner`]);
   try {
     psql(SUPER.replace(/dbname=\S+/, `dbname=${DB}`), ['-c', 'create extension if not exists pg_trgm']);
-    const files = (dir, skip) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.sql') && f !== skip).sort()
+    const later = ['0024_money.sql', '0011_money.sql', '0013_bank.sql'];
+    const files = (dir) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.sql') && !later.includes(f)).sort()
       .map((f) => path.join(ROOT, dir, f));
-    for (const f of [...files('core/sql/migrations', '0024_money.sql'), ...files('modules/sozialhilfe/migrations', '0011_money.sql')])
+    for (const f of [...files('core/sql/migrations'), ...files('modules/sozialhilfe/migrations')])
       psql(OWNER, ['-1', '-f', f]);
     psql(OWNER, ['-f', '-'], DATA);
     const before = psql(OWNER, ['-c', "select string_agg(id || ':' || end_to_end_id, ' ' order by id) from sh_payment_line"]);
     const ref = psql(OWNER, ['-c', 'select id || \':\' || reference from sh_claim']);
-    for (const f of ['core/sql/migrations/0024_money.sql', 'modules/sozialhilfe/migrations/0011_money.sql'])
+    for (const f of ['core/sql/migrations/0024_money.sql', 'modules/sozialhilfe/migrations/0011_money.sql',
+      'modules/sozialhilfe/migrations/0013_bank.sql'])
       psql(OWNER, ['-1', '-f', path.join(ROOT, f)]);
     const q = (s) => psql(OWNER, ['-c', s]);
     assert.equal(q("select string_agg(id || ':' || end_to_end_id, ' ' order by id) from payment_line"), before);
@@ -82,8 +87,10 @@ test('0024_money and 0011_money move a service\'s money rows with their ids', ()
     assert.equal(q("select string_agg(coalesce(run_month, '-') || '/' || coalesce(claim_reference, '-'), ' ' order by id) from bank_entry_v"), `2025-01/- -/${ref.split(':')[1]}`);
     assert.equal(q("select string_agg(amount::text, ' ' order by amount) from sh_eligible_costs('2025-01-01', '2025-12-31')"), '-10000 100000');
     assert.equal(q("select count(*) from pg_class where relname in ('sh_payment_run', 'sh_payment_line', 'sh_claim', 'sh_repayment', 'sh_bank_file', 'sh_bank_entry', 'sh_bank_upload', 'sh_tenant_account', 'sh_bank_entry_v')"), '0');
-    // a payment job queued before runs under the core's name, with its key
-    assert.equal(q("select type || ' ' || state from job"), 'core.payment_export queued');
+    // payment and import jobs queued before run under the core's names
+    assert.equal(q("select string_agg(type || ' ' || state, ', ' order by type) from job"),
+      'core.bank_import queued, core.payment_export queued');
+    assert.equal(q("select payload->>'upload' = (select id::text from bank_upload) from job where type = 'core.bank_import'"), 't');
     // the marks of held and returned lines work on the core's table
     q("delete from sh_pay_mark");
     q("update payment_line set status = 'returned' where kind = 'support'");

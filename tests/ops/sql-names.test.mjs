@@ -43,6 +43,7 @@ const CONVERTED = [
   'core/casework/money/payrun.c',
   'core/casework/money/ledger.c',
   'core/casework/money/account.c',
+  'core/casework/money/bank.c',
   'modules/sozialhilfe/sh_run.c',
 ];
 

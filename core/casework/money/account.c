@@ -13,14 +13,7 @@
 #include "kasus/iso20022.h"
 #include "kasus/module.h"
 #include "queries.h"
-
-static int
-bad_field(struct ks_request *req, const char *code, const char *msg,
-    const char *field)
-{
-	return ks_fail_detail(req, 400, code, msg, json_pack("{s:s}",
-	    "field", field));
-}
+#include "money.h"
 
 int
 ks_party_check(struct ks_request *req, struct ks_party *p,
@@ -32,21 +25,22 @@ ks_party_check(struct ks_request *req, struct ks_party *p,
 
 	f = ks_arena_printf(req->arena, "%siban", prefix);
 	if (p->iban == NULL)
-		return bad_field(req, "missing_field",
+		return ks_money_bad_field(req, "missing_field",
 		    "a required field is missing", f);
 	if (ks_iban_valid(p->iban, norm, sizeof(norm)) != 1)
-		return bad_field(req, "invalid_iban", "the IBAN is not valid",
-		    f);
+		return ks_money_bad_field(req, "invalid_iban",
+		    "the IBAN is not valid", f);
 	if (ks_iban_is_qr(norm))
-		return bad_field(req, "invalid_iban", "a QR-IBAN takes only "
-		    "QR-bill payments; give the account's normal IBAN", f);
+		return ks_money_bad_field(req, "invalid_iban", "a QR-IBAN "
+		    "takes only QR-bill payments; give the account's normal "
+		    "IBAN", f);
 	p->iban = ks_arena_strdup(req->arena, norm);
 	c = p->country;
 	if (c == NULL || strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' ||
 	    c[1] < 'A' || c[1] > 'Z')
-		return bad_field(req, "invalid_value", "the country is two "
-		    "capital letters (ISO 3166)", ks_arena_printf(req->arena,
-		    "%scountry", prefix));
+		return ks_money_bad_field(req, "invalid_value", "the country "
+		    "is two capital letters (ISO 3166)",
+		    ks_arena_printf(req->arena, "%scountry", prefix));
 	if (p->bic != NULL) {
 		n = strlen(p->bic);
 		for (i = 0; i < n; i++)
@@ -54,8 +48,9 @@ ks_party_check(struct ks_request *req, struct ks_party *p,
 			    (p->bic[i] >= '0' && p->bic[i] <= '9')))
 				break;
 		if ((n != 8 && n != 11) || i != n)
-			return bad_field(req, "invalid_value", "a BIC has 8 or "
-			    "11 capital letters and digits", "bic");
+			return ks_money_bad_field(req, "invalid_value",
+			    "a BIC has 8 or 11 capital letters and digits",
+			    "bic");
 	}
 	return KS_OK;
 }

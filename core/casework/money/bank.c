@@ -1,8 +1,9 @@
 /*
- * sh_bank.c - bank notifications (camt.054.001.08) of the Sozialhilfe
- * module: reconciliation of an uploaded file against the payment lines
- * (end-to-end id) and the recovery claims (creditor reference), the list
- * of imported files, and matching an unmatched transaction by hand.
+ * bank.c - bank notifications (camt.054.001.08) of the casework layer:
+ * reconciliation of an uploaded file against the payment lines of any
+ * module (end-to-end id) and the recovery claims (creditor reference),
+ * the list of imported files, and matching an unmatched transaction by
+ * hand.
  *
  * A file is for the social service's own account: a notification for
  * any other account is refused before anything is booked (it is the
@@ -10,7 +11,7 @@
  * happen on this account). Every transaction is stored once (by its
  * identity), every file once (by its content): uploading a file again
  * books nothing twice. The upload is checked in the request and booked
- * by a background job (sozialhilfe.bank_import; 202 with the job, whose
+ * by a background job (core.bank_import; 202 with the job, whose
  * result says what became of the file).
  */
 #include <stdio.h>
@@ -18,49 +19,46 @@
 #include <string.h>
 #include <strings.h>
 
-
-#include "sh_pay.h"
+#include "kasus.h"
 #include "kasus/iso20022.h"
+#include "kasus/module.h"
+#include "queries.h"
+#include "money.h"
 
 #define CAMT_LIMIT	(20u * 1024 * 1024)
 #define LISTED_MAX	500		/* entries listed in one answer */
 
 /* ---------------------------------------------------- entries as JSON */
 
-/* Columns of sh_bank_entry_v (the migration's view). */
-enum { E_ID, E_CDI, E_AMOUNT, E_CCY, E_STATUS, E_BOOKED, E_E2E, E_REF,
-	E_RETURN, E_OUTCOME, E_REASON, E_LINE, E_CLAIM, E_UPLOADED, E_FILE,
-	E_VERSION, E_MBY, E_MBY_NAME, E_MAT, E_DOSSIER, E_NAME, E_RUN_MONTH,
-	E_FOR_MONTH, E_CLAIM_REF };
+#define I(c)	((json_int_t)ks_db_getll(r, i, c))
+#define S(c)	ks_db_json_str(r, i, c)
 
+/* A row of bank_entry_v (the migration's view). */
 static json_t *
 entry_json(PGresult *r, int i)
 {
 	json_t *match = json_null(), *by = json_null();
 
-	if (!PQgetisnull(r, i, E_DOSSIER))
+	if (!ks_db_isnull(r, i, "dossier_id"))
 		match = json_pack("{s:I,s:o,s:o,s:o,s:o}", "dossier_id",
-		    ll(r, i, E_DOSSIER), "name", str_or_null(r, i, E_NAME),
-		    "run_month", str_or_null(r, i, E_RUN_MONTH), "for_month",
-		    str_or_null(r, i, E_FOR_MONTH), "claim_reference",
-		    str_or_null(r, i, E_CLAIM_REF));
-	if (!PQgetisnull(r, i, E_MBY))
-		by = json_pack("{s:I,s:o}", "id", ll(r, i, E_MBY),
-		    "display_name", str_or_null(r, i, E_MBY_NAME));
+		    I("dossier_id"), "name", S("name"), "run_month",
+		    S("run_month"), "for_month", S("for_month"),
+		    "claim_reference", S("claim_reference"));
+	if (!ks_db_isnull(r, i, "matched_by"))
+		by = json_pack("{s:I,s:o}", "id", I("matched_by"),
+		    "display_name", S("matched_by_name"));
 	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:o,"
-	    "s:o,s:o,s:s,s:I,s:o,s:o,s:o}", "id", ll(r, i, E_ID), "file_id",
-	    ll(r, i, E_FILE), "cdi", PQgetvalue(r, i, E_CDI), "amount",
-	    ll(r, i, E_AMOUNT), "currency", PQgetvalue(r, i, E_CCY),
-	    "status", PQgetvalue(r, i, E_STATUS), "booking_date",
-	    str_or_null(r, i, E_BOOKED), "end_to_end_id",
-	    str_or_null(r, i, E_E2E), "reference", str_or_null(r, i, E_REF),
-	    "return_reason", str_or_null(r, i, E_RETURN), "outcome",
-	    PQgetvalue(r, i, E_OUTCOME), "reason", str_or_null(r, i, E_REASON),
-	    "line_id", int_or_null(r, i, E_LINE), "claim_id",
-	    int_or_null(r, i, E_CLAIM), "uploaded_at",
-	    PQgetvalue(r, i, E_UPLOADED), "version", ll(r, i, E_VERSION),
-	    "matched_by", by, "matched_at", str_or_null(r, i, E_MAT),
-	    "match", match);
+	    "s:o,s:o,s:s,s:I,s:o,s:o,s:o}", "id", I("id"), "file_id",
+	    I("file_id"), "cdi", ks_db_str(r, i, "cdi"), "amount",
+	    I("amount"), "currency", ks_db_str(r, i, "currency"), "status",
+	    ks_db_str(r, i, "status_code"), "booking_date", S("booking_date"),
+	    "end_to_end_id", S("end_to_end_id"), "reference", S("reference"),
+	    "return_reason", S("return_reason"), "outcome",
+	    ks_db_str(r, i, "outcome"), "reason", S("reason"), "line_id",
+	    ks_db_json_int(r, i, "line_id"), "claim_id",
+	    ks_db_json_int(r, i, "claim_id"), "uploaded_at",
+	    ks_db_str(r, i, "uploaded_at"), "version", I("version"),
+	    "matched_by", by, "matched_at", S("matched_at"), "match", match);
 }
 
 /* {"items", "next"} of an entries statement (v: filter, after, limit). */
@@ -74,12 +72,12 @@ entries_page(struct ks_request *req, int q, const char *filter,
 	json_t *items;
 	int i;
 
-	if (ks->page(req, &v[1], &v[2], &n) != KS_OK) {
+	if (ks_page(req, &v[1], &v[2], &n) != KS_OK) {
 		json_decref(wrap);
 		return KS_ERROR;
 	}
 	v[0] = filter;
-	if ((r = sh_q(req, q, 3, v)) == NULL) {
+	if ((r = ks_db_q(req, q, 3, v)) == NULL) {
 		json_decref(wrap);
 		return KS_ERROR;
 	}
@@ -89,14 +87,14 @@ entries_page(struct ks_request *req, int q, const char *filter,
 	if (wrap == NULL)
 		wrap = json_object();
 	json_object_set_new(wrap, "items", items);
-	json_object_set_new(wrap, "next", next_cursor(r, n));
-	return ks->reply(req, 200, wrap);
+	json_object_set_new(wrap, "next", ks_db_cursor(r, n, "id"));
+	return ks_reply(req, 200, wrap);
 }
 
 static int
 bank_entries(struct ks_request *req)
 {
-	const char *o = ks->query(req, "outcome");
+	const char *o = ks_query(req, "outcome");
 	static const char *const outcomes[] = { "booked", "returned",
 	    "repayment", "pending", "unmatched", NULL };
 	int i;
@@ -106,11 +104,11 @@ bank_entries(struct ks_request *req)
 			if (strcmp(outcomes[i], o) == 0)
 				break;
 		if (outcomes[i] == NULL)
-			return ks->fail(req, 400, "invalid_parameter",
+			return ks_fail(req, 400, "invalid_parameter",
 			    "outcome is booked, returned, repayment, pending "
 			    "or unmatched");
 	}
-	return entries_page(req, Q_PAY_BANK_LIST, o, NULL);
+	return entries_page(req, Q_BANK_ENTRY_LIST, o, NULL);
 }
 
 /* ---------------------------------------------------------- bank files */
@@ -119,14 +117,14 @@ static json_t *
 file_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,"
-	    "s:{s:I,s:o},s:s}", "id", ll(r, i, 0), "sha256",
-	    PQgetvalue(r, i, 1), "account", str_or_null(r, i, 2), "entries",
-	    (int)ll(r, i, 3), "booked", (int)ll(r, i, 4), "returned",
-	    (int)ll(r, i, 5), "repayments", (int)ll(r, i, 6), "pending",
-	    (int)ll(r, i, 7), "duplicates", (int)ll(r, i, 8), "unmatched",
-	    (int)ll(r, i, 9), "uploaded_by", "id", ll(r, i, 10),
-	    "display_name", str_or_null(r, i, 11), "uploaded_at",
-	    PQgetvalue(r, i, 12));
+	    "s:{s:I,s:o},s:s}", "id", I("id"), "sha256",
+	    ks_db_str(r, i, "sha256"), "account", S("account"), "entries",
+	    (int)I("entries"), "booked", (int)I("booked"), "returned",
+	    (int)I("returned"), "repayments", (int)I("repayments"), "pending",
+	    (int)I("pending"), "duplicates", (int)I("duplicates"),
+	    "unmatched", (int)I("unmatched"), "uploaded_by", "id",
+	    I("uploaded_by"), "display_name", S("display_name"),
+	    "uploaded_at", ks_db_str(r, i, "uploaded_at"));
 }
 
 /* File id (or "0" for all), after, limit. */
@@ -136,7 +134,7 @@ files_q(struct ks_request *req, const char *id, const char *after,
 {
 	const char *v[3] = { id, after, limit };
 
-	return sh_q(req, Q_PAY_BANK_FILES, 3, v);
+	return ks_db_q(req, Q_BANK_FILES, 3, v);
 }
 
 static int
@@ -146,10 +144,10 @@ bank_files(struct ks_request *req)
 	long long n;
 	PGresult *r;
 
-	if (ks->page(req, &after, &limit, &n) != KS_OK ||
+	if (ks_page(req, &after, &limit, &n) != KS_OK ||
 	    (r = files_q(req, "0", after, limit)) == NULL)
 		return KS_ERROR;
-	return page_reply(req, r, n, file_json);
+	return ks_money_page(req, r, n, file_json);
 }
 
 /* A file with its transactions (a page at a time). */
@@ -162,13 +160,13 @@ bank_file_show(struct ks_request *req)
 	int64_t id;
 
 	/* A bad ?limit or ?after is refused before the file is looked up. */
-	if (ks->page(req, &after, &limit, &n) != KS_OK ||
-	    ks->param_id(req, "id", &id) != KS_OK ||
-	    (r = files_q(req, ks->num(req, id), "0", "1")) == NULL)
+	if (ks_page(req, &after, &limit, &n) != KS_OK ||
+	    ks_param_id(req, "id", &id) != KS_OK ||
+	    (r = files_q(req, ks_num(req, id), "0", "1")) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
-		return ks->fail(req, 404, "not_found", "no such bank file");
-	return entries_page(req, Q_PAY_BANK_FILE_ENTRIES, ks->num(req, id),
+		return ks_fail(req, 404, "not_found", "no such bank file");
+	return entries_page(req, Q_BANK_FILE_ENTRIES, ks_num(req, id),
 	    file_json(r, 0));
 }
 
@@ -184,7 +182,7 @@ struct tally {
 static const char *
 ref_norm(struct ks_request *req, const char *s)
 {
-	char *o = ks->alloc(req, strlen(s) + 1), *p = o;
+	char *o = ks_arena_alloc(req->arena, strlen(s) + 1), *p = o;
 
 	for (; *s; s++)
 		if (*s != ' ')
@@ -204,7 +202,7 @@ book_return(struct ks_request *req, const char *line, const char *status,
 	const char *v[3] = { line, reason, date };
 
 	if (strcmp(status, "returned") != 0 &&
-	    sh_q(req, Q_PAY_LINE_RETURNED, 3, v) == NULL)
+	    ks_db_q(req, Q_BANK_LINE_RETURNED, 3, v) == NULL)
 		return NULL;
 	return "returned";
 }
@@ -217,12 +215,12 @@ book_repayment(struct ks_request *req, const char *claim, int64_t amount,
 	const char *v[6];
 
 	v[0] = claim;
-	v[1] = ks->num(req, amount);
-	v[2] = date != NULL ? date : ks->today(req);
+	v[1] = ks_num(req, amount);
+	v[2] = date != NULL ? date : ks_today(req);
 	v[3] = "bank";
 	v[4] = bank_id;
-	v[5] = ks->num(req, ks->user_id(req));
-	return sh_q(req, Q_PAY_REPAYMENT_BOOK, 6, v) == NULL ? NULL :
+	v[5] = ks_num(req, req->who.user_id);
+	return ks_db_q(req, Q_REPAYMENT_BOOK, 6, v) == NULL ? NULL :
 	    "repayment";
 }
 
@@ -235,19 +233,19 @@ match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	PGresult *l;
 
 	v[0] = e->end_to_end_id;
-	if ((l = sh_q(req, Q_PAY_LINE_BY_E2E, 1, v)) == NULL)
+	if ((l = ks_db_q(req, Q_BANK_LINE_BY_E2E, 1, v)) == NULL)
 		return "";
 	if (PQntuples(l) != 1)
 		return NULL;
-	*line = PQgetvalue(l, 0, 0);
-	if (strcmp(PQgetvalue(l, 0, 4), "t") != 0) {
+	*line = ks_db_str(l, 0, "id");
+	if (strcmp(ks_db_str(l, 0, "exported"), "t") != 0) {
 		*reason = "run_not_exported";
 		return "unmatched";
 	}
 	if (*e->return_reason != '\0' || e->reversal) {
-		if ((out = book_return(req, *line, PQgetvalue(l, 0, 1),
+		if ((out = book_return(req, *line, ks_db_str(l, 0, "status"),
 		    *e->return_reason ? e->return_reason : "RVSL",
-		    nz(e->booking_date))) == NULL)
+		    ks_money_nz(e->booking_date))) == NULL)
 			return "";
 		t->matched++;
 		t->returned++;
@@ -257,7 +255,7 @@ match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		*reason = "unexpected_credit";
 		return "unmatched";
 	}
-	if (e->amount != (int64_t)ll(l, 0, 2) ||
+	if (e->amount != (int64_t)ks_db_getll(l, 0, "amount") ||
 	    strcmp(e->currency, "CHF") != 0) {
 		*reason = "amount_differs";
 		return "unmatched";
@@ -267,8 +265,8 @@ match_line(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		return "pending";
 	}
 	v[0] = *line;
-	v[1] = nz(e->booking_date);
-	if (sh_q(req, Q_PAY_LINE_BOOKED, 2, v) == NULL)
+	v[1] = ks_money_nz(e->booking_date);
+	if (ks_db_q(req, Q_BANK_LINE_BOOKED, 2, v) == NULL)
 		return "";
 	t->matched++;
 	t->booked++;
@@ -288,18 +286,19 @@ match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	    e->status != KS_ISO_STS_BOOK || e->reversal)
 		return NULL;
 	v[0] = ref_norm(req, e->creditor_ref);
-	if ((c = sh_q(req, Q_PAY_CLAIM_BY_REF, 1, v)) == NULL)
+	if ((c = ks_db_q(req, Q_CLAIM_BY_REF, 1, v)) == NULL)
 		return "";
 	if (PQntuples(c) != 1)
 		return NULL;
-	*claim = PQgetvalue(c, 0, 0);
+	*claim = ks_db_str(c, 0, "id");
 	if (strcmp(e->currency, "CHF") != 0 || e->amount <= 0 ||
-	    e->amount > (int64_t)(ll(c, 0, 2) - ll(c, 0, 6))) {
+	    e->amount > (int64_t)(ks_db_getll(c, 0, "amount") -
+	    ks_db_getll(c, 0, "repaid"))) {
 		*reason = "exceeds_claim";
 		return "unmatched";
 	}
-	if ((out = book_repayment(req, *claim, e->amount, nz(e->booking_date),
-	    bank_id)) == NULL)
+	if ((out = book_repayment(req, *claim, e->amount,
+	    ks_money_nz(e->booking_date), bank_id)) == NULL)
 		return "";
 	t->matched++;
 	t->repayments++;
@@ -317,10 +316,11 @@ listed(const char *id, size_t pos, const char *cdi,
 	    (json_int_t)pos + 1, "cdi", cdi,
 	    "status", e->status_code, "amount", (json_int_t)e->amount,
 	    "currency", e->currency, "booking_date", e->booking_date,
-	    "end_to_end_id", nz(e->end_to_end_id) ?
+	    "end_to_end_id", ks_money_nz(e->end_to_end_id) ?
 	    json_string(e->end_to_end_id) : json_null(), "reference",
-	    nz(e->creditor_ref) ? json_string(e->creditor_ref) : json_null(),
-	    "return_reason", nz(e->return_reason) ?
+	    ks_money_nz(e->creditor_ref) ? json_string(e->creditor_ref) :
+	    json_null(),
+	    "return_reason", ks_money_nz(e->return_reason) ?
 	    json_string(e->return_reason) : json_null(), "outcome", outcome,
 	    "reason", reason ? json_string(reason) : json_null(), "line_id",
 	    line ? json_integer(strtoll(line, NULL, 10)) : json_null(),
@@ -346,29 +346,29 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	if (kj == NULL || (src = json_dumps(kj, JSON_COMPACT)) == NULL)
 		abort();
 	json_decref(kj);
-	ks->sha256_hex(src, strlen(src), key);
+	ks_sha256_hex(src, strlen(src), key);
 	free(src);
 	t->entries++;
 	v[0] = key;
 	v[1] = file_sha;
 	v[2] = cdi;
-	v[3] = ks->num(req, e->amount);
+	v[3] = ks_num(req, e->amount);
 	v[4] = e->currency;
 	v[5] = e->status_code;
-	v[6] = nz(e->booking_date);
-	v[7] = nz(e->end_to_end_id);
-	v[8] = nz(e->creditor_ref);
-	v[9] = nz(e->return_reason);
-	v[10] = ks->num(req, ks->user_id(req));
+	v[6] = ks_money_nz(e->booking_date);
+	v[7] = ks_money_nz(e->end_to_end_id);
+	v[8] = ks_money_nz(e->creditor_ref);
+	v[9] = ks_money_nz(e->return_reason);
+	v[10] = ks_num(req, req->who.user_id);
 	v[11] = file_id;
-	v[12] = nz(e->account);
-	if ((r = sh_q(req, Q_PAY_BANK_INSERT, 13, v)) == NULL)
+	v[12] = ks_money_nz(e->account);
+	if ((r = ks_db_q(req, Q_BANK_ENTRY_INSERT, 13, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
 		t->duplicates++;	/* this transaction was processed */
 		return KS_OK;
 	}
-	id = PQgetvalue(r, 0, 0);
+	id = ks_db_str(r, 0, "id");
 	if (*e->end_to_end_id != '\0')
 		out = match_line(req, e, &reason, &line, t);
 	if (out == NULL)
@@ -391,14 +391,14 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	v[2] = reason;
 	v[3] = line;
 	v[4] = claim;
-	return sh_q(req, Q_PAY_BANK_OUTCOME, 5, v) == NULL ? KS_ERROR :
+	return ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 5, v) == NULL ? KS_ERROR :
 	    KS_OK;
 }
 
 static int
 xml_type(struct ks_request *req)
 {
-	const char *ct = ks->req_header(req, "Content-Type");
+	const char *ct = ks_req_header(req, "Content-Type");
 
 	return ct != NULL && (strncasecmp(ct, "application/xml", 15) == 0 ||
 	    strncasecmp(ct, "text/xml", 8) == 0);
@@ -410,8 +410,8 @@ account_norm(struct ks_request *req, const char *a)
 {
 	char norm[KS_IBAN_BUFLEN];
 
-	if (ks->iban_valid(a, norm, sizeof(norm)) == 1)
-		return ks->strdup(req, norm);
+	if (ks_iban_valid(a, norm, sizeof(norm)) == 1)
+		return ks_arena_strdup(req->arena, norm);
 	return a;
 }
 
@@ -428,18 +428,18 @@ own_account(struct ks_request *req, struct ks_iso_camt_entry *es, size_t n,
 	PGresult *r;
 	size_t i;
 
-	if ((r = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
+	if ((r = ks_db_q(req, Q_MONEY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
-		return ks->fail(req, 409, "payment_account_missing",
+		return ks_fail(req, 409, "payment_account_missing",
 		    "the social service has no payment account yet; its "
 		    "administrator sets one");
-	own = PQgetvalue(r, 0, 1);
+	own = ks_db_str(r, 0, "iban");
 	*account = own;
 	for (i = 0; i < n; i++) {
 		a = account_norm(req, es[i].account);
 		if (strcmp(a, own) != 0)
-			return ks->fail_detail(req, 409, "foreign_account",
+			return ks_fail_detail(req, 409, "foreign_account",
 			    "the notification is for another account than "
 			    "the social service's; nothing was booked",
 			    json_pack("{s:s,s:s,s:I}", "account", a,
@@ -453,25 +453,25 @@ static PGresult *
 file_row(struct ks_request *req, const char *sha, const char *account,
     int *fresh)
 {
-	const char *v[3] = { sha, account, ks->num(req, ks->user_id(req)) };
+	const char *v[3] = { sha, account, ks_num(req, req->who.user_id) };
 	PGresult *r;
 
-	if ((r = sh_q(req, Q_PAY_BANK_FILE_INSERT, 3, v)) == NULL)
+	if ((r = ks_db_q(req, Q_BANK_FILE_INSERT, 3, v)) == NULL)
 		return NULL;
 	*fresh = PQntuples(r) == 1;
 	if (*fresh)
 		return r;
-	return sh_q(req, Q_PAY_BANK_FILE_BY_SHA, 1, v);
+	return ks_db_q(req, Q_BANK_FILE_BY_SHA, 1, v);
 }
 
 /* The file's counts from its transactions (and the duplicates). */
 static PGresult *
 file_count(struct ks_request *req, const char *id, int duplicates)
 {
-	const char *v[2] = { id, ks->num(req, duplicates) };
+	const char *v[2] = { id, ks_num(req, duplicates) };
 	PGresult *r;
 
-	if (sh_q(req, Q_PAY_BANK_FILE_COUNT, 2, v) == NULL ||
+	if (ks_db_q(req, Q_BANK_FILE_COUNT, 2, v) == NULL ||
 	    (r = files_q(req, id, "0", "1")) == NULL)
 		return NULL;
 	return r;
@@ -490,12 +490,12 @@ camt_read(struct ks_request *req, const char *body, size_t len,
 
 	*es = NULL;
 	*n = 0;
-	if (ks->camt054_parse(body, len, es, n, err, sizeof(err)) != 0)
-		return ks->fail_detail(req, 400, "invalid_camt",
+	if (ks_iso_camt054_parse(body, len, es, n, err, sizeof(err)) != 0)
+		return ks_fail_detail(req, 400, "invalid_camt",
 		    "the file is not a camt.054.001.08 notification",
 		    json_pack("{s:s}", "problem", err));
 	if (own_account(req, *es, *n, account) != KS_OK) {
-		ks->camt054_free(*es, *n);
+		ks_iso_camt054_free(*es, *n);
 		*es = NULL;
 		return KS_ERROR;
 	}
@@ -522,21 +522,21 @@ book_file(struct ks_request *req, const char *body, size_t len,
 
 	if (camt_read(req, body, len, &es, &n, &account) != KS_OK)
 		return KS_ERROR;
-	ks->sha256_hex(body, len, sha);
+	ks_sha256_hex(body, len, sha);
 	if ((f = file_row(req, sha, account, &fresh)) == NULL) {
-		ks->camt054_free(es, n);
+		ks_iso_camt054_free(es, n);
 		return KS_ERROR;
 	}
-	fid = PQgetvalue(f, 0, 0);
+	fid = ks_db_str(f, 0, "id");
 	memset(&t, 0, sizeof(t));
 	t.unmatched_list = json_array();
 	t.matched_list = json_array();
 	for (i = 0; i < n && rc == KS_OK; i++)
 		rc = reconcile_one(req, &es[i], i, fid, sha, &t);
-	ks->camt054_free(es, n);
+	ks_iso_camt054_free(es, n);
 	if (rc != KS_OK || (f = fresh ? file_count(req, fid, t.duplicates) :
 	    files_q(req, fid, "0", "1")) == NULL ||
-	    ks->audit(req, "bank_file_reconciled", "sh_bank_file", fid, NULL,
+	    ks_audit(req, "bank_file_reconciled", "bank_file", fid, NULL,
 	    NULL, json_pack("{s:s,s:b,s:i,s:i,s:i,s:i,s:i,s:i}", "sha256",
 	    sha, "new", fresh, "entries", t.entries, "booked", t.booked,
 	    "returned", t.returned, "repayments", t.repayments, "duplicates",
@@ -581,7 +581,7 @@ utf8_text(const unsigned char *s, size_t len)
 			return 0;
 		if (len - i <= n)
 			return 0;	/* cut off */
-		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		/* No overlong forms, surrogates, nor past U+10FFFF. */
 		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
 		    (c == 0xed && s[i + 1] > 0x9f) ||
 		    (c == 0xf0 && s[i + 1] < 0x90) ||
@@ -597,7 +597,7 @@ utf8_text(const unsigned char *s, size_t len)
 
 /*
  * Upload a notification: checked here (the message, the account), then
- * stored and booked by the job sozialhilfe.bank_import (202, the job).
+ * stored and booked by the job core.bank_import (202, the job).
  */
 static int
 reconcile(struct ks_request *req)
@@ -610,75 +610,87 @@ reconcile(struct ks_request *req)
 	int64_t job;
 	int rc;
 
-	if ((body = ks->body_raw(req, &len)) == NULL)
-		return ks->fail(req, 400, "missing_body",
+	if ((body = ks_body_raw(req, &len)) == NULL)
+		return ks_fail(req, 400, "missing_body",
 		    "send the camt.054 notification as the body");
 	if (!xml_type(req))
-		return ks->fail(req, 415, "unsupported_media_type",
+		return ks_fail(req, 415, "unsupported_media_type",
 		    "send the notification as application/xml");
 	/* ISO 20022 files are UTF-8 (and the stored copy is text). */
 	if (!utf8_text((const unsigned char *)body, len))
-		return ks->fail_detail(req, 400, "invalid_camt",
+		return ks_fail_detail(req, 400, "invalid_camt",
 		    "the file is not a camt.054.001.08 notification",
 		    json_pack("{s:s}", "problem", "the file is not UTF-8 "
 		    "text"));
 	if (camt_read(req, body, len, &es, &n,
 	    &account) != KS_OK)
 		return KS_ERROR;
-	ks->camt054_free(es, n);
+	ks_iso_camt054_free(es, n);
 	v[0] = body;
-	v[1] = ks->num(req, ks->user_id(req));
-	if ((r = sh_q(req, Q_PAY_BANK_UPLOAD_INSERT, 2, v)) == NULL)
+	v[1] = ks_num(req, req->who.user_id);
+	if ((r = ks_db_q(req, Q_BANK_UPLOAD_INSERT, 2, v)) == NULL)
 		return KS_ERROR;
-	p = json_pack("{s:I,s:I}", "upload", ll(r, 0, 0), "entries",
+	p = json_pack("{s:I,s:I}", "upload",
+	    (json_int_t)ks_db_getll(r, 0, "id"), "entries",
 	    (json_int_t)n);
-	rc = ks->job_enqueue(req, "sozialhilfe.bank_import", p, NULL, &job);
+	rc = ks_job_enqueue(req, "core.bank_import", p, NULL, &job);
 	json_decref(p);
 	if (rc != KS_OK)
 		return KS_ERROR;
-	return ks->job_accepted(req, job);
+	return ks_job_accepted(req, job);
 }
 
 /*
- * The job sozialhilfe.bank_import: book the stored notification and
+ * The job core.bank_import: book the stored notification and
  * delete it, all in one transaction (a file is booked whole or not at
  * all, and again from the start after a crash), so the job counts no
  * items. A notification that no longer passes (the service's account
  * changed meanwhile) fails the job with the request's error.
  */
 int
-sh_bank_import_job(struct ks_request *job, json_t *payload)
+bank_import_job(struct ks_request *job, json_t *payload)
 {
 	json_t *id = json_object_get(payload, "upload"), *out = NULL;
 	const char *v[1];
 	PGresult *r;
 
 	if (!json_is_integer(id))
-		return ks->fail(job, 400, "invalid_body",
+		return ks_fail(job, 400, "invalid_body",
 		    "the job names no upload");
-	v[0] = ks->num(job, json_integer_value(id));
-	if (ks->job_progress(job, 0, -1) != KS_OK ||
-	    (r = sh_q(job, Q_PAY_BANK_UPLOAD_GET, 1, v)) == NULL)
+	v[0] = ks_num(job, json_integer_value(id));
+	if (ks_job_progress(job, 0, -1) != KS_OK ||
+	    (r = ks_db_q(job, Q_BANK_UPLOAD_GET, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
-		return ks->fail(job, 404, "not_found",
+		return ks_fail(job, 404, "not_found",
 		    "the uploaded notification is gone");
-	if (book_file(job, PQgetvalue(r, 0, 0),
-	    (size_t)PQgetlength(r, 0, 0), &out) != KS_OK)
+	if (book_file(job, ks_db_str(r, 0, "body"),
+	    (size_t)PQgetlength(r, 0, ks_db_col(r, "body")), &out) != KS_OK)
 		return KS_ERROR;
-	if (sh_q(job, Q_PAY_BANK_UPLOAD_DELETE, 1, v) == NULL) {
+	if (ks_db_q(job, Q_BANK_UPLOAD_DELETE, 1, v) == NULL) {
 		json_decref(out);
 		return KS_ERROR;
 	}
-	ks->job_result(job, out);
+	ks_job_result(job, out);
 	return KS_OK;
 }
 
 /* ------------------------------------------------- matching by hand */
 
-/* Columns of pay_bank_entry_lock. */
-enum { K_ID, K_CDI, K_AMOUNT, K_CCY, K_STATUS, K_BOOKED, K_RETURN,
-	K_OUTCOME, K_VERSION, K_FILE };
+/* Column c of the first row, NULL for SQL NULL. */
+static const char *
+col(PGresult *r, const char *c)
+{
+	return ks_db_isnull(r, 0, c) ? NULL : ks_db_str(r, 0, c);
+}
+
+/* The dossier in column c of the first row through the access policy. */
+static int
+access_row(struct ks_request *req, PGresult *r, const char *c)
+{
+	return ks_access_dossier(req, ks_db_getll(r, 0, c),
+	    KS_ACCESS_AUTO) != NULL ? KS_OK : KS_ERROR;
+}
 
 /* One entry as the view shows it (for answers and the audit log). */
 static json_t *
@@ -687,7 +699,7 @@ entry_now(struct ks_request *req, const char *id)
 	const char *v[1] = { id };
 	PGresult *r;
 
-	if ((r = sh_q(req, Q_PAY_BANK_ENTRY_GET, 1, v)) == NULL ||
+	if ((r = ks_db_q(req, Q_BANK_ENTRY_GET, 1, v)) == NULL ||
 	    PQntuples(r) != 1)
 		return NULL;
 	return entry_json(r, 0);
@@ -705,44 +717,45 @@ hand_line(struct ks_request *req, PGresult *e, const char *line_id)
 	PGresult *l;
 
 	v[0] = line_id;
-	if ((l = sh_q(req, Q_PAY_LINE_LOCK, 1, v)) == NULL)
+	if ((l = ks_db_q(req, Q_BANK_LINE_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(l) != 1) {
-		ks->fail(req, 404, "not_found", "no such payment line");
+		ks_fail(req, 404, "not_found", "no such payment line");
 		return NULL;
 	}
-	if (sh_access(req, l, 3) != 0)
+	if (access_row(req, l, "dossier_id") != KS_OK)
 		return NULL;
-	if (strcmp(PQgetvalue(l, 0, 4), "t") != 0) {
-		ks->fail(req, 409, "run_not_exported", "the payment run of "
+	if (strcmp(ks_db_str(l, 0, "exported"), "t") != 0) {
+		ks_fail(req, 409, "run_not_exported", "the payment run of "
 		    "this line is not exported yet");
 		return NULL;
 	}
-	if (ll(e, 0, K_AMOUNT) != ll(l, 0, 2) ||
-	    strcmp(PQgetvalue(e, 0, K_CCY), "CHF") != 0) {
-		ks->fail_detail(req, 409, "amount_differs", "the amounts of "
+	if (ks_db_getll(e, 0, "amount") != ks_db_getll(l, 0, "amount") ||
+	    strcmp(ks_db_str(e, 0, "currency"), "CHF") != 0) {
+		ks_fail_detail(req, 409, "amount_differs", "the amounts of "
 		    "the bank transaction and the payment differ",
-		    json_pack("{s:I,s:I}", "entry", ll(e, 0, K_AMOUNT), "line",
-		    ll(l, 0, 2)));
+		    json_pack("{s:I,s:I}", "entry",
+		    (json_int_t)ks_db_getll(e, 0, "amount"), "line",
+		    (json_int_t)ks_db_getll(l, 0, "amount")));
 		return NULL;
 	}
-	if (strcmp(PQgetvalue(e, 0, K_CDI), "CRDT") == 0) {
-		if (strcmp(PQgetvalue(l, 0, 1), "returned") == 0) {
-			ks->fail(req, 409, "line_not_open", "this payment is "
+	if (strcmp(ks_db_str(e, 0, "cdi"), "CRDT") == 0) {
+		if (strcmp(ks_db_str(l, 0, "status"), "returned") == 0) {
+			ks_fail(req, 409, "line_not_open", "this payment is "
 			    "already booked as returned");
 			return NULL;
 		}
-		return book_return(req, line_id, PQgetvalue(l, 0, 1),
-		    PQgetisnull(e, 0, K_RETURN) ? "MANU" :
-		    PQgetvalue(e, 0, K_RETURN), str(e, 0, K_BOOKED));
+		return book_return(req, line_id, ks_db_str(l, 0, "status"),
+		    ks_db_isnull(e, 0, "return_reason") ? "MANU" :
+		    ks_db_str(e, 0, "return_reason"), col(e, "booking_date"));
 	}
-	if (strcmp(PQgetvalue(l, 0, 1), "open") != 0) {
-		ks->fail(req, 409, "line_not_open", "this payment is already "
+	if (strcmp(ks_db_str(l, 0, "status"), "open") != 0) {
+		ks_fail(req, 409, "line_not_open", "this payment is already "
 		    "booked or returned");
 		return NULL;
 	}
-	v[1] = str(e, 0, K_BOOKED);
-	if (sh_q(req, Q_PAY_LINE_BOOKED, 2, v) == NULL)
+	v[1] = col(e, "booking_date");
+	if (ks_db_q(req, Q_BANK_LINE_BOOKED, 2, v) == NULL)
 		return NULL;
 	return "booked";
 }
@@ -752,30 +765,32 @@ static const char *
 hand_claim(struct ks_request *req, PGresult *e, const char *claim_id)
 {
 	const char *v[1] = { claim_id };
+	long long open;
 	PGresult *c;
 
-	if (strcmp(PQgetvalue(e, 0, K_CDI), "CRDT") != 0) {
-		ks->fail(req, 409, "wrong_direction", "a debit is a payment "
+	if (strcmp(ks_db_str(e, 0, "cdi"), "CRDT") != 0) {
+		ks_fail(req, 409, "wrong_direction", "a debit is a payment "
 		    "of the service, not a repayment of a claim");
 		return NULL;
 	}
-	if ((c = sh_q(req, Q_PAY_CLAIM_LOCK, 1, v)) == NULL)
+	if ((c = ks_db_q(req, Q_CLAIM_LOCK, 1, v)) == NULL)
 		return NULL;
 	if (PQntuples(c) != 1) {
-		ks->fail(req, 404, "not_found", "no such claim");
+		ks_fail(req, 404, "not_found", "no such claim");
 		return NULL;
 	}
-	if (sh_access(req, c, 1) != 0)
+	if (access_row(req, c, "dossier_id") != KS_OK)
 		return NULL;
-	if (strcmp(PQgetvalue(e, 0, K_CCY), "CHF") != 0 ||
-	    ll(e, 0, K_AMOUNT) > ll(c, 0, 2) - ll(c, 0, 6)) {
-		ks->fail_detail(req, 409, "exceeds_claim", "the repayment is "
+	open = ks_db_getll(c, 0, "amount") - ks_db_getll(c, 0, "repaid");
+	if (strcmp(ks_db_str(e, 0, "currency"), "CHF") != 0 ||
+	    ks_db_getll(e, 0, "amount") > open) {
+		ks_fail_detail(req, 409, "exceeds_claim", "the repayment is "
 		    "larger than what is still owed", json_pack("{s:I}",
-		    "open", ll(c, 0, 2) - ll(c, 0, 6)));
+		    "open", (json_int_t)open));
 		return NULL;
 	}
-	return book_repayment(req, claim_id, ll(e, 0, K_AMOUNT),
-	    str(e, 0, K_BOOKED), PQgetvalue(e, 0, K_ID));
+	return book_repayment(req, claim_id, ks_db_getll(e, 0, "amount"),
+	    col(e, "booking_date"), ks_db_str(e, 0, "id"));
 }
 
 /*
@@ -786,71 +801,71 @@ hand_claim(struct ks_request *req, PGresult *e, const char *claim_id)
 static int
 entry_match(struct ks_request *req)
 {
-	json_t *b = ks->body(req), *li = json_object_get(b, "line_id");
+	json_t *b = req->body, *li = json_object_get(b, "line_id");
 	json_t *ci = json_object_get(b, "claim_id"), *cur, *after;
 	const char *v[5], *out;
 	PGresult *e;
 	int64_t id;
 
-	if (ks->param_id(req, "id", &id) != KS_OK)
+	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
 	if (li == NULL && ci == NULL)
-		return bad_field(req, "missing_field", "name the payment line "
-		    "or the claim the transaction belongs to", "line_id");
+		return ks_money_bad_field(req, "missing_field", "name the "
+		    "payment line or the claim the transaction belongs to",
+		    "line_id");
 	if (li != NULL && ci != NULL)
-		return bad_field(req, "invalid_value", "name either a payment "
-		    "line or a claim, not both", "claim_id");
-	v[0] = ks->num(req, id);
-	if ((e = sh_q(req, Q_PAY_BANK_ENTRY_LOCK, 1, v)) == NULL)
+		return ks_money_bad_field(req, "invalid_value", "name either "
+		    "a payment line or a claim, not both", "claim_id");
+	v[0] = ks_num(req, id);
+	if ((e = ks_db_q(req, Q_BANK_ENTRY_LOCK, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(e) != 1)
-		return ks->fail(req, 404, "not_found",
+		return ks_fail(req, 404, "not_found",
 		    "no such bank transaction");
 	if ((cur = entry_now(req, v[0])) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(e, 0, K_OUTCOME), "unmatched") != 0)
-		return ks->fail_detail(req, 409, "invalid_state", "this "
+	if (strcmp(ks_db_str(e, 0, "outcome"), "unmatched") != 0)
+		return ks_fail_detail(req, 409, "invalid_state", "this "
 		    "transaction is matched already", json_pack("{s:o}",
 		    "current", cur));
-	if (ks->check_etag(req, ll(e, 0, K_VERSION), cur) != KS_OK)
+	if (ks_check_etag(req, ks_db_getll(e, 0, "version"), cur) != KS_OK)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(e, 0, K_STATUS), "BOOK") != 0)
-		return ks->fail(req, 409, "entry_not_booked", "the bank has "
+	if (strcmp(ks_db_str(e, 0, "status_code"), "BOOK") != 0)
+		return ks_fail(req, 409, "entry_not_booked", "the bank has "
 		    "not booked this transaction yet");
-	v[3] = li ? ks->num(req, json_integer_value(li)) : NULL;
-	v[4] = ci ? ks->num(req, json_integer_value(ci)) : NULL;
+	v[3] = li ? ks_num(req, json_integer_value(li)) : NULL;
+	v[4] = ci ? ks_num(req, json_integer_value(ci)) : NULL;
 	if ((out = li ? hand_line(req, e, v[3]) : hand_claim(req, e,
 	    v[4])) == NULL)
 		return KS_ERROR;
 	v[1] = out;
-	v[2] = ks->num(req, ks->user_id(req));
-	if (sh_q(req, Q_PAY_BANK_MATCH, 5, v) == NULL ||
-	    file_count(req, PQgetvalue(e, 0, K_FILE), -1) == NULL ||
+	v[2] = ks_num(req, req->who.user_id);
+	if (ks_db_q(req, Q_BANK_ENTRY_MATCH, 5, v) == NULL ||
+	    file_count(req, ks_db_str(e, 0, "file_id"), -1) == NULL ||
 	    (after = entry_now(req, v[0])) == NULL)
 		return KS_ERROR;
-	if (ks->audit(req, "bank_entry_matched", "sh_bank_entry", v[0], NULL,
+	if (ks_audit(req, "bank_entry_matched", "bank_entry", v[0], NULL,
 	    json_incref(after), json_pack("{s:s,s:O,s:O}", "outcome", out,
 	    "line_id", li ? li : json_null(), "claim_id", ci ? ci :
 	    json_null())) != KS_OK) {
 		json_decref(after);
 		return KS_ERROR;
 	}
-	ks->set_etag(req, json_integer_value(json_object_get(after,
+	ks_set_etag(req, json_integer_value(json_object_get(after,
 	    "version")));
-	return ks->reply(req, 200, after);
+	return ks_reply(req, 200, after);
 }
 
-/* A row of pay_bank_candidates: a payment line or a claim. */
+/* A row of bank_candidates: a payment line or a claim. */
 static json_t *
 candidate_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
-	    ll(r, i, 0), "type", PQgetvalue(r, i, 1), "dossier_id",
-	    ll(r, i, 2), "amount", ll(r, i, 3), "name", str_or_null(r, i, 4),
-	    "end_to_end_id", str_or_null(r, i, 5), "run_month",
-	    str_or_null(r, i, 6), "for_month", str_or_null(r, i, 7),
-	    "reference", str_or_null(r, i, 8), "status",
-	    str_or_null(r, i, 9));
+	    I("id"), "type", ks_db_str(r, i, "type"), "dossier_id",
+	    I("dossier_id"), "amount", I("amount"), "name", S("name"),
+	    "end_to_end_id", S("end_to_end_id"), "run_month", S("run_month"),
+	    "for_month", S("for_month"), "reference", S("reference"),
+	    "status", S("status"));
 }
 
 /*
@@ -867,20 +882,20 @@ entry_candidates(struct ks_request *req)
 	PGresult *e, *r;
 	int64_t id;
 
-	if (ks->param_id(req, "id", &id) != KS_OK ||
-	    ks->page(req, &after, &limit, &n) != KS_OK)
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    ks_page(req, &after, &limit, &n) != KS_OK)
 		return KS_ERROR;
-	v[0] = ks->num(req, id);
-	if ((e = sh_q(req, Q_PAY_BANK_ENTRY_GET, 1, v)) == NULL)
+	v[0] = ks_num(req, id);
+	if ((e = ks_db_q(req, Q_BANK_ENTRY_GET, 1, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(e) != 1)
-		return ks->fail(req, 404, "not_found",
+		return ks_fail(req, 404, "not_found",
 		    "no such bank transaction");
 	v[1] = after;
 	v[2] = limit;
-	if ((r = sh_q(req, Q_PAY_BANK_CANDIDATES, 3, v)) == NULL)
+	if ((r = ks_db_q(req, Q_BANK_CANDIDATES, 3, v)) == NULL)
 		return KS_ERROR;
-	return page_reply(req, r, n, candidate_json);
+	return ks_money_page(req, r, n, candidate_json);
 }
 
 /* -------------------------------------------------------------- tables */
@@ -888,12 +903,12 @@ entry_candidates(struct ks_request *req)
 static const struct ks_field match_body[] = {
 	{ "line_id", KS_F_INT, 0, 1, 9007199254740991LL, "a payment line" },
 	{ "claim_id", KS_F_INT, 0, 1, 9007199254740991LL, "a claim" },
-	END_FIELDS
+	{ NULL, 0, 0, 0, 0, NULL }
 };
 
 #define KB	(16 * 1024)
 
-const struct ks_route sh_bank_routes[] = {
+static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/payment-runs/reconcile", "payment.run", CAMT_LIMIT,
 	    NULL, KS_R_JOB | KS_R_BODY_RAW, reconcile, "book a camt.054.001.08 "
 	    "notification for the service's account (XML body; a job books "
@@ -917,3 +932,17 @@ const struct ks_route sh_bank_routes[] = {
 	    NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };
+
+/* One notification is booked in one transaction (whole or not at all). */
+static const struct ks_job_type jobs[] = {
+	{ "core.bank_import", bank_import_job, NULL, 0, 0, 300 },
+	{ NULL, NULL, NULL, 0, 0, 0 }
+};
+
+void
+ks_bank_register(void)
+{
+	ks_router_add(routes, NULL);
+	if (ks_job_types_add(jobs, NULL) != KS_OK)
+		abort();
+}
