@@ -724,6 +724,7 @@ int	ks_modules_money(struct ks_request *, enum ks_money_hook,
 void	ks_payrun_register(void);
 void	ks_ledger_register(void);
 void	ks_bank_register(void);
+void	ks_claim_register(void);
 void	ks_account_register(void);
 struct ks_party;
 /** See struct ks_api (kasus/module.h): party_check. */

@@ -161,5 +161,6 @@ ks_routes_core_register(void)
 	ks_payrun_register();
 	ks_ledger_register();
 	ks_bank_register();
+	ks_claim_register();
 	ks_account_register();
 }

@@ -44,6 +44,7 @@ const CONVERTED = [
   'core/casework/money/ledger.c',
   'core/casework/money/account.c',
   'core/casework/money/bank.c',
+  'core/casework/money/claim.c',
   'modules/sozialhilfe/sh_run.c',
 ];
 
