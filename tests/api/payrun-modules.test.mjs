@@ -5,10 +5,14 @@
 // module's vocabulary. The echo test module pays CHF 1 to each open
 // echo case: a service with echo and without Sozialhilfe gets runs with
 // exactly those lines, approves and exports them onto the client ledger;
-// with echo switched off its next run has no line.
+// with echo switched off its next run has no line. Bank notifications and
+// recovery claims are the casework layer's as well: the same service
+// books the echo payment from a camt.054 and has a claim on the echo case
+// repaid by the bank through the claim's reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, ok, err, show, as, login, sql, sqlError, DB_OWNER, freshTenant, createUser, tenantId, jobOf } from './lib.mjs';
+import { call, ok, err, show, as, login, sql, sqlError, DB_OWNER, freshTenant, createUser, tenantId, jobOf, camt054 } from './lib.mjs';
+import { reconcile } from './money-lib.mjs';
 
 const R = '/api/v1/payment-runs';
 const M = '/api/v1/admin/tenants';
@@ -81,4 +85,58 @@ test('a module contributes the lines of a core payment run; a line carries its m
   const job2 = await jobOf(await call('POST', R, { session: acc, body: { month: '2031-04' } }), acc);
   const run2 = ok(await call('GET', `${R}/${job2.result.run}`, { session: acc }), 200);
   assert.deepEqual(run2.json.lines, [], show(run2));
+});
+
+test('camt.054 and claims work for a module other than Sozialhilfe', async () => {
+  const t = await freshTenant('bankecho');
+  const tid = tenantId(t.slug);
+  await setEcho(t.slug, true);
+  const dossier = Number(sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date)
+      values (${tid}, 'Echo', 'Emil', '1980-01-01') returning id),
+    h as (insert into household (tenant_id, name) values (${tid}, 'Echo') returning id)
+    insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
+    select ${tid}, 'echo', h.id, p.id, 'open', 942 from p, h returning id`).split('\n')[0]);
+  const own = 'CH9300762011623852957';
+  ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
+    body: { name: 'Sozialdienst Echo', iban: own, town: 'Bern', country: 'CH' } }), 200);
+  const acc = await user(t, 'accounting');
+  const lead = await user(t, 'teamlead');
+  const cw = await user(t, 'caseworker');
+  const job = await jobOf(await call('POST', R, { session: acc, body: { month: '2032-03' } }), acc);
+  const run = ok(await call('GET', `${R}/${job.result.run}`, { session: acc }), 200);
+  const [line] = run.json.lines;
+  ok(await call('POST', `${R}/${run.json.id}/approve`, { session: lead, headers: { 'if-match': run.headers.get('etag') } }), 200);
+  await jobOf(await call('POST', `${R}/${run.json.id}/export`, { session: acc }), acc);
+
+  // a claim on the echo case (a core route now), its plan and reference
+  const claim = ok(await call('POST', `/api/v1/cases/${dossier}/claims`, { session: cw,
+    body: { amount: 3000, reason: 'zu viel bezahlt', instalment: 1000, first_due: '2032-05-01' } }), 201).json;
+  assert.equal(claim.dossier_id, dossier);
+  assert.equal(claim.plan.instalments, 3);
+
+  // one notification: the echo payment booked, a credit repays the claim
+  const svc = `be${Date.now()}`;
+  const rec = await reconcile(acc, camt054(own, [
+    { e2e: line.end_to_end_id, amount: 100, svc: `${svc}a` },
+    { cdi: 'CRDT', amount: 1000, ref: claim.reference, svc: `${svc}b` },
+  ]));
+  assert.equal(rec.status, 200, show(rec));
+  assert.equal(rec.json.booked, 1, show(rec));
+  assert.equal(rec.json.repayments, 1, show(rec));
+  assert.equal(rec.json.unmatched_count, 0, show(rec));
+  const after = ok(await call('GET', `/api/v1/claims/${claim.id}`, { session: acc }), 200).json;
+  assert.equal(after.repaid, 1000);
+  assert.deepEqual(after.repayments.map((r) => [r.amount, r.source]), [[1000, 'bank']]);
+  assert.deepEqual(after.schedule.map((i) => i.paid), [1000, 0, 0]);
+  const ledger = ok(await call('GET', `/api/v1/cases/${dossier}/ledger`, { session: acc }), 200).json;
+  assert.deepEqual(ledger.items.map((e) => e.kind).sort(), ['payment', 'repayment']);
+  assert.equal(sql(DB_OWNER, `select status from payment_line where id = ${line.id}`), 'booked');
+  // the core writes the audit events, as its own object types
+  assert.equal(sql(DB_OWNER, `select string_agg(distinct object_type, ',' order by object_type) from audit_event
+    where tenant_id = ${tid} and action in ('claim_created', 'bank_file_reconciled')`), 'bank_file,claim');
+
+  // another service sees neither the claim nor the bank file
+  const other = await as('biel', 'accounting');
+  err(await call('GET', `/api/v1/claims/${claim.id}`, { session: other }), 404, 'not_found');
+  err(await call('GET', `/api/v1/bank-files/${rec.json.file.id}`, { session: other }), 404, 'not_found');
 });
