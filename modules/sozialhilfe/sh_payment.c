@@ -109,28 +109,32 @@ party_json(const struct ks_party *p)
 
 /* ---------------------------------------------------- one-off payments */
 
+#define I(c)	((json_int_t)ks_db_getll(r, i, c))
+
 static json_t *
 oneoff_json(PGresult *r, int i)
 {
-	json_t *cr = PQgetisnull(r, i, 4) ? json_null() :
-	    json_loads(PQgetvalue(r, i, 4), 0, NULL);
+	json_t *cr = ks_db_isnull(r, i, "creditor") ? NULL :
+	    json_loads(ks_db_str(r, i, "creditor"), 0, NULL);
 	json_t *j;
 
 	j = json_pack("{s:I,s:I,s:I,s:s,s:o,s:s,s:I,s:s,s:o,s:o,s:o,s:I}",
-	    "id", ll(r, i, 0), "dossier_id", ll(r, i, 1), "amount",
-	    ll(r, i, 2), "text", PQgetvalue(r, i, 3), "creditor",
-	    cr ? cr : json_null(), "status", PQgetvalue(r, i, 5),
-	    "created_by", ll(r, i, 6), "created_at", PQgetvalue(r, i, 7),
-	    "approved_by", int_or_null(r, i, 8), "approved_at",
-	    str_or_null(r, i, 9), "run_id", int_or_null(r, i, 10),
-	    "version", ll(r, i, 11));
+	    "id", I("id"), "dossier_id", I("dossier_id"), "amount",
+	    I("amount"), "text", ks_db_str(r, i, "text"), "creditor",
+	    cr ? cr : json_null(), "status", ks_db_str(r, i, "status"),
+	    "created_by", I("created_by"), "created_at",
+	    ks_db_str(r, i, "created_at"), "approved_by",
+	    ks_db_json_int(r, i, "approved_by"), "approved_at",
+	    ks_db_json_str(r, i, "approved_at"), "run_id",
+	    ks_db_json_int(r, i, "run_id"), "version", I("version"));
 	/* The lists (sh_one_off_v) name the client and the two people. */
-	if (PQnfields(r) >= 15) {
-		json_object_set_new(j, "client", str_or_null(r, i, 12));
+	if (PQfnumber(r, "client") >= 0) {
+		json_object_set_new(j, "client",
+		    ks_db_json_str(r, i, "client"));
 		json_object_set_new(j, "created_by_name",
-		    str_or_null(r, i, 13));
+		    ks_db_json_str(r, i, "created_by_name"));
 		json_object_set_new(j, "approved_by_name",
-		    str_or_null(r, i, 14));
+		    ks_db_json_str(r, i, "approved_by_name"));
 	}
 	return j;
 }
@@ -153,10 +157,10 @@ oneoff_create(struct ks_request *req)
 
 	if ((d = dossier(req, &id)) == NULL)
 		return KS_ERROR;
-	if (!active(PQgetvalue(d, 0, 1)))
+	if (!active(ks_db_str(d, 0, "state")))
 		return ks->fail_detail(req, 409, "dossier_not_active",
 		    "payments are made only while a dossier is supported",
-		    json_pack("{s:s}", "state", PQgetvalue(d, 0, 1)));
+		    json_pack("{s:s}", "state", ks_db_str(d, 0, "state")));
 	if (json_is_object(cj)) {
 		json_t *pj;
 
@@ -179,9 +183,9 @@ oneoff_create(struct ks_request *req)
 		    "text contains control characters", "text");
 	if ((r = sh_q(req, Q_PAY_ONEOFF_INSERT, 5, v)) == NULL ||
 	    ks->audit(req, "one_off_payment_proposed", "sh_one_off",
-	    PQgetvalue(r, 0, 0), NULL, oneoff_json(r, 0), NULL) != KS_OK)
+	    ks_db_str(r, 0, "id"), NULL, oneoff_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks->set_etag(req, ll(r, 0, 11));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 201, oneoff_json(r, 0));
 }
 
@@ -246,24 +250,26 @@ oneoff_approve(struct ks_request *req)
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such one-off payment");
-	if (sh_access(req, b, 1) != 0)
+	if (ks->access_dossier(req, ks_db_getll(b, 0, "dossier_id"),
+	    KS_ACCESS_AUTO) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(b, 0, 5), "proposed") != 0)
+	if (strcmp(ks_db_str(b, 0, "status"), "proposed") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "this payment is already approved", json_pack("{s:o}",
 		    "current", oneoff_json(b, 0)));
-	if (ll(b, 0, 6) == ks->user_id(req))
+	if (ks_db_getll(b, 0, "created_by") == ks->user_id(req))
 		return ks->fail(req, 403, "four_eyes_required",
 		    "a payment is approved by someone other than who "
 		    "proposed it");
 	/* What the approver saw is what is approved. */
-	if (ks->check_etag(req, ll(b, 0, 11), oneoff_json(b, 0)) != KS_OK)
+	if (ks->check_etag(req, ks_db_getll(b, 0, "version"),
+	    oneoff_json(b, 0)) != KS_OK)
 		return KS_ERROR;
 	if ((r = sh_q(req, Q_PAY_ONEOFF_APPROVE, 2, v)) == NULL ||
 	    ks->audit(req, "one_off_payment_approved", "sh_one_off", v[0],
 	    oneoff_json(b, 0), oneoff_json(r, 0), NULL) != KS_OK)
 		return KS_ERROR;
-	ks->set_etag(req, ll(r, 0, 11));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 200, oneoff_json(r, 0));
 }
 
@@ -286,9 +292,9 @@ const struct ks_route sh_payment_routes[] = {
 	    KS_R_PAGED | KS_R_AUDIT,
 	    oneoff_list, "one-off payments of a dossier", NULL, NULL },
 	{ "GET", "/api/v1/one-off-payments", "ledger.read", 0, NULL,
-	    KS_R_PAGED | KS_R_AUDIT, oneoff_list_all, "the service's one-off payments, "
-	    "newest first (?status=proposed: waiting for approval)", NULL,
-	    NULL },
+	    KS_R_PAGED | KS_R_AUDIT, oneoff_list_all, "the service's one-off "
+	    "payments, newest first (?status=proposed: waiting for "
+	    "approval)", NULL, NULL },
 	{ "POST", "/api/v1/one-off-payments/{id}/approve", "case.approve", 0,
 	    NULL, KS_R_ETAG, oneoff_approve,
 	    "approve a one-off payment (not its proposer; If-Match)", NULL,

@@ -50,9 +50,10 @@ async function createRun(s, month) {
 
 test('every money error code and audit event of the module and the core has its text in German and French', () => {
   const keys = new Set();
-  for (const f of ['modules/sozialhilfe/sh_payment.c', 'modules/sozialhilfe/sh_run.c', 'modules/sozialhilfe/sh_bank.c',
+  for (const f of ['modules/sozialhilfe/sh_payment.c', 'modules/sozialhilfe/sh_run.c',
     'modules/sozialhilfe/sh_pay.h', 'core/casework/money/payrun.c', 'core/casework/money/ledger.c',
-    'core/casework/money/account.c']) {
+    'core/casework/money/account.c', 'core/casework/money/bank.c', 'core/casework/money/claim.c',
+    'core/casework/money/money.h']) {
     const src = readFileSync(path.join(ROOT, f), 'utf8');
     for (const m of src.matchAll(/(?:fail(?:_detail)?\(\s*req,\s*\d{3},\s*|bad_field\(\s*req,\s*)"([a-z_]+)"/g)) keys.add(`error.${m[1]}`);
     for (const m of src.matchAll(/audit\(req,\s*"([a-z_]+)",\s*"([a-z_]+)"/g)) { keys.add(`audit.act.${m[1]}`); keys.add(`audit.obj.${m[2]}`); }

@@ -46,6 +46,7 @@ const CONVERTED = [
   'core/casework/money/bank.c',
   'core/casework/money/claim.c',
   'modules/sozialhilfe/sh_run.c',
+  'modules/sozialhilfe/sh_payment.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

@@ -15,7 +15,8 @@ SELECT d.id, d.state, d.applicant_id
 INSERT INTO sh_one_off (tenant_id, dossier_id, amount, text, creditor,
        created_by)
 VALUES (kasus_tenant(), $1, $2, $3, $4::jsonb, $5)
-RETURNING id, dossier_id, amount, text, creditor::text, status, created_by,
+RETURNING id, dossier_id, amount, text, creditor::text AS creditor, status,
+       created_by,
        created_at, approved_by, approved_at, run_id, version
 
 -- name: pay_oneoff_list
@@ -37,8 +38,8 @@ SELECT id, dossier_id, amount, text, creditor, status, created_by,
  ORDER BY id DESC LIMIT $3
 
 -- name: pay_oneoff_lock
-SELECT id, dossier_id, amount, text, creditor::text, status, created_by,
-       created_at, approved_by, approved_at, run_id, version
+SELECT id, dossier_id, amount, text, creditor::text AS creditor, status,
+       created_by, created_at, approved_by, approved_at, run_id, version
   FROM sh_one_off
  WHERE id = $1
    FOR UPDATE
@@ -47,7 +48,8 @@ SELECT id, dossier_id, amount, text, creditor::text, status, created_by,
 UPDATE sh_one_off SET status = 'approved', approved_by = $2,
        approved_at = now(), version = version + 1
  WHERE id = $1 AND status = 'proposed'
-RETURNING id, dossier_id, amount, text, creditor::text, status, created_by,
+RETURNING id, dossier_id, amount, text, creditor::text AS creditor, status,
+       created_by,
        created_at, approved_by, approved_at, run_id, version
 
 -- --------------------------------------------------------------- runs
