@@ -705,6 +705,37 @@ json_t	*ks_transitions_from(struct ks_request *,
 	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
+/** The i-th loaded module's dossier kinds (NULL: none) and its name. */
+const struct ks_dossier_kind *ks_module_kinds(int i, const char **name);
+/** Kind code of module (NULL: any module; code NULL: its first kind). */
+const struct ks_dossier_kind *ks_module_kind(const char *module,
+	    const char *code);
+/** The name of the module that declared kind ("" when none). */
+const char *ks_module_of_kind(const struct ks_dossier_kind *kind);
+/** 1 when module is on for the caller's tenant, 0 when not, -1 error. */
+int	ks_module_on(struct ks_request *, const char *module);
+/**
+ * Run a module's hook from a core route: its statements (db_q) are then
+ * the module's. Returns what ks_module_leave restores.
+ */
+const void *ks_module_enter(const char *module);
+void	ks_module_leave(const void *);
+
+/*
+ * The casework routes (core/casework/dossier.c, record.c, worklist.c):
+ * a core route flag (beside route.h's): 404 unless the tenant has a module
+ * with a dossier kind switched on.
+ */
+#define KS_R_CASEWORK	0x4000
+void	ks_casework_register(void);
+/** See struct ks_api: dossier_transition, deadline_add, deadlines_close. */
+int	ks_dossier_transition(struct ks_request *, int64_t id,
+	    const char *from, const char *to, const char *reason,
+	    const char *code, const char *version);
+int	ks_deadline_add(struct ks_request *, int64_t id, const char *due,
+	    const char *kind, const char *text, int64_t *out);
+int	ks_deadlines_close(struct ks_request *, int64_t id, const char *kind,
+	    const char *keep_due);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);

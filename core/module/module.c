@@ -41,6 +41,8 @@ struct loaded {
 static struct loaded mods[MAX_MODULES];
 static int nmods;
 static struct loaded *initing;	/* the module whose init() runs */
+/* The module whose hook a core route calls (ks_module_enter). */
+static __thread const struct loaded *acting;
 
 struct slot {
 	int64_t		 tenant;
@@ -186,6 +188,8 @@ owner(struct ks_request *req)
 	const char *name = NULL;
 	int i;
 
+	if (acting != NULL)
+		return acting;
 	if (req->route != NULL)
 		name = ks_router_module(req->route);
 	else if (req->job != NULL)
@@ -204,6 +208,68 @@ ks_module_dossier_kinds(struct ks_request *req)
 	const struct loaded *l = owner(req);
 
 	return l != NULL ? l->m->dossier_kinds : NULL;
+}
+
+const struct ks_dossier_kind *
+ks_module_kinds(int i, const char **name)
+{
+	if (i < 0 || i >= nmods || !mods[i].inited)
+		return NULL;
+	if (name != NULL)
+		*name = mods[i].m->name;
+	return mods[i].m->dossier_kinds;
+}
+
+const struct ks_dossier_kind *
+ks_module_kind(const char *module, const char *code)
+{
+	const struct ks_dossier_kind *k;
+	const char *name;
+	int i;
+
+	for (i = 0; i < nmods; i++) {
+		if ((k = ks_module_kinds(i, &name)) == NULL ||
+		    (module != NULL && strcmp(name, module) != 0))
+			continue;
+		for (; k->code != NULL; k++)
+			if (code == NULL || *code == '\0' ||
+			    strcmp(k->code, code) == 0)
+				return k;
+	}
+	return NULL;
+}
+
+const char *
+ks_module_of_kind(const struct ks_dossier_kind *kind)
+{
+	const struct ks_dossier_kind *k;
+	const char *name;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		for (k = ks_module_kinds(i, &name); k != NULL &&
+		    k->code != NULL; k++)
+			if (k == kind)
+				return name;
+	return "";
+}
+
+const void *
+ks_module_enter(const char *module)
+{
+	const struct loaded *prev = acting;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (mods[i].inited && strcmp(mods[i].m->name, module) == 0)
+			acting = &mods[i];
+	return prev;
+}
+
+void
+ks_module_leave(const void *prev)
+{
+	acting = prev;
 }
 
 static PGresult *
@@ -236,7 +302,8 @@ static const struct ks_api api = {
 	ks_job_id, ks_job_attempt,
 	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf,
 	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open,
-	ks_transition_check, ks_transitions_from
+	ks_transition_check, ks_transitions_from,
+	ks_dossier_transition, ks_deadline_add, ks_deadlines_close
 };
 
 /* ----------------------------------------------------------- loading */
@@ -294,6 +361,11 @@ checks(struct loaded *l, const struct ks_module *m)
 	if (m->build_signature == NULL ||
 	    strcmp(m->build_signature, KS_BUILD_SIGNATURE) != 0)
 		return refuse(l, "build signature does not match the core's"),
+		    KS_ERROR;
+	/* 2.3 appended members to struct ks_dossier_kind (its array). */
+	if (m->dossier_kinds != NULL && m->abi_minor < 3)
+		return refuse(l, "declares dossier kinds of ABI %d.%d; rebuild "
+		    "it for %d.3", m->abi_major, m->abi_minor, KS_ABI_MAJOR),
 		    KS_ERROR;
 	if (!valid_name(m->name))
 		return refuse(l, "its name is not a valid module name"),
@@ -469,16 +541,37 @@ ks_module_check(struct ks_request *req)
 {
 	const char *mod = ks_router_module(req->route);
 	char list[512], want[40];
+	int i;
 
-	if (mod == NULL)
+	if (mod == NULL && !(req->route->flags & KS_R_CASEWORK))
 		return KS_OK;
 	if (enabled_list(req, list, sizeof(list)) != KS_OK)
 		return KS_ERROR;
-	snprintf(want, sizeof(want), ",%s,", mod);
-	if (strstr(list, want) == NULL)
+	/* The casework routes: a module with a dossier kind is on. */
+	for (i = 0; mod == NULL && i < nmods; i++) {
+		if (!mods[i].inited || mods[i].m->dossier_kinds == NULL)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) != NULL)
+			return KS_OK;
+	}
+	if (mod != NULL)
+		snprintf(want, sizeof(want), ",%s,", mod);
+	if (mod == NULL || strstr(list, want) == NULL)
 		return ks_fail(req, 404, "not_found",
 		    "there is nothing at this address");
 	return KS_OK;
+}
+
+int
+ks_module_on(struct ks_request *req, const char *module)
+{
+	char list[512], want[40];
+
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return -1;
+	snprintf(want, sizeof(want), ",%s,", module);
+	return strstr(list, want) != NULL;
 }
 
 int

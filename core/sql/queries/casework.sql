@@ -1,0 +1,181 @@
+-- The casework routes (core/casework/dossier.c, record.c, worklist.c):
+-- dossiers of every module, their transitions, checklist, journal,
+-- deadlines and the work list. Every statement runs under the request's
+-- tenant (row-level security).
+
+-- name: case_insert
+INSERT INTO dossier (tenant_id, module, kind, household_id, applicant_id,
+       state, municipality_bfs, caseworker_id, team, assigned_at)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::bigint, $8,
+        CASE WHEN $7::bigint IS NOT NULL THEN now() END)
+RETURNING id
+
+-- name: case_get
+SELECT d.id, d.module, coalesce(d.kind, '') AS kind, d.state,
+       d.household_id, d.applicant_id, p.last_name, p.first_name,
+       p.language, d.municipality_bfs, m.name AS municipality,
+       d.caseworker_id, u.display_name AS caseworker, d.team, d.opened_on,
+       d.closed_on, d.closure_reason, d.version,
+       (SELECT min(x.due_on) FROM deadline x
+         WHERE x.tenant_id = d.tenant_id AND x.dossier_id = d.id
+           AND x.done_on IS NULL) AS next_deadline,
+       d.transferred_from, d.number
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  JOIN municipality m ON m.bfs = d.municipality_bfs
+  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
+ WHERE d.id = $1
+
+-- name: case_list
+-- $6: the modules switched on for the tenant, comma-separated.
+SELECT d.id, d.module, coalesce(d.kind, '') AS kind, d.state,
+       d.household_id, d.applicant_id, p.last_name, p.first_name,
+       p.language, d.municipality_bfs, m.name AS municipality,
+       d.caseworker_id, u.display_name AS caseworker, d.team, d.opened_on,
+       d.closed_on, d.closure_reason, d.version,
+       (SELECT min(x.due_on) FROM deadline x
+         WHERE x.tenant_id = d.tenant_id AND x.dossier_id = d.id
+           AND x.done_on IS NULL) AS next_deadline,
+       d.transferred_from, d.number
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+  JOIN municipality m ON m.bfs = d.municipality_bfs
+  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
+ WHERE d.module = ANY (string_to_array($6, ','))
+   AND ($1::text IS NULL OR d.state = $1)
+   AND ($2::bigint IS NULL OR d.caseworker_id = $2)
+   AND ($5::text IS NULL OR d.number LIKE '%' || $5 || '%'
+        OR lower(p.last_name || ' ' || p.first_name)
+           LIKE '%' || lower($5) || '%'
+        OR lower(p.first_name || ' ' || p.last_name)
+           LIKE '%' || lower($5) || '%')
+   AND d.id > $3
+ ORDER BY d.id LIMIT $4
+
+-- name: case_update
+UPDATE dossier SET caseworker_id = coalesce($2::bigint, caseworker_id),
+       assigned_at = CASE WHEN $2::bigint IS DISTINCT FROM caseworker_id
+                     AND $2::bigint IS NOT NULL THEN now()
+                     ELSE assigned_at END,
+       team = coalesce($3, team),
+       municipality_bfs = coalesce($4::integer, municipality_bfs),
+       version = version + 1
+ WHERE id = $1 AND version = $5
+RETURNING id
+
+-- name: case_set_state
+UPDATE dossier SET state = $2,
+       closed_on = CASE WHEN $2 = 'closed' THEN current_date END,
+       closure_reason = CASE WHEN $2 = 'closed' THEN $3 END,
+       version = version + 1
+ WHERE id = $1 AND version = $4
+RETURNING id
+
+-- name: case_transition_add
+INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
+       reason, actor_id, reason_code)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6)
+
+-- name: case_transition_list
+SELECT t.from_state, t.to_state, t.reason, t.actor_id, t.at, t.reason_code,
+       u.display_name
+  FROM dossier_transition t
+  LEFT JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.actor_id
+ WHERE t.dossier_id = $1 ORDER BY t.at, t.id
+
+-- name: case_serves_municipality
+SELECT 1 AS serves FROM tenant_municipality WHERE bfs = $1
+
+-- name: case_household_role_now
+SELECT role FROM household_member
+ WHERE household_id = $1 AND person_id = $2 AND valid_from <= current_date
+   AND (valid_to IS NULL OR valid_to > current_date)
+
+-- name: case_active_user
+SELECT coalesce(team, '') AS team FROM app_user WHERE id = $1 AND active
+
+-- name: case_team_exists
+SELECT 1 AS found FROM team WHERE name = $1
+
+-- name: case_members_on
+SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
+       date_part('year', age($2::date, p.birth_date))::integer AS age
+  FROM household_member hm
+  JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
+ WHERE hm.household_id = $1 AND hm.valid_from <= $2::date
+   AND (hm.valid_to IS NULL OR hm.valid_to > $2::date)
+ ORDER BY CASE hm.role WHEN 'applicant' THEN 0 WHEN 'partner' THEN 1
+          WHEN 'child' THEN 2 ELSE 3 END, p.birth_date
+
+-- name: case_deadline_auto
+-- A deadline a module sets, once per dossier, kind and due date: an open
+-- one stays, a done one is open again.
+WITH x AS (
+	SELECT id, done_on FROM deadline
+	 WHERE dossier_id = $1 AND kind = $3 AND due_on = $2::date
+	 ORDER BY done_on NULLS FIRST, id LIMIT 1
+), u AS (
+	UPDATE deadline d SET done_on = NULL, version = d.version + 1
+	  FROM x WHERE d.id = x.id AND x.done_on IS NOT NULL
+), i AS (
+	INSERT INTO deadline (tenant_id, dossier_id, due_on, kind, text)
+	SELECT kasus_tenant(), $1, $2::date, $3, $4
+	 WHERE NOT EXISTS (SELECT 1 FROM x)
+	RETURNING id
+)
+SELECT id FROM i UNION ALL SELECT id FROM x
+
+-- name: case_deadlines_close
+-- Open deadlines of a dossier done today: every kind ($2 NULL) or one,
+-- except those due on $3.
+UPDATE deadline SET done_on = current_date, version = version + 1
+ WHERE dossier_id = $1 AND done_on IS NULL AND ($2::text IS NULL OR kind = $2)
+   AND ($3::date IS NULL OR due_on <> $3::date)
+
+-- A protected note's id is taken first: its sealed text ($9) is bound
+-- to it; its text ($4) is then empty.
+-- name: case_journal_add
+INSERT INTO journal_entry (tenant_id, id, dossier_id, noted_on, category,
+       text, author_id, protected, role_group, text_sealed)
+VALUES (kasus_tenant(), coalesce($8::bigint, nextval('object_id_seq')), $1,
+        coalesce($2::date, current_date), $3, $4, $5, $6::boolean, $7,
+        $9::bytea)
+RETURNING id
+
+-- name: case_journal_next_id
+SELECT nextval('object_id_seq') AS id
+
+-- name: case_journal_list
+SELECT j.id, j.noted_on, j.category, j.text, j.author_id, u.display_name,
+       j.protected, j.role_group, j.created_at, j.text_sealed
+  FROM journal_entry j
+  LEFT JOIN app_user u ON u.tenant_id = j.tenant_id AND u.id = j.author_id
+ WHERE j.dossier_id = $1
+   AND (NOT j.protected OR j.role_group = ANY (string_to_array($2, ',')))
+ ORDER BY j.noted_on DESC, j.id DESC
+
+-- name: case_deadline_add
+INSERT INTO deadline (tenant_id, dossier_id, due_on, kind, text, assignee_id,
+       created_by)
+VALUES (kasus_tenant(), $1, $2::date, $3, $4, $5::bigint, $6::bigint)
+RETURNING id
+
+-- name: case_deadline_list
+SELECT x.id, x.due_on, x.kind, x.text, x.assignee_id, x.done_on, x.version,
+       x.dossier_id, u.display_name
+  FROM deadline x
+  LEFT JOIN app_user u ON u.tenant_id = x.tenant_id AND u.id = x.assignee_id
+ WHERE x.dossier_id = $1 ORDER BY x.due_on, x.id
+
+-- name: case_deadline_get
+SELECT x.id, x.due_on, x.kind, x.text, x.assignee_id, x.done_on, x.version,
+       x.dossier_id, u.display_name
+  FROM deadline x
+  LEFT JOIN app_user u ON u.tenant_id = x.tenant_id AND u.id = x.assignee_id
+ WHERE x.id = $1
+
+-- name: case_deadline_done
+UPDATE deadline SET done_on = CASE WHEN $2::boolean THEN current_date END,
+       version = version + 1
+ WHERE id = $1 AND version = $3
+RETURNING id
