@@ -728,7 +728,10 @@ void	ks_module_leave(const void *);
  */
 #define KS_R_CASEWORK	0x4000
 void	ks_casework_register(void);
-/** See struct ks_api: dossier_transition, deadline_add, deadlines_close. */
+/**
+ * See struct ks_api: dossier_transition, deadline_add, deadlines_close,
+ * checklist_missing.
+ */
 int	ks_dossier_transition(struct ks_request *, int64_t id,
 	    const char *from, const char *to, const char *reason,
 	    const char *code, const char *version);
@@ -736,6 +739,7 @@ int	ks_deadline_add(struct ks_request *, int64_t id, const char *due,
 	    const char *kind, const char *text, int64_t *out);
 int	ks_deadlines_close(struct ks_request *, int64_t id, const char *kind,
 	    const char *keep_due);
+json_t	*ks_checklist_missing(struct ks_request *, int64_t id);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);

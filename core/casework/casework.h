@@ -35,6 +35,15 @@ int	ks_case_hook(struct ks_request *, const char *module,
 
 /** 1 when s is in the NULL-terminated list (transition.c). */
 int	ks_str_in(const char *s, const char *const *list);
+/** The modules switched on for the tenant, comma-separated. */
+const char *ks_case_modules_on(struct ks_request *);
+/** The work list (worklist.c). */
+void	ks_worklist_register(void);
+/** The checklist routes (checklist.c). */
+void	ks_checklist_register(void);
+/** 409 checklist_incomplete naming the missing required items, else KS_OK. */
+int	ks_checklist_complete(struct ks_request *,
+	    const struct ks_dossier_kind *, int64_t id);
 /** The journal and deadline routes (record.c). */
 void	ks_record_register(void);
 

@@ -205,6 +205,10 @@ case_transition(struct ks_request *req)
 		    "dossier's kind is not served now");
 	if (ks_transition_check(req, k->code, from, to, closure) != KS_OK)
 		return KS_ERROR;
+	if (k->checklist_before != NULL && strcmp(to,
+	    k->checklist_before) == 0 && ks_checklist_complete(req, k,
+	    id) != KS_OK)
+		return KS_ERROR;
 	if (ks_dossier_transition(req, id, from, to, ks_body_str(req,
 	    "reason"), strcmp(to, "closed") == 0 ? closure : NULL,
 	    ks_db_str(b, 0, "version")) != KS_OK)
@@ -421,9 +425,8 @@ known_state(struct ks_request *req, const char *s)
 	return 0;
 }
 
-/* The modules switched on for the tenant, comma-separated. */
-static const char *
-modules_on(struct ks_request *req)
+const char *
+ks_case_modules_on(struct ks_request *req)
 {
 	json_t *a = ks_modules_enabled(req), *e;
 	const char *s = "";
@@ -462,7 +465,7 @@ cases_list(struct ks_request *req)
 	    req->who.user_id) : NULL;
 	if (search_text(req, ks_query(req, "q"), &v[4]) != KS_OK)
 		return KS_ERROR;
-	v[5] = modules_on(req);
+	v[5] = ks_case_modules_on(req);
 	if ((r = ks_db_q(req, Q_CASE_LIST, 6, v)) == NULL)
 		return KS_ERROR;
 	items = json_array();
@@ -628,4 +631,6 @@ ks_casework_register(void)
 {
 	ks_router_add(routes, NULL);
 	ks_record_register();
+	ks_checklist_register();
+	ks_worklist_register();
 }

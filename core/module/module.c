@@ -303,7 +303,8 @@ static const struct ks_api api = {
 	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf,
 	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open,
 	ks_transition_check, ks_transitions_from,
-	ks_dossier_transition, ks_deadline_add, ks_deadlines_close
+	ks_dossier_transition, ks_deadline_add, ks_deadlines_close,
+	ks_checklist_missing
 };
 
 /* ----------------------------------------------------------- loading */

@@ -22,8 +22,12 @@
 
 #define END	{ NULL, 0, 0, 0, 0, NULL }
 
-static const char *const required_docs[] = { "id", "rent_contract",
-    "income_proof", "bank_statements", "health_insurance", NULL };
+/* The intake checklist; a decision needs the required documents. */
+static const struct ks_checklist_item checklist[] = {
+	{ "id", 1 }, { "residence_permit", 0 }, { "rent_contract", 1 },
+	{ "income_proof", 1 }, { "bank_statements", 1 },
+	{ "health_insurance", 1 }, { "assets_statement", 0 }, { NULL, 0 }
+};
 static const char *const closure_reasons[] = { "work", "insurance", "moved",
     "not_entitled", "death", "other", NULL };
 static const char *const states[] = { "registration", "intake", "decision",
@@ -51,11 +55,13 @@ static const struct ks_transition transitions[] = {
 
 static int on_transition(struct ks_request *, int64_t, const char *,
     const char *);
+static int on_checklist(struct ks_request *, int64_t, json_t *);
 
 const struct ks_dossier_kind sh_dossier_kinds[] = {
 	{ .code = "sozialhilfe", .initial = "registration", .states = states,
 	    .transitions = transitions, .closing_reasons = closure_reasons,
-	    .on_transition = on_transition },
+	    .checklist = checklist, .checklist_before = "decision",
+	    .on_transition = on_transition, .on_checklist = on_checklist },
 	{ .code = NULL }
 };
 
@@ -146,39 +152,22 @@ sh_deadlines_close(struct ks_request *req, int64_t dossier, const char *kind,
 
 
 /* Missing required documents, as a JSON array (empty: complete). */
-static json_t *
-missing_docs(struct ks_request *req, int64_t id)
-{
-	const char *v[1] = { ks->num(req, id) };
-	PGresult *r = sh_q(req, Q_CHECKLIST_GET, 1, v);
-	json_t *miss = json_array();
-	int i, j, got;
-
-	for (i = 0; required_docs[i] != NULL; i++) {
-		got = 0;
-		for (j = 0; r != NULL && j < PQntuples(r); j++)
-			if (!PQgetisnull(r, j, 1) &&
-			    strcmp(PQgetvalue(r, j, 0), required_docs[i]) == 0)
-				got = 1;
-		if (!got)
-			json_array_append_new(miss,
-			    json_string(required_docs[i]));
-	}
-	return miss;
-}
-
 json_t *
 sh_missing_docs(struct ks_request *req, int64_t id)
 {
-	return missing_docs(req, id);
+	json_t *miss = ks->checklist_missing(req, id);
+
+	return miss != NULL ? miss : json_array();
 }
 
 /* 409 checklist_incomplete naming what is missing, or 0 when complete. */
 int
 sh_checklist_complete(struct ks_request *req, int64_t id)
 {
-	json_t *miss = missing_docs(req, id);
+	json_t *miss = ks->checklist_missing(req, id);
 
+	if (miss == NULL)
+		return -1;
 	if (json_array_size(miss) > 0)
 		return ks->fail_detail(req, 409, "checklist_incomplete",
 		    "required documents of the intake are missing",
@@ -209,7 +198,7 @@ state_deadlines(struct ks_request *req, int64_t id, const char *to)
 	}
 	/* Intake: the documents still missing are asked for, due in 14 days. */
 	if (strcmp(to, "intake") == 0) {
-		miss = missing_docs(req, id);
+		miss = sh_missing_docs(req, id);
 		if (json_array_size(miss) > 0)
 			rc = sh_auto_deadline(req, id, sh_days_ahead(req, 14),
 			    "missing_document", "Fehlende Unterlagen der "
@@ -221,16 +210,23 @@ state_deadlines(struct ks_request *req, int64_t id, const char *to)
 
 /*
  * The kind's on_transition: the core moved the dossier (by hand through
- * POST /cases/{id}/transitions, or sh_transition); a decision needs the
- * intake's documents; the state's deadlines are set or ended.
+ * POST /cases/{id}/transitions, or sh_transition; the core checked the
+ * checklist before a decision): the state's deadlines are set or ended.
  */
 static int
 on_transition(struct ks_request *req, int64_t id, const char *from,
     const char *to)
 {
-	if (strcmp(to, "decision") == 0 && sh_checklist_complete(req, id) != 0)
-		return -1;
 	return state_deadlines(req, id, to);
+}
+
+/* The checklist is complete: the reminder to ask for documents is done. */
+static int
+on_checklist(struct ks_request *req, int64_t id, json_t *missing)
+{
+	if (json_array_size(missing) > 0)
+		return 0;
+	return sh_deadlines_close(req, id, "missing_document", NULL);
 }
 
 int
@@ -240,134 +236,6 @@ sh_transition(struct ks_request *req, int64_t id, const char *from,
 {
 	return ks->dossier_transition(req, id, from, to, reason, code,
 	    version);
-}
-
-/* --------------------------------------------------------- checklist */
-
-static const char *const checklist_codes[] = { "id", "residence_permit",
-    "rent_contract", "income_proof", "bank_statements", "health_insurance",
-    "assets_statement", NULL };
-
-/* The checklist's version; 0 before its first save. */
-static long long
-checklist_version(struct ks_request *req, int64_t id, int *err)
-{
-	const char *v[1] = { ks->num(req, id) };
-	PGresult *r = sh_q(req, Q_CHECKLIST_VERSION, 1, v);
-
-	*err = r == NULL;
-	return r != NULL && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) :
-	    0;
-}
-
-static json_t *
-checklist_json(struct ks_request *req, int64_t id, long long version)
-{
-	const char *v[1] = { ks->num(req, id) };
-	PGresult *r = sh_q(req, Q_CHECKLIST_GET, 1, v);
-	json_t *items = json_array();
-	int i;
-
-	for (i = 0; r != NULL && i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:s,s:s?,s:s?}",
-		    "code", PQgetvalue(r, i, 0), "received_on",
-		    PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1), "note",
-		    PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2)));
-	return json_pack("{s:o,s:o,s:I}", "items", items, "missing",
-	    missing_docs(req, id), "version", (json_int_t)version);
-}
-
-static int
-checklist_show(struct ks_request *req)
-{
-	long long ver;
-	int64_t id;
-	int e;
-
-	if (sh_dossier(req, &id) == NULL)
-		return -1;
-	ver = checklist_version(req, id, &e);
-	if (e)
-		return -1;
-	ks->set_etag(req, ver);
-	return ks->reply(req, 200, checklist_json(req, id, ver));
-}
-
-/* The items of a checklist body, checked before anything is written. */
-static int
-checklist_items_ok(struct ks_request *req, json_t *items)
-{
-	json_t *e, *rc, *note;
-	size_t i;
-
-	json_array_foreach(items, i, e) {
-		rc = json_object_get(e, "received_on");
-		note = json_object_get(e, "note");
-		if (!json_is_object(e) || !in_list(json_string_value(
-		    json_object_get(e, "code")), checklist_codes) ||
-		    (rc != NULL && !json_is_null(rc) && !json_is_string(rc)) ||
-		    (note != NULL && !json_is_null(note) &&
-		    !json_is_string(note)))
-			return ks->fail_detail(req, 400, "invalid_value",
-			    "each item needs a known code and a received_on "
-			    "date or null", json_pack("{s:s,s:I}", "field",
-			    "items", "index", (json_int_t)i));
-	}
-	return 0;
-}
-
-static int
-checklist_put(struct ks_request *req)
-{
-	json_t *items = json_object_get(ks->body(req), "items"), *e, *miss;
-	const char *v[4];
-	long long ver;
-	PGresult *r;
-	int64_t id;
-	size_t i;
-	int err;
-
-	if (sh_dossier(req, &id) == NULL)
-		return -1;
-	ver = checklist_version(req, id, &err);
-	if (err || ks->check_etag(req, ver,
-	    checklist_json(req, id, ver)) != 0 ||
-	    checklist_items_ok(req, items) != 0)
-		return -1;
-	v[0] = ks->num(req, id);
-	v[1] = ks->num(req, ks->user_id(req));
-	v[2] = ks->num(req, ver);
-	if ((r = sh_q(req, ver == 0 ? Q_CHECKLIST_FIRST :
-	    Q_CHECKLIST_BUMP, ver == 0 ? 2 : 3, v)) == NULL)
-		return -1;
-	if (PQntuples(r) != 1) {
-		/* Someone saved it in between. */
-		ver = checklist_version(req, id, &err);
-		ks->set_etag(req, ver);
-		return err ? -1 : ks->fail_detail(req, 409, "conflict",
-		    "someone else saved this checklist; review it and apply "
-		    "your change again", json_pack("{s:o}", "current",
-		    checklist_json(req, id, ver)));
-	}
-	ver = atoll(PQgetvalue(r, 0, 0));
-	json_array_foreach(items, i, e) {
-		v[0] = ks->num(req, id);
-		v[1] = json_string_value(json_object_get(e, "code"));
-		v[2] = json_string_value(json_object_get(e, "received_on"));
-		v[3] = json_string_value(json_object_get(e, "note"));
-		if (sh_q(req, Q_CHECKLIST_SET, 4, v) == NULL)
-			return -1;
-	}
-	/* Complete: the reminder to ask for the documents is done. */
-	miss = missing_docs(req, id);
-	err = json_array_size(miss) == 0 && sh_deadlines_close(req, id,
-	    "missing_document", NULL) != 0;
-	json_decref(miss);
-	if (err || ks->audit(req, "checklist_changed", "dossier",
-	    ks->num(req, id), NULL, json_incref(items), NULL) != 0)
-		return -1;
-	ks->set_etag(req, ver);
-	return ks->reply(req, 200, checklist_json(req, id, ver));
 }
 
 /* ------------------------------------------------------------- goals */
@@ -521,10 +389,6 @@ goals_sign(struct ks_request *req)
 
 /* ------------------------------------------------------------ routes */
 
-static const struct ks_field checklist_body[] = {
-	{ "items", KS_F_ARRAY, 1, 0, 20, "[{code, received_on, note}]" },
-	END
-};
 static const struct ks_field goal_body[] = {
 	{ "title", KS_F_STRING, 1, 1, 300, NULL },
 	{ "measures", KS_F_STRING, 0, 0, 4000, NULL },
@@ -546,11 +410,6 @@ static const struct ks_field sign_body[] = {
 #define KB	(16 * 1024)
 
 const struct ks_route sh_dossier_routes[] = {
-	{ "GET", C "/{id}/checklist", "case.read", 0, NULL, KS_R_AUDIT,
-	    checklist_show, "intake checklist and what is missing" },
-	{ "PUT", C "/{id}/checklist", "case.write", KB, checklist_body,
-	    KS_R_ETAG, checklist_put,
-	    "record received documents (If-Match: the checklist's ETag)" },
 	{ "GET", C "/{id}/goals", "case.read", 0, NULL, KS_R_AUDIT, goals_list,
 	    "goal agreement (ETag: the agreement's version)" },
 	{ "POST", C "/{id}/goals", "case.write", KB, goal_body, 0, goal_add,

@@ -384,6 +384,11 @@ struct ks_api {
 	 */
 	int		(*deadlines_close)(struct ks_request *, int64_t id,
 			    const char *kind, const char *keep_due);
+	/**
+	 * The required items of dossier id's checklist still missing, a
+	 * JSON array of codes (new reference); NULL with the error set.
+	 */
+	json_t		*(*checklist_missing)(struct ks_request *, int64_t id);
 };
 
 /** The descriptor a module exports. */

@@ -3,3 +3,39 @@
 -- made before, is the module's main kind (the first it declares).
 ALTER TABLE dossier ADD COLUMN kind text
     CHECK (kind ~ '^[a-z][a-z0-9_]{0,39}$');
+
+-- A dossier's checklist (the items its kind declares: documents to
+-- collect, steps to take), as one record with a version: two people with
+-- the same checklist open cannot overwrite each other (If-Match). The
+-- Sozialhilfe module's intake checklist moves here (its migration 0012).
+CREATE TABLE checklist (
+	tenant_id	bigint NOT NULL,
+	dossier_id	bigint NOT NULL,
+	version		bigint NOT NULL DEFAULT 1,
+	updated_by	bigint,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (tenant_id, dossier_id),
+	FOREIGN KEY (tenant_id, dossier_id) REFERENCES dossier
+);
+CREATE TABLE checklist_item (
+	tenant_id	bigint NOT NULL,
+	dossier_id	bigint NOT NULL,
+	code		text NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,39}$'),
+	received_on	date,
+	note		text CHECK (length(note) <= 500),
+	PRIMARY KEY (tenant_id, dossier_id, code),
+	FOREIGN KEY (tenant_id, dossier_id) REFERENCES checklist
+);
+DO $$
+DECLARE t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['checklist', 'checklist_item'] LOOP
+		EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+		EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+		EXECUTE format('CREATE POLICY tenant_isolation ON %I USING '
+		    '(tenant_id = kasus_tenant()) WITH CHECK '
+		    '(tenant_id = kasus_tenant())', t);
+		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO '
+		    'kasus_app', t);
+	END LOOP;
+END $$;

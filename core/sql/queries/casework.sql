@@ -179,3 +179,73 @@ UPDATE deadline SET done_on = CASE WHEN $2::boolean THEN current_date END,
        version = version + 1
  WHERE id = $1 AND version = $3
 RETURNING id
+
+-- The work list (core/casework/worklist.c); $2: the modules switched on
+-- for the tenant, comma-separated.
+
+-- name: case_work_deadlines
+-- Open deadlines due by today of the caller's open dossiers.
+SELECT x.id, x.due_on, x.kind, x.text, x.dossier_id, p.last_name,
+       p.first_name, x.version, d.number, d.module
+  FROM deadline x
+  JOIN dossier d ON d.tenant_id = x.tenant_id AND d.id = x.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE x.done_on IS NULL AND x.due_on <= current_date
+   AND d.state <> 'closed'
+   AND d.module = ANY (string_to_array($2, ','))
+   AND coalesce(x.assignee_id, d.caseworker_id) = $1
+ ORDER BY x.due_on, x.id LIMIT 200
+
+-- name: case_work_dossiers
+-- The caller's open dossiers; "new" when assigned in the last 7 days.
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on,
+       coalesce(d.assigned_at, d.created_at) > now() - interval '7 days'
+         AS new,
+       d.number, d.transferred_from, d.module
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE d.caseworker_id = $1 AND d.state <> 'closed'
+   AND d.module = ANY (string_to_array($2, ','))
+ ORDER BY coalesce(d.assigned_at, d.created_at) DESC LIMIT 500
+
+-- name: case_work_unassigned
+-- Open dossiers nobody works on yet: those of the caller's team and
+-- those without a team; everything for a team lead without a team ($3).
+SELECT d.id, d.state, p.last_name, p.first_name, d.opened_on, true AS new,
+       d.number, d.transferred_from, d.team, d.module
+  FROM dossier d
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE d.caseworker_id IS NULL AND d.state <> 'closed'
+   AND d.module = ANY (string_to_array($2, ','))
+   AND ($3::boolean OR d.team IS NULL OR d.team = $1)
+ ORDER BY d.created_at, d.id LIMIT 500
+
+-- The checklist of a dossier (core/casework/checklist.c).
+
+-- name: case_checklist_get
+SELECT code, received_on, note FROM checklist_item
+ WHERE dossier_id = $1 ORDER BY code
+
+-- name: case_checklist_version
+SELECT version FROM checklist WHERE dossier_id = $1
+
+-- name: case_checklist_first
+-- The first save of a checklist (If-Match "0"); someone else's first
+-- save in between makes it a conflict (no row returned).
+INSERT INTO checklist AS c (tenant_id, dossier_id, updated_by)
+VALUES (kasus_tenant(), $1, $2)
+ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET version = c.version
+ WHERE false
+RETURNING version
+
+-- name: case_checklist_bump
+UPDATE checklist SET version = version + 1, updated_by = $2,
+       updated_at = now()
+ WHERE dossier_id = $1 AND version = $3::bigint
+RETURNING version
+
+-- name: case_checklist_set
+INSERT INTO checklist_item (tenant_id, dossier_id, code, received_on, note)
+VALUES (kasus_tenant(), $1, $2, $3::date, $4)
+ON CONFLICT (tenant_id, dossier_id, code) DO UPDATE
+   SET received_on = EXCLUDED.received_on, note = EXCLUDED.note

@@ -28,34 +28,6 @@ SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
 -- name: household_extra
 SELECT flat_extra_persons FROM household WHERE id = $1
 
--- name: checklist_get
-SELECT code, received_on, note FROM sh_checklist_item
- WHERE dossier_id = $1 ORDER BY code
-
--- name: checklist_version
-SELECT version FROM sh_checklist WHERE dossier_id = $1
-
--- name: checklist_first
--- The first save of a checklist (If-Match "0"); someone else's first
--- save in between makes it a conflict (no row returned).
-INSERT INTO sh_checklist AS c (tenant_id, dossier_id, updated_by)
-VALUES (kasus_tenant(), $1, $2)
-ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET version = c.version
- WHERE false
-RETURNING version
-
--- name: checklist_bump
-UPDATE sh_checklist SET version = version + 1, updated_by = $2,
-       updated_at = now()
- WHERE dossier_id = $1 AND version = $3::bigint
-RETURNING version
-
--- name: checklist_set
-INSERT INTO sh_checklist_item (tenant_id, dossier_id, code, received_on, note)
-VALUES (kasus_tenant(), $1, $2, $3::date, $4)
-ON CONFLICT (tenant_id, dossier_id, code) DO UPDATE
-   SET received_on = EXCLUDED.received_on, note = EXCLUDED.note
-
 -- name: goal_add
 INSERT INTO sh_goal (tenant_id, dossier_id, title, measures, due_on,
        created_by)
