@@ -22,13 +22,6 @@
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
 static json_t *
-opt_int(PGresult *r, int i, const char *c)
-{
-	return ks_db_isnull(r, i, c) ? json_null() :
-	    json_integer(ks_db_getll(r, i, c));
-}
-
-static json_t *
 request_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:s,s:o,s:s?,"
@@ -41,10 +34,10 @@ request_json(PGresult *r, int i)
 	    "requested_by", ks_db_str(r, i, "requested_by_name"),
 	    "requested_at", ks_db_str(r, i, "requested_at"),
 	    "status", ks_db_str(r, i, "status"),
-	    "decided_by", opt_int(r, i, "decided_by"),
+	    "decided_by", ks_db_json_int(r, i, "decided_by"),
 	    "decided_at", ks_db_get(r, i, "decided_at"),
 	    "comment", ks_db_get(r, i, "comment"),
-	    "user_id", opt_int(r, i, "user_id"),
+	    "user_id", ks_db_json_int(r, i, "user_id"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 }
 

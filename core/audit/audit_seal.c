@@ -109,6 +109,11 @@ seal_mac(const unsigned char key[KS_KEY_LEN], const char *const *f,
  * Count and digest the reads with from <= xid < to, in seal order; the
  * digest is SHA-256 over each read's canonical text.
  */
+/* The columns of audit_reads_page in the order of a read's canonical text. */
+static const char *const read_cols[12] = { "id", "xid", "tenant_id",
+	"at_us", "actor_id", "request_id", "route", "action", "object_type",
+	"object_id", "refs", "detail" };
+
 static int
 reads_digest(struct ks_request *req, const char *from, const char *to,
     long long *count, char out[65])
@@ -138,7 +143,7 @@ reads_digest(struct ks_request *req, const char *from, const char *to,
 		rows = PQntuples(r);
 		for (i = 0; i < rows; i++) {
 			for (j = 0; j < 12; j++)
-				f[j] = ks_db_s(r, i, j);
+				f[j] = ks_db_get(r, i, read_cols[j]);
 			if ((canon = ks_audit_fields(f, 12)) == NULL)
 				abort();
 			EVP_DigestUpdate(ctx, canon, strlen(canon));
@@ -146,10 +151,10 @@ reads_digest(struct ks_request *req, const char *from, const char *to,
 			(*count)++;
 		}
 		if (rows > 0) {
-			v[2] = ks_arena_strdup(req->arena, PQgetvalue(r,
-			    rows - 1, 1));
-			v[3] = ks_arena_strdup(req->arena, PQgetvalue(r,
-			    rows - 1, 0));
+			v[2] = ks_arena_strdup(req->arena, ks_db_str(r,
+			    rows - 1, "xid"));
+			v[3] = ks_arena_strdup(req->arena, ks_db_str(r,
+			    rows - 1, "id"));
 		}
 	} while (rows == BATCH);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -281,7 +286,7 @@ anchor_write(int64_t tenant, long long n, const char *mac)
 
 /* -------------------------------------------------------------- seals */
 
-/* The newest seal from columns 5..9 of audit_seal_state (none: zeros). */
+/* The newest seal from audit_seal_state (none: zeros). */
 static void
 seal_last(PGresult *r, struct seal *s)
 {
@@ -289,14 +294,15 @@ seal_last(PGresult *r, struct seal *s)
 	strcpy(s->mac, ZERO_HASH);
 	strcpy(s->reads_to, "0");
 	strcpy(s->event_hash, ZERO_HASH);
-	if (PQgetisnull(r, 0, 5))
+	if (ks_db_isnull(r, 0, "n"))
 		return;
-	s->n = ks_db_ll(r, 0, 5);
-	snprintf(s->mac, sizeof(s->mac), "%s", PQgetvalue(r, 0, 6));
-	snprintf(s->reads_to, sizeof(s->reads_to), "%s", PQgetvalue(r, 0, 7));
-	s->event_seq = ks_db_ll(r, 0, 8);
+	s->n = ks_db_getll(r, 0, "n");
+	snprintf(s->mac, sizeof(s->mac), "%s", ks_db_str(r, 0, "mac"));
+	snprintf(s->reads_to, sizeof(s->reads_to), "%s", ks_db_str(r, 0,
+	    "reads_to"));
+	s->event_seq = ks_db_getll(r, 0, "event_seq");
 	snprintf(s->event_hash, sizeof(s->event_hash), "%s",
-	    PQgetvalue(r, 0, 9));
+	    ks_db_str(r, 0, "event_hash"));
 }
 
 static int
@@ -314,16 +320,16 @@ seal_run(struct ks_request *req, int64_t tenant, long long *sealed_n,
 	if ((h = ks_db_q(req, Q_AUDIT_SEAL_STATE, 0, NULL)) == NULL)
 		return KS_ERROR;
 	seal_last(h, &last);
-	if (ks_db_ll(h, 0, 1) < last.event_seq) {
+	if (ks_db_getll(h, 0, "head_seq") < last.event_seq) {
 		/* Never seal over a cut: verify must see it. */
 		ks_log(KS_LOG_WARN, "audit chain of tenant %lld ends before "
 		    "its last seal; not sealing", (long long)tenant);
 		return KS_ERROR;
 	}
-	if (strcmp(PQgetvalue(h, 0, 10), "t") != 0 &&
-	    ks_db_ll(h, 0, 1) == last.event_seq)
+	if (strcmp(ks_db_str(h, 0, "reads_new"), "t") != 0 &&
+	    ks_db_getll(h, 0, "head_seq") == last.event_seq)
 		return KS_OK;		/* nothing new */
-	to = PQgetvalue(h, 0, 0);
+	to = ks_db_str(h, 0, "horizon");
 	/* The horizon never moves back; be sure of it all the same. */
 	if (strtoull(to, NULL, 10) < strtoull(last.reads_to, NULL, 10))
 		to = last.reads_to;
@@ -336,9 +342,9 @@ seal_run(struct ks_request *req, int64_t tenant, long long *sealed_n,
 	f[0] = last.mac;
 	f[1] = ks_arena_printf(req->arena, "%lld", (long long)tenant);
 	f[2] = ks_arena_printf(req->arena, "%lld", last.n + 1);
-	f[3] = PQgetvalue(h, 0, 4);
-	f[4] = PQgetvalue(h, 0, 1);
-	f[5] = PQgetvalue(h, 0, 2);
+	f[3] = ks_db_str(h, 0, "at_us");
+	f[4] = ks_db_str(h, 0, "head_seq");
+	f[5] = ks_db_str(h, 0, "head_hash");
 	f[6] = last.reads_to;
 	f[7] = to;
 	f[8] = ks_arena_printf(req->arena, "%lld", count);
@@ -346,7 +352,7 @@ seal_run(struct ks_request *req, int64_t tenant, long long *sealed_n,
 	seal_mac(key, f, mac);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (ks_db_q(req, Q_AUDIT_SEAL_INSERT, 10, (const char *[]){ f[2],
-	    PQgetvalue(h, 0, 3), f[4], f[5], f[6], f[7], f[8], f[9], f[0],
+	    ks_db_str(h, 0, "at"), f[4], f[5], f[6], f[7], f[8], f[9], f[0],
 	    mac }) == NULL)
 		return KS_ERROR;
 	*sealed_n = last.n + 1;
@@ -392,7 +398,7 @@ seal_all(void)
 		if ((ids = calloc((size_t)n, sizeof(*ids))) == NULL)
 			abort();
 		for (i = 0; i < n; i++)
-			ids[i] = ks_db_ll(r, i, 0);
+			ids[i] = ks_db_getll(r, i, "id");
 	}
 	job_end(&req, 0);
 	for (i = 0; i < n; i++)
@@ -501,25 +507,27 @@ verify_chain(struct ks_request *req, struct verify *vf)
 		if ((r = ks_db_q(req, Q_AUDIT_CHAIN, 2, v)) == NULL)
 			return -1;
 		for (i = 0; i < PQntuples(r); i++) {
-			seq = ks_db_ll(r, i, 0);
+			seq = ks_db_getll(r, i, "seq");
 			if (seq != last + 1)
 				return broken(req, vf, last + 1, 0,
 				    "event_missing", "event missing"), 0;
-			if (strcmp(PQgetvalue(r, i, 1), prev) != 0)
+			if (strcmp(ks_db_str(r, i, "prev_hash"), prev) != 0)
 				return broken(req, vf, seq, 0, "link_mismatch",
 				    "link to the previous event does not "
 				    "match"), 0;
-			canon = ks_audit_canonical(prev, PQgetvalue(r, i, 3),
-			    PQgetvalue(r, i, 0), PQgetvalue(r, i, 4),
-			    ks_db_s(r, i, 5), PQgetvalue(r, i, 6),
-			    PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
-			    PQgetvalue(r, i, 9), PQgetvalue(r, i, 10),
-			    ks_db_s(r, i, 11));
+			canon = ks_audit_canonical(prev, ks_db_str(r, i,
+			    "tenant_id"), ks_db_str(r, i, "seq"),
+			    ks_db_str(r, i, "at_us"), ks_db_get(r, i,
+			    "actor_id"), ks_db_str(r, i, "action"),
+			    ks_db_str(r, i, "object_type"), ks_db_str(r, i,
+			    "object_id"), ks_db_str(r, i, "before_digest"),
+			    ks_db_str(r, i, "after_digest"), ks_db_get(r, i,
+			    "detail"));
 			if (canon == NULL)
 				abort();
 			ks_sha256_hex(canon, strlen(canon), h);
 			free(canon);
-			if (strcmp(h, PQgetvalue(r, i, 2)) != 0)
+			if (strcmp(h, ks_db_str(r, i, "hash")) != 0)
 				return broken(req, vf, seq, 0,
 				    "content_mismatch", "event content does "
 				    "not match its hash"), 0;
@@ -535,8 +543,8 @@ verify_chain(struct ks_request *req, struct verify *vf)
 	/* The head row catches events cut off the end of the chain. */
 	if ((r = ks_db_q(req, Q_AUDIT_HEAD, 0, NULL)) == NULL)
 		return -1;
-	if (PQntuples(r) == 1 && (ks_db_ll(r, 0, 0) != last ||
-	    strcmp(PQgetvalue(r, 0, 1), prev) != 0))
+	if (PQntuples(r) == 1 && (ks_db_getll(r, 0, "seq") != last ||
+	    strcmp(ks_db_str(r, 0, "hash"), prev) != 0))
 		return broken(req, vf, last + 1, 0, "tail_cut", "events after "
 		    "this one are missing"), 0;
 	if (PQntuples(r) == 0 && last > 0)
@@ -552,50 +560,51 @@ verify_seal(struct ks_request *req, struct verify *vf, PGresult *r, int i,
 {
 	const char *f[10];
 	char mac[65], dig[65];
-	long long n = ks_db_ll(r, i, 0), seq = ks_db_ll(r, i, 2), count;
+	long long n = ks_db_getll(r, i, "n"), count;
+	long long seq = ks_db_getll(r, i, "event_seq");
 
 	if (n != prev->n + 1)
 		return broken(req, vf, 0, prev->n + 1, "seal_missing", "a "
 		    "seal is missing"), 0;
-	f[0] = PQgetvalue(r, i, 8);
+	f[0] = ks_db_str(r, i, "prev_mac");
 	f[1] = ks_arena_printf(req->arena, "%lld", (long long)
 	    req->who.tenant_id);
-	f[2] = PQgetvalue(r, i, 0);
-	f[3] = PQgetvalue(r, i, 1);
-	f[4] = PQgetvalue(r, i, 2);
-	f[5] = PQgetvalue(r, i, 3);
-	f[6] = PQgetvalue(r, i, 4);
-	f[7] = PQgetvalue(r, i, 5);
-	f[8] = PQgetvalue(r, i, 6);
-	f[9] = PQgetvalue(r, i, 7);
+	f[2] = ks_db_str(r, i, "n");
+	f[3] = ks_db_str(r, i, "at_us");
+	f[4] = ks_db_str(r, i, "event_seq");
+	f[5] = ks_db_str(r, i, "event_hash");
+	f[6] = ks_db_str(r, i, "reads_from");
+	f[7] = ks_db_str(r, i, "reads_to");
+	f[8] = ks_db_str(r, i, "read_count");
+	f[9] = ks_db_str(r, i, "read_digest");
 	seal_mac(key, f, mac);
-	if (strcmp(f[0], prev->mac) != 0 || strcmp(mac, PQgetvalue(r, i, 9))
-	    != 0 || strcmp(f[6], prev->reads_to) != 0)
+	if (strcmp(f[0], prev->mac) != 0 || strcmp(mac, ks_db_str(r, i,
+	    "mac")) != 0 || strcmp(f[6], prev->reads_to) != 0)
 		return broken(req, vf, 0, n, "seal_mismatch", "a seal does not "
 		    "match its key or its predecessor: seals were changed"), 0;
 	if (seq > vf->last_seq)
 		return broken(req, vf, vf->last_seq + 1, n, "tail_cut",
 		    "events that were sealed are missing: the log was cut"), 0;
-	if (seq > 0 && (PQgetisnull(r, i, 11) || strcmp(PQgetvalue(r, i, 11),
-	    f[5]) != 0))
+	if (seq > 0 && (ks_db_isnull(r, i, "chain_hash") ||
+	    strcmp(ks_db_str(r, i, "chain_hash"), f[5]) != 0))
 		return broken(req, vf, prev->event_seq + 1, n,
 		    "changed_after_seal", "events were changed after they "
 		    "were sealed (their hashes were recomputed)"), 0;
 	if (reads_digest(req, f[6], f[7], &count, dig) != KS_OK)
 		return -1;
-	if (count != ks_db_ll(r, i, 6) || strcmp(dig, f[9]) != 0)
+	if (count != ks_db_getll(r, i, "read_count") || strcmp(dig, f[9]) != 0)
 		return broken(req, vf, 0, n, "reads_changed", "sealed read "
 		    "records were changed, removed or added"), 0;
 	prev->n = n;
-	snprintf(prev->mac, sizeof(prev->mac), "%s", PQgetvalue(r, i, 9));
+	snprintf(prev->mac, sizeof(prev->mac), "%s", ks_db_str(r, i, "mac"));
 	snprintf(prev->reads_to, sizeof(prev->reads_to), "%s", f[7]);
 	prev->event_seq = seq;
 	vf->seals = n;
 	vf->sealed_seq = seq;
 	vf->sealed_reads += count;
 	snprintf(vf->last_to, sizeof(vf->last_to), "%s", f[7]);
-	snprintf(vf->last_at, sizeof(vf->last_at), "%s", PQgetvalue(r, i,
-	    10));
+	snprintf(vf->last_at, sizeof(vf->last_at), "%s", ks_db_str(r, i,
+	    "at"));
 	if (n == vf->anchor_n)
 		memcpy(vf->anchored_mac, prev->mac, 65);
 	return 1;
@@ -689,9 +698,8 @@ ks_audit_verify(struct ks_request *req)
 	    (json_int_t)vf.sealed_seq, "at", vf.seals ?
 	    json_string(vf.last_at) : json_null(),
 	    "reads", "sealed", (json_int_t)vf.sealed_reads, "pending",
-	    (json_int_t)ks_db_ll(r, 0, 0), "oldest_pending",
-	    PQgetisnull(r, 0, 1) ? json_null() :
-	    json_string(PQgetvalue(r, 0, 1)),
+	    (json_int_t)ks_db_getll(r, 0, "n"), "oldest_pending",
+	    ks_db_json_str(r, 0, "oldest"),
 	    "anchor", "status", st, "seal", vf.anchor > 0 ?
 	    json_integer(vf.anchor_n) : json_null(),
 	    "seal_interval_ms", (json_int_t)(ks_conf.audit_seal_ms > 0 ?

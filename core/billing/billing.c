@@ -50,10 +50,11 @@ static json_t *
 creditor_json(PGresult *r)
 {
 	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s,s:s}", "name",
-	    PQgetvalue(r, 0, 0), "street", ks_db_s(r, 0, 1), "building",
-	    ks_db_s(r, 0, 2), "postcode", PQgetvalue(r, 0, 3), "town",
-	    PQgetvalue(r, 0, 4), "country", PQgetvalue(r, 0, 5), "iban",
-	    PQgetvalue(r, 0, 6));
+	    ks_db_str(r, 0, "name"), "street", ks_db_get(r, 0, "street"),
+	    "building", ks_db_get(r, 0, "building"), "postcode",
+	    ks_db_str(r, 0, "postcode"), "town", ks_db_str(r, 0, "town"),
+	    "country", ks_db_str(r, 0, "country"), "iban",
+	    ks_db_str(r, 0, "iban"));
 }
 
 static int
@@ -67,9 +68,10 @@ creditor_get(struct ks_request *req)
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 404, "not_found", "no creditor recorded "
 		    "for the canton's invoices yet");
-	ks_set_etag(req, ks_db_ll(r, 0, 7));
+	ks_set_etag(req, ks_db_getll(r, 0, "row_version"));
 	j = creditor_json(r);
-	json_object_set_new(j, "row_version", json_integer(ks_db_ll(r, 0, 7)));
+	json_object_set_new(j, "row_version", json_integer(ks_db_getll(r, 0,
+	    "row_version")));
 	return ks_reply(req, 200, j);
 }
 
@@ -123,7 +125,8 @@ creditor_put(struct ks_request *req)
 
 	if ((r = ks_db_q(req, Q_BILL_CREDITOR_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
-	if ((PQntuples(r) == 1 && ks_check_etag(req, ks_db_ll(r, 0, 7),
+	if ((PQntuples(r) == 1 && ks_check_etag(req, ks_db_getll(r, 0,
+	    "row_version"),
 	    creditor_json(r)) != KS_OK) || qr_address_ok(req) != KS_OK)
 		return KS_ERROR;
 	if ((v[6] = iban_norm(req, ks_body_str(req, "iban"))) == NULL)
@@ -136,7 +139,7 @@ creditor_put(struct ks_request *req)
 	v[3] = ks_body_str(req, "postcode");
 	v[4] = ks_body_str(req, "town");
 	v[5] = ks_body_str(req, "country");
-	v[7] = PQntuples(r) == 1 ? PQgetvalue(r, 0, 7) : NULL;
+	v[7] = PQntuples(r) == 1 ? ks_db_str(r, 0, "row_version") : NULL;
 	if ((r = ks_db_q(req, Q_BILL_CREDITOR_PUT, 8, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -149,7 +152,7 @@ creditor_put(struct ks_request *req)
 	return creditor_get(req);
 }
 
-static json_t *address_json(PGresult *, int, int);
+static json_t *address_json(PGresult *, int);
 
 static int
 addresses_list(struct ks_request *req)
@@ -163,10 +166,11 @@ addresses_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:o,"
-		    "s:I}", "tenant_id", (json_int_t)ks_db_ll(r, i, 0), "slug",
-		    PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "language",
-		    PQgetvalue(r, i, 3), "address", address_json(r, i, 4),
-		    "row_version", (json_int_t)ks_db_ll(r, i, 10)));
+		    "s:I}", "tenant_id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "slug", ks_db_str(r, i, "slug"), "name", ks_db_str(r, i,
+		    "name"), "language", ks_db_str(r, i, "language"),
+		    "address", address_json(r, i), "row_version", (json_int_t)
+		    ks_db_getll(r, i, "row_version")));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
@@ -192,9 +196,9 @@ address_put(struct ks_request *req)
 		return ks_fail(req, 404, "not_found", "no such social service");
 	if ((r = ks_db_q(req, Q_BILL_ADDRESS_GET, 1, v)) == NULL)
 		return KS_ERROR;
-	version = PQntuples(r) == 1 ? ks_db_ll(r, 0, 6) : 0;
+	version = PQntuples(r) == 1 ? ks_db_getll(r, 0, "row_version") : 0;
 	if (ks_check_etag(req, version, PQntuples(r) == 1 ?
-	    address_json(r, 0, 0) : json_null()) != KS_OK ||
+	    address_json(r, 0) : json_null()) != KS_OK ||
 	    qr_address_ok(req) != KS_OK)
 		return KS_ERROR;
 	v[7] = ks_num(req, version);
@@ -211,7 +215,7 @@ address_put(struct ks_request *req)
 	if (PQntuples(r) != 1)
 		return ks_fail(req, 409, "conflict", "someone else entered the "
 		    "address meanwhile; reload it");
-	version = ks_db_ll(r, 0, 0);
+	version = ks_db_getll(r, 0, "row_version");
 	if (ks_audit(req, "billing_address_changed", "tenant", v[0], NULL,
 	    json_pack("{s:s,s:s}", "name", v[1], "town", v[5]), NULL) != KS_OK)
 		return KS_ERROR;
@@ -229,9 +233,18 @@ static json_t *
 period_head(PGresult *p)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)
-	    ks_db_ll(p, 0, 0), "code", PQgetvalue(p, 0, 1), "starts_on",
-	    PQgetvalue(p, 0, 2), "ends_on", PQgetvalue(p, 0, 3),
-	    "row_version", (json_int_t)ks_db_ll(p, 0, 4));
+	    ks_db_getll(p, 0, "id"), "code", ks_db_str(p, 0, "code"),
+	    "starts_on", ks_db_str(p, 0, "starts_on"), "ends_on",
+	    ks_db_str(p, 0, "ends_on"), "row_version", (json_int_t)
+	    ks_db_getll(p, 0, "row_version"));
+}
+
+/* If-Match against period p. */
+static int
+period_etag(struct ks_request *req, PGresult *p)
+{
+	return ks_check_etag(req, ks_db_getll(p, 0, "row_version"),
+	    period_head(p));
 }
 
 static int
@@ -246,11 +259,13 @@ periods_list(struct ks_request *req)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:I,"
-		    "s:I,s:I}", "id", (json_int_t)ks_db_ll(r, i, 0), "code",
-		    PQgetvalue(r, i, 1), "starts_on", PQgetvalue(r, i, 2),
-		    "ends_on", PQgetvalue(r, i, 3), "costs_total", (json_int_t)
-		    ks_db_ll(r, i, 4), "runs", (json_int_t)ks_db_ll(r, i, 5),
-		    "row_version", (json_int_t)ks_db_ll(r, i, 6)));
+		    "s:I,s:I}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "code", ks_db_str(r, i, "code"), "starts_on",
+		    ks_db_str(r, i, "starts_on"), "ends_on", ks_db_str(r, i,
+		    "ends_on"), "costs_total", (json_int_t)ks_db_getll(r, i,
+		    "costs_total"), "runs", (json_int_t)ks_db_getll(r, i,
+		    "runs"), "row_version", (json_int_t)ks_db_getll(r, i,
+		    "row_version")));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
@@ -278,24 +293,24 @@ prefill(struct ks_request *req, const char *pid, const char *from,
 	if ((t = ks_db_q(req, Q_BILL_SOCIAL_SERVICES, 0, NULL)) == NULL)
 		return KS_ERROR;
 	for (i = 0; i < PQntuples(t); i++) {
-		if (ks_db_set_tenant(req, ks_db_ll(t, i, 0)) != KS_OK ||
+		if (ks_db_set_tenant(req, ks_db_getll(t, i, "id")) != KS_OK ||
 		    (m = ks_db_q(req, Q_TM_LIST, 0, NULL)) == NULL ||
 		    (u = ks_db_q(req, Q_BILL_COUNT_USERS, 0, NULL)) == NULL ||
 		    (d = ks_db_q(req, Q_BILL_COUNT_DOSSIERS, 2, dv)) == NULL ||
 		    ks_db_set_tenant(req, canton) != KS_OK)
 			return KS_ERROR;
 		v[0] = pid;
-		v[1] = PQgetvalue(t, i, 0);
-		v[2] = PQgetvalue(d, 0, 0);
-		v[3] = PQgetvalue(u, 0, 0);
+		v[1] = ks_db_str(t, i, "id");
+		v[2] = ks_db_str(d, 0, "n");
+		v[3] = ks_db_str(u, 0, "n");
 		v[4] = "0";
 		if ((r = ks_db_q(req, qf, 5, v)) == NULL)
 			return KS_ERROR;
 		*added += PQntuples(r);
 		for (j = 0; j < PQntuples(m); j++) {
-			v[1] = PQgetvalue(m, j, 0);
-			v[2] = PQgetvalue(t, i, 0);
-			v[3] = PQgetvalue(m, j, 2);
+			v[1] = ks_db_str(m, j, "bfs");
+			v[2] = ks_db_str(t, i, "id");
+			v[3] = ks_db_str(m, j, "population");
 			if ((r = ks_db_q(req, qp, 4, v)) == NULL)
 				return KS_ERROR;
 			*added += PQntuples(r);
@@ -316,39 +331,43 @@ runs_json(struct ks_request *req, const char *pid)
 	a = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(a, json_pack("{s:I,s:s,s:{s:I,s:s?},s:o,"
-		    "s:I,s:s?}", "id", (json_int_t)ks_db_ll(r, i, 0),
-		    "created_at", PQgetvalue(r, i, 1), "created_by", "id",
-		    (json_int_t)ks_db_ll(r, i, 2), "display_name", ks_db_s(r,
-		    i, 5), "pack", ks_bill_jsonb(r, i, 3), "total",
-		    (json_int_t)ks_db_ll(r, i, 4), "issued_at", ks_db_s(r, i,
-		    6)));
+		    "s:I,s:s?}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "created_at", ks_db_str(r, i, "created_at"), "created_by",
+		    "id", (json_int_t)ks_db_getll(r, i, "created_by"),
+		    "display_name", ks_db_get(r, i, "display_name"), "pack",
+		    ks_bill_jsonb(r, i, "pack"), "total", (json_int_t)
+		    ks_db_getll(r, i, "total"), "issued_at", ks_db_get(r, i,
+		    "issued_at")));
 	return a;
 }
 
 json_t *
-ks_bill_jsonb(PGresult *r, int row, int col)
+ks_bill_jsonb(PGresult *r, int row, const char *col)
 {
-	json_t *j = json_loads(PQgetvalue(r, row, col), 0, NULL);
+	json_t *j = json_loads(ks_db_str(r, row, col), 0, NULL);
 
 	return j ? j : json_null();
 }
 
+/* The address columns (addr_name ...) of row i; null when there is none. */
 static json_t *
-address_json(PGresult *r, int i, int c)
+address_json(PGresult *r, int i)
 {
-	if (PQgetisnull(r, i, c))
+	if (ks_db_isnull(r, i, "addr_name"))
 		return json_null();
 	return json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:s}", "name",
-	    PQgetvalue(r, i, c), "street", ks_db_s(r, i, c + 1), "building",
-	    ks_db_s(r, i, c + 2), "postcode", PQgetvalue(r, i, c + 3), "town",
-	    PQgetvalue(r, i, c + 4), "country", PQgetvalue(r, i, c + 5));
+	    ks_db_str(r, i, "addr_name"), "street", ks_db_get(r, i,
+	    "addr_street"), "building", ks_db_get(r, i, "addr_building"),
+	    "postcode", ks_db_str(r, i, "addr_postcode"), "town",
+	    ks_db_str(r, i, "addr_town"), "country", ks_db_str(r, i,
+	    "addr_country"));
 }
 
 /* A period with its costs, figures and runs. */
 static int
 period_reply(struct ks_request *req, PGresult *p, int status)
 {
-	const char *pid = PQgetvalue(p, 0, 0);
+	const char *pid = ks_db_str(p, 0, "id");
 	PGresult *c, *m, *f;
 	json_t *costs, *munis, *tenants, *runs;
 	int i;
@@ -361,30 +380,35 @@ period_reply(struct ks_request *req, PGresult *p, int status)
 	costs = json_array();
 	for (i = 0; i < PQntuples(c); i++)
 		json_array_append_new(costs, json_pack("{s:I,s:s,s:I,s:s}",
-		    "id", (json_int_t)ks_db_ll(c, i, 0), "phase", PQgetvalue(c,
-		    i, 1), "amount", (json_int_t)ks_db_ll(c, i, 2),
-		    "description", PQgetvalue(c, i, 3)));
+		    "id", (json_int_t)ks_db_getll(c, i, "id"), "phase",
+		    ks_db_str(c, i, "phase"), "amount", (json_int_t)
+		    ks_db_getll(c, i, "amount"), "description",
+		    ks_db_str(c, i, "description")));
 	munis = json_array();
 	for (i = 0; i < PQntuples(m); i++)
 		json_array_append_new(munis, json_pack("{s:I,s:s,s:I,s:s,s:I}",
-		    "bfs", (json_int_t)ks_db_ll(m, i, 0), "name", PQgetvalue(m,
-		    i, 1), "tenant_id", (json_int_t)ks_db_ll(m, i, 2),
-		    "tenant_name", PQgetvalue(m, i, 3), "population",
-		    (json_int_t)ks_db_ll(m, i, 4)));
+		    "bfs", (json_int_t)ks_db_getll(m, i, "bfs"), "name",
+		    ks_db_str(m, i, "name"), "tenant_id", (json_int_t)
+		    ks_db_getll(m, i, "subject_id"), "tenant_name",
+		    ks_db_str(m, i, "tenant_name"), "population",
+		    (json_int_t)ks_db_getll(m, i, "population")));
 	tenants = json_array();
 	for (i = 0; i < PQntuples(f); i++)
 		json_array_append_new(tenants, json_pack("{s:I,s:s,s:s,s:s,s:I,"
-		    "s:I,s:I,s:o}", "tenant_id", (json_int_t)ks_db_ll(f, i, 0),
-		    "slug", PQgetvalue(f, i, 1), "name", PQgetvalue(f, i, 2),
-		    "language", PQgetvalue(f, i, 3), "dossiers", (json_int_t)
-		    ks_db_ll(f, i, 4), "users", (json_int_t)ks_db_ll(f, i, 5),
-		    "migrated_dossiers", (json_int_t)ks_db_ll(f, i, 6),
-		    "address", address_json(f, i, 7)));
-	ks_set_etag(req, ks_db_ll(p, 0, 4));
+		    "s:I,s:I,s:o}", "tenant_id", (json_int_t)
+		    ks_db_getll(f, i, "subject_id"), "slug",
+		    ks_db_str(f, i, "slug"), "name", ks_db_str(f, i, "name"),
+		    "language", ks_db_str(f, i, "language"), "dossiers",
+		    (json_int_t)ks_db_getll(f, i, "dossiers"), "users",
+		    (json_int_t)ks_db_getll(f, i, "users"),
+		    "migrated_dossiers", (json_int_t)ks_db_getll(f, i,
+		    "migrated_dossiers"), "address", address_json(f, i)));
+	ks_set_etag(req, ks_db_getll(p, 0, "row_version"));
 	return ks_reply(req, status, json_pack("{s:I,s:s,s:s,s:s,s:I,s:o,s:o,"
-	    "s:o,s:o}", "id", (json_int_t)ks_db_ll(p, 0, 0), "code",
-	    PQgetvalue(p, 0, 1), "starts_on", PQgetvalue(p, 0, 2), "ends_on",
-	    PQgetvalue(p, 0, 3), "row_version", (json_int_t)ks_db_ll(p, 0, 4),
+	    "s:o,s:o}", "id", (json_int_t)ks_db_getll(p, 0, "id"), "code",
+	    ks_db_str(p, 0, "code"), "starts_on", ks_db_str(p, 0,
+	    "starts_on"), "ends_on", ks_db_str(p, 0, "ends_on"),
+	    "row_version", (json_int_t)ks_db_getll(p, 0, "row_version"),
 	    "costs", costs, "municipalities", munis, "tenants", tenants,
 	    "runs", runs));
 }
@@ -409,7 +433,7 @@ period_create(struct ks_request *req)
 		return ks_fail_detail(req, 409, "already_exists", "a period "
 		    "with this code exists", json_pack("{s:s}", "field",
 		    "code"));
-	v[0] = PQgetvalue(r, 0, 0);
+	v[0] = ks_db_str(r, 0, "id");
 	if (prefill(req, v[0], v[1], v[2], 0, &added) != KS_OK ||
 	    ks_audit(req, "billing_period_created", "billing_period", v[0],
 	    NULL, json_pack("{s:s,s:s,s:s}", "code", ks_body_str(req, "code"),
@@ -445,7 +469,7 @@ cost_add(struct ks_request *req)
 
 	if ((p = ks_bill_period(req)) == NULL)
 		return KS_ERROR;
-	v[0] = PQgetvalue(p, 0, 0);
+	v[0] = ks_db_str(p, 0, "id");
 	v[1] = ks_body_str(req, "phase");
 	for (k = 0; PHASES[k] && strcmp(PHASES[k], v[1]) != 0; k++)
 		;
@@ -467,7 +491,7 @@ cost_add(struct ks_request *req)
 	    json_integer_value(amt), "description", v[3]), NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 201, json_pack("{s:I}", "id", (json_int_t)
-	    ks_db_ll(r, 0, 0)));
+	    ks_db_getll(r, 0, "id")));
 }
 
 static int
@@ -480,7 +504,7 @@ cost_remove(struct ks_request *req)
 	if ((p = ks_bill_period(req)) == NULL ||
 	    ks_param_id(req, "cost", &cid) != KS_OK)
 		return KS_ERROR;
-	v[0] = PQgetvalue(p, 0, 0);
+	v[0] = ks_db_str(p, 0, "id");
 	v[1] = ks_num(req, cid);
 	if ((r = ks_db_q(req, Q_BILL_COST_DELETE, 2, v)) == NULL)
 		return KS_ERROR;
@@ -488,8 +512,9 @@ cost_remove(struct ks_request *req)
 		return ks_fail(req, 404, "not_found", "no such cost");
 	if (touch(req, v[0]) != KS_OK ||
 	    ks_audit(req, "billing_cost_removed", "billing_period", v[0],
-	    json_pack("{s:s,s:I,s:s}", "phase", PQgetvalue(r, 0, 0), "amount",
-	    (json_int_t)ks_db_ll(r, 0, 1), "description", PQgetvalue(r, 0, 2)),
+	    json_pack("{s:s,s:I,s:s}", "phase", ks_db_str(r, 0, "phase"),
+	    "amount", (json_int_t)ks_db_getll(r, 0, "amount"), "description",
+	    ks_db_str(r, 0, "description")),
 	    NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 204, NULL);
@@ -530,9 +555,9 @@ figures_put(struct ks_request *req)
 	int k;
 
 	if ((p = ks_bill_period(req)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(p, 0, 4), period_head(p)) != KS_OK)
+	    period_etag(req, p) != KS_OK)
 		return KS_ERROR;
-	v[0] = PQgetvalue(p, 0, 0);
+	v[0] = ks_db_str(p, 0, "id");
 	json_array_foreach(munis, i, e) {
 		if (!json_is_integer(json_object_get(e, "bfs")) ||
 		    (x = figure(e, "population")) < 0)
@@ -584,11 +609,11 @@ figures_refresh(struct ks_request *req)
 	int added;
 
 	if ((p = ks_bill_period(req)) == NULL ||
-	    ks_check_etag(req, ks_db_ll(p, 0, 4), period_head(p)) != KS_OK)
+	    period_etag(req, p) != KS_OK)
 		return KS_ERROR;
-	pid = PQgetvalue(p, 0, 0);
-	if (prefill(req, pid, PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3), 1,
-	    &added) != KS_OK)
+	pid = ks_db_str(p, 0, "id");
+	if (prefill(req, pid, ks_db_str(p, 0, "starts_on"), ks_db_str(p, 0,
+	    "ends_on"), 1, &added) != KS_OK)
 		return KS_ERROR;
 	if (added > 0 && (touch(req, pid) != KS_OK ||
 	    ks_audit(req, "billing_figures_refreshed", "billing_period", pid,
@@ -605,7 +630,7 @@ figures_refresh(struct ks_request *req)
 static json_t *
 alloc_input(struct ks_request *req, PGresult *p)
 {
-	const char *pid = PQgetvalue(p, 0, 0);
+	const char *pid = ks_db_str(p, 0, "id");
 	PGresult *c, *m, *f;
 	json_t *costs, *tens, *t, *mu;
 	int i, j;
@@ -617,28 +642,34 @@ alloc_input(struct ks_request *req, PGresult *p)
 	costs = json_array();
 	for (i = 0; i < PQntuples(c); i++)
 		json_array_append_new(costs, json_pack("{s:s,s:I,s:s}",
-		    "phase", PQgetvalue(c, i, 1), "amount", (json_int_t)
-		    ks_db_ll(c, i, 2), "description", PQgetvalue(c, i, 3)));
+		    "phase", ks_db_str(c, i, "phase"), "amount", (json_int_t)
+		    ks_db_getll(c, i, "amount"), "description",
+		    ks_db_str(c, i, "description")));
 	tens = json_array();
 	for (i = 0; i < PQntuples(f); i++) {
 		mu = json_array();
 		for (j = 0; j < PQntuples(m); j++)
-			if (ks_db_ll(m, j, 2) == ks_db_ll(f, i, 0))
+			if (ks_db_getll(m, j, "subject_id") ==
+			    ks_db_getll(f, i, "subject_id"))
 				json_array_append_new(mu, json_pack("{s:I,s:s,"
-				    "s:I}", "bfs", (json_int_t)ks_db_ll(m, j, 0),
-				    "name", PQgetvalue(m, j, 1), "population",
-				    (json_int_t)ks_db_ll(m, j, 4)));
+				    "s:I}", "bfs", (json_int_t)ks_db_getll(m, j,
+				    "bfs"), "name", ks_db_str(m, j, "name"),
+				    "population", (json_int_t)ks_db_getll(m, j,
+				    "population")));
 		t = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o}", "id",
-		    (json_int_t)ks_db_ll(f, i, 0), "slug", PQgetvalue(f, i, 1),
-		    "name", PQgetvalue(f, i, 2), "language", PQgetvalue(f, i, 3),
-		    "dossiers", (json_int_t)ks_db_ll(f, i, 4), "users",
-		    (json_int_t)ks_db_ll(f, i, 5), "migrated_dossiers",
-		    (json_int_t)ks_db_ll(f, i, 6), "municipalities", mu);
+		    (json_int_t)ks_db_getll(f, i, "subject_id"), "slug",
+		    ks_db_str(f, i, "slug"), "name", ks_db_str(f, i, "name"),
+		    "language", ks_db_str(f, i, "language"), "dossiers",
+		    (json_int_t)ks_db_getll(f, i, "dossiers"), "users",
+		    (json_int_t)ks_db_getll(f, i, "users"), "migrated_dossiers",
+		    (json_int_t)ks_db_getll(f, i, "migrated_dossiers"),
+		    "municipalities", mu);
 		json_array_append_new(tens, t);
 	}
 	return json_pack("{s:{s:s,s:s,s:s},s:o,s:o}", "period", "code",
-	    PQgetvalue(p, 0, 1), "from", PQgetvalue(p, 0, 2), "to",
-	    PQgetvalue(p, 0, 3), "costs", costs, "tenants", tens);
+	    ks_db_str(p, 0, "code"), "from", ks_db_str(p, 0, "starts_on"),
+	    "to", ks_db_str(p, 0, "ends_on"), "costs", costs, "tenants",
+	    tens);
 }
 
 static int
@@ -718,9 +749,9 @@ parties(struct ks_request *req)
 		return NULL;
 	addr = json_object();
 	for (i = 0; i < PQntuples(a); i++)
-		if (!PQgetisnull(a, i, 4))
-			json_object_set_new(addr, PQgetvalue(a, i, 0),
-			    address_json(a, i, 4));
+		if (!ks_db_isnull(a, i, "addr_name"))
+			json_object_set_new(addr, ks_db_str(a, i, "id"),
+			    address_json(a, i));
 	j = json_pack("{s:o,s:o}", "creditor", PQntuples(c) == 1 ?
 	    creditor_json(c) : json_null(), "addresses", addr);
 	s = json_dumps(j, JSON_COMPACT);
@@ -749,8 +780,8 @@ allocate(struct ks_request *req)
 		    "period's costs first");
 	}
 	/* The key in force on the period's last day splits its costs. */
-	if (ks_rules_eval(req, "cost-allocation", "allocate", PQgetvalue(p, 0,
-	    3), in, &out, &prov) != KS_OK) {
+	if (ks_rules_eval(req, "cost-allocation", "allocate", ks_db_str(p, 0,
+	    "ends_on"), in, &out, &prov) != KS_OK) {
 		json_decref(in);
 		return KS_ERROR;
 	}
@@ -761,7 +792,7 @@ allocate(struct ks_request *req)
 		s[0] = json_dumps(prov, JSON_COMPACT);
 		s[1] = json_dumps(in, JSON_COMPACT);
 		s[2] = json_dumps(out, JSON_COMPACT);
-		v[0] = PQgetvalue(p, 0, 0);
+		v[0] = ks_db_str(p, 0, "id");
 		v[1] = ks_arena_strdup(req->arena, s[0]);
 		v[2] = ks_arena_strdup(req->arena, s[1]);
 		v[3] = ks_arena_strdup(req->arena, s[2]);
@@ -778,12 +809,12 @@ allocate(struct ks_request *req)
 		return KS_ERROR;
 	}
 	if ((r = ks_db_q(req, Q_BILL_RUN_INSERT, 7, v)) == NULL ||
-	    ks_audit(req, "billing_allocated", "billing_run", PQgetvalue(r, 0,
-	    0), NULL, NULL, json_pack("{s:s,s:I,s:o}", "period",
-	    PQgetvalue(p, 0, 1), "total", (json_int_t)total, "pack", prov))
-	    != KS_OK)
+	    ks_audit(req, "billing_allocated", "billing_run", ks_db_str(r, 0,
+	    "id"), NULL, NULL, json_pack("{s:s,s:I,s:o}", "period",
+	    ks_db_str(p, 0, "code"), "total", (json_int_t)total, "pack",
+	    prov)) != KS_OK)
 		return KS_ERROR;
-	return ks_bill_run_reply(req, PQgetvalue(r, 0, 0), 201);
+	return ks_bill_run_reply(req, ks_db_str(r, 0, "id"), 201);
 }
 
 /* ------------------------------------------------------- burden sharing */
@@ -797,24 +828,25 @@ static json_t *
 burden_input(struct ks_request *req, PGresult *p, PGresult *m)
 {
 	int64_t canton = req->who.tenant_id, last = 0;
-	const char *dv[2] = { PQgetvalue(p, 0, 2), PQgetvalue(p, 0, 3) };
+	const char *dv[2] = { ks_db_str(p, 0, "starts_on"),
+	    ks_db_str(p, 0, "ends_on") };
 	json_t *rows = json_array(), *row;
 	PGresult *e;
 	int i, j;
 
 	for (i = 0; i < PQntuples(m); i++)
 		json_array_append_new(rows, json_pack("{s:I,s:s,s:I,s:I,s:I}",
-		    "bfs", (json_int_t)ks_db_ll(m, i, 0), "name", PQgetvalue(m,
-		    i, 1), "tenant_id", (json_int_t)ks_db_ll(m, i, 2),
-		    "population", (json_int_t)ks_db_ll(m, i, 4), "costs",
-		    (json_int_t)0));
+		    "bfs", (json_int_t)ks_db_getll(m, i, "bfs"), "name",
+		    ks_db_str(m, i, "name"), "tenant_id", (json_int_t)
+		    ks_db_getll(m, i, "subject_id"), "population", (json_int_t)
+		    ks_db_getll(m, i, "population"), "costs", (json_int_t)0));
 	/* Rows are ordered by bfs; visit each serving tenant once. */
 	for (i = 0; i < PQntuples(m); i++) {
-		int64_t t = ks_db_ll(m, i, 2);
+		int64_t t = ks_db_getll(m, i, "subject_id");
 		int seen = 0;
 
 		for (j = 0; j < i; j++)
-			seen |= ks_db_ll(m, j, 2) == t;
+			seen |= ks_db_getll(m, j, "subject_id") == t;
 		if (seen || t == last)
 			continue;
 		last = t;
@@ -829,17 +861,17 @@ burden_input(struct ks_request *req, PGresult *p, PGresult *m)
 
 			json_array_foreach(rows, k, row)
 				if (json_integer_value(json_object_get(row,
-				    "bfs")) == ks_db_ll(e, j, 0) &&
+				    "bfs")) == ks_db_getll(e, j, "bfs") &&
 				    json_integer_value(json_object_get(row,
 				    "tenant_id")) == t)
 					json_object_set_new(row, "costs",
 					    json_integer(json_integer_value(
 					    json_object_get(row, "costs")) +
-					    ks_db_ll(e, j, 1)));
+					    ks_db_getll(e, j, "amount")));
 		}
 	}
 	return json_pack("{s:{s:s,s:s,s:s},s:o}", "period", "code",
-	    PQgetvalue(p, 0, 1), "from", dv[0], "to", dv[1],
+	    ks_db_str(p, 0, "code"), "from", dv[0], "to", dv[1],
 	    "municipalities", rows);
 }
 
@@ -879,12 +911,12 @@ ks_bill_burden(struct ks_request *req, json_t **res)
 
 	if ((p = ks_bill_period(req)) == NULL)
 		return KS_ERROR;
-	pid = PQgetvalue(p, 0, 0);
+	pid = ks_db_str(p, 0, "id");
 	if ((m = ks_db_q(req, Q_BILL_POPULATION, 1, &pid)) == NULL ||
 	    (in = burden_input(req, p, m)) == NULL)
 		return KS_ERROR;
-	if (ks_rules_eval(req, "burden-sharing", "share", PQgetvalue(p, 0, 3),
-	    in, &out, &prov) != KS_OK) {
+	if (ks_rules_eval(req, "burden-sharing", "share", ks_db_str(p, 0,
+	    "ends_on"), in, &out, &prov) != KS_OK) {
 		json_decref(in);
 		return KS_ERROR;
 	}
@@ -898,13 +930,15 @@ ks_bill_burden(struct ks_request *req, json_t **res)
 	json_array_foreach(json_object_get(out, "rows"), i, row)
 		for (j = 0; j < PQntuples(m); j++)
 			if (json_integer_value(json_object_get(row, "bfs")) ==
-			    ks_db_ll(m, j, 0))
+			    ks_db_getll(m, j, "bfs"))
 				json_object_set_new(row, "tenant_name",
-				    json_string(PQgetvalue(m, j, 3)));
+				    json_string(ks_db_str(m, j,
+				    "tenant_name")));
 	json_object_set_new(out, "pack", prov);
 	json_object_set_new(out, "period", json_pack("{s:I,s:s,s:s,s:s}",
-	    "id", (json_int_t)ks_db_ll(p, 0, 0), "code", PQgetvalue(p, 0, 1),
-	    "starts_on", PQgetvalue(p, 0, 2), "ends_on", PQgetvalue(p, 0, 3)));
+	    "id", (json_int_t)ks_db_getll(p, 0, "id"), "code", ks_db_str(p, 0,
+	    "code"), "starts_on", ks_db_str(p, 0, "starts_on"), "ends_on",
+	    ks_db_str(p, 0, "ends_on")));
 	*res = out;
 	return KS_OK;
 }

@@ -64,10 +64,10 @@ run_load(struct ks_request *req, const char *id, struct run *run)
 		return KS_ERROR;
 	if (PQntuples(run->r) != 1)
 		return ks_fail(req, 404, "not_found", "no such allocation run");
-	run->pack = ks_bill_jsonb(run->r, 0, 5);
-	run->out = ks_bill_jsonb(run->r, 0, 6);
-	run->in = ks_bill_jsonb(run->r, 0, 10);
-	run->parties = ks_bill_jsonb(run->r, 0, 12);
+	run->pack = ks_bill_jsonb(run->r, 0, "pack");
+	run->out = ks_bill_jsonb(run->r, 0, "output");
+	run->in = ks_bill_jsonb(run->r, 0, "input");
+	run->parties = ks_bill_jsonb(run->r, 0, "parties");
 	return KS_OK;
 }
 
@@ -600,8 +600,7 @@ my_invoices(struct ks_request *req)
 		    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
 		    "reference",
 		    ref, "reference_type", ref ? type : NULL, "replaced_by",
-		    ks_db_isnull(r, i, "replaced_by") ? json_null() :
-		    json_integer(ks_db_getll(r, i, "replaced_by")),
+		    ks_db_json_int(r, i, "replaced_by"),
 		    "pack", "name", ks_db_get(r, i, "pack_name"),
 		    "version", ks_db_get(r, i, "pack_version")));
 	}

@@ -322,15 +322,13 @@ doc_json(PGresult *r, int i)
 	    "category", ks_db_str(r, i, "category"),
 	    "title", ks_db_str(r, i, "title"),
 	    "version_no", (json_int_t)ks_db_getll(r, i, "version_no"),
-	    "previous_id", ks_db_isnull(r, i, "previous_id") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "previous_id")),
+	    "previous_id", ks_db_json_int(r, i, "previous_id"),
 	    "mime", ks_db_str(r, i, "mime"),
 	    "size", (json_int_t)ks_db_getll(r, i, "size"),
 	    "sha256", ks_db_str(r, i, "sha256"),
 	    "uploaded_by", (json_int_t)ks_db_getll(r, i, "uploaded_by"),
 	    "uploaded_at", ks_db_str(r, i, "uploaded_at"),
-	    "replaced_by", ks_db_isnull(r, i, "replaced_by") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "replaced_by")),
+	    "replaced_by", ks_db_json_int(r, i, "replaced_by"),
 	    "latest", ks_db_isnull(r, i, "replaced_by"));
 }
 

@@ -25,13 +25,6 @@ ks_case_kind(PGresult *r, int i)
 	    "kind"));
 }
 
-static json_t *
-opt(PGresult *r, int i, const char *col)
-{
-	return ks_db_isnull(r, i, col) ? json_null() :
-	    json_string(ks_db_str(r, i, col));
-}
-
 json_t *
 ks_case_json(PGresult *r, int i)
 {
@@ -54,13 +47,13 @@ ks_case_json(PGresult *r, int i)
 	    "caseworker", ks_db_isnull(r, i, "caseworker_id") ? json_null() :
 	    json_pack("{s:I,s:s}", "id", (json_int_t)ks_db_getll(r, i,
 	    "caseworker_id"), "display_name", ks_db_str(r, i, "caseworker")),
-	    "team", opt(r, i, "team"),
+	    "team", ks_db_json_str(r, i, "team"),
 	    "opened_on", ks_db_str(r, i, "opened_on"),
-	    "closed_on", opt(r, i, "closed_on"),
-	    "closure_reason", opt(r, i, "closure_reason"),
+	    "closed_on", ks_db_json_str(r, i, "closed_on"),
+	    "closure_reason", ks_db_json_str(r, i, "closure_reason"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"),
-	    "next_deadline", opt(r, i, "next_deadline"),
-	    "transferred_from", opt(r, i, "transferred_from"),
+	    "next_deadline", ks_db_json_str(r, i, "next_deadline"),
+	    "transferred_from", ks_db_json_str(r, i, "transferred_from"),
 	    "transitions", ks_transitions_from(NULL, k, ks_db_str(r, i,
 	    "state")));
 	json_object_set_new(j, "kind", k != NULL ? json_string(k->code) :
@@ -503,10 +496,10 @@ history_json(PGresult *t)
 	for (i = 0; i < PQntuples(t); i++)
 		json_array_append_new(hist, json_pack("{s:s,s:s,s:o,s:o,s:I,"
 		    "s:o,s:s}", "from", ks_db_str(t, i, "from_state"), "to",
-		    ks_db_str(t, i, "to_state"), "reason", opt(t, i, "reason"),
-		    "reason_code", opt(t, i, "reason_code"), "actor_id",
+		    ks_db_str(t, i, "to_state"), "reason", ks_db_json_str(t, i, "reason"),
+		    "reason_code", ks_db_json_str(t, i, "reason_code"), "actor_id",
 		    (json_int_t)ks_db_getll(t, i, "actor_id"), "actor",
-		    opt(t, i, "display_name"), "at", ks_db_str(t, i, "at")));
+		    ks_db_json_str(t, i, "display_name"), "at", ks_db_str(t, i, "at")));
 	return hist;
 }
 

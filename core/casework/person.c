@@ -204,13 +204,6 @@ at_member(struct ks_request *req, int idx)
 
 /* ------------------------------------------------------------- persons */
 
-static json_t *
-opt(PGresult *r, int i, const char *c)
-{
-	return ks_db_isnull(r, i, c) ? json_null() :
-	    json_string(ks_db_str(r, i, c));
-}
-
 /* A person without the AHV number: answers and audit digests. */
 static json_t *
 person_json(PGresult *r, int i)
@@ -218,27 +211,32 @@ person_json(PGresult *r, int i)
 	json_t *j = json_object();
 
 	json_object_set_new(j, "id", json_integer(ks_db_getll(r, i, "id")));
-	json_object_set_new(j, "last_name", opt(r, i, "last_name"));
-	json_object_set_new(j, "first_name", opt(r, i, "first_name"));
-	json_object_set_new(j, "birth_date", opt(r, i, "birth_date"));
-	json_object_set_new(j, "sex", opt(r, i, "sex"));
+	json_object_set_new(j, "last_name", ks_db_json_str(r, i, "last_name"));
+	json_object_set_new(j, "first_name", ks_db_json_str(r, i,
+	    "first_name"));
+	json_object_set_new(j, "birth_date", ks_db_json_str(r, i,
+	    "birth_date"));
+	json_object_set_new(j, "sex", ks_db_json_str(r, i, "sex"));
 	json_object_set_new(j, "has_ahv",
 	    json_boolean(!ks_db_isnull(r, i, "ahv_enc")));
-	json_object_set_new(j, "nationality", opt(r, i, "nationality"));
-	json_object_set_new(j, "permit", opt(r, i, "permit"));
-	json_object_set_new(j, "street", opt(r, i, "street"));
-	json_object_set_new(j, "house_no", opt(r, i, "house_no"));
-	json_object_set_new(j, "postcode", opt(r, i, "postcode"));
-	json_object_set_new(j, "town", opt(r, i, "town"));
-	json_object_set_new(j, "country", opt(r, i, "country"));
-	json_object_set_new(j, "phone", opt(r, i, "phone"));
-	json_object_set_new(j, "email", opt(r, i, "email"));
-	json_object_set_new(j, "language", opt(r, i, "language"));
-	json_object_set_new(j, "iban", opt(r, i, "iban"));
-	json_object_set_new(j, "civil_status", opt(r, i, "civil_status"));
+	json_object_set_new(j, "nationality", ks_db_json_str(r, i,
+	    "nationality"));
+	json_object_set_new(j, "permit", ks_db_json_str(r, i, "permit"));
+	json_object_set_new(j, "street", ks_db_json_str(r, i, "street"));
+	json_object_set_new(j, "house_no", ks_db_json_str(r, i, "house_no"));
+	json_object_set_new(j, "postcode", ks_db_json_str(r, i, "postcode"));
+	json_object_set_new(j, "town", ks_db_json_str(r, i, "town"));
+	json_object_set_new(j, "country", ks_db_json_str(r, i, "country"));
+	json_object_set_new(j, "phone", ks_db_json_str(r, i, "phone"));
+	json_object_set_new(j, "email", ks_db_json_str(r, i, "email"));
+	json_object_set_new(j, "language", ks_db_json_str(r, i, "language"));
+	json_object_set_new(j, "iban", ks_db_json_str(r, i, "iban"));
+	json_object_set_new(j, "civil_status", ks_db_json_str(r, i,
+	    "civil_status"));
 	json_object_set_new(j, "version",
 	    json_integer(ks_db_getll(r, i, "version")));
-	json_object_set_new(j, "created_at", opt(r, i, "created_at"));
+	json_object_set_new(j, "created_at", ks_db_json_str(r, i,
+	    "created_at"));
 	return j;
 }
 
@@ -518,12 +516,14 @@ static json_t *
 address_json(PGresult *r, int i)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-	    "valid_from", opt(r, i, "valid_from"), "valid_to", opt(r, i,
-	    "valid_to"),
-	    "street", opt(r, i, "street"), "house_no", opt(r, i, "house_no"),
-	    "postcode", opt(r, i, "postcode"), "town", opt(r, i, "town"),
-	    "country", opt(r, i, "country"), "recorded_at", opt(r, i,
-	    "recorded_at"));
+	    "valid_from", ks_db_json_str(r, i, "valid_from"),
+	    "valid_to", ks_db_json_str(r, i, "valid_to"),
+	    "street", ks_db_json_str(r, i, "street"),
+	    "house_no", ks_db_json_str(r, i, "house_no"),
+	    "postcode", ks_db_json_str(r, i, "postcode"),
+	    "town", ks_db_json_str(r, i, "town"),
+	    "country", ks_db_json_str(r, i, "country"),
+	    "recorded_at", ks_db_json_str(r, i, "recorded_at"));
 }
 
 /*
@@ -755,10 +755,11 @@ hit_json(PGresult *r, int i, int dossiers)
 	    "id", (json_int_t)ks_db_getll(r, i, "id"), "last_name",
 	    ks_db_str(r, i, "last_name"), "first_name", ks_db_str(r, i,
 	    "first_name"),
-	    "birth_date", ks_db_str(r, i, "birth_date"), "sex", opt(r, i,
-	    "sex"),
+	    "birth_date", ks_db_str(r, i, "birth_date"),
+	    "sex", ks_db_json_str(r, i, "sex"),
 	    "has_ahv", strcmp(ks_db_str(r, i, "has_ahv"), "t") == 0,
-	    "postcode", opt(r, i, "postcode"), "town", opt(r, i, "town"),
+	    "postcode", ks_db_json_str(r, i, "postcode"),
+	    "town", ks_db_json_str(r, i, "town"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 	if (dossiers) {
 		d = ks_db_isnull(r, i, "dossiers") ? NULL :
@@ -871,7 +872,7 @@ person_households(struct ks_request *req)
 		    "household_id"), "name",
 		    ks_db_str(r, i, "name"), "role", ks_db_str(r, i, "role"),
 		    "valid_from", ks_db_str(r, i, "valid_from"), "valid_to",
-		    opt(r, i, "valid_to")));
+		    ks_db_json_str(r, i, "valid_to")));
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }
@@ -888,8 +889,8 @@ member_json(PGresult *r, int i)
 	    ks_db_str(r, i, "first_name"),
 	    "birth_date", ks_db_str(r, i, "birth_date"), "role", ks_db_str(r, i,
 	    "role"),
-	    "valid_from", ks_db_str(r, i, "valid_from"), "valid_to", opt(r, i,
-	    "valid_to"));
+	    "valid_from", ks_db_str(r, i, "valid_from"),
+	    "valid_to", ks_db_json_str(r, i, "valid_to"));
 }
 
 /* The household row h with its members (on a date, or all). */
@@ -1014,8 +1015,8 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 		    (json_int_t)ks_db_getll(r, 0, "id"), "household_id",
 		    (json_int_t)ks_db_getll(r, 0, "household_id"), "household",
 		    ks_db_str(r, 0, "name"), "valid_from",
-		    ks_db_str(r, 0, "valid_from"), "valid_to", opt(r, 0,
-		    "valid_to")));
+		    ks_db_str(r, 0, "valid_from"), "valid_to",
+		    ks_db_json_str(r, 0, "valid_to")));
 	if (i <= 1) {
 		const char *w[5] = { hid, role, from, to, ks_num(req, self) };
 
@@ -1030,8 +1031,8 @@ member_put(struct ks_request *req, const char *hid, int64_t person,
 			    (json_int_t)ks_db_getll(r, 0, "id"), "person_id",
 			    (json_int_t)ks_db_getll(r, 0, "person_id"),
 			    "valid_from",
-			    ks_db_str(r, 0, "valid_from"), "valid_to", opt(r, 0,
-			    "valid_to")));
+			    ks_db_str(r, 0, "valid_from"), "valid_to",
+			    ks_db_json_str(r, 0, "valid_to")));
 	}
 	if (self != 0) {
 		const char *w[3] = { hid, ks_num(req, self), to };

@@ -345,12 +345,10 @@ job_json(PGresult *r, int i, int full)
 	    "attempts", (int)ks_db_getll(r, i, "attempts"),
 	    "max_attempts", (int)ks_db_getll(r, i, "max_attempts"),
 	    "progress", "done", (json_int_t)ks_db_getll(r, i, "done"), "total",
-	    ks_db_isnull(r, i, "total") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "total")),
+	    ks_db_json_int(r, i, "total"),
 	    "result", jsonb(r, i, "result"),
 	    "error", jsonb(r, i, "error"),
-	    "created_by", ks_db_isnull(r, i, "created_by") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "created_by")),
+	    "created_by", ks_db_json_int(r, i, "created_by"),
 	    "created_by_name", ks_db_get(r, i, "created_by_name"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "started_at", ks_db_get(r, i, "started_at"),

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -97,6 +98,8 @@ ctx_free(struct ks_request *req)
 	ctx_clear_error(req);
 	json_decref(req->resp);
 	ks_arena_free(req->arena);
+	/* A job's rows and files leave free heap behind: return it. */
+	malloc_trim(0);
 }
 
 /* -------------------------------------------------------- scheduling */

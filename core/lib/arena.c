@@ -2,6 +2,7 @@
  * arena.c - per-request memory: bump allocation in blocks, freed in one
  * step together with the cleanups registered on it (after nginx's pools).
  */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,9 @@
 #include <string.h>
 
 #include "kasus.h"
+
+/* Bytes allocated above which freeing an arena trims malloc's heaps. */
+#define KS_ARENA_TRIM	(1024 * 1024)
 
 struct block {
 	struct block	*next;
@@ -62,6 +66,7 @@ ks_arena_free(struct ks_arena *a)
 {
 	struct block *b, *nb;
 	struct cleanup *c, *nc;
+	int big;
 
 	if (a == NULL)
 		return;
@@ -73,7 +78,15 @@ ks_arena_free(struct ks_arena *a)
 		nb = b->next;
 		free(b);
 	}
+	big = a->total > KS_ARENA_TRIM;
 	free(a);
+	/*
+	 * A large request (a list of thousands of rows, a payment file)
+	 * leaves free memory inside malloc's heaps that glibc keeps; give
+	 * it back so a worker's resident size returns to its base.
+	 */
+	if (big)
+		malloc_trim(0);
 }
 
 void *

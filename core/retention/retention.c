@@ -317,8 +317,7 @@ hold_json(PGresult *r)
 	    "closed_on", ks_db_get(r, 0, "closed_on"),
 	    "legal_hold", strcmp(ks_db_str(r, 0, "legal_hold"), "t") == 0,
 	    "reason", ks_db_get(r, 0, "legal_hold_reason"),
-	    "held_by", ks_db_isnull(r, 0, "legal_hold_by") ? json_null() :
-	    json_integer(ks_db_getll(r, 0, "legal_hold_by")),
+	    "held_by", ks_db_json_int(r, 0, "legal_hold_by"),
 	    "held_at", ks_db_get(r, 0, "legal_hold_at"),
 	    "version", (json_int_t)ks_db_getll(r, 0, "version"));
 }

@@ -142,37 +142,35 @@ ks_rules_eval_canton(struct ks_request *req, const char *pack,
 static json_t *
 pack_json(PGresult *r, int i, int with_source)
 {
-	json_t *ex = json_loads(PQgetvalue(r, i, 6), 0, NULL);
+	json_t *ex = json_loads(ks_db_str(r, i, "examples"), 0, NULL);
 	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,"
 	    "s:s?,s:s,s:s?,s:I}",
-	    "id", (json_int_t)ks_db_ll(r, i, 0), "name", PQgetvalue(r, i, 1),
-	    "version", PQgetvalue(r, i, 2), "valid_from", PQgetvalue(r, i, 3),
-	    "sha256", PQgetvalue(r, i, 4), "status", PQgetvalue(r, i, 5),
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "name", ks_db_str(r, i, "name"),
+	    "version", ks_db_str(r, i, "version"),
+	    "valid_from", ks_db_str(r, i, "valid_from"),
+	    "sha256", ks_db_str(r, i, "sha256"),
+	    "status", ks_db_str(r, i, "status"),
 	    "examples", ex ? ex : json_array(),
-	    "author_id", PQgetisnull(r, i, 7) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 7)),
-	    "approver_id", PQgetisnull(r, i, 8) ? json_null() :
-	    json_integer(ks_db_ll(r, i, 8)),
-	    "review_comment", ks_db_s(r, i, 9),
-	    "imported_from", ks_db_s(r, i, 10),
-	    "created_at", PQgetvalue(r, i, 11),
-	    "approved_at", ks_db_s(r, i, 12),
-	    "row_version", (json_int_t)ks_db_ll(r, i, 13));
-	json_object_set_new(j, "kind", json_string(PQgetvalue(r, i, 15)));
-	json_object_set_new(j, "submitted_at", PQgetisnull(r, i, 16) ?
-	    json_null() : json_string(PQgetvalue(r, i, 16)));
-	json_object_set_new(j, "retired_at", PQgetisnull(r, i, 17) ?
-	    json_null() : json_string(PQgetvalue(r, i, 17)));
+	    "author_id", ks_db_json_int(r, i, "author_id"),
+	    "approver_id", ks_db_json_int(r, i, "approver_id"),
+	    "review_comment", ks_db_get(r, i, "review_comment"),
+	    "imported_from", ks_db_get(r, i, "imported_from"),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "approved_at", ks_db_get(r, i, "approved_at"),
+	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version"));
+	json_object_set_new(j, "kind", json_string(ks_db_str(r, i, "kind")));
+	json_object_set_new(j, "submitted_at", ks_db_json_str(r, i,
+	    "submitted_at"));
+	json_object_set_new(j, "retired_at", ks_db_json_str(r, i,
+	    "retired_at"));
 	if (with_source)
-		json_object_set_new(j, "source", json_string(PQgetvalue(r, i,
-		    14)));
-	/* Authors and reviewers by name where the statement has them. */
-	if (PQnfields(r) >= 20) {
-		json_object_set_new(j, "author_name", PQgetisnull(r, i, 18) ?
-		    json_null() : json_string(PQgetvalue(r, i, 18)));
-		json_object_set_new(j, "approver_name", PQgetisnull(r, i,
-		    19) ? json_null() : json_string(PQgetvalue(r, i, 19)));
-	}
+		json_object_set_new(j, "source", json_string(ks_db_str(r, i,
+		    "source")));
+	json_object_set_new(j, "author_name", ks_db_json_str(r, i,
+	    "author_name"));
+	json_object_set_new(j, "approver_name", ks_db_json_str(r, i,
+	    "approver_name"));
 	return j;
 }
 
@@ -271,12 +269,13 @@ pack_create(struct ks_request *req)
 	v[10] = NULL;
 	if ((r = ks_db_q(req, Q_RULE_INSERT, 11, v)) == NULL)
 		return KS_ERROR;
-	if (ks_audit(req, "rule_pack_created", "rule_pack", PQgetvalue(r, 0, 0),
-	    NULL, NULL, json_pack("{s:s,s:s,s:s}", "name", v[0], "version",
-	    v[1], "sha256", sha)) != KS_OK)
+	if (ks_audit(req, "rule_pack_created", "rule_pack", ks_db_str(r, 0,
+	    "id"), NULL, NULL, json_pack("{s:s,s:s,s:s}", "name", v[0],
+	    "version", v[1], "sha256", sha)) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "draft", "sha256", sha));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "draft", "sha256",
+	    sha));
 }
 
 static int
@@ -286,33 +285,35 @@ pack_show(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(r, 0, 13));
+	ks_set_etag(req, ks_db_getll(r, 0, "row_version"));
 	return ks_reply(req, 200, pack_json(r, 0, 1));
 }
 
 static const char *
 label_of(struct ks_request *req, PGresult *r)
 {
-	return ks_arena_printf(req->arena, "%s@%s", PQgetvalue(r, 0, 1),
-	    PQgetvalue(r, 0, 2));
+	return ks_arena_printf(req->arena, "%s@%s", ks_db_str(r, 0, "name"),
+	    ks_db_str(r, 0, "version"));
 }
 
 static int
 pack_dry_run(struct ks_request *req)
 {
+	const char *src;
 	PGresult *r;
 	json_t *out;
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (ks_rules_eval_source(req, label_of(req, r), PQgetvalue(r, 0, 14),
-	    (size_t)PQgetlength(r, 0, 14), json_object_get(req->body, "data"),
+	src = ks_db_str(r, 0, "source");
+	if (ks_rules_eval_source(req, label_of(req, r), src, strlen(src),
+	    json_object_get(req->body, "data"),
 	    ks_body_str(req, "function"), json_object_get(req->body, "input"),
 	    &out) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:o,s:{s:s,s:s,s:s}}", "output",
-	    out, "pack", "name", PQgetvalue(r, 0, 1), "version",
-	    PQgetvalue(r, 0, 2), "sha256", PQgetvalue(r, 0, 4)));
+	    out, "pack", "name", ks_db_str(r, 0, "name"), "version",
+	    ks_db_str(r, 0, "version"), "sha256", ks_db_str(r, 0, "sha256")));
 }
 
 static int
@@ -322,7 +323,7 @@ set_status(struct ks_request *req, PGresult *r, const char *to,
 	const char *v[5];
 	PGresult *u;
 
-	v[0] = PQgetvalue(r, 0, 0);
+	v[0] = ks_db_str(r, 0, "id");
 	v[1] = to;
 	v[2] = approver;
 	v[3] = comment;
@@ -334,8 +335,8 @@ set_status(struct ks_request *req, PGresult *r, const char *to,
 		    "the rule pack changed meanwhile; reload it");
 	return ks_audit(req, ks_arena_printf(req->arena, "rule_pack_%s", to),
 	    "rule_pack", v[0], NULL, NULL, json_pack("{s:s,s:s,s:s,s:s?}",
-	    "name", PQgetvalue(r, 0, 1), "version", PQgetvalue(r, 0, 2),
-	    "from", from, "comment", comment));
+	    "name", ks_db_str(r, 0, "name"), "version", ks_db_str(r, 0,
+	    "version"), "from", from, "comment", comment));
 }
 
 static void
@@ -352,11 +353,12 @@ pack_test(struct ks_request *req)
 	PGresult *r;
 	json_t *ex, *e, *out, *res;
 	size_t i, pass = 0, fail = 0;
-	const char *st;
+	const char *st, *src;
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	ex = json_loads(PQgetvalue(r, 0, 6), 0, NULL);
+	src = ks_db_str(r, 0, "source");
+	ex = json_loads(ks_db_str(r, 0, "examples"), 0, NULL);
 	res = json_array();
 	json_array_foreach(ex, i, e) {
 		struct ks_error saved = req->err;
@@ -365,9 +367,8 @@ pack_test(struct ks_request *req)
 		int ok;
 
 		memset(&req->err, 0, sizeof(req->err));
-		ok = ks_rules_eval_source(req, label_of(req, r),
-		    PQgetvalue(r, 0, 14), (size_t)PQgetlength(r, 0, 14),
-		    json_object_get(e, "data"), fn ? fn : "",
+		ok = ks_rules_eval_source(req, label_of(req, r), src,
+		    strlen(src), json_object_get(e, "data"), fn ? fn : "",
 		    json_object_get(e, "input"), &out) == KS_OK;
 		if (ok) {
 			ok = json_equal(out, json_object_get(e, "expected"));
@@ -386,7 +387,7 @@ pack_test(struct ks_request *req)
 		ok ? pass++ : fail++;
 	}
 	json_decref(ex);
-	st = PQgetvalue(r, 0, 5);
+	st = ks_db_str(r, 0, "status");
 	if (fail == 0 && pass > 0 && strcmp(st, "draft") == 0) {
 		if (set_status(req, r, "tested", "draft", NULL, NULL) != KS_OK) {
 			json_decref(res);
@@ -406,22 +407,22 @@ pack_approve(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(r, 0, 5), "submitted") != 0)
+	if (strcmp(ks_db_str(r, 0, "status"), "submitted") != 0)
 		return ks_fail_detail(req, 409, "invalid_state", "only a pack "
 		    "submitted for approval (its example cases passed) can be "
-		    "approved", json_pack("{s:s}", "status", PQgetvalue(r, 0,
-		    5)));
-	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
+		    "approved", json_pack("{s:s}", "status", ks_db_str(r, 0,
+		    "status")));
+	if (ks_db_getll(r, 0, "author_id") == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator must approve what you wrote");
 	if (set_status(req, r, "approved", "submitted", ks_num(req,
 	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
 	ks_after_commit(req, announce, ks_arena_printf(req->arena,
-	    "rules:%s", PQgetvalue(r, 0, 4)));
+	    "rules:%s", ks_db_str(r, 0, "sha256")));
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "approved", "valid_from",
-	    PQgetvalue(r, 0, 3)));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "approved",
+	    "valid_from", ks_db_str(r, 0, "valid_from")));
 }
 
 static int
@@ -432,19 +433,19 @@ pack_reject(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	st = PQgetvalue(r, 0, 5);
+	st = ks_db_str(r, 0, "status");
 	if (strcmp(st, "draft") != 0 && strcmp(st, "tested") != 0 &&
 	    strcmp(st, "submitted") != 0)
 		return ks_fail(req, 409, "invalid_state", "only packs not yet "
 		    "approved can be rejected");
-	if (!PQgetisnull(r, 0, 7) && ks_db_ll(r, 0, 7) == req->who.user_id)
+	if (ks_db_getll(r, 0, "author_id") == req->who.user_id)
 		return ks_fail(req, 403, "four_eyes_required", "a second "
 		    "canton administrator reviews what you wrote");
 	if (set_status(req, r, "rejected", st, ks_num(req, req->who.user_id),
 	    ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "rejected"));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "rejected"));
 }
 
 static int
@@ -454,15 +455,15 @@ pack_retire(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(r, 0, 5), "approved") != 0)
+	if (strcmp(ks_db_str(r, 0, "status"), "approved") != 0)
 		return ks_fail(req, 409, "invalid_state",
 		    "only approved packs can be retired");
 	if (set_status(req, r, "retired", "approved", NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	ks_after_commit(req, announce, ks_arena_printf(req->arena,
-	    "rules:%s", PQgetvalue(r, 0, 4)));
+	    "rules:%s", ks_db_str(r, 0, "sha256")));
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "retired"));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "retired"));
 }
 
 /* Edit a draft (or a tested or rejected version): back to draft. */
@@ -476,7 +477,8 @@ pack_update(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (ks_check_etag(req, ks_db_ll(r, 0, 13), pack_json(r, 0, 0)) != KS_OK)
+	if (ks_check_etag(req, ks_db_getll(r, 0, "row_version"),
+	    pack_json(r, 0, 0)) != KS_OK)
 		return KS_ERROR;
 	if (json_is_null(ex))
 		ex = NULL;		/* absent: keep the stored examples */
@@ -490,30 +492,30 @@ pack_update(struct ks_request *req)
 		v[3] = ks_arena_strdup(req->arena, exs);
 		free(exs);
 	} else
-		v[3] = PQgetvalue(r, 0, 6);
-	v[0] = PQgetvalue(r, 0, 0);
+		v[3] = ks_db_str(r, 0, "examples");
+	v[0] = ks_db_str(r, 0, "id");
 	v[1] = src;
 	v[2] = sha;
 	v[4] = ks_body_str(req, "valid_from") ? ks_body_str(req,
-	    "valid_from") : PQgetvalue(r, 0, 3);
+	    "valid_from") : ks_db_str(r, 0, "valid_from");
 	v[5] = ks_num(req, req->who.user_id);
-	v[6] = PQgetvalue(r, 0, 13);
+	v[6] = ks_db_str(r, 0, "row_version");
 	if ((u = ks_db_q(req, Q_RULE_UPDATE, 7, v)) == NULL)
 		return KS_ERROR;
 	if (PQntuples(u) != 1)
 		return ks_fail_detail(req, 409, "invalid_state", "only drafts, "
 		    "tested and rejected versions can be edited; make a new "
 		    "version of an approved pack", json_pack("{s:s}", "status",
-		    PQgetvalue(r, 0, 5)));
+		    ks_db_str(r, 0, "status")));
 	if (ks_audit(req, "rule_pack_edited", "rule_pack", v[0], NULL, NULL,
-	    json_pack("{s:s,s:s,s:s,s:s}", "name", PQgetvalue(r, 0, 1),
-	    "version", PQgetvalue(r, 0, 2), "sha256_before", PQgetvalue(r, 0,
-	    4), "sha256", sha)) != KS_OK)
+	    json_pack("{s:s,s:s,s:s,s:s}", "name", ks_db_str(r, 0, "name"),
+	    "version", ks_db_str(r, 0, "version"), "sha256_before",
+	    ks_db_str(r, 0, "sha256"), "sha256", sha)) != KS_OK)
 		return KS_ERROR;
-	ks_set_etag(req, ks_db_ll(u, 0, 1));
+	ks_set_etag(req, ks_db_getll(u, 0, "row_version"));
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s,s:I}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "draft", "sha256", sha,
-	    "row_version", (json_int_t)ks_db_ll(u, 0, 1)));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "draft", "sha256",
+	    sha, "row_version", (json_int_t)ks_db_getll(u, 0, "row_version")));
 }
 
 /* The author asks for review once the example cases passed. */
@@ -524,15 +526,15 @@ pack_submit(struct ks_request *req)
 
 	if ((r = pack_get(req)) == NULL)
 		return KS_ERROR;
-	if (strcmp(PQgetvalue(r, 0, 5), "tested") != 0)
+	if (strcmp(ks_db_str(r, 0, "status"), "tested") != 0)
 		return ks_fail_detail(req, 409, "invalid_state", "run the "
 		    "example cases first: only a tested pack can be submitted",
-		    json_pack("{s:s}", "status", PQgetvalue(r, 0, 5)));
+		    json_pack("{s:s}", "status", ks_db_str(r, 0, "status")));
 	if (set_status(req, r, "submitted", "tested", NULL, ks_body_str(req,
 	    "comment")) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "status", "submitted"));
+	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "submitted"));
 }
 
 /* What was in force on a date, per pack name, of the given kind. */
@@ -552,11 +554,13 @@ ks_rules_as_of(struct ks_request *req, const char *kind)
 	items = json_array();
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s,s:s,"
-		    "s:s,s:s?,s:s?}", "id", (json_int_t)ks_db_ll(r, i, 0),
-		    "name", PQgetvalue(r, i, 1), "version", PQgetvalue(r, i, 2),
-		    "valid_from", PQgetvalue(r, i, 3), "sha256", PQgetvalue(r,
-		    i, 4), "status", PQgetvalue(r, i, 5), "approved_at",
-		    ks_db_s(r, i, 6), "retired_at", ks_db_s(r, i, 7)));
+		    "s:s,s:s?,s:s?}", "id", (json_int_t)ks_db_getll(r, i, "id"),
+		    "name", ks_db_str(r, i, "name"), "version",
+		    ks_db_str(r, i, "version"), "valid_from", ks_db_str(r, i,
+		    "valid_from"), "sha256", ks_db_str(r, i, "sha256"),
+		    "status", ks_db_str(r, i, "status"), "approved_at",
+		    ks_db_get(r, i, "approved_at"), "retired_at",
+		    ks_db_get(r, i, "retired_at")));
 	return ks_reply(req, 200, json_pack("{s:s,s:o}", "date", v[0],
 	    "items", items));
 }

@@ -37,8 +37,8 @@ sh_document_store(struct ks_request *req, const char *const *v,
 	if ((*doc = sh_q(req, Q_LETTER_DOCUMENT, 6, v)) == NULL)
 		return -1;
 	/* Sealed under the dossier's key by the core, like an upload. */
-	return ks->document_put(req, PQgetvalue(*doc, 0, 0), bytes, len) != 0 ?
-	    -1 : 0;
+	return ks->document_put(req, ks_db_str(*doc, 0, "id"), bytes,
+	    len) != 0 ? -1 : 0;
 }
 
 static json_t *
@@ -46,28 +46,25 @@ budget_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:s,s:o,s:I,s:I,s:I,s:b,s:o,s:o,s:s,s:I,"
 	    "s:o,s:s?,s:s,s:I,s:s?,s:s?}",
-	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
-	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
-	    "valid_from", PQgetvalue(r, i, 2),
-	    "input", json_loads(PQgetvalue(r, i, 3), 0, NULL),
-	    "need", (json_int_t)atoll(PQgetvalue(r, i, 4)),
-	    "income_counted", (json_int_t)atoll(PQgetvalue(r, i, 5)),
-	    "payment", (json_int_t)atoll(PQgetvalue(r, i, 6)),
-	    "rent_direct", strcmp(PQgetvalue(r, i, 7), "t") == 0,
-	    "landlord", PQgetisnull(r, i, 8) ? json_null() :
-	    json_loads(PQgetvalue(r, i, 8), 0, NULL),
-	    "provenance", json_loads(PQgetvalue(r, i, 9), 0, NULL),
-	    "status", PQgetvalue(r, i, 10),
-	    "created_by", (json_int_t)atoll(PQgetvalue(r, i, 11)),
-	    "approved_by", PQgetisnull(r, i, 12) ? json_null() :
-	    json_integer(atoll(PQgetvalue(r, i, 12))),
-	    "approved_at", PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
-	    "created_at", PQgetvalue(r, i, 14),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 15)),
-	    "created_by_name", PQgetisnull(r, i, 16) ? NULL :
-	    PQgetvalue(r, i, 16),
-	    "approved_by_name", PQgetisnull(r, i, 17) ? NULL :
-	    PQgetvalue(r, i, 17));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
+	    "valid_from", ks_db_str(r, i, "valid_from"),
+	    "input", json_loads(ks_db_str(r, i, "input"), 0, NULL),
+	    "need", (json_int_t)ks_db_getll(r, i, "need"),
+	    "income_counted", (json_int_t)ks_db_getll(r, i, "income_counted"),
+	    "payment", (json_int_t)ks_db_getll(r, i, "payment"),
+	    "rent_direct", strcmp(ks_db_str(r, i, "rent_direct"), "t") == 0,
+	    "landlord", ks_db_isnull(r, i, "landlord") ? json_null() :
+	    json_loads(ks_db_str(r, i, "landlord"), 0, NULL),
+	    "provenance", json_loads(ks_db_str(r, i, "provenance"), 0, NULL),
+	    "status", ks_db_str(r, i, "status"),
+	    "created_by", (json_int_t)ks_db_getll(r, i, "created_by"),
+	    "approved_by", ks_db_json_int(r, i, "approved_by"),
+	    "approved_at", ks_db_get(r, i, "approved_at"),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "created_by_name", ks_db_get(r, i, "created_by_name"),
+	    "approved_by_name", ks_db_get(r, i, "approved_by_name"));
 }
 
 /*
@@ -84,12 +81,12 @@ lines_json(struct ks_request *req, const char *budget)
 	int i;
 
 	for (i = 0; r != NULL && i < PQntuples(r); i++) {
-		l = json_pack("{s:s,s:I,s:s}", "code", PQgetvalue(r, i, 1),
-		    "amount", (json_int_t)atoll(PQgetvalue(r, i, 2)),
-		    "explain", PQgetvalue(r, i, 3));
-		if (!PQgetisnull(r, i, 4))
+		l = json_pack("{s:s,s:I,s:s}", "code", ks_db_str(r, i, "code"),
+		    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
+		    "explain", ks_db_str(r, i, "explain"));
+		if (!ks_db_isnull(r, i, "explains"))
 			json_object_set_new(l, "explains", json_loads(
-			    PQgetvalue(r, i, 4), 0, NULL));
+			    ks_db_str(r, i, "explains"), 0, NULL));
 		json_array_append_new(a, l);
 	}
 	return a;
@@ -212,12 +209,12 @@ compute(struct ks_request *req, PGresult *dossier)
 		return NULL;
 	}
 	/* The household as it is on that day: the applicant's then. */
-	q[0] = PQgetvalue(dossier, 0, 2);
-	q[1] = PQgetvalue(dossier, 0, 3);
+	q[0] = ks_db_str(dossier, 0, "household_id");
+	q[1] = ks_db_str(dossier, 0, "applicant_id");
 	q[2] = date;
 	if ((h = sh_q(req, Q_BUDGET_HOUSEHOLD, 3, q)) == NULL)
 		return NULL;
-	q[0] = PQgetvalue(h, 0, 0);
+	q[0] = ks_db_str(h, 0, "household_id");
 	q[1] = date;
 	if ((m = sh_q(req, Q_MEMBERS_ON, 2, q)) == NULL ||
 	    (x = sh_q(req, Q_HOUSEHOLD_EXTRA, 1, q)) == NULL)
@@ -228,20 +225,20 @@ compute(struct ks_request *req, PGresult *dossier)
 		    json_pack("{s:s}", "field", "valid_from"));
 		return NULL;
 	}
-	extra = PQntuples(x) == 1 ? atoll(PQgetvalue(x, 0, 0)) : 0;
+	extra = PQntuples(x) == 1 ? ks_db_getll(x, 0, "flat_extra_persons") : 0;
 	own = extra == 0;
 	members = json_array();
 	for (i = 0; i < PQntuples(m); i++)
 		json_array_append_new(members, json_pack("{s:I,s:s,s:b}",
-		    "age", (json_int_t)atoll(PQgetvalue(m, i, 5)), "role",
-		    PQgetvalue(m, i, 1), "own_household", own));
+		    "age", (json_int_t)ks_db_getll(m, i, "age"), "role",
+		    ks_db_str(m, i, "role"), "own_household", own));
 	n = PQntuples(m);
 	/* Kopfteilung: a shared flat's rent is split per head. */
 	rent = json_integer_value(json_object_get(b, "rent"));
 	share = rent * n / (n + extra);
 	ceil_in = json_pack("{s:I,s:I}", "bfs",
-	    (json_int_t)atoll(PQgetvalue(dossier, 0, 6)), "household_size",
-	    (json_int_t)n);
+	    (json_int_t)ks_db_getll(dossier, 0, "municipality_bfs"),
+	    "household_size", (json_int_t)n);
 	if (ks->rules_eval(req, "rent-ceilings", "ceiling", date, ceil_in,
 	    &ceil_out, &p1) != 0) {
 		json_decref(ceil_in);
@@ -261,7 +258,7 @@ compute(struct ks_request *req, PGresult *dossier)
 	}
 	income = json_object_get(b, "income");
 	in = json_pack("{s:s,s:s,s:o,s:I,s:O,s:O,s:o,s:o,s:O,s:o}",
-	    "date", date, "language", PQgetvalue(dossier, 0, 18),
+	    "date", date, "language", ks_db_str(dossier, 0, "language"),
 	    "members", members, "rent", (json_int_t)share,
 	    "rent_ceiling", json_object_get(ceil_out, "rent_ceiling"),
 	    "kvg_premium", json_object_get(b, "kvg_premium"),
@@ -350,7 +347,7 @@ budget_save(struct ks_request *req)
 	    creditor_ok(req, "rent_direct", "landlord", "landlord") != 0 ||
 	    creditor_ok(req, "kvg_direct", "insurer", "health insurer") != 0)
 		return -1;
-	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed",
 		    "a closed dossier gets no new budget");
 	if ((res = compute(req, d)) == NULL)
@@ -386,7 +383,7 @@ budget_save(struct ks_request *req)
 	free(s3);
 	r = sh_q(req, Q_BUDGET_INSERT, 10, v);
 	if (r != NULL) {
-		v[0] = PQgetvalue(r, 0, 0);
+		v[0] = ks_db_str(r, 0, "id");
 		v[1] = ks->strdup(req, s4 ? s4 : "[]");
 		if (sh_q(req, Q_BUDGET_LINES_INSERT, 2, v) == NULL)
 			r = NULL;
@@ -400,7 +397,7 @@ budget_save(struct ks_request *req)
 		return -1;
 	res = budget_json(r, 0);
 	json_object_set_new(res, "lines", lines_json(req, v[0]));
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 15)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 201, res);
 }
 
@@ -439,7 +436,7 @@ budget_show(struct ks_request *req)
 		return -1;
 	j = budget_json(r, 0);
 	json_object_set_new(j, "lines", lines_json(req, id));
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 15)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 200, j);
 }
 
@@ -454,22 +451,22 @@ budget_approve(struct ks_request *req)
 	PGresult *r, *u;
 
 	if ((r = budget_load(req, &id)) == NULL ||
-	    ks->check_etag(req, atoll(PQgetvalue(r, 0, 15)),
+	    ks->check_etag(req, ks_db_getll(r, 0, "version"),
 	    budget_json(r, 0)) != 0)
 		return -1;
-	if (strcmp(PQgetvalue(r, 0, 10), "draft") != 0)
+	if (strcmp(ks_db_str(r, 0, "status"), "draft") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "only a draft budget can be approved", json_pack("{s:s}",
-		    "status", PQgetvalue(r, 0, 10)));
-	if (strcmp(PQgetvalue(r, 0, 18), "closed") == 0)
+		    "status", ks_db_str(r, 0, "status")));
+	if (strcmp(ks_db_str(r, 0, "dossier_state"), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed", "the dossier is "
 		    "closed; its budgets are not approved any more");
-	if (atoll(PQgetvalue(r, 0, 11)) == ks->user_id(req))
+	if (ks_db_getll(r, 0, "created_by") == ks->user_id(req))
 		return ks->fail(req, 403, "four_eyes_required", "a second "
 		    "person must approve the budget you prepared");
 	v[0] = id;
 	v[1] = ks->num(req, ks->user_id(req));
-	v[2] = PQgetvalue(r, 0, 15);
+	v[2] = ks_db_str(r, 0, "version");
 	if ((u = sh_q(req, Q_BUDGET_APPROVE, 3, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1) {
@@ -479,8 +476,8 @@ budget_approve(struct ks_request *req)
 		    u && PQntuples(u) == 1 ? json_pack("{s:o}", "current",
 		    budget_json(u, 0)) : NULL);
 	}
-	v[0] = PQgetvalue(r, 0, 1);
-	v[1] = PQgetvalue(r, 0, 2);
+	v[0] = ks_db_str(r, 0, "dossier_id");
+	v[1] = ks_db_str(r, 0, "valid_from");
 	v[2] = id;
 	if (sh_q(req, Q_BUDGET_REPLACE_OLDER, 3, v) == NULL ||
 	    ks->audit(req, "budget_approved", "budget", id, NULL, NULL,
@@ -496,29 +493,27 @@ decision_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:{s:I,s:s?},s:o,s:s?,s:o,"
 	    "s:s,s:I,s:o,s:s?,s:s?,s:s}",
-	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)),
-	    "dossier_id", (json_int_t)atoll(PQgetvalue(r, i, 1)),
-	    "budget_id", (json_int_t)atoll(PQgetvalue(r, i, 2)),
-	    "language", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 4),
-	    "drafted_by", "id", (json_int_t)atoll(PQgetvalue(r, i, 5)),
-	    "display_name", PQgetisnull(r, i, 11) ? NULL : PQgetvalue(r, i, 11),
-	    "approved_by", PQgetisnull(r, i, 6) ? json_null() : json_pack(
-	    "{s:I,s:s?}", "id", (json_int_t)atoll(PQgetvalue(r, i, 6)),
-	    "display_name", PQgetisnull(r, i, 12) ? NULL :
-	    PQgetvalue(r, i, 12)),
-	    "approved_at", PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7),
-	    "document_id", PQgetisnull(r, i, 8) ? json_null() :
-	    json_integer(atoll(PQgetvalue(r, i, 8))),
-	    "created_at", PQgetvalue(r, i, 9),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 10)),
-	    "revoked_by", PQgetisnull(r, i, 13) ? json_null() : json_pack(
-	    "{s:I,s:s?}", "id", (json_int_t)atoll(PQgetvalue(r, i, 13)),
-	    "display_name", PQgetisnull(r, i, 16) ? NULL :
-	    PQgetvalue(r, i, 16)),
-	    "revoked_at", PQgetisnull(r, i, 14) ? NULL : PQgetvalue(r, i, 14),
-	    "revoke_reason", PQgetisnull(r, i, 15) ? NULL :
-	    PQgetvalue(r, i, 15),
-	    "valid_from", PQgetvalue(r, i, 17));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
+	    "budget_id", (json_int_t)ks_db_getll(r, i, "budget_id"),
+	    "language", ks_db_str(r, i, "language"),
+	    "status", ks_db_str(r, i, "status"),
+	    "drafted_by", "id", (json_int_t)ks_db_getll(r, i, "drafted_by"),
+	    "display_name", ks_db_get(r, i, "drafted_by_name"),
+	    "approved_by", ks_db_isnull(r, i, "approved_by") ? json_null() :
+	    json_pack("{s:I,s:s?}", "id", (json_int_t)ks_db_getll(r, i,
+	    "approved_by"), "display_name", ks_db_get(r, i,
+	    "approved_by_name")),
+	    "approved_at", ks_db_get(r, i, "approved_at"),
+	    "document_id", ks_db_json_int(r, i, "document_id"),
+	    "created_at", ks_db_str(r, i, "created_at"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "revoked_by", ks_db_isnull(r, i, "revoked_by") ? json_null() :
+	    json_pack("{s:I,s:s?}", "id", (json_int_t)ks_db_getll(r, i,
+	    "revoked_by"), "display_name", ks_db_get(r, i, "revoked_by_name")),
+	    "revoked_at", ks_db_get(r, i, "revoked_at"),
+	    "revoke_reason", ks_db_get(r, i, "revoke_reason"),
+	    "valid_from", ks_db_str(r, i, "budget_valid_from"));
 }
 
 /*
@@ -534,18 +529,18 @@ decision_draft(struct ks_request *req)
 
 	if ((d = sh_dossier(req, &id)) == NULL)
 		return -1;
-	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0)
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
 		return ks->fail(req, 409, "dossier_closed", "the dossier is "
 		    "closed; it gets no new decision");
 	bid = ks->num(req, json_integer_value(json_object_get(ks->body(req),
 	    "budget_id")));
 	if ((b = sh_q(req, Q_BUDGET_GET, 1, &bid)) == NULL)
 		return -1;
-	if (PQntuples(b) != 1 || atoll(PQgetvalue(b, 0, 1)) != id)
+	if (PQntuples(b) != 1 || ks_db_getll(b, 0, "dossier_id") != id)
 		return ks->fail_detail(req, 400, "invalid_value", "no such "
 		    "budget in this dossier", json_pack("{s:s}", "field",
 		    "budget_id"));
-	if (strcmp(PQgetvalue(b, 0, 10), "approved") != 0)
+	if (strcmp(ks_db_str(b, 0, "status"), "approved") != 0)
 		return ks->fail(req, 409, "budget_not_approved", "a decision "
 		    "needs an approved budget");
 	if ((r = sh_q(req, Q_DECISION_LIVE, 1, &bid)) == NULL)
@@ -554,20 +549,20 @@ decision_draft(struct ks_request *req)
 		return ks->fail_detail(req, 409, "decision_exists", "this "
 		    "budget already has a decision; revoke it first to make "
 		    "another", json_pack("{s:I,s:s}", "decision_id",
-		    (json_int_t)atoll(PQgetvalue(r, 0, 0)), "status",
-		    PQgetvalue(r, 0, 1)));
+		    (json_int_t)ks_db_getll(r, 0, "id"), "status",
+		    ks_db_str(r, 0, "status")));
 	v[0] = ks->num(req, id);
 	v[1] = bid;
-	v[2] = PQgetvalue(d, 0, 18);	/* the client's language */
+	v[2] = ks_db_str(d, 0, "language");	/* the client's language */
 	v[3] = ks->num(req, ks->user_id(req));
 	if ((r = sh_q(req, Q_DECISION_INSERT, 4, v)) == NULL ||
-	    ks->audit(req, "decision_drafted", "decision", PQgetvalue(r, 0, 0),
-	    NULL, NULL, json_pack("{s:s}", "budget", bid)) != 0)
+	    ks->audit(req, "decision_drafted", "decision", ks_db_str(r, 0,
+	    "id"), NULL, NULL, json_pack("{s:s}", "budget", bid)) != 0)
 		return -1;
-	v[0] = PQgetvalue(r, 0, 0);
+	v[0] = ks_db_str(r, 0, "id");
 	if ((r = sh_q(req, Q_DECISION_GET, 1, v)) == NULL)
 		return -1;
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 201, decision_json(r, 0));
 }
 
@@ -613,7 +608,7 @@ render(struct ks_request *req, PGresult *dec, const char *approver,
 static const char *
 approval_effect(struct ks_request *req, PGresult *d)
 {
-	const char *st = PQgetvalue(d, 0, 1);
+	const char *st = ks_db_str(d, 0, "state");
 
 	if (strcmp(st, "decision") == 0)
 		return "support_started";
@@ -645,23 +640,23 @@ decision_store(struct ks_request *req, PGresult *dec, const char **doc_id,
 
 	v[0] = ks->num(req, ks->user_id(req));
 	if ((u = sh_q(req, Q_USER_DISPLAY, 1, v)) == NULL ||
-	    render(req, dec, PQntuples(u) ? PQgetvalue(u, 0, 0) : "",
-	    &pdf, &len) != 0)
+	    render(req, dec, PQntuples(u) ? ks_db_str(u, 0, "display_name") :
+	    "", &pdf, &len) != 0)
 		return -1;
 	ks->sha256_hex(pdf, len, sha);
-	v[0] = PQgetvalue(dec, 0, 1);
-	v[1] = text(PQgetvalue(dec, 0, 3), "title");
+	v[0] = ks_db_str(dec, 0, "dossier_id");
+	v[1] = text(ks_db_str(dec, 0, "language"), "title");
 	v[2] = ks->num(req, (long long)len);
 	v[3] = sha;
 	v[4] = ks->num(req, ks->user_id(req));
 	doc = sh_q(req, Q_DECISION_DOCUMENT, 5, v);
-	if (doc != NULL && ks->document_put(req, PQgetvalue(doc, 0, 0), pdf,
+	if (doc != NULL && ks->document_put(req, ks_db_str(doc, 0, "id"), pdf,
 	    len) != 0)
 		doc = NULL;
 	ks->free(pdf);
 	if (doc == NULL)
 		return -1;
-	*doc_id = PQgetvalue(doc, 0, 0);
+	*doc_id = ks_db_str(doc, 0, "id");
 	return 0;
 }
 
@@ -671,7 +666,7 @@ decision_stale(struct ks_request *req, const char *id)
 	PGresult *r = sh_q(req, Q_DECISION_GET, 1, &id);
 
 	if (r != NULL && PQntuples(r) == 1)
-		ks->set_etag(req, atoll(PQgetvalue(r, 0, 10)));
+		ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->fail_detail(req, 409, "conflict", "the decision changed "
 	    "meanwhile; review it and try again", r && PQntuples(r) == 1 ?
 	    json_pack("{s:o}", "current", decision_json(r, 0)) : NULL);
@@ -694,22 +689,22 @@ decision_approve(struct ks_request *req)
 	json_t *j;
 
 	if ((dec = decision_load(req, &id)) == NULL ||
-	    ks->check_etag(req, atoll(PQgetvalue(dec, 0, 10)),
+	    ks->check_etag(req, ks_db_getll(dec, 0, "version"),
 	    decision_json(dec, 0)) != 0)
 		return -1;
-	if (strcmp(PQgetvalue(dec, 0, 4), "draft") != 0)
+	if (strcmp(ks_db_str(dec, 0, "status"), "draft") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "only a draft decision is approved", json_pack("{s:s}",
-		    "status", PQgetvalue(dec, 0, 4)));
-	if (atoll(PQgetvalue(dec, 0, 5)) == ks->user_id(req))
+		    "status", ks_db_str(dec, 0, "status")));
+	if (ks_db_getll(dec, 0, "drafted_by") == ks->user_id(req))
 		return ks->fail(req, 403, "four_eyes_required", "a team lead "
 		    "other than the author approves a decision");
-	if (strcmp(PQgetvalue(dec, 0, 18), "approved") != 0)
+	if (strcmp(ks_db_str(dec, 0, "budget_status"), "approved") != 0)
 		return ks->fail(req, 409, "budget_not_approved",
 		    "the budget of this decision is no longer the approved "
 		    "one; revoke the draft and decide on the budget in force");
-	did = atoll(PQgetvalue(dec, 0, 1));
-	v[0] = PQgetvalue(dec, 0, 1);
+	did = ks_db_getll(dec, 0, "dossier_id");
+	v[0] = ks_db_str(dec, 0, "dossier_id");
 	if ((d = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL ||
 	    PQntuples(d) != 1 || (effect = approval_effect(req, d)) == NULL ||
 	    sh_checklist_complete(req, did) != 0 ||
@@ -718,7 +713,7 @@ decision_approve(struct ks_request *req)
 	v[0] = id;
 	v[1] = ks->num(req, ks->user_id(req));
 	v[2] = doc;
-	v[3] = PQgetvalue(dec, 0, 10);
+	v[3] = ks_db_str(dec, 0, "version");
 	if ((u = sh_q(req, Q_DECISION_APPROVE, 4, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1)
@@ -735,16 +730,16 @@ decision_approve(struct ks_request *req)
 	    "Verfügung läuft ab: neu verfügen") != 0)
 		return -1;
 	if (strcmp(effect, "support_continues") != 0 &&
-	    sh_transition(req, did, PQgetvalue(d, 0, 1), "ongoing", NULL,
+	    sh_transition(req, did, ks_db_str(d, 0, "state"), "ongoing", NULL,
 	    strcmp(effect, "support_started") == 0 ? "decision_approved" :
-	    "review_decided", PQgetvalue(d, 0, 14)) != 0)
+	    "review_decided", ks_db_str(d, 0, "version")) != 0)
 		return -1;
 	if ((dec = sh_q(req, Q_DECISION_GET, 1, &id)) == NULL)
 		return -1;
 	j = decision_json(dec, 0);
 	json_object_set_new(j, "effect", json_string(effect));
 	json_object_set_new(j, "dossier_state", json_string("ongoing"));
-	ks->set_etag(req, atoll(PQgetvalue(dec, 0, 10)));
+	ks->set_etag(req, ks_db_getll(dec, 0, "version"));
 	return ks->reply(req, 200, j);
 }
 
@@ -761,14 +756,14 @@ decision_revoke(struct ks_request *req)
 	int approved;
 
 	if ((dec = decision_load(req, &id)) == NULL ||
-	    ks->check_etag(req, atoll(PQgetvalue(dec, 0, 10)),
+	    ks->check_etag(req, ks_db_getll(dec, 0, "version"),
 	    decision_json(dec, 0)) != 0)
 		return -1;
-	if (strcmp(PQgetvalue(dec, 0, 4), "revoked") == 0)
+	if (strcmp(ks_db_str(dec, 0, "status"), "revoked") == 0)
 		return ks->fail_detail(req, 409, "invalid_state",
 		    "the decision is already revoked", json_pack("{s:s}",
 		    "status", "revoked"));
-	approved = strcmp(PQgetvalue(dec, 0, 4), "approved") == 0;
+	approved = strcmp(ks_db_str(dec, 0, "status"), "approved") == 0;
 	if (approved && !ks->has_perm(req, "case.approve"))
 		return ks->fail_detail(req, 403, "forbidden", "revoking an "
 		    "approved decision needs the permission case.approve",
@@ -776,7 +771,7 @@ decision_revoke(struct ks_request *req)
 	v[0] = id;
 	v[1] = ks->num(req, ks->user_id(req));
 	v[2] = json_string_value(json_object_get(ks->body(req), "reason"));
-	v[3] = PQgetvalue(dec, 0, 10);
+	v[3] = ks_db_str(dec, 0, "version");
 	if ((u = sh_q(req, Q_DECISION_REVOKE, 4, v)) == NULL)
 		return -1;
 	if (PQntuples(u) != 1)
@@ -786,7 +781,7 @@ decision_revoke(struct ks_request *req)
 	    "reason", v[2])) != 0 ||
 	    (dec = sh_q(req, Q_DECISION_GET, 1, &id)) == NULL)
 		return -1;
-	ks->set_etag(req, atoll(PQgetvalue(dec, 0, 10)));
+	ks->set_etag(req, ks_db_getll(dec, 0, "version"));
 	return ks->reply(req, 200, decision_json(dec, 0));
 }
 
@@ -804,18 +799,18 @@ decision_pdf(struct ks_request *req)
 		return -1;
 	ks->header(req, "Content-Disposition", "inline; filename="
 	    "\"verfuegung.pdf\"");
-	if (PQgetisnull(dec, 0, 8)) {
+	if (ks_db_isnull(dec, 0, "document_id")) {
 		/* A draft: rendered for review, stored only when approved. */
 		if (ks->audit(req, "decision_draft_read", "decision", id, NULL,
 		    NULL, json_pack("{s:I}", "dossier_id",
-		    (json_int_t)atoll(PQgetvalue(dec, 0, 1)))) != 0 ||
+		    (json_int_t)ks_db_getll(dec, 0, "dossier_id"))) != 0 ||
 		    render(req, dec, NULL, &pdf, &len) != 0)
 			return -1;
 		rc = ks->raw(req, 200, "application/pdf", pdf, len);
 		ks->free(pdf);
 		return rc;
 	}
-	v[0] = PQgetvalue(dec, 0, 8);
+	v[0] = ks_db_str(dec, 0, "document_id");
 	if (ks->document_get(req, v[0], &bytes, &len) != 0)
 		return -1;
 	if (ks->audit(req, "document_downloaded", "document", v[0], NULL, NULL,

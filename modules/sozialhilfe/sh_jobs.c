@@ -29,8 +29,8 @@ review_reminders(struct ks_request *job, json_t *payload)
 	if (ks->job_progress(job, 0, n) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		v[0] = PQgetvalue(c, i, 0);
-		v[1] = PQgetvalue(c, i, 1);
+		v[0] = ks_db_str(c, i, "id");
+		v[1] = ks_db_str(c, i, "due_on");
 		v[2] = REVIEW_TEXT;
 		if (sh_q(job, Q_REVIEW_LOCK, 1, v) == NULL ||
 		    (r = sh_q(job, Q_REVIEW_REMINDER_ADD, 3, v)) == NULL)
@@ -38,7 +38,7 @@ review_reminders(struct ks_request *job, json_t *payload)
 		if (PQntuples(r) == 1) {
 			made++;
 			if (ks->audit(job, "deadline_added", "deadline",
-			    PQgetvalue(r, 0, 0), NULL, NULL, json_pack(
+			    ks_db_str(r, 0, "id"), NULL, NULL, json_pack(
 			    "{s:s,s:s,s:s,s:s}", "dossier", v[0], "kind",
 			    "review_due", "due_on", v[1], "by",
 			    "review_reminders")) != 0)

@@ -171,7 +171,21 @@ two(struct ks_request *req, const char *a, const char *b)
 static const char *
 dossier_ref(PGresult *dossier)
 {
-	return PQgetvalue(dossier, 0, 19);
+	return ks_db_str(dossier, 0, "number");
+}
+
+/* "Street 12" and "3600 Thun" of a row with street, house_no ... town. */
+static const char *
+street_line(struct ks_request *req, PGresult *r)
+{
+	return two(req, ks_db_str(r, 0, "street"), ks_db_str(r, 0,
+	    "house_no"));
+}
+
+static const char *
+town_line(struct ks_request *req, PGresult *r)
+{
+	return two(req, ks_db_str(r, 0, "postcode"), ks_db_str(r, 0, "town"));
 }
 
 /* Everything a letter has before its text. */
@@ -195,30 +209,31 @@ letter_load(struct ks_request *req, PGresult *dossier, struct letter *l)
 	PGresult *s, *u;
 
 	memset(l, 0, sizeof(*l));
-	v[0] = PQgetvalue(dossier, 0, 3);
+	v[0] = ks_db_str(dossier, 0, "applicant_id");
 	if ((s = sh_q(req, Q_LETTER_SENDER, 0, NULL)) == NULL ||
 	    (l->client = sh_q(req, Q_LETTER_CLIENT, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(s) != 1 || PQntuples(l->client) != 1)
 		return ks->fail(req, 404, "not_found", "no such dossier");
-	p[0] = PQgetvalue(s, 0, 0);
-	p[1] = two(req, PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 2));
-	p[2] = two(req, PQgetvalue(s, 0, 3), PQgetvalue(s, 0, 4));
+	p[0] = ks_db_str(s, 0, "name");
+	p[1] = street_line(req, s);
+	p[2] = town_line(req, s);
 	l->sender = join(req, "\n", p, 3);
 	l->sender_line = join(req, ", ", p, 3);
-	l->place = PQgetvalue(s, 0, 4);
+	l->place = ks_db_str(s, 0, "town");
 	l->ref = dossier_ref(dossier);
 	s = l->client;
-	l->client_name = two(req, PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
+	l->client_name = two(req, ks_db_str(s, 0, "first_name"),
+	    ks_db_str(s, 0, "last_name"));
 	p[0] = l->client_name;
-	p[1] = two(req, PQgetvalue(s, 0, 2), PQgetvalue(s, 0, 3));
-	p[2] = two(req, PQgetvalue(s, 0, 4), PQgetvalue(s, 0, 5));
+	p[1] = street_line(req, s);
+	p[2] = town_line(req, s);
 	l->client_address = join(req, "\n", p, 3);
-	l->lang = PQgetvalue(s, 0, 6);
+	l->lang = ks_db_str(s, 0, "language");
 	v[0] = ks->num(req, ks->user_id(req));
 	if ((u = sh_q(req, Q_USER_DISPLAY, 1, v)) == NULL)
 		return -1;
-	l->author = PQntuples(u) == 1 ? PQgetvalue(u, 0, 0) : "";
+	l->author = PQntuples(u) == 1 ? ks_db_str(u, 0, "display_name") : "";
 	return 0;
 }
 
@@ -279,11 +294,11 @@ line_text(struct ks_request *req, PGresult *l, int i, const char *lang)
 	json_t *e;
 	const char *s;
 
-	if (PQgetisnull(l, i, 4))
-		return PQgetvalue(l, i, 3);
-	e = json_loads(PQgetvalue(l, i, 4), 0, NULL);
+	if (ks_db_isnull(l, i, "explains"))
+		return ks_db_str(l, i, "explain");
+	e = json_loads(ks_db_str(l, i, "explains"), 0, NULL);
 	s = json_string_value(json_object_get(e, lang));
-	s = s != NULL ? ks->strdup(req, s) : PQgetvalue(l, i, 3);
+	s = s != NULL ? ks->strdup(req, s) : ks_db_str(l, i, "explain");
 	json_decref(e);
 	return s;
 }
@@ -299,12 +314,12 @@ budget_table(struct ks_request *req, struct ks_pdf_list *b, PGresult *bud,
 	for (side = 0; side < 3; side++) {
 		if (side == 1)
 			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "need"),
-			    chf(req, atoll(PQgetvalue(bud, 0, 4))));
+			    chf(req, ks_db_getll(bud, 0, "need")));
 		if (side == 2)
 			ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "income"),
-			    chf(req, atoll(PQgetvalue(bud, 0, 5))));
+			    chf(req, ks_db_getll(bud, 0, "income_counted")));
 		for (i = 0; i < PQntuples(l); i++) {
-			const char *code = PQgetvalue(l, i, 1);
+			const char *code = ks_db_str(l, i, "code");
 
 			/* Need first, then income; notes (assets) last. */
 			if (side != (is_income(code) ? 1 :
@@ -313,18 +328,19 @@ budget_table(struct ks_request *req, struct ks_pdf_list *b, PGresult *bud,
 				continue;
 			ks_pdf_add(b, side == 2 ? KS_PDF_PARAGRAPH : KS_PDF_ROW,
 			    line_text(req, l, i, lang), side == 2 ? NULL :
-			    chf(req, atoll(PQgetvalue(l, i, 2))));
+			    chf(req, ks_db_getll(l, i, "amount")));
 		}
 	}
 	ks_pdf_add(b, KS_PDF_TOTAL, sh_text(lang, "payment"),
-	    chf(req, atoll(PQgetvalue(bud, 0, 6))));
+	    chf(req, ks_db_getll(bud, 0, "payment")));
 }
 
 /* "rent-ceilings 2025.1 (20df2598b47a), skos-budget ..." */
 static const char *
 rules_used(struct ks_request *req, PGresult *bud)
 {
-	json_t *prov = json_loads(PQgetvalue(bud, 0, 9), 0, NULL), *e;
+	json_t *prov = json_loads(ks_db_str(bud, 0, "provenance"), 0, NULL);
+	json_t *e;
 	const char **p;
 	size_t k, n = json_array_size(prov);
 	const char *s;
@@ -348,7 +364,7 @@ int
 sh_decision_render(struct ks_request *req, PGresult *dec,
     const char *approver, char **pdf, size_t *len)
 {
-	const char *lang = PQgetvalue(dec, 0, 3), *v[1], *date, *p[3];
+	const char *lang = ks_db_str(dec, 0, "language"), *v[1], *date, *p[3];
 	int draft = approver == NULL;
 	struct ks_pdf_list b = { NULL, 0, 0 };
 	struct letter l;
@@ -356,12 +372,12 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	char err[256], created[16];
 	int rc;
 
-	v[0] = PQgetvalue(dec, 0, 1);
+	v[0] = ks_db_str(dec, 0, "dossier_id");
 	if ((d = sh_q(req, Q_DOSSIER_GET, 1, v)) == NULL)
 		return -1;
 	if (PQntuples(d) != 1)
 		return ks->fail(req, 404, "not_found", "no such dossier");
-	v[0] = PQgetvalue(dec, 0, 2);
+	v[0] = ks_db_str(dec, 0, "budget_id");
 	if ((bud = sh_q(req, Q_BUDGET_GET, 1, v)) == NULL ||
 	    (lines = sh_q(req, Q_BUDGET_LINES, 1, v)) == NULL ||
 	    letter_load(req, d, &l) != 0)
@@ -371,14 +387,15 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	/* The decision's language, whatever the client's is today. */
 	l.lang = lang;
 	/* Dated the day it is approved; a draft the day it was drafted. */
-	date = PQgetvalue(dec, 0, PQgetisnull(dec, 0, 7) ? 9 : 7);
+	date = ks_db_str(dec, 0, ks_db_isnull(dec, 0, "approved_at") ?
+	    "created_at" : "approved_at");
 	if (draft)
 		ks_pdf_add(&b, KS_PDF_MARK, sh_text(lang, "draft_mark"), NULL);
 	p[0] = fill(req, lang, "dossier_ref", "ref", l.ref, NULL);
-	p[1] = fill(req, lang, "decision_ref", "id", PQgetvalue(dec, 0, 0),
+	p[1] = fill(req, lang, "decision_ref", "id", ks_db_str(dec, 0, "id"),
 	    NULL);
-	p[2] = PQgetisnull(dec, 0, 11) ? "" : fill(req, lang, "caseworker",
-	    "name", PQgetvalue(dec, 0, 11), NULL);
+	p[2] = ks_db_isnull(dec, 0, "drafted_by_name") ? "" : fill(req, lang,
+	    "caseworker", "name", ks_db_str(dec, 0, "drafted_by_name"), NULL);
 	letter_head(req, &b, &l, l.client_address, date, join(req, "\n", p,
 	    3), fill(req, lang, "footer_decision", "ref", l.ref, NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, sh_text(lang, "title"), NULL);
@@ -386,7 +403,8 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 		ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "draft_note"),
 		    NULL);
 	ks_pdf_add(&b, KS_PDF_PARAGRAPH, fill(req, lang, "intro", "date",
-	    long_date(req, PQgetvalue(bud, 0, 2), lang), NULL), NULL);
+	    long_date(req, ks_db_str(bud, 0, "valid_from"), lang), NULL),
+	    NULL);
 	budget_table(req, &b, bud, lines, lang);
 	ks_pdf_add(&b, KS_PDF_SPACE, NULL, NULL);
 	ks_pdf_add(&b, KS_PDF_PARAGRAPH, sh_text(lang, "duties"), NULL);
@@ -397,7 +415,7 @@ sh_decision_render(struct ks_request *req, PGresult *dec,
 	/* Only what was approved is signed. */
 	if (!draft) {
 		p[0] = sh_text(lang, "drafted");
-		p[1] = PQgetisnull(dec, 0, 11) ? "" : PQgetvalue(dec, 0, 11);
+		p[1] = ks_db_str(dec, 0, "drafted_by_name");
 		p[2] = join(req, "\n", p, 2);
 		p[0] = sh_text(lang, "approved");
 		p[1] = approver;
@@ -452,15 +470,16 @@ letter_store(struct ks_request *req, int64_t id, const char *kind,
 	json_object_set_new(detail, "language", json_string(l->lang));
 	json_object_set_new(detail, "sha256", json_string(sha));
 	if (rc != 0 || ks->audit(req, "letter_written", "document",
-	    PQgetvalue(doc, 0, 0), NULL, NULL, json_incref(detail)) != 0) {
+	    ks_db_str(doc, 0, "id"), NULL, NULL, json_incref(detail)) != 0) {
 		json_decref(detail);
 		return -1;
 	}
 	*out = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:o}", "id",
-	    (json_int_t)atoll(PQgetvalue(doc, 0, 0)), "dossier_id",
+	    (json_int_t)ks_db_getll(doc, 0, "id"), "dossier_id",
 	    (json_int_t)id, "category", "letter", "kind", kind, "title",
 	    title, "language", l->lang, "size", (json_int_t)len, "sha256",
-	    sha, "uploaded_at", PQgetvalue(doc, 0, 1), "detail", detail);
+	    sha, "uploaded_at", ks_db_str(doc, 0, "uploaded_at"), "detail",
+	    detail);
 	return 0;
 }
 
@@ -491,7 +510,7 @@ refusal(struct ks_request *req, PGresult *d, int64_t id, int k,
 	json_t *miss;
 	size_t n;
 
-	if (strcmp(PQgetvalue(d, 0, 1), "closed") == 0) {
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0) {
 		*msg = "a closed dossier gets no more letters";
 		return "dossier_closed";
 	}
@@ -586,13 +605,11 @@ letter_guarantee(struct ks_request *req, int64_t id, struct letter *l,
 	    fill(req, l->lang, "footer_letter", "title", title, "ref", l->ref,
 	    NULL));
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
-	p[0] = two(req, PQgetvalue(l->client, 0, 2), PQgetvalue(l->client, 0,
-	    3));
-	p[1] = two(req, PQgetvalue(l->client, 0, 4), PQgetvalue(l->client, 0,
-	    5));
+	p[0] = street_line(req, l->client);
+	p[1] = town_line(req, l->client);
 	addr = join(req, ", ", p, 2);
-	birth = PQgetisnull(l->client, 0, 7) ? "–" : short_date(req,
-	    PQgetvalue(l->client, 0, 7));
+	birth = ks_db_isnull(l->client, 0, "birth_date") ? "–" :
+	    short_date(req, ks_db_str(l->client, 0, "birth_date"));
 	ks_pdf_add(&b, KS_PDF_HEADING, fill(req, l->lang, "guarantee_client",
 	    "name", l->client_name, "birth", birth, "address", addr, NULL),
 	    NULL);
@@ -797,7 +814,7 @@ sh_letters_job(struct ks_request *job, json_t *payload)
 			goto fail;
 		if (PQntuples(r) == 1) {
 			json_array_append_new(docs, json_integer(atoll(
-			    PQgetvalue(r, 0, 0))));
+			    ks_db_str(r, 0, "document_id"))));
 			goto next;
 		}
 		/* The policy again: the job may run long after the request. */

@@ -35,6 +35,11 @@ const CONVERTED = [
   'core/billing/invoice.c',
   'core/access/auth.c',
   'core/access/admin.c',
+  'core/billing/billing.c',
+  'core/audit/audit_seal.c',
+  'modules/sozialhilfe/sh_letter.c',
+  'modules/sozialhilfe/sh_jobs.c',
+  'modules/sozialhilfe/sh_budget.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

@@ -9,6 +9,8 @@
  *   ks_db_str(r, 0, "title")     value, "" for SQL NULL (as PQgetvalue)
  *   ks_db_getll(r, 0, "id")      integer, 0 for SQL NULL
  *   ks_db_isnull(r, 0, "id")     1 for SQL NULL
+ *   ks_db_json_str(r, 0, "at")   JSON string, null for SQL NULL
+ *   ks_db_json_int(r, 0, "by")   JSON integer, null for SQL NULL
  *
  * Header-only (static inline over libpq): the core and modules use the
  * same code, and a module, which links libpq but no core symbol, needs no
@@ -24,6 +26,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 /** The column number of col in r, or -1 (logged; abort in tests). */
@@ -86,6 +89,24 @@ ks_db_isnull(const PGresult *r, int row, const char *col)
 	int c = ks_db_col(r, col);
 
 	return c < 0 || PQgetisnull(r, row, c);
+}
+
+/** col in row as a JSON string, JSON null for SQL NULL (new reference). */
+static inline json_t *
+ks_db_json_str(const PGresult *r, int row, const char *col)
+{
+	const char *s = ks_db_get(r, row, col);
+
+	return s == NULL ? json_null() : json_string(s);
+}
+
+/** col in row as a JSON integer, JSON null for SQL NULL (new reference). */
+static inline json_t *
+ks_db_json_int(const PGresult *r, int row, const char *col)
+{
+	const char *s = ks_db_get(r, row, col);
+
+	return s == NULL ? json_null() : json_integer(strtoll(s, NULL, 10));
 }
 
 #endif /* KS_DB_H */

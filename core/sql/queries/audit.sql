@@ -64,8 +64,9 @@ SELECT id, last_name, first_name, birth_date FROM person WHERE id = $1
 
 -- name: audit_chain
 SELECT seq, prev_hash, hash, tenant_id,
-       (extract(epoch FROM at) * 1000000)::bigint, actor_id, action,
-       object_type, object_id, before_digest, after_digest, detail::text
+       (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_id, action,
+       object_type, object_id, before_digest, after_digest,
+       detail::text AS detail
   FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2
 
 -- name: audit_head
@@ -79,20 +80,22 @@ WITH c AS (SELECT date_trunc('milliseconds', clock_timestamp()) AS t,
                   pg_snapshot_xmin(pg_current_snapshot()) AS x),
      s AS (SELECT n, mac, reads_to, event_seq, event_hash FROM audit_seal
             ORDER BY n DESC LIMIT 1)
-SELECT c.x::text, coalesce((SELECT seq FROM audit_head), 0),
-       coalesce((SELECT hash FROM audit_head), repeat('0', 64)), c.t,
-       (extract(epoch FROM c.t) * 1000000)::bigint,
-       s.n, s.mac, s.reads_to::text, s.event_seq, s.event_hash,
+SELECT c.x::text AS horizon,
+       coalesce((SELECT seq FROM audit_head), 0) AS head_seq,
+       coalesce((SELECT hash FROM audit_head), repeat('0', 64)) AS head_hash,
+       c.t AS at, (extract(epoch FROM c.t) * 1000000)::bigint AS at_us,
+       s.n, s.mac, s.reads_to::text AS reads_to, s.event_seq, s.event_hash,
        EXISTS (SELECT 1 FROM audit_read r
                 WHERE r.xid >= coalesce(s.reads_to, '0'::xid8)
-                  AND r.xid < c.x)
+                  AND r.xid < c.x) AS reads_new
   FROM c LEFT JOIN s ON true
 
 -- name: audit_reads_page
 -- Reads in seal order (xid, id) from the cursor ($3, $4) up to $2.
-SELECT id, xid::text, tenant_id, (extract(epoch FROM at) * 1000000)::bigint,
-       actor_id, request_id, route, action, object_type, object_id,
-       refs::text, detail::text
+SELECT id, xid::text AS xid, tenant_id,
+       (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_id,
+       request_id, route, action, object_type, object_id, refs::text AS refs,
+       detail::text AS detail
   FROM audit_read
  WHERE xid >= $1::xid8 AND xid < $2::xid8
    AND (xid, id) > ($3::xid8, $4::bigint)
@@ -105,15 +108,17 @@ VALUES (kasus_tenant(), $1, $2::timestamptz, $3, $4, $5::xid8, $6::xid8, $7,
        $8, $9, $10)
 
 -- name: audit_seals
-SELECT n, (extract(epoch FROM at) * 1000000)::bigint, event_seq,
-       event_hash, reads_from::text, reads_to::text, read_count,
-       read_digest, prev_mac, mac, at,
+SELECT n, (extract(epoch FROM at) * 1000000)::bigint AS at_us, event_seq,
+       event_hash, reads_from::text AS reads_from, reads_to::text AS reads_to,
+       read_count, read_digest, prev_mac, mac, at,
        (SELECT e.hash FROM audit_event e
          WHERE e.tenant_id = s.tenant_id AND e.seq = s.event_seq)
+       AS chain_hash
   FROM audit_seal s WHERE n > $1 ORDER BY n LIMIT $2
 
 -- name: audit_reads_pending
-SELECT count(*), min(at) FROM audit_read WHERE xid >= $1::xid8
+SELECT count(*) AS n, min(at) AS oldest FROM audit_read
+ WHERE xid >= $1::xid8
 
 -- name: audit_tenants
 SELECT id FROM tenant ORDER BY id

@@ -18,7 +18,9 @@ RETURNING row_version
 -- name: bill_address_get
 -- A social service's address as it is now (locked for the change), and
 -- its version; no row: no address yet (version 0).
-SELECT name, street, building, postcode, town, country, row_version
+SELECT name AS addr_name, street AS addr_street,
+       building AS addr_building, postcode AS addr_postcode,
+       town AS addr_town, country AS addr_country, row_version
   FROM billing_address WHERE subject_id = $1 FOR UPDATE
 
 -- name: bill_address_insert
@@ -39,9 +41,10 @@ RETURNING row_version
 -- name: bill_period_list
 SELECT p.id, p.code, p.starts_on, p.ends_on,
        (SELECT coalesce(sum(amount), 0) FROM billing_cost c
-         WHERE c.tenant_id = p.tenant_id AND c.period_id = p.id),
+         WHERE c.tenant_id = p.tenant_id AND c.period_id = p.id)
+       AS costs_total,
        (SELECT count(*) FROM billing_run r
-         WHERE r.tenant_id = p.tenant_id AND r.period_id = p.id),
+         WHERE r.tenant_id = p.tenant_id AND r.period_id = p.id) AS runs,
        p.row_version
   FROM billing_period p
  ORDER BY p.starts_on DESC, p.id DESC
@@ -78,7 +81,8 @@ DELETE FROM billing_cost WHERE period_id = $1 AND id = $2
 RETURNING phase, amount, description
 
 -- name: bill_population
-SELECT bp.bfs, m.name, bp.subject_id, t.name, bp.population
+SELECT bp.bfs, m.name, bp.subject_id, t.name AS tenant_name,
+       bp.population
   FROM billing_population bp JOIN municipality m USING (bfs)
   JOIN tenant t ON t.id = bp.subject_id
  WHERE bp.period_id = $1
@@ -97,8 +101,9 @@ RETURNING bfs
 
 -- name: bill_figures
 SELECT f.subject_id, t.slug, t.name, t.language, f.dossiers, f.users,
-       f.migrated_dossiers, a.name, a.street, a.building, a.postcode, a.town,
-       a.country
+       f.migrated_dossiers, a.name AS addr_name, a.street AS addr_street,
+       a.building AS addr_building, a.postcode AS addr_postcode,
+       a.town AS addr_town, a.country AS addr_country
   FROM billing_tenant_figures f JOIN tenant t ON t.id = f.subject_id
   LEFT JOIN billing_address a ON a.tenant_id = f.tenant_id
        AND a.subject_id = f.subject_id
@@ -126,14 +131,14 @@ SELECT id, slug, name, language FROM tenant
 
 -- Counted under a social service's own tenant (RLS): numbers only.
 -- name: bill_count_users
-SELECT count(*) FROM app_user WHERE active
+SELECT count(*) AS n FROM app_user WHERE active
 
 -- name: bill_count_dossiers
-SELECT count(*) FROM dossier
+SELECT count(*) AS n FROM dossier
  WHERE opened_on <= $2::date AND (closed_on IS NULL OR closed_on >= $1::date)
 
 -- name: bill_eligible
-SELECT bfs, sum(amount)::bigint FROM kasus_eligible_costs($1::date, $2::date)
+SELECT bfs, sum(amount)::bigint AS amount FROM kasus_eligible_costs($1::date, $2::date)
  GROUP BY bfs ORDER BY bfs
 
 -- name: bill_run_insert
@@ -191,8 +196,10 @@ SELECT r.id, r.created_at, r.created_by, r.pack, r.total, u.display_name,
  WHERE r.period_id = $1 ORDER BY r.id DESC
 
 -- name: bill_addresses
-SELECT t.id, t.slug, t.name, t.language, a.name, a.street, a.building,
-       a.postcode, a.town, a.country, coalesce(a.row_version, 0)
+SELECT t.id, t.slug, t.name, t.language, a.name AS addr_name,
+       a.street AS addr_street, a.building AS addr_building,
+       a.postcode AS addr_postcode, a.town AS addr_town,
+       a.country AS addr_country, coalesce(a.row_version, 0) AS row_version
   FROM tenant t LEFT JOIN billing_address a ON a.subject_id = t.id
  WHERE t.kind = 'social_service' AND t.active
  ORDER BY t.name, t.id

@@ -276,7 +276,8 @@ RETURNING id
 SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
        p.author_id, p.approver_id, p.review_comment, p.imported_from,
        p.created_at, p.approved_at, p.row_version, p.source, p.kind,
-       p.submitted_at, p.retired_at, a.display_name, b.display_name
+       p.submitted_at, p.retired_at, a.display_name AS author_name,
+       b.display_name AS approver_name
   FROM rule_pack p
   LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
   LEFT JOIN app_user b ON b.tenant_id = p.tenant_id AND b.id = p.approver_id
@@ -285,8 +286,9 @@ SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
 -- name: rule_list
 SELECT p.id, p.name, p.version, p.valid_from, p.sha256, p.status, p.examples,
        p.author_id, p.approver_id, p.review_comment, p.imported_from,
-       p.created_at, p.approved_at, p.row_version, NULL, p.kind,
-       p.submitted_at, p.retired_at, a.display_name, b.display_name
+       p.created_at, p.approved_at, p.row_version, NULL AS source, p.kind,
+       p.submitted_at, p.retired_at, a.display_name AS author_name,
+       b.display_name AS approver_name
   FROM rule_pack p
   LEFT JOIN app_user a ON a.tenant_id = p.tenant_id AND a.id = p.author_id
   LEFT JOIN app_user b ON b.tenant_id = p.tenant_id AND b.id = p.approver_id

@@ -18,7 +18,8 @@ SELECT kasus_tenant(), $1, l.ord::integer, l.v->>'code',
 SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
        b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
        b.created_by, b.approved_by, b.approved_at, b.created_at, b.version,
-       u1.display_name, u2.display_name, d.state
+       u1.display_name AS created_by_name,
+       u2.display_name AS approved_by_name, d.state AS dossier_state
   FROM sh_budget b JOIN dossier d ON d.tenant_id = b.tenant_id
    AND d.id = b.dossier_id AND d.module = 'sozialhilfe'
   LEFT JOIN app_user u1 ON u1.tenant_id = b.tenant_id AND u1.id = b.created_by
@@ -29,7 +30,8 @@ SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
 SELECT b.id, b.dossier_id, b.valid_from, b.input, b.need, b.income_counted,
        b.payment, b.rent_direct, b.landlord, b.provenance, b.status,
        b.created_by, b.approved_by, b.approved_at, b.created_at, b.version,
-       u1.display_name, u2.display_name
+       u1.display_name AS created_by_name,
+       u2.display_name AS approved_by_name
   FROM sh_budget b
   LEFT JOIN app_user u1 ON u1.tenant_id = b.tenant_id AND u1.id = b.created_by
   LEFT JOIN app_user u2 ON u2.tenant_id = b.tenant_id AND u2.id = b.approved_by
@@ -47,7 +49,7 @@ SELECT pos, code, amount, explain, explains FROM sh_budget_line
 SELECT coalesce((SELECT household_id FROM household_member
                   WHERE person_id = $2 AND valid_from <= $3::date
                     AND (valid_to IS NULL OR valid_to > $3::date)
-                  LIMIT 1), $1::bigint)
+                  LIMIT 1), $1::bigint) AS household_id
 
 -- name: budget_approve
 UPDATE sh_budget SET status = 'approved', approved_by = $2,
@@ -69,8 +71,10 @@ RETURNING id
 -- name: decision_get
 SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
        x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name, u2.display_name, x.revoked_by, x.revoked_at,
-       x.revoke_reason, u3.display_name, b.valid_from, b.status
+       u1.display_name AS drafted_by_name,
+       u2.display_name AS approved_by_name, x.revoked_by, x.revoked_at,
+       x.revoke_reason, u3.display_name AS revoked_by_name,
+       b.valid_from AS budget_valid_from, b.status AS budget_status
   FROM sh_decision x
   JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
   LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
@@ -81,8 +85,10 @@ SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
 -- name: decision_list
 SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
        x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name, u2.display_name, x.revoked_by, x.revoked_at,
-       x.revoke_reason, u3.display_name, b.valid_from, b.status
+       u1.display_name AS drafted_by_name,
+       u2.display_name AS approved_by_name, x.revoked_by, x.revoked_at,
+       x.revoke_reason, u3.display_name AS revoked_by_name,
+       b.valid_from AS budget_valid_from, b.status AS budget_status
   FROM sh_decision x
   JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
   LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by

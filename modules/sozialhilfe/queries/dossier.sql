@@ -3,11 +3,11 @@
 
 -- name: dossier_get
 SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
-       p.first_name, d.municipality_bfs, m.name, d.caseworker_id,
-       u.display_name, d.team, d.opened_on, d.closed_on, d.closure_reason,
-       d.version, d.created_at,
+       p.first_name, d.municipality_bfs, m.name AS municipality_name,
+       d.caseworker_id, u.display_name AS caseworker_name, d.team,
+       d.opened_on, d.closed_on, d.closure_reason, d.version, d.created_at,
        (SELECT min(x.due_on) FROM deadline x
-         WHERE x.dossier_id = d.id AND x.done_on IS NULL),
+         WHERE x.dossier_id = d.id AND x.done_on IS NULL) AS next_due,
        d.transferred_from, p.language, d.number, d.assigned_at
   FROM dossier d
   JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
@@ -17,7 +17,7 @@ SELECT d.id, d.state, d.household_id, d.applicant_id, p.last_name,
 
 -- name: members_on
 SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
-       date_part('year', age($2::date, p.birth_date))::integer
+       date_part('year', age($2::date, p.birth_date))::integer AS age
   FROM household_member hm
   JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
  WHERE hm.household_id = $1 AND hm.valid_from <= $2::date

@@ -11,7 +11,7 @@ SELECT d.id,
                AND x.done_on IS NOT NULL),
            (SELECT max(t.at)::date FROM dossier_transition t
              WHERE t.dossier_id = d.id AND t.to_state = 'ongoing'),
-           d.opened_on) + interval '6 months')::date
+           d.opened_on) + interval '6 months')::date AS due_on
   FROM dossier d
  WHERE d.module = 'sozialhilfe' AND d.state = 'ongoing'
    AND NOT EXISTS (SELECT 1 FROM deadline x

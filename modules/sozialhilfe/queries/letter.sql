@@ -3,14 +3,17 @@
 -- The social service as sender: its name and the postal address of the
 -- account it pays from (the only address the module records), if any.
 -- name: letter_sender
-SELECT t.name, coalesce(a.street, ''), coalesce(a.house_no, ''),
-       coalesce(a.postcode, ''), coalesce(a.town, '')
+SELECT t.name, coalesce(a.street, '') AS street,
+       coalesce(a.house_no, '') AS house_no,
+       coalesce(a.postcode, '') AS postcode, coalesce(a.town, '') AS town
   FROM tenant t LEFT JOIN sh_tenant_account a ON a.tenant_id = t.id
  WHERE t.id = kasus_tenant()
 
 -- name: letter_client
-SELECT last_name, first_name, coalesce(street, ''), coalesce(house_no, ''),
-       coalesce(postcode, ''), coalesce(town, ''), language, birth_date
+SELECT last_name, first_name, coalesce(street, '') AS street,
+       coalesce(house_no, '') AS house_no,
+       coalesce(postcode, '') AS postcode, coalesce(town, '') AS town,
+       language, birth_date
   FROM person WHERE id = $1
 
 -- name: letter_document
