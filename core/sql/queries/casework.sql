@@ -11,46 +11,19 @@ VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::bigint, $8,
 RETURNING id
 
 -- name: case_get
-SELECT d.id, d.module, coalesce(d.kind, '') AS kind, d.state,
-       d.household_id, d.applicant_id, p.last_name, p.first_name,
-       p.language, d.municipality_bfs, m.name AS municipality,
-       d.caseworker_id, u.display_name AS caseworker, d.team, d.opened_on,
-       d.closed_on, d.closure_reason, d.version,
-       (SELECT min(x.due_on) FROM deadline x
-         WHERE x.tenant_id = d.tenant_id AND x.dossier_id = d.id
-           AND x.done_on IS NULL) AS next_deadline,
-       d.transferred_from, d.number
-  FROM dossier d
-  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
-  JOIN municipality m ON m.bfs = d.municipality_bfs
-  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
- WHERE d.id = $1
+SELECT * FROM dossier_overview WHERE id = $1
 
 -- name: case_list
 -- $6: the modules switched on for the tenant, comma-separated.
-SELECT d.id, d.module, coalesce(d.kind, '') AS kind, d.state,
-       d.household_id, d.applicant_id, p.last_name, p.first_name,
-       p.language, d.municipality_bfs, m.name AS municipality,
-       d.caseworker_id, u.display_name AS caseworker, d.team, d.opened_on,
-       d.closed_on, d.closure_reason, d.version,
-       (SELECT min(x.due_on) FROM deadline x
-         WHERE x.tenant_id = d.tenant_id AND x.dossier_id = d.id
-           AND x.done_on IS NULL) AS next_deadline,
-       d.transferred_from, d.number
-  FROM dossier d
-  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
-  JOIN municipality m ON m.bfs = d.municipality_bfs
-  LEFT JOIN app_user u ON u.tenant_id = d.tenant_id AND u.id = d.caseworker_id
- WHERE d.module = ANY (string_to_array($6, ','))
-   AND ($1::text IS NULL OR d.state = $1)
-   AND ($2::bigint IS NULL OR d.caseworker_id = $2)
-   AND ($5::text IS NULL OR d.number LIKE '%' || $5 || '%'
-        OR lower(p.last_name || ' ' || p.first_name)
-           LIKE '%' || lower($5) || '%'
-        OR lower(p.first_name || ' ' || p.last_name)
-           LIKE '%' || lower($5) || '%')
-   AND d.id > $3
- ORDER BY d.id LIMIT $4
+SELECT * FROM dossier_overview
+ WHERE module = ANY (string_to_array($6, ','))
+   AND ($1::text IS NULL OR state = $1)
+   AND ($2::bigint IS NULL OR caseworker_id = $2)
+   AND ($5::text IS NULL OR number LIKE '%' || $5 || '%'
+        OR lower(last_name || ' ' || first_name) LIKE '%' || lower($5) || '%'
+        OR lower(first_name || ' ' || last_name) LIKE '%' || lower($5) || '%')
+   AND id > $3
+ ORDER BY id LIMIT $4
 
 -- name: case_update
 UPDATE dossier SET caseworker_id = coalesce($2::bigint, caseworker_id),
