@@ -243,6 +243,12 @@ void	ks_header(struct ks_request *, const char *name, const char *value);
 const char *ks_param(struct ks_request *, const char *name);
 /** Path parameter as a positive integer, or a 404 when it is not one. */
 int	ks_param_id(struct ks_request *, const char *name, int64_t *out);
+/**
+ * The one row that statement qid gives for the id in path parameter
+ * name; NULL with 404 not_found ("no such <what>") when there is none.
+ */
+PGresult *ks_param_row(struct ks_request *, const char *name, int qid,
+	    const char *what);
 const char *ks_req_header(struct ks_request *, const char *name);
 const char *ks_query(struct ks_request *, const char *name);
 /** True when the principal holds the permission. */

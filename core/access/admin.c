@@ -41,14 +41,6 @@ boolstr(json_t *b)
 	return b == NULL || json_is_null(b) ? NULL : json_is_true(b) ? "t" : "f";
 }
 
-static json_t *
-next_cursor(PGresult *r, long long n, const char *key)
-{
-	if (PQntuples(r) < n)
-		return json_null();
-	return json_string(ks_db_str(r, PQntuples(r) - 1, key));
-}
-
 /* ------------------------------------------------------------- tenants */
 
 static json_t *
@@ -95,7 +87,7 @@ tenants_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, tenant_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n, "id")));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int
@@ -431,7 +423,7 @@ users_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, user_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n, "id")));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int
@@ -630,7 +622,7 @@ munis_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, muni_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n, "bfs")));
+	    "next", ks_db_cursor(r, n, "bfs")));
 }
 
 static int
@@ -809,19 +801,12 @@ tokens_list(struct ks_request *req)
 static int
 token_revoke(struct ks_request *req)
 {
-	const char *v[1];
 	PGresult *r;
-	int64_t id;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if ((r = ks_param_row(req, "id", Q_TOKEN_REVOKE, "token")) == NULL)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_TOKEN_REVOKE, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks_fail(req, 404, "not_found", "no such token");
-	if (ks_audit(req, "token_revoked", "api_token", v[0], NULL, NULL,
-	    NULL) != KS_OK)
+	if (ks_audit(req, "token_revoked", "api_token", ks_db_str(r, 0, "id"),
+	    NULL, NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return ks_reply(req, 204, NULL);
 }

@@ -65,8 +65,7 @@ list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, request_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 /* The social service {slug} (not the canton), its tenant switched to. */
@@ -149,19 +148,11 @@ tenant_list(struct ks_request *req)
 static PGresult *
 pending(struct ks_request *req)
 {
-	const char *v[1];
 	PGresult *r;
-	int64_t id;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if ((r = ks_param_row(req, "id", Q_ADMIN_REQUEST_LOCK,
+	    "request")) == NULL)
 		return NULL;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_LOCK, 1, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks_fail(req, 404, "not_found", "no such request");
-		return NULL;
-	}
 	if (ks_check_etag(req, ks_db_getll(r, 0, "version"),
 	    request_json(r, 0)) != KS_OK)
 		return NULL;

@@ -28,20 +28,7 @@ static const char *const PHASES[] = { "project", "operation", "development",
 PGresult *
 ks_bill_period(struct ks_request *req)
 {
-	const char *v[1];
-	PGresult *r;
-	int64_t id;
-
-	if (ks_param_id(req, "id", &id) != KS_OK)
-		return NULL;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_BILL_PERIOD_GET, 1, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks_fail(req, 404, "not_found", "no such billing period");
-		return NULL;
-	}
-	return r;
+	return ks_param_row(req, "id", Q_BILL_PERIOD_GET, "billing period");
 }
 
 /* ------------------------------------------------------------ creditor */

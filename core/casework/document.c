@@ -768,8 +768,7 @@ documents_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, doc_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) < n ? json_null() :
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id"))));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int

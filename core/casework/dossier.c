@@ -465,61 +465,36 @@ cases_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, ks_case_json(r, i));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n ? json_string(ks_db_str(r,
-	    PQntuples(r) - 1, "id")) : json_null()));
-}
-
-static json_t *
-members_json(struct ks_request *req, const char *hh, const char *date)
-{
-	const char *v[2] = { hh, date };
-	PGresult *r = ks_db_q(req, Q_CASE_MEMBERS_ON, 2, v);
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; r != NULL && i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}",
-		    "person_id", (json_int_t)ks_db_getll(r, i, "person_id"),
-		    "role", ks_db_str(r, i, "role"), "birth_date",
-		    ks_db_str(r, i, "birth_date"), "last_name", ks_db_str(r, i,
-		    "last_name"), "first_name", ks_db_str(r, i, "first_name"),
-		    "age", (json_int_t)ks_db_getll(r, i, "age")));
-	return a;
-}
-
-static json_t *
-history_json(PGresult *t)
-{
-	json_t *hist = json_array();
-	int i;
-
-	for (i = 0; i < PQntuples(t); i++)
-		json_array_append_new(hist, json_pack("{s:s,s:s,s:o,s:o,s:I,"
-		    "s:o,s:s}", "from", ks_db_str(t, i, "from_state"), "to",
-		    ks_db_str(t, i, "to_state"), "reason", ks_db_json_str(t, i, "reason"),
-		    "reason_code", ks_db_json_str(t, i, "reason_code"), "actor_id",
-		    (json_int_t)ks_db_getll(t, i, "actor_id"), "actor",
-		    ks_db_json_str(t, i, "display_name"), "at", ks_db_str(t, i, "at")));
-	return hist;
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int
 case_show(struct ks_request *req)
 {
-	const char *v[1];
-	PGresult *r, *t;
+	const char *v[2];
+	PGresult *r;
 	json_t *j;
 	int64_t id;
+	int on;
 
-	if ((r = ks_case_param(req, &id)) == NULL)
+	if (ks_param_id(req, "id", &id) != KS_OK ||
+	    ks_access_dossier(req, id, KS_ACCESS_AUTO) == NULL)
 		return KS_ERROR;
+	/* The dossier with its history and members: one round trip. */
 	v[0] = ks_num(req, id);
-	if ((t = ks_db_q(req, Q_CASE_TRANSITION_LIST, 1, v)) == NULL)
+	v[1] = ks_today(req);
+	if ((r = ks_db_q(req, Q_CASE_SHOW, 2, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1 || (on = ks_module_on(req, ks_db_str(r, 0,
+	    "module"))) == 0)
+		return ks_fail(req, 404, "not_found", "no such dossier");
+	if (on < 0)
 		return KS_ERROR;
 	j = ks_case_json(r, 0);
-	json_object_set_new(j, "history", history_json(t));
-	json_object_set_new(j, "members", members_json(req,
-	    ks_db_str(r, 0, "household_id"), ks_today(req)));
+	json_object_set_new(j, "history", json_loads(ks_db_str(r, 0,
+	    "history"), 0, NULL) ?: json_array());
+	json_object_set_new(j, "members", json_loads(ks_db_str(r, 0,
+	    "members"), 0, NULL) ?: json_array());
 	/* Every read of a dossier is logged (cantonal data protection). */
 	if (ks_audit(req, "dossier_read", "dossier", v[0], NULL, NULL,
 	    NULL) != KS_OK) {

@@ -110,14 +110,6 @@ rows_array(struct ks_request *req, int qid, int n, const char *const *v,
 	return a;
 }
 
-static json_t *
-next_cursor(PGresult *r, long long n)
-{
-	if (PQntuples(r) < n)
-		return json_null();
-	return json_string(ks_db_str(r, PQntuples(r) - 1, "id"));
-}
-
 /*
  * Check query parameters with a field list, as the body would be: the
  * handler only sees values that passed.
@@ -846,7 +838,7 @@ persons_search(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, hit_json(r, i, ds));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", next_cursor(r, n)));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int

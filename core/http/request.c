@@ -94,6 +94,27 @@ ks_param_id(struct ks_request *req, const char *name, int64_t *out)
 	return KS_OK;
 }
 
+PGresult *
+ks_param_row(struct ks_request *req, const char *name, int qid,
+    const char *what)
+{
+	const char *v[1];
+	PGresult *r;
+	int64_t id;
+
+	if (ks_param_id(req, name, &id) != KS_OK)
+		return NULL;
+	v[0] = ks_num(req, id);
+	if ((r = ks_db_q(req, qid, 1, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		ks_fail(req, 404, "not_found", ks_arena_printf(req->arena,
+		    "no such %s", what));
+		return NULL;
+	}
+	return r;
+}
+
 /* A job's context (job_runner.c) has no connection: no header, no query. */
 const char *
 ks_req_header(struct ks_request *req, const char *name)

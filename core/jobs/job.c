@@ -443,8 +443,7 @@ job_list(struct ks_request *req)
 	for (i = 0; i < PQntuples(r); i++)
 		json_array_append_new(items, job_json(r, i, 1));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
-	    PQntuples(r) - 1, "id")) : json_null()));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static int

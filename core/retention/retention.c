@@ -269,8 +269,7 @@ due_list(struct ks_request *req)
 	json_object_set_new(p, "closed_before", json_string(closed));
 	json_object_set_new(p, "bookings_before", json_string(books));
 	return ks_reply(req, 200, json_pack("{s:o,s:o,s:o}", "periods", p,
-	    "items", items, "next", PQntuples(r) == n && n > 0 ?
-	    json_string(ks_db_str(r, PQntuples(r) - 1, "id")) : json_null()));
+	    "items", items, "next", ks_db_cursor(r, n, "id")));
 }
 
 static int
@@ -303,8 +302,7 @@ runs_list(struct ks_request *req)
 		    "created_at", ks_db_str(r, i, "created_at"),
 		    "updated_at", ks_db_str(r, i, "updated_at")));
 	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", PQntuples(r) == n && n > 0 ? json_string(ks_db_str(r,
-	    PQntuples(r) - 1, "id")) : json_null()));
+	    "next", ks_db_cursor(r, n, "id")));
 }
 
 static json_t *

@@ -177,20 +177,7 @@ pack_json(PGresult *r, int i, int with_source)
 static PGresult *
 pack_get(struct ks_request *req)
 {
-	const char *v[1];
-	PGresult *r;
-	int64_t id;
-
-	if (ks_param_id(req, "id", &id) != KS_OK)
-		return NULL;
-	v[0] = ks_num(req, id);
-	if ((r = ks_db_q(req, Q_RULE_GET, 1, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks_fail(req, 404, "not_found", "no such rule pack");
-		return NULL;
-	}
-	return r;
+	return ks_param_row(req, "id", Q_RULE_GET, "rule pack");
 }
 
 static int

@@ -11,7 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, call, ok, err, show, as, login, sql, sleep, until, services, uniq,
-  DB_OWNER, DB_SUPER, fixtureHousehold, freshTenant, createUser, camt054, jobOf,
+  DB_OWNER, DB_SUPER, DB_APP, fixtureHousehold, freshTenant, createUser, camt054, jobOf,
 } from './lib.mjs';
 import { allLines } from './money-lib.mjs';
 
@@ -367,4 +367,20 @@ test('verify: a rewrite that recomputes every plain hash is reported (the seals 
 
 after(async () => {
   await until(async () => (await call('GET', '/healthz')).json?.status === 'ok', 30000, 250);
+});
+
+test('the seal finds new reads through the index by both bounds, not by scanning every read since the first', () => {
+  // audit_seal_state runs for every tenant every seal interval; with the
+  // lower bound a filter it read all of a tenant's reads each time (issue 13).
+  const text = readFileSync('core/sql/queries/audit.sql', 'utf8');
+  const q = text.split('-- name: audit_seal_state\n')[1].split('\n\n')[0]
+    .split('\n').filter((l) => !l.startsWith('--')).join('\n');
+  const tid = sql(DB_OWNER, "select id from tenant where slug = 'thun'");
+  const plan = sql(DB_APP, [`select set_config('kasus.tenant_id', '${tid}', false)`,
+    'set enable_seqscan = off', 'set enable_bitmapscan = off',
+    `explain (costs off) ${q}`]);
+  const m = plan.match(/Scan using audit_read_xid on audit_read r\n\s*Index Cond: ([^\n]*)/);
+  assert.ok(m, plan);
+  assert.match(m[1], /xid >= /, plan);
+  assert.match(m[1], /xid < /, plan);
 });

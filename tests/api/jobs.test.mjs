@@ -260,3 +260,20 @@ test('scheduled jobs: the types of the tenant\'s modules; one run now (202); rev
     assert.equal(err(await call('POST', '/api/v1/jobs', { session: thun, body: { type } }), 400, 'invalid_value').detail.field, 'type', type);
   err(await call('POST', '/api/v1/jobs', { session: await as('thun', 'caseworker'), body: { type: 'core.jobs_prune' } }), 403, 'forbidden');
 });
+
+test('an idle runner sleeps: job_claim names no wait when nothing of its types is queued', () => {
+  // It answered 0 (greatest(0, NULL)), and every runner claimed again
+  // after 5 ms, about 200 times a second each (migration 0026).
+  const type = `test.${uniq('idle').replace(/[^a-z0-9_]/g, '_')}`;
+  const claim = () => sql(DB_APP, `select coalesce(round(wait_s)::text, 'none')
+    from job_claim('test', array['${type}'])`);
+  assert.equal(claim(), 'none');
+  const owner = (s) => sql(DB_OWNER, [`select set_config('kasus.tenant_id', '${tid}', false)`, s]).split('\n').pop();
+  owner(`insert into job (tenant_id, type, payload, run_after) values (${tid}, '${type}', '{}', now() + interval '1 hour')`);
+  try {
+    assert.equal(claim(), '3600');
+  } finally {
+    owner(`delete from job where type = '${type}'`);
+  }
+  assert.equal(claim(), 'none');
+});

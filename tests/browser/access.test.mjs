@@ -44,9 +44,9 @@ test('a dossier opened in a new tab of the signed-in browser shows and takes cha
   await tab.goto(`/#/m/sozialhilfe/cases/${c.json.id}/journal`);
   await tab.locator('.topbar').waitFor();
   assert.equal(await tab.locator('form.login-form').count(), 0, 'no sign-in form in the new tab');
-  await tab.getByRole('textbox', { name: tx('de', 'sozialhilfe.journal.text'), exact: true }).fill('Notiz aus dem zweiten Tab');
-  await tab.getByRole('button', { name: tx('de', 'sozialhilfe.journal.submit') }).click();
-  await tab.getByText(tx('de', 'sozialhilfe.journal.added')).waitFor();
+  await tab.getByRole('textbox', { name: tx('de', 'casework.journal.text'), exact: true }).fill('Notiz aus dem zweiten Tab');
+  await tab.getByRole('button', { name: tx('de', 'casework.journal.submit') }).click();
+  await tab.getByText(tx('de', 'casework.journal.added')).waitFor();
   await tab.getByText('Notiz aus dem zweiten Tab').waitFor();
   await axe(tab, 'second-tab-dossier');
   assert.deepEqual(problems, []);

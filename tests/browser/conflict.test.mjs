@@ -91,12 +91,12 @@ test('two people edit the same goal, checklist, person, deadline and user: the s
     // A deadline: A marks it done; B, with the old list, is told it is done.
     await open(a.page, `#/m/sozialhilfe/cases/${D.id}/deadlines`);
     await open(b.page, `#/m/sozialhilfe/cases/${D.id}/deadlines`);
-    const done = (pg) => pg.getByRole('button', { name: `${L('sozialhilfe.deadline.mark_done')} – Mietvertrag einfordern` });
+    const done = (pg) => pg.getByRole('button', { name: `${L('casework.deadline.mark_done')} – Mietvertrag einfordern` });
     await done(a.page).click();
-    await a.page.getByText(L('sozialhilfe.deadline.done_note')).waitFor();
+    await a.page.getByText(L('casework.deadline.done_note')).waitFor();
     await done(b.page).click();
     await b.page.getByText(L('web.deadline.changed', { text: 'Mietvertrag einfordern', state: '§' }).split('§')[0]).waitFor();
-    await b.page.getByRole('button', { name: `${L('sozialhilfe.deadline.reopen')} – Mietvertrag einfordern` }).waitFor();
+    await b.page.getByRole('button', { name: `${L('casework.deadline.reopen')} – Mietvertrag einfordern` }).waitFor();
     const d = (await api(lead, 'GET', `/api/v1/cases/${D.id}/deadlines`)).json.items.find((x) => x.id === dl.id);
     assert.ok(d.done_on, 'the deadline stays done');
 
@@ -109,7 +109,7 @@ test('two people edit the same goal, checklist, person, deadline and user: the s
     await a.page.getByText(L('form.saved')).waitFor();
     await b.page.locator('input[name=email]').fill('klient@example.ch');
     await b.page.getByRole('button', { name: L('form.save'), exact: true }).click();
-    assert.deepEqual((await conflictRow(b.page, L('sozialhilfe.person.phone'))).slice(1), ['033 123 45 67', L('conflict.unchanged')]);
+    assert.deepEqual((await conflictRow(b.page, L('casework.person.phone'))).slice(1), ['033 123 45 67', L('conflict.unchanged')]);
     await reapplyAndSave(b.page, L('form.save'), L('form.saved'));
     const p = (await api(lead, 'GET', `/api/v1/persons/${D.person}`)).json;
     assert.deepEqual([p.phone, p.email], ['033 123 45 67', 'klient@example.ch'], 'both contact details saved');

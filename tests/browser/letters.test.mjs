@@ -12,14 +12,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launch, newPage, login, open, axe, shot, assertClean, apiLogin, api, ROOT } from './lib.mjs';
+import { launch, newPage, login, open, axe, shot, assertClean, apiLogin, api, catalog, ROOT } from './lib.mjs';
 import { sql, DB_OWNER, tenantId, fixtureHousehold } from '../api/lib.mjs';
 
-const read = (f) => JSON.parse(readFileSync(path.join(ROOT, 'web/src/i18n', f), 'utf8'));
-const MSG = {
-  de: { ...read('de.json'), ...read('de.billing.json'), ...read('de.letters.json') },
-  fr: { ...read('fr.json'), ...read('fr.billing.json'), ...read('fr.letters.json') },
-};
+const MSG = { de: catalog('de'), fr: catalog('fr') };
 const tx = (lang, key, params = {}) => {
   assert.ok(key in MSG[lang], `no message ${key}`);
   return MSG[lang][key].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
@@ -72,7 +68,7 @@ async function printed(page, name) {
 
 /** What must never reach paper: the frame's navigation and the dossier's buttons and forms. */
 function assertNoScreenParts(text, name) {
-  for (const key of ['nav.logout', 'sozialhilfe.nav.worklist', 'sozialhilfe.nav.persons', 'sozialhilfe.nav.payments',
+  for (const key of ['nav.logout', 'sozialhilfe.nav.worklist', 'casework.nav.persons', 'sozialhilfe.nav.payments',
     'letters.write', 'letters.print.back', 'letters.print.hint', 'sozialhilfe.budget.new', 'sozialhilfe.goals.submit',
     'sozialhilfe.goals.add', 'sozialhilfe.checklist.save'])
     assert.ok(!text.includes(tx('de', key)), `${name}: "${tx('de', key)}" is on paper:\n${text}`);
@@ -119,7 +115,7 @@ test('letters from the dossier screen, explanations in the reader\'s language, f
   assert.deepEqual(docs, ['letter:Documents manquants', 'letter:Kostengutsprache']);
   await gu.getByRole('link', { name: tx('de', 'letters.to_documents') }).click();
   await page.getByRole('cell', { name: 'Kostengutsprache' }).first().waitFor();
-  assert.ok(await page.getByRole('cell', { name: tx('de', 'sozialhilfe.dcat.letter') }).first().isVisible(), 'listed as letters');
+  assert.ok(await page.getByRole('cell', { name: tx('de', 'casework.dcat.letter') }).first().isVisible(), 'listed as letters');
 
   // The budget: the French client's lines, explained in German to this reader.
   await open(page, `#/m/sozialhilfe/cases/${id}/budgets`);

@@ -44,11 +44,12 @@ export function catalog(lang) {
 }
 
 /**
- * A message of a catalog (catalog(lang)) by key (the "sozialhilfe." prefix
- * may be left out), {params} filled; fails when the key does not exist.
+ * A message of a catalog (catalog(lang)) by key (the "sozialhilfe." or
+ * "casework." prefix may be left out), {params} filled; fails when the key
+ * does not exist.
  */
 export function msg(cat, key, params = {}) {
-  const k = key in cat ? key : `sozialhilfe.${key}`;
+  const k = [key, `sozialhilfe.${key}`, `casework.${key}`].find((x) => x in cat) ?? key;
   assert.ok(k in cat, `no message ${key}`);
   return cat[k].replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
 }

@@ -163,6 +163,13 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
 
   // Journal, goals, deadlines.
   await section(p, lang, caseId, 'journal');
+  // Categories are the service's vocabularies (the core's and the module's,
+  // GET /api/v1/vocabularies), each in the reader's language.
+  const vocab = await p.evaluate(async () => (await fetch('/api/v1/vocabularies')).json());
+  const words = (domain, short) => vocab[domain].filter((e) => e.module === null || e.module === 'sozialhilfe')
+    .map((e) => L(`${e.module ?? 'casework'}.${short}.${e.code}`)).sort();
+  const options = async (name) => (await p.getByRole('combobox', { name }).locator('option').allTextContents()).sort();
+  assert.deepEqual(await options(L('journal.category')), words('journal_category', 'jcat'));
   await p.getByRole('textbox', { name: exact(L('journal.text')) }).fill('Erstgespräch / premier entretien');
   await p.getByRole('button', { name: L('journal.submit') }).click();
   await p.getByText(L('journal.added')).waitFor();
@@ -232,6 +239,8 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
 
   // Documents: dropped on the zone, uploaded with progress, previewed.
   await section(p, lang, caseId, 'documents');
+  assert.deepEqual(await options(L('doc.category')), words('document_category', 'dcat'));
+  assert.ok((await options(L('doc.category'))).includes(L('dcat.letter')), 'the core\'s letters are a category');
   await dropFile(p, '.dropzone', 'ausweis.png', 'image/png', PNG);
   await p.getByText(L('doc.chosen', { name: 'ausweis.png', kb: 1 })).waitFor();
   await p.getByRole('button', { name: L('doc.send') }).click();

@@ -11,6 +11,8 @@
  *   ks_db_isnull(r, 0, "id")     1 for SQL NULL
  *   ks_db_json_str(r, 0, "at")   JSON string, null for SQL NULL
  *   ks_db_json_int(r, 0, "by")   JSON integer, null for SQL NULL
+ *   ks_db_cursor(r, n, "id")     a page's "next": col of the last row
+ *                                when the page is full (n rows), else null
  *
  * Header-only (static inline over libpq): the core and modules use the
  * same code, and a module, which links libpq but no core symbol, needs no
@@ -107,6 +109,21 @@ ks_db_json_int(const PGresult *r, int row, const char *col)
 	const char *s = ks_db_get(r, row, col);
 
 	return s == NULL ? json_null() : json_integer(strtoll(s, NULL, 10));
+}
+
+/**
+ * The "next" of a page of at most n rows ordered by col (the ?after= of
+ * the following page): col of the last row when the page is full, JSON
+ * null at the end (new reference).
+ */
+static inline json_t *
+ks_db_cursor(const PGresult *r, long long n, const char *col)
+{
+	int rows = PQntuples(r);
+
+	if (n <= 0 || rows < n)
+		return json_null();
+	return json_string(ks_db_str(r, rows - 1, col));
 }
 
 #endif /* KS_DB_H */

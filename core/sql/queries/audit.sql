@@ -76,6 +76,11 @@ SELECT seq, hash FROM audit_head
 -- Where the seals stand and what a new seal would cover: reads of
 -- transactions older than the oldest still running, and the change
 -- chain's head now. One statement, so an idle tenant costs one query.
+-- Both bounds of the reads looked for are plain values (the lower one a
+-- scalar subquery, not coalesce() over the join) so that the index on
+-- (tenant_id, xid, id) takes both: with the join's column the lower bound
+-- was a filter and every read since the tenant's first was scanned, every
+-- seal interval (112 ms for 190,000 reads; issue 13).
 WITH c AS (SELECT date_trunc('milliseconds', clock_timestamp()) AS t,
                   pg_snapshot_xmin(pg_current_snapshot()) AS x),
      s AS (SELECT n, mac, reads_to, event_seq, event_hash FROM audit_seal
@@ -86,8 +91,9 @@ SELECT c.x::text AS horizon,
        c.t AS at, (extract(epoch FROM c.t) * 1000000)::bigint AS at_us,
        s.n, s.mac, s.reads_to::text AS reads_to, s.event_seq, s.event_hash,
        EXISTS (SELECT 1 FROM audit_read r
-                WHERE r.xid >= coalesce(s.reads_to, '0'::xid8)
-                  AND r.xid < c.x) AS reads_new
+                WHERE r.xid >= (SELECT coalesce(max(reads_to), '0'::xid8)
+                                  FROM s)
+                  AND r.xid < (SELECT x FROM c)) AS reads_new
   FROM c LEFT JOIN s ON true
 
 -- name: audit_reads_page

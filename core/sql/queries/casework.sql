@@ -13,6 +13,36 @@ RETURNING id
 -- name: case_get
 SELECT * FROM dossier_overview WHERE id = $1
 
+-- name: case_show
+-- case_get's columns, then the state history and the household's members
+-- on $2 (today) as JSON arrays: the dossier detail in one round trip
+-- after the access check (issue 13).
+SELECT o.*,
+       (SELECT coalesce(json_agg(json_build_object('from', t.from_state,
+               'to', t.to_state, 'reason', t.reason, 'reason_code',
+               t.reason_code, 'actor_id', t.actor_id, 'actor',
+               a.display_name, 'at', t.at::text) ORDER BY t.at, t.id),
+               '[]')
+          FROM dossier_transition t
+          LEFT JOIN app_user a ON a.tenant_id = t.tenant_id
+               AND a.id = t.actor_id
+         WHERE t.tenant_id = o.tenant_id AND t.dossier_id = o.id)
+         AS history,
+       (SELECT coalesce(json_agg(json_build_object('person_id',
+               hm.person_id, 'role', hm.role, 'birth_date',
+               q.birth_date::text, 'last_name', q.last_name, 'first_name',
+               q.first_name, 'age', date_part('year', age($2::date,
+               q.birth_date))::integer) ORDER BY CASE hm.role
+               WHEN 'applicant' THEN 0 WHEN 'partner' THEN 1
+               WHEN 'child' THEN 2 ELSE 3 END, q.birth_date), '[]')
+          FROM household_member hm
+          JOIN person q ON q.tenant_id = hm.tenant_id AND q.id = hm.person_id
+         WHERE hm.tenant_id = o.tenant_id
+           AND hm.household_id = o.household_id
+           AND hm.valid_from <= $2::date
+           AND (hm.valid_to IS NULL OR hm.valid_to > $2::date)) AS members
+  FROM dossier_overview o WHERE o.id = $1
+
 -- name: case_list
 -- $6: the modules switched on for the tenant, comma-separated.
 SELECT * FROM dossier_overview
@@ -49,13 +79,6 @@ INSERT INTO dossier_transition (tenant_id, dossier_id, from_state, to_state,
        reason, actor_id, reason_code)
 VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6)
 
--- name: case_transition_list
-SELECT t.from_state, t.to_state, t.reason, t.actor_id, t.at, t.reason_code,
-       u.display_name
-  FROM dossier_transition t
-  LEFT JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.actor_id
- WHERE t.dossier_id = $1 ORDER BY t.at, t.id
-
 -- name: case_serves_municipality
 SELECT 1 AS serves FROM tenant_municipality WHERE bfs = $1
 
@@ -69,16 +92,6 @@ SELECT coalesce(team, '') AS team FROM app_user WHERE id = $1 AND active
 
 -- name: case_team_exists
 SELECT 1 AS found FROM team WHERE name = $1
-
--- name: case_members_on
-SELECT hm.person_id, hm.role, p.birth_date, p.last_name, p.first_name,
-       date_part('year', age($2::date, p.birth_date))::integer AS age
-  FROM household_member hm
-  JOIN person p ON p.tenant_id = hm.tenant_id AND p.id = hm.person_id
- WHERE hm.household_id = $1 AND hm.valid_from <= $2::date
-   AND (hm.valid_to IS NULL OR hm.valid_to > $2::date)
- ORDER BY CASE hm.role WHEN 'applicant' THEN 0 WHEN 'partner' THEN 1
-          WHEN 'child' THEN 2 ELSE 3 END, p.birth_date
 
 -- name: case_deadline_auto
 -- A deadline a module sets, once per dossier, kind and due date: an open

@@ -8,7 +8,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, etagOf, patch, post, withQuery, type Page } from '../api';
-import { t, label } from '../i18n';
+import { t, tOpt, label } from '../i18n';
 import { useApp, type AppCtx } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
@@ -21,6 +21,7 @@ import type { DossierTab, ModuleContribution, TabProps } from '../modules/types'
 import type { Deadline, Dossier, JournalEntry, Team } from './types';
 import { DateField, Section, ModuleNav, StateBadge, checkDate, dateOrDash, deadlineText, useHref, useDebounced, useModule } from './common';
 import { HouseholdTab } from './Household';
+import { useVocabularies, vocabCodes, vocabText } from './vocabulary';
 import { DocumentsTab } from './Documents';
 import { TransferTab } from './Transfer';
 import './dossier.css';
@@ -40,28 +41,28 @@ export function CaseList() {
     <section>
       <ModuleNav current="cases" />
       <div class="page-head">
-        <PageTitle>{t('sozialhilfe.cases.title')}</PageTitle>
-        {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        <PageTitle>{t('casework.cases.title')}</PageTitle>
+        {app.can('person.write') && app.can('case.register') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('casework.person.register')}</a> : null}
       </div>
       <div class="card inline-form" role="search" aria-label={t('dossier.search.label')}>
         <Field label={t('dossier.search.field')} hint={t('dossier.search.hint')} type="search" value={q} onInput={setQ}
           name="q" maxLength={100} />
-        <SelectField label={t('sozialhilfe.case.state')} value={state} onChange={setState}
-          options={[{ value: '', label: t('sozialhilfe.cases.all_states') },
+        <SelectField label={t('casework.case.state')} value={state} onChange={setState}
+          options={[{ value: '', label: t('casework.cases.all_states') },
             ...(mod.states ?? []).map((s) => ({ value: s, label: label(`${mod.code}.state`, s) }))]} />
-        <CheckboxField label={t('sozialhilfe.cases.mine')} checked={mine} onChange={setMine} />
+        <CheckboxField label={t('casework.cases.mine')} checked={mine} onChange={setMine} />
       </div>
       {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : (
         <>
           <table class="table">
-            <caption class="visually-hidden">{t('sozialhilfe.cases.title')}</caption>
+            <caption class="visually-hidden">{t('casework.cases.title')}</caption>
             <thead><tr>
               <th scope="col">{t('dossier.number')}</th>
-              <th scope="col">{t('sozialhilfe.client')}</th>
-              <th scope="col">{t('sozialhilfe.case.state')}</th>
-              <th scope="col">{t('sozialhilfe.case.municipality')}</th>
-              <th scope="col">{t('sozialhilfe.case.caseworker')}</th>
-              <th scope="col">{t('sozialhilfe.case.next_deadline')}</th>
+              <th scope="col">{t('casework.client')}</th>
+              <th scope="col">{t('casework.case.state')}</th>
+              <th scope="col">{t('casework.case.municipality')}</th>
+              <th scope="col">{t('casework.case.caseworker')}</th>
+              <th scope="col">{t('casework.case.next_deadline')}</th>
             </tr></thead>
             <tbody>
               {list.items.map((d) => (
@@ -76,8 +77,8 @@ export function CaseList() {
               ))}
             </tbody>
           </table>
-          {list.items.length === 0 ? <p>{query ? t('dossier.search.none', { q: query }) : t('sozialhilfe.cases.none')}</p> : null}
-          <Pager label={t('sozialhilfe.cases.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
+          {list.items.length === 0 ? <p>{query ? t('dossier.search.none', { q: query }) : t('casework.cases.none')}</p> : null}
+          <Pager label={t('casework.cases.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
             onPrev={list.prev} onNext={list.next} busy={list.loading} />
         </>
       )}
@@ -113,22 +114,22 @@ export function CaseNew() {
   return (
     <section>
       <ModuleNav current="cases" />
-      <PageTitle>{t('sozialhilfe.case.new_title')}</PageTitle>
+      <PageTitle>{t('casework.case.new_title')}</PageTitle>
       <form class="form card" onSubmit={submit} noValidate>
         {err ? <ErrorBox error={err} /> : null}
         {opts.length ? (
-          <SelectField label={t('sozialhilfe.case.municipality')} value={bfs} onChange={setBfs}
+          <SelectField label={t('casework.case.municipality')} value={bfs} onChange={setBfs}
             options={opts.map((m) => ({ value: String(m.bfs), label: m.name }))} />
-        ) : <Field label={t('sozialhilfe.case.municipality_bfs')} value={bfs} onInput={setBfs} inputMode="numeric" />}
-        <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.case.open')}</button></div>
+        ) : <Field label={t('casework.case.municipality_bfs')} value={bfs} onInput={setBfs} inputMode="numeric" />}
+        <div class="actions"><button type="submit" class="btn btn-primary" disabled={busy}>{t('casework.case.open')}</button></div>
       </form>
     </section>
   );
 }
 
-/** A tab's label: <code>.section.<name> (the casework tabs' under sozialhilfe. for now). */
-export const sectionLabel = (name: string, module = 'sozialhilfe') => () => label(`${module}.section`, name);
-const sec = (name: string) => sectionLabel(name);
+/** A module's tab's label: <module>.section.<name>. */
+export const sectionLabel = (name: string, module: string) => () => label(`${module}.section`, name);
+const sec = (name: string) => sectionLabel(name, 'casework');
 /** The casework tabs a module puts into its dossier shell (tabs()). */
 export const caseworkTabs = {
   overview: { name: 'overview', label: sec('overview'), view: (p: TabProps) => <Overview dossier={p.dossier} etag={p.etag} onChange={p.setDossier} reload={p.reloadDossier} /> },
@@ -169,7 +170,7 @@ export function DossierView({ id, tab }: { id: string; tab: string }) {
   const app = useApp();
   const mod = useModule();
   const d = useResource<Dossier>(`/api/v1/cases/${id}`);
-  if (d.error) return <Shell><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></Shell>;
+  if (d.error) return <Shell><PageTitle>{t('casework.case.title')}</PageTitle><ErrorBox error={d.error} /></Shell>;
   if (!d.data) return <Loading />;
   const x = d.data;
   const visible = visibleTabs(mod, app, x);
@@ -180,27 +181,27 @@ export function DossierView({ id, tab }: { id: string; tab: string }) {
   const View = cur?.view;
   return (
     <Shell>
-      <p class="breadcrumb"><a href={mh('cases')}>{t('sozialhilfe.cases.title')}</a></p>
+      <p class="breadcrumb"><a href={mh('cases')}>{t('casework.cases.title')}</a></p>
       {Header ? <Header dossier={x} /> : null}
-      <PageTitle>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}
+      <PageTitle>{t('casework.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}
         <span class="title-number"> · {x.number}</span></PageTitle>
       {Actions ? <Actions dossier={x} /> : null}
-      {location.hash.includes('registered=1') ? <Notice kind="success">{t('sozialhilfe.case.registered')}</Notice> : null}
-      <div class="card overview" aria-label={t('sozialhilfe.case.overview')} role="group">
+      {location.hash.includes('registered=1') ? <Notice kind="success">{t('casework.case.registered')}</Notice> : null}
+      <div class="card overview" aria-label={t('casework.case.overview')} role="group">
         <Facts items={[
           [t('dossier.number'), x.number],
-          [t('sozialhilfe.case.state'), <StateBadge state={x.state} />],
-          [t('sozialhilfe.case.municipality'), x.municipality.name],
-          [t('sozialhilfe.case.caseworker'), x.caseworker?.display_name ?? t('sozialhilfe.case.unassigned')],
-          [t('sozialhilfe.case.team'), x.team ?? '–'],
+          [t('casework.case.state'), <StateBadge state={x.state} />],
+          [t('casework.case.municipality'), x.municipality.name],
+          [t('casework.case.caseworker'), x.caseworker?.display_name ?? t('casework.case.unassigned')],
+          [t('casework.case.team'), x.team ?? '–'],
           ...(x.state === 'closed' ? [
             [t('dossier.closed_on'), dateOrDash(x.closed_on)] as [string, string],
-            [t('sozialhilfe.transition.closure_reason'), x.closure_reason ? label(`${mod.code}.closure`, x.closure_reason) : '–'] as [string, string],
-          ] : [[t('sozialhilfe.case.next_deadline'), dateOrDash(x.next_deadline)] as [string, string]]),
+            [t('casework.transition.closure_reason'), x.closure_reason ? label(`${mod.code}.closure`, x.closure_reason) : '–'] as [string, string],
+          ] : [[t('casework.case.next_deadline'), dateOrDash(x.next_deadline)] as [string, string]]),
           ...(x.transferred_from ? [[t('dossier.transferred_from'), x.transferred_from] as [string, string]] : []),
         ]} />
       </div>
-      <nav class="tabs" aria-label={t('sozialhilfe.case.sections')}>
+      <nav class="tabs" aria-label={t('casework.case.sections')}>
         <ul>
           {visible.map((s) => (
             <li key={s.name}><a href={mh('cases', x.id, s.name)} aria-current={s.name === tab ? 'page' : undefined}
@@ -256,9 +257,9 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   const workers = (staff.data?.items ?? []).filter((u) => u.roles.includes('caseworker') || u.roles.includes('teamlead'));
   const staffName = (id: string) => (id ? workers.find((u) => String(u.id) === id)?.display_name ?? (x.caseworker && String(x.caseworker.id) === id ? x.caseworker.display_name : id) : '–');
   const fields: ConflictField<RespForm>[] = useMemo(() => [
-    { key: 'team', label: t('sozialhilfe.case.team'), show: (v) => (v as string) || '–' },
-    { key: 'municipality_bfs', label: t('sozialhilfe.case.municipality'), show: (v) => muniName(v as string) },
-    { key: 'caseworker', label: t('sozialhilfe.case.caseworker'), show: (v) => staffName(v as string) },
+    { key: 'team', label: t('casework.case.team'), show: (v) => (v as string) || '–' },
+    { key: 'municipality_bfs', label: t('casework.case.municipality'), show: (v) => muniName(v as string) },
+    { key: 'caseworker', label: t('casework.case.caseworker'), show: (v) => staffName(v as string) },
   ], [munis.data, staff.data]);
   const s = edit.state;
 
@@ -300,7 +301,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
       const r = await patch<Dossier>(`/api/v1/cases/${x.id}`, { caseworker_id: app.me.user.id }, s?.etag ?? etag);
       edit.load(toResp(r.data), r.etag);
       onChange(r.data, r.etag);
-      setSaved(t('sozialhilfe.case.assigned_to_me'));
+      setSaved(t('casework.case.assigned_to_me'));
     } catch (e2) { conflictOr(e2); }
   }
 
@@ -314,7 +315,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
     try {
       const r = await post<Dossier>(`/api/v1/cases/${x.id}/transitions`, body, { ifMatch: s?.etag ?? etag });
       setReason(''); setClosure('');
-      setTrNote(t('sozialhilfe.transition.done', { state: label(`${mod.code}.state`, r.data.state) }));
+      setTrNote(t('casework.transition.done', { state: label(`${mod.code}.state`, r.data.state) }));
       edit.load(toResp(r.data), r.etag);
       onChange(r.data, r.etag);
       reload();
@@ -336,7 +337,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
   return (
     <>
       {canWrite && s ? (
-        <Section id="resp-title" title={t('sozialhilfe.case.responsibility')}>
+        <Section id="resp-title" title={t('casework.case.responsibility')}>
           {saved ? <Notice kind="success">{saved}</Notice> : null}
           {s.conflict ? <ConflictPanel state={s} fields={fields}
             onReapply={() => { edit.reapply(); setSaved(t('conflict.reapplied')); }}
@@ -344,58 +345,58 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
           {err ? <ErrorBox error={err} /> : null}
           <form class="form" onSubmit={saveResp} noValidate>
             {assigns ? (
-              <SelectField label={t('sozialhilfe.case.caseworker')} value={s.values.caseworker} onChange={(v) => edit.set('caseworker', v)}
+              <SelectField label={t('casework.case.caseworker')} value={s.values.caseworker} onChange={(v) => edit.set('caseworker', v)}
                 error={fe.caseworker_id} hint={t('dossier.assign_hint')}
-                options={[...(s.values.caseworker ? [] : [{ value: '', label: t('sozialhilfe.case.unassigned') }]),
+                options={[...(s.values.caseworker ? [] : [{ value: '', label: t('casework.case.unassigned') }]),
                   ...workers.map((u) => ({ value: String(u.id), label: u.display_name })),
                   ...(s.values.caseworker && !workers.some((u) => String(u.id) === s.values.caseworker) ? [{ value: s.values.caseworker, label: staffName(s.values.caseworker) }] : [])]} />
             ) : null}
-            <SelectField label={t('sozialhilfe.case.team')} value={s.values.team} onChange={(v) => edit.set('team', v)}
+            <SelectField label={t('casework.case.team')} value={s.values.team} onChange={(v) => edit.set('team', v)}
               error={fe.team} options={teamOptions} />
             {munis.data?.items.length ? (
-              <SelectField label={t('sozialhilfe.case.municipality')} value={s.values.municipality_bfs} onChange={(v) => edit.set('municipality_bfs', v)}
+              <SelectField label={t('casework.case.municipality')} value={s.values.municipality_bfs} onChange={(v) => edit.set('municipality_bfs', v)}
                 options={munis.data.items.map((m) => ({ value: String(m.bfs), label: m.name }))} error={fe.municipality_bfs} />
             ) : null}
             <div class="actions">
               <button type="submit" class="btn btn-primary" disabled={busy || !!s.conflict}>{t('form.save')}</button>
-              {x.caseworker?.id !== app.me.user.id ? <button type="button" class="btn btn-secondary" onClick={assignMe} disabled={!!s.conflict}>{t('sozialhilfe.case.assign_me')}</button> : null}
+              {x.caseworker?.id !== app.me.user.id ? <button type="button" class="btn btn-secondary" onClick={assignMe} disabled={!!s.conflict}>{t('casework.case.assign_me')}</button> : null}
             </div>
           </form>
         </Section>
       ) : null}
       {canWrite && x.transitions.length ? (
-        <Section id="tr-title" title={t('sozialhilfe.transition.title')}>
+        <Section id="tr-title" title={t('casework.transition.title')}>
           {trNote ? <Notice kind="success">{trNote}</Notice> : null}
           {trErr ? <ErrorBox error={trErr} /> : null}
           {missing ? (
-            <div class="alert alert-warning"><p>{t('sozialhilfe.transition.missing')}</p>
+            <div class="alert alert-warning"><p>{t('casework.transition.missing')}</p>
               <ul>{missing.map((m) => <li key={m}>{label(`${mod.code}.doc`, m)}</li>)}</ul>
-              <p><a href={mh('cases', x.id, 'checklist')}>{t('sozialhilfe.transition.to_checklist')}</a></p></div>
+              <p><a href={mh('cases', x.id, 'checklist')}>{t('casework.transition.to_checklist')}</a></p></div>
           ) : null}
           <form class="form" onSubmit={(e) => { e.preventDefault(); if (to !== 'closed') void transition(); }} noValidate>
-            <SelectField label={t('sozialhilfe.transition.to')} value={to} onChange={setTo}
+            <SelectField label={t('casework.transition.to')} value={to} onChange={setTo}
               options={x.transitions.map((s2) => ({ value: s2, label: label(`${mod.code}.state`, s2) }))}
-              hint={x.state === 'decision' ? t('sozialhilfe.transition.decision_hint') : undefined} />
+              hint={tOpt(`${mod.code}.transition_hint.${x.state}`)} />
             {to === 'closed' ? (
-              <SelectField label={t('sozialhilfe.transition.closure_reason')} value={closure} onChange={setClosure} required
+              <SelectField label={t('casework.transition.closure_reason')} value={closure} onChange={setClosure} required
                 error={trErr && !closure ? t('form.missing') : null}
-                options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...(mod.closureReasons ?? []).map((c) => ({ value: c, label: label(`${mod.code}.closure`, c) }))]} />
+                options={[{ value: '', label: t('casework.transition.choose') }, ...(mod.closureReasons ?? []).map((c) => ({ value: c, label: label(`${mod.code}.closure`, c) }))]} />
             ) : null}
-            <Field label={t('sozialhilfe.transition.reason')} value={reason} onInput={setReason} name="reason" />
+            <Field label={t('casework.transition.reason')} value={reason} onInput={setReason} name="reason" />
             <div class="actions">
               {to === 'closed'
-                ? <ConfirmButton label={t('sozialhilfe.transition.submit')} question={t('dossier.close_q')}
+                ? <ConfirmButton label={t('casework.transition.submit')} question={t('dossier.close_q')}
                   confirmLabel={t('dossier.close_yes')} variant="danger" onConfirm={transition} />
-                : <button type="submit" class="btn btn-primary" disabled={busy || !to}>{t('sozialhilfe.transition.submit')}</button>}
+                : <button type="submit" class="btn btn-primary" disabled={busy || !to}>{t('casework.transition.submit')}</button>}
             </div>
           </form>
         </Section>
       ) : null}
-      <Section id="hist-title" title={t('sozialhilfe.case.history')}>
+      <Section id="hist-title" title={t('casework.case.history')}>
         <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.case.history')}</caption>
-          <thead><tr><th scope="col">{t('sozialhilfe.case.when')}</th><th scope="col">{t('sozialhilfe.case.state')}</th>
-            <th scope="col">{t('sozialhilfe.transition.reason')}</th><th scope="col">{t('dossier.by')}</th></tr></thead>
+          <caption class="visually-hidden">{t('casework.case.history')}</caption>
+          <thead><tr><th scope="col">{t('casework.case.when')}</th><th scope="col">{t('casework.case.state')}</th>
+            <th scope="col">{t('casework.transition.reason')}</th><th scope="col">{t('dossier.by')}</th></tr></thead>
           <tbody>
             {(x.history ?? []).map((h, i) => (
               <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label(`${mod.code}.state`, h.to)}</td>
@@ -404,7 +405,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
             ))}
           </tbody>
         </table>
-        <Facts items={[[t('sozialhilfe.case.opened_on'), formatDate(x.opened_on)], [t('sozialhilfe.case.team'), x.team ?? '–']]} />
+        <Facts items={[[t('casework.case.opened_on'), formatDate(x.opened_on)], [t('casework.case.team'), x.team ?? '–']]} />
       </Section>
     </>
   );
@@ -414,7 +415,11 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
   const mod = useModule();
   const app = useApp();
   const j = useResource<{ items: JournalEntry[] }>(`/api/v1/cases/${dossier.id}/journal`);
-  const [cat, setCat] = useState<string>((mod.journalCategories ?? ['other'])[0]);
+  const vocab = useVocabularies().data;
+  const cats = vocabCodes(vocab, 'journal_category', mod.code);
+  const catText = (c: string) => vocabText('journal_category', c, mod.code, vocab) ?? c;
+  const [chosenCat, setCat] = useState('');
+  const cat = chosenCat || cats[0] || 'other';
   const [text, setText] = useState('');
   const [on, setOn] = useState(formatDate(todayIso()));
   const [prot, setProt] = useState(false);
@@ -438,31 +443,31 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
   return (
     <>
       {app.can('case.write') ? (
-        <Section id="jn-add" title={t('sozialhilfe.journal.add')}>
-          {note ? <Notice kind="success">{t('sozialhilfe.journal.added')}</Notice> : null}
+        <Section id="jn-add" title={t('casework.journal.add')}>
+          {note ? <Notice kind="success">{t('casework.journal.added')}</Notice> : null}
           {err ? <ErrorBox error={err} /> : null}
           <form class="form" onSubmit={add} noValidate>
-            <SelectField label={t('sozialhilfe.journal.category')} value={cat} onChange={setCat}
-              options={(mod.journalCategories ?? ['other']).map((c) => ({ value: c, label: label(`${mod.code}.jcat`, c) }))} />
-            <DateField label={t('sozialhilfe.journal.noted_on')} value={on} onInput={setOn} error={fe.noted_on} required />
-            <TextArea label={t('sozialhilfe.journal.text')} value={text} onInput={setText} error={fe.text} rows={4} />
-            {app.can('case.protected') ? <CheckboxField label={t('sozialhilfe.journal.protected')} hint={t('sozialhilfe.journal.protected_hint')} checked={prot} onChange={setProt} /> : null}
-            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.journal.submit')}</button></div>
+            <SelectField label={t('casework.journal.category')} value={cat} onChange={setCat}
+              options={cats.map((c) => ({ value: c, label: catText(c) }))} />
+            <DateField label={t('casework.journal.noted_on')} value={on} onInput={setOn} error={fe.noted_on} required />
+            <TextArea label={t('casework.journal.text')} value={text} onInput={setText} error={fe.text} rows={4} />
+            {app.can('case.protected') ? <CheckboxField label={t('casework.journal.protected')} hint={t('casework.journal.protected_hint')} checked={prot} onChange={setProt} /> : null}
+            <div class="actions"><button type="submit" class="btn btn-primary">{t('casework.journal.submit')}</button></div>
           </form>
         </Section>
       ) : null}
-      <Section id="jn-title" title={t('sozialhilfe.section.journal')}>
+      <Section id="jn-title" title={t('casework.section.journal')}>
         {j.error ? <ErrorBox error={j.error} /> : !j.data ? <Loading /> : j.data.items.length ? (
           <ol class="journal">
             {j.data.items.map((e) => (
               <li key={e.id} class="journal-entry">
-                <p class="journal-meta"><strong>{formatDate(e.noted_on)}</strong> · {label(`${mod.code}.jcat`, e.category)} · {e.author ?? '–'}
-                  {e.protected ? <span class="badge badge-warn">{t('sozialhilfe.journal.protected_badge')}</span> : null}</p>
+                <p class="journal-meta"><strong>{formatDate(e.noted_on)}</strong> · {catText(e.category)} · {e.author ?? '–'}
+                  {e.protected ? <span class="badge badge-warn">{t('casework.journal.protected_badge')}</span> : null}</p>
                 <p class="journal-text">{e.text}</p>
               </li>
             ))}
           </ol>
-        ) : <p>{t('sozialhilfe.journal.none')}</p>}
+        ) : <p>{t('casework.journal.none')}</p>}
       </Section>
     </>
   );
@@ -470,6 +475,7 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
 
 function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
   const app = useApp();
+  const mod = useModule().code;
   const dl = useResource<{ items: Deadline[] }>(`/api/v1/cases/${dossier.id}/deadlines`);
   const [v, setV] = useState({ due_on: '', text: '' });
   const [err, setErr] = useState<unknown>(null);
@@ -487,56 +493,56 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
     if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
     try {
       await post(`/api/v1/cases/${dossier.id}/deadlines`, { due_on: d.iso, text: v.text.trim() });
-      setV({ due_on: '', text: '' }); setNote(t('sozialhilfe.deadline.added')); dl.reload(); reloadDossier();
+      setV({ due_on: '', text: '' }); setNote(t('casework.deadline.added')); dl.reload(); reloadDossier();
     } catch (x) { const sp = splitError(x, ['due_on', 'text']); setFe(sp.field); setErr(sp.form); }
   }
   async function toggle(d: Deadline) {
     setErr(null); setNote(null); setChanged(null);
     try {
       await patch(`/api/v1/deadlines/${d.id}`, { done: !d.done_on }, etagOf(d.version));
-      setNote(d.done_on ? t('sozialhilfe.deadline.reopened') : t('sozialhilfe.deadline.done_note')); dl.reload(); reloadDossier();
+      setNote(d.done_on ? t('casework.deadline.reopened') : t('casework.deadline.done_note')); dl.reload(); reloadDossier();
     } catch (x) {
       // Someone else marked it since the list was shown: say what it is now.
       const cur = x instanceof ApiError && x.status === 409 && x.code === 'conflict' ? x.current as unknown as Deadline | undefined : undefined;
       if (x instanceof ApiError && x.status === 409) dl.reload();
       if (cur) {
         setNote(null);
-        setChanged(t('web.deadline.changed', { text: deadlineText(d), state: cur.done_on
-          ? t('sozialhilfe.deadline.done_on', { date: formatDate(cur.done_on) }) : t('sozialhilfe.deadline.open') }));
+        setChanged(t('web.deadline.changed', { text: deadlineText(d, mod), state: cur.done_on
+          ? t('casework.deadline.done_on', { date: formatDate(cur.done_on) }) : t('casework.deadline.open') }));
       } else setErr(x);
     }
   }
   const today = todayIso();
   return (
     <>
-      <Section id="dl-title" title={t('sozialhilfe.section.deadlines')}>
+      <Section id="dl-title" title={t('casework.section.deadlines')}>
         {note ? <Notice kind="success">{note}</Notice> : null}
         {changed ? <Notice kind="warning">{changed}</Notice> : null}
         {err ? <ErrorBox error={err} /> : null}
         {dl.error ? <ErrorBox error={dl.error} /> : !dl.data ? <Loading /> : dl.data.items.length ? (
           <table class="table">
-            <caption class="visually-hidden">{t('sozialhilfe.section.deadlines')}</caption>
-            <thead><tr><th scope="col">{t('sozialhilfe.deadline.due_on')}</th><th scope="col">{t('sozialhilfe.deadline.text')}</th>
-              <th scope="col">{t('dossier.assignee')}</th><th scope="col">{t('sozialhilfe.deadline.status')}</th>
+            <caption class="visually-hidden">{t('casework.section.deadlines')}</caption>
+            <thead><tr><th scope="col">{t('casework.deadline.due_on')}</th><th scope="col">{t('casework.deadline.text')}</th>
+              <th scope="col">{t('dossier.assignee')}</th><th scope="col">{t('casework.deadline.status')}</th>
               {app.can('case.write') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}</tr></thead>
             <tbody>{dl.data.items.map((d) => (
               <tr key={d.id}>
-                <td>{formatDate(d.due_on)}</td><td>{deadlineText(d)}</td><td>{d.assignee ?? '–'}</td>
-                <td>{d.done_on ? t('sozialhilfe.deadline.done_on', { date: formatDate(d.done_on) })
-                  : d.due_on < today ? <span class="badge badge-warn">{t('sozialhilfe.deadline.overdue')}</span> : t('sozialhilfe.deadline.open')}</td>
+                <td>{formatDate(d.due_on)}</td><td>{deadlineText(d, mod)}</td><td>{d.assignee ?? '–'}</td>
+                <td>{d.done_on ? t('casework.deadline.done_on', { date: formatDate(d.done_on) })
+                  : d.due_on < today ? <span class="badge badge-warn">{t('casework.deadline.overdue')}</span> : t('casework.deadline.open')}</td>
                 {app.can('case.write') ? <td><button type="button" class="btn btn-secondary" onClick={() => toggle(d)}>
-                  {d.done_on ? t('sozialhilfe.deadline.reopen') : t('sozialhilfe.deadline.mark_done')}<span class="visually-hidden"> – {deadlineText(d)}</span></button></td> : null}
+                  {d.done_on ? t('casework.deadline.reopen') : t('casework.deadline.mark_done')}<span class="visually-hidden"> – {deadlineText(d, mod)}</span></button></td> : null}
               </tr>
             ))}</tbody>
           </table>
-        ) : <p>{t('sozialhilfe.deadline.none')}</p>}
+        ) : <p>{t('casework.deadline.none')}</p>}
       </Section>
       {app.can('case.write') ? (
-        <Section id="dl-add" title={t('sozialhilfe.deadline.add')}>
+        <Section id="dl-add" title={t('casework.deadline.add')}>
           <form class="form" onSubmit={add} noValidate>
-            <DateField label={t('sozialhilfe.deadline.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
-            <Field label={t('sozialhilfe.deadline.text')} value={v.text} onInput={(x) => setV({ ...v, text: x })} error={fe.text} required />
-            <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.deadline.submit')}</button></div>
+            <DateField label={t('casework.deadline.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
+            <Field label={t('casework.deadline.text')} value={v.text} onInput={(x) => setV({ ...v, text: x })} error={fe.text} required />
+            <div class="actions"><button type="submit" class="btn btn-primary">{t('casework.deadline.submit')}</button></div>
           </form>
         </Section>
       ) : null}

@@ -32,7 +32,7 @@ export function checkNewPerson(v: NewPerson): { body: Record<string, unknown> | 
   if (!v.first_name.trim()) errors.first_name = t('form.missing');
   const bd = checkDate(v.birth_date, true);
   if (bd.error) errors.birth_date = bd.error;
-  if (v.ahv.trim() && !isValidAhv(v.ahv)) errors.ahv = t('sozialhilfe.person.ahv_rule');
+  if (v.ahv.trim() && !isValidAhv(v.ahv)) errors.ahv = t('casework.person.ahv_rule');
   if (Object.keys(errors).length) return { body: null, errors };
   const body: Record<string, unknown> = { last_name: v.last_name.trim(), first_name: v.first_name.trim(), birth_date: bd.iso };
   if (v.sex) body.sex = v.sex;
@@ -46,12 +46,12 @@ export function NewPersonFields({ v, set, errors, idPrefix }: {
 }) {
   return (
     <div class="row-fields">
-      <Field label={t('sozialhilfe.person.last_name')} value={v.last_name} onInput={(x) => set('last_name', x)} required error={errors.last_name} name={`${idPrefix}-last_name`} />
-      <Field label={t('sozialhilfe.person.first_name')} value={v.first_name} onInput={(x) => set('first_name', x)} required error={errors.first_name} name={`${idPrefix}-first_name`} />
-      <DateField label={t('sozialhilfe.person.birth_date')} value={v.birth_date} onInput={(x) => set('birth_date', x)} required error={errors.birth_date} name={`${idPrefix}-birth_date`} />
-      <SelectField label={t('sozialhilfe.person.sex')} value={v.sex} onChange={(x) => set('sex', x)}
-        options={[{ value: '', label: t('sozialhilfe.person.sex_none') }, ...['f', 'm', 'x'].map((s) => ({ value: s, label: label('sozialhilfe.sex', s) }))]} />
-      <Field label={t('sozialhilfe.person.ahv')} hint={t('sozialhilfe.person.ahv_hint')} value={v.ahv} onInput={(x) => set('ahv', x)} error={errors.ahv} name={`${idPrefix}-ahv`} inputMode="numeric" />
+      <Field label={t('casework.person.last_name')} value={v.last_name} onInput={(x) => set('last_name', x)} required error={errors.last_name} name={`${idPrefix}-last_name`} />
+      <Field label={t('casework.person.first_name')} value={v.first_name} onInput={(x) => set('first_name', x)} required error={errors.first_name} name={`${idPrefix}-first_name`} />
+      <DateField label={t('casework.person.birth_date')} value={v.birth_date} onInput={(x) => set('birth_date', x)} required error={errors.birth_date} name={`${idPrefix}-birth_date`} />
+      <SelectField label={t('casework.person.sex')} value={v.sex} onChange={(x) => set('sex', x)}
+        options={[{ value: '', label: t('casework.person.sex_none') }, ...['f', 'm', 'x'].map((s) => ({ value: s, label: label('casework.sex', s) }))]} />
+      <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={v.ahv} onInput={(x) => set('ahv', x)} error={errors.ahv} name={`${idPrefix}-ahv`} inputMode="numeric" />
     </div>
   );
 }
@@ -62,20 +62,20 @@ export function DuplicateWarning({ cands, override, onOverride, id, h2 }: {
 }) {
   const mh = useHref();
   const app = useApp();
-  const title = t('sozialhilfe.person.dup_title');
+  const title = t('casework.person.dup_title');
   return (
     <div class="alert alert-warning duplicates" aria-labelledby={id}>
       {h2 ? <h2 id={id}>{title}</h2> : <h3 id={id}>{title}</h3>}
-      <p>{t('sozialhilfe.person.dup_text')}</p>
+      <p>{t('casework.person.dup_text')}</p>
       <ul>
         {cands.map((c) => (
           <li key={c.id}><a href={mh('persons', c.id)}>{c.last_name} {c.first_name}, {formatDate(c.birth_date)}</a></li>
         ))}
       </ul>
       {app.can('person.override_duplicate') ? (
-        <CheckboxField label={t('sozialhilfe.person.dup_override')} hint={t('sozialhilfe.person.dup_override_hint')}
+        <CheckboxField label={t('casework.person.dup_override')} hint={t('casework.person.dup_override_hint')}
           checked={override} onChange={onOverride} />
-      ) : <p>{t('sozialhilfe.person.dup_no_override')}</p>}
+      ) : <p>{t('casework.person.dup_no_override')}</p>}
     </div>
   );
 }
@@ -143,7 +143,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
       await post(`/api/v1/households/${h.id}/members`, body, { ifMatch: etag ?? etagOf(h.version) });
       const note = move && overlap
         ? t('persons.household.moved', { household: overlap.household, date: formatDate(body.valid_from) })
-        : t('sozialhilfe.household.member_added');
+        : t('casework.household.member_added');
       reset(null);
       onDone(note);
     } catch (x) {
@@ -158,7 +158,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
 
   const name = pick ? `${pick.last_name} ${pick.first_name}` : '';
   return (
-    <Section id="hh-add" title={t('sozialhilfe.household.add')}>
+    <Section id="hh-add" title={t('casework.household.add')}>
       <div class="actions">
         <button type="button" class="btn btn-secondary" aria-expanded={inline.open === 'new'} onClick={(e) => reset('new', e)}>{t('persons.household.add_new')}</button>
         <button type="button" class="btn btn-secondary" aria-expanded={inline.open === 'existing'} onClick={(e) => reset('existing', e)}>{t('persons.household.add_existing')}</button>
@@ -166,7 +166,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
       {inline.open ? (
         <InlinePanel keys={inline.keys} key={`${inline.open}-${pick ? pick.id : 0}`}>
           {inline.open === 'existing' && !pick
-            ? <PersonFinder idPrefix="hh" onPick={setPick} pickLabel={t('sozialhilfe.household.pick')} />
+            ? <PersonFinder idPrefix="hh" onPick={setPick} pickLabel={t('casework.household.pick')} />
             : (
               <form class="form" onSubmit={submit} noValidate>
                 {err ? <ErrorBox error={err} /> : null}
@@ -178,15 +178,15 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
                     <NewPersonFields v={np} errors={fe} idPrefix="hh-new"
                       set={(k, x) => { setNp({ ...np, [k]: x }); if (k !== 'sex' && k !== 'ahv') { setCands(null); setOverride(false); } }} />
                   </fieldset>
-                ) : <p>{t('sozialhilfe.household.adding', { name })}</p>}
+                ) : <p>{t('casework.household.adding', { name })}</p>}
                 <div class="row-fields">
-                  <SelectField label={t('sozialhilfe.household.role')} value={role} onChange={setRole}
-                    options={MEMBER_ROLES.map((r) => ({ value: r, label: label('sozialhilfe.role', r) }))} />
-                  <DateField label={t('sozialhilfe.household.valid_from')} value={from} onInput={setFrom} error={fe.valid_from}
+                  <SelectField label={t('casework.household.role')} value={role} onChange={setRole}
+                    options={MEMBER_ROLES.map((r) => ({ value: r, label: label('casework.role', r) }))} />
+                  <DateField label={t('casework.household.valid_from')} value={from} onInput={setFrom} error={fe.valid_from}
                     required={inline.open !== 'new'} hint={inline.open === 'new' ? t('persons.household.from_hint') : undefined} name="member-valid_from" />
                 </div>
                 <div class="actions">
-                  <button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.household.add_submit')}</button>
+                  <button type="submit" class="btn btn-primary" disabled={busy}>{t('casework.household.add_submit')}</button>
                   <button type="button" class="btn btn-secondary" onClick={() => reset(null)}>{t('common.cancel')}</button>
                 </div>
               </form>
@@ -207,7 +207,7 @@ export function HouseholdPanel({ id, page }: { id: number | string; page?: boole
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  if (hh.error) return <>{page ? <PageTitle>{t('sozialhilfe.household.name')}</PageTitle> : null}<ErrorBox error={hh.error} /></>;
+  if (hh.error) return <>{page ? <PageTitle>{t('casework.household.name')}</PageTitle> : null}<ErrorBox error={hh.error} /></>;
   if (!hh.data) return <Loading />;
   const h = hh.data;
   const write = app.can('person.write');
@@ -219,32 +219,32 @@ export function HouseholdPanel({ id, page }: { id: number | string; page?: boole
     if (d.error || ending.open === null) return;
     try {
       await patch(`/api/v1/households/${h.id}/members/${ending.open}`, { valid_to: d.iso }, hh.etag ?? etagOf(h.version));
-      ending.close(); setNote(t('sozialhilfe.household.member_ended')); hh.reload();
+      ending.close(); setNote(t('casework.household.member_ended')); hh.reload();
     } catch (x) { if (x instanceof ApiError && x.status === 409) hh.reload(); setErr(x); }
   }
   return (
     <>
       {page ? <PageTitle>{h.name}</PageTitle> : null}
-      <Section id="hh-title" title={t('sozialhilfe.household.over_time_name', { name: h.name })}>
+      <Section id="hh-title" title={t('casework.household.over_time_name', { name: h.name })}>
         {note ? <Notice kind="success">{note}</Notice> : null}
         {err ? <ErrorBox error={err} /> : null}
         <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.household.over_time')}</caption>
+          <caption class="visually-hidden">{t('casework.household.over_time')}</caption>
           <thead><tr>
-            <th scope="col">{t('sozialhilfe.person.name')}</th><th scope="col">{t('sozialhilfe.person.birth_date')}</th>
-            <th scope="col">{t('sozialhilfe.household.role')}</th><th scope="col">{t('sozialhilfe.household.valid_from')}</th>
-            <th scope="col">{t('sozialhilfe.household.valid_to')}</th>
+            <th scope="col">{t('casework.person.name')}</th><th scope="col">{t('casework.person.birth_date')}</th>
+            <th scope="col">{t('casework.household.role')}</th><th scope="col">{t('casework.household.valid_from')}</th>
+            <th scope="col">{t('casework.household.valid_to')}</th>
             {write ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}
           </tr></thead>
           <tbody>
             {h.members.map((m) => (
               <tr key={m.id}>
                 <td><a href={mh('persons', m.person_id)}>{m.last_name} {m.first_name}</a></td>
-                <td>{formatDate(m.birth_date)}</td><td>{label('sozialhilfe.role', m.role)}</td>
+                <td>{formatDate(m.birth_date)}</td><td>{label('casework.role', m.role)}</td>
                 <td>{formatDate(m.valid_from)}</td><td>{dateOrDash(m.valid_to)}</td>
                 {write ? <td>{!m.valid_to ? <button type="button" class="btn btn-secondary" aria-expanded={ending.open === m.id}
                   onClick={(e) => { setFe(null); ending.show(m.id, e); }}>
-                  {t('sozialhilfe.household.end')}<span class="visually-hidden"> – {m.last_name} {m.first_name}</span></button> : null}</td> : null}
+                  {t('casework.household.end')}<span class="visually-hidden"> – {m.last_name} {m.first_name}</span></button> : null}</td> : null}
               </tr>
             ))}
           </tbody>
@@ -260,8 +260,8 @@ function EndForm(p: { keys: { onKeyDown: (e: KeyboardEvent) => void }; endOn: st
   return (
     <InlinePanel keys={p.keys} class="inline-end">
       <form class="inline-form" onSubmit={p.onSubmit} noValidate>
-        <DateField label={t('sozialhilfe.household.valid_to')} hint={t('sozialhilfe.household.valid_to_hint')} value={p.endOn} onInput={p.setEndOn} error={p.fe} />
-        <button type="submit" class="btn btn-primary">{t('sozialhilfe.household.end_confirm')}</button>
+        <DateField label={t('casework.household.valid_to')} hint={t('casework.household.valid_to_hint')} value={p.endOn} onInput={p.setEndOn} error={p.fe} />
+        <button type="submit" class="btn btn-primary">{t('casework.household.end_confirm')}</button>
         <button type="button" class="btn btn-secondary" onClick={p.onCancel}>{t('common.cancel')}</button>
       </form>
     </InlinePanel>
@@ -279,7 +279,7 @@ export function HouseholdView({ id }: { id: string }) {
   return (
     <section>
       <ModuleNav current="persons" />
-      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
+      <p class="breadcrumb"><a href={mh('persons')}>{t('casework.search.title')}</a></p>
       <HouseholdPanel id={id} page />
     </section>
   );

@@ -68,7 +68,7 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const query = useDebounced(searchQuery(s), 250);
-  const ahvErr = ahvDigits(s.ahv).length === 13 && !isValidAhv(s.ahv) ? t('sozialhilfe.person.ahv_rule') : null;
+  const ahvErr = ahvDigits(s.ahv).length === 13 && !isValidAhv(s.ahv) ? t('casework.person.ahv_rule') : null;
   const set = (k: keyof SearchInput) => (v: string) => { const n = { ...s, [k]: v }; setS(n); onInput?.(n); };
   useEffect(() => {
     if (!query) { setRes(null); return; }
@@ -84,22 +84,22 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
   return (
     <div class="finder">
       <div class="row-fields">
-        <Field label={t('sozialhilfe.search.name')} hint={t('sozialhilfe.search.name_hint')} type="search" value={s.name} onInput={set('name')} name={`${idPrefix}-name`} />
-        <Field label={t('sozialhilfe.person.birth_date')} hint={t('form.date_hint')} value={s.birth} onInput={set('birth')} name={`${idPrefix}-birth`} />
-        <Field label={t('sozialhilfe.person.ahv')} hint={t('sozialhilfe.person.ahv_hint')} value={s.ahv} onInput={set('ahv')} error={ahvErr} name={`${idPrefix}-ahv`} inputMode="numeric" />
+        <Field label={t('casework.search.name')} hint={t('casework.search.name_hint')} type="search" value={s.name} onInput={set('name')} name={`${idPrefix}-name`} />
+        <Field label={t('casework.person.birth_date')} hint={t('form.date_hint')} value={s.birth} onInput={set('birth')} name={`${idPrefix}-birth`} />
+        <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={s.ahv} onInput={set('ahv')} error={ahvErr} name={`${idPrefix}-ahv`} inputMode="numeric" />
       </div>
       <p role="status" class="muted search-status">
-        {busy ? t('sozialhilfe.search.searching') : res === null ? t('sozialhilfe.search.start') : t('sozialhilfe.search.found', { n: res.length })}
+        {busy ? t('casework.search.searching') : res === null ? t('casework.search.start') : t('casework.search.found', { n: res.length })}
       </p>
       {err ? <ErrorBox error={err} /> : null}
       {res && res.length ? (
         <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.search.results')}</caption>
+          <caption class="visually-hidden">{t('casework.search.results')}</caption>
           <thead><tr>
-            <th scope="col">{t('sozialhilfe.person.name')}</th>
-            <th scope="col">{t('sozialhilfe.person.birth_date')}</th>
-            <th scope="col">{t('sozialhilfe.person.town')}</th>
-            <th scope="col">{t('sozialhilfe.person.ahv')}</th>
+            <th scope="col">{t('casework.person.name')}</th>
+            <th scope="col">{t('casework.person.birth_date')}</th>
+            <th scope="col">{t('casework.person.town')}</th>
+            <th scope="col">{t('casework.person.ahv')}</th>
             {withDossiers ? <th scope="col">{t('persons.dossiers')}</th> : null}
             {onPick ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}
           </tr></thead>
@@ -109,7 +109,7 @@ export function PersonFinder({ onPick, pickLabel, idPrefix, initial, onInput }: 
                 <td><a href={mh('persons', p.id)}>{p.last_name} {p.first_name}</a></td>
                 <td>{formatDate(p.birth_date)}</td>
                 <td>{[p.postcode, p.town].filter(Boolean).join(' ') || '–'}</td>
-                <td>{p.has_ahv ? t('sozialhilfe.person.ahv_known') : '–'}</td>
+                <td>{p.has_ahv ? t('casework.person.ahv_known') : '–'}</td>
                 {withDossiers ? <td><DossierChips items={p.dossiers ?? []} /></td> : null}
                 {onPick ? <td><button type="button" class="btn btn-secondary" onClick={() => onPick(p)}>
                   {pickLabel}<span class="visually-hidden"> – {p.last_name} {p.first_name}</span></button></td> : null}
@@ -146,8 +146,8 @@ export function PersonSearch() {
     <section>
       <ModuleNav current="persons" />
       <div class="page-head">
-        <PageTitle>{t('sozialhilfe.search.title')}</PageTitle>
-        {app.can('person.write') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('sozialhilfe.person.register')}</a> : null}
+        <PageTitle>{t('casework.search.title')}</PageTitle>
+        {app.can('person.write') ? <a class="btn btn-primary" href={mh('persons', 'new')}>{t('casework.person.register')}</a> : null}
       </div>
       <div class="card"><PersonFinder idPrefix="ps" initial={initial} onInput={remember} /></div>
     </section>
@@ -181,13 +181,13 @@ function FamilyMemberFields({ m, n, update, remove }: {
 }) {
   return (
     <fieldset class="fieldset family-member">
-      <legend>{t('persons.family.member', { n, role: label('sozialhilfe.role', m.role) })}</legend>
+      <legend>{t('persons.family.member', { n, role: label('casework.role', m.role) })}</legend>
       {m.message ? <p class="field-error" role="alert">{m.message}</p> : null}
       {m.cands ? <DuplicateWarning id={`dup-${m.key}`} cands={m.cands} override={m.override}
         onOverride={(v) => update((x) => ({ ...x, override: v }))} /> : null}
       {m.overlap ? <MoveChoice name={memberName(m)} overlap={m.overlap} move={m.move} onMove={(v) => update((x) => ({ ...x, move: v }))} /> : null}
-      <SelectField label={t('sozialhilfe.household.role')} value={m.role} onChange={(v) => update((x) => ({ ...x, role: v }))}
-        options={MEMBER_ROLES.filter((r) => r !== 'applicant').map((r) => ({ value: r, label: label('sozialhilfe.role', r) }))} />
+      <SelectField label={t('casework.household.role')} value={m.role} onChange={(v) => update((x) => ({ ...x, role: v }))}
+        options={MEMBER_ROLES.filter((r) => r !== 'applicant').map((r) => ({ value: r, label: label('casework.role', r) }))} />
       {m.np ? (
         <NewPersonFields v={m.np} errors={m.errors} idPrefix={`m${m.key}`}
           set={(k, v) => update((x) => ({ ...x, np: { ...(x.np as NewPerson), [k]: v }, ...(k !== 'sex' && k !== 'ahv' ? { cands: null, override: false } : {}) }))} />
@@ -195,7 +195,7 @@ function FamilyMemberFields({ m, n, update, remove }: {
         <p>{t('persons.family.existing', { name: memberName(m), date: formatDate(m.existing.birth_date) })}</p>
       ) : null}
       <button type="button" class="btn btn-secondary" onClick={remove}>
-        {t('persons.family.remove')}<span class="visually-hidden"> – {memberName(m) || t('persons.family.member', { n, role: label('sozialhilfe.role', m.role) })}</span>
+        {t('persons.family.remove')}<span class="visually-hidden"> – {memberName(m) || t('persons.family.member', { n, role: label('casework.role', m.role) })}</span>
       </button>
     </fieldset>
   );
@@ -273,7 +273,7 @@ export function RegisterPerson() {
       ...x,
       cands: err.code === 'possible_duplicate' ? (err.detail?.candidates ?? []) as DuplicateCandidate[] : x.cands,
       overlap: overlapOf(err) ?? x.overlap,
-      errors: field ? splitError(err, NEW_PERSON_FIELDS).field : err.code === 'duplicate_person' ? { ahv: t('sozialhilfe.person.ahv_taken') } : {},
+      errors: field ? splitError(err, NEW_PERSON_FIELDS).field : err.code === 'duplicate_person' ? { ahv: t('casework.person.ahv_taken') } : {},
       message: field ? null : t('persons.family.member_error', { n: i + 1, name: memberName(x), message: errorText(err) }),
     })));
   }
@@ -285,7 +285,7 @@ export function RegisterPerson() {
     if (!v.first_name.trim()) fe.first_name = t('form.missing');
     const bd = checkDate(v.birth_date, true);
     if (bd.error) fe.birth_date = bd.error;
-    if (v.ahv.trim() && !isValidAhv(v.ahv)) fe.ahv = t('sozialhilfe.person.ahv_rule');
+    if (v.ahv.trim() && !isValidAhv(v.ahv)) fe.ahv = t('casework.person.ahv_rule');
     const vf = checkDate(hh.valid_from, true);
     if (vf.error) fe.valid_from = vf.error;
     if (openCase && !/^\d+$/.test(bfs)) fe.bfs = t('form.missing');
@@ -304,7 +304,7 @@ export function RegisterPerson() {
     try {
       if (!done.current) {
         done.current = (await post<Household>('/api/v1/households', {
-          name: hh.name.trim() || t('sozialhilfe.household.default_name', { name: `${v.last_name.trim()} ${v.first_name.trim()}` }),
+          name: hh.name.trim() || t('casework.household.default_name', { name: `${v.last_name.trim()} ${v.first_name.trim()}` }),
           members: ms,
         })).data;
       }
@@ -329,7 +329,7 @@ export function RegisterPerson() {
         setFormErr(err);
       } else if (err instanceof ApiError && err.code === 'duplicate_person') {
         setExisting(Number(err.detail?.person_id) || null);
-        setFieldErr({ ahv: t('sozialhilfe.person.ahv_taken') });
+        setFieldErr({ ahv: t('casework.person.ahv_taken') });
         setFormErr(err);
       } else {
         const sp = splitError(err, Object.keys(emptyPerson));
@@ -343,22 +343,22 @@ export function RegisterPerson() {
   return (
     <section>
       <ModuleNav current="persons" />
-      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
-      <PageTitle>{t('sozialhilfe.person.register_title')}</PageTitle>
+      <p class="breadcrumb"><a href={mh('persons')}>{t('casework.search.title')}</a></p>
+      <PageTitle>{t('casework.person.register_title')}</PageTitle>
       <form class="form card" onSubmit={submit} noValidate>
         {formErr ? <ErrorBox error={formErr} /> : null}
         {cands ? <DuplicateWarning id="dup-title" h2 cands={cands} override={override} onOverride={setOverride} /> : null}
-        {existing ? <Notice kind="warning"><a href={mh('persons', existing)}>{t('sozialhilfe.person.open_existing')}</a></Notice> : null}
+        {existing ? <Notice kind="warning"><a href={mh('persons', existing)}>{t('casework.person.open_existing')}</a></Notice> : null}
         {registered ? <Notice kind="success">{t('persons.family.registered', { n: done.current?.members.length ?? 1 })}</Notice> : null}
         <fieldset class="fieldset" disabled={registered}>
-          <legend>{t('sozialhilfe.person.legend')}</legend>
-          <Field label={t('sozialhilfe.person.last_name')} value={v.last_name} onInput={set('last_name')} required error={fieldErr.last_name} name="last_name" />
-          <Field label={t('sozialhilfe.person.first_name')} value={v.first_name} onInput={set('first_name')} required error={fieldErr.first_name} name="first_name" />
-          <DateField label={t('sozialhilfe.person.birth_date')} value={v.birth_date} onInput={set('birth_date')} required error={fieldErr.birth_date} name="birth_date" />
-          <SelectField label={t('sozialhilfe.person.sex')} value={v.sex} onChange={set('sex')} error={fieldErr.sex}
-            options={[{ value: '', label: t('sozialhilfe.person.sex_none') }, ...['f', 'm', 'x'].map((s) => ({ value: s, label: label('sozialhilfe.sex', s) }))]} />
-          <Field label={t('sozialhilfe.person.ahv')} hint={t('sozialhilfe.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fieldErr.ahv} name="ahv" inputMode="numeric" />
-          <SelectField label={t('sozialhilfe.person.language')} value={v.language} onChange={set('language')}
+          <legend>{t('casework.person.legend')}</legend>
+          <Field label={t('casework.person.last_name')} value={v.last_name} onInput={set('last_name')} required error={fieldErr.last_name} name="last_name" />
+          <Field label={t('casework.person.first_name')} value={v.first_name} onInput={set('first_name')} required error={fieldErr.first_name} name="first_name" />
+          <DateField label={t('casework.person.birth_date')} value={v.birth_date} onInput={set('birth_date')} required error={fieldErr.birth_date} name="birth_date" />
+          <SelectField label={t('casework.person.sex')} value={v.sex} onChange={set('sex')} error={fieldErr.sex}
+            options={[{ value: '', label: t('casework.person.sex_none') }, ...['f', 'm', 'x'].map((s) => ({ value: s, label: label('casework.sex', s) }))]} />
+          <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fieldErr.ahv} name="ahv" inputMode="numeric" />
+          <SelectField label={t('casework.person.language')} value={v.language} onChange={set('language')}
             options={[{ value: 'de', label: t('lang.de') }, { value: 'fr', label: t('lang.fr') }]} />
           <AddressFields v={v} set={(k, x) => { if (k !== 'country') set(k)(x); }} errors={fieldErr} />
           <ContactFields v={v} set={(k, x) => set(k)(x)} errors={fieldErr} />
@@ -381,33 +381,33 @@ export function RegisterPerson() {
           {finder.open ? (
             <InlinePanel keys={finder.keys}>
               <h3>{t('persons.family.find_title')}</h3>
-              <PersonFinder idPrefix="fam" pickLabel={t('sozialhilfe.household.pick')}
+              <PersonFinder idPrefix="fam" pickLabel={t('casework.household.pick')}
                 onPick={(p) => { finder.close(); add('child', p); }} />
               <button type="button" class="btn btn-secondary" onClick={finder.close}>{t('common.cancel')}</button>
             </InlinePanel>
           ) : null}
         </fieldset>
         <fieldset class="fieldset" disabled={registered}>
-          <legend>{t('sozialhilfe.household.legend')}</legend>
-          <Field label={t('sozialhilfe.household.name')} hint={t('sozialhilfe.household.name_hint')} value={hh.name}
+          <legend>{t('casework.household.legend')}</legend>
+          <Field label={t('casework.household.name')} hint={t('casework.household.name_hint')} value={hh.name}
             onInput={(x) => setHh({ ...hh, name: x })} name="household_name" />
-          <DateField label={t('sozialhilfe.household.valid_from')} value={hh.valid_from} onInput={(x) => setHh({ ...hh, valid_from: x })}
+          <DateField label={t('casework.household.valid_from')} value={hh.valid_from} onInput={(x) => setHh({ ...hh, valid_from: x })}
             required error={fieldErr.valid_from} name="valid_from" />
         </fieldset>
         {canCase ? (
           <fieldset class="fieldset">
-            <legend>{t('sozialhilfe.case.legend')}</legend>
+            <legend>{t('casework.case.legend')}</legend>
             <CheckboxField label={tOpt(`${mod}.case.open_now`) ?? t('casework.case.open_now')} checked={openCase} onChange={setOpenCase} />
             {openCase ? (muniOptions.length ? (
-              <SelectField label={t('sozialhilfe.case.municipality')} value={bfs} onChange={setBfs} error={fieldErr.bfs}
+              <SelectField label={t('casework.case.municipality')} value={bfs} onChange={setBfs} error={fieldErr.bfs}
                 options={muniOptions.map((m) => ({ value: String(m.bfs), label: m.name }))} />
             ) : (
-              <Field label={t('sozialhilfe.case.municipality_bfs')} value={bfs} onInput={setBfs} error={fieldErr.bfs} inputMode="numeric" name="bfs" />
+              <Field label={t('casework.case.municipality_bfs')} value={bfs} onInput={setBfs} error={fieldErr.bfs} inputMode="numeric" name="bfs" />
             )) : null}
           </fieldset>
         ) : null}
         <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.person.register_submit')}</button>
+          <button type="submit" class="btn btn-primary" disabled={busy}>{t('casework.person.register_submit')}</button>
           <a class="btn btn-secondary" href={mh('persons')}>{t('common.cancel')}</a>
         </div>
       </form>
@@ -425,12 +425,12 @@ function AddressFields({ v, set, errors, country }: {
   return (
     <>
       <div class="row-fields">
-        <Field label={t('sozialhilfe.person.street')} value={v.street} onInput={(x) => set('street', x)} error={errors.street} name="street" />
-        <Field label={t('sozialhilfe.person.house_no')} value={v.house_no} onInput={(x) => set('house_no', x)} error={errors.house_no} name="house_no" class="field-short" />
+        <Field label={t('casework.person.street')} value={v.street} onInput={(x) => set('street', x)} error={errors.street} name="street" />
+        <Field label={t('casework.person.house_no')} value={v.house_no} onInput={(x) => set('house_no', x)} error={errors.house_no} name="house_no" class="field-short" />
       </div>
       <div class="row-fields">
-        <Field label={t('sozialhilfe.person.postcode')} value={v.postcode} onInput={(x) => set('postcode', x)} error={errors.postcode} name="postcode" class="field-short" inputMode="numeric" />
-        <Field label={t('sozialhilfe.person.town')} value={v.town} onInput={(x) => set('town', x)} error={errors.town} name="town" />
+        <Field label={t('casework.person.postcode')} value={v.postcode} onInput={(x) => set('postcode', x)} error={errors.postcode} name="postcode" class="field-short" inputMode="numeric" />
+        <Field label={t('casework.person.town')} value={v.town} onInput={(x) => set('town', x)} error={errors.town} name="town" />
         {country ? <Field label={t('persons.country')} value={v.country ?? ''} onInput={(x) => set('country', x.toUpperCase())} error={errors.country} name="country" maxLength={2} class="field-short" /> : null}
       </div>
     </>
@@ -444,10 +444,10 @@ function ContactFields({ v, set, errors }: {
   return (
     <>
       <div class="row-fields">
-        <Field label={t('sozialhilfe.person.phone')} value={v.phone} onInput={(x) => set('phone', x)} error={errors.phone} name="phone" />
-        <Field label={t('sozialhilfe.person.email')} type="email" value={v.email} onInput={(x) => set('email', x)} error={errors.email} name="email" />
+        <Field label={t('casework.person.phone')} value={v.phone} onInput={(x) => set('phone', x)} error={errors.phone} name="phone" />
+        <Field label={t('casework.person.email')} type="email" value={v.email} onInput={(x) => set('email', x)} error={errors.email} name="email" />
       </div>
-      <Field label={t('sozialhilfe.person.iban')} hint={t('sozialhilfe.person.iban_hint')} value={v.iban} onInput={(x) => set('iban', x)} error={errors.iban} name="iban" />
+      <Field label={t('casework.person.iban')} hint={t('casework.person.iban_hint')} value={v.iban} onInput={(x) => set('iban', x)} error={errors.iban} name="iban" />
     </>
   );
 }
@@ -510,15 +510,15 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
   useEffect(() => { edit.load(toForm(person), etag); }, [person.id]);
   const s = edit.state;
   const fields: ConflictField<PersonForm>[] = useMemo(() => [
-    ['last_name', 'sozialhilfe.person.last_name'], ['first_name', 'sozialhilfe.person.first_name'],
-    ['birth_date', 'sozialhilfe.person.birth_date'], ['sex', 'sozialhilfe.person.sex'], ['ahv', 'sozialhilfe.person.ahv'],
-    ['language', 'sozialhilfe.person.language'], ['civil_status', 'persons.civil_status'], ['nationality', 'persons.nationality'],
-    ['permit', 'persons.permit'], ['street', 'sozialhilfe.person.street'], ['house_no', 'sozialhilfe.person.house_no'],
-    ['postcode', 'sozialhilfe.person.postcode'], ['town', 'sozialhilfe.person.town'], ['country', 'persons.country'],
-    ['phone', 'sozialhilfe.person.phone'], ['email', 'sozialhilfe.person.email'], ['iban', 'sozialhilfe.person.iban'],
+    ['last_name', 'casework.person.last_name'], ['first_name', 'casework.person.first_name'],
+    ['birth_date', 'casework.person.birth_date'], ['sex', 'casework.person.sex'], ['ahv', 'casework.person.ahv'],
+    ['language', 'casework.person.language'], ['civil_status', 'persons.civil_status'], ['nationality', 'persons.nationality'],
+    ['permit', 'persons.permit'], ['street', 'casework.person.street'], ['house_no', 'casework.person.house_no'],
+    ['postcode', 'casework.person.postcode'], ['town', 'casework.person.town'], ['country', 'persons.country'],
+    ['phone', 'casework.person.phone'], ['email', 'casework.person.email'], ['iban', 'casework.person.iban'],
   ].map(([key, k]) => ({
     key: key as keyof PersonForm & string, label: t(k as never),
-    show: (x) => (key === 'civil_status' && x ? label('persons.civil', x as string) : key === 'sex' && x ? label('sozialhilfe.sex', x as string) : (x as string) || '–'),
+    show: (x) => (key === 'civil_status' && x ? label('persons.civil', x as string) : key === 'sex' && x ? label('casework.sex', x as string) : (x as string) || '–'),
   })), []);
   if (!s) return null;
   const set = (k: keyof PersonForm) => (x: string) => edit.set(k, x);
@@ -534,7 +534,7 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
     if (moved.iso && moved.iso > todayIso()) errors.moved_on = t('persons.moved_on_hint');
     const bd = checkDate(s.values.birth_date, true);
     if (ch.includes('birth_date') && bd.error) errors.birth_date = bd.error;
-    if (ch.includes('ahv') && s.values.ahv.trim() && !isValidAhv(s.values.ahv)) errors.ahv = t('sozialhilfe.person.ahv_rule');
+    if (ch.includes('ahv') && s.values.ahv.trim() && !isValidAhv(s.values.ahv)) errors.ahv = t('casework.person.ahv_rule');
     if (ch.includes('nationality') && s.values.nationality && !/^[A-Z]{2}$/.test(s.values.nationality)) errors.nationality = t('persons.nationality_rule');
     for (const k of ['last_name', 'first_name'] as const) if (ch.includes(k) && !s.values[k].trim()) errors[k] = t('form.missing');
     setFe(errors);
@@ -581,20 +581,20 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
           onDiscard={() => { edit.discard(); setNote(t('conflict.discarded')); }} /> : null}
         {err ? <ErrorBox error={err} /> : null}
         <div class="row-fields">
-          <Field label={t('sozialhilfe.person.last_name')} value={v.last_name} onInput={set('last_name')} required error={fe.last_name} name="last_name" />
-          <Field label={t('sozialhilfe.person.first_name')} value={v.first_name} onInput={set('first_name')} required error={fe.first_name} name="first_name" />
-          <DateField label={t('sozialhilfe.person.birth_date')} value={v.birth_date} onInput={set('birth_date')} required error={fe.birth_date} name="birth_date" />
+          <Field label={t('casework.person.last_name')} value={v.last_name} onInput={set('last_name')} required error={fe.last_name} name="last_name" />
+          <Field label={t('casework.person.first_name')} value={v.first_name} onInput={set('first_name')} required error={fe.first_name} name="first_name" />
+          <DateField label={t('casework.person.birth_date')} value={v.birth_date} onInput={set('birth_date')} required error={fe.birth_date} name="birth_date" />
         </div>
         <div class="row-fields">
-          <SelectField label={t('sozialhilfe.person.sex')} value={v.sex} onChange={set('sex')} error={fe.sex}
-            options={[{ value: '', label: t('sozialhilfe.person.sex_none') }, ...['f', 'm', 'x'].map((x) => ({ value: x, label: label('sozialhilfe.sex', x) }))]} />
-          <Field label={t('sozialhilfe.person.ahv')} hint={t('sozialhilfe.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fe.ahv} name="ahv" inputMode="numeric" />
-          <SelectField label={t('sozialhilfe.person.language')} value={v.language} onChange={set('language')}
+          <SelectField label={t('casework.person.sex')} value={v.sex} onChange={set('sex')} error={fe.sex}
+            options={[{ value: '', label: t('casework.person.sex_none') }, ...['f', 'm', 'x'].map((x) => ({ value: x, label: label('casework.sex', x) }))]} />
+          <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fe.ahv} name="ahv" inputMode="numeric" />
+          <SelectField label={t('casework.person.language')} value={v.language} onChange={set('language')}
             options={[{ value: 'de', label: t('lang.de') }, { value: 'fr', label: t('lang.fr') }]} />
         </div>
         <StatusFields v={v} set={(k, x) => edit.set(k, x)} errors={fe} />
         <fieldset class="fieldset">
-          <legend>{t('sozialhilfe.person.address')}</legend>
+          <legend>{t('casework.person.address')}</legend>
           <AddressFields v={v} set={(k, x) => edit.set(k, x)} errors={fe} country />
           <DateField label={t('persons.moved_on')} hint={t('persons.moved_on_hint')} value={v.moved_on} onInput={set('moved_on')} error={fe.moved_on} name="moved_on" />
         </fieldset>
@@ -624,7 +624,7 @@ export function PersonView({ id }: { id: string }) {
   const editing = useInline<true>();
   const [saved, setSaved] = useState(false);
   const registered = location.hash.includes('registered=1');
-  if (p.error) return <section><ModuleNav current="persons" /><PageTitle>{t('sozialhilfe.person.title')}</PageTitle><ErrorBox error={p.error} /></section>;
+  if (p.error) return <section><ModuleNav current="persons" /><PageTitle>{t('casework.person.title')}</PageTitle><ErrorBox error={p.error} /></section>;
   if (!p.data) return <Loading />;
   const x = p.data;
   const now = todayIso();
@@ -633,11 +633,11 @@ export function PersonView({ id }: { id: string }) {
   return (
     <section>
       <ModuleNav current="persons" />
-      <p class="breadcrumb"><a href={mh('persons')}>{t('sozialhilfe.search.title')}</a></p>
+      <p class="breadcrumb"><a href={mh('persons')}>{t('casework.search.title')}</a></p>
       <PageTitle>{x.last_name} {x.first_name}</PageTitle>
-      {registered ? <Notice kind="success">{t('sozialhilfe.person.registered')}</Notice> : null}
+      {registered ? <Notice kind="success">{t('casework.person.registered')}</Notice> : null}
       {saved ? <Notice kind="success">{t('form.saved')}</Notice> : null}
-      <Section id="person-facts" title={t('sozialhilfe.person.legend')}
+      <Section id="person-facts" title={t('casework.person.legend')}
         actions={app.can('person.write') ? <button type="button" class="btn btn-secondary" aria-expanded={!!editing.open}
           onClick={(e) => { setSaved(false); editing.show(true, e); }}>{t('persons.edit')}</button> : null}>
         {editing.open ? (
@@ -645,17 +645,17 @@ export function PersonView({ id }: { id: string }) {
             onSaved={(np, etag) => { p.setData(np); p.setEtag(etag); editing.close(); setSaved(true); }} />
         ) : (
           <Facts items={[
-            [t('sozialhilfe.person.birth_date'), formatDate(x.birth_date)],
-            [t('sozialhilfe.person.sex'), x.sex ? label('sozialhilfe.sex', x.sex) : '–'],
-            [t('sozialhilfe.person.ahv'), x.ahv ? formatAhv(x.ahv) : '–'],
-            [t('sozialhilfe.person.address'), addressText(x)],
+            [t('casework.person.birth_date'), formatDate(x.birth_date)],
+            [t('casework.person.sex'), x.sex ? label('casework.sex', x.sex) : '–'],
+            [t('casework.person.ahv'), x.ahv ? formatAhv(x.ahv) : '–'],
+            [t('casework.person.address'), addressText(x)],
             [t('persons.civil_status'), civil],
             [t('persons.nationality'), country],
             [t('persons.permit'), x.permit ? label('persons.permit', x.permit) : '–'],
-            [t('sozialhilfe.person.language'), t(x.language === 'fr' ? 'lang.fr' : 'lang.de')],
-            [t('sozialhilfe.person.phone'), x.phone ?? '–'],
-            [t('sozialhilfe.person.email'), x.email ?? '–'],
-            [t('sozialhilfe.person.iban'), x.iban ?? '–'],
+            [t('casework.person.language'), t(x.language === 'fr' ? 'lang.fr' : 'lang.de')],
+            [t('casework.person.phone'), x.phone ?? '–'],
+            [t('casework.person.email'), x.email ?? '–'],
+            [t('casework.person.iban'), x.iban ?? '–'],
           ]} />
         )}
       </Section>
@@ -666,7 +666,7 @@ export function PersonView({ id }: { id: string }) {
               <caption class="visually-hidden">{t('persons.dossiers')}</caption>
               <thead><tr>
                 <th scope="col">{t('persons.dossier')}</th><th scope="col">{t('persons.state')}</th>
-                <th scope="col">{t('sozialhilfe.case.caseworker')}</th><th scope="col">{t('sozialhilfe.case.opened_on')}</th>
+                <th scope="col">{t('casework.case.caseworker')}</th><th scope="col">{t('casework.case.opened_on')}</th>
                 <th scope="col">{t('persons.dossier_role')}</th>
               </tr></thead>
               <tbody>
@@ -691,7 +691,7 @@ export function PersonView({ id }: { id: string }) {
             <caption class="visually-hidden">{t('persons.addresses')}</caption>
             <thead><tr>
               <th scope="col">{t('persons.address_from')}</th><th scope="col">{t('persons.address_to')}</th>
-              <th scope="col">{t('sozialhilfe.person.address')}</th>
+              <th scope="col">{t('casework.person.address')}</th>
             </tr></thead>
             <tbody>
               {x.addresses.map((a, i) => (
@@ -705,32 +705,32 @@ export function PersonView({ id }: { id: string }) {
           </table>
         ) : <p>{t('persons.address_none')}</p>}
       </Section>
-      <Section id="person-hh" title={t('sozialhilfe.household.over_time')}>
+      <Section id="person-hh" title={t('casework.household.over_time')}>
         {hs.error ? <ErrorBox error={hs.error} /> : !hs.data ? <Loading /> : hs.data.items.length ? (
           <table class="table">
-            <caption class="visually-hidden">{t('sozialhilfe.household.over_time')}</caption>
+            <caption class="visually-hidden">{t('casework.household.over_time')}</caption>
             <thead><tr>
-              <th scope="col">{t('sozialhilfe.household.name')}</th>
-              <th scope="col">{t('sozialhilfe.household.role')}</th>
-              <th scope="col">{t('sozialhilfe.household.valid_from')}</th>
-              <th scope="col">{t('sozialhilfe.household.valid_to')}</th>
+              <th scope="col">{t('casework.household.name')}</th>
+              <th scope="col">{t('casework.household.role')}</th>
+              <th scope="col">{t('casework.household.valid_from')}</th>
+              <th scope="col">{t('casework.household.valid_to')}</th>
               {app.can('case.register') ? <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th> : null}
             </tr></thead>
             <tbody>
               {hs.data.items.map((h) => (
                 <tr key={h.member_id}>
                   <td><a href={mh('households', h.household_id)}>{h.name}</a></td>
-                  <td>{label('sozialhilfe.role', h.role)}</td>
+                  <td>{label('casework.role', h.role)}</td>
                   <td>{formatDate(h.valid_from)}</td>
                   <td>{dateOrDash(h.valid_to)}</td>
                   {app.can('case.register') ? <td>{h.role === 'applicant' && (!h.valid_to || h.valid_to > now) && h.valid_from <= now ? (
-                    <a class="btn btn-secondary" href={mh('cases', 'new') + `?household=${h.household_id}&applicant=${x.id}`}>{t('sozialhilfe.case.open_for')}</a>
+                    <a class="btn btn-secondary" href={mh('cases', 'new') + `?household=${h.household_id}&applicant=${x.id}`}>{t('casework.case.open_for')}</a>
                   ) : null}</td> : null}
                 </tr>
               ))}
             </tbody>
           </table>
-        ) : <p>{t('sozialhilfe.household.none')}</p>}
+        ) : <p>{t('casework.household.none')}</p>}
       </Section>
     </section>
   );

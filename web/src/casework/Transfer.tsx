@@ -4,14 +4,15 @@
 // closes this dossier as moved and cannot be undone, so it asks first.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, post, type Page } from '../api';
-import { t, label } from '../i18n';
+import { t } from '../i18n';
 import { useApp } from '../ctx';
 import { useResource } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { CheckboxGroup, ConfirmButton, ErrorBox, Loading, Notice, SelectField } from '../components/ui';
 import { formatDateTime } from '../lib/format';
 import type { Doc, Dossier, TransferTarget } from './types';
-import { Section } from './common';
+import { Section, useModule } from './common';
+import { useVocabularies, vocabText } from './vocabulary';
 
 interface TransferAnswer {
   from: { tenant: string; dossier_id: number; number: string; state: string };
@@ -20,6 +21,8 @@ interface TransferAnswer {
 
 export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Dossier; etag: string | null; reloadDossier: () => void }) {
   const app = useApp();
+  const mod = useModule().code;
+  const vocab = useVocabularies().data;
   const targets = useResource<{ items: TransferTarget[] }>(`/api/v1/cases/${x.id}/transfer`);
   const docs = useResource<Page<Doc>>(app.can('document.read') || app.can('document.write') ? `/api/v1/cases/${x.id}/documents?limit=200` : null);
   const [to, setTo] = useState('');
@@ -64,7 +67,7 @@ export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Doss
   if (!targets.data) return <Loading />;
   const docOptions = (docs.data?.items ?? []).map((d) => ({
     value: String(d.id),
-    label: `${d.title} (${label('sozialhilfe.dcat', d.category)}, ${t('dossier.transfer.version', { n: d.version_no })})`,
+    label: `${d.title} (${vocabText('document_category', d.category, mod, vocab) ?? d.category}, ${t('dossier.transfer.version', { n: d.version_no })})`,
     hint: formatDateTime(d.uploaded_at),
   }));
   return (
@@ -74,11 +77,11 @@ export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Doss
       {items.length === 0 ? <p>{t('dossier.transfer.no_targets')}</p> : (
         <form class="form" onSubmit={(e) => e.preventDefault()} noValidate>
           <SelectField label={t('dossier.transfer.to')} value={to} onChange={setTo} required error={fe.to_tenant}
-            options={[{ value: '', label: t('sozialhilfe.transition.choose') }, ...items.map((s) => ({ value: s.slug, label: s.name }))]} />
+            options={[{ value: '', label: t('casework.transition.choose') }, ...items.map((s) => ({ value: s.slug, label: s.name }))]} />
           {target ? (
             <SelectField label={t('dossier.transfer.municipality')} value={bfs} onChange={setBfs} required error={fe.municipality_bfs}
               hint={t('dossier.transfer.municipality_hint')}
-              options={[...(target.municipalities.length > 1 ? [{ value: '', label: t('sozialhilfe.transition.choose') }] : []),
+              options={[...(target.municipalities.length > 1 ? [{ value: '', label: t('casework.transition.choose') }] : []),
                 ...target.municipalities.map((m) => ({ value: String(m.bfs), label: m.name }))]} />
           ) : null}
           {docs.error ? <ErrorBox error={docs.error} /> : docOptions.length ? (

@@ -9,11 +9,14 @@ import { href } from '../router';
 import { Badge, Field } from '../components/ui';
 import { formatAmount, formatDate, parseAmount, parseDate } from '../lib/format';
 import type { ModuleContribution } from '../modules/types';
-import { SYSTEM_DEADLINES } from './types';
+import { vocabText } from './vocabulary';
+import { stateTone } from './state-tone';
 
 /** The module whose screens are shown (modules/index.tsx provides it). */
 export const ModuleContext = createContext<ModuleContribution>({ code: '', casework: false });
 export const useModule = (): ModuleContribution => useContext(ModuleContext);
+/** Every enabled module with screens (modules/index.tsx provides it). */
+export const EnabledModules = createContext<ModuleContribution[]>([]);
 
 /** #/m/<module>/<parts…> */
 export const modHref = (module: string, ...parts: (string | number)[]) => href('m', module, ...parts);
@@ -30,8 +33,8 @@ export function ModuleNav({ current }: { current: string }) {
   const h = useHref();
   const items: [string, string, boolean][] = [
     ['', tOpt(`${mod.code}.nav.worklist`) ?? t('casework.nav.worklist', { module: label('module', mod.code) }), app.can('case.read')],
-    ['persons', t('sozialhilfe.nav.persons'), app.can('person.read')],
-    ['cases', t('sozialhilfe.nav.cases'), app.can('case.read')],
+    ['persons', t('casework.nav.persons'), app.can('person.read')],
+    ['cases', t('casework.nav.cases'), app.can('case.read')],
     ...(mod.nav ?? []).map((n): [string, string, boolean] => [n.path, n.label(), n.visible(app)]),
   ];
   return (
@@ -48,12 +51,14 @@ export function ModuleNav({ current }: { current: string }) {
   );
 }
 
-/** A dossier's state in the words of its module (<module>.state.<code>). */
+/** A dossier's state in the words and colours of its module
+ *  (<module>.state.<code>; ModuleContribution.stateTones, else the order of
+ *  its states): of the module shown, or of the one a row names. */
 export function StateBadge({ state, module }: { state: string; module?: string }) {
-  const cur = useModule().code;
-  const m = module ?? cur;
-  const kind = state === 'closed' ? 'off' : state === 'ongoing' ? 'ok' : state === 'review' || state === 'decision' ? 'warn' : 'info';
-  return <Badge kind={kind}>{label(`${m}.state`, state)}</Badge>;
+  const cur = useModule();
+  const code = module ?? cur.code;
+  const kind = useContext(EnabledModules).find((m) => m.code === code) ?? (code === cur.code ? cur : {});
+  return <Badge kind={stateTone(kind, state)}>{label(`${code}.state`, state)}</Badge>;
 }
 
 /** value, but only after it stopped changing for ms. */
@@ -74,7 +79,7 @@ export function DateField(p: { label: string; value: string; onInput: (v: string
 
 export function AmountField(p: { label: string; value: string; onInput: (v: string) => void; error?: string | null; required?: boolean; hint?: string; name?: string }) {
   return <Field label={p.label} value={p.value} onInput={p.onInput} error={p.error} required={p.required}
-    hint={p.hint ?? t('sozialhilfe.amount_hint')} name={p.name} inputMode="text" class="field-amount" />;
+    hint={p.hint ?? t('casework.amount_hint')} name={p.name} inputMode="text" class="field-amount" />;
 }
 
 /** Check a date field: ISO date, or an error text. */
@@ -87,7 +92,7 @@ export function checkDate(text: string, required: boolean): { iso: string | null
 export function checkAmount(text: string, required: boolean): { rappen: number | null; error: string | null } {
   if (!text.trim()) return { rappen: required ? null : 0, error: required ? t('form.missing') : null };
   const r = parseAmount(text);
-  return r === null || r < 0 ? { rappen: null, error: t('sozialhilfe.amount_rule') } : { rappen: r, error: null };
+  return r === null || r < 0 ? { rappen: null, error: t('casework.amount_rule') } : { rappen: r, error: null };
 }
 
 export const amountText = (rappen: number | null | undefined): string =>
@@ -103,7 +108,7 @@ export function ProgressBar({ label: l, done, total }: { label: string; done: nu
       {pct === null
         ? <progress id={id} />
         : <progress id={id} max={100} value={pct}>{pct} %</progress>}
-      <span class="muted"> {pct === null ? t('sozialhilfe.progress_bytes', { kb: Math.round(done / 1024) }) : `${pct} %`}</span>
+      <span class="muted"> {pct === null ? t('casework.progress_bytes', { kb: Math.round(done / 1024) }) : `${pct} %`}</span>
     </div>
   );
 }
@@ -123,9 +128,10 @@ export function Section({ id, title, children, actions }: { id: string; title: s
 
 export const dateOrDash = (d: string | null | undefined) => (d ? formatDate(d) : '–');
 
-/** What a deadline asks for: the system's in the reader's language, a person's as written. */
-export function deadlineText(d: { kind: string; text: string }): string {
-  return SYSTEM_DEADLINES.includes(d.kind) ? label('dossier.deadline_kind', d.kind) : d.text;
+/** What a deadline asks for: a kind with words (its module's, see
+ *  vocabulary.ts) in the reader's language, any other as written. */
+export function deadlineText(d: { kind: string; text: string }, module?: string): string {
+  return vocabText('deadline_kind', d.kind, module) ?? d.text;
 }
 export const codeLabel = (group: string, code: string) => tOpt(`${group}.${code}`) ?? code;
 

@@ -2,9 +2,9 @@
 // core/casework/document.c, the dossier, journal, deadline and work-list routes).
 // Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
 
-export type CaseState = 'registration' | 'intake' | 'decision' | 'ongoing' | 'review' | 'closed';
+/** A dossier's state: a code of its module's dossier kind (ModuleContribution.states). */
+export type CaseState = string;
 export const MEMBER_ROLES = ['applicant', 'partner', 'child', 'other'] as const;
-export const DOC_CATEGORIES = ['id', 'rent_contract', 'income_proof', 'decision', 'scanned_mail', 'other'] as const;
 
 export const CIVIL_STATES = ['single', 'married', 'separated', 'divorced', 'widowed', 'registered_partnership',
   'dissolved_partnership', 'unknown'] as const;
@@ -88,8 +88,6 @@ export interface Deadline {
   id: number; due_on: string; kind: string; text: string; assignee_id: number | null; assignee: string | null;
   done_on: string | null; version: number; dossier_id: number;
 }
-/** Kinds of deadline the system sets; their text is shown in the reader's language. */
-export const SYSTEM_DEADLINES = ['review_due', 'missing_document', 'decision_expiring'];
 
 export interface Doc {
   id: number; dossier_id: number; category: string; title: string; version_no: number; previous_id: number | null;

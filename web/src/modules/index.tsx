@@ -6,7 +6,7 @@
 import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { PageTitle } from '../components/ui';
-import { ModuleContext } from '../casework/common';
+import { EnabledModules, ModuleContext } from '../casework/common';
 import { CaseworkRoutes } from '../casework/routes';
 import { QuickSearch } from '../casework/QuickSearch';
 import type { ModuleContribution } from './types';
@@ -46,8 +46,10 @@ export function ModuleView(p: ModuleViewProps) {
   const mod = moduleContributions[p.module];
   if (!mod) return <Placeholder {...p} />;
   return (
-    <ModuleContext.Provider value={mod}>
-      {mod.casework ? <CaseworkRoutes mod={mod} rest={p.rest} enabled={enabled} /> : mod.routes?.(p.rest, p.rest.join('/'), app) ?? <Placeholder {...p} />}
-    </ModuleContext.Provider>
+    <EnabledModules.Provider value={enabled}>
+      <ModuleContext.Provider value={mod}>
+        {mod.casework ? <CaseworkRoutes mod={mod} rest={p.rest} enabled={enabled} /> : mod.routes?.(p.rest, p.rest.join('/'), app) ?? <Placeholder {...p} />}
+      </ModuleContext.Provider>
+    </EnabledModules.Provider>
   );
 }

@@ -20,6 +20,9 @@ export interface TabProps {
   setDossier: (d: Dossier, etag: string | null) => void;
 }
 
+/** The colour of a state's badge (components/ui.tsx Badge). */
+export type StateTone = 'ok' | 'off' | 'warn' | 'info';
+
 /** A tab of the dossier shell at #/m/<code>/cases/<id>/<name>. */
 export interface DossierTab {
   name: string;
@@ -49,10 +52,11 @@ export interface ModuleContribution {
   nav?: NavItem[];
   /** The states of its dossiers in their order (the list's filter; labels <code>.state.<s>). */
   states?: readonly string[];
+  /** The colour of a state's badge where it is not "info" (the last state
+   *  is "off" unless named here; casework/state-tone.ts). */
+  stateTones?: Readonly<Record<string, StateTone>>;
   /** Closing reasons a dossier of this module takes (transition to closed). */
   closureReasons?: readonly string[];
-  /** Journal categories of its dossiers (labels: <code>.jcat.<c>). */
-  journalCategories?: readonly string[];
   /** Printed header and actions (print views) of the dossier shell. */
   dossierHeader?: FunctionComponent<{ dossier: Dossier }>;
   dossierActions?: FunctionComponent<{ dossier: Dossier }>;

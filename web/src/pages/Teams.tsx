@@ -146,7 +146,7 @@ export function TeamEdit({ id }: { id: string }) {
         {others.length ? (
           <form class="inline-form" onSubmit={(e) => { e.preventDefault(); void member(others.find((u) => String(u.id) === add), x.name); }} noValidate>
             <SelectField label={t('teams.add_member')} value={add} onChange={setAdd}
-              options={[{ value: '', label: t('sozialhilfe.transition.choose') },
+              options={[{ value: '', label: t('casework.transition.choose') },
                 ...others.map((u) => ({ value: String(u.id), label: u.team ? t('teams.user_in', { name: u.display_name, team: u.team }) : u.display_name }))]} />
             <button type="submit" class="btn btn-secondary" disabled={!add}>{t('teams.add')}</button>
           </form>

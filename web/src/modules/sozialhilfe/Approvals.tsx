@@ -30,7 +30,7 @@ function Table({ id, title, items, what, open }: {
         <table class="table">
           <caption class="visually-hidden">{title}</caption>
           <thead><tr>
-            <th scope="col">{t('dossier.number')}</th><th scope="col">{t('sozialhilfe.client')}</th>
+            <th scope="col">{t('dossier.number')}</th><th scope="col">{t('casework.client')}</th>
             <th scope="col">{t('dossier.approvals.what')}</th><th scope="col">{t('dossier.prepared_by')}</th>
             <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th>
           </tr></thead>

@@ -87,8 +87,8 @@ export function LetterBatch() {
                 <thead><tr>
                   <th scope="col">{t('letters.batch.choose')}</th>
                   <th scope="col">{t('dossier.number')}</th>
-                  <th scope="col">{t('sozialhilfe.client')}</th>
-                  <th scope="col">{t('sozialhilfe.case.state')}</th>
+                  <th scope="col">{t('casework.client')}</th>
+                  <th scope="col">{t('casework.case.state')}</th>
                 </tr></thead>
                 <tbody>{items.map((d) => {
                   const name = `${d.last_name} ${d.first_name}`;

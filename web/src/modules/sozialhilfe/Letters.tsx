@@ -144,7 +144,7 @@ export function LettersPage({ id }: { id: string }) {
   return (
     <section>
       <ShNav current="cases" />
-      <p class="breadcrumb"><a href={shHref('cases', x.id)}>{t('sozialhilfe.case.title_name', { name })}</a></p>
+      <p class="breadcrumb"><a href={shHref('cases', x.id)}>{t('casework.case.title_name', { name })}</a></p>
       <PageTitle>{t('letters.title_name', { name })}</PageTitle>
       {x.state === 'closed' ? <p>{t('letters.closed')}</p> : (
         <>

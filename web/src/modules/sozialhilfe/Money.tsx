@@ -214,7 +214,7 @@ export function BudgetEditor({ id }: { id: string }) {
   return (
     <section>
       <ShNav current="cases" />
-      <p class="breadcrumb"><a href={shHref('cases', x.id, 'budgets')}>{t('sozialhilfe.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}</a></p>
+      <p class="breadcrumb"><a href={shHref('cases', x.id, 'budgets')}>{t('casework.case.title_name', { name: `${x.applicant.last_name} ${x.applicant.first_name}` })}</a></p>
       <PageTitle>{t('sozialhilfe.budget.editor_title')}</PageTitle>
       <div class="budget-editor">
         <form class="form card" onSubmit={save} noValidate aria-labelledby="be-form">
@@ -244,14 +244,14 @@ export function BudgetEditor({ id }: { id: string }) {
             <fieldset class="fieldset">
               <legend>{t('sozialhilfe.budget.landlord')}</legend>
               <Field label={t('sozialhilfe.budget.ll_name')} value={v.ll_name} onInput={set('ll_name')} error={fe.ll_name} required />
-              <Field label={t('sozialhilfe.person.iban')} value={v.ll_iban} onInput={set('ll_iban')} error={fe.ll_iban} required />
+              <Field label={t('casework.person.iban')} value={v.ll_iban} onInput={set('ll_iban')} error={fe.ll_iban} required />
               <div class="row-fields">
-                <Field label={t('sozialhilfe.person.street')} value={v.ll_street} onInput={set('ll_street')} />
-                <Field label={t('sozialhilfe.person.house_no')} value={v.ll_house_no} onInput={set('ll_house_no')} class="field-short" />
+                <Field label={t('casework.person.street')} value={v.ll_street} onInput={set('ll_street')} />
+                <Field label={t('casework.person.house_no')} value={v.ll_house_no} onInput={set('ll_house_no')} class="field-short" />
               </div>
               <div class="row-fields">
-                <Field label={t('sozialhilfe.person.postcode')} value={v.ll_postcode} onInput={set('ll_postcode')} class="field-short" />
-                <Field label={t('sozialhilfe.person.town')} value={v.ll_town} onInput={set('ll_town')} error={fe.ll_town} required />
+                <Field label={t('casework.person.postcode')} value={v.ll_postcode} onInput={set('ll_postcode')} class="field-short" />
+                <Field label={t('casework.person.town')} value={v.ll_town} onInput={set('ll_town')} error={fe.ll_town} required />
               </div>
             </fieldset>
           ) : null}
@@ -437,9 +437,9 @@ function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () =
     const errors: Record<string, string> = {};
     const amount = checkAmount(v.amount, true), inst = checkAmount(v.instalment, true), first = checkDate(v.first_due, false);
     if (amount.error) errors.amount = amount.error;
-    else if (!amount.rappen) errors.amount = t('sozialhilfe.amount_rule');
+    else if (!amount.rappen) errors.amount = t('casework.amount_rule');
     if (inst.error) errors.instalment = inst.error;
-    else if (!inst.rappen) errors.instalment = t('sozialhilfe.amount_rule');
+    else if (!inst.rappen) errors.instalment = t('casework.amount_rule');
     else if (amount.rappen && inst.rappen > amount.rappen) errors.instalment = t('money.claim.instalment_rule');
     if (first.error) errors.first_due = first.error;
     if (!v.reason.trim()) errors.reason = t('form.missing');
@@ -536,7 +536,7 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
     setErr(null); setNote(null);
     const inst = checkAmount(s.values.instalment, true), first = checkDate(s.values.first_due, false);
     const errors: Record<string, string> = {};
-    if (inst.error || !inst.rappen) errors.instalment = inst.error ?? t('sozialhilfe.amount_rule');
+    if (inst.error || !inst.rappen) errors.instalment = inst.error ?? t('casework.amount_rule');
     if (first.error) errors.first_due = first.error;
     setPe(errors);
     if (Object.keys(errors).length) return;
@@ -560,7 +560,7 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
     setErr(null); setNote(null);
     const amount = checkAmount(rep.amount, true), date = checkDate(rep.date, true);
     const errors: Record<string, string> = {};
-    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('sozialhilfe.amount_rule');
+    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('casework.amount_rule');
     if (date.error) errors.date = date.error;
     setRe(errors);
     if (Object.keys(errors).length) return;
@@ -645,7 +645,7 @@ function OneOffsSection({ dossier }: { dossier: Dossier }) {
     setErr(null); setNote(null);
     const errors: Record<string, string> = {};
     const amount = checkAmount(v.amount, true);
-    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('sozialhilfe.amount_rule');
+    if (amount.error || !amount.rappen) errors.amount = amount.error ?? t('casework.amount_rule');
     if (!v.text.trim()) errors.text = t('form.missing');
     if (v.third) for (const k of ['name', 'iban', 'town'] as const) if (!v[k].trim()) errors[`creditor.${k}`] = t('form.missing');
     setFe(errors);
@@ -702,14 +702,14 @@ function OneOffsSection({ dossier }: { dossier: Dossier }) {
             <fieldset class="fieldset">
               <legend>{t('money.oneoff.creditor')}</legend>
               <Field label={t('money.oneoff.creditor_name')} value={v.name} onInput={set('name')} error={fe['creditor.name']} required name="creditor_name" />
-              <Field label={t('sozialhilfe.person.iban')} value={v.iban} onInput={set('iban')} error={fe['creditor.iban']} required name="creditor_iban" />
+              <Field label={t('casework.person.iban')} value={v.iban} onInput={set('iban')} error={fe['creditor.iban']} required name="creditor_iban" />
               <div class="row-fields">
-                <Field label={t('sozialhilfe.person.street')} value={v.street} onInput={set('street')} error={fe['creditor.street']} name="creditor_street" />
-                <Field label={t('sozialhilfe.person.house_no')} value={v.house_no} onInput={set('house_no')} class="field-short" name="creditor_house_no" />
+                <Field label={t('casework.person.street')} value={v.street} onInput={set('street')} error={fe['creditor.street']} name="creditor_street" />
+                <Field label={t('casework.person.house_no')} value={v.house_no} onInput={set('house_no')} class="field-short" name="creditor_house_no" />
               </div>
               <div class="row-fields">
-                <Field label={t('sozialhilfe.person.postcode')} value={v.postcode} onInput={set('postcode')} class="field-short" name="creditor_postcode" />
-                <Field label={t('sozialhilfe.person.town')} value={v.town} onInput={set('town')} error={fe['creditor.town']} required name="creditor_town" />
+                <Field label={t('casework.person.postcode')} value={v.postcode} onInput={set('postcode')} class="field-short" name="creditor_postcode" />
+                <Field label={t('casework.person.town')} value={v.town} onInput={set('town')} error={fe['creditor.town']} required name="creditor_town" />
               </div>
             </fieldset>
           ) : null}

@@ -156,7 +156,7 @@ export function CamtUpload() {
   async function send(e: Event) {
     e.preventDefault();
     setErr(null); setRes(null); setJob(null);
-    if (!file) { setFe(t('sozialhilfe.doc.choose_file')); return; }
+    if (!file) { setFe(t('casework.doc.choose_file')); return; }
     setFe(null);
     setProg({ done: 0, total: file.size });
     try {

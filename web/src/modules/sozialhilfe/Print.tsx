@@ -14,7 +14,7 @@ import { ErrorBox, Facts, Loading, PageTitle } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, Checklist, Deadline, Decision, Dossier, Goal, Household, Ledger, LedgerEntry } from './types';
 import { CHECKLIST_CODES } from './types';
-import { dateOrDash, deadlineText, shHref } from './common';
+import { M, dateOrDash, deadlineText, shHref } from './common';
 import { LinesTable, ProvenanceList } from './Money';
 
 export const PRINT_KINDS = ['extract', 'budget', 'account', 'goals'] as const;
@@ -89,12 +89,12 @@ function Members({ dossier }: { dossier: Dossier }) {
   if (!hh.data) return <Loading />;
   return (
     <table class="table">
-      <caption class="visually-hidden">{t('sozialhilfe.section.household')}</caption>
-      <thead><tr><th scope="col">{t('letters.print.member')}</th><th scope="col">{t('sozialhilfe.person.birth_date')}</th>
-        <th scope="col">{t('sozialhilfe.household.role')}</th><th scope="col">{t('sozialhilfe.household.valid_from')}</th>
-        <th scope="col">{t('sozialhilfe.household.valid_to')}</th></tr></thead>
+      <caption class="visually-hidden">{t('casework.section.household')}</caption>
+      <thead><tr><th scope="col">{t('letters.print.member')}</th><th scope="col">{t('casework.person.birth_date')}</th>
+        <th scope="col">{t('casework.household.role')}</th><th scope="col">{t('casework.household.valid_from')}</th>
+        <th scope="col">{t('casework.household.valid_to')}</th></tr></thead>
       <tbody>{hh.data.members.map((m) => (
-        <tr key={m.id}><td>{m.last_name} {m.first_name}</td><td>{formatDate(m.birth_date)}</td><td>{label('sozialhilfe.role', m.role)}</td>
+        <tr key={m.id}><td>{m.last_name} {m.first_name}</td><td>{formatDate(m.birth_date)}</td><td>{label('casework.role', m.role)}</td>
           <td>{formatDate(m.valid_from)}</td><td>{dateOrDash(m.valid_to)}</td></tr>
       ))}</tbody>
     </table>
@@ -207,12 +207,12 @@ function Deadlines({ dossier }: { dossier: Dossier }) {
   if (dl.error) return <ErrorBox error={dl.error} />;
   if (!dl.data) return <Loading />;
   const open = dl.data.items.filter((d) => !d.done_on);
-  if (!open.length) return <p>{t('sozialhilfe.deadline.none')}</p>;
+  if (!open.length) return <p>{t('casework.deadline.none')}</p>;
   return (
     <table class="table">
       <caption>{t('letters.print.open_deadlines')}</caption>
-      <thead><tr><th scope="col">{t('sozialhilfe.deadline.due_on')}</th><th scope="col">{t('sozialhilfe.deadline.text')}</th></tr></thead>
-      <tbody>{open.map((d) => <tr key={d.id}><td>{formatDate(d.due_on)}</td><td>{deadlineText(d)}</td></tr>)}</tbody>
+      <thead><tr><th scope="col">{t('casework.deadline.due_on')}</th><th scope="col">{t('casework.deadline.text')}</th></tr></thead>
+      <tbody>{open.map((d) => <tr key={d.id}><td>{formatDate(d.due_on)}</td><td>{deadlineText(d, M)}</td></tr>)}</tbody>
     </table>
   );
 }
@@ -244,30 +244,30 @@ function Extract({ dossier: x }: { dossier: Dossier }) {
   return (
     <>
       <section class="print-part" aria-labelledby="px-overview">
-        <h2 id="px-overview">{t('sozialhilfe.case.overview')}</h2>
+        <h2 id="px-overview">{t('casework.case.overview')}</h2>
         <Facts items={[
-          [t('sozialhilfe.case.state'), label('sozialhilfe.state', x.state)],
-          [t('sozialhilfe.case.municipality'), x.municipality.name],
-          [t('sozialhilfe.case.caseworker'), x.caseworker?.display_name ?? t('sozialhilfe.case.unassigned')],
-          [t('sozialhilfe.case.team'), x.team ?? '–'],
-          [t('sozialhilfe.case.opened_on'), formatDate(x.opened_on)],
+          [t('casework.case.state'), label('sozialhilfe.state', x.state)],
+          [t('casework.case.municipality'), x.municipality.name],
+          [t('casework.case.caseworker'), x.caseworker?.display_name ?? t('casework.case.unassigned')],
+          [t('casework.case.team'), x.team ?? '–'],
+          [t('casework.case.opened_on'), formatDate(x.opened_on)],
           ...(x.closed_on ? [[t('letters.print.closed_on'), formatDate(x.closed_on)] as [string, string],
             [t('letters.print.closure'), x.closure_reason ? label('sozialhilfe.closure', x.closure_reason) : '–'] as [string, string]] : []),
         ]} />
       </section>
       {app.can('person.read') ? (
-        <section class="print-part" aria-labelledby="px-household"><h2 id="px-household">{t('sozialhilfe.section.household')}</h2><Members dossier={x} /></section>
+        <section class="print-part" aria-labelledby="px-household"><h2 id="px-household">{t('casework.section.household')}</h2><Members dossier={x} /></section>
       ) : null}
       <section class="print-part" aria-labelledby="px-checklist"><h2 id="px-checklist">{t('sozialhilfe.section.checklist')}</h2><ChecklistTable dossier={x} /></section>
       <section class="print-part" aria-labelledby="px-goals"><h2 id="px-goals">{t('sozialhilfe.section.goals')}</h2><Goals dossier={x} agreement={false} /></section>
       <section class="print-part" aria-labelledby="px-budget"><h2 id="px-budget">{t('sozialhilfe.section.budgets')}</h2><BudgetPart dossier={x} heading /></section>
       <section class="print-part" aria-labelledby="px-decisions"><h2 id="px-decisions">{t('sozialhilfe.section.decisions')}</h2><Decisions dossier={x} /></section>
-      <section class="print-part" aria-labelledby="px-deadlines"><h2 id="px-deadlines">{t('sozialhilfe.section.deadlines')}</h2><Deadlines dossier={x} /></section>
+      <section class="print-part" aria-labelledby="px-deadlines"><h2 id="px-deadlines">{t('casework.section.deadlines')}</h2><Deadlines dossier={x} /></section>
       <section class="print-part" aria-labelledby="px-history">
-        <h2 id="px-history">{t('sozialhilfe.case.history')}</h2>
+        <h2 id="px-history">{t('casework.case.history')}</h2>
         <table class="table">
-          <caption class="visually-hidden">{t('sozialhilfe.case.history')}</caption>
-          <thead><tr><th scope="col">{t('sozialhilfe.case.when')}</th><th scope="col">{t('sozialhilfe.case.state')}</th><th scope="col">{t('sozialhilfe.transition.reason')}</th></tr></thead>
+          <caption class="visually-hidden">{t('casework.case.history')}</caption>
+          <thead><tr><th scope="col">{t('casework.case.when')}</th><th scope="col">{t('casework.case.state')}</th><th scope="col">{t('casework.transition.reason')}</th></tr></thead>
           <tbody>{(x.history ?? []).map((h, i) => (
             <tr key={i}><td>{formatDateTime(h.at)}</td><td>{label('sozialhilfe.state', h.to)}</td><td>{h.reason ? label('sozialhilfe.closure', h.reason) : '–'}</td></tr>
           ))}</tbody>
@@ -281,7 +281,7 @@ function Extract({ dossier: x }: { dossier: Dossier }) {
 export function PrintView({ id, kind }: { id: string; kind: PrintKind }) {
   const app = useApp();
   const d = useResource<Dossier>(`/api/v1/cases/${id}`);
-  if (d.error) return <section><PageTitle>{t('sozialhilfe.case.title')}</PageTitle><ErrorBox error={d.error} /></section>;
+  if (d.error) return <section><PageTitle>{t('casework.case.title')}</PageTitle><ErrorBox error={d.error} /></section>;
   if (!d.data) return <Loading />;
   const x = d.data;
   const name = `${x.applicant.last_name} ${x.applicant.first_name}`;

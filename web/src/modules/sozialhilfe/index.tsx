@@ -13,7 +13,7 @@ import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
 import { Missing, Refused } from '../../casework/routes';
 import type { DossierTab, ModuleContribution, TabProps } from '../types';
 import type { Approvals as ApprovalsData, Dossier } from './types';
-import { CLOSURE_REASONS, JOURNAL_CATEGORIES } from './types';
+import { CLOSURE_REASONS } from './types';
 import { Section, shHref } from './common';
 import { ChecklistTab, GoalsTab } from './Tabs';
 import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab } from './Money';
@@ -99,8 +99,8 @@ export const sozialhilfe: ModuleContribution = {
     { path: 'payments', label: () => t('sozialhilfe.nav.payments'), visible: (app) => app.can('payment.run') || app.can('payment.approve') },
   ],
   states: ['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'],
+  stateTones: { decision: 'warn', ongoing: 'ok', review: 'warn', closed: 'off' },
   closureReasons: CLOSURE_REASONS,
-  journalCategories: JOURNAL_CATEGORIES,
   dossierHeader: PrintHeader,
   dossierActions: DossierActions,
   worklistSection: WorklistSection,

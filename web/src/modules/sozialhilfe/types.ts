@@ -6,7 +6,6 @@ export * from '../../casework/types';
 import type { CaseState } from '../../casework/types';
 
 export const CLOSURE_REASONS = ['work', 'insurance', 'moved', 'not_entitled', 'death', 'other'] as const;
-export const JOURNAL_CATEGORIES = ['conversation', 'phone', 'letter', 'home_visit', 'assessment', 'decision', 'other'] as const;
 export const CHECKLIST_CODES = ['id', 'residence_permit', 'rent_contract', 'income_proof', 'bank_statements',
   'health_insurance', 'assets_statement'] as const;
 /** A record waiting for a team lead (GET /api/v1/approvals). */
