@@ -746,6 +746,23 @@ int	ks_deadline_add(struct ks_request *, int64_t id, const char *due,
 int	ks_deadlines_close(struct ks_request *, int64_t id, const char *kind,
 	    const char *keep_due);
 json_t	*ks_checklist_missing(struct ks_request *, int64_t id);
+/**
+ * Call a money hook (struct ks_money) of every module switched on for
+ * the tenant that has it, with the module's statements; stops at the
+ * first that fails (its error set).
+ */
+enum ks_money_hook { KS_MONEY_LINES, KS_MONEY_HELD, KS_MONEY_CLEARED,
+	KS_MONEY_APPROVED };
+int	ks_modules_money(struct ks_request *, enum ks_money_hook,
+	    const char *run, const char *first, const char *month);
+/* Money services (core/casework/money/). */
+void	ks_payrun_register(void);
+void	ks_ledger_register(void);
+void	ks_account_register(void);
+struct ks_party;
+/** See struct ks_api (kasus/module.h): party_check. */
+int	ks_party_check(struct ks_request *, struct ks_party *,
+	    const char *prefix);
 
 void	ks_routes_core_register(void);
 char	*ks_openapi_render(struct ks_arena *, size_t *len);

@@ -1,6 +1,7 @@
 /*
  * vocabulary.c - the codes of the casework layer that modules extend:
- * deadline kinds, journal categories, document categories. The core's
+ * deadline kinds, journal categories, document categories, the kinds of
+ * payment lines a module contributes to a run (no core ones). The core's
  * generic codes are here; a module declares its own in its descriptor
  * (struct ks_vocab). `kasusd migrate` records both in the table the
  * database checks them against (0023_vocabulary.sql); a worker answers
@@ -29,7 +30,7 @@ static const struct ks_vocab core_vocab[] = {
 };
 
 static const char *const domains[] = { "deadline_kind", "journal_category",
-	"document_category", NULL };
+	"document_category", "payment_kind", NULL };
 
 static int
 in(const struct ks_vocab *v, const char *domain, const char *code)

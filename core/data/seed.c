@@ -73,8 +73,8 @@ seed_user(PGconn *c, const char *tid, json_t *u, const char *lang,
 }
 
 /*
- * The account a demo service pays from, when the Sozialhilfe module's
- * tables exist (its migrations ran) and none is set yet.
+ * The account a demo service pays from (the casework layer's
+ * payment_account), when none is set yet.
  */
 static int
 seed_account(PGconn *c, const char *tid, json_t *a)
@@ -82,22 +82,14 @@ seed_account(PGconn *c, const char *tid, json_t *a)
 	static const char *const keys[] = { "name", "iban", "street",
 	    "house_no", "postcode", "town", "country" };
 	const char *v[8];
-	PGresult *r;
-	int i, have;
+	int i;
 
 	if (!json_is_object(a))
-		return KS_OK;
-	if (q(c, "SELECT to_regclass('sh_tenant_account') IS NOT NULL "
-	    "AS have", 0, NULL, &r) != KS_OK)
-		return KS_ERROR;
-	have = strcmp(ks_db_str(r, 0, "have"), "t") == 0;
-	PQclear(r);
-	if (!have)
 		return KS_OK;
 	v[0] = tid;
 	for (i = 0; i < 7; i++)
 		v[i + 1] = json_string_value(json_object_get(a, keys[i]));
-	return q(c, "INSERT INTO sh_tenant_account (tenant_id, name, iban, "
+	return q(c, "INSERT INTO payment_account (tenant_id, name, iban, "
 	    "street, house_no, postcode, town, country, updated_by) "
 	    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 "
 	    "ON CONFLICT (tenant_id) DO NOTHING", 8, v, NULL);

@@ -159,4 +159,7 @@ ks_routes_core_register(void)
 	ks_team_register();
 	ks_job_register();
 	ks_retention_register();
+	ks_payrun_register();
+	ks_ledger_register();
+	ks_account_register();
 }

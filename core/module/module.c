@@ -41,8 +41,8 @@ struct loaded {
 static struct loaded mods[MAX_MODULES];
 static int nmods;
 static struct loaded *initing;	/* the module whose init() runs */
-/* The module whose hook a core route calls (ks_module_enter). */
-static __thread const struct loaded *acting;
+/* The module whose hook the core calls now (its statements are used). */
+static __thread const struct loaded *hooked;
 
 struct slot {
 	int64_t		 tenant;
@@ -188,8 +188,8 @@ owner(struct ks_request *req)
 	const char *name = NULL;
 	int i;
 
-	if (acting != NULL)
-		return acting;
+	if (hooked != NULL)
+		return hooked;
 	if (req->route != NULL)
 		name = ks_router_module(req->route);
 	else if (req->job != NULL)
@@ -257,19 +257,19 @@ ks_module_of_kind(const struct ks_dossier_kind *kind)
 const void *
 ks_module_enter(const char *module)
 {
-	const struct loaded *prev = acting;
+	const struct loaded *prev = hooked;
 	int i;
 
 	for (i = 0; i < nmods; i++)
 		if (mods[i].inited && strcmp(mods[i].m->name, module) == 0)
-			acting = &mods[i];
+			hooked = &mods[i];
 	return prev;
 }
 
 void
 ks_module_leave(const void *prev)
 {
-	acting = prev;
+	hooked = prev;
 }
 
 static PGresult *
@@ -304,7 +304,8 @@ static const struct ks_api api = {
 	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open,
 	ks_transition_check, ks_transitions_from,
 	ks_dossier_transition, ks_deadline_add, ks_deadlines_close,
-	ks_checklist_missing
+	ks_checklist_missing,
+	ks_party_check
 };
 
 /* ----------------------------------------------------------- loading */
@@ -609,6 +610,48 @@ ks_modules_enabled(struct ks_request *req)
 			json_array_append_new(a, json_string(mods[i].m->name));
 	}
 	return a;
+}
+
+int
+ks_modules_money(struct ks_request *req, enum ks_money_hook h,
+    const char *run, const char *first, const char *month)
+{
+	const struct ks_money *m;
+	char list[512], want[40];
+	int i, rc = KS_OK;
+
+	if (nmods == 0)
+		return KS_OK;
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return KS_ERROR;
+	for (i = 0; i < nmods && rc == KS_OK; i++) {
+		if (!mods[i].inited || (m = mods[i].m->money) == NULL)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) == NULL)
+			continue;
+		hooked = &mods[i];
+		switch (h) {
+		case KS_MONEY_LINES:
+			if (m->run_lines != NULL)
+				rc = m->run_lines(req, run, first, month);
+			break;
+		case KS_MONEY_HELD:
+			if (m->run_held != NULL)
+				rc = m->run_held(req, run);
+			break;
+		case KS_MONEY_CLEARED:
+			if (m->run_cleared != NULL)
+				rc = m->run_cleared(req, run);
+			break;
+		case KS_MONEY_APPROVED:
+			if (m->run_approved != NULL)
+				rc = m->run_approved(req, run);
+			break;
+		}
+		hooked = NULL;
+	}
+	return rc;
 }
 
 /* After commit: every worker (and node) drops its cached switches. */

@@ -19,16 +19,14 @@ extern const struct ks_route sh_dossier_routes[];
 extern const struct ks_route sh_budget_routes[];
 extern const struct ks_route sh_payment_routes[];
 extern const struct ks_route sh_worklist_routes[];
-extern const struct ks_route sh_run_routes[];
 extern const struct ks_route sh_bank_routes[];
 extern const struct ks_route sh_letter_routes[];
 /* The dossier kind the core's transition engine enforces (sh_dossier.c). */
 extern const struct ks_dossier_kind sh_dossier_kinds[];
 /* Background jobs (sh_jobs.c). */
 extern const struct ks_job_type sh_job_types[];
-/* The payment run jobs (sh_run.c). */
-int	sh_run_compute_job(struct ks_request *, json_t *);
-int	sh_run_export_job(struct ks_request *, json_t *);
+/* What the module contributes to the core's payment runs (sh_run.c). */
+extern const struct ks_money sh_money;
 /* The camt.054 import job (sh_bank.c). */
 int	sh_bank_import_job(struct ks_request *, json_t *);
 /* The letters of a batch (sh_letter.c). */

@@ -53,17 +53,13 @@ review_reminders(struct ks_request *job, json_t *payload)
 }
 
 /*
- * Payment runs (sh_run.c): computing a new run, and its export; the
- * import of a camt.054 notification (sh_bank.c). The export reports
- * progress with every line, so a shorter lease hands a run whose node
- * died to another sooner; the import is one transaction and may take
- * longer with a large file. The letters of a batch (sh_letter.c) report
+ * The import of a camt.054 notification (sh_bank.c) is one transaction
+ * and may take longer with a large file (payment runs are the core's
+ * jobs now: core/casework/money/payrun.c). The letters of a batch (sh_letter.c) report
  * progress with every letter.
  */
 const struct ks_job_type sh_job_types[] = {
 	{ "sozialhilfe.review_reminders", review_reminders, "daily", 0, 0, 0 },
-	{ "sozialhilfe.payment_run", sh_run_compute_job, NULL, 0, 0, 0 },
-	{ "sozialhilfe.payment_export", sh_run_export_job, NULL, 0, 0, 20 },
 	{ "sozialhilfe.bank_import", sh_bank_import_job, NULL, 0, 0, 300 },
 	{ "sozialhilfe.letters", sh_letters_job, NULL, 0, 0, 0 },
 	{ NULL, NULL, NULL, 0, 0, 0 }

@@ -51,7 +51,7 @@ sh_access(struct ks_request *req, PGresult *r, int col)
 }
 
 static const struct ks_route *const tables[] = {
-	sh_dossier_routes, sh_budget_routes, sh_payment_routes, sh_run_routes,
+	sh_dossier_routes, sh_budget_routes, sh_payment_routes,
 	sh_bank_routes, sh_worklist_routes, sh_letter_routes, NULL
 };
 
@@ -105,6 +105,11 @@ static const struct ks_vocab vocabulary[] = {
 	{ "deadline_kind", "decision_expiring" },
 	{ "document_category", "rent_contract" },
 	{ "document_category", "income_proof" },
+	{ "payment_kind", "support" },
+	{ "payment_kind", "rent" },
+	{ "payment_kind", "kvg" },
+	{ "payment_kind", "one_off" },
+	{ "payment_kind", "back_payment" },
 	{ NULL, NULL }
 };
 
@@ -117,7 +122,8 @@ static struct ks_module descriptor = {
 	.migrations = "modules/sozialhilfe/migrations",
 	.jobs = sh_job_types,
 	.vocabulary = vocabulary,
-	.dossier_kinds = sh_dossier_kinds
+	.dossier_kinds = sh_dossier_kinds,
+	.money = &sh_money
 };
 
 const struct ks_module *

@@ -1,7 +1,7 @@
 /*
  * sh_pay.h - what the Sozialhilfe module's money files share
  * (sh_payment.c: account, one-off payments, claims, client account;
- * sh_run.c: payment runs and pain.001; sh_bank.c: camt.054 and bank
+ * sh_run.c: the lines of payment runs; sh_bank.c: camt.054 and bank
  * files): row accessors and the checks every handler makes.
  */
 #ifndef SH_PAY_H

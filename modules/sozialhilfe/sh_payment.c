@@ -1,9 +1,11 @@
 /*
  * sh_payment.c - payments of the Sozialhilfe module that belong to a
- * dossier or to the service: the tenant's paying account, one-off
- * payments (four-eyes), recovery claims with their instalment plan and
- * repayments, and the client account. Payment runs and pain.001 are in
- * sh_run.c, bank notifications (camt.054) in sh_bank.c.
+ * dossier: one-off payments (four-eyes; their creditors checked by the
+ * core's ks->party_check), recovery claims with their instalment plan
+ * and repayments. The paying account, payment runs, pain.001 and the
+ * client account are the casework layer's (core/casework/money/); the
+ * lines this module adds to a run are in sh_run.c, bank notifications
+ * (camt.054) in sh_bank.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,55 +43,6 @@ dossier(struct ks_request *req, int64_t *id)
 
 /* ------------------------------------------------ parties (creditors) */
 
-struct party {
-	const char	*name, *iban, *bic, *street, *house_no, *postcode,
-			*town, *country;
-};
-
-/*
- * Check a party's fields (already strings or absent): name and town
- * required, country ISO alpha-2, IBAN valid by mod 97 and not a QR-IBAN
- * (those need a QR reference). The IBAN is normalised in place into an
- * arena copy. prefix names the field in errors ("creditor.").
- */
-static int
-party_check(struct ks_request *req, struct party *p, const char *prefix)
-{
-	char norm[KS_IBAN_BUFLEN], f[64];
-	const char *c;
-
-	snprintf(f, sizeof(f), "%siban", prefix);
-	if (p->iban == NULL)
-		return bad_field(req, "missing_field",
-		    "a required field is missing", ks->strdup(req, f));
-	if (ks->iban_valid(p->iban, norm, sizeof(norm)) != 1)
-		return bad_field(req, "invalid_iban", "the IBAN is not valid",
-		    ks->strdup(req, f));
-	if (ks->iban_is_qr(norm))
-		return bad_field(req, "invalid_iban", "a QR-IBAN takes only "
-		    "QR-bill payments; give the account's normal IBAN",
-		    ks->strdup(req, f));
-	p->iban = ks->strdup(req, norm);
-	c = p->country;
-	snprintf(f, sizeof(f), "%scountry", prefix);
-	if (c == NULL || strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' ||
-	    c[1] < 'A' || c[1] > 'Z')
-		return bad_field(req, "invalid_value", "the country is two "
-		    "capital letters (ISO 3166)", ks->strdup(req, f));
-	if (p->bic != NULL) {
-		size_t n = strlen(p->bic), i;
-
-		for (i = 0; i < n; i++)
-			if (!((p->bic[i] >= 'A' && p->bic[i] <= 'Z') ||
-			    (p->bic[i] >= '0' && p->bic[i] <= '9')))
-				break;
-		if ((n != 8 && n != 11) || i != n)
-			return bad_field(req, "invalid_value", "a BIC has 8 or "
-			    "11 capital letters and digits", "bic");
-	}
-	return KS_OK;
-}
-
 static const struct {
 	const char	*name;
 	size_t		 min, max;
@@ -101,7 +54,7 @@ static const struct {
 
 /* A creditor object from a JSON body: known keys, strings, lengths. */
 static int
-party_from_json(struct ks_request *req, json_t *o, struct party *p)
+party_from_json(struct ks_request *req, json_t *o, struct ks_party *p)
 {
 	const char *key, **slot;
 	char f[64];
@@ -146,90 +99,15 @@ party_from_json(struct ks_request *req, json_t *o, struct party *p)
 	if (p->town == NULL)
 		return bad_field(req, "missing_field",
 		    "a required field is missing", "creditor.town");
-	return party_check(req, p, "creditor.");
+	return ks->party_check(req, p, "creditor.");
 }
 
 static json_t *
-party_json(const struct party *p)
+party_json(const struct ks_party *p)
 {
 	return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s}", "name", p->name,
 	    "iban", p->iban, "street", p->street, "house_no", p->house_no,
 	    "postcode", p->postcode, "town", p->town, "country", p->country);
-}
-
-/* ------------------------------------------------------------ account */
-
-static json_t *
-account_json(PGresult *r)
-{
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:I,s:s}",
-	    "name", PQgetvalue(r, 0, 0), "iban", PQgetvalue(r, 0, 1),
-	    "bic", str_or_null(r, 0, 2), "street", str_or_null(r, 0, 3),
-	    "house_no", str_or_null(r, 0, 4), "postcode",
-	    str_or_null(r, 0, 5), "town", PQgetvalue(r, 0, 6), "country",
-	    PQgetvalue(r, 0, 7), "version", ll(r, 0, 8), "updated_at",
-	    PQgetvalue(r, 0, 9));
-}
-
-static int
-account_show(struct ks_request *req)
-{
-	PGresult *r;
-
-	if (!ks->has_perm(req, "payment.approve") &&
-	    need_any(req, "payment.run", "payment.account") != KS_OK)
-		return KS_ERROR;
-	if ((r = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks->fail(req, 404, "not_found",
-		    "no payment account is set for this social service");
-	ks->set_etag(req, ll(r, 0, 8));
-	return ks->reply(req, 200, account_json(r));
-}
-
-static int
-account_put(struct ks_request *req)
-{
-	struct party p;
-	const char *v[10];
-	PGresult *cur, *r;
-
-	p.name = body_s(req, "name");
-	p.iban = body_s(req, "iban");
-	p.bic = body_s(req, "bic");
-	p.street = body_s(req, "street");
-	p.house_no = body_s(req, "house_no");
-	p.postcode = body_s(req, "postcode");
-	p.town = body_s(req, "town");
-	p.country = body_s(req, "country");
-	if (party_check(req, &p, "") != KS_OK)
-		return KS_ERROR;
-	if ((cur = sh_q(req, Q_PAY_ACCOUNT_GET, 0, NULL)) == NULL)
-		return KS_ERROR;
-	v[0] = p.name; v[1] = p.iban; v[2] = p.bic; v[3] = p.street;
-	v[4] = p.house_no; v[5] = p.postcode; v[6] = p.town;
-	v[7] = p.country; v[8] = ks->num(req, ks->user_id(req));
-	if (PQntuples(cur) == 1) {
-		/* Changing the account needs its ETag. */
-		if (ks->check_etag(req, ll(cur, 0, 8), account_json(cur)) !=
-		    KS_OK)
-			return KS_ERROR;
-		v[9] = PQgetvalue(cur, 0, 8);
-		r = sh_q(req, Q_PAY_ACCOUNT_UPDATE, 10, v);
-	} else
-		r = sh_q(req, Q_PAY_ACCOUNT_INSERT, 9, v);
-	if (r == NULL)
-		return KS_ERROR;
-	if (PQntuples(r) != 1)
-		return ks->fail(req, 409, "conflict", "someone else changed "
-		    "this record; review it and apply your change again");
-	if (ks->audit(req, "payment_account_set", "sh_tenant_account",
-	    ks->num(req, ks->tenant_id(req)), PQntuples(cur) == 1 ?
-	    account_json(cur) : NULL, account_json(r), NULL) != KS_OK)
-		return KS_ERROR;
-	ks->set_etag(req, ll(r, 0, 8));
-	return ks->reply(req, 200, account_json(r));
 }
 
 /* ---------------------------------------------------- one-off payments */
@@ -271,7 +149,7 @@ oneoff_create(struct ks_request *req)
 {
 	json_t *b = ks->body(req), *cj = json_object_get(b, "creditor");
 	const char *v[5];
-	struct party p;
+	struct ks_party p;
 	PGresult *d, *r;
 	int64_t id;
 	char *cs = NULL;
@@ -644,50 +522,8 @@ repayment_create(struct ks_request *req)
 	return ks->reply(req, 201, claim_json(r, 0));
 }
 
-/* ------------------------------------------------------------- ledger */
-
-static int
-ledger_show(struct ks_request *req)
-{
-	const char *v[3];
-	long long n;
-	PGresult *r, *t;
-	json_t *items;
-	int64_t id;
-	int i;
-
-	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
-	    dossier(req, &id) == NULL)
-		return KS_ERROR;
-	v[0] = ks->num(req, id);
-	if ((r = sh_q(req, Q_PAY_LEDGER_LIST, 3, v)) == NULL ||
-	    (t = sh_q(req, Q_PAY_LEDGER_TOTALS, 1, v)) == NULL)
-		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:I,s:s,"
-		    "s:o,s:s}", "id", ll(r, i, 0), "booked_on",
-		    PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "amount",
-		    ll(r, i, 3), "text", PQgetvalue(r, i, 4), "ref",
-		    str_or_null(r, i, 5), "created_at", PQgetvalue(r, i, 6)));
-	return ks->reply(req, 200, json_pack("{s:o,s:o,s:I,s:I}", "items",
-	    items, "next", next_cursor(r, n), "balance", ll(t, 0, 0),
-	    "claims_open", ll(t, 0, 1)));
-}
-
 /* -------------------------------------------------------------- tables */
 
-static const struct ks_field account_body[] = {
-	{ "name", KS_F_STRING, 1, 1, 70, "account holder" },
-	{ "iban", KS_F_STRING, 1, 15, 42, "not a QR-IBAN" },
-	{ "bic", KS_F_STRING, 0, 8, 11, NULL },
-	{ "street", KS_F_STRING, 0, 1, 70, NULL },
-	{ "house_no", KS_F_STRING, 0, 1, 16, NULL },
-	{ "postcode", KS_F_STRING, 0, 1, 16, NULL },
-	{ "town", KS_F_STRING, 1, 1, 35, NULL },
-	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2" },
-	END_FIELDS
-};
 static const struct ks_field oneoff_body[] = {
 	{ "amount", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen" },
 	{ "text", KS_F_STRING, 1, 1, 140, "payment text" },
@@ -719,11 +555,6 @@ static const struct ks_field repayment_body[] = {
 #define KB	(16 * 1024)
 
 const struct ks_route sh_payment_routes[] = {
-	{ "GET", "/api/v1/payment-account", NULL, 0, NULL, 0, account_show,
-	    "the account payments are made from", NULL, NULL },
-	{ "PUT", "/api/v1/payment-account", "payment.account", KB,
-	    account_body, KS_R_ETAG, account_put,
-	    "set the payment account (If-Match once it exists)", NULL, NULL },
 	{ "POST", C "/one-off-payments", "case.write", KB, oneoff_body, 0,
 	    oneoff_create, "propose a one-off payment", NULL, NULL },
 	{ "GET", C "/one-off-payments", "case.read", 0, NULL,
@@ -752,8 +583,5 @@ const struct ks_route sh_payment_routes[] = {
 	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
 	    repayment_body, KS_R_ETAG, repayment_create,
 	    "book a repayment by hand (If-Match: the claim)", NULL, NULL },
-	{ "GET", C "/ledger", "ledger.read", 0, NULL, KS_R_PAGED | KS_R_AUDIT,
-	    ledger_show, "the client account: entries and balance", NULL,
-	    NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

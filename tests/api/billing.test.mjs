@@ -386,13 +386,13 @@ function ledger(slug, bfs, month, lines, repaid) {
   const { household, persons } = fixtureHousehold(slug, [{ role: 'applicant', birth: '1980-01-01' }]);
   const d = sql(DB_OWNER, `insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs, opened_on)
     values (${t}, 'sozialhilfe', ${household}, ${persons[0]}, 'ongoing', ${bfs}, '${month}') returning id`).split('\n')[0];
-  const run = sql(DB_OWNER, `insert into sh_payment_run (tenant_id, month, exec_date, created_by) values (${t}, '${month}', '${month}', 0) returning id`).split('\n')[0];
+  const run = sql(DB_OWNER, `insert into payment_run (tenant_id, month, exec_date, created_by) values (${t}, '${month}', '${month}', 0) returning id`).split('\n')[0];
   for (const [amount, status, on] of lines)
-    sql(DB_OWNER, `insert into sh_payment_line (tenant_id, run_id, dossier_id, kind, source_id, amount, name, ustrd, status, booked_on)
-      values (${t}, ${run}, ${d}, 'one_off', nextval('object_id_seq'), ${amount}, 'Muster', 'Test', '${status}', ${on ? `'${on}'` : 'null'})`);
+    sql(DB_OWNER, `insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, amount, name, ustrd, status, booked_on)
+      values (${t}, ${run}, ${d}, 'sozialhilfe', 'one_off', nextval('object_id_seq'), ${amount}, 'Muster', 'Test', '${status}', ${on ? `'${on}'` : 'null'})`);
   if (repaid) {
-    const c = sql(DB_OWNER, `insert into sh_claim (tenant_id, dossier_id, amount, reason, instalment, created_by) values (${t}, ${d}, ${repaid[0]}, 'Test', ${repaid[0]}, 0) returning id`).split('\n')[0];
-    sql(DB_OWNER, `insert into sh_repayment (tenant_id, claim_id, amount, paid_on, source, created_by) values (${t}, ${c}, ${repaid[0]}, '${repaid[1]}', 'manual', 0)`);
+    const c = sql(DB_OWNER, `insert into claim (tenant_id, dossier_id, amount, reason, instalment, created_by) values (${t}, ${d}, ${repaid[0]}, 'Test', ${repaid[0]}, 0) returning id`).split('\n')[0];
+    sql(DB_OWNER, `insert into repayment (tenant_id, claim_id, amount, paid_on, source, created_by) values (${t}, ${c}, ${repaid[0]}, '${repaid[1]}', 'manual', 0)`);
   }
 }
 

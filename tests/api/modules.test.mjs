@@ -244,7 +244,7 @@ test('vocabularies: the core has the generic codes, each module adds its own, th
 
   // no module switched on: the core's codes only
   let r = ok(await call('GET', '/api/v1/vocabularies', { session: s }), 200);
-  assert.deepEqual(Object.keys(r.json).sort(), ['deadline_kind', 'document_category', 'journal_category'], show(r));
+  assert.deepEqual(Object.keys(r.json).sort(), ['deadline_kind', 'document_category', 'journal_category', 'payment_kind'], show(r));
   assert.deepEqual(codes(r, 'deadline_kind'), ['manual:core'], show(r));
   assert.ok(codes(r, 'document_category').includes('scanned_mail:core'), show(r));
   assert.ok(!codes(r, 'document_category').includes('rent_contract:sozialhilfe'), show(r));

@@ -20,7 +20,7 @@ export const q = (s) => (s === null || s === undefined ? 'NULL' : `'${String(s).
 
 /** A year from..to in which the tenant has no payment run yet (own runs per test file). */
 export function freeYear(tenant, from, to) {
-  return Number(sql(DB_OWNER, `select y from generate_series(${from}, ${to}) y where not exists (select 1 from sh_payment_run
+  return Number(sql(DB_OWNER, `select y from generate_series(${from}, ${to}) y where not exists (select 1 from payment_run
     where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
 }
 
@@ -89,7 +89,7 @@ export async function allLines(id, session) {
  */
 export async function newRun(session, body) {
   const job = await jobOf(await call('POST', R, { session, body }), session);
-  assert.equal(job.type, 'sozialhilfe.payment_run');
+  assert.equal(job.type, 'core.payment_run');
   const run = ok(await call('GET', `${R}/${job.result.run}`, { session }), 200);
   assert.equal(job.result.month, body.month);
   assert.equal(job.result.lines, run.json.summary.lines);

@@ -68,9 +68,9 @@ async function linesOf(run, d) {
 function assertExact(d, months, what) {
   const rows = sql(DB_OWNER, `with ms as (
       select unnest(array[${months.map(q).join(',')}]::text[]) as m
-      union select to_char(for_month, 'YYYY-MM') from sh_payment_line
+      union select to_char(for_month, 'YYYY-MM') from payment_line
        where tenant_id = ${thun} and dossier_id = ${d.id} and status in ('open', 'booked') and for_month is not null)
-    select m, coalesce((select sum(amount) from sh_payment_line where tenant_id = ${thun} and dossier_id = ${d.id}
+    select m, coalesce((select sum(amount) from payment_line where tenant_id = ${thun} and dossier_id = ${d.id}
              and status in ('open', 'booked') and for_month = (m || '-01')::date), 0),
            coalesce((select payment from sh_budget where tenant_id = ${thun} and dossier_id = ${d.id}
              and status = 'approved' and valid_from <= (m || '-01')::date order by valid_from desc, id desc limit 1), 0)
@@ -346,7 +346,7 @@ const SAMPLE_ACCOUNT = 'CH2909000000250094239';
 test('camt.054 for another account is refused, nothing booked; for the own account read, listed, once', async () => {
   const files = readdirSync(SAMPLES).filter((f) => /camt\.054.*\.xml$/.test(f));
   assert.ok(files.length >= 2, `samples: ${files}`);
-  const count = () => Number(sql(DB_OWNER, `select count(*) from sh_bank_entry where tenant_id = ${thun}`));
+  const count = () => Number(sql(DB_OWNER, `select count(*) from bank_entry where tenant_id = ${thun}`));
   const n0 = count();
   const nf = ok(await call('GET', '/api/v1/bank-files?limit=500', { session: acc }), 200).json.items.length;
   // The real bank files are for the account CH29 0900 0000 2500 9423 9, not thun's.
@@ -466,8 +466,8 @@ test('matched entries are listed; an unmatched one is matched by hand to a line 
   for (const p of [`/api/v1/bank-files/${rc.file.id}`, `/api/v1/bank-entries/${ud.id}/candidates`])
     err(await call('GET', p, { session: biAcc }), 404, 'not_found');
   assert.ok(!ok(await call('GET', '/api/v1/bank-files?limit=500', { session: biAcc }), 200).json.items.some((f) => f.id === rc.file.id));
-  assert.equal(sql(DB_APP, 'select count(*) from sh_bank_file'), '0', 'no rows without the tenant setting');
+  assert.equal(sql(DB_APP, 'select count(*) from bank_file'), '0', 'no rows without the tenant setting');
   const asBiel = sql(DB_APP, ['begin', `select set_config('kasus.tenant_id', '${biel}', true)`,
-    `select count(*) from sh_bank_file where tenant_id = ${thun}`, 'commit']);
+    `select count(*) from bank_file where tenant_id = ${thun}`, 'commit']);
   assert.equal(asBiel.split('\n').pop(), '0');
 });

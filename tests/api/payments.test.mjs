@@ -242,7 +242,7 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   err(await call('POST', `${R}/${run.json.id}/export`, { session: biAcc }), 404, 'not_found');
   // the file: SPS schema, debtor, every payable line once, nothing held
   const x1 = ok(await exportRun(acc, run.json.id), 200);
-  assert.equal(x1.job.type, 'sozialhilfe.payment_export');
+  assert.equal(x1.job.type, 'core.payment_export');
   assert.deepEqual(x1.job.progress, { done: payable.length, total: payable.length });
   assert.equal(x1.job.result.payments, payable.length);
   assert.equal(x1.job.result.message_id, ap.json.message_id);
@@ -277,8 +277,8 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: lead }), 403, 'forbidden');
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: biAcc }), 404, 'not_found');
   // the database refuses changes to frozen lines, even for the owner
-  assert.match(sqlFail(`update sh_payment_line set amount = 1 where run_id = ${run.json.id}`), /frozen/);
-  assert.match(sqlFail(`update sh_payment_run set msg_id = 'X' where id = ${run.json.id}`), /frozen/);
+  assert.match(sqlFail(`update payment_line set amount = 1 where run_id = ${run.json.id}`), /frozen/);
+  assert.match(sqlFail(`update payment_run set msg_id = 'X' where id = ${run.json.id}`), /frozen/);
 
   // the first export booked the client accounts, once
   const la = ok(await call('GET', `/api/v1/cases/${A.id}/ledger`, { session: cw }), 200);
@@ -308,7 +308,7 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   assert.deepEqual([rc.job.state, rc.job.result.entries], ['done', 6]);
   const upload = sql(DB_OWNER, `select payload->>'upload' from job where id = ${rc.job.id}`);
   assert.match(upload, /^\d+$/);
-  assert.equal(sql(DB_OWNER, `select count(*) from sh_bank_upload where id = ${upload}`), '0', 'the stored upload is gone once booked');
+  assert.equal(sql(DB_OWNER, `select count(*) from bank_upload where id = ${upload}`), '0', 'the stored upload is gone once booked');
   assert.equal(rc.json.entries, 6);
   assert.equal(rc.json.matched, 4, show(rc));
   assert.equal(rc.json.booked, 3);
@@ -392,7 +392,7 @@ test('concurrent creates for one month: one run, the other request gets 409', as
     assert.ok(['run_exists', 'already_exists', 'concurrent_change'].includes(r.json.error.code), show(r));
     if (r.json.error.code === 'run_exists') assert.equal(r.json.error.detail.run.id, id);
   }
-  const n = sql(DB_OWNER, `select count(*) from sh_payment_run where tenant_id = ${thun} and month = '2040-06-01'`);
+  const n = sql(DB_OWNER, `select count(*) from payment_run where tenant_id = ${thun} and month = '2040-06-01'`);
   assert.equal(n, '1');
 });
 
@@ -462,10 +462,13 @@ test('approval needs a payment account and something to pay', async () => {
   err(await approveRun(sl, empty.json.id), 409, 'nothing_to_pay');
 });
 
-test('routes answer 404 where the module is off', async () => {
+test('the paying account and payment runs are the casework layer\'s: a service without Sozialhilfe has them', async () => {
   const t = await freshTenant('nopay');
-  for (const p of ['/api/v1/payment-account', R, `${R}/1`]) err(await call('GET', p, { session: t.admin }), 404, 'not_found');
-  err(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: THUN_ACCOUNT }), 404, 'not_found');
+  err(await call('GET', '/api/v1/payment-account', { session: t.admin }), 404, 'not_found');
+  // runs belong to the core (lines come from the modules): a role without payment.run is refused
+  for (const p of [R, `${R}/1`]) err(await call('GET', p, { session: t.admin }), 403, 'forbidden');
+  ok(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: THUN_ACCOUNT }), 200);
+  assert.equal(ok(await call('GET', '/api/v1/payment-account', { session: t.admin }), 200).json.name, THUN_ACCOUNT.name);
 });
 
 // ------------------------------------------------------------ bank files
@@ -508,17 +511,17 @@ test('reconcile: bad input, permissions', async () => {
 });
 
 test('a stored upload waiting for its import job: row-level security like every table', () => {
-  const row = sql(DB_OWNER, `insert into sh_bank_upload (tenant_id, body, created_by) values (${thun}, '<x/>', ${uid.acc}) returning id`);
+  const row = sql(DB_OWNER, `insert into bank_upload (tenant_id, body, created_by) values (${thun}, '<x/>', ${uid.acc}) returning id`);
   const see = (tenant) => {
     const out = sql(DB_APP, [...(tenant ? [`select set_config('kasus.tenant_id', '${tenant}', false)`] : []),
-      `select count(*) from sh_bank_upload where id = ${row}`]).split('\n');
+      `select count(*) from bank_upload where id = ${row}`]).split('\n');
     return out[out.length - 1];
   };
   try {
     assert.deepEqual([see(null), see(biel), see(thun)], ['0', '0', '1']);
-    assert.equal(sql(DB_OWNER, "select relrowsecurity and relforcerowsecurity from pg_class where relname = 'sh_bank_upload'"), 't');
+    assert.equal(sql(DB_OWNER, "select relrowsecurity and relforcerowsecurity from pg_class where relname = 'bank_upload'"), 't');
   } finally {
-    sql(DB_OWNER, `delete from sh_bank_upload where id = ${row}`);
+    sql(DB_OWNER, `delete from bank_upload where id = ${row}`);
   }
 });
 
@@ -607,8 +610,8 @@ test('claims and ledger: bad input, permissions, foreign ids', async () => {
 // ---------------------------------------------------------------- isolation
 
 test('row-level security: every payment table is empty without the tenant setting and per tenant', async () => {
-  const tables = ['sh_tenant_account', 'sh_one_off', 'sh_payment_run', 'sh_payment_line', 'sh_bank_entry', 'sh_claim', 'sh_repayment',
-    'sh_bank_file', 'sh_pay_mark'];
+  const tables = ['payment_account', 'sh_one_off', 'payment_run', 'payment_line', 'bank_entry', 'claim', 'repayment',
+    'bank_file', 'sh_pay_mark', 'sh_run_check'];
   for (const t of tables) {
     const all = Number(sql(DB_OWNER, `select count(*) from ${t} where tenant_id = ${thun}`));
     assert.ok(all > 0, `${t} has thun rows for the test`);
@@ -624,7 +627,7 @@ test('row-level security: every payment table is empty without the tenant settin
   const e = (() => {
     try {
       sql(DB_APP, [`begin`, `select set_config('kasus.tenant_id', '${biel}', true)`,
-        `insert into sh_claim (tenant_id, dossier_id, amount, reason, instalment, created_by) values (${thun}, 1, 1, 'x', 1, 1)`]);
+        `insert into claim (tenant_id, dossier_id, amount, reason, instalment, created_by) values (${thun}, 1, 1, 'x', 1, 1)`]);
     } catch (x) { return String(x.stderr); }
     return '';
   })();

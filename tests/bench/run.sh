@@ -217,7 +217,7 @@ if { want pay || want search || want dossier; } &&
 		>"$out/scale.log" 2>&1 || { cat "$out/scale.log" >&2; die "scale.sql failed"; }
 fi
 # Every bench service pays from an account (as the demo services do).
-psql "$KASUS_DB_OWNER" -qAtc "INSERT INTO sh_tenant_account (tenant_id, name,
+psql "$KASUS_DB_OWNER" -qAtc "INSERT INTO payment_account (tenant_id, name,
 	iban, street, house_no, postcode, town, country, updated_by)
 	SELECT id, name, 'CH9300762011623852957', 'Bahnhofstrasse', '1', '3600',
 	'Thun', 'CH', 0 FROM tenant WHERE slug LIKE 'bench-%'
@@ -314,7 +314,7 @@ pay_run() {	# tenant month
 if want pay; then
 # The month after the last one paid in an earlier run on this data set.
 month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(coalesce(max(r.month)
-	+ interval '1 month', date '2030-01-01'), 'YYYY-MM') FROM sh_payment_run r
+	+ interval '1 month', date '2030-01-01'), 'YYYY-MM') FROM payment_run r
 	JOIN tenant t ON t.id = r.tenant_id WHERE t.slug LIKE 'bench-%'")
 say "payment run for bench-big ($month)"
 read -r big_s big_id big_n < <(pay_run bench-big "$month")
@@ -329,7 +329,7 @@ done
 copy_s() {	# the same payment rows, COPY out of PostgreSQL
 	local t0
 	t0=$(date +%s.%N)
-	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM sh_payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
+	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
 }
 big_copy=$(copy_s "$big_id")

@@ -318,10 +318,10 @@ function booked(slug, bfs, day, amounts) {
   const { household, persons } = fixtureHousehold(slug, [{ role: 'applicant', birth: '1980-01-01' }]);
   const d = sql(DB_OWNER, `insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs, opened_on)
     values (${t}, 'sozialhilfe', ${household}, ${persons[0]}, 'ongoing', ${bfs}, '${day}') returning id`).split('\n')[0];
-  const run = sql(DB_OWNER, `insert into sh_payment_run (tenant_id, month, exec_date, created_by) values (${t}, '${day}', '${day}', 0) returning id`).split('\n')[0];
+  const run = sql(DB_OWNER, `insert into payment_run (tenant_id, month, exec_date, created_by) values (${t}, '${day}', '${day}', 0) returning id`).split('\n')[0];
   for (const amount of amounts)
-    sql(DB_OWNER, `insert into sh_payment_line (tenant_id, run_id, dossier_id, kind, source_id, amount, name, ustrd, status, booked_on)
-      values (${t}, ${run}, ${d}, 'one_off', nextval('object_id_seq'), ${amount}, 'Muster', 'Test', 'booked', '${day}')`);
+    sql(DB_OWNER, `insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, amount, name, ustrd, status, booked_on)
+      values (${t}, ${run}, ${d}, 'sozialhilfe', 'one_off', nextval('object_id_seq'), ${amount}, 'Muster', 'Test', 'booked', '${day}')`);
 }
 
 test('burden sharing: rows per municipality, totals, the canton part and the pack version', async () => {

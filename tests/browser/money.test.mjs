@@ -38,7 +38,7 @@ after(async () => { await browser?.close(); });
 
 /** A year in which the tenant has no payment run yet (2070-2089). */
 function freeYear(tenant) {
-  return Number(sql(DB_OWNER, `select y from generate_series(2070, 2089) y where not exists (select 1 from sh_payment_run
+  return Number(sql(DB_OWNER, `select y from generate_series(2070, 2089) y where not exists (select 1 from payment_run
     where tenant_id = ${tenant} and extract(year from month) = y) order by random() limit 1`));
 }
 
@@ -48,10 +48,12 @@ async function createRun(s, month) {
   return (await api(s, 'GET', `${R}/${j.result.run}`)).json;
 }
 
-test('every money error code and audit event of the module has its text in German and French', () => {
+test('every money error code and audit event of the module and the core has its text in German and French', () => {
   const keys = new Set();
-  for (const f of ['sh_payment.c', 'sh_run.c', 'sh_bank.c', 'sh_pay.h']) {
-    const src = readFileSync(path.join(ROOT, 'modules/sozialhilfe', f), 'utf8');
+  for (const f of ['modules/sozialhilfe/sh_payment.c', 'modules/sozialhilfe/sh_run.c', 'modules/sozialhilfe/sh_bank.c',
+    'modules/sozialhilfe/sh_pay.h', 'core/casework/money/payrun.c', 'core/casework/money/ledger.c',
+    'core/casework/money/account.c']) {
+    const src = readFileSync(path.join(ROOT, f), 'utf8');
     for (const m of src.matchAll(/(?:fail(?:_detail)?\(\s*req,\s*\d{3},\s*|bad_field\(\s*req,\s*)"([a-z_]+)"/g)) keys.add(`error.${m[1]}`);
     for (const m of src.matchAll(/audit\(req,\s*"([a-z_]+)",\s*"([a-z_]+)"/g)) { keys.add(`audit.act.${m[1]}`); keys.add(`audit.obj.${m[2]}`); }
   }

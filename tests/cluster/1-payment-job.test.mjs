@@ -66,7 +66,7 @@ test('a node killed in the middle of a payment export job: another node finishes
   const admin = await login('thun', 'admin');
   const t = sql("SELECT id FROM tenant WHERE slug = 'thun'");
   const cw = sql(`SELECT id FROM app_user WHERE tenant_id = ${t} AND username = 'caseworker'`);
-  const y = Number(sql(`SELECT y FROM generate_series(2150, 2199) y WHERE NOT EXISTS (SELECT 1 FROM sh_payment_run
+  const y = Number(sql(`SELECT y FROM generate_series(2150, 2199) y WHERE NOT EXISTS (SELECT 1 FROM payment_run
     WHERE tenant_id = ${t} AND extract(year FROM month) = y) ORDER BY random() LIMIT 1`));
   const month = `${y}-01`;
   // Enough supported dossiers that booking them takes a while.
@@ -94,7 +94,7 @@ test('a node killed in the middle of a payment export job: another node finishes
   const cur = await call('GET', `${R}/${runId}`, { session: lead });
   const ap = await call('POST', `${R}/${runId}/approve`, { session: lead, headers: { 'if-match': cur.headers.get('etag') } });
   assert.equal(ap.status, 200, ap.text);
-  const lines = sql(`SELECT id || ' ' || end_to_end_id || ' ' || dossier_id FROM sh_payment_line
+  const lines = sql(`SELECT id || ' ' || end_to_end_id || ' ' || dossier_id FROM payment_line
     WHERE run_id = ${runId} AND status <> 'held' ORDER BY id`).split('\n').map((l) => l.split(' '));
   assert.ok(lines.length >= N, `${lines.length} payments`);
   const e2e = lines.map((l) => l[1]);
@@ -139,7 +139,7 @@ test('a node killed in the middle of a payment export job: another node finishes
     assert.equal(new Set(inFile).size, inFile.length, 'end-to-end ids unique in the file');
     assert.deepEqual([...inFile].sort(), [...e2e].sort(), 'the file pays every line');
     const booked = sql(`SELECT ref, count(*), sum(amount) FROM ledger_entry
-      WHERE tenant_id = ${t} AND kind = 'payment' AND ref IN (SELECT end_to_end_id FROM sh_payment_line WHERE run_id = ${runId})
+      WHERE tenant_id = ${t} AND kind = 'payment' AND ref IN (SELECT end_to_end_id FROM payment_line WHERE run_id = ${runId})
       GROUP BY ref`).split('\n').filter(Boolean).map((l) => l.split('|'));
     assert.equal(booked.length, lines.length, 'every payment booked');
     assert.deepEqual(booked.filter((b) => b[1] !== '1'), [], 'no payment booked twice');

@@ -40,6 +40,10 @@ const CONVERTED = [
   'modules/sozialhilfe/sh_letter.c',
   'modules/sozialhilfe/sh_jobs.c',
   'modules/sozialhilfe/sh_budget.c',
+  'core/casework/money/payrun.c',
+  'core/casework/money/ledger.c',
+  'core/casework/money/account.c',
+  'modules/sozialhilfe/sh_run.c',
 ];
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;

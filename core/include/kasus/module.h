@@ -22,7 +22,7 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	3
+#define KS_ABI_MINOR	4	/* 2.3 casework routes, 2.4 money services */
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -75,9 +75,11 @@ struct ks_job_type {
 
 /**
  * A code a module adds to a vocabulary of the casework layer: domain is
- * "deadline_kind", "journal_category" or "document_category". The core
- * has the generic ones (manual; conversation ... other; id, decision,
- * letter, scanned_mail, other); GET /api/v1/vocabularies lists them.
+ * "deadline_kind", "journal_category", "document_category" or
+ * "payment_kind" (the kinds of the payment lines it contributes to a
+ * run). The core has the generic ones (manual; conversation ... other;
+ * id, decision, letter, scanned_mail, other; no payment kinds);
+ * GET /api/v1/vocabularies lists them.
  */
 struct ks_vocab {
 	const char	*domain;
@@ -166,6 +168,41 @@ struct ks_dossier_kind {
 	int				(*transfer)(struct ks_request *,
 					    int64_t from, int64_t from_tenant,
 					    int64_t to, int64_t to_tenant);
+};
+
+/** A party of a payment (an account holder, a creditor): text or NULL. */
+struct ks_party {
+	const char	*name, *iban, *bic, *street, *house_no, *postcode,
+			*town, *country;
+};
+
+/**
+ * What a module contributes to the casework layer's payment runs
+ * (core/casework/money/payrun.c), through its descriptor (2.4). Every
+ * hook runs in the run's transaction, under the tenant's run lock, with
+ * the run's id as text; it returns KS_OK or fails with ks->fail. Only
+ * the modules switched on for the tenant are asked. A hook's statements
+ * are the module's own (ks->db_q), as in its routes.
+ */
+struct ks_money {
+	/**
+	 * Add the module's lines of run for the month beginning on first
+	 * (YYYY-MM-DD; month is YYYY-MM) to payment_line - set-based: one
+	 * INSERT ... SELECT with module = the module's name, kind a code of
+	 * its "payment_kind" vocabulary, source_id its record, for_month
+	 * the month a line pays (or NULL), creditor and amount copied, and
+	 * status 'held' with a problem when name, IBAN or address is
+	 * missing. ON CONFLICT ON CONSTRAINT payment_line_once DO NOTHING.
+	 */
+	int	(*run_lines)(struct ks_request *, const char *run,
+		    const char *first, const char *month);
+	/** After the core held the lines with a bad IBAN (NULL: nothing). */
+	int	(*run_held)(struct ks_request *, const char *run);
+	/** The draft run's lines are about to be dropped (recomputed or
+	   discarded): release what the run took (NULL: nothing). */
+	int	(*run_cleared)(struct ks_request *, const char *run);
+	/** The run was approved (NULL: nothing). */
+	int	(*run_approved)(struct ks_request *, const char *run);
 };
 
 /** The core, as a module sees it. Every pointer stays valid until fini. */
@@ -389,6 +426,17 @@ struct ks_api {
 	 * JSON array of codes (new reference); NULL with the error set.
 	 */
 	json_t		*(*checklist_missing)(struct ks_request *, int64_t id);
+	/* 2.4: money services */
+	/**
+	 * Check a party a payment goes to (the service's account, a
+	 * module's creditor): IBAN present, valid by mod 97 and no QR-IBAN
+	 * (normalised in place, in the request's arena), country two
+	 * capital letters, BIC 8 or 11 capitals and digits. prefix names
+	 * the fields in errors ("creditor."). KS_OK or 400 with
+	 * detail.field.
+	 */
+	int		(*party_check)(struct ks_request *, struct ks_party *,
+			    const char *prefix);
 };
 
 /** The descriptor a module exports. */
@@ -408,7 +456,8 @@ struct ks_module {
 	const struct ks_job_type	*jobs;
 	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
 	const struct ks_dossier_kind	*dossier_kinds;	/* NULL code ends */
-	void				*spare[8];
+	const struct ks_money		*money;		/* 2.4; NULL: none */
+	void				*spare[7];
 };
 
 /**

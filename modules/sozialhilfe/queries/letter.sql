@@ -6,7 +6,7 @@
 SELECT t.name, coalesce(a.street, '') AS street,
        coalesce(a.house_no, '') AS house_no,
        coalesce(a.postcode, '') AS postcode, coalesce(a.town, '') AS town
-  FROM tenant t LEFT JOIN sh_tenant_account a ON a.tenant_id = t.id
+  FROM tenant t LEFT JOIN payment_account a ON a.tenant_id = t.id
  WHERE t.id = kasus_tenant()
 
 -- name: letter_client

@@ -1,34 +1,18 @@
--- Sozialhilfe payments: account, one-off payments, payment runs, bank
--- notifications, claims and the client account. Every statement runs
--- under the request's tenant (row-level security).
+-- Sozialhilfe payments: account, one-off payments, the lines the module
+-- contributes to the core's payment runs (core/sql/queries/money.sql),
+-- bank notifications and claims on the core's tables. Every statement
+-- runs under the request's tenant (row-level security).
 
 -- name: pay_dossier
 SELECT d.id, d.state, d.applicant_id
   FROM dossier d
  WHERE d.id = $1 AND d.module = 'sozialhilfe'
 
--- ------------------------------------------------------------ account
-
+-- The core's paying account, for the bank files' check (sh_bank.c).
 -- name: pay_account_get
 SELECT name, iban, bic, street, house_no, postcode, town, country, version,
        updated_at
-  FROM sh_tenant_account
-
--- name: pay_account_insert
-INSERT INTO sh_tenant_account (tenant_id, name, iban, bic, street,
-       house_no, postcode, town, country, updated_by)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (tenant_id) DO NOTHING
-RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
-
--- name: pay_account_update
-UPDATE sh_tenant_account SET name = $1, iban = $2, bic = $3, street = $4,
-       house_no = $5, postcode = $6, town = $7, country = $8,
-       updated_by = $9, updated_at = now(), version = version + 1
- WHERE version = $10
-RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
+  FROM payment_account
 
 -- ---------------------------------------------------- one-off payments
 
@@ -73,35 +57,29 @@ RETURNING id, dossier_id, amount, text, creditor::text, status, created_by,
 
 -- --------------------------------------------------------------- runs
 
--- name: pay_run_insert
-INSERT INTO sh_payment_run (tenant_id, month, exec_date, created_by)
-VALUES (kasus_tenant(), $1::date, $2::date, $3)
-ON CONFLICT (tenant_id, month) DO NOTHING
-RETURNING id
-
--- name: pay_run_by_month
-SELECT id FROM sh_payment_run WHERE month = $1::date
-
--- Computing payment runs, one at a time per tenant (see sh_run.c).
--- name: pay_run_lock_tenant
-SELECT pg_advisory_xact_lock(7406, (kasus_tenant() % 2147483647)::integer)
-
 -- The marked dossiers (sh_pay_mark) run $1 checks for back payments, with
 -- the marks it saw: its approval removes exactly those.
 -- name: pay_run_marks_take
-UPDATE sh_payment_run r SET checked_ids = x.ids, checked_seqs = x.seqs
-  FROM (SELECT coalesce(array_agg(dossier_id ORDER BY dossier_id), '{}'),
+INSERT INTO sh_run_check (tenant_id, run_id, checked_ids, checked_seqs)
+SELECT kasus_tenant(), r.id, x.ids, x.seqs
+  FROM payment_run r,
+       (SELECT coalesce(array_agg(dossier_id ORDER BY dossier_id), '{}'),
                coalesce(array_agg(seq ORDER BY dossier_id), '{}')
           FROM sh_pay_mark) AS x(ids, seqs)
  WHERE r.id = $1 AND r.status = 'draft'
+ON CONFLICT (tenant_id, run_id) DO UPDATE
+   SET checked_ids = EXCLUDED.checked_ids,
+       checked_seqs = EXCLUDED.checked_seqs
 
 -- Unless a month of its window was approved after run $1 was computed
 -- (the run did not compare that month then).
 -- name: pay_run_marks_clear
 DELETE FROM sh_pay_mark m
- USING sh_payment_run r, unnest(r.checked_ids, r.checked_seqs) AS c(id, seq)
+ USING payment_run r
+  JOIN sh_run_check k ON k.tenant_id = r.tenant_id AND k.run_id = r.id,
+       unnest(k.checked_ids, k.checked_seqs) AS c(id, seq)
  WHERE r.id = $1 AND m.dossier_id = c.id AND m.seq = c.seq
-   AND NOT EXISTS (SELECT 1 FROM sh_payment_run w
+   AND NOT EXISTS (SELECT 1 FROM payment_run w
                     WHERE w.status = 'approved' AND w.id <> r.id
                       AND w.month < r.month
                       AND w.month >= r.month - interval '12 months'
@@ -113,9 +91,11 @@ DELETE FROM sh_pay_mark m
 -- name: pay_run_marks_again
 INSERT INTO sh_pay_mark (tenant_id, dossier_id, seq)
 SELECT kasus_tenant(), x.dossier_id, nextval('sh_pay_mark_seq')
-  FROM (SELECT DISTINCT unnest(l.checked_ids) AS dossier_id
-          FROM sh_payment_run r
-          JOIN sh_payment_run l ON l.tenant_id = r.tenant_id
+  FROM (SELECT DISTINCT unnest(k.checked_ids) AS dossier_id
+          FROM payment_run r
+          JOIN payment_run l ON l.tenant_id = r.tenant_id
+          JOIN sh_run_check k ON k.tenant_id = l.tenant_id
+               AND k.run_id = l.id
          WHERE r.id = $1 AND l.status = 'approved' AND l.id <> r.id
            AND l.month > r.month
            AND l.month <= r.month + interval '12 months'
@@ -177,12 +157,12 @@ WITH b AS (
 	       ELSE 0 END AS kvg_amt
 	  FROM r
 ), bm AS (
-	SELECT month FROM sh_payment_run
+	SELECT month FROM payment_run
 	 WHERE status = 'approved' AND month < $2::date
 	   AND month >= $2::date - interval '12 months'
 ), chk AS (
-	SELECT unnest(checked_ids) AS dossier_id FROM sh_payment_run
-	 WHERE id = $1
+	SELECT unnest(checked_ids) AS dossier_id FROM sh_run_check
+	 WHERE run_id = $1
 ), iv AS MATERIALIZED (
 	SELECT d.id AS dossier_id, d.applicant_id, bu.id AS budget_id,
 	       bu.payment, bu.valid_from,
@@ -208,8 +188,8 @@ WITH b AS (
 	   AND (iv.ended IS NULL OR bm.month < iv.ended)
 ), paid AS (
 	SELECT l.dossier_id, l.for_month, sum(l.amount) AS amount
-	  FROM sh_payment_line l
-	 WHERE l.run_id IN (SELECT id FROM sh_payment_run
+	  FROM payment_line l
+	 WHERE l.run_id IN (SELECT id FROM payment_run
 	                     WHERE month >= $2::date - interval '12 months'
 	                       AND id <> $1)
 	   AND l.dossier_id IN (SELECT dossier_id FROM chk)
@@ -280,168 +260,59 @@ WITH b AS (
 	       END AS problem
 	  FROM c
 )
-INSERT INTO sh_payment_line (tenant_id, run_id, dossier_id, kind,
+INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
        source_id, amount, name, street, house_no, postcode, town, country,
        iban, ustrd, status, problem, for_month)
-SELECT kasus_tenant(), $1, dossier_id, kind, source_id, amount,
+SELECT kasus_tenant(), $1, dossier_id, 'sozialhilfe', kind, source_id,
+       amount,
        left(coalesce(name, '-'), 70), left(street, 70), left(house_no, 16),
        left(postcode, 16), left(town, 35), left(country, 2), left(iban, 34),
        left(ustrd, 140), CASE WHEN problem IS NULL THEN 'open' ELSE 'held'
        END, problem, for_month
   FROM z
  ORDER BY dossier_id, for_month NULLS LAST, kind, source_id
-ON CONFLICT ON CONSTRAINT sh_payment_line_once DO NOTHING
+ON CONFLICT ON CONSTRAINT payment_line_once DO NOTHING
+
+-- The draft run $1's lines go (recomputed or discarded): its one-off
+-- payments are free again.
+-- name: pay_run_oneoffs_release
+UPDATE sh_one_off SET run_id = NULL, version = version + 1
+ WHERE run_id = $1
 
 -- name: pay_run_oneoffs_take
 UPDATE sh_one_off o SET run_id = $1, version = version + 1
-  FROM sh_payment_line l
- WHERE l.tenant_id = o.tenant_id AND l.run_id = $1 AND l.kind = 'one_off'
+  FROM payment_line l
+ WHERE l.tenant_id = o.tenant_id AND l.run_id = $1
+   AND l.module = 'sozialhilfe' AND l.kind = 'one_off'
    AND l.source_id = o.id AND l.status <> 'held' AND o.run_id IS NULL
-
--- name: pay_run_open_ibans
-SELECT id, iban FROM sh_payment_line WHERE run_id = $1 AND status = 'open'
- ORDER BY id
-
--- $2: line ids, $3: problems (text arrays of the same length)
--- name: pay_run_hold
-UPDATE sh_payment_line l SET status = 'held', problem = x.problem
-  FROM unnest($2::bigint[], $3::text[]) AS x(id, problem)
- WHERE l.run_id = $1 AND l.id = x.id AND l.status = 'open'
-
--- name: pay_run_get
-SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
-       created_at, approved_by, approved_at, msg_id, created_ts,
-       debtor::text, exported_at, exported_by, file_sha256, version,
-       computed_at
-  FROM sh_payment_run
- WHERE id = $1
-
--- name: pay_run_lock
-SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
-       created_at, approved_by, approved_at, msg_id, created_ts,
-       debtor::text, exported_at, exported_by, file_sha256, version,
-       computed_at
-  FROM sh_payment_run
- WHERE id = $1
-   FOR UPDATE
-
--- name: pay_run_list
-SELECT id, to_char(month, 'YYYY-MM'), status, exec_date, created_by,
-       created_at, approved_by, approved_at, msg_id, created_ts,
-       debtor::text, exported_at, exported_by, file_sha256, version,
-       computed_at
-  FROM sh_payment_run
- WHERE ($1::bigint = 0 OR id < $1)
- ORDER BY id DESC LIMIT $2
-
--- name: pay_run_summary
-SELECT kind, status, count(*), sum(amount)
-  FROM sh_payment_line
- WHERE run_id = $1
- GROUP BY kind, status
- ORDER BY kind, status
-
--- name: pay_run_lines
-SELECT id, dossier_id, kind, source_id, amount, name, street, house_no,
-       postcode, town, country, iban, ustrd, end_to_end_id, status, problem,
-       booked_on, return_reason, to_char(for_month, 'YYYY-MM')
-  FROM sh_payment_line
- WHERE run_id = $1 AND id > $2 AND ($4::text IS NULL OR kind = $4)
- ORDER BY id LIMIT $3
-
--- name: pay_run_export_lines
-SELECT id, amount, name, street, house_no, postcode, town, country, iban,
-       ustrd, end_to_end_id
-  FROM sh_payment_line
- WHERE run_id = $1 AND status <> 'held'
- ORDER BY id
-
--- name: pay_run_approve
-UPDATE sh_payment_run r SET status = 'approved', approved_by = $2,
-       approved_at = now(),
-       msg_id = 'KS' || r.tenant_id::text || 'R' || r.id::text,
-       created_ts = to_char(now() AT TIME ZONE 'Europe/Zurich',
-           'YYYY-MM-DD"T"HH24:MI:SS'),
-       exec_date = greatest(r.exec_date, current_date),
-       debtor = (SELECT jsonb_build_object('name', a.name, 'iban', a.iban,
-           'bic', a.bic, 'street', a.street, 'house_no', a.house_no,
-           'postcode', a.postcode, 'town', a.town, 'country', a.country)
-           FROM sh_tenant_account a),
-       version = r.version + 1
- WHERE r.id = $1 AND r.status = 'draft'
-RETURNING r.id
-
--- The export job (sh_run.c) books every exported line on the client
--- account, one line at a time ($1 line, $2 booking day: the run's
--- execution date); a line booked already (the job ran before) is left.
--- name: pay_run_book_lines
--- A batch of lines ($1: an array of their ids), each booked once.
-INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
-       text, ref)
-SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
-       left(l.ustrd, 140), l.end_to_end_id
-  FROM sh_payment_line l
- WHERE l.id = ANY ($1::bigint[]) AND l.status <> 'held'
-ON CONFLICT (tenant_id, ref) WHERE kind = 'payment' DO NOTHING
-
--- After its lines are booked: the run is exported with its file.
--- name: pay_run_mark_exported
-UPDATE sh_payment_run SET exported_at = now(), exported_by = $2,
-       file_sha256 = $3, version = version + 1
- WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
-RETURNING id
-
--- A draft run's lines are dropped (and its one-off payments released)
--- to be computed again.
--- name: pay_run_clear
-WITH r AS (
-	SELECT id FROM sh_payment_run WHERE id = $1 AND status = 'draft'
-), o AS (
-	UPDATE sh_one_off SET run_id = NULL, version = version + 1
-	 WHERE run_id IN (SELECT id FROM r)
-	RETURNING id
-), l AS (
-	DELETE FROM sh_payment_line WHERE run_id IN (SELECT id FROM r)
-	RETURNING id
-)
-UPDATE sh_payment_run SET computed_at = clock_timestamp(),
-       version = version + 1
- WHERE id IN (SELECT id FROM r)
-   AND (SELECT count(*) FROM l) >= 0 AND (SELECT count(*) FROM o) >= 0
-RETURNING id
-
--- After pay_run_clear.
--- name: pay_run_delete
-DELETE FROM sh_payment_run WHERE id = $1 AND status = 'draft'
-RETURNING id
 
 -- ------------------------------------------------- bank notifications
 
 -- A notification for its import job ($1 the file, $2 the user).
 -- name: pay_bank_upload_insert
-INSERT INTO sh_bank_upload (tenant_id, body, created_by)
+INSERT INTO bank_upload (tenant_id, body, created_by)
 VALUES (kasus_tenant(), $1, $2)
 RETURNING id
 
 -- name: pay_bank_upload_get
-SELECT body FROM sh_bank_upload WHERE id = $1
+SELECT body FROM bank_upload WHERE id = $1
 
 -- name: pay_bank_upload_delete
-DELETE FROM sh_bank_upload WHERE id = $1
+DELETE FROM bank_upload WHERE id = $1
 
 -- name: pay_bank_file_insert
-INSERT INTO sh_bank_file (tenant_id, sha256, account, uploaded_by)
+INSERT INTO bank_file (tenant_id, sha256, account, uploaded_by)
 VALUES (kasus_tenant(), $1, $2, $3)
 ON CONFLICT (tenant_id, sha256) DO NOTHING
 RETURNING id
 
 -- name: pay_bank_file_by_sha
-SELECT id FROM sh_bank_file WHERE sha256 = $1
+SELECT id FROM bank_file WHERE sha256 = $1
 
 -- A file's counts from its transactions; $2 the duplicates it had (-1:
 -- as counted at its upload).
 -- name: pay_bank_file_count
-UPDATE sh_bank_file f
+UPDATE bank_file f
    SET duplicates = CASE WHEN $2::integer < 0 THEN f.duplicates
                     ELSE $2::integer END,
        entries = x.n + CASE WHEN $2::integer < 0 THEN f.duplicates
@@ -455,7 +326,7 @@ UPDATE sh_bank_file f
                count(*) FILTER (WHERE outcome = 'repayment') AS repayments,
                count(*) FILTER (WHERE outcome = 'pending') AS pending,
                count(*) FILTER (WHERE outcome = 'unmatched') AS unmatched
-          FROM sh_bank_entry WHERE file_id = $1) x
+          FROM bank_entry WHERE file_id = $1) x
  WHERE f.id = $1
 
 -- Imported files, newest first; $1 one file, or 0 for all.
@@ -463,14 +334,14 @@ UPDATE sh_bank_file f
 SELECT f.id, f.sha256, f.account, f.entries, f.booked, f.returned,
        f.repayments, f.pending, f.duplicates, f.unmatched, f.uploaded_by,
        u.display_name, f.uploaded_at
-  FROM sh_bank_file f
+  FROM bank_file f
   LEFT JOIN app_user u ON u.tenant_id = f.tenant_id AND u.id = f.uploaded_by
  WHERE ($1::bigint = 0 OR f.id = $1)
    AND ($2::bigint = 0 OR f.id < $2)
  ORDER BY f.id DESC LIMIT $3
 
 -- name: pay_bank_insert
-INSERT INTO sh_bank_entry (tenant_id, key, file_sha256, cdi, amount,
+INSERT INTO bank_entry (tenant_id, key, file_sha256, cdi, amount,
        currency, status_code, booking_date, end_to_end_id, reference,
        return_reason, outcome, uploaded_by, file_id, account)
 VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10,
@@ -479,35 +350,35 @@ ON CONFLICT (tenant_id, key) DO NOTHING
 RETURNING id
 
 -- name: pay_bank_outcome
-UPDATE sh_bank_entry SET outcome = $2, reason = $3, line_id = $4::bigint,
+UPDATE bank_entry SET outcome = $2, reason = $3, line_id = $4::bigint,
        claim_id = $5::bigint
  WHERE id = $1
 
 -- name: pay_bank_list
-SELECT * FROM sh_bank_entry_v
+SELECT * FROM bank_entry_v
  WHERE ($1::text IS NULL OR outcome = $1)
    AND ($2::bigint = 0 OR id < $2)
  ORDER BY id DESC LIMIT $3
 
 -- The transactions of file $1, in the file's order.
 -- name: pay_bank_file_entries
-SELECT * FROM sh_bank_entry_v
+SELECT * FROM bank_entry_v
  WHERE file_id = $1 AND id > $2
  ORDER BY id LIMIT $3
 
 -- name: pay_bank_entry_get
-SELECT * FROM sh_bank_entry_v WHERE id = $1
+SELECT * FROM bank_entry_v WHERE id = $1
 
 -- name: pay_bank_entry_lock
 SELECT id, cdi, amount, currency, status_code, booking_date, return_reason,
        outcome, version, file_id
-  FROM sh_bank_entry
+  FROM bank_entry
  WHERE id = $1
    FOR UPDATE
 
 -- $1 entry, $2 outcome, $3 user, $4 line, $5 claim
 -- name: pay_bank_match
-UPDATE sh_bank_entry SET outcome = $2, reason = NULL, matched_by = $3,
+UPDATE bank_entry SET outcome = $2, reason = NULL, matched_by = $3,
        matched_at = now(), line_id = $4::bigint, claim_id = $5::bigint,
        version = version + 1
  WHERE id = $1 AND outcome = 'unmatched'
@@ -519,7 +390,7 @@ RETURNING id
 -- that still owe at least its amount.
 -- name: pay_bank_candidates
 WITH e AS (
-	SELECT cdi, amount FROM sh_bank_entry
+	SELECT cdi, amount FROM bank_entry
 	 WHERE id = $1 AND currency = 'CHF'
 ), c AS (
 	SELECT l.id, 'line' AS type, l.dossier_id, l.amount, l.name,
@@ -527,17 +398,17 @@ WITH e AS (
 	       to_char(l.for_month, 'YYYY-MM') AS for_month,
 	       NULL AS reference, l.status
 	  FROM e
-	  JOIN sh_payment_line l ON l.amount = e.amount
+	  JOIN payment_line l ON l.amount = e.amount
 	       AND l.status IN ('open', 'booked')
 	       AND (l.status = 'open' OR e.cdi = 'CRDT')
-	  JOIN sh_payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
+	  JOIN payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
 	       AND r.exported_at IS NOT NULL
 	UNION ALL
 	SELECT cl.id, 'claim', cl.dossier_id, cl.amount - cl.repaid,
 	       p.last_name || ' ' || p.first_name, NULL, NULL, NULL,
 	       cl.reference, cl.status
 	  FROM e
-	  JOIN sh_claim cl ON e.cdi = 'CRDT' AND cl.status = 'open'
+	  JOIN claim cl ON e.cdi = 'CRDT' AND cl.status = 'open'
 	       AND cl.amount - cl.repaid >= e.amount
 	  JOIN dossier d ON d.tenant_id = cl.tenant_id AND d.id = cl.dossier_id
 	  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
@@ -548,20 +419,20 @@ SELECT * FROM c
 
 -- name: pay_line_by_e2e
 SELECT l.id, l.status, l.amount, l.dossier_id, r.exported_at IS NOT NULL
-  FROM sh_payment_line l
-  JOIN sh_payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
+  FROM payment_line l
+  JOIN payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
  WHERE l.end_to_end_id = $1
    FOR UPDATE OF l
 
 -- name: pay_line_lock
 SELECT l.id, l.status, l.amount, l.dossier_id, r.exported_at IS NOT NULL
-  FROM sh_payment_line l
-  JOIN sh_payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
+  FROM payment_line l
+  JOIN payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
  WHERE l.id = $1
    FOR UPDATE OF l
 
 -- name: pay_line_booked
-UPDATE sh_payment_line SET status = 'booked', booked_on = $2::date
+UPDATE payment_line SET status = 'booked', booked_on = $2::date
  WHERE id = $1 AND status = 'open'
 RETURNING id
 
@@ -569,7 +440,7 @@ RETURNING id
 -- a correction of the payment booked at export.
 -- name: pay_line_returned
 WITH l AS (
-	UPDATE sh_payment_line SET status = 'returned', return_reason = $2,
+	UPDATE payment_line SET status = 'returned', return_reason = $2,
 	       booked_on = coalesce($3::date, booked_on)
 	 WHERE id = $1 AND status IN ('open', 'booked')
 	RETURNING dossier_id, amount, end_to_end_id
@@ -586,19 +457,19 @@ RETURNING id
 
 -- $1 dossier, $2 amount, $3 reason, $4 instalment, $5 user, $6 first due
 -- name: pay_claim_insert
-INSERT INTO sh_claim (tenant_id, dossier_id, amount, reason, instalment,
+INSERT INTO claim (tenant_id, dossier_id, amount, reason, instalment,
        created_by, first_due)
 VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6::date)
 RETURNING id
 
--- A claim with what its plan asks today (sh_claim_due).
+-- A claim with what its plan asks today (claim_due).
 -- name: pay_claim_list
 SELECT c.id, c.dossier_id, c.amount, c.reason, c.instalment, c.reference,
        c.repaid, c.status, c.created_by, c.created_at, c.version,
        c.first_due, c.plan_base, d.overdue, d.next_due_on, d.next_amount,
        d.instalments
-  FROM sh_claim c,
-       sh_claim_due(c.amount - c.plan_base, c.instalment, c.first_due,
+  FROM claim c,
+       claim_due(c.amount - c.plan_base, c.instalment, c.first_due,
            c.repaid - c.plan_base) d
  WHERE ($1::bigint = 0 OR c.dossier_id = $1)
    AND ($4::bigint = 0 OR c.id = $4)
@@ -607,8 +478,8 @@ SELECT c.id, c.dossier_id, c.amount, c.reason, c.instalment, c.reference,
 
 -- name: pay_claim_schedule
 SELECT s.no, s.due_on, s.amount, s.paid
-  FROM sh_claim c,
-       sh_claim_plan(c.amount - c.plan_base, c.instalment, c.first_due,
+  FROM claim c,
+       claim_plan(c.amount - c.plan_base, c.instalment, c.first_due,
            c.repaid - c.plan_base) s
  WHERE c.id = $1
  ORDER BY s.no
@@ -616,7 +487,7 @@ SELECT s.no, s.due_on, s.amount, s.paid
 -- name: pay_claim_repayments
 SELECT r.id, r.amount, r.paid_on, r.source, r.bank_entry_id, r.created_by,
        u.display_name, r.created_at
-  FROM sh_repayment r
+  FROM repayment r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.claim_id = $1
  ORDER BY r.paid_on, r.id
@@ -624,20 +495,20 @@ SELECT r.id, r.amount, r.paid_on, r.source, r.bank_entry_id, r.created_by,
 -- name: pay_claim_lock
 SELECT id, dossier_id, amount, reason, instalment, reference, repaid,
        status, created_by, created_at, version
-  FROM sh_claim
+  FROM claim
  WHERE id = $1
    FOR UPDATE
 
 -- name: pay_claim_by_ref
 SELECT id, dossier_id, amount, reason, instalment, reference, repaid,
        status, created_by, created_at, version
-  FROM sh_claim
+  FROM claim
  WHERE reference = $1
    FOR UPDATE
 
 -- A new plan over what is owed now: $2 instalment, $3 first due.
 -- name: pay_claim_plan_set
-UPDATE sh_claim SET instalment = $2, first_due = $3::date,
+UPDATE claim SET instalment = $2, first_due = $3::date,
        plan_base = repaid, version = version + 1
  WHERE id = $1 AND status = 'open'
 RETURNING id
@@ -645,14 +516,14 @@ RETURNING id
 -- $1 claim, $2 amount, $3 date, $4 source, $5 bank entry, $6 user
 -- name: pay_repayment_book
 WITH c AS (
-	UPDATE sh_claim SET repaid = repaid + $2,
+	UPDATE claim SET repaid = repaid + $2,
 	       status = CASE WHEN repaid + $2 >= amount THEN 'settled'
 	                ELSE 'open' END,
 	       version = version + 1
 	 WHERE id = $1 AND repaid + $2 <= amount
 	RETURNING id, dossier_id, reference
 ), p AS (
-	INSERT INTO sh_repayment (tenant_id, claim_id, amount, paid_on,
+	INSERT INTO repayment (tenant_id, claim_id, amount, paid_on,
 	       source, bank_entry_id, created_by)
 	SELECT kasus_tenant(), c.id, $2, $3::date, $4, $5::bigint, $6 FROM c
 	RETURNING id
@@ -664,17 +535,3 @@ WITH c AS (
 	RETURNING id
 )
 SELECT p.id, e.id FROM p, e
-
--- --------------------------------------------------------------- ledger
-
--- name: pay_ledger_list
-SELECT id, booked_on, kind, amount, text, ref, created_at
-  FROM ledger_entry
- WHERE dossier_id = $1 AND id > $2
- ORDER BY id LIMIT $3
-
--- name: pay_ledger_totals
-SELECT coalesce((SELECT sum(amount) FROM ledger_entry
-                  WHERE dossier_id = $1), 0),
-       coalesce((SELECT sum(amount - repaid) FROM sh_claim
-                  WHERE dossier_id = $1 AND status = 'open'), 0)

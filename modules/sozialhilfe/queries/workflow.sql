@@ -37,13 +37,13 @@ SELECT o.id, o.dossier_id, d.number, p.last_name, p.first_name,
 
 -- name: pending_runs
 SELECT r.id, r.month, r.created_by, u.display_name, r.created_at,
-       (SELECT count(*) FROM sh_payment_line l
+       (SELECT count(*) FROM payment_line l
          WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id) AS lines,
-       (SELECT coalesce(sum(l.amount), 0) FROM sh_payment_line l
+       (SELECT coalesce(sum(l.amount), 0) FROM payment_line l
          WHERE l.tenant_id = r.tenant_id AND l.run_id = r.id
            AND l.status <> 'held') AS total,
        r.version
-  FROM sh_payment_run r
+  FROM payment_run r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.created_by
  WHERE r.status = 'draft'
  ORDER BY r.month, r.id LIMIT 200

@@ -1,0 +1,168 @@
+-- Money services of the casework layer (core/casework/money/): payment
+-- runs with their lines and pain.001 export, the client ledger. Every
+-- statement runs under the request's tenant (row-level security). The
+-- lines of a run come from the modules (struct ks_money).
+
+-- ------------------------------------------------------------ account
+
+-- name: money_account_get
+SELECT name, iban, bic, street, house_no, postcode, town, country, version,
+       updated_at
+  FROM payment_account
+
+-- name: money_account_insert
+INSERT INTO payment_account (tenant_id, name, iban, bic, street,
+       house_no, postcode, town, country, updated_by)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (tenant_id) DO NOTHING
+RETURNING name, iban, bic, street, house_no, postcode, town, country,
+       version, updated_at
+
+-- name: money_account_update
+UPDATE payment_account SET name = $1, iban = $2, bic = $3, street = $4,
+       house_no = $5, postcode = $6, town = $7, country = $8,
+       updated_by = $9, updated_at = now(), version = version + 1
+ WHERE version = $10
+RETURNING name, iban, bic, street, house_no, postcode, town, country,
+       version, updated_at
+
+-- --------------------------------------------------------------- runs
+
+-- name: payrun_insert
+INSERT INTO payment_run (tenant_id, month, exec_date, created_by)
+VALUES (kasus_tenant(), $1::date, $2::date, $3)
+ON CONFLICT (tenant_id, month) DO NOTHING
+RETURNING id
+
+-- name: payrun_by_month
+SELECT id FROM payment_run WHERE month = $1::date
+
+-- Computing payment runs, one at a time per tenant (see payrun.c).
+-- name: payrun_lock_tenant
+SELECT pg_advisory_xact_lock(7406, (kasus_tenant() % 2147483647)::integer)
+
+-- name: payrun_open_ibans
+SELECT id, iban FROM payment_line WHERE run_id = $1 AND status = 'open'
+ ORDER BY id
+
+-- $2: line ids, $3: problems (text arrays of the same length)
+-- name: payrun_hold
+UPDATE payment_line l SET status = 'held', problem = x.problem
+  FROM unnest($2::bigint[], $3::text[]) AS x(id, problem)
+ WHERE l.run_id = $1 AND l.id = x.id AND l.status = 'open'
+
+-- name: payrun_get
+SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
+       created_by, created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text AS debtor, exported_at, exported_by, file_sha256,
+       version, computed_at
+  FROM payment_run
+ WHERE id = $1
+
+-- name: payrun_lock
+SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
+       created_by, created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text AS debtor, exported_at, exported_by, file_sha256,
+       version, computed_at
+  FROM payment_run
+ WHERE id = $1
+   FOR UPDATE
+
+-- name: payrun_list
+SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
+       created_by, created_at, approved_by, approved_at, msg_id, created_ts,
+       debtor::text AS debtor, exported_at, exported_by, file_sha256,
+       version, computed_at
+  FROM payment_run
+ WHERE ($1::bigint = 0 OR id < $1)
+ ORDER BY id DESC LIMIT $2
+
+-- name: payrun_summary
+SELECT kind, status, count(*) AS n, sum(amount) AS total
+  FROM payment_line
+ WHERE run_id = $1
+ GROUP BY kind, status
+ ORDER BY kind, status
+
+-- name: payrun_lines
+SELECT id, dossier_id, module, kind, source_id, amount, name, street,
+       house_no, postcode, town, country, iban, ustrd, end_to_end_id,
+       status, problem, booked_on, return_reason,
+       to_char(for_month, 'YYYY-MM') AS for_month
+  FROM payment_line
+ WHERE run_id = $1 AND id > $2 AND ($4::text IS NULL OR kind = $4)
+ ORDER BY id LIMIT $3
+
+-- name: payrun_export_lines
+SELECT id, amount, name, street, house_no, postcode, town, country, iban,
+       ustrd, end_to_end_id
+  FROM payment_line
+ WHERE run_id = $1 AND status <> 'held'
+ ORDER BY id
+
+-- name: payrun_approve
+UPDATE payment_run r SET status = 'approved', approved_by = $2,
+       approved_at = now(),
+       msg_id = 'KS' || r.tenant_id::text || 'R' || r.id::text,
+       created_ts = to_char(now() AT TIME ZONE 'Europe/Zurich',
+           'YYYY-MM-DD"T"HH24:MI:SS'),
+       exec_date = greatest(r.exec_date, current_date),
+       debtor = (SELECT jsonb_build_object('name', a.name, 'iban', a.iban,
+           'bic', a.bic, 'street', a.street, 'house_no', a.house_no,
+           'postcode', a.postcode, 'town', a.town, 'country', a.country)
+           FROM payment_account a),
+       version = r.version + 1
+ WHERE r.id = $1 AND r.status = 'draft'
+RETURNING r.id
+
+-- The export job books the exported lines on the client accounts, a
+-- batch at a time ($1: an array of line ids, $2 booking day: the run's
+-- execution date); a line booked already (the job ran before) is left.
+-- name: payrun_book_lines
+INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
+       text, ref)
+SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
+       left(l.ustrd, 140), l.end_to_end_id
+  FROM payment_line l
+ WHERE l.id = ANY ($1::bigint[]) AND l.status <> 'held'
+ON CONFLICT (tenant_id, ref) WHERE kind = 'payment' DO NOTHING
+
+-- After its lines are booked: the run is exported with its file.
+-- name: payrun_mark_exported
+UPDATE payment_run SET exported_at = now(), exported_by = $2,
+       file_sha256 = $3, version = version + 1
+ WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
+RETURNING id
+
+-- A draft run's lines are dropped to be computed again (the modules
+-- released what the run took first).
+-- name: payrun_clear
+WITH r AS (
+	SELECT id FROM payment_run WHERE id = $1 AND status = 'draft'
+), l AS (
+	DELETE FROM payment_line WHERE run_id IN (SELECT id FROM r)
+	RETURNING id
+)
+UPDATE payment_run SET computed_at = clock_timestamp(),
+       version = version + 1
+ WHERE id IN (SELECT id FROM r) AND (SELECT count(*) FROM l) >= 0
+RETURNING id
+
+-- After payrun_clear.
+-- name: payrun_delete
+DELETE FROM payment_run WHERE id = $1 AND status = 'draft'
+RETURNING id
+
+-- --------------------------------------------------------------- ledger
+
+-- name: ledger_list
+SELECT id, booked_on, kind, amount, text, ref, created_at
+  FROM ledger_entry
+ WHERE dossier_id = $1 AND id > $2
+ ORDER BY id LIMIT $3
+
+-- name: ledger_totals
+SELECT coalesce((SELECT sum(amount) FROM ledger_entry
+                  WHERE dossier_id = $1), 0) AS balance,
+       coalesce((SELECT sum(amount - repaid) FROM claim
+                  WHERE dossier_id = $1 AND status = 'open'), 0) AS open

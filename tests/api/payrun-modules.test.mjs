@@ -1,0 +1,84 @@
+// Payment runs are the casework layer's (core/casework/money/): the core
+// knows no module's vocabulary, a module contributes the lines of a run
+// through its descriptor (struct ks_money), set-based in the run's
+// transaction, and each line carries its module and a kind of that
+// module's vocabulary. The echo test module pays CHF 1 to each open
+// echo case: a service with echo and without Sozialhilfe gets runs with
+// exactly those lines, approves and exports them onto the client ledger;
+// with echo switched off its next run has no line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, ok, err, show, as, login, sql, sqlError, DB_OWNER, freshTenant, createUser, tenantId, jobOf } from './lib.mjs';
+
+const R = '/api/v1/payment-runs';
+const M = '/api/v1/admin/tenants';
+
+async function setEcho(slug, enabled) {
+  const canton = await as('canton', 'canton-admin');
+  const cur = ok(await call('GET', `${M}/${slug}/modules`, { session: canton }), 200).json.items.find((i) => i.module === 'echo');
+  const headers = cur && cur.version > 0 ? { 'if-match': `"${cur.version}"` } : {};
+  ok(await call('PUT', `${M}/${slug}/modules/echo`, { session: canton, headers, body: { enabled } }), 200);
+}
+
+async function user(t, role) {
+  const u = await createUser(t.admin, [role]);
+  return login(t.slug, u.username, u.password);
+}
+
+test('a module contributes the lines of a core payment run; a line carries its module and kind', async () => {
+  const t = await freshTenant('payecho');
+  const tid = tenantId(t.slug);
+  await setEcho(t.slug, true);
+  const dossier = Number(sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date)
+      values (${tid}, 'Echo', 'Erika', '1980-01-01') returning id),
+    h as (insert into household (tenant_id, name) values (${tid}, 'Echo') returning id)
+    insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
+    select ${tid}, 'echo', h.id, p.id, 'open', 942 from p, h returning id`).split('\n')[0]);
+  // the paying account is the core's too (was a Sozialhilfe route)
+  ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
+    body: { name: 'Sozialdienst Echo', iban: 'CH93 0076 2011 6238 5295 7', town: 'Bern', country: 'CH' } }), 200);
+  const acc = await user(t, 'accounting');
+  const lead = await user(t, 'teamlead');
+
+  const job = await jobOf(await call('POST', R, { session: acc, body: { month: '2031-03' } }), acc);
+  assert.equal(job.type, 'core.payment_run');
+  const run = ok(await call('GET', `${R}/${job.result.run}`, { session: acc }), 200);
+  assert.equal(run.json.lines.length, 1, show(run));
+  const [line] = run.json.lines;
+  assert.equal(line.module, 'echo');
+  assert.equal(line.kind, 'echo_payment');
+  assert.equal(line.dossier_id, dossier);
+  assert.equal(line.amount, 100);
+  assert.equal(line.text, 'Echo 2031-03');
+  assert.equal(line.status, 'open');
+  assert.deepEqual(run.json.summary.by_kind, { echo_payment: { count: 1, total: 100 } });
+  // a kind of any module's vocabulary filters; an unknown one is refused
+  assert.equal(ok(await call('GET', `${R}/${run.json.id}?kind=echo_payment`, { session: acc }), 200).json.lines.length, 1);
+  err(await call('GET', `${R}/${run.json.id}?kind=nonsense`, { session: acc }), 400, 'invalid_parameter');
+  // the database refuses a kind no module declared
+  assert.match(sqlError(DB_OWNER, `update payment_line set kind = 'nonsense' where id = ${line.id}`), /nonsense is not a known payment_kind/);
+
+  // approve (If-Match), export: the client ledger of the echo case is booked
+  const appr = ok(await call('POST', `${R}/${run.json.id}/approve`, { session: lead, headers: { 'if-match': run.headers.get('etag') } }), 200);
+  assert.equal(appr.json.status, 'approved');
+  const x = await jobOf(await call('POST', `${R}/${run.json.id}/export`, { session: acc }), acc);
+  assert.equal(x.type, 'core.payment_export');
+  assert.equal(x.result.payments, 1);
+  const file = await call('GET', `${R}/${run.json.id}/pain001`, { session: acc });
+  assert.equal(file.status, 200, show(file));
+  assert.match(file.text, new RegExp(`<EndToEndId>${line.end_to_end_id}</EndToEndId>`));
+  const ledger = ok(await call('GET', `/api/v1/cases/${dossier}/ledger`, { session: acc }), 200);
+  assert.deepEqual(ledger.json.items.map((e) => [e.kind, e.amount, e.ref]), [['payment', -100, line.end_to_end_id]]);
+  assert.equal(ledger.json.balance, -100);
+
+  // another service sees neither the run nor the ledger
+  const other = await as('biel', 'accounting');
+  err(await call('GET', `${R}/${run.json.id}`, { session: other }), 404, 'not_found');
+  err(await call('GET', `/api/v1/cases/${dossier}/ledger`, { session: other }), 404, 'not_found');
+
+  // echo switched off: its hook is not asked, the next run has no line
+  await setEcho(t.slug, false);
+  const job2 = await jobOf(await call('POST', R, { session: acc, body: { month: '2031-04' } }), acc);
+  const run2 = ok(await call('GET', `${R}/${job2.result.run}`, { session: acc }), 200);
+  assert.deepEqual(run2.json.lines, [], show(run2));
+});
