@@ -103,6 +103,11 @@ test('an echo dossier through the core: steps, checklist, work list, transfer wi
   assert.equal(sql(DB_OWNER, `select count(*) from deadline where dossier_id = ${id} and done_on is null`), '0',
     'the sender\'s deadlines ended with the dossier');
 
+  // Closed with one of the kind's reasons (and so out of echo's payment
+  // runs, which pay open echo cases).
+  const done = ok(await step(to, { to: 'closed', closure_reason: 'done' }, oe), 200);
+  assert.equal(done.json.closure_reason, 'done');
+
   // Other tenants see nothing of it.
   err(await call('GET', `/api/v1/echo/cases/${id}/notes`, { session: oe }), 404);
   err(await call('GET', `/api/v1/cases/${id}/checklist`, { session: biel }), 404);
