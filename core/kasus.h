@@ -324,10 +324,6 @@ int	ks_db_open_count(void);
 /** Close this thread's connection (tests, after a server restart). */
 void	ks_db_thread_close(void);
 
-/* Integer helpers for result values. */
-long long ks_db_ll(PGresult *, int row, int col);
-const char *ks_db_s(PGresult *, int row, int col);	/* NULL for NULL */
-
 /* --------------------------------------------------------------- redis */
 
 struct redisReply;
