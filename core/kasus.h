@@ -561,6 +561,8 @@ void	ks_rules_listen_stop(void);
 int	ks_rules_import(void);
 void	ks_rules_register(void);
 void	ks_rules_data_register(void);
+/** A pack's identity in row i: id, name, version, valid_from, sha256, status. */
+json_t	*ks_rules_pack_head(PGresult *, int i);
 /** Reply with the versions of a kind (code, data) in force on ?date=. */
 int	ks_rules_as_of(struct ks_request *, const char *kind);
 /** The request's tenant's municipalities: [{bfs, name, population, since}]. */

@@ -151,18 +151,26 @@ ks_rules_eval_canton(struct ks_request *req, const char *pack,
 
 /* ------------------------------------------------------------- the API */
 
-static json_t *
-pack_json(PGresult *r, int i, int with_source)
+json_t *
+ks_rules_pack_head(PGresult *r, int i)
 {
-	json_t *ex = json_loads(ks_db_str(r, i, "examples"), 0, NULL);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,"
-	    "s:s?,s:s,s:s?,s:I}",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}",
 	    "id", (json_int_t)ks_db_getll(r, i, "id"),
 	    "name", ks_db_str(r, i, "name"),
 	    "version", ks_db_str(r, i, "version"),
 	    "valid_from", ks_db_str(r, i, "valid_from"),
 	    "sha256", ks_db_str(r, i, "sha256"),
-	    "status", ks_db_str(r, i, "status"),
+	    "status", ks_db_str(r, i, "status"));
+}
+
+static json_t *
+pack_json(PGresult *r, int i, int with_source)
+{
+	json_t *ex = json_loads(ks_db_str(r, i, "examples"), 0, NULL);
+	json_t *j = ks_rules_pack_head(r, i);
+
+	json_object_update_new(j, json_pack("{s:o,s:o,s:o,s:s?,"
+	    "s:s?,s:s,s:s?,s:I}",
 	    "examples", ex ? ex : json_array(),
 	    "author_id", ks_db_json_int(r, i, "author_id"),
 	    "approver_id", ks_db_json_int(r, i, "approver_id"),
@@ -170,7 +178,7 @@ pack_json(PGresult *r, int i, int with_source)
 	    "imported_from", ks_db_get(r, i, "imported_from"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "approved_at", ks_db_get(r, i, "approved_at"),
-	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version"));
+	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version")));
 	json_object_set_new(j, "kind", json_string(ks_db_str(r, i, "kind")));
 	json_object_set_new(j, "submitted_at", ks_db_json_str(r, i,
 	    "submitted_at"));
