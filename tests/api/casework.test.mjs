@@ -12,12 +12,19 @@ import { call, ok, err, as, sql, show, until, uniq, DB_OWNER, DB_APP, fixtureHou
 const M = '/api/v1/admin/tenants';
 let canton, cw, oe, biel;
 
-async function setEcho(slug) {
+async function setEcho(slug, enabled = true) {
   const st = ok(await call('GET', `${M}/${slug}/modules`, { session: canton }), 200).json.items.find((i) => i.module === 'echo');
-  if (st.enabled && st.start_date <= new Date().toISOString().slice(0, 10)) return;
+  if (enabled && st.enabled && st.start_date <= new Date().toISOString().slice(0, 10)) return;
+  if (!enabled && !st.enabled) return;
   const headers = st.version > 0 ? { 'if-match': `"${st.version}"` } : {};
-  ok(await call('PUT', `${M}/${slug}/modules/echo`, { session: canton, headers, body: { enabled: true, start_date: '2024-01-01' } }), 200);
+  const body = enabled ? { enabled: true, start_date: '2024-01-01' } : { enabled: false };
+  ok(await call('PUT', `${M}/${slug}/modules/echo`, { session: canton, headers, body }), 200);
 }
+
+// The other test files find echo as the demo has it: off.
+test.after(async () => {
+  for (const slug of ['thun', 'oberes-emmental']) await setEcho(slug, false);
+});
 
 test.before(async () => {
   canton = await as('canton', 'canton-admin');
