@@ -217,15 +217,14 @@ struct ks_request {
 };
 
 /** One entry of the error-code registry (core/http/errors.c). */
-struct ks_errdef {
-	const char	*code;
-	int		 http;		/* its one status */
-	const char	*doc;		/* what it means, English */
-};
-/** The registry, sorted by code, NULL-code terminated. */
+/** The core's registry, sorted by code, NULL-code terminated. */
 extern const struct ks_errdef ks_errors[];
 /** A code's entry, or NULL when it is not registered. */
 const struct ks_errdef *ks_error_find(const char *code);
+/** A loaded module's code (ks_error_find asks it after the core's). */
+const struct ks_errdef *ks_module_error_find(const char *code);
+/** The i-th loaded module's codes (NULL code ends), NULL past the last. */
+const struct ks_errdef *ks_module_errors(int i, int *more);
 
 /**
  * Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`.

@@ -210,6 +210,40 @@ ks_module_dossier_kinds(struct ks_request *req)
 	return l != NULL ? l->m->dossier_kinds : NULL;
 }
 
+/* Module m's entry for code, or NULL. */
+static const struct ks_errdef *
+ks_module_error_in(const struct ks_module *m, const char *code)
+{
+	const struct ks_errdef *e;
+
+	for (e = m->errors; e != NULL && e->code != NULL; e++)
+		if (strcmp(e->code, code) == 0)
+			return e;
+	return NULL;
+}
+
+const struct ks_errdef *
+ks_module_error_find(const char *code)
+{
+	const struct ks_errdef *e;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (mods[i].ok && (e = ks_module_error_in(mods[i].m,
+		    code)) != NULL)
+			return e;
+	return NULL;
+}
+
+const struct ks_errdef *
+ks_module_errors(int i, int *more)
+{
+	*more = i < nmods;
+	if (i < 0 || i >= nmods || !mods[i].ok)
+		return NULL;
+	return mods[i].m->errors;
+}
+
 const struct ks_dossier_kind *
 ks_module_kinds(int i, const char **name)
 {
@@ -341,11 +375,39 @@ valid_name(const char *s)
 	return 1;
 }
 
+/* Why a module's error codes cannot be taken, or NULL. */
+static const char *
+errors_invalid(const struct ks_module *m, const char **which)
+{
+	const struct ks_errdef *e, *o;
+	const char *c;
+	int i;
+
+	for (e = m->errors; e != NULL && e->code != NULL; e++) {
+		*which = e->code;
+		for (c = e->code; *c == '_' || (*c >= 'a' && *c <= 'z'); c++)
+			;
+		if (*c != '\0' || c == e->code || e->http < 400 ||
+		    e->http > 599 || e->doc == NULL)
+			return "an error code must be [a-z_]+ with a status "
+			    "400..599 and a meaning";
+		for (o = ks_errors; o->code != NULL; o++)
+			if (strcmp(o->code, e->code) == 0)
+				return "the core has this error code: use it, "
+				    "do not declare it";
+		for (i = 0; i < nmods; i++)
+			if (mods[i].ok && ks_module_error_in(mods[i].m,
+			    e->code) != NULL)
+				return "another module declares this error code";
+	}
+	return NULL;
+}
+
 static int
 checks(struct loaded *l, const struct ks_module *m)
 {
 	const struct ks_dossier_kind *k;
-	const char *why;
+	const char *why, *code;
 	int i;
 
 	if (m == NULL)
@@ -372,6 +434,8 @@ checks(struct loaded *l, const struct ks_module *m)
 	if (!valid_name(m->name))
 		return refuse(l, "its name is not a valid module name"),
 		    KS_ERROR;
+	if ((why = errors_invalid(m, &code)) != NULL)
+		return refuse(l, "%s (%s)", why, code), KS_ERROR;
 	for (i = 0; i < nmods; i++)
 		if (mods[i].ok && strcmp(mods[i].m->name, m->name) == 0)
 			return refuse(l, "a module named %s is already loaded",

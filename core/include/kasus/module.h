@@ -457,7 +457,10 @@ struct ks_module {
 	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
 	const struct ks_dossier_kind	*dossier_kinds;	/* NULL code ends */
 	const struct ks_money		*money;		/* 2.4; NULL: none */
-	void				*spare[7];
+	/* The error codes only this module answers with (NULL code ends);
+	   a code the core has is used, not declared again. */
+	const struct ks_errdef		*errors;
+	void				*spare[6];
 };
 
 /**
