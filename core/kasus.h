@@ -217,15 +217,14 @@ struct ks_request {
 };
 
 /** One entry of the error-code registry (core/http/errors.c). */
-struct ks_errdef {
-	const char	*code;
-	int		 http;		/* its one status */
-	const char	*doc;		/* what it means, English */
-};
-/** The registry, sorted by code, NULL-code terminated. */
+/** The core's registry, sorted by code, NULL-code terminated. */
 extern const struct ks_errdef ks_errors[];
 /** A code's entry, or NULL when it is not registered. */
 const struct ks_errdef *ks_error_find(const char *code);
+/** A loaded module's code (ks_error_find asks it after the core's). */
+const struct ks_errdef *ks_module_error_find(const char *code);
+/** The i-th loaded module's codes (NULL code ends), NULL past the last. */
+const struct ks_errdef *ks_module_errors(int i, int *more);
 
 /**
  * Set the error; returns KS_ERROR so handlers can `return ks_fail(...)`.
@@ -323,10 +322,6 @@ int	ks_db_ping(void);
 int	ks_db_open_count(void);
 /** Close this thread's connection (tests, after a server restart). */
 void	ks_db_thread_close(void);
-
-/* Integer helpers for result values. */
-long long ks_db_ll(PGresult *, int row, int col);
-const char *ks_db_s(PGresult *, int row, int col);	/* NULL for NULL */
 
 /* --------------------------------------------------------------- redis */
 
@@ -565,6 +560,8 @@ void	ks_rules_listen_stop(void);
 int	ks_rules_import(void);
 void	ks_rules_register(void);
 void	ks_rules_data_register(void);
+/** A pack's identity in row i: id, name, version, valid_from, sha256, status. */
+json_t	*ks_rules_pack_head(PGresult *, int i);
 /** Reply with the versions of a kind (code, data) in force on ?date=. */
 int	ks_rules_as_of(struct ks_request *, const char *kind);
 /** The request's tenant's municipalities: [{bfs, name, population, since}]. */
@@ -711,6 +708,41 @@ json_t	*ks_transitions_from(struct ks_request *,
 	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
+/** The i-th loaded module's dossier kinds (NULL: none) and its name. */
+const struct ks_dossier_kind *ks_module_kinds(int i, const char **name);
+/** Kind code of module (NULL: any module; code NULL: its first kind). */
+const struct ks_dossier_kind *ks_module_kind(const char *module,
+	    const char *code);
+/** The name of the module that declared kind ("" when none). */
+const char *ks_module_of_kind(const struct ks_dossier_kind *kind);
+/** 1 when module is on for the caller's tenant, 0 when not, -1 error. */
+int	ks_module_on(struct ks_request *, const char *module);
+/**
+ * Run a module's hook from a core route: its statements (db_q) are then
+ * the module's. Returns what ks_module_leave restores.
+ */
+const void *ks_module_enter(const char *module);
+void	ks_module_leave(const void *);
+
+/*
+ * The casework routes (core/casework/dossier.c, record.c, worklist.c):
+ * a core route flag (beside route.h's): 404 unless the tenant has a module
+ * with a dossier kind switched on.
+ */
+#define KS_R_CASEWORK	0x4000
+void	ks_casework_register(void);
+/**
+ * See struct ks_api: dossier_transition, deadline_add, deadlines_close,
+ * checklist_missing.
+ */
+int	ks_dossier_transition(struct ks_request *, int64_t id,
+	    const char *from, const char *to, const char *reason,
+	    const char *code, const char *version);
+int	ks_deadline_add(struct ks_request *, int64_t id, const char *due,
+	    const char *kind, const char *text, int64_t *out);
+int	ks_deadlines_close(struct ks_request *, int64_t id, const char *kind,
+	    const char *keep_due);
+json_t	*ks_checklist_missing(struct ks_request *, int64_t id);
 /**
  * Call a money hook (struct ks_money) of every module switched on for
  * the tenant that has it, with the module's statements; stops at the

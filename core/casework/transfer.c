@@ -11,12 +11,15 @@
  * chains record the transfer. The sender's open deadlines end with the
  * dossier; the receiver's new dossier has nobody assigned, so it shows in
  * the unassigned list of the receiver's team leads. Transferring closes
- * a versioned record: If-Match is the dossier's ETag.
+ * a versioned record: If-Match is the dossier's ETag. The new dossier
+ * is of the same kind, in its initial state; the kind's transfer hook
+ * then moves the module's own data in the same transaction.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kasus.h"
+#include "casework/casework.h"
 #include "lib/datakey.h"
 #include "queries.h"
 
@@ -144,16 +147,32 @@ check_target(struct ks_request *req, const char *slug, const char *bfs,
 	return KS_OK;
 }
 
+struct hook_call {
+	struct ks_request		*req;
+	const struct ks_dossier_kind	*k;
+	int64_t				 from, from_tenant, to, to_tenant;
+};
+
+static int
+transfer_hook(void *p)
+{
+	struct hook_call *c = p;
+
+	return c->k->transfer(c->req, c->from, c->from_tenant, c->to,
+	    c->to_tenant);
+}
+
 static int
 transfer(struct ks_request *req)
 {
 	struct member m[MAX_MEMBERS];
 	json_t *docs = json_object_get(req->body, "document_ids"), *e;
 	const char *v[8], *ids[MAX_MEMBERS], *slug, *from_slug, *bfs, *number;
+	const struct ks_dossier_kind *kind;
 	PGresult *d, *r, *dr[MAX_DOCS];
 	unsigned char *bytes[MAX_DOCS];
 	size_t blen[MAX_DOCS];
-	int64_t id, tid;
+	int64_t id, tid = 0;
 	int n = 0, i, applicant = 0;
 	size_t k;
 
@@ -170,6 +189,8 @@ transfer(struct ks_request *req)
 		return KS_ERROR;
 	if (PQntuples(d) != 1)
 		return ks_fail(req, 404, "not_found", "no such dossier");
+	kind = ks_module_kind(ks_db_str(d, 0, "module"),
+	    ks_db_str(d, 0, "kind"));
 	if (ks_check_etag(req, ks_db_getll(d, 0, "version"),
 	    json_pack("{s:I,s:s,s:s,"
 	    "s:I}", "id", (json_int_t)id, "number", ks_db_str(d, 0, "number"),
@@ -248,7 +269,10 @@ transfer(struct ks_request *req)
 	v[2] = ids[applicant];
 	v[3] = bfs;
 	v[4] = ks_arena_printf(req->arena, "%s/%lld", from_slug, (long long)id);
-	if ((r = ks_db_q(req, Q_XFER_NEW_DOSSIER, 5, v)) == NULL)
+	/* A kind no module serves now starts like Sozialhilfe's did. */
+	v[5] = kind != NULL ? kind->initial : "registration";
+	v[6] = kind != NULL ? kind->code : ks_db_str(d, 0, "kind");
+	if ((r = ks_db_q(req, Q_XFER_NEW_DOSSIER, 7, v)) == NULL)
 		return KS_ERROR;
 	v[0] = col(req, r, 0, "id");
 	number = col(req, r, 0, "number");
@@ -263,7 +287,7 @@ transfer(struct ks_request *req)
 			return KS_ERROR;
 	}
 	v[1] = "";
-	v[2] = "registration";
+	v[2] = v[5];
 	v[3] = v[4];
 	v[4] = ks_num(req, req->who.user_id);
 	v[5] = "transferred_in";
@@ -272,6 +296,15 @@ transfer(struct ks_request *req)
 	    NULL, json_pack("{s:s,s:I}", "from", v[3], "documents",
 	    (json_int_t)json_array_size(docs))) != KS_OK)
 		return KS_ERROR;
+	/* The module moves its own data, in this transaction. */
+	if (kind != NULL && kind->transfer != NULL) {
+		struct hook_call c = { req, kind, id, req->who.tenant_id,
+		    atoll(v[0]), tid };
+
+		if (ks_case_hook(req, ks_module_of_kind(kind), transfer_hook,
+		    &c) != KS_OK)
+			return KS_ERROR;
+	}
 	return ks_reply(req, 201, json_pack("{s:{s:s?,s:I,s:s,s:s},"
 	    "s:{s:s,s:I,s:s?}}", "from", "tenant", from_slug, "dossier_id",
 	    (json_int_t)id, "number", ks_db_str(d, 0, "number"), "state",

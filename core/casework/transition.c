@@ -9,9 +9,10 @@
 
 #include "kasus.h"
 #include "kasus/module.h"
+#include "casework/casework.h"
 
-static int
-in_list(const char *s, const char *const *list)
+int
+ks_str_in(const char *s, const char *const *list)
 {
 	for (; s != NULL && list != NULL && *list != NULL; list++)
 		if (strcmp(s, *list) == 0)
@@ -41,26 +42,29 @@ ks_dossier_kind_invalid(const struct ks_dossier_kind *k)
 		    (c > k->code && *c >= '0' && *c <= '9')))
 			return "a dossier kind's code is not [a-z][a-z0-9_]*";
 	if (k->code == NULL || k->code[0] == '\0' || k->states == NULL ||
-	    !in_list(k->initial, k->states))
+	    !ks_str_in(k->initial, k->states))
 		return "a dossier kind needs states and an initial one of them";
 	for (t = k->transitions; t != NULL && t->from != NULL; t++)
-		if (!in_list(t->from, k->states) || !in_list(t->to, k->states))
+		if (!ks_str_in(t->from, k->states) || !ks_str_in(t->to, k->states))
 			return "a dossier kind's step names an undeclared state";
-	if (in_list("closed", k->states) && (k->closing_reasons == NULL ||
+	if (ks_str_in("closed", k->states) && (k->closing_reasons == NULL ||
 	    k->closing_reasons[0] == NULL))
 		return "a dossier kind with a closed state needs closing reasons";
 	return NULL;
 }
 
+/* The request's module's kind of that code, else any module's. */
 static const struct ks_dossier_kind *
 kind_of(struct ks_request *req, const char *code)
 {
 	const struct ks_dossier_kind *k = ks_module_dossier_kinds(req);
 
+	if (code == NULL || *code == '\0')
+		return NULL;
 	for (; k != NULL && k->code != NULL; k++)
-		if (code != NULL && strcmp(k->code, code) == 0)
+		if (strcmp(k->code, code) == 0)
 			return k;
-	return NULL;
+	return ks_module_kind(NULL, code);
 }
 
 static int
@@ -92,8 +96,8 @@ ks_transition_check(struct ks_request *req, const char *kind,
 	const struct ks_transition *t;
 
 	if (k == NULL) {
-		ks_log(KS_LOG_ERROR, "transition_check: %s is not a dossier "
-		    "kind of the request's module", kind ? kind : "(null)");
+		ks_log(KS_LOG_ERROR, "transition_check: %s is not a declared "
+		    "dossier kind", kind ? kind : "(null)");
 		return ks_fail(req, 500, "internal_error", "something went "
 		    "wrong on our side");
 	}
@@ -109,7 +113,7 @@ ks_transition_check(struct ks_request *req, const char *kind,
 	if (t->perm != NULL && !ks_has_perm(&req->who, t->perm))
 		return ks_fail_detail(req, 403, "forbidden", "you may not take "
 		    "this step", json_pack("{s:s}", "permission", t->perm));
-	if (strcmp(to, "closed") == 0 && !in_list(reason, k->closing_reasons))
+	if (strcmp(to, "closed") == 0 && !ks_str_in(reason, k->closing_reasons))
 		return ks_fail_detail(req, 400, "invalid_value", "closing "
 		    "needs one of the kind's closing reasons", json_pack(
 		    "{s:s,s:o}", "field", "closure_reason", "allowed",

@@ -501,19 +501,3 @@ ks_db_ping(void)
 	}
 	return rc == KS_OK ? KS_OK : KS_ERROR;
 }
-
-long long
-ks_db_ll(PGresult *r, int row, int col)
-{
-	if (PQgetisnull(r, row, col))
-		return 0;
-	return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-const char *
-ks_db_s(PGresult *r, int row, int col)
-{
-	if (PQgetisnull(r, row, col))
-		return NULL;
-	return PQgetvalue(r, row, col);
-}

@@ -155,6 +155,7 @@ ks_routes_core_register(void)
 	ks_document_register();
 	ks_vocab_register();
 	ks_transfer_register();
+	ks_casework_register();
 	ks_team_register();
 	ks_job_register();
 	ks_retention_register();

@@ -3,8 +3,10 @@
  * its one HTTP status and what it means. ks_fail() takes the status from
  * here, /api/openapi.json lists the table (components.x-error-codes) and
  * the web app must have a German and a French text (error.<code>) for
- * each entry (tests/browser/format.test.mjs reads this file). A new code
- * is a new line here; a code's status never changes silently (it is the
+ * each entry (tests/browser/format.test.mjs reads this file). A code only
+ * a module answers with is declared by the module (its descriptor's
+ * .errors, e.g. modules/sozialhilfe/sh_module.c). A new code is a new
+ * line here; a code's status never changes silently (it is the
  * HTTP contract: see the README).
  *
  * Kept sorted by code (a unit test checks it): ks_error_find searches it.
@@ -28,7 +30,6 @@ const struct ks_errdef ks_errors[] = {
 	{ "bad_framing", 400, "the request is framed ambiguously "
 	    "(Content-Length and Transfer-Encoding)" },
 	{ "body_too_large", 413, "the body is larger than the route allows" },
-	{ "budget_not_approved", 409, "the budget is not approved" },
 	{ "checklist_incomplete", 409, "required intake documents are "
 	    "missing" },
 	{ "concurrent_change", 409, "the record was changed at the same "
@@ -39,13 +40,8 @@ const struct ks_errdef ks_errors[] = {
 	{ "csrf_failed", 403, "the X-CSRF-Token header is missing or wrong" },
 	{ "data_unreadable", 500, "a protected value cannot be read" },
 	{ "database_unavailable", 503, "the database is not reachable" },
-	{ "decision_exists", 409, "the budget has a decision already" },
 	{ "document_failed", 500, "the document could not be produced" },
 	{ "dossier_closed", 409, "the dossier is closed" },
-	{ "dossier_not_active", 409, "the dossier is not supported at the "
-	    "moment" },
-	{ "dossier_not_ready", 409, "the dossier is still in registration or "
-	    "intake" },
 	{ "duplicate_person", 409, "a person with this AHV number exists" },
 	{ "empty_document", 400, "the upload has no content" },
 	{ "encryption_unavailable", 503, "a key needed for the data is not "
@@ -94,12 +90,9 @@ const struct ks_errdef ks_errors[] = {
 	{ "missing_field", 400, "a required field is missing" },
 	{ "module_off", 409, "the module is not enabled for the tenant" },
 	{ "no_admin", 409, "the tenant has no administrator to ask" },
-	{ "no_members_on_date", 409, "the household has no members on that "
-	    "date" },
 	{ "no_session", 400, "the principal has no session (an API token)" },
 	{ "not_found", 404, "no such record (or not visible to the "
 	    "principal)" },
-	{ "nothing_missing", 409, "every required document is there" },
 	{ "nothing_to_allocate", 409, "there is nothing to allocate" },
 	{ "nothing_to_pay", 409, "the run has nothing to pay" },
 	{ "other_team", 403, "the dossier belongs to another team" },
@@ -162,5 +155,5 @@ ks_error_find(const char *code)
 		else
 			lo = mid + 1;
 	}
-	return NULL;
+	return ks_module_error_find(code);
 }

@@ -303,6 +303,24 @@ add_route(const struct ks_route *r, int idx, void *arg)
 	json_object_set_new(item, method, op);
 }
 
+/* The i-th registered code: the core's, then each loaded module's. */
+static const struct ks_errdef *
+nth_error(int n)
+{
+	const struct ks_errdef *d;
+	int i, more = 1;
+
+	for (d = ks_errors; d->code != NULL; d++)
+		if (n-- == 0)
+			return d;
+	for (i = 0; more; i++)
+		for (d = ks_module_errors(i, &more); d != NULL &&
+		    d->code != NULL; d++)
+			if (n-- == 0)
+				return d;
+	return NULL;
+}
+
 /* The error answer of one status: the codes the registry gives it. */
 static json_t *
 error_response(int status)
@@ -313,11 +331,12 @@ error_response(int status)
 	size_t len = 0;
 	FILE *f = open_memstream(&desc, &len);
 	json_t *out;
+	int i;
 
 	if (f == NULL)
 		abort();
 	fprintf(f, "an error; its code is one of:");
-	for (d = ks_errors; d->code != NULL; d++) {
+	for (i = 0; (d = nth_error(i)) != NULL; i++) {
 		if (d->http != status)
 			continue;
 		json_array_append_new(codes, json_string(d->code));
@@ -357,7 +376,7 @@ ks_openapi_render(struct ks_arena *a, size_t *len)
 		json_object_set_new(responses, key, error_response(i));
 	}
 	codes = json_object();
-	for (d = ks_errors; d->code != NULL; d++)
+	for (i = 0; (d = nth_error(i)) != NULL; i++)
 		json_object_set_new(codes, d->code, json_pack("{s:i,s:s}",
 		    "status", d->http, "description", d->doc));
 	doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s,s:s}],s:o,"

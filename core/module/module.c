@@ -210,6 +210,102 @@ ks_module_dossier_kinds(struct ks_request *req)
 	return l != NULL ? l->m->dossier_kinds : NULL;
 }
 
+/* Module m's entry for code, or NULL. */
+static const struct ks_errdef *
+ks_module_error_in(const struct ks_module *m, const char *code)
+{
+	const struct ks_errdef *e;
+
+	for (e = m->errors; e != NULL && e->code != NULL; e++)
+		if (strcmp(e->code, code) == 0)
+			return e;
+	return NULL;
+}
+
+const struct ks_errdef *
+ks_module_error_find(const char *code)
+{
+	const struct ks_errdef *e;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (mods[i].ok && (e = ks_module_error_in(mods[i].m,
+		    code)) != NULL)
+			return e;
+	return NULL;
+}
+
+const struct ks_errdef *
+ks_module_errors(int i, int *more)
+{
+	*more = i < nmods;
+	if (i < 0 || i >= nmods || !mods[i].ok)
+		return NULL;
+	return mods[i].m->errors;
+}
+
+const struct ks_dossier_kind *
+ks_module_kinds(int i, const char **name)
+{
+	if (i < 0 || i >= nmods || !mods[i].inited)
+		return NULL;
+	if (name != NULL)
+		*name = mods[i].m->name;
+	return mods[i].m->dossier_kinds;
+}
+
+const struct ks_dossier_kind *
+ks_module_kind(const char *module, const char *code)
+{
+	const struct ks_dossier_kind *k;
+	const char *name;
+	int i;
+
+	for (i = 0; i < nmods; i++) {
+		if ((k = ks_module_kinds(i, &name)) == NULL ||
+		    (module != NULL && strcmp(name, module) != 0))
+			continue;
+		for (; k->code != NULL; k++)
+			if (code == NULL || *code == '\0' ||
+			    strcmp(k->code, code) == 0)
+				return k;
+	}
+	return NULL;
+}
+
+const char *
+ks_module_of_kind(const struct ks_dossier_kind *kind)
+{
+	const struct ks_dossier_kind *k;
+	const char *name;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		for (k = ks_module_kinds(i, &name); k != NULL &&
+		    k->code != NULL; k++)
+			if (k == kind)
+				return name;
+	return "";
+}
+
+const void *
+ks_module_enter(const char *module)
+{
+	const struct loaded *prev = hooked;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (mods[i].inited && strcmp(mods[i].m->name, module) == 0)
+			hooked = &mods[i];
+	return prev;
+}
+
+void
+ks_module_leave(const void *prev)
+{
+	hooked = prev;
+}
+
 static PGresult *
 api_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 {
@@ -241,6 +337,8 @@ static const struct ks_api api = {
 	ks_body_raw, ks_req_header, ks_today, ks_num, api_printf,
 	ks_document_put, ks_document_get, ks_dossier_seal, ks_dossier_open,
 	ks_transition_check, ks_transitions_from,
+	ks_dossier_transition, ks_deadline_add, ks_deadlines_close,
+	ks_checklist_missing,
 	ks_party_check
 };
 
@@ -277,11 +375,39 @@ valid_name(const char *s)
 	return 1;
 }
 
+/* Why a module's error codes cannot be taken, or NULL. */
+static const char *
+errors_invalid(const struct ks_module *m, const char **which)
+{
+	const struct ks_errdef *e, *o;
+	const char *c;
+	int i;
+
+	for (e = m->errors; e != NULL && e->code != NULL; e++) {
+		*which = e->code;
+		for (c = e->code; *c == '_' || (*c >= 'a' && *c <= 'z'); c++)
+			;
+		if (*c != '\0' || c == e->code || e->http < 400 ||
+		    e->http > 599 || e->doc == NULL)
+			return "an error code must be [a-z_]+ with a status "
+			    "400..599 and a meaning";
+		for (o = ks_errors; o->code != NULL; o++)
+			if (strcmp(o->code, e->code) == 0)
+				return "the core has this error code: use it, "
+				    "do not declare it";
+		for (i = 0; i < nmods; i++)
+			if (mods[i].ok && ks_module_error_in(mods[i].m,
+			    e->code) != NULL)
+				return "another module declares this error code";
+	}
+	return NULL;
+}
+
 static int
 checks(struct loaded *l, const struct ks_module *m)
 {
 	const struct ks_dossier_kind *k;
-	const char *why;
+	const char *why, *code;
 	int i;
 
 	if (m == NULL)
@@ -300,9 +426,16 @@ checks(struct loaded *l, const struct ks_module *m)
 	    strcmp(m->build_signature, KS_BUILD_SIGNATURE) != 0)
 		return refuse(l, "build signature does not match the core's"),
 		    KS_ERROR;
+	/* 2.3 appended members to struct ks_dossier_kind (its array). */
+	if (m->dossier_kinds != NULL && m->abi_minor < 3)
+		return refuse(l, "declares dossier kinds of ABI %d.%d; rebuild "
+		    "it for %d.3", m->abi_major, m->abi_minor, KS_ABI_MAJOR),
+		    KS_ERROR;
 	if (!valid_name(m->name))
 		return refuse(l, "its name is not a valid module name"),
 		    KS_ERROR;
+	if ((why = errors_invalid(m, &code)) != NULL)
+		return refuse(l, "%s (%s)", why, code), KS_ERROR;
 	for (i = 0; i < nmods; i++)
 		if (mods[i].ok && strcmp(mods[i].m->name, m->name) == 0)
 			return refuse(l, "a module named %s is already loaded",
@@ -474,16 +607,37 @@ ks_module_check(struct ks_request *req)
 {
 	const char *mod = ks_router_module(req->route);
 	char list[512], want[40];
+	int i;
 
-	if (mod == NULL)
+	if (mod == NULL && !(req->route->flags & KS_R_CASEWORK))
 		return KS_OK;
 	if (enabled_list(req, list, sizeof(list)) != KS_OK)
 		return KS_ERROR;
-	snprintf(want, sizeof(want), ",%s,", mod);
-	if (strstr(list, want) == NULL)
+	/* The casework routes: a module with a dossier kind is on. */
+	for (i = 0; mod == NULL && i < nmods; i++) {
+		if (!mods[i].inited || mods[i].m->dossier_kinds == NULL)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) != NULL)
+			return KS_OK;
+	}
+	if (mod != NULL)
+		snprintf(want, sizeof(want), ",%s,", mod);
+	if (mod == NULL || strstr(list, want) == NULL)
 		return ks_fail(req, 404, "not_found",
 		    "there is nothing at this address");
 	return KS_OK;
+}
+
+int
+ks_module_on(struct ks_request *req, const char *module)
+{
+	char list[512], want[40];
+
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return -1;
+	snprintf(want, sizeof(want), ",%s,", module);
+	return strstr(list, want) != NULL;
 }
 
 int

@@ -31,24 +31,36 @@ intact(struct ks_request *req, const char *src, size_t len, const char *sha)
 	return KS_OK;
 }
 
-/* The tenant's rule data in columns 7-11 of a resolution; none is fine. */
+/* The tenant's rule data (data_* of a resolution); none is fine. */
 static int
 tenant_data(struct ks_request *req, PGresult *r, json_t **data,
     json_t **prov)
 {
+	const char *src;
+
 	*data = *prov = NULL;
-	if (PQnfields(r) < 12 || PQgetisnull(r, 0, 7))
+	/* Only rule_resolve_with_data brings the tenant's data. */
+	if (PQfnumber(r, "data_id") < 0 || ks_db_isnull(r, 0, "data_id"))
 		return KS_OK;
-	if (intact(req, PQgetvalue(r, 0, 11), (size_t)PQgetlength(r, 0, 11),
-	    PQgetvalue(r, 0, 9)) != KS_OK)
+	src = ks_db_str(r, 0, "data_source");
+	if (intact(req, src, strlen(src), ks_db_str(r, 0, "data_sha256")) !=
+	    KS_OK)
 		return KS_ERROR;
-	if ((*data = json_loads(PQgetvalue(r, 0, 11), 0, NULL)) == NULL)
+	if ((*data = json_loads(src, 0, NULL)) == NULL)
 		return ks_fail(req, 500, "rule_integrity", "the rule data "
 		    "is not JSON");
 	*prov = json_pack("{s:I,s:s,s:s,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 7), "version", PQgetvalue(r, 0, 8),
-	    "sha256", PQgetvalue(r, 0, 9), "valid_from", PQgetvalue(r, 0, 10));
+	    (json_int_t)ks_db_getll(r, 0, "data_id"), "version",
+	    ks_db_str(r, 0, "data_version"), "sha256", ks_db_str(r, 0,
+	    "data_sha256"), "valid_from", ks_db_str(r, 0, "data_valid_from"));
 	return KS_OK;
+}
+
+/* Whose pack a resolution found: the tenant's own or the canton's. */
+static const char *
+scope_of(PGresult *r)
+{
+	return strcmp(ks_db_str(r, 0, "own"), "t") == 0 ? "tenant" : "canton";
 }
 
 /*
@@ -60,7 +72,7 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
     const char *date, json_t *caller_data, json_t *input, json_t **out,
     json_t **prov)
 {
-	const char *v[2];
+	const char *v[2], *src;
 	PGresult *r, *s;
 	json_t *data, *dprov;
 	char name[128], sha[65];
@@ -82,15 +94,15 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		json_decref(data);
 		data = json_incref(caller_data);
 	}
-	snprintf(name, sizeof(name), "%s@%s", PQgetvalue(r, 0, 2),
-	    PQgetvalue(r, 0, 3));
-	snprintf(sha, sizeof(sha), "%s", PQgetvalue(r, 0, 4));
+	snprintf(name, sizeof(name), "%s@%s", ks_db_str(r, 0, "name"),
+	    ks_db_str(r, 0, "version"));
+	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
 	/* Compiled states are keyed by checksum: fetch source on a miss. */
 	if (ks_rules_eval_cached(req, sha, name, data, fn, input, out) !=
 	    KS_OK) {
 		if (req->err.code != NULL)
 			goto out;
-		v[0] = PQgetvalue(r, 0, 0);
+		v[0] = ks_db_str(r, 0, "id");
 		if ((s = ks_db_q(req, Q_RULE_SOURCE, 1, v)) == NULL)
 			goto out;
 		if (PQntuples(s) != 1) {
@@ -98,17 +110,17 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 			    "the rule pack disappeared");
 			goto out;
 		}
-		if (intact(req, PQgetvalue(s, 0, 0), (size_t)PQgetlength(s, 0,
-		    0), sha) != KS_OK ||
-		    ks_rules_eval_source(req, name, PQgetvalue(s, 0, 0),
-		    (size_t)PQgetlength(s, 0, 0), data, fn, input, out) != KS_OK)
+		src = ks_db_str(s, 0, "source");
+		if (intact(req, src, strlen(src), sha) != KS_OK ||
+		    ks_rules_eval_source(req, name, src, strlen(src), data, fn,
+		    input, out) != KS_OK)
 			goto out;
 	}
 	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
-	    (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
-	    "version", PQgetvalue(r, 0, 3), "sha256", sha, "valid_from",
-	    PQgetvalue(r, 0, 5), "scope", strcmp(PQgetvalue(r, 0, 6), "t") == 0
-	    ? "tenant" : "canton");
+	    (json_int_t)ks_db_getll(r, 0, "id"), "name", ks_db_str(r, 0,
+	    "name"), "version", ks_db_str(r, 0, "version"), "sha256", sha,
+	    "valid_from", ks_db_str(r, 0, "valid_from"), "scope",
+	    scope_of(r));
 	if (dprov != NULL) {
 		json_object_set_new(*prov, "data", dprov);
 		dprov = NULL;
@@ -139,18 +151,26 @@ ks_rules_eval_canton(struct ks_request *req, const char *pack,
 
 /* ------------------------------------------------------------- the API */
 
-static json_t *
-pack_json(PGresult *r, int i, int with_source)
+json_t *
+ks_rules_pack_head(PGresult *r, int i)
 {
-	json_t *ex = json_loads(ks_db_str(r, i, "examples"), 0, NULL);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s?,"
-	    "s:s?,s:s,s:s?,s:I}",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}",
 	    "id", (json_int_t)ks_db_getll(r, i, "id"),
 	    "name", ks_db_str(r, i, "name"),
 	    "version", ks_db_str(r, i, "version"),
 	    "valid_from", ks_db_str(r, i, "valid_from"),
 	    "sha256", ks_db_str(r, i, "sha256"),
-	    "status", ks_db_str(r, i, "status"),
+	    "status", ks_db_str(r, i, "status"));
+}
+
+static json_t *
+pack_json(PGresult *r, int i, int with_source)
+{
+	json_t *ex = json_loads(ks_db_str(r, i, "examples"), 0, NULL);
+	json_t *j = ks_rules_pack_head(r, i);
+
+	json_object_update_new(j, json_pack("{s:o,s:o,s:o,s:s?,"
+	    "s:s?,s:s,s:s?,s:I}",
 	    "examples", ex ? ex : json_array(),
 	    "author_id", ks_db_json_int(r, i, "author_id"),
 	    "approver_id", ks_db_json_int(r, i, "approver_id"),
@@ -158,7 +178,7 @@ pack_json(PGresult *r, int i, int with_source)
 	    "imported_from", ks_db_get(r, i, "imported_from"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "approved_at", ks_db_get(r, i, "approved_at"),
-	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version"));
+	    "row_version", (json_int_t)ks_db_getll(r, i, "row_version")));
 	json_object_set_new(j, "kind", json_string(ks_db_str(r, i, "kind")));
 	json_object_set_new(j, "submitted_at", ks_db_json_str(r, i,
 	    "submitted_at"));
@@ -575,10 +595,10 @@ resolve(struct ks_request *req)
 		return ks_fail(req, 422, "rule_missing", "no approved rule "
 		    "pack of this name is valid on that date");
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
-	    "id", (json_int_t)ks_db_ll(r, 0, 0), "name", PQgetvalue(r, 0, 2),
-	    "version", PQgetvalue(r, 0, 3), "sha256", PQgetvalue(r, 0, 4),
-	    "valid_from", PQgetvalue(r, 0, 5), "scope",
-	    strcmp(PQgetvalue(r, 0, 6), "t") == 0 ? "tenant" : "canton",
+	    "id", (json_int_t)ks_db_getll(r, 0, "id"), "name", ks_db_str(r, 0,
+	    "name"), "version", ks_db_str(r, 0, "version"), "sha256",
+	    ks_db_str(r, 0, "sha256"), "valid_from", ks_db_str(r, 0,
+	    "valid_from"), "scope", scope_of(r),
 	    "date", v[1]));
 }
 

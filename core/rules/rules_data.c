@@ -73,22 +73,16 @@ static json_t *
 version_json(PGresult *r, int i)
 {
 	json_t *data = json_loads(ks_db_str(r, i, "source"), 0, NULL);
+	json_t *j = ks_rules_pack_head(r, i);
 
 	/* The author by name: author_name of rule_data_list. */
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s?,s:o}",
-	    "id", (json_int_t)ks_db_getll(r, i, "id"),
-	    "name", ks_db_str(r, i, "name"),
-	    "version", ks_db_str(r, i, "version"),
-	    "valid_from", ks_db_str(r, i, "valid_from"),
-	    "sha256", ks_db_str(r, i, "sha256"),
-	    "status", ks_db_str(r, i, "status"),
+	json_object_update_new(j, json_pack("{s:o,s:o,s:s,s:s?,s:o}",
 	    "data", data ? data : json_null(),
-	    "author_id", ks_db_isnull(r, i, "author_id") ? json_null() :
-	    json_integer(ks_db_getll(r, i, "author_id")),
+	    "author_id", ks_db_json_int(r, i, "author_id"),
 	    "created_at", ks_db_str(r, i, "created_at"),
 	    "comment", ks_db_get(r, i, "review_comment"),
-	    "author_name", !ks_db_isnull(r, i, "author_name") ?
-	    json_string(ks_db_str(r, i, "author_name")) : json_null());
+	    "author_name", ks_db_json_str(r, i, "author_name")));
+	return j;
 }
 
 /* Every version of the tenant's rule data, newest first per name. */

@@ -42,8 +42,6 @@ PGresult *sh_dossier(struct ks_request *, int64_t *id);
  * claim or payment. 0, or -1 with 404/403 set.
  */
 int sh_access(struct ks_request *, PGresult *r, int col);
-/** The dossier as JSON (overview fields). */
-json_t *sh_dossier_json(PGresult *, int row);
 /** Load and free the texts of decisions and letters (texts.json). */
 void sh_texts_load(const char *root);
 void sh_texts_fini(void);
@@ -83,19 +81,15 @@ int sh_deadlines_close(struct ks_request *, int64_t dossier,
     const char *kind, const char *keep_due);
 /**
  * Move dossier id from state `from` to `to` (the caller checked that it
- * may) with the dossier's version as read: records the step with a
- * person's reason and a system reason code (the closure reason when
- * closing), sets or ends the state's deadlines, audits. 409 conflict
+ * may) with the dossier's version as read, through the core
+ * (ks->dossier_transition): records the step with a person's reason and
+ * a system reason code (the closure reason when closing), runs the
+ * kind's on_transition (the state's deadlines), audits. 409 conflict
  * with the current dossier when the version is stale.
  */
 int sh_transition(struct ks_request *, int64_t id, const char *from,
     const char *to, const char *reason, const char *code,
     const char *version);
-/** Add a step to the dossier's history without changing its state. */
-int sh_transition_log(struct ks_request *, int64_t id, const char *from,
-    const char *to, const char *reason, const char *code);
-/** 409 conflict with detail.current: the dossier as it is now. */
-int sh_dossier_stale(struct ks_request *, int64_t id);
 /** 409 checklist_incomplete naming the missing documents, else 0. */
 int sh_checklist_complete(struct ks_request *, int64_t id);
 /** The first of the month n months ahead; the day n days ahead. */

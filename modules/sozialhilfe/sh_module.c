@@ -50,6 +50,20 @@ sh_access(struct ks_request *req, PGresult *r, int col)
 	    10), KS_ACCESS_AUTO) != NULL ? 0 : -1;
 }
 
+/* The codes only Sozialhilfe answers with (the core's are in errors.c). */
+static const struct ks_errdef errors[] = {
+	{ "budget_not_approved", 409, "the budget is not approved" },
+	{ "decision_exists", 409, "the budget has a decision already" },
+	{ "dossier_not_active", 409, "the dossier is not supported at the "
+	    "moment" },
+	{ "dossier_not_ready", 409, "the dossier is still in registration or "
+	    "intake" },
+	{ "no_members_on_date", 409, "the household has no members on that "
+	    "date" },
+	{ "nothing_missing", 409, "every required document is there" },
+	{ NULL, 0, NULL }
+};
+
 static const struct ks_route *const tables[] = {
 	sh_dossier_routes, sh_budget_routes, sh_payment_routes,
 	sh_worklist_routes, sh_letter_routes, NULL
@@ -116,6 +130,7 @@ static const struct ks_vocab vocabulary[] = {
 static struct ks_module descriptor = {
 	KS_MODULE_HEADER,
 	.name = "sozialhilfe",
+	.errors = errors,
 	.version = "0.1.0",
 	.init = init,
 	.fini = fini,

@@ -1,9 +1,7 @@
 /*
- * sh_worklist.c - what waits for whom: the caller's work list (deadlines
- * due and overdue, own dossiers, newly assigned ones, and the dossiers of
- * the own team that nobody works on yet, e.g. one that arrived from
- * another social service) and the team lead's approvals (draft budgets,
- * draft decisions, proposed one-off payments, payment runs).
+ * sh_worklist.c - what waits for a team lead's approval (draft budgets,
+ * draft decisions, proposed one-off payments, payment runs). The work
+ * list itself is the core's (core/casework/worklist.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,103 +13,6 @@ client(PGresult *r, int i)
 {
 	return json_pack("{s:s,s:s}", "last_name", ks_db_str(r, i,
 	    "last_name"), "first_name", ks_db_str(r, i, "first_name"));
-}
-
-/* A work list dossier: id, state, names, opened, number, origin. */
-static json_t *
-work_dossier(PGresult *r, int i)
-{
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?}", "id",
-	    (json_int_t)atoll(ks_db_str(r, i, "id")), "state",
-	    ks_db_str(r, i, "state"), "last_name", ks_db_str(r, i, "last_name"),
-	    "first_name", ks_db_str(r, i, "first_name"), "opened_on",
-	    ks_db_str(r, i, "opened_on"), "number", ks_db_str(r, i, "number"),
-	    "transferred_from", ks_db_isnull(r, i, "transferred_from") ? NULL :
-	    ks_db_str(r, i, "transferred_from"));
-}
-
-static int
-deadlines(struct ks_request *req, const char *uid, json_t *due, json_t *over)
-{
-	const char *today = ks->today(req);
-	PGresult *r;
-	json_t *e;
-	int i;
-
-	if ((r = sh_q(req, Q_WORK_DEADLINES, 1, &uid)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(r); i++) {
-		e = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "id",
-		    (json_int_t)atoll(ks_db_str(r, i, "id")), "due_on",
-		    ks_db_str(r, i, "due_on"), "kind", ks_db_str(r, i, "kind"),
-		    "text",
-		    ks_db_str(r, i, "text"), "dossier_id",
-		    (json_int_t)atoll(ks_db_str(r, i, "dossier_id")), "client",
-		    ks->strdup(req, ks_db_str(r, i, "last_name")), "number",
-		    ks_db_str(r, i, "number"), "version",
-		    (json_int_t)atoll(ks_db_str(r, i, "version")));
-		json_array_append_new(strcmp(ks_db_str(r, i, "due_on"),
-		    today) < 0 ?
-		    over : due, e);
-	}
-	return 0;
-}
-
-/*
- * Dossiers nobody works on yet: those of the caller's team and those
- * without a team; a team lead without a team sees all of them.
- */
-static int
-unassigned(struct ks_request *req, json_t *out)
-{
-	const char *v[2];
-	PGresult *r;
-	json_t *e;
-	int i;
-
-	if (!ks->has_perm(req, "case.write"))
-		return 0;
-	v[0] = ks->team(req);
-	v[1] = *v[0] == '\0' && ks->has_perm(req, "case.approve") ? "t" : "f";
-	if ((r = sh_q(req, Q_WORK_UNASSIGNED, 2, v)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(r); i++) {
-		e = work_dossier(r, i);
-		json_object_set_new(e, "team", ks_db_isnull(r, i, "team") ?
-		    json_null() : json_string(ks_db_str(r, i, "team")));
-		json_array_append_new(out, e);
-	}
-	return 0;
-}
-
-static int
-worklist(struct ks_request *req)
-{
-	const char *uid = ks->num(req, ks->user_id(req));
-	json_t *due = json_array(), *over = json_array(), *open = json_array(),
-	    *fresh = json_array(), *none = json_array(), *e;
-	PGresult *r;
-	int i;
-
-	if (deadlines(req, uid, due, over) != 0 ||
-	    (r = sh_q(req, Q_WORK_DOSSIERS, 1, &uid)) == NULL ||
-	    unassigned(req, none) != 0) {
-		json_decref(due);
-		json_decref(over);
-		json_decref(open);
-		json_decref(fresh);
-		json_decref(none);
-		return -1;
-	}
-	for (i = 0; i < PQntuples(r); i++) {
-		e = work_dossier(r, i);
-		if (strcmp(ks_db_str(r, i, "new"), "t") == 0)
-			json_array_append(fresh, e);
-		json_array_append_new(open, e);
-	}
-	return ks->reply(req, 200, json_pack("{s:o,s:o,s:o,s:o,s:o}",
-	    "due_today", due, "overdue", over, "open_dossiers", open,
-	    "newly_assigned", fresh, "unassigned", none));
 }
 
 /* ---------------------------------------------------------- approvals */
@@ -219,10 +120,6 @@ approvals(struct ks_request *req)
 }
 
 const struct ks_route sh_worklist_routes[] = {
-	{ "GET", "/api/v1/worklist", "case.read", 0, NULL, KS_R_AUDIT,
-	    worklist,
-	    "the caller's deadlines due and overdue, own and newly assigned "
-	    "dossiers, and the unassigned ones of the own team" },
 	{ "GET", "/api/v1/approvals", "case.approve", 0, NULL, 0, approvals,
 	    "what waits for a team lead's approval: budgets, decisions, "
 	    "one-off payments, payment runs" },

@@ -1,4 +1,5 @@
-// The error-code registry (core/http/errors.c): each code has one HTTP status.
+// The error-code registry (core/http/errors.c, and the codes only a module
+// answers with in its descriptor's .errors): each code has one HTTP status.
 // The handlers name their code and the status they expect; here every
 // such call in the core and the modules is held to the registry, the
 // served document is compared with it, and the server's log must not
@@ -15,10 +16,20 @@ const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? walk(path.join(dir, e.name)) : /\.[ch]$/.test(e.name) ? [path.join(dir, e.name)] : []);
 const SOURCES = [...walk(path.join(ROOT, 'core')), ...walk(path.join(ROOT, 'modules'))];
 const REGISTRY = SOURCES.find((f) => path.basename(f) === 'errors.c');
+// The core's table and the modules' own (the fixture modules are loaded
+// by the test server too, so the served document has theirs).
+const TABLES = [REGISTRY, ...SOURCES.filter((f) => f.includes(`${path.sep}modules${path.sep}`)),
+  ...walk(path.join(ROOT, 'tests/fixtures/modules'))];
 
 function registry() {
-  const src = readFileSync(REGISTRY, 'utf8');
-  return new Map([...src.matchAll(/^\t\{ "([a-z_]+)", ([1-5]\d\d),/gm)].map((m) => [m[1], Number(m[2])]));
+  const reg = new Map();
+  for (const f of TABLES) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/^\t\{ "([a-z_]+)", ([1-5]\d\d),/gm)) {
+      assert.ok(!reg.has(m[1]), `${m[1]} is declared twice (${path.relative(ROOT, f)})`);
+      reg.set(m[1], Number(m[2]));
+    }
+  }
+  return reg;
 }
 
 /**

@@ -56,6 +56,20 @@ test('healthz reports each configured module: echo loaded, the others refused wi
   assert.ok(Array.isArray(me.json.modules), show(me));
 });
 
+test('a module declares the error codes only it answers with: the registry and the document have them', async () => {
+  const doc = ok(await call('GET', '/api/openapi.json'), 200).json;
+  const codes = doc.components['x-error-codes'];
+  // echo's own (a fixture), Sozialhilfe's own (sh_module.c), the core's.
+  assert.equal(codes.echo_refused?.status, 422, JSON.stringify(codes.echo_refused));
+  assert.equal(codes.echo_unavailable?.status, 503);
+  assert.equal(codes.budget_not_approved?.status, 409);
+  assert.equal(codes.not_found?.status, 404);
+  // and the error answers of a status list them with the core's codes
+  const e409 = JSON.stringify(doc.components.responses.E409);
+  assert.match(e409, /budget_not_approved/);
+  assert.match(e409, /\bconflict\b/);
+});
+
 test('refused modules leave nothing behind: no routes, not switchable', async () => {
   const st = ok(await call('GET', `${M}/thun/modules`, { session: canton }), 200);
   assert.deepEqual(st.json.items.map((i) => i.module), ['echo', 'sozialhilfe'], `only loaded modules are listed: ${show(st)}`);

@@ -399,7 +399,7 @@ test('a dossier made through the workflow (budget, decision with its PDF, checkl
     assert.ok(r[k] >= 1, `${k}: ${JSON.stringify(r)}`);
   const after = JSON.parse(sql(DB_OWNER, `select json_build_object('dossier', (select count(*) from dossier where id = ${x.id}),
     'rest', (select count(*) from document where dossier_id = ${x.id}) + (select count(*) from sh_budget where dossier_id = ${x.id})
-      + (select count(*) from deadline where dossier_id = ${x.id}) + (select count(*) from sh_checklist where dossier_id = ${x.id}),
+      + (select count(*) from deadline where dossier_id = ${x.id}) + (select count(*) from checklist where dossier_id = ${x.id}),
     'persons', (select count(*) from person where id in (${hh.persons})))`));
   assert.deepEqual(after, { dossier: 0, rest: 0, persons: 0 });
   assert.ok(!existsSync(wkeyFile), 'the dossier key was destroyed');

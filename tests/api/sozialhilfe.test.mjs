@@ -267,7 +267,7 @@ test('another tenant sees nothing: 404 on every route; RLS on every table', asyn
   for (const [m, p, body] of paths) err(await call(m, p, { session: m === 'POST' && p.endsWith('/approve') ? bielTl : biel, body }), 404);
   const list = ok(await call('GET', C, { session: biel }), 200);
   assert.ok(!list.json.items.some((x) => x.id === id));
-  for (const t of ['dossier', 'dossier_transition', 'journal_entry', 'deadline', 'sh_budget', 'sh_budget_line', 'sh_decision', 'sh_goal', 'sh_checklist_item']) {
+  for (const t of ['dossier', 'dossier_transition', 'journal_entry', 'deadline', 'sh_budget', 'sh_budget_line', 'sh_decision', 'sh_goal', 'checklist', 'checklist_item']) {
     assert.equal(sql(DB_APP, `select count(*) from ${t}`), '0', `${t} without tenant setting`);
   }
 });

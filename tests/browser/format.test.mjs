@@ -171,13 +171,13 @@ test('every API error code the server sends has a message in both languages', ()
   assert.deepEqual(missing, [], `error codes without a message: ${missing.join(', ')}`);
 });
 
-/** The codes of the registry, read from its C table. */
+/** The codes of the registry (core's errors.c and each module's own .errors), from their C tables. */
 function registryCodes() {
-  const find = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? find(path.join(dir, e.name)) : e.name === 'errors.c' ? [path.join(dir, e.name)] : []);
-  const [file] = find(path.join(ROOT, 'core'));
-  const src = readFileSync(file, 'utf8');
-  return [...src.matchAll(/^\t\{ "([a-z_]+)", [1-5]\d\d,/gm)].map((m) => m[1]);
+  const find = (dir, want) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? find(path.join(dir, e.name), want) : want(e.name) ? [path.join(dir, e.name)] : []);
+  const files = [...find(path.join(ROOT, 'core'), (n) => n === 'errors.c'),
+    ...find(path.join(ROOT, 'modules'), (n) => n.endsWith('.c'))];
+  return files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\t\{ "([a-z_]+)", [1-5]\d\d,/gm)].map((m) => m[1]));
 }
 
 test('every error code of the dossier workflow (Sozialhilfe module) has a message in both languages', () => {

@@ -101,10 +101,28 @@ struct ks_transition {
 };
 
 /**
- * A kind of dossier a module manages (the casework layer's transition
- * engine enforces it): its states, the first one, the steps between them,
- * and when a state named "closed" exists, the reasons for closing.
- * Arrays are NULL-terminated.
+ * An item of a dossier kind's checklist (documents to collect, steps to
+ * take). required: the dossier cannot enter the kind's checklist_before
+ * state until the item is received (409 checklist_incomplete).
+ */
+struct ks_checklist_item {
+	const char	*code;		/* [a-z][a-z0-9_]* */
+	int		 required;
+};
+
+/**
+ * A kind of dossier a module manages (the casework layer's routes under
+ * /api/v1/cases serve it and its transition engine enforces it): its
+ * states, the first one, the steps between them, and when a state named
+ * "closed" exists, the reasons for closing. Arrays are NULL-terminated.
+ * A module's main kind carries the module's name: POST /api/v1/cases
+ * without "kind" registers a dossier of it.
+ *
+ * Since 2.3 (the array's layout changed: a module built for an older
+ * minor that declares kinds is refused) a kind also brings what the
+ * core's casework routes call; each hook runs in the request's
+ * transaction with the module's statements (ks->db_q), may fail with
+ * ks->fail (the whole request is then rolled back) and may be NULL.
  */
 struct ks_dossier_kind {
 	const char			*code;		/* [a-z][a-z0-9_]* */
@@ -112,6 +130,44 @@ struct ks_dossier_kind {
 	const char *const		*states;
 	const struct ks_transition	*transitions;
 	const char *const		*closing_reasons;
+	/* 2.3: casework routes */
+	/** The checklist (GET/PUT /cases/{id}/checklist); NULL: none. */
+	const struct ks_checklist_item	*checklist;	/* NULL code ends */
+	/** The state the required items must be received before. */
+	const char			*checklist_before;
+	/**
+	 * After the dossier moved from `from` to `to` (by hand or through
+	 * ks->dossier_transition); e.g. the deadlines of a state.
+	 */
+	int				(*on_transition)(struct ks_request *,
+					    int64_t dossier, const char *from,
+					    const char *to);
+	/**
+	 * After the checklist of a dossier was saved (e.g. a reminder for
+	 * missing items is done): missing is the array of the required
+	 * codes still missing.
+	 */
+	int				(*on_checklist)(struct ks_request *,
+					    int64_t dossier, json_t *missing);
+	/**
+	 * The work list (GET /api/v1/worklist): add the module's own items
+	 * to lists, an object of arrays (the core's "due_today", "overdue",
+	 * "open_dossiers", "newly_assigned", "unassigned", or a list of the
+	 * module's own); the core marks each item with "module". Called
+	 * once per module (for its first kind that has it).
+	 */
+	int				(*worklist)(struct ks_request *,
+					    json_t *lists);
+	/**
+	 * A dossier of this kind moved to another social service
+	 * (POST /cases/{id}/transfer): from is the closed dossier of the
+	 * sender, to the new one of the receiver. Called in the transfer's
+	 * transaction with the receiver's tenant set; switch with
+	 * ks->db_set_tenant to read the sender's rows and back to write.
+	 */
+	int				(*transfer)(struct ks_request *,
+					    int64_t from, int64_t from_tenant,
+					    int64_t to, int64_t to_tenant);
 };
 
 /** A party of a payment (an account holder, a creditor): text or NULL. */
@@ -337,6 +393,39 @@ struct ks_api {
 	 */
 	json_t		*(*transitions_from)(struct ks_request *,
 			    const struct ks_dossier_kind *, const char *from);
+	/* 2.3: casework routes */
+	/**
+	 * Move dossier id (read with version) from `from` to `to` when the
+	 * module itself takes a step (e.g. support starts when a decision
+	 * is approved): the core records the step with a person's reason
+	 * and a system reason code (the closing reason when closing), calls
+	 * the kind's on_transition and audits it. 409 conflict with
+	 * detail.current when the version is stale.
+	 */
+	int		(*dossier_transition)(struct ks_request *, int64_t id,
+			    const char *from, const char *to,
+			    const char *reason, const char *code,
+			    const char *version);
+	/**
+	 * A deadline of dossier id the module sets (kind from the
+	 * vocabulary), once per dossier, kind and due date: set again, an
+	 * open one stays and a done one is open again. *out: its id (NULL:
+	 * not wanted).
+	 */
+	int		(*deadline_add)(struct ks_request *, int64_t id,
+			    const char *due, const char *kind,
+			    const char *text, int64_t *out);
+	/**
+	 * Mark the open deadlines of dossier id done: of kind (NULL: every
+	 * kind), except those due on keep_due (NULL: none kept).
+	 */
+	int		(*deadlines_close)(struct ks_request *, int64_t id,
+			    const char *kind, const char *keep_due);
+	/**
+	 * The required items of dossier id's checklist still missing, a
+	 * JSON array of codes (new reference); NULL with the error set.
+	 */
+	json_t		*(*checklist_missing)(struct ks_request *, int64_t id);
 	/* 2.4: money services */
 	/**
 	 * Check a party a payment goes to (the service's account, a
@@ -368,7 +457,10 @@ struct ks_module {
 	const struct ks_vocab		*vocabulary;	/* NULL-terminated */
 	const struct ks_dossier_kind	*dossier_kinds;	/* NULL code ends */
 	const struct ks_money		*money;		/* 2.4; NULL: none */
-	void				*spare[7];
+	/* The error codes only this module answers with (NULL code ends);
+	   a code the core has is used, not declared again. */
+	const struct ks_errdef		*errors;
+	void				*spare[6];
 };
 
 /**

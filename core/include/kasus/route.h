@@ -24,6 +24,17 @@ enum ks_ftype {
 	KS_F_ARRAY		/* array of any values, at most max */
 };
 
+/**
+ * An error code and its one HTTP status (the core's registry is
+ * core/http/errors.c; a module declares its own codes in its descriptor,
+ * .errors). The web app needs a German and a French text error.<code>.
+ */
+struct ks_errdef {
+	const char	*code;		/* [a-z_]+ */
+	int		 http;		/* its one status, 400..599 */
+	const char	*doc;		/* what it means, English */
+};
+
 /** One field of a route's JSON body, checked before the handler runs. */
 struct ks_field {
 	const char	*name;

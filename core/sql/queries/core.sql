@@ -216,6 +216,7 @@ RETURNING module, enabled, start_date, version
 -- name: rule_resolve
 SELECT id, tenant_id, name, version, sha256, valid_from,
        tenant_id = kasus_tenant() AND tenant_id <> kasus_canton_tenant()
+       AS own
   FROM rule_pack
  WHERE name = $1 AND kind = 'code' AND status = 'approved'
    AND valid_from <= $2::date
@@ -227,9 +228,10 @@ SELECT id, tenant_id, name, version, sha256, valid_from,
 -- data of that name in force (columns 7-11, NULL when there is none).
 -- name: rule_resolve_with_data
 SELECT c.id, c.tenant_id, c.name, c.version, c.sha256, c.valid_from,
-       c.tenant_id = kasus_tenant() AND c.tenant_id <> kasus_canton_tenant(),
-       d.id, d.version, d.sha256, d.valid_from,
-       d.source
+       c.tenant_id = kasus_tenant() AND c.tenant_id <> kasus_canton_tenant()
+       AS own,
+       d.id AS data_id, d.version AS data_version, d.sha256 AS data_sha256,
+       d.valid_from AS data_valid_from, d.source AS data_source
   FROM (SELECT id, tenant_id, name, version, sha256, valid_from
           FROM rule_pack
          WHERE name = $1 AND kind = 'code' AND status = 'approved'
@@ -245,7 +247,7 @@ SELECT c.id, c.tenant_id, c.name, c.version, c.sha256, c.valid_from,
          LIMIT 1) d ON true
 
 -- name: rule_resolve_canton
-SELECT id, tenant_id, name, version, sha256, valid_from, false
+SELECT id, tenant_id, name, version, sha256, valid_from, false AS own
   FROM rule_pack
  WHERE name = $1 AND kind = 'code' AND status = 'approved'
    AND valid_from <= $2::date AND tenant_id = kasus_canton_tenant()

@@ -2,7 +2,8 @@
 -- first under the sending tenant, then under the receiving one.
 
 -- name: xfer_dossier
-SELECT id, module, state, household_id, applicant_id, version, number
+SELECT id, module, coalesce(kind, '') AS kind, state, household_id,
+       applicant_id, version, number
   FROM dossier WHERE id = $1
 
 -- name: xfer_members
@@ -69,9 +70,10 @@ INSERT INTO household_member (tenant_id, household_id, person_id, role,
 VALUES (kasus_tenant(), $1, $2, $3, current_date)
 
 -- name: xfer_new_dossier
+-- In the initial state of its kind ($7: its code; $6 NULL before kinds).
 INSERT INTO dossier (tenant_id, module, household_id, applicant_id, state,
-       municipality_bfs, transferred_from)
-VALUES (kasus_tenant(), $1, $2, $3, 'registration', $4, $5)
+       municipality_bfs, transferred_from, kind)
+VALUES (kasus_tenant(), $1, $2, $3, $6, $4, $5, nullif($7, ''))
 RETURNING id, number
 
 -- name: xfer_doc_insert
