@@ -711,7 +711,7 @@ hand_line(struct ks_request *req, PGresult *e, const char *line_id)
 		ks->fail(req, 404, "not_found", "no such payment line");
 		return NULL;
 	}
-	if (sh_access(req, l, 3) != 0)
+	if (sh_access(req, l, "dossier_id") != 0)
 		return NULL;
 	if (strcmp(PQgetvalue(l, 0, 4), "t") != 0) {
 		ks->fail(req, 409, "run_not_exported", "the payment run of "
@@ -765,7 +765,7 @@ hand_claim(struct ks_request *req, PGresult *e, const char *claim_id)
 		ks->fail(req, 404, "not_found", "no such claim");
 		return NULL;
 	}
-	if (sh_access(req, c, 1) != 0)
+	if (sh_access(req, c, "dossier_id") != 0)
 		return NULL;
 	if (strcmp(PQgetvalue(e, 0, K_CCY), "CHF") != 0 ||
 	    ll(e, 0, K_AMOUNT) > ll(c, 0, 2) - ll(c, 0, 6)) {

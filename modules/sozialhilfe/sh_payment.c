@@ -249,7 +249,7 @@ oneoff_approve(struct ks_request *req)
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such one-off payment");
-	if (sh_access(req, b, 1) != 0)
+	if (sh_access(req, b, "dossier_id") != 0)
 		return KS_ERROR;
 	if (strcmp(PQgetvalue(b, 0, 5), "proposed") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",
@@ -317,7 +317,7 @@ claim_row(struct ks_request *req, const char *id)
 		ks->fail(req, 404, "not_found", "no such claim");
 		return NULL;
 	}
-	if (sh_access(req, r, C_DOSSIER) != 0)
+	if (sh_access(req, r, "dossier_id") != 0)
 		return NULL;
 	ks->set_etag(req, ll(r, 0, C_VERSION));
 	return r;
