@@ -41,7 +41,7 @@ PGresult *sh_dossier(struct ks_request *, int64_t *id);
  * its dossier id in column col): a goal, deadline, budget, decision,
  * claim or payment. 0, or -1 with 404/403 set.
  */
-int sh_access(struct ks_request *, PGresult *r, int col);
+int sh_access(struct ks_request *, PGresult *r, const char *col);
 /** Load and free the texts of decisions and letters (texts.json). */
 void sh_texts_load(const char *root);
 void sh_texts_fini(void);

@@ -422,7 +422,7 @@ budget_load(struct ks_request *req, const char **idstr)
 		ks->fail(req, 404, "not_found", "no such budget");
 		return NULL;
 	}
-	return sh_access(req, r, 1) == 0 ? r : NULL;
+	return sh_access(req, r, "dossier_id") == 0 ? r : NULL;
 }
 
 static int
@@ -581,7 +581,7 @@ decision_load(struct ks_request *req, const char **idstr)
 		ks->fail(req, 404, "not_found", "no such decision");
 		return NULL;
 	}
-	return sh_access(req, r, 1) == 0 ? r : NULL;
+	return sh_access(req, r, "dossier_id") == 0 ? r : NULL;
 }
 
 static int

@@ -244,12 +244,14 @@ static json_t *
 goal_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:I}",
-	    "id", (json_int_t)atoll(PQgetvalue(r, i, 0)), "title",
-	    PQgetvalue(r, i, 1), "measures", PQgetvalue(r, i, 2), "due_on",
-	    PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 4),
-	    "review_result", PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5),
-	    "signed_on", PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
-	    "version", (json_int_t)atoll(PQgetvalue(r, i, 7)));
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "title", ks_db_str(r, i, "title"),
+	    "measures", ks_db_str(r, i, "measures"),
+	    "due_on", ks_db_str(r, i, "due_on"),
+	    "status", ks_db_str(r, i, "status"),
+	    "review_result", ks_db_get(r, i, "review_result"),
+	    "signed_on", ks_db_get(r, i, "signed_on"),
+	    "version", (json_int_t)ks_db_getll(r, i, "version"));
 }
 
 /*
@@ -267,7 +269,7 @@ agreement_json(struct ks_request *req, int64_t id, long long *version)
 
 	*version = 0;
 	for (i = 0; r != NULL && i < PQntuples(r); i++) {
-		*version += atoll(PQgetvalue(r, i, 7));
+		*version += ks_db_getll(r, i, "version");
 		json_array_append_new(items, goal_json(r, i));
 	}
 	return json_pack("{s:o,s:I}", "items", items, "version",
@@ -304,11 +306,11 @@ goal_add(struct ks_request *req)
 	v[4] = ks->num(req, ks->user_id(req));
 	if ((r = sh_q(req, Q_GOAL_ADD, 5, v)) == NULL ||
 	    sh_auto_deadline(req, id, v[3], "goal_due", v[1]) != 0 ||
-	    ks->audit(req, "goal_added", "goal", PQgetvalue(r, 0, 0), NULL,
+	    ks->audit(req, "goal_added", "goal", ks_db_str(r, 0, "id"), NULL,
 	    NULL, NULL) != 0)
 		return -1;
 	return ks->reply(req, 201, json_pack("{s:I}", "id",
-	    (json_int_t)atoll(PQgetvalue(r, 0, 0))));
+	    (json_int_t)ks_db_getll(r, 0, "id")));
 }
 
 static int
@@ -327,9 +329,9 @@ goal_patch(struct ks_request *req)
 		return -1;
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found", "no such goal");
-	if (sh_access(req, b, 8) != 0)
+	if (sh_access(req, b, "dossier_id") != 0)
 		return -1;
-	if (ks->check_etag(req, atoll(PQgetvalue(b, 0, 7)),
+	if (ks->check_etag(req, ks_db_getll(b, 0, "version"),
 	    goal_json(b, 0)) != 0)
 		return -1;
 	if (st != NULL && !in_list(st, states))
@@ -339,7 +341,7 @@ goal_patch(struct ks_request *req)
 	v[1] = st;
 	v[2] = body_str(req, "review_result");
 	v[3] = body_str(req, "due_on");
-	v[4] = PQgetvalue(b, 0, 7);
+	v[4] = ks_db_str(b, 0, "version");
 	if ((r = sh_q(req, Q_GOAL_UPDATE, 5, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
@@ -353,7 +355,7 @@ goal_patch(struct ks_request *req)
 	    ks->audit(req, "goal_changed", "goal", v[0], goal_json(b, 0),
 	    goal_json(r, 0), NULL) != 0)
 		return -1;
-	ks->set_etag(req, atoll(PQgetvalue(r, 0, 7)));
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks->reply(req, 200, goal_json(r, 0));
 }
 

@@ -44,10 +44,10 @@ sh_dossier_list(struct ks_request *req, int q,
 }
 
 int
-sh_access(struct ks_request *req, PGresult *r, int col)
+sh_access(struct ks_request *req, PGresult *r, const char *col)
 {
-	return ks->access_dossier(req, strtoll(PQgetvalue(r, 0, col), NULL,
-	    10), KS_ACCESS_AUTO) != NULL ? 0 : -1;
+	return ks->access_dossier(req, ks_db_getll(r, 0, col),
+	    KS_ACCESS_AUTO) != NULL ? 0 : -1;
 }
 
 /* The codes only Sozialhilfe answers with (the core's are in errors.c). */

@@ -250,8 +250,7 @@ oneoff_approve(struct ks_request *req)
 	if (PQntuples(b) != 1)
 		return ks->fail(req, 404, "not_found",
 		    "no such one-off payment");
-	if (ks->access_dossier(req, ks_db_getll(b, 0, "dossier_id"),
-	    KS_ACCESS_AUTO) == NULL)
+	if (sh_access(req, b, "dossier_id") != 0)
 		return KS_ERROR;
 	if (strcmp(ks_db_str(b, 0, "status"), "proposed") != 0)
 		return ks->fail_detail(req, 409, "invalid_state",

@@ -1,10 +1,9 @@
 // Issue 12 item 4: SQL results are read by column name (kasus/db.h:
 // ks_db_get, ks_db_str, ks_db_getll, ks_db_isnull), never by number, so a
 // changed SELECT list cannot silently shift values. Every C file of the
-// core, the modules and the fixture modules is checked; NOT_YET lists the
-// files still to convert, and shrinks. A by-number read (PQgetvalue,
-// PQgetisnull) anywhere else fails here; db.h itself is the one place
-// that calls them. (tests/unit/test_db_names.c checks that an unknown
+// core, the modules and the fixture modules is checked: a by-number read
+// (PQgetvalue, PQgetisnull) fails here; kasus/db.h itself is the one
+// place that calls them. (tests/unit/test_db_names.c checks that an unknown
 // name aborts the test build.)
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,12 +12,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-const NOT_YET = new Set([
-  'modules/sozialhilfe/sh_dossier.c',
-  'modules/sozialhilfe/sh_module.c',
-  'tests/fixtures/modules/echo/echo.c',
-]);
 
 const BY_NUMBER = /\b(PQgetvalue|PQgetisnull|ks_db_s|ks_db_ll)\s*\(/g;
 
@@ -38,7 +31,6 @@ test('C files read SQL results by column name only', () => {
   assert.ok(FILES.length > 40, `found only ${FILES.length} C files`);
   const bad = [];
   for (const f of FILES) {
-    if (NOT_YET.has(f)) continue;
     const lines = fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n');
     lines.forEach((l, i) => {
       if (BY_NUMBER.test(l)) bad.push(`${f}:${i + 1}: ${l.trim()}`);
@@ -46,14 +38,6 @@ test('C files read SQL results by column name only', () => {
     });
   }
   assert.deepEqual(bad, [], 'reads by column number');
-});
-
-test('the files still to convert still need it (the list only shrinks)', () => {
-  for (const f of NOT_YET) {
-    const src = fs.existsSync(path.join(ROOT, f)) ? fs.readFileSync(path.join(ROOT, f), 'utf8') : '';
-    assert.match(src, BY_NUMBER, `${f} is converted (or gone): take it off NOT_YET`);
-    BY_NUMBER.lastIndex = 0;
-  }
 });
 
 test('the by-name accessors are the SDK header modules include', () => {
