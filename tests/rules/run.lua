@@ -8,8 +8,9 @@ the source in a cage like core/rules/rules.c's (base without load, loadfile,
 dofile, require, print, collectgarbage, rawset, pcall, xpcall; string,
 table, math, utf8; text chunks; a fresh _ENV per evaluation), replays the
 examples of pack.json (the output, as JSON the way the server converts it,
-must equal expected), and for the two cost packs runs a seeded property
-test and checks the refusals of bad input. Exits 1 on any failure.
+must equal expected), and for the two cost packs and the three
+Alimentenhilfe packs (alimente-advance, -index, -allocation) runs a seeded
+property test and checks the refusals of bad input. Exits 1 on any failure.
 Instruction counts are measured the way the server's hook counts them.
 ]]
 
@@ -502,7 +503,7 @@ local function property(pack, fn, gen, check, n)
 			same_twice(pack, fn, input, out)
 			-- the order of the input lists does not matter
 			local perm = copy(input)
-			shuffle(perm.tenants or perm.municipalities)
+			shuffle(perm.tenants or perm.municipalities or perm.items or {})
 			for _, t in ipairs(perm.tenants or {}) do shuffle(t.municipalities) end
 			if perm.costs then shuffle(perm.costs) end
 			local ok2, out2 = evaluate(pack, fn, perm)
@@ -593,6 +594,208 @@ local SHARE_BAD = {
 	  "municipalities[].population sums to 0" },
 }
 
+------------------------------------------------------------------ alimente
+
+local KINDS = { "current", "arrears", "subrogated" }	-- Bern's order
+local KIND_RANK = { current = 1, arrears = 2, subrogated = 3 }
+
+-- Items with few due dates, so that several share a kind and a month.
+local function gen_alimente_alloc()
+	local items, ids, total = {}, {}, 0
+	local tiny = math.random() < 0.25	-- small figures: ties of remainders
+	local months = {}
+	for m = 1, rnd(1, 4) do months[m] = string.format("2025-%02d-01", rnd(1, 12)) end
+	for i = 1, rnd(0, 15) do
+		local id
+		repeat id = rnd(1, 1000000) until not ids[id]
+		ids[id] = true
+		local a = math.random() < 0.1 and 0 or (math.random() < 0.5 and rnd(1, 200000) or money(1000000000))
+		if a > 1000000000 then a = rnd(1, 1000000000) end
+		if tiny then a = rnd(0, 6) end
+		items[i] = { id = id, kind = KINDS[rnd(1, 3)], due_date = months[rnd(1, #months)], amount = a }
+		total = total + a
+	end
+	local r, pay = math.random()
+	if r < 0.05 then pay = 0
+	elseif r < 0.2 then pay = math.min(total + rnd(1, 100000), 1000000000)
+	elseif r < 0.3 then pay = math.min(total, 1000000000)
+	else pay = rnd(0, math.min(math.max(total, 1), 1000000000)) end
+	return { payment = pay, items = items }
+end
+
+local function check_alimente_alloc(input, out)
+	local byid, sorted = {}, {}
+	for _, it in ipairs(input.items) do
+		byid[it.id] = it
+		sorted[#sorted + 1] = it
+	end
+	table.sort(sorted, function(a, b)
+		if KIND_RANK[a.kind] ~= KIND_RANK[b.kind] then return KIND_RANK[a.kind] < KIND_RANK[b.kind] end
+		if a.due_date ~= b.due_date then return a.due_date < b.due_date end
+		return a.id < b.id
+	end)
+	local pos = {}
+	for i, it in ipairs(sorted) do pos[it.id] = i end
+	local sum, got, last, surplus_part = 0, {}, 0, 0
+	for n, p in ipairs(out.parts) do
+		report(math.type(p.amount) == "integer" and p.amount > 0, "allocate: part amount > 0")
+		sum = sum + p.amount
+		if p.kind == "surplus" then
+			report(n == #out.parts, "allocate: surplus is the last part")
+			surplus_part = p.amount
+		else
+			local it = byid[p.id]
+			if report(it ~= nil, "allocate: part names an input item") then
+				report(got[p.id] == nil, "allocate: one part per item")
+				got[p.id] = p.amount
+				report(p.amount <= it.amount, "allocate: never more than the item is owed")
+				report(p.kind == it.kind and p.due_date == it.due_date, "allocate: part echoes its item")
+				report(pos[p.id] > last, "allocate: parts in the canton's order")
+				last = pos[p.id]
+			end
+		end
+	end
+	report(sum == input.payment, "allocate: the parts sum to the payment")
+	report(out.surplus == surplus_part, "allocate: surplus = the surplus part")
+	-- Groups (kind, due date) in order: full, full, ..., one partial
+	-- shared by largest remainder, then nothing; a surplus only if all
+	-- is paid.
+	local left, i, short = input.payment, 1, false
+	while i <= #sorted do
+		local j, total, parties = i, 0, {}
+		while j <= #sorted and sorted[j].kind == sorted[i].kind and sorted[j].due_date == sorted[i].due_date do
+			local it = sorted[j]
+			total = total + it.amount
+			parties[#parties + 1] = { amount = got[it.id] or 0, w = it.amount, tie = it.id }
+			j = j + 1
+		end
+		local paid = 0
+		for _, q in ipairs(parties) do paid = paid + q.amount end
+		if short then
+			report(paid == 0, "allocate: nothing after a group not paid in full")
+		elseif total <= left then
+			report(paid == total, "allocate: a group the payment covers is paid in full")
+			left = left - total
+		else
+			report(paid == left, "allocate: the first group not covered gets the rest")
+			check_lr(left, parties, "allocate: pro rata within a month")
+			left, short = 0, true
+		end
+		i = j
+	end
+	report(out.surplus == left, "allocate: surplus only when every item is paid")
+end
+
+local function gen_alimente_index()
+	local function points()
+		return math.random() < 0.8 and rnd(800, 1300) or rnd(1, 10000000)
+	end
+	local units = { 1, 5, 10, 50, 100, 100, 1000 }
+	local amount = math.random() < 0.7 and rnd(0, 300000) or money(100000000000)
+	return { amount = amount, base_index = points(), index = points(),
+	    rounding = math.random() < 0.9 and units[rnd(1, #units)] or rnd(1, 100000000) }
+end
+
+local function check_alimente_index(pack, input, out)
+	local A, B, I, R = input.amount, input.base_index, input.index, input.rounding
+	local r = out.amount
+	if not report(math.type(r) == "integer" and r >= 0 and r % R == 0, "index: a multiple of the rounding unit") then return end
+	-- half up: r - exact in (-R/2, R/2], i.e. -B*R < 2*(r*B - A*I) <= B*R
+	local d = 2 * (r * B - A * I)
+	report(d > -B * R and d <= B * R, "index: nearest multiple, half up")
+	if I < 10000000 then
+		local ok, up = evaluate(pack, "index", { amount = A, base_index = B, index = I + 1, rounding = R })
+		report(ok and up.amount >= r, "index: a higher index never gives less")
+	end
+	local ok, same = evaluate(pack, "index", { amount = A, base_index = B, index = B, rounding = R })
+	report(ok and same.amount == (2 * A + R) // (2 * R) * R, "index: unchanged index rounds the amount only")
+end
+
+local function gen_alimente_advance()
+	local function day(y0, y1)
+		local m = rnd(1, 12)
+		return string.format("%04d-%02d-%02d", rnd(y0, y1), m, rnd(1, m == 2 and 28 or 30))
+	end
+	local date = day(2023, 2030)
+	local birth
+	repeat birth = day(1995, 2030) until birth <= date
+	return { date = date, child = { birth_date = birth, in_education = math.random() < 0.3 },
+	    title_amount = math.random() < 0.1 and 0 or rnd(1, 200000),
+	    on_social_assistance = math.random() < 0.1,
+	    household = { size = rnd(1, 9), income = rnd(0, 12000000), assets = rnd(0, 10000000) } }
+end
+
+local function check_alimente_advance(input, out)
+	local cap = input.date < "2025-01-01" and 98000 or 100800
+	report(out.cap == cap, "advance: the cap in force on the date")
+	local sum = 0
+	for _, l in ipairs(out.lines) do sum = sum + l.amount end
+	report(sum == out.amount, "advance: the lines sum to the amount")
+	report(out.amount <= input.title_amount and out.amount <= cap, "advance: at most the title and the cap")
+	report(out.eligible == (out.amount > 0), "advance: eligible iff an amount")
+	if out.eligible then
+		report(out.amount == math.min(input.title_amount, cap), "advance: min(title, cap)")
+		report(not input.on_social_assistance, "advance: none on social assistance")
+	end
+	local lastl = out.lines[#out.lines]
+	report(lastl.code == (out.amount > 0 and "advance" or "no_advance"), "advance: the last line says why")
+	report(out.limits.demo == true, "advance: limits marked as demo values")
+end
+
+local function alim_in(payment, items)
+	return { payment = payment, items = items }
+end
+local function alim_item(over)
+	local t = { id = 1, kind = "current", due_date = "2025-03-01", amount = 100 }
+	for k, v in pairs(over or {}) do t[k] = v end
+	return t
+end
+
+local ALLOCATE_BAD = {
+	{ "x", "input must be an object" },
+	{ alim_in(-1, {}), "input.payment must be between 0 and 1000000000" },
+	{ alim_in(10.5, {}), "input.payment must be a whole number" },
+	{ { items = {} }, "input.payment is missing" },
+	{ alim_in(10, "none"), "input.items must be a list" },
+	{ alim_in(10, { alim_item(), alim_item() }), "input.items[2].id 1 is a duplicate of input.items[1].id" },
+	{ alim_in(10, { alim_item({ kind = "spousal" }) }), "input.items[1].kind must be one of current, arrears, subrogated" },
+	{ alim_in(10, { alim_item({ due_date = "2025-02-29" }) }), "input.items[1].due_date must be a date" },
+	{ alim_in(10, { alim_item({ amount = -5 }) }), "input.items[1].amount must be between 0 and" },
+	{ alim_in(10, { alim_item({ id = 0 }) }), "input.items[1].id must be between 1 and" },
+	{ { payment = 1, items = {}, language = "it" }, "input.language must be de or fr" },
+}
+
+local INDEX_BAD = {
+	{ "x", "input must be an object" },
+	{ { base_index = 1000, index = 1000, rounding = 100 }, "input.amount is missing" },
+	{ { amount = -1, base_index = 1000, index = 1000, rounding = 100 }, "input.amount must be between 0 and" },
+	{ { amount = 100, base_index = 0, index = 1000, rounding = 100 }, "input.base_index must be between 1 and" },
+	{ { amount = 100, base_index = 1000, index = 100.5, rounding = 100 }, "input.index must be a whole number" },
+	{ { amount = 100, base_index = 1000, index = 1000, rounding = 0 }, "input.rounding must be between 1 and" },
+}
+
+local function adv_in(over)
+	local t = { date = "2025-03-01", child = { birth_date = "2015-01-01", in_education = false },
+	    title_amount = 100, on_social_assistance = false,
+	    household = { size = 2, income = 0, assets = 0 } }
+	for k, v in pairs(over or {}) do t[k] = v end
+	return t
+end
+
+local ADVANCE_BAD = {
+	{ "x", "input must be an object" },
+	{ adv_in({ date = "2025-13-01" }), "input.date must be a date" },
+	{ adv_in({ date = "2022-12-31" }), "input.date 2022-12-31 is before this pack's first cap" },
+	{ adv_in({ child = "none" }), "input.child must be an object" },
+	{ adv_in({ child = { birth_date = "2026-01-01", in_education = false } }), "input.child.birth_date is after input.date" },
+	{ adv_in({ child = { birth_date = "2015-01-01" } }), "input.child.in_education must be true or false" },
+	{ adv_in({ title_amount = -1 }), "input.title_amount must be between 0 and" },
+	{ adv_in({ on_social_assistance = "no" }), "input.on_social_assistance must be true or false" },
+	{ adv_in({ household = { size = 0, income = 0, assets = 0 } }), "input.household.size must be between 1 and" },
+	{ adv_in({ household = { size = 2, income = 1.5, assets = 0 } }), "input.household.income must be a whole number" },
+	{ adv_in({ household = { size = 2, income = 0 } }), "input.household.assets is missing" },
+}
+
 ------------------------------------------------------------------ main
 
 local args = { ... }
@@ -622,6 +825,16 @@ for _, dir in ipairs(dirs) do
 		local pct = r.canton_percent
 		property(pack, "share", gen_sharing, function(i, o) check_sharing(i, o, pct) end, 500)
 		refusals(pack, "share", SHARE_BAD)
+	elseif pack.name == "alimente-allocation" then
+		property(pack, "allocate", gen_alimente_alloc, check_alimente_alloc, 1000)
+		refusals(pack, "allocate", ALLOCATE_BAD)
+	elseif pack.name == "alimente-index" then
+		property(pack, "index", gen_alimente_index,
+		    function(i, o) check_alimente_index(pack, i, o) end, 1000)
+		refusals(pack, "index", INDEX_BAD)
+	elseif pack.name == "alimente-advance" then
+		property(pack, "advance", gen_alimente_advance, check_alimente_advance, 1000)
+		refusals(pack, "advance", ADVANCE_BAD)
 	end
 end
 local keys = {}
