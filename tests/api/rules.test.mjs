@@ -132,6 +132,26 @@ test('rent-ceilings examples replay per tenant', async () => {
   }
 });
 
+test('the Alimentenhilfe packs (advance, index, allocation) replay their examples in the server', async () => {
+  const t = await as('thun', 'caseworker');
+  for (const name of ['alimente-advance', 'alimente-index', 'alimente-allocation']) {
+    const pack = JSON.parse(fs.readFileSync(path.join(ROOT, `plugins/${name}/pack.json`), 'utf8'));
+    assert.ok(pack.examples.length >= (name === 'alimente-advance' ? 12 : 5), name);
+    for (const e of pack.examples) {
+      const r = ok(await evaluate(t, { pack: name, function: e.function, date: e.input.date || '2025-06-01', input: e.input }), 200);
+      assert.deepEqual(r.json.output, e.expected, `${name} ${e.title}: ${show(r)}`);
+      assert.equal(r.json.pack.version, pack.version);
+      assert.equal(r.json.pack.scope, 'canton');
+    }
+    const id = ok(await resolve(t, name, '2025-06-01'), 200).json.id;
+    const tr = ok(await call('POST', `${RP}/${id}/test`, { session: author }), 200);
+    assert.equal(tr.json.failed, 0, show(tr));
+    assert.equal(tr.json.passed, pack.examples.length);
+  }
+  // before the packs' valid_from (2023-01-01, the first cap) nothing is in force
+  err(await resolve(t, 'alimente-advance', '2022-12-31'), 422, 'rule_missing');
+});
+
 test('life cycle: draft -> tested -> approved by the second admin; four eyes', async () => {
   const name = uniq('lc');
   const source = src(5);
