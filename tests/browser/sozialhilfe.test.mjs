@@ -168,7 +168,12 @@ async function fullPathSteps(lang, tenant, bfsName, pages) {
   const vocab = await p.evaluate(async () => (await fetch('/api/v1/vocabularies')).json());
   const words = (domain, short) => vocab[domain].filter((e) => e.module === null || e.module === 'sozialhilfe')
     .map((e) => L(`${e.module ?? 'casework'}.${short}.${e.code}`)).sort();
-  const options = async (name) => (await p.getByRole('combobox', { name }).locator('option').allTextContents()).sort();
+  // The choices come with the vocabularies, fetched with the screen.
+  const options = async (name) => {
+    const opts = p.getByRole('combobox', { name }).locator('option');
+    await opts.first().waitFor({ state: 'attached' });
+    return (await opts.allTextContents()).sort();
+  };
   assert.deepEqual(await options(L('journal.category')), words('journal_category', 'jcat'));
   await p.getByRole('textbox', { name: exact(L('journal.text')) }).fill('Erstgespräch / premier entretien');
   await p.getByRole('button', { name: L('journal.submit') }).click();
