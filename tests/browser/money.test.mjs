@@ -188,6 +188,8 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await a.page.keyboard.press('Enter');
   const panel = a.page.getByRole('group', { name: new RegExp(`^${head('de', 'money.camt.candidates')}`) });
   await panel.waitFor();
+  // The panel takes the focus when it opens; Escape is its key from then.
+  await a.page.waitForFunction(() => document.activeElement?.closest('.match-panel') != null);
   await a.page.keyboard.press('Escape');
   await panel.waitFor({ state: 'detached' });
   await expectFocused(toggle, 'focus returns to the button');
