@@ -150,7 +150,18 @@ test('every body over its route\'s limit is refused with 413 "body_too_large" na
     const pad = 'x'.repeat(o.limit + 1 - '{"a":""}'.length);
     const raw = `{"a":"${pad}"}`;
     assert.equal(Buffer.byteLength(raw), o.limit + 1);
-    const sent = await call(o.method, o.url, { raw, headers: json });
+    // A server may close the connection once it has answered 413, and a
+    // client still sending then sees the connection reset instead of the
+    // answer: that happened once in a CI run. The announced case above is
+    // the strict one; here a transport error is tried once more, and the
+    // second attempt must give the 413 itself.
+    let sent;
+    try {
+      sent = await call(o.method, o.url, { raw, headers: json });
+    } catch (e) {
+      assert.equal(e?.name, 'TypeError', `${what} sent: ${e}`);
+      sent = await call(o.method, o.url, { raw, headers: json });
+    }
     assert.equal(error(sent, 413, 'body_too_large', `${what} sent`).detail?.limit, o.limit, what);
     // At the limit exactly, the size is fine (and the missing session is what is wrong).
     const exact = `${raw.slice(0, -3)}"}`;
