@@ -42,7 +42,7 @@ export KASUS_AUDIT_ANCHOR_DIR=$root/var/test/audit KASUS_AUDIT_SEAL_MS=500
 export KASUS_KEY_DIR=$root/var/test/keys
 export KASUS_URL=http://127.0.0.1:$port KASUS_PROFILE=test
 # The loader's fixtures: echo loads; the other three must be refused.
-export KASUS_MODULES=echo,badabi,dupname,initfail,sozialhilfe
+export KASUS_MODULES=echo,badabi,dupname,initfail,sozialhilfe,alimente
 export KASUS_MODULE_DIR=$root/build/asan/modules
 
 # Every run starts from the seeded demo canton: a fresh cluster, or with

@@ -43,8 +43,9 @@ test('healthz reports each configured module: echo loaded, the others refused wi
   assert.equal(r.json.status, 'ok', show(r));
   const m = r.json.modules;
   assert.ok(m && typeof m === 'object', show(r));
-  assert.deepEqual(Object.keys(m).sort(), ['badabi', 'dupname', 'echo', 'initfail', 'sozialhilfe'], show(r));
+  assert.deepEqual(Object.keys(m).sort(), ['alimente', 'badabi', 'dupname', 'echo', 'initfail', 'sozialhilfe'], show(r));
   assert.equal(m.sozialhilfe.status, 'loaded');
+  assert.equal(m.alimente.status, 'loaded');
   assert.deepEqual(m.echo, { status: 'loaded', version: '1.0.0' });
   assert.equal(m.badabi.status, 'refused');
   assert.match(m.badabi.reason, /^built for ABI 99\.0, /);
@@ -72,7 +73,7 @@ test('a module declares the error codes only it answers with: the registry and t
 
 test('refused modules leave nothing behind: no routes, not switchable', async () => {
   const st = ok(await call('GET', `${M}/thun/modules`, { session: canton }), 200);
-  assert.deepEqual(st.json.items.map((i) => i.module), ['echo', 'sozialhilfe'], `only loaded modules are listed: ${show(st)}`);
+  assert.deepEqual(st.json.items.map((i) => i.module), ['alimente', 'echo', 'sozialhilfe'], `only loaded modules are listed: ${show(st)}`);
   for (const mod of ['badabi', 'dupname', 'initfail', 'nosuch']) {
     err(await call('PUT', `${M}/thun/modules/${mod}`, { session: canton, body: { enabled: true } }), 404, 'not_found');
   }

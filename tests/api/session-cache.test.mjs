@@ -53,12 +53,20 @@ async function etag(session, path) {
 test('a session read once is served from the cache: Redis sees no request (its idle TTL is not renewed)', async () => {
   const s = await login('thun', 'reception');
   const key = sessionKey(s);
-  await everywhere('/api/v1/me', s, 200, null, 'warm');
   // EXPIRE is no change the cache hears of; a request that asked Redis
-  // would renew the TTL to session_idle.
-  redis('EXPIRE', key, 100);
-  await everywhere('/api/v1/me', s, 200, null, 'cached');
-  assert.ok(Number(redis('TTL', key)) <= 100, 'every worker answered from its cache');
+  // would renew the TTL to session_idle. Which worker accepts a new
+  // connection is the kernel's choice: a dozen connections may all reach
+  // the same one, and the other then reads (and renews) once. So try
+  // three rounds; a cache that does not answer fails every one.
+  let ttl;
+  for (let round = 0; round < 3; round++) {
+    await everywhere('/api/v1/me', s, 200, null, 'warm');
+    redis('EXPIRE', key, 100);
+    await everywhere('/api/v1/me', s, 200, null, 'cached');
+    ttl = Number(redis('TTL', key));
+    if (ttl <= 100) break;
+  }
+  assert.ok(ttl <= 100, `every worker answered from its cache (TTL ${ttl})`);
   // after the cache's time (KASUS_SESSION_CACHE_MS in tests/run.sh) the
   // session is read (and renewed) again
   assert.ok(await until(async () => (await fresh('/api/v1/me', s)).status === 200 && Number(redis('TTL', key)) > 100, 10000, 300),

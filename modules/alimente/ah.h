@@ -1,0 +1,55 @@
+/*
+ * ah.h - the Alimentenhilfe module's internal declarations (collection
+ * help and advances of child support). The module reaches the core only
+ * through `ks` (struct ks_api); its statements are the generated Q_* ids
+ * of its own table.
+ *
+ * The files by subject, each with its routes, error codes and
+ * vocabulary, merged by ah_module.c:
+ *   ah_title.c    application, title, creditors, debtor, the schedule
+ *   ah_advance.c  advance decisions (four eyes), letters, the advance run
+ *   ah_collect.c  debtor payments, allocation, pass-on, arrears, ledger
+ *   ah_enforce.c  enforcement, pension-fund reports, end, final statement
+ */
+#ifndef AH_H
+#define AH_H
+
+#include <stdint.h>
+
+#include "kasus/module.h"
+#include "queries.h"
+
+extern const struct ks_api *ks;
+
+/* What each file adds (NULL-terminated arrays; merged at init). */
+#define AH_AREA(a)							\
+	extern const struct ks_route ah_##a##_routes[];			\
+	extern const struct ks_errdef ah_##a##_errors[];		\
+	extern const struct ks_vocab ah_##a##_vocabulary[];		\
+	int ah_##a##_on_transition(struct ks_request *, int64_t dossier, \
+	    const char *from, const char *to);				\
+	int ah_##a##_worklist(struct ks_request *, json_t *lists);	\
+	int ah_##a##_transfer(struct ks_request *, int64_t from,	\
+	    int64_t from_tenant, int64_t to, int64_t to_tenant);
+AH_AREA(title)
+AH_AREA(advance)
+AH_AREA(collect)
+AH_AREA(enforce)
+#undef AH_AREA
+
+/* The dossier kind (ah_module.c). */
+extern const struct ks_dossier_kind ah_dossier_kinds[];
+
+/* Payment runs: each area's lines (ah_advance.c, ah_collect.c). */
+int	ah_advance_run_lines(struct ks_request *, const char *run,
+	    const char *first, const char *month);
+int	ah_collect_run_lines(struct ks_request *, const char *run,
+	    const char *first, const char *month);
+
+/**
+ * Load dossier {id} of this module through the core's access policy
+ * (404 absent, foreign or another module's; 403 another team's change).
+ */
+PGresult *ah_dossier(struct ks_request *, int64_t *id);
+
+#endif
