@@ -353,3 +353,53 @@ test('the cooperation deadline: set when the application moves to assessment wit
     { code: 'debtor_address', received_on: '2026-01-06' }], c1.headers.get('etag'));
   assert.deepEqual(open(), [], 'done once nothing is missing');
 });
+
+test('a transfer: the receiving service gets the title, creditors and amounts for the instalments from next month; the sender keeps the arrears until then', async () => {
+  const D = await dossier();
+  const T = `${C}/${D.id}/title`;
+  const body = { title_kind: 'judgment', authority: 'Regionalgericht Oberland', decided_on: '2023-06-15', applied_on: '2025-09-10',
+    arrears_from: '2025-06-01', family_allowances: true, debtor_id: D.father, debtor_employer: 'Holzbau AG',
+    index_base_points: 1050, index_base_month: '2023-04-01', index_month: 1, index_rounding: 100 };
+  const made = ok(await call('PUT', T, { session: cw, body }), 201).json;
+  const steps = [{ valid_from: '2023-07-01', valid_to: '2028-06-01', amount: 80000, family_allowance: 23000 },
+    { valid_from: '2028-06-01', valid_to: null, amount: 95000, family_allowance: 0 }];
+  for (const p of D.kids) {
+    const k = ok(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: p, role: 'child' } }), 201).json;
+    ok(await call('PUT', `/api/v1/alimente/creditors/${k.id}/amounts`, { session: cw, body: { amounts: steps }, headers: { 'if-match': `"${k.version}"` } }), 200);
+  }
+  const before0 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  const now = before0.current_month;
+  const g = ok(await call('GET', `${C}/${D.id}`, { session: cw }), 200);
+  const tr = ok(await call('POST', `${C}/${D.id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 },
+    headers: { 'if-match': g.headers.get('etag') } }), 201).json;
+  const to = tr.to.dossier_id;
+  const oe = await as('oberes-emmental', 'caseworker');
+  const t2 = ok(await call('GET', `${C}/${to}/title`, { session: oe }), 200).json;
+  const next = mstr(mnum(now) + 1);
+  assert.equal(t2.title.applied_on, `${next}-01`, 'the receiver\'s instalments begin next month');
+  assert.equal(t2.title.arrears_from, null, 'the arrears stay with the sender');
+  for (const k of ['title_kind', 'authority', 'decided_on', 'family_allowances', 'index_base_points', 'index_base_month', 'index_month', 'index_rounding', 'debtor_employer'])
+    assert.deepEqual(t2.title[k], made.title[k], k);
+  assert.ok(qrValid(t2.debtor.reference));
+  assert.notEqual(t2.debtor.reference, made.debtor.reference);
+  assert.equal(t2.debtor.name, 'Marc Muster');
+  assert.equal(t2.debtor.birth_date, '1983-01-02');
+  assert.notEqual(t2.debtor.person_id, D.father, 'a person of the receiver');
+  assert.deepEqual(t2.creditors.map((c) => [c.name, c.birth_date, c.amounts.map(({ id, ...s }) => s)]).sort(),
+    [['Lea Muster', '2012-05-06', steps], ['Tim Muster', '2016-07-08', steps]]);
+  // the creditors are the household members the core brought along
+  const members = ok(await call('GET', `${C}/${to}`, { session: oe }), 200).json;
+  const hhm = sql(DB_OWNER, `select string_agg(person_id::text, ',' order by person_id) from household_member where household_id = ${members.household_id}`).split(',').map(Number);
+  for (const c of t2.creditors) assert.ok(hhm.includes(c.person_id), `${c.name} is a member of the receiver's household`);
+  const s2 = ok(await call('GET', `${C}/${to}/schedule`, { session: oe }), 200).json;
+  for (const c of s2.creditors) assert.deepEqual(c.months.map((r) => r.month), [next]);
+  const want = expected(t2.title, t2.creditors, now);
+  for (const c of s2.creditors) assert.deepEqual(pick(c.months), want[c.creditor_id]);
+  // the sender: up to this month, as before
+  const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  for (const c of s1.creditors) {
+    const was = before0.creditors.find((x) => x.creditor_id === c.creditor_id).months;
+    assert.deepEqual(c.months, was.filter((r) => r.month <= now));
+    assert.equal(c.months[0].month, '2025-06');
+  }
+});
