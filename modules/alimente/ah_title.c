@@ -370,7 +370,9 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	char *dump;
 	int first, end, e, i, from, to, fa_on;
 
-	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
+	/* One writer at a time per dossier: the title's row is the lock. */
+	if (q(req, Q_AH_TITLE_LOCK, 1, v) == NULL ||
+	    (t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
 	    q(req, Q_AH_TITLE_DUE_DELETE, 1, v) == NULL)
 		return -1;
 	if (PQntuples(t) != 1)
@@ -412,6 +414,37 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	free(dump);
 	return q(req, Q_AH_TITLE_DUE_INSERT, 2, v) == NULL ? -1 : 0;
 }
+
+/*
+ * The schedule runs to the end of next month: once a month every open
+ * dossier's is written again, so the new month is there (and a new
+ * version of the index pack's points is taken in). Rewriting is
+ * idempotent.
+ */
+static int
+schedule_job(struct ks_request *job, json_t *payload)
+{
+	PGresult *r;
+	int i, n;
+
+	(void)payload;
+	if ((r = q(job, Q_AH_TITLE_OPEN_DOSSIERS, 0, NULL)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	if (ks->job_progress(job, 0, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ah_title_due_write(job, ks_db_getll(r, i,
+		    "dossier_id")) != 0 || ks->job_progress(job, i + 1, n) != 0)
+			return -1;
+	ks->job_result(job, json_pack("{s:i}", "dossiers", n));
+	return 0;
+}
+
+const struct ks_job_type ah_title_jobs[] = {
+	{ "alimente.schedule", schedule_job, "monthly", 0, 0, 0 },
+	{ NULL, NULL, NULL, 0, 0, 0 }
+};
 
 /* ---------------------------------------------------------- the title */
 
