@@ -221,6 +221,22 @@ title_json(struct ks_request *req, int64_t id, long long *version)
 	    debtor_json(t), "creditors", cr);
 }
 
+/* Dossier {id} for a change: a closed one is refused (409). */
+static PGresult *
+dossier_open(struct ks_request *req, int64_t *id)
+{
+	PGresult *d;
+
+	if ((d = ah_dossier(req, id)) == NULL)
+		return NULL;
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0) {
+		ks->fail(req, 409, "dossier_closed", "the dossier is closed: "
+		    "its title and creditors stay as they are");
+		return NULL;
+	}
+	return d;
+}
+
 static int
 title_missing(struct ks_request *req)
 {
@@ -370,7 +386,9 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	char *dump;
 	int first, end, e, i, from, to, fa_on;
 
-	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
+	/* One writer at a time per dossier: the title's row is the lock. */
+	if (q(req, Q_AH_TITLE_LOCK, 1, v) == NULL ||
+	    (t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
 	    q(req, Q_AH_TITLE_DUE_DELETE, 1, v) == NULL)
 		return -1;
 	if (PQntuples(t) != 1)
@@ -412,6 +430,37 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	free(dump);
 	return q(req, Q_AH_TITLE_DUE_INSERT, 2, v) == NULL ? -1 : 0;
 }
+
+/*
+ * The schedule runs to the end of next month: once a month every open
+ * dossier's is written again, so the new month is there (and a new
+ * version of the index pack's points is taken in). Rewriting is
+ * idempotent.
+ */
+static int
+schedule_job(struct ks_request *job, json_t *payload)
+{
+	PGresult *r;
+	int i, n;
+
+	(void)payload;
+	if ((r = q(job, Q_AH_TITLE_OPEN_DOSSIERS, 0, NULL)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	if (ks->job_progress(job, 0, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ah_title_due_write(job, ks_db_getll(r, i,
+		    "dossier_id")) != 0 || ks->job_progress(job, i + 1, n) != 0)
+			return -1;
+	ks->job_result(job, json_pack("{s:i}", "dossiers", n));
+	return 0;
+}
+
+const struct ks_job_type ah_title_jobs[] = {
+	{ "alimente.schedule", schedule_job, "monthly", 0, 0, 0 },
+	{ NULL, NULL, NULL, 0, 0, 0 }
+};
 
 /* ---------------------------------------------------------- the title */
 
@@ -520,15 +569,12 @@ title_put(struct ks_request *req)
 	const char *v[1];
 	long long ver;
 	json_t *before = NULL, *after;
-	PGresult *d, *t;
+	PGresult *t;
 	int64_t id;
 	int exists;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed "
-		    "dossier's title is not changed any more");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_LOCK, 1, v)) == NULL)
 		return -1;
@@ -599,15 +645,12 @@ static int
 creditor_add(struct ks_request *req)
 {
 	const char *v[5], *role = bstr(req, "role");
-	PGresult *d, *t, *r;
+	PGresult *t, *r;
 	json_t *j;
 	int64_t id;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed dossier "
-		    "gets no new creditor");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL)
 		return -1;

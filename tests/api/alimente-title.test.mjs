@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, ok, err, as, sql, show, DB_OWNER, fixtureHousehold, tenantId } from './lib.mjs';
+import { call, ok, err, as, sql, jobOf, DB_OWNER, fixtureHousehold, tenantId } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const C = '/api/v1/cases';
@@ -395,11 +395,32 @@ test('a transfer: the receiving service gets the title, creditors and amounts fo
   for (const c of s2.creditors) assert.deepEqual(c.months.map((r) => r.month), [next]);
   const want = expected(t2.title, t2.creditors, now);
   for (const c of s2.creditors) assert.deepEqual(pick(c.months), want[c.creditor_id]);
-  // the sender: up to this month, as before
+  // the sender: closed, its title stays; its schedule up to this month, as before
+  const g1 = ok(await call('GET', T, { session: cw }), 200);
+  err(await call('PUT', T, { session: cw, body, headers: { 'if-match': g1.headers.get('etag') } }), 409, 'dossier_closed');
+  err(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: D.mother, role: 'spouse' } }), 409, 'dossier_closed');
+  const c0 = g1.json.creditors[0];
+  err(await call('PUT', `/api/v1/alimente/creditors/${c0.id}/amounts`, { session: cw, body: { amounts: [] }, headers: { 'if-match': `"${c0.version}"` } }), 409, 'dossier_closed');
   const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
   for (const c of s1.creditors) {
     const was = before0.creditors.find((x) => x.creditor_id === c.creditor_id).months;
     assert.deepEqual(c.months, was.filter((r) => r.month <= now));
     assert.equal(c.months[0].month, '2025-06');
   }
+});
+
+test('the monthly job carries the schedule on to the end of next month', async () => {
+  const D = await dossier();
+  ok(await call('PUT', `${C}/${D.id}/title`, { session: cw, body: { title_kind: 'decision', authority: 'KESB Thun', decided_on: '2024-01-10', applied_on: '2025-02-03' } }), 201);
+  const k = ok(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: D.kids[0], role: 'child' } }), 201).json;
+  ok(await call('PUT', `/api/v1/alimente/creditors/${k.id}/amounts`, { session: cw, body: { amounts: [{ valid_from: '2024-01-01', amount: 61050 }] }, headers: { 'if-match': '"1"' } }), 200);
+  const s0 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  // as if written two months ago
+  sql(DB_OWNER, `delete from ah_due where dossier_id = ${D.id} and month >= date_trunc('month', current_date) - interval '1 month'`);
+  const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  assert.equal(s1.creditors[0].months.length, s0.creditors[0].months.length - 3);
+  const admin = await as('thun', 'admin');
+  const j = await jobOf(ok(await call('POST', '/api/v1/jobs', { session: admin, body: { type: 'alimente.schedule' } }), 202), admin);
+  assert.ok(j.result.dossiers >= 1, JSON.stringify(j));
+  assert.deepEqual(ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json, s0);
 });

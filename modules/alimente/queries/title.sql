@@ -176,3 +176,10 @@ SELECT p.id, p.last_name, p.first_name, p.birth_date, p.street, p.house_no,
 FROM person p
 WHERE p.id IN (SELECT c.person_id FROM ah_creditor c WHERE c.dossier_id = $1
     UNION SELECT t.debtor_id FROM ah_title t WHERE t.dossier_id = $1)
+
+-- The dossiers whose schedule the monthly job carries on.
+-- name: ah_title_open_dossiers
+SELECT t.dossier_id FROM ah_title t
+JOIN dossier d ON d.tenant_id = t.tenant_id AND d.id = t.dossier_id
+WHERE d.module = 'alimente' AND d.state <> 'closed'
+ORDER BY t.dossier_id
