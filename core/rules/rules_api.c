@@ -72,7 +72,7 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
     const char *date, json_t *caller_data, json_t *input, json_t **out,
     json_t **prov)
 {
-	const char *v[2], *src;
+	const char *v[2], *src, *dkey = NULL;
 	PGresult *r, *s;
 	json_t *data, *dprov;
 	char name[128], sha[65];
@@ -90,15 +90,19 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		    "pack", pack, "date", date));
 	if (tenant_data(req, r, &data, &dprov) != KS_OK)
 		return KS_ERROR;
+	/* The stored version's checksum names the data (checked above). */
+	if (data != NULL)
+		dkey = ks_db_str(r, 0, "data_sha256");
 	if (caller_data != NULL) {
 		json_decref(data);
 		data = json_incref(caller_data);
+		dkey = NULL;
 	}
 	snprintf(name, sizeof(name), "%s@%s", ks_db_str(r, 0, "name"),
 	    ks_db_str(r, 0, "version"));
 	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
 	/* Compiled states are keyed by checksum: fetch source on a miss. */
-	if (ks_rules_eval_cached(req, sha, name, data, fn, input, out) !=
+	if (ks_rules_eval_cached(req, sha, name, data, dkey, fn, input, out) !=
 	    KS_OK) {
 		if (req->err.code != NULL)
 			goto out;
