@@ -1726,35 +1726,35 @@ snap_key(char *key, size_t size, const char *label, json_t *data,
 		free(text);
 		data_sha = sha;
 	}
-	snprintf(key, size, "%s\n%s", label ? label : "", data ?
+	snprintf(key, size, "%s\n%s", label ? label : "", data_sha ?
 	    data_sha : "-");
 }
 
+/* Whether the state has a frozen snapshot for key. */
 static int
-eval_cached(struct ks_request *req, const char *name, const char *sha,
-    const char *src, size_t len, json_t *data, const char *fn, json_t *input,
-    json_t **out)
+snap_ready(struct cage *c, const char *key)
+{
+	int ok, top = lua_gettop(c->L);
+
+	lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->snaps);
+	ok = lua_getfield(c->L, -1, key) == LUA_TTABLE &&
+	    lua_rawgeti(c->L, -1, 1) == LUA_TTABLE;
+	lua_settop(c->L, top);
+	return ok;
+}
+
+int
+ks_rules_load(struct ks_request *req, const char *name, const char *sha,
+    const char *src, size_t len)
 {
 	struct cage *c;
-	char key[256];
-	int rc;
 
-	if ((c = cache_get(sha)) == NULL) {
-		if ((c = cage_new(req, name, src, len, sha)) == NULL)
-			return KS_ERROR;
-		cache_put(c);
-	}
-	snap_key(key, sizeof(key), name, data, NULL);
-	rc = run(req, c, key, name, data, fn, input, out);
-	/*
-	 * A state stopped for memory or time may be left half-built; one
-	 * whose pool grew large for one evaluation gives the memory back.
-	 */
-	if ((rc != KS_OK && c->stop != 0) || c->slabs > POOL_KEEP)
-		cache_drop(c);
-	else
-		cache_trim();	/* it may have grown */
-	return rc;
+	if (cache_get(sha) != NULL)
+		return KS_OK;
+	if ((c = cage_new(req, name, src, len, sha)) == NULL)
+		return KS_ERROR;
+	cache_put(c);
+	return KS_OK;
 }
 
 int
@@ -1765,7 +1765,10 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 	char sha[65];
 
 	ks_sha256_hex(src, len, sha);
-	return eval_cached(req, name, sha, src, len, data, fn, input, out);
+	if (ks_rules_load(req, name, sha, src, len) != KS_OK)
+		return KS_ERROR;
+	return ks_rules_eval_cached(req, sha, name, data, NULL, fn, input,
+	    out);
 }
 
 int
@@ -1780,11 +1783,18 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	if ((c = cache_get(sha)) == NULL)
 		return KS_ERROR;	/* a miss: no error set */
 	snap_key(key, sizeof(key), label, data, data_sha);
+	/* Data named but not given: only its frozen snapshot will do. */
+	if (data == NULL && data_sha != NULL && !snap_ready(c, key))
+		return KS_ERROR;
 	rc = run(req, c, key, label, data, fn, input, out);
+	/*
+	 * A state stopped for memory or time may be left half-built; one
+	 * whose pool grew large for one evaluation gives the memory back.
+	 */
 	if ((rc != KS_OK && c->stop != 0) || c->slabs > POOL_KEEP)
 		cache_drop(c);
 	else
-		cache_trim();
+		cache_trim();	/* it may have grown */
 	return rc;
 }
 

@@ -280,3 +280,43 @@ KS_TEST(a_top_level_that_cannot_be_frozen_runs_every_time)
 	ks_rules_thread_free();
 	ks_arena_free(req.arena);
 }
+
+KS_TEST(data_named_by_its_checksum_is_converted_once)
+{
+	struct ks_request req;
+	char err[256], sha[65];
+	json_t *d = json_pack("{s:i}", "rate", 3), *in = json_object();
+	json_t *o = NULL;
+
+	KS_CHECK_INT(ks_config_load(NULL, err, sizeof(err)), KS_OK);
+	ks_conf.rules_timeout_ms = 60000;
+	memset(&req, 0, sizeof(req));
+	req.arena = ks_arena_new(8192);
+	ks_sha256_hex(pack, strlen(pack), sha);
+	/* No state yet, then a state without that data: misses, no error. */
+	KS_CHECK_INT(ks_rules_eval_cached(&req, sha, "iso@1", NULL, "d1",
+	    "probe", in, &o), KS_ERROR);
+	KS_CHECK(req.err.code == NULL);
+	KS_CHECK_INT(ks_rules_load(&req, "iso@1", sha, pack, strlen(pack)),
+	    KS_OK);
+	KS_CHECK_INT(ks_rules_eval_cached(&req, sha, "iso@1", NULL, "d1",
+	    "probe", in, &o), KS_ERROR);
+	KS_CHECK(req.err.code == NULL);
+	/* Given once, the data is found by its checksum alone. */
+	KS_CHECK_INT(ks_rules_eval_cached(&req, sha, "iso@1", d, "d1",
+	    "probe", in, &o), KS_OK);
+	json_decref(o);
+	o = NULL;
+	KS_CHECK_INT(ks_rules_eval_cached(&req, sha, "iso@1", NULL, "d1",
+	    "probe", in, &o), KS_OK);
+	check_clean(o, 3);
+	json_decref(o);
+	/* Another checksum is another version: a miss until given. */
+	KS_CHECK_INT(ks_rules_eval_cached(&req, sha, "iso@1", NULL, "d2",
+	    "probe", in, &o), KS_ERROR);
+	json_decref(in);
+	json_decref(d);
+	json_decref(req.err.detail);
+	ks_rules_thread_free();
+	ks_arena_free(req.arena);
+}
