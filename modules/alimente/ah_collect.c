@@ -385,7 +385,8 @@ month_param(struct ks_request *req, const char *name, const char *def)
 /*
  * GET /alimente/net-cost?from=YYYY-MM&to=YYYY-MM (default: this year
  * to this month): per month what the community advanced, recovered and
- * its net cost, as the money moved - for the canton's burden sharing.
+ * its net cost, as the canton's burden sharing counts it (advances when
+ * the bank booked them, recoveries when the debtor paid).
  */
 static int
 net_cost(struct ks_request *req)

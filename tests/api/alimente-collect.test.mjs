@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, jobOf,
+  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, jobOf, camt054,
 } from './lib.mjs';
 import { reconcile, approveRun } from './money-lib.mjs';
 
@@ -39,6 +39,15 @@ const C = '/api/v1/cases';
 const R = '/api/v1/payment-runs';
 
 let t, tid, cw, acc, lead, uids;
+
+/** Switch the module on or off for the test's service. */
+async function setModule(enabled) {
+  const canton = await as('canton', 'canton-admin');
+  const cur = ok(await call('GET', `/api/v1/admin/tenants/${t.slug}/modules`, { session: canton }), 200)
+    .json.items.find((i) => i.module === 'alimente');
+  const headers = cur && cur.version > 0 ? { 'if-match': `"${cur.version}"` } : {};
+  ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/alimente`, { session: canton, headers, body: { enabled } }), 200);
+}
 
 /** SQL as the owner; rows split into arrays of columns. */
 const rows = (s) => { const o = sql(DB_OWNER, s); return o === '' ? [] : o.split('\n').map((l) => l.split('|')); };
@@ -56,11 +65,7 @@ function qrRef(digits) {
 before(async () => {
   t = await freshTenant('ahcol');
   tid = Number(tenantId(t.slug));
-  const canton = await as('canton', 'canton-admin');
-  const cur = ok(await call('GET', `/api/v1/admin/tenants/${t.slug}/modules`, { session: canton }), 200)
-    .json.items.find((i) => i.module === 'alimente');
-  const headers = cur && cur.version > 0 ? { 'if-match': `"${cur.version}"` } : {};
-  ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/alimente`, { session: canton, headers, body: { enabled: true } }), 200);
+  await setModule(true);
   ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
     body: { name: 'Sozialdienst Alimente', iban: ACCOUNT, street: 'Bahnhofstrasse', house_no: '1', postcode: '3000', town: 'Bern', country: 'CH' } }), 200);
   uids = {};
@@ -112,8 +117,8 @@ function approvedRun(m) {
 function advance(d, cr, m, amount) {
   sql(DB_OWNER, `with adv as (insert into ah_advance (tenant_id, dossier_id, creditor_id, valid_from, eligible, amount, cap, input, result, provenance, status, created_by, approved_by, approved_at)
       values (${tid}, ${d.id}, ${cr}, '${m}-01', true, ${amount}, 100800, '{}', '{}', '{}', 'approved', ${uids.cw}, ${uids.lead}, now()) returning id)
-    insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, for_month, amount, name, ustrd)
-    select ${tid}, ${approvedRun(m)}, ${d.id}, 'alimente', 'ah_advance', adv.id, '${m}-01', ${amount}, 'Muster Anna', 'Bevorschussung ${m}' from adv`);
+    insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, for_month, amount, name, ustrd, status, booked_on)
+    select ${tid}, ${approvedRun(m)}, ${d.id}, 'alimente', 'ah_advance', adv.id, '${m}-01', ${amount}, 'Muster Anna', 'Bevorschussung ${m}', 'booked', '${m}-26' from adv`);
 }
 
 /** The parts of a receipt as [creditor index, month, part, amount], sorted. */
@@ -200,7 +205,7 @@ test('a debtor payment from a real camt.054 by its QR reference is received, all
   assert.equal(recov.credit, 0);
   assert.deepEqual(recov.totals, { due: 440000, received: 387829, outstanding: 52171, advanced: 120000, recovered: 80000, community_cost: 40000 });
 
-  // the net cost of the service: advances by their run's month, recoveries by the payment's
+  // the net cost of the service: advances when the bank booked them, recoveries when the debtor paid
   const net = ok(await call('GET', '/api/v1/alimente/net-cost?from=2026-04&to=2026-07', { session: acc }), 200).json;
   assert.deepEqual(net.items.map((i) => [i.month, i.advanced, i.recovered, i.net_cost]), [
     ['2026-04', 40000, 0, 40000], ['2026-05', 40000, 0, 40000], ['2026-06', 0, 80000, -80000], ['2026-07', 40000, 0, 40000]]);
@@ -396,4 +401,24 @@ test('the debtor\'s QR-bill: the title\'s reference, the service\'s QR-IBAN, thi
   // a title without reference
   const none = dossier({ ref: null, kids: [{ months: { [month]: 1000 } }] });
   err(await call('GET', `${C}/${none.id}/debtor-bill`, { session: cw }), 409, 'ah_collect_no_reference');
+});
+
+test('a module switched off for the service is not asked: its debtor\'s payment stays unmatched', async () => {
+  const ref = qrRef(`${tid}71`);
+  const d = dossier({ ref, kids: [{ months: { '2026-03': 20000 } }] });
+  await setModule(false);
+  try {
+    const rec = await reconcile(acc, camt054(ACCOUNT, [{ cdi: 'CRDT', amount: 20000, ref, svc: `off${tid}`, date: '2026-03-05' }]));
+    assert.equal(rec.status, 200, show(rec));
+    assert.deepEqual([rec.json.received, rec.json.unmatched_count], [0, 1], show(rec));
+    assert.deepEqual(rec.json.unmatched.map((u) => [u.reason, u.module]), [['no_match', null]]);
+  } finally {
+    await setModule(true);
+  }
+  assert.equal(one(`select count(*) from ah_receipt where tenant_id = ${tid} and dossier_id = ${d.id}`), '0');
+  // on again: a new transaction with that reference is the module's
+  const rec = await reconcile(acc, camt054(ACCOUNT, [{ cdi: 'CRDT', amount: 20000, ref, svc: `on${tid}`, date: '2026-03-06' }]));
+  assert.equal(rec.json.received, 1, show(rec));
+  const [r] = ok(await call('GET', `${C}/${d.id}/receipts`, { session: cw }), 200).json.items;
+  assert.deepEqual([r.amount, r.received_on, r.source, parts(d, r)], [20000, '2026-03-06', 'bank', [[0, '2026-03', 'current', 20000]]]);
 });

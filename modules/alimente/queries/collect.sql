@@ -157,34 +157,19 @@ SELECT coalesce(sum(surplus), 0) AS credit, coalesce(sum(amount), 0) AS paid
   FROM ah_receipt WHERE dossier_id = $1
 
 -- The community's net cost per month from $1 to $2 (exclusive), as the
--- money moved: advances by the month of their (approved, not returned)
--- payment run, recoveries by the month the debtor's payment came in.
+-- canton's burden sharing counts it (ah_net_costs, migration 0006):
+-- advances by the day the bank booked them, recoveries by the day the
+-- debtor's payment came in.
 -- name: ah_collect_net_cost
-WITH adv AS (
-	SELECT pr.month, sum(l.amount) AS amount
-	  FROM payment_line l
-	  JOIN payment_run pr ON pr.tenant_id = l.tenant_id AND pr.id = l.run_id
-	 WHERE l.module = 'alimente' AND l.kind = 'ah_advance'
-	   AND pr.status = 'approved' AND l.status <> 'returned'
-	   AND pr.month >= $1::date AND pr.month < $2::date
-	 GROUP BY pr.month
-), rec AS (
-	SELECT date_trunc('month', r.received_on)::date AS month,
-	       sum(a.amount) AS amount
-	  FROM ah_allocation a
-	  JOIN ah_receipt r ON r.tenant_id = a.tenant_id AND r.id = a.receipt_id
-	 WHERE a.part = 'subrogated'
-	   AND r.received_on >= $1::date AND r.received_on < $2::date
-	 GROUP BY 1
-)
-SELECT to_char(m.month, 'YYYY-MM') AS month,
-       coalesce(adv.amount, 0) AS advanced,
-       coalesce(rec.amount, 0) AS recovered,
-       coalesce(adv.amount, 0) - coalesce(rec.amount, 0) AS net_cost
-  FROM (SELECT month FROM adv UNION SELECT month FROM rec) m
-  LEFT JOIN adv ON adv.month = m.month
-  LEFT JOIN rec ON rec.month = m.month
- ORDER BY m.month
+SELECT to_char(m, 'YYYY-MM') AS month,
+       coalesce(sum(c.amount) FILTER (WHERE c.amount > 0), 0) AS advanced,
+       coalesce(-sum(c.amount) FILTER (WHERE c.amount < 0), 0) AS recovered,
+       coalesce(sum(c.amount), 0) AS net_cost
+  FROM generate_series($1::date, $2::date - 1, interval '1 month') m
+ CROSS JOIN LATERAL ah_net_costs(m::date,
+       (m + interval '1 month' - interval '1 day')::date) c
+ GROUP BY m
+ ORDER BY m
 
 -- Dossiers collecting (voluntary, enforcement) whose month $1 had
 -- something due and no payment of the debtor came in from its first
