@@ -56,4 +56,17 @@ PGresult *ah_dossier(struct ks_request *, int64_t *id);
    QR reference (struct ks_money credit, SDK 2.5). */
 int	ah_collect_credit(struct ks_request *, const struct ks_credit *);
 
+/*
+ * The title's area (ah_title.c, h14-title). Rewrite the schedule
+ * (ah_due) of dossier from its title and amounts: from the first due
+ * month to the title's end or the end of next month (call it when what
+ * it reads changed, or for a month it has not reached yet). The
+ * checklist hook sets or ends the cooperation deadline.
+ */
+int	ah_title_due_write(struct ks_request *, int64_t dossier);
+int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
+	    json_t *missing);
+/* The monthly job alimente.schedule carries every open schedule on. */
+extern const struct ks_job_type ah_title_jobs[];
+
 #endif
