@@ -221,6 +221,22 @@ title_json(struct ks_request *req, int64_t id, long long *version)
 	    debtor_json(t), "creditors", cr);
 }
 
+/* Dossier {id} for a change: a closed one is refused (409). */
+static PGresult *
+dossier_open(struct ks_request *req, int64_t *id)
+{
+	PGresult *d;
+
+	if ((d = ah_dossier(req, id)) == NULL)
+		return NULL;
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0) {
+		ks->fail(req, 409, "dossier_closed", "the dossier is closed: "
+		    "its title and creditors stay as they are");
+		return NULL;
+	}
+	return d;
+}
+
 static int
 title_missing(struct ks_request *req)
 {
@@ -553,15 +569,12 @@ title_put(struct ks_request *req)
 	const char *v[1];
 	long long ver;
 	json_t *before = NULL, *after;
-	PGresult *d, *t;
+	PGresult *t;
 	int64_t id;
 	int exists;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed "
-		    "dossier's title is not changed any more");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_LOCK, 1, v)) == NULL)
 		return -1;
@@ -632,15 +645,12 @@ static int
 creditor_add(struct ks_request *req)
 {
 	const char *v[5], *role = bstr(req, "role");
-	PGresult *d, *t, *r;
+	PGresult *t, *r;
 	json_t *j;
 	int64_t id;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed dossier "
-		    "gets no new creditor");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL)
 		return -1;

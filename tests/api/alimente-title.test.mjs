@@ -395,7 +395,12 @@ test('a transfer: the receiving service gets the title, creditors and amounts fo
   for (const c of s2.creditors) assert.deepEqual(c.months.map((r) => r.month), [next]);
   const want = expected(t2.title, t2.creditors, now);
   for (const c of s2.creditors) assert.deepEqual(pick(c.months), want[c.creditor_id]);
-  // the sender: up to this month, as before
+  // the sender: closed, its title stays; its schedule up to this month, as before
+  const g1 = ok(await call('GET', T, { session: cw }), 200);
+  err(await call('PUT', T, { session: cw, body, headers: { 'if-match': g1.headers.get('etag') } }), 409, 'dossier_closed');
+  err(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: D.mother, role: 'spouse' } }), 409, 'dossier_closed');
+  const c0 = g1.json.creditors[0];
+  err(await call('PUT', `/api/v1/alimente/creditors/${c0.id}/amounts`, { session: cw, body: { amounts: [] }, headers: { 'if-match': `"${c0.version}"` } }), 409, 'dossier_closed');
   const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
   for (const c of s1.creditors) {
     const was = before0.creditors.find((x) => x.creditor_id === c.creditor_id).months;
