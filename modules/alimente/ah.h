@@ -69,4 +69,20 @@ int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
 /* The monthly job alimente.schedule carries every open schedule on. */
 extern const struct ks_job_type ah_title_jobs[];
 
+/*
+ * Advances (h14-advance): the texts of the module's letters
+ * (texts.json, read when a letter is written: a new reference, NULL when
+ * unreadable), one text in lang (German when missing) and one with each
+ * {name} filled from NULL-terminated name, value pairs (in the arena);
+ * the advance decision letter (ah_letter.c): adv is an ah_advance_get
+ * row, *lang NULL: the applicant's (set to it), draft marks it as a
+ * draft and leaves out the signatures.
+ */
+json_t		*ah_texts_load(void);
+const char	*ah_text(json_t *texts, const char *lang, const char *key);
+const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
+		    const char *key, ...);
+int		 ah_advance_letter(struct ks_request *, PGresult *adv,
+		    const char **lang, int draft, char **pdf, size_t *len);
+
 #endif

@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold, team,
+  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold, team, tenantId,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -28,6 +28,7 @@ const FAMILIES = {
   retention: 'dossier',
   // a module's records by their own id: /api/v1/<module>/<things>/{id}
   'alimente/creditors': 'creditor',
+  'alimente/advances': 'advance',
 };
 const family = (p) => {
   const s = p.split('/');
@@ -93,9 +94,13 @@ before(async () => {
   const ah = ok(await call('POST', C, { session: cw, body: { household_id: ahh.household, applicant_id: ahh.persons[0], municipality_bfs: 942, team: 'Süd', kind: 'alimente' } }), 201).json;
   ok(await call('PUT', `${C}/${ah.id}/title`, { session: cw, body: { title_kind: 'judgment', authority: 'Regionalgericht', decided_on: '2024-01-10', applied_on: '2025-02-03' } }), 201);
   const ahCreditor = ok(await call('POST', `${C}/${ah.id}/creditors`, { session: cw, body: { person_id: ahh.persons[1], role: 'child' } }), 201).json.id;
+  // an advance decision for the child (the module's tests have the routes)
+  const advance = Number(sql(DB_OWNER, `insert into ah_advance (tenant_id, dossier_id, creditor_id, valid_from, eligible, amount,
+      cap, input, result, provenance, created_by) values (${tenantId('thun')}, ${ah.id}, ${ahCreditor}, '2026-01-01', true, 50000,
+      100800, '{"title_amount": 50000}', '{"lines": []}', '{"name": "alimente-advance"}', 1) returning id`).split('\n')[0]);
   ids = {
     dossier: d.id, goal, deadline, budget, decision, oneoff, claim, document,
-    person: hh.persons[0], household: hh.household, member_id: member, creditor: ahCreditor,
+    person: hh.persons[0], household: hh.household, member_id: member, creditor: ahCreditor, advance,
   };
 });
 
@@ -141,7 +146,7 @@ test('team sweep: every route on another team\'s dossier and its records refuses
   // legal hold (the tenant admin's) were closed to this user by
   // permission; everything else met the policy
   const byPerm = writes.filter((o) => o.perm && !holds.has(o.perm)).map((o) => o.perm);
-  assert.deepEqual([...new Set(byPerm)].sort(), ['case.approve', 'retention.hold']);
+  assert.deepEqual([...new Set(byPerm)].sort(), ['alimente.approve', 'case.approve', 'retention.hold']);
   assert.equal(sql(DB_OWNER, `select version || state from dossier where id = ${ids.dossier}`), before0, 'the dossier is as it was (not transferred)');
   assert.equal(sql(DB_OWNER, `select count(*) from document where dossier_id = ${ids.dossier}`), '1', 'no document added');
   // reading stays open within the social service
