@@ -15,7 +15,9 @@
 # and each ratio is the median of its rounds' ratios (one run on a shared
 # machine moves by 10 % or more). Figures go to stdout and to
 # build/bench/results.txt. Services come from ops/services.sh bench (own
-# ports, var/bench/), and are stopped at the end.
+# ports, var/bench/), and are stopped at the end. KASUS_BENCH_PORT (kasusd;
+# the bare server takes the next one), KASUS_BENCH_PG_PORT and
+# KASUS_BENCH_REDIS_PORT move the ports (two checkouts on one machine).
 #
 # BENCH_ONLY="trivial auth dossier" runs only the named groups (default
 # all): trivial (bare, trivial), auth (authread, pgbench), rules
@@ -29,8 +31,8 @@ secs=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 conns=64
 threads=2
-kport=18190
-hport=18191
+kport=${KASUS_BENCH_PORT:-18190}
+hport=$((kport + 1))
 out=build/bench
 pgbin=/usr/lib/postgresql/15/bin
 mkdir -p "$out"
