@@ -19,7 +19,8 @@ action=${2:?action}
 case $profile in
 run)   pgport=${KASUS_PG_PORT:-54320}; rport=${KASUS_REDIS_PORT:-63790} ;;
 test)  pgport=${KASUS_TEST_PG_PORT:-61330}; rport=${KASUS_TEST_REDIS_PORT:-63800} ;;
-bench) pgport=${KASUS_BENCH_PG_PORT:-61340}; rport=${KASUS_BENCH_REDIS_PORT:-63810} ;;
+bench) pgport=${KASUS_BENCH_PG_PORT:-61340}
+       rport=${KASUS_BENCH_REDIS_PORT:-63810} ;;
 *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 dir=$here/var/$profile

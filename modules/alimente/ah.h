@@ -52,4 +52,33 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
 
+/*
+ * The title's area (ah_title.c, h14-title). Rewrite the schedule
+ * (ah_due) of dossier from its title and amounts: from the first due
+ * month to the title's end or the end of next month (call it when what
+ * it reads changed, or for a month it has not reached yet). The
+ * checklist hook sets or ends the cooperation deadline.
+ */
+int	ah_title_due_write(struct ks_request *, int64_t dossier);
+int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
+	    json_t *missing);
+/* The monthly job alimente.schedule carries every open schedule on. */
+extern const struct ks_job_type ah_title_jobs[];
+
+/*
+ * Advances (h14-advance): the texts of the module's letters
+ * (texts.json, read when a letter is written: a new reference, NULL when
+ * unreadable), one text in lang (German when missing) and one with each
+ * {name} filled from NULL-terminated name, value pairs (in the arena);
+ * the advance decision letter (ah_letter.c): adv is an ah_advance_get
+ * row, *lang NULL: the applicant's (set to it), draft marks it as a
+ * draft and leaves out the signatures.
+ */
+json_t		*ah_texts_load(void);
+const char	*ah_text(json_t *texts, const char *lang, const char *key);
+const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
+		    const char *key, ...);
+int		 ah_advance_letter(struct ks_request *, PGresult *adv,
+		    const char **lang, int draft, char **pdf, size_t *len);
+
 #endif
