@@ -477,16 +477,24 @@ case_show(struct ks_request *req)
 	int64_t id;
 	int on;
 
-	if (ks_param_id(req, "id", &id) != KS_OK ||
-	    ks_access_dossier(req, id, KS_ACCESS_AUTO) == NULL)
+	if (ks_param_id(req, "id", &id) != KS_OK)
 		return KS_ERROR;
-	/* The dossier with its history and members: one round trip. */
+	/*
+	 * The dossier with its history and members in one statement, one
+	 * round trip (issue 13): the access policy judges the row it read
+	 * (row-level security found it in the tenant; the team rule), as
+	 * ks_access_dossier does after a statement of its own.
+	 */
 	v[0] = ks_num(req, id);
 	v[1] = ks_today(req);
 	if ((r = ks_db_q(req, Q_CASE_SHOW, 2, v)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1 || (on = ks_module_on(req, ks_db_str(r, 0,
-	    "module"))) == 0)
+	if (PQntuples(r) != 1)
+		return ks_fail(req, 404, "not_found", "no such dossier");
+	if (ks_access_team(req, ks_db_get(r, 0, "team"), KS_ACCESS_AUTO) !=
+	    KS_OK)
+		return KS_ERROR;
+	if ((on = ks_module_on(req, ks_db_str(r, 0, "module"))) == 0)
 		return ks_fail(req, 404, "not_found", "no such dossier");
 	if (on < 0)
 		return KS_ERROR;

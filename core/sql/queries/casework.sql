@@ -15,8 +15,9 @@ SELECT * FROM dossier_overview WHERE id = $1
 
 -- name: case_show
 -- case_get's columns, then the state history and the household's members
--- on $2 (today) as JSON arrays: the dossier detail in one round trip
--- after the access check (issue 13).
+-- on $2 (today) as JSON arrays: the dossier detail in one round trip, the
+-- access check included (the caller applies the team rule to its team
+-- column; issue 13).
 SELECT o.*,
        (SELECT coalesce(json_agg(json_build_object('from', t.from_state,
                'to', t.to_state, 'reason', t.reason, 'reason_code',
