@@ -52,4 +52,8 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
 
+/* Enforcement and end (h14-enforce): ah_end.c, routed by ah_enforce.c. */
+/** GET /cases/{id}/final-statement: the Schlussabrechnung as PDF. */
+int	ah_end_statement(struct ks_request *);
+
 #endif
