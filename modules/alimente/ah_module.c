@@ -134,6 +134,7 @@ static const struct ks_money money = { .run_lines = run_lines };
 static struct ks_route routes[ROUTES_MAX + 1];
 static struct ks_errdef errors[ERRORS_MAX + 1];
 static struct ks_vocab vocabulary[VOCAB_MAX + 1];
+static int gathered;		/* 1: the tables are there, -1: too small */
 
 #define CONCAT(out, max, parts, end) do {				\
 	size_t n_ = 0, i_, j_;						\
@@ -171,7 +172,7 @@ init(const struct ks_api *api, char *err, size_t errlen)
 		    KS_ABI_MINOR);
 		return -1;
 	}
-	if (routes[0].method == NULL) {
+	if (gathered < 0) {
 		snprintf(err, errlen, "more routes, codes or vocabulary than "
 		    "ah_module.c has room for");
 		return -1;
@@ -208,8 +209,11 @@ static const struct ks_module descriptor = {
 const struct ks_module *
 kasus_module(void)
 {
-	/* A table too small leaves the routes empty: init then refuses. */
-	if (routes[0].method == NULL && gather() != 0)
+	/* A table too small leaves them empty: init then refuses. */
+	if (gathered == 0 && (gathered = gather() == 0 ? 1 : -1) < 0) {
 		memset(routes, 0, sizeof(routes));
+		memset(errors, 0, sizeof(errors));
+		memset(vocabulary, 0, sizeof(vocabulary));
+	}
 	return &descriptor;
 }
