@@ -95,6 +95,7 @@ const struct ks_dossier_kind ah_dossier_kinds[] = {
 	    .transitions = steps, .closing_reasons = reasons,
 	    .checklist = checklist, .checklist_before = "voluntary",
 	    .on_transition = on_transition, .worklist = worklist,
+	    .on_checklist = ah_title_on_checklist,
 	    .transfer = transfer },
 	{ .code = NULL }
 };
