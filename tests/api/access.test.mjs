@@ -93,7 +93,11 @@ before(async () => {
   const ahh = fixtureHousehold('thun', [{ role: 'applicant', birth: '1984-04-04' }, { role: 'child', birth: '2014-04-04' }]);
   const ah = ok(await call('POST', C, { session: cw, body: { household_id: ahh.household, applicant_id: ahh.persons[0], municipality_bfs: 942, team: 'Süd', kind: 'alimente' } }), 201).json;
   ok(await call('PUT', `${C}/${ah.id}/title`, { session: cw, body: { title_kind: 'judgment', authority: 'Regionalgericht', decided_on: '2024-01-10', applied_on: '2025-02-03' } }), 201);
-  const ahCreditor = ok(await call('POST', `${C}/${ah.id}/creditors`, { session: cw, body: { person_id: ahh.persons[1], role: 'child' } }), 201).json.id;
+  const ahc = ok(await call('POST', `${C}/${ah.id}/creditors`, { session: cw, body: { person_id: ahh.persons[1], role: 'child' } }), 201).json;
+  const ahCreditor = ahc.id;
+  // nothing paid since the application: a pension-fund report may be made
+  ok(await call('PUT', `/api/v1/alimente/creditors/${ahc.id}/amounts`, { session: cw, body: { amounts: [{ valid_from: '2025-02-01', amount: 80000 }] },
+    headers: { 'if-match': `"${ahc.version}"` } }), 200);
   const enforcement = ok(await call('POST', `${C}/${ah.id}/enforcements`, { session: cw, body: { amount: 100000, office: 'Betreibungsamt Thun', started_on: '2026-01-05' } }), 201).json.id;
   const pensionReport = ok(await call('POST', `${C}/${ah.id}/pension-reports`, { session: cw, body: { institution: 'Pensionskasse' } }), 201).json.id;
   ids = {
