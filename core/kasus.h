@@ -539,11 +539,18 @@ int	ks_rules_eval_source(struct ks_request *, const char *name,
 /**
  * Evaluate with the compiled state cached for sha on this thread. On a
  * miss returns KS_ERROR without setting an error (fetch the source and
- * use ks_rules_eval_source).
+ * use ks_rules_load). data_sha, when given, is the checksum that
+ * identifies data (the stored rule data version's): the pack's top level
+ * and DATA are kept per label and data version. With data_sha and no
+ * data, only a state that has that data converted already answers;
+ * otherwise it is a miss (give the data).
  */
 int	ks_rules_eval_cached(struct ks_request *, const char *sha,
-	    const char *label, json_t *data, const char *fn, json_t *input,
-	    json_t **out);
+	    const char *label, json_t *data, const char *data_sha,
+	    const char *fn, json_t *input, json_t **out);
+/** Compile src into this thread's cache under sha (kept when there). */
+int	ks_rules_load(struct ks_request *, const char *name, const char *sha,
+	    const char *src, size_t len);
 /** Compile only: KS_OK, or rule_error with the message (line). */
 int	ks_rules_check(struct ks_request *, const char *name,
 	    const char *src, size_t len);

@@ -6,8 +6,10 @@
  * table, math and utf8 with load, loadfile, dofile, require, print,
  * collectgarbage, rawset, pcall and xpcall removed (a rule must not catch
  * the errors that stop it), text chunks only, read-only library tables and
- * a protected string metatable. Every evaluation runs the chunk in a fresh
- * _ENV, so nothing a rule does survives into the next evaluation.
+ * a protected string metatable. A pack's top level runs once per version,
+ * label and rule data into a frozen snapshot; every evaluation runs in a
+ * fresh _ENV that reads through to it, with the pack's local variables
+ * put back, so nothing a rule does survives into the next evaluation.
  *
  * Compiled states are cached per thread by the pack's SHA-256 and dropped
  * when the invalidation generation changes (Redis pub/sub, see
@@ -77,6 +79,8 @@ struct cage {
 	unsigned	 gen;
 	int		 chunk;		/* registry ref of the compiled chunk */
 	int		 envmt;		/* registry ref of _ENV's metatable */
+	int		 snaps;		/* registry ref: key -> snapshot */
+	int		 nsnaps;
 	struct cage	*next;
 	struct cage	*wd_next;	/* watchdog's list of running cages */
 };
@@ -526,6 +530,98 @@ protect(lua_State *L)
 	lua_remove(L, -2);
 }
 
+/* ------------------------------------------------------ frozen tables */
+
+/*
+ * A pack's top level runs once per pack version, label and rule data
+ * (a snapshot, below); what it made is frozen so that no evaluation can
+ * leave anything for the next. A frozen table keeps its identity but no
+ * contents of its own: they move to a hidden backing table that its
+ * protected metatable reads through (__index, __len, __pairs), and every
+ * write raises "read-only". next, rawget and rawlen see through it, so a
+ * rule reads a frozen table as it read the table before.
+ */
+static const char frozen_key;	/* its address marks the backing */
+
+/* Push the backing of the frozen table at idx and return 1, or 0. */
+static int
+frozen_backing(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+		return 0;
+	if (lua_rawgetp(L, -1, &frozen_key) == LUA_TTABLE) {
+		lua_remove(L, -2);
+		return 1;
+	}
+	lua_pop(L, 2);
+	return 0;
+}
+
+static int
+frozen_readonly(lua_State *L)
+{
+	return luaL_error(L, "this table belongs to the rule pack and is "
+	    "read-only (copy it to change it)");
+}
+
+static int
+frozen_len(lua_State *L)
+{
+	if (frozen_backing(L, 1))
+		lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+	else
+		lua_pushinteger(L, 0);
+	return 1;
+}
+
+/* next(t, k), also for a frozen t: the base library's next otherwise. */
+static int
+safe_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (frozen_backing(L, 1))
+		lua_replace(L, 1);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+frozen_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, safe_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+static int
+safe_rawget(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checkany(L, 2);
+	if (frozen_backing(L, 1))
+		lua_replace(L, 1);
+	lua_settop(L, 2);
+	lua_rawget(L, 1);
+	return 1;
+}
+
+static int
+safe_rawlen(lua_State *L)
+{
+	int t = lua_type(L, 1);
+
+	luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1,
+	    "table or string");
+	if (frozen_backing(L, 1))
+		lua_replace(L, 1);
+	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+	return 1;
+}
+
 static void
 open_libs(lua_State *L)
 {
@@ -542,6 +638,12 @@ open_libs(lua_State *L)
 	    "setmetatable_unsafe", NULL };
 	static const char *const shared[] = { "string", "table", "math",
 	    "utf8", NULL };
+	static const luaL_Reg see_through[] = {
+		{ "next", safe_next },
+		{ "rawget", safe_rawget },
+		{ "rawlen", safe_rawlen },
+		{ NULL, NULL }
+	};
 	const luaL_Reg *l;
 	int i;
 
@@ -566,6 +668,7 @@ open_libs(lua_State *L)
 	guard(L, NULL, "tonumber", guarded_scan, -1);
 	guard(L, NULL, "setmetatable", guarded_setmetatable, -1);
 	lua_pushglobaltable(L);
+	luaL_setfuncs(L, see_through, 0);
 	for (i = 0; hidden[i] != NULL; i++) {
 		lua_pushnil(L);
 		lua_setfield(L, -2, hidden[i]);
@@ -811,6 +914,8 @@ cage_new(struct ks_request *req, const char *name, const char *src,
 	lua_pushboolean(c->L, 0);
 	lua_setfield(c->L, -2, "__metatable");
 	c->envmt = luaL_ref(c->L, LUA_REGISTRYINDEX);
+	lua_newtable(c->L);
+	c->snaps = luaL_ref(c->L, LUA_REGISTRYINDEX);
 	snprintf(c->sha, sizeof(c->sha), "%s", sha);
 	return c;
 }
@@ -1097,6 +1202,13 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		    "(function, userdata or thread)";
 		return NULL;
 	}
+	/* A table of the pack's snapshot: its contents are its backing's. */
+	if (frozen_backing(L, idx)) {
+		cv->values--;
+		o = to_json(L, -1, depth, cv);
+		lua_pop(L, 1);
+		return o;
+	}
 	/*
 	 * A list has 1..n and nothing else; a table without a border is
 	 * an object (or empty: a list), found in the one pass below.
@@ -1205,16 +1317,323 @@ run_fail(struct ks_request *req, struct cage *c, int top, const char *code,
 	return rule_fail(req, code, msg, lua_msg);
 }
 
+/* --------------------------------------------------------- snapshots */
+
+/*
+ * A pack's top level (its tables of figures and texts, its functions) is
+ * the same for every evaluation with the same label and DATA, yet it was
+ * a sixth of a budget evaluation. It runs once per pack version, label
+ * and rule data version into a snapshot: the globals it defined, with
+ * every table it made frozen in place (above) and the values of the
+ * upvalues of its functions recorded. Each evaluation then gets a fresh
+ * _ENV that reads through to the snapshot, and the recorded upvalues are
+ * put back before it runs: whatever a rule writes (globals, the pack's
+ * tables, its local variables) is gone for the next one. A top level
+ * that leaves something that cannot be frozen (a table with a metatable
+ * of its own) is run again for every evaluation, as before.
+ */
+#define SNAP_MAX	4	/* snapshots per state: labels, data versions */
+
+struct freeze {
+	int		 seen;		/* stack index: value -> true */
+	int		 ups;		/* stack index: f, i, v, f, i, v, ... */
+	lua_Integer	 nups;
+	void		*envid;		/* the chunk's _ENV upvalue */
+	const void	*globals;
+};
+
+static int freeze_value(lua_State *, struct freeze *, int, int);
+
+/* Push the metatable of a frozen table whose contents are at b. */
+static void
+push_frozen_mt(lua_State *L, int b)
+{
+	static const luaL_Reg meta[] = {
+		{ "__newindex", frozen_readonly },
+		{ "__len", frozen_len },
+		{ "__pairs", frozen_pairs },
+		{ NULL, NULL }
+	};
+
+	lua_createtable(L, 0, 6);
+	luaL_setfuncs(L, meta, 0);
+	lua_pushvalue(L, b);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_pushvalue(L, b);
+	lua_rawsetp(L, -2, &frozen_key);
+}
+
+/* Move the contents of table t into a new backing b (left on the stack)
+ * and give t the frozen metatable; 0, or -1 when t cannot be frozen. */
+static int
+freeze_table(lua_State *L, struct freeze *fz, int t, int depth)
+{
+	lua_CFunction f;
+	int b;
+
+	if (lua_getmetatable(L, t)) {
+		/* A library's read-only proxy or a frozen table stays. */
+		lua_pushliteral(L, "__newindex");
+		lua_rawget(L, -2);
+		f = lua_tocfunction(L, -1);
+		lua_pop(L, 2);
+		return f == readonly || f == frozen_readonly ? 0 : -1;
+	}
+	lua_newtable(L);
+	b = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, t) != 0) {
+		if (freeze_value(L, fz, -2, depth + 1) != 0 ||
+		    freeze_value(L, fz, -1, depth + 1) != 0) {
+			lua_pop(L, 3);
+			return -1;
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, b);
+	}
+	lua_pushnil(L);
+	while (lua_next(L, b) != 0) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, t);
+	}
+	push_frozen_mt(L, b);
+	lua_setmetatable(L, t);
+	lua_pop(L, 1);
+	return 0;
+}
+
+/*
+ * Freeze what the value at idx reaches: tables in place, and for a Lua
+ * function the values of its upvalues (each recorded once, _ENV aside).
+ */
+static int
+freeze_value(lua_State *L, struct freeze *fz, int idx, int depth)
+{
+	int i, t = lua_type(L, idx);
+	void *id;
+
+	if (t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA ||
+	    t == LUA_TTHREAD)
+		return -1;
+	if (t != LUA_TTABLE && t != LUA_TFUNCTION)
+		return 0;
+	idx = lua_absindex(L, idx);
+	if (depth > MAX_DEPTH || !lua_checkstack(L, 8))
+		return -1;
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, fz->seen) != LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_pop(L, 1);
+	lua_pushvalue(L, idx);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, fz->seen);
+	if (t == LUA_TTABLE)
+		return lua_topointer(L, idx) == fz->globals ? 0 :
+		    freeze_table(L, fz, idx, depth);
+	if (lua_iscfunction(L, idx))
+		return 0;
+	for (i = 1; lua_getupvalue(L, idx, i) != NULL; i++) {
+		id = lua_upvalueid(L, idx, i);
+		lua_pushlightuserdata(L, id);
+		if (id == fz->envid || lua_rawget(L, fz->seen) != LUA_TNIL) {
+			lua_pop(L, 2);
+			continue;
+		}
+		lua_pop(L, 1);
+		lua_pushlightuserdata(L, id);
+		lua_pushboolean(L, 1);
+		lua_rawset(L, fz->seen);
+		if (freeze_value(L, fz, -1, depth + 1) != 0) {
+			lua_pop(L, 1);
+			return -1;
+		}
+		lua_pushvalue(L, idx);
+		lua_rawseti(L, fz->ups, ++fz->nups);
+		lua_pushinteger(L, i);
+		lua_rawseti(L, fz->ups, ++fz->nups);
+		lua_rawseti(L, fz->ups, ++fz->nups);
+	}
+	return 0;
+}
+
+/*
+ * Protected: freeze what the top level in _ENV (argument 2) of the chunk
+ * (argument 1) made. Returns the snapshot { [1] = the metatable of each
+ * evaluation's _ENV, or false when something cannot be frozen, [2] = the
+ * upvalues to restore }.
+ */
+static int
+snap_freeze(lua_State *L)
+{
+	struct freeze fz;
+	int b, ok = 1;
+
+	lua_settop(L, 2);
+	lua_newtable(L);
+	fz.seen = 3;
+	lua_newtable(L);
+	fz.ups = 4;
+	fz.nups = 0;
+	fz.envid = lua_upvalueid(L, 1, 1);
+	lua_pushglobaltable(L);
+	fz.globals = lua_topointer(L, -1);
+	/* The contents of every _ENV: the globals, then the pack's own. */
+	lua_newtable(L);
+	b = 6;
+	lua_pushnil(L);
+	while (lua_next(L, 5) != 0) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, b);
+	}
+	lua_pushvalue(L, 2);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, fz.seen);
+	lua_pushnil(L);
+	while (ok && lua_next(L, 2) != 0) {
+		if (freeze_value(L, &fz, -2, 0) != 0 ||
+		    freeze_value(L, &fz, -1, 0) != 0) {
+			ok = 0;
+			lua_pop(L, 2);
+			break;
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, b);
+	}
+	lua_createtable(L, 2, 0);
+	if (!ok) {
+		lua_pushboolean(L, 0);
+		lua_rawseti(L, -2, 1);
+		return 1;
+	}
+	/* The top level's own _ENV, should a function have kept it. */
+	lua_pushnil(L);
+	while (lua_next(L, 2) != 0) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, 2);
+	}
+	lua_pushnil(L);
+	lua_setmetatable(L, 2);
+	push_frozen_mt(L, b);
+	lua_setmetatable(L, 2);
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, b);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_rawseti(L, -2, 1);
+	lua_pushvalue(L, fz.ups);
+	lua_rawseti(L, -2, 2);
+	return 1;
+}
+
+/*
+ * Push a fresh _ENV for the top level of the chunk at index chunk (the
+ * globals behind it, DATA and PACK in it) and make it the chunk's;
+ * KS_ERROR for data that cannot be converted.
+ */
+static int
+top_env(struct cage *c, int chunk, const char *label, json_t *data)
+{
+	lua_State *L = c->L;
+	int env;
+
+	lua_newtable(L);
+	env = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->envmt);
+	lua_setmetatable(L, env);
+	if (data != NULL) {
+		if (push_json(L, data, 0) != KS_OK)
+			return KS_ERROR;
+		lua_setfield(L, env, "DATA");
+	}
+	if (label != NULL) {
+		push_pack(L, label);
+		lua_setfield(L, env, "PACK");
+	}
+	lua_pushvalue(L, env);
+	lua_setupvalue(L, chunk, 1);
+	return KS_OK;
+}
+
+/*
+ * Run the top level for key and leave its snapshot at the top of the
+ * stack. On an error the message is at the top; KS_ERROR for data that
+ * cannot be converted.
+ */
+static int
+snapshot(struct cage *c, const char *key, const char *label, json_t *data,
+    int *lrc)
+{
+	lua_State *L = c->L;
+	int top = lua_gettop(L);
+
+	lua_pushcfunction(L, snap_freeze);		/* top + 1 */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);	/* top + 2 */
+	/* top + 3: _ENV; the tenant's rule data converted once a version */
+	if (top_env(c, top + 2, label, data) != KS_OK)
+		return KS_ERROR;
+	lua_pushvalue(L, top + 2);
+	if ((*lrc = lua_pcall(L, 0, 0, 0)) != LUA_OK)
+		return KS_OK;
+	if ((*lrc = lua_pcall(L, 2, 1, 0)) != LUA_OK)
+		return KS_OK;
+	/* At most SNAP_MAX kept: past that, start again. */
+	if (c->nsnaps >= SNAP_MAX) {
+		lua_newtable(L);
+		lua_rawseti(L, LUA_REGISTRYINDEX, c->snaps);
+		c->nsnaps = 0;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snaps);
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, key);
+	lua_pop(L, 1);
+	c->nsnaps++;
+	return KS_OK;
+}
+
+/* Put back the recorded upvalues of the snapshot at s. */
+static void
+restore(lua_State *L, int s)
+{
+	lua_Integer i, n;
+	int up;
+
+	lua_rawgeti(L, s, 2);
+	n = (lua_Integer)lua_rawlen(L, -1);
+	for (i = 1; i + 2 <= n; i += 3) {
+		lua_rawgeti(L, -1, i + 1);
+		up = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		lua_rawgeti(L, -1, i);
+		lua_rawgeti(L, -2, i + 2);
+		lua_setupvalue(L, -2, up);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
 /* Run fn(input) in a fresh _ENV of the cage. */
 static int
-run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
-    const char *fn, json_t *input, json_t **out)
+run(struct ks_request *req, struct cage *c, const char *key,
+    const char *label, json_t *data, const char *fn, json_t *input,
+    json_t **out)
 {
 	lua_State *L = c->L;
 	struct conv cv;
 	const char *msg;
 	size_t mlen;
-	int rc, top = lua_gettop(L);
+	int rc = LUA_OK, top = lua_gettop(L);
 
 	c->steps = 0;
 	c->stop = 0;
@@ -1224,27 +1643,37 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 	lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
 	wd_enter(c);
 
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);
-	lua_newtable(L);			/* _ENV */
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->envmt);
-	lua_setmetatable(L, -2);
-	/* A tenant's rule data: fresh per call, like the rest of _ENV. */
-	if (data != NULL) {
-		if (push_json(L, data, 0) != KS_OK)
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snaps);
+	lua_getfield(L, -1, key);
+	lua_remove(L, -2);				/* top + 1 */
+	if (lua_isnil(L, top + 1)) {
+		lua_pop(L, 1);
+		if (snapshot(c, key, label, data, &rc) != KS_OK)
 			return run_fail(req, c, top, "rule_error", "the rule "
 			    "data is nested too deeply", NULL);
-		lua_setfield(L, -2, "DATA");
 	}
-	if (label != NULL) {
-		push_pack(L, label);
-		lua_setfield(L, -2, "PACK");
+	if (rc == LUA_OK && (lua_rawgeti(L, top + 1, 1), lua_toboolean(L,
+	    -1))) {
+		/* top + 2: the metatable of the evaluation's _ENV */
+		restore(L, top + 1);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);
+		lua_newtable(L);			/* top + 4: _ENV */
+		lua_pushvalue(L, top + 2);
+		lua_setmetatable(L, top + 4);
+		lua_pushvalue(L, top + 4);
+		lua_setupvalue(L, top + 3, 1);
+		lua_getfield(L, top + 4, fn);
+	} else if (rc == LUA_OK) {
+		/* Not frozen: the top level again in a fresh _ENV. */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, c->chunk);	/* top + 3 */
+		if (top_env(c, top + 3, label, data) != KS_OK)	/* top + 4 */
+			return run_fail(req, c, top, "rule_error", "the rule "
+			    "data is nested too deeply", NULL);
+		lua_pushvalue(L, top + 3);
+		if ((rc = lua_pcall(L, 0, 0, 0)) == LUA_OK)
+			lua_getfield(L, top + 4, fn);
 	}
-	lua_pushvalue(L, -1);
-	lua_insert(L, top + 1);			/* keep _ENV below the chunk */
-	lua_setupvalue(L, -2, 1);
-	rc = lua_pcall(L, 0, 0, 0);
 	if (rc == LUA_OK) {
-		lua_getfield(L, top + 1, fn);
 		if (!lua_isfunction(L, -1))
 			return run_fail(req, c, top, "rule_missing", "the rule "
 			    "pack has no such function", fn);
@@ -1280,29 +1709,52 @@ run(struct ks_request *req, struct cage *c, const char *label, json_t *data,
 	return KS_OK;
 }
 
+/*
+ * The snapshot's key: the label (PACK) and the rule data's checksum, the
+ * stored one when given, else that of the data as sorted compact JSON.
+ */
+static void
+snap_key(char *key, size_t size, const char *label, json_t *data,
+    const char *data_sha)
+{
+	char sha[65], *text;
+
+	if (data != NULL && data_sha == NULL) {
+		text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+		ks_sha256_hex(text ? text : "", text ? strlen(text) : 0, sha);
+		free(text);
+		data_sha = sha;
+	}
+	snprintf(key, size, "%s\n%s", label ? label : "", data_sha ?
+	    data_sha : "-");
+}
+
+/* Whether the state has a frozen snapshot for key. */
 static int
-eval_cached(struct ks_request *req, const char *name, const char *sha,
-    const char *src, size_t len, json_t *data, const char *fn, json_t *input,
-    json_t **out)
+snap_ready(struct cage *c, const char *key)
+{
+	int ok, top = lua_gettop(c->L);
+
+	lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->snaps);
+	ok = lua_getfield(c->L, -1, key) == LUA_TTABLE &&
+	    lua_rawgeti(c->L, -1, 1) == LUA_TTABLE;
+	lua_settop(c->L, top);
+	return ok;
+}
+
+int
+ks_rules_load(struct ks_request *req, const char *name, const char *sha,
+    const char *src, size_t len)
 {
 	struct cage *c;
-	int rc;
 
-	if ((c = cache_get(sha)) == NULL) {
-		if ((c = cage_new(req, name, src, len, sha)) == NULL)
-			return KS_ERROR;
-		cache_put(c);
-	}
-	rc = run(req, c, name, data, fn, input, out);
-	/*
-	 * A state stopped for memory or time may be left half-built; one
-	 * whose pool grew large for one evaluation gives the memory back.
-	 */
-	if ((rc != KS_OK && c->stop != 0) || c->slabs > POOL_KEEP)
-		cache_drop(c);
-	else
-		cache_trim();	/* it may have grown */
-	return rc;
+	if (cache_get(sha) != NULL)
+		return KS_OK;
+	if ((c = cage_new(req, name, src, len, sha)) == NULL)
+		return KS_ERROR;
+	cache_put(c);
+	return KS_OK;
 }
 
 int
@@ -1313,24 +1765,36 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 	char sha[65];
 
 	ks_sha256_hex(src, len, sha);
-	return eval_cached(req, name, sha, src, len, data, fn, input, out);
+	if (ks_rules_load(req, name, sha, src, len) != KS_OK)
+		return KS_ERROR;
+	return ks_rules_eval_cached(req, sha, name, data, NULL, fn, input,
+	    out);
 }
 
 int
 ks_rules_eval_cached(struct ks_request *req, const char *sha,
-    const char *label, json_t *data, const char *fn, json_t *input,
-    json_t **out)
+    const char *label, json_t *data, const char *data_sha, const char *fn,
+    json_t *input, json_t **out)
 {
 	struct cage *c;
+	char key[256];
 	int rc;
 
 	if ((c = cache_get(sha)) == NULL)
 		return KS_ERROR;	/* a miss: no error set */
-	rc = run(req, c, label, data, fn, input, out);
+	snap_key(key, sizeof(key), label, data, data_sha);
+	/* Data named but not given: only its frozen snapshot will do. */
+	if (data == NULL && data_sha != NULL && !snap_ready(c, key))
+		return KS_ERROR;
+	rc = run(req, c, key, label, data, fn, input, out);
+	/*
+	 * A state stopped for memory or time may be left half-built; one
+	 * whose pool grew large for one evaluation gives the memory back.
+	 */
 	if ((rc != KS_OK && c->stop != 0) || c->slabs > POOL_KEEP)
 		cache_drop(c);
 	else
-		cache_trim();
+		cache_trim();	/* it may have grown */
 	return rc;
 }
 

@@ -31,29 +31,32 @@ intact(struct ks_request *req, const char *src, size_t len, const char *sha)
 	return KS_OK;
 }
 
-/* The tenant's rule data (data_* of a resolution); none is fine. */
+/* The tenant's rule data of a resolution (data_*), checked and parsed. */
 static int
-tenant_data(struct ks_request *req, PGresult *r, json_t **data,
-    json_t **prov)
+tenant_data(struct ks_request *req, PGresult *r, json_t **data)
 {
-	const char *src;
+	const char *src = ks_db_str(r, 0, "data_source");
 
-	*data = *prov = NULL;
-	/* Only rule_resolve_with_data brings the tenant's data. */
-	if (PQfnumber(r, "data_id") < 0 || ks_db_isnull(r, 0, "data_id"))
-		return KS_OK;
-	src = ks_db_str(r, 0, "data_source");
 	if (intact(req, src, strlen(src), ks_db_str(r, 0, "data_sha256")) !=
 	    KS_OK)
 		return KS_ERROR;
 	if ((*data = json_loads(src, 0, NULL)) == NULL)
 		return ks_fail(req, 500, "rule_integrity", "the rule data "
 		    "is not JSON");
-	*prov = json_pack("{s:I,s:s,s:s,s:s}", "id",
+	return KS_OK;
+}
+
+/* Which version of the tenant's rule data it is; NULL when none. */
+static json_t *
+tenant_data_prov(PGresult *r)
+{
+	/* Only rule_resolve_with_data brings the tenant's data. */
+	if (PQfnumber(r, "data_id") < 0 || ks_db_isnull(r, 0, "data_id"))
+		return NULL;
+	return json_pack("{s:I,s:s,s:s,s:s}", "id",
 	    (json_int_t)ks_db_getll(r, 0, "data_id"), "version",
 	    ks_db_str(r, 0, "data_version"), "sha256", ks_db_str(r, 0,
 	    "data_sha256"), "valid_from", ks_db_str(r, 0, "data_valid_from"));
-	return KS_OK;
 }
 
 /* Whose pack a resolution found: the tenant's own or the canton's. */
@@ -72,11 +75,11 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
     const char *date, json_t *caller_data, json_t *input, json_t **out,
     json_t **prov)
 {
-	const char *v[2], *src;
+	const char *v[2], *src, *dkey = NULL;
 	PGresult *r, *s;
 	json_t *data, *dprov;
 	char name[128], sha[65];
-	int rc = KS_ERROR;
+	int rc = KS_ERROR, found;
 
 	v[0] = pack;
 	v[1] = date;
@@ -88,18 +91,30 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		    "rule pack of this name is valid on that date, neither "
 		    "the tenant's nor the canton's", json_pack("{s:s,s:s}",
 		    "pack", pack, "date", date));
-	if (tenant_data(req, r, &data, &dprov) != KS_OK)
-		return KS_ERROR;
+	/*
+	 * The tenant's data is named by its stored checksum: a thread that
+	 * has it converted already needs neither its text checked nor
+	 * parsed; on a miss it is, and on a miss of the code its source.
+	 */
+	data = NULL;
+	if ((dprov = tenant_data_prov(r)) != NULL)
+		dkey = ks_db_str(r, 0, "data_sha256");
 	if (caller_data != NULL) {
-		json_decref(data);
 		data = json_incref(caller_data);
+		dkey = NULL;
 	}
 	snprintf(name, sizeof(name), "%s@%s", ks_db_str(r, 0, "name"),
 	    ks_db_str(r, 0, "version"));
 	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
-	/* Compiled states are keyed by checksum: fetch source on a miss. */
-	if (ks_rules_eval_cached(req, sha, name, data, fn, input, out) !=
-	    KS_OK) {
+	found = ks_rules_eval_cached(req, sha, name, data, dkey, fn, input,
+	    out);
+	if (found != KS_OK && req->err.code == NULL && dkey != NULL) {
+		if (tenant_data(req, r, &data) != KS_OK)
+			goto out;
+		found = ks_rules_eval_cached(req, sha, name, data, dkey, fn,
+		    input, out);
+	}
+	if (found != KS_OK) {
 		if (req->err.code != NULL)
 			goto out;
 		v[0] = ks_db_str(r, 0, "id");
@@ -112,8 +127,9 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		}
 		src = ks_db_str(s, 0, "source");
 		if (intact(req, src, strlen(src), sha) != KS_OK ||
-		    ks_rules_eval_source(req, name, src, strlen(src), data, fn,
-		    input, out) != KS_OK)
+		    ks_rules_load(req, name, sha, src, strlen(src)) != KS_OK ||
+		    ks_rules_eval_cached(req, sha, name, data, dkey, fn, input,
+		    out) != KS_OK)
 			goto out;
 	}
 	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",

@@ -244,6 +244,37 @@ function ts() return tostring(1) end
   assert.deepEqual(ts, Array(10).fill('1'), `a base function replaced by an earlier evaluation: ${JSON.stringify(ts)}`);
 });
 
+test('the pack\'s own tables, local variables and functions do not carry over either (its top level runs once)', async () => {
+  // The top level runs once per version and data; what it made is frozen
+  // and its local variables are put back before every evaluation.
+  const id = await draft(`
+local PARAMS = { limit = 10, list = { 1, 2, 3 } }
+local counter = 0
+local function fmt(v) return "good:" .. v end
+function helper() return "good" end
+function bump()
+  counter = counter + 1
+  PARAMS = { limit = 99, list = {} }
+  fmt = function() return "evil" end
+  helper = function() return "evil" end
+  return counter
+end
+function seen() return { counter = counter, limit = PARAMS.limit, n = #PARAMS.list, fmt = fmt(1), helper = helper() } end
+function poke() PARAMS.limit = 99 return 1 end
+function push() table.insert(PARAMS.list, 4) return 1 end
+function keys() local n = 0 for _ in pairs(PARAMS) do n = n + 1 end return { n = n, list = PARAMS.list, first = next(PARAMS) ~= nil } end
+`);
+  const clean = { counter: 0, limit: 10, n: 3, fmt: 'good:1', helper: 'good' };
+  for (let i = 0; i < 12; i++) {
+    assert.equal(await output(id, 'bump'), 1, 'a local variable of the pack kept its value from an earlier evaluation');
+    assert.deepEqual(await output(id, 'seen'), clean);
+  }
+  await refused(id, 'poke', 'rule_error', {}, /read-only/);
+  await refused(id, 'push', 'rule_error', {}, /read-only/);
+  for (let i = 0; i < 6; i++) assert.deepEqual(await output(id, 'seen'), clean);
+  assert.deepEqual(await output(id, 'keys'), { n: 2, list: [1, 2, 3], first: true });
+});
+
 test('results must be data with whole numbers', async () => {
   const id = await draft(`
 function frac() return 1.5 end

@@ -73,8 +73,8 @@ main(int argc, char **argv)
 	t0 = ks_now();
 	c0 = cpu_now();
 	while (ks_now() - t0 < secs) {
-		if (ks_rules_eval_cached(&req, sha, label, NULL, "budget", in,
-		    &out) != KS_OK)
+		if (ks_rules_eval_cached(&req, sha, label, NULL, NULL, "budget",
+		    in, &out) != KS_OK)
 			return fprintf(stderr, "%s\n", req.err.message ?
 			    req.err.message : "not in the cache"), 1;
 		json_decref(out);
