@@ -69,6 +69,10 @@ int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
 /* The monthly job alimente.schedule carries every open schedule on. */
 extern const struct ks_job_type ah_title_jobs[];
 
+/* Enforcement and end (h14-enforce): ah_end.c, routed by ah_enforce.c. */
+/** GET /cases/{id}/final-statement: the Schlussabrechnung as PDF. */
+int	ah_end_statement(struct ks_request *);
+
 /*
  * Advances (h14-advance): the texts of the module's letters
  * (texts.json, read when a letter is written: a new reference, NULL when
