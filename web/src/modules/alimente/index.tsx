@@ -1,0 +1,38 @@
+// The Alimentenhilfe module's contribution (modules/types.ts): collection
+// help and advances of child support. Its dossiers are casework's (work
+// list, persons, the dossier shell); it adds the application's checklist
+// and its own tabs: the maintenance title with creditors and age steps,
+// the schedule per creditor and month, advance decisions, collection
+// (debtor payments, recovery) and enforcement. Its vocabulary's words
+// (deadline kinds, payment kinds, document categories) and the states and
+// closing reasons of its dossier kind are in de.json / fr.json.
+import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
+import type { AppCtx } from '../../ctx';
+import { ChecklistTab } from '../sozialhilfe/Tabs';
+import type { Dossier } from '../../casework/types';
+import type { DossierTab, ModuleContribution, TabProps } from '../types';
+
+export const AH = 'alimente';
+/** InkHV art. 9: what the application needs (the dossier kind's checklist). */
+export const AH_CHECKLIST = ['title', 'power_of_attorney', 'assignment', 'outstanding_list', 'debtor_address'] as const;
+export const AH_CLOSURE_REASONS = ['claim_extinct', 'withdrawn', 'moved', 'uncollectable', 'regular_payment', 'breach'] as const;
+
+const sec = (name: string) => sectionLabel(name, AH);
+const own = {
+  checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} module={AH} codes={AH_CHECKLIST} /> },
+} satisfies Record<string, DossierTab>;
+
+function tabs(_x: Dossier, _app: AppCtx): DossierTab[] {
+  const c = caseworkTabs;
+  return [c.overview, own.checklist, c.household, c.journal, c.documents, c.deadlines, c.transfer];
+}
+
+export const alimente: ModuleContribution = {
+  code: AH,
+  casework: true,
+  tabs,
+  states: ['application', 'assessment', 'voluntary', 'enforcement', 'closed'],
+  stateTones: { assessment: 'warn', voluntary: 'ok', enforcement: 'warn', closed: 'off' },
+  closureReasons: AH_CLOSURE_REASONS,
+  worklist: '/api/v1/worklist',
+};
