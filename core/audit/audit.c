@@ -60,6 +60,7 @@ struct state {
 	int		 wait;		/* 1 with the writer, 2 back */
 	int		 ok;		/* the writer committed them */
 	int		 via_writer;	/* counted in the writer's waiting */
+	int		 routed;	/* the route's own read is recorded */
 	void		(*resume)(struct ks_request *);
 };
 
@@ -224,6 +225,22 @@ state_free(void *p)
 
 	for (e = st->head; e != NULL; e = e->next)
 		json_decref(e->detail);
+}
+
+/*
+ * The events are written and their transaction commits: a request that
+ * goes on and commits again (a job commits its progress between items)
+ * starts a new list, so what it records later is written with that
+ * commit, and nothing twice.
+ */
+static void
+state_written(struct state *st)
+{
+	state_free(st);
+	st->head = NULL;
+	st->tail = &st->head;
+	st->nreads = 0;
+	st->done = 0;
 }
 
 static struct state *
@@ -473,18 +490,23 @@ ks_audit_flush(struct ks_request *req)
 	    (req->route->flags & KS_R_AUDIT) && ok))
 		return KS_OK;
 	st = state_get(req);
+	if (st->head == NULL && st->routed)
+		return KS_OK;
 	st->done = 1;
 	if (req->route != NULL && (req->route->flags & KS_R_AUDIT) && ok &&
-	    st->nreads == 0)
+	    st->nreads == 0 && !st->routed)
 		route_read(req);
+	st->routed = 1;
 	st->rr = ks_arena_alloc(req->arena, sizeof(*st->rr));
 	request_refs(req, st->rr);
 	for (e = st->head; e != NULL; e = e->next)
 		if (!e->read && write_change(req, e, st->rr) != KS_OK)
 			return KS_ERROR;
 	/* A read is recorded when its data goes out, and only then. */
-	if (st->nreads == 0 || !ok)
+	if (st->nreads == 0 || !ok) {
+		state_written(st);
 		return KS_OK;
+	}
 	/*
 	 * A request that only read hands its reads to the worker's writer,
 	 * which commits many requests' reads at once; the answer waits for
@@ -495,7 +517,10 @@ ks_audit_flush(struct ks_request *req)
 		st->deferred = 1;
 		return KS_OK;
 	}
-	return write_reads(req, st);
+	if (write_reads(req, st) != KS_OK)
+		return KS_ERROR;
+	state_written(st);
+	return KS_OK;
 }
 
 int

@@ -52,4 +52,15 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
 
+/*
+ * The title's area (ah_title.c, h14-title). Rewrite the schedule
+ * (ah_due) of dossier from its title and amounts: from the first due
+ * month to the title's end or the end of next month (call it when what
+ * it reads changed). The checklist hook sets or ends the cooperation
+ * deadline.
+ */
+int	ah_title_due_write(struct ks_request *, int64_t dossier);
+int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
+	    json_t *missing);
+
 #endif

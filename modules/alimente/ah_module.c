@@ -95,6 +95,7 @@ const struct ks_dossier_kind ah_dossier_kinds[] = {
 	    .transitions = steps, .closing_reasons = reasons,
 	    .checklist = checklist, .checklist_before = "voluntary",
 	    .on_transition = on_transition, .worklist = worklist,
+	    .on_checklist = ah_title_on_checklist,
 	    .transfer = transfer },
 	{ .code = NULL }
 };
@@ -134,6 +135,7 @@ static const struct ks_money money = { .run_lines = run_lines };
 static struct ks_route routes[ROUTES_MAX + 1];
 static struct ks_errdef errors[ERRORS_MAX + 1];
 static struct ks_vocab vocabulary[VOCAB_MAX + 1];
+static int gathered;		/* 1: the tables are there, -1: too small */
 
 #define CONCAT(out, max, parts, end) do {				\
 	size_t n_ = 0, i_, j_;						\
@@ -171,7 +173,7 @@ init(const struct ks_api *api, char *err, size_t errlen)
 		    KS_ABI_MINOR);
 		return -1;
 	}
-	if (routes[0].method == NULL) {
+	if (gathered < 0) {
 		snprintf(err, errlen, "more routes, codes or vocabulary than "
 		    "ah_module.c has room for");
 		return -1;
@@ -208,8 +210,11 @@ static const struct ks_module descriptor = {
 const struct ks_module *
 kasus_module(void)
 {
-	/* A table too small leaves the routes empty: init then refuses. */
-	if (routes[0].method == NULL && gather() != 0)
+	/* A table too small leaves them empty: init then refuses. */
+	if (gathered == 0 && (gathered = gather() == 0 ? 1 : -1) < 0) {
 		memset(routes, 0, sizeof(routes));
+		memset(errors, 0, sizeof(errors));
+		memset(vocabulary, 0, sizeof(vocabulary));
+	}
 	return &descriptor;
 }

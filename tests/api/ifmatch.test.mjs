@@ -67,6 +67,7 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/letters/document-request': 'creates a letter',
   'POST /api/v1/cases/{id}/letters/cost-guarantee': 'creates a letter',
   'POST /api/v1/letters/batch': 'starts a job that creates letters; changes no existing record',
+  'POST /api/v1/cases/{id}/creditors': 'adds a creditor to the title',
 };
 
 const STALE = '"987654321"';
@@ -109,6 +110,10 @@ async function fixtures() {
   const pack = Number(one(`select id from rule_pack order by id limit 1`));
   const period = Number(one('select id from billing_period order by id limit 1'));
   const dossier = (id) => () => rows('dossier', `id = ${id}`);
+  const ah = ok(await call('POST', '/api/v1/cases', { session: cw, body: { household_id: household, applicant_id: D.person, municipality_bfs: 942, kind: 'alimente' } }), 201).json.id;
+  const ahTitle = { title_kind: 'judgment', authority: 'Regionalgericht', decided_on: '2024-01-10', applied_on: '2025-02-03' };
+  ok(await call('PUT', `/api/v1/cases/${ah}/title`, { session: cw, body: ahTitle }), 201);
+  const ahCreditor = ok(await call('POST', `/api/v1/cases/${ah}/creditors`, { session: cw, body: { person_id: other.person, role: 'child' } }), 201).json.id;
   return {
     'PATCH /api/v1/admin/tenants/{slug}': { s: canton, path: '/api/v1/admin/tenants/thun', body: { name: 'Anders' }, snap: () => rows('tenant', "slug = 'thun'") },
     'PATCH /api/v1/admin/municipalities/{bfs}': { s: canton, path: '/api/v1/admin/municipalities/908', body: { population: 1 }, snap: () => rows('municipality', 'bfs = 908') },
@@ -146,6 +151,8 @@ async function fixtures() {
     'PUT /api/v1/billing/periods/{id}/figures': { s: canton, path: `/api/v1/billing/periods/${period}/figures`, body: { municipalities: [], tenants: [] }, snap: () => rows('billing_period', `id = ${period}`) + rows('billing_tenant_figures', `period_id = ${period}`) },
     'POST /api/v1/billing/periods/{id}/figures/refresh': { s: canton, path: `/api/v1/billing/periods/${period}/figures/refresh`, snap: () => rows('billing_period', `id = ${period}`) + rows('billing_tenant_figures', `period_id = ${period}`) },
     'PUT /api/v1/retention/holds/{id}': { s: admin, path: `/api/v1/retention/holds/${D.id}`, body: { hold: true, reason: 'Verfahren hängig' }, snap: dossier(D.id) },
+    'PUT /api/v1/cases/{id}/title': { s: cw, path: `/api/v1/cases/${ah}/title`, body: { ...ahTitle, authority: 'Anders' }, snap: () => rows('ah_title', `dossier_id = ${ah}`) + rows('ah_due', `dossier_id = ${ah}`) },
+    'PUT /api/v1/alimente/creditors/{id}/amounts': { s: cw, path: `/api/v1/alimente/creditors/${ahCreditor}/amounts`, body: { amounts: [{ valid_from: '2025-01-01', amount: 50000 }] }, snap: () => rows('ah_creditor', `id = ${ahCreditor}`) + rows('ah_title_amount', `creditor_id = ${ahCreditor}`) + rows('ah_due', `dossier_id = ${ah}`) },
     'PUT /api/v1/admin/tenants/{slug}/modules/{module}': { s: canton, path: '/api/v1/admin/tenants/thun/modules/sozialhilfe', body: { enabled: false }, snap: () => rows('tenant_module', `tenant_id = ${thun}`) },
   };
 }

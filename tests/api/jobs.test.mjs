@@ -78,6 +78,10 @@ test('a route that starts a job answers 202 with its address; progress shows whi
   assert.equal(j.attempts, 1);
   assert.equal(j.error, null);
   assert.ok(j.started_at && j.finished_at, JSON.stringify(j));
+  // The job committed its progress between items: what it audited after
+  // the first commit is in the log too, each item once.
+  assert.equal(owner(`select string_agg(detail->>'item', ',' order by (detail->>'item')::int)
+    from audit_event where action = 'echo_item_done' and object_id = '${j0.id}'`), '0,1,2,3,4,5');
   // The creator sees no operator's detail; job.read does.
   assert.equal(j.payload, undefined);
   const a = await get(j0.id, admin);

@@ -73,7 +73,7 @@ test('a module declares the error codes only it answers with: the registry and t
 
 test('refused modules leave nothing behind: no routes, not switchable', async () => {
   const st = ok(await call('GET', `${M}/thun/modules`, { session: canton }), 200);
-  assert.deepEqual(st.json.items.map((i) => i.module), ['alimente', 'echo', 'sozialhilfe'], `only loaded modules are listed: ${show(st)}`);
+  assert.deepEqual(st.json.items.map((i) => i.module), ['echo', 'sozialhilfe', 'alimente'], `only loaded modules are listed: ${show(st)}`);
   for (const mod of ['badabi', 'dupname', 'initfail', 'nosuch']) {
     err(await call('PUT', `${M}/thun/modules/${mod}`, { session: canton, body: { enabled: true } }), 404, 'not_found');
   }

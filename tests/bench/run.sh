@@ -21,7 +21,9 @@
 # all): trivial (bare, trivial), auth (authread, pgbench), rules
 # (resolve, evaluate, rule evaluations in one thread), pay (payment
 # runs), search (person search, the bare query), dossier (the audited
-# dossier read; its ratio also needs auth).
+# dossier read; its ratio also needs auth), ah (Alimentenhilfe: the
+# monthly advance run, a camt.054 of debtor payments, one dossier's
+# arrears statement; tests/bench/alimente.sql).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -51,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-only=" ${BENCH_ONLY:-trivial auth rules pay search dossier} "
+only=" ${BENCH_ONLY:-trivial auth rules pay search dossier ah} "
 want() { [[ $only == *" $1 "* ]]; }
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -72,8 +74,8 @@ say "services"
 bash ops/services.sh bench start
 # shellcheck disable=SC1091
 . var/bench/env
-# The deployment as make run has it: the Sozialhilfe module, a master key.
-export KASUS_MODULES=sozialhilfe KASUS_MODULE_DIR=$PWD/build/release/modules
+# The deployment as make run has it: the domain modules, a master key.
+export KASUS_MODULES=sozialhilfe,alimente KASUS_MODULE_DIR=$PWD/build/release/modules
 export KASUS_ROOT=$PWD KASUS_MASTER_KEY=${KASUS_MASTER_KEY:-$(printf '%064x' 4242)}
 export KASUS_AUDIT_ANCHOR_DIR=$PWD/var/bench/audit
 
@@ -311,6 +313,12 @@ pay_run() {	# tenant month
 	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")
 	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
 }
+copy_s() {	# the same payment rows, COPY out of PostgreSQL
+	local t0
+	t0=$(date +%s.%N)
+	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+}
 if want pay; then
 # The month after the last one paid in an earlier run on this data set.
 month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(coalesce(max(r.month)
@@ -326,16 +334,115 @@ for t in $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug LIKE
 	all_n=$((all_n + n))
 	ids="$ids,$id"
 done
-copy_s() {	# the same payment rows, COPY out of PostgreSQL
-	local t0
-	t0=$(date +%s.%N)
-	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
-	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
-}
 big_copy=$(copy_s "$big_id")
 all_copy=$(copy_s "$ids")
 echo "runbig $big_s $big_n $big_copy" >>"$out/raw"
 echo "runall $all_s $all_n $all_copy" >>"$out/raw"
+fi
+
+# ------------------------------------------------------- Alimentenhilfe
+# tests/bench/alimente.sql (made once per var/bench): :titles advance
+# dossiers, :children children, :months months of schedule, advances and
+# debtor payments. Measured: the monthly advance run (create, approve,
+# export) against a COPY of its lines; a camt.054 with :camt debtor
+# payments (matched by QR reference, split, booked) against a COPY of the
+# receipts and parts it made; one dossier's arrears statement over the
+# API against the same rows from the view in pgbench.
+ah_titles=${BENCH_AH_TITLES:-8000}
+ah_children=${BENCH_AH_CHILDREN:-12000}
+ah_months=${BENCH_AH_MONTHS:-60}
+ah_camt=${BENCH_AH_CAMT:-5000}
+if want ah; then
+	if [ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant WHERE slug = 'bench-ah'")" != 1 ]; then
+		say "Alimentenhilfe data: $ah_titles titles, $ah_children children, $ah_months months"
+		psql "$KASUS_DB_OWNER" -q -1 -v titles="$ah_titles" \
+			-v children="$ah_children" -v months="$ah_months" \
+			-f tests/bench/alimente.sql >"$out/alimente.log" 2>&1 ||
+			{ cat "$out/alimente.log" >&2; die "alimente.sql failed"; }
+	fi
+	ah_month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(max(r.month)
+		+ interval '1 month', 'YYYY-MM') FROM payment_run r
+		JOIN tenant t ON t.id = r.tenant_id WHERE t.slug = 'bench-ah'")
+	say "advance run for bench-ah ($ah_month)"
+	read -r ahr_s ahr_id ahr_n < <(pay_run bench-ah "$ah_month")
+	ahr_copy=$(copy_s "$ahr_id")
+	echo "ahrun $ahr_s $ahr_n $ahr_copy" >>"$out/raw"
+
+	# A camt.054 with a debtor payment for each of $ah_camt titles, by
+	# their QR reference, booked on the day after the run's month.
+	ah_day=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(to_date('$ah_month', 'YYYY-MM') + 27, 'YYYY-MM-DD')")
+	psql "$KASUS_DB_OWNER" -qAt -F ' ' -c "SELECT t.debtor_reference,
+		(SELECT sum(a.amount) FROM ah_creditor c JOIN ah_title_amount a
+		  ON a.tenant_id = c.tenant_id AND a.creditor_id = c.id
+		  WHERE c.tenant_id = t.tenant_id AND c.title_id = t.id)
+		FROM ah_title t JOIN tenant n ON n.id = t.tenant_id
+		WHERE n.slug = 'bench-ah' ORDER BY t.id LIMIT $ah_camt" |
+	awk -v day="$ah_day" -v stamp="$(date +%s)" '
+	BEGIN {
+		print "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		print "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.08\"><BkToCstmrDbtCdtNtfctn>"
+		printf "<GrpHdr><MsgId>AH%s</MsgId><CreDtTm>%sT18:00:00</CreDtTm></GrpHdr>\n", stamp, day
+		printf "<Ntfctn><Id>AHN%s</Id><CreDtTm>%sT18:00:00</CreDtTm>\n", stamp, day
+		print "<Acct><Id><IBAN>CH9300762011623852957</IBAN></Id></Acct>"
+	}
+	{
+		amt = sprintf("%d.%02d", int($2 / 100), $2 % 100)
+		printf "<Ntry><Amt Ccy=\"CHF\">%s</Amt><CdtDbtInd>CRDT</CdtDbtInd><RvslInd>false</RvslInd><Sts><Cd>BOOK</Cd></Sts>", amt
+		printf "<BookgDt><Dt>%s</Dt></BookgDt><ValDt><Dt>%s</Dt></ValDt><AcctSvcrRef>AH%s-%d</AcctSvcrRef>", day, day, stamp, NR
+		printf "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>VCOM</SubFmlyCd></Fmly></Domn></BkTxCd>"
+		printf "<NtryDtls><TxDtls><Refs><AcctSvcrRef>AHT%s-%d</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>", stamp, NR
+		printf "<Amt Ccy=\"CHF\">%s</Amt><CdtDbtInd>CRDT</CdtDbtInd>", amt
+		printf "<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>%s</Ref></CdtrRefInf></Strd></RmtInf>", $1
+		print "</TxDtls></NtryDtls></Ntry>"
+	}
+	END { print "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>" }' >"$out/ah-camt.xml"
+	read -r acc acsrf < <(bench_login bench-ah accounting)
+	say "camt.054 with $ah_camt debtor payments"
+	t0=$(date +%s.%N)
+	camt_res=$(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
+		-H 'Content-Type: application/xml' --data-binary @"$out/ah-camt.xml" \
+		"$base/api/v1/payment-runs/reconcile" | job_result "$acc") ||
+		die "camt.054 import failed"
+	ahc_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	ahc_n=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM ah_receipt r
+		JOIN tenant t ON t.id = r.tenant_id WHERE t.slug = 'bench-ah'
+		AND r.received_on = '$ah_day' AND r.source = 'bank'")
+	t0=$(date +%s.%N)
+	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT r.*, a.* FROM ah_receipt r
+		JOIN ah_allocation a ON a.tenant_id = r.tenant_id AND
+		a.receipt_id = r.id JOIN tenant t ON t.id = r.tenant_id
+		WHERE t.slug = 'bench-ah' AND r.received_on = '$ah_day' AND
+		r.source = 'bank') TO STDOUT" >/dev/null
+	ahc_copy=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	echo "ahcamt $ahc_s $ahc_n $ahc_copy" >>"$out/raw"
+	[ "$ahc_n" = "$ah_camt" ] ||
+		say "camt.054: $ahc_n of $ah_camt payments became receipts: $(head -c 300 <<<"$camt_res")"
+
+	# One dossier's arrears statement (two children, every month).
+	ah_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-ah'")
+	ah_did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT dossier_id FROM ah_title WHERE tenant_id = $ah_tid ORDER BY id LIMIT 1 OFFSET 77")
+	read -r ahcw _ < <(bench_login bench-ah caseworker)
+	printf 'SELECT * FROM ah_month_v WHERE dossier_id = %s ORDER BY creditor_id, month;\n' \
+		"$ah_did" >"$out/ah-schedule.sql"
+	for k in $(seq "$rounds"); do
+		run_wrk "ahsched#$k" "$base/api/v1/cases/$ah_did/schedule" \
+			-H "Cookie: $ahcw"
+		say "pgbench ah-schedule ahschedsql#$k ($secs s)"
+		rm -f "$out"/pgbench_log.*
+		(cd "$out" && PGOPTIONS="-c kasus.tenant_id=$ah_tid" \
+			"$pgbin/pgbench" -n -M prepared -c "$conns" -j "$threads" \
+			-T "$secs" -l -f ah-schedule.sql "$KASUS_DB_APP") \
+			>"$out/pgbench-ah.txt" 2>&1 ||
+			{ cat "$out/pgbench-ah.txt" >&2; die "pgbench ah-schedule failed"; }
+		read -r sp50 sp99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' |
+			sort -n | awk '{ v[NR] = $1 } END {
+			i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+			i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+			printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+		rm -f "$out"/pgbench_log.*
+		echo "ahschedsql#$k $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' \
+			"$out/pgbench-ah.txt" | head -n 1) $sp50 $sp99" >>"$out/raw"
+	done
 fi
 
 # person search by name prefix, the API against the bare query
@@ -412,7 +519,7 @@ r4=$(medratio dossier 2 authread 2)
 	printf '%-10s %12s %10s %10s  %s\n' measure 'req/s' 'p50 ms' 'p99 ms' note
 	awk '{ split($1, a, "#") } !(a[1] in s) { s[a[1]] = 1; print a[1] }' \
 	    "$out/raw" | while read -r n; do
-		case $n in runbig|runall) continue ;; esac
+		case $n in runbig|runall|ahrun|ahcamt) continue ;; esac
 		rps=$(med "$n" 2) p50=$(med "$n" 3) p99=$(med "$n" 4)
 		note=$(awk -v n="$n" '{ split($1, a, "#") } a[1] == n && $5 != "" { print "ERRORS in a round"; exit }' "$out/raw")
 		case $n in
@@ -424,6 +531,9 @@ r4=$(medratio dossier 2 authread 2)
 		search) what="kasusd GET /api/v1/persons?q=mei ($persons persons)" ;;
 		searchsql) what="the same query in pgbench, tenant preset (tps)" ;;
 		dossier) what="kasusd GET /api/v1/cases/{id} (audited read)" ;;
+		ahsched) what="kasusd GET /api/v1/cases/{id}/schedule (Alimentenhilfe, audited)" ;;
+		ahschedsql) what="the same rows from ah_month_v in pgbench, tenant preset (tps)" ;;
+		ahrun|ahcamt) continue ;;
 		runbig|runall) continue ;;
 		evaluate) what="kasusd POST /api/v1/rules/evaluate skos-budget" ;;
 		esac
@@ -441,6 +551,13 @@ r4=$(medratio dossier 2 authread 2)
 	read -r _ as an ac <<<"$(grep '^runall ' "$out/raw")"
 	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY ${bc}s; ratio $(ratio "$bs" "$bc") (target <= 3: $(awk -v r="$(ratio "$bs" "$bc")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "payment runs all tenants: $an payments, ${as}s; COPY ${ac}s; ratio $(ratio "$as" "$ac")"
+	fi
+	if want ah; then
+	read -r _ hs hn hc <<<"$(grep '^ahrun ' "$out/raw")"
+	echo "Alimentenhilfe advance run: $hn payments, create+approve+export ${hs}s; COPY ${hc}s; ratio $(ratio "$hs" "$hc")"
+	read -r _ cs cn cc <<<"$(grep '^ahcamt ' "$out/raw")"
+	echo "Alimentenhilfe camt.054: $cn debtor payments matched, split and booked in ${cs}s; COPY of their rows ${cc}s; ratio $(ratio "$cs" "$cc")"
+	echo "Alimentenhilfe arrears statement p99 API/SQL $(medratio ahsched 4 ahschedsql 4); req/s API/SQL $(medratio ahsched 2 ahschedsql 2)"
 	fi
 	want search &&
 		echo "ratio search p99 API/SQL $rs  (target <= 2: $(awk -v r="$rs" 'BEGIN { print (r + 0 <= 2) ? "meets" : "ABOVE" }'))"
