@@ -63,4 +63,8 @@ int	ah_title_due_write(struct ks_request *, int64_t dossier);
 int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
 	    json_t *missing);
 
+/* Enforcement and end (h14-enforce): ah_end.c, routed by ah_enforce.c. */
+/** GET /cases/{id}/final-statement: the Schlussabrechnung as PDF. */
+int	ah_end_statement(struct ks_request *);
+
 #endif
