@@ -11,6 +11,10 @@ import type { AppCtx } from '../../ctx';
 import { ChecklistTab } from '../sozialhilfe/Tabs';
 import type { Dossier } from '../../casework/types';
 import type { DossierTab, ModuleContribution, TabProps } from '../types';
+import { TitleTab } from './Title';
+import { ScheduleTab } from './Schedule';
+import { EnforcementTab } from './Enforcement';
+import './alimente.css';
 
 export const AH = 'alimente';
 /** InkHV art. 9: what the application needs (the dossier kind's checklist). */
@@ -20,11 +24,16 @@ export const AH_CLOSURE_REASONS = ['claim_extinct', 'withdrawn', 'moved', 'uncol
 const sec = (name: string) => sectionLabel(name, AH);
 const own = {
   checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} module={AH} codes={AH_CHECKLIST} /> },
+  title: { name: 'title', label: sec('title'), view: (p: TabProps) => <TitleTab dossier={p.dossier} /> },
+  schedule: { name: 'schedule', label: sec('schedule'), view: (p: TabProps) => <ScheduleTab dossier={p.dossier} /> },
+  enforcement: { name: 'enforcement', label: sec('enforcement'), view: (p: TabProps) => <EnforcementTab dossier={p.dossier} /> },
 } satisfies Record<string, DossierTab>;
 
-function tabs(_x: Dossier, _app: AppCtx): DossierTab[] {
+function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
   const c = caseworkTabs;
-  return [c.overview, own.checklist, c.household, c.journal, c.documents, c.deadlines, c.transfer];
+  const read = app.can('alimente.read');
+  return [c.overview, own.checklist, ...(read ? [own.title, own.schedule, own.enforcement] : []), c.household, c.journal,
+    c.documents, c.deadlines, c.transfer];
 }
 
 export const alimente: ModuleContribution = {
