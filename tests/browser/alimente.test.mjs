@@ -1,13 +1,27 @@
 // The Alimentenhilfe path in the browser (issue 14): an application for
 // child support opened as a dossier of the module alimente, its words in
 // German (thun) and French (biel): states, the application's checklist
-// (InkHV art. 9) and the step to the assessment. axe on every screen, no
-// console errors. Texts come from the message files.
+// (InkHV art. 9) and the step to the assessment; the maintenance title
+// with its index clause and debtor (and the 409 conflict panel), a child
+// as creditor with its amount, the schedule with the indexed amounts and
+// the arrears to the Rappen; enforcement with a step and its fee, the
+// pension-fund report and the final statement PDF. axe on every screen,
+// no console errors. Texts come from the message files.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
-  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, tx,
+  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, tx, ROOT,
 } from './lib.mjs';
+
+/** The pack alimente-index's consumer price index (tenths) of a month "YYYY-MM". */
+function cpi(month) {
+  const src = readFileSync(path.join(ROOT, 'plugins/alimente-index/alimente-index.lua'), 'utf8');
+  const row = new RegExp(`\\[${month.slice(0, 4)}\\] = \\{ ([\\d, ]+) \\}`).exec(src);
+  assert.ok(row, `no index for ${month}`);
+  return Number(row[1].split(', ')[Number(month.slice(5, 7)) - 1]);
+}
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -28,7 +42,7 @@ async function application(s, bfs) {
   return { last, mother, child, dossier: x };
 }
 
-test('an Alimentenhilfe application: its words, the checklist and the step to the assessment, in German and French', async () => {
+test('Alimentenhilfe from the application to enforcement: words, checklist, title with conflict, creditor, schedule to the Rappen, enforcement, pension report, final statement (de, fr)', async () => {
   const L = (k, p) => tx('de', k, p);
   const cw = await apiLogin('thun', 'caseworker');
   const a = await application(cw, 942);
@@ -58,6 +72,105 @@ test('an Alimentenhilfe application: its words, the checklist and the step to th
   await page.getByText(L('alimente.transition_hint.application')).waitFor();
   await page.getByRole('button', { name: L('casework.transition.submit') }).click();
   await overview.getByText(L('alimente.state.assessment'), { exact: true }).waitFor();
+
+  // The maintenance title: kind, authority, dates, the index clause and
+  // the debtor found by the person search.
+  const father = must(await api(cw, 'POST', '/api/v1/persons', { last_name: `${a.last}v`, first_name: 'Marc', birth_date: '1984-02-03' }), 201);
+  const tabs = page.getByRole('navigation', { name: L('casework.case.sections') });
+  await tabs.getByRole('link', { name: L('alimente.section.title'), exact: true }).click();
+  await page.getByText(L('alimente.title.none_yet')).waitFor();
+  await page.getByLabel(L('alimente.title.authority')).fill('Regionalgericht Oberland');
+  await page.getByLabel(L('alimente.title.decided_on')).fill('15.06.2023');
+  await page.getByLabel(L('alimente.title.applied_on')).fill('10.03.2025');
+  await page.getByLabel(L('alimente.title.ends_on')).fill('01.09.2025');
+  await page.getByLabel(L('alimente.title.index_base_points')).fill('100.0');
+  await page.getByLabel(L('alimente.title.index_base_month')).fill('01.12.2020');
+  await page.getByLabel(L('alimente.title.index_month')).selectOption({ label: L('alimente.month.1') });
+  await page.getByRole('button', { name: L('alimente.title.debtor_pick') }).click();
+  const finder = page.locator('.inline-panel');
+  await finder.getByLabel(L('casework.search.name'), { exact: true }).fill(`${a.last}v`);
+  await finder.getByRole('button', { name: new RegExp(`^${L('alimente.title.debtor_take')}`) }).click();
+  await page.getByText(L('alimente.title.debtor_is', { name: `Marc ${a.last}v` })).waitFor();
+  await page.getByLabel(L('alimente.title.debtor_pension')).fill('PK Holzbau');
+  await check(page, 'alimente-title-new');
+  await page.getByRole('button', { name: L('alimente.title.create') }).click();
+  await page.getByText(L('alimente.title.created')).waitFor();
+  const t1 = must(await api(cw, 'GET', `/api/v1/cases/${a.dossier.id}/title`), 200);
+  assert.equal(t1.title.debtor_id, father.id);
+  assert.equal(t1.title.index_base_points, 1000);
+  await page.getByText(t1.debtor.reference, { exact: true }).waitFor();
+
+  // Someone else changes the title meanwhile: the conflict panel, then
+  // the person's change on top of theirs.
+  const cur = await api(cw, 'GET', `/api/v1/cases/${a.dossier.id}/title`);
+  const { id: _i, dossier_id: _d, version: _v, debtor_reference: _r, ...tb } = cur.json.title;
+  must(await api(cw, 'PUT', `/api/v1/cases/${a.dossier.id}/title`, { ...Object.fromEntries(Object.entries(tb).filter(([, x]) => x !== null)), debtor_employer: 'Holzbau AG' }, { 'if-match': cur.etag }), 200);
+  await page.getByLabel(L('alimente.title.authority')).fill('Obergericht Bern');
+  await page.getByRole('button', { name: L('alimente.title.save') }).click();
+  await page.getByRole('heading', { name: L('conflict.title') }).waitFor();
+  await page.getByRole('button', { name: L('conflict.reapply') }).click();
+  assert.equal(await page.getByLabel(L('alimente.title.debtor_employer')).inputValue(), 'Holzbau AG');
+  await page.getByRole('button', { name: L('alimente.title.save') }).click();
+  await page.getByText(L('alimente.title.saved')).waitFor();
+  const t2 = must(await api(cw, 'GET', `/api/v1/cases/${a.dossier.id}/title`), 200);
+  assert.equal(t2.title.authority, 'Obergericht Bern');
+  assert.equal(t2.title.debtor_employer, 'Holzbau AG');
+
+  // The child as creditor, its amount from March 2025.
+  await page.getByRole('combobox', { name: L('alimente.creditor.person') }).selectOption({ label: `Lio ${a.last} (10.09.2015)` });
+  await page.getByRole('button', { name: L('alimente.creditor.submit') }).click();
+  await page.getByText(L('alimente.creditor.added')).waitFor();
+  await page.getByRole('button', { name: new RegExp(`^${L('alimente.creditor.edit_amounts')}`) }).click();
+  await page.getByLabel(L('alimente.step.valid_from')).fill('01.03.2025');
+  await page.getByLabel(L('alimente.step.amount')).fill('650');
+  await page.getByRole('button', { name: L('alimente.step.save') }).click();
+  await page.getByText(L('alimente.step.saved', { name: `Lio ${a.last}` })).waitFor();
+  await page.getByText(L('alimente.step.open', { from: '01.03.2025', amount: "CHF 650.00" })).waitFor();
+  await check(page, 'alimente-title');
+
+  // The schedule: March to August 2025, each month 650 indexed by the
+  // index of December 2024 on base 100.0, rounded half up to francs;
+  // nothing paid, so all of it is arrears.
+  const p = cpi('2024-12');
+  const due = Math.floor((65000 * p + 50000) / 100000) * 100;
+  const chf = (r) => `CHF ${String(Math.floor(r / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, "'")}.${String(r % 100).padStart(2, '0')}`;
+  await tabs.getByRole('link', { name: L('alimente.section.schedule') }).click();
+  const sched = page.getByRole('table', { name: L('alimente.schedule.for', { name: `Lio ${a.last}` }) });
+  await sched.waitFor();
+  assert.equal(await sched.locator('tbody tr').count(), 6);
+  const march = sched.getByRole('row', { name: /^03\.2025/ });
+  await march.getByRole('cell', { name: chf(due), exact: true }).first().waitFor();
+  await march.getByText(L('alimente.schedule.index_is', { points: (p / 10).toFixed(1), base: '100.0', rounding: 'CHF 1.00', month: '12.2024' })).waitFor();
+  const totals = page.getByRole('region', { name: L('alimente.section.schedule') });
+  await totals.getByText(chf(6 * due), { exact: true }).first().waitFor();
+  await check(page, 'alimente-schedule');
+
+  // Enforcement: a proceeding, the payment order with its fee; the
+  // pension-fund report (six months missing); the final statement.
+  await tabs.getByRole('link', { name: L('alimente.section.enforcement') }).click();
+  await page.getByLabel(L('alimente.enforce.amount')).fill(chf(6 * due).slice(4));
+  await page.getByLabel(L('alimente.enforce.office')).fill('Betreibungsamt Oberland');
+  await page.getByLabel(L('alimente.enforce.reference')).fill('4711');
+  await page.getByRole('button', { name: L('alimente.enforce.start_submit') }).click();
+  await page.getByText(L('alimente.enforce.started')).waitFor();
+  const addStep = page.getByRole('button', { name: new RegExp(`^${L('alimente.enforce.add_step')}`) });
+  await addStep.click();
+  assert.equal(await page.getByRole('combobox', { name: L('alimente.enforce.step') }).inputValue(), 'request');
+  await page.getByRole('button', { name: L('alimente.enforce.step_submit'), exact: true }).click();
+  await page.getByRole('rowheader', { name: L('alimente.step_kind.request') }).waitFor();
+  await addStep.click();
+  assert.equal(await page.getByRole('combobox', { name: L('alimente.enforce.step') }).inputValue(), 'payment_order');
+  await page.getByLabel(L('alimente.enforce.fee'), { exact: true }).fill('73.30');
+  await page.getByRole('button', { name: L('alimente.enforce.step_submit'), exact: true }).click();
+  await page.getByText(L('alimente.enforce.step_added', { step: L('alimente.step_kind.payment_order') })).waitFor();
+  await page.getByRole('rowheader', { name: L('alimente.step_kind.payment_order') }).waitFor();
+  await page.getByRole('button', { name: L('alimente.pension.submit'), exact: true }).click();
+  await page.getByText(L('alimente.pension.reported')).waitFor();
+  await page.getByRole('rowheader', { name: 'PK Holzbau' }).waitFor();
+  await check(page, 'alimente-enforcement');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: L('alimente.enforce.statement_pdf') }).click()]);
+  assert.equal(readFileSync(await dl.path()).subarray(0, 5).toString(), '%PDF-');
+  await page.getByText(L('alimente.enforce.statement_saved')).waitFor();
 
   // The list of dossiers offers the module's states.
   await open(page, '#/m/alimente/cases');

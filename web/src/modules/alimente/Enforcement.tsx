@@ -133,7 +133,8 @@ function StartForm({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) 
 }
 
 function StepForm({ e, onDone, onStale, onCancel }: { e: Enforcement; onDone: (n: string) => void; onStale: () => void; onCancel: () => void }) {
-  const next = STEPS[Math.min(STEPS.indexOf((e.last_step ?? 'request') as typeof STEPS[number]) + 1, STEPS.length - 1)] ?? 'payment_order';
+  // A proceeding begins with the request; then the step after the last.
+  const next = e.last_step ? STEPS[Math.min(STEPS.indexOf(e.last_step as typeof STEPS[number]) + 1, STEPS.length - 1)] ?? 'request' : 'request';
   const [v, setV] = useState({ step: next as string, date: today(), fee: '', note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});

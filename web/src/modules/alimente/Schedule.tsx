@@ -7,13 +7,13 @@ import { ApiError } from '../../api';
 import { t } from '../../i18n';
 import { useResource } from '../../lib/hooks';
 import { ErrorBox, Facts, Loading } from '../../components/ui';
-import { formatAmount, formatDate } from '../../lib/format';
+import { formatAmount } from '../../lib/format';
 import { Section } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
 import type { Schedule, ScheduleMonth, ScheduleTotals } from './types';
 
-/** "11.2026": a schedule's month (its first day). */
-export const monthText = (iso: string) => formatDate(iso).slice(3);
+/** "11.2026": a schedule's month ("2026-11", or its first day). */
+export const monthText = (iso: string) => `${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
 const points = (tenths: number | null) => (tenths === null ? '–' : (tenths / 10).toFixed(1));
 
 function indexText(m: ScheduleMonth): string {
