@@ -67,4 +67,19 @@ int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
 /** GET /cases/{id}/final-statement: the Schlussabrechnung as PDF. */
 int	ah_end_statement(struct ks_request *);
 
+/*
+ * Advances (h14-advance): the texts of the module's letters
+ * (texts.json, read when a letter is written: a new reference, NULL when
+ * unreadable), one text in lang (German when missing) and one with each
+ * {name} filled from NULL-terminated name, value pairs (in the arena);
+ * the advance decision letter (ah_letter.c): adv is an ah_advance_get
+ * row, draft marks it as a draft and leaves out the signatures.
+ */
+json_t		*ah_texts_load(void);
+const char	*ah_text(json_t *texts, const char *lang, const char *key);
+const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
+		    const char *key, ...);
+int		 ah_advance_letter(struct ks_request *, PGresult *adv,
+		    const char *lang, int draft, char **pdf, size_t *len);
+
 #endif
