@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, tx, ROOT,
+  launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, tx, exact, ROOT,
 } from './lib.mjs';
 
 /** The pack alimente-index's consumer price index (tenths) of a month "YYYY-MM". */
@@ -42,7 +42,7 @@ async function application(s, bfs) {
   return { last, mother, child, dossier: x };
 }
 
-test('Alimentenhilfe from the application to enforcement: words, checklist, title with conflict, creditor, schedule to the Rappen, enforcement, pension report, final statement (de, fr)', async () => {
+test('Alimentenhilfe from the application to enforcement: words, checklist, title with conflict, creditor, schedule to the Rappen, advance with four eyes and letter, enforcement, pension report, final statement (de, fr)', async () => {
   const L = (k, p) => tx('de', k, p);
   const cw = await apiLogin('thun', 'caseworker');
   const a = await application(cw, 942);
@@ -57,7 +57,7 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   // The application's checklist: the required items, then complete.
   await page.getByRole('navigation', { name: L('casework.case.sections') }).getByRole('link', { name: L('alimente.section.checklist') }).click();
   const table = page.getByRole('table', { name: L('sozialhilfe.section.checklist') });
-  await table.getByRole('rowheader', { name: new RegExp(`^${L('alimente.doc.power_of_attorney')}`) }).waitFor();
+  await table.getByRole('rowheader', { name: exact(L('alimente.doc.power_of_attorney')) }).waitFor();
   await page.getByText(L('sozialhilfe.checklist.missing', { list: [L('alimente.doc.title'), L('alimente.doc.power_of_attorney'), L('alimente.doc.debtor_address')].join(', ') })).waitFor();
   await check(page, 'alimente-checklist');
   for (const c of ['title', 'power_of_attorney', 'debtor_address'])
@@ -89,7 +89,7 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await page.getByRole('button', { name: L('alimente.title.debtor_pick') }).click();
   const finder = page.locator('.inline-panel');
   await finder.getByLabel(L('casework.search.name'), { exact: true }).fill(`${a.last}v`);
-  await finder.getByRole('button', { name: new RegExp(`^${L('alimente.title.debtor_take')}`) }).click();
+  await finder.getByRole('button', { name: exact(L('alimente.title.debtor_take')) }).click();
   await page.getByText(L('alimente.title.debtor_is', { name: `Marc ${a.last}v` })).waitFor();
   await page.getByLabel(L('alimente.title.debtor_pension')).fill('PK Holzbau');
   await check(page, 'alimente-title-new');
@@ -120,7 +120,7 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await page.getByRole('combobox', { name: L('alimente.creditor.person') }).selectOption({ label: `Lio ${a.last} (10.09.2015)` });
   await page.getByRole('button', { name: L('alimente.creditor.submit') }).click();
   await page.getByText(L('alimente.creditor.added')).waitFor();
-  await page.getByRole('button', { name: new RegExp(`^${L('alimente.creditor.edit_amounts')}`) }).click();
+  await page.getByRole('button', { name: exact(L('alimente.creditor.edit_amounts')) }).click();
   await page.getByLabel(L('alimente.step.valid_from')).fill('01.03.2025');
   await page.getByLabel(L('alimente.step.amount')).fill('650');
   await page.getByRole('button', { name: L('alimente.step.save') }).click();
@@ -145,21 +145,43 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await totals.getByText(chf(6 * due), { exact: true }).first().waitFor();
   await check(page, 'alimente-schedule');
 
+  // An advance for the child from March 2025, computed by the pack,
+  // submitted; the proposer cannot approve it (four eyes).
+  await tabs.getByRole('link', { name: L('alimente.section.advances') }).click();
+  await page.getByLabel(L('alimente.advance.valid_from')).fill('01.03.2025');
+  await page.getByLabel(L('alimente.advance.income')).fill("42'000");
+  await page.getByLabel(L('alimente.advance.assets')).fill('3000');
+  await page.getByRole('button', { name: L('alimente.advance.compute') }).click();
+  await page.getByText(L('alimente.advance.drafted')).waitFor();
+  const advs = must(await api(cw, 'GET', `/api/v1/cases/${a.dossier.id}/advances`), 200).items;
+  assert.equal(advs.length, 1);
+  const advRow = page.getByRole('table', { name: L('alimente.section.advances') }).getByRole('row', { name: new RegExp(`^Lio ${a.last}`) });
+  await advRow.getByRole('cell', { name: exact(chf(advs[0].amount)) }).waitFor();
+  await advRow.getByRole('button', { name: exact(L('alimente.advance.submit')) }).click();
+  await page.getByText(L('alimente.advance.submitted')).waitFor();
+  await advRow.getByText(L('alimente.advance.own')).waitFor();
+  assert.equal(await advRow.getByRole('button', { name: exact(L('alimente.advance.approve')) }).count(), 0);
+  await check(page, 'alimente-advances');
+
   // Enforcement: a proceeding, the payment order with its fee; the
   // pension-fund report (six months missing); the final statement.
   await tabs.getByRole('link', { name: L('alimente.section.enforcement') }).click();
   await page.getByLabel(L('alimente.enforce.amount')).fill(chf(6 * due).slice(4));
   await page.getByLabel(L('alimente.enforce.office')).fill('Betreibungsamt Oberland');
   await page.getByLabel(L('alimente.enforce.reference')).fill('4711');
+  // (dates in the past: the server's today may be the browser's yesterday around midnight)
+  await page.getByLabel(L('alimente.enforce.started_on')).fill('06.10.2025');
   await page.getByRole('button', { name: L('alimente.enforce.start_submit') }).click();
   await page.getByText(L('alimente.enforce.started')).waitFor();
-  const addStep = page.getByRole('button', { name: new RegExp(`^${L('alimente.enforce.add_step')}`) });
+  const addStep = page.getByRole('button', { name: exact(L('alimente.enforce.add_step')) });
   await addStep.click();
   assert.equal(await page.getByRole('combobox', { name: L('alimente.enforce.step') }).inputValue(), 'request');
+  await page.locator('input[name=step_date]').fill('06.10.2025');
   await page.getByRole('button', { name: L('alimente.enforce.step_submit'), exact: true }).click();
   await page.getByRole('rowheader', { name: L('alimente.step_kind.request') }).waitFor();
   await addStep.click();
   assert.equal(await page.getByRole('combobox', { name: L('alimente.enforce.step') }).inputValue(), 'payment_order');
+  await page.locator('input[name=step_date]').fill('14.10.2025');
   await page.getByLabel(L('alimente.enforce.fee'), { exact: true }).fill('73.30');
   await page.getByRole('button', { name: L('alimente.enforce.step_submit'), exact: true }).click();
   await page.getByText(L('alimente.enforce.step_added', { step: L('alimente.step_kind.payment_order') })).waitFor();
@@ -171,6 +193,21 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: L('alimente.enforce.statement_pdf') }).click()]);
   assert.equal(readFileSync(await dl.path()).subarray(0, 5).toString(), '%PDF-');
   await page.getByText(L('alimente.enforce.statement_saved')).waitFor();
+
+  // The team lead approves the advance; the letter is a PDF.
+  const tp = await newPage(browser);
+  await login(tp.page, 'thun', 'teamlead');
+  await open(tp.page, `#/m/alimente/cases/${a.dossier.id}/advances`);
+  const tRow = tp.page.getByRole('table', { name: L('alimente.section.advances') }).getByRole('row', { name: new RegExp(`^Lio ${a.last}`) });
+  await tRow.getByRole('button', { name: exact(L('alimente.advance.approve')) }).click();
+  await tp.page.getByRole('button', { name: L('alimente.advance.approve_yes') }).click();
+  await tp.page.getByText(L('alimente.advance.approved')).waitFor();
+  await tRow.getByText(L('alimente.astatus.approved'), { exact: true }).waitFor();
+  const [letter] = await Promise.all([tp.page.waitForEvent('download'), tRow.getByRole('button', { name: exact(L('alimente.advance.letter')) }).click()]);
+  assert.equal(readFileSync(await letter.path()).subarray(0, 5).toString(), '%PDF-');
+  await check(tp.page, 'alimente-advances-approved');
+  assertClean(tp.page);
+  await tp.context.close();
 
   // The list of dossiers offers the module's states.
   await open(page, '#/m/alimente/cases');
@@ -187,7 +224,7 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await login(fp.page, 'biel', 'caseworker');
   await open(fp.page, `#/m/alimente/cases/${b.dossier.id}/checklist`);
   await fp.page.getByRole('group', { name: F('casework.case.overview') }).getByText(F('alimente.state.application'), { exact: true }).waitFor();
-  await fp.page.getByRole('rowheader', { name: new RegExp(`^${F('alimente.doc.debtor_address')}`) }).waitFor();
+  await fp.page.getByRole('rowheader', { name: exact(F('alimente.doc.debtor_address')) }).waitFor();
   await check(fp.page, 'alimente-checklist-fr');
   assertClean(fp.page);
   await fp.context.close();

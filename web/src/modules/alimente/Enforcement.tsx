@@ -179,7 +179,7 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
   const [note, setNote] = useState<string | null>(null);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const [v, setV] = useState({ institution: '', reported_on: today() });
+  const [v, setV] = useState({ institution: '', reported_on: '' });
   const acting = useInline<{ id: number; what: 'revoke' | 'payout' }>();
   const items = list.data?.items ?? [];
   const cur = acting.open ? items.find((r) => r.id === acting.open!.id) ?? null : null;
@@ -225,7 +225,7 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
           {err ? <ErrorBox error={err} /> : null}
           <div class="row-fields">
             <Field label={t('alimente.pension.institution')} hint={t('alimente.pension.institution_hint')} value={v.institution} onInput={(x) => setV({ ...v, institution: x })} error={fe.institution} maxLength={200} name="institution" />
-            <DateField label={t('alimente.pension.reported_on')} value={v.reported_on} onInput={(x) => setV({ ...v, reported_on: x })} error={fe.reported_on} name="reported_on" />
+            <DateField label={t('alimente.pension.reported_on')} hint={t('alimente.pension.reported_on_hint')} value={v.reported_on} onInput={(x) => setV({ ...v, reported_on: x })} error={fe.reported_on} name="reported_on" />
           </div>
           <div class="actions"><button type="submit" class="btn btn-primary">{t('alimente.pension.submit')}</button></div>
         </form>

@@ -14,6 +14,7 @@ import type { DossierTab, ModuleContribution, TabProps } from '../types';
 import { TitleTab } from './Title';
 import { ScheduleTab } from './Schedule';
 import { EnforcementTab } from './Enforcement';
+import { AdvancesTab } from './Advances';
 import './alimente.css';
 
 export const AH = 'alimente';
@@ -26,13 +27,14 @@ const own = {
   checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} module={AH} codes={AH_CHECKLIST} /> },
   title: { name: 'title', label: sec('title'), view: (p: TabProps) => <TitleTab dossier={p.dossier} /> },
   schedule: { name: 'schedule', label: sec('schedule'), view: (p: TabProps) => <ScheduleTab dossier={p.dossier} /> },
+  advances: { name: 'advances', label: sec('advances'), view: (p: TabProps) => <AdvancesTab dossier={p.dossier} /> },
   enforcement: { name: 'enforcement', label: sec('enforcement'), view: (p: TabProps) => <EnforcementTab dossier={p.dossier} /> },
 } satisfies Record<string, DossierTab>;
 
 function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
   const c = caseworkTabs;
   const read = app.can('alimente.read');
-  return [c.overview, own.checklist, ...(read ? [own.title, own.schedule, own.enforcement] : []), c.household, c.journal,
+  return [c.overview, own.checklist, ...(read ? [own.title, own.schedule, own.advances, own.enforcement] : []), c.household, c.journal,
     c.documents, c.deadlines, c.transfer];
 }
 
