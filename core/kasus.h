@@ -752,6 +752,15 @@ enum ks_money_hook { KS_MONEY_LINES, KS_MONEY_HELD, KS_MONEY_CLEARED,
 	KS_MONEY_APPROVED };
 int	ks_modules_money(struct ks_request *, enum ks_money_hook,
 	    const char *run, const char *first, const char *month);
+/**
+ * Offer a bank credit to the modules switched on for the tenant that
+ * take credits (struct ks_money credit, ABI 2.5), in load order, until
+ * one books it: 1 with *module its name, 0 when none did, -1 with the
+ * error set.
+ */
+struct ks_credit;
+int	ks_modules_credit(struct ks_request *, const struct ks_credit *,
+	    const char **module);
 /* Money services (core/casework/money/). */
 void	ks_payrun_register(void);
 void	ks_ledger_register(void);

@@ -19,6 +19,7 @@
 #include "kasus/module.h"
 #include "kasus/iso20022.h"
 #include "kasus/pdf.h"
+#include "kasus/qrbill.h"
 #include "http/http.h"
 #include "lib/datakey.h"
 #include "queries.h"
@@ -339,7 +340,8 @@ static const struct ks_api api = {
 	ks_transition_check, ks_transitions_from,
 	ks_dossier_transition, ks_deadline_add, ks_deadlines_close,
 	ks_checklist_missing,
-	ks_party_check
+	ks_party_check,
+	ks_qrbill_payload
 };
 
 /* ----------------------------------------------------------- loading */
@@ -714,6 +716,38 @@ ks_modules_money(struct ks_request *req, enum ks_money_hook h,
 			break;
 		}
 		hooked = NULL;
+	}
+	return rc;
+}
+
+int
+ks_modules_credit(struct ks_request *req, const struct ks_credit *c,
+    const char **module)
+{
+	const struct ks_money *m;
+	char list[512], want[40];
+	int i, rc = 0;
+
+	*module = NULL;
+	if (nmods == 0)
+		return 0;
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return -1;
+	for (i = 0; i < nmods && rc == 0; i++) {
+		/* A module built for 2.4 has a shorter struct ks_money. */
+		if (!mods[i].inited || mods[i].m->abi_minor < 5 ||
+		    (m = mods[i].m->money) == NULL || m->credit == NULL)
+			continue;
+		snprintf(want, sizeof(want), ",%s,", mods[i].m->name);
+		if (strstr(list, want) == NULL)
+			continue;
+		hooked = &mods[i];
+		rc = m->credit(req, c);
+		hooked = NULL;
+		if (rc == 1)
+			*module = mods[i].m->name;
+		else if (rc != 0)
+			rc = -1;
 	}
 	return rc;
 }

@@ -82,4 +82,8 @@ const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
 int		 ah_advance_letter(struct ks_request *, PGresult *adv,
 		    const char *lang, int draft, char **pdf, size_t *len);
 
+/* Collection (ah_collect.c, h14-collect): a bank credit by the title's
+   QR reference (struct ks_money credit, SDK 2.5). */
+int	ah_collect_credit(struct ks_request *, const struct ks_credit *);
+
 #endif

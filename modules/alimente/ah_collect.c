@@ -1,17 +1,607 @@
 /*
- * ah_collect.c - the debtor's payments (camt.054 by the title's QR reference, or by hand), their allocation by the canton's pack alimente-allocation, the pass-on to the creditor, arrears, reminders and the recovery ledger per child.
+ * ah_collect.c - the debtor's payments (camt.054 by the title's QR
+ * reference through the core's bank import, or by hand), their
+ * allocation by the canton's pack alimente-allocation, the pass-on to
+ * the creditor, missing payments, the recovery ledger per child and the
+ * community's net cost.
+ *
+ * A payment is split over the items open up to its month (ah_month_v):
+ * per creditor and month the creditor's part (due less what the
+ * community advanced and what the creditor got; "current" in the
+ * payment's month, "arrears" before) and the community's (advanced less
+ * recovered; "subrogated"). What no item takes (paid ahead, or more than
+ * was open) is the debtor's credit: it stays on the receipt (surplus)
+ * and is allocated first when his next payment comes in. The creditor's
+ * parts go to the dossier's applicant in the next payment run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kasus/pdf.h"
+#include "kasus/qrbill.h"
 #include "ah.h"
 
+#define MAX_PAYMENT	1000000000LL	/* CHF 10 m: the pack's limit */
+
+/* ------------------------------------------------------- allocation */
+
+/*
+ * Split money (the part of receipt rid not allocated yet) over the items
+ * of dossier open up to the month of upto, store the parts and keep the
+ * rest as the receipt's surplus.
+ */
+static int
+allocate(struct ks_request *req, const char *dossier, const char *rid,
+    long long money, const char *upto)
+{
+	const char *v[2];
+	PGresult *r;
+	json_t *items, *in, *out = NULL, *prov = NULL, *p, *store;
+	long long used = 0, amount, open, id;
+	size_t k;
+	int i, n, rc;
+
+	v[0] = dossier;
+	v[1] = upto;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_ITEMS, 2, v)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	/* Item 2i+1: the creditor's part of row i; 2i+2: the community's. */
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		const char *month = ks_db_str(r, i, "month");
+
+		if ((open = ks_db_getll(r, i, "creditor_open")) > 0)
+			json_array_append_new(items, json_pack("{s:I,s:s,s:s,"
+			    "s:I}", "id", (json_int_t)2 * i + 1, "kind",
+			    strncmp(month, upto, 7) == 0 ? "current" :
+			    "arrears", "due_date", month, "amount",
+			    (json_int_t)open));
+		if ((open = ks_db_getll(r, i, "community_open")) > 0)
+			json_array_append_new(items, json_pack("{s:I,s:s,s:s,"
+			    "s:I}", "id", (json_int_t)2 * i + 2, "kind",
+			    "subrogated", "due_date", month, "amount",
+			    (json_int_t)open));
+	}
+	if (json_array_size(items) == 0) {
+		json_decref(items);
+		return 0;		/* nothing open: all of it stays */
+	}
+	in = json_pack("{s:I,s:o}", "payment", (json_int_t)money, "items",
+	    items);
+	rc = ks->rules_eval(req, "alimente-allocation", "allocate", upto, in,
+	    &out, &prov);
+	json_decref(in);
+	json_decref(prov);
+	if (rc != 0)
+		return -1;
+	store = json_array();
+	json_array_foreach(json_object_get(out, "parts"), k, p) {
+		id = json_integer_value(json_object_get(p, "id"));
+		amount = json_integer_value(json_object_get(p, "amount"));
+		if (id == 0)
+			continue;	/* the surplus */
+		i = (int)((id - 1) / 2);
+		open = id < 1 || i >= n ? 0 : ks_db_getll(r, i, id % 2 ?
+		    "creditor_open" : "community_open");
+		if (amount <= 0 || amount > open || used + amount > money) {
+			json_decref(store);
+			json_decref(out);
+			ks->log(3, "alimente-allocation gave part %lld of %lld "
+			    "on item %lld (open %lld)", amount, money, id, open);
+			return ks->fail(req, 500, "internal_error", "the "
+			    "allocation rule gave an impossible split");
+		}
+		used += amount;
+		json_array_append_new(store, json_pack("{s:s,s:s,s:s,s:I}",
+		    "creditor_id", ks_db_str(r, i, "creditor_id"), "month",
+		    ks_db_str(r, i, "month"), "part", id % 2 ?
+		    json_string_value(json_object_get(p, "kind")) :
+		    "subrogated", "amount", (json_int_t)amount));
+	}
+	json_decref(out);
+	rc = 0;
+	if (json_array_size(store) > 0) {
+		char *s = json_dumps(store, JSON_COMPACT);
+
+		v[0] = rid;
+		v[1] = ks->strdup(req, s);
+		free(s);
+		if (ks->db_q(req, Q_AH_COLLECT_ALLOC_INSERT, 2, v) == NULL)
+			rc = -1;
+	}
+	json_decref(store);
+	v[0] = rid;
+	v[1] = ks->num(req, money - used);
+	if (rc == 0 && ks->db_q(req, Q_AH_COLLECT_SURPLUS_SET, 2, v) == NULL)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * Record a payment of the debtor of title (dossier) and allocate it,
+ * after what he had paid ahead (his credit, oldest first). *rid: the
+ * receipt, NULL when bank entry `entry` was taken before (nothing done).
+ */
+static int
+book(struct ks_request *req, const char *title, const char *dossier,
+    long long amount, const char *date, const char *source,
+    const char *entry, const char *payer, const char *note,
+    const char **rid)
+{
+	const char *v[9], *upto;
+	PGresult *r;
+	int i;
+
+	v[0] = dossier;
+	v[1] = title;
+	v[2] = ks->num(req, amount);
+	v[3] = date;
+	v[4] = source;
+	v[5] = entry;
+	v[6] = ks->user_id(req) > 0 ? ks->num(req, ks->user_id(req)) : NULL;
+	v[7] = payer;
+	v[8] = note;
+	*rid = NULL;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPT_INSERT, 9, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return 0;
+	*rid = ks->strdup(req, ks_db_str(r, 0, "id"));
+	v[0] = title;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_CREDITS, 1, v)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		upto = strcmp(ks_db_str(r, i, "received_on"), date) > 0 ?
+		    ks_db_str(r, i, "received_on") : date;
+		if (allocate(req, dossier, ks_db_str(r, i, "id"),
+		    ks_db_getll(r, i, "surplus"), upto) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static json_t *
+receipt_json(PGresult *r, int i)
+{
+	json_t *parts = json_loads(ks_db_str(r, i, "parts"), 0, NULL);
+
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:I,s:I,s:o,s:o,s:o,s:s,s:o}",
+	    "id", (json_int_t)ks_db_getll(r, i, "id"), "amount",
+	    (json_int_t)ks_db_getll(r, i, "amount"), "received_on",
+	    ks_db_str(r, i, "received_on"), "source",
+	    ks_db_str(r, i, "source"), "bank_entry_id",
+	    ks_db_json_int(r, i, "bank_entry_id"), "allocated",
+	    (json_int_t)(ks_db_getll(r, i, "amount") -
+	    ks_db_getll(r, i, "surplus")), "surplus",
+	    (json_int_t)ks_db_getll(r, i, "surplus"), "debtor_name",
+	    ks_db_json_str(r, i, "debtor_name"), "note",
+	    ks_db_json_str(r, i, "note"), "created_by",
+	    ks_db_json_int(r, i, "created_by"), "created_at",
+	    ks_db_str(r, i, "created_at"), "parts",
+	    parts != NULL ? parts : json_array());
+}
+
+/*
+ * Receipt rid of dossier as the API shows it (new reference), NULL on
+ * error: the first of the list below rid + 1.
+ */
+static json_t *
+receipt_now(struct ks_request *req, const char *dossier, const char *rid)
+{
+	const char *v[3] = { dossier, ks->num(req, strtoll(rid, NULL, 10) + 1),
+	    "1" };
+	PGresult *r;
+
+	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "id"), rid) != 0) {
+		ks->fail(req, 500, "internal_error", "the receipt is gone");
+		return NULL;
+	}
+	return receipt_json(r, 0);
+}
+
+/*
+ * SDK 2.5: a bank credit no claim took. Ours when its reference is a
+ * title's debtor_reference; booked once per bank entry.
+ */
+int
+ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
+{
+	const char *v[1], *rid, *date;
+	PGresult *r;
+	json_t *after;
+	size_t n;
+
+	n = strspn(c->reference, "0123456789");
+	if (n != 27 || c->reference[n] != '\0')
+		return 0;		/* not a QR reference */
+	v[0] = c->reference;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_TITLE_BY_REF, 1, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return 0;
+	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
+	if (book(req, ks_db_str(r, 0, "id"), ks_db_str(r, 0, "dossier_id"),
+	    c->amount, date, "bank", ks->num(req, c->entry), c->debtor_name,
+	    NULL, &rid) != 0)
+		return -1;
+	if (rid == NULL)
+		return 1;		/* booked from this entry before */
+	if ((after = receipt_now(req, ks_db_str(r, 0, "dossier_id"),
+	    rid)) == NULL || ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
+	    after, json_pack("{s:I,s:s}", "bank_entry", (json_int_t)c->entry,
+	    "dossier", ks_db_str(r, 0, "dossier_id"))) != 0)
+		return -1;
+	return 1;
+}
+
+/* --------------------------------------------------------- routes */
+
+/* A date YYYY-MM-DD no later than today (the field check did the form). */
+static int
+not_future(struct ks_request *req, const char *d, const char *field)
+{
+	if (strcmp(d, ks->today(req)) > 0)
+		return ks->fail_detail(req, 400, "invalid_value", "a payment "
+		    "cannot be received in the future", json_pack("{s:s}",
+		    "field", field));
+	return 0;
+}
+
+/* POST /cases/{id}/receipts: a payment of the debtor recorded by hand. */
+static int
+receipt_add(struct ks_request *req)
+{
+	json_t *b = ks->body(req), *after;
+	const char *v[1], *date, *note, *rid;
+	long long amount;
+	PGresult *r;
+	int64_t id;
+
+	if (ah_dossier(req, &id) == NULL)
+		return -1;
+	amount = json_integer_value(json_object_get(b, "amount"));
+	date = json_string_value(json_object_get(b, "received_on"));
+	note = json_string_value(json_object_get(b, "note"));
+	if (not_future(req, date, "received_on") != 0)
+		return -1;
+	v[0] = ks->num(req, id);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_TITLE_OF, 1, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return ks->fail(req, 409, "ah_collect_no_title", "record the "
+		    "maintenance title first: a payment is allocated over "
+		    "what it makes due");
+	if (book(req, ks_db_str(r, 0, "id"), v[0], amount, date, "manual",
+	    NULL, NULL, note, &rid) != 0 || rid == NULL)
+		return rid == NULL ? ks->fail(req, 500, "internal_error",
+		    "the receipt was not recorded") : -1;
+	if ((after = receipt_now(req, v[0], rid)) == NULL)
+		return -1;
+	if (ks->audit(req, "ah_receipt_recorded", "ah_receipt", rid, NULL,
+	    json_incref(after), json_pack("{s:s}", "dossier", v[0])) != 0) {
+		json_decref(after);
+		return -1;
+	}
+	return ks->reply(req, 201, after);
+}
+
+/* GET /cases/{id}/receipts: the debtor's payments with their parts. */
+static int
+receipt_list(struct ks_request *req)
+{
+	const char *v[3];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int64_t id;
+	int i;
+
+	if (ks->page(req, &v[1], &v[2], &n) != 0 ||
+	    ah_dossier(req, &id) == NULL)
+		return -1;
+	v[0] = ks->num(req, id);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, receipt_json(r, i));
+	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", ks_db_cursor(r, n, "id")));
+}
+
+#define N(c)	((json_int_t)ks_db_getll(r, i, c))
+
+/*
+ * GET /cases/{id}/recovery: per creditor what was due, received and is
+ * outstanding, what the community advanced, recovered and what it cost
+ * it; the debtor's credit.
+ */
+static int
+recovery(struct ks_request *req)
+{
+	const char *v[1];
+	json_t *items, *tot;
+	long long t[6] = { 0, 0, 0, 0, 0, 0 };
+	static const char *const cols[6] = { "due", "received",
+	    "outstanding", "advanced", "recovered", "community_cost" };
+	PGresult *r, *c;
+	int64_t id;
+	int i, k;
+
+	if (ah_dossier(req, &id) == NULL)
+		return -1;
+	v[0] = ks->num(req, id);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_RECOVERY, 1, v)) == NULL ||
+	    (c = ks->db_q(req, Q_AH_COLLECT_CREDIT_OF, 1, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++) {
+		json_array_append_new(items, json_pack("{s:I,s:I,s:s,s:s,s:s,"
+		    "s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "creditor_id",
+		    N("creditor_id"), "person_id", N("person_id"), "role",
+		    ks_db_str(r, i, "role"), "first_name",
+		    ks_db_str(r, i, "first_name"), "last_name",
+		    ks_db_str(r, i, "last_name"), "birth_date",
+		    ks_db_json_str(r, i, "birth_date"), "due", N("due"),
+		    "received", N("received"), "outstanding",
+		    N("outstanding"), "advanced", N("advanced"), "recovered",
+		    N("recovered"), "community_cost", N("community_cost")));
+		for (k = 0; k < 6; k++)
+			t[k] += ks_db_getll(r, i, cols[k]);
+	}
+	tot = json_object();
+	for (k = 0; k < 6; k++)
+		json_object_set_new(tot, cols[k], json_integer(t[k]));
+	return ks->reply(req, 200, json_pack("{s:I,s:o,s:o,s:I,s:I}",
+	    "dossier_id", (json_int_t)id, "items", items, "totals", tot,
+	    "paid", (json_int_t)ks_db_getll(c, 0, "paid"), "credit",
+	    (json_int_t)ks_db_getll(c, 0, "credit")));
+}
+
+/* A month "YYYY-MM" from query parameter name, or def; NULL when bad. */
+static const char *
+month_param(struct ks_request *req, const char *name, const char *def)
+{
+	const char *s = ks->query(req, name);
+	int y, m;
+	char tail;
+
+	if (s == NULL)
+		return def;
+	if (strlen(s) != 7 || sscanf(s, "%4d-%2d%c", &y, &m, &tail) != 2 ||
+	    s[4] != '-' || y < 1900 || y > 9999 || m < 1 || m > 12 ||
+	    strspn(s, "0123456789-") != 7) {
+		ks->fail_detail(req, 400, "invalid_parameter", "a month is "
+		    "written YYYY-MM", json_pack("{s:s}", "parameter", name));
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * GET /alimente/net-cost?from=YYYY-MM&to=YYYY-MM (default: this year
+ * to this month): per month what the community advanced, recovered and
+ * its net cost, as the canton's burden sharing counts it (advances when
+ * the bank booked them, recoveries when the debtor paid).
+ */
+static int
+net_cost(struct ks_request *req)
+{
+	const char *today = ks->today(req), *from, *to, *v[2];
+	long long a = 0, rc = 0;
+	PGresult *r;
+	json_t *items;
+	int i, y, m;
+
+	if ((from = month_param(req, "from", ks->printf(req, "%.4s-01",
+	    today))) == NULL || (to = month_param(req, "to",
+	    ks->printf(req, "%.7s", today))) == NULL)
+		return -1;
+	if (strcmp(from, to) > 0)
+		return ks->fail_detail(req, 400, "invalid_parameter", "from "
+		    "is after to", json_pack("{s:s}", "parameter", "from"));
+	y = atoi(to);
+	m = atoi(to + 5) + 1;
+	if (m > 12) {
+		m = 1;
+		y++;
+	}
+	v[0] = ks->printf(req, "%s-01", from);
+	v[1] = ks->printf(req, "%04d-%02d-01", y, m);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_NET_COST, 2, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++) {
+		json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}",
+		    "month", ks_db_str(r, i, "month"), "advanced",
+		    N("advanced"), "recovered", N("recovered"), "net_cost",
+		    N("net_cost")));
+		a += ks_db_getll(r, i, "advanced");
+		rc += ks_db_getll(r, i, "recovered");
+	}
+	return ks->reply(req, 200, json_pack("{s:s,s:s,s:o,s:{s:I,s:I,s:I}}",
+	    "from", from, "to", to, "items", items, "totals", "advanced",
+	    (json_int_t)a, "recovered", (json_int_t)rc, "net_cost",
+	    (json_int_t)(a - rc)));
+}
+
+/* Text of a column, NULL when SQL NULL or empty. */
+static const char *
+col(PGresult *r, const char *c)
+{
+	return ks_db_isnull(r, 0, c) || *ks_db_str(r, 0, c) == '\0' ? NULL :
+	    ks_db_str(r, 0, c);
+}
+
+static const char *
+tx(const char *lang, const char *de, const char *fr)
+{
+	return strcmp(lang, "fr") == 0 ? fr : de;
+}
+
+/* Address lines of a person or the account (prefix "" or "acc_"). */
+static const char *
+lines(struct ks_request *req, PGresult *r, const char *name,
+    const char *pre)
+{
+	const char *st = col(r, ks->printf(req, "%sstreet", pre));
+	const char *no = col(r, ks->printf(req, "%shouse_no", pre));
+	const char *pc = col(r, ks->printf(req, "%spostcode", pre));
+	const char *town = col(r, ks->printf(req, "%stown", pre));
+
+	return ks->printf(req, "%s%s%s%s%s\n%s%s%s", name, st ? "\n" : "",
+	    st ? st : "", no ? " " : "", no ? no : "", pc ? pc : "",
+	    pc ? " " : "", town ? town : "");
+}
+
+/*
+ * GET /cases/{id}/debtor-bill?lang=de|fr: the debtor's QR-bill (PDF) to
+ * the service's account (its QR-IBAN) with the title's QR reference, by
+ * which his payments come back from the bank (ah_collect_credit); the
+ * amount is this month's maintenance (none when nothing is due).
+ */
+static int
+debtor_bill(struct ks_request *req)
+{
+	struct ks_pdf_list b = { NULL, 0, 0 };
+	struct ks_qrbill q;
+	const char *v[2], *lang = ks->query(req, "lang"), *debtor, *today;
+	char err[256], *payload = NULL, *pdf = NULL;
+	PGresult *r;
+	size_t len;
+	int64_t id;
+	int rc;
+
+	if (lang != NULL && strcmp(lang, "de") != 0 && strcmp(lang, "fr") != 0)
+		return ks->fail_detail(req, 400, "invalid_parameter", "the "
+		    "language is de or fr", json_pack("{s:s}", "parameter",
+		    "lang"));
+	if (ah_dossier(req, &id) == NULL)
+		return -1;
+	today = ks->today(req);
+	v[0] = ks->num(req, id);
+	v[1] = today;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_BILL, 2, v)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return ks->fail(req, 409, "ah_collect_no_title", "record the "
+		    "maintenance title first: the bill carries its reference");
+	if (col(r, "debtor_reference") == NULL)
+		return ks->fail(req, 409, "ah_collect_no_reference", "the title "
+		    "has no QR reference for the debtor yet");
+	if (col(r, "acc_iban") == NULL)
+		return ks->fail(req, 409, "payment_account_missing", "the "
+		    "social service has no payment account yet; its "
+		    "administrator sets one");
+	if (col(r, "acc_qr_iban") == NULL)
+		return ks->fail(req, 409, "ah_collect_no_qr_iban", "the "
+		    "service's payment account has no QR-IBAN; its "
+		    "administrator adds it (a QR reference needs one)");
+	if (lang == NULL)
+		lang = col(r, "language") != NULL && strcmp(col(r, "language"),
+		    "fr") == 0 ? "fr" : "de";
+	memset(&q, 0, sizeof(q));
+	q.iban = col(r, "acc_qr_iban");
+	q.creditor.name = col(r, "acc_name");
+	q.creditor.street = col(r, "acc_street");
+	q.creditor.building = col(r, "acc_house_no");
+	q.creditor.postcode = col(r, "acc_postcode");
+	q.creditor.town = col(r, "acc_town");
+	q.creditor.country = col(r, "acc_country");
+	debtor = col(r, "last_name") == NULL ? NULL : ks->printf(req, "%s %s",
+	    ks_db_str(r, 0, "first_name"), ks_db_str(r, 0, "last_name"));
+	if (debtor != NULL && col(r, "postcode") != NULL &&
+	    col(r, "town") != NULL && col(r, "country") != NULL) {
+		q.debtor.name = debtor;
+		q.debtor.street = col(r, "street");
+		q.debtor.building = col(r, "house_no");
+		q.debtor.postcode = col(r, "postcode");
+		q.debtor.town = col(r, "town");
+		q.debtor.country = col(r, "country");
+	}
+	q.amount = ks_db_getll(r, 0, "due") > 0 ? ks_db_getll(r, 0, "due") :
+	    -1;
+	q.currency = "CHF";
+	q.reference = col(r, "debtor_reference");
+	q.message = tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien");
+	if (ks->qrbill_payload(&q, &payload, err, sizeof(err)) != 0)
+		return ks->fail_detail(req, 422, "qrbill_invalid", "the "
+		    "account or the debtor's address cannot go on a QR-bill",
+		    json_pack("{s:s}", "reason", err));
+	ks_pdf_add(&b, KS_PDF_LETTERHEAD, lines(req, r, q.creditor.name,
+	    "acc_"), NULL);
+	if (debtor != NULL)
+		ks_pdf_add(&b, KS_PDF_ADDRESS, lines(req, r, debtor, ""), NULL);
+	ks_pdf_add(&b, KS_PDF_TITLE, tx(lang, "Einzahlungsschein für Ihre "
+	    "Unterhaltsbeiträge", "Bulletin de versement pour vos "
+	    "contributions d'entretien"), NULL);
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, tx(lang, "Bitte bezahlen Sie die "
+	    "Unterhaltsbeiträge jeden Monat mit diesem Zahlteil an den "
+	    "Sozialdienst. Die Referenz ordnet Ihre Zahlung Ihrem Dossier "
+	    "zu; geben Sie sie bei jeder Zahlung an.", "Veuillez verser "
+	    "chaque mois les contributions d'entretien au service social "
+	    "avec cette section paiement. La référence attribue votre "
+	    "paiement à votre dossier; indiquez-la à chaque paiement."),
+	    NULL);
+	ks_pdf_add(&b, KS_PDF_QRBILL, payload, lang);
+	rc = ks->pdf_render(b.v, tx(lang, "Einzahlungsschein",
+	    "Bulletin de versement"), ks->printf(req, "%.4s%.2s%.2s000000",
+	    today, today + 5, today + 8), &pdf, &len, err, sizeof(err));
+	free(b.v);
+	ks->free(payload);
+	if (rc != 0)
+		return ks->fail_detail(req, 500, "document_failed", "the bill "
+		    "could not be produced", json_pack("{s:s}", "reason", err));
+	ks->header(req, "Content-Disposition", ks->printf(req, "inline; "
+	    "filename=\"kasus-debtor-bill-%lld.pdf\"", (long long)id));
+	rc = ks->raw(req, 200, "application/pdf", pdf, len);
+	ks->free(pdf);
+	return rc;
+}
+
+static const struct ks_field receipt_body[] = {
+	{ "amount", KS_F_INT, 1, 1, MAX_PAYMENT, "Rappen" },
+	{ "received_on", KS_F_DATE, 1, 0, 0, "not in the future" },
+	{ "note", KS_F_STRING, 0, 1, 500, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+#define KB	(16 * 1024)
+
 const struct ks_route ah_collect_routes[] = {
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	{ "GET", "/api/v1/cases/{id}/receipts", "alimente.read", 0, NULL,
+	    KS_R_PAGED | KS_R_AUDIT, receipt_list, "the debtor's payments "
+	    "with their allocation (current, arrears, subrogated), newest "
+	    "first", NULL, NULL },
+	{ "POST", "/api/v1/cases/{id}/receipts", "alimente.write", KB,
+	    receipt_body, 0, receipt_add, "record a payment of the debtor "
+	    "by hand; allocated like one from the bank", NULL, NULL },
+	{ "GET", "/api/v1/cases/{id}/recovery", "alimente.read", 0, NULL,
+	    KS_R_AUDIT, recovery, "per creditor: due, received, "
+	    "outstanding, advanced, recovered, the community's cost", NULL,
+	    NULL },
+	{ "GET", "/api/v1/cases/{id}/debtor-bill", "alimente.read", 0, NULL,
+	    KS_R_RAW | KS_R_AUDIT, debtor_bill, "the debtor's QR-bill (PDF, "
+	    "?lang=de|fr) with the title's reference, to the service's "
+	    "QR-IBAN", NULL, NULL },
+	{ "GET", "/api/v1/alimente/net-cost", "alimente.read", 0, NULL, 0,
+	    net_cost, "the community's net cost of advances per month "
+	    "(?from=YYYY-MM&to=YYYY-MM): advanced less recovered", NULL,
+	    NULL },
+	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 const struct ks_errdef ah_collect_errors[] = {
+	{ "ah_collect_no_title", 409, "the dossier has no maintenance title "
+	    "yet, so a payment cannot be allocated nor a bill made" },
+	{ "ah_collect_no_reference", 409, "the title has no QR reference for "
+	    "the debtor yet" },
+	{ "ah_collect_no_qr_iban", 409, "the service's payment account has "
+	    "no QR-IBAN, which a bill with a QR reference needs" },
 	{ NULL, 0, NULL }
 };
 
@@ -29,13 +619,47 @@ ah_collect_on_transition(struct ks_request *req, int64_t dossier,
 	return 0;
 }
 
+/*
+ * Missing payments: dossiers collecting whose last month's maintenance
+ * saw no payment of the debtor by the 10th of the next month (list
+ * "ah_missing_payments").
+ */
 int
 ah_collect_worklist(struct ks_request *req, json_t *lists)
 {
-	(void)req; (void)lists;
-	return 0;
+	const char *today = ks->today(req), *v[2];
+	json_t *a;
+	PGresult *r;
+	int y = atoi(today), m = atoi(today + 5), d = atoi(today + 8), i;
+
+	/* The last 10th before today, and the month before it. */
+	if (d <= 10 && --m < 1) {
+		m = 12;
+		y--;
+	}
+	v[1] = ks->printf(req, "%04d-%02d-10", y, m);
+	if (--m < 1) {
+		m = 12;
+		y--;
+	}
+	v[0] = ks->printf(req, "%04d-%02d-01", y, m);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_MISSING, 2, v)) == NULL)
+		return -1;
+	a = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:I}",
+		    "dossier_id", N("dossier_id"), "state",
+		    ks_db_str(r, i, "state"), "name", ks->printf(req, "%s %s",
+		    ks_db_str(r, i, "last_name"), ks_db_str(r, i,
+		    "first_name")), "month", ks_db_str(r, i, "month"), "due",
+		    N("due")));
+	return json_object_set_new(lists, "ah_missing_payments", a);
 }
 
+/*
+ * A transfer: the debtor's payments and their allocation stay with the
+ * sender, which keeps collecting the arrears due until the move (InkHV).
+ */
 int
 ah_collect_transfer(struct ks_request *req, int64_t from, int64_t from_tenant,
     int64_t to, int64_t to_tenant)
@@ -44,10 +668,14 @@ ah_collect_transfer(struct ks_request *req, int64_t from, int64_t from_tenant,
 	return 0;
 }
 
+/* The creditors' parts not passed on yet, to the dossier's applicant. */
 int
 ah_collect_run_lines(struct ks_request *req, const char *run,
     const char *first, const char *month)
 {
-	(void)req; (void)run; (void)first; (void)month;
-	return 0;
+	const char *v[1] = { run };
+
+	(void)first;
+	(void)month;
+	return ks->db_q(req, Q_AH_COLLECT_RUN_LINES, 1, v) == NULL ? -1 : 0;
 }

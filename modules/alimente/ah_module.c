@@ -122,7 +122,8 @@ run_lines(struct ks_request *req, const char *run, const char *first,
 	return 0;
 }
 
-static const struct ks_money money = { .run_lines = run_lines };
+static const struct ks_money money = { .run_lines = run_lines,
+	.credit = ah_collect_credit };
 
 /*
  * The areas' tables, concatenated into fixed arrays when the loader asks

@@ -2,7 +2,9 @@
  * account.c - the account a social service pays from (payment_account):
  * the debtor of its payment runs, copied into a run when it is approved.
  * Set by the tenant administrator (payment.account; If-Match once it
- * exists), read by whoever runs or approves payments. The check of a
+ * exists), read by whoever runs or approves payments. Its QR-IBAN
+ * (optional) is the same account's address for QR-bill payments: bills
+ * with a QR reference (a module's, e.g. a debtor's) name it. The check of a
  * payment's party (IBAN, country, BIC) is here once: the account's and,
  * through struct ks_api, a module's creditors.
  */
@@ -58,13 +60,31 @@ ks_party_check(struct ks_request *req, struct ks_party *p,
 static json_t *
 account_json(PGresult *r)
 {
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:I,s:s}",
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:I,s:s,s:o}",
 	    "name", ks_db_str(r, 0, "name"), "iban", ks_db_str(r, 0, "iban"),
 	    "bic", ks_db_json_str(r, 0, "bic"), "street", ks_db_json_str(r, 0, "street"), "house_no",
 	    ks_db_json_str(r, 0, "house_no"), "postcode", ks_db_json_str(r, 0, "postcode"), "town",
 	    ks_db_str(r, 0, "town"), "country", ks_db_str(r, 0, "country"),
 	    "version", (json_int_t)ks_db_getll(r, 0, "version"), "updated_at",
-	    ks_db_str(r, 0, "updated_at"));
+	    ks_db_str(r, 0, "updated_at"), "qr_iban",
+	    ks_db_json_str(r, 0, "qr_iban"));
+}
+
+/* The optional QR-IBAN: a valid one of CH or LI (normalised); *out. */
+static int
+qr_iban(struct ks_request *req, const char **out)
+{
+	char norm[KS_IBAN_BUFLEN];
+	const char *s = ks_body_str(req, "qr_iban");
+
+	*out = NULL;
+	if (s == NULL)
+		return KS_OK;
+	if (ks_iban_valid(s, norm, sizeof(norm)) != 1 || !ks_iban_is_qr(norm))
+		return ks_money_bad_field(req, "invalid_iban", "not a QR-IBAN "
+		    "of a Swiss or Liechtenstein bank", "qr_iban");
+	*out = ks_arena_strdup(req->arena, norm);
+	return KS_OK;
 }
 
 static int
@@ -91,7 +111,7 @@ static int
 account_put(struct ks_request *req)
 {
 	struct ks_party p;
-	const char *v[10];
+	const char *v[11];
 	PGresult *cur, *r;
 
 	p.name = ks_body_str(req, "name");
@@ -102,7 +122,8 @@ account_put(struct ks_request *req)
 	p.postcode = ks_body_str(req, "postcode");
 	p.town = ks_body_str(req, "town");
 	p.country = ks_body_str(req, "country");
-	if (ks_party_check(req, &p, "") != KS_OK)
+	if (ks_party_check(req, &p, "") != KS_OK ||
+	    qr_iban(req, &v[10]) != KS_OK)
 		return KS_ERROR;
 	if ((cur = ks_db_q(req, Q_MONEY_ACCOUNT_GET, 0, NULL)) == NULL)
 		return KS_ERROR;
@@ -115,9 +136,11 @@ account_put(struct ks_request *req)
 		    account_json(cur)) != KS_OK)
 			return KS_ERROR;
 		v[9] = ks_db_str(cur, 0, "version");
-		r = ks_db_q(req, Q_MONEY_ACCOUNT_UPDATE, 10, v);
-	} else
-		r = ks_db_q(req, Q_MONEY_ACCOUNT_INSERT, 9, v);
+		r = ks_db_q(req, Q_MONEY_ACCOUNT_UPDATE, 11, v);
+	} else {
+		v[9] = v[10];
+		r = ks_db_q(req, Q_MONEY_ACCOUNT_INSERT, 10, v);
+	}
 	if (r == NULL)
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
@@ -140,6 +163,8 @@ static const struct ks_field account_body[] = {
 	{ "postcode", KS_F_STRING, 0, 1, 16, NULL },
 	{ "town", KS_F_STRING, 1, 1, 35, NULL },
 	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2" },
+	{ "qr_iban", KS_F_STRING, 0, 15, 42, "the account's QR-IBAN (bills "
+	    "with a QR reference)" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 

@@ -2,8 +2,9 @@
  * bank.c - bank notifications (camt.054.001.08) of the casework layer:
  * reconciliation of an uploaded file against the payment lines of any
  * module (end-to-end id) and the recovery claims (creditor reference),
- * the list of imported files, and matching an unmatched transaction by
- * hand.
+ * then the modules' own references (struct ks_money credit, 2.5: a
+ * credit no claim takes is offered to them), the list of imported
+ * files, and matching an unmatched transaction by hand.
  *
  * A file is for the social service's own account: a notification for
  * any other account is refused before anything is booked (it is the
@@ -48,7 +49,7 @@ entry_json(PGresult *r, int i)
 		by = json_pack("{s:I,s:o}", "id", I("matched_by"),
 		    "display_name", S("matched_by_name"));
 	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:o,"
-	    "s:o,s:o,s:s,s:I,s:o,s:o,s:o}", "id", I("id"), "file_id",
+	    "s:o,s:o,s:s,s:I,s:o,s:o,s:o,s:o}", "id", I("id"), "file_id",
 	    I("file_id"), "cdi", ks_db_str(r, i, "cdi"), "amount",
 	    I("amount"), "currency", ks_db_str(r, i, "currency"), "status",
 	    ks_db_str(r, i, "status_code"), "booking_date", S("booking_date"),
@@ -58,7 +59,8 @@ entry_json(PGresult *r, int i)
 	    ks_db_json_int(r, i, "line_id"), "claim_id",
 	    ks_db_json_int(r, i, "claim_id"), "uploaded_at",
 	    ks_db_str(r, i, "uploaded_at"), "version", I("version"),
-	    "matched_by", by, "matched_at", S("matched_at"), "match", match);
+	    "matched_by", by, "matched_at", S("matched_at"), "match", match,
+	    "module", S("module"));
 }
 
 /* {"items", "next"} of an entries statement (v: filter, after, limit). */
@@ -96,7 +98,7 @@ bank_entries(struct ks_request *req)
 {
 	const char *o = ks_query(req, "outcome");
 	static const char *const outcomes[] = { "booked", "returned",
-	    "repayment", "pending", "unmatched", NULL };
+	    "repayment", "received", "pending", "unmatched", NULL };
 	int i;
 
 	if (o != NULL) {
@@ -105,8 +107,8 @@ bank_entries(struct ks_request *req)
 				break;
 		if (outcomes[i] == NULL)
 			return ks_fail(req, 400, "invalid_parameter",
-			    "outcome is booked, returned, repayment, pending "
-			    "or unmatched");
+			    "outcome is booked, returned, repayment, received, "
+			    "pending or unmatched");
 	}
 	return entries_page(req, Q_BANK_ENTRY_LIST, o, NULL);
 }
@@ -116,11 +118,12 @@ bank_entries(struct ks_request *req)
 static json_t *
 file_json(PGresult *r, int i)
 {
-	return json_pack("{s:I,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,"
+	return json_pack("{s:I,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,"
 	    "s:{s:I,s:o},s:s}", "id", I("id"), "sha256",
 	    ks_db_str(r, i, "sha256"), "account", S("account"), "entries",
 	    (int)I("entries"), "booked", (int)I("booked"), "returned",
-	    (int)I("returned"), "repayments", (int)I("repayments"), "pending",
+	    (int)I("returned"), "repayments", (int)I("repayments"),
+	    "received", (int)I("received"), "pending",
 	    (int)I("pending"), "duplicates", (int)I("duplicates"),
 	    "unmatched", (int)I("unmatched"), "uploaded_by", "id",
 	    I("uploaded_by"), "display_name", S("display_name"),
@@ -173,8 +176,8 @@ bank_file_show(struct ks_request *req)
 /* ------------------------------------------------------ reconciliation */
 
 struct tally {
-	int	 entries, matched, booked, returned, repayments, pending,
-		 duplicates, unmatched;
+	int	 entries, matched, booked, returned, repayments, received,
+		 pending, duplicates, unmatched;
 	json_t	*unmatched_list, *matched_list;
 };
 
@@ -305,14 +308,47 @@ match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	return out;
 }
 
+/*
+ * Offer a credit no claim took to the modules (struct ks_money credit):
+ * outcome "received" with *module the one that booked it, or NULL.
+ */
+static const char *
+match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
+    const char *bank_id, const char **module, struct tally *t)
+{
+	struct ks_credit c;
+	int rc;
+
+	if (e->cdi != KS_ISO_CRDT || *e->creditor_ref == '\0' ||
+	    e->status != KS_ISO_STS_BOOK || e->reversal || e->amount <= 0 ||
+	    strcmp(e->currency, "CHF") != 0)
+		return NULL;
+	memset(&c, 0, sizeof(c));
+	c.entry = strtoll(bank_id, NULL, 10);
+	c.reference = ref_norm(req, e->creditor_ref);
+	c.amount = e->amount;
+	c.currency = e->currency;
+	c.booking_date = ks_money_nz(e->booking_date);
+	c.debtor_name = ks_money_nz(e->debtor_name);
+	c.debtor_iban = ks_money_nz(e->debtor_iban);
+	if ((rc = ks_modules_credit(req, &c, module)) < 0)
+		return "";
+	if (rc == 0)
+		return NULL;
+	t->matched++;
+	t->received++;
+	return "received";
+}
+
 /* The transaction as listed in the reconciliation's answer. */
 static json_t *
 listed(const char *id, size_t pos, const char *cdi,
     const struct ks_iso_camt_entry *e, const char *outcome,
-    const char *reason, const char *line, const char *claim)
+    const char *reason, const char *line, const char *claim,
+    const char *module)
 {
 	return json_pack("{s:I,s:I,s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:s,s:o,"
-	    "s:o,s:o}", "id", (json_int_t)strtoll(id, NULL, 10), "position",
+	    "s:o,s:o,s:o}", "id", (json_int_t)strtoll(id, NULL, 10), "position",
 	    (json_int_t)pos + 1, "cdi", cdi,
 	    "status", e->status_code, "amount", (json_int_t)e->amount,
 	    "currency", e->currency, "booking_date", e->booking_date,
@@ -325,6 +361,7 @@ listed(const char *id, size_t pos, const char *cdi,
 	    "reason", reason ? json_string(reason) : json_null(), "line_id",
 	    line ? json_integer(strtoll(line, NULL, 10)) : json_null(),
 	    "claim_id", claim ? json_integer(strtoll(claim, NULL, 10)) :
+	    json_null(), "module", module ? json_string(module) :
 	    json_null());
 }
 
@@ -333,7 +370,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
     size_t pos, const char *file_id, const char *file_sha, struct tally *t)
 {
 	const char *v[13], *out = NULL, *reason = NULL, *line = NULL;
-	const char *claim = NULL, *cdi = e->cdi == KS_ISO_CRDT ? "CRDT" :
+	const char *claim = NULL, *module = NULL, *cdi = e->cdi == KS_ISO_CRDT ? "CRDT" :
 	    "DBIT", *id;
 	char key[65], *src;
 	json_t *kj, *list;
@@ -373,6 +410,8 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		out = match_line(req, e, &reason, &line, t);
 	if (out == NULL)
 		out = match_claim(req, e, id, &reason, &claim, t);
+	if (out == NULL)
+		out = match_module(req, e, id, &module, t);
 	if (out != NULL && *out == '\0')
 		return KS_ERROR;
 	if (out == NULL) {
@@ -385,13 +424,14 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	    t->matched_list;
 	if (json_array_size(list) < LISTED_MAX)
 		json_array_append_new(list, listed(id, pos, cdi, e, out, reason,
-		    line, claim));
+		    line, claim, module));
 	v[0] = id;
 	v[1] = out;
 	v[2] = reason;
 	v[3] = line;
 	v[4] = claim;
-	return ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 5, v) == NULL ? KS_ERROR :
+	v[5] = module;
+	return ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 6, v) == NULL ? KS_ERROR :
 	    KS_OK;
 }
 
@@ -537,20 +577,22 @@ book_file(struct ks_request *req, const char *body, size_t len,
 	if (rc != KS_OK || (f = fresh ? file_count(req, fid, t.duplicates) :
 	    files_q(req, fid, "0", "1")) == NULL ||
 	    ks_audit(req, "bank_file_reconciled", "bank_file", fid, NULL,
-	    NULL, json_pack("{s:s,s:b,s:i,s:i,s:i,s:i,s:i,s:i}", "sha256",
+	    NULL, json_pack("{s:s,s:b,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "sha256",
 	    sha, "new", fresh, "entries", t.entries, "booked", t.booked,
-	    "returned", t.returned, "repayments", t.repayments, "duplicates",
-	    t.duplicates, "unmatched", t.unmatched)) != KS_OK) {
+	    "returned", t.returned, "repayments", t.repayments, "received",
+	    t.received, "duplicates", t.duplicates, "unmatched",
+	    t.unmatched)) != KS_OK) {
 		json_decref(t.unmatched_list);
 		json_decref(t.matched_list);
 		return KS_ERROR;
 	}
 	fj = file_json(f, 0);
 	json_object_set_new(fj, "already_imported", json_boolean(!fresh));
-	*out = json_pack("{s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o}",
-	    "file_sha256", sha, "file", fj, "entries", t.entries, "matched",
-	    t.matched, "booked", t.booked, "returned", t.returned,
-	    "repayments", t.repayments, "pending", t.pending, "duplicates",
+	*out = json_pack("{s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:o,"
+	    "s:o}", "file_sha256", sha, "file", fj, "entries", t.entries,
+	    "matched", t.matched, "booked", t.booked, "returned", t.returned,
+	    "repayments", t.repayments, "received", t.received, "pending",
+	    t.pending, "duplicates",
 	    t.duplicates, "unmatched_count", t.unmatched, "unmatched",
 	    t.unmatched_list, "matched_entries", t.matched_list);
 	return KS_OK;

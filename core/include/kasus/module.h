@@ -22,7 +22,8 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	4	/* 2.3 casework routes, 2.4 money services */
+#define KS_ABI_MINOR	5	/* 2.3 casework routes, 2.4 money services,
+				   2.5 bank credits to modules */
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -34,6 +35,7 @@ struct ks_query;
 struct ks_iso_run;
 struct ks_iso_camt_entry;
 struct ks_pdf_block;
+struct ks_qrbill;
 
 /** A permission a module defines, with the roles that get it by default. */
 struct ks_perm_def {
@@ -177,6 +179,21 @@ struct ks_party {
 };
 
 /**
+ * A credit of a bank notification (camt.054) whose reference matches no
+ * claim of the core (2.5): what a module's ks_money.credit is asked to
+ * take. Strings are the request's; NULL when the file has none.
+ */
+struct ks_credit {
+	int64_t		 entry;		/* the bank_entry's id */
+	const char	*reference;	/* spaces dropped, letters upper */
+	int64_t		 amount;	/* Rappen, > 0 */
+	const char	*currency;	/* "CHF" */
+	const char	*booking_date;	/* YYYY-MM-DD */
+	const char	*debtor_name;	/* RltdPties/Dbtr/Pty/Nm */
+	const char	*debtor_iban;	/* RltdPties/DbtrAcct IBAN */
+};
+
+/**
  * What a module contributes to the casework layer's payment runs
  * (core/casework/money/payrun.c), through its descriptor (2.4). Every
  * hook runs in the run's transaction, under the tenant's run lock, with
@@ -203,6 +220,20 @@ struct ks_money {
 	int	(*run_cleared)(struct ks_request *, const char *run);
 	/** The run was approved (NULL: nothing). */
 	int	(*run_approved)(struct ks_request *, const char *run);
+	/**
+	 * 2.5 (only asked of modules built for minor 5 or later): a booked
+	 * CHF credit with a reference that is no claim's, while a bank
+	 * notification is imported (the job core.bank_import, its
+	 * transaction, its user). Return 1 when the reference is the
+	 * module's and it booked the money on its records (keyed by
+	 * c->entry: the core asks once per transaction, a file imported
+	 * again asks nothing), 0 when the reference is not the module's
+	 * (the next module is asked; none: the entry stays unmatched), or
+	 * fail with ks->fail (the whole file is not booked). The entry's
+	 * outcome is then "received" with the module's name (the bank-entry
+	 * lists show it). NULL: none.
+	 */
+	int	(*credit)(struct ks_request *, const struct ks_credit *c);
 };
 
 /** The core, as a module sees it. Every pointer stays valid until fini. */
@@ -437,6 +468,14 @@ struct ks_api {
 	 */
 	int		(*party_check)(struct ks_request *, struct ks_party *,
 			    const char *prefix);
+	/* 2.5: bills */
+	/**
+	 * The payload of a Swiss QR-bill (kasus/qrbill.h: what it checks),
+	 * for a KS_PDF_QRBILL block; *out goes to ks->free. KS_OK, or
+	 * KS_ERROR with the reason in err.
+	 */
+	int		(*qrbill_payload)(const struct ks_qrbill *, char **out,
+			    char *err, size_t errlen);
 };
 
 /** The descriptor a module exports. */

@@ -34,20 +34,22 @@ UPDATE bank_file f
                  ELSE $2::integer END,
        booked = x.booked, returned = x.returned,
        repayments = x.repayments, pending = x.pending,
-       unmatched = x.unmatched
+       unmatched = x.unmatched, received = x.received
   FROM (SELECT count(*) AS n,
                count(*) FILTER (WHERE outcome = 'booked') AS booked,
                count(*) FILTER (WHERE outcome = 'returned') AS returned,
                count(*) FILTER (WHERE outcome = 'repayment') AS repayments,
                count(*) FILTER (WHERE outcome = 'pending') AS pending,
-               count(*) FILTER (WHERE outcome = 'unmatched') AS unmatched
+               count(*) FILTER (WHERE outcome = 'unmatched') AS unmatched,
+               count(*) FILTER (WHERE outcome = 'received') AS received
           FROM bank_entry WHERE file_id = $1) x
  WHERE f.id = $1
 
 -- Imported files, newest first; $1 one file, or 0 for all.
 -- name: bank_files
 SELECT f.id, f.sha256, f.account, f.entries, f.booked, f.returned,
-       f.repayments, f.pending, f.duplicates, f.unmatched, f.uploaded_by,
+       f.repayments, f.received, f.pending, f.duplicates, f.unmatched,
+       f.uploaded_by,
        u.display_name, f.uploaded_at
   FROM bank_file f
   LEFT JOIN app_user u ON u.tenant_id = f.tenant_id AND u.id = f.uploaded_by
@@ -64,9 +66,10 @@ VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10,
 ON CONFLICT (tenant_id, key) DO NOTHING
 RETURNING id
 
+-- $6: the module that took a credit (outcome 'received'), else NULL
 -- name: bank_entry_outcome
 UPDATE bank_entry SET outcome = $2, reason = $3, line_id = $4::bigint,
-       claim_id = $5::bigint
+       claim_id = $5::bigint, module = $6
  WHERE id = $1
 
 -- name: bank_entry_list

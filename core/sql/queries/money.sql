@@ -7,24 +7,25 @@
 
 -- name: money_account_get
 SELECT name, iban, bic, street, house_no, postcode, town, country, version,
-       updated_at
+       updated_at, qr_iban
   FROM payment_account
 
 -- name: money_account_insert
 INSERT INTO payment_account (tenant_id, name, iban, bic, street,
-       house_no, postcode, town, country, updated_by)
-VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9)
+       house_no, postcode, town, country, updated_by, qr_iban)
+VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (tenant_id) DO NOTHING
 RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
+       version, updated_at, qr_iban
 
 -- name: money_account_update
 UPDATE payment_account SET name = $1, iban = $2, bic = $3, street = $4,
        house_no = $5, postcode = $6, town = $7, country = $8,
-       updated_by = $9, updated_at = now(), version = version + 1
+       updated_by = $9, updated_at = now(), version = version + 1,
+       qr_iban = $11
  WHERE version = $10
 RETURNING name, iban, bic, street, house_no, postcode, town, country,
-       version, updated_at
+       version, updated_at, qr_iban
 
 -- --------------------------------------------------------------- runs
 

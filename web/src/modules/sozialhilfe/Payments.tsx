@@ -246,7 +246,7 @@ function BankFiles() {
               <tr key={f.id}>
                 <td><a href={shHref('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
                 <td>{f.uploaded_by.display_name ?? '–'}</td><td class="num">{f.entries}</td>
-                <td class="num">{f.booked + f.returned + f.repayments}</td>
+                <td class="num">{f.booked + f.returned + f.repayments + (f.received ?? 0)}</td>
                 <td class="num">{f.unmatched ? <strong>{f.unmatched}</strong> : 0}</td>
               </tr>
             ))}</tbody>

@@ -84,7 +84,7 @@ export interface Unmatched {
   outcome: string; line_id: number | null; claim_id: number | null;
 }
 export interface BankFile {
-  id: number; sha256: string; account: string | null; entries: number; booked: number; returned: number; repayments: number;
+  id: number; sha256: string; account: string | null; entries: number; booked: number; returned: number; repayments: number; received?: number;
   pending: number; duplicates: number; unmatched: number; uploaded_by: { id: number; display_name: string | null }; uploaded_at: string;
 }
 export interface Reconciliation {
