@@ -42,7 +42,7 @@ async function application(s, bfs) {
   return { last, mother, child, dossier: x };
 }
 
-test('Alimentenhilfe from the application to enforcement: words, checklist, title with conflict, creditor, schedule to the Rappen, advance with four eyes and letter, enforcement, pension report, final statement (de, fr)', async () => {
+test('Alimentenhilfe from the application to enforcement: words, checklist, title with conflict, creditor, schedule to the Rappen, advance with four eyes and letter, a debtor payment and its split, enforcement, pension report, final statement (de, fr)', async () => {
   const L = (k, p) => tx('de', k, p);
   const cw = await apiLogin('thun', 'caseworker');
   const a = await application(cw, 942);
@@ -162,6 +162,26 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await advRow.getByText(L('alimente.advance.own')).waitFor();
   assert.equal(await advRow.getByRole('button', { name: exact(L('alimente.advance.approve')) }).count(), 0);
   await check(page, 'alimente-advances');
+
+  // Collection: a payment of the debtor recorded by hand, split over the
+  // oldest months by the pack; the recovery per child; the QR-bill needs
+  // the service's QR-IBAN (the demo account has none: the reason shows).
+  await tabs.getByRole('link', { name: L('alimente.section.collection') }).click();
+  await page.getByLabel(L('alimente.collect.amount')).fill("1'000");
+  await page.getByLabel(L('alimente.collect.received_on')).fill('15.10.2025');
+  await page.getByRole('button', { name: L('alimente.collect.submit') }).click();
+  await page.getByText(L('alimente.collect.recorded', { amount: "CHF 1'000.00" })).waitFor();
+  const rc = must(await api(cw, 'GET', `/api/v1/cases/${a.dossier.id}/receipts`), 200).items;
+  assert.equal(rc.length, 1);
+  assert.equal(rc[0].parts.reduce((x, q) => x + q.amount, 0) + rc[0].surplus, 100000);
+  const receipts = page.getByRole('table', { name: L('alimente.collect.receipts') });
+  for (const q of rc[0].parts)
+    await receipts.getByText(L('alimente.collect.part', { part: L(`alimente.part.${q.part}`), name: `Lio ${a.last}`, month: `${q.month.slice(5, 7)}.${q.month.slice(0, 4)}`, amount: chf(q.amount) })).waitFor();
+  const recovery = page.getByRole('table', { name: L('alimente.collect.recovery') });
+  await recovery.locator('tfoot').getByRole('cell', { name: "CHF 1'000.00", exact: true }).first().waitFor();
+  await page.getByRole('button', { name: L('alimente.collect.bill') }).click();
+  await page.getByRole('alert').getByText(L('error.ah_collect_no_qr_iban')).waitFor();
+  await check(page, 'alimente-collection');
 
   // Enforcement: a proceeding, the payment order with its fee; the
   // pension-fund report (six months missing); the final statement.

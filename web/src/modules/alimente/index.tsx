@@ -15,6 +15,7 @@ import { TitleTab } from './Title';
 import { ScheduleTab } from './Schedule';
 import { EnforcementTab } from './Enforcement';
 import { AdvancesTab } from './Advances';
+import { CollectionTab } from './Collection';
 import './alimente.css';
 
 export const AH = 'alimente';
@@ -28,13 +29,14 @@ const own = {
   title: { name: 'title', label: sec('title'), view: (p: TabProps) => <TitleTab dossier={p.dossier} /> },
   schedule: { name: 'schedule', label: sec('schedule'), view: (p: TabProps) => <ScheduleTab dossier={p.dossier} /> },
   advances: { name: 'advances', label: sec('advances'), view: (p: TabProps) => <AdvancesTab dossier={p.dossier} /> },
+  collection: { name: 'collection', label: sec('collection'), view: (p: TabProps) => <CollectionTab dossier={p.dossier} /> },
   enforcement: { name: 'enforcement', label: sec('enforcement'), view: (p: TabProps) => <EnforcementTab dossier={p.dossier} /> },
 } satisfies Record<string, DossierTab>;
 
 function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
   const c = caseworkTabs;
   const read = app.can('alimente.read');
-  return [c.overview, own.checklist, ...(read ? [own.title, own.schedule, own.advances, own.enforcement] : []), c.household, c.journal,
+  return [c.overview, own.checklist, ...(read ? [own.title, own.schedule, own.advances, own.collection, own.enforcement] : []), c.household, c.journal,
     c.documents, c.deadlines, c.transfer];
 }
 
