@@ -229,6 +229,16 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   assertClean(tp.page);
   await tp.context.close();
 
+  // The work list has the module's lists; the community's net cost.
+  await open(page, '#/m/alimente');
+  await page.getByRole('heading', { name: exact(L('alimente.worklist.missing')) }).waitFor();
+  await page.getByRole('heading', { name: exact(L('alimente.worklist.limitation')) }).waitFor();
+  await check(page, 'alimente-worklist');
+  await page.getByRole('navigation', { name: L('alimente.nav.label') }).getByRole('link', { name: L('alimente.netcost.nav') }).click();
+  await page.getByRole('heading', { level: 1, name: L('alimente.netcost.title') }).waitFor();
+  await page.getByRole('table', { name: L('alimente.netcost.title') }).waitFor();
+  await check(page, 'alimente-net-cost');
+
   // The list of dossiers offers the module's states.
   await open(page, '#/m/alimente/cases');
   await page.getByRole('combobox', { name: L('casework.case.state') }).selectOption({ label: L('alimente.state.assessment') });

@@ -6,7 +6,10 @@
 // (debtor payments, recovery) and enforcement. Its vocabulary's words
 // (deadline kinds, payment kinds, document categories) and the states and
 // closing reasons of its dossier kind are in de.json / fr.json.
+import type { VNode } from 'preact';
+import { t } from '../../i18n';
 import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
+import { Missing, Refused } from '../../casework/routes';
 import type { AppCtx } from '../../ctx';
 import { ChecklistTab } from '../sozialhilfe/Tabs';
 import type { Dossier } from '../../casework/types';
@@ -16,6 +19,7 @@ import { ScheduleTab } from './Schedule';
 import { EnforcementTab } from './Enforcement';
 import { AdvancesTab } from './Advances';
 import { CollectionTab } from './Collection';
+import { AhWorklistSection, NetCostPage } from './Lists';
 import './alimente.css';
 
 export const AH = 'alimente';
@@ -40,10 +44,20 @@ function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
     c.documents, c.deadlines, c.transfer];
 }
 
+/** Its own screens: the community's net cost; null for the casework ones. */
+function routes(rest: string[], key: string, app: AppCtx): VNode | null {
+  if (rest[0] !== 'net-cost') return null;
+  if (!app.can('alimente.read')) return <Refused key={key} />;
+  return rest.length > 1 ? <Missing key={key} /> : <NetCostPage key={key} />;
+}
+
 export const alimente: ModuleContribution = {
   code: AH,
   casework: true,
   tabs,
+  routes,
+  nav: [{ path: 'net-cost', label: () => t('alimente.netcost.nav'), visible: (app) => app.can('alimente.read') }],
+  worklistSection: AhWorklistSection,
   states: ['application', 'assessment', 'voluntary', 'enforcement', 'closed'],
   stateTones: { assessment: 'warn', voluntary: 'ok', enforcement: 'warn', closed: 'off' },
   closureReasons: AH_CLOSURE_REASONS,
