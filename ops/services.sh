@@ -12,13 +12,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${1:?profile}
 action=${2:?action}
 # KASUS_TEST_PG_PORT and KASUS_TEST_REDIS_PORT move the test profile's
-# ports (two checkouts testing side by side).
+# ports (two checkouts testing side by side), KASUS_BENCH_PG_PORT and
+# KASUS_BENCH_REDIS_PORT the bench profile's.
 # Test and bench ports lie above Linux's ephemeral range (32768-60999),
 # where an outgoing connection could already hold them.
 case $profile in
 run)   pgport=${KASUS_PG_PORT:-54320}; rport=${KASUS_REDIS_PORT:-63790} ;;
 test)  pgport=${KASUS_TEST_PG_PORT:-61330}; rport=${KASUS_TEST_REDIS_PORT:-63800} ;;
-bench) pgport=61340; rport=63810 ;;
+bench) pgport=${KASUS_BENCH_PG_PORT:-61340}
+       rport=${KASUS_BENCH_REDIS_PORT:-63810} ;;
 *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 dir=$here/var/$profile

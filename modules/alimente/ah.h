@@ -56,12 +56,14 @@ PGresult *ah_dossier(struct ks_request *, int64_t *id);
  * The title's area (ah_title.c, h14-title). Rewrite the schedule
  * (ah_due) of dossier from its title and amounts: from the first due
  * month to the title's end or the end of next month (call it when what
- * it reads changed). The checklist hook sets or ends the cooperation
- * deadline.
+ * it reads changed, or for a month it has not reached yet). The
+ * checklist hook sets or ends the cooperation deadline.
  */
 int	ah_title_due_write(struct ks_request *, int64_t dossier);
 int	ah_title_on_checklist(struct ks_request *, int64_t dossier,
 	    json_t *missing);
+/* The monthly job alimente.schedule carries every open schedule on. */
+extern const struct ks_job_type ah_title_jobs[];
 
 /* Enforcement and end (h14-enforce): ah_end.c, routed by ah_enforce.c. */
 /** GET /cases/{id}/final-statement: the Schlussabrechnung as PDF. */

@@ -205,6 +205,7 @@ static const struct ks_module descriptor = {
 	.permissions = perms,
 	.migrations = "modules/alimente/migrations",
 	.dossier_kinds = ah_dossier_kinds,
+	.jobs = ah_title_jobs,
 	.money = &money
 };
 

@@ -221,6 +221,22 @@ title_json(struct ks_request *req, int64_t id, long long *version)
 	    debtor_json(t), "creditors", cr);
 }
 
+/* Dossier {id} for a change: a closed one is refused (409). */
+static PGresult *
+dossier_open(struct ks_request *req, int64_t *id)
+{
+	PGresult *d;
+
+	if ((d = ah_dossier(req, id)) == NULL)
+		return NULL;
+	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0) {
+		ks->fail(req, 409, "dossier_closed", "the dossier is closed: "
+		    "its title and creditors stay as they are");
+		return NULL;
+	}
+	return d;
+}
+
 static int
 title_missing(struct ks_request *req)
 {
@@ -370,7 +386,9 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	char *dump;
 	int first, end, e, i, from, to, fa_on;
 
-	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
+	/* One writer at a time per dossier: the title's row is the lock. */
+	if (q(req, Q_AH_TITLE_LOCK, 1, v) == NULL ||
+	    (t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
 	    q(req, Q_AH_TITLE_DUE_DELETE, 1, v) == NULL)
 		return -1;
 	if (PQntuples(t) != 1)
@@ -412,6 +430,37 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 	free(dump);
 	return q(req, Q_AH_TITLE_DUE_INSERT, 2, v) == NULL ? -1 : 0;
 }
+
+/*
+ * The schedule runs to the end of next month: once a month every open
+ * dossier's is written again, so the new month is there (and a new
+ * version of the index pack's points is taken in). Rewriting is
+ * idempotent.
+ */
+static int
+schedule_job(struct ks_request *job, json_t *payload)
+{
+	PGresult *r;
+	int i, n;
+
+	(void)payload;
+	if ((r = q(job, Q_AH_TITLE_OPEN_DOSSIERS, 0, NULL)) == NULL)
+		return -1;
+	n = PQntuples(r);
+	if (ks->job_progress(job, 0, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ah_title_due_write(job, ks_db_getll(r, i,
+		    "dossier_id")) != 0 || ks->job_progress(job, i + 1, n) != 0)
+			return -1;
+	ks->job_result(job, json_pack("{s:i}", "dossiers", n));
+	return 0;
+}
+
+const struct ks_job_type ah_title_jobs[] = {
+	{ "alimente.schedule", schedule_job, "monthly", 0, 0, 0 },
+	{ NULL, NULL, NULL, 0, 0, 0 }
+};
 
 /* ---------------------------------------------------------- the title */
 
@@ -520,15 +569,12 @@ title_put(struct ks_request *req)
 	const char *v[1];
 	long long ver;
 	json_t *before = NULL, *after;
-	PGresult *d, *t;
+	PGresult *t;
 	int64_t id;
 	int exists;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed "
-		    "dossier's title is not changed any more");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_LOCK, 1, v)) == NULL)
 		return -1;
@@ -599,15 +645,12 @@ static int
 creditor_add(struct ks_request *req)
 {
 	const char *v[5], *role = bstr(req, "role");
-	PGresult *d, *t, *r;
+	PGresult *t, *r;
 	json_t *j;
 	int64_t id;
 
-	if ((d = ah_dossier(req, &id)) == NULL)
+	if (dossier_open(req, &id) == NULL)
 		return -1;
-	if (strcmp(ks_db_str(d, 0, "state"), "closed") == 0)
-		return ks->fail(req, 409, "dossier_closed", "a closed dossier "
-		    "gets no new creditor");
 	v[0] = ks->num(req, id);
 	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL)
 		return -1;
@@ -933,11 +976,144 @@ ah_title_worklist(struct ks_request *req, json_t *lists)
 	return 0;
 }
 
+/* ---------------------------------------------------------- transfer */
+
+/*
+ * The sender's rows of a transfer, read with its tenant set: the title,
+ * the creditors with their amounts, the persons they name.
+ */
+struct xfer {
+	PGresult	*title, *creditors, *persons;
+	const char	*begin;		/* the receiver's first month */
+};
+
+/* The receiver's id of the sender's person id, looked up or copied. */
+static const char *
+xfer_person(struct ks_request *req, struct xfer *x, int64_t to,
+    const char *id)
+{
+	const char *v[9];
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < PQntuples(x->persons); i++)
+		if (strcmp(ks_db_str(x->persons, i, "id"), id) == 0)
+			break;
+	if (i == PQntuples(x->persons)) {
+		ks->fail(req, 500, "internal_error", "a person of the title "
+		    "cannot be read");
+		return NULL;
+	}
+	v[0] = ks->num(req, to);
+	v[1] = ks_db_get(x->persons, i, "last_name");
+	v[2] = ks_db_get(x->persons, i, "first_name");
+	v[3] = ks_db_get(x->persons, i, "birth_date");
+	v[4] = ks_db_get(x->persons, i, "street");
+	v[5] = ks_db_get(x->persons, i, "house_no");
+	v[6] = ks_db_get(x->persons, i, "postcode");
+	v[7] = ks_db_get(x->persons, i, "town");
+	v[8] = ks_db_get(x->persons, i, "country");
+	if ((r = q(req, Q_AH_TITLE_XFER_PERSON, 9, v)) == NULL ||
+	    PQntuples(r) != 1)
+		return NULL;
+	return ks->strdup(req, ks_db_str(r, 0, "id"));
+}
+
+/* The title again at the receiver: its instalments from x->begin on. */
+static int
+xfer_title(struct ks_request *req, struct xfer *x, int64_t to)
+{
+	static const char *const cols[] = { "title_kind", "authority",
+		"decided_on", "enforceable_on", NULL, NULL, "ends_on",
+		"index_base_points", "index_base_month", "index_month",
+		"index_rounding", "family_allowances", NULL,
+		"debtor_employer", "debtor_pension" };
+	const char *v[19], *debtor = ks_db_get(x->title, 0, "debtor_id");
+	PGresult *r;
+	int i;
+
+	if ((r = q(req, Q_AH_TITLE_NEXT_ID, 0, NULL)) == NULL)
+		return -1;
+	v[0] = ks->strdup(req, ks_db_str(r, 0, "id"));
+	v[1] = ks->num(req, to);
+	for (i = 0; i < 15; i++)
+		v[2 + i] = cols[i] ? ks_db_get(x->title, 0, cols[i]) : NULL;
+	v[6] = x->begin;			/* applied_on */
+	if (debtor != NULL && (v[14] = xfer_person(req, x, to,
+	    debtor)) == NULL)
+		return -1;
+	v[17] = qr_reference(req, v[0]);
+	v[18] = ks->num(req, ks->user_id(req));
+	return q(req, Q_AH_TITLE_INSERT, 19, v) == NULL ? -1 : 0;
+}
+
+static int
+xfer_creditors(struct ks_request *req, struct xfer *x, int64_t to)
+{
+	const char *v[5], *w[2], *title;
+	PGresult *t, *r;
+	char *dump;
+	json_t *a;
+	int i;
+
+	v[0] = ks->num(req, to);
+	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL)
+		return -1;
+	title = ks_db_str(t, 0, "id");
+	for (i = 0; i < PQntuples(x->creditors); i++) {
+		v[0] = title;
+		v[1] = ks->num(req, to);
+		if ((v[2] = xfer_person(req, x, to, ks_db_str(x->creditors,
+		    i, "person_id"))) == NULL)
+			return -1;
+		v[3] = ks_db_str(x->creditors, i, "role");
+		v[4] = ks_db_get(x->creditors, i, "education_until");
+		if ((r = q(req, Q_AH_TITLE_CREDITOR_INSERT, 5, v)) == NULL)
+			return -1;
+		if (PQntuples(r) != 1)
+			continue;	/* the same person twice: once */
+		a = json_loads(ks_db_str(x->creditors, i, "amounts"), 0, NULL);
+		dump = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		w[0] = ks->strdup(req, ks_db_str(r, 0, "id"));
+		w[1] = ks->strdup(req, dump ? dump : "[]");
+		free(dump);
+		if (q(req, Q_AH_TITLE_AMOUNTS_INSERT, 2, w) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * InkHV: after a move the sender keeps the arrears due until then, the
+ * future instalments go to the new service. The month of the transfer
+ * stays with the sender (instalments fall due at its start); the
+ * receiver's copy of the title, its creditors and their amounts is
+ * applied for from the next month on, without older arrears, and gets
+ * a QR reference of its own. Persons are the receiver's: the household
+ * members the core copied, or copies of the debtor.
+ */
 int
 ah_title_transfer(struct ks_request *req, int64_t from, int64_t from_tenant,
     int64_t to, int64_t to_tenant)
 {
-	(void)req; (void)from; (void)from_tenant; (void)to; (void)to_tenant;
+	const char *v[2] = { ks->num(req, from), NULL };
+	struct xfer x;
+
+	x.begin = month_str(req, month_of(ks->today(req)) + 1, 1);
+	v[1] = x.begin;
+	if (ks->db_set_tenant(req, from_tenant) != 0 ||
+	    (x.title = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
+	    (x.creditors = q(req, Q_AH_TITLE_CREDITORS, 1, v)) == NULL ||
+	    (x.persons = q(req, Q_AH_TITLE_XFER_PERSONS, 1, v)) == NULL ||
+	    q(req, Q_AH_TITLE_XFER_DUE_CUT, 2, v) == NULL ||
+	    ks->db_set_tenant(req, to_tenant) != 0)
+		return -1;
+	if (PQntuples(x.title) != 1)
+		return 0;
+	if (xfer_title(req, &x, to) != 0 || xfer_creditors(req, &x,
+	    to) != 0 || ah_title_due_write(req, to) != 0)
+		return -1;
 	return 0;
 }
 

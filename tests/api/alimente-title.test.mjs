@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, ok, err, as, sql, show, DB_OWNER, fixtureHousehold, tenantId } from './lib.mjs';
+import { call, ok, err, as, sql, jobOf, DB_OWNER, fixtureHousehold, tenantId } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const C = '/api/v1/cases';
@@ -352,4 +352,75 @@ test('the cooperation deadline: set when the application moves to assessment wit
   await put([{ code: 'title', received_on: '2026-01-05' }, { code: 'power_of_attorney', received_on: '2026-01-05' },
     { code: 'debtor_address', received_on: '2026-01-06' }], c1.headers.get('etag'));
   assert.deepEqual(open(), [], 'done once nothing is missing');
+});
+
+test('a transfer: the receiving service gets the title, creditors and amounts for the instalments from next month; the sender keeps the arrears until then', async () => {
+  const D = await dossier();
+  const T = `${C}/${D.id}/title`;
+  const body = { title_kind: 'judgment', authority: 'Regionalgericht Oberland', decided_on: '2023-06-15', applied_on: '2025-09-10',
+    arrears_from: '2025-06-01', family_allowances: true, debtor_id: D.father, debtor_employer: 'Holzbau AG',
+    index_base_points: 1050, index_base_month: '2023-04-01', index_month: 1, index_rounding: 100 };
+  const made = ok(await call('PUT', T, { session: cw, body }), 201).json;
+  const steps = [{ valid_from: '2023-07-01', valid_to: '2028-06-01', amount: 80000, family_allowance: 23000 },
+    { valid_from: '2028-06-01', valid_to: null, amount: 95000, family_allowance: 0 }];
+  for (const p of D.kids) {
+    const k = ok(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: p, role: 'child' } }), 201).json;
+    ok(await call('PUT', `/api/v1/alimente/creditors/${k.id}/amounts`, { session: cw, body: { amounts: steps }, headers: { 'if-match': `"${k.version}"` } }), 200);
+  }
+  const before0 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  const now = before0.current_month;
+  const g = ok(await call('GET', `${C}/${D.id}`, { session: cw }), 200);
+  const tr = ok(await call('POST', `${C}/${D.id}/transfer`, { session: cw, body: { to_tenant: 'oberes-emmental', municipality_bfs: 902 },
+    headers: { 'if-match': g.headers.get('etag') } }), 201).json;
+  const to = tr.to.dossier_id;
+  const oe = await as('oberes-emmental', 'caseworker');
+  const t2 = ok(await call('GET', `${C}/${to}/title`, { session: oe }), 200).json;
+  const next = mstr(mnum(now) + 1);
+  assert.equal(t2.title.applied_on, `${next}-01`, 'the receiver\'s instalments begin next month');
+  assert.equal(t2.title.arrears_from, null, 'the arrears stay with the sender');
+  for (const k of ['title_kind', 'authority', 'decided_on', 'family_allowances', 'index_base_points', 'index_base_month', 'index_month', 'index_rounding', 'debtor_employer'])
+    assert.deepEqual(t2.title[k], made.title[k], k);
+  assert.ok(qrValid(t2.debtor.reference));
+  assert.notEqual(t2.debtor.reference, made.debtor.reference);
+  assert.equal(t2.debtor.name, 'Marc Muster');
+  assert.equal(t2.debtor.birth_date, '1983-01-02');
+  assert.notEqual(t2.debtor.person_id, D.father, 'a person of the receiver');
+  assert.deepEqual(t2.creditors.map((c) => [c.name, c.birth_date, c.amounts.map(({ id, ...s }) => s)]).sort(),
+    [['Lea Muster', '2012-05-06', steps], ['Tim Muster', '2016-07-08', steps]]);
+  // the creditors are the household members the core brought along
+  const members = ok(await call('GET', `${C}/${to}`, { session: oe }), 200).json;
+  const hhm = sql(DB_OWNER, `select string_agg(person_id::text, ',' order by person_id) from household_member where household_id = ${members.household_id}`).split(',').map(Number);
+  for (const c of t2.creditors) assert.ok(hhm.includes(c.person_id), `${c.name} is a member of the receiver's household`);
+  const s2 = ok(await call('GET', `${C}/${to}/schedule`, { session: oe }), 200).json;
+  for (const c of s2.creditors) assert.deepEqual(c.months.map((r) => r.month), [next]);
+  const want = expected(t2.title, t2.creditors, now);
+  for (const c of s2.creditors) assert.deepEqual(pick(c.months), want[c.creditor_id]);
+  // the sender: closed, its title stays; its schedule up to this month, as before
+  const g1 = ok(await call('GET', T, { session: cw }), 200);
+  err(await call('PUT', T, { session: cw, body, headers: { 'if-match': g1.headers.get('etag') } }), 409, 'dossier_closed');
+  err(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: D.mother, role: 'spouse' } }), 409, 'dossier_closed');
+  const c0 = g1.json.creditors[0];
+  err(await call('PUT', `/api/v1/alimente/creditors/${c0.id}/amounts`, { session: cw, body: { amounts: [] }, headers: { 'if-match': `"${c0.version}"` } }), 409, 'dossier_closed');
+  const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  for (const c of s1.creditors) {
+    const was = before0.creditors.find((x) => x.creditor_id === c.creditor_id).months;
+    assert.deepEqual(c.months, was.filter((r) => r.month <= now));
+    assert.equal(c.months[0].month, '2025-06');
+  }
+});
+
+test('the monthly job carries the schedule on to the end of next month', async () => {
+  const D = await dossier();
+  ok(await call('PUT', `${C}/${D.id}/title`, { session: cw, body: { title_kind: 'decision', authority: 'KESB Thun', decided_on: '2024-01-10', applied_on: '2025-02-03' } }), 201);
+  const k = ok(await call('POST', `${C}/${D.id}/creditors`, { session: cw, body: { person_id: D.kids[0], role: 'child' } }), 201).json;
+  ok(await call('PUT', `/api/v1/alimente/creditors/${k.id}/amounts`, { session: cw, body: { amounts: [{ valid_from: '2024-01-01', amount: 61050 }] }, headers: { 'if-match': '"1"' } }), 200);
+  const s0 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  // as if written two months ago
+  sql(DB_OWNER, `delete from ah_due where dossier_id = ${D.id} and month >= date_trunc('month', current_date) - interval '1 month'`);
+  const s1 = ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json;
+  assert.equal(s1.creditors[0].months.length, s0.creditors[0].months.length - 3);
+  const admin = await as('thun', 'admin');
+  const j = await jobOf(ok(await call('POST', '/api/v1/jobs', { session: admin, body: { type: 'alimente.schedule' } }), 202), admin);
+  assert.ok(j.result.dossiers >= 1, JSON.stringify(j));
+  assert.deepEqual(ok(await call('GET', `${C}/${D.id}/schedule`, { session: cw }), 200).json, s0);
 });

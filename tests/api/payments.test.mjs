@@ -273,6 +273,15 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   await setAccount(admin, { ...THUN_ACCOUNT, name: 'Sozialdienst Thun (neu)' });
   const x2 = ok(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 200);
   assert.equal(x2.text, x1.text, 're-export is byte-identical');
+  // the export recorded that its file passed the schema; a download is
+  // that file (same checksum), else it is refused, not served unchecked
+  const runRow = (col) => sql(DB_OWNER, `select ${col} from payment_run where id = ${run.json.id}`);
+  assert.equal(runRow('file_schema'), 'valid');
+  assert.equal(x2.headers.get('x-kasus-schema'), 'valid');
+  const sha = runRow('file_sha256');
+  sql(DB_OWNER, `update payment_run set file_sha256 = repeat('0', 64) where id = ${run.json.id}`);
+  err(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 500, 'export_mismatch');
+  sql(DB_OWNER, `update payment_run set file_sha256 = '${sha}' where id = ${run.json.id}`);
   await setAccount(admin, THUN_ACCOUNT);
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: lead }), 403, 'forbidden');
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: biAcc }), 404, 'not_found');

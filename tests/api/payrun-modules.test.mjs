@@ -61,6 +61,18 @@ test('a module contributes the lines of a core payment run; a line carries its m
   err(await call('GET', `${R}/${run.json.id}?kind=nonsense`, { session: acc }), 400, 'invalid_parameter');
   // the database refuses a kind no module declared
   assert.match(sqlError(DB_OWNER, `update payment_line set kind = 'nonsense' where id = ${line.id}`), /nonsense is not a known payment_kind/);
+  // new lines' kinds are checked once per statement (0028_payrun.sql): one
+  // unknown kind among several lines refuses the statement, naming it
+  const count = () => sql(DB_OWNER, `select count(*) from payment_line where run_id = ${run.json.id}`);
+  const insert = (kinds) => `insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, amount, name, ustrd)
+    select ${tid}, ${run.json.id}, ${dossier}, 'echo', k, 900 + n, 100, 'Echo', 'Echo'
+      from unnest(array[${kinds.map((k) => `'${k}'`).join(',')}]) with ordinality as u(k, n)`;
+  const bad = sqlError(DB_OWNER, insert(['echo_payment', 'nonsense', 'echo_payment', 'zzz_unknown']));
+  assert.match(bad, /nonsense is not a known payment_kind/);
+  assert.match(bad, /payment_kind/);
+  assert.equal(count(), '1');
+  assert.match(sqlError(DB_OWNER, `begin; ${insert(['echo_payment'])}; ${insert(['nonsense'])}; commit`), /nonsense is not a known payment_kind/);
+  assert.equal(count(), '1');
 
   // approve (If-Match), export: the client ledger of the echo case is booked
   const appr = ok(await call('POST', `${R}/${run.json.id}/approve`, { session: lead, headers: { 'if-match': run.headers.get('etag') } }), 200);

@@ -31,8 +31,18 @@ secs=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 conns=64
 threads=2
-kport=18190
-hport=18191
+# Two checkouts benchmarking side by side: KASUS_BENCH_PORT (the bare
+# server takes the next one) and KASUS_BENCH_PG_PORT/_REDIS_PORT
+# (ops/services.sh); with only the test ports exported (KASUS_TEST_PORT
+# etc.), the bench takes each of them plus 5.
+if [ -n "${KASUS_TEST_PORT:-}" ]; then
+	: "${KASUS_BENCH_PORT:=$((KASUS_TEST_PORT + 5))}"
+	: "${KASUS_BENCH_PG_PORT:=$((${KASUS_TEST_PG_PORT:-61330} + 5))}"
+	: "${KASUS_BENCH_REDIS_PORT:=$((${KASUS_TEST_REDIS_PORT:-63800} + 5))}"
+	export KASUS_BENCH_PG_PORT KASUS_BENCH_REDIS_PORT
+fi
+kport=${KASUS_BENCH_PORT:-18190}
+hport=$((kport + 1))
 out=build/bench
 pgbin=/usr/lib/postgresql/15/bin
 mkdir -p "$out"
@@ -270,7 +280,8 @@ if want rules; then
 fi
 
 # The job a route started (its 202 answer on stdin), followed until it
-# ended: prints its result, or fails.
+# ended: prints its result, or fails (asked every 100 ms: polling more
+# often spawns curl and jq often enough to slow the server on 2 cores).
 job_result() {	# cookie
 	local j id st i
 	j=$(cat)
@@ -291,7 +302,7 @@ job_result() {	# cookie
 # one payment run: create (accounting; a job computes it), approve (team
 # lead), export (a job books it), the file; prints "seconds run_id lines"
 pay_run() {	# tenant month
-	local acc tl t0 id v n
+	local acc tl t0 t1 t2 t3 id v n
 	read -r acc acsrf < <(bench_login "$1" accounting)
 	read -r tl tcsrf < <(bench_login "$1" teamlead)
 	t0=$(date +%s.%N)
@@ -299,18 +310,26 @@ pay_run() {	# tenant month
 		-H 'Content-Type: application/json' -d "{\"month\":\"$2\"}" \
 		"$base/api/v1/payment-runs" | job_result "$acc" | jq -r '.run // empty')
 	[ -n "$id" ] || die "payment run for $1 $2 not created"
+	t1=$(date +%s.%N)
 	# The approver approves the version computed (If-Match).
 	v=$(curl -s -H "Cookie: $tl" "$base/api/v1/payment-runs/$id?limit=1" |
 		jq -r '.version // empty')
 	curl -sf -o /dev/null -X POST -H "Cookie: $tl" -H "X-CSRF-Token: $tcsrf" \
 		-H "If-Match: \"$v\"" \
 		"$base/api/v1/payment-runs/$id/approve" || die "approve $id failed"
+	t2=$(date +%s.%N)
 	curl -s -X POST -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
 		"$base/api/v1/payment-runs/$id/export" | job_result "$acc" \
 		>/dev/null || die "export $id failed"
+	t3=$(date +%s.%N)
 	curl -sf -o "$out/pain001-$1.xml" -H "Cookie: $acc" \
 		"$base/api/v1/payment-runs/$id/pain001" || die "export $id failed"
 	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")
+	# Where the time went, step by step (build/bench/payrun-steps.txt).
+	awk -v t="$1" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
+	    -v e="$(date +%s.%N)" -v n="$n" 'BEGIN { printf "%s %d lines: " \
+	    "compute %.3f approve %.3f export %.3f file %.3f\n", t, n, b - a,
+	    c - b, d - c, e - d }' >>"$out/payrun-steps.txt"
 	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
 }
 copy_s() {	# the same payment rows, COPY out of PostgreSQL
@@ -324,7 +343,27 @@ if want pay; then
 month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(coalesce(max(r.month)
 	+ interval '1 month', date '2030-01-01'), 'YYYY-MM') FROM payment_run r
 	JOIN tenant t ON t.id = r.tenant_id WHERE t.slug LIKE 'bench-%'")
+# The server schedules its daily jobs for each tenant (every
+# job_schedule_s, 60 s; on a new data set the review reminders of 80,000
+# dossiers, minutes of work), and a payment run's jobs would queue
+# behind them. The runs are measured on an idle queue: wait until each
+# bench tenant has today's reminders job (at most 90 s) and no job is
+# queued or running (at most 15 minutes).
+say "waiting for the daily jobs the server schedules"
+for _ in $(seq 180); do
+	[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant t
+		WHERE t.slug LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM job j
+		WHERE j.tenant_id = t.id AND j.type = 'sozialhilfe.review_reminders'
+		AND j.created_at > now() - interval '20 hours')")" = 0 ] && break
+	sleep 0.5
+done
+for _ in $(seq 1800); do
+	[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM job
+		WHERE state IN ('queued', 'running')")" = 0 ] && break
+	sleep 0.5
+done
 say "payment run for bench-big ($month)"
+: >"$out/payrun-steps.txt"
 read -r big_s big_id big_n < <(pay_run bench-big "$month")
 say "payment runs for all bench tenants"
 all_s=$big_s all_n=$big_n ids=$big_id

@@ -17,13 +17,17 @@
  * Computing a new run and the export are background jobs (the routes
  * answer 202 with the job): core.payment_run computes the lines of the
  * run the route made, in one transaction under the tenant's run lock;
- * core.payment_export writes the file, books the lines a batch at a time
- * with its progress, then marks the run exported. Both may run again
- * after a crash: the first computes a draft run anew (as recomputing
- * does) and leaves an approved one alone, the second books a line once
- * (its end-to-end id is unique among the tenant's payments) and writes
- * the same file. Afterwards GET .../pain001 hands out that file.
+ * core.payment_export writes the file and checks it against the SPS
+ * schema, books the lines in one statement and marks the run exported,
+ * with the checksum of the file and whether it passed the schema, in one
+ * transaction. Both may run again after a crash: the first computes a
+ * draft run anew (as recomputing does) and leaves an approved one alone,
+ * the second books a line once (its end-to-end id is unique among the
+ * tenant's payments) and writes the same file. Afterwards GET
+ * .../pain001 hands out that file, written again from the frozen lines:
+ * the same bytes (the checksum is compared), so not validated again.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +39,6 @@
 #include "queries.h"
 
 #define PAIN_XSD	"/../shared/refdata/pain001/pain.001.001.09.ch.03.xsd"
-#define BOOK_BATCH	1000
 
 static json_t *
 run_json(PGresult *r, int i)
@@ -239,7 +242,8 @@ compute_lines(struct ks_request *req, const char *run, const char *month)
 {
 	const char *first = ks_arena_printf(req->arena, "%s-01", month);
 
-	if (ks_modules_money(req, KS_MONEY_LINES, run, first, month) !=
+	if (ks_db_q(req, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
+	    ks_modules_money(req, KS_MONEY_LINES, run, first, month) !=
 	    KS_OK || hold_bad_ibans(req, run) != KS_OK ||
 	    ks_modules_money(req, KS_MONEY_HELD, run, first, month) != KS_OK)
 		return KS_ERROR;
@@ -620,6 +624,32 @@ iso_run(struct ks_request *req, PGresult *run, PGresult *l, json_t *debtor,
 }
 
 /*
+ * The SPS schema, compiled once per process on first use (compiling it
+ * took as long as validating a run of a thousand payments); one schema
+ * serves every thread (ks_iso_schema_validate). NULL when the deployment
+ * has no schema file; *err says why when the file is there but does not
+ * compile.
+ */
+static const struct ks_iso_schema *
+pain_schema(char *err, size_t errlen)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct ks_iso_schema *schema;
+	struct ks_iso_schema *s;
+	char path[1024];
+
+	*err = '\0';
+	pthread_mutex_lock(&mu);
+	if ((s = schema) == NULL) {
+		snprintf(path, sizeof(path), "%s%s", ks_conf.root, PAIN_XSD);
+		if (access(path, R_OK) == 0)
+			s = schema = ks_iso_schema_load(path, err, errlen);
+	}
+	pthread_mutex_unlock(&mu);
+	return s;
+}
+
+/*
  * Validate against the SPS schema when the deployment has it: *schema is
  * "valid" or "unchecked" (no schema file); KS_ERROR with 500
  * export_invalid when the file fails it.
@@ -628,13 +658,14 @@ static int
 pain_validate(struct ks_request *req, const char *xml, size_t len,
     const char **schema)
 {
-	char path[1024], err[256];
+	const struct ks_iso_schema *xsd;
+	char err[256];
 
-	snprintf(path, sizeof(path), "%s%s", ks_conf.root, PAIN_XSD);
 	*schema = "unchecked";
-	if (access(path, R_OK) != 0)
+	if ((xsd = pain_schema(err, sizeof(err))) == NULL && *err == '\0')
 		return KS_OK;
-	if (ks_iso_validate(xml, len, path, err, sizeof(err)) != 0) {
+	if (xsd == NULL || ks_iso_schema_validate(xsd, xml, len, err,
+	    sizeof(err)) != 0) {
 		ks_log(KS_LOG_ERROR, "payment file fails the SPS schema: %s",
 		    err);
 		return ks_fail_detail(req, 500, "export_invalid",
@@ -647,9 +678,11 @@ pain_validate(struct ks_request *req, const char *xml, size_t len,
 
 /*
  * The pain.001 file of approved run b (locked or not) with its lines
- * *l: written, checked against the SPS schema and, when the run was
- * exported, against the file it was exported with. *xml is the caller's
- * to free(); KS_ERROR with the error set and nothing to free.
+ * *l: written and, when the run was exported, compared with the file it
+ * was exported with; checked against the SPS schema unless it is that
+ * file and that passed the schema at its export (the same bytes). *xml
+ * is the caller's to free(); KS_ERROR with the error set and nothing to
+ * free.
  */
 static int
 pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
@@ -689,7 +722,10 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
 		    "export", v[0]);
 		rc = ks_fail(req, 500, "export_mismatch", "the payment "
 		    "file would differ from the one exported before");
-	} else
+	} else if (was != NULL && (was = ks_db_get(b, 0, "file_schema")) !=
+	    NULL && strcmp(was, "valid") == 0)
+		*schema = "valid";
+	else
 		rc = pain_validate(req, *xml, *len, schema);
 	if (rc != KS_OK) {
 		free(*xml);
@@ -722,50 +758,24 @@ run_export_start(struct ks_request *req)
 	return ks_job_accepted(req, job);
 }
 
-/* Ids of rows from..from+n of r ("id") as an array literal. */
-static const char *
-id_array(struct ks_request *req, PGresult *r, int from, int n)
-{
-	size_t len = 3, at = 0, k;
-	const char *s;
-	char *out;
-	int i, end = from + n < PQntuples(r) ? from + n : PQntuples(r);
-
-	for (i = from; i < end; i++)
-		len += strlen(ks_db_str(r, i, "id")) + 1;
-	out = ks_arena_alloc(req->arena, len);
-	out[at++] = '{';
-	for (i = from; i < end; i++) {
-		if (i > from)
-			out[at++] = ',';
-		s = ks_db_str(r, i, "id");
-		k = strlen(s);
-		memcpy(out + at, s, k);
-		at += k;
-	}
-	out[at++] = '}';
-	out[at] = '\0';
-	return out;
-}
-
 /*
  * The job core.payment_export: the file is written and checked first
  * (nothing is booked for a file the bank would refuse), then the lines
- * are booked on their client accounts, BOOK_BATCH a statement, with the
- * progress (a line booked by an earlier attempt is not booked again),
- * then the run is marked exported with the file's checksum, in the
- * transaction that ends the job. A run exported already gives its file's
- * result again.
+ * are booked on their client accounts in one statement (a line booked by
+ * an earlier attempt is not booked again) and the run is marked exported
+ * with the file's checksum, in the transaction that ends the job: the
+ * bookings and the mark are committed together or not at all. A run
+ * exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
 {
-	const char *id, *schema = "unchecked", *v[3];
+	const char *id, *schema = "unchecked", *v[4];
 	char sha[65], *xml;
 	size_t len;
 	PGresult *b, *l;
 	json_t *res;
-	int i, n;
+	int n;
 
 	if ((id = payload_run(job, payload)) == NULL ||
 	    (b = run_row(job, id, 1)) == NULL ||
@@ -781,19 +791,17 @@ export_job(struct ks_request *job, json_t *payload)
 		ks_job_result(job, res);
 		return KS_OK;
 	}
-	/* Booked in batches: one statement per BOOK_BATCH lines. */
-	v[1] = ks_db_str(b, 0, "exec_date");
-	for (i = 0; i < n; i += BOOK_BATCH) {
-		v[0] = id_array(job, l, i, BOOK_BATCH);
-		if (ks_job_progress(job, i, n) != KS_OK ||
-		    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL)
-			goto fail;
-	}
 	v[0] = id;
+	v[1] = ks_db_str(b, 0, "exec_date");
+	if (ks_job_progress(job, 0, n) != KS_OK ||
+	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
+	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL)
+		goto fail;
 	v[1] = ks_num(job, job->who.user_id);
 	v[2] = sha;
+	v[3] = schema;
 	if (ks_job_progress(job, n, n) != KS_OK ||
-	    ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 3, v) == NULL ||
+	    ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
 	    ks_audit(job, "payment_run_exported", "payment_run", id, NULL,
 	    NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", sha, "first", 1,
 	    "payments", n, "job", (json_int_t)ks_job_id(job))) != KS_OK)
@@ -883,8 +891,9 @@ static const struct ks_route routes[] = {
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
-/* The export reports progress with every batch, so a shorter lease hands
- * a run whose node died to another sooner. */
+/* A shorter lease hands an export whose node died to another sooner; the
+ * export's one booking statement takes a second or two for the largest
+ * file a run may have (KS_ISO_MAX_XML). */
 static const struct ks_job_type jobs[] = {
 	{ "core.payment_run", compute_job, NULL, 0, 0, 0 },
 	{ "core.payment_export", export_job, NULL, 0, 0, 20 },

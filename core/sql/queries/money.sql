@@ -38,6 +38,12 @@ RETURNING id
 -- name: payrun_by_month
 SELECT id FROM payment_run WHERE month = $1::date
 
+-- A run's few large statements (its lines, its booking) are planned as
+-- costly enough for JIT compilation, which took longer than running
+-- them: off for the rest of the transaction.
+-- name: payrun_no_jit
+SELECT set_config('jit', 'off', true)
+
 -- Computing payment runs, one at a time per tenant (see payrun.c).
 -- name: payrun_lock_tenant
 SELECT pg_advisory_xact_lock(7406, (kasus_tenant() % 2147483647)::integer)
@@ -56,7 +62,7 @@ UPDATE payment_line l SET status = 'held', problem = x.problem
 SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
        created_by, created_at, approved_by, approved_at, msg_id, created_ts,
        debtor::text AS debtor, exported_at, exported_by, file_sha256,
-       version, computed_at
+       file_schema, version, computed_at
   FROM payment_run
  WHERE id = $1
 
@@ -64,7 +70,7 @@ SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
 SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
        created_by, created_at, approved_by, approved_at, msg_id, created_ts,
        debtor::text AS debtor, exported_at, exported_by, file_sha256,
-       version, computed_at
+       file_schema, version, computed_at
   FROM payment_run
  WHERE id = $1
    FOR UPDATE
@@ -73,7 +79,7 @@ SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
 SELECT id, to_char(month, 'YYYY-MM') AS month, status, exec_date,
        created_by, created_at, approved_by, approved_at, msg_id, created_ts,
        debtor::text AS debtor, exported_at, exported_by, file_sha256,
-       version, computed_at
+       file_schema, version, computed_at
   FROM payment_run
  WHERE ($1::bigint = 0 OR id < $1)
  ORDER BY id DESC LIMIT $2
@@ -116,22 +122,23 @@ UPDATE payment_run r SET status = 'approved', approved_by = $2,
  WHERE r.id = $1 AND r.status = 'draft'
 RETURNING r.id
 
--- The export job books the exported lines on the client accounts, a
--- batch at a time ($1: an array of line ids, $2 booking day: the run's
--- execution date); a line booked already (the job ran before) is left.
+-- The export job books the run's exported lines on the client accounts
+-- in one statement ($1 the run, $2 booking day: the run's execution
+-- date); a line booked already (the job ran before) is left.
 -- name: payrun_book_lines
 INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
        text, ref)
 SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
        left(l.ustrd, 140), l.end_to_end_id
   FROM payment_line l
- WHERE l.id = ANY ($1::bigint[]) AND l.status <> 'held'
+ WHERE l.run_id = $1 AND l.status <> 'held'
+ ORDER BY l.id
 ON CONFLICT (tenant_id, ref) WHERE kind = 'payment' DO NOTHING
 
 -- After its lines are booked: the run is exported with its file.
 -- name: payrun_mark_exported
 UPDATE payment_run SET exported_at = now(), exported_by = $2,
-       file_sha256 = $3, version = version + 1
+       file_sha256 = $3, file_schema = $4, version = version + 1
  WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
 RETURNING id
 

@@ -136,3 +136,50 @@ ORDER BY v.creditor_id, v.month
 -- name: ah_title_cooperation_open
 SELECT id FROM deadline
 WHERE dossier_id = $1 AND kind = 'ah_cooperation' AND done_on IS NULL
+
+-- A transfer: the sender keeps what fell due before $2 (the month the
+-- receiver's instalments begin).
+-- name: ah_title_xfer_due_cut
+DELETE FROM ah_due WHERE dossier_id = $1 AND month >= $2::date
+
+-- A transfer: the receiver's person for a creditor or the debtor - a
+-- member of the new dossier's household of that name and birth date
+-- (the core copied them), another person of the service of that name
+-- and birth date, or a copy.
+-- $1 new dossier, $2 last, $3 first, $4 birth, $5 street, $6 house no,
+-- $7 postcode, $8 town, $9 country
+-- name: ah_title_xfer_person
+WITH f AS (
+	SELECT p.id FROM person p
+	WHERE p.last_name = $2 AND p.first_name = $3 AND
+	    p.birth_date = $4::date
+	ORDER BY EXISTS (SELECT 1 FROM household_member m
+	    JOIN dossier d ON d.tenant_id = m.tenant_id AND
+		d.household_id = m.household_id
+	    WHERE d.id = $1 AND m.person_id = p.id) DESC, p.id DESC
+	LIMIT 1
+), i AS (
+	INSERT INTO person (tenant_id, last_name, first_name, birth_date,
+	    street, house_no, postcode, town, country)
+	SELECT kasus_tenant(), $2, $3, $4::date, $5, $6, $7, $8,
+	    coalesce($9, 'CH')
+	WHERE NOT EXISTS (SELECT 1 FROM f)
+	RETURNING id
+)
+SELECT id FROM f UNION ALL SELECT id FROM i
+
+-- The sender's persons of a title (creditors and debtor) to look up or
+-- copy at the receiver.
+-- name: ah_title_xfer_persons
+SELECT p.id, p.last_name, p.first_name, p.birth_date, p.street, p.house_no,
+    p.postcode, p.town, p.country
+FROM person p
+WHERE p.id IN (SELECT c.person_id FROM ah_creditor c WHERE c.dossier_id = $1
+    UNION SELECT t.debtor_id FROM ah_title t WHERE t.dossier_id = $1)
+
+-- The dossiers whose schedule the monthly job carries on.
+-- name: ah_title_open_dossiers
+SELECT t.dossier_id FROM ah_title t
+JOIN dossier d ON d.tenant_id = t.tenant_id AND d.id = t.dossier_id
+WHERE d.module = 'alimente' AND d.state <> 'closed'
+ORDER BY t.dossier_id
