@@ -52,6 +52,10 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
 
+/* Collection (ah_collect.c, h14-collect): a bank credit by the title's
+   QR reference (struct ks_money credit, SDK 2.5). */
+int	ah_collect_credit(struct ks_request *, const struct ks_credit *);
+
 /*
  * The title's area (ah_title.c, h14-title). Rewrite the schedule
  * (ah_due) of dossier from its title and amounts: from the first due
@@ -83,9 +87,5 @@ const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
 		    const char *key, ...);
 int		 ah_advance_letter(struct ks_request *, PGresult *adv,
 		    const char *lang, int draft, char **pdf, size_t *len);
-
-/* Collection (ah_collect.c, h14-collect): a bank credit by the title's
-   QR reference (struct ks_money credit, SDK 2.5). */
-int	ah_collect_credit(struct ks_request *, const struct ks_credit *);
 
 #endif

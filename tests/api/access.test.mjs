@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold, team,
+  call, ok, err, show, as, login, createUser, sql, DB_OWNER, fixtureHousehold, team, tenantId,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -28,6 +28,8 @@ const FAMILIES = {
   retention: 'dossier',
   // a module's records by their own id: /api/v1/<module>/<things>/{id}
   'alimente/creditors': 'creditor',
+  'alimente/enforcements': 'enforcement', 'alimente/pension-reports': 'pension_report',
+  'alimente/advances': 'advance',
 };
 const family = (p) => {
   const s = p.split('/');
@@ -37,9 +39,7 @@ const family = (p) => {
 // the canton, payment runs of the whole service, rule packs, background
 // jobs: seen by whoever started one and by job.read).
 const OTHER = ['admin', 'payment-runs', 'rule-packs', 'rule-data', 'billing', 'invoices',
-  'echo', 'bank-entries', 'bank-files', 'audit', 'teams', 'jobs',
-  // records of Alimentenhilfe dossiers: their team checks are in alimente-*.test.mjs
-  'alimente'];
+  'echo', 'bank-entries', 'bank-files', 'audit', 'teams', 'jobs'];
 
 let cw; let tl; let nord; let sued; let ids;
 
@@ -94,10 +94,21 @@ before(async () => {
   const ahh = fixtureHousehold('thun', [{ role: 'applicant', birth: '1984-04-04' }, { role: 'child', birth: '2014-04-04' }]);
   const ah = ok(await call('POST', C, { session: cw, body: { household_id: ahh.household, applicant_id: ahh.persons[0], municipality_bfs: 942, team: 'Süd', kind: 'alimente' } }), 201).json;
   ok(await call('PUT', `${C}/${ah.id}/title`, { session: cw, body: { title_kind: 'judgment', authority: 'Regionalgericht', decided_on: '2024-01-10', applied_on: '2025-02-03' } }), 201);
-  const ahCreditor = ok(await call('POST', `${C}/${ah.id}/creditors`, { session: cw, body: { person_id: ahh.persons[1], role: 'child' } }), 201).json.id;
+  const ahc = ok(await call('POST', `${C}/${ah.id}/creditors`, { session: cw, body: { person_id: ahh.persons[1], role: 'child' } }), 201).json;
+  const ahCreditor = ahc.id;
+  // nothing paid since the application: a pension-fund report may be made
+  ok(await call('PUT', `/api/v1/alimente/creditors/${ahc.id}/amounts`, { session: cw, body: { amounts: [{ valid_from: '2025-02-01', amount: 80000 }] },
+    headers: { 'if-match': `"${ahc.version}"` } }), 200);
+  const enforcement = ok(await call('POST', `${C}/${ah.id}/enforcements`, { session: cw, body: { amount: 100000, office: 'Betreibungsamt Thun', started_on: '2026-01-05' } }), 201).json.id;
+  const pensionReport = ok(await call('POST', `${C}/${ah.id}/pension-reports`, { session: cw, body: { institution: 'Pensionskasse' } }), 201).json.id;
+  // an advance decision for the child (the module's tests have the routes)
+  const advance = Number(sql(DB_OWNER, `insert into ah_advance (tenant_id, dossier_id, creditor_id, valid_from, eligible, amount,
+      cap, input, result, provenance, created_by) values (${tenantId('thun')}, ${ah.id}, ${ahCreditor}, '2026-01-01', true, 50000,
+      100800, '{"title_amount": 50000}', '{"lines": []}', '{"name": "alimente-advance"}', 1) returning id`).split('\n')[0]);
   ids = {
     dossier: d.id, goal, deadline, budget, decision, oneoff, claim, document,
     person: hh.persons[0], household: hh.household, member_id: member, creditor: ahCreditor,
+    enforcement, pension_report: pensionReport, advance,
   };
 });
 
@@ -143,7 +154,7 @@ test('team sweep: every route on another team\'s dossier and its records refuses
   // legal hold (the tenant admin's) were closed to this user by
   // permission; everything else met the policy
   const byPerm = writes.filter((o) => o.perm && !holds.has(o.perm)).map((o) => o.perm);
-  assert.deepEqual([...new Set(byPerm)].sort(), ['case.approve', 'retention.hold']);
+  assert.deepEqual([...new Set(byPerm)].sort(), ['alimente.approve', 'case.approve', 'retention.hold']);
   assert.equal(sql(DB_OWNER, `select version || state from dossier where id = ${ids.dossier}`), before0, 'the dossier is as it was (not transferred)');
   assert.equal(sql(DB_OWNER, `select count(*) from document where dossier_id = ${ids.dossier}`), '1', 'no document added');
   // reading stays open within the social service

@@ -38,8 +38,10 @@ async function user(t, role) {
 /**
  * A family with a maintenance title: the parent applies (address and
  * IBAN, or none), the debtor, the children {birth, education_until,
- * amount} and a spouse creditor; an alimente dossier of cw, the title,
- * its amounts and the schedule (ah_due) from 2024-01 to 2026-12.
+ * amount} and a spouse creditor; an alimente dossier of cw, the title
+ * applied for in January 2024, each child's amount from then on, and so
+ * the schedule (ah_due) from January 2024 to the title's end or next
+ * month.
  */
 async function family(t, cw, children, { iban = true, endsOn = null } = {}) {
   const tid = tenantId(t.slug);
@@ -54,24 +56,19 @@ async function family(t, cw, children, { iban = true, endsOn = null } = {}) {
   const d = { id: Number(sql(DB_OWNER, `insert into dossier (tenant_id, module, kind, household_id, applicant_id, state,
       municipality_bfs, caseworker_id) values (${tid}, 'alimente', 'alimente', ${hh.household}, ${parent}, 'voluntary', 942, ${cw.id})
     returning id`).split('\n')[0]) };
-  const title = Number(sql(DB_OWNER, `insert into ah_title (tenant_id, dossier_id, title_kind, authority, decided_on,
-      applied_on, ends_on, debtor_id, created_by)
-    values (${tid}, ${d.id}, 'judgment', 'Regionalgericht Oberland', '2023-06-01', '2024-01-01', ${endsOn ? `'${endsOn}'` : 'null'},
-      ${debtor}, ${cw.id}) returning id`).split('\n')[0]);
-  const creditor = (person, role, until) => Number(sql(DB_OWNER, `insert into ah_creditor (tenant_id, title_id, dossier_id,
-      person_id, role, education_until) values (${tid}, ${title}, ${d.id}, ${person}, '${role}', ${until ? `'${until}'` : 'null'})
-    returning id`).split('\n')[0]);
-  const ids = children.map((c, i) => {
-    const id = creditor(rest[i], 'child', c.education_until);
-    sql(DB_OWNER, `insert into ah_title_amount (tenant_id, creditor_id, valid_from, amount) values (${tid}, ${id}, '2024-01-01', ${c.amount})`);
-    sql(DB_OWNER, `insert into ah_due (tenant_id, creditor_id, dossier_id, month, title_amount, amount)
-      select ${tid}, ${id}, ${d.id}, m, ${c.amount}, ${c.amount}
-        from generate_series('2024-01-01'::date, '2026-12-01'::date, interval '1 month') m
-       where ${endsOn ? `m < '${endsOn}'` : 'true'}`);
-    return id;
-  });
-  const sp = creditor(spouse, 'spouse', null);
-  return { dossier: d.id, title, children: ids, spouse: sp, parent };
+  // the title, its creditors and their amounts through the title's routes (the schedule follows)
+  ok(await call('PUT', `${C}/${d.id}/title`, { session: cw, body: { title_kind: 'judgment', authority: 'Regionalgericht Oberland',
+    decided_on: '2023-06-01', applied_on: '2024-01-01', debtor_id: debtor, ...(endsOn ? { ends_on: endsOn } : {}) } }), 201);
+  const ids = [];
+  for (const [i, c] of children.entries()) {
+    const cr = ok(await call('POST', `${C}/${d.id}/creditors`, { session: cw, body: { person_id: rest[i], role: 'child',
+      ...(c.education_until ? { education_until: c.education_until } : {}) } }), 201).json;
+    ok(await call('PUT', `/api/v1/alimente/creditors/${cr.id}/amounts`, { session: cw, headers: { 'if-match': `"${cr.version}"` },
+      body: { amounts: [{ valid_from: '2024-01-01', amount: c.amount }] } }), 200);
+    ids.push(cr.id);
+  }
+  const sp = ok(await call('POST', `${C}/${d.id}/creditors`, { session: cw, body: { person_id: spouse, role: 'spouse' } }), 201).json.id;
+  return { dossier: d.id, children: ids, spouse: sp, parent };
 }
 
 const household = { size: 2, income: 4500000, assets: 100000 };

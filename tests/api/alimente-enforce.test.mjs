@@ -57,21 +57,23 @@ async function dossier(opts = {}) {
   return { id, title: Number(title), creditors: ids, persons: hh.persons };
 }
 
-/** Schedule rows: due per creditor and month, and what was received. */
+/** Schedule rows: due per creditor and month, and what was received (one psql call). */
 function schedule(d, rows) {
   const t = tenantId('thun');
+  const list = [];
   for (const r of rows) {
     const cr = d.creditors[r.creditor || 0];
-    sql(DB_OWNER, `insert into ah_due (tenant_id, creditor_id, dossier_id, month, title_amount, amount)
+    list.push(`insert into ah_due (tenant_id, creditor_id, dossier_id, month, title_amount, amount)
       values (${t}, ${cr}, ${d.id}, '${r.month}', ${r.due}, ${r.due})`);
     const parts = [['current', r.paid || 0], ['subrogated', r.recovered || 0]].filter(([, a]) => a > 0);
     if (parts.length === 0) continue;
-    const rc = sql(DB_OWNER, `insert into ah_receipt (tenant_id, dossier_id, title_id, amount, received_on, source)
-      values (${t}, ${d.id}, ${d.title}, ${parts.reduce((s, [, a]) => s + a, 0)}, '${r.month}', 'manual') returning id`).split('\n')[0];
-    for (const [part, a] of parts)
-      sql(DB_OWNER, `insert into ah_allocation (tenant_id, receipt_id, creditor_id, month, part, amount)
-        values (${t}, ${rc}, ${cr}, '${r.month}', '${part}', ${a})`);
+    list.push(`with rc as (insert into ah_receipt (tenant_id, dossier_id, title_id, amount, received_on, source)
+      values (${t}, ${d.id}, ${d.title}, ${parts.reduce((n, [, a]) => n + a, 0)}, '${r.month}', 'manual') returning id)
+      insert into ah_allocation (tenant_id, receipt_id, creditor_id, month, part, amount)
+      select ${t}, rc.id, ${cr}, '${r.month}', p.part, p.amount from rc,
+        (values ${parts.map(([part, a]) => `('${part}', ${a})`).join(', ')}) p (part, amount)`);
   }
+  if (list.length) sql(DB_OWNER, list);
 }
 
 /** The open deadlines of a kind of a dossier: [due_on, ...] sorted. */

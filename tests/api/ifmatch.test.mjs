@@ -68,6 +68,10 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/letters/cost-guarantee': 'creates a letter',
   'POST /api/v1/letters/batch': 'starts a job that creates letters; changes no existing record',
   'POST /api/v1/cases/{id}/creditors': 'adds a creditor to the title',
+  'POST /api/v1/cases/{id}/advances': 'proposes a new advance decision (a draft)',
+  'POST /api/v1/cases/{id}/enforcements': 'starts a new enforcement proceeding',
+  'POST /api/v1/cases/{id}/pension-reports': 'makes a new pension-fund report (one active per institution)',
+  'POST /api/v1/cases/{id}/complaints': 'records a new criminal complaint',
 };
 
 const STALE = '"987654321"';
@@ -114,6 +118,16 @@ async function fixtures() {
   const ahTitle = { title_kind: 'judgment', authority: 'Regionalgericht', decided_on: '2024-01-10', applied_on: '2025-02-03' };
   ok(await call('PUT', `/api/v1/cases/${ah}/title`, { session: cw, body: ahTitle }), 201);
   const ahCreditor = ok(await call('POST', `/api/v1/cases/${ah}/creditors`, { session: cw, body: { person_id: other.person, role: 'child' } }), 201).json.id;
+  const adv = Number(one(`insert into ah_advance (tenant_id, dossier_id, creditor_id, valid_from, eligible, amount, cap, input, result,
+      provenance, created_by) values (${thun}, ${ah}, ${ahCreditor}, '2026-01-01', true, 50000, 100800, '{}', '{"lines": []}', '{}', ${cwId})
+    returning id`).split('\n')[0]);
+  const enf = Number(one(`insert into ah_enforcement (tenant_id, dossier_id, amount, office, started_on, created_by)
+    values (${thun}, ${ah}, 100000, 'Betreibungsamt Thun', '2026-01-05', ${cwId}) returning id`).split('\n')[0]);
+  const rep = Number(one(`insert into ah_pension_report (tenant_id, dossier_id, institution, reported_on, missing_months, created_by)
+    values (${thun}, ${ah}, 'Pensionskasse', '2026-01-05', 4, ${cwId}) returning id`).split('\n')[0]);
+  const report = (step, body) => ({ s: cw, path: `/api/v1/alimente/pension-reports/${rep}/${step}`, body,
+    snap: () => rows('ah_pension_report', `id = ${rep}`) + rows('ah_payout_notice', `report_id = ${rep}`) });
+  const advance = (step, s, body) => ({ s, path: `/api/v1/alimente/advances/${adv}/${step}`, body, snap: () => rows('ah_advance', `id = ${adv}`) });
   return {
     'PATCH /api/v1/admin/tenants/{slug}': { s: canton, path: '/api/v1/admin/tenants/thun', body: { name: 'Anders' }, snap: () => rows('tenant', "slug = 'thun'") },
     'PATCH /api/v1/admin/municipalities/{bfs}': { s: canton, path: '/api/v1/admin/municipalities/908', body: { population: 1 }, snap: () => rows('municipality', 'bfs = 908') },
@@ -153,6 +167,14 @@ async function fixtures() {
     'PUT /api/v1/retention/holds/{id}': { s: admin, path: `/api/v1/retention/holds/${D.id}`, body: { hold: true, reason: 'Verfahren hängig' }, snap: dossier(D.id) },
     'PUT /api/v1/cases/{id}/title': { s: cw, path: `/api/v1/cases/${ah}/title`, body: { ...ahTitle, authority: 'Anders' }, snap: () => rows('ah_title', `dossier_id = ${ah}`) + rows('ah_due', `dossier_id = ${ah}`) },
     'PUT /api/v1/alimente/creditors/{id}/amounts': { s: cw, path: `/api/v1/alimente/creditors/${ahCreditor}/amounts`, body: { amounts: [{ valid_from: '2025-01-01', amount: 50000 }] }, snap: () => rows('ah_creditor', `id = ${ahCreditor}`) + rows('ah_title_amount', `creditor_id = ${ahCreditor}`) + rows('ah_due', `dossier_id = ${ah}`) },
+    'POST /api/v1/alimente/advances/{id}/submit': advance('submit', cw),
+    'POST /api/v1/alimente/enforcements/{id}/steps': { s: cw, path: `/api/v1/alimente/enforcements/${enf}/steps`,
+      body: { step: 'request', date: '2026-01-05' }, snap: () => rows('ah_enforcement', `id = ${enf}`) + rows('ah_enforcement_step', `enforcement_id = ${enf}`) },
+    'POST /api/v1/alimente/pension-reports/{id}/revoke': report('revoke', { reason: 'decision', note: 'Vereinbarung' }),
+    'POST /api/v1/alimente/pension-reports/{id}/payout-notice': report('payout-notice', { notified_on: '2026-01-10', amount: 150000 }),
+    'POST /api/v1/alimente/advances/{id}/approve': advance('approve', lead),
+    'POST /api/v1/alimente/advances/{id}/reject': advance('reject', lead, { reason: 'unvollständig' }),
+    'POST /api/v1/alimente/advances/{id}/end': advance('end', cw, { reason: 'other', valid_to: '2026-06-01' }),
     'PUT /api/v1/admin/tenants/{slug}/modules/{module}': { s: canton, path: '/api/v1/admin/tenants/thun/modules/sozialhilfe', body: { enabled: false }, snap: () => rows('tenant_module', `tenant_id = ${thun}`) },
   };
 }

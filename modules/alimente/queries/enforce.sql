@@ -163,22 +163,31 @@ SELECT first_name, last_name, coalesce(street, '') AS street,
   FROM person WHERE id = $1
 
 -- name: ah_enforce_limitation
--- The work list: months still outstanding of the caller's open dossiers
--- whose limitation date (OR 128: $2 years from the month; a child's
--- claim not before the birthday $3 years on, OR 134) falls in the next
--- $4 days.
-SELECT v.dossier_id, d.number, ap.last_name AS client, v.creditor_id,
+-- The work list: months still outstanding (due less received, as in
+-- ah_month_v) of the caller's open dossiers whose limitation date (OR
+-- 128: $2 years from the month; a child's claim not before the birthday
+-- $3 years on, OR 134) falls in the next $4 days. Read from the caller's
+-- dossiers and their months old enough (the limitation date is never
+-- before month + $2 years), not through the view over the whole service.
+SELECT d.dossier_id, o.number, ap.last_name AS client, d.creditor_id,
        cp.first_name AS creditor_first_name,
-       cp.last_name AS creditor_last_name, v.month::text AS month,
-       v.outstanding, l.limitation_on::text AS limitation_on
-  FROM ah_month_v v
-  JOIN dossier d ON d.tenant_id = v.tenant_id AND d.id = v.dossier_id
-  JOIN person ap ON ap.tenant_id = d.tenant_id AND ap.id = d.applicant_id
-  JOIN ah_creditor c ON c.tenant_id = v.tenant_id AND c.id = v.creditor_id
+       cp.last_name AS creditor_last_name, d.month::text AS month,
+       d.amount - coalesce(r.received, 0) AS outstanding,
+       l.limitation_on::text AS limitation_on
+  FROM dossier o
+  JOIN person ap ON ap.tenant_id = o.tenant_id AND ap.id = o.applicant_id
+  JOIN ah_due d ON d.tenant_id = o.tenant_id AND d.dossier_id = o.id
+   AND d.month <= (current_date + $4::integer
+       - make_interval(years => $2::int))::date
+  JOIN ah_creditor c ON c.tenant_id = d.tenant_id AND c.id = d.creditor_id
   JOIN person cp ON cp.tenant_id = c.tenant_id AND cp.id = c.person_id
-  CROSS JOIN LATERAL (SELECT (greatest(v.month, CASE WHEN c.role = 'child'
+  LEFT JOIN LATERAL (SELECT sum(a.amount) AS received FROM ah_allocation a
+         WHERE a.tenant_id = d.tenant_id AND a.creditor_id = d.creditor_id
+           AND a.month = d.month) r ON true
+  CROSS JOIN LATERAL (SELECT (greatest(d.month, CASE WHEN c.role = 'child'
          THEN (cp.birth_date + make_interval(years => $3::int))::date END)
          + make_interval(years => $2::int))::date AS limitation_on) l
- WHERE d.caseworker_id = $1 AND d.state <> 'closed' AND v.outstanding > 0
+ WHERE o.caseworker_id = $1 AND o.module = 'alimente' AND o.state <> 'closed'
+   AND d.amount > coalesce(r.received, 0)
    AND l.limitation_on BETWEEN current_date AND current_date + $4::integer
- ORDER BY l.limitation_on, v.dossier_id, v.creditor_id LIMIT 200
+ ORDER BY l.limitation_on, d.dossier_id, d.creditor_id LIMIT 200
