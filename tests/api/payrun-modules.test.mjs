@@ -147,6 +147,27 @@ test('camt.054 and claims work for a module other than Sozialhilfe', async () =>
   assert.equal(sql(DB_OWNER, `select string_agg(distinct object_type, ',' order by object_type) from audit_event
     where tenant_id = ${tid} and action in ('claim_created', 'bank_file_reconciled')`), 'bank_file,claim');
 
+  // a credit by a reference of the module's own (SDK 2.5): the module
+  // books it (echo notes it on the case), the entry names the module;
+  // an ECHO reference of no echo case stays unmatched; the file again
+  // asks nothing twice
+  const mine = camt054(own, [
+    { cdi: 'CRDT', amount: 700, ref: `ECHO ${dossier}`, svc: `${svc}c` },
+    { cdi: 'CRDT', amount: 800, ref: 'ECHO1', svc: `${svc}d` },
+  ]);
+  const got = await reconcile(acc, mine);
+  assert.equal(got.status, 200, show(got));
+  assert.deepEqual([got.json.received, got.json.unmatched_count], [1, 1], show(got));
+  assert.deepEqual(got.json.matched_entries.map((e) => [e.outcome, e.module, e.amount]), [['received', 'echo', 700]]);
+  const entry = got.json.matched_entries[0].id;
+  assert.equal(sql(DB_OWNER, `select text from echo_case_note where tenant_id = ${tid} and dossier_id = ${dossier}`),
+    `received 700 from bank entry ${entry}`);
+  const listed = ok(await call('GET', '/api/v1/bank-entries?outcome=received', { session: acc }), 200).json.items;
+  assert.deepEqual(listed.map((e) => [e.id, e.module]), [[entry, 'echo']]);
+  const again = await reconcile(acc, mine);
+  assert.deepEqual([again.json.duplicates, again.json.received], [2, 0], show(again));
+  assert.equal(sql(DB_OWNER, `select count(*) from echo_case_note where tenant_id = ${tid}`), '1');
+
   // another service sees neither the claim nor the bank file
   const other = await as('biel', 'accounting');
   err(await call('GET', `/api/v1/claims/${claim.id}`, { session: other }), 404, 'not_found');
