@@ -79,13 +79,14 @@ int	ah_end_statement(struct ks_request *);
  * unreadable), one text in lang (German when missing) and one with each
  * {name} filled from NULL-terminated name, value pairs (in the arena);
  * the advance decision letter (ah_letter.c): adv is an ah_advance_get
- * row, draft marks it as a draft and leaves out the signatures.
+ * row, *lang NULL: the applicant's (set to it), draft marks it as a
+ * draft and leaves out the signatures.
  */
 json_t		*ah_texts_load(void);
 const char	*ah_text(json_t *texts, const char *lang, const char *key);
 const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
 		    const char *key, ...);
 int		 ah_advance_letter(struct ks_request *, PGresult *adv,
-		    const char *lang, int draft, char **pdf, size_t *len);
+		    const char **lang, int draft, char **pdf, size_t *len);
 
 #endif

@@ -60,7 +60,7 @@ advance_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:I,s:{s:s,s:s,s:s},s:s,s:o,s:b,s:I,s:I,"
 	    "s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,"
-	    "s:o,s:o,s:I}",
+	    "s:o,s:o,s:I,s:o,s:o}",
 	    "id", (json_int_t)ks_db_getll(r, i, "id"),
 	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
 	    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
@@ -90,7 +90,9 @@ advance_json(PGresult *r, int i)
 	    "rejected_at", ks_db_json_str(r, i, "rejected_at"),
 	    "ended_at", ks_db_json_str(r, i, "ended_at"),
 	    "rejected_by", ks_db_json_int(r, i, "rejected_by"),
-	    "version", (json_int_t)ks_db_getll(r, i, "version"));
+	    "version", (json_int_t)ks_db_getll(r, i, "version"),
+	    "document_id", ks_db_json_int(r, i, "document_id"),
+	    "language", ks_db_json_str(r, i, "language"));
 }
 
 static int
@@ -362,6 +364,54 @@ advance_submit(struct ks_request *req)
 }
 
 /*
+ * The approved decision {id} rendered in the applicant's language and
+ * stored as a document of its dossier (sealed by the core), so that what
+ * was issued stays as it was.
+ */
+static int
+decision_store(struct ks_request *req, const char *id)
+{
+	const char *v[5], *lang = NULL;
+	PGresult *a, *doc;
+	char *pdf = NULL, sha[65];
+	json_t *texts;
+	size_t len;
+	int rc;
+
+	if ((a = ks->db_q(req, Q_AH_ADVANCE_GET, 1, &id)) == NULL ||
+	    ah_advance_letter(req, a, &lang, 0, &pdf, &len) != 0)
+		return -1;
+	ks->sha256_hex(pdf, len, sha);
+	v[0] = ks_db_str(a, 0, "dossier_id");
+	if ((texts = ah_texts_load()) == NULL) {
+		ks->free(pdf);
+		return ks->fail(req, 500, "document_failed", "the texts of "
+		    "the module are unreadable");
+	}
+	v[1] = ah_fill(req, texts, lang, "adv_document", "child",
+	    ks->printf(req, "%s %s", ks_db_str(a, 0, "first_name"),
+	    ks_db_str(a, 0, "last_name")), NULL);
+	json_decref(texts);
+	v[2] = ks->num(req, (long long)len);
+	v[3] = sha;
+	v[4] = ks->num(req, ks->user_id(req));
+	doc = ks->db_q(req, Q_AH_ADVANCE_DOCUMENT, 5, v);
+	rc = doc == NULL || ks->document_put(req, ks_db_str(doc, 0, "id"), pdf,
+	    len) != 0 ? -1 : 0;
+	ks->free(pdf);
+	if (rc != 0)
+		return -1;
+	v[0] = id;
+	v[1] = ks_db_str(doc, 0, "id");
+	v[2] = lang;
+	if (ks->db_q(req, Q_AH_ADVANCE_DOCUMENT_SET, 3, v) == NULL)
+		return -1;
+	return ks->audit(req, "advance_decision_stored", "document", v[1],
+	    NULL, NULL, json_pack("{s:s,s:s,s:s}", "advance", id, "language",
+	    lang, "sha256", sha));
+}
+
+/*
  * Approve a submitted decision (alimente.approve, not its proposer nor
  * who submitted it): the child's earlier decisions end where it starts,
  * the yearly re-check becomes a deadline of the dossier.
@@ -429,7 +479,7 @@ advance_approve(struct ks_request *req)
 	if (ks->deadline_add(req, did, recheck, "ah_recheck", ks->printf(req,
 	    "Bevorschussung %s %s: jährliche Überprüfung",
 	    ks_db_str(a, 0, "first_name"), ks_db_str(a, 0, "last_name")),
-	    NULL) != 0)
+	    NULL) != 0 || decision_store(req, id) != 0)
 		return -1;
 	return answer(req, id, 200);
 }
@@ -528,7 +578,8 @@ advance_end(struct ks_request *req)
 static int
 advance_letter(struct ks_request *req)
 {
-	const char *id, *lang = ks->query(req, "lang"), *st;
+	const char *id, *lang = ks->query(req, "lang"), *st, *doc;
+	unsigned char *bytes;
 	PGresult *a;
 	char *pdf;
 	size_t len;
@@ -540,11 +591,21 @@ advance_letter(struct ks_request *req)
 	if ((a = advance_load(req, &id)) == NULL)
 		return -1;
 	st = ks_db_str(a, 0, "status");
-	if (ah_advance_letter(req, a, lang, strcmp(st, "approved") != 0 &&
-	    strcmp(st, "ended") != 0, &pdf, &len) != 0)
-		return -1;
 	ks->header(req, "Content-Disposition", "inline; filename="
 	    "\"bevorschussung.pdf\"");
+	/* The decision as issued; in the other language rendered anew. */
+	doc = ks_db_get(a, 0, "document_id");
+	if (doc != NULL && (lang == NULL || strcmp(lang, ks_db_str(a, 0,
+	    "language")) == 0)) {
+		if (ks->document_get(req, doc, &bytes, &len) != 0 ||
+		    ks->audit(req, "document_downloaded", "document", doc,
+		    NULL, NULL, NULL) != 0)
+			return -1;
+		return ks->raw(req, 200, "application/pdf", bytes, len);
+	}
+	if (ah_advance_letter(req, a, &lang, strcmp(st, "approved") != 0 &&
+	    strcmp(st, "ended") != 0, &pdf, &len) != 0)
+		return -1;
 	rc = ks->raw(req, 200, "application/pdf", pdf, len);
 	ks->free(pdf);
 	return rc;

@@ -238,7 +238,7 @@ body(struct ks_request *req, struct ks_pdf_list *b, struct adv_letter *l,
 }
 
 int
-ah_advance_letter(struct ks_request *req, PGresult *adv, const char *lang,
+ah_advance_letter(struct ks_request *req, PGresult *adv, const char **lang,
     int draft, char **pdf, size_t *len)
 {
 	struct ks_pdf_list b = { NULL, 0, 0 };
@@ -257,7 +257,9 @@ ah_advance_letter(struct ks_request *req, PGresult *adv, const char *lang,
 		return ks->fail_detail(req, 500, "document_failed", "the "
 		    "decision could not be produced", json_pack("{s:s}",
 		    "reason", "texts.json of the module is unreadable"));
-	l.lang = lang != NULL ? lang : ks_db_str(l.parties, 0, "language");
+	if (*lang == NULL)
+		*lang = ks_db_str(l.parties, 0, "language");
+	l.lang = *lang;
 	/* Dated the day it is approved; a draft the day it was proposed. */
 	date = ks_db_str(adv, 0, draft || ks_db_isnull(adv, 0, "approved_at") ?
 	    "created_at" : "approved_at");

@@ -165,8 +165,16 @@ test('a decision from the pack, four eyes with If-Match, the re-check deadline, 
   assert.equal(sql(DB_OWNER, `select count(*) from audit_event where object_type = 'ah_advance' and object_id = '${a.id}'
     and action in ('advance_proposed', 'advance_submitted', 'advance_approved')`), '3');
 
-  // the approved letter: no draft mark, signed, amount and the explanations
-  const fin = await pdfText(`${A}/${a.id}/letter?lang=de`, cw);
+  // the decision as approved is a document of the dossier (in the applicant's language)
+  assert.equal(appr.json.language, 'de');
+  const docs = ok(await call('GET', `${C}/${f.dossier}/documents`, { session: cw }), 200).json;
+  const doc = (docs.items || docs).find((x) => x.id === appr.json.document_id);
+  assert.ok(doc && doc.category === 'decision', JSON.stringify(docs));
+  assert.equal(sql(DB_OWNER, `select count(*) from audit_read where action = 'document_downloaded' and object_id = '${doc.id}'`), '0');
+  // the approved letter: no draft mark, signed, amount and the explanations; the stored one
+  const fin = await pdfText(`${A}/${a.id}/letter`, cw);
+  assert.equal(sql(DB_OWNER, `select count(*) from audit_read where action = 'document_downloaded' and object_id = '${doc.id}'`), '1');
+  assert.doesNotMatch(await pdfText(`${A}/${a.id}/letter?lang=fr`, cw), /PROJET/);
   assert.doesNotMatch(fin, /ENTWURF/);
   assert.match(fin, /CHF 1'008\.00/);
   assert.match(fin, /Genehmigung/);

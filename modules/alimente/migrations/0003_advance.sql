@@ -2,7 +2,7 @@
 -- ended one and when, the reason of a rejection, the pack's result in
 -- French beside the German one (the letter goes out in the applicant's
 -- language; the lines' explanations come from the pack in both), and
--- the reasons an advance ends with. Four eyes: the approver is neither
+-- the reasons an advance ends with, the stored decision document. Four eyes: the approver is neither
 -- the proposer (0001) nor the one who submitted it.
 
 ALTER TABLE ah_advance
@@ -15,6 +15,10 @@ ALTER TABLE ah_advance
 	ADD COLUMN ended_by bigint,
 	ADD COLUMN ended_at timestamptz,
 	ADD COLUMN result_fr jsonb,
+	-- the decision as approved, stored as a document of the dossier
+	-- (category decision) in the language it was issued in
+	ADD COLUMN document_id bigint,
+	ADD COLUMN language text CHECK (language IN ('de', 'fr')),
 	ADD CONSTRAINT ah_advance_submitter CHECK (approved_by IS NULL OR
 	    submitted_by IS NULL OR approved_by <> submitted_by),
 	ADD CONSTRAINT ah_advance_end_reason CHECK (end_reason IS NULL OR
@@ -34,7 +38,8 @@ SELECT v.tenant_id, v.id, v.dossier_id, v.creditor_id, v.valid_from,
        v.result_fr, v.provenance, v.status, v.recheck_on, v.end_reason,
        v.created_by, v.created_at, v.submitted_by, v.submitted_at,
        v.approved_by, v.approved_at, v.rejected_by, v.rejected_at,
-       v.reject_reason, v.ended_by, v.ended_at, v.version, p.first_name,
+       v.reject_reason, v.ended_by, v.ended_at, v.version, v.document_id,
+       v.language, p.first_name,
        p.last_name, p.birth_date, u1.display_name AS created_by_name,
        u2.display_name AS submitted_by_name,
        u3.display_name AS approved_by_name

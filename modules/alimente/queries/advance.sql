@@ -74,6 +74,19 @@ UPDATE ah_advance SET valid_to = $2::date, version = version + 1
    AND (valid_to IS NULL OR valid_to > $2::date)
 RETURNING id
 
+-- The approved decision as a document of dossier $1 ($2 title, $3 size,
+-- $4 sha256, $5 the approver).
+-- name: ah_advance_document
+INSERT INTO document (tenant_id, dossier_id, category, title, mime, size,
+       sha256, uploaded_by)
+VALUES (kasus_tenant(), $1, 'decision', $2, 'application/pdf', $3, $4, $5)
+RETURNING id
+
+-- name: ah_advance_document_set
+UPDATE ah_advance SET document_id = $2, language = $3
+ WHERE id = $1 AND status = 'approved' AND document_id IS NULL
+RETURNING id
+
 -- name: ah_advance_reject
 UPDATE ah_advance SET status = 'rejected', rejected_by = $2,
        rejected_at = now(), reject_reason = $3, version = version + 1
