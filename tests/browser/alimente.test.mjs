@@ -120,7 +120,16 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await page.getByRole('combobox', { name: L('alimente.creditor.person') }).selectOption({ label: `Lio ${a.last} (10.09.2015)` });
   await page.getByRole('button', { name: L('alimente.creditor.submit') }).click();
   await page.getByText(L('alimente.creditor.added')).waitFor();
-  await page.getByRole('button', { name: exact(L('alimente.creditor.edit_amounts')) }).click();
+  // By keyboard: the steps' form opens with the focus in its first field,
+  // Escape closes it and gives the focus back to its button.
+  const editSteps = page.getByRole('button', { name: exact(L('alimente.creditor.edit_amounts')) });
+  await editSteps.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.tagName === 'INPUT');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-expanded') === 'false');
+  assert.equal(await editSteps.evaluate((b) => b === document.activeElement), true, 'Escape gives the focus back');
+  await editSteps.click();
   await page.getByLabel(L('alimente.step.valid_from')).fill('01.03.2025');
   await page.getByLabel(L('alimente.step.amount')).fill('650');
   await page.getByRole('button', { name: L('alimente.step.save') }).click();
