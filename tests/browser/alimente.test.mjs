@@ -248,6 +248,17 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   await page.getByRole('table', { name: L('alimente.netcost.title') }).waitFor();
   await check(page, 'alimente-net-cost');
 
+  // The legal service reads the title and the advances, without forms.
+  const lg = await newPage(browser);
+  await login(lg.page, 'thun', 'legal');
+  await open(lg.page, `#/m/alimente/cases/${a.dossier.id}/title`);
+  await lg.page.getByText('Obergericht Bern', { exact: true }).waitFor();
+  assert.equal(await lg.page.getByRole('button', { name: L('alimente.title.save') }).count(), 0);
+  assert.equal(await lg.page.getByRole('button', { name: exact(L('alimente.creditor.edit_amounts')) }).count(), 0);
+  await check(lg.page, 'alimente-title-read');
+  assertClean(lg.page);
+  await lg.context.close();
+
   // The list of dossiers offers the module's states.
   await open(page, '#/m/alimente/cases');
   await page.getByRole('combobox', { name: L('casework.case.state') }).selectOption({ label: L('alimente.state.assessment') });
