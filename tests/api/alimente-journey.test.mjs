@@ -5,16 +5,17 @@
 // exact to the Rappen in every view of it. One family in a fresh social
 // service, so that its payment run is the only one of its month.
 //
-// Not in this journey yet: the debtor's payment from a camt.054 with its
-// allocation and pass-on (the collection area, h14-collect, had nothing
-// committed when this was written); the schedule's received and
-// recovered stay 0 here and are covered by alimente-enforce.test.mjs.
+// The debtor pays once, by camt.054 with his title's QR reference: the
+// payment is split by the pack alimente-allocation, the community
+// recovers its advance and the creditor's part is passed on in the next
+// run; everything after stays unpaid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, as, login, sql, DB_OWNER, freshTenant, createUser, tenantId, jobOf, fixtureHousehold,
+  BASE, call, ok, err, as, login, sql, DB_OWNER, freshTenant, createUser, tenantId, jobOf, fixtureHousehold, camt054,
 } from './lib.mjs';
+import { reconcile } from './money-lib.mjs';
 
 const C = '/api/v1/cases';
 
@@ -111,11 +112,33 @@ test('from the application to the final statement', async () => {
   assert.equal(sql(DB_OWNER, `select advanced || ' ' || outstanding from ah_month_v where creditor_id = ${cred.id} and month = '2025-03-01'`),
     '100800 120000');
 
-  // Missed payments: every month is missing, so the debtor is reported to
+  // The debtor pays CHF 3,600 once in March, by his QR reference
+  // (camt.054): split over what is open up to March (January, February,
+  // the mother's CHF 192 of March and the community's CHF 1,008 it
+  // advanced), the mother's parts passed on to her in the next run.
+  const rec = await reconcile(acc, camt054('CH9300762011623852957', [{ amount: 360000, cdi: 'CRDT', date: '2025-03-20',
+    ref: title.debtor.reference, svc: `J${id}` }]));
+  assert.equal(rec.status, 200, JSON.stringify(rec.json));
+  assert.equal(rec.json.received, 1, JSON.stringify(rec.json));
+  const receipts = ok(await call('GET', `${C}/${id}/receipts`, { session: cw }), 200).json.items;
+  assert.equal(receipts.length, 1);
+  assert.equal(receipts[0].amount, 360000);
+  const [received, recovered] = sql(DB_OWNER, `select sum(received) || ' ' || sum(recovered) from ah_month_v where dossier_id = ${id}`)
+    .split(' ').map(Number);
+  assert.equal(received, 360000, 'the whole payment allocated');
+  assert.equal(recovered, 100800, 'the community recovers its advance');
+  const next = await jobOf(await call('POST', R, { session: acc, body: { month: '2025-05' } }), acc);
+  const passon = ok(await call('GET', `${R}/${next.result.run}?kind=ah_passon&limit=100`, { session: acc }), 200).json.lines
+    .filter((l) => l.dossier_id === id);
+  assert.equal(passon.reduce((n, l) => n + l.amount, 0), 360000 - 100800, 'the creditor\'s part, not the community\'s');
+
+  // Missed payments: from April nothing comes; in July the fourth month
+  // is missing and the debtor is reported to
   // his pension institution (the title's) and enforcement begins.
-  const rep = ok(await call('POST', `${C}/${id}/pension-reports`, { session: cw, body: { reported_on: '2025-06-02' } }), 201).json;
+  err(await call('POST', `${C}/${id}/pension-reports`, { session: cw, body: { reported_on: '2025-06-30' } }), 409, 'ah_pension_not_due');
+  const rep = ok(await call('POST', `${C}/${id}/pension-reports`, { session: cw, body: { reported_on: '2025-07-01' } }), 201).json;
   assert.equal(rep.institution, 'Pensionskasse Bau');
-  assert.equal(rep.missing_months, 6, 'January to June 2025');
+  assert.equal(rep.missing_months, 4, 'April to July 2025');
   const e = ok(await call('POST', `${C}/${id}/enforcements`, { session: cw,
     body: { amount: 720000, office: 'Betreibungsamt Bern-Mittelland', started_on: '2025-07-01', reference: '25-1001' } }), 201);
   assert.equal(ok(await call('GET', `${C}/${id}`, { session: cw }), 200).json.state, 'enforcement');
@@ -138,10 +161,11 @@ test('from the application to the final statement', async () => {
   const row = (label) => lines.find((l) => l.startsWith(label));
   assert.ok(lines.some((l) => l.startsWith('Schlussabrechnung')));
   assert.equal(row('Geschuldet gemäss Titel'), `Geschuldet gemäss Titel (indexiert) | ${chf(dueMonths * 120000)}`);
-  assert.equal(row('Vom Schuldner bezahlt'), 'Vom Schuldner bezahlt | CHF 0.00');
-  assert.equal(row('Ausstehend'), `Ausstehend | ${chf(dueMonths * 120000)}`);
+  assert.equal(row('Vom Schuldner bezahlt'), "Vom Schuldner bezahlt | CHF 3'600.00");
+  assert.equal(row('Ausstehend'), `Ausstehend | ${chf((dueMonths - 3) * 120000)}`);
   assert.equal(row('Von der Gemeinde bevorschusst'), "Von der Gemeinde bevorschusst | CHF 1'008.00");
-  assert.equal(row('Nicht zurückbezahlte'), "Nicht zurückbezahlte Vorschüsse der Gemeinde | CHF 1'008.00");
+  assert.equal(row('Davon vom Schuldner'), "Davon vom Schuldner an die Gemeinde zurückbezahlt | CHF 1'008.00");
+  assert.equal(row('Nicht zurückbezahlte'), 'Nicht zurückbezahlte Vorschüsse der Gemeinde | CHF 0.00');
   assert.equal(row('Total Betreibungskosten'), 'Total Betreibungskosten | CHF 126.00');
   const fr = await pdfText(`${C}/${id}/final-statement?lang=fr`, cw);
   assert.ok(fr.some((l) => l.startsWith('Décompte final')));

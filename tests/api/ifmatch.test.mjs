@@ -72,6 +72,7 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/enforcements': 'starts a new enforcement proceeding',
   'POST /api/v1/cases/{id}/pension-reports': 'makes a new pension-fund report (one active per institution)',
   'POST /api/v1/cases/{id}/complaints': 'records a new criminal complaint',
+  'POST /api/v1/cases/{id}/receipts': 'records a new debtor payment',
 };
 
 const STALE = '"987654321"';
