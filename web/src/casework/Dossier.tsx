@@ -19,7 +19,7 @@ import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../lib/format';
 import type { DossierTab, ModuleContribution, TabProps } from '../modules/types';
 import type { Deadline, Dossier, JournalEntry, Team } from './types';
-import { DateField, Section, ModuleNav, StateBadge, checkDate, dateOrDash, deadlineText, useHref, useDebounced, useModule } from './common';
+import { DateField, Section, ModuleNav, modHref, StateBadge, checkDate, dateOrDash, deadlineText, useHref, useDebounced, useModule } from './common';
 import { HouseholdTab } from './Household';
 import { useVocabularies, vocabCodes, vocabText } from './vocabulary';
 import { DocumentsTab } from './Documents';
@@ -68,7 +68,7 @@ export function CaseList() {
               {list.items.map((d) => (
                 <tr key={d.id}>
                   <td class="dossier-number">{d.number}</td>
-                  <td><a href={mh('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
+                  <td><a href={d.module && d.module !== mod.code ? modHref(d.module, 'cases', d.id) : mh('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
                   <td><StateBadge state={d.state} /></td>
                   <td>{d.municipality.name}</td>
                   <td>{d.caseworker?.display_name ?? '–'}</td>
@@ -89,6 +89,7 @@ export function CaseList() {
 /** Open a dossier for a household whose applicant is known (from the person view). */
 export function CaseNew() {
   const mh = useHref();
+  const mod = useModule();
   const app = useApp();
   const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const household = q.get('household') ?? '';
@@ -105,7 +106,7 @@ export function CaseNew() {
     setErr(null);
     try {
       const c = await post<Dossier>('/api/v1/cases', {
-        household_id: Number(household), applicant_id: Number(applicant), municipality_bfs: Number(bfs),
+        household_id: Number(household), applicant_id: Number(applicant), municipality_bfs: Number(bfs), kind: mod.code,
         ...(app.can('case.write') ? { caseworker_id: app.me.user.id } : {}),
       });
       navigate(mh('cases', c.data.id) + '?registered=1');

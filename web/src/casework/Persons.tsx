@@ -312,7 +312,7 @@ export function RegisterPerson() {
       const applicant = household.members.find((m) => m.role === 'applicant') ?? household.members[0];
       if (openCase) {
         const c = await post<Dossier>('/api/v1/cases', {
-          household_id: household.id, applicant_id: applicant.person_id, municipality_bfs: Number(bfs),
+          household_id: household.id, applicant_id: applicant.person_id, municipality_bfs: Number(bfs), kind: mod,
           ...(app.can('case.write') ? { caseworker_id: app.me.user.id } : {}),
         });
         navigate(mh('cases', c.data.id) + '?registered=1');

@@ -53,6 +53,8 @@ export interface PersonHousehold { member_id: number; household_id: number; name
 
 export interface Dossier {
   id: number; number: string; state: CaseState; household_id: number;
+  /** The module whose dossier it is. */
+  module?: string;
   applicant: { id: number; last_name: string; first_name: string; language: string };
   municipality: { bfs: number; name: string };
   caseworker: { id: number; display_name: string } | null;

@@ -11,12 +11,13 @@ import { CaseworkRoutes } from '../casework/routes';
 import { QuickSearch } from '../casework/QuickSearch';
 import type { ModuleContribution } from './types';
 import { sozialhilfe } from './sozialhilfe';
+import { alimente } from './alimente';
 
 export interface ModuleViewProps { module: string; rest: string[] }
 
 /** Every module with screens, by code. */
 export const moduleContributions: Record<string, ModuleContribution> = Object.fromEntries(
-  [sozialhilfe].map((m) => [m.code, m]),
+  [sozialhilfe, alimente].map((m) => [m.code, m]),
 );
 
 /** The enabled modules (of /me) that have screens, in /me's order. */

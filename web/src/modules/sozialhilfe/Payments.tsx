@@ -19,7 +19,7 @@ import { onEscape } from '../../components/inline';
 import { JobProgress } from '../../components/JobProgress';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
-import { ProgressBar, Section, ShNav, saveBlob, shHref } from './common';
+import { M, ProgressBar, Section, ShNav, modHref, saveBlob, shHref } from './common';
 import { OneOffApprove } from './Money';
 
 function nextMonth(): string {
@@ -484,9 +484,9 @@ export function PaymentRunView({ id }: { id: string }) {
               <th scope="col">{t('sozialhilfe.run.line_status')}</th></tr></thead>
             <tbody>{r.lines.map((l: PaymentLine) => (
               <tr key={l.id} class={l.kind === 'back_payment' ? 'back-payment' : undefined}>
-                <td>{app.can('case.read') ? <a href={shHref('cases', l.dossier_id)}>{l.creditor.name}</a> : l.creditor.name}
+                <td>{app.can('case.read') ? <a href={modHref(l.module ?? M, 'cases', l.dossier_id)}>{l.creditor.name}</a> : l.creditor.name}
                   <br /><span class="muted small">{l.creditor.iban ?? '–'}</span></td>
-                <td>{label('sozialhilfe.pkind', l.kind)}</td>
+                <td>{label(`${l.module ?? M}.pkind`, l.kind)}</td>
                 <td>{l.for_month ? monthText(l.for_month) : '–'}</td>
                 <td>{l.text}</td><td class="num">{formatAmount(l.amount)}</td>
                 <td>{label('sozialhilfe.lstatus', l.status)}{l.problem ? <><br /><span class="badge badge-warn">{label('sozialhilfe.problem', l.problem)}</span></> : null}

@@ -17,9 +17,9 @@ import { DateField, Section, checkDate, dateOrDash } from './common';
 
 /** The checklist as flat form values: "<code>.on" (dd.mm.yyyy) and "<code>.note". */
 type ChecklistForm = Record<string, string>;
-function toChecklistForm(c: Checklist): ChecklistForm {
+function toChecklistForm(c: Checklist, codes: readonly string[]): ChecklistForm {
   const v: ChecklistForm = {};
-  for (const code of CHECKLIST_CODES) {
+  for (const code of codes) {
     const it = c.items.find((i) => i.code === code);
     v[`${code}.on`] = it?.received_on ? formatDate(it.received_on) : '';
     v[`${code}.note`] = it?.note ?? '';
@@ -27,7 +27,12 @@ function toChecklistForm(c: Checklist): ChecklistForm {
   return v;
 }
 
-export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDossier: () => void }) {
+/** The checklist of a dossier; another module's (e.g. Alimentenhilfe) with
+ *  its own items, named <module>.doc.<code>. */
+export function ChecklistTab({ dossier, reloadDossier, module = 'sozialhilfe', codes = CHECKLIST_CODES }: {
+  dossier: Dossier; reloadDossier: () => void; module?: string; codes?: readonly string[];
+}) {
+  const doc = (c: string) => label(`${module}.doc`, c);
   const app = useApp();
   const cl = useResource<Checklist>(`/api/v1/cases/${dossier.id}/checklist`);
   const edit = useEdit<ChecklistForm>();
@@ -37,11 +42,11 @@ export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   const [busy, setBusy] = useState(false);
   // The form starts from the checklist as loaded; a later load (after a
   // save) replaces it, a conflict does not (the typed input stays).
-  useEffect(() => { if (cl.data) edit.load(toChecklistForm(cl.data), cl.etag ?? etagOf(cl.data.version)); }, [cl.data]);
-  const fields: ConflictField<ChecklistForm>[] = useMemo(() => CHECKLIST_CODES.flatMap((c) => [
-    { key: `${c}.on`, label: t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
-    { key: `${c}.note`, label: t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) }), show: (v) => (v as string) || '–' },
-  ]), []);
+  useEffect(() => { if (cl.data) edit.load(toChecklistForm(cl.data, codes), cl.etag ?? etagOf(cl.data.version)); }, [cl.data]);
+  const fields: ConflictField<ChecklistForm>[] = useMemo(() => codes.flatMap((c) => [
+    { key: `${c}.on`, label: t('sozialhilfe.checklist.received_for', { doc: doc(c) }), show: (v) => (v as string) || '–' },
+    { key: `${c}.note`, label: t('sozialhilfe.checklist.note_for', { doc: doc(c) }), show: (v) => (v as string) || '–' },
+  ]), [module]);
   if (cl.error) return <ErrorBox error={cl.error} />;
   const s = edit.state;
   if (!cl.data || !s) return <Loading />;
@@ -52,7 +57,7 @@ export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; rel
     if (!s) return;
     setErr(null); setSaved(null);
     const errs: Record<string, string> = {};
-    const items = CHECKLIST_CODES.map((c) => {
+    const items = codes.map((c) => {
       const d = checkDate(vals[`${c}.on`], false);
       if (d.error) errs[c] = d.error;
       const note = vals[`${c}.note`].trim();
@@ -70,7 +75,7 @@ export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; rel
     } catch (x) {
       if (x instanceof ApiError && x.status === 409 && x.current) {
         const cur = x.current as unknown as Checklist;
-        edit.setConflict(toChecklistForm(cur), etagOf(cur.version));
+        edit.setConflict(toChecklistForm(cur, codes), etagOf(cur.version));
       } else setErr(x);
     } finally { setBusy(false); }
   }
@@ -79,7 +84,7 @@ export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; rel
   return (
     <Section id="cl-title" title={t('sozialhilfe.section.checklist')}>
       {cl.data.missing.length
-        ? <p>{t('sozialhilfe.checklist.missing', { list: cl.data.missing.map((m) => label('sozialhilfe.doc', m)).join(', ') })}</p>
+        ? <p>{t('sozialhilfe.checklist.missing', { list: cl.data.missing.map((m) => doc(m)).join(', ') })}</p>
         : <Notice kind="success">{t('sozialhilfe.checklist.complete')}</Notice>}
       {saved ? <Notice kind="success">{saved}</Notice> : null}
       {s.conflict ? <ConflictPanel state={s} fields={fields}
@@ -92,18 +97,18 @@ export function ChecklistTab({ dossier, reloadDossier }: { dossier: Dossier; rel
           <caption class="visually-hidden">{t('sozialhilfe.section.checklist')}</caption>
           <thead><tr><th scope="col">{t('sozialhilfe.checklist.document')}</th><th scope="col">{t('sozialhilfe.checklist.received_on')}</th><th scope="col">{t('sozialhilfe.checklist.note')}</th></tr></thead>
           <tbody>
-            {CHECKLIST_CODES.map((c) => (
+            {codes.map((c) => (
               <tr key={c}>
-                <th scope="row">{label('sozialhilfe.doc', c)}{cl.data!.missing.includes(c) ? <span class="badge badge-warn">{t('sozialhilfe.checklist.required_missing')}</span> : null}</th>
+                <th scope="row">{doc(c)}{cl.data!.missing.includes(c) ? <span class="badge badge-warn">{t('sozialhilfe.checklist.required_missing')}</span> : null}</th>
                 <td>{can ? (
                   <div class="cell-field">
-                    <Field label={t('sozialhilfe.checklist.received_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.on`]}
+                    <Field label={t('sozialhilfe.checklist.received_for', { doc: doc(c) })} class="label-hidden" value={vals[`${c}.on`]}
                       onInput={(x) => edit.set(`${c}.on`, x)} error={fe[c]} name={`received_${c}`} />
                     {!vals[`${c}.on`] ? <button type="button" class="btn btn-link" onClick={() => edit.set(`${c}.on`, today)}>
-                      {t('sozialhilfe.checklist.today')}<span class="visually-hidden"> – {label('sozialhilfe.doc', c)}</span></button> : null}
+                      {t('sozialhilfe.checklist.today')}<span class="visually-hidden"> – {doc(c)}</span></button> : null}
                   </div>
                 ) : dateOrDash(cl.data!.items.find((i) => i.code === c)?.received_on)}</td>
-                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: label('sozialhilfe.doc', c) })} class="label-hidden" value={vals[`${c}.note`]}
+                <td>{can ? <Field label={t('sozialhilfe.checklist.note_for', { doc: doc(c) })} class="label-hidden" value={vals[`${c}.note`]}
                   onInput={(x) => edit.set(`${c}.note`, x)} name={`note_${c}`} /> : (vals[`${c}.note`] || '–')}</td>
               </tr>
             ))}

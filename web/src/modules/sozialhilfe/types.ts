@@ -71,6 +71,8 @@ export interface PaymentRun {
 }
 export interface PaymentLine {
   id: number; dossier_id: number; kind: string; source_id: number; amount: number;
+  /** The module whose dossier the line pays (its kind's words are the module's). */
+  module?: string;
   creditor: { name: string; street: string | null; house_no: string | null; postcode: string | null; town: string | null; country: string | null; iban: string | null };
   text: string; end_to_end_id: string; status: string; problem: string | null; booked_on: string | null; return_reason: string | null;
   /** The month the line pays ("YYYY-MM"); null for one-off payments. */
