@@ -590,6 +590,11 @@ advance_letter(struct ks_request *req)
 		    "de or fr", json_pack("{s:s}", "parameter", "lang"));
 	if ((a = advance_load(req, &id)) == NULL)
 		return -1;
+	/* Whose letter it is: the dossier stands for its family. */
+	if (ks->audit(req, "ah_advance_letter_read", "ah_advance", id, NULL,
+	    NULL, json_pack("{s:I}", "dossier_id", (json_int_t)ks_db_getll(a,
+	    0, "dossier_id"))) != 0)
+		return -1;
 	st = ks_db_str(a, 0, "status");
 	ks->header(req, "Content-Disposition", "inline; filename="
 	    "\"bevorschussung.pdf\"");
