@@ -248,13 +248,8 @@ WITH b AS (
 	       AND p.id = s.applicant_id
 ), z AS (
 	SELECT c.*,
-	       CASE WHEN c.name IS NULL THEN 'no_name'
-	            WHEN c.iban IS NULL THEN 'no_iban'
-	            WHEN c.iban !~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$'
-	            THEN 'invalid_iban'
-	            WHEN c.town IS NULL OR c.country IS NULL OR
-	                 c.country !~ '^[A-Z]{2}$' THEN 'no_address'
-	       END AS problem
+	       payment_line_problem(c.name, c.iban, c.town, c.country)
+	       AS problem
 	  FROM c
 )
 INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
