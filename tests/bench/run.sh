@@ -193,6 +193,15 @@ code=$(BENCH_BODY=$out/eval.json curl -s -o "$out/eval.out" -w '%{http_code}' \
 	-H 'Content-Type: application/json' --data-binary @"$out/eval.json" \
 	"$base/api/v1/rules/evaluate")
 [ "$code" = 200 ] || die "POST /api/v1/rules/evaluate gave $code: $(cat "$out/eval.out")"
+# p50 and p99 in ms of the transactions in pgbench's logs (-l; third
+# column, microseconds).
+pgbench_latencies() {
+	cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+		awk '{ v[NR] = $1 } END {
+		i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+		i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+		printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }'
+}
 pg_select() {	# NAME: pgbench -S -M prepared, "NAME tps p50 p99" to raw
 	local tps p50 p99
 	say "pgbench -S -M prepared $1 ($secs s)"
@@ -204,11 +213,7 @@ pg_select() {	# NAME: pgbench -S -M prepared, "NAME tps p50 p99" to raw
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench.txt" |
 		head -n 1)
 	# Per-transaction latencies (third column, microseconds).
-	read -r p50 p99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' |
-		sort -n | awk '{ v[NR] = $1 } END {
-		i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-		i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-		printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+	read -r p50 p99 < <(pgbench_latencies)
 	rm -f "$out"/pgbench_log.*
 	echo "$1 $tps $p50 $p99" >>"$out/raw"
 }
@@ -473,11 +478,7 @@ if want ah; then
 			-T "$secs" -l -f ah-schedule.sql "$KASUS_DB_APP") \
 			>"$out/pgbench-ah.txt" 2>&1 ||
 			{ cat "$out/pgbench-ah.txt" >&2; die "pgbench ah-schedule failed"; }
-		read -r sp50 sp99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' |
-			sort -n | awk '{ v[NR] = $1 } END {
-			i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-			i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-			printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+		read -r sp50 sp99 < <(pgbench_latencies)
 		rm -f "$out"/pgbench_log.*
 		echo "ahschedsql#$k $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' \
 			"$out/pgbench-ah.txt" | head -n 1) $sp50 $sp99" >>"$out/raw"
@@ -500,11 +501,7 @@ search_sql() {	# NAME: the bare search query in pgbench, tenant preset
 		{ cat "$out/pgbench-search.txt" >&2; die "pgbench search failed"; }
 	stps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' \
 		"$out/pgbench-search.txt" | head -n 1)
-	read -r sp50 sp99 < <(cat "$out"/pgbench_log.* | awk '{ print $3 }' |
-		sort -n | awk '{ v[NR] = $1 } END {
-		i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-		i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-		printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+	read -r sp50 sp99 < <(pgbench_latencies)
 	rm -f "$out"/pgbench_log.*
 	echo "$1 $stps $sp50 $sp99" >>"$out/raw"
 }
