@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, jobOf, camt054,
+  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, jobOf, camt054, until,
 } from './lib.mjs';
 import { reconcile, approveRun } from './money-lib.mjs';
 
@@ -66,6 +66,12 @@ before(async () => {
   t = await freshTenant('ahcol');
   tid = Number(tenantId(t.slug));
   await setModule(true);
+  // The module's monthly job (alimente.schedule) comes to a service that
+  // switched it on within seconds and rewrites every schedule from the
+  // titles' amounts; the fixtures below write schedules directly, so it
+  // runs first (once a month: not again during this file).
+  assert.ok(await until(() => one(`select count(*) from job where tenant_id = ${tid}
+    and type = 'alimente.schedule' and state = 'done'`) === '1', 30000, 200), 'the monthly schedule job ran');
   ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
     body: { name: 'Sozialdienst Alimente', iban: ACCOUNT, street: 'Bahnhofstrasse', house_no: '1', postcode: '3000', town: 'Bern', country: 'CH' } }), 200);
   uids = {};

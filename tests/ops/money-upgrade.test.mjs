@@ -64,7 +64,9 @@ test('0024_money and 0011_money move a service\'s money rows with their ids', ()
   try {
     psql(SUPER.replace(/dbname=\S+/, `dbname=${DB}`), ['-c', 'create extension if not exists pg_trgm']);
     const later = ['0024_money.sql', '0011_money.sql', '0013_bank.sql'];
-    const files = (dir) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.sql') && !later.includes(f)).sort()
+    // the migrations that came after the move build on it: not part of this upgrade
+    const files = (dir) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.sql') && !later.includes(f) &&
+      !(dir === 'core/sql/migrations' && f > '0026')).sort()
       .map((f) => path.join(ROOT, dir, f));
     for (const f of [...files('core/sql/migrations'), ...files('modules/sozialhilfe/migrations')])
       psql(OWNER, ['-1', '-f', f]);
