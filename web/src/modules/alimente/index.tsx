@@ -52,7 +52,7 @@ function routes(rest: string[], key: string, app: AppCtx): VNode | null {
 }
 
 export const alimente: ModuleContribution = {
-  code: AH,
+  code: 'alimente',
   casework: true,
   tabs,
   routes,
