@@ -5,8 +5,9 @@
 -- :months months of schedule up to the month before 2030-01, an approved
 -- advance for three children in five, the advances paid by one approved
 -- run a month, and the debtor's payment in seven months of ten, split
--- over the month's items. Runs as the owner role (bypasses row-level
--- security); refuses to run twice.
+-- over the month's items, the children's parts passed on by that run.
+-- Runs as the owner role (bypasses row-level security); refuses to run
+-- twice.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
@@ -180,6 +181,19 @@ SELECT (SELECT id FROM ah_t), ap.receipt_id, ac.id, ap.month, x.part,
   LATERAL (VALUES ('subrogated', coalesce(v.amount, 0)),
 	('current', ac.amount - coalesce(v.amount, 0))) AS x(part, amount)
  WHERE x.amount > 0;
+
+-- The children's parts were passed on by the run of their month.
+INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
+	source_id, for_month, amount, name, street, house_no, postcode, town,
+	country, iban, ustrd, status, booked_on)
+SELECT (SELECT id FROM ah_t), ar.id, ap.dossier_id, 'alimente', 'ah_passon',
+       a.id, a.month, a.amount, 'Andrea Muster', 'Bahnhofstrasse', '1',
+       '3600', 'Thun', 'CH', 'CH9300762011623852957',
+       'Alimente ' || to_char(a.month, 'YYYY-MM'), 'booked', ar.month + 25
+  FROM ah_allocation a
+  JOIN ap ON ap.receipt_id = a.receipt_id
+  JOIN ar ON ar.month = a.month
+ WHERE a.tenant_id = (SELECT id FROM ah_t) AND a.part = 'current';
 
 ANALYZE person, household, household_member, dossier, ah_title,
     ah_creditor, ah_title_amount, ah_due, ah_advance, payment_run,
