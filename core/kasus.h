@@ -622,6 +622,8 @@ void	ks_retention_register(void);
 /** Worker: start the job runner threads (before the filter); stop them. */
 void	ks_jobs_start(void);
 void	ks_jobs_stop(void);
+/** Job runner threads a process starts: job_threads and the route lane. */
+int	ks_jobs_runners(void);
 
 /* -------------------------------------------------------------- sandbox */
 
