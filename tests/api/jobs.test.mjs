@@ -299,6 +299,9 @@ test('a job a route queued does not wait for scheduled jobs: each worker has a r
     const j = await start({ items: 1 });
     const done = await settle(j.id, ['done', 'failed', 'dead'], 6000);
     assert.equal(done.state, 'done', JSON.stringify(done));
+    // The server's connections count time in the service's zone
+    // (timezone = Europe/Zurich, PGTZ), not the machine's UTC.
+    assert.match(done.created_at, /\+0[12]$/, done.created_at);
     const queued = Number(own(`select count(*) from job where key like '${tag}-%' and state = 'queued'`));
     assert.ok(queued > 0, 'the scheduled jobs were all taken before the route\'s: the test proves nothing');
     assert.match(owner(`select worker from job where id = ${j.id}`), /\/\d+r$/, 'not run by a route lane');
