@@ -403,9 +403,8 @@ enforcement_add(struct ks_request *req)
 	    "{s:I}", "dossier_id", (json_int_t)id)) != KS_OK)
 		return KS_ERROR;
 	if (strcmp(ks_db_str(d, 0, "state"), "voluntary") == 0 &&
-	    ks->dossier_transition(req, id, "voluntary", "enforcement",
-	    "Betreibung eingeleitet", "enforcement_started", ks_db_str(d, 0,
-	    "version")) != KS_OK)
+	    ks->dossier_transition(req, id, "voluntary", "enforcement", NULL,
+	    "enforcement_started", ks_db_str(d, 0, "version")) != KS_OK)
 		return KS_ERROR;
 	return reply_record(req, 201, Q_AH_ENFORCE_GET, eid);
 }
