@@ -232,7 +232,13 @@ test('Alimentenhilfe from the application to the final statement in the browser:
     buffer: Buffer.from(camt054(IBAN, [{ amount: 360000, cdi: 'CRDT', date: '2025-03-20', ref: reference, svc: `J${id}x${Date.now()}` }])) });
   await ac.page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
   await ac.page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 1, unmatched: 0 })).waitFor();
+  await ac.page.getByRole('table', { name: L('money.camt.matched') }).getByRole('cell', { name: reference }).waitFor();
+  await ac.page.getByRole('table', { name: L('money.files.title') }).getByRole('row').nth(1).getByRole('cell', { name: '1', exact: true }).first().waitFor();
   await check(ac.page, 'ahj-camt');
+  await ac.page.getByRole('link', { name: L('money.camt.open_file') }).click();
+  await ac.page.waitForFunction(() => document.activeElement?.classList.contains('page-title'));
+  await ac.page.getByRole('cell', { name: reference }).waitFor();
+  await check(ac.page, 'ahj-bank-file');
   assertClean(ac.page);
   await ac.context.close();
 
@@ -302,11 +308,12 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   assertClean(page);
   await cw.context.close();
 
-  // In French: every tab of the same dossier, its words from fr.json.
+  // In French (the case worker switches): every tab of the same dossier, its words from fr.json.
   const F = (k, p) => tx('fr', k, p);
   const fr = await person(svc, 'caseworker', 'fr-CH');
   const fp = fr.page;
   const ftabs = fp.getByRole('navigation', { name: F('casework.case.sections') });
+  await fp.getByRole('button', { name: 'Français' }).click();
   await open(fp, `#/m/alimente/cases/${id}`);
   await fp.getByRole('group', { name: F('casework.case.overview') }).getByText(F('alimente.state.closed'), { exact: true }).waitFor();
   await fp.getByRole('cell', { name: `${F('alimente.closure.uncollectable')} – Verlustschein` }).waitFor();

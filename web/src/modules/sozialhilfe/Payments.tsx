@@ -38,6 +38,8 @@ export function PaymentRuns() {
   const [existing, setExisting] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
+  // Bumped when a bank file was imported: the list of files shows it.
+  const [filesSeen, setFilesSeen] = useState(0);
   const discarded = location.hash.includes('discarded=1');
   /** The job computed the run: open it; otherwise its error stays shown. */
   function made(j: Job) {
@@ -98,8 +100,8 @@ export function PaymentRuns() {
         ) : <p>{t('sozialhilfe.run.none')}</p>}
       </Section>
       {app.can('case.approve') ? <OneOffsWaiting /> : null}
-      {app.can('payment.run') ? <CamtUpload /> : null}
-      {app.can('payment.run') ? <BankFiles /> : null}
+      {app.can('payment.run') ? <CamtUpload onImported={() => setFilesSeen((n) => n + 1)} /> : null}
+      {app.can('payment.run') ? <BankFiles key={filesSeen} /> : null}
     </section>
   );
 }
@@ -138,7 +140,7 @@ function OneOffsWaiting() {
 /** Debits negative, credits positive, as on a bank statement. */
 const signed = (cdi: string, amount: number) => formatAmount(cdi === 'DBIT' ? -amount : amount);
 
-export function CamtUpload() {
+export function CamtUpload({ onImported }: { onImported?: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [over, setOver] = useState(false);
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
@@ -151,7 +153,7 @@ export function CamtUpload() {
   /** The import job ended: what became of the file (or its error, shown by JobProgress). */
   function booked(j: Job) {
     setImporting(false);
-    if (j.state === 'done') { setRes(j.result as Reconciliation); setJob(null); }
+    if (j.state === 'done') { setRes(j.result as Reconciliation); setJob(null); onImported?.(); }
   }
   async function send(e: Event) {
     e.preventDefault();
