@@ -232,12 +232,14 @@ test('Alimentenhilfe from the application to the final statement in the browser:
     buffer: Buffer.from(camt054(IBAN, [{ amount: 360000, cdi: 'CRDT', date: '2025-03-20', ref: reference, svc: `J${id}x${Date.now()}` }])) });
   await ac.page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
   await ac.page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 1, unmatched: 0 })).waitFor();
-  await ac.page.getByRole('table', { name: L('money.camt.matched') }).getByRole('cell', { name: reference }).waitFor();
+  const taken = ac.page.getByRole('table', { name: L('money.camt.matched') }).getByRole('row', { name: new RegExp(reference) });
+  await taken.getByRole('cell', { name: L('money.outcome.received_by', { module: L('module.alimente') }), exact: true }).waitFor();
   await ac.page.getByRole('table', { name: L('money.files.title') }).getByRole('row').nth(1).getByRole('cell', { name: '1', exact: true }).first().waitFor();
   await check(ac.page, 'ahj-camt');
   await ac.page.getByRole('link', { name: L('money.camt.open_file') }).click();
   await ac.page.waitForFunction(() => document.activeElement?.classList.contains('page-title'));
-  await ac.page.getByRole('cell', { name: reference }).waitFor();
+  await ac.page.getByRole('row', { name: new RegExp(reference) })
+    .getByRole('cell', { name: L('money.outcome.received_by', { module: L('module.alimente') }), exact: true }).waitFor();
   await check(ac.page, 'ahj-bank-file');
   assertClean(ac.page);
   await ac.context.close();

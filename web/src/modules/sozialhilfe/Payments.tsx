@@ -10,7 +10,7 @@
 // transaction by hand.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, download, etagOf, post, upload, withQuery, type Job, type Page } from '../../api';
-import { t, label } from '../../i18n';
+import { t, tOpt, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
@@ -137,6 +137,10 @@ function OneOffsWaiting() {
   );
 }
 
+/** What became of a transaction; a credit a module took names the module. */
+const outcomeText = (u: { outcome: string; module?: string | null }) => (u.outcome === 'received' && u.module
+  ? t('money.outcome.received_by', { module: tOpt(`module.${u.module}`) ?? u.module }) : label('money.outcome', u.outcome));
+
 /** Debits negative, credits positive, as on a bank statement. */
 const signed = (cdi: string, amount: number) => formatAmount(cdi === 'DBIT' ? -amount : amount);
 
@@ -201,10 +205,10 @@ export function CamtUpload({ onImported }: { onImported?: () => void }) {
           <Facts items={[
             [t('sozialhilfe.camt.booked'), String(res.booked)], [t('sozialhilfe.camt.returned'), String(res.returned)],
             [t('sozialhilfe.camt.repayments'), String(res.repayments)], [t('sozialhilfe.camt.pending'), String(res.pending)],
-            [t('sozialhilfe.camt.duplicates'), String(res.duplicates)],
+            [t('sozialhilfe.camt.duplicates'), String(res.duplicates)], [t('money.camt.received'), String(res.received ?? 0)],
           ]} />
           <ReadEntries caption={t('money.camt.matched')} items={res.matched_entries} last={t('money.camt.outcome')}
-            show={(u) => label('money.outcome', u.outcome)} />
+            show={outcomeText} />
           <ReadEntries caption={t('sozialhilfe.camt.unmatched')} items={res.unmatched} last={t('sozialhilfe.camt.reason')}
             show={(u) => label('sozialhilfe.unmatched', u.reason ?? '')} />
           <p><a href={shHref('payments', 'files', res.file.id)}>{t('money.camt.open_file')}</a></p>
@@ -295,7 +299,8 @@ export function BankFileView({ id }: { id: string }) {
           [t('money.files.entries'), String(x.entries)],
           [t('sozialhilfe.camt.booked'), String(x.booked)], [t('sozialhilfe.camt.returned'), String(x.returned)],
           [t('sozialhilfe.camt.repayments'), String(x.repayments)], [t('sozialhilfe.camt.pending'), String(x.pending)],
-          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.files.unmatched'), String(x.unmatched)],
+          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.camt.received'), String(x.received ?? 0)],
+          [t('money.files.unmatched'), String(x.unmatched)],
         ]} />
       </Section>
       <Section id="file-entries" title={t('money.files.entries_title')}>
@@ -309,7 +314,7 @@ export function BankFileView({ id }: { id: string }) {
               <tr key={e.id}>
                 <td>{e.booking_date ? formatDate(e.booking_date) : '–'}</td><td class="num">{signed(e.cdi, e.amount)}</td>
                 <td>{e.end_to_end_id ?? e.reference ?? '–'}</td>
-                <td>{label('money.outcome', e.outcome)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
+                <td>{outcomeText(e)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
                 <td>{e.outcome === 'unmatched' ? (
                   <button type="button" class="btn btn-secondary" aria-expanded={open === e.id ? 'true' : 'false'} id={`match-${e.id}`}
                     onClick={() => { setNote(null); setOpen(open === e.id ? null : e.id); }}>
