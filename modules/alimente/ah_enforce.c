@@ -958,10 +958,13 @@ ah_enforce_on_transition(struct ks_request *req, int64_t dossier,
     const char *from, const char *to)
 {
 	(void)from;
-	/* The end: nothing more is due in its proceedings. */
-	if (strcmp(to, "closed") == 0 && (ks->deadlines_close(req, dossier,
-	    "ah_enforcement", NULL) != KS_OK || ks->deadlines_close(req,
-	    dossier, "ah_payout_block", NULL) != KS_OK))
+	/*
+	 * The end: nothing more is due, neither in its proceedings nor of
+	 * its advances (their yearly re-check) nor by hand; every open
+	 * deadline is done, as the browser tells who closes it.
+	 */
+	if (strcmp(to, "closed") == 0 && ks->deadlines_close(req, dossier,
+	    NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return KS_OK;
 }

@@ -4,7 +4,8 @@
 // registers the mother with her son and opens the dossier, the father as
 // a person; the application's checklist, the maintenance title (CHF
 // 1'200 a month from January 2025) with the father as debtor, the son as
-// creditor, the schedule; the advance (CHF 1'008) drafted and submitted by
+// creditor, the schedule; the debtor's QR-bill with his reference (the
+// Inkasso tab); the advance (CHF 1'008) drafted and submitted by
 // the case worker, approved by the team lead (four eyes), its decision
 // letter as PDF. Accounting computes the run of March 2025 in the
 // payments screen, the team lead approves it, accounting exports it: the
@@ -14,7 +15,8 @@
 // subrogated part). The months he missed are on the work list; an
 // enforcement with its step and the pension-fund report; the dossier
 // closed as uncollectable; the final statement as PDF. Then the same
-// dossier's tabs in French, a figure as the Swiss write it. axe on every
+// dossier's tabs in French (the case worker switches the language), a
+// figure as the Swiss write it. axe on every
 // screen, no console errors; texts from the message files. Set-up
 // without a screen (the service, its users, account and municipality)
 // goes through the API.
@@ -51,7 +53,7 @@ async function service() {
   ok(await call('POST', '/api/v1/admin/municipalities', { session: canton, body: { bfs, name: `Aaredorf ${bfs}`, population: 900 } }), 201);
   assert.equal((await call('PUT', `/api/v1/admin/tenants/${t.slug}/municipalities/${bfs}`, { session: canton })).status, 204);
   ok(await call('PUT', '/api/v1/payment-account', { session: t.admin, body: { name: 'Sozialdienst Aare',
-    iban: 'CH93 0076 2011 6238 5295 7', street: 'Bälliz', house_no: '1', postcode: '3600', town: 'Thun', country: 'CH' } }), 200);
+    iban: 'CH93 0076 2011 6238 5295 7', qr_iban: 'CH44 3199 9123 0008 8901 2', street: 'Bälliz', house_no: '1', postcode: '3600', town: 'Thun', country: 'CH' } }), 200);
   const users = {};
   for (const role of ['caseworker', 'teamlead', 'accounting']) users[role] = await createUser(t.admin, [role]);
   return { slug: t.slug, bfs, users };
@@ -166,6 +168,14 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   await sched.getByRole('row', { name: /^03\.2025/ }).waitFor();
   await check(page, 'ahj-schedule');
   await step('voluntary');
+
+  // Collection begins: the debtor's QR-bill carries his title's reference.
+  await tab('alimente.section.collection');
+  await page.getByText(L('alimente.collect.none')).waitFor();
+  const [bill] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: L('alimente.collect.bill') }).click()]);
+  const billText = pdfLines(await bill.path()).join(' ').replace(/\s+/g, '');
+  assert.ok(billText.includes(reference), 'the QR-bill names the reference');
+  await page.getByText(L('alimente.collect.bill_saved')).waitFor();
 
   // The advance: computed by the pack (the cap, CHF 1'008), drafted and
   // submitted by the case worker, who cannot approve it.
@@ -335,8 +345,13 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   await ftab('alimente.section.collection', fp.getByRole('table', { name: F('alimente.collect.receipts') })
     .getByText(F('alimente.collect.part', { part: F('alimente.part.subrogated'), name: `Noah ${last}`, month: '03.2025', amount: "CHF 1'008.00" })), 'collection');
   await ftab('alimente.section.enforcement', fp.getByRole('rowheader', { name: F('alimente.step_kind.request') }), 'enforcement');
+  await fp.getByText(F('alimente.enforce.claimed', { amount: "CHF 7'200.00", fees: 'CHF 73.00' })).waitFor();
+  await fp.getByRole('rowheader', { name: 'Pensionskasse Bau' }).waitFor();
   const [ffin] = await Promise.all([fp.waitForEvent('download'), fp.getByRole('button', { name: F('alimente.enforce.statement_pdf') }).click()]);
   assert.ok(pdfLines(await ffin.path()).includes("Avancé par la commune | CHF 1'008.00"));
+  // Closed, nothing is due any more: the advance's yearly re-check is done.
+  const recheck = fp.getByRole('table', { name: F('casework.section.deadlines') }).getByRole('row', { name: new RegExp(F('alimente.dkind.ah_recheck')) });
+  await ftab('casework.section.deadlines', recheck.getByRole('button', { name: exact(F('casework.deadline.reopen')) }), 'deadlines');
   assertClean(fp);
   await fr.context.close();
 });
