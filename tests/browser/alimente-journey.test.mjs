@@ -216,6 +216,10 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   await line.getByRole('cell', { name: L('alimente.pkind.ah_advance'), exact: true }).waitFor();
   await line.getByRole('cell', { name: "CHF 1'008.00", exact: true }).waitFor();
   await ac.page.getByText(L('sozialhilfe.run.needs_approval')).waitFor();
+  // Only the advances: the module's kinds are offered too.
+  await Promise.all([ac.page.waitForResponse((r) => r.url().includes('kind=ah_advance')),
+    ac.page.getByRole('combobox', { name: L('money.run.show') }).selectOption({ label: L('alimente.pkind.ah_advance') })]);
+  await line.getByRole('cell', { name: "CHF 1'008.00", exact: true }).waitFor();
   await check(ac.page, 'ahj-run-draft');
   // The team lead approves it (the one who made it may not).
   await open(tl.page, `#/m/sozialhilfe/payments/${runId}`);

@@ -21,6 +21,7 @@ import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/fo
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { M, ProgressBar, Section, ShNav, modHref, saveBlob, shHref } from './common';
 import { OneOffApprove } from './Money';
+import { useVocabularies } from '../../casework/vocabulary';
 
 function nextMonth(): string {
   const [y, m] = todayIso().split('-').map(Number);
@@ -388,6 +389,10 @@ export function PaymentRunView({ id }: { id: string }) {
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const [exporting, setExporting] = useState<Job | null>(null);
+  // The kinds of payment of every module switched on (Sozialhilfe's until they are known).
+  const vocab = useVocabularies();
+  const kinds = vocab.data?.payment_kind?.map((e) => ({ value: e.code, label: label(`${e.module ?? M}.pkind`, e.code) }))
+    ?? ['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }));
   if (run.error) return <section><ShNav current="payments" /><PageTitle>{t('sozialhilfe.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
   if (!run.data) return <Loading />;
   const r = run.data;
@@ -479,8 +484,7 @@ export function PaymentRunView({ id }: { id: string }) {
       <Section id="run-lines" title={t('sozialhilfe.run.lines')}>
         <div class="inline-form">
           <SelectField label={t('money.run.show')} value={kind} onChange={(k) => { setKind(k); setAfter([]); }}
-            options={[{ value: '', label: t('money.run.show_all') },
-              ...['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }))]} />
+            options={[{ value: '', label: t('money.run.show_all') }, ...kinds]} />
         </div>
         {r.lines.length ? (
           <table class="table">
