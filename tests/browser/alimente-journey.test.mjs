@@ -2,7 +2,8 @@
 // as its users click through it, in a fresh social service (so that its
 // payment runs are the only ones of their months): the case worker
 // registers the mother with her son and opens the dossier, the father as
-// a person; the application's checklist, the maintenance title (CHF
+// a person; the application's checklist and the judgment uploaded to
+// the documents, the maintenance title (CHF
 // 1'200 a month from January 2025) with the father as debtor, the son as
 // creditor, the schedule; the debtor's QR-bill with his reference (the
 // Inkasso tab); the advance (CHF 1'008) drafted and submitted by
@@ -122,6 +123,15 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   await page.getByRole('button', { name: L('sozialhilfe.checklist.save') }).click();
   await page.getByText(L('sozialhilfe.checklist.complete')).waitFor();
   await check(page, 'ahj-checklist');
+  // The judgment itself goes to the dossier's documents.
+  await tab('casework.section.documents');
+  await page.getByLabel(L('casework.doc.file')).setInputFiles({ name: 'urteil.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% Urteil\n%%EOF\n') });
+  await page.getByRole('combobox', { name: L('casework.doc.category') }).selectOption({ label: L('alimente.dcat.ah_title') });
+  await page.getByRole('textbox', { name: exact(L('casework.doc.title')) }).fill('Urteil Regionalgericht');
+  await page.getByRole('button', { name: L('casework.doc.send') }).click();
+  await page.getByText(L('casework.doc.uploaded', { title: 'Urteil Regionalgericht' })).waitFor();
+  await page.getByRole('table', { name: L('casework.section.documents') }).getByRole('cell', { name: L('alimente.dcat.ah_title'), exact: true }).waitFor();
+  await check(page, 'ahj-documents');
   const step = async (to, more) => {
     await tab('casework.section.overview');
     await page.getByRole('combobox', { name: L('casework.transition.to') }).selectOption({ label: L(`alimente.state.${to}`) });
