@@ -403,9 +403,8 @@ enforcement_add(struct ks_request *req)
 	    "{s:I}", "dossier_id", (json_int_t)id)) != KS_OK)
 		return KS_ERROR;
 	if (strcmp(ks_db_str(d, 0, "state"), "voluntary") == 0 &&
-	    ks->dossier_transition(req, id, "voluntary", "enforcement",
-	    "Betreibung eingeleitet", "enforcement_started", ks_db_str(d, 0,
-	    "version")) != KS_OK)
+	    ks->dossier_transition(req, id, "voluntary", "enforcement", NULL,
+	    "enforcement_started", ks_db_str(d, 0, "version")) != KS_OK)
 		return KS_ERROR;
 	return reply_record(req, 201, Q_AH_ENFORCE_GET, eid);
 }
@@ -959,10 +958,13 @@ ah_enforce_on_transition(struct ks_request *req, int64_t dossier,
     const char *from, const char *to)
 {
 	(void)from;
-	/* The end: nothing more is due in its proceedings. */
-	if (strcmp(to, "closed") == 0 && (ks->deadlines_close(req, dossier,
-	    "ah_enforcement", NULL) != KS_OK || ks->deadlines_close(req,
-	    dossier, "ah_payout_block", NULL) != KS_OK))
+	/*
+	 * The end: nothing more is due, neither in its proceedings nor of
+	 * its advances (their yearly re-check) nor by hand; every open
+	 * deadline is done, as the browser tells who closes it.
+	 */
+	if (strcmp(to, "closed") == 0 && ks->deadlines_close(req, dossier,
+	    NULL, NULL) != KS_OK)
 		return KS_ERROR;
 	return KS_OK;
 }

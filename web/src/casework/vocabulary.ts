@@ -1,17 +1,17 @@
 // The casework layer's vocabularies (deadline kinds, journal and document
-// categories) as the server lists them (GET /api/v1/vocabularies: the
+// categories, payment kinds) as the server lists them (GET /api/v1/vocabularies: the
 // core's codes and those of the modules switched on for the service), so
 // the web app keeps no list of its own. A code's words are its module's
-// (<module>.<dkind|jcat|dcat>.<code>, in the module's message file) or,
+// (<module>.<dkind|jcat|dcat|pkind>.<code>, in the module's message file) or,
 // for the core's codes, casework's (casework.<…>.<code>).
 import { tOpt } from '../i18n';
 import { useResource } from '../lib/hooks';
 
-export type VocabDomain = 'deadline_kind' | 'journal_category' | 'document_category';
+export type VocabDomain = 'deadline_kind' | 'journal_category' | 'document_category' | 'payment_kind';
 export interface VocabEntry { code: string; module: string | null }
 export type Vocabularies = Record<VocabDomain, VocabEntry[]>;
 
-const SHORT: Record<VocabDomain, string> = { deadline_kind: 'dkind', journal_category: 'jcat', document_category: 'dcat' };
+const SHORT: Record<VocabDomain, string> = { deadline_kind: 'dkind', journal_category: 'jcat', document_category: 'dcat', payment_kind: 'pkind' };
 
 /** The words of a code: of the module that declared it (the entry's, else
  *  the one given), else casework's; undefined when there are none. */

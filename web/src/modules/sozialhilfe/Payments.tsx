@@ -10,7 +10,7 @@
 // transaction by hand.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, download, etagOf, post, upload, withQuery, type Job, type Page } from '../../api';
-import { t, label } from '../../i18n';
+import { t, tOpt, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { usePagedList, useResource } from '../../lib/hooks';
@@ -21,6 +21,7 @@ import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/fo
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { M, ProgressBar, Section, ShNav, modHref, saveBlob, shHref } from './common';
 import { OneOffApprove } from './Money';
+import { useVocabularies } from '../../casework/vocabulary';
 
 function nextMonth(): string {
   const [y, m] = todayIso().split('-').map(Number);
@@ -38,6 +39,8 @@ export function PaymentRuns() {
   const [existing, setExisting] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
+  // Bumped when a bank file was imported: the list of files shows it.
+  const [filesSeen, setFilesSeen] = useState(0);
   const discarded = location.hash.includes('discarded=1');
   /** The job computed the run: open it; otherwise its error stays shown. */
   function made(j: Job) {
@@ -98,8 +101,8 @@ export function PaymentRuns() {
         ) : <p>{t('sozialhilfe.run.none')}</p>}
       </Section>
       {app.can('case.approve') ? <OneOffsWaiting /> : null}
-      {app.can('payment.run') ? <CamtUpload /> : null}
-      {app.can('payment.run') ? <BankFiles /> : null}
+      {app.can('payment.run') ? <CamtUpload onImported={() => setFilesSeen((n) => n + 1)} /> : null}
+      {app.can('payment.run') ? <BankFiles key={filesSeen} /> : null}
     </section>
   );
 }
@@ -135,10 +138,14 @@ function OneOffsWaiting() {
   );
 }
 
+/** What became of a transaction; a credit a module took names the module. */
+const outcomeText = (u: { outcome: string; module?: string | null }) => (u.outcome === 'received' && u.module
+  ? t('money.outcome.received_by', { module: tOpt(`module.${u.module}`) ?? u.module }) : label('money.outcome', u.outcome));
+
 /** Debits negative, credits positive, as on a bank statement. */
 const signed = (cdi: string, amount: number) => formatAmount(cdi === 'DBIT' ? -amount : amount);
 
-export function CamtUpload() {
+export function CamtUpload({ onImported }: { onImported?: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [over, setOver] = useState(false);
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
@@ -151,7 +158,7 @@ export function CamtUpload() {
   /** The import job ended: what became of the file (or its error, shown by JobProgress). */
   function booked(j: Job) {
     setImporting(false);
-    if (j.state === 'done') { setRes(j.result as Reconciliation); setJob(null); }
+    if (j.state === 'done') { setRes(j.result as Reconciliation); setJob(null); onImported?.(); }
   }
   async function send(e: Event) {
     e.preventDefault();
@@ -199,10 +206,10 @@ export function CamtUpload() {
           <Facts items={[
             [t('sozialhilfe.camt.booked'), String(res.booked)], [t('sozialhilfe.camt.returned'), String(res.returned)],
             [t('sozialhilfe.camt.repayments'), String(res.repayments)], [t('sozialhilfe.camt.pending'), String(res.pending)],
-            [t('sozialhilfe.camt.duplicates'), String(res.duplicates)],
+            [t('sozialhilfe.camt.duplicates'), String(res.duplicates)], [t('money.camt.received'), String(res.received ?? 0)],
           ]} />
           <ReadEntries caption={t('money.camt.matched')} items={res.matched_entries} last={t('money.camt.outcome')}
-            show={(u) => label('money.outcome', u.outcome)} />
+            show={outcomeText} />
           <ReadEntries caption={t('sozialhilfe.camt.unmatched')} items={res.unmatched} last={t('sozialhilfe.camt.reason')}
             show={(u) => label('sozialhilfe.unmatched', u.reason ?? '')} />
           <p><a href={shHref('payments', 'files', res.file.id)}>{t('money.camt.open_file')}</a></p>
@@ -293,7 +300,8 @@ export function BankFileView({ id }: { id: string }) {
           [t('money.files.entries'), String(x.entries)],
           [t('sozialhilfe.camt.booked'), String(x.booked)], [t('sozialhilfe.camt.returned'), String(x.returned)],
           [t('sozialhilfe.camt.repayments'), String(x.repayments)], [t('sozialhilfe.camt.pending'), String(x.pending)],
-          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.files.unmatched'), String(x.unmatched)],
+          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.camt.received'), String(x.received ?? 0)],
+          [t('money.files.unmatched'), String(x.unmatched)],
         ]} />
       </Section>
       <Section id="file-entries" title={t('money.files.entries_title')}>
@@ -307,7 +315,7 @@ export function BankFileView({ id }: { id: string }) {
               <tr key={e.id}>
                 <td>{e.booking_date ? formatDate(e.booking_date) : '–'}</td><td class="num">{signed(e.cdi, e.amount)}</td>
                 <td>{e.end_to_end_id ?? e.reference ?? '–'}</td>
-                <td>{label('money.outcome', e.outcome)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
+                <td>{outcomeText(e)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
                 <td>{e.outcome === 'unmatched' ? (
                   <button type="button" class="btn btn-secondary" aria-expanded={open === e.id ? 'true' : 'false'} id={`match-${e.id}`}
                     onClick={() => { setNote(null); setOpen(open === e.id ? null : e.id); }}>
@@ -381,6 +389,10 @@ export function PaymentRunView({ id }: { id: string }) {
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const [exporting, setExporting] = useState<Job | null>(null);
+  // The kinds of payment of every module switched on (Sozialhilfe's until they are known).
+  const vocab = useVocabularies();
+  const kinds = vocab.data?.payment_kind?.map((e) => ({ value: e.code, label: label(`${e.module ?? M}.pkind`, e.code) }))
+    ?? ['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }));
   if (run.error) return <section><ShNav current="payments" /><PageTitle>{t('sozialhilfe.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
   if (!run.data) return <Loading />;
   const r = run.data;
@@ -472,8 +484,7 @@ export function PaymentRunView({ id }: { id: string }) {
       <Section id="run-lines" title={t('sozialhilfe.run.lines')}>
         <div class="inline-form">
           <SelectField label={t('money.run.show')} value={kind} onChange={(k) => { setKind(k); setAfter([]); }}
-            options={[{ value: '', label: t('money.run.show_all') },
-              ...['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }))]} />
+            options={[{ value: '', label: t('money.run.show_all') }, ...kinds]} />
         </div>
         {r.lines.length ? (
           <table class="table">

@@ -83,7 +83,7 @@ export interface RunDetail extends PaymentRun { lines: PaymentLine[]; next: stri
 export interface Unmatched {
   id: number; position: number; cdi: string; status: string; amount: number; currency: string; booking_date: string;
   end_to_end_id: string | null; reference: string | null; return_reason: string | null; reason: string | null;
-  outcome: string; line_id: number | null; claim_id: number | null;
+  outcome: string; line_id: number | null; claim_id: number | null; module?: string | null;
 }
 export interface BankFile {
   id: number; sha256: string; account: string | null; entries: number; booked: number; returned: number; repayments: number; received?: number;
@@ -91,14 +91,14 @@ export interface BankFile {
 }
 export interface Reconciliation {
   file_sha256: string; file: BankFile & { already_imported: boolean }; entries: number; matched: number; booked: number;
-  returned: number; repayments: number; pending: number; duplicates: number; unmatched_count: number; unmatched: Unmatched[];
+  returned: number; repayments: number; received?: number; pending: number; duplicates: number; unmatched_count: number; unmatched: Unmatched[];
   matched_entries: Unmatched[];
 }
 export interface BankEntry {
   id: number; file_id: number; cdi: string; amount: number; currency: string; status: string; booking_date: string | null;
   end_to_end_id: string | null; reference: string | null; return_reason: string | null; outcome: string; reason: string | null;
   line_id: number | null; claim_id: number | null; uploaded_at: string; version: number;
-  matched_by: { id: number; display_name: string | null } | null; matched_at: string | null;
+  matched_by: { id: number; display_name: string | null } | null; matched_at: string | null; module?: string | null;
   match: { dossier_id: number; name: string | null; run_month: string | null; for_month: string | null; claim_reference: string | null } | null;
 }
 export interface BankFileDetail extends BankFile { items: BankEntry[]; next: string | null }
