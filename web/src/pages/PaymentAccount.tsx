@@ -5,8 +5,7 @@
 // the server checks it: the IBAN's check digits (mod 97); a QR-IBAN has
 // the QR-IID 30000-31999 in positions 5-9 and is only allowed in its own
 // field. Changing the account sends its ETag.
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, put } from '../api';
+import { useEtagForm } from '../lib/etagForm';
 import { t } from '../i18n';
 import { splitError } from '../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle } from '../components/ui';
@@ -60,60 +59,30 @@ function check(v: Form): Record<string, string> {
 }
 
 export function PaymentAccount() {
-  const [v, setV] = useState<Form | null>(null);
-  const [etag, setEtag] = useState<string | null>(null);
-  const [loadErr, setLoadErr] = useState<unknown>(null);
-  const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
-  const [formErr, setFormErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function load() {
-    try {
-      const r = await get<Account>('/api/v1/payment-account');
-      setV(toForm(r.data)); setEtag(r.etag); setLoadErr(null);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) { setV(toForm(null)); setEtag(null); } else setLoadErr(e);
-    }
-  }
-  useEffect(() => { void load(); }, []);
-  if (loadErr) return <section><PageTitle>{t('payaccount.title')}</PageTitle><ErrorBox error={loadErr} /></section>;
+  const f = useEtagForm<Account, Form>('/api/v1/payment-account', toForm);
+  const { v, fieldErr } = f;
+  if (f.loadErr) return <section><PageTitle>{t('payaccount.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof Form) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof Form) => (x: string) => f.setV({ ...v, [k]: x });
 
-  async function save(e: Event) {
+  function save(e: Event) {
     e.preventDefault();
     if (!v) return;
-    setNote(null); setFormErr(null);
-    const fe = check(v);
-    setFieldErr(fe);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    const body: Record<string, string> = { name: v.name.trim(), iban: compact(v.iban), town: v.town.trim(), country: v.country.trim().toUpperCase() };
-    for (const k of ['bic', 'street', 'house_no', 'postcode'] as const) if (v[k].trim()) body[k] = v[k].trim();
-    if (compact(v.qr_iban)) body.qr_iban = compact(v.qr_iban);
-    setBusy(true);
-    try {
-      const r = await put<Account>('/api/v1/payment-account', body, etag);
-      setV(toForm(r.data)); setEtag(r.etag);
-      setNote(t('form.saved'));
-    } catch (x) {
-      if (x instanceof ApiError && x.status === 409) {
-        setFormErr(x);
-        // Keep what was typed; take the new version so a second save is a deliberate overwrite.
-        try { const r = await get<Account>('/api/v1/payment-account'); setEtag(r.etag); } catch { /* the next save will tell */ }
-      } else {
-        const sp = splitError(x, [...FIELDS]);
-        setFieldErr(sp.field); setFormErr(sp.form);
-      }
-    } finally { setBusy(false); }
+    void f.save(check(v), () => {
+      const body: Record<string, string> = { name: v.name.trim(), iban: compact(v.iban), town: v.town.trim(), country: v.country.trim().toUpperCase() };
+      for (const k of ['bic', 'street', 'house_no', 'postcode'] as const) if (v[k].trim()) body[k] = v[k].trim();
+      if (compact(v.qr_iban)) body.qr_iban = compact(v.qr_iban);
+      return body;
+    }, (x) => splitError(x, [...FIELDS]));
   }
 
   return (
     <section>
       <PageTitle>{t('payaccount.title')}</PageTitle>
       <p>{t('payaccount.text')}</p>
-      {note ? <Notice kind="success">{note}</Notice> : null}
+      {f.note ? <Notice kind="success">{f.note}</Notice> : null}
       <form class="form card" onSubmit={save} noValidate>
-        {formErr ? <ErrorBox error={formErr} /> : null}
+        {f.formErr ? <ErrorBox error={f.formErr} /> : null}
         <Field label={t('payaccount.name')} value={v.name} onInput={set('name')} required error={fieldErr.name} name="name" />
         <Field label={t('payaccount.iban')} hint={t('payaccount.iban_hint')} value={v.iban} onInput={set('iban')} required
           error={fieldErr.iban} name="iban" spellcheck={false} />
@@ -127,7 +96,7 @@ export function PaymentAccount() {
         <Field label={t('payaccount.qr_iban')} hint={t('payaccount.qr_iban_hint')} value={v.qr_iban} onInput={set('qr_iban')}
           error={fieldErr.qr_iban} name="qr_iban" spellcheck={false} />
         <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>{t('form.save')}</button>
+          <button type="submit" class="btn btn-primary" disabled={f.busy}>{t('form.save')}</button>
         </div>
       </form>
     </section>
