@@ -744,6 +744,24 @@ ah_advance_on_transition(struct ks_request *req, int64_t dossier,
 	return 0;
 }
 
+/* A work-list row about an advance: which, its dossier and child. */
+static json_t *
+child_row(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:I,s:I,s:s,s:s}",
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
+	    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
+	    "first_name", ks_db_str(r, i, "first_name"),
+	    "last_name", ks_db_str(r, i, "last_name"));
+}
+
+static void
+put_str(json_t *o, const char *key, PGresult *r, int i)
+{
+	json_object_set_new(o, key, json_string(ks_db_str(r, i, key)));
+}
+
 /*
  * "ah_advances_ending": the caller's advances ending within 60 days;
  * "ah_advances_awaiting" for who approves (alimente.approve): the
@@ -753,22 +771,19 @@ int
 ah_advance_worklist(struct ks_request *req, json_t *lists)
 {
 	const char *v[1] = { ks->num(req, ks->user_id(req)) };
-	json_t *a;
+	json_t *a, *j;
 	PGresult *r;
 	int i;
 
 	if ((r = ks->db_q(req, Q_AH_ADVANCE_ENDING, 1, v)) == NULL)
 		return -1;
 	a = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,"
-		    "s:s}", "id", (json_int_t)ks_db_getll(r, i, "id"),
-		    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
-		    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
-		    "first_name", ks_db_str(r, i, "first_name"),
-		    "last_name", ks_db_str(r, i, "last_name"),
-		    "ends_on", ks_db_str(r, i, "ends_on"),
-		    "reason", ks_db_str(r, i, "reason")));
+	for (i = 0; i < PQntuples(r); i++) {
+		j = child_row(r, i);
+		put_str(j, "ends_on", r, i);
+		put_str(j, "reason", r, i);
+		json_array_append_new(a, j);
+	}
 	if (json_object_set_new(lists, "ah_advances_ending", a) != 0)
 		return -1;
 	if (!ks->has_perm(req, "alimente.approve"))
@@ -776,16 +791,14 @@ ah_advance_worklist(struct ks_request *req, json_t *lists)
 	if ((r = ks->db_q(req, Q_AH_ADVANCE_AWAITING, 1, v)) == NULL)
 		return -1;
 	a = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s,s:s,s:I,"
-		    "s:s,s:s}", "id", (json_int_t)ks_db_getll(r, i, "id"),
-		    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
-		    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
-		    "first_name", ks_db_str(r, i, "first_name"),
-		    "last_name", ks_db_str(r, i, "last_name"),
-		    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
-		    "valid_from", ks_db_str(r, i, "valid_from"),
-		    "submitted_at", ks_db_str(r, i, "submitted_at")));
+	for (i = 0; i < PQntuples(r); i++) {
+		j = child_row(r, i);
+		json_object_set_new(j, "amount", json_integer(ks_db_getll(r, i,
+		    "amount")));
+		put_str(j, "valid_from", r, i);
+		put_str(j, "submitted_at", r, i);
+		json_array_append_new(a, j);
+	}
 	return json_object_set_new(lists, "ah_advances_awaiting", a);
 }
 
