@@ -427,6 +427,22 @@ test('back payments: months whose run was approved before the decision are paid 
   assert.equal(months(f.children[0]), '2024-12=0,2025-01=100800,2025-02=100800,2025-03=100800,2025-04=100800,2025-05=100800,2025-06=100800');
   assert.equal(months(f.children[1]), '2024-12=0,2025-01=45055,2025-02=45055,2025-03=0,2025-04=0,2025-05=0,2025-06=0');
   assert.match(JSON.stringify(sched), /"advanced":100800/);
+
+  // Ben's maintenance rises (as an indexation would) and a new decision
+  // from February grants more: February is topped up to the new amount,
+  // March to July are paid back in full, each once, never beyond it
+  await approve(july);
+  sql(DB_OWNER, `update ah_due set amount = 60000, title_amount = 60000 where creditor_id = ${f.children[1]} and month >= '2025-01-01'`);
+  const more = (await decide(bcw, blead, await propose(bcw, f.dossier, f.children[1], '2025-02-01'))).json;
+  assert.equal(more.amount, 60000);
+  const aug = await newRun('2025-08');
+  const ben2 = aug.json.lines.filter((l) => [ben, more.id].includes(l.source_id)).map((l) => [l.source_id, l.for_month, l.amount])
+    .sort((x, y) => x[1].localeCompare(y[1]));
+  assert.deepEqual(ben2, [[more.id, '2025-02', 60000 - 45055], ...['03', '04', '05', '06', '07', '08'].map((m) => [more.id, `2025-${m}`, 60000])], show(aug));
+  assert.equal(sql(DB_OWNER, `select sum(amount) from payment_line where kind = 'ah_advance' and source_id in (${ben}, ${more.id})
+    and for_month = '2025-02-01'`), '60000');
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_line where kind = 'ah_advance' and source_id in (${ben}, ${more.id})
+    and for_month = '2025-01-01'`), '1', 'January stays with the first decision');
 });
 
 test('the team lead\'s overview of decisions awaiting approval across dossiers, and the work-list row', async () => {
