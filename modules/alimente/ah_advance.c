@@ -334,6 +334,52 @@ advance_list(struct ks_request *req)
 	    "next", ks_db_cursor(r, n, "id")));
 }
 
+static const char *const states[] = { "draft", "submitted", "approved",
+	"rejected", "ended", NULL };
+
+/*
+ * GET /alimente/advances?state=submitted (the default): the service's
+ * decisions in a state across its dossiers, a page at a time, with the
+ * dossier's number and client - the team lead's overview of what awaits
+ * approval. Reading is open within the service (the access policy);
+ * row-level security keeps it to the caller's own service.
+ */
+static int
+advance_by_state(struct ks_request *req)
+{
+	const char *st = ks->query(req, "state"), *v[3];
+	json_t *items, *j;
+	long long n;
+	PGresult *r;
+	int i;
+
+	if (st == NULL)
+		st = "submitted";
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(states[i], st) == 0)
+			break;
+	if (states[i] == NULL)
+		return ks->fail_detail(req, 400, "invalid_parameter", "state is "
+		    "draft, submitted, approved, rejected or ended", json_pack(
+		    "{s:s}", "parameter", "state"));
+	if (ks->page(req, &v[1], &v[2], &n) != KS_OK)
+		return -1;
+	v[0] = st;
+	if ((r = ks->db_q(req, Q_AH_ADVANCE_BY_STATE, 3, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++) {
+		j = advance_json(r, i);
+		json_object_set_new(j, "dossier_number", json_string(ks_db_str(r,
+		    i, "dossier_number")));
+		json_object_set_new(j, "client", json_string(ks_db_str(r, i,
+		    "client")));
+		json_array_append_new(items, j);
+	}
+	return ks->reply(req, 200, json_pack("{s:s,s:o,s:o}", "state", st,
+	    "items", items, "next", ks_db_cursor(r, n, "id")));
+}
+
 /* ------------------------------------------------------------ steps */
 
 static int
@@ -650,6 +696,10 @@ const struct ks_route ah_advance_routes[] = {
 	{ "GET", C "/{id}/advances", "alimente.read", 0, NULL,
 	    KS_R_PAGED | KS_R_AUDIT, advance_list,
 	    "the advance decisions of a dossier" },
+	{ "GET", A, "alimente.approve", 0, NULL, KS_R_PAGED | KS_R_AUDIT,
+	    advance_by_state, "the service's advance decisions in a state "
+	    "across its dossiers (?state=draft|submitted|approved|rejected|"
+	    "ended, default submitted: those awaiting approval)" },
 	{ "POST", A "/{id}/submit", "alimente.write", 0, NULL, KS_R_ETAG,
 	    advance_submit, "submit a draft advance decision for approval "
 	    "(If-Match)" },
@@ -694,28 +744,62 @@ ah_advance_on_transition(struct ks_request *req, int64_t dossier,
 	return 0;
 }
 
-/* "ah_advances_ending": the caller's advances ending within 60 days. */
+/* A work-list row about an advance: which, its dossier and child. */
+static json_t *
+child_row(PGresult *r, int i)
+{
+	return json_pack("{s:I,s:I,s:I,s:s,s:s}",
+	    "id", (json_int_t)ks_db_getll(r, i, "id"),
+	    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
+	    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
+	    "first_name", ks_db_str(r, i, "first_name"),
+	    "last_name", ks_db_str(r, i, "last_name"));
+}
+
+static void
+put_str(json_t *o, const char *key, PGresult *r, int i)
+{
+	json_object_set_new(o, key, json_string(ks_db_str(r, i, key)));
+}
+
+/*
+ * "ah_advances_ending": the caller's advances ending within 60 days;
+ * "ah_advances_awaiting" for who approves (alimente.approve): the
+ * submitted decisions the caller may approve.
+ */
 int
 ah_advance_worklist(struct ks_request *req, json_t *lists)
 {
 	const char *v[1] = { ks->num(req, ks->user_id(req)) };
-	json_t *a;
+	json_t *a, *j;
 	PGresult *r;
 	int i;
 
 	if ((r = ks->db_q(req, Q_AH_ADVANCE_ENDING, 1, v)) == NULL)
 		return -1;
 	a = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,"
-		    "s:s}", "id", (json_int_t)ks_db_getll(r, i, "id"),
-		    "dossier_id", (json_int_t)ks_db_getll(r, i, "dossier_id"),
-		    "creditor_id", (json_int_t)ks_db_getll(r, i, "creditor_id"),
-		    "first_name", ks_db_str(r, i, "first_name"),
-		    "last_name", ks_db_str(r, i, "last_name"),
-		    "ends_on", ks_db_str(r, i, "ends_on"),
-		    "reason", ks_db_str(r, i, "reason")));
-	return json_object_set_new(lists, "ah_advances_ending", a);
+	for (i = 0; i < PQntuples(r); i++) {
+		j = child_row(r, i);
+		put_str(j, "ends_on", r, i);
+		put_str(j, "reason", r, i);
+		json_array_append_new(a, j);
+	}
+	if (json_object_set_new(lists, "ah_advances_ending", a) != 0)
+		return -1;
+	if (!ks->has_perm(req, "alimente.approve"))
+		return 0;
+	if ((r = ks->db_q(req, Q_AH_ADVANCE_AWAITING, 1, v)) == NULL)
+		return -1;
+	a = json_array();
+	for (i = 0; i < PQntuples(r); i++) {
+		j = child_row(r, i);
+		json_object_set_new(j, "amount", json_integer(ks_db_getll(r, i,
+		    "amount")));
+		put_str(j, "valid_from", r, i);
+		put_str(j, "submitted_at", r, i);
+		json_array_append_new(a, j);
+	}
+	return json_object_set_new(lists, "ah_advances_awaiting", a);
 }
 
 /*

@@ -336,3 +336,165 @@ test('another service sees none of it: 404', async () => {
   err(await call('POST', `${A}/${d.json.id}/end`, { session: oLead, headers: tag, body: { reason: 'other', valid_to: '2025-05-01' } }), 404, 'not_found');
   err(await call('GET', `${A}/${d.json.id}/letter`, { session: oLead }), 404, 'not_found');
 });
+
+test('back payments: months whose run was approved before the decision are paid once by the next run', async () => {
+  // a service of its own, so that its runs hold only these dossiers
+  const tb = await freshTenant('ahback');
+  await enableAlimente(tb.slug);
+  ok(await call('PUT', '/api/v1/payment-account', { session: tb.admin,
+    body: { name: 'Sozialdienst Nach', iban: 'CH93 0076 2011 6238 5295 7', street: 'Bälliz', house_no: '1', postcode: '3600', town: 'Thun', country: 'CH' } }), 200);
+  const [bcw, blead, bacc] = [await user(tb, 'caseworker'), await user(tb, 'teamlead'), await user(tb, 'accounting')];
+  const newRun = async (month) => {
+    const job = await jobOf(await call('POST', R, { session: bacc, body: { month } }), bacc);
+    return ok(await call('GET', `${R}/${job.result.run}`, { session: bacc }), 200);
+  };
+  const recompute = async (run) => {
+    ok(await call('POST', `${R}/${run.json.id}/recompute`, { session: bacc, headers: { 'if-match': run.headers.get('etag') } }), 200);
+    return ok(await call('GET', `${R}/${run.json.id}`, { session: bacc }), 200);
+  };
+  const approve = async (run) => ok(await call('POST', `${R}/${run.json.id}/approve`, { session: blead,
+    headers: { 'if-match': run.headers.get('etag') } }), 200);
+  // December 2024 to April 2025 paid by approved runs before anything is
+  // decided (they pay another family's advance decided earlier)
+  const x = await family(tb, bcw, [{ birth: '2013-01-01', amount: 30000 }]);
+  const early = (await decide(bcw, blead, await propose(bcw, x.dossier, x.children[0], '2024-12-01'))).json.id;
+  for (const m of ['2024-12', '2025-01', '2025-02', '2025-03', '2025-04']) {
+    const r = await newRun(m);
+    assert.deepEqual(r.json.lines.map((l) => [l.source_id, l.for_month]), [[early, m]], show(r));
+    await approve(r);
+  }
+  // Anna (above the cap), Ben (below; his decision ends with February),
+  // Carl (18 on 15 April 2025: April is his last month); Dora's title
+  // ends with March
+  const f = await family(tb, bcw, [{ birth: '2015-06-10', amount: 120000 }, { birth: '2016-02-03', amount: 45055 },
+    { birth: '2007-04-15', amount: 60000 }]);
+  const g = await family(tb, bcw, [{ birth: '2014-01-01', amount: 65000 }], { endsOn: '2025-04-01' });
+  const adv = [];
+  for (const c of [...f.children, ...g.children])
+    adv.push((await decide(bcw, blead, await propose(bcw, c === g.children[0] ? g.dossier : f.dossier, c, '2025-01-01'))));
+  ok(await call('POST', `${A}/${adv[1].json.id}/end`, { session: bcw, headers: { 'if-match': adv[1].headers.get('etag') },
+    body: { reason: 'means', valid_to: '2025-03-01' } }), 200);
+  const [anna, ben, carl, dora] = adv.map((a) => a.json.id);
+  assert.deepEqual(adv.map((a) => a.json.amount), [100800, 45055, 60000, 65000]);
+
+  const expected = [
+    ...['01', '02', '03', '04'].map((m) => [anna, `2025-${m}`, 100800, true]), [anna, '2025-05', 100800, false],
+    [ben, '2025-01', 45055, true], [ben, '2025-02', 45055, true],
+    ...['01', '02', '03', '04'].map((m) => [carl, `2025-${m}`, 60000, true]),
+    ...['01', '02', '03'].map((m) => [dora, `2025-${m}`, 65000, true]),
+  ].sort((x, y) => `${x[0]} ${x[1]}`.localeCompare(`${y[0]} ${y[1]}`));
+  const linesOf = (run) => run.json.lines.filter((l) => l.kind === 'ah_advance' && l.source_id !== early)
+    .map((l) => [l.source_id, l.for_month, l.amount, /^Nachzahlung /.test(l.text)])
+    .sort((x, y) => `${x[0]} ${x[1]}`.localeCompare(`${y[0]} ${y[1]}`));
+  let may = await newRun('2025-05');
+  assert.deepEqual(linesOf(may), expected, show(may));
+  assert.ok(may.json.lines.every((l) => l.status === 'open'), show(may));
+  // the purpose names the child and the month
+  const janAnna = may.json.lines.find((l) => l.source_id === anna && l.for_month === '2025-01');
+  assert.match(janAnna.text, /^Nachzahlung Bevorschussung Unterhalt .+ Bevor 2025-01$/);
+  const total = (run) => run.json.lines.filter((l) => l.source_id !== early).reduce((s, l) => s + l.amount, 0);
+  assert.equal(total(may), 5 * 100800 + 2 * 45055 + 4 * 60000 + 3 * 65000);
+  assert.equal(total(may), 1029110);
+  // the early family's May only: its months were paid by their runs
+  assert.deepEqual(may.json.lines.filter((l) => l.source_id === early).map((l) => l.for_month), ['2025-05']);
+
+  // discarded and made again, computed again: the same lines, once
+  ok(await call('DELETE', `${R}/${may.json.id}`, { session: bacc, headers: { 'if-match': may.headers.get('etag') } }), 204);
+  may = await newRun('2025-05');
+  assert.deepEqual(linesOf(may), expected);
+  may = await recompute(may);
+  assert.deepEqual(linesOf(may), expected);
+  // June computed while May is a draft: May's back payments are not paid twice
+  let june = await newRun('2025-06');
+  assert.deepEqual(linesOf(june), [[anna, '2025-06', 100800, false]], show(june));
+  await approve(may);
+  june = await recompute(june);
+  assert.deepEqual(linesOf(june), [[anna, '2025-06', 100800, false]], show(june));
+  await approve(june);
+  // July: nothing is left to catch up
+  const july = await newRun('2025-07');
+  assert.deepEqual(linesOf(july), [[anna, '2025-07', 100800, false]], show(july));
+  // each child and month paid once; nothing before the decision or after its end
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_line where kind = 'ah_advance' and source_id in (${anna}, ${ben}, ${carl}, ${dora})
+    group by source_id, for_month having count(*) > 1`), '');
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_line where kind = 'ah_advance' and source_id in (${anna}, ${ben}, ${carl}, ${dora})
+    and (for_month < '2025-01-01' or (source_id = ${ben} and for_month >= '2025-03-01') or (source_id = ${carl} and for_month >= '2025-05-01')
+    or (source_id = ${dora} and for_month >= '2025-04-01'))`), '0');
+  // the schedule shows the months as advanced once the run is approved
+  const sched = ok(await call('GET', `${C}/${f.dossier}/schedule?from=2024-12&to=2025-06`, { session: bcw }), 200).json;
+  const months = (cr) => sql(DB_OWNER, `select string_agg(to_char(month, 'YYYY-MM') || '=' || advanced, ','
+    order by month) from ah_month_v where creditor_id = ${cr} and month between '2024-12-01' and '2025-06-01'`);
+  assert.equal(months(f.children[0]), '2024-12=0,2025-01=100800,2025-02=100800,2025-03=100800,2025-04=100800,2025-05=100800,2025-06=100800');
+  assert.equal(months(f.children[1]), '2024-12=0,2025-01=45055,2025-02=45055,2025-03=0,2025-04=0,2025-05=0,2025-06=0');
+  assert.match(JSON.stringify(sched), /"advanced":100800/);
+
+  // Ben's maintenance rises (as an indexation would) and a new decision
+  // from February grants more: February is topped up to the new amount,
+  // March to July are paid back in full, each once, never beyond it
+  await approve(july);
+  sql(DB_OWNER, `update ah_due set amount = 60000, title_amount = 60000 where creditor_id = ${f.children[1]} and month >= '2025-01-01'`);
+  const more = (await decide(bcw, blead, await propose(bcw, f.dossier, f.children[1], '2025-02-01'))).json;
+  assert.equal(more.amount, 60000);
+  const aug = await newRun('2025-08');
+  const ben2 = aug.json.lines.filter((l) => [ben, more.id].includes(l.source_id)).map((l) => [l.source_id, l.for_month, l.amount])
+    .sort((x, y) => x[1].localeCompare(y[1]));
+  assert.deepEqual(ben2, [[more.id, '2025-02', 60000 - 45055], ...['03', '04', '05', '06', '07', '08'].map((m) => [more.id, `2025-${m}`, 60000])], show(aug));
+  assert.equal(sql(DB_OWNER, `select sum(amount) from payment_line where kind = 'ah_advance' and source_id in (${ben}, ${more.id})
+    and for_month = '2025-02-01'`), '60000');
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_line where kind = 'ah_advance' and source_id in (${ben}, ${more.id})
+    and for_month = '2025-01-01'`), '1', 'January stays with the first decision');
+});
+
+test('the team lead\'s overview of decisions awaiting approval across dossiers, and the work-list row', async () => {
+  const f = await family(t, cw, [{ birth: '2015-01-01', amount: 50000 }]);
+  const g = await family(t, cw2, [{ birth: '2016-01-01', amount: 40000 }]);
+  const a = await propose(cw, f.dossier, f.children[0], '2025-01-01');
+  ok(await call('POST', `${A}/${a.json.id}/submit`, { session: cw, headers: { 'if-match': a.headers.get('etag') } }), 200);
+  const b = await propose(cw2, g.dossier, g.children[0], '2025-02-01');
+  ok(await call('POST', `${A}/${b.json.id}/submit`, { session: lead2, headers: { 'if-match': b.headers.get('etag') } }), 200);
+  const draft = await propose(cw, f.dossier, f.children[0], '2025-03-01');
+  const all = [];
+  let after = null;
+  do {
+    const page = ok(await call('GET', `${A}?limit=2${after ? `&after=${after}` : ''}`, { session: lead }), 200).json;
+    assert.equal(page.state, 'submitted');
+    assert.ok(page.items.length <= 2);
+    all.push(...page.items);
+    after = page.next;
+  } while (after);
+  const mine = all.filter((x) => [a.json.id, b.json.id, draft.json.id].includes(x.id));
+  assert.deepEqual(mine.map((x) => x.id), [a.json.id, b.json.id], 'the submitted ones, not the draft');
+  const x = mine[0];
+  assert.equal(x.dossier_id, f.dossier);
+  assert.equal(x.amount, 50000);
+  assert.equal(x.valid_from, '2025-01-01');
+  assert.equal(x.submitted_by.id, cw.id);
+  assert.ok(x.submitted_at);
+  assert.equal(typeof x.dossier_number, 'string');
+  assert.equal(x.client, 'Berta Bevor');
+  assert.deepEqual(x.child.birth_date, '2015-01-01');
+  // another state on request; a state that does not exist is refused
+  const drafts = ok(await call('GET', `${A}?state=draft&limit=500`, { session: lead }), 200).json;
+  assert.ok(drafts.items.some((i) => i.id === draft.json.id));
+  assert.ok(!drafts.items.some((i) => i.id === a.json.id));
+  assert.equal(err(await call('GET', `${A}?state=pending`, { session: lead }), 400, 'invalid_parameter').detail.parameter, 'state');
+  // the read is audited with the dossiers it showed
+  assert.ok(Number(sql(DB_OWNER, `select count(*) from audit_read where route = 'GET /api/v1/alimente/advances' and actor_id = ${lead.id}`)) >= 1);
+  // case workers and accounting lack alimente.approve
+  err(await call('GET', A, { session: cw }), 403, 'forbidden');
+  err(await call('GET', A, { session: acc }), 403, 'forbidden');
+  // another service sees none of them
+  const o = await freshTenant('ahadvo');
+  await enableAlimente(o.slug);
+  const oLead = await user(o, 'teamlead');
+  const theirs = ok(await call('GET', `${A}?limit=500`, { session: oLead }), 200).json;
+  assert.ok(!theirs.items.some((i) => [a.json.id, b.json.id].includes(i.id)));
+  // the work list: a team lead sees what he may approve (not what he submitted)
+  const wl = ok(await call('GET', '/api/v1/worklist', { session: lead }), 200).json;
+  assert.ok((wl.ah_advances_awaiting || []).some((i) => i.id === a.json.id && i.dossier_id === f.dossier && i.amount === 50000));
+  const wl2 = ok(await call('GET', '/api/v1/worklist', { session: lead2 }), 200).json;
+  assert.ok(!(wl2.ah_advances_awaiting || []).some((i) => i.id === b.json.id), 'lead2 submitted it');
+  assert.ok((wl2.ah_advances_awaiting || []).some((i) => i.id === a.json.id));
+  const wlc = ok(await call('GET', '/api/v1/worklist', { session: cw }), 200).json;
+  assert.equal(wlc.ah_advances_awaiting, undefined, 'not for a case worker');
+});

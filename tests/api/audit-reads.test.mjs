@@ -109,8 +109,11 @@ before(async () => {
   const cr = ok(await call('POST', `${C}/${ah.case}/creditors`, { session: cw, body: { person_id: ah.child, role: 'child' } }), 201).json;
   ok(await call('PUT', `/api/v1/alimente/creditors/${cr.id}/amounts`, { session: cw, headers: { 'if-match': `"${cr.version}"` },
     body: { amounts: [{ valid_from: '2024-01-01', amount: 60000 }] } }), 200);
-  ah.advances = ok(await call('POST', `${C}/${ah.case}/advances`, { session: cw, body: { creditor_id: cr.id,
-    valid_from: '2025-01-01', household: { size: 2, income: 4500000, assets: 100000 }, on_social_assistance: false } }), 201).json.id;
+  const adv = ok(await call('POST', `${C}/${ah.case}/advances`, { session: cw, body: { creditor_id: cr.id,
+    valid_from: '2025-01-01', household: { size: 2, income: 4500000, assets: 100000 }, on_social_assistance: false } }), 201);
+  ah.advances = adv.json.id;
+  // submitted: the team lead's overview of decisions awaiting approval lists it
+  ok(await call('POST', `/api/v1/alimente/advances/${ah.advances}/submit`, { session: cw, headers: { 'if-match': adv.headers.get('etag') } }), 200);
   ah.enforcements = ok(await call('POST', `${C}/${ah.case}/enforcements`, { session: cw,
     body: { amount: 120000, office: 'Betreibungsamt Oberland', started_on: '2025-03-02' } }), 201).json.id;
   const pa = ok(await call('GET', '/api/v1/payment-account', { session: acc }), 200);
@@ -122,7 +125,7 @@ before(async () => {
 });
 
 const sessionFor = (perm) => ({
-  'case.read': cw, 'person.read': cw, 'document.read': cw, 'ledger.read': acc, 'audit.read': aud,
+  'case.read': cw, 'person.read': cw, 'document.read': cw, 'ledger.read': acc, 'audit.read': aud, 'alimente.approve': tl,
 }[perm] || acc);
 
 /**

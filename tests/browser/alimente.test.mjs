@@ -279,3 +279,49 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   assertClean(fp.page);
   await fp.context.close();
 });
+
+test('the team lead finds the advance decisions awaiting approval across dossiers and opens the dossier\'s advance tab', async () => {
+  const L = (k, p) => tx('de', k, p);
+  const cw = await apiLogin('thun', 'caseworker');
+  const a = await application(cw, 942);
+  const debtor = must(await api(cw, 'POST', '/api/v1/persons', { last_name: `${a.last}v`, first_name: 'Marc', birth_date: '1984-02-03' }), 201);
+  must(await api(cw, 'PUT', `/api/v1/cases/${a.dossier.id}/title`, { title_kind: 'judgment', authority: 'Regionalgericht Oberland',
+    decided_on: '2024-06-01', applied_on: '2025-01-01', debtor_id: debtor.id }), 201);
+  const cr = must(await api(cw, 'POST', `/api/v1/cases/${a.dossier.id}/creditors`, { person_id: a.child.id, role: 'child' }), 201);
+  must(await api(cw, 'PUT', `/api/v1/alimente/creditors/${cr.id}/amounts`, { amounts: [{ valid_from: '2025-01-01', amount: 70000 }] },
+    { 'if-match': `"${cr.version}"` }), 200);
+  const p = await api(cw, 'POST', `/api/v1/cases/${a.dossier.id}/advances`, { creditor_id: cr.id, valid_from: '2025-01-01',
+    household: { size: 2, income: 4500000, assets: 100000 }, on_social_assistance: false });
+  assert.equal(p.status, 201, JSON.stringify(p.json));
+  must(await api(cw, 'POST', `/api/v1/alimente/advances/${p.json.id}/submit`, undefined, { 'if-match': p.etag }), 200);
+
+  const { context, page } = await newPage(browser);
+  await login(page, 'thun', 'teamlead');
+  await open(page, '#/m/alimente');
+  // the work list names it for the team lead
+  const wl = page.locator('section', { has: page.locator('#ah-wl-awaiting') });
+  await wl.getByRole('link', { name: `Lio ${a.last}` }).waitFor();
+  await page.getByRole('navigation', { name: L('alimente.nav.label') }).getByRole('link', { name: L('alimente.awaiting.nav') }).click();
+  await page.getByRole('heading', { name: L('alimente.awaiting.title') }).waitFor();
+  const row = page.getByRole('row', { name: new RegExp(`Lio ${a.last}`) });
+  await row.waitFor();
+  assert.match(await row.textContent(), /700\.00/);
+  assert.match(await row.textContent(), /01\.01\.2025/);
+  await check(page, 'alimente-awaiting');
+  await row.getByRole('link').first().click();
+  await page.getByRole('heading', { name: L('alimente.section.advances') }).first().waitFor();
+  assert.match(page.url(), new RegExp(`#/m/alimente/cases/${a.dossier.id}/advances$`));
+  await page.getByRole('button', { name: new RegExp(L('alimente.advance.approve') || 'Freigeben') }).first().waitFor();
+  assertClean(page);
+  await context.close();
+
+  // French (biel): the navigation and the page in its words
+  const fr = await newPage(browser);
+  await login(fr.page, 'biel', 'teamlead');
+  await open(fr.page, '#/m/alimente/advances');
+  await fr.page.getByRole('heading', { name: tx('fr', 'alimente.awaiting.title') }).waitFor();
+  await fr.page.getByRole('navigation', { name: tx('fr', 'alimente.nav.label') }).getByRole('link', { name: tx('fr', 'alimente.awaiting.nav') }).waitFor();
+  await check(fr.page, 'alimente-awaiting-fr');
+  assertClean(fr.page);
+  await fr.context.close();
+});

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW, expectFocused, eventually,
+  launch, newPage, login, open, check, axe, shot, assertClean, apiLogin, api, uniq, tabTo, PW, expectFocused, eventually, tx,
 } from './lib.mjs';
 
 let browser;
@@ -248,6 +248,45 @@ test('API tokens: the new token is shown once, listed, and revoked', async () =>
   await row.getByText('widerrufen', { exact: true }).waitFor();
   const r2 = await fetch(new URL('/api/v1/roles', page.url()), { headers: { authorization: `Bearer ${token}` } });
   assert.equal(r2.status, 401);
+  assertClean(page);
+  await context.close();
+});
+
+test('the admin enters the payment account\'s QR-IBAN; a QR-IBAN as the IBAN and an ordinary IBAN as the QR-IBAN are refused at the field', async () => {
+  const { context, page } = await newPage(browser);
+  await login(page, 'thun', 'admin');
+  await page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: tx('de', 'nav.payment_account') }).click();
+  await page.getByRole('heading', { name: tx('de', 'payaccount.title') }).waitFor();
+  const field = (key) => page.getByLabel(new RegExp(`^${tx('de', key)}`));
+  await field('payaccount.name').fill('Sozialdienst Thun');
+  await field('payaccount.town').fill('Thun');
+  await field('payaccount.country').fill('CH');
+  // a QR-IBAN in the IBAN field
+  await field('payaccount.iban').fill('CH44 3199 9123 0008 8901 2');
+  await field('payaccount.qr_iban').fill('CH93 0076 2011 6238 5295 7');
+  await page.getByRole('button', { name: tx('de', 'form.save') }).click();
+  await page.getByText(tx('de', 'payaccount.iban_is_qr')).waitFor();
+  await page.getByText(tx('de', 'payaccount.qr_iban_not_qr')).waitFor();
+  assert.equal(await field('payaccount.iban').getAttribute('aria-invalid'), 'true');
+  assert.equal(await field('payaccount.qr_iban').getAttribute('aria-invalid'), 'true');
+  await check(page, 'payment-account-errors');
+  // a typo in the check digits
+  await field('payaccount.qr_iban').fill('CH45 3199 9123 0008 8901 2');
+  await page.getByRole('button', { name: tx('de', 'form.save') }).click();
+  await page.getByText(tx('de', 'payaccount.qr_iban_rule')).waitFor();
+  // both right: saved
+  await field('payaccount.iban').fill('CH93 0076 2011 6238 5295 7');
+  await field('payaccount.qr_iban').fill('CH44 3199 9123 0008 8901 2');
+  await page.getByRole('button', { name: tx('de', 'form.save') }).click();
+  await page.getByText(tx('de', 'form.saved')).waitFor();
+  const acc = await api(admin, 'GET', '/api/v1/payment-account');
+  assert.equal(acc.json.qr_iban, 'CH4431999123000889012');
+  assert.equal(acc.json.iban, 'CH9300762011623852957');
+  // shown again as saved, grouped in fours
+  await open(page, '#/');
+  await open(page, '#/payment-account');
+  await eventually(() => field('payaccount.qr_iban').inputValue(), 'CH44 3199 9123 0008 8901 2', 'the saved QR-IBAN is shown');
+  await check(page, 'payment-account');
   assertClean(page);
   await context.close();
 });

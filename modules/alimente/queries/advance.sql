@@ -42,6 +42,31 @@ SELECT * FROM ah_advance_v WHERE id = $1
 SELECT * FROM ah_advance_v WHERE dossier_id = $1 AND id > $2
  ORDER BY id LIMIT $3
 
+-- The service's advances in state $1 across its dossiers of the module,
+-- a page at a time (after $2, at most $3): the team lead's overview of
+-- decisions awaiting approval (state submitted), with the dossier's
+-- number and client.
+-- name: ah_advance_by_state
+SELECT v.*, coalesce(d.number, d.id::text) AS dossier_number,
+       btrim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, ''))
+       AS client
+  FROM ah_advance_v v
+  JOIN dossier d ON d.tenant_id = v.tenant_id AND d.id = v.dossier_id
+  JOIN person p ON p.tenant_id = d.tenant_id AND p.id = d.applicant_id
+ WHERE v.status = $1 AND v.id > $2
+ ORDER BY v.id LIMIT $3
+
+-- Submitted advances user $1 may approve (neither proposed nor
+-- submitted them), oldest first: a row of the team lead's work list.
+-- name: ah_advance_awaiting
+SELECT v.id, v.dossier_id, v.creditor_id, v.first_name, v.last_name,
+       v.amount, v.valid_from, v.submitted_at
+  FROM ah_advance_v v
+  JOIN dossier d ON d.tenant_id = v.tenant_id AND d.id = v.dossier_id
+ WHERE v.status = 'submitted' AND d.state <> 'closed'
+   AND v.created_by <> $1 AND v.submitted_by <> $1
+ ORDER BY v.submitted_at, v.id LIMIT 200
+
 -- name: ah_advance_submit
 UPDATE ah_advance SET status = 'submitted', submitted_by = $2,
        submitted_at = now(), version = version + 1
@@ -124,36 +149,71 @@ SELECT t.name AS sender, coalesce(a.street, '') AS s_street,
  WHERE d.id = $1
 
 -- A payment run's advance lines ($1 the run, $2 the month's first day,
--- $3 YYYY-MM): each approved advance in force in the month, of a dossier
--- not closed, to the applicant (the parent), never more than the month's
--- due amount; not after the title's end, nor for a month starting on or
--- after the 18th birthday unless the child is in education then (and
--- never on or after the 25th). Held with a problem when the applicant's
--- name, IBAN or address is missing.
+-- $3 YYYY-MM): each advance in force in the month (approved, or ended
+-- later), of a dossier not closed, to the applicant (the parent), never
+-- more than the month's due amount; not after the title's end, nor for
+-- a month starting on or after the 18th birthday unless the child is in
+-- education then (and never on or after the 25th). Held with a problem
+-- when the applicant's name, IBAN or address is missing.
+--
+-- Back payments (Nachzahlung): a decision is often approved after the
+-- runs of the months it covers were computed and approved without it.
+-- Each such month (an approved run of it computed before the decision's
+-- approval, from the decision's start, before its end) gets its own
+-- line in this run, under the same rules of that month, for what the
+-- decision grants for the month less what any other run (draft or
+-- approved) already pays the child for it (open or booked lines): once,
+-- however often runs are computed or discarded (the tenant's run lock
+-- orders them), and topped up when a later decision grants more.
 -- name: ah_advance_run_lines
-WITH a AS (
-	SELECT v.id, v.dossier_id, d.applicant_id,
-	       least(v.amount, coalesce(u.amount, v.amount)) AS amount,
-	       ch.first_name || ' ' || ch.last_name AS child
+WITH m AS (
+	SELECT v.id, $2::date AS month, false AS back
 	  FROM ah_advance v
+	 WHERE v.status IN ('approved', 'ended') AND v.amount > 0
+	   AND v.valid_from <= $2::date
+	   AND (v.valid_to IS NULL OR v.valid_to > $2::date)
+	UNION ALL
+	SELECT v.id, r.month, true
+	  FROM ah_advance v
+	  JOIN payment_run r ON r.tenant_id = v.tenant_id
+	       AND r.status = 'approved' AND r.computed_at < v.approved_at
+	       AND r.month >= v.valid_from AND r.month < $2::date
+	       AND (v.valid_to IS NULL OR r.month < v.valid_to)
+	 WHERE v.status IN ('approved', 'ended') AND v.amount > 0
+), a AS (
+	SELECT v.id, v.dossier_id, d.applicant_id, m.month, m.back,
+	       least(v.amount, coalesce(u.amount, v.amount)) -
+	       CASE WHEN m.back THEN coalesce((SELECT sum(l.amount)
+	         FROM payment_line l
+	         JOIN ah_advance w ON w.tenant_id = l.tenant_id
+	              AND w.id = l.source_id
+	        WHERE l.tenant_id = v.tenant_id
+	          AND l.dossier_id = v.dossier_id AND l.module = 'alimente'
+	          AND l.kind = 'ah_advance' AND l.for_month = m.month
+	          AND w.creditor_id = v.creditor_id AND l.run_id <> $1
+	          AND l.status IN ('open', 'booked')), 0) ELSE 0 END
+	       AS amount,
+	       ch.first_name || ' ' || ch.last_name AS child
+	  FROM m
+	  JOIN ah_advance v ON v.tenant_id = kasus_tenant() AND v.id = m.id
 	  JOIN dossier d ON d.tenant_id = v.tenant_id AND d.id = v.dossier_id
 	  JOIN ah_creditor c ON c.tenant_id = v.tenant_id
 	       AND c.id = v.creditor_id
 	  JOIN ah_title t ON t.tenant_id = c.tenant_id AND t.id = c.title_id
 	  JOIN person ch ON ch.tenant_id = c.tenant_id AND ch.id = c.person_id
 	  LEFT JOIN ah_due u ON u.tenant_id = v.tenant_id
-	       AND u.creditor_id = v.creditor_id AND u.month = $2::date
-	 WHERE v.status = 'approved' AND v.amount > 0
-	   AND v.valid_from <= $2::date
-	   AND (v.valid_to IS NULL OR v.valid_to > $2::date)
-	   AND d.module = 'alimente' AND d.state <> 'closed'
-	   AND (t.ends_on IS NULL OR t.ends_on > $2::date)
-	   AND ($2::date < ch.birth_date + interval '18 years' OR
-	        (c.education_until >= $2::date AND
-	         $2::date < ch.birth_date + interval '25 years'))
+	       AND u.creditor_id = v.creditor_id AND u.month = m.month
+	 WHERE d.module = 'alimente' AND d.state <> 'closed'
+	   AND (t.ends_on IS NULL OR t.ends_on > m.month)
+	   AND (m.month < ch.birth_date + interval '18 years' OR
+	        (c.education_until >= m.month AND
+	         m.month < ch.birth_date + interval '25 years'))
 ), c AS (
-	SELECT a.id, a.dossier_id, a.amount,
-	       'Bevorschussung Unterhalt ' || a.child || ' ' || $3 AS ustrd,
+	SELECT a.id, a.dossier_id, a.amount, a.month,
+	       CASE WHEN a.back THEN 'Nachzahlung Bevorschussung Unterhalt '
+	           || a.child || ' ' || to_char(a.month, 'YYYY-MM')
+	       ELSE 'Bevorschussung Unterhalt ' || a.child || ' ' || $3 END
+	       AS ustrd,
 	       nullif(btrim(coalesce(p.first_name, '') || ' ' ||
 	           coalesce(p.last_name, '')), '') AS name,
 	       p.street, p.house_no, p.postcode,
@@ -175,9 +235,9 @@ SELECT kasus_tenant(), $1, dossier_id, 'alimente', 'ah_advance', id, amount,
        left(coalesce(name, '-'), 70), left(street, 70), left(house_no, 16),
        left(postcode, 16), left(town, 35), left(country, 2), left(iban, 34),
        left(ustrd, 140), CASE WHEN problem IS NULL THEN 'open' ELSE 'held'
-       END, problem, $2::date
+       END, problem, month
   FROM z
- ORDER BY dossier_id, id
+ ORDER BY dossier_id, id, month
 ON CONFLICT ON CONSTRAINT payment_line_once DO NOTHING
 
 -- The caller's ($1) approved advances ending within 60 days: the first

@@ -13,6 +13,7 @@ import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { useResource } from '../lib/hooks';
 import { splitError } from '../lib/errors';
+import { useEtagForm } from '../lib/etagForm';
 import { formatAmount, formatDate, formatDateTime, formatInteger, parseAmount, parseDate } from '../lib/format';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
@@ -1031,53 +1032,19 @@ const toCreditorForm = (c: Creditor): CreditorForm => ({
 });
 
 function CreditorEdit() {
-  const path = `${BILLING_API}/creditor` as const;
-  const [v, setV] = useState<CreditorForm | null>(null);
-  const [etag, setEtag] = useState<string | null>(null);
-  const [loadErr, setLoadErr] = useState<unknown>(null);
-  const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
-  const [formErr, setFormErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function load() {
-    try {
-      const r = await get<Creditor>(path);
-      setV(toCreditorForm(r.data)); setEtag(r.etag); setLoadErr(null);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) { setV({ ...emptyCreditor }); setEtag(null); } else setLoadErr(e);
-    }
-  }
-  useEffect(() => { void load(); }, []);
-  if (loadErr) return <section><PageTitle>{t('billing.creditor.title')}</PageTitle><ErrorBox error={loadErr} /></section>;
+  const f = useEtagForm<Creditor, CreditorForm>(`${BILLING_API}/creditor`, (c) => (c ? toCreditorForm(c) : { ...emptyCreditor }));
+  const { v, fieldErr } = f;
+  if (f.loadErr) return <section><PageTitle>{t('billing.creditor.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof CreditorForm) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof CreditorForm) => (x: string) => f.setV({ ...v, [k]: x });
 
-  async function save(e: Event) {
+  function save(e: Event) {
     e.preventDefault();
     if (!v) return;
-    setNote(null); setFormErr(null);
     const fe = checkAddress(v);
     const iban = v.iban.replace(/\s+/g, '').toUpperCase();
     if (!/^(CH|LI)[0-9]{2}[0-9A-Z]{17}$/.test(iban)) fe.iban = t('billing.creditor.iban_rule');
-    setFieldErr(fe);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
-    const body = { ...addressBody(v), iban };
-    setBusy(true);
-    try {
-      const r = await put<Creditor>(path, body, etag);
-      if (r.data && typeof r.data === 'object' && 'iban' in r.data) setV(toCreditorForm(r.data));
-      if (r.etag) setEtag(r.etag); else await load();
-      setNote(t('form.saved'));
-    } catch (x) {
-      if (x instanceof ApiError && x.status === 409) {
-        setFormErr(x);
-        // Keep what was typed; take the new version so a second save is a deliberate overwrite.
-        try { const r = await get<Creditor>(path); setEtag(r.etag); } catch { /* the next save will tell */ }
-      } else {
-        const sp = addressError(x, v, CREDITOR_FIELDS);
-        setFieldErr(sp.field); setFormErr(sp.form);
-      }
-    } finally { setBusy(false); }
+    void f.save(fe, () => ({ ...addressBody(v), iban }), (x) => addressError(x, v, CREDITOR_FIELDS));
   }
 
   return (
@@ -1085,14 +1052,14 @@ function CreditorEdit() {
       <p class="breadcrumb"><a href="#/billing">{t('billing.title')}</a></p>
       <PageTitle>{t('billing.creditor.title')}</PageTitle>
       <p>{t('billing.creditor.text')}</p>
-      {note ? <Notice kind="success">{note}</Notice> : null}
+      {f.note ? <Notice kind="success">{f.note}</Notice> : null}
       <form class="form card" onSubmit={save} noValidate>
-        {formErr ? <ErrorBox error={formErr} /> : null}
+        {f.formErr ? <ErrorBox error={f.formErr} /> : null}
         <AddressFields v={v} set={set} errors={fieldErr} />
         <Field label={t('billing.creditor.iban')} hint={t('billing.creditor.iban_hint')} value={v.iban} onInput={set('iban')} required
           error={fieldErr.iban} name="iban" spellcheck={false} />
         <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>{t('form.save')}</button>
+          <button type="submit" class="btn btn-primary" disabled={f.busy}>{t('form.save')}</button>
           <a class="btn btn-secondary" href="#/billing">{t('common.cancel')}</a>
         </div>
       </form>

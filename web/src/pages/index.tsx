@@ -21,6 +21,7 @@ import { Jobs, JobView } from './Jobs';
 import { Retention, RetentionHold } from './Retention';
 import { ModuleView } from '../modules';
 import { Account } from './Account';
+import { PaymentAccount } from './PaymentAccount';
 
 interface Section {
   path: string;
@@ -34,6 +35,7 @@ export const sections: Section[] = [
   { path: 'users', perm: 'tenant.users', nav: 'nav.users' },
   { path: 'teams', perm: 'tenant.teams', nav: 'nav.teams' },
   { path: 'tokens', perm: 'tenant.tokens', nav: 'nav.tokens' },
+  { path: 'payment-account', perm: 'payment.account', nav: 'nav.payment_account' },
   { path: 'tenants', perm: 'canton.tenants', nav: 'nav.tenants' },
   { path: 'municipalities', perm: 'canton.municipalities', nav: 'nav.municipalities' },
   { path: 'rule-packs', perm: 'canton.rules', nav: 'nav.rule_packs' },
@@ -96,6 +98,8 @@ export function resolve(route: Route, app: AppCtx): VNode {
       return /^\d+$/.test(b) ? <TeamEdit key={key} id={b} /> : <NotFound key={key} />;
     case 'tokens':
       return b ? <NotFound key={key} /> : <Tokens key={key} />;
+    case 'payment-account':
+      return b ? <NotFound key={key} /> : <PaymentAccount key={key} />;
     case 'tenants':
       if (!b) return <TenantsList key={key} />;
       if (b === 'new') return <TenantNew key={key} />;

@@ -1,21 +1,26 @@
 // The module's own parts of the shared work list (its lists in GET
 // /api/v1/worklist: missing debtor payments, advances ending soon,
-// limitation dates) and the community's net cost of advances per month
-// (GET /api/v1/alimente/net-cost), which feeds the canton's burden sharing.
+// limitation dates, for a team lead the decisions awaiting approval), the
+// team lead's overview of advance decisions awaiting approval across
+// dossiers (GET /api/v1/alimente/advances?state=submitted) and the
+// community's net cost of advances per month (GET
+// /api/v1/alimente/net-cost), which feeds the canton's burden sharing.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { withQuery } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
-import { useResource } from '../../lib/hooks';
-import { ErrorBox, Field, Loading, PageTitle } from '../../components/ui';
-import { formatAmount, formatDate, todayIso } from '../../lib/format';
+import { usePagedList, useResource } from '../../lib/hooks';
+import { ErrorBox, Field, Loading, PageTitle, Pager } from '../../components/ui';
+import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import { ModuleNav, Section, modHref, useDebounced } from '../../casework/common';
 import { monthText } from './Schedule';
+import type { Advance } from './types';
 
 interface AhLists {
   ah_missing_payments?: { dossier_id: number; state: string; name: string; month: string; due: number }[];
   ah_advances_ending?: { id: number; dossier_id: number; first_name: string; last_name: string; ends_on: string; reason: string }[];
+  ah_advances_awaiting?: { id: number; dossier_id: number; first_name: string; last_name: string; amount: number; valid_from: string; submitted_at: string }[];
   ah_limitation?: { dossier_id: number; creditor_id: number; number: string; client: string; creditor_first_name: string; creditor_last_name: string; month: string; outstanding: number; limitation_on: string }[];
 }
 
@@ -57,6 +62,12 @@ function AhLists() {
       <List id="ah-wl-ending" title={t('alimente.worklist.ending')} items={d.ah_advances_ending ?? []} empty={t('alimente.worklist.ending_none')}
         head={[t('alimente.advance.child'), t('alimente.worklist.ends_on'), t('alimente.advance.end_reason')]}
         row={(x) => <tr key={x.id}><td><a href={href(x.dossier_id, 'advances')}>{x.first_name} {x.last_name}</a></td><td>{formatDate(x.ends_on)}</td><td>{label('alimente.end_reason', x.reason)}</td></tr>} />
+      {d.ah_advances_awaiting ? (
+        <List id="ah-wl-awaiting" title={t('alimente.worklist.awaiting')} items={d.ah_advances_awaiting} empty={t('alimente.worklist.awaiting_none')}
+          head={[t('alimente.advance.child'), t('alimente.advance.amount'), t('alimente.advance.valid_from'), t('alimente.awaiting.submitted_at')]}
+          row={(x) => <tr key={x.id}><td><a href={href(x.dossier_id, 'advances')}>{x.first_name} {x.last_name}</a></td><td class="num">{formatAmount(x.amount)}</td>
+            <td>{formatDate(x.valid_from)}</td><td>{formatDateTime(x.submitted_at)}</td></tr>} />
+      ) : null}
       <List id="ah-wl-limitation" title={t('alimente.worklist.limitation')} items={d.ah_limitation ?? []} empty={t('alimente.worklist.limitation_none')}
         head={[t('casework.client'), t('alimente.schedule.month'), t('alimente.schedule.outstanding'), t('alimente.worklist.limitation_on')]}
         row={(x) => <tr key={`${x.dossier_id}-${x.creditor_id}-${x.month}`}><td><a href={href(x.dossier_id, 'schedule')}>{x.client}</a> <span class="small">{x.creditor_first_name} {x.creditor_last_name}</span></td>
@@ -102,6 +113,46 @@ export function NetCostPage() {
             <td class="num">{formatAmount(res.data.totals.recovered)}</td><td class="num">{formatAmount(res.data.totals.net_cost)}</td></tr></tfoot>
         </table>
       )}
+    </section>
+  );
+}
+
+type Awaiting = Advance & { dossier_number: string; client: string };
+
+/**
+ * #/m/alimente/advances: the advance decisions awaiting approval across
+ * the service's dossiers, for the team lead, who opens a dossier's
+ * advance tab from here to approve or reject.
+ */
+export function AwaitingPage() {
+  const list = usePagedList<Awaiting>('/api/v1/alimente/advances', 50);
+  return (
+    <section>
+      <ModuleNav current="advances" />
+      <PageTitle>{t('alimente.awaiting.title')}</PageTitle>
+      <p>{t('alimente.awaiting.explain')}</p>
+      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
+        <>
+          <table class="table" id="ah-awaiting">
+            <caption class="visually-hidden">{t('alimente.awaiting.title')}</caption>
+            <thead><tr><th scope="col">{t('alimente.awaiting.dossier')}</th><th scope="col">{t('alimente.advance.child')}</th>
+              <th scope="col" class="num">{t('alimente.advance.amount')}</th><th scope="col">{t('alimente.advance.valid_from')}</th>
+              <th scope="col">{t('alimente.awaiting.submitted_by')}</th><th scope="col">{t('alimente.awaiting.submitted_at')}</th></tr></thead>
+            <tbody>{list.items.map((a) => (
+              <tr key={a.id}>
+                <td><a href={href(a.dossier_id, 'advances')}>{a.dossier_number}</a> <span class="small">{a.client}</span></td>
+                <td>{a.child.first_name} {a.child.last_name}</td>
+                <td class="num">{formatAmount(a.amount)}</td>
+                <td>{formatDate(a.valid_from)}</td>
+                <td>{a.submitted_by?.display_name ?? ''}</td>
+                <td>{a.submitted_at ? formatDateTime(a.submitted_at) : ''}</td>
+              </tr>
+            ))}</tbody>
+          </table>
+          <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next}
+            label={t('alimente.awaiting.title')} busy={list.loading} />
+        </>
+      ) : <p>{t('alimente.awaiting.none')}</p>}
     </section>
   );
 }

@@ -19,7 +19,7 @@ import { ScheduleTab } from './Schedule';
 import { EnforcementTab } from './Enforcement';
 import { AdvancesTab } from './Advances';
 import { CollectionTab } from './Collection';
-import { AhWorklistSection, NetCostPage } from './Lists';
+import { AhWorklistSection, AwaitingPage, NetCostPage } from './Lists';
 import './alimente.css';
 
 export const AH = 'alimente';
@@ -44,8 +44,13 @@ function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
     c.documents, c.deadlines, c.transfer];
 }
 
-/** Its own screens: the community's net cost; null for the casework ones. */
+/** Its own screens: the community's net cost, the advance decisions
+ *  awaiting approval; null for the casework ones. */
 function routes(rest: string[], key: string, app: AppCtx): VNode | null {
+  if (rest[0] === 'advances') {
+    if (!app.can('alimente.approve')) return <Refused key={key} />;
+    return rest.length > 1 ? <Missing key={key} /> : <AwaitingPage key={key} />;
+  }
   if (rest[0] !== 'net-cost') return null;
   if (!app.can('alimente.read')) return <Refused key={key} />;
   return rest.length > 1 ? <Missing key={key} /> : <NetCostPage key={key} />;
@@ -56,7 +61,8 @@ export const alimente: ModuleContribution = {
   casework: true,
   tabs,
   routes,
-  nav: [{ path: 'net-cost', label: () => t('alimente.netcost.nav'), visible: (app) => app.can('alimente.read') }],
+  nav: [{ path: 'advances', label: () => t('alimente.awaiting.nav'), visible: (app) => app.can('alimente.approve') },
+    { path: 'net-cost', label: () => t('alimente.netcost.nav'), visible: (app) => app.can('alimente.read') }],
   worklistSection: AhWorklistSection,
   states: ['application', 'assessment', 'voluntary', 'enforcement', 'closed'],
   stateTones: { assessment: 'warn', voluntary: 'ok', enforcement: 'warn', closed: 'off' },
