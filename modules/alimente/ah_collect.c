@@ -204,17 +204,53 @@ receipt_now(struct ks_request *req, const char *dossier, const char *rid)
 }
 
 /*
+ * Book credit c on the title of row r (id, dossier_id): once per bank
+ * entry; audited with how it was found (by reference or assigned).
+ */
+static int
+take(struct ks_request *req, PGresult *r, const struct ks_credit *c)
+{
+	const char *rid, *date, *dossier = ks_db_str(r, 0, "dossier_id");
+	json_t *after;
+
+	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
+	if (book(req, ks_db_str(r, 0, "id"), dossier, c->amount, date, "bank",
+	    ks->num(req, c->entry), c->debtor_name, NULL, &rid) != 0)
+		return -1;
+	if (rid == NULL)
+		return 1;		/* booked from this entry before */
+	if ((after = receipt_now(req, dossier, rid)) == NULL ||
+	    ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
+	    after, json_pack("{s:I,s:s,s:b}", "bank_entry",
+	    (json_int_t)c->entry, "dossier", dossier, "assigned",
+	    c->dossier != 0)) != 0)
+		return -1;
+	return 1;
+}
+
+/*
  * SDK 2.5: a bank credit no claim took. Ours when its reference is a
- * title's debtor_reference; booked once per bank entry.
+ * title's debtor_reference; booked once per bank entry. 2.6: a credit
+ * a person assigned to one of our dossiers is the debtor's payment on
+ * its title, whatever its reference.
  */
 int
 ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 {
-	const char *v[1], *rid, *date;
+	const char *v[1];
 	PGresult *r;
-	json_t *after;
 	size_t n;
 
+	if (c->dossier != 0) {
+		v[0] = ks->num(req, c->dossier);
+		if ((r = ks->db_q(req, Q_AH_COLLECT_TITLE_OF, 1, v)) == NULL)
+			return -1;
+		if (PQntuples(r) != 1)
+			return ks->fail(req, 409, "ah_collect_no_title",
+			    "record the maintenance title first: a payment "
+			    "is allocated over what it makes due");
+		return take(req, r, c);
+	}
 	n = strspn(c->reference, "0123456789");
 	if (n != 27 || c->reference[n] != '\0')
 		return 0;		/* not a QR reference */
@@ -223,19 +259,7 @@ ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 		return -1;
 	if (PQntuples(r) != 1)
 		return 0;
-	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
-	if (book(req, ks_db_str(r, 0, "id"), ks_db_str(r, 0, "dossier_id"),
-	    c->amount, date, "bank", ks->num(req, c->entry), c->debtor_name,
-	    NULL, &rid) != 0)
-		return -1;
-	if (rid == NULL)
-		return 1;		/* booked from this entry before */
-	if ((after = receipt_now(req, ks_db_str(r, 0, "dossier_id"),
-	    rid)) == NULL || ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
-	    after, json_pack("{s:I,s:s}", "bank_entry", (json_int_t)c->entry,
-	    "dossier", ks_db_str(r, 0, "dossier_id"))) != 0)
-		return -1;
-	return 1;
+	return take(req, r, c);
 }
 
 /* --------------------------------------------------------- routes */
