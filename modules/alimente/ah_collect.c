@@ -468,8 +468,8 @@ tx(const char *lang, const char *de, const char *fr)
 }
 
 /* Address lines of a person or the account (prefix "" or "acc_"). */
-static const char *
-lines(struct ks_request *req, PGresult *r, const char *name,
+const char *
+ah_collect_lines(struct ks_request *req, PGresult *r, const char *name,
     const char *pre)
 {
 	const char *st = col(r, ks->printf(req, "%sstreet", pre));
@@ -483,6 +483,49 @@ lines(struct ks_request *req, PGresult *r, const char *name,
 }
 
 /*
+ * The payload of the debtor's QR-bill from row 0 of r (the columns of
+ * ah_collect_bill: the account acc_*, the debtor, debtor_reference) for
+ * amount (none when 0 or less); *payload goes to ks->free. 422
+ * qrbill_invalid when the account or address cannot go on a bill.
+ */
+int
+ah_collect_qrbill(struct ks_request *req, PGresult *r, long long amount,
+    const char *message, char **payload)
+{
+	struct ks_qrbill q;
+	char err[256];
+
+	memset(&q, 0, sizeof(q));
+	q.iban = col(r, "acc_qr_iban");
+	q.creditor.name = col(r, "acc_name");
+	q.creditor.street = col(r, "acc_street");
+	q.creditor.building = col(r, "acc_house_no");
+	q.creditor.postcode = col(r, "acc_postcode");
+	q.creditor.town = col(r, "acc_town");
+	q.creditor.country = col(r, "acc_country");
+	if (col(r, "last_name") != NULL && col(r, "postcode") != NULL &&
+	    col(r, "town") != NULL && col(r, "country") != NULL) {
+		q.debtor.name = ks->printf(req, "%s %s", ks_db_str(r, 0,
+		    "first_name"), ks_db_str(r, 0, "last_name"));
+		q.debtor.street = col(r, "street");
+		q.debtor.building = col(r, "house_no");
+		q.debtor.postcode = col(r, "postcode");
+		q.debtor.town = col(r, "town");
+		q.debtor.country = col(r, "country");
+	}
+	q.amount = amount > 0 ? amount : -1;
+	q.currency = "CHF";
+	q.reference = col(r, "debtor_reference");
+	q.message = message;
+	*payload = NULL;
+	if (ks->qrbill_payload(&q, payload, err, sizeof(err)) != 0)
+		return ks->fail_detail(req, 422, "qrbill_invalid", "the "
+		    "account or the debtor's address cannot go on a QR-bill",
+		    json_pack("{s:s}", "reason", err));
+	return 0;
+}
+
+/*
  * GET /cases/{id}/debtor-bill?lang=de|fr: the debtor's QR-bill (PDF) to
  * the service's account (its QR-IBAN) with the title's QR reference, by
  * which his payments come back from the bank (ah_collect_credit); the
@@ -492,7 +535,6 @@ static int
 debtor_bill(struct ks_request *req)
 {
 	struct ks_pdf_list b = { NULL, 0, 0 };
-	struct ks_qrbill q;
 	const char *v[2], *lang = ks->query(req, "lang"), *debtor, *today;
 	char err[256], *payload = NULL, *pdf = NULL;
 	PGresult *r;
@@ -528,38 +570,17 @@ debtor_bill(struct ks_request *req)
 	if (lang == NULL)
 		lang = col(r, "language") != NULL && strcmp(col(r, "language"),
 		    "fr") == 0 ? "fr" : "de";
-	memset(&q, 0, sizeof(q));
-	q.iban = col(r, "acc_qr_iban");
-	q.creditor.name = col(r, "acc_name");
-	q.creditor.street = col(r, "acc_street");
-	q.creditor.building = col(r, "acc_house_no");
-	q.creditor.postcode = col(r, "acc_postcode");
-	q.creditor.town = col(r, "acc_town");
-	q.creditor.country = col(r, "acc_country");
 	debtor = col(r, "last_name") == NULL ? NULL : ks->printf(req, "%s %s",
 	    ks_db_str(r, 0, "first_name"), ks_db_str(r, 0, "last_name"));
-	if (debtor != NULL && col(r, "postcode") != NULL &&
-	    col(r, "town") != NULL && col(r, "country") != NULL) {
-		q.debtor.name = debtor;
-		q.debtor.street = col(r, "street");
-		q.debtor.building = col(r, "house_no");
-		q.debtor.postcode = col(r, "postcode");
-		q.debtor.town = col(r, "town");
-		q.debtor.country = col(r, "country");
-	}
-	q.amount = ks_db_getll(r, 0, "due") > 0 ? ks_db_getll(r, 0, "due") :
-	    -1;
-	q.currency = "CHF";
-	q.reference = col(r, "debtor_reference");
-	q.message = tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien");
-	if (ks->qrbill_payload(&q, &payload, err, sizeof(err)) != 0)
-		return ks->fail_detail(req, 422, "qrbill_invalid", "the "
-		    "account or the debtor's address cannot go on a QR-bill",
-		    json_pack("{s:s}", "reason", err));
-	ks_pdf_add(&b, KS_PDF_LETTERHEAD, lines(req, r, q.creditor.name,
-	    "acc_"), NULL);
+	if (ah_collect_qrbill(req, r, ks_db_getll(r, 0, "due"),
+	    tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien"),
+	    &payload) != 0)
+		return -1;
+	ks_pdf_add(&b, KS_PDF_LETTERHEAD, ah_collect_lines(req, r,
+	    col(r, "acc_name"), "acc_"), NULL);
 	if (debtor != NULL)
-		ks_pdf_add(&b, KS_PDF_ADDRESS, lines(req, r, debtor, ""), NULL);
+		ks_pdf_add(&b, KS_PDF_ADDRESS, ah_collect_lines(req, r, debtor,
+		    ""), NULL);
 	ks_pdf_add(&b, KS_PDF_TITLE, tx(lang, "Einzahlungsschein für Ihre "
 	    "Unterhaltsbeiträge", "Bulletin de versement pour vos "
 	    "contributions d'entretien"), NULL);

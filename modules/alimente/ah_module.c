@@ -153,12 +153,14 @@ static int
 gather(void)
 {
 	const struct ks_route *const r[] = { ah_title_routes,
-		ah_advance_routes, ah_collect_routes, ah_enforce_routes, NULL };
+		ah_advance_routes, ah_collect_routes, ah_enforce_routes,
+		ah_remind_routes, NULL };
 	const struct ks_errdef *const e[] = { ah_title_errors,
-		ah_advance_errors, ah_collect_errors, ah_enforce_errors, NULL };
+		ah_advance_errors, ah_collect_errors, ah_enforce_errors,
+		ah_remind_errors, NULL };
 	const struct ks_vocab *const v[] = { ah_title_vocabulary,
 		ah_advance_vocabulary, ah_collect_vocabulary,
-		ah_enforce_vocabulary, NULL };
+		ah_enforce_vocabulary, ah_remind_vocabulary, NULL };
 
 	CONCAT(routes, ROUTES_MAX, r, method);
 	CONCAT(errors, ERRORS_MAX, e, code);
