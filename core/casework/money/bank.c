@@ -912,7 +912,9 @@ assignable(struct ks_request *req, PGresult *e, json_t **cur)
 		return ks_fail_detail(req, 409, "invalid_state", "this "
 		    "transaction is matched already", json_pack("{s:O}",
 		    "current", *cur));
-	if (ks_check_etag(req, ks_db_getll(e, 0, "version"), *cur) != KS_OK)
+	/* (it takes its own reference: *cur is read below) */
+	if (ks_check_etag(req, ks_db_getll(e, 0, "version"),
+	    json_incref(*cur)) != KS_OK)
 		return KS_ERROR;
 	if (strcmp(ks_db_str(e, 0, "status_code"), "BOOK") != 0)
 		return ks_fail(req, 409, "entry_not_booked", "the bank has "
