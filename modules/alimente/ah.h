@@ -51,6 +51,15 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  * (404 absent, foreign or another module's; 403 another team's change).
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
+/**
+ * 200 {"items", "next"}: a page of statement q (dossier, after, limit)
+ * for dossier {id} (ah_dossier), each row as row() makes it.
+ */
+int	ah_dossier_page(struct ks_request *, int q,
+	    json_t *(*row)(PGresult *, int));
+/** Record rid of dossier as that page lists it (new reference), NULL on error. */
+json_t	*ah_dossier_row(struct ks_request *, int q, const char *dossier,
+	    const char *rid, json_t *(*row)(PGresult *, int));
 
 /* Collection (ah_collect.c, h14-collect): a bank credit by the title's
    QR reference (struct ks_money credit, SDK 2.5). */

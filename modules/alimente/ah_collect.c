@@ -190,17 +190,7 @@ receipt_json(PGresult *r, int i)
 static json_t *
 receipt_now(struct ks_request *req, const char *dossier, const char *rid)
 {
-	const char *v[3] = { dossier, ks->num(req, strtoll(rid, NULL, 10) + 1),
-	    "1" };
-	PGresult *r;
-
-	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "id"), rid) != 0) {
-		ks->fail(req, 500, "internal_error", "the receipt is gone");
-		return NULL;
-	}
-	return receipt_json(r, 0);
+	return ah_dossier_row(req, Q_AH_COLLECT_RECEIPTS, dossier, rid, receipt_json);
 }
 
 /*
@@ -317,24 +307,7 @@ receipt_add(struct ks_request *req)
 static int
 receipt_list(struct ks_request *req)
 {
-	const char *v[3];
-	long long n;
-	PGresult *r;
-	json_t *items;
-	int64_t id;
-	int i;
-
-	if (ks->page(req, &v[1], &v[2], &n) != 0 ||
-	    ah_dossier(req, &id) == NULL)
-		return -1;
-	v[0] = ks->num(req, id);
-	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
-		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, receipt_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ah_dossier_page(req, Q_AH_COLLECT_RECEIPTS, receipt_json);
 }
 
 #define N(c)	((json_int_t)ks_db_getll(r, i, c))

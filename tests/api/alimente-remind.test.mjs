@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, camt054, until,
 } from './lib.mjs';
-import { reconcile } from './money-lib.mjs';
+import { reconcile, qrRef } from './money-lib.mjs';
 
 const ACCOUNT = 'CH2909000000250094239';
 const QR_IBAN = 'CH4431999123000889012';
@@ -35,15 +35,6 @@ function month(n) {
 }
 function day(n) {
   return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
-}
-
-/** A QR reference (recursive mod 10) from up to 26 digits. */
-function qrRef(digits) {
-  const body = String(digits).padStart(26, '0');
-  const tab = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
-  let carry = 0;
-  for (const ch of body) carry = tab[(carry + Number(ch)) % 10];
-  return body + ((10 - carry) % 10);
 }
 
 async function pdf(path, session) {

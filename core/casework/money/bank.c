@@ -747,6 +747,25 @@ entry_now(struct ks_request *req, const char *id)
 	return entry_json(r, 0);
 }
 
+/* Entry {id} by statement q (its id as text in *id); 404 when absent. */
+static PGresult *
+entry_row(struct ks_request *req, int q, const char **id)
+{
+	int64_t n;
+	PGresult *e;
+
+	if (ks_param_id(req, "id", &n) != KS_OK)
+		return NULL;
+	*id = ks_num(req, n);
+	if ((e = ks_db_q(req, q, 1, id)) == NULL)
+		return NULL;
+	if (PQntuples(e) != 1) {
+		ks_fail(req, 404, "not_found", "no such bank transaction");
+		return NULL;
+	}
+	return e;
+}
+
 /*
  * The entry to a payment line: a debit books the line (same amount, the
  * run exported, the line still open); a credit is the bank returning the
@@ -942,24 +961,17 @@ entry_assign(struct ks_request *req)
 	const char *v[3], *module;
 	struct ks_credit c;
 	PGresult *e, *d;
-	int64_t id;
 	int rc;
 
-	if (ks_param_id(req, "id", &id) != KS_OK)
+	if ((e = entry_row(req, Q_BANK_ENTRY_LOCK, &v[0])) == NULL)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((e = ks_db_q(req, Q_BANK_ENTRY_LOCK, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(e) != 1)
-		return ks_fail(req, 404, "not_found",
-		    "no such bank transaction");
 	rc = assignable(req, e, &cur);
 	if (rc != KS_OK) {
 		json_decref(cur);
 		return rc;
 	}
 	memset(&c, 0, sizeof(c));
-	c.entry = id;
+	c.entry = strtoll(v[0], NULL, 10);
 	c.dossier = json_integer_value(json_object_get(req->body,
 	    "dossier_id"));
 	if ((d = ks_access_dossier(req, c.dossier, KS_ACCESS_WRITE)) == NULL) {
@@ -1020,18 +1032,11 @@ entry_candidates(struct ks_request *req)
 {
 	const char *v[3], *after, *limit;
 	long long n;
-	PGresult *e, *r;
-	int64_t id;
+	PGresult *r;
 
-	if (ks_param_id(req, "id", &id) != KS_OK ||
-	    ks_page(req, &after, &limit, &n) != KS_OK)
+	if (ks_page(req, &after, &limit, &n) != KS_OK ||
+	    entry_row(req, Q_BANK_ENTRY_GET, &v[0]) == NULL)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((e = ks_db_q(req, Q_BANK_ENTRY_GET, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(e) != 1)
-		return ks_fail(req, 404, "not_found",
-		    "no such bank transaction");
 	v[1] = after;
 	v[2] = limit;
 	if ((r = ks_db_q(req, Q_BANK_CANDIDATES, 3, v)) == NULL)
