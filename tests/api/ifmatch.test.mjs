@@ -73,6 +73,7 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/pension-reports': 'makes a new pension-fund report (one active per institution)',
   'POST /api/v1/cases/{id}/complaints': 'records a new criminal complaint',
   'POST /api/v1/cases/{id}/receipts': 'records a new debtor payment',
+  'POST /api/v1/cases/{id}/reminders': 'sends a new reminder; the level and deadline are checked against the last one in its transaction',
 };
 
 const STALE = '"987654321"';

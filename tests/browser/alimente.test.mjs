@@ -279,3 +279,47 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   assertClean(fp.page);
   await fp.context.close();
 });
+
+test('a reminder to the debtor from the Inkasso tab: the outstanding amount, its deadline, the letter as PDF; the next one waits for the deadline', async () => {
+  const L = (k, p) => tx('de', k, p);
+  const cw = await apiLogin('thun', 'caseworker');
+  const a = await application(cw, 942);
+  const D = `/api/v1/cases/${a.dossier.id}`;
+  const father = must(await api(cw, 'POST', '/api/v1/persons', { last_name: `${a.last}v`, first_name: 'Marc', birth_date: '1984-02-03' }), 201);
+  // a title from last year with one child's amount, the checklist, collecting
+  const y = new Date().getUTCFullYear() - 1;
+  must(await api(cw, 'PUT', `${D}/title`, { title_kind: 'judgment', authority: 'Regionalgericht Oberland',
+    decided_on: `${y}-01-10`, applied_on: `${y}-01-01`, debtor_id: father.id }), 201);
+  const cr = must(await api(cw, 'POST', `${D}/creditors`, { person_id: a.child.id, role: 'child' }), 201);
+  must(await api(cw, 'PUT', `/api/v1/alimente/creditors/${cr.id}/amounts`, { amounts: [{ valid_from: `${y}-01-01`, amount: 50000 }] },
+    { 'if-match': `"${cr.version}"` }), 200);
+  must(await api(cw, 'PUT', `${D}/checklist`, { items: ['title', 'power_of_attorney', 'debtor_address']
+    .map((code) => ({ code, received_on: `${y}-01-05` })) }, { 'if-match': '"0"' }), 200);
+  for (const to of ['assessment', 'voluntary']) {
+    const g = await api(cw, 'GET', D);
+    must(await api(cw, 'POST', `${D}/transitions`, { to }, { 'if-match': g.etag }), 200);
+  }
+  const { context, page } = await newPage(browser);
+  await login(page, 'thun', 'caseworker');
+  await open(page, `#/m/alimente/cases/${a.dossier.id}/collection`);
+  const region = page.getByRole('region', { name: L('alimente.remind.title') });
+  await region.getByText(L('alimente.remind.none')).waitFor();
+  await check(page, 'alimente-reminders-none');
+  await region.getByRole('button', { name: L('alimente.remind.submit') }).click();
+  const [r] = must(await api(cw, 'GET', `${D}/reminders`), 200).items;
+  assert.equal(r.level, 1);
+  assert.ok(r.amount > 0 && r.amount % 50000 === 0, JSON.stringify(r));
+  const chf = (x) => `CHF ${(x / 100).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, "'")}`;
+  const ddmm = (iso) => `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+  await region.getByText(L('alimente.remind.done', { n: '1', amount: chf(r.amount), date: ddmm(r.pay_by) })).waitFor();
+  const row = region.getByRole('table', { name: L('alimente.remind.title') }).getByRole('row', { name: new RegExp(`^${ddmm(r.issued_on).replaceAll('.', '\\.')}`) });
+  await row.getByRole('cell', { name: exact(chf(r.amount)) }).waitFor();
+  await check(page, 'alimente-reminders');
+  const [dl] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: new RegExp(L('alimente.remind.open_letter').replace(/[()]/g, '\\$&')) }).click()]);
+  assert.equal(readFileSync(await dl.path()).subarray(0, 5).toString(), '%PDF-');
+  // the second waits for the first one's deadline: the reason shows
+  await region.getByRole('button', { name: L('alimente.remind.submit') }).click();
+  await page.getByRole('alert').getByText(L('error.ah_remind_deadline_running')).waitFor();
+  assertClean(page);
+  await context.close();
+});
