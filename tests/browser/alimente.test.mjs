@@ -306,6 +306,7 @@ test('a reminder to the debtor from the Inkasso tab: the outstanding amount, its
   await region.getByText(L('alimente.remind.none')).waitFor();
   await check(page, 'alimente-reminders-none');
   await region.getByRole('button', { name: L('alimente.remind.submit') }).click();
+  await region.getByRole('table', { name: L('alimente.remind.title') }).waitFor();
   const [r] = must(await api(cw, 'GET', `${D}/reminders`), 200).items;
   assert.equal(r.level, 1);
   assert.ok(r.amount > 0 && r.amount % 50000 === 0, JSON.stringify(r));
