@@ -106,6 +106,7 @@ struct ks_config {
 	int	 job_schedule_s;	/* scheduled jobs: period checked */
 	int	 job_keep_days;		/* finished jobs kept */
 	char	 user[64];		/* workers drop to it when root */
+	char	 timezone[64];		/* the service's day: TZ and PGTZ */
 	int	 seccomp;		/* workers enter the filter (1) */
 	enum ks_log_level log_level;
 };
@@ -622,6 +623,8 @@ void	ks_retention_register(void);
 /** Worker: start the job runner threads (before the filter); stop them. */
 void	ks_jobs_start(void);
 void	ks_jobs_stop(void);
+/** Job runner threads a process starts: job_threads and the route lane. */
+int	ks_jobs_runners(void);
 
 /* -------------------------------------------------------------- sandbox */
 

@@ -12,9 +12,11 @@ set -eu
 check_only=0
 [ "${1:-}" = --check ] && check_only=1
 
-# Libraries (headers and pkg-config files) the C build links against.
+# Libraries (headers and pkg-config files) the C build links against, and
+# the time zone database kasusd reads its day from (timezone).
 LIBS="libmicrohttpd-dev libpq-dev libhiredis-dev liblua5.4-dev libjansson-dev
-libxml2-dev libssl-dev libqrencode-dev libseccomp-dev postgresql-contrib"
+libxml2-dev libssl-dev libqrencode-dev libseccomp-dev postgresql-contrib
+tzdata"
 
 # program:package for every program a script, test or bench calls.
 # The PostgreSQL server binaries live outside PATH and are checked by path.

@@ -21,6 +21,9 @@ port=${KASUS_TEST_PORT:-18091}
 export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$san/ubsan"
 export KASUS_ROOT=$root KASUS_DEMO=1 KASUS_PORT=$port
+# The tests count days in the zone kasusd counts them in (timezone, by
+# default Europe/Zurich): node's local date and psql's current_date.
+export TZ=Europe/Zurich PGTZ=Europe/Zurich
 export KASUS_SCRYPT_LOG2N=14 KASUS_LOGIN_MAX_IP=100000
 # The sanitizer build is slow: the session cache test's two dozen reads
 # over new connections must fit into the cache's time (1 s in production).

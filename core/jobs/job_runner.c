@@ -18,6 +18,12 @@
  *   - every job_schedule_s asks job_schedule() for the current period of
  *     each scheduled type: one job per tenant and period, however many
  *     runners on however many nodes ask.
+ *
+ * Besides the job_threads runners, which claim every type, each process
+ * has one more runner, the route lane, that claims only the types routes
+ * queue (no schedule): a payment run or a letter batch somebody started
+ * waits for no daily job, however long the daily jobs of all tenants
+ * take. It schedules nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,8 @@ struct runner {
 	int		 started;
 	char		 worker[128];	/* host:pid/runner, shown with jobs */
 	PGconn		*listen;
+	const char	*types;		/* {a.b,c.d}: what it claims */
+	int		 schedules;	/* asks job_schedule() (not the route lane) */
 	double		 next_schedule;
 	double		 retry_at;	/* a job this runner failed is due */
 	unsigned int	 seed;
@@ -50,8 +58,10 @@ static struct runner runners[MAX_RUNNERS];
 static int nrunners;
 static int stopping;
 static int wake[2] = { -1, -1 };
-/* {a.b,c.d}: the types this process runs, for job_claim(). */
+/* {a.b,c.d}: the types this process runs, for job_claim(), all of them
+   and those routes queue (the route lane's). */
 static char types_array[KS_JOB_TYPES_MAX * 96 + 8];
+static char route_types_array[KS_JOB_TYPES_MAX * 96 + 8];
 
 static int
 stopped(void)
@@ -337,7 +347,7 @@ static int
 run_one(struct runner *rn, double *wait)
 {
 	struct ks_request *req = ctx_new();
-	const char *v[2] = { rn->worker, types_array };
+	const char *v[2] = { rn->worker, rn->types };
 	int64_t tenant, id;
 	long long lease;
 	PGresult *r;
@@ -431,7 +441,8 @@ runner_main(void *arg)
 	while (!stopped()) {
 		now = ks_now();
 		if (now >= rn->next_schedule) {
-			schedule_all();
+			if (rn->schedules)
+				schedule_all();
 			rn->next_schedule = ks_now() + ks_conf.job_schedule_s *
 			    (0.9 + 0.2 * jitter(rn));
 		}
@@ -460,47 +471,66 @@ runner_main(void *arg)
 
 /* ---------------------------------------------------- start and stop */
 
-static void
-types_list(void)
+/* The registered types as a text array, all or only those routes queue;
+   the number listed. */
+static int
+types_list(char *out, size_t len, int routes_only)
 {
 	const struct ks_job_entry *e;
 	size_t n;
-	int i;
+	int i, k = 0;
 
-	snprintf(types_array, sizeof(types_array), "{");
+	snprintf(out, len, "{");
 	for (i = 0; (e = ks_job_type_at(i)) != NULL; i++) {
-		n = strlen(types_array);
-		snprintf(types_array + n, sizeof(types_array) - n, "%s%s",
-		    i > 0 ? "," : "", e->type->name);
+		if (routes_only && e->type->schedule != NULL)
+			continue;
+		n = strlen(out);
+		snprintf(out + n, len - n, "%s%s", k++ > 0 ? "," : "",
+		    e->type->name);
 	}
-	n = strlen(types_array);
-	snprintf(types_array + n, sizeof(types_array) - n, "}");
+	n = strlen(out);
+	snprintf(out + n, len - n, "}");
+	return k;
+}
+
+int
+ks_jobs_runners(void)
+{
+	int n = ks_conf.job_threads;
+
+	if (n <= 0)
+		return 0;
+	return (n > MAX_RUNNERS - 1 ? MAX_RUNNERS - 1 : n) + 1;
 }
 
 void
 ks_jobs_start(void)
 {
 	char host[64] = "-", seed[9];
-	int i, n = ks_conf.job_threads;
+	int i, n = ks_jobs_runners(), general = n - 1, lane;
 
 	if (n <= 0)
 		return;
-	if (n > MAX_RUNNERS)
-		n = MAX_RUNNERS;
 	if (pipe2(wake, O_CLOEXEC) != 0) {
 		ks_log(KS_LOG_ERROR, "job runners not started: %s",
 		    strerror(errno));
 		return;
 	}
 	gethostname(host, sizeof(host) - 1);
-	types_list();
+	types_list(types_array, sizeof(types_array), 0);
+	/* The last runner is the route lane, if any type is queued by routes. */
+	if (types_list(route_types_array, sizeof(route_types_array), 1) == 0)
+		n--;
 	__atomic_store_n(&stopping, 0, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		struct runner *rn = &runners[i];
 
 		memset(rn, 0, sizeof(*rn));
-		snprintf(rn->worker, sizeof(rn->worker), "%s:%d/%d", host,
-		    (int)getpid(), i);
+		lane = i == general;
+		snprintf(rn->worker, sizeof(rn->worker), "%s:%d/%d%s", host,
+		    (int)getpid(), i, lane ? "r" : "");
+		rn->types = lane ? route_types_array : types_array;
+		rn->schedules = !lane;
 		if (ks_random_hex(seed, 4) != KS_OK)
 			abort();
 		rn->seed = (unsigned int)strtoul(seed, NULL, 16);

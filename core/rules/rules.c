@@ -955,7 +955,7 @@ cache_trim(void)
 	int n = 0;
 
 	budget = (size_t)ks_conf.rules_cache_memory /
-	    (size_t)(ks_conf.threads + ks_conf.job_threads + 1);
+	    (size_t)(ks_conf.threads + ks_jobs_runners() + 1);
 	for (p = cache; p != NULL && p->next != NULL; p = p->next) {
 		total += cage_bytes(p);
 		if (++n < CACHE_MAX && total + cage_bytes(p->next) <= budget)

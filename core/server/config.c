@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kasus.h"
@@ -87,6 +88,7 @@ static const struct key keys[] = {
 	{ "job_schedule_s", "KASUS_JOB_SCHEDULE_S", I(job_schedule_s) },
 	{ "job_keep_days", "KASUS_JOB_KEEP_DAYS", I(job_keep_days) },
 	{ "user", "KASUS_USER", S(user) },
+	{ "timezone", "KASUS_TIMEZONE", S(timezone) },
 	{ "seccomp", "KASUS_SECCOMP", I(seccomp) },
 	{ NULL, NULL, 0, NULL, 0 }
 };
@@ -127,6 +129,7 @@ defaults(void)
 	ks_conf.job_schedule_s = 60;
 	ks_conf.job_keep_days = 30;
 	strcpy(ks_conf.user, "kasus");
+	strcpy(ks_conf.timezone, "Europe/Zurich");
 	ks_conf.seccomp = 1;
 }
 
@@ -306,6 +309,43 @@ ks_trusted_proxy(const char *ip)
 	return 0;
 }
 
+/*
+ * The service's day is the canton's, not the machine's: "today" (a
+ * deadline's start, a payment's date, the period of a daily job) and
+ * PostgreSQL's current_date and timestamps follow the configured zone,
+ * whatever the machine's clock says (containers run in UTC, where the
+ * day changes an hour or two after Switzerland's). TZ for this process
+ * (read before the system call filter), PGTZ for every connection libpq
+ * opens. The log stays in UTC.
+ */
+static int
+timezone_set(char *err, size_t errlen)
+{
+	const char *tz = ks_conf.timezone, *dir = getenv("TZDIR");
+	char path[512];
+	size_t i;
+
+	for (i = 0; tz[i] != '\0'; i++)
+		if (!isalnum((unsigned char)tz[i]) && strchr("/_+-", tz[i]) ==
+		    NULL)
+			break;
+	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir :
+	    "/usr/share/zoneinfo", tz);
+	if (*tz == '\0' || tz[i] != '\0' || *tz == '/' ||
+	    access(path, R_OK) != 0) {
+		snprintf(err, errlen, "timezone \"%s\" is not a zone of the "
+		    "time zone database (e.g. Europe/Zurich; package tzdata)",
+		    tz);
+		return KS_ERROR;
+	}
+	if (setenv("TZ", tz, 1) != 0 || setenv("PGTZ", tz, 1) != 0) {
+		snprintf(err, errlen, "timezone: %s", strerror(errno));
+		return KS_ERROR;
+	}
+	tzset();
+	return KS_OK;
+}
+
 int
 ks_config_load(const char *path, char *err, size_t errlen)
 {
@@ -341,6 +381,8 @@ ks_config_load(const char *path, char *err, size_t errlen)
 		    "least 1");
 		return KS_ERROR;
 	}
+	if (timezone_set(err, errlen) != KS_OK)
+		return KS_ERROR;
 	ks_log_set_level(ks_conf.log_level);
 	return KS_OK;
 }

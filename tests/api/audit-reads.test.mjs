@@ -11,7 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   BASE, call, ok, err, show, as, login, sql, sleep, until, services, uniq,
-  DB_OWNER, DB_SUPER, DB_APP, fixtureHousehold, freshTenant, createUser, camt054, jobOf,
+  DB_OWNER, DB_SUPER, DB_APP, fixtureHousehold, freshTenant, createUser, camt054, jobOf, isoDay
 } from './lib.mjs';
 import { allLines } from './money-lib.mjs';
 
@@ -216,7 +216,7 @@ test('the audit lists show names, filter by person, dossier, user and period, an
   // user and period
   const u = ok(await call('GET', `/api/v1/audit?user=${tl.data.user.id}&dossier=${ids.cases}`, { session: aud }), 200).json.items;
   assert.ok(u.length >= 2 && u.every((x) => x.actor_id === tl.data.user.id), JSON.stringify(u));
-  const today = new Date().toISOString().slice(0, 10);
+  const today = isoDay();
   assert.ok(ok(await call('GET', `/api/v1/audit/reads?dossier=${ids.cases}&from=${today}&to=${today}`, { session: aud }), 200).json.items.length > 0);
   assert.equal(ok(await call('GET', `/api/v1/audit/reads?dossier=${ids.cases}&to=2001-01-01`, { session: aud }), 200).json.items.length, 0);
   for (const q of ['person=abc', 'dossier=-1', 'user=0', 'from=2026-13-01', 'to=yesterday']) {

@@ -7,14 +7,14 @@
 // through its hook.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { call, ok, err, as, sql, show, until, uniq, DB_OWNER, DB_APP, fixtureHousehold, tenantId } from './lib.mjs';
+import { call, ok, err, as, sql, show, until, uniq, DB_OWNER, DB_APP, fixtureHousehold, tenantId, isoDay } from './lib.mjs';
 
 const M = '/api/v1/admin/tenants';
 let canton, cw, oe, biel;
 
 async function setEcho(slug, enabled = true) {
   const st = ok(await call('GET', `${M}/${slug}/modules`, { session: canton }), 200).json.items.find((i) => i.module === 'echo');
-  if (enabled && st.enabled && st.start_date <= new Date().toISOString().slice(0, 10)) return;
+  if (enabled && st.enabled && st.start_date <= isoDay()) return;
   if (!enabled && !st.enabled) return;
   const headers = st.version > 0 ? { 'if-match': `"${st.version}"` } : {};
   const body = enabled ? { enabled: true, start_date: '2024-01-01' } : { enabled: false };

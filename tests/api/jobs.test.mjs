@@ -86,7 +86,7 @@ test('a route that starts a job answers 202 with its address; progress shows whi
   assert.equal(j.payload, undefined);
   const a = await get(j0.id, admin);
   assert.deepEqual(a.payload, { items: 6, step_ms: 300, fail_times: 0, permanent: false });
-  assert.match(a.worker, /^.+:\d+\/\d+$/);
+  assert.match(a.worker, /^.+:\d+\/\d+r?$/);
   // openapi.json names the convention for every route that starts a job.
   const doc = (await call('GET', '/api/openapi.json')).json;
   for (const [p, m] of [['/api/v1/echo/jobs', 'post'], ['/api/v1/jobs', 'post'], ['/api/v1/jobs/{id}/retry', 'post']])
@@ -282,4 +282,30 @@ test('an idle runner sleeps: job_claim names no wait when nothing of its types i
     owner(`delete from job where type = '${type}'`);
   }
   assert.equal(claim(), 'none');
+});
+
+test('a job a route queued does not wait for scheduled jobs: each worker has a route lane', async () => {
+  // Eight scheduled jobs that hold their runner 3 s each, queued first:
+  // the general runners take them one after the other, oldest first, so
+  // while some are still queued only the route lane can run echo.count.
+  const tag = uniq('slow');
+  const own = (s) => sql(DB_OWNER, [`select set_config('kasus.tenant_id', '${tid}', false)`, s]).split('\n').pop();
+  own(`insert into job (tenant_id, type, key, payload)
+       select ${tid}, 'echo.daily', '${tag}-' || g, '{"sleep_ms": 3000}'
+         from generate_series(1, 8) g`);
+  try {
+    assert.ok(await until(() => Number(own(`select count(*) from job
+      where key like '${tag}-%' and state = 'running'`)) >= 1, 10000, 50), 'no runner took a slow job');
+    const j = await start({ items: 1 });
+    const done = await settle(j.id, ['done', 'failed', 'dead'], 6000);
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    // The server's connections count time in the service's zone
+    // (timezone = Europe/Zurich, PGTZ), not the machine's UTC.
+    assert.match(done.created_at, /\+0[12]$/, done.created_at);
+    const queued = Number(own(`select count(*) from job where key like '${tag}-%' and state = 'queued'`));
+    assert.ok(queued > 0, 'the scheduled jobs were all taken before the route\'s: the test proves nothing');
+    assert.match(owner(`select worker from job where id = ${j.id}`), /\/\d+r$/, 'not run by a route lane');
+  } finally {
+    own(`delete from job where key like '${tag}-%' and state = 'queued'`);
+  }
 });

@@ -7,13 +7,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, jobOf, uniq,
+  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, jobOf, uniq, isoDay
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
 const B = '/api/v1/letters/batch';
 const owner = (q) => sql(DB_OWNER, q);
-const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+const inDays = (n) => isoDay(n);
 const GUARANTEE = { recipient: 'Zahnarztpraxis Aare\nBahnhofstrasse 3\n3600 Thun', purpose: 'Zahnbehandlung gemäss Kostenvoranschlag', amount: 45000 };
 
 let cw, admin, biel;

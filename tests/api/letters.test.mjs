@@ -12,7 +12,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId, swissChf, freshTenant,
+  BASE, call, ok, err, as, sql, DB_OWNER, fixtureHousehold, tenantId, swissChf, freshTenant, isoDay,
 } from './lib.mjs';
 
 const C = '/api/v1/cases';
@@ -26,14 +26,8 @@ const longDate = (iso, lang) => {
   const [y, m, d] = iso.split('-').map(Number);
   return lang === 'fr' ? `${d}${d === 1 ? 'er' : ''} ${MONTHS.fr[m - 1]} ${y}` : `${d}. ${MONTHS.de[m - 1]} ${y}`;
 };
-const today = () => {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-};
-const inDays = (n) => {
-  const d = new Date(Date.now() + n * 86400000);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-};
+const today = () => isoDay();
+const inDays = (n) => isoDay(n);
 
 async function bytes(p, session) {
   const r = await fetch(BASE + p, { headers: { cookie: `ks_session=${session.cookie}` } });

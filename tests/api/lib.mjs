@@ -19,6 +19,16 @@ export const DB_SUPER = process.env.KASUS_DB_SUPER;
 
 let seq = 0;
 /** A unique lowercase suffix for record names (slug- and username-safe). */
+/**
+ * A day as the service counts it, offsetDays from today: yyyy-mm-dd in
+ * the service's zone (tests/run.sh runs the tests with TZ=Europe/Zurich,
+ * the zone kasusd and PostgreSQL count days in), not UTC's.
+ */
+export function isoDay(offsetDays = 0) {
+  const d = new Date(Date.now() + offsetDays * 86400000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 export function uniq(prefix = 't') {
   seq += 1;
   return `${prefix}-${Date.now().toString(36)}${process.pid.toString(36)}${seq}`;

@@ -4,17 +4,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, login, uniq, sql, sqlError, DB_OWNER, DB_APP, freshTenant, createUser, tenantId, until, sleep,
+  call, ok, err, show, as, login, uniq, sql, sqlError, DB_OWNER, DB_APP, freshTenant, createUser, tenantId, until, sleep, isoDay
 } from './lib.mjs';
 
 const M = '/api/v1/admin/tenants';
 let canton;
 before(async () => { canton = await as('canton', 'canton-admin'); });
-
-function isoDay(offsetDays = 0) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return d.toISOString().slice(0, 10);
-}
 
 async function moduleState(slug, module = 'echo') {
   const r = ok(await call('GET', `${M}/${slug}/modules`, { session: canton }), 200);

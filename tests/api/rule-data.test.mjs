@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId,
+  call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId, isoDay
 } from './lib.mjs';
 
 const RD = '/api/v1/rule-data';
@@ -148,7 +148,7 @@ test('canton life cycle: a draft is edited (If-Match), back to draft; the editor
   assert.equal(a2.json.items.find((i) => i.name === name).id, c.json.id);
   // retired: gone from that day on, still shown for the days before
   ok(await call('POST', `${RP}/${c.json.id}/retire`, { session: reviewer }), 200);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = isoDay();
   const a3 = ok(await call('GET', `${RP}/as-of?date=${today}`, { session: author }), 200);
   assert.ok(!a3.json.items.some((i) => i.name === name));
   err(await call('GET', `${RP}/as-of?date=2032-13-01`, { session: author }), 400, 'invalid_parameter');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  call, ok, err, show, as, uniq, sql, DB_OWNER, sha256hex, tenantId, until,
+  call, ok, err, show, as, uniq, sql, DB_OWNER, sha256hex, tenantId, until, isoDay
 } from './lib.mjs';
 
 const RP = '/api/v1/admin/rule-packs';
@@ -269,7 +269,7 @@ test('effective dating: v1 before v2.valid_from, v2 from then on', async () => {
   const e = err(await evaluate(t, { pack: name, function: 'f', date: '2019-12-31' }), 422, 'rule_missing');
   assert.equal(e.detail && e.detail.pack, name);
   // no date: today
-  const today = new Date().toISOString().slice(0, 10);
+  const today = isoDay();
   const r = ok(await resolve(t, name), 200);
   assert.equal(r.json.date.length, 10);
   assert.equal(r.json.id, r.json.date >= '2030-01-01' ? v2 : v1);

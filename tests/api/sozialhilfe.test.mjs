@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, fixtureHousehold,
-  xmllint, painTx, camt054, createUser, login, team, jobOf,
+  xmllint, painTx, camt054, createUser, login, team, jobOf, isoDay
 } from './lib.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,7 +216,7 @@ test('goals and deadlines, the work list', async () => {
   err(await call('PATCH', `/api/v1/goals/${gl.json.id}`, { session: cw, body: { status: 'x' }, headers: { 'if-match': `"${gv}"` } }), 409);
 
   const past = ok(await call('POST', `${C}/${id}/deadlines`, { session: cw, body: { due_on: '2025-12-01', text: 'Mietvertrag nachfordern' } }), 201);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = isoDay();
   ok(await call('POST', `${C}/${id}/deadlines`, { session: cw, body: { due_on: today, text: 'Rückruf' } }), 201);
   const wl = ok(await call('GET', '/api/v1/worklist', { session: cw }), 200);
   assert.ok(wl.json.overdue.some((x) => x.id === past.json.id), show(wl));
