@@ -16,7 +16,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, camt054, until,
+  call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, camt054, until, isoDay,
 } from './lib.mjs';
 import { reconcile, qrRef } from './money-lib.mjs';
 
@@ -28,14 +28,12 @@ const E = '/api/v1/bank-entries';
 let t, tid, cw, acc, reader;
 const one = (s) => sql(DB_OWNER, s).split('\n')[0];
 
-/** YYYY-MM of this month moved by n months; YYYY-MM-DD of today moved by n days. */
+/** YYYY-MM of this month moved by n months, YYYY-MM-DD of today moved by n days, as the service counts them. */
 function month(n) {
-  const d = new Date();
+  const d = new Date(`${isoDay(0)}T12:00:00Z`);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1)).toISOString().slice(0, 7);
 }
-function day(n) {
-  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
-}
+const day = (n) => isoDay(n);
 
 async function pdf(path, session) {
   const res = await fetch(`${process.env.KASUS_URL}${path}`, { headers: { cookie: `ks_session=${session.cookie}` } });
