@@ -771,6 +771,14 @@ int	ks_modules_money(struct ks_request *, enum ks_money_hook,
 struct ks_credit;
 int	ks_modules_credit(struct ks_request *, const struct ks_credit *,
 	    const char **module);
+/**
+ * Offer a credit assigned by hand to c->dossier (ABI 2.6) to module
+ * alone, the dossier's: 1 when it booked it, 0 when the module is off
+ * for the tenant, older than 2.6 or takes no credits, -1 with the error
+ * set.
+ */
+int	ks_modules_credit_to(struct ks_request *, const struct ks_credit *,
+	    const char *module);
 /* Money services (core/casework/money/). */
 void	ks_payrun_register(void);
 void	ks_ledger_register(void);

@@ -24,6 +24,8 @@ const struct ks_errdef ks_errors[] = {
 	{ "already_replaced", 409, "the document has a newer version" },
 	{ "amount_differs", 409, "the amounts of the bank transaction and "
 	    "the payment differ" },
+	{ "assign_not_taken", 409, "the dossier's module takes no bank "
+	    "credits" },
 	{ "assignee_other_team", 400, "the assignee works in another team" },
 	{ "audit_unavailable", 503, "the audit log cannot record the request "
 	    "now" },

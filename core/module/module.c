@@ -752,6 +752,33 @@ ks_modules_credit(struct ks_request *req, const struct ks_credit *c,
 	return rc;
 }
 
+int
+ks_modules_credit_to(struct ks_request *req, const struct ks_credit *c,
+    const char *module)
+{
+	const struct ks_money *m;
+	char list[512], want[40];
+	int i, rc;
+
+	if (enabled_list(req, list, sizeof(list)) != KS_OK)
+		return -1;
+	snprintf(want, sizeof(want), ",%s,", module);
+	if (strstr(list, want) == NULL)
+		return 0;
+	for (i = 0; i < nmods; i++) {
+		/* Before 2.6 a module knows no dossier in a credit. */
+		if (!mods[i].inited || strcmp(mods[i].m->name, module) != 0 ||
+		    mods[i].m->abi_minor < 6 ||
+		    (m = mods[i].m->money) == NULL || m->credit == NULL)
+			continue;
+		hooked = &mods[i];
+		rc = m->credit(req, c);
+		hooked = NULL;
+		return rc == 1 ? 1 : rc == 0 ? 0 : -1;
+	}
+	return 0;
+}
+
 /* After commit: every worker (and node) drops its cached switches. */
 static void
 announce(struct ks_request *req, void *msg)

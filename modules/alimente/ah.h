@@ -51,10 +51,36 @@ int	ah_collect_run_lines(struct ks_request *, const char *run,
  * (404 absent, foreign or another module's; 403 another team's change).
  */
 PGresult *ah_dossier(struct ks_request *, int64_t *id);
+/**
+ * 200 {"items", "next"}: a page of statement q (dossier, after, limit)
+ * for dossier {id} (ah_dossier), each row as row() makes it.
+ */
+int	ah_dossier_page(struct ks_request *, int q,
+	    json_t *(*row)(PGresult *, int));
+/** Record rid of dossier as that page lists it (new reference), NULL on error. */
+json_t	*ah_dossier_row(struct ks_request *, int q, const char *dossier,
+	    const char *rid, json_t *(*row)(PGresult *, int));
 
 /* Collection (ah_collect.c, h14-collect): a bank credit by the title's
    QR reference (struct ks_money credit, SDK 2.5). */
 int	ah_collect_credit(struct ks_request *, const struct ks_credit *);
+/*
+ * The debtor's QR-bill payload from row 0 of r (columns of
+ * ah_collect_bill: acc_*, the debtor's, debtor_reference) for amount
+ * (none when <= 0); *payload to ks->free. The address lines of the
+ * person or (pre "acc_") the account in r, in the arena.
+ */
+int	ah_collect_qrbill(struct ks_request *, PGresult *r, long long amount,
+	    const char *message, char **payload);
+const char *ah_collect_lines(struct ks_request *, PGresult *r,
+	    const char *name, const char *pre);
+
+/* Reminders to the debtor (ah_remind.c, InkHV 12): its routes; how
+   many were sent in dossier (for the enforcement request), NULL: none. */
+extern const struct ks_route ah_remind_routes[];
+extern const struct ks_errdef ah_remind_errors[];
+extern const struct ks_vocab ah_remind_vocabulary[];
+json_t	*ah_remind_sent(struct ks_request *, int64_t dossier);
 
 /*
  * The title's area (ah_title.c, h14-title). Rewrite the schedule
@@ -88,5 +114,8 @@ const char	*ah_fill(struct ks_request *, json_t *texts, const char *lang,
 		    const char *key, ...);
 int		 ah_advance_letter(struct ks_request *, PGresult *adv,
 		    const char **lang, int draft, char **pdf, size_t *len);
+/* An amount "CHF 1'234.50" and a long date in lang, in the arena. */
+const char	*ah_chf(struct ks_request *, long long rappen);
+const char	*ah_day(struct ks_request *, const char *iso, const char *lang);
 
 #endif

@@ -190,31 +190,57 @@ receipt_json(PGresult *r, int i)
 static json_t *
 receipt_now(struct ks_request *req, const char *dossier, const char *rid)
 {
-	const char *v[3] = { dossier, ks->num(req, strtoll(rid, NULL, 10) + 1),
-	    "1" };
-	PGresult *r;
+	return ah_dossier_row(req, Q_AH_COLLECT_RECEIPTS, dossier, rid, receipt_json);
+}
 
-	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "id"), rid) != 0) {
-		ks->fail(req, 500, "internal_error", "the receipt is gone");
-		return NULL;
-	}
-	return receipt_json(r, 0);
+/*
+ * Book credit c on the title of row r (id, dossier_id): once per bank
+ * entry; audited with how it was found (by reference or assigned).
+ */
+static int
+take(struct ks_request *req, PGresult *r, const struct ks_credit *c)
+{
+	const char *rid, *date, *dossier = ks_db_str(r, 0, "dossier_id");
+	json_t *after;
+
+	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
+	if (book(req, ks_db_str(r, 0, "id"), dossier, c->amount, date, "bank",
+	    ks->num(req, c->entry), c->debtor_name, NULL, &rid) != 0)
+		return -1;
+	if (rid == NULL)
+		return 1;		/* booked from this entry before */
+	if ((after = receipt_now(req, dossier, rid)) == NULL ||
+	    ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
+	    after, json_pack("{s:I,s:s,s:b}", "bank_entry",
+	    (json_int_t)c->entry, "dossier", dossier, "assigned",
+	    c->dossier != 0)) != 0)
+		return -1;
+	return 1;
 }
 
 /*
  * SDK 2.5: a bank credit no claim took. Ours when its reference is a
- * title's debtor_reference; booked once per bank entry.
+ * title's debtor_reference; booked once per bank entry. 2.6: a credit
+ * a person assigned to one of our dossiers is the debtor's payment on
+ * its title, whatever its reference.
  */
 int
 ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 {
-	const char *v[1], *rid, *date;
+	const char *v[1];
 	PGresult *r;
-	json_t *after;
 	size_t n;
 
+	if (c->dossier != 0) {
+		v[0] = ks->num(req, c->dossier);
+		if ((r = ks->db_q(req, Q_AH_COLLECT_TITLE_OF, 1, v)) == NULL)
+			return -1;
+		if (PQntuples(r) != 1)
+			return ks->fail(req, 409, "ah_collect_no_title",
+			    "record the maintenance title first: a payment "
+			    "is allocated over what it makes due");
+		return take(req, r, c);
+	}
 	n = strspn(c->reference, "0123456789");
 	if (n != 27 || c->reference[n] != '\0')
 		return 0;		/* not a QR reference */
@@ -223,19 +249,7 @@ ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 		return -1;
 	if (PQntuples(r) != 1)
 		return 0;
-	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
-	if (book(req, ks_db_str(r, 0, "id"), ks_db_str(r, 0, "dossier_id"),
-	    c->amount, date, "bank", ks->num(req, c->entry), c->debtor_name,
-	    NULL, &rid) != 0)
-		return -1;
-	if (rid == NULL)
-		return 1;		/* booked from this entry before */
-	if ((after = receipt_now(req, ks_db_str(r, 0, "dossier_id"),
-	    rid)) == NULL || ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
-	    after, json_pack("{s:I,s:s}", "bank_entry", (json_int_t)c->entry,
-	    "dossier", ks_db_str(r, 0, "dossier_id"))) != 0)
-		return -1;
-	return 1;
+	return take(req, r, c);
 }
 
 /* --------------------------------------------------------- routes */
@@ -293,24 +307,7 @@ receipt_add(struct ks_request *req)
 static int
 receipt_list(struct ks_request *req)
 {
-	const char *v[3];
-	long long n;
-	PGresult *r;
-	json_t *items;
-	int64_t id;
-	int i;
-
-	if (ks->page(req, &v[1], &v[2], &n) != 0 ||
-	    ah_dossier(req, &id) == NULL)
-		return -1;
-	v[0] = ks->num(req, id);
-	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPTS, 3, v)) == NULL)
-		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, receipt_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ah_dossier_page(req, Q_AH_COLLECT_RECEIPTS, receipt_json);
 }
 
 #define N(c)	((json_int_t)ks_db_getll(r, i, c))
@@ -444,8 +441,8 @@ tx(const char *lang, const char *de, const char *fr)
 }
 
 /* Address lines of a person or the account (prefix "" or "acc_"). */
-static const char *
-lines(struct ks_request *req, PGresult *r, const char *name,
+const char *
+ah_collect_lines(struct ks_request *req, PGresult *r, const char *name,
     const char *pre)
 {
 	const char *st = col(r, ks->printf(req, "%sstreet", pre));
@@ -459,6 +456,49 @@ lines(struct ks_request *req, PGresult *r, const char *name,
 }
 
 /*
+ * The payload of the debtor's QR-bill from row 0 of r (the columns of
+ * ah_collect_bill: the account acc_*, the debtor, debtor_reference) for
+ * amount (none when 0 or less); *payload goes to ks->free. 422
+ * qrbill_invalid when the account or address cannot go on a bill.
+ */
+int
+ah_collect_qrbill(struct ks_request *req, PGresult *r, long long amount,
+    const char *message, char **payload)
+{
+	struct ks_qrbill q;
+	char err[256];
+
+	memset(&q, 0, sizeof(q));
+	q.iban = col(r, "acc_qr_iban");
+	q.creditor.name = col(r, "acc_name");
+	q.creditor.street = col(r, "acc_street");
+	q.creditor.building = col(r, "acc_house_no");
+	q.creditor.postcode = col(r, "acc_postcode");
+	q.creditor.town = col(r, "acc_town");
+	q.creditor.country = col(r, "acc_country");
+	if (col(r, "last_name") != NULL && col(r, "postcode") != NULL &&
+	    col(r, "town") != NULL && col(r, "country") != NULL) {
+		q.debtor.name = ks->printf(req, "%s %s", ks_db_str(r, 0,
+		    "first_name"), ks_db_str(r, 0, "last_name"));
+		q.debtor.street = col(r, "street");
+		q.debtor.building = col(r, "house_no");
+		q.debtor.postcode = col(r, "postcode");
+		q.debtor.town = col(r, "town");
+		q.debtor.country = col(r, "country");
+	}
+	q.amount = amount > 0 ? amount : -1;
+	q.currency = "CHF";
+	q.reference = col(r, "debtor_reference");
+	q.message = message;
+	*payload = NULL;
+	if (ks->qrbill_payload(&q, payload, err, sizeof(err)) != 0)
+		return ks->fail_detail(req, 422, "qrbill_invalid", "the "
+		    "account or the debtor's address cannot go on a QR-bill",
+		    json_pack("{s:s}", "reason", err));
+	return 0;
+}
+
+/*
  * GET /cases/{id}/debtor-bill?lang=de|fr: the debtor's QR-bill (PDF) to
  * the service's account (its QR-IBAN) with the title's QR reference, by
  * which his payments come back from the bank (ah_collect_credit); the
@@ -468,7 +508,6 @@ static int
 debtor_bill(struct ks_request *req)
 {
 	struct ks_pdf_list b = { NULL, 0, 0 };
-	struct ks_qrbill q;
 	const char *v[2], *lang = ks->query(req, "lang"), *debtor, *today;
 	char err[256], *payload = NULL, *pdf = NULL;
 	PGresult *r;
@@ -504,38 +543,17 @@ debtor_bill(struct ks_request *req)
 	if (lang == NULL)
 		lang = col(r, "language") != NULL && strcmp(col(r, "language"),
 		    "fr") == 0 ? "fr" : "de";
-	memset(&q, 0, sizeof(q));
-	q.iban = col(r, "acc_qr_iban");
-	q.creditor.name = col(r, "acc_name");
-	q.creditor.street = col(r, "acc_street");
-	q.creditor.building = col(r, "acc_house_no");
-	q.creditor.postcode = col(r, "acc_postcode");
-	q.creditor.town = col(r, "acc_town");
-	q.creditor.country = col(r, "acc_country");
 	debtor = col(r, "last_name") == NULL ? NULL : ks->printf(req, "%s %s",
 	    ks_db_str(r, 0, "first_name"), ks_db_str(r, 0, "last_name"));
-	if (debtor != NULL && col(r, "postcode") != NULL &&
-	    col(r, "town") != NULL && col(r, "country") != NULL) {
-		q.debtor.name = debtor;
-		q.debtor.street = col(r, "street");
-		q.debtor.building = col(r, "house_no");
-		q.debtor.postcode = col(r, "postcode");
-		q.debtor.town = col(r, "town");
-		q.debtor.country = col(r, "country");
-	}
-	q.amount = ks_db_getll(r, 0, "due") > 0 ? ks_db_getll(r, 0, "due") :
-	    -1;
-	q.currency = "CHF";
-	q.reference = col(r, "debtor_reference");
-	q.message = tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien");
-	if (ks->qrbill_payload(&q, &payload, err, sizeof(err)) != 0)
-		return ks->fail_detail(req, 422, "qrbill_invalid", "the "
-		    "account or the debtor's address cannot go on a QR-bill",
-		    json_pack("{s:s}", "reason", err));
-	ks_pdf_add(&b, KS_PDF_LETTERHEAD, lines(req, r, q.creditor.name,
-	    "acc_"), NULL);
+	if (ah_collect_qrbill(req, r, ks_db_getll(r, 0, "due"),
+	    tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien"),
+	    &payload) != 0)
+		return -1;
+	ks_pdf_add(&b, KS_PDF_LETTERHEAD, ah_collect_lines(req, r,
+	    col(r, "acc_name"), "acc_"), NULL);
 	if (debtor != NULL)
-		ks_pdf_add(&b, KS_PDF_ADDRESS, lines(req, r, debtor, ""), NULL);
+		ks_pdf_add(&b, KS_PDF_ADDRESS, ah_collect_lines(req, r, debtor,
+		    ""), NULL);
 	ks_pdf_add(&b, KS_PDF_TITLE, tx(lang, "Einzahlungsschein für Ihre "
 	    "Unterhaltsbeiträge", "Bulletin de versement pour vos "
 	    "contributions d'entretien"), NULL);

@@ -382,6 +382,7 @@ static int
 enforcement_add(struct ks_request *req)
 {
 	const char *v[6];
+	json_t *sent, *doc;
 	PGresult *d, *r;
 	int64_t id, eid;
 
@@ -398,15 +399,31 @@ enforcement_add(struct ks_request *req)
 	    (r = ks->db_q(req, Q_AH_ENFORCE_INSERT, 6, v)) == NULL)
 		return KS_ERROR;
 	eid = ks_db_getll(r, 0, "id");
+	/* InkHV 12: the reminders before it, noted with the request. */
+	sent = ah_remind_sent(req, id);
 	if (ks->audit(req, "ah_enforcement_started", "ah_enforcement",
 	    ks->num(req, eid), NULL, json_incref(ks->body(req)), json_pack(
-	    "{s:I}", "dossier_id", (json_int_t)id)) != KS_OK)
+	    "{s:I,s:O}", "dossier_id", (json_int_t)id, "reminders",
+	    sent != NULL ? sent : json_null())) != KS_OK) {
+		json_decref(sent);
 		return KS_ERROR;
+	}
 	if (strcmp(ks_db_str(d, 0, "state"), "voluntary") == 0 &&
 	    ks->dossier_transition(req, id, "voluntary", "enforcement", NULL,
-	    "enforcement_started", ks_db_str(d, 0, "version")) != KS_OK)
+	    "enforcement_started", ks_db_str(d, 0, "version")) != KS_OK) {
+		json_decref(sent);
 		return KS_ERROR;
-	return reply_record(req, 201, Q_AH_ENFORCE_GET, eid);
+	}
+	v[0] = ks->num(req, eid);
+	if ((r = ks->db_q(req, Q_AH_ENFORCE_GET, 1, v)) == NULL) {
+		json_decref(sent);
+		return KS_ERROR;
+	}
+	doc = doc_of(r, 0);
+	json_object_set_new(doc, "reminders", sent != NULL ? sent :
+	    json_null());
+	ks->set_etag(req, ks_db_getll(r, 0, "version"));
+	return ks->reply(req, 201, doc);
 }
 
 static int

@@ -297,3 +297,15 @@ ah_advance_letter(struct ks_request *req, PGresult *adv, const char **lang,
 	json_decref(l.texts);
 	return 0;
 }
+
+const char *
+ah_chf(struct ks_request *req, long long rappen)
+{
+	return money(req, rappen);
+}
+
+const char *
+ah_day(struct ks_request *req, const char *iso, const char *lang)
+{
+	return day(req, iso, lang);
+}

@@ -29,6 +29,47 @@ ah_dossier(struct ks_request *req, int64_t *id)
 	return r;
 }
 
+int
+ah_dossier_page(struct ks_request *req, int q,
+    json_t *(*row)(PGresult *, int))
+{
+	const char *v[3];
+	long long n;
+	PGresult *r;
+	json_t *items;
+	int64_t id;
+	int i;
+
+	if (ks->page(req, &v[1], &v[2], &n) != 0 ||
+	    ah_dossier(req, &id) == NULL)
+		return -1;
+	v[0] = ks->num(req, id);
+	if ((r = ks->db_q(req, q, 3, v)) == NULL)
+		return -1;
+	items = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row(r, i));
+	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
+	    "next", ks_db_cursor(r, n, "id")));
+}
+
+json_t *
+ah_dossier_row(struct ks_request *req, int q, const char *dossier,
+    const char *rid, json_t *(*row)(PGresult *, int))
+{
+	const char *v[3] = { dossier, ks->num(req, strtoll(rid, NULL, 10) + 1),
+	    "1" };
+	PGresult *r;
+
+	if ((r = ks->db_q(req, q, 3, v)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1 || strcmp(ks_db_str(r, 0, "id"), rid) != 0) {
+		ks->fail(req, 500, "internal_error", "the record is gone");
+		return NULL;
+	}
+	return row(r, 0);
+}
+
 /*
  * The life of a dossier (ALIMENTENHILFE.md): the application, its
  * assessment (the cooperation deadline for what is missing), collection
@@ -153,12 +194,14 @@ static int
 gather(void)
 {
 	const struct ks_route *const r[] = { ah_title_routes,
-		ah_advance_routes, ah_collect_routes, ah_enforce_routes, NULL };
+		ah_advance_routes, ah_collect_routes, ah_enforce_routes,
+		ah_remind_routes, NULL };
 	const struct ks_errdef *const e[] = { ah_title_errors,
-		ah_advance_errors, ah_collect_errors, ah_enforce_errors, NULL };
+		ah_advance_errors, ah_collect_errors, ah_enforce_errors,
+		ah_remind_errors, NULL };
 	const struct ks_vocab *const v[] = { ah_title_vocabulary,
 		ah_advance_vocabulary, ah_collect_vocabulary,
-		ah_enforce_vocabulary, NULL };
+		ah_enforce_vocabulary, ah_remind_vocabulary, NULL };
 
 	CONCAT(routes, ROUTES_MAX, r, method);
 	CONCAT(errors, ERRORS_MAX, e, code);

@@ -1,4 +1,4 @@
---[[ alimente-enforcement 2022.1: the periods of debt enforcement, of the
+--[[ alimente-enforcement 2026.1: the periods of debt enforcement, of the
 pension-fund report and of limitation that the Alimentenhilfe module
 (ah_enforce.c) turns into deadlines and checks. Federal law (SchKG,
 InkHV, OR), kept here as data so that a change of law is a new version of
@@ -26,6 +26,13 @@ pension({ date }) -> { min_missing_months = int,  -- InkHV 13: report from
                        regular_months = int }     -- InkHV 14: revocation
 limitation({ date }) -> { years = int,            -- OR 128 no. 1
                           child_from_age = int }  -- OR 134 para. 1 no. 1
+reminders({ date }) -> { steps = { { level = int,   -- 1 the first, ...
+                                     days = int,    -- payment deadline
+                                     de = str, fr = str }, ... } }
+  the reminders (Mahnungen, InkHV 12) before enforcement: each next
+  level only after the deadline of the one before; after the last one
+  the service requests enforcement. A payment of the debtor after a
+  reminder starts again at level 1.
 Invalid input raises error("input.<field> ..."), reported as rule_error.
 ]]
 
@@ -78,6 +85,14 @@ local PERIODS = {
 		regular_months = 12,
 	},
 	limitation = { years = 5, child_from_age = 18 },
+	-- practice of the services (no federal period): 20 days, then 10
+	reminders = {
+		{ level = 1, days = 20,
+		  de = "Mahnung", fr = "Rappel" },
+		{ level = 2, days = 10,
+		  de = "Zweite Mahnung mit Androhung der Betreibung",
+		  fr = "Second rappel avec menace de poursuite" },
+	},
 }
 
 local STEPS = { request = true, payment_order = true, objection = true,
@@ -116,6 +131,12 @@ end
 function pension(input)
 	date_of(input, "2022-01-01")
 	return copy(PERIODS.pension)
+end
+
+-- The reminders are InkHV art. 12's, from 2022-01-01 like the report.
+function reminders(input)
+	date_of(input, "2022-01-01")
+	return { steps = copy(PERIODS.reminders) }
 end
 
 function limitation(input)

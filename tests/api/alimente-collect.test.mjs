@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import {
   call, ok, err, show, as, sql, DB_OWNER, DB_APP, freshTenant, createUser, login, tenantId, jobOf, camt054, until,
 } from './lib.mjs';
-import { reconcile, approveRun } from './money-lib.mjs';
+import { reconcile, approveRun, qrRef } from './money-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SAMPLE = join(here, '..', '..', '..', 'shared', 'refdata', 'camt', 'samples',
@@ -52,15 +52,6 @@ async function setModule(enabled) {
 /** SQL as the owner; rows split into arrays of columns. */
 const rows = (s) => { const o = sql(DB_OWNER, s); return o === '' ? [] : o.split('\n').map((l) => l.split('|')); };
 const one = (s) => sql(DB_OWNER, s).split('\n')[0];
-
-/** A valid QR reference (recursive mod 10) from up to 26 digits. */
-function qrRef(digits) {
-  const body = String(digits).padStart(26, '0');
-  const tab = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
-  let carry = 0;
-  for (const ch of body) carry = tab[(carry + Number(ch)) % 10];
-  return body + ((10 - carry) % 10);
-}
 
 before(async () => {
   t = await freshTenant('ahcol');

@@ -73,6 +73,7 @@ const EXEMPT = {
   'POST /api/v1/cases/{id}/pension-reports': 'makes a new pension-fund report (one active per institution)',
   'POST /api/v1/cases/{id}/complaints': 'records a new criminal complaint',
   'POST /api/v1/cases/{id}/receipts': 'records a new debtor payment',
+  'POST /api/v1/cases/{id}/reminders': 'sends a new reminder; the level and deadline are checked against the last one in its transaction',
 };
 
 const STALE = '"987654321"';
@@ -108,6 +109,7 @@ async function fixtures() {
   const run = (await newRun(acc, { month: `${freeYear(thun, 2100, 2139)}-01` })).json;
   const rc = ok(await reconcile(acc, camt054(THUN_ACCOUNT.iban, [{ amount: 12345, svc: uniq('svc') }])), 200).json;
   const entry = rc.unmatched[0];
+  const credit = ok(await reconcile(acc, camt054(THUN_ACCOUNT.iban, [{ cdi: 'CRDT', amount: 54321, svc: uniq('svc') }])), 200).json.unmatched[0];
   const tm = await team(admin, uniq('Team'));
   const reception = userId('thun', 'reception');
   const request = ok(await call('POST', '/api/v1/admin/tenants/thun/admin-requests', { session: canton, body: { username: uniq('req'), display_name: 'Neue Admin', reason: 'Ferienvertretung' } }), 201).json;
@@ -160,6 +162,7 @@ async function fixtures() {
     'POST /api/v1/payment-runs/{id}/recompute': { s: acc, path: `${R}/${run.id}/recompute`, snap: () => rows('payment_run', `id = ${run.id}`) + one(`select count(*) from payment_line where run_id = ${run.id}`) },
     'POST /api/v1/payment-runs/{id}/approve': { s: lead, path: `${R}/${run.id}/approve`, snap: () => rows('payment_run', `id = ${run.id}`) },
     'POST /api/v1/bank-entries/{id}/match': { s: acc, path: `/api/v1/bank-entries/${entry.id}/match`, body: { claim_id: claim.id }, snap: () => rows('bank_entry', `id = ${entry.id}`) + rows('claim', `id = ${claim.id}`) },
+    'POST /api/v1/bank-entries/{id}/assign': { s: acc, path: `/api/v1/bank-entries/${credit.id}/assign`, body: { dossier_id: ah }, snap: () => rows('bank_entry', `id = ${credit.id}`) + rows('ah_receipt', `bank_entry_id = ${credit.id}`) },
     'PUT /api/v1/admin/rule-packs/{id}': { s: canton, path: `/api/v1/admin/rule-packs/${pack}`, body: { source: 'return {}' }, snap: () => rows('rule_pack', `id = ${pack}`) },
     'PUT /api/v1/billing/addresses/{id}': { s: canton, path: `/api/v1/billing/addresses/${thun}`, body: { name: 'Anders', postcode: '3602', town: 'Thun', country: 'CH' }, snap: () => rows('billing_address', `subject_id = ${thun}`) },
     'PUT /api/v1/billing/creditor': { s: canton, path: '/api/v1/billing/creditor', body: { iban: 'CH4431999123000889012', name: 'Anders', postcode: '3011', town: 'Bern', country: 'CH' }, snap: () => rows('billing_creditor', 'true') },

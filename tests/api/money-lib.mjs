@@ -178,3 +178,12 @@ export async function moneySetUp() {
   await setAccount(x.biAdmin, BIEL_ACCOUNT);
   return x;
 }
+
+/** A valid QR reference (recursive mod 10) from up to 26 digits. */
+export function qrRef(digits) {
+  const body = String(digits).padStart(26, '0');
+  const tab = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
+  let carry = 0;
+  for (const ch of body) carry = tab[(carry + Number(ch)) % 10];
+  return body + ((10 - carry) % 10);
+}

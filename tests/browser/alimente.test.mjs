@@ -14,6 +14,7 @@ import path from 'node:path';
 import {
   launch, newPage, login, open, check, assertClean, apiLogin, api, uniq, tx, exact, ROOT,
 } from './lib.mjs';
+import { camt054, isoDay } from '../api/lib.mjs';
 
 /** The pack alimente-index's consumer price index (tenths) of a month "YYYY-MM". */
 function cpi(month) {
@@ -324,4 +325,84 @@ test('the team lead finds the advance decisions awaiting approval across dossier
   await check(fr.page, 'alimente-awaiting-fr');
   assertClean(fr.page);
   await fr.context.close();
+});
+
+/** A collecting Alimentenhilfe dossier (thun) with a title, a child's amount and the checklist, made through the API. */
+async function collecting(cw) {
+  const a = await application(cw, 942);
+  const D = `/api/v1/cases/${a.dossier.id}`;
+  const father = must(await api(cw, 'POST', '/api/v1/persons', { last_name: `${a.last}v`, first_name: 'Marc', birth_date: '1984-02-03' }), 201);
+  // a title from last year with one child's amount, the checklist, collecting
+  const y = new Date().getUTCFullYear() - 1;
+  must(await api(cw, 'PUT', `${D}/title`, { title_kind: 'judgment', authority: 'Regionalgericht Oberland',
+    decided_on: `${y}-01-10`, applied_on: `${y}-01-01`, debtor_id: father.id }), 201);
+  const cr = must(await api(cw, 'POST', `${D}/creditors`, { person_id: a.child.id, role: 'child' }), 201);
+  must(await api(cw, 'PUT', `/api/v1/alimente/creditors/${cr.id}/amounts`, { amounts: [{ valid_from: `${y}-01-01`, amount: 50000 }] },
+    { 'if-match': `"${cr.version}"` }), 200);
+  must(await api(cw, 'PUT', `${D}/checklist`, { items: ['title', 'power_of_attorney', 'debtor_address']
+    .map((code) => ({ code, received_on: `${y}-01-05` })) }, { 'if-match': '"0"' }), 200);
+  for (const to of ['assessment', 'voluntary']) {
+    const g = await api(cw, 'GET', D);
+    must(await api(cw, 'POST', `${D}/transitions`, { to }, { 'if-match': g.etag }), 200);
+  }
+  return { a, D };
+}
+
+test('a reminder to the debtor from the Inkasso tab: the outstanding amount, its deadline, the letter as PDF; the next one waits for the deadline', async () => {
+  const L = (k, p) => tx('de', k, p);
+  const cw = await apiLogin('thun', 'caseworker');
+  const { a, D } = await collecting(cw);
+  const { context, page } = await newPage(browser);
+  await login(page, 'thun', 'caseworker');
+  await open(page, `#/m/alimente/cases/${a.dossier.id}/collection`);
+  const region = page.getByRole('region', { name: L('alimente.remind.title') });
+  await region.getByText(L('alimente.remind.none')).waitFor();
+  await check(page, 'alimente-reminders-none');
+  await region.getByRole('button', { name: L('alimente.remind.submit') }).click();
+  await region.getByRole('table', { name: L('alimente.remind.title') }).waitFor();
+  const [r] = must(await api(cw, 'GET', `${D}/reminders`), 200).items;
+  assert.equal(r.level, 1);
+  assert.ok(r.amount > 0 && r.amount % 50000 === 0, JSON.stringify(r));
+  const chf = (x) => `CHF ${(x / 100).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, "'")}`;
+  const ddmm = (iso) => `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+  await region.getByText(L('alimente.remind.done', { n: '1', amount: chf(r.amount), date: ddmm(r.pay_by) })).waitFor();
+  const row = region.getByRole('table', { name: L('alimente.remind.title') }).getByRole('row', { name: new RegExp(`^${ddmm(r.issued_on).replaceAll('.', '\\.')}`) });
+  await row.getByRole('cell', { name: exact(chf(r.amount)) }).waitFor();
+  await check(page, 'alimente-reminders');
+  const [dl] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: new RegExp(L('alimente.remind.open_letter').replace(/[()]/g, '\\$&')) }).click()]);
+  assert.equal(readFileSync(await dl.path()).subarray(0, 5).toString(), '%PDF-');
+  // the second waits for the first one's deadline: the reason shows
+  await region.getByRole('button', { name: L('alimente.remind.submit') }).click();
+  await page.getByRole('alert').getByText(L('error.ah_remind_deadline_running')).waitFor();
+  assertClean(page);
+  await context.close();
+});
+
+test('an unmatched credit without reference assigned by hand to an Alimentenhilfe dossier on the bank file screen', async () => {
+  const L = (k, p) => tx('de', k, p);
+  const { a, D } = await collecting(await apiLogin('thun', 'caseworker'));
+  const acc = await apiLogin('thun', 'accounting');
+  const account = must(await api(acc, 'GET', '/api/v1/payment-account'), 200).iban;
+  const { context, page } = await newPage(browser);
+  await login(page, 'thun', 'accounting');
+  await open(page, '#/m/sozialhilfe/payments');
+  await page.getByLabel(L('sozialhilfe.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
+    buffer: Buffer.from(camt054(account, [{ cdi: 'CRDT', amount: 12345, date: isoDay(0), svc: `as${Date.now()}` }])) });
+  await page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
+  await page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 0, unmatched: 1 })).waitFor();
+  await page.getByRole('link', { name: L('money.camt.open_file') }).click();
+  await page.getByRole('button', { name: new RegExp(`^${L('money.camt.match_by_hand')}`) }).click();
+  const panel = page.locator('.match-panel');
+  await panel.getByLabel(L('money.camt.assign_search')).fill(a.dossier.number);
+  const name = `${a.dossier.number} ${a.last} Mara`;
+  const item = panel.locator('li', { hasText: name });
+  await item.getByRole('button', { name: new RegExp(`^${L('money.camt.assign_this')}`) }).click();
+  await check(page, 'money-assign-asked');
+  await item.getByRole('button', { name: L('money.camt.assign_yes') }).click();
+  await page.getByText(L('money.camt.assigned_done', { name })).waitFor();
+  const rc = must(await api(acc, 'GET', `${D}/receipts`), 200).items;
+  assert.deepEqual(rc.map((r) => [r.amount, r.source]), [[12345, 'bank']]);
+  await check(page, 'money-assigned');
+  assertClean(page);
+  await context.close();
 });

@@ -747,6 +747,25 @@ entry_now(struct ks_request *req, const char *id)
 	return entry_json(r, 0);
 }
 
+/* Entry {id} by statement q (its id as text in *id); 404 when absent. */
+static PGresult *
+entry_row(struct ks_request *req, int q, const char **id)
+{
+	int64_t n;
+	PGresult *e;
+
+	if (ks_param_id(req, "id", &n) != KS_OK)
+		return NULL;
+	*id = ks_num(req, n);
+	if ((e = ks_db_q(req, q, 1, id)) == NULL)
+		return NULL;
+	if (PQntuples(e) != 1) {
+		ks_fail(req, 404, "not_found", "no such bank transaction");
+		return NULL;
+	}
+	return e;
+}
+
 /*
  * The entry to a payment line: a debit books the line (same amount, the
  * run exported, the line still open); a credit is the bank returning the
@@ -898,6 +917,98 @@ entry_match(struct ks_request *req)
 	return ks_reply(req, 200, after);
 }
 
+/*
+ * The entry (locked, row e of bank_entry_lock) may be assigned: still
+ * unmatched (else 409 with the entry as it is), the version the caller
+ * read (If-Match), a booked CHF credit. *cur: the entry as listed.
+ */
+static int
+assignable(struct ks_request *req, PGresult *e, json_t **cur)
+{
+	if ((*cur = entry_now(req, ks_db_str(e, 0, "id"))) == NULL)
+		return KS_ERROR;
+	if (strcmp(ks_db_str(e, 0, "outcome"), "unmatched") != 0)
+		return ks_fail_detail(req, 409, "invalid_state", "this "
+		    "transaction is matched already", json_pack("{s:O}",
+		    "current", *cur));
+	/* (it takes its own reference: *cur is read below) */
+	if (ks_check_etag(req, ks_db_getll(e, 0, "version"),
+	    json_incref(*cur)) != KS_OK)
+		return KS_ERROR;
+	if (strcmp(ks_db_str(e, 0, "status_code"), "BOOK") != 0)
+		return ks_fail(req, 409, "entry_not_booked", "the bank has "
+		    "not booked this transaction yet");
+	if (strcmp(ks_db_str(e, 0, "cdi"), "CRDT") != 0 ||
+	    strcmp(ks_db_str(e, 0, "currency"), "CHF") != 0 ||
+	    ks_db_getll(e, 0, "amount") <= 0)
+		return ks_fail(req, 409, "wrong_direction", "only money "
+		    "received in CHF is assigned to a dossier");
+	return KS_OK;
+}
+
+/*
+ * Assign an unmatched credit by hand to a dossier (If-Match: the
+ * entry's version): the dossier's module is offered the credit with the
+ * dossier named (struct ks_credit dossier, 2.6) and books it as if its
+ * reference had named the dossier; the entry is then "received" by that
+ * module, with who did it, audited. Once: a second assignment finds the
+ * entry matched (409).
+ */
+static int
+entry_assign(struct ks_request *req)
+{
+	json_t *cur = NULL, *after;
+	const char *v[3], *module;
+	struct ks_credit c;
+	PGresult *e, *d;
+	int rc;
+
+	if ((e = entry_row(req, Q_BANK_ENTRY_LOCK, &v[0])) == NULL)
+		return KS_ERROR;
+	rc = assignable(req, e, &cur);
+	if (rc != KS_OK) {
+		json_decref(cur);
+		return rc;
+	}
+	memset(&c, 0, sizeof(c));
+	c.entry = strtoll(v[0], NULL, 10);
+	c.dossier = json_integer_value(json_object_get(req->body,
+	    "dossier_id"));
+	if ((d = ks_access_dossier(req, c.dossier, KS_ACCESS_WRITE)) == NULL) {
+		json_decref(cur);
+		return KS_ERROR;
+	}
+	module = ks_arena_strdup(req->arena, ks_db_str(d, 0, "module"));
+	c.reference = ks_money_nz(json_string_value(json_object_get(cur,
+	    "reference"))) ? ref_norm(req, json_string_value(
+	    json_object_get(cur, "reference"))) : "";
+	c.amount = ks_db_getll(e, 0, "amount");
+	c.currency = "CHF";
+	c.booking_date = col(e, "booking_date");
+	json_decref(cur);
+	if ((rc = ks_modules_credit_to(req, &c, module)) < 0)
+		return KS_ERROR;
+	if (rc == 0)
+		return ks_fail(req, 409, "assign_not_taken", "this dossier "
+		    "takes no payments from the bank");
+	v[1] = ks_num(req, req->who.user_id);
+	v[2] = module;
+	if (ks_db_q(req, Q_BANK_ENTRY_ASSIGN, 3, v) == NULL ||
+	    file_count(req, ks_db_str(e, 0, "file_id"), -1) == NULL ||
+	    (after = entry_now(req, v[0])) == NULL)
+		return KS_ERROR;
+	if (ks_audit(req, "bank_entry_assigned", "bank_entry", v[0], NULL,
+	    json_incref(after), json_pack("{s:I,s:s}", "dossier_id",
+	    (json_int_t)c.dossier, "module", module)) != KS_OK) {
+		json_decref(after);
+		return KS_ERROR;
+	}
+	json_object_set_new(after, "dossier_id", json_integer(c.dossier));
+	ks_set_etag(req, json_integer_value(json_object_get(after,
+	    "version")));
+	return ks_reply(req, 200, after);
+}
+
 /* A row of bank_candidates: a payment line or a claim. */
 static json_t *
 candidate_json(PGresult *r, int i)
@@ -921,18 +1032,11 @@ entry_candidates(struct ks_request *req)
 {
 	const char *v[3], *after, *limit;
 	long long n;
-	PGresult *e, *r;
-	int64_t id;
+	PGresult *r;
 
-	if (ks_param_id(req, "id", &id) != KS_OK ||
-	    ks_page(req, &after, &limit, &n) != KS_OK)
+	if (ks_page(req, &after, &limit, &n) != KS_OK ||
+	    entry_row(req, Q_BANK_ENTRY_GET, &v[0]) == NULL)
 		return KS_ERROR;
-	v[0] = ks_num(req, id);
-	if ((e = ks_db_q(req, Q_BANK_ENTRY_GET, 1, v)) == NULL)
-		return KS_ERROR;
-	if (PQntuples(e) != 1)
-		return ks_fail(req, 404, "not_found",
-		    "no such bank transaction");
 	v[1] = after;
 	v[2] = limit;
 	if ((r = ks_db_q(req, Q_BANK_CANDIDATES, 3, v)) == NULL)
@@ -945,6 +1049,12 @@ entry_candidates(struct ks_request *req)
 static const struct ks_field match_body[] = {
 	{ "line_id", KS_F_INT, 0, 1, 9007199254740991LL, "a payment line" },
 	{ "claim_id", KS_F_INT, 0, 1, 9007199254740991LL, "a claim" },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct ks_field assign_body[] = {
+	{ "dossier_id", KS_F_INT, 1, 1, 9007199254740991LL, "the dossier "
+	    "whose module books the money" },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -972,6 +1082,10 @@ static const struct ks_route routes[] = {
 	    match_body, KS_R_ETAG, entry_match, "match an unmatched "
 	    "transaction to a payment line or a claim (If-Match)", NULL,
 	    NULL },
+	{ "POST", "/api/v1/bank-entries/{id}/assign", "payment.run", KB,
+	    assign_body, KS_R_ETAG, entry_assign, "assign an unmatched "
+	    "credit to a dossier: its module books it as if the reference "
+	    "had named it (If-Match)", NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };
 

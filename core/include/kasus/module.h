@@ -22,8 +22,9 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	5	/* 2.3 casework routes, 2.4 money services,
-				   2.5 bank credits to modules */
+#define KS_ABI_MINOR	6	/* 2.3 casework routes, 2.4 money services,
+				   2.5 bank credits to modules, 2.6 a credit
+				   assigned to a dossier by hand */
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -191,6 +192,14 @@ struct ks_credit {
 	const char	*booking_date;	/* YYYY-MM-DD */
 	const char	*debtor_name;	/* RltdPties/Dbtr/Pty/Nm */
 	const char	*debtor_iban;	/* RltdPties/DbtrAcct IBAN */
+	/*
+	 * 2.6: 0 while a file is imported; else the dossier a person
+	 * assigned the entry to by hand (a credit without a reference, or
+	 * with one nobody knew), read and changeable by the caller. Only
+	 * the dossier's module is asked: it books the money on that
+	 * dossier whatever the reference says, or fails.
+	 */
+	int64_t		 dossier;
 };
 
 /**

@@ -173,3 +173,11 @@ SELECT kasus_tenant(), l.dossier_id, coalesce($3::date, current_date),
   FROM l
 RETURNING id
 
+
+-- Unmatched credit $1 assigned by hand to a dossier of module $3 (which
+-- booked it), by user $2.
+-- name: bank_entry_assign
+UPDATE bank_entry SET outcome = 'received', module = $3, reason = NULL,
+       matched_by = $2, matched_at = now(), version = version + 1
+ WHERE id = $1 AND outcome = 'unmatched'
+RETURNING id

@@ -3,7 +3,7 @@
 // alimente-allocation into current maintenance, arrears and the
 // community's subrogated part; the debtor's QR-bill; and per child the
 // recovery: due, received, outstanding, advanced, recovered and what the
-// advances cost the community.
+// advances cost the community; the reminders to the debtor (Reminders.tsx).
 import { useState } from 'preact/hooks';
 import { ApiError, download, post } from '../../api';
 import { t, label, lang } from '../../i18n';
@@ -15,6 +15,7 @@ import { formatAmount, formatDate, todayIso } from '../../lib/format';
 import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, saveBlob } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
 import type { Receipt, Recovery } from './types';
+import { RemindersSection } from './Reminders';
 
 /** "2026-11" as 11.2026. */
 const ym = (s: string) => `${s.slice(5, 7)}.${s.slice(0, 4)}`;
@@ -74,6 +75,7 @@ export function CollectionTab({ dossier }: { dossier: Dossier }) {
         ) : <p>{t('alimente.collect.none')}</p>}
         {can ? <AddReceipt dossier={dossier} onDone={(n) => { setNote(n); receipts.reload(); rec.reload(); }} /> : null}
       </Section>
+      <RemindersSection dossier={dossier} />
       <Section id="ah-recovery" title={t('alimente.collect.recovery')}>
         {rec.error ? <ErrorBox error={rec.error} /> : !rec.data ? <Loading /> : (
           <>

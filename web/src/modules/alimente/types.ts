@@ -88,3 +88,11 @@ export interface PensionReport {
   payouts: { id: number; notified_on: string; amount: number; blocked_until: string; note: string | null }[];
 }
 export interface Complaint { id: number; dossier_id: number; filed_on: string; authority: string; note: string | null; created_at: string }
+
+/** A reminder to the debtor (InkHV 12): what was outstanding, the deadline, the letter. */
+export interface Reminder {
+  id: number; dossier_id: number; level: number; issued_on: string; pay_by: string; amount: number;
+  items: { creditor_id: number; first_name: string; last_name: string; month: string; outstanding: number }[];
+  language: 'de' | 'fr'; document_id: number | null; journal_id: number | null; created_by: number;
+  created_by_name: string | null; created_at: string;
+}

@@ -18,6 +18,7 @@ import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Page
 import { onEscape } from '../../components/inline';
 import { JobProgress } from '../../components/JobProgress';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
+import type { Dossier } from '../../casework/types';
 import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
 import { M, ProgressBar, Section, ShNav, modHref, saveBlob, shHref } from './common';
 import { OneOffApprove } from './Money';
@@ -373,7 +374,49 @@ function MatchPanel({ entry, onClose, onDone, onStale }: { entry: BankEntry; onC
           </li>
         ))}</ul>
       ) : <p>{t('money.camt.no_candidates')}</p>}
+      {entry.cdi === 'CRDT' ? <AssignPanel entry={entry} onDone={onDone} onStale={onStale} /> : null}
       <div class="actions"><button type="button" class="btn btn-secondary" onClick={onClose}>{t('common.cancel')}</button></div>
+    </div>
+  );
+}
+
+/**
+ * A credit without a known reference assigned to a dossier found by its
+ * number or a name: the dossier's module books it as if the reference
+ * had named the dossier (e.g. a debtor's maintenance payment).
+ */
+function AssignPanel({ entry, onDone, onStale }: { entry: BankEntry; onDone: (note: string) => void; onStale: () => void }) {
+  const [q, setQ] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const term = q.trim();
+  const found = useResource<Page<Dossier>>(term.length >= 2 ? withQuery('/api/v1/cases', { q: term, limit: 10 }) : null);
+  const name = (d: Dossier) => `${d.number} ${d.applicant.last_name} ${d.applicant.first_name}`;
+  async function assign(d: Dossier) {
+    setErr(null);
+    try {
+      await post(`/api/v1/bank-entries/${entry.id}/assign`, { dossier_id: d.id }, { ifMatch: etagOf(entry.version) });
+      onDone(t('money.camt.assigned_done', { name: name(d) }));
+    } catch (e) {
+      setErr(e);
+      if (e instanceof ApiError && (e.code === 'invalid_state' || e.code === 'conflict')) onStale();
+    }
+  }
+  return (
+    <div class="assign-panel">
+      <h4 id={`ap-${entry.id}`}>{t('money.camt.assign_title')}</h4>
+      {err ? <ErrorBox error={err} /> : null}
+      <Field label={t('money.camt.assign_search')} hint={t('money.camt.assign_search_hint')} value={q} onInput={setQ}
+        maxLength={100} name={`assign-q-${entry.id}`} />
+      {term.length < 2 ? null : found.error ? <ErrorBox error={found.error} /> : !found.data ? <Loading /> : found.data.items.length ? (
+        <ul class="candidates" aria-labelledby={`ap-${entry.id}`}>{found.data.items.map((d) => (
+          <li key={d.id}>
+            <span>{name(d)}{d.module ? ` · ${label('module', d.module)}` : ''}</span>{' '}
+            <ConfirmButton label={t('money.camt.assign_this')} srSuffix={`– ${name(d)}`}
+              question={t('money.camt.assign_q', { name: name(d), amount: formatAmount(entry.amount) })}
+              confirmLabel={t('money.camt.assign_yes')} onConfirm={() => assign(d)} />
+          </li>
+        ))}</ul>
+      ) : <p>{t('money.camt.assign_none')}</p>}
     </div>
   );
 }
