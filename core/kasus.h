@@ -58,6 +58,8 @@ void	ks_log_access(enum ks_log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* The same with the message already made (n bytes, no newline). */
 void	ks_log_access_msg(enum ks_log_level, const char *, size_t);
+/* n in decimal at p, at least width digits (zeros before); the end. */
+char	*ks_put_uint(char *p, unsigned long long n, int width);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 

@@ -613,24 +613,13 @@ put(struct line *l, const char *s)
 	l->p += n;
 }
 
+/* A number of at most 20 digits; ids and statuses are never negative. */
 static void
 put_num(struct line *l, long long v, int width)
 {
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
-	char d[24];
-	int i = 0;
-
-	do {
-		d[i++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0 || i < width);
-	if (v < 0)
-		d[i++] = '-';
-	if (i > l->end - l->p)
+	if (l->end - l->p < 24)
 		return;
-	while (i > 0)
-		*l->p++ = d[--i];
+	l->p = ks_put_uint(l->p, v < 0 ? 0 : (unsigned long long)v, width);
 }
 
 /*

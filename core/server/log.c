@@ -58,9 +58,8 @@ pid_init(void)
 	pthread_atfork(NULL, NULL, pid_forget);
 }
 
-/* n as decimal digits at p, at least width of them; returns the end. */
-static char *
-put_uint(char *p, unsigned long long n, int width)
+char *
+ks_put_uint(char *p, unsigned long long n, int width)
 {
 	char d[24];
 	int i = 0;
@@ -105,13 +104,13 @@ head(char *line, size_t len, enum ks_log_level l)
 	memcpy(p, ts, tslen);
 	p += tslen;
 	*p++ = '.';
-	p = put_uint(p, (unsigned long long)(now.tv_nsec / 1000000), 3);
+	p = ks_put_uint(p, (unsigned long long)(now.tv_nsec / 1000000), 3);
 	*p++ = 'Z';
 	*p++ = ' ';
 	memcpy(p, nm, nl);
 	p += nl;
 	memcpy(p, " pid=", 5);
-	p = put_uint(p + 5, (unsigned long long)pid, 1);
+	p = ks_put_uint(p + 5, (unsigned long long)pid, 1);
 	*p++ = ' ';
 	*p = '\0';
 	return (int)(p - line);
