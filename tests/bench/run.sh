@@ -255,6 +255,32 @@ read -r cwc cwcsrf < <(bench_login bench-big caseworker)
 did=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT d.id FROM dossier d JOIN tenant t ON t.id = d.tenant_id WHERE t.slug = 'bench-big' ORDER BY d.id LIMIT 1 OFFSET 777")
 big_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-big'")
 
+# The server schedules its daily jobs for each tenant (every
+# job_schedule_s, 60 s; on a new data set the review reminders of 80,000
+# dossiers, minutes of work). Every measure runs on an idle server: the
+# jobs would share the two cores and the database with one side of a
+# ratio and not the other (on a fresh data set they ran for minutes
+# through the rounds of the authenticated and the dossier read), and a
+# payment run's jobs would queue behind them. Wait until each bench
+# tenant has today's reminders job (at most 90 s) and no job is queued
+# or running (at most 15 minutes).
+jobs_idle() {
+	say "waiting for the daily jobs the server schedules"
+	for _ in $(seq 180); do
+		[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant t
+			WHERE t.slug LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM job j
+			WHERE j.tenant_id = t.id AND j.type = 'sozialhilfe.review_reminders'
+			AND j.created_at > now() - interval '20 hours')")" = 0 ] && break
+		sleep 0.5
+	done
+	for _ in $(seq 1800); do
+		[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM job
+			WHERE state IN ('queued', 'running')")" = 0 ] && break
+		sleep 0.5
+	done
+}
+jobs_idle
+
 # Rounds: each ratio's two sides one after the other (name#round).
 for k in $(seq "$rounds"); do
 	say "round $k of $rounds"
@@ -348,25 +374,7 @@ if want pay; then
 month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(coalesce(max(r.month)
 	+ interval '1 month', date '2030-01-01'), 'YYYY-MM') FROM payment_run r
 	JOIN tenant t ON t.id = r.tenant_id WHERE t.slug LIKE 'bench-%'")
-# The server schedules its daily jobs for each tenant (every
-# job_schedule_s, 60 s; on a new data set the review reminders of 80,000
-# dossiers, minutes of work), and a payment run's jobs would queue
-# behind them. The runs are measured on an idle queue: wait until each
-# bench tenant has today's reminders job (at most 90 s) and no job is
-# queued or running (at most 15 minutes).
-say "waiting for the daily jobs the server schedules"
-for _ in $(seq 180); do
-	[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM tenant t
-		WHERE t.slug LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM job j
-		WHERE j.tenant_id = t.id AND j.type = 'sozialhilfe.review_reminders'
-		AND j.created_at > now() - interval '20 hours')")" = 0 ] && break
-	sleep 0.5
-done
-for _ in $(seq 1800); do
-	[ "$(psql "$KASUS_DB_OWNER" -qAtc "SELECT count(*) FROM job
-		WHERE state IN ('queued', 'running')")" = 0 ] && break
-	sleep 0.5
-done
+jobs_idle
 say "payment run for bench-big ($month)"
 : >"$out/payrun-steps.txt"
 read -r big_s big_id big_n < <(pay_run bench-big "$month")
