@@ -90,25 +90,25 @@ WITH c AS (
            coalesce((SELECT first_norm FROM person
                       WHERE tenant_id = kasus_tenant() AND id = $4), '') AS fk),
 h AS (
-   (SELECT p.id, p.last_norm, p.first_norm FROM person p, c
+   (SELECT p.id, p.last_norm, p.first_norm FROM person p
      WHERE p.tenant_id = kasus_tenant()
        AND p.last_norm ~>=~ kasus_name_key($1)
        AND p.last_norm ~<~ (kasus_name_key($1) || chr(1114111))
        AND starts_with(p.first_norm, kasus_name_key($2))
-       AND p.last_norm ~>=~ c.lk
-       AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
-            OR (p.first_norm = c.fk AND p.id > $4))
+       AND p.last_norm ~>=~ (SELECT lk FROM c)
+       AND (p.last_norm ~>~ (SELECT lk FROM c) OR p.first_norm ~>~ (SELECT fk FROM c)
+            OR (p.first_norm = (SELECT fk FROM c) AND p.id > $4))
        AND ($3::date IS NULL OR p.birth_date = $3::date)
      ORDER BY p.last_norm USING ~<~, p.first_norm USING ~<~, p.id LIMIT $5)
    UNION
-   (SELECT p.id, p.last_norm, p.first_norm FROM person p, c
+   (SELECT p.id, p.last_norm, p.first_norm FROM person p
      WHERE p.tenant_id = kasus_tenant() AND $1 <> ''
        AND p.first_norm ~>=~ kasus_name_key($1)
        AND p.first_norm ~<~ (kasus_name_key($1) || chr(1114111))
        AND starts_with(p.last_norm, kasus_name_key($2))
-       AND p.last_norm ~>=~ c.lk
-       AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
-            OR (p.first_norm = c.fk AND p.id > $4))
+       AND p.last_norm ~>=~ (SELECT lk FROM c)
+       AND (p.last_norm ~>~ (SELECT lk FROM c) OR p.first_norm ~>~ (SELECT fk FROM c)
+            OR (p.first_norm = (SELECT fk FROM c) AND p.id > $4))
        AND ($3::date IS NULL OR p.birth_date = $3::date)
      ORDER BY p.last_norm USING ~<~, p.first_norm USING ~<~, p.id LIMIT $5))
 SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex,
