@@ -381,6 +381,13 @@ int	ks_redis_durable(void);
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
+/** Where the request's queued events end now (for ks_audit_rewind). */
+void	*ks_audit_mark(struct ks_request *);
+/**
+ * Drop the events queued after mark: the work they record was rolled
+ * back to a savepoint taken when mark was (before any commit since).
+ */
+void	ks_audit_rewind(struct ks_request *, void *mark);
 
 /**
  * Write the request's queued events (and the read record of a KS_R_AUDIT
