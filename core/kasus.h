@@ -56,6 +56,10 @@ void	ks_log(enum ks_log_level, const char *, ...)
  */
 void	ks_log_access(enum ks_log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* The same with the message already made (n bytes, no newline). */
+void	ks_log_access_msg(enum ks_log_level, const char *, size_t);
+/* n in decimal at p, at least width digits (zeros before); the end. */
+char	*ks_put_uint(char *p, unsigned long long n, int width);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 
@@ -81,6 +85,7 @@ struct ks_config {
 	int	 session_idle;		/* seconds */
 	int	 session_absolute;	/* seconds */
 	int	 session_cache_ms;	/* worker's session cache; 0: off */
+	int	 audit_writers;		/* read-record writer threads per worker */
 	int	 login_max_user;	/* failures before lockout */
 	int	 login_max_ip;
 	int	 login_window;		/* seconds */
@@ -376,6 +381,13 @@ int	ks_redis_durable(void);
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
+/** Where the request's queued events end now (for ks_audit_rewind). */
+void	*ks_audit_mark(struct ks_request *);
+/**
+ * Drop the events queued after mark: the work they record was rolled
+ * back to a savepoint taken when mark was (before any commit since).
+ */
+void	ks_audit_rewind(struct ks_request *, void *mark);
 
 /**
  * Write the request's queued events (and the read record of a KS_R_AUDIT

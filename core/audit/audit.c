@@ -311,6 +311,27 @@ ks_audit(struct ks_request *req, const char *action, const char *otype,
 	return KS_OK;
 }
 
+void *
+ks_audit_mark(struct ks_request *req)
+{
+	return state_get(req)->tail;
+}
+
+void
+ks_audit_rewind(struct ks_request *req, void *mark)
+{
+	struct state *st = state_get(req);
+	struct event **at = mark, *e;
+
+	for (e = *at; e != NULL; e = e->next) {
+		json_decref(e->detail);
+		e->detail = NULL;
+		st->nreads -= e->read;
+	}
+	*at = NULL;
+	st->tail = at;
+}
+
 /* "{1,2,3}" */
 static const char *
 refs_text(struct ks_request *req, const struct refs *a, const struct refs *b)

@@ -62,6 +62,7 @@ static const struct key keys[] = {
 	{ "session_idle", "KASUS_SESSION_IDLE", I(session_idle) },
 	{ "session_absolute", "KASUS_SESSION_ABSOLUTE", I(session_absolute) },
 	{ "session_cache_ms", "KASUS_SESSION_CACHE_MS", I(session_cache_ms) },
+	{ "audit_writers", "KASUS_AUDIT_WRITERS", I(audit_writers) },
 	{ "login_max_user", "KASUS_LOGIN_MAX_USER", I(login_max_user) },
 	{ "login_max_ip", "KASUS_LOGIN_MAX_IP", I(login_max_ip) },
 	{ "login_window", "KASUS_LOGIN_WINDOW", I(login_window) },
@@ -112,6 +113,7 @@ defaults(void)
 	ks_conf.session_idle = 30 * 60;
 	ks_conf.session_absolute = 10 * 3600;
 	ks_conf.session_cache_ms = 1000;
+	ks_conf.audit_writers = 4;
 	ks_conf.login_max_user = 5;
 	ks_conf.login_max_ip = 50;
 	ks_conf.login_window = 15 * 60;
@@ -373,6 +375,10 @@ ks_config_load(const char *path, char *err, size_t errlen)
 	}
 	if (proxies_parse(err, errlen) != KS_OK)
 		return KS_ERROR;
+	if (ks_conf.audit_writers < 1 || ks_conf.audit_writers > 16) {
+		snprintf(err, errlen, "audit_writers must be between 1 and 16");
+		return KS_ERROR;
+	}
 	if (ks_conf.job_threads > 16 || ks_conf.job_poll_ms < 50 ||
 	    ks_conf.job_poll_ms > 60000 || ks_conf.job_schedule_s < 1 ||
 	    ks_conf.job_schedule_s > 3600 || ks_conf.job_keep_days < 1) {

@@ -58,13 +58,37 @@ pid_init(void)
 	pthread_atfork(NULL, NULL, pid_forget);
 }
 
+char *
+ks_put_uint(char *p, unsigned long long n, int width)
+{
+	char d[24];
+	int i = 0;
+
+	do {
+		d[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0 || i < width);
+	while (i > 0)
+		*p++ = d[--i];
+	return p;
+}
+
+/*
+ * "2026-12-04T16:20:26.123Z info pid=42 " without printf: an access
+ * line is written per request, and formatting its head with snprintf
+ * cost as much as the rest of the line (issue 13).
+ */
 static int
 head(char *line, size_t len, enum ks_log_level l)
 {
 	static __thread time_t sec = -1;
 	static __thread char ts[32];
+	static __thread size_t tslen;
 	struct timespec now;
 	struct tm tm;
+	const char *nm = names[l];
+	size_t nl = strlen(nm);
+	char *p = line;
 
 	pthread_once(&pid_once, pid_init);
 	if (pid == 0)
@@ -72,11 +96,24 @@ head(char *line, size_t len, enum ks_log_level l)
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (now.tv_sec != sec) {
 		gmtime_r(&now.tv_sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		tslen = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 		sec = now.tv_sec;
 	}
-	return snprintf(line, len, "%s.%03ldZ %s pid=%d ", ts,
-	    now.tv_nsec / 1000000, names[l], (int)pid);
+	if (len < tslen + nl + 40)
+		return 0;
+	memcpy(p, ts, tslen);
+	p += tslen;
+	*p++ = '.';
+	p = ks_put_uint(p, (unsigned long long)(now.tv_nsec / 1000000), 3);
+	*p++ = 'Z';
+	*p++ = ' ';
+	memcpy(p, nm, nl);
+	p += nl;
+	memcpy(p, " pid=", 5);
+	p = ks_put_uint(p + 5, (unsigned long long)pid, 1);
+	*p++ = ' ';
+	*p = '\0';
+	return (int)(p - line);
 }
 
 static int
@@ -207,6 +244,23 @@ ks_log(enum ks_log_level l, const char *fmt, ...)
 	emit(line, (size_t)n);
 }
 
+/* An access line: buffered (see above), warnings and errors at once. */
+static void
+access_emit(enum ks_log_level l, const char *line, size_t n)
+{
+	if (!__atomic_load_n(&buffering, __ATOMIC_RELAXED) ||
+	    l > KS_LOG_INFO) {
+		emit(line, n);
+		return;
+	}
+	pthread_mutex_lock(&buf_mu);
+	if (buf_used + n > sizeof(buf))
+		flush_locked();
+	memcpy(buf + buf_used, line, n);
+	buf_used += n;
+	pthread_mutex_unlock(&buf_mu);
+}
+
 void
 ks_log_access(enum ks_log_level l, const char *fmt, ...)
 {
@@ -219,17 +273,24 @@ ks_log_access(enum ks_log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = format(line, sizeof(line), l, fmt, ap);
 	va_end(ap);
-	if (!__atomic_load_n(&buffering, __ATOMIC_RELAXED) ||
-	    l > KS_LOG_INFO) {
-		emit(line, (size_t)n);
+	access_emit(l, line, (size_t)n);
+}
+
+void
+ks_log_access_msg(enum ks_log_level l, const char *msg, size_t len)
+{
+	char line[2048];
+	int n;
+
+	if (l < level)
 		return;
-	}
-	pthread_mutex_lock(&buf_mu);
-	if (buf_used + (size_t)n > sizeof(buf))
-		flush_locked();
-	memcpy(buf + buf_used, line, (size_t)n);
-	buf_used += (size_t)n;
-	pthread_mutex_unlock(&buf_mu);
+	n = head(line, sizeof(line), l);
+	if (len > sizeof(line) - (size_t)n - 1)
+		len = sizeof(line) - (size_t)n - 1;
+	memcpy(line + n, msg, len);
+	n += (int)len;
+	line[n++] = '\n';
+	access_emit(l, line, (size_t)n);
 }
 
 double

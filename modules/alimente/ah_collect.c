@@ -26,19 +26,43 @@
 
 /* ------------------------------------------------------- allocation */
 
+static json_t *
+receipt_json(PGresult *r, int i)
+{
+	json_t *parts = json_loads(ks_db_str(r, i, "parts"), 0, NULL);
+
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:I,s:I,s:o,s:o,s:o,s:s,s:o}",
+	    "id", (json_int_t)ks_db_getll(r, i, "id"), "amount",
+	    (json_int_t)ks_db_getll(r, i, "amount"), "received_on",
+	    ks_db_str(r, i, "received_on"), "source",
+	    ks_db_str(r, i, "source"), "bank_entry_id",
+	    ks_db_json_int(r, i, "bank_entry_id"), "allocated",
+	    (json_int_t)(ks_db_getll(r, i, "amount") -
+	    ks_db_getll(r, i, "surplus")), "surplus",
+	    (json_int_t)ks_db_getll(r, i, "surplus"), "debtor_name",
+	    ks_db_json_str(r, i, "debtor_name"), "note",
+	    ks_db_json_str(r, i, "note"), "created_by",
+	    ks_db_json_int(r, i, "created_by"), "created_at",
+	    ks_db_str(r, i, "created_at"), "parts",
+	    parts != NULL ? parts : json_array());
+}
+
 /*
  * Split money (the part of receipt rid not allocated yet) over the items
  * of dossier open up to the month of upto, store the parts and keep the
- * rest as the receipt's surplus.
+ * rest as the receipt's surplus. *after (when asked for): the receipt as
+ * the API shows it; without it a receipt with nothing to store is left
+ * as it is.
  */
 static int
 allocate(struct ks_request *req, const char *dossier, const char *rid,
-    long long money, const char *upto)
+    long long money, const char *upto, json_t **after)
 {
-	const char *v[2];
+	const char *v[3];
 	PGresult *r;
 	json_t *items, *in, *out = NULL, *prov = NULL, *p, *store;
 	long long used = 0, amount, open, id;
+	char *sj;
 	size_t k;
 	int i, n, rc;
 
@@ -64,19 +88,20 @@ allocate(struct ks_request *req, const char *dossier, const char *rid,
 			    "subrogated", "due_date", month, "amount",
 			    (json_int_t)open));
 	}
-	if (json_array_size(items) == 0) {
-		json_decref(items);
-		return 0;		/* nothing open: all of it stays */
-	}
-	in = json_pack("{s:I,s:o}", "payment", (json_int_t)money, "items",
-	    items);
-	rc = ks->rules_eval(req, "alimente-allocation", "allocate", upto, in,
-	    &out, &prov);
-	json_decref(in);
-	json_decref(prov);
-	if (rc != 0)
-		return -1;
 	store = json_array();
+	if (json_array_size(items) > 0) {
+		in = json_pack("{s:I,s:o}", "payment", (json_int_t)money,
+		    "items", items);
+		rc = ks->rules_eval(req, "alimente-allocation", "allocate",
+		    upto, in, &out, &prov);
+		json_decref(in);
+		json_decref(prov);
+		if (rc != 0) {
+			json_decref(store);
+			return -1;
+		}
+	} else
+		json_decref(items);	/* nothing open: all of it stays */
 	json_array_foreach(json_object_get(out, "parts"), k, p) {
 		id = json_integer_value(json_object_get(p, "id"));
 		amount = json_integer_value(json_object_get(p, "amount"));
@@ -101,41 +126,49 @@ allocate(struct ks_request *req, const char *dossier, const char *rid,
 		    "subrogated", "amount", (json_int_t)amount));
 	}
 	json_decref(out);
-	rc = 0;
-	if (json_array_size(store) > 0) {
-		char *s = json_dumps(store, JSON_COMPACT);
-
-		v[0] = rid;
-		v[1] = ks->strdup(req, s);
-		free(s);
-		if (ks->db_q(req, Q_AH_COLLECT_ALLOC_INSERT, 2, v) == NULL)
-			rc = -1;
+	if (json_array_size(store) == 0 && after == NULL) {
+		json_decref(store);
+		return 0;
 	}
+	sj = json_dumps(store, JSON_COMPACT);
 	json_decref(store);
 	v[0] = rid;
-	v[1] = ks->num(req, money - used);
-	if (rc == 0 && ks->db_q(req, Q_AH_COLLECT_SURPLUS_SET, 2, v) == NULL)
-		rc = -1;
-	return rc;
+	v[1] = ks->strdup(req, sj);
+	v[2] = ks->num(req, money - used);
+	free(sj);
+	if ((r = ks->db_q(req, Q_AH_COLLECT_ALLOC_STORE, 3, v)) == NULL)
+		return -1;
+	if (after != NULL) {
+		if (PQntuples(r) != 1)
+			return ks->fail(req, 500, "internal_error", "the "
+			    "receipt is gone");
+		*after = receipt_json(r, 0);
+	}
+	return 0;
 }
 
 /*
- * Record a payment of the debtor of title (dossier) and allocate it,
- * after what he had paid ahead (his credit, oldest first). *rid: the
- * receipt, NULL when bank entry `entry` was taken before (nothing done).
+ * Record a payment of the debtor of title (by its id, or by reference
+ * ref from the bank) and allocate it, after what he had paid ahead (his
+ * credit, oldest first). *rid: the receipt, NULL when bank entry `entry`
+ * was taken before (nothing done); *after: the receipt as the API shows
+ * it; *dossier_out: the title's dossier. 1: booked (or taken before), 0:
+ * no such title, -1: error.
  */
 static int
-book(struct ks_request *req, const char *title, const char *dossier,
-    long long amount, const char *date, const char *source,
-    const char *entry, const char *payer, const char *note,
-    const char **rid)
+book(struct ks_request *req, const char *title, const char *ref,
+    const char *dossier, long long amount, const char *date,
+    const char *source, const char *entry, const char *payer,
+    const char *note, const char **rid, const char **dossier_out,
+    json_t **after)
 {
-	const char *v[9], *upto;
+	const char *v[10], *upto, *id, *cdate;
 	PGresult *r;
-	int i;
+	json_t *credits, *c;
+	size_t i;
 
-	v[0] = dossier;
-	v[1] = title;
+	v[0] = title;
+	v[1] = dossier;
 	v[2] = ks->num(req, amount);
 	v[3] = date;
 	v[4] = source;
@@ -143,74 +176,63 @@ book(struct ks_request *req, const char *title, const char *dossier,
 	v[6] = ks->user_id(req) > 0 ? ks->num(req, ks->user_id(req)) : NULL;
 	v[7] = payer;
 	v[8] = note;
+	v[9] = ref;
 	*rid = NULL;
-	if ((r = ks->db_q(req, Q_AH_COLLECT_RECEIPT_INSERT, 9, v)) == NULL)
+	*after = NULL;
+	if ((r = ks->db_q(req, Q_AH_COLLECT_BOOK, 10, v)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
 		return 0;
-	*rid = ks->strdup(req, ks_db_str(r, 0, "id"));
-	v[0] = title;
-	if ((r = ks->db_q(req, Q_AH_COLLECT_CREDITS, 1, v)) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(r); i++) {
-		upto = strcmp(ks_db_str(r, i, "received_on"), date) > 0 ?
-		    ks_db_str(r, i, "received_on") : date;
-		if (allocate(req, dossier, ks_db_str(r, i, "id"),
-		    ks_db_getll(r, i, "surplus"), upto) != 0)
+	*dossier_out = ks->strdup(req, ks_db_str(r, 0, "dossier_id"));
+	if (ks_db_isnull(r, 0, "receipt_id"))
+		return 1;
+	*rid = ks->strdup(req, ks_db_str(r, 0, "receipt_id"));
+	if ((credits = json_loads(ks_db_str(r, 0, "credits"), 0,
+	    NULL)) == NULL)
+		return ks->fail(req, 500, "internal_error", "the debtor's "
+		    "credit could not be read");
+	json_array_foreach(credits, i, c) {
+		id = ks->strdup(req, json_string_value(json_object_get(c,
+		    "id")));
+		cdate = json_string_value(json_object_get(c, "received_on"));
+		upto = ks->strdup(req, strcmp(cdate, date) > 0 ? cdate : date);
+		if (allocate(req, *dossier_out, id, json_integer_value(
+		    json_object_get(c, "surplus")), upto, strcmp(id, *rid) ==
+		    0 ? after : NULL) != 0) {
+			json_decref(credits);
+			json_decref(*after);
+			*after = NULL;
 			return -1;
+		}
 	}
-	return 0;
-}
-
-static json_t *
-receipt_json(PGresult *r, int i)
-{
-	json_t *parts = json_loads(ks_db_str(r, i, "parts"), 0, NULL);
-
-	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:I,s:I,s:o,s:o,s:o,s:s,s:o}",
-	    "id", (json_int_t)ks_db_getll(r, i, "id"), "amount",
-	    (json_int_t)ks_db_getll(r, i, "amount"), "received_on",
-	    ks_db_str(r, i, "received_on"), "source",
-	    ks_db_str(r, i, "source"), "bank_entry_id",
-	    ks_db_json_int(r, i, "bank_entry_id"), "allocated",
-	    (json_int_t)(ks_db_getll(r, i, "amount") -
-	    ks_db_getll(r, i, "surplus")), "surplus",
-	    (json_int_t)ks_db_getll(r, i, "surplus"), "debtor_name",
-	    ks_db_json_str(r, i, "debtor_name"), "note",
-	    ks_db_json_str(r, i, "note"), "created_by",
-	    ks_db_json_int(r, i, "created_by"), "created_at",
-	    ks_db_str(r, i, "created_at"), "parts",
-	    parts != NULL ? parts : json_array());
+	json_decref(credits);
+	if (*after == NULL)
+		return ks->fail(req, 500, "internal_error", "the receipt is "
+		    "gone");
+	return 1;
 }
 
 /*
- * Receipt rid of dossier as the API shows it (new reference), NULL on
- * error: the first of the list below rid + 1.
- */
-static json_t *
-receipt_now(struct ks_request *req, const char *dossier, const char *rid)
-{
-	return ah_dossier_row(req, Q_AH_COLLECT_RECEIPTS, dossier, rid, receipt_json);
-}
-
-/*
- * Book credit c on the title of row r (id, dossier_id): once per bank
- * entry; audited with how it was found (by reference or assigned).
+ * Book credit c on title (by its id, or by the reference ref): once per
+ * bank entry; audited with how it was found (by reference or assigned).
+ * 1: booked (or taken before), 0: no such title, -1: error.
  */
 static int
-take(struct ks_request *req, PGresult *r, const struct ks_credit *c)
+take(struct ks_request *req, const char *title, const char *ref,
+    const struct ks_credit *c)
 {
-	const char *rid, *date, *dossier = ks_db_str(r, 0, "dossier_id");
+	const char *rid, *date, *dossier = NULL;
 	json_t *after;
+	int rc;
 
 	date = c->booking_date != NULL ? c->booking_date : ks->today(req);
-	if (book(req, ks_db_str(r, 0, "id"), dossier, c->amount, date, "bank",
-	    ks->num(req, c->entry), c->debtor_name, NULL, &rid) != 0)
-		return -1;
+	if ((rc = book(req, title, ref, NULL, c->amount, date, "bank",
+	    ks->num(req, c->entry), c->debtor_name, NULL, &rid, &dossier,
+	    &after)) <= 0)
+		return rc;
 	if (rid == NULL)
 		return 1;		/* booked from this entry before */
-	if ((after = receipt_now(req, dossier, rid)) == NULL ||
-	    ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
+	if (ks->audit(req, "ah_receipt_booked", "ah_receipt", rid, NULL,
 	    after, json_pack("{s:I,s:s,s:b}", "bank_entry",
 	    (json_int_t)c->entry, "dossier", dossier, "assigned",
 	    c->dossier != 0)) != 0)
@@ -239,17 +261,12 @@ ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 			return ks->fail(req, 409, "ah_collect_no_title",
 			    "record the maintenance title first: a payment "
 			    "is allocated over what it makes due");
-		return take(req, r, c);
+		return take(req, ks_db_str(r, 0, "id"), NULL, c);
 	}
 	n = strspn(c->reference, "0123456789");
 	if (n != 27 || c->reference[n] != '\0')
 		return 0;		/* not a QR reference */
-	v[0] = c->reference;
-	if ((r = ks->db_q(req, Q_AH_COLLECT_TITLE_BY_REF, 1, v)) == NULL)
-		return -1;
-	if (PQntuples(r) != 1)
-		return 0;
-	return take(req, r, c);
+	return take(req, NULL, c->reference, c);
 }
 
 /* --------------------------------------------------------- routes */
@@ -270,10 +287,11 @@ static int
 receipt_add(struct ks_request *req)
 {
 	json_t *b = ks->body(req), *after;
-	const char *v[1], *date, *note, *rid;
+	const char *v[1], *date, *note, *rid, *dossier;
 	long long amount;
 	PGresult *r;
 	int64_t id;
+	int rc;
 
 	if (ah_dossier(req, &id) == NULL)
 		return -1;
@@ -289,12 +307,14 @@ receipt_add(struct ks_request *req)
 		return ks->fail(req, 409, "ah_collect_no_title", "record the "
 		    "maintenance title first: a payment is allocated over "
 		    "what it makes due");
-	if (book(req, ks_db_str(r, 0, "id"), v[0], amount, date, "manual",
-	    NULL, NULL, note, &rid) != 0 || rid == NULL)
-		return rid == NULL ? ks->fail(req, 500, "internal_error",
-		    "the receipt was not recorded") : -1;
-	if ((after = receipt_now(req, v[0], rid)) == NULL)
+	if ((rc = book(req, ks_db_str(r, 0, "id"), NULL, v[0], amount, date,
+	    "manual", NULL, NULL, note, &rid, &dossier, &after)) < 0)
 		return -1;
+	if (rc == 0 || rid == NULL) {
+		json_decref(after);
+		return ks->fail(req, 500, "internal_error", "the receipt was "
+		    "not recorded");
+	}
 	if (ks->audit(req, "ah_receipt_recorded", "ah_receipt", rid, NULL,
 	    json_incref(after), json_pack("{s:s}", "dossier", v[0])) != 0) {
 		json_decref(after);

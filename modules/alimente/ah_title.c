@@ -791,44 +791,6 @@ fail:
 
 /* ------------------------------------------------- the schedule (GET) */
 
-static json_t *
-totals_new(void)
-{
-	return json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "due", 0, "received", 0,
-	    "advanced", 0, "recovered", 0, "outstanding", 0, "arrears", 0);
-}
-
-static void
-totals_add(json_t *t, const char *key, long long n)
-{
-	json_object_set_new(t, key, json_integer(json_integer_value(
-	    json_object_get(t, key)) + n));
-}
-
-static json_t *
-month_json(PGresult *r, int i)
-{
-	json_t *idx = json_null();
-
-	if (!ks_db_isnull(r, i, "index_points"))
-		idx = json_pack("{s:o,s:o,s:o,s:o}",
-		    "base", ks_db_json_int(r, i, "base_index"),
-		    "points", ks_db_json_int(r, i, "index_points"),
-		    "rounding", ks_db_json_int(r, i, "rounding"),
-		    "month", ks_db_json_str(r, i, "index_ref"));
-	return json_pack("{s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I}",
-	    "month", ks_db_str(r, i, "month"),
-	    "title_amount", (json_int_t)ks_db_getll(r, i, "title_amount"),
-	    "family_allowance", (json_int_t)ks_db_getll(r, i,
-	    "family_allowance"),
-	    "due", (json_int_t)ks_db_getll(r, i, "due"),
-	    "index", idx,
-	    "received", (json_int_t)ks_db_getll(r, i, "received"),
-	    "advanced", (json_int_t)ks_db_getll(r, i, "advanced"),
-	    "recovered", (json_int_t)ks_db_getll(r, i, "recovered"),
-	    "outstanding", (json_int_t)ks_db_getll(r, i, "outstanding"));
-}
-
 /* ?from / ?to as YYYY-MM (the first day of that month), or dflt. */
 static const char *
 month_param(struct ks_request *req, const char *name, const char *dflt)
@@ -850,65 +812,31 @@ month_param(struct ks_request *req, const char *name, const char *dflt)
 	return ks->printf(req, "%s-01", s);
 }
 
-static void
-schedule_add(json_t *cr, json_t *all, PGresult *r, int i, const char *now)
-{
-	static const char *const keys[] = { "due", "received", "advanced",
-		"recovered", "outstanding", NULL };
-	json_t *t = json_object_get(cr, "totals");
-	int k;
-
-	json_array_append_new(json_object_get(cr, "months"), month_json(r, i));
-	for (k = 0; keys[k] != NULL; k++) {
-		totals_add(t, keys[k], ks_db_getll(r, i, keys[k]));
-		totals_add(all, keys[k], ks_db_getll(r, i, keys[k]));
-	}
-	if (strcmp(ks_db_str(r, i, "month"), now) < 0) {
-		totals_add(t, "arrears", ks_db_getll(r, i, "outstanding"));
-		totals_add(all, "arrears", ks_db_getll(r, i, "outstanding"));
-	}
-}
-
+/*
+ * GET /cases/{id}/schedule: the arrears statement, built by the database
+ * in one statement (ah_title_schedule_doc).
+ */
 static int
 schedule_get(struct ks_request *req)
 {
-	const char *v[3], *now;
-	json_t *crs, *all, *cr, *res;
-	PGresult *t, *c, *r;
+	const char *v[4];
+	PGresult *r;
+	json_t *res;
 	int64_t id;
-	int i, j;
 
 	if (ah_dossier(req, &id) == NULL ||
 	    (v[1] = month_param(req, "from", "1900-01-01")) == NULL ||
 	    (v[2] = month_param(req, "to", "9999-12-01")) == NULL)
 		return -1;
 	v[0] = ks->num(req, id);
-	if ((t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL)
+	v[3] = month_str(req, month_of(ks->today(req)), 0);
+	if ((r = q(req, Q_AH_TITLE_SCHEDULE_DOC, 4, v)) == NULL)
 		return -1;
-	if (PQntuples(t) != 1)
+	if (PQntuples(r) != 1)
 		return title_missing(req);
-	if ((c = q(req, Q_AH_TITLE_CREDITORS, 1, v)) == NULL ||
-	    (r = q(req, Q_AH_TITLE_SCHEDULE, 3, v)) == NULL)
-		return -1;
-	now = month_str(req, month_of(ks->today(req)), 0);
-	crs = json_array();
-	all = totals_new();
-	for (i = 0; i < PQntuples(c); i++) {
-		cr = json_pack("{s:I,s:I,s:o,s:s,s:o,s:o}",
-		    "creditor_id", (json_int_t)ks_db_getll(c, i, "id"),
-		    "person_id", (json_int_t)ks_db_getll(c, i, "person_id"),
-		    "name", person_name(c, i, "first_name", "last_name"),
-		    "role", ks_db_str(c, i, "role"),
-		    "months", json_array(), "totals", totals_new());
-		for (j = 0; j < PQntuples(r); j++)
-			if (strcmp(ks_db_str(r, j, "creditor_id"),
-			    ks_db_str(c, i, "id")) == 0)
-				schedule_add(cr, all, r, j, now);
-		json_array_append_new(crs, cr);
-	}
-	res = json_pack("{s:I,s:s,s:o,s:o,s:o}", "dossier_id", (json_int_t)id,
-	    "current_month", now, "reference", ks_db_json_str(t, 0,
-	    "debtor_reference"), "creditors", crs, "totals", all);
+	if ((res = json_loads(ks_db_str(r, 0, "doc"), 0, NULL)) == NULL)
+		return ks->fail(req, 500, "internal_error", "the statement "
+		    "could not be read");
 	return ks->reply(req, 200, res);
 }
 

@@ -240,9 +240,9 @@ test('missing payments: a collecting dossier with nothing received for last mont
   const now = new Date();
   const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - (now.getUTCDate() <= 10 ? 2 : 1), 1));
   const lm = last.toISOString().slice(0, 7);
-  const quiet = dossier({ ref: qrRef(`${tid}81`), kids: [{ months: { [lm]: 45000 } }] });
-  const paying = dossier({ ref: qrRef(`${tid}82`), kids: [{ months: { [lm]: 45000 } }] });
-  const assessing = dossier({ ref: qrRef(`${tid}83`), kids: [{ months: { [lm]: 45000 } }], state: 'assessment' });
+  const quiet = dossier({ ref: qrRef(`${tid}9901`), kids: [{ months: { [lm]: 45000 } }] });
+  const paying = dossier({ ref: qrRef(`${tid}9902`), kids: [{ months: { [lm]: 45000 } }] });
+  const assessing = dossier({ ref: qrRef(`${tid}9903`), kids: [{ months: { [lm]: 45000 } }], state: 'assessment' });
   ok(await call('POST', `${C}/${paying.id}/receipts`, { session: cw, body: { amount: 45000, received_on: `${lm}-03` } }), 201);
   const wl = ok(await call('GET', '/api/v1/worklist', { session: cw }), 200).json;
   const items = wl.ah_missing_payments || (wl.lists && wl.lists.ah_missing_payments);
@@ -418,4 +418,53 @@ test('a module switched off for the service is not asked: its debtor\'s payment 
   assert.equal(rec.json.received, 1, show(rec));
   const [r] = ok(await call('GET', `${C}/${d.id}/receipts`, { session: cw }), 200).json.items;
   assert.deepEqual([r.amount, r.received_on, r.source, parts(d, r)], [20000, '2026-03-06', 'bank', [[0, '2026-03', 'current', 20000]]]);
+});
+
+test('a credit the module fails on stays unmatched (module_failed) and the rest of the file is booked', async () => {
+  const good = dossier({ ref: qrRef(`${tid}881`), kids: [{ months: { '2026-05': 30000 } }, { months: { '2026-05': 20000 } }] });
+  // the pack refuses a payment above its limit (CHF 10 m): it fails after
+  // the module wrote the receipt, which must not stay
+  const odd = dossier({ ref: qrRef(`${tid}882`), kids: [{ months: { '2026-05': 30000 } }] });
+  // a statement of the module failing (the transaction aborted): a test
+  // trigger of this service only
+  const broken = dossier({ ref: qrRef(`${tid}883`), kids: [{ months: { '2026-05': 30000 } }] });
+  const fn = `ah_test_fail_${tid}`;
+  sql(DB_OWNER, `create function ${fn}() returns trigger language plpgsql as $$ begin
+      if new.tenant_id = ${tid} and new.dossier_id = ${broken.id} then raise exception 'test: refused'; end if;
+      return new; end $$;
+    create trigger ${fn} before insert on ah_receipt for each row execute function ${fn}()`);
+  let rec;
+  try {
+    rec = await reconcile(acc, camt054(ACCOUNT, [
+      { cdi: 'CRDT', amount: 2000000001, ref: qrRef(`${tid}882`), svc: `odd${tid}`, date: '2026-05-20' },
+      { cdi: 'CRDT', amount: 45001, ref: qrRef(`${tid}881`), svc: `good${tid}`, date: '2026-05-20' },
+      { cdi: 'CRDT', amount: 30000, ref: qrRef(`${tid}883`), svc: `broken${tid}`, date: '2026-05-20' },
+    ]));
+  } finally {
+    sql(DB_OWNER, `drop trigger ${fn} on ah_receipt; drop function ${fn}()`);
+  }
+  assert.equal(rec.status, 200, show(rec));
+  assert.deepEqual([rec.json.entries, rec.json.received, rec.json.unmatched_count], [3, 1, 2], show(rec));
+  assert.deepEqual(rec.json.unmatched.map((u) => [u.amount, u.outcome, u.reason, u.module]),
+    [[2000000001, 'unmatched', 'module_failed', null], [30000, 'unmatched', 'module_failed', null]]);
+  assert.deepEqual(rec.json.matched_entries.map((m) => [m.amount, m.outcome, m.module]), [[45001, 'received', 'alimente']]);
+  // the good one exactly: 45001 over 30000 and 20000 pro rata by the
+  // largest remainder (27000.6 and 18000.4: the extra Rappen to the first)
+  const [r] = ok(await call('GET', `${C}/${good.id}/receipts`, { session: cw }), 200).json.items;
+  assert.deepEqual([r.amount, r.allocated, r.surplus, r.bank_entry_id, parts(good, r)],
+    [45001, 45001, 0, rec.json.matched_entries[0].id, [[0, '2026-05', 'current', 27001], [1, '2026-05', 'current', 18000]]]);
+  // nothing of the failed ones stays: no receipt, no part, no audit event
+  for (const d of [odd, broken])
+    assert.equal(one(`select count(*) from ah_receipt where tenant_id = ${tid} and dossier_id = ${d.id}`), '0');
+  assert.equal(one(`select count(*) from audit_event where tenant_id = ${tid} and action = 'ah_receipt_booked'
+    and detail->>'dossier' in ('${odd.id}', '${broken.id}')`), '0');
+  assert.equal(one(`select count(*) from audit_event where tenant_id = ${tid} and action = 'ah_receipt_booked'
+    and detail->>'dossier' = '${good.id}'`), '1');
+  // listed with their reason for a match by hand
+  const un = ok(await call('GET', '/api/v1/bank-entries?outcome=unmatched', { session: acc }), 200).json.items;
+  const ids = rec.json.unmatched.map((u) => u.id);
+  assert.deepEqual(un.filter((e) => ids.includes(e.id)).map((e) => [e.amount, e.reason, e.module]).sort(),
+    [[2000000001, 'module_failed', null], [30000, 'module_failed', null]]);
+  // the file counts them as unmatched
+  assert.equal(rec.json.file.unmatched, 2);
 });

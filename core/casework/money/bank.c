@@ -310,14 +310,21 @@ match_claim(struct ks_request *req, const struct ks_iso_camt_entry *e,
 
 /*
  * Offer a credit no claim took to the modules (struct ks_money credit):
- * outcome "received" with *module the one that booked it, or NULL.
+ * outcome "received" with *module the one that booked it, or NULL. The
+ * offer runs under a savepoint: a module that fails on this one credit
+ * (its record closed, its rule pack refusing odd data, a constraint)
+ * leaves nothing behind, neither rows nor audit events, and the credit
+ * stays unmatched with reason module_failed while the rest of the file
+ * is booked. Only a lost database fails the file.
  */
 static const char *
 match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
-    const char *bank_id, const char **module, struct tally *t)
+    const char *bank_id, const char **reason, const char **module,
+    struct tally *t)
 {
 	struct ks_credit c;
-	int rc;
+	void *mark;
+	int rc, nafter;
 
 	if (e->cdi != KS_ISO_CRDT || *e->creditor_ref == '\0' ||
 	    e->status != KS_ISO_STS_BOOK || e->reversal || e->amount <= 0 ||
@@ -331,7 +338,30 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	c.booking_date = ks_money_nz(e->booking_date);
 	c.debtor_name = ks_money_nz(e->debtor_name);
 	c.debtor_iban = ks_money_nz(e->debtor_iban);
-	if ((rc = ks_modules_credit(req, &c, module)) < 0)
+	if (ks_db_q(req, Q_BANK_CREDIT_SAVEPOINT, 0, NULL) == NULL)
+		return "";
+	mark = ks_audit_mark(req);
+	nafter = req->nafter;
+	rc = ks_modules_credit(req, &c, module);
+	if (rc < 0) {
+		if (!req->in_txn || req->err.code == NULL ||
+		    strcmp(req->err.code, "database_unavailable") == 0)
+			return "";
+		ks_log(KS_LOG_WARN, "bank entry %s: module %s refused the "
+		    "credit (%s: %s); left unmatched", bank_id,
+		    *module != NULL ? *module : "-", req->err.code,
+		    req->err.message != NULL ? req->err.message : "");
+		json_decref(req->err.detail);
+		memset(&req->err, 0, sizeof(req->err));
+		if (ks_db_q(req, Q_BANK_CREDIT_ROLLBACK, 0, NULL) == NULL)
+			return "";
+		ks_audit_rewind(req, mark);
+		req->nafter = nafter;
+		*module = NULL;
+		*reason = "module_failed";
+		return "unmatched";
+	}
+	if (ks_db_q(req, Q_BANK_CREDIT_RELEASE, 0, NULL) == NULL)
 		return "";
 	if (rc == 0)
 		return NULL;
@@ -411,7 +441,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	if (out == NULL)
 		out = match_claim(req, e, id, &reason, &claim, t);
 	if (out == NULL)
-		out = match_module(req, e, id, &module, t);
+		out = match_module(req, e, id, &reason, &module, t);
 	if (out != NULL && *out == '\0')
 		return KS_ERROR;
 	if (out == NULL) {

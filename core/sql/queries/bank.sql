@@ -66,6 +66,17 @@ VALUES (kasus_tenant(), $1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10,
 ON CONFLICT (tenant_id, key) DO NOTHING
 RETURNING id
 
+-- A credit offered to the modules (bank.c match_module): what a module
+-- that fails on it wrote is rolled back, the rest of the file stays.
+-- name: bank_credit_savepoint
+SAVEPOINT ks_module_credit
+
+-- name: bank_credit_release
+RELEASE SAVEPOINT ks_module_credit
+
+-- name: bank_credit_rollback
+ROLLBACK TO SAVEPOINT ks_module_credit
+
 -- $6: the module that took a credit (outcome 'received'), else NULL
 -- name: bank_entry_outcome
 UPDATE bank_entry SET outcome = $2, reason = $3, line_id = $4::bigint,

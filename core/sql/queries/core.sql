@@ -7,6 +7,11 @@
 SELECT set_config('kasus.tenant_id', $1, true),
        set_config('kasus.user_id', $2, true)
 
+-- The generic plan for the rest of the implicit transaction (db.c: for
+-- the statements whose generic plan is good but estimated dear).
+-- name: plan_generic
+SELECT set_config('plan_cache_mode', 'force_generic_plan', true)
+
 -- name: ping
 SELECT 1
 

@@ -81,7 +81,8 @@ SELECT id, last_name, first_name, birth_date FROM person
 -- the other index look bounded. The upper bound is the prefix followed
 -- by the highest code point. $4 is the id of the last row seen
 -- (0: from the start); the rows after it follow in (last_norm,
--- first_norm, id) order. $6: with each person's dossiers.
+-- first_norm, id) order. $6: with each person's dossiers (0034: inlined,
+-- planned with the statement, no call per hit).
 -- name: person_search
 WITH c AS (
     SELECT coalesce((SELECT last_norm FROM person
@@ -89,42 +90,46 @@ WITH c AS (
            coalesce((SELECT first_norm FROM person
                       WHERE tenant_id = kasus_tenant() AND id = $4), '') AS fk),
 h AS (
-   (SELECT p.id, p.last_norm, p.first_norm FROM person p, c
+   (SELECT p.id, p.last_norm, p.first_norm FROM person p
      WHERE p.tenant_id = kasus_tenant()
        AND p.last_norm ~>=~ kasus_name_key($1)
        AND p.last_norm ~<~ (kasus_name_key($1) || chr(1114111))
        AND starts_with(p.first_norm, kasus_name_key($2))
-       AND p.last_norm ~>=~ c.lk
-       AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
-            OR (p.first_norm = c.fk AND p.id > $4))
+       AND p.last_norm ~>=~ (SELECT lk FROM c)
+       AND (p.last_norm ~>~ (SELECT lk FROM c) OR p.first_norm ~>~ (SELECT fk FROM c)
+            OR (p.first_norm = (SELECT fk FROM c) AND p.id > $4))
        AND ($3::date IS NULL OR p.birth_date = $3::date)
      ORDER BY p.last_norm USING ~<~, p.first_norm USING ~<~, p.id LIMIT $5)
    UNION
-   (SELECT p.id, p.last_norm, p.first_norm FROM person p, c
+   (SELECT p.id, p.last_norm, p.first_norm FROM person p
      WHERE p.tenant_id = kasus_tenant() AND $1 <> ''
        AND p.first_norm ~>=~ kasus_name_key($1)
        AND p.first_norm ~<~ (kasus_name_key($1) || chr(1114111))
        AND starts_with(p.last_norm, kasus_name_key($2))
-       AND p.last_norm ~>=~ c.lk
-       AND (p.last_norm ~>~ c.lk OR p.first_norm ~>~ c.fk
-            OR (p.first_norm = c.fk AND p.id > $4))
+       AND p.last_norm ~>=~ (SELECT lk FROM c)
+       AND (p.last_norm ~>~ (SELECT lk FROM c) OR p.first_norm ~>~ (SELECT fk FROM c)
+            OR (p.first_norm = (SELECT fk FROM c) AND p.id > $4))
        AND ($3::date IS NULL OR p.birth_date = $3::date)
      ORDER BY p.last_norm USING ~<~, p.first_norm USING ~<~, p.id LIMIT $5))
 SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex,
        p.ahv_hash IS NOT NULL AS has_ahv, p.postcode, p.town, p.version,
-       CASE WHEN $6::boolean THEN person_dossiers(p.id) END AS dossiers
+       ds.dossiers
   FROM h JOIN person p ON p.tenant_id = kasus_tenant() AND p.id = h.id
+  LEFT JOIN LATERAL (SELECT dossiers FROM person_dossier_rows(p.id)
+                      WHERE $6::boolean) ds ON true
  ORDER BY h.last_norm USING ~<~, h.first_norm USING ~<~, h.id
  LIMIT $5
 
 -- name: person_search_ahv
-SELECT id, last_name, first_name, birth_date, sex,
-       ahv_hash IS NOT NULL AS has_ahv, postcode, town, version,
-       CASE WHEN $5::boolean THEN person_dossiers(id) END AS dossiers
-  FROM person
- WHERE tenant_id = kasus_tenant() AND ahv_hash = $1
-   AND ($2::date IS NULL OR birth_date = $2::date) AND id > $3
- ORDER BY id LIMIT $4
+SELECT p.id, p.last_name, p.first_name, p.birth_date, p.sex,
+       p.ahv_hash IS NOT NULL AS has_ahv, p.postcode, p.town, p.version,
+       ds.dossiers
+  FROM person p
+  LEFT JOIN LATERAL (SELECT dossiers FROM person_dossier_rows(p.id)
+                      WHERE $5::boolean) ds ON true
+ WHERE p.tenant_id = kasus_tenant() AND p.ahv_hash = $1
+   AND ($2::date IS NULL OR p.birth_date = $2::date) AND p.id > $3
+ ORDER BY p.id LIMIT $4
 
 -- name: person_dossier_list
 SELECT person_dossiers($1) AS dossiers

@@ -1,38 +1,49 @@
 -- Statements of ah_collect.c (the debtor's payments, their allocation,
 -- the pass-on to the creditor, the recovery ledger).
 
--- The title a bank credit's reference ($1, normalised) names; locked:
--- a title's payments are allocated one after the other.
--- name: ah_collect_title_by_ref
-SELECT t.id, t.dossier_id
-  FROM ah_title t
- WHERE t.debtor_reference = $1
-   FOR UPDATE OF t
-
+-- The title of dossier $1; locked: a title's payments are allocated one
+-- after the other.
 -- name: ah_collect_title_of
 SELECT t.id, t.dossier_id, t.debtor_reference, t.debtor_id
   FROM ah_title t
  WHERE t.dossier_id = $1
    FOR UPDATE OF t
 
--- $1 dossier, $2 title, $3 amount, $4 received on, $5 source, $6 bank
--- entry, $7 user, $8 debtor's name, $9 note. A bank entry is taken once.
--- name: ah_collect_receipt_insert
-INSERT INTO ah_receipt (tenant_id, dossier_id, title_id, amount,
-       received_on, source, bank_entry_id, created_by, debtor_name, note,
-       surplus)
-VALUES (kasus_tenant(), $1, $2, $3, $4::date, $5, $6::bigint, $7::bigint,
-        $8, $9, $3)
-ON CONFLICT (tenant_id, bank_entry_id) DO NOTHING
-RETURNING id
-
--- The debtor's money not allocated yet (his credit), oldest first.
--- name: ah_collect_credits
-SELECT id, surplus, to_char(received_on, 'YYYY-MM-DD') AS received_on
-  FROM ah_receipt
- WHERE title_id = $1 AND surplus > 0
- ORDER BY received_on, id
-   FOR UPDATE
+-- A payment of the debtor of a title (by its id $1, or by its debtor
+-- reference $10 for the bank), in one round trip: the title locked, the
+-- receipt stored ($2 dossier for a payment by hand, else the title's; $3
+-- amount, $4 received on, $5 source, $6 bank entry, $7 user, $8 debtor's
+-- name, $9 note; a bank entry is taken once: receipt_id NULL), and the
+-- debtor's money not allocated yet (his credit, the new receipt
+-- included), oldest first, locked. No row: no such title.
+-- name: ah_collect_book
+WITH t AS (
+	SELECT t.id, t.dossier_id
+	  FROM ah_title t
+	 WHERE t.id = $1::bigint OR t.debtor_reference = $10
+	   FOR UPDATE OF t
+), ins AS (
+	INSERT INTO ah_receipt (tenant_id, dossier_id, title_id, amount,
+	       received_on, source, bank_entry_id, created_by, debtor_name,
+	       note, surplus)
+	SELECT kasus_tenant(), coalesce($2::bigint, t.dossier_id), t.id, $3,
+	       $4::date, $5, $6::bigint, $7::bigint, $8, $9, $3
+	  FROM t
+	ON CONFLICT (tenant_id, bank_entry_id) DO NOTHING
+	RETURNING id, surplus, received_on
+), cr AS (
+	SELECT r.id, r.surplus, r.received_on
+	  FROM ah_receipt r
+	 WHERE r.title_id IN (SELECT id FROM t) AND r.surplus > 0
+	   FOR UPDATE OF r
+)
+SELECT t.id AS title_id, t.dossier_id, (SELECT id FROM ins) AS receipt_id,
+       coalesce((SELECT json_agg(json_build_object('id', c.id::text,
+           'surplus', c.surplus, 'received_on',
+           to_char(c.received_on, 'YYYY-MM-DD')) ORDER BY c.received_on, c.id)
+         FROM (SELECT * FROM cr UNION ALL SELECT * FROM ins) c
+        WHERE EXISTS (SELECT 1 FROM ins)), '[]')::text AS credits
+  FROM t
 
 -- The open items of dossier $1 up to the month of $2 (ah_month_v): per
 -- creditor and month the creditor's open part (due less what the
@@ -48,16 +59,31 @@ SELECT m.creditor_id, to_char(m.month, 'YYYY-MM-DD') AS month,
    AND m.month <= date_trunc('month', $2::date)::date
  ORDER BY m.month, m.creditor_id
 
--- The parts of receipt $1 ($2: [{creditor_id, month, part, amount}]).
--- name: ah_collect_alloc_insert
-INSERT INTO ah_allocation (tenant_id, receipt_id, creditor_id, month,
-       part, amount)
-SELECT kasus_tenant(), $1, (p->>'creditor_id')::bigint,
-       (p->>'month')::date, p->>'part', (p->>'amount')::bigint
-  FROM jsonb_array_elements($2::jsonb) p
-
--- name: ah_collect_surplus_set
-UPDATE ah_receipt SET surplus = $2 WHERE id = $1
+-- The parts of receipt $1 ($2: [{creditor_id, month, part, amount}])
+-- and what is left of it ($3, its surplus), in one round trip; the
+-- receipt as ah_collect_receipts shows it, with the parts just stored
+-- (a receipt is allocated once per payment: the new receipt's parts are
+-- all of them).
+-- name: ah_collect_alloc_store
+WITH p AS (
+	INSERT INTO ah_allocation (tenant_id, receipt_id, creditor_id, month,
+	       part, amount)
+	SELECT kasus_tenant(), $1, (p->>'creditor_id')::bigint,
+	       (p->>'month')::date, p->>'part', (p->>'amount')::bigint
+	  FROM jsonb_array_elements($2::jsonb) p
+	RETURNING id, creditor_id, month, part, amount
+), r AS (
+	UPDATE ah_receipt SET surplus = $3 WHERE id = $1
+	RETURNING *
+)
+SELECT r.id, r.amount, to_char(r.received_on, 'YYYY-MM-DD') AS received_on,
+       r.source, r.bank_entry_id, r.surplus, r.debtor_name, r.note,
+       r.created_by, r.created_at,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id,
+           'creditor_id', a.creditor_id, 'month',
+           to_char(a.month, 'YYYY-MM'), 'part', a.part, 'amount', a.amount)
+           ORDER BY a.id) FROM p a), '[]'::jsonb)::text AS parts
+  FROM r
 
 -- Receipts of dossier $1 with their parts, newest first (below id $2).
 -- name: ah_collect_receipts

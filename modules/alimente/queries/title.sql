@@ -121,17 +121,68 @@ SELECT kasus_tenant(), (x->>'c')::bigint, $1, (x->>'m')::date,
     (x->>'x')::date
 FROM jsonb_array_elements($2::jsonb) x
 
--- The schedule of a dossier from $2 to $3 (first days of months).
--- name: ah_title_schedule
-SELECT v.creditor_id, to_char(v.month, 'YYYY-MM') AS month, d.title_amount,
-    d.family_allowance, v.due, d.base_index, d.index_points, d.rounding,
-    to_char(d.index_ref, 'YYYY-MM') AS index_ref, v.received, v.advanced,
-    v.recovered, v.outstanding
-FROM ah_month_v v
-JOIN ah_due d ON d.tenant_id = v.tenant_id AND
-    d.creditor_id = v.creditor_id AND d.month = v.month
-WHERE v.dossier_id = $1 AND v.month >= $2::date AND v.month <= $3::date
-ORDER BY v.creditor_id, v.month
+-- The arrears statement of dossier $1 (months $2..$3, first days; $4 the
+-- current month YYYY-MM: what is outstanding before it is arrears) as
+-- the API answers it, built in one statement: per creditor (youngest
+-- first) the months of ah_month_v with the schedule's index details and
+-- their totals, and the totals of all. No row: the dossier has no title.
+-- name: ah_title_schedule_doc
+WITH s AS (
+	SELECT creditor_id, month, title_amount, family_allowance, due,
+	    base_index, index_points, rounding, index_ref, received,
+	    advanced, recovered, outstanding
+	FROM ah_month_v
+	WHERE dossier_id = $1 AND month >= $2::date AND month <= $3::date
+), m AS (
+	SELECT creditor_id,
+	    json_agg(json_build_object('month', to_char(month, 'YYYY-MM'),
+		'title_amount', title_amount,
+		'family_allowance', family_allowance, 'due', due,
+		'index', CASE WHEN index_points IS NOT NULL THEN
+		    json_build_object('base', base_index, 'points',
+			index_points, 'rounding', rounding, 'month',
+			to_char(index_ref, 'YYYY-MM')) END,
+		'received', received, 'advanced', advanced,
+		'recovered', recovered, 'outstanding', outstanding)
+		ORDER BY month) AS months,
+	    sum(due) AS due, sum(received) AS received,
+	    sum(advanced) AS advanced, sum(recovered) AS recovered,
+	    sum(outstanding) AS outstanding,
+	    coalesce(sum(outstanding) FILTER (WHERE
+		to_char(month, 'YYYY-MM') < $4), 0) AS arrears
+	FROM s GROUP BY creditor_id
+), c AS (
+	SELECT c.id, c.person_id, c.role, p.birth_date,
+	    CASE WHEN p.last_name IS NOT NULL THEN
+		p.first_name || ' ' || p.last_name END AS name,
+	    coalesce(m.months, '[]') AS months,
+	    coalesce(m.due, 0) AS due, coalesce(m.received, 0) AS received,
+	    coalesce(m.advanced, 0) AS advanced,
+	    coalesce(m.recovered, 0) AS recovered,
+	    coalesce(m.outstanding, 0) AS outstanding,
+	    coalesce(m.arrears, 0) AS arrears
+	FROM ah_creditor c
+	JOIN person p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
+	LEFT JOIN m ON m.creditor_id = c.id
+	WHERE c.dossier_id = $1
+)
+SELECT json_build_object('dossier_id', t.dossier_id,
+    'current_month', $4::text, 'reference', t.debtor_reference,
+    'creditors', coalesce((SELECT json_agg(json_build_object(
+	'creditor_id', c.id, 'person_id', c.person_id, 'name', c.name,
+	'role', c.role, 'months', c.months, 'totals', json_build_object(
+	    'due', c.due, 'received', c.received, 'advanced', c.advanced,
+	    'recovered', c.recovered, 'outstanding', c.outstanding,
+	    'arrears', c.arrears)) ORDER BY c.birth_date DESC, c.id)
+	FROM c), '[]'),
+    'totals', (SELECT json_build_object('due', coalesce(sum(c.due), 0),
+	'received', coalesce(sum(c.received), 0),
+	'advanced', coalesce(sum(c.advanced), 0),
+	'recovered', coalesce(sum(c.recovered), 0),
+	'outstanding', coalesce(sum(c.outstanding), 0),
+	'arrears', coalesce(sum(c.arrears), 0)) FROM c))::text AS doc
+FROM ah_title t
+WHERE t.dossier_id = $1
 
 -- name: ah_title_cooperation_open
 SELECT id FROM deadline
