@@ -1,6 +1,7 @@
 // The money path of an Alimentenhilfe dossier in the browser (issue 14),
-// as its users click through it, in a fresh social service (so that its
-// payment runs are the only ones of their months): the case worker
+// as its users click through it, in a fresh social service with only
+// Alimentenhilfe switched on (so that its payment runs are the only ones
+// of their months; the payments screen is in its navigation): the case worker
 // registers the mother with her son and opens the dossier, the father as
 // a person; the application's checklist and the judgment uploaded to
 // the documents, the maintenance title (CHF
@@ -38,17 +39,20 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** A social service with Alimentenhilfe, a municipality, its account and people. */
+/** A social service with only Alimentenhilfe switched on (its payment runs
+ *  are casework's screens), a municipality, its account and people. */
 async function service() {
   const t = await freshTenant('ahb');
   const canton = await as('canton', 'canton-admin');
-  for (const mod of ['alimente', 'sozialhilfe']) {
+  for (const mod of ['alimente']) {
     const cur = ok(await call('GET', `/api/v1/admin/tenants/${t.slug}/modules`, { session: canton }), 200).json.items
       .find((i) => i.module === mod);
     if (!cur || !cur.enabled)
       ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/${mod}`, { session: canton,
         headers: cur && cur.version > 0 ? { 'if-match': `"${cur.version}"` } : {}, body: { enabled: true } }), 200);
   }
+  assert.deepEqual(ok(await call('GET', `/api/v1/admin/tenants/${t.slug}/modules`, { session: canton }), 200).json.items
+    .filter((i) => i.enabled).map((i) => i.module), ['alimente']);
   const bfs = Number(sql(DB_OWNER, `select b from generate_series(5000, 9999) b where not exists
     (select 1 from municipality where bfs = b) order by random() limit 1`));
   ok(await call('POST', '/api/v1/admin/municipalities', { session: canton, body: { bfs, name: `Aaredorf ${bfs}`, population: 900 } }), 201);
@@ -215,47 +219,52 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   assert.equal(readFileSync(await letter.path()).subarray(0, 5).toString(), '%PDF-');
   await check(tl.page, 'ahj-advance-approved');
 
-  // Accounting computes the run of March 2025: it pays the advance.
+  // Accounting computes the run of March 2025: it pays the advance. Only
+  // Alimentenhilfe is on: the payments screen is in its navigation.
   const ac = await person(svc, 'accounting');
-  await open(ac.page, '#/m/sozialhilfe/payments');
-  await ac.page.getByRole('textbox', { name: exact(L('sozialhilfe.run.month')) }).fill('03.2025');
-  await ac.page.getByRole('button', { name: L('sozialhilfe.run.create') }).click();
-  await ac.page.getByRole('heading', { level: 1, name: L('sozialhilfe.run.one', { month: '03.2025' }) }).waitFor();
+  await open(ac.page, '#/m/alimente');
+  assert.equal(await ac.page.locator('a[href^="#/m/sozialhilfe"]').count(), 0, 'no Sozialhilfe screens');
+  await ac.page.getByRole('navigation', { name: L('alimente.nav.label') }).getByRole('link', { name: L('casework.nav.payments') }).click();
+  await ac.page.getByRole('heading', { level: 1, name: L('casework.run.title') }).waitFor();
+  assert.match(ac.page.url(), /#\/m\/alimente\/payments$/);
+  await ac.page.getByRole('textbox', { name: exact(L('casework.run.month')) }).fill('03.2025');
+  await ac.page.getByRole('button', { name: L('casework.run.create') }).click();
+  await ac.page.getByRole('heading', { level: 1, name: L('casework.run.one', { month: '03.2025' }) }).waitFor();
   const runId = Number(/payments\/(\d+)/.exec(ac.page.url())[1]);
-  const line = ac.page.getByRole('table', { name: L('sozialhilfe.run.lines') }).getByRole('row', { name: new RegExp(`Mia ${last}`) });
+  const line = ac.page.getByRole('table', { name: L('casework.run.lines') }).getByRole('row', { name: new RegExp(`Mia ${last}`) });
   await line.getByRole('cell', { name: L('alimente.pkind.ah_advance'), exact: true }).waitFor();
   await line.getByRole('cell', { name: "CHF 1'008.00", exact: true }).waitFor();
-  await ac.page.getByText(L('sozialhilfe.run.needs_approval')).waitFor();
+  await ac.page.getByText(L('casework.run.needs_approval')).waitFor();
   // Only the advances: the module's kinds are offered too.
   await Promise.all([ac.page.waitForResponse((r) => r.url().includes('kind=ah_advance')),
     ac.page.getByRole('combobox', { name: L('money.run.show') }).selectOption({ label: L('alimente.pkind.ah_advance') })]);
   await line.getByRole('cell', { name: "CHF 1'008.00", exact: true }).waitFor();
   await check(ac.page, 'ahj-run-draft');
   // The team lead approves it (the one who made it may not).
-  await open(tl.page, `#/m/sozialhilfe/payments/${runId}`);
-  await tl.page.getByRole('button', { name: L('sozialhilfe.run.approve') }).click();
+  await open(tl.page, `#/m/alimente/payments/${runId}`);
+  await tl.page.getByRole('button', { name: L('casework.run.approve') }).click();
   await tl.page.getByRole('button', { name: L('money.run.approve_yes') }).click();
-  await tl.page.getByText(L('sozialhilfe.run.approved')).waitFor();
+  await tl.page.getByText(L('casework.run.approved')).waitFor();
   assertClean(tl.page);
   await tl.context.close();
   // Accounting exports it: the pain.001 carries the advance to the mother.
   await ac.page.reload();
-  await ac.page.getByRole('heading', { level: 1, name: L('sozialhilfe.run.one', { month: '03.2025' }) }).waitFor();
+  await ac.page.getByRole('heading', { level: 1, name: L('casework.run.one', { month: '03.2025' }) }).waitFor();
   const [pain] = await Promise.all([ac.page.waitForEvent('download'),
-    ac.page.getByRole('button', { name: L('sozialhilfe.run.download') }).click()]);
+    ac.page.getByRole('button', { name: L('casework.run.download') }).click()]);
   const xml = readFileSync(await pain.path(), 'utf8');
   assert.match(xml, /pain\.001/);
   assert.match(xml, /<InstdAmt Ccy="CHF">1008\.00<\/InstdAmt>/);
   assert.ok(xml.includes(IBAN), 'paid to the mother\'s account');
-  await ac.page.getByText(L('sozialhilfe.run.downloaded')).waitFor();
+  await ac.page.getByText(L('casework.run.downloaded')).waitFor();
   await check(ac.page, 'ahj-run-exported');
 
   // The debtor pays CHF 3'600 in March by his QR reference (camt.054).
-  await open(ac.page, '#/m/sozialhilfe/payments');
-  await ac.page.getByLabel(L('sozialhilfe.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
+  await open(ac.page, '#/m/alimente/payments');
+  await ac.page.getByLabel(L('casework.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
     buffer: Buffer.from(camt054(IBAN, [{ amount: 360000, cdi: 'CRDT', date: '2025-03-20', ref: reference, svc: `J${id}x${Date.now()}` }])) });
-  await ac.page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
-  await ac.page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 1, unmatched: 0 })).waitFor();
+  await ac.page.getByRole('button', { name: L('casework.camt.send') }).click();
+  await ac.page.getByText(L('casework.camt.summary', { entries: 1, matched: 1, unmatched: 0 })).waitFor();
   const taken = ac.page.getByRole('table', { name: L('money.camt.matched') }).getByRole('row', { name: new RegExp(reference) });
   await taken.getByRole('cell', { name: L('money.outcome.received_by', { module: L('module.alimente') }), exact: true }).waitFor();
   await ac.page.getByRole('table', { name: L('money.files.title') }).getByRole('row').nth(1).getByRole('cell', { name: '1', exact: true }).first().waitFor();

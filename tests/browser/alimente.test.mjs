@@ -386,10 +386,10 @@ test('an unmatched credit without reference assigned by hand to an Alimentenhilf
   const { context, page } = await newPage(browser);
   await login(page, 'thun', 'accounting');
   await open(page, '#/m/sozialhilfe/payments');
-  await page.getByLabel(L('sozialhilfe.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
+  await page.getByLabel(L('casework.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
     buffer: Buffer.from(camt054(account, [{ cdi: 'CRDT', amount: 12345, date: isoDay(0), svc: `as${Date.now()}` }])) });
-  await page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
-  await page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 0, unmatched: 1 })).waitFor();
+  await page.getByRole('button', { name: L('casework.camt.send') }).click();
+  await page.getByText(L('casework.camt.summary', { entries: 1, matched: 0, unmatched: 1 })).waitFor();
   await page.getByRole('link', { name: L('money.camt.open_file') }).click();
   await page.getByRole('button', { name: new RegExp(`^${L('money.camt.match_by_hand')}`) }).click();
   const panel = page.locator('.match-panel');

@@ -68,7 +68,7 @@ async function printed(page, name) {
 
 /** What must never reach paper: the frame's navigation and the dossier's buttons and forms. */
 function assertNoScreenParts(text, name) {
-  for (const key of ['nav.logout', 'sozialhilfe.nav.worklist', 'casework.nav.persons', 'sozialhilfe.nav.payments',
+  for (const key of ['nav.logout', 'sozialhilfe.nav.worklist', 'casework.nav.persons', 'casework.nav.payments',
     'letters.write', 'letters.print.back', 'letters.print.hint', 'sozialhilfe.budget.new', 'sozialhilfe.goals.submit',
     'sozialhilfe.goals.add', 'sozialhilfe.checklist.save'])
     assert.ok(!text.includes(tx('de', key)), `${name}: "${tx('de', key)}" is on paper:\n${text}`);

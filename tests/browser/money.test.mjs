@@ -107,13 +107,13 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   // The team lead approves April's run after the browser asked.
   await login(tl.page, 'thun', 'teamlead');
   await open(tl.page, `#/m/sozialhilfe/payments/${apr.id}`);
-  await tl.page.getByRole('button', { name: L('sozialhilfe.run.approve') }).click();
-  const q = tl.page.getByRole('group', { name: L('sozialhilfe.run.approve') });
+  await tl.page.getByRole('button', { name: L('casework.run.approve') }).click();
+  const q = tl.page.getByRole('group', { name: L('casework.run.approve') });
   await q.getByText(head('de', 'money.run.approve_q')).waitFor();
   await expectFocused(q.getByRole('button', { name: L('money.run.approve_yes') }), 'the confirmation takes the focus');
   await check(tl.page, 'money-run-approve-asked');
   await q.getByRole('button', { name: L('money.run.approve_yes') }).click();
-  await tl.page.getByText(L('sozialhilfe.run.approved')).waitFor();
+  await tl.page.getByText(L('casework.run.approved')).waitFor();
 
   // One-off payment: proposed on the client account, approved from the waiting list.
   await login(cw.page, 'thun', 'caseworker');
@@ -169,17 +169,17 @@ test('Nachzahlung, one-off payment, claim with instalments, camt.054 matched by 
   await pain.text();
   await open(a.page, '#/m/sozialhilfe/payments');
   const foreign = 'CH2909000000250094239';
-  await a.page.getByLabel(L('sozialhilfe.camt.file')).setInputFiles({ name: 'fremd.xml', mimeType: 'application/xml', buffer: Buffer.from(camt054(foreign, [{ amount: 100, svc: `f${Date.now()}` }])) });
-  await a.page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
+  await a.page.getByLabel(L('casework.camt.file')).setInputFiles({ name: 'fremd.xml', mimeType: 'application/xml', buffer: Buffer.from(camt054(foreign, [{ amount: 100, svc: `f${Date.now()}` }])) });
+  await a.page.getByRole('button', { name: L('casework.camt.send') }).click();
   await a.page.getByRole('alert').getByText(head('de', 'error.foreign_account')).waitFor();
   assert.match(await a.page.getByRole('alert').first().textContent(), new RegExp(foreign));
   // The bank lost April's reference: the transaction is matched by hand.
   const lines = (await api(acc, 'GET', `${R}/${apr.id}?kind=support&limit=500`)).json.lines;
   const mine = lines.find((l) => l.dossier_id === D.id);
-  await a.page.getByLabel(L('sozialhilfe.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
+  await a.page.getByLabel(L('casework.camt.file')).setInputFiles({ name: 'camt054.xml', mimeType: 'application/xml',
     buffer: Buffer.from(camt054('CH9300762011623852957', [{ amount: mine.amount, svc: `h${Date.now()}` }])) });
-  await a.page.getByRole('button', { name: L('sozialhilfe.camt.send') }).click();
-  await a.page.getByText(L('sozialhilfe.camt.summary', { entries: 1, matched: 0, unmatched: 1 })).waitFor();
+  await a.page.getByRole('button', { name: L('casework.camt.send') }).click();
+  await a.page.getByText(L('casework.camt.summary', { entries: 1, matched: 0, unmatched: 1 })).waitFor();
   await a.page.getByRole('link', { name: L('money.camt.open_file') }).click();
   await a.page.waitForFunction(() => document.activeElement?.classList.contains('page-title'));
   const toggle = a.page.getByRole('button', { name: new RegExp(`^${L('money.camt.match_by_hand')}`) });
@@ -216,7 +216,7 @@ test('Ordre de paiement recalculé puis abandonné après confirmation (biel, fr
   const { page, context } = await newPage(browser, { locale: 'fr-CH' });
   await login(page, 'biel', 'accounting');
   await open(page, `#/m/sozialhilfe/payments/${run.id}`);
-  await page.getByRole('heading', { level: 1, name: L('sozialhilfe.run.one', { month: monthText(`${y}-05`) }) }).waitFor();
+  await page.getByRole('heading', { level: 1, name: L('casework.run.one', { month: monthText(`${y}-05`) }) }).waitFor();
   await page.getByRole('button', { name: L('money.run.recompute') }).click();
   await page.getByText(L('money.run.recomputed')).waitFor();
   await page.getByRole('button', { name: L('money.run.discard') }).click();

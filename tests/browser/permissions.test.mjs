@@ -32,7 +32,7 @@ test('a caseworker sees no administration at all', async () => {
 
 test('each role gets exactly its screens', async () => {
   const cases = [
-    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Regeldaten', 'Rechnungen', 'Hintergrundaufträge',
+    ['thun', 'admin', ['Arbeitsliste', 'Benutzer', 'Teams', 'API-Tokens', 'Zahlungskonto', 'Regeldaten', 'Rechnungen', 'Hintergrundaufträge',
       'Aufbewahrung']],
     ['thun', 'accounting', ['Arbeitsliste', 'Rechnungen']],
     ['thun', 'auditor', ['Arbeitsliste', 'Protokoll', 'Aufbewahrung']],

@@ -25,14 +25,14 @@ async function transpiled(rel) {
 }
 
 test('the casework screens are shared: in web/src/casework/, importing no module', () => {
-  for (const f of ['Persons.tsx', 'Household.tsx', 'Dossier.tsx', 'Documents.tsx', 'Worklist.tsx', 'Transfer.tsx', 'QuickSearch.tsx', 'routes.tsx'])
+  for (const f of ['Persons.tsx', 'Household.tsx', 'Dossier.tsx', 'Documents.tsx', 'Worklist.tsx', 'Transfer.tsx', 'QuickSearch.tsx', 'Payments.tsx', 'routes.tsx'])
     assert.ok(existsSync(path.join(SRC, 'casework', f)), `casework/${f}`);
   for (const f of readdirSync(path.join(SRC, 'casework')).filter((n) => /\.tsx?$/.test(n))) {
     const bad = imports(read(`casework/${f}`)).filter((i) => i.startsWith('../modules/') && i !== '../modules/types');
     assert.deepEqual(bad, [], `casework/${f} imports a module`);
   }
   const sh = readdirSync(path.join(SRC, 'modules', 'sozialhilfe'));
-  for (const f of ['Persons.tsx', 'Household.tsx', 'Documents.tsx', 'Worklist.tsx', 'Transfer.tsx', 'QuickSearch.tsx', 'Dossier.tsx'])
+  for (const f of ['Persons.tsx', 'Household.tsx', 'Documents.tsx', 'Worklist.tsx', 'Transfer.tsx', 'QuickSearch.tsx', 'Dossier.tsx', 'Payments.tsx'])
     assert.ok(!sh.includes(f), `modules/sozialhilfe/${f} is a casework screen`);
 });
 

@@ -26,7 +26,8 @@ export function useHref(): (...parts: (string | number)[]) => string {
   return (...parts) => modHref(m, ...parts);
 }
 
-/** The module's sections: the casework ones, then its own, by permission. */
+/** The module's sections: the casework ones, its own, then the payment
+ *  runs (casework's, shared by every module), by permission. */
 export function ModuleNav({ current }: { current: string }) {
   const app = useApp();
   const mod = useModule();
@@ -36,6 +37,7 @@ export function ModuleNav({ current }: { current: string }) {
     ['persons', t('casework.nav.persons'), app.can('person.read')],
     ['cases', t('casework.nav.cases'), app.can('case.read')],
     ...(mod.nav ?? []).map((n): [string, string, boolean] => [n.path, n.label(), n.visible(app)]),
+    ['payments', t('casework.nav.payments'), app.can('payment.run') || app.can('payment.approve')],
   ];
   return (
     <nav class="subnav" aria-label={tOpt(`${mod.code}.nav.label`) ?? label('module', mod.code)}>

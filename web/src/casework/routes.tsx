@@ -1,6 +1,7 @@
 // The casework screens under #/m/<module>/…, for every module that uses
 // them (ModuleContribution.casework): the work list at the module's root,
-// persons, households and the dossier shell. The module's own screens
+// persons, households, the dossier shell, payment runs and bank files
+// (one run pays every module's lines). The module's own screens
 // (routes) answer first; a path neither knows is "not found".
 import { t } from '../i18n';
 import { useApp } from '../ctx';
@@ -11,6 +12,7 @@ import { Worklist } from './Worklist';
 import { PersonSearch, PersonView, RegisterPerson } from './Persons';
 import { HouseholdView } from './Household';
 import { CaseList, CaseNew, DossierView } from './Dossier';
+import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
 
 export function Refused() {
   return <section><ModuleNav current="" /><PageTitle>{t('noaccess.title')}</PageTitle><p>{t('noaccess.text')}</p></section>;
@@ -27,7 +29,10 @@ export function CaseworkRoutes({ mod, rest, enabled }: { mod: ModuleContribution
   const own = mod.routes?.(rest, key, app);
   if (own) return own;
   const num = (x: string | undefined) => !!x && /^\d+$/.test(x);
-  if (!a) return <Worklist key={key} modules={enabled.filter((m) => m.casework)} />;
+  const pays = app.can('payment.run') || app.can('payment.approve');
+  // Someone who only runs payments starts at the payment runs.
+  if (!a) return !app.can('case.read') && !app.can('person.read') && pays
+    ? <PaymentRuns key={key} /> : <Worklist key={key} modules={enabled.filter((m) => m.casework)} />;
   if (a === 'persons') {
     if (!app.can('person.read')) return <Refused key={key} />;
     if (!b) return <PersonSearch key={key} />;
@@ -46,6 +51,12 @@ export function CaseworkRoutes({ mod, rest, enabled }: { mod: ModuleContribution
     // One dossier view for all tabs: switching keeps it (and its data).
     // A tab the module does not have is "not found" inside the shell.
     return <DossierView key={`case-${b}-${c ?? 'overview'}`} id={b} tab={c ?? 'overview'} />;
+  }
+  if (a === 'payments') {
+    if (!pays) return <Refused key={key} />;
+    if (!b) return <PaymentRuns key={key} />;
+    if (b === 'files') return app.can('payment.run') && num(c) && !more.length ? <BankFileView key={key} id={c!} /> : <Missing key={key} />;
+    return num(b) && !c ? <PaymentRunView key={key} id={b} /> : <Missing key={key} />;
   }
   return <Missing key={key} />;
 }

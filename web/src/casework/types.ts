@@ -1,5 +1,6 @@
 // Types of the casework API every module shares (core/casework/person.c,
-// core/casework/document.c, the dossier, journal, deadline and work-list routes).
+// core/casework/document.c, the dossier, journal, deadline and work-list routes,
+// payment runs and bank files of core/casework/money/).
 // Amounts are Rappen (integers), dates ISO yyyy-mm-dd.
 
 /** A dossier's state: a code of its module's dossier kind (ModuleContribution.states). */
@@ -94,4 +95,50 @@ export interface Deadline {
 export interface Doc {
   id: number; dossier_id: number; category: string; title: string; version_no: number; previous_id: number | null;
   mime: string; size: number; sha256: string; uploaded_by: number; uploaded_at: string; replaced_by: number | null; latest: boolean;
+}
+
+/** Payment runs and bank files (core/casework/money/): one run pays the lines
+ *  of every module, a camt.054 file books what the bank reports. */
+export interface RunSummary { lines: number; total: number; held: number; held_total: number; by_kind: Record<string, { count: number; total: number }>; by_status: Record<string, number> }
+export interface PaymentRun {
+  id: number; month: string; status: string; execution_date: string; created_by: number; created_at: string;
+  approved_by: number | null; approved_at: string | null; message_id: string | null; exported_at: string | null;
+  exported_by: number | null; file_sha256: string | null; version: number; computed_at: string; summary?: RunSummary;
+}
+export interface PaymentLine {
+  id: number; dossier_id: number; kind: string; source_id: number; amount: number;
+  /** The module whose dossier the line pays (its kind's words are the module's). */
+  module?: string;
+  creditor: { name: string; street: string | null; house_no: string | null; postcode: string | null; town: string | null; country: string | null; iban: string | null };
+  text: string; end_to_end_id: string; status: string; problem: string | null; booked_on: string | null; return_reason: string | null;
+  /** The month the line pays ("YYYY-MM"); null for one-off payments. */
+  for_month: string | null;
+}
+export interface RunDetail extends PaymentRun { lines: PaymentLine[]; next: string | null }
+
+export interface Unmatched {
+  id: number; position: number; cdi: string; status: string; amount: number; currency: string; booking_date: string;
+  end_to_end_id: string | null; reference: string | null; return_reason: string | null; reason: string | null;
+  outcome: string; line_id: number | null; claim_id: number | null; module?: string | null;
+}
+export interface BankFile {
+  id: number; sha256: string; account: string | null; entries: number; booked: number; returned: number; repayments: number; received?: number;
+  pending: number; duplicates: number; unmatched: number; uploaded_by: { id: number; display_name: string | null }; uploaded_at: string;
+}
+export interface Reconciliation {
+  file_sha256: string; file: BankFile & { already_imported: boolean }; entries: number; matched: number; booked: number;
+  returned: number; repayments: number; received?: number; pending: number; duplicates: number; unmatched_count: number; unmatched: Unmatched[];
+  matched_entries: Unmatched[];
+}
+export interface BankEntry {
+  id: number; file_id: number; cdi: string; amount: number; currency: string; status: string; booking_date: string | null;
+  end_to_end_id: string | null; reference: string | null; return_reason: string | null; outcome: string; reason: string | null;
+  line_id: number | null; claim_id: number | null; uploaded_at: string; version: number;
+  matched_by: { id: number; display_name: string | null } | null; matched_at: string | null; module?: string | null;
+  match: { dossier_id: number; name: string | null; run_month: string | null; for_month: string | null; claim_reference: string | null } | null;
+}
+export interface BankFileDetail extends BankFile { items: BankEntry[]; next: string | null }
+export interface Candidate {
+  id: number; type: 'line' | 'claim'; dossier_id: number; amount: number; name: string | null; end_to_end_id: string | null;
+  run_month: string | null; for_month: string | null; reference: string | null; status: string | null;
 }

@@ -1,6 +1,7 @@
 // What a domain module contributes to the web application: the casework
 // screens (work list, persons, households, the dossier shell with journal,
-// deadlines, documents and transfer; web/src/casework/) are shared, and a
+// deadlines, documents and transfer, payment runs and bank files;
+// web/src/casework/) are shared, and a
 // module adds its own. A new module is one folder under modules/ with an
 // index.tsx exporting a ModuleContribution, one line in modules/index.tsx,
 // and its messages in modules/<code>/de.json and fr.json (found by the
@@ -64,6 +65,12 @@ export interface ModuleContribution {
   worklistActions?: FunctionComponent;
   /** Its own part of the work list (e.g. what waits for approval). */
   worklistSection?: FunctionComponent;
+  /** Its own part of the payments screen (#/m/<code>/payments, casework's;
+   *  e.g. one-off payments waiting for approval). */
+  paymentsSection?: FunctionComponent;
+  /** The dossier tab with its money the payments screens link a dossier to
+   *  (default: the dossier's overview). */
+  moneyTab?: string;
   /** A work-list dossier row's client cell (default: link and origin). */
   worklistItem?: (item: WorkDossier, href: string) => ComponentChildren;
   /** Its work-list source when it serves one (GET, the casework shape). */

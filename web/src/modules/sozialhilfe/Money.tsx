@@ -1,9 +1,10 @@
 // Budgets (list, lines with explanation and rule versions, four-eyes
 // approval), the budget editor with a live preview, decisions (draft ->
 // approve -> PDF) and the client account with the recovery claims and
-// their instalment plans and the one-off payments.
+// their instalment plans and the one-off payments (and those waiting for
+// a team lead, on the payments screen).
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, download, etagOf, post, put, type Page } from '../../api';
+import { ApiError, download, etagOf, post, put, withQuery, type Page } from '../../api';
 import { t, tOpt, label, lang, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
@@ -738,5 +739,36 @@ export function OneOffApprove({ o, onDone }: { o: OneOff; onDone: (note: string 
     <ConfirmButton label={t('money.oneoff.approve')} srSuffix={`– ${o.client ?? ''}, ${o.text}`}
       question={t('money.oneoff.approve_q', { amount: formatAmount(o.amount), client: o.client ?? '', text: o.text })}
       confirmLabel={t('money.oneoff.approve_yes')} onConfirm={approve} />
+  );
+}
+
+/** One-off payments the case workers proposed, for a team lead to approve. */
+export function OneOffsWaiting() {
+  const list = useResource<Page<OneOff>>(withQuery('/api/v1/one-off-payments', { status: 'proposed', limit: 50 }));
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const approved = (n: string | null, e: unknown) => { setNote(n); setErr(e); list.reload(); };
+  return (
+    <Section id="oneoff-waiting" title={t('money.oneoff.waiting')}>
+      {note ? <Notice kind="success">{note}</Notice> : null}
+      {err ? <ErrorBox error={err} /> : null}
+      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : list.data.items.length ? (
+        <table class="table">
+          <caption class="visually-hidden">{t('money.oneoff.waiting')}</caption>
+          <thead><tr><th scope="col">{t('money.oneoff.client')}</th><th scope="col">{t('money.oneoff.text')}</th>
+            <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('money.oneoff.proposed_by')}</th>
+            <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
+          <tbody>{list.data.items.map((o) => (
+            <tr key={o.id}>
+              <td><a href={shHref('cases', o.dossier_id, 'account')}>{o.client}</a></td>
+              <td>{o.text}{o.creditor ? <><br /><span class="muted small">{t('money.oneoff.to', { name: o.creditor.name })}</span></> : null}</td>
+              <td class="num">{formatAmount(o.amount)}</td>
+              <td>{o.created_by_name ?? '–'}<br /><span class="muted small">{formatDateTime(o.created_at)}</span></td>
+              <td class="row-actions"><OneOffApprove o={o} onDone={approved} /></td>
+            </tr>
+          ))}</tbody>
+        </table>
+      ) : <p>{t('money.oneoff.none_waiting')}</p>}
+    </Section>
   );
 }

@@ -1,9 +1,10 @@
 // The Sozialhilfe module's contribution (modules/types.ts): its tabs of the
 // dossier shell (checklist, goals, budgets, decisions, account between the
-// casework ones), its screens under #/m/sozialhilfe/… (approvals, payment
-// runs and bank files, letters, the budget editor, print views), its
-// navigation entries, vocabularies and its part of the work list. Persons,
-// households, the dossier shell and the work list are casework's.
+// casework ones), its screens under #/m/sozialhilfe/… (approvals, letters,
+// the budget editor, print views), its navigation entries, vocabularies,
+// its part of the work list and of the payments screen (one-off payments
+// waiting for approval). Persons, households, the dossier shell, the work
+// list and the payment runs are casework's.
 import type { VNode } from 'preact';
 import { t } from '../../i18n';
 import { useApp, type AppCtx } from '../../ctx';
@@ -16,8 +17,7 @@ import type { Approvals as ApprovalsData, Dossier } from './types';
 import { CLOSURE_REASONS } from './types';
 import { Section, shHref } from './common';
 import { ChecklistTab, GoalsTab } from './Tabs';
-import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab } from './Money';
-import { BankFileView, PaymentRuns, PaymentRunView } from './Payments';
+import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab, OneOffsWaiting } from './Money';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
 import { LetterBatch } from './LetterBatch';
@@ -42,8 +42,6 @@ function tabs(_x: Dossier, app: AppCtx): DossierTab[] {
 function routes(rest: string[], key: string, app: AppCtx): VNode | null {
   const [a, b, c, ...more] = rest;
   const num = (x: string | undefined) => !!x && /^\d+$/.test(x);
-  // Someone who only runs payments starts at the payment runs.
-  if (!a) return app.can('case.read') || app.can('person.read') ? null : <PaymentRuns key={key} />;
   if (a === 'cases' && num(b) && (c === 'print' || c === 'letters' || c === 'budget-new')) {
     if (!app.can('case.read')) return <Refused key={key} />;
     if (c === 'print') return more.length === 1 && PRINT_KINDS.includes(more[0] as PrintKind)
@@ -56,12 +54,6 @@ function routes(rest: string[], key: string, app: AppCtx): VNode | null {
   if (a === 'approvals') {
     if (!app.can('case.approve')) return <Refused key={key} />;
     return b ? <Missing key={key} /> : <Approvals key={key} />;
-  }
-  if (a === 'payments') {
-    if (!app.can('payment.run') && !app.can('payment.approve')) return <Refused key={key} />;
-    if (!b) return <PaymentRuns key={key} />;
-    if (b === 'files') return app.can('payment.run') && num(c) && !more.length ? <BankFileView key={key} id={c!} /> : <Missing key={key} />;
-    return num(b) && !c ? <PaymentRunView key={key} id={b} /> : <Missing key={key} />;
   }
   return null;
 }
@@ -89,6 +81,11 @@ function WorklistSection() {
   return useApp().can('case.approve') ? <Waiting /> : null;
 }
 
+/** On the payments screen: one-off payments waiting for a team lead. */
+function PaymentsSection() {
+  return useApp().can('case.approve') ? <OneOffsWaiting /> : null;
+}
+
 export const sozialhilfe: ModuleContribution = {
   code: 'sozialhilfe',
   casework: true,
@@ -96,7 +93,6 @@ export const sozialhilfe: ModuleContribution = {
   routes,
   nav: [
     { path: 'approvals', label: () => t('dossier.approvals.nav'), visible: (app) => app.can('case.approve') },
-    { path: 'payments', label: () => t('sozialhilfe.nav.payments'), visible: (app) => app.can('payment.run') || app.can('payment.approve') },
   ],
   states: ['registration', 'intake', 'decision', 'ongoing', 'review', 'closed'],
   stateTones: { decision: 'warn', ongoing: 'ok', review: 'warn', closed: 'off' },
@@ -105,5 +101,7 @@ export const sozialhilfe: ModuleContribution = {
   dossierActions: DossierActions,
   worklistSection: WorklistSection,
   worklistActions: WorklistActions,
+  paymentsSection: PaymentsSection,
+  moneyTab: 'account',
   worklist: '/api/v1/worklist',
 };

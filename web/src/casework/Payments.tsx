@@ -4,25 +4,24 @@
 // browser asks first), the export and the pain.001 download with their
 // progress (making a run and exporting it are background jobs: the
 // screen follows the job with <JobProgress>, then shows the run or
-// downloads the file). One-off
-// payments waiting for a team lead. The upload of camt.054 notifications
-// with what matched, the imported files, and matching an unmatched
-// transaction by hand.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, call, download, etagOf, post, upload, withQuery, type Job, type Page } from '../../api';
-import { t, tOpt, label } from '../../i18n';
-import { useApp } from '../../ctx';
-import { navigate } from '../../router';
-import { usePagedList, useResource } from '../../lib/hooks';
-import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../../components/ui';
-import { onEscape } from '../../components/inline';
-import { JobProgress } from '../../components/JobProgress';
-import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
-import type { Dossier } from '../../casework/types';
-import type { BankEntry, BankFile, BankFileDetail, Candidate, OneOff, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
-import { M, ProgressBar, Section, ShNav, modHref, saveBlob, shHref } from './common';
-import { OneOffApprove } from './Money';
-import { useVocabularies } from '../../casework/vocabulary';
+// downloads the file). The upload of camt.054 notifications with what
+// matched, the imported files, and matching an unmatched transaction by
+// hand. One run pays the lines of every module, so the screens are
+// casework's, under #/m/<module>/payments of every casework module; a
+// module adds its own part (ModuleContribution.paymentsSection).
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, call, download, etagOf, post, upload, withQuery, type Job, type Page } from '../api';
+import { t, tOpt, label } from '../i18n';
+import { useApp } from '../ctx';
+import { navigate } from '../router';
+import { usePagedList, useResource } from '../lib/hooks';
+import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../components/ui';
+import { onEscape } from '../components/inline';
+import { JobProgress } from '../components/JobProgress';
+import { formatAmount, formatDate, formatDateTime, todayIso } from '../lib/format';
+import type { BankEntry, BankFile, BankFileDetail, Candidate, Dossier, PaymentLine, PaymentRun, Reconciliation, RunDetail, Unmatched } from './types';
+import { EnabledModules, ModuleNav, ProgressBar, Section, modHref, saveBlob, useHref, useModule } from './common';
+import { useVocabularies } from './vocabulary';
 
 function nextMonth(): string {
   const [y, m] = todayIso().split('-').map(Number);
@@ -33,6 +32,7 @@ export const monthText = (m: string) => { const [y, mo] = m.split('-'); return `
 
 export function PaymentRuns() {
   const app = useApp();
+  const h = useHref();
   const list = usePagedList<PaymentRun>('/api/v1/payment-runs', 20);
   const [month, setMonth] = useState(monthText(nextMonth()));
   const [fe, setFe] = useState<string | null>(null);
@@ -46,7 +46,7 @@ export function PaymentRuns() {
   /** The job computed the run: open it; otherwise its error stays shown. */
   function made(j: Job) {
     const run = (j.result as { run?: number } | null)?.run;
-    if (j.state === 'done' && run) navigate(shHref('payments', run) + '?created=1');
+    if (j.state === 'done' && run) navigate(h('payments', run) + '?created=1');
     else { setBusy(false); list.reload(); }
   }
   async function create(e: Event) {
@@ -54,7 +54,7 @@ export function PaymentRuns() {
     setErr(null); setExisting(null); setJob(null);
     const m = /^(\d{1,2})\.(\d{4})$/.exec(month.trim()) ?? null;
     const mm = m ? Number(m[1]) : 0;
-    if (!m || mm < 1 || mm > 12) { setFe(t('sozialhilfe.run.month_rule')); return; }
+    if (!m || mm < 1 || mm > 12) { setFe(t('casework.run.month_rule')); return; }
     setFe(null);
     setBusy(true);
     try {
@@ -68,74 +68,43 @@ export function PaymentRuns() {
   }
   return (
     <section>
-      <ShNav current="payments" />
-      <PageTitle>{t('sozialhilfe.run.title')}</PageTitle>
+      <ModuleNav current="payments" />
+      <PageTitle>{t('casework.run.title')}</PageTitle>
       {discarded ? <Notice kind="success">{t('money.run.discarded')}</Notice> : null}
       {app.can('payment.run') ? (
-        <Section id="run-new" title={t('sozialhilfe.run.new')}>
+        <Section id="run-new" title={t('casework.run.new')}>
           {err ? <ErrorBox error={err} /> : null}
-          {existing ? <p><a href={shHref('payments', existing)}>{t('sozialhilfe.run.open_existing')}</a></p> : null}
+          {existing ? <p><a href={h('payments', existing)}>{t('casework.run.open_existing')}</a></p> : null}
           <form class="inline-form" onSubmit={create} noValidate>
-            <Field label={t('sozialhilfe.run.month')} hint={t('sozialhilfe.run.month_hint')} value={month} onInput={setMonth} error={fe} name="month" />
-            <button type="submit" class="btn btn-primary" disabled={busy}>{t('sozialhilfe.run.create')}</button>
+            <Field label={t('casework.run.month')} hint={t('casework.run.month_hint')} value={month} onInput={setMonth} error={fe} name="month" />
+            <button type="submit" class="btn btn-primary" disabled={busy}>{t('casework.run.create')}</button>
           </form>
           {job ? <JobProgress key={job.id} job={job} onEnd={made} /> : null}
         </Section>
       ) : null}
-      <Section id="run-list" title={t('sozialhilfe.run.list')}>
+      <Section id="run-list" title={t('casework.run.list')}>
         {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
           <>
             <table class="table">
-              <caption class="visually-hidden">{t('sozialhilfe.run.list')}</caption>
-              <thead><tr><th scope="col">{t('sozialhilfe.run.month')}</th><th scope="col">{t('sozialhilfe.run.status')}</th>
-                <th scope="col">{t('sozialhilfe.run.execution_date')}</th><th scope="col">{t('sozialhilfe.run.exported_at')}</th></tr></thead>
+              <caption class="visually-hidden">{t('casework.run.list')}</caption>
+              <thead><tr><th scope="col">{t('casework.run.month')}</th><th scope="col">{t('casework.run.status')}</th>
+                <th scope="col">{t('casework.run.execution_date')}</th><th scope="col">{t('casework.run.exported_at')}</th></tr></thead>
               <tbody>{list.items.map((r) => (
                 <tr key={r.id}>
-                  <td><a href={shHref('payments', r.id)}>{monthText(r.month)}</a></td>
-                  <td>{label('sozialhilfe.rstatus', r.exported_at ? 'exported' : r.status)}</td>
+                  <td><a href={h('payments', r.id)}>{monthText(r.month)}</a></td>
+                  <td>{label('casework.rstatus', r.exported_at ? 'exported' : r.status)}</td>
                   <td>{formatDate(r.execution_date)}</td><td>{r.exported_at ? formatDateTime(r.exported_at) : '–'}</td>
                 </tr>
               ))}</tbody>
             </table>
-            <Pager label={t('sozialhilfe.run.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} busy={list.loading} />
+            <Pager label={t('casework.run.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} busy={list.loading} />
           </>
-        ) : <p>{t('sozialhilfe.run.none')}</p>}
+        ) : <p>{t('casework.run.none')}</p>}
       </Section>
-      {app.can('case.approve') ? <OneOffsWaiting /> : null}
+      {useContext(EnabledModules).map((m) => { const S = m.paymentsSection; return S ? <S key={m.code} /> : null; })}
       {app.can('payment.run') ? <CamtUpload onImported={() => setFilesSeen((n) => n + 1)} /> : null}
       {app.can('payment.run') ? <BankFiles key={filesSeen} /> : null}
     </section>
-  );
-}
-
-/** One-off payments the case workers proposed, for a team lead to approve. */
-function OneOffsWaiting() {
-  const list = useResource<Page<OneOff>>(withQuery('/api/v1/one-off-payments', { status: 'proposed', limit: 50 }));
-  const [err, setErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const approved = (n: string | null, e: unknown) => { setNote(n); setErr(e); list.reload(); };
-  return (
-    <Section id="oneoff-waiting" title={t('money.oneoff.waiting')}>
-      {note ? <Notice kind="success">{note}</Notice> : null}
-      {err ? <ErrorBox error={err} /> : null}
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : list.data.items.length ? (
-        <table class="table">
-          <caption class="visually-hidden">{t('money.oneoff.waiting')}</caption>
-          <thead><tr><th scope="col">{t('money.oneoff.client')}</th><th scope="col">{t('money.oneoff.text')}</th>
-            <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('money.oneoff.proposed_by')}</th>
-            <th scope="col"><span class="visually-hidden">{t('common.actions')}</span></th></tr></thead>
-          <tbody>{list.data.items.map((o) => (
-            <tr key={o.id}>
-              <td><a href={shHref('cases', o.dossier_id, 'account')}>{o.client}</a></td>
-              <td>{o.text}{o.creditor ? <><br /><span class="muted small">{t('money.oneoff.to', { name: o.creditor.name })}</span></> : null}</td>
-              <td class="num">{formatAmount(o.amount)}</td>
-              <td>{o.created_by_name ?? '–'}<br /><span class="muted small">{formatDateTime(o.created_at)}</span></td>
-              <td class="row-actions"><OneOffApprove o={o} onDone={approved} /></td>
-            </tr>
-          ))}</tbody>
-        </table>
-      ) : <p>{t('money.oneoff.none_waiting')}</p>}
-    </Section>
   );
 }
 
@@ -143,10 +112,19 @@ function OneOffsWaiting() {
 const outcomeText = (u: { outcome: string; module?: string | null }) => (u.outcome === 'received' && u.module
   ? t('money.outcome.received_by', { module: tOpt(`module.${u.module}`) ?? u.module }) : label('money.outcome', u.outcome));
 
+/** A dossier's link from the payments screens: to the tab with its money
+ *  where the module shown has one (ModuleContribution.moneyTab). */
+function useDossierHref(): (id: number) => string {
+  const mod = useModule();
+  const h = useHref();
+  return (id) => (mod.moneyTab ? h('cases', id, mod.moneyTab) : h('cases', id));
+}
+
 /** Debits negative, credits positive, as on a bank statement. */
 const signed = (cdi: string, amount: number) => formatAmount(cdi === 'DBIT' ? -amount : amount);
 
 export function CamtUpload({ onImported }: { onImported?: () => void }) {
+  const h = useHref();
   const [file, setFile] = useState<File | null>(null);
   const [over, setOver] = useState(false);
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
@@ -176,44 +154,44 @@ export function CamtUpload({ onImported }: { onImported?: () => void }) {
     } catch (x) { setErr(x); } finally { setProg(null); }
   }
   return (
-    <Section id="camt" title={t('sozialhilfe.camt.title')}>
-      <p>{t('sozialhilfe.camt.text')}</p>
+    <Section id="camt" title={t('casework.camt.title')}>
+      <p>{t('casework.camt.text')}</p>
       {err ? <ErrorBox error={err} /> : null}
       <form class="form" onSubmit={send} noValidate>
         <div class={`dropzone${over ? ' dropzone-over' : ''}${fe ? ' field-invalid' : ''}`}
           onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)}
           onDrop={(e) => { e.preventDefault(); setOver(false); const f = e.dataTransfer?.files?.[0]; if (f) { setFile(f); setFe(null); } }}>
-          <p>{t('sozialhilfe.camt.drop')}</p>
+          <p>{t('casework.camt.drop')}</p>
           <div class="field">
-            <label for="camt-file">{t('sozialhilfe.camt.file')}</label>
+            <label for="camt-file">{t('casework.camt.file')}</label>
             <input id="camt-file" ref={input} type="file" accept=".xml,application/xml,text/xml" aria-invalid={fe ? 'true' : undefined}
               aria-describedby={fe ? 'camt-file-err' : undefined}
               onChange={(e) => { setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null); setFe(null); }} />
             {fe ? <p id="camt-file-err" class="field-error">{fe}</p> : null}
           </div>
-          {file ? <p class="chosen">{t('sozialhilfe.camt.chosen', { name: file.name })}</p> : null}
+          {file ? <p class="chosen">{t('casework.camt.chosen', { name: file.name })}</p> : null}
         </div>
-        {prog ? <ProgressBar label={t('sozialhilfe.camt.uploading')} done={prog.done} total={prog.total} /> : null}
-        <div class="actions"><button type="submit" class="btn btn-primary" disabled={!!prog || importing}>{t('sozialhilfe.camt.send')}</button></div>
+        {prog ? <ProgressBar label={t('casework.camt.uploading')} done={prog.done} total={prog.total} /> : null}
+        <div class="actions"><button type="submit" class="btn btn-primary" disabled={!!prog || importing}>{t('casework.camt.send')}</button></div>
       </form>
       {job ? <JobProgress key={job.id} job={job} onEnd={booked} /> : null}
       {res ? (
         <div class="camt-result" aria-labelledby="camt-res">
-          <h3 id="camt-res">{t('sozialhilfe.camt.result')}</h3>
+          <h3 id="camt-res">{t('casework.camt.result')}</h3>
           <Notice kind={res.unmatched_count ? 'warning' : 'success'}>
             {res.file.already_imported ? `${t('money.camt.already', { date: formatDateTime(res.file.uploaded_at) })} ` : ''}
-            {t('sozialhilfe.camt.summary', { entries: res.entries, matched: res.matched, unmatched: res.unmatched_count })}
+            {t('casework.camt.summary', { entries: res.entries, matched: res.matched, unmatched: res.unmatched_count })}
           </Notice>
           <Facts items={[
-            [t('sozialhilfe.camt.booked'), String(res.booked)], [t('sozialhilfe.camt.returned'), String(res.returned)],
-            [t('sozialhilfe.camt.repayments'), String(res.repayments)], [t('sozialhilfe.camt.pending'), String(res.pending)],
-            [t('sozialhilfe.camt.duplicates'), String(res.duplicates)], [t('money.camt.received'), String(res.received ?? 0)],
+            [t('casework.camt.booked'), String(res.booked)], [t('casework.camt.returned'), String(res.returned)],
+            [t('casework.camt.repayments'), String(res.repayments)], [t('casework.camt.pending'), String(res.pending)],
+            [t('casework.camt.duplicates'), String(res.duplicates)], [t('money.camt.received'), String(res.received ?? 0)],
           ]} />
           <ReadEntries caption={t('money.camt.matched')} items={res.matched_entries} last={t('money.camt.outcome')}
             show={outcomeText} />
-          <ReadEntries caption={t('sozialhilfe.camt.unmatched')} items={res.unmatched} last={t('sozialhilfe.camt.reason')}
-            show={(u) => label('sozialhilfe.unmatched', u.reason ?? '')} />
-          <p><a href={shHref('payments', 'files', res.file.id)}>{t('money.camt.open_file')}</a></p>
+          <ReadEntries caption={t('casework.camt.unmatched')} items={res.unmatched} last={t('casework.camt.reason')}
+            show={(u) => label('casework.unmatched', u.reason ?? '')} />
+          <p><a href={h('payments', 'files', res.file.id)}>{t('money.camt.open_file')}</a></p>
         </div>
       ) : null}
     </Section>
@@ -226,8 +204,8 @@ function ReadEntries({ caption, items, last, show }: { caption: string; items: U
   return (
     <table class="table">
       <caption>{caption}</caption>
-      <thead><tr><th scope="col">{t('sozialhilfe.camt.position')}</th><th scope="col">{t('sozialhilfe.camt.booking_date')}</th>
-        <th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th><th scope="col">{t('sozialhilfe.camt.reference')}</th>
+      <thead><tr><th scope="col">{t('casework.camt.position')}</th><th scope="col">{t('casework.camt.booking_date')}</th>
+        <th scope="col" class="num">{t('casework.amount')}</th><th scope="col">{t('casework.camt.reference')}</th>
         <th scope="col">{last}</th></tr></thead>
       <tbody>{items.map((u) => (
         <tr key={u.id}><td>{u.position}</td><td>{formatDate(u.booking_date)}</td>
@@ -240,6 +218,7 @@ function ReadEntries({ caption, items, last, show }: { caption: string; items: U
 
 /** The imported bank files: when, by whom, what became of their transactions. */
 function BankFiles() {
+  const h = useHref();
   const list = usePagedList<BankFile>('/api/v1/bank-files', 10);
   return (
     <Section id="bank-files" title={t('money.files.title')}>
@@ -252,7 +231,7 @@ function BankFiles() {
               <th scope="col" class="num">{t('money.files.unmatched')}</th></tr></thead>
             <tbody>{list.items.map((f) => (
               <tr key={f.id}>
-                <td><a href={shHref('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
+                <td><a href={h('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
                 <td>{f.uploaded_by.display_name ?? '–'}</td><td class="num">{f.entries}</td>
                 <td class="num">{f.booked + f.returned + f.repayments + (f.received ?? 0)}</td>
                 <td class="num">{f.unmatched ? <strong>{f.unmatched}</strong> : 0}</td>
@@ -268,11 +247,12 @@ function BankFiles() {
 
 /** What an entry was matched to, with a link to the dossier. */
 function MatchText({ e }: { e: BankEntry }) {
+  const dossierHref = useDossierHref();
   const m = e.match;
   if (!m) return <>–</>;
   return (
     <>
-      <a href={shHref('cases', m.dossier_id, 'account')}>{m.name ?? m.dossier_id}</a>
+      <a href={dossierHref(m.dossier_id)}>{m.name ?? m.dossier_id}</a>
       <br /><span class="muted small">{m.claim_reference ? t('money.camt.claim_ref', { ref: m.claim_reference })
         : m.for_month ? t('money.camt.line_month', { month: monthText(m.for_month) }) : ''}</span>
       {e.matched_by ? <><br /><span class="muted small">{t('money.camt.matched_by', { name: e.matched_by.display_name ?? '', date: formatDateTime(e.matched_at) })}</span></> : null}
@@ -281,27 +261,28 @@ function MatchText({ e }: { e: BankEntry }) {
 }
 
 export function BankFileView({ id }: { id: string }) {
+  const h = useHref();
   const [after, setAfter] = useState<string[]>([]);
   const f = useResource<BankFileDetail>(withQuery(`/api/v1/bank-files/${id}`, { limit: 50, after: after[after.length - 1] }));
   const [open, setOpen] = useState<number | null>(null);
   const [note, setNote] = useState<string | null>(null);
-  if (f.error) return <section><ShNav current="payments" /><PageTitle>{t('money.files.one')}</PageTitle><ErrorBox error={f.error} /></section>;
+  if (f.error) return <section><ModuleNav current="payments" /><PageTitle>{t('money.files.one')}</PageTitle><ErrorBox error={f.error} /></section>;
   if (!f.data) return <Loading />;
   const x = f.data;
   return (
     <section>
-      <ShNav current="payments" />
-      <p class="breadcrumb"><a href={shHref('payments')}>{t('sozialhilfe.run.title')}</a></p>
+      <ModuleNav current="payments" />
+      <p class="breadcrumb"><a href={h('payments')}>{t('casework.run.title')}</a></p>
       <PageTitle>{t('money.files.one_at', { date: formatDateTime(x.uploaded_at) })}</PageTitle>
       {note ? <Notice kind="success">{note}</Notice> : null}
-      <Section id="file-facts" title={t('sozialhilfe.run.overview')}>
+      <Section id="file-facts" title={t('casework.run.overview')}>
         <Facts items={[
           [t('money.files.uploaded_by'), x.uploaded_by.display_name ?? '–'],
           [t('money.files.account'), x.account ?? '–'],
           [t('money.files.entries'), String(x.entries)],
-          [t('sozialhilfe.camt.booked'), String(x.booked)], [t('sozialhilfe.camt.returned'), String(x.returned)],
-          [t('sozialhilfe.camt.repayments'), String(x.repayments)], [t('sozialhilfe.camt.pending'), String(x.pending)],
-          [t('sozialhilfe.camt.duplicates'), String(x.duplicates)], [t('money.camt.received'), String(x.received ?? 0)],
+          [t('casework.camt.booked'), String(x.booked)], [t('casework.camt.returned'), String(x.returned)],
+          [t('casework.camt.repayments'), String(x.repayments)], [t('casework.camt.pending'), String(x.pending)],
+          [t('casework.camt.duplicates'), String(x.duplicates)], [t('money.camt.received'), String(x.received ?? 0)],
           [t('money.files.unmatched'), String(x.unmatched)],
         ]} />
       </Section>
@@ -309,14 +290,14 @@ export function BankFileView({ id }: { id: string }) {
         {x.items.length ? (
           <table class="table">
             <caption class="visually-hidden">{t('money.files.entries_title')}</caption>
-            <thead><tr><th scope="col">{t('sozialhilfe.camt.booking_date')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
-              <th scope="col">{t('sozialhilfe.camt.reference')}</th><th scope="col">{t('money.camt.outcome')}</th>
+            <thead><tr><th scope="col">{t('casework.camt.booking_date')}</th><th scope="col" class="num">{t('casework.amount')}</th>
+              <th scope="col">{t('casework.camt.reference')}</th><th scope="col">{t('money.camt.outcome')}</th>
               <th scope="col">{t('money.camt.match')}</th></tr></thead>
             <tbody>{x.items.map((e) => [
               <tr key={e.id}>
                 <td>{e.booking_date ? formatDate(e.booking_date) : '–'}</td><td class="num">{signed(e.cdi, e.amount)}</td>
                 <td>{e.end_to_end_id ?? e.reference ?? '–'}</td>
-                <td>{outcomeText(e)}{e.reason ? <><br /><span class="badge badge-warn">{label('sozialhilfe.unmatched', e.reason)}</span></> : null}</td>
+                <td>{outcomeText(e)}{e.reason ? <><br /><span class="badge badge-warn">{label('casework.unmatched', e.reason)}</span></> : null}</td>
                 <td>{e.outcome === 'unmatched' ? (
                   <button type="button" class="btn btn-secondary" aria-expanded={open === e.id ? 'true' : 'false'} id={`match-${e.id}`}
                     onClick={() => { setNote(null); setOpen(open === e.id ? null : e.id); }}>
@@ -344,6 +325,7 @@ export function BankFileView({ id }: { id: string }) {
  * it could belong to, each matched after a confirmation. Escape closes.
  */
 function MatchPanel({ entry, onClose, onDone, onStale }: { entry: BankEntry; onClose: () => void; onDone: (note: string) => void; onStale: () => void }) {
+  const dossierHref = useDossierHref();
   const c = useResource<Page<Candidate>>(`/api/v1/bank-entries/${entry.id}/candidates?limit=20`);
   const [err, setErr] = useState<unknown>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -366,7 +348,7 @@ function MatchPanel({ entry, onClose, onDone, onStale }: { entry: BankEntry; onC
       {c.error ? <ErrorBox error={c.error} /> : !c.data ? <Loading /> : c.data.items.length ? (
         <ul class="candidates">{c.data.items.map((x) => (
           <li key={`${x.type}-${x.id}`}>
-            <span>{label('money.candidate', x.type)}: <a href={shHref('cases', x.dossier_id, 'account')}>{x.name ?? x.dossier_id}</a>
+            <span>{label('money.candidate', x.type)}: <a href={dossierHref(x.dossier_id)}>{x.name ?? x.dossier_id}</a>
               {' · '}{formatAmount(x.amount)}{' · '}{x.type === 'line' ? `${x.end_to_end_id ?? ''}${x.for_month ? ` (${monthText(x.for_month)})` : ''}` : x.reference}</span>{' '}
             <ConfirmButton label={t('money.camt.match_this')} srSuffix={`– ${x.name ?? ''}`}
               question={t('money.camt.match_q', { name: x.name ?? '', amount: formatAmount(x.amount) })}
@@ -423,20 +405,21 @@ function AssignPanel({ entry, onDone, onStale }: { entry: BankEntry; onDone: (no
 
 export function PaymentRunView({ id }: { id: string }) {
   const app = useApp();
+  const h = useHref();
   const [after, setAfter] = useState<string[]>([]);
   const [kind, setKind] = useState('');
   const path = withQuery(`/api/v1/payment-runs/${id}`, { limit: 50, after: after[after.length - 1], kind });
   const run = useResource<RunDetail>(path);
   const [err, setErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(() => (location.hash.includes('created=1') ? t('sozialhilfe.run.created') : null));
+  const [note, setNote] = useState<string | null>(() => (location.hash.includes('created=1') ? t('casework.run.created') : null));
   const [prog, setProg] = useState<{ done: number; total: number | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const [exporting, setExporting] = useState<Job | null>(null);
   // The kinds of payment of every module switched on (Sozialhilfe's until they are known).
+  const mod = useModule().code;
   const vocab = useVocabularies();
-  const kinds = vocab.data?.payment_kind?.map((e) => ({ value: e.code, label: label(`${e.module ?? M}.pkind`, e.code) }))
-    ?? ['back_payment', 'support', 'rent', 'kvg', 'one_off'].map((k) => ({ value: k, label: label('sozialhilfe.pkind', k) }));
-  if (run.error) return <section><ShNav current="payments" /><PageTitle>{t('sozialhilfe.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
+  const kinds = vocab.data?.payment_kind?.map((e) => ({ value: e.code, label: label(`${e.module ?? mod}.pkind`, e.code) })) ?? [];
+  if (run.error) return <section><ModuleNav current="payments" /><PageTitle>{t('casework.run.title')}</PageTitle><ErrorBox error={run.error} /></section>;
   if (!run.data) return <Loading />;
   const r = run.data;
   const s = r.summary;
@@ -445,7 +428,7 @@ export function PaymentRunView({ id }: { id: string }) {
     setErr(null); setNote(null); setBusy(true);
     try { await what(); setNote(done); } catch (x) { setErr(x); } finally { setBusy(false); run.reload(); }
   }
-  const approve = () => write(() => post(`/api/v1/payment-runs/${r.id}/approve`, undefined, { ifMatch: run.etag }), t('sozialhilfe.run.approved'));
+  const approve = () => write(() => post(`/api/v1/payment-runs/${r.id}/approve`, undefined, { ifMatch: run.etag }), t('casework.run.approved'));
   const recompute = () => write(async () => {
     const x = await post<PaymentRun>(`/api/v1/payment-runs/${r.id}/recompute`, undefined, { ifMatch: run.etag });
     setAfter([]);
@@ -455,7 +438,7 @@ export function PaymentRunView({ id }: { id: string }) {
     setErr(null); setNote(null);
     try {
       await call('DELETE', `/api/v1/payment-runs/${r.id}`, { ifMatch: run.etag });
-      navigate(shHref('payments') + '?discarded=1');
+      navigate(h('payments') + '?discarded=1');
     } catch (x) { setErr(x); run.reload(); }
   }
   /** Export (a job books the client accounts), then the file. */
@@ -476,37 +459,37 @@ export function PaymentRunView({ id }: { id: string }) {
     try {
       const f = await download(`/api/v1/payment-runs/${r.id}/pain001`, (done, total) => setProg({ done, total }));
       saveBlob(f.blob, f.filename ?? `pain001-${r.month}.xml`);
-      setNote(t('sozialhilfe.run.downloaded'));
+      setNote(t('casework.run.downloaded'));
       run.reload();
     } catch (x) { setErr(x); } finally { setProg(null); }
   }
   const back = s?.by_kind.back_payment;
   return (
     <section>
-      <ShNav current="payments" />
-      <p class="breadcrumb"><a href={shHref('payments')}>{t('sozialhilfe.run.title')}</a></p>
-      <PageTitle>{t('sozialhilfe.run.one', { month: monthText(r.month) })}</PageTitle>
+      <ModuleNav current="payments" />
+      <p class="breadcrumb"><a href={h('payments')}>{t('casework.run.title')}</a></p>
+      <PageTitle>{t('casework.run.one', { month: monthText(r.month) })}</PageTitle>
       {note ? <Notice kind="success">{note}</Notice> : null}
       {err ? <ErrorBox error={err} /> : null}
-      <Section id="run-facts" title={t('sozialhilfe.run.overview')}>
+      <Section id="run-facts" title={t('casework.run.overview')}>
         <Facts items={[
-          [t('sozialhilfe.run.status'), label('sozialhilfe.rstatus', r.exported_at ? 'exported' : r.status)],
-          [t('sozialhilfe.run.execution_date'), formatDate(r.execution_date)],
-          [t('sozialhilfe.run.created_at'), formatDateTime(r.created_at)],
+          [t('casework.run.status'), label('casework.rstatus', r.exported_at ? 'exported' : r.status)],
+          [t('casework.run.execution_date'), formatDate(r.execution_date)],
+          [t('casework.run.created_at'), formatDateTime(r.created_at)],
           [t('money.run.computed_at'), formatDateTime(r.computed_at)],
-          [t('sozialhilfe.run.approved_at'), r.approved_at ? formatDateTime(r.approved_at) : '–'],
-          [t('sozialhilfe.run.exported_at'), r.exported_at ? formatDateTime(r.exported_at) : '–'],
-          ...(s ? [[t('sozialhilfe.run.payable'), t('sozialhilfe.run.count_total', { n: s.lines, total: formatAmount(s.total) })],
-            [t('money.run.back_payments'), back ? t('sozialhilfe.run.count_total', { n: back.count, total: formatAmount(back.total) }) : '–'],
-            [t('sozialhilfe.run.held'), t('sozialhilfe.run.count_total', { n: s.held, total: formatAmount(s.held_total) })]] as [string, string][] : []),
+          [t('casework.run.approved_at'), r.approved_at ? formatDateTime(r.approved_at) : '–'],
+          [t('casework.run.exported_at'), r.exported_at ? formatDateTime(r.exported_at) : '–'],
+          ...(s ? [[t('casework.run.payable'), t('casework.run.count_total', { n: s.lines, total: formatAmount(s.total) })],
+            [t('money.run.back_payments'), back ? t('casework.run.count_total', { n: back.count, total: formatAmount(back.total) }) : '–'],
+            [t('casework.run.held'), t('casework.run.count_total', { n: s.held, total: formatAmount(s.held_total) })]] as [string, string][] : []),
         ]} />
         {exporting ? <JobProgress key={exporting.id} job={exporting} onEnd={exported} /> : null}
-        {prog ? <ProgressBar label={t('sozialhilfe.run.downloading')} done={prog.done} total={prog.total} /> : null}
+        {prog ? <ProgressBar label={t('casework.run.downloading')} done={prog.done} total={prog.total} /> : null}
         {r.status === 'draft' ? <p class="muted">{t('money.run.draft_hint')}</p> : null}
         <div class="actions">
           {r.status === 'draft' && app.can('payment.approve') ? (
-            r.created_by === app.me.user.id ? <p class="muted">{t('sozialhilfe.run.own')}</p>
-              : <ConfirmButton label={t('sozialhilfe.run.approve')}
+            r.created_by === app.me.user.id ? <p class="muted">{t('casework.run.own')}</p>
+              : <ConfirmButton label={t('casework.run.approve')}
                   question={t('money.run.approve_q', { month: monthText(r.month), n: s?.lines ?? 0, total: formatAmount(s?.total ?? 0) })}
                   confirmLabel={t('money.run.approve_yes')} onConfirm={approve} />
           ) : null}
@@ -519,37 +502,37 @@ export function PaymentRunView({ id }: { id: string }) {
           ) : null}
           {r.status !== 'draft' && app.can('payment.run') ? (
             <button type="button" class="btn btn-primary" onClick={r.exported_at ? pain : exportRun} disabled={!!prog || busy}>
-              {t('sozialhilfe.run.download')}</button>
+              {t('casework.run.download')}</button>
           ) : null}
-          {r.status === 'draft' && app.can('payment.run') ? <p class="muted">{t('sozialhilfe.run.needs_approval')}</p> : null}
+          {r.status === 'draft' && app.can('payment.run') ? <p class="muted">{t('casework.run.needs_approval')}</p> : null}
         </div>
       </Section>
-      <Section id="run-lines" title={t('sozialhilfe.run.lines')}>
+      <Section id="run-lines" title={t('casework.run.lines')}>
         <div class="inline-form">
           <SelectField label={t('money.run.show')} value={kind} onChange={(k) => { setKind(k); setAfter([]); }}
             options={[{ value: '', label: t('money.run.show_all') }, ...kinds]} />
         </div>
         {r.lines.length ? (
           <table class="table">
-            <caption class="visually-hidden">{t('sozialhilfe.run.lines')}</caption>
-            <thead><tr><th scope="col">{t('sozialhilfe.run.creditor')}</th><th scope="col">{t('sozialhilfe.run.kind')}</th>
+            <caption class="visually-hidden">{t('casework.run.lines')}</caption>
+            <thead><tr><th scope="col">{t('casework.run.creditor')}</th><th scope="col">{t('casework.run.kind')}</th>
               <th scope="col">{t('money.run.for_month')}</th>
-              <th scope="col">{t('sozialhilfe.run.text')}</th><th scope="col" class="num">{t('sozialhilfe.budget.amount')}</th>
-              <th scope="col">{t('sozialhilfe.run.line_status')}</th></tr></thead>
+              <th scope="col">{t('casework.run.text')}</th><th scope="col" class="num">{t('casework.amount')}</th>
+              <th scope="col">{t('casework.run.line_status')}</th></tr></thead>
             <tbody>{r.lines.map((l: PaymentLine) => (
               <tr key={l.id} class={l.kind === 'back_payment' ? 'back-payment' : undefined}>
-                <td>{app.can('case.read') ? <a href={modHref(l.module ?? M, 'cases', l.dossier_id)}>{l.creditor.name}</a> : l.creditor.name}
+                <td>{app.can('case.read') ? <a href={modHref(l.module ?? mod, 'cases', l.dossier_id)}>{l.creditor.name}</a> : l.creditor.name}
                   <br /><span class="muted small">{l.creditor.iban ?? '–'}</span></td>
-                <td>{label(`${l.module ?? M}.pkind`, l.kind)}</td>
+                <td>{label(`${l.module ?? mod}.pkind`, l.kind)}</td>
                 <td>{l.for_month ? monthText(l.for_month) : '–'}</td>
                 <td>{l.text}</td><td class="num">{formatAmount(l.amount)}</td>
-                <td>{label('sozialhilfe.lstatus', l.status)}{l.problem ? <><br /><span class="badge badge-warn">{label('sozialhilfe.problem', l.problem)}</span></> : null}
-                  {l.return_reason ? <><br /><span class="small">{t('sozialhilfe.run.return_reason', { code: l.return_reason })}</span></> : null}</td>
+                <td>{label('casework.lstatus', l.status)}{l.problem ? <><br /><span class="badge badge-warn">{label('casework.problem', l.problem)}</span></> : null}
+                  {l.return_reason ? <><br /><span class="small">{t('casework.run.return_reason', { code: l.return_reason })}</span></> : null}</td>
               </tr>
             ))}</tbody>
           </table>
-        ) : <p>{t('sozialhilfe.run.no_lines')}</p>}
-        <Pager label={t('sozialhilfe.run.lines_pager')} page={after.length + 1} hasPrev={after.length > 0} hasNext={!!r.next}
+        ) : <p>{t('casework.run.no_lines')}</p>}
+        <Pager label={t('casework.run.lines_pager')} page={after.length + 1} hasPrev={after.length > 0} hasNext={!!r.next}
           onPrev={() => setAfter(after.slice(0, -1))} onNext={() => { if (r.next) setAfter([...after, r.next]); }} />
       </Section>
     </section>
