@@ -417,38 +417,29 @@ advance_submit(struct ks_request *req)
 static int
 decision_store(struct ks_request *req, const char *id)
 {
-	const char *v[5], *lang = NULL;
-	PGresult *a, *doc;
+	const char *v[3], *lang = NULL, *title, *doc;
 	char *pdf = NULL, sha[65];
 	json_t *texts;
+	PGresult *a;
 	size_t len;
-	int rc;
 
 	if ((a = ks->db_q(req, Q_AH_ADVANCE_GET, 1, &id)) == NULL ||
 	    ah_advance_letter(req, a, &lang, 0, &pdf, &len) != 0)
 		return -1;
-	ks->sha256_hex(pdf, len, sha);
-	v[0] = ks_db_str(a, 0, "dossier_id");
 	if ((texts = ah_texts_load()) == NULL) {
 		ks->free(pdf);
 		return ks->fail(req, 500, "document_failed", "the texts of "
 		    "the module are unreadable");
 	}
-	v[1] = ah_fill(req, texts, lang, "adv_document", "child",
+	title = ah_fill(req, texts, lang, "adv_document", "child",
 	    ks->printf(req, "%s %s", ks_db_str(a, 0, "first_name"),
 	    ks_db_str(a, 0, "last_name")), NULL);
 	json_decref(texts);
-	v[2] = ks->num(req, (long long)len);
-	v[3] = sha;
-	v[4] = ks->num(req, ks->user_id(req));
-	doc = ks->db_q(req, Q_AH_ADVANCE_DOCUMENT, 5, v);
-	rc = doc == NULL || ks->document_put(req, ks_db_str(doc, 0, "id"), pdf,
-	    len) != 0 ? -1 : 0;
-	ks->free(pdf);
-	if (rc != 0)
+	if ((doc = ah_pdf_store(req, Q_AH_ADVANCE_DOCUMENT, ks_db_str(a, 0,
+	    "dossier_id"), title, pdf, len, sha)) == NULL)
 		return -1;
 	v[0] = id;
-	v[1] = ks_db_str(doc, 0, "id");
+	v[1] = doc;
 	v[2] = lang;
 	if (ks->db_q(req, Q_AH_ADVANCE_DOCUMENT_SET, 3, v) == NULL)
 		return -1;

@@ -309,3 +309,31 @@ ah_day(struct ks_request *req, const char *iso, const char *lang)
 {
 	return day(req, iso, lang);
 }
+
+/*
+ * Store pdf (len bytes; freed here) as a document of dossier: query q
+ * (dossier, title, size, sha256, user) inserts its row, the core seals
+ * the bytes. sha: the digest, for the caller's audit. The new
+ * document's id, NULL on error.
+ */
+const char *
+ah_pdf_store(struct ks_request *req, int q, const char *dossier,
+    const char *title, char *pdf, size_t len, char sha[65])
+{
+	const char *v[5];
+	PGresult *doc;
+	int rc;
+
+	ks->sha256_hex(pdf, len, sha);
+	v[0] = dossier;
+	v[1] = title;
+	v[2] = ks->num(req, (long long)len);
+	v[3] = sha;
+	v[4] = ks->num(req, ks->user_id(req));
+	doc = ks->db_q(req, q, 5, v);
+	rc = doc == NULL || ks->document_put(req, ks_db_str(doc, 0, "id"), pdf,
+	    len) != 0 ? -1 : 0;
+	ks->free(pdf);
+	return rc != 0 ? NULL : ks->strdup(req, ks_db_str(doc, 0, "id"));
+}
+

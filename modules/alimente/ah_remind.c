@@ -225,27 +225,17 @@ static int
 store(struct ks_request *req, struct rem *m, const char *dossier,
     const char *rid)
 {
-	const char *v[5], *roles = ks->roles(req);
+	const char *v[4], *roles = ks->roles(req), *doc;
 	char *pdf = NULL, sha[65];
-	PGresult *doc, *j;
+	PGresult *j;
 	size_t len;
-	int rc;
 
-	if (letter(req, m, &pdf, &len) != 0)
+	if (letter(req, m, &pdf, &len) != 0 || (doc = ah_pdf_store(req,
+	    Q_AH_REMIND_DOCUMENT, dossier, ah_fill(req, m->texts, m->lang,
+	    "rem_document", "level", m->level, "date", ah_day(req, m->issued,
+	    m->lang), NULL), pdf, len, sha)) == NULL)
 		return -1;
-	ks->sha256_hex(pdf, len, sha);
 	v[0] = dossier;
-	v[1] = ah_fill(req, m->texts, m->lang, "rem_document", "level",
-	    m->level, "date", ah_day(req, m->issued, m->lang), NULL);
-	v[2] = ks->num(req, (long long)len);
-	v[3] = sha;
-	v[4] = ks->num(req, ks->user_id(req));
-	doc = ks->db_q(req, Q_AH_REMIND_DOCUMENT, 5, v);
-	rc = doc == NULL || ks->document_put(req, ks_db_str(doc, 0, "id"), pdf,
-	    len) != 0 ? -1 : 0;
-	ks->free(pdf);
-	if (rc != 0)
-		return -1;
 	v[1] = T(req, m, "rem_journal");
 	v[2] = ks->num(req, ks->user_id(req));
 	v[3] = ks->printf(req, "%.*s", (int)strcspn(roles, ","), roles);
@@ -254,7 +244,7 @@ store(struct ks_request *req, struct rem *m, const char *dossier,
 	if ((j = ks->db_q(req, Q_AH_REMIND_JOURNAL, 4, v)) == NULL)
 		return -1;
 	v[0] = rid;
-	v[1] = ks_db_str(doc, 0, "id");
+	v[1] = doc;
 	v[2] = ks_db_str(j, 0, "id");
 	return ks->db_q(req, Q_AH_REMIND_SET, 3, v) == NULL ? -1 : 0;
 }
