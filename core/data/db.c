@@ -22,6 +22,14 @@ struct ks_db {
 	PGconn		*conn;
 	unsigned char	 prepared[MAX_QUERIES];
 	int		 pending;	/* syncs sent but not yet drained */
+	/*
+	 * The tenant and user in force for the session (set_tenant_session),
+	 * valid only while known is set. Cleared on every failed batch: a
+	 * failing statement rolls back the implicit transaction the
+	 * session-level set_config ran in. A new connection starts unknown.
+	 */
+	int		 known;
+	int64_t		 s_tenant, s_user;
 };
 
 struct cmd {
@@ -303,11 +311,17 @@ map_error(struct ks_request *req)
 	    "the request could not be completed");
 }
 
+static int64_t
+req_tenant(const struct ks_request *req)
+{
+	return req->db_tenant ? req->db_tenant : req->who.tenant_id;
+}
+
 /* The values of set_tenant: the tenant worked on and the user. */
 static void
 tenant_values(struct ks_request *req, const char *tv[2])
 {
-	int64_t tid = req->db_tenant ? req->db_tenant : req->who.tenant_id;
+	int64_t tid = req_tenant(req);
 
 	tv[0] = tid ? ks_arena_printf(req->arena, "%lld", (long long)tid) :
 	    "";
@@ -336,7 +350,7 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	struct ks_db *db;
 	PGresult *r;
 	const char *tv[2];
-	int nc = 0, rc, nok, attempt, implicit;
+	int nc = 0, rc, nok, attempt, implicit, session;
 
 	if (qid < 0 || qid >= nreg)
 		abort();	/* a broken invariant: unknown statement */
@@ -350,21 +364,49 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	implicit = req->read_only && !req->in_txn && !reg[qid]->write;
 	for (attempt = 0; attempt < 2; attempt++) {
 		nc = 0;
+		session = 0;
 		if ((db = db_get()) == NULL) {
 			lost(req);
 			return NULL;
 		}
-		if (!req->in_txn) {
+		if (!req->in_txn && !implicit) {
 			tenant_values(req, tv);
-			if (!implicit)
-				c[nc++] = (struct cmd){ "BEGIN", 0, 0, NULL };
+			c[nc++] = (struct cmd){ "BEGIN", 0, 0, NULL };
 			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
+		} else if (implicit && (!db->known || !(db->pending > 0 ||
+		    PQtransactionStatus(db->conn) == PQTRANS_IDLE) ||
+		    db->s_tenant != req_tenant(req) ||
+		    db->s_user != req->who.user_id)) {
+			/*
+			 * Outside a transaction the tenant and user are
+			 * session settings of the connection: a read whose
+			 * values are already in force is one statement. No
+			 * transaction may be open (a queued COMMIT or
+			 * ROLLBACK ends the one of the last request), else a
+			 * setting local to it would be in force instead.
+			 */
+			tenant_values(req, tv);
+			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT_SESSION, 2,
+			    tv };
+			session = 1;
 		}
 		/* Local to the implicit transaction: this statement only. */
 		if (implicit && plan_generic(qid))
 			c[nc++] = (struct cmd){ NULL, Q_PLAN_GENERIC, 0, NULL };
 		c[nc++] = (struct cmd){ NULL, qid, n, v };
 		rc = run(db, c, nc, &r, &nok);
+		if (rc != KS_OK)
+			db->known = 0;
+		else if (session) {
+			/*
+			 * Only when the batch ended outside a transaction: one
+			 * left open would undo the setting on its rollback.
+			 */
+			db->known = PQtransactionStatus(db->conn) ==
+			    PQTRANS_IDLE;
+			db->s_tenant = req_tenant(req);
+			db->s_user = req->who.user_id;
+		}
 		if (rc == -2) {
 			/* Safe to retry only when nothing ran in this txn. */
 			if (req->in_txn || attempt == 1) {

@@ -7,6 +7,12 @@
 SELECT set_config('kasus.tenant_id', $1, true),
        set_config('kasus.user_id', $2, true)
 
+-- The same for the connection's session (db.c: a reading statement outside
+-- a transaction skips it while the values in force are the ones it needs).
+-- name: set_tenant_session
+SELECT set_config('kasus.tenant_id', $1, false),
+       set_config('kasus.user_id', $2, false)
+
 -- The generic plan for the rest of the implicit transaction (db.c: for
 -- the statements whose generic plan is good but estimated dear).
 -- name: plan_generic
