@@ -45,6 +45,8 @@ test('retention: periods and due dossiers, legal hold by keyboard with the confl
   await box.focus();
   await page.keyboard.press('Space');
   const reason = page.getByRole('textbox', { name: 'Grund' });
+  // the reason appears with the checked box: Tab moves on once it is there
+  await reason.waitFor();
   await page.keyboard.press('Tab');
   await expectFocused(reason, 'Tab reaches the reason');
   await page.keyboard.press('Tab');
