@@ -296,9 +296,6 @@ const char *ks_router_module(const struct ks_route *);
  * result owned by the request's arena, or NULL with req->err set.
  */
 PGresult *ks_db_q(struct ks_request *, int qid, int n, const char *const *v);
-/* Send a statement of the open transaction ahead; read its result later. */
-int	ks_db_q_send(struct ks_request *, int qid, int n, const char *const *v);
-PGresult *ks_db_q_collect(struct ks_request *);
 /** Register a statement table; returns the id of its first entry. */
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */

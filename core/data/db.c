@@ -30,8 +30,6 @@ struct ks_db {
 	 */
 	int		 known;
 	int64_t		 s_tenant, s_user;
-	int		 ahead;		/* ks_db_q_send's statement: qid + 1 */
-	int		 ahead_prep;	/* ... sent with its Prepare */
 };
 
 struct cmd {
@@ -40,9 +38,6 @@ struct cmd {
 	int			 n;
 	const char *const	*v;
 };
-
-static int recv_batch(struct ks_db *, const struct cmd *, int, const int *,
-    PGresult **, int *);
 
 static const struct ks_query *reg[MAX_QUERIES];
 static int nreg;
@@ -185,11 +180,15 @@ drain_one(struct ks_db *db)
  * connection is lost.
  */
 static int
-send_batch(struct ks_db *db, const struct cmd *c, int n, int *preps)
+run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 {
+	int preps[MAX_CMDS], i, rc = KS_OK, st;
 	char name[16];
-	int i;
+	PGresult *r;
 
+	*out = NULL;
+	*nok = 0;
+	last_state[0] = '\0';
 	for (i = 0; i < n; i++) {
 		preps[i] = 0;
 		if (c[i].text != NULL) {
@@ -211,54 +210,6 @@ send_batch(struct ks_db *db, const struct cmd *c, int n, int *preps)
 	}
 	if (!PQpipelineSync(db->conn) || PQflush(db->conn) != 0)
 		return -2;
-	return KS_OK;
-}
-
-/*
- * A statement sent ahead and not collected is read (and its result
- * dropped) before anything else: its batch comes first on the wire.
- */
-static int
-drop_ahead(struct ks_db *db)
-{
-	struct cmd c;
-	PGresult *r;
-	int nok, rc;
-
-	if (db->ahead == 0)
-		return KS_OK;
-	c = (struct cmd){ NULL, db->ahead - 1, 0, NULL };
-	db->ahead = 0;
-	rc = recv_batch(db, &c, 1, &db->ahead_prep, &r, &nok);
-	PQclear(r);
-	return rc == -2 ? -2 : KS_OK;
-}
-
-static int
-run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
-{
-	int preps[MAX_CMDS], rc;
-
-	*out = NULL;
-	*nok = 0;
-	if (drop_ahead(db) == -2)
-		return -2;
-	last_state[0] = '\0';
-	if ((rc = send_batch(db, c, n, preps)) != KS_OK)
-		return rc;
-	return recv_batch(db, c, n, preps, out, nok);
-}
-
-/* Read the results of a batch send_batch sent (see run). */
-static int
-recv_batch(struct ks_db *db, const struct cmd *c, int n, const int *preps,
-    PGresult **out, int *nok)
-{
-	int i, rc = KS_OK, st;
-	PGresult *r;
-
-	*out = NULL;
-	*nok = 0;
 	while (db->pending > 0) {
 		if (drain_one(db) == KS_ERROR &&
 		    PQstatus(db->conn) != CONNECTION_OK)
@@ -479,62 +430,6 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	return r;
 }
 
-/*
- * Send statement qid in the request's open transaction and return
- * without waiting for it: the database runs it while the caller works;
- * ks_db_q_collect reads its result. Nothing else may use the connection
- * in between (a statement run meanwhile drops the result first). KS_OK
- * or KS_ERROR (connection lost, error set).
- */
-int
-ks_db_q_send(struct ks_request *req, int qid, int n, const char *const *v)
-{
-	struct ks_db *db = tl_db;
-	struct cmd c = { NULL, qid, n, v };
-
-	if (qid < 0 || qid >= nreg || !req->in_txn)
-		abort();	/* a broken invariant */
-	if (db == NULL || drop_ahead(db) == -2) {
-		lost(req);
-		return KS_ERROR;
-	}
-	last_state[0] = '\0';
-	if (send_batch(db, &c, 1, &db->ahead_prep) != KS_OK) {
-		lost(req);
-		return KS_ERROR;
-	}
-	db->ahead = qid + 1;
-	if (reg[qid]->write)
-		req->wrote = 1;
-	return KS_OK;
-}
-
-/* The result of the statement ks_db_q_send sent (as ks_db_q returns). */
-PGresult *
-ks_db_q_collect(struct ks_request *req)
-{
-	struct ks_db *db = tl_db;
-	struct cmd c;
-	PGresult *r;
-	int rc, nok;
-
-	if (db == NULL || db->ahead == 0)
-		abort();	/* a broken invariant: nothing was sent */
-	c = (struct cmd){ NULL, db->ahead - 1, 0, NULL };
-	db->ahead = 0;
-	rc = recv_batch(db, &c, 1, &db->ahead_prep, &r, &nok);
-	if (rc == -2) {
-		lost(req);
-		return NULL;
-	}
-	if (rc != KS_OK) {
-		map_error(req);
-		return NULL;
-	}
-	ks_arena_cleanup(req->arena, clear_result, r);
-	return r;
-}
-
 int
 ks_db_set_tenant(struct ks_request *req, int64_t tid)
 {
@@ -613,12 +508,7 @@ finish(struct ks_request *req, int ok)
 			return map_error(req);
 		return KS_OK;
 	}
-	/* Read-only or failed: do not wait for the answer (only for a
-	 * statement sent ahead: its batch comes first). */
-	if (drop_ahead(db) == -2) {
-		ks_db_thread_close();
-		return KS_OK;
-	}
+	/* Read-only or failed: do not wait for the answer. */
 	if (!PQsendQueryParams(db->conn, ok ? "COMMIT" : "ROLLBACK", 0, NULL,
 	    NULL, NULL, NULL, 0) || !PQpipelineSync(db->conn)) {
 		ks_db_thread_close();

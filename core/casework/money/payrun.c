@@ -685,21 +685,13 @@ pain_validate(struct ks_request *req, const char *xml, size_t len,
  * free.
  */
 static int
-pain_write(struct ks_request *req, PGresult *b, PGresult *l, char **xml,
-    size_t *len, char sha[65], const char **schema);
-
-/*
- * With book (the run and its booking day): the run's lines are booked
- * (payrun_book_lines) while the file is written and checked - the
- * database works while kasusd does; a file that fails leaves the
- * transaction to be rolled back with the booking.
- */
-static int
 pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
-    size_t *len, char sha[65], const char **schema,
-    const char *const *book)
+    size_t *len, char sha[65], const char **schema)
 {
-	const char *v[1];
+	struct ks_iso_run x;
+	const char *v[1], *was;
+	char err[256];
+	json_t *debtor;
 	int rc;
 
 	*xml = NULL;
@@ -709,34 +701,10 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
 	v[0] = ks_db_str(b, 0, "id");
 	if ((*l = ks_db_q(req, Q_PAYRUN_EXPORT_LINES, 1, v)) == NULL)
 		return KS_ERROR;
-	if (book != NULL && (ks_db_q(req, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
-	    ks_db_q_send(req, Q_PAYRUN_BOOK_LINES, 2, book) != KS_OK))
-		return KS_ERROR;
-	rc = pain_write(req, b, *l, xml, len, sha, schema);
-	if (rc == KS_OK && book != NULL && ks_db_q_collect(req) == NULL) {
-		free(*xml);
-		*xml = NULL;
-		rc = KS_ERROR;
-	}
-	return rc;
-}
-
-/* The file of run b with its lines l, written and checked (pain_file). */
-static int
-pain_write(struct ks_request *req, PGresult *b, PGresult *l, char **xml,
-    size_t *len, char sha[65], const char **schema)
-{
-	struct ks_iso_run x;
-	const char *v[1], *was;
-	char err[256];
-	json_t *debtor;
-	int rc;
-
-	v[0] = ks_db_str(b, 0, "id");
 	if ((debtor = json_loads(ks_db_str(b, 0, "debtor"), 0, NULL)) == NULL)
 		return ks_fail(req, 500, "internal_error",
 		    "the run's debtor cannot be read");
-	iso_run(req, b, l, debtor, &x);
+	iso_run(req, b, *l, debtor, &x);
 	rc = ks_iso_pain001_write(&x, xml, len, err, sizeof(err));
 	json_decref(debtor);
 	if (rc != 0) {
@@ -791,14 +759,13 @@ run_export_start(struct ks_request *req)
 }
 
 /*
- * The job core.payment_export: the lines are booked on their client
- * accounts in one statement (a line booked by an earlier attempt is not
- * booked again) while the file is written and checked (pain_file), and
- * the run is marked exported with the file's checksum, in the
- * transaction that ends the job: the bookings and the mark are committed
- * together or not at all, and a file the bank would refuse fails the job
- * and rolls its bookings back. A run exported already gives its file's
- * result again.
+ * The job core.payment_export: the file is written and checked first
+ * (nothing is booked for a file the bank would refuse), then the lines
+ * are booked on their client accounts in one statement (a line booked by
+ * an earlier attempt is not booked again) and the run is marked exported
+ * with the file's checksum, in the transaction that ends the job: the
+ * bookings and the mark are committed together or not at all. A run
+ * exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
@@ -811,12 +778,8 @@ export_job(struct ks_request *job, json_t *payload)
 	int n;
 
 	if ((id = payload_run(job, payload)) == NULL ||
-	    (b = run_row(job, id, 1)) == NULL)
-		return KS_ERROR;
-	v[0] = id;
-	v[1] = ks_db_str(b, 0, "exec_date");
-	if (pain_file(job, b, &l, &xml, &len, sha, &schema,
-	    ks_db_isnull(b, 0, "file_sha256") ? v : NULL) != KS_OK)
+	    (b = run_row(job, id, 1)) == NULL ||
+	    pain_file(job, b, &l, &xml, &len, sha, &schema) != KS_OK)
 		return KS_ERROR;
 	free(xml);
 	n = PQntuples(l);
@@ -828,6 +791,12 @@ export_job(struct ks_request *job, json_t *payload)
 		ks_job_result(job, res);
 		return KS_OK;
 	}
+	v[0] = id;
+	v[1] = ks_db_str(b, 0, "exec_date");
+	if (ks_job_progress(job, 0, n) != KS_OK ||
+	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
+	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL)
+		goto fail;
 	v[1] = ks_num(job, job->who.user_id);
 	v[2] = sha;
 	v[3] = schema;
@@ -861,7 +830,7 @@ run_export(struct ks_request *req)
 		return ks_fail(req, 409, "run_not_exported", "the payment "
 		    "run is not exported yet: its export books the payments "
 		    "first (POST .../export)");
-	if (pain_file(req, b, &l, &xml, &len, sha, &schema, NULL) != KS_OK)
+	if (pain_file(req, b, &l, &xml, &len, sha, &schema) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
 	if (ks_audit(req, "payment_run_exported", "payment_run", v[0],

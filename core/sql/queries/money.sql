@@ -40,11 +40,9 @@ SELECT id FROM payment_run WHERE month = $1::date
 
 -- A run's few large statements (its lines, its booking) are planned as
 -- costly enough for JIT compilation, which took longer than running
--- them: off for the rest of the transaction. Their sorts (a run's lines
--- in order, 20,000 of them) spilled to disk with the default work_mem:
--- more for the rest of the transaction (one run per tenant at a time).
+-- them: off for the rest of the transaction.
 -- name: payrun_no_jit
-SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)
+SELECT set_config('jit', 'off', true)
 
 -- Computing payment runs, one at a time per tenant (see payrun.c).
 -- name: payrun_lock_tenant
