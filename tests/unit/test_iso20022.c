@@ -375,6 +375,54 @@ write_valid(const struct ks_iso_run *r, size_t *len)
 	return xml;
 }
 
+/*
+ * The SPSText pattern's three Latin blocks are checked as one range
+ * (ks_iso_schema_load): the same characters pass and fail as with the
+ * block names, at each edge of the blocks and of \p{C}.
+ */
+KS_TEST(pain_schema_latin_range)
+{
+	static const struct { const char *ch; int ok; } c[] = {
+		{ " ", 1 }, { "~", 1 }, { "\x7f", 0 }, { "\xc2\x80", 0 },
+		{ "\xc2\x9f", 0 }, { "\xc2\xa0", 1 }, { "\xc2\xad", 0 },
+		{ "\xc3\xbf", 1 }, { "\xc4\x80", 1 }, { "\xc5\xbf", 1 },
+		{ "\xc6\x80", 0 }, { "\xc8\x98", 1 }, { "\xc8\x9b", 1 },
+		{ "\xc8\x9c", 0 }, { "\xe2\x82\xac", 1 },
+		{ "\xe2\x98\x85", 0 },
+	};
+	struct ks_iso_run r;
+	struct ks_iso_payment p;
+	struct ks_iso_schema *s = pain_schema();
+	char *xml, *doc, *at, err[512];
+	size_t len, i, n;
+
+	if (s == NULL)
+		return;
+	base_payment(&p, "E2E-LATIN-1", 1000);
+	base_run(&r, &p, 1);
+	if ((xml = write_valid(&r, &len)) == NULL)
+		return;
+	KS_CHECK((at = strstr(xml, "Vermieterin")) != NULL);
+	if (at == NULL) {
+		free(xml);
+		return;
+	}
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = strlen(c[i].ch);
+		doc = malloc(len + n);
+		memcpy(doc, xml, (size_t)(at - xml) + 4);
+		memcpy(doc + (at - xml) + 4, c[i].ch, n);
+		memcpy(doc + (at - xml) + 4 + n, at + 4,
+		    len - (size_t)(at - xml) - 4);
+		if ((ks_iso_schema_validate(s, doc, len + n, err,
+		    sizeof(err)) == 0) != c[i].ok)
+			KS_FAILF("character %zu (%s) %s", i, c[i].ch,
+			    c[i].ok ? "refused" : "accepted");
+		free(doc);
+	}
+	free(xml);
+}
+
 KS_TEST(pain_samples_against_schemas)
 {
 	static const char *ok[] = {
