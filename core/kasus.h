@@ -51,12 +51,10 @@ int	ks_log_parse_level(const char *, enum ks_log_level *);
 void	ks_log(enum ks_log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /*
- * An access line: in a worker that started the buffer, written with
- * others at most 100 ms later (log.c); warnings and errors at once.
+ * An access line, its message already made (n bytes, no newline): in a
+ * worker that started the buffer, written with others at most 100 ms
+ * later (log.c); warnings and errors at once.
  */
-void	ks_log_access(enum ks_log_level, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-/* The same with the message already made (n bytes, no newline). */
 void	ks_log_access_msg(enum ks_log_level, const char *, size_t);
 /* n in decimal at p, at least width digits (zeros before); the end. */
 char	*ks_put_uint(char *p, unsigned long long n, int width);

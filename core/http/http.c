@@ -624,7 +624,7 @@ put_num(struct line *l, long long v, int width)
 
 /*
  * access rid=.. tenant=.. user=.. route="GET /api/v1/x/{id}" status=200
- * dur_ms=0.42[ error=code]: the format ks_log_access had, made by hand
+ * dur_ms=0.42[ error=code], made by hand
  * (vsnprintf was the largest cost of a trivial request; issue 13).
  */
 static void

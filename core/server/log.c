@@ -262,21 +262,6 @@ access_emit(enum ks_log_level l, const char *line, size_t n)
 }
 
 void
-ks_log_access(enum ks_log_level l, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int n;
-
-	if (l < level)
-		return;
-	va_start(ap, fmt);
-	n = format(line, sizeof(line), l, fmt, ap);
-	va_end(ap);
-	access_emit(l, line, (size_t)n);
-}
-
-void
 ks_log_access_msg(enum ks_log_level l, const char *msg, size_t len)
 {
 	char line[2048];

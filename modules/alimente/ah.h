@@ -117,6 +117,8 @@ int		 ah_advance_letter(struct ks_request *, PGresult *adv,
 /* An amount "CHF 1'234.50" and a long date in lang, in the arena. */
 const char	*ah_chf(struct ks_request *, long long rappen);
 const char	*ah_day(struct ks_request *, const char *iso, const char *lang);
+/* Text of column c of row 0, NULL when SQL NULL or empty. */
+const char	*ah_col(PGresult *, const char *c);
 /* A PDF stored as a document of a dossier through query q; its id. */
 const char	*ah_pdf_store(struct ks_request *, int q, const char *dossier,
 		    const char *title, char *pdf, size_t len, char sha[65]);

@@ -446,14 +446,6 @@ net_cost(struct ks_request *req)
 	    (json_int_t)(a - rc)));
 }
 
-/* Text of a column, NULL when SQL NULL or empty. */
-static const char *
-col(PGresult *r, const char *c)
-{
-	return ks_db_isnull(r, 0, c) || *ks_db_str(r, 0, c) == '\0' ? NULL :
-	    ks_db_str(r, 0, c);
-}
-
 static const char *
 tx(const char *lang, const char *de, const char *fr)
 {
@@ -465,10 +457,10 @@ const char *
 ah_collect_lines(struct ks_request *req, PGresult *r, const char *name,
     const char *pre)
 {
-	const char *st = col(r, ks->printf(req, "%sstreet", pre));
-	const char *no = col(r, ks->printf(req, "%shouse_no", pre));
-	const char *pc = col(r, ks->printf(req, "%spostcode", pre));
-	const char *town = col(r, ks->printf(req, "%stown", pre));
+	const char *st = ah_col(r, ks->printf(req, "%sstreet", pre));
+	const char *no = ah_col(r, ks->printf(req, "%shouse_no", pre));
+	const char *pc = ah_col(r, ks->printf(req, "%spostcode", pre));
+	const char *town = ah_col(r, ks->printf(req, "%stown", pre));
 
 	return ks->printf(req, "%s%s%s%s%s\n%s%s%s", name, st ? "\n" : "",
 	    st ? st : "", no ? " " : "", no ? no : "", pc ? pc : "",
@@ -489,26 +481,26 @@ ah_collect_qrbill(struct ks_request *req, PGresult *r, long long amount,
 	char err[256];
 
 	memset(&q, 0, sizeof(q));
-	q.iban = col(r, "acc_qr_iban");
-	q.creditor.name = col(r, "acc_name");
-	q.creditor.street = col(r, "acc_street");
-	q.creditor.building = col(r, "acc_house_no");
-	q.creditor.postcode = col(r, "acc_postcode");
-	q.creditor.town = col(r, "acc_town");
-	q.creditor.country = col(r, "acc_country");
-	if (col(r, "last_name") != NULL && col(r, "postcode") != NULL &&
-	    col(r, "town") != NULL && col(r, "country") != NULL) {
+	q.iban = ah_col(r, "acc_qr_iban");
+	q.creditor.name = ah_col(r, "acc_name");
+	q.creditor.street = ah_col(r, "acc_street");
+	q.creditor.building = ah_col(r, "acc_house_no");
+	q.creditor.postcode = ah_col(r, "acc_postcode");
+	q.creditor.town = ah_col(r, "acc_town");
+	q.creditor.country = ah_col(r, "acc_country");
+	if (ah_col(r, "last_name") != NULL && ah_col(r, "postcode") != NULL &&
+	    ah_col(r, "town") != NULL && ah_col(r, "country") != NULL) {
 		q.debtor.name = ks->printf(req, "%s %s", ks_db_str(r, 0,
 		    "first_name"), ks_db_str(r, 0, "last_name"));
-		q.debtor.street = col(r, "street");
-		q.debtor.building = col(r, "house_no");
-		q.debtor.postcode = col(r, "postcode");
-		q.debtor.town = col(r, "town");
-		q.debtor.country = col(r, "country");
+		q.debtor.street = ah_col(r, "street");
+		q.debtor.building = ah_col(r, "house_no");
+		q.debtor.postcode = ah_col(r, "postcode");
+		q.debtor.town = ah_col(r, "town");
+		q.debtor.country = ah_col(r, "country");
 	}
 	q.amount = amount > 0 ? amount : -1;
 	q.currency = "CHF";
-	q.reference = col(r, "debtor_reference");
+	q.reference = ah_col(r, "debtor_reference");
 	q.message = message;
 	*payload = NULL;
 	if (ks->qrbill_payload(&q, payload, err, sizeof(err)) != 0)
@@ -549,28 +541,28 @@ debtor_bill(struct ks_request *req)
 	if (PQntuples(r) != 1)
 		return ks->fail(req, 409, "ah_collect_no_title", "record the "
 		    "maintenance title first: the bill carries its reference");
-	if (col(r, "debtor_reference") == NULL)
+	if (ah_col(r, "debtor_reference") == NULL)
 		return ks->fail(req, 409, "ah_collect_no_reference", "the title "
 		    "has no QR reference for the debtor yet");
-	if (col(r, "acc_iban") == NULL)
+	if (ah_col(r, "acc_iban") == NULL)
 		return ks->fail(req, 409, "payment_account_missing", "the "
 		    "social service has no payment account yet; its "
 		    "administrator sets one");
-	if (col(r, "acc_qr_iban") == NULL)
+	if (ah_col(r, "acc_qr_iban") == NULL)
 		return ks->fail(req, 409, "ah_collect_no_qr_iban", "the "
 		    "service's payment account has no QR-IBAN; its "
 		    "administrator adds it (a QR reference needs one)");
 	if (lang == NULL)
-		lang = col(r, "language") != NULL && strcmp(col(r, "language"),
+		lang = ah_col(r, "language") != NULL && strcmp(ah_col(r, "language"),
 		    "fr") == 0 ? "fr" : "de";
-	debtor = col(r, "last_name") == NULL ? NULL : ks->printf(req, "%s %s",
+	debtor = ah_col(r, "last_name") == NULL ? NULL : ks->printf(req, "%s %s",
 	    ks_db_str(r, 0, "first_name"), ks_db_str(r, 0, "last_name"));
 	if (ah_collect_qrbill(req, r, ks_db_getll(r, 0, "due"),
 	    tx(lang, "Unterhaltsbeiträge", "Contributions d'entretien"),
 	    &payload) != 0)
 		return -1;
 	ks_pdf_add(&b, KS_PDF_LETTERHEAD, ah_collect_lines(req, r,
-	    col(r, "acc_name"), "acc_"), NULL);
+	    ah_col(r, "acc_name"), "acc_"), NULL);
 	if (debtor != NULL)
 		ks_pdf_add(&b, KS_PDF_ADDRESS, ah_collect_lines(req, r, debtor,
 		    ""), NULL);

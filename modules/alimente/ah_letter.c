@@ -21,6 +21,13 @@
 #include "kasus/pdf.h"
 #include "kasus/swiss.h"
 
+const char *
+ah_col(PGresult *r, const char *c)
+{
+	return ks_db_isnull(r, 0, c) || *ks_db_str(r, 0, c) == '\0' ? NULL :
+	    ks_db_str(r, 0, c);
+}
+
 json_t *
 ah_texts_load(void)
 {

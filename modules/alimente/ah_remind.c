@@ -22,14 +22,6 @@
 
 #define PACK	"alimente-enforcement"
 
-/* Text of a column, NULL when SQL NULL or empty. */
-static const char *
-col(PGresult *r, const char *c)
-{
-	return ks_db_isnull(r, 0, c) || *ks_db_str(r, 0, c) == '\0' ? NULL :
-	    ks_db_str(r, 0, c);
-}
-
 static json_t *
 reminder_json(PGresult *r, int i)
 {
@@ -139,13 +131,13 @@ payment(struct ks_request *req, struct ks_pdf_list *b, struct rem *m,
     char **payload)
 {
 	*payload = NULL;
-	if (col(m->p, "acc_qr_iban") != NULL &&
-	    col(m->p, "debtor_reference") != NULL) {
+	if (ah_col(m->p, "acc_qr_iban") != NULL &&
+	    ah_col(m->p, "debtor_reference") != NULL) {
 		ks_pdf_add(b, KS_PDF_PARAGRAPH, T(req, m, "rem_pay_qr"), NULL);
 		return ah_collect_qrbill(req, m->p, m->amount, ah_text(m->texts,
 		    m->lang, "rem_qr_message"), payload);
 	}
-	if (col(m->p, "acc_iban") != NULL)
+	if (ah_col(m->p, "acc_iban") != NULL)
 		ks_pdf_add(b, KS_PDF_PARAGRAPH, ah_fill(req, m->texts, m->lang,
 		    "rem_pay_iban", "iban", ks_db_str(m->p, 0, "acc_iban"),
 		    "name", ks_db_str(m->p, 0, "acc_name"), "ref",
@@ -167,7 +159,7 @@ letter(struct ks_request *req, struct rem *m, char **pdf, size_t *len)
 	title = ah_text(m->texts, m->lang, strcmp(m->level, "1") == 0 ?
 	    "rem_title_1" : "rem_title_2");
 	ks_pdf_add(&b, KS_PDF_FOOTER, T(req, m, "rem_footer"), NULL);
-	s = col(m->p, "acc_name") != NULL ? col(m->p, "acc_name") :
+	s = ah_col(m->p, "acc_name") != NULL ? ah_col(m->p, "acc_name") :
 	    ks_db_str(m->p, 0, "sender");
 	ks_pdf_add(&b, KS_PDF_LETTERHEAD, ah_collect_lines(req, m->p, s,
 	    "acc_"), NULL);
@@ -176,9 +168,9 @@ letter(struct ks_request *req, struct rem *m, char **pdf, size_t *len)
 	ks_pdf_add(&b, KS_PDF_ADDRESS, ah_collect_lines(req, m->p, debtor, ""),
 	    NULL);
 	s = ah_day(req, m->issued, m->lang);
-	ks_pdf_add(&b, KS_PDF_PARAGRAPH, col(m->p, "acc_town") != NULL ?
+	ks_pdf_add(&b, KS_PDF_PARAGRAPH, ah_col(m->p, "acc_town") != NULL ?
 	    ah_fill(req, m->texts, m->lang, "place_date", "place",
-	    col(m->p, "acc_town"), "date", s, NULL) : s, NULL);
+	    ah_col(m->p, "acc_town"), "date", s, NULL) : s, NULL);
 	ks_pdf_add(&b, KS_PDF_PARAGRAPH, T(req, m, "dossier_ref"), NULL);
 	ks_pdf_add(&b, KS_PDF_TITLE, title, NULL);
 	ks_pdf_add(&b, KS_PDF_PARAGRAPH, m->prev == NULL ? T(req, m,
@@ -264,7 +256,7 @@ language(struct ks_request *req, PGresult *p)
 	    "language"));
 
 	if (l == NULL)
-		l = col(p, "language");
+		l = ah_col(p, "language");
 	return l != NULL && strcmp(l, "fr") == 0 ? "fr" : "de";
 }
 
@@ -281,10 +273,15 @@ parties(struct ks_request *req, PGresult *d, const char *dossier)
 		    "{s:s}", "state", st));
 		return NULL;
 	}
+	/*
+	 * The title locked first: a second reminder or a debtor's payment
+	 * booked at the same time waits, so the level and the amounts are
+	 * read as they stand.
+	 */
 	if (ks->db_q(req, Q_AH_COLLECT_TITLE_OF, 1, &dossier) == NULL ||
 	    (p = ks->db_q(req, Q_AH_REMIND_PARTIES, 1, &dossier)) == NULL)
 		return NULL;
-	if (PQntuples(p) != 1 || col(p, "last_name") == NULL) {
+	if (PQntuples(p) != 1 || ah_col(p, "last_name") == NULL) {
 		ks->fail(req, 409, "ah_collect_no_title", "record the "
 		    "maintenance title with its debtor first");
 		return NULL;
@@ -327,19 +324,14 @@ static int
 record(struct ks_request *req, struct rem *m, int64_t id, const char *rid,
     json_t *after)
 {
-	json_t *de = ah_texts_load();
-	const char *text;
+	const char *key = strcmp(m->level, "1") == 0 ? "rem_title_1" :
+	    "rem_title_2", *text;
 
-	if (de == NULL)
-		return ks->fail(req, 500, "document_failed", "the texts of "
-		    "the module are unreadable");
+	/* in both languages, whichever the letter was written in */
 	text = ks->printf(req, "%s %s: %s / %s %s: %s",
-	    ah_text(de, "de", strcmp(m->level, "1") == 0 ? "rem_title_1" :
-	    "rem_title_2"), ah_chf(req, m->amount), ah_day(req, m->pay_by,
-	    "de"), ah_text(de, "fr", strcmp(m->level, "1") == 0 ?
-	    "rem_title_1" : "rem_title_2"), ah_chf(req, m->amount),
-	    ah_day(req, m->pay_by, "fr"));
-	json_decref(de);
+	    ah_text(m->texts, "de", key), ah_chf(req, m->amount),
+	    ah_day(req, m->pay_by, "de"), ah_text(m->texts, "fr", key),
+	    ah_chf(req, m->amount), ah_day(req, m->pay_by, "fr"));
 	if (ks->deadlines_close(req, id, "ah_reminder", NULL) != 0 ||
 	    ks->deadline_add(req, id, m->pay_by, "ah_reminder", text, NULL) !=
 	    0)
