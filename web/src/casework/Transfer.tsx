@@ -2,7 +2,7 @@
 // service of the new municipality with the documents chosen here
 // (POST /api/v1/cases/<id>/transfer, If-Match: the dossier's ETag). It
 // closes this dossier as moved and cannot be undone, so it asks first.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, post, type Page } from '../api';
 import { t } from '../i18n';
 import { useApp } from '../ctx';
@@ -33,7 +33,15 @@ export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Doss
   const [done, setDone] = useState<{ answer: TransferAnswer; name: string } | null>(null);
   const items = targets.data?.items ?? [];
   const target = items.find((s) => s.slug === to);
-  useEffect(() => { setBfs(target?.municipalities.length === 1 ? String(target.municipalities[0].bfs) : ''); }, [to]);
+  // Choosing the service also chooses its municipality when it has only
+  // one, at once: an effect after the render could clear a municipality
+  // the user picked in the meantime (the transfer then said it was
+  // missing).
+  function chooseTo(slug: string) {
+    const s = items.find((x) => x.slug === slug);
+    setTo(slug);
+    setBfs(s?.municipalities.length === 1 ? String(s.municipalities[0].bfs) : '');
+  }
 
   async function send() {
     setErr(null); setFe({});
@@ -76,7 +84,7 @@ export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Doss
       {err ? <ErrorBox error={err} /> : null}
       {items.length === 0 ? <p>{t('dossier.transfer.no_targets')}</p> : (
         <form class="form" onSubmit={(e) => e.preventDefault()} noValidate>
-          <SelectField label={t('dossier.transfer.to')} value={to} onChange={setTo} required error={fe.to_tenant}
+          <SelectField label={t('dossier.transfer.to')} value={to} onChange={chooseTo} required error={fe.to_tenant}
             options={[{ value: '', label: t('casework.transition.choose') }, ...items.map((s) => ({ value: s.slug, label: s.name }))]} />
           {target ? (
             <SelectField label={t('dossier.transfer.municipality')} value={bfs} onChange={setBfs} required error={fe.municipality_bfs}
