@@ -142,3 +142,6 @@ export interface Candidate {
   id: number; type: 'line' | 'claim'; dossier_id: number; amount: number; name: string | null; end_to_end_id: string | null;
   run_month: string | null; for_month: string | null; reference: string | null; status: string | null;
 }
+
+/** A dossier's checklist (GET /cases/{id}/checklist). */
+export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[]; version: number }

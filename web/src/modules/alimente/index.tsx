@@ -11,7 +11,7 @@ import { t } from '../../i18n';
 import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
 import { Missing, Refused } from '../../casework/routes';
 import type { AppCtx } from '../../ctx';
-import { ChecklistTab } from '../sozialhilfe/Tabs';
+import { ChecklistTab } from '../../casework/Checklist';
 import type { Dossier } from '../../casework/types';
 import type { DossierTab, ModuleContribution, TabProps } from '../types';
 import { TitleTab } from './Title';

@@ -108,8 +108,8 @@ function ChecklistTable({ dossier }: { dossier: Dossier }) {
   return (
     <table class="table">
       <caption class="visually-hidden">{t('sozialhilfe.section.checklist')}</caption>
-      <thead><tr><th scope="col">{t('sozialhilfe.checklist.document')}</th><th scope="col">{t('letters.print.received')}</th>
-        <th scope="col">{t('sozialhilfe.checklist.note')}</th></tr></thead>
+      <thead><tr><th scope="col">{t('casework.checklist.document')}</th><th scope="col">{t('letters.print.received')}</th>
+        <th scope="col">{t('casework.checklist.note')}</th></tr></thead>
       <tbody>{CHECKLIST_CODES.map((c) => {
         const it = cl.data!.items.find((i) => i.code === c);
         return (

@@ -14,9 +14,10 @@ import { caseworkTabs, sectionLabel } from '../../casework/Dossier';
 import { Missing, Refused } from '../../casework/routes';
 import type { DossierTab, ModuleContribution, TabProps } from '../types';
 import type { Approvals as ApprovalsData, Dossier } from './types';
-import { CLOSURE_REASONS } from './types';
+import { CHECKLIST_CODES, CLOSURE_REASONS } from './types';
 import { Section, shHref } from './common';
-import { ChecklistTab, GoalsTab } from './Tabs';
+import { GoalsTab } from './Tabs';
+import { ChecklistTab } from '../../casework/Checklist';
 import { BudgetEditor, BudgetsTab, DecisionsTab, LedgerTab, OneOffsWaiting } from './Money';
 import { Approvals } from './Approvals';
 import { LettersPage } from './Letters';
@@ -25,7 +26,7 @@ import { DossierActions, PRINT_KINDS, PrintHeader, PrintView, type PrintKind } f
 
 const sec = (name: string) => sectionLabel(name, 'sozialhilfe');
 const own = {
-  checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },
+  checklist: { name: 'checklist', label: sec('checklist'), view: (p: TabProps) => <ChecklistTab dossier={p.dossier} reloadDossier={p.reloadDossier} module="sozialhilfe" codes={CHECKLIST_CODES} /> },
   goals: { name: 'goals', label: sec('goals'), view: (p: TabProps) => <GoalsTab dossier={p.dossier} /> },
   budgets: { name: 'budgets', label: sec('budgets'), view: (p: TabProps) => <BudgetsTab dossier={p.dossier} /> },
   decisions: { name: 'decisions', label: sec('decisions'), view: (p: TabProps) => <DecisionsTab dossier={p.dossier} reloadDossier={p.reloadDossier} /> },

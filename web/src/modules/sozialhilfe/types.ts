@@ -21,7 +21,7 @@ export interface PendingRun {
   created_by: { id: number; display_name: string | null };
 }
 export interface Approvals { budgets: Pending[]; decisions: Pending[]; one_offs: Pending[]; payment_runs: PendingRun[] }
-export interface Checklist { items: { code: string; received_on: string | null; note: string | null }[]; missing: string[]; version: number }
+export type { Checklist } from '../../casework/types';
 export interface Goal { id: number; title: string; measures: string | null; due_on: string; status: string; review_result: string | null; signed_on: string | null; version: number }
 /** explain: in the client's language (as the decision); explains: both, for the reader. */
 export interface BudgetLine { code: string; amount: number; explain: string; explains?: { de: string; fr: string } }
