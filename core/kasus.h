@@ -211,6 +211,8 @@ struct ks_request {
 	char			*raw;		/* KS_R_RAW body (arena) */
 	size_t			 raw_len;
 	const char		*ctype;
+	int			 raw_static;	/* raw lives as long as the
+						   process: sent uncopied */
 	const char		*hnames[KS_MAX_HEADERS];
 	const char		*hvals[KS_MAX_HEADERS];
 	int			 nheaders;
