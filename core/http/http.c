@@ -398,10 +398,12 @@ respond(struct ks_request *req)
 		out = req->raw;
 		len = req->raw_len;
 	} else if (req->resp != NULL && req->status != 204) {
-		out = json_dumps(req->resp, JSON_COMPACT);
-		if (out == NULL)
-			abort();
-		len = strlen(out);
+		/* jansson's own dump only for what ks_json_compact leaves. */
+		if ((out = ks_json_compact(req->resp, &len)) == NULL) {
+			if ((out = json_dumps(req->resp, JSON_COMPACT)) == NULL)
+				abort();
+			len = strlen(out);
+		}
 		ks_arena_cleanup(req->arena, body_free, out);
 	}
 	r = MHD_create_response_from_buffer(len, out ? out : (char *)"",
