@@ -58,6 +58,13 @@ void	ks_log(enum ks_log_level, const char *, ...)
 void	ks_log_access_msg(enum ks_log_level, const char *, size_t);
 /* n in decimal at p, at least width digits (zeros before); the end. */
 char	*ks_put_uint(char *p, unsigned long long n, int width);
+/*
+ * An object or array as compact JSON text, the bytes json_dumps(v,
+ * JSON_COMPACT) makes (malloc'd, NUL-terminated, *len without it); NULL
+ * for what it leaves to jansson: reals, invalid UTF-8, deep nesting
+ * (lib/jsonout.c).
+ */
+char	*ks_json_compact(const json_t *, size_t *len);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 
@@ -211,6 +218,8 @@ struct ks_request {
 	char			*raw;		/* KS_R_RAW body (arena) */
 	size_t			 raw_len;
 	const char		*ctype;
+	int			 raw_static;	/* raw lives as long as the
+						   process: sent uncopied */
 	const char		*hnames[KS_MAX_HEADERS];
 	const char		*hvals[KS_MAX_HEADERS];
 	int			 nheaders;

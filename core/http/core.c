@@ -28,6 +28,7 @@ ping(struct ks_request *req)
 	req->raw = "{\"pong\":true}";
 	req->raw_len = 13;
 	req->ctype = "application/json";
+	req->raw_static = 1;
 	return KS_OK;
 }
 

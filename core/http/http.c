@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,26 +233,134 @@ request_new(struct MHD_Connection *c, const char *method, const char *url)
 	return req;
 }
 
-static void
-add_common(struct ks_request *req, struct MHD_Response *r)
-{
-	int i;
+/*
+ * Security headers. Every answer has a Content-Security-Policy with
+ * frame-ancestors 'none', X-Content-Type-Options, Referrer-Policy and,
+ * behind TLS, HSTS (what the security review asks of every response).
+ * A JSON answer is data a script reads, never a page a browser renders
+ * with its own scripts, frames or windows: its policy allows nothing at
+ * all, and the headers that only act on documents (X-Frame-Options,
+ * which frame-ancestors replaces, Cross-Origin-Opener-Policy,
+ * Permissions-Policy) are left out. Everything else (the web app, its
+ * assets, stored documents, PDF, CSV, XML, metrics) keeps the document
+ * set. The JSON set is a third of the bytes: the client parses every
+ * header of every answer too (issue 13).
+ */
+#define CSP_DATA	"default-src 'none'; frame-ancestors 'none'"
 
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+static int
+is_json(const char *ctype)
+{
+	return strncmp(ctype, "application/json", 16) == 0;
+}
+
+static void
+add_security(struct MHD_Response *r, int json)
+{
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    json ? CSP_DATA : CSP);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(r, "Permissions-Policy",
-	    "camera=(), microphone=(), geolocation=()");
+	if (!json) {
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Cross-Origin-Opener-Policy",
+		    "same-origin");
+		MHD_add_response_header(r, "Permissions-Policy",
+		    "camera=(), microphone=(), geolocation=()");
+	}
 	if (ks_conf.behind_tls)
 		MHD_add_response_header(r, "Strict-Transport-Security",
 		    "max-age=31536000; includeSubDomains");
-	MHD_add_response_header(r, "X-Request-Id", req->id);
-	if (req->close)
-		MHD_add_response_header(r, "Connection", "close");
-	for (i = 0; i < req->nheaders; i++)
-		MHD_add_response_header(r, req->hnames[i], req->hvals[i]);
+}
+
+/* The headers an answer's kind, status and path fix (not X-Request-Id). */
+static void
+add_fixed(struct ks_request *req, struct MHD_Response *r, const char *ctype)
+{
+	add_security(r, req->status != 204 && is_json(ctype));
+	if (req->status != 204)
+		MHD_add_response_header(r, "Content-Type", ctype);
+	if (strncmp(req->path, "/api/", 5) == 0 || req->err.code != NULL)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+/*
+ * A static answer (GET /api/v1/ping; raw_static, no headers of its own)
+ * is one prebuilt response per thread and answer, queued again for every
+ * request with only its X-Request-Id replaced: making and freeing a
+ * response with its headers (three allocations each) was most of
+ * kasusd's own work on the trivial route (issue 13). libmicrohttpd
+ * copies a queued response's headers into the connection's buffer
+ * before the thread's next callback, and a connection stays on the
+ * thread that accepted it, so the one header may change in between;
+ * the body is never copied.
+ */
+#define KEPT_MAX	4
+
+struct kept {
+	struct MHD_Response	*r;
+	const char		*body;
+	const char		*ctype;
+	int			 api;
+	char			 rid[17];
+};
+
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static __thread struct kept *kept;
+
+static void
+kept_free(void *p)
+{
+	struct kept *k = p;
+	int i;
+
+	for (i = 0; i < KEPT_MAX && k[i].r != NULL; i++)
+		MHD_destroy_response(k[i].r);
+	free(k);
+}
+
+static void
+kept_init(void)
+{
+	pthread_key_create(&kept_key, kept_free);
+}
+
+static struct MHD_Response *
+kept_response(struct ks_request *req, const char *ctype)
+{
+	int api = strncmp(req->path, "/api/", 5) == 0, i;
+	struct kept *k;
+
+	if (kept == NULL) {
+		pthread_once(&kept_once, kept_init);
+		if ((kept = calloc(KEPT_MAX, sizeof(*kept))) == NULL)
+			abort();
+		pthread_setspecific(kept_key, kept);
+	}
+	for (i = 0; i < KEPT_MAX && kept[i].r != NULL; i++)
+		if (kept[i].body == req->raw && kept[i].ctype == ctype &&
+		    kept[i].api == api)
+			break;
+	if (i == KEPT_MAX)
+		return NULL;	/* more static answers than kept: the usual way */
+	k = &kept[i];
+	if (k->r == NULL) {
+		k->r = MHD_create_response_from_buffer(req->raw_len, req->raw,
+		    MHD_RESPMEM_PERSISTENT);
+		if (k->r == NULL)
+			return NULL;
+		add_fixed(req, k->r, ctype);
+		k->body = req->raw;
+		k->ctype = ctype;
+		k->api = api;
+	} else if (MHD_del_response_header(k->r, "X-Request-Id", k->rid) !=
+	    MHD_YES)
+		abort();
+	if (MHD_add_response_header(k->r, "X-Request-Id", req->id) != MHD_YES)
+		abort();
+	memcpy(k->rid, req->id, sizeof(k->rid));
+	return k->r;
 }
 
 static enum MHD_Result
@@ -263,6 +372,7 @@ respond(struct ks_request *req)
 	size_t len = 0;
 	json_t *e;
 	enum MHD_Result rc;
+	int i;
 
 	if (req->err.code != NULL) {
 		e = json_pack("{s:s,s:s,s:s}", "code", req->err.code,
@@ -277,28 +387,36 @@ respond(struct ks_request *req)
 #ifdef KS_TEST_HOOKS
 	ks_openapi_check(req);
 #endif
-	if (req->raw != NULL && req->err.code == NULL) {
-		out = req->raw;
-		len = req->raw_len;
-		ctype = req->ctype ? req->ctype : "text/plain; charset=utf-8";
-	} else if (req->resp != NULL && req->status != 204) {
-		out = json_dumps(req->resp, JSON_COMPACT);
-		if (out == NULL)
-			abort();
-		len = strlen(out);
-		ks_arena_cleanup(req->arena, body_free, out);
-	}
 	if (req->status == 0)
 		req->status = 200;
+	if (req->raw != NULL && req->err.code == NULL) {
+		ctype = req->ctype ? req->ctype : "text/plain; charset=utf-8";
+		if (req->raw_static && req->status == 200 &&
+		    req->nheaders == 0 && !req->close &&
+		    (r = kept_response(req, ctype)) != NULL)
+			return MHD_queue_response(req->conn, 200, r);
+		out = req->raw;
+		len = req->raw_len;
+	} else if (req->resp != NULL && req->status != 204) {
+		/* jansson's own dump only for what ks_json_compact leaves. */
+		if ((out = ks_json_compact(req->resp, &len)) == NULL) {
+			if ((out = json_dumps(req->resp, JSON_COMPACT)) == NULL)
+				abort();
+			len = strlen(out);
+		}
+		ks_arena_cleanup(req->arena, body_free, out);
+	}
 	r = MHD_create_response_from_buffer(len, out ? out : (char *)"",
+	    req->raw_static && out == req->raw ? MHD_RESPMEM_PERSISTENT :
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
-	add_common(req, r);
-	if (req->status != 204)
-		MHD_add_response_header(r, "Content-Type", ctype);
-	if (strncmp(req->path, "/api/", 5) == 0 || req->err.code != NULL)
-		MHD_add_response_header(r, "Cache-Control", "no-store");
+	add_fixed(req, r, ctype);
+	MHD_add_response_header(r, "X-Request-Id", req->id);
+	if (req->close)
+		MHD_add_response_header(r, "Connection", "close");
+	for (i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(r, req->hnames[i], req->hvals[i]);
 	rc = MHD_queue_response(req->conn, (unsigned int)req->status, r);
 	MHD_destroy_response(r);
 	return rc;

@@ -169,16 +169,39 @@ ks_body_raw(struct ks_request *req, size_t *len)
 	return *len > 0 ? req->body_raw : NULL;
 }
 
+/*
+ * v as decimal text between pre and post (one character each, or none),
+ * in the arena; without printf, which cost more than the rest of the
+ * read's bookkeeping (issue 13).
+ */
+static const char *
+num_text(struct ks_arena *a, long long v, char pre, char post)
+{
+	char *s = ks_arena_alloc(a, 24), *p = s;
+
+	if (pre != '\0')
+		*p++ = pre;
+	if (v < 0) {
+		*p++ = '-';
+		p = ks_put_uint(p, 0ULL - (unsigned long long)v, 1);
+	} else
+		p = ks_put_uint(p, (unsigned long long)v, 1);
+	if (post != '\0')
+		*p++ = post;
+	*p = '\0';
+	return s;
+}
+
 const char *
 ks_num(struct ks_request *req, long long v)
 {
-	return ks_arena_printf(req->arena, "%lld", v);
+	return num_text(req->arena, v, '\0', '\0');
 }
 
 void
 ks_set_etag(struct ks_request *req, long long version)
 {
-	const char *v = ks_arena_printf(req->arena, "\"%lld\"", version);
+	const char *v = num_text(req->arena, version, '"', '"');
 	int i;
 
 	/*

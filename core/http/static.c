@@ -149,6 +149,7 @@ send_file(struct ks_request *req, const char *name, const char *cache)
 	}
 	req->raw = files[i].data;
 	req->raw_len = files[i].len;
+	req->raw_static = 1;	/* freed after the server stops */
 	return KS_OK;
 }
 

@@ -135,12 +135,20 @@ format(char *line, size_t len, enum ks_log_level l, const char *fmt,
  * rest of a trivial request. Any other line first writes what waits, so
  * the order of the lines stays. A worker that crashes loses at most
  * FLUSH_MS of access lines (the audit trail is in the database).
+ *
+ * Two buffers: the one that is written is swapped out under the
+ * appenders' lock and written after it is released, so requests never
+ * wait for the write (they did: every request thread queued on the lock
+ * while 64 KB went out). out_mu keeps the writes in the order of the
+ * swaps; it is taken while buf_mu is held, never the other way.
  */
 #define BUF_SIZE	65536
 #define FLUSH_MS	100
 
 static pthread_mutex_t buf_mu = PTHREAD_MUTEX_INITIALIZER;
-static char buf[BUF_SIZE];
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static char bufs[2][BUF_SIZE];
+static char *buf = bufs[0];
 static size_t buf_used;
 static int buffering;		/* atomic */
 static pthread_t flusher;
@@ -161,23 +169,47 @@ write_all(const char *p, size_t n)
  * pipe, only such writes stay whole beside other workers' lines.
  */
 static void
-flush_locked(void)
+write_lines(const char *b, size_t used)
 {
 	size_t off = 0, n;
 
-	while (off < buf_used) {
-		n = buf_used - off;
+	while (off < used) {
+		n = used - off;
 		if (n > PIPE_BUF) {
 			n = PIPE_BUF;
-			while (n > 0 && buf[off + n - 1] != '\n')
+			while (n > 0 && b[off + n - 1] != '\n')
 				n--;
 			if (n == 0)
 				n = PIPE_BUF;
 		}
-		write_all(buf + off, n);
+		write_all(b + off, n);
 		off += n;
 	}
+}
+
+/*
+ * Called with buf_mu held, which it releases: what waits, then line (if
+ * any), are written after the appenders' lock is free again.
+ */
+static void
+drain_unlock(const char *line, size_t n)
+{
+	char *full = buf;
+	size_t used = buf_used;
+
+	if (used == 0 && line == NULL) {
+		pthread_mutex_unlock(&buf_mu);
+		return;
+	}
+	/* The other buffer's write, if any, is done once out_mu is ours. */
+	pthread_mutex_lock(&out_mu);
+	buf = full == bufs[0] ? bufs[1] : bufs[0];
 	buf_used = 0;
+	pthread_mutex_unlock(&buf_mu);
+	write_lines(full, used);
+	if (line != NULL)
+		write_all(line, n);
+	pthread_mutex_unlock(&out_mu);
 }
 
 static void *
@@ -189,8 +221,7 @@ flush_loop(void *arg)
 	while (__atomic_load_n(&buffering, __ATOMIC_RELAXED)) {
 		nanosleep(&t, NULL);
 		pthread_mutex_lock(&buf_mu);
-		flush_locked();
-		pthread_mutex_unlock(&buf_mu);
+		drain_unlock(NULL, 0);
 	}
 	return NULL;
 }
@@ -211,8 +242,7 @@ ks_log_buffer_stop(void)
 	__atomic_store_n(&buffering, 0, __ATOMIC_SEQ_CST);
 	pthread_join(flusher, NULL);
 	pthread_mutex_lock(&buf_mu);
-	flush_locked();
-	pthread_mutex_unlock(&buf_mu);
+	drain_unlock(NULL, 0);
 }
 
 /* One write per line so lines of several workers never interleave. */
@@ -224,9 +254,7 @@ emit(const char *line, size_t n)
 		return;
 	}
 	pthread_mutex_lock(&buf_mu);
-	flush_locked();
-	write_all(line, n);
-	pthread_mutex_unlock(&buf_mu);
+	drain_unlock(line, n);
 }
 
 void
@@ -254,8 +282,10 @@ access_emit(enum ks_log_level l, const char *line, size_t n)
 		return;
 	}
 	pthread_mutex_lock(&buf_mu);
-	if (buf_used + n > sizeof(buf))
-		flush_locked();
+	if (buf_used + n > BUF_SIZE) {
+		drain_unlock(line, n);
+		return;
+	}
 	memcpy(buf + buf_used, line, n);
 	buf_used += n;
 	pthread_mutex_unlock(&buf_mu);

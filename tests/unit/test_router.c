@@ -230,6 +230,9 @@ KS_TEST(module_routes_and_removal)
 	KS_CHECK(find(a, "GET", "/api/v1/m/cases/3", &m) == NULL);
 	KS_CHECK_INT(m.known, 0);
 	KS_CHECK(find(a, "GET", "/api/v1/b/x", &m) == &mod_b[0]);
+	/* The index follows the removal: the other module's route moved. */
+	KS_CHECK_INT(ks_router_index(&mod_b[0]), base);
+	KS_CHECK_INT(ks_router_index(&mod_a[1]), -1);
 	/* Core routes survive, and keep their order. */
 	KS_CHECK(find(a, "GET", "/healthz", &m) == &core[0]);
 	KS_CHECK_INT(ks_router_index(&core[0]), 0);
