@@ -128,3 +128,7 @@ SELECT count(*) AS n, min(at) AS oldest FROM audit_read
 
 -- name: audit_tenants
 SELECT id FROM tenant ORDER BY id
+
+-- name: audit_read_refs_merge
+-- The refs index's pending list merged by the sealer (0037).
+SELECT audit_read_refs_merge() AS pages
