@@ -107,7 +107,8 @@ seal_mac(const unsigned char key[KS_KEY_LEN], const char *const *f,
 
 /*
  * Count and digest the reads with from <= xid < to, in seal order; the
- * digest is SHA-256 over each read's canonical text.
+ * digest is SHA-256 over each read's canonical text. text_order: the
+ * order of the seals made before migration 0038 (read_order 1).
  */
 /* The columns of audit_reads_page in the order of a read's canonical text. */
 static const char *const read_cols[12] = { "id", "xid", "tenant_id",
@@ -116,7 +117,7 @@ static const char *const read_cols[12] = { "id", "xid", "tenant_id",
 
 static int
 reads_digest(struct ks_request *req, const char *from, const char *to,
-    long long *count, char out[65])
+    int text_order, long long *count, char out[65])
 {
 	const char *v[5], *f[12];
 	unsigned char md[32];
@@ -136,7 +137,8 @@ reads_digest(struct ks_request *req, const char *from, const char *to,
 	v[3] = "0";
 	v[4] = BATCH_S;
 	do {
-		if ((r = ks_db_q(req, Q_AUDIT_READS_PAGE, 5, v)) == NULL) {
+		if ((r = ks_db_q(req, text_order ? Q_AUDIT_READS_PAGE_TEXT :
+		    Q_AUDIT_READS_PAGE, 5, v)) == NULL) {
 			EVP_MD_CTX_free(ctx);
 			return KS_ERROR;
 		}
@@ -335,7 +337,7 @@ seal_run(struct ks_request *req, int64_t tenant, long long *sealed_n,
 		to = last.reads_to;
 	if (seal_key(tenant, key) != KS_OK)
 		return KS_ERROR;
-	if (reads_digest(req, last.reads_to, to, &count, dig) != KS_OK) {
+	if (reads_digest(req, last.reads_to, to, 0, &count, dig) != KS_OK) {
 		OPENSSL_cleanse(key, sizeof(key));
 		return KS_ERROR;
 	}
@@ -610,7 +612,8 @@ verify_seal(struct ks_request *req, struct verify *vf, PGresult *r, int i,
 		return broken(req, vf, prev->event_seq + 1, n,
 		    "changed_after_seal", "events were changed after they "
 		    "were sealed (their hashes were recomputed)"), 0;
-	if (reads_digest(req, f[6], f[7], &count, dig) != KS_OK)
+	if (reads_digest(req, f[6], f[7], strcmp(ks_db_str(r, i, "read_order"),
+	    "1") == 0, &count, dig) != KS_OK)
 		return -1;
 	if (count != ks_db_getll(r, i, "read_count") || strcmp(dig, f[9]) != 0)
 		return broken(req, vf, 0, n, "reads_changed", "sealed read "

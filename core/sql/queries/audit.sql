@@ -97,7 +97,8 @@ SELECT c.x::text AS horizon,
   FROM c LEFT JOIN s ON true
 
 -- name: audit_reads_page
--- Reads in seal order (xid, id) from the cursor ($3, $4) up to $2.
+-- Reads in seal order (transaction id, id) from the cursor ($3, $4) up to
+-- $2, along the (tenant_id, xid, id) index (seals of read_order 2).
 SELECT id, xid::text AS xid, tenant_id,
        (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_id,
        request_id, route, action, object_type, object_id, refs::text AS refs,
@@ -105,7 +106,19 @@ SELECT id, xid::text AS xid, tenant_id,
   FROM audit_read
  WHERE xid >= $1::xid8 AND xid < $2::xid8
    AND (xid, id) > ($3::xid8, $4::bigint)
- ORDER BY xid, id LIMIT $5
+ ORDER BY audit_read.xid, audit_read.id LIMIT $5
+
+-- name: audit_reads_page_text
+-- The order of the seals made before 0038 (read_order 1): the
+-- transaction id as text. Only verify uses it, for those seals.
+SELECT id, xid::text AS xid, tenant_id,
+       (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_id,
+       request_id, route, action, object_type, object_id, refs::text AS refs,
+       detail::text AS detail
+  FROM audit_read
+ WHERE xid >= $1::xid8 AND xid < $2::xid8
+   AND (xid, id) > ($3::xid8, $4::bigint)
+ ORDER BY audit_read.xid::text, audit_read.id LIMIT $5
 
 -- name: audit_seal_insert
 INSERT INTO audit_seal (tenant_id, n, at, event_seq, event_hash, reads_from,
@@ -116,7 +129,7 @@ VALUES (kasus_tenant(), $1, $2::timestamptz, $3, $4, $5::xid8, $6::xid8, $7,
 -- name: audit_seals
 SELECT n, (extract(epoch FROM at) * 1000000)::bigint AS at_us, event_seq,
        event_hash, reads_from::text AS reads_from, reads_to::text AS reads_to,
-       read_count, read_digest, prev_mac, mac, at,
+       read_count, read_digest, prev_mac, mac, at, read_order,
        (SELECT e.hash FROM audit_event e
          WHERE e.tenant_id = s.tenant_id AND e.seq = s.event_seq)
        AS chain_hash
