@@ -677,16 +677,89 @@ pain_validate(struct ks_request *req, const char *xml, size_t len,
 }
 
 /*
+ * A file checked against the SPS schema on a helper thread of the worker
+ * (ks_offload_run) while the export's transaction books the lines: the
+ * check is CPU in kasusd, the booking waits on PostgreSQL. Started by
+ * pain_file when its caller passes one, ended by check_end before
+ * anything is committed.
+ */
+struct pain_check {
+	const struct ks_iso_schema	*xsd;
+	const char			*xml;
+	size_t				 len;
+	int				 slot;	/* ks_offload_run's */
+	int				 started;
+	int				 rc;
+	char				 err[256];
+};
+
+static void
+check_main(void *arg)
+{
+	struct pain_check *c = arg;
+
+	c->rc = ks_iso_schema_validate(c->xsd, c->xml, c->len, c->err,
+	    sizeof(c->err));
+}
+
+/*
+ * Validate xml as pain_validate does; with c, on a helper thread when
+ * one is idle (check_end gives the outcome), else at once.
+ */
+static int
+check_start(struct ks_request *req, const char *xml, size_t len,
+    const char **schema, struct pain_check *c)
+{
+	char err[256];
+
+	if (c == NULL)
+		return pain_validate(req, xml, len, schema);
+	memset(c, 0, sizeof(*c));
+	if ((c->xsd = pain_schema(err, sizeof(err))) == NULL)
+		return pain_validate(req, xml, len, schema);
+	c->xml = xml;
+	c->len = len;
+	if ((c->slot = ks_offload_run(check_main, c)) < 0)
+		return pain_validate(req, xml, len, schema);
+	c->started = 1;
+	*schema = "checking";
+	return KS_OK;
+}
+
+/*
+ * Wait for the check check_start started (if it did): *schema "valid",
+ * or KS_ERROR with 500 export_invalid. Always joins the thread.
+ */
+static int
+check_end(struct ks_request *req, struct pain_check *c, const char **schema)
+{
+	if (c == NULL || !c->started)
+		return KS_OK;
+	ks_offload_wait(c->slot);
+	c->started = 0;
+	if (c->rc != 0) {
+		ks_log(KS_LOG_ERROR, "payment file fails the SPS schema: %s",
+		    c->err);
+		return ks_fail_detail(req, 500, "export_invalid",
+		    "the payment file does not pass the bank schema",
+		    json_pack("{s:s}", "problem", c->err));
+	}
+	*schema = "valid";
+	return KS_OK;
+}
+
+/*
  * The pain.001 file of approved run b (locked or not) with its lines
  * *l: written and, when the run was exported, compared with the file it
  * was exported with; checked against the SPS schema unless it is that
- * file and that passed the schema at its export (the same bytes). *xml
- * is the caller's to free(); KS_ERROR with the error set and nothing to
- * free.
+ * file and that passed the schema at its export (the same bytes). With
+ * c the check may run in a thread until check_end (*xml stays until
+ * then). *xml is the caller's to free(); KS_ERROR with the error set and
+ * nothing to free.
  */
 static int
 pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
-    size_t *len, char sha[65], const char **schema)
+    size_t *len, char sha[65], const char **schema, struct pain_check *c)
 {
 	struct ks_iso_run x;
 	const char *v[1], *was;
@@ -726,7 +799,7 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
 	    NULL && strcmp(was, "valid") == 0)
 		*schema = "valid";
 	else
-		rc = pain_validate(req, *xml, *len, schema);
+		rc = check_start(req, *xml, *len, schema, c);
 	if (rc != KS_OK) {
 		free(*xml);
 		*xml = NULL;
@@ -759,35 +832,40 @@ run_export_start(struct ks_request *req)
 }
 
 /*
- * The job core.payment_export: the file is written and checked first
- * (nothing is booked for a file the bank would refuse), then the lines
- * are booked on their client accounts in one statement (a line booked by
- * an earlier attempt is not booked again) and the run is marked exported
- * with the file's checksum, in the transaction that ends the job: the
- * bookings and the mark are committed together or not at all. A run
- * exported already gives its file's result again.
+ * The job core.payment_export: the file is written, then checked against
+ * the schema in a thread while the lines are booked on their client
+ * accounts in one statement (a line booked by an earlier attempt is not
+ * booked again); a file the bank would refuse fails the job before
+ * anything commits, so nothing is booked for it. The run is marked
+ * exported with the file's checksum in the transaction that ends the
+ * job: the bookings and the mark are committed together or not at all.
+ * A run exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
 {
 	const char *id, *schema = "unchecked", *v[4];
-	char sha[65], *xml;
+	struct pain_check chk;
+	char sha[65], *xml = NULL;
 	size_t len;
 	PGresult *b, *l;
 	json_t *res;
 	int n;
 
+	memset(&chk, 0, sizeof(chk));
 	if ((id = payload_run(job, payload)) == NULL ||
 	    (b = run_row(job, id, 1)) == NULL ||
-	    pain_file(job, b, &l, &xml, &len, sha, &schema) != KS_OK)
+	    pain_file(job, b, &l, &xml, &len, sha, &schema, &chk) != KS_OK)
 		return KS_ERROR;
-	free(xml);
 	n = PQntuples(l);
 	res = json_pack("{s:I,s:s,s:s,s:i,s:o}", "run",
 	    (json_int_t)ks_db_getll(b, 0, "id"), "message_id",
 	    ks_db_str(b, 0, "msg_id"), "file_sha256", sha, "payments", n,
 	    "file", json_sprintf("/api/v1/payment-runs/%s/pain001", id));
 	if (!ks_db_isnull(b, 0, "file_sha256")) {
+		if (check_end(job, &chk, &schema) != KS_OK)
+			goto fail;
+		free(xml);
 		ks_job_result(job, res);
 		return KS_OK;
 	}
@@ -795,8 +873,11 @@ export_job(struct ks_request *job, json_t *payload)
 	v[1] = ks_db_str(b, 0, "exec_date");
 	if (ks_job_progress(job, 0, n) != KS_OK ||
 	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
-	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL)
+	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL ||
+	    check_end(job, &chk, &schema) != KS_OK)
 		goto fail;
+	free(xml);
+	xml = NULL;
 	v[1] = ks_num(job, job->who.user_id);
 	v[2] = sha;
 	v[3] = schema;
@@ -809,6 +890,9 @@ export_job(struct ks_request *job, json_t *payload)
 	ks_job_result(job, res);
 	return KS_OK;
 fail:
+	if (chk.started)	/* the error is set already: only wait */
+		ks_offload_wait(chk.slot);
+	free(xml);
 	json_decref(res);
 	return KS_ERROR;
 }
@@ -830,7 +914,7 @@ run_export(struct ks_request *req)
 		return ks_fail(req, 409, "run_not_exported", "the payment "
 		    "run is not exported yet: its export books the payments "
 		    "first (POST .../export)");
-	if (pain_file(req, b, &l, &xml, &len, sha, &schema) != KS_OK)
+	if (pain_file(req, b, &l, &xml, &len, sha, &schema, NULL) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
 	if (ks_audit(req, "payment_run_exported", "payment_run", v[0],
