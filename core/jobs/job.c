@@ -405,14 +405,74 @@ ks_job_accepted(struct ks_request *req, int64_t id)
 	    ks_has_perm(&req->who, "job.read")));
 }
 
+/*
+ * ?wait=1..10: the job's state once it has ended (done, failed, dead) or
+ * after that many seconds, whichever comes first, so that a client does
+ * not poll (a poll every 100 ms learns of a job's end 50 ms late on
+ * average, and each poll is a request). The job is read again every 10
+ * ms, then every 50 ms after two seconds. At most a quarter of a
+ * worker's server threads wait at once; beyond that the answer comes at
+ * once, as without wait.
+ */
+#define WAIT_MAX_S	10
+
+static int waiting;	/* server threads of this worker in a wait */
+
+static int
+job_ended(PGresult *r)
+{
+	const char *st = ks_db_str(r, 0, "state");
+
+	return strcmp(st, "done") == 0 || strcmp(st, "failed") == 0 ||
+	    strcmp(st, "dead") == 0;
+}
+
+static int
+wait_param(struct ks_request *req, long *ms)
+{
+	const char *w = ks_query(req, "wait");
+	char *end;
+	long s;
+
+	*ms = 0;
+	if (w == NULL)
+		return KS_OK;
+	s = strtol(w, &end, 10);
+	if (*w < '0' || *w > '9' || *end != '\0' || s < 1 || s > WAIT_MAX_S)
+		return ks_fail_detail(req, 400, "invalid_parameter", "wait is "
+		    "a number of seconds from 1 to 10", json_pack("{s:s}",
+		    "parameter", "wait"));
+	*ms = s * 1000;
+	return KS_OK;
+}
+
 static int
 job_show(struct ks_request *req)
 {
+	struct timespec step;
 	PGresult *r;
 	int64_t id;
+	long ms, waited = 0;
+	int n;
 
-	if ((r = job_row(req, &id)) == NULL)
+	if (wait_param(req, &ms) != KS_OK || (r = job_row(req, &id)) == NULL)
 		return KS_ERROR;
+	if (ms > 0 && !job_ended(r)) {
+		n = __atomic_add_fetch(&waiting, 1, __ATOMIC_RELAXED);
+		if (n * 4 > ks_conf.threads)
+			ms = 0;
+		while (waited < ms && !job_ended(r)) {
+			step.tv_sec = 0;
+			step.tv_nsec = (waited < 2000 ? 10 : 50) * 1000000L;
+			nanosleep(&step, NULL);
+			waited += step.tv_nsec / 1000000L;
+			if ((r = job_row(req, &id)) == NULL)
+				break;
+		}
+		__atomic_sub_fetch(&waiting, 1, __ATOMIC_RELAXED);
+		if (r == NULL)
+			return KS_ERROR;
+	}
 	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, job_json(r, 0,
 	    ks_has_perm(&req->who, "job.read")));
@@ -590,7 +650,8 @@ static const struct ks_route routes[] = {
 	    NULL },
 	{ "GET", "/api/v1/jobs/{id}", "job.status", 0, NULL, 0, job_show,
 	    "a job's state, progress (done of total), result or error: to "
-	    "whoever started it and to job.read", NULL },
+	    "whoever started it and to job.read (?wait=1..10: once it ended "
+	    "or after that many seconds)", NULL },
 	{ "POST", "/api/v1/jobs/{id}/retry", "job.admin", 0, NULL,
 	    KS_R_ETAG | KS_R_JOB, job_retry, "give a failed or dead job its "
 	    "attempts again (If-Match): 202", NULL },

@@ -167,6 +167,27 @@ test('a once-only key gives the job already queued with it', async () => {
   await settle(a.id);
 });
 
+test('?wait answers once the job has ended (or after that many seconds); other values are refused; foreign jobs stay 404', async () => {
+  const j0 = await start({ items: 4, step_ms: 150 });
+  const P = `/api/v1/jobs/${j0.id}`;
+  const t0 = Date.now();
+  const j = ok(await call('GET', `${P}?wait=10`, { session: cw }), 200).json;
+  assert.equal(j.state, 'done', JSON.stringify(j));
+  assert.deepEqual(j.result, { items: 4, counted: 4, attempt: 1 });
+  assert.ok(Date.now() - t0 < 9000, 'answered when the job ended, not after the wait');
+  // A job still running after the wait: its state then.
+  const slow = await start({ items: 3, step_ms: 1000 });
+  const t1 = Date.now();
+  const s = ok(await call('GET', `/api/v1/jobs/${slow.id}?wait=1`, { session: cw }), 200).json;
+  assert.ok(['queued', 'running'].includes(s.state), JSON.stringify(s));
+  assert.ok(Date.now() - t1 >= 900, 'waited about a second');
+  for (const w of ['0', '11', 'x', '1.5', '-1', ''])
+    err(await call('GET', `${P}?wait=${w}`, { session: cw }), 400, 'invalid_parameter');
+  err(await call('GET', `${P}?wait=1`, { session: biel }), 404, 'not_found');
+  err(await call('GET', `${P}?wait=1`, { session: cw2 }), 404, 'not_found');
+  await settle(slow.id);
+});
+
 test('jobs are the tenant\'s: other tenants get 404, colleagues without job.read too; row-level security on the table', async () => {
   const j = await settle((await start({ items: 1 })).id);
   const P = `/api/v1/jobs/${j.id}`;

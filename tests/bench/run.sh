@@ -311,15 +311,17 @@ if want rules; then
 fi
 
 # The job a route started (its 202 answer on stdin), followed until it
-# ended: prints its result, or fails (asked every 100 ms: polling more
-# often spawns curl and jq often enough to slow the server on 2 cores).
+# ended: prints its result, or fails. The server answers once the job
+# has ended (?wait=10; a server without it answers at once, and this
+# asks again every 100 ms: polling more often spawns curl and jq often
+# enough to slow the server on 2 cores).
 job_result() {	# cookie
 	local j id st i
 	j=$(cat)
 	id=$(jq -r '.id // empty' <<<"$j")
 	[ -n "$id" ] || { echo "no job: $j" >&2; return 1; }
 	for i in $(seq 1 6000); do
-		j=$(curl -s -H "Cookie: $1" "$base/api/v1/jobs/$id")
+		j=$(curl -s -H "Cookie: $1" "$base/api/v1/jobs/$id?wait=10")
 		st=$(jq -r '.state // empty' <<<"$j")
 		case $st in
 		done)	jq -c .result <<<"$j"; return 0 ;;

@@ -650,88 +650,142 @@ pain_schema(char *err, size_t errlen)
 }
 
 /*
- * Validate against the SPS schema when the deployment has it: *schema is
- * "valid" or "unchecked" (no schema file); KS_ERROR with 500
- * export_invalid when the file fails it.
+ * Making a run's file apart from the request (no arena, no error set),
+ * so that it may run on a helper thread of the worker: written, its
+ * checksum, compared with the file exported before (was_sha), checked
+ * against the SPS schema unless it is that file and that passed the
+ * schema at its export (the same bytes). pain_prepare fills it in,
+ * pain_made reports it.
  */
-static int
-pain_validate(struct ks_request *req, const char *xml, size_t len,
-    const char **schema)
-{
-	const struct ks_iso_schema *xsd;
-	char err[256];
+enum { MADE_OK, MADE_REFUSED, MADE_MISMATCH, MADE_INVALID };
 
-	*schema = "unchecked";
-	if ((xsd = pain_schema(err, sizeof(err))) == NULL && *err == '\0')
-		return KS_OK;
-	if (xsd == NULL || ks_iso_schema_validate(xsd, xml, len, err,
-	    sizeof(err)) != 0) {
-		ks_log(KS_LOG_ERROR, "payment file fails the SPS schema: %s",
-		    err);
-		return ks_fail_detail(req, 500, "export_invalid",
-		    "the payment file does not pass the bank schema",
-		    json_pack("{s:s}", "problem", err));
+struct pain_make {
+	struct ks_iso_run	 x;
+	json_t			*debtor;	/* x.debtor's strings */
+	const char		*was_sha;	/* of the export, or NULL */
+	int			 was_valid;	/* ... which passed the schema */
+	int			 slot;		/* ks_offload_run's, or -1 */
+	char			*xml;		/* the caller's to free() */
+	size_t			 len;
+	char			 sha[65];
+	const char		*schema;	/* "valid" or "unchecked" */
+	int			 made;		/* MADE_* */
+	char			 err[256];
+};
+
+static void
+pain_make(void *arg)
+{
+	struct pain_make *m = arg;
+	const struct ks_iso_schema *xsd;
+
+	m->schema = "unchecked";
+	if (ks_iso_pain001_write(&m->x, &m->xml, &m->len, m->err,
+	    sizeof(m->err)) != 0) {
+		m->xml = NULL;
+		m->made = MADE_REFUSED;
+		return;
 	}
-	*schema = "valid";
-	return KS_OK;
+	ks_sha256_hex(m->xml, m->len, m->sha);
+	if (m->was_sha != NULL && strcmp(m->sha, m->was_sha) != 0)
+		m->made = MADE_MISMATCH;
+	else if (m->was_sha != NULL && m->was_valid)
+		m->schema = "valid";
+	else if ((xsd = pain_schema(m->err, sizeof(m->err))) == NULL) {
+		if (*m->err != '\0')	/* there, but it does not compile */
+			m->made = MADE_INVALID;
+	} else if (ks_iso_schema_validate(xsd, m->xml, m->len, m->err,
+	    sizeof(m->err)) != 0)
+		m->made = MADE_INVALID;
+	else
+		m->schema = "valid";
 }
 
 /*
- * The pain.001 file of approved run b (locked or not) with its lines
- * *l: written and, when the run was exported, compared with the file it
- * was exported with; checked against the SPS schema unless it is that
- * file and that passed the schema at its export (the same bytes). *xml
- * is the caller's to free(); KS_ERROR with the error set and nothing to
- * free.
+ * The lines of approved run b (locked or not) read into *l and *m made
+ * ready for pain_make; KS_ERROR with the error set (nothing to release).
  */
 static int
-pain_file(struct ks_request *req, PGresult *b, PGresult **l, char **xml,
-    size_t *len, char sha[65], const char **schema)
+pain_prepare(struct ks_request *req, PGresult *b, PGresult **l,
+    struct pain_make *m)
 {
-	struct ks_iso_run x;
 	const char *v[1], *was;
-	char err[256];
-	json_t *debtor;
-	int rc;
 
-	*xml = NULL;
+	memset(m, 0, sizeof(*m));
+	m->slot = -1;
 	if (strcmp(ks_db_str(b, 0, "status"), "approved") != 0)
 		return ks_fail(req, 409, "run_not_approved",
 		    "only an approved payment run can be exported");
 	v[0] = ks_db_str(b, 0, "id");
 	if ((*l = ks_db_q(req, Q_PAYRUN_EXPORT_LINES, 1, v)) == NULL)
 		return KS_ERROR;
-	if ((debtor = json_loads(ks_db_str(b, 0, "debtor"), 0, NULL)) == NULL)
+	if ((m->debtor = json_loads(ks_db_str(b, 0, "debtor"), 0,
+	    NULL)) == NULL)
 		return ks_fail(req, 500, "internal_error",
 		    "the run's debtor cannot be read");
-	iso_run(req, b, *l, debtor, &x);
-	rc = ks_iso_pain001_write(&x, xml, len, err, sizeof(err));
-	json_decref(debtor);
-	if (rc != 0) {
-		*xml = NULL;
-		ks_log(KS_LOG_ERROR, "payment run %s not written: %s", v[0],
-		    err);
+	iso_run(req, b, *l, m->debtor, &m->x);
+	m->was_sha = ks_db_get(b, 0, "file_sha256");
+	m->was_valid = m->was_sha != NULL &&
+	    (was = ks_db_get(b, 0, "file_schema")) != NULL &&
+	    strcmp(was, "valid") == 0;
+	return KS_OK;
+}
+
+/*
+ * Wait for pain_make on its helper (if it went to one) and release what
+ * the file was made from. With report, what went wrong becomes the
+ * error (KS_ERROR, the file freed); without, the caller's error stands:
+ * KS_ERROR, the file freed.
+ */
+static int
+pain_made(struct ks_request *req, const char *run, struct pain_make *m,
+    int report)
+{
+	if (m->slot >= 0)
+		ks_offload_wait(m->slot);
+	m->slot = -1;
+	json_decref(m->debtor);
+	m->debtor = NULL;
+	if (report && m->made == MADE_OK)
+		return KS_OK;
+	free(m->xml);
+	m->xml = NULL;
+	if (!report)
+		return KS_ERROR;
+	switch (m->made) {
+	case MADE_REFUSED:
+		ks_log(KS_LOG_ERROR, "payment run %s not written: %s", run,
+		    m->err);
 		return ks_fail_detail(req, 409, "export_refused",
 		    "the payment file cannot be written",
-		    json_pack("{s:s}", "problem", err));
-	}
-	ks_sha256_hex(*xml, *len, sha);
-	if ((was = ks_db_get(b, 0, "file_sha256")) != NULL &&
-	    strcmp(sha, was) != 0) {
+		    json_pack("{s:s}", "problem", m->err));
+	case MADE_MISMATCH:
 		ks_log(KS_LOG_ERROR, "payment run %s: file differs from its "
-		    "export", v[0]);
-		rc = ks_fail(req, 500, "export_mismatch", "the payment "
+		    "export", run);
+		return ks_fail(req, 500, "export_mismatch", "the payment "
 		    "file would differ from the one exported before");
-	} else if (was != NULL && (was = ks_db_get(b, 0, "file_schema")) !=
-	    NULL && strcmp(was, "valid") == 0)
-		*schema = "valid";
-	else
-		rc = pain_validate(req, *xml, *len, schema);
-	if (rc != KS_OK) {
-		free(*xml);
-		*xml = NULL;
+	default:
+		ks_log(KS_LOG_ERROR, "payment file fails the SPS schema: %s",
+		    m->err);
+		return ks_fail_detail(req, 500, "export_invalid",
+		    "the payment file does not pass the bank schema",
+		    json_pack("{s:s}", "problem", m->err));
 	}
-	return rc;
+}
+
+/*
+ * The pain.001 file of approved run b (locked or not) with its lines *l,
+ * made in this thread: m->xml is the caller's to free(); KS_ERROR with
+ * the error set and nothing to free.
+ */
+static int
+pain_file(struct ks_request *req, PGresult *b, PGresult **l,
+    struct pain_make *m)
+{
+	if (pain_prepare(req, b, l, m) != KS_OK)
+		return KS_ERROR;
+	pain_make(m);
+	return pain_made(req, ks_db_str(b, 0, "id"), m, 1);
 }
 
 /* Start the export of an approved run: 202 with the job (once per run). */
@@ -759,67 +813,71 @@ run_export_start(struct ks_request *req)
 }
 
 /*
- * The job core.payment_export: the file is written and checked first
- * (nothing is booked for a file the bank would refuse), then the lines
- * are booked on their client accounts in one statement (a line booked by
- * an earlier attempt is not booked again) and the run is marked exported
- * with the file's checksum, in the transaction that ends the job: the
- * bookings and the mark are committed together or not at all. A run
- * exported already gives its file's result again.
+ * The job core.payment_export: the file is made (written, its checksum,
+ * checked against the SPS schema) on a helper thread of the worker while
+ * the lines are booked on their client accounts in one statement (a line
+ * booked by an earlier attempt is not booked again): the file is CPU in
+ * kasusd, the booking waits on PostgreSQL. A file the bank would refuse
+ * fails the job before anything commits, so nothing is booked for it.
+ * The run is marked exported with the file's checksum in the transaction
+ * that ends the job: the bookings and the mark are committed together or
+ * not at all. A run exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
 {
-	const char *id, *schema = "unchecked", *v[4];
-	char sha[65], *xml;
-	size_t len;
+	const char *id, *v[4];
+	struct pain_make m;
 	PGresult *b, *l;
 	json_t *res;
-	int n;
+	int n, first;
 
 	if ((id = payload_run(job, payload)) == NULL ||
 	    (b = run_row(job, id, 1)) == NULL ||
-	    pain_file(job, b, &l, &xml, &len, sha, &schema) != KS_OK)
+	    pain_prepare(job, b, &l, &m) != KS_OK)
 		return KS_ERROR;
-	free(xml);
 	n = PQntuples(l);
+	first = ks_db_isnull(b, 0, "file_sha256");
+	if (!first || (m.slot = ks_offload_run(pain_make, &m)) < 0)
+		pain_make(&m);
+	v[0] = id;
+	v[1] = ks_db_str(b, 0, "exec_date");
+	if (first && (ks_job_progress(job, 0, n) != KS_OK ||
+	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
+	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL))
+		return pain_made(job, id, &m, 0);
+	if (pain_made(job, id, &m, 1) != KS_OK)
+		return KS_ERROR;
+	free(m.xml);
 	res = json_pack("{s:I,s:s,s:s,s:i,s:o}", "run",
 	    (json_int_t)ks_db_getll(b, 0, "id"), "message_id",
-	    ks_db_str(b, 0, "msg_id"), "file_sha256", sha, "payments", n,
+	    ks_db_str(b, 0, "msg_id"), "file_sha256", m.sha, "payments", n,
 	    "file", json_sprintf("/api/v1/payment-runs/%s/pain001", id));
-	if (!ks_db_isnull(b, 0, "file_sha256")) {
+	if (!first) {
 		ks_job_result(job, res);
 		return KS_OK;
 	}
-	v[0] = id;
-	v[1] = ks_db_str(b, 0, "exec_date");
-	if (ks_job_progress(job, 0, n) != KS_OK ||
-	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
-	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL)
-		goto fail;
 	v[1] = ks_num(job, job->who.user_id);
-	v[2] = sha;
-	v[3] = schema;
+	v[2] = ks_arena_strdup(job->arena, m.sha);
+	v[3] = m.schema;
 	if (ks_job_progress(job, n, n) != KS_OK ||
 	    ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
 	    ks_audit(job, "payment_run_exported", "payment_run", id, NULL,
-	    NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", sha, "first", 1,
-	    "payments", n, "job", (json_int_t)ks_job_id(job))) != KS_OK)
-		goto fail;
+	    NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", m.sha, "first", 1,
+	    "payments", n, "job", (json_int_t)ks_job_id(job))) != KS_OK) {
+		json_decref(res);
+		return KS_ERROR;
+	}
 	ks_job_result(job, res);
 	return KS_OK;
-fail:
-	json_decref(res);
-	return KS_ERROR;
 }
 
 /* The file of an exported run (the same bytes every time). */
 static int
 run_export(struct ks_request *req)
 {
-	const char *schema, *v[1];
-	char sha[65], *xml;
-	size_t len;
+	struct pain_make m;
+	const char *v[1];
 	PGresult *b, *l;
 	int64_t id;
 
@@ -830,24 +888,24 @@ run_export(struct ks_request *req)
 		return ks_fail(req, 409, "run_not_exported", "the payment "
 		    "run is not exported yet: its export books the payments "
 		    "first (POST .../export)");
-	if (pain_file(req, b, &l, &xml, &len, sha, &schema) != KS_OK)
+	if (pain_file(req, b, &l, &m) != KS_OK)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
 	if (ks_audit(req, "payment_run_exported", "payment_run", v[0],
-	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", sha, "first",
+	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", m.sha, "first",
 	    0, "payments", (json_int_t)PQntuples(l))) != KS_OK) {
-		free(xml);
+		free(m.xml);
 		return KS_ERROR;
 	}
-	ks_header(req, "X-Kasus-Schema", schema);
+	ks_header(req, "X-Kasus-Schema", m.schema);
 	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
 	    "attachment; filename=\"%s.xml\"", ks_db_str(b, 0, "msg_id")));
-	req->raw = ks_arena_alloc(req->arena, len + 1);
-	memcpy(req->raw, xml, len);
-	req->raw_len = len;
+	req->raw = ks_arena_alloc(req->arena, m.len + 1);
+	memcpy(req->raw, m.xml, m.len);
+	req->raw_len = m.len;
 	req->ctype = "application/xml";
 	req->status = 200;
-	free(xml);
+	free(m.xml);
 	return KS_OK;
 }
 
