@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,8 +74,12 @@ struct cage {
 	long		 steps;
 	long		 step_limit;
 	double		 deadline;
+	double		 start;		/* of the evaluation under way */
+	pthread_t	 thread;	/* that runs it */
 	int		 stop;		/* 1 timeout, 2 memory */
-	int		 running;	/* an evaluation is under way */
+	volatile sig_atomic_t running;	/* an evaluation is under way */
+	volatile sig_atomic_t hooked;	/* its count hook ran once */
+	int		 armed;		/* the watchdog armed it (wd_lock) */
 	char		 sha[65];
 	unsigned	 gen;
 	int		 chunk;		/* registry ref of the compiled chunk */
@@ -111,6 +116,7 @@ tl_init(void)
  */
 #define ALLOC_STEP	64
 #define BIG_ALLOC	65536
+#define BIG_WORK	65536.0
 
 /*
  * A block of class (n + 15) / 16. With force (Lua shrinking a big block:
@@ -246,18 +252,66 @@ cage_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/*
+ * An evaluation runs without a hook: Lua 5.4 traces every VM instruction
+ * once any count hook is set (a sixth of a budget evaluation's
+ * instructions with the hook's own work), and almost every evaluation
+ * ends within microseconds. The watchdog arms the count hook of an
+ * evaluation still running HOOK_AFTER seconds after it started (and
+ * makes it run at once on its deadline); from then on the hook counts
+ * every HOOK_EVERY instructions and checks the deadline, as before. The
+ * time before the hook ran is charged when it first runs, at the rate
+ * the two budgets allow together (rules_instructions per
+ * rules_timeout_ms), so the instruction budget holds up to the VM
+ * instructions of about the first millisecond. Library calls and
+ * allocations are charged as they happen, hook or not. Without a
+ * watchdog thread the hook is set at the start, as it always was.
+ */
+#ifndef HOOK_AFTER		/* a measuring build under valgrind sets more */
+#define HOOK_AFTER	0.001
+#endif
+#define HOOK_EVERY	1000
+
 static void
 hook(lua_State *L, lua_Debug *ar)
 {
 	struct cage *c;
+	double now = ks_now(), before;
 
 	(void)ar;
 	lua_getallocf(L, (void **)&c);
-	c->steps += 1000;
-	if (c->steps > c->step_limit || ks_now() > c->deadline) {
+	if (!c->hooked) {
+		/* The first call: the watchdog armed it for the next one. */
+		c->hooked = 1;
+		before = (now - c->start) * (double)c->step_limit /
+		    (ks_conf.rules_timeout_ms / 1000.0);
+		c->steps += before < (double)c->step_limit ? (long)before :
+		    c->step_limit;
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	} else
+		c->steps += HOOK_EVERY;
+	if (c->steps > c->step_limit || now > c->deadline) {
 		c->stop = 1;
 		luaL_error(L, "the rule ran out of time");
 	}
+}
+
+/*
+ * The watchdog asks the evaluating thread to arm its hook (SIGURG): set
+ * from the thread that runs the state, lua_sethook is safe at any point
+ * (Lua's own interpreter does so from its SIGINT handler), where from
+ * the watchdog's thread it would race with the calls it marks.
+ */
+static __thread struct cage *tl_cage;	/* the evaluation under way */
+
+static void
+on_arm(int sig)
+{
+	struct cage *c = tl_cage;
+
+	(void)sig;
+	if (c != NULL && c->running)
+		lua_sethook(c->L, hook, LUA_MASKCOUNT, 1);
 }
 
 /*
@@ -273,8 +327,13 @@ charge(lua_State *L, double work, const char *what)
 	lua_getallocf(L, (void **)&c);
 	if (!c->running)
 		return;
-	if (work > (double)(c->step_limit - c->steps) ||
-	    ks_now() > c->deadline) {
+	/*
+	 * The clock is read only for large work or once the hook runs:
+	 * before, the evaluation is younger than HOOK_AFTER (a clock read
+	 * per guarded call was a twentieth of a budget evaluation).
+	 */
+	if (work > (double)(c->step_limit - c->steps) || ((c->hooked ||
+	    work >= BIG_WORK) && ks_now() > c->deadline)) {
 		c->stop = 1;
 		snprintf(msg, sizeof(msg), "the rule ran out of time (%s "
 		    "would take about %.0f steps, %ld are left)", what, work,
@@ -439,6 +498,12 @@ guarded_scan(lua_State *L)
  * each try compares up to the pattern's length. Literal searches
  * (find with plain, or no special characters) compare with memcmp.
  */
+/* The characters that make a pattern more than a literal. */
+static const unsigned char pat_special[256] = {
+	[0] = 1, ['^'] = 1, ['$'] = 1, ['*'] = 1, ['+'] = 1, ['?'] = 1,
+	['.'] = 1, ['('] = 1, ['['] = 1, ['%'] = 1, ['-'] = 1,
+};
+
 static double
 pattern_cost(const char *p, size_t m, size_t n, int plain, int anchorable)
 {
@@ -447,7 +512,7 @@ pattern_cost(const char *p, size_t m, size_t n, int plain, int anchorable)
 	int q = 0, special = 0;
 
 	for (i = 0; i < m && !plain; i++) {
-		if (strchr("^$*+?.([%-", p[i]) != NULL)
+		if (pat_special[(unsigned char)p[i]])
 			special = 1;
 		if (p[i] == '%') {
 			if (i + 1 < m && (p[i + 1] == 'b' || p[i + 1] == 'f'))
@@ -694,25 +759,35 @@ open_libs(lua_State *L)
 /*
  * The count hook runs between instructions; one instruction (comparing
  * two long strings, say) may work for milliseconds, and a thousand of
- * them run between two hook calls. The watchdog sets the hook to run on
- * the very next instruction of every evaluation that is past its
- * deadline (lua_sethook may be called from outside the running thread;
- * Lua's own interpreter does so from a signal handler).
+ * them run between two hook calls. The watchdog arms the hook of every
+ * evaluation that has run HOOK_AFTER (above) and makes it run on the
+ * very next instruction of every evaluation that is past its deadline,
+ * re-arming those every 10 ms until they end.
  *
- * It sleeps until the earliest deadline of the evaluations under way
- * (wd_wake), or until there is one at all. An evaluation that starts
- * wakes it only when it sleeps without a time or would wake after the
- * new deadline: with one timeout for all, deadlines come in order, so
- * under load the watchdog wakes about once per timeout instead of once
- * per evaluation (a wake-up per evaluation cost a context switch on
- * both sides, a third of a budget evaluation's time).
+ * While evaluations come (one started within WD_IDLE), it wakes every
+ * WD_TICK and is never woken by them: a wake-up per evaluation cost a
+ * context switch on both sides, about a twentieth of a worker's time
+ * under evaluation load (perf). After WD_IDLE without one it sleeps
+ * until the next one starts and wakes it. A long evaluation alone
+ * wakes it at its own times.
  */
+#define WD_TICK		0.002
+#define WD_IDLE		0.1
+
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cond = PTHREAD_COND_INITIALIZER;
 static struct cage *wd_list;
 static double wd_wake;		/* when it wakes next; 0: when told */
+static double wd_last;		/* when the last evaluation started */
 static int wd_started;		/* in this process (a child has none) */
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
+
+/* When the watchdog must look at c next. */
+static double
+wd_due(const struct cage *c)
+{
+	return c->armed ? c->deadline : c->start + HOOK_AFTER;
+}
 
 static void *
 wd_loop(void *arg)
@@ -729,20 +804,26 @@ wd_loop(void *arg)
 		next = 0;
 		late = 0;
 		for (c = wd_list; c != NULL; c = c->wd_next) {
-			if (now >= c->deadline) {
-				lua_sethook(c->L, hook, LUA_MASKCOUNT, 1);
-				late = 1;
-			} else if (next == 0 || c->deadline < next)
-				next = c->deadline;
+			if (now >= wd_due(c)) {
+				pthread_kill(c->thread, SIGURG);
+				c->armed = 1;
+			}
+			if (now >= wd_due(c))
+				late = 1;	/* past its deadline */
+			else if (next == 0 || wd_due(c) < next)
+				next = wd_due(c);
 		}
-		if (wd_list == NULL) {
+		if (wd_list == NULL && now - wd_last > WD_IDLE) {
 			wd_wake = 0;
 			pthread_cond_wait(&wd_cond, &wd_lock);
 			continue;
 		}
 		/* Past deadlines are re-armed every 10 ms until they end. */
-		wait = late && (next == 0 || next - now > 0.01) ? 0.01 :
-		    next - now;
+		wait = next == 0 ? 0.01 : next - now;
+		if (late && wait > 0.01)
+			wait = 0.01;
+		if (now - wd_last <= WD_IDLE && wait > WD_TICK)
+			wait = WD_TICK;
 		wd_wake = now + wait;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)(wait * 1e9) + 1000;
@@ -773,11 +854,17 @@ wd_atfork(void)
 static void
 wd_start_locked(void)
 {
+	struct sigaction sa;
 	pthread_t t;
 
 	if (wd_started)
 		return;
 	pthread_once(&wd_once, wd_atfork);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_arm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, NULL);
 	wd_list = NULL;
 	wd_wake = 0;
 	if (pthread_create(&t, NULL, wd_loop, NULL) == 0) {
@@ -795,19 +882,30 @@ ks_rules_watchdog_start(void)
 }
 
 /*
- * Register a cage for the watchdog. A worker starts it before its system
- * call filter (ks_rules_listen_start); other processes on first use.
+ * Register a cage for the watchdog; 0 when there is none. A worker
+ * starts it before its system call filter (ks_rules_listen_start);
+ * other processes on first use.
  */
-static void
+static int
 wd_enter(struct cage *c)
 {
+	int on;
+
 	pthread_mutex_lock(&wd_lock);
 	wd_start_locked();
+	if (!(on = wd_started)) {
+		pthread_mutex_unlock(&wd_lock);
+		return 0;
+	}
+	c->armed = 0;
 	c->wd_next = wd_list;
 	wd_list = c;
-	if (wd_wake == 0 || c->deadline < wd_wake)
+	wd_last = c->start;
+	/* Ticking, it comes by soon enough. */
+	if (wd_wake == 0 || wd_wake > wd_due(c) + WD_TICK)
 		pthread_cond_signal(&wd_cond);
 	pthread_mutex_unlock(&wd_lock);
+	return on;
 }
 
 static void
@@ -837,7 +935,8 @@ cage_free(struct cage *c)
 		c->steps = 0;
 		c->step_limit = 1000000;
 		c->deadline = ks_now() + 0.1;
-		lua_sethook(c->L, hook, LUA_MASKCOUNT, 1000);
+		c->hooked = 1;
+		lua_sethook(c->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
 		lua_close(c->L);
 	}
 	while ((s = c->slab) != NULL) {
@@ -1304,8 +1403,9 @@ static void
 run_end(struct cage *c)
 {
 	wd_leave(c);
+	c->running = 0;		/* before: a late signal must not re-arm */
 	lua_sethook(c->L, NULL, 0, 0);
-	c->running = 0;
+	tl_cage = NULL;
 }
 
 static int
@@ -1638,10 +1738,16 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	c->steps = 0;
 	c->stop = 0;
 	c->step_limit = ks_conf.rules_instructions;
-	c->deadline = ks_now() + ks_conf.rules_timeout_ms / 1000.0;
-	c->running = 1;
-	lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
-	wd_enter(c);
+	c->start = ks_now();
+	c->deadline = c->start + ks_conf.rules_timeout_ms / 1000.0;
+	c->thread = pthread_self();
+	c->hooked = 0;
+	tl_cage = c;
+	c->running = 1;		/* no hook until the watchdog arms it */
+	if (!wd_enter(c)) {
+		c->hooked = 1;
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	}
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snaps);
 	lua_getfield(L, -1, key);
