@@ -535,6 +535,10 @@ int	ks_random_hex(char *out, size_t nbytes);
  */
 int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 	    const char *date, json_t *input, json_t **out, json_t **prov);
+/** The same with the output as JSON text in the request's arena. */
+int	ks_rules_eval_text(struct ks_request *, const char *pack,
+	    const char *fn, const char *date, json_t *input,
+	    const char **text, size_t *len, json_t **prov);
 /** The same with the canton's code only (bounds the canton sets). */
 int	ks_rules_eval_canton(struct ks_request *, const char *pack,
 	    const char *fn, const char *date, json_t *data, json_t *input,
@@ -559,6 +563,14 @@ int	ks_rules_eval_source(struct ks_request *, const char *name,
 int	ks_rules_eval_cached(struct ks_request *, const char *sha,
 	    const char *label, json_t *data, const char *data_sha,
 	    const char *fn, json_t *input, json_t **out);
+/**
+ * The same with the output as JSON text (what json_dumps with
+ * JSON_COMPACT writes of *out), kept in the request's arena: for an
+ * answer that is only sent, without a tree built and freed per value.
+ */
+int	ks_rules_eval_cached_text(struct ks_request *, const char *sha,
+	    const char *label, json_t *data, const char *data_sha,
+	    const char *fn, json_t *input, const char **text, size_t *len);
 /** Compile src into this thread's cache under sha (kept when there). */
 int	ks_rules_load(struct ks_request *, const char *name, const char *sha,
 	    const char *src, size_t len);

@@ -1248,65 +1248,72 @@ conv_key(struct conv *cv, const char *k, size_t n)
 		strcat(cv->key, "...");
 }
 
-/* Convert the value at idx; on failure cv->why says what is wrong. */
-static json_t *
-to_json(lua_State *L, int idx, int depth, struct conv *cv)
+/* What a value of a result becomes. */
+enum vkind { V_BAD, V_INT, V_STR, V_BOOL, V_NULL, V_ARR, V_OBJ };
+
+/*
+ * Classify the value at idx (an absolute index). A table of the pack's
+ * snapshot is read through its backing, which is then pushed (*pushed
+ * set; the caller pops it) and *at names it. Integers land in *i, texts
+ * in *s and *len, a list's length in *n (0 for an empty table). V_BAD
+ * with cv->why on anything that cannot be sent.
+ */
+static enum vkind
+classify(lua_State *L, int *at, int depth, struct conv *cv, json_int_t *i,
+    const char **s, size_t *len, int *pushed)
 {
-	json_t *o, *e;
 	lua_Integer n, k;
 	lua_Number d;
-	size_t len;
-	const char *s;
-	int isarr, count = 0;
+	int idx = *at, isarr, count = 0;
 
-	idx = lua_absindex(L, idx);
+	*pushed = 0;
 	if (depth > MAX_DEPTH || !lua_checkstack(L, 4)) {
 		cv->why = "the result is nested too deeply";
-		return NULL;
+		return V_BAD;
 	}
 	if (++cv->values > MAX_VALUES) {
 		cv->why = "the result has too many values (at most 200000)";
-		return NULL;
+		return V_BAD;
 	}
 	switch (lua_type(L, idx)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, idx))
-			return json_integer((json_int_t)lua_tointeger(L, idx));
+		if (lua_isinteger(L, idx)) {
+			*i = (json_int_t)lua_tointeger(L, idx);
+			return V_INT;
+		}
 		d = lua_tonumber(L, idx);
-		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15)
-			return json_integer((json_int_t)d);
+		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15) {
+			*i = (json_int_t)d;
+			return V_INT;
+		}
 		cv->why = "the result holds a number that is not a whole "
 		    "number; amounts are integers in Rappen (round in the "
 		    "rule)";
-		return NULL;
+		return V_BAD;
 	case LUA_TSTRING:
-		s = lua_tolstring(L, idx, &len);
-		if (!utf8_valid(s, len)) {
+		*s = lua_tolstring(L, idx, len);
+		if (!utf8_valid(*s, *len)) {
 			cv->why = "the result holds text that is not valid "
 			    "UTF-8";
-			return NULL;
+			return V_BAD;
 		}
-		/* Checked above: jansson need not check it again. */
-		if ((o = json_stringn_nocheck(s, len)) == NULL)
-			cv->why = "the result holds text that cannot be sent";
-		return o;
+		return V_STR;
 	case LUA_TBOOLEAN:
-		return json_boolean(lua_toboolean(L, idx));
+		*i = lua_toboolean(L, idx);
+		return V_BOOL;
 	case LUA_TNIL:
-		return json_null();
+		return V_NULL;
 	case LUA_TTABLE:
 		break;
 	default:
 		cv->why = "the result holds a value that is not data "
 		    "(function, userdata or thread)";
-		return NULL;
+		return V_BAD;
 	}
 	/* A table of the pack's snapshot: its contents are its backing's. */
 	if (frozen_backing(L, idx)) {
-		cv->values--;
-		o = to_json(L, -1, depth, cv);
-		lua_pop(L, 1);
-		return o;
+		*pushed = 1;
+		*at = idx = lua_gettop(L);
 	}
 	/*
 	 * A list has 1..n and nothing else; a table without a border is
@@ -1324,57 +1331,241 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		}
 		lua_pop(L, 1);
 	}
-	if (isarr && count == n) {
+	*i = (json_int_t)n;
+	if (isarr && count == n)
+		return V_ARR;
+	lua_pushnil(L);
+	if (lua_next(L, idx) == 0) {
+		*i = 0;
+		return V_ARR;		/* empty: a list */
+	}
+	lua_pop(L, 2);
+	return V_OBJ;
+}
+
+/*
+ * The key of a field being walked (lua_next: key at -2, value at -1) as
+ * text, or NULL with cv->why and cv->key set (never drop or cut a
+ * field: a name must be text to send).
+ */
+static const char *
+field_name(lua_State *L, struct conv *cv, size_t *len)
+{
+	const char *s;
+
+	if (lua_type(L, -2) != LUA_TSTRING) {
+		cv->why = "the result mixes list entries and named fields";
+		return NULL;
+	}
+	s = lua_tolstring(L, -2, len);
+	if (memchr(s, '\0', *len) != NULL || !utf8_valid(s, *len)) {
+		conv_key(cv, s, *len);
+		cv->why = memchr(s, '\0', *len) != NULL ?
+		    "the result has a field name with a NUL byte" :
+		    "the result has a field name that is not valid UTF-8";
+		return NULL;
+	}
+	return s;
+}
+
+/* Convert the value at idx; on failure cv->why says what is wrong. */
+static json_t *
+to_json(lua_State *L, int idx, int depth, struct conv *cv)
+{
+	json_t *o = NULL, *e;
+	json_int_t i, k;
+	const char *s;
+	size_t len;
+	int pushed;
+
+	idx = lua_absindex(L, idx);
+	switch (classify(L, &idx, depth, cv, &i, &s, &len, &pushed)) {
+	case V_BAD:
+		return NULL;
+	case V_INT:
+		return json_integer(i);
+	case V_STR:
+		/* Checked above: jansson need not check it again. */
+		if ((o = json_stringn_nocheck(s, len)) == NULL)
+			cv->why = "the result holds text that cannot be sent";
+		return o;
+	case V_BOOL:
+		return json_boolean(i);
+	case V_NULL:
+		return json_null();
+	case V_ARR:
 		o = json_array();
-		for (k = 1; k <= n; k++) {
-			lua_rawgeti(L, idx, k);
+		for (k = 1; k <= i; k++) {
+			lua_rawgeti(L, idx, (lua_Integer)k);
 			e = to_json(L, -1, depth + 1, cv);
 			lua_pop(L, 1);
 			if (e == NULL) {
 				json_decref(o);
-				return NULL;
+				o = NULL;
+				break;
 			}
 			json_array_append_new(o, e);
 		}
-		return o;
+		break;
+	case V_OBJ:
+		o = json_object();
+		lua_pushnil(L);
+		while (lua_next(L, idx) != 0) {
+			e = NULL;
+			if ((s = field_name(L, cv, &len)) != NULL &&
+			    (e = to_json(L, -1, depth + 1, cv)) == NULL)
+				conv_key(cv, s, len);
+			if (e == NULL) {
+				lua_pop(L, 2);
+				json_decref(o);
+				o = NULL;
+				break;
+			}
+			json_object_setn_new_nocheck(o, s, len, e);
+			lua_pop(L, 1);
+		}
+		break;
 	}
-	o = json_object();
-	lua_pushnil(L);
-	while (lua_next(L, idx) != 0) {
-		if (lua_type(L, -2) != LUA_TSTRING) {
-			lua_pop(L, 2);
-			json_decref(o);
-			cv->why = "the result mixes list entries and named "
-			    "fields";
-			return NULL;
-		}
-		/* Never drop or cut a field: a name must be text to send. */
-		s = lua_tolstring(L, -2, &len);
-		if (memchr(s, '\0', len) != NULL || !utf8_valid(s, len)) {
-			conv_key(cv, s, len);
-			lua_pop(L, 2);
-			json_decref(o);
-			cv->why = memchr(s, '\0', len) != NULL ?
-			    "the result has a field name with a NUL byte" :
-			    "the result has a field name that is not valid "
-			    "UTF-8";
-			return NULL;
-		}
-		e = to_json(L, -1, depth + 1, cv);
-		if (e == NULL) {
-			conv_key(cv, s, len);
-			lua_pop(L, 2);
-			json_decref(o);
-			return NULL;
-		}
-		json_object_setn_new_nocheck(o, s, len, e);
+	if (pushed)
 		lua_pop(L, 1);
-	}
-	if (json_object_size(o) == 0) {
-		json_decref(o);
-		return json_array();
-	}
 	return o;
+}
+
+/*
+ * A result as JSON text, as json_dumps(JSON_COMPACT) would write the
+ * tree to_json makes (the same checks, fields in the same order), for
+ * an answer that is only sent: no tree is built and freed per value.
+ */
+struct text {
+	char	*p;
+	size_t	 len, size;
+};
+
+static void
+text_put(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->size) {
+		t->size = (t->len + n + 1) * 2;
+		if ((t->p = realloc(t->p, t->size)) == NULL)
+			abort();
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+/* A JSON string as jansson writes it without flags. */
+static void
+text_str(struct text *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	unsigned char c;
+
+	text_put(t, "\"", 1);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		text_put(t, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': text_put(t, "\\\"", 2); break;
+		case '\\': text_put(t, "\\\\", 2); break;
+		case '\b': text_put(t, "\\b", 2); break;
+		case '\f': text_put(t, "\\f", 2); break;
+		case '\n': text_put(t, "\\n", 2); break;
+		case '\r': text_put(t, "\\r", 2); break;
+		case '\t': text_put(t, "\\t", 2); break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			text_put(t, esc, 6);
+		}
+	}
+	text_put(t, s + run, n - run);
+	text_put(t, "\"", 1);
+}
+
+/* An integer in decimal (snprintf was a sixth of the conversion). */
+static void
+text_int(struct text *t, json_int_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	text_put(t, p, (size_t)(num + sizeof(num) - p));
+}
+
+static int
+to_text(lua_State *L, int idx, int depth, struct conv *cv, struct text *t)
+{
+	json_int_t i, k;
+	const char *s;
+	size_t len;
+	int pushed, rc = KS_OK;
+
+	idx = lua_absindex(L, idx);
+	switch (classify(L, &idx, depth, cv, &i, &s, &len, &pushed)) {
+	case V_BAD:
+		return KS_ERROR;
+	case V_INT:
+		text_int(t, i);
+		return KS_OK;
+	case V_STR:
+		text_str(t, s, len);
+		return KS_OK;
+	case V_BOOL:
+		text_put(t, i ? "true" : "false", i ? 4 : 5);
+		return KS_OK;
+	case V_NULL:
+		text_put(t, "null", 4);
+		return KS_OK;
+	case V_ARR:
+		text_put(t, "[", 1);
+		for (k = 1; k <= i && rc == KS_OK; k++) {
+			if (k > 1)
+				text_put(t, ",", 1);
+			lua_rawgeti(L, idx, (lua_Integer)k);
+			rc = to_text(L, -1, depth + 1, cv, t);
+			lua_pop(L, 1);
+		}
+		text_put(t, "]", 1);
+		break;
+	case V_OBJ:
+		text_put(t, "{", 1);
+		lua_pushnil(L);
+		for (k = 0; lua_next(L, idx) != 0; k++) {
+			if (k > 0)
+				text_put(t, ",", 1);
+			if ((s = field_name(L, cv, &len)) == NULL) {
+				lua_pop(L, 2);
+				rc = KS_ERROR;
+				break;
+			}
+			text_str(t, s, len);
+			text_put(t, ":", 1);
+			if (to_text(L, -1, depth + 1, cv, t) != KS_OK) {
+				conv_key(cv, s, len);
+				lua_pop(L, 2);
+				rc = KS_ERROR;
+				break;
+			}
+			lua_pop(L, 1);
+		}
+		text_put(t, "}", 1);
+		break;
+	}
+	if (pushed)
+		lua_pop(L, 1);
+	return rc;
 }
 
 /*
@@ -1727,7 +1918,7 @@ restore(lua_State *L, int s)
 static int
 run(struct ks_request *req, struct cage *c, const char *key,
     const char *label, json_t *data, const char *fn, json_t *input,
-    json_t **out)
+    json_t **out, struct text *tx)
 {
 	lua_State *L = c->L;
 	struct conv cv;
@@ -1806,9 +1997,12 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	}
 	run_end(c);
 	memset(&cv, 0, sizeof(cv));
-	*out = to_json(L, -1, 0, &cv);
+	if (tx != NULL)
+		rc = to_text(L, -1, 0, &cv, tx) == KS_OK;
+	else
+		rc = (*out = to_json(L, -1, 0, &cv)) != NULL;
 	lua_settop(L, top);
-	if (*out == NULL)
+	if (!rc)
 		return rule_fail(req, "rule_error", cv.why ? cv.why :
 		    "the result cannot be sent", cv.key[0] ? ks_arena_printf(
 		    req->arena, "field %s", cv.key) : NULL);
@@ -1877,10 +2071,10 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 	    out);
 }
 
-int
-ks_rules_eval_cached(struct ks_request *req, const char *sha,
-    const char *label, json_t *data, const char *data_sha, const char *fn,
-    json_t *input, json_t **out)
+static int
+eval_cached(struct ks_request *req, const char *sha, const char *label,
+    json_t *data, const char *data_sha, const char *fn, json_t *input,
+    json_t **out, struct text *tx)
 {
 	struct cage *c;
 	char key[256];
@@ -1892,7 +2086,7 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	/* Data named but not given: only its frozen snapshot will do. */
 	if (data == NULL && data_sha != NULL && !snap_ready(c, key))
 		return KS_ERROR;
-	rc = run(req, c, key, label, data, fn, input, out);
+	rc = run(req, c, key, label, data, fn, input, out, tx);
 	/*
 	 * A state stopped for memory or time may be left half-built; one
 	 * whose pool grew large for one evaluation gives the memory back.
@@ -1902,6 +2096,33 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	else
 		cache_trim();	/* it may have grown */
 	return rc;
+}
+
+int
+ks_rules_eval_cached(struct ks_request *req, const char *sha,
+    const char *label, json_t *data, const char *data_sha, const char *fn,
+    json_t *input, json_t **out)
+{
+	return eval_cached(req, sha, label, data, data_sha, fn, input, out,
+	    NULL);
+}
+
+int
+ks_rules_eval_cached_text(struct ks_request *req, const char *sha,
+    const char *label, json_t *data, const char *data_sha, const char *fn,
+    json_t *input, const char **text, size_t *len)
+{
+	struct text t = { NULL, 0, 0 };
+
+	if (eval_cached(req, sha, label, data, data_sha, fn, input, NULL,
+	    &t) != KS_OK) {
+		free(t.p);
+		return KS_ERROR;
+	}
+	ks_arena_cleanup(req->arena, free, t.p);
+	*text = t.p;
+	*len = t.len;
+	return KS_OK;
 }
 
 int
