@@ -41,6 +41,14 @@ void		 ks_arena_cleanup(struct ks_arena *, void (*)(void *), void *);
 /** Bytes handed out so far (for tests and limits). */
 size_t		 ks_arena_used(const struct ks_arena *);
 
+/** A text that grows as it is written; p is malloc'd (free it), or NULL. */
+struct ks_buf {
+	char	*p;
+	size_t	 len, cap;
+};
+/** Append n bytes; p stays NUL-terminated. Aborts on out-of-memory. */
+void		 ks_buf_put(struct ks_buf *, const char *, size_t);
+
 /* ------------------------------------------------------------- logging */
 
 enum ks_log_level { KS_LOG_DEBUG, KS_LOG_INFO, KS_LOG_WARN, KS_LOG_ERROR };

@@ -1435,62 +1435,44 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
  * A result as JSON text, as json_dumps(JSON_COMPACT) would write the
  * tree to_json makes (the same checks, fields in the same order), for
  * an answer that is only sent: no tree is built and freed per value.
+ * First a JSON string as jansson writes it without flags.
  */
-struct text {
-	char	*p;
-	size_t	 len, size;
-};
-
 static void
-text_put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->size) {
-		t->size = (t->len + n + 1) * 2;
-		if ((t->p = realloc(t->p, t->size)) == NULL)
-			abort();
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-/* A JSON string as jansson writes it without flags. */
-static void
-text_str(struct text *t, const char *s, size_t n)
+text_str(struct ks_buf *t, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i, run = 0;
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 	unsigned char c;
 
-	text_put(t, "\"", 1);
+	ks_buf_put(t, "\"", 1);
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		text_put(t, s + run, i - run);
+		ks_buf_put(t, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': text_put(t, "\\\"", 2); break;
-		case '\\': text_put(t, "\\\\", 2); break;
-		case '\b': text_put(t, "\\b", 2); break;
-		case '\f': text_put(t, "\\f", 2); break;
-		case '\n': text_put(t, "\\n", 2); break;
-		case '\r': text_put(t, "\\r", 2); break;
-		case '\t': text_put(t, "\\t", 2); break;
+		case '"': ks_buf_put(t, "\\\"", 2); break;
+		case '\\': ks_buf_put(t, "\\\\", 2); break;
+		case '\b': ks_buf_put(t, "\\b", 2); break;
+		case '\f': ks_buf_put(t, "\\f", 2); break;
+		case '\n': ks_buf_put(t, "\\n", 2); break;
+		case '\r': ks_buf_put(t, "\\r", 2); break;
+		case '\t': ks_buf_put(t, "\\t", 2); break;
 		default:
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			text_put(t, esc, 6);
+			ks_buf_put(t, esc, 6);
 		}
 	}
-	text_put(t, s + run, n - run);
-	text_put(t, "\"", 1);
+	ks_buf_put(t, s + run, n - run);
+	ks_buf_put(t, "\"", 1);
 }
 
 /* An integer in decimal (snprintf was a sixth of the conversion). */
 static void
-text_int(struct text *t, json_int_t v)
+text_int(struct ks_buf *t, json_int_t v)
 {
 	char num[24], *p = num + sizeof(num);
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
@@ -1501,11 +1483,11 @@ text_int(struct text *t, json_int_t v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	text_put(t, p, (size_t)(num + sizeof(num) - p));
+	ks_buf_put(t, p, (size_t)(num + sizeof(num) - p));
 }
 
 static int
-to_text(lua_State *L, int idx, int depth, struct conv *cv, struct text *t)
+to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 {
 	json_int_t i, k;
 	const char *s;
@@ -1523,35 +1505,35 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct text *t)
 		text_str(t, s, len);
 		return KS_OK;
 	case V_BOOL:
-		text_put(t, i ? "true" : "false", i ? 4 : 5);
+		ks_buf_put(t, i ? "true" : "false", i ? 4 : 5);
 		return KS_OK;
 	case V_NULL:
-		text_put(t, "null", 4);
+		ks_buf_put(t, "null", 4);
 		return KS_OK;
 	case V_ARR:
-		text_put(t, "[", 1);
+		ks_buf_put(t, "[", 1);
 		for (k = 1; k <= i && rc == KS_OK; k++) {
 			if (k > 1)
-				text_put(t, ",", 1);
+				ks_buf_put(t, ",", 1);
 			lua_rawgeti(L, idx, (lua_Integer)k);
 			rc = to_text(L, -1, depth + 1, cv, t);
 			lua_pop(L, 1);
 		}
-		text_put(t, "]", 1);
+		ks_buf_put(t, "]", 1);
 		break;
 	case V_OBJ:
-		text_put(t, "{", 1);
+		ks_buf_put(t, "{", 1);
 		lua_pushnil(L);
 		for (k = 0; lua_next(L, idx) != 0; k++) {
 			if (k > 0)
-				text_put(t, ",", 1);
+				ks_buf_put(t, ",", 1);
 			if ((s = field_name(L, cv, &len)) == NULL) {
 				lua_pop(L, 2);
 				rc = KS_ERROR;
 				break;
 			}
 			text_str(t, s, len);
-			text_put(t, ":", 1);
+			ks_buf_put(t, ":", 1);
 			if (to_text(L, -1, depth + 1, cv, t) != KS_OK) {
 				conv_key(cv, s, len);
 				lua_pop(L, 2);
@@ -1560,7 +1542,7 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct text *t)
 			}
 			lua_pop(L, 1);
 		}
-		text_put(t, "}", 1);
+		ks_buf_put(t, "}", 1);
 		break;
 	}
 	if (pushed)
@@ -1918,7 +1900,7 @@ restore(lua_State *L, int s)
 static int
 run(struct ks_request *req, struct cage *c, const char *key,
     const char *label, json_t *data, const char *fn, json_t *input,
-    json_t **out, struct text *tx)
+    json_t **out, struct ks_buf *tx)
 {
 	lua_State *L = c->L;
 	struct conv cv;
@@ -2074,7 +2056,7 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 static int
 eval_cached(struct ks_request *req, const char *sha, const char *label,
     json_t *data, const char *data_sha, const char *fn, json_t *input,
-    json_t **out, struct text *tx)
+    json_t **out, struct ks_buf *tx)
 {
 	struct cage *c;
 	char key[256];
@@ -2112,7 +2094,7 @@ ks_rules_eval_cached_text(struct ks_request *req, const char *sha,
     const char *label, json_t *data, const char *data_sha, const char *fn,
     json_t *input, const char **text, size_t *len)
 {
-	struct text t = { NULL, 0, 0 };
+	struct ks_buf t = { NULL, 0, 0 };
 
 	if (eval_cached(req, sha, label, data, data_sha, fn, input, NULL,
 	    &t) != KS_OK) {
