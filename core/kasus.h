@@ -41,6 +41,14 @@ void		 ks_arena_cleanup(struct ks_arena *, void (*)(void *), void *);
 /** Bytes handed out so far (for tests and limits). */
 size_t		 ks_arena_used(const struct ks_arena *);
 
+/** A text that grows as it is written; p is malloc'd (free it), or NULL. */
+struct ks_buf {
+	char	*p;
+	size_t	 len, cap;
+};
+/** Append n bytes; p stays NUL-terminated. Aborts on out-of-memory. */
+void		 ks_buf_put(struct ks_buf *, const char *, size_t);
+
 /* ------------------------------------------------------------- logging */
 
 enum ks_log_level { KS_LOG_DEBUG, KS_LOG_INFO, KS_LOG_WARN, KS_LOG_ERROR };
@@ -555,6 +563,10 @@ int	ks_random_hex(char *out, size_t nbytes);
  */
 int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 	    const char *date, json_t *input, json_t **out, json_t **prov);
+/** The same with the output as JSON text in the request's arena. */
+int	ks_rules_eval_text(struct ks_request *, const char *pack,
+	    const char *fn, const char *date, json_t *input,
+	    const char **text, size_t *len, json_t **prov);
 /** The same with the canton's code only (bounds the canton sets). */
 int	ks_rules_eval_canton(struct ks_request *, const char *pack,
 	    const char *fn, const char *date, json_t *data, json_t *input,
@@ -579,6 +591,14 @@ int	ks_rules_eval_source(struct ks_request *, const char *name,
 int	ks_rules_eval_cached(struct ks_request *, const char *sha,
 	    const char *label, json_t *data, const char *data_sha,
 	    const char *fn, json_t *input, json_t **out);
+/**
+ * The same with the output as JSON text (what json_dumps with
+ * JSON_COMPACT writes of *out), kept in the request's arena: for an
+ * answer that is only sent, without a tree built and freed per value.
+ */
+int	ks_rules_eval_cached_text(struct ks_request *, const char *sha,
+	    const char *label, json_t *data, const char *data_sha,
+	    const char *fn, json_t *input, const char **text, size_t *len);
 /** Compile src into this thread's cache under sha (kept when there). */
 int	ks_rules_load(struct ks_request *, const char *name, const char *sha,
 	    const char *src, size_t len);

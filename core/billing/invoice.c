@@ -643,21 +643,13 @@ fail:
  * name cannot become a formula.
  */
 struct csv {
-	char	*buf;
-	size_t	 len, cap;
+	struct ks_buf	 b;
 };
 
 static void
 put(struct csv *c, const char *s, size_t n)
 {
-	if (c->len + n + 1 > c->cap) {
-		c->cap = (c->len + n + 1) * 2;
-		if ((c->buf = realloc(c->buf, c->cap)) == NULL)
-			abort();
-	}
-	memcpy(c->buf + c->len, s, n);
-	c->len += n;
-	c->buf[c->len] = '\0';
+	ks_buf_put(&c->b, s, n);
 }
 
 static void
@@ -699,10 +691,10 @@ rappen(struct csv *c, long long v, int last)
 static int
 csv_reply(struct ks_request *req, struct csv *c, const char *name)
 {
-	req->raw = ks_arena_alloc(req->arena, c->len + 1);
-	memcpy(req->raw, c->buf, c->len);
-	req->raw_len = c->len;
-	free(c->buf);
+	req->raw = ks_arena_alloc(req->arena, c->b.len + 1);
+	memcpy(req->raw, c->b.p, c->b.len);
+	req->raw_len = c->b.len;
+	free(c->b.p);
 	req->ctype = "text/csv; charset=utf-8";
 	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
 	    "attachment; filename=\"%s\"", name));
@@ -725,7 +717,7 @@ party_name(struct run *run, json_t *s)
 static int
 allocation_csv(struct ks_request *req)
 {
-	struct csv c = { NULL, 0, 0 };
+	struct csv c = { { NULL, 0, 0 } };
 	struct run run;
 	json_t *s, *b, *t;
 	const char *code;
@@ -785,7 +777,7 @@ allocation_csv(struct ks_request *req)
 static int
 burden_csv(struct ks_request *req)
 {
-	struct csv c = { NULL, 0, 0 };
+	struct csv c = { { NULL, 0, 0 } };
 	json_t *res, *r, *pk;
 	const char *code;
 	size_t i;

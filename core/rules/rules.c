@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,8 +74,12 @@ struct cage {
 	long		 steps;
 	long		 step_limit;
 	double		 deadline;
+	double		 start;		/* of the evaluation under way */
+	pthread_t	 thread;	/* that runs it */
 	int		 stop;		/* 1 timeout, 2 memory */
-	int		 running;	/* an evaluation is under way */
+	volatile sig_atomic_t running;	/* an evaluation is under way */
+	volatile sig_atomic_t hooked;	/* its count hook ran once */
+	int		 armed;		/* the watchdog armed it (wd_lock) */
 	char		 sha[65];
 	unsigned	 gen;
 	int		 chunk;		/* registry ref of the compiled chunk */
@@ -111,6 +116,7 @@ tl_init(void)
  */
 #define ALLOC_STEP	64
 #define BIG_ALLOC	65536
+#define BIG_WORK	65536.0
 
 /*
  * A block of class (n + 15) / 16. With force (Lua shrinking a big block:
@@ -246,18 +252,66 @@ cage_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/*
+ * An evaluation runs without a hook: Lua 5.4 traces every VM instruction
+ * once any count hook is set (a sixth of a budget evaluation's
+ * instructions with the hook's own work), and almost every evaluation
+ * ends within microseconds. The watchdog arms the count hook of an
+ * evaluation still running HOOK_AFTER seconds after it started (and
+ * makes it run at once on its deadline); from then on the hook counts
+ * every HOOK_EVERY instructions and checks the deadline, as before. The
+ * time before the hook ran is charged when it first runs, at the rate
+ * the two budgets allow together (rules_instructions per
+ * rules_timeout_ms), so the instruction budget holds up to the VM
+ * instructions of about the first millisecond. Library calls and
+ * allocations are charged as they happen, hook or not. Without a
+ * watchdog thread the hook is set at the start, as it always was.
+ */
+#ifndef HOOK_AFTER		/* a measuring build under valgrind sets more */
+#define HOOK_AFTER	0.001
+#endif
+#define HOOK_EVERY	1000
+
 static void
 hook(lua_State *L, lua_Debug *ar)
 {
 	struct cage *c;
+	double now = ks_now(), before;
 
 	(void)ar;
 	lua_getallocf(L, (void **)&c);
-	c->steps += 1000;
-	if (c->steps > c->step_limit || ks_now() > c->deadline) {
+	if (!c->hooked) {
+		/* The first call: the watchdog armed it for the next one. */
+		c->hooked = 1;
+		before = (now - c->start) * (double)c->step_limit /
+		    (ks_conf.rules_timeout_ms / 1000.0);
+		c->steps += before < (double)c->step_limit ? (long)before :
+		    c->step_limit;
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	} else
+		c->steps += HOOK_EVERY;
+	if (c->steps > c->step_limit || now > c->deadline) {
 		c->stop = 1;
 		luaL_error(L, "the rule ran out of time");
 	}
+}
+
+/*
+ * The watchdog asks the evaluating thread to arm its hook (SIGURG): set
+ * from the thread that runs the state, lua_sethook is safe at any point
+ * (Lua's own interpreter does so from its SIGINT handler), where from
+ * the watchdog's thread it would race with the calls it marks.
+ */
+static __thread struct cage *tl_cage;	/* the evaluation under way */
+
+static void
+on_arm(int sig)
+{
+	struct cage *c = tl_cage;
+
+	(void)sig;
+	if (c != NULL && c->running)
+		lua_sethook(c->L, hook, LUA_MASKCOUNT, 1);
 }
 
 /*
@@ -273,8 +327,13 @@ charge(lua_State *L, double work, const char *what)
 	lua_getallocf(L, (void **)&c);
 	if (!c->running)
 		return;
-	if (work > (double)(c->step_limit - c->steps) ||
-	    ks_now() > c->deadline) {
+	/*
+	 * The clock is read only for large work or once the hook runs:
+	 * before, the evaluation is younger than HOOK_AFTER (a clock read
+	 * per guarded call was a twentieth of a budget evaluation).
+	 */
+	if (work > (double)(c->step_limit - c->steps) || ((c->hooked ||
+	    work >= BIG_WORK) && ks_now() > c->deadline)) {
 		c->stop = 1;
 		snprintf(msg, sizeof(msg), "the rule ran out of time (%s "
 		    "would take about %.0f steps, %ld are left)", what, work,
@@ -439,6 +498,12 @@ guarded_scan(lua_State *L)
  * each try compares up to the pattern's length. Literal searches
  * (find with plain, or no special characters) compare with memcmp.
  */
+/* The characters that make a pattern more than a literal. */
+static const unsigned char pat_special[256] = {
+	[0] = 1, ['^'] = 1, ['$'] = 1, ['*'] = 1, ['+'] = 1, ['?'] = 1,
+	['.'] = 1, ['('] = 1, ['['] = 1, ['%'] = 1, ['-'] = 1,
+};
+
 static double
 pattern_cost(const char *p, size_t m, size_t n, int plain, int anchorable)
 {
@@ -447,7 +512,7 @@ pattern_cost(const char *p, size_t m, size_t n, int plain, int anchorable)
 	int q = 0, special = 0;
 
 	for (i = 0; i < m && !plain; i++) {
-		if (strchr("^$*+?.([%-", p[i]) != NULL)
+		if (pat_special[(unsigned char)p[i]])
 			special = 1;
 		if (p[i] == '%') {
 			if (i + 1 < m && (p[i + 1] == 'b' || p[i + 1] == 'f'))
@@ -694,25 +759,35 @@ open_libs(lua_State *L)
 /*
  * The count hook runs between instructions; one instruction (comparing
  * two long strings, say) may work for milliseconds, and a thousand of
- * them run between two hook calls. The watchdog sets the hook to run on
- * the very next instruction of every evaluation that is past its
- * deadline (lua_sethook may be called from outside the running thread;
- * Lua's own interpreter does so from a signal handler).
+ * them run between two hook calls. The watchdog arms the hook of every
+ * evaluation that has run HOOK_AFTER (above) and makes it run on the
+ * very next instruction of every evaluation that is past its deadline,
+ * re-arming those every 10 ms until they end.
  *
- * It sleeps until the earliest deadline of the evaluations under way
- * (wd_wake), or until there is one at all. An evaluation that starts
- * wakes it only when it sleeps without a time or would wake after the
- * new deadline: with one timeout for all, deadlines come in order, so
- * under load the watchdog wakes about once per timeout instead of once
- * per evaluation (a wake-up per evaluation cost a context switch on
- * both sides, a third of a budget evaluation's time).
+ * While evaluations come (one started within WD_IDLE), it wakes every
+ * WD_TICK and is never woken by them: a wake-up per evaluation cost a
+ * context switch on both sides, about a twentieth of a worker's time
+ * under evaluation load (perf). After WD_IDLE without one it sleeps
+ * until the next one starts and wakes it. A long evaluation alone
+ * wakes it at its own times.
  */
+#define WD_TICK		0.002
+#define WD_IDLE		0.1
+
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cond = PTHREAD_COND_INITIALIZER;
 static struct cage *wd_list;
 static double wd_wake;		/* when it wakes next; 0: when told */
+static double wd_last;		/* when the last evaluation started */
 static int wd_started;		/* in this process (a child has none) */
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
+
+/* When the watchdog must look at c next. */
+static double
+wd_due(const struct cage *c)
+{
+	return c->armed ? c->deadline : c->start + HOOK_AFTER;
+}
 
 static void *
 wd_loop(void *arg)
@@ -729,20 +804,26 @@ wd_loop(void *arg)
 		next = 0;
 		late = 0;
 		for (c = wd_list; c != NULL; c = c->wd_next) {
-			if (now >= c->deadline) {
-				lua_sethook(c->L, hook, LUA_MASKCOUNT, 1);
-				late = 1;
-			} else if (next == 0 || c->deadline < next)
-				next = c->deadline;
+			if (now >= wd_due(c)) {
+				pthread_kill(c->thread, SIGURG);
+				c->armed = 1;
+			}
+			if (now >= wd_due(c))
+				late = 1;	/* past its deadline */
+			else if (next == 0 || wd_due(c) < next)
+				next = wd_due(c);
 		}
-		if (wd_list == NULL) {
+		if (wd_list == NULL && now - wd_last > WD_IDLE) {
 			wd_wake = 0;
 			pthread_cond_wait(&wd_cond, &wd_lock);
 			continue;
 		}
 		/* Past deadlines are re-armed every 10 ms until they end. */
-		wait = late && (next == 0 || next - now > 0.01) ? 0.01 :
-		    next - now;
+		wait = next == 0 ? 0.01 : next - now;
+		if (late && wait > 0.01)
+			wait = 0.01;
+		if (now - wd_last <= WD_IDLE && wait > WD_TICK)
+			wait = WD_TICK;
 		wd_wake = now + wait;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)(wait * 1e9) + 1000;
@@ -773,11 +854,17 @@ wd_atfork(void)
 static void
 wd_start_locked(void)
 {
+	struct sigaction sa;
 	pthread_t t;
 
 	if (wd_started)
 		return;
 	pthread_once(&wd_once, wd_atfork);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_arm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, NULL);
 	wd_list = NULL;
 	wd_wake = 0;
 	if (pthread_create(&t, NULL, wd_loop, NULL) == 0) {
@@ -795,19 +882,30 @@ ks_rules_watchdog_start(void)
 }
 
 /*
- * Register a cage for the watchdog. A worker starts it before its system
- * call filter (ks_rules_listen_start); other processes on first use.
+ * Register a cage for the watchdog; 0 when there is none. A worker
+ * starts it before its system call filter (ks_rules_listen_start);
+ * other processes on first use.
  */
-static void
+static int
 wd_enter(struct cage *c)
 {
+	int on;
+
 	pthread_mutex_lock(&wd_lock);
 	wd_start_locked();
+	if (!(on = wd_started)) {
+		pthread_mutex_unlock(&wd_lock);
+		return 0;
+	}
+	c->armed = 0;
 	c->wd_next = wd_list;
 	wd_list = c;
-	if (wd_wake == 0 || c->deadline < wd_wake)
+	wd_last = c->start;
+	/* Ticking, it comes by soon enough. */
+	if (wd_wake == 0 || wd_wake > wd_due(c) + WD_TICK)
 		pthread_cond_signal(&wd_cond);
 	pthread_mutex_unlock(&wd_lock);
+	return on;
 }
 
 static void
@@ -837,7 +935,8 @@ cage_free(struct cage *c)
 		c->steps = 0;
 		c->step_limit = 1000000;
 		c->deadline = ks_now() + 0.1;
-		lua_sethook(c->L, hook, LUA_MASKCOUNT, 1000);
+		c->hooked = 1;
+		lua_sethook(c->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
 		lua_close(c->L);
 	}
 	while ((s = c->slab) != NULL) {
@@ -1149,65 +1248,72 @@ conv_key(struct conv *cv, const char *k, size_t n)
 		strcat(cv->key, "...");
 }
 
-/* Convert the value at idx; on failure cv->why says what is wrong. */
-static json_t *
-to_json(lua_State *L, int idx, int depth, struct conv *cv)
+/* What a value of a result becomes. */
+enum vkind { V_BAD, V_INT, V_STR, V_BOOL, V_NULL, V_ARR, V_OBJ };
+
+/*
+ * Classify the value at idx (an absolute index). A table of the pack's
+ * snapshot is read through its backing, which is then pushed (*pushed
+ * set; the caller pops it) and *at names it. Integers land in *i, texts
+ * in *s and *len, a list's length in *n (0 for an empty table). V_BAD
+ * with cv->why on anything that cannot be sent.
+ */
+static enum vkind
+classify(lua_State *L, int *at, int depth, struct conv *cv, json_int_t *i,
+    const char **s, size_t *len, int *pushed)
 {
-	json_t *o, *e;
 	lua_Integer n, k;
 	lua_Number d;
-	size_t len;
-	const char *s;
-	int isarr, count = 0;
+	int idx = *at, isarr, count = 0;
 
-	idx = lua_absindex(L, idx);
+	*pushed = 0;
 	if (depth > MAX_DEPTH || !lua_checkstack(L, 4)) {
 		cv->why = "the result is nested too deeply";
-		return NULL;
+		return V_BAD;
 	}
 	if (++cv->values > MAX_VALUES) {
 		cv->why = "the result has too many values (at most 200000)";
-		return NULL;
+		return V_BAD;
 	}
 	switch (lua_type(L, idx)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, idx))
-			return json_integer((json_int_t)lua_tointeger(L, idx));
+		if (lua_isinteger(L, idx)) {
+			*i = (json_int_t)lua_tointeger(L, idx);
+			return V_INT;
+		}
 		d = lua_tonumber(L, idx);
-		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15)
-			return json_integer((json_int_t)d);
+		if (isfinite(d) && d == floor(d) && fabs(d) < 9.0e15) {
+			*i = (json_int_t)d;
+			return V_INT;
+		}
 		cv->why = "the result holds a number that is not a whole "
 		    "number; amounts are integers in Rappen (round in the "
 		    "rule)";
-		return NULL;
+		return V_BAD;
 	case LUA_TSTRING:
-		s = lua_tolstring(L, idx, &len);
-		if (!utf8_valid(s, len)) {
+		*s = lua_tolstring(L, idx, len);
+		if (!utf8_valid(*s, *len)) {
 			cv->why = "the result holds text that is not valid "
 			    "UTF-8";
-			return NULL;
+			return V_BAD;
 		}
-		/* Checked above: jansson need not check it again. */
-		if ((o = json_stringn_nocheck(s, len)) == NULL)
-			cv->why = "the result holds text that cannot be sent";
-		return o;
+		return V_STR;
 	case LUA_TBOOLEAN:
-		return json_boolean(lua_toboolean(L, idx));
+		*i = lua_toboolean(L, idx);
+		return V_BOOL;
 	case LUA_TNIL:
-		return json_null();
+		return V_NULL;
 	case LUA_TTABLE:
 		break;
 	default:
 		cv->why = "the result holds a value that is not data "
 		    "(function, userdata or thread)";
-		return NULL;
+		return V_BAD;
 	}
 	/* A table of the pack's snapshot: its contents are its backing's. */
 	if (frozen_backing(L, idx)) {
-		cv->values--;
-		o = to_json(L, -1, depth, cv);
-		lua_pop(L, 1);
-		return o;
+		*pushed = 1;
+		*at = idx = lua_gettop(L);
 	}
 	/*
 	 * A list has 1..n and nothing else; a table without a border is
@@ -1225,57 +1331,223 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
 		}
 		lua_pop(L, 1);
 	}
-	if (isarr && count == n) {
+	*i = (json_int_t)n;
+	if (isarr && count == n)
+		return V_ARR;
+	lua_pushnil(L);
+	if (lua_next(L, idx) == 0) {
+		*i = 0;
+		return V_ARR;		/* empty: a list */
+	}
+	lua_pop(L, 2);
+	return V_OBJ;
+}
+
+/*
+ * The key of a field being walked (lua_next: key at -2, value at -1) as
+ * text, or NULL with cv->why and cv->key set (never drop or cut a
+ * field: a name must be text to send).
+ */
+static const char *
+field_name(lua_State *L, struct conv *cv, size_t *len)
+{
+	const char *s;
+
+	if (lua_type(L, -2) != LUA_TSTRING) {
+		cv->why = "the result mixes list entries and named fields";
+		return NULL;
+	}
+	s = lua_tolstring(L, -2, len);
+	if (memchr(s, '\0', *len) != NULL || !utf8_valid(s, *len)) {
+		conv_key(cv, s, *len);
+		cv->why = memchr(s, '\0', *len) != NULL ?
+		    "the result has a field name with a NUL byte" :
+		    "the result has a field name that is not valid UTF-8";
+		return NULL;
+	}
+	return s;
+}
+
+/* Convert the value at idx; on failure cv->why says what is wrong. */
+static json_t *
+to_json(lua_State *L, int idx, int depth, struct conv *cv)
+{
+	json_t *o = NULL, *e;
+	json_int_t i, k;
+	const char *s;
+	size_t len;
+	int pushed;
+
+	idx = lua_absindex(L, idx);
+	switch (classify(L, &idx, depth, cv, &i, &s, &len, &pushed)) {
+	case V_BAD:
+		return NULL;
+	case V_INT:
+		return json_integer(i);
+	case V_STR:
+		/* Checked above: jansson need not check it again. */
+		if ((o = json_stringn_nocheck(s, len)) == NULL)
+			cv->why = "the result holds text that cannot be sent";
+		return o;
+	case V_BOOL:
+		return json_boolean(i);
+	case V_NULL:
+		return json_null();
+	case V_ARR:
 		o = json_array();
-		for (k = 1; k <= n; k++) {
-			lua_rawgeti(L, idx, k);
+		for (k = 1; k <= i; k++) {
+			lua_rawgeti(L, idx, (lua_Integer)k);
 			e = to_json(L, -1, depth + 1, cv);
 			lua_pop(L, 1);
 			if (e == NULL) {
 				json_decref(o);
-				return NULL;
+				o = NULL;
+				break;
 			}
 			json_array_append_new(o, e);
 		}
-		return o;
+		break;
+	case V_OBJ:
+		o = json_object();
+		lua_pushnil(L);
+		while (lua_next(L, idx) != 0) {
+			e = NULL;
+			if ((s = field_name(L, cv, &len)) != NULL &&
+			    (e = to_json(L, -1, depth + 1, cv)) == NULL)
+				conv_key(cv, s, len);
+			if (e == NULL) {
+				lua_pop(L, 2);
+				json_decref(o);
+				o = NULL;
+				break;
+			}
+			json_object_setn_new_nocheck(o, s, len, e);
+			lua_pop(L, 1);
+		}
+		break;
 	}
-	o = json_object();
-	lua_pushnil(L);
-	while (lua_next(L, idx) != 0) {
-		if (lua_type(L, -2) != LUA_TSTRING) {
-			lua_pop(L, 2);
-			json_decref(o);
-			cv->why = "the result mixes list entries and named "
-			    "fields";
-			return NULL;
-		}
-		/* Never drop or cut a field: a name must be text to send. */
-		s = lua_tolstring(L, -2, &len);
-		if (memchr(s, '\0', len) != NULL || !utf8_valid(s, len)) {
-			conv_key(cv, s, len);
-			lua_pop(L, 2);
-			json_decref(o);
-			cv->why = memchr(s, '\0', len) != NULL ?
-			    "the result has a field name with a NUL byte" :
-			    "the result has a field name that is not valid "
-			    "UTF-8";
-			return NULL;
-		}
-		e = to_json(L, -1, depth + 1, cv);
-		if (e == NULL) {
-			conv_key(cv, s, len);
-			lua_pop(L, 2);
-			json_decref(o);
-			return NULL;
-		}
-		json_object_setn_new_nocheck(o, s, len, e);
+	if (pushed)
 		lua_pop(L, 1);
-	}
-	if (json_object_size(o) == 0) {
-		json_decref(o);
-		return json_array();
-	}
 	return o;
+}
+
+/*
+ * A result as JSON text, as json_dumps(JSON_COMPACT) would write the
+ * tree to_json makes (the same checks, fields in the same order), for
+ * an answer that is only sent: no tree is built and freed per value.
+ * First a JSON string as jansson writes it without flags.
+ */
+static void
+text_str(struct ks_buf *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	unsigned char c;
+
+	ks_buf_put(t, "\"", 1);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		ks_buf_put(t, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': ks_buf_put(t, "\\\"", 2); break;
+		case '\\': ks_buf_put(t, "\\\\", 2); break;
+		case '\b': ks_buf_put(t, "\\b", 2); break;
+		case '\f': ks_buf_put(t, "\\f", 2); break;
+		case '\n': ks_buf_put(t, "\\n", 2); break;
+		case '\r': ks_buf_put(t, "\\r", 2); break;
+		case '\t': ks_buf_put(t, "\\t", 2); break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			ks_buf_put(t, esc, 6);
+		}
+	}
+	ks_buf_put(t, s + run, n - run);
+	ks_buf_put(t, "\"", 1);
+}
+
+/* An integer in decimal (snprintf was a sixth of the conversion). */
+static void
+text_int(struct ks_buf *t, json_int_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	ks_buf_put(t, p, (size_t)(num + sizeof(num) - p));
+}
+
+static int
+to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
+{
+	json_int_t i, k;
+	const char *s;
+	size_t len;
+	int pushed, rc = KS_OK;
+
+	idx = lua_absindex(L, idx);
+	switch (classify(L, &idx, depth, cv, &i, &s, &len, &pushed)) {
+	case V_BAD:
+		return KS_ERROR;
+	case V_INT:
+		text_int(t, i);
+		return KS_OK;
+	case V_STR:
+		text_str(t, s, len);
+		return KS_OK;
+	case V_BOOL:
+		ks_buf_put(t, i ? "true" : "false", i ? 4 : 5);
+		return KS_OK;
+	case V_NULL:
+		ks_buf_put(t, "null", 4);
+		return KS_OK;
+	case V_ARR:
+		ks_buf_put(t, "[", 1);
+		for (k = 1; k <= i && rc == KS_OK; k++) {
+			if (k > 1)
+				ks_buf_put(t, ",", 1);
+			lua_rawgeti(L, idx, (lua_Integer)k);
+			rc = to_text(L, -1, depth + 1, cv, t);
+			lua_pop(L, 1);
+		}
+		ks_buf_put(t, "]", 1);
+		break;
+	case V_OBJ:
+		ks_buf_put(t, "{", 1);
+		lua_pushnil(L);
+		for (k = 0; lua_next(L, idx) != 0; k++) {
+			if (k > 0)
+				ks_buf_put(t, ",", 1);
+			if ((s = field_name(L, cv, &len)) == NULL) {
+				lua_pop(L, 2);
+				rc = KS_ERROR;
+				break;
+			}
+			text_str(t, s, len);
+			ks_buf_put(t, ":", 1);
+			if (to_text(L, -1, depth + 1, cv, t) != KS_OK) {
+				conv_key(cv, s, len);
+				lua_pop(L, 2);
+				rc = KS_ERROR;
+				break;
+			}
+			lua_pop(L, 1);
+		}
+		ks_buf_put(t, "}", 1);
+		break;
+	}
+	if (pushed)
+		lua_pop(L, 1);
+	return rc;
 }
 
 /*
@@ -1304,8 +1576,9 @@ static void
 run_end(struct cage *c)
 {
 	wd_leave(c);
+	c->running = 0;		/* before: a late signal must not re-arm */
 	lua_sethook(c->L, NULL, 0, 0);
-	c->running = 0;
+	tl_cage = NULL;
 }
 
 static int
@@ -1627,7 +1900,7 @@ restore(lua_State *L, int s)
 static int
 run(struct ks_request *req, struct cage *c, const char *key,
     const char *label, json_t *data, const char *fn, json_t *input,
-    json_t **out)
+    json_t **out, struct ks_buf *tx)
 {
 	lua_State *L = c->L;
 	struct conv cv;
@@ -1638,10 +1911,16 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	c->steps = 0;
 	c->stop = 0;
 	c->step_limit = ks_conf.rules_instructions;
-	c->deadline = ks_now() + ks_conf.rules_timeout_ms / 1000.0;
-	c->running = 1;
-	lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
-	wd_enter(c);
+	c->start = ks_now();
+	c->deadline = c->start + ks_conf.rules_timeout_ms / 1000.0;
+	c->thread = pthread_self();
+	c->hooked = 0;
+	tl_cage = c;
+	c->running = 1;		/* no hook until the watchdog arms it */
+	if (!wd_enter(c)) {
+		c->hooked = 1;
+		lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+	}
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snaps);
 	lua_getfield(L, -1, key);
@@ -1700,9 +1979,12 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	}
 	run_end(c);
 	memset(&cv, 0, sizeof(cv));
-	*out = to_json(L, -1, 0, &cv);
+	if (tx != NULL)
+		rc = to_text(L, -1, 0, &cv, tx) == KS_OK;
+	else
+		rc = (*out = to_json(L, -1, 0, &cv)) != NULL;
 	lua_settop(L, top);
-	if (*out == NULL)
+	if (!rc)
 		return rule_fail(req, "rule_error", cv.why ? cv.why :
 		    "the result cannot be sent", cv.key[0] ? ks_arena_printf(
 		    req->arena, "field %s", cv.key) : NULL);
@@ -1771,10 +2053,10 @@ ks_rules_eval_source(struct ks_request *req, const char *name,
 	    out);
 }
 
-int
-ks_rules_eval_cached(struct ks_request *req, const char *sha,
-    const char *label, json_t *data, const char *data_sha, const char *fn,
-    json_t *input, json_t **out)
+static int
+eval_cached(struct ks_request *req, const char *sha, const char *label,
+    json_t *data, const char *data_sha, const char *fn, json_t *input,
+    json_t **out, struct ks_buf *tx)
 {
 	struct cage *c;
 	char key[256];
@@ -1786,7 +2068,7 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	/* Data named but not given: only its frozen snapshot will do. */
 	if (data == NULL && data_sha != NULL && !snap_ready(c, key))
 		return KS_ERROR;
-	rc = run(req, c, key, label, data, fn, input, out);
+	rc = run(req, c, key, label, data, fn, input, out, tx);
 	/*
 	 * A state stopped for memory or time may be left half-built; one
 	 * whose pool grew large for one evaluation gives the memory back.
@@ -1796,6 +2078,33 @@ ks_rules_eval_cached(struct ks_request *req, const char *sha,
 	else
 		cache_trim();	/* it may have grown */
 	return rc;
+}
+
+int
+ks_rules_eval_cached(struct ks_request *req, const char *sha,
+    const char *label, json_t *data, const char *data_sha, const char *fn,
+    json_t *input, json_t **out)
+{
+	return eval_cached(req, sha, label, data, data_sha, fn, input, out,
+	    NULL);
+}
+
+int
+ks_rules_eval_cached_text(struct ks_request *req, const char *sha,
+    const char *label, json_t *data, const char *data_sha, const char *fn,
+    json_t *input, const char **text, size_t *len)
+{
+	struct ks_buf t = { NULL, 0, 0 };
+
+	if (eval_cached(req, sha, label, data, data_sha, fn, input, NULL,
+	    &t) != KS_OK) {
+		free(t.p);
+		return KS_ERROR;
+	}
+	ks_arena_cleanup(req->arena, free, t.p);
+	*text = t.p;
+	*len = t.len;
+	return KS_OK;
 }
 
 int

@@ -66,14 +66,33 @@ scope_of(PGresult *r)
 	return strcmp(ks_db_str(r, 0, "own"), "t") == 0 ? "tenant" : "canton";
 }
 
+/* Where an evaluation's output goes: a tree, or JSON text. */
+struct eval_out {
+	json_t		**json;
+	const char	**text;
+	size_t		 *len;
+};
+
+static int
+eval_cached(struct ks_request *req, const char *sha, const char *name,
+    json_t *data, const char *dkey, const char *fn, json_t *input,
+    const struct eval_out *o)
+{
+	if (o->text != NULL)
+		return ks_rules_eval_cached_text(req, sha, name, data, dkey,
+		    fn, input, o->text, o->len);
+	return ks_rules_eval_cached(req, sha, name, data, dkey, fn, input,
+	    o->json);
+}
+
 /*
  * Resolve the code with query qid (and the tenant's data, when the query
  * brings it) and run fn on it; caller_data, when given, is the DATA.
  */
 static int
 eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
-    const char *date, json_t *caller_data, json_t *input, json_t **out,
-    json_t **prov)
+    const char *date, json_t *caller_data, json_t *input,
+    const struct eval_out *out, json_t **prov)
 {
 	const char *v[2], *src, *dkey = NULL;
 	PGresult *r, *s;
@@ -106,13 +125,12 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	snprintf(name, sizeof(name), "%s@%s", ks_db_str(r, 0, "name"),
 	    ks_db_str(r, 0, "version"));
 	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
-	found = ks_rules_eval_cached(req, sha, name, data, dkey, fn, input,
-	    out);
+	found = eval_cached(req, sha, name, data, dkey, fn, input, out);
 	if (found != KS_OK && req->err.code == NULL && dkey != NULL) {
 		if (tenant_data(req, r, &data) != KS_OK)
 			goto out;
-		found = ks_rules_eval_cached(req, sha, name, data, dkey, fn,
-		    input, out);
+		found = eval_cached(req, sha, name, data, dkey, fn, input,
+		    out);
 	}
 	if (found != KS_OK) {
 		if (req->err.code != NULL)
@@ -128,8 +146,8 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		src = ks_db_str(s, 0, "source");
 		if (intact(req, src, strlen(src), sha) != KS_OK ||
 		    ks_rules_load(req, name, sha, src, strlen(src)) != KS_OK ||
-		    ks_rules_eval_cached(req, sha, name, data, dkey, fn, input,
-		    out) != KS_OK)
+		    eval_cached(req, sha, name, data, dkey, fn, input, out) !=
+		    KS_OK)
 			goto out;
 	}
 	*prov = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id",
@@ -152,8 +170,21 @@ int
 ks_rules_eval(struct ks_request *req, const char *pack, const char *fn,
     const char *date, json_t *input, json_t **out, json_t **prov)
 {
+	struct eval_out o = { out, NULL, NULL };
+
 	return eval_code(req, Q_RULE_RESOLVE_WITH_DATA, pack, fn, date, NULL,
-	    input, out, prov);
+	    input, &o, prov);
+}
+
+int
+ks_rules_eval_text(struct ks_request *req, const char *pack, const char *fn,
+    const char *date, json_t *input, const char **text, size_t *len,
+    json_t **prov)
+{
+	struct eval_out o = { NULL, text, len };
+
+	return eval_code(req, Q_RULE_RESOLVE_WITH_DATA, pack, fn, date, NULL,
+	    input, &o, prov);
 }
 
 int
@@ -161,8 +192,10 @@ ks_rules_eval_canton(struct ks_request *req, const char *pack,
     const char *fn, const char *date, json_t *data, json_t *input,
     json_t **out, json_t **prov)
 {
+	struct eval_out o = { out, NULL, NULL };
+
 	return eval_code(req, Q_RULE_RESOLVE_CANTON, pack, fn, date, data,
-	    input, out, prov);
+	    input, &o, prov);
 }
 
 /* ------------------------------------------------------------- the API */
@@ -618,18 +651,32 @@ resolve(struct ks_request *req)
 	    "date", v[1]));
 }
 
+/*
+ * The answer { output, pack } is written as text: the output goes from
+ * Lua to JSON text directly, not through a tree that is dumped and freed
+ * (a tenth of the route's CPU).
+ */
 static int
 evaluate(struct ks_request *req)
 {
-	const char *date = ks_body_str(req, "date");
-	json_t *out, *prov;
+	const char *date = ks_body_str(req, "date"), *out;
+	json_t *prov;
+	size_t len;
+	char *pack;
 
-	if (ks_rules_eval(req, ks_body_str(req, "pack"), ks_body_str(req,
+	if (ks_rules_eval_text(req, ks_body_str(req, "pack"), ks_body_str(req,
 	    "function"), date ? date : ks_today(req), json_object_get(req->body,
-	    "input"), &out, &prov) != KS_OK)
+	    "input"), &out, &len, &prov) != KS_OK)
 		return KS_ERROR;
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "output", out,
-	    "pack", prov));
+	if ((pack = json_dumps(prov, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(prov);
+	req->raw = ks_arena_printf(req->arena, "{\"output\":%s,\"pack\":%s}",
+	    out, pack);
+	req->raw_len = strlen(req->raw);
+	req->ctype = "application/json";
+	free(pack);
+	return KS_OK;
 }
 
 static const struct ks_field pack_new[] = {

@@ -5,7 +5,11 @@
  * in the server, the pack is compiled once and then found by its
  * checksum (ks_rules_eval_cached); the source is not hashed again.
  *
- *   rules_eval PACK_DIR [SECONDS]
+ *   rules_eval PACK_DIR [SECONDS [tree]]
+ *
+ * Each evaluation's output is JSON text, as POST /api/v1/rules/evaluate
+ * sends it (ks_rules_eval_cached_text); with "tree" it is the jansson
+ * tree the modules get, dumped as the route did before.
  *
  * Prints evaluations per second of wall time on stdout and, on stderr,
  * the CPU time of one evaluation (steadier on a shared machine).
@@ -34,6 +38,10 @@ main(int argc, char **argv)
 	json_t *pack, *ex, *in, *out;
 	json_error_t je;
 	double t0, c0, secs = argc > 2 ? atof(argv[2]) : 3.0;
+	int tree = argc > 3 && strcmp(argv[3], "tree") == 0;
+	const char *text;
+	char *dump;
+	size_t tlen;
 	long n = 0;
 	FILE *f;
 	char *src;
@@ -73,11 +81,20 @@ main(int argc, char **argv)
 	t0 = ks_now();
 	c0 = cpu_now();
 	while (ks_now() - t0 < secs) {
-		if (ks_rules_eval_cached(&req, sha, label, NULL, NULL, "budget",
-		    in, &out) != KS_OK)
+		if ((tree ? ks_rules_eval_cached(&req, sha, label, NULL, NULL,
+		    "budget", in, &out) : ks_rules_eval_cached_text(&req, sha,
+		    label, NULL, NULL, "budget", in, &text, &tlen)) != KS_OK)
 			return fprintf(stderr, "%s\n", req.err.message ?
 			    req.err.message : "not in the cache"), 1;
-		json_decref(out);
+		if (tree) {
+			dump = json_dumps(out, JSON_COMPACT);
+			free(dump);
+			json_decref(out);
+		} else if ((n & 1023) == 0) {
+			/* the text lives in the request's arena */
+			ks_arena_free(req.arena);
+			req.arena = ks_arena_new(8192);
+		}
 		n++;
 	}
 	printf("%.0f\n", n / (ks_now() - t0));
