@@ -73,6 +73,15 @@ char	*ks_put_uint(char *p, unsigned long long n, int width);
  * (lib/jsonout.c).
  */
 char	*ks_json_compact(const json_t *, size_t *len);
+/*
+ * A JSON string (quoted and escaped as jansson writes it) or integer
+ * appended to a text; the string -1 (nothing usable written) if it is
+ * not valid UTF-8.
+ */
+int	 ks_json_put_str(struct ks_buf *, const char *, size_t);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+size_t	 ks_utf8_len(const unsigned char *s, size_t n);
+void	 ks_json_put_int(struct ks_buf *, json_int_t);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 

@@ -17,173 +17,153 @@
 
 #define JSONOUT_DEPTH	64
 
-struct out {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-};
-
-static void
-grow(struct out *o, size_t n)
+size_t
+ks_utf8_len(const unsigned char *s, size_t n)
 {
-	char *np;
+	size_t len, i;
+	unsigned int cp;
 
-	if (o->len + n <= o->cap)
-		return;
-	while (o->len + n > o->cap)
-		o->cap *= 2;
-	if ((np = realloc(o->p, o->cap)) == NULL)
-		abort();
-	o->p = np;
-}
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	grow(o, n);
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned int c = s[0], cp;
-	size_t k, i;
-
-	if (c < 0xc2 || c > 0xf4)
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
 		return 0;
-	k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	if (n < k)
+	if (len > n)
 		return 0;
-	cp = c & (0xff >> (k + 1));
-	for (i = 1; i < k; i++) {
+	for (i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	/* Overlong forms, surrogates, beyond U+10FFFF (as jansson). */
-	if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
-	return k;
+	return len;
 }
 
-static int
-string(struct out *o, const char *str, size_t n)
+int
+ks_json_put_str(struct ks_buf *o, const char *str, size_t n)
 {
 	static const char hx[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run, k;
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 
-	grow(o, n + 2);
-	o->p[o->len++] = '"';
+	ks_buf_put(o, "\"", 1);
 	while (i < n) {
 		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 &&
 		    s[run] != '"' && s[run] != '\\'; run++)
 			;
 		if (run > i) {
-			put(o, str + i, run - i);
+			ks_buf_put(o, str + i, run - i);
 			i = run;
 			continue;
 		}
 		if (s[i] >= 0x80) {
-			if ((k = utf8_len(s + i, n - i)) == 0)
+			if ((k = ks_utf8_len(s + i, n - i)) == 0)
 				return -1;
-			put(o, str + i, k);
+			ks_buf_put(o, str + i, k);
 			i += k;
 			continue;
 		}
 		switch (s[i]) {
-		case '"':	put(o, "\\\"", 2); break;
-		case '\\':	put(o, "\\\\", 2); break;
-		case '\b':	put(o, "\\b", 2); break;
-		case '\f':	put(o, "\\f", 2); break;
-		case '\n':	put(o, "\\n", 2); break;
-		case '\r':	put(o, "\\r", 2); break;
-		case '\t':	put(o, "\\t", 2); break;
+		case '"':	ks_buf_put(o, "\\\"", 2); break;
+		case '\\':	ks_buf_put(o, "\\\\", 2); break;
+		case '\b':	ks_buf_put(o, "\\b", 2); break;
+		case '\f':	ks_buf_put(o, "\\f", 2); break;
+		case '\n':	ks_buf_put(o, "\\n", 2); break;
+		case '\r':	ks_buf_put(o, "\\r", 2); break;
+		case '\t':	ks_buf_put(o, "\\t", 2); break;
 		default:
 			esc[4] = hx[s[i] >> 4];
 			esc[5] = hx[s[i] & 15];
-			put(o, esc, 6);
+			ks_buf_put(o, esc, 6);
 		}
 		i++;
 	}
-	put(o, "\"", 1);
+	ks_buf_put(o, "\"", 1);
 	return 0;
 }
 
 static int
-value(struct out *o, const json_t *v, int depth)
+value(struct ks_buf *o, const json_t *v, int depth)
 {
-	char num[24], *e;
 	const char *key;
 	json_t *x;
-	json_int_t n;
 	size_t i;
 	int first = 1;
 
 	switch (json_typeof(v)) {
 	case JSON_NULL:
-		put(o, "null", 4);
+		ks_buf_put(o, "null", 4);
 		return 0;
 	case JSON_TRUE:
-		put(o, "true", 4);
+		ks_buf_put(o, "true", 4);
 		return 0;
 	case JSON_FALSE:
-		put(o, "false", 5);
+		ks_buf_put(o, "false", 5);
 		return 0;
 	case JSON_INTEGER:
-		n = json_integer_value(v);
-		e = num;
-		if (n < 0)
-			*e++ = '-';
-		e = ks_put_uint(e, n < 0 ? 0ULL - (unsigned long long)n :
-		    (unsigned long long)n, 1);
-		put(o, num, (size_t)(e - num));
+		ks_json_put_int(o, json_integer_value(v));
 		return 0;
 	case JSON_STRING:
-		return string(o, json_string_value(v), json_string_length(v));
+		return ks_json_put_str(o, json_string_value(v),
+		    json_string_length(v));
 	case JSON_ARRAY:
 		if (depth >= JSONOUT_DEPTH)
 			return -1;
-		put(o, "[", 1);
+		ks_buf_put(o, "[", 1);
 		for (i = 0; i < json_array_size(v); i++) {
 			if (i > 0)
-				put(o, ",", 1);
+				ks_buf_put(o, ",", 1);
 			if (value(o, json_array_get(v, i), depth + 1) != 0)
 				return -1;
 		}
-		put(o, "]", 1);
+		ks_buf_put(o, "]", 1);
 		return 0;
 	case JSON_OBJECT:
 		if (depth >= JSONOUT_DEPTH)
 			return -1;
-		put(o, "{", 1);
+		ks_buf_put(o, "{", 1);
 		/* Insertion order, as json_dumps without JSON_SORT_KEYS. */
 		json_object_foreach((json_t *)v, key, x) {
 			if (!first)
-				put(o, ",", 1);
+				ks_buf_put(o, ",", 1);
 			first = 0;
-			if (string(o, key, strlen(key)) != 0)
+			if (ks_json_put_str(o, key, strlen(key)) != 0)
 				return -1;
-			put(o, ":", 1);
+			ks_buf_put(o, ":", 1);
 			if (value(o, x, depth + 1) != 0)
 				return -1;
 		}
-		put(o, "}", 1);
+		ks_buf_put(o, "}", 1);
 		return 0;
 	default:		/* JSON_REAL: jansson's own format */
 		return -1;
 	}
 }
 
+void
+ks_json_put_int(struct ks_buf *o, json_int_t n)
+{
+	char num[24], *e = num;
+
+	if (n < 0)
+		*e++ = '-';
+	e = ks_put_uint(e, n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n, 1);
+	ks_buf_put(o, num, (size_t)(e - num));
+}
+
 char *
 ks_json_compact(const json_t *v, size_t *len)
 {
-	struct out o;
+	struct ks_buf o;
 
 	if (v == NULL || (!json_is_object(v) && !json_is_array(v)))
 		return NULL;
@@ -195,8 +175,6 @@ ks_json_compact(const json_t *v, size_t *len)
 		free(o.p);
 		return NULL;
 	}
-	grow(&o, 1);
-	o.p[o.len] = '\0';
 	*len = o.len;
 	return o.p;
 }

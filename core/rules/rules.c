@@ -1157,43 +1157,13 @@ push_json(lua_State *L, json_t *j, int depth)
  * memory budget. */
 #define MAX_VALUES	200000
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 static int
 utf8_valid(const char *s, size_t n)
 {
 	size_t i, k;
 
 	for (i = 0; i < n; i += k)
-		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+		if ((k = ks_utf8_len((const unsigned char *)s + i, n - i)) == 0)
 			return 0;
 	return 1;
 }
@@ -1209,7 +1179,7 @@ clean_text(struct ks_request *req, const char *s, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i += k) {
-		k = utf8_seq((const unsigned char *)s + i, n - i);
+		k = ks_utf8_len((const unsigned char *)s + i, n - i);
 		if (k == 0 || s[i] == '\0') {
 			memcpy(p, "\xef\xbf\xbd", 3);
 			p += 3;
@@ -1238,7 +1208,7 @@ conv_key(struct conv *cv, const char *k, size_t n)
 	if (cv->key[0] != '\0')
 		return;
 	for (i = 0; i < n && i < sizeof(cv->key) - 4; i += j) {
-		j = utf8_seq((const unsigned char *)k + i, n - i);
+		j = ks_utf8_len((const unsigned char *)k + i, n - i);
 		if (j == 0 || k[i] == '\0')
 			break;
 	}
@@ -1435,57 +1405,7 @@ to_json(lua_State *L, int idx, int depth, struct conv *cv)
  * A result as JSON text, as json_dumps(JSON_COMPACT) would write the
  * tree to_json makes (the same checks, fields in the same order), for
  * an answer that is only sent: no tree is built and freed per value.
- * First a JSON string as jansson writes it without flags.
  */
-static void
-text_str(struct ks_buf *t, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, run = 0;
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-	unsigned char c;
-
-	ks_buf_put(t, "\"", 1);
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		ks_buf_put(t, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': ks_buf_put(t, "\\\"", 2); break;
-		case '\\': ks_buf_put(t, "\\\\", 2); break;
-		case '\b': ks_buf_put(t, "\\b", 2); break;
-		case '\f': ks_buf_put(t, "\\f", 2); break;
-		case '\n': ks_buf_put(t, "\\n", 2); break;
-		case '\r': ks_buf_put(t, "\\r", 2); break;
-		case '\t': ks_buf_put(t, "\\t", 2); break;
-		default:
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			ks_buf_put(t, esc, 6);
-		}
-	}
-	ks_buf_put(t, s + run, n - run);
-	ks_buf_put(t, "\"", 1);
-}
-
-/* An integer in decimal (snprintf was a sixth of the conversion). */
-static void
-text_int(struct ks_buf *t, json_int_t v)
-{
-	char num[24], *p = num + sizeof(num);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	ks_buf_put(t, p, (size_t)(num + sizeof(num) - p));
-}
-
 static int
 to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 {
@@ -1499,10 +1419,10 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 	case V_BAD:
 		return KS_ERROR;
 	case V_INT:
-		text_int(t, i);
+		ks_json_put_int(t, i);
 		return KS_OK;
 	case V_STR:
-		text_str(t, s, len);
+		(void)ks_json_put_str(t, s, len);
 		return KS_OK;
 	case V_BOOL:
 		ks_buf_put(t, i ? "true" : "false", i ? 4 : 5);
@@ -1532,7 +1452,7 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 				rc = KS_ERROR;
 				break;
 			}
-			text_str(t, s, len);
+			(void)ks_json_put_str(t, s, len);
 			ks_buf_put(t, ":", 1);
 			if (to_text(L, -1, depth + 1, cv, t) != KS_OK) {
 				conv_key(cv, s, len);
