@@ -324,6 +324,7 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 {
 	struct ks_credit c;
 	void *mark;
+	PGresult *sp;
 	int rc, nafter;
 
 	if (e->cdi != KS_ISO_CRDT || *e->creditor_ref == '\0' ||
@@ -338,8 +339,10 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	c.booking_date = ks_money_nz(e->booking_date);
 	c.debtor_name = ks_money_nz(e->debtor_name);
 	c.debtor_iban = ks_money_nz(e->debtor_iban);
-	if (ks_db_q(req, Q_BANK_CREDIT_SAVEPOINT, 0, NULL) == NULL)
+	/* A file of thousands of credits keeps none of these results. */
+	if ((sp = ks_db_q(req, Q_BANK_CREDIT_SAVEPOINT, 0, NULL)) == NULL)
 		return "";
+	ks_db_free(req, sp);
 	mark = ks_audit_mark(req);
 	nafter = req->nafter;
 	rc = ks_modules_credit(req, &c, module);
@@ -353,16 +356,19 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		    req->err.message != NULL ? req->err.message : "");
 		json_decref(req->err.detail);
 		memset(&req->err, 0, sizeof(req->err));
-		if (ks_db_q(req, Q_BANK_CREDIT_ROLLBACK, 0, NULL) == NULL)
+		if ((sp = ks_db_q(req, Q_BANK_CREDIT_ROLLBACK, 0, NULL)) ==
+		    NULL)
 			return "";
+		ks_db_free(req, sp);
 		ks_audit_rewind(req, mark);
 		req->nafter = nafter;
 		*module = NULL;
 		*reason = "module_failed";
 		return "unmatched";
 	}
-	if (ks_db_q(req, Q_BANK_CREDIT_RELEASE, 0, NULL) == NULL)
+	if ((sp = ks_db_q(req, Q_BANK_CREDIT_RELEASE, 0, NULL)) == NULL)
 		return "";
+	ks_db_free(req, sp);
 	if (rc == 0)
 		return NULL;
 	t->matched++;
