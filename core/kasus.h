@@ -389,7 +389,8 @@ int	ks_redis_durable(void);
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
-/** Where the request's queued events end now (for ks_audit_rewind). */
+/** Where the request's queued events end now (for ks_audit_rewind); good
+    until the next commit, which writes and frees the queued events. */
 void	*ks_audit_mark(struct ks_request *);
 /**
  * Drop the events queued after mark: the work they record was rolled
