@@ -410,7 +410,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	    "DBIT", *id;
 	char key[65], *src;
 	json_t *kj, *list;
-	PGresult *r;
+	PGresult *r, *o;
 
 	kj = json_pack("[s,s,s,s,s,s,I,s,s,s,s,s,b]", e->account,
 	    e->entry_ref, e->acct_svcr_ref, e->end_to_end_id, e->instr_id,
@@ -439,6 +439,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
 		t->duplicates++;	/* this transaction was processed */
+		ks_db_free(req, r);
 		return KS_OK;
 	}
 	id = ks_db_str(r, 0, "id");
@@ -467,8 +468,12 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	v[3] = line;
 	v[4] = claim;
 	v[5] = module;
-	return ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 6, v) == NULL ? KS_ERROR :
-	    KS_OK;
+	if ((o = ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 6, v)) == NULL)
+		return KS_ERROR;
+	/* A file of thousands of entries keeps no entry's rows. */
+	ks_db_free(req, o);
+	ks_db_free(req, r);
+	return KS_OK;
 }
 
 static int
