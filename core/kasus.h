@@ -38,6 +38,10 @@ char		*ks_arena_printf(struct ks_arena *, const char *, ...)
 char		*ks_arena_vprintf(struct ks_arena *, const char *, va_list);
 /** Run fn(arg) when the arena is freed (PGresult, json_t, ...). */
 void		 ks_arena_cleanup(struct ks_arena *, void (*)(void *), void *);
+/** Run the cleanup fn(arg) registered on the arena now, not at its end
+    (a job's per-item result); 0 when none is registered. */
+int		 ks_arena_cleanup_now(struct ks_arena *, void (*)(void *),
+		    void *);
 /** Bytes handed out so far (for tests and limits). */
 size_t		 ks_arena_used(const struct ks_arena *);
 
@@ -331,6 +335,12 @@ const char *ks_router_module(const struct ks_route *);
  * result owned by the request's arena, or NULL with req->err set.
  */
 PGresult *ks_db_q(struct ks_request *, int qid, int n, const char *const *v);
+/**
+ * Free a result of ks_db_q before the request ends (NULL: nothing). A
+ * loop over many items frees each item's results when the item is done:
+ * otherwise they all live until the job ends.
+ */
+void	ks_db_free(struct ks_request *, PGresult *);
 /** Register a statement table; returns the id of its first entry. */
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */
@@ -416,7 +426,8 @@ int	ks_redis_durable(void);
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
-/** Where the request's queued events end now (for ks_audit_rewind). */
+/** Where the request's queued events end now (for ks_audit_rewind); good
+    until the next commit, which writes and frees the queued events. */
 void	*ks_audit_mark(struct ks_request *);
 /**
  * Drop the events queued after mark: the work they record was rolled

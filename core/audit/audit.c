@@ -46,16 +46,25 @@ struct event {
 	const char	*bd;
 	const char	*ad;
 	json_t		*detail;
-	struct refs	*refs;
+	long long	*refs;		/* nrefs ids, as many as found */
+	int		 nrefs;
 	struct event	*next;
 };
 
+/*
+ * The queued events and what writing them needs live in the state's own
+ * arena (mem), freed once they are written: a job that commits between
+ * items keeps the events of one commit, not of all (issue 13: the review
+ * reminders of 20,000 dossiers kept 8 KB per event until the job ended).
+ */
 struct state {
 	struct event	*head;
 	struct event	**tail;
+	struct ks_arena	*mem;		/* the events', until written */
 	int		 nreads;
 	int		 done;
-	struct refs	*rr;		/* refs of the request itself */
+	long long	*rr;		/* refs of the request itself */
+	int		 nrr;
 	int		 deferred;	/* reads wait for the writer */
 	int		 wait;		/* 1 with the writer, 2 back */
 	int		 ok;		/* the writer committed them */
@@ -225,6 +234,30 @@ state_free(void *p)
 
 	for (e = st->head; e != NULL; e = e->next)
 		json_decref(e->detail);
+	ks_arena_free(st->mem);
+	st->mem = NULL;
+}
+
+/* The arena of the events queued now (made on first use). */
+static struct ks_arena *
+mem(struct state *st)
+{
+	if (st->mem == NULL)
+		st->mem = ks_arena_new(2048);
+	return st->mem;
+}
+
+/* A compact copy of r in the events' arena. */
+static long long *
+refs_copy(struct state *st, const struct refs *r)
+{
+	long long *v;
+
+	if (r->n == 0)
+		return NULL;
+	v = ks_arena_alloc(mem(st), sizeof(*v) * (size_t)r->n);
+	memcpy(v, r->v, sizeof(*v) * (size_t)r->n);
+	return v;
 }
 
 /*
@@ -241,6 +274,8 @@ state_written(struct state *st)
 	st->tail = &st->head;
 	st->nreads = 0;
 	st->done = 0;
+	st->rr = NULL;
+	st->nrr = 0;
 }
 
 static struct state *
@@ -258,7 +293,7 @@ state_get(struct ks_request *req)
 }
 
 static const char *
-digest(struct ks_request *req, json_t *v)
+digest(struct state *st, json_t *v)
 {
 	char *s, *out;
 
@@ -267,7 +302,7 @@ digest(struct ks_request *req, json_t *v)
 	s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	if (s == NULL)
 		return NULL;
-	out = ks_arena_alloc(req->arena, 65);
+	out = ks_arena_alloc(mem(st), 65);
 	ks_sha256_hex(s, strlen(s), out);
 	free(s);
 	return out;
@@ -278,14 +313,13 @@ queue(struct ks_request *req, int read, const char *action,
     const char *otype, const char *oid)
 {
 	struct state *st = state_get(req);
-	struct event *e = ks_arena_alloc(req->arena, sizeof(*e));
+	struct event *e = ks_arena_alloc(mem(st), sizeof(*e));
 
 	e->read = read;
 	e->tenant = req->db_tenant ? req->db_tenant : req->who.tenant_id;
-	e->action = ks_arena_strdup(req->arena, action);
-	e->otype = ks_arena_strdup(req->arena, otype);
-	e->oid = ks_arena_strdup(req->arena, oid ? oid : "");
-	e->refs = ks_arena_alloc(req->arena, sizeof(*e->refs));
+	e->action = ks_arena_strdup(st->mem, action);
+	e->otype = ks_arena_strdup(st->mem, otype);
+	e->oid = ks_arena_strdup(st->mem, oid ? oid : "");
 	*st->tail = e;
 	st->tail = &e->next;
 	st->nreads += read;
@@ -297,14 +331,19 @@ ks_audit(struct ks_request *req, const char *action, const char *otype,
     const char *oid, json_t *before, json_t *after, json_t *detail)
 {
 	struct event *e = queue(req, req->read_only, action, otype, oid);
+	struct state *st = req->audit;
+	struct refs r;
 
+	r.n = 0;
 	if (in_list(otype, subject_types))
-		ref_text(e->refs, oid);
-	scan(before, 1, 0, e->refs);
-	scan(after, 1, 0, e->refs);
-	scan(detail, 1, 0, e->refs);
-	e->bd = digest(req, before);
-	e->ad = digest(req, after);
+		ref_text(&r, oid);
+	scan(before, 1, 0, &r);
+	scan(after, 1, 0, &r);
+	scan(detail, 1, 0, &r);
+	e->refs = refs_copy(st, &r);
+	e->nrefs = r.n;
+	e->bd = digest(st, before);
+	e->ad = digest(st, after);
 	e->detail = detail;
 	json_decref(before);
 	json_decref(after);
@@ -332,20 +371,20 @@ ks_audit_rewind(struct ks_request *req, void *mark)
 	st->tail = at;
 }
 
-/* "{1,2,3}" */
+/* "{1,2,3}": the event's refs and the request's */
 static const char *
-refs_text(struct ks_request *req, const struct refs *a, const struct refs *b)
+refs_text(struct state *st, const struct event *e)
 {
 	struct refs all;
 	char *s, *p;
 	int i;
 
 	all.n = 0;
-	for (i = 0; i < a->n; i++)
-		ref_add(&all, a->v[i]);
-	for (i = 0; b != NULL && i < b->n; i++)
-		ref_add(&all, b->v[i]);
-	p = s = ks_arena_alloc(req->arena, (size_t)all.n * 21 + 3);
+	for (i = 0; i < e->nrefs; i++)
+		ref_add(&all, e->refs[i]);
+	for (i = 0; i < st->nrr; i++)
+		ref_add(&all, st->rr[i]);
+	p = s = ks_arena_alloc(mem(st), (size_t)all.n * 21 + 3);
 	*p++ = '{';
 	for (i = 0; i < all.n; i++)
 		p += sprintf(p, "%s%lld", i ? "," : "", all.v[i]);
@@ -364,14 +403,15 @@ use_tenant(struct ks_request *req, int64_t t)
 }
 
 static int
-write_change(struct ks_request *req, struct event *e, const struct refs *rr)
+write_change(struct ks_request *req, struct state *st, struct event *e)
 {
 	const char *v[9];
 	char *d = NULL;
+	PGresult *r;
 
 	if (use_tenant(req, e->tenant) != KS_OK)
 		return KS_ERROR;
-	v[0] = req->who.user_id ? ks_arena_printf(req->arena, "%lld",
+	v[0] = req->who.user_id ? ks_arena_printf(st->mem, "%lld",
 	    (long long)req->who.user_id) : NULL;
 	v[1] = req->id;
 	v[2] = e->action;
@@ -381,12 +421,15 @@ write_change(struct ks_request *req, struct event *e, const struct refs *rr)
 	v[6] = e->ad;
 	if (e->detail != NULL && (d = json_dumps(e->detail, JSON_COMPACT)) !=
 	    NULL) {
-		v[7] = ks_arena_strdup(req->arena, d);
+		v[7] = ks_arena_strdup(st->mem, d);
 		free(d);
 	} else
 		v[7] = NULL;
-	v[8] = refs_text(req, e->refs, rr);
-	return ks_db_q(req, Q_AUDIT_APPEND, 9, v) != NULL ? KS_OK : KS_ERROR;
+	v[8] = refs_text(st, e);
+	if ((r = ks_db_q(req, Q_AUDIT_APPEND, 9, v)) == NULL)
+		return KS_ERROR;
+	ks_db_free(req, r);
+	return KS_OK;
 }
 
 /* The route a read came through: "GET /api/v1/cases/{id}". */
@@ -425,12 +468,12 @@ reads_json(struct ks_request *req, struct state *st, int64_t t)
 		if (!e->read || e->tenant != t)
 			continue;
 		refs = json_array();
-		for (i = 0; i < e->refs->n; i++)
+		for (i = 0; i < e->nrefs; i++)
 			json_array_append_new(refs,
-			    json_integer(e->refs->v[i]));
-		for (i = 0; i < st->rr->n; i++)
+			    json_integer(e->refs[i]));
+		for (i = 0; i < st->nrr; i++)
 			json_array_append_new(refs,
-			    json_integer(st->rr->v[i]));
+			    json_integer(st->rr[i]));
 		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,"
 		    "s:o,s:O?}", "actor_id", req->who.user_id ?
 		    json_integer(req->who.user_id) : json_null(),
@@ -502,6 +545,7 @@ ks_audit_flush(struct ks_request *req)
 {
 	struct state *st = req->audit;
 	struct event *e;
+	struct refs rr;
 	int ok = req->err.code == NULL && req->status < 300 &&
 	    (req->resp != NULL || req->raw != NULL);
 
@@ -518,10 +562,12 @@ ks_audit_flush(struct ks_request *req)
 	    st->nreads == 0 && !st->routed)
 		route_read(req);
 	st->routed = 1;
-	st->rr = ks_arena_alloc(req->arena, sizeof(*st->rr));
-	request_refs(req, st->rr);
+	rr.n = 0;
+	request_refs(req, &rr);
+	st->rr = refs_copy(st, &rr);
+	st->nrr = rr.n;
 	for (e = st->head; e != NULL; e = e->next)
-		if (!e->read && write_change(req, e, st->rr) != KS_OK)
+		if (!e->read && write_change(req, st, e) != KS_OK)
 			return KS_ERROR;
 	/* A read is recorded when its data goes out, and only then. */
 	if (st->nreads == 0 || !ok) {

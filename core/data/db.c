@@ -430,6 +430,19 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	return r;
 }
 
+void
+ks_db_free(struct ks_request *req, PGresult *r)
+{
+	if (r != NULL && !ks_arena_cleanup_now(req->arena, clear_result, r))
+	{
+		/* Not one of the request's: a programming error. */
+		ks_log(KS_LOG_ERROR, "ks_db_free: not a result of the request");
+#ifdef KS_TEST_HOOKS
+		abort();
+#endif
+	}
+}
+
 int
 ks_db_set_tenant(struct ks_request *req, int64_t tid)
 {

@@ -287,6 +287,7 @@ ks_job_progress(struct ks_request *req, long long done, long long total)
 	if (PQntuples(r) == 0)
 		return ks_fail(req, 409, "job_lease_lost", "another worker took "
 		    "this job over after its lease ran out");
+	ks_db_free(req, r);
 	if (ks_job_commit(req) != KS_OK)
 		return KS_ERROR;
 	j->last_write = ks_now();

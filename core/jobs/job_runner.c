@@ -337,6 +337,14 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 	json_decref(payload);
 	json_decref(j.result);
 	ctx_free(req);
+	/*
+	 * libpq grows a connection's buffers to the largest message sent
+	 * or read on it (a bank file, a payment file: megabytes) and never
+	 * shrinks them: the runner's next job gets a new connection, and
+	 * the old one's buffers go back too.
+	 */
+	ks_db_thread_close();
+	malloc_trim(0);
 }
 
 /*

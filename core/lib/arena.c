@@ -32,6 +32,7 @@ struct cleanup {
 struct ks_arena {
 	struct block	*head;
 	struct cleanup	*cleanups;
+	struct cleanup	*spare;		/* records of cleanups run early */
 	size_t		 block;
 	size_t		 total;
 };
@@ -124,6 +125,7 @@ ks_arena_new(size_t block)
 	a = xmalloc(sizeof(*a));
 	a->head = NULL;
 	a->cleanups = NULL;
+	a->spare = NULL;
 	a->block = block < 256 ? 256 : block;
 	a->total = 0;
 	return a;
@@ -235,11 +237,37 @@ ks_arena_cleanup(struct ks_arena *a, void (*fn)(void *), void *arg)
 {
 	struct cleanup *c;
 
-	c = ks_arena_alloc(a, sizeof(*c));
+	if ((c = a->spare) != NULL)
+		a->spare = c->next;
+	else
+		c = ks_arena_alloc(a, sizeof(*c));
 	c->fn = fn;
 	c->arg = arg;
 	c->next = a->cleanups;
 	a->cleanups = c;
+}
+
+/*
+ * A loop that makes a result per item (a job over thousands of rows) runs
+ * each item's cleanups when it is done with them: its results are freed at
+ * once and their records serve the next item's, so the loop's memory stays
+ * that of one item, not of all.
+ */
+int
+ks_arena_cleanup_now(struct ks_arena *a, void (*fn)(void *), void *arg)
+{
+	struct cleanup **at, *c;
+
+	/* The newest first: an item's own results are near the head. */
+	for (at = &a->cleanups; (c = *at) != NULL; at = &c->next)
+		if (c->fn == fn && c->arg == arg) {
+			*at = c->next;
+			c->next = a->spare;
+			a->spare = c;
+			fn(arg);
+			return 1;
+		}
+	return 0;
 }
 
 size_t

@@ -341,7 +341,8 @@ static const struct ks_api api = {
 	ks_dossier_transition, ks_deadline_add, ks_deadlines_close,
 	ks_checklist_missing,
 	ks_party_check,
-	ks_qrbill_payload
+	ks_qrbill_payload,
+	ks_db_free
 };
 
 /* ----------------------------------------------------------- loading */

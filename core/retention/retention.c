@@ -140,7 +140,7 @@ retention_job(struct ks_request *req, json_t *payload)
 	json_t *p, *res, *counts, *keys;
 	long long *due, held = 0, waiting = 0, ndue = 0, i;
 	long swept = 0;
-	PGresult *r, *dk;
+	PGresult *r, *dk, *a;
 	int n;
 
 	(void)payload;
@@ -168,6 +168,8 @@ retention_job(struct ks_request *req, json_t *payload)
 		else
 			waiting++;
 	}
+	/* The job keeps one item's results at a time, not every item's. */
+	ks_db_free(req, r);
 	if (ks_job_progress(req, 0, ndue) != KS_OK) {
 		json_decref(p);
 		return KS_ERROR;
@@ -201,14 +203,17 @@ retention_job(struct ks_request *req, json_t *payload)
 			v[2] = "1";
 			v[3] = dump(req, counts);
 			v[4] = ks_num(req, (long long)json_array_size(keys));
-			if (ks_db_q(req, Q_RETENTION_RUN_ADD, 5, v) == NULL ||
-			    ks_job_commit(req) != KS_OK ||
+			if ((a = ks_db_q(req, Q_RETENTION_RUN_ADD, 5, v)) ==
+			    NULL || ks_job_commit(req) != KS_OK ||
 			    shred_keys(req, keys) != KS_OK) {
 				json_decref(res);
 				goto fail;
 			}
+			ks_db_free(req, a);
 			json_decref(res);
 		}
+		ks_db_free(req, r);
+		ks_db_free(req, dk);
 		if (ks_job_progress(req, i + 1, ndue) != KS_OK)
 			goto fail;
 	}

@@ -95,7 +95,7 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
     const struct eval_out *out, json_t **prov)
 {
 	const char *v[2], *src, *dkey = NULL;
-	PGresult *r, *s;
+	PGresult *r, *s = NULL;
 	json_t *data, *dprov;
 	char name[128], sha[65];
 	int rc = KS_ERROR, found;
@@ -105,11 +105,13 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	*prov = NULL;
 	if ((r = ks_db_q(req, qid, 2, v)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1)
+	if (PQntuples(r) != 1) {
+		ks_db_free(req, r);
 		return ks_fail_detail(req, 422, "rule_missing", "no approved "
 		    "rule pack of this name is valid on that date, neither "
 		    "the tenant's nor the canton's", json_pack("{s:s,s:s}",
 		    "pack", pack, "date", date));
+	}
 	/*
 	 * The tenant's data is named by its stored checksum: a thread that
 	 * has it converted already needs neither its text checked nor
@@ -161,6 +163,12 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	}
 	rc = KS_OK;
 out:
+	/*
+	 * A job evaluates thousands of times (a camt.054 of debtor
+	 * payments, the monthly schedules): nothing of an evaluation stays.
+	 */
+	ks_db_free(req, s);
+	ks_db_free(req, r);
 	json_decref(dprov);
 	json_decref(data);
 	return rc;

@@ -126,17 +126,24 @@ allocate(struct ks_request *req, const char *dossier, const char *rid,
 		    "subrogated", "amount", (json_int_t)amount));
 	}
 	json_decref(out);
+	/*
+	 * A camt.054 books thousands of payments in one transaction: no
+	 * payment's rows stay with it once they are used.
+	 */
+	ks->db_free(req, r);
 	if (json_array_size(store) == 0 && after == NULL) {
 		json_decref(store);
 		return 0;
 	}
-	sj = json_dumps(store, JSON_COMPACT);
+	if ((sj = json_dumps(store, JSON_COMPACT)) == NULL)
+		abort();
 	json_decref(store);
 	v[0] = rid;
-	v[1] = ks->strdup(req, sj);
+	v[1] = sj;
 	v[2] = ks->num(req, money - used);
+	r = ks->db_q(req, Q_AH_COLLECT_ALLOC_STORE, 3, v);
 	free(sj);
-	if ((r = ks->db_q(req, Q_AH_COLLECT_ALLOC_STORE, 3, v)) == NULL)
+	if (r == NULL)
 		return -1;
 	if (after != NULL) {
 		if (PQntuples(r) != 1)
@@ -144,6 +151,7 @@ allocate(struct ks_request *req, const char *dossier, const char *rid,
 			    "receipt is gone");
 		*after = receipt_json(r, 0);
 	}
+	ks->db_free(req, r);
 	return 0;
 }
 
@@ -187,8 +195,9 @@ book(struct ks_request *req, const char *title, const char *ref,
 	if (ks_db_isnull(r, 0, "receipt_id"))
 		return 1;
 	*rid = ks->strdup(req, ks_db_str(r, 0, "receipt_id"));
-	if ((credits = json_loads(ks_db_str(r, 0, "credits"), 0,
-	    NULL)) == NULL)
+	credits = json_loads(ks_db_str(r, 0, "credits"), 0, NULL);
+	ks->db_free(req, r);
+	if (credits == NULL)
 		return ks->fail(req, 500, "internal_error", "the debtor's "
 		    "credit could not be read");
 	json_array_foreach(credits, i, c) {
@@ -252,6 +261,7 @@ ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 	const char *v[1];
 	PGresult *r;
 	size_t n;
+	int rc;
 
 	if (c->dossier != 0) {
 		v[0] = ks->num(req, c->dossier);
@@ -261,7 +271,9 @@ ah_collect_credit(struct ks_request *req, const struct ks_credit *c)
 			return ks->fail(req, 409, "ah_collect_no_title",
 			    "record the maintenance title first: a payment "
 			    "is allocated over what it makes due");
-		return take(req, ks_db_str(r, 0, "id"), NULL, c);
+		rc = take(req, ks_db_str(r, 0, "id"), NULL, c);
+		ks->db_free(req, r);
+		return rc;
 	}
 	n = strspn(c->reference, "0123456789");
 	if (n != 27 || c->reference[n] != '\0')

@@ -61,11 +61,21 @@ month_of(const char *s)
 	return atoi(s) * 12 + atoi(s + 5) - 1;
 }
 
+/* Month m as YYYY-MM, or as its first day, in buf (11 bytes). */
+static const char *
+month_buf(char *buf, int m, int day)
+{
+	snprintf(buf, 11, day ? "%04d-%02d-01" : "%04d-%02d", m / 12,
+	    m % 12 + 1);
+	return buf;
+}
+
 static const char *
 month_str(struct ks_request *req, int m, int day)
 {
-	return day ? ks->printf(req, "%04d-%02d-01", m / 12, m % 12 + 1) :
-	    ks->printf(req, "%04d-%02d", m / 12, m % 12 + 1);
+	char buf[11];
+
+	return ks->strdup(req, month_buf(buf, m, day));
 }
 
 static int
@@ -269,12 +279,13 @@ static int
 points_of(struct ks_request *req, struct clause *c, int ref)
 {
 	json_t *in, *out, *prov;
+	char buf[11];
 	int i, p;
 
 	for (i = 0; i < c->npts; i++)
 		if (c->pts[i].ref == ref)
 			return c->pts[i].points;
-	in = json_pack("{s:s}", "month", month_str(req, ref, 0));
+	in = json_pack("{s:s}", "month", month_buf(buf, ref, 0));
 	if (ks->rules_eval(req, "alimente-index", "points", ks->today(req),
 	    in, &out, &prov) != 0) {
 		json_decref(in);
@@ -350,11 +361,14 @@ step_rows(struct ks_request *req, struct clause *c, PGresult *s, int i,
 	long long amount = ks_db_getll(s, i, "amount"), due;
 	long long fa = fa_on ? ks_db_getll(s, i, "family_allowance") : 0;
 	json_t *row;
+	char buf[11];
 	int m, ref, pts, k;
 
+	/* No arena copies: this runs for every month of thousands of
+	   titles in the monthly job. */
 	for (m = from; m < to; m++) {
 		row = json_pack("{s:s,s:s,s:I,s:I}", "c", ks_db_str(s, i,
-		    "creditor_id"), "m", month_str(req, m, 1), "t",
+		    "creditor_id"), "m", month_buf(buf, m, 1), "t",
 		    (json_int_t)amount, "f", (json_int_t)fa);
 		json_array_append_new(rows, row);
 		k = c->on ? index_ref(req, c, m, &ref, &pts) : 0;
@@ -369,7 +383,7 @@ step_rows(struct ks_request *req, struct clause *c, PGresult *s, int i,
 			json_object_set_new(row, "r", json_integer(
 			    c->rounding));
 			json_object_set_new(row, "x", json_string(
-			    month_str(req, ref, 1)));
+			    month_buf(buf, ref, 1)));
 		}
 		json_object_set_new(row, "a", json_integer(due + fa));
 	}
@@ -380,19 +394,27 @@ int
 ah_title_due_write(struct ks_request *req, int64_t dossier)
 {
 	const char *v[2] = { ks->num(req, dossier), NULL }, *ends;
-	struct clause *c;
-	PGresult *t, *s;
+	struct clause c;
+	PGresult *l, *t, *d, *s, *r;
 	json_t *rows;
 	char *dump;
-	int first, end, e, i, from, to, fa_on;
+	int first, end, e, i, from, to, fa_on, rc;
 
+	/*
+	 * The monthly job writes this for every open title (thousands): the
+	 * results go as soon as they are used, not when the job ends.
+	 */
 	/* One writer at a time per dossier: the title's row is the lock. */
-	if (q(req, Q_AH_TITLE_LOCK, 1, v) == NULL ||
+	if ((l = q(req, Q_AH_TITLE_LOCK, 1, v)) == NULL ||
 	    (t = q(req, Q_AH_TITLE_GET, 1, v)) == NULL ||
-	    q(req, Q_AH_TITLE_DUE_DELETE, 1, v) == NULL)
+	    (d = q(req, Q_AH_TITLE_DUE_DELETE, 1, v)) == NULL)
 		return -1;
-	if (PQntuples(t) != 1)
+	ks->db_free(req, d);
+	ks->db_free(req, l);
+	if (PQntuples(t) != 1) {
+		ks->db_free(req, t);
 		return 0;
+	}
 	if ((s = q(req, Q_AH_TITLE_STEPS, 1, v)) == NULL)
 		return -1;
 	first = month_of(ks_db_str(t, 0, "applied_on"));
@@ -404,31 +426,36 @@ ah_title_due_write(struct ks_request *req, int64_t dossier)
 		e = month_of(ends) + (strcmp(ends + 8, "01") != 0);
 		end = e < end ? e : end;
 	}
-	c = ks->alloc(req, sizeof(*c));
-	memset(c, 0, sizeof(*c));
-	if ((c->on = !ks_db_isnull(t, 0, "index_base_points"))) {
-		c->base = (int)ks_db_getll(t, 0, "index_base_points");
-		c->base_month = month_of(ks_db_str(t, 0, "index_base_month"));
-		c->month = (int)ks_db_getll(t, 0, "index_month");
-		c->rounding = (int)ks_db_getll(t, 0, "index_rounding");
+	memset(&c, 0, sizeof(c));
+	if ((c.on = !ks_db_isnull(t, 0, "index_base_points"))) {
+		c.base = (int)ks_db_getll(t, 0, "index_base_points");
+		c.base_month = month_of(ks_db_str(t, 0, "index_base_month"));
+		c.month = (int)ks_db_getll(t, 0, "index_month");
+		c.rounding = (int)ks_db_getll(t, 0, "index_rounding");
 	}
 	fa_on = strcmp(ks_db_str(t, 0, "family_allowances"), "t") == 0;
+	ks->db_free(req, t);
 	rows = json_array();
 	for (i = 0; i < PQntuples(s); i++) {
 		from = month_of(ks_db_str(s, i, "valid_from"));
 		to = ks_db_isnull(s, i, "valid_to") ? end :
 		    month_of(ks_db_str(s, i, "valid_to"));
-		if (step_rows(req, c, s, i, from > first ? from : first,
+		if (step_rows(req, &c, s, i, from > first ? from : first,
 		    to < end ? to : end, fa_on, rows) != 0) {
 			json_decref(rows);
 			return -1;
 		}
 	}
-	dump = json_dumps(rows, JSON_COMPACT);
+	ks->db_free(req, s);
+	if ((dump = json_dumps(rows, JSON_COMPACT)) == NULL)
+		abort();
 	json_decref(rows);
-	v[1] = ks->strdup(req, dump);
+	v[1] = dump;
+	r = q(req, Q_AH_TITLE_DUE_INSERT, 2, v);
 	free(dump);
-	return q(req, Q_AH_TITLE_DUE_INSERT, 2, v) == NULL ? -1 : 0;
+	rc = r == NULL ? -1 : 0;
+	ks->db_free(req, r);
+	return rc;
 }
 
 /*

@@ -19,7 +19,7 @@ static int
 review_reminders(struct ks_request *job, json_t *payload)
 {
 	const char *v[3];
-	PGresult *c, *r;
+	PGresult *c, *l, *r;
 	int i, n, made = 0;
 
 	(void)payload;
@@ -32,7 +32,7 @@ review_reminders(struct ks_request *job, json_t *payload)
 		v[0] = ks_db_str(c, i, "id");
 		v[1] = ks_db_str(c, i, "due_on");
 		v[2] = REVIEW_TEXT;
-		if (sh_q(job, Q_REVIEW_LOCK, 1, v) == NULL ||
+		if ((l = sh_q(job, Q_REVIEW_LOCK, 1, v)) == NULL ||
 		    (r = sh_q(job, Q_REVIEW_REMINDER_ADD, 3, v)) == NULL)
 			return -1;
 		if (PQntuples(r) == 1) {
@@ -44,6 +44,9 @@ review_reminders(struct ks_request *job, json_t *payload)
 			    "review_reminders")) != 0)
 				return -1;
 		}
+		/* The item's results go now, not when the job ends. */
+		ks->db_free(job, r);
+		ks->db_free(job, l);
 		if (ks->job_progress(job, i + 1, n) != 0)
 			return -1;
 	}

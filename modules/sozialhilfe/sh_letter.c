@@ -794,7 +794,7 @@ sh_letters_job(struct ks_request *job, json_t *payload)
 	json_t *fields = json_object_get(payload, "fields"), *e, *out;
 	const char *v[3], *code, *msg;
 	size_t i, n = json_array_size(ids);
-	PGresult *d, *r;
+	PGresult *d, *r, *a;
 	int64_t id;
 	int k;
 
@@ -815,8 +815,11 @@ sh_letters_job(struct ks_request *job, json_t *payload)
 		if (PQntuples(r) == 1) {
 			json_array_append_new(docs, json_integer(atoll(
 			    ks_db_str(r, 0, "document_id"))));
+			ks->db_free(job, r);
 			goto next;
 		}
+		/* Each letter's results go when it is written (500 letters). */
+		ks->db_free(job, r);
 		/* The policy again: the job may run long after the request. */
 		if (ks->access_dossier(job, id, KS_ACCESS_WRITE) == NULL ||
 		    (d = sh_q(job, Q_DOSSIER_GET, 1, v + 1)) == NULL)
@@ -828,16 +831,19 @@ sh_letters_job(struct ks_request *job, json_t *payload)
 		if ((code = refusal(job, d, id, k, &msg)) != NULL) {
 			json_array_append_new(skipped, json_pack("{s:I,s:s}",
 			    "dossier", (json_int_t)id, "reason", code));
+			ks->db_free(job, d);
 			goto next;
 		}
 		if (letter_write(job, d, id, k, fields, &out) != 0)
 			goto fail;
+		ks->db_free(job, d);
 		v[2] = ks->num(job, json_integer_value(json_object_get(out,
 		    "id")));
 		json_array_append(docs, json_object_get(out, "id"));
 		json_decref(out);
-		if (sh_q(job, Q_LETTER_BATCH_ADD, 3, v) == NULL)
+		if ((a = sh_q(job, Q_LETTER_BATCH_ADD, 3, v)) == NULL)
 			goto fail;
+		ks->db_free(job, a);
 next:
 		if (ks->job_progress(job, (long long)i + 1, (long long)n) != 0)
 			goto fail;

@@ -186,6 +186,48 @@ KS_TEST(cleanups_run_newest_first)
 	KS_CHECK_STR(order, "edcba");
 }
 
+static int ncounted;
+
+static void
+count(void *arg)
+{
+	(void)arg;
+	ncounted++;
+}
+
+KS_TEST(cleanup_now_runs_once_and_recycles)
+{
+	struct ks_arena *a = ks_arena_new(256);
+	static const char tags[] = "abcxy";
+	size_t used;
+	int i;
+
+	norder = 0;
+	order[0] = '\0';
+	for (i = 0; i < 3; i++)
+		ks_arena_cleanup(a, record, (void *)&tags[i]);
+	/* The oldest and the newest now: each once, the rest at the end. */
+	KS_CHECK_INT(ks_arena_cleanup_now(a, record, (void *)&tags[0]), 1);
+	KS_CHECK_INT(ks_arena_cleanup_now(a, record, (void *)&tags[2]), 1);
+	KS_CHECK_INT(ks_arena_cleanup_now(a, record, (void *)&tags[2]), 0);
+	KS_CHECK_STR(order, "ac");
+	/* A loop's per-item cleanups reuse the records: no growth. */
+	used = ks_arena_used(a);
+	ncounted = 0;
+	for (i = 0; i < 1000; i++) {
+		ks_arena_cleanup(a, count, (void *)&tags[3]);
+		ks_arena_cleanup(a, count, (void *)&tags[4]);
+		ks_arena_cleanup_now(a, count, (void *)&tags[4]);
+		ks_arena_cleanup_now(a, count, (void *)&tags[3]);
+	}
+	KS_CHECK_INT(ncounted, 2000);
+	KS_CHECK(ks_arena_used(a) <= used + 64);
+	norder = 0;
+	order[0] = '\0';
+	ks_arena_free(a);
+	KS_CHECK_STR(order, "b");
+}
+
 static void
 json_free(void *p)
 {

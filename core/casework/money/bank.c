@@ -324,6 +324,7 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 {
 	struct ks_credit c;
 	void *mark;
+	PGresult *sp;
 	int rc, nafter;
 
 	if (e->cdi != KS_ISO_CRDT || *e->creditor_ref == '\0' ||
@@ -338,8 +339,10 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	c.booking_date = ks_money_nz(e->booking_date);
 	c.debtor_name = ks_money_nz(e->debtor_name);
 	c.debtor_iban = ks_money_nz(e->debtor_iban);
-	if (ks_db_q(req, Q_BANK_CREDIT_SAVEPOINT, 0, NULL) == NULL)
+	/* A file of thousands of credits keeps none of these results. */
+	if ((sp = ks_db_q(req, Q_BANK_CREDIT_SAVEPOINT, 0, NULL)) == NULL)
 		return "";
+	ks_db_free(req, sp);
 	mark = ks_audit_mark(req);
 	nafter = req->nafter;
 	rc = ks_modules_credit(req, &c, module);
@@ -353,16 +356,19 @@ match_module(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		    req->err.message != NULL ? req->err.message : "");
 		json_decref(req->err.detail);
 		memset(&req->err, 0, sizeof(req->err));
-		if (ks_db_q(req, Q_BANK_CREDIT_ROLLBACK, 0, NULL) == NULL)
+		if ((sp = ks_db_q(req, Q_BANK_CREDIT_ROLLBACK, 0, NULL)) ==
+		    NULL)
 			return "";
+		ks_db_free(req, sp);
 		ks_audit_rewind(req, mark);
 		req->nafter = nafter;
 		*module = NULL;
 		*reason = "module_failed";
 		return "unmatched";
 	}
-	if (ks_db_q(req, Q_BANK_CREDIT_RELEASE, 0, NULL) == NULL)
+	if ((sp = ks_db_q(req, Q_BANK_CREDIT_RELEASE, 0, NULL)) == NULL)
 		return "";
+	ks_db_free(req, sp);
 	if (rc == 0)
 		return NULL;
 	t->matched++;
@@ -404,7 +410,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	    "DBIT", *id;
 	char key[65], *src;
 	json_t *kj, *list;
-	PGresult *r;
+	PGresult *r, *o;
 
 	kj = json_pack("[s,s,s,s,s,s,I,s,s,s,s,s,b]", e->account,
 	    e->entry_ref, e->acct_svcr_ref, e->end_to_end_id, e->instr_id,
@@ -433,6 +439,7 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 		return KS_ERROR;
 	if (PQntuples(r) != 1) {
 		t->duplicates++;	/* this transaction was processed */
+		ks_db_free(req, r);
 		return KS_OK;
 	}
 	id = ks_db_str(r, 0, "id");
@@ -461,8 +468,12 @@ reconcile_one(struct ks_request *req, const struct ks_iso_camt_entry *e,
 	v[3] = line;
 	v[4] = claim;
 	v[5] = module;
-	return ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 6, v) == NULL ? KS_ERROR :
-	    KS_OK;
+	if ((o = ks_db_q(req, Q_BANK_ENTRY_OUTCOME, 6, v)) == NULL)
+		return KS_ERROR;
+	/* A file of thousands of entries keeps no entry's rows. */
+	ks_db_free(req, o);
+	ks_db_free(req, r);
+	return KS_OK;
 }
 
 static int

@@ -22,9 +22,9 @@
 #include "kasus/route.h"
 
 #define KS_ABI_MAJOR	2
-#define KS_ABI_MINOR	6	/* 2.3 casework routes, 2.4 money services,
+#define KS_ABI_MINOR	7	/* 2.3 casework routes, 2.4 money services,
 				   2.5 bank credits to modules, 2.6 a credit
-				   assigned to a dossier by hand */
+				   assigned to a dossier by hand, 2.7 db_free */
 
 /* Compiler and the layouts modules share; a mismatch is refused. */
 #define KS_BUILD_SIGNATURE	"kasus-abi2:" __VERSION__ ":jansson-" \
@@ -485,6 +485,14 @@ struct ks_api {
 	 */
 	int		(*qrbill_payload)(const struct ks_qrbill *, char **out,
 			    char *err, size_t errlen);
+	/* 2.7 */
+	/**
+	 * Free a result of db_q before the request or job ends (NULL:
+	 * nothing). Results live until then otherwise: a job that loops
+	 * over thousands of items frees each item's results when the item
+	 * is done, so its memory is that of one item, not of all.
+	 */
+	void		(*db_free)(struct ks_request *, PGresult *);
 };
 
 /** The descriptor a module exports. */
