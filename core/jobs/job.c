@@ -467,6 +467,7 @@ job_show(struct ks_request *req)
 			step.tv_nsec = (waited < 2000 ? 10 : 50) * 1000000L;
 			nanosleep(&step, NULL);
 			waited += step.tv_nsec / 1000000L;
+			ks_db_free(req, r);	/* one read kept, not 300 */
 			if ((r = job_row(req, &id)) == NULL)
 				break;
 		}

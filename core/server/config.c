@@ -125,7 +125,7 @@ defaults(void)
 	ks_conf.rules_instructions = 20000000L;
 	ks_conf.rules_timeout_ms = 2000;
 	ks_conf.audit_seal_ms = 2000;
-	ks_conf.rules_cache_memory = 32L * 1024 * 1024;
+	ks_conf.rules_cache_memory = 24L * 1024 * 1024;
 	ks_conf.job_threads = 1;
 	ks_conf.job_poll_ms = 1000;
 	ks_conf.job_schedule_s = 60;
