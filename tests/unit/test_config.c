@@ -227,7 +227,7 @@ KS_TEST(job_settings)
 	KS_CHECK_INT(ks_conf.job_poll_ms, 1000);
 	KS_CHECK_INT(ks_conf.job_schedule_s, 60);
 	KS_CHECK_INT(ks_conf.job_keep_days, 30);
-	KS_CHECK(ks_conf.rules_cache_memory == 32L * 1024 * 1024);
+	KS_CHECK(ks_conf.rules_cache_memory == 24L * 1024 * 1024);
 	KS_CHECK_INT(load("job_threads = 0\njob_poll_ms = 50\n"
 	    "job_schedule_s = 3600\nrules_cache_memory = 1048576\n", err,
 	    sizeof(err)), KS_OK);
