@@ -123,9 +123,9 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   // The checklist (InkHV 9): the documents received, then complete.
   await tab('alimente.section.checklist');
   for (const c of ['title', 'power_of_attorney', 'debtor_address'])
-    await page.getByLabel(L('sozialhilfe.checklist.received_for', { doc: L(`alimente.doc.${c}`) })).fill('06.01.2025');
-  await page.getByRole('button', { name: L('sozialhilfe.checklist.save') }).click();
-  await page.getByText(L('sozialhilfe.checklist.complete')).waitFor();
+    await page.getByLabel(L('casework.checklist.received_for', { doc: L(`alimente.doc.${c}`) })).fill('06.01.2025');
+  await page.getByRole('button', { name: L('casework.checklist.save') }).click();
+  await page.getByText(L('casework.checklist.complete')).waitFor();
   await check(page, 'ahj-checklist');
   // The judgment itself goes to the dossier's documents.
   await tab('casework.section.documents');

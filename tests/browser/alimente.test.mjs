@@ -57,14 +57,14 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
 
   // The application's checklist: the required items, then complete.
   await page.getByRole('navigation', { name: L('casework.case.sections') }).getByRole('link', { name: L('alimente.section.checklist') }).click();
-  const table = page.getByRole('table', { name: L('sozialhilfe.section.checklist') });
+  const table = page.getByRole('table', { name: L('casework.checklist.title') });
   await table.getByRole('rowheader', { name: exact(L('alimente.doc.power_of_attorney')) }).waitFor();
-  await page.getByText(L('sozialhilfe.checklist.missing', { list: [L('alimente.doc.title'), L('alimente.doc.power_of_attorney'), L('alimente.doc.debtor_address')].join(', ') })).waitFor();
+  await page.getByText(L('casework.checklist.missing', { list: [L('alimente.doc.title'), L('alimente.doc.power_of_attorney'), L('alimente.doc.debtor_address')].join(', ') })).waitFor();
   await check(page, 'alimente-checklist');
   for (const c of ['title', 'power_of_attorney', 'debtor_address'])
-    await page.getByLabel(L('sozialhilfe.checklist.received_for', { doc: L(`alimente.doc.${c}`) })).fill('01.11.2026');
-  await page.getByRole('button', { name: L('sozialhilfe.checklist.save') }).click();
-  await page.getByText(L('sozialhilfe.checklist.complete')).waitFor();
+    await page.getByLabel(L('casework.checklist.received_for', { doc: L(`alimente.doc.${c}`) })).fill('01.11.2026');
+  await page.getByRole('button', { name: L('casework.checklist.save') }).click();
+  await page.getByText(L('casework.checklist.complete')).waitFor();
 
   // The step to the assessment, with the module's hint.
   await page.getByRole('navigation', { name: L('casework.case.sections') }).getByRole('link', { name: L('casework.section.overview') }).click();

@@ -77,13 +77,13 @@ test('two people edit the same goal, checklist, person, deadline and user: the s
     await open(b.page, `#/m/sozialhilfe/cases/${D.id}/checklist`);
     const note = (pg, c) => pg.locator(`input[name=note_${c}]`);
     await note(a.page, 'income_proof').fill('Lohnausweis 2026');
-    await a.page.getByRole('button', { name: L('sozialhilfe.checklist.save') }).click();
+    await a.page.getByRole('button', { name: L('casework.checklist.save') }).click();
     await a.page.getByText(L('form.saved')).waitFor();
     await note(b.page, 'bank_statements').fill('drei Monate fehlen');
-    await b.page.getByRole('button', { name: L('sozialhilfe.checklist.save') }).click();
-    assert.deepEqual(await conflictRow(b.page, L('sozialhilfe.checklist.note_for', { doc: L('sozialhilfe.doc.income_proof') })),
+    await b.page.getByRole('button', { name: L('casework.checklist.save') }).click();
+    assert.deepEqual(await conflictRow(b.page, L('casework.checklist.note_for', { doc: L('sozialhilfe.doc.income_proof') })),
       ['–', 'Lohnausweis 2026', L('conflict.unchanged')]);
-    await reapplyAndSave(b.page, L('sozialhilfe.checklist.save'), L('form.saved'));
+    await reapplyAndSave(b.page, L('casework.checklist.save'), L('form.saved'));
     const cl = (await api(lead, 'GET', `/api/v1/cases/${D.id}/checklist`)).json.items;
     assert.deepEqual(['income_proof', 'bank_statements'].map((c) => cl.find((i) => i.code === c)?.note),
       ['Lohnausweis 2026', 'drei Monate fehlen'], 'both remarks saved');

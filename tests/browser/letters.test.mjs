@@ -70,7 +70,7 @@ async function printed(page, name) {
 function assertNoScreenParts(text, name) {
   for (const key of ['nav.logout', 'sozialhilfe.nav.worklist', 'casework.nav.persons', 'casework.nav.payments',
     'letters.write', 'letters.print.back', 'letters.print.hint', 'sozialhilfe.budget.new', 'sozialhilfe.goals.submit',
-    'sozialhilfe.goals.add', 'sozialhilfe.checklist.save'])
+    'sozialhilfe.goals.add', 'casework.checklist.save'])
     assert.ok(!text.includes(tx('de', key)), `${name}: "${tx('de', key)}" is on paper:\n${text}`);
   assert.ok(!/\bDrucken\b/.test(text), `${name}: the print button is on paper`);
 }
