@@ -7,7 +7,7 @@ import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
-import { Badge, CheckboxGroup, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle } from '../components/ui';
+import { Badge, CheckboxGroup, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager } from '../components/ui';
 
 interface Created { id: number; token: string; expires_at: string; permissions: string[] }
 
@@ -125,7 +125,8 @@ export function Tokens() {
             </table>
           )
         ) : null}
-        <ListPager label={t('tokens.pager')} list={list} />
+        <Pager label={t('tokens.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
+          onPrev={list.prev} onNext={list.next} busy={list.loading} />
       </section>
 
     </section>
