@@ -1,17 +1,23 @@
 // Small accessible building blocks: labelled fields with hints and errors,
 // alerts, headings that take focus on a new screen, pagers, confirmations.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { onEscape } from './inline';
 import { t, errorText } from '../i18n';
 
 export const inputValue = (e: Event): string => (e.currentTarget as HTMLInputElement).value;
 export const inputChecked = (e: Event): boolean => (e.currentTarget as HTMLInputElement).checked;
 
-/** The screen's heading; takes focus when the screen opens so screen readers announce it. */
+/**
+ * The screen's heading; takes focus when the screen opens so screen readers
+ * announce it. In a layout effect, i.e. in the same task as the render: with
+ * a plain effect (run after the next paint) the heading was on screen but
+ * not yet focused, and whatever a quick person (or a test) focused in that
+ * moment lost the focus to it a frame later.
+ */
 export function PageTitle({ children, focus = true }: { children: ComponentChildren; focus?: boolean }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focus) ref.current?.focus({ preventScroll: false });
   }, []);
   useEffect(() => {
