@@ -14,7 +14,7 @@ import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
 import { splitError } from '../lib/errors';
-import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField, TextArea } from '../components/ui';
+import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, ListPager, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../lib/format';
 import type { DossierTab, ModuleContribution, TabProps } from '../modules/types';
@@ -78,8 +78,7 @@ export function CaseList() {
             </tbody>
           </table>
           {list.items.length === 0 ? <p>{query ? t('dossier.search.none', { q: query }) : t('casework.cases.none')}</p> : null}
-          <Pager label={t('casework.cases.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-            onPrev={list.prev} onNext={list.next} busy={list.loading} />
+          <ListPager label={t('casework.cases.pager')} list={list} />
         </>
       )}
     </section>

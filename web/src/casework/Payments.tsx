@@ -15,7 +15,7 @@ import { t, tOpt, label } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
-import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, SelectField } from '../components/ui';
+import { ConfirmButton, ErrorBox, Facts, Field, ListPager, Loading, Notice, Pager, PageTitle, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 import { JobProgress } from '../components/JobProgress';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../lib/format';
@@ -97,7 +97,7 @@ export function PaymentRuns() {
                 </tr>
               ))}</tbody>
             </table>
-            <Pager label={t('casework.run.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} busy={list.loading} />
+            <ListPager label={t('casework.run.pager')} list={list} />
           </>
         ) : <p>{t('casework.run.none')}</p>}
       </Section>
@@ -238,7 +238,7 @@ function BankFiles() {
               </tr>
             ))}</tbody>
           </table>
-          <Pager label={t('money.files.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} busy={list.loading} />
+          <ListPager label={t('money.files.pager')} list={list} />
         </>
       ) : <p>{t('money.files.none')}</p>}
     </Section>

@@ -242,6 +242,15 @@ export function Pager(p: {
   );
 }
 
+/** The pager of a list from usePagedList (lib/hooks.ts). */
+export function ListPager({ label, list }: {
+  label: string;
+  list: { page: number; hasPrev: boolean; hasNext: boolean; prev: () => void; next: () => void; loading: boolean };
+}) {
+  return <Pager label={label} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
+    onPrev={list.prev} onNext={list.next} busy={list.loading} />;
+}
+
 export function Badge({ kind, children }: { kind: 'ok' | 'off' | 'warn' | 'info'; children: ComponentChildren }) {
   return <span class={`badge badge-${kind}`}>{children}</span>;
 }

@@ -9,7 +9,7 @@ import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
-import { Badge, ConfirmButton, ErrorBox, Field, Notice, Pager, SelectField } from '../components/ui';
+import { Badge, ConfirmButton, ErrorBox, Field, ListPager, Notice, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 
 const langOptions = () => [
@@ -130,8 +130,7 @@ function RequestList({ path }: { path: ApiPath<'get'> }) {
           </tbody>
         </table>
       ) : null}
-      <Pager label={t('admreq.list')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-        onPrev={list.prev} onNext={list.next} busy={list.loading} />
+      <ListPager label={t('admreq.list')} list={list} />
     </>
   );
 }

@@ -8,7 +8,7 @@ import { get, withQuery, type ApiPath } from '../api';
 import { t, tOpt, label } from '../i18n';
 import { usePagedList } from '../lib/hooks';
 import { formatDate, formatDateTime, formatInteger, parseDate } from '../lib/format';
-import { ErrorBox, Field, Loading, PageTitle, Pager, SelectField } from '../components/ui';
+import { ErrorBox, Field, ListPager, Loading, PageTitle, SelectField } from '../components/ui';
 
 /** A change (seq) or a read of personal data (id, route). */
 interface Entry {
@@ -221,8 +221,7 @@ function EntryTable(p: { path: ApiPath<'get'>; kind: Kind }) {
         </table>
       ) : null}
       {list.loaded && list.items.length === 0 ? <p>{t('audit.none')}</p> : null}
-      <Pager label={t('audit.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-        onPrev={list.prev} onNext={list.next} busy={list.loading} />
+      <ListPager label={t('audit.pager')} list={list} />
     </>
   );
 }

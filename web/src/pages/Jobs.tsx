@@ -8,7 +8,7 @@ import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { usePagedList, useResource } from '../lib/hooks';
 import { formatDateTime, formatInteger } from '../lib/format';
-import { ConfirmButton, ErrorBox, Facts, Loading, Notice, PageTitle, Pager, SelectField } from '../components/ui';
+import { ConfirmButton, ErrorBox, Facts, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { JobProgress, JobStatus, jobEnded, jobStateText, useJob } from '../components/JobProgress';
 
 const STATES = ['', 'queued', 'running', 'done', 'failed', 'dead'];
@@ -93,8 +93,7 @@ function JobList({ state }: { state: string }) {
           </table>
         )
       ) : null}
-      <Pager label={t('jobs.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-        onPrev={list.prev} onNext={list.next} busy={list.loading} />
+      <ListPager label={t('jobs.pager')} list={list} />
     </>
   );
 }

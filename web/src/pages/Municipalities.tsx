@@ -8,7 +8,7 @@ import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
 import { splitError } from '../lib/errors';
 import { formatInteger } from '../lib/format';
-import { ErrorBox, Field, Loading, Notice, PageTitle, Pager } from '../components/ui';
+import { ErrorBox, Field, ListPager, Loading, Notice, PageTitle } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 
 /** "43'900", "43 900" or "43900" -> 43900; null when not a whole number. */
@@ -46,8 +46,7 @@ export function MunicipalitiesList() {
               ))}
             </tbody>
           </table>
-          <Pager label={t('muni.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-            onPrev={list.prev} onNext={list.next} busy={list.loading} />
+          <ListPager label={t('muni.pager')} list={list} />
         </>
       ) : null}
     </section>

@@ -12,7 +12,7 @@ import { href, navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
 import { formatDate, formatDateTime, formatInteger } from '../lib/format';
-import { Badge, CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, Pager, TextArea } from '../components/ui';
+import { Badge, CheckboxField, ErrorBox, Facts, Field, ListPager, Loading, Notice, PageTitle, TextArea } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 
 interface Periods {
@@ -70,8 +70,7 @@ function DueList() {
           ))}</tbody>
         </table>
       )) : null}
-      <Pager label={t('retention.due_pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-        onPrev={list.prev} onNext={list.next} busy={list.loading} />
+      <ListPager label={t('retention.due_pager')} list={list} />
     </section>
   );
 }
@@ -107,8 +106,7 @@ function RunList() {
           ))}</tbody>
         </table>
       )) : null}
-      <Pager label={t('retention.runs_pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-        onPrev={list.prev} onNext={list.next} busy={list.loading} />
+      <ListPager label={t('retention.runs_pager')} list={list} />
     </section>
   );
 }

@@ -13,9 +13,7 @@ import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
 import { splitError } from '../lib/errors';
 import { formatDate, formatInteger, parseDate, todayIso } from '../lib/format';
-import {
-  Badge, CheckboxField, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager, SelectField,
-} from '../components/ui';
+import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { TenantAdministration } from './AdminRequests';
 
@@ -59,8 +57,7 @@ export function TenantsList() {
               ))}
             </tbody>
           </table>
-          <Pager label={t('tenants.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-            onPrev={list.prev} onNext={list.next} busy={list.loading} />
+          <ListPager label={t('tenants.pager')} list={list} />
         </>
       ) : null}
     </section>

@@ -7,7 +7,7 @@ import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
-import { Badge, CheckboxGroup, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager } from '../components/ui';
+import { Badge, CheckboxGroup, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle } from '../components/ui';
 
 interface Created { id: number; token: string; expires_at: string; permissions: string[] }
 
@@ -125,8 +125,7 @@ export function Tokens() {
             </table>
           )
         ) : null}
-        <Pager label={t('tokens.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-          onPrev={list.prev} onNext={list.next} busy={list.loading} />
+        <ListPager label={t('tokens.pager')} list={list} />
       </section>
 
     </section>

@@ -10,9 +10,7 @@ import { href, navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, same, useEdit } from '../lib/edit';
 import { splitError } from '../lib/errors';
-import {
-  Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, Loading, Notice, PageTitle, Pager, SelectField,
-} from '../components/ui';
+import { Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { AdminRequestInbox } from './AdminRequests';
 
@@ -71,8 +69,7 @@ export function UsersList() {
             </tbody>
           </table>
           {list.items.length === 0 ? <p>{t('users.none')}</p> : null}
-          <Pager label={t('users.pager')} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
-            onPrev={list.prev} onNext={list.next} busy={list.loading} />
+          <ListPager label={t('users.pager')} list={list} />
         </>
       ) : null}
     </section>

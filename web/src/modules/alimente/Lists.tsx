@@ -11,7 +11,7 @@ import { withQuery } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { usePagedList, useResource } from '../../lib/hooks';
-import { ErrorBox, Field, Loading, PageTitle, Pager } from '../../components/ui';
+import { ErrorBox, Field, ListPager, Loading, PageTitle } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import { ModuleNav, Section, modHref, useDebounced } from '../../casework/common';
 import { monthText } from './Schedule';
@@ -149,8 +149,7 @@ export function AwaitingPage() {
               </tr>
             ))}</tbody>
           </table>
-          <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next}
-            label={t('alimente.awaiting.title')} busy={list.loading} />
+          <ListPager label={t('alimente.awaiting.title')} list={list} />
         </>
       ) : <p>{t('alimente.awaiting.none')}</p>}
     </section>
