@@ -9,6 +9,11 @@ and the results are those of 2025.1.
 2025.3: a situation-related benefit is explained by its name (input.sil[i].
 label, in the explain's language) instead of its code; the figures and the
 amounts are those of 2025.1.
+2025.4: the same texts, figures and results as 2025.3, made with less work:
+each text of MESSAGES becomes a string.format pattern once, when the pack
+is loaded, instead of a pattern substitution per line, and amounts are
+formatted with integer arithmetic instead of reversing and substituting
+(an evaluation costs about half the instructions it did).
 
 Called as budget(input). All amounts are integer Rappen per month
 (CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
@@ -143,21 +148,50 @@ local function int_in(v, path, lo, hi, optional)
 end
 local function money(v, path, optional) return int_in(v, path, 0, MAX_AMOUNT, optional) end
 
+local format = string.format
+
 -- "CHF 1'577.00": Swiss thousands separator, always two decimals.
 local function chf(r)
-	local s = tostring(math.abs(r) // 100):reverse():gsub("(%d%d%d)", "%1'"):reverse()
-	return string.format("CHF %s%s.%02d", r < 0 and "-" or "", (s:gsub("^'", "")), math.abs(r) % 100)
+	local a = math.abs(r)
+	local f, groups = a // 100, ""
+	while f >= 1000 do
+		groups = format("'%03d", f % 1000) .. groups
+		f = f // 1000
+	end
+	return format("CHF %s%d%s.%02d", r < 0 and "-" or "", f, groups, a % 100)
+end
+
+-- Each text of MESSAGES as { pattern, name, ... }: the text with every
+-- {name} turned into %s (and % into %%), then the names in their order.
+-- Made once when the pack is loaded.
+local FORMATS = {}
+for lang, texts in pairs(MESSAGES) do
+	FORMATS[lang] = {}
+	for key, template in pairs(texts) do
+		local f = { "" }
+		f[1] = template:gsub("%%", "%%%%"):gsub("{([%w_]+)}", function(name)
+			f[#f + 1] = name
+			return "%s"
+		end)
+		FORMATS[lang][key] = f
+	end
+end
+
+-- The values of f's names in vars, from the i-th name on.
+local function values(lang, key, f, vars, i)
+	local name = f[i]
+	if name == nil then return end
+	local v = vars and vars[name]
+	if v == nil then fail("MESSAGES.%s.%s: no value for {%s}", lang, key, name) end
+	return v, values(lang, key, f, vars, i + 1)
 end
 
 -- The text of MESSAGES[lang][key] with each {name} replaced by vars[name].
 local function text(lang, key, vars)
-	local template = MESSAGES[lang][key]
-	if template == nil then fail("MESSAGES.%s has no text %s", lang, key) end
-	return (template:gsub("{([%w_]+)}", function(name)
-		local v = vars and vars[name]
-		if v == nil then fail("MESSAGES.%s.%s: no value for {%s}", lang, key, name) end
-		return tostring(v)
-	end))
+	local f = FORMATS[lang][key]
+	if f == nil then fail("MESSAGES.%s has no text %s", lang, key) end
+	if f[2] == nil then return f[1] end
+	return format(f[1], values(lang, key, f, vars, 2))
 end
 
 local function persons(lang, n)
