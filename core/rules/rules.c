@@ -1160,11 +1160,19 @@ push_json(lua_State *L, json_t *j, int depth)
 static int
 utf8_valid(const char *s, size_t n)
 {
-	size_t i, k;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
 
-	for (i = 0; i < n; i += k)
-		if ((k = ks_utf8_len((const unsigned char *)s + i, n - i)) == 0)
+	while (i < n) {
+		/* ASCII, most of a result's text: no call per byte. */
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = ks_utf8_len(u + i, n - i)) == 0)
 			return 0;
+		i += k;
+	}
 	return 1;
 }
 
@@ -1197,6 +1205,7 @@ struct conv {
 	const char	*why;		/* what is wrong, for the author */
 	char		 key[80];	/* the field where it was found */
 	long		 values;
+	int		 writes_text;	/* to_text checks texts as it writes */
 };
 
 /* Name the offending field (a valid prefix of it) in the message. */
@@ -1217,6 +1226,8 @@ conv_key(struct conv *cv, const char *k, size_t n)
 	if (i < n)
 		strcat(cv->key, "...");
 }
+
+#define TEXT_NOT_UTF8	"the result holds text that is not valid UTF-8"
 
 /* What a value of a result becomes. */
 enum vkind { V_BAD, V_INT, V_STR, V_BOOL, V_NULL, V_ARR, V_OBJ };
@@ -1262,9 +1273,8 @@ classify(lua_State *L, int *at, int depth, struct conv *cv, json_int_t *i,
 		return V_BAD;
 	case LUA_TSTRING:
 		*s = lua_tolstring(L, idx, len);
-		if (!utf8_valid(*s, *len)) {
-			cv->why = "the result holds text that is not valid "
-			    "UTF-8";
+		if (!cv->writes_text && !utf8_valid(*s, *len)) {
+			cv->why = TEXT_NOT_UTF8;
 			return V_BAD;
 		}
 		return V_STR;
@@ -1422,7 +1432,11 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 		ks_json_put_int(t, i);
 		return KS_OK;
 	case V_STR:
-		(void)ks_json_put_str(t, s, len);
+		/* Checked as it is written (classify leaves it to us). */
+		if (ks_json_put_str(t, s, len) != 0) {
+			cv->why = TEXT_NOT_UTF8;
+			return KS_ERROR;
+		}
 		return KS_OK;
 	case V_BOOL:
 		ks_buf_put(t, i ? "true" : "false", i ? 4 : 5);
@@ -1899,6 +1913,7 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	}
 	run_end(c);
 	memset(&cv, 0, sizeof(cv));
+	cv.writes_text = tx != NULL;
 	if (tx != NULL)
 		rc = to_text(L, -1, 0, &cv, tx) == KS_OK;
 	else

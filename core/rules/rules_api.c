@@ -662,28 +662,35 @@ resolve(struct ks_request *req)
 /*
  * The answer { output, pack } is written as text: the output goes from
  * Lua to JSON text directly, not through a tree that is dumped and freed
- * (a tenth of the route's CPU).
+ * (a tenth of the route's CPU), and the provenance by ks_json_compact
+ * (jansson's dump of it cost more than a tenth of the evaluation).
  */
 static int
 evaluate(struct ks_request *req)
 {
 	const char *date = ks_body_str(req, "date"), *out;
+	struct ks_buf a = { NULL, 0, 0 };
 	json_t *prov;
-	size_t len;
+	size_t len, plen;
 	char *pack;
 
 	if (ks_rules_eval_text(req, ks_body_str(req, "pack"), ks_body_str(req,
 	    "function"), date ? date : ks_today(req), json_object_get(req->body,
 	    "input"), &out, &len, &prov) != KS_OK)
 		return KS_ERROR;
-	if ((pack = json_dumps(prov, JSON_COMPACT)) == NULL)
+	if ((pack = ks_json_compact(prov, &plen)) == NULL)
 		abort();
 	json_decref(prov);
-	req->raw = ks_arena_printf(req->arena, "{\"output\":%s,\"pack\":%s}",
-	    out, pack);
-	req->raw_len = strlen(req->raw);
-	req->ctype = "application/json";
+	ks_buf_put(&a, "{\"output\":", 10);
+	ks_buf_put(&a, out, len);
+	ks_buf_put(&a, ",\"pack\":", 8);
+	ks_buf_put(&a, pack, plen);
+	ks_buf_put(&a, "}", 1);
 	free(pack);
+	ks_arena_cleanup(req->arena, free, a.p);
+	req->raw = a.p;
+	req->raw_len = a.len;
+	req->ctype = "application/json";
 	return KS_OK;
 }
 
