@@ -12,8 +12,9 @@ amounts are those of 2025.1.
 2025.4: the same texts, figures and results as 2025.3, made with less work:
 each text of MESSAGES becomes a string.format pattern once, when the pack
 is loaded, instead of a pattern substitution per line, and amounts are
-formatted with integer arithmetic instead of reversing and substituting
-(an evaluation costs about half the instructions it did).
+formatted with integer arithmetic instead of reversing and substituting;
+the library functions it calls are locals, not globals looked up through
+each evaluation's _ENV.
 
 Called as budget(input). All amounts are integer Rappen per month
 (CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
@@ -124,11 +125,17 @@ local MESSAGES = {
 	},
 }
 
+-- The library functions the rules call, as locals: a global is looked up
+-- through each evaluation's fresh _ENV on every use.
+local type, tostring, tonumber, pairs, ipairs, error = type, tostring, tonumber, pairs, ipairs, error
+local format = string.format
+local mtype, tointeger, abs, min, max = math.type, math.tointeger, math.abs, math.min, math.max
+
 local MAX_AMOUNT = 100000000000	-- CHF 1 bn: keeps integer math far from overflow
 local ROLES = { applicant = true, partner = true, child = true, other = true }
 
 -- error level 0: the caller wants the message, not a Lua file position.
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+local function fail(fmt, ...) error(format(fmt, ...), 0) end
 
 local function is_list(t)
 	if type(t) ~= "table" then return false end
@@ -141,18 +148,16 @@ end
 local function int_in(v, path, lo, hi, optional)
 	if v == nil and optional then return 0 end
 	if v == nil then fail("%s is missing", path) end
-	local i = math.type(v) and math.tointeger(v)
+	local i = mtype(v) and tointeger(v)
 	if not i then fail("%s must be a whole number", path) end
 	if i < lo or i > hi then fail("%s must be between %d and %d", path, lo, hi) end
 	return i
 end
 local function money(v, path, optional) return int_in(v, path, 0, MAX_AMOUNT, optional) end
 
-local format = string.format
-
 -- "CHF 1'577.00": Swiss thousands separator, always two decimals.
 local function chf(r)
-	local a = math.abs(r)
+	local a = abs(r)
 	local f, groups = a // 100, ""
 	while f >= 1000 do
 		groups = format("'%03d", f % 1000) .. groups
@@ -292,7 +297,7 @@ function budget(input)
 	end
 	need = need + line("kvg", kvg, "kvg", { amount = chf(kvg) })
 	for _, s in ipairs(input.sil or {}) do
-		local amount = math.tointeger(s.amount)
+		local amount = tointeger(s.amount)
 		-- The benefit's name in the explain's language; its code without one.
 		local name = type(s.label) == "table" and s.label[lang] or s.label or s.code
 		if name == "" then name = s.code end
@@ -301,8 +306,8 @@ function budget(input)
 
 	-- EFB is a fixed right on earnings, so it comes first; the cap on
 	-- IZU + EFB together cuts the IZU.
-	local efb = math.min(PARAMS.efb_max, employment, PARAMS.izu_efb_cap)
-	local izu = math.min(izu_given, PARAMS.izu_efb_cap - efb)
+	local efb = min(PARAMS.efb_max, employment, PARAMS.izu_efb_cap)
+	local izu = min(izu_given, PARAMS.izu_efb_cap - efb)
 	if izu < izu_given then
 		need = need + line("izu", izu, "izu_capped", { granted = chf(izu_given), amount = chf(izu),
 		    cap = chf(PARAMS.izu_efb_cap), efb = chf(efb) })
@@ -332,9 +337,9 @@ function budget(input)
 		if p.role == "child" and p.age < PARAMS.minor_below_age then minors = minors + 1 end
 	end
 	local couple = count.partner == 1
-	local allowance = math.min(PARAMS.assets_max,
+	local allowance = min(PARAMS.assets_max,
 	    (couple and PARAMS.assets_couple or PARAMS.assets_single) + minors * PARAMS.assets_per_minor)
-	local payment = math.max(0, need - counted)
+	local payment = max(0, need - counted)
 	if assets > allowance then
 		line("assets_above_allowance", assets - allowance, "assets_above_allowance", {
 		    assets = chf(assets), allowance = chf(allowance),
