@@ -93,6 +93,14 @@ struct cage {
 unsigned ks_rules_gen;
 static __thread struct cage *cache;
 static __thread unsigned cache_gen;
+/*
+ * The JSON text of a result is written here and then copied into the
+ * request's arena: growing a fresh buffer per evaluation (a realloc per
+ * doubling, past 1 KB each one a glibc consolidation of its small free
+ * chunks) cost more than the copy. Kept while at most TEXT_KEEP.
+ */
+static __thread struct ks_buf tl_text;
+#define TEXT_KEEP	(64 * 1024)
 static pthread_key_t tl_key;
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
 
@@ -956,6 +964,8 @@ ks_rules_thread_free(void)
 		cage_free(c);
 	}
 	cache = NULL;
+	free(tl_text.p);
+	memset(&tl_text, 0, sizeof(tl_text));
 }
 
 void
@@ -2029,17 +2039,25 @@ ks_rules_eval_cached_text(struct ks_request *req, const char *sha,
     const char *label, json_t *data, const char *data_sha, const char *fn,
     json_t *input, const char **text, size_t *len)
 {
-	struct ks_buf t = { NULL, 0, 0 };
+	struct ks_buf *t = &tl_text;
+	char *p;
+	int rc;
 
-	if (eval_cached(req, sha, label, data, data_sha, fn, input, NULL,
-	    &t) != KS_OK) {
-		free(t.p);
-		return KS_ERROR;
+	t->len = 0;
+	if ((rc = eval_cached(req, sha, label, data, data_sha, fn, input,
+	    NULL, t)) == KS_OK) {
+		p = ks_arena_alloc(req->arena, t->len + 1);
+		if (t->len > 0)
+			memcpy(p, t->p, t->len);
+		p[t->len] = '\0';
+		*text = p;
+		*len = t->len;
 	}
-	ks_arena_cleanup(req->arena, free, t.p);
-	*text = t.p;
-	*len = t.len;
-	return KS_OK;
+	if (t->cap > TEXT_KEEP) {
+		free(t->p);
+		memset(t, 0, sizeof(*t));
+	}
+	return rc;
 }
 
 int

@@ -669,10 +669,9 @@ static int
 evaluate(struct ks_request *req)
 {
 	const char *date = ks_body_str(req, "date"), *out;
-	struct ks_buf a = { NULL, 0, 0 };
 	json_t *prov;
 	size_t len, plen;
-	char *pack;
+	char *pack, *a;
 
 	if (ks_rules_eval_text(req, ks_body_str(req, "pack"), ks_body_str(req,
 	    "function"), date ? date : ks_today(req), json_object_get(req->body,
@@ -681,15 +680,15 @@ evaluate(struct ks_request *req)
 	if ((pack = ks_json_compact(prov, &plen)) == NULL)
 		abort();
 	json_decref(prov);
-	ks_buf_put(&a, "{\"output\":", 10);
-	ks_buf_put(&a, out, len);
-	ks_buf_put(&a, ",\"pack\":", 8);
-	ks_buf_put(&a, pack, plen);
-	ks_buf_put(&a, "}", 1);
+	/* {"output":<out>,"pack":<pack>} in the request's arena */
+	req->raw_len = 10 + len + 8 + plen + 1;
+	req->raw = a = ks_arena_alloc(req->arena, req->raw_len + 1);
+	memcpy(a, "{\"output\":", 10);
+	memcpy(a + 10, out, len);
+	memcpy(a + 10 + len, ",\"pack\":", 8);
+	memcpy(a + 18 + len, pack, plen);
+	memcpy(a + 18 + len + plen, "}", 2);
 	free(pack);
-	ks_arena_cleanup(req->arena, free, a.p);
-	req->raw = a.p;
-	req->raw_len = a.len;
 	req->ctype = "application/json";
 	return KS_OK;
 }
