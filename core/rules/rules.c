@@ -93,6 +93,14 @@ struct cage {
 unsigned ks_rules_gen;
 static __thread struct cage *cache;
 static __thread unsigned cache_gen;
+/*
+ * The JSON text of a result is written here and then copied into the
+ * request's arena: growing a fresh buffer per evaluation (a realloc per
+ * doubling, past 1 KB each one a glibc consolidation of its small free
+ * chunks) cost more than the copy. Kept while at most TEXT_KEEP.
+ */
+static __thread struct ks_buf tl_text;
+#define TEXT_KEEP	(64 * 1024)
 static pthread_key_t tl_key;
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
 
@@ -956,6 +964,8 @@ ks_rules_thread_free(void)
 		cage_free(c);
 	}
 	cache = NULL;
+	free(tl_text.p);
+	memset(&tl_text, 0, sizeof(tl_text));
 }
 
 void
@@ -1160,11 +1170,19 @@ push_json(lua_State *L, json_t *j, int depth)
 static int
 utf8_valid(const char *s, size_t n)
 {
-	size_t i, k;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
 
-	for (i = 0; i < n; i += k)
-		if ((k = ks_utf8_len((const unsigned char *)s + i, n - i)) == 0)
+	while (i < n) {
+		/* ASCII, most of a result's text: no call per byte. */
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = ks_utf8_len(u + i, n - i)) == 0)
 			return 0;
+		i += k;
+	}
 	return 1;
 }
 
@@ -1197,6 +1215,7 @@ struct conv {
 	const char	*why;		/* what is wrong, for the author */
 	char		 key[80];	/* the field where it was found */
 	long		 values;
+	int		 writes_text;	/* to_text checks texts as it writes */
 };
 
 /* Name the offending field (a valid prefix of it) in the message. */
@@ -1217,6 +1236,8 @@ conv_key(struct conv *cv, const char *k, size_t n)
 	if (i < n)
 		strcat(cv->key, "...");
 }
+
+#define TEXT_NOT_UTF8	"the result holds text that is not valid UTF-8"
 
 /* What a value of a result becomes. */
 enum vkind { V_BAD, V_INT, V_STR, V_BOOL, V_NULL, V_ARR, V_OBJ };
@@ -1262,9 +1283,8 @@ classify(lua_State *L, int *at, int depth, struct conv *cv, json_int_t *i,
 		return V_BAD;
 	case LUA_TSTRING:
 		*s = lua_tolstring(L, idx, len);
-		if (!utf8_valid(*s, *len)) {
-			cv->why = "the result holds text that is not valid "
-			    "UTF-8";
+		if (!cv->writes_text && !utf8_valid(*s, *len)) {
+			cv->why = TEXT_NOT_UTF8;
 			return V_BAD;
 		}
 		return V_STR;
@@ -1422,7 +1442,11 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 		ks_json_put_int(t, i);
 		return KS_OK;
 	case V_STR:
-		(void)ks_json_put_str(t, s, len);
+		/* Checked as it is written (classify leaves it to us). */
+		if (ks_json_put_str(t, s, len) != 0) {
+			cv->why = TEXT_NOT_UTF8;
+			return KS_ERROR;
+		}
 		return KS_OK;
 	case V_BOOL:
 		ks_buf_put(t, i ? "true" : "false", i ? 4 : 5);
@@ -1899,6 +1923,7 @@ run(struct ks_request *req, struct cage *c, const char *key,
 	}
 	run_end(c);
 	memset(&cv, 0, sizeof(cv));
+	cv.writes_text = tx != NULL;
 	if (tx != NULL)
 		rc = to_text(L, -1, 0, &cv, tx) == KS_OK;
 	else
@@ -2014,17 +2039,25 @@ ks_rules_eval_cached_text(struct ks_request *req, const char *sha,
     const char *label, json_t *data, const char *data_sha, const char *fn,
     json_t *input, const char **text, size_t *len)
 {
-	struct ks_buf t = { NULL, 0, 0 };
+	struct ks_buf *t = &tl_text;
+	char *p;
+	int rc;
 
-	if (eval_cached(req, sha, label, data, data_sha, fn, input, NULL,
-	    &t) != KS_OK) {
-		free(t.p);
-		return KS_ERROR;
+	t->len = 0;
+	if ((rc = eval_cached(req, sha, label, data, data_sha, fn, input,
+	    NULL, t)) == KS_OK) {
+		p = ks_arena_alloc(req->arena, t->len + 1);
+		if (t->len > 0)
+			memcpy(p, t->p, t->len);
+		p[t->len] = '\0';
+		*text = p;
+		*len = t->len;
 	}
-	ks_arena_cleanup(req->arena, free, t.p);
-	*text = t.p;
-	*len = t.len;
-	return KS_OK;
+	if (t->cap > TEXT_KEEP) {
+		free(t->p);
+		memset(t, 0, sizeof(*t));
+	}
+	return rc;
 }
 
 int

@@ -662,28 +662,34 @@ resolve(struct ks_request *req)
 /*
  * The answer { output, pack } is written as text: the output goes from
  * Lua to JSON text directly, not through a tree that is dumped and freed
- * (a tenth of the route's CPU).
+ * (a tenth of the route's CPU), and the provenance by ks_json_compact
+ * (jansson's dump of it cost more than a tenth of the evaluation).
  */
 static int
 evaluate(struct ks_request *req)
 {
 	const char *date = ks_body_str(req, "date"), *out;
 	json_t *prov;
-	size_t len;
-	char *pack;
+	size_t len, plen;
+	char *pack, *a;
 
 	if (ks_rules_eval_text(req, ks_body_str(req, "pack"), ks_body_str(req,
 	    "function"), date ? date : ks_today(req), json_object_get(req->body,
 	    "input"), &out, &len, &prov) != KS_OK)
 		return KS_ERROR;
-	if ((pack = json_dumps(prov, JSON_COMPACT)) == NULL)
+	if ((pack = ks_json_compact(prov, &plen)) == NULL)
 		abort();
 	json_decref(prov);
-	req->raw = ks_arena_printf(req->arena, "{\"output\":%s,\"pack\":%s}",
-	    out, pack);
-	req->raw_len = strlen(req->raw);
-	req->ctype = "application/json";
+	/* {"output":<out>,"pack":<pack>} in the request's arena */
+	req->raw_len = 10 + len + 8 + plen + 1;
+	req->raw = a = ks_arena_alloc(req->arena, req->raw_len + 1);
+	memcpy(a, "{\"output\":", 10);
+	memcpy(a + 10, out, len);
+	memcpy(a + 10 + len, ",\"pack\":", 8);
+	memcpy(a + 18 + len, pack, plen);
+	memcpy(a + 18 + len + plen, "}", 2);
 	free(pack);
+	req->ctype = "application/json";
 	return KS_OK;
 }
 
