@@ -302,7 +302,7 @@ struct kept {
 	const char		*body;
 	const char		*ctype;
 	int			 api;
-	char			 rid[17];
+	char			*rid;		/* the response's own copy */
 };
 
 static pthread_key_t kept_key;
@@ -351,15 +351,27 @@ kept_response(struct ks_request *req, const char *ctype)
 		if (k->r == NULL)
 			return NULL;
 		add_fixed(req, k->r, ctype);
+		if (MHD_add_response_header(k->r, "X-Request-Id", req->id) !=
+		    MHD_YES)
+			abort();
+		/*
+		 * libmicrohttpd keeps its own copy of a header's value (it
+		 * copies both strings) and hands it out: the id is always 16
+		 * characters, so each request writes its id over the last
+		 * one there. Deleting and adding the header (three frees,
+		 * three allocations and a walk of the list) was a seventh
+		 * of kasusd's own instructions on GET /api/v1/ping (issue 13).
+		 */
+		k->rid = (char *)MHD_get_response_header(k->r, "X-Request-Id");
+		if (k->rid == NULL || k->rid == req->id ||
+		    strlen(k->rid) != sizeof(req->id) - 1)
+			abort();
 		k->body = req->raw;
 		k->ctype = ctype;
 		k->api = api;
-	} else if (MHD_del_response_header(k->r, "X-Request-Id", k->rid) !=
-	    MHD_YES)
-		abort();
-	if (MHD_add_response_header(k->r, "X-Request-Id", req->id) != MHD_YES)
-		abort();
-	memcpy(k->rid, req->id, sizeof(k->rid));
+		return k->r;
+	}
+	memcpy(k->rid, req->id, sizeof(req->id) - 1);
 	return k->r;
 }
 
