@@ -302,7 +302,7 @@ struct kept {
 	const char		*body;
 	const char		*ctype;
 	int			 api;
-	char			 rid[17];
+	char			*rid;		/* the response's own copy */
 };
 
 static pthread_key_t kept_key;
@@ -351,15 +351,27 @@ kept_response(struct ks_request *req, const char *ctype)
 		if (k->r == NULL)
 			return NULL;
 		add_fixed(req, k->r, ctype);
+		if (MHD_add_response_header(k->r, "X-Request-Id", req->id) !=
+		    MHD_YES)
+			abort();
+		/*
+		 * libmicrohttpd keeps its own copy of a header's value (it
+		 * copies both strings) and hands it out: the id is always 16
+		 * characters, so each request writes its id over the last
+		 * one there. Deleting and adding the header (three frees,
+		 * three allocations and a walk of the list) was a seventh
+		 * of kasusd's own instructions on GET /api/v1/ping (issue 13).
+		 */
+		k->rid = (char *)MHD_get_response_header(k->r, "X-Request-Id");
+		if (k->rid == NULL || k->rid == req->id ||
+		    strlen(k->rid) != sizeof(req->id) - 1)
+			abort();
 		k->body = req->raw;
 		k->ctype = ctype;
 		k->api = api;
-	} else if (MHD_del_response_header(k->r, "X-Request-Id", k->rid) !=
-	    MHD_YES)
-		abort();
-	if (MHD_add_response_header(k->r, "X-Request-Id", req->id) != MHD_YES)
-		abort();
-	memcpy(k->rid, req->id, sizeof(k->rid));
+		return k->r;
+	}
+	memcpy(k->rid, req->id, sizeof(req->id) - 1);
 	return k->r;
 }
 
@@ -721,6 +733,18 @@ struct line {
 };
 
 static void
+put_n(struct line *l, const char *s, size_t n)
+{
+	if (n > (size_t)(l->end - l->p))
+		n = (size_t)(l->end - l->p);
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+/* A literal's length is known when it is compiled. */
+#define PUT_LIT(l, s)	put_n((l), "" s "", sizeof(s) - 1)
+
+static void
 put(struct line *l, const char *s)
 {
 	size_t n = strlen(s);
@@ -751,24 +775,24 @@ access_line(struct ks_request *req, long long us)
 	char buf[1024];
 	struct line l = { buf, buf + sizeof(buf) };
 
-	put(&l, "access rid=");
-	put(&l, req->id);
-	put(&l, " tenant=");
+	PUT_LIT(&l, "access rid=");
+	put_n(&l, req->id, sizeof(req->id) - 1);
+	PUT_LIT(&l, " tenant=");
 	put_num(&l, (long long)req->who.tenant_id, 1);
-	put(&l, " user=");
+	PUT_LIT(&l, " user=");
 	put_num(&l, (long long)req->who.user_id, 1);
-	put(&l, " route=\"");
+	PUT_LIT(&l, " route=\"");
 	put(&l, req->method);
-	put(&l, " ");
+	PUT_LIT(&l, " ");
 	put(&l, req->route ? req->route->path : "-");
-	put(&l, "\" status=");
+	PUT_LIT(&l, "\" status=");
 	put_num(&l, req->status, 1);
-	put(&l, " dur_ms=");
+	PUT_LIT(&l, " dur_ms=");
 	put_num(&l, us / 100, 1);
-	put(&l, ".");
+	PUT_LIT(&l, ".");
 	put_num(&l, us % 100, 2);
 	if (req->err.code != NULL) {
-		put(&l, " error=");
+		PUT_LIT(&l, " error=");
 		put(&l, req->err.code);
 	}
 	ks_log_access_msg(req->status >= 500 ? KS_LOG_WARN : KS_LOG_INFO,

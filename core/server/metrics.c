@@ -73,8 +73,19 @@ ks_metrics_request(int ri, int status, double secs)
 	__atomic_add_fetch(&m->hist[ri][b], 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&m->sum_us[ri], (uint64_t)(secs * 1e6),
 	    __ATOMIC_RELAXED);
-	if (ks_worker_slot >= 0 && ks_worker_slot < M_WORKERS)
-		m->w[ks_worker_slot].db_conns = ks_db_open_count();
+	/*
+	 * Written only when it changed: the workers' slots share a cache
+	 * line, and a store per request took that line from the other
+	 * worker's core every time (issue 13).
+	 */
+	if (ks_worker_slot >= 0 && ks_worker_slot < M_WORKERS) {
+		int n = ks_db_open_count();
+
+		if (__atomic_load_n(&m->w[ks_worker_slot].db_conns,
+		    __ATOMIC_RELAXED) != n)
+			__atomic_store_n(&m->w[ks_worker_slot].db_conns, n,
+			    __ATOMIC_RELAXED);
+	}
 }
 
 void

@@ -76,7 +76,7 @@ KS_TEST(defaults_without_file)
 	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
 	KS_CHECK_INT(ks_conf.port, 8080);
 	KS_CHECK_STR(ks_conf.listen_addr, "127.0.0.1");
-	KS_CHECK_INT(ks_conf.threads, 8);
+	KS_CHECK_INT(ks_conf.threads, 4);
 	KS_CHECK(ks_conf.workers >= 1);
 	KS_CHECK_INT(ks_conf.scrypt_log2n, 15);
 	KS_CHECK_INT(ks_conf.session_idle, 1800);
@@ -96,7 +96,7 @@ KS_TEST(file_values)
 	    "port = 9090\n"
 	    "  listen=0.0.0.0  \n"
 	    "workers = 3\n"
-	    "threads = 4\n"
+	    "threads = 6\n"
 	    "header_memory_limit = 65536\n"
 	    "db_app = host=127.0.0.1 port=5432 dbname=kasus user=kasus_app\n"
 	    "log_level = WARN\n"
@@ -107,7 +107,7 @@ KS_TEST(file_values)
 	KS_CHECK_INT(ks_conf.port, 9090);
 	KS_CHECK_STR(ks_conf.listen_addr, "0.0.0.0");
 	KS_CHECK_INT(ks_conf.workers, 3);
-	KS_CHECK_INT(ks_conf.threads, 4);
+	KS_CHECK_INT(ks_conf.threads, 6);
 	KS_CHECK_INT(ks_conf.header_mem_limit, 65536);
 	/* The value runs to the end of the line, '=' included. */
 	KS_CHECK_STR(ks_conf.db_app,
