@@ -68,6 +68,7 @@ static redisContext *sub;
 static int sub_fd = -1;
 static int up;			/* atomic: cache may be used */
 static uint64_t gen;		/* atomic: moved by every invalidation */
+static int draining;		/* atomic: a drain holds read bytes */
 static int64_t last_pong;	/* under sub_mu */
 
 static pthread_t listener;
@@ -183,9 +184,12 @@ go_down(void)
 /*
  * Apply whatever the subscription's socket holds, without waiting.
  * sub_mu held. End of stream or an error takes the cache down.
+ * draining is set from before the first read until what was read is
+ * applied: bytes read but not yet applied are in neither the socket nor
+ * the cache, and catch_up must then wait for the lock (see there).
  */
 static void
-drain_locked(void)
+drain_read(void)
 {
 	char buf[16384];
 	void *r;
@@ -221,7 +225,20 @@ drain_locked(void)
 	}
 }
 
-/* Notifications that arrived since the last look (see the comment). */
+static void
+drain_locked(void)
+{
+	__atomic_store_n(&draining, 1, __ATOMIC_SEQ_CST);
+	drain_read();
+	__atomic_store_n(&draining, 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Notifications that arrived since the last look (see the comment). An
+ * empty socket alone is not enough: the listener may have read a
+ * notification and not yet applied it (a revocation then served from
+ * the cache once, seen under load); while it drains, wait for it.
+ */
 static void
 catch_up(void)
 {
@@ -232,7 +249,8 @@ catch_up(void)
 		return;
 	p.events = POLLIN;
 	p.revents = 0;
-	if (poll(&p, 1, 0) <= 0)
+	if (poll(&p, 1, 0) <= 0 &&
+	    !__atomic_load_n(&draining, __ATOMIC_SEQ_CST))
 		return;
 	pthread_mutex_lock(&sub_mu);
 	drain_locked();
