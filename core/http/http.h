@@ -7,8 +7,13 @@
 
 struct MHD_Daemon;
 
-/** Start libmicrohttpd's thread pool on an inherited listening socket. */
+/**
+ * Start libmicrohttpd's thread pool and the thread that accepts on the
+ * worker's listening socket (before the seccomp filter: it has no clone).
+ */
 struct MHD_Daemon *ks_http_start(int fd);
+/** Accept no more connections (the worker drains). */
+void	ks_http_quiesce(void);
 /** 404 when the route's module is not enabled for the caller's tenant. */
 int	ks_module_check(struct ks_request *);
 

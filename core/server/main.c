@@ -59,11 +59,43 @@ on_stop(int sig)
 	stopping = 1;
 }
 
+/*
+ * The listening sockets, one per worker, all bound to the port with
+ * SO_REUSEPORT: the kernel spreads new connections over the workers by
+ * their addresses. On one shared socket the worker whose thread woke
+ * first took whatever was pending: of the bench's 64 keep-alive
+ * connections 46, 50 and 62 went to one worker and 18, 14 and 2 to the
+ * other, and the crowded worker's answers waited (issue 13). The parent
+ * keeps every socket, so a restarted worker takes up the connections that
+ * queued on its own meanwhile.
+ */
 static int
-listen_socket(void)
+listen_socket(const struct sockaddr_in *sa, int reuseport)
+{
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 ||
+	    (reuseport && listen(fd, 1024) != 0)) {
+		ks_log(KS_LOG_ERROR, "cannot listen on %s:%d: %s",
+		    ks_conf.listen_addr, ks_conf.port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* The worker's accepting thread polls it; accept never blocks. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static int
+listen_sockets(int *fds, int n)
 {
 	struct sockaddr_in sa;
-	int fd, one = 1;
+	int i, probe;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -73,19 +105,20 @@ listen_socket(void)
 		    ks_conf.listen_addr);
 		return -1;
 	}
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	/*
+	 * A port another process listens on stays an error: a bind without
+	 * SO_REUSEPORT fails on it, where ours would silently share it.
+	 */
+	if ((probe = listen_socket(&sa, 0)) < 0)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, 1024) != 0) {
-		ks_log(KS_LOG_ERROR, "cannot listen on %s:%d: %s",
-		    ks_conf.listen_addr, ks_conf.port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	/* Every worker polls the same socket; none may block in accept. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
+	close(probe);
+	for (i = 0; i < n; i++)
+		if ((fds[i] = listen_socket(&sa, 1)) < 0) {
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	return 0;
 }
 
 static void
@@ -127,7 +160,7 @@ worker_main(int slot, int fd)
 	ks_log(KS_LOG_INFO, "worker %d serving", slot);
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
-	MHD_quiesce_daemon(d);
+	ks_http_quiesce();
 	ks_audit_drain();
 	MHD_stop_daemon(d);
 	ks_audit_stop();
@@ -237,7 +270,7 @@ static int
 serve(void)
 {
 	struct sigaction sa;
-	int fd, i, n = ks_conf.workers, st;
+	int fds[MAX_WORKERS], i, n = ks_conf.workers, st;
 	pid_t pid;
 
 	if (n > MAX_WORKERS)
@@ -251,7 +284,7 @@ serve(void)
 	if (ks_rules_import() != KS_OK)
 		ks_log(KS_LOG_WARN, "some rule packs were not imported; see "
 		    "above");
-	if (ks_metrics_init(n) != KS_OK || (fd = listen_socket()) < 0)
+	if (ks_metrics_init(n) != KS_OK || listen_sockets(fds, n) != 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -263,7 +296,7 @@ serve(void)
 	ks_log(KS_LOG_INFO, "kasusd %s listening on http://%s:%d with %d "
 	    "workers", KS_VERSION, ks_conf.listen_addr, ks_conf.port, n);
 	for (i = 0; i < n; i++) {
-		workers[i] = spawn(i, fd);
+		workers[i] = spawn(i, fds[i]);
 		started[i] = time(NULL);
 	}
 	while (!stopping) {
@@ -284,13 +317,14 @@ serve(void)
 			/* One that dies at once would otherwise spin. */
 			if (time(NULL) - started[i] < 1)
 				sleep(1);
-			workers[i] = spawn(i, fd);
+			workers[i] = spawn(i, fds[i]);
 			started[i] = time(NULL);
 		}
 	}
 	ks_log(KS_LOG_INFO, "stopping: draining workers");
 	stop_workers(n);
-	close(fd);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
 	ks_modules_unload();
 	ks_static_free();
 	ks_log(KS_LOG_INFO, "stopped");
