@@ -3,10 +3,13 @@
 // four-eyes review), and the auditor's log with the chain check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   launch, newPage, login, open, check, axe, assertClean, apiLogin, api, uniq,
 } from './lib.mjs';
 
+// The shipped SKOS pack's version, as the server imports it.
+const shippedSkos = JSON.parse(readFileSync(new URL('../../plugins/skos-budget/pack.json', import.meta.url), 'utf8'));
 let browser;
 let canton;
 before(async () => {
@@ -124,7 +127,7 @@ test('rule packs: example cases, submit for approval, four-eyes approval by the 
   const author = await newPage(browser);
   await login(author.page, 'canton', 'canton-admin');
   await open(author.page, '#/rule-packs');
-  await author.page.getByRole('region', { name: 'skos-budget', exact: true }).getByRole('row', { name: /^Version 2025\.3 / }).waitFor();
+  await author.page.getByRole('region', { name: 'skos-budget', exact: true }).getByRole('row', { name: new RegExp(`^Version ${shippedSkos.version.replace('.', '\\.')} `) }).waitFor();
   await check(author.page, 'canton-rule-packs');
   await open(author.page, `#/rule-packs/${id}`);
   await author.page.locator('.cm-content', { hasText: 'return 7' }).waitFor();
