@@ -411,6 +411,16 @@ struct redisContext *ks_redis_connect(struct timeval tv);
  * which callers may ignore: the write stands on the master.
  */
 int	ks_redis_durable(void);
+/**
+ * After a change every worker's session cache must hear of (a session
+ * ended or changed, a tenant's epoch moved): one more round trip, so that
+ * the notifications it caused are in every subscriber's socket before the
+ * request answers. Redis writes a command's reply and the notifications
+ * it caused in the same pass of its event loop, the reply first, and
+ * reads the next command only after that pass. KS_ERROR when Redis did
+ * not answer.
+ */
+int	ks_redis_barrier(void);
 
 /* ---------------------------------------------------------------- audit */
 

@@ -213,6 +213,7 @@ session_end(struct ks_request *req, const char *key)
 
 	ks_redis_free(ks_redis_cmd("DEL %s", key));
 	ks_redis_free(ks_redis_cmd("SREM %s %s", set, key));
+	ks_redis_barrier();
 }
 
 /*
@@ -305,6 +306,7 @@ ks_auth_request(struct ks_request *req)
 	if (abs == NULL || strtoll(abs, NULL, 10) < (long long)time(NULL) ||
 	    req->who.tenant_id <= 0 || req->who.user_id <= 0) {
 		ks_redis_free(ks_redis_cmd("DEL %s", key));
+		ks_redis_barrier();
 		memset(&req->who, 0, sizeof(req->who));
 		return ended(req);
 	}
@@ -332,7 +334,7 @@ ks_auth_revoke_user(int64_t tid, int64_t uid, const char *keep)
 	if ((r = ks_redis_eval(SESSIONS_END, 1, 2, args)) == NULL)
 		return KS_ERROR;
 	ks_redis_free(r);
-	return KS_OK;
+	return ks_redis_barrier();
 }
 
 static int
@@ -347,7 +349,7 @@ epoch_move(int64_t tid)
 	if ((r = ks_redis_eval(EPOCH_MOVE, 1, 2, args)) == NULL)
 		return KS_ERROR;
 	ks_redis_free(r);
-	return KS_OK;
+	return ks_redis_barrier();
 }
 
 static void
@@ -578,6 +580,7 @@ logout(struct ks_request *req)
 	set = user_set(req, req->who.tenant_id, req->who.user_id);
 	ks_redis_free(ks_redis_cmd("DEL %s", req->who.session_key));
 	ks_redis_free(ks_redis_cmd("SREM %s %s", set, req->who.session_key));
+	ks_redis_barrier();
 	ks_header(req, "Set-Cookie", COOKIE "=; Path=/; HttpOnly; "
 	    "SameSite=Strict; Max-Age=0");
 	if (ks_audit(req, "logout", "user", ks_arena_printf(req->arena,
@@ -711,6 +714,7 @@ password_change(struct ks_request *req)
 	    (w = ks_redis_cmd("HSET %s pwc 0", req->who.session_key)) == NULL)
 		return store_down(req);
 	ks_redis_free(w);
+	ks_redis_barrier();
 	if (ks_audit(req, "password_changed", "user", v[0], NULL, NULL,
 	    json_pack("{s:b}", "was_required", req->who.must_change)) != KS_OK)
 		return KS_ERROR;

@@ -12,12 +12,13 @@
  *   - ks:authz, on which a tenant's epoch move is published (a user or
  *     tenant switched off, roles or team changed): every cached session
  *     of that tenant is forgotten.
- * Redis writes a notification into the subscriber's socket before it
- * answers the command that caused it, so before a cached entry is used
- * the socket is polled (no wait) and what arrived is applied first: a
- * revocation whose response went out is seen by the next request on
- * every worker of every node, without waiting for the listener thread
- * to be scheduled.
+ * Redis writes a command's reply and the notifications it caused in one
+ * pass of its event loop (the reply first) and reads the next command
+ * only after it: the server makes one more round trip after each change
+ * (ks_redis_barrier), and before a cached entry is used the socket is
+ * polled (no wait) and what arrived is applied first: a revocation whose
+ * response went out is seen by the next request on every worker of
+ * every node, without waiting for the listener thread to be scheduled.
  *
  * A lookup snapshots a generation number that every notification
  * moves; an entry read from Redis is stored only when the number did

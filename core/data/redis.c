@@ -310,6 +310,12 @@ ks_redis_ping(void)
 }
 
 int
+ks_redis_barrier(void)
+{
+	return ks_redis_ping();
+}
+
+int
 ks_redis_durable(void)
 {
 	redisReply *r;
