@@ -255,6 +255,16 @@ export function Badge({ kind, children }: { kind: 'ok' | 'off' | 'warn' | 'info'
   return <span class={`badge badge-${kind}`}>{children}</span>;
 }
 
+/**
+ * A wide table's horizontal scroll box: focusable and named (a group,
+ * not a landmark: its name is often its section's), so that a
+ * keyboard user can scroll it (axe: scrollable-region-focusable; a table
+ * of amounts without links overflows on a narrow screen).
+ */
+export function ScrollTable({ label, children }: { label: string; children: ComponentChildren }) {
+  return <div class="table-scroll" role="group" aria-label={label} tabIndex={0}>{children}</div>;
+}
+
 /** A definition list of label/value pairs. */
 export function Facts({ items }: { items: [string, ComponentChildren][] }) {
   return (

@@ -13,7 +13,7 @@ import { lang, t } from '../i18n';
 import { useApp } from '../ctx';
 import { useRoute } from '../router';
 import { formatAmount, formatDate, formatDateTime, parseAmount, parseDate, todayIso } from '../lib/format';
-import { Badge, ErrorBox, Field, Loading, Notice, TextArea, PageTitle } from '../components/ui';
+import { Badge, ErrorBox, Field, Loading, Notice, TextArea, PageTitle, ScrollTable } from '../components/ui';
 import { AsOfLookup, type AsOfItem } from './RulePacks';
 
 const RD = '/api/v1/rule-data';
@@ -414,7 +414,7 @@ function RentCeilings() {
         saving={saving} onSave={() => void saving.save(vf, data, comment)}
         validFrom={validFrom} setValidFrom={setValidFrom} vfOk={vf !== null}
         check={check} problems={problems} ok={t('ruledata.all_within')} comment={comment} setComment={setComment}>
-        <div class="table-scroll">
+        <ScrollTable label={t('ruledata.table_caption')}>
           <table class="table ceilings-table">
             <caption>{t('ruledata.table_caption')}</caption>
             <thead><tr>
@@ -446,7 +446,7 @@ function RentCeilings() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       </VersionForm>
       <History headingId="rd-history-h" h={hist} valuesLabel={t('ruledata.values')} values={(d) => (
         <ul class="plain-list">
@@ -600,7 +600,7 @@ function LocalBenefits() {
           ? t('ruledata.lb_current', { date: formatDate(bounds.date), version: bounds.current.version, n: bounds.current.data.benefits?.length ?? 0 })
           : t('ruledata.lb_current_none', { date: formatDate(bounds.date) })}</p>
         {rows.length ? (
-          <div class="table-scroll">
+          <ScrollTable label={t('ruledata.lb_caption')}>
             <table class="table benefits-table">
               <caption>{t('ruledata.lb_caption')}</caption>
               <thead><tr>
@@ -652,7 +652,7 @@ function LocalBenefits() {
                 })}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         ) : (
           <p class="alert alert-info">{t('ruledata.lb_empty', { date: vf ? formatDate(vf) : validFrom })}</p>
         )}

@@ -10,7 +10,7 @@ import { t, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { splitError } from '../../lib/errors';
-import { ErrorBox, Facts, Field, Loading, Notice } from '../../components/ui';
+import { ErrorBox, Facts, Field, Loading, Notice, ScrollTable } from '../../components/ui';
 import { formatAmount, formatDate, todayIso } from '../../lib/format';
 import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, saveBlob } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
@@ -80,7 +80,7 @@ export function CollectionTab({ dossier }: { dossier: Dossier }) {
         {rec.error ? <ErrorBox error={rec.error} /> : !rec.data ? <Loading /> : (
           <>
             <p>{t('alimente.collect.recovery_explain')}</p>
-            <div class="table-scroll">
+            <ScrollTable label={t('alimente.collect.recovery')}>
               <table class="table">
                 <caption class="visually-hidden">{t('alimente.collect.recovery')}</caption>
                 <thead><tr>
@@ -104,7 +104,7 @@ export function CollectionTab({ dossier }: { dossier: Dossier }) {
                   <td class="num">{formatAmount(rec.data.totals.recovered)}</td><td class="num">{formatAmount(rec.data.totals.community_cost)}</td>
                 </tr></tfoot>
               </table>
-            </div>
+            </ScrollTable>
             <Facts items={[[t('alimente.collect.paid'), formatAmount(rec.data.paid)], [t('alimente.collect.credit'), formatAmount(rec.data.credit)]]} />
           </>
         )}

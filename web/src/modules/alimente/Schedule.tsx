@@ -6,7 +6,7 @@
 import { ApiError } from '../../api';
 import { t } from '../../i18n';
 import { useResource } from '../../lib/hooks';
-import { ErrorBox, Facts, Loading } from '../../components/ui';
+import { ErrorBox, Facts, Loading, ScrollTable } from '../../components/ui';
 import { formatAmount } from '../../lib/format';
 import { Section } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
@@ -55,7 +55,7 @@ export function ScheduleTab({ dossier }: { dossier: Dossier }) {
         <Section key={c.creditor_id} id={`ah-sch-${c.creditor_id}`} title={t('alimente.schedule.for', { name: c.name ?? '–' })}>
           <Totals x={c.totals} />
           {c.months.length ? (
-            <div class="table-scroll">
+            <ScrollTable label={t('alimente.schedule.for', { name: c.name ?? '–' })}>
               <table class="table table-amounts">
                 <caption class="visually-hidden">{t('alimente.schedule.for', { name: c.name ?? '–' })}</caption>
                 <thead><tr>
@@ -79,7 +79,7 @@ export function ScheduleTab({ dossier }: { dossier: Dossier }) {
                   </tr>
                 ))}</tbody>
               </table>
-            </div>
+            </ScrollTable>
           ) : <p>{t('alimente.schedule.no_months')}</p>}
         </Section>
       ))}
