@@ -665,6 +665,9 @@ resolve(struct ks_request *req)
  * (a tenth of the route's CPU), and the provenance by ks_json_compact
  * (jansson's dump of it cost more than a tenth of the evaluation).
  */
+#define OUT_KEY		"{\"output\":"
+#define PACK_KEY	",\"pack\":"
+
 static int
 evaluate(struct ks_request *req)
 {
@@ -681,13 +684,14 @@ evaluate(struct ks_request *req)
 		abort();
 	json_decref(prov);
 	/* {"output":<out>,"pack":<pack>} in the request's arena */
-	req->raw_len = 10 + len + 8 + plen + 1;
+	req->raw_len = sizeof(OUT_KEY) - 1 + len + sizeof(PACK_KEY) - 1 +
+	    plen + 1;
 	req->raw = a = ks_arena_alloc(req->arena, req->raw_len + 1);
-	memcpy(a, "{\"output\":", 10);
-	memcpy(a + 10, out, len);
-	memcpy(a + 10 + len, ",\"pack\":", 8);
-	memcpy(a + 18 + len, pack, plen);
-	memcpy(a + 18 + len + plen, "}", 2);
+	a = mempcpy(a, OUT_KEY, sizeof(OUT_KEY) - 1);
+	a = mempcpy(a, out, len);
+	a = mempcpy(a, PACK_KEY, sizeof(PACK_KEY) - 1);
+	a = mempcpy(a, pack, plen);
+	memcpy(a, "}", 2);
 	free(pack);
 	req->ctype = "application/json";
 	return KS_OK;
