@@ -77,17 +77,11 @@ tenants_list(struct ks_request *req)
 	const char *v[2];
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_TENANT_LIST, 2, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, tenant_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", tenant_json));
 }
 
 static int
@@ -413,17 +407,11 @@ users_list(struct ks_request *req)
 	const char *v[2];
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_USER_LIST, 2, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, user_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", user_json));
 }
 
 static int
@@ -612,17 +600,11 @@ munis_list(struct ks_request *req)
 	const char *v[2];
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_MUNI_LIST, 2, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, muni_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "bfs")));
+	return ks_reply(req, 200, ks_db_page(r, n, "bfs", muni_json));
 }
 
 static int

@@ -48,8 +48,6 @@ list(struct ks_request *req)
 	const char *v[3], *st = ks_query(req, "status");
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (ks_page(req, &v[0], &v[1], &n) != KS_OK)
 		return KS_ERROR;
@@ -61,11 +59,7 @@ list(struct ks_request *req)
 	v[2] = st;
 	if ((r = ks_db_q(req, Q_ADMIN_REQUEST_LIST, 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, request_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", request_json));
 }
 
 /* The social service {slug} (not the canton), its tenant switched to. */

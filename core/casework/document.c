@@ -742,9 +742,7 @@ documents_list(struct ks_request *req)
 	const char *v[3];
 	long long n;
 	PGresult *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	/*
 	 * Who may upload sees what is there (reception files the mail it
@@ -764,11 +762,7 @@ documents_list(struct ks_request *req)
 	if (ks_access_dossier(req, id, KS_ACCESS_READ) == NULL ||
 	    (r = ks_db_q(req, Q_DOCUMENT_LIST, 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, doc_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", doc_json));
 }
 
 static int

@@ -314,12 +314,10 @@ advance_propose(struct ks_request *req)
 static int
 advance_list(struct ks_request *req)
 {
-	json_t *items;
 	const char *v[3];
 	long long n;
 	PGresult *r;
 	int64_t id;
-	int i;
 
 	if (ks->page(req, &v[1], &v[2], &n) != KS_OK ||
 	    ah_dossier(req, &id) == NULL)
@@ -327,11 +325,7 @@ advance_list(struct ks_request *req)
 	v[0] = ks->num(req, id);
 	if ((r = ks->db_q(req, Q_AH_ADVANCE_LIST, 3, v)) == NULL)
 		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, advance_json(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks->reply(req, 200, ks_db_page(r, n, "id", advance_json));
 }
 
 static const char *const states[] = { "draft", "submitted", "approved",

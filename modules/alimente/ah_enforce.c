@@ -55,19 +55,6 @@ doc_of(PGresult *r, int i)
 	return j != NULL ? j : json_object();
 }
 
-/* 200 {"items", "next"} of a page of n rows with a doc. */
-static int
-page_reply(struct ks_request *req, PGresult *r, long long n)
-{
-	json_t *items = json_array();
-	int i;
-
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, doc_of(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
-}
-
 /* A list of the dossier {id} by statement q, a page at a time. */
 static int
 dossier_page(struct ks_request *req, int q)
@@ -83,7 +70,7 @@ dossier_page(struct ks_request *req, int q)
 	v[0] = ks->num(req, id);
 	if ((r = ks->db_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
-	return page_reply(req, r, n);
+	return ks->reply(req, 200, ks_db_page(r, n, "id", doc_of));
 }
 
 /*

@@ -36,9 +36,7 @@ ah_dossier_page(struct ks_request *req, int q,
 	const char *v[3];
 	long long n;
 	PGresult *r;
-	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks->page(req, &v[1], &v[2], &n) != 0 ||
 	    ah_dossier(req, &id) == NULL)
@@ -46,11 +44,7 @@ ah_dossier_page(struct ks_request *req, int q,
 	v[0] = ks->num(req, id);
 	if ((r = ks->db_q(req, q, 3, v)) == NULL)
 		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks->reply(req, 200, ks_db_page(r, n, "id", row));
 }
 
 json_t *

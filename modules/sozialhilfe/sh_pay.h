@@ -1,7 +1,7 @@
 /*
  * sh_pay.h - what the Sozialhilfe module's money files share
  * (sh_payment.c: one-off payments; sh_run.c: the lines of
- * payment runs): a page as JSON and the checks every handler makes.
+ * payment runs): the checks every handler makes.
  */
 #ifndef SH_PAY_H
 #define SH_PAY_H
@@ -13,20 +13,6 @@
 
 #define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define MAX_AMOUNT	100000000000LL	/* CHF 1 bn in Rappen */
-
-/** 200 {"items": row(r, i) of every row, "next"} of a page of n. */
-static inline int
-page_reply(struct ks_request *req, PGresult *r, long long n,
-    json_t *(*row)(PGresult *, int))
-{
-	json_t *items = json_array();
-	int i;
-
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
-	return ks->reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
-}
 
 static inline int
 bad_field(struct ks_request *req, const char *code, const char *msg,

@@ -204,7 +204,7 @@ dossier_page(struct ks_request *req, int q, json_t *(*row)(PGresult *, int))
 	v[0] = ks->num(req, id);
 	if ((r = sh_q(req, q, 3, v)) == NULL)
 		return KS_ERROR;
-	return page_reply(req, r, n, row);
+	return ks->reply(req, 200, ks_db_page(r, n, "id", row));
 }
 
 static int
@@ -231,7 +231,7 @@ oneoff_list_all(struct ks_request *req)
 	v[0] = st;
 	if ((r = sh_q(req, Q_PAY_ONEOFF_LIST_ALL, 3, v)) == NULL)
 		return KS_ERROR;
-	return page_reply(req, r, n, oneoff_json);
+	return ks->reply(req, 200, ks_db_page(r, n, "id", oneoff_json));
 }
 
 static int

@@ -150,7 +150,7 @@ bank_files(struct ks_request *req)
 	if (ks_page(req, &after, &limit, &n) != KS_OK ||
 	    (r = files_q(req, "0", after, limit)) == NULL)
 		return KS_ERROR;
-	return ks_money_page(req, r, n, file_json);
+	return ks_reply(req, 200, ks_db_page(r, n, "id", file_json));
 }
 
 /* A file with its transactions (a page at a time). */
@@ -1082,7 +1082,7 @@ entry_candidates(struct ks_request *req)
 	v[2] = limit;
 	if ((r = ks_db_q(req, Q_BANK_CANDIDATES, 3, v)) == NULL)
 		return KS_ERROR;
-	return ks_money_page(req, r, n, candidate_json);
+	return ks_reply(req, 200, ks_db_page(r, n, "id", candidate_json));
 }
 
 /* -------------------------------------------------------------- tables */

@@ -171,7 +171,7 @@ claim_list(struct ks_request *req)
 	v[3] = "0";
 	if ((r = ks_db_q(req, Q_CLAIM_LIST, 4, v)) == NULL)
 		return KS_ERROR;
-	return ks_money_page(req, r, n, claim_json);
+	return ks_reply(req, 200, ks_db_page(r, n, "id", claim_json));
 }
 
 /* An instalment of claim_schedule with its state today. */

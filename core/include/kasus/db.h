@@ -13,6 +13,8 @@
  *   ks_db_json_int(r, 0, "by")   JSON integer, null for SQL NULL
  *   ks_db_cursor(r, n, "id")     a page's "next": col of the last row
  *                                when the page is full (n rows), else null
+ *   ks_db_page(r, n, "id", row)  a page as {"items": [row(r, i)...],
+ *                                "next": ks_db_cursor(r, n, "id")}
  *
  * Header-only (static inline over libpq): the core and modules use the
  * same code, and a module, which links libpq but no core symbol, needs no
@@ -124,6 +126,24 @@ ks_db_cursor(const PGresult *r, long long n, const char *col)
 	if (n <= 0 || rows < n)
 		return json_null();
 	return json_string(ks_db_str(r, rows - 1, col));
+}
+
+/**
+ * A page of at most n rows ordered by col as {"items": [row(r, i) of
+ * every row], "next": ks_db_cursor(r, n, col)} (new reference): what a
+ * paged list answers (ks_reply(req, 200, ks_db_page(...))).
+ */
+static inline json_t *
+ks_db_page(PGresult *r, long long n, const char *col,
+    json_t *(*row)(PGresult *, int))
+{
+	json_t *items = json_array();
+	int i;
+
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row(r, i));
+	return json_pack("{s:o,s:o}", "items", items,
+	    "next", ks_db_cursor(r, n, col));
 }
 
 #endif /* KS_DB_H */
