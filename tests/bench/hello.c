@@ -1,7 +1,19 @@
 /*
  * hello.c - the bare libmicrohttpd baseline for the benchmarks: the same
- * threading mode as kasusd (internal polling, MHD_USE_AUTO, a pool of 8
- * threads), a 2-byte JSON body, nothing else.
+ * polling mode as kasusd (internal polling, MHD_USE_AUTO), a pool of 8
+ * threads, a 2-byte JSON body, nothing else; libmicrohttpd's defaults
+ * otherwise (32 KB of memory per connection).
+ *
+ * Not kasusd's threading: kasusd runs a worker per CPU with 4 threads
+ * each and hands every connection to the next thread (8 threads with 8
+ * of wrk's 64 connections each on 2 CPUs). Here all 8 threads poll the
+ * one listening socket, and whichever wakes first takes what is
+ * pending: wrk's 64 connections land unevenly, on a few threads (in
+ * one run one thread served them all, 3,000 context switches for 94,000
+ * requests; in another the threads' CPU was 64/62/48/11/11/6/6/0
+ * ticks), which then find more ready connections per wakeup, at a
+ * longer tail (p99 31 ms against kasusd's 10 in the same round). Left as
+ * it is: the baseline is libmicrohttpd as it comes (issue 13).
  *
  *   hello PORT      serves http://127.0.0.1:PORT/ until SIGTERM or SIGINT
  */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks with ratios against their baselines (make bench).
 #
-#   bare      tests/bench/hello.c: libmicrohttpd alone, kasusd's threading
+#   bare      tests/bench/hello.c: libmicrohttpd alone (its own threading:
+#             see there)
 #   trivial   kasusd GET /api/v1/ping: routing, headers, access log; no
 #             database, no Redis
 #   authread  kasusd GET /api/v1/admin/users/{id} as thun/admin: session
@@ -281,12 +282,26 @@ jobs_idle() {
 }
 jobs_idle
 
+# The trivial pair: both servers first answer a warm-up that is not
+# counted (first connections, pages of each connection's memory, the
+# kept ping answer of each thread), and the side that goes first
+# alternates from round to round, so that neither side always runs
+# right after the other's load or right after the warm-up.
+if want trivial; then
+	say "warm-up of the trivial pair (2 s each, not counted)"
+	wrk -t"$threads" -c"$conns" -d2s "http://127.0.0.1:$hport/" >/dev/null
+	wrk -t"$threads" -c"$conns" -d2s "$base$ping" >/dev/null
+fi
+
 # Rounds: each ratio's two sides one after the other (name#round).
 for k in $(seq "$rounds"); do
 	say "round $k of $rounds"
-	if want trivial; then
+	if want trivial && [ $((k % 2)) = 1 ]; then
 		run_wrk "bare#$k" "http://127.0.0.1:$hport/"
 		run_wrk "trivial#$k" "$base$ping"
+	elif want trivial; then
+		run_wrk "trivial#$k" "$base$ping"
+		run_wrk "bare#$k" "http://127.0.0.1:$hport/"
 	fi
 	if want auth; then
 		run_wrk "authread#$k" "$read_url" -H "Cookie: $cookie"
