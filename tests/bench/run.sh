@@ -365,7 +365,39 @@ pay_run() {	# tenant month
 	    c - b, d - c, e - d }' >>"$out/payrun-steps.txt"
 	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
 }
-copy_s() {	# the same payment rows, COPY out of PostgreSQL
+# The baseline of the payment runs (the lead's decision of 2026-12-05):
+# the write a run has to do at the least, a COPY *in* of the run's
+# payment_line rows into a fresh logged table made LIKE payment_line
+# INCLUDING ALL with the same foreign keys, committed. The rows are
+# fetched as text before timing (the generated end_to_end_id is made
+# again by the table); timed from the COPY's start to its commit, in
+# the server's clock; then the table is dropped.
+copy_in_s() {	# run ids
+	local f cols
+	f=$out/copy-in.txt
+	cols=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT string_agg(quote_ident(attname),
+		', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid =
+		'payment_line'::regclass AND attnum > 0 AND NOT attisdropped
+		AND attgenerated = ''")
+	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT $cols FROM payment_line
+		WHERE run_id IN ($1)) TO STDOUT" >"$f"
+	psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL || die "COPY in failed"
+		DROP TABLE IF EXISTS bench_copy_in;
+		CREATE TABLE bench_copy_in (LIKE payment_line INCLUDING ALL);
+		SELECT format('ALTER TABLE bench_copy_in ADD %s',
+		    pg_get_constraintdef(oid)) FROM pg_constraint
+		    WHERE conrelid = 'payment_line'::regclass AND contype = 'f'
+		    ORDER BY conname \gexec
+		SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+		BEGIN;
+		\copy bench_copy_in ($cols) FROM '$f'
+		COMMIT;
+		SELECT to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM990.000');
+		DROP TABLE bench_copy_in;
+	SQL
+	rm -f "$f"
+}
+copy_s() {	# the same payment rows, COPY out of PostgreSQL (an extra line)
 	local t0
 	t0=$(date +%s.%N)
 	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT * FROM payment_line WHERE run_id IN ($1)) TO STDOUT" >/dev/null
@@ -390,8 +422,10 @@ for t in $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug LIKE
 done
 big_copy=$(copy_s "$big_id")
 all_copy=$(copy_s "$ids")
-echo "runbig $big_s $big_n $big_copy" >>"$out/raw"
-echo "runall $all_s $all_n $all_copy" >>"$out/raw"
+big_in=$(copy_in_s "$big_id")
+all_in=$(copy_in_s "$ids")
+echo "runbig $big_s $big_n $big_in $big_copy" >>"$out/raw"
+echo "runall $all_s $all_n $all_in $all_copy" >>"$out/raw"
 fi
 
 # ------------------------------------------------------- Alimentenhilfe
@@ -599,10 +633,11 @@ r4=$(medratio dossier 2 authread 2)
 	want rules &&
 		echo "rule evaluations/s, one thread, skos-budget: $evals"
 	if want pay; then
-	read -r _ bs bn bc <<<"$(grep '^runbig ' "$out/raw")"
-	read -r _ as an ac <<<"$(grep '^runall ' "$out/raw")"
-	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY ${bc}s; ratio $(ratio "$bs" "$bc") (target <= 3: $(awk -v r="$(ratio "$bs" "$bc")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
-	echo "payment runs all tenants: $an payments, ${as}s; COPY ${ac}s; ratio $(ratio "$as" "$ac")"
+	read -r _ bs bn bc bo <<<"$(grep '^runbig ' "$out/raw")"
+	read -r _ as an ac ao <<<"$(grep '^runall ' "$out/raw")"
+	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY in ${bc}s; ratio $(ratio "$bs" "$bc") (target <= 3: $(awk -v r="$(ratio "$bs" "$bc")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
+	echo "payment runs all tenants: $an payments, ${as}s; COPY in ${ac}s; ratio $(ratio "$as" "$ac") (target <= 3: $(awk -v r="$(ratio "$as" "$ac")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
+	echo "  the same rows COPY out (former baseline): bench-big ${bo}s (ratio $(ratio "$bs" "$bo")), all ${ao}s (ratio $(ratio "$as" "$ao"))"
 	fi
 	if want ah; then
 	read -r _ hs hn hc <<<"$(grep '^ahrun ' "$out/raw")"
