@@ -281,6 +281,21 @@ jobs_idle() {
 }
 jobs_idle
 
+# Worker memory after each group (build/bench/rss-steps.txt): which part
+# of the run leaves a worker large.
+: >"$out/rss-steps.txt"
+rss_mark() {	# label
+	local w
+	w=$(for f in /proc/[0-9]*/status; do
+		awk -v k="$kpid" '/^Pid:/ { p = $2 } /^PPid:/ { pp = $2 }
+			/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
+			END { if (pp == k) printf "worker %s %.1f MiB (peak %.1f); ",
+			      p, r / 1024, h / 1024 }' "$f" 2>/dev/null
+	done)
+	echo "after $1: $w" >>"$out/rss-steps.txt"
+}
+rss_mark "the start and the daily jobs"
+
 # Rounds: each ratio's two sides one after the other (name#round).
 for k in $(seq "$rounds"); do
 	say "round $k of $rounds"
@@ -304,6 +319,7 @@ for k in $(seq "$rounds"); do
 			-s tests/bench/post.lua
 	fi
 done
+rss_mark "the request rounds"
 evals=n/a
 if want rules; then
 	say "rule evaluations in one thread (3 s)"
@@ -382,6 +398,7 @@ copy_in_s() {	# run ids
 	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT $cols FROM payment_line
 		WHERE run_id IN ($1)) TO STDOUT" >"$f"
 	psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL || die "COPY in failed"
+		SET client_min_messages TO warning;
 		DROP TABLE IF EXISTS bench_copy_in;
 		CREATE TABLE bench_copy_in (LIKE payment_line INCLUDING ALL);
 		SELECT format('ALTER TABLE bench_copy_in ADD %s',
@@ -426,6 +443,7 @@ big_in=$(copy_in_s "$big_id")
 all_in=$(copy_in_s "$ids")
 echo "runbig $big_s $big_n $big_in $big_copy" >>"$out/raw"
 echo "runall $all_s $all_n $all_in $all_copy" >>"$out/raw"
+rss_mark "the payment runs"
 fi
 
 # ------------------------------------------------------- Alimentenhilfe
@@ -505,6 +523,7 @@ if want ah; then
 	echo "ahcamt $ahc_s $ahc_n $ahc_copy" >>"$out/raw"
 	[ "$ahc_n" = "$ah_camt" ] ||
 		say "camt.054: $ahc_n of $ah_camt payments became receipts: $(head -c 300 <<<"$camt_res")"
+	rss_mark "the advance run and the camt.054"
 
 	# One dossier's arrears statement (two children, every month).
 	ah_tid=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'bench-ah'")
@@ -527,6 +546,7 @@ if want ah; then
 		echo "ahschedsql#$k $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' \
 			"$out/pgbench-ah.txt" | head -n 1) $sp50 $sp99" >>"$out/raw"
 	done
+	rss_mark "the arrears statements"
 fi
 
 # person search by name prefix, the API against the bare query: the
@@ -563,6 +583,7 @@ for k in $(seq "$rounds"); do
 		search_sql "searchsql#$k"
 	fi
 done
+want search && rss_mark "the person searches"
 
 # Memory after every run above (canton-scale data: bench-big and all
 # tenants' payment runs): resident size of kasusd and of each worker.
@@ -655,5 +676,6 @@ r4=$(medratio dossier 2 authread 2)
 		echo "ratio audited dossier read/authread $r4  (target >= 0.5: $(verdict "$r4" 0.5)); its p99 $dp99 ms (target <= 20: $(awk -v p="$dp99" 'BEGIN { print (p + 0 <= 20) ? "meets" : "ABOVE" }'))"
 	echo "memory kasusd (resident, after the runs): ${rss:-n/a}"
 	echo "largest worker $(printf '%.1f' "${wmax:-0}") MB  (target <= 50: $(awk -v m="${wmax:-0}" 'BEGIN { print (m + 0 <= 50) ? "meets" : "ABOVE" }'))"
+	sed 's/^/  /' "$out/rss-steps.txt"
 } | tee "$res"
 rm -f "$out/raw"
