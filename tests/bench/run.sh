@@ -68,6 +68,7 @@ want() { [[ $only == *" $1 "* ]]; }
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 for t in wrk curl jq "$pgbin/pgbench" pkg-config; do
 	command -v "$t" >/dev/null || die "$t is missing (sh ops/bootstrap.sh)"
@@ -386,10 +387,11 @@ pay_run() {	# tenant month
 # payment_line rows into a fresh logged table made LIKE payment_line
 # INCLUDING ALL with the same foreign keys, committed. The rows are
 # fetched as text before timing (the generated end_to_end_id is made
-# again by the table); timed from the COPY's start to its commit, in
-# the server's clock; then the table is dropped.
+# again by the table); timed in the server's clock from the COPY's start
+# to its commit; the table is dropped. Three times, each into a fresh
+# table: the median (one COPY moved by 2x from run to run).
 copy_in_s() {	# run ids
-	local f cols
+	local f cols k
 	f=$out/copy-in.txt
 	cols=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT string_agg(quote_ident(attname),
 		', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid =
@@ -397,21 +399,23 @@ copy_in_s() {	# run ids
 		AND attgenerated = ''")
 	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT $cols FROM payment_line
 		WHERE run_id IN ($1)) TO STDOUT" >"$f"
-	psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL || die "COPY in failed"
-		SET client_min_messages TO warning;
-		DROP TABLE IF EXISTS bench_copy_in;
-		CREATE TABLE bench_copy_in (LIKE payment_line INCLUDING ALL);
-		SELECT format('ALTER TABLE bench_copy_in ADD %s',
-		    pg_get_constraintdef(oid)) FROM pg_constraint
-		    WHERE conrelid = 'payment_line'::regclass AND contype = 'f'
-		    ORDER BY conname \gexec
-		SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-		BEGIN;
-		\copy bench_copy_in ($cols) FROM '$f'
-		COMMIT;
-		SELECT to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM990.000');
-		DROP TABLE bench_copy_in;
-	SQL
+	for k in 1 2 3; do
+		psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL || die "COPY in failed"
+			SET client_min_messages TO warning;
+			DROP TABLE IF EXISTS bench_copy_in;
+			CREATE TABLE bench_copy_in (LIKE payment_line INCLUDING ALL);
+			SELECT format('ALTER TABLE bench_copy_in ADD %s',
+			    pg_get_constraintdef(oid)) FROM pg_constraint
+			    WHERE conrelid = 'payment_line'::regclass AND contype = 'f'
+			    ORDER BY conname \gexec
+			SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+			BEGIN;
+			\copy bench_copy_in ($cols) FROM '$f'
+			COMMIT;
+			SELECT to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM990.000');
+			DROP TABLE bench_copy_in;
+		SQL
+	done | median
 	rm -f "$f"
 }
 copy_s() {	# the same payment rows, COPY out of PostgreSQL (an extra line)
@@ -601,7 +605,6 @@ done | sort -g | tail -n 1)
 val() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$out/raw"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "meets" : "BELOW" }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # med NAME COL: the median over the rounds of a measure's column
 med() { awk -v n="$1" -v c="$2" '{ split($1, a, "#") } a[1] == n { print $c }' "$out/raw" | median; }
 # medratio A COLA B COLB: the median of the rounds' A/B
