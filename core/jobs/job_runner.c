@@ -517,20 +517,6 @@ ks_jobs_start(void)
 	char host[64] = "-", seed[9];
 	int i, n = ks_jobs_runners(), general = n - 1, lane;
 
-	/*
-	 * glibc raises its mmap threshold to the largest mapped block freed
-	 * (a payment file, a run's lines: megabytes) and its trim threshold
-	 * to twice that; from then on such blocks come from the threads'
-	 * heaps, whose free top stays resident below the trim threshold:
-	 * malloc_trim() gives back free chunks inside a heap but not a
-	 * thread heap's top. After the payment runs a worker kept 20 MiB
-	 * and more that way. Fixed thresholds (which end the raising):
-	 * blocks from 128 KiB on are mapped on their own and unmapped when
-	 * freed, and a heap's free top beyond 1 MiB goes back when a block
-	 * next to it is freed.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 	if (n <= 0)
 		return;
 	if (pipe2(wake, O_CLOEXEC) != 0) {
