@@ -490,7 +490,9 @@ reads_json(struct ks_request *req, struct state *st, int64_t t)
 static const char *
 dump(struct ks_request *req, json_t *a)
 {
-	char *s = json_dumps(a, JSON_COMPACT), *out;
+	size_t len;
+	/* jansson's dump only for what ks_json_compact leaves. */
+	char *s = ks_json_compact(a, &len) ?: json_dumps(a, JSON_COMPACT), *out;
 
 	json_decref(a);
 	if (s == NULL)

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   call, ok, err, show, as, login, loginRaw, uniq, listAll, createUser, rawHead,
-  clearThrottle, redis, sessionKey,
+  clearThrottle, redis, sessionKey, sql, DB_OWNER,
 } from './lib.mjs';
 
 let admin;
@@ -210,4 +210,34 @@ test('user and token routes: malformed JSON, 2 MB body, wrong media type', async
   // the user is unchanged
   const g = ok(await call('GET', `${U}/${u.id}`, { session: admin }), 200);
   assert.deepEqual(g.json.roles, ['caseworker']);
+});
+
+// Reading a user takes the roles from app_user.roles, user_role's copy kept
+// by a trigger (migration 0040): after every kind of change, through the
+// API and in the table itself, the copy is user_role's rows in role order.
+test('the roles on the user row stay the rows of user_role', async () => {
+  const u = await createUser(admin, ['legal', 'caseworker']);
+  const path = `${U}/${u.id}`;
+  let g = ok(await call('GET', path, { session: admin }), 200);
+  assert.deepEqual(g.json.roles, ['caseworker', 'legal'], 'in role order');
+  ok(await call('PUT', `${path}/roles`, { session: admin, body: { roles: ['teamlead'] }, headers: { 'if-match': g.headers.get('etag') } }), 200);
+  g = ok(await call('GET', path, { session: admin }), 200);
+  assert.deepEqual(g.json.roles, ['teamlead']);
+  // An UPDATE and a DELETE of user_role rows outside the API.
+  const tid = sql(DB_OWNER, `select tenant_id from app_user where id = ${Number(u.id)}`);
+  sql(DB_OWNER, [
+    `select set_config('kasus.tenant_id', '${tid}', false)`,
+    `update user_role set role = 'auditor' where user_id = ${Number(u.id)} and role = 'teamlead'`,
+    `insert into user_role (tenant_id, user_id, role) values (${tid}, ${Number(u.id)}, 'accounting')`,
+  ]);
+  g = ok(await call('GET', path, { session: admin }), 200);
+  assert.deepEqual(g.json.roles, ['accounting', 'auditor']);
+  sql(DB_OWNER, [`select set_config('kasus.tenant_id', '${tid}', false)`,
+    `delete from user_role where user_id = ${Number(u.id)}`]);
+  g = ok(await call('GET', path, { session: admin }), 200);
+  assert.deepEqual(g.json.roles, []);
+  const drift = sql(DB_OWNER, `select count(*) filter (where u.roles <> array(select r.role from user_role r where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role)) || '/' || count(*) from app_user u`);
+  const [bad, all] = drift.split('/').map(Number);
+  assert.ok(all > 0, 'the owner sees the users');
+  assert.equal(bad, 0, 'no user whose copy differs from user_role');
 });

@@ -74,9 +74,7 @@ DELETE FROM tenant_municipality WHERE bfs = $1
 -- Also what a session reads again after its tenant's epoch moved.
 -- name: user_login
 SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
-       array_to_string(ARRAY(SELECT r.role FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id
-                  ORDER BY r.role), ',') AS roles,
+       array_to_string(u.roles, ',') AS roles,
        coalesce((SELECT string_agg(DISTINCT rp.permission, ',')
                    FROM user_role r JOIN role_permission rp ON rp.role = r.role
                   WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
@@ -86,24 +84,20 @@ SELECT u.id, u.password_hash, u.active, u.language, u.display_name,
          AS tenant_active
   FROM app_user u WHERE u.username = $1
 
--- The roles as ARRAY(... ORDER BY) read in the order of user_role's key:
--- no aggregate and no sort per row (string_agg(... ORDER BY) set up both
--- on every execution; issue 13, the authenticated read).
+-- The roles from the user's row (migration 0040: user_role's copy, kept
+-- by a trigger): one index scan, no subplan (issue 13, the authenticated
+-- read).
 -- name: user_list
 SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
-       array_to_string(ARRAY(SELECT r.role FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id
-                  ORDER BY r.role), ',') AS roles,
+       array_to_string(u.roles, ',') AS roles,
        u.team
   FROM app_user u WHERE u.id > $1 ORDER BY u.id LIMIT $2
 
 -- name: user_get
 SELECT u.id, u.username, u.display_name, u.email, u.language, u.active,
        u.version,
-       array_to_string(ARRAY(SELECT r.role FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id
-                  ORDER BY r.role), ',') AS roles,
+       array_to_string(u.roles, ',') AS roles,
        u.team
   FROM app_user u WHERE u.id = $1
 
@@ -366,8 +360,5 @@ SELECT kasus_canton_tenant() AS id
 
 -- name: staff_list
 SELECT u.id, u.display_name, u.language,
-       coalesce((SELECT string_agg(r.role, ',' ORDER BY r.role)
-                   FROM user_role r
-                  WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '')
-         AS roles
+       array_to_string(u.roles, ',') AS roles
   FROM app_user u WHERE u.active ORDER BY u.display_name, u.id
