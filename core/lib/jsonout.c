@@ -148,6 +148,41 @@ value(struct ks_buf *o, const json_t *v, int depth)
 	}
 }
 
+/*
+ * JSON text PostgreSQL made (json_build_object, json_agg) appended
+ * compact: the spaces and newlines it puts between tokens are left out,
+ * strings are copied as they are. No parse, no tree: a search answer's
+ * dossiers parsed by jansson and dumped again were a third of the
+ * search's instructions in kasusd (issue 13).
+ */
+void
+ks_json_put_pg(struct ks_buf *o, const char *s, size_t n)
+{
+	size_t i = 0, run;
+
+	while (i < n) {
+		for (run = i; run < n && s[run] != ' ' && s[run] != '\n' &&
+		    s[run] != '\r' && s[run] != '\t' && s[run] != '"'; run++)
+			;
+		if (run > i)
+			ks_buf_put(o, s + i, run - i);
+		i = run;
+		if (i == n)
+			break;
+		if (s[i] != '"') {	/* whitespace between tokens */
+			i++;
+			continue;
+		}
+		/* a string, up to its closing quote */
+		for (run = i + 1; run < n && s[run] != '"'; run++)
+			if (s[run] == '\\' && run + 1 < n)
+				run++;
+		run = run < n ? run + 1 : n;
+		ks_buf_put(o, s + i, run - i);
+		i = run;
+	}
+}
+
 void
 ks_json_put_int(struct ks_buf *o, json_int_t n)
 {
