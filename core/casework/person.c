@@ -737,12 +737,17 @@ static const struct ks_field search_params[] = {
 	END_FIELDS
 };
 
+/* The columns of a search hit, looked up once per answer. */
+enum { H_ID, H_LAST, H_FIRST, H_BIRTH, H_SEX, H_AHV, H_POSTCODE, H_TOWN,
+    H_VERSION, H_DOSSIERS, H_N };
+static const char *const hit_cols[H_N] = { "id", "last_name", "first_name",
+    "birth_date", "sex", "has_ahv", "postcode", "town", "version",
+    "dossiers" };
+
 /* A text column as a JSON string, or null for SQL NULL. */
 static int
-put_str(struct ks_buf *o, PGresult *r, int i, const char *col)
+put_str(struct ks_buf *o, PGresult *r, int i, int c)
 {
-	int c = PQfnumber(r, col);
-
 	if (PQgetisnull(r, i, c)) {
 		ks_buf_put(o, "null", 4);
 		return 0;
@@ -751,12 +756,10 @@ put_str(struct ks_buf *o, PGresult *r, int i, const char *col)
 	    i, c));
 }
 
-/* An integer column as it is (PostgreSQL's text of it is JSON's). */
+/* A column as it is: PostgreSQL's text of an integer or a json value. */
 static void
-put_int(struct ks_buf *o, PGresult *r, int i, const char *col)
+put_as_is(struct ks_buf *o, PGresult *r, int i, int c)
 {
-	int c = PQfnumber(r, col);
-
 	ks_buf_put(o, PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
 }
 
@@ -771,38 +774,37 @@ put_int(struct ks_buf *o, PGresult *r, int i, const char *col)
  */
 static int
 hit_put(struct ks_request *req, struct ks_buf *o, PGresult *r, int i,
-    int dossiers)
+    const int *c, int dossiers)
 {
-	int bad = 0, c;
+	int bad = 0;
 
 	KEY(o, "{\"id\":");
-	put_int(o, r, i, "id");
-	ks_audit_answer_ref(req, ks_db_str(r, i, "id"));
+	put_as_is(o, r, i, c[H_ID]);
+	ks_audit_answer_ref(req, PQgetvalue(r, i, c[H_ID]));
 	KEY(o, ",\"last_name\":");
-	bad |= put_str(o, r, i, "last_name");
+	bad |= put_str(o, r, i, c[H_LAST]);
 	KEY(o, ",\"first_name\":");
-	bad |= put_str(o, r, i, "first_name");
+	bad |= put_str(o, r, i, c[H_FIRST]);
 	KEY(o, ",\"birth_date\":");
-	bad |= put_str(o, r, i, "birth_date");
+	bad |= put_str(o, r, i, c[H_BIRTH]);
 	KEY(o, ",\"sex\":");
-	bad |= put_str(o, r, i, "sex");
-	if (strcmp(ks_db_str(r, i, "has_ahv"), "t") == 0)
+	bad |= put_str(o, r, i, c[H_SEX]);
+	if (*PQgetvalue(r, i, c[H_AHV]) == 't')
 		KEY(o, ",\"has_ahv\":true,\"postcode\":");
 	else
 		KEY(o, ",\"has_ahv\":false,\"postcode\":");
-	bad |= put_str(o, r, i, "postcode");
+	bad |= put_str(o, r, i, c[H_POSTCODE]);
 	KEY(o, ",\"town\":");
-	bad |= put_str(o, r, i, "town");
+	bad |= put_str(o, r, i, c[H_TOWN]);
 	KEY(o, ",\"version\":");
-	put_int(o, r, i, "version");
+	put_as_is(o, r, i, c[H_VERSION]);
 	if (dossiers) {
 		KEY(o, ",\"dossiers\":");
-		c = PQfnumber(r, "dossiers");
-		if (PQgetisnull(r, i, c))
+		if (PQgetisnull(r, i, c[H_DOSSIERS]))
 			KEY(o, "[]");
 		else
-			ks_json_put_pg(o, PQgetvalue(r, i, c),
-			    (size_t)PQgetlength(r, i, c));
+			ks_json_put_pg(o, PQgetvalue(r, i, c[H_DOSSIERS]),
+			    (size_t)PQgetlength(r, i, c[H_DOSSIERS]));
 	}
 	KEY(o, "}");
 	return bad ? -1 : 0;
@@ -813,8 +815,12 @@ static int
 hits_reply(struct ks_request *req, PGresult *r, long long n, int dossiers)
 {
 	struct ks_buf o;
-	int i, rows = PQntuples(r), bad = 0;
+	int c[H_N], i, rows = PQntuples(r), bad = 0;
 
+	for (i = 0; i < H_N; i++)
+		if ((c[i] = ks_db_col(r, hit_cols[i])) < 0)
+			return ks_fail(req, 500, "internal_error", "the request "
+			    "could not be completed");
 	o.len = 0;
 	o.cap = 512 + (size_t)rows * (dossiers ? 512 : 256);
 	if ((o.p = malloc(o.cap)) == NULL)
@@ -823,12 +829,12 @@ hits_reply(struct ks_request *req, PGresult *r, long long n, int dossiers)
 	for (i = 0; i < rows && !bad; i++) {
 		if (i > 0)
 			KEY(&o, ",");
-		bad = hit_put(req, &o, r, i, dossiers) != 0;
+		bad = hit_put(req, &o, r, i, c, dossiers) != 0;
 	}
 	/* next: the last id of a full page (ks_db_cursor), else null */
 	if (n > 0 && rows >= n) {
 		KEY(&o, "],\"next\":\"");
-		put_int(&o, r, rows - 1, "id");
+		put_as_is(&o, r, rows - 1, c[H_ID]);
 		KEY(&o, "\"}");
 	} else
 		KEY(&o, "],\"next\":null}");

@@ -158,29 +158,27 @@ value(struct ks_buf *o, const json_t *v, int depth)
 void
 ks_json_put_pg(struct ks_buf *o, const char *s, size_t n)
 {
-	size_t i = 0, run;
+	char *d;
+	size_t i;
+	int in = 0;		/* inside a string */
 
-	while (i < n) {
-		for (run = i; run < n && s[run] != ' ' && s[run] != '\n' &&
-		    s[run] != '\r' && s[run] != '\t' && s[run] != '"'; run++)
-			;
-		if (run > i)
-			ks_buf_put(o, s + i, run - i);
-		i = run;
-		if (i == n)
-			break;
-		if (s[i] != '"') {	/* whitespace between tokens */
-			i++;
-			continue;
+	ks_buf_reserve(o, n);
+	d = o->p + o->len;
+	for (i = 0; i < n; i++) {
+		if (in) {
+			*d++ = s[i];
+			if (s[i] == '\\' && i + 1 < n)
+				*d++ = s[++i];
+			else if (s[i] == '"')
+				in = 0;
+		} else if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
+		    s[i] != '\t') {
+			*d++ = s[i];
+			in = s[i] == '"';
 		}
-		/* a string, up to its closing quote */
-		for (run = i + 1; run < n && s[run] != '"'; run++)
-			if (s[run] == '\\' && run + 1 < n)
-				run++;
-		run = run < n ? run + 1 : n;
-		ks_buf_put(o, s + i, run - i);
-		i = run;
 	}
+	o->len = (size_t)(d - o->p);
+	o->p[o->len] = '\0';
 }
 
 void
