@@ -737,30 +737,26 @@ static const struct ks_field search_params[] = {
 	END_FIELDS
 };
 
-/* The columns of a search hit, looked up once per answer. */
-enum { H_ID, H_LAST, H_FIRST, H_BIRTH, H_SEX, H_AHV, H_POSTCODE, H_TOWN,
-    H_VERSION, H_DOSSIERS, H_N };
-static const char *const hit_cols[H_N] = { "id", "last_name", "first_name",
-    "birth_date", "sex", "has_ahv", "postcode", "town", "version",
-    "dossiers" };
-
 /* A text column as a JSON string, or null for SQL NULL. */
 static int
-put_str(struct ks_buf *o, PGresult *r, int i, int c)
+put_str(struct ks_buf *o, const PGresult *r, int i, const char *col)
 {
-	if (PQgetisnull(r, i, c)) {
+	const char *v = ks_db_get(r, i, col);
+
+	if (v == NULL) {
 		ks_buf_put(o, "null", 4);
 		return 0;
 	}
-	return ks_json_put_str(o, PQgetvalue(r, i, c), (size_t)PQgetlength(r,
-	    i, c));
+	return ks_json_put_str(o, v, strlen(v));
 }
 
-/* A column as it is: PostgreSQL's text of an integer or a json value. */
+/* A column as it is: PostgreSQL's text of an integer is JSON's. */
 static void
-put_as_is(struct ks_buf *o, PGresult *r, int i, int c)
+put_as_is(struct ks_buf *o, const PGresult *r, int i, const char *col)
 {
-	ks_buf_put(o, PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
+	const char *v = ks_db_str(r, i, col);
+
+	ks_buf_put(o, v, strlen(v));
 }
 
 #define KEY(o, k)	ks_buf_put(o, k, sizeof(k) - 1)
@@ -773,38 +769,38 @@ put_as_is(struct ks_buf *o, PGresult *r, int i, int c)
  * id is the read record's ref, as a JSON answer's item id would be.
  */
 static int
-hit_put(struct ks_request *req, struct ks_buf *o, PGresult *r, int i,
-    const int *c, int dossiers)
+hit_put(struct ks_request *req, struct ks_buf *o, const PGresult *r, int i,
+    int dossiers)
 {
+	const char *d;
 	int bad = 0;
 
 	KEY(o, "{\"id\":");
-	put_as_is(o, r, i, c[H_ID]);
-	ks_audit_answer_ref(req, PQgetvalue(r, i, c[H_ID]));
+	put_as_is(o, r, i, "id");
+	ks_audit_answer_ref(req, ks_db_str(r, i, "id"));
 	KEY(o, ",\"last_name\":");
-	bad |= put_str(o, r, i, c[H_LAST]);
+	bad |= put_str(o, r, i, "last_name");
 	KEY(o, ",\"first_name\":");
-	bad |= put_str(o, r, i, c[H_FIRST]);
+	bad |= put_str(o, r, i, "first_name");
 	KEY(o, ",\"birth_date\":");
-	bad |= put_str(o, r, i, c[H_BIRTH]);
+	bad |= put_str(o, r, i, "birth_date");
 	KEY(o, ",\"sex\":");
-	bad |= put_str(o, r, i, c[H_SEX]);
-	if (*PQgetvalue(r, i, c[H_AHV]) == 't')
+	bad |= put_str(o, r, i, "sex");
+	if (strcmp(ks_db_str(r, i, "has_ahv"), "t") == 0)
 		KEY(o, ",\"has_ahv\":true,\"postcode\":");
 	else
 		KEY(o, ",\"has_ahv\":false,\"postcode\":");
-	bad |= put_str(o, r, i, c[H_POSTCODE]);
+	bad |= put_str(o, r, i, "postcode");
 	KEY(o, ",\"town\":");
-	bad |= put_str(o, r, i, c[H_TOWN]);
+	bad |= put_str(o, r, i, "town");
 	KEY(o, ",\"version\":");
-	put_as_is(o, r, i, c[H_VERSION]);
+	put_as_is(o, r, i, "version");
 	if (dossiers) {
 		KEY(o, ",\"dossiers\":");
-		if (PQgetisnull(r, i, c[H_DOSSIERS]))
+		if ((d = ks_db_get(r, i, "dossiers")) == NULL)
 			KEY(o, "[]");
 		else
-			ks_json_put_pg(o, PQgetvalue(r, i, c[H_DOSSIERS]),
-			    (size_t)PQgetlength(r, i, c[H_DOSSIERS]));
+			ks_json_put_pg(o, d, strlen(d));
 	}
 	KEY(o, "}");
 	return bad ? -1 : 0;
@@ -812,15 +808,12 @@ hit_put(struct ks_request *req, struct ks_buf *o, PGresult *r, int i,
 
 /* The search's page { items, next } as JSON text in the request's arena. */
 static int
-hits_reply(struct ks_request *req, PGresult *r, long long n, int dossiers)
+hits_reply(struct ks_request *req, const PGresult *r, long long n,
+    int dossiers)
 {
 	struct ks_buf o;
-	int c[H_N], i, rows = PQntuples(r), bad = 0;
+	int i, rows = PQntuples(r), bad = 0;
 
-	for (i = 0; i < H_N; i++)
-		if ((c[i] = ks_db_col(r, hit_cols[i])) < 0)
-			return ks_fail(req, 500, "internal_error", "the request "
-			    "could not be completed");
 	o.len = 0;
 	o.cap = 512 + (size_t)rows * (dossiers ? 512 : 256);
 	if ((o.p = malloc(o.cap)) == NULL)
@@ -829,12 +822,12 @@ hits_reply(struct ks_request *req, PGresult *r, long long n, int dossiers)
 	for (i = 0; i < rows && !bad; i++) {
 		if (i > 0)
 			KEY(&o, ",");
-		bad = hit_put(req, &o, r, i, c, dossiers) != 0;
+		bad = hit_put(req, &o, r, i, dossiers) != 0;
 	}
 	/* next: the last id of a full page (ks_db_cursor), else null */
 	if (n > 0 && rows >= n) {
 		KEY(&o, "],\"next\":\"");
-		put_as_is(&o, r, rows - 1, c[H_ID]);
+		put_as_is(&o, r, rows - 1, "id");
 		KEY(&o, "\"}");
 	} else
 		KEY(&o, "],\"next\":null}");
