@@ -52,6 +52,8 @@ struct ks_buf {
 };
 /** Append n bytes; p stays NUL-terminated. Aborts on out-of-memory. */
 void		 ks_buf_put(struct ks_buf *, const char *, size_t);
+/** Room for n more bytes and the NUL after them. Aborts on out-of-memory. */
+void		 ks_buf_reserve(struct ks_buf *, size_t);
 
 /* ------------------------------------------------------------- logging */
 
@@ -86,6 +88,8 @@ int	 ks_json_put_str(struct ks_buf *, const char *, size_t);
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
 size_t	 ks_utf8_len(const unsigned char *s, size_t n);
 void	 ks_json_put_int(struct ks_buf *, json_int_t);
+/* JSON text from PostgreSQL appended without its spaces between tokens. */
+void	 ks_json_put_pg(struct ks_buf *, const char *, size_t);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 
@@ -436,6 +440,12 @@ int	ks_redis_barrier(void);
  */
 int	ks_audit(struct ks_request *, const char *action, const char *otype,
 	    const char *oid, json_t *before, json_t *after, json_t *detail);
+/**
+ * A subject (person, dossier ...) by id in an answer the handler wrote as
+ * text (req->raw): the read record refers to it as it refers to the ids a
+ * JSON answer's tree shows (an item's "id" on a list of subjects).
+ */
+void	ks_audit_answer_ref(struct ks_request *, const char *id);
 /** Where the request's queued events end now (for ks_audit_rewind); good
     until the next commit, which writes and frees the queued events. */
 void	*ks_audit_mark(struct ks_request *);

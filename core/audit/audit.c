@@ -70,6 +70,8 @@ struct state {
 	int		 ok;		/* the writer committed them */
 	int		 via_writer;	/* counted in the writer's waiting */
 	int		 routed;	/* the route's own read is recorded */
+	long long	*ans;		/* ids of an answer written as text */
+	int		 nans;
 	void		(*resume)(struct ks_request *);
 };
 
@@ -116,17 +118,23 @@ ref_add(struct refs *r, long long v)
 	r->v[r->n++] = v;
 }
 
-static void
-ref_text(struct refs *r, const char *s)
+/* s as an id (a positive decimal and nothing else), or 0. */
+static long long
+id_of(const char *s)
 {
 	char *end;
 	long long v;
 
 	if (s == NULL || *s < '1' || *s > '9')
-		return;
+		return 0;
 	v = strtoll(s, &end, 10);
-	if (*end == '\0')
-		ref_add(r, v);
+	return *end == '\0' ? v : 0;
+}
+
+static void
+ref_text(struct refs *r, const char *s)
+{
+	ref_add(r, id_of(s));
 }
 
 /*
@@ -223,10 +231,15 @@ request_refs(struct ks_request *req, struct refs *r)
 		if (segment(req->route->path, i, seg, sizeof(seg)) &&
 		    in_list(seg, subject_segments))
 			ref_text(r, req->pvals[i]);
-	if (req->resp != NULL && req->err.code == NULL) {
+	if (req->err.code != NULL)
+		return;
+	if (req->resp != NULL) {
 		segment(req->route->path, -1, seg, sizeof(seg));
 		scan(req->resp, 0, in_list(seg, subject_segments), r);
 	}
+	if (req->audit != NULL)
+		for (i = 0; i < ((struct state *)req->audit)->nans; i++)
+			ref_add(r, ((struct state *)req->audit)->ans[i]);
 }
 
 static void
@@ -351,6 +364,24 @@ ks_audit(struct ks_request *req, const char *action, const char *otype,
 	json_decref(before);
 	json_decref(after);
 	return KS_OK;
+}
+
+void
+ks_audit_answer_ref(struct ks_request *req, const char *id)
+{
+	struct state *st = state_get(req);
+	long long *v, n = id_of(id);
+
+	if (n <= 0)
+		return;
+	if (st->nans % 32 == 0) {
+		v = ks_arena_alloc(req->arena, sizeof(*v) *
+		    (size_t)(st->nans + 32));
+		if (st->nans > 0)
+			memcpy(v, st->ans, sizeof(*v) * (size_t)st->nans);
+		st->ans = v;
+	}
+	st->ans[st->nans++] = n;
 }
 
 void *
@@ -491,12 +522,11 @@ static const char *
 dump(struct ks_request *req, json_t *a)
 {
 	size_t len;
-	/* jansson's dump only for what ks_json_compact leaves. */
-	char *s = ks_json_compact(a, &len) ?: json_dumps(a, JSON_COMPACT), *out;
+	char *s = ks_json_compact(a, &len), *out;
 
-	json_decref(a);
-	if (s == NULL)
+	if (s == NULL && (s = json_dumps(a, JSON_COMPACT)) == NULL)
 		abort();
+	json_decref(a);
 	out = ks_arena_strdup(req->arena, s);
 	free(s);
 	return out;

@@ -148,6 +148,39 @@ value(struct ks_buf *o, const json_t *v, int depth)
 	}
 }
 
+/*
+ * JSON text PostgreSQL made (json_build_object, json_agg) appended
+ * compact: the spaces and newlines it puts between tokens are left out,
+ * strings are copied as they are. No parse, no tree: a search answer's
+ * dossiers parsed by jansson and dumped again were a third of the
+ * search's instructions in kasusd (issue 13).
+ */
+void
+ks_json_put_pg(struct ks_buf *o, const char *s, size_t n)
+{
+	char *d;
+	size_t i;
+	int in = 0;		/* inside a string */
+
+	ks_buf_reserve(o, n);
+	d = o->p + o->len;
+	for (i = 0; i < n; i++) {
+		if (in) {
+			*d++ = s[i];
+			if (s[i] == '\\' && i + 1 < n)
+				*d++ = s[++i];
+			else if (s[i] == '"')
+				in = 0;
+		} else if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
+		    s[i] != '\t') {
+			*d++ = s[i];
+			in = s[i] == '"';
+		}
+	}
+	o->len = (size_t)(d - o->p);
+	o->p[o->len] = '\0';
+}
+
 void
 ks_json_put_int(struct ks_buf *o, json_int_t n)
 {

@@ -99,3 +99,36 @@ KS_TEST(large_answer_grows)
 }
 
 
+
+/* PostgreSQL's JSON text, made compact: what jansson's parse and dump of
+ * it give, without the parse (the person search's dossiers). */
+static void
+same_pg(const char *pg, const char *what)
+{
+	struct ks_buf o = { NULL, 0, 0 };
+	json_t *v = json_loads(pg, JSON_DECODE_ANY, NULL);
+	char *want = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	ks_buf_put(&o, "x", 1);		/* appends after what is there */
+	ks_json_put_pg(&o, pg, strlen(pg));
+	if (want == NULL || strcmp(o.p + 1, want) != 0 || o.p[0] != 'x')
+		KS_FAILF("%s: jansson %s, ours %s", what, want ? want : "NULL",
+		    o.p);
+	free(want);
+	free(o.p);
+	json_decref(v);
+}
+
+KS_TEST(postgres_json_compact)
+{
+	same_pg("[{\"id\" : 301515, \"module\" : \"sozialhilfe\", \"state\" : "
+	    "\"ongoing\", \"opened_on\" : \"2024-12-01\", \"closed_on\" : null, "
+	    "\"is_applicant\" : true, \"caseworker\" : {\"id\" : 7, "
+	    "\"display_name\" : \"Anna Muster\"}}, \n {\"id\" : 2, \"module\" "
+	    ": \"alimente\", \"caseworker\" : null}]", "json_agg of records");
+	same_pg("{\"name\" : \"a \\\" b : c , d\\\\\", \"x\" : [1, 2]}",
+	    "spaces and escapes inside strings stay");
+	same_pg("{\"t\" : \"Zürich, Genève 😀\"}", "UTF-8 text");
+	same_pg("[]", "empty");
+	same_pg("{\"a\\\\\" : \"\\\\\"}", "a string ending in a backslash");
+}
