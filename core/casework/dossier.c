@@ -437,9 +437,7 @@ cases_list(struct ks_request *req)
 {
 	const char *v[6], *mine = ks_query(req, "mine");
 	long long n;
-	json_t *items;
 	PGresult *r;
-	int i;
 
 	if (ks_page(req, &v[2], &v[3], &n) != KS_OK)
 		return KS_ERROR;
@@ -461,11 +459,7 @@ cases_list(struct ks_request *req)
 	v[5] = ks_case_modules_on(req);
 	if ((r = ks_db_q(req, Q_CASE_LIST, 6, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, ks_case_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", ks_case_json));
 }
 
 static int

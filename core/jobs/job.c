@@ -367,6 +367,13 @@ job_json(PGresult *r, int i, int full)
 	return o;
 }
 
+/* A job of a list: the whole row (ks_db_page's row function). */
+static json_t *
+job_full_json(PGresult *r, int i)
+{
+	return job_json(r, i, 1);
+}
+
 static PGresult *
 job_row(struct ks_request *req, int64_t *id)
 {
@@ -485,7 +492,6 @@ job_list(struct ks_request *req)
 {
 	const char *v[3], *state = ks_query(req, "state");
 	long long n;
-	json_t *items;
 	PGresult *r;
 	int i;
 
@@ -501,11 +507,7 @@ job_list(struct ks_request *req)
 	v[2] = state != NULL ? state : "";
 	if ((r = ks_db_q(req, Q_JOB_LIST, 3, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, job_json(r, i, 1));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", job_full_json));
 }
 
 static int

@@ -429,18 +429,12 @@ runs_list(struct ks_request *req)
 	const char *v[2];
 	long long n;
 	PGresult *r;
-	json_t *items;
-	int i;
 
 	if (need_run_perm(req) != KS_OK ||
 	    ks_page(req, &v[0], &v[1], &n) != KS_OK ||
 	    (r = ks_db_q(req, Q_PAYRUN_LIST, 2, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, run_json(r, i));
-	return ks_reply(req, 200, json_pack("{s:o,s:o}", "items", items,
-	    "next", ks_db_cursor(r, n, "id")));
+	return ks_reply(req, 200, ks_db_page(r, n, "id", run_json));
 }
 
 static json_t *
