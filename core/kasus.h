@@ -78,6 +78,12 @@ char	*ks_put_uint(char *p, unsigned long long n, int width);
  */
 char	*ks_json_compact(const json_t *, size_t *len);
 /*
+ * The tree json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+ * makes, for a plain subset of JSON (lib/jsonin.c); NULL for anything
+ * else, valid or not: read that with json_loadb.
+ */
+json_t	*ks_json_read_plain(const char *, size_t);
+/*
  * A JSON string (quoted and escaped as jansson writes it) or integer
  * appended to a text; the string -1 (nothing usable written) if it is
  * not valid UTF-8.
