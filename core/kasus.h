@@ -80,6 +80,12 @@ char	*ks_put_uint(char *p, unsigned long long n, int width);
  */
 char	*ks_json_compact(const json_t *, size_t *len);
 /*
+ * The tree json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+ * makes, for a plain subset of JSON (lib/jsonin.c); NULL for anything
+ * else, valid or not: read that with json_loadb.
+ */
+json_t	*ks_json_read_plain(const char *, size_t);
+/*
  * A JSON string (quoted and escaped as jansson writes it) or integer
  * appended to a text; the string -1 (nothing usable written) if it is
  * not valid UTF-8.
@@ -603,10 +609,14 @@ int	ks_random_hex(char *out, size_t nbytes);
  */
 int	ks_rules_eval(struct ks_request *, const char *pack, const char *fn,
 	    const char *date, json_t *input, json_t **out, json_t **prov);
-/** The same with the output as JSON text in the request's arena. */
+/**
+ * The same with the output as JSON text in the request's arena and the
+ * provenance appended to prov as JSON text (what ks_json_compact makes
+ * of ks_rules_eval's *prov).
+ */
 int	ks_rules_eval_text(struct ks_request *, const char *pack,
 	    const char *fn, const char *date, json_t *input,
-	    const char **text, size_t *len, json_t **prov);
+	    const char **text, size_t *len, struct ks_buf *prov);
 /** The same with the canton's code only (bounds the canton sets). */
 int	ks_rules_eval_canton(struct ks_request *, const char *pack,
 	    const char *fn, const char *date, json_t *data, json_t *input,

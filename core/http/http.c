@@ -478,8 +478,11 @@ parse_body(struct ks_request *req)
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
 		return ks_fail(req, 415, "unsupported_media_type",
 		    "send the body as application/json");
-	req->body = json_loadb(req->body_raw, req->body_len,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	/* jansson reads what the plain reader leaves, and says what is wrong */
+	if ((req->body = ks_json_read_plain(req->body_raw,
+	    req->body_len)) == NULL)
+		req->body = json_loadb(req->body_raw, req->body_len,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (req->body == NULL)
 		return ks_fail_detail(req, 400, "malformed_json",
 		    "the body is not valid JSON", json_pack("{s:i,s:i}",
