@@ -52,6 +52,8 @@ struct ks_buf {
 };
 /** Append n bytes; p stays NUL-terminated. Aborts on out-of-memory. */
 void		 ks_buf_put(struct ks_buf *, const char *, size_t);
+/** Append a string literal (its length known at compile time). */
+#define KS_BUF_LIT(b, lit)	ks_buf_put((b), "" lit "", sizeof(lit) - 1)
 /** Room for n more bytes and the NUL after them. Aborts on out-of-memory. */
 void		 ks_buf_reserve(struct ks_buf *, size_t);
 

@@ -759,8 +759,6 @@ put_as_is(struct ks_buf *o, const PGresult *r, int i, const char *col)
 	ks_buf_put(o, v, strlen(v));
 }
 
-#define KEY(o, k)	ks_buf_put(o, k, sizeof(k) - 1)
-
 /*
  * A search hit, with its dossiers when the query fetched them, written
  * as JSON text: the dossiers' JSON from PostgreSQL goes into the answer
@@ -775,34 +773,34 @@ hit_put(struct ks_request *req, struct ks_buf *o, const PGresult *r, int i,
 	const char *d;
 	int bad = 0;
 
-	KEY(o, "{\"id\":");
+	KS_BUF_LIT(o, "{\"id\":");
 	put_as_is(o, r, i, "id");
 	ks_audit_answer_ref(req, ks_db_str(r, i, "id"));
-	KEY(o, ",\"last_name\":");
+	KS_BUF_LIT(o, ",\"last_name\":");
 	bad |= put_str(o, r, i, "last_name");
-	KEY(o, ",\"first_name\":");
+	KS_BUF_LIT(o, ",\"first_name\":");
 	bad |= put_str(o, r, i, "first_name");
-	KEY(o, ",\"birth_date\":");
+	KS_BUF_LIT(o, ",\"birth_date\":");
 	bad |= put_str(o, r, i, "birth_date");
-	KEY(o, ",\"sex\":");
+	KS_BUF_LIT(o, ",\"sex\":");
 	bad |= put_str(o, r, i, "sex");
 	if (strcmp(ks_db_str(r, i, "has_ahv"), "t") == 0)
-		KEY(o, ",\"has_ahv\":true,\"postcode\":");
+		KS_BUF_LIT(o, ",\"has_ahv\":true,\"postcode\":");
 	else
-		KEY(o, ",\"has_ahv\":false,\"postcode\":");
+		KS_BUF_LIT(o, ",\"has_ahv\":false,\"postcode\":");
 	bad |= put_str(o, r, i, "postcode");
-	KEY(o, ",\"town\":");
+	KS_BUF_LIT(o, ",\"town\":");
 	bad |= put_str(o, r, i, "town");
-	KEY(o, ",\"version\":");
+	KS_BUF_LIT(o, ",\"version\":");
 	put_as_is(o, r, i, "version");
 	if (dossiers) {
-		KEY(o, ",\"dossiers\":");
+		KS_BUF_LIT(o, ",\"dossiers\":");
 		if ((d = ks_db_get(r, i, "dossiers")) == NULL)
-			KEY(o, "[]");
+			KS_BUF_LIT(o, "[]");
 		else
 			ks_json_put_pg(o, d, strlen(d));
 	}
-	KEY(o, "}");
+	KS_BUF_LIT(o, "}");
 	return bad ? -1 : 0;
 }
 
@@ -818,19 +816,19 @@ hits_reply(struct ks_request *req, const PGresult *r, long long n,
 	o.cap = 512 + (size_t)rows * (dossiers ? 512 : 256);
 	if ((o.p = malloc(o.cap)) == NULL)
 		abort();
-	KEY(&o, "{\"items\":[");
+	KS_BUF_LIT(&o, "{\"items\":[");
 	for (i = 0; i < rows && !bad; i++) {
 		if (i > 0)
-			KEY(&o, ",");
+			KS_BUF_LIT(&o, ",");
 		bad = hit_put(req, &o, r, i, dossiers) != 0;
 	}
 	/* next: the last id of a full page (ks_db_cursor), else null */
 	if (n > 0 && rows >= n) {
-		KEY(&o, "],\"next\":\"");
+		KS_BUF_LIT(&o, "],\"next\":\"");
 		put_as_is(&o, r, rows - 1, "id");
-		KEY(&o, "\"}");
+		KS_BUF_LIT(&o, "\"}");
 	} else
-		KEY(&o, "],\"next\":null}");
+		KS_BUF_LIT(&o, "],\"next\":null}");
 	if (bad) {
 		free(o.p);
 		return ks_fail(req, 500, "internal_error", "the request could "

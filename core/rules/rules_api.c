@@ -86,7 +86,6 @@ put_member(struct ks_buf *b, const char *key, size_t klen, const char *v)
 }
 
 #define PUT(b, lit, v)	put_member(b, lit, sizeof(lit) - 1, v)
-#define LIT(b, lit)	ks_buf_put(b, lit, sizeof(lit) - 1)
 
 /*
  * The provenance of a resolution as the compact JSON text json_pack and
@@ -99,7 +98,7 @@ prov_text(struct ks_buf *b, PGresult *r, const char *sha)
 {
 	int bad = 0;
 
-	LIT(b, "{\"id\":");
+	KS_BUF_LIT(b, "{\"id\":");
 	ks_json_put_int(b, (json_int_t)ks_db_getll(r, 0, "id"));
 	bad |= PUT(b, ",\"name\":", ks_db_str(r, 0, "name"));
 	bad |= PUT(b, ",\"version\":", ks_db_str(r, 0, "version"));
@@ -107,7 +106,7 @@ prov_text(struct ks_buf *b, PGresult *r, const char *sha)
 	bad |= PUT(b, ",\"valid_from\":", ks_db_str(r, 0, "valid_from"));
 	bad |= PUT(b, ",\"scope\":", scope_of(r));
 	if (PQfnumber(r, "data_id") >= 0 && !ks_db_isnull(r, 0, "data_id")) {
-		LIT(b, ",\"data\":{\"id\":");
+		KS_BUF_LIT(b, ",\"data\":{\"id\":");
 		ks_json_put_int(b, (json_int_t)ks_db_getll(r, 0, "data_id"));
 		bad |= PUT(b, ",\"version\":", ks_db_str(r, 0,
 		    "data_version"));
@@ -115,9 +114,9 @@ prov_text(struct ks_buf *b, PGresult *r, const char *sha)
 		    "data_sha256"));
 		bad |= PUT(b, ",\"valid_from\":", ks_db_str(r, 0,
 		    "data_valid_from"));
-		LIT(b, "}");
+		KS_BUF_LIT(b, "}");
 	}
-	LIT(b, "}");
+	KS_BUF_LIT(b, "}");
 	return bad ? KS_ERROR : KS_OK;
 }
 
