@@ -25,7 +25,7 @@ pkg-config:pkg-config psql:postgresql-client-15 pgbench:postgresql-client-15
 redis-server:redis-server redis-cli:redis-tools lua5.4:lua5.4
 curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils
 pdftoppm:poppler-utils zbarimg:zbar-tools xmllint:libxml2-utils
-pgrep:procps od:coreutils awk:mawk sed:sed git:git
+pgrep:procps od:coreutils sort:coreutils awk:mawk sed:sed git:git
 setsid:util-linux setpriv:util-linux tar:tar gzip:gzip cmp:diffutils
 sync:coreutils systemd-analyze:systemd haproxy:haproxy patroni:patroni
 etcd:etcd-server redis-sentinel:redis-sentinel"

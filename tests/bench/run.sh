@@ -71,7 +71,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
-for t in wrk curl jq "$pgbin/pgbench" pkg-config; do
+for t in wrk curl jq psql "$pgbin/pgbench" pkg-config awk sort; do
 	command -v "$t" >/dev/null || die "$t is missing (sh ops/bootstrap.sh)"
 done
 
