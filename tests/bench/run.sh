@@ -71,7 +71,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
-for t in wrk curl jq psql "$pgbin/pgbench" pkg-config awk sort; do
+for t in wrk curl jq psql "$pgbin/pgbench" pkg-config awk sort node; do
 	command -v "$t" >/dev/null || die "$t is missing (sh ops/bootstrap.sh)"
 done
 
@@ -364,38 +364,21 @@ job_result() {	# cookie
 	echo "job $id did not end" >&2
 	return 1
 }
-# one payment run: create (accounting; a job computes it), approve (team
-# lead), export (a job books it), the file; prints "seconds run_id lines"
-pay_run() {	# tenant month
-	local acc tl t0 t1 t2 t3 id v n
-	read -r acc acsrf < <(bench_login "$1" accounting)
-	read -r tl tcsrf < <(bench_login "$1" teamlead)
-	t0=$(date +%s.%N)
-	id=$(curl -s -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
-		-H 'Content-Type: application/json' -d "{\"month\":\"$2\"}" \
-		"$base/api/v1/payment-runs" | job_result "$acc" | jq -r '.run // empty')
-	[ -n "$id" ] || die "payment run for $1 $2 not created"
-	t1=$(date +%s.%N)
-	# The approver approves the version computed (If-Match).
-	v=$(curl -s -H "Cookie: $tl" "$base/api/v1/payment-runs/$id?limit=1" |
-		jq -r '.version // empty')
-	curl -sf -o /dev/null -X POST -H "Cookie: $tl" -H "X-CSRF-Token: $tcsrf" \
-		-H "If-Match: \"$v\"" \
-		"$base/api/v1/payment-runs/$id/approve" || die "approve $id failed"
-	t2=$(date +%s.%N)
-	curl -s -X POST -H "Cookie: $acc" -H "X-CSRF-Token: $acsrf" \
-		"$base/api/v1/payment-runs/$id/export" | job_result "$acc" \
-		>/dev/null || die "export $id failed"
-	t3=$(date +%s.%N)
-	curl -sf -o "$out/pain001-$1.xml" -H "Cookie: $acc" \
-		"$base/api/v1/payment-runs/$id/pain001" || die "export $id failed"
-	n=$(grep -c '<CdtTrfTxInf>' "$out/pain001-$1.xml")
-	# Where the time went, step by step (build/bench/payrun-steps.txt).
-	awk -v t="$1" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
-	    -v e="$(date +%s.%N)" -v n="$n" 'BEGIN { printf "%s %d lines: " \
-	    "compute %.3f approve %.3f export %.3f file %.3f\n", t, n, b - a,
-	    c - b, d - c, e - d }' >>"$out/payrun-steps.txt"
-	echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') $id $n"
+# Payment runs, one tenant after the other (tests/bench/payruns.mjs: the
+# same requests from one process; curl and jq per step cost a small run
+# more than its jobs): create (accounting; a job computes it), approve
+# (team lead), export (a job books it), the file. Prints "seconds run_id
+# lines" per tenant; the steps go to build/bench/payrun-steps.txt.
+pay_runs() {	# month tenant...
+	local m=$1
+	shift
+	BENCH_OUT=$out node tests/bench/payruns.mjs "$base" "$m" "$@" |
+	while read -r t s id n c a e f; do
+		echo "$t $n lines: compute $c approve $a export $e file $f" \
+			>>"$out/payrun-steps.txt"
+		echo "$s $id $n"
+	done
+	[ "${PIPESTATUS[0]}" = 0 ] || die "payment runs for $* failed"
 }
 # The baseline of the payment runs (the lead's decision of 2026-12-05):
 # the write a run has to do at the least, a COPY *in* of the run's
@@ -454,16 +437,17 @@ say "payment run for bench-big ($month)"
 # right after its run, in the same minute.
 checkpoint() { psql "$KASUS_DB_SUPER" -qAtc CHECKPOINT; }
 checkpoint
-read -r big_s big_id big_n < <(pay_run bench-big "$month")
+read -r big_s big_id big_n < <(pay_runs "$month" bench-big)
+[ -n "$big_n" ] || die "the payment run of bench-big failed"
 big_in=$(copy_in_s "$big_id")
 say "payment runs for all bench tenants"
 all_s=$big_s all_n=$big_n ids=$big_id
-for t in $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug LIKE 'bench-0%' ORDER BY slug"); do
-	read -r s id n < <(pay_run "$t" "$month")
+while read -r s id n; do
 	all_s=$(awk -v a="$all_s" -v b="$s" 'BEGIN { printf "%.3f", a + b }')
 	all_n=$((all_n + n))
 	ids="$ids,$id"
-done
+done < <(pay_runs "$month" $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug LIKE 'bench-0%' ORDER BY slug"))
+[ "$ids" != "$big_id" ] || die "the payment runs of the other tenants failed"
 big_copy=$(copy_s "$big_id")
 all_copy=$(copy_s "$ids")
 all_in=$(copy_in_s "$ids")
@@ -496,7 +480,8 @@ if want ah; then
 		+ interval '1 month', 'YYYY-MM') FROM payment_run r
 		JOIN tenant t ON t.id = r.tenant_id WHERE t.slug = 'bench-ah'")
 	say "advance run for bench-ah ($ah_month)"
-	read -r ahr_s ahr_id ahr_n < <(pay_run bench-ah "$ah_month")
+	read -r ahr_s ahr_id ahr_n < <(pay_runs "$ah_month" bench-ah)
+	[ -n "$ahr_n" ] || die "the advance run of bench-ah failed"
 	ahr_copy=$(copy_s "$ahr_id")
 	echo "ahrun $ahr_s $ahr_n $ahr_copy" >>"$out/raw"
 

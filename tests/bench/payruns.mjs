@@ -1,0 +1,117 @@
+// Payment runs for the bench (tests/bench/run.sh), one tenant after the
+// other, driven from one process: the same HTTP requests the shell made
+// with curl and jq, without starting two or three processes per step
+// (on 2 cores a small run's steps spent more time starting curl and jq
+// than the server spent on its jobs).
+//
+//   node tests/bench/payruns.mjs BASE MONTH TENANT...
+//
+// The file of each run is kept as $BENCH_OUT/pain001-TENANT.xml (default
+// build/bench), after its download is timed.
+//
+// For each tenant: log in its accounting user and its team lead (not
+// timed), then time create (a job computes the run), approve (the team
+// lead approves the version computed, If-Match), export (a job books it
+// and makes the file) and the file's download. Prints one line per
+// tenant: "tenant seconds run_id lines compute approve export file".
+// Fails (exit 1) on any error, naming the step.
+
+import { writeFileSync } from 'node:fs';
+
+const out = process.env.BENCH_OUT || 'build/bench';
+const [base, month, ...tenants] = process.argv.slice(2);
+if (!base || !month || tenants.length === 0) {
+	console.error('usage: payruns.mjs BASE MONTH TENANT...');
+	process.exit(2);
+}
+
+function fail(what, detail) {
+	console.error(`payruns: ${what}: ${detail}`);
+	process.exit(1);
+}
+
+async function call(who, method, path, body, headers = {}) {
+	const h = { ...headers };
+	if (who) {
+		h.Cookie = who.cookie;
+		if (method !== 'GET')
+			h['X-CSRF-Token'] = who.csrf;
+	}
+	if (body !== undefined)
+		h['Content-Type'] = 'application/json';
+	const res = await fetch(base + path, {
+		method, headers: h,
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	return { status: res.status, headers: res.headers, text };
+}
+
+function json(r, what) {
+	try {
+		return JSON.parse(r.text);
+	} catch {
+		fail(what, `HTTP ${r.status}: ${r.text.slice(0, 200)}`);
+	}
+}
+
+async function login(tenant, username) {
+	const r = await call(null, 'POST', '/api/v1/session',
+	    { tenant, username, password: 'kasus-demo' });
+	if (r.status !== 200 && r.status !== 201)
+		fail(`login ${tenant}/${username}`, `HTTP ${r.status}: ${r.text}`);
+	const m = /ks_session=[0-9a-f]+/.exec(r.headers.get('set-cookie') || '');
+	if (!m)
+		fail(`login ${tenant}/${username}`, 'no session cookie');
+	return { cookie: m[0], csrf: json(r, 'login').csrf_token };
+}
+
+// The job a route started (its 202 answer), followed until it ended (the
+// server answers once it has: ?wait=10): its result.
+async function jobResult(who, r, what) {
+	const id = json(r, what).id;
+	if (!id)
+		fail(what, `no job: HTTP ${r.status}: ${r.text}`);
+	for (let i = 0; i < 600; i++) {
+		const j = json(await call(who, 'GET', `/api/v1/jobs/${id}?wait=10`),
+		    what);
+		if (j.state === 'done')
+			return j.result;
+		if (j.state === 'failed' || j.state === 'dead')
+			fail(what, `job ${id} ${j.state}: ${JSON.stringify(j)}`);
+		await new Promise((ok) => setTimeout(ok, 10));
+	}
+	fail(what, `job ${id} did not end`);
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+for (const t of tenants) {
+	const acc = await login(t, 'accounting');
+	const tl = await login(t, 'teamlead');
+	const t0 = now();
+	const run = (await jobResult(acc, await call(acc, 'POST',
+	    '/api/v1/payment-runs', { month }), `create ${t}`))?.run;
+	if (!run)
+		fail(`create ${t}`, 'no run in the job result');
+	const t1 = now();
+	const v = json(await call(tl, 'GET', `/api/v1/payment-runs/${run}?limit=1`),
+	    `read ${t}`).version;
+	const a = await call(tl, 'POST', `/api/v1/payment-runs/${run}/approve`,
+	    undefined, { 'If-Match': `"${v}"` });
+	if (a.status < 200 || a.status > 299)
+		fail(`approve ${run}`, `HTTP ${a.status}: ${a.text}`);
+	const t2 = now();
+	await jobResult(acc, await call(acc, 'POST',
+	    `/api/v1/payment-runs/${run}/export`), `export ${run}`);
+	const t3 = now();
+	const f = await call(acc, 'GET', `/api/v1/payment-runs/${run}/pain001`);
+	if (f.status !== 200)
+		fail(`file ${run}`, `HTTP ${f.status}: ${f.text.slice(0, 200)}`);
+	const lines = f.text.split('<CdtTrfTxInf>').length - 1;
+	const t4 = now();
+	writeFileSync(`${out}/pain001-${t}.xml`, f.text);
+	console.log([t, (t4 - t0).toFixed(3), run, lines, (t1 - t0).toFixed(3),
+	    (t2 - t1).toFixed(3), (t3 - t2).toFixed(3), (t4 - t3).toFixed(3)]
+	    .join(' '));
+}
