@@ -388,6 +388,7 @@ pay_runs() {	# month tenant...
 # again by the table); timed in the server's clock from the COPY's start
 # to its commit; the table is dropped. Three times, each into a fresh
 # table: the median (one COPY moved by 2x from run to run).
+checkpoint() { psql "$KASUS_DB_SUPER" -qAtc CHECKPOINT; }
 copy_in_s() {	# run ids
 	local f cols k
 	f=$out/copy-in.txt
@@ -435,7 +436,6 @@ say "payment run for bench-big ($month)"
 # the other's writes started (one that ran through the COPYs made them
 # take 3.4 s instead of 0.4), and the COPY in of bench-big's rows comes
 # right after its run, in the same minute.
-checkpoint() { psql "$KASUS_DB_SUPER" -qAtc CHECKPOINT; }
 checkpoint
 read -r big_s big_id big_n < <(pay_runs "$month" bench-big)
 [ -n "$big_n" ] || die "the payment run of bench-big failed"
@@ -480,10 +480,14 @@ if want ah; then
 		+ interval '1 month', 'YYYY-MM') FROM payment_run r
 		JOIN tenant t ON t.id = r.tenant_id WHERE t.slug = 'bench-ah'")
 	say "advance run for bench-ah ($ah_month)"
+	# Against the same baseline as the payment runs: a COPY in of its
+	# lines (and, as an extra figure, the COPY out it had before).
+	checkpoint
 	read -r ahr_s ahr_id ahr_n < <(pay_runs "$ah_month" bench-ah)
 	[ -n "$ahr_n" ] || die "the advance run of bench-ah failed"
 	ahr_copy=$(copy_s "$ahr_id")
-	echo "ahrun $ahr_s $ahr_n $ahr_copy" >>"$out/raw"
+	ahr_in=$(copy_in_s "$ahr_id")
+	echo "ahrun $ahr_s $ahr_n $ahr_in $ahr_copy" >>"$out/raw"
 
 	# A camt.054 with a debtor payment for each of $ah_camt titles, by
 	# their QR reference, booked on the day after the run's month.
@@ -671,8 +675,8 @@ r4=$(medratio dossier 2 authread 2)
 	echo "  the same rows COPY out (former baseline): bench-big ${bo}s (ratio $(ratio "$bs" "$bo")), all ${ao}s (ratio $(ratio "$as" "$ao"))"
 	fi
 	if want ah; then
-	read -r _ hs hn hc <<<"$(grep '^ahrun ' "$out/raw")"
-	echo "Alimentenhilfe advance run: $hn payments, create+approve+export ${hs}s; COPY ${hc}s; ratio $(ratio "$hs" "$hc")"
+	read -r _ hs hn hc ho <<<"$(grep '^ahrun ' "$out/raw")"
+	echo "Alimentenhilfe advance run: $hn payments, create+approve+export ${hs}s; COPY in ${hc}s; ratio $(ratio "$hs" "$hc") (COPY out ${ho}s: ratio $(ratio "$hs" "$ho"))"
 	read -r _ cs cn cc <<<"$(grep '^ahcamt ' "$out/raw")"
 	echo "Alimentenhilfe camt.054: $cn debtor payments matched, split and booked in ${cs}s; COPY of their rows ${cc}s; ratio $(ratio "$cs" "$cc")"
 	echo "Alimentenhilfe arrears statement p99 API/SQL $(medratio ahsched 4 ahschedsql 4); req/s API/SQL $(medratio ahsched 2 ahschedsql 2)"
