@@ -462,6 +462,89 @@ cases_list(struct ks_request *req)
 	return ks_reply(req, 200, ks_db_page(r, n, "id", ks_case_json));
 }
 
+/*
+ * The members' person ids in PostgreSQL's JSON text of them (the
+ * "person_id" keys, outside strings) as refs of the read record: the ids
+ * the record's scan of a JSON answer would have found there.
+ */
+static void
+member_refs(struct ks_request *req, const char *s)
+{
+	static const char key[] = "\"person_id\"";
+	char id[24];
+	size_t n;
+	int in = 0;
+
+	for (; *s != '\0'; s++) {
+		if (in) {
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			else if (*s == '"')
+				in = 0;
+			continue;
+		}
+		if (*s != '"')
+			continue;
+		if (strncmp(s, key, sizeof(key) - 1) != 0) {
+			in = 1;
+			continue;
+		}
+		s += sizeof(key) - 1;
+		while (*s == ' ' || *s == ':')
+			s++;
+		for (n = 0; n < sizeof(id) - 1 && s[n] >= '0' && s[n] <= '9';
+		    n++)
+			id[n] = s[n];
+		id[n] = '\0';
+		ks_audit_answer_ref(req, id);
+		s += n;
+		s--;	/* the loop's step goes on after the number */
+	}
+}
+
+/*
+ * The dossier's answer as JSON text: ks_case_json's object, then its
+ * history and members as PostgreSQL wrote them (ks_json_put_pg), not
+ * parsed into a tree and dumped again (issue 13, as the person search).
+ * The answer's refs go to the read record (its id, household and
+ * members). 0, or -1 when the object is not one ks_json_compact writes.
+ */
+static int
+case_reply(struct ks_request *req, PGresult *r)
+{
+	const char *h = ks_db_get(r, 0, "history"), *m = ks_db_get(r, 0,
+	    "members");
+	struct ks_buf o;
+	json_t *j = ks_case_json(r, 0);
+
+	o.p = ks_json_compact(j, &o.len);
+	json_decref(j);
+	if (o.p == NULL || o.len < 2)
+		return -1;
+	o.cap = o.len + 1;
+	o.len--;	/* the object's closing brace */
+	ks_audit_answer_ref(req, ks_db_str(r, 0, "id"));
+	ks_audit_answer_ref(req, ks_db_str(r, 0, "household_id"));
+	KS_BUF_LIT(&o, ",\"history\":");
+	if (h == NULL)
+		KS_BUF_LIT(&o, "[]");
+	else
+		ks_json_put_pg(&o, h, strlen(h));
+	KS_BUF_LIT(&o, ",\"members\":");
+	if (m == NULL)
+		KS_BUF_LIT(&o, "[]");
+	else {
+		ks_json_put_pg(&o, m, strlen(m));
+		member_refs(req, m);
+	}
+	KS_BUF_LIT(&o, "}");
+	ks_arena_cleanup(req->arena, free, o.p);
+	req->raw = o.p;
+	req->raw_len = o.len;
+	req->ctype = "application/json";
+	return 0;
+}
+
 static int
 case_show(struct ks_request *req)
 {
@@ -492,18 +575,19 @@ case_show(struct ks_request *req)
 		return ks_fail(req, 404, "not_found", "no such dossier");
 	if (on < 0)
 		return KS_ERROR;
+	/* Every read of a dossier is logged (cantonal data protection). */
+	if (ks_audit(req, "dossier_read", "dossier", v[0], NULL, NULL,
+	    NULL) != KS_OK)
+		return KS_ERROR;
+	ks_set_etag(req, ks_db_getll(r, 0, "version"));
+	if (case_reply(req, r) == 0)
+		return KS_OK;
+	/* What ks_json_compact leaves to jansson: the tree, as before. */
 	j = ks_case_json(r, 0);
 	json_object_set_new(j, "history", json_loads(ks_db_str(r, 0,
 	    "history"), 0, NULL) ?: json_array());
 	json_object_set_new(j, "members", json_loads(ks_db_str(r, 0,
 	    "members"), 0, NULL) ?: json_array());
-	/* Every read of a dossier is logged (cantonal data protection). */
-	if (ks_audit(req, "dossier_read", "dossier", v[0], NULL, NULL,
-	    NULL) != KS_OK) {
-		json_decref(j);
-		return KS_ERROR;
-	}
-	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, j);
 }
 
