@@ -303,7 +303,7 @@ rss_mark() {	# label
 		awk -v k="$kpid" '/^Pid:/ { p = $2 } /^PPid:/ { pp = $2 }
 			/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
 			END { if (pp == k) printf "worker %s %.1f MiB (peak %.1f); ",
-			      p, r / 1024, h / 1024 }' "$f" 2>/dev/null
+			      p, r / 1024, h / 1024 }' "$f" 2>/dev/null || true
 	done)
 	echo "after $1: $w" >>"$out/rss-steps.txt"
 }
