@@ -385,6 +385,12 @@ int	ks_db_ping(void);
 int	ks_db_open_count(void);
 /** Close this thread's connection (tests, after a server restart). */
 void	ks_db_thread_close(void);
+/**
+ * The largest statement sent or result read on this thread's connection
+ * (bytes, an upper bound of the largest message: libpq's buffers grew to
+ * that and never shrink); 0 without a connection.
+ */
+size_t	ks_db_thread_peak(void);
 
 /* --------------------------------------------------------------- redis */
 

@@ -30,6 +30,13 @@ struct ks_db {
 	 */
 	int		 known;
 	int64_t		 s_tenant, s_user;
+	/*
+	 * The largest statement sent (its text and parameters) and result
+	 * read (PQresultMemorySize, at least the largest message in it) on
+	 * this connection: libpq's buffers grow to the largest message and
+	 * never shrink (ks_db_thread_peak).
+	 */
+	size_t		 peak;
 };
 
 struct cmd {
@@ -113,6 +120,12 @@ ks_db_thread_close(void)
 	pthread_setspecific(tl_key, NULL);
 }
 
+size_t
+ks_db_thread_peak(void)
+{
+	return tl_db != NULL ? tl_db->peak : 0;
+}
+
 int
 ks_db_open_count(void)
 {
@@ -173,6 +186,20 @@ drain_one(struct ks_db *db)
 	}
 }
 
+/* The size of what cmd sends, kept when it is the largest so far. */
+static void
+note_sent(struct ks_db *db, const struct cmd *c)
+{
+	size_t len = c->text != NULL ? strlen(c->text) : 0;
+	int k;
+
+	for (k = 0; k < c->n; k++)
+		if (c->v[k] != NULL)
+			len += strlen(c->v[k]);
+	if (len > db->peak)
+		db->peak = len;
+}
+
 /*
  * Send cmds as one pipeline batch and read every result. The result of
  * the last command is returned in *out (caller clears it). Returns KS_OK,
@@ -191,6 +218,7 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 	last_state[0] = '\0';
 	for (i = 0; i < n; i++) {
 		preps[i] = 0;
+		note_sent(db, &c[i]);
 		if (c[i].text != NULL) {
 			if (!PQsendQueryParams(db->conn, c[i].text, 0, NULL,
 			    NULL, NULL, NULL, 0))
@@ -241,6 +269,8 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 				else
 					(*nok)++;
 			}
+			if (PQresultMemorySize(r) > db->peak)
+				db->peak = PQresultMemorySize(r);
 			if (i == n - 1 && step == steps - 1 && rc == KS_OK)
 				*out = r;
 			else

@@ -303,7 +303,7 @@ rss_mark() {	# label
 		awk -v k="$kpid" '/^Pid:/ { p = $2 } /^PPid:/ { pp = $2 }
 			/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
 			END { if (pp == k) printf "worker %s %.1f MiB (peak %.1f); ",
-			      p, r / 1024, h / 1024 }' "$f" 2>/dev/null
+			      p, r / 1024, h / 1024 }' "$f" 2>/dev/null || true
 	done)
 	echo "after $1: $w" >>"$out/rss-steps.txt"
 }
@@ -342,27 +342,35 @@ if want rules; then
 	evals=$(build/release/bench/rules_eval plugins/skos-budget 3)
 fi
 
-# The job a route started (its 202 answer on stdin), followed until it
-# ended: prints its result, or fails. The server answers once the job
-# has ended (?wait=10; a server without it answers at once, and this
-# asks again every 100 ms: polling more often spawns curl and jq often
-# enough to slow the server on 2 cores).
-job_result() {	# cookie
-	local j id st i
-	j=$(cat)
-	id=$(jq -r '.id // empty' <<<"$j")
-	[ -n "$id" ] || { echo "no job: $j" >&2; return 1; }
-	for i in $(seq 1 6000); do
-		j=$(curl -s -H "Cookie: $1" "$base/api/v1/jobs/$id?wait=10")
-		st=$(jq -r '.state // empty' <<<"$j")
+# The job a route started (its 202 answer in $2), followed until it
+# ended: 0 with the job's last answer in job_json, or 1. The server
+# answers once the job has ended (?wait=10; a server without it answers
+# at once, and this asks again every 100 ms: polling more often spawns
+# curl often enough to slow the server on 2 cores). The answers are read
+# by bash's own regular expressions, not by jq processes.
+job_wait() {	# cookie 202-answer
+	local id st i
+	job_json=$2
+	[[ $2 =~ \"id\":([0-9]+) ]] || { echo "no job: $2" >&2; return 1; }
+	id=${BASH_REMATCH[1]}
+	i=0
+	while [ "$i" -lt 6000 ]; do
+		i=$((i + 1))
+		job_json=$(curl -s -H "Cookie: $1" "$base/api/v1/jobs/$id?wait=10")
+		st=
+		[[ $job_json =~ \"state\":\"([a-z]+)\" ]] && st=${BASH_REMATCH[1]}
 		case $st in
-		done)	jq -c .result <<<"$j"; return 0 ;;
-		failed|dead) echo "job $id $st: $j" >&2; return 1 ;;
+		done)	return 0 ;;
+		failed|dead) echo "job $id $st: $job_json" >&2; return 1 ;;
 		esac
 		sleep 0.1
 	done
 	echo "job $id did not end" >&2
 	return 1
+}
+# The same with the 202 answer on stdin: prints the job's result.
+job_result() {	# cookie
+	job_wait "$1" "$(cat)" && jq -c .result <<<"$job_json"
 }
 # Payment runs, one tenant after the other (tests/bench/payruns.mjs: the
 # same requests from one process; curl and jq per step cost a small run
