@@ -14,13 +14,22 @@
  * 503 audit_unavailable for each of its requests, never the data.
  *
  * There are audit_writers such threads per worker (4 by default), each
- * with its own connection, taking whatever waits when it is free: while
- * one batch waits for the disk, the reads that arrive meanwhile are
- * inserted by the next writer and their commit joins the same or the
- * next WAL flush (PostgreSQL's group commit), instead of waiting for the
- * first commit to end before their insert even starts (issue 13: with
- * one writer the commits of a worker ran one after the other, and 64
- * readers waited 20 ms and more for a 3 ms flush).
+ * with its own connection. One of them takes whatever waits; the others
+ * stay asleep while it writes, unless BATCH_MIN reads pile up behind it
+ * (a flush slower than usual): then the next one inserts them at once and
+ * its commit joins the same or the next WAL flush (PostgreSQL's group
+ * commit), instead of waiting for the first commit to end before its
+ * insert even starts (issue 13: with one writer and no second, 64 readers
+ * waited 20 ms and more for a 3 ms flush).
+ *
+ * Why not every free writer at once (issue 13, session 11): a batch's
+ * transaction costs about 150 us of CPU whatever its size (statements,
+ * commit, the disk flush's system calls) and a row a few us more. Writers
+ * that took each read the moment it arrived made batches of 1.6 to 2.5
+ * reads on the dossier bench; one writer at a time makes batches of 4 to
+ * 9 (the reads that arrive while it commits), with less CPU per read and
+ * no longer wait: a read that arrives during a commit waits for the next
+ * one either way.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -33,6 +42,8 @@
 
 #define MAX_TENANTS	8
 #define MAX_WRITERS	16
+/* Reads waiting before a second writer starts beside a busy one. */
+#define BATCH_MIN	16
 
 struct item {
 	int64_t		 tenant[MAX_TENANTS];
@@ -51,6 +62,8 @@ static int nthreads;
 static pid_t owner;		/* the process the threads run in */
 static int running;
 static int waiting;		/* connections suspended for a batch */
+static int queued;		/* items in the queue */
+static int busy;		/* writers writing a batch now */
 
 static void
 item_free(struct item *it)
@@ -125,13 +138,16 @@ loop(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		while (queue == NULL && running)
+		while (running && (queue == NULL ||
+		    (busy > 0 && queued < BATCH_MIN)))
 			pthread_cond_wait(&cond, &lock);
 		if (queue == NULL)
 			break;
 		batch = queue;
 		queue = NULL;
 		tail = &queue;
+		queued = 0;
+		busy++;
 		pthread_mutex_unlock(&lock);
 		ok = write_batch(batch);
 		for (it = batch; it != NULL; it = next) {
@@ -140,6 +156,7 @@ loop(void *arg)
 			item_free(it);
 		}
 		pthread_mutex_lock(&lock);
+		busy--;
 	}
 	pthread_mutex_unlock(&lock);
 	ks_db_thread_close();
@@ -173,7 +190,9 @@ ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 	*tail = it;
 	tail = &it->next;
 	waiting++;
-	pthread_cond_signal(&cond);
+	queued++;
+	if (busy == 0 || queued >= BATCH_MIN)
+		pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
 	return KS_OK;
 }
@@ -193,6 +212,8 @@ ks_audit_writer_start(void)
 		queue = NULL;
 		tail = &queue;
 		waiting = 0;
+		queued = 0;
+		busy = 0;
 		nthreads = 0;
 		running = 1;
 		for (i = 0; i < n; i++)
@@ -218,7 +239,7 @@ ks_audit_drain(void)
 {
 	struct timespec ts = { 0, 20 * 1000000L };
 	double until = ks_now() + 10;
-	int busy = 1, i;
+	int left = 1, i;
 
 	pthread_mutex_lock(&lock);
 	if (owner != getpid() || !running) {
@@ -233,11 +254,11 @@ ks_audit_drain(void)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
 	/* Let the server threads answer the connections just resumed. */
-	while (busy && ks_now() < until) {
+	while (left && ks_now() < until) {
 		pthread_mutex_lock(&lock);
-		busy = waiting > 0;
+		left = waiting > 0;
 		pthread_mutex_unlock(&lock);
-		if (busy)
+		if (left)
 			nanosleep(&ts, NULL);
 	}
 }
