@@ -47,7 +47,7 @@
 
 struct item {
 	int64_t		 tenant[MAX_TENANTS];
-	json_t		*rows[MAX_TENANTS];	/* owned */
+	char		*rows[MAX_TENANTS];	/* owned: rows, comma-separated */
 	int		 n;
 	void		(*done)(void *, int ok);
 	void		*arg;
@@ -71,7 +71,7 @@ item_free(struct item *it)
 	int i;
 
 	for (i = 0; i < it->n; i++)
-		json_decref(it->rows[i]);
+		free(it->rows[i]);
 	free(it);
 }
 
@@ -83,17 +83,19 @@ static int
 write_batch(struct item *batch)
 {
 	struct ks_request req;
+	struct ks_buf rows;
 	struct item *it;
 	int64_t t[64];
-	json_t *rows;
 	const char *v[1];
-	char *s;
-	size_t len;
 	int i, j, k, nt = 0, ok = 1;
 
 	memset(&req, 0, sizeof(req));
 	req.arena = ks_arena_new(16384);
 	strcpy(req.id, "audit-writer");
+	rows.len = 0;
+	rows.cap = 4096;
+	if ((rows.p = malloc(rows.cap)) == NULL)
+		abort();
 	for (it = batch; it != NULL; it = it->next)
 		for (i = 0; i < it->n; i++) {
 			for (j = 0; j < nt && t[j] != it->tenant[i]; j++)
@@ -102,18 +104,20 @@ write_batch(struct item *batch)
 				t[nt++] = it->tenant[i];
 		}
 	for (j = 0; j < nt && ok; j++) {
-		rows = json_array();
+		/* The requests' rows as one JSON array: joined as text. */
+		rows.len = 0;
+		KS_BUF_LIT(&rows, "[");
 		for (it = batch; it != NULL; it = it->next)
 			for (k = 0; k < it->n; k++)
-				if (it->tenant[k] == t[j])
-					json_array_extend(rows, it->rows[k]);
-		/* The bytes of jansson's dump, without its loop-check table. */
-		if ((s = ks_json_compact(rows, &len)) == NULL &&
-		    (s = json_dumps(rows, JSON_COMPACT)) == NULL)
-			abort();
-		json_decref(rows);
-		v[0] = ks_arena_strdup(req.arena, s);
-		free(s);
+				if (it->tenant[k] == t[j] &&
+				    it->rows[k][0] != '\0') {
+					if (rows.len > 1)
+						KS_BUF_LIT(&rows, ",");
+					ks_buf_put(&rows, it->rows[k],
+					    strlen(it->rows[k]));
+				}
+		KS_BUF_LIT(&rows, "]");
+		v[0] = rows.p;
 		/* The last insert commits in the same round trip. */
 		ok = ks_db_set_tenant(&req, t[j]) == KS_OK && (j < nt - 1 ?
 		    ks_db_q(&req, Q_AUDIT_READ_INSERT, 1, v) != NULL :
@@ -125,6 +129,7 @@ write_batch(struct item *batch)
 		ks_log(KS_LOG_WARN, "read records could not be written: %s",
 		    req.err.code ? req.err.code : "unknown");
 	json_decref(req.err.detail);
+	free(rows.p);
 	ks_arena_free(req.arena);
 	return ok;
 }
@@ -164,7 +169,7 @@ loop(void *arg)
 }
 
 int
-ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
+ks_audit_writer_submit(const int64_t *tenant, char **rows, int n,
     void (*done)(void *, int ok), void *arg)
 {
 	struct item *it;
@@ -177,7 +182,7 @@ ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
 		it->rows[i] = rows[i];
 	}
 	for (; i < n; i++)
-		json_decref(rows[i]);
+		free(rows[i]);
 	it->n = n < MAX_TENANTS ? n : MAX_TENANTS;
 	it->done = done;
 	it->arg = arg;
