@@ -494,8 +494,11 @@ int	ks_audit_submit(struct ks_request *,
 int	ks_audit_resumed(struct ks_request *);
 /** After the writer: KS_OK, or a 503 audit_unavailable set on the request. */
 int	ks_audit_outcome(struct ks_request *);
-/** The writer (core/audit/audit_writer.c); takes the references to rows. */
-int	ks_audit_writer_submit(const int64_t *tenant, json_t **rows, int n,
+/**
+ * The writer (core/audit/audit_writer.c); takes the rows (malloc'd text:
+ * audit_read_insert rows as JSON objects, comma-separated).
+ */
+int	ks_audit_writer_submit(const int64_t *tenant, char **rows, int n,
 	    void (*done)(void *, int ok), void *arg);
 /** Start the writer thread of this process (ks_audit_start). */
 void	ks_audit_writer_start(void);

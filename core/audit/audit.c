@@ -490,45 +490,126 @@ route_read(struct ks_request *req)
 	queue(req, 1, "read", type_of(req, seg), oid);
 }
 
-/* Every read of tenant t as one JSON array of audit_read_insert rows. */
-static json_t *
-reads_json(struct ks_request *req, struct state *st, int64_t t)
+/*
+ * s as a JSON string. Bytes that are not UTF-8 (a path parameter can be
+ * anything) become U+FFFD, so that the read is recorded either way.
+ */
+static void
+put_str(struct ks_buf *o, const char *s)
+{
+	size_t n = strlen(s), i, j = 0, k, mark = o->len;
+	char *t;
+
+	if (ks_json_put_str(o, s, n) == 0)
+		return;
+	o->len = mark;
+	o->p[mark] = '\0';
+	if ((t = malloc(n * 3 + 1)) == NULL)
+		abort();
+	for (i = 0; i < n; i += k)
+		if ((k = ks_utf8_len((const unsigned char *)s + i, n - i)) ==
+		    0) {
+			memcpy(t + j, "\xef\xbf\xbd", 3);
+			j += 3;
+			k = 1;
+		} else {
+			memcpy(t + j, s + i, k);
+			j += k;
+		}
+	if (ks_json_put_str(o, t, j) != 0)
+		abort();	/* a broken invariant: t is UTF-8 */
+	free(t);
+}
+
+/*
+ * Every read of tenant t as audit_read_insert rows, comma-separated,
+ * appended to o as text: no tree to build, dump and free per read
+ * (issue 13). The keys and values jansson's dump of the same rows had.
+ */
+static void
+reads_text(struct ks_request *req, struct state *st, int64_t t,
+    struct ks_buf *o)
 {
 	struct event *e;
-	json_t *a = json_array(), *refs;
-	int i;
+	const char *route = route_name(req);
+	char *d;
+	size_t len;
+	int i, j, n;
 
 	for (e = st->head; e != NULL; e = e->next) {
 		if (!e->read || e->tenant != t)
 			continue;
-		refs = json_array();
-		for (i = 0; i < e->nrefs; i++)
-			json_array_append_new(refs,
-			    json_integer(e->refs[i]));
-		for (i = 0; i < st->nrr; i++)
-			json_array_append_new(refs,
-			    json_integer(st->rr[i]));
-		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,"
-		    "s:o,s:O?}", "actor_id", req->who.user_id ?
-		    json_integer(req->who.user_id) : json_null(),
-		    "request_id", req->id, "route", route_name(req),
-		    "action", e->action, "object_type", e->otype,
-		    "object_id", e->oid, "refs", refs, "detail", e->detail));
+		if (o->len > 0)
+			KS_BUF_LIT(o, ",");
+		KS_BUF_LIT(o, "{\"actor_id\":");
+		if (req->who.user_id)
+			ks_json_put_int(o, req->who.user_id);
+		else
+			KS_BUF_LIT(o, "null");
+		KS_BUF_LIT(o, ",\"request_id\":");
+		put_str(o, req->id);
+		KS_BUF_LIT(o, ",\"route\":");
+		put_str(o, route);
+		KS_BUF_LIT(o, ",\"action\":");
+		put_str(o, e->action);
+		KS_BUF_LIT(o, ",\"object_type\":");
+		put_str(o, e->otype);
+		KS_BUF_LIT(o, ",\"object_id\":");
+		put_str(o, e->oid);
+		/* The event's refs, then the request's it does not have. */
+		KS_BUF_LIT(o, ",\"refs\":[");
+		for (i = 0; i < e->nrefs; i++) {
+			if (i > 0)
+				KS_BUF_LIT(o, ",");
+			ks_json_put_int(o, e->refs[i]);
+		}
+		for (i = 0, n = e->nrefs; i < st->nrr; i++) {
+			for (j = 0; j < e->nrefs && e->refs[j] != st->rr[i];
+			    j++)
+				;
+			if (j < e->nrefs)
+				continue;
+			if (n++ > 0)
+				KS_BUF_LIT(o, ",");
+			ks_json_put_int(o, st->rr[i]);
+		}
+		KS_BUF_LIT(o, "]");
+		if (e->detail != NULL) {
+			KS_BUF_LIT(o, ",\"detail\":");
+			if ((d = ks_json_compact(e->detail, &len)) == NULL &&
+			    (d = json_dumps(e->detail, JSON_COMPACT |
+			    JSON_ENCODE_ANY)) == NULL)
+				abort();
+			ks_buf_put(o, d, strlen(d));
+			free(d);
+		}
+		KS_BUF_LIT(o, "}");
 	}
-	return a;
 }
 
-static const char *
-dump(struct ks_request *req, json_t *a)
+/* The rows of tenant t as malloc'd text. */
+static char *
+reads_rows(struct ks_request *req, struct state *st, int64_t t)
 {
-	size_t len;
-	char *s = ks_json_compact(a, &len), *out;
+	struct ks_buf o;
 
-	if (s == NULL && (s = json_dumps(a, JSON_COMPACT)) == NULL)
+	o.len = 0;
+	o.cap = 512;
+	if ((o.p = malloc(o.cap)) == NULL)
 		abort();
-	json_decref(a);
-	out = ks_arena_strdup(req->arena, s);
-	free(s);
+	o.p[0] = '\0';
+	reads_text(req, st, t, &o);
+	return o.p;
+}
+
+/* The rows of tenant t as one JSON array, in the request's arena. */
+static const char *
+reads_array(struct ks_request *req, struct state *st, int64_t t)
+{
+	char *rows = reads_rows(req, st, t);
+	const char *out = ks_arena_printf(req->arena, "[%s]", rows);
+
+	free(rows);
 	return out;
 }
 
@@ -562,7 +643,7 @@ write_reads(struct ks_request *req, struct state *st)
 	int i, n = read_tenants(st, t, 8);
 
 	for (i = 0; i < n; i++) {
-		v[0] = dump(req, reads_json(req, st, t[i]));
+		v[0] = reads_array(req, st, t[i]);
 		if (use_tenant(req, t[i]) != KS_OK)
 			return KS_ERROR;
 		if (i < n - 1 && ks_db_q(req, Q_AUDIT_READ_INSERT, 1, v) ==
@@ -659,11 +740,11 @@ ks_audit_submit(struct ks_request *req, void (*resume)(struct ks_request *))
 {
 	struct state *st = req->audit;
 	int64_t t[8];
-	json_t *a[8];
+	char *a[8];
 	int i, n = read_tenants(st, t, 8);
 
 	for (i = 0; i < n; i++)
-		a[i] = reads_json(req, st, t[i]);
+		a[i] = reads_rows(req, st, t[i]);
 	st->resume = resume;
 	st->wait = 1;
 	st->via_writer = 1;
