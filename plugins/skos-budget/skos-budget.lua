@@ -20,8 +20,9 @@ no string.format per evaluation (each one a C snprintf per number and a
 copy of the pattern character by character). Amounts are put together from
 digit groups made when the pack is loaded, an explain text is its literal
 pieces and values joined in one concatenation, the table's name ("SKOS
-2025") is made once per language, and a path for an error message
-("input.members[2].age") only when the input is refused.
+2025") is made once per language, a path for an error message
+("input.members[2].age") only when the input is refused, and the date's
+month and day are compared as two-digit texts instead of by tonumber.
 
 Called as budget(input). All amounts are integer Rappen per month
 (CHF 1.00 = 100); a float anywhere in the result is refused by the engine.
@@ -134,7 +135,7 @@ local MESSAGES = {
 
 -- The library functions the rules call, as locals: a global is looked up
 -- through each evaluation's fresh _ENV on every use.
-local type, tostring, tonumber, pairs, ipairs, error = type, tostring, tonumber, pairs, ipairs, error
+local type, tostring, next, ipairs, error = type, tostring, next, ipairs, error
 local format = string.format
 local mtype, tointeger, abs, min, max = math.type, math.tointeger, math.abs, math.min, math.max
 
@@ -147,7 +148,7 @@ local function fail(fmt, ...) error(format(fmt, ...), 0) end
 local function is_list(t)
 	if type(t) ~= "table" then return false end
 	local n = 0
-	for _ in pairs(t) do n = n + 1 end
+	for _ in next, t do n = n + 1 end
 	return n == #t
 end
 
@@ -261,7 +262,7 @@ local function check(input)
 		fail("input.language must be de or fr")
 	end
 	local m, d = tostring(input.date):match("^%d%d%d%d%-(%d%d)%-(%d%d)$")
-	if not m or tonumber(m) < 1 or tonumber(m) > 12 or tonumber(d) < 1 or tonumber(d) > 31 then
+	if not m or m < "01" or m > "12" or d < "01" or d > "31" then
 		fail("input.date must be a date YYYY-MM-DD")
 	end
 	if input.date < PARAMS.valid_from then
