@@ -31,13 +31,37 @@ intact(struct ks_request *req, const char *src, size_t len, const char *sha)
 	return KS_OK;
 }
 
-/* The tenant's rule data of a resolution (data_*), checked and parsed. */
+/*
+ * Whether a resolution found the code: rule_resolve_with_data answers a
+ * row of kind 'code' (first) and one of kind 'data' when the tenant has
+ * data; the canton's resolution one row of code.
+ */
 static int
-tenant_data(struct ks_request *req, PGresult *r, json_t **data)
+found_code(PGresult *r)
 {
-	const char *src = ks_db_str(r, 0, "data_source");
+	if (PQfnumber(r, "kind") < 0)
+		return PQntuples(r) == 1;
+	return PQntuples(r) >= 1 && strcmp(ks_db_str(r, 0, "kind"),
+	    "code") == 0;
+}
 
-	if (intact(req, src, strlen(src), ks_db_str(r, 0, "data_sha256")) !=
+/* The row of the tenant's rule data in a resolution; -1 when none. */
+static int
+data_row(PGresult *r)
+{
+	/* Only rule_resolve_with_data brings the tenant's data. */
+	if (PQfnumber(r, "kind") < 0 || PQntuples(r) != 2)
+		return -1;
+	return 1;
+}
+
+/* The tenant's rule data of a resolution (row d), checked and parsed. */
+static int
+tenant_data(struct ks_request *req, PGresult *r, int d, json_t **data)
+{
+	const char *src = ks_db_str(r, d, "source");
+
+	if (intact(req, src, strlen(src), ks_db_str(r, d, "sha256")) !=
 	    KS_OK)
 		return KS_ERROR;
 	if ((*data = json_loads(src, 0, NULL)) == NULL)
@@ -50,13 +74,14 @@ tenant_data(struct ks_request *req, PGresult *r, json_t **data)
 static json_t *
 tenant_data_prov(PGresult *r)
 {
-	/* Only rule_resolve_with_data brings the tenant's data. */
-	if (PQfnumber(r, "data_id") < 0 || ks_db_isnull(r, 0, "data_id"))
+	int d = data_row(r);
+
+	if (d < 0)
 		return NULL;
 	return json_pack("{s:I,s:s,s:s,s:s}", "id",
-	    (json_int_t)ks_db_getll(r, 0, "data_id"), "version",
-	    ks_db_str(r, 0, "data_version"), "sha256", ks_db_str(r, 0,
-	    "data_sha256"), "valid_from", ks_db_str(r, 0, "data_valid_from"));
+	    (json_int_t)ks_db_getll(r, d, "id"), "version",
+	    ks_db_str(r, d, "version"), "sha256", ks_db_str(r, d, "sha256"),
+	    "valid_from", ks_db_str(r, d, "valid_from"));
 }
 
 /* Whose pack a resolution found: the tenant's own or the canton's. */
@@ -96,7 +121,7 @@ put_member(struct ks_buf *b, const char *key, size_t klen, const char *v)
 static int
 prov_text(struct ks_buf *b, PGresult *r, const char *sha)
 {
-	int bad = 0;
+	int bad = 0, d = data_row(r);
 
 	KS_BUF_LIT(b, "{\"id\":");
 	ks_json_put_int(b, (json_int_t)ks_db_getll(r, 0, "id"));
@@ -105,15 +130,13 @@ prov_text(struct ks_buf *b, PGresult *r, const char *sha)
 	bad |= PUT(b, ",\"sha256\":", sha);
 	bad |= PUT(b, ",\"valid_from\":", ks_db_str(r, 0, "valid_from"));
 	bad |= PUT(b, ",\"scope\":", scope_of(r));
-	if (PQfnumber(r, "data_id") >= 0 && !ks_db_isnull(r, 0, "data_id")) {
+	if (d >= 0) {
 		KS_BUF_LIT(b, ",\"data\":{\"id\":");
-		ks_json_put_int(b, (json_int_t)ks_db_getll(r, 0, "data_id"));
-		bad |= PUT(b, ",\"version\":", ks_db_str(r, 0,
-		    "data_version"));
-		bad |= PUT(b, ",\"sha256\":", ks_db_str(r, 0,
-		    "data_sha256"));
-		bad |= PUT(b, ",\"valid_from\":", ks_db_str(r, 0,
-		    "data_valid_from"));
+		ks_json_put_int(b, (json_int_t)ks_db_getll(r, d, "id"));
+		bad |= PUT(b, ",\"version\":", ks_db_str(r, d, "version"));
+		bad |= PUT(b, ",\"sha256\":", ks_db_str(r, d, "sha256"));
+		bad |= PUT(b, ",\"valid_from\":", ks_db_str(r, d,
+		    "valid_from"));
 		KS_BUF_LIT(b, "}");
 	}
 	KS_BUF_LIT(b, "}");
@@ -152,7 +175,7 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	*prov = NULL;
 	if ((r = ks_db_q(req, qid, 2, v)) == NULL)
 		return KS_ERROR;
-	if (PQntuples(r) != 1) {
+	if (!found_code(r)) {
 		ks_db_free(req, r);
 		return ks_fail_detail(req, 422, "rule_missing", "no approved "
 		    "rule pack of this name is valid on that date, neither "
@@ -167,11 +190,10 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	data = NULL;
 	if (out->ptext != NULL) {
 		dprov = NULL;
-		if (PQfnumber(r, "data_id") >= 0 &&
-		    !ks_db_isnull(r, 0, "data_id"))
-			dkey = ks_db_str(r, 0, "data_sha256");
+		if (data_row(r) >= 0)
+			dkey = ks_db_str(r, data_row(r), "sha256");
 	} else if ((dprov = tenant_data_prov(r)) != NULL)
-		dkey = ks_db_str(r, 0, "data_sha256");
+		dkey = ks_db_str(r, data_row(r), "sha256");
 	if (caller_data != NULL) {
 		data = json_incref(caller_data);
 		dkey = NULL;
@@ -181,7 +203,7 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
 	found = eval_cached(req, sha, name, data, dkey, fn, input, out);
 	if (found != KS_OK && req->err.code == NULL && dkey != NULL) {
-		if (tenant_data(req, r, &data) != KS_OK)
+		if (tenant_data(req, r, data_row(r), &data) != KS_OK)
 			goto out;
 		found = eval_cached(req, sha, name, data, dkey, fn, input,
 		    out);

@@ -49,8 +49,8 @@ async function evaluate(session, body) {
 test('the imported packs: skos-budget (canton) and rent-ceilings (per tenant)', async () => {
   const list = ok(await call('GET', RP, { session: author }), 200);
   assert.ok(Array.isArray(list.json.items), show(list));
-  const skos = list.json.items.find((p) => p.name === 'skos-budget' && p.version === '2025.4');
-  assert.ok(skos, 'skos-budget 2025.4 imported');
+  const skos = list.json.items.find((p) => p.name === 'skos-budget' && p.version === '2025.5');
+  assert.ok(skos, 'skos-budget 2025.5 imported');
   assert.equal(skos.status, 'approved');
   assert.equal(skos.valid_from, '2025-01-01');
   assert.equal(skos.imported_from, 'plugins/skos-budget/skos-budget.lua');
@@ -67,7 +67,7 @@ test('the imported packs: skos-budget (canton) and rent-ceilings (per tenant)', 
 
   const t = await as('thun', 'caseworker');
   const r = ok(await resolve(t, 'skos-budget', '2025-06-01'), 200);
-  assert.deepEqual(r.json, { id: skos.id, name: 'skos-budget', version: '2025.4', sha256: skos.sha256, valid_from: '2025-01-01', scope: 'canton', date: '2025-06-01' });
+  assert.deepEqual(r.json, { id: skos.id, name: 'skos-budget', version: '2025.5', sha256: skos.sha256, valid_from: '2025-01-01', scope: 'canton', date: '2025-06-01' });
   err(await resolve(t, 'skos-budget', '2024-12-31'), 422, 'rule_missing');
 
   // rent-ceilings: the canton's code reads each tenant's own data
