@@ -253,7 +253,7 @@ SELECT kind, id, tenant_id, name, version, sha256, valid_from,
 SELECT id, tenant_id, name, version, sha256, valid_from, false AS own
   FROM rule_pack
  WHERE name = $1 AND kind = 'code' AND status = 'approved'
-   AND valid_from <= $2::date AND tenant_id = kasus_canton_tenant()
+   AND valid_from <= $2::date AND tenant_id = (SELECT kasus_canton_tenant())
  ORDER BY valid_from DESC, approved_at DESC
  LIMIT 1
 
