@@ -46,48 +46,90 @@ ks_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Bytes written as they are: printable ASCII other than '"' and '\\'.
+ * The rest is escaped or, at 0x80 and above, checked as UTF-8.
+ */
+static const unsigned char plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* At most this much input is escaped per reservation (6 bytes a byte). */
+#define PUT_CHUNK	4096
+
+/*
+ * Written straight into the buffer, room for the worst case reserved a
+ * chunk at a time: a call per run of plain bytes (each growing and
+ * terminating the buffer) made this most of writing a rule's result.
+ * On text that is not UTF-8 it returns -1 with what was valid written.
+ */
 int
 ks_json_put_str(struct ks_buf *o, const char *str, size_t n)
 {
 	static const char hx[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run, k;
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t i = 0, k, stop;
+	unsigned char c;
+	char *w;
+	int rc = 0;
 
-	ks_buf_put(o, "\"", 1);
+	ks_buf_reserve(o, (n < PUT_CHUNK ? n : PUT_CHUNK) * 6 + 2);
+	w = o->p + o->len;
+	*w++ = '"';
 	while (i < n) {
-		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 &&
-		    s[run] != '"' && s[run] != '\\'; run++)
-			;
-		if (run > i) {
-			ks_buf_put(o, str + i, run - i);
-			i = run;
-			continue;
+		if (i > 0) {
+			o->len = (size_t)(w - o->p);
+			ks_buf_reserve(o, (n - i < PUT_CHUNK ? n - i :
+			    PUT_CHUNK) * 6 + 2);
+			w = o->p + o->len;
 		}
-		if (s[i] >= 0x80) {
-			if ((k = ks_utf8_len(s + i, n - i)) == 0)
-				return -1;
-			ks_buf_put(o, str + i, k);
-			i += k;
-			continue;
+		stop = n - i > PUT_CHUNK ? i + PUT_CHUNK : n;
+		while (i < stop) {
+			c = s[i];
+			if (plain[c]) {
+				*w++ = (char)c;
+				i++;
+				continue;
+			}
+			if (c >= 0x80) {
+				/* may run past stop by 3: room for 6 a byte */
+				if ((k = ks_utf8_len(s + i, n - i)) == 0) {
+					rc = -1;
+					goto out;
+				}
+				memcpy(w, s + i, k);
+				w += k;
+				i += k;
+				continue;
+			}
+			*w++ = '\\';
+			switch (c) {
+			case '"':	*w++ = '"'; break;
+			case '\\':	*w++ = '\\'; break;
+			case '\b':	*w++ = 'b'; break;
+			case '\f':	*w++ = 'f'; break;
+			case '\n':	*w++ = 'n'; break;
+			case '\r':	*w++ = 'r'; break;
+			case '\t':	*w++ = 't'; break;
+			default:
+				memcpy(w, "u00", 3);
+				w[3] = hx[c >> 4];
+				w[4] = hx[c & 15];
+				w += 5;
+			}
+			i++;
 		}
-		switch (s[i]) {
-		case '"':	ks_buf_put(o, "\\\"", 2); break;
-		case '\\':	ks_buf_put(o, "\\\\", 2); break;
-		case '\b':	ks_buf_put(o, "\\b", 2); break;
-		case '\f':	ks_buf_put(o, "\\f", 2); break;
-		case '\n':	ks_buf_put(o, "\\n", 2); break;
-		case '\r':	ks_buf_put(o, "\\r", 2); break;
-		case '\t':	ks_buf_put(o, "\\t", 2); break;
-		default:
-			esc[4] = hx[s[i] >> 4];
-			esc[5] = hx[s[i] & 15];
-			ks_buf_put(o, esc, 6);
-		}
-		i++;
 	}
-	ks_buf_put(o, "\"", 1);
-	return 0;
+	*w++ = '"';
+out:
+	o->len = (size_t)(w - o->p);
+	o->p[o->len] = '\0';
+	return rc;
 }
 
 static int

@@ -99,6 +99,34 @@ KS_TEST(large_answer_grows)
 }
 
 
+/* Texts longer than the writer's chunk of 4096 bytes, with escapes and
+ * multi-byte characters on and around the chunk borders. */
+KS_TEST(long_texts_across_chunks)
+{
+	static const char *const piece[] = { "a", "\"", "\n", "\x01", "ü",
+	    "€", "😀", "\\" };
+	size_t n, len;
+	char *t;
+	int k;
+
+	for (k = 0; k < 8; k++) {
+		t = malloc(20000);
+		for (n = 0, len = 0; len < 4090 + (size_t)k; n++) {
+			memcpy(t + len, "x", 1);
+			len++;
+		}
+		for (n = 0; len < 19000; n++) {
+			size_t l = strlen(piece[(n + (size_t)k) % 8]);
+
+			memcpy(t + len, piece[(n + (size_t)k) % 8], l);
+			len += l;
+		}
+		t[len] = '\0';
+		same(json_pack("{s:s}", "t", t), "long text");
+		free(t);
+	}
+}
+
 
 /* PostgreSQL's JSON text, made compact: what jansson's parse and dump of
  * it give, without the parse (the person search's dossiers). */
