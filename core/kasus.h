@@ -660,6 +660,9 @@ int	ks_rules_eval_cached(struct ks_request *, const char *sha,
 int	ks_rules_eval_cached_text(struct ks_request *, const char *sha,
 	    const char *label, json_t *data, const char *data_sha,
 	    const char *fn, json_t *input, const char **text, size_t *len);
+/** a, sep, b into dst (size bytes), cut as snprintf cuts; sep '\0': a. */
+void	ks_rules_join(char *dst, size_t size, const char *a, int sep,
+	    const char *b);
 /** Compile src into this thread's cache under sha (kept when there). */
 int	ks_rules_load(struct ks_request *, const char *name, const char *sha,
 	    const char *src, size_t len);

@@ -1333,6 +1333,14 @@ classify(lua_State *L, int *at, int depth, struct conv *cv, json_int_t *i,
 	return V_OBJ;
 }
 
+static const char *
+name_not_utf8(struct conv *cv, const char *s, size_t len)
+{
+	conv_key(cv, s, len);
+	cv->why = "the result has a field name that is not valid UTF-8";
+	return NULL;
+}
+
 /*
  * The key of a field being walked (lua_next: key at -2, value at -1) as
  * text, or NULL with cv->why and cv->key set (never drop or cut a
@@ -1348,13 +1356,14 @@ field_name(lua_State *L, struct conv *cv, size_t *len)
 		return NULL;
 	}
 	s = lua_tolstring(L, -2, len);
-	if (memchr(s, '\0', *len) != NULL || !utf8_valid(s, *len)) {
+	if (memchr(s, '\0', *len) != NULL) {
 		conv_key(cv, s, *len);
-		cv->why = memchr(s, '\0', *len) != NULL ?
-		    "the result has a field name with a NUL byte" :
-		    "the result has a field name that is not valid UTF-8";
+		cv->why = "the result has a field name with a NUL byte";
 		return NULL;
 	}
+	/* to_text checks it as it writes it (name_not_utf8) */
+	if (!cv->writes_text && !utf8_valid(s, *len))
+		return name_not_utf8(cv, s, *len);
 	return s;
 }
 
@@ -1476,7 +1485,12 @@ to_text(lua_State *L, int idx, int depth, struct conv *cv, struct ks_buf *t)
 				rc = KS_ERROR;
 				break;
 			}
-			(void)ks_json_put_str(t, s, len);
+			if (ks_json_put_str(t, s, len) != 0) {
+				(void)name_not_utf8(cv, s, len);
+				lua_pop(L, 2);
+				rc = KS_ERROR;
+				break;
+			}
 			ks_buf_put(t, ":", 1);
 			if (to_text(L, -1, depth + 1, cv, t) != KS_OK) {
 				conv_key(cv, s, len);
@@ -1681,10 +1695,38 @@ freeze_value(lua_State *L, struct freeze *fz, int idx, int depth)
 }
 
 /*
+ * The recorded upvalues (f, i, v triples at ups) as restore reads them:
+ * a table { f, v, f, v, ... } and, above it, a userdata with their count
+ * and each i as a C int. Reading i from a Lua table took three of the seven calls an
+ * upvalue cost on every evaluation.
+ */
+static void
+ups_compact(lua_State *L, int ups, lua_Integer nups)
+{
+	lua_Integer k, n = nups / 3;
+	int *idx, t;
+
+	lua_createtable(L, (int)(2 * n), 0);
+	t = lua_gettop(L);
+	/* idx[0]: how many (a value may be nil: no length of the table) */
+	idx = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof(int), 0);
+	*idx++ = (int)n;
+	for (k = 0; k < n; k++) {
+		lua_rawgeti(L, ups, 3 * k + 1);
+		lua_rawseti(L, t, 2 * k + 1);
+		lua_rawgeti(L, ups, 3 * k + 3);
+		lua_rawseti(L, t, 2 * k + 2);
+		lua_rawgeti(L, ups, 3 * k + 2);
+		idx[k] = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+}
+
+/*
  * Protected: freeze what the top level in _ENV (argument 2) of the chunk
  * (argument 1) made. Returns the snapshot { [1] = the metatable of each
- * evaluation's _ENV, or false when something cannot be frozen, [2] = the
- * upvalues to restore }.
+ * evaluation's _ENV, or false when something cannot be frozen, [2] and
+ * [3] = the upvalues to restore (ups_compact) }.
  */
 static int
 snap_freeze(lua_State *L)
@@ -1749,7 +1791,8 @@ snap_freeze(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_rawseti(L, -2, 1);
-	lua_pushvalue(L, fz.ups);
+	ups_compact(L, fz.ups, fz.nups);
+	lua_rawseti(L, -3, 3);
 	lua_rawseti(L, -2, 2);
 	return 1;
 }
@@ -1819,25 +1862,26 @@ snapshot(struct cage *c, const char *key, const char *label, json_t *data,
 	return KS_OK;
 }
 
-/* Put back the recorded upvalues of the snapshot at s. */
+/* Put back the recorded upvalues of the snapshot at s (ups_compact). */
 static void
 restore(lua_State *L, int s)
 {
-	lua_Integer i, n;
-	int up;
+	lua_Integer k, n;
+	const int *idx;
+	int t;
 
 	lua_rawgeti(L, s, 2);
-	n = (lua_Integer)lua_rawlen(L, -1);
-	for (i = 1; i + 2 <= n; i += 3) {
-		lua_rawgeti(L, -1, i + 1);
-		up = (int)lua_tointeger(L, -1);
-		lua_pop(L, 1);
-		lua_rawgeti(L, -1, i);
-		lua_rawgeti(L, -2, i + 2);
-		lua_setupvalue(L, -2, up);
+	t = lua_gettop(L);
+	lua_rawgeti(L, s, 3);
+	idx = lua_touserdata(L, -1);
+	n = *idx++;
+	for (k = 0; k < n; k++) {
+		lua_rawgeti(L, t, 2 * k + 1);
+		lua_rawgeti(L, t, 2 * k + 2);
+		lua_setupvalue(L, -2, idx[k]);
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
+	lua_settop(L, t - 1);
 }
 
 /* Run fn(input) in a fresh _ENV of the cage. */
@@ -1953,8 +1997,32 @@ snap_key(char *key, size_t size, const char *label, json_t *data,
 		free(text);
 		data_sha = sha;
 	}
-	snprintf(key, size, "%s\n%s", label ? label : "", data_sha ?
+	ks_rules_join(key, size, label ? label : "", '\n', data_sha ?
 	    data_sha : "-");
+}
+
+/*
+ * a, sep and b in dst of size bytes, cut as snprintf would: two snprintf
+ * calls per evaluation cost more than the rest of its bookkeeping.
+ */
+void
+ks_rules_join(char *dst, size_t size, const char *a, int sep, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (size == 0)
+		return;
+	if (la > size - 1)
+		la = size - 1;
+	memcpy(dst, a, la);
+	if (la < size - 1) {
+		dst[la++] = (char)sep;
+		if (lb > size - 1 - la)
+			lb = size - 1 - la;
+		memcpy(dst + la, b, lb);
+		la += lb;
+	}
+	dst[la] = '\0';
 }
 
 /* Whether the state has a frozen snapshot for key. */

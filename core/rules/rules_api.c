@@ -198,9 +198,9 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 		data = json_incref(caller_data);
 		dkey = NULL;
 	}
-	snprintf(name, sizeof(name), "%s@%s", ks_db_str(r, 0, "name"),
+	ks_rules_join(name, sizeof(name), ks_db_str(r, 0, "name"), '@',
 	    ks_db_str(r, 0, "version"));
-	snprintf(sha, sizeof(sha), "%s", ks_db_str(r, 0, "sha256"));
+	ks_rules_join(sha, sizeof(sha), ks_db_str(r, 0, "sha256"), '\0', "");
 	found = eval_cached(req, sha, name, data, dkey, fn, input, out);
 	if (found != KS_OK && req->err.code == NULL && dkey != NULL) {
 		if (tenant_data(req, r, data_row(r), &data) != KS_OK)
