@@ -146,12 +146,15 @@ SELECT * FROM c
  WHERE ($2::bigint = 0 OR id < $2)
  ORDER BY id DESC LIMIT $3
 
+-- A line's end-to-end id is 'KS' tenant 'L' id (a generated column): the
+-- line is found by its key (no index on the end-to-end id, 0044).
 -- name: bank_line_by_e2e
 SELECT l.id, l.status, l.amount, l.dossier_id,
        r.exported_at IS NOT NULL AS exported
   FROM payment_line l
   JOIN payment_run r ON r.tenant_id = l.tenant_id AND r.id = l.run_id
- WHERE l.end_to_end_id = $1
+ WHERE l.id = substring($1 FROM '^KS[0-9]{1,19}L([0-9]{1,18})$')::bigint
+   AND l.end_to_end_id = $1
    FOR UPDATE OF l
 
 -- name: bank_line_lock
