@@ -197,13 +197,23 @@ loop(void *arg)
 		busy++;
 		pthread_mutex_unlock(&lock);
 		ok = write_batch(batch);
+		/*
+		 * The next batch starts now, on another writer, not after
+		 * this one has resumed its connections: the resumes wake the
+		 * server threads, which on a busy machine ran before this
+		 * writer got the CPU back, and every read behind waited.
+		 */
+		pthread_mutex_lock(&lock);
+		busy--;
+		if (queue != NULL && busy == 0)
+			wake_one();
+		pthread_mutex_unlock(&lock);
 		for (it = batch; it != NULL; it = next) {
 			next = it->next;
 			it->done(it->arg, ok);
 			item_free(it);
 		}
 		pthread_mutex_lock(&lock);
-		busy--;
 	}
 	pthread_mutex_unlock(&lock);
 	ks_db_thread_close();
