@@ -514,17 +514,16 @@ static int
 put_col(struct ks_buf *o, const char *key, size_t klen, PGresult *r,
     const char *col, int nullable)
 {
-	int c = ks_db_col(r, col);
+	const char *v = ks_db_get(r, 0, col);
 
 	ks_buf_put(o, key, klen);
-	if (nullable && (c < 0 || PQgetisnull(r, 0, c))) {
+	if (v == NULL && nullable) {
 		KS_BUF_LIT(o, "null");
 		return 0;
 	}
-	if (c < 0)
-		return ks_json_put_str(o, "", 0);
-	return ks_json_put_str(o, PQgetvalue(r, 0, c), (size_t)PQgetlength(r,
-	    0, c));
+	if (v == NULL)		/* as ks_db_str: "" for SQL NULL */
+		v = "";
+	return ks_json_put_str(o, v, strlen(v));
 }
 
 #define PUT_S(o, key, r, col)	put_col((o), key, sizeof(key) - 1, (r), \
