@@ -830,6 +830,9 @@ int	ks_transition_check(struct ks_request *, const char *kind,
 	    const char *from, const char *to, const char *reason);
 json_t	*ks_transitions_from(struct ks_request *,
 	    const struct ks_dossier_kind *, const char *from);
+/** The same as JSON text appended to o; -1 for a name not UTF-8. */
+int	ks_transitions_put(struct ks_buf *o, struct ks_request *,
+	    const struct ks_dossier_kind *, const char *from);
 /** JSON array of the module names enabled for the caller's tenant. */
 json_t	*ks_modules_enabled(struct ks_request *);
 /** The i-th loaded module's dossier kinds (NULL: none) and its name. */

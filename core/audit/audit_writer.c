@@ -32,6 +32,7 @@
  * one either way.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,11 +56,25 @@ struct item {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+/*
+ * Each writer sleeps on its own condition; the idle ones form a stack and
+ * a read wakes the one that went to sleep last (its connection's backend
+ * and its caches are the warmest), and only when no writer is already
+ * woken for the queue: with one condition for all, every read that came
+ * before the woken writer ran woke one more, which found the queue taken
+ * and slept again (a context switch each, on a loaded machine several
+ * per batch).
+ */
+static pthread_cond_t wcond[MAX_WRITERS];
+static int idle[MAX_WRITERS];	/* sleeping writers, the last on top */
+static int nidle;
+static int woken;		/* writers woken, not yet running */
 static struct item *queue, **tail = &queue;
 static pthread_t threads[MAX_WRITERS];
 static int nthreads;
 static pid_t owner;		/* the process the threads run in */
+static pid_t self;		/* this process (getpid() is a system call) */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int running;
 static int waiting;		/* connections suspended for a batch */
 static int queued;		/* items in the queue */
@@ -134,18 +149,45 @@ write_batch(struct item *batch)
 	return ok;
 }
 
+/* Sleep until woken (lock held); off the idle stack when awake. */
+static void
+sleep_idle(int me)
+{
+	int i;
+
+	idle[nidle++] = me;
+	pthread_cond_wait(&wcond[me], &lock);
+	for (i = 0; i < nidle && idle[i] != me; i++)
+		;
+	if (i < nidle) {	/* not taken off by a wake-up: spurious, drain */
+		memmove(idle + i, idle + i + 1, (size_t)(nidle - i - 1) *
+		    sizeof(idle[0]));
+		nidle--;
+	} else if (woken > 0)
+		woken--;
+}
+
+/* Wake the writer that slept last, unless one is woken already (lock). */
+static void
+wake_one(void)
+{
+	if (woken > 0 || nidle == 0)
+		return;
+	woken++;
+	pthread_cond_signal(&wcond[idle[--nidle]]);
+}
+
 static void *
 loop(void *arg)
 {
 	struct item *batch, *it, *next;
-	int ok;
+	int ok, me = (int)(intptr_t)arg;
 
-	(void)arg;
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (running && (queue == NULL ||
 		    (busy > 0 && queued < BATCH_MIN)))
-			pthread_cond_wait(&cond, &lock);
+			sleep_idle(me);
 		if (queue == NULL)
 			break;
 		batch = queue;
@@ -155,17 +197,40 @@ loop(void *arg)
 		busy++;
 		pthread_mutex_unlock(&lock);
 		ok = write_batch(batch);
+		/*
+		 * The next batch starts now, on another writer, not after
+		 * this one has resumed its connections: the resumes wake the
+		 * server threads, which on a busy machine ran before this
+		 * writer got the CPU back, and every read behind waited.
+		 */
+		pthread_mutex_lock(&lock);
+		busy--;
+		if (queue != NULL && busy == 0)
+			wake_one();
+		pthread_mutex_unlock(&lock);
 		for (it = batch; it != NULL; it = next) {
 			next = it->next;
 			it->done(it->arg, ok);
 			item_free(it);
 		}
 		pthread_mutex_lock(&lock);
-		busy--;
 	}
 	pthread_mutex_unlock(&lock);
 	ks_db_thread_close();
 	return NULL;
+}
+
+static void
+forked(void)
+{
+	self = getpid();
+}
+
+static void
+init_once(void)
+{
+	self = getpid();
+	pthread_atfork(NULL, NULL, forked);
 }
 
 int
@@ -187,7 +252,7 @@ ks_audit_writer_submit(const int64_t *tenant, char **rows, int n,
 	it->done = done;
 	it->arg = arg;
 	pthread_mutex_lock(&lock);
-	if (owner != getpid() || !running) {
+	if (owner != self || !running) {
 		pthread_mutex_unlock(&lock);
 		item_free(it);
 		return KS_ERROR;
@@ -197,7 +262,7 @@ ks_audit_writer_submit(const int64_t *tenant, char **rows, int n,
 	waiting++;
 	queued++;
 	if (busy == 0 || queued >= BATCH_MIN)
-		pthread_cond_signal(&cond);
+		wake_one();
 	pthread_mutex_unlock(&lock);
 	return KS_OK;
 }
@@ -211,8 +276,9 @@ ks_audit_writer_start(void)
 		n = 1;
 	if (n > MAX_WRITERS)
 		n = MAX_WRITERS;
+	pthread_once(&once, init_once);
 	pthread_mutex_lock(&lock);
-	if (owner != getpid()) {
+	if (owner != self) {
 		/* A forked worker: the parent's state is not this one's. */
 		queue = NULL;
 		tail = &queue;
@@ -221,12 +287,16 @@ ks_audit_writer_start(void)
 		busy = 0;
 		nthreads = 0;
 		running = 1;
-		for (i = 0; i < n; i++)
+		nidle = 0;
+		woken = 0;
+		for (i = 0; i < n; i++) {
+			pthread_cond_init(&wcond[nthreads], NULL);
 			if (pthread_create(&threads[nthreads], NULL, loop,
-			    NULL) == 0)
+			    (void *)(intptr_t)nthreads) == 0)
 				nthreads++;
+		}
 		running = nthreads > 0;
-		owner = getpid();
+		owner = self;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -247,13 +317,14 @@ ks_audit_drain(void)
 	int left = 1, i;
 
 	pthread_mutex_lock(&lock);
-	if (owner != getpid() || !running) {
+	if (owner != self || !running) {
 		pthread_mutex_unlock(&lock);
 		return;
 	}
 	/* The writers finish the queue; no new reads are taken. */
 	running = 0;
-	pthread_cond_broadcast(&cond);
+	for (i = 0; i < nthreads; i++)
+		pthread_cond_signal(&wcond[i]);
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);

@@ -74,18 +74,46 @@ may(struct ks_request *req, const struct ks_transition *t)
 	    ks_has_perm(&req->who, t->perm));
 }
 
+/* The next step from `from` the caller may take after *t (NULL: none). */
+static const struct ks_transition *
+next_step(struct ks_request *req, const struct ks_dossier_kind *k,
+    const char *from, const struct ks_transition *t)
+{
+	for (t = t == NULL ? (k != NULL ? k->transitions : NULL) : t + 1;
+	    t != NULL && t->from != NULL; t++)
+		if (strcmp(t->from, from) == 0 && may(req, t))
+			return t;
+	return NULL;
+}
+
 json_t *
 ks_transitions_from(struct ks_request *req, const struct ks_dossier_kind *k,
     const char *from)
 {
-	const struct ks_transition *t;
+	const struct ks_transition *t = NULL;
 	json_t *a = json_array();
 
-	for (t = k != NULL ? k->transitions : NULL; t != NULL &&
-	    t->from != NULL; t++)
-		if (strcmp(t->from, from) == 0 && may(req, t))
-			json_array_append_new(a, json_string(t->to));
+	while ((t = next_step(req, k, from, t)) != NULL)
+		json_array_append_new(a, json_string(t->to));
 	return a;
+}
+
+int
+ks_transitions_put(struct ks_buf *o, struct ks_request *req,
+    const struct ks_dossier_kind *k, const char *from)
+{
+	const struct ks_transition *t = NULL;
+	int n = 0;
+
+	KS_BUF_LIT(o, "[");
+	while ((t = next_step(req, k, from, t)) != NULL) {
+		if (n++ > 0)
+			KS_BUF_LIT(o, ",");
+		if (ks_json_put_str(o, t->to, strlen(t->to)) != 0)
+			return -1;
+	}
+	KS_BUF_LIT(o, "]");
+	return 0;
 }
 
 int
