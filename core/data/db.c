@@ -169,10 +169,16 @@ db_get(void)
 	return db;
 }
 
+/* "q" and the query's number, without snprintf (every statement sent). */
 static void
 qname(int qid, char *buf, size_t len)
 {
-	snprintf(buf, len, "q%d", qid);
+	if (len < 12 || qid < 0) {	/* "q", ten digits, NUL */
+		snprintf(buf, len, "q%d", qid);
+		return;
+	}
+	buf[0] = 'q';
+	*ks_put_uint(buf + 1, (unsigned long long)qid, 1) = '\0';
 }
 
 /* Read until the sync point of one batch; results are discarded. */
