@@ -132,15 +132,35 @@ struct fields {
 	int		  n;
 };
 
-static const char *
-field(struct fields *f, const char *name)
-{
-	int i;
+/*
+ * The fields every authenticated request reads, found in one pass (the
+ * first of each name counts): looking each of the thirteen up by a walk
+ * of all was about ninety strcmp per request (issue 13).
+ */
+enum { SF_T, SF_U, SF_SLUG, SF_NAME, SF_LANG, SF_ROLES, SF_PERMS, SF_CSRF,
+    SF_TEAM, SF_PWC, SF_ABS, SF_EP, SF_CUR, SF_N };
+static const char *const sf_names[SF_N] = { "t", "u", "slug", "name",
+    "lang", "roles", "perms", "csrf", "team", "pwc", "abs", "ep", "_ep" };
 
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->kv[2 * i], name) == 0)
-			return f->kv[2 * i + 1];
-	return NULL;
+struct sfields {
+	const char	*v[SF_N];
+};
+
+static void
+session_fields(const struct fields *f, struct sfields *s)
+{
+	const char *k;
+	int i, j;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < f->n; i++) {
+		k = f->kv[2 * i];
+		for (j = 0; j < SF_N; j++)
+			if (k[0] == sf_names[j][0] && strcmp(k, sf_names[j]) == 0)
+				break;
+		if (j < SF_N && s->v[j] == NULL)
+			s->v[j] = f->kv[2 * i + 1];
+	}
 }
 
 /* The reply of SESSION_GET, copied into the request's arena. */
@@ -257,6 +277,7 @@ ks_auth_request(struct ks_request *req)
 	const char *authz, *cookie, *abs, *ep, *cur, *args[2];
 	char hash[65], *key, idle[16];
 	struct fields f;
+	struct sfields s;
 	redisReply *h;
 	uint64_t gen;
 	int cached;
@@ -289,19 +310,20 @@ ks_auth_request(struct ks_request *req)
 		fields_of(req, h, &f);
 		ks_redis_free(h);
 	}
-	req->who.tenant_id = strtoll(field(&f, "t") ?: "0", NULL, 10);
-	req->who.user_id = strtoll(field(&f, "u") ?: "0", NULL, 10);
-	req->who.tenant_slug = field(&f, "slug");
-	req->who.username = field(&f, "name");
-	req->who.lang = field(&f, "lang");
-	req->who.roles = field(&f, "roles");
-	req->who.perms = field(&f, "perms");
-	req->who.csrf = field(&f, "csrf");
-	req->who.team = field(&f, "team");
-	req->who.must_change = (field(&f, "pwc") ?: "0")[0] == '1';
-	abs = field(&f, "abs");
-	ep = field(&f, "ep");
-	cur = field(&f, "_ep");
+	session_fields(&f, &s);
+	req->who.tenant_id = strtoll(s.v[SF_T] ?: "0", NULL, 10);
+	req->who.user_id = strtoll(s.v[SF_U] ?: "0", NULL, 10);
+	req->who.tenant_slug = s.v[SF_SLUG];
+	req->who.username = s.v[SF_NAME];
+	req->who.lang = s.v[SF_LANG];
+	req->who.roles = s.v[SF_ROLES];
+	req->who.perms = s.v[SF_PERMS];
+	req->who.csrf = s.v[SF_CSRF];
+	req->who.team = s.v[SF_TEAM];
+	req->who.must_change = (s.v[SF_PWC] ?: "0")[0] == '1';
+	abs = s.v[SF_ABS];
+	ep = s.v[SF_EP];
+	cur = s.v[SF_CUR];
 	req->who.session_key = key;
 	if (abs == NULL || strtoll(abs, NULL, 10) < (long long)time(NULL) ||
 	    req->who.tenant_id <= 0 || req->who.user_id <= 0) {

@@ -53,6 +53,13 @@ static pthread_key_t tl_key;
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
 static int open_conns;
 static __thread struct ks_db *tl_db;
+/*
+ * Whether this thread keeps its connection's peak (ks_db_thread_peak):
+ * only job runners read it, and counting every statement's text and
+ * parameters with strlen on every request of the pool threads was work
+ * nobody used (issue 13).
+ */
+static __thread int tl_track_peak;
 static __thread char last_state[6];
 
 int
@@ -120,6 +127,12 @@ ks_db_thread_close(void)
 	pthread_setspecific(tl_key, NULL);
 }
 
+void
+ks_db_thread_track_peak(void)
+{
+	tl_track_peak = 1;
+}
+
 size_t
 ks_db_thread_peak(void)
 {
@@ -156,10 +169,16 @@ db_get(void)
 	return db;
 }
 
+/* "q" and the query's number, without snprintf (every statement sent). */
 static void
 qname(int qid, char *buf, size_t len)
 {
-	snprintf(buf, len, "q%d", qid);
+	if (len < 12 || qid < 0) {	/* "q", ten digits, NUL */
+		snprintf(buf, len, "q%d", qid);
+		return;
+	}
+	buf[0] = 'q';
+	*ks_put_uint(buf + 1, (unsigned long long)qid, 1) = '\0';
 }
 
 /* Read until the sync point of one batch; results are discarded. */
@@ -218,7 +237,8 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 	last_state[0] = '\0';
 	for (i = 0; i < n; i++) {
 		preps[i] = 0;
-		note_sent(db, &c[i]);
+		if (tl_track_peak)
+			note_sent(db, &c[i]);
 		if (c[i].text != NULL) {
 			if (!PQsendQueryParams(db->conn, c[i].text, 0, NULL,
 			    NULL, NULL, NULL, 0))
@@ -269,7 +289,7 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 				else
 					(*nok)++;
 			}
-			if (PQresultMemorySize(r) > db->peak)
+			if (tl_track_peak && PQresultMemorySize(r) > db->peak)
 				db->peak = PQresultMemorySize(r);
 			if (i == n - 1 && step == steps - 1 && rc == KS_OK)
 				*out = r;

@@ -453,6 +453,7 @@ runner_main(void *arg)
 	struct runner *rn = arg;
 	double wait, now;
 
+	ks_db_thread_track_peak();	/* read after each job (run_claimed) */
 	while (!stopped()) {
 		now = ks_now();
 		if (now >= rn->next_schedule) {

@@ -58,16 +58,44 @@ sha256_init(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+/* Each thread's digest context, freed when the thread ends. */
+static __thread EVP_MD_CTX *sha256_ctx;
+static pthread_key_t sha256_key;
+static pthread_once_t sha256_key_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
+
+static void
+sha256_key_init(void)
+{
+	pthread_key_create(&sha256_key, sha256_ctx_free);
+}
+
 void
 ks_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	unsigned int len;
 
-	/* SHA256() looks the algorithm up at every call (OpenSSL 3). */
+	/*
+	 * SHA256() looks the algorithm up at every call (OpenSSL 3), and
+	 * EVP_Digest makes and frees a context: each thread keeps one
+	 * (every authenticated request hashes its session cookie; issue 13).
+	 */
 	pthread_once(&sha256_once, sha256_init);
-	if (sha256_md == NULL ||
-	    EVP_Digest(p, n, md, &len, sha256_md, NULL) != 1)
+	if (sha256_ctx == NULL && sha256_md != NULL) {
+		pthread_once(&sha256_key_once, sha256_key_init);
+		if ((sha256_ctx = EVP_MD_CTX_new()) != NULL)
+			pthread_setspecific(sha256_key, sha256_ctx);
+	}
+	if (sha256_ctx == NULL ||
+	    EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
+	    EVP_DigestUpdate(sha256_ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(sha256_ctx, md, &len) != 1)
 		SHA256(p, n, md);
 	ks_hex(md, sizeof(md), out);
 }
