@@ -98,7 +98,9 @@ SELECT c.x::text AS horizon,
 
 -- name: audit_reads_page
 -- Reads in seal order (transaction id, id) from the cursor ($3, $4) up to
--- $2, along the (tenant_id, xid, id) index (seals of read_order 2).
+-- $2, along the (tenant_id, xid, id) index (seals of read_order 2). The
+-- index scan starts at the cursor, not at $1: the first page's cursor is
+-- ($1, the least bigint).
 SELECT id, xid::text AS xid, tenant_id,
        (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_id,
        request_id, route, action, object_type, object_id, refs::text AS refs,
