@@ -61,6 +61,13 @@ test('an echo dossier through the core: steps, checklist, work list, transfer wi
   const s = ok(await call('POST', '/api/v1/cases', { session: cw, body }), 201);
   assert.equal(s.json.kind, 'sozialhilfe');
   assert.equal(s.json.state, 'registration');
+  // GET writes the dossier as text, POST from a tree (issue 13): the same
+  // members with the same values, GET adding its history and members.
+  for (const made of [c, s]) {
+    const { history, members, ...shown } = ok(await call('GET', `/api/v1/cases/${made.json.id}`, { session: cw }), 200).json;
+    assert.ok(Array.isArray(history) && Array.isArray(members));
+    assert.deepEqual(shown, made.json);
+  }
 
   // Steps the kind does not declare, automatic ones and ones that need a
   // permission the caller lacks are refused by the core.
