@@ -194,7 +194,7 @@ test('Alimentenhilfe from the application to the final statement in the browser:
   // The advance: computed by the pack (the cap, CHF 1'008), drafted and
   // submitted by the case worker, who cannot approve it.
   await tab('alimente.section.advances');
-  await page.getByLabel(L('alimente.advance.valid_from'), { exact: true }).fill('01.01.2025');
+  await page.getByLabel(exact(L('alimente.advance.valid_from'))).fill('01.01.2025');
   await page.getByLabel(L('alimente.advance.income')).fill("45'000");
   await page.getByLabel(L('alimente.advance.assets')).fill("1'000");
   await page.getByRole('button', { name: L('alimente.advance.compute') }).click();

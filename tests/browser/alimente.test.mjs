@@ -158,7 +158,7 @@ test('Alimentenhilfe from the application to enforcement: words, checklist, titl
   // An advance for the child from March 2025, computed by the pack,
   // submitted; the proposer cannot approve it (four eyes).
   await tabs.getByRole('link', { name: L('alimente.section.advances') }).click();
-  await page.getByLabel(L('alimente.advance.valid_from'), { exact: true }).fill('01.03.2025');
+  await page.getByLabel(exact(L('alimente.advance.valid_from'))).fill('01.03.2025');
   await page.getByLabel(L('alimente.advance.income')).fill("42'000");
   await page.getByLabel(L('alimente.advance.assets')).fill('3000');
   await page.getByRole('button', { name: L('alimente.advance.compute') }).click();
