@@ -7,6 +7,8 @@
  * take jobs from the queue and run them are in job_runner.c.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,14 +419,71 @@ ks_job_accepted(struct ks_request *req, int64_t id)
  * ?wait=1..10: the job's state once it has ended (done, failed, dead) or
  * after that many seconds, whichever comes first, so that a client does
  * not poll (a poll every 100 ms learns of a job's end 50 ms late on
- * average, and each poll is a request). The job is read again every 10
- * ms, then every 50 ms after two seconds. At most a quarter of a
- * worker's server threads wait at once; beyond that the answer comes at
- * once, as without wait.
+ * average, and each poll is a request). The job is read again as soon as
+ * a job ends in this process or a job runner of this process hears of
+ * one ending elsewhere (ks_job_ended), and besides every 10 ms, every 50
+ * ms after two seconds (a process whose runners are all busy hears of no
+ * other process's jobs). At most a quarter of a worker's server threads
+ * wait at once; beyond that the answer comes at once, as without wait.
  */
 #define WAIT_MAX_S	10
 
 static int waiting;	/* server threads of this worker in a wait */
+
+static pthread_once_t ended_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t ended_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ended_cv;
+static unsigned long ended_gen;	/* jobs' ends seen by this process */
+
+static void
+ended_init(void)
+{
+	pthread_condattr_t a;
+
+	if (pthread_condattr_init(&a) != 0 ||
+	    pthread_condattr_setclock(&a, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&ended_cv, &a) != 0)
+		abort();
+	pthread_condattr_destroy(&a);
+}
+
+void
+ks_job_ended(void)
+{
+	pthread_once(&ended_once, ended_init);
+	pthread_mutex_lock(&ended_mu);
+	ended_gen++;
+	pthread_cond_broadcast(&ended_cv);
+	pthread_mutex_unlock(&ended_mu);
+}
+
+static unsigned long
+ended_seen(void)
+{
+	return __atomic_load_n(&ended_gen, __ATOMIC_ACQUIRE);
+}
+
+/* Until a job ended after seen was read, or until deadline. */
+static void
+ended_wait(unsigned long seen, const struct timespec *deadline)
+{
+	pthread_once(&ended_once, ended_init);
+	pthread_mutex_lock(&ended_mu);
+	while (ended_gen == seen && pthread_cond_timedwait(&ended_cv,
+	    &ended_mu, deadline) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&ended_mu);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
 
 static int
 job_ended(PGresult *r)
@@ -457,10 +516,11 @@ wait_param(struct ks_request *req, long *ms)
 static int
 job_show(struct ks_request *req)
 {
-	struct timespec step;
+	struct timespec t0, until;
+	unsigned long seen = ended_seen();
 	PGresult *r;
 	int64_t id;
-	long ms, waited = 0;
+	long ms, waited, step;
 	int n;
 
 	if (wait_param(req, &ms) != KS_OK || (r = job_row(req, &id)) == NULL)
@@ -469,11 +529,17 @@ job_show(struct ks_request *req)
 		n = __atomic_add_fetch(&waiting, 1, __ATOMIC_RELAXED);
 		if (n * 4 > ks_conf.threads)
 			ms = 0;
-		while (waited < ms && !job_ended(r)) {
-			step.tv_sec = 0;
-			step.tv_nsec = (waited < 2000 ? 10 : 50) * 1000000L;
-			nanosleep(&step, NULL);
-			waited += step.tv_nsec / 1000000L;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while ((waited = ms_since(&t0)) < ms && !job_ended(r)) {
+			step = waited < 2000 ? 10 : 50;
+			if (step > ms - waited)
+				step = ms - waited;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += step * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			ended_wait(seen, &until);
+			seen = ended_seen();
 			ks_db_free(req, r);	/* one read kept, not 300 */
 			if ((r = job_row(req, &id)) == NULL)
 				break;

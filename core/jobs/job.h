@@ -40,6 +40,14 @@ struct ks_job_entry {
  */
 int	ks_job_commit(struct ks_request *);
 
+/**
+ * A job ended (done, failed, dead) in this process, or the runner heard
+ * of one that ended elsewhere (NOTIFY kasus_job_end): the requests of
+ * this process waiting for a job's end (GET /jobs/{id}?wait=) read
+ * their job again at once.
+ */
+void	ks_job_ended(void);
+
 /** The type named name, or NULL. */
 const struct ks_job_entry *ks_job_type_find(const char *name);
 /** The i-th registered type (count: ks_job_type_count), or NULL. */

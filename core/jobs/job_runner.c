@@ -14,7 +14,9 @@
  *     at once when the handler refused (a 4xx answer);
  *   - waits on its own LISTEN connection for "kasus_jobs" (sent when a
  *     job is queued or released anywhere in the cluster) or until the next
- *     retry is due, at most job_poll_ms;
+ *     retry is due, at most job_poll_ms; "kasus_job_end" (a job ended
+ *     anywhere) heard meanwhile wakes the process's requests that wait for
+ *     a job's end (ks_job_ended), and the runner waits on;
  *   - every job_schedule_s asks job_schedule() for the current period of
  *     each scheduled type: one job per tenant and period, however many
  *     runners on however many nodes ask.
@@ -331,6 +333,7 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 		end_done(req, &j, &state);
 	else
 		end_failed(rn, req, &j, &state);
+	ks_job_ended();		/* this process's waiting readers */
 	if (e != NULL)
 		ks_metrics_job((int)(e - ks_job_type_at(0)), outcome(state));
 	ks_log(KS_LOG_INFO, "job id=%lld tenant=%lld type=%s attempt=%d %s "
@@ -406,7 +409,8 @@ listen_open(struct runner *rn)
 		PQfinish(rn->listen);
 	rn->listen = PQconnectdb(ks_conf.db_app);
 	if (PQstatus(rn->listen) == CONNECTION_OK) {
-		r = PQexec(rn->listen, "LISTEN kasus_jobs");
+		r = PQexec(rn->listen,
+		    "LISTEN kasus_jobs; LISTEN kasus_job_end");
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			return;
@@ -417,13 +421,18 @@ listen_open(struct runner *rn)
 	rn->listen = NULL;
 }
 
-/* Until a job is queued anywhere, the stop, or wait seconds passed. */
+/*
+ * Until a job is queued anywhere, the stop, or wait seconds passed. A
+ * job's end heard meanwhile wakes this process's waiting requests and
+ * the wait goes on.
+ */
 static void
 wait_for_work(struct runner *rn, double wait)
 {
 	struct pollfd p[2];
 	PGnotify *n;
-	int np = 1;
+	double until;
+	int np = 1, work;
 
 	listen_open(rn);
 	p[0].fd = wake[0];
@@ -435,16 +444,28 @@ wait_for_work(struct runner *rn, double wait)
 	}
 	if (wait < 0.005)
 		wait = 0.005;
-	if (poll(p, (nfds_t)np, (int)(wait * 1000.0)) <= 0 || np == 1 ||
-	    !(p[1].revents & (POLLIN | POLLERR | POLLHUP)))
-		return;
-	if (PQconsumeInput(rn->listen) != 1) {
-		PQfinish(rn->listen);
-		rn->listen = NULL;
-		return;
+	until = ks_now() + wait;
+	for (;;) {
+		if (poll(p, (nfds_t)np, (int)(wait * 1000.0)) <= 0 ||
+		    np == 1 || !(p[1].revents & (POLLIN | POLLERR | POLLHUP)))
+			return;
+		if (PQconsumeInput(rn->listen) != 1) {
+			PQfinish(rn->listen);
+			rn->listen = NULL;
+			return;
+		}
+		work = 0;
+		while ((n = PQnotifies(rn->listen)) != NULL) {
+			if (strcmp(n->relname, "kasus_job_end") == 0)
+				ks_job_ended();
+			else
+				work = 1;
+			PQfreemem(n);
+		}
+		if (work || (p[0].revents & POLLIN) ||
+		    (wait = until - ks_now()) < 0.001)
+			return;
 	}
-	while ((n = PQnotifies(rn->listen)) != NULL)
-		PQfreemem(n);
 }
 
 static void *

@@ -9,6 +9,7 @@
 // tests/ops/jobs.test.mjs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import {
   call, ok, err, show, as, login, createUser, freshTenant, sql, sqlError, DB_OWNER, DB_APP,
   until, tenantId, uniq,
@@ -186,6 +187,26 @@ test('?wait answers once the job has ended (or after that many seconds); other v
   err(await call('GET', `${P}?wait=1`, { session: biel }), 404, 'not_found');
   err(await call('GET', `${P}?wait=1`, { session: cw2 }), 404, 'not_found');
   await settle(slow.id);
+});
+
+test('a job\'s end is announced at its commit (kasus_job_end, the job\'s id), which wakes the requests of every server waiting for it', async () => {
+  // A listener of its own, as each server's job runners are.
+  const out = [];
+  const listener = spawn('psql', [DB_OWNER, '-XAtq', '-c', 'LISTEN kasus_job_end', '-c', 'SELECT pg_sleep(3)']);
+  listener.stdout.on('data', (d) => out.push(String(d)));
+  listener.stderr.on('data', (d) => out.push(String(d)));
+  const ended = new Promise((done) => listener.on('close', done));
+  await new Promise((r) => setTimeout(r, 500));
+  const done = await start({ items: 2, step_ms: 100 });
+  const refused = await start({ items: 1, permanent: true });
+  const a = ok(await call('GET', `/api/v1/jobs/${done.id}?wait=10`, { session: cw }), 200).json;
+  const b = ok(await call('GET', `/api/v1/jobs/${refused.id}?wait=10`, { session: cw }), 200).json;
+  assert.equal(a.state, 'done', JSON.stringify(a));
+  assert.equal(b.state, 'failed', JSON.stringify(b));
+  await ended;
+  const text = out.join('');
+  for (const id of [done.id, refused.id])
+    assert.match(text, new RegExp(`"kasus_job_end" with payload "${id}" received`), text);
 });
 
 test('jobs are the tenant\'s: other tenants get 404, colleagues without job.read too; row-level security on the table', async () => {

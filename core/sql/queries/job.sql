@@ -49,13 +49,16 @@ UPDATE job SET done = $3::bigint, total = coalesce($4::bigint, total),
  WHERE id = $1 AND lease_no = $2::bigint AND state = 'running'
 RETURNING id
 
+-- A job's end (done here; in job_fail failed, dead or queued again) is
+-- announced at commit with the job's id: kasus_job_end wakes the requests
+-- waiting for a job (job.c, job_runner.c).
 -- name: job_done
 UPDATE job SET state = 'done', result = $3::jsonb, error = NULL,
        done = greatest(done, $4::bigint),
        total = coalesce(total, greatest(done, $4::bigint)), lease_until = NULL,
        finished_at = clock_timestamp(), version = version + 1
  WHERE id = $1 AND lease_no = $2::bigint AND state = 'running'
-RETURNING id
+RETURNING id, pg_notify('kasus_job_end', id::text)
 
 -- A failed attempt: final ($3 false) -> failed; otherwise queued again
 -- after $4 seconds while attempts are left, else dead.
@@ -68,7 +71,7 @@ UPDATE job SET state = CASE WHEN NOT $3::boolean THEN 'failed'
        error = $5::jsonb, lease_until = NULL, worker = NULL,
        version = version + 1
  WHERE id = $1 AND lease_no = $2::bigint AND state = 'running'
-RETURNING state, attempts
+RETURNING state, attempts, pg_notify('kasus_job_end', id::text)
 
 -- The server stops: the job goes back to the queue; the attempt does not
 -- count.
