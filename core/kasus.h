@@ -264,6 +264,9 @@ struct ks_request {
 	const char		*ctype;
 	int			 raw_static;	/* raw lives as long as the
 						   process: sent uncopied */
+	int			 raw_owned;	/* raw is malloc'd: the
+						   response frees it, sent
+						   uncopied */
 	const char		*hnames[KS_MAX_HEADERS];
 	const char		*hvals[KS_MAX_HEADERS];
 	int			 nheaders;

@@ -102,6 +102,23 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * A check's message ("town: missing") with the front of its field's name
+ * put before it ("payment 7 creditor" and " "): the names are made only
+ * for a message, not for each of a run's thousands of payments.
+ */
+static int
+err_front(char *err, size_t errlen, const char *front, const char *sep)
+{
+	char tail[256];
+
+	if (err != NULL && errlen > 0) {
+		snprintf(tail, sizeof(tail), "%s", err);
+		snprintf(err, errlen, "%s%s%s", front, sep, tail);
+	}
+	return -1;
+}
+
 /* Locale-independent character classes: input is bytes, not text. */
 static int
 is_digit(int c)
@@ -405,37 +422,45 @@ ks_ahv_valid(const char *s, char *norm, size_t normlen)
 /* Output buffer                                                        */
 /* ------------------------------------------------------------------ */
 
-static void
-sb_add(struct sbuf *sb, const char *s, size_t n)
+/* Room for n more bytes and the NUL; -1 when there is none (sb->oom). */
+static int
+sb_grow(struct sbuf *sb, size_t n)
 {
 	size_t ncap;
 	char *np;
 
 	if (sb->oom)
-		return;
-	if (sb->len + n + 1 > sb->cap) {
-		ncap = sb->cap == 0 ? 64 : sb->cap;
-		while (ncap < sb->len + n + 1)
-			ncap *= 2;
-		if ((np = realloc(sb->p, ncap)) == NULL) {
-			sb->oom = 1;
-			return;
-		}
-		sb->p = np;
-		sb->cap = ncap;
+		return -1;
+	ncap = sb->cap == 0 ? 64 : sb->cap;
+	while (ncap < sb->len + n + 1)
+		ncap *= 2;
+	if ((np = realloc(sb->p, ncap)) == NULL) {
+		sb->oom = 1;
+		return -1;
 	}
+	sb->p = np;
+	sb->cap = ncap;
+	return 0;
+}
+
+/* Called for every tag and value of a file: the growth is out of line. */
+static inline void
+sb_add(struct sbuf *sb, const char *s, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap && sb_grow(sb, n) != 0)
+		return;
 	memcpy(sb->p + sb->len, s, n);
 	sb->len += n;
 	sb->p[sb->len] = '\0';
 }
 
-static void
+static inline void
 sb_str(struct sbuf *sb, const char *s)
 {
 	sb_add(sb, s, strlen(s));
 }
 
-static void
+static inline void
 sb_indent(struct sbuf *sb, int depth)
 {
 	static const char sp[] = "                                ";
@@ -445,7 +470,7 @@ sb_indent(struct sbuf *sb, int depth)
 }
 
 /* Text with &, < and > escaped; other characters pass as UTF-8. */
-static void
+static inline void
 sb_esc(struct sbuf *sb, const char *s)
 {
 	const char *run = s;
@@ -468,7 +493,7 @@ sb_esc(struct sbuf *sb, const char *s)
 	sb_add(sb, run, (size_t)(s - run));
 }
 
-static void
+static inline void
 sb_open(struct sbuf *sb, int depth, const char *name)
 {
 	sb_indent(sb, depth);
@@ -477,7 +502,7 @@ sb_open(struct sbuf *sb, int depth, const char *name)
 	sb_str(sb, ">\n");
 }
 
-static void
+static inline void
 sb_close(struct sbuf *sb, int depth, const char *name)
 {
 	sb_indent(sb, depth);
@@ -487,7 +512,7 @@ sb_close(struct sbuf *sb, int depth, const char *name)
 }
 
 /* <name>text</name>, skipped when text is empty. */
-static void
+static inline void
 sb_leaf(struct sbuf *sb, int depth, const char *name, const char *text)
 {
 	if (empty(text))
@@ -504,11 +529,9 @@ sb_leaf(struct sbuf *sb, int depth, const char *name, const char *text)
 
 /* "1234.50" from 123450 minor units. */
 static void
-fmt_amount(int64_t v, char out[32])
+fmt_amount(int64_t v, char out[KS_SWISS_MAX])
 {
-	char m[KS_SWISS_MAX];
-
-	snprintf(out, 32, "%s", ks_money(m, v, "", '\0'));
+	ks_money(out, v, "", '\0');
 }
 
 /* ------------------------------------------------------------------ */
@@ -597,6 +620,12 @@ clean_text(const char *in, int policy, const char *field, size_t maxch,
 		in = "";
 	for (p = (const unsigned char *)in; *p != '\0';) {
 		prev = p;
+		if (*p >= 0x20 && *p <= 0x7e) {	/* printable ASCII: in the set */
+			while (*p >= 0x20 && *p <= 0x7e)
+				p++;
+			sb_add(&sb, (const char *)prev, (size_t)(p - prev));
+			continue;
+		}
 		if (ks_utf8_next(&p, &c) == -1) {
 			free(sb.p);
 			return seterr(err, errlen, "%s: invalid utf-8", field);
@@ -747,29 +776,21 @@ static int
 check_addr(const struct ks_iso_addr *in, int policy, const char *who,
     int required, struct caddr *out, char *err, size_t errlen)
 {
-	char field[64];
 	const char *c = in->country;
 
 	memset(out, 0, sizeof(*out));
 	if (!required && empty(in->street) && empty(in->building) &&
 	    empty(in->postcode) && empty(in->town) && empty(in->country))
 		return 0;
-	snprintf(field, sizeof(field), "%s street", who);
-	if (clean_text(in->street, policy, field, 70, 0, &out->street, err,
-	    errlen) == -1)
+	if (clean_text(in->street, policy, "street", 70, 0, &out->street, err,
+	    errlen) == -1 || clean_text(in->building, policy,
+	    "building number", 16, 0, &out->building, err, errlen) == -1 ||
+	    clean_text(in->postcode, policy, "postcode", 16, 0,
+	    &out->postcode, err, errlen) == -1 || clean_text(in->town, policy,
+	    "town", 35, 1, &out->town, err, errlen) == -1) {
+		err_front(err, errlen, who, " ");
 		goto fail;
-	snprintf(field, sizeof(field), "%s building number", who);
-	if (clean_text(in->building, policy, field, 16, 0, &out->building,
-	    err, errlen) == -1)
-		goto fail;
-	snprintf(field, sizeof(field), "%s postcode", who);
-	if (clean_text(in->postcode, policy, field, 16, 0, &out->postcode,
-	    err, errlen) == -1)
-		goto fail;
-	snprintf(field, sizeof(field), "%s town", who);
-	if (clean_text(in->town, policy, field, 35, 1, &out->town, err,
-	    errlen) == -1)
-		goto fail;
+	}
 	if (empty(c)) {
 		seterr(err, errlen, "%s country: missing", who);
 		goto fail;
@@ -866,53 +887,59 @@ check_purpose(const char *s)
 	return 0;
 }
 
+/* The name of payment i in messages: "payment 7". */
+static const char *
+payment_no(char out[32], size_t i)
+{
+	snprintf(out, 32, "payment %zu", i + 1);
+	return out;
+}
+
 static int
 check_payment(const struct ks_iso_run *run, size_t i, struct tx *t,
     char *err, size_t errlen)
 {
 	const struct ks_iso_payment *p = &run->payments[i];
 	const char *date = empty(p->exec_date) ? run->exec_date : p->exec_date;
-	char field[48], sub[96];
+	const char *sep = " ";
+	char no[32];
 
 	memset(t, 0, sizeof(*t));
 	t->p = p;
 	t->idx = i;
-	snprintf(field, sizeof(field), "payment %zu", i + 1);
-	snprintf(sub, sizeof(sub), "%s end-to-end id", field);
-	if (check_id(p->end_to_end_id, sub, 1, err, errlen) == -1)
-		return -1;
-	snprintf(sub, sizeof(sub), "%s instruction id", field);
-	if (check_id(p->instr_id, sub, 0, err, errlen) == -1)
-		return -1;
+	if (check_id(p->end_to_end_id, "end-to-end id", 1, err, errlen) == -1 ||
+	    check_id(p->instr_id, "instruction id", 0, err, errlen) == -1)
+		goto named;
 	if (empty(date) || strlen(date) != 10 || !date_ok(date))
 		return seterr(err, errlen, "%s: execution date not YYYY-MM-DD",
-		    field);
+		    payment_no(no, i));
 	memcpy(t->date, date, 11);
 	if (p->amount <= 0)
 		return seterr(err, errlen, "%s: amount must be positive",
-		    field);
+		    payment_no(no, i));
 	if (p->amount > AMOUNT_MAX)
-		return seterr(err, errlen, "%s: amount too large", field);
+		return seterr(err, errlen, "%s: amount too large",
+		    payment_no(no, i));
 	if (empty(p->currency) || (strcmp(p->currency, "CHF") != 0 &&
 	    strcmp(p->currency, "EUR") != 0))
 		return seterr(err, errlen, "%s: currency must be CHF or EUR",
-		    field);
-	if (check_account(t, field, err, errlen) == -1)
-		return -1;
+		    payment_no(no, i));
+	if (check_account(t, "", err, errlen) == -1) {
+		sep = "";
+		goto named;
+	}
 	if (check_purpose(p->purpose) == -1)
 		return seterr(err, errlen, "%s: purpose is not a code of up "
-		    "to 4 letters or digits", field);
-	snprintf(sub, sizeof(sub), "%s creditor name", field);
-	if (clean_text(p->creditor_name, run->charset, sub, 70, 1, &t->name,
-	    err, errlen) == -1)
-		return -1;
-	snprintf(sub, sizeof(sub), "%s remittance text", field);
-	if (clean_text(p->ustrd, run->charset, sub, 140, 0, &t->ustrd, err,
-	    errlen) == -1)
-		return -1;
-	snprintf(sub, sizeof(sub), "%s creditor", field);
-	return check_addr(&p->creditor_addr, run->charset, sub, 1, &t->addr,
-	    err, errlen);
+		    "to 4 letters or digits", payment_no(no, i));
+	if (clean_text(p->creditor_name, run->charset, "creditor name", 70, 1,
+	    &t->name, err, errlen) == -1 || clean_text(p->ustrd,
+	    run->charset, "remittance text", 140, 0, &t->ustrd, err,
+	    errlen) == -1 || check_addr(&p->creditor_addr, run->charset,
+	    "creditor", 1, &t->addr, err, errlen) == -1)
+		goto named;
+	return 0;
+named:
+	return err_front(err, errlen, payment_no(no, i), sep);
 }
 
 static void
@@ -1050,7 +1077,7 @@ static void
 put_tx(struct sbuf *sb, int d, const struct tx *t)
 {
 	const struct ks_iso_payment *p = t->p;
-	char amt[32];
+	char amt[KS_SWISS_MAX];
 
 	fmt_amount(p->amount, amt);
 	sb_open(sb, d, "CdtTrfTxInf");
@@ -1100,7 +1127,7 @@ static void
 put_pmtinf(struct sbuf *sb, const struct ks_iso_run *run,
     const struct dbtr *db, const struct tx *g, size_t n, size_t no)
 {
-	char id[48], suffix[24], amt[32];
+	char id[48], suffix[24], amt[KS_SWISS_MAX];
 	int64_t sum = 0;
 	size_t i;
 
@@ -1152,7 +1179,7 @@ static void
 put_document(struct sbuf *sb, const struct ks_iso_run *run,
     const struct dbtr *db, const struct tx *tx, int64_t total)
 {
-	char buf[32];
+	char buf[KS_SWISS_MAX];
 	size_t i, start, no = 0;
 
 	sb_str(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1255,6 +1282,13 @@ ks_iso_pain001_write(const struct ks_iso_run *run, char **xml, size_t *len,
 	if (check_unique(tx, ntx, err, errlen) == -1)
 		goto out;
 	qsort(tx, ntx, sizeof(*tx), tx_cmp);
+	/* About 700 bytes a payment: room made once, not doubled and copied
+	   a dozen times on the way to a file of megabytes. */
+	if (sb_grow(&sb, ntx < KS_ISO_MAX_XML / 768 ? 4096 + ntx * 768 :
+	    KS_ISO_MAX_XML) != 0) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
 	put_document(&sb, run, &db, tx, total);
 	if (sb.oom) {
 		seterr(err, errlen, "out of memory");

@@ -427,9 +427,12 @@ respond(struct ks_request *req)
 	}
 	r = MHD_create_response_from_buffer(len, out ? out : (char *)"",
 	    req->raw_static && out == req->raw ? MHD_RESPMEM_PERSISTENT :
+	    req->raw_owned && out == req->raw ? MHD_RESPMEM_MUST_FREE :
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
+	if (out == req->raw)
+		req->raw_owned = 0;	/* the response's now */
 	add_fixed(req, r, ctype);
 	MHD_add_response_header(r, "X-Request-Id", req->id);
 	if (req->close)
@@ -837,6 +840,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 	json_decref(req->resp);
 	json_decref(req->err.detail);
 	free(req->body_raw);
+	if (req->raw_owned)
+		free(req->raw);
 	ks_arena_free(req->arena);
 	*ptr = NULL;
 }

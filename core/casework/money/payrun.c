@@ -576,13 +576,22 @@ jstr(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* Fill the pain.001 run from the frozen run row and its lines. */
+/*
+ * Fill the pain.001 run from the frozen run row and its lines (each
+ * column of the lines found once: a run has up to a hundred thousand).
+ */
+enum { L_E2E, L_AMOUNT, L_NAME, L_STREET, L_HOUSE, L_POST, L_TOWN, L_CTRY,
+    L_IBAN, L_USTRD, L_NCOLS };
+
 static void
 iso_run(struct ks_request *req, PGresult *run, PGresult *l, json_t *debtor,
     struct ks_iso_run *x)
 {
+	static const char *const name[L_NCOLS] = { "end_to_end_id", "amount",
+	    "name", "street", "house_no", "postcode", "town", "country",
+	    "iban", "ustrd" };
 	struct ks_iso_payment *p;
-	int i, n = PQntuples(l);
+	int c[L_NCOLS], i, n = PQntuples(l);
 
 	memset(x, 0, sizeof(*x));
 	x->msg_id = ks_db_str(run, 0, "msg_id");
@@ -599,19 +608,22 @@ iso_run(struct ks_request *req, PGresult *run, PGresult *l, json_t *debtor,
 	x->charset = KS_ISO_CHARSET_REPLACE;
 	p = ks_arena_alloc(req->arena, sizeof(*p) * (size_t)(n > 0 ? n : 1));
 	memset(p, 0, sizeof(*p) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < L_NCOLS; i++)
+		c[i] = ks_db_col(l, name[i]);
 	for (i = 0; i < n; i++) {
-		p[i].end_to_end_id = ks_db_str(l, i, "end_to_end_id");
-		p[i].instr_id = ks_db_str(l, i, "end_to_end_id");
-		p[i].amount = (int64_t)ks_db_getll(l, i, "amount");
+		p[i].end_to_end_id = ks_db_str_at(l, i, c[L_E2E]);
+		p[i].instr_id = p[i].end_to_end_id;
+		p[i].amount = (int64_t)strtoll(ks_db_str_at(l, i,
+		    c[L_AMOUNT]), NULL, 10);
 		p[i].currency = "CHF";
-		p[i].creditor_name = ks_db_str(l, i, "name");
-		p[i].creditor_addr.street = ks_db_get(l, i, "street");
-		p[i].creditor_addr.building = ks_db_get(l, i, "house_no");
-		p[i].creditor_addr.postcode = ks_db_get(l, i, "postcode");
-		p[i].creditor_addr.town = ks_db_get(l, i, "town");
-		p[i].creditor_addr.country = ks_db_get(l, i, "country");
-		p[i].creditor_iban = ks_db_str(l, i, "iban");
-		p[i].ustrd = ks_db_str(l, i, "ustrd");
+		p[i].creditor_name = ks_db_str_at(l, i, c[L_NAME]);
+		p[i].creditor_addr.street = ks_db_get_at(l, i, c[L_STREET]);
+		p[i].creditor_addr.building = ks_db_get_at(l, i, c[L_HOUSE]);
+		p[i].creditor_addr.postcode = ks_db_get_at(l, i, c[L_POST]);
+		p[i].creditor_addr.town = ks_db_get_at(l, i, c[L_TOWN]);
+		p[i].creditor_addr.country = ks_db_get_at(l, i, c[L_CTRY]);
+		p[i].creditor_iban = ks_db_str_at(l, i, c[L_IBAN]);
+		p[i].ustrd = ks_db_str_at(l, i, c[L_USTRD]);
 	}
 	x->payments = p;
 	x->npayments = (size_t)n;
@@ -894,12 +906,11 @@ run_export(struct ks_request *req)
 	ks_header(req, "X-Kasus-Schema", m.schema);
 	ks_header(req, "Content-Disposition", ks_arena_printf(req->arena,
 	    "attachment; filename=\"%s.xml\"", ks_db_str(b, 0, "msg_id")));
-	req->raw = ks_arena_alloc(req->arena, m.len + 1);
-	memcpy(req->raw, m.xml, m.len);
+	req->raw = m.xml;	/* megabytes: sent as they are, not copied */
+	req->raw_owned = 1;
 	req->raw_len = m.len;
 	req->ctype = "application/xml";
 	req->status = 200;
-	free(m.xml);
 	return KS_OK;
 }
 

@@ -16,6 +16,10 @@
  *   ks_db_page(r, n, "id", row)  a page as {"items": [row(r, i)...],
  *                                "next": ks_db_cursor(r, n, "id")}
  *
+ * A loop over thousands of rows finds each column once, c =
+ * ks_db_col(r, "title"), and reads it by number: ks_db_get_at(r, i, c)
+ * and ks_db_str_at(r, i, c) answer as ks_db_get and ks_db_str.
+ *
  * Header-only (static inline over libpq): the core and modules use the
  * same code, and a module, which links libpq but no core symbol, needs no
  * new member of struct ks_api and no ABI bump.
@@ -57,24 +61,34 @@ ks_db_col(const PGresult *r, const char *col)
 	return -1;
 }
 
+/** The value of column number c (ks_db_col) in row, NULL for SQL NULL. */
+static inline const char *
+ks_db_get_at(const PGresult *r, int row, int c)
+{
+	if (c < 0 || PQgetisnull(r, row, c))
+		return NULL;
+	return PQgetvalue(r, row, c);
+}
+
+/** The value of column number c in row, "" for SQL NULL. */
+static inline char *
+ks_db_str_at(const PGresult *r, int row, int c)
+{
+	return c < 0 ? (char *)"" : PQgetvalue(r, row, c);
+}
+
 /** The value of col in row, NULL for SQL NULL. */
 static inline const char *
 ks_db_get(const PGresult *r, int row, const char *col)
 {
-	int c = ks_db_col(r, col);
-
-	if (c < 0 || PQgetisnull(r, row, c))
-		return NULL;
-	return PQgetvalue(r, row, c);
+	return ks_db_get_at(r, row, ks_db_col(r, col));
 }
 
 /** The value of col in row, "" for SQL NULL (like PQgetvalue). */
 static inline char *
 ks_db_str(const PGresult *r, int row, const char *col)
 {
-	int c = ks_db_col(r, col);
-
-	return c < 0 ? (char *)"" : PQgetvalue(r, row, c);
+	return ks_db_str_at(r, row, ks_db_col(r, col));
 }
 
 /** The integer value of col in row, 0 for SQL NULL. */

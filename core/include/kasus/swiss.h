@@ -33,19 +33,27 @@ static inline char *
 ks_money(char *out, long long rappen, const char *prefix, char sep)
 {
 	unsigned long long a = rappen < 0 ? 0ULL - (unsigned long long)rappen :
-	    (unsigned long long)rappen;
-	char digits[24], grouped[32];
-	int n, i, o = 0;
+	    (unsigned long long)rappen, f = a / 100;
+	char digits[24];	/* the francs, the lowest digit first */
+	int n = 0, i, o = 0;
 
-	n = snprintf(digits, sizeof(digits), "%llu", a / 100);
-	for (i = 0; i < n; i++) {
-		if (sep != '\0' && i > 0 && (n - i) % 3 == 0)
-			grouped[o++] = sep;
-		grouped[o++] = digits[i];
+	do {
+		digits[n++] = (char)('0' + f % 10);
+		f /= 10;
+	} while (f != 0);
+	for (i = 0; prefix != NULL && i < 8 && prefix[i] != '\0'; i++)
+		out[o++] = prefix[i];
+	if (rappen < 0)
+		out[o++] = '-';
+	for (i = n - 1; i >= 0; i--) {
+		out[o++] = digits[i];
+		if (sep != '\0' && i > 0 && i % 3 == 0)
+			out[o++] = sep;
 	}
-	grouped[o] = '\0';
-	snprintf(out, KS_SWISS_MAX, "%.8s%s%s.%02llu", prefix != NULL ?
-	    prefix : "", rappen < 0 ? "-" : "", grouped, a % 100);
+	out[o++] = '.';
+	out[o++] = (char)('0' + a % 100 / 10);
+	out[o++] = (char)('0' + a % 10);
+	out[o] = '\0';
 	return out;
 }
 
