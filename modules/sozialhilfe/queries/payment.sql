@@ -118,6 +118,11 @@ ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET seq = EXCLUDED.seq
 -- iv: a checked dossier's approved budgets with
 -- the months they are in force, from valid_from until the next one's (a
 -- later id wins on the same day, as in b).
+-- The run has no line of this module when this runs (a draft's lines are
+-- cleared before it is computed again) and the statement makes each key
+-- of payment_line_once once, so a plain INSERT: a duplicate would be a
+-- fault that fails the run, not a line to drop (ON CONFLICT's check cost
+-- a twentieth of the statement).
 -- $1 run, $2 first of month, $3 'YYYY-MM'
 -- name: pay_run_lines_create
 WITH b AS (
@@ -263,7 +268,6 @@ SELECT kasus_tenant(), $1, dossier_id, 'sozialhilfe', kind, source_id,
        END, problem, for_month
   FROM z
  ORDER BY dossier_id, for_month NULLS LAST, kind, source_id
-ON CONFLICT ON CONSTRAINT payment_line_once DO NOTHING
 
 -- The draft run $1's lines go (recomputed or discarded): its one-off
 -- payments are free again.
