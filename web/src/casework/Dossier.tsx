@@ -540,8 +540,8 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
       {app.can('case.write') ? (
         <Section id="dl-add" title={t('casework.deadline.add')}>
           <form class="form" onSubmit={add} noValidate>
-            <DateField label={t('casework.deadline.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
-            <Field label={t('casework.deadline.text')} value={v.text} onInput={(x) => setV({ ...v, text: x })} error={fe.text} required />
+            <DateField label={t('casework.deadline.due_on')} value={v.due_on} onInput={(x) => setV((o) => ({ ...o, due_on: x }))} error={fe.due_on} required />
+            <Field label={t('casework.deadline.text')} value={v.text} onInput={(x) => setV((o) => ({ ...o, text: x }))} error={fe.text} required />
             <div class="actions"><button type="submit" class="btn btn-primary">{t('casework.deadline.submit')}</button></div>
           </form>
         </Section>

@@ -176,7 +176,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
                   <fieldset class="fieldset">
                     <legend>{t('persons.household.new_legend')}</legend>
                     <NewPersonFields v={np} errors={fe} idPrefix="hh-new"
-                      set={(k, x) => { setNp({ ...np, [k]: x }); if (k !== 'sex' && k !== 'ahv') { setCands(null); setOverride(false); } }} />
+                      set={(k, x) => { setNp((o) => ({ ...o, [k]: x })); if (k !== 'sex' && k !== 'ahv') { setCands(null); setOverride(false); } }} />
                   </fieldset>
                 ) : <p>{t('casework.household.adding', { name })}</p>}
                 <div class="row-fields">

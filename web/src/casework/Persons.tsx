@@ -228,7 +228,7 @@ export function RegisterPerson() {
   // The household once registered (a second try only opens the dossier).
   const done = useRef<Household | null>(null);
   const set = (k: keyof typeof v) => (x: string) => {
-    setV({ ...v, [k]: x });
+    setV((o) => ({ ...o, [k]: x }));
     if (k === 'last_name' || k === 'first_name' || k === 'birth_date') { setCands(null); setOverride(false); }
   };
   const muniOptions = munis.data?.items ?? [];
@@ -390,8 +390,8 @@ export function RegisterPerson() {
         <fieldset class="fieldset" disabled={registered}>
           <legend>{t('casework.household.legend')}</legend>
           <Field label={t('casework.household.name')} hint={t('casework.household.name_hint')} value={hh.name}
-            onInput={(x) => setHh({ ...hh, name: x })} name="household_name" />
-          <DateField label={t('casework.household.valid_from')} value={hh.valid_from} onInput={(x) => setHh({ ...hh, valid_from: x })}
+            onInput={(x) => setHh((o) => ({ ...o, name: x }))} name="household_name" />
+          <DateField label={t('casework.household.valid_from')} value={hh.valid_from} onInput={(x) => setHh((o) => ({ ...o, valid_from: x }))}
             required error={fieldErr.valid_from} name="valid_from" />
         </fieldset>
         {canCase ? (

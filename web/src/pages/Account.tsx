@@ -18,7 +18,7 @@ export function PasswordForm(p: { onDone: () => Promise<void> | void; firstFocus
   const [busy, setBusy] = useState(false);
   const currentRef = useRef<HTMLInputElement>(null);
   const nextRef = useRef<HTMLInputElement>(null);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
 
   useEffect(() => { if (p.firstFocus) currentRef.current?.focus(); }, []);
 

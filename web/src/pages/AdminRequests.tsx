@@ -38,7 +38,7 @@ export function TenantAdministration({ slug, hasAdmin }: { slug: string; hasAdmi
   const [done, setDone] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   const [tick, setTick] = useState(0);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
 
   async function submit(e: Event) {
     e.preventDefault();

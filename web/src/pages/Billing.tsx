@@ -187,7 +187,7 @@ function NewPeriod() {
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     const fe: Record<string, string> = {};
@@ -282,7 +282,7 @@ function CostsCard({ period, path, onChanged }: { period: Period; path: PeriodPa
   const [formErr, setFormErr] = useState<unknown>(null);
   const [rmErr, setRmErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   const byPhase = (ph: Phase) => period.costs.filter((c) => c.phase === ph);
   const sum = (cs: Cost[]) => cs.reduce((s, c) => s + c.amount, 0);
 
@@ -1036,7 +1036,7 @@ function CreditorEdit() {
   const { v, fieldErr } = f;
   if (f.loadErr) return <section><PageTitle>{t('billing.creditor.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof CreditorForm) => (x: string) => f.setV({ ...v, [k]: x });
+  const set = (k: keyof CreditorForm) => (x: string) => f.setV((o) => (o && { ...o, [k]: x }));
 
   function save(e: Event) {
     e.preventDefault();

@@ -63,7 +63,7 @@ export function PaymentAccount() {
   const { v, fieldErr } = f;
   if (f.loadErr) return <section><PageTitle>{t('payaccount.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof Form) => (x: string) => f.setV({ ...v, [k]: x });
+  const set = (k: keyof Form) => (x: string) => f.setV((o) => (o && { ...o, [k]: x }));
 
   function save(e: Event) {
     e.preventDefault();

@@ -188,7 +188,7 @@ function Propose({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) =>
   const [sa, setSa] = useState(false);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   const creditor = v.creditor || (children[0] ? String(children[0].id) : '');
   if (title.error || !children.length)
     return <Section id="ah-adv-new" title={t('alimente.advance.new')}><p class="muted">{t('alimente.advance.needs_child')}</p></Section>;

@@ -118,7 +118,7 @@ function AddReceipt({ dossier, onDone }: { dossier: Dossier; onDone: (n: string)
   const [v, setV] = useState({ amount: '', received_on: formatDate(todayIso()), note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);

@@ -99,7 +99,7 @@ function StartForm({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) 
   const [v, setV] = useState({ amount: '', office: '', started_on: today(), reference: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);
@@ -138,7 +138,7 @@ function StepForm({ e, onDone, onStale, onCancel }: { e: Enforcement; onDone: (n
   const [v, setV] = useState({ step: next as string, date: today(), fee: '', note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(ev: Event) {
     ev.preventDefault();
     setErr(null);
@@ -224,8 +224,8 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
           <h3 id="ah-pr-new">{t('alimente.pension.new')}</h3>
           {err ? <ErrorBox error={err} /> : null}
           <div class="row-fields">
-            <Field label={t('alimente.pension.institution')} hint={t('alimente.pension.institution_hint')} value={v.institution} onInput={(x) => setV({ ...v, institution: x })} error={fe.institution} maxLength={200} name="institution" />
-            <DateField label={t('alimente.pension.reported_on')} hint={t('alimente.pension.reported_on_hint')} value={v.reported_on} onInput={(x) => setV({ ...v, reported_on: x })} error={fe.reported_on} name="reported_on" />
+            <Field label={t('alimente.pension.institution')} hint={t('alimente.pension.institution_hint')} value={v.institution} onInput={(x) => setV((o) => ({ ...o, institution: x }))} error={fe.institution} maxLength={200} name="institution" />
+            <DateField label={t('alimente.pension.reported_on')} hint={t('alimente.pension.reported_on_hint')} value={v.reported_on} onInput={(x) => setV((o) => ({ ...o, reported_on: x }))} error={fe.reported_on} name="reported_on" />
           </div>
           <div class="actions"><button type="submit" class="btn btn-primary">{t('alimente.pension.submit')}</button></div>
         </form>
@@ -238,7 +238,7 @@ function ReportAction({ r, what, onDone, onStale, onCancel }: { r: PensionReport
   const [v, setV] = useState({ reason: 'paid', date: today(), amount: '', note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);
@@ -288,7 +288,7 @@ function Complaints({ dossier, can }: { dossier: Dossier; can: boolean }) {
   const [note, setNote] = useState<string | null>(null);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);

@@ -30,7 +30,7 @@ export function LetterBatch() {
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
   const [result, setResult] = useState<BatchResult | null>(null);
-  const set = (k: keyof typeof EMPTY) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof EMPTY) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   const toggle = (id: number, on: boolean) => setChosen(on ? [...chosen, id] : chosen.filter((x) => x !== id));
 
   async function submit(e: Event) {

@@ -93,7 +93,7 @@ function GuaranteeForm({ dossier }: { dossier: Dossier }) {
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Letter | null>(null);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null); setDone(null);

@@ -146,7 +146,7 @@ export function BudgetEditor({ id }: { id: string }) {
   const [busyPreview, setBusyPreview] = useState(false);
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string | boolean) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string | boolean) => setV((o) => ({ ...o, [k]: x }));
 
   /** The request body, or the field errors. */
   function build(): { body: BudgetInput | null; errors: Record<string, string> } {
@@ -431,7 +431,7 @@ function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () =
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
   async function create(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);
@@ -619,8 +619,8 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
         <form class="form" onSubmit={repay} noValidate aria-labelledby={`repay-${x.id}`}>
           <h3 id={`repay-${x.id}`}>{t('money.claim.book_repayment')}</h3>
           <div class="row-fields">
-            <AmountField label={t('money.claim.repayment_amount')} value={rep.amount} onInput={(v) => setRep({ ...rep, amount: v })} error={re.amount} required name="repay_amount" />
-            <DateField label={t('money.claim.paid_on')} value={rep.date} onInput={(v) => setRep({ ...rep, date: v })} error={re.date} required name="repay_date" />
+            <AmountField label={t('money.claim.repayment_amount')} value={rep.amount} onInput={(v) => setRep((o) => ({ ...o, amount: v }))} error={re.amount} required name="repay_amount" />
+            <DateField label={t('money.claim.paid_on')} value={rep.date} onInput={(v) => setRep((o) => ({ ...o, date: v }))} error={re.date} required name="repay_date" />
           </div>
           <div class="actions"><button type="submit" class="btn btn-primary">{t('money.claim.book')}</button></div>
         </form>
@@ -639,7 +639,7 @@ function OneOffsSection({ dossier }: { dossier: Dossier }) {
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string | boolean) => setV({ ...v, [k]: x });
+  const set = (k: keyof typeof v) => (x: string | boolean) => setV((o) => ({ ...o, [k]: x }));
   const active = dossier.state === 'ongoing' || dossier.state === 'review';
   async function propose(e: Event) {
     e.preventDefault();

@@ -87,9 +87,9 @@ export function GoalsTab({ dossier }: { dossier: Dossier }) {
       {app.can('case.write') ? (
         <Section id="goals-add" title={t('sozialhilfe.goals.add')}>
           <form class="form" onSubmit={add} noValidate>
-            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={(x) => setV({ ...v, title: x })} error={fe.title} required />
-            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={(x) => setV({ ...v, measures: x })} />
-            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={(x) => setV({ ...v, due_on: x })} error={fe.due_on} required />
+            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={(x) => setV((o) => ({ ...o, title: x }))} error={fe.title} required />
+            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={(x) => setV((o) => ({ ...o, measures: x }))} />
+            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={(x) => setV((o) => ({ ...o, due_on: x }))} error={fe.due_on} required />
             <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.goals.submit')}</button></div>
           </form>
         </Section>
