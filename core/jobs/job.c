@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,26 +464,20 @@ ended_seen(void)
 	return __atomic_load_n(&ended_gen, __ATOMIC_ACQUIRE);
 }
 
-/* Until a job ended after seen was read, or until deadline. */
+/* Until a job ended after seen was read, or until ks_now() reaches until. */
 static void
-ended_wait(unsigned long seen, const struct timespec *deadline)
+ended_wait(unsigned long seen, double until)
 {
+	struct timespec d;
+
+	d.tv_sec = (time_t)until;
+	d.tv_nsec = (long)((until - (double)d.tv_sec) * 1e9);
 	pthread_once(&ended_once, ended_init);
 	pthread_mutex_lock(&ended_mu);
 	while (ended_gen == seen && pthread_cond_timedwait(&ended_cv,
-	    &ended_mu, deadline) != ETIMEDOUT)
+	    &ended_mu, &d) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&ended_mu);
-}
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000L +
-	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
 static int
@@ -516,11 +511,11 @@ wait_param(struct ks_request *req, long *ms)
 static int
 job_show(struct ks_request *req)
 {
-	struct timespec t0, until;
 	unsigned long seen = ended_seen();
+	double t0, end, now;
 	PGresult *r;
 	int64_t id;
-	long ms, waited, step;
+	long ms;
 	int n;
 
 	if (wait_param(req, &ms) != KS_OK || (r = job_row(req, &id)) == NULL)
@@ -529,16 +524,11 @@ job_show(struct ks_request *req)
 		n = __atomic_add_fetch(&waiting, 1, __ATOMIC_RELAXED);
 		if (n * 4 > ks_conf.threads)
 			ms = 0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while ((waited = ms_since(&t0)) < ms && !job_ended(r)) {
-			step = waited < 2000 ? 10 : 50;
-			if (step > ms - waited)
-				step = ms - waited;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += step * 1000000L;
-			until.tv_sec += until.tv_nsec / 1000000000L;
-			until.tv_nsec %= 1000000000L;
-			ended_wait(seen, &until);
+		t0 = ks_now();		/* CLOCK_MONOTONIC, as ended_cv's */
+		end = t0 + (double)ms / 1000.0;
+		while ((now = ks_now()) < end && !job_ended(r)) {
+			ended_wait(seen, fmin(end, now +
+			    (now - t0 < 2.0 ? 0.010 : 0.050)));
 			seen = ended_seen();
 			ks_db_free(req, r);	/* one read kept, not 300 */
 			if ((r = job_row(req, &id)) == NULL)
