@@ -25,6 +25,7 @@ import { useVocabularies, vocabCodes, vocabText } from './vocabulary';
 import { DocumentsTab } from './Documents';
 import { TransferTab } from './Transfer';
 import './dossier.css';
+import { fieldSetter } from '../lib/form';
 
 interface Muni { bfs: number; name: string }
 
@@ -478,6 +479,7 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
   const mod = useModule().code;
   const dl = useResource<{ items: Deadline[] }>(`/api/v1/cases/${dossier.id}/deadlines`);
   const [v, setV] = useState({ due_on: '', text: '' });
+  const set = fieldSetter(setV);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
   const [note, setNote] = useState<string | null>(null);
@@ -540,8 +542,8 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
       {app.can('case.write') ? (
         <Section id="dl-add" title={t('casework.deadline.add')}>
           <form class="form" onSubmit={add} noValidate>
-            <DateField label={t('casework.deadline.due_on')} value={v.due_on} onInput={(x) => setV((o) => ({ ...o, due_on: x }))} error={fe.due_on} required />
-            <Field label={t('casework.deadline.text')} value={v.text} onInput={(x) => setV((o) => ({ ...o, text: x }))} error={fe.text} required />
+            <DateField label={t('casework.deadline.due_on')} value={v.due_on} onInput={set('due_on')} error={fe.due_on} required />
+            <Field label={t('casework.deadline.text')} value={v.text} onInput={set('text')} error={fe.text} required />
             <div class="actions"><button type="submit" class="btn btn-primary">{t('casework.deadline.submit')}</button></div>
           </form>
         </Section>

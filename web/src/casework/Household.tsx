@@ -16,6 +16,7 @@ import { MEMBER_ROLES } from './types';
 import { DateField, Section, ModuleNav, checkDate, dateOrDash, useHref } from './common';
 import { PersonFinder } from './Persons';
 import { InlinePanel, useInline } from '../components/inline';
+import { fieldSetter } from '../lib/form';
 
 // Re-exported: the persons screens take them from here.
 export { InlinePanel, useInline };
@@ -102,6 +103,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
   const inline = useInline<AddMode>();
   const [pick, setPick] = useState<PersonHit | null>(null);
   const [np, setNp] = useState<NewPerson>(emptyNewPerson(h.members[0]?.last_name ?? ''));
+  const setN = fieldSetter(setNp);
   const [role, setRole] = useState('child');
   const [from, setFrom] = useState('');
   const [fe, setFe] = useState<Record<string, string>>({});
@@ -176,7 +178,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
                   <fieldset class="fieldset">
                     <legend>{t('persons.household.new_legend')}</legend>
                     <NewPersonFields v={np} errors={fe} idPrefix="hh-new"
-                      set={(k, x) => { setNp((o) => ({ ...o, [k]: x })); if (k !== 'sex' && k !== 'ahv') { setCands(null); setOverride(false); } }} />
+                      set={(k, x) => { setN(k)(x); if (k !== 'sex' && k !== 'ahv') { setCands(null); setOverride(false); } }} />
                   </fieldset>
                 ) : <p>{t('casework.household.adding', { name })}</p>}
                 <div class="row-fields">

@@ -24,6 +24,7 @@ import {
   DuplicateWarning, InlinePanel, MoveChoice, NEW_PERSON_FIELDS, NewPersonFields, checkNewPerson, emptyNewPerson,
   overlapOf, useInline, type NewPerson, type Overlap,
 } from './Household';
+import { fieldSetter } from '../lib/form';
 
 /** What was typed into the search fields. */
 export interface SearchInput { name: string; birth: string; ahv: string }
@@ -214,6 +215,7 @@ export function RegisterPerson() {
   const munis = useResource<Page<Muni>>(canCase && app.can('directory.read') ? '/api/v1/municipalities' : null);
   const [v, setV] = useState({ ...emptyPerson, language: app.me.user.language as string });
   const [hh, setHh] = useState({ name: '', valid_from: formatDate(todayIso().slice(0, 8) + '01') });
+  const setH = fieldSetter(setHh);
   const [members, setMembers] = useState<FamilyMember[]>([]);
   const finder = useInline<true>();
   const seq = useRef(1);
@@ -227,8 +229,9 @@ export function RegisterPerson() {
   const [busy, setBusy] = useState(false);
   // The household once registered (a second try only opens the dossier).
   const done = useRef<Household | null>(null);
+  const setField = fieldSetter(setV);
   const set = (k: keyof typeof v) => (x: string) => {
-    setV((o) => ({ ...o, [k]: x }));
+    setField(k)(x);
     if (k === 'last_name' || k === 'first_name' || k === 'birth_date') { setCands(null); setOverride(false); }
   };
   const muniOptions = munis.data?.items ?? [];
@@ -390,8 +393,8 @@ export function RegisterPerson() {
         <fieldset class="fieldset" disabled={registered}>
           <legend>{t('casework.household.legend')}</legend>
           <Field label={t('casework.household.name')} hint={t('casework.household.name_hint')} value={hh.name}
-            onInput={(x) => setHh((o) => ({ ...o, name: x }))} name="household_name" />
-          <DateField label={t('casework.household.valid_from')} value={hh.valid_from} onInput={(x) => setHh((o) => ({ ...o, valid_from: x }))}
+            onInput={setH('name')} name="household_name" />
+          <DateField label={t('casework.household.valid_from')} value={hh.valid_from} onInput={setH('valid_from')}
             required error={fieldErr.valid_from} name="valid_from" />
         </fieldset>
         {canCase ? (

@@ -7,6 +7,7 @@ import { t, type Lang } from '../i18n';
 import { splitError } from '../lib/errors';
 import { ErrorBox, Field, Notice, PageTitle } from '../components/ui';
 import { SignInFrame } from './Login';
+import { fieldSetter } from '../lib/form';
 
 const MIN = 10;
 
@@ -18,7 +19,7 @@ export function PasswordForm(p: { onDone: () => Promise<void> | void; firstFocus
   const [busy, setBusy] = useState(false);
   const currentRef = useRef<HTMLInputElement>(null);
   const nextRef = useRef<HTMLInputElement>(null);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   useEffect(() => { if (p.firstFocus) currentRef.current?.focus(); }, []);
 

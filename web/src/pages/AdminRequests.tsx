@@ -11,6 +11,7 @@ import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
 import { Badge, ConfirmButton, ErrorBox, Field, ListPager, Notice, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
+import { fieldSetter } from '../lib/form';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -38,7 +39,7 @@ export function TenantAdministration({ slug, hasAdmin }: { slug: string; hasAdmi
   const [done, setDone] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   const [tick, setTick] = useState(0);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   async function submit(e: Event) {
     e.preventDefault();

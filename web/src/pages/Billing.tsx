@@ -18,6 +18,7 @@ import { formatAmount, formatDate, formatDateTime, formatInteger, parseAmount, p
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 import './billing.css';
+import { fieldSetter, loadedFieldSetter } from '../lib/form';
 
 export const BILLING_API = '/api/v1/billing';
 /** A billing period's address (the cards below append to it). */
@@ -187,7 +188,7 @@ function NewPeriod() {
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     const fe: Record<string, string> = {};
@@ -282,7 +283,7 @@ function CostsCard({ period, path, onChanged }: { period: Period; path: PeriodPa
   const [formErr, setFormErr] = useState<unknown>(null);
   const [rmErr, setRmErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   const byPhase = (ph: Phase) => period.costs.filter((c) => c.phase === ph);
   const sum = (cs: Cost[]) => cs.reduce((s, c) => s + c.amount, 0);
 
@@ -418,7 +419,7 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
       return out;
     });
   }, [period]);
-  const set = (k: string) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   async function save(e: Event) {
     e.preventDefault();
@@ -979,7 +980,7 @@ function AddressEdit({ id, item, onSaved, onCancel }: {
   const head = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
   useEffect(() => { head.current?.focus(); }, []);
-  const set = (k: keyof AddressForm) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   async function save(e: Event) {
     e.preventDefault();
@@ -1036,7 +1037,7 @@ function CreditorEdit() {
   const { v, fieldErr } = f;
   if (f.loadErr) return <section><PageTitle>{t('billing.creditor.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof CreditorForm) => (x: string) => f.setV((o) => (o && { ...o, [k]: x }));
+  const set = loadedFieldSetter(f.setV);
 
   function save(e: Event) {
     e.preventDefault();

@@ -10,6 +10,7 @@ import { splitError } from '../lib/errors';
 import { formatInteger } from '../lib/format';
 import { ErrorBox, Field, ListPager, Loading, Notice, PageTitle } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
+import { fieldSetter } from '../lib/form';
 
 /** "43'900", "43 900" or "43900" -> 43900; null when not a whole number. */
 function parseCount(s: string): number | null {
@@ -58,7 +59,7 @@ export function MunicipalityNew() {
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     const fe: Record<string, string> = {};

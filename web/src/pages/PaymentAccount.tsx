@@ -9,6 +9,7 @@ import { useEtagForm } from '../lib/etagForm';
 import { t } from '../i18n';
 import { splitError } from '../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle } from '../components/ui';
+import { loadedFieldSetter } from '../lib/form';
 
 interface Account {
   name: string; iban: string; bic: string | null; street: string | null; house_no: string | null;
@@ -63,7 +64,7 @@ export function PaymentAccount() {
   const { v, fieldErr } = f;
   if (f.loadErr) return <section><PageTitle>{t('payaccount.title')}</PageTitle><ErrorBox error={f.loadErr} /></section>;
   if (!v) return <Loading />;
-  const set = (k: keyof Form) => (x: string) => f.setV((o) => (o && { ...o, [k]: x }));
+  const set = loadedFieldSetter(f.setV);
 
   function save(e: Event) {
     e.preventDefault();

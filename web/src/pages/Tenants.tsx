@@ -16,6 +16,7 @@ import { formatDate, formatInteger, parseDate, todayIso } from '../lib/format';
 import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { TenantAdministration } from './AdminRequests';
+import { fieldSetter } from '../lib/form';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -69,7 +70,7 @@ export function TenantNew() {
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     const fe: Record<string, string> = {};

@@ -13,6 +13,7 @@ import { splitError } from '../lib/errors';
 import { Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { AdminRequestInbox } from './AdminRequests';
+import { fieldSetter } from '../lib/form';
 
 const langOptions = () => [
   { value: 'de', label: t('lang.de') },
@@ -84,7 +85,7 @@ export function UserNew() {
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
   const [formErr, setFormErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   async function submit(e: Event) {
     e.preventDefault();

@@ -16,6 +16,7 @@ import { formatAmount, formatDate, formatDateTime } from '../../lib/format';
 import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, saveBlob } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
 import type { Advance, TitleAnswer } from './types';
+import { fieldSetter } from '../../lib/form';
 
 const TONE: Record<string, 'ok' | 'off' | 'warn' | 'info'> = { draft: 'info', submitted: 'warn', approved: 'ok', rejected: 'off', ended: 'off' };
 export const END_REASONS = ['age_18', 'age_25', 'education_end', 'title_end', 'means', 'other'] as const;
@@ -188,7 +189,7 @@ function Propose({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) =>
   const [sa, setSa] = useState(false);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   const creditor = v.creditor || (children[0] ? String(children[0].id) : '');
   if (title.error || !children.length)
     return <Section id="ah-adv-new" title={t('alimente.advance.new')}><p class="muted">{t('alimente.advance.needs_child')}</p></Section>;

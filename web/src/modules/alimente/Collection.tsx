@@ -16,6 +16,7 @@ import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, s
 import type { Dossier } from '../../casework/types';
 import type { Receipt, Recovery } from './types';
 import { RemindersSection } from './Reminders';
+import { fieldSetter } from '../../lib/form';
 
 /** "2026-11" as 11.2026. */
 const ym = (s: string) => `${s.slice(5, 7)}.${s.slice(0, 4)}`;
@@ -118,7 +119,7 @@ function AddReceipt({ dossier, onDone }: { dossier: Dossier; onDone: (n: string)
   const [v, setV] = useState({ amount: '', received_on: formatDate(todayIso()), note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);

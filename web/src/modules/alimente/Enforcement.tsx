@@ -17,6 +17,7 @@ import { formatAmount, formatDate, todayIso } from '../../lib/format';
 import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, saveBlob } from '../../casework/common';
 import type { Dossier } from '../../casework/types';
 import type { Complaint, Enforcement, PensionReport } from './types';
+import { fieldSetter } from '../../lib/form';
 
 export const STEPS = ['request', 'payment_order', 'objection', 'setting_aside', 'continuation', 'seizure', 'loss_certificate', 'withdrawn'] as const;
 const today = () => formatDate(todayIso());
@@ -99,7 +100,7 @@ function StartForm({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) 
   const [v, setV] = useState({ amount: '', office: '', started_on: today(), reference: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);
@@ -138,7 +139,7 @@ function StepForm({ e, onDone, onStale, onCancel }: { e: Enforcement; onDone: (n
   const [v, setV] = useState({ step: next as string, date: today(), fee: '', note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(ev: Event) {
     ev.preventDefault();
     setErr(null);
@@ -180,6 +181,7 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
   const [v, setV] = useState({ institution: '', reported_on: '' });
+  const set = fieldSetter(setV);
   const acting = useInline<{ id: number; what: 'revoke' | 'payout' }>();
   const items = list.data?.items ?? [];
   const cur = acting.open ? items.find((r) => r.id === acting.open!.id) ?? null : null;
@@ -224,8 +226,8 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
           <h3 id="ah-pr-new">{t('alimente.pension.new')}</h3>
           {err ? <ErrorBox error={err} /> : null}
           <div class="row-fields">
-            <Field label={t('alimente.pension.institution')} hint={t('alimente.pension.institution_hint')} value={v.institution} onInput={(x) => setV((o) => ({ ...o, institution: x }))} error={fe.institution} maxLength={200} name="institution" />
-            <DateField label={t('alimente.pension.reported_on')} hint={t('alimente.pension.reported_on_hint')} value={v.reported_on} onInput={(x) => setV((o) => ({ ...o, reported_on: x }))} error={fe.reported_on} name="reported_on" />
+            <Field label={t('alimente.pension.institution')} hint={t('alimente.pension.institution_hint')} value={v.institution} onInput={set('institution')} error={fe.institution} maxLength={200} name="institution" />
+            <DateField label={t('alimente.pension.reported_on')} hint={t('alimente.pension.reported_on_hint')} value={v.reported_on} onInput={set('reported_on')} error={fe.reported_on} name="reported_on" />
           </div>
           <div class="actions"><button type="submit" class="btn btn-primary">{t('alimente.pension.submit')}</button></div>
         </form>
@@ -238,7 +240,7 @@ function ReportAction({ r, what, onDone, onStale, onCancel }: { r: PensionReport
   const [v, setV] = useState({ reason: 'paid', date: today(), amount: '', note: '' });
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null);
@@ -288,7 +290,7 @@ function Complaints({ dossier, can }: { dossier: Dossier; can: boolean }) {
   const [note, setNote] = useState<string | null>(null);
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);

@@ -13,6 +13,7 @@ import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } fr
 import { JobProgress } from '../../components/JobProgress';
 import type { Worklist } from './types';
 import { AmountField, DateField, Section, ShNav, StateBadge, checkAmount, checkDate } from './common';
+import { fieldSetter } from '../../lib/form';
 
 type Kind = 'document-request' | 'cost-guarantee';
 interface BatchResult { count: number; documents: number[]; skipped: { dossier: number; reason: string }[] }
@@ -30,7 +31,7 @@ export function LetterBatch() {
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
   const [result, setResult] = useState<BatchResult | null>(null);
-  const set = (k: keyof typeof EMPTY) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   const toggle = (id: number, on: boolean) => setChosen(on ? [...chosen, id] : chosen.filter((x) => x !== id));
 
   async function submit(e: Event) {

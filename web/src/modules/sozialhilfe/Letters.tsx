@@ -11,6 +11,7 @@ import { splitError } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import type { Checklist, Dossier } from './types';
 import { AmountField, DateField, Section, ShNav, checkAmount, checkDate, saveBlob, shHref } from './common';
+import { fieldSetter } from '../../lib/form';
 
 interface Letter { id: number; title: string; kind: string; language: string }
 
@@ -93,7 +94,7 @@ function GuaranteeForm({ dossier }: { dossier: Dossier }) {
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Letter | null>(null);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function submit(e: Event) {
     e.preventDefault();
     setErr(null); setDone(null);

@@ -17,6 +17,7 @@ import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, 
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import type { Budget, BudgetInput, BudgetLine, BudgetPreview, Claim, ClaimDetail, Decision, Dossier, Ledger, OneOff, Provenance } from './types';
 import { AmountField, DateField, ProgressBar, Section, ShNav, amountText, checkAmount, checkDate, saveBlob, shHref, useDebounced } from './common';
+import { fieldSetter } from '../../lib/form';
 
 /** A line's position; a benefit the screens have no name for is a situation-related one. */
 const lineLabel = (code: string) => tOpt(`sozialhilfe.line.${code}`) ?? (code.startsWith('sil:') ? t('sozialhilfe.line.sil') : code);
@@ -146,7 +147,7 @@ export function BudgetEditor({ id }: { id: string }) {
   const [busyPreview, setBusyPreview] = useState(false);
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string | boolean) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
 
   /** The request body, or the field errors. */
   function build(): { body: BudgetInput | null; errors: Record<string, string> } {
@@ -431,7 +432,7 @@ function ClaimsSection({ dossier, onBooked }: { dossier: Dossier; onBooked: () =
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   async function create(e: Event) {
     e.preventDefault();
     setErr(null); setNote(null);
@@ -522,6 +523,7 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
   const edit = useEdit<PlanForm>();
   const [pe, setPe] = useState<Record<string, string>>({});
   const [rep, setRep] = useState({ amount: '', date: formatDate(todayIso()) });
+  const setR = fieldSetter(setRep);
   const [re, setRe] = useState<Record<string, string>>({});
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -619,8 +621,8 @@ function ClaimPlanView({ id, onChanged, onClose }: { id: number; onChanged: () =
         <form class="form" onSubmit={repay} noValidate aria-labelledby={`repay-${x.id}`}>
           <h3 id={`repay-${x.id}`}>{t('money.claim.book_repayment')}</h3>
           <div class="row-fields">
-            <AmountField label={t('money.claim.repayment_amount')} value={rep.amount} onInput={(v) => setRep((o) => ({ ...o, amount: v }))} error={re.amount} required name="repay_amount" />
-            <DateField label={t('money.claim.paid_on')} value={rep.date} onInput={(v) => setRep((o) => ({ ...o, date: v }))} error={re.date} required name="repay_date" />
+            <AmountField label={t('money.claim.repayment_amount')} value={rep.amount} onInput={setR('amount')} error={re.amount} required name="repay_amount" />
+            <DateField label={t('money.claim.paid_on')} value={rep.date} onInput={setR('date')} error={re.date} required name="repay_date" />
           </div>
           <div class="actions"><button type="submit" class="btn btn-primary">{t('money.claim.book')}</button></div>
         </form>
@@ -639,7 +641,7 @@ function OneOffsSection({ dossier }: { dossier: Dossier }) {
   const [err, setErr] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof v) => (x: string | boolean) => setV((o) => ({ ...o, [k]: x }));
+  const set = fieldSetter(setV);
   const active = dossier.state === 'ongoing' || dossier.state === 'review';
   async function propose(e: Event) {
     e.preventDefault();

@@ -13,11 +13,13 @@ import { InlinePanel, useInline } from '../../components/inline';
 import { formatDate, todayIso } from '../../lib/format';
 import type { Dossier, Goal } from './types';
 import { DateField, Section, checkDate } from './common';
+import { fieldSetter } from '../../lib/form';
 
 export function GoalsTab({ dossier }: { dossier: Dossier }) {
   const app = useApp();
   const g = useResource<{ items: Goal[] }>(`/api/v1/cases/${dossier.id}/goals`);
   const [v, setV] = useState({ title: '', measures: '', due_on: '' });
+  const set = fieldSetter(setV);
   const [signOn, setSignOn] = useState(formatDate(todayIso()));
   const [err, setErr] = useState<unknown>(null);
   const [fe, setFe] = useState<Record<string, string>>({});
@@ -87,9 +89,9 @@ export function GoalsTab({ dossier }: { dossier: Dossier }) {
       {app.can('case.write') ? (
         <Section id="goals-add" title={t('sozialhilfe.goals.add')}>
           <form class="form" onSubmit={add} noValidate>
-            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={(x) => setV((o) => ({ ...o, title: x }))} error={fe.title} required />
-            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={(x) => setV((o) => ({ ...o, measures: x }))} />
-            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={(x) => setV((o) => ({ ...o, due_on: x }))} error={fe.due_on} required />
+            <Field label={t('sozialhilfe.goals.title_field')} value={v.title} onInput={set('title')} error={fe.title} required />
+            <TextArea label={t('sozialhilfe.goals.measures')} value={v.measures} onInput={set('measures')} />
+            <DateField label={t('sozialhilfe.goals.due_on')} value={v.due_on} onInput={set('due_on')} error={fe.due_on} required />
             <div class="actions"><button type="submit" class="btn btn-primary">{t('sozialhilfe.goals.submit')}</button></div>
           </form>
         </Section>
