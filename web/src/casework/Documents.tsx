@@ -2,7 +2,7 @@
 // the keyboard) with progress, the list of versions, preview of images
 // inline and of PDFs in a new tab, download.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, download, upload, withQuery, type Page } from '../api';
+import { download, upload, withQuery, type Page } from '../api';
 import { t } from '../i18n';
 import { useApp } from '../ctx';
 import { useResource } from '../lib/hooks';
@@ -11,6 +11,7 @@ import { formatDateTime, formatInteger } from '../lib/format';
 import type { Doc, Dossier } from './types';
 import { ProgressBar, Section, saveBlob, useModule } from './common';
 import { useVocabularies, vocabCodes, vocabText } from './vocabulary';
+import { formIncomplete } from '../lib/errors';
 
 const TYPES = ['application/pdf', 'image/jpeg', 'image/png'];
 
@@ -49,7 +50,7 @@ export function DocumentsTab({ dossier }: { dossier: Dossier }) {
     if (!file) errs.file = t('casework.doc.choose_file');
     if (!title.trim()) errs.title = t('form.missing');
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     setErr(null); setNote(null);
     setProg({ done: 0, total: file!.size });
     try {

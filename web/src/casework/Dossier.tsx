@@ -13,8 +13,8 @@ import { useApp, type AppCtx } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError } from '../lib/errors';
-import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, ListPager, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
+import { splitError, formIncomplete } from '../lib/errors';
+import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, PagedTable, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../lib/format';
 import type { DossierTab, ModuleContribution, TabProps } from '../modules/types';
@@ -53,35 +53,26 @@ export function CaseList() {
             ...(mod.states ?? []).map((s) => ({ value: s, label: label(`${mod.code}.state`, s) }))]} />
         <CheckboxField label={t('casework.cases.mine')} checked={mine} onChange={setMine} />
       </div>
-      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : (
-        <>
-          <table class="table">
-            <caption class="visually-hidden">{t('casework.cases.title')}</caption>
-            <thead><tr>
-              <th scope="col">{t('dossier.number')}</th>
-              <th scope="col">{t('casework.client')}</th>
-              <th scope="col">{t('casework.case.state')}</th>
-              <th scope="col">{t('casework.case.municipality')}</th>
-              <th scope="col">{t('casework.case.caseworker')}</th>
-              <th scope="col">{t('casework.case.next_deadline')}</th>
-            </tr></thead>
-            <tbody>
-              {list.items.map((d) => (
-                <tr key={d.id}>
-                  <td class="dossier-number">{d.number}</td>
-                  <td><a href={d.module && d.module !== mod.code ? modHref(d.module, 'cases', d.id) : mh('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
-                  <td><StateBadge state={d.state} /></td>
-                  <td>{d.municipality.name}</td>
-                  <td>{d.caseworker?.display_name ?? '–'}</td>
-                  <td>{dateOrDash(d.next_deadline)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {list.items.length === 0 ? <p>{query ? t('dossier.search.none', { q: query }) : t('casework.cases.none')}</p> : null}
-          <ListPager label={t('casework.cases.pager')} list={list} />
-        </>
-      )}
+      <PagedTable list={list} caption={t('casework.cases.title')} pager={t('casework.cases.pager')}
+        empty={query ? t('dossier.search.none', { q: query }) : t('casework.cases.none')}
+        head={<>
+          <th scope="col">{t('dossier.number')}</th>
+          <th scope="col">{t('casework.client')}</th>
+          <th scope="col">{t('casework.case.state')}</th>
+          <th scope="col">{t('casework.case.municipality')}</th>
+          <th scope="col">{t('casework.case.caseworker')}</th>
+          <th scope="col">{t('casework.case.next_deadline')}</th>
+        </>}
+        row={(d) => (
+          <tr key={d.id}>
+            <td class="dossier-number">{d.number}</td>
+            <td><a href={d.module && d.module !== mod.code ? modHref(d.module, 'cases', d.id) : mh('cases', d.id)}>{d.applicant.last_name} {d.applicant.first_name}</a></td>
+            <td><StateBadge state={d.state} /></td>
+            <td>{d.municipality.name}</td>
+            <td>{d.caseworker?.display_name ?? '–'}</td>
+            <td>{dateOrDash(d.next_deadline)}</td>
+          </tr>
+        )} />
     </section>
   );
 }
@@ -308,7 +299,7 @@ function Overview({ dossier: x, etag, onChange, reload }: { dossier: Dossier; et
 
   async function transition() {
     setTrErr(null); setMissing(null); setTrNote(null);
-    if (to === 'closed' && !closure) { setTrErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (to === 'closed' && !closure) { setTrErr(formIncomplete()); return; }
     const body: Record<string, unknown> = { to };
     if (reason.trim()) body.reason = reason.trim();
     if (to === 'closed') body.closure_reason = closure;
@@ -435,7 +426,7 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
     if (d.error) errs.noted_on = d.error;
     if (!text.trim()) errs.text = t('form.missing');
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     try {
       await post(`/api/v1/cases/${dossier.id}/journal`, { category: cat, text: text.trim(), noted_on: d.iso, ...(prot ? { protected: true } : {}) });
       setText(''); setProt(false); setNote(true); j.reload();
@@ -492,7 +483,7 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
     if (d.error) errs.due_on = d.error;
     if (!v.text.trim()) errs.text = t('form.missing');
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     try {
       await post(`/api/v1/cases/${dossier.id}/deadlines`, { due_on: d.iso, text: v.text.trim() });
       setV({ due_on: '', text: '' }); setNote(t('casework.deadline.added')); dl.reload(); reloadDossier();

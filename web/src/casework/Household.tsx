@@ -8,7 +8,7 @@ import { ApiError, etagOf, patch, post } from '../api';
 import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { useResource } from '../lib/hooks';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { CheckboxField, ErrorBox, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { formatAhv, formatDate, isValidAhv, todayIso } from '../lib/format';
 import type { Dossier, DuplicateCandidate, Household, MemberInput, PersonHit } from './types';
@@ -138,7 +138,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
     const d = checkDate(from || (inline.open === 'new' ? np.birth_date : ''), true);
     if (d.error) errors.valid_from = d.error;
     setFe(errors);
-    if (Object.keys(errors).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errors).length) { setErr(formIncomplete()); return; }
     body.valid_from = d.iso as string;
     setBusy(true);
     try {
@@ -154,7 +154,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
       if (ov) setOverlap(ov);
       const sp = splitError(x, [...NEW_PERSON_FIELDS, 'valid_from']);
       setFe(sp.field);
-      setErr(sp.form ?? new ApiError(400, { code: 'form_incomplete', message: '' }));
+      setErr(sp.form ?? formIncomplete());
     } finally { setBusy(false); }
   }
 

@@ -15,7 +15,7 @@ import { t, tOpt, label } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
-import { ConfirmButton, ErrorBox, Facts, Field, ListPager, Loading, Notice, Pager, PageTitle, SelectField } from '../components/ui';
+import { ConfirmButton, ErrorBox, Facts, Field, PagedTable, Loading, Notice, Pager, PageTitle, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 import { JobProgress } from '../components/JobProgress';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../lib/format';
@@ -83,23 +83,18 @@ export function PaymentRuns() {
         </Section>
       ) : null}
       <Section id="run-list" title={t('casework.run.list')}>
-        {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
-          <>
-            <table class="table">
-              <caption class="visually-hidden">{t('casework.run.list')}</caption>
-              <thead><tr><th scope="col">{t('casework.run.month')}</th><th scope="col">{t('casework.run.status')}</th>
-                <th scope="col">{t('casework.run.execution_date')}</th><th scope="col">{t('casework.run.exported_at')}</th></tr></thead>
-              <tbody>{list.items.map((r) => (
-                <tr key={r.id}>
-                  <td><a href={h('payments', r.id)}>{monthText(r.month)}</a></td>
-                  <td>{label('casework.rstatus', r.exported_at ? 'exported' : r.status)}</td>
-                  <td>{formatDate(r.execution_date)}</td><td>{r.exported_at ? formatDateTime(r.exported_at) : '–'}</td>
-                </tr>
-              ))}</tbody>
-            </table>
-            <ListPager label={t('casework.run.pager')} list={list} />
-          </>
-        ) : <p>{t('casework.run.none')}</p>}
+        <PagedTable list={list} caption={t('casework.run.list')} pager={t('casework.run.pager')} empty={t('casework.run.none')}
+          head={<>
+            <th scope="col">{t('casework.run.month')}</th><th scope="col">{t('casework.run.status')}</th>
+            <th scope="col">{t('casework.run.execution_date')}</th><th scope="col">{t('casework.run.exported_at')}</th>
+          </>}
+          row={(r) => (
+            <tr key={r.id}>
+              <td><a href={h('payments', r.id)}>{monthText(r.month)}</a></td>
+              <td>{label('casework.rstatus', r.exported_at ? 'exported' : r.status)}</td>
+              <td>{formatDate(r.execution_date)}</td><td>{r.exported_at ? formatDateTime(r.exported_at) : '–'}</td>
+            </tr>
+          )} />
       </Section>
       {useContext(EnabledModules).map((m) => { const S = m.paymentsSection; return S ? <S key={m.code} /> : null; })}
       {app.can('payment.run') ? <CamtUpload onImported={() => setFilesSeen((n) => n + 1)} /> : null}
@@ -222,25 +217,20 @@ function BankFiles() {
   const list = usePagedList<BankFile>('/api/v1/bank-files', 10);
   return (
     <Section id="bank-files" title={t('money.files.title')}>
-      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
-        <>
-          <table class="table">
-            <caption class="visually-hidden">{t('money.files.title')}</caption>
-            <thead><tr><th scope="col">{t('money.files.uploaded_at')}</th><th scope="col">{t('money.files.uploaded_by')}</th>
-              <th scope="col" class="num">{t('money.files.entries')}</th><th scope="col" class="num">{t('money.files.matched')}</th>
-              <th scope="col" class="num">{t('money.files.unmatched')}</th></tr></thead>
-            <tbody>{list.items.map((f) => (
-              <tr key={f.id}>
-                <td><a href={h('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
-                <td>{f.uploaded_by.display_name ?? '–'}</td><td class="num">{f.entries}</td>
-                <td class="num">{f.booked + f.returned + f.repayments + (f.received ?? 0)}</td>
-                <td class="num">{f.unmatched ? <strong>{f.unmatched}</strong> : 0}</td>
-              </tr>
-            ))}</tbody>
-          </table>
-          <ListPager label={t('money.files.pager')} list={list} />
-        </>
-      ) : <p>{t('money.files.none')}</p>}
+      <PagedTable list={list} caption={t('money.files.title')} pager={t('money.files.pager')} empty={t('money.files.none')}
+        head={<>
+          <th scope="col">{t('money.files.uploaded_at')}</th><th scope="col">{t('money.files.uploaded_by')}</th>
+          <th scope="col" class="num">{t('money.files.entries')}</th><th scope="col" class="num">{t('money.files.matched')}</th>
+          <th scope="col" class="num">{t('money.files.unmatched')}</th>
+        </>}
+        row={(f) => (
+          <tr key={f.id}>
+            <td><a href={h('payments', 'files', f.id)}>{formatDateTime(f.uploaded_at)}</a></td>
+            <td>{f.uploaded_by.display_name ?? '–'}</td><td class="num">{f.entries}</td>
+            <td class="num">{f.booked + f.returned + f.repayments + (f.received ?? 0)}</td>
+            <td class="num">{f.unmatched ? <strong>{f.unmatched}</strong> : 0}</td>
+          </tr>
+        )} />
     </Section>
   );
 }

@@ -11,7 +11,7 @@ import { t, tOpt, label, errorText } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { useResource } from '../lib/hooks';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { changedFields, useEdit } from '../lib/edit';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
@@ -301,7 +301,7 @@ export function RegisterPerson() {
     if (v.iban.trim()) body.iban = v.iban.replace(/\s+/g, '').toUpperCase();
     if (override) body.override_duplicate = true;
     const ms = done.current ? [] : memberBodies(vf.iso ?? '', body);
-    if (Object.keys(fe).length || ms === null) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length || ms === null) { setFormErr(formIncomplete()); return; }
     if (cands && !override) { setFormErr(new ApiError(409, { code: 'possible_duplicate', message: '' })); return; }
     setBusy(true);
     try {
@@ -337,7 +337,7 @@ export function RegisterPerson() {
       } else {
         const sp = splitError(err, Object.keys(emptyPerson));
         setFieldErr(sp.field);
-        setFormErr(sp.form ?? new ApiError(400, { code: 'form_incomplete', message: '' }));
+        setFormErr(sp.form ?? formIncomplete());
       }
     } finally { setBusy(false); }
   }
@@ -541,7 +541,7 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
     if (ch.includes('nationality') && s.values.nationality && !/^[A-Z]{2}$/.test(s.values.nationality)) errors.nationality = t('persons.nationality_rule');
     for (const k of ['last_name', 'first_name'] as const) if (ch.includes(k) && !s.values[k].trim()) errors[k] = t('form.missing');
     setFe(errors);
-    if (Object.keys(errors).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errors).length) { setErr(formIncomplete()); return; }
     if (!ch.length && !moved.iso) { setNote(t('form.nothing_changed')); return; }
     const body: Record<string, unknown> = {};
     for (const k of ch) {
@@ -568,7 +568,7 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
         const sp = splitError(x, [...Object.keys(toForm(person)), 'address_valid_from']);
         if (sp.field.address_valid_from) sp.field.moved_on = sp.field.address_valid_from;
         setFe(sp.field);
-        setErr(sp.form ?? new ApiError(400, { code: 'form_incomplete', message: '' }));
+        setErr(sp.form ?? formIncomplete());
       }
     } finally { setBusy(false); }
   }

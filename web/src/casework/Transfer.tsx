@@ -7,7 +7,7 @@ import { ApiError, post, type Page } from '../api';
 import { t } from '../i18n';
 import { useApp } from '../ctx';
 import { useResource } from '../lib/hooks';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { CheckboxGroup, ConfirmButton, ErrorBox, Loading, Notice, SelectField } from '../components/ui';
 import { formatDateTime } from '../lib/format';
 import type { Doc, Dossier, TransferTarget } from './types';
@@ -48,7 +48,7 @@ export function TransferTab({ dossier: x, etag, reloadDossier }: { dossier: Doss
     const missing: Record<string, string> = {};
     if (!to) missing.to_tenant = t('form.missing');
     if (!bfs) missing.municipality_bfs = t('form.missing');
-    if (Object.keys(missing).length) { setFe(missing); setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(missing).length) { setFe(missing); setErr(formIncomplete()); return; }
     try {
       const r = await post<TransferAnswer>(`/api/v1/cases/${x.id}/transfer`,
         { to_tenant: to, municipality_bfs: Number(bfs), document_ids: chosen.map(Number) }, { ifMatch: etag });

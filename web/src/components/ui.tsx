@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { onEscape } from './inline';
 import { t, errorText } from '../i18n';
+import type { PagedList } from '../lib/hooks';
 
 export const inputValue = (e: Event): string => (e.currentTarget as HTMLInputElement).value;
 export const inputChecked = (e: Event): boolean => (e.currentTarget as HTMLInputElement).checked;
@@ -249,6 +250,30 @@ export function ListPager({ label, list }: {
 }) {
   return <Pager label={label} page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext}
     onPrev={list.prev} onNext={list.next} busy={list.loading} />;
+}
+
+/**
+ * A paged list as a table: the list's error or loading, then the table
+ * (its name as a caption for screen readers, the head's cells, a row per
+ * item) or, with no items, the empty text; the pager below.
+ */
+export function PagedTable<T>(p: {
+  list: PagedList<T>; caption: string; pager: string; head: ComponentChildren;
+  row: (x: T) => ComponentChildren; empty: ComponentChildren; id?: string; testid?: string;
+}) {
+  const { list } = p;
+  return (
+    <>
+      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : !list.items.length ? <p>{p.empty}</p> : (
+        <table class="table" id={p.id} data-testid={p.testid}>
+          <caption class="visually-hidden">{p.caption}</caption>
+          <thead><tr>{p.head}</tr></thead>
+          <tbody>{list.items.map(p.row)}</tbody>
+        </table>
+      )}
+      <ListPager label={p.pager} list={list} />
+    </>
+  );
 }
 
 export function Badge({ kind, children }: { kind: 'ok' | 'off' | 'warn' | 'info'; children: ComponentChildren }) {

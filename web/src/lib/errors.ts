@@ -10,3 +10,10 @@ export function splitError(e: unknown, fields: string[]): { field: Record<string
     return { field: { [e.field]: fieldErrorText(e) }, form: null };
   return { field: {}, form: e };
 }
+
+/**
+ * The form-wide message that the fields marked need attention (a form's own
+ * check found them, or the API's refusal named them): 400, or 409 for a
+ * save that met a newer version.
+ */
+export const formIncomplete = (status = 400) => new ApiError(status, { code: 'form_incomplete', message: '' });

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, put, type ApiPath } from '../api';
 import { t } from '../i18n';
+import { formIncomplete } from './errors';
 
 type Split = { field: Record<string, string>; form: unknown };
 
@@ -30,7 +31,7 @@ export function useEtagForm<R, F>(path: ApiPath<'get'> & ApiPath<'put'>, toForm:
   async function save(fe: Record<string, string>, body: () => unknown, split: (x: unknown) => Split) {
     setNote(null); setFormErr(null);
     setFieldErr(fe);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await put<R>(path, body(), etag);

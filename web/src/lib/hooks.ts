@@ -48,6 +48,9 @@ export function usePagedList<T>(path: ApiPath<'get'>, limit = 20) {
   };
 }
 
+/** What usePagedList gives: the page's items, its state and the pager's moves. */
+export type PagedList<T> = ReturnType<typeof usePagedList<T>>;
+
 /** One GET with loading/error state and a reload. */
 export function useResource<T>(path: ApiPath<'get'> | null) {
   const [data, setData] = useState<T | null>(null);

@@ -9,7 +9,7 @@ import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
 import { formatDate, formatDateTime } from '../lib/format';
-import { Badge, ConfirmButton, ErrorBox, Field, ListPager, Notice, SelectField } from '../components/ui';
+import { Badge, ConfirmButton, ErrorBox, Field, PagedTable, Notice, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 import { fieldSetter } from '../lib/form';
 
@@ -108,30 +108,21 @@ function RequestList({ path }: { path: ApiPath<'get'> }) {
   return (
     <>
       <h3>{t('admreq.list')}</h3>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {list.loaded && list.items.length === 0 ? <p>{t('admreq.none')}</p> : null}
-      {list.items.length ? (
-        <table class="table">
-          <caption class="visually-hidden">{t('admreq.list')}</caption>
-          <thead><tr>
-            <th scope="col">{t('admreq.col_username')}</th>
-            <th scope="col">{t('admreq.col_name')}</th>
-            <th scope="col">{t('admreq.col_at')}</th>
-            <th scope="col">{t('admreq.col_status')}</th>
-          </tr></thead>
-          <tbody>
-            {list.items.map((r) => (
-              <tr key={r.id}>
-                <td>{r.username}</td>
-                <td>{r.display_name}</td>
-                <td>{formatDateTime(r.requested_at)}</td>
-                <td>{statusBadge(r.status)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      <ListPager label={t('admreq.list')} list={list} />
+      <PagedTable list={list} caption={t('admreq.list')} pager={t('admreq.list')} empty={t('admreq.none')}
+        head={<>
+          <th scope="col">{t('admreq.col_username')}</th>
+          <th scope="col">{t('admreq.col_name')}</th>
+          <th scope="col">{t('admreq.col_at')}</th>
+          <th scope="col">{t('admreq.col_status')}</th>
+        </>}
+        row={(r) => (
+          <tr key={r.id}>
+            <td>{r.username}</td>
+            <td>{r.display_name}</td>
+            <td>{formatDateTime(r.requested_at)}</td>
+            <td>{statusBadge(r.status)}</td>
+          </tr>
+        )} />
     </>
   );
 }

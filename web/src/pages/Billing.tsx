@@ -12,7 +12,7 @@ import { t, label, lang, errorText, fieldErrorText } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { useResource } from '../lib/hooks';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { useEtagForm } from '../lib/etagForm';
 import { formatAmount, formatDate, formatDateTime, formatInteger, parseAmount, parseDate } from '../lib/format';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
@@ -200,7 +200,7 @@ function NewPeriod() {
     if (!to) fe.ends_on = t('form.date_rule');
     if (from && to && to < from) fe.ends_on = t('billing.end_before_start');
     setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<{ id: number }>(`${BILLING_API}/periods`, { code, starts_on: from, ends_on: to });
@@ -208,10 +208,10 @@ function NewPeriod() {
     } catch (x) {
       if (x instanceof ApiError && x.code === 'already_exists') {
         setFieldErr({ code: t('billing.code_taken') });
-        setFormErr(new ApiError(409, { code: 'form_incomplete', message: '' }));
+        setFormErr(formIncomplete(409));
       } else {
         const sp = splitError(x, ['code', 'starts_on', 'ends_on']);
-        setFieldErr(sp.field); setFormErr(sp.form ?? new ApiError(400, { code: 'form_incomplete', message: '' }));
+        setFieldErr(sp.field); setFormErr(sp.form ?? formIncomplete());
       }
     } finally { setBusy(false); }
   }
@@ -296,7 +296,7 @@ function CostsCard({ period, path, onChanged }: { period: Period; path: PeriodPa
     const amount = parseAmount(v.amount);
     if (amount === null || amount <= 0) fe.amount = t('billing.amount_rule');
     setFieldErr(fe); setFormErr(null); setRmErr(null); setNote(null);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       await post(`${path}/costs`, { phase: v.phase, amount, description });
@@ -443,7 +443,7 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
       if (changed) tenants.push(row);
     }
     setErrs(fe);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     if (!munis.length && !tenants.length) { setNote(t('form.nothing_changed')); return; }
     const body: Record<string, unknown> = {};
     if (munis.length) body.municipalities = munis;
@@ -466,7 +466,7 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
         : [];
       if (keys.length) {
         setErrs(Object.fromEntries(keys.map((k) => [k, fieldErrorText(x as ApiError)])));
-        setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' }));
+        setFormErr(formIncomplete());
       } else setFormErr(x);
       if (x instanceof ApiError && x.status === 409) await onConflict();
     } finally { setBusy(false); }
@@ -873,7 +873,7 @@ function addressError(x: unknown, v: Record<string, string>, fields: readonly st
     if (named) sp.field[x.field] = named;
   }
   // The fields say what is wrong; the box above them points there.
-  return Object.keys(sp.field).length ? { field: sp.field, form: new ApiError(400, { code: 'form_incomplete', message: '' }) } : sp;
+  return Object.keys(sp.field).length ? { field: sp.field, form: formIncomplete() } : sp;
 }
 
 /** Name, street, building number, postcode, town, country: the parts of a QR-bill address. */
@@ -986,7 +986,7 @@ function AddressEdit({ id, item, onSaved, onCancel }: {
     e.preventDefault();
     const fe = checkAddress(v);
     setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await put<Address>(`${BILLING_API}/addresses/${item.tenant_id}`, addressBody(v), etagOf(version));

@@ -8,7 +8,7 @@ import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { usePagedList, useResource } from '../lib/hooks';
 import { formatDateTime, formatInteger } from '../lib/format';
-import { ConfirmButton, ErrorBox, Facts, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { ConfirmButton, ErrorBox, Facts, PagedTable, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { JobProgress, JobStatus, jobEnded, jobStateText, useJob } from '../components/JobProgress';
 
 const STATES = ['', 'queued', 'running', 'done', 'failed', 'dead'];
@@ -63,38 +63,25 @@ function RunNow({ onStarted }: { onStarted: () => void }) {
 function JobList({ state }: { state: string }) {
   const list = usePagedList<Job>(withQuery('/api/v1/jobs', { state }), 20);
   return (
-    <>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (
-        list.items.length === 0 ? <p>{t('jobs.none')}</p> : (
-          <table class="table" data-testid="jobs-table">
-            <caption class="visually-hidden">{t('jobs.list')}</caption>
-            <thead><tr>
-              <th scope="col">{t('jobs.type')}</th>
-              <th scope="col">{t('jobs.state')}</th>
-              <th scope="col">{t('job.progress')}</th>
-              <th scope="col">{t('jobs.attempts')}</th>
-              <th scope="col">{t('jobs.created')}</th>
-              <th scope="col">{t('jobs.finished')}</th>
-            </tr></thead>
-            <tbody>
-              {list.items.map((j) => (
-                <tr key={j.id} data-job={j.id}>
-                  <td><a href={`#/jobs/${j.id}`}>{label('job.type', j.type)}</a>{j.key ? <span class="small"> {j.key}</span> : null}</td>
-                  <td>{jobStateText(j)}</td>
-                  <td>{progressText(j)}</td>
-                  <td class="num">{t('jobs.attempts_of', { n: j.attempts, max: j.max_attempts })}</td>
-                  <td>{formatDateTime(j.created_at)}</td>
-                  <td>{formatDateTime(j.finished_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : null}
-      <ListPager label={t('jobs.pager')} list={list} />
-    </>
+    <PagedTable list={list} testid="jobs-table" caption={t('jobs.list')} pager={t('jobs.pager')} empty={t('jobs.none')}
+      head={<>
+        <th scope="col">{t('jobs.type')}</th>
+        <th scope="col">{t('jobs.state')}</th>
+        <th scope="col">{t('job.progress')}</th>
+        <th scope="col">{t('jobs.attempts')}</th>
+        <th scope="col">{t('jobs.created')}</th>
+        <th scope="col">{t('jobs.finished')}</th>
+      </>}
+      row={(j) => (
+        <tr key={j.id} data-job={j.id}>
+          <td><a href={`#/jobs/${j.id}`}>{label('job.type', j.type)}</a>{j.key ? <span class="small"> {j.key}</span> : null}</td>
+          <td>{jobStateText(j)}</td>
+          <td>{progressText(j)}</td>
+          <td class="num">{t('jobs.attempts_of', { n: j.attempts, max: j.max_attempts })}</td>
+          <td>{formatDateTime(j.created_at)}</td>
+          <td>{formatDateTime(j.finished_at)}</td>
+        </tr>
+      )} />
   );
 }
 

@@ -6,9 +6,9 @@ import { t } from '../i18n';
 import { href, navigate } from '../router';
 import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { formatInteger } from '../lib/format';
-import { ErrorBox, Field, ListPager, Loading, Notice, PageTitle } from '../components/ui';
+import { ErrorBox, Field, PagedTable, Loading, Notice, PageTitle } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { fieldSetter } from '../lib/form';
 
@@ -26,30 +26,19 @@ export function MunicipalitiesList() {
         <PageTitle>{t('muni.title')}</PageTitle>
         <a class="btn btn-primary" href="#/municipalities/new">{t('muni.new')}</a>
       </div>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (
-        <>
-          <table class="table">
-            <caption class="visually-hidden">{t('muni.title')}</caption>
-            <thead><tr>
-              <th scope="col">{t('muni.bfs')}</th>
-              <th scope="col">{t('muni.name')}</th>
-              <th scope="col" class="num">{t('muni.population')}</th>
-            </tr></thead>
-            <tbody>
-              {list.items.map((m) => (
-                <tr key={m.bfs}>
-                  <td>{m.bfs}</td>
-                  <td><a href={href('municipalities', m.bfs)}>{m.name}</a></td>
-                  <td class="num">{formatInteger(m.population)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <ListPager label={t('muni.pager')} list={list} />
-        </>
-      ) : null}
+      <PagedTable list={list} caption={t('muni.title')} pager={t('muni.pager')} empty={t('muni.none')}
+        head={<>
+          <th scope="col">{t('muni.bfs')}</th>
+          <th scope="col">{t('muni.name')}</th>
+          <th scope="col" class="num">{t('muni.population')}</th>
+        </>}
+        row={(m) => (
+          <tr key={m.bfs}>
+            <td>{m.bfs}</td>
+            <td><a href={href('municipalities', m.bfs)}>{m.name}</a></td>
+            <td class="num">{formatInteger(m.population)}</td>
+          </tr>
+        )} />
     </section>
   );
 }
@@ -69,7 +58,7 @@ export function MunicipalityNew() {
     const pop = parseCount(v.population);
     if (pop === null) fe.population = t('muni.population_rule');
     setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<Municipality>('/api/v1/admin/municipalities', { bfs, name: v.name.trim(), population: pop });

@@ -12,7 +12,7 @@ import { href, navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
 import { formatDate, formatDateTime, formatInteger } from '../lib/format';
-import { Badge, CheckboxField, ErrorBox, Facts, Field, ListPager, Loading, Notice, PageTitle, TextArea } from '../components/ui';
+import { Badge, CheckboxField, ErrorBox, Facts, Field, PagedTable, Loading, Notice, PageTitle, TextArea } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 
 interface Periods {
@@ -49,28 +49,22 @@ function DueList() {
         })}</p>
       ) : null}
       <p class="hint">{t('retention.due_hint')}</p>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (list.items.length === 0 ? <p>{t('retention.due_none')}</p> : (
-        <table class="table" data-testid="retention-due">
-          <caption class="visually-hidden">{t('retention.due_title')}</caption>
-          <thead><tr>
-            <th scope="col">{t('retention.dossier')}</th>
-            <th scope="col">{t('retention.closed_on')}</th>
-            <th scope="col">{t('retention.last_booking')}</th>
-            <th scope="col">{t('retention.status')}</th>
-          </tr></thead>
-          <tbody>{list.items.map((x) => (
-            <tr key={x.dossier_id} data-dossier={x.dossier_id}>
-              <td><a href={href('retention', x.dossier_id)}>{x.number}</a></td>
-              <td>{formatDate(x.closed_on)}</td>
-              <td>{x.last_booking ? formatDate(x.last_booking) : '–'}</td>
-              <td><Badge kind={statusKind(x.status)}>{label('retention.status', x.status)}</Badge></td>
-            </tr>
-          ))}</tbody>
-        </table>
-      )) : null}
-      <ListPager label={t('retention.due_pager')} list={list} />
+      <PagedTable list={list} testid="retention-due" caption={t('retention.due_title')} pager={t('retention.due_pager')}
+        empty={t('retention.due_none')}
+        head={<>
+          <th scope="col">{t('retention.dossier')}</th>
+          <th scope="col">{t('retention.closed_on')}</th>
+          <th scope="col">{t('retention.last_booking')}</th>
+          <th scope="col">{t('retention.status')}</th>
+        </>}
+        row={(x) => (
+          <tr key={x.dossier_id} data-dossier={x.dossier_id}>
+            <td><a href={href('retention', x.dossier_id)}>{x.number}</a></td>
+            <td>{formatDate(x.closed_on)}</td>
+            <td>{x.last_booking ? formatDate(x.last_booking) : '–'}</td>
+            <td><Badge kind={statusKind(x.status)}>{label('retention.status', x.status)}</Badge></td>
+          </tr>
+        )} />
     </section>
   );
 }
@@ -80,33 +74,27 @@ function RunList() {
   return (
     <section class="card" aria-labelledby="ret-runs">
       <h2 id="ret-runs">{t('retention.runs_title')}</h2>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (list.items.length === 0 ? <p>{t('retention.runs_none')}</p> : (
-        <table class="table" data-testid="retention-runs">
-          <caption class="visually-hidden">{t('retention.runs_title')}</caption>
-          <thead><tr>
-            <th scope="col">{t('retention.run_on')}</th>
-            <th scope="col" class="num">{t('retention.dossiers')}</th>
-            <th scope="col">{t('retention.deleted')}</th>
-            <th scope="col" class="num">{t('retention.keys')}</th>
-            <th scope="col" class="num">{t('retention.held')}</th>
-            <th scope="col" class="num">{t('retention.waiting')}</th>
-          </tr></thead>
-          <tbody>{list.items.map((r) => (
-            <tr key={r.id} data-run={r.id}>
-              <td><a href={`#/jobs/${r.job_id}`}>{formatDateTime(r.updated_at)}</a></td>
-              <td class="num">{formatInteger(r.dossiers)}</td>
-              <td>{Object.keys(r.deleted).length ? Object.entries(r.deleted)
-                .map(([k, n]) => `${label('retention.kind', k)}: ${formatInteger(n)}`).join(', ') : '–'}</td>
-              <td class="num">{formatInteger(r.keys_shredded)}</td>
-              <td class="num">{formatInteger(r.held)}</td>
-              <td class="num">{formatInteger(r.waiting_accounting)}</td>
-            </tr>
-          ))}</tbody>
-        </table>
-      )) : null}
-      <ListPager label={t('retention.runs_pager')} list={list} />
+      <PagedTable list={list} testid="retention-runs" caption={t('retention.runs_title')} pager={t('retention.runs_pager')}
+        empty={t('retention.runs_none')}
+        head={<>
+          <th scope="col">{t('retention.run_on')}</th>
+          <th scope="col" class="num">{t('retention.dossiers')}</th>
+          <th scope="col">{t('retention.deleted')}</th>
+          <th scope="col" class="num">{t('retention.keys')}</th>
+          <th scope="col" class="num">{t('retention.held')}</th>
+          <th scope="col" class="num">{t('retention.waiting')}</th>
+        </>}
+        row={(r) => (
+          <tr key={r.id} data-run={r.id}>
+            <td><a href={`#/jobs/${r.job_id}`}>{formatDateTime(r.updated_at)}</a></td>
+            <td class="num">{formatInteger(r.dossiers)}</td>
+            <td>{Object.keys(r.deleted).length ? Object.entries(r.deleted)
+              .map(([k, n]) => `${label('retention.kind', k)}: ${formatInteger(n)}`).join(', ') : '–'}</td>
+            <td class="num">{formatInteger(r.keys_shredded)}</td>
+            <td class="num">{formatInteger(r.held)}</td>
+            <td class="num">{formatInteger(r.waiting_accounting)}</td>
+          </tr>
+        )} />
     </section>
   );
 }

@@ -15,6 +15,7 @@ import { useRoute } from '../router';
 import { formatAmount, formatDate, formatDateTime, parseAmount, parseDate, todayIso } from '../lib/format';
 import { Badge, ErrorBox, Field, Loading, Notice, TextArea, PageTitle, ScrollTable } from '../components/ui';
 import { AsOfLookup, type AsOfItem } from './RulePacks';
+import { formIncomplete } from '../lib/errors';
 
 const RD = '/api/v1/rule-data';
 const RENT = 'rent-ceilings';
@@ -43,7 +44,7 @@ function nextMonthStart(): string {
   return `${ny}-${String(nm).padStart(2, '0')}-01`;
 }
 
-const incomplete = () => new ApiError(400, { code: 'form_incomplete', message: '' });
+const incomplete = () => formIncomplete();
 
 export function RuleData() {
   const route = useRoute();

@@ -13,6 +13,7 @@ import { formatDate, formatDateTime, parseDate, todayIso } from '../lib/format';
 import { Badge, ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
 import { LuaEditor, type LuaEditorApi } from '../components/LuaEditor';
 import { Diff } from '../components/Diff';
+import { formIncomplete } from '../lib/errors';
 
 const RP = '/api/v1/admin/rule-packs';
 
@@ -349,7 +350,7 @@ export function RulePackView({ id }: { id: string }) {
     if (!vf) fe.validFrom = t('rules.date_invalid');
     setFieldErr(fe);
     if (!ex.ok || !vf) return;
-    if (!draft.source.trim()) { setSaveErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (!draft.source.trim()) { setSaveErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const body: Record<string, unknown> = { source: draft.source, examples: ex.value };

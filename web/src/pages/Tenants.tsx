@@ -11,9 +11,9 @@ import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError } from '../lib/errors';
+import { splitError, formIncomplete } from '../lib/errors';
 import { formatDate, formatInteger, parseDate, todayIso } from '../lib/format';
-import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, PagedTable, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { TenantAdministration } from './AdminRequests';
 import { fieldSetter } from '../lib/form';
@@ -33,34 +33,23 @@ export function TenantsList() {
         <PageTitle>{t('tenants.title')}</PageTitle>
         <a class="btn btn-primary" href="#/tenants/new">{t('tenants.new')}</a>
       </div>
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (
-        <>
-          <table class="table">
-            <caption class="visually-hidden">{t('tenants.title')}</caption>
-            <thead><tr>
-              <th scope="col">{t('tenants.slug')}</th>
-              <th scope="col">{t('tenants.name')}</th>
-              <th scope="col">{t('tenants.kind')}</th>
-              <th scope="col">{t('tenants.language')}</th>
-              <th scope="col">{t('tenants.status')}</th>
-            </tr></thead>
-            <tbody>
-              {list.items.map((x) => (
-                <tr key={x.id}>
-                  <td><a href={href('tenants', x.slug)}>{x.slug}</a></td>
-                  <td>{x.name}</td>
-                  <td>{kindName(x.kind)}</td>
-                  <td>{langName(x.language)}</td>
-                  <td>{x.active ? <Badge kind="ok">{t('tenants.active')}</Badge> : <Badge kind="off">{t('tenants.inactive')}</Badge>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <ListPager label={t('tenants.pager')} list={list} />
-        </>
-      ) : null}
+      <PagedTable list={list} caption={t('tenants.title')} pager={t('tenants.pager')} empty={t('tenants.none')}
+        head={<>
+          <th scope="col">{t('tenants.slug')}</th>
+          <th scope="col">{t('tenants.name')}</th>
+          <th scope="col">{t('tenants.kind')}</th>
+          <th scope="col">{t('tenants.language')}</th>
+          <th scope="col">{t('tenants.status')}</th>
+        </>}
+        row={(x) => (
+          <tr key={x.id}>
+            <td><a href={href('tenants', x.slug)}>{x.slug}</a></td>
+            <td>{x.name}</td>
+            <td>{kindName(x.kind)}</td>
+            <td>{langName(x.language)}</td>
+            <td>{x.active ? <Badge kind="ok">{t('tenants.active')}</Badge> : <Badge kind="off">{t('tenants.inactive')}</Badge>}</td>
+          </tr>
+        )} />
     </section>
   );
 }
@@ -78,7 +67,7 @@ export function TenantNew() {
     if (!v.name.trim()) fe.name = t('form.missing');
     setFieldErr(fe);
     setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<Tenant>('/api/v1/admin/tenants', { slug: v.slug, name: v.name.trim(), language: v.language });

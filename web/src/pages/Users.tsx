@@ -9,8 +9,8 @@ import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, same, useEdit } from '../lib/edit';
-import { splitError } from '../lib/errors';
-import { Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, ListPager, Loading, Notice, PageTitle, SelectField } from '../components/ui';
+import { splitError, formIncomplete } from '../lib/errors';
+import { Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, PagedTable, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { AdminRequestInbox } from './AdminRequests';
 import { fieldSetter } from '../lib/form';
@@ -42,37 +42,23 @@ export function UsersList() {
         <a class="btn btn-primary" href="#/users/new">{t('users.new')}</a>
       </div>
       <AdminRequestInbox />
-      {list.error ? <ErrorBox error={list.error} /> : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
-      {list.loaded ? (
-        <>
-          <table class="table">
-            <caption class="visually-hidden">{t('users.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('users.username')}</th>
-                <th scope="col">{t('users.display_name')}</th>
-                <th scope="col">{t('users.roles')}</th>
-                <th scope="col">{t('users.language')}</th>
-                <th scope="col">{t('users.status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((u) => (
-                <tr key={u.id}>
-                  <td><a href={href('users', u.id)}>{u.username}</a></td>
-                  <td>{u.display_name}</td>
-                  <td>{u.roles.map((r) => app.roleName(r)).join(', ') || '–'}</td>
-                  <td>{t(u.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
-                  <td>{u.active ? <Badge kind="ok">{t('users.active')}</Badge> : <Badge kind="off">{t('users.inactive')}</Badge>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {list.items.length === 0 ? <p>{t('users.none')}</p> : null}
-          <ListPager label={t('users.pager')} list={list} />
-        </>
-      ) : null}
+      <PagedTable list={list} caption={t('users.title')} pager={t('users.pager')} empty={t('users.none')}
+        head={<>
+          <th scope="col">{t('users.username')}</th>
+          <th scope="col">{t('users.display_name')}</th>
+          <th scope="col">{t('users.roles')}</th>
+          <th scope="col">{t('users.language')}</th>
+          <th scope="col">{t('users.status')}</th>
+        </>}
+        row={(u) => (
+          <tr key={u.id}>
+            <td><a href={href('users', u.id)}>{u.username}</a></td>
+            <td>{u.display_name}</td>
+            <td>{u.roles.map((r) => app.roleName(r)).join(', ') || '–'}</td>
+            <td>{t(u.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
+            <td>{u.active ? <Badge kind="ok">{t('users.active')}</Badge> : <Badge kind="off">{t('users.inactive')}</Badge>}</td>
+          </tr>
+        )} />
     </section>
   );
 }
@@ -96,7 +82,7 @@ export function UserNew() {
     setFieldErr(fe);
     setFormErr(null);
     if (Object.keys(fe).length) {
-      setFormErr(new ApiError(400, { code: 'form_incomplete', message: '' }));
+      setFormErr(formIncomplete());
       return;
     }
     setBusy(true);
@@ -111,11 +97,11 @@ export function UserNew() {
     } catch (err) {
       if (err instanceof ApiError && err.code === 'already_exists') {
         setFieldErr({ username: t('users.username_taken') });
-        setFormErr(new ApiError(409, { code: 'form_incomplete', message: '' }));
+        setFormErr(formIncomplete(409));
       } else {
         const sp = splitError(err, ['username', 'display_name', 'email', 'password', 'roles', 'language']);
         setFieldErr(sp.field);
-        setFormErr(sp.form ?? new ApiError(400, { code: 'form_incomplete', message: '' }));
+        setFormErr(sp.form ?? formIncomplete());
       }
     } finally {
       setBusy(false);

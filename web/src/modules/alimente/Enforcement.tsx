@@ -10,7 +10,7 @@ import { ApiError, download, etagOf, post } from '../../api';
 import { t, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { Badge, ErrorBox, Field, Loading, Notice, SelectField } from '../../components/ui';
 import { InlinePanel, useInline } from '../../components/inline';
 import { formatAmount, formatDate, todayIso } from '../../lib/format';
@@ -25,7 +25,7 @@ const today = () => formatDate(todayIso());
 /** Collect the form's errors; false when there are any (shown at the fields). */
 function ok(errs: Record<string, string>, setFe: (e: Record<string, string>) => void, setErr: (e: unknown) => void): boolean {
   setFe(errs);
-  if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return false; }
+  if (Object.keys(errs).length) { setErr(formIncomplete()); return false; }
   return true;
 }
 

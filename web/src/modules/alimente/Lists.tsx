@@ -11,7 +11,7 @@ import { withQuery } from '../../api';
 import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { usePagedList, useResource } from '../../lib/hooks';
-import { ErrorBox, Field, ListPager, Loading, PageTitle } from '../../components/ui';
+import { ErrorBox, Field, PagedTable, Loading, PageTitle } from '../../components/ui';
 import { formatAmount, formatDate, formatDateTime, todayIso } from '../../lib/format';
 import { ModuleNav, Section, modHref, useDebounced } from '../../casework/common';
 import { monthText } from './Schedule';
@@ -131,27 +131,23 @@ export function AwaitingPage() {
       <ModuleNav current="advances" />
       <PageTitle>{t('alimente.awaiting.title')}</PageTitle>
       <p>{t('alimente.awaiting.explain')}</p>
-      {list.error ? <ErrorBox error={list.error} /> : !list.loaded ? <Loading /> : list.items.length ? (
-        <>
-          <table class="table" id="ah-awaiting">
-            <caption class="visually-hidden">{t('alimente.awaiting.title')}</caption>
-            <thead><tr><th scope="col">{t('alimente.awaiting.dossier')}</th><th scope="col">{t('alimente.advance.child')}</th>
-              <th scope="col" class="num">{t('alimente.advance.amount')}</th><th scope="col">{t('alimente.advance.valid_from')}</th>
-              <th scope="col">{t('alimente.awaiting.submitted_by')}</th><th scope="col">{t('alimente.awaiting.submitted_at')}</th></tr></thead>
-            <tbody>{list.items.map((a) => (
-              <tr key={a.id}>
-                <td><a href={href(a.dossier_id, 'advances')}>{a.dossier_number}</a> <span class="small">{a.client}</span></td>
-                <td>{a.child.first_name} {a.child.last_name}</td>
-                <td class="num">{formatAmount(a.amount)}</td>
-                <td>{formatDate(a.valid_from)}</td>
-                <td>{a.submitted_by?.display_name ?? ''}</td>
-                <td>{a.submitted_at ? formatDateTime(a.submitted_at) : ''}</td>
-              </tr>
-            ))}</tbody>
-          </table>
-          <ListPager label={t('alimente.awaiting.title')} list={list} />
-        </>
-      ) : <p>{t('alimente.awaiting.none')}</p>}
+      <PagedTable list={list} id="ah-awaiting" caption={t('alimente.awaiting.title')} pager={t('alimente.awaiting.title')}
+        empty={t('alimente.awaiting.none')}
+        head={<>
+          <th scope="col">{t('alimente.awaiting.dossier')}</th><th scope="col">{t('alimente.advance.child')}</th>
+          <th scope="col" class="num">{t('alimente.advance.amount')}</th><th scope="col">{t('alimente.advance.valid_from')}</th>
+          <th scope="col">{t('alimente.awaiting.submitted_by')}</th><th scope="col">{t('alimente.awaiting.submitted_at')}</th>
+        </>}
+        row={(a) => (
+          <tr key={a.id}>
+            <td><a href={href(a.dossier_id, 'advances')}>{a.dossier_number}</a> <span class="small">{a.client}</span></td>
+            <td>{a.child.first_name} {a.child.last_name}</td>
+            <td class="num">{formatAmount(a.amount)}</td>
+            <td>{formatDate(a.valid_from)}</td>
+            <td>{a.submitted_by?.display_name ?? ''}</td>
+            <td>{a.submitted_at ? formatDateTime(a.submitted_at) : ''}</td>
+          </tr>
+        )} />
     </section>
   );
 }

@@ -10,7 +10,7 @@ import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { useEdit } from '../../lib/edit';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, SelectField } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { InlinePanel, useInline } from '../../components/inline';
@@ -127,7 +127,7 @@ function TitleSection({ dossier, data, etag, can, onSaved }: {
     if (v.debtor_employer.trim()) body.debtor_employer = v.debtor_employer.trim();
     if (v.debtor_pension.trim()) body.debtor_pension = v.debtor_pension.trim();
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const a = await put<TitleAnswer>(`/api/v1/cases/${dossier.id}/title`, body, s.etag);
@@ -247,7 +247,7 @@ function Creditors({ dossier, data, can, reload }: { dossier: Dossier; data: Tit
     setErr(null); setNote(null);
     const d = checkDate(edu, false);
     setFe(d.error ? { education_until: d.error } : {});
-    if (d.error || !person) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (d.error || !person) { setErr(formIncomplete()); return; }
     try {
       await post(`/api/v1/cases/${dossier.id}/creditors`, { person_id: Number(person), role, ...(d.iso ? { education_until: d.iso } : {}) });
       setWho(''); setEdu(''); setNote(t('alimente.creditor.added')); reload();
@@ -330,7 +330,7 @@ function AgeSteps({ creditor, onDone, onCancel }: { creditor: Creditor; onDone: 
       return { valid_from: f.iso, valid_to: to.iso, amount: a.rappen, family_allowance: fa.rappen ?? 0 };
     });
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     try {
       await put(`/api/v1/alimente/creditors/${creditor.id}/amounts`, { amounts }, etag);
       onDone(t('alimente.step.saved', { name: creditor.name ?? '' }));

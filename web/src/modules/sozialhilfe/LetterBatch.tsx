@@ -5,10 +5,10 @@
 // then says how many letters were stored. Each letter is written in its
 // client's language and lands among that dossier's documents.
 import { useState } from 'preact/hooks';
-import { ApiError, post, type Job } from '../../api';
+import { post, type Job } from '../../api';
 import { t } from '../../i18n';
 import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { JobProgress } from '../../components/JobProgress';
 import type { Worklist } from './types';
@@ -55,7 +55,7 @@ export function LetterBatch() {
       Object.assign(body, { recipient: v.recipient.trim(), purpose: v.purpose.trim(), amount: a.rappen, valid_until: d.iso });
     }
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<Job>('/api/v1/letters/batch', body);

@@ -4,10 +4,10 @@
 // stores it among the dossier's documents; this screen collects what the
 // template needs and offers the stored letter for download.
 import { useState } from 'preact/hooks';
-import { ApiError, download, post } from '../../api';
+import { download, post } from '../../api';
 import { t, label } from '../../i18n';
 import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import type { Checklist, Dossier } from './types';
 import { AmountField, DateField, Section, ShNav, checkAmount, checkDate, saveBlob, shHref } from './common';
@@ -60,7 +60,7 @@ function RequestForm({ dossier }: { dossier: Dossier }) {
     setErr(null); setDone(null);
     const d = checkDate(due, false);
     setFe(d.error ? { deadline: d.error } : {});
-    if (d.error) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (d.error) { setErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<Letter>(`/api/v1/cases/${dossier.id}/letters/document-request`, {
@@ -106,7 +106,7 @@ function GuaranteeForm({ dossier }: { dossier: Dossier }) {
     const d = checkDate(v.valid_until, true);
     if (d.error) errs.valid_until = d.error;
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     setBusy(true);
     try {
       const r = await post<Letter>(`/api/v1/cases/${dossier.id}/letters/cost-guarantee`, {

@@ -9,7 +9,7 @@ import { t, tOpt, label, lang, type MsgKey } from '../../i18n';
 import { useApp } from '../../ctx';
 import { navigate } from '../../router';
 import { useResource } from '../../lib/hooks';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { useEdit } from '../../lib/edit';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { onEscape } from '../../components/inline';
@@ -195,7 +195,7 @@ export function BudgetEditor({ id }: { id: string }) {
     e.preventDefault();
     setShown(built.errors);
     setErr(null);
-    if (!built.body) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (!built.body) { setErr(formIncomplete()); return; }
     setBusy(true);
     try {
       await post<Budget>(`/api/v1/cases/${id}/budgets`, built.body);

@@ -6,7 +6,7 @@ import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { changedFields, useEdit } from '../../lib/edit';
-import { splitError } from '../../lib/errors';
+import { splitError, formIncomplete } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, SelectField, TextArea } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { InlinePanel, useInline } from '../../components/inline';
@@ -36,7 +36,7 @@ export function GoalsTab({ dossier }: { dossier: Dossier }) {
     if (!v.title.trim()) errs.title = t('form.missing');
     if (d.error) errs.due_on = d.error;
     setFe(errs);
-    if (Object.keys(errs).length) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
     try {
       await post(`/api/v1/cases/${dossier.id}/goals`, { title: v.title.trim(), due_on: d.iso, ...(v.measures.trim() ? { measures: v.measures.trim() } : {}) });
       setV({ title: '', measures: '', due_on: '' }); setNote(t('sozialhilfe.goals.added')); g.reload();
@@ -131,7 +131,7 @@ function GoalEdit({ goal, keys, onClose, onSaved }: {
     setErr(null); setNote(null);
     const d = checkDate(s.values.due_on, true);
     setFe(d.error ? { due_on: d.error } : {});
-    if (d.error) { setErr(new ApiError(400, { code: 'form_incomplete', message: '' })); return; }
+    if (d.error) { setErr(formIncomplete()); return; }
     const body: Record<string, unknown> = {};
     for (const k of changedFields(s)) body[k] = k === 'due_on' ? d.iso : s.values[k];
     if (!Object.keys(body).length) { onClose(); return; }
