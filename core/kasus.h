@@ -57,6 +57,13 @@ void		 ks_buf_put(struct ks_buf *, const char *, size_t);
 /** Room for n more bytes and the NUL after them. Aborts on out-of-memory. */
 void		 ks_buf_reserve(struct ks_buf *, size_t);
 
+/**
+ * The whole file at path, NUL-terminated, malloc'd (free it), its size in
+ * *len (when not NULL); NULL when it cannot be read or is larger than max
+ * bytes (0: any size).
+ */
+char		*ks_file_read(const char *path, size_t max, size_t *len);
+
 /* ------------------------------------------------------------- logging */
 
 enum ks_log_level { KS_LOG_DEBUG, KS_LOG_INFO, KS_LOG_WARN, KS_LOG_ERROR };

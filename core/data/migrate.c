@@ -17,33 +17,6 @@ cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (n < 0 || (buf = malloc((size_t)n + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static int
 exec_ok(PGconn *c, const char *sql, const char *what)
 {
@@ -71,7 +44,7 @@ apply_one(PGconn *c, const char *component, const char *dir,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	snprintf(ver, sizeof(ver), "%d", atoi(file));
-	if ((sql = slurp(path, &len)) == NULL) {
+	if ((sql = ks_file_read(path, 0, &len)) == NULL) {
 		ks_log(KS_LOG_ERROR, "cannot read migration %s", path);
 		return KS_ERROR;
 	}

@@ -59,25 +59,13 @@ load(const char *dir, const char *name, const char *key)
 {
 	char path[1024];
 	struct file *f;
-	FILE *fp;
-	long n;
 
 	if (nfiles == MAX_FILES)
 		return KS_ERROR;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return KS_ERROR;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
 	f = &files[nfiles];
-	if (n < 0 || n > MAX_SIZE || (f->data = malloc((size_t)n + 1)) ==
-	    NULL || fread(f->data, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
+	if ((f->data = ks_file_read(path, MAX_SIZE, &f->len)) == NULL)
 		return KS_ERROR;
-	}
-	fclose(fp);
-	f->len = (size_t)n;
 	snprintf(f->name, sizeof(f->name), "%s", key);
 	f->ctype = ctype_of(name);
 	f->etag[0] = '"';

@@ -23,29 +23,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (n < 0 || n > 4 * 1024 * 1024 || (buf = malloc((size_t)n + 1)) ==
-	    NULL) {
-		fclose(f);
-		return NULL;
-	}
-	*len = fread(buf, 1, (size_t)n, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /*
  * The text a pack.json stands for: a code pack's Lua source file, or a
  * data pack's "data" as sorted compact JSON (its checksum is stable).
@@ -69,7 +46,7 @@ pack_text(json_t *doc, const char *dir, const char *kind, char *path,
 	if (file == NULL || strchr(file, '/'))
 		return NULL;
 	snprintf(path, 1024, "%s/%s", dir, file);
-	return slurp(path, len);
+	return ks_file_read(path, 4 * 1024 * 1024, len);
 }
 
 /* Import one pack folder into the tenant of req; 0 when done or present. */

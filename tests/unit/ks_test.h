@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kasus.h"
+
 #define KS_TEST_MAX	256
 
 struct ks_test_case {
@@ -99,29 +101,11 @@ ks_test_cmp(const void *a, const void *b)
 static inline char *
 ks_slurp(const char *path, size_t *len)
 {
-	FILE *f;
 	char *buf;
-	long n;
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		KS_FAILF("missing reference file %s (run from the repo root "
-		    "with shared/ beside it)", path);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		KS_FAILF("cannot read %s", path);
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
+	if ((buf = ks_file_read(path, 0, len)) == NULL)
+		KS_FAILF("cannot read the reference file %s (run from the repo "
+		    "root with shared/ beside it)", path);
 	return buf;
 }
 
