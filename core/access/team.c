@@ -95,13 +95,10 @@ teams_list(struct ks_request *req)
 	const char *v[1] = { NULL };
 	PGresult *r;
 	json_t *items;
-	int i;
 
 	if ((r = ks_db_q(req, Q_TEAM_LIST, 1, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, team_json(r, i));
+	items = ks_db_rows(r, team_json);
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -848,17 +848,6 @@ filters(struct ks_request *req, const char **v)
 	return KS_OK;
 }
 
-static json_t *
-nullable_json(PGresult *r, int i, const char *col)
-{
-	json_t *j;
-
-	if (ks_db_isnull(r, i, col) ||
-	    (j = json_loads(ks_db_str(r, i, col), 0, NULL)) == NULL)
-		return json_null();
-	return j;
-}
-
 /* One event or read as the API shows it; reads have a route. */
 static json_t *
 row_json(PGresult *r, int i, int read)
@@ -875,9 +864,9 @@ row_json(PGresult *r, int i, int read)
 	    "action", ks_db_str(r, i, "action"),
 	    "object_type", ks_db_str(r, i, "object_type"),
 	    "object_id", ks_db_str(r, i, "object_id"),
-	    "detail", nullable_json(r, i, "detail"),
+	    "detail", ks_db_json(r, i, "detail"),
 	    "persons", ks_db_isnull(r, i, "persons") ? json_array() :
-	    nullable_json(r, i, "persons"));
+	    ks_db_json(r, i, "persons"));
 
 	if (read)
 		json_object_set_new(e, "route", json_string(ks_db_str(r, i,

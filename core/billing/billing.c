@@ -322,18 +322,10 @@ runs_json(struct ks_request *req, const char *pid)
 		    "created_at", ks_db_str(r, i, "created_at"), "created_by",
 		    "id", (json_int_t)ks_db_getll(r, i, "created_by"),
 		    "display_name", ks_db_get(r, i, "display_name"), "pack",
-		    ks_bill_jsonb(r, i, "pack"), "total", (json_int_t)
+		    ks_db_json(r, i, "pack"), "total", (json_int_t)
 		    ks_db_getll(r, i, "total"), "issued_at", ks_db_get(r, i,
 		    "issued_at")));
 	return a;
-}
-
-json_t *
-ks_bill_jsonb(PGresult *r, int row, const char *col)
-{
-	json_t *j = json_loads(ks_db_str(r, row, col), 0, NULL);
-
-	return j ? j : json_null();
 }
 
 /* The address columns (addr_name ...) of row i; null when there is none. */

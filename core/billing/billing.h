@@ -10,7 +10,6 @@
 /** The period named by the path's {id}, or NULL with a 404 set. */
 PGresult	*ks_bill_period(struct ks_request *);
 /** A jsonb column parsed (json null when unreadable). */
-json_t		*ks_bill_jsonb(PGresult *, int row, const char *col);
 /** Reply with an allocation run and its invoices. */
 int		 ks_bill_run_reply(struct ks_request *, const char *id,
 		    int status);

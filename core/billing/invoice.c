@@ -64,10 +64,10 @@ run_load(struct ks_request *req, const char *id, struct run *run)
 		return KS_ERROR;
 	if (PQntuples(run->r) != 1)
 		return ks_fail(req, 404, "not_found", "no such allocation run");
-	run->pack = ks_bill_jsonb(run->r, 0, "pack");
-	run->out = ks_bill_jsonb(run->r, 0, "output");
-	run->in = ks_bill_jsonb(run->r, 0, "input");
-	run->parties = ks_bill_jsonb(run->r, 0, "parties");
+	run->pack = ks_db_json(run->r, 0, "pack");
+	run->out = ks_db_json(run->r, 0, "output");
+	run->in = ks_db_json(run->r, 0, "input");
+	run->parties = ks_db_json(run->r, 0, "parties");
 	return KS_OK;
 }
 

@@ -99,15 +99,10 @@ rows_array(struct ks_request *req, int qid, int n, const char *const *v,
     json_t *(*fn)(PGresult *, int))
 {
 	PGresult *r;
-	json_t *a;
-	int i;
 
 	if ((r = ks_db_q(req, qid, n, v)) == NULL)
 		return NULL;
-	a = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, fn(r, i));
-	return a;
+	return ks_db_rows(r, fn);
 }
 
 /*

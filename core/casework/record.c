@@ -157,16 +157,13 @@ deadlines_list(struct ks_request *req)
 	PGresult *r;
 	json_t *items;
 	int64_t id;
-	int i;
 
 	if (ks_case_param(req, &id) == NULL)
 		return KS_ERROR;
 	v[0] = ks_num(req, id);
 	if ((r = ks_db_q(req, Q_CASE_DEADLINE_LIST, 1, v)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, deadline_json(r, i));
+	items = ks_db_rows(r, deadline_json);
 	return ks_reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -323,17 +323,6 @@ ks_job_attempt(struct ks_request *req)
 
 /* ------------------------------------------------------------ routes */
 
-static json_t *
-jsonb(PGresult *r, int i, const char *c)
-{
-	const char *s = ks_db_get(r, i, c);
-	json_t *j;
-
-	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
-		return json_null();
-	return j;
-}
-
 /* Columns of job_get and job_list (created_by_name: to whoever sees it). */
 static json_t *
 job_json(PGresult *r, int i, int full)
@@ -350,8 +339,8 @@ job_json(PGresult *r, int i, int full)
 	    "max_attempts", (int)ks_db_getll(r, i, "max_attempts"),
 	    "progress", "done", (json_int_t)ks_db_getll(r, i, "done"), "total",
 	    ks_db_json_int(r, i, "total"),
-	    "result", jsonb(r, i, "result"),
-	    "error", jsonb(r, i, "error"),
+	    "result", ks_db_json(r, i, "result"),
+	    "error", ks_db_json(r, i, "error"),
 	    "created_by", ks_db_json_int(r, i, "created_by"),
 	    "created_by_name", ks_db_get(r, i, "created_by_name"),
 	    "created_at", ks_db_str(r, i, "created_at"),
@@ -363,7 +352,7 @@ job_json(PGresult *r, int i, int full)
 		abort();
 	/* What it works on and where it runs: for the tenant's operators. */
 	if (full) {
-		json_object_set_new(o, "payload", jsonb(r, i, "payload"));
+		json_object_set_new(o, "payload", ks_db_json(r, i, "payload"));
 		json_object_set_new(o, "worker", ks_db_get(r, i, "worker") ?
 		    json_string(ks_db_get(r, i, "worker")) : json_null());
 	}

@@ -33,17 +33,6 @@
 /* Value keys younger than this may belong to a row not yet committed. */
 #define SWEEP_MIN_AGE_S	3600
 
-static json_t *
-jsonb(PGresult *r, int i, const char *c)
-{
-	const char *s = ks_db_get(r, i, c);
-	json_t *j;
-
-	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
-		return json_null();
-	return j;
-}
-
 /* JSON text in the request's arena. */
 static const char *
 dump(struct ks_request *req, json_t *j)
@@ -185,7 +174,7 @@ retention_job(struct ks_request *req, json_t *payload)
 			goto fail;
 		/* NULL: a hold was set, it was reopened or booked meanwhile */
 		if (!ks_db_isnull(r, 0, "result")) {
-			res = jsonb(r, 0, "result");
+			res = ks_db_json(r, 0, "result");
 			counts = json_object_get(res, "counts");
 			keys = json_object_get(res, "keys");
 			if (PQntuples(dk) == 1)
@@ -234,7 +223,7 @@ retention_job(struct ks_request *req, json_t *payload)
 	    "dossier_closed_years", json_object_get(p,
 	    "dossier_closed_years"), "accounting_years",
 	    json_object_get(p, "accounting_years"),
-	    "rows", jsonb(r, 0, "counts")));
+	    "rows", ks_db_json(r, 0, "counts")));
 	json_decref(p);
 	return ks_job_progress(req, ndue, ndue);
 fail:
@@ -296,9 +285,9 @@ runs_list(struct ks_request *req)
 		    "id", (json_int_t)ks_db_getll(r, i, "id"),
 		    "job_id", (json_int_t)ks_db_getll(r, i, "job_id"),
 		    "run_on", ks_db_str(r, i, "run_on"),
-		    "periods", jsonb(r, i, "periods"),
+		    "periods", ks_db_json(r, i, "periods"),
 		    "dossiers", (json_int_t)ks_db_getll(r, i, "dossiers"),
-		    "deleted", jsonb(r, i, "counts"),
+		    "deleted", ks_db_json(r, i, "counts"),
 		    "keys_shredded", (json_int_t)ks_db_getll(r, i,
 		    "keys_shredded"),
 		    "held", (json_int_t)ks_db_getll(r, i, "held"),
@@ -325,31 +314,13 @@ hold_json(PGresult *r)
 	    "version", (json_int_t)ks_db_getll(r, 0, "version"));
 }
 
-static PGresult *
-hold_get(struct ks_request *req, int64_t *id)
-{
-	const char *v[1];
-	PGresult *r;
-
-	if (ks_param_id(req, "id", id) != KS_OK)
-		return NULL;
-	v[0] = ks_num(req, *id);
-	if ((r = ks_db_q(req, Q_RETENTION_HOLD_GET, 1, v)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		ks_fail(req, 404, "not_found", "no such dossier");
-		return NULL;
-	}
-	return r;
-}
-
 static int
 hold_show(struct ks_request *req)
 {
 	PGresult *r;
-	int64_t id;
 
-	if ((r = hold_get(req, &id)) == NULL)
+	if ((r = ks_param_row(req, "id", Q_RETENTION_HOLD_GET,
+	    "dossier")) == NULL)
 		return KS_ERROR;
 	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return ks_reply(req, 200, hold_json(r));
@@ -361,17 +332,16 @@ hold_put(struct ks_request *req)
 	const char *v[5], *reason = ks_body_str(req, "reason");
 	json_t *on = json_object_get(req->body, "hold");
 	PGresult *b, *r;
-	int64_t id;
 	int hold = json_is_true(on);
 
-	if ((b = hold_get(req, &id)) == NULL ||
-	    ks_check_etag(req, ks_db_getll(b, 0, "version"),
-	    hold_json(b)) != KS_OK)
+	if ((b = ks_param_row(req, "id", Q_RETENTION_HOLD_GET,
+	    "dossier")) == NULL || ks_check_etag(req, ks_db_getll(b, 0,
+	    "version"), hold_json(b)) != KS_OK)
 		return KS_ERROR;
 	if (hold && reason == NULL)
 		return ks_fail_detail(req, 400, "missing_field", "a legal hold "
 		    "needs its reason", json_pack("{s:s}", "field", "reason"));
-	v[0] = ks_num(req, id);
+	v[0] = ks_db_str(b, 0, "id");
 	v[1] = hold ? "true" : "false";
 	v[2] = hold ? reason : NULL;
 	v[3] = ks_num(req, req->who.user_id);

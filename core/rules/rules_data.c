@@ -92,13 +92,10 @@ data_list(struct ks_request *req)
 	const char *kind = "data";
 	PGresult *r;
 	json_t *items;
-	int i;
 
 	if ((r = ks_db_q(req, Q_RULE_DATA_LIST, 1, &kind)) == NULL)
 		return KS_ERROR;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, version_json(r, i));
+	items = ks_db_rows(r, version_json);
 	return ks_reply(req, 200, json_pack("{s:o,s:n}", "items", items,
 	    "next"));
 }

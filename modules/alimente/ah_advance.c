@@ -45,17 +45,6 @@ person_ref(PGresult *r, int i, const char *id, const char *name)
 }
 
 static json_t *
-jsonb(PGresult *r, int i, const char *col)
-{
-	json_t *j;
-
-	if (ks_db_isnull(r, i, col) ||
-	    (j = json_loads(ks_db_str(r, i, col), 0, NULL)) == NULL)
-		return json_null();
-	return j;
-}
-
-static json_t *
 advance_json(PGresult *r, int i)
 {
 	return json_pack("{s:I,s:I,s:I,s:{s:s,s:s,s:s},s:s,s:o,s:b,s:I,s:I,"
@@ -72,10 +61,10 @@ advance_json(PGresult *r, int i)
 	    "eligible", strcmp(ks_db_str(r, i, "eligible"), "t") == 0,
 	    "amount", (json_int_t)ks_db_getll(r, i, "amount"),
 	    "cap", (json_int_t)ks_db_getll(r, i, "cap"),
-	    "input", jsonb(r, i, "input"),
-	    "result", jsonb(r, i, "result"),
-	    "result_fr", jsonb(r, i, "result_fr"),
-	    "provenance", jsonb(r, i, "provenance"),
+	    "input", ks_db_json(r, i, "input"),
+	    "result", ks_db_json(r, i, "result"),
+	    "result_fr", ks_db_json(r, i, "result_fr"),
+	    "provenance", ks_db_json(r, i, "provenance"),
 	    "status", ks_db_str(r, i, "status"),
 	    "recheck_on", ks_db_json_str(r, i, "recheck_on"),
 	    "end_reason", ks_db_json_str(r, i, "end_reason"),

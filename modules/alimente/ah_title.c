@@ -151,7 +151,7 @@ creditor_json(PGresult *r, int i)
 	    "role", ks_db_str(r, i, "role"),
 	    "education_until", ks_db_json_str(r, i, "education_until"),
 	    "version", (json_int_t)ks_db_getll(r, i, "version"),
-	    "amounts", json_loads(ks_db_str(r, i, "amounts"), 0, NULL));
+	    "amounts", ks_db_json(r, i, "amounts"));
 }
 
 static json_t *

@@ -30,16 +30,13 @@ sh_dossier_list(struct ks_request *req, int q,
 	PGresult *r;
 	json_t *items;
 	int64_t id;
-	int i;
 
 	if (sh_dossier(req, &id) == NULL)
 		return -1;
 	v[0] = ks->num(req, id);
 	if ((r = sh_q(req, q, 1, v)) == NULL)
 		return -1;
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
+	items = ks_db_rows(r, row);
 	return ks->reply(req, 200, json_pack("{s:o}", "items", items));
 }
 

@@ -72,7 +72,6 @@ entries_page(struct ks_request *req, int q, const char *filter,
 	long long n;
 	PGresult *r;
 	json_t *items;
-	int i;
 
 	if (ks_page(req, &v[1], &v[2], &n) != KS_OK) {
 		json_decref(wrap);
@@ -83,9 +82,7 @@ entries_page(struct ks_request *req, int q, const char *filter,
 		json_decref(wrap);
 		return KS_ERROR;
 	}
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, entry_json(r, i));
+	items = ks_db_rows(r, entry_json);
 	if (wrap == NULL)
 		wrap = json_object();
 	json_object_set_new(wrap, "items", items);

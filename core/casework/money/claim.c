@@ -224,9 +224,7 @@ claim_show(struct ks_request *req)
 	plan = json_array();
 	for (i = 0; i < PQntuples(p); i++)
 		json_array_append_new(plan, instalment_json(p, i, today));
-	reps = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(reps, repayment_json(r, i));
+	reps = ks_db_rows(r, repayment_json);
 	j = claim_json(c, 0);
 	json_object_set_new(j, "schedule", plan);
 	json_object_set_new(j, "repayments", reps);

@@ -470,7 +470,6 @@ run_show(struct ks_request *req)
 	PGresult *r;
 	json_t *j, *items;
 	int64_t id;
-	int i;
 
 	if (need_run_perm(req) != KS_OK)
 		return KS_ERROR;
@@ -490,9 +489,7 @@ run_show(struct ks_request *req)
 		json_decref(j);
 		return KS_ERROR;
 	}
-	items = json_array();
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, line_json(r, i));
+	items = ks_db_rows(r, line_json);
 	json_object_set_new(j, "lines", items);
 	json_object_set_new(j, "next", ks_db_cursor(r, n, "id"));
 	return ks_reply(req, 200, j);

@@ -11,8 +11,11 @@
  *   ks_db_isnull(r, 0, "id")     1 for SQL NULL
  *   ks_db_json_str(r, 0, "at")   JSON string, null for SQL NULL
  *   ks_db_json_int(r, 0, "by")   JSON integer, null for SQL NULL
+ *   ks_db_json(r, 0, "detail")   a json/jsonb column parsed, null for SQL
+ *                                NULL
  *   ks_db_cursor(r, n, "id")     a page's "next": col of the last row
  *                                when the page is full (n rows), else null
+ *   ks_db_rows(r, row)           [row(r, i) of every row]
  *   ks_db_page(r, n, "id", row)  a page as {"items": [row(r, i)...],
  *                                "next": ks_db_cursor(r, n, "id")}
  *
@@ -128,6 +131,22 @@ ks_db_json_int(const PGresult *r, int row, const char *col)
 }
 
 /**
+ * col in row, a json or jsonb column, parsed (new reference); JSON null
+ * for SQL NULL, and for text that is not JSON (which PostgreSQL does not
+ * give for those types).
+ */
+static inline json_t *
+ks_db_json(const PGresult *r, int row, const char *col)
+{
+	const char *s = ks_db_get(r, row, col);
+	json_t *j;
+
+	if (s == NULL || (j = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
+		return json_null();
+	return j;
+}
+
+/**
  * The "next" of a page of at most n rows ordered by col (the ?after= of
  * the following page): col of the last row when the page is full, JSON
  * null at the end (new reference).
@@ -142,6 +161,18 @@ ks_db_cursor(const PGresult *r, long long n, const char *col)
 	return json_string(ks_db_str(r, rows - 1, col));
 }
 
+/** [row(r, i) of every row] (new reference). */
+static inline json_t *
+ks_db_rows(PGresult *r, json_t *(*row)(PGresult *, int))
+{
+	json_t *items = json_array();
+	int i;
+
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(items, row(r, i));
+	return items;
+}
+
 /**
  * A page of at most n rows ordered by col as {"items": [row(r, i) of
  * every row], "next": ks_db_cursor(r, n, col)} (new reference): what a
@@ -151,11 +182,8 @@ static inline json_t *
 ks_db_page(PGresult *r, long long n, const char *col,
     json_t *(*row)(PGresult *, int))
 {
-	json_t *items = json_array();
-	int i;
+	json_t *items = ks_db_rows(r, row);
 
-	for (i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row(r, i));
 	return json_pack("{s:o,s:o}", "items", items,
 	    "next", ks_db_cursor(r, n, col));
 }
