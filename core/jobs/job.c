@@ -442,7 +442,8 @@ ks_job_ended(void)
 {
 	pthread_once(&ended_once, ended_init);
 	pthread_mutex_lock(&ended_mu);
-	ended_gen++;
+	/* Atomic: ended_seen() reads it without the lock. */
+	__atomic_add_fetch(&ended_gen, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&ended_cv);
 	pthread_mutex_unlock(&ended_mu);
 }
