@@ -22,8 +22,10 @@
  * with the checksum of the file and whether it passed the schema, in one
  * transaction. Both may run again after a crash: the first computes a
  * draft run anew (as recomputing does) and leaves an approved one alone,
- * the second books a line once (its end-to-end id is unique among the
- * tenant's payments) and writes the same file. Afterwards GET
+ * the second books the lines only while the run is not marked exported
+ * (its bookings and the mark commit together) and writes the same file;
+ * a line booked twice would fail the job (its end-to-end id is unique
+ * among the tenant's payments). Afterwards GET
  * .../pain001 hands out that file, written again from the frozen lines:
  * the same bytes (the checksum is compared), so not validated again.
  */
@@ -818,8 +820,9 @@ run_export_start(struct ks_request *req)
 /*
  * The job core.payment_export: the file is made (written, its checksum,
  * checked against the SPS schema) on a helper thread of the worker while
- * the lines are booked on their client accounts in one statement (a line
- * booked by an earlier attempt is not booked again): the file is CPU in
+ * the lines are booked on their client accounts in one statement (an
+ * earlier attempt committed its bookings with the mark, below, or none
+ * of them): the file is CPU in
  * kasusd, the booking waits on PostgreSQL. A file the bank would refuse
  * fails the job before anything commits, so nothing is booked for it.
  * The run is marked exported with the file's checksum in the transaction
