@@ -20,7 +20,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  call, ok, err, show, as, sql, DB_OWNER, DB_APP, tenantId, xmllint, painTx, camt054, isoDay
+  call, ok, err, show, as, sql, sqlError, DB_OWNER, DB_APP, tenantId, xmllint, painTx, camt054, isoDay
 } from './lib.mjs';
 import {
   R, iban, q, makeDossier, addBudget, allLines, reconcile, newRun, exportRun, setAccount, approveRun, approveOneOff, repay,
@@ -159,6 +159,13 @@ test('a late decision: the approved month is paid as back payment by the next ru
   const cur = ok(await call('GET', `${R}/${mar.id}?limit=1`, { session: acc }), 200);
   err(await call('POST', `${R}/${mar.id}/recompute`, { session: acc, headers: { 'if-match': cur.headers.get('etag') } }), 409, 'invalid_state');
   err(await call('DELETE', `${R}/${mar.id}`, { session: acc, headers: { 'if-match': cur.headers.get('etag') } }), 409, 'invalid_state');
+  // Its lines are its file and, once exported, the client accounts'
+  // payments: not even the application's database role deletes them.
+  const tid = sql(DB_OWNER, `select tenant_id from payment_run where id = ${mar.id}`);
+  const kept = sqlError(DB_APP, [`select set_config('kasus.tenant_id', '${tid}', false)`,
+    `delete from payment_line where run_id = ${mar.id}`]);
+  assert.match(kept, /lines of an approved payment run are kept/, kept);
+  assert.notEqual(sql(DB_OWNER, `select count(*) from payment_line where run_id = ${mar.id}`), '0');
 
   // The file pays the back payments as their own transactions, XSD-valid,
   // the same bytes on re-export; the client account books them.

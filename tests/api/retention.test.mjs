@@ -50,8 +50,12 @@ async function person(last = surname()) {
   } }), 201).json;
 }
 
-/** A household of the given persons (first the applicant) and a dossier (one psql call). */
-function dossier(persons, { state = 'closed', closedYearsAgo = 11, booking = null } = {}) {
+/**
+ * A household of the given persons (first the applicant) and a dossier (one psql call);
+ * booking: a day with an entry in its client account; paid: a day on which a payment run
+ * paid it (an exported run's line, which the client account shows as its payment).
+ */
+function dossier(persons, { state = 'closed', closedYearsAgo = 11, booking = null, paid = null } = {}) {
   const closed = state === 'closed' ? `(current_date - interval '${closedYearsAgo} years')::date` : 'null::date';
   const members = persons.map((p, i) => `(${p.id}, '${i === 0 ? 'applicant' : 'partner'}')`).join(', ');
   const out = owner(`with hh as (insert into household (tenant_id, name) values (${tid}, '${uniq('hh')}') returning id),
@@ -63,7 +67,16 @@ function dossier(persons, { state = 'closed', closedYearsAgo = 11, booking = nul
         ${closed}, ${state === 'closed' ? "'other'" : 'null'} from hh returning id, household_id),
     l as (insert into ledger_entry (tenant_id, dossier_id, booked_on, kind, amount, text)
       select ${tid}, d.id, ${booking ? `'${booking}'` : 'null'}::date, 'payment', -250000, 'Grundbedarf'
-        from d where ${booking ? 'true' : 'false'})
+        from d where ${booking ? 'true' : 'false'}),
+    r as (insert into payment_run (tenant_id, month, status, exec_date, created_by, approved_by, approved_at, msg_id,
+        created_ts, debtor, exported_at, exported_by, file_sha256)
+      select ${tid}, date_trunc('month', ${paid ? `'${paid}'` : 'null'}::date)::date, 'approved', ${paid ? `'${paid}'` : 'null'}::date,
+        ${cw.data.user.id}, ${t.adminId}, now(), 'KSRET' || d.id, '2000-01-01T00:00:00', '{}', now(), ${cw.data.user.id},
+        repeat('0', 64)
+        from d where ${paid ? 'true' : 'false'} returning id),
+    pl as (insert into payment_line (tenant_id, run_id, dossier_id, module, kind, source_id, amount, name, iban, ustrd)
+      select ${tid}, r.id, d.id, 'sozialhilfe', 'support', d.id, 250000, 'Anna', 'CH9300762011623852957', 'Sozialhilfe'
+        from d, r)
     select d.id || ',' || d.household_id from d`);
   const [id, household] = out.split(',').map(Number);
   return { id, household };
@@ -105,7 +118,8 @@ test('the retention job deletes an expired closed dossier with its records and p
   const gone = dossier([a, b], { booking: `${new Date().getFullYear() - 12}-03-25` });
   const open = dossier([b], { state: 'ongoing' });
   const held = dossier([e]);
-  const booked = dossier([f], { booking: `${new Date().getFullYear() - 1}-12-25` });
+  // (paid by last year's December run: its client account's last booking)
+  const booked = dossier([f], { paid: `${new Date().getFullYear() - 1}-12-25` });
   const young = dossier([g], { closedYearsAgo: 2 });
   // the expired dossier's records: journal, deadline, document with its
   // bytes, and a module's own record (sh_goal)

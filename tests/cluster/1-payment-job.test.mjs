@@ -1,14 +1,16 @@
 // kill -9 of the node that runs a payment run's export job, in the middle
-// of booking its lines: after the job's lease another node takes the job
-// over and finishes it, and nothing is paid twice - every end-to-end id
-// is in the file once and booked on the client account once.
+// of it: after the job's lease another node takes the job over and
+// finishes it, and nothing is paid twice - every end-to-end id is in the
+// file once and on the client account once.
 //
-// The export books the lines one by one in id order; to catch it in the
-// middle the test holds, in a transaction of its own, a booking of the
-// run's last line (the same end-to-end id), so the job waits there on
-// the unique index. The node holding the job is found by the job's
-// worker (host:pid/runner) and killed with its workers; the test's
-// transaction is then rolled back.
+// The export reads the lines, writes the file and marks the run exported
+// (which books the lines as the client accounts' payments, view ledger),
+// then records the export in the tenant's audit chain and commits. To
+// catch it between the mark and the commit the test holds, in a
+// transaction of its own, the head of the tenant's audit chain, so the
+// job waits there. The node holding the job is found by the job's worker
+// (host:pid/runner) and killed with its workers; the test's transaction
+// is then rolled back.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -69,7 +71,7 @@ test('a node killed in the middle of a payment export job: another node finishes
   const y = Number(sql(`SELECT y FROM generate_series(2150, 2199) y WHERE NOT EXISTS (SELECT 1 FROM payment_run
     WHERE tenant_id = ${t} AND extract(year FROM month) = y) ORDER BY random() LIMIT 1`));
   const month = `${y}-01`;
-  // Enough supported dossiers that booking them takes a while.
+  // Enough supported dossiers for a run of some size.
   const N = 400;
   sql(`DO $$ DECLARE p bigint; h bigint; d bigint; BEGIN
     FOR i IN 1..${N} LOOP
@@ -98,11 +100,9 @@ test('a node killed in the middle of a payment export job: another node finishes
     WHERE run_id = ${runId} AND status <> 'held' ORDER BY id`).split('\n').map((l) => l.split(' '));
   assert.ok(lines.length >= N, `${lines.length} payments`);
   const e2e = lines.map((l) => l[1]);
-  const [, lastE2e, lastDossier] = lines[lines.length - 1];
 
-  // The export waits at the last line.
-  const hold = holder(`INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount, text, ref)
-    VALUES (${t}, ${lastDossier}, current_date, 'payment', -1, 'test lock', '${lastE2e}');`);
+  // The export waits at the audit chain, its run marked exported.
+  const hold = holder(`SELECT 1 FROM audit_head WHERE tenant_id = ${t} FOR UPDATE;`);
   await hold.ready();
   let killed = null;
   try {
@@ -110,14 +110,14 @@ test('a node killed in the middle of a payment export job: another node finishes
     assert.equal(ex.status, 202, ex.text);
     const jobId = ex.json.id;
     const waiting = await until(() => sql("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'") === '1', 30000, 100);
-    assert.ok(waiting, 'the export waits at the last line');
+    assert.ok(waiting, 'the export waits at the audit chain');
     const running = (await call('GET', `/api/v1/jobs/${jobId}`, { session: admin })).json;
     assert.equal(running.state, 'running');
     assert.equal(running.progress.total, lines.length);
     const pid = Number(/:(\d+)\//.exec(running.worker)?.[1]);
     killed = nodeOf(pid);
     assert.ok(killed, `the worker ${running.worker} belongs to a node`);
-    console.log(`payment job: ${running.progress.done} of ${lines.length} saved when node${killed.n} (worker ${pid}) was killed`);
+    console.log(`payment job: progress ${running.progress.done} of ${lines.length}, waiting at the audit chain, when node${killed.n} (worker ${pid}) was killed`);
     kill9(killed.tree);
     await hold.end();
 
@@ -138,12 +138,12 @@ test('a node killed in the middle of a payment export job: another node finishes
     const inFile = [...file.text.matchAll(/<EndToEndId>([^<]+)<\/EndToEndId>/g)].map((m) => m[1]);
     assert.equal(new Set(inFile).size, inFile.length, 'end-to-end ids unique in the file');
     assert.deepEqual([...inFile].sort(), [...e2e].sort(), 'the file pays every line');
-    const booked = sql(`SELECT ref, count(*), sum(amount) FROM ledger_entry
+    const booked = sql(`SELECT ref, count(*), sum(amount) FROM ledger
       WHERE tenant_id = ${t} AND kind = 'payment' AND ref IN (SELECT end_to_end_id FROM payment_line WHERE run_id = ${runId})
       GROUP BY ref`).split('\n').filter(Boolean).map((l) => l.split('|'));
     assert.equal(booked.length, lines.length, 'every payment booked');
     assert.deepEqual(booked.filter((b) => b[1] !== '1'), [], 'no payment booked twice');
-    assert.ok(booked.every((b) => Number(b[2]) <= -100000), 'booked with the line amount, not the test lock');
+    assert.ok(booked.every((b) => Number(b[2]) <= -100000), 'booked with the line amount');
   } finally {
     await hold.end();
     if (killed) {

@@ -10,22 +10,21 @@
  * computed again (after a late decision, say) or discarded and made
  * again. Approval fixes the lines, message id, creation time, execution
  * date and debtor (the tenant's payment_account), so every export of the
- * run is the same file. The export books each line on the client
- * account (ledger_entry kind 'payment', negative); a return reported by
- * the bank books it back ('correction').
+ * run is the same file. Once exported, the run's lines are the client
+ * accounts' payments (view ledger, booked on the execution date; not a
+ * copy of them); a return reported by the bank books it back
+ * (ledger_entry 'correction').
  *
  * Computing a new run and the export are background jobs (the routes
  * answer 202 with the job): core.payment_run computes the lines of the
  * run the route made, in one transaction under the tenant's run lock;
- * core.payment_export writes the file and checks it against the SPS
- * schema, books the lines in one statement and marks the run exported,
- * with the checksum of the file and whether it passed the schema, in one
- * transaction. Both may run again after a crash: the first computes a
- * draft run anew (as recomputing does) and leaves an approved one alone,
- * the second books the lines only while the run is not marked exported
- * (its bookings and the mark commit together) and writes the same file;
- * a line booked twice would fail the job (its end-to-end id is unique
- * among the tenant's payments). Afterwards GET
+ * core.payment_export writes the file, checks it against the SPS schema
+ * and marks the run exported with the checksum of the file and whether
+ * it passed the schema, which books its payments. Both may run again
+ * after a crash: the first computes a draft run anew (as recomputing
+ * does) and leaves an approved one alone, the second marks the run once
+ * (a run marked already gives its file's result again) and writes the
+ * same file. Afterwards GET
  * .../pain001 hands out that file, written again from the frozen lines:
  * the same bytes (the checksum is compared), so not validated again.
  */
@@ -655,12 +654,11 @@ pain_schema(char *err, size_t errlen)
 }
 
 /*
- * Making a run's file apart from the request (no arena, no error set),
- * so that it may run on a helper thread of the worker: written, its
- * checksum, compared with the file exported before (was_sha), checked
- * against the SPS schema unless it is that file and that passed the
- * schema at its export (the same bytes). pain_prepare fills it in,
- * pain_made reports it.
+ * Making a run's file apart from the request (no arena, no error set):
+ * written, its checksum, compared with the file exported before
+ * (was_sha), checked against the SPS schema unless it is that file and
+ * that passed the schema at its export (the same bytes). pain_prepare
+ * fills it in, pain_made reports it.
  */
 enum { MADE_OK, MADE_REFUSED, MADE_MISMATCH, MADE_INVALID };
 
@@ -669,7 +667,6 @@ struct pain_make {
 	json_t			*debtor;	/* x.debtor's strings */
 	const char		*was_sha;	/* of the export, or NULL */
 	int			 was_valid;	/* ... which passed the schema */
-	int			 slot;		/* ks_offload_run's, or -1 */
 	char			*xml;		/* the caller's to free() */
 	size_t			 len;
 	char			 sha[65];
@@ -717,7 +714,6 @@ pain_prepare(struct ks_request *req, PGresult *b, PGresult **l,
 	const char *v[1], *was;
 
 	memset(m, 0, sizeof(*m));
-	m->slot = -1;
 	if (strcmp(ks_db_str(b, 0, "status"), "approved") != 0)
 		return ks_fail(req, 409, "run_not_approved",
 		    "only an approved payment run can be exported");
@@ -737,26 +733,18 @@ pain_prepare(struct ks_request *req, PGresult *b, PGresult **l,
 }
 
 /*
- * Wait for pain_make on its helper (if it went to one) and release what
- * the file was made from. With report, what went wrong becomes the
- * error (KS_ERROR, the file freed); without, the caller's error stands:
- * KS_ERROR, the file freed.
+ * Release what the file was made from; what went wrong becomes the
+ * error (KS_ERROR, the file freed).
  */
 static int
-pain_made(struct ks_request *req, const char *run, struct pain_make *m,
-    int report)
+pain_made(struct ks_request *req, const char *run, struct pain_make *m)
 {
-	if (m->slot >= 0)
-		ks_offload_wait(m->slot);
-	m->slot = -1;
 	json_decref(m->debtor);
 	m->debtor = NULL;
-	if (report && m->made == MADE_OK)
+	if (m->made == MADE_OK)
 		return KS_OK;
 	free(m->xml);
 	m->xml = NULL;
-	if (!report)
-		return KS_ERROR;
 	switch (m->made) {
 	case MADE_REFUSED:
 		ks_log(KS_LOG_ERROR, "payment run %s not written: %s", run,
@@ -790,7 +778,7 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l,
 	if (pain_prepare(req, b, l, m) != KS_OK)
 		return KS_ERROR;
 	pain_make(m);
-	return pain_made(req, ks_db_str(b, 0, "id"), m, 1);
+	return pain_made(req, ks_db_str(b, 0, "id"), m);
 }
 
 /* Start the export of an approved run: 202 with the job (once per run). */
@@ -819,15 +807,11 @@ run_export_start(struct ks_request *req)
 
 /*
  * The job core.payment_export: the file is made (written, its checksum,
- * checked against the SPS schema) on a helper thread of the worker while
- * the lines are booked on their client accounts in one statement (an
- * earlier attempt committed its bookings with the mark, below, or none
- * of them): the file is CPU in
- * kasusd, the booking waits on PostgreSQL. A file the bank would refuse
- * fails the job before anything commits, so nothing is booked for it.
- * The run is marked exported with the file's checksum in the transaction
- * that ends the job: the bookings and the mark are committed together or
- * not at all. A run exported already gives its file's result again.
+ * checked against the SPS schema) and the run marked exported with the
+ * file's checksum in the transaction that ends the job, which books its
+ * lines as the client accounts' payments (view ledger): all of it or
+ * nothing. A file the bank would refuse fails the job before the mark.
+ * A run exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
@@ -836,33 +820,23 @@ export_job(struct ks_request *job, json_t *payload)
 	struct pain_make m;
 	PGresult *b, *l;
 	json_t *res;
-	int n, first;
+	int n;
 
 	if ((id = payload_run(job, payload)) == NULL ||
 	    (b = run_row(job, id, 1)) == NULL ||
-	    pain_prepare(job, b, &l, &m) != KS_OK)
-		return KS_ERROR;
-	n = PQntuples(l);
-	first = ks_db_isnull(b, 0, "file_sha256");
-	if (!first || (m.slot = ks_offload_run(pain_make, &m)) < 0)
-		pain_make(&m);
-	v[0] = id;
-	v[1] = ks_db_str(b, 0, "exec_date");
-	if (first && (ks_job_progress(job, 0, n) != KS_OK ||
-	    ks_db_q(job, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
-	    ks_db_q(job, Q_PAYRUN_BOOK_LINES, 2, v) == NULL))
-		return pain_made(job, id, &m, 0);
-	if (pain_made(job, id, &m, 1) != KS_OK)
+	    pain_file(job, b, &l, &m) != KS_OK)
 		return KS_ERROR;
 	free(m.xml);
+	n = PQntuples(l);
 	res = json_pack("{s:I,s:s,s:s,s:i,s:o}", "run",
 	    (json_int_t)ks_db_getll(b, 0, "id"), "message_id",
 	    ks_db_str(b, 0, "msg_id"), "file_sha256", m.sha, "payments", n,
 	    "file", json_sprintf("/api/v1/payment-runs/%s/pain001", id));
-	if (!first) {
+	if (!ks_db_isnull(b, 0, "file_sha256")) {
 		ks_job_result(job, res);
 		return KS_OK;
 	}
+	v[0] = id;
 	v[1] = ks_num(job, job->who.user_id);
 	v[2] = ks_arena_strdup(job->arena, m.sha);
 	v[3] = m.schema;

@@ -122,25 +122,9 @@ UPDATE payment_run r SET status = 'approved', approved_by = $2,
  WHERE r.id = $1 AND r.status = 'draft'
 RETURNING r.id
 
--- The export job books the run's exported lines on the client accounts
--- in one statement ($1 the run, $2 booking day: the run's execution
--- date), in the transaction that marks the run exported and with the
--- run's row locked: a job that ran before either committed both (the
--- run has its file checksum and is not booked again) or neither. A
--- line booked twice would be a fault, and the unique index
--- ledger_payment_once fails the job on it. (ON CONFLICT DO NOTHING, from
--- when the job committed as it went, cost a fifth of the statement:
--- 68 of 315 ms for 20,000 lines, issue 13.)
--- name: payrun_book_lines
-INSERT INTO ledger_entry (tenant_id, dossier_id, booked_on, kind, amount,
-       text, ref)
-SELECT kasus_tenant(), l.dossier_id, $2::date, 'payment', -l.amount,
-       left(l.ustrd, 140), l.end_to_end_id
-  FROM payment_line l
- WHERE l.run_id = $1 AND l.status <> 'held'
- ORDER BY l.id
-
--- After its lines are booked: the run is exported with its file.
+-- The run is exported with its file: from then on its lines are the
+-- client accounts' payments (view ledger, booked on the run's execution
+-- date).
 -- name: payrun_mark_exported
 UPDATE payment_run SET exported_at = now(), exported_by = $2,
        file_sha256 = $3, file_schema = $4, version = version + 1
@@ -168,14 +152,16 @@ RETURNING id
 
 -- --------------------------------------------------------------- ledger
 
+-- The client account: its entries and the exported payment lines (view
+-- ledger, migration 0044).
 -- name: ledger_list
 SELECT id, booked_on, kind, amount, text, ref, created_at
-  FROM ledger_entry
+  FROM ledger
  WHERE dossier_id = $1 AND id > $2
  ORDER BY id LIMIT $3
 
 -- name: ledger_totals
-SELECT coalesce((SELECT sum(amount) FROM ledger_entry
+SELECT coalesce((SELECT sum(amount) FROM ledger
                   WHERE dossier_id = $1), 0) AS balance,
        coalesce((SELECT sum(amount - repaid) FROM claim
                   WHERE dossier_id = $1 AND status = 'open'), 0) AS open

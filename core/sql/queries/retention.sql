@@ -21,7 +21,7 @@ SELECT d.id, d.number, d.closed_on, d.legal_hold, l.last_booking,
             ELSE 'due' END AS status
   FROM dossier d
   LEFT JOIN LATERAL (SELECT max(e.booked_on) AS last_booking
-                       FROM ledger_entry e
+                       FROM ledger e
                       WHERE e.tenant_id = d.tenant_id
                         AND e.dossier_id = d.id) l ON true
  WHERE d.state = 'closed' AND d.closed_on < $1::date
