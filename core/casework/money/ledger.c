@@ -1,9 +1,11 @@
 /*
- * ledger.c - the client account of a dossier (ledger_entry): what was
- * paid to or for the client (negative, booked by the export of a payment
- * run), corrections (a payment returned by the bank) and repayments,
- * with the balance and what open claims still ask. Any module's dossier
- * has one; the entries are written by the money services.
+ * ledger.c - the client account of a dossier (the view ledger): what was
+ * paid to or for the client (negative: the lines of the exported payment
+ * runs themselves, booked on the run's execution date, with the line's
+ * id), corrections (a payment returned by the bank), repayments and
+ * claims (ledger_entry), with the balance and what open claims still
+ * ask. Any module's dossier has one; the entries are written by the
+ * money services.
  */
 #include "kasus.h"
 #include "queries.h"
