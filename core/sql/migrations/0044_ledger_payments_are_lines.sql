@@ -5,11 +5,11 @@
 -- payment, and 250 ms of PostgreSQL's work in exporting a 20,000-line
 -- run (the insert, its three indexes and its foreign key check; issue
 -- 13; it ran beside the file's writing and schema check, which alone
--- set the export's time now). The
--- lines of an approved run are frozen (payment_frozen) and, from now
--- on, kept (payment_lines_kept below), so the view gives every payment
--- once, exactly as it was booked, from the moment its run is marked
--- exported (in the transaction that made the file).
+-- set the export's time now). The lines of an approved run are frozen
+-- (payment_frozen) and, from now on, kept (payment_lines_kept below),
+-- so the view gives every payment once, exactly as it was booked, from
+-- the moment its run is marked exported (in the transaction that made
+-- the file).
 --
 -- ledger_entry keeps what is booked apart from runs (corrections of
 -- returned payments, repayments, claims, income). Both take their ids
