@@ -681,6 +681,13 @@ r4=$(medratio dossier 2 authread 2)
 	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY in ${bc}s; ratio $(ratio "$bs" "$bc") (target <= 3: $(awk -v r="$(ratio "$bs" "$bc")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "payment runs all tenants: $an payments, ${as}s; COPY in ${ac}s; ratio $(ratio "$as" "$ac") (target <= 3: $(awk -v r="$(ratio "$as" "$ac")" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "  the same rows COPY out (former baseline): bench-big ${bo}s (ratio $(ratio "$bs" "$bo")), all ${ao}s (ratio $(ratio "$as" "$ao"))"
+	# Where a run's time goes (payrun-steps.txt, which also has
+	# Alimentenhilfe's advance run): bench-big's steps and the average of
+	# the other services' runs.
+	awk '$1 == "bench-big" { printf "  steps bench-big: compute %s approve %s export %s file %s\n", $5, $7, $9, $11 }
+		$1 ~ /^bench-0/ { c += $5; a += $7; e += $9; f += $11; n++ }
+		END { if (n) printf "  steps of the other %d runs, average: compute %.3f approve %.3f export %.3f file %.3f\n", n, c / n, a / n, e / n, f / n }' \
+		"$out/payrun-steps.txt"
 	fi
 	if want ah; then
 	read -r _ hs hn hc ho <<<"$(grep '^ahrun ' "$out/raw")"
