@@ -108,6 +108,16 @@ void	 ks_json_put_pg(struct ks_buf *, const char *, size_t);
 void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 
+/*
+ * A worker's helper threads (core/lib/offload.c), started before its
+ * seccomp filter: ks_offload_run hands fn(arg) to an idle one and
+ * returns its slot for ks_offload_wait, or -1 (none idle or started:
+ * the caller runs fn itself).
+ */
+void	ks_offload_start(void);
+void	ks_offload_stop(void);
+int	ks_offload_run(void (*fn)(void *), void *arg);
+void	ks_offload_wait(int slot);
 
 /* -------------------------------------------------------------- config */
 

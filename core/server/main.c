@@ -164,6 +164,7 @@ worker_main(int slot, int fd)
 	ks_session_cache_start();
 	ks_log_buffer_start();
 	/* Threads start before the filter, which has no clone. */
+	ks_offload_start();
 	ks_jobs_start();
 	ks_audit_start();
 	if (ks_sandbox_enter() != KS_OK)
@@ -179,6 +180,7 @@ worker_main(int slot, int fd)
 	MHD_stop_daemon(d);
 	ks_audit_stop();
 	ks_jobs_stop();
+	ks_offload_stop();
 	ks_rules_listen_stop();
 	ks_session_cache_stop();
 	ks_modules_unload();

@@ -353,7 +353,34 @@ base_payment(struct ks_iso_payment *p, const char *e2e, int64_t amount)
 	p->ustrd = "Miete Dezember 2026";
 }
 
-/* Write, validate against the ch.03 XSD, and write again identically. */
+/*
+ * Written with the ch.03 XSD checking it as it is written: passes, and
+ * is the same file as ks_iso_pain001_write's (same).
+ */
+static void
+write_checked(const struct ks_iso_run *r, const char *same, size_t len)
+{
+	struct ks_iso_schema *s;
+	struct ks_iso_check *ck;
+	char *xml, err[512];
+	size_t n;
+
+	if ((s = pain_schema()) == NULL)
+		return;
+	if (ks_iso_pain001_write_checked(r, s, NULL, &xml, &n, &ck, err,
+	    sizeof(err)) != 0) {
+		KS_FAILF("checked write refused: %s", err);
+		return;
+	}
+	if (ks_iso_check_wait(ck, err, sizeof(err)) != 0)
+		KS_FAILF("fails ch.03 xsd as it is written: %s", err);
+	if (n != len || memcmp(xml, same, len) != 0)
+		KS_FAILF("checked write is not the same file");
+	free(xml);
+}
+
+/* Write, validate against the ch.03 XSD, and write again identically,
+   also with the schema checking it as it is written. */
 static char *
 write_valid(const struct ks_iso_run *r, size_t *len)
 {
@@ -372,6 +399,7 @@ write_valid(const struct ks_iso_run *r, size_t *len)
 	    len2 != *len || memcmp(xml, again, *len) != 0)
 		KS_FAILF("second write is not byte-identical");
 	free(again);
+	write_checked(r, xml, *len);
 	return xml;
 }
 
@@ -773,6 +801,109 @@ KS_TEST(pain_large_runs)
 	    -1);
 	KS_CHECK(xml == NULL);
 	KS_CHECK(strstr(err, "split it") != NULL);
+	/* Found too large after the check read 50 MB of it: it stops. */
+	if (pain_schema() != NULL) {
+		struct ks_iso_check *ck = (struct ks_iso_check *)1;
+
+		err[0] = '\0';
+		KS_CHECK_INT(ks_iso_pain001_write_checked(&r, pain_schema(),
+		    NULL, &xml, &len, &ck, err, sizeof(err)), -1);
+		KS_CHECK(xml == NULL && ck == NULL);
+		KS_CHECK(strstr(err, "split it") != NULL);
+	}
+	free(p);
+	free(ids);
+}
+
+/* A helper with no thread free: the check reads the file when waited
+   for. */
+static int busy_asked;
+
+static int
+busy_start(void (*fn)(void *), void *arg)
+{
+	(void)fn;
+	(void)arg;
+	busy_asked++;
+	return -1;
+}
+
+static void
+busy_wait(int slot)
+{
+	KS_FAILF("waited for slot %d, which was never handed out", slot);
+}
+
+/*
+ * The check reads the file while the writer still writes it: payments
+ * of long texts make the writer's buffer grow (move) under the reading
+ * check; a file the schema refuses fails the check with its reason; a
+ * run the writer refuses starts no check.
+ */
+KS_TEST(pain_checked_while_written)
+{
+	static const char name[] = "Wohnbaugenossenschaft Sonnenhalde "
+	    "Ostermundigen, Liegenschaftsverwalt.";	/* 70 */
+	struct ks_iso_schema *camt;
+	struct ks_iso_check *ck;
+	struct ks_iso_run r;
+	struct ks_iso_payment *p;
+	char *xml, (*ids)[16], ustrd[141], err[512];
+	size_t i, len, n = 3000;
+
+	memset(ustrd, 'x', sizeof(ustrd) - 1);
+	ustrd[sizeof(ustrd) - 1] = '\0';
+	p = calloc(n, sizeof(*p));
+	ids = calloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "KS-L-%zu", i);
+		base_payment(&p[i], ids[i], 500 + (int64_t)i);
+		p[i].creditor_name = name;
+		p[i].creditor_addr.street = name;
+		p[i].ustrd = ustrd;
+	}
+	base_run(&r, p, n);
+	if ((xml = write_valid(&r, &len)) != NULL) {
+		KS_CHECK(len > 4096 + n * 768);	/* above the room made */
+		free(xml);
+	}
+	if ((camt = ks_iso_schema_load(CAMT054_XSD, err,
+	    sizeof(err))) == NULL)
+		KS_FAILF("cannot load %s: %s", CAMT054_XSD, err);
+	else {
+		if (ks_iso_pain001_write_checked(&r, camt, NULL, &xml, &len, &ck,
+		    err, sizeof(err)) != 0)
+			KS_FAILF("refused: %s", err);
+		else {
+			err[0] = '\0';
+			KS_CHECK_INT(ks_iso_check_wait(ck, err, sizeof(err)),
+			    -1);
+			KS_CHECK(strstr(err, "validation root") != NULL);
+			free(xml);
+		}
+		ks_iso_schema_free(camt);
+	}
+	{
+		static const struct ks_iso_helper busy = {
+			busy_start, busy_wait
+		};
+
+		if (ks_iso_pain001_write_checked(&r, pain_schema(), &busy,
+		    &xml, &len, &ck, err, sizeof(err)) != 0)
+			KS_FAILF("refused: %s", err);
+		else {
+			KS_CHECK_INT(ks_iso_check_wait(ck, err, sizeof(err)),
+			    0);
+			free(xml);
+		}
+		KS_CHECK_INT(busy_asked, 1);
+	}
+	p[7].creditor_iban = "CH5800791123000889013";
+	ck = (struct ks_iso_check *)1;
+	KS_CHECK_INT(ks_iso_pain001_write_checked(&r, pain_schema(), NULL, &xml,
+	    &len, &ck, err, sizeof(err)), -1);
+	KS_CHECK(xml == NULL && ck == NULL);
+	KS_CHECK(strstr(err, "iban") != NULL);
 	free(p);
 	free(ids);
 }

@@ -655,10 +655,12 @@ pain_schema(char *err, size_t errlen)
 
 /*
  * Making a run's file apart from the request (no arena, no error set):
- * written, its checksum, compared with the file exported before
- * (was_sha), checked against the SPS schema unless it is that file and
- * that passed the schema at its export (the same bytes). pain_prepare
- * fills it in, pain_made reports it.
+ * written and checked against the SPS schema as it is written (on a
+ * helper thread of the worker: ks_iso_pain001_write_checked), its checksum made while
+ * the check reads, compared with the file exported before (was_sha). A
+ * file that is that file and passed the schema at its export (the same
+ * bytes) is not checked again. pain_prepare fills it in, pain_made
+ * reports it.
  */
 enum { MADE_OK, MADE_REFUSED, MADE_MISMATCH, MADE_INVALID };
 
@@ -676,30 +678,43 @@ struct pain_make {
 };
 
 static void
-pain_make(void *arg)
+pain_make(struct pain_make *m)
 {
-	struct pain_make *m = arg;
-	const struct ks_iso_schema *xsd;
+	/* The worker's helper threads: it makes none after its start. */
+	static const struct ks_iso_helper helper = {
+		ks_offload_run, ks_offload_wait
+	};
+	const struct ks_iso_schema *xsd = NULL;
+	struct ks_iso_check *ck = NULL;
+	char bad[256];
+	int again, broken = 0, invalid = 0, rc;
 
 	m->schema = "unchecked";
-	if (ks_iso_pain001_write(&m->x, &m->xml, &m->len, m->err,
-	    sizeof(m->err)) != 0) {
+	/* A file that passed the schema at its export comes out the same
+	   bytes: it is not checked again. */
+	again = m->was_sha != NULL && m->was_valid;
+	if (!again && (xsd = pain_schema(bad, sizeof(bad))) == NULL)
+		broken = *bad != '\0';	/* there, but it does not compile */
+	rc = xsd != NULL ? ks_iso_pain001_write_checked(&m->x, xsd, &helper,
+	    &m->xml, &m->len, &ck, m->err, sizeof(m->err)) :
+	    ks_iso_pain001_write(&m->x, &m->xml, &m->len, m->err,
+	    sizeof(m->err));
+	if (rc != 0) {
 		m->xml = NULL;
 		m->made = MADE_REFUSED;
 		return;
 	}
-	ks_sha256_hex(m->xml, m->len, m->sha);
+	ks_sha256_hex(m->xml, m->len, m->sha);	/* while the check reads */
+	if (ck != NULL)
+		invalid = ks_iso_check_wait(ck, bad, sizeof(bad)) != 0;
 	if (m->was_sha != NULL && strcmp(m->sha, m->was_sha) != 0)
 		m->made = MADE_MISMATCH;
-	else if (m->was_sha != NULL && m->was_valid)
+	else if (again)
 		m->schema = "valid";
-	else if ((xsd = pain_schema(m->err, sizeof(m->err))) == NULL) {
-		if (*m->err != '\0')	/* there, but it does not compile */
-			m->made = MADE_INVALID;
-	} else if (ks_iso_schema_validate(xsd, m->xml, m->len, m->err,
-	    sizeof(m->err)) != 0)
+	else if (broken || invalid) {
+		snprintf(m->err, sizeof(m->err), "%s", bad);
 		m->made = MADE_INVALID;
-	else
+	} else if (xsd != NULL)
 		m->schema = "valid";
 }
 

@@ -224,6 +224,42 @@ struct ks_iso_schema *ks_iso_schema_load(const char *xsd_path, char *err,
 int	ks_iso_schema_validate(const struct ks_iso_schema *schema,
 	    const char *xml, size_t len, char *err, size_t errlen);
 
+/** A schema check running beside the writer; opaque. */
+struct ks_iso_check;
+
+/**
+ * Where a check runs: start(fn, arg) has fn(arg) run on another thread
+ * and returns a slot that wait(slot) waits for, or -1 when no thread is
+ * free (the check then reads the whole file when it is waited for).
+ * Given NULL, the check makes a thread of its own.
+ */
+struct ks_iso_helper {
+	int	(*start)(void (*fn)(void *), void *arg);
+	void	(*wait)(int slot);
+};
+
+/**
+ * ks_iso_pain001_write, with the file checked against schema while it
+ * is written: a helper thread reads the bytes as the writer hands them
+ * over (streamed validation, as ks_iso_schema_validate), so writing and
+ * checking take about the time of the longer of the two. Returns what
+ * ks_iso_pain001_write returns, with the same file; on success *check
+ * is the running check, which the caller ends with ks_iso_check_wait
+ * before it frees *xml (the check reads it); on failure *check is NULL.
+ */
+int	ks_iso_pain001_write_checked(const struct ks_iso_run *run,
+	    const struct ks_iso_schema *schema,
+	    const struct ks_iso_helper *helper, char **xml, size_t *len,
+	    struct ks_iso_check **check, char *err, size_t errlen);
+
+/**
+ * Wait for a check from ks_iso_pain001_write_checked to end and release
+ * it: 0 when the file is well-formed and valid, -1 otherwise with the
+ * first problem as ks_iso_schema_validate gives it.
+ */
+int	ks_iso_check_wait(struct ks_iso_check *check, char *err,
+	    size_t errlen);
+
 /** Release a schema from ks_iso_schema_load; NULL is accepted. */
 void	ks_iso_schema_free(struct ks_iso_schema *schema);
 
