@@ -23,6 +23,9 @@ BEGIN {
 /^-- name: / { flush(); name = $3; if (name in seen) { print "duplicate query " name > "/dev/stderr"; exit 1 } seen[name] = 1; next }
 /^--/ { next }
 /^[ \t]*$/ { next }
+# A statement is joined into one line: a comment inside it would swallow
+# the rest of the statement. Comments go above its "-- name:" line.
+/^[ \t]+--/ { print "comment inside query " name " (" FILENAME ":" FNR "): put it above the query" > "/dev/stderr"; exit 1 }
 {
 	line = $0; gsub(/\\/, "\\\\", line); gsub(/"/, "\\\"", line); gsub(/\t/, " ", line)
 	sql = (sql == "") ? line : sql " " line

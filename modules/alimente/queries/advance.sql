@@ -165,6 +165,8 @@ SELECT t.name AS sender, coalesce(a.street, '') AS s_street,
 -- approved) already pays the child for it (open or booked lines): once,
 -- however often runs are computed or discarded (the tenant's run lock
 -- orders them), and topped up when a later decision grants more.
+-- z makes c's columns once and the problem once (OFFSET 0: see
+-- modules/README.md, "Money").
 -- name: ah_advance_run_lines
 WITH m AS (
 	SELECT v.id, $2::date AS month, false AS back
@@ -226,7 +228,8 @@ WITH m AS (
 	SELECT c.*,
 	       payment_line_problem(c.name, c.iban, c.town, c.country)
 	       AS problem
-	  FROM c
+	  FROM (SELECT * FROM c OFFSET 0) c
+	OFFSET 0
 )
 INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
        source_id, amount, name, street, house_no, postcode, town, country,

@@ -111,6 +111,8 @@ SELECT r.id, r.amount, to_char(r.received_on, 'YYYY-MM-DD') AS received_on,
 -- go to the dossier's applicant, one line per part, in run $1 (month
 -- $3 as text). Held when name, IBAN or address is missing. A part of a
 -- line that was held or returned in another run is passed on again.
+-- z makes c's columns once and the problem once (OFFSET 0: see
+-- modules/README.md, "Money").
 -- name: ah_collect_run_lines
 WITH a AS (
 	SELECT a.id, r.dossier_id, a.month, a.amount, a.part,
@@ -142,7 +144,8 @@ WITH a AS (
 	SELECT c.*,
 	       payment_line_problem(c.name, c.iban, c.town, c.country)
 	       AS problem
-	  FROM c
+	  FROM (SELECT * FROM c OFFSET 0) c
+	OFFSET 0
 )
 INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
        source_id, amount, name, street, house_no, postcode, town, country,

@@ -123,24 +123,32 @@ ON CONFLICT (tenant_id, dossier_id) DO UPDATE SET seq = EXCLUDED.seq
 -- of payment_line_once once, so a plain INSERT: a duplicate would be a
 -- fault that fails the run, not a line to drop (ON CONFLICT's check cost
 -- a twentieth of the statement).
+-- b reads the rent and KVG lines of the budget in force only, in one
+-- pass; z makes c's columns once and the problem once (OFFSET 0: see
+-- modules/README.md, "Money").
 -- $1 run, $2 first of month, $3 'YYYY-MM'
 -- name: pay_run_lines_create
-WITH b AS (
+WITH b0 AS (
 	SELECT DISTINCT ON (d.id) d.id AS dossier_id, d.applicant_id,
-	       bu.id AS budget_id, bu.payment, bu.rent_direct, bu.landlord,
-	       bu.input,
-	       (SELECT sum(l.amount) FROM sh_budget_line l
-	         WHERE l.tenant_id = bu.tenant_id AND l.budget_id = bu.id
-	           AND l.code = 'rent') AS rent_line,
-	       (SELECT sum(l.amount) FROM sh_budget_line l
-	         WHERE l.tenant_id = bu.tenant_id AND l.budget_id = bu.id
-	           AND l.code = 'kvg') AS kvg_line
+	       bu.tenant_id, bu.id AS budget_id, bu.payment, bu.rent_direct,
+	       bu.landlord, bu.input
 	  FROM dossier d
 	  JOIN sh_budget bu ON bu.tenant_id = d.tenant_id
 	       AND bu.dossier_id = d.id
 	 WHERE d.module = 'sozialhilfe' AND d.state IN ('ongoing', 'review')
 	   AND bu.status = 'approved' AND bu.valid_from <= $2::date
 	 ORDER BY d.id, bu.valid_from DESC, bu.id DESC
+), b AS (
+	SELECT b0.*, bl.rent_line, bl.kvg_line
+	  FROM b0
+	  CROSS JOIN LATERAL (
+		SELECT sum(l.amount) FILTER (WHERE l.code = 'rent')
+		       AS rent_line,
+		       sum(l.amount) FILTER (WHERE l.code = 'kvg') AS kvg_line
+		  FROM sh_budget_line l
+		 WHERE l.tenant_id = b0.tenant_id
+		   AND l.budget_id = b0.budget_id
+		   AND l.code IN ('rent', 'kvg')) bl
 ), r AS (
 	SELECT b.*,
 	       CASE WHEN b.rent_direct AND jsonb_typeof(b.landlord) = 'object'
@@ -255,7 +263,8 @@ WITH b AS (
 	SELECT c.*,
 	       payment_line_problem(c.name, c.iban, c.town, c.country)
 	       AS problem
-	  FROM c
+	  FROM (SELECT * FROM c OFFSET 0) c
+	OFFSET 0
 )
 INSERT INTO payment_line (tenant_id, run_id, dossier_id, module, kind,
        source_id, amount, name, street, house_no, postcode, town, country,
