@@ -142,21 +142,34 @@ payload_run(struct ks_request *job, json_t *payload)
 	return ks_num(job, json_integer_value(id));
 }
 
-/* The run with its summary, freshly read; its version is the ETag. */
+/*
+ * The run freshly read with summary s (taken), or with its summary read
+ * now when s is NULL; its version is the ETag.
+ */
 static json_t *
-run_full(struct ks_request *req, const char *id)
+run_full_with(struct ks_request *req, const char *id, json_t *s)
 {
 	const char *v[1] = { id };
-	json_t *j, *s;
+	json_t *j;
 	PGresult *r;
 
 	if ((r = ks_db_q(req, Q_PAYRUN_GET, 1, v)) == NULL ||
-	    PQntuples(r) != 1 || (s = run_summary(req, id)) == NULL)
+	    PQntuples(r) != 1 || (s == NULL &&
+	    (s = run_summary(req, id)) == NULL)) {
+		json_decref(s);
 		return NULL;
+	}
 	j = run_json(r, 0);
 	json_object_set_new(j, "summary", s);
 	ks_set_etag(req, ks_db_getll(r, 0, "version"));
 	return j;
+}
+
+/* The run with its summary, freshly read; its version is the ETag. */
+static json_t *
+run_full(struct ks_request *req, const char *id)
+{
+	return run_full_with(req, id, NULL);
 }
 
 /* "YYYY-MM" with a plausible year; *first is the month's first day. */
@@ -532,10 +545,14 @@ run_approve(struct ks_request *req)
 		return ks_fail(req, 409, "nothing_to_pay",
 		    "this run has no payment that could be made");
 	}
-	json_decref(s);
+	/* Approving changes no line: the summary is the one just read. */
 	if (ks_db_q(req, Q_PAYRUN_APPROVE, 2, v) == NULL ||
 	    ks_modules_money(req, KS_MONEY_APPROVED, v[0], NULL, NULL) !=
-	    KS_OK || (j = run_full(req, v[0])) == NULL)
+	    KS_OK) {
+		json_decref(s);
+		return KS_ERROR;
+	}
+	if ((j = run_full_with(req, v[0], s)) == NULL)
 		return KS_ERROR;
 	if (ks_audit(req, "payment_run_approved", "payment_run", v[0],
 	    run_json(b, 0), json_incref(j), NULL) != KS_OK) {
