@@ -445,7 +445,7 @@ jobs_idle
 : >"$out/payrun-steps.txt"
 for k in $(seq "$rounds"); do
 	month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(date '$month0-01'
-		+ interval '$((k - 1)) months', 'YYYY-MM')")
+		+ ($k - 1) * interval '1 month', 'YYYY-MM')")
 	say "payment run for bench-big ($month), round $k of $rounds"
 	# Each side of the ratio starts after a checkpoint: neither pays for
 	# one the other's writes started (one that ran through the COPYs made
