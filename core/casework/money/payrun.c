@@ -256,7 +256,7 @@ compute_lines(struct ks_request *req, const char *run, const char *month)
 {
 	const char *first = ks_arena_printf(req->arena, "%s-01", month);
 
-	if (ks_db_q(req, Q_PAYRUN_NO_JIT, 0, NULL) == NULL ||
+	if (ks_db_q(req, Q_PAYRUN_SETTINGS, 0, NULL) == NULL ||
 	    ks_modules_money(req, KS_MONEY_LINES, run, first, month) !=
 	    KS_OK || hold_bad_ibans(req, run) != KS_OK ||
 	    ks_modules_money(req, KS_MONEY_HELD, run, first, month) != KS_OK)
