@@ -871,8 +871,8 @@ KS_TEST(pain_checked_while_written)
 	    sizeof(err))) == NULL)
 		KS_FAILF("cannot load %s: %s", CAMT054_XSD, err);
 	else {
-		if (ks_iso_pain001_write_checked(&r, camt, NULL, &xml, &len, &ck,
-		    err, sizeof(err)) != 0)
+		if (ks_iso_pain001_write_checked(&r, camt, NULL, &xml, &len,
+		    &ck, err, sizeof(err)) != 0)
 			KS_FAILF("refused: %s", err);
 		else {
 			err[0] = '\0';

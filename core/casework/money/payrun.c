@@ -673,11 +673,11 @@ pain_schema(char *err, size_t errlen)
 /*
  * Making a run's file apart from the request (no arena, no error set):
  * written and checked against the SPS schema as it is written (on a
- * helper thread of the worker: ks_iso_pain001_write_checked), its checksum made while
- * the check reads, compared with the file exported before (was_sha). A
- * file that is that file and passed the schema at its export (the same
- * bytes) is not checked again. pain_prepare fills it in, pain_made
- * reports it.
+ * helper thread of the worker: ks_iso_pain001_write_checked), its
+ * checksum made while the check reads, compared with the file exported
+ * before (was_sha). A file that is that file and passed the schema at
+ * its export (the same bytes) is not checked again. pain_prepare fills
+ * it in, pain_made reports it.
  */
 enum { MADE_OK, MADE_REFUSED, MADE_MISMATCH, MADE_INVALID };
 
