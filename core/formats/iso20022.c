@@ -61,28 +61,72 @@ struct sbuf {
 /*
  * A pain.001 file checked against its schema while it is written: the
  * writer hands its bytes over every CHECK_STEP bytes (ready), the check's
- * thread reads them (taken) into libxml2's streamed validation. Bytes
- * below ready are not written again; p moves (realloc) only under mu.
+ * threads read them into libxml2's streamed validation. Bytes below
+ * ready are not written again; p moves (realloc) only under mu.
+ *
+ * A run of SPLIT_MIN payments or more is checked in two parts at once,
+ * each a whole document for the schema: the first is the file up to the
+ * split payment (about the middle) closed after it, the second the
+ * file's head (to its first payment group), the head of the group with
+ * the split payment and the file from that payment to its end. Every
+ * byte of the file is read by a part, each element within the same
+ * elements as in the file. That is the file's own check as long as the
+ * schema counts no payments and ties none to another (no maxOccurs
+ * below unbounded on them, no identity constraint): so in the SPS
+ * schema. Validating is what takes the time (about ten times writing),
+ * so two parts on two cores take about half of it. The writer notes the
+ * offsets (mark) as it passes them.
  */
 #define CHECK_STEP	(64u * 1024)
+#define SPLIT_MIN	256
 
-struct ks_iso_check {
-	const struct ks_iso_schema *schema;
-	const struct ks_iso_helper *helper;	/* or NULL: thread */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 more;
+enum {
+	M_ZERO,		/* 0 */
+	M_GROUPS,	/* the first PmtInf */
+	M_GROUP,	/* the PmtInf of the split payment */
+	M_GROUP_TX,	/* its first CdtTrfTxInf */
+	M_SPLIT,	/* the split payment's CdtTrfTxInf */
+	M_END,		/* the file's end, once written */
+	M_CLOSE,	/* not an offset: the first part's closing tags */
+	M_N = M_CLOSE
+};
+
+/* Bytes a part reads: from mark to mark, or the closing tags. */
+struct seg {
+	int	from;
+	int	to;
+};
+
+struct check_part {
+	struct ks_iso_check	*ck;
+	const struct seg	*seg;
+	int			 nseg;
+	int			 i;		/* the segment being read */
+	size_t			 pos;		/* read of it */
+	int			 line_off;	/* the file's lines skipped */
 	pthread_t		 thread;
 	int			 slot;		/* the helper's */
-	int			 started;	/* the check runs */
-	const char		*p;
-	size_t			 ready;
-	size_t			 taken;
-	int			 end;		/* 1 all written, -1 given up */
-	int			 rc;		/* the check's result */
+	int			 started;	/* the part runs */
+	int			 rc;
 	char			 err[256];
 };
 
+struct ks_iso_check {
+	const struct ks_iso_schema *schema;
+	const struct ks_iso_helper *helper;	/* or NULL: threads */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 more;
+	const char		*p;
+	size_t			 ready;
+	int			 end;		/* 1 all written, -1 given up */
+	const void		*split_at;	/* the struct tx, or NULL */
+	size_t			 mark[M_N];	/* SIZE_MAX until passed */
+	struct check_part	 part[2];
+	int			 nparts;
+};
+
 static void	check_hand(struct ks_iso_check *, const char *, size_t, int);
+static void	check_mark(struct ks_iso_check *, int, size_t);
 
 /* A creditor or debtor address after character-set cleaning. */
 struct caddr {
@@ -109,9 +153,10 @@ struct tx {
 
 /* First error reported by libxml2 through a context's handler. */
 struct xerr {
-	char	*buf;
-	size_t	 len;
-	int	 seen;
+	char		*buf;
+	size_t		 len;
+	int		 seen;
+	const int	*line_off;	/* added to a line, or NULL */
 };
 
 static int	seterr(char *, size_t, const char *, ...)
@@ -1170,6 +1215,7 @@ put_pmtinf(struct sbuf *sb, const struct ks_iso_run *run,
 	char id[48], suffix[24], amt[KS_SWISS_MAX];
 	int64_t sum = 0;
 	size_t i;
+	int split;
 
 	for (i = 0; i < n; i++)
 		sum += g[i].p->amount;
@@ -1178,6 +1224,11 @@ put_pmtinf(struct sbuf *sb, const struct ks_iso_run *run,
 	snprintf(suffix, sizeof(suffix), "-%zu", no);
 	snprintf(id, sizeof(id), "%.*s%s", (int)(35 - strlen(suffix)),
 	    run->msg_id, suffix);
+	split = sb->check != NULL && sb->check->split_at != NULL &&
+	    (const struct tx *)sb->check->split_at >= g &&
+	    (const struct tx *)sb->check->split_at < g + n;
+	if (split)
+		check_mark(sb->check, M_GROUP, sb->len);
 	sb_open(sb, 2, "PmtInf");
 	sb_leaf(sb, 3, "PmtInfId", id);
 	sb_leaf(sb, 3, "PmtMtd", "TRF");
@@ -1210,8 +1261,13 @@ put_pmtinf(struct sbuf *sb, const struct ks_iso_run *run,
 	sb_close(sb, 3, "DbtrAgt");
 	if (g[0].kind == KIND_SEPA)
 		sb_leaf(sb, 3, "ChrgBr", "SLEV");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (split && i == 0)
+			check_mark(sb->check, M_GROUP_TX, sb->len);
+		if (split && &g[i] == sb->check->split_at)
+			check_mark(sb->check, M_SPLIT, sb->len);
 		put_tx(sb, 3, &g[i]);
+	}
 	sb_close(sb, 2, "PmtInf");
 }
 
@@ -1239,6 +1295,8 @@ put_document(struct sbuf *sb, const struct ks_iso_run *run,
 	    db->name);
 	sb_close(sb, 3, "InitgPty");
 	sb_close(sb, 2, "GrpHdr");
+	if (sb->check != NULL && sb->check->split_at != NULL)
+		check_mark(sb->check, M_GROUPS, sb->len);
 	for (start = 0, i = 1; i <= run->npayments; i++) {
 		if (i < run->npayments && same_group(&tx[start], &tx[i]))
 			continue;
@@ -1288,6 +1346,27 @@ check_run(const struct ks_iso_run *run, struct dbtr *db, char *err,
 static void	check_start(struct ks_iso_check *, struct sbuf *);
 static void	check_stop(struct ks_iso_check *);
 
+/*
+ * Where a check in two parts splits the file (see ks_iso_check): the
+ * payment about the middle, not the first of its group (the first part
+ * ends before it and closes the group, which must keep a payment); NULL
+ * for one part.
+ */
+static const struct tx *
+split_at(const struct tx *tx, size_t n)
+{
+	size_t k = n / 2;
+
+	if (n < SPLIT_MIN)
+		return NULL;
+	if (!same_group(&tx[k - 1], &tx[k])) {
+		if (k + 1 >= n || !same_group(&tx[k], &tx[k + 1]))
+			return NULL;
+		k++;
+	}
+	return &tx[k];
+}
+
 /* The file of run; with ck, checked by ck's thread as it is written. */
 static int
 pain001_write(const struct ks_iso_run *run, struct ks_iso_check *ck,
@@ -1333,8 +1412,10 @@ pain001_write(const struct ks_iso_run *run, struct ks_iso_check *ck,
 		seterr(err, errlen, "out of memory");
 		goto out;
 	}
-	if (ck != NULL)
+	if (ck != NULL) {
+		ck->split_at = split_at(tx, ntx);
 		check_start(ck, &sb);
+	}
 	put_document(&sb, run, &db, tx, total);
 	if (sb.oom) {
 		seterr(err, errlen, "out of memory");
@@ -1464,6 +1545,8 @@ xerr_set(struct xerr *xe, int line, const char *msg)
 	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		m[--n] = '\0';
 	redact(m);
+	if (line > 0 && xe->line_off != NULL)
+		line += *xe->line_off;
 	if (line > 0)
 		snprintf(xe->buf, xe->len, "line %d: %s", line, m);
 	else
@@ -1495,6 +1578,7 @@ xerr_parse_handler(void *arg, xerr_ptr e)
 	sub.buf = xe->buf + 15;
 	sub.len = xe->len - 15;
 	sub.seen = 0;
+	sub.line_off = xe->line_off;
 	xerr_set(&sub, e->line, e->message);
 	xe->seen++;
 }
@@ -1668,11 +1752,12 @@ ks_iso_schema_free(struct ks_iso_schema *s)
  */
 static int
 schema_validate_input(const struct ks_iso_schema *s,
-    xmlParserInputBufferPtr in, char *err, size_t errlen)
+    xmlParserInputBufferPtr in, const int *line_off, char *err,
+    size_t errlen)
 {
 	xmlSchemaValidCtxtPtr vc;
 	xmlSAXHandler sax;
-	struct xerr xe = { err, errlen, 0 };
+	struct xerr xe = { err, errlen, 0, line_off };
 	int rc;
 
 	if ((vc = xmlSchemaNewValidCtxt(s->schema)) == NULL) {
@@ -1707,7 +1792,7 @@ ks_iso_schema_validate(const struct ks_iso_schema *s, const char *xml,
 	if ((in = xmlParserInputBufferCreateMem(xml, (int)len,
 	    XML_CHAR_ENCODING_NONE)) == NULL)
 		return seterr(err, errlen, "out of memory");
-	return schema_validate_input(s, in, err, errlen);
+	return schema_validate_input(s, in, NULL, err, errlen);
 }
 
 /*
@@ -1716,28 +1801,101 @@ ks_iso_schema_validate(const struct ks_iso_schema *s, const char *xml,
  * declaration and refuses a file above KS_ISO_MAX_XML.
  */
 
-/* libxml2's read callback: bytes handed over, waiting for more; 0 at the
-   end, -1 when the writer gave up. */
+/* What each part reads (struct seg): the whole file alone, or split. */
+static const struct seg whole[] = { { M_ZERO, M_END } };
+static const struct seg first[] = { { M_ZERO, M_SPLIT }, { M_CLOSE, 0 } };
+static const struct seg second[] = {
+	{ M_ZERO, M_GROUPS }, { M_GROUP, M_GROUP_TX }, { M_SPLIT, M_END }
+};
+static const char close_tags[] = "</PmtInf></CstmrCdtTrfInitn></Document>\n";
+
+static size_t
+lines_in(const char *p, size_t from, size_t to)
+{
+	const char *e = p + to;
+	size_t n = 0;
+
+	for (p += from; p < e && (p = memchr(p, '\n', (size_t)(e - p))) !=
+	    NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * The second part's errors in the file's lines: the lines it skipped
+ * before the split payment, counted when it first reads past it (they
+ * are all handed over then). An error it finds before that is in bytes
+ * the first part reads too, whose report comes first.
+ */
+static void
+part_skipped(struct check_part *pt)
+{
+	const struct ks_iso_check *ck = pt->ck;
+
+	if (pt->seg != second || pt->line_off != 0)
+		return;
+	pt->line_off = (int)(lines_in(ck->p, ck->mark[M_GROUPS],
+	    ck->mark[M_GROUP]) + lines_in(ck->p, ck->mark[M_GROUP_TX],
+	    ck->mark[M_SPLIT]));
+}
+
+/* libxml2's read callback: the part's next bytes as they are handed
+   over, waiting for more; 0 at its end, -1 when the writer gave up. */
 static int
 check_read(void *arg, char *buf, int len)
 {
-	struct ks_iso_check *ck = arg;
-	size_t n;
-	int rc;
+	struct check_part *pt = arg;
+	struct ks_iso_check *ck = pt->ck;
+	const struct seg *sg;
+	size_t at, lim, n;
+	int rc = 0;
 
 	pthread_mutex_lock(&ck->mu);
-	while (ck->taken == ck->ready && ck->end == 0)
-		pthread_cond_wait(&ck->more, &ck->mu);
-	if (ck->end < 0)
-		rc = -1;
-	else {
-		n = ck->ready - ck->taken;
-		if (n > (size_t)len)
-			n = (size_t)len;
-		memcpy(buf, ck->p + ck->taken, n);
-		ck->taken += n;
-		rc = (int)n;
+	while (ck->end >= 0 && pt->i < pt->nseg) {
+		sg = &pt->seg[pt->i];
+		if (sg->from == M_CLOSE) {
+			if (pt->pos < sizeof(close_tags) - 1) {
+				n = sizeof(close_tags) - 1 - pt->pos;
+				n = n > (size_t)len ? (size_t)len : n;
+				memcpy(buf, close_tags + pt->pos, n);
+				pt->pos += n;
+				rc = (int)n;
+				break;
+			}
+		} else if (ck->mark[sg->from] != SIZE_MAX) {
+			at = ck->mark[sg->from] + pt->pos;
+			lim = ck->mark[sg->to] < ck->ready ? ck->mark[sg->to] :
+			    ck->ready;
+			if (at < lim) {
+				if (pt->i == 2)
+					part_skipped(pt);
+				n = lim - at > (size_t)len ? (size_t)len :
+				    lim - at;
+				memcpy(buf, ck->p + at, n);
+				pt->pos += n;
+				rc = (int)n;
+				break;
+			}
+			if (ck->mark[sg->to] == SIZE_MAX ||
+			    at < ck->mark[sg->to]) {
+				if (ck->end == 1)
+					break;	/* a mark never passed */
+				pthread_cond_wait(&ck->more, &ck->mu);
+				continue;
+			}
+		} else {
+			if (ck->end == 1)
+				break;		/* a mark never passed */
+			pthread_cond_wait(&ck->more, &ck->mu);
+			continue;
+		}
+		pt->i++;		/* this segment is read */
+		pt->pos = 0;
 	}
+	/* Given up, or all written but not where this part was to read:
+	   an error for the parser, the check fails. */
+	if (ck->end < 0 || (rc == 0 && pt->i < pt->nseg))
+		rc = -1;
 	pthread_mutex_unlock(&ck->mu);
 	return rc;
 }
@@ -1745,15 +1903,15 @@ check_read(void *arg, char *buf, int len)
 static void
 check_main(void *arg)
 {
-	struct ks_iso_check *ck = arg;
+	struct check_part *pt = arg;
 	xmlParserInputBufferPtr in;
 
-	if ((in = xmlParserInputBufferCreateIO(check_read, NULL, ck,
+	if ((in = xmlParserInputBufferCreateIO(check_read, NULL, pt,
 	    XML_CHAR_ENCODING_NONE)) == NULL)
-		ck->rc = seterr(ck->err, sizeof(ck->err), "out of memory");
+		pt->rc = seterr(pt->err, sizeof(pt->err), "out of memory");
 	else
-		ck->rc = schema_validate_input(ck->schema, in, ck->err,
-		    sizeof(ck->err));
+		pt->rc = schema_validate_input(pt->ck->schema, in,
+		    &pt->line_off, pt->err, sizeof(pt->err));
 }
 
 static void *
@@ -1763,33 +1921,76 @@ check_thread(void *arg)
 	return NULL;
 }
 
-/* The writer's buffer is made: the check starts reading it on a helper
-   or a thread of its own. Without either, the file is checked whole
-   when the caller waits. */
+static int
+part_start(struct check_part *pt)
+{
+	const struct ks_iso_helper *h = pt->ck->helper;
+
+	if (h != NULL)
+		pt->started = (pt->slot = h->start(check_main, pt)) >= 0;
+	else
+		pt->started = pthread_create(&pt->thread, NULL, check_thread,
+		    pt) == 0;
+	return pt->started;
+}
+
+/*
+ * The writer's buffer is made: the check starts reading it on a helper
+ * or a thread of its own, in two parts when the writer marks a split
+ * and a second thread is free (else the second part runs when the check
+ * is waited for). With no thread, the file is checked whole then.
+ */
 static void
 check_start(struct ks_iso_check *ck, struct sbuf *sb)
 {
+	int i;
+
 	ck->p = sb->p;
 	sb->check = ck;
+	for (i = 0; i < M_N; i++)
+		ck->mark[i] = SIZE_MAX;
+	ck->mark[M_ZERO] = 0;
+	ck->part[0].ck = ck->part[1].ck = ck;
+	ck->part[0].seg = whole;
+	ck->part[0].nseg = 1;
+	ck->nparts = 1;
 	if (ck->schema == NULL)
 		return;
-	if (ck->helper != NULL)
-		ck->started = (ck->slot = ck->helper->start(check_main,
-		    ck)) >= 0;
-	else
-		ck->started = pthread_create(&ck->thread, NULL, check_thread,
-		    ck) == 0;
+	if (ck->split_at != NULL) {
+		ck->part[1].seg = second;
+		ck->part[1].nseg = 3;
+		ck->part[0].seg = first;
+		ck->part[0].nseg = 2;
+		ck->nparts = 2;
+	}
+	if (!part_start(&ck->part[0])) {
+		ck->part[0].seg = whole;	/* all of it when waited for */
+		ck->part[0].nseg = 1;
+		ck->nparts = 1;
+	} else if (ck->nparts == 2)
+		(void)part_start(&ck->part[1]);
 }
 
-/* The check's helper or thread is done. */
+/* The writer passed mark m (under the lock: the parts read it). */
 static void
-check_join(struct ks_iso_check *ck)
+check_mark(struct ks_iso_check *ck, int m, size_t at)
 {
-	if (ck->helper != NULL)
-		ck->helper->wait(ck->slot);
+	pthread_mutex_lock(&ck->mu);
+	ck->mark[m] = at;
+	pthread_mutex_unlock(&ck->mu);
+}
+
+/* The part's helper or thread is done. */
+static void
+part_join(struct check_part *pt)
+{
+	if (!pt->started)
+		return;
+	if (pt->ck->helper != NULL)
+		pt->ck->helper->wait(pt->slot);
 	else
-		pthread_join(ck->thread, NULL);
-	ck->started = 0;
+		pthread_join(pt->thread, NULL);
+	pt->started = 0;
 }
 
 /* Bytes up to len are written (end: all of them, or -1: given up). */
@@ -1801,7 +2002,9 @@ check_hand(struct ks_iso_check *ck, const char *p, size_t len, int end)
 	ck->ready = len;
 	if (end != 0)
 		ck->end = end;
-	pthread_cond_signal(&ck->more);
+	if (end == 1)
+		ck->mark[M_END] = len;
+	pthread_cond_broadcast(&ck->more);
 	pthread_mutex_unlock(&ck->mu);
 }
 
@@ -1809,25 +2012,32 @@ check_hand(struct ks_iso_check *ck, const char *p, size_t len, int end)
 static void
 check_stop(struct ks_iso_check *ck)
 {
-	if (!ck->started)
-		return;
 	check_hand(ck, ck->p, ck->ready, -1);
-	check_join(ck);
+	part_join(&ck->part[0]);
+	part_join(&ck->part[1]);
 }
 
 int
 ks_iso_check_wait(struct ks_iso_check *ck, char *err, size_t errlen)
 {
-	int rc;
+	struct check_part *pt;
+	int i, rc = 0;
 
 	if (ck == NULL)
 		return seterr(err, errlen, "no check");
 	if (ck->schema == NULL)
 		rc = seterr(err, errlen, "no schema");
-	else if (ck->started) {
-		check_join(ck);
-		if ((rc = ck->rc) != 0)
-			seterr(err, errlen, "%s", ck->err);
+	else if (ck->part[0].started) {
+		/* A second part no thread took runs here, on the file
+		   written (it waits for nothing). */
+		if (ck->nparts == 2 && !ck->part[1].started)
+			check_main(&ck->part[1]);
+		for (i = 0; i < ck->nparts; i++) {
+			pt = &ck->part[i];
+			part_join(pt);
+			if (rc == 0 && pt->rc != 0)
+				rc = seterr(err, errlen, "%s", pt->err);
+		}
 	} else
 		rc = ks_iso_schema_validate(ck->schema, ck->p, ck->ready, err,
 		    errlen);

@@ -1,7 +1,8 @@
 /*
  * offload.c - helper threads of a worker for CPU work beside the calling
  * thread's (the payment export's file is checked against the bank's
- * schema while it is written: ks_iso_pain001_write_checked).
+ * schema while it is written, in two parts at once for a run of some
+ * hundred payments: ks_iso_pain001_write_checked).
  *
  * A worker's threads start before its seccomp filter, which has no
  * clone: the helpers are started with the others (ks_offload_start in

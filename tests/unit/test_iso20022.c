@@ -9,9 +9,11 @@
  * and say so; they never skip.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -904,6 +906,174 @@ KS_TEST(pain_checked_while_written)
 	    &len, &ck, err, sizeof(err)), -1);
 	KS_CHECK(xml == NULL && ck == NULL);
 	KS_CHECK(strstr(err, "iban") != NULL);
+	free(p);
+	free(ids);
+}
+
+/* A helper with one thread: a check's second part runs when waited
+   for. */
+static struct {
+	pthread_t	 t;
+	int		 used;
+	void		(*fn)(void *);
+	void		*arg;
+} one;
+
+static void *
+one_main(void *arg)
+{
+	(void)arg;
+	one.fn(one.arg);
+	return NULL;
+}
+
+static int
+one_start(void (*fn)(void *), void *arg)
+{
+	if (one.used)
+		return -1;
+	one.fn = fn;
+	one.arg = arg;
+	if (pthread_create(&one.t, NULL, one_main, NULL) != 0)
+		return -1;
+	one.used = 1;
+	return 7;
+}
+
+static void
+one_wait(int slot)
+{
+	KS_CHECK_INT(slot, 7);
+	pthread_join(one.t, NULL);
+	one.used = 0;
+}
+
+/*
+ * The SPS schema with remittance texts of at most 35 characters, so
+ * that a payment of the writer's can fail it (the writer allows 140).
+ */
+static struct ks_iso_schema *
+short_ustrd_schema(void)
+{
+	static const char type[] = "<xs:simpleType name=\"Max140Text\">",
+	    max[] = "<xs:maxLength value=\"140\"/>";
+	struct ks_iso_schema *s = NULL;
+	char path[] = "/tmp/kasus-xsd-XXXXXX", *x, *at, err[256];
+	size_t n;
+	FILE *f;
+	int fd;
+
+	if ((x = ks_slurp(PAIN_XSD, &n)) == NULL ||
+	    (at = strstr(x, type)) == NULL || (at = strstr(at, max)) ==
+	    NULL || at > strstr(x, type) + 200) {
+		KS_FAILF("no Max140Text in %s", PAIN_XSD);
+		free(x);
+		return NULL;
+	}
+	memcpy(at + sizeof(max) - 7, " 35", 3);		/* "140" */
+	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
+		KS_FAILF("cannot write %s", path);
+	else {
+		fwrite(x, 1, n, f);
+		fclose(f);
+		if ((s = ks_iso_schema_load(path, err, sizeof(err))) == NULL)
+			KS_FAILF("modified schema: %s", err);
+		unlink(path);
+	}
+	free(x);
+	return s;
+}
+
+/* The file of r checked while written against s finds what checking it
+   whole finds, word for word (line numbers too); both fail. */
+static void
+same_finding(const struct ks_iso_run *r, const struct ks_iso_schema *s,
+    const struct ks_iso_helper *h, const char *what)
+{
+	struct ks_iso_check *ck;
+	char *xml, whole[512], parts[512];
+	size_t len;
+
+	if (ks_iso_pain001_write(r, &xml, &len, whole, sizeof(whole)) != 0) {
+		KS_FAILF("%s: refused: %s", what, whole);
+		return;
+	}
+	if (ks_iso_schema_validate(s, xml, len, whole, sizeof(whole)) == 0)
+		KS_FAILF("%s: passes whole", what);
+	free(xml);
+	if (ks_iso_pain001_write_checked(r, s, h, &xml, &len, &ck, parts,
+	    sizeof(parts)) != 0) {
+		KS_FAILF("%s: refused: %s", what, parts);
+		return;
+	}
+	if (ks_iso_check_wait(ck, parts, sizeof(parts)) == 0)
+		KS_FAILF("%s: passes the check while written", what);
+	else if (strcmp(whole, parts) != 0)
+		KS_FAILF("%s: whole: %s; while written: %s", what, whole,
+		    parts);
+	free(xml);
+}
+
+/*
+ * A run of SPS_MIN (256) payments or more is checked in two parts at
+ * once; whichever payment fails the schema, before, at or after the
+ * split and in either payment group, the check finds it as checking the
+ * file whole does. Two groups (300 CHF, then 700 EUR to Germany; the
+ * split in the second) and, second, 500 and 500 (the middle payment the
+ * first of its group); with threads of its own, with a helper that has
+ * one thread (the second part runs in the waiting thread) and with
+ * none (the file checked whole).
+ */
+KS_TEST(pain_checked_in_two_parts)
+{
+	static const struct ks_iso_addr de = {
+		"Unter den Linden", "1", "10117", "Berlin", "DE"
+	};
+	static const struct ks_iso_helper onehelper = { one_start, one_wait };
+	static const struct ks_iso_helper busy = { busy_start, busy_wait };
+	static const size_t bad[] = {
+		5, 299, 300, 301, 498, 499, 500, 501, 502, 998, 999
+	};
+	static const char *longtext = "Miete Dezember 2026, Liegenschaft "
+	    "Bahnhofstrasse 12, 3011 Bern";
+	const struct ks_iso_helper *hs[] = { NULL, &onehelper, &busy };
+	struct ks_iso_schema *s;
+	struct ks_iso_payment *p;
+	struct ks_iso_run r;
+	char (*ids)[16], what[96];
+	size_t i, j, k, n = 1000, eur;
+
+	if ((s = short_ustrd_schema()) == NULL)
+		return;
+	p = calloc(n, sizeof(*p));
+	ids = calloc(n, sizeof(*ids));
+	for (k = 0; k < 2; k++) {
+		eur = k == 0 ? 300 : 500;
+		for (i = 0; i < n; i++) {
+			snprintf(ids[i], sizeof(ids[i]), "KS-P-%zu", i);
+			base_payment(&p[i], ids[i], 100 + (int64_t)i);
+			if (i >= eur) {
+				p[i].currency = "EUR";
+				p[i].creditor_iban = "DE89370400440532013000";
+				p[i].creditor_addr = de;
+			}
+		}
+		base_run(&r, p, n);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			p[bad[i]].ustrd = longtext;
+			for (j = 0; j < 3; j++) {
+				snprintf(what, sizeof(what), "layout %zu, "
+				    "payment %zu, helper %zu", k, bad[i], j);
+				same_finding(&r, s, hs[j], what);
+			}
+			p[bad[i]].ustrd = "Miete Dezember 2026";
+		}
+		/* Two: the first one's finding. */
+		p[10].ustrd = p[900].ustrd = longtext;
+		same_finding(&r, s, NULL, "payments 11 and 901");
+		p[10].ustrd = p[900].ustrd = "Miete Dezember 2026";
+	}
+	ks_iso_schema_free(s);
 	free(p);
 	free(ids);
 }

@@ -230,8 +230,9 @@ struct ks_iso_check;
 /**
  * Where a check runs: start(fn, arg) has fn(arg) run on another thread
  * and returns a slot that wait(slot) waits for, or -1 when no thread is
- * free (the check then reads the whole file when it is waited for).
- * Given NULL, the check makes a thread of its own.
+ * free (the check then reads the whole file when it is waited for; a
+ * second part no thread took runs then too). Given NULL, the check
+ * makes threads of its own.
  */
 struct ks_iso_helper {
 	int	(*start)(void (*fn)(void *), void *arg);
@@ -242,7 +243,11 @@ struct ks_iso_helper {
  * ks_iso_pain001_write, with the file checked against schema while it
  * is written: a helper thread reads the bytes as the writer hands them
  * over (streamed validation, as ks_iso_schema_validate), so writing and
- * checking take about the time of the longer of the two. Returns what
+ * checking take about the time of the longer of the two. A run of 256
+ * payments or more is checked in two parts at once (the file up to its
+ * middle payment, and its head with the rest), on two helper threads;
+ * sound for a schema that neither counts payments nor ties one to
+ * another, as the SPS schema. Returns what
  * ks_iso_pain001_write returns, with the same file; on success *check
  * is the running check, which the caller ends with ks_iso_check_wait
  * before it frees *xml (the check reads it); on failure *check is NULL.
