@@ -66,16 +66,17 @@ struct sbuf {
  *
  * A run of SPLIT_MIN payments or more is checked in two parts at once,
  * each a whole document for the schema: the first is the file up to the
- * split payment (about the middle) closed after it, the second the
- * file's head (to its first payment group), the head of the group with
- * the split payment and the file from that payment to its end. Every
- * byte of the file is read by a part, each element within the same
- * elements as in the file. That is the file's own check as long as the
- * schema counts no payments and ties none to another (no maxOccurs
- * below unbounded on them, no identity constraint): so in the SPS
- * schema. Validating is what takes the time (about ten times writing),
- * so two parts on two cores take about half of it. The writer notes the
- * offsets (mark) as it passes them.
+ * split payment (about the middle), closed there with the tags of its
+ * group and of the document; the second the file's head (to its first
+ * payment group), the head of the group with the split payment and the
+ * file from that payment to its end. Every byte of the file is read by
+ * a part, each element within the same elements as in the file. That is
+ * the file's own check as long as the schema counts no payments and
+ * ties none to another (no maxOccurs below unbounded on them, no
+ * identity constraint): so in the SPS schema. Validating is what takes
+ * the time (about ten times writing), so two parts on two cores take
+ * about half of it. The writer notes the offsets (mark) as it passes
+ * them.
  */
 #define CHECK_STEP	(64u * 1024)
 #define SPLIT_MIN	256
