@@ -1015,7 +1015,7 @@ same_finding(const struct ks_iso_run *r, const struct ks_iso_schema *s,
 }
 
 /*
- * A run of SPS_MIN (256) payments or more is checked in two parts at
+ * A run of SPLIT_MIN (256) payments or more is checked in two parts at
  * once; whichever payment fails the schema, before, at or after the
  * split and in either payment group, the check finds it as checking the
  * file whole does. Two groups (300 CHF, then 700 EUR to Germany; the

@@ -247,10 +247,10 @@ struct ks_iso_helper {
  * payments or more is checked in two parts at once (the file up to its
  * middle payment, and its head with the rest), on two helper threads;
  * sound for a schema that neither counts payments nor ties one to
- * another, as the SPS schema. Returns what
- * ks_iso_pain001_write returns, with the same file; on success *check
- * is the running check, which the caller ends with ks_iso_check_wait
- * before it frees *xml (the check reads it); on failure *check is NULL.
+ * another, as the SPS schema. Returns what ks_iso_pain001_write
+ * returns, with the same file; on success *check is the running check,
+ * which the caller ends with ks_iso_check_wait before it frees *xml (the
+ * check reads it); on failure *check is NULL.
  */
 int	ks_iso_pain001_write_checked(const struct ks_iso_run *run,
 	    const struct ks_iso_schema *schema,
