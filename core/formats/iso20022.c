@@ -104,7 +104,6 @@ struct check_part {
 	int			 nseg;
 	int			 i;		/* the segment being read */
 	size_t			 pos;		/* read of it */
-	int			 line_off;	/* the file's lines skipped */
 	pthread_t		 thread;
 	int			 slot;		/* the helper's */
 	int			 started;	/* the part runs */
@@ -157,7 +156,8 @@ struct xerr {
 	char		*buf;
 	size_t		 len;
 	int		 seen;
-	const int	*line_off;	/* added to a line, or NULL */
+	int		(*line_off)(void *);	/* added to a line, or NULL */
+	void		*off_arg;
 };
 
 static int	seterr(char *, size_t, const char *, ...)
@@ -1547,7 +1547,7 @@ xerr_set(struct xerr *xe, int line, const char *msg)
 		m[--n] = '\0';
 	redact(m);
 	if (line > 0 && xe->line_off != NULL)
-		line += *xe->line_off;
+		line += xe->line_off(xe->off_arg);
 	if (line > 0)
 		snprintf(xe->buf, xe->len, "line %d: %s", line, m);
 	else
@@ -1580,6 +1580,7 @@ xerr_parse_handler(void *arg, xerr_ptr e)
 	sub.len = xe->len - 15;
 	sub.seen = 0;
 	sub.line_off = xe->line_off;
+	sub.off_arg = xe->off_arg;
 	xerr_set(&sub, e->line, e->message);
 	xe->seen++;
 }
@@ -1753,12 +1754,12 @@ ks_iso_schema_free(struct ks_iso_schema *s)
  */
 static int
 schema_validate_input(const struct ks_iso_schema *s,
-    xmlParserInputBufferPtr in, const int *line_off, char *err,
-    size_t errlen)
+    xmlParserInputBufferPtr in, int (*line_off)(void *), void *off_arg,
+    char *err, size_t errlen)
 {
 	xmlSchemaValidCtxtPtr vc;
 	xmlSAXHandler sax;
-	struct xerr xe = { err, errlen, 0, line_off };
+	struct xerr xe = { err, errlen, 0, line_off, off_arg };
 	int rc;
 
 	if ((vc = xmlSchemaNewValidCtxt(s->schema)) == NULL) {
@@ -1793,7 +1794,7 @@ ks_iso_schema_validate(const struct ks_iso_schema *s, const char *xml,
 	if ((in = xmlParserInputBufferCreateMem(xml, (int)len,
 	    XML_CHAR_ENCODING_NONE)) == NULL)
 		return seterr(err, errlen, "out of memory");
-	return schema_validate_input(s, in, NULL, err, errlen);
+	return schema_validate_input(s, in, NULL, NULL, err, errlen);
 }
 
 /*
@@ -1823,21 +1824,24 @@ lines_in(const char *p, size_t from, size_t to)
 }
 
 /*
- * The second part's errors in the file's lines: the lines it skipped
- * before the split payment, counted when it first reads past it (they
- * are all handed over then). An error it finds before that is in bytes
- * the first part reads too, whose report comes first.
+ * The second part's findings in the file's lines: the lines it skipped
+ * before the split payment, counted when it reports one (then, having
+ * read past the split, it was handed all of them). A finding before
+ * that is in bytes the first part reads too, whose report comes first.
  */
-static void
-part_skipped(struct check_part *pt)
+static int
+part_line_off(void *arg)
 {
-	const struct ks_iso_check *ck = pt->ck;
+	struct check_part *pt = arg;
+	struct ks_iso_check *ck = pt->ck;
+	size_t n = 0;
 
-	if (pt->seg != second || pt->line_off != 0)
-		return;
-	pt->line_off = (int)(lines_in(ck->p, ck->mark[M_GROUPS],
-	    ck->mark[M_GROUP]) + lines_in(ck->p, ck->mark[M_GROUP_TX],
-	    ck->mark[M_SPLIT]));
+	pthread_mutex_lock(&ck->mu);
+	if (pt->seg == second && pt->i >= 2)
+		n = lines_in(ck->p, ck->mark[M_GROUPS], ck->mark[M_GROUP]) +
+		    lines_in(ck->p, ck->mark[M_GROUP_TX], ck->mark[M_SPLIT]);
+	pthread_mutex_unlock(&ck->mu);
+	return (int)n;
 }
 
 /* libxml2's read callback: the part's next bytes as they are handed
@@ -1848,57 +1852,51 @@ check_read(void *arg, char *buf, int len)
 	struct check_part *pt = arg;
 	struct ks_iso_check *ck = pt->ck;
 	const struct seg *sg;
-	size_t at, lim, n;
-	int rc = 0;
+	const char *src = NULL;
+	size_t at, lim, n = 0;
+	int done;
 
 	pthread_mutex_lock(&ck->mu);
 	while (ck->end >= 0 && pt->i < pt->nseg) {
 		sg = &pt->seg[pt->i];
 		if (sg->from == M_CLOSE) {
-			if (pt->pos < sizeof(close_tags) - 1) {
-				n = sizeof(close_tags) - 1 - pt->pos;
-				n = n > (size_t)len ? (size_t)len : n;
-				memcpy(buf, close_tags + pt->pos, n);
-				pt->pos += n;
-				rc = (int)n;
-				break;
-			}
-		} else if (ck->mark[sg->from] != SIZE_MAX) {
+			src = close_tags + pt->pos;
+			n = sizeof(close_tags) - 1 - pt->pos;
+			done = n == 0;
+		} else if (ck->mark[sg->from] == SIZE_MAX) {
+			n = 0;		/* its start not written yet */
+			done = 0;
+		} else {
 			at = ck->mark[sg->from] + pt->pos;
 			lim = ck->mark[sg->to] < ck->ready ? ck->mark[sg->to] :
 			    ck->ready;
-			if (at < lim) {
-				if (pt->i == 2)
-					part_skipped(pt);
-				n = lim - at > (size_t)len ? (size_t)len :
-				    lim - at;
-				memcpy(buf, ck->p + at, n);
-				pt->pos += n;
-				rc = (int)n;
-				break;
-			}
-			if (ck->mark[sg->to] == SIZE_MAX ||
-			    at < ck->mark[sg->to]) {
-				if (ck->end == 1)
-					break;	/* a mark never passed */
-				pthread_cond_wait(&ck->more, &ck->mu);
-				continue;
-			}
-		} else {
-			if (ck->end == 1)
-				break;		/* a mark never passed */
-			pthread_cond_wait(&ck->more, &ck->mu);
+			src = ck->p + at;
+			n = at < lim ? lim - at : 0;
+			done = at >= ck->mark[sg->to];
+		}
+		if (n > 0)
+			break;
+		if (done) {
+			pt->i++;
+			pt->pos = 0;
 			continue;
 		}
-		pt->i++;		/* this segment is read */
-		pt->pos = 0;
+		if (ck->end == 1)
+			break;		/* all written, a mark never passed */
+		pthread_cond_wait(&ck->more, &ck->mu);
 	}
+	if (n > (size_t)len)
+		n = (size_t)len;
+	memcpy(buf, src != NULL ? src : "", n);
+	pt->pos += n;
 	/* Given up, or all written but not where this part was to read:
 	   an error for the parser, the check fails. */
-	if (ck->end < 0 || (rc == 0 && pt->i < pt->nseg))
-		rc = -1;
+	if (ck->end < 0 || (n == 0 && pt->i < pt->nseg))
+		len = -1;
+	else
+		len = (int)n;
 	pthread_mutex_unlock(&ck->mu);
-	return rc;
+	return len;
 }
 
 static void
@@ -1912,7 +1910,7 @@ check_main(void *arg)
 		pt->rc = seterr(pt->err, sizeof(pt->err), "out of memory");
 	else
 		pt->rc = schema_validate_input(pt->ck->schema, in,
-		    &pt->line_off, pt->err, sizeof(pt->err));
+		    part_line_off, pt, pt->err, sizeof(pt->err));
 }
 
 static void *
