@@ -13,12 +13,27 @@ RETURNING id
 -- name: case_get
 SELECT * FROM dossier_overview WHERE id = $1
 
+-- name: case_answer
+-- The dossier detail from its stored answer (dossier_answer, migration
+-- 0045) when it is current for $2 (today): one row of one table. No row:
+-- stale, from another day, or not the tenant's; case_show decides.
+SELECT tenant_id, dossier_id AS id, module, kind, state, household_id,
+       applicant_id, last_name, first_name, language, municipality_bfs,
+       municipality, caseworker_id, caseworker, team, opened_on, closed_on,
+       closure_reason, version, next_deadline, transferred_from, number,
+       history, members
+  FROM dossier_answer WHERE dossier_id = $1 AND on_date = $2::date
+
 -- name: case_show
 -- case_get's columns, then the state history and the household's members
 -- on $2 (today) as JSON arrays: the dossier detail in one round trip, the
 -- access check included (the caller applies the team rule to its team
--- column; issue 13).
-SELECT o.*,
+-- column; issue 13). It stores what it computed as the dossier's answer
+-- for $2 only if the answer's row is still at the generation this
+-- statement's snapshot saw and no writer holds it (see 0045): never an
+-- answer older than a committed write, and no wait for a writer.
+WITH s AS (
+SELECT o.*, da.gen AS answer_gen,
        (SELECT coalesce(json_agg(json_build_object('from', t.from_state,
                'to', t.to_state, 'reason', t.reason, 'reason_code',
                t.reason_code, 'actor_id', t.actor_id, 'actor',
@@ -42,7 +57,38 @@ SELECT o.*,
            AND hm.household_id = o.household_id
            AND hm.valid_from <= $2::date
            AND (hm.valid_to IS NULL OR hm.valid_to > $2::date)) AS members
-  FROM dossier_overview o WHERE o.id = $1
+  FROM dossier_overview o
+  LEFT JOIN dossier_answer da ON da.tenant_id = o.tenant_id
+       AND da.dossier_id = o.id
+ WHERE o.id = $1
+), k AS (
+SELECT a.tenant_id, a.dossier_id
+  FROM dossier_answer a
+  JOIN s ON a.tenant_id = s.tenant_id AND a.dossier_id = s.id
+       AND a.gen = s.answer_gen
+   FOR UPDATE OF a SKIP LOCKED
+), f AS (
+UPDATE dossier_answer a
+   SET on_date = $2::date, module = s.module, kind = s.kind,
+       state = s.state, household_id = s.household_id,
+       applicant_id = s.applicant_id, last_name = s.last_name,
+       first_name = s.first_name, language = s.language,
+       municipality_bfs = s.municipality_bfs,
+       municipality = s.municipality, caseworker_id = s.caseworker_id,
+       caseworker = s.caseworker, team = s.team, opened_on = s.opened_on,
+       closed_on = s.closed_on, closure_reason = s.closure_reason,
+       version = s.version, next_deadline = s.next_deadline,
+       transferred_from = s.transferred_from, number = s.number,
+       history = s.history, members = s.members
+  FROM s JOIN k ON k.tenant_id = s.tenant_id AND k.dossier_id = s.id
+ WHERE a.tenant_id = k.tenant_id AND a.dossier_id = k.dossier_id
+)
+SELECT tenant_id, id, module, kind, state, household_id, applicant_id,
+       last_name, first_name, language, municipality_bfs, municipality,
+       caseworker_id, caseworker, team, opened_on, closed_on,
+       closure_reason, version, next_deadline, transferred_from, number,
+       history, members
+  FROM s
 
 -- name: case_list
 -- $6: the modules switched on for the tenant, comma-separated.
