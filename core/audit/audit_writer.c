@@ -22,6 +22,12 @@
  * insert even starts (issue 13: with one writer and no second, 64 readers
  * waited 20 ms and more for a 3 ms flush).
  *
+ * Before it takes a batch of fewer than GATHER reads, a writer yields
+ * the CPU (twice at most): the server threads that are ready to run hand
+ * in their reads first (issue 13, 2026-12-06: 5.6 -> 10 reads a batch,
+ * 10-12 % more dossier reads a second, no later answer at one to four
+ * connections).
+ *
  * Why not every free writer at once (issue 13, session 11): a batch's
  * transaction costs about 150 us of CPU whatever its size (statements,
  * commit, the disk flush's system calls) and a row a few us more. Writers
@@ -32,6 +38,7 @@
  * one either way.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +52,8 @@
 #define MAX_WRITERS	16
 /* Reads waiting before a second writer starts beside a busy one. */
 #define BATCH_MIN	16
+/* Fewer reads than this: the writer yields before it takes them. */
+#define GATHER		8
 
 struct item {
 	int64_t		 tenant[MAX_TENANTS];
@@ -181,7 +190,7 @@ static void *
 loop(void *arg)
 {
 	struct item *batch, *it, *next;
-	int ok, me = (int)(intptr_t)arg;
+	int ok, y, me = (int)(intptr_t)arg;
 
 	pthread_mutex_lock(&lock);
 	for (;;) {
@@ -190,6 +199,19 @@ loop(void *arg)
 			sleep_idle(me);
 		if (queue == NULL)
 			break;
+		/*
+		 * A small batch: let the server threads that are ready run
+		 * first, twice at most. On a busy machine they hand in their
+		 * reads meanwhile and the batch grows; on an idle one nothing
+		 * else is ready and the yield returns at once.
+		 */
+		for (y = 0; running && queued < GATHER && y < 2; y++) {
+			pthread_mutex_unlock(&lock);
+			sched_yield();
+			pthread_mutex_lock(&lock);
+		}
+		if (queue == NULL)
+			continue;
 		batch = queue;
 		queue = NULL;
 		tail = &queue;
