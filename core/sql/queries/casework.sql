@@ -16,7 +16,10 @@ SELECT * FROM dossier_overview WHERE id = $1
 -- name: case_answer
 -- The dossier detail from its stored answer (dossier_answer, migration
 -- 0045) when it is current for $2 (today): one row of one table. No row:
--- stale, from another day, or not the tenant's; case_show decides.
+-- stale, from another day, or not the tenant's; case_show decides. The
+-- answer is the same for every reader of the tenant (the tables behind
+-- it have tenant-only row-level security; the caller applies the team
+-- rule and the module switch to every read).
 SELECT tenant_id, dossier_id AS id, module, kind, state, household_id,
        applicant_id, last_name, first_name, language, municipality_bfs,
        municipality, caseworker_id, caseworker, team, opened_on, closed_on,
