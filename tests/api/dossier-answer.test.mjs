@@ -13,7 +13,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
-  call, ok, err, as, login, sql, until, isoDay, surname, freshTenant, createUser, team,
+  call, ok, err, as, login, sql, sqlError, until, isoDay, surname, freshTenant, createUser, team,
   fixtureHousehold, tenantId, DB_OWNER, DB_APP,
 } from './lib.mjs';
 
@@ -275,6 +275,11 @@ test('isolation: another tenant sees neither the row nor the dossier', async () 
   assert.equal(asTenant(tenantId('biel')), '0');
   assert.equal(sql(DB_APP, `select count(*) from dossier_answer where dossier_id = ${d.id}`), '0', 'without a tenant setting');
   err(await call('GET', `${C}/${d.id}`, { session: await as('biel', 'caseworker') }), 404, 'not_found');
+  // The functions that empty rows run past row-level security: only their
+  // triggers may call them, not the application role from another tenant.
+  for (const f of ['dossier_answer_stale', 'dossier_answer_empty'])
+    assert.match(sqlError(DB_APP, [`select set_config('kasus.tenant_id', '${tenantId('biel')}', false)`,
+      `select ${f}(array[${tid}::bigint], array[${d.id}::bigint])`]), /permission denied for function/);
   filled(d.id, 'the refused read left the row as it was');
   assert.deepEqual((await read(d.id)).json, d.first);
 });
