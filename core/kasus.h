@@ -387,6 +387,14 @@ int	ks_db_finish(struct ks_request *, int ok);
  */
 int	ks_db_exec_commit(struct ks_request *, int qid, int n,
 	    const char *const *v);
+/**
+ * Run a writing statement whose rows the caller reads, in one round trip
+ * with its commit when no transaction is open (an implicit transaction
+ * with the tenant setting); inside an open one, as ks_db_q. The result
+ * as ks_db_q's, or NULL with req->err.
+ */
+PGresult *ks_db_q_commit(struct ks_request *, int qid, int n,
+	    const char *const *v);
 /** SQLSTATE of the last failed statement on this thread, or "". */
 const char *ks_db_last_state(void);
 /** Health probe: 0 when PostgreSQL answers. */

@@ -507,9 +507,14 @@ ks_db_set_tenant(struct ks_request *req, int64_t tid)
 	return ks_db_q(req, Q_SET_TENANT, 2, v) ? KS_OK : KS_ERROR;
 }
 
-int
-ks_db_exec_commit(struct ks_request *req, int qid, int n,
-    const char *const *v)
+/*
+ * Qid and its commit in one round trip. With keep (only outside a
+ * transaction: inside one the last result is the COMMIT's), qid's result
+ * goes to *keep, owned by the request's arena; else it is cleared.
+ */
+static int
+exec_commit(struct ks_request *req, int qid, int n, const char *const *v,
+    PGresult **keep)
 {
 	struct cmd c[2];
 	struct ks_db *db;
@@ -532,8 +537,8 @@ ks_db_exec_commit(struct ks_request *req, int qid, int n,
 			c[1] = (struct cmd){ NULL, qid, n, v };
 		}
 		rc = run(db, c, 2, &r, &nok);
-		PQclear(r);
 		if (rc == -2) {
+			PQclear(r);
 			if (req->in_txn || attempt == 1)
 				return lost(req);
 			ks_db_thread_close();
@@ -542,10 +547,37 @@ ks_db_exec_commit(struct ks_request *req, int qid, int n,
 		break;
 	}
 	req->wrote = 1;
-	if (rc != KS_OK)
+	if (rc != KS_OK) {
+		PQclear(r);
 		return map_error(req);	/* an open one is rolled back later */
+	}
 	req->in_txn = 0;
+	if (keep != NULL && r != NULL) {
+		ks_arena_cleanup(req->arena, clear_result, r);
+		*keep = r;
+	} else
+		PQclear(r);
 	return KS_OK;
+}
+
+int
+ks_db_exec_commit(struct ks_request *req, int qid, int n,
+    const char *const *v)
+{
+	return exec_commit(req, qid, n, v, NULL);
+}
+
+PGresult *
+ks_db_q_commit(struct ks_request *req, int qid, int n, const char *const *v)
+{
+	PGresult *r = NULL;
+
+	/* In an open transaction: its statement, committed with it. */
+	if (req->in_txn)
+		return ks_db_q(req, qid, n, v);
+	if (exec_commit(req, qid, n, v, &r) != KS_OK)
+		return NULL;
+	return r;
 }
 
 static int
