@@ -283,3 +283,20 @@ test('isolation: another tenant sees neither the row nor the dossier', async () 
   filled(d.id, 'the refused read left the row as it was');
   assert.deepEqual((await read(d.id)).json, d.first);
 });
+
+test('a read records itself whether it found its answer stored or stored it', async () => {
+  const d = await dossier();
+  const hit = await read(d.id);
+  // A miss stores its answer and commits in one round trip; its read
+  // record goes to the audit writer as a hit's does.
+  sql(DB_OWNER, `update dossier_answer set on_date = null where dossier_id = ${d.id}`);
+  const miss = await read(d.id);
+  filled(d.id, 'the miss stored its answer');
+  assert.deepEqual(miss.json, hit.json, 'the stored and the computed answer are the same');
+  for (const [what, res] of [['a hit', hit], ['a miss', miss]]) {
+    const rid = res.headers.get('x-request-id');
+    assert.equal(sql(DB_OWNER, `select count(*) from audit_read where request_id = '${rid}'
+      and route = 'GET /api/v1/cases/{id}' and action = 'dossier_read' and object_id = '${d.id}'`), '1',
+    `${what} wrote its read record before its answer went out`);
+  }
+});
