@@ -109,13 +109,16 @@ void	ks_log_buffer_start(void);
 void	ks_log_buffer_stop(void);
 
 /*
- * A worker's helper threads (core/lib/offload.c), started before its
- * seccomp filter: ks_offload_run hands fn(arg) to an idle one and
- * returns its slot for ks_offload_wait, or -1 (none idle or started:
- * the caller runs fn itself).
+ * A worker's request threads (core/lib/offload.c), started before its
+ * seccomp filter. ks_offload_post queues fn(arg) for the next free one
+ * (KS_ERROR when none runs: the caller does the work itself);
+ * ks_offload_run hands fn(arg) to one idle now and returns its slot for
+ * ks_offload_wait, or -1 (none idle or started: the caller runs fn
+ * itself).
  */
 void	ks_offload_start(void);
 void	ks_offload_stop(void);
+int	ks_offload_post(void (*fn)(void *), void *arg);
 int	ks_offload_run(void (*fn)(void *), void *arg);
 void	ks_offload_wait(int slot);
 
@@ -126,6 +129,7 @@ struct ks_config {
 	int	 port;
 	int	 workers;		/* processes; 0 = number of CPUs */
 	int	 threads;		/* libmicrohttpd pool threads per worker */
+	int	 request_threads;	/* writes and long reads (0: none) */
 	int	 conn_limit;
 	int	 conn_timeout;		/* seconds */
 	int	 per_ip_limit;
@@ -252,6 +256,8 @@ struct ks_request {
 	int			 authorized;	/* before its body was read */
 	int			 bad_uri;	/* control byte in the path */
 	int			 close;		/* Connection: close */
+	int			 handed;	/* 1: on a request thread,
+						   2: back with its answer */
 
 	struct ks_db		*db;
 	int64_t			 db_tenant;	/* 0: the principal's */

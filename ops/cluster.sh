@@ -326,7 +326,7 @@ start_node() {	# start_node N
 	KASUS_REDIS_SENTINELS=$sentinels KASUS_REDIS_MASTER=$master_name \
 	KASUS_REDIS_WAIT_REPLICAS=${KASUS_REDIS_WAIT_REPLICAS:-1} \
 	KASUS_MODULE_DIR=$here/build/release/modules \
-	KASUS_WORKERS=${KASUS_WORKERS:-1} KASUS_THREADS=${KASUS_THREADS:-4} \
+	KASUS_WORKERS=${KASUS_WORKERS:-1} \
 		setsid "$kasusd" -c "$here/conf/kasus.conf" serve \
 		>>"$d/kasusd.log" 2>&1 </dev/null &
 	wait_for 30 "node$n" curl -sf -m 2 "http://127.0.0.1:$port/api/v1/ping"

@@ -998,7 +998,8 @@ static const struct ks_route routes[] = {
 	    "period lacks (If-Match); corrections stay", NULL },
 	{ "POST", B "/periods/{id}/allocate", P, 0, NULL, 0, allocate,
 	    "split the costs with the allocation pack in force", NULL },
-	{ "GET", B "/periods/{id}/burden-sharing", P, 0, NULL, 0, burden,
+	{ "GET", B "/periods/{id}/burden-sharing", P, 0, NULL, KS_R_LONG,
+	    burden,
 	    "the burden-sharing report (sums per municipality)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };

@@ -829,15 +829,18 @@ burden_csv(struct ks_request *req)
 static const struct ks_route routes[] = {
 	{ "GET", B "/runs/{id}", P, 0, NULL, 0, run_show,
 	    "an allocation run with its shares and invoices", NULL },
-	{ "GET", B "/runs/{id}/allocation.csv", P, 0, NULL, KS_R_RAW,
+	{ "GET", B "/runs/{id}/allocation.csv", P, 0, NULL,
+	    KS_R_RAW | KS_R_LONG,
 	    allocation_csv, "the run's shares as CSV", NULL },
 	{ "GET", B "/runs/{id}/invoices/{tenant}", P, 0, NULL, 0,
 	    invoice_show, "a social service's invoice with its QR-bill "
 	    "payload", NULL },
-	{ "GET", B "/runs/{id}/invoices/{tenant}/pdf", P, 0, NULL, KS_R_RAW,
+	{ "GET", B "/runs/{id}/invoices/{tenant}/pdf", P, 0, NULL,
+	    KS_R_RAW | KS_R_LONG,
 	    invoice_pdf, "the invoice as PDF with the QR-bill payment part",
 	    NULL },
-	{ "GET", B "/periods/{id}/burden-sharing.csv", P, 0, NULL, KS_R_RAW,
+	{ "GET", B "/periods/{id}/burden-sharing.csv", P, 0, NULL,
+	    KS_R_RAW | KS_R_LONG,
 	    burden_csv, "the burden-sharing report as CSV", NULL },
 	{ "POST", B "/runs/{id}/issue", P, 0, NULL, 0, run_issue,
 	    "issue the run: its invoices reach the social services", NULL },
@@ -845,7 +848,7 @@ static const struct ks_route routes[] = {
 	    "the invoices the canton issued to the own social service, "
 	    "newest first", NULL },
 	{ "GET", "/api/v1/invoices/{id}/pdf", "invoice.read", 0, NULL,
-	    KS_R_RAW, my_invoice_pdf, "an issued invoice to the own social "
+	    KS_R_RAW | KS_R_LONG, my_invoice_pdf, "an issued invoice to the own social "
 	    "service as PDF (id: the run)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };

@@ -883,7 +883,7 @@ static const struct ks_route routes[] = {
 	{ "GET", "/api/v1/documents/{id}", "document.read", 0, NULL,
 	    KS_R_AUDIT, document_show, "a document's metadata", NULL, NULL },
 	{ "GET", "/api/v1/documents/{id}/content", "document.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT, document_download,
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, document_download,
 	    "download a document (audited)",
 	    NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }

@@ -534,6 +534,9 @@ audit_resume(struct ks_request *req)
 	MHD_resume_connection(req->conn);
 }
 
+/* Requests on request threads whose answer has not gone out yet. */
+static int handed_out;
+
 static void
 process(struct ks_request *req)
 {
@@ -566,6 +569,42 @@ process(struct ks_request *req)
 			    "the request could not be completed");
 		ks_db_finish(req, req->commit_on_error);
 	}
+}
+
+/*
+ * Whether a request is handled on a request thread: a write (its
+ * transaction commits to disk; a login hashes a password) or a read its
+ * route declares long. The reads, which wait on PostgreSQL for tens of
+ * microseconds, stay on the connection's thread.
+ */
+static int
+hand_off(const struct ks_request *req)
+{
+	const struct ks_route *rt = req->route;
+
+	if (rt == NULL || req->err.code != NULL)
+		return 0;
+	return (rt->flags & KS_R_LONG) || rt->chunk != NULL ||
+	    (is_write(req->method) && !(rt->flags & KS_R_READ));
+}
+
+/*
+ * A request thread handles the request while its connection is
+ * suspended, then gives it back: resumed, the connection's thread sends
+ * the answer (on_request). A read's record goes to the audit writer
+ * first, which resumes it once the record is on disk.
+ */
+static void
+on_request_thread(void *arg)
+{
+	struct ks_request *req = arg;
+
+	process(req);
+	req->handed = 2;
+	if (req->err.code == NULL && ks_audit_deferred(req) &&
+	    ks_audit_submit(req, audit_resume) == KS_OK)
+		return;
+	MHD_resume_connection(req->conn);
 }
 
 /*
@@ -719,6 +758,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
+	if (req->handed != 0)
+		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	/* Back from the audit writer: the reads are on disk, or failed. */
 	if (ks_audit_resumed(req)) {
 		if (ks_audit_outcome(req) != KS_OK) {
@@ -727,6 +768,20 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			req->nheaders = 0;
 		}
 		return respond(req);
+	}
+	/* Back from a request thread with its answer. */
+	if (req->handed != 0)
+		return respond(req);
+	if (hand_off(req)) {
+		req->handed = 1;
+		__atomic_add_fetch(&handed_out, 1, __ATOMIC_RELAXED);
+		MHD_suspend_connection(c);
+		if (ks_offload_post(on_request_thread, req) == KS_OK)
+			return MHD_YES;
+		/* No request threads (stopping): handled here after all. */
+		MHD_resume_connection(c);
+		req->handed = 0;
+		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	}
 	process(req);
 	/* The answer of a read waits, suspended, for its audit record. */
@@ -936,6 +991,21 @@ ks_http_start(int fd)
 	}
 	acc.running = 1;
 	return acc.d;
+}
+
+/*
+ * After the request threads stopped (their work done): waits, at most
+ * ten seconds, until the connections they resumed have been answered.
+ */
+void
+ks_http_settle(void)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+	double until = ks_now() + 10;
+
+	while (__atomic_load_n(&handed_out, __ATOMIC_RELAXED) > 0 &&
+	    ks_now() < until)
+		nanosleep(&ts, NULL);
 }
 
 void

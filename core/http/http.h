@@ -14,6 +14,11 @@ struct MHD_Daemon;
 struct MHD_Daemon *ks_http_start(int fd);
 /** Accept no more connections (the worker drains). */
 void	ks_http_quiesce(void);
+/**
+ * After ks_offload_stop: wait (at most ten seconds) until the answers of
+ * the requests the request threads handled have gone out.
+ */
+void	ks_http_settle(void);
 /** 404 when the route's module is not enabled for the caller's tenant. */
 int	ks_module_check(struct ks_request *);
 

@@ -413,8 +413,8 @@ ks_job_accepted(struct ks_request *req, int64_t id)
  * a job ends in this process or a job runner of this process hears of
  * one ending elsewhere (ks_job_ended), and besides every 10 ms, every 50
  * ms after two seconds (a process whose runners are all busy hears of no
- * other process's jobs). At most a quarter of a worker's server threads
- * wait at once; beyond that the answer comes at once, as without wait.
+ * other process's jobs). At most a quarter of a worker's request threads
+ * (server threads, when it has none) wait at once; beyond that the answer comes at once, as without wait.
  */
 #define WAIT_MAX_S	10
 
@@ -506,13 +506,15 @@ job_show(struct ks_request *req)
 	PGresult *r;
 	int64_t id;
 	long ms;
-	int n;
+	/* KS_R_LONG: it waits on a request thread, when there are any. */
+	int n, threads = ks_conf.request_threads > 0 ?
+	    ks_conf.request_threads : ks_conf.threads;
 
 	if (wait_param(req, &ms) != KS_OK || (r = job_row(req, &id)) == NULL)
 		return KS_ERROR;
 	if (ms > 0 && !job_ended(r)) {
 		n = __atomic_add_fetch(&waiting, 1, __ATOMIC_RELAXED);
-		if (n * 4 > ks_conf.threads)
+		if (n * 4 > threads)
 			ms = 0;
 		t0 = ks_now();		/* CLOCK_MONOTONIC, as ended_cv's */
 		end = t0 + (double)ms / 1000.0;
@@ -698,7 +700,8 @@ static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/jobs", "job.admin", 1024, start_body, KS_R_JOB,
 	    job_start, "run a scheduled job now: 202, Location: the job",
 	    NULL },
-	{ "GET", "/api/v1/jobs/{id}", "job.status", 0, NULL, 0, job_show,
+	{ "GET", "/api/v1/jobs/{id}", "job.status", 0, NULL, KS_R_LONG,
+	    job_show,
 	    "a job's state, progress (done of total), result or error: to "
 	    "whoever started it and to job.read (?wait=1..10: once it ended "
 	    "or after that many seconds)", NULL },

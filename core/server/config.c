@@ -46,6 +46,7 @@ static const struct key keys[] = {
 	{ "port", "KASUS_PORT", I(port) },
 	{ "workers", "KASUS_WORKERS", I(workers) },
 	{ "threads", "KASUS_THREADS", I(threads) },
+	{ "request_threads", "KASUS_REQUEST_THREADS", I(request_threads) },
 	{ "connection_limit", NULL, I(conn_limit) },
 	{ "connection_timeout", NULL, I(conn_timeout) },
 	{ "per_ip_limit", "KASUS_PER_IP_LIMIT", I(per_ip_limit) },
@@ -102,17 +103,20 @@ defaults(void)
 	ks_conf.port = 8080;
 	ks_conf.workers = 0;
 	/*
-	 * Four libmicrohttpd pool threads per worker, and a worker per CPU:
-	 * four to keep a core busy while three wait on PostgreSQL. Eight
-	 * per core cost a third more CPU per trivial request (twice the
-	 * context switches and epoll waits: fewer ready connections per
-	 * wakeup), and no throughput on the reads that wait (issue 13).
-	 * One per worker makes the trivial route as fast as the bare
-	 * server, but a handler holds its thread while it works: a login's
-	 * password hash then stalls every connection of its worker, and
-	 * the reads that wait lose throughput (issue 13, 2026-12-06).
+	 * One libmicrohttpd thread per worker, and a worker per CPU: a
+	 * thread with every connection of its worker finds more of them
+	 * ready at each wakeup, and the trivial route is then as fast as
+	 * the bare server (four threads per worker: 0.84 of it, each
+	 * sleeping and waking twice as often). It answers the reads, which
+	 * wait on the local PostgreSQL for tens of microseconds; writes and
+	 * the long reads (a login's password hash, a document, a job waited
+	 * for) go to the request threads with their connection suspended,
+	 * so none holds the others up (core/lib/offload.c, issue 13). With
+	 * PostgreSQL on another host a read waits for the network: more
+	 * threads then keep the CPU busy (conf/production.conf.example).
 	 */
-	ks_conf.threads = 4;
+	ks_conf.threads = 1;
+	ks_conf.request_threads = 4;
 	ks_conf.conn_limit = 1024;
 	ks_conf.conn_timeout = 30;
 	ks_conf.per_ip_limit = 256;
@@ -389,6 +393,11 @@ ks_config_load(const char *path, char *err, size_t errlen)
 	}
 	if (ks_conf.threads < 1)
 		ks_conf.threads = 1;
+	if (ks_conf.request_threads < 0 || ks_conf.request_threads > 64) {
+		snprintf(err, errlen,
+		    "request_threads must be between 0 and 64");
+		return KS_ERROR;
+	}
 	if (ks_conf.scrypt_log2n < 10 || ks_conf.scrypt_log2n > 20) {
 		snprintf(err, errlen, "scrypt_log2n must be between 10 and 20");
 		return KS_ERROR;

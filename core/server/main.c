@@ -176,11 +176,13 @@ worker_main(int slot, int fd)
 	sigwait(&set, &sig);
 	ks_log(KS_LOG_INFO, "worker %d draining", slot);
 	ks_http_quiesce();
+	/* Writes under way on request threads end, and are answered. */
+	ks_offload_stop();
+	ks_http_settle();
 	ks_audit_drain();
 	MHD_stop_daemon(d);
 	ks_audit_stop();
 	ks_jobs_stop();
-	ks_offload_stop();
 	ks_rules_listen_stop();
 	ks_session_cache_stop();
 	ks_modules_unload();

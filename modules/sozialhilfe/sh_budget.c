@@ -875,7 +875,7 @@ const struct ks_route sh_budget_routes[] = {
 	    revoke_body, KS_R_ETAG, decision_revoke, "revoke a decision with "
 	    "a reason (an approved one: team leads; If-Match)" },
 	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT,
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG,
 	    decision_pdf, "the decision as PDF (a draft is rendered live)" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

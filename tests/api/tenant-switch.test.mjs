@@ -1,7 +1,7 @@
 // One database connection serving tenant after tenant (db.c keeps the
 // tenant and user of a read as session settings of the connection and
 // skips setting them again while they are in force): a server with one
-// worker and one thread, so every request below runs on the same
+// worker, one thread and no request threads, so every request below runs on the same
 // connection, must answer each request under its own tenant only, also
 // right after a failed request and after a write transaction.
 import { test, before, after } from 'node:test';
@@ -51,6 +51,7 @@ async function readBoth(who, other) {
 before(async () => {
   const env = {
     ...process.env, KASUS_PORT: String(port), KASUS_WORKERS: '1', KASUS_THREADS: '1',
+    KASUS_REQUEST_THREADS: '0', // writes on the same connection too
     KASUS_PIDFILE: `${process.cwd()}/var/test/kasusd-switch.pid`,
   };
   child = spawn('build/asan/kasusd', ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });

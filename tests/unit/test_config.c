@@ -76,7 +76,8 @@ KS_TEST(defaults_without_file)
 	KS_CHECK_INT(load(NULL, err, sizeof(err)), KS_OK);
 	KS_CHECK_INT(ks_conf.port, 8080);
 	KS_CHECK_STR(ks_conf.listen_addr, "127.0.0.1");
-	KS_CHECK_INT(ks_conf.threads, 4);
+	KS_CHECK_INT(ks_conf.threads, 1);
+	KS_CHECK_INT(ks_conf.request_threads, 4);
 	KS_CHECK(ks_conf.workers >= 1);
 	KS_CHECK_INT(ks_conf.scrypt_log2n, 15);
 	KS_CHECK_INT(ks_conf.session_idle, 1800);
@@ -233,6 +234,11 @@ KS_TEST(job_settings)
 	    sizeof(err)), KS_OK);
 	KS_CHECK_INT(ks_conf.job_threads, 0);
 	KS_CHECK(ks_conf.rules_cache_memory == 1048576);
+	KS_CHECK_INT(load("request_threads = 0\n", err, sizeof(err)), KS_OK);
+	KS_CHECK_INT(ks_conf.request_threads, 0);
+	KS_CHECK_INT(load("request_threads = 65\n", err, sizeof(err)),
+	    KS_ERROR);
+	KS_CHECK(strstr(err, "request_threads") != NULL);
 	KS_CHECK_INT(load("job_threads = 17\n", err, sizeof(err)), KS_ERROR);
 	KS_CHECK(strstr(err, "job_threads") != NULL);
 	KS_CHECK_INT(load("job_poll_ms = 10\n", err, sizeof(err)), KS_ERROR);

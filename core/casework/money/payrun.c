@@ -954,7 +954,7 @@ static const struct ks_route routes[] = {
 	    "client accounts and fixes the pain.001 file (once per run)",
 	    NULL, NULL },
 	{ "GET", P "/{id}/pain001", "payment.run", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT,
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG,
 	    run_export, "the exported run as pain.001.001.09 (SPS), the same "
 	    "file every time", NULL, NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }

@@ -66,6 +66,13 @@ struct ks_field {
  * handler reads it with body_raw (ks_body_raw in the core).
  */
 #define KS_R_BODY_RAW	0x200
+/*
+ * A read that takes long: a document rendered, a file sent, a job waited
+ * for, a check of everything. It runs on a request thread, as writes do
+ * (core/lib/offload.c), so the connection's thread answers the others
+ * meanwhile. A read that takes an index lookup or two needs no flag.
+ */
+#define KS_R_LONG	0x400
 
 struct ks_request;
 typedef int (*ks_handler)(struct ks_request *);
