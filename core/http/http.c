@@ -572,20 +572,23 @@ process(struct ks_request *req)
 }
 
 /*
- * Whether a request is handled on a request thread: a write (its
- * transaction commits to disk; a login hashes a password) or a read its
- * route declares long. The reads, which wait on PostgreSQL for tens of
- * microseconds, stay on the connection's thread.
+ * Whether a route's requests are handled on a request thread: a write
+ * (its transaction commits to disk; a login hashes a password) or a read
+ * the route declares long. The reads, which wait on PostgreSQL for tens
+ * of microseconds, stay on the connection's thread.
  */
+int
+ks_route_on_request_thread(const struct ks_route *rt)
+{
+	return (rt->flags & KS_R_LONG) || rt->chunk != NULL ||
+	    (is_write(rt->method) && !(rt->flags & KS_R_READ));
+}
+
 static int
 hand_off(const struct ks_request *req)
 {
-	const struct ks_route *rt = req->route;
-
-	if (rt == NULL || req->err.code != NULL)
-		return 0;
-	return (rt->flags & KS_R_LONG) || rt->chunk != NULL ||
-	    (is_write(req->method) && !(rt->flags & KS_R_READ));
+	return req->route != NULL && req->err.code == NULL &&
+	    ks_route_on_request_thread(req->route);
 }
 
 /*

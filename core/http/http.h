@@ -19,6 +19,8 @@ void	ks_http_quiesce(void);
  * the requests the request threads handled have gone out.
  */
 void	ks_http_settle(void);
+/** Whether the route's requests run on a request thread (openapi.json). */
+int	ks_route_on_request_thread(const struct ks_route *);
 /** 404 when the route's module is not enabled for the caller's tenant. */
 int	ks_module_check(struct ks_request *);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kasus.h"
+#include "http.h"
 
 static json_t *
 field_schema(const struct ks_field *f)
@@ -274,6 +275,9 @@ add_route(const struct ks_route *r, int idx, void *arg)
 	/* A read of personal data: each success leaves an audit record. */
 	if (r->flags & KS_R_AUDIT)
 		json_object_set_new(op, "x-audited", json_true());
+	/* Handled on a request thread, its connection suspended meanwhile. */
+	if (ks_route_on_request_thread(r))
+		json_object_set_new(op, "x-request-thread", json_true());
 	/* A POST that only reads (its body is a query): open like a GET. */
 	if (r->flags & KS_R_READ)
 		json_object_set_new(op, "x-read-only", json_true());

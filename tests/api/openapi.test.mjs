@@ -108,3 +108,23 @@ test('kasusd openapi prints the document the server serves, without a server', (
   assert.deepEqual(Object.keys(printed.paths).sort(), Object.keys(doc.paths).sort());
   assert.deepEqual(printed.components['x-error-codes'], doc.components['x-error-codes']);
 });
+
+// What runs beside the connection's thread (core/http/http.c, hand_off): the
+// writes, and every read that is flagged KS_R_LONG. A signed-in read that
+// answers a file (a PDF, a CSV, a pain.001, a document) renders or streams
+// it and must be flagged, or it holds up every connection of its worker.
+test('writes and the reads that answer a file run on a request thread', () => {
+  const missing = [];
+  for (const { method, path: p, op } of operations) {
+    const file = op.responses?.['200']?.content?.['*/*'] !== undefined;
+    const signedIn = !(Array.isArray(op.security) && op.security.length === 0);
+    const write = method !== 'GET' && !op['x-read-only'];
+    if ((write || (file && signedIn)) && op['x-request-thread'] !== true)
+      missing.push(`${method} ${p}`);
+  }
+  assert.deepEqual(missing, []);
+  // and the plain reads stay on the connection's thread
+  const plain = operations.filter(({ method, op }) => method === 'GET' && op['x-request-thread']).map(({ path: p }) => p);
+  assert.ok(!plain.includes('/api/v1/cases/{id}') && !plain.includes('/api/v1/persons'), plain.join(' '));
+  assert.ok(plain.includes('/api/v1/jobs/{id}'), 'a job waited for is long');
+});
