@@ -373,6 +373,8 @@ void	ks_db_free(struct ks_request *, PGresult *);
 int	ks_db_register(const struct ks_query *, int n);
 /** Switch the transaction's tenant setting (canton admin acting on one). */
 int	ks_db_set_tenant(struct ks_request *, int64_t tenant_id);
+/** The tenant the request's statements run as. */
+int64_t	ks_db_tenant(const struct ks_request *);
 /**
  * Run fn(req, arg) once the request's transaction has committed (cache
  * invalidations that other workers must not see early). Arg belongs to
@@ -702,6 +704,38 @@ void	ks_rules_invalidate(void);
 void	ks_rules_watchdog_start(void);
 /** How many compiled states this thread keeps, and their bytes. */
 void	ks_rules_cache_size(int *n, size_t *bytes);
+/**
+ * After the request's commit: every worker of every node forgets what it
+ * compiled and resolved (a pack approved or retired, rule data saved).
+ */
+void	ks_rules_announce(struct ks_request *, const char *sha);
+/** Moves with every invalidation (compiled states, resolutions). */
+extern unsigned ks_rules_gen;
+#define KS_RULES_KEY	160
+/** What a lookup of ks_rules_resolved hands to ks_rules_resolved_keep. */
+struct ks_rules_ticket {
+	char		 key[KS_RULES_KEY];
+	unsigned	 gen;
+	int		 keep;
+};
+/**
+ * The resolution (statement qid with name and date, as the request's
+ * tenant) this thread read last and may still use, or NULL: then the
+ * caller reads it and hands it to ks_rules_resolved_keep with the same
+ * ticket, which keeps a copy when nothing changed meanwhile
+ * (core/rules/rules_resolved.c). The result returned belongs to the
+ * cache: not freed, not kept beyond the request.
+ */
+PGresult *ks_rules_resolved(const struct ks_request *, int qid,
+	    const char *name, const char *date, struct ks_rules_ticket *);
+void	ks_rules_resolved_keep(const struct ks_rules_ticket *,
+	    const PGresult *);
+/**
+ * Whether this worker has heard every invalidation published so far: it
+ * is subscribed and no message waits unread (its socket polled, no wait).
+ * Caches that are not content-addressed are used only then.
+ */
+int	ks_rules_heard_all(void);
 /** Start/stop the worker's Redis subscriber for invalidations. */
 void	ks_rules_listen_start(void);
 void	ks_rules_listen_stop(void);

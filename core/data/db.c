@@ -361,8 +361,8 @@ map_error(struct ks_request *req)
 	    "the request could not be completed");
 }
 
-static int64_t
-req_tenant(const struct ks_request *req)
+int64_t
+ks_db_tenant(const struct ks_request *req)
 {
 	return req->db_tenant ? req->db_tenant : req->who.tenant_id;
 }
@@ -371,7 +371,7 @@ req_tenant(const struct ks_request *req)
 static void
 tenant_values(struct ks_request *req, const char *tv[2])
 {
-	int64_t tid = req_tenant(req);
+	int64_t tid = ks_db_tenant(req);
 
 	tv[0] = tid ? ks_arena_printf(req->arena, "%lld", (long long)tid) :
 	    "";
@@ -425,7 +425,7 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
 		} else if (implicit && (!db->known || !(db->pending > 0 ||
 		    PQtransactionStatus(db->conn) == PQTRANS_IDLE) ||
-		    db->s_tenant != req_tenant(req) ||
+		    db->s_tenant != ks_db_tenant(req) ||
 		    db->s_user != req->who.user_id)) {
 			/*
 			 * Outside a transaction the tenant and user are
@@ -454,7 +454,7 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 			 */
 			db->known = PQtransactionStatus(db->conn) ==
 			    PQTRANS_IDLE;
-			db->s_tenant = req_tenant(req);
+			db->s_tenant = ks_db_tenant(req);
 			db->s_user = req->who.user_id;
 		}
 		if (rc == -2) {

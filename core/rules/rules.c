@@ -971,7 +971,7 @@ ks_rules_thread_free(void)
 void
 ks_rules_invalidate(void)
 {
-	__atomic_add_fetch(&ks_rules_gen, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ks_rules_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 static int

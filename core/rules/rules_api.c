@@ -165,7 +165,8 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
     const struct eval_out *out, json_t **prov)
 {
 	const char *v[2], *src, *dkey = NULL;
-	PGresult *r, *s = NULL;
+	struct ks_rules_ticket ticket;
+	PGresult *r, *s = NULL, *kept;
 	json_t *data, *dprov;
 	char name[128], sha[65];
 	int rc = KS_ERROR, found;
@@ -173,8 +174,14 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	v[0] = pack;
 	v[1] = date;
 	*prov = NULL;
-	if ((r = ks_db_q(req, qid, 2, v)) == NULL)
-		return KS_ERROR;
+	/* What is in force as this thread last read it, when still so. */
+	if ((r = kept = ks_rules_resolved(req, qid, pack, date, &ticket)) ==
+	    NULL) {
+		if ((r = ks_db_q(req, qid, 2, v)) == NULL)
+			return KS_ERROR;
+		if (found_code(r))
+			ks_rules_resolved_keep(&ticket, r);
+	}
 	if (!found_code(r)) {
 		ks_db_free(req, r);
 		return ks_fail_detail(req, 422, "rule_missing", "no approved "
@@ -251,7 +258,8 @@ out:
 	 * payments, the monthly schedules): nothing of an evaluation stays.
 	 */
 	ks_db_free(req, s);
-	ks_db_free(req, r);
+	if (r != kept)
+		ks_db_free(req, r);
 	json_decref(dprov);
 	json_decref(data);
 	return rc;
@@ -487,12 +495,26 @@ set_status(struct ks_request *req, PGresult *r, const char *to,
 	    "version"), "from", from, "comment", comment));
 }
 
+/*
+ * After the commit of a change to what is in force: this worker forgets
+ * at once, the others when they hear of it; one more round trip puts the
+ * message in every subscriber's socket before the answer goes out
+ * (rules_resolved.c).
+ */
 static void
 announce(struct ks_request *req, void *msg)
 {
 	(void)req;
 	ks_rules_invalidate();
 	ks_redis_free(ks_redis_cmd("PUBLISH " CHANNEL " %s", (char *)msg));
+	ks_redis_barrier();
+}
+
+void
+ks_rules_announce(struct ks_request *req, const char *sha)
+{
+	ks_after_commit(req, announce, ks_arena_printf(req->arena,
+	    "rules:%s", sha));
 }
 
 static int
@@ -566,8 +588,7 @@ pack_approve(struct ks_request *req)
 	if (set_status(req, r, "approved", "submitted", ks_num(req,
 	    req->who.user_id), ks_body_str(req, "comment")) != KS_OK)
 		return KS_ERROR;
-	ks_after_commit(req, announce, ks_arena_printf(req->arena,
-	    "rules:%s", ks_db_str(r, 0, "sha256")));
+	ks_rules_announce(req, ks_db_str(r, 0, "sha256"));
 	return ks_reply(req, 200, json_pack("{s:I,s:s,s:s}", "id",
 	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "approved",
 	    "valid_from", ks_db_str(r, 0, "valid_from")));
@@ -608,8 +629,7 @@ pack_retire(struct ks_request *req)
 		    "only approved packs can be retired");
 	if (set_status(req, r, "retired", "approved", NULL, NULL) != KS_OK)
 		return KS_ERROR;
-	ks_after_commit(req, announce, ks_arena_printf(req->arena,
-	    "rules:%s", ks_db_str(r, 0, "sha256")));
+	ks_rules_announce(req, ks_db_str(r, 0, "sha256"));
 	return ks_reply(req, 200, json_pack("{s:I,s:s}", "id",
 	    (json_int_t)ks_db_getll(r, 0, "id"), "status", "retired"));
 }

@@ -196,6 +196,8 @@ data_save(struct ks_request *req)
 		json_decref(prov);
 		return KS_ERROR;
 	}
+	/* In force from valid_from: resolutions kept anywhere are stale. */
+	ks_rules_announce(req, sha);
 	return ks_reply(req, 201, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o}", "id",
 	    (json_int_t)ks_db_getll(r, 0, "id"), "name", name, "version", v[1],
 	    "valid_from", v[2], "sha256", sha, "bounds_pack", prov));

@@ -10,6 +10,7 @@
  * approved or retired anywhere in the deployment.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +213,12 @@ static pthread_t listener;
 static volatile int listening;
 static pthread_mutex_t listen_lock = PTHREAD_MUTEX_INITIALIZER;
 static int listen_fd = -1;
+/*
+ * 1 from the moment the socket is readable until what was read has been
+ * applied: with listen_fd and the socket's own readiness it tells
+ * ks_rules_heard_all whether a message is on its way in.
+ */
+static int unheard;
 
 /* "rules:<sha>" drops compiled states, "modules:<tenant>" a switch cache. */
 static void
@@ -234,6 +241,7 @@ listen_loop(void *arg)
 {
 	struct timeval tv = { 1, 0 };
 	redisContext *c = NULL;
+	struct pollfd p;
 	void *reply;
 
 	(void)arg;
@@ -253,15 +261,20 @@ listen_loop(void *arg)
 				continue;
 			}
 			freeReplyObject(reply);
+			/* Anything may have changed while we were away. */
+			ks_rules_invalidate();
 			pthread_mutex_lock(&listen_lock);
 			listen_fd = c->fd;
+			__atomic_store_n(&unheard, 0, __ATOMIC_SEQ_CST);
 			pthread_mutex_unlock(&listen_lock);
 			if (!__atomic_load_n(&listening, __ATOMIC_RELAXED))
 				break;
-			/* Anything may have changed while we were away. */
-			ks_rules_invalidate();
 		}
 		/* Blocks until a message; stop() shuts the socket down. */
+		p = (struct pollfd){ c->fd, POLLIN, 0 };
+		if (poll(&p, 1, -1) < 0)
+			continue;
+		__atomic_store_n(&unheard, 1, __ATOMIC_SEQ_CST);
 		if (redisGetReply(c, &reply) != REDIS_OK) {
 			pthread_mutex_lock(&listen_lock);
 			listen_fd = -1;
@@ -270,12 +283,34 @@ listen_loop(void *arg)
 			c = NULL;
 			continue;
 		}
-		on_message(reply);
-		freeReplyObject(reply);
+		/* And whatever came with it into hiredis' buffer. */
+		do {
+			on_message(reply);
+			freeReplyObject(reply);
+		} while (redisReaderGetReply(c->reader, &reply) == REDIS_OK &&
+		    reply != NULL);
+		__atomic_store_n(&unheard, 0, __ATOMIC_SEQ_CST);
 	}
 	if (c != NULL)
 		redisFree(c);
 	return NULL;
+}
+
+int
+ks_rules_heard_all(void)
+{
+	struct pollfd p;
+	int quiet;
+
+	pthread_mutex_lock(&listen_lock);
+	quiet = listen_fd >= 0;
+	if (quiet) {
+		p = (struct pollfd){ listen_fd, POLLIN, 0 };
+		quiet = poll(&p, 1, 0) == 0;
+	}
+	pthread_mutex_unlock(&listen_lock);
+	/* Read after the socket: a message read since has set it. */
+	return quiet && !__atomic_load_n(&unheard, __ATOMIC_SEQ_CST);
 }
 
 void

@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId, isoDay
+  call, ok, err, show, as, uniq, sql, DB_OWNER, tenantId, isoDay, sha256hex, sleep
 } from './lib.mjs';
 
 const RD = '/api/v1/rule-data';
@@ -177,4 +177,38 @@ test('rule pack edit and submit routes: missing fields, oversize bodies, foreign
   assert.equal(sql(DB_OWNER, `select status from rule_pack where id = ${own}`), 'approved');
   // nothing of the refused edits reached the draft
   assert.equal(ok(await call('GET', `${RP}/${c.json.id}`, { session: author }), 200).json.source, 'function f() return 1 end');
+});
+
+// A worker keeps what is in force for a tenant, pack and date (core/rules/
+// rules_resolved.c), so that an evaluation needs no round trip: saved data
+// must reach every worker before the save's answer, and a change made
+// behind the server's back within five seconds.
+const burst = async (cw, date) => (await Promise.all(Array.from({ length: 16 }, () => ceiling(cw, date))))
+  .map((r) => { ok(r, 200); return r.json.output.rent_ceiling; });
+// A size-2 ceiling no earlier run of the suite has saved (the database stays).
+const fresh = () => 140000 + (Date.now() % 290) * 100;
+
+test('rule data saved is used by the next evaluations on every worker', async () => {
+  const cw = await as('thun', 'caseworker');
+  const before = await burst(cw, '2035-06-01');
+  assert.equal(new Set(before).size, 1, 'every worker answers the same');
+  let two = fresh();
+  if (two === before[0]) two += 100;
+  const by = [110000, two, 180000, 200000, 220000, 240000];
+  ok(await call('POST', `${RD}/rent-ceilings`, {
+    session: admin, body: { valid_from: '2035-01-01', data: { ceilings: [{ bfs: 942, name: 'Thun', by_size: by }] } },
+  }), 201);
+  assert.deepEqual(await burst(cw, '2035-06-01'), Array(16).fill(two), 'no worker answered from before the save');
+});
+
+test('rule data changed behind the server\'s back is used within five seconds', async () => {
+  const cw = await as('thun', 'caseworker');
+  const before = await burst(cw, '2036-06-01');
+  let two = fresh();
+  if (two === before[0]) two += 100;
+  const text = JSON.stringify({ ceilings: [{ bfs: 942, by_size: [110000, two, 180000, 200000, 220000, 240000], name: 'Thun' }] });
+  sql(DB_OWNER, `insert into rule_pack (tenant_id, name, version, valid_from, source, sha256, status, examples, approved_at, imported_from, kind)
+    values (${Number(tenantId('thun'))}, 'rent-ceilings', '${uniq('2036-01-01.sql')}', '2036-01-01', '${text}', '${sha256hex(text)}', 'approved', '[]', now(), 'test', 'data')`);
+  await sleep(5500);
+  assert.deepEqual(await burst(cw, '2036-06-01'), Array(16).fill(two));
 });
