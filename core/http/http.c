@@ -534,7 +534,7 @@ audit_resume(struct ks_request *req)
 	MHD_resume_connection(req->conn);
 }
 
-/* Requests on request threads whose answer has not gone out yet. */
+/* Requests handed to request threads and not yet completed. */
 static int handed_out;
 
 static void
@@ -761,8 +761,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
-	if (req->handed != 0)
-		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	/* Back from the audit writer: the reads are on disk, or failed. */
 	if (ks_audit_resumed(req)) {
 		if (ks_audit_outcome(req) != KS_OK) {
@@ -884,6 +882,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 		*ptr = NULL;
 		return;
 	}
+	/* Its answer went out, or its client went away (ks_http_settle). */
+	if (req->handed != 0)
+		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	dt = ks_now() - req->t0;
 	if (req->status == 0)
 		req->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?

@@ -112,3 +112,20 @@ test('a worker told to stop answers the request its request thread holds, then e
   await up();
   assert.equal((await req('GET', '/api/v1/ping')).status, 200);
 });
+
+test('a client that goes away while a request thread holds its request does not hold up the stop', async () => {
+  const id = await slowJob(5);
+  const gone = new AbortController();
+  const waited = fetch(`${url}/api/v1/jobs/${id}?wait=2`, { headers: { cookie: `ks_session=${cw.cookie}` }, signal: gone.signal })
+    .catch(() => 'aborted');
+  await new Promise((r) => setTimeout(r, 300));
+  gone.abort();
+  assert.equal(await waited, 'aborted');
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  await exited();
+  // The wait ends after its two seconds; nothing is left to wait for then.
+  assert.ok(Date.now() - t0 < 6000, `stopped in ${Date.now() - t0} ms`);
+  assert.equal(child.exitCode, 0, log.slice(-600));
+});
