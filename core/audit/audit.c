@@ -989,7 +989,8 @@ static const struct ks_route routes[] = {
 	    audit_verify, "recompute the hash chain, the seals and the "
 	    "anchor; names the first broken record", NULL },
 	{ "GET", "/api/v1/audit/persons/{id}/export", "audit.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, person_export, "everything recorded about "
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, person_export,
+	    "everything recorded about "
 	    "one person, as a JSON file", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };

@@ -848,7 +848,8 @@ static const struct ks_route routes[] = {
 	    "the invoices the canton issued to the own social service, "
 	    "newest first", NULL },
 	{ "GET", "/api/v1/invoices/{id}/pdf", "invoice.read", 0, NULL,
-	    KS_R_RAW | KS_R_LONG, my_invoice_pdf, "an issued invoice to the own social "
+	    KS_R_RAW | KS_R_LONG, my_invoice_pdf,
+	    "an issued invoice to the own social "
 	    "service as PDF (id: the run)", NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 };

@@ -414,7 +414,8 @@ ks_job_accepted(struct ks_request *req, int64_t id)
  * one ending elsewhere (ks_job_ended), and besides every 10 ms, every 50
  * ms after two seconds (a process whose runners are all busy hears of no
  * other process's jobs). At most a quarter of a worker's request threads
- * (server threads, when it has none) wait at once; beyond that the answer comes at once, as without wait.
+ * (server threads, when it has none) wait at once; beyond that the
+ * answer comes at once, as without wait.
  */
 #define WAIT_MAX_S	10
 

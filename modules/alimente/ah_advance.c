@@ -688,7 +688,8 @@ const struct ks_route ah_advance_routes[] = {
 	    advance_end, "end an approved advance from a month on, with a "
 	    "reason (If-Match)" },
 	{ "GET", A "/{id}/letter", "alimente.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, advance_letter, "the advance decision as "
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, advance_letter,
+	    "the advance decision as "
 	    "PDF (?lang=de|fr; a decision not approved is a draft)" },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 };

@@ -627,11 +627,13 @@ const struct ks_route ah_collect_routes[] = {
 	    "outstanding, advanced, recovered, the community's cost", NULL,
 	    NULL },
 	{ "GET", "/api/v1/cases/{id}/debtor-bill", "alimente.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, debtor_bill, "the debtor's QR-bill (PDF, "
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, debtor_bill,
+	    "the debtor's QR-bill (PDF, "
 	    "?lang=de|fr) with the title's reference, to the service's "
 	    "QR-IBAN", NULL, NULL },
 	{ "GET", "/api/v1/alimente/net-cost", "alimente.read", 0, NULL,
-	    KS_R_LONG, net_cost, "the community's net cost of advances per month "
+	    KS_R_LONG, net_cost,
+	    "the community's net cost of advances per month "
 	    "(?from=YYYY-MM&to=YYYY-MM): advanced less recovered", NULL,
 	    NULL },
 	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }

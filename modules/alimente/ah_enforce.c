@@ -921,7 +921,8 @@ const struct ks_route ah_enforce_routes[] = {
 	    complaint_add, "record a criminal complaint (StGB 217)", NULL,
 	    NULL },
 	{ "GET", C "/final-statement", "alimente.read", 0, NULL,
-	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, ah_end_statement, "the final statement "
+	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, ah_end_statement,
+	    "the final statement "
 	    "(Schlussabrechnung) as PDF: per creditor due, received, "
 	    "advanced, recovered, outstanding, and the enforcement fees "
 	    "(?lang=de|fr, ?creditor=id)", NULL, NULL },
