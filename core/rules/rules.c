@@ -1052,9 +1052,9 @@ cache_get(const char *sha)
 
 /*
  * A thread keeps at most CACHE_MAX states, together at most its share of
- * rules_cache_memory (the one used last is always kept): a worker's
- * memory stays bounded however many packs and tenants it serves. The
- * least recently used go first.
+ * rules_cache_memory (server, request and job threads share it; the one
+ * used last is always kept): a worker's memory stays bounded however
+ * many packs and tenants it serves. The least recently used go first.
  */
 static void
 cache_trim(void)
@@ -1064,7 +1064,8 @@ cache_trim(void)
 	int n = 0;
 
 	budget = (size_t)ks_conf.rules_cache_memory /
-	    (size_t)(ks_conf.threads + ks_jobs_runners() + 1);
+	    (size_t)(ks_conf.threads + ks_conf.request_threads +
+	    ks_jobs_runners() + 1);
 	for (p = cache; p != NULL && p->next != NULL; p = p->next) {
 		total += cage_bytes(p);
 		if (++n < CACHE_MAX && total + cage_bytes(p->next) <= budget)
