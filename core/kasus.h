@@ -256,8 +256,8 @@ struct ks_request {
 	int			 authorized;	/* before its body was read */
 	int			 bad_uri;	/* control byte in the path */
 	int			 close;		/* Connection: close */
-	int			 handed;	/* 1: on a request thread,
-						   2: back with its answer */
+	int			 handed;	/* handled on a request
+						   thread (core/http/http.c) */
 
 	struct ks_db		*db;
 	int64_t			 db_tenant;	/* 0: the principal's */

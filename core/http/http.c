@@ -603,7 +603,6 @@ on_request_thread(void *arg)
 	struct ks_request *req = arg;
 
 	process(req);
-	req->handed = 2;
 	if (req->err.code == NULL && ks_audit_deferred(req) &&
 	    ks_audit_submit(req, audit_resume) == KS_OK)
 		return;
@@ -771,7 +770,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return respond(req);
 	}
 	/* Back from a request thread with its answer. */
-	if (req->handed != 0)
+	if (req->handed)
 		return respond(req);
 	if (hand_off(req)) {
 		req->handed = 1;
@@ -883,7 +882,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 		return;
 	}
 	/* Its answer went out, or its client went away (ks_http_settle). */
-	if (req->handed != 0)
+	if (req->handed)
 		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	dt = ks_now() - req->t0;
 	if (req->status == 0)
