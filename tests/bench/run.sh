@@ -8,6 +8,12 @@
 #   authread  kasusd GET /api/v1/admin/users/{id} as thun/admin: session
 #             lookup in Redis, one read in PostgreSQL under RLS
 #   pgbench   pgbench -S -M prepared on the same PostgreSQL
+#   bareblock tests/bench/bareread.c block: the authenticated read's one
+#             statement behind libmicrohttpd and libpq alone, a worker
+#             per CPU waiting for PostgreSQL as kasusd's do (no ratio
+#             target: where kasusd's own work stands)
+#   barepipe  the same in an event loop, statements pipelined (what the
+#             event-loop design would give)
 #
 # wrk and pgbench use 64 connections and 2 threads each, BENCH_SECONDS
 # (default 10) per measurement. Every measure that a ratio uses runs in
@@ -44,6 +50,7 @@ if [ -n "${KASUS_TEST_PORT:-}" ]; then
 fi
 kport=${KASUS_BENCH_PORT:-18190}
 hport=$((kport + 1))
+bport=$((kport + 2))	# bareread block; pipe on the next one
 out=build/bench
 pgbin=/usr/lib/postgresql/15/bin
 mkdir -p "$out"
@@ -51,10 +58,11 @@ res=$out/results.txt
 
 kpid=
 hpid=
+bpids=
 cleanup() {
 	local rc=$? p
 	set +e
-	for p in $kpid $hpid; do
+	for p in $kpid $hpid $bpids; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -97,6 +105,9 @@ read -ra mhd <<<"$(pkg-config --cflags --libs libmicrohttpd)"
 make -s VARIANT=release build/release/bench/rules_eval >&2
 cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/hello" tests/bench/hello.c \
 	"${mhd[@]}" -lpthread
+read -ra pq <<<"$(pkg-config --cflags --libs libpq)"
+cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/bareread" \
+	tests/bench/bareread.c "${mhd[@]}" "${pq[@]}"
 
 say "database"
 build/release/kasusd migrate 2>>"$out/kasusd.log"
@@ -157,6 +168,25 @@ read_url=$base/api/v1/admin/users/$uid
 code=$(curl -s -o "$out/authread.json" -w '%{http_code}' -H "Cookie: $cookie" \
 	"$read_url")
 [ "$code" = 200 ] || die "GET $read_url gave $code: $(cat "$out/authread.json")"
+
+# The same read without kasusd, both designs, as many workers as kasusd
+# has (one per CPU), the same user of the same tenant.
+thun=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'thun'")
+bare_url=http://127.0.0.1:$bport/api/v1/admin/users/$uid
+for m in block pipe; do
+	p=$bport
+	[ "$m" = block ] || p=$((bport + 1))
+	"$out/bareread" "$p" "$m" "$(nproc)" "$thun" "$uid" &
+	bpids="$bpids $!"
+	for _ in $(seq 50); do
+		curl -fs -o /dev/null "http://127.0.0.1:$p/api/v1/admin/users/$uid" &&
+			break
+		sleep 0.1
+	done
+	[ "$(curl -s "http://127.0.0.1:$p/api/v1/admin/users/$uid" |
+		jq -r .username)" = "$(jq -r .username "$out/authread.json")" ] ||
+		die "bareread $m does not answer the read"
+done
 
 # wrk NAME URL [header]: prints "rps p50_ms p99_ms"; fails on any error.
 to_ms() {
@@ -326,6 +356,8 @@ for k in $(seq "$rounds"); do
 	if want auth; then
 		run_wrk "authread#$k" "$read_url" -H "Cookie: $cookie"
 		pg_select "pgbench#$k"
+		run_wrk "bareblock#$k" "$bare_url"
+		run_wrk "barepipe#$k" "${bare_url/:$bport/:$((bport + 1))}"
 	fi
 	# Right after the authenticated read its ratio is taken against.
 	want dossier &&
@@ -669,6 +701,8 @@ r4=$(medratio dossier 2 authread 2)
 		trivial) what="kasusd GET $ping" ;;
 		authread) what="kasusd GET /api/v1/admin/users/$uid, session cookie" ;;
 		pgbench) what="pgbench -S -M prepared (tps)" ;;
+		bareblock) what="bareread.c block: the same read, libmicrohttpd and libpq alone" ;;
+		barepipe) what="bareread.c pipe: the same, event loop, statements pipelined" ;;
 		resolve) what="kasusd GET /api/v1/rules/resolve (no evaluation)" ;;
 		search) what="kasusd GET /api/v1/persons?q=mei ($persons persons)" ;;
 		searchsql) what="the same query in pgbench, tenant preset (tps)" ;;
@@ -684,8 +718,10 @@ r4=$(medratio dossier 2 authread 2)
 	done
 	want trivial &&
 		echo "ratio trivial/bare     $r1  (target >= 0.95: $(verdict "$r1" 0.95))"
-	want auth &&
+	if want auth; then
 		echo "ratio authread/pgbench $r2  (target >= 0.6: $(verdict "$r2" 0.6))"
+		echo "  the same read without kasusd, ratio to pgbench: waiting $(medratio bareblock 2 pgbench 2), pipelined $(medratio barepipe 2 pgbench 2); kasusd / waiting $(medratio authread 2 bareblock 2)"
+	fi
 	want rules &&
 		echo "rule evaluations/s, one thread, skos-budget: $evals"
 	if want pay; then
