@@ -173,6 +173,7 @@ code=$(curl -s -o "$out/authread.json" -w '%{http_code}' -H "Cookie: $cookie" \
 # has (one per CPU), the same user of the same tenant.
 thun=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'thun'")
 bare_url=http://127.0.0.1:$bport/api/v1/admin/users/$uid
+pipe_url=http://127.0.0.1:$((bport + 1))/api/v1/admin/users/$uid
 for m in block pipe; do
 	p=$bport
 	[ "$m" = block ] || p=$((bport + 1))
@@ -357,7 +358,7 @@ for k in $(seq "$rounds"); do
 		run_wrk "authread#$k" "$read_url" -H "Cookie: $cookie"
 		pg_select "pgbench#$k"
 		run_wrk "bareblock#$k" "$bare_url"
-		run_wrk "barepipe#$k" "${bare_url/:$bport/:$((bport + 1))}"
+		run_wrk "barepipe#$k" "$pipe_url"
 	fi
 	# Right after the authenticated read its ratio is taken against.
 	want dossier &&
