@@ -232,12 +232,24 @@ struct ks_principal {
 struct ks_db;
 struct ks_job;
 
+/*
+ * What a connection keeps from one of its requests to the next (core/http:
+ * made when it opens, freed when it closes). Its requests come one after
+ * the other, each on one thread, so nothing here needs a lock.
+ */
+struct ks_conn_memo {
+	int	cookie_set;
+	char	cookie[64];		/* the session cookie last presented */
+	char	cookie_hash[65];	/* its SHA-256 (ks_auth_request) */
+};
+
 struct ks_request {
 	struct ks_arena		*arena;
 	char			 id[17];
 	const char		*method;
 	const char		*path;
 	void			*conn;		/* struct MHD_Connection */
+	struct ks_conn_memo	*memo;		/* NULL outside a connection */
 	const char		*peer;		/* the socket's address */
 	const char		*client;	/* peer, or behind a trusted
 						   proxy the address it names */
@@ -632,6 +644,7 @@ int	ks_auth_invalidate(struct ks_request *, int64_t tenant_id);
 /* --------------------------------------------------------------- crypto */
 
 void	ks_sha256_hex(const void *, size_t, char out[65]);
+int	ks_equal_ct(const void *, const void *, size_t);
 /** n bytes as 2n lowercase hex characters and a NUL into out. */
 void	ks_hex(const unsigned char *, size_t n, char *out);
 /** n random bytes as 2n hex chars into out (2n+1 bytes). */

@@ -271,11 +271,41 @@ session_refresh(struct ks_request *req, const char *key, const char *ep)
 	return KS_OK;
 }
 
+/*
+ * The session's key in Redis and in the worker's cache: "ks:s:" and the
+ * SHA-256 of the cookie. A connection remembers its last cookie's hash:
+ * a browser or a proxy sends the same cookie on one connection request
+ * after request, and the hash was a tenth of kasusd's own work on an
+ * authenticated read (issue 13). The cookie is compared in constant
+ * time: a proxy may carry other clients' requests on the connection.
+ */
+static char *
+session_key(struct ks_request *req, const char *cookie)
+{
+	struct ks_conn_memo *m = req->memo;
+	char *key = ks_arena_alloc(req->arena, 5 + 64 + 1);
+
+	/* "ks:s:" and the hash, without printf (every request; issue 13). */
+	memcpy(key, "ks:s:", 5);
+	if (m != NULL && m->cookie_set &&
+	    ks_equal_ct(m->cookie, cookie, sizeof(m->cookie))) {
+		memcpy(key + 5, m->cookie_hash, 65);
+		return key;
+	}
+	ks_sha256_hex(cookie, 64, key + 5);
+	if (m != NULL) {
+		memcpy(m->cookie, cookie, sizeof(m->cookie));
+		memcpy(m->cookie_hash, key + 5, 65);
+		m->cookie_set = 1;
+	}
+	return key;
+}
+
 int
 ks_auth_request(struct ks_request *req)
 {
 	const char *authz, *cookie, *abs, *ep, *cur, *args[2];
-	char hash[65], *key, idle[16];
+	char *key, idle[16];
 	struct fields f;
 	struct sfields s;
 	redisReply *h;
@@ -289,11 +319,7 @@ ks_auth_request(struct ks_request *req)
 	    COOKIE);
 	if (cookie == NULL || strlen(cookie) != 64)
 		return ks_fail(req, 401, "unauthenticated", "sign in first");
-	ks_sha256_hex(cookie, 64, hash);
-	/* "ks:s:" and the hash, without printf (every request; issue 13). */
-	key = ks_arena_alloc(req->arena, 5 + 64 + 1);
-	memcpy(key, "ks:s:", 5);
-	memcpy(key + 5, hash, 65);
+	key = session_key(req, cookie);
 	/* The worker's cache first (session_cache.c), then Redis. */
 	gen = ks_session_cache_gen();
 	cached = ks_session_cache_get(gen, req->arena, key, &f.kv, &f.n);

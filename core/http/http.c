@@ -237,7 +237,26 @@ request_new(struct MHD_Connection *c, const char *method, const char *url)
 	}
 	req->peer = ks_arena_strdup(a, ip);
 	req->client = client_addr(req);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	req->memo = ci != NULL ? ci->socket_context : NULL;
 	return req;
+}
+
+/* A connection's memo (struct ks_conn_memo), for as long as it is open. */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((*socket_context = calloc(1,
+		    sizeof(struct ks_conn_memo))) == NULL)
+			abort();
+		return;
+	}
+	free(*socket_context);
+	*socket_context = NULL;
 }
 
 /*
@@ -981,6 +1000,7 @@ ks_http_start(int fd)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)ks_conf.header_mem_limit,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
 	    MHD_OPTION_END);
 	if (acc.d == NULL)

@@ -100,6 +100,13 @@ ks_sha256_hex(const void *p, size_t n, char out[65])
 	ks_hex(md, sizeof(md), out);
 }
 
+/* Whether n bytes are equal, in a time that does not say where not. */
+int
+ks_equal_ct(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
 int
 ks_random_hex(char *out, size_t nbytes)
 {
@@ -161,5 +168,5 @@ ks_password_verify(const char *pw, const char *stored)
 		return 0;
 	if (derive(pw, salt, log2n, r, p, got) != KS_OK)
 		return 0;
-	return CRYPTO_memcmp(got, want, HASH_LEN) == 0;
+	return ks_equal_ct(got, want, HASH_LEN);
 }

@@ -1,8 +1,9 @@
 // Sign-in, sign-out, /me, expiry, rotation, lockout, CSRF.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {
-  call, ok, err, show, login, loginRaw, as, cookieFrom, sessionKey, redis,
+  BASE, call, ok, err, show, login, loginRaw, as, cookieFrom, sessionKey, redis,
   clearThrottle, createUser, PW, throttleKey,
 } from './lib.mjs';
 
@@ -224,4 +225,47 @@ test('CSRF: cookie writes need the session\'s X-CSRF-Token', async () => {
   ok(await call('DELETE', `/api/v1/admin/tokens/${good.json.id}`, { session: admin }), 204);
   // reads need no CSRF token
   ok(await call('GET', '/api/v1/admin/users', { session: admin }), 200);
+});
+
+// A connection remembers the hash of its last session cookie (struct
+// ks_conn_memo). Over one kept-alive connection, sessions of two users,
+// a cookie of the right shape that is no session, and a session ended
+// in between are each answered for themselves, request after request.
+test('one connection carrying several sessions answers each for itself', async () => {
+  const a = await login('thun', 'caseworker');
+  const b = await login('biel', 'caseworker');
+  const gone = await login('thun', 'teamlead');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(BASE + '/api/v1/me');
+  const sockets = new Set();
+  const me = (cookie) => new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, agent,
+      headers: { cookie: `ks_session=${cookie}` } }, (res) => {
+      sockets.add(res.socket);
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(body) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  ok(await call('DELETE', '/api/v1/session', { session: gone }), 204);
+  const bogus = 'f'.repeat(64);
+  try {
+    for (let round = 0; round < 3; round++) {
+      for (const [s, slug] of [[a, 'thun'], [b, 'biel'], [a, 'thun']]) {
+        const r = await me(s.cookie);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.equal(r.json.user.id, s.data.user.id);
+        assert.equal(r.json.tenant.slug, slug);
+      }
+      for (const c of [bogus, gone.cookie]) {
+        const r = await me(c);
+        assert.equal(r.status, 401, JSON.stringify(r.json));
+      }
+    }
+    assert.equal(sockets.size, 1, 'all requests went over one connection');
+  } finally {
+    agent.destroy();
+  }
 });
