@@ -151,9 +151,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 	(void)c;
 	(void)toe;
 	/* A request whose statement is in flight keeps its slot. */
-	if (q != NULL && !q->sent)
+	if (q != NULL && !q->sent) {
+		PQclear(q->r);
 		free(q);
-	else if (q != NULL)
+	} else if (q != NULL)
 		q->c = NULL;
 	*ptr = NULL;
 }

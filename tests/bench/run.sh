@@ -175,6 +175,7 @@ thun=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT id FROM tenant WHERE slug = 'thun'")
 bare_url=http://127.0.0.1:$bport/api/v1/admin/users/$uid
 pipe_url=http://127.0.0.1:$((bport + 1))/api/v1/admin/users/$uid
 for m in block pipe; do
+	want auth || break
 	p=$bport
 	[ "$m" = block ] || p=$((bport + 1))
 	"$out/bareread" "$p" "$m" "$(nproc)" "$thun" "$uid" &
