@@ -27,7 +27,7 @@ curl:curl jq:jq wrk:wrk chromium:chromium pdftotext:poppler-utils
 pdftoppm:poppler-utils zbarimg:zbar-tools xmllint:libxml2-utils
 pgrep:procps od:coreutils sort:coreutils awk:mawk sed:sed git:git
 setsid:util-linux setpriv:util-linux tar:tar gzip:gzip cmp:diffutils
-sync:coreutils systemd-analyze:systemd haproxy:haproxy patroni:patroni
+sync:coreutils nproc:coreutils systemd-analyze:systemd haproxy:haproxy patroni:patroni
 etcd:etcd-server redis-sentinel:redis-sentinel"
 # As root the local PostgreSQL runs as the system user kasus (services.sh).
 [ "$(id -u)" -eq 0 ] && PROGS="$PROGS runuser:util-linux useradd:passwd"
