@@ -79,6 +79,9 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
+# A fresh machine has none of the bench's programs: the same set-up as
+# make run and make test (installs only what is missing).
+sh ops/bootstrap.sh
 for t in wrk curl jq psql "$pgbin/pgbench" pkg-config awk sort node; do
 	command -v "$t" >/dev/null || die "$t is missing (sh ops/bootstrap.sh)"
 done
