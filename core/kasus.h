@@ -122,13 +122,35 @@ int	ks_offload_post(void (*fn)(void *), void *arg);
 int	ks_offload_run(void (*fn)(void *), void *arg);
 void	ks_offload_wait(int slot);
 
+/*
+ * Fibers of a connection thread (core/lib/fiber.c): a read that waits for
+ * PostgreSQL parks its request and the thread serves the next connection.
+ * ks_fiber_start runs fn(arg) on a fiber until it ends (0) or parks (1);
+ * inside a fiber, or with no stack to be had, it runs fn at once. Only the
+ * thread's loop resumes fibers (ks_fiber_run_ready, those ks_fiber_wake
+ * marked). Code that holds a thread's resource across a statement pins
+ * the fiber: its statements then wait, holding the thread, as before.
+ */
+struct ks_fiber;
+int	ks_fiber_start(void (*fn)(void *), void *arg);
+struct ks_fiber *ks_fiber_self(void);
+int	ks_fiber_may_park(void);
+void	ks_fiber_park(void);
+void	ks_fiber_wake(struct ks_fiber *);
+void	ks_fiber_pin(void);
+void	ks_fiber_unpin(void);
+int	ks_fiber_pending(void);
+int	ks_fiber_live(void);
+void	ks_fiber_run_ready(void);
+void	ks_fiber_thread_free(void);
+
 /* -------------------------------------------------------------- config */
 
 struct ks_config {
 	char	 listen_addr[64];
 	int	 port;
 	int	 workers;		/* processes; 0 = number of CPUs */
-	int	 threads;		/* libmicrohttpd pool threads per worker */
+	int	 threads;		/* connection threads per worker */
 	int	 request_threads;	/* writes and long reads (0: none) */
 	int	 conn_limit;
 	int	 conn_timeout;		/* seconds */
@@ -250,6 +272,7 @@ struct ks_request {
 	const char		*path;
 	void			*conn;		/* struct MHD_Connection */
 	struct ks_conn_memo	*memo;		/* NULL outside a connection */
+	void			*loop;	/* its connection thread (http.c) */
 	const char		*peer;		/* the socket's address */
 	const char		*client;	/* peer, or behind a trusted
 						   proxy the address it names */
@@ -419,6 +442,15 @@ PGresult *ks_db_q_commit(struct ks_request *, int qid, int n,
 const char *ks_db_last_state(void);
 /** Health probe: 0 when PostgreSQL answers. */
 int	ks_db_ping(void);
+/*
+ * A connection thread's loop (core/http/http.c): the socket of the
+ * thread's connection (-1: none) and which connection it is (*gen), and
+ * the answers that arrived, each to its parked read (ks_fiber_wake).
+ */
+int	ks_db_loop_fd(unsigned *gen);
+void	ks_db_loop_pump(void);
+/** The end of the loop's turn: the parked reads' batch goes out. */
+void	ks_db_loop_flush(void);
 /** Open connections of this thread (0 or 1) and process-wide count. */
 int	ks_db_open_count(void);
 /** Close this thread's connection (tests, after a server restart). */
@@ -931,6 +963,13 @@ void	ks_module_leave(const void *);
  * with a dossier kind switched on.
  */
 #define KS_R_CASEWORK	0x4000
+/*
+ * A core route flag: a read whose requests run on a fiber of the
+ * connection thread and park while PostgreSQL answers (core/lib/fiber.c).
+ * Only for handlers that hold nothing of the thread across a statement
+ * (ks_fiber_pin guards the known cases).
+ */
+#define KS_R_PARK	0x8000
 void	ks_casework_register(void);
 /**
  * See struct ks_api: dossier_transition, deadline_add, deadlines_close,

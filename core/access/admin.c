@@ -964,7 +964,7 @@ static const struct ks_route routes[] = {
 	{ "GET", U, TU, 0, NULL, KS_R_PAGED, users_list,
 	    "users of the own tenant", NULL },
 	{ "POST", U, TU, KB, user_new, 0, user_create, "create a user", NULL },
-	{ "GET", U "/{id}", TU, 0, NULL, 0, user_show, "a user", NULL },
+	{ "GET", U "/{id}", TU, 0, NULL, KS_R_PARK, user_show, "a user", NULL },
 	{ "PATCH", U "/{id}", TU, KB, user_change, KS_R_ETAG, user_patch,
 	    "change a user (If-Match)", NULL },
 	{ "PUT", U "/{id}/roles", TU, KB, roles_body, KS_R_ETAG, user_roles,

@@ -757,7 +757,8 @@ static const struct ks_route routes[] = {
 	{ "GET", C, "case.read", 0, NULL, CW | KS_R_PAGED | KS_R_AUDIT,
 	    cases_list, "dossiers (?state=, ?mine=1, ?q=<number or name>, "
 	    "cursor)", NULL },
-	{ "GET", C "/{id}", "case.read", 0, NULL, CW | KS_R_AUDIT, case_show,
+	{ "GET", C "/{id}", "case.read", 0, NULL, CW | KS_R_AUDIT | KS_R_PARK,
+	    case_show,
 	    "a dossier with members, history and allowed transitions", NULL },
 	{ "PATCH", C "/{id}", "case.write", KB, case_change, CW | KS_R_ETAG,
 	    case_patch, "assign case worker, team, municipality (If-Match)",

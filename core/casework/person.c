@@ -1388,13 +1388,14 @@ static const struct ks_field member_change[] = {
 #define PW	"person.write"
 
 static const struct ks_route routes[] = {
-	{ "GET", P, PR, 0, NULL, KS_R_PAGED | KS_R_AUDIT, persons_search,
+	{ "GET", P, PR, 0, NULL, KS_R_PAGED | KS_R_AUDIT | KS_R_PARK,
+	    persons_search,
 	    "find persons: ?q=<name prefix> (last or first name, or both, "
 	    "any spelling), &birth_date=, &ahv=, &limit=, &after=; with "
 	    "their dossiers for holders of case.read", NULL },
 	{ "POST", P, PW, KB, person_new, 0, person_create,
 	    "register a person (duplicate check)", NULL },
-	{ "GET", P "/{id}", PR, 0, NULL, KS_R_AUDIT, person_show,
+	{ "GET", P "/{id}", PR, 0, NULL, KS_R_AUDIT | KS_R_PARK, person_show,
 	    "a person with the AHV number (audited), addresses over time "
 	    "and dossiers", NULL },
 	{ "PATCH", P "/{id}", PW, KB, person_change, KS_R_ETAG, person_patch,

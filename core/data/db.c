@@ -6,6 +6,21 @@
  * round trip, and a read-only request's COMMIT is sent without waiting for
  * it (its result is drained before the next batch on that connection).
  * Statements are prepared once per connection, on first use.
+ *
+ * On a connection thread a read on a fiber (core/lib/fiber.c) sends its
+ * statement and parks; the statements of every read of one turn of the
+ * thread's loop form one batch, ended by one sync point when the turn
+ * ends (ks_db_loop_flush), and the loop reads the answers as they come
+ * (ks_db_loop_pump) and wakes each fiber with its own. PostgreSQL then
+ * reads, runs and answers a turn's reads at once, with one write instead
+ * of one per read. Statements and sync points in flight are kept in the
+ * order they were sent (struct flight): whoever reads the connection
+ * next, the loop or a statement that waits, reads theirs first. A batch
+ * is one implicit transaction: each read's tenant and user are set local
+ * to it before the read when they differ from the read's before it
+ * (never for the session, which a failing batch would roll back under
+ * the batches sent after it), and a read that an earlier failure in its
+ * batch aborted is sent again (see park_q).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,11 +32,44 @@
 
 #define MAX_QUERIES	1024
 #define MAX_CMDS	8
+#define MAX_FLIGHT	1024	/* statements and sync points in flight */
+
+/* What a parked read waits for, on its fiber's stack. */
+struct wait {
+	PGresult	*r;
+	int		 rc;	/* KS_OK, KS_ERROR, -2 lost, -3 aborted */
+	int		 done;
+	char		 state[6];
+};
+
+/*
+ * Sent and not yet read: a parked read's statement (w set), a statement
+ * nobody waits for (a setting, a COMMIT or ROLLBACK), or a sync point.
+ */
+enum { F_STMT, F_SYNC };
+
+struct flight {
+	int		 kind;
+	int		 got;		/* a result of it was read */
+	struct ks_fiber	*f;
+	struct wait	*w;
+	const char	*what;		/* statement name, for the log */
+};
 
 struct ks_db {
 	PGconn		*conn;
 	unsigned char	 prepared[MAX_QUERIES];
-	int		 pending;	/* syncs sent but not yet drained */
+	struct flight	 fl[MAX_FLIGHT];
+	unsigned	 head, tail;	/* in flight: fl[head..tail) */
+	unsigned	 gen;		/* which connection (ks_db_loop_fd) */
+	/*
+	 * Parked reads sent since the last sync point (the open batch), and
+	 * the tenant and user in force in it: b_set when set local to it,
+	 * else the session's (known).
+	 */
+	int		 open;
+	int		 b_set;
+	int64_t		 b_tenant, b_user;
 	/*
 	 * The tenant and user in force for the session (set_tenant_session),
 	 * valid only while known is set. Cleared on every failed batch: a
@@ -52,6 +100,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t tl_key;
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
 static int open_conns;
+static unsigned conn_gen;
 static __thread struct ks_db *tl_db;
 /*
  * Whether this thread keeps its connection's peak (ks_db_thread_peak):
@@ -94,11 +143,30 @@ ks_db_truncate(int n)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* Every batch in flight ends unread: its fiber wakes to a lost connection. */
+static void
+fail_flight(struct ks_db *db)
+{
+	struct flight *e;
+
+	for (; db->head != db->tail; db->head++) {
+		e = &db->fl[db->head % MAX_FLIGHT];
+		if (e->w == NULL)
+			continue;
+		PQclear(e->w->r);
+		e->w->r = NULL;
+		e->w->rc = -2;
+		e->w->done = 1;
+		ks_fiber_wake(e->f);
+	}
+}
+
 static void
 db_close(struct ks_db *db)
 {
 	if (db == NULL)
 		return;
+	fail_flight(db);
 	if (db->conn != NULL) {
 		PQfinish(db->conn);
 		__atomic_sub_fetch(&open_conns, 1, __ATOMIC_RELAXED);
@@ -164,6 +232,7 @@ db_get(void)
 		db_close(db);
 		return NULL;
 	}
+	db->gen = __atomic_add_fetch(&conn_gen, 1, __ATOMIC_RELAXED);
 	tl_db = db;
 	pthread_setspecific(tl_key, db);
 	return db;
@@ -181,28 +250,122 @@ qname(int qid, char *buf, size_t len)
 	*ks_put_uint(buf + 1, (unsigned long long)qid, 1) = '\0';
 }
 
-/* Read until the sync point of one batch; results are discarded. */
 static int
-drain_one(struct ks_db *db)
+flight_push(struct ks_db *db, int kind, struct ks_fiber *f, struct wait *w,
+    const char *what)
+{
+	if (db->tail - db->head >= MAX_FLIGHT)
+		return KS_ERROR;
+	db->fl[db->tail++ % MAX_FLIGHT] = (struct flight){ kind, 0, f, w,
+	    what };
+	return KS_OK;
+}
+
+/*
+ * Ends the open batch with a sync point (sent at once: libpq's
+ * PQpipelineSync flushes). KS_OK, or -2 when the connection failed.
+ */
+static int
+batch_close(struct ks_db *db)
+{
+	if (!db->open)
+		return KS_OK;
+	db->open = 0;
+	db->b_set = 0;
+	if (!PQpipelineSync(db->conn) ||
+	    flight_push(db, F_SYNC, NULL, NULL, "sync") != KS_OK)
+		return -2;
+	return KS_OK;
+}
+
+/*
+ * One result of the oldest statement in flight, or the NULL that ends a
+ * statement's results. Returns 1 when that statement or sync point is
+ * done, 0 when more is to come, -2 when the answers are out of step with
+ * what was sent (the connection must go).
+ */
+static int
+flight_take(struct ks_db *db, PGresult *r)
+{
+	struct flight *e = &db->fl[db->head % MAX_FLIGHT];
+	int st;
+
+	if (e->kind == F_SYNC) {
+		if (r == NULL)
+			return 0;
+		st = PQresultStatus(r);
+		PQclear(r);
+		if (st != PGRES_PIPELINE_SYNC)
+			return -2;
+		db->head++;
+		return 1;
+	}
+	if (r == NULL) {
+		if (!e->got)
+			return 0;
+		db->head++;
+		if (e->w != NULL) {
+			if (e->w->rc != KS_OK) {
+				PQclear(e->w->r);
+				e->w->r = NULL;
+			}
+			e->w->done = 1;
+			ks_fiber_wake(e->f);
+		}
+		return 1;
+	}
+	e->got = 1;
+	st = PQresultStatus(r);
+	if (st == PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return -2;
+	}
+	if (e->w == NULL) {
+		PQclear(r);
+		return 0;
+	}
+	if (st == PGRES_FATAL_ERROR && e->w->rc == KS_OK) {
+		const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		snprintf(e->w->state, sizeof(e->w->state), "%s",
+		    s ? s : "XX000");
+		ks_log(KS_LOG_WARN, "statement %s failed: %s", e->what,
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		e->w->rc = KS_ERROR;
+	} else if (st == PGRES_PIPELINE_ABORTED && e->w->rc == KS_OK)
+		e->w->rc = -3;	/* an earlier one in its batch failed */
+	if (e->w->rc == KS_OK) {
+		PQclear(e->w->r);
+		e->w->r = r;
+	} else
+		PQclear(r);
+	return 0;
+}
+
+/*
+ * Read everything in flight, waiting for PostgreSQL; the open batch is
+ * closed first. -2: the connection is lost or out of step.
+ */
+static int
+flight_drain(struct ks_db *db)
 {
 	PGresult *r;
-	int ok = KS_OK;
+	int nulls = 0;
 
-	for (;;) {
+	if (batch_close(db) != KS_OK)
+		return -2;
+	while (db->head != db->tail) {
 		r = PQgetResult(db->conn);
-		if (r == NULL) {
-			if (PQstatus(db->conn) != CONNECTION_OK)
-				return KS_ERROR;
-			continue;
-		}
-		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			return ok;
-		}
-		if (PQresultStatus(r) == PGRES_FATAL_ERROR)
-			ok = KS_ERROR;
-		PQclear(r);
+		/* NULL twice running: libpq has nothing more in flight. */
+		if (r == NULL && (PQstatus(db->conn) != CONNECTION_OK ||
+		    ++nulls > 2))
+			return -2;
+		if (r != NULL)
+			nulls = 0;
+		if (flight_take(db, r) == -2)
+			return -2;
 	}
+	return KS_OK;
 }
 
 /* The size of what cmd sends, kept when it is the largest so far. */
@@ -235,6 +398,9 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 	*out = NULL;
 	*nok = 0;
 	last_state[0] = '\0';
+	/* Its own batch: the parked reads' open one ends before it. */
+	if (batch_close(db) != KS_OK)
+		return -2;
 	for (i = 0; i < n; i++) {
 		preps[i] = 0;
 		if (tl_track_peak)
@@ -258,12 +424,9 @@ run(struct ks_db *db, struct cmd *c, int n, PGresult **out, int *nok)
 	}
 	if (!PQpipelineSync(db->conn) || PQflush(db->conn) != 0)
 		return -2;
-	while (db->pending > 0) {
-		if (drain_one(db) == KS_ERROR &&
-		    PQstatus(db->conn) != CONNECTION_OK)
-			return -2;
-		db->pending--;
-	}
+	/* The batches sent before this one are answered first. */
+	if (flight_drain(db) != KS_OK)
+		return -2;
 	for (i = 0; i < n; i++) {
 		int step, steps = preps[i] ? 2 : 1;
 
@@ -393,6 +556,181 @@ plan_generic(int qid)
 	return qid == Q_PERSON_SEARCH;
 }
 
+/*
+ * Prepares qid on the connection, waiting (once per connection and
+ * statement): a parked read only sends statements known to be prepared,
+ * so that a prepare that failed can never leave one marked.
+ */
+static int
+prepare_now(struct ks_db *db, int qid)
+{
+	char name[16];
+	PGresult *r;
+	int ok, st, nulls;
+
+	if (flight_drain(db) != KS_OK)
+		return KS_ERROR;
+	qname(qid, name, sizeof(name));
+	if (!PQsendPrepare(db->conn, name, reg[qid]->sql, 0, NULL) ||
+	    !PQpipelineSync(db->conn) || (r = PQgetResult(db->conn)) == NULL)
+		return KS_ERROR;
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	/* The NULL that ends its results, then the sync point. */
+	for (nulls = 0; nulls < 3; ) {
+		if ((r = PQgetResult(db->conn)) == NULL) {
+			if (PQstatus(db->conn) != CONNECTION_OK)
+				return KS_ERROR;
+			nulls++;
+			continue;
+		}
+		st = PQresultStatus(r);
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (nulls == 3 || !ok)
+		return KS_ERROR;
+	db->prepared[qid] = 1;
+	return KS_OK;
+}
+
+/*
+ * A read on a fiber: its statement joins the open batch and the fiber
+ * parks until its answer was read (by the thread's loop, or a statement
+ * that waits). The batch goes out when the loop's turn ends. Before the
+ * statement, the request's tenant and user are set local to the batch
+ * when the ones in force in it differ; a statement with its own local
+ * setting (plan_generic) has a batch of its own. Returns 1 with *out (or
+ * NULL and req->err) when it ran, 0 when the read must wait as before: a
+ * statement that could not be prepared, too many in flight, or aborted
+ * twice by others' failures.
+ */
+static int
+park_q(struct ks_request *req, int qid, int n, const char *const *v,
+    PGresult **out)
+{
+	struct wait w;
+	struct ks_db *db;
+	const char *tv[2];
+	char name[16];
+	int attempt, alone = plan_generic(qid);
+	int64_t tid = ks_db_tenant(req), uid = req->who.user_id;
+
+	*out = NULL;
+	memset(&w, 0, sizeof(w));
+	for (attempt = 0; attempt < 3; attempt++) {
+		if ((db = db_get()) == NULL) {
+			lost(req);
+			return 1;
+		}
+		if ((!db->prepared[qid] && prepare_now(db, qid) != KS_OK) ||
+		    (!db->prepared[Q_SET_TENANT] &&
+		    prepare_now(db, Q_SET_TENANT) != KS_OK) ||
+		    (alone && !db->prepared[Q_PLAN_GENERIC] &&
+		    prepare_now(db, Q_PLAN_GENERIC) != KS_OK) ||
+		    db->tail - db->head + 4 > MAX_FLIGHT || attempt == 2)
+			return 0;
+		memset(&w, 0, sizeof(w));
+		if (alone && batch_close(db) != KS_OK)
+			goto gone;
+		if (!db->open) {
+			db->open = 1;
+			db->b_set = 0;
+		}
+		if (db->b_set ? db->b_tenant != tid || db->b_user != uid :
+		    !db->known || db->s_tenant != tid || db->s_user != uid) {
+			tenant_values(req, tv);
+			qname(Q_SET_TENANT, name, sizeof(name));
+			if (!PQsendQueryPrepared(db->conn, name, 2, tv, NULL,
+			    NULL, 0))
+				goto gone;
+			(void)flight_push(db, F_STMT, NULL, NULL,
+			    "set_tenant");
+			db->b_set = 1;
+			db->b_tenant = tid;
+			db->b_user = uid;
+		}
+		if (alone) {
+			qname(Q_PLAN_GENERIC, name, sizeof(name));
+			if (!PQsendQueryPrepared(db->conn, name, 0, NULL,
+			    NULL, NULL, 0))
+				goto gone;
+			(void)flight_push(db, F_STMT, NULL, NULL,
+			    "plan_generic");
+		}
+		qname(qid, name, sizeof(name));
+		if (!PQsendQueryPrepared(db->conn, name, n, v, NULL, NULL, 0))
+			goto gone;
+		(void)flight_push(db, F_STMT, ks_fiber_self(), &w,
+		    reg[qid]->name);
+		if (alone && batch_close(db) != KS_OK)
+			goto gone;
+		while (!w.done)
+			ks_fiber_park();
+		if (w.rc == -2 || w.rc == -3)
+			continue;	/* lost, or aborted: once more */
+		break;
+gone:
+		ks_db_thread_close();
+		w.rc = -2;
+	}
+	if (w.rc == -2) {
+		lost(req);
+		return 1;
+	}
+	if (w.rc != KS_OK) {
+		memcpy(last_state, w.state, sizeof(last_state));
+		map_error(req);
+		return 1;
+	}
+	last_state[0] = '\0';
+	ks_arena_cleanup(req->arena, clear_result, w.r);
+	*out = w.r;
+	return 1;
+}
+
+int
+ks_db_loop_fd(unsigned *gen)
+{
+	if (tl_db == NULL || PQstatus(tl_db->conn) != CONNECTION_OK)
+		return -1;
+	*gen = tl_db->gen;
+	return PQsocket(tl_db->conn);
+}
+
+void
+ks_db_loop_pump(void)
+{
+	struct ks_db *db = tl_db;
+	int nulls = 0;
+
+	if (db == NULL)
+		return;
+	if (!PQconsumeInput(db->conn)) {
+		ks_log(KS_LOG_WARN, "database connection lost");
+		ks_db_thread_close();
+		return;
+	}
+	while (db->head != db->tail && !PQisBusy(db->conn) && nulls < 3) {
+		PGresult *r = PQgetResult(db->conn);
+
+		nulls = r == NULL ? nulls + 1 : 0;
+		if (flight_take(db, r) == -2) {
+			ks_log(KS_LOG_WARN, "database answers out of step");
+			ks_db_thread_close();
+			return;
+		}
+	}
+}
+
+void
+ks_db_loop_flush(void)
+{
+	if (tl_db != NULL && tl_db->open && batch_close(tl_db) != KS_OK)
+		ks_db_thread_close();
+}
+
 PGresult *
 ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 {
@@ -412,6 +750,8 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 	 * transaction.
 	 */
 	implicit = req->read_only && !req->in_txn && !reg[qid]->write;
+	if (implicit && ks_fiber_may_park() && park_q(req, qid, n, v, &r))
+		return r;
 	for (attempt = 0; attempt < 2; attempt++) {
 		nc = 0;
 		session = 0;
@@ -423,7 +763,7 @@ ks_db_q(struct ks_request *req, int qid, int n, const char *const *v)
 			tenant_values(req, tv);
 			c[nc++] = (struct cmd){ "BEGIN", 0, 0, NULL };
 			c[nc++] = (struct cmd){ NULL, Q_SET_TENANT, 2, tv };
-		} else if (implicit && (!db->known || !(db->pending > 0 ||
+		} else if (implicit && (!db->known || !(db->head != db->tail ||
 		    PQtransactionStatus(db->conn) == PQTRANS_IDLE) ||
 		    db->s_tenant != ks_db_tenant(req) ||
 		    db->s_user != req->who.user_id)) {
@@ -604,12 +944,15 @@ finish(struct ks_request *req, int ok)
 		return KS_OK;
 	}
 	/* Read-only or failed: do not wait for the answer. */
-	if (!PQsendQueryParams(db->conn, ok ? "COMMIT" : "ROLLBACK", 0, NULL,
+	if ((db->tail - db->head + 3 > MAX_FLIGHT &&
+	    flight_drain(db) != KS_OK) || batch_close(db) != KS_OK ||
+	    !PQsendQueryParams(db->conn, ok ? "COMMIT" : "ROLLBACK", 0, NULL,
 	    NULL, NULL, NULL, 0) || !PQpipelineSync(db->conn)) {
 		ks_db_thread_close();
 		return KS_OK;
 	}
-	db->pending++;
+	(void)flight_push(db, F_STMT, NULL, NULL, "COMMIT");
+	(void)flight_push(db, F_SYNC, NULL, NULL, "sync");
 	return KS_OK;
 }
 

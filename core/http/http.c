@@ -5,6 +5,7 @@
  * validation, the handler and its transaction; security headers on every
  * response and one access-log line when the request completes.
  */
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -31,6 +32,10 @@
 
 #define DRAIN_MAX	(8ULL * 1024 * 1024)
 #define XFF_MAX		1024
+
+struct loop;
+static __thread struct loop *tl_loop;	/* the connection thread's */
+static __thread int tl_again;		/* a connection resumed on it */
 
 /* A request whose path holds an encoded control byte (uri_seen). */
 static char bad_uri;
@@ -239,6 +244,7 @@ request_new(struct MHD_Connection *c, const char *method, const char *url)
 	req->client = client_addr(req);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	req->memo = ci != NULL ? ci->socket_context : NULL;
+	req->loop = tl_loop;
 	return req;
 }
 
@@ -546,11 +552,27 @@ authorize(struct ks_request *req)
 	return KS_OK;
 }
 
+/*
+ * A suspended connection resumed, from any thread. libmicrohttpd takes it
+ * up in the next MHD_run, but the connection thread's loop (below) calls
+ * MHD_run only when one of its descriptors says so: from another thread
+ * (a request thread, the audit writer) the loop's pipe is written; on
+ * the loop's own thread its next turn does not wait.
+ */
+static void loop_nudge(void *);
+
+static void
+resume(struct ks_request *req)
+{
+	MHD_resume_connection(req->conn);
+	loop_nudge(req->loop);
+}
+
 /* Called from the audit writer's thread: back to the connection's one. */
 static void
 audit_resume(struct ks_request *req)
 {
-	MHD_resume_connection(req->conn);
+	resume(req);
 }
 
 /* Requests handed to request threads and not yet completed. */
@@ -625,7 +647,27 @@ on_request_thread(void *arg)
 	if (req->err.code == NULL && ks_audit_deferred(req) &&
 	    ks_audit_submit(req, audit_resume) == KS_OK)
 		return;
-	MHD_resume_connection(req->conn);
+	resume(req);
+}
+
+/*
+ * A KS_R_PARK request on its fiber. When it parked (req->handed was set
+ * meanwhile by on_request), it ends here as on a request thread: its
+ * read's record goes to the audit writer, or the connection is resumed
+ * for the answer.
+ */
+static void
+on_fiber(void *arg)
+{
+	struct ks_request *req = arg;
+
+	process(req);
+	if (!req->handed)
+		return;		/* never parked: on_request goes on */
+	if (req->err.code == NULL && ks_audit_deferred(req) &&
+	    ks_audit_submit(req, audit_resume) == KS_OK)
+		return;
+	resume(req);
 }
 
 /*
@@ -798,16 +840,26 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (ks_offload_post(on_request_thread, req) == KS_OK)
 			return MHD_YES;
 		/* No request threads (stopping): handled here after all. */
-		MHD_resume_connection(c);
+		resume(req);
 		req->handed = 0;
 		__atomic_sub_fetch(&handed_out, 1, __ATOMIC_RELAXED);
 	}
-	process(req);
+	if (req->route != NULL && (req->route->flags & KS_R_PARK) &&
+	    req->err.code == NULL) {
+		if (ks_fiber_start(on_fiber, req)) {
+			/* Parked: on_fiber resumes the connection. */
+			req->handed = 1;
+			__atomic_add_fetch(&handed_out, 1, __ATOMIC_RELAXED);
+			MHD_suspend_connection(c);
+			return MHD_YES;
+		}
+	} else
+		process(req);
 	/* The answer of a read waits, suspended, for its audit record. */
 	if (req->err.code == NULL && ks_audit_deferred(req)) {
 		MHD_suspend_connection(c);
 		if (ks_audit_submit(req, audit_resume) != KS_OK)
-			MHD_resume_connection(c);	/* written at once */
+			resume(req);	/* written at once */
 		return MHD_YES;
 	}
 	return respond(req);
@@ -924,96 +976,233 @@ on_completed(void *cls, struct MHD_Connection *c, void **ptr,
 }
 
 /*
- * The worker accepts its connections itself and hands each to the pool
- * with MHD_add_connection, which gives a new connection to the pool
- * thread its socket number picks (the next one, for a burst of new
- * sockets). When every pool thread polled the listening socket, the
- * thread that woke first took up to ten pending connections at once: 64
- * keep-alive clients (the bench's wrk, a proxy's connection pool) ended
- * up 17, 13, 1, 1 and 0 on the threads of one worker, and as a thread
- * serves its connections one after the other while a handler waits for
- * the database, those on a crowded thread waited for all the others'
- * (issue 13: the person search's p99 was five times its SQL's).
+ * The connection threads. Each runs its own libmicrohttpd daemon in an
+ * event loop of its own (epoll): the daemon's sockets, the worker's
+ * listening socket, the thread's PostgreSQL connection and a pipe that
+ * says quiesce or stop. A read flagged KS_R_PARK runs on a fiber and
+ * parks while PostgreSQL answers (core/lib/fiber.c); the loop reads the
+ * answers as they arrive and resumes the fibers, and the statements of
+ * every request of one turn reach PostgreSQL together (core/data/db.c).
+ *
+ * The thread accepts its connections itself and hands them to its daemon
+ * (MHD_add_connection, in the thread that runs it). With one thread a
+ * worker (the default) its listening socket is its own (SO_REUSEPORT,
+ * main.c); with more, each thread takes the connections it is woken for
+ * (EPOLLEXCLUSIVE wakes one of them).
  */
-static struct {
-	struct MHD_Daemon	*d;
-	int			 fd;
-	int			 stop[2];
-	pthread_t		 thread;
-	int			 running;
-} acc = { NULL, -1, { -1, -1 }, 0, 0 };
+enum { EV_MHD, EV_LISTEN, EV_CTL, EV_DB };
 
-static void *
-accept_loop(void *arg)
+struct loop {
+	struct MHD_Daemon	*d;
+	pthread_t		 thread;
+	int			 ep;
+	int			 ctl[2];
+	int			 listening;
+	int			 db_fd;
+	unsigned		 db_gen;
+};
+
+static struct {
+	struct loop	*loops;
+	int		 n;
+	int		 fd;
+	int		 quiesce;
+	int		 stop;
+	int		 running;
+} acc = { NULL, 0, -1, 0, 0, 0 };
+
+static void
+take_connections(struct loop *l)
 {
-	struct pollfd p[2];
 	struct sockaddr_storage sa;
-	struct timespec pause = { 0, 10 * 1000000L };
 	socklen_t len;
 	int s;
 
-	(void)arg;
-	p[0] = (struct pollfd){ acc.fd, POLLIN, 0 };
-	p[1] = (struct pollfd){ acc.stop[0], POLLIN, 0 };
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
+		len = sizeof(sa);
+		s = accept4(acc.fd, (struct sockaddr *)&sa, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			nanosleep(&pause, NULL);
-			continue;
+			/* Out of descriptors: the loop waits a little. */
+			return;
 		}
-		if (p[1].revents != 0)
-			break;
-		for (;;) {
-			len = sizeof(sa);
-			s = accept4(acc.fd, (struct sockaddr *)&sa, &len,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (s < 0) {
-				if (errno == EINTR || errno == ECONNABORTED)
-					continue;
-				/* Out of descriptors: let connections end. */
-				if (errno != EAGAIN && errno != EWOULDBLOCK)
-					nanosleep(&pause, NULL);
-				break;
-			}
-			/* MHD closes the socket when it cannot take it. */
-			(void)MHD_add_connection(acc.d, s,
-			    (struct sockaddr *)&sa, len);
-		}
+		/* MHD closes the socket when it cannot take it. */
+		(void)MHD_add_connection(l->d, s, (struct sockaddr *)&sa, len);
 	}
+}
+
+static void
+watch(struct loop *l, int fd, uint32_t what, uint32_t events, int add)
+{
+	struct epoll_event ev = { .events = events };
+
+	ev.data.u32 = what;
+	if (epoll_ctl(l->ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) !=
+	    0 && add)
+		ks_log(KS_LOG_WARN, "epoll_ctl: %s", strerror(errno));
+}
+
+/* The thread's PostgreSQL socket in the set, when it changed. */
+static void
+watch_db(struct loop *l)
+{
+	unsigned gen = 0;
+	int fd = ks_db_loop_fd(&gen);
+
+	if (fd == l->db_fd && gen == l->db_gen)
+		return;
+	if (l->db_fd >= 0)	/* closed already, when it was replaced */
+		(void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->db_fd, NULL);
+	l->db_fd = -1;
+	if (fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.u32 = EV_DB;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0 &&
+		    (errno != EEXIST ||
+		    epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0))
+			return;
+		l->db_fd = fd;
+		l->db_gen = gen;
+	}
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct loop *l = arg;
+	struct epoll_event out[32];
+	struct timespec pause = { 0, 10 * 1000000L };
+	MHD_UNSIGNED_LONG_LONG to;
+	const union MHD_DaemonInfo *di;
+	char drain[16];
+	int n, k, tmo, accepted_none, answers;
+
+	tl_loop = l;
+	di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+	watch(l, di->epoll_fd, EV_MHD, EPOLLIN, 1);
+	watch(l, l->ctl[0], EV_CTL, EPOLLIN, 1);
+	watch(l, acc.fd, EV_LISTEN, EPOLLIN | (acc.n > 1 ? EPOLLEXCLUSIVE :
+	    0), 1);
+	l->listening = 1;
+	while (!__atomic_load_n(&acc.stop, __ATOMIC_ACQUIRE)) {
+		if (l->listening &&
+		    __atomic_load_n(&acc.quiesce, __ATOMIC_ACQUIRE)) {
+			watch(l, acc.fd, EV_LISTEN, 0, 0);
+			l->listening = 0;
+		}
+		/* libmicrohttpd says when it has work without an event. */
+		tmo = MHD_get_timeout(l->d, &to) == MHD_YES ? (to > 1000 ?
+		    1000 : (int)to) : 1000;
+		if (ks_fiber_pending() || tl_again)
+			tmo = 0;
+		tl_again = 0;
+		n = epoll_wait(l->ep, out, 32, tmo);
+		accepted_none = 0;
+		answers = 0;
+		for (k = 0; k < n; k++) {
+			if (out[k].data.u32 == EV_DB)
+				answers = 1;
+			else if (out[k].data.u32 == EV_LISTEN && l->listening) {
+				take_connections(l);
+				accepted_none = errno == EMFILE ||
+				    errno == ENFILE;
+			} else if (out[k].data.u32 == EV_CTL)
+				while (read(l->ctl[0], drain, sizeof(drain)) >
+				    0)
+					;
+		}
+		/*
+		 * Answers first: the fibers they wake may answer at once. A
+		 * statement that waited (inside MHD_run) read every batch
+		 * before its own, so what is left in flight is always still
+		 * to arrive on the socket.
+		 */
+		if (answers)
+			ks_db_loop_pump();
+		ks_fiber_run_ready();
+		MHD_run(l->d);
+		/* Woken by statements that waited inside MHD_run. */
+		ks_fiber_run_ready();
+		/* The reads parked this turn go out together. */
+		ks_db_loop_flush();
+		watch_db(l);
+		if (accepted_none)
+			nanosleep(&pause, NULL);
+	}
+	ks_fiber_thread_free();
 	return NULL;
 }
 
-struct MHD_Daemon *
+static void
+loop_nudge(void *p)
+{
+	struct loop *l = p;
+
+	if (l == NULL)
+		return;
+	if (l == tl_loop)
+		tl_again = 1;
+	else
+		(void)write(l->ctl[1], "r", 1);
+}
+
+static void
+loops_wake(void)
+{
+	int i;
+
+	for (i = 0; i < acc.n; i++)
+		(void)write(acc.loops[i].ctl[1], "x", 1);
+}
+
+int
 ks_http_start(int fd)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET |
-	    MHD_USE_ITC;
+	unsigned int flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	struct loop *l;
+	int i;
 
-	acc.d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ks_conf.threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ks_conf.conn_limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ks_conf.conn_timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)ks_conf.per_ip_limit,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)ks_conf.header_mem_limit,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
-	    MHD_OPTION_END);
-	if (acc.d == NULL)
-		return NULL;
 	acc.fd = fd;
-	if (pipe2(acc.stop, O_CLOEXEC) != 0 ||
-	    pthread_create(&acc.thread, NULL, accept_loop, NULL) != 0) {
-		MHD_stop_daemon(acc.d);
-		acc.d = NULL;
-		return NULL;
+	acc.n = ks_conf.threads;
+	if ((acc.loops = calloc((size_t)acc.n, sizeof(*acc.loops))) == NULL)
+		return KS_ERROR;
+	for (i = 0; i < acc.n; i++) {
+		l = &acc.loops[i];
+		l->db_fd = -1;
+		l->ctl[0] = l->ctl[1] = -1;
+		/* The worker's limit shared, as libmicrohttpd's pool did. */
+		l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)((ks_conf.conn_limit + acc.n - 1) / acc.n),
+		    MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)ks_conf.conn_timeout,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)ks_conf.per_ip_limit,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)ks_conf.header_mem_limit,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
+		    MHD_OPTION_END);
+		if (l->d == NULL ||
+		    (l->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+		    pipe2(l->ctl, O_CLOEXEC | O_NONBLOCK) != 0 ||
+		    pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+			ks_log(KS_LOG_ERROR, "connection thread %d did not "
+			    "start", i);
+			acc.n = i;	/* the ones started are stopped */
+			if (l->d != NULL)
+				MHD_stop_daemon(l->d);
+			ks_http_stop();
+			return KS_ERROR;
+		}
 	}
 	acc.running = 1;
-	return acc.d;
+	return KS_OK;
 }
 
 /*
@@ -1036,9 +1225,28 @@ ks_http_quiesce(void)
 {
 	if (!acc.running)
 		return;
+	__atomic_store_n(&acc.quiesce, 1, __ATOMIC_RELEASE);
+	loops_wake();
+}
+
+void
+ks_http_stop(void)
+{
+	int i;
+
+	__atomic_store_n(&acc.stop, 1, __ATOMIC_RELEASE);
+	loops_wake();
+	for (i = 0; i < acc.n; i++) {
+		struct loop *l = &acc.loops[i];
+
+		pthread_join(l->thread, NULL);
+		MHD_stop_daemon(l->d);
+		close(l->ep);
+		close(l->ctl[0]);
+		close(l->ctl[1]);
+	}
+	free(acc.loops);
+	acc.loops = NULL;
+	acc.n = 0;
 	acc.running = 0;
-	(void)write(acc.stop[1], "x", 1);
-	pthread_join(acc.thread, NULL);
-	close(acc.stop[0]);
-	close(acc.stop[1]);
 }

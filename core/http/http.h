@@ -8,12 +8,15 @@
 struct MHD_Daemon;
 
 /**
- * Start libmicrohttpd's thread pool and the thread that accepts on the
- * worker's listening socket (before the seccomp filter: it has no clone).
+ * Start the connection threads, each with its daemon and event loop, that
+ * accept on the worker's listening socket (before the seccomp filter: it
+ * has no clone). KS_OK or KS_ERROR.
  */
-struct MHD_Daemon *ks_http_start(int fd);
+int	ks_http_start(int fd);
 /** Accept no more connections (the worker drains). */
 void	ks_http_quiesce(void);
+/** After ks_http_settle and the audit drain: end the threads' loops. */
+void	ks_http_stop(void);
 /**
  * After ks_offload_stop: wait (at most ten seconds) until the answers of
  * the requests the request threads handled have gone out.

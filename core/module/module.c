@@ -295,6 +295,8 @@ ks_module_enter(const char *module)
 	const struct loaded *prev = hooked;
 	int i;
 
+	/* The hook's module is the thread's: no parking inside it. */
+	ks_fiber_pin();
 	for (i = 0; i < nmods; i++)
 		if (mods[i].inited && strcmp(mods[i].m->name, module) == 0)
 			hooked = &mods[i];
@@ -305,6 +307,7 @@ void
 ks_module_leave(const void *prev)
 {
 	hooked = prev;
+	ks_fiber_unpin();
 }
 
 static PGresult *

@@ -174,6 +174,12 @@ eval_code(struct ks_request *req, int qid, const char *pack, const char *fn,
 	v[0] = pack;
 	v[1] = date;
 	*prov = NULL;
+	/*
+	 * The thread's cached resolution and Lua states are used across
+	 * this evaluation's statements: it never parks (for the rest of its
+	 * request; core/lib/fiber.c).
+	 */
+	ks_fiber_pin();
 	/* What is in force as this thread last read it, when still so. */
 	if ((r = kept = ks_rules_resolved(req, qid, pack, date, &ticket)) ==
 	    NULL) {
@@ -869,7 +875,7 @@ static const struct ks_route routes[] = {
 	    "second canton admin rejects with a comment", NULL },
 	{ "POST", RP "/{id}/retire", CR, 0, NULL, 0, pack_retire,
 	    "take an approved pack out of force", NULL },
-	{ "GET", "/api/v1/rules/resolve", "rules.evaluate", 0, NULL, 0,
+	{ "GET", "/api/v1/rules/resolve", "rules.evaluate", 0, NULL, KS_R_PARK,
 	    resolve, "which pack applies to the own tenant on a date", NULL },
 	{ "POST", "/api/v1/rules/evaluate", "rules.evaluate", 256 * 1024,
 	    eval_body, KS_R_READ, evaluate,

@@ -95,8 +95,11 @@ ks_rules_resolved(const struct ks_request *req, int qid, const char *name,
 		return NULL;
 	e = slot_of(t->key);
 	if (e->r != NULL && e->gen == t->gen && ks_now() - e->born < MAX_AGE &&
-	    strcmp(e->key, t->key) == 0)
+	    strcmp(e->key, t->key) == 0) {
+		/* The slot is the thread's: its holder must not park. */
+		ks_fiber_pin();
 		return e->r;
+	}
 	return NULL;
 }
 

@@ -103,17 +103,19 @@ defaults(void)
 	ks_conf.port = 8080;
 	ks_conf.workers = 0;
 	/*
-	 * One libmicrohttpd thread per worker, and a worker per CPU: a
+	 * One connection thread per worker, and a worker per CPU: a
 	 * thread with every connection of its worker finds more of them
 	 * ready at each wakeup, and the trivial route is then as fast as
 	 * the bare server (four threads per worker: 0.84 of it, each
-	 * sleeping and waking twice as often). It answers the reads, which
-	 * wait on the local PostgreSQL for tens of microseconds; writes and
-	 * the long reads (a login's password hash, a document, a job waited
-	 * for) go to the request threads with their connection suspended,
-	 * so none holds the others up (core/lib/offload.c, issue 13). With
-	 * PostgreSQL on another host a read waits for the network: more
-	 * threads then keep the CPU busy (conf/production.conf.example).
+	 * sleeping and waking twice as often), and more parked reads go to
+	 * PostgreSQL in one batch (core/http/http.c). It answers the reads,
+	 * which wait on the local PostgreSQL for tens of microseconds; writes
+	 * and the long reads (a login's password hash, a document, a job
+	 * waited for) go to the request threads with their connection
+	 * suspended, so none holds the others up (core/lib/offload.c, issue
+	 * 13). With PostgreSQL on another host an unparked read waits for
+	 * the network: more threads then keep the CPU busy
+	 * (conf/production.conf.example).
 	 */
 	ks_conf.threads = 1;
 	ks_conf.request_threads = 4;

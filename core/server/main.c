@@ -125,7 +125,6 @@ listen_sockets(int *fds, int n)
 static void
 worker_main(int slot, int fd)
 {
-	struct MHD_Daemon *d;
 	sigset_t set;
 	int sig;
 
@@ -155,7 +154,7 @@ worker_main(int slot, int fd)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((d = ks_http_start(fd)) == NULL) {
+	if (ks_http_start(fd) != KS_OK) {
 		ks_log(KS_LOG_ERROR, "worker %d cannot start the HTTP server",
 		    slot);
 		_exit(1);
@@ -180,7 +179,7 @@ worker_main(int slot, int fd)
 	ks_offload_stop();
 	ks_http_settle();
 	ks_audit_drain();
-	MHD_stop_daemon(d);
+	ks_http_stop();
 	ks_audit_stop();
 	ks_jobs_stop();
 	ks_rules_listen_stop();

@@ -2,7 +2,7 @@
 // Environment: KASUS_URL, KASUS_DB_APP, KASUS_DB_OWNER, KASUS_DB_SUPER,
 // KASUS_REDIS_PORT, KASUS_PROFILE, KASUS_PIDFILE (see tests/run.sh).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -186,6 +186,40 @@ export function sqlError(conninfo, statements) {
 export function services(action) {
   return execFileSync('bash', ['ops/services.sh', PROFILE, action],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+}
+
+/**
+ * A kasusd of the test build of its own, on BASE's port + offset, with
+ * env added to the test's (KASUS_WORKERS, KASUS_THREADS ...): start()
+ * it, await up() (healthz answers), kill it with child.kill() and await
+ * exited(), or stop() it; its log (stderr) is in log.
+ */
+export function ownServer(offset, env = {}) {
+  const port = Number(new URL(BASE).port) + offset;
+  const s = { url: `http://127.0.0.1:${port}`, child: null, log: '' };
+  s.start = () => {
+    s.log = '';
+    s.child = spawn('build/asan/kasusd', ['serve'], {
+      env: {
+        ...process.env, KASUS_PORT: String(port),
+        KASUS_PIDFILE: `${process.cwd()}/var/test/kasusd-${offset}.pid`, ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    s.child.stderr.on('data', (d) => { s.log += d; });
+  };
+  s.up = async () => {
+    assert.ok(await until(async () => (await fetch(`${s.url}/healthz`).catch(() => ({ status: 0 }))).status === 200, 20000, 100),
+      `own server up: ${s.log.slice(-400)}`);
+  };
+  s.exited = () => new Promise((r) => (s.child.exitCode !== null || s.child.signalCode ? r() : s.child.once('exit', r)));
+  s.stop = async () => {
+    if (s.child && s.child.exitCode === null && !s.child.signalCode) {
+      s.child.kill('SIGTERM');
+      await s.exited();
+    }
+  };
+  return s;
 }
 
 /** Poll fn until it returns truthy or the time runs out; returns the value. */

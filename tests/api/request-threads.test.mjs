@@ -8,33 +8,14 @@
 // answers it before it exits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { BASE, as, call, ok, freshTenant, createUser, login, until } from './lib.mjs';
+import { as, call, ok, freshTenant, createUser, login, ownServer } from './lib.mjs';
 
-const port = Number(new URL(BASE).port) + 31;
-const url = `http://127.0.0.1:${port}`;
-let child;
-let log = '';
+const srv = ownServer(31, {
+  KASUS_WORKERS: '1', KASUS_THREADS: '1', KASUS_REQUEST_THREADS: '4',
+  KASUS_PIDFILE: `${process.cwd()}/var/test/kasusd-rthreads.pid`,
+});
+const { url } = srv;
 let cw;
-
-function startServer() {
-  const env = {
-    ...process.env, KASUS_PORT: String(port), KASUS_WORKERS: '1', KASUS_THREADS: '1',
-    KASUS_REQUEST_THREADS: '4', KASUS_PIDFILE: `${process.cwd()}/var/test/kasusd-rthreads.pid`,
-  };
-  log = '';
-  child = spawn('build/asan/kasusd', ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr.on('data', (d) => { log += d; });
-}
-
-async function up() {
-  assert.ok(await until(async () => (await fetch(`${url}/healthz`).catch(() => ({ status: 0 }))).status === 200, 20000, 100),
-    `single-thread server up: ${log.slice(-400)}`);
-}
-
-function exited() {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', r)));
-}
 
 async function req(method, path, body) {
   const headers = { cookie: `ks_session=${cw.cookie}` };
@@ -60,16 +41,11 @@ before(async () => {
   ok(await call('PUT', `/api/v1/admin/tenants/${t.slug}/modules/echo`, { session: canton, body: { enabled: true } }), 200);
   const u = await createUser(t.admin, ['caseworker']);
   cw = await login(t.slug, u.username, u.password);
-  startServer();
-  await up();
+  srv.start();
+  await srv.up();
 });
 
-after(async () => {
-  if (child && child.exitCode === null && !child.signalCode) {
-    child.kill('SIGTERM');
-    await exited();
-  }
-});
+after(() => srv.stop());
 
 test('while a request thread waits for a job, the connection thread answers reads and another request thread a write', async () => {
   const id = await slowJob(4);
@@ -100,16 +76,16 @@ test('a worker told to stop answers the request its request thread holds, then e
   const t0 = Date.now();
   const waited = req('GET', `/api/v1/jobs/${id}?wait=2`).catch((e) => ({ status: 0, error: String(e) }));
   await new Promise((r) => setTimeout(r, 400));
-  child.kill('SIGTERM');
+  srv.child.kill('SIGTERM');
   const w = await waited;
-  assert.equal(w.status, 200, `the held request was answered: ${JSON.stringify(w)} ${log.slice(-400)}`);
+  assert.equal(w.status, 200, `the held request was answered: ${JSON.stringify(w)} ${srv.log.slice(-400)}`);
   assert.ok(w.at - t0 >= 1500, `it waited as asked (${w.at - t0} ms)`);
-  await exited();
-  assert.equal(child.exitCode, 0, log.slice(-600));
-  assert.doesNotMatch(log, /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/);
+  await srv.exited();
+  assert.equal(srv.child.exitCode, 0, srv.log.slice(-600));
+  assert.doesNotMatch(srv.log, /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/);
   // And it serves again when started anew.
-  startServer();
-  await up();
+  srv.start();
+  await srv.up();
   assert.equal((await req('GET', '/api/v1/ping')).status, 200);
 });
 
@@ -123,9 +99,9 @@ test('a client that goes away while a request thread holds its request does not 
   assert.equal(await waited, 'aborted');
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
-  child.kill('SIGTERM');
-  await exited();
+  srv.child.kill('SIGTERM');
+  await srv.exited();
   // The wait ends after its two seconds; nothing is left to wait for then.
   assert.ok(Date.now() - t0 < 6000, `stopped in ${Date.now() - t0} ms`);
-  assert.equal(child.exitCode, 0, log.slice(-600));
+  assert.equal(srv.child.exitCode, 0, srv.log.slice(-600));
 });
