@@ -11,14 +11,15 @@
  * with its own PostgreSQL connection, in one of two designs:
  *
  *   block  the statement is run on the libmicrohttpd thread, which
- *          waits for its answer (kasusd's design: one server thread per
- *          worker, reads answered on it);
+ *          waits for its answer (kasusd's design until its reads
+ *          parked);
  *   pipe   an event loop: the thread's epoll waits on libmicrohttpd's
  *          sockets and on PostgreSQL's. A request's statement is sent in
- *          libpq's pipeline mode and its connection suspended; answers
- *          are read in order as they come and their connections resumed,
- *          so the statements of every request ready at once travel
- *          together and PostgreSQL reads them in one go.
+ *          libpq's pipeline mode and its connection suspended; the
+ *          statements of one turn end with one sync point, so they
+ *          travel together and PostgreSQL reads and answers them in one
+ *          go; answers are read in order as they come and their
+ *          connections resumed (kasusd's parked reads do the same).
  *
  *   KASUS_DB_APP=... bareread PORT block|pipe WORKERS TENANT USER
  *
@@ -131,8 +132,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return rc;
 	}
 	if (tail - head >= RING ||
-	    !PQsendQueryPrepared(pg, "user_get", 1, v, NULL, NULL, 0) ||
-	    !PQpipelineSync(pg))
+	    !PQsendQueryPrepared(pg, "user_get", 1, v, NULL, NULL, 0))
 		return reply(c, 503, "{}", 2);
 	q->sent = 1;
 	ring[tail++ % RING] = q;
@@ -170,14 +170,18 @@ read_answers(void)
 		return -1;
 	while (head != tail && !PQisBusy(pg)) {
 		q = ring[head % RING];
-		if ((r = PQgetResult(pg)) == NULL)
-			continue;	/* the end of one statement's results */
-		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		/* A statement's results end with a NULL; a turn's, a sync. */
+		if ((r = PQgetResult(pg)) == NULL) {
+			if (q->r == NULL)
+				continue;
+		} else if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			continue;
+		} else {
 			PQclear(q->r);
 			q->r = r;
 			continue;
 		}
-		PQclear(r);
 		head++;
 		if (q->c == NULL) {	/* its client went away */
 			PQclear(q->r);
@@ -261,7 +265,8 @@ serve(int fd, const char *conninfo, const char *tenant, const char *user)
 		/* The statements of every request this turn, sent at once. */
 		if (unflushed) {
 			unflushed = 0;
-			if (PQflush(pg) < 0)
+			/* The turn's statements end with one sync point. */
+			if (!PQpipelineSync(pg) || PQflush(pg) < 0)
 				return 1;
 		}
 	}
