@@ -997,6 +997,7 @@ struct loop {
 	pthread_t		 thread;
 	int			 ep;
 	int			 ctl[2];
+	int			 nudged;	/* its pipe written, not yet read */
 	int			 listening;
 	int			 db_fd;
 	unsigned		 db_gen;
@@ -1109,10 +1110,13 @@ loop_main(void *arg)
 				take_connections(l);
 				accepted_none = errno == EMFILE ||
 				    errno == ENFILE;
-			} else if (out[k].data.u32 == EV_CTL)
+			} else if (out[k].data.u32 == EV_CTL) {
 				while (read(l->ctl[0], drain, sizeof(drain)) >
 				    0)
 					;
+				__atomic_store_n(&l->nudged, 0,
+				    __ATOMIC_RELEASE);
+			}
 		}
 		/*
 		 * Answers first: the fibers they wake may answer at once. A
@@ -1145,7 +1149,13 @@ loop_nudge(void *p)
 		return;
 	if (l == tl_loop)
 		tl_again = 1;
-	else
+	/*
+	 * One write until the loop read its pipe: the audit writer resumes
+	 * a whole batch of connections at once. A resume whose write is
+	 * skipped came before the loop cleared the flag, so before the
+	 * MHD_run that follows.
+	 */
+	else if (!__atomic_exchange_n(&l->nudged, 1, __ATOMIC_ACQ_REL))
 		(void)write(l->ctl[1], "r", 1);
 }
 

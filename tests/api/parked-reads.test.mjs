@@ -118,3 +118,21 @@ test('a worker told to stop answers the reads it parked', async () => {
   await srv.exited();
   assert.equal(srv.child.exitCode, 0, srv.log.slice(-400));
 });
+
+test('answers a request thread resumes go out at once, one after another', async () => {
+  // A write runs on a request thread, which resumes its connection; the
+  // loop is woken through its pipe, once for all resumed until it reads
+  // it. A wake that went missing would cost the loop's 1 s timeout.
+  srv.start();
+  await srv.up();
+  const t = tenants[0];
+  for (let i = 0; i < 10; i++) {
+    const t0 = Date.now();
+    const r = await fetch(`${url}/api/v1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: t.slug, username: 'admin', password: t.password }),
+    });
+    assert.equal(r.status, 201, await r.text());
+    assert.ok(Date.now() - t0 < 700, `login ${i} answered in ${Date.now() - t0} ms`);
+  }
+});
