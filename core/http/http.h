@@ -5,8 +5,6 @@
 #ifndef KS_HTTP_H
 #define KS_HTTP_H
 
-struct MHD_Daemon;
-
 /**
  * Start the connection threads, each with its daemon and event loop, that
  * accept on the worker's listening socket (before the seccomp filter: it
