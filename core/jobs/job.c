@@ -412,8 +412,11 @@ ks_job_accepted(struct ks_request *req, int64_t id)
  * average, and each poll is a request). The job is read again as soon as
  * a job ends in this process or a job runner of this process hears of
  * one ending elsewhere (ks_job_ended), and besides every 10 ms, every 50
- * ms after two seconds (a process whose runners are all busy hears of no
- * other process's jobs). At most a quarter of a worker's request threads
+ * ms after two seconds, while no runner of this process listens (one
+ * whose runners are all busy hears of no other process's jobs); every
+ * 100 ms while one does, in case it stops listening before the end
+ * comes: a read every 10 ms was most of a payment run's statements.
+ * At most a quarter of a worker's request threads
  * (server threads, when it has none) wait at once; beyond that the
  * answer comes at once, as without wait.
  */
@@ -521,7 +524,8 @@ job_show(struct ks_request *req)
 		end = t0 + (double)ms / 1000.0;
 		while ((now = ks_now()) < end && !job_ended(r)) {
 			ended_wait(seen, fmin(end, now +
-			    (now - t0 < 2.0 ? 0.010 : 0.050)));
+			    (ks_jobs_listening() > 0 ? 0.100 :
+			    now - t0 < 2.0 ? 0.010 : 0.050)));
 			seen = ended_seen();
 			ks_db_free(req, r);	/* one read kept, not 300 */
 			if ((r = job_row(req, &id)) == NULL)

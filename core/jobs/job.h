@@ -47,6 +47,12 @@ int	ks_job_commit(struct ks_request *);
  * their job again at once.
  */
 void	ks_job_ended(void);
+/**
+ * How many of this process's runners listen for jobs' ends right now
+ * (waiting for work on their LISTEN connection): with one or more, a
+ * job's end anywhere reaches ks_job_ended without a poll.
+ */
+int	ks_jobs_listening(void);
 
 /** The type named name, or NULL. */
 const struct ks_job_entry *ks_job_type_find(const char *name);

@@ -62,6 +62,13 @@ struct runner {
 static struct runner runners[MAX_RUNNERS];
 static int nrunners;
 static int stopping;
+static int listening;	/* runners in wait_for_work, listening */
+
+int
+ks_jobs_listening(void)
+{
+	return __atomic_load_n(&listening, __ATOMIC_RELAXED);
+}
 static int wake[2] = { -1, -1 };
 /* {a.b,c.d}: the types this process runs, for job_claim(), all of them
    and those routes queue (the route lane's). */
@@ -445,14 +452,16 @@ wait_for_work(struct runner *rn, double wait)
 	if (wait < 0.005)
 		wait = 0.005;
 	until = ks_now() + wait;
+	if (np == 2)
+		__atomic_add_fetch(&listening, 1, __ATOMIC_RELAXED);
 	for (;;) {
 		if (poll(p, (nfds_t)np, (int)(wait * 1000.0)) <= 0 ||
 		    np == 1 || !(p[1].revents & (POLLIN | POLLERR | POLLHUP)))
-			return;
+			break;
 		if (PQconsumeInput(rn->listen) != 1) {
 			PQfinish(rn->listen);
 			rn->listen = NULL;
-			return;
+			break;
 		}
 		work = 0;
 		while ((n = PQnotifies(rn->listen)) != NULL) {
@@ -464,8 +473,10 @@ wait_for_work(struct runner *rn, double wait)
 		}
 		if (work || (p[0].revents & POLLIN) ||
 		    (wait = until - ks_now()) < 0.001)
-			return;
+			break;
 	}
+	if (np == 2)
+		__atomic_sub_fetch(&listening, 1, __ATOMIC_RELAXED);
 }
 
 static void *
