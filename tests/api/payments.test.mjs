@@ -282,6 +282,28 @@ test('a monthly run: lines per budget, rent to the landlord, KVG to the insurer,
   sql(DB_OWNER, `update payment_run set file_sha256 = repeat('0', 64) where id = ${run.json.id}`);
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 500, 'export_mismatch');
   sql(DB_OWNER, `update payment_run set file_sha256 = '${sha}' where id = ${run.json.id}`);
+  // the download is the file the export stored (payment_file), compared
+  // with the run's checksum: a stored file changed behind the service's
+  // back is refused; the application role cannot change or drop it
+  const stored = (col) => sql(DB_OWNER, `select ${col} from payment_file where run_id = ${run.json.id}`);
+  assert.equal(stored('encode(sha256(convert_to(xml, \'UTF8\')), \'hex\')'), sha, 'the stored file is the exported one');
+  assert.equal(Number(stored('payments')), tx.length);
+  sql(DB_OWNER, `update payment_file set xml = replace(xml, '<Ustrd>', '<Ustrd>X') where run_id = ${run.json.id}`);
+  err(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 500, 'export_mismatch');
+  sql(DB_OWNER, `update payment_file set xml = replace(xml, '<Ustrd>X', '<Ustrd>') where run_id = ${run.json.id}`);
+  assert.equal(ok(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 200).text, x1.text);
+  for (const w of [`update payment_file set xml = '' where run_id = ${run.json.id}`,
+    `delete from payment_file where run_id = ${run.json.id}`]) {
+    assert.throws(() => sql(DB_APP, [`begin`, `select set_config('kasus.tenant_id', '${thun}', true)`, w]),
+      /permission denied/, w);
+  }
+  // a run exported before files were stored: written again, the same bytes
+  sql(DB_OWNER, [`create table payment_file_kept as select * from payment_file where run_id = ${run.json.id}`,
+    `delete from payment_file where run_id = ${run.json.id}`]);
+  const x3 = ok(await call('GET', `${R}/${run.json.id}/pain001`, { session: acc }), 200);
+  assert.equal(x3.text, x1.text, 'written again from the frozen lines');
+  assert.equal(x3.headers.get('x-kasus-schema'), 'valid');
+  sql(DB_OWNER, ['insert into payment_file select * from payment_file_kept', 'drop table payment_file_kept']);
   await setAccount(admin, THUN_ACCOUNT);
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: lead }), 403, 'forbidden');
   err(await call('GET', `${R}/${run.json.id}/pain001`, { session: biAcc }), 404, 'not_found');
@@ -620,7 +642,7 @@ test('claims and ledger: bad input, permissions, foreign ids', async () => {
 
 test('row-level security: every payment table is empty without the tenant setting and per tenant', async () => {
   const tables = ['payment_account', 'sh_one_off', 'payment_run', 'payment_line', 'bank_entry', 'claim', 'repayment',
-    'bank_file', 'sh_pay_mark', 'sh_run_check'];
+    'bank_file', 'sh_pay_mark', 'sh_run_check', 'payment_file'];
   for (const t of tables) {
     const all = Number(sql(DB_OWNER, `select count(*) from ${t} where tenant_id = ${thun}`));
     assert.ok(all > 0, `${t} has thun rows for the test`);

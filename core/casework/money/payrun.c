@@ -677,7 +677,8 @@ pain_schema(char *err, size_t errlen)
  * checksum made while the check reads, compared with the file exported
  * before (was_sha). A file that is that file and passed the schema at
  * its export (the same bytes) is not checked again. pain_prepare fills
- * it in, pain_made reports it.
+ * it in, pain_write writes it, pain_check waits for the check's verdict,
+ * pain_made reports it.
  */
 enum { MADE_OK, MADE_REFUSED, MADE_MISMATCH, MADE_INVALID };
 
@@ -692,52 +693,73 @@ struct pain_make {
 	const char		*schema;	/* "valid" or "unchecked" */
 	int			 made;		/* MADE_* */
 	char			 err[256];
+	struct ks_iso_check	*ck;		/* reading xml, until pain_check */
+	int			 again;		/* not checked again */
+	int			 broken;	/* the schema does not compile */
+	char			 bad[256];	/* why not */
 };
 
+/*
+ * Write the file and its checksum; its check against the schema goes on
+ * reading it (m->ck) until pain_check, which must come before m->xml is
+ * freed. m->schema is what the check will say when the file passes.
+ */
 static void
-pain_make(struct pain_make *m)
+pain_write(struct pain_make *m)
 {
 	/* The worker's helper threads: it makes none after its start. */
 	static const struct ks_iso_helper helper = {
 		ks_offload_run, ks_offload_wait
 	};
 	const struct ks_iso_schema *xsd = NULL;
-	struct ks_iso_check *ck = NULL;
-	char bad[256];
-	int again, broken = 0, invalid = 0, rc;
+	int rc;
 
 	m->schema = "unchecked";
 	/* A file that passed the schema at its export comes out the same
 	   bytes: it is not checked again. */
-	again = m->was_sha != NULL && m->was_valid;
-	if (!again && (xsd = pain_schema(bad, sizeof(bad))) == NULL)
-		broken = *bad != '\0';	/* there, but it does not compile */
+	m->again = m->was_sha != NULL && m->was_valid;
+	if (!m->again && (xsd = pain_schema(m->bad, sizeof(m->bad))) == NULL)
+		m->broken = *m->bad != '\0';	/* there, but does not compile */
 	rc = xsd != NULL ? ks_iso_pain001_write_checked(&m->x, xsd, &helper,
-	    &m->xml, &m->len, &ck, m->err, sizeof(m->err)) :
+	    &m->xml, &m->len, &m->ck, m->err, sizeof(m->err)) :
 	    ks_iso_pain001_write(&m->x, &m->xml, &m->len, m->err,
 	    sizeof(m->err));
 	if (rc != 0) {
 		m->xml = NULL;
+		m->ck = NULL;
 		m->made = MADE_REFUSED;
 		return;
 	}
 	ks_sha256_hex(m->xml, m->len, m->sha);	/* while the check reads */
-	if (ck != NULL)
-		invalid = ks_iso_check_wait(ck, bad, sizeof(bad)) != 0;
+	if (m->again || xsd != NULL)
+		m->schema = "valid";
+}
+
+/* The check's verdict (it is waited for): m->made and m->schema. */
+static void
+pain_check(struct pain_make *m)
+{
+	int invalid = 0;
+
+	if (m->made == MADE_REFUSED)
+		return;
+	if (m->ck != NULL)
+		invalid = ks_iso_check_wait(m->ck, m->bad, sizeof(m->bad)) != 0;
+	m->ck = NULL;
 	if (m->was_sha != NULL && strcmp(m->sha, m->was_sha) != 0)
 		m->made = MADE_MISMATCH;
-	else if (again)
+	else if (m->again)
 		m->schema = "valid";
-	else if (broken || invalid) {
-		snprintf(m->err, sizeof(m->err), "%s", bad);
+	else if (m->broken || invalid) {
+		snprintf(m->err, sizeof(m->err), "%s", m->bad);
 		m->made = MADE_INVALID;
-	} else if (xsd != NULL)
-		m->schema = "valid";
+		m->schema = "unchecked";
+	}
 }
 
 /*
  * The lines of approved run b (locked or not) read into *l and *m made
- * ready for pain_make; KS_ERROR with the error set (nothing to release).
+ * ready for pain_write; KS_ERROR with the error set (nothing to release).
  */
 static int
 pain_prepare(struct ks_request *req, PGresult *b, PGresult **l,
@@ -809,7 +831,8 @@ pain_file(struct ks_request *req, PGresult *b, PGresult **l,
 {
 	if (pain_prepare(req, b, l, m) != KS_OK)
 		return KS_ERROR;
-	pain_make(m);
+	pain_write(m);
+	pain_check(m);
 	return pain_made(req, ks_db_str(b, 0, "id"), m);
 }
 
@@ -839,59 +862,114 @@ run_export_start(struct ks_request *req)
 
 /*
  * The job core.payment_export: the file is made (written, its checksum,
- * checked against the SPS schema) and the run marked exported with the
- * file's checksum in the transaction that ends the job, which books its
- * lines as the client accounts' payments (view ledger): all of it or
- * nothing. A file the bank would refuse fails the job before the mark.
- * A run exported already gives its file's result again.
+ * checked against the SPS schema), the run marked exported with the
+ * file's checksum and the file stored (payment_file) in the transaction
+ * that ends the job, which books its lines as the client accounts'
+ * payments (view ledger): all of it or nothing. The mark, the file and
+ * the audit event are sent while the check still reads the file; a file
+ * the bank would refuse fails the job, and they are rolled back. A run
+ * exported already gives its file's result again.
  */
 static int
 export_job(struct ks_request *job, json_t *payload)
 {
-	const char *id, *v[4];
+	const char *id, *v[4], *f[3];
 	struct pain_make m;
 	PGresult *b, *l;
 	json_t *res;
-	int n;
+	int n, rc;
 
 	if ((id = payload_run(job, payload)) == NULL ||
 	    (b = run_row(job, id, 1)) == NULL ||
-	    pain_file(job, b, &l, &m) != KS_OK)
+	    pain_prepare(job, b, &l, &m) != KS_OK)
+		return KS_ERROR;
+	pain_write(&m);
+	n = PQntuples(l);
+	rc = KS_OK;
+	if (m.made == MADE_OK && ks_db_isnull(b, 0, "file_sha256")) {
+		v[0] = id;
+		v[1] = ks_num(job, job->who.user_id);
+		v[2] = ks_arena_strdup(job->arena, m.sha);
+		v[3] = m.schema;
+		f[0] = id;
+		f[1] = ks_num(job, n);
+		f[2] = m.xml;
+		ks_job_count(job, n);	/* written with the job's end */
+		if (ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
+		    ks_db_q(job, Q_PAYRUN_FILE_STORE, 3, f) == NULL ||
+		    ks_audit(job, "payment_run_exported", "payment_run", id,
+		    NULL, NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", m.sha,
+		    "first", 1, "payments", n, "job",
+		    (json_int_t)ks_job_id(job))) != KS_OK)
+			rc = KS_ERROR;
+	}
+	pain_check(&m);		/* before the file is freed */
+	if (rc != KS_OK) {
+		json_decref(m.debtor);
+		free(m.xml);
+		return KS_ERROR;
+	}
+	if (pain_made(job, id, &m) != KS_OK)
 		return KS_ERROR;
 	free(m.xml);
-	n = PQntuples(l);
 	res = json_pack("{s:I,s:s,s:s,s:i,s:o}", "run",
 	    (json_int_t)ks_db_getll(b, 0, "id"), "message_id",
 	    ks_db_str(b, 0, "msg_id"), "file_sha256", m.sha, "payments", n,
 	    "file", json_sprintf("/api/v1/payment-runs/%s/pain001", id));
-	if (!ks_db_isnull(b, 0, "file_sha256")) {
-		ks_job_result(job, res);
-		return KS_OK;
-	}
-	v[0] = id;
-	v[1] = ks_num(job, job->who.user_id);
-	v[2] = ks_arena_strdup(job->arena, m.sha);
-	v[3] = m.schema;
-	if (ks_job_progress(job, n, n) != KS_OK ||
-	    ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
-	    ks_audit(job, "payment_run_exported", "payment_run", id, NULL,
-	    NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", m.sha, "first", 1,
-	    "payments", n, "job", (json_int_t)ks_job_id(job))) != KS_OK) {
-		json_decref(res);
-		return KS_ERROR;
-	}
 	ks_job_result(job, res);
 	return KS_OK;
 }
 
-/* The file of an exported run (the same bytes every time). */
+/*
+ * The file its export stored (payment_file), into *m as pain_file makes
+ * it: its checksum compared with the run's (export_mismatch when they
+ * differ), the schema's verdict the export's, *payments its payments.
+ * 0 when the run has no
+ * stored file (exported before there was one), 1 when *m holds it,
+ * KS_ERROR with the error set.
+ */
+static int
+pain_stored(struct ks_request *req, PGresult *b, struct pain_make *m,
+    long long *payments)
+{
+	const char *v[1] = { ks_db_str(b, 0, "id") }, *was;
+	PGresult *r;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = ks_db_q(req, Q_PAYRUN_FILE, 1, v)) == NULL)
+		return KS_ERROR;
+	if (PQntuples(r) != 1)
+		return 0;
+	m->len = (size_t)PQgetlength(r, 0, 0);
+	ks_sha256_hex(PQgetvalue(r, 0, 0), m->len, m->sha);
+	was = ks_db_get(b, 0, "file_sha256");
+	if (was == NULL || strcmp(m->sha, was) != 0) {
+		m->made = MADE_MISMATCH;
+		return pain_made(req, v[0], m);
+	}
+	if ((m->xml = malloc(m->len + 1)) == NULL)
+		return ks_fail(req, 500, "internal_error", "out of memory");
+	memcpy(m->xml, PQgetvalue(r, 0, 0), m->len + 1);
+	*payments = ks_db_getll(r, 0, "payments");
+	ks_db_free(req, r);
+	m->schema = (was = ks_db_get(b, 0, "file_schema")) != NULL &&
+	    strcmp(was, "valid") == 0 ? "valid" : "unchecked";
+	return 1;
+}
+
+/*
+ * The file of an exported run (the same bytes every time): the one its
+ * export stored, or written again from the frozen lines.
+ */
 static int
 run_export(struct ks_request *req)
 {
 	struct pain_make m;
 	const char *v[1];
 	PGresult *b, *l;
+	long long payments = 0;
 	int64_t id;
+	int rc;
 
 	if ((b = run_get(req, &id, 0)) == NULL)
 		return KS_ERROR;
@@ -900,12 +978,17 @@ run_export(struct ks_request *req)
 		return ks_fail(req, 409, "run_not_exported", "the payment "
 		    "run is not exported yet: its export books the payments "
 		    "first (POST .../export)");
-	if (pain_file(req, b, &l, &m) != KS_OK)
+	if ((rc = pain_stored(req, b, &m, &payments)) == KS_ERROR)
 		return KS_ERROR;
+	if (rc == 0) {
+		if (pain_file(req, b, &l, &m) != KS_OK)
+			return KS_ERROR;
+		payments = PQntuples(l);
+	}
 	v[0] = ks_num(req, id);
 	if (ks_audit(req, "payment_run_exported", "payment_run", v[0],
 	    NULL, NULL, json_pack("{s:s,s:b,s:I}", "sha256", m.sha, "first",
-	    0, "payments", (json_int_t)PQntuples(l))) != KS_OK) {
+	    0, "payments", (json_int_t)payments)) != KS_OK) {
 		free(m.xml);
 		return KS_ERROR;
 	}

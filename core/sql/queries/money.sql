@@ -132,6 +132,14 @@ UPDATE payment_run SET exported_at = now(), exported_by = $2,
  WHERE id = $1 AND status = 'approved' AND exported_at IS NULL
 RETURNING id
 
+-- The file of run $1 as its export wrote it (migration 0048).
+-- name: payrun_file_store
+INSERT INTO payment_file (tenant_id, run_id, payments, xml)
+VALUES (kasus_tenant(), $1, $2::integer, $3)
+
+-- name: payrun_file
+SELECT xml, payments FROM payment_file WHERE run_id = $1
+
 -- A draft run's lines are dropped to be computed again (the modules
 -- released what the run took first).
 -- name: payrun_clear
