@@ -459,11 +459,16 @@ void	ks_db_thread_close(void);
  * The largest statement sent or result read on this thread's connection
  * (bytes, an upper bound of the largest message: libpq's buffers grew to
  * that and never shrink); 0 without a connection, and 0 on a thread that
- * did not ask for it with ks_db_thread_track_peak (job runners do; the
- * request threads skip the counting).
+ * did not ask for it with ks_db_thread_track_peak (job runners and
+ * request threads do; the connection threads' reads skip the counting).
  */
 size_t	ks_db_thread_peak(void);
 void	ks_db_thread_track_peak(void);
+/**
+ * After a job or a request: close this thread's connection when it sent
+ * or read more than a megabyte at once (its buffers go back with it).
+ */
+void	ks_db_thread_trim(void);
 
 /* --------------------------------------------------------------- redis */
 

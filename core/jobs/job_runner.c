@@ -43,9 +43,6 @@
 #include "queries.h"
 
 #define MAX_RUNNERS	16
-/* A runner's connection that sent or read more than this at once is
-   closed after its job (see run_claimed). */
-#define RUNNER_KEEP_BYTES	(1024 * 1024)
 
 struct runner {
 	pthread_t	 th;
@@ -350,17 +347,7 @@ run_claimed(struct runner *rn, int64_t tenant, int64_t id, long long lease)
 	json_decref(payload);
 	json_decref(j.result);
 	ctx_free(req);
-	/*
-	 * libpq grows a connection's buffers to the largest message sent
-	 * or read on it (a bank file, a payment file: megabytes) and never
-	 * shrinks them: after a job that sent or read that much the runner
-	 * takes a new connection, and the old one's buffers go back too.
-	 * Otherwise it keeps the connection: a new one costs its backend's
-	 * start, catalog caches and every statement prepared again (a
-	 * quarter of PostgreSQL's CPU for a payment run of 1,000 lines).
-	 */
-	if (ks_db_thread_peak() > RUNNER_KEEP_BYTES)
-		ks_db_thread_close();
+	ks_db_thread_trim();	/* a file's megabytes: a new connection */
 	malloc_trim(0);
 }
 

@@ -52,6 +52,7 @@ thread_main(void *p)
 	struct task *t;
 
 	(void)p;
+	ks_db_thread_track_peak();	/* for ks_db_thread_trim */
 	pthread_mutex_lock(&mu);
 	for (;;) {
 		while (head == NULL && !stopping) {
@@ -65,6 +66,8 @@ thread_main(void *p)
 			tail = NULL;
 		pthread_mutex_unlock(&mu);
 		t->fn(t->arg);
+		/* A download's megabytes are not kept for the next request. */
+		ks_db_thread_trim();
 		pthread_mutex_lock(&mu);
 		if (t->slot >= 0) {
 			slot_done[t->slot] = 1;
