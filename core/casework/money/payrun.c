@@ -924,15 +924,14 @@ export_job(struct ks_request *job, json_t *payload)
  * The file its export stored (payment_file), into *m as pain_file makes
  * it: its checksum compared with the run's (export_mismatch when they
  * differ), the schema's verdict the export's, *payments its payments.
- * 0 when the run has no
- * stored file (exported before there was one), 1 when *m holds it,
- * KS_ERROR with the error set.
+ * 0 when the run has no stored file (exported before there was one), 1
+ * when *m holds it, KS_ERROR with the error set.
  */
 static int
 pain_stored(struct ks_request *req, PGresult *b, struct pain_make *m,
     long long *payments)
 {
-	const char *v[1] = { ks_db_str(b, 0, "id") }, *was;
+	const char *v[1] = { ks_db_str(b, 0, "id") }, *was, *xml;
 	PGresult *r;
 
 	memset(m, 0, sizeof(*m));
@@ -940,8 +939,9 @@ pain_stored(struct ks_request *req, PGresult *b, struct pain_make *m,
 		return KS_ERROR;
 	if (PQntuples(r) != 1)
 		return 0;
-	m->len = (size_t)PQgetlength(r, 0, 0);
-	ks_sha256_hex(PQgetvalue(r, 0, 0), m->len, m->sha);
+	xml = ks_db_str(r, 0, "xml");
+	m->len = (size_t)PQgetlength(r, 0, ks_db_col(r, "xml"));
+	ks_sha256_hex(xml, m->len, m->sha);
 	was = ks_db_get(b, 0, "file_sha256");
 	if (was == NULL || strcmp(m->sha, was) != 0) {
 		m->made = MADE_MISMATCH;
@@ -949,7 +949,7 @@ pain_stored(struct ks_request *req, PGresult *b, struct pain_make *m,
 	}
 	if ((m->xml = malloc(m->len + 1)) == NULL)
 		return ks_fail(req, 500, "internal_error", "out of memory");
-	memcpy(m->xml, PQgetvalue(r, 0, 0), m->len + 1);
+	memcpy(m->xml, xml, m->len + 1);
 	*payments = ks_db_getll(r, 0, "payments");
 	ks_db_free(req, r);
 	m->schema = (was = ks_db_get(b, 0, "file_schema")) != NULL &&
