@@ -417,12 +417,11 @@ ks_job_accepted(struct ks_request *req, int64_t id)
  * after that many seconds, whichever comes first, so that a client does
  * not poll (a poll every 100 ms learns of a job's end 50 ms late on
  * average, and each poll is a request). The job is read again as soon as
- * a job ends in this process or a job runner of this process hears of
- * one ending elsewhere (ks_job_ended), and besides every 10 ms, every 50
- * ms after two seconds, while no runner of this process listens (one
- * whose runners are all busy hears of no other process's jobs); every
- * 100 ms while one does, in case it stops listening before the end
- * comes: a read every 10 ms was most of a payment run's statements.
+ * a job ends in this process or the process's job listener hears of
+ * one ending elsewhere (ks_job_ended); besides, every 100 ms while the
+ * listener has its connection, and every 10 ms (50 ms after two
+ * seconds) while it has none: a read every 10 ms was a quarter of a
+ * payment run's statements.
  * At most a quarter of a worker's request threads
  * (server threads, when it has none) wait at once; beyond that the
  * answer comes at once, as without wait.

@@ -48,9 +48,8 @@ int	ks_job_commit(struct ks_request *);
  */
 void	ks_job_ended(void);
 /**
- * How many of this process's runners listen for jobs' ends right now
- * (waiting for work on their LISTEN connection): with one or more, a
- * job's end anywhere reaches ks_job_ended without a poll.
+ * 1 while this process's job listener has its LISTEN connection: a job's
+ * end anywhere then reaches ks_job_ended without a poll; else 0.
  */
 int	ks_jobs_listening(void);
 

@@ -12,11 +12,16 @@
  *     (done), or rolls the attempt back and records the error: retried
  *     after a back-off that doubles, dead when no attempt is left, failed
  *     at once when the handler refused (a 4xx answer);
- *   - waits on its own LISTEN connection for "kasus_jobs" (sent when a
- *     job is queued or released anywhere in the cluster) or until the next
- *     retry is due, at most job_poll_ms; "kasus_job_end" (a job ended
- *     anywhere) heard meanwhile wakes the process's requests that wait for
- *     a job's end (ks_job_ended), and the runner waits on;
+ *   - waits until its process's listener hears of a job it can claim,
+ *     or until the next retry is due, at most job_poll_ms. One listener
+ *     thread a process holds the LISTEN connection: "kasus_jobs" (sent
+ *     when a job is queued or released anywhere in the cluster, its type
+ *     the payload) wakes the waiting runners and the first that can
+ *     claim the type claims; a runner that claimed a job lets another
+ *     try too, so a burst of jobs spreads over the runners; "kasus_job_end"
+ *     (a job ended anywhere) wakes the process's requests that wait for a
+ *     job's end (ks_job_ended). Every runner of every process claimed on
+ *     every job queued before: 15 claims for a payment run's two jobs;
  *   - every job_schedule_s asks job_schedule() for the current period of
  *     each scheduled type: one job per tenant and period, however many
  *     runners on however many nodes ask.
@@ -48,7 +53,6 @@ struct runner {
 	pthread_t	 th;
 	int		 started;
 	char		 worker[128];	/* host:pid/runner, shown with jobs */
-	PGconn		*listen;
 	const char	*types;		/* {a.b,c.d}: what it claims */
 	int		 schedules;	/* asks job_schedule() (not the route lane) */
 	double		 next_schedule;
@@ -59,14 +63,27 @@ struct runner {
 static struct runner runners[MAX_RUNNERS];
 static int nrunners;
 static int stopping;
-static int listening;	/* runners in wait_for_work, listening */
+static int wake[2] = { -1, -1 };	/* the listener's: the stop */
+
+/*
+ * The listener's news for the runners (under work_mu): jobs queued that
+ * any runner may claim (types routes queue) and those only the general
+ * runners claim (scheduled types), each at most the runners there are.
+ */
+static pthread_t listener_th;
+static int listener_started;
+static pthread_mutex_t work_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_cv;
+static int pending_route, pending_sched;
+static int listening;	/* the listener's connection is up */
+
+static void	news(int);
 
 int
 ks_jobs_listening(void)
 {
 	return __atomic_load_n(&listening, __ATOMIC_RELAXED);
 }
-static int wake[2] = { -1, -1 };
 /* {a.b,c.d}: the types this process runs, for job_claim(), all of them
    and those routes queue (the route lane's). */
 static char types_array[KS_JOB_TYPES_MAX * 96 + 8];
@@ -386,84 +403,151 @@ run_one(struct runner *rn, double *wait)
 		return -1;
 	}
 	ctx_free(req);
+	news(1);	/* more may be queued: another runner tries too */
 	run_claimed(rn, tenant, id, lease);
 	return 1;
 }
 
 /* --------------------------------------------------------- waiting */
 
+/* work_cv waits by CLOCK_MONOTONIC, as ks_now() counts. */
 static void
-listen_open(struct runner *rn)
+cv_init_once(void)
 {
+	pthread_condattr_t a;
+
+	if (pthread_condattr_init(&a) != 0 ||
+	    pthread_condattr_setclock(&a, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&work_cv, &a) != 0)
+		abort();
+	pthread_condattr_destroy(&a);
+}
+
+static void
+cv_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, cv_init_once);
+}
+
+/* News of a job queued: pending for a runner that can claim it. */
+static void
+news(int route)
+{
+	int *p = route ? &pending_route : &pending_sched;
+
+	pthread_mutex_lock(&work_mu);
+	if (*p < nrunners)
+		(*p)++;
+	pthread_cond_broadcast(&work_cv);
+	pthread_mutex_unlock(&work_mu);
+}
+
+/* A job of type name was queued: news, unless this process lacks it. */
+static void
+heard(const char *name)
+{
+	const struct ks_job_entry *e = ks_job_type_find(name);
+
+	if (e != NULL)
+		news(e->type->schedule == NULL);
+}
+
+static PGconn *
+listen_open(void)
+{
+	PGconn *c = PQconnectdb(ks_conf.db_app);
 	PGresult *r;
 
-	if (rn->listen != NULL && PQstatus(rn->listen) == CONNECTION_OK)
-		return;
-	if (rn->listen != NULL)
-		PQfinish(rn->listen);
-	rn->listen = PQconnectdb(ks_conf.db_app);
-	if (PQstatus(rn->listen) == CONNECTION_OK) {
-		r = PQexec(rn->listen,
-		    "LISTEN kasus_jobs; LISTEN kasus_job_end");
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, "LISTEN kasus_jobs; LISTEN kasus_job_end");
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
-			return;
+			return c;
 		}
 		PQclear(r);
 	}
-	PQfinish(rn->listen);
-	rn->listen = NULL;
+	PQfinish(c);
+	return NULL;
 }
 
 /*
- * Until a job is queued anywhere, the stop, or wait seconds passed. A
- * job's end heard meanwhile wakes this process's waiting requests and
- * the wait goes on.
+ * The process's listener: its LISTEN connection's notifications become
+ * news for the runners and ends for the waiting requests. Without a
+ * connection it tries again every second (the runners claim every
+ * job_poll_ms meanwhile, as they always do).
+ */
+static void *
+listener_main(void *arg)
+{
+	struct pollfd p[2];
+	PGnotify *n;
+	PGconn *c = NULL;
+	nfds_t np;
+
+	(void)arg;
+	while (!stopped()) {
+		if (c == NULL && (c = listen_open()) != NULL)
+			news(1);	/* what was queued while deaf */
+		__atomic_store_n(&listening, c != NULL, __ATOMIC_RELAXED);
+		p[0].fd = wake[0];
+		p[0].events = POLLIN;
+		np = 1;
+		if (c != NULL) {
+			p[1].fd = PQsocket(c);
+			p[1].events = POLLIN;
+			np = 2;
+		}
+		if (poll(p, np, 1000) <= 0 || np == 1 ||
+		    !(p[1].revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		if (PQconsumeInput(c) != 1) {
+			PQfinish(c);
+			c = NULL;
+			continue;
+		}
+		while ((n = PQnotifies(c)) != NULL) {
+			if (strcmp(n->relname, "kasus_job_end") == 0)
+				ks_job_ended();
+			else
+				heard(n->extra);
+			PQfreemem(n);
+		}
+	}
+	__atomic_store_n(&listening, 0, __ATOMIC_RELAXED);
+	if (c != NULL)
+		PQfinish(c);
+	return NULL;
+}
+
+/*
+ * Until the listener has news of a job this runner can claim, the stop,
+ * or wait seconds passed.
  */
 static void
 wait_for_work(struct runner *rn, double wait)
 {
-	struct pollfd p[2];
-	PGnotify *n;
-	double until;
-	int np = 1, work;
+	double until = ks_now() + (wait < 0.005 ? 0.005 : wait);
+	struct timespec d;
 
-	listen_open(rn);
-	p[0].fd = wake[0];
-	p[0].events = POLLIN;
-	if (rn->listen != NULL) {
-		p[1].fd = PQsocket(rn->listen);
-		p[1].events = POLLIN;
-		np = 2;
-	}
-	if (wait < 0.005)
-		wait = 0.005;
-	until = ks_now() + wait;
-	if (np == 2)
-		__atomic_add_fetch(&listening, 1, __ATOMIC_RELAXED);
-	for (;;) {
-		if (poll(p, (nfds_t)np, (int)(wait * 1000.0)) <= 0 ||
-		    np == 1 || !(p[1].revents & (POLLIN | POLLERR | POLLHUP)))
-			break;
-		if (PQconsumeInput(rn->listen) != 1) {
-			PQfinish(rn->listen);
-			rn->listen = NULL;
+	d.tv_sec = (time_t)until;	/* CLOCK_MONOTONIC, as work_cv's */
+	d.tv_nsec = (long)((until - (double)d.tv_sec) * 1e9);
+	pthread_mutex_lock(&work_mu);
+	while (!stopped()) {
+		if (pending_route > 0) {
+			pending_route--;
 			break;
 		}
-		work = 0;
-		while ((n = PQnotifies(rn->listen)) != NULL) {
-			if (strcmp(n->relname, "kasus_job_end") == 0)
-				ks_job_ended();
-			else
-				work = 1;
-			PQfreemem(n);
+		if (rn->schedules && pending_sched > 0) {
+			pending_sched--;
+			break;
 		}
-		if (work || (p[0].revents & POLLIN) ||
-		    (wait = until - ks_now()) < 0.001)
+		if (pthread_cond_timedwait(&work_cv, &work_mu, &d) ==
+		    ETIMEDOUT)
 			break;
 	}
-	if (np == 2)
-		__atomic_sub_fetch(&listening, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&work_mu);
 }
 
 static void *
@@ -498,9 +582,6 @@ runner_main(void *arg)
 			wait = rn->next_schedule - now;
 		wait_for_work(rn, wait);
 	}
-	if (rn->listen != NULL)
-		PQfinish(rn->listen);
-	rn->listen = NULL;
 	return NULL;
 }
 
@@ -565,6 +646,8 @@ ks_jobs_start(void)
 	if (types_list(route_types_array, sizeof(route_types_array), 1) == 0)
 		n--;
 	__atomic_store_n(&stopping, 0, __ATOMIC_RELAXED);
+	cv_init();
+	pending_route = pending_sched = 0;
 	for (i = 0; i < n; i++) {
 		struct runner *rn = &runners[i];
 
@@ -584,8 +667,15 @@ ks_jobs_start(void)
 			break;
 		}
 		rn->started = 1;
+		pthread_mutex_lock(&work_mu);
 		nrunners = i + 1;
+		pthread_mutex_unlock(&work_mu);
 	}
+	listener_started = nrunners > 0 &&
+	    pthread_create(&listener_th, NULL, listener_main, NULL) == 0;
+	if (nrunners > 0 && !listener_started)
+		ks_log(KS_LOG_ERROR, "job listener not started: the runners "
+		    "claim every job_poll_ms");
 }
 
 void
@@ -596,12 +686,20 @@ ks_jobs_stop(void)
 	if (wake[1] < 0)
 		return;
 	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&work_mu);
+	pthread_cond_broadcast(&work_cv);
+	pthread_mutex_unlock(&work_mu);
 	if (write(wake[1], "x", 1) != 1)
 		ks_log(KS_LOG_WARN, "job runners could not be woken");
 	for (i = 0; i < nrunners; i++)
 		if (runners[i].started)
 			pthread_join(runners[i].th, NULL);
+	if (listener_started)
+		pthread_join(listener_th, NULL);
+	listener_started = 0;
+	pthread_mutex_lock(&work_mu);
 	nrunners = 0;
+	pthread_mutex_unlock(&work_mu);
 	close(wake[0]);
 	close(wake[1]);
 	wake[0] = wake[1] = -1;
