@@ -435,16 +435,22 @@ static pthread_mutex_t ended_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended_cv;
 static unsigned long ended_gen;	/* jobs' ends seen by this process */
 
-static void
-ended_init(void)
+void
+ks_job_cond_init(pthread_cond_t *cv)
 {
 	pthread_condattr_t a;
 
 	if (pthread_condattr_init(&a) != 0 ||
 	    pthread_condattr_setclock(&a, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&ended_cv, &a) != 0)
+	    pthread_cond_init(cv, &a) != 0)
 		abort();
 	pthread_condattr_destroy(&a);
+}
+
+static void
+ended_init(void)
+{
+	ks_job_cond_init(&ended_cv);
 }
 
 void

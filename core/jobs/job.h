@@ -4,6 +4,7 @@
 #ifndef KS_JOB_H
 #define KS_JOB_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include "kasus.h"
@@ -52,6 +53,11 @@ void	ks_job_ended(void);
  * end anywhere then reaches ks_job_ended without a poll; else 0.
  */
 int	ks_jobs_listening(void);
+/**
+ * A condition variable whose timed waits count by CLOCK_MONOTONIC, as
+ * ks_now() does (aborts when it cannot be made).
+ */
+void	ks_job_cond_init(pthread_cond_t *);
 
 /** The type named name, or NULL. */
 const struct ks_job_entry *ks_job_type_find(const char *name);

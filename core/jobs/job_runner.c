@@ -410,17 +410,10 @@ run_one(struct runner *rn, double *wait)
 
 /* --------------------------------------------------------- waiting */
 
-/* work_cv waits by CLOCK_MONOTONIC, as ks_now() counts. */
 static void
 cv_init_once(void)
 {
-	pthread_condattr_t a;
-
-	if (pthread_condattr_init(&a) != 0 ||
-	    pthread_condattr_setclock(&a, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&work_cv, &a) != 0)
-		abort();
-	pthread_condattr_destroy(&a);
+	ks_job_cond_init(&work_cv);
 }
 
 static void
