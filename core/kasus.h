@@ -833,8 +833,6 @@ int	ks_job_enqueue(struct ks_request *, const char *type, json_t *payload,
 	    const char *key, int64_t *id);
 int	ks_job_accepted(struct ks_request *, int64_t id);
 int	ks_job_progress(struct ks_request *, long long done, long long total);
-/** The items done that the job's end records (nothing written now). */
-void	ks_job_count(struct ks_request *, long long done);
 void	ks_job_result(struct ks_request *, json_t *);
 int64_t	ks_job_id(struct ks_request *);
 /** The module that declared a job's type, NULL for the core's. */

@@ -298,13 +298,6 @@ ks_job_progress(struct ks_request *req, long long done, long long total)
 }
 
 void
-ks_job_count(struct ks_request *req, long long done)
-{
-	if (req->job != NULL)
-		req->job->done = done < 0 ? 0 : done;
-}
-
-void
 ks_job_result(struct ks_request *req, json_t *result)
 {
 	if (req->job == NULL) {

@@ -894,8 +894,9 @@ export_job(struct ks_request *job, json_t *payload)
 		f[0] = id;
 		f[1] = ks_num(job, n);
 		f[2] = m.xml;
-		ks_job_count(job, n);	/* written with the job's end */
-		if (ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
+		/* Shown while it books: committed, the check still reading. */
+		if (ks_job_progress(job, n, n) != KS_OK ||
+		    ks_db_q(job, Q_PAYRUN_MARK_EXPORTED, 4, v) == NULL ||
 		    ks_db_q(job, Q_PAYRUN_FILE_STORE, 3, f) == NULL ||
 		    ks_audit(job, "payment_run_exported", "payment_run", id,
 		    NULL, NULL, json_pack("{s:s,s:b,s:i,s:I}", "sha256", m.sha,
