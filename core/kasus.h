@@ -546,6 +546,13 @@ void	*ks_audit_mark(struct ks_request *);
  * back to a savepoint taken when mark was (before any commit since).
  */
 void	ks_audit_rewind(struct ks_request *, void *mark);
+/**
+ * Drop every event queued and not yet written: the transaction they
+ * belong to was rolled back (ks_db_finish calls it), so a later commit of
+ * the same request, as the record of a failed job's attempt, does not
+ * write them. Reads handed to the writer stay its.
+ */
+void	ks_audit_rollback(struct ks_request *);
 
 /**
  * Write the request's queued events (and the read record of a KS_R_AUDIT

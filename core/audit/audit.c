@@ -405,6 +405,18 @@ ks_audit_rewind(struct ks_request *req, void *mark)
 	st->tail = at;
 }
 
+void
+ks_audit_rollback(struct ks_request *req)
+{
+	struct state *st = req->audit;
+
+	/* Reads handed to the writer are the writer's until it answers. */
+	if (st == NULL || st->deferred)
+		return;
+	ks_audit_rewind(req, &st->head);
+	st->done = 0;
+}
+
 /* "{1,2,3}": the event's refs and the request's */
 static const char *
 refs_text(struct state *st, const struct event *e)

@@ -979,11 +979,15 @@ ks_db_finish(struct ks_request *req, int ok)
 {
 	int rc;
 
-	/* Audit events are written in the transaction they belong to. */
+	/* Audit events are written in the transaction they belong to, and
+	   go with it when it is rolled back. */
 	if (ok && ks_audit_flush(req) != KS_OK) {
+		ks_audit_rollback(req);
 		finish(req, 0);
 		return KS_ERROR;
 	}
+	if (!ok)
+		ks_audit_rollback(req);
 	rc = finish(req, ok);
 	return rc;
 }
