@@ -11,7 +11,8 @@
 // repaid by the bank through the claim's reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, ok, err, show, as, login, sql, sqlError, DB_OWNER, freshTenant, createUser, tenantId, jobOf, camt054 } from './lib.mjs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { call, ok, err, show, as, login, sql, sqlError, DB_OWNER, freshTenant, createUser, tenantId, jobOf, camt054, until } from './lib.mjs';
 import { reconcile } from './money-lib.mjs';
 
 const R = '/api/v1/payment-runs';
@@ -29,20 +30,28 @@ async function user(t, role) {
   return login(t.slug, u.username, u.password);
 }
 
-test('a module contributes the lines of a core payment run; a line carries its module and kind', async () => {
-  const t = await freshTenant('payecho');
+/**
+ * A new service with echo switched on, one open echo case of the person
+ * first Echo (its dossier id), the paying account set (iban as typed)
+ * and its accounting user and team lead signed in.
+ */
+async function echoService(prefix, first, iban) {
+  const t = await freshTenant(prefix);
   const tid = tenantId(t.slug);
   await setEcho(t.slug, true);
   const dossier = Number(sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date)
-      values (${tid}, 'Echo', 'Erika', '1980-01-01') returning id),
+      values (${tid}, 'Echo', '${first}', '1980-01-01') returning id),
     h as (insert into household (tenant_id, name) values (${tid}, 'Echo') returning id)
     insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
     select ${tid}, 'echo', h.id, p.id, 'open', 942 from p, h returning id`).split('\n')[0]);
-  // the paying account is the core's too (was a Sozialhilfe route)
   ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
-    body: { name: 'Sozialdienst Echo', iban: 'CH93 0076 2011 6238 5295 7', town: 'Bern', country: 'CH' } }), 200);
-  const acc = await user(t, 'accounting');
-  const lead = await user(t, 'teamlead');
+    body: { name: 'Sozialdienst Echo', iban, town: 'Bern', country: 'CH' } }), 200);
+  return { t, tid, dossier, acc: await user(t, 'accounting'), lead: await user(t, 'teamlead') };
+}
+
+test('a module contributes the lines of a core payment run; a line carries its module and kind', async () => {
+  // the paying account is the core's too (was a Sozialhilfe route)
+  const { t, tid, dossier, acc, lead } = await echoService('payecho', 'Erika', 'CH93 0076 2011 6238 5295 7');
 
   const job = await jobOf(await call('POST', R, { session: acc, body: { month: '2031-03' } }), acc);
   assert.equal(job.type, 'core.payment_run');
@@ -100,19 +109,8 @@ test('a module contributes the lines of a core payment run; a line carries its m
 });
 
 test('camt.054 and claims work for a module other than Sozialhilfe', async () => {
-  const t = await freshTenant('bankecho');
-  const tid = tenantId(t.slug);
-  await setEcho(t.slug, true);
-  const dossier = Number(sql(DB_OWNER, `with p as (insert into person (tenant_id, last_name, first_name, birth_date)
-      values (${tid}, 'Echo', 'Emil', '1980-01-01') returning id),
-    h as (insert into household (tenant_id, name) values (${tid}, 'Echo') returning id)
-    insert into dossier (tenant_id, module, household_id, applicant_id, state, municipality_bfs)
-    select ${tid}, 'echo', h.id, p.id, 'open', 942 from p, h returning id`).split('\n')[0]);
   const own = 'CH9300762011623852957';
-  ok(await call('PUT', '/api/v1/payment-account', { session: t.admin,
-    body: { name: 'Sozialdienst Echo', iban: own, town: 'Bern', country: 'CH' } }), 200);
-  const acc = await user(t, 'accounting');
-  const lead = await user(t, 'teamlead');
+  const { t, tid, dossier, acc, lead } = await echoService('bankecho', 'Emil', own);
   const cw = await user(t, 'caseworker');
   const job = await jobOf(await call('POST', R, { session: acc, body: { month: '2032-03' } }), acc);
   const run = ok(await call('GET', `${R}/${job.result.run}`, { session: acc }), 200);
@@ -172,4 +170,58 @@ test('camt.054 and claims work for a module other than Sozialhilfe', async () =>
   const other = await as('biel', 'accounting');
   err(await call('GET', `/api/v1/claims/${claim.id}`, { session: other }), 404, 'not_found');
   err(await call('GET', `/api/v1/bank-files/${rec.json.file.id}`, { session: other }), 404, 'not_found');
+});
+
+test('an export whose file the bank schema refuses books nothing and is tried again; the file that passes is booked', async () => {
+  const BREAK = process.env.KASUS_TEST_PAIN_BREAK;
+  assert.ok(BREAK, 'tests/run.sh names the file of the test build\'s broken export');
+  const { tid, dossier, acc, lead } = await echoService('badfile', 'Eva', 'CH9300762011623852957');
+  const job = await jobOf(await call('POST', R, { session: acc, body: { month: '2033-03' } }), acc);
+  const run = ok(await call('GET', `${R}/${job.result.run}`, { session: acc }), 200);
+  const id = run.json.id;
+  const appr = ok(await call('POST', `${R}/${id}/approve`, { session: lead, headers: { 'if-match': run.headers.get('etag') } }), 200);
+  const exported = () => sql(DB_OWNER, `select count(*) from audit_event where tenant_id = ${tid}
+    and action = 'payment_run_exported' and object_id = '${id}'`);
+  // the test build writes this run's file with an element the SPS schema
+  // does not know (payrun.c, test_break), as a mistake of the writer would
+  writeFileSync(BREAK, appr.json.message_id);
+  let started, failed;
+  try {
+    started = ok(await call('POST', `${R}/${id}/export`, { session: acc }), 202).json;
+    failed = await until(async () => {
+      const j = ok(await call('GET', `/api/v1/jobs/${started.id}`, { session: acc }), 200).json;
+      return j.attempts >= 1 && j.error ? j : null;
+    }, 20000, 50);
+  } finally {
+    rmSync(BREAK, { force: true });
+  }
+  assert.ok(failed, 'the first attempt ended');
+  assert.equal(failed.error.code, 'export_invalid', show(failed));
+  assert.equal(failed.state, 'queued', `a 5xx is tried again after its backoff: ${JSON.stringify(failed)}`);
+  assert.match(readFileSync('var/test/kasusd.log', 'utf8'), /payment file fails the SPS schema: .*UstrX/);
+  // nothing of the export stays: the run is not marked, no file is
+  // stored, no event recorded, no client account booked
+  assert.equal(sql(DB_OWNER, `select concat_ws(' ', exported_at, file_sha256) from payment_run where id = ${id}`), '');
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_file where run_id = ${id}`), '0');
+  assert.equal(exported(), '0');
+  const empty = ok(await call('GET', `/api/v1/cases/${dossier}/ledger`, { session: acc }), 200).json;
+  assert.deepEqual([empty.items, empty.balance], [[], 0]);
+  err(await call('GET', `${R}/${id}/pain001`, { session: acc }), 409, 'run_not_exported');
+
+  // its next attempt writes the file that passes, and books it, once
+  let done;
+  await until(async () => {
+    done = ok(await call('GET', `/api/v1/jobs/${started.id}`, { session: acc }), 200).json;
+    return ['done', 'failed', 'dead'].includes(done.state);
+  }, 20000, 100);
+  assert.equal(done.state, 'done', JSON.stringify(done));
+  assert.deepEqual([done.attempts, done.result.payments], [2, 1]);
+  assert.equal(exported(), '1');
+  assert.equal(sql(DB_OWNER, `select count(*) from payment_file where run_id = ${id}`), '1');
+  const file = ok(await call('GET', `${R}/${id}/pain001`, { session: acc }), 200);
+  assert.equal(file.headers.get('x-kasus-schema'), 'valid');
+  assert.doesNotMatch(file.text, /UstrX/);
+  assert.match(file.text, /<Ustrd>Echo 2033-03<\/Ustrd>/);
+  const ledger = ok(await call('GET', `/api/v1/cases/${dossier}/ledger`, { session: acc }), 200).json;
+  assert.deepEqual([ledger.items.map((e) => [e.kind, e.amount]), ledger.balance], [[['payment', -100]], -100]);
 });

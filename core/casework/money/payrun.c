@@ -24,9 +24,11 @@
  * after a crash: the first computes a draft run anew (as recomputing
  * does) and leaves an approved one alone, the second marks the run once
  * (a run marked already gives its file's result again) and writes the
- * same file. Afterwards GET
- * .../pain001 hands out that file, written again from the frozen lines:
- * the same bytes (the checksum is compared), so not validated again.
+ * same file. It stores the file with the mark (payment_file); afterwards
+ * GET .../pain001 hands out those bytes once their checksum is the
+ * run's. A run exported before files were stored has its file written
+ * again from the frozen lines: the same bytes (the checksum is
+ * compared), so not validated again.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -699,6 +701,56 @@ struct pain_make {
 	char			 bad[256];	/* why not */
 };
 
+#ifdef KS_TEST_HOOKS
+/*
+ * Test build only: the run whose message id the file named by
+ * KASUS_TEST_PAIN_BREAK holds is written with an element the SPS schema
+ * does not know (its first Ustrd renamed UstrX), as a mistake of the
+ * writer would make it, and checked as a whole, so that a test sees a
+ * failed check roll the export back. 1 when it made the run's file. A
+ * file the tests write, not a route: nothing reachable over the network.
+ */
+static int
+test_break(struct pain_make *m)
+{
+	const char *path = getenv("KASUS_TEST_PAIN_BREAK");
+	const struct ks_iso_schema *xsd;
+	char want[64], *p, *e;
+	FILE *f;
+
+	if (path == NULL || m->x.msg_id == NULL ||
+	    (f = fopen(path, "r")) == NULL)
+		return 0;
+	p = fgets(want, sizeof(want), f);
+	fclose(f);
+	if (p == NULL)
+		return 0;
+	want[strcspn(want, "\r\n")] = '\0';
+	if (strcmp(want, m->x.msg_id) != 0)
+		return 0;
+	m->schema = "unchecked";
+	if (ks_iso_pain001_write(&m->x, &m->xml, &m->len, m->err,
+	    sizeof(m->err)) != 0) {
+		m->xml = NULL;
+		m->made = MADE_REFUSED;
+		return 1;
+	}
+	if ((p = strstr(m->xml, "<Ustrd>")) != NULL &&
+	    (e = strstr(p, "</Ustrd>")) != NULL) {
+		memcpy(p + 1, "UstrX", 5);
+		memcpy(e + 2, "UstrX", 5);
+	}
+	ks_sha256_hex(m->xml, m->len, m->sha);
+	if ((xsd = pain_schema(m->bad, sizeof(m->bad))) == NULL ||
+	    ks_iso_schema_validate(xsd, m->xml, m->len, m->bad,
+	    sizeof(m->bad)) != 0)
+		m->broken = 1;
+	else
+		m->schema = "valid";
+	return 1;
+}
+#endif
+
 /*
  * Write the file and its checksum; its check against the schema goes on
  * reading it (m->ck) until pain_check, which must come before m->xml is
@@ -714,6 +766,10 @@ pain_write(struct pain_make *m)
 	const struct ks_iso_schema *xsd = NULL;
 	int rc;
 
+#ifdef KS_TEST_HOOKS
+	if (test_break(m))
+		return;
+#endif
 	m->schema = "unchecked";
 	/* A file that passed the schema at its export comes out the same
 	   bytes: it is not checked again. */
