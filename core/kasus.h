@@ -412,8 +412,9 @@ int	ks_db_set_tenant(struct ks_request *, int64_t tenant_id);
 int64_t	ks_db_tenant(const struct ks_request *);
 /**
  * Run fn(req, arg) once the request's transaction has committed (cache
- * invalidations that other workers must not see early). Arg belongs to
- * the request's arena.
+ * invalidations that other workers must not see early); ks_db_finish
+ * calls it after the commit, and drops it when the transaction is rolled
+ * back. Arg belongs to the request's arena.
  */
 void	ks_after_commit(struct ks_request *, void (*)(struct ks_request *,
 	    void *), void *);

@@ -977,18 +977,24 @@ finish(struct ks_request *req, int ok)
 int
 ks_db_finish(struct ks_request *req, int ok)
 {
-	int rc;
+	int rc, i, n;
 
 	/* Audit events are written in the transaction they belong to, and
 	   go with it when it is rolled back. */
 	if (ok && ks_audit_flush(req) != KS_OK) {
 		ks_audit_rollback(req);
+		req->nafter = 0;
 		finish(req, 0);
 		return KS_ERROR;
 	}
 	if (!ok)
 		ks_audit_rollback(req);
 	rc = finish(req, ok);
+	/* So do the functions to call after it (ks_after_commit). */
+	n = ok && rc == KS_OK ? req->nafter : 0;
+	req->nafter = 0;
+	for (i = 0; i < n; i++)
+		req->after_commit[i](req, req->after_arg[i]);
 	return rc;
 }
 

@@ -601,8 +601,6 @@ process(struct ks_request *req)
 			req->nheaders = 0;
 			return;
 		}
-		for (int i = 0; i < req->nafter; i++)
-			req->after_commit[i](req, req->after_arg[i]);
 	} else {
 		if (req->err.code == NULL)
 			ks_fail(req, 500, "internal_error",

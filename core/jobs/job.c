@@ -246,13 +246,8 @@ ks_job_enqueue(struct ks_request *req, const char *type, json_t *payload,
 int
 ks_job_commit(struct ks_request *req)
 {
-	int i;
-
 	if (ks_db_finish(req, 1) != KS_OK)
 		return KS_ERROR;
-	for (i = 0; i < req->nafter; i++)
-		req->after_commit[i](req, req->after_arg[i]);
-	req->nafter = 0;
 	req->wrote = 0;
 	return KS_OK;
 }

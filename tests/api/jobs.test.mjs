@@ -10,6 +10,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   call, ok, err, show, as, login, createUser, freshTenant, sql, sqlError, DB_OWNER, DB_APP,
   until, tenantId, uniq,
@@ -56,6 +57,9 @@ async function settle(id, states = ['done', 'failed', 'dead'], ms = 20000, sessi
 }
 
 const owner = (q) => sql(DB_OWNER, q);
+/** The attempts of job id whose end the echo module saw committed (its log line). */
+const committed = (id) => [...readFileSync('var/test/kasusd.log', 'utf8')
+  .matchAll(new RegExp(`echo job attempt ${id}\\.(\\d+) committed`, 'g'))].map((m) => m[1]);
 const runs = (id) => owner(`select extract(epoch from at) from echo_job_run where job_id = ${id} order by at`)
   .split('\n').filter(Boolean).map(Number);
 
@@ -143,6 +147,11 @@ test('a job that ran twice changed nothing twice (idempotent handler)', async ()
   assert.equal(owner(`select count(*) from echo_job_item where job_id = ${j0.id}`), '5');
   assert.equal(owner(`select n from echo_job_count where job_id = ${j0.id}`), '5', 'each item counted once');
   assert.equal(j.result.counted, 5);
+  // The failed attempt's end was rolled back with it: its event and its
+  // after-commit call are the second attempt's only.
+  assert.equal(owner(`select string_agg(detail->>'attempt', ',') from audit_event
+    where action = 'echo_attempt_ended' and object_id = '${j0.id}'`), '2');
+  assert.deepEqual(committed(j0.id), ['2']);
   // Operators count attempts by type and how they ended.
   const metrics = (await call('GET', '/metrics')).text;
   const count = (outcome) => Number(new RegExp(`^kasus_job_attempts_total\\{type="echo.count",outcome="${outcome}"\\} (\\d+)$`, 'm')
@@ -156,6 +165,9 @@ test('a job its handler refuses (4xx) fails at once and is not tried again', asy
   assert.equal(j.attempts, 1);
   assert.equal(j.error.code, 'echo_refused');
   assert.equal(typeof j.error.message, 'string');
+  // The record of the refusal commits nothing the refused attempt queued.
+  assert.equal(owner(`select count(*) from audit_event where action = 'echo_attempt_ended' and object_id = '${j.id}'`), '0');
+  assert.deepEqual(committed(j.id), []);
 });
 
 test('a once-only key gives the job already queued with it', async () => {

@@ -294,6 +294,8 @@ struct ks_api {
 			    const char *value);
 	/** A query-string argument, or NULL. */
 	const char	*(*query)(struct ks_request *, const char *name);
+	/** fn(req, arg) once the transaction commits (each commit runs
+	    those queued before it); dropped when it is rolled back. */
 	void		(*after_commit)(struct ks_request *,
 			    void (*)(struct ks_request *, void *), void *);
 	/** Work on another tenant's rows in this transaction (transfers). */
