@@ -15,7 +15,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
 int	ks_team_check(struct ks_request *, const char *);	/* team.c */
 
@@ -867,13 +866,13 @@ static const struct ks_field tenant_new[] = {
 	{ "slug", KS_F_SLUG, 1, 2, 63, "short name used at sign-in" },
 	{ "name", KS_F_STRING, 1, 1, 200, "name of the social service" },
 	{ "language", KS_F_LANG, 0, 0, 0, "default language" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field tenant_change[] = {
 	{ "name", KS_F_STRING, 0, 1, 200, NULL },
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "active", KS_F_BOOL, 0, 0, 0, "false blocks every sign-in" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field user_new[] = {
 	{ "username", KS_F_STRING, 1, 2, 63, "[a-z0-9._-], unique per tenant" },
@@ -884,7 +883,7 @@ static const struct ks_field user_new[] = {
 	{ "roles", KS_F_STRINGS, 0, 0, 16, "role codes" },
 	{ "team", KS_F_STRING, 0, 1, 60, "one of the tenant's teams: the user "
 	    "edits this team's dossiers" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field first_admin[] = {
 	{ "username", KS_F_STRING, 1, 2, 63, NULL },
@@ -892,7 +891,7 @@ static const struct ks_field first_admin[] = {
 	{ "password", KS_F_STRING, 1, 10, 1024, NULL },
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "email", KS_F_STRING, 0, 3, 254, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field user_change[] = {
 	{ "display_name", KS_F_STRING, 0, 1, 200, NULL },
@@ -900,32 +899,32 @@ static const struct ks_field user_change[] = {
 	{ "team", KS_F_STRING, 0, 1, 60, "null: no team" },
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "active", KS_F_BOOL, 0, 0, 0, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field roles_body[] = {
 	{ "roles", KS_F_STRINGS, 1, 0, 16, "role codes" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field password_body[] = {
 	{ "password", KS_F_STRING, 1, 10, 1024, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field muni_new[] = {
 	{ "bfs", KS_F_INT, 1, 1, 9999, "BFS municipality number" },
 	{ "name", KS_F_STRING, 1, 1, 200, NULL },
 	{ "population", KS_F_INT, 1, 0, 100000000, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field muni_change[] = {
 	{ "name", KS_F_STRING, 0, 1, 200, NULL },
 	{ "population", KS_F_INT, 0, 0, 100000000, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field token_new[] = {
 	{ "name", KS_F_STRING, 1, 1, 200, NULL },
 	{ "permissions", KS_F_STRINGS, 1, 0, 64, NULL },
 	{ "days", KS_F_INT, 1, 1, 365, "validity in days" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 #define T	"/api/v1/admin/tenants"

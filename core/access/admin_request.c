@@ -19,7 +19,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
 static json_t *
 request_json(PGresult *r, int i)
@@ -231,17 +230,17 @@ static const struct ks_field request_body[] = {
 	{ "language", KS_F_LANG, 0, 0, 0, NULL },
 	{ "reason", KS_F_STRING, 1, 1, 500, "why the service needs another "
 	    "administrator (shown to it)" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field approve_body[] = {
 	{ "password", KS_F_STRING, 1, 10, 1024, "the first password; "
 	    "changed at the first sign-in" },
 	{ "comment", KS_F_STRING, 0, 1, 500, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field reject_body[] = {
 	{ "comment", KS_F_STRING, 0, 1, 500, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 #define KB	(16 * 1024)

@@ -773,14 +773,14 @@ static const struct ks_field login_body[] = {
 	{ "tenant", KS_F_SLUG, 1, 2, 63, "tenant slug, e.g. thun" },
 	{ "username", KS_F_STRING, 1, 1, 64, "username" },
 	{ "password", KS_F_STRING, 1, 1, 1024, "password" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_field password_body[] = {
 	{ "current_password", KS_F_STRING, 1, 1, 1024, NULL },
 	{ "new_password", KS_F_STRING, 1, 10, 1024, "at least 10 characters, "
 	    "not the current one, without the username" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

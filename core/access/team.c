@@ -15,7 +15,6 @@
 #include "kasus.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 
 int	ks_team_check(struct ks_request *, const char *);
 
@@ -240,7 +239,7 @@ team_delete(struct ks_request *req)
 
 static const struct ks_field team_body[] = {
 	{ "name", KS_F_STRING, 1, 1, 60, "unique within the social service" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 #define KB	(4 * 1024)

@@ -943,27 +943,27 @@ static const struct ks_field creditor_body[] = {
 	{ "postcode", KS_F_STRING, 1, 1, 16, NULL },
 	{ "town", KS_F_STRING, 1, 1, 35, NULL },
 	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2, e.g. CH" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 #define address_body	(creditor_body + 1)
 static const struct ks_field period_body[] = {
 	{ "code", KS_F_STRING, 1, 1, 20, "e.g. 2026 or 2026-H1" },
 	{ "starts_on", KS_F_DATE, 1, 0, 0, NULL },
 	{ "ends_on", KS_F_DATE, 1, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field cost_body[] = {
 	{ "phase", KS_F_STRING, 1, 1, 20, "project | operation | development "
 	    "| migration" },
 	{ "amount", KS_F_INT, 1, 0, 0, "Rappen" },
 	{ "description", KS_F_STRING, 1, 1, 200, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field figures_body[] = {
 	{ "municipalities", KS_F_ARRAY, 0, 0, 5000, "[{bfs, population}]" },
 	{ "tenants", KS_F_ARRAY, 0, 0, 1000, "[{tenant_id, dossiers, users, "
 	    "migrated_dossiers}]" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define B	"/api/v1/billing"

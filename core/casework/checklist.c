@@ -263,7 +263,7 @@ checklist_put(struct ks_request *req)
 static const struct ks_field checklist_body[] = {
 	{ "items", KS_F_ARRAY, 1, 0, 20, "[{code, received_on, note}]: "
 	    "codes of the dossier kind's checklist" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

@@ -44,7 +44,6 @@
 #include "lib/datakey.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define UPLOAD_LIMIT	(20u * 1024 * 1024)
 #define PIECE		(1024 * 1024)
 #define SLICE		(64 * 1024)

@@ -731,20 +731,20 @@ static const struct ks_field case_new[] = {
 	{ "team", KS_F_STRING, 0, 1, 60, NULL },
 	{ "kind", KS_F_STRING, 0, 1, 40, "the dossier kind (default: the "
 	    "main kind of the first module switched on)" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field case_change[] = {
 	{ "caseworker_id", KS_F_INT, 0, 1, 0, NULL },
 	{ "team", KS_F_STRING, 0, 1, 60, NULL },
 	{ "municipality_bfs", KS_F_INT, 0, 1, 9999, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field transition_body[] = {
 	{ "to", KS_F_STRING, 1, 1, 20, "a state of the dossier's kind" },
 	{ "reason", KS_F_STRING, 0, 1, 500, NULL },
 	{ "closure_reason", KS_F_STRING, 0, 1, 20,
 	    "one of the kind's closing reasons" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

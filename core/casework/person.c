@@ -29,7 +29,6 @@
 #include "kasus/iso20022.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define KB		(16 * 1024)
 
 static int	person_more(struct ks_request *, const char *, json_t *);
@@ -563,7 +562,7 @@ person_show(struct ks_request *req)
 
 static const struct ks_field address_params[] = {
 	{ "on", KS_F_DATE, 0, 0, 0, "the day; absent: today" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 static int
@@ -729,7 +728,7 @@ static const struct ks_field search_params[] = {
 	{ "ahv", KS_F_STRING, 0, 1, 20, "exact AHV number" },
 	{ "limit", KS_F_STRING, 0, 0, 0, NULL },
 	{ "after", KS_F_STRING, 0, 0, 0, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 /* A text column as a JSON string, or null for SQL NULL. */
@@ -1126,7 +1125,7 @@ static const struct ks_field person_new[] = {
 	    "dissolved_partnership, unknown" },
 	{ "override_duplicate", KS_F_BOOL, 0, 0, 0,
 	    "register despite a likely duplicate (audited)" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 static const struct ks_field member_new[] = {
@@ -1138,7 +1137,7 @@ static const struct ks_field member_new[] = {
 	{ "valid_to", KS_F_DATE, 0, 0, 0, "exclusive; absent: open-ended" },
 	{ "move", KS_F_BOOL, 0, 0, 0, "the person moves here: a membership "
 	    "elsewhere that began before valid_from ends on it" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 /*
@@ -1259,7 +1258,7 @@ household_create(struct ks_request *req)
 
 static const struct ks_field household_params[] = {
 	{ "on", KS_F_DATE, 0, 0, 0, "members on this day" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 static int
@@ -1366,7 +1365,7 @@ static const struct ks_field person_change[] = {
 	{ "address_valid_from", KS_F_DATE, 0, 0, 0, "a move: the address "
 	    "fields apply from this day (today or earlier); absent: they "
 	    "correct the address in force today" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field household_new[] = {
 	{ "name", KS_F_STRING, 1, 1, 200, NULL },
@@ -1375,11 +1374,11 @@ static const struct ks_field household_new[] = {
 	{ "members", KS_F_ARRAY, 0, 0, 20, "a family in one go: [{person_id "
 	    "or person (a new one, as POST /api/v1/persons), role, "
 	    "valid_from, valid_to?, move?}]" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field member_change[] = {
 	{ "valid_to", KS_F_DATE, 1, 0, 0, "the day after the last one" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 #define P	"/api/v1/persons"

@@ -241,17 +241,17 @@ static const struct ks_field journal_body[] = {
 	{ "text", KS_F_STRING, 1, 1, 20000, NULL },
 	{ "noted_on", KS_F_DATE, 0, 0, 0, NULL },
 	{ "protected", KS_F_BOOL, 0, 0, 0, "visible to the own role group" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field deadline_body[] = {
 	{ "due_on", KS_F_DATE, 1, 0, 0, NULL },
 	{ "text", KS_F_STRING, 1, 1, 500, NULL },
 	{ "assignee_id", KS_F_INT, 0, 1, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field deadline_change[] = {
 	{ "done", KS_F_BOOL, 1, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

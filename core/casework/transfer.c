@@ -377,7 +377,7 @@ static const struct ks_field transfer_body[] = {
 	{ "municipality_bfs", KS_F_INT, 1, 1, 9999,
 	    "the new responsible municipality" },
 	{ "document_ids", KS_F_ARRAY, 0, 0, 50, "documents to send along" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

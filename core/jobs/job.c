@@ -695,7 +695,7 @@ static const struct ks_job_type core_jobs[] = {
 static const struct ks_field start_body[] = {
 	{ "type", KS_F_STRING, 1, 3, 95, "a scheduled job type "
 	    "(GET /api/v1/job-types)" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

@@ -894,7 +894,7 @@ tenant_module_put(struct ks_request *req)
 static const struct ks_field module_body[] = {
 	{ "enabled", KS_F_BOOL, 1, 0, 0, NULL },
 	{ "start_date", KS_F_DATE, 0, 0, 0, "pilot start; default today" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

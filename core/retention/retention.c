@@ -29,7 +29,6 @@
 #include "jobs/job.h"
 #include "queries.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 /* Value keys younger than this may belong to a row not yet committed. */
 #define SWEEP_MIN_AGE_S	3600
 
@@ -373,7 +372,7 @@ static const struct ks_field hold_body[] = {
 	    "lifts it" },
 	{ "reason", KS_F_STRING, 0, 1, 500, "why the dossier must be kept "
 	    "(needed to set the hold)" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

@@ -816,34 +816,34 @@ static const struct ks_field pack_new[] = {
 	{ "valid_from", KS_F_DATE, 1, 0, 0, "in force from this date" },
 	{ "source", KS_F_STRING, 1, 1, 256 * 1024, "Lua source" },
 	{ "examples", KS_F_ARRAY, 0, 0, 200, "[{function, input, expected}]" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field pack_edit[] = {
 	{ "valid_from", KS_F_DATE, 0, 0, 0, "in force from this date" },
 	{ "source", KS_F_STRING, 1, 1, 256 * 1024, "Lua source" },
 	{ "examples", KS_F_ARRAY, 0, 0, 200, "[{function, input, expected}]" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field dry_run[] = {
 	{ "function", KS_F_STRING, 1, 1, 64, NULL },
 	{ "input", KS_F_OBJECT, 1, 0, 0, NULL },
 	{ "data", KS_F_OBJECT, 0, 0, 0, "rule data the code reads as DATA" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field review[] = {
 	{ "comment", KS_F_STRING, 0, 0, 2000, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field rejection[] = {
 	{ "comment", KS_F_STRING, 1, 1, 2000, "why, for the author" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field eval_body[] = {
 	{ "pack", KS_F_SLUG, 1, 2, 63, NULL },
 	{ "function", KS_F_STRING, 1, 1, 64, NULL },
 	{ "date", KS_F_DATE, 0, 0, 0, "default today" },
 	{ "input", KS_F_OBJECT, 1, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define RP	"/api/v1/admin/rule-packs"

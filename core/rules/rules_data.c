@@ -213,13 +213,13 @@ static const struct ks_field check_body[] = {
 	{ "valid_from", KS_F_DATE, 1, 0, 0, "in force from this date" },
 	{ "data", KS_F_OBJECT, 1, 0, 0, "the rule data, as the canton's "
 	    "bounds() describe it" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field save_body[] = {
 	{ "valid_from", KS_F_DATE, 1, 0, 0, "in force from this date" },
 	{ "data", KS_F_OBJECT, 1, 0, 0, "the rule data" },
 	{ "comment", KS_F_STRING, 0, 0, 2000, "why, for the audit log" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define RD	"/api/v1/rule-data"

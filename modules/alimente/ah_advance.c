@@ -28,7 +28,6 @@
 
 #include "ah.h"
 
-#define END	{ NULL, 0, 0, 0, 0, NULL }
 
 static const char *const end_reasons[] = { "age_18", "age_25",
 	"education_end", "title_end", "means", "other", NULL };
@@ -645,18 +644,18 @@ static const struct ks_field propose_body[] = {
 	    "(Rappen a year), assets (Rappen)} of the child's household" },
 	{ "on_social_assistance", KS_F_BOOL, 1, 0, 0, "the child is "
 	    "permanently supported by social assistance" },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field reject_body[] = {
 	{ "reason", KS_F_STRING, 1, 1, 500, "why it is rejected" },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field end_body[] = {
 	{ "reason", KS_F_STRING, 1, 1, 20, "age_18, age_25, education_end, "
 	    "title_end, means or other" },
 	{ "valid_to", KS_F_DATE, 1, 0, 0, "the first month not advanced any "
 	    "more (its first day)" },
-	END
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

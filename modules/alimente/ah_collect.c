@@ -609,7 +609,7 @@ static const struct ks_field receipt_body[] = {
 	{ "amount", KS_F_INT, 1, 1, MAX_PAYMENT, "Rappen" },
 	{ "received_on", KS_F_DATE, 1, 0, 0, "not in the future" },
 	{ "note", KS_F_STRING, 0, 1, 500, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define KB	(16 * 1024)

@@ -23,7 +23,6 @@
 #include "ah.h"
 #include "kasus/swiss.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define PACK		"alimente-enforcement"
 #define MAX_AMOUNT	100000000000LL	/* CHF 1 bn */
 #define MAX_FEE		100000000LL	/* CHF 1 m */
@@ -839,7 +838,7 @@ static const struct ks_field enforcement_body[] = {
 	{ "started_on", KS_F_DATE, 1, 0, 0, "the day the proceeding began" },
 	{ "reference", KS_F_STRING, 0, 1, 60, "the office's number of the "
 	    "proceeding" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field step_body[] = {
 	{ "step", KS_F_STRING, 1, 1, 20, "request, payment_order (the day it "
@@ -849,33 +848,33 @@ static const struct ks_field step_body[] = {
 	{ "fee", KS_F_INT, 0, 0, MAX_FEE, "the office's fee the community "
 	    "advanced, Rappen (charged to the debtor)" },
 	{ "note", KS_F_STRING, 0, 1, 1000, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field report_body[] = {
 	{ "institution", KS_F_STRING, 0, 1, 200, "default: the title's "
 	    "pension institution of the debtor" },
 	{ "reported_on", KS_F_DATE, 0, 0, 0, "default: today" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field revoke_body[] = {
 	{ "reason", KS_F_STRING, 1, 1, 20, "paid (arrears paid and a year of "
 	    "regular payment) or decision" },
 	{ "note", KS_F_STRING, 0, 1, 1000, "required with decision" },
 	{ "date", KS_F_DATE, 0, 0, 0, "default: today" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field payout_body[] = {
 	{ "notified_on", KS_F_DATE, 1, 0, 0, "the day the institution told "
 	    "the service" },
 	{ "amount", KS_F_INT, 1, 1, MAX_AMOUNT, "the payout, Rappen" },
 	{ "note", KS_F_STRING, 0, 1, 1000, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 static const struct ks_field complaint_body[] = {
 	{ "filed_on", KS_F_DATE, 1, 0, 0, NULL },
 	{ "authority", KS_F_STRING, 1, 1, 200, "the prosecution authority" },
 	{ "note", KS_F_STRING, 0, 1, 1000, NULL },
-	END_FIELDS
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases/{id}"

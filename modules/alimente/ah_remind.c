@@ -414,7 +414,7 @@ ah_remind_sent(struct ks_request *req, int64_t dossier)
 static const struct ks_field remind_body[] = {
 	{ "language", KS_F_LANG, 0, 0, 0, "de or fr; the debtor's when "
 	    "absent" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 const struct ks_route ah_remind_routes[] = {

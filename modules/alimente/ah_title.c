@@ -22,7 +22,6 @@
 #define KB		4096
 #define MAX_STEPS	40
 #define MAX_CREDITORS	20
-#define FIELD_END	{ NULL, 0, 0, 0, 0, NULL }
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1101,7 +1100,7 @@ static const struct ks_field title_body[] = {
 	{ "debtor_employer", KS_F_STRING, 0, 1, 200, "the debtor's employer" },
 	{ "debtor_pension", KS_F_STRING, 0, 1, 200, "the debtor's pension or "
 	    "vested-benefits institution" },
-	FIELD_END
+	KS_FIELDS_END
 };
 
 static const struct ks_field creditor_body[] = {
@@ -1109,7 +1108,7 @@ static const struct ks_field creditor_body[] = {
 	{ "role", KS_F_STRING, 1, 1, 10, "child or spouse" },
 	{ "education_until", KS_F_DATE, 0, 0, 0, "a child in education: its "
 	    "expected end" },
-	FIELD_END
+	KS_FIELDS_END
 };
 
 static const struct ks_field amounts_body[] = {
@@ -1117,7 +1116,7 @@ static const struct ks_field amounts_body[] = {
 	    "[{valid_from, valid_to (exclusive, null: open), amount, "
 	    "family_allowance}] in Rappen per month, first days of months, "
 	    "without overlap" },
-	FIELD_END
+	KS_FIELDS_END
 };
 
 const struct ks_route ah_title_routes[] = {

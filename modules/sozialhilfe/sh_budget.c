@@ -20,7 +20,6 @@
 #include "sh.h"
 #include "kasus/pdf.h"
 
-#define END	{ NULL, 0, 0, 0, 0, NULL }
 
 /* ------------------------------------------------------------ helpers */
 
@@ -834,15 +833,15 @@ static const struct ks_field budget_body[] = {
 	{ "kvg_direct", KS_F_BOOL, 0, 0, 0, "pay the premium to the insurer" },
 	{ "insurer", KS_F_OBJECT, 0, 0, 0, "{name, iban, street, house_no, "
 	    "postcode, town, country, reference}" },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field decision_body[] = {
 	{ "budget_id", KS_F_INT, 1, 1, 0, "an approved budget" },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field revoke_body[] = {
 	{ "reason", KS_F_STRING, 1, 1, 500, "why it is revoked" },
-	END
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

@@ -20,7 +20,6 @@
 
 #include "sh.h"
 
-#define END	{ NULL, 0, 0, 0, 0, NULL }
 
 /* The intake checklist; a decision needs the required documents. */
 static const struct ks_checklist_item checklist[] = {
@@ -395,17 +394,17 @@ static const struct ks_field goal_body[] = {
 	{ "title", KS_F_STRING, 1, 1, 300, NULL },
 	{ "measures", KS_F_STRING, 0, 0, 4000, NULL },
 	{ "due_on", KS_F_DATE, 1, 0, 0, NULL },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field goal_change[] = {
 	{ "status", KS_F_STRING, 0, 1, 20, NULL },
 	{ "review_result", KS_F_STRING, 0, 0, 4000, NULL },
 	{ "due_on", KS_F_DATE, 0, 0, 0, NULL },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field sign_body[] = {
 	{ "signed_on", KS_F_DATE, 1, 0, 0, NULL },
-	END
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

@@ -22,7 +22,6 @@
 #include "kasus/pdf.h"
 #include "kasus/swiss.h"
 
-#define END	{ NULL, 0, 0, 0, 0, NULL }
 
 static json_t *texts;
 
@@ -865,7 +864,7 @@ static const struct ks_field request_body[] = {
 	    "default in 14 days" },
 	{ "note", KS_F_STRING, 0, 1, 1000, "a paragraph of your own" },
 	{ "language", KS_F_LANG, 0, 0, 0, "default: the client's" },
-	END
+	KS_FIELDS_END
 };
 static const struct ks_field guarantee_body[] = {
 	{ "recipient", KS_F_STRING, 1, 3, 300, "the provider's name and "
@@ -874,7 +873,7 @@ static const struct ks_field guarantee_body[] = {
 	{ "amount", KS_F_INT, 1, 1, 100000000, "at most, Rappen" },
 	{ "valid_until", KS_F_DATE, 1, 0, 0, "services up to this day" },
 	{ "language", KS_F_LANG, 0, 0, 0, "default: the client's" },
-	END
+	KS_FIELDS_END
 };
 
 static const struct ks_field batch_body[] = {
@@ -895,7 +894,7 @@ static const struct ks_field batch_body[] = {
 	{ "valid_until", KS_F_DATE, 0, 0, 0, "cost-guarantee (required): "
 	    "services up to this day" },
 	{ "language", KS_F_LANG, 0, 0, 0, "default: each client's" },
-	END
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases"

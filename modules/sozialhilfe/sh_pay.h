@@ -11,7 +11,6 @@
 
 #include "sh.h"
 
-#define END_FIELDS	{ NULL, 0, 0, 0, 0, NULL }
 #define MAX_AMOUNT	100000000000LL	/* CHF 1 bn in Rappen */
 
 static inline int

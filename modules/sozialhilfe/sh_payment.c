@@ -279,7 +279,7 @@ static const struct ks_field oneoff_body[] = {
 	{ "text", KS_F_STRING, 1, 1, 140, "payment text" },
 	{ "creditor", KS_F_OBJECT, 0, 0, 0, "name, iban, street, house_no, "
 	    "postcode, town, country; absent: the applicant" },
-	END_FIELDS
+	KS_FIELDS_END
 };
 #define C	"/api/v1/cases/{id}"
 #define KB	(16 * 1024)

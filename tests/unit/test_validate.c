@@ -19,7 +19,7 @@ static const struct ks_field user_spec[] = {
 	{ "household", KS_F_INT, 0, 1, 12, NULL },
 	{ "roles", KS_F_STRINGS, 0, 0, 4, NULL },
 	{ "extra", KS_F_OBJECT, 0, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 /* What the last check() saw. */
@@ -286,7 +286,7 @@ KS_TEST(int_range)
 
 static const struct ks_field open_int[] = {
 	{ "n", KS_F_INT, 1, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 KS_TEST(int_max_zero_means_unbounded)
@@ -365,7 +365,7 @@ KS_TEST(registry_decides_the_status)
 KS_TEST(empty_spec_takes_empty_object)
 {
 	static const struct ks_field none[] = {
-		{ NULL, 0, 0, 0, 0, NULL }
+		KS_FIELDS_END
 	};
 
 	OK(none, "{}");

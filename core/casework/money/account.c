@@ -165,7 +165,7 @@ static const struct ks_field account_body[] = {
 	{ "country", KS_F_STRING, 1, 2, 2, "ISO 3166 alpha-2" },
 	{ "qr_iban", KS_F_STRING, 0, 15, 42, "the account's QR-IBAN (bills "
 	    "with a QR reference)" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_route routes[] = {

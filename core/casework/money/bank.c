@@ -1087,13 +1087,13 @@ entry_candidates(struct ks_request *req)
 static const struct ks_field match_body[] = {
 	{ "line_id", KS_F_INT, 0, 1, 9007199254740991LL, "a payment line" },
 	{ "claim_id", KS_F_INT, 0, 1, 9007199254740991LL, "a claim" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 static const struct ks_field assign_body[] = {
 	{ "dossier_id", KS_F_INT, 1, 1, 9007199254740991LL, "the dossier "
 	    "whose module books the money" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define KB	(16 * 1024)

@@ -327,18 +327,18 @@ static const struct ks_field claim_body[] = {
 	{ "instalment", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen per month" },
 	{ "first_due", KS_F_DATE, 0, 0, 0,
 	    "the first instalment; default the first of next month" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field plan_body[] = {
 	{ "instalment", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen per month" },
 	{ "first_due", KS_F_DATE, 0, 0, 0,
 	    "the first instalment; default the first of next month" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 static const struct ks_field repayment_body[] = {
 	{ "amount", KS_F_INT, 1, 1, MAX_AMOUNT, "Rappen" },
 	{ "date", KS_F_DATE, 1, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define C	"/api/v1/cases/{id}"

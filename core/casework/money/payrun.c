@@ -1066,7 +1066,7 @@ static const struct ks_field run_body[] = {
 	{ "month", KS_F_STRING, 1, 7, 7, "YYYY-MM" },
 	{ "execution_date", KS_F_DATE, 0, 0, 0,
 	    "default the first of the month, at least the approval day" },
-	{ NULL, 0, 0, 0, 0, NULL }
+	KS_FIELDS_END
 };
 
 #define P	"/api/v1/payment-runs"

@@ -45,6 +45,9 @@ struct ks_field {
 	const char	*doc;
 };
 
+/** The end of a list of fields (the core's and every module's). */
+#define KS_FIELDS_END	{ NULL, 0, 0, 0, 0, NULL }
+
 #define KS_R_PUBLIC	0x01	/* no authentication */
 #define KS_R_NO_CSRF	0x02	/* write without CSRF check (login) */
 #define KS_R_RAW	0x04	/* handler sets a non-JSON body */
