@@ -7,7 +7,7 @@
 // time and households, edited with If-Match and the conflict panel.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, etagOf, get, patch, post, withQuery, type Page } from '../api';
-import { t, tOpt, label, errorText } from '../i18n';
+import { t, tOpt, label, errorText, langName, langOptions } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { useResource } from '../lib/hooks';
@@ -362,7 +362,7 @@ export function RegisterPerson() {
             options={[{ value: '', label: t('casework.person.sex_none') }, ...['f', 'm', 'x'].map((s) => ({ value: s, label: label('casework.sex', s) }))]} />
           <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fieldErr.ahv} name="ahv" inputMode="numeric" />
           <SelectField label={t('casework.person.language')} value={v.language} onChange={set('language')}
-            options={[{ value: 'de', label: t('lang.de') }, { value: 'fr', label: t('lang.fr') }]} />
+            options={langOptions()} />
           <AddressFields v={v} set={(k, x) => { if (k !== 'country') set(k)(x); }} errors={fieldErr} />
           <ContactFields v={v} set={(k, x) => set(k)(x)} errors={fieldErr} />
           <StatusFields v={v} set={(k, x) => set(k)(x)} errors={fieldErr} />
@@ -593,7 +593,7 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
             options={[{ value: '', label: t('casework.person.sex_none') }, ...['f', 'm', 'x'].map((x) => ({ value: x, label: label('casework.sex', x) }))]} />
           <Field label={t('casework.person.ahv')} hint={t('casework.person.ahv_hint')} value={v.ahv} onInput={set('ahv')} error={fe.ahv} name="ahv" inputMode="numeric" />
           <SelectField label={t('casework.person.language')} value={v.language} onChange={set('language')}
-            options={[{ value: 'de', label: t('lang.de') }, { value: 'fr', label: t('lang.fr') }]} />
+            options={langOptions()} />
         </div>
         <StatusFields v={v} set={(k, x) => edit.set(k, x)} errors={fe} />
         <fieldset class="fieldset">
@@ -655,7 +655,7 @@ export function PersonView({ id }: { id: string }) {
             [t('persons.civil_status'), civil],
             [t('persons.nationality'), country],
             [t('persons.permit'), x.permit ? label('persons.permit', x.permit) : '–'],
-            [t('casework.person.language'), t(x.language === 'fr' ? 'lang.fr' : 'lang.de')],
+            [t('casework.person.language'), langName(x.language)],
             [t('casework.person.phone'), x.phone ?? '–'],
             [t('casework.person.email'), x.email ?? '–'],
             [t('casework.person.iban'), x.iban ?? '–'],

@@ -102,3 +102,13 @@ export function fieldErrorText(e: ApiError): string {
 export function label(group: string, code: string): string {
   return tOpt(`${group}.${code}`) ?? code;
 }
+
+/** The name of a person's or service's language (de, fr) in the user's. */
+export function langName(code: string): string {
+  return t(code === 'fr' ? 'lang.fr' : 'lang.de');
+}
+
+/** The languages a person, user or service can have, for a select. */
+export function langOptions(): { value: Lang; label: string }[] {
+  return [{ value: 'de', label: t('lang.de') }, { value: 'fr', label: t('lang.fr') }];
+}

@@ -4,7 +4,7 @@
 // password, or rejects (Users page).
 import { useState } from 'preact/hooks';
 import { ApiError, etagOf, post, withQuery, type AdminRequest, type ApiPath } from '../api';
-import { t, label } from '../i18n';
+import { t, label, langName, langOptions } from '../i18n';
 import { useApp } from '../ctx';
 import { usePagedList } from '../lib/hooks';
 import { splitError } from '../lib/errors';
@@ -12,11 +12,6 @@ import { formatDate, formatDateTime } from '../lib/format';
 import { Badge, ConfirmButton, ErrorBox, Field, PagedTable, Notice, SelectField } from '../components/ui';
 import { onEscape } from '../components/inline';
 import { fieldSetter } from '../lib/form';
-
-const langOptions = () => [
-  { value: 'de', label: t('lang.de') },
-  { value: 'fr', label: t('lang.fr') },
-];
 
 const statusBadge = (s: AdminRequest['status']) => (
   <Badge kind={s === 'pending' ? 'warn' : s === 'approved' ? 'ok' : 'off'}>{label('admreq.status', s)}</Badge>
@@ -174,7 +169,7 @@ function RequestItem({ r, onDecided }: { r: AdminRequest; onDecided: (msg: strin
       <h3 id={headId}>{t('admreq.who', { name: r.display_name, username: r.username })} {statusBadge(r.status)}</h3>
       <p>{t('admreq.requested', { by: r.requested_by, date: formatDate(r.requested_at.slice(0, 10)) })}</p>
       <p>{t('admreq.reason_is', { reason: r.reason })}</p>
-      <p class="muted">{r.email ? `${r.email} · ` : ''}{t(r.language === 'fr' ? 'lang.fr' : 'lang.de')}
+      <p class="muted">{r.email ? `${r.email} · ` : ''}{langName(r.language)}
         {' · '}{app.roleName('tenant_admin')}</p>
       {err ? <ErrorBox error={err} /> : null}
       <Field label={t('admreq.password')} hint={t('admreq.password_hint')} type="password" value={pw} onInput={setPw}

@@ -8,7 +8,7 @@
 // an earlier run stays explained by its own (older) key.
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, del, etagOf, get, post, put, withQuery, type Lang } from '../api';
-import { t, label, lang, errorText, fieldErrorText } from '../i18n';
+import { t, label, lang, errorText, fieldErrorText, langName } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { useResource } from '../lib/hooks';
@@ -770,7 +770,7 @@ function RunView({ id }: { id: string }) {
               {r.invoices.map((inv) => (
                 <tr key={inv.tenant_id}>
                   <th scope="row">{inv.name}</th>
-                  <td>{t(inv.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
+                  <td>{langName(inv.language)}</td>
                   <td class="num">{formatAmount(inv.amount)}</td>
                   <td><span class="reference">{formatReference(inv.reference, inv.reference_type)}</span></td>
                   <td>
@@ -931,7 +931,7 @@ function AddressesView() {
                 return [
                   <tr key={x.tenant_id} data-tenant={x.slug} class={open ? 'current' : undefined}>
                     <th scope="row">{x.name}</th>
-                    <td>{t(x.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
+                    <td>{langName(x.language)}</td>
                     <td class="address">
                       {x.address ? addressText(x.address) : <span class="no-address">{t('billing.addresses.none')}</span>}
                     </td>

@@ -6,7 +6,7 @@ import {
   ApiError, del, etagOf, get, patch, post, put, withQuery,
   type Municipality, type ModuleSwitch, type Page, type Tenant,
 } from '../api';
-import { t, label } from '../i18n';
+import { t, label, langName, langOptions } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { usePagedList } from '../lib/hooks';
@@ -18,11 +18,6 @@ import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { TenantAdministration } from './AdminRequests';
 import { fieldSetter } from '../lib/form';
 
-const langOptions = () => [
-  { value: 'de', label: t('lang.de') },
-  { value: 'fr', label: t('lang.fr') },
-];
-const langName = (l: string) => t(l === 'fr' ? 'lang.fr' : 'lang.de');
 const kindName = (k: string) => label('tenant.kind', k);
 
 export function TenantsList() {

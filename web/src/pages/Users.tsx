@@ -4,7 +4,7 @@ import { ApiError, del, etagOf, get, patch, post, put, type Page, type Role, typ
 
 /** A user's address (the panels below append to it). */
 type UserPath = `/api/v1/admin/users/${string}`;
-import { t, type Lang } from '../i18n';
+import { t, type Lang, langName, langOptions } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
@@ -14,11 +14,6 @@ import { Badge, CheckboxField, CheckboxGroup, ConfirmButton, ErrorBox, Field, Pa
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { AdminRequestInbox } from './AdminRequests';
 import { fieldSetter } from '../lib/form';
-
-const langOptions = () => [
-  { value: 'de', label: t('lang.de') },
-  { value: 'fr', label: t('lang.fr') },
-];
 
 /** The roles a tenant administrator can give (not the canton's). */
 function useAssignableRoles() {
@@ -55,7 +50,7 @@ export function UsersList() {
             <td><a href={href('users', u.id)}>{u.username}</a></td>
             <td>{u.display_name}</td>
             <td>{u.roles.map((r) => app.roleName(r)).join(', ') || '–'}</td>
-            <td>{t(u.language === 'fr' ? 'lang.fr' : 'lang.de')}</td>
+            <td>{langName(u.language)}</td>
             <td>{u.active ? <Badge kind="ok">{t('users.active')}</Badge> : <Badge kind="off">{t('users.inactive')}</Badge>}</td>
           </tr>
         )} />
@@ -169,7 +164,7 @@ export function UserEdit({ id }: { id: string }) {
   const fields: ConflictField<UserForm>[] = useMemo(() => [
     { key: 'display_name', label: t('users.display_name') },
     { key: 'email', label: t('users.email'), show: (x) => (x as string) || '–' },
-    { key: 'language', label: t('users.language'), show: (x) => t(x === 'fr' ? 'lang.fr' : 'lang.de') },
+    { key: 'language', label: t('users.language'), show: (x) => langName(x as string) },
     { key: 'active', label: t('users.account_active'), show: (x) => (x ? t('common.yes') : t('common.no')) },
     { key: 'roles', label: t('users.roles'), show: (x) => (x as string[]).map((r) => app.roleName(r)).join(', ') || '–' },
   ], [app]);
