@@ -11,7 +11,7 @@ import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { formatDate, todayIso } from '../lib/format';
 import type { Checklist, Dossier } from './types';
 import { Section, checkDate, dateOrDash } from './common';
-import { formIncomplete } from '../lib/errors';
+import { fieldsChecked } from '../lib/errors';
 
 /** The checklist as flat form values: "<code>.on" (dd.mm.yyyy) and "<code>.note". */
 type ChecklistForm = Record<string, string>;
@@ -61,8 +61,7 @@ export function ChecklistTab({ dossier, reloadDossier, module, codes }: {
       const note = vals[`${c}.note`].trim();
       return { code: c, received_on: d.iso, ...(note ? { note } : {}) };
     });
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     setBusy(true);
     try {
       const r = await put<Checklist>(`/api/v1/cases/${dossier.id}/checklist`, { items }, s.etag);

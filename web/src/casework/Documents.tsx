@@ -11,7 +11,7 @@ import { formatDateTime, formatInteger } from '../lib/format';
 import type { Doc, Dossier } from './types';
 import { ProgressBar, Section, saveBlob, useModule } from './common';
 import { useVocabularies, vocabCodes, vocabText } from './vocabulary';
-import { formIncomplete } from '../lib/errors';
+import { fieldsChecked } from '../lib/errors';
 
 const TYPES = ['application/pdf', 'image/jpeg', 'image/png'];
 
@@ -49,8 +49,7 @@ export function DocumentsTab({ dossier }: { dossier: Dossier }) {
     const errs: Record<string, string> = {};
     if (!file) errs.file = t('casework.doc.choose_file');
     if (!title.trim()) errs.title = t('form.missing');
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     setErr(null); setNote(null);
     setProg({ done: 0, total: file!.size });
     try {

@@ -13,7 +13,7 @@ import { useApp, type AppCtx } from '../ctx';
 import { navigate } from '../router';
 import { usePagedList, useResource } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../lib/errors';
 import { CheckboxField, ConfirmButton, ErrorBox, Facts, Field, PagedTable, Loading, Notice, PageTitle, SelectField, TextArea } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { formatDate, formatDateTime, todayIso } from '../lib/format';
@@ -425,8 +425,7 @@ function JournalTab({ dossier }: { dossier: Dossier }) {
     const errs: Record<string, string> = {};
     if (d.error) errs.noted_on = d.error;
     if (!text.trim()) errs.text = t('form.missing');
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/journal`, { category: cat, text: text.trim(), noted_on: d.iso, ...(prot ? { protected: true } : {}) });
       setText(''); setProt(false); setNote(true); j.reload();
@@ -482,8 +481,7 @@ function DeadlinesTab({ dossier, reloadDossier }: { dossier: Dossier; reloadDoss
     const errs: Record<string, string> = {};
     if (d.error) errs.due_on = d.error;
     if (!v.text.trim()) errs.text = t('form.missing');
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/deadlines`, { due_on: d.iso, text: v.text.trim() });
       setV({ due_on: '', text: '' }); setNote(t('casework.deadline.added')); dl.reload(); reloadDossier();

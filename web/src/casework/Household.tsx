@@ -8,7 +8,7 @@ import { ApiError, etagOf, patch, post } from '../api';
 import { t, label } from '../i18n';
 import { useApp } from '../ctx';
 import { useResource } from '../lib/hooks';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../lib/errors';
 import { CheckboxField, ErrorBox, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { formatAhv, formatDate, isValidAhv, todayIso } from '../lib/format';
 import type { Dossier, DuplicateCandidate, Household, MemberInput, PersonHit } from './types';
@@ -137,8 +137,7 @@ function AddMember({ h, etag, onDone }: { h: Household; etag: string | null; onD
     // A new-born joins on the day of birth unless another day is given.
     const d = checkDate(from || (inline.open === 'new' ? np.birth_date : ''), true);
     if (d.error) errors.valid_from = d.error;
-    setFe(errors);
-    if (Object.keys(errors).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errors, setFe, setErr)) return;
     body.valid_from = d.iso as string;
     setBusy(true);
     try {

@@ -11,7 +11,7 @@ import { t, tOpt, label, errorText, langName, langOptions } from '../i18n';
 import { useApp } from '../ctx';
 import { navigate } from '../router';
 import { useResource } from '../lib/hooks';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../lib/errors';
 import { changedFields, useEdit } from '../lib/edit';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
 import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
@@ -540,8 +540,7 @@ function PersonEdit({ person, etag, onSaved, onClose, keys }: {
     if (ch.includes('ahv') && s.values.ahv.trim() && !isValidAhv(s.values.ahv)) errors.ahv = t('casework.person.ahv_rule');
     if (ch.includes('nationality') && s.values.nationality && !/^[A-Z]{2}$/.test(s.values.nationality)) errors.nationality = t('persons.nationality_rule');
     for (const k of ['last_name', 'first_name'] as const) if (ch.includes(k) && !s.values[k].trim()) errors[k] = t('form.missing');
-    setFe(errors);
-    if (Object.keys(errors).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errors, setFe, setErr)) return;
     if (!ch.length && !moved.iso) { setNote(t('form.nothing_changed')); return; }
     const body: Record<string, unknown> = {};
     for (const k of ch) {

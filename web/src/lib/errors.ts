@@ -17,3 +17,15 @@ export function splitError(e: unknown, fields: string[]): { field: Record<string
  * save that met a newer version.
  */
 export const formIncomplete = (status = 400) => new ApiError(status, { code: 'form_incomplete', message: '' });
+
+/**
+ * A form's own check of its fields, shown: each field's message (none when
+ * errs is empty) and, when any field failed, the form-wide message. True
+ * when the form may be sent.
+ */
+export function fieldsChecked(errs: Record<string, string>, setFieldErr: (e: Record<string, string>) => void,
+  setFormErr: (e: unknown) => void): boolean {
+  setFieldErr(errs);
+  if (Object.keys(errs).length) { setFormErr(formIncomplete()); return false; }
+  return true;
+}

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, put, type ApiPath } from '../api';
 import { t } from '../i18n';
-import { formIncomplete } from './errors';
+import { fieldsChecked } from './errors';
 
 type Split = { field: Record<string, string>; form: unknown };
 
@@ -30,8 +30,7 @@ export function useEtagForm<R, F>(path: ApiPath<'get'> & ApiPath<'put'>, toForm:
   /** fe: what the form's own check found (nothing: body() is sent); split: a refusal's messages. */
   async function save(fe: Record<string, string>, body: () => unknown, split: (x: unknown) => Split) {
     setNote(null); setFormErr(null);
-    setFieldErr(fe);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       const r = await put<R>(path, body(), etag);

@@ -12,7 +12,7 @@ import { t, label, lang, errorText, fieldErrorText, langName } from '../i18n';
 import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { useResource } from '../lib/hooks';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../lib/errors';
 import { useEtagForm } from '../lib/etagForm';
 import { formatAmount, formatDate, formatDateTime, formatInteger, parseAmount, parseDate } from '../lib/format';
 import { ConfirmButton, ErrorBox, Facts, Field, Loading, Notice, PageTitle, SelectField } from '../components/ui';
@@ -199,8 +199,8 @@ function NewPeriod() {
     if (!from) fe.starts_on = t('form.date_rule');
     if (!to) fe.ends_on = t('form.date_rule');
     if (from && to && to < from) fe.ends_on = t('billing.end_before_start');
-    setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    setFormErr(null);
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       const r = await post<{ id: number }>(`${BILLING_API}/periods`, { code, starts_on: from, ends_on: to });
@@ -295,8 +295,8 @@ function CostsCard({ period, path, onChanged }: { period: Period; path: PeriodPa
     else if (description.length > 200) fe.description = t('billing.description_rule');
     const amount = parseAmount(v.amount);
     if (amount === null || amount <= 0) fe.amount = t('billing.amount_rule');
-    setFieldErr(fe); setFormErr(null); setRmErr(null); setNote(null);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    setFormErr(null); setRmErr(null); setNote(null);
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       await post(`${path}/costs`, { phase: v.phase, amount, description });
@@ -442,8 +442,7 @@ function FiguresCard({ period, path, etag, onSaved, onConflict }: {
       }
       if (changed) tenants.push(row);
     }
-    setErrs(fe);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    if (!fieldsChecked(fe, setErrs, setFormErr)) return;
     if (!munis.length && !tenants.length) { setNote(t('form.nothing_changed')); return; }
     const body: Record<string, unknown> = {};
     if (munis.length) body.municipalities = munis;
@@ -985,8 +984,8 @@ function AddressEdit({ id, item, onSaved, onCancel }: {
   async function save(e: Event) {
     e.preventDefault();
     const fe = checkAddress(v);
-    setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    setFormErr(null);
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       const r = await put<Address>(`${BILLING_API}/addresses/${item.tenant_id}`, addressBody(v), etagOf(version));

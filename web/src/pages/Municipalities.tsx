@@ -6,7 +6,7 @@ import { t } from '../i18n';
 import { href, navigate } from '../router';
 import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, fieldsChecked } from '../lib/errors';
 import { formatInteger } from '../lib/format';
 import { ErrorBox, Field, PagedTable, Loading, Notice, PageTitle } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
@@ -57,8 +57,8 @@ export function MunicipalityNew() {
     if (!v.name.trim()) fe.name = t('form.missing');
     const pop = parseCount(v.population);
     if (pop === null) fe.population = t('muni.population_rule');
-    setFieldErr(fe); setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    setFormErr(null);
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       const r = await post<Municipality>('/api/v1/admin/municipalities', { bfs, name: v.name.trim(), population: pop });

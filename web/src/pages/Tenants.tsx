@@ -11,7 +11,7 @@ import { useApp } from '../ctx';
 import { href, navigate } from '../router';
 import { usePagedList } from '../lib/hooks';
 import { changedFields, useEdit } from '../lib/edit';
-import { splitError, formIncomplete } from '../lib/errors';
+import { splitError, fieldsChecked } from '../lib/errors';
 import { formatDate, formatInteger, parseDate, todayIso } from '../lib/format';
 import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, PagedTable, Loading, Notice, PageTitle, SelectField } from '../components/ui';
 import { ConflictPanel, type ConflictField } from '../components/conflict';
@@ -60,9 +60,8 @@ export function TenantNew() {
     const fe: Record<string, string> = {};
     if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(v.slug)) fe.slug = t('tenants.slug_rule');
     if (!v.name.trim()) fe.name = t('form.missing');
-    setFieldErr(fe);
     setFormErr(null);
-    if (Object.keys(fe).length) { setFormErr(formIncomplete()); return; }
+    if (!fieldsChecked(fe, setFieldErr, setFormErr)) return;
     setBusy(true);
     try {
       const r = await post<Tenant>('/api/v1/admin/tenants', { slug: v.slug, name: v.name.trim(), language: v.language });

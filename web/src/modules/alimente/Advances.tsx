@@ -9,7 +9,7 @@ import { ApiError, download, etagOf, post } from '../../api';
 import { t, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, fieldsChecked } from '../../lib/errors';
 import { Badge, CheckboxField, ConfirmButton, ErrorBox, Field, Loading, Notice, SelectField, TextArea } from '../../components/ui';
 import { InlinePanel, useInline } from '../../components/inline';
 import { formatAmount, formatDate, formatDateTime } from '../../lib/format';
@@ -204,8 +204,7 @@ function Propose({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) =>
     const inc = checkAmount(v.income, true), ass = checkAmount(v.assets, true);
     if (inc.error) errs.income = inc.error;
     if (ass.error) errs.assets = ass.error;
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/advances`, {
         creditor_id: Number(creditor), valid_from: from.iso, on_social_assistance: sa,

@@ -9,7 +9,7 @@ import { download, post } from '../../api';
 import { t, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, fieldsChecked } from '../../lib/errors';
 import { ErrorBox, Facts, Field, Loading, Notice, ScrollTable } from '../../components/ui';
 import { formatAmount, formatDate, todayIso } from '../../lib/format';
 import { AmountField, DateField, ProgressBar, Section, checkAmount, checkDate, saveBlob } from '../../casework/common';
@@ -127,8 +127,7 @@ function AddReceipt({ dossier, onDone }: { dossier: Dossier; onDone: (n: string)
     const errs: Record<string, string> = {};
     if (a.error || a.rappen === 0) errs.amount = a.error ?? t('casework.amount_rule');
     if (d.error) errs.received_on = d.error;
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/receipts`, { amount: a.rappen, received_on: d.iso, ...(v.note.trim() ? { note: v.note.trim() } : {}) });
       setV({ ...v, amount: '', note: '' });

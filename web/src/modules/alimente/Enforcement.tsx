@@ -10,7 +10,7 @@ import { ApiError, download, etagOf, post } from '../../api';
 import { t, label, lang } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, fieldsChecked } from '../../lib/errors';
 import { Badge, ErrorBox, Field, Loading, Notice, SelectField } from '../../components/ui';
 import { InlinePanel, useInline } from '../../components/inline';
 import { formatAmount, formatDate, todayIso } from '../../lib/format';
@@ -23,12 +23,6 @@ export const STEPS = ['request', 'payment_order', 'objection', 'setting_aside', 
 const today = () => formatDate(todayIso());
 
 /** Collect the form's errors; false when there are any (shown at the fields). */
-function ok(errs: Record<string, string>, setFe: (e: Record<string, string>) => void, setErr: (e: unknown) => void): boolean {
-  setFe(errs);
-  if (Object.keys(errs).length) { setErr(formIncomplete()); return false; }
-  return true;
-}
-
 export function EnforcementTab({ dossier }: { dossier: Dossier }) {
   const app = useApp();
   const can = app.can('alimente.write') && dossier.state !== 'closed';
@@ -109,7 +103,7 @@ function StartForm({ dossier, onDone }: { dossier: Dossier; onDone: (n: string) 
     if (a.error || a.rappen === 0) errs.amount = a.error ?? t('casework.amount_rule');
     if (d.error) errs.started_on = d.error;
     if (!v.office.trim()) errs.office = t('form.missing');
-    if (!ok(errs, setFe, setErr)) return;
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/enforcements`, { amount: a.rappen, office: v.office.trim(), started_on: d.iso, ...(v.reference.trim() ? { reference: v.reference.trim() } : {}) });
       setV({ ...v, amount: '', reference: '' });
@@ -147,7 +141,7 @@ function StepForm({ e, onDone, onStale, onCancel }: { e: Enforcement; onDone: (n
     const errs: Record<string, string> = {};
     if (d.error) errs.date = d.error;
     if (f.error) errs.fee = f.error;
-    if (!ok(errs, setFe, setErr)) return;
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/alimente/enforcements/${e.id}/steps`, { step: v.step, date: d.iso, ...(f.rappen ? { fee: f.rappen } : {}), ...(v.note.trim() ? { note: v.note.trim() } : {}) }, { ifMatch: etagOf(e.version) });
       onDone(t('alimente.enforce.step_added', { step: label('alimente.step_kind', v.step) }));
@@ -189,7 +183,7 @@ function PensionReports({ dossier, can }: { dossier: Dossier; can: boolean }) {
     e.preventDefault();
     setErr(null); setNote(null);
     const d = checkDate(v.reported_on, false);
-    if (!ok(d.error ? { reported_on: d.error } : {}, setFe, setErr)) return;
+    if (!fieldsChecked(d.error ? { reported_on: d.error } : {}, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/pension-reports`, { ...(v.institution.trim() ? { institution: v.institution.trim() } : {}), ...(d.iso ? { reported_on: d.iso } : {}) });
       setNote(t('alimente.pension.reported')); list.reload();
@@ -250,7 +244,7 @@ function ReportAction({ r, what, onDone, onStale, onCancel }: { r: PensionReport
     const a = what === 'payout' ? checkAmount(v.amount, true) : null;
     if (a && (a.error || a.rappen === 0)) errs.amount = a.error ?? t('casework.amount_rule');
     if (what === 'revoke' && v.reason === 'decision' && !v.note.trim()) errs.note = t('form.missing');
-    if (!ok(errs, setFe, setErr)) return;
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     const noteBody = v.note.trim() ? { note: v.note.trim() } : {};
     try {
       if (what === 'payout') {
@@ -298,7 +292,7 @@ function Complaints({ dossier, can }: { dossier: Dossier; can: boolean }) {
     const errs: Record<string, string> = {};
     if (d.error) errs.filed_on = d.error;
     if (!v.authority.trim()) errs.authority = t('form.missing');
-    if (!ok(errs, setFe, setErr)) return;
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/complaints`, { filed_on: d.iso, authority: v.authority.trim(), ...(v.note.trim() ? { note: v.note.trim() } : {}) });
       setV({ ...v, authority: '', note: '' }); setNote(t('alimente.complaint.filed')); list.reload();

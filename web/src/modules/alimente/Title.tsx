@@ -10,7 +10,7 @@ import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { useEdit } from '../../lib/edit';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../../lib/errors';
 import { CheckboxField, ErrorBox, Facts, Field, Loading, Notice, SelectField } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { InlinePanel, useInline } from '../../components/inline';
@@ -126,8 +126,7 @@ function TitleSection({ dossier, data, etag, can, onSaved }: {
     if (v.debtor_id) body.debtor_id = Number(v.debtor_id);
     if (v.debtor_employer.trim()) body.debtor_employer = v.debtor_employer.trim();
     if (v.debtor_pension.trim()) body.debtor_pension = v.debtor_pension.trim();
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     setBusy(true);
     try {
       const a = await put<TitleAnswer>(`/api/v1/cases/${dossier.id}/title`, body, s.etag);
@@ -329,8 +328,7 @@ function AgeSteps({ creditor, onDone, onCancel }: { creditor: Creditor; onDone: 
       if (fa.error) errs[`${i}.family_allowance`] = fa.error;
       return { valid_from: f.iso, valid_to: to.iso, amount: a.rappen, family_allowance: fa.rappen ?? 0 };
     });
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await put(`/api/v1/alimente/creditors/${creditor.id}/amounts`, { amounts }, etag);
       onDone(t('alimente.step.saved', { name: creditor.name ?? '' }));

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { post, type Job } from '../../api';
 import { t } from '../../i18n';
 import { useResource } from '../../lib/hooks';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, fieldsChecked } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import { JobProgress } from '../../components/JobProgress';
 import type { Worklist } from './types';
@@ -54,8 +54,7 @@ export function LetterBatch() {
       if (d.error) errs.valid_until = d.error;
       Object.assign(body, { recipient: v.recipient.trim(), purpose: v.purpose.trim(), amount: a.rappen, valid_until: d.iso });
     }
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     setBusy(true);
     try {
       const r = await post<Job>('/api/v1/letters/batch', body);

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { download, post } from '../../api';
 import { t, label } from '../../i18n';
 import { useResource } from '../../lib/hooks';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, PageTitle, SelectField, TextArea } from '../../components/ui';
 import type { Checklist, Dossier } from './types';
 import { AmountField, DateField, Section, ShNav, checkAmount, checkDate, saveBlob, shHref } from './common';
@@ -105,8 +105,7 @@ function GuaranteeForm({ dossier }: { dossier: Dossier }) {
     if (a.error) errs.amount = a.error;
     const d = checkDate(v.valid_until, true);
     if (d.error) errs.valid_until = d.error;
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     setBusy(true);
     try {
       const r = await post<Letter>(`/api/v1/cases/${dossier.id}/letters/cost-guarantee`, {

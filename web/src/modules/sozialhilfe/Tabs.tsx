@@ -6,7 +6,7 @@ import { t, label } from '../../i18n';
 import { useApp } from '../../ctx';
 import { useResource } from '../../lib/hooks';
 import { changedFields, useEdit } from '../../lib/edit';
-import { splitError, formIncomplete } from '../../lib/errors';
+import { splitError, formIncomplete, fieldsChecked } from '../../lib/errors';
 import { ErrorBox, Field, Loading, Notice, SelectField, TextArea } from '../../components/ui';
 import { ConflictPanel, type ConflictField } from '../../components/conflict';
 import { InlinePanel, useInline } from '../../components/inline';
@@ -35,8 +35,7 @@ export function GoalsTab({ dossier }: { dossier: Dossier }) {
     const errs: Record<string, string> = {};
     if (!v.title.trim()) errs.title = t('form.missing');
     if (d.error) errs.due_on = d.error;
-    setFe(errs);
-    if (Object.keys(errs).length) { setErr(formIncomplete()); return; }
+    if (!fieldsChecked(errs, setFe, setErr)) return;
     try {
       await post(`/api/v1/cases/${dossier.id}/goals`, { title: v.title.trim(), due_on: d.iso, ...(v.measures.trim() ? { measures: v.measures.trim() } : {}) });
       setV({ title: '', measures: '', due_on: '' }); setNote(t('sozialhilfe.goals.added')); g.reload();
