@@ -419,13 +419,15 @@ job_result() {	# cookie
 # more than its jobs): create (accounting; a job computes it), approve
 # (team lead), export (a job books it), the file. Prints "seconds run_id
 # lines" per tenant; the steps go to build/bench/payrun-steps.txt.
+pay_clients=1	# BENCH_CLIENTS of payruns.mjs
+pay_steps=payrun-steps.txt
 pay_runs() {	# month tenant...
 	local m=$1
 	shift
-	BENCH_OUT=$out node tests/bench/payruns.mjs "$base" "$m" "$@" |
+	BENCH_OUT=$out BENCH_CLIENTS=$pay_clients node tests/bench/payruns.mjs "$base" "$m" "$@" |
 	while read -r t s id n c a e f; do
 		echo "$t $n lines: compute $c approve $a export $e file $f" \
-			>>"$out/payrun-steps.txt"
+			>>"$out/$pay_steps"
 		echo "$s $id $n"
 	done
 	[ "${PIPESTATUS[0]}" = 0 ] || die "payment runs for $* failed"
@@ -439,8 +441,8 @@ pay_runs() {	# month tenant...
 # to its commit; the table is dropped. Three times, each into a fresh
 # table: the median (one COPY moved by 2x from run to run).
 checkpoint() { psql "$KASUS_DB_SUPER" -qAtc CHECKPOINT; }
-copy_in_s() {	# run ids
-	local f cols k
+copy_in_s() {	# run ids [streams]
+	local f cols k j n=${2:-1}
 	f=$out/copy-in.txt
 	cols=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT string_agg(quote_ident(attname),
 		', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid =
@@ -448,6 +450,10 @@ copy_in_s() {	# run ids
 		AND attgenerated = ''")
 	psql "$KASUS_DB_OWNER" -qAtc "COPY (SELECT $cols FROM payment_line
 		WHERE run_id IN ($1)) TO STDOUT" >"$f"
+	# With several streams each copies every n-th row in a session of
+	# its own, all at once; timed from the first one's start to the last
+	# one's commit, in the server's clock.
+	awk -v n="$n" -v f="$f" '{ print > (f "." (NR % n)) }' "$f"
 	for k in 1 2 3; do
 		checkpoint
 		psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL || die "COPY in failed"
@@ -458,15 +464,21 @@ copy_in_s() {	# run ids
 			    pg_get_constraintdef(oid)) FROM pg_constraint
 			    WHERE conrelid = 'payment_line'::regclass AND contype = 'f'
 			    ORDER BY conname \gexec
-			SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-			BEGIN;
-			\copy bench_copy_in ($cols) FROM '$f'
-			COMMIT;
-			SELECT to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM990.000');
-			DROP TABLE bench_copy_in;
 		SQL
+		for j in $(seq 0 $((n - 1))); do
+			psql "$KASUS_DB_OWNER" -qAt -v ON_ERROR_STOP=1 <<-SQL &
+				SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+				BEGIN;
+				\copy bench_copy_in ($cols) FROM '$f.$j'
+				COMMIT;
+				SELECT :t0, extract(epoch FROM clock_timestamp());
+			SQL
+		done | awk -F'|' 'NR == 1 || $1 < a { a = $1 } NR == 1 || $2 > b { b = $2 }
+			END { if (NR) printf "%.3f\n", b - a }'
+		wait
+		psql "$KASUS_DB_OWNER" -qAtc "DROP TABLE bench_copy_in"
 	done | median
-	rm -f "$f"
+	rm -f "$f" "$f".*
 }
 copy_s() {	# the same payment rows, COPY out of PostgreSQL (an extra line)
 	local t0
@@ -511,6 +523,30 @@ for k in $(seq "$rounds"); do
 	echo "runbig#$k $big_s $big_n $big_in $big_copy" >>"$out/raw"
 	echo "runall#$k $all_s $all_n $all_in $all_copy" >>"$out/raw"
 done
+# BENCH_PAY_CLIENTS=K (K > 1, not by default): besides, all services'
+# runs by K clients at once, as a canton's services pay at the month's
+# end, in the months after the rounds', against the COPY in of their rows
+# by K streams at once and by one. Not a target's figure: whether paying
+# at once changes the ratio (2026-12-06: it did not, see the README).
+if [ "${BENCH_PAY_CLIENTS:-1}" -gt 1 ]; then
+	pay_clients=$BENCH_PAY_CLIENTS pay_steps=payrun-steps-at-once.txt
+	: >"$out/$pay_steps"
+	for k in $(seq "$rounds"); do
+		month=$(psql "$KASUS_DB_OWNER" -qAtc "SELECT to_char(date '$month0-01'
+			+ ($rounds + $k - 1) * interval '1 month', 'YYYY-MM')")
+		say "payment runs for all bench tenants, $pay_clients clients at once ($month)"
+		checkpoint
+		rm -f "$out/payruns-wall.txt"
+		conc_n=0 ids=
+		while read -r s id n; do
+			conc_n=$((conc_n + n))
+			ids="$ids${ids:+,}$id"
+		done < <(pay_runs "$month" $(psql "$KASUS_DB_OWNER" -qAtc "SELECT slug FROM tenant WHERE slug = 'bench-big' OR slug LIKE 'bench-0%' ORDER BY slug"))
+		[ -s "$out/payruns-wall.txt" ] || die "the concurrent payment runs failed"
+		echo "runconc#$k $(cat "$out/payruns-wall.txt") $conc_n $(copy_in_s "$ids" "$pay_clients") $(copy_in_s "$ids")" >>"$out/raw"
+	done
+	pay_clients=1 pay_steps=payrun-steps.txt
+fi
 rss_mark "the payment runs"
 fi
 
@@ -698,7 +734,7 @@ r4=$(medratio dossier 2 authread 2)
 	awk '{ split($1, a, "#") } !(a[1] in s) { s[a[1]] = 1; print a[1] }' \
 	    "$out/raw" | while read -r n; do
 		# the runs and the camt.054 have a line of their own below
-		[[ " runbig runall ahrun ahcamt " == *" $n "* ]] && continue
+		[[ " runbig runall runconc ahrun ahcamt " == *" $n "* ]] && continue
 		rps=$(med "$n" 2) p50=$(med "$n" 3) p99=$(med "$n" 4)
 		note=$(awk -v n="$n" '{ split($1, a, "#") } a[1] == n && $5 != "" { print "ERRORS in a round"; exit }' "$out/raw")
 		case $n in
@@ -715,7 +751,7 @@ r4=$(medratio dossier 2 authread 2)
 		ahsched) what="kasusd GET /api/v1/cases/{id}/schedule (Alimentenhilfe, audited)" ;;
 		ahschedsql) what="the same rows from ah_month_v in pgbench, tenant preset (tps)" ;;
 		ahrun|ahcamt) continue ;;
-		runbig|runall) continue ;;
+		runbig|runall|runconc) continue ;;
 		evaluate) what="kasusd POST /api/v1/rules/evaluate skos-budget" ;;
 		esac
 		printf '%-10s %12.0f %10s %10s  %s%s\n' "$n" "$rps" "$p50" "$p99" \
@@ -740,6 +776,8 @@ r4=$(medratio dossier 2 authread 2)
 	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY in ${bc}s; ratio $rb (rounds: $(per runbig)) (target <= 3: $(awk -v r="$rb" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "payment runs all tenants: $an payments, ${as}s; COPY in ${ac}s; ratio $ra (rounds: $(per runall)) (target <= 3: $(awk -v r="$ra" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "  the same rows COPY out (former baseline): bench-big ${bo}s (ratio $(medratio runbig 2 runbig 5)), all ${ao}s (ratio $(medratio runall 2 runall 5))"
+	grep -q '^runconc#' "$out/raw" &&
+		echo "  all services' runs by ${BENCH_PAY_CLIENTS} clients at once (not a target's figure): $(med runconc 3) payments, $(med runconc 2)s; COPY in by ${BENCH_PAY_CLIENTS} streams at once $(med runconc 4)s (ratio $(medratio runconc 2 runconc 4)), by one $(med runconc 5)s (ratio $(medratio runconc 2 runconc 5))"
 	# Where a run's time goes (payrun-steps.txt, which also has
 	# Alimentenhilfe's advance run): bench-big's steps in each round and
 	# the average of the other services' runs.
