@@ -69,32 +69,20 @@ VALUES (kasus_tenant(), $1, $2, $3, $4)
 RETURNING id
 
 -- name: decision_get
-SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
-       x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name AS drafted_by_name,
-       u2.display_name AS approved_by_name, x.revoked_by, x.revoked_at,
-       x.revoke_reason, u3.display_name AS revoked_by_name,
-       b.valid_from AS budget_valid_from, b.status AS budget_status
-  FROM sh_decision x
-  JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
-  LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
-  LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
-  LEFT JOIN app_user u3 ON u3.tenant_id = x.tenant_id AND u3.id = x.revoked_by
- WHERE x.id = $1
+SELECT id, dossier_id, budget_id, language, status, drafted_by,
+       approved_by, approved_at, document_id, created_at, version,
+       drafted_by_name, approved_by_name, revoked_by, revoked_at,
+       revoke_reason, revoked_by_name, budget_valid_from, budget_status
+  FROM sh_decision_v
+ WHERE id = $1
 
 -- name: decision_list
-SELECT x.id, x.dossier_id, x.budget_id, x.language, x.status, x.drafted_by,
-       x.approved_by, x.approved_at, x.document_id, x.created_at, x.version,
-       u1.display_name AS drafted_by_name,
-       u2.display_name AS approved_by_name, x.revoked_by, x.revoked_at,
-       x.revoke_reason, u3.display_name AS revoked_by_name,
-       b.valid_from AS budget_valid_from, b.status AS budget_status
-  FROM sh_decision x
-  JOIN sh_budget b ON b.tenant_id = x.tenant_id AND b.id = x.budget_id
-  LEFT JOIN app_user u1 ON u1.tenant_id = x.tenant_id AND u1.id = x.drafted_by
-  LEFT JOIN app_user u2 ON u2.tenant_id = x.tenant_id AND u2.id = x.approved_by
-  LEFT JOIN app_user u3 ON u3.tenant_id = x.tenant_id AND u3.id = x.revoked_by
- WHERE x.dossier_id = $1 ORDER BY x.id DESC
+SELECT id, dossier_id, budget_id, language, status, drafted_by,
+       approved_by, approved_at, document_id, created_at, version,
+       drafted_by_name, approved_by_name, revoked_by, revoked_at,
+       revoke_reason, revoked_by_name, budget_valid_from, budget_status
+  FROM sh_decision_v
+ WHERE dossier_id = $1 ORDER BY id DESC
 
 -- name: decision_approve
 UPDATE sh_decision SET status = 'approved', approved_by = $2,
