@@ -20,12 +20,7 @@ SELECT kasus_tenant(), r.actor_id, r.request_id, r.route, r.action,
 -- the persons whose data each one concerns.
 SELECT e.seq, e.at, e.actor_id, u.display_name, e.request_id, e.action,
        e.object_type, e.object_id, e.detail,
-       (SELECT json_agg(json_build_object('id', p.id, 'name',
-               p.last_name || ' ' || p.first_name) ORDER BY p.last_name,
-               p.first_name, p.id)
-          FROM person p
-         WHERE p.tenant_id = e.tenant_id
-           AND p.id = ANY (audit_refs(e.refs, e.tenant_id))) AS persons
+       audit_persons(e.refs, e.tenant_id) AS persons
   FROM audit_event e
   LEFT JOIN app_user u ON u.tenant_id = e.tenant_id AND u.id = e.actor_id
  WHERE e.seq < $1
@@ -41,12 +36,7 @@ SELECT e.seq, e.at, e.actor_id, u.display_name, e.request_id, e.action,
 -- name: audit_reads_list
 SELECT r.id, r.at, r.actor_id, u.display_name, r.request_id, r.action,
        r.object_type, r.object_id, r.detail, r.route,
-       (SELECT json_agg(json_build_object('id', p.id, 'name',
-               p.last_name || ' ' || p.first_name) ORDER BY p.last_name,
-               p.first_name, p.id)
-          FROM person p
-         WHERE p.tenant_id = r.tenant_id
-           AND p.id = ANY (audit_refs(r.refs, r.tenant_id))) AS persons
+       audit_persons(r.refs, r.tenant_id) AS persons
   FROM audit_read r
   LEFT JOIN app_user u ON u.tenant_id = r.tenant_id AND u.id = r.actor_id
  WHERE r.id < $1
