@@ -473,9 +473,10 @@ copy_in_s() {	# run ids [streams]
 				COMMIT;
 				SELECT :t0, extract(epoch FROM clock_timestamp());
 			SQL
-		done | awk -F'|' 'NR == 1 || $1 < a { a = $1 } NR == 1 || $2 > b { b = $2 }
-			END { if (NR) printf "%.3f\n", b - a }'
-		wait
+		done | awk -F'|' -v n="$n" 'NR == 1 || $1 < a { a = $1 } NR == 1 || $2 > b { b = $2 }
+			END { if (NR == n) printf "%.3f\n", b - a
+			      else print "bench: a COPY in failed" > "/dev/stderr" }'
+		# awk ends when the last stream has ended (its output closed)
 		psql "$KASUS_DB_OWNER" -qAtc "DROP TABLE bench_copy_in"
 	done | median
 	rm -f "$f" "$f".*
