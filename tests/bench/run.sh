@@ -777,8 +777,12 @@ r4=$(medratio dossier 2 authread 2)
 	echo "payment run bench-big: $bn payments, create+approve+export ${bs}s; COPY in ${bc}s; ratio $rb (rounds: $(per runbig)) (target <= 3: $(awk -v r="$rb" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "payment runs all tenants: $an payments, ${as}s; COPY in ${ac}s; ratio $ra (rounds: $(per runall)) (target <= 3: $(awk -v r="$ra" 'BEGIN { print (r + 0 <= 3) ? "meets" : "ABOVE" }'))"
 	echo "  the same rows COPY out (former baseline): bench-big ${bo}s (ratio $(medratio runbig 2 runbig 5)), all ${ao}s (ratio $(medratio runall 2 runall 5))"
-	grep -q '^runconc#' "$out/raw" &&
-		echo "  all services' runs by ${BENCH_PAY_CLIENTS} clients at once (not a target's figure): $(med runconc 3) payments, $(med runconc 2)s; COPY in by ${BENCH_PAY_CLIENTS} streams at once $(med runconc 4)s (ratio $(medratio runconc 2 runconc 4)), by one $(med runconc 5)s (ratio $(medratio runconc 2 runconc 5))"
+	if grep -q '^runconc#' "$out/raw"; then
+		conc_n=$(med runconc 3) conc_s=$(med runconc 2)
+		conc_k=$(med runconc 4) conc_1=$(med runconc 5)
+		conc_rk=$(medratio runconc 2 runconc 4) conc_r1=$(medratio runconc 2 runconc 5)
+		echo "  all services' runs by $BENCH_PAY_CLIENTS clients at once (not a target's figure): $conc_n payments, ${conc_s}s; COPY in by $BENCH_PAY_CLIENTS streams at once ${conc_k}s, ratio $conc_rk; by one ${conc_1}s, ratio $conc_r1"
+	fi
 	# Where a run's time goes (payrun-steps.txt, which also has
 	# Alimentenhilfe's advance run): bench-big's steps in each round and
 	# the average of the other services' runs.
