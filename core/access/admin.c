@@ -979,7 +979,7 @@ static const struct ks_route routes[] = {
 	    token_create, "create an API token (shown once)", NULL },
 	{ "DELETE", "/api/v1/admin/tokens/{id}", "tenant.tokens", 0, NULL, 0,
 	    token_revoke, "revoke an API token", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

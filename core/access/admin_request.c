@@ -263,7 +263,7 @@ static const struct ks_route routes[] = {
 	    "administrator with the first password given here", NULL },
 	{ "POST", R "/{id}/reject", "tenant.users", KB, reject_body,
 	    KS_R_ETAG, reject, "reject a request (If-Match)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -795,7 +795,7 @@ static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/me/password", NULL, 4096, password_body,
 	    KS_R_PW_CHANGE, password_change, "change the own password; "
 	    "ends the user's other sessions", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -257,7 +257,7 @@ static const struct ks_route routes[] = {
 	{ "DELETE", "/api/v1/admin/teams/{id}", "tenant.teams", 0, NULL,
 	    KS_R_ETAG, team_delete, "remove a team nobody belongs to "
 	    "(If-Match)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

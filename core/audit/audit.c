@@ -1004,7 +1004,7 @@ static const struct ks_route routes[] = {
 	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, person_export,
 	    "everything recorded about "
 	    "one person, as a JSON file", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

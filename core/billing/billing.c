@@ -1001,7 +1001,7 @@ static const struct ks_route routes[] = {
 	{ "GET", B "/periods/{id}/burden-sharing", P, 0, NULL, KS_R_LONG,
 	    burden,
 	    "the burden-sharing report (sums per municipality)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

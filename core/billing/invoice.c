@@ -851,7 +851,7 @@ static const struct ks_route routes[] = {
 	    KS_R_RAW | KS_R_LONG, my_invoice_pdf,
 	    "an issued invoice to the own social "
 	    "service as PDF (id: the run)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

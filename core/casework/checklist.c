@@ -273,7 +273,7 @@ static const struct ks_route routes[] = {
 	{ "PUT", "/api/v1/cases/{id}/checklist", "case.write", 16 * 1024,
 	    checklist_body, KS_R_CASEWORK | KS_R_ETAG, checklist_put,
 	    "record received items (If-Match: the checklist's ETag)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

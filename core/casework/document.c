@@ -885,7 +885,7 @@ static const struct ks_route routes[] = {
 	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, document_download,
 	    "download a document (audited)",
 	    NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

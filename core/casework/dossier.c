@@ -766,7 +766,7 @@ static const struct ks_route routes[] = {
 	{ "POST", C "/{id}/transitions", "case.write", KB, transition_body,
 	    CW | KS_R_ETAG, case_transition,
 	    "move the dossier to another state (If-Match)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

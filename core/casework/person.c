@@ -1418,7 +1418,7 @@ static const struct ks_route routes[] = {
 	{ "PATCH", H "/{id}/members/{member_id}", PW, KB, member_change,
 	    KS_R_ETAG, member_end,
 	    "end a membership (If-Match: the household's version)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

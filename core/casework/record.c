@@ -271,7 +271,7 @@ static const struct ks_route routes[] = {
 	{ "PATCH", "/api/v1/deadlines/{id}", "case.write", KB,
 	    deadline_change, CW | KS_R_ETAG, deadline_patch,
 	    "mark a deadline done or open (If-Match)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

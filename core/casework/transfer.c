@@ -387,7 +387,7 @@ static const struct ks_route routes[] = {
 	{ "GET", "/api/v1/cases/{id}/transfer", "case.write", 0, NULL, 0,
 	    targets, "the social services a dossier can go to, with the "
 	    "municipalities they serve" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -134,7 +134,7 @@ static const struct ks_route routes[] = {
 	{ "GET", "/api/v1/vocabularies", NULL, 0, NULL, 0, vocabularies,
 	    "deadline kinds, journal and document categories: the core's and "
 	    "those of the modules switched on for the service", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -172,7 +172,7 @@ static const struct ks_route routes[] = {
 	    "the caller's deadlines due and overdue, own and newly assigned "
 	    "dossiers, the unassigned ones of the own team, and what each "
 	    "module adds; every item names its module", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

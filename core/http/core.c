@@ -136,7 +136,7 @@ static const struct ks_route routes[] = {
 	    "roles and the permissions they grant", NULL },
 	{ "GET", "/api/v1/staff", "directory.read", 0, NULL, 0, staff,
 	    "active colleagues of the own tenant (to assign dossiers)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -159,7 +159,7 @@ static const struct ks_route routes[] = {
 	    "the web application", NULL },
 	{ "GET", "/assets/{file}", NULL, 0, NULL, KS_R_PUBLIC | KS_R_RAW,
 	    asset, "web application assets (hashed names)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

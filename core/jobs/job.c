@@ -716,7 +716,7 @@ static const struct ks_route routes[] = {
 	{ "GET", "/api/v1/job-types", "job.read", 0, NULL, 0, job_types_list,
 	    "the job types of the tenant's modules, with their schedules",
 	    NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -906,7 +906,7 @@ static const struct ks_route routes[] = {
 	    tenant_module_put,
 	    "switch a module on or off for a tenant, from a start date "
 	    "(If-Match once the switch exists)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

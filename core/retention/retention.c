@@ -389,7 +389,7 @@ static const struct ks_route routes[] = {
 	{ "PUT", "/api/v1/retention/holds/{id}", "retention.hold", 1024,
 	    hold_body, KS_R_ETAG, hold_put, "set or lift a dossier's legal "
 	    "hold, which stops its deletion (If-Match, audited)", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

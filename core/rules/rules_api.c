@@ -880,7 +880,7 @@ static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/rules/evaluate", "rules.evaluate", 256 * 1024,
 	    eval_body, KS_R_READ, evaluate,
 	    "evaluate a function of the pack in force on a date", NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -238,7 +238,7 @@ static const struct ks_route routes[] = {
 	{ "POST", RD "/{name}", P, 256 * 1024, save_body, 0, data_save,
 	    "save rule data in force from valid_from, within the bounds",
 	    NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

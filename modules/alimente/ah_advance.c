@@ -690,7 +690,7 @@ const struct ks_route ah_advance_routes[] = {
 	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG, advance_letter,
 	    "the advance decision as "
 	    "PDF (?lang=de|fr; a decision not approved is a draft)" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 const struct ks_errdef ah_advance_errors[] = {

@@ -636,7 +636,7 @@ const struct ks_route ah_collect_routes[] = {
 	    "the community's net cost of advances per month "
 	    "(?from=YYYY-MM&to=YYYY-MM): advanced less recovered", NULL,
 	    NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 const struct ks_errdef ah_collect_errors[] = {

@@ -925,7 +925,7 @@ const struct ks_route ah_enforce_routes[] = {
 	    "(Schlussabrechnung) as PDF: per creditor due, received, "
 	    "advanced, recovered, outstanding, and the enforcement fees "
 	    "(?lang=de|fr, ?creditor=id)", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 const struct ks_errdef ah_enforce_errors[] = {

@@ -426,7 +426,7 @@ const struct ks_route ah_remind_routes[] = {
 	    "debtor for what is outstanding up to this month: letter (PDF, "
 	    "a document of the dossier), journal, deadline (pack "
 	    "alimente-enforcement)", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 const struct ks_errdef ah_remind_errors[] = {

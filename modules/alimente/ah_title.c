@@ -1137,7 +1137,7 @@ const struct ks_route ah_title_routes[] = {
 	    schedule_get, "what is due, received, advanced, recovered and "
 	    "outstanding per creditor and month (?from, ?to: YYYY-MM)",
 	    NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 const struct ks_errdef ah_title_errors[] = {

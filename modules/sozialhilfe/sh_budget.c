@@ -876,5 +876,5 @@ const struct ks_route sh_budget_routes[] = {
 	{ "GET", "/api/v1/decisions/{id}/pdf", "case.read", 0, NULL,
 	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG,
 	    decision_pdf, "the decision as PDF (a draft is rendered live)" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+	KS_ROUTES_END
 };

@@ -420,5 +420,5 @@ const struct ks_route sh_dossier_routes[] = {
 	    "record the signature date of the agreement (If-Match)" },
 	{ "PATCH", "/api/v1/goals/{id}", "case.write", KB, goal_change,
 	    KS_R_ETAG, goal_patch, "review a goal (If-Match)" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+	KS_ROUTES_END
 };

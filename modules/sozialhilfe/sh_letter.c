@@ -910,5 +910,5 @@ const struct ks_route sh_letter_routes[] = {
 	{ "POST", "/api/v1/letters/batch", "case.write", 2 * KB, batch_body,
 	    KS_R_JOB, letter_batch, "write the same letter to the clients of "
 	    "up to 500 dossiers and store each (a job; 202)" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+	KS_ROUTES_END
 };

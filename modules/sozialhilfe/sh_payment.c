@@ -298,5 +298,5 @@ const struct ks_route sh_payment_routes[] = {
 	    NULL, KS_R_ETAG, oneoff_approve,
 	    "approve a one-off payment (not its proposer; If-Match)", NULL,
 	    NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };

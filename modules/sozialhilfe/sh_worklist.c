@@ -123,5 +123,5 @@ const struct ks_route sh_worklist_routes[] = {
 	{ "GET", "/api/v1/approvals", "case.approve", 0, NULL, 0, approvals,
 	    "what waits for a team lead's approval: budgets, decisions, "
 	    "one-off payments, payment runs" },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
+	KS_ROUTES_END
 };

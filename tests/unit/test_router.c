@@ -19,7 +19,6 @@ h_dummy(struct ks_request *req)
 }
 
 #define R(m, p)	{ m, p, NULL, 0, NULL, 0, h_dummy, NULL, NULL }
-#define END	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL }
 
 static const struct ks_route core[] = {
 	R("GET", "/healthz"),
@@ -33,7 +32,7 @@ static const struct ks_route core[] = {
 	R("DELETE", "/api/v1/session"),
 	R("GET", "/api/v1/tenants/{tenant}/modules/{module}"),
 	R("GET", "/"),
-	END
+	KS_ROUTES_END
 };
 
 struct m {
@@ -205,12 +204,12 @@ static const struct ks_route mod_a[] = {
 	R("GET", "/api/v1/m/cases"),
 	R("GET", "/api/v1/m/cases/{id}"),
 	R("POST", "/api/v1/m/cases"),
-	END
+	KS_ROUTES_END
 };
 
 static const struct ks_route mod_b[] = {
 	R("GET", "/api/v1/b/x"),
-	END
+	KS_ROUTES_END
 };
 
 KS_TEST(module_routes_and_removal)
@@ -256,18 +255,18 @@ static const struct ks_route dup_of_core[] = {
 	R("GET", "/api/v1/d/one"),
 	R("GET", "/api/v1/admin/users/{id}"),
 	R("GET", "/api/v1/d/two"),
-	END
+	KS_ROUTES_END
 };
 
 static const struct ks_route dup_within[] = {
 	R("GET", "/api/v1/w/x"),
 	R("GET", "/api/v1/w/x"),
-	END
+	KS_ROUTES_END
 };
 
 static const struct ks_route same_path_other_method[] = {
 	R("PUT", "/api/v1/admin/users/{id}"),
-	END
+	KS_ROUTES_END
 };
 
 KS_TEST(duplicate_route_refused_whole_module)

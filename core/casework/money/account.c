@@ -174,7 +174,7 @@ static const struct ks_route routes[] = {
 	{ "PUT", "/api/v1/payment-account", "payment.account", 16 * 1024,
 	    account_body, KS_R_ETAG, account_put,
 	    "set the payment account (If-Match once it exists)", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

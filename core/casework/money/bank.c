@@ -1124,7 +1124,7 @@ static const struct ks_route routes[] = {
 	    assign_body, KS_R_ETAG, entry_assign, "assign an unmatched "
 	    "credit to a dossier: its module books it as if the reference "
 	    "had named it (If-Match)", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 /* One notification is booked in one transaction (whole or not at all). */

@@ -360,7 +360,7 @@ static const struct ks_route routes[] = {
 	{ "POST", "/api/v1/claims/{id}/repayments", "payment.run", KB,
 	    repayment_body, KS_R_ETAG, repayment_create,
 	    "book a repayment by hand (If-Match: the claim)", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

@@ -48,7 +48,7 @@ static const struct ks_route routes[] = {
 	{ "GET", "/api/v1/cases/{id}/ledger", "ledger.read", 0, NULL,
 	    KS_R_PAGED | KS_R_AUDIT, ledger_show,
 	    "the client account: entries and balance", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 void

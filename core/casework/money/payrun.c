@@ -1097,7 +1097,7 @@ static const struct ks_route routes[] = {
 	    KS_R_RAW | KS_R_AUDIT | KS_R_LONG,
 	    run_export, "the exported run as pain.001.001.09 (SPS), the same "
 	    "file every time", NULL, NULL },
-	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+	KS_ROUTES_END
 };
 
 /* A shorter lease hands an export whose node died to another sooner; the

@@ -102,6 +102,9 @@ struct ks_route {
 				    size_t len);
 };
 
+/** The end of a list of routes (the core's and every module's). */
+#define KS_ROUTES_END	{ NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+
 /** A prepared statement: name, SQL, and whether it writes. */
 struct ks_query {
 	const char	*name;
