@@ -689,7 +689,7 @@ prune(struct ks_request *req, json_t *payload)
 
 static const struct ks_job_type core_jobs[] = {
 	{ "core.jobs_prune", prune, "daily", 0, 0, 0 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };
 
 static const struct ks_field start_body[] = {

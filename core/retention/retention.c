@@ -364,7 +364,7 @@ hold_put(struct ks_request *req)
 
 static const struct ks_job_type jobs[] = {
 	{ "core.retention", retention_job, "daily", 0, 0, 300 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };
 
 static const struct ks_field hold_body[] = {

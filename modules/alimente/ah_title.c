@@ -485,7 +485,7 @@ schedule_job(struct ks_request *job, json_t *payload)
 
 const struct ks_job_type ah_title_jobs[] = {
 	{ "alimente.schedule", schedule_job, "monthly", 0, 0, 0 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };
 
 /* ---------------------------------------------------------- the title */

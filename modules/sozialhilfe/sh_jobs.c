@@ -63,5 +63,5 @@ review_reminders(struct ks_request *job, json_t *payload)
 const struct ks_job_type sh_job_types[] = {
 	{ "sozialhilfe.review_reminders", review_reminders, "daily", 0, 0, 0 },
 	{ "sozialhilfe.letters", sh_letters_job, NULL, 0, 0, 0 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };

@@ -59,11 +59,11 @@ KS_TEST(registry_refuses_bad_tables)
 	static const struct ks_job_type good[] = {
 		{ "mod.one", run, NULL, 0, 0, 0 },
 		{ "mod.two_2", run, "monthly", 3, 100, 5 },
-		{ NULL, NULL, NULL, 0, 0, 0 }
+		KS_JOB_TYPES_END
 	};
 	static const struct ks_job_type other[] = {
 		{ "other.one", run, "daily", 0, 0, 0 },
-		{ NULL, NULL, NULL, 0, 0, 0 }
+		KS_JOB_TYPES_END
 	};
 	static const struct ks_job_type bad[][2] = {
 		{ { "one", run, NULL, 0, 0, 0 } },		/* no module */

@@ -1130,7 +1130,7 @@ static const struct ks_route routes[] = {
 /* One notification is booked in one transaction (whole or not at all). */
 static const struct ks_job_type jobs[] = {
 	{ "core.bank_import", bank_import_job, NULL, 0, 0, 300 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };
 
 void

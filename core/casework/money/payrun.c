@@ -1106,7 +1106,7 @@ static const struct ks_route routes[] = {
 static const struct ks_job_type jobs[] = {
 	{ "core.payment_run", compute_job, NULL, 0, 0, 0 },
 	{ "core.payment_export", export_job, NULL, 0, 0, 20 },
-	{ NULL, NULL, NULL, 0, 0, 0 }
+	KS_JOB_TYPES_END
 };
 
 void

@@ -76,6 +76,9 @@ struct ks_job_type {
 	int		 lease_s;	/* 0: 60 */
 };
 
+/** The end of a list of job types (the core's and every module's). */
+#define KS_JOB_TYPES_END	{ NULL, NULL, NULL, 0, 0, 0 }
+
 /**
  * A code a module adds to a vocabulary of the casework layer: domain is
  * "deadline_kind", "journal_category", "document_category" or
